@@ -1,0 +1,4 @@
+import { runAction } from '@shiprail/core/action';
+import { runDetect } from '@shiprail/detect';
+
+await runAction(runDetect);

@@ -1,0 +1,18 @@
+export { readGitHubContext, type GitHubContext } from './context.ts';
+export { formatDuration, parseDuration } from './duration.ts';
+export { ConfigurationError, errorMessage, type MistakeLocation } from './errors.ts';
+export { InputParser, parseHeaderLines, parseList, type InputObserver, type InputSource } from './inputs.ts';
+export { capSummary, code, details, escapeCell, raw, table, type Cell } from './markdown.ts';
+export { backoffDelay, retry, sleep, type BackoffOptions, type RetryOptions } from './retry.ts';
+export {
+  serializeOutput,
+  type Clock,
+  type Exec,
+  type ExecOptions,
+  type ExecResult,
+  type Log,
+  type OutputValue,
+  type Runtime,
+} from './runtime.ts';
+export { withPrivateFile } from './private-file.ts';
+export { formatYamlPath, parseYamlDocument, type ParsedYaml, type YamlPath } from './yaml.ts';

@@ -1,0 +1,45 @@
+export interface BackoffOptions {
+  /** Delay before the second attempt. */
+  baseMs: number;
+  /** Upper bound of one delay. */
+  maxMs?: number;
+  /** Growth per attempt (default 2). */
+  factor?: number;
+  /** Share of the delay that is random (0..1, default 0): spreads concurrent retries apart. */
+  jitter?: number;
+}
+
+export interface RetryOptions extends BackoffOptions {
+  /** Attempts in all, including the first. */
+  attempts: number;
+  /** Whether this error is worth another attempt (default: every error). */
+  retryIf?: (error: unknown) => boolean;
+  onRetry?: (error: unknown, attempt: number, delayMs: number) => void;
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+}
+
+/** The delay after failed attempt `attempt` (1-based): exponential, capped, with optional jitter. */
+export function backoffDelay(attempt: number, options: BackoffOptions, random: () => number = Math.random): number {
+  const exponential = options.baseMs * (options.factor ?? 2) ** (attempt - 1);
+  const capped = Math.min(exponential, options.maxMs ?? Number.POSITIVE_INFINITY);
+  const jitter = Math.min(Math.max(options.jitter ?? 0, 0), 1);
+  return Math.round(capped * (1 - jitter) + capped * jitter * random());
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Runs `operation` until it succeeds, an error is not retryable, or attempts run out (last error thrown). */
+export async function retry<T>(operation: (attempt: number) => Promise<T>, options: RetryOptions): Promise<T> {
+  const wait = options.sleep ?? sleep;
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await operation(attempt);
+    } catch (error) {
+      if (attempt >= options.attempts || !(options.retryIf?.(error) ?? true)) throw error;
+      const delay = backoffDelay(attempt, options, options.random);
+      options.onRetry?.(error, attempt, delay);
+      await wait(delay);
+    }
+  }
+}

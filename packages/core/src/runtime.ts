@@ -1,0 +1,69 @@
+import type { GitHubContext } from './context.ts';
+import type { InputParser } from './inputs.ts';
+
+export interface ExecOptions {
+  cwd?: string;
+  /** Added to the inherited environment. */
+  env?: Record<string, string>;
+  /** Written to the program's standard input (how secrets reach programs: never argv). */
+  input?: string | Buffer;
+  /** Keep the program's output out of the log. */
+  silent?: boolean;
+  /** Resolve with a non-zero exit code instead of throwing. */
+  allowFailure?: boolean;
+}
+
+export interface ExecResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a program with an argument vector; never a shell string. */
+export type Exec = (program: string, args: readonly string[], options?: ExecOptions) => Promise<ExecResult>;
+
+export interface AnnotationProperties {
+  title?: string;
+  file?: string;
+  startLine?: number;
+}
+
+export interface Log {
+  info(message: string): void;
+  debug(message: string): void;
+  warning(message: string, properties?: AnnotationProperties): void;
+  notice(message: string, properties?: AnnotationProperties): void;
+  group<T>(name: string, body: () => Promise<T>): Promise<T>;
+}
+
+export interface Clock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+export type OutputValue = string | number | boolean | readonly unknown[] | Record<string, unknown>;
+
+/**
+ * Every side effect an action has, passed in: the real one wraps @actions/*, the tests' one records.
+ * Decision logic takes plain values and returns plain values; only `run` functions touch this.
+ */
+export interface Runtime {
+  inputs: InputParser;
+  log: Log;
+  /** Sets an output; arrays and objects become compact single-line JSON. */
+  setOutput(name: string, value: OutputValue): void;
+  /** Appends Markdown to the job summary (no-op when `GITHUB_STEP_SUMMARY` is unset). */
+  appendSummary(markdown: string): Promise<void>;
+  mask(secret: string): void;
+  env: Readonly<Record<string, string | undefined>>;
+  github: GitHubContext;
+  exec: Exec;
+  clock: Clock;
+  /** A directory for temporary files (`RUNNER_TEMP` on runners). */
+  tempDir: string;
+}
+
+/** Outputs are strings on the wire: JSON for structures, as the spec's conventions say. */
+export function serializeOutput(value: OutputValue): string {
+  return typeof value === 'string' ? value : typeof value === 'object' ? JSON.stringify(value) : String(value);
+}

@@ -1,0 +1,156 @@
+// Runs a bundled action the way the GitHub runner does: a fresh process under Node 24 with the
+// action.yml defaults and INPUT_* variables, the runner's files (GITHUB_OUTPUT, GITHUB_STEP_SUMMARY,
+// GITHUB_ENV), an event payload file and the GITHUB_* context variables.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readActionMetadata, repoRoot } from '../../scripts/lib/action-metadata.ts';
+
+export const node24 = join(repoRoot, 'node_modules', 'node', 'bin', 'node');
+
+export interface RunActionOptions {
+  inputs?: Record<string, string>;
+  eventName?: string;
+  event?: Record<string, unknown>;
+  sha?: string;
+  ref?: string;
+  repository?: string;
+  workspace?: string;
+  /** The working directory of the step (default: the workspace). */
+  cwd?: string;
+  /** Extra environment (e.g. PATH additions, KUBECONFIG). */
+  env?: Record<string, string>;
+  /** The value `${{ github.token }}` defaults evaluate to. */
+  token?: string;
+  timeoutMs?: number;
+}
+
+export interface ActionRun {
+  exitCode: number;
+  outputs: Record<string, string>;
+  summary: string;
+  /** Variables the action exported through GITHUB_ENV. */
+  exportedEnv: Record<string, string>;
+  stdout: string;
+  stderr: string;
+  /** `::error` messages, decoded. */
+  errors: string[];
+  /** `::warning` messages, decoded. */
+  warnings: string[];
+  /** Values the action masked with `::add-mask::`. */
+  masked: string[];
+}
+
+/** The runner's env name for an input: spaces become underscores, upper case; hyphens stay. */
+export const inputEnvName = (name: string): string => `INPUT_${name.replace(/ /g, '_').toUpperCase()}`;
+
+/** Reads the runner's `name<<delimiter` / `name=value` file format. */
+export function parseRunnerFile(text: string): Record<string, string> {
+  const values: Record<string, string> = {};
+  const lines = text.split('\n');
+  for (let index = 0; index < lines.length; index += 1) {
+    const line = lines[index] ?? '';
+    const heredoc = /^([^=<]+)<<(.+)$/.exec(line);
+    if (heredoc) {
+      const [, name = '', delimiter] = heredoc;
+      const body: string[] = [];
+      for (index += 1; index < lines.length && lines[index] !== delimiter; index += 1) body.push(lines[index] ?? '');
+      values[name] = body.join('\n');
+    } else if (line.includes('=')) {
+      values[line.slice(0, line.indexOf('='))] = line.slice(line.indexOf('=') + 1);
+    }
+  }
+  return values;
+}
+
+const decodeCommand = (text: string): string => text.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%');
+
+function commandMessages(stdout: string, command: string): string[] {
+  const pattern = new RegExp(`^::${command}(?: [^:]*)?::(.*)$`, 'gm');
+  return [...stdout.matchAll(pattern)].map((match) => decodeCommand(match[1] ?? ''));
+}
+
+/** Evaluates the few `${{ }}` defaults action.yml files use, as the runner would. */
+function evaluateDefault(value: string, options: RunActionOptions): string {
+  return value
+    .replace(/\$\{\{\s*github\.token\s*\}\}/g, options.token ?? '')
+    .replace(/\$\{\{\s*github\.repository\s*\}\}/g, options.repository ?? 'acme/shop')
+    .replace(/\$\{\{\s*github\.workspace\s*\}\}/g, options.workspace ?? '');
+}
+
+export async function runAction(id: string, options: RunActionOptions = {}): Promise<ActionRun> {
+  const metadata = readActionMetadata(id);
+  const unknown = Object.keys(options.inputs ?? {}).filter((name) => !metadata.inputs.some((i) => i.name === name));
+  if (unknown.length > 0) throw new Error(`${id} has no input named ${unknown.join(', ')}`);
+
+  const runnerDir = mkdtempSync(join(tmpdir(), 'runner-'));
+  const files = {
+    output: join(runnerDir, 'output'),
+    summary: join(runnerDir, 'summary.md'),
+    env: join(runnerDir, 'env'),
+    event: join(runnerDir, 'event.json'),
+  };
+  for (const path of [files.output, files.summary, files.env]) writeFileSync(path, '');
+  writeFileSync(files.event, JSON.stringify(options.event ?? {}));
+  const workspace = options.workspace ?? runnerDir;
+
+  const env: Record<string, string> = {
+    PATH: process.env['PATH'] ?? '/usr/bin:/bin',
+    HOME: process.env['HOME'] ?? runnerDir,
+    CI: 'true',
+    GITHUB_ACTIONS: 'true',
+    RUNNER_TEMP: runnerDir,
+    RUNNER_OS: 'Linux',
+    RUNNER_ARCH: 'X64',
+    GITHUB_OUTPUT: files.output,
+    GITHUB_STEP_SUMMARY: files.summary,
+    GITHUB_ENV: files.env,
+    GITHUB_EVENT_NAME: options.eventName ?? 'push',
+    GITHUB_EVENT_PATH: files.event,
+    GITHUB_SHA: options.sha ?? '0000000000000000000000000000000000000000',
+    GITHUB_REF: options.ref ?? 'refs/heads/main',
+    GITHUB_REPOSITORY: options.repository ?? 'acme/shop',
+    GITHUB_WORKSPACE: workspace,
+    GITHUB_SERVER_URL: 'https://github.com',
+    GITHUB_API_URL: 'https://api.github.com',
+    GITHUB_RUN_ID: '4242',
+    GITHUB_RUN_NUMBER: '7',
+    GITHUB_RUN_ATTEMPT: '1',
+    GITHUB_ACTOR: 'octocat',
+    GITHUB_WORKFLOW: 'deploy',
+    ...options.env,
+  };
+  for (const input of metadata.inputs) {
+    const value = options.inputs?.[input.name] ?? evaluateDefault(input.default ?? '', options);
+    env[inputEnvName(input.name)] = value;
+  }
+
+  const bundle = join(repoRoot, metadata.runs.main.replace(/^(\.\.\/)+/, ''));
+  const child = spawn(node24, [bundle], { cwd: options.cwd ?? workspace, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const timeout = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000);
+  const exitCode = await new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? 137)));
+  clearTimeout(timeout);
+
+  const outputs = parseRunnerFile(readFileSync(files.output, 'utf8'));
+  const run: ActionRun = {
+    exitCode,
+    outputs,
+    summary: readFileSync(files.summary, 'utf8'),
+    exportedEnv: parseRunnerFile(readFileSync(files.env, 'utf8')),
+    stdout,
+    stderr,
+    errors: commandMessages(stdout, 'error'),
+    warnings: commandMessages(stdout, 'warning'),
+    masked: commandMessages(stdout, 'add-mask'),
+  };
+  rmSync(runnerDir, { recursive: true, force: true });
+  const undeclared = Object.keys(outputs).filter((name) => !metadata.outputs.some((o) => o.name === name));
+  if (undeclared.length > 0)
+    throw new Error(`${id} set outputs its action.yml does not declare: ${undeclared.join(', ')}`);
+  return run;
+}

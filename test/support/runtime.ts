@@ -1,0 +1,70 @@
+// An in-process Runtime for tests of `run` functions: real exec and clock, recorded outputs and logs.
+import { actionsExec } from '@shiprail/core/action';
+import {
+  InputParser,
+  readGitHubContext,
+  serializeOutput,
+  sleep,
+  type GitHubContext,
+  type Runtime,
+} from '@shiprail/core';
+import { tmpdir } from 'node:os';
+
+export interface RecordingRuntime extends Runtime {
+  outputs: Record<string, string>;
+  summaries: string[];
+  logs: string[];
+  warnings: string[];
+  masked: string[];
+}
+
+export interface TestRuntimeOptions {
+  inputs?: Record<string, string>;
+  env?: Record<string, string>;
+  github?: Partial<GitHubContext>;
+  now?: () => number;
+}
+
+export function createTestRuntime(options: TestRuntimeOptions = {}): RecordingRuntime {
+  const inputs = options.inputs ?? {};
+  const masked: string[] = [];
+  const logs: string[] = [];
+  const warnings: string[] = [];
+  const outputs: Record<string, string> = {};
+  const summaries: string[] = [];
+  const env = options.env ?? {};
+  return {
+    inputs: new InputParser(
+      (name) => inputs[name] ?? '',
+      (secret) => masked.push(secret),
+    ),
+    log: {
+      info: (message) => logs.push(message),
+      debug: () => undefined,
+      warning: (message) => warnings.push(message),
+      notice: (message) => logs.push(message),
+      group: async (name, body) => {
+        logs.push(name);
+        return body();
+      },
+    },
+    setOutput: (name, value) => {
+      outputs[name] = serializeOutput(value);
+    },
+    appendSummary: (markdown) => {
+      summaries.push(markdown);
+      return Promise.resolve();
+    },
+    mask: (secret) => masked.push(secret),
+    env,
+    github: { ...readGitHubContext(env), ...options.github },
+    exec: actionsExec,
+    clock: { now: options.now ?? (() => Date.now()), sleep },
+    tempDir: tmpdir(),
+    outputs,
+    summaries,
+    logs,
+    warnings,
+    masked,
+  };
+}
