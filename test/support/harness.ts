@@ -24,6 +24,8 @@ export interface RunActionOptions {
   /** The value `${{ github.token }}` defaults evaluate to. */
   token?: string;
   timeoutMs?: number;
+  /** Also print the step's output as it comes (for running actions by hand). */
+  echo?: boolean;
 }
 
 export interface ActionRun {
@@ -130,8 +132,14 @@ export async function runAction(id: string, options: RunActionOptions = {}): Pro
   const child = spawn(node24, [bundle], { cwd: options.cwd ?? workspace, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+    if (options.echo === true) process.stdout.write(chunk);
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+    if (options.echo === true) process.stderr.write(chunk);
+  });
   const timeout = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000);
   const exitCode = await new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? 137)));
   clearTimeout(timeout);
