@@ -1,6 +1,2510 @@
 import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /******/ var __webpack_modules__ = ({
 
+/***/ 4006:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const pico = __nccwpck_require__(8016);
+const utils = __nccwpck_require__(4059);
+
+function picomatch(glob, options, returnState = false) {
+  // default to os.platform()
+  if (options && (options.windows === null || options.windows === undefined)) {
+    // don't mutate the original options object
+    options = { ...options, windows: utils.isWindows() };
+  }
+
+  return pico(glob, options, returnState);
+}
+
+Object.assign(picomatch, pico);
+module.exports = picomatch;
+
+
+/***/ }),
+
+/***/ 5595:
+/***/ ((module) => {
+
+
+
+const WIN_SLASH = '\\\\/';
+const WIN_NO_SLASH = `[^${WIN_SLASH}]`;
+
+const DEFAULT_MAX_EXTGLOB_RECURSION = 0;
+
+/**
+ * Posix glob regex
+ */
+
+const DOT_LITERAL = '\\.';
+const PLUS_LITERAL = '\\+';
+const QMARK_LITERAL = '\\?';
+const SLASH_LITERAL = '\\/';
+const ONE_CHAR = '(?=.)';
+const QMARK = '[^/]';
+const END_ANCHOR = `(?:${SLASH_LITERAL}|$)`;
+const START_ANCHOR = `(?:^|${SLASH_LITERAL})`;
+const DOTS_SLASH = `${DOT_LITERAL}{1,2}${END_ANCHOR}`;
+const NO_DOT = `(?!${DOT_LITERAL})`;
+const NO_DOTS = `(?!${START_ANCHOR}${DOTS_SLASH})`;
+const NO_DOT_SLASH = `(?!${DOT_LITERAL}{0,1}${END_ANCHOR})`;
+const NO_DOTS_SLASH = `(?!${DOTS_SLASH})`;
+const QMARK_NO_DOT = `[^.${SLASH_LITERAL}]`;
+const STAR = `${QMARK}*?`;
+const SEP = '/';
+
+const POSIX_CHARS = {
+  DOT_LITERAL,
+  PLUS_LITERAL,
+  QMARK_LITERAL,
+  SLASH_LITERAL,
+  ONE_CHAR,
+  QMARK,
+  END_ANCHOR,
+  DOTS_SLASH,
+  NO_DOT,
+  NO_DOTS,
+  NO_DOT_SLASH,
+  NO_DOTS_SLASH,
+  QMARK_NO_DOT,
+  STAR,
+  START_ANCHOR,
+  SEP
+};
+
+/**
+ * Windows glob regex
+ */
+
+const WINDOWS_CHARS = {
+  ...POSIX_CHARS,
+
+  SLASH_LITERAL: `[${WIN_SLASH}]`,
+  QMARK: WIN_NO_SLASH,
+  STAR: `${WIN_NO_SLASH}*?`,
+  DOTS_SLASH: `${DOT_LITERAL}{1,2}(?:[${WIN_SLASH}]|$)`,
+  NO_DOT: `(?!${DOT_LITERAL})`,
+  NO_DOTS: `(?!(?:^|[${WIN_SLASH}])${DOT_LITERAL}{1,2}(?:[${WIN_SLASH}]|$))`,
+  NO_DOT_SLASH: `(?!${DOT_LITERAL}{0,1}(?:[${WIN_SLASH}]|$))`,
+  NO_DOTS_SLASH: `(?!${DOT_LITERAL}{1,2}(?:[${WIN_SLASH}]|$))`,
+  QMARK_NO_DOT: `[^.${WIN_SLASH}]`,
+  START_ANCHOR: `(?:^|[${WIN_SLASH}])`,
+  END_ANCHOR: `(?:[${WIN_SLASH}]|$)`,
+  SEP: '\\'
+};
+
+/**
+ * POSIX Bracket Regex
+ */
+
+const POSIX_REGEX_SOURCE = {
+  __proto__: null,
+  alnum: 'a-zA-Z0-9',
+  alpha: 'a-zA-Z',
+  ascii: '\\x00-\\x7F',
+  blank: ' \\t',
+  cntrl: '\\x00-\\x1F\\x7F',
+  digit: '0-9',
+  graph: '\\x21-\\x7E',
+  lower: 'a-z',
+  print: '\\x20-\\x7E ',
+  punct: '\\-!"#$%&\'()\\*+,./:;<=>?@[\\]^_`{|}~',
+  space: ' \\t\\r\\n\\v\\f',
+  upper: 'A-Z',
+  word: 'A-Za-z0-9_',
+  xdigit: 'A-Fa-f0-9'
+};
+
+module.exports = {
+  DEFAULT_MAX_EXTGLOB_RECURSION,
+  MAX_LENGTH: 1024 * 64,
+  POSIX_REGEX_SOURCE,
+
+  // regular expressions
+  REGEX_BACKSLASH: /\\(?![*+?^${}(|)[\]])/g,
+  REGEX_NON_SPECIAL_CHARS: /^[^@![\].,$*+?^{}()|\\/]+/,
+  REGEX_SPECIAL_CHARS: /[-*+?.^${}(|)[\]]/,
+  REGEX_SPECIAL_CHARS_BACKREF: /(\\?)((\W)(\3*))/g,
+  REGEX_SPECIAL_CHARS_GLOBAL: /([-*+?.^${}(|)[\]])/g,
+  REGEX_REMOVE_BACKSLASH: /(?:\[.*?[^\\]\]|\\(?=.))/g,
+
+  // Replace globs with equivalent patterns to reduce parsing time.
+  REPLACEMENTS: {
+    __proto__: null,
+    '***': '*',
+    '**/**': '**',
+    '**/**/**': '**'
+  },
+
+  // Digits
+  CHAR_0: 48, /* 0 */
+  CHAR_9: 57, /* 9 */
+
+  // Alphabet chars.
+  CHAR_UPPERCASE_A: 65, /* A */
+  CHAR_LOWERCASE_A: 97, /* a */
+  CHAR_UPPERCASE_Z: 90, /* Z */
+  CHAR_LOWERCASE_Z: 122, /* z */
+
+  CHAR_LEFT_PARENTHESES: 40, /* ( */
+  CHAR_RIGHT_PARENTHESES: 41, /* ) */
+
+  CHAR_ASTERISK: 42, /* * */
+
+  // Non-alphabetic chars.
+  CHAR_AMPERSAND: 38, /* & */
+  CHAR_AT: 64, /* @ */
+  CHAR_BACKWARD_SLASH: 92, /* \ */
+  CHAR_CARRIAGE_RETURN: 13, /* \r */
+  CHAR_CIRCUMFLEX_ACCENT: 94, /* ^ */
+  CHAR_COLON: 58, /* : */
+  CHAR_COMMA: 44, /* , */
+  CHAR_DOT: 46, /* . */
+  CHAR_DOUBLE_QUOTE: 34, /* " */
+  CHAR_EQUAL: 61, /* = */
+  CHAR_EXCLAMATION_MARK: 33, /* ! */
+  CHAR_FORM_FEED: 12, /* \f */
+  CHAR_FORWARD_SLASH: 47, /* / */
+  CHAR_GRAVE_ACCENT: 96, /* ` */
+  CHAR_HASH: 35, /* # */
+  CHAR_HYPHEN_MINUS: 45, /* - */
+  CHAR_LEFT_ANGLE_BRACKET: 60, /* < */
+  CHAR_LEFT_CURLY_BRACE: 123, /* { */
+  CHAR_LEFT_SQUARE_BRACKET: 91, /* [ */
+  CHAR_LINE_FEED: 10, /* \n */
+  CHAR_NO_BREAK_SPACE: 160, /* \u00A0 */
+  CHAR_PERCENT: 37, /* % */
+  CHAR_PLUS: 43, /* + */
+  CHAR_QUESTION_MARK: 63, /* ? */
+  CHAR_RIGHT_ANGLE_BRACKET: 62, /* > */
+  CHAR_RIGHT_CURLY_BRACE: 125, /* } */
+  CHAR_RIGHT_SQUARE_BRACKET: 93, /* ] */
+  CHAR_SEMICOLON: 59, /* ; */
+  CHAR_SINGLE_QUOTE: 39, /* ' */
+  CHAR_SPACE: 32, /*   */
+  CHAR_TAB: 9, /* \t */
+  CHAR_UNDERSCORE: 95, /* _ */
+  CHAR_VERTICAL_LINE: 124, /* | */
+  CHAR_ZERO_WIDTH_NOBREAK_SPACE: 65279, /* \uFEFF */
+
+  /**
+   * Create EXTGLOB_CHARS
+   */
+
+  extglobChars(chars) {
+    return {
+      '!': { type: 'negate', open: '(?:(?!(?:', close: `))${chars.STAR})` },
+      '?': { type: 'qmark', open: '(?:', close: ')?' },
+      '+': { type: 'plus', open: '(?:', close: ')+' },
+      '*': { type: 'star', open: '(?:', close: ')*' },
+      '@': { type: 'at', open: '(?:', close: ')' }
+    };
+  },
+
+  /**
+   * Create GLOB_CHARS
+   */
+
+  globChars(win32) {
+    return win32 === true ? WINDOWS_CHARS : POSIX_CHARS;
+  }
+};
+
+
+/***/ }),
+
+/***/ 8265:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const constants = __nccwpck_require__(5595);
+const utils = __nccwpck_require__(4059);
+
+/**
+ * Constants
+ */
+
+const {
+  MAX_LENGTH,
+  POSIX_REGEX_SOURCE,
+  REGEX_NON_SPECIAL_CHARS,
+  REGEX_SPECIAL_CHARS_BACKREF,
+  REPLACEMENTS
+} = constants;
+
+/**
+ * Helpers
+ */
+
+const expandRange = (args, options) => {
+  if (typeof options.expandRange === 'function') {
+    return options.expandRange(...args, options);
+  }
+
+  args.sort();
+  const value = `[${args.join('-')}]`;
+
+  try {
+    /* eslint-disable-next-line no-new */
+    new RegExp(value);
+  } catch (ex) {
+    return args.map(v => utils.escapeRegex(v)).join('..');
+  }
+
+  return value;
+};
+
+/**
+ * Create the message for a syntax error
+ */
+
+const syntaxError = (type, char) => {
+  return `Missing ${type}: "${char}" - use "\\\\${char}" to match literal characters`;
+};
+
+const splitTopLevel = input => {
+  const parts = [];
+  let bracket = 0;
+  let paren = 0;
+  let quote = 0;
+  let value = '';
+  let escaped = false;
+
+  for (const ch of input) {
+    if (escaped === true) {
+      value += ch;
+      escaped = false;
+      continue;
+    }
+
+    if (ch === '\\') {
+      value += ch;
+      escaped = true;
+      continue;
+    }
+
+    if (ch === '"') {
+      quote = quote === 1 ? 0 : 1;
+      value += ch;
+      continue;
+    }
+
+    if (quote === 0) {
+      if (ch === '[') {
+        bracket++;
+      } else if (ch === ']' && bracket > 0) {
+        bracket--;
+      } else if (bracket === 0) {
+        if (ch === '(') {
+          paren++;
+        } else if (ch === ')' && paren > 0) {
+          paren--;
+        } else if (ch === '|' && paren === 0) {
+          parts.push(value);
+          value = '';
+          continue;
+        }
+      }
+    }
+
+    value += ch;
+  }
+
+  parts.push(value);
+  return parts;
+};
+
+const isPlainBranch = branch => {
+  let escaped = false;
+
+  for (const ch of branch) {
+    if (escaped === true) {
+      escaped = false;
+      continue;
+    }
+
+    if (ch === '\\') {
+      escaped = true;
+      continue;
+    }
+
+    if (/[?*+@!()[\]{}]/.test(ch)) {
+      return false;
+    }
+  }
+
+  return true;
+};
+
+const normalizeSimpleBranch = branch => {
+  let value = branch.trim();
+  let changed = true;
+
+  while (changed === true) {
+    changed = false;
+
+    if (/^@\([^\\()[\]{}|]+\)$/.test(value)) {
+      value = value.slice(2, -1);
+      changed = true;
+    }
+  }
+
+  if (!isPlainBranch(value)) {
+    return;
+  }
+
+  return value.replace(/\\(.)/g, '$1');
+};
+
+const hasRepeatedCharPrefixOverlap = branches => {
+  const values = branches.map(normalizeSimpleBranch).filter(Boolean);
+
+  for (let i = 0; i < values.length; i++) {
+    for (let j = i + 1; j < values.length; j++) {
+      const a = values[i];
+      const b = values[j];
+      const char = a[0];
+
+      if (!char || a !== char.repeat(a.length) || b !== char.repeat(b.length)) {
+        continue;
+      }
+
+      if (a === b || a.startsWith(b) || b.startsWith(a)) {
+        return true;
+      }
+    }
+  }
+
+  return false;
+};
+
+const parseRepeatedExtglob = (pattern, requireEnd = true) => {
+  if ((pattern[0] !== '+' && pattern[0] !== '*') || pattern[1] !== '(') {
+    return;
+  }
+
+  let bracket = 0;
+  let paren = 0;
+  let quote = 0;
+  let escaped = false;
+
+  for (let i = 1; i < pattern.length; i++) {
+    const ch = pattern[i];
+
+    if (escaped === true) {
+      escaped = false;
+      continue;
+    }
+
+    if (ch === '\\') {
+      escaped = true;
+      continue;
+    }
+
+    if (ch === '"') {
+      quote = quote === 1 ? 0 : 1;
+      continue;
+    }
+
+    if (quote === 1) {
+      continue;
+    }
+
+    if (ch === '[') {
+      bracket++;
+      continue;
+    }
+
+    if (ch === ']' && bracket > 0) {
+      bracket--;
+      continue;
+    }
+
+    if (bracket > 0) {
+      continue;
+    }
+
+    if (ch === '(') {
+      paren++;
+      continue;
+    }
+
+    if (ch === ')') {
+      paren--;
+
+      if (paren === 0) {
+        if (requireEnd === true && i !== pattern.length - 1) {
+          return;
+        }
+
+        return {
+          type: pattern[0],
+          body: pattern.slice(2, i),
+          end: i
+        };
+      }
+    }
+  }
+};
+
+const buildCharClassStar = chars => {
+  const source = chars.length === 1
+    ? utils.escapeRegex(chars[0])
+    : `[${chars.map(ch => utils.escapeRegex(ch)).join('')}]`;
+
+  return `${source}*`;
+};
+
+const getStarExtglobSequenceChars = pattern => {
+  let index = 0;
+  const chars = [];
+
+  while (index < pattern.length) {
+    const match = parseRepeatedExtglob(pattern.slice(index), false);
+
+    if (!match || match.type !== '*') {
+      return;
+    }
+
+    const branches = splitTopLevel(match.body).map(branch => branch.trim());
+    if (branches.length !== 1) {
+      return;
+    }
+
+    const branch = normalizeSimpleBranch(branches[0]);
+    if (!branch || branch.length !== 1) {
+      return;
+    }
+
+    chars.push(branch);
+    index += match.end + 1;
+  }
+
+  if (chars.length < 1) {
+    return;
+  }
+
+  return chars;
+};
+
+const repeatedExtglobRecursion = pattern => {
+  let depth = 0;
+  let value = pattern.trim();
+  let match = parseRepeatedExtglob(value);
+
+  while (match) {
+    depth++;
+    value = match.body.trim();
+    match = parseRepeatedExtglob(value);
+  }
+
+  return depth;
+};
+
+const analyzeRepeatedExtglob = (body, options) => {
+  if (options.maxExtglobRecursion === false) {
+    return { risky: false };
+  }
+
+  const max =
+    typeof options.maxExtglobRecursion === 'number'
+      ? options.maxExtglobRecursion
+      : constants.DEFAULT_MAX_EXTGLOB_RECURSION;
+
+  const branches = splitTopLevel(body).map(branch => branch.trim());
+
+  if (branches.length > 1) {
+    if (
+      branches.some(branch => branch === '') ||
+      branches.some(branch => /^[*?]+$/.test(branch)) ||
+      hasRepeatedCharPrefixOverlap(branches)
+    ) {
+      return { risky: true };
+    }
+  }
+
+  // A repeated extglob is "risky" (prone to catastrophic backtracking) when a
+  // branch is itself a `*(...)` sequence, since that nests an unbounded quantifier
+  // inside the outer `+(...)`/`*(...)`. When *every* branch reduces to single
+  // characters we can emit one flat, ReDoS-safe character class that preserves the
+  // meaning of ALL branches (e.g. `+(*(a)|*(b))` -> `[ab]*`), rather than dropping
+  // every branch but the first.
+  const safeChars = [];
+  let sawStarSequence = false;
+  let combinable = true;
+
+  for (const branch of branches) {
+    const chars = getStarExtglobSequenceChars(branch);
+    if (chars) {
+      sawStarSequence = true;
+      safeChars.push(...chars);
+      continue;
+    }
+
+    const literal = normalizeSimpleBranch(branch);
+    if (literal && literal.length === 1) {
+      safeChars.push(literal);
+      continue;
+    }
+
+    combinable = false;
+
+    if (repeatedExtglobRecursion(branch) > max) {
+      return { risky: true };
+    }
+  }
+
+  if (sawStarSequence) {
+    return combinable
+      ? { risky: true, safeOutput: buildCharClassStar([...new Set(safeChars)]) }
+      : { risky: true };
+  }
+
+  return { risky: false };
+};
+
+/**
+ * Parse the given input string.
+ * @param {String} input
+ * @param {Object} options
+ * @return {Object}
+ */
+
+const parse = (input, options) => {
+  if (typeof input !== 'string') {
+    throw new TypeError('Expected a string');
+  }
+
+  input = REPLACEMENTS[input] || input;
+
+  const opts = { ...options };
+  const max = typeof opts.maxLength === 'number' ? Math.min(MAX_LENGTH, opts.maxLength) : MAX_LENGTH;
+
+  let len = input.length;
+  if (len > max) {
+    throw new SyntaxError(`Input length: ${len}, exceeds maximum allowed length: ${max}`);
+  }
+
+  const bos = { type: 'bos', value: '', output: opts.prepend || '' };
+  const tokens = [bos];
+
+  const capture = opts.capture ? '' : '?:';
+
+  // create constants based on platform, for windows or posix
+  const PLATFORM_CHARS = constants.globChars(opts.windows);
+  const EXTGLOB_CHARS = constants.extglobChars(PLATFORM_CHARS);
+
+  const {
+    DOT_LITERAL,
+    PLUS_LITERAL,
+    SLASH_LITERAL,
+    ONE_CHAR,
+    DOTS_SLASH,
+    NO_DOT,
+    NO_DOT_SLASH,
+    NO_DOTS_SLASH,
+    QMARK,
+    QMARK_NO_DOT,
+    STAR,
+    START_ANCHOR
+  } = PLATFORM_CHARS;
+
+  const globstar = opts => {
+    return `(${capture}(?:(?!${START_ANCHOR}${opts.dot ? DOTS_SLASH : DOT_LITERAL}).)*?)`;
+  };
+
+  const nodot = opts.dot ? '' : NO_DOT;
+  const qmarkNoDot = opts.dot ? QMARK : QMARK_NO_DOT;
+  let star = opts.bash === true ? globstar(opts) : STAR;
+
+  if (opts.capture) {
+    star = `(${star})`;
+  }
+
+  // minimatch options support
+  if (typeof opts.noext === 'boolean') {
+    opts.noextglob = opts.noext;
+  }
+
+  const state = {
+    input,
+    index: -1,
+    start: 0,
+    dot: opts.dot === true,
+    consumed: '',
+    output: '',
+    prefix: '',
+    backtrack: false,
+    negated: false,
+    brackets: 0,
+    braces: 0,
+    parens: 0,
+    quotes: 0,
+    globstar: false,
+    tokens
+  };
+
+  input = utils.removePrefix(input, state);
+  len = input.length;
+
+  const extglobs = [];
+  const braces = [];
+  const stack = [];
+  let prev = bos;
+  let value;
+
+  /**
+   * Tokenizing helpers
+   */
+
+  const eos = () => state.index === len - 1;
+  const peek = state.peek = (n = 1) => input[state.index + n];
+  const advance = state.advance = () => input[++state.index] || '';
+  const remaining = () => input.slice(state.index + 1);
+  const consume = (value = '', num = 0) => {
+    state.consumed += value;
+    state.index += num;
+  };
+
+  const append = token => {
+    state.output += token.output != null ? token.output : token.value;
+    consume(token.value);
+  };
+
+  const negate = () => {
+    let count = 1;
+
+    while (peek() === '!' && (peek(2) !== '(' || peek(3) === '?')) {
+      advance();
+      state.start++;
+      count++;
+    }
+
+    if (count % 2 === 0) {
+      return false;
+    }
+
+    state.negated = true;
+    state.start++;
+    return true;
+  };
+
+  const increment = type => {
+    state[type]++;
+    stack.push(type);
+  };
+
+  const decrement = type => {
+    state[type]--;
+    stack.pop();
+  };
+
+  /**
+   * Push tokens onto the tokens array. This helper speeds up
+   * tokenizing by 1) helping us avoid backtracking as much as possible,
+   * and 2) helping us avoid creating extra tokens when consecutive
+   * characters are plain text. This improves performance and simplifies
+   * lookbehinds.
+   */
+
+  const push = tok => {
+    if (prev.type === 'globstar') {
+      const isBrace = state.braces > 0 && (tok.type === 'comma' || tok.type === 'brace');
+      const isExtglob = tok.extglob === true || (extglobs.length && (tok.type === 'pipe' || tok.type === 'paren'));
+
+      if (tok.type !== 'slash' && tok.type !== 'paren' && !isBrace && !isExtglob) {
+        state.output = state.output.slice(0, -prev.output.length);
+        prev.type = 'star';
+        prev.value = '*';
+        prev.output = star;
+        state.output += prev.output;
+      }
+    }
+
+    if (extglobs.length && tok.type !== 'paren') {
+      extglobs[extglobs.length - 1].inner += tok.value;
+    }
+
+    if (tok.value || tok.output) append(tok);
+    if (prev && prev.type === 'text' && tok.type === 'text') {
+      prev.output = (prev.output || prev.value) + tok.value;
+      prev.value += tok.value;
+      return;
+    }
+
+    tok.prev = prev;
+    tokens.push(tok);
+    prev = tok;
+  };
+
+  const extglobOpen = (type, value) => {
+    const token = { ...EXTGLOB_CHARS[value], conditions: 1, inner: '' };
+
+    token.prev = prev;
+    token.parens = state.parens;
+    token.output = state.output;
+    token.startIndex = state.index;
+    token.tokensIndex = tokens.length;
+    const output = (opts.capture ? '(' : '') + token.open;
+
+    increment('parens');
+    push({ type, value, output: state.output ? '' : ONE_CHAR });
+    push({ type: 'paren', extglob: true, value: advance(), output });
+    extglobs.push(token);
+  };
+
+  const extglobClose = token => {
+    const literal = input.slice(token.startIndex, state.index + 1);
+    const body = input.slice(token.startIndex + 2, state.index);
+    const analysis = analyzeRepeatedExtglob(body, opts);
+
+    if ((token.type === 'plus' || token.type === 'star') && analysis.risky) {
+      const safeOutput = analysis.safeOutput
+        ? (token.output ? '' : ONE_CHAR) + (opts.capture ? `(${analysis.safeOutput})` : analysis.safeOutput)
+        : undefined;
+      const open = tokens[token.tokensIndex];
+
+      open.type = 'text';
+      open.value = literal;
+      open.output = safeOutput || utils.escapeRegex(literal);
+
+      for (let i = token.tokensIndex + 1; i < tokens.length; i++) {
+        tokens[i].value = '';
+        tokens[i].output = '';
+        delete tokens[i].suffix;
+      }
+
+      state.output = token.output + open.output;
+      state.backtrack = true;
+
+      push({ type: 'paren', extglob: true, value, output: '' });
+      decrement('parens');
+      return;
+    }
+
+    let output = token.close + (opts.capture ? ')' : '');
+    let rest;
+
+    if (token.type === 'negate') {
+      let extglobStar = star;
+
+      if (token.inner && token.inner.length > 1 && token.inner.includes('/')) {
+        extglobStar = globstar(opts);
+      }
+
+      if (extglobStar !== star || eos() || /^\)+$/.test(remaining())) {
+        output = token.close = `)$))${extglobStar}`;
+      }
+
+      if (token.inner.includes('*') && (rest = remaining()) && /^\.[^\\/.]+$/.test(rest)) {
+        // Any non-magical string (`.ts`) or even nested expression (`.{ts,tsx}`) can follow after the closing parenthesis.
+        // In this case, we need to parse the string and use it in the output of the original pattern.
+        // Suitable patterns: `/!(*.d).ts`, `/!(*.d).{ts,tsx}`, `**/!(*-dbg).@(js)`.
+        //
+        // Disabling the `fastpaths` option due to a problem with parsing strings as `.ts` in the pattern like `**/!(*.d).ts`.
+        const expression = parse(rest, { ...options, fastpaths: false }).output;
+
+        output = token.close = `)${expression})${extglobStar})`;
+      }
+
+      if (token.prev.type === 'bos') {
+        state.negatedExtglob = true;
+      }
+    }
+
+    push({ type: 'paren', extglob: true, value, output });
+    decrement('parens');
+  };
+
+  /**
+   * Fast paths
+   */
+
+  if (opts.fastpaths !== false && !/(^[*!]|[/()[\]{}"])/.test(input)) {
+    let backslashes = false;
+
+    let output = input.replace(REGEX_SPECIAL_CHARS_BACKREF, (m, esc, chars, first, rest, index) => {
+      if (first === '\\') {
+        backslashes = true;
+        return m;
+      }
+
+      if (first === '?') {
+        if (esc) {
+          return esc + first + (rest ? QMARK.repeat(rest.length) : '');
+        }
+        if (index === 0) {
+          return qmarkNoDot + (rest ? QMARK.repeat(rest.length) : '');
+        }
+        return QMARK.repeat(chars.length);
+      }
+
+      if (first === '.') {
+        return DOT_LITERAL.repeat(chars.length);
+      }
+
+      if (first === '*') {
+        if (esc) {
+          return esc + first + (rest ? star : '');
+        }
+        return star;
+      }
+      return esc ? m : `\\${m}`;
+    });
+
+    if (backslashes === true) {
+      if (opts.unescape === true) {
+        output = output.replace(/\\/g, '');
+      } else {
+        output = output.replace(/\\+/g, m => {
+          return m.length % 2 === 0 ? '\\\\' : (m ? '\\' : '');
+        });
+      }
+    }
+
+    if (output === input && opts.contains === true) {
+      state.output = input;
+      return state;
+    }
+
+    state.output = utils.wrapOutput(output, state, options);
+    return state;
+  }
+
+  /**
+   * Tokenize input until we reach end-of-string
+   */
+
+  while (!eos()) {
+    value = advance();
+
+    if (value === '\u0000') {
+      continue;
+    }
+
+    /**
+     * Escaped characters
+     */
+
+    if (value === '\\') {
+      const next = peek();
+
+      if (next === '/' && opts.bash !== true) {
+        continue;
+      }
+
+      if (next === '.' || next === ';') {
+        continue;
+      }
+
+      if (!next) {
+        value += '\\';
+        push({ type: 'text', value });
+        continue;
+      }
+
+      // collapse slashes to reduce potential for exploits
+      const match = /^\\+/.exec(remaining());
+      let slashes = 0;
+
+      if (match && match[0].length > 2) {
+        slashes = match[0].length;
+        state.index += slashes;
+        if (slashes % 2 !== 0) {
+          value += '\\';
+        }
+      }
+
+      if (opts.unescape === true) {
+        value = advance();
+      } else {
+        value += advance();
+      }
+
+      if (state.brackets === 0) {
+        push({ type: 'text', value });
+        continue;
+      }
+    }
+
+    /**
+     * If we're inside a regex character class, continue
+     * until we reach the closing bracket.
+     */
+
+    if (state.brackets > 0 && (value !== ']' || prev.value === '[' || prev.value === '[^')) {
+      if (opts.posix !== false && value === ':') {
+        const inner = prev.value.slice(1);
+        if (inner.includes('[')) {
+          prev.posix = true;
+
+          if (inner.includes(':')) {
+            const idx = prev.value.lastIndexOf('[');
+            const pre = prev.value.slice(0, idx);
+            const rest = prev.value.slice(idx + 2);
+            const posix = POSIX_REGEX_SOURCE[rest];
+            if (posix) {
+              prev.value = pre + posix;
+              state.backtrack = true;
+              advance();
+
+              if (!bos.output && tokens.indexOf(prev) === 1) {
+                bos.output = ONE_CHAR;
+              }
+              continue;
+            }
+          }
+        }
+      }
+
+      if ((value === '[' && peek() !== ':') || (value === '-' && peek() === ']')) {
+        value = `\\${value}`;
+      }
+
+      if (value === ']' && (prev.value === '[' || prev.value === '[^')) {
+        value = `\\${value}`;
+      }
+
+      if (opts.posix === true && value === '!' && prev.value === '[') {
+        value = '^';
+      }
+
+      prev.value += value;
+      append({ value });
+      continue;
+    }
+
+    /**
+     * If we're inside a quoted string, continue
+     * until we reach the closing double quote.
+     */
+
+    if (state.quotes === 1 && value !== '"') {
+      value = utils.escapeRegex(value);
+      prev.value += value;
+      append({ value });
+      continue;
+    }
+
+    /**
+     * Double quotes
+     */
+
+    if (value === '"') {
+      state.quotes = state.quotes === 1 ? 0 : 1;
+      if (opts.keepQuotes === true) {
+        push({ type: 'text', value });
+      }
+      continue;
+    }
+
+    /**
+     * Parentheses
+     */
+
+    if (value === '(') {
+      increment('parens');
+      push({ type: 'paren', value });
+      continue;
+    }
+
+    if (value === ')') {
+      if (state.parens === 0 && opts.strictBrackets === true) {
+        throw new SyntaxError(syntaxError('opening', '('));
+      }
+
+      const extglob = extglobs[extglobs.length - 1];
+      if (extglob && state.parens === extglob.parens + 1) {
+        extglobClose(extglobs.pop());
+        continue;
+      }
+
+      push({ type: 'paren', value, output: state.parens ? ')' : '\\)' });
+      decrement('parens');
+      continue;
+    }
+
+    /**
+     * Square brackets
+     */
+
+    if (value === '[') {
+      if (opts.nobracket === true || !remaining().includes(']')) {
+        if (opts.nobracket !== true && opts.strictBrackets === true) {
+          throw new SyntaxError(syntaxError('closing', ']'));
+        }
+
+        value = `\\${value}`;
+      } else {
+        increment('brackets');
+      }
+
+      push({ type: 'bracket', value });
+      continue;
+    }
+
+    if (value === ']') {
+      if (opts.nobracket === true || (prev && prev.type === 'bracket' && prev.value.length === 1)) {
+        push({ type: 'text', value, output: `\\${value}` });
+        continue;
+      }
+
+      if (state.brackets === 0) {
+        if (opts.strictBrackets === true) {
+          throw new SyntaxError(syntaxError('opening', '['));
+        }
+
+        push({ type: 'text', value, output: `\\${value}` });
+        continue;
+      }
+
+      decrement('brackets');
+
+      const prevValue = prev.value.slice(1);
+      if (prev.posix !== true && prevValue[0] === '^' && !prevValue.includes('/')) {
+        value = `/${value}`;
+      }
+
+      prev.value += value;
+      append({ value });
+
+      // when literal brackets are explicitly disabled
+      // assume we should match with a regex character class
+      if (opts.literalBrackets === false || utils.hasRegexChars(prevValue)) {
+        continue;
+      }
+
+      const escaped = utils.escapeRegex(prev.value);
+      state.output = state.output.slice(0, -prev.value.length);
+
+      // when literal brackets are explicitly enabled
+      // assume we should escape the brackets to match literal characters
+      if (opts.literalBrackets === true) {
+        state.output += escaped;
+        prev.value = escaped;
+        continue;
+      }
+
+      // when the user specifies nothing, try to match both
+      prev.value = `(${capture}${escaped}|${prev.value})`;
+      state.output += prev.value;
+      continue;
+    }
+
+    /**
+     * Braces
+     */
+
+    if (value === '{' && opts.nobrace !== true) {
+      increment('braces');
+
+      const open = {
+        type: 'brace',
+        value,
+        output: '(',
+        outputIndex: state.output.length,
+        tokensIndex: state.tokens.length
+      };
+
+      braces.push(open);
+      push(open);
+      continue;
+    }
+
+    if (value === '}') {
+      const brace = braces[braces.length - 1];
+
+      if (opts.nobrace === true || !brace) {
+        push({ type: 'text', value, output: value });
+        continue;
+      }
+
+      let output = ')';
+
+      if (brace.dots === true) {
+        const arr = tokens.slice();
+        const range = [];
+
+        for (let i = arr.length - 1; i >= 0; i--) {
+          tokens.pop();
+          if (arr[i].type === 'brace') {
+            break;
+          }
+          if (arr[i].type !== 'dots') {
+            range.unshift(arr[i].value);
+          }
+        }
+
+        output = expandRange(range, opts);
+        state.backtrack = true;
+      }
+
+      if (brace.comma !== true && brace.dots !== true) {
+        const out = state.output.slice(0, brace.outputIndex);
+        const toks = state.tokens.slice(brace.tokensIndex);
+        brace.value = brace.output = '\\{';
+        value = output = '\\}';
+        state.output = out;
+        for (const t of toks) {
+          state.output += (t.output || t.value);
+        }
+      }
+
+      push({ type: 'brace', value, output });
+      decrement('braces');
+      braces.pop();
+      continue;
+    }
+
+    /**
+     * Pipes
+     */
+
+    if (value === '|') {
+      if (extglobs.length > 0) {
+        extglobs[extglobs.length - 1].conditions++;
+      }
+      push({ type: 'text', value });
+      continue;
+    }
+
+    /**
+     * Commas
+     */
+
+    if (value === ',') {
+      let output = value;
+
+      const brace = braces[braces.length - 1];
+      if (brace && stack[stack.length - 1] === 'braces') {
+        brace.comma = true;
+        output = '|';
+      }
+
+      push({ type: 'comma', value, output });
+      continue;
+    }
+
+    /**
+     * Slashes
+     */
+
+    if (value === '/') {
+      // if the beginning of the glob is "./", advance the start
+      // to the current index, and don't add the "./" characters
+      // to the state. This greatly simplifies lookbehinds when
+      // checking for BOS characters like "!" and "." (not "./")
+      if (prev.type === 'dot' && state.index === state.start + 1) {
+        state.start = state.index + 1;
+        state.consumed = '';
+        state.output = '';
+        tokens.pop();
+        prev = bos; // reset "prev" to the first token
+        continue;
+      }
+
+      push({ type: 'slash', value, output: SLASH_LITERAL });
+      continue;
+    }
+
+    /**
+     * Dots
+     */
+
+    if (value === '.') {
+      if (state.braces > 0 && prev.type === 'dot') {
+        if (prev.value === '.') prev.output = DOT_LITERAL;
+        const brace = braces[braces.length - 1];
+        prev.type = 'dots';
+        prev.output += value;
+        prev.value += value;
+        brace.dots = true;
+        continue;
+      }
+
+      if ((state.braces + state.parens) === 0 && prev.type !== 'bos' && prev.type !== 'slash') {
+        push({ type: 'text', value, output: DOT_LITERAL });
+        continue;
+      }
+
+      push({ type: 'dot', value, output: DOT_LITERAL });
+      continue;
+    }
+
+    /**
+     * Question marks
+     */
+
+    if (value === '?') {
+      const isGroup = prev && prev.value === '(';
+      if (!isGroup && opts.noextglob !== true && peek() === '(' && peek(2) !== '?') {
+        extglobOpen('qmark', value);
+        continue;
+      }
+
+      if (prev && prev.type === 'paren') {
+        const next = peek();
+        let output = value;
+
+        if ((prev.value === '(' && !/[!=<:]/.test(next)) || (next === '<' && !/<([!=]|\w+>)/.test(remaining()))) {
+          output = `\\${value}`;
+        }
+
+        push({ type: 'text', value, output });
+        continue;
+      }
+
+      if (opts.dot !== true && (prev.type === 'slash' || prev.type === 'bos')) {
+        push({ type: 'qmark', value, output: QMARK_NO_DOT });
+        continue;
+      }
+
+      push({ type: 'qmark', value, output: QMARK });
+      continue;
+    }
+
+    /**
+     * Exclamation
+     */
+
+    if (value === '!') {
+      if (opts.noextglob !== true && peek() === '(') {
+        if (peek(2) !== '?' || !/[!=<:]/.test(peek(3))) {
+          extglobOpen('negate', value);
+          continue;
+        }
+      }
+
+      if (opts.nonegate !== true && state.index === 0) {
+        negate();
+        continue;
+      }
+    }
+
+    /**
+     * Plus
+     */
+
+    if (value === '+') {
+      if (opts.noextglob !== true && peek() === '(' && peek(2) !== '?') {
+        extglobOpen('plus', value);
+        continue;
+      }
+
+      if ((prev && prev.value === '(') || opts.regex === false) {
+        push({ type: 'plus', value, output: PLUS_LITERAL });
+        continue;
+      }
+
+      if ((prev && (prev.type === 'bracket' || prev.type === 'paren' || prev.type === 'brace')) || state.parens > 0) {
+        push({ type: 'plus', value });
+        continue;
+      }
+
+      push({ type: 'plus', value: PLUS_LITERAL });
+      continue;
+    }
+
+    /**
+     * Plain text
+     */
+
+    if (value === '@') {
+      if (opts.noextglob !== true && peek() === '(' && peek(2) !== '?') {
+        push({ type: 'at', extglob: true, value, output: '' });
+        continue;
+      }
+
+      push({ type: 'text', value });
+      continue;
+    }
+
+    /**
+     * Plain text
+     */
+
+    if (value !== '*') {
+      if (value === '$' || value === '^') {
+        value = `\\${value}`;
+      }
+
+      const match = REGEX_NON_SPECIAL_CHARS.exec(remaining());
+      if (match) {
+        value += match[0];
+        state.index += match[0].length;
+      }
+
+      push({ type: 'text', value });
+      continue;
+    }
+
+    /**
+     * Stars
+     */
+
+    if (prev && (prev.type === 'globstar' || prev.star === true)) {
+      prev.type = 'star';
+      prev.star = true;
+      prev.value += value;
+      prev.output = star;
+      state.backtrack = true;
+      state.globstar = true;
+      consume(value);
+      continue;
+    }
+
+    let rest = remaining();
+    if (opts.noextglob !== true && /^\([^?]/.test(rest)) {
+      extglobOpen('star', value);
+      continue;
+    }
+
+    if (prev.type === 'star') {
+      if (opts.noglobstar === true) {
+        consume(value);
+        continue;
+      }
+
+      const prior = prev.prev;
+      const before = prior.prev;
+      const isStart = prior.type === 'slash' || prior.type === 'bos';
+      const afterStar = before && (before.type === 'star' || before.type === 'globstar');
+
+      if (opts.bash === true && (!isStart || (rest[0] && rest[0] !== '/'))) {
+        push({ type: 'star', value, output: '' });
+        continue;
+      }
+
+      const isBrace = state.braces > 0 && (prior.type === 'comma' || prior.type === 'brace');
+      const isExtglob = extglobs.length && (prior.type === 'pipe' || prior.type === 'paren');
+      if (!isStart && prior.type !== 'paren' && !isBrace && !isExtglob) {
+        push({ type: 'star', value, output: '' });
+        continue;
+      }
+
+      // strip consecutive `/**/`
+      while (rest.slice(0, 3) === '/**') {
+        const after = input[state.index + 4];
+        if (after && after !== '/') {
+          break;
+        }
+        rest = rest.slice(3);
+        consume('/**', 3);
+      }
+
+      // A globstar followed only by balanced closing parens is at the logical end of patterns like
+      // `test(/utils/**)` and `test?(/utils/**)`. Treat it as EOS so the trailing `/**` can match its
+      // parent path, except in negated extglobs where that would change the exclusion semantics.
+      const isEnd = eos() || (
+        state.parens > 0
+        && rest === ')'.repeat(state.parens)
+        && !extglobs.some(extglob => extglob.type === 'negate')
+      );
+
+      if (prior.type === 'bos' && eos()) {
+        prev.type = 'globstar';
+        prev.value += value;
+        prev.output = globstar(opts);
+        state.output = prev.output;
+        state.globstar = true;
+        consume(value);
+        continue;
+      }
+
+      if (prior.type === 'slash' && prior.prev.type !== 'bos' && !afterStar && isEnd) {
+        state.output = state.output.slice(0, -(prior.output + prev.output).length);
+        prior.output = `(?:${prior.output}`;
+
+        prev.type = 'globstar';
+        prev.output = globstar(opts) + (opts.strictSlashes ? ')' : '|$)');
+        prev.value += value;
+        state.globstar = true;
+        state.output += prior.output + prev.output;
+        consume(value);
+        continue;
+      }
+
+      if (prior.type === 'slash' && prior.prev.type !== 'bos' && rest[0] === '/') {
+        const end = rest[1] !== void 0 ? '|$' : '';
+
+        state.output = state.output.slice(0, -(prior.output + prev.output).length);
+        prior.output = `(?:${prior.output}`;
+
+        prev.type = 'globstar';
+        prev.output = `${globstar(opts)}${SLASH_LITERAL}|${SLASH_LITERAL}${end})`;
+        prev.value += value;
+
+        state.output += prior.output + prev.output;
+        state.globstar = true;
+
+        consume(value + advance());
+
+        push({ type: 'slash', value: '/', output: '' });
+        continue;
+      }
+
+      if (prior.type === 'bos' && rest[0] === '/') {
+        prev.type = 'globstar';
+        prev.value += value;
+        prev.output = `(?:^|${SLASH_LITERAL}|${globstar(opts)}${SLASH_LITERAL})`;
+        state.output = prev.output;
+        state.globstar = true;
+        consume(value + advance());
+        push({ type: 'slash', value: '/', output: '' });
+        continue;
+      }
+
+      // remove single star from output
+      state.output = state.output.slice(0, -prev.output.length);
+
+      // reset previous token to globstar
+      prev.type = 'globstar';
+      prev.output = globstar(opts);
+      prev.value += value;
+
+      // reset output with globstar
+      state.output += prev.output;
+      state.globstar = true;
+      consume(value);
+      continue;
+    }
+
+    const token = { type: 'star', value, output: star };
+
+    if (opts.bash === true) {
+      token.output = '.*?';
+      if (prev.type === 'bos' || prev.type === 'slash') {
+        token.output = nodot + token.output;
+      }
+      push(token);
+      continue;
+    }
+
+    if (prev && (prev.type === 'bracket' || prev.type === 'paren') && opts.regex === true) {
+      token.output = value;
+      push(token);
+      continue;
+    }
+
+    if (state.index === state.start || prev.type === 'slash' || prev.type === 'dot') {
+      if (prev.type === 'dot') {
+        state.output += NO_DOT_SLASH;
+        prev.output += NO_DOT_SLASH;
+
+      } else if (opts.dot === true) {
+        state.output += NO_DOTS_SLASH;
+        prev.output += NO_DOTS_SLASH;
+
+      } else {
+        state.output += nodot;
+        prev.output += nodot;
+      }
+
+      if (peek() !== '*') {
+        state.output += ONE_CHAR;
+        prev.output += ONE_CHAR;
+      }
+    }
+
+    push(token);
+  }
+
+  while (state.brackets > 0) {
+    if (opts.strictBrackets === true) throw new SyntaxError(syntaxError('closing', ']'));
+    state.output = utils.escapeLast(state.output, '[');
+    decrement('brackets');
+  }
+
+  while (state.parens > 0) {
+    if (opts.strictBrackets === true) throw new SyntaxError(syntaxError('closing', ')'));
+    state.output = utils.escapeLast(state.output, '(');
+    decrement('parens');
+  }
+
+  while (state.braces > 0) {
+    if (opts.strictBrackets === true) throw new SyntaxError(syntaxError('closing', '}'));
+    state.output = utils.escapeLast(state.output, '{');
+    decrement('braces');
+  }
+
+  if (opts.strictSlashes !== true && (prev.type === 'star' || prev.type === 'bracket')) {
+    push({ type: 'maybe_slash', value: '', output: `${SLASH_LITERAL}?` });
+  }
+
+  // rebuild the output if we had to backtrack at any point
+  if (state.backtrack === true) {
+    state.output = '';
+
+    for (const token of state.tokens) {
+      state.output += token.output != null ? token.output : token.value;
+
+      if (token.suffix) {
+        state.output += token.suffix;
+      }
+    }
+  }
+
+  return state;
+};
+
+/**
+ * Fast paths for creating regular expressions for common glob patterns.
+ * This can significantly speed up processing and has very little downside
+ * impact when none of the fast paths match.
+ */
+
+parse.fastpaths = (input, options) => {
+  const opts = { ...options };
+  const max = typeof opts.maxLength === 'number' ? Math.min(MAX_LENGTH, opts.maxLength) : MAX_LENGTH;
+  const len = input.length;
+  if (len > max) {
+    throw new SyntaxError(`Input length: ${len}, exceeds maximum allowed length: ${max}`);
+  }
+
+  input = REPLACEMENTS[input] || input;
+
+  // create constants based on platform, for windows or posix
+  const {
+    DOT_LITERAL,
+    SLASH_LITERAL,
+    ONE_CHAR,
+    DOTS_SLASH,
+    NO_DOT,
+    NO_DOTS,
+    NO_DOTS_SLASH,
+    STAR,
+    START_ANCHOR
+  } = constants.globChars(opts.windows);
+
+  const nodot = opts.dot ? NO_DOTS : NO_DOT;
+  const slashDot = opts.dot ? NO_DOTS_SLASH : NO_DOT;
+  const capture = opts.capture ? '' : '?:';
+  const state = { negated: false, prefix: '' };
+  let star = opts.bash === true ? '.*?' : STAR;
+
+  if (opts.capture) {
+    star = `(${star})`;
+  }
+
+  const globstar = opts => {
+    if (opts.noglobstar === true) return star;
+    return `(${capture}(?:(?!${START_ANCHOR}${opts.dot ? DOTS_SLASH : DOT_LITERAL}).)*?)`;
+  };
+
+  const create = str => {
+    switch (str) {
+      case '*':
+        return `${nodot}${ONE_CHAR}${star}`;
+
+      case '.*':
+        return `${DOT_LITERAL}${ONE_CHAR}${star}`;
+
+      case '*.*':
+        return `${nodot}${star}${DOT_LITERAL}${ONE_CHAR}${star}`;
+
+      case '*/*':
+        return `${nodot}${star}${SLASH_LITERAL}${ONE_CHAR}${slashDot}${star}`;
+
+      case '**':
+        return nodot + globstar(opts);
+
+      case '**/*':
+        return `(?:${nodot}${globstar(opts)}${SLASH_LITERAL})?${slashDot}${ONE_CHAR}${star}`;
+
+      case '**/*.*':
+        return `(?:${nodot}${globstar(opts)}${SLASH_LITERAL})?${slashDot}${star}${DOT_LITERAL}${ONE_CHAR}${star}`;
+
+      case '**/.*':
+        return `(?:${nodot}${globstar(opts)}${SLASH_LITERAL})?${DOT_LITERAL}${ONE_CHAR}${star}`;
+
+      default: {
+        const match = /^(.*?)\.(\w+)$/.exec(str);
+        if (!match) return;
+
+        const source = create(match[1]);
+        if (!source) return;
+
+        return source + DOT_LITERAL + match[2];
+      }
+    }
+  };
+
+  const output = utils.removePrefix(input, state);
+  let source = create(output);
+
+  if (source && opts.strictSlashes !== true) {
+    source += `${SLASH_LITERAL}?`;
+  }
+
+  return source;
+};
+
+module.exports = parse;
+
+
+/***/ }),
+
+/***/ 8016:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const scan = __nccwpck_require__(1781);
+const parse = __nccwpck_require__(8265);
+const utils = __nccwpck_require__(4059);
+const constants = __nccwpck_require__(5595);
+const isObject = val => val && typeof val === 'object' && !Array.isArray(val);
+
+/**
+ * Creates a matcher function from one or more glob patterns. The
+ * returned function takes a string to match as its first argument,
+ * and returns true if the string is a match. The returned matcher
+ * function also takes a boolean as the second argument that, when true,
+ * returns an object with additional information.
+ *
+ * ```js
+ * const picomatch = require('picomatch');
+ * // picomatch(glob[, options]);
+ *
+ * const isMatch = picomatch('*.!(*a)');
+ * console.log(isMatch('a.a')); //=> false
+ * console.log(isMatch('a.b')); //=> true
+ *
+ * // For environments without `node.js`, `picomatch/posix` provides you a dependency-free matcher, without automatic OS detection.
+ * const picomatch = require('picomatch/posix');
+ * // the same API, defaulting to posix paths
+ * const isMatch = picomatch('a/*');
+ * console.log(isMatch('a\\b')); //=> false
+ * console.log(isMatch('a/b')); //=> true
+ *
+ * // you can still configure the matcher function to accept windows paths
+ * const isMatch = picomatch('a/*', { options: windows });
+ * console.log(isMatch('a\\b')); //=> true
+ * console.log(isMatch('a/b')); //=> true
+ * ```
+ * @name picomatch
+ * @param {String|Array} `globs` One or more glob patterns.
+ * @param {Object=} `options`
+ * @return {Function=} Returns a matcher function.
+ * @api public
+ */
+
+const picomatch = (glob, options, returnState = false) => {
+  if (Array.isArray(glob)) {
+    const fns = glob.map(input => picomatch(input, options, returnState));
+    const arrayMatcher = str => {
+      for (const isMatch of fns) {
+        const state = isMatch(str);
+        if (state) return state;
+      }
+      return false;
+    };
+    return arrayMatcher;
+  }
+
+  const isState = isObject(glob) && glob.tokens && glob.input;
+
+  if (glob === '' || (typeof glob !== 'string' && !isState)) {
+    throw new TypeError('Expected pattern to be a non-empty string');
+  }
+
+  const opts = options || {};
+  const posix = opts.windows;
+  const regex = isState
+    ? picomatch.compileRe(glob, options)
+    : picomatch.makeRe(glob, options, false, true);
+
+  const state = regex.state;
+  delete regex.state;
+
+  let isIgnored = () => false;
+  if (opts.ignore) {
+    const ignoreOpts = { ...options, ignore: null, onMatch: null, onResult: null };
+    isIgnored = picomatch(opts.ignore, ignoreOpts, returnState);
+  }
+
+  const matcher = (input, returnObject = false) => {
+    const { isMatch, match, output } = picomatch.test(input, regex, options, { glob, posix });
+    const result = { glob, state, regex, posix, input, output, match, isMatch };
+
+    if (typeof opts.onResult === 'function') {
+      opts.onResult(result);
+    }
+
+    if (isMatch === false) {
+      result.isMatch = false;
+      return returnObject ? result : false;
+    }
+
+    if (isIgnored(input)) {
+      if (typeof opts.onIgnore === 'function') {
+        opts.onIgnore(result);
+      }
+      result.isMatch = false;
+      return returnObject ? result : false;
+    }
+
+    if (typeof opts.onMatch === 'function') {
+      opts.onMatch(result);
+    }
+    return returnObject ? result : true;
+  };
+
+  if (returnState) {
+    matcher.state = state;
+  }
+
+  return matcher;
+};
+
+/**
+ * Test `input` with the given `regex`. This is used by the main
+ * `picomatch()` function to test the input string.
+ *
+ * ```js
+ * const picomatch = require('picomatch');
+ * // picomatch.test(input, regex[, options]);
+ *
+ * console.log(picomatch.test('foo/bar', /^(?:([^/]*?)\/([^/]*?))$/));
+ * // { isMatch: true, match: [ 'foo/', 'foo', 'bar' ], output: 'foo/bar' }
+ * ```
+ * @param {String} `input` String to test.
+ * @param {RegExp} `regex`
+ * @return {Object} Returns an object with matching info.
+ * @api public
+ */
+
+picomatch.test = (input, regex, options, { glob, posix } = {}) => {
+  if (typeof input !== 'string') {
+    throw new TypeError('Expected input to be a string');
+  }
+
+  if (input === '') {
+    return { isMatch: false, output: '' };
+  }
+
+  const opts = options || {};
+  const format = opts.format || (posix ? utils.toPosixSlashes : null);
+  let match = input === glob;
+  let output = (match && format) ? format(input) : input;
+
+  if (match === false) {
+    output = format ? format(input) : input;
+    match = output === glob;
+  }
+
+  if (match === false || opts.capture === true) {
+    if (opts.matchBase === true || opts.basename === true) {
+      match = picomatch.matchBase(input, regex, options, posix);
+    } else {
+      match = regex.exec(output);
+    }
+  }
+
+  return { isMatch: Boolean(match), match, output };
+};
+
+/**
+ * Match the basename of a filepath.
+ *
+ * ```js
+ * const picomatch = require('picomatch');
+ * // picomatch.matchBase(input, glob[, options]);
+ * console.log(picomatch.matchBase('foo/bar.js', '*.js'); // true
+ * ```
+ * @param {String} `input` String to test.
+ * @param {RegExp|String} `glob` Glob pattern or regex created by [.makeRe](#makeRe).
+ * @return {Boolean}
+ * @api public
+ */
+
+picomatch.matchBase = (input, glob, options, posix = options && options.windows) => {
+  const regex = glob instanceof RegExp ? glob : picomatch.makeRe(glob, options);
+  return regex.test(utils.basename(input, { windows: posix }));
+};
+
+/**
+ * Returns true if **any** of the given glob `patterns` match the specified `string`.
+ *
+ * ```js
+ * const picomatch = require('picomatch');
+ * // picomatch.isMatch(string, patterns[, options]);
+ *
+ * console.log(picomatch.isMatch('a.a', ['b.*', '*.a'])); //=> true
+ * console.log(picomatch.isMatch('a.a', 'b.*')); //=> false
+ * ```
+ * @param {String|Array} str The string to test.
+ * @param {String|Array} patterns One or more glob patterns to use for matching.
+ * @param {Object} [options] See available [options](#options).
+ * @return {Boolean} Returns true if any patterns match `str`
+ * @api public
+ */
+
+picomatch.isMatch = (str, patterns, options) => picomatch(patterns, options)(str);
+
+/**
+ * Parse a glob pattern to create the source string for a regular
+ * expression.
+ *
+ * ```js
+ * const picomatch = require('picomatch');
+ * const result = picomatch.parse(pattern[, options]);
+ * ```
+ * @param {String} `pattern`
+ * @param {Object} `options`
+ * @return {Object} Returns an object with useful properties and output to be used as a regex source string.
+ * @api public
+ */
+
+picomatch.parse = (pattern, options) => {
+  if (Array.isArray(pattern)) return pattern.map(p => picomatch.parse(p, options));
+  return parse(pattern, { ...options, fastpaths: false });
+};
+
+/**
+ * Scan a glob pattern to separate the pattern into segments.
+ *
+ * ```js
+ * const picomatch = require('picomatch');
+ * // picomatch.scan(input[, options]);
+ *
+ * const result = picomatch.scan('!./foo/*.js');
+ * console.log(result);
+ * { prefix: '!./',
+ *   input: '!./foo/*.js',
+ *   start: 3,
+ *   base: 'foo',
+ *   glob: '*.js',
+ *   isBrace: false,
+ *   isBracket: false,
+ *   isGlob: true,
+ *   isExtglob: false,
+ *   isGlobstar: false,
+ *   negated: true }
+ * ```
+ * @param {String} `input` Glob pattern to scan.
+ * @param {Object} `options`
+ * @return {Object} Returns an object with
+ * @api public
+ */
+
+picomatch.scan = (input, options) => scan(input, options);
+
+/**
+ * Compile a regular expression from the `state` object returned by the
+ * [parse()](#parse) method.
+ *
+ * ```js
+ * const picomatch = require('picomatch');
+ * const state = picomatch.parse('*.js');
+ * // picomatch.compileRe(state[, options]);
+ *
+ * console.log(picomatch.compileRe(state));
+ * //=> /^(?:(?!\.)(?=.)[^/]*?\.js)$/
+ * ```
+ * @param {Object} `state`
+ * @param {Object} `options`
+ * @param {Boolean} `returnOutput` Intended for implementors, this argument allows you to return the raw output from the parser.
+ * @param {Boolean} `returnState` Adds the state to a `state` property on the returned regex. Useful for implementors and debugging.
+ * @return {RegExp}
+ * @api public
+ */
+
+picomatch.compileRe = (state, options, returnOutput = false, returnState = false) => {
+  if (returnOutput === true) {
+    return state.output;
+  }
+
+  const opts = options || {};
+  const prepend = opts.contains ? '' : '^';
+  const append = opts.contains ? '' : '$';
+
+  let source = `${prepend}(?:${state.output})${append}`;
+  if (state && state.negated === true) {
+    source = `^(?!${source}).*$`;
+  }
+
+  const regex = picomatch.toRegex(source, options);
+  if (returnState === true) {
+    regex.state = state;
+  }
+
+  return regex;
+};
+
+/**
+ * Create a regular expression from a parsed glob pattern.
+ *
+ * ```js
+ * const picomatch = require('picomatch');
+ * // picomatch.makeRe(state[, options]);
+ *
+ * const result = picomatch.makeRe('*.js');
+ * console.log(result);
+ * //=> /^(?:(?!\.)(?=.)[^/]*?\.js)$/
+ * ```
+ * @param {String} `state` The object returned from the `.parse` method.
+ * @param {Object} `options`
+ * @param {Boolean} `returnOutput` Implementors may use this argument to return the compiled output, instead of a regular expression. This is not exposed on the options to prevent end-users from mutating the result.
+ * @param {Boolean} `returnState` Implementors may use this argument to return the state from the parsed glob with the returned regular expression.
+ * @return {RegExp} Returns a regex created from the given pattern.
+ * @api public
+ */
+
+picomatch.makeRe = (input, options = {}, returnOutput = false, returnState = false) => {
+  if (!input || typeof input !== 'string') {
+    throw new TypeError('Expected a non-empty string');
+  }
+
+  let parsed = { negated: false, fastpaths: true };
+
+  if (options.fastpaths !== false && (input[0] === '.' || input[0] === '*')) {
+    parsed.output = parse.fastpaths(input, options);
+  }
+
+  if (!parsed.output) {
+    parsed = parse(input, options);
+  }
+
+  return picomatch.compileRe(parsed, options, returnOutput, returnState);
+};
+
+/**
+ * Create a regular expression from the given regex source string.
+ *
+ * ```js
+ * const picomatch = require('picomatch');
+ * // picomatch.toRegex(source[, options]);
+ *
+ * const { output } = picomatch.parse('*.js');
+ * console.log(picomatch.toRegex(output));
+ * //=> /^(?:(?!\.)(?=.)[^/]*?\.js)$/
+ * ```
+ * @param {String} `source` Regular expression source string.
+ * @param {Object} `options`
+ * @return {RegExp}
+ * @api public
+ */
+
+picomatch.toRegex = (source, options) => {
+  try {
+    const opts = options || {};
+    return new RegExp(source, opts.flags || (opts.nocase ? 'i' : ''));
+  } catch (err) {
+    if (options && options.debug === true) throw err;
+    return /$^/;
+  }
+};
+
+/**
+ * Picomatch constants.
+ * @return {Object}
+ */
+
+picomatch.constants = constants;
+
+/**
+ * Expose "picomatch"
+ */
+
+module.exports = picomatch;
+
+
+/***/ }),
+
+/***/ 1781:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const utils = __nccwpck_require__(4059);
+const {
+  CHAR_ASTERISK,             /* * */
+  CHAR_AT,                   /* @ */
+  CHAR_BACKWARD_SLASH,       /* \ */
+  CHAR_COMMA,                /* , */
+  CHAR_DOT,                  /* . */
+  CHAR_EXCLAMATION_MARK,     /* ! */
+  CHAR_FORWARD_SLASH,        /* / */
+  CHAR_LEFT_CURLY_BRACE,     /* { */
+  CHAR_LEFT_PARENTHESES,     /* ( */
+  CHAR_LEFT_SQUARE_BRACKET,  /* [ */
+  CHAR_PLUS,                 /* + */
+  CHAR_QUESTION_MARK,        /* ? */
+  CHAR_RIGHT_CURLY_BRACE,    /* } */
+  CHAR_RIGHT_PARENTHESES,    /* ) */
+  CHAR_RIGHT_SQUARE_BRACKET  /* ] */
+} = __nccwpck_require__(5595);
+
+const isPathSeparator = code => {
+  return code === CHAR_FORWARD_SLASH || code === CHAR_BACKWARD_SLASH;
+};
+
+const depth = token => {
+  if (token.isPrefix !== true) {
+    token.depth = token.isGlobstar ? Infinity : 1;
+  }
+};
+
+/**
+ * Quickly scans a glob pattern and returns an object with a handful of
+ * useful properties, like `isGlob`, `path` (the leading non-glob, if it exists),
+ * `glob` (the actual pattern), `negated` (true if the path starts with `!` but not
+ * with `!(`) and `negatedExtglob` (true if the path starts with `!(`).
+ *
+ * ```js
+ * const pm = require('picomatch');
+ * console.log(pm.scan('foo/bar/*.js'));
+ * { isGlob: true, input: 'foo/bar/*.js', base: 'foo/bar', glob: '*.js' }
+ * ```
+ * @param {String} `str`
+ * @param {Object} `options`
+ * @return {Object} Returns an object with tokens and regex source string.
+ * @api public
+ */
+
+const scan = (input, options) => {
+  const opts = options || {};
+
+  const length = input.length - 1;
+  const scanToEnd = opts.parts === true || opts.tokens === true || opts.scanToEnd === true;
+  const slashes = [];
+  const tokens = [];
+  const parts = [];
+
+  let str = input;
+  let index = -1;
+  let start = 0;
+  let lastIndex = 0;
+  let isBrace = false;
+  let isBracket = false;
+  let isGlob = false;
+  let isExtglob = false;
+  let isGlobstar = false;
+  let braceEscaped = false;
+  let backslashes = false;
+  let negated = false;
+  let negatedExtglob = false;
+  let finished = false;
+  let braces = 0;
+  let prev;
+  let code;
+  let token = { value: '', depth: 0, isGlob: false };
+
+  const eos = () => index >= length;
+  const peek = () => str.charCodeAt(index + 1);
+  const advance = () => {
+    prev = code;
+    return str.charCodeAt(++index);
+  };
+
+  while (index < length) {
+    code = advance();
+    let next;
+
+    if (code === CHAR_BACKWARD_SLASH) {
+      backslashes = token.backslashes = true;
+      code = advance();
+
+      if (code === CHAR_LEFT_CURLY_BRACE) {
+        braceEscaped = true;
+      }
+      continue;
+    }
+
+    if (braceEscaped === true || code === CHAR_LEFT_CURLY_BRACE) {
+      braces++;
+
+      while (eos() !== true && (code = advance())) {
+        if (code === CHAR_BACKWARD_SLASH) {
+          backslashes = token.backslashes = true;
+          advance();
+          continue;
+        }
+
+        if (code === CHAR_LEFT_CURLY_BRACE) {
+          braces++;
+          continue;
+        }
+
+        if (braceEscaped !== true && code === CHAR_DOT && (code = advance()) === CHAR_DOT) {
+          isBrace = token.isBrace = true;
+          isGlob = token.isGlob = true;
+          finished = true;
+
+          if (scanToEnd === true) {
+            continue;
+          }
+
+          break;
+        }
+
+        if (braceEscaped !== true && code === CHAR_COMMA) {
+          isBrace = token.isBrace = true;
+          isGlob = token.isGlob = true;
+          finished = true;
+
+          if (scanToEnd === true) {
+            continue;
+          }
+
+          break;
+        }
+
+        if (code === CHAR_RIGHT_CURLY_BRACE) {
+          braces--;
+
+          if (braces === 0) {
+            braceEscaped = false;
+            isBrace = token.isBrace = true;
+            finished = true;
+            break;
+          }
+        }
+      }
+
+      if (scanToEnd === true) {
+        continue;
+      }
+
+      break;
+    }
+
+    if (code === CHAR_FORWARD_SLASH) {
+      slashes.push(index);
+      tokens.push(token);
+      token = { value: '', depth: 0, isGlob: false };
+
+      if (finished === true) continue;
+      if (prev === CHAR_DOT && index === (start + 1)) {
+        start += 2;
+        continue;
+      }
+
+      lastIndex = index + 1;
+      continue;
+    }
+
+    if (opts.noext !== true) {
+      const isExtglobChar = code === CHAR_PLUS
+        || code === CHAR_AT
+        || code === CHAR_ASTERISK
+        || code === CHAR_QUESTION_MARK
+        || code === CHAR_EXCLAMATION_MARK;
+
+      if (isExtglobChar === true && peek() === CHAR_LEFT_PARENTHESES) {
+        isGlob = token.isGlob = true;
+        isExtglob = token.isExtglob = true;
+        finished = true;
+        if (code === CHAR_EXCLAMATION_MARK && index === start) {
+          negatedExtglob = true;
+        }
+
+        if (scanToEnd === true) {
+          let parens = 0;
+
+          while (eos() !== true && (code = advance())) {
+            if (code === CHAR_BACKWARD_SLASH) {
+              backslashes = token.backslashes = true;
+              advance();
+              continue;
+            }
+
+            if (code === CHAR_LEFT_PARENTHESES) {
+              parens++;
+              continue;
+            }
+
+            if (code === CHAR_RIGHT_PARENTHESES && --parens === 0) {
+              finished = true;
+              break;
+            }
+          }
+          continue;
+        }
+        break;
+      }
+    }
+
+    if (code === CHAR_ASTERISK) {
+      if (prev === CHAR_ASTERISK) isGlobstar = token.isGlobstar = true;
+      isGlob = token.isGlob = true;
+      finished = true;
+
+      if (scanToEnd === true) {
+        continue;
+      }
+      break;
+    }
+
+    if (code === CHAR_QUESTION_MARK) {
+      isGlob = token.isGlob = true;
+      finished = true;
+
+      if (scanToEnd === true) {
+        continue;
+      }
+      break;
+    }
+
+    if (code === CHAR_LEFT_SQUARE_BRACKET) {
+      while (eos() !== true && (next = advance())) {
+        if (next === CHAR_BACKWARD_SLASH) {
+          backslashes = token.backslashes = true;
+          advance();
+          continue;
+        }
+
+        if (next === CHAR_RIGHT_SQUARE_BRACKET) {
+          isBracket = token.isBracket = true;
+          isGlob = token.isGlob = true;
+          finished = true;
+          break;
+        }
+      }
+
+      if (scanToEnd === true) {
+        continue;
+      }
+
+      break;
+    }
+
+    if (opts.nonegate !== true && code === CHAR_EXCLAMATION_MARK && index === start) {
+      negated = token.negated = true;
+      start++;
+      continue;
+    }
+
+    if (opts.noparen !== true && code === CHAR_LEFT_PARENTHESES) {
+      isGlob = token.isGlob = true;
+
+      if (scanToEnd === true) {
+        let parens = 1;
+
+        while (eos() !== true && (code = advance())) {
+          if (code === CHAR_BACKWARD_SLASH) {
+            backslashes = token.backslashes = true;
+            advance();
+            continue;
+          }
+
+          if (code === CHAR_LEFT_PARENTHESES) {
+            parens++;
+            continue;
+          }
+
+          if (code === CHAR_RIGHT_PARENTHESES && --parens === 0) {
+            finished = true;
+            break;
+          }
+        }
+        continue;
+      }
+      break;
+    }
+
+    if (isGlob === true) {
+      finished = true;
+
+      if (scanToEnd === true) {
+        continue;
+      }
+
+      break;
+    }
+  }
+
+  if (opts.noext === true) {
+    isExtglob = false;
+    isGlob = false;
+  }
+
+  let base = str;
+  let prefix = '';
+  let glob = '';
+
+  if (start > 0) {
+    prefix = str.slice(0, start);
+    str = str.slice(start);
+    lastIndex -= start;
+  }
+
+  if (base && isGlob === true && lastIndex > 0) {
+    base = str.slice(0, lastIndex);
+    glob = str.slice(lastIndex);
+  } else if (isGlob === true) {
+    base = '';
+    glob = str;
+  } else {
+    base = str;
+  }
+
+  if (base && base !== '' && base !== '/' && base !== str) {
+    if (isPathSeparator(base.charCodeAt(base.length - 1))) {
+      base = base.slice(0, -1);
+    }
+  }
+
+  if (opts.unescape === true) {
+    if (glob) glob = utils.removeBackslashes(glob);
+
+    if (base && backslashes === true) {
+      base = utils.removeBackslashes(base);
+    }
+  }
+
+  const state = {
+    prefix,
+    input,
+    start,
+    base,
+    glob,
+    isBrace,
+    isBracket,
+    isGlob,
+    isExtglob,
+    isGlobstar,
+    negated,
+    negatedExtglob
+  };
+
+  if (opts.tokens === true) {
+    state.maxDepth = 0;
+    if (!isPathSeparator(code)) {
+      tokens.push(token);
+    }
+    state.tokens = tokens;
+  }
+
+  if (opts.parts === true || opts.tokens === true) {
+    let prevIndex;
+
+    for (let idx = 0; idx < slashes.length; idx++) {
+      const n = prevIndex !== undefined ? prevIndex + 1 : start;
+      const i = slashes[idx];
+      const value = input.slice(n, i);
+      if (opts.tokens) {
+        if (idx === 0 && start !== 0) {
+          tokens[idx].isPrefix = true;
+          tokens[idx].value = prefix;
+        } else {
+          tokens[idx].value = value;
+        }
+        depth(tokens[idx]);
+        state.maxDepth += tokens[idx].depth;
+      }
+      if (i >= start) {
+        parts.push(value);
+        prevIndex = i;
+      }
+    }
+
+    const n = prevIndex !== undefined ? prevIndex + 1 : start;
+    const value = input.slice(n);
+    parts.push(value);
+
+    if (opts.tokens && prevIndex && prevIndex + 1 < input.length) {
+      tokens[tokens.length - 1].value = value;
+      depth(tokens[tokens.length - 1]);
+      state.maxDepth += tokens[tokens.length - 1].depth;
+    }
+
+    state.slashes = slashes;
+    state.parts = parts;
+  }
+
+  return state;
+};
+
+module.exports = scan;
+
+
+/***/ }),
+
+/***/ 4059:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+/*global navigator*/
+
+
+const {
+  REGEX_BACKSLASH,
+  REGEX_REMOVE_BACKSLASH,
+  REGEX_SPECIAL_CHARS,
+  REGEX_SPECIAL_CHARS_GLOBAL
+} = __nccwpck_require__(5595);
+
+exports.isObject = val => val !== null && typeof val === 'object' && !Array.isArray(val);
+exports.hasRegexChars = str => REGEX_SPECIAL_CHARS.test(str);
+exports.isRegexChar = str => str.length === 1 && exports.hasRegexChars(str);
+exports.escapeRegex = str => str.replace(REGEX_SPECIAL_CHARS_GLOBAL, '\\$1');
+exports.toPosixSlashes = str => str.replace(REGEX_BACKSLASH, '/');
+
+exports.isWindows = () => {
+  if (typeof navigator !== 'undefined' && navigator.platform) {
+    const platform = navigator.platform.toLowerCase();
+    return platform === 'win32' || platform === 'windows';
+  }
+
+  if (typeof process !== 'undefined' && process.platform) {
+    return process.platform === 'win32';
+  }
+
+  return false;
+};
+
+exports.removeBackslashes = str => {
+  return str.replace(REGEX_REMOVE_BACKSLASH, match => {
+    return match === '\\' ? '' : match;
+  });
+};
+
+exports.escapeLast = (input, char, lastIdx) => {
+  const idx = input.lastIndexOf(char, lastIdx);
+  if (idx === -1) return input;
+  if (input[idx - 1] === '\\') return exports.escapeLast(input, char, idx - 1);
+  return `${input.slice(0, idx)}\\${input.slice(idx)}`;
+};
+
+exports.removePrefix = (input, state = {}) => {
+  let output = input;
+  if (output.startsWith('./')) {
+    output = output.slice(2);
+    state.prefix = './';
+  }
+  return output;
+};
+
+exports.wrapOutput = (input, state = {}, options = {}) => {
+  const prepend = options.contains ? '' : '^';
+  const append = options.contains ? '' : '$';
+
+  let output = `${prepend}(?:${input})${append}`;
+  if (state.negated === true) {
+    output = `(?:^(?!${output}).*$)`;
+  }
+  return output;
+};
+
+exports.basename = (path, { windows } = {}) => {
+  const segs = path.split(windows ? /[\\/]/ : '/');
+  const last = segs[segs.length - 1];
+
+  if (last === '') {
+    return segs[segs.length - 2];
+  }
+
+  return last;
+};
+
+
+/***/ }),
+
 /***/ 770:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
@@ -28374,8 +30878,8 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _shiprail_core_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(456);
-/* harmony import */ var _shiprail_detect__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7241);
+/* harmony import */ var _shiprail_core_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5411);
+/* harmony import */ var _shiprail_detect__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(5497);
 
 
 await (0,_shiprail_core_action__WEBPACK_IMPORTED_MODULE_0__/* .runAction */ .Cs)(_shiprail_detect__WEBPACK_IMPORTED_MODULE_1__/* .runDetect */ .N);
@@ -28385,7 +30889,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 456:
+/***/ 5411:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -31343,347 +33847,14 @@ function getIDToken(aud) {
 //# sourceMappingURL=core.js.map
 ;// CONCATENATED MODULE: external "node:os"
 const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
-;// CONCATENATED MODULE: external "node:fs"
-const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
-;// CONCATENATED MODULE: ./packages/core/src/context.ts
-
-/** Reads the context the runner provides: `GITHUB_*` variables and the event payload file. */
-function readGitHubContext(env) {
-    const payload = readPayload(env['GITHUB_EVENT_PATH']);
-    const repositoryField = payload['repository'];
-    const repository = typeof repositoryField === 'object' && repositoryField !== null ? repositoryField : {};
-    const defaultBranch = repository['default_branch'];
-    return {
-        eventName: env['GITHUB_EVENT_NAME'] ?? '',
-        payload,
-        sha: env['GITHUB_SHA'] ?? '',
-        ref: env['GITHUB_REF'] ?? '',
-        repository: env['GITHUB_REPOSITORY'] ?? '',
-        workspace: env['GITHUB_WORKSPACE'] ?? process.cwd(),
-        serverUrl: env['GITHUB_SERVER_URL'] ?? 'https://github.com',
-        apiUrl: env['GITHUB_API_URL'] ?? 'https://api.github.com',
-        runId: env['GITHUB_RUN_ID'] ?? '',
-        runNumber: env['GITHUB_RUN_NUMBER'] ?? '',
-        runAttempt: env['GITHUB_RUN_ATTEMPT'] ?? '',
-        actor: env['GITHUB_ACTOR'] ?? '',
-        workflow: env['GITHUB_WORKFLOW'] ?? '',
-        defaultBranch: typeof defaultBranch === 'string' ? defaultBranch : undefined,
-    };
-}
-function readPayload(path) {
-    if (path === undefined || path === '')
-        return {};
-    try {
-        const parsed = JSON.parse((0,external_node_fs_namespaceObject.readFileSync)(path, 'utf8'));
-        return typeof parsed === 'object' && parsed !== null ? parsed : {};
-    }
-    catch {
-        // A missing or unreadable payload is the same as none: the runner always writes one.
-        return {};
-    }
-}
-
-;// CONCATENATED MODULE: ./packages/core/src/errors.ts
-/**
- * The one error kind for user mistakes (bad input, malformed file). It is caught once, at the top of
- * every action, and turned into a single `::error` annotation and exit code 1. Anything else that is
- * thrown is a failure of the environment or a bug, and is reported as such.
- */
-class errors_ConfigurationError extends Error {
-    location;
-    constructor(message, location = {}) {
-        super(message);
-        this.name = 'ConfigurationError';
-        this.location = location;
-    }
-    /** The message as the user reads it: prefixed with the input or file:line it is about. */
-    describe() {
-        const { input, file, line } = this.location;
-        if (input !== undefined)
-            return `input '${input}': ${this.message}`;
-        if (file !== undefined)
-            return `${file}${line !== undefined ? `:${line}` : ''}: ${this.message}`;
-        return this.message;
-    }
-}
-/** The message of anything thrown, for logs: never a stack for a user mistake. */
-function errorMessage(error) {
-    if (error instanceof errors_ConfigurationError)
-        return error.describe();
-    if (error instanceof Error) {
-        const cause = error.cause instanceof Error ? ` (${error.cause.message})` : '';
-        return `${error.message}${cause}`;
-    }
-    return String(error);
-}
-
-;// CONCATENATED MODULE: ./packages/core/src/duration.ts
-const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-const DURATION = /^(?:(\d+(?:\.\d+)?)(ms|h|m|s))+$/;
-const PART = /(\d+(?:\.\d+)?)(ms|h|m|s)/g;
-/**
- * Parses `90s`, `10m`, `1h30m`, `500ms` or plain seconds (`45`) into milliseconds.
- * Returns undefined when the text is not a duration, so callers can name the input in their error.
- */
-function parseDuration(text) {
-    const value = text.trim();
-    if (value === '')
-        return undefined;
-    if (/^\d+(?:\.\d+)?$/.test(value))
-        return Math.round(Number(value) * 1000);
-    if (!DURATION.test(value))
-        return undefined;
-    let total = 0;
-    for (const match of value.matchAll(PART)) {
-        total += Number(match[1]) * (UNIT_MS[match[2] ?? 's'] ?? 0);
-    }
-    return Math.round(total);
-}
-/** Formats milliseconds as people read them: `850ms`, `12.3s`, `4m05s`, `1h02m`. */
-function formatDuration(ms) {
-    if (ms < 1000)
-        return `${Math.round(ms)}ms`;
-    if (ms < 60_000)
-        return `${(ms / 1000).toFixed(1)}s`;
-    const totalSeconds = Math.round(ms / 1000);
-    const hours = Math.floor(totalSeconds / 3600);
-    const minutes = Math.floor((totalSeconds % 3600) / 60);
-    const seconds = totalSeconds % 60;
-    if (hours > 0)
-        return `${hours}h${String(minutes).padStart(2, '0')}m`;
-    return `${minutes}m${String(seconds).padStart(2, '0')}s`;
-}
-
-// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
-var dist = __nccwpck_require__(8815);
-;// CONCATENATED MODULE: ./packages/core/src/yaml.ts
-
-
-/**
- * Parses YAML with positions kept, so that every later complaint about the content can name the file
- * (or input) and line. Syntax errors become ConfigurationError at the offending line.
- */
-function parseYamlDocument(text, where) {
-    const lineCounter = new dist/* LineCounter */.HN();
-    const document = (0,dist/* parseDocument */.Tp)(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-    const firstError = document.errors[0];
-    if (firstError !== undefined) {
-        const line = firstError.linePos?.[0].line ?? lineCounter.linePos(firstError.pos[0]).line;
-        const reason = firstError.message.split('\n')[0] ?? 'malformed YAML';
-        throw new errors_ConfigurationError(`malformed YAML: ${reason}`, { ...where, line });
-    }
-    const lineOf = (path) => {
-        for (let depth = path.length; depth >= 0; depth -= 1) {
-            const node = depth === 0 ? document.contents : document.getIn(path.slice(0, depth), true);
-            if ((0,dist/* isNode */.Ll)(node) && node.range)
-                return lineCounter.linePos(node.range[0]).line;
-        }
-        return undefined;
-    };
-    return {
-        document,
-        value: document.toJS({ maxAliasCount: 1000 }),
-        lineOf,
-        mistake: (path, message) => {
-            const line = lineOf(path);
-            const at = formatYamlPath(path);
-            return new errors_ConfigurationError(at === '' ? message : `${at}: ${message}`, {
-                ...where,
-                ...(line === undefined ? {} : { line }),
-            });
-        },
-    };
-}
-/** `checks[2].expect.status` */
-function formatYamlPath(path) {
-    return path
-        .map((part, index) => (typeof part === 'number' ? `[${part}]` : index === 0 ? part : `.${part}`))
-        .join('');
-}
-
-;// CONCATENATED MODULE: ./packages/core/src/inputs.ts
-
-
-
-/**
- * Parses raw inputs into typed values, once, before any side effect. Every method names the input in
- * its error. Actions read every declared input unconditionally so that the contract test (inputs read
- * == inputs declared, code defaults == action.yml defaults) sees all of them.
- */
-class InputParser {
-    source;
-    mask;
-    observe;
-    constructor(source, mask, observe) {
-        this.source = source;
-        this.mask = mask;
-        this.observe = observe;
-    }
-    raw(name, codeDefault) {
-        this.observe?.(name, codeDefault);
-        const value = this.source(name).trim();
-        return value === '' ? (codeDefault ?? '') : value;
-    }
-    /** A string input; `fallback` is both the code's and action.yml's default. */
-    string(name, fallback = '') {
-        return this.raw(name, fallback === '' ? undefined : fallback);
-    }
-    /** An input that must be given. */
-    required(name) {
-        const value = this.raw(name, undefined);
-        if (value === '')
-            throw new errors_ConfigurationError('is required but was not given', { input: name });
-        return value;
-    }
-    /** A secret: masked before anything else can print it. Never trimmed beyond a final newline. */
-    secret(name) {
-        this.observe?.(name, undefined);
-        const value = this.source(name).replace(/\r?\n$/, '');
-        if (value.trim() === '')
-            return '';
-        this.mask(value);
-        for (const line of value.split(/\r?\n/))
-            if (line.trim().length >= 4)
-                this.mask(line.trim());
-        return value;
-    }
-    /** Strict `true` / `false`, as the spec asks: no `yes`, `1` or `True`. */
-    boolean(name, fallback) {
-        const value = this.raw(name, String(fallback));
-        if (value === 'true')
-            return true;
-        if (value === 'false')
-            return false;
-        throw new errors_ConfigurationError(`expected true or false, got '${value}'`, { input: name });
-    }
-    /** A duration in milliseconds: `90s`, `10m`, `1h30m`, `500ms` or plain seconds. */
-    duration(name, fallback) {
-        const value = this.raw(name, fallback);
-        const ms = parseDuration(value);
-        if (ms === undefined) {
-            throw new errors_ConfigurationError(`expected a duration like 90s, 10m, 1h30m or plain seconds, got '${value}'`, {
-                input: name,
-            });
-        }
-        return ms;
-    }
-    /** A whole number within bounds. */
-    integer(name, fallback, bounds = {}) {
-        const value = this.number(name, fallback, bounds);
-        if (!Number.isInteger(value)) {
-            throw new errors_ConfigurationError(`expected a whole number, got '${value}'`, { input: name });
-        }
-        return value;
-    }
-    /** A number within bounds. */
-    number(name, fallback, bounds = {}) {
-        const value = this.raw(name, String(fallback));
-        const parsed = Number(value);
-        if (value === '' || !Number.isFinite(parsed)) {
-            throw new errors_ConfigurationError(`expected a number, got '${value}'`, { input: name });
-        }
-        if (bounds.min !== undefined && parsed < bounds.min) {
-            throw new errors_ConfigurationError(`must be at least ${bounds.min}, got ${parsed}`, { input: name });
-        }
-        if (bounds.max !== undefined && parsed > bounds.max) {
-            throw new errors_ConfigurationError(`must be at most ${bounds.max}, got ${parsed}`, { input: name });
-        }
-        return parsed;
-    }
-    /** One of a fixed set of words. */
-    choice(name, choices, fallback) {
-        const value = this.raw(name, fallback);
-        const found = choices.find((choice) => choice === value);
-        if (found === undefined) {
-            throw new errors_ConfigurationError(`expected one of ${choices.join(', ')}, got '${value}'`, { input: name });
-        }
-        return found;
-    }
-    /** A newline-separated list: blank lines and `#` comments are ignored. */
-    list(name, fallback = '') {
-        return parseList(this.raw(name, fallback === '' ? undefined : fallback));
-    }
-    /** JSON text, parsed; undefined when not given. */
-    json(name) {
-        const value = this.raw(name, undefined);
-        if (value === '')
-            return undefined;
-        try {
-            return JSON.parse(value);
-        }
-        catch (error) {
-            const reason = error instanceof Error ? error.message : String(error);
-            throw new errors_ConfigurationError(`is not valid JSON: ${reason}`, { input: name });
-        }
-    }
-    /** YAML text, parsed (errors carry the input name and line); undefined when not given. */
-    yaml(name) {
-        const value = this.raw(name, undefined);
-        if (value === '')
-            return undefined;
-        return parseYamlDocument(value, { input: name }).value;
-    }
-}
-/** Splits a newline list input: trims lines, drops blank lines and `#` comments. */
-function parseList(text) {
-    return text
-        .split(/\r?\n/)
-        .map((line) => line.trim())
-        .filter((line) => line !== '' && !line.startsWith('#'));
-}
-/** Parses `Name: value` lines (headers inputs). Names keep their case; values may contain colons. */
-function parseHeaderLines(lines, input) {
-    return lines.map((line) => {
-        const colon = line.indexOf(':');
-        const name = colon > 0 ? line.slice(0, colon).trim() : '';
-        if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
-            throw new ConfigurationError("expected header lines like 'Name: value'", { input });
-        }
-        return [name, line.slice(colon + 1).trim()];
-    });
-}
-
-;// CONCATENATED MODULE: ./packages/core/src/markdown.ts
-/** Escapes text for a Markdown table cell: pipes, newlines and HTML-significant characters. */
-function escapeCell(value) {
-    return String(value)
-        .replace(/&/g, '&amp;')
-        .replace(/</g, '&lt;')
-        .replace(/>/g, '&gt;')
-        .replace(/\|/g, '\\|')
-        .replace(/\r?\n/g, '<br>');
-}
-/** A Markdown table. Cells are escaped unless they are marked as already-Markdown with `raw()`. */
-function table(header, rows) {
-    const line = (cells) => `| ${cells.map(renderCell).join(' | ')} |`;
-    return [line(header), `| ${header.map(() => '---').join(' | ')} |`, ...rows.map(line)].join('\n');
-}
-/** A cell that is Markdown already (a link, code): inserted as it is. */
-const raw = (markdown) => ({ markdown });
-function renderCell(cell) {
-    return typeof cell === 'object' ? cell.markdown : escapeCell(cell);
-}
-/** Inline code that survives backticks in the value. */
-function code(value) {
-    const fence = value.includes('`') ? '``' : '`';
-    return `${fence}${value.replace(/\r?\n/g, ' ')}${fence}`;
-}
-/** A folded section. */
-function details(summary, body) {
-    return `<details><summary>${escapeCell(summary)}</summary>\n\n${body}\n\n</details>`;
-}
-/** GitHub caps a step summary at 1 MiB; keep well below and say what was cut. */
-const SUMMARY_LIMIT_BYTES = 900 * 1024;
-function capSummary(markdown, limit = SUMMARY_LIMIT_BYTES) {
-    if (Buffer.byteLength(markdown) <= limit)
-        return markdown;
-    const note = '\n\n_The summary was cut here to stay within GitHub’s size limit; the full data is in the report file._\n';
-    let cut = markdown.slice(0, limit - note.length);
-    while (Buffer.byteLength(cut) > limit - note.length)
-        cut = cut.slice(0, Math.floor(cut.length * 0.95));
-    return `${cut.slice(0, cut.lastIndexOf('\n'))}${note}`;
-}
-
+// EXTERNAL MODULE: ./packages/core/src/context.ts
+var context = __nccwpck_require__(762);
+// EXTERNAL MODULE: ./packages/core/src/errors.ts
+var errors = __nccwpck_require__(7638);
+// EXTERNAL MODULE: ./packages/core/src/inputs.ts
+var inputs = __nccwpck_require__(7276);
+// EXTERNAL MODULE: ./packages/core/src/markdown.ts
+var src_markdown = __nccwpck_require__(2712);
 ;// CONCATENATED MODULE: ./packages/core/src/retry.ts
 /** The delay after failed attempt `attempt` (1-based): exponential, capped, with optional jitter. */
 function backoffDelay(attempt, options, random = Math.random) {
@@ -31758,18 +33929,18 @@ const actionsLog = {
 /** The runtime of a real step: @actions/core for the runner's files and commands. */
 function createActionsRuntime(env = process.env) {
     return {
-        inputs: new InputParser((name) => getInput(name), core_setSecret),
+        inputs: new inputs/* InputParser */.YF((name) => getInput(name), core_setSecret),
         log: actionsLog,
         setOutput: (name, value) => setOutput(name, serializeOutput(value)),
         appendSummary: async (markdown) => {
             if (!env['GITHUB_STEP_SUMMARY'])
                 return;
-            await summary.addRaw(capSummary(markdown), true).write();
+            await summary.addRaw((0,src_markdown/* capSummary */.NK)(markdown), true).write();
             summary.emptyBuffer();
         },
         mask: core_setSecret,
         env,
-        github: readGitHubContext(env),
+        github: (0,context/* readGitHubContext */.L)(env),
         exec: actionsExec,
         clock: { now: () => Date.now(), sleep: sleep },
         tempDir: env['RUNNER_TEMP'] || (0,external_node_os_namespaceObject.tmpdir)(),
@@ -31784,7 +33955,7 @@ async function runAction(main) {
         await main(createActionsRuntime());
     }
     catch (error) {
-        if (error instanceof errors_ConfigurationError) {
+        if (error instanceof errors/* ConfigurationError */.j) {
             const { file, line, column } = error.location;
             core_error(error.describe(), {
                 title: 'Configuration error',
@@ -31796,7 +33967,7 @@ async function runAction(main) {
         else {
             if (error instanceof Error && error.stack)
                 core_debug(error.stack);
-            core_error(errorMessage(error));
+            core_error((0,errors/* errorMessage */.g)(error));
         }
         process.exitCode = 1;
     }
@@ -31805,16 +33976,1548 @@ async function runAction(main) {
 
 /***/ }),
 
-/***/ 7241:
+/***/ 762:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   N: () => (/* binding */ runDetect)
+/* harmony export */   L: () => (/* binding */ readGitHubContext)
 /* harmony export */ });
-async function runDetect(runtime) {
-    const config = runtime.inputs.string('config', '.github/services.yml');
-    runtime.setOutput('services', [config]);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3024);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_0__);
+
+/** Reads the context the runner provides: `GITHUB_*` variables and the event payload file. */
+function readGitHubContext(env) {
+    const payload = readPayload(env['GITHUB_EVENT_PATH']);
+    const repositoryField = payload['repository'];
+    const repository = typeof repositoryField === 'object' && repositoryField !== null ? repositoryField : {};
+    const defaultBranch = repository['default_branch'];
+    return {
+        eventName: env['GITHUB_EVENT_NAME'] ?? '',
+        payload,
+        sha: env['GITHUB_SHA'] ?? '',
+        ref: env['GITHUB_REF'] ?? '',
+        repository: env['GITHUB_REPOSITORY'] ?? '',
+        workspace: env['GITHUB_WORKSPACE'] ?? process.cwd(),
+        serverUrl: env['GITHUB_SERVER_URL'] ?? 'https://github.com',
+        apiUrl: env['GITHUB_API_URL'] ?? 'https://api.github.com',
+        runId: env['GITHUB_RUN_ID'] ?? '',
+        runNumber: env['GITHUB_RUN_NUMBER'] ?? '',
+        runAttempt: env['GITHUB_RUN_ATTEMPT'] ?? '',
+        actor: env['GITHUB_ACTOR'] ?? '',
+        workflow: env['GITHUB_WORKFLOW'] ?? '',
+        defaultBranch: typeof defaultBranch === 'string' ? defaultBranch : undefined,
+    };
 }
+function readPayload(path) {
+    if (path === undefined || path === '')
+        return {};
+    try {
+        const parsed = JSON.parse((0,node_fs__WEBPACK_IMPORTED_MODULE_0__.readFileSync)(path, 'utf8'));
+        return typeof parsed === 'object' && parsed !== null ? parsed : {};
+    }
+    catch {
+        // A missing or unreadable payload is the same as none: the runner always writes one.
+        return {};
+    }
+}
+
+
+/***/ }),
+
+/***/ 9713:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   E: () => (/* binding */ parseDuration)
+/* harmony export */ });
+/* unused harmony export formatDuration */
+const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const DURATION = /^(?:(\d+(?:\.\d+)?)(ms|h|m|s))+$/;
+const PART = /(\d+(?:\.\d+)?)(ms|h|m|s)/g;
+/**
+ * Parses `90s`, `10m`, `1h30m`, `500ms` or plain seconds (`45`) into milliseconds.
+ * Returns undefined when the text is not a duration, so callers can name the input in their error.
+ */
+function parseDuration(text) {
+    const value = text.trim();
+    if (value === '')
+        return undefined;
+    if (/^\d+(?:\.\d+)?$/.test(value))
+        return Math.round(Number(value) * 1000);
+    if (!DURATION.test(value))
+        return undefined;
+    let total = 0;
+    for (const match of value.matchAll(PART)) {
+        total += Number(match[1]) * (UNIT_MS[match[2] ?? 's'] ?? 0);
+    }
+    return Math.round(total);
+}
+/** Formats milliseconds as people read them: `850ms`, `12.3s`, `4m05s`, `1h02m`. */
+function formatDuration(ms) {
+    if (ms < 1000)
+        return `${Math.round(ms)}ms`;
+    if (ms < 60_000)
+        return `${(ms / 1000).toFixed(1)}s`;
+    const totalSeconds = Math.round(ms / 1000);
+    const hours = Math.floor(totalSeconds / 3600);
+    const minutes = Math.floor((totalSeconds % 3600) / 60);
+    const seconds = totalSeconds % 60;
+    if (hours > 0)
+        return `${hours}h${String(minutes).padStart(2, '0')}m`;
+    return `${minutes}m${String(seconds).padStart(2, '0')}s`;
+}
+
+
+/***/ }),
+
+/***/ 7638:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   g: () => (/* binding */ errorMessage),
+/* harmony export */   j: () => (/* binding */ ConfigurationError)
+/* harmony export */ });
+/**
+ * The one error kind for user mistakes (bad input, malformed file). It is caught once, at the top of
+ * every action, and turned into a single `::error` annotation and exit code 1. Anything else that is
+ * thrown is a failure of the environment or a bug, and is reported as such.
+ */
+class ConfigurationError extends Error {
+    location;
+    constructor(message, location = {}) {
+        super(message);
+        this.name = 'ConfigurationError';
+        this.location = location;
+    }
+    /** The message as the user reads it: prefixed with the input or file:line it is about. */
+    describe() {
+        const { input, file, line } = this.location;
+        if (input !== undefined)
+            return `input '${input}': ${this.message}`;
+        if (file !== undefined)
+            return `${file}${line !== undefined ? `:${line}` : ''}: ${this.message}`;
+        return this.message;
+    }
+}
+/** The message of anything thrown, for logs: never a stack for a user mistake. */
+function errorMessage(error) {
+    if (error instanceof ConfigurationError)
+        return error.describe();
+    if (error instanceof Error) {
+        const cause = error.cause instanceof Error ? ` (${error.cause.message})` : '';
+        return `${error.message}${cause}`;
+    }
+    return String(error);
+}
+
+
+/***/ }),
+
+/***/ 7276:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   YF: () => (/* binding */ InputParser)
+/* harmony export */ });
+/* unused harmony exports parseList, parseHeaderLines */
+/* harmony import */ var _errors_ts__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7638);
+/* harmony import */ var _duration_ts__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9713);
+/* harmony import */ var _yaml_ts__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(1350);
+
+
+
+/**
+ * Parses raw inputs into typed values, once, before any side effect. Every method names the input in
+ * its error. Actions read every declared input unconditionally so that the contract test (inputs read
+ * == inputs declared, code defaults == action.yml defaults) sees all of them.
+ */
+class InputParser {
+    source;
+    mask;
+    observe;
+    constructor(source, mask, observe) {
+        this.source = source;
+        this.mask = mask;
+        this.observe = observe;
+    }
+    raw(name, codeDefault) {
+        this.observe?.(name, codeDefault);
+        const value = this.source(name).trim();
+        return value === '' ? (codeDefault ?? '') : value;
+    }
+    /** A string input; `fallback` is both the code's and action.yml's default. */
+    string(name, fallback = '') {
+        return this.raw(name, fallback === '' ? undefined : fallback);
+    }
+    /** An input that must be given. */
+    required(name) {
+        const value = this.raw(name, undefined);
+        if (value === '')
+            throw new _errors_ts__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j('is required but was not given', { input: name });
+        return value;
+    }
+    /** A secret: masked before anything else can print it. Never trimmed beyond a final newline. */
+    secret(name) {
+        this.observe?.(name, undefined);
+        const value = this.source(name).replace(/\r?\n$/, '');
+        if (value.trim() === '')
+            return '';
+        this.mask(value);
+        for (const line of value.split(/\r?\n/))
+            if (line.trim().length >= 4)
+                this.mask(line.trim());
+        return value;
+    }
+    /** Strict `true` / `false`, as the spec asks: no `yes`, `1` or `True`. */
+    boolean(name, fallback) {
+        const value = this.raw(name, String(fallback));
+        if (value === 'true')
+            return true;
+        if (value === 'false')
+            return false;
+        throw new _errors_ts__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j(`expected true or false, got '${value}'`, { input: name });
+    }
+    /** A duration in milliseconds: `90s`, `10m`, `1h30m`, `500ms` or plain seconds. */
+    duration(name, fallback) {
+        const value = this.raw(name, fallback);
+        const ms = (0,_duration_ts__WEBPACK_IMPORTED_MODULE_1__/* .parseDuration */ .E)(value);
+        if (ms === undefined) {
+            throw new _errors_ts__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j(`expected a duration like 90s, 10m, 1h30m or plain seconds, got '${value}'`, {
+                input: name,
+            });
+        }
+        return ms;
+    }
+    /** A whole number within bounds. */
+    integer(name, fallback, bounds = {}) {
+        const value = this.number(name, fallback, bounds);
+        if (!Number.isInteger(value)) {
+            throw new _errors_ts__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j(`expected a whole number, got '${value}'`, { input: name });
+        }
+        return value;
+    }
+    /** A number within bounds. */
+    number(name, fallback, bounds = {}) {
+        const value = this.raw(name, String(fallback));
+        const parsed = Number(value);
+        if (value === '' || !Number.isFinite(parsed)) {
+            throw new _errors_ts__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j(`expected a number, got '${value}'`, { input: name });
+        }
+        if (bounds.min !== undefined && parsed < bounds.min) {
+            throw new _errors_ts__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j(`must be at least ${bounds.min}, got ${parsed}`, { input: name });
+        }
+        if (bounds.max !== undefined && parsed > bounds.max) {
+            throw new _errors_ts__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j(`must be at most ${bounds.max}, got ${parsed}`, { input: name });
+        }
+        return parsed;
+    }
+    /** One of a fixed set of words. */
+    choice(name, choices, fallback) {
+        const value = this.raw(name, fallback);
+        const found = choices.find((choice) => choice === value);
+        if (found === undefined) {
+            throw new _errors_ts__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j(`expected one of ${choices.join(', ')}, got '${value}'`, { input: name });
+        }
+        return found;
+    }
+    /** A newline-separated list: blank lines and `#` comments are ignored. */
+    list(name, fallback = '') {
+        return parseList(this.raw(name, fallback === '' ? undefined : fallback));
+    }
+    /** JSON text, parsed; undefined when not given. */
+    json(name) {
+        const value = this.raw(name, undefined);
+        if (value === '')
+            return undefined;
+        try {
+            return JSON.parse(value);
+        }
+        catch (error) {
+            const reason = error instanceof Error ? error.message : String(error);
+            throw new _errors_ts__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j(`is not valid JSON: ${reason}`, { input: name });
+        }
+    }
+    /** YAML text, parsed (errors carry the input name and line); undefined when not given. */
+    yaml(name) {
+        const value = this.raw(name, undefined);
+        if (value === '')
+            return undefined;
+        return (0,_yaml_ts__WEBPACK_IMPORTED_MODULE_2__/* .parseYamlDocument */ .I)(value, { input: name }).value;
+    }
+}
+/** Splits a newline list input: trims lines, drops blank lines and `#` comments. */
+function parseList(text) {
+    return text
+        .split(/\r?\n/)
+        .map((line) => line.trim())
+        .filter((line) => line !== '' && !line.startsWith('#'));
+}
+/** Parses `Name: value` lines (headers inputs). Names keep their case; values may contain colons. */
+function parseHeaderLines(lines, input) {
+    return lines.map((line) => {
+        const colon = line.indexOf(':');
+        const name = colon > 0 ? line.slice(0, colon).trim() : '';
+        if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
+            throw new ConfigurationError("expected header lines like 'Name: value'", { input });
+        }
+        return [name, line.slice(colon + 1).trim()];
+    });
+}
+
+
+/***/ }),
+
+/***/ 2712:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   NK: () => (/* binding */ capSummary),
+/* harmony export */   aY: () => (/* binding */ code),
+/* harmony export */   kq: () => (/* binding */ escapeCell),
+/* harmony export */   lS: () => (/* binding */ raw),
+/* harmony export */   tp: () => (/* binding */ table),
+/* harmony export */   zH: () => (/* binding */ details)
+/* harmony export */ });
+/* unused harmony export SUMMARY_LIMIT_BYTES */
+/** Escapes text for a Markdown table cell: pipes, newlines and HTML-significant characters. */
+function escapeCell(value) {
+    return String(value)
+        .replace(/&/g, '&amp;')
+        .replace(/</g, '&lt;')
+        .replace(/>/g, '&gt;')
+        .replace(/\|/g, '\\|')
+        .replace(/\r?\n/g, '<br>');
+}
+/** A Markdown table. Cells are escaped unless they are marked as already-Markdown with `raw()`. */
+function table(header, rows) {
+    const line = (cells) => `| ${cells.map(renderCell).join(' | ')} |`;
+    return [line(header), `| ${header.map(() => '---').join(' | ')} |`, ...rows.map(line)].join('\n');
+}
+/** A cell that is Markdown already (a link, code): inserted as it is. */
+const raw = (markdown) => ({ markdown });
+function renderCell(cell) {
+    return typeof cell === 'object' ? cell.markdown : escapeCell(cell);
+}
+/** Inline code that survives backticks in the value. */
+function code(value) {
+    const fence = value.includes('`') ? '``' : '`';
+    return `${fence}${value.replace(/\r?\n/g, ' ')}${fence}`;
+}
+/** A folded section. */
+function details(summary, body) {
+    return `<details><summary>${escapeCell(summary)}</summary>\n\n${body}\n\n</details>`;
+}
+/** GitHub caps a step summary at 1 MiB; keep well below and say what was cut. */
+const SUMMARY_LIMIT_BYTES = 900 * 1024;
+function capSummary(markdown, limit = SUMMARY_LIMIT_BYTES) {
+    if (Buffer.byteLength(markdown) <= limit)
+        return markdown;
+    const note = '\n\n_The summary was cut here to stay within GitHub’s size limit; the full data is in the report file._\n';
+    let cut = markdown.slice(0, limit - note.length);
+    while (Buffer.byteLength(cut) > limit - note.length)
+        cut = cut.slice(0, Math.floor(cut.length * 0.95));
+    return `${cut.slice(0, cut.lastIndexOf('\n'))}${note}`;
+}
+
+
+/***/ }),
+
+/***/ 1350:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   I: () => (/* binding */ parseYamlDocument)
+/* harmony export */ });
+/* unused harmony export formatYamlPath */
+/* harmony import */ var yaml__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8815);
+/* harmony import */ var _errors_ts__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7638);
+
+
+/**
+ * Parses YAML with positions kept, so that every later complaint about the content can name the file
+ * (or input) and line. Syntax errors become ConfigurationError at the offending line.
+ */
+function parseYamlDocument(text, where) {
+    const lineCounter = new yaml__WEBPACK_IMPORTED_MODULE_0__/* .LineCounter */ .HN();
+    const document = (0,yaml__WEBPACK_IMPORTED_MODULE_0__/* .parseDocument */ .Tp)(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+    const firstError = document.errors[0];
+    if (firstError !== undefined) {
+        const line = firstError.linePos?.[0].line ?? lineCounter.linePos(firstError.pos[0]).line;
+        const reason = firstError.message.split('\n')[0] ?? 'malformed YAML';
+        throw new _errors_ts__WEBPACK_IMPORTED_MODULE_1__/* .ConfigurationError */ .j(`malformed YAML: ${reason}`, { ...where, line });
+    }
+    const lineOf = (path) => {
+        for (let depth = path.length; depth >= 0; depth -= 1) {
+            const node = depth === 0 ? document.contents : document.getIn(path.slice(0, depth), true);
+            if ((0,yaml__WEBPACK_IMPORTED_MODULE_0__/* .isNode */ .Ll)(node) && node.range)
+                return lineCounter.linePos(node.range[0]).line;
+        }
+        return undefined;
+    };
+    return {
+        document,
+        value: document.toJS({ maxAliasCount: 1000 }),
+        lineOf,
+        mistake: (path, message) => {
+            const line = lineOf(path);
+            const at = formatYamlPath(path);
+            return new _errors_ts__WEBPACK_IMPORTED_MODULE_1__/* .ConfigurationError */ .j(at === '' ? message : `${at}: ${message}`, {
+                ...where,
+                ...(line === undefined ? {} : { line }),
+            });
+        },
+    };
+}
+/** `checks[2].expect.status` */
+function formatYamlPath(path) {
+    return path.map((part, index) => (typeof part === 'number' ? `[${part}]` : index === 0 ? part : `.${part}`)).join('');
+}
+
+
+/***/ }),
+
+/***/ 5497:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  N: () => (/* reexport */ runDetect)
+});
+
+// UNUSED EXPORTS: DEFAULT_CONFIG, DEFAULT_DEEPEN_STEPS, GLOB_OPTIONS, Git, GlobError, PathMatcher, ZERO_SHA, buildMatcher, changedPaths, checkDependencies, compileRule, describeComparison, discoverServices, loadManifest, matrixEntry, normalizeDirectory, parseInputs, parseManifest, parseNameStatus, planComparison, renderSummary, resolveComparison, ruleOwners, selectAll, selectOne, selectServices, serviceOfTag, serviceWithDefaults, shortSha, splitRule
+
+// EXTERNAL MODULE: ./packages/core/src/context.ts
+var context = __nccwpck_require__(762);
+// EXTERNAL MODULE: ./packages/core/src/duration.ts
+var duration = __nccwpck_require__(9713);
+// EXTERNAL MODULE: ./packages/core/src/errors.ts
+var errors = __nccwpck_require__(7638);
+// EXTERNAL MODULE: ./packages/core/src/inputs.ts
+var inputs = __nccwpck_require__(7276);
+// EXTERNAL MODULE: ./packages/core/src/markdown.ts
+var markdown = __nccwpck_require__(2712);
+;// CONCATENATED MODULE: external "node:fs/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
+;// CONCATENATED MODULE: external "node:path"
+const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+;// CONCATENATED MODULE: ./packages/core/src/private-file.ts
+
+
+/**
+ * Writes credentials to a 0600 file in a fresh 0700 directory, hands its path to `use`, and removes
+ * the directory afterwards, whatever happens. The way secrets reach programs that read files.
+ */
+async function withPrivateFile(tempDir, fileName, content, use) {
+    const directory = await mkdtemp(join(tempDir, 'shiprail-'));
+    try {
+        const path = join(directory, fileName);
+        await writeFile(path, content, { mode: 0o600 });
+        return await use(path);
+    }
+    finally {
+        await rm(directory, { recursive: true, force: true });
+    }
+}
+
+// EXTERNAL MODULE: ./packages/core/src/yaml.ts
+var src_yaml = __nccwpck_require__(1350);
+;// CONCATENATED MODULE: ./packages/core/src/index.ts
+
+
+
+
+
+
+
+
+
+
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
+;// CONCATENATED MODULE: ./packages/detect/src/git.ts
+const ZERO_SHA = '0000000000000000000000000000000000000000';
+const SHA = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/;
+/**
+ * How far a shallow clone is deepened while looking for a merge base: one `git fetch --deepen` per step,
+ * then the search gives up (and every service is selected). 3,150 commits in all by default.
+ */
+const DEFAULT_DEEPEN_STEPS = [50, 100, 200, 400, 800, 1600];
+const shortSha = (sha) => (SHA.test(sha) ? sha.slice(0, 7) : sha);
+/** The git operations detection needs, fetching (and deepening shallow clones) only as far as needed. */
+class Git {
+    cwd;
+    exec;
+    deepenSteps;
+    log;
+    shallow;
+    constructor(options) {
+        this.cwd = options.cwd;
+        this.exec = options.exec;
+        this.deepenSteps = options.deepenSteps ?? DEFAULT_DEEPEN_STEPS;
+        this.log = options.log ?? (() => undefined);
+    }
+    run(args) {
+        return this.exec('git', ['-c', 'core.quotePath=false', ...args], {
+            cwd: this.cwd,
+            silent: true,
+            allowFailure: true,
+        });
+    }
+    /** The repository's top directory, or undefined when `cwd` is not in a git work tree. */
+    async topLevel() {
+        const result = await this.run(['rev-parse', '--show-toplevel']);
+        return result.exitCode === 0 ? result.stdout.trim() : undefined;
+    }
+    /** The commit a revision names locally (tags peeled), or undefined. */
+    async resolve(revision) {
+        if (revision === '' || revision.startsWith('-'))
+            return undefined;
+        const result = await this.run(['rev-parse', '--verify', '--quiet', '--end-of-options', `${revision}^{commit}`]);
+        const sha = result.stdout.trim();
+        return result.exitCode === 0 && SHA.test(sha) ? sha : undefined;
+    }
+    async isShallow() {
+        if (this.shallow === undefined) {
+            const result = await this.run(['rev-parse', '--is-shallow-repository']);
+            this.shallow = result.stdout.trim() === 'true';
+        }
+        return this.shallow;
+    }
+    async fetch(args) {
+        const result = await this.run(['fetch', '--no-tags', '--quiet', ...args]);
+        this.shallow = undefined;
+        return result;
+    }
+    /**
+     * The commit a revision names, fetching it from `origin` when the clone lacks it (checkouts usually
+     * hold only the commit they built): a SHA by itself, a name as `origin/<name>` or as a tag.
+     */
+    async ensureCommit(revision) {
+        const local = (await this.resolve(revision)) ?? (await this.resolve(`refs/remotes/origin/${revision}`));
+        if (local !== undefined || revision === '' || revision.startsWith('-'))
+            return local;
+        const depth = (await this.isShallow()) ? [`--depth=${this.deepenSteps[0] ?? 50}`] : [];
+        if (SHA.test(revision)) {
+            this.log(`Fetching ${shortSha(revision)} from origin`);
+            const fetched = await this.fetch([...depth, 'origin', revision]);
+            return fetched.exitCode === 0 ? this.resolve(revision) : undefined;
+        }
+        const name = revision.replace(/^origin\//, '').replace(/^refs\/heads\//, '');
+        this.log(`Fetching ${name} from origin`);
+        const branch = await this.fetch([...depth, 'origin', `+refs/heads/${name}:refs/remotes/origin/${name}`]);
+        if (branch.exitCode === 0)
+            return this.resolve(`refs/remotes/origin/${name}`);
+        const tag = await this.fetch([...depth, 'origin', `+refs/tags/${name}:refs/tags/${name}`]);
+        return tag.exitCode === 0 ? this.resolve(`refs/tags/${name}`) : undefined;
+    }
+    /** The tip of a branch as origin has it (fetched when missing), else the local branch. */
+    async ensureBranch(name) {
+        const remote = `refs/remotes/origin/${name}`;
+        const known = await this.resolve(remote);
+        if (known !== undefined)
+            return known;
+        const depth = (await this.isShallow()) ? [`--depth=${this.deepenSteps[0] ?? 50}`] : [];
+        this.log(`Fetching ${name} from origin`);
+        const fetched = await this.fetch([...depth, 'origin', `+refs/heads/${name}:${remote}`]);
+        return (fetched.exitCode === 0 ? await this.resolve(remote) : undefined) ?? this.resolve(`refs/heads/${name}`);
+    }
+    /** Fetches `count` more commits of history behind the shallow boundary of the given commits. */
+    async deepen(count, commits, withTags = false) {
+        this.log(`Deepening the shallow clone by ${count} commits`);
+        const tags = withTags ? ['+refs/tags/*:refs/tags/*'] : [];
+        return this.fetch([`--deepen=${count}`, 'origin', ...commits, ...tags]);
+    }
+    /** `git merge-base a b`, deepening a shallow clone a bounded number of times until it is found. */
+    async mergeBase(a, b) {
+        let fetched = 0;
+        for (let attempt = 0;; attempt += 1) {
+            const result = await this.run(['merge-base', a, b]);
+            const sha = result.stdout.trim();
+            if (result.exitCode === 0 && SHA.test(sha))
+                return { sha };
+            if (!(await this.isShallow())) {
+                return { reason: `${shortSha(a)} and ${shortSha(b)} have no common ancestor` };
+            }
+            const step = this.deepenSteps[attempt];
+            if (step === undefined) {
+                return {
+                    reason: `no merge base of ${shortSha(a)} and ${shortSha(b)} in the shallow clone after deepening it ` +
+                        `${attempt} times (${fetched} commits); fetch more history (actions/checkout fetch-depth: 0)`,
+                };
+            }
+            const deepened = await this.deepen(step, [a, b]);
+            if (deepened.exitCode !== 0) {
+                return { reason: `the shallow clone could not be deepened: ${lastLine(deepened.stderr)}` };
+            }
+            fetched += step;
+        }
+    }
+    /** Files that differ between two commits; renames are detected (`-M`) and keep both paths. */
+    async changedFiles(base, head) {
+        const result = await this.run(['diff', '--no-ext-diff', '--no-textconv', '--name-status', '-z', '-M', base, head]);
+        if (result.exitCode !== 0)
+            throw new Error(`git diff ${base} ${head} failed: ${lastLine(result.stderr)}`);
+        return parseNameStatus(result.stdout);
+    }
+    /**
+     * The nearest tag before `commit` (from its parents back) that `skip` does not reject, deepening a
+     * shallow clone (and fetching tags) while none is found. Undefined when there is none.
+     */
+    async previousTag(commit, skip) {
+        for (let attempt = 0;; attempt += 1) {
+            const parent = await this.resolve(`${commit}^`);
+            const excluded = [];
+            // Skipped tags are excluded one by one; a bounded number, as a release line has few of them per step.
+            for (let round = 0; parent !== undefined && round < 100; round += 1) {
+                const result = await this.run([
+                    'describe',
+                    '--tags',
+                    '--abbrev=0',
+                    ...excluded.flatMap((tag) => ['--exclude', tag]),
+                    parent,
+                ]);
+                const tag = result.stdout.trim();
+                if (result.exitCode !== 0 || tag === '')
+                    break;
+                if (!skip(tag))
+                    return tag;
+                excluded.push(tag);
+            }
+            const step = this.deepenSteps[attempt];
+            if (step === undefined || !(await this.isShallow()))
+                return undefined;
+            const deepened = await this.deepen(step, [commit], true);
+            if (deepened.exitCode !== 0)
+                return undefined;
+        }
+    }
+}
+/** Parses `git diff --name-status -z` output: `M\0path\0`, `R100\0old\0new\0`. */
+function parseNameStatus(output) {
+    const fields = output.split('\0');
+    const files = [];
+    for (let index = 0; index < fields.length;) {
+        const status = fields[index] ?? '';
+        if (status === '') {
+            index += 1;
+            continue;
+        }
+        if (status.startsWith('R') || status.startsWith('C')) {
+            const from = fields[index + 1] ?? '';
+            const path = fields[index + 2] ?? '';
+            files.push({ status: status.charAt(0), path, from });
+            index += 3;
+        }
+        else {
+            files.push({ status: status.charAt(0), path: fields[index + 1] ?? '' });
+            index += 2;
+        }
+    }
+    return files;
+}
+/** Every path a change touches: a renamed file counts at its old and its new path. */
+function changedPaths(files) {
+    const paths = [];
+    for (const file of files) {
+        if (file.from !== undefined && file.status === 'R')
+            paths.push(file.from);
+        paths.push(file.path);
+    }
+    return paths;
+}
+function lastLine(text) {
+    return text.trim().split('\n').pop() ?? '';
+}
+
+;// CONCATENATED MODULE: ./packages/detect/src/comparison.ts
+
+
+const field = (value, ...path) => {
+    let current = value;
+    for (const key of path) {
+        if (typeof current !== 'object' || current === null)
+            return undefined;
+        current = current[key];
+    }
+    return typeof current === 'string' && current !== '' ? current : undefined;
+};
+/** The service a tag is for: `<service>/v*` or `<service>@*`, when such a service exists. */
+function serviceOfTag(tag, services) {
+    const slash = /^([^/]+)\/v/.exec(tag);
+    if (slash?.[1] !== undefined && services.has(slash[1]))
+        return slash[1];
+    const at = /^([^@]+)@/.exec(tag);
+    if (at?.[1] !== undefined && services.has(at[1]))
+        return at[1];
+    return undefined;
+}
+/**
+ * Decides which commits to compare, from SPEC's table: `force-all`, an explicit `base`, then the event
+ * (pull requests three-dot, merge queues base..head, pushes before..after, tags, manual and scheduled
+ * runs). Events that name no commits select every service, with a warning.
+ */
+function planComparison(inputs, event, services) {
+    const headOr = (eventHead) => inputs.head !== 'HEAD' ? inputs.head : (eventHead ?? 'HEAD');
+    const everything = (reason, warn = false, eventHead) => ({
+        kind: 'all',
+        head: headOr(eventHead),
+        reason,
+        warn,
+    });
+    const payload = event.payload;
+    if (inputs.forceAll)
+        return everything('force-all: true');
+    if (inputs.base !== '') {
+        return {
+            kind: 'merge-base',
+            base: inputs.base,
+            head: headOr(undefined),
+            explicit: true,
+            label: `base ${shortSha(inputs.base)}`,
+        };
+    }
+    switch (event.eventName) {
+        case 'pull_request':
+        case 'pull_request_target': {
+            const base = field(payload, 'pull_request', 'base', 'sha');
+            const head = field(payload, 'pull_request', 'head', 'sha');
+            if (base === undefined || head === undefined) {
+                return everything(`the ${event.eventName} event carries no pull_request.base.sha/head.sha`, true);
+            }
+            const number = payload['number'] ?? field(payload, 'pull_request', 'number');
+            const into = field(payload, 'pull_request', 'base', 'ref');
+            const label = `pull request${typeof number === 'number' ? ` #${number}` : ''}${into ? ` into ${into}` : ''}`;
+            return { kind: 'merge-base', base, head: headOr(head), explicit: false, label };
+        }
+        case 'merge_group': {
+            const base = field(payload, 'merge_group', 'base_sha');
+            const head = field(payload, 'merge_group', 'head_sha');
+            if (base === undefined || head === undefined) {
+                return everything('the merge_group event carries no merge_group.base_sha/head_sha', true);
+            }
+            const into = field(payload, 'merge_group', 'base_ref')?.replace(/^refs\/heads\//, '');
+            return { kind: 'range', base, head: headOr(head), label: `merge queue${into ? ` into ${into}` : ''}` };
+        }
+        case 'push': {
+            const ref = field(payload, 'ref') ?? event.ref;
+            const after = field(payload, 'after');
+            const head = after === undefined || after === ZERO_SHA ? event.sha || undefined : after;
+            if (ref.startsWith('refs/tags/')) {
+                const tag = ref.slice('refs/tags/'.length);
+                const service = serviceOfTag(tag, services);
+                return service === undefined
+                    ? { kind: 'tag', tag, head: headOr(head ?? ref), services }
+                    : { kind: 'service-tag', tag, service, head: headOr(head ?? ref) };
+            }
+            const before = field(payload, 'before');
+            if (before === undefined || head === undefined) {
+                return everything('the push event carries no before/after commits', true, head);
+            }
+            const branch = ref.replace(/^refs\/heads\//, '');
+            return { kind: 'push', before, after: headOr(head), branch, defaultBranch: event.defaultBranch };
+        }
+        case 'workflow_dispatch':
+            return everything('manual run (workflow_dispatch)', false, event.sha || undefined);
+        case 'schedule':
+            return everything('scheduled run', false, event.sha || undefined);
+        default:
+            return everything(`the ${event.eventName || 'unknown'} event names no commits to compare (give the base input to compare)`, true, event.sha || undefined);
+    }
+}
+/** Carries a plan out with git: resolves commits, finds merge bases, and falls open when it cannot. */
+async function resolveComparison(plan, git) {
+    const failOpen = async (head, warning) => ({
+        kind: 'all',
+        head: (await git.resolve(head)) ?? head,
+        reason: `every service: ${warning}`,
+        warning: `Selected every service: ${warning}`,
+    });
+    switch (plan.kind) {
+        case 'all':
+            return plan.warn
+                ? failOpen(plan.head, plan.reason)
+                : { kind: 'all', head: (await git.resolve(plan.head)) ?? plan.head, reason: plan.reason, warning: undefined };
+        case 'service-tag':
+            return {
+                kind: 'service',
+                service: plan.service,
+                head: (await git.ensureCommit(plan.head)) ?? plan.head,
+                reason: `tag ${plan.tag}`,
+            };
+        case 'merge-base': {
+            const head = await git.ensureCommit(plan.head);
+            if (head === undefined) {
+                if (plan.explicit || plan.head !== 'HEAD') {
+                    throw new errors/* ConfigurationError */.j(`'${plan.head}' is not a commit, branch or tag of the repository`, {
+                        input: 'head',
+                    });
+                }
+                return failOpen(plan.head, `the head commit ${plan.head} cannot be found`);
+            }
+            const base = await git.ensureCommit(plan.base);
+            if (base === undefined) {
+                if (plan.explicit) {
+                    throw new errors/* ConfigurationError */.j(`'${plan.base}' is not a commit, branch or tag of the repository (locally or on origin)`, { input: 'base' });
+                }
+                return failOpen(head, `the base commit ${shortSha(plan.base)} cannot be fetched`);
+            }
+            const mergeBase = await git.mergeBase(base, head);
+            if (mergeBase.sha === undefined)
+                return failOpen(head, mergeBase.reason);
+            return { kind: 'diff', base: mergeBase.sha, head, label: `${plan.label} (merge base)` };
+        }
+        case 'range': {
+            const head = await git.ensureCommit(plan.head);
+            const base = await git.ensureCommit(plan.base);
+            if (head === undefined || base === undefined) {
+                const missing = head === undefined ? plan.head : plan.base;
+                return failOpen(plan.head, `the commit ${shortSha(missing)} cannot be fetched`);
+            }
+            return { kind: 'diff', base, head, label: plan.label };
+        }
+        case 'push':
+            return resolvePush(plan, git, failOpen);
+        case 'tag': {
+            const head = await git.ensureCommit(plan.head);
+            if (head === undefined)
+                return failOpen(plan.head, `the tag ${plan.tag} cannot be found`);
+            const previous = await git.previousTag(head, (tag) => tag === plan.tag || serviceOfTag(tag, plan.services) !== undefined);
+            if (previous === undefined) {
+                return { kind: 'all', head, reason: `tag ${plan.tag}: no earlier tag to compare with`, warning: undefined };
+            }
+            const base = await git.resolve(previous);
+            const mergeBase = base === undefined ? undefined : await git.mergeBase(base, head);
+            if (mergeBase?.sha === undefined)
+                return failOpen(head, `no merge base of ${previous} and ${plan.tag}`);
+            return { kind: 'diff', base: mergeBase.sha, head, label: `tag ${plan.tag} since ${previous}` };
+        }
+    }
+}
+async function resolvePush(plan, git, failOpen) {
+    const head = await git.ensureCommit(plan.after);
+    if (head === undefined)
+        return failOpen(plan.after, `the pushed commit ${shortSha(plan.after)} cannot be found`);
+    let why;
+    if (plan.before === ZERO_SHA) {
+        why = `${plan.branch} is a new branch`;
+    }
+    else {
+        const before = await git.ensureCommit(plan.before);
+        const mergeBase = before === undefined ? undefined : await git.mergeBase(before, head);
+        if (before !== undefined && mergeBase?.sha === before) {
+            return { kind: 'diff', base: before, head, label: `push to ${plan.branch}` };
+        }
+        why = `the push to ${plan.branch} was forced (${shortSha(plan.before)} is not an ancestor of ${shortSha(head)})`;
+    }
+    // A new or rewritten branch is compared with where it left the default branch.
+    if (plan.defaultBranch === undefined) {
+        return failOpen(head, `${why} and the event names no default branch to compare with`);
+    }
+    if (plan.defaultBranch === plan.branch) {
+        return failOpen(head, `${why}, and it is the default branch itself`);
+    }
+    const defaultHead = await git.ensureBranch(plan.defaultBranch);
+    if (defaultHead === undefined) {
+        return failOpen(head, `${why} and the default branch ${plan.defaultBranch} cannot be fetched`);
+    }
+    const mergeBase = await git.mergeBase(defaultHead, head);
+    if (mergeBase.sha === undefined)
+        return failOpen(head, `${why}: ${mergeBase.reason}`);
+    return {
+        kind: 'diff',
+        base: mergeBase.sha,
+        head,
+        label: `push to ${plan.branch}: ${why}, compared with ${plan.defaultBranch} (merge base)`,
+    };
+}
+
+// EXTERNAL MODULE: ./node_modules/picomatch/index.js
+var picomatch = __nccwpck_require__(4006);
+var picomatch_default = /*#__PURE__*/__nccwpck_require__.n(picomatch);
+;// CONCATENATED MODULE: ./packages/detect/src/rules.ts
+
+/** Options every glob is compiled with: dotfiles match (`.github/**`), as in dorny/paths-filter. */
+const GLOB_OPTIONS = { dot: true };
+class GlobError extends Error {
+    rule;
+    constructor(rule, reason) {
+        super(`the glob '${rule.pattern}' cannot be compiled: ${reason}`);
+        this.name = 'GlobError';
+        this.rule = rule;
+    }
+}
+/** Splits `!glob` into its sense and glob; a leading `./` means the repository root. */
+function splitRule(pattern) {
+    const include = !pattern.startsWith('!');
+    const glob = (include ? pattern : pattern.slice(1)).replace(/^(\.\/)+/, '');
+    return { include, glob };
+}
+/** Compiles one rule, or throws GlobError saying why it cannot be. */
+function compileRule(rule) {
+    const { include, glob } = splitRule(rule.pattern);
+    if (glob.trim() === '')
+        throw new GlobError(rule, 'it is empty');
+    if (glob.startsWith('/'))
+        throw new GlobError(rule, 'paths are relative to the repository root; drop the leading /');
+    if (glob.endsWith('/'))
+        throw new GlobError(rule, `a pattern ending in / matches no file; write '${glob}**'`);
+    let regex;
+    try {
+        regex = picomatch_default().makeRe(glob, { ...GLOB_OPTIONS, debug: true });
+    }
+    catch (error) {
+        throw new GlobError(rule, error instanceof Error ? error.message : String(error));
+    }
+    const scan = picomatch_default().scan(glob);
+    // Escapes make the scanned base differ from the literal text of paths: such rules go to the root bucket.
+    const literalBase = !scan.base.includes('\\');
+    const anchor = !literalBase ? '' : scan.isGlob ? scan.base : glob;
+    if (scan.isGlob && scan.glob === '**' && anchor !== '') {
+        // The common `<dir>/**`: everything at or below a directory, without a regular expression.
+        const prefix = `${anchor}/`;
+        return { include, anchor, test: (path) => path.startsWith(prefix) || path === anchor };
+    }
+    return { include, anchor, test: (path) => regex.test(path) };
+}
+/**
+ * Decides, for each changed path, which owners it belongs to: an owner's rules are read in order and the
+ * last one that matches the path decides (an include selects, an exclude deselects).
+ *
+ * Rules are compiled once and indexed by their literal directory prefix, so a path is only tested
+ * against the rules anchored at one of its own ancestor directories (or at the path itself, or at the
+ * root): with one directory per service, that is a handful of rules instead of all of them.
+ */
+class PathMatcher {
+    owners;
+    includes;
+    tests;
+    index = new Map();
+    rootRules = [];
+    candidates = [];
+    /** Throws GlobError for a rule that cannot be compiled. */
+    constructor(owners) {
+        const total = owners.reduce((sum, owner) => sum + owner.rules.length, 0);
+        this.owners = new Int32Array(total);
+        this.includes = new Uint8Array(total);
+        this.tests = new Array(total);
+        // Rule ids grow with the owner and the rule's position: sorting candidates by descending id visits
+        // each owner's rules together, last rule first.
+        let id = 0;
+        owners.forEach((owner, ownerIndex) => {
+            for (const rule of owner.rules) {
+                const compiled = compileRule(rule);
+                this.owners[id] = ownerIndex;
+                this.includes[id] = compiled.include ? 1 : 0;
+                this.tests[id] = compiled.test;
+                if (compiled.anchor === '')
+                    this.rootRules.push(id);
+                else {
+                    const bucket = this.index.get(compiled.anchor);
+                    if (bucket === undefined)
+                        this.index.set(compiled.anchor, [id]);
+                    else
+                        bucket.push(id);
+                }
+                id += 1;
+            }
+        });
+    }
+    /** Calls `found(owner)` for every owner whose rules select `path`. */
+    match(path, found) {
+        const candidates = this.candidates;
+        candidates.length = 0;
+        for (const id of this.rootRules)
+            candidates.push(id);
+        for (let slash = path.indexOf('/'); slash !== -1; slash = path.indexOf('/', slash + 1)) {
+            const bucket = this.index.get(path.slice(0, slash));
+            if (bucket !== undefined)
+                for (const id of bucket)
+                    candidates.push(id);
+        }
+        const own = this.index.get(path);
+        if (own !== undefined)
+            for (const id of own)
+                candidates.push(id);
+        if (candidates.length === 0)
+            return;
+        if (candidates.length > 1)
+            candidates.sort((a, b) => b - a);
+        let decided = -1;
+        for (const id of candidates) {
+            const owner = this.owners[id] ?? -1;
+            if (owner === decided)
+                continue;
+            if (this.tests[id]?.(path) === true) {
+                decided = owner;
+                if (this.includes[id] === 1)
+                    found(owner);
+            }
+        }
+    }
+}
+
+;// CONCATENATED MODULE: ./packages/detect/src/inputs.ts
+
+
+
+const DEFAULT_CONFIG = '.github/services.yml';
+function parseInputs(parser) {
+    const inputs = {
+        config: parser.string('config', DEFAULT_CONFIG),
+        discover: parser.string('discover', 'services/*'),
+        base: parser.string('base'),
+        head: parser.string('head', 'HEAD'),
+        'include-dependents': parser.boolean('include-dependents', true),
+        'force-all': parser.boolean('force-all', false),
+        'working-directory': parser.string('working-directory', '.'),
+    };
+    try {
+        picomatch_default().makeRe(inputs.discover, { ...GLOB_OPTIONS, debug: true });
+    }
+    catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        throw new errors/* ConfigurationError */.j(`the glob '${inputs.discover}' cannot be compiled: ${reason}`, { input: 'discover' });
+    }
+    for (const name of ['base', 'head']) {
+        if (inputs[name].startsWith('-')) {
+            throw new errors/* ConfigurationError */.j(`'${inputs[name]}' is not a commit, branch or tag`, { input: name });
+        }
+    }
+    return inputs;
+}
+
+;// CONCATENATED MODULE: ./packages/detect/src/manifest.ts
+
+
+
+
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+const TOP_KEYS = ['global', 'libraries', 'services'];
+const LIBRARY_KEYS = ['path', 'paths', 'dependsOn'];
+const SERVICE_KEYS = ['path', 'paths', 'dependsOn', 'context', 'dockerfile', 'image', 'resource'];
+const isMapping = (value) => typeof value === 'object' && value !== null && !Array.isArray(value);
+/** A directory as written (`./services/api/`) in the form paths have in git (`services/api`). */
+function normalizeDirectory(path) {
+    const trimmed = path
+        .trim()
+        .replace(/^(\.\/)+/, '')
+        .replace(/\/+$/, '');
+    return trimmed === '' ? '.' : trimmed;
+}
+const under = (directory, file) => (directory === '.' ? file : `${directory}/${file}`);
+/** Default rules of a directory: everything below it. */
+const directoryRules = (directory) => [{ pattern: directory === '.' ? '**' : `${directory}/**` }];
+/** The defaults SPEC gives a service that only names its directory. */
+function serviceWithDefaults(name, fields) {
+    const context = fields.context ?? fields.path;
+    return {
+        name,
+        path: fields.path,
+        context,
+        dockerfile: fields.dockerfile ?? under(context, 'Dockerfile'),
+        image: fields.image ?? name,
+        resource: fields.resource ?? `deployment/${name}`,
+        rules: fields.rules ?? directoryRules(fields.path),
+        dependsOn: fields.dependsOn ?? [],
+    };
+}
+/** Parses and checks a manifest: shape, names, globs, `dependsOn` targets and cycles, each error at its line. */
+function parseManifest(text, file) {
+    const yaml = (0,src_yaml/* parseYamlDocument */.I)(text, { file });
+    const root = yaml.value ?? {};
+    if (!isMapping(root))
+        throw yaml.mistake([], 'expected a mapping with global, libraries and services');
+    rejectUnknownKeys(yaml, [], root, TOP_KEYS);
+    const global = readRuleList(yaml, ['global'], root['global'] ?? []);
+    const libraries = readSection(yaml, root, 'libraries').map(([name, body]) => {
+        const path = ['libraries', name];
+        rejectUnknownKeys(yaml, path, body, LIBRARY_KEYS);
+        const rules = readRules(yaml, path, body);
+        return { name, rules, dependsOn: readDependencies(yaml, path, body['dependsOn']) };
+    });
+    const services = readSection(yaml, root, 'services').map(([name, body]) => {
+        const path = ['services', name];
+        rejectUnknownKeys(yaml, path, body, SERVICE_KEYS);
+        const directory = readString(yaml, [...path, 'path'], body['path']) ?? readString(yaml, [...path, 'context'], body['context']);
+        if (directory === undefined)
+            throw yaml.mistake(path, "needs 'path': the service's directory (e.g. services/" + name + ')');
+        const optional = (key) => readString(yaml, [...path, key], body[key]);
+        const context = optional('context');
+        return serviceWithDefaults(name, {
+            path: normalizeDirectory(directory),
+            ...(context === undefined ? {} : { context: normalizeDirectory(context) }),
+            ...withDefined('dockerfile', optional('dockerfile')),
+            ...withDefined('image', optional('image')),
+            ...withDefined('resource', optional('resource')),
+            rules: readRules(yaml, path, body, normalizeDirectory(directory)),
+            dependsOn: readDependencies(yaml, path, body['dependsOn']),
+        });
+    });
+    for (const library of libraries) {
+        const clash = services.find((service) => service.name === library.name);
+        if (clash)
+            throw yaml.mistake(['services', clash.name], `'${clash.name}' names both a library and a service`);
+    }
+    const manifest = { file, discovered: false, global, libraries, services };
+    checkDependencies(manifest);
+    // Compiling now reports a bad glob at its line before anything else happens.
+    buildMatcher(manifest);
+    return manifest;
+}
+function withDefined(key, value) {
+    return value === undefined ? {} : { [key]: value };
+}
+function rejectUnknownKeys(yaml, path, body, allowed) {
+    for (const key of Object.keys(body)) {
+        if (!allowed.includes(key)) {
+            throw yaml.mistake([...path, key], `unknown key '${key}' (expected ${allowed.join(', ')})`);
+        }
+    }
+}
+function readSection(yaml, root, section) {
+    const value = root[section] ?? {};
+    if (!isMapping(value))
+        throw yaml.mistake([section], `expected a mapping of names to definitions`);
+    return Object.entries(value).map(([name, body]) => {
+        if (!NAME.test(name)) {
+            throw yaml.mistake([section, name], `'${name}' is not a valid name (letters, digits, '.', '_', '-')`);
+        }
+        if (!isMapping(body))
+            throw yaml.mistake([section, name], 'expected a mapping (path, paths, dependsOn, ...)');
+        return [name, body];
+    });
+}
+function readString(yaml, path, value) {
+    if (value === undefined || value === null)
+        return undefined;
+    if (typeof value !== 'string' || value.trim() === '')
+        throw yaml.mistake(path, 'expected a non-empty string');
+    return value.trim();
+}
+function readRules(yaml, path, body, directory) {
+    if (body['paths'] !== undefined)
+        return readRuleList(yaml, [...path, 'paths'], body['paths']);
+    const own = directory ?? readString(yaml, [...path, 'path'], body['path']) ?? '';
+    if (own === '')
+        throw yaml.mistake(path, "needs 'paths' (globs) or 'path' (a directory)");
+    return directoryRules(normalizeDirectory(own));
+}
+function readRuleList(yaml, path, value) {
+    const items = typeof value === 'string' ? [value] : value;
+    if (!Array.isArray(items))
+        throw yaml.mistake(path, 'expected a list of globs');
+    return items.map((item, index) => {
+        const at = typeof value === 'string' ? path : [...path, index];
+        if (typeof item !== 'string' || item.trim() === '')
+            throw yaml.mistake(at, 'expected a glob string');
+        const line = yaml.lineOf(at);
+        return line === undefined ? { pattern: item.trim() } : { pattern: item.trim(), line };
+    });
+}
+function readDependencies(yaml, path, value) {
+    if (value === undefined || value === null)
+        return [];
+    const items = typeof value === 'string' ? [value] : value;
+    if (!Array.isArray(items))
+        throw yaml.mistake([...path, 'dependsOn'], 'expected a list of library or service names');
+    return items.map((item, index) => {
+        const at = typeof value === 'string' ? [...path, 'dependsOn'] : [...path, 'dependsOn', index];
+        if (typeof item !== 'string' || item.trim() === '')
+            throw yaml.mistake(at, 'expected a library or service name');
+        const line = yaml.lineOf(at);
+        return line === undefined ? { name: item.trim() } : { name: item.trim(), line };
+    });
+}
+/** Every name a `dependsOn` can point at, with its dependencies. */
+function dependencyGraph(manifest) {
+    const graph = new Map();
+    for (const library of manifest.libraries)
+        graph.set(library.name, library.dependsOn);
+    for (const service of manifest.services)
+        graph.set(service.name, service.dependsOn);
+    return graph;
+}
+/** Unknown names in `dependsOn` and dependency cycles, as errors at the line of the offending entry. */
+function checkDependencies(manifest) {
+    const graph = dependencyGraph(manifest);
+    const at = (dependency) => dependency.line === undefined ? { file: manifest.file } : { file: manifest.file, line: dependency.line };
+    for (const [name, dependencies] of graph) {
+        for (const dependency of dependencies) {
+            if (!graph.has(dependency.name)) {
+                throw new errors/* ConfigurationError */.j(`${name}: dependsOn names '${dependency.name}', which is neither a library nor a service`, at(dependency));
+            }
+        }
+    }
+    // Iterative depth-first search (manifests may hold thousands of entries): grey = on the current path.
+    const state = new Map();
+    for (const start of graph.keys()) {
+        if (state.has(start))
+            continue;
+        const path = [start];
+        const positions = [0];
+        state.set(start, 'grey');
+        while (path.length > 0) {
+            const name = path[path.length - 1] ?? '';
+            const position = positions[positions.length - 1] ?? 0;
+            const dependency = graph.get(name)?.[position];
+            if (dependency === undefined) {
+                state.set(name, 'black');
+                path.pop();
+                positions.pop();
+                continue;
+            }
+            positions[positions.length - 1] = position + 1;
+            const seen = state.get(dependency.name);
+            if (seen === 'grey') {
+                const cycle = [...path.slice(path.indexOf(dependency.name)), dependency.name].join(' -> ');
+                throw new errors/* ConfigurationError */.j(`dependency cycle: ${cycle}`, at(dependency));
+            }
+            if (seen === undefined) {
+                state.set(dependency.name, 'grey');
+                path.push(dependency.name);
+                positions.push(0);
+            }
+        }
+    }
+}
+/** Owners of rules in a fixed order: the global list, then libraries, then services. */
+function ruleOwners(manifest) {
+    return [{ rules: manifest.global }, ...manifest.libraries, ...manifest.services];
+}
+/** Compiles the manifest's rules; a glob that cannot be compiled is an error at its line. */
+function buildMatcher(manifest) {
+    try {
+        return new PathMatcher(ruleOwners(manifest));
+    }
+    catch (error) {
+        if (error instanceof GlobError) {
+            const { line } = error.rule;
+            throw new errors/* ConfigurationError */.j(error.message, line === undefined ? { file: manifest.file } : { file: manifest.file, line });
+        }
+        throw error;
+    }
+}
+const SKIPPED_DIRECTORIES = new Set(['.git', 'node_modules']);
+const MAX_DISCOVERY_DEPTH = 8;
+/**
+ * Services without a manifest: every directory (relative to `root`) matching `pattern` that holds a
+ * Dockerfile, named after its last path segment, with SPEC's defaults.
+ */
+function discoverServices(root, pattern) {
+    const glob = normalizeDirectory(pattern);
+    let matches;
+    try {
+        matches = picomatch_default()(glob, { ...GLOB_OPTIONS, debug: true });
+    }
+    catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        throw new errors/* ConfigurationError */.j(`the glob '${pattern}' cannot be compiled: ${reason}`, { input: 'discover' });
+    }
+    const scan = picomatch_default().scan(glob);
+    const start = scan.isGlob ? scan.base : glob;
+    const limit = glob.includes('**') ? MAX_DISCOVERY_DEPTH : glob.split('/').length;
+    const found = [];
+    const walk = (relative, depth) => {
+        const absolute = (0,external_node_path_namespaceObject.join)(root, relative);
+        if (matches(relative) && (0,external_node_fs_.existsSync)((0,external_node_path_namespaceObject.join)(absolute, 'Dockerfile')))
+            found.push(relative);
+        if (depth >= limit)
+            return;
+        let entries;
+        try {
+            entries = (0,external_node_fs_.readdirSync)(absolute, { withFileTypes: true });
+        }
+        catch {
+            return; // the base of the glob need not exist: then there is nothing to discover
+        }
+        for (const entry of entries) {
+            if (entry.isDirectory() && !SKIPPED_DIRECTORIES.has(entry.name))
+                walk(under(relative, entry.name), depth + 1);
+        }
+    };
+    walk(start === '' ? '.' : start, start === '' ? 0 : start.split('/').length);
+    const services = new Map();
+    for (const directory of found.sort()) {
+        const name = directory.split('/').pop() ?? directory;
+        const previous = services.get(name);
+        if (previous) {
+            throw new errors/* ConfigurationError */.j(`${previous.path} and ${directory} would both be service '${name}': write a manifest that names them`, { input: 'discover' });
+        }
+        services.set(name, serviceWithDefaults(name, { path: directory }));
+    }
+    return { file: glob, discovered: true, global: [], libraries: [], services: [...services.values()] };
+}
+
+;// CONCATENATED MODULE: ./packages/detect/src/selection.ts
+const DEFAULT_MAX_PATH_REASONS = 10;
+const byName = (a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+/**
+ * The services a set of changed paths selects, each with the reasons: its own changed files, the global
+ * files that changed, and (with `includeDependents`) the libraries and services it depends on,
+ * directly or transitively, that changed.
+ */
+function selectServices(manifest, matcher, paths, options) {
+    const maxPaths = options.maxPathReasons ?? DEFAULT_MAX_PATH_REASONS;
+    // Owner 0 is the global list, then libraries, then services: the order of ruleOwners().
+    const names = ['', ...manifest.libraries.map((library) => library.name), ...manifest.services.map((s) => s.name)];
+    const firstServiceOwner = 1 + manifest.libraries.length;
+    const counts = new Uint32Array(names.length);
+    const quoted = new Array(names.length);
+    for (const path of paths) {
+        matcher.match(path, (owner) => {
+            counts[owner] = (counts[owner] ?? 0) + 1;
+            const list = quoted[owner];
+            if (list === undefined)
+                quoted[owner] = [path];
+            else if (list.length < maxPaths)
+                list.push(path);
+        });
+    }
+    const reasons = new Map();
+    const add = (service, reason) => {
+        const list = reasons.get(service);
+        if (list === undefined)
+            reasons.set(service, [reason]);
+        else
+            list.push(reason);
+    };
+    const quote = (owner, prefix) => {
+        const list = (quoted[owner] ?? []).map((path) => `${prefix}${path}`);
+        const rest = (counts[owner] ?? 0) - list.length;
+        return rest > 0 ? [...list, `${prefix}and ${rest} more changed ${rest === 1 ? 'file' : 'files'}`] : list;
+    };
+    manifest.services.forEach((service, index) => {
+        for (const reason of quote(firstServiceOwner + index, ''))
+            add(service.name, reason);
+    });
+    if (options.includeDependents) {
+        const dependents = reverseDependencies(manifest);
+        const serviceNames = new Set(manifest.services.map((service) => service.name));
+        for (let owner = 1; owner < names.length; owner += 1) {
+            if ((counts[owner] ?? 0) === 0)
+                continue;
+            const changed = names[owner] ?? '';
+            const evidence = quoted[owner]?.[0] ?? '';
+            // Breadth-first over "is depended on by": each dependent is reached once, through its nearest path.
+            const via = new Map([[changed, changed]]);
+            const queue = [changed];
+            for (let head = 0; head < queue.length; head += 1) {
+                const current = queue[head] ?? '';
+                for (const dependent of dependents.get(current) ?? []) {
+                    if (via.has(dependent))
+                        continue;
+                    via.set(dependent, current);
+                    queue.push(dependent);
+                    if (!serviceNames.has(dependent))
+                        continue;
+                    const through = current === changed ? '' : ` via ${current}`;
+                    add(dependent, `depends on ${changed}${through} (${evidence})`);
+                }
+            }
+        }
+    }
+    const globalPaths = quoted[0] ?? [];
+    const globalReasons = quote(0, 'global: ');
+    const selected = [];
+    for (const service of [...manifest.services].sort(byName)) {
+        const own = reasons.get(service.name) ?? [];
+        const all = globalPaths.length > 0 ? [...globalReasons, ...own] : own;
+        if (all.length > 0)
+            selected.push({ service, reasons: all });
+    }
+    return {
+        selected,
+        all: manifest.services.length > 0 && selected.length === manifest.services.length,
+        globalPaths,
+    };
+}
+/** Every service, with one reason: why everything was selected. */
+function selectAll(manifest, reason) {
+    return {
+        selected: [...manifest.services].sort(byName).map((service) => ({ service, reasons: [reason] })),
+        all: manifest.services.length > 0,
+        globalPaths: [],
+    };
+}
+/** One service alone (a service tag such as `api/v1.2.0`). */
+function selectOne(manifest, name, reason) {
+    const service = manifest.services.find((candidate) => candidate.name === name);
+    const selected = service === undefined ? [] : [{ service, reasons: [reason] }];
+    return { selected, all: manifest.services.length === selected.length && selected.length > 0, globalPaths: [] };
+}
+/** name -> the names whose dependsOn lists it. */
+function reverseDependencies(manifest) {
+    const reverse = new Map();
+    for (const entry of [...manifest.libraries, ...manifest.services]) {
+        for (const dependency of entry.dependsOn) {
+            const list = reverse.get(dependency.name);
+            if (list === undefined)
+                reverse.set(dependency.name, [entry.name]);
+            else
+                list.push(entry.name);
+        }
+    }
+    return reverse;
+}
+/** The matrix entry of a selected service, as the `matrix` output carries it. */
+function matrixEntry(selected) {
+    const { service, reasons } = selected;
+    return {
+        service: service.name,
+        path: service.path,
+        context: service.context,
+        dockerfile: service.dockerfile,
+        image: service.image,
+        resource: service.resource,
+        reasons,
+    };
+}
+
+;// CONCATENATED MODULE: ./packages/detect/src/summary.ts
+
+
+/** What was compared. */
+function describeComparison(comparison) {
+    switch (comparison.kind) {
+        case 'diff':
+            return `${(0,markdown/* code */.aY)(shortSha(comparison.base))}..${(0,markdown/* code */.aY)(shortSha(comparison.head))} (${(0,markdown/* escapeCell */.kq)(comparison.label)})`;
+        case 'service':
+            return `nothing: ${(0,markdown/* escapeCell */.kq)(comparison.reason)} selects ${(0,markdown/* code */.aY)(comparison.service)} alone`;
+        case 'all':
+            return `nothing: ${(0,markdown/* escapeCell */.kq)(comparison.reason)}`;
+    }
+}
+/** The job summary: what was compared, each selected service with its reasons, and the rest. */
+function renderSummary(report) {
+    const { manifest, comparison, selection } = report;
+    const total = manifest.services.length;
+    const source = manifest.discovered
+        ? `${total} services discovered by ${(0,markdown/* code */.aY)(manifest.file)} (no manifest)`
+        : `${total} services in ${(0,markdown/* code */.aY)(manifest.file)}`;
+    const files = comparison.kind === 'diff'
+        ? `, ${report.changedFiles} changed ${report.changedFiles === 1 ? 'file' : 'files'}`
+        : '';
+    const lines = [
+        '### Changed services',
+        '',
+        `Compared ${describeComparison(comparison)}${files}. ${source}: **${selection.selected.length} selected**.`,
+    ];
+    if (comparison.kind === 'all' && comparison.warning !== undefined) {
+        lines.push('', `> [!WARNING]`, `> ${(0,markdown/* escapeCell */.kq)(comparison.warning)}`);
+    }
+    if (selection.selected.length > 0) {
+        const rows = selection.selected.map(({ service, reasons }) => [
+            (0,markdown/* raw */.lS)((0,markdown/* code */.aY)(service.name)),
+            service.image,
+            service.resource,
+            (0,markdown/* raw */.lS)(reasons.map((reason) => (0,markdown/* escapeCell */.kq)(reason)).join('<br>')),
+        ]);
+        lines.push('', (0,markdown/* table */.tp)(['Service', 'Image', 'Resource', 'Why'], rows));
+    }
+    const chosen = new Set(selection.selected.map(({ service }) => service.name));
+    const rest = manifest.services.filter((service) => !chosen.has(service.name)).map((service) => service.name);
+    if (rest.length > 0) {
+        lines.push('', (0,markdown/* details */.zH)(`Not selected (${rest.length})`, rest
+            .sort()
+            .map((name) => (0,markdown/* code */.aY)(name))
+            .join(', ')));
+    }
+    return `${lines.join('\n')}\n`;
+}
+
+;// CONCATENATED MODULE: ./packages/detect/src/run.ts
+
+
+
+
+
+
+
+
+
+/** The manifest file, or the services discovered when there is none. */
+function loadManifest(inputs, root, workspace) {
+    const configPath = (0,external_node_path_namespaceObject.resolve)(root, inputs.config);
+    if ((0,external_node_fs_.existsSync)(configPath)) {
+        // Named relative to the workspace, so that the error annotation points at the file in the repository.
+        const shown = (0,external_node_path_namespaceObject.isAbsolute)(inputs.config) ? inputs.config : (0,external_node_path_namespaceObject.relative)(workspace, configPath) || inputs.config;
+        return parseManifest((0,external_node_fs_.readFileSync)(configPath, 'utf8'), shown);
+    }
+    if (inputs.config !== DEFAULT_CONFIG) {
+        throw new errors/* ConfigurationError */.j(`${inputs.config} does not exist (relative to ${root})`, { input: 'config' });
+    }
+    return discoverServices(root, inputs.discover);
+}
+async function runDetect(runtime) {
+    const inputs = parseInputs(runtime.inputs);
+    const workspace = runtime.github.workspace;
+    const root = (0,external_node_path_namespaceObject.resolve)(workspace, inputs['working-directory']);
+    if (!(0,external_node_fs_.existsSync)(root) || !(0,external_node_fs_.statSync)(root).isDirectory()) {
+        throw new errors/* ConfigurationError */.j(`${root} is not a directory`, { input: 'working-directory' });
+    }
+    const manifest = loadManifest(inputs, root, workspace);
+    const matcher = buildMatcher(manifest);
+    const git = new Git({ cwd: root, exec: runtime.exec, log: (message) => runtime.log.info(message) });
+    if ((await git.topLevel()) === undefined) {
+        throw new errors/* ConfigurationError */.j(`${root} is not inside a git repository (check out the repository first)`, {
+            input: 'working-directory',
+        });
+    }
+    const serviceNames = new Set(manifest.services.map((service) => service.name));
+    const plan = planComparison({ base: inputs.base, head: inputs.head, forceAll: inputs['force-all'] }, {
+        eventName: runtime.github.eventName,
+        payload: runtime.github.payload,
+        ref: runtime.github.ref,
+        sha: runtime.github.sha,
+        defaultBranch: runtime.github.defaultBranch,
+    }, serviceNames);
+    const comparison = await resolveComparison(plan, git);
+    if (comparison.kind === 'all' && comparison.warning !== undefined)
+        runtime.log.warning(comparison.warning);
+    let selection;
+    let changedFiles = 0;
+    if (comparison.kind === 'diff') {
+        const files = await git.changedFiles(comparison.base, comparison.head);
+        changedFiles = files.length;
+        runtime.log.info(`Comparing ${shortSha(comparison.base)}..${shortSha(comparison.head)} (${comparison.label}): ${files.length} changed file(s)`);
+        selection = selectServices(manifest, matcher, changedPaths(files), {
+            includeDependents: inputs['include-dependents'],
+        });
+    }
+    else if (comparison.kind === 'service') {
+        selection = selectOne(manifest, comparison.service, comparison.reason);
+    }
+    else {
+        selection = selectAll(manifest, comparison.reason);
+    }
+    logSelection(runtime, selection, manifest);
+    const names = selection.selected.map(({ service }) => service.name);
+    runtime.setOutput('services', names);
+    runtime.setOutput('matrix', { include: selection.selected.map(matrixEntry) });
+    runtime.setOutput('any-changed', names.length > 0);
+    runtime.setOutput('all', selection.all);
+    runtime.setOutput('base', comparison.kind === 'diff' ? comparison.base : '');
+    runtime.setOutput('head', comparison.head);
+    await runtime.appendSummary(renderSummary({ manifest, comparison, selection, changedFiles }));
+}
+function logSelection(runtime, selection, manifest) {
+    runtime.log.info(`Selected ${selection.selected.length} of ${manifest.services.length} services`);
+    for (const { service, reasons } of selection.selected) {
+        runtime.log.info(`  ${service.name}: ${reasons.slice(0, 3).join('; ')}${reasons.length > 3 ? '; ...' : ''}`);
+    }
+}
+
+;// CONCATENATED MODULE: ./packages/detect/src/index.ts
+
+
+
+
+
+
+
+
 
 
 /***/ }),
@@ -31914,6 +35617,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:dns");
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:events");
+
+/***/ }),
+
+/***/ 3024:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 
 /***/ }),
 
@@ -40695,6 +44405,18 @@ exports.visitAsync = visitAsync;
 /******/ 			return fn.r ? promise : getResult();
 /******/ 		}, (err) => ((err ? reject(promise[webpackError] = err) : outerResolve(exports)), resolveQueue(queue)));
 /******/ 		queue && queue.d < 0 && (queue.d = 0);
+/******/ 	};
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/compat get default export */
+/******/ (() => {
+/******/ 	// getDefaultExport function for compatibility with non-harmony modules
+/******/ 	__nccwpck_require__.n = (module) => {
+/******/ 		var getter = module && module.__esModule ?
+/******/ 			() => (module['default']) :
+/******/ 			() => (module);
+/******/ 		__nccwpck_require__.d(getter, { a: getter });
+/******/ 		return getter;
 /******/ 	};
 /******/ })();
 /******/ 

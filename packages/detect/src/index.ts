@@ -1,5 +1,44 @@
-import type { Runtime } from '@shiprail/core';
-export async function runDetect(runtime: Runtime): Promise<void> {
-  const config = runtime.inputs.string('config', '.github/services.yml');
-  runtime.setOutput('services', [config]);
-}
+export { runDetect, loadManifest } from './run.ts';
+export { parseInputs, DEFAULT_CONFIG, type DetectInputs } from './inputs.ts';
+export {
+  planComparison,
+  resolveComparison,
+  serviceOfTag,
+  type Comparison,
+  type ComparisonPlan,
+  type EventContext,
+} from './comparison.ts';
+export {
+  changedPaths,
+  DEFAULT_DEEPEN_STEPS,
+  Git,
+  parseNameStatus,
+  shortSha,
+  ZERO_SHA,
+  type ChangedFile,
+  type GitOptions,
+} from './git.ts';
+export {
+  buildMatcher,
+  checkDependencies,
+  discoverServices,
+  normalizeDirectory,
+  parseManifest,
+  ruleOwners,
+  serviceWithDefaults,
+  type Dependency,
+  type LibraryDefinition,
+  type Manifest,
+  type ServiceDefinition,
+} from './manifest.ts';
+export { compileRule, GLOB_OPTIONS, GlobError, PathMatcher, splitRule, type PathRule } from './rules.ts';
+export {
+  matrixEntry,
+  selectAll,
+  selectOne,
+  selectServices,
+  type SelectedService,
+  type Selection,
+  type SelectOptions,
+} from './selection.ts';
+export { describeComparison, renderSummary, type DetectReport } from './summary.ts';

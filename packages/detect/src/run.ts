@@ -1,0 +1,88 @@
+import { ConfigurationError, type Runtime } from '@shiprail/core';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { isAbsolute, relative, resolve } from 'node:path';
+import { planComparison, resolveComparison } from './comparison.ts';
+import { changedPaths, Git, shortSha } from './git.ts';
+import { DEFAULT_CONFIG, parseInputs, type DetectInputs } from './inputs.ts';
+import { buildMatcher, discoverServices, parseManifest, type Manifest } from './manifest.ts';
+import { matrixEntry, selectAll, selectOne, selectServices, type Selection } from './selection.ts';
+import { renderSummary } from './summary.ts';
+
+/** The manifest file, or the services discovered when there is none. */
+export function loadManifest(inputs: DetectInputs, root: string, workspace: string): Manifest {
+  const configPath = resolve(root, inputs.config);
+  if (existsSync(configPath)) {
+    // Named relative to the workspace, so that the error annotation points at the file in the repository.
+    const shown = isAbsolute(inputs.config) ? inputs.config : relative(workspace, configPath) || inputs.config;
+    return parseManifest(readFileSync(configPath, 'utf8'), shown);
+  }
+  if (inputs.config !== DEFAULT_CONFIG) {
+    throw new ConfigurationError(`${inputs.config} does not exist (relative to ${root})`, { input: 'config' });
+  }
+  return discoverServices(root, inputs.discover);
+}
+
+export async function runDetect(runtime: Runtime): Promise<void> {
+  const inputs = parseInputs(runtime.inputs);
+  const workspace = runtime.github.workspace;
+  const root = resolve(workspace, inputs['working-directory']);
+  if (!existsSync(root) || !statSync(root).isDirectory()) {
+    throw new ConfigurationError(`${root} is not a directory`, { input: 'working-directory' });
+  }
+  const manifest = loadManifest(inputs, root, workspace);
+  const matcher = buildMatcher(manifest);
+  const git = new Git({ cwd: root, exec: runtime.exec, log: (message) => runtime.log.info(message) });
+  if ((await git.topLevel()) === undefined) {
+    throw new ConfigurationError(`${root} is not inside a git repository (check out the repository first)`, {
+      input: 'working-directory',
+    });
+  }
+  const serviceNames = new Set(manifest.services.map((service) => service.name));
+  const plan = planComparison(
+    { base: inputs.base, head: inputs.head, forceAll: inputs['force-all'] },
+    {
+      eventName: runtime.github.eventName,
+      payload: runtime.github.payload,
+      ref: runtime.github.ref,
+      sha: runtime.github.sha,
+      defaultBranch: runtime.github.defaultBranch,
+    },
+    serviceNames,
+  );
+  const comparison = await resolveComparison(plan, git);
+  if (comparison.kind === 'all' && comparison.warning !== undefined) runtime.log.warning(comparison.warning);
+
+  let selection: Selection;
+  let changedFiles = 0;
+  if (comparison.kind === 'diff') {
+    const files = await git.changedFiles(comparison.base, comparison.head);
+    changedFiles = files.length;
+    runtime.log.info(
+      `Comparing ${shortSha(comparison.base)}..${shortSha(comparison.head)} (${comparison.label}): ${files.length} changed file(s)`,
+    );
+    selection = selectServices(manifest, matcher, changedPaths(files), {
+      includeDependents: inputs['include-dependents'],
+    });
+  } else if (comparison.kind === 'service') {
+    selection = selectOne(manifest, comparison.service, comparison.reason);
+  } else {
+    selection = selectAll(manifest, comparison.reason);
+  }
+  logSelection(runtime, selection, manifest);
+
+  const names = selection.selected.map(({ service }) => service.name);
+  runtime.setOutput('services', names);
+  runtime.setOutput('matrix', { include: selection.selected.map(matrixEntry) });
+  runtime.setOutput('any-changed', names.length > 0);
+  runtime.setOutput('all', selection.all);
+  runtime.setOutput('base', comparison.kind === 'diff' ? comparison.base : '');
+  runtime.setOutput('head', comparison.head);
+  await runtime.appendSummary(renderSummary({ manifest, comparison, selection, changedFiles }));
+}
+
+function logSelection(runtime: Runtime, selection: Selection, manifest: Manifest): void {
+  runtime.log.info(`Selected ${selection.selected.length} of ${manifest.services.length} services`);
+  for (const { service, reasons } of selection.selected) {
+    runtime.log.info(`  ${service.name}: ${reasons.slice(0, 3).join('; ')}${reasons.length > 3 ? '; ...' : ''}`);
+  }
+}

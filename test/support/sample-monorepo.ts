@@ -1,0 +1,39 @@
+// A small monorepo as a real git repository: three services (api, web, worker) with buildable
+// Dockerfiles, a shared library (libs/common) that api and worker depend on, and a manifest. The first
+// commit is the base; the second changes libs/common (so api and worker are selected, web is not).
+import { execFile } from 'node:child_process';
+import { appendFileSync, cpSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const execFileAsync = promisify(execFile);
+
+export const sampleMonorepoFixture = fileURLToPath(new URL('../fixtures/sample-monorepo/', import.meta.url));
+
+const identity = {
+  GIT_AUTHOR_NAME: 'Sample Author',
+  GIT_AUTHOR_EMAIL: 'author@example.com',
+  GIT_COMMITTER_NAME: 'Sample Author',
+  GIT_COMMITTER_EMAIL: 'author@example.com',
+};
+
+async function git(cwd: string, args: string[], date?: string): Promise<string> {
+  const env = { ...process.env, ...identity, ...(date ? { GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date } : {}) };
+  const { stdout } = await execFileAsync('git', ['-c', 'commit.gpgsign=false', ...args], { cwd, env });
+  return stdout.trim();
+}
+
+/** Creates the sample repository in `dir` (created when missing) and returns its base and head commits. */
+export async function createSampleMonorepo(dir: string): Promise<{ path: string; base: string; head: string }> {
+  mkdirSync(dir, { recursive: true });
+  cpSync(sampleMonorepoFixture, dir, { recursive: true });
+  await git(dir, ['init', '--quiet', '--initial-branch=main']);
+  await git(dir, ['add', '--all']);
+  await git(dir, ['commit', '--quiet', '--message', 'Three services and a shared library'], '2026-01-05T10:00:00Z');
+  const base = await git(dir, ['rev-parse', 'HEAD']);
+  appendFileSync(join(dir, 'libs', 'common', 'index.js'), "export const farewell = 'goodbye';\n");
+  await git(dir, ['commit', '--quiet', '--all', '--message', 'common: add farewell'], '2026-01-05T11:00:00Z');
+  const head = await git(dir, ['rev-parse', 'HEAD']);
+  return { path: dir, base, head };
+}
