@@ -1,0 +1,231 @@
+// One HTTP exchange over node:http/https: redirects, per-request timeout, custom CA or no verification,
+// decompressed bodies, and errors that say what happened in words a user can act on.
+import { request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { rootCertificates } from 'node:tls';
+import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
+import type { Readable } from 'node:stream';
+import { formatDuration } from '@shiprail/core';
+
+export interface HttpRequest {
+  method: string;
+  url: string;
+  headers: Array<[string, string]>;
+  body?: string;
+  timeoutMs: number;
+  followRedirects: boolean;
+  ca?: string;
+  insecure: boolean;
+  /** Ends the request early (the overall timeout). */
+  signal?: AbortSignal;
+}
+
+export interface HttpResponse {
+  status: number;
+  /** Lower-case names; repeated headers joined with ', '. */
+  headers: Record<string, string>;
+  body: string;
+  /** Whether the body was cut at MAX_BODY_BYTES. */
+  truncated: boolean;
+  /** From sending the first request to the last byte of the final response. */
+  latencyMs: number;
+  /** Where the final response came from, after redirects. */
+  url: string;
+  redirects: number;
+}
+
+export class HttpError extends Error {
+  readonly latencyMs: number;
+
+  constructor(message: string, latencyMs: number) {
+    super(message);
+    this.name = 'HttpError';
+    this.latencyMs = latencyMs;
+  }
+}
+
+export const MAX_REDIRECTS = 10;
+export const MAX_BODY_BYTES = 10 * 1024 * 1024;
+const USER_AGENT = 'shiprail-smoke-test';
+/** Credentials that must not follow a redirect to another origin (as browsers and curl do). */
+const ORIGIN_BOUND_HEADERS = ['authorization', 'cookie', 'proxy-authorization'];
+
+/** Sends a request, following redirects when asked; rejects with HttpError when no response came. */
+export async function send(request: HttpRequest, now: () => number = Date.now): Promise<HttpResponse> {
+  const started = now();
+  let url = request.url;
+  let method = request.method;
+  let body = request.body;
+  let headers = request.headers;
+  for (let redirects = 0; ; redirects += 1) {
+    const remaining = request.timeoutMs - (now() - started);
+    let response: IncomingMessage;
+    try {
+      response = await exchange({ ...request, url, method, headers, body, timeoutMs: remaining });
+    } catch (error) {
+      throw new HttpError(describeNetworkError(error, url, request.timeoutMs), now() - started);
+    }
+    const location = response.headers.location;
+    if (request.followRedirects && isRedirect(response.statusCode) && location !== undefined) {
+      response.resume();
+      if (redirects >= MAX_REDIRECTS) throw new HttpError(`more than ${MAX_REDIRECTS} redirects`, now() - started);
+      const next = new URL(location, url);
+      if (new URL(url).origin !== next.origin) {
+        headers = headers.filter(([name]) => !ORIGIN_BOUND_HEADERS.includes(name.toLowerCase()));
+      }
+      // 303 always, and 301/302 after a POST, become GET without a body (as fetch and browsers do).
+      if (
+        response.statusCode === 303 ||
+        ((response.statusCode === 301 || response.statusCode === 302) && method === 'POST')
+      ) {
+        if (method !== 'HEAD') method = 'GET';
+        body = undefined;
+        headers = headers.filter(([name]) => !/^content-(type|length)$/i.test(name));
+      }
+      url = next.toString();
+      continue;
+    }
+    let read: { text: string; truncated: boolean };
+    try {
+      read = await readBody(response, request.timeoutMs - (now() - started));
+    } catch (error) {
+      throw new HttpError(describeNetworkError(error, url, request.timeoutMs), now() - started);
+    }
+    return {
+      status: response.statusCode ?? 0,
+      headers: flattenHeaders(response),
+      body: read.text,
+      truncated: read.truncated,
+      latencyMs: now() - started,
+      url,
+      redirects,
+    };
+  }
+}
+
+const isRedirect = (status: number | undefined): boolean =>
+  status === 301 || status === 302 || status === 303 || status === 307 || status === 308;
+
+function exchange(request: HttpRequest): Promise<IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    if (request.timeoutMs <= 0) {
+      reject(new TimeoutError());
+      return;
+    }
+    const target = new URL(request.url);
+    const headers: OutgoingHttpHeaders = { 'user-agent': USER_AGENT, accept: '*/*' };
+    for (const [name, value] of request.headers) headers[name.toLowerCase()] = value;
+    if (request.body !== undefined) headers['content-length'] = Buffer.byteLength(request.body);
+    const options = {
+      method: request.method,
+      headers,
+      agent: false as const,
+      ...(target.protocol === 'https:'
+        ? {
+            rejectUnauthorized: !request.insecure,
+            // A custom CA adds to the public ones: a user trusting an internal CA still reaches the rest.
+            ...(request.ca === undefined ? {} : { ca: [...rootCertificates, request.ca] }),
+          }
+        : {}),
+    };
+    const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
+    const outgoing = send(target, options, (response) => {
+      clearTimeout(timer);
+      request.signal?.removeEventListener('abort', onAbort);
+      resolve(response);
+    });
+    const timer = setTimeout(() => outgoing.destroy(new TimeoutError()), request.timeoutMs);
+    const onAbort = (): void => {
+      outgoing.destroy(new AbortedError());
+    };
+    if (request.signal?.aborted) onAbort();
+    request.signal?.addEventListener('abort', onAbort, { once: true });
+    outgoing.on('error', (error) => {
+      clearTimeout(timer);
+      request.signal?.removeEventListener('abort', onAbort);
+      reject(error);
+    });
+    outgoing.end(request.body);
+  });
+}
+
+function readBody(response: IncomingMessage, timeoutMs: number): Promise<{ text: string; truncated: boolean }> {
+  return new Promise((resolve, reject) => {
+    let stream: Readable = response;
+    const encoding = (response.headers['content-encoding'] ?? '').toLowerCase();
+    if (encoding === 'gzip' || encoding === 'x-gzip') stream = response.pipe(createGunzip());
+    else if (encoding === 'deflate') stream = response.pipe(createInflate());
+    else if (encoding === 'br') stream = response.pipe(createBrotliDecompress());
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let truncated = false;
+    const timer = setTimeout(() => response.destroy(new TimeoutError()), Math.max(timeoutMs, 0));
+    const finish = (): void => {
+      clearTimeout(timer);
+      resolve({ text: Buffer.concat(chunks).toString('utf8'), truncated });
+    };
+    stream.on('data', (chunk: Buffer) => {
+      if (truncated) return;
+      const room = MAX_BODY_BYTES - size;
+      if (chunk.length >= room) {
+        chunks.push(chunk.subarray(0, room));
+        truncated = true;
+        response.destroy();
+        finish();
+        return;
+      }
+      chunks.push(chunk);
+      size += chunk.length;
+    });
+    stream.on('end', finish);
+    const fail = (error: Error): void => {
+      clearTimeout(timer);
+      if (!truncated) reject(error);
+    };
+    stream.on('error', fail);
+    if (stream !== response) response.on('error', fail);
+  });
+}
+
+function flattenHeaders(response: IncomingMessage): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(response.headers)) {
+    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return headers;
+}
+
+class TimeoutError extends Error {}
+class AbortedError extends Error {}
+
+const TLS_HINT = 'trust its CA with ca: <file>, or set insecure: true for a self-signed test endpoint';
+
+function describeNetworkError(error: unknown, url: string, timeoutMs: number): string {
+  const where = new URL(url).host;
+  if (error instanceof TimeoutError)
+    return `no complete response within ${formatDuration(timeoutMs)} (request timeout) from ${where}`;
+  if (error instanceof AbortedError) return `stopped: the overall timeout was reached while waiting for ${where}`;
+  const code = error instanceof Error && 'code' in error && typeof error.code === 'string' ? error.code : '';
+  const message = error instanceof Error ? error.message : String(error);
+  switch (code) {
+    case 'ECONNREFUSED':
+      return `connection refused by ${where}`;
+    case 'ECONNRESET':
+      return `connection reset by ${where}`;
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `cannot resolve the host name of ${where}`;
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return `${where} is unreachable`;
+    case 'DEPTH_ZERO_SELF_SIGNED_CERT':
+    case 'SELF_SIGNED_CERT_IN_CHAIN':
+    case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
+    case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY':
+    case 'CERT_HAS_EXPIRED':
+    case 'ERR_TLS_CERT_ALTNAME_INVALID':
+      return `TLS certificate of ${where} not trusted (${message}); ${TLS_HINT}`;
+    default:
+      return `${message}${code !== '' && !message.includes(code) ? ` (${code})` : ''} (${where})`;
+  }
+}

@@ -1,0 +1,171 @@
+import {
+  ConfigurationError,
+  code,
+  details,
+  formatDuration,
+  parseHeaderLines,
+  parseList,
+  table,
+  type InputParser,
+  type Runtime,
+} from '@shiprail/core';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { loadCheckSource, parseCheckFile, type Check } from './checks.ts';
+import { renderJUnit } from './junit.ts';
+import { isSensitiveHeader, Redactor } from './redact.ts';
+import { runChecks, type CheckResult } from './runner.ts';
+import { templateNames } from './template.ts';
+
+export { loadCheckSource, parseCheckFile, joinUrl, jsonPathProblem, urlProblem, type Check } from './checks.ts';
+export { evaluate, evaluateJson, compare, formatFailure } from './assertions.ts';
+export { send, type HttpRequest, type HttpResponse } from './http.ts';
+export { renderJUnit, escapeXml } from './junit.ts';
+export { Redactor } from './redact.ts';
+export { runChecks, type CheckResult } from './runner.ts';
+export { parseStatusExpectation, statusMatches } from './status.ts';
+export { parseTextMatcher, textMatches } from './text-matcher.ts';
+export { fillTemplate, fillJsonTemplate } from './template.ts';
+
+export interface SmokeInputs {
+  checks: string;
+  'base-url': string;
+  /** Overall deadline, milliseconds. */
+  timeout: number;
+  concurrency: number;
+  'junit-file': string;
+  headers: Array<[string, string]>;
+}
+
+export const MAX_CONCURRENCY = 64;
+
+export function parseInputs(parser: InputParser): SmokeInputs {
+  // Masked before anything else is read, so that no later error can print it.
+  const headers = parser.secret('headers');
+  const inputs: SmokeInputs = {
+    checks: parser.required('checks'),
+    'base-url': parser.string('base-url'),
+    timeout: parser.duration('timeout', '2m'),
+    concurrency: parser.integer('concurrency', 4, { min: 1, max: MAX_CONCURRENCY }),
+    'junit-file': parser.string('junit-file'),
+    headers: parseHeaderLines(parseList(headers), 'headers'),
+  };
+  const baseUrl = inputs['base-url'];
+  if (baseUrl !== '' && !/^https?:\/\/[^/]/i.test(baseUrl)) {
+    throw new ConfigurationError(`expected an http:// or https:// URL, got '${baseUrl}'`, { input: 'base-url' });
+  }
+  if (baseUrl !== '' && !URL.canParse(baseUrl)) {
+    throw new ConfigurationError(`'${baseUrl}' is not a valid URL`, { input: 'base-url' });
+  }
+  if (inputs.timeout <= 0) throw new ConfigurationError('must be more than zero', { input: 'timeout' });
+  return inputs;
+}
+
+export async function runSmoke(runtime: Runtime): Promise<void> {
+  const inputs = parseInputs(runtime.inputs);
+  const redactor = new Redactor((secret) => runtime.mask(secret));
+  for (const [, value] of inputs.headers) redactor.addHeaderValue(value);
+  const workingDirectory = process.cwd();
+  const source = loadCheckSource(inputs.checks, workingDirectory);
+  const { checks } = parseCheckFile(source.text, source.location, {
+    baseDirectory: workingDirectory,
+    baseUrl: inputs['base-url'],
+  });
+  for (const check of checks) {
+    for (const [name, value] of check.request.headers) {
+      // Values built from captures are registered when they are filled in.
+      if (isSensitiveHeader(name) && templateNames(value).length === 0) redactor.addHeaderValue(value);
+    }
+  }
+  const junitPath = inputs['junit-file'] === '' ? undefined : resolve(workingDirectory, inputs['junit-file']);
+
+  const log = (message: string): void => runtime.log.info(redactor.redact(message));
+  log(
+    `Running ${checks.length} check${checks.length === 1 ? '' : 's'}` +
+      `${inputs['base-url'] === '' ? '' : ` against ${inputs['base-url']}`}, ${inputs.concurrency} at a time, ` +
+      `within ${formatDuration(inputs.timeout)}`,
+  );
+  const startedAt = new Date(runtime.clock.now());
+  const started = runtime.clock.now();
+  const results = await runChecks(checks, {
+    baseUrl: inputs['base-url'],
+    headers: inputs.headers,
+    concurrency: inputs.concurrency,
+    timeoutMs: inputs.timeout,
+    redactor,
+    now: () => runtime.clock.now(),
+    onProgress: log,
+    onResult: (result) => {
+      log(resultLine(result));
+      for (const line of result.details) log(`    ${line}`);
+    },
+  });
+  const elapsedMs = runtime.clock.now() - started;
+  const failed = results.filter((result) => !result.ok);
+
+  if (junitPath !== undefined) {
+    const xml = renderJUnit(results, {
+      suiteName: 'smoke-test',
+      timestamp: startedAt.toISOString(),
+      elapsedMs,
+      source: source.location.file ?? 'checks input',
+      lines: checks.map((check) => check.line),
+    });
+    await mkdir(dirname(junitPath), { recursive: true });
+    await writeFile(junitPath, redactor.redact(xml));
+    log(`JUnit report written to ${inputs['junit-file']}`);
+  }
+
+  runtime.setOutput('passed', failed.length === 0);
+  runtime.setOutput(
+    'results',
+    results.map(({ name, ok, attempts, status, ms, error }) => ({ name, ok, attempts, status, ms, error })),
+  );
+  runtime.setOutput('junit-file', junitPath === undefined ? '' : inputs['junit-file']);
+  await runtime.appendSummary(redactor.redact(renderSummary(results, checks, inputs, elapsedMs)));
+
+  if (failed.length > 0) {
+    const shown = failed.slice(0, 5).map((result) => `${result.name} (${result.error ?? 'failed'})`);
+    const more = failed.length > shown.length ? `; and ${failed.length - shown.length} more` : '';
+    throw new Error(redactor.redact(`${failed.length} of ${results.length} checks failed: ${shown.join('; ')}${more}`));
+  }
+}
+
+function resultLine(result: CheckResult): string {
+  const status = result.status === null ? 'no response' : String(result.status);
+  const latency = result.ms === null ? '' : ` in ${formatDuration(result.ms)}`;
+  const attempts = result.attempts === 1 ? '' : ` (${result.attempts} attempts)`;
+  return `${result.ok ? '✓' : '✗'} ${result.name}: ${status}${latency}${attempts}`;
+}
+
+export function renderSummary(
+  results: readonly CheckResult[],
+  checks: readonly Check[],
+  inputs: Pick<SmokeInputs, 'base-url' | 'concurrency'>,
+  elapsedMs: number,
+): string {
+  const failed = results.filter((result) => !result.ok);
+  const heading =
+    failed.length === 0
+      ? `### ✅ Smoke test: all ${results.length} checks passed`
+      : `### ❌ Smoke test: ${failed.length} of ${results.length} checks failed`;
+  const target = inputs['base-url'] === '' ? '' : ` against ${code(inputs['base-url'])}`;
+  const rows = results.map((result, index) => [
+    result.name,
+    result.ok ? '✅ pass' : result.attempts === 0 ? '⏭️ not run' : '❌ fail',
+    result.status ?? '–',
+    result.ms === null ? '–' : formatDuration(result.ms),
+    result.attempts,
+    checks[index]?.retry === undefined ? 'no' : `until ${formatDuration(checks[index]?.retry?.untilMs ?? 0)}`,
+  ]);
+  const parts = [
+    heading,
+    `${results.length} checks${target}, ${inputs.concurrency} at a time, in ${formatDuration(elapsedMs)}.`,
+    table(['Check', 'Result', 'Status', 'Latency', 'Attempts', 'Retry'], rows),
+  ];
+  for (const result of failed) {
+    const body = result.details.join('\n').replace(/```/g, "'''");
+    parts.push(details(`${result.name}: ${result.error ?? 'failed'}`, `\`\`\`text\n${body}\n\`\`\``));
+  }
+  return `${parts.join('\n\n')}\n`;
+}

@@ -1,0 +1,342 @@
+// Runs the checks: up to `concurrency` at once, each check after the checks whose captures it uses,
+// retrying with backoff while its `retry.until` lasts, everything inside one overall deadline.
+import { backoffDelay, formatDuration } from '@shiprail/core';
+import {
+  evaluate,
+  formatFailure,
+  parseJsonBody,
+  selectNodes,
+  showValue,
+  trimForDisplay,
+  type AssertionFailure,
+} from './assertions.ts';
+import { joinUrl, type Check } from './checks.ts';
+import { HttpError, send as sendHttp, type HttpRequest, type HttpResponse } from './http.ts';
+import { isSensitiveHeader, type Redactor } from './redact.ts';
+import { fillJsonTemplate, fillTemplate } from './template.ts';
+
+export interface CheckResult {
+  name: string;
+  ok: boolean;
+  attempts: number;
+  /** Status of the last response; null when none came. */
+  status: number | null;
+  /** Latency of the last attempt; null when no request was sent. */
+  ms: number | null;
+  /** Why the check failed (every failed assertion of the last attempt); null when it passed. */
+  error: string | null;
+  /** The last attempt's failures and what came back, one line each. */
+  details: string[];
+  /** Wall time the check took, retries included. */
+  elapsedMs: number;
+}
+
+export interface RunOptions {
+  baseUrl: string;
+  /** From the headers input; a check's own header of the same name wins. */
+  headers: Array<[string, string]>;
+  concurrency: number;
+  timeoutMs: number;
+  redactor: Redactor;
+  now?: () => number;
+  /** Progress of retries, for the log (already redacted). */
+  onProgress?: (message: string) => void;
+  /** Called in file order, as soon as a check and every check before it have finished. */
+  onResult?: (result: CheckResult, check: Check) => void;
+  send?: (request: HttpRequest) => Promise<HttpResponse>;
+}
+
+interface Attempt {
+  ok: boolean;
+  response?: HttpResponse;
+  failures: AssertionFailure[];
+  /** Set when no response came (connection refused, timeout, TLS). */
+  networkError?: string;
+  latencyMs?: number;
+  captured: Map<string, unknown>;
+}
+
+/** Checks run with bounded parallelism; results come back in file order. */
+export async function runChecks(checks: readonly Check[], options: RunOptions): Promise<CheckResult[]> {
+  const now = options.now ?? Date.now;
+  const deadline = now() + options.timeoutMs;
+  const controller = new AbortController();
+  const overall = setTimeout(() => controller.abort(), options.timeoutMs);
+  const dependencies = checks.map((check) => captureSources(checks, check));
+  const captured = new Map<number, Map<string, unknown>>();
+  const results: Array<CheckResult | undefined> = checks.map(() => undefined);
+  let reported = 0;
+
+  const finish = (position: number, result: CheckResult): void => {
+    results[position] = result;
+    for (let next = results[reported]; next !== undefined && reported < checks.length; next = results[reported]) {
+      const check = checks[reported];
+      if (check !== undefined) options.onResult?.(next, check);
+      reported += 1;
+    }
+  };
+
+  try {
+    await new Promise<void>((resolve) => {
+      const started = new Set<number>();
+      let running = 0;
+      let finished = 0;
+      const pump = (): void => {
+        checks.forEach((check, position) => {
+          if (running >= options.concurrency || started.has(position)) return;
+          const needs = dependencies[position] ?? new Map<string, number>();
+          if (![...needs.values()].every((source) => results[source] !== undefined)) return;
+          started.add(position);
+          const failedSource = [...needs.entries()].find(([, source]) => results[source]?.ok !== true);
+          if (failedSource !== undefined || controller.signal.aborted) {
+            const [name, source] = failedSource ?? ['', -1];
+            const reason = controller.signal.aborted
+              ? `not run: the overall timeout (${formatDuration(options.timeoutMs)}) was reached first`
+              : `not run: it uses {{${name}}}, captured by '${checks[source]?.name ?? ''}', which failed`;
+            finished += 1;
+            finish(position, notRun(check, reason));
+            return;
+          }
+          const values = new Map<string, unknown>();
+          for (const [name, source] of needs) values.set(name, captured.get(source)?.get(name));
+          running += 1;
+          void runCheck(check, values, options, controller.signal, deadline, now).then(({ result, captures }) => {
+            captured.set(position, captures);
+            running -= 1;
+            finished += 1;
+            finish(position, result);
+            if (finished === checks.length) resolve();
+            else pump();
+          });
+        });
+        if (finished === checks.length) resolve();
+      };
+      pump();
+    });
+  } finally {
+    clearTimeout(overall);
+  }
+  return results.filter((result): result is CheckResult => result !== undefined);
+}
+
+/** For each capture name a check uses: the nearest earlier check that captures it. */
+function captureSources(checks: readonly Check[], check: Check): Map<string, number> {
+  const sources = new Map<string, number>();
+  for (const name of check.needs) {
+    for (let index = check.index - 1; index >= 0; index -= 1) {
+      if (checks[index]?.capture.some((capture) => capture.name === name)) {
+        sources.set(name, index);
+        break;
+      }
+    }
+  }
+  return sources;
+}
+
+function notRun(check: Check, reason: string): CheckResult {
+  return {
+    name: check.name,
+    ok: false,
+    attempts: 0,
+    status: null,
+    ms: null,
+    error: reason,
+    details: [reason],
+    elapsedMs: 0,
+  };
+}
+
+async function runCheck(
+  check: Check,
+  values: Map<string, unknown>,
+  options: RunOptions,
+  signal: AbortSignal,
+  deadline: number,
+  now: () => number,
+): Promise<{ result: CheckResult; captures: Map<string, unknown> }> {
+  const started = now();
+  let attempts = 0;
+  let last: Attempt;
+  for (;;) {
+    attempts += 1;
+    last = await attempt(check, values, options, signal, deadline, now);
+    if (last.ok || check.retry === undefined || signal.aborted) break;
+    const remaining = Math.min(check.retry.untilMs - (now() - started), deadline - now());
+    if (remaining <= 0) break;
+    const delay = Math.min(
+      backoffDelay(attempts, {
+        baseMs: check.retry.intervalMs,
+        maxMs: check.retry.maxIntervalMs,
+        factor: 1.5,
+        jitter: 0.2,
+      }),
+      remaining,
+    );
+    options.onProgress?.(
+      options.redactor.redact(
+        `${check.name}: attempt ${attempts} failed (${attemptSummary(last)}); trying again in ${formatDuration(delay)}`,
+      ),
+    );
+    await abortableSleep(delay, signal);
+    if (signal.aborted) break;
+  }
+  const result = describeResult(check, last, attempts, now() - started, signal.aborted, options);
+  return { result, captures: last.ok ? last.captured : new Map<string, unknown>() };
+}
+
+function attemptSummary(attempt: Attempt): string {
+  if (attempt.networkError !== undefined) return attempt.networkError;
+  const first = attempt.failures[0];
+  return first === undefined ? 'failed' : formatFailure(first);
+}
+
+async function attempt(
+  check: Check,
+  values: Map<string, unknown>,
+  options: RunOptions,
+  signal: AbortSignal,
+  deadline: number,
+  now: () => number,
+): Promise<Attempt> {
+  const request = buildRequest(
+    check,
+    values,
+    options,
+    signal,
+    Math.min(check.request.timeoutMs, Math.max(deadline - now(), 1)),
+  );
+  if (typeof request === 'string') return { ok: false, failures: [], networkError: request, captured: new Map() };
+  let response: HttpResponse;
+  try {
+    response = await (options.send ?? sendHttp)(request);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return {
+      ok: false,
+      failures: [],
+      networkError: message,
+      ...(error instanceof HttpError ? { latencyMs: error.latencyMs } : {}),
+      captured: new Map(),
+    };
+  }
+  const failures = evaluate(check.expect, response);
+  const captured = new Map<string, unknown>();
+  if (failures.length === 0 && check.capture.length > 0) {
+    const parsed = parseJsonBody(response.body);
+    for (const capture of check.capture) {
+      const nodes = parsed.error === undefined ? selectNodes(parsed.value, capture.path) : [];
+      if (nodes.length === 0) {
+        failures.push({
+          subject: `capture ${capture.name}`,
+          expected: `a value at ${capture.path}`,
+          received:
+            parsed.error === undefined ? 'nothing' : parsed.error.replace(/^a JSON body, received /, 'not JSON: '),
+        });
+      } else captured.set(capture.name, nodes[0]);
+    }
+  }
+  return { ok: failures.length === 0, response, failures, latencyMs: response.latencyMs, captured };
+}
+
+/** The request to send, with captures filled in; a message when the filled URL is not usable. */
+function buildRequest(
+  check: Check,
+  values: Map<string, unknown>,
+  options: RunOptions,
+  signal: AbortSignal,
+  timeoutMs: number,
+): HttpRequest | string {
+  const url = joinUrl(options.baseUrl, fillTemplate(check.request.url, values));
+  try {
+    new URL(url);
+  } catch {
+    return `the URL is not valid once captures are filled in: ${options.redactor.redact(url)}`;
+  }
+  const headers = new Map<string, [string, string]>();
+  for (const [name, value] of options.headers) headers.set(name.toLowerCase(), [name, value]);
+  for (const [name, value] of check.request.headers) {
+    const filled = fillTemplate(value, values);
+    // A credential made from a capture is a secret too.
+    if (isSensitiveHeader(name)) options.redactor.addHeaderValue(filled);
+    headers.set(name.toLowerCase(), [name, filled]);
+  }
+  let body: string | undefined;
+  if (check.request.body?.kind === 'text') body = fillTemplate(check.request.body.text, values);
+  if (check.request.body?.kind === 'json') {
+    body = JSON.stringify(fillJsonTemplate(check.request.body.value, values));
+    if (!headers.has('content-type')) headers.set('content-type', ['content-type', 'application/json']);
+  }
+  return {
+    method: check.request.method,
+    url,
+    headers: [...headers.values()],
+    ...(body === undefined ? {} : { body }),
+    timeoutMs,
+    followRedirects: check.request.followRedirects,
+    ...(check.request.ca === undefined ? {} : { ca: check.request.ca }),
+    insecure: check.request.insecure,
+    signal,
+  };
+}
+
+function describeResult(
+  check: Check,
+  last: Attempt,
+  attempts: number,
+  elapsedMs: number,
+  aborted: boolean,
+  options: RunOptions,
+): CheckResult {
+  const redact = (text: string): string => options.redactor.redact(text);
+  const base = {
+    name: check.name,
+    attempts,
+    status: last.response?.status ?? null,
+    ms: last.latencyMs === undefined ? null : Math.round(last.latencyMs),
+    elapsedMs,
+  };
+  if (last.ok) return { ...base, ok: true, error: null, details: [] };
+  const problems = last.networkError !== undefined ? [last.networkError] : last.failures.map(formatFailure);
+  if (aborted && last.networkError === undefined)
+    problems.push(`the overall timeout (${formatDuration(options.timeoutMs)}) was reached`);
+  if (check.retry !== undefined && !aborted && attempts > 1) {
+    problems.push(
+      `still failing after ${attempts} attempts over ${formatDuration(elapsedMs)} (retry until ${formatDuration(check.retry.untilMs)})`,
+    );
+  }
+  const details = [...problems];
+  const response = last.response;
+  if (response !== undefined) {
+    const contentType = response.headers['content-type'];
+    details.push(
+      `received: ${response.status}${contentType === undefined ? '' : ` ${contentType}`} in ${formatDuration(response.latencyMs)}` +
+        (response.redirects > 0 ? ` from ${response.url} after ${response.redirects} redirect(s)` : ''),
+    );
+    for (const failure of last.failures) {
+      const header = /^header (.+)$/.exec(failure.subject)?.[1];
+      if (header !== undefined && !isSensitiveHeader(header)) {
+        details.push(`header ${header}: ${showValue(response.headers[header])}`);
+      }
+    }
+    details.push(
+      `body: ${response.body === '' ? '(empty)' : `"${trimForDisplay(response.body)}"`}${response.truncated ? ' (cut at 10 MiB)' : ''}`,
+    );
+  }
+  return { ...base, ok: false, error: redact(problems.join('; ')), details: details.map(redact) };
+}
+
+function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) {
+      resolve();
+      return;
+    }
+    const done = (): void => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
