@@ -1,0 +1,4 @@
+import { runAction } from '@shiprail/core/action';
+import { runCanaryAnalyze } from '@shiprail/canary';
+
+await runAction(runCanaryAnalyze);

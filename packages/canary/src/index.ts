@@ -1,0 +1,28 @@
+export {
+  analyze,
+  alignSeries,
+  roundOffsets,
+  type AnalysisPlan,
+  type AnalysisResult,
+  type MetricResult,
+  type RoundResult,
+} from './analysis.ts';
+export {
+  CONFIDENCE,
+  TOLERANCE,
+  judgeMetric,
+  scoreMetrics,
+  type Classification,
+  type Decision,
+  type Direction,
+  type JudgeOptions,
+  type MetricJudgement,
+  type ScoredMetric,
+  type Verdict,
+} from './judge.ts';
+export { loadMetrics, parseInputs, type CanaryInputs } from './inputs.ts';
+export { parseMetricsDefinition, renderQuery, type MetricDefinition } from './metrics-file.ts';
+export { PrometheusClient, PrometheusUnavailableError, QueryRejectedError, type Series } from './prometheus.ts';
+export { buildReport, runCanaryAnalyze } from './run.ts';
+export { mannWhitney, normalCdf, normalQuantile, shiftedRankStatistic, type MannWhitneyResult } from './statistics.ts';
+export { chart, formatNumber, renderSummary } from './summary.ts';

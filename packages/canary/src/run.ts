@@ -1,0 +1,110 @@
+import { type Runtime } from '@shiprail/core';
+import { mkdtempSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { analyze, type AnalysisPlan, type AnalysisResult } from './analysis.ts';
+import { CONFIDENCE, TOLERANCE } from './judge.ts';
+import { loadMetrics, parseInputs } from './inputs.ts';
+import { PrometheusClient } from './prometheus.ts';
+import { renderSummary } from './summary.ts';
+
+export async function runCanaryAnalyze(runtime: Runtime): Promise<void> {
+  const inputs = parseInputs(runtime.inputs);
+  // Header values alone (a bearer token) are masked too, not only the whole `Name: value` lines.
+  for (const [, value] of inputs['prometheus-headers']) if (value.length >= 4) runtime.mask(value);
+  const workspace = runtime.env['GITHUB_WORKSPACE'] || process.cwd();
+  const metrics = loadMetrics(inputs.metrics, workspace);
+
+  const plan: AnalysisPlan = {
+    metrics,
+    baseline: inputs.baseline,
+    canary: inputs.canary,
+    durationMs: inputs.duration,
+    intervalMs: inputs.interval,
+    stepMs: inputs.step,
+    thresholds: { pass: inputs['pass-score'], marginal: inputs['marginal-score'] },
+  };
+  const client = new PrometheusClient({
+    url: inputs['prometheus-url'],
+    headers: inputs['prometheus-headers'],
+    sleep: (ms) => runtime.clock.sleep(ms),
+  });
+  const result = await analyze(plan, client, runtime.clock, runtime.log);
+  const reportPath = writeReport(runtime.tempDir, buildReport(result, plan));
+
+  const { decision, score, reason } = result.verdict;
+  runtime.setOutput('decision', decision);
+  runtime.setOutput('score', score);
+  runtime.setOutput('report', reportPath);
+  await runtime.appendSummary(renderSummary(result, plan));
+  if (decision === 'marginal') runtime.log.warning(`canary analysis is marginal: ${reason}`);
+  if (decision === 'fail' || decision === 'inconclusive') {
+    throw new Error(`canary analysis: ${decision}, score ${score}: ${reason}`);
+  }
+  runtime.log.info(`canary analysis: ${decision}, score ${score}: ${reason}`);
+}
+
+/** The JSON report: every round, metric, query, sample count, statistic and verdict. */
+export function buildReport(result: AnalysisResult, plan: AnalysisPlan): Record<string, unknown> {
+  const iso = (ms: number): string => new Date(ms).toISOString();
+  const lastRound = result.rounds.length;
+  return {
+    decision: result.verdict.decision,
+    score: result.verdict.score,
+    reason: result.verdict.reason,
+    judge: { test: 'mann-whitney', confidence: CONFIDENCE, tolerance: TOLERANCE, effectSize: 'meanRatio' },
+    thresholds: plan.thresholds,
+    baseline: plan.baseline,
+    canary: plan.canary,
+    durationSeconds: plan.durationMs / 1000,
+    intervalSeconds: plan.intervalMs / 1000,
+    stepSeconds: plan.stepMs / 1000,
+    startedAt: iso(result.startedAt),
+    finishedAt: iso(result.finishedAt),
+    stoppedEarly: result.stoppedEarly,
+    rounds: result.rounds.map((round) => ({
+      round: round.round,
+      start: iso(round.start),
+      end: iso(round.end),
+      decision: round.verdict.decision,
+      score: round.verdict.score,
+      reason: round.verdict.reason,
+      metrics: round.metrics.map((metric) => ({
+        name: metric.name,
+        direction: metric.direction,
+        critical: metric.critical,
+        weight: metric.weight,
+        queries: metric.queries,
+        classification: metric.classification,
+        reason: metric.reason,
+        ...(metric.error === undefined ? {} : { error: metric.error }),
+        ...(metric.judgement
+          ? {
+              samples: { baseline: metric.judgement.baseline.count, canary: metric.judgement.canary.count },
+              baselineStats: metric.judgement.baseline,
+              canaryStats: metric.judgement.canary,
+              statistics: {
+                u: metric.judgement.u ?? null,
+                z: metric.judgement.z ?? null,
+                pValue: metric.judgement.pValue ?? null,
+                interval:
+                  metric.judgement.lower === undefined ? null : [metric.judgement.lower, metric.judgement.upper],
+                estimate: metric.judgement.estimate ?? null,
+                ratio: metric.judgement.ratio ?? null,
+              },
+            }
+          : {}),
+        // The time series of the last round, for charts; earlier rounds are prefixes of it.
+        ...(round.round === lastRound && metric.series ? { series: metric.series } : {}),
+      })),
+    })),
+  };
+}
+
+/** Written whole or not at all: a temporary name, then a rename. */
+function writeReport(tempDir: string, report: Record<string, unknown>): string {
+  const directory = mkdtempSync(join(tempDir, 'canary-analyze-'));
+  const path = join(directory, 'report.json');
+  writeFileSync(`${path}.partial`, `${JSON.stringify(report, null, 2)}\n`);
+  renameSync(`${path}.partial`, path);
+  return path;
+}

@@ -1,0 +1,222 @@
+// Rank statistics for two independent samples: the Mann-Whitney U test (normal approximation with tie
+// and continuity correction, as R's `wilcox.test(x, y, exact = FALSE, correct = TRUE, conf.int = TRUE)`),
+// the confidence interval for the location shift and the Hodges-Lehmann estimate, computed from sorted
+// samples so that 2 x 100,000 values take milliseconds per evaluation rather than a re-rank each time.
+
+const LOG_SQRT_2PI = 0.918_938_533_204_672_8;
+
+/** The standard normal cumulative distribution function, accurate to ~1e-15 (and in relative terms in the tails). */
+export function normalCdf(x: number): number {
+  if (Number.isNaN(x)) return Number.NaN;
+  if (x < -5) return upperTail(-x);
+  if (x > 5) return 1 - upperTail(x);
+  // Marsaglia's series: Φ(x) = 1/2 + φ(x) (x + x³/3 + x⁵/(3·5) + …)
+  let sum = x;
+  let term = x;
+  const square = x * x;
+  for (let odd = 3; odd < 400; odd += 2) {
+    term *= square / odd;
+    const next = sum + term;
+    if (next === sum) break;
+    sum = next;
+  }
+  return 0.5 + sum * Math.exp(-0.5 * square - LOG_SQRT_2PI);
+}
+
+/** 1 - Φ(x) for x > 5 by its continued fraction (modified Lentz), keeping relative accuracy far out. */
+function upperTail(x: number): number {
+  const tiny = 1e-300;
+  let f = x;
+  let c = x;
+  let d = 0;
+  for (let k = 1; k < 500; k += 1) {
+    d = x + k * d;
+    d = d === 0 ? tiny : 1 / d;
+    c = x + k / c;
+    if (c === 0) c = tiny;
+    const delta = c * d;
+    f *= delta;
+    if (Math.abs(delta - 1) < 1e-16) break;
+  }
+  return Math.exp(-0.5 * x * x - LOG_SQRT_2PI) / f;
+}
+
+// Acklam's rational approximation, then one Halley step against normalCdf for full double precision.
+const A = [
+  -39.696_830_286_653_76, 220.946_098_424_520_5, -275.928_510_446_968_7, 138.357_751_867_269, -30.664_798_066_147_16,
+  2.506_628_277_459_239,
+];
+const B = [
+  -54.476_098_798_224_06, 161.585_836_858_040_9, -155.698_979_859_886_6, 66.801_311_887_719_72, -13.280_681_552_885_72,
+];
+const C = [
+  -0.007_784_894_002_430_293, -0.322_396_458_041_136_5, -2.400_758_277_161_838, -2.549_732_539_343_734,
+  4.374_664_141_464_968, 2.938_163_982_698_783,
+];
+const D = [0.007_784_695_709_041_462, 0.322_467_129_070_039_8, 2.445_134_137_142_996, 3.754_408_661_907_416];
+
+const poly = (coefficients: readonly number[], x: number): number =>
+  coefficients.reduce((accumulator, coefficient) => accumulator * x + coefficient, 0);
+
+/** The standard normal quantile function (inverse of normalCdf). */
+export function normalQuantile(p: number): number {
+  if (!(p > 0 && p < 1)) {
+    if (p === 0) return Number.NEGATIVE_INFINITY;
+    if (p === 1) return Number.POSITIVE_INFINITY;
+    return Number.NaN;
+  }
+  const low = 0.024_25;
+  let x: number;
+  if (p < low) {
+    const q = Math.sqrt(-2 * Math.log(p));
+    x = poly(C, q) / (poly(D, q) * q + 1);
+  } else if (p > 1 - low) {
+    const q = Math.sqrt(-2 * Math.log(1 - p));
+    x = -poly(C, q) / (poly(D, q) * q + 1);
+  } else {
+    const q = p - 0.5;
+    const r = q * q;
+    x = (poly(A, r) * q) / (poly(B, r) * r + 1);
+  }
+  const error = normalCdf(x) - p;
+  const u = error * Math.sqrt(2 * Math.PI) * Math.exp((x * x) / 2);
+  return x - u / (1 + (x * u) / 2);
+}
+
+export const sortAscending = (values: readonly number[]): Float64Array => Float64Array.from(values).sort();
+
+export function mean(values: ArrayLike<number>): number {
+  if (values.length === 0) return Number.NaN;
+  let total = 0;
+  for (let index = 0; index < values.length; index += 1) total += values[index] ?? 0;
+  return total / values.length;
+}
+
+/** The median of sorted values. */
+export function sortedMedian(sorted: ArrayLike<number>): number {
+  const n = sorted.length;
+  if (n === 0) return Number.NaN;
+  const middle = Math.floor(n / 2);
+  return n % 2 === 1 ? (sorted[middle] ?? Number.NaN) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
+}
+
+/**
+ * The rank statistic of `x - shift` against `y`: U = #{x_i - shift > y_j} + ½ #{x_i - shift = y_j} (the
+ * rank sum of the shifted x minus n(n+1)/2), and Σ(t³ - t) over the groups of tied values in the pooled
+ * sample, which the variance's tie correction needs. Both inputs sorted ascending; one merge pass.
+ */
+export function shiftedRankStatistic(x: Float64Array, y: Float64Array, shift: number): { u: number; ties: number } {
+  let u = 0;
+  let ties = 0;
+  let i = 0;
+  let j = 0;
+  while (i < x.length || j < y.length) {
+    const xi = i < x.length ? (x[i] ?? 0) - shift : Number.POSITIVE_INFINITY;
+    const yj = j < y.length ? (y[j] ?? 0) : Number.POSITIVE_INFINITY;
+    const value = xi < yj ? xi : yj;
+    let inX = 0;
+    while (i < x.length && (x[i] ?? 0) - shift === value) {
+      inX += 1;
+      i += 1;
+    }
+    const below = j;
+    let inY = 0;
+    while (j < y.length && y[j] === value) {
+      inY += 1;
+      j += 1;
+    }
+    u += inX * below + 0.5 * inX * inY;
+    const group = inX + inY;
+    if (group > 1) ties += group * group * group - group;
+  }
+  return { u, ties };
+}
+
+export interface MannWhitneyResult {
+  /** U of the first sample (x): the number of (x, y) pairs with x > y, ties counting ½ (scipy's U1, R's W). */
+  u: number;
+  /** The normal deviate after the tie-corrected variance and the continuity correction. */
+  z: number;
+  /** Two-sided p-value of the normal approximation. */
+  pValue: number;
+  /** Confidence interval for the shift x - y at the requested level. */
+  lower: number;
+  upper: number;
+  /** Hodges-Lehmann estimate of the shift (the median of the pairwise differences x_i - y_j). */
+  estimate: number;
+}
+
+/**
+ * Mann-Whitney U test of x against y with the normal approximation, tie correction and continuity
+ * correction, plus the asymptotic confidence interval and estimate of the shift, following R's
+ * `wilcox.test` (the logic Kayenta's judge ports): the interval bounds are the shifts d where the
+ * corrected statistic of x - d crosses ±z_{1-α/2}; the estimate is where it crosses 0.
+ */
+export function mannWhitney(
+  xValues: readonly number[],
+  yValues: readonly number[],
+  confidence = 0.95,
+): MannWhitneyResult {
+  const x = sortAscending(xValues);
+  const y = sortAscending(yValues);
+  const n1 = x.length;
+  const n2 = y.length;
+  if (n1 === 0 || n2 === 0) throw new RangeError('both samples need at least one value');
+  const n = n1 + n2;
+
+  const deviate = (shift: number): number => {
+    const { u, ties } = shiftedRankStatistic(x, y, shift);
+    const centered = u - (n1 * n2) / 2;
+    const variance = ((n1 * n2) / 12) * (n + 1 - ties / (n * (n - 1)));
+    if (!(variance > 0)) return Number.NaN;
+    return (centered - Math.sign(centered) * 0.5) / Math.sqrt(variance);
+  };
+
+  const { u } = shiftedRankStatistic(x, y, 0);
+  const z = deviate(0);
+  const pValue = Number.isNaN(z) ? 1 : Math.min(1, 2 * Math.min(normalCdf(z), 1 - normalCdf(z)));
+
+  const muMin = (x[0] ?? 0) - (y[n2 - 1] ?? 0);
+  const muMax = (x[n1 - 1] ?? 0) - (y[0] ?? 0);
+  const quantile = normalQuantile(1 - (1 - confidence) / 2);
+  const bound = (target: number): number => {
+    const f = (shift: number): number => deviate(shift) - target;
+    if (!(f(muMin) > 0)) return muMin;
+    if (!(f(muMax) < 0)) return muMax;
+    return crossing(f, muMin, muMax);
+  };
+  const estimate = muMin === muMax ? muMin : crossing(deviate, muMin, muMax);
+  return { u, z, pValue, lower: bound(quantile), upper: bound(-quantile), estimate };
+}
+
+/**
+ * Where a non-increasing step function crosses zero between lo (f > 0) and hi (f < 0), by bisection to
+ * double precision (the jumps are at pairwise differences, which bisection lands on exactly). When f is
+ * zero on a stretch, the middle of the stretch.
+ */
+function crossing(f: (value: number) => number, low: number, high: number): number {
+  let lo = low;
+  let hi = high;
+  for (let step = 0; step < 200; step += 1) {
+    const mid = lo + (hi - lo) / 2;
+    if (mid <= lo || mid >= hi || hi - lo <= 1e-12 * Math.max(1, Math.abs(lo), Math.abs(hi))) break;
+    const value = f(mid);
+    if (value > 0) lo = mid;
+    else if (value < 0) hi = mid;
+    else return (edge(f, lo, mid, (v) => v > 0) + edge(f, mid, hi, (v) => v === 0)) / 2;
+  }
+  return lo + (hi - lo) / 2;
+}
+
+/** The boundary between `inside(f(lo))` and not, within [lo, hi]. */
+function edge(f: (value: number) => number, low: number, high: number, inside: (value: number) => boolean): number {
+  let lo = low;
+  let hi = high;
+  for (let step = 0; step < 200; step += 1) {
+    const mid = lo + (hi - lo) / 2;
+    if (mid <= lo || mid >= hi || hi - lo <= 1e-12 * Math.max(1, Math.abs(lo), Math.abs(hi))) break;
+    if (inside(f(mid))) lo = mid;
+    else hi = mid;
+  }
+  return lo + (hi - lo) / 2;
+}

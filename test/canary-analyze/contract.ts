@@ -1,0 +1,13 @@
+import { parseInputs } from '@shiprail/canary';
+import type { ActionContract } from '../support/contract.ts';
+
+export const contract: ActionContract = {
+  parseInputs,
+  sampleInputs: {
+    'prometheus-url': 'http://127.0.0.1:9090',
+    metrics: '.github/canary.yml',
+    baseline: 'app="web",track="stable"',
+    canary: 'app="web",track="canary"',
+  },
+  sourceDirs: ['packages/canary/src'],
+};
