@@ -1,0 +1,30 @@
+export {
+  authFileContent,
+  buildahBuildArguments,
+  buildahGlobalArguments,
+  buildahPushArguments,
+  buildxArguments,
+  cacheScope,
+  digestFromMetadata,
+  effectiveCache,
+  type BuildRequest,
+  type BuilderName,
+  type CacheMode,
+} from './builders.ts';
+export { storedCredentials } from './credentials.ts';
+export { DEFAULT_TAG_RULES, parseInputs, type BuildPushInputs } from './inputs.ts';
+export { ociLabels, parseLabelLines } from './labels.ts';
+export { planBuild, type BuildPlan } from './plan.ts';
+export { isLoopbackHost, parseImageReference, type ImageReference } from './reference.ts';
+export {
+  MANIFEST_MEDIA_TYPES,
+  parseChallenge,
+  RegistryClient,
+  RegistryError,
+  type Manifest,
+  type RegistryCredentials,
+} from './registry.ts';
+export { parseFlavor, parseTagRule, parseTagRules, splitFields, type Flavor, type TagRule } from './rules.ts';
+export { runBuildPush } from './run.ts';
+export { computeTags, sanitizeTag, tagContext, tagProblem, type TagContext, type TagPlan } from './tags.ts';
+export { formatDate, renderTemplate } from './template.ts';

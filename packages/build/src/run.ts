@@ -1,0 +1,194 @@
+import { ConfigurationError, code, escapeCell, raw, table, type Runtime } from '@shiprail/core';
+import {
+  buildahBuilder,
+  buildxBuilder,
+  dockerEngineAnswers,
+  effectiveCache,
+  type Builder,
+  type BuildRequest,
+} from './builders.ts';
+import { storedCredentials } from './credentials.ts';
+import { parseInputs, type BuildPushInputs } from './inputs.ts';
+import { planBuild, type BuildPlan } from './plan.ts';
+import { RegistryClient, type RegistryCredentials } from './registry.ts';
+
+interface Outcome {
+  digest: string;
+  built: boolean;
+  /** How the image came to be, for the summary. */
+  decision: string;
+}
+
+/** Credentials from the inputs, else those an earlier login step stored (masked all the same). */
+function registryCredentials(plan: BuildPlan, runtime: Runtime): RegistryCredentials | undefined {
+  if (plan.credentials !== undefined) return plan.credentials;
+  const stored = storedCredentials(plan.image.registry, runtime.env);
+  if (stored !== undefined) runtime.mask(stored.password);
+  return stored;
+}
+
+async function chooseBuilder(inputs: BuildPushInputs, runtime: Runtime): Promise<Builder> {
+  const name =
+    inputs.builder === 'auto' ? ((await dockerEngineAnswers(runtime)) ? 'buildx' : 'buildah') : inputs.builder;
+  return name === 'buildx' ? buildxBuilder(runtime) : buildahBuilder(runtime);
+}
+
+/** Puts the manifest `digest` points at under every tag in `tags` (no pull, no rebuild). */
+async function addTags(registry: RegistryClient, digest: string, tags: readonly string[]): Promise<void> {
+  if (tags.length === 0) return;
+  const manifest = await registry.getManifest(digest);
+  if (manifest === undefined) throw new Error(`the registry has no manifest ${digest} to tag`);
+  for (const tag of tags) await registry.putManifest(tag, { ...manifest, digest });
+}
+
+/** The existing image of this commit (its `sha-<short>` tag), when reuse is asked for and possible. */
+async function findReusable(
+  plan: BuildPlan,
+  inputs: BuildPushInputs,
+  registry: RegistryClient,
+  runtime: Runtime,
+): Promise<string | undefined> {
+  const shaTag = plan.tags.shaTag;
+  if (!inputs['reuse-existing'] || !inputs.push) return undefined;
+  if (shaTag === undefined) {
+    runtime.log.info('reuse-existing: no type=sha rule gives a tag for this commit, so the image is built');
+    return undefined;
+  }
+  try {
+    return (await registry.headManifest(shaTag))?.digest;
+  } catch (error) {
+    // Without any credentials a private registry cannot be asked; building is still correct.
+    if (error instanceof ConfigurationError && plan.credentials === undefined) {
+      runtime.log.warning(`reuse-existing: could not look for ${plan.image.name}:${shaTag}: ${error.message}`);
+      return undefined;
+    }
+    throw error;
+  }
+}
+
+async function buildAndPush(
+  plan: BuildPlan,
+  inputs: BuildPushInputs,
+  registry: RegistryClient,
+  credentials: RegistryCredentials | undefined,
+  runtime: Runtime,
+): Promise<Outcome> {
+  const builder = await chooseBuilder(inputs, runtime);
+  const request: BuildRequest = {
+    image: plan.image,
+    contextDir: plan.contextDir,
+    dockerfile: plan.dockerfile,
+    tags: plan.references,
+    labels: plan.labels,
+    buildArgs: inputs['build-args'],
+    target: inputs.target,
+    platforms: inputs.platforms,
+    push: inputs.push,
+    cache: inputs.cache,
+    githubCache:
+      Boolean(runtime.env['ACTIONS_RUNTIME_TOKEN']) &&
+      Boolean(runtime.env['ACTIONS_CACHE_URL'] ?? runtime.env['ACTIONS_RESULTS_URL']),
+  };
+  const result = await runtime.log.group(`Build with ${builder.name}`, () => builder.build(request, credentials));
+  const how = `built with ${builder.name} (cache: ${effectiveCache(request)})`;
+  if (!inputs.push) return { digest: '', built: true, decision: `${how}, not pushed (push: false)` };
+
+  const first = plan.tags.tags[0]?.tag ?? '';
+  let digest = result.digest;
+  try {
+    const served = await registry.headManifest(first);
+    if (served !== undefined && served.digest !== '') {
+      if (digest !== '' && served.digest !== digest) {
+        runtime.log.warning(`${builder.name} reported ${digest} but the registry serves ${served.digest} for ${first}`);
+      }
+      digest = served.digest;
+    }
+  } catch (error) {
+    if (!(error instanceof ConfigurationError) || credentials !== undefined || digest === '') throw error;
+    // The builder pushed with credentials this step cannot read (a credential helper): trust its digest.
+  }
+  const pushed = new Set(result.pushedTags);
+  await addTags(
+    registry,
+    digest,
+    plan.tags.tags.map(({ tag }) => tag).filter((tag) => !pushed.has(`${plan.image.name}:${tag}`)),
+  );
+  return { digest, built: true, decision: `${how} and pushed` };
+}
+
+function summary(plan: BuildPlan, outcome: Outcome | undefined): string {
+  const lines = [`## build-push: ${code(plan.image.name)}`, ''];
+  if (outcome === undefined) lines.push('**Dry run**: tags and labels computed; nothing was built or pushed.');
+  else lines.push(`**${outcome.built ? 'Built' : 'Reused'}**: ${escapeCell(outcome.decision)}.`);
+  if (outcome !== undefined && outcome.digest !== '') lines.push('', `Digest: ${code(outcome.digest)}`);
+  lines.push(
+    '',
+    table(
+      ['Tag', 'From rule'],
+      plan.tags.tags.map(({ tag, rule }) => [raw(code(`${plan.image.name}:${tag}`)), raw(code(rule))]),
+    ),
+  );
+  if (plan.tags.tags.length === 0) lines.push('', '_No rule gave a tag for this event._');
+  for (const warning of plan.tags.warnings) lines.push('', `> ${escapeCell(warning)}`);
+  lines.push(
+    '',
+    table(
+      ['Label', 'Value'],
+      Object.entries(plan.labels).map(([key, value]) => [raw(code(key)), value]),
+    ),
+  );
+  return `${lines.join('\n')}\n`;
+}
+
+/** The build-push action: validate and plan, then reuse the commit's image or build and push it. */
+export async function runBuildPush(runtime: Runtime): Promise<void> {
+  const inputs = parseInputs(runtime.inputs);
+  const plan = planBuild(inputs, runtime.github, runtime.env, runtime.clock.now());
+  for (const warning of plan.tags.warnings) runtime.log.warning(warning);
+  runtime.log.info(`Tags:\n${plan.references.join('\n')}`);
+
+  const setPlanOutputs = (): void => {
+    runtime.setOutput('tags', plan.references.join('\n'));
+    runtime.setOutput('version', plan.tags.version);
+    runtime.setOutput('labels', plan.labels);
+  };
+
+  if (inputs['dry-run']) {
+    setPlanOutputs();
+    runtime.setOutput('built', false);
+    await runtime.appendSummary(summary(plan, undefined));
+    return;
+  }
+
+  const credentials = registryCredentials(plan, runtime);
+  const registry = new RegistryClient(plan.image, {
+    credentials,
+    onRetry: (message) => runtime.log.warning(`registry ${plan.image.registry}: ${message}`),
+  });
+  // Wrong credentials fail here, before minutes of building.
+  if (inputs.push && plan.credentials !== undefined) await registry.checkAccess('pull,push');
+
+  let outcome: Outcome;
+  const existing = await findReusable(plan, inputs, registry, runtime);
+  if (existing !== undefined) {
+    const shaTag = plan.tags.shaTag ?? '';
+    await addTags(
+      registry,
+      existing,
+      plan.tags.tags.map(({ tag }) => tag).filter((tag) => tag !== shaTag),
+    );
+    outcome = {
+      digest: existing,
+      built: false,
+      decision: `${plan.image.name}:${shaTag} already exists; tags added to its digest`,
+    };
+  } else {
+    outcome = await buildAndPush(plan, inputs, registry, credentials, runtime);
+  }
+
+  setPlanOutputs();
+  runtime.setOutput('digest', outcome.digest);
+  runtime.setOutput('ref', outcome.digest === '' ? '' : `${plan.image.name}@${outcome.digest}`);
+  runtime.setOutput('built', outcome.built);
+  await runtime.appendSummary(summary(plan, outcome));
+}

@@ -1,0 +1,8 @@
+import { parseInputs } from '@shiprail/build';
+import type { ActionContract } from '../support/contract.ts';
+
+export const contract: ActionContract = {
+  parseInputs,
+  sampleInputs: { image: 'ghcr.io/acme/api' },
+  sourceDirs: ['packages/build/src'],
+};

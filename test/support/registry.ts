@@ -1,0 +1,99 @@
+// A real Distribution registry (Debian's `docker-registry`) on 127.0.0.1 for tests and the demo:
+// storage and config in a temporary directory, optional htpasswd basic auth, a random free port.
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface RegistryOptions {
+  /** Require HTTP basic auth with this user (bcrypt htpasswd file, as `htpasswd -Bbn` writes it). */
+  htpasswd?: { user: string; password: string };
+}
+
+export interface RunningRegistry {
+  /** `127.0.0.1:<port>`: the registry part of image references. */
+  host: string;
+  /** `http://127.0.0.1:<port>` */
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** A port that was free a moment ago. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitUntilUp(url: string, deadline: number): Promise<void> {
+  for (;;) {
+    try {
+      const response = await fetch(`${url}/v2/`);
+      await response.body?.cancel();
+      if (response.status === 200 || response.status === 401) return;
+    } catch {
+      // Not listening yet.
+    }
+    if (Date.now() > deadline) throw new Error(`registry at ${url} did not start`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+export async function startRegistry(options: RegistryOptions = {}): Promise<RunningRegistry> {
+  const directory = mkdtempSync(join(tmpdir(), 'registry-'));
+  const port = await freePort();
+  const host = `127.0.0.1:${port}`;
+  const lines = [
+    'version: 0.1',
+    'log:',
+    '  level: error',
+    '  accesslog:',
+    '    disabled: true',
+    'storage:',
+    '  filesystem:',
+    `    rootdirectory: ${join(directory, 'data')}`,
+    '  delete:',
+    '    enabled: true',
+    'http:',
+    `  addr: ${host}`,
+  ];
+  if (options.htpasswd) {
+    const entry = execFileSync('htpasswd', ['-Bbn', options.htpasswd.user, options.htpasswd.password], {
+      encoding: 'utf8',
+    });
+    writeFileSync(join(directory, 'htpasswd'), entry, { mode: 0o600 });
+    lines.push('auth:', '  htpasswd:', '    realm: test-registry', `    path: ${join(directory, 'htpasswd')}`);
+  }
+  const config = join(directory, 'config.yml');
+  writeFileSync(config, `${lines.join('\n')}\n`);
+  const child = spawn('docker-registry', ['serve', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const url = `http://${host}`;
+  try {
+    await waitUntilUp(url, Date.now() + 15_000);
+  } catch (error) {
+    child.kill('SIGKILL');
+    rmSync(directory, { recursive: true, force: true });
+    throw new Error(`${error instanceof Error ? error.message : String(error)}: ${stderr}`);
+  }
+  return {
+    host,
+    url,
+    stop: async () => {
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        await exited;
+      }
+      rmSync(directory, { recursive: true, force: true });
+    },
+  };
+}
