@@ -1,0 +1,8 @@
+import { parseInputs } from '@shiprail/kustomize';
+import type { ActionContract } from '../support/contract.ts';
+
+export const contract: ActionContract = {
+  parseInputs,
+  sampleInputs: { overlays: 'overlays/dev', images: 'ghcr.io/acme/api:1.0.0' },
+  sourceDirs: ['packages/kustomize/src'],
+};
