@@ -1,7 +1,7 @@
 // Judges one response against a check's expectations. Every failed assertion says what was expected
 // and what came back, so the last attempt's output is enough to diagnose a failed deploy.
 import { formatDuration } from '@shiprail/core';
-import { query, type JsonValue } from 'jsonpath-rfc9535';
+import { query, type JSONValue } from 'json-p3';
 import { isDeepStrictEqual } from 'node:util';
 import type { Comparison, Expectations, JsonAssertion, JsonOperator } from './checks.ts';
 import type { HttpResponse } from './http.ts';
@@ -99,7 +99,7 @@ export function evaluate(expect: Expectations, response: HttpResponse): Assertio
 
 /** The nodes an RFC 9535 query selects. */
 export function selectNodes(document: unknown, path: string): unknown[] {
-  return query(document as JsonValue, path);
+  return query(path, document as JSONValue).values();
 }
 
 export function evaluateJson(assertion: JsonAssertion, document: unknown): AssertionFailure[] {

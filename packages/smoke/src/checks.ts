@@ -7,8 +7,7 @@ import {
   type MistakeLocation,
   type YamlPath,
 } from '@shiprail/core';
-import { query } from 'jsonpath-rfc9535';
-import parseJsonPath from 'jsonpath-rfc9535/parser';
+import { JSONPathError, compile } from 'json-p3';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseStatusExpectation, type StatusExpectation } from './status.ts';
@@ -449,16 +448,16 @@ function parseExpect(raw: unknown, path: YamlPath, mistakes: Mistakes): Expectat
   return { status, headers, body, json, ...(maxLatencyMs === undefined ? {} : { maxLatencyMs }) };
 }
 
-/** Why an expression is not RFC 9535 JSONPath, or undefined. */
+/** Why an expression is not RFC 9535 JSONPath (syntax, unknown function, ill-typed argument), or undefined. */
 export function jsonPathProblem(expression: string): string | undefined {
   try {
-    parseJsonPath(expression);
-    // Some rules (function argument types) are checked when the query is compiled, not parsed.
-    query(null, expression);
+    compile(expression);
     return undefined;
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    return `invalid JSONPath (RFC 9535): ${reason}`;
+    if (!(error instanceof JSONPathError)) throw error;
+    // The library appends the expression and offset in parentheses: say it in words instead.
+    const reason = error.message.replace(/\s*\('(?:[^']|'(?!:\d+\)$))*':\d+\)$/, '');
+    return `invalid JSONPath (RFC 9535): ${reason} at character ${error.token.index + 1}`;
   }
 }
 

@@ -224,7 +224,8 @@ function describeNetworkError(error: unknown, url: string, timeoutMs: number): s
     case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY':
     case 'CERT_HAS_EXPIRED':
     case 'ERR_TLS_CERT_ALTNAME_INVALID':
-      return `TLS certificate of ${where} not trusted (${message}); ${TLS_HINT}`;
+      // Node's own advice (system CA store) does not apply to a runner: keep the reason only.
+      return `TLS certificate of ${where} not trusted (${message.split(';')[0] ?? code}); ${TLS_HINT}`;
     default:
       return `${message}${code !== '' && !message.includes(code) ? ` (${code})` : ''} (${where})`;
   }

@@ -6,7 +6,6 @@ import {
   formatFailure,
   parseJsonBody,
   selectNodes,
-  showValue,
   trimForDisplay,
   type AssertionFailure,
 } from './assertions.ts';
@@ -308,16 +307,12 @@ function describeResult(
   const response = last.response;
   if (response !== undefined) {
     const contentType = response.headers['content-type'];
+    const location = response.headers['location'];
     details.push(
       `received: ${response.status}${contentType === undefined ? '' : ` ${contentType}`} in ${formatDuration(response.latencyMs)}` +
+        (location === undefined ? '' : `, location: ${location}`) +
         (response.redirects > 0 ? ` from ${response.url} after ${response.redirects} redirect(s)` : ''),
     );
-    for (const failure of last.failures) {
-      const header = /^header (.+)$/.exec(failure.subject)?.[1];
-      if (header !== undefined && !isSensitiveHeader(header)) {
-        details.push(`header ${header}: ${showValue(response.headers[header])}`);
-      }
-    }
     details.push(
       `body: ${response.body === '' ? '(empty)' : `"${trimForDisplay(response.body)}"`}${response.truncated ? ' (cut at 10 MiB)' : ''}`,
     );
