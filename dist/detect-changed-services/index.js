@@ -34987,7 +34987,10 @@ function parseInputs(parser) {
     return inputs;
 }
 
+// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
+var dist = __nccwpck_require__(8815);
 ;// CONCATENATED MODULE: ./packages/detect/src/manifest.ts
+
 
 
 
@@ -35026,6 +35029,7 @@ function serviceWithDefaults(name, fields) {
 /** Parses and checks a manifest: shape, names, globs, `dependsOn` targets and cycles, each error at its line. */
 function parseManifest(text, file) {
     const yaml = (0,src_yaml/* parseYamlDocument */.I)(text, { file });
+    sourceText.set(yaml, text);
     const root = yaml.value ?? {};
     if (!isMapping(root))
         throw yaml.mistake([], 'expected a mapping with global, libraries and services');
@@ -35058,7 +35062,7 @@ function parseManifest(text, file) {
     for (const library of libraries) {
         const clash = services.find((service) => service.name === library.name);
         if (clash)
-            throw yaml.mistake(['services', clash.name], `'${clash.name}' names both a library and a service`);
+            throw keyMistake(yaml, ['services', clash.name], `'${clash.name}' names both a library and a service`);
     }
     const manifest = { file, discovered: false, global, libraries, services };
     checkDependencies(manifest);
@@ -35072,9 +35076,23 @@ function withDefined(key, value) {
 function rejectUnknownKeys(yaml, path, body, allowed) {
     for (const key of Object.keys(body)) {
         if (!allowed.includes(key)) {
-            throw yaml.mistake([...path, key], `unknown key '${key}' (expected ${allowed.join(', ')})`);
+            throw keyMistake(yaml, [...path, key], `unknown key '${key}' (expected ${allowed.join(', ')})`);
         }
     }
+}
+/** The text each parsed manifest came from, to locate keys (ParsedYaml locates values). */
+const sourceText = new WeakMap();
+/** A mistake about a mapping key itself (a misspelt key, a bad name), at the key's line. */
+function keyMistake(yaml, path, message) {
+    const text = sourceText.get(yaml) ?? '';
+    const parent = path.length === 1 ? yaml.document.contents : yaml.document.getIn(path.slice(0, -1), true);
+    const error = yaml.mistake(path, message);
+    if (!(0,dist/* isMap */.jh)(parent))
+        return error;
+    const pair = parent.items.find((item) => (0,dist/* isScalar */.jn)(item.key) && item.key.value === path[path.length - 1]);
+    const offset = (0,dist/* isScalar */.jn)(pair?.key) ? pair.key.range?.[0] : undefined;
+    const line = offset === undefined ? undefined : text.slice(0, offset).split('\n').length;
+    return line === undefined ? error : new errors/* ConfigurationError */.j(error.message, { ...error.location, line });
 }
 function readSection(yaml, root, section) {
     const value = root[section] ?? {};
@@ -35082,7 +35100,7 @@ function readSection(yaml, root, section) {
         throw yaml.mistake([section], `expected a mapping of names to definitions`);
     return Object.entries(value).map(([name, body]) => {
         if (!NAME.test(name)) {
-            throw yaml.mistake([section, name], `'${name}' is not a valid name (letters, digits, '.', '_', '-')`);
+            throw keyMistake(yaml, [section, name], `'${name}' is not a valid name (letters, digits, '.', '_', '-')`);
         }
         if (!isMapping(body))
             throw yaml.mistake([section, name], 'expected a mapping (path, paths, dependsOn, ...)');
@@ -38375,10 +38393,10 @@ __webpack_unused_export__ = Alias.Alias;
 __webpack_unused_export__ = identity.isAlias;
 __webpack_unused_export__ = identity.isCollection;
 __webpack_unused_export__ = identity.isDocument;
-__webpack_unused_export__ = identity.isMap;
+exports.jh = identity.isMap;
 exports.Ll = identity.isNode;
 __webpack_unused_export__ = identity.isPair;
-__webpack_unused_export__ = identity.isScalar;
+exports.jn = identity.isScalar;
 __webpack_unused_export__ = identity.isSeq;
 __webpack_unused_export__ = Pair.Pair;
 __webpack_unused_export__ = Scalar.Scalar;

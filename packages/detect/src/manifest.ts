@@ -1,5 +1,6 @@
 import { ConfigurationError, parseYamlDocument, type ParsedYaml, type YamlPath } from '@shiprail/core';
 import { existsSync, readdirSync } from 'node:fs';
+import { isMap, isScalar } from 'yaml';
 import { join } from 'node:path';
 import picomatch from 'picomatch';
 import { GLOB_OPTIONS, GlobError, PathMatcher, type PathRule } from './rules.ts';
@@ -81,6 +82,7 @@ export function serviceWithDefaults(
 /** Parses and checks a manifest: shape, names, globs, `dependsOn` targets and cycles, each error at its line. */
 export function parseManifest(text: string, file: string): Manifest {
   const yaml = parseYamlDocument(text, { file });
+  sourceText.set(yaml, text);
   const root = yaml.value ?? {};
   if (!isMapping(root)) throw yaml.mistake([], 'expected a mapping with global, libraries and services');
   rejectUnknownKeys(yaml, [], root, TOP_KEYS);
@@ -114,7 +116,7 @@ export function parseManifest(text: string, file: string): Manifest {
 
   for (const library of libraries) {
     const clash = services.find((service) => service.name === library.name);
-    if (clash) throw yaml.mistake(['services', clash.name], `'${clash.name}' names both a library and a service`);
+    if (clash) throw keyMistake(yaml, ['services', clash.name], `'${clash.name}' names both a library and a service`);
   }
   const manifest: Manifest = { file, discovered: false, global, libraries, services };
   checkDependencies(manifest);
@@ -127,12 +129,27 @@ function withDefined<K extends string>(key: K, value: string | undefined): Parti
   return value === undefined ? {} : ({ [key]: value } as Record<K, string>);
 }
 
-function rejectUnknownKeys(yaml: ParsedYaml, path: YamlPath, body: Mapping, allowed: readonly string[]): void {
+function rejectUnknownKeys(yaml: ParsedYaml, path: readonly string[], body: Mapping, allowed: readonly string[]): void {
   for (const key of Object.keys(body)) {
     if (!allowed.includes(key)) {
-      throw yaml.mistake([...path, key], `unknown key '${key}' (expected ${allowed.join(', ')})`);
+      throw keyMistake(yaml, [...path, key], `unknown key '${key}' (expected ${allowed.join(', ')})`);
     }
   }
+}
+
+/** The text each parsed manifest came from, to locate keys (ParsedYaml locates values). */
+const sourceText = new WeakMap<ParsedYaml, string>();
+
+/** A mistake about a mapping key itself (a misspelt key, a bad name), at the key's line. */
+function keyMistake(yaml: ParsedYaml, path: readonly string[], message: string): ConfigurationError {
+  const text = sourceText.get(yaml) ?? '';
+  const parent = path.length === 1 ? yaml.document.contents : yaml.document.getIn(path.slice(0, -1), true);
+  const error = yaml.mistake(path, message);
+  if (!isMap(parent)) return error;
+  const pair = parent.items.find((item) => isScalar(item.key) && item.key.value === path[path.length - 1]);
+  const offset = isScalar(pair?.key) ? pair.key.range?.[0] : undefined;
+  const line = offset === undefined ? undefined : text.slice(0, offset).split('\n').length;
+  return line === undefined ? error : new ConfigurationError(error.message, { ...error.location, line });
 }
 
 function readSection(yaml: ParsedYaml, root: Mapping, section: string): Array<[string, Mapping]> {
@@ -140,7 +157,7 @@ function readSection(yaml: ParsedYaml, root: Mapping, section: string): Array<[s
   if (!isMapping(value)) throw yaml.mistake([section], `expected a mapping of names to definitions`);
   return Object.entries(value).map(([name, body]) => {
     if (!NAME.test(name)) {
-      throw yaml.mistake([section, name], `'${name}' is not a valid name (letters, digits, '.', '_', '-')`);
+      throw keyMistake(yaml, [section, name], `'${name}' is not a valid name (letters, digits, '.', '_', '-')`);
     }
     if (!isMapping(body)) throw yaml.mistake([section, name], 'expected a mapping (path, paths, dependsOn, ...)');
     return [name, body];

@@ -1,0 +1,137 @@
+import {
+  buildMatcher,
+  changedPaths,
+  matrixEntry,
+  parseManifest,
+  parseNameStatus,
+  selectServices,
+} from '@shiprail/detect';
+import { MANIFEST } from './repo.ts';
+
+const manifest = parseManifest(MANIFEST, '.github/services.yml');
+const matcher = buildMatcher(manifest);
+
+function select(paths: string[], includeDependents = true): Record<string, string[]> {
+  const selection = selectServices(manifest, matcher, paths, { includeDependents });
+  return Object.fromEntries(selection.selected.map(({ service, reasons }) => [service.name, reasons]));
+}
+
+describe('selectServices', () => {
+  test.each<[string, string[], Record<string, string[]>]>([
+    ['nothing changed', [], {}],
+    ['an unrelated file', ['README.md', 'docs/guide.md'], {}],
+    ["a service's own file", ['services/worker/src/worker.ts'], { worker: ['services/worker/src/worker.ts'] }],
+    ['an excluded file', ['services/api/README.md'], {}],
+    [
+      're-included after an exclude',
+      ['services/api/docs/openapi.md'],
+      {
+        api: ['services/api/docs/openapi.md'],
+        web: ['depends on api (services/api/docs/openapi.md)'],
+      },
+    ],
+    [
+      'a library, reaching services transitively',
+      ['libs/auth/index.ts'],
+      {
+        api: ['depends on auth via users (libs/auth/index.ts)'],
+        web: ['depends on auth via api (libs/auth/index.ts)'],
+      },
+    ],
+    [
+      'a service another service depends on',
+      ['services/api/src/server.ts', 'services/api/src/routes.ts'],
+      {
+        api: ['services/api/src/server.ts', 'services/api/src/routes.ts'],
+        web: ['depends on api (services/api/src/server.ts)'],
+      },
+    ],
+    [
+      'a global file',
+      ['package-lock.json', 'services/web/src/index.ts'],
+      {
+        api: ['global: package-lock.json'],
+        web: ['global: package-lock.json', 'services/web/src/index.ts'],
+        worker: ['global: package-lock.json'],
+      },
+    ],
+    ['a global exclusion', ['.github/workflows/docs.yml'], {}],
+  ])('%s', (_, paths, expected) => {
+    expect(select(paths)).toEqual(expected);
+  });
+
+  test('include-dependents: false keeps only services whose own files changed', () => {
+    expect(select(['libs/auth/index.ts', 'services/api/src/server.ts'], false)).toEqual({
+      api: ['services/api/src/server.ts'],
+    });
+  });
+
+  test('a global change selects all; otherwise all is false', () => {
+    expect(selectServices(manifest, matcher, ['.github/workflows/deploy.yml'], { includeDependents: true }).all).toBe(
+      true,
+    );
+    expect(selectServices(manifest, matcher, ['services/web/a.ts'], { includeDependents: true }).all).toBe(false);
+  });
+
+  test('many changed files are quoted up to a limit, then counted', () => {
+    const paths = Array.from({ length: 14 }, (_, index) => `services/worker/f${index}.ts`);
+    const reasons = select(paths)['worker'] ?? [];
+    expect(reasons).toHaveLength(11);
+    expect(reasons[10]).toBe('and 4 more changed files');
+  });
+
+  test('a file moved from one service to another selects both', () => {
+    const files = parseNameStatus('R087\0services/api/src/jobs.ts\0services/worker/src/jobs.ts\0M\0README.md\0');
+    expect(files).toEqual([
+      { status: 'R', from: 'services/api/src/jobs.ts', path: 'services/worker/src/jobs.ts' },
+      { status: 'M', path: 'README.md' },
+    ]);
+    expect(Object.keys(select(changedPaths(files)))).toEqual(['api', 'web', 'worker']);
+  });
+
+  test('matrix entries carry the fields SPEC names', () => {
+    const selection = selectServices(manifest, matcher, ['services/worker/x.ts'], { includeDependents: true });
+    expect(selection.selected.map(matrixEntry)).toEqual([
+      {
+        service: 'worker',
+        path: 'services/worker',
+        context: '.',
+        dockerfile: 'services/worker/Containerfile',
+        image: 'worker',
+        resource: 'statefulset/worker',
+        reasons: ['services/worker/x.ts'],
+      },
+    ]);
+  });
+});
+
+describe('parseNameStatus', () => {
+  test.each([
+    ['', []],
+    [
+      'A\0a b.txt\0D\0x\0',
+      [
+        { status: 'A', path: 'a b.txt' },
+        { status: 'D', path: 'x' },
+      ],
+    ],
+    [
+      'C100\0a\0b\0T\0link\0',
+      [
+        { status: 'C', from: 'a', path: 'b' },
+        { status: 'T', path: 'link' },
+      ],
+    ],
+  ])('%j', (output, files) => {
+    expect(parseNameStatus(output)).toEqual(files);
+  });
+
+  test('a copy counts at its new path only; a rename at both', () => {
+    expect(
+      changedPaths([
+        { status: 'C', from: 'a', path: 'b' },
+        { status: 'R', from: 'c', path: 'd' },
+      ]),
+    ).toEqual(['b', 'c', 'd']);
+  });
+});
