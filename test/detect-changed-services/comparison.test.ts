@@ -163,7 +163,9 @@ async function resolve(
   return { comparison, services: selection.selected.map(({ service }) => service.name) };
 }
 
-const push = (before: string, after: string, branch = 'main'): ComparisonPlan => ({
+type PushPlan = Extract<ComparisonPlan, { kind: 'push' }>;
+
+const push = (before: string, after: string, branch = 'main'): PushPlan => ({
   kind: 'push',
   before,
   after,
