@@ -28947,9 +28947,22 @@ class PrometheusUnavailableError extends Error {
 class PrometheusClient {
     endpoint;
     options;
+    /** The URL as errors show it: without user:password. */
+    shownUrl;
+    /** Basic credentials given in the URL (`https://user:password@host`), which fetch refuses to send itself. */
+    urlAuthorization;
     constructor(options) {
         this.options = options;
-        this.endpoint = `${options.url.replace(/\/+$/, '')}/api/v1/query_range`;
+        const parsed = new URL(options.url);
+        this.urlAuthorization =
+            parsed.username || parsed.password
+                ? `Basic ${Buffer.from(`${decodeURIComponent(parsed.username)}:${decodeURIComponent(parsed.password)}`).toString('base64')}`
+                : undefined;
+        parsed.username = '';
+        parsed.password = '';
+        const base = parsed.toString().replace(/\/+$/, '');
+        this.shownUrl = base;
+        this.endpoint = `${base}/api/v1/query_range`;
     }
     /** Runs a range query; throws QueryRejectedError or PrometheusUnavailableError. */
     async queryRange(range) {
@@ -28981,6 +28994,7 @@ class PrometheusClient {
                 headers: {
                     'content-type': 'application/x-www-form-urlencoded',
                     accept: 'application/json',
+                    ...(this.urlAuthorization ? { authorization: this.urlAuthorization } : {}),
                     ...Object.fromEntries(this.options.headers ?? []),
                 },
                 body,
@@ -28988,7 +29002,8 @@ class PrometheusClient {
             });
         }
         catch (error) {
-            throw new PrometheusUnavailableError(`could not reach Prometheus at ${this.options.url}: ${networkReason(error)}`, true);
+            const reason = networkReason(error, this.options.timeoutMs ?? 30_000);
+            throw new PrometheusUnavailableError(`could not reach Prometheus at ${this.shownUrl}: ${reason}`, true);
         }
         const text = await response.text().catch(() => '');
         const payload = parseJson(text);
@@ -29014,16 +29029,17 @@ function parseJson(text) {
         return undefined;
     }
 }
-function networkReason(error) {
-    if (error instanceof Error) {
-        if (error.name === 'TimeoutError')
-            return 'timed out';
-        const cause = error.cause;
-        if (cause instanceof Error)
-            return 'code' in cause && typeof cause.code === 'string' ? cause.code : cause.message;
-        return error.message;
-    }
-    return String(error);
+/** Why fetch failed, as people read it (fetch's own message is only "fetch failed"). */
+function networkReason(error, timeoutMs) {
+    // Duck-typed: errors from fetch may come from another realm, where `instanceof Error` is false.
+    const described = error;
+    if (described?.name === 'TimeoutError')
+        return `no answer within ${timeoutMs / 1000}s (timed out)`;
+    if (typeof described?.cause?.code === 'string')
+        return described.cause.code;
+    if (typeof described?.cause?.message === 'string')
+        return described.cause.message;
+    return typeof described?.message === 'string' ? described.message : String(error);
 }
 
 ;// CONCATENATED MODULE: ./packages/canary/src/analysis.ts
@@ -29376,6 +29392,9 @@ async function runCanaryAnalyze(runtime) {
     for (const [, value] of inputs['prometheus-headers'])
         if (value.length >= 4)
             runtime.mask(value);
+    const password = decodeURIComponent(new URL(inputs['prometheus-url']).password);
+    if (password !== '')
+        runtime.mask(password);
     const workspace = runtime.env['GITHUB_WORKSPACE'] || process.cwd();
     const metrics = loadMetrics(inputs.metrics, workspace);
     const plan = {

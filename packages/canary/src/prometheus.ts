@@ -58,10 +58,24 @@ interface ApiResponse {
 export class PrometheusClient {
   private readonly endpoint: string;
   private readonly options: PrometheusClientOptions;
+  /** The URL as errors show it: without user:password. */
+  private readonly shownUrl: string;
+
+  /** Basic credentials given in the URL (`https://user:password@host`), which fetch refuses to send itself. */
+  private readonly urlAuthorization: string | undefined;
 
   constructor(options: PrometheusClientOptions) {
     this.options = options;
-    this.endpoint = `${options.url.replace(/\/+$/, '')}/api/v1/query_range`;
+    const parsed = new URL(options.url);
+    this.urlAuthorization =
+      parsed.username || parsed.password
+        ? `Basic ${Buffer.from(`${decodeURIComponent(parsed.username)}:${decodeURIComponent(parsed.password)}`).toString('base64')}`
+        : undefined;
+    parsed.username = '';
+    parsed.password = '';
+    const base = parsed.toString().replace(/\/+$/, '');
+    this.shownUrl = base;
+    this.endpoint = `${base}/api/v1/query_range`;
   }
 
   /** Runs a range query; throws QueryRejectedError or PrometheusUnavailableError. */
@@ -95,16 +109,15 @@ export class PrometheusClient {
         headers: {
           'content-type': 'application/x-www-form-urlencoded',
           accept: 'application/json',
+          ...(this.urlAuthorization ? { authorization: this.urlAuthorization } : {}),
           ...Object.fromEntries(this.options.headers ?? []),
         },
         body,
         signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000),
       });
     } catch (error) {
-      throw new PrometheusUnavailableError(
-        `could not reach Prometheus at ${this.options.url}: ${networkReason(error)}`,
-        true,
-      );
+      const reason = networkReason(error, this.options.timeoutMs ?? 30_000);
+      throw new PrometheusUnavailableError(`could not reach Prometheus at ${this.shownUrl}: ${reason}`, true);
     }
     const text = await response.text().catch(() => '');
     const payload = parseJson(text);
@@ -136,12 +149,16 @@ function parseJson(text: string): ApiResponse | undefined {
   }
 }
 
-function networkReason(error: unknown): string {
-  if (error instanceof Error) {
-    if (error.name === 'TimeoutError') return 'timed out';
-    const cause = error.cause;
-    if (cause instanceof Error) return 'code' in cause && typeof cause.code === 'string' ? cause.code : cause.message;
-    return error.message;
-  }
-  return String(error);
+/** Why fetch failed, as people read it (fetch's own message is only "fetch failed"). */
+function networkReason(error: unknown, timeoutMs: number): string {
+  // Duck-typed: errors from fetch may come from another realm, where `instanceof Error` is false.
+  const described = error as {
+    name?: unknown;
+    message?: unknown;
+    cause?: { code?: unknown; message?: unknown };
+  } | null;
+  if (described?.name === 'TimeoutError') return `no answer within ${timeoutMs / 1000}s (timed out)`;
+  if (typeof described?.cause?.code === 'string') return described.cause.code;
+  if (typeof described?.cause?.message === 'string') return described.cause.message;
+  return typeof described?.message === 'string' ? described.message : String(error);
 }

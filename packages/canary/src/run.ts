@@ -11,6 +11,8 @@ export async function runCanaryAnalyze(runtime: Runtime): Promise<void> {
   const inputs = parseInputs(runtime.inputs);
   // Header values alone (a bearer token) are masked too, not only the whole `Name: value` lines.
   for (const [, value] of inputs['prometheus-headers']) if (value.length >= 4) runtime.mask(value);
+  const password = decodeURIComponent(new URL(inputs['prometheus-url']).password);
+  if (password !== '') runtime.mask(password);
   const workspace = runtime.env['GITHUB_WORKSPACE'] || process.cwd();
   const metrics = loadMetrics(inputs.metrics, workspace);
 
