@@ -225,10 +225,13 @@ function insertEntries(
   const key = imagesPair.key as Node;
   const colon = text.indexOf(':', key.range?.[1] ?? 0);
   const value = imagesPair.value as Node | null;
-  const valueEnd = Math.max(colon + 1, value?.range?.[1] ?? 0);
+  const written = value?.range && value.range[1] > value.range[0] ? value.range : undefined;
   const end = lineEnd(text, colon + 1);
-  const rest = text.slice(valueEnd, end);
-  editor.remove(colon + 1, rest.trim() === '' ? end : valueEnd);
+  if (written !== undefined) {
+    // `images: []` or `images: ~` lose the value (and the space before it when nothing follows).
+    if (text.slice(written[1], end).trim() === '') editor.remove(colon + 1, end);
+    else editor.remove(written[0], written[1]);
+  }
   editor.insert(end, `\n${lines}`);
 }
 
