@@ -32732,7 +32732,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   XZ: () => (/* reexport */ runKustomizeBump)
 });
 
-// UNUSED EXPORTS: DEFAULT_COMMIT_MESSAGE, bumpImages, describeImageEntry, editOverlays, entryApplied, gitEnvironment, missingReferences, parseImageArgument, parseImageArguments, parseInputs, pullRequestBranch, remoteUrlFor, renderCommitMessage, renderedImages, resolveImageEntry, setKustomizationImages, splitImageReference
+// UNUSED EXPORTS: DEFAULT_COMMIT_MESSAGE, bumpImages, describeImageEntry, editOverlays, entryApplied, gitEnvironment, httpOrigin, isBranchName, missingReferences, normalizeOverlay, ownerAndName, parseImageArgument, parseImageArguments, parseInputs, pullRequestBranch, remoteUrlFor, renderCommitMessage, renderedImages, resolveImageEntry, setKustomizationImages, splitImageReference
 
 // EXTERNAL MODULE: ./packages/core/src/context.ts
 var context = __nccwpck_require__(762);

@@ -15,8 +15,15 @@ export {
   type ImageArgument,
   type ImageEntry,
 } from './image-args.ts';
-export { parseInputs, remoteUrlFor, type KustomizeBumpInputs } from './inputs.ts';
+export {
+  isBranchName,
+  normalizeOverlay,
+  ownerAndName,
+  parseInputs,
+  remoteUrlFor,
+  type KustomizeBumpInputs,
+} from './inputs.ts';
 export { setKustomizationImages, type ImageChange, type KustomizationEdit } from './kustomization-edit.ts';
 export { DEFAULT_COMMIT_MESSAGE, renderCommitMessage } from './message.ts';
-export { gitEnvironment } from './git.ts';
+export { gitEnvironment, httpOrigin } from './git.ts';
 export { entryApplied, missingReferences, renderedImages } from './verify.ts';
