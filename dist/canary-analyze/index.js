@@ -28394,7 +28394,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   ax: () => (/* reexport */ runCanaryAnalyze)
 });
 
-// UNUSED EXPORTS: CONFIDENCE, PrometheusClient, PrometheusUnavailableError, QueryRejectedError, TOLERANCE, alignSeries, analyze, buildReport, chart, formatNumber, judgeMetric, loadMetrics, mannWhitney, normalCdf, normalQuantile, parseInputs, parseMetricsDefinition, renderQuery, renderSummary, roundOffsets, scoreMetrics, shiftedRankStatistic
+// UNUSED EXPORTS: CONFIDENCE, PrometheusClient, PrometheusUnavailableError, QueryRejectedError, TOLERANCE, alignSeries, analyze, buildReport, chart, formatNumber, judgeMetric, loadMetrics, mannWhitney, mannWhitneySorted, nearestDifference, normalCdf, normalQuantile, parseInputs, parseMetricsDefinition, renderQuery, renderSummary, roundOffsets, scoreMetrics, shiftedRankStatistic
 
 ;// CONCATENATED MODULE: ./packages/canary/src/statistics.ts
 // Rank statistics for two independent samples: the Mann-Whitney U test (normal approximation with tie
@@ -28507,29 +28507,43 @@ function sortedMedian(sorted) {
  * sample, which the variance's tie correction needs. Both inputs sorted ascending; one merge pass.
  */
 function shiftedRankStatistic(x, y, shift) {
+    const nx = x.length;
+    const ny = y.length;
     let u = 0;
     let ties = 0;
     let i = 0;
     let j = 0;
-    while (i < x.length || j < y.length) {
-        const xi = i < x.length ? (x[i] ?? 0) - shift : Number.POSITIVE_INFINITY;
-        const yj = j < y.length ? (y[j] ?? 0) : Number.POSITIVE_INFINITY;
-        const value = xi < yj ? xi : yj;
-        let inX = 0;
-        while (i < x.length && (x[i] ?? 0) - shift === value) {
-            inX += 1;
-            i += 1;
+    // Typed-array reads are in bounds by the loop conditions; `as number` keeps this hot loop free of checks.
+    while (i < nx || j < ny) {
+        const xi = i < nx ? x[i] - shift : Number.POSITIVE_INFINITY;
+        const yj = j < ny ? y[j] : Number.POSITIVE_INFINITY;
+        if (xi < yj) {
+            let inX = 1;
+            for (i += 1; i < nx && x[i] - shift === xi; i += 1)
+                inX += 1;
+            u += inX * j;
+            if (inX > 1)
+                ties += inX * inX * inX - inX;
         }
-        const below = j;
-        let inY = 0;
-        while (j < y.length && y[j] === value) {
-            inY += 1;
-            j += 1;
+        else if (yj < xi) {
+            let inY = 1;
+            for (j += 1; j < ny && y[j] === yj; j += 1)
+                inY += 1;
+            if (inY > 1)
+                ties += inY * inY * inY - inY;
         }
-        u += inX * below + 0.5 * inX * inY;
-        const group = inX + inY;
-        if (group > 1)
+        else {
+            let inX = 1;
+            for (i += 1; i < nx && x[i] - shift === xi; i += 1)
+                inX += 1;
+            const below = j;
+            let inY = 1;
+            for (j += 1; j < ny && y[j] === yj; j += 1)
+                inY += 1;
+            u += inX * below + 0.5 * inX * inY;
+            const group = inX + inY;
             ties += group * group * group - group;
+        }
     }
     return { u, ties };
 }
@@ -28540,8 +28554,10 @@ function shiftedRankStatistic(x, y, shift) {
  * corrected statistic of x - d crosses ±z_{1-α/2}; the estimate is where it crosses 0.
  */
 function mannWhitney(xValues, yValues, confidence = 0.95) {
-    const x = sortAscending(xValues);
-    const y = sortAscending(yValues);
+    return mannWhitneySorted(sortAscending(xValues), sortAscending(yValues), confidence);
+}
+/** mannWhitney over samples already sorted ascending (the judge sorts once for everything). */
+function mannWhitneySorted(x, y, confidence = 0.95) {
     const n1 = x.length;
     const n2 = y.length;
     if (n1 === 0 || n2 === 0)
@@ -28560,54 +28576,146 @@ function mannWhitney(xValues, yValues, confidence = 0.95) {
     const pValue = Number.isNaN(z) ? 1 : Math.min(1, 2 * Math.min(normalCdf(z), 1 - normalCdf(z)));
     const muMin = (x[0] ?? 0) - (y[n2 - 1] ?? 0);
     const muMax = (x[n1 - 1] ?? 0) - (y[0] ?? 0);
-    const quantile = normalQuantile(1 - (1 - confidence) / 2);
-    const bound = (target) => {
-        const f = (shift) => deviate(shift) - target;
-        if (!(f(muMin) > 0))
-            return muMin;
-        if (!(f(muMax) < 0))
-            return muMax;
-        return crossing(f, muMin, muMax);
+    const search = {
+        nearest: (shift) => nearestDifference(x, y, shift),
+        tolerance: 1e-9 * Math.max(muMax - muMin, Number.MIN_VALUE),
+        delta: 1e-12 * Math.max(muMax - muMin, Math.abs(muMin), Math.abs(muMax), Number.MIN_VALUE),
+        probeBelow: 1e-3 * (muMax - muMin),
     };
-    const estimate = muMin === muMax ? muMin : crossing(deviate, muMin, muMax);
-    return { u, z, pValue, lower: bound(quantile), upper: bound(-quantile), estimate };
+    const quantile = normalQuantile(1 - (1 - confidence) / 2);
+    // R's root(): the ends of the range when the statistic does not cross there (extreme samples). The
+    // estimate is found first; the interval's ends lie on either side of it, which narrows their search.
+    const root = (target, low = muMin, high = muMax) => {
+        const f = (shift) => deviate(shift) - target;
+        const atLow = f(low);
+        if (!(atLow > 0))
+            return low;
+        const atHigh = f(high);
+        if (!(atHigh < 0))
+            return high;
+        return crossing(f, low, atLow, high, atHigh, search);
+    };
+    const estimate = root(0);
+    const lower = root(quantile, muMin, Math.max(muMin, Math.min(muMax, estimate + search.delta)));
+    const upper = root(-quantile, Math.min(muMax, Math.max(muMin, estimate - search.delta)), muMax);
+    return { u, z, pValue, lower, upper, estimate };
 }
 /**
- * Where a non-increasing step function crosses zero between lo (f > 0) and hi (f < 0), by bisection to
- * double precision (the jumps are at pairwise differences, which bisection lands on exactly). When f is
- * zero on a stretch, the middle of the stretch.
+ * Where a non-increasing step function crosses zero between lo (f > 0) and hi (f < 0). Regula falsi
+ * with the Illinois modification finds the neighbourhood in a few evaluations (for large samples the
+ * statistic is nearly smooth); then, every third step, the pairwise difference nearest the bracket is
+ * tried as the jump itself, which ends the search on the staircase of small or tied samples without
+ * bisecting down to rounding. When f is zero on a stretch, the middle of the stretch.
  */
-function crossing(f, low, high) {
+function crossing(f, low, fLow, high, fHigh, search) {
     let lo = low;
     let hi = high;
-    for (let step = 0; step < 200; step += 1) {
-        const mid = lo + (hi - lo) / 2;
-        if (mid <= lo || mid >= hi || hi - lo <= 1e-12 * Math.max(1, Math.abs(lo), Math.abs(hi)))
+    let flo = fLow;
+    let fhi = fHigh;
+    let retained = 0;
+    for (let step = 1; step < 300 && hi - lo > search.tolerance; step += 1) {
+        if (step % 3 === 0 && hi - lo < search.probeBelow) {
+            const jump = jumpAt(f, (value) => value > 0, lo, hi, search);
+            if (jump.found !== undefined)
+                return jump.found;
+            if (jump.lo !== undefined)
+                [lo, flo] = jump.lo;
+            if (jump.hi !== undefined)
+                [hi, fhi] = jump.hi;
+            if (jump.zero !== undefined)
+                return zeroStretch(f, lo, jump.zero, hi, search);
+            continue;
+        }
+        let mid = (lo * fhi - hi * flo) / (fhi - flo);
+        if (!(mid > lo && mid < hi))
+            mid = lo + (hi - lo) / 2;
+        if (!(mid > lo && mid < hi))
             break;
         const value = f(mid);
-        if (value > 0)
+        if (value > 0) {
             lo = mid;
-        else if (value < 0)
+            flo = value;
+            if (retained === 1)
+                fhi /= 2;
+            retained = 1;
+        }
+        else if (value < 0) {
             hi = mid;
-        else
-            return (edge(f, lo, mid, (v) => v > 0) + edge(f, mid, hi, (v) => v === 0)) / 2;
+            fhi = value;
+            if (retained === -1)
+                flo /= 2;
+            retained = -1;
+        }
+        else {
+            return zeroStretch(f, lo, mid, hi, search);
+        }
     }
-    return lo + (hi - lo) / 2;
+    return search.nearest(lo + (hi - lo) / 2);
 }
-/** The boundary between `inside(f(lo))` and not, within [lo, hi]. */
-function edge(f, low, high, inside) {
+/** Probes the pairwise difference nearest the middle of (lo, hi): is it where `left(f)` stops holding? */
+function jumpAt(f, left, lo, hi, search) {
+    const candidate = search.nearest(lo + (hi - lo) / 2);
+    const before = candidate - search.delta;
+    const after = candidate + search.delta;
+    if (!(before > lo && after < hi))
+        return {};
+    const fBefore = f(before);
+    if (!left(fBefore))
+        return fBefore === 0 ? { zero: before, hi: [before, fBefore] } : { hi: [before, fBefore] };
+    const fAfter = f(after);
+    if (!left(fAfter))
+        return { found: candidate };
+    return fAfter === 0 ? { zero: after, lo: [after, fAfter] } : { lo: [after, fAfter] };
+}
+/** f is 0 at `zero` (lo < zero < hi): the middle of the stretch where it stays 0. */
+function zeroStretch(f, lo, zero, hi, search) {
+    return (edge(f, lo, zero, (value) => value > 0, search) + edge(f, zero, hi, (value) => value === 0, search)) / 2;
+}
+/** The jump between `inside(f(lo))` and not, within [lo, hi]: bisection, trying the nearest difference every third step. */
+function edge(f, low, high, inside, search) {
     let lo = low;
     let hi = high;
-    for (let step = 0; step < 200; step += 1) {
+    for (let step = 1; step < 300 && hi - lo > search.tolerance; step += 1) {
+        if (step % 3 === 0) {
+            const jump = jumpAt(f, inside, lo, hi, search);
+            if (jump.found !== undefined)
+                return jump.found;
+            if (jump.lo !== undefined)
+                lo = jump.lo[0];
+            if (jump.hi !== undefined)
+                hi = jump.hi[0];
+            continue;
+        }
         const mid = lo + (hi - lo) / 2;
-        if (mid <= lo || mid >= hi || hi - lo <= 1e-12 * Math.max(1, Math.abs(lo), Math.abs(hi)))
+        if (!(mid > lo && mid < hi))
             break;
         if (inside(f(mid)))
             lo = mid;
         else
             hi = mid;
     }
-    return lo + (hi - lo) / 2;
+    return search.nearest(lo + (hi - lo) / 2);
+}
+/** The pairwise difference x_i - y_j nearest to `shift` (both samples sorted ascending). */
+function nearestDifference(x, y, shift) {
+    let gap = Number.POSITIVE_INFINITY;
+    let nearest = shift;
+    let j = 0;
+    for (let i = 0; i < x.length; i += 1) {
+        const xi = x[i];
+        const target = xi - shift;
+        while (j < y.length && y[j] < target)
+            j += 1;
+        if (j > 0 && target - y[j - 1] < gap) {
+            gap = target - y[j - 1];
+            nearest = xi - y[j - 1];
+        }
+        if (j < y.length && y[j] - target < gap) {
+            gap = y[j] - target;
+            nearest = xi - y[j];
+        }
+    }
+    return nearest;
 }
 
 ;// CONCATENATED MODULE: ./packages/canary/src/judge.ts
@@ -28622,7 +28730,7 @@ function describe(values) {
     const finite = values.filter((value) => Number.isFinite(value));
     const sorted = sortAscending(finite);
     return {
-        finite,
+        sorted,
         stats: {
             count: finite.length,
             removed: values.length - finite.length,
@@ -28633,33 +28741,28 @@ function describe(values) {
         },
     };
 }
-const sameMultiset = (a, b) => {
-    if (a.length !== b.length)
-        return false;
-    const sortedA = sortAscending(a);
-    const sortedB = sortAscending(b);
-    return sortedA.every((value, index) => value === sortedB[index]);
-};
+const sameSorted = (a, b) => a.length === b.length && a.every((value, index) => value === b[index]);
 const format = (value) => Number.isFinite(value) ? String(Number(value.toPrecision(4))) : String(value);
 /** Classifies one metric: the canary's samples against the baseline's. */
 function judgeMetric(baselineValues, canaryValues, options) {
     const baseline = describe(baselineValues);
     const canary = describe(canaryValues);
     const stats = { baseline: baseline.stats, canary: canary.stats };
-    if (canary.finite.length === 0 || baseline.finite.length === 0) {
-        const missing = [canary.finite.length === 0 ? 'canary' : '', baseline.finite.length === 0 ? 'baseline' : '']
+    if (canary.sorted.length === 0 || baseline.sorted.length === 0) {
+        const missing = [canary.sorted.length === 0 ? 'canary' : '', baseline.sorted.length === 0 ? 'baseline' : '']
             .filter(Boolean)
             .join(' and ');
         return { classification: 'NoData', reason: `no data for the ${missing}`, ...stats };
     }
     const limits = absoluteLimits(canary.stats.mean, options);
-    if (sameMultiset(canary.finite, baseline.finite)) {
+    if (sameSorted(canary.sorted, baseline.sorted)) {
         return limits ?? { classification: 'Pass', reason: 'canary and baseline data are identical', ratio: 1, ...stats };
     }
-    if (new Set([...canary.finite, ...baseline.finite]).size === 1) {
+    const lowest = Math.min(canary.stats.min, baseline.stats.min);
+    if (lowest === Math.max(canary.stats.max, baseline.stats.max)) {
         return limits ?? { classification: 'Pass', reason: 'every value is the same', ratio: 1, ...stats };
     }
-    const test = mannWhitney(canary.finite, baseline.finite, options.confidence ?? CONFIDENCE);
+    const test = mannWhitneySorted(canary.sorted, baseline.sorted, options.confidence ?? CONFIDENCE);
     const ratio = canary.stats.mean === 0 || baseline.stats.mean === 0 ? Number.NaN : canary.stats.mean / baseline.stats.mean;
     const statistics = {
         u: test.u,

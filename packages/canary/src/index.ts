@@ -24,5 +24,13 @@ export { loadMetrics, parseInputs, type CanaryInputs } from './inputs.ts';
 export { parseMetricsDefinition, renderQuery, type MetricDefinition } from './metrics-file.ts';
 export { PrometheusClient, PrometheusUnavailableError, QueryRejectedError, type Series } from './prometheus.ts';
 export { buildReport, runCanaryAnalyze } from './run.ts';
-export { mannWhitney, normalCdf, normalQuantile, shiftedRankStatistic, type MannWhitneyResult } from './statistics.ts';
+export {
+  mannWhitney,
+  mannWhitneySorted,
+  nearestDifference,
+  normalCdf,
+  normalQuantile,
+  shiftedRankStatistic,
+  type MannWhitneyResult,
+} from './statistics.ts';
 export { chart, formatNumber, renderSummary } from './summary.ts';

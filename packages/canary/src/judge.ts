@@ -1,7 +1,7 @@
 // The per-metric judge and the score, after Kayenta's NetflixACAJudge: NaN removal, Mann-Whitney at 98 %
 // confidence, a tolerance band of ±25 % of the Hodges-Lehmann estimate, the mean-ratio effect size as a
 // second gate, `direction`, critical metrics and the 50 % no-data rule; plus Flagger-style absolute limits.
-import { mannWhitney, mean, sortAscending, sortedMedian } from './statistics.ts';
+import { mannWhitneySorted, mean, sortAscending, sortedMedian } from './statistics.ts';
 
 export type Direction = 'increase' | 'decrease' | 'either';
 export type Classification = 'Pass' | 'High' | 'Low' | 'NoData' | 'Error';
@@ -50,11 +50,11 @@ export interface MetricJudgement {
   ratio?: number;
 }
 
-function describe(values: readonly number[]): { finite: number[]; stats: SampleStats } {
+function describe(values: readonly number[]): { sorted: Float64Array; stats: SampleStats } {
   const finite = values.filter((value) => Number.isFinite(value));
   const sorted = sortAscending(finite);
   return {
-    finite,
+    sorted,
     stats: {
       count: finite.length,
       removed: values.length - finite.length,
@@ -66,12 +66,8 @@ function describe(values: readonly number[]): { finite: number[]; stats: SampleS
   };
 }
 
-const sameMultiset = (a: readonly number[], b: readonly number[]): boolean => {
-  if (a.length !== b.length) return false;
-  const sortedA = sortAscending(a);
-  const sortedB = sortAscending(b);
-  return sortedA.every((value, index) => value === sortedB[index]);
-};
+const sameSorted = (a: Float64Array, b: Float64Array): boolean =>
+  a.length === b.length && a.every((value, index) => value === b[index]);
 
 const format = (value: number): string =>
   Number.isFinite(value) ? String(Number(value.toPrecision(4))) : String(value);
@@ -85,22 +81,23 @@ export function judgeMetric(
   const baseline = describe(baselineValues);
   const canary = describe(canaryValues);
   const stats = { baseline: baseline.stats, canary: canary.stats };
-  if (canary.finite.length === 0 || baseline.finite.length === 0) {
-    const missing = [canary.finite.length === 0 ? 'canary' : '', baseline.finite.length === 0 ? 'baseline' : '']
+  if (canary.sorted.length === 0 || baseline.sorted.length === 0) {
+    const missing = [canary.sorted.length === 0 ? 'canary' : '', baseline.sorted.length === 0 ? 'baseline' : '']
       .filter(Boolean)
       .join(' and ');
     return { classification: 'NoData', reason: `no data for the ${missing}`, ...stats };
   }
 
   const limits = absoluteLimits(canary.stats.mean, options);
-  if (sameMultiset(canary.finite, baseline.finite)) {
+  if (sameSorted(canary.sorted, baseline.sorted)) {
     return limits ?? { classification: 'Pass', reason: 'canary and baseline data are identical', ratio: 1, ...stats };
   }
-  if (new Set([...canary.finite, ...baseline.finite]).size === 1) {
+  const lowest = Math.min(canary.stats.min, baseline.stats.min);
+  if (lowest === Math.max(canary.stats.max, baseline.stats.max)) {
     return limits ?? { classification: 'Pass', reason: 'every value is the same', ratio: 1, ...stats };
   }
 
-  const test = mannWhitney(canary.finite, baseline.finite, options.confidence ?? CONFIDENCE);
+  const test = mannWhitneySorted(canary.sorted, baseline.sorted, options.confidence ?? CONFIDENCE);
   const ratio =
     canary.stats.mean === 0 || baseline.stats.mean === 0 ? Number.NaN : canary.stats.mean / baseline.stats.mean;
   const statistics = {

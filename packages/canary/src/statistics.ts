@@ -106,28 +106,35 @@ export function sortedMedian(sorted: ArrayLike<number>): number {
  * sample, which the variance's tie correction needs. Both inputs sorted ascending; one merge pass.
  */
 export function shiftedRankStatistic(x: Float64Array, y: Float64Array, shift: number): { u: number; ties: number } {
+  const nx = x.length;
+  const ny = y.length;
   let u = 0;
   let ties = 0;
   let i = 0;
   let j = 0;
-  while (i < x.length || j < y.length) {
-    const xi = i < x.length ? (x[i] ?? 0) - shift : Number.POSITIVE_INFINITY;
-    const yj = j < y.length ? (y[j] ?? 0) : Number.POSITIVE_INFINITY;
-    const value = xi < yj ? xi : yj;
-    let inX = 0;
-    while (i < x.length && (x[i] ?? 0) - shift === value) {
-      inX += 1;
-      i += 1;
+  // Typed-array reads are in bounds by the loop conditions; `as number` keeps this hot loop free of checks.
+  while (i < nx || j < ny) {
+    const xi = i < nx ? (x[i] as number) - shift : Number.POSITIVE_INFINITY;
+    const yj = j < ny ? (y[j] as number) : Number.POSITIVE_INFINITY;
+    if (xi < yj) {
+      let inX = 1;
+      for (i += 1; i < nx && (x[i] as number) - shift === xi; i += 1) inX += 1;
+      u += inX * j;
+      if (inX > 1) ties += inX * inX * inX - inX;
+    } else if (yj < xi) {
+      let inY = 1;
+      for (j += 1; j < ny && (y[j] as number) === yj; j += 1) inY += 1;
+      if (inY > 1) ties += inY * inY * inY - inY;
+    } else {
+      let inX = 1;
+      for (i += 1; i < nx && (x[i] as number) - shift === xi; i += 1) inX += 1;
+      const below = j;
+      let inY = 1;
+      for (j += 1; j < ny && (y[j] as number) === yj; j += 1) inY += 1;
+      u += inX * below + 0.5 * inX * inY;
+      const group = inX + inY;
+      ties += group * group * group - group;
     }
-    const below = j;
-    let inY = 0;
-    while (j < y.length && y[j] === value) {
-      inY += 1;
-      j += 1;
-    }
-    u += inX * below + 0.5 * inX * inY;
-    const group = inX + inY;
-    if (group > 1) ties += group * group * group - group;
   }
   return { u, ties };
 }
@@ -157,8 +164,11 @@ export function mannWhitney(
   yValues: readonly number[],
   confidence = 0.95,
 ): MannWhitneyResult {
-  const x = sortAscending(xValues);
-  const y = sortAscending(yValues);
+  return mannWhitneySorted(sortAscending(xValues), sortAscending(yValues), confidence);
+}
+
+/** mannWhitney over samples already sorted ascending (the judge sorts once for everything). */
+export function mannWhitneySorted(x: Float64Array, y: Float64Array, confidence = 0.95): MannWhitneyResult {
   const n1 = x.length;
   const n2 = y.length;
   if (n1 === 0 || n2 === 0) throw new RangeError('both samples need at least one value');
@@ -178,45 +188,168 @@ export function mannWhitney(
 
   const muMin = (x[0] ?? 0) - (y[n2 - 1] ?? 0);
   const muMax = (x[n1 - 1] ?? 0) - (y[0] ?? 0);
-  const quantile = normalQuantile(1 - (1 - confidence) / 2);
-  const bound = (target: number): number => {
-    const f = (shift: number): number => deviate(shift) - target;
-    if (!(f(muMin) > 0)) return muMin;
-    if (!(f(muMax) < 0)) return muMax;
-    return crossing(f, muMin, muMax);
+  const search: StepSearch = {
+    nearest: (shift) => nearestDifference(x, y, shift),
+    tolerance: 1e-9 * Math.max(muMax - muMin, Number.MIN_VALUE),
+    delta: 1e-12 * Math.max(muMax - muMin, Math.abs(muMin), Math.abs(muMax), Number.MIN_VALUE),
+    probeBelow: 1e-3 * (muMax - muMin),
   };
-  const estimate = muMin === muMax ? muMin : crossing(deviate, muMin, muMax);
-  return { u, z, pValue, lower: bound(quantile), upper: bound(-quantile), estimate };
+  const quantile = normalQuantile(1 - (1 - confidence) / 2);
+  // R's root(): the ends of the range when the statistic does not cross there (extreme samples). The
+  // estimate is found first; the interval's ends lie on either side of it, which narrows their search.
+  const root = (target: number, low = muMin, high = muMax): number => {
+    const f = (shift: number): number => deviate(shift) - target;
+    const atLow = f(low);
+    if (!(atLow > 0)) return low;
+    const atHigh = f(high);
+    if (!(atHigh < 0)) return high;
+    return crossing(f, low, atLow, high, atHigh, search);
+  };
+  const estimate = root(0);
+  const lower = root(quantile, muMin, Math.max(muMin, Math.min(muMax, estimate + search.delta)));
+  const upper = root(-quantile, Math.min(muMax, Math.max(muMin, estimate - search.delta)), muMax);
+  return { u, z, pValue, lower, upper, estimate };
+}
+
+/** How to search a step function whose jumps are at the pairwise differences x_i - y_j. */
+interface StepSearch {
+  /** The pairwise difference nearest to a shift. */
+  nearest: (shift: number) => number;
+  /** Brackets narrower than this end the search (then snapped to the nearest difference). */
+  tolerance: number;
+  /** A shift this far either side of a difference is past its jump. */
+  delta: number;
+  /** Brackets narrower than this are worth probing for the jump itself. */
+  probeBelow: number;
 }
 
 /**
- * Where a non-increasing step function crosses zero between lo (f > 0) and hi (f < 0), by bisection to
- * double precision (the jumps are at pairwise differences, which bisection lands on exactly). When f is
- * zero on a stretch, the middle of the stretch.
+ * Where a non-increasing step function crosses zero between lo (f > 0) and hi (f < 0). Regula falsi
+ * with the Illinois modification finds the neighbourhood in a few evaluations (for large samples the
+ * statistic is nearly smooth); then, every third step, the pairwise difference nearest the bracket is
+ * tried as the jump itself, which ends the search on the staircase of small or tied samples without
+ * bisecting down to rounding. When f is zero on a stretch, the middle of the stretch.
  */
-function crossing(f: (value: number) => number, low: number, high: number): number {
+function crossing(
+  f: (value: number) => number,
+  low: number,
+  fLow: number,
+  high: number,
+  fHigh: number,
+  search: StepSearch,
+): number {
   let lo = low;
   let hi = high;
-  for (let step = 0; step < 200; step += 1) {
-    const mid = lo + (hi - lo) / 2;
-    if (mid <= lo || mid >= hi || hi - lo <= 1e-12 * Math.max(1, Math.abs(lo), Math.abs(hi))) break;
+  let flo = fLow;
+  let fhi = fHigh;
+  let retained = 0;
+  for (let step = 1; step < 300 && hi - lo > search.tolerance; step += 1) {
+    if (step % 3 === 0 && hi - lo < search.probeBelow) {
+      const jump = jumpAt(f, (value) => value > 0, lo, hi, search);
+      if (jump.found !== undefined) return jump.found;
+      if (jump.lo !== undefined) [lo, flo] = jump.lo;
+      if (jump.hi !== undefined) [hi, fhi] = jump.hi;
+      if (jump.zero !== undefined) return zeroStretch(f, lo, jump.zero, hi, search);
+      continue;
+    }
+    let mid = (lo * fhi - hi * flo) / (fhi - flo);
+    if (!(mid > lo && mid < hi)) mid = lo + (hi - lo) / 2;
+    if (!(mid > lo && mid < hi)) break;
     const value = f(mid);
-    if (value > 0) lo = mid;
-    else if (value < 0) hi = mid;
-    else return (edge(f, lo, mid, (v) => v > 0) + edge(f, mid, hi, (v) => v === 0)) / 2;
+    if (value > 0) {
+      lo = mid;
+      flo = value;
+      if (retained === 1) fhi /= 2;
+      retained = 1;
+    } else if (value < 0) {
+      hi = mid;
+      fhi = value;
+      if (retained === -1) flo /= 2;
+      retained = -1;
+    } else {
+      return zeroStretch(f, lo, mid, hi, search);
+    }
   }
-  return lo + (hi - lo) / 2;
+  return search.nearest(lo + (hi - lo) / 2);
 }
 
-/** The boundary between `inside(f(lo))` and not, within [lo, hi]. */
-function edge(f: (value: number) => number, low: number, high: number, inside: (value: number) => boolean): number {
+interface JumpProbe {
+  /** The difference where `left` stops holding. */
+  found?: number;
+  /** Narrower bracket ends learnt from the probe, with f there. */
+  lo?: [number, number];
+  hi?: [number, number];
+  /** A shift where f is exactly 0. */
+  zero?: number;
+}
+
+/** Probes the pairwise difference nearest the middle of (lo, hi): is it where `left(f)` stops holding? */
+function jumpAt(
+  f: (value: number) => number,
+  left: (value: number) => boolean,
+  lo: number,
+  hi: number,
+  search: StepSearch,
+): JumpProbe {
+  const candidate = search.nearest(lo + (hi - lo) / 2);
+  const before = candidate - search.delta;
+  const after = candidate + search.delta;
+  if (!(before > lo && after < hi)) return {};
+  const fBefore = f(before);
+  if (!left(fBefore)) return fBefore === 0 ? { zero: before, hi: [before, fBefore] } : { hi: [before, fBefore] };
+  const fAfter = f(after);
+  if (!left(fAfter)) return { found: candidate };
+  return fAfter === 0 ? { zero: after, lo: [after, fAfter] } : { lo: [after, fAfter] };
+}
+
+/** f is 0 at `zero` (lo < zero < hi): the middle of the stretch where it stays 0. */
+function zeroStretch(f: (value: number) => number, lo: number, zero: number, hi: number, search: StepSearch): number {
+  return (edge(f, lo, zero, (value) => value > 0, search) + edge(f, zero, hi, (value) => value === 0, search)) / 2;
+}
+
+/** The jump between `inside(f(lo))` and not, within [lo, hi]: bisection, trying the nearest difference every third step. */
+function edge(
+  f: (value: number) => number,
+  low: number,
+  high: number,
+  inside: (value: number) => boolean,
+  search: StepSearch,
+): number {
   let lo = low;
   let hi = high;
-  for (let step = 0; step < 200; step += 1) {
+  for (let step = 1; step < 300 && hi - lo > search.tolerance; step += 1) {
+    if (step % 3 === 0) {
+      const jump = jumpAt(f, inside, lo, hi, search);
+      if (jump.found !== undefined) return jump.found;
+      if (jump.lo !== undefined) lo = jump.lo[0];
+      if (jump.hi !== undefined) hi = jump.hi[0];
+      continue;
+    }
     const mid = lo + (hi - lo) / 2;
-    if (mid <= lo || mid >= hi || hi - lo <= 1e-12 * Math.max(1, Math.abs(lo), Math.abs(hi))) break;
+    if (!(mid > lo && mid < hi)) break;
     if (inside(f(mid))) lo = mid;
     else hi = mid;
   }
-  return lo + (hi - lo) / 2;
+  return search.nearest(lo + (hi - lo) / 2);
+}
+
+/** The pairwise difference x_i - y_j nearest to `shift` (both samples sorted ascending). */
+export function nearestDifference(x: Float64Array, y: Float64Array, shift: number): number {
+  let gap = Number.POSITIVE_INFINITY;
+  let nearest = shift;
+  let j = 0;
+  for (let i = 0; i < x.length; i += 1) {
+    const xi = x[i] as number;
+    const target = xi - shift;
+    while (j < y.length && (y[j] as number) < target) j += 1;
+    if (j > 0 && target - (y[j - 1] as number) < gap) {
+      gap = target - (y[j - 1] as number);
+      nearest = xi - (y[j - 1] as number);
+    }
+    if (j < y.length && (y[j] as number) - target < gap) {
+      gap = (y[j] as number) - target;
+      nearest = xi - (y[j] as number);
+    }
+  }
+  return nearest;
 }
