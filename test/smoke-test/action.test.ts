@@ -200,7 +200,7 @@ describe('assertions', () => {
       '$.plan: expected nothing, received "pro"',
       '$.nothing: expected 1, received nothing (no node matched)',
     ]);
-    expect(byName(results, 'latency').error).toMatch(/^latency: expected at most 100ms, received 4\d\dms$/);
+    expect(byName(results, 'latency').error).toMatch(/^latency: expected at most 100ms, received (\d{3}ms|\d+\.\ds)$/);
     expect(byName(results, 'not json').error).toMatch(/^json: expected a JSON body, received "<html>/);
     // The log of the last attempt shows the trimmed body of an error page.
     expect(run.stdout).toContain('✗ status: 500');
@@ -267,7 +267,7 @@ describe('retries', () => {
       expect(never.ok).toBe(false);
       expect(never.attempts).toBeGreaterThanOrEqual(4);
       expect(never.error).toMatch(
-        /^status: expected 200, received 503; still failing after \d+ attempts over 1\.\ds \(retry until 1\.5s\)$/,
+        /^status: expected 200, received 503; still failing after \d+ attempts over \d+\.\ds \(retry until 1\.5s\)$/,
       );
       expect(run.stdout).toContain('body: "{"status":"starting"}"');
       expect(elapsedMs).toBeLessThan(10_000);
@@ -354,7 +354,8 @@ describe('concurrency', () => {
     // 2.7 s of sleeping in all: in parallel the longest (0.7 s) sets the pace.
     const runtime = (run: SmokeRun): number =>
       parseDuration(/ in (\S+)\.\n/.exec(run.run.summary)?.[1] ?? '') ?? Number.NaN;
-    expect(runtime(parallel)).toBeLessThan(1_500);
+    expect(runtime(parallel)).toBeLessThan(2_100);
+    expect(runtime(parallel) * 1.8).toBeLessThan(runtime(serial));
     expect(runtime(serial)).toBeGreaterThanOrEqual(2_700);
     // Finished shortest first, logged in file order all the same.
     const positions = parallel.results.map((result) => parallel.run.stdout.indexOf(`✓ ${result.name}:`));
