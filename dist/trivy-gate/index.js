@@ -34624,9 +34624,9 @@ function capSummary(markdown, limit = SUMMARY_LIMIT_BYTES) {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   I: () => (/* binding */ parseYamlDocument)
+/* harmony export */   I: () => (/* binding */ parseYamlDocument),
+/* harmony export */   q: () => (/* binding */ formatYamlPath)
 /* harmony export */ });
-/* unused harmony export formatYamlPath */
 /* harmony import */ var yaml__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8815);
 /* harmony import */ var _errors_ts__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7638);
 
@@ -34731,6 +34731,8 @@ var yaml = __nccwpck_require__(1350);
 
 
 
+// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
+var dist = __nccwpck_require__(8815);
 // EXTERNAL MODULE: ./node_modules/picomatch/index.js
 var picomatch = __nccwpck_require__(4006);
 var picomatch_default = /*#__PURE__*/__nccwpck_require__.n(picomatch);
@@ -34809,6 +34811,7 @@ function packageUrlMatches(pattern, target) {
 
 
 
+
 /** `.yml`/`.yaml` files are Trivy's YAML ignore format; anything else is the line format, as Trivy decides. */
 const isYamlIgnoreFile = (path) => /\.ya?ml$/i.test(path);
 /** Parses an ignore file of either format; every mistake names the file and line. */
@@ -34874,6 +34877,16 @@ function parseIgnoreLines(content, file) {
 }
 const YAML_SECTIONS = ['vulnerabilities', 'misconfigurations', 'secrets', 'licenses'];
 const YAML_ENTRY_KEYS = ['id', 'paths', 'purls', 'expired_at', 'statement'];
+/** A mistake about a key itself (an unknown key): located at the key's line, not at its value's. */
+function keyMistake(parsed, source, file, parent, key, message) {
+    const node = parent.length === 0 ? parsed.document.contents : parsed.document.getIn(parent, true);
+    const pair = (0,dist/* isMap */.jh)(node) ? node.items.find((item) => (0,dist/* isScalar */.jn)(item.key) && item.key.value === key) : undefined;
+    const offset = pair && (0,dist/* isScalar */.jn)(pair.key) ? pair.key.range?.[0] : undefined;
+    if (offset === undefined)
+        return parsed.mistake([...parent, key], message);
+    const line = source.slice(0, offset).split('\n').length;
+    return new errors/* ConfigurationError */.j(`${(0,yaml/* formatYamlPath */.q)([...parent, key])}: ${message}`, { file, line });
+}
 const isObject = (value) => typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date);
 /**
  * Trivy's `.trivyignore.yaml`: `vulnerabilities:` entries with `id`, `paths`, `purls`, `expired_at` and
@@ -34889,7 +34902,7 @@ function parseIgnoreYaml(content, file) {
         throw parsed.mistake([], `expected a mapping with ${YAML_SECTIONS.join(', ')}`);
     for (const key of Object.keys(root)) {
         if (!YAML_SECTIONS.includes(key)) {
-            throw parsed.mistake([key], `unknown section '${key}': expected ${YAML_SECTIONS.join(', ')}`);
+            throw keyMistake(parsed, content, file, [], key, `unknown section '${key}': expected ${YAML_SECTIONS.join(', ')}`);
         }
     }
     const entries = root['vulnerabilities'] ?? [];
@@ -34901,7 +34914,7 @@ function parseIgnoreYaml(content, file) {
             throw parsed.mistake(at, 'expected an entry like `- id: CVE-2024-1234`');
         for (const key of Object.keys(entry)) {
             if (!YAML_ENTRY_KEYS.includes(key)) {
-                throw parsed.mistake([...at, key], `unknown key '${key}': expected ${YAML_ENTRY_KEYS.join(', ')}`);
+                throw keyMistake(parsed, content, file, at, key, `unknown key '${key}': expected ${YAML_ENTRY_KEYS.join(', ')}`);
             }
         }
         const id = entry['id'];
@@ -35140,7 +35153,9 @@ function advisoryLink(finding) {
 
 
 
-const bySeverity = (a, b) => severityRank(a.severity) - severityRank(b.severity) || a.id.localeCompare(b.id) || a.pkgName.localeCompare(b.pkgName);
+// Ordinal comparison: localeCompare costs a third of a second over 50,000 findings.
+const compareText = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
+const bySeverity = (a, b) => severityRank(a.severity) - severityRank(b.severity) || compareText(a.id, b.id) || compareText(a.pkgName, b.pkgName);
 /** Applies the ignore entries, counts, and decides. Pure: the same inputs give the same result. */
 function evaluateGate(findings, rules, options) {
     const isActive = (rule) => rule.expiresAt === undefined || rule.expiresAt >= options.now;
@@ -39515,10 +39530,10 @@ __webpack_unused_export__ = Alias.Alias;
 __webpack_unused_export__ = identity.isAlias;
 __webpack_unused_export__ = identity.isCollection;
 __webpack_unused_export__ = identity.isDocument;
-__webpack_unused_export__ = identity.isMap;
+exports.jh = identity.isMap;
 exports.Ll = identity.isNode;
 __webpack_unused_export__ = identity.isPair;
-__webpack_unused_export__ = identity.isScalar;
+exports.jn = identity.isScalar;
 __webpack_unused_export__ = identity.isSeq;
 __webpack_unused_export__ = Pair.Pair;
 __webpack_unused_export__ = Scalar.Scalar;

@@ -42,8 +42,11 @@ export interface GateResult {
   unused: IgnoreRule[];
 }
 
+// Ordinal comparison: localeCompare costs a third of a second over 50,000 findings.
+const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
 const bySeverity = (a: Finding, b: Finding): number =>
-  severityRank(a.severity) - severityRank(b.severity) || a.id.localeCompare(b.id) || a.pkgName.localeCompare(b.pkgName);
+  severityRank(a.severity) - severityRank(b.severity) || compareText(a.id, b.id) || compareText(a.pkgName, b.pkgName);
 
 /** Applies the ignore entries, counts, and decides. Pure: the same inputs give the same result. */
 export function evaluateGate(

@@ -1,4 +1,5 @@
-import { ConfigurationError, parseYamlDocument } from '@shiprail/core';
+import { ConfigurationError, formatYamlPath, parseYamlDocument, type ParsedYaml, type YamlPath } from '@shiprail/core';
+import { isMap, isScalar } from 'yaml';
 import picomatch from 'picomatch';
 import { parsePackageUrl, packageUrlMatches, type PackageUrl } from './purl.ts';
 
@@ -86,6 +87,16 @@ function parseIgnoreLines(content: string, file: string): IgnoreRule[] {
 const YAML_SECTIONS = ['vulnerabilities', 'misconfigurations', 'secrets', 'licenses'];
 const YAML_ENTRY_KEYS = ['id', 'paths', 'purls', 'expired_at', 'statement'];
 
+/** A mistake about a key itself (an unknown key): located at the key's line, not at its value's. */
+function keyMistake(parsed: ParsedYaml, source: string, file: string, parent: YamlPath, key: string, message: string) {
+  const node = parent.length === 0 ? parsed.document.contents : parsed.document.getIn(parent, true);
+  const pair = isMap(node) ? node.items.find((item) => isScalar(item.key) && item.key.value === key) : undefined;
+  const offset = pair && isScalar(pair.key) ? pair.key.range?.[0] : undefined;
+  if (offset === undefined) return parsed.mistake([...parent, key], message);
+  const line = source.slice(0, offset).split('\n').length;
+  return new ConfigurationError(`${formatYamlPath([...parent, key])}: ${message}`, { file, line });
+}
+
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date);
 
@@ -101,7 +112,14 @@ function parseIgnoreYaml(content: string, file: string): IgnoreRule[] {
   if (!isObject(root)) throw parsed.mistake([], `expected a mapping with ${YAML_SECTIONS.join(', ')}`);
   for (const key of Object.keys(root)) {
     if (!YAML_SECTIONS.includes(key)) {
-      throw parsed.mistake([key], `unknown section '${key}': expected ${YAML_SECTIONS.join(', ')}`);
+      throw keyMistake(
+        parsed,
+        content,
+        file,
+        [],
+        key,
+        `unknown section '${key}': expected ${YAML_SECTIONS.join(', ')}`,
+      );
     }
   }
   const entries = root['vulnerabilities'] ?? [];
@@ -111,7 +129,14 @@ function parseIgnoreYaml(content: string, file: string): IgnoreRule[] {
     if (!isObject(entry)) throw parsed.mistake(at, 'expected an entry like `- id: CVE-2024-1234`');
     for (const key of Object.keys(entry)) {
       if (!YAML_ENTRY_KEYS.includes(key)) {
-        throw parsed.mistake([...at, key], `unknown key '${key}': expected ${YAML_ENTRY_KEYS.join(', ')}`);
+        throw keyMistake(
+          parsed,
+          content,
+          file,
+          at,
+          key,
+          `unknown key '${key}': expected ${YAML_ENTRY_KEYS.join(', ')}`,
+        );
       }
     }
     const id = entry['id'];
