@@ -1,0 +1,33 @@
+// Runs the real kubectl against a test API server: asynchronously (the server answers from the same
+// process), with its own discovery cache, and the time it exited.
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface KubectlRun {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  /** Date.now() when the process exited. */
+  exitedAt: number;
+}
+
+const cacheDir = mkdtempSync(join(tmpdir(), 'kubectl-cache-'));
+
+export function kubectl(kubeconfigPath: string, args: readonly string[], timeoutMs = 60_000): Promise<KubectlRun> {
+  const child = spawn('kubectl', ['--kubeconfig', kubeconfigPath, '--cache-dir', cacheDir, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  return new Promise((resolve) =>
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ exitCode: code ?? 137, stdout, stderr, exitedAt: Date.now() });
+    }),
+  );
+}
