@@ -164,6 +164,18 @@ describe('scoreMetrics', () => {
     expect(verdict.reason.length).toBeGreaterThan(5);
   });
 
+  test("the README's worked example: 75 is marginal; a critical failure is 0; two without data are inconclusive", () => {
+    const example = (errorRate: ScoredMetric['classification'], p50: ScoredMetric['classification']) => [
+      metric('error-rate', errorRate, { weight: 2, critical: true }),
+      metric('latency-p50', p50),
+      metric('latency-p99', 'High'),
+      metric('cpu', 'NoData'),
+    ];
+    expect(scoreMetrics(example('Pass', 'Pass'), thresholds)).toMatchObject({ decision: 'marginal', score: 75 });
+    expect(scoreMetrics(example('High', 'Pass'), thresholds)).toMatchObject({ decision: 'fail', score: 0 });
+    expect(scoreMetrics(example('Pass', 'NoData'), thresholds)).toMatchObject({ decision: 'inconclusive' });
+  });
+
   test('the reason names what failed', () => {
     expect(scoreMetrics([metric('a', 'Pass'), metric('latency', 'High')], thresholds).reason).toMatch(/latency High/);
     expect(scoreMetrics([metric('errors', 'High', { critical: true })], thresholds).reason).toMatch(
