@@ -38177,7 +38177,7 @@ async function send(request, now = Date.now) {
         }
         let read;
         try {
-            read = await readBody(response, request.timeoutMs - (now() - started));
+            read = await readBody(response, request.timeoutMs - (now() - started), request.signal);
         }
         catch (error) {
             throw new HttpError(describeNetworkError(error, url, request.timeoutMs), now() - started);
@@ -38239,7 +38239,7 @@ function exchange(request) {
         outgoing.end(request.body);
     });
 }
-function readBody(response, timeoutMs) {
+function readBody(response, timeoutMs, signal) {
     return new Promise((resolve, reject) => {
         let stream = response;
         const encoding = (response.headers['content-encoding'] ?? '').toLowerCase();
@@ -38253,8 +38253,18 @@ function readBody(response, timeoutMs) {
         let size = 0;
         let truncated = false;
         const timer = setTimeout(() => response.destroy(new TimeoutError()), Math.max(timeoutMs, 0));
-        const finish = () => {
+        const onAbort = () => {
+            response.destroy(new AbortedError());
+        };
+        if (signal?.aborted)
+            onAbort();
+        signal?.addEventListener('abort', onAbort, { once: true });
+        const stop = () => {
             clearTimeout(timer);
+            signal?.removeEventListener('abort', onAbort);
+        };
+        const finish = () => {
+            stop();
             resolve({ text: Buffer.concat(chunks).toString('utf8'), truncated });
         };
         stream.on('data', (chunk) => {
@@ -38273,7 +38283,7 @@ function readBody(response, timeoutMs) {
         });
         stream.on('end', finish);
         const fail = (error) => {
-            clearTimeout(timer);
+            stop();
             if (!truncated)
                 reject(error);
         };

@@ -299,11 +299,18 @@ describe('timeouts', () => {
 
   test('a slow response fails at the per-request timeout', async () => {
     const { results } = await smoke(
-      `checks:\n  - { name: slow, request: { url: "/slow?ms=2000", timeout: 300ms } }\n  - { name: quick, request: { url: "/slow?ms=50", timeout: 1s } }\n`,
+      `checks:
+  - { name: slow, request: { url: "/slow?ms=2000", timeout: 300ms } }
+  - { name: quick, request: { url: "/slow?ms=50", timeout: 1s } }
+  - { name: slow body, request: { url: /drip, timeout: 400ms } }
+  - { name: whole body in time, request: { url: /drip, timeout: 5s }, expect: { body: piece 9 } }
+`,
       { 'base-url': server.url },
     );
     expect(byName(results, 'slow').error).toMatch(/^no complete response within 300ms \(request timeout\)/);
     expect(byName(results, 'quick').ok).toBe(true);
+    expect(byName(results, 'slow body').error).toMatch(/^no complete response within 400ms \(request timeout\)/);
+    expect(byName(results, 'whole body in time').ok).toBe(true);
   });
 
   test('the overall timeout stops running checks and skips the rest', async () => {

@@ -76,6 +76,16 @@ function scenarioHandler(options: ScenarioOptions, hits: Map<string, number>, st
         if (response.destroyed) return;
         return json(response, 200, { slept: delay });
       }
+      case '/drip': {
+        // Headers at once, then the body a piece at a time: slow to finish, not slow to start.
+        response.writeHead(200, { 'content-type': 'text/plain' });
+        for (let piece = 0; piece < 10 && !response.destroyed; piece += 1) {
+          response.write(`piece ${piece}\n`);
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        response.end();
+        return;
+      }
       case '/account':
         return json(response, 200, ACCOUNT, { 'x-request-id': 'req-123', 'cache-control': 'no-store' });
       case '/html':

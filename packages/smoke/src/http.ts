@@ -87,7 +87,7 @@ export async function send(request: HttpRequest, now: () => number = Date.now): 
     }
     let read: { text: string; truncated: boolean };
     try {
-      read = await readBody(response, request.timeoutMs - (now() - started));
+      read = await readBody(response, request.timeoutMs - (now() - started), request.signal);
     } catch (error) {
       throw new HttpError(describeNetworkError(error, url, request.timeoutMs), now() - started);
     }
@@ -149,7 +149,11 @@ function exchange(request: HttpRequest): Promise<IncomingMessage> {
   });
 }
 
-function readBody(response: IncomingMessage, timeoutMs: number): Promise<{ text: string; truncated: boolean }> {
+function readBody(
+  response: IncomingMessage,
+  timeoutMs: number,
+  signal: AbortSignal | undefined,
+): Promise<{ text: string; truncated: boolean }> {
   return new Promise((resolve, reject) => {
     let stream: Readable = response;
     const encoding = (response.headers['content-encoding'] ?? '').toLowerCase();
@@ -160,8 +164,17 @@ function readBody(response: IncomingMessage, timeoutMs: number): Promise<{ text:
     let size = 0;
     let truncated = false;
     const timer = setTimeout(() => response.destroy(new TimeoutError()), Math.max(timeoutMs, 0));
-    const finish = (): void => {
+    const onAbort = (): void => {
+      response.destroy(new AbortedError());
+    };
+    if (signal?.aborted) onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const stop = (): void => {
       clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    };
+    const finish = (): void => {
+      stop();
       resolve({ text: Buffer.concat(chunks).toString('utf8'), truncated });
     };
     stream.on('data', (chunk: Buffer) => {
@@ -179,7 +192,7 @@ function readBody(response: IncomingMessage, timeoutMs: number): Promise<{ text:
     });
     stream.on('end', finish);
     const fail = (error: Error): void => {
-      clearTimeout(timer);
+      stop();
       if (!truncated) reject(error);
     };
     stream.on('error', fail);
