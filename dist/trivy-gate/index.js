@@ -34887,6 +34887,13 @@ function keyMistake(parsed, source, file, parent, key, message) {
     const line = source.slice(0, offset).split('\n').length;
     return new errors/* ConfigurationError */.j(`${(0,yaml/* formatYamlPath */.q)([...parent, key])}: ${message}`, { file, line });
 }
+/** Unknown keys are errors at their line: a misspelt `expired_at` must not ignore a finding for ever. */
+function rejectUnknownKeys(parsed, source, file, at, object, allowed, what) {
+    const unknown = Object.keys(object).find((key) => !allowed.includes(key));
+    if (unknown !== undefined) {
+        throw keyMistake(parsed, source, file, at, unknown, `unknown ${what} '${unknown}': expected ${allowed.join(', ')}`);
+    }
+}
 const isObject = (value) => typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date);
 /**
  * Trivy's `.trivyignore.yaml`: `vulnerabilities:` entries with `id`, `paths`, `purls`, `expired_at` and
@@ -34900,11 +34907,7 @@ function parseIgnoreYaml(content, file) {
         return [];
     if (!isObject(root))
         throw parsed.mistake([], `expected a mapping with ${YAML_SECTIONS.join(', ')}`);
-    for (const key of Object.keys(root)) {
-        if (!YAML_SECTIONS.includes(key)) {
-            throw keyMistake(parsed, content, file, [], key, `unknown section '${key}': expected ${YAML_SECTIONS.join(', ')}`);
-        }
-    }
+    rejectUnknownKeys(parsed, content, file, [], root, YAML_SECTIONS, 'section');
     const entries = root['vulnerabilities'] ?? [];
     if (!Array.isArray(entries))
         throw parsed.mistake(['vulnerabilities'], 'expected a list of entries with an id');
@@ -34912,11 +34915,7 @@ function parseIgnoreYaml(content, file) {
         const at = ['vulnerabilities', index];
         if (!isObject(entry))
             throw parsed.mistake(at, 'expected an entry like `- id: CVE-2024-1234`');
-        for (const key of Object.keys(entry)) {
-            if (!YAML_ENTRY_KEYS.includes(key)) {
-                throw keyMistake(parsed, content, file, at, key, `unknown key '${key}': expected ${YAML_ENTRY_KEYS.join(', ')}`);
-            }
-        }
+        rejectUnknownKeys(parsed, content, file, at, entry, YAML_ENTRY_KEYS, 'key');
         const id = entry['id'];
         if (typeof id !== 'string' || id.trim() === '')
             throw parsed.mistake([...at], 'every entry needs an `id`');

@@ -106,108 +106,103 @@ describe('verifyArchiveSha256', () => {
   });
 });
 
-describe('installTrivy against a local release server', () => {
-  let work: string;
-  let archive: FakeArchive;
-  let server: ReleaseServer;
+interface ReleaseFixture {
+  work: string;
+  archive: FakeArchive;
+  server: ReleaseServer;
+}
+
+/**
+ * Before each test: a work directory, a stand-in archive for `version` served on 127.0.0.1, and the
+ * runner's tool cache and temp directories (which @actions/tool-cache reads from the process environment).
+ */
+function useReleaseFixture(version: string): ReleaseFixture {
+  const fixture = {} as ReleaseFixture;
   const saved = { RUNNER_TOOL_CACHE: process.env['RUNNER_TOOL_CACHE'], RUNNER_TEMP: process.env['RUNNER_TEMP'] };
-
   beforeEach(async () => {
-    work = mkdtempSync(join(tmpdir(), 'trivy-install-test-'));
-    archive = await makeFakeTrivyArchive(work, '9.9.9');
-    server = await startReleaseServer(new Map([[`/v9.9.9/${archive.name}`, archive.content]]));
-    // @actions/tool-cache reads these from the process environment.
-    process.env['RUNNER_TOOL_CACHE'] = join(work, 'tool-cache');
-    process.env['RUNNER_TEMP'] = join(work, 'temp');
+    fixture.work = mkdtempSync(join(tmpdir(), 'trivy-install-test-'));
+    fixture.archive = await makeFakeTrivyArchive(fixture.work, version);
+    fixture.server = await startReleaseServer(
+      new Map([[`/v${version}/${fixture.archive.name}`, fixture.archive.content]]),
+    );
+    process.env['RUNNER_TOOL_CACHE'] = join(fixture.work, 'tool-cache');
+    process.env['RUNNER_TEMP'] = join(fixture.work, 'temp');
   });
-
   afterEach(async () => {
-    await server.stop();
+    await fixture.server.stop();
     restoreEnv(saved);
-    rmSync(work, { recursive: true, force: true });
+    rmSync(fixture.work, { recursive: true, force: true });
   });
+  return fixture;
+}
+
+describe('installTrivy against a local release server', () => {
+  const fixture = useReleaseFixture('9.9.9');
 
   const options = (sums: ReleaseSums) => ({
     version: '9.9.9',
-    baseUrl: server.url,
+    baseUrl: fixture.server.url,
     sums,
     platform: 'linux',
     arch: 'x64',
-    tempDir: join(work, 'temp'),
-    toolCacheDir: join(work, 'tool-cache'),
+    tempDir: join(fixture.work, 'temp'),
+    toolCacheDir: join(fixture.work, 'tool-cache'),
     log: silentLog,
   });
 
   test('downloads, verifies, caches, and then finds it in the cache', async () => {
-    const sums = { '9.9.9': { [archive.name]: archive.sha256 } };
+    const sums = { '9.9.9': { [fixture.archive.name]: fixture.archive.sha256 } };
     const first = await installTrivy(options(sums));
     expect(first.fromCache).toBe(false);
-    expect(first.path).toBe(join(work, 'tool-cache', 'trivy', '9.9.9', 'x64', 'trivy'));
+    expect(first.path).toBe(join(fixture.work, 'tool-cache', 'trivy', '9.9.9', 'x64', 'trivy'));
     expect(statSync(first.path).mode & 0o111).not.toBe(0);
-    expect(readdirSync(join(work, 'temp'))).toEqual([]);
+    expect(readdirSync(join(fixture.work, 'temp'))).toEqual([]);
 
     const second = await installTrivy(options(sums));
     expect(second).toEqual({ path: first.path, fromCache: true });
-    expect(server.requests).toEqual([`/v9.9.9/${archive.name}`]);
+    expect(fixture.server.requests).toEqual([`/v9.9.9/${fixture.archive.name}`]);
   });
 
-  test('refuses an archive whose sum differs, and neither caches nor keeps it', async () => {
-    const sums = { '9.9.9': { [archive.name]: '0'.repeat(64) } };
+  test('refuses an fixture.archive whose sum differs, and neither caches nor keeps it', async () => {
+    const sums = { '9.9.9': { [fixture.archive.name]: '0'.repeat(64) } };
     await expect(installTrivy(options(sums))).rejects.toThrow(
-      `its SHA-256 is ${archive.sha256}, but the sum pinned for Trivy 9.9.9 is ${'0'.repeat(64)}`,
+      `its SHA-256 is ${fixture.archive.sha256}, but the sum pinned for Trivy 9.9.9 is ${'0'.repeat(64)}`,
     );
-    expect(existsSync(join(work, 'tool-cache', 'trivy'))).toBe(false);
-    expect(readdirSync(join(work, 'temp'))).toEqual([]);
+    expect(existsSync(join(fixture.work, 'tool-cache', 'trivy'))).toBe(false);
+    expect(readdirSync(join(fixture.work, 'temp'))).toEqual([]);
   });
 
   test('a version without pinned sums is not downloaded at all', async () => {
     await expect(installTrivy(options({}))).rejects.toThrow(/no SHA-256 is pinned/);
-    expect(server.requests).toEqual([]);
+    expect(fixture.server.requests).toEqual([]);
   });
 
-  test('a mirror without the archive fails with the HTTP status', async () => {
-    const sums = { '9.9.9': { [archive.name]: archive.sha256 } };
-    await expect(installTrivy({ ...options(sums), baseUrl: `${server.url}/elsewhere` })).rejects.toThrow(/404/);
+  test('a mirror without the fixture.archive fails with the HTTP status', async () => {
+    const sums = { '9.9.9': { [fixture.archive.name]: fixture.archive.sha256 } };
+    await expect(installTrivy({ ...options(sums), baseUrl: `${fixture.server.url}/elsewhere` })).rejects.toThrow(/404/);
   });
 });
 
 describe('runTrivyGate scanning an image, in-process', () => {
-  let work: string;
-  let server: ReleaseServer;
-  let archive: FakeArchive;
-  const saved = { RUNNER_TOOL_CACHE: process.env['RUNNER_TOOL_CACHE'], RUNNER_TEMP: process.env['RUNNER_TEMP'] };
+  // The stand-in fixture.archive plays the pinned version, verified against the test's own sum table.
+  const fixture = useReleaseFixture(PINNED_TRIVY_VERSION);
   const image = 'ghcr.io/acme/api@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef';
-
-  beforeEach(async () => {
-    work = mkdtempSync(join(tmpdir(), 'trivy-run-test-'));
-    // The stand-in archive plays the pinned version, verified against the test's own sum table.
-    archive = await makeFakeTrivyArchive(work, PINNED_TRIVY_VERSION);
-    server = await startReleaseServer(new Map([[`/v${PINNED_TRIVY_VERSION}/${archive.name}`, archive.content]]));
-    process.env['RUNNER_TOOL_CACHE'] = join(work, 'tool-cache');
-    process.env['RUNNER_TEMP'] = join(work, 'temp');
-  });
-
-  afterEach(async () => {
-    await server.stop();
-    restoreEnv(saved);
-    rmSync(work, { recursive: true, force: true });
-  });
 
   const run = async (report: string, extra: Record<string, string> = {}) => {
     const runtime = createTestRuntime({
-      inputs: { image, 'trivy-download-url': server.url, ...extra },
-      env: { RUNNER_TOOL_CACHE: join(work, 'tool-cache') },
-      github: { workspace: join(work, 'workspace') },
+      inputs: { image, 'trivy-download-url': fixture.server.url, ...extra },
+      env: { RUNNER_TOOL_CACHE: join(fixture.work, 'tool-cache') },
+      github: { workspace: join(fixture.work, 'workspace') },
     });
-    runtime.tempDir = join(work, 'temp');
+    runtime.tempDir = join(fixture.work, 'temp');
     // Programs inherit the real process environment, not the test's copy: hand the stand-in its settings.
     const fakeEnv = {
       FAKE_TRIVY_REPORT: join(repoRoot, 'test', 'fixtures', 'trivy-reports', report),
-      FAKE_TRIVY_ARGS: join(work, 'trivy-args.txt'),
+      FAKE_TRIVY_ARGS: join(fixture.work, 'trivy-args.txt'),
     };
     runtime.exec = (program, args, execOptions) => actionsExec(program, args, { ...execOptions, env: fakeEnv });
     const environment = {
-      sums: { [PINNED_TRIVY_VERSION]: { [archive.name]: archive.sha256 } },
+      sums: { [PINNED_TRIVY_VERSION]: { [fixture.archive.name]: fixture.archive.sha256 } },
       platform: 'linux',
       arch: 'x64',
     };
@@ -224,14 +219,14 @@ describe('runTrivyGate scanning an image, in-process', () => {
       /3 finding\(s\) fail the gate \(CRITICAL: 2, HIGH: 1\): CVE-2019-5481, CVE-2019-18276/,
     );
     const reportPath = runtime.outputs['report'] ?? '';
-    expect(readFileSync(join(work, 'trivy-args.txt'), 'utf8').trimEnd().split('\n')).toEqual([
+    expect(readFileSync(join(fixture.work, 'trivy-args.txt'), 'utf8').trimEnd().split('\n')).toEqual([
       'image',
       '--format',
       'json',
       '--output',
       reportPath,
       '--cache-dir',
-      join(work, 'workspace', '.cache', 'trivy'),
+      join(fixture.work, 'workspace', '.cache', 'trivy'),
       '--scanners',
       'vuln',
       '--severity',
@@ -243,9 +238,9 @@ describe('runTrivyGate scanning an image, in-process', () => {
       passed: 'false',
       blocking: '3',
       counts: '{"CRITICAL":2,"HIGH":1,"MEDIUM":0,"LOW":0,"UNKNOWN":0}',
-      'sarif-file': join(work, 'workspace', 'trivy.sarif'),
+      'sarif-file': join(fixture.work, 'workspace', 'trivy.sarif'),
     });
-    expect(existsSync(join(work, 'workspace', '.cache', 'trivy'))).toBe(true);
+    expect(existsSync(join(fixture.work, 'workspace', '.cache', 'trivy'))).toBe(true);
     expect(runtime.summaries.join('')).toContain(image);
   });
 
@@ -254,6 +249,6 @@ describe('runTrivyGate scanning an image, in-process', () => {
     const { runtime, outcome } = await run('ubuntu-1804.json');
     expect(outcome).toBeUndefined();
     expect(runtime.outputs['passed']).toBe('true');
-    expect(server.requests).toHaveLength(1);
+    expect(fixture.server.requests).toHaveLength(1);
   });
 });

@@ -97,6 +97,22 @@ function keyMistake(parsed: ParsedYaml, source: string, file: string, parent: Ya
   return new ConfigurationError(`${formatYamlPath([...parent, key])}: ${message}`, { file, line });
 }
 
+/** Unknown keys are errors at their line: a misspelt `expired_at` must not ignore a finding for ever. */
+function rejectUnknownKeys(
+  parsed: ParsedYaml,
+  source: string,
+  file: string,
+  at: YamlPath,
+  object: Record<string, unknown>,
+  allowed: readonly string[],
+  what: string,
+): void {
+  const unknown = Object.keys(object).find((key) => !allowed.includes(key));
+  if (unknown !== undefined) {
+    throw keyMistake(parsed, source, file, at, unknown, `unknown ${what} '${unknown}': expected ${allowed.join(', ')}`);
+  }
+}
+
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date);
 
@@ -110,35 +126,13 @@ function parseIgnoreYaml(content: string, file: string): IgnoreRule[] {
   const root = parsed.value;
   if (root === null || root === undefined) return [];
   if (!isObject(root)) throw parsed.mistake([], `expected a mapping with ${YAML_SECTIONS.join(', ')}`);
-  for (const key of Object.keys(root)) {
-    if (!YAML_SECTIONS.includes(key)) {
-      throw keyMistake(
-        parsed,
-        content,
-        file,
-        [],
-        key,
-        `unknown section '${key}': expected ${YAML_SECTIONS.join(', ')}`,
-      );
-    }
-  }
+  rejectUnknownKeys(parsed, content, file, [], root, YAML_SECTIONS, 'section');
   const entries = root['vulnerabilities'] ?? [];
   if (!Array.isArray(entries)) throw parsed.mistake(['vulnerabilities'], 'expected a list of entries with an id');
   return entries.map((entry: unknown, index): IgnoreRule => {
     const at = ['vulnerabilities', index];
     if (!isObject(entry)) throw parsed.mistake(at, 'expected an entry like `- id: CVE-2024-1234`');
-    for (const key of Object.keys(entry)) {
-      if (!YAML_ENTRY_KEYS.includes(key)) {
-        throw keyMistake(
-          parsed,
-          content,
-          file,
-          at,
-          key,
-          `unknown key '${key}': expected ${YAML_ENTRY_KEYS.join(', ')}`,
-        );
-      }
-    }
+    rejectUnknownKeys(parsed, content, file, at, entry, YAML_ENTRY_KEYS, 'key');
     const id = entry['id'];
     if (typeof id !== 'string' || id.trim() === '') throw parsed.mistake([...at], 'every entry needs an `id`');
     const strings = (key: string): string[] => {
