@@ -31692,12 +31692,18 @@ const cacheScope = (request) => request.target === '' ? request.image.name : `${
 /** Where `type=registry` caches live: a tag of the image (buildx) or a sibling repository (buildah). */
 const registryCacheRef = (request) => `${request.image.name}:buildcache`;
 const buildahCacheRepository = (request) => `${request.image.name}-buildcache`;
-/** Which cache `auto` means: the GitHub cache on a runner, else the registry when pushing, else none. */
-function effectiveCache(request) {
+/**
+ * Which cache `auto` means: for buildx the GitHub cache on a runner, else the registry when pushing;
+ * for buildah none (it has no GitHub cache, and pushing cache layers costs more than it saves on a
+ * fresh runner).
+ */
+function effectiveCache(request, builder) {
     if (request.cache === 'none')
         return 'none';
     if (request.cache === 'registry')
         return 'registry';
+    if (builder === 'buildah')
+        return 'none';
     if (request.githubCache)
         return 'gha';
     return request.push ? 'registry' : 'none';
@@ -31715,7 +31721,7 @@ function buildxArguments(request, metadataFile) {
         args.push('--target', request.target);
     if (request.platforms.length > 0)
         args.push('--platform', request.platforms.join(','));
-    const cache = effectiveCache(request);
+    const cache = effectiveCache(request, 'buildx');
     if (cache === 'gha') {
         const scope = cacheScope(request);
         args.push('--cache-from', `type=gha,scope=${scope}`, '--cache-to', `type=gha,mode=max,scope=${scope}`);
@@ -31790,7 +31796,7 @@ function buildahBuildArguments(request, authFile) {
         args.push('--build-arg', buildArg);
     if (request.target !== '')
         args.push('--target', request.target);
-    if (effectiveCache(request) === 'registry') {
+    if (effectiveCache(request, 'buildah') === 'registry') {
         const repository = buildahCacheRepository(request);
         args.push('--layers', '--cache-from', repository);
         if (request.push)
@@ -32961,20 +32967,28 @@ async function findReusable(plan, inputs, registry, runtime) {
         runtime.log.info('reuse-existing: no type=sha rule gives a tag for this commit, so the image is built');
         return undefined;
     }
+    return (await registry.headManifest(shaTag))?.digest;
+}
+/**
+ * Whether this step can speak to the registry: wrong credentials fail here, before minutes of
+ * building. Without any credentials, buildx may still push through a Docker credential helper this
+ * step cannot read: then the registry API is skipped (no reuse) and buildx's own digest is trusted.
+ */
+async function registryAccess(inputs, registry, credentials, builder, runtime) {
+    if (!inputs.push)
+        return false;
     try {
-        return (await registry.headManifest(shaTag))?.digest;
+        await registry.checkAccess('pull,push');
+        return true;
     }
     catch (error) {
-        // Without any credentials a private registry cannot be asked; building is still correct.
-        if (error instanceof errors/* ConfigurationError */.j && plan.credentials === undefined) {
-            runtime.log.warning(`reuse-existing: could not look for ${plan.image.name}:${shaTag}: ${error.message}`);
-            return undefined;
-        }
-        throw error;
+        if (!(error instanceof errors/* ConfigurationError */.j) || credentials !== undefined || builder.name !== 'buildx')
+            throw error;
+        runtime.log.warning(`${error.message}; building without reuse-existing and trusting docker's own login`);
+        return false;
     }
 }
-async function buildAndPush(plan, inputs, registry, credentials, runtime) {
-    const builder = await chooseBuilder(inputs, runtime);
+async function buildAndPush(plan, inputs, builder, registry, credentials, runtime) {
     const request = {
         image: plan.image,
         contextDir: plan.contextDir,
@@ -32990,24 +33004,20 @@ async function buildAndPush(plan, inputs, registry, credentials, runtime) {
             Boolean(runtime.env['ACTIONS_CACHE_URL'] ?? runtime.env['ACTIONS_RESULTS_URL']),
     };
     const result = await runtime.log.group(`Build with ${builder.name}`, () => builder.build(request, credentials));
-    const how = `built with ${builder.name} (cache: ${effectiveCache(request)})`;
+    const how = `built with ${builder.name} (cache: ${effectiveCache(request, builder.name)})`;
     if (!inputs.push)
         return { digest: '', built: true, decision: `${how}, not pushed (push: false)` };
+    if (registry === undefined)
+        return { digest: result.digest, built: true, decision: `${how} and pushed` };
+    // The digest output is what the registry serves for the pushed tag.
     const first = plan.tags.tags[0]?.tag ?? '';
     let digest = result.digest;
-    try {
-        const served = await registry.headManifest(first);
-        if (served !== undefined && served.digest !== '') {
-            if (digest !== '' && served.digest !== digest) {
-                runtime.log.warning(`${builder.name} reported ${digest} but the registry serves ${served.digest} for ${first}`);
-            }
-            digest = served.digest;
+    const served = await registry.headManifest(first);
+    if (served !== undefined && served.digest !== '') {
+        if (digest !== '' && served.digest !== digest) {
+            runtime.log.warning(`${builder.name} reported ${digest} but the registry serves ${served.digest} for ${first}`);
         }
-    }
-    catch (error) {
-        if (!(error instanceof errors/* ConfigurationError */.j) || credentials !== undefined || digest === '')
-            throw error;
-        // The builder pushed with credentials this step cannot read (a credential helper): trust its digest.
+        digest = served.digest;
     }
     const pushed = new Set(result.pushedTags);
     await addTags(registry, digest, plan.tags.tags.map(({ tag }) => tag).filter((tag) => !pushed.has(`${plan.image.name}:${tag}`)));
@@ -33052,11 +33062,10 @@ async function runBuildPush(runtime) {
         credentials,
         onRetry: (message) => runtime.log.warning(`registry ${plan.image.registry}: ${message}`),
     });
-    // Wrong credentials fail here, before minutes of building.
-    if (inputs.push && plan.credentials !== undefined)
-        await registry.checkAccess('pull,push');
+    const builder = await chooseBuilder(inputs, runtime);
+    const reachable = await registryAccess(inputs, registry, credentials, builder, runtime);
     let outcome;
-    const existing = await findReusable(plan, inputs, registry, runtime);
+    const existing = reachable ? await findReusable(plan, inputs, registry, runtime) : undefined;
     if (existing !== undefined) {
         const shaTag = plan.tags.shaTag ?? '';
         await addTags(registry, existing, plan.tags.tags.map(({ tag }) => tag).filter((tag) => tag !== shaTag));
@@ -33067,7 +33076,7 @@ async function runBuildPush(runtime) {
         };
     }
     else {
-        outcome = await buildAndPush(plan, inputs, registry, credentials, runtime);
+        outcome = await buildAndPush(plan, inputs, builder, reachable ? registry : undefined, credentials, runtime);
     }
     setPlanOutputs();
     runtime.setOutput('digest', outcome.digest);

@@ -46,10 +46,15 @@ export const cacheScope = (request: BuildRequest): string =>
 export const registryCacheRef = (request: BuildRequest): string => `${request.image.name}:buildcache`;
 export const buildahCacheRepository = (request: BuildRequest): string => `${request.image.name}-buildcache`;
 
-/** Which cache `auto` means: the GitHub cache on a runner, else the registry when pushing, else none. */
-export function effectiveCache(request: BuildRequest): 'gha' | 'registry' | 'none' {
+/**
+ * Which cache `auto` means: for buildx the GitHub cache on a runner, else the registry when pushing;
+ * for buildah none (it has no GitHub cache, and pushing cache layers costs more than it saves on a
+ * fresh runner).
+ */
+export function effectiveCache(request: BuildRequest, builder: BuilderName): 'gha' | 'registry' | 'none' {
   if (request.cache === 'none') return 'none';
   if (request.cache === 'registry') return 'registry';
+  if (builder === 'buildah') return 'none';
   if (request.githubCache) return 'gha';
   return request.push ? 'registry' : 'none';
 }
@@ -65,7 +70,7 @@ export function buildxArguments(request: BuildRequest, metadataFile: string): st
   for (const buildArg of request.buildArgs) args.push('--build-arg', buildArg);
   if (request.target !== '') args.push('--target', request.target);
   if (request.platforms.length > 0) args.push('--platform', request.platforms.join(','));
-  const cache = effectiveCache(request);
+  const cache = effectiveCache(request, 'buildx');
   if (cache === 'gha') {
     const scope = cacheScope(request);
     args.push('--cache-from', `type=gha,scope=${scope}`, '--cache-to', `type=gha,mode=max,scope=${scope}`);
@@ -138,7 +143,7 @@ export function buildahBuildArguments(request: BuildRequest, authFile: string | 
   args.push(...labelArgs(request.labels));
   for (const buildArg of request.buildArgs) args.push('--build-arg', buildArg);
   if (request.target !== '') args.push('--target', request.target);
-  if (effectiveCache(request) === 'registry') {
+  if (effectiveCache(request, 'buildah') === 'registry') {
     const repository = buildahCacheRepository(request);
     args.push('--layers', '--cache-from', repository);
     if (request.push) args.push('--cache-to', repository);

@@ -54,26 +54,40 @@ async function findReusable(
     runtime.log.info('reuse-existing: no type=sha rule gives a tag for this commit, so the image is built');
     return undefined;
   }
+  return (await registry.headManifest(shaTag))?.digest;
+}
+
+/**
+ * Whether this step can speak to the registry: wrong credentials fail here, before minutes of
+ * building. Without any credentials, buildx may still push through a Docker credential helper this
+ * step cannot read: then the registry API is skipped (no reuse) and buildx's own digest is trusted.
+ */
+async function registryAccess(
+  inputs: BuildPushInputs,
+  registry: RegistryClient,
+  credentials: RegistryCredentials | undefined,
+  builder: Builder,
+  runtime: Runtime,
+): Promise<boolean> {
+  if (!inputs.push) return false;
   try {
-    return (await registry.headManifest(shaTag))?.digest;
+    await registry.checkAccess('pull,push');
+    return true;
   } catch (error) {
-    // Without any credentials a private registry cannot be asked; building is still correct.
-    if (error instanceof ConfigurationError && plan.credentials === undefined) {
-      runtime.log.warning(`reuse-existing: could not look for ${plan.image.name}:${shaTag}: ${error.message}`);
-      return undefined;
-    }
-    throw error;
+    if (!(error instanceof ConfigurationError) || credentials !== undefined || builder.name !== 'buildx') throw error;
+    runtime.log.warning(`${error.message}; building without reuse-existing and trusting docker's own login`);
+    return false;
   }
 }
 
 async function buildAndPush(
   plan: BuildPlan,
   inputs: BuildPushInputs,
-  registry: RegistryClient,
+  builder: Builder,
+  registry: RegistryClient | undefined,
   credentials: RegistryCredentials | undefined,
   runtime: Runtime,
 ): Promise<Outcome> {
-  const builder = await chooseBuilder(inputs, runtime);
   const request: BuildRequest = {
     image: plan.image,
     contextDir: plan.contextDir,
@@ -90,22 +104,19 @@ async function buildAndPush(
       Boolean(runtime.env['ACTIONS_CACHE_URL'] ?? runtime.env['ACTIONS_RESULTS_URL']),
   };
   const result = await runtime.log.group(`Build with ${builder.name}`, () => builder.build(request, credentials));
-  const how = `built with ${builder.name} (cache: ${effectiveCache(request)})`;
+  const how = `built with ${builder.name} (cache: ${effectiveCache(request, builder.name)})`;
   if (!inputs.push) return { digest: '', built: true, decision: `${how}, not pushed (push: false)` };
+  if (registry === undefined) return { digest: result.digest, built: true, decision: `${how} and pushed` };
 
+  // The digest output is what the registry serves for the pushed tag.
   const first = plan.tags.tags[0]?.tag ?? '';
   let digest = result.digest;
-  try {
-    const served = await registry.headManifest(first);
-    if (served !== undefined && served.digest !== '') {
-      if (digest !== '' && served.digest !== digest) {
-        runtime.log.warning(`${builder.name} reported ${digest} but the registry serves ${served.digest} for ${first}`);
-      }
-      digest = served.digest;
+  const served = await registry.headManifest(first);
+  if (served !== undefined && served.digest !== '') {
+    if (digest !== '' && served.digest !== digest) {
+      runtime.log.warning(`${builder.name} reported ${digest} but the registry serves ${served.digest} for ${first}`);
     }
-  } catch (error) {
-    if (!(error instanceof ConfigurationError) || credentials !== undefined || digest === '') throw error;
-    // The builder pushed with credentials this step cannot read (a credential helper): trust its digest.
+    digest = served.digest;
   }
   const pushed = new Set(result.pushedTags);
   await addTags(
@@ -165,11 +176,11 @@ export async function runBuildPush(runtime: Runtime): Promise<void> {
     credentials,
     onRetry: (message) => runtime.log.warning(`registry ${plan.image.registry}: ${message}`),
   });
-  // Wrong credentials fail here, before minutes of building.
-  if (inputs.push && plan.credentials !== undefined) await registry.checkAccess('pull,push');
+  const builder = await chooseBuilder(inputs, runtime);
+  const reachable = await registryAccess(inputs, registry, credentials, builder, runtime);
 
   let outcome: Outcome;
-  const existing = await findReusable(plan, inputs, registry, runtime);
+  const existing = reachable ? await findReusable(plan, inputs, registry, runtime) : undefined;
   if (existing !== undefined) {
     const shaTag = plan.tags.shaTag ?? '';
     await addTags(
@@ -183,7 +194,7 @@ export async function runBuildPush(runtime: Runtime): Promise<void> {
       decision: `${plan.image.name}:${shaTag} already exists; tags added to its digest`,
     };
   } else {
-    outcome = await buildAndPush(plan, inputs, registry, credentials, runtime);
+    outcome = await buildAndPush(plan, inputs, builder, reachable ? registry : undefined, credentials, runtime);
   }
 
   setPlanOutputs();
