@@ -36373,18 +36373,30 @@ const linkedId = (finding) => {
     return link === '' ? finding.id : (0,markdown/* raw */.lS)(`[${(0,markdown/* escapeCell */.kq)(finding.id)}](${link.replace(/[()\s]/g, encodeURIComponent)})`);
 };
 const truncate = (text, length) => text.length > length ? `${text.slice(0, length - 1)}…` : text;
+/** Where a finding is: the lock file or binary for language packages, else the image's OS. */
+const locationOf = (finding) => finding.pkgPath || finding.target;
 function findingsTable(findings, limit, what, reportPath) {
-    const rows = findings
-        .slice(0, limit)
-        .map((finding) => [
+    const shown = findings.slice(0, limit);
+    // A Target column only when the rows come from more than one place: most images have one.
+    const withTarget = new Set(shown.map(locationOf)).size > 1;
+    const rows = shown.map((finding) => [
         linkedId(finding),
         finding.severity,
         finding.pkgName,
         finding.installed,
         finding.fixed || '—',
         truncate(finding.title || finding.description, 120),
+        ...(withTarget ? [truncate(locationOf(finding), 80)] : []),
     ]);
-    const header = ['Vulnerability', 'Severity', 'Package', 'Installed', 'Fixed', 'Title'];
+    const header = [
+        'Vulnerability',
+        'Severity',
+        'Package',
+        'Installed',
+        'Fixed',
+        'Title',
+        ...(withTarget ? ['Target'] : []),
+    ];
     const more = findings.length > limit
         ? `\n\n_…and ${findings.length - limit} more ${what}: every finding is in ${(0,markdown/* code */.aY)(reportPath)}._`
         : '';
@@ -36422,7 +36434,7 @@ function ignoresSection(result) {
             rule.statement,
             (0,markdown/* raw */.lS)((0,markdown/* code */.aY)(ruleWhere(rule))),
         ]);
-        parts.push((0,markdown/* details */.zH)(`Ignored findings (${result.ignored.length}, by ${byRule.size} entries)`, (0,markdown/* table */.tp)(['Vulnerability', 'Findings', 'Expires', 'Statement', 'Entry'], rows) +
+        parts.push((0,markdown/* details */.zH)(`Ignored findings (${result.ignored.length}, by ${byRule.size} ${byRule.size === 1 ? 'entry' : 'entries'})`, (0,markdown/* table */.tp)(['Vulnerability', 'Findings', 'Expires', 'Statement', 'Entry'], rows) +
             (byRule.size > IGNORE_ROWS ? `\n\n_…and ${byRule.size - IGNORE_ROWS} more entries._` : '')));
     }
     return parts.join('\n\n');
@@ -36495,6 +36507,8 @@ const runnerEnvironment = {
 };
 /** Annotations per kind: a few point at the ignore file; the summary lists them all. */
 const ANNOTATION_LIMIT = 10;
+/** Blocking findings listed in the log. */
+const LOGGED_FINDINGS = 50;
 const resolveIn = (workspace, path) => ((0,external_node_path_namespaceObject.isAbsolute)(path) ? path : (0,external_node_path_namespaceObject.join)(workspace, path));
 /**
  * The default (`.trivyignore`) is optional and also picks up `.trivyignore.yaml`/`.yml` beside it; a file
@@ -36618,6 +36632,12 @@ async function runTrivyGate(runtime, environment = runnerEnvironment) {
     if (result.passed) {
         runtime.log.info('The gate passed: no finding of a gated severity with a fix');
         return;
+    }
+    for (const finding of result.blocking.slice(0, LOGGED_FINDINGS)) {
+        runtime.log.info(`  ${finding.severity} ${finding.id} ${finding.pkgName} ${finding.installed} -> ${finding.fixed || 'no fix'} (${finding.pkgPath || finding.target})`);
+    }
+    if (result.blocking.length > LOGGED_FINDINGS) {
+        runtime.log.info(`  …and ${result.blocking.length - LOGGED_FINDINGS} more: see the job summary and the report`);
     }
     const message = describeBlocking(result);
     if (inputs.fail)

@@ -143,6 +143,8 @@ describe('summary', () => {
     );
     expect(summary).toMatch(/<details><summary>Other findings \(4\): not blocking<\/summary>[\s\S]*CVE-2019-1551/);
     expect(summary.indexOf('#### Blocking findings (2)')).toBeLessThan(summary.indexOf('Other findings'));
+    // One target in the image: no Target column.
+    expect(summary).not.toContain('| Target |');
   });
 
   test('stays readable with 50,000 findings: rows are capped and the rest counted', () => {
@@ -154,6 +156,9 @@ describe('summary', () => {
     expect(Buffer.byteLength(summary)).toBeLessThan(SUMMARY_LIMIT_BYTES / 4);
     const findingRows = summary.split('\n').filter((line) => line.startsWith('| [CVE-'));
     expect(findingRows).toHaveLength(100 + 200);
+    // Findings from many lock files and layers: each row says where.
+    expect(summary).toContain('| Vulnerability | Severity | Package | Installed | Fixed | Title | Target |');
+    expect(summary).toMatch(/\| app\/image \(debian 12\.\d+\) \|/);
     expect(summary).toContain('_…and 12400 more blocking findings: every finding is in `/tmp/report.json`._');
     expect(summary).toContain('_…and 37300 more findings: every finding is in `/tmp/report.json`._');
     // The most severe come first.

@@ -27,6 +27,8 @@ export const runnerEnvironment: TrivyGateEnvironment = {
 
 /** Annotations per kind: a few point at the ignore file; the summary lists them all. */
 const ANNOTATION_LIMIT = 10;
+/** Blocking findings listed in the log. */
+const LOGGED_FINDINGS = 50;
 
 const resolveIn = (workspace: string, path: string): string => (isAbsolute(path) ? path : join(workspace, path));
 
@@ -182,6 +184,14 @@ export async function runTrivyGate(
   if (result.passed) {
     runtime.log.info('The gate passed: no finding of a gated severity with a fix');
     return;
+  }
+  for (const finding of result.blocking.slice(0, LOGGED_FINDINGS)) {
+    runtime.log.info(
+      `  ${finding.severity} ${finding.id} ${finding.pkgName} ${finding.installed} -> ${finding.fixed || 'no fix'} (${finding.pkgPath || finding.target})`,
+    );
+  }
+  if (result.blocking.length > LOGGED_FINDINGS) {
+    runtime.log.info(`  …and ${result.blocking.length - LOGGED_FINDINGS} more: see the job summary and the report`);
   }
   const message = describeBlocking(result);
   if (inputs.fail) throw new Error(message);

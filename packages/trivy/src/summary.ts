@@ -28,18 +28,31 @@ const linkedId = (finding: Finding): Cell => {
 const truncate = (text: string, length: number): string =>
   text.length > length ? `${text.slice(0, length - 1)}…` : text;
 
+/** Where a finding is: the lock file or binary for language packages, else the image's OS. */
+const locationOf = (finding: Finding): string => finding.pkgPath || finding.target;
+
 function findingsTable(findings: readonly Finding[], limit: number, what: string, reportPath: string): string {
-  const rows = findings
-    .slice(0, limit)
-    .map((finding): Cell[] => [
-      linkedId(finding),
-      finding.severity,
-      finding.pkgName,
-      finding.installed,
-      finding.fixed || '—',
-      truncate(finding.title || finding.description, 120),
-    ]);
-  const header = ['Vulnerability', 'Severity', 'Package', 'Installed', 'Fixed', 'Title'];
+  const shown = findings.slice(0, limit);
+  // A Target column only when the rows come from more than one place: most images have one.
+  const withTarget = new Set(shown.map(locationOf)).size > 1;
+  const rows = shown.map((finding): Cell[] => [
+    linkedId(finding),
+    finding.severity,
+    finding.pkgName,
+    finding.installed,
+    finding.fixed || '—',
+    truncate(finding.title || finding.description, 120),
+    ...(withTarget ? [truncate(locationOf(finding), 80)] : []),
+  ]);
+  const header = [
+    'Vulnerability',
+    'Severity',
+    'Package',
+    'Installed',
+    'Fixed',
+    'Title',
+    ...(withTarget ? ['Target'] : []),
+  ];
   const more =
     findings.length > limit
       ? `\n\n_…and ${findings.length - limit} more ${what}: every finding is in ${code(reportPath)}._`
@@ -85,7 +98,7 @@ function ignoresSection(result: GateResult): string {
       ]);
     parts.push(
       details(
-        `Ignored findings (${result.ignored.length}, by ${byRule.size} entries)`,
+        `Ignored findings (${result.ignored.length}, by ${byRule.size} ${byRule.size === 1 ? 'entry' : 'entries'})`,
         table(['Vulnerability', 'Findings', 'Expires', 'Statement', 'Entry'], rows) +
           (byRule.size > IGNORE_ROWS ? `\n\n_…and ${byRule.size - IGNORE_ROWS} more entries._` : ''),
       ),
