@@ -42,6 +42,44 @@ describe('every shipped report, with the default settings', () => {
   });
 });
 
+describe('every shipped report, under other settings', () => {
+  test.each([
+    ['alpine-39.json', 6],
+    ['alpine-39-ignore-cveids.json', 2],
+    ['ubuntu-1804.json', 5],
+    ['ubuntu-1804-ignore-unfixed.json', 4],
+    ['debian-stretch.json', 5],
+    ['photon-30.json', 3],
+  ])(
+    '%s: every severity, unfixed too, blocks all %i findings; an ignore file naming every ID passes',
+    async (name, total) => {
+      const report = join(fixtures, name);
+      const strict = await gate({ report, severity: 'UNKNOWN,LOW,MEDIUM,HIGH,CRITICAL', 'ignore-unfixed': 'false' });
+      expect(strict.exitCode).toBe(1);
+      expect(strict.outputs).toMatchObject({ passed: 'false', blocking: String(total) });
+
+      const ids = new Set(readFileSync(report, 'utf8').match(/CVE-\d+-\d+(?=")/g));
+      writeFileSync(
+        join(workspace, 'accepted.yaml'),
+        `vulnerabilities:\n${[...ids].map((id) => `  - id: ${id}\n    expired_at: 2099-01-01\n`).join('')}`,
+      );
+      const accepted = await gate({
+        report,
+        severity: 'UNKNOWN,LOW,MEDIUM,HIGH,CRITICAL',
+        'ignore-unfixed': 'false',
+        'ignore-file': 'accepted.yaml',
+      });
+      expect(accepted.exitCode).toBe(0);
+      expect(accepted.outputs).toMatchObject({
+        passed: 'true',
+        blocking: '0',
+        counts: '{"CRITICAL":0,"HIGH":0,"MEDIUM":0,"LOW":0,"UNKNOWN":0}',
+      });
+      expect(accepted.summary).toContain(`Ignored findings (${total}, by ${ids.size} `);
+    },
+  );
+});
+
 describe('settings', () => {
   test('severity and ignore-unfixed change what blocks', async () => {
     const report = join(fixtures, 'debian-stretch.json');
