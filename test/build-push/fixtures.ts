@@ -1,5 +1,6 @@
 // Build contexts, isolated buildah storage, and registry readers for the build-push tests and bench.
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -126,3 +127,42 @@ export async function layerFiles(registryUrl: string, repository: string, manife
 
 export const basicAuth = (user: string, password: string): string =>
   `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+
+const sha256 = (data: Buffer): string => `sha256:${createHash('sha256').update(data).digest('hex')}`;
+
+/** Pushes a tiny OCI image straight through the Distribution API (no builder): returns its digest. */
+export async function pushTestImage(
+  registryUrl: string,
+  repository: string,
+  tag: string,
+  content: string,
+): Promise<string> {
+  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: { Labels: { content } } }));
+  const layer = Buffer.from(content);
+  for (const blob of [config, layer]) {
+    const started = await fetch(`${registryUrl}/v2/${repository}/blobs/uploads/`, { method: 'POST' });
+    const location = new URL(started.headers.get('location') ?? '', registryUrl);
+    location.searchParams.set('digest', sha256(blob));
+    const response = await fetch(location, {
+      method: 'PUT',
+      headers: { 'Content-Type': 'application/octet-stream' },
+      body: blob,
+    });
+    if (response.status !== 201) throw new Error(`blob upload answered ${response.status}`);
+  }
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256(config), size: config.length },
+      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: sha256(layer), size: layer.length }],
+    }),
+  );
+  const response = await fetch(`${registryUrl}/v2/${repository}/manifests/${tag}`, {
+    method: 'PUT',
+    headers: { 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' },
+    body: manifest,
+  });
+  if (response.status !== 201) throw new Error(`manifest put answered ${response.status}`);
+  return sha256(manifest);
+}

@@ -141,6 +141,26 @@ describe('registry without auth', () => {
     expect(config.config?.Labels).toMatchObject({ greeting: 'hi-there', team: 'payments' });
   });
 
+  test('two platforms: a manifest list pushed with every tag on the index digest', async () => {
+    const run = await build({
+      image: `${open.host}/acme/multiarch`,
+      ref: 'refs/heads/main',
+      sha: SHA,
+      inputs: { platforms: 'linux/amd64,linux/arm64', builder: 'buildah' },
+    });
+    expect(run.errors).toEqual([]);
+    const served = await servedManifest(open.url, 'acme/multiarch', 'main');
+    expect(served?.digest).toBe(run.outputs['digest']);
+    expect(served?.mediaType).toMatch(/index|manifest\.list/);
+    const platforms = (
+      JSON.parse(served?.body ?? '{}') as { manifests: Array<{ platform: { architecture: string } }> }
+    ).manifests
+      .map((entry) => entry.platform.architecture)
+      .sort();
+    expect(platforms).toEqual(['amd64', 'arm64']);
+    expect((await servedManifest(open.url, 'acme/multiarch', 'sha-3f2a9c1'))?.digest).toBe(run.outputs['digest']);
+  });
+
   test('push: false builds without touching the registry', async () => {
     const run = await build({
       image: `${open.host}/acme/local-only`,
