@@ -33260,7 +33260,10 @@ function removePair(editor, pairs, index) {
         return;
     const start = lineStart(text, key.range[0]);
     if (text.slice(start, key.range[0]).trim() === '') {
-        editor.remove(start, Math.min(lineEnd(text, contentEnd(pair)) + 1, text.length));
+        const end = nextLineStart(text, contentEnd(pair));
+        // On a last line without a newline, the line break before it goes instead.
+        const from = end === text.length && !text.endsWith('\n') && start > 0 ? start - (text[start - 2] === '\r' ? 2 : 1) : start;
+        editor.remove(from, end);
         return;
     }
     // The pair shares its line with the entry's dash: the next key moves up onto that line.
@@ -33286,7 +33289,10 @@ function insertEntries(editor, root, imagesPair, sequence, existing, added) {
         }
         if (pending.length > 0) {
             const last = existing[existing.length - 1]?.node ?? firstItem;
-            editor.insert(lineEnd(text, contentEnd(last)), pending.map((entry) => '\n' + render(entry)).join(''));
+            // At the start of the line after the last entry: clear of edits to that entry's own lines.
+            const at = nextLineStart(text, contentEnd(last));
+            const block = pending.map(render).join('\n');
+            editor.insert(at, at === text.length && !text.endsWith('\n') ? `\n${block}` : `${block}\n`);
         }
         return;
     }
@@ -33406,14 +33412,21 @@ function contentEnd(node) {
     return asNode.range?.[1] ?? 0;
 }
 function lineEndAfter(text, node) {
-    return Math.min(lineEnd(text, contentEnd(node)) + 1, text.length);
+    return nextLineStart(text, contentEnd(node));
+}
+function nextLineStart(text, offset) {
+    const end = text.indexOf('\n', offset);
+    return end < 0 ? text.length : end + 1;
 }
 function lineStart(text, offset) {
     return text.lastIndexOf('\n', offset - 1) + 1;
 }
+/** The end of the line's content: before its `\n` (or `\r\n`). */
 function lineEnd(text, offset) {
     const end = text.indexOf('\n', offset);
-    return end < 0 ? text.length : end;
+    if (end < 0)
+        return text.length;
+    return end > offset && text[end - 1] === '\r' ? end - 1 : end;
 }
 function column(text, offset) {
     return offset - lineStart(text, offset);
@@ -33435,19 +33448,29 @@ class SpliceList {
     insert(at, addition) {
         this.add(at, at, addition);
     }
+    /** New lines follow the file's line endings. */
     add(start, end, text) {
-        this.splices.push({ start, end, text, order: this.splices.length });
+        const eol = this.text.includes('\r\n') ? '\r\n' : '\n';
+        this.splices.push({ start, end, text: text.replace(/\n/g, eol), order: this.splices.length });
     }
     apply() {
         // At one position, insertions come before a removal that starts there.
         const ordered = [...this.splices].sort((left, right) => left.start - right.start || left.end - right.end || left.order - right.order);
         let result = '';
         let cursor = 0;
+        let previousRemoved = false;
         for (const splice of ordered) {
-            if (splice.start < cursor)
-                throw new Error('overlapping edits of one kustomization');
+            const removal = splice.text === '' && splice.end > splice.start;
+            if (splice.start < cursor) {
+                // Two removals may share a line break (the last line of a file without one): remove both.
+                if (!(removal && previousRemoved))
+                    throw new Error('overlapping edits of one kustomization');
+                cursor = Math.max(cursor, splice.end);
+                continue;
+            }
             result += this.text.slice(cursor, splice.start) + splice.text;
             cursor = splice.end;
+            previousRemoved = removal;
         }
         return result + this.text.slice(cursor);
     }

@@ -184,3 +184,26 @@ test('a new entry goes above the comment lines that describe the entry after it'
 test('images: ~ with a comment keeps the comment', () => {
   expect(edit('images: ~ # none yet\n', 'api:v2')).toBe('images:  # none yet\n- name: api\n  newTag: v2\n');
 });
+
+test('a file with CRLF line endings keeps them on every line it gains', () => {
+  const before = 'resources:\r\n- ../base\r\nimages:\r\n- name: b\r\n  newTag: "1" # pinned\r\n  digest: sha256:0\r\n';
+  const after = edit(before, 'b:2', 'a:1', 'c=reg/c');
+  expect(after).toBe(
+    'resources:\r\n- ../base\r\nimages:\r\n- name: a\r\n  newTag: "1"\r\n- name: b\r\n  newTag: "2" # pinned\r\n- name: c\r\n  newName: reg/c\r\n',
+  );
+});
+
+test.each([
+  [
+    'with',
+    'images:\n- name: b\n  newTag: "1"\n  digest: sha256:0\n',
+    'images:\n- name: b\n  newTag: "2"\n- name: c\n  newTag: "3"\n',
+  ],
+  [
+    'without',
+    'images:\n- name: b\n  newTag: "1"\n  digest: sha256:0',
+    'images:\n- name: b\n  newTag: "2"\n- name: c\n  newTag: "3"',
+  ],
+])('appending after a last entry that loses its last line, %s a final newline', (_, before, after) => {
+  expect(edit(before, 'b:2', 'c:3')).toBe(after);
+});

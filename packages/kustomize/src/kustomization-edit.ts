@@ -177,7 +177,11 @@ function removePair(editor: SpliceList, pairs: Pair[], index: number): void {
   if (pair === undefined || !key?.range) return;
   const start = lineStart(text, key.range[0]);
   if (text.slice(start, key.range[0]).trim() === '') {
-    editor.remove(start, Math.min(lineEnd(text, contentEnd(pair)) + 1, text.length));
+    const end = nextLineStart(text, contentEnd(pair));
+    // On a last line without a newline, the line break before it goes instead.
+    const from =
+      end === text.length && !text.endsWith('\n') && start > 0 ? start - (text[start - 2] === '\r' ? 2 : 1) : start;
+    editor.remove(from, end);
     return;
   }
   // The pair shares its line with the entry's dash: the next key moves up onto that line.
@@ -209,7 +213,10 @@ function insertEntries(
     }
     if (pending.length > 0) {
       const last = existing[existing.length - 1]?.node ?? firstItem;
-      editor.insert(lineEnd(text, contentEnd(last)), pending.map((entry) => '\n' + render(entry)).join(''));
+      // At the start of the line after the last entry: clear of edits to that entry's own lines.
+      const at = nextLineStart(text, contentEnd(last));
+      const block = pending.map(render).join('\n');
+      editor.insert(at, at === text.length && !text.endsWith('\n') ? `\n${block}` : `${block}\n`);
     }
     return;
   }
@@ -333,16 +340,23 @@ function contentEnd(node: Node | Pair | null | undefined): number {
 }
 
 function lineEndAfter(text: string, node: Node): number {
-  return Math.min(lineEnd(text, contentEnd(node)) + 1, text.length);
+  return nextLineStart(text, contentEnd(node));
+}
+
+function nextLineStart(text: string, offset: number): number {
+  const end = text.indexOf('\n', offset);
+  return end < 0 ? text.length : end + 1;
 }
 
 function lineStart(text: string, offset: number): number {
   return text.lastIndexOf('\n', offset - 1) + 1;
 }
 
+/** The end of the line's content: before its `\n` (or `\r\n`). */
 function lineEnd(text: string, offset: number): number {
   const end = text.indexOf('\n', offset);
-  return end < 0 ? text.length : end;
+  if (end < 0) return text.length;
+  return end > offset && text[end - 1] === '\r' ? end - 1 : end;
 }
 
 function column(text: string, offset: number): number {
@@ -370,8 +384,10 @@ class SpliceList {
     this.add(at, at, addition);
   }
 
+  /** New lines follow the file's line endings. */
   private add(start: number, end: number, text: string): void {
-    this.splices.push({ start, end, text, order: this.splices.length });
+    const eol = this.text.includes('\r\n') ? '\r\n' : '\n';
+    this.splices.push({ start, end, text: text.replace(/\n/g, eol), order: this.splices.length });
   }
 
   apply(): string {
@@ -381,10 +397,18 @@ class SpliceList {
     );
     let result = '';
     let cursor = 0;
+    let previousRemoved = false;
     for (const splice of ordered) {
-      if (splice.start < cursor) throw new Error('overlapping edits of one kustomization');
+      const removal = splice.text === '' && splice.end > splice.start;
+      if (splice.start < cursor) {
+        // Two removals may share a line break (the last line of a file without one): remove both.
+        if (!(removal && previousRemoved)) throw new Error('overlapping edits of one kustomization');
+        cursor = Math.max(cursor, splice.end);
+        continue;
+      }
       result += this.text.slice(cursor, splice.start) + splice.text;
       cursor = splice.end;
+      previousRemoved = removal;
     }
     return result + this.text.slice(cursor);
   }
