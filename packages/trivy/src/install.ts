@@ -16,8 +16,9 @@ export const DEFAULT_DOWNLOAD_URL = 'https://github.com/aquasecurity/trivy/relea
 /**
  * The sums of Trivy's published release archives, kept here rather than read from the release's own
  * checksums file: whoever can replace an archive on the release page can replace that file too.
- * 0.69.3 is the release Aqua Security named safe after the March 2026 compromise (GHSA-69fq-xp46-6x23);
- * 0.67.2's sums are also in Aqua Security's own Homebrew tap (aquasecurity/homebrew-trivy).
+ * 0.69.3 is the release before the malicious v0.69.4 of the March 2026 compromise (GHSA-69fq-xp46-6x23);
+ * its sums agree across several independent projects that pin these archives. 0.67.2's sums are also in
+ * Aqua Security's own Homebrew tap (aquasecurity/homebrew-trivy).
  */
 export const TRIVY_RELEASE_SHA256: ReleaseSums = {
   '0.69.3': {
