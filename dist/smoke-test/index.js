@@ -38310,7 +38310,7 @@ function describeNetworkError(error, url, timeoutMs) {
     if (error instanceof TimeoutError)
         return `no complete response within ${(0,duration/* formatDuration */.a)(timeoutMs)} (request timeout) from ${where}`;
     if (error instanceof AbortedError)
-        return `stopped: the overall timeout was reached while waiting for ${where}`;
+        return `stopped while waiting for ${where}`;
     const code = error instanceof Error && 'code' in error && typeof error.code === 'string' ? error.code : '';
     const message = error instanceof Error ? error.message : String(error);
     switch (code) {
@@ -38559,7 +38559,7 @@ function describeResult(check, last, attempts, elapsedMs, aborted, options) {
     if (last.ok)
         return { ...base, ok: true, error: null, details: [] };
     const problems = last.networkError !== undefined ? [last.networkError] : last.failures.map(formatFailure);
-    if (aborted && last.networkError === undefined)
+    if (aborted)
         problems.push(`the overall timeout (${(0,duration/* formatDuration */.a)(options.timeoutMs)}) was reached`);
     if (check.retry !== undefined && !aborted && attempts > 1) {
         problems.push(`still failing after ${attempts} attempts over ${(0,duration/* formatDuration */.a)(elapsedMs)} (retry until ${(0,duration/* formatDuration */.a)(check.retry.untilMs)})`);
@@ -38723,7 +38723,7 @@ function renderSummary(results, checks, inputs, elapsedMs) {
     ];
     for (const result of failed) {
         const body = result.details.join('\n').replace(/```/g, "'''");
-        parts.push((0,markdown/* details */.zH)(`${result.name}: ${result.error ?? 'failed'}`, `\`\`\`text\n${body}\n\`\`\``));
+        parts.push((0,markdown/* details */.zH)(`${result.name}: ${result.details[0] ?? 'failed'}`, `\`\`\`text\n${body}\n\`\`\``));
     }
     return `${parts.join('\n\n')}\n`;
 }

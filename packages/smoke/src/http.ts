@@ -217,7 +217,7 @@ function describeNetworkError(error: unknown, url: string, timeoutMs: number): s
   const where = new URL(url).host;
   if (error instanceof TimeoutError)
     return `no complete response within ${formatDuration(timeoutMs)} (request timeout) from ${where}`;
-  if (error instanceof AbortedError) return `stopped: the overall timeout was reached while waiting for ${where}`;
+  if (error instanceof AbortedError) return `stopped while waiting for ${where}`;
   const code = error instanceof Error && 'code' in error && typeof error.code === 'string' ? error.code : '';
   const message = error instanceof Error ? error.message : String(error);
   switch (code) {

@@ -165,7 +165,7 @@ export function renderSummary(
   ];
   for (const result of failed) {
     const body = result.details.join('\n').replace(/```/g, "'''");
-    parts.push(details(`${result.name}: ${result.error ?? 'failed'}`, `\`\`\`text\n${body}\n\`\`\``));
+    parts.push(details(`${result.name}: ${result.details[0] ?? 'failed'}`, `\`\`\`text\n${body}\n\`\`\``));
   }
   return `${parts.join('\n\n')}\n`;
 }

@@ -296,8 +296,7 @@ function describeResult(
   };
   if (last.ok) return { ...base, ok: true, error: null, details: [] };
   const problems = last.networkError !== undefined ? [last.networkError] : last.failures.map(formatFailure);
-  if (aborted && last.networkError === undefined)
-    problems.push(`the overall timeout (${formatDuration(options.timeoutMs)}) was reached`);
+  if (aborted) problems.push(`the overall timeout (${formatDuration(options.timeoutMs)}) was reached`);
   if (check.retry !== undefined && !aborted && attempts > 1) {
     problems.push(
       `still failing after ${attempts} attempts over ${formatDuration(elapsedMs)} (retry until ${formatDuration(check.retry.untilMs)})`,
