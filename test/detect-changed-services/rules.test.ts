@@ -23,9 +23,7 @@ function naiveMatcher(owners: string[][]): (path: string) => number[] {
 function indexedMatcher(owners: string[][]): (path: string) => number[] {
   const matcher = new PathMatcher(owners.map((rules) => ({ rules: rules.map((pattern) => ({ pattern })) })));
   return (path) => {
-    const found: number[] = [];
-    matcher.match(path, (owner) => found.push(owner));
-    return found.sort((a, b) => a - b);
+    return [...matcher.match(path)].sort((a, b) => a - b);
   };
 }
 
@@ -122,15 +120,81 @@ describe('PathMatcher', () => {
   });
 });
 
+describe('PathMatcher on many rule shapes', () => {
+  const SHAPES = [
+    (d: string) => [`${d}/**`, `!${d}/**/*.md`],
+    (d: string) => [`${d}/**/*.{ts,js}`, `!${d}/**/*.test.ts`],
+    (d: string) => [`${d}/src/**`, `${d}/*.json`, `!${d}/src/gen/**`],
+    (d: string) => [`${d}/**/@(a|b)*`, `${d}/?/x`, `${d}/[ab]*.md`],
+    (d: string) => [`${d}`, `${d}/**/**`, `!${d}/**/.md`],
+    (d: string) => [`!${d}/**`, `${d}/**/*.md`, `${d}/docs/**/keep*`],
+    (d: string) => [`${d}/**/*.`, `${d}/**/*..md`, `${d}/**/*-x.md`],
+  ];
+  const directories = ['a', 'a/b', 'a/b/c', 'svc', 'svc/one', 'svc/two', 'x.md'];
+  const owners = directories.flatMap((directory) => SHAPES.map((shape) => shape(directory)));
+  owners.push(['**/*.md', '!docs/**'], ['*.json', 'Makefile', 'svc/one/Makefile']);
+  const names = [
+    'x.ts',
+    'x.test.ts',
+    'README.md',
+    '.md',
+    'a.md',
+    'b',
+    'ab.md',
+    'keep.txt',
+    'x.',
+    'y..md',
+    'z-x.md',
+    'p.json',
+  ];
+  const folders = [
+    '',
+    'a',
+    'a/b',
+    'a/b/c',
+    'a/b/c/d',
+    'svc',
+    'svc/one',
+    'svc/one/src',
+    'svc/one/src/gen',
+    'svc/two/docs/z',
+    'docs',
+    'x.md',
+    'a/x',
+    'svc/one/?',
+  ];
+  const paths = [
+    ...folders.flatMap((folder) => names.map((name) => (folder === '' ? name : `${folder}/${name}`))),
+    ...directories,
+    'Makefile',
+    'svc/one/Makefile',
+  ];
+
+  test.each([
+    ['sorted, as git lists them', [...paths].sort()],
+    [
+      'in no order',
+      [...paths].sort((a, b) => ((a.length * 31 + b.charCodeAt(0)) % 7) - ((b.length * 31 + a.charCodeAt(0)) % 7)),
+    ],
+  ])('%s: the index selects exactly what testing every rule selects', (_, order) => {
+    const indexed = indexedMatcher(owners);
+    const naive = naiveMatcher(owners);
+    for (const path of order) expect({ path, owners: indexed(path) }).toEqual({ path, owners: naive(path) });
+  });
+});
+
 describe('compileRule', () => {
   test.each([
     ['services/api/**', true, 'services/api'],
     ['!services/api/**/*.md', false, 'services/api'],
     ['./tools/**', true, 'tools'],
-    ['package-lock.json', true, 'package-lock.json'],
+    ['package-lock.json', true, ''],
+    ['services/api/config.yaml', true, 'services/api'],
+    ['services/api/**/*.md', true, 'services/api'],
     ['**/*.proto', true, ''],
     ['services/{a,b}/**', true, 'services'],
-    ['services/a\\*b/**', true, ''],
+    ['services/a\\*b/**', true, 'services'],
+    ['*/api/**', true, ''],
   ])('%s: include %s, anchored at %j', (pattern, include, anchor) => {
     const compiled = compileRule({ pattern });
     expect({ include: compiled.include, anchor: compiled.anchor }).toEqual({ include, anchor });

@@ -43,12 +43,12 @@ export function selectServices(
   const counts = new Uint32Array(names.length);
   const quoted: Array<string[] | undefined> = new Array<string[] | undefined>(names.length);
   for (const path of paths) {
-    matcher.match(path, (owner) => {
+    for (const owner of matcher.match(path)) {
       counts[owner] = (counts[owner] ?? 0) + 1;
       const list = quoted[owner];
       if (list === undefined) quoted[owner] = [path];
       else if (list.length < maxPaths) list.push(path);
-    });
+    }
   }
 
   const reasons = new Map<string, string[]>();
