@@ -38686,11 +38686,14 @@ async function editAndPush(runtime, inputs, workspace, branch) {
     const { git } = workspace;
     const pullRequestMode = inputs.mode === 'pull-request';
     const target = pullRequestMode ? pullRequestBranch(branch, inputs) : branch;
-    const verify = inputs.verify === 'true' || (inputs.verify === 'auto' && (await findOnPath('kubectl', runtime.env)));
-    if (inputs.verify === 'true' && !(await findOnPath('kubectl', runtime.env))) {
+    const verify = inputs.verify !== 'false' && (await findOnPath('kubectl', runtime.env));
+    if (inputs.verify === 'true' && !verify) {
         throw new errors/* ConfigurationError */.j('is true but kubectl is not on PATH: install kubectl or use auto', {
             input: 'verify',
         });
+    }
+    if (inputs.verify === 'auto' && !verify) {
+        runtime.log.info('kubectl is not on PATH: the overlays are not rendered to verify the edit');
     }
     let attempts = 0;
     const attempt = async (number) => {
@@ -38851,7 +38854,7 @@ function renderSummary(inputs, result) {
     else {
         const where = result.pullRequest ? `pull request ${result.pullRequest}` : (0,markdown/* code */.aY)(result.target);
         lines.push(`Committed ${(0,markdown/* code */.aY)(result.commit.slice(0, 12))} to ${where} on attempt ${result.attempts} of ${inputs['max-attempts']}` +
-            `${result.verified ? ', after `kubectl kustomize` rendered every new reference' : ''}.`);
+            `${verificationNote(inputs, result)}.`);
     }
     const rows = result.edits.flatMap((edit) => edit.changes.map((change) => [
         edit.overlay,
@@ -38864,6 +38867,11 @@ function renderSummary(inputs, result) {
     if (result.diff)
         lines.push('', (0,markdown/* details */.zH)('Diff', `\`\`\`diff\n${result.diff.replace(/```/g, '` ` `')}\n\`\`\``));
     return `${lines.join('\n')}\n`;
+}
+function verificationNote(inputs, result) {
+    if (result.verified)
+        return ', after `kubectl kustomize` rendered every new reference';
+    return inputs.verify === 'false' ? '' : ' (not verified: kubectl is not on PATH)';
 }
 /** A remote URL without any user info, for logs. */
 function displayUrl(url) {

@@ -1,5 +1,8 @@
 // The bundled action, run as the runner runs it, against real git remotes in temporary folders.
 import { readFileSync } from 'node:fs';
+import { mkdtemp, rm, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { commitsOf, createGitopsRemote, git, showFile, type GitopsRemote } from '../support/gitops-repo.ts';
 import { runAction, type ActionRun } from '../support/harness.ts';
 
@@ -95,6 +98,36 @@ test('verify passes a correct bump (digest and new name) and says so in the summ
   expect(run.errors).toEqual([]);
   expect(run.outputs['changed']).toBe('true');
   expect(run.summary).toContain('kubectl kustomize');
+});
+
+describe('without kubectl on PATH', () => {
+  let bin: string;
+  beforeEach(async () => {
+    bin = await mkdtemp(join(tmpdir(), 'bin-'));
+    await symlink('/usr/bin/git', join(bin, 'git'));
+  });
+  afterEach(async () => {
+    await rm(bin, { recursive: true, force: true });
+  });
+
+  test('verify: auto bumps without rendering and says so', async () => {
+    const run = await bump({ overlays: 'overlays/dev', images: 'ghcr.io/acme/api:1.2.3' }, { PATH: bin });
+    expect(run.errors).toEqual([]);
+    expect(run.outputs['changed']).toBe('true');
+    expect(run.stdout).toContain('kubectl is not on PATH: the overlays are not rendered');
+    expect(run.summary).toContain('(not verified: kubectl is not on PATH)');
+  });
+
+  test('verify: true fails before anything is committed', async () => {
+    const head = await headOf();
+    const run = await bump(
+      { overlays: 'overlays/dev', images: 'ghcr.io/acme/api:1.2.3', verify: 'true' },
+      { PATH: bin },
+    );
+    expect(run.exitCode).toBe(1);
+    expect(run.errors).toEqual(["input 'verify': is true but kubectl is not on PATH: install kubectl or use auto"]);
+    expect(await headOf()).toBe(head);
+  });
 });
 
 test('the remote URL is derived from GITHUB_SERVER_URL for an owner/name repository', async () => {

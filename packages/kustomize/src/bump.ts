@@ -163,11 +163,14 @@ async function editAndPush(
   const { git } = workspace;
   const pullRequestMode = inputs.mode === 'pull-request';
   const target = pullRequestMode ? pullRequestBranch(branch, inputs) : branch;
-  const verify = inputs.verify === 'true' || (inputs.verify === 'auto' && (await findOnPath('kubectl', runtime.env)));
-  if (inputs.verify === 'true' && !(await findOnPath('kubectl', runtime.env))) {
+  const verify = inputs.verify !== 'false' && (await findOnPath('kubectl', runtime.env));
+  if (inputs.verify === 'true' && !verify) {
     throw new ConfigurationError('is true but kubectl is not on PATH: install kubectl or use auto', {
       input: 'verify',
     });
+  }
+  if (inputs.verify === 'auto' && !verify) {
+    runtime.log.info('kubectl is not on PATH: the overlays are not rendered to verify the edit');
   }
   let attempts = 0;
   const attempt = async (number: number): Promise<BumpResult> => {
@@ -348,7 +351,7 @@ function renderSummary(inputs: KustomizeBumpInputs, result: BumpResult): string 
     const where = result.pullRequest ? `pull request ${result.pullRequest}` : code(result.target);
     lines.push(
       `Committed ${code(result.commit.slice(0, 12))} to ${where} on attempt ${result.attempts} of ${inputs['max-attempts']}` +
-        `${result.verified ? ', after `kubectl kustomize` rendered every new reference' : ''}.`,
+        `${verificationNote(inputs, result)}.`,
     );
   }
   const rows = result.edits.flatMap((edit) =>
@@ -362,6 +365,11 @@ function renderSummary(inputs: KustomizeBumpInputs, result: BumpResult): string 
   if (rows.length > 0) lines.push('', table(['Overlay', 'Image', 'Before', 'After'], rows));
   if (result.diff) lines.push('', details('Diff', `\`\`\`diff\n${result.diff.replace(/```/g, '` ` `')}\n\`\`\``));
   return `${lines.join('\n')}\n`;
+}
+
+function verificationNote(inputs: KustomizeBumpInputs, result: BumpResult): string {
+  if (result.verified) return ', after `kubectl kustomize` rendered every new reference';
+  return inputs.verify === 'false' ? '' : ' (not verified: kubectl is not on PATH)';
 }
 
 /** A remote URL without any user info, for logs. */
