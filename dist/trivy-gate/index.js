@@ -35152,9 +35152,12 @@ function advisoryLink(finding) {
 
 
 
-// Ordinal comparison: localeCompare costs a third of a second over 50,000 findings.
-const compareText = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
-const bySeverity = (a, b) => severityRank(a.severity) - severityRank(b.severity) || compareText(a.id, b.id) || compareText(a.pkgName, b.pkgName);
+const emptyBuckets = () => ({ CRITICAL: [], HIGH: [], MEDIUM: [], LOW: [], UNKNOWN: [] });
+/**
+ * Most severe first, in report order within a severity (Trivy orders each result by severity and ID).
+ * Bucketing is linear: a comparison sort of 50,000 findings costs more than the decision itself.
+ */
+const flatten = (buckets) => SEVERITIES.flatMap((severity) => buckets[severity]);
 /** Applies the ignore entries, counts, and decides. Pure: the same inputs give the same result. */
 function evaluateGate(findings, rules, options) {
     const isActive = (rule) => rule.expiresAt === undefined || rule.expiresAt >= options.now;
@@ -35166,8 +35169,8 @@ function evaluateGate(findings, rules, options) {
     const expiredUses = new Map(expiredRules.map((rule) => [rule, 0]));
     const counts = emptyCounts();
     const blockingCounts = emptyCounts();
-    const blocking = [];
-    const others = [];
+    const blocking = emptyBuckets();
+    const others = emptyBuckets();
     const ignored = [];
     let unfixedSkipped = 0;
     for (const finding of findings) {
@@ -35184,24 +35187,23 @@ function evaluateGate(findings, rules, options) {
         }
         counts[finding.severity] += 1;
         if (!options.severities.has(finding.severity)) {
-            others.push(finding);
+            others[finding.severity].push(finding);
         }
         else if (options.ignoreUnfixed && !hasFix(finding)) {
             unfixedSkipped += 1;
-            others.push(finding);
+            others[finding.severity].push(finding);
         }
         else {
             blockingCounts[finding.severity] += 1;
-            blocking.push(finding);
+            blocking[finding.severity].push(finding);
         }
     }
-    blocking.sort(bySeverity);
-    others.sort(bySeverity);
+    const blockingFindings = flatten(blocking);
     return {
-        passed: blocking.length === 0,
+        passed: blockingFindings.length === 0,
         counts,
-        blocking,
-        others,
+        blocking: blockingFindings,
+        others: flatten(others),
         ignored,
         unfixedSkipped,
         blockingCounts,
@@ -36246,7 +36248,8 @@ const fingerprint = (finding) => (0,external_node_crypto_.createHash)('sha256')
  * rule's level), one result per finding with the package, installed and fixed versions and where it is.
  */
 function buildSarif(findings, info) {
-    const ordered = [...findings].sort((a, b) => severityRank(a.severity) - severityRank(b.severity));
+    // Most severe first; findings of one severity keep their order.
+    const ordered = SEVERITIES.flatMap((severity) => findings.filter((finding) => finding.severity === severity));
     const kept = ordered.slice(0, SARIF_RESULT_LIMIT);
     const rules = new Map();
     for (const finding of kept) {

@@ -1,6 +1,6 @@
 import { IgnoreMatcher, type IgnoreRule } from './ignore.ts';
 import { hasFix, type Finding } from './report.ts';
-import { emptyCounts, severityRank, type Severity, type SeverityCounts } from './severity.ts';
+import { emptyCounts, SEVERITIES, type Severity, type SeverityCounts } from './severity.ts';
 
 export interface GateOptions {
   /** Severities that fail the gate. */
@@ -26,7 +26,7 @@ export interface GateResult {
   passed: boolean;
   /** Findings after ignores, by severity, fixed or not. */
   counts: SeverityCounts;
-  /** Findings after ignores that fail the gate, most severe first. */
+  /** Findings after ignores that fail the gate, most severe first, in report order within a severity. */
   blocking: Finding[];
   /** Findings after ignores that do not fail the gate, most severe first. */
   others: Finding[];
@@ -42,11 +42,14 @@ export interface GateResult {
   unused: IgnoreRule[];
 }
 
-// Ordinal comparison: localeCompare costs a third of a second over 50,000 findings.
-const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+type Buckets = Record<Severity, Finding[]>;
+const emptyBuckets = (): Buckets => ({ CRITICAL: [], HIGH: [], MEDIUM: [], LOW: [], UNKNOWN: [] });
 
-const bySeverity = (a: Finding, b: Finding): number =>
-  severityRank(a.severity) - severityRank(b.severity) || compareText(a.id, b.id) || compareText(a.pkgName, b.pkgName);
+/**
+ * Most severe first, in report order within a severity (Trivy orders each result by severity and ID).
+ * Bucketing is linear: a comparison sort of 50,000 findings costs more than the decision itself.
+ */
+const flatten = (buckets: Buckets): Finding[] => SEVERITIES.flatMap((severity) => buckets[severity]);
 
 /** Applies the ignore entries, counts, and decides. Pure: the same inputs give the same result. */
 export function evaluateGate(
@@ -64,8 +67,8 @@ export function evaluateGate(
 
   const counts = emptyCounts();
   const blockingCounts = emptyCounts();
-  const blocking: Finding[] = [];
-  const others: Finding[] = [];
+  const blocking = emptyBuckets();
+  const others = emptyBuckets();
   const ignored: IgnoredFinding[] = [];
   let unfixedSkipped = 0;
 
@@ -82,22 +85,21 @@ export function evaluateGate(
     }
     counts[finding.severity] += 1;
     if (!options.severities.has(finding.severity)) {
-      others.push(finding);
+      others[finding.severity].push(finding);
     } else if (options.ignoreUnfixed && !hasFix(finding)) {
       unfixedSkipped += 1;
-      others.push(finding);
+      others[finding.severity].push(finding);
     } else {
       blockingCounts[finding.severity] += 1;
-      blocking.push(finding);
+      blocking[finding.severity].push(finding);
     }
   }
-  blocking.sort(bySeverity);
-  others.sort(bySeverity);
+  const blockingFindings = flatten(blocking);
   return {
-    passed: blocking.length === 0,
+    passed: blockingFindings.length === 0,
     counts,
-    blocking,
-    others,
+    blocking: blockingFindings,
+    others: flatten(others),
     ignored,
     unfixedSkipped,
     blockingCounts,

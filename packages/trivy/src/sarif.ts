@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { advisoryLink, type Finding, type ReportInfo } from './report.ts';
-import { severityRank, type Severity } from './severity.ts';
+import { SEVERITIES, type Severity } from './severity.ts';
 
 /** GitHub code scanning rejects a run with more results than this; the most severe are kept. */
 export const SARIF_RESULT_LIMIT = 25_000;
@@ -56,7 +56,8 @@ const fingerprint = (finding: Finding): string =>
  * rule's level), one result per finding with the package, installed and fixed versions and where it is.
  */
 export function buildSarif(findings: readonly Finding[], info: ReportInfo): SarifOutput {
-  const ordered = [...findings].sort((a, b) => severityRank(a.severity) - severityRank(b.severity));
+  // Most severe first; findings of one severity keep their order.
+  const ordered = SEVERITIES.flatMap((severity) => findings.filter((finding) => finding.severity === severity));
   const kept = ordered.slice(0, SARIF_RESULT_LIMIT);
   const rules = new Map<string, { index: number; finding: Finding }>();
   for (const finding of kept) {
