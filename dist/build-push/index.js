@@ -31614,7 +31614,7 @@ module.exports = validRange
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _shiprail_core_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(81);
-/* harmony import */ var _shiprail_build__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9411);
+/* harmony import */ var _shiprail_build__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8687);
 
 
 await (0,_shiprail_core_action__WEBPACK_IMPORTED_MODULE_0__/* .runAction */ .Cs)(_shiprail_build__WEBPACK_IMPORTED_MODULE_1__/* .runBuildPush */ .As);
@@ -31624,7 +31624,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 9411:
+/***/ 8687:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -31921,10 +31921,15 @@ function storedCredentials(registry, env) {
     return undefined;
 }
 
+;// CONCATENATED MODULE: ./packages/build/src/payload.ts
+/** Reads of the untyped event payload. */
+const record = (value) => typeof value === 'object' && value !== null ? value : {};
+const payload_text = (value) => (typeof value === 'string' ? value : undefined);
+
 ;// CONCATENATED MODULE: ./packages/build/src/labels.ts
 
-const record = (value) => typeof value === 'object' && value !== null ? value : {};
-const labels_text = (value) => (typeof value === 'string' ? value : '');
+
+const labels_text = (value) => payload_text(value) ?? '';
 /** Parses `labels` lines (`key=value`); the value may contain `=`. */
 function parseLabelLines(lines) {
     return lines.map((line) => {
@@ -32336,12 +32341,11 @@ function formatDate(epochMs, format, timeZone = 'UTC') {
 
 
 
+
 const DEFAULT_SHORT_SHA_LENGTH = 7;
-const tags_record = (value) => typeof value === 'object' && value !== null ? value : {};
-const tags_text = (value) => (typeof value === 'string' ? value : undefined);
 function commitDateOf(payload, sha) {
     const commits = Array.isArray(payload['commits']) ? payload['commits'] : [];
-    const candidates = [...commits.map(tags_record), tags_record(payload['head_commit'])];
+    const candidates = [...commits.map(record), record(payload['head_commit'])];
     const found = candidates.find((commit) => commit['id'] === sha && typeof commit['timestamp'] === 'string');
     const parsed = found ? Date.parse(String(found['timestamp'])) : Number.NaN;
     return Number.isNaN(parsed) ? undefined : parsed;
@@ -32356,7 +32360,7 @@ function tagContext(github, env, now) {
     if (/pull_request_target/.test(github.eventName))
         ref = `refs/pull/${String(github.payload['number'])}/merge`;
     if (/true/i.test(env['DOCKER_METADATA_PR_HEAD_SHA'] ?? '') && /pull_request/.test(github.eventName)) {
-        const headSha = tags_text(tags_record(tags_record(github.payload['pull_request'])['head'])['sha']);
+        const headSha = payload_text(record(record(github.payload['pull_request'])['head'])['sha']);
         if (headSha !== undefined)
             sha = headSha;
     }
@@ -32410,7 +32414,7 @@ function globalValues(context) {
     if (tag !== '' && typeof payload['base_ref'] === 'string')
         baseRef = stripHeads(payload['base_ref']);
     else if (/^refs\/pull\//.test(ref))
-        baseRef = tags_text(tags_record(tags_record(payload['pull_request'])['base'])['ref']) ?? '';
+        baseRef = payload_text(record(record(payload['pull_request'])['base'])['ref']) ?? '';
     // Compared with the ref minus refs/heads/ whatever the ref is, as docker/metadata-action does;
     // these events always run on the default branch's last commit.
     const candidate = stripHeads(ref);
@@ -32671,6 +32675,7 @@ function planBuild(inputs, github, env, now) {
         contextDir,
         dockerfile,
         tags,
+        context,
         references: tags.tags.map(({ tag }) => `${image.name}:${tag}`),
         labels,
         credentials: username === '' ? undefined : { username, password },
@@ -32958,16 +32963,21 @@ async function addTags(registry, digest, tags) {
     for (const tag of tags)
         await registry.putManifest(tag, { ...manifest, digest });
 }
-/** The existing image of this commit (its `sha-<short>` tag), when reuse is asked for and possible. */
-async function findReusable(plan, inputs, registry, runtime) {
+/** Looks for this commit's image (its `sha-<short>` tag) when reuse is asked for and possible. */
+async function findReusable(plan, inputs, registry) {
     const shaTag = plan.tags.shaTag;
-    if (!inputs['reuse-existing'] || !inputs.push)
-        return undefined;
-    if (shaTag === undefined) {
-        runtime.log.info('reuse-existing: no type=sha rule gives a tag for this commit, so the image is built');
-        return undefined;
-    }
-    return (await registry.headManifest(shaTag))?.digest;
+    if (!inputs.push)
+        return { why: 'push is false' };
+    if (!inputs['reuse-existing'])
+        return { why: 'reuse-existing is false' };
+    if (shaTag === undefined)
+        return { why: 'no type=sha rule gives a tag to look for' };
+    if (registry === undefined)
+        return { why: 'the registry API could not be used without credentials' };
+    const existing = await registry.headManifest(shaTag);
+    return existing === undefined
+        ? { why: `${shaTag} is not in the registry yet` }
+        : { digest: existing.digest, why: `${shaTag} already exists` };
 }
 /**
  * Whether this step can speak to the registry: wrong credentials fail here, before minutes of
@@ -33024,7 +33034,12 @@ async function buildAndPush(plan, inputs, builder, registry, credentials, runtim
     return { digest, built: true, decision: `${how} and pushed` };
 }
 function summary(plan, outcome) {
-    const lines = [`## build-push: ${(0,markdown/* code */.aY)(plan.image.name)}`, ''];
+    const lines = [
+        `## build-push: ${(0,markdown/* code */.aY)(plan.image.name)}`,
+        '',
+        `${(0,markdown/* escapeCell */.kq)(plan.context.eventName || 'run')} of ${(0,markdown/* code */.aY)(plan.context.ref)} at ${(0,markdown/* code */.aY)(plan.context.sha.slice(0, 12))}`,
+        '',
+    ];
     if (outcome === undefined)
         lines.push('**Dry run**: tags and labels computed; nothing was built or pushed.');
     else
@@ -33065,18 +33080,21 @@ async function runBuildPush(runtime) {
     const builder = await chooseBuilder(inputs, runtime);
     const reachable = await registryAccess(inputs, registry, credentials, builder, runtime);
     let outcome;
-    const existing = reachable ? await findReusable(plan, inputs, registry, runtime) : undefined;
+    const reuse = await findReusable(plan, inputs, reachable ? registry : undefined);
+    runtime.log.info(`reuse-existing: ${reuse.why}`);
+    const existing = reuse.digest;
     if (existing !== undefined) {
         const shaTag = plan.tags.shaTag ?? '';
         await addTags(registry, existing, plan.tags.tags.map(({ tag }) => tag).filter((tag) => tag !== shaTag));
         outcome = {
             digest: existing,
             built: false,
-            decision: `${plan.image.name}:${shaTag} already exists; tags added to its digest`,
+            decision: `${reuse.why}: the other tags were added to its digest, nothing was built`,
         };
     }
     else {
         outcome = await buildAndPush(plan, inputs, builder, reachable ? registry : undefined, credentials, runtime);
+        outcome.decision = `${outcome.decision} (${reuse.why})`;
     }
     setPlanOutputs();
     runtime.setOutput('digest', outcome.digest);

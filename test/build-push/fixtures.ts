@@ -1,16 +1,12 @@
 // Build contexts, isolated buildah storage, and registry readers for the build-push tests and bench.
+import { MANIFEST_MEDIA_TYPES } from '@shiprail/build';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export const MANIFEST_ACCEPT = [
-  'application/vnd.oci.image.index.v1+json',
-  'application/vnd.oci.image.manifest.v1+json',
-  'application/vnd.docker.distribution.manifest.list.v2+json',
-  'application/vnd.docker.distribution.manifest.v2+json',
-].join(', ');
+const MANIFEST_ACCEPT = MANIFEST_MEDIA_TYPES.join(', ');
 
 export interface Workspace {
   root: string;

@@ -1,4 +1,5 @@
 import { ConfigurationError } from '@shiprail/core';
+import { record, text as optionalText } from './payload.ts';
 
 export interface LabelSource {
   /** `owner/name` */
@@ -10,9 +11,7 @@ export interface LabelSource {
   now: number;
 }
 
-const record = (value: unknown): Record<string, unknown> =>
-  typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
-const text = (value: unknown): string => (typeof value === 'string' ? value : '');
+const text = (value: unknown): string => optionalText(value) ?? '';
 
 /** Parses `labels` lines (`key=value`); the value may contain `=`. */
 export function parseLabelLines(lines: readonly string[]): Array<[string, string]> {

@@ -6,7 +6,7 @@ import { ociLabels, parseLabelLines } from './labels.ts';
 import { parseImageReference, type ImageReference } from './reference.ts';
 import type { RegistryCredentials } from './registry.ts';
 import { parseFlavor, parseTagRules } from './rules.ts';
-import { computeTags, tagContext, type TagPlan } from './tags.ts';
+import { computeTags, tagContext, type TagContext, type TagPlan } from './tags.ts';
 
 /** Everything decided before any side effect: a plan that is valid or an error that says why. */
 export interface BuildPlan {
@@ -14,6 +14,8 @@ export interface BuildPlan {
   contextDir: string;
   dockerfile: string;
   tags: TagPlan;
+  /** The event, ref and commit the tags were computed for. */
+  context: TagContext;
   /** Full references, in the order the tags were computed. */
   references: string[];
   labels: Record<string, string>;
@@ -114,6 +116,7 @@ export function planBuild(
     contextDir,
     dockerfile,
     tags,
+    context,
     references: tags.tags.map(({ tag }) => `${image.name}:${tag}`),
     labels,
     credentials: username === '' ? undefined : { username, password },

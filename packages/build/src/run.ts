@@ -41,20 +41,28 @@ async function addTags(registry: RegistryClient, digest: string, tags: readonly 
   for (const tag of tags) await registry.putManifest(tag, { ...manifest, digest });
 }
 
-/** The existing image of this commit (its `sha-<short>` tag), when reuse is asked for and possible. */
+interface ReuseCheck {
+  /** The digest of this commit's existing image, when there is one to reuse. */
+  digest?: string;
+  /** Why the image is reused or built, for the summary. */
+  why: string;
+}
+
+/** Looks for this commit's image (its `sha-<short>` tag) when reuse is asked for and possible. */
 async function findReusable(
   plan: BuildPlan,
   inputs: BuildPushInputs,
-  registry: RegistryClient,
-  runtime: Runtime,
-): Promise<string | undefined> {
+  registry: RegistryClient | undefined,
+): Promise<ReuseCheck> {
   const shaTag = plan.tags.shaTag;
-  if (!inputs['reuse-existing'] || !inputs.push) return undefined;
-  if (shaTag === undefined) {
-    runtime.log.info('reuse-existing: no type=sha rule gives a tag for this commit, so the image is built');
-    return undefined;
-  }
-  return (await registry.headManifest(shaTag))?.digest;
+  if (!inputs.push) return { why: 'push is false' };
+  if (!inputs['reuse-existing']) return { why: 'reuse-existing is false' };
+  if (shaTag === undefined) return { why: 'no type=sha rule gives a tag to look for' };
+  if (registry === undefined) return { why: 'the registry API could not be used without credentials' };
+  const existing = await registry.headManifest(shaTag);
+  return existing === undefined
+    ? { why: `${shaTag} is not in the registry yet` }
+    : { digest: existing.digest, why: `${shaTag} already exists` };
 }
 
 /**
@@ -128,7 +136,12 @@ async function buildAndPush(
 }
 
 function summary(plan: BuildPlan, outcome: Outcome | undefined): string {
-  const lines = [`## build-push: ${code(plan.image.name)}`, ''];
+  const lines = [
+    `## build-push: ${code(plan.image.name)}`,
+    '',
+    `${escapeCell(plan.context.eventName || 'run')} of ${code(plan.context.ref)} at ${code(plan.context.sha.slice(0, 12))}`,
+    '',
+  ];
   if (outcome === undefined) lines.push('**Dry run**: tags and labels computed; nothing was built or pushed.');
   else lines.push(`**${outcome.built ? 'Built' : 'Reused'}**: ${escapeCell(outcome.decision)}.`);
   if (outcome !== undefined && outcome.digest !== '') lines.push('', `Digest: ${code(outcome.digest)}`);
@@ -180,7 +193,9 @@ export async function runBuildPush(runtime: Runtime): Promise<void> {
   const reachable = await registryAccess(inputs, registry, credentials, builder, runtime);
 
   let outcome: Outcome;
-  const existing = reachable ? await findReusable(plan, inputs, registry, runtime) : undefined;
+  const reuse = await findReusable(plan, inputs, reachable ? registry : undefined);
+  runtime.log.info(`reuse-existing: ${reuse.why}`);
+  const existing = reuse.digest;
   if (existing !== undefined) {
     const shaTag = plan.tags.shaTag ?? '';
     await addTags(
@@ -191,10 +206,11 @@ export async function runBuildPush(runtime: Runtime): Promise<void> {
     outcome = {
       digest: existing,
       built: false,
-      decision: `${plan.image.name}:${shaTag} already exists; tags added to its digest`,
+      decision: `${reuse.why}: the other tags were added to its digest, nothing was built`,
     };
   } else {
     outcome = await buildAndPush(plan, inputs, builder, reachable ? registry : undefined, credentials, runtime);
+    outcome.decision = `${outcome.decision} (${reuse.why})`;
   }
 
   setPlanOutputs();

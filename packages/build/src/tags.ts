@@ -1,5 +1,6 @@
 import { ConfigurationError } from '@shiprail/core';
 import semver from 'semver';
+import { record, text } from './payload.ts';
 import type { Flavor, TagRule } from './rules.ts';
 import { formatDate, renderTemplate, TemplateError, type TemplateHelper, type TemplateValue } from './template.ts';
 
@@ -34,10 +35,6 @@ export interface TagPlan {
 }
 
 const DEFAULT_SHORT_SHA_LENGTH = 7;
-
-const record = (value: unknown): Record<string, unknown> =>
-  typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
-const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
 
 function commitDateOf(payload: Record<string, unknown>, sha: string): number | undefined {
   const commits = Array.isArray(payload['commits']) ? (payload['commits'] as unknown[]) : [];
