@@ -9,6 +9,7 @@ import { runAction, type ActionRun } from '../support/harness.ts';
 import { startSampleService } from '../support/sample-service.ts';
 import {
   LOGIN_TOKEN,
+  makeCertificateFromPrivateCa,
   makeSelfSignedCertificate,
   startHttpsScenarioServer,
   startScenarioServer,
@@ -506,6 +507,29 @@ describe('TLS', () => {
     expect(byName(results, 'trusted ca').ok).toBe(true);
     expect(byName(results, 'insecure').ok).toBe(true);
     expect(existsSync(workspace)).toBe(true);
+  });
+
+  test('a certificate from a private CA is trusted through that CA, and only then', async () => {
+    const issued = makeCertificateFromPrivateCa();
+    const internal = await startHttpsScenarioServer(issued);
+    try {
+      const { results } = await smoke(
+        `checks:
+  - { name: without ca, request: { url: /healthz } }
+  - { name: with the private ca, request: { url: /healthz, ca: ${issued.caFile} }, expect: { json: { "$.status": ok } } }
+  - { name: another ca, request: { url: /healthz, ca: ${certificate.certFile} } }
+`,
+        { 'base-url': internal.url },
+      );
+      expect(byName(results, 'without ca').error).toMatch(
+        /^TLS certificate of 127\.0\.0\.1:\d+ not trusted \(unable to (verify the first certificate|get local issuer certificate)\)/,
+      );
+      expect(byName(results, 'with the private ca').ok).toBe(true);
+      expect(byName(results, 'another ca').ok).toBe(false);
+    } finally {
+      await internal.stop();
+      issued.remove();
+    }
   });
 
   test('a ca path is read relative to the working directory and must hold a certificate', async () => {

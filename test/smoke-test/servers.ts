@@ -167,44 +167,60 @@ export interface Certificate {
   keyFile: string;
   cert: string;
   key: string;
+  /** The issuing CA's certificate: the certificate itself when it is self-signed. */
+  caFile: string;
   remove(): void;
+}
+
+const EC_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2'];
+const FOR_LOOPBACK = ['-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'];
+
+function certificateIn(directory: string, caFile: string): Certificate {
+  const certFile = join(directory, 'cert.pem');
+  const keyFile = join(directory, 'key.pem');
+  return {
+    certFile,
+    keyFile,
+    cert: readFileSync(certFile, 'utf8'),
+    key: readFileSync(keyFile, 'utf8'),
+    caFile,
+    remove: () => rmSync(directory, { recursive: true, force: true }),
+  };
 }
 
 /** A self-signed certificate for 127.0.0.1, made with openssl (argument vector, no shell). */
 export function makeSelfSignedCertificate(): Certificate {
   const directory = mkdtempSync(join(tmpdir(), 'smoke-tls-'));
   const certFile = join(directory, 'cert.pem');
-  const keyFile = join(directory, 'key.pem');
+  const args = ['req', '-x509', ...EC_KEY, '-keyout', join(directory, 'key.pem'), '-out', certFile, ...FOR_LOOPBACK];
+  execFileSync('openssl', args, { stdio: 'ignore' });
+  return certificateIn(directory, certFile);
+}
+
+/** A certificate for 127.0.0.1 issued by a private CA, as an internal service would have. */
+export function makeCertificateFromPrivateCa(): Certificate {
+  const directory = mkdtempSync(join(tmpdir(), 'smoke-ca-'));
+  const caFile = join(directory, 'ca.pem');
+  const caKey = join(directory, 'ca-key.pem');
+  const caArgs = ['req', '-x509', ...EC_KEY, '-keyout', caKey, '-out', caFile, '-subj', '/CN=smoke-test private CA'];
   execFileSync(
     'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-keyout',
-      keyFile,
-      '-out',
-      certFile,
-      '-days',
-      '2',
-      '-subj',
-      '/CN=127.0.0.1',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-    ],
-    { stdio: 'ignore' },
+    [...caArgs, '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign'],
+    {
+      stdio: 'ignore',
+    },
   );
-  return {
-    certFile,
-    keyFile,
-    cert: readFileSync(certFile, 'utf8'),
-    key: readFileSync(keyFile, 'utf8'),
-    remove: () => rmSync(directory, { recursive: true, force: true }),
-  };
+  const leafArgs = [
+    'req',
+    '-x509',
+    ...EC_KEY,
+    '-keyout',
+    join(directory, 'key.pem'),
+    '-out',
+    join(directory, 'cert.pem'),
+  ];
+  execFileSync('openssl', [...leafArgs, ...FOR_LOOPBACK, '-CA', caFile, '-CAkey', caKey], { stdio: 'ignore' });
+  return certificateIn(directory, caFile);
 }
 
 export function startHttpsScenarioServer(certificate: Certificate, options: ScenarioOptions = {}): Promise<TestServer> {
