@@ -172,6 +172,17 @@ describe('mistakes end the step with one error naming the input or file', () => 
     ],
     ['neither image nor report', () => ({}), /^input 'image': give `image`/],
     [
+      'both image and report',
+      () => ({ image: 'alpine:3.20', report: join(fixtures, 'alpine-39.json') }),
+      /^input 'report': give `image` to scan or `report` to gate an existing report, not both/,
+    ],
+    ['an image that could pass for an option', () => ({ image: '--config=/etc/passwd' }), /^input 'image': '--config/],
+    [
+      'a download URL that is not http(s)',
+      () => ({ image: 'alpine:3.20', 'trivy-download-url': 'file:///tmp/trivy' }),
+      /^input 'trivy-download-url': expected an http\(s\) URL/,
+    ],
+    [
       'a trivy-version without pinned sums',
       () => ({ image: 'alpine:3.20', 'trivy-version': '0.70.0' }),
       /^input 'trivy-version': no SHA-256 sums are pinned for Trivy '0\.70\.0'/,
