@@ -38729,14 +38729,16 @@ async function editAndPush(runtime, inputs, workspace, branch) {
                 await verifyOverlay(runtime, git.cwd, edit.overlay, edit.file, edit.changes.map((change) => change.after));
         }
         const files = edits.map((edit) => edit.file);
-        const diff = (await git.run(['diff', '--no-color', '--no-ext-diff', '--', ...files])).stdout;
+        const diffArgs = ['diff', '--no-color', '--no-ext-diff'];
         if (inputs['dry-run'])
-            return { ...base, diff, verified: verify };
+            return { ...base, diff: (await git.run([...diffArgs, '--', ...files])).stdout, verified: verify };
         await git.run(['add', '--', ...files]);
         const message = renderCommitMessage(inputs['commit-message'], messageValues(runtime, inputs, branch, edits));
         await git.run(['-c', 'commit.gpgsign=false', 'commit', '--quiet', '--no-verify', '--file=-'], { input: message });
         const commit = await git.output(['rev-parse', 'HEAD']);
         await git.push(`refs/heads/${target}`, pullRequestMode);
+        // Read once the push has landed: the window in which a concurrent push can win stays short.
+        const diff = (await git.run([...diffArgs, 'HEAD^', 'HEAD', '--', ...files])).stdout;
         return { ...base, diff, commit, verified: verify };
     };
     let result;

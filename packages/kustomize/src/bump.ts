@@ -211,13 +211,16 @@ async function editAndPush(
         );
     }
     const files = edits.map((edit) => edit.file);
-    const diff = (await git.run(['diff', '--no-color', '--no-ext-diff', '--', ...files])).stdout;
-    if (inputs['dry-run']) return { ...base, diff, verified: verify };
+    const diffArgs = ['diff', '--no-color', '--no-ext-diff'];
+    if (inputs['dry-run'])
+      return { ...base, diff: (await git.run([...diffArgs, '--', ...files])).stdout, verified: verify };
     await git.run(['add', '--', ...files]);
     const message = renderCommitMessage(inputs['commit-message'], messageValues(runtime, inputs, branch, edits));
     await git.run(['-c', 'commit.gpgsign=false', 'commit', '--quiet', '--no-verify', '--file=-'], { input: message });
     const commit = await git.output(['rev-parse', 'HEAD']);
     await git.push(`refs/heads/${target}`, pullRequestMode);
+    // Read once the push has landed: the window in which a concurrent push can win stays short.
+    const diff = (await git.run([...diffArgs, 'HEAD^', 'HEAD', '--', ...files])).stdout;
     return { ...base, diff, commit, verified: verify };
   };
 
