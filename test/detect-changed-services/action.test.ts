@@ -265,6 +265,7 @@ describe('mistakes end the step with one error naming the file and line', () => 
   test.each([
     [{ base: 'no-such-branch' }, /^input 'base': 'no-such-branch' is not a commit, branch or tag/],
     [{ 'force-all': 'yes' }, /^input 'force-all': expected true or false, got 'yes'/],
+    [{ base: 'main', head: 'no-such-commit' }, /^input 'head': 'no-such-commit' is not a commit, branch or tag/],
     [{ config: 'deploy/services.yml' }, /^input 'config': deploy\/services\.yml does not exist/],
     [{ discover: 'services/[z-a]' }, /^input 'discover': the glob 'services\/\[z-a\]' cannot be compiled/],
   ])('%j', async (inputs, message) => {

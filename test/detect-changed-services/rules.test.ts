@@ -126,7 +126,7 @@ describe('PathMatcher on many rule shapes', () => {
     (d: string) => [`${d}/**/*.{ts,js}`, `!${d}/**/*.test.ts`],
     (d: string) => [`${d}/src/**`, `${d}/*.json`, `!${d}/src/gen/**`],
     (d: string) => [`${d}/**/@(a|b)*`, `${d}/?/x`, `${d}/[ab]*.md`],
-    (d: string) => [`${d}`, `${d}/**/**`, `!${d}/**/.md`],
+    (d: string) => [d, `${d}/**/**`, `!${d}/**/.md`],
     (d: string) => [`!${d}/**`, `${d}/**/*.md`, `${d}/docs/**/keep*`],
     (d: string) => [`${d}/**/*.`, `${d}/**/*..md`, `${d}/**/*-x.md`],
   ];
