@@ -452,3 +452,10 @@ describe('JSONPath validation (RFC 9535)', () => {
     expect(jsonPathProblem(expression) === undefined).toBe(valid);
   });
 });
+
+test('unnamed checks of the same request are told apart by position', () => {
+  expect(parse('checks:\n  - request: { url: /a }\n  - request: { url: /a }\n').map((check) => check.name)).toEqual([
+    'GET /a',
+    'GET /a (#2)',
+  ]);
+});

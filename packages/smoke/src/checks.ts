@@ -167,8 +167,13 @@ export function parseCheckFile(text: string, location: MistakeLocation, options:
     root['checks'].forEach((raw: unknown, index: number) => {
       const check = parseCheck(raw, index, mistakes, options, parsed.lineOf(['checks', index]));
       if (check === undefined) return;
-      if (names.has(check.name))
+      const named = isMapping(raw) && raw['name'] !== undefined;
+      if (names.has(check.name) && named) {
         mistakes.add(['checks', index, 'name'], `the name '${check.name}' is used twice; names must be unique`);
+      } else if (names.has(check.name)) {
+        // Two unnamed checks of the same URL: tell them apart by position rather than refuse the file.
+        check.name = `${check.name} (#${index + 1})`;
+      }
       names.add(check.name);
       for (const name of check.needs) {
         if (!captured.has(name)) {
