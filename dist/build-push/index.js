@@ -32121,6 +32121,8 @@ function parseTagRule(line) {
                 fail('needs a pattern, e.g. pattern={{version}}');
             if (!has(attrs, 'value'))
                 attrs['value'] = '';
+            if (!has(attrs, 'match'))
+                attrs['match'] = '';
             break;
         case 'match':
             if (!has(attrs, 'pattern'))
@@ -32485,7 +32487,22 @@ function computeTags(rules, flavor, context) {
             case 'semver': {
                 if (!isTagRef && attr('value') === '')
                     break;
-                const raw = attr('value') !== '' ? render(attr('value')) : context.ref.replace(/^refs\/tags\//, '').replace(/\//g, '-');
+                let raw = attr('value') !== '' ? render(attr('value')) : context.ref.replace(/^refs\/tags\//, '');
+                // match= picks the version out of tags like api/v1.2.3 (its first group).
+                if (attr('match') !== '') {
+                    let picked;
+                    try {
+                        picked = raw.match(new RegExp(attr('match')))?.[1];
+                    }
+                    catch (error) {
+                        return fail(`has a match that is not a regular expression: ${error instanceof Error ? error.message : ''}`);
+                    }
+                    if (picked === undefined)
+                        warnings.push(`${attr('match')} does not match ${raw}`);
+                    else
+                        raw = picked;
+                }
+                raw = raw.replace(/\//g, '-');
                 if (semver_default().valid(raw) === null) {
                     warnings.push(`${raw} is not a valid semver, so rule '${rule.source}' gives no tag`);
                     break;

@@ -89,6 +89,12 @@ const cases: TagCase[] = [
     expected: ['3.4', 'latest'],
   },
   {
+    name: 'semver match= takes the version out of a service tag',
+    ref: 'refs/tags/api/v1.2.3',
+    tags: 'type=semver,pattern={{version}},match=^api/v(.*)$\ntype=semver,pattern={{major}}.{{minor}},match=^api/v(.*)$',
+    expected: ['1.2.3', '1.2', 'latest'],
+  },
+  {
     name: 'a tag that is not semver gives no semver tag',
     ref: 'refs/tags/sometag',
     expected: ['sha-860c190'],

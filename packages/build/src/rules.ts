@@ -107,6 +107,7 @@ export function parseTagRule(line: string): TagRule {
     case 'semver':
       if (!has(attrs, 'pattern')) fail('needs a pattern, e.g. pattern={{version}}');
       if (!has(attrs, 'value')) attrs['value'] = '';
+      if (!has(attrs, 'match')) attrs['match'] = '';
       break;
     case 'match':
       if (!has(attrs, 'pattern')) fail('needs a pattern, e.g. pattern=\\d+.\\d+');

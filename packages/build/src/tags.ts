@@ -185,8 +185,19 @@ export function computeTags(rules: readonly TagRule[], flavor: Flavor, context: 
         break;
       case 'semver': {
         if (!isTagRef && attr('value') === '') break;
-        const raw =
-          attr('value') !== '' ? render(attr('value')) : context.ref.replace(/^refs\/tags\//, '').replace(/\//g, '-');
+        let raw = attr('value') !== '' ? render(attr('value')) : context.ref.replace(/^refs\/tags\//, '');
+        // match= picks the version out of tags like api/v1.2.3 (its first group).
+        if (attr('match') !== '') {
+          let picked: string | undefined;
+          try {
+            picked = raw.match(new RegExp(attr('match')))?.[1];
+          } catch (error) {
+            return fail(`has a match that is not a regular expression: ${error instanceof Error ? error.message : ''}`);
+          }
+          if (picked === undefined) warnings.push(`${attr('match')} does not match ${raw}`);
+          else raw = picked;
+        }
+        raw = raw.replace(/\//g, '-');
         if (semver.valid(raw) === null) {
           warnings.push(`${raw} is not a valid semver, so rule '${rule.source}' gives no tag`);
           break;
