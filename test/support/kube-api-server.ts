@@ -993,6 +993,8 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
     '- name: test',
     '  cluster:',
     `    server: ${url}`,
+    // Plain HTTP: @kubernetes/client-node only allows it with this set; kubectl ignores it without TLS.
+    '    insecure-skip-tls-verify: true',
     'users:',
     '- name: test',
     '  user:',

@@ -589,3 +589,12 @@ export function deploymentRollout(options: DeploymentRolloutOptions): ScenarioSt
   );
   return steps;
 }
+
+/** Resolves once at least `count` watch streams are open (a client has started watching), or rejects. */
+export async function waitForWatches(server: KubeApiServer, count: number, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (server.openWatches() < count) {
+    if (Date.now() > deadline) throw new Error(`fewer than ${count} watches opened within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

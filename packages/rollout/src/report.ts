@@ -1,0 +1,179 @@
+// What the job summary shows: one row per resource, and for each resource that did not finish, the
+// container reasons, recent events and the last log lines of one failing pod.
+import { code, escapeCell, formatDuration, table } from '@shiprail/core';
+import type { KubeClient } from './kube.ts';
+import { selectorString, timestampMs, type KubeEvent, type Pod } from './objects.ts';
+import { containerProblems, podsWithLabel, type ContainerProblem } from './pods.ts';
+import type { TrackedResource, WaitResult } from './wait.ts';
+
+export interface PodLog {
+  pod: string;
+  container: string;
+  previous: boolean;
+  text: string;
+}
+
+export interface Diagnosis {
+  problems: ContainerProblem[];
+  events: KubeEvent[];
+  log: PodLog | undefined;
+}
+
+const LOG_LINES = 20;
+const EVENT_ROWS = 10;
+
+/** Containers that are not running well, hopeless or not (a pod stuck in ContainerCreating is worth showing). */
+function unwellContainers(pod: Pod): ContainerProblem[] {
+  const hopeless = containerProblems(pod);
+  if (hopeless.length > 0) return hopeless;
+  const name = pod.metadata?.name ?? '';
+  const statuses = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
+  const waiting = statuses.flatMap((status) =>
+    status.ready === true || status.state?.waiting?.reason === undefined
+      ? []
+      : [
+          {
+            pod: name,
+            container: status.name ?? '',
+            reason: status.state.waiting.reason,
+            message: status.state.waiting.message ?? '',
+            restarts: status.restartCount ?? 0,
+          },
+        ],
+  );
+  if (waiting.length > 0) return waiting;
+  const unschedulable = (pod.status?.conditions ?? []).find(
+    (condition) => condition.type === 'PodScheduled' && condition.status === 'False',
+  );
+  return unschedulable
+    ? [
+        {
+          pod: name,
+          container: '',
+          reason: unschedulable.reason ?? 'Unschedulable',
+          message: unschedulable.message ?? '',
+          restarts: 0,
+        },
+      ]
+    : [];
+}
+
+/** Best effort: a failure to read diagnostics never changes the verdict. */
+export async function diagnose(client: KubeClient, entry: TrackedResource): Promise<Diagnosis> {
+  const { namespace, name } = entry.ref;
+  let pods = [...entry.pods.values()];
+  const selector = selectorString(entry.object?.spec?.selector);
+  if (pods.length === 0 && selector !== '') {
+    pods = await client
+      .list('pod', namespace, { labelSelector: selector })
+      .then((list) => list.items)
+      .catch(() => []);
+  }
+  const fresh = entry.newPods ? podsWithLabel(pods, entry.newPods) : pods;
+  const problems = (fresh.length > 0 ? fresh : pods).flatMap(unwellContainers);
+  const failing = problems.find((problem) => problem.container !== '');
+  const involved = [name, ...new Set(problems.map((problem) => problem.pod))].slice(0, 4);
+  const events = (
+    await Promise.all(involved.map((object) => client.events(namespace, object).catch((): KubeEvent[] => [])))
+  )
+    .flat()
+    .sort((a, b) => eventTime(b) - eventTime(a))
+    .slice(0, EVENT_ROWS);
+  let log: PodLog | undefined;
+  if (failing !== undefined) {
+    const previous = failing.restarts > 0;
+    const read = (fromPrevious: boolean): Promise<PodLog | undefined> =>
+      client
+        .podLog(namespace, failing.pod, failing.container, { previous: fromPrevious, tailLines: LOG_LINES })
+        .then((text) => ({ pod: failing.pod, container: failing.container, previous: fromPrevious, text }))
+        .catch(() => undefined);
+    log = (await read(previous)) ?? (previous ? await read(false) : undefined);
+  }
+  return { problems, events, log };
+}
+
+const eventTime = (event: KubeEvent): number =>
+  Math.max(timestampMs(event.lastTimestamp), timestampMs(event.eventTime), timestampMs(event.firstTimestamp));
+
+export interface ResourceReport {
+  entry: TrackedResource;
+  diagnosis: Diagnosis | undefined;
+  rollback: string | undefined;
+}
+
+const resultLabel: Readonly<Record<WaitResult, string>> = {
+  success: '✅ success',
+  failed: '❌ failed',
+  timeout: '⏱️ timeout',
+};
+
+export function renderSummary(
+  result: WaitResult,
+  reports: readonly ResourceReport[],
+  context: { elapsedMs: number; timeoutMs: number; unclaimedImages: readonly string[]; server: string },
+): string {
+  const lines = [
+    `## Rollout: ${resultLabel[result]}`,
+    '',
+    `${reports.length} resource${reports.length === 1 ? '' : 's'} watched on ${code(context.server)} for ${formatDuration(context.elapsedMs)} (deadline ${formatDuration(context.timeoutMs)}).`,
+    '',
+    table(
+      ['Resource', 'Namespace', 'Done', 'Reason', 'Message'],
+      reports.map(({ entry, rollback }) => [
+        `${entry.ref.kind}/${entry.ref.name}`,
+        entry.ref.namespace,
+        entry.verdict.phase === 'done' ? 'yes' : 'no',
+        entry.verdict.reason,
+        rollback ? `${entry.verdict.message}; ${rollback}` : entry.verdict.message,
+      ]),
+    ),
+  ];
+  if (context.unclaimedImages.length > 0) {
+    lines.push('', `No watched pod template uses ${context.unclaimedImages.map(code).join(', ')}.`);
+  }
+  for (const { entry, diagnosis, rollback } of reports) {
+    if (diagnosis === undefined) continue;
+    lines.push('', `### ${entry.ref.kind}/${entry.ref.name}: ${escapeCell(entry.verdict.reason)}`, '');
+    if (rollback) lines.push(`**Rollback:** ${escapeCell(rollback)}`, '');
+    if (diagnosis.problems.length > 0) {
+      lines.push(
+        table(
+          ['Pod', 'Container', 'Reason', 'Restarts', 'Message'],
+          diagnosis.problems
+            .slice(0, 20)
+            .map((problem) => [problem.pod, problem.container, problem.reason, problem.restarts, problem.message]),
+        ),
+        '',
+      );
+    }
+    if (diagnosis.events.length > 0) {
+      lines.push(
+        '**Recent events**',
+        '',
+        table(
+          ['Object', 'Type', 'Reason', 'Count', 'Message'],
+          diagnosis.events.map((event) => [
+            `${event.involvedObject?.kind ?? ''}/${event.involvedObject?.name ?? ''}`,
+            event.type ?? '',
+            event.reason ?? '',
+            event.count ?? 1,
+            event.message ?? '',
+          ]),
+        ),
+        '',
+      );
+    }
+    if (diagnosis.log) {
+      const { pod, container, previous, text } = diagnosis.log;
+      lines.push(
+        `**Last log lines of pod ${code(pod)}, container ${code(container)}${previous ? ' (previous instance)' : ''}**`,
+        '',
+        '```text',
+        text.replace(/```/g, "'''").trimEnd() || '(empty)',
+        '```',
+        '',
+      );
+    }
+  }
+  return `${lines.join('\n').trimEnd()}\n`;
+}
