@@ -1,10 +1,11 @@
 // The bundled action, run as the runner runs it, against real git remotes in temporary folders.
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm, symlink } from 'node:fs/promises';
+import { mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { commitsOf, createGitopsRemote, git, showFile, type GitopsRemote } from '../support/gitops-repo.ts';
 import { runAction, type ActionRun } from '../support/harness.ts';
+import { repoRoot } from '../../scripts/lib/action-metadata.ts';
 
 const DIGEST = 'sha256:24a0c4b4a4c0eb97a1aabb8e29f18e917d05abfe1b7a7c07857230879ce7d3d3';
 
@@ -98,6 +99,32 @@ test('verify passes a correct bump (digest and new name) and says so in the summ
   expect(run.errors).toEqual([]);
   expect(run.outputs['changed']).toBe('true');
   expect(run.summary).toContain('kubectl kustomize');
+});
+
+test('a comment-rich kustomization stays byte for byte, except the changed lines (verified by kubectl)', async () => {
+  const fixture = readFileSync(join(repoRoot, 'test/fixtures/kustomize-bump/comment-rich.yaml'), 'utf8');
+  const work = `${remote.path}-work`;
+  await git(remote.path, ['clone', '--quiet', remote.path, work]);
+  await writeFile(join(work, 'overlays/production/kustomization.yaml'), fixture);
+  await git(work, ['commit', '--quiet', '-am', 'a hand-written production overlay']);
+  await git(work, ['push', '--quiet', 'origin', 'HEAD:main']);
+
+  const newDigest = 'sha256:2222222222222222222222222222222222222222222222222222222222222222';
+  const run = await bump({
+    overlays: 'overlays/production',
+    images: `ghcr.io/acme/api:1.5.0@${newDigest}\nghcr.io/acme/web=*:2.1\nghcr.io/acme/worker:1.0.0`,
+    verify: 'true',
+  });
+  expect(run.errors).toEqual([]);
+  expect(run.summary).toContain('after `kubectl kustomize` rendered every new reference');
+  const after = await showFile(remote.path, 'main', 'overlays/production/kustomization.yaml');
+  const expected = fixture
+    .replace("newTag: '1.4.0'", "newTag: '1.5.0'")
+    .replace(/sha256:1{64}/, newDigest)
+    .replace('newTag: "2.0"', 'newTag: "2.1"')
+    .replace('newTag: 0.9.1}', 'newTag: 1.0.0}');
+  expect(after).toBe(expected);
+  expect(after.split('\n').filter((line, index) => line !== fixture.split('\n')[index])).toHaveLength(4);
 });
 
 describe('without kubectl on PATH', () => {

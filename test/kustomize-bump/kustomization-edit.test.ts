@@ -1,6 +1,9 @@
 // Everything but the changed entries stays byte for byte: comments, key order, quoting, spacing.
 import { ConfigurationError } from '@shiprail/core';
 import { parseImageArguments, setKustomizationImages } from '@shiprail/kustomize';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot } from '../../scripts/lib/action-metadata.ts';
 
 const edit = (text: string, ...args: string[]): string =>
   setKustomizationImages(text, 'overlays/prod/kustomization.yaml', parseImageArguments(args)).text;
@@ -13,42 +16,7 @@ function changedLines(before: string, after: string): Array<[number, string]> {
   return right.flatMap((line, index) => (line === left[index] ? [] : [[index + 1, line] as [number, string]]));
 }
 
-const COMMENT_RICH = `# Production overlay.   Reviewed by the platform team.
-#   Do not reorder: Argo CD diffs are easier to read in this order.
-apiVersion:   kustomize.config.k8s.io/v1beta1   # spacing kept
-kind: Kustomization
-
-namespace: 'shop-production'
-namePrefix: "prod-"
-resources:
-    - ../../base        # four-space list indent
-    - ./hpa.yaml
-labels:
-  - pairs: {tier: backend, "team": 'payments'}
-    includeSelectors: true
-
-images:   # bumped by CI
-  # The API: pinned by digest after the incident of March.
-  - name: ghcr.io/acme/api
-    newTag: '1.4.0'      # human-readable tag kept next to the digest
-    digest: sha256:1111111111111111111111111111111111111111111111111111111111111111
-
-  - name: ghcr.io/acme/web   # web
-    newName: registry.example:5000/acme/web
-    newTag: "2.0"
-  - {name: ghcr.io/acme/worker, newTag: 0.9.1}   # flow style entry
-
-patches:
-  - target: {kind: Deployment, name: api}
-    patch: |-
-      - op: replace
-        path: /spec/replicas
-        value: 6
-configMapGenerator:
-  - name: settings
-    literals: [LOG_LEVEL=info, "FEATURE_X=true"]
-# trailing comment
-`;
+const COMMENT_RICH = readFileSync(join(repoRoot, 'test/fixtures/kustomize-bump/comment-rich.yaml'), 'utf8');
 
 describe('editing a comment-rich kustomization', () => {
   test('a digest and tag bump changes exactly those two scalars, in their quoting', () => {
@@ -57,20 +25,20 @@ describe('editing a comment-rich kustomization', () => {
       'ghcr.io/acme/api:1.5.0@sha256:2222222222222222222222222222222222222222222222222222222222222222',
     );
     expect(changedLines(COMMENT_RICH, after)).toEqual([
-      [18, "    newTag: '1.5.0'      # human-readable tag kept next to the digest"],
-      [19, '    digest: sha256:2222222222222222222222222222222222222222222222222222222222222222'],
+      [17, "    newTag: '1.5.0'      # human-readable tag kept next to the digest"],
+      [18, '    digest: sha256:2222222222222222222222222222222222222222222222222222222222222222'],
     ]);
   });
 
   test('a tag bump keeps the double quotes and the new name (via *)', () => {
     const after = edit(COMMENT_RICH, 'ghcr.io/acme/web=*:2.1');
-    expect(changedLines(COMMENT_RICH, after)).toEqual([[23, '    newTag: "2.1"']]);
+    expect(changedLines(COMMENT_RICH, after)).toEqual([[22, '    newTag: "2.1"']]);
   });
 
   test('a flow-style entry is rewritten in flow style on its own line', () => {
     const after = edit(COMMENT_RICH, 'ghcr.io/acme/worker:1.0.0');
     expect(changedLines(COMMENT_RICH, after)).toEqual([
-      [24, '  - {name: ghcr.io/acme/worker, newTag: 1.0.0}   # flow style entry'],
+      [23, '  - {name: ghcr.io/acme/worker, newTag: 1.0.0}   # flow style entry'],
     ]);
   });
 
