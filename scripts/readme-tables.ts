@@ -10,7 +10,7 @@ let stale = 0;
 for (const id of listActions()) {
   const path = join(repoRoot, 'actions', id, 'README.md');
   const current = existsSync(path) ? readFileSync(path, 'utf8') : '';
-  const updated = renderReadmeTables(current, readActionMetadata(id));
+  const updated = await renderReadmeTables(current, readActionMetadata(id), path);
   if (updated === current) continue;
   if (check) {
     stale += 1;

@@ -1,3 +1,4 @@
+import { format, resolveConfig } from 'prettier';
 import type { ActionMetadata } from './action-metadata.ts';
 
 const cell = (text: string): string =>
@@ -30,8 +31,13 @@ function replaceBlock(text: string, marker: string, body: string): string {
   return `${text.slice(0, from)}${block}${text.slice(to + end.length)}`;
 }
 
-/** The README with its `<!-- inputs:start/end -->` and `<!-- outputs:start/end -->` blocks regenerated. */
-export function renderReadmeTables(readme: string, metadata: ActionMetadata): string {
+/**
+ * The README with its `<!-- inputs:start/end -->` and `<!-- outputs:start/end -->` blocks regenerated,
+ * formatted as Prettier formats Markdown, so that the two checks agree.
+ */
+export async function renderReadmeTables(readme: string, metadata: ActionMetadata, path: string): Promise<string> {
   const header = readme.trim() === '' ? `# ${metadata.name}\n\n${metadata.description}\n` : readme;
-  return replaceBlock(replaceBlock(header, 'inputs', inputsTable(metadata)), 'outputs', outputsTable(metadata));
+  const text = replaceBlock(replaceBlock(header, 'inputs', inputsTable(metadata)), 'outputs', outputsTable(metadata));
+  const options = (await resolveConfig(path)) ?? {};
+  return format(text, { ...options, parser: 'markdown', filepath: path });
 }
