@@ -34747,14 +34747,8 @@ async function resolveComparison(plan, git) {
             };
         case 'merge-base': {
             const head = await git.ensureCommit(plan.head);
-            if (head === undefined) {
-                if (plan.explicit || plan.head !== 'HEAD') {
-                    throw new errors/* ConfigurationError */.j(`'${plan.head}' is not a commit, branch or tag of the repository`, {
-                        input: 'head',
-                    });
-                }
-                return failOpen(plan.head, `the head commit ${plan.head} cannot be found`);
-            }
+            if (head === undefined)
+                return failOpen(plan.head, `the head commit ${shortSha(plan.head)} cannot be found`);
             const base = await git.ensureCommit(plan.base);
             if (base === undefined) {
                 if (plan.explicit) {
@@ -35440,14 +35434,14 @@ function selectServices(manifest, matcher, paths, options) {
             const changed = names[owner] ?? '';
             const evidence = quoted[owner]?.[0] ?? '';
             // Breadth-first over "is depended on by": each dependent is reached once, through its nearest path.
-            const via = new Map([[changed, changed]]);
+            const reached = new Set([changed]);
             const queue = [changed];
             for (let head = 0; head < queue.length; head += 1) {
                 const current = queue[head] ?? '';
                 for (const dependent of dependents.get(current) ?? []) {
-                    if (via.has(dependent))
+                    if (reached.has(dependent))
                         continue;
-                    via.set(dependent, current);
+                    reached.add(dependent);
                     queue.push(dependent);
                     if (!serviceNames.has(dependent))
                         continue;
@@ -35602,6 +35596,11 @@ async function runDetect(runtime) {
     if ((await git.topLevel()) === undefined) {
         throw new errors/* ConfigurationError */.j(`${root} is not inside a git repository (check out the repository first)`, {
             input: 'working-directory',
+        });
+    }
+    if (inputs.head !== 'HEAD' && (await git.ensureCommit(inputs.head)) === undefined) {
+        throw new errors/* ConfigurationError */.j(`'${inputs.head}' is not a commit, branch or tag of the repository`, {
+            input: 'head',
         });
     }
     const serviceNames = new Set(manifest.services.map((service) => service.name));

@@ -153,14 +153,7 @@ export async function resolveComparison(plan: ComparisonPlan, git: Git): Promise
       };
     case 'merge-base': {
       const head = await git.ensureCommit(plan.head);
-      if (head === undefined) {
-        if (plan.explicit || plan.head !== 'HEAD') {
-          throw new ConfigurationError(`'${plan.head}' is not a commit, branch or tag of the repository`, {
-            input: 'head',
-          });
-        }
-        return failOpen(plan.head, `the head commit ${plan.head} cannot be found`);
-      }
+      if (head === undefined) return failOpen(plan.head, `the head commit ${shortSha(plan.head)} cannot be found`);
       const base = await git.ensureCommit(plan.base);
       if (base === undefined) {
         if (plan.explicit) {

@@ -37,6 +37,11 @@ export async function runDetect(runtime: Runtime): Promise<void> {
       input: 'working-directory',
     });
   }
+  if (inputs.head !== 'HEAD' && (await git.ensureCommit(inputs.head)) === undefined) {
+    throw new ConfigurationError(`'${inputs.head}' is not a commit, branch or tag of the repository`, {
+      input: 'head',
+    });
+  }
   const serviceNames = new Set(manifest.services.map((service) => service.name));
   const plan = planComparison(
     { base: inputs.base, head: inputs.head, forceAll: inputs['force-all'] },

@@ -75,13 +75,13 @@ export function selectServices(
       const changed = names[owner] ?? '';
       const evidence = quoted[owner]?.[0] ?? '';
       // Breadth-first over "is depended on by": each dependent is reached once, through its nearest path.
-      const via = new Map<string, string>([[changed, changed]]);
+      const reached = new Set<string>([changed]);
       const queue = [changed];
       for (let head = 0; head < queue.length; head += 1) {
         const current = queue[head] ?? '';
         for (const dependent of dependents.get(current) ?? []) {
-          if (via.has(dependent)) continue;
-          via.set(dependent, current);
+          if (reached.has(dependent)) continue;
+          reached.add(dependent);
           queue.push(dependent);
           if (!serviceNames.has(dependent)) continue;
           const through = current === changed ? '' : ` via ${current}`;
