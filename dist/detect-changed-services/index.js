@@ -35511,15 +35511,18 @@ function matrixEntry(selected) {
 ;// CONCATENATED MODULE: ./packages/detect/src/summary.ts
 
 
-/** What was compared. */
-function describeComparison(comparison) {
+/** What was compared, as a sentence. */
+function describeComparison(comparison, changedFiles) {
     switch (comparison.kind) {
-        case 'diff':
-            return `${(0,markdown/* code */.aY)(shortSha(comparison.base))}..${(0,markdown/* code */.aY)(shortSha(comparison.head))} (${(0,markdown/* escapeCell */.kq)(comparison.label)})`;
+        case 'diff': {
+            const range = `${(0,markdown/* code */.aY)(shortSha(comparison.base))}..${(0,markdown/* code */.aY)(shortSha(comparison.head))}`;
+            const files = `${changedFiles} changed ${changedFiles === 1 ? 'file' : 'files'}`;
+            return `Compared ${range} (${(0,markdown/* escapeCell */.kq)(comparison.label)}): ${files}.`;
+        }
         case 'service':
-            return `nothing: ${(0,markdown/* escapeCell */.kq)(comparison.reason)} selects ${(0,markdown/* code */.aY)(comparison.service)} alone`;
+            return `No comparison: ${(0,markdown/* escapeCell */.kq)(comparison.reason)} selects ${(0,markdown/* code */.aY)(comparison.service)} alone.`;
         case 'all':
-            return `nothing: ${(0,markdown/* escapeCell */.kq)(comparison.reason)}`;
+            return `No comparison: ${(0,markdown/* escapeCell */.kq)(comparison.reason)}.`;
     }
 }
 /** The job summary: what was compared, each selected service with its reasons, and the rest. */
@@ -35529,13 +35532,10 @@ function renderSummary(report) {
     const source = manifest.discovered
         ? `${total} services discovered by ${(0,markdown/* code */.aY)(manifest.file)} (no manifest)`
         : `${total} services in ${(0,markdown/* code */.aY)(manifest.file)}`;
-    const files = comparison.kind === 'diff'
-        ? `, ${report.changedFiles} changed ${report.changedFiles === 1 ? 'file' : 'files'}`
-        : '';
     const lines = [
         '### Changed services',
         '',
-        `Compared ${describeComparison(comparison)}${files}. ${source}: **${selection.selected.length} selected**.`,
+        `${describeComparison(comparison, report.changedFiles)} ${source}: **${selection.selected.length} selected**.`,
     ];
     if (comparison.kind === 'all' && comparison.warning !== undefined) {
         lines.push('', `> [!WARNING]`, `> ${(0,markdown/* escapeCell */.kq)(comparison.warning)}`);

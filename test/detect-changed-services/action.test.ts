@@ -61,7 +61,9 @@ describe('on the sample monorepo', () => {
     expect(run.summary).toContain('### Changed services');
     expect(run.summary).toContain('| `api` | api | deployment/api | depends on common (libs/common/index.js) |');
     expect(run.summary).toMatch(/Not selected \(1\)[\s\S]*`web`/);
-    expect(run.summary).toContain(`\`${sample.base.slice(0, 7)}\`..\`${sample.head.slice(0, 7)}\` (push to main)`);
+    expect(run.summary).toContain(
+      `Compared \`${sample.base.slice(0, 7)}\`..\`${sample.head.slice(0, 7)}\` (push to main): 1 changed file.`,
+    );
   });
 
   test('include-dependents: false leaves out services that only depend on the change', async () => {
@@ -97,6 +99,7 @@ describe('on the sample monorepo', () => {
     });
     expect(matrixOf(run).map((entry) => entry.reasons)).toEqual([[reason], [reason], [reason]]);
     expect(run.warnings).toEqual([]);
+    expect(run.summary).toContain(`No comparison: ${reason}. 3 services in \`.github/services.yml\`: **3 selected**.`);
   });
 });
 
@@ -180,6 +183,7 @@ describe('events on a shallow checkout', () => {
     expectSuccess(run);
     expect(run.outputs).toMatchObject({ services: '["api"]', all: 'false', base: '', head });
     expect(matrixOf(run)[0]?.reasons).toEqual(['tag api/v1.2.0']);
+    expect(run.summary).toContain('No comparison: tag api/v1.2.0 selects `api` alone.');
   });
 
   test('a push whose old tip cannot be found fails open to every service, with a warning', async () => {

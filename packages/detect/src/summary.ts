@@ -12,15 +12,18 @@ export interface DetectReport {
   changedFiles: number;
 }
 
-/** What was compared. */
-export function describeComparison(comparison: Comparison): string {
+/** What was compared, as a sentence. */
+export function describeComparison(comparison: Comparison, changedFiles: number): string {
   switch (comparison.kind) {
-    case 'diff':
-      return `${code(shortSha(comparison.base))}..${code(shortSha(comparison.head))} (${escapeCell(comparison.label)})`;
+    case 'diff': {
+      const range = `${code(shortSha(comparison.base))}..${code(shortSha(comparison.head))}`;
+      const files = `${changedFiles} changed ${changedFiles === 1 ? 'file' : 'files'}`;
+      return `Compared ${range} (${escapeCell(comparison.label)}): ${files}.`;
+    }
     case 'service':
-      return `nothing: ${escapeCell(comparison.reason)} selects ${code(comparison.service)} alone`;
+      return `No comparison: ${escapeCell(comparison.reason)} selects ${code(comparison.service)} alone.`;
     case 'all':
-      return `nothing: ${escapeCell(comparison.reason)}`;
+      return `No comparison: ${escapeCell(comparison.reason)}.`;
   }
 }
 
@@ -31,14 +34,10 @@ export function renderSummary(report: DetectReport): string {
   const source = manifest.discovered
     ? `${total} services discovered by ${code(manifest.file)} (no manifest)`
     : `${total} services in ${code(manifest.file)}`;
-  const files =
-    comparison.kind === 'diff'
-      ? `, ${report.changedFiles} changed ${report.changedFiles === 1 ? 'file' : 'files'}`
-      : '';
   const lines = [
     '### Changed services',
     '',
-    `Compared ${describeComparison(comparison)}${files}. ${source}: **${selection.selected.length} selected**.`,
+    `${describeComparison(comparison, report.changedFiles)} ${source}: **${selection.selected.length} selected**.`,
   ];
   if (comparison.kind === 'all' && comparison.warning !== undefined) {
     lines.push('', `> [!WARNING]`, `> ${escapeCell(comparison.warning)}`);
