@@ -51,6 +51,7 @@ describe('inputs', () => {
     [{ branch: 'feature..x' }, "input 'branch': 'feature..x' is not a valid branch name"],
     [{ 'commit-message': 'Bump {{image}}' }, "input 'commit-message': unknown placeholder {{image}}"],
     [{ overlays: '/etc' }, "input 'overlays': '/etc' must be a directory inside the repository"],
+    [{ mode: 'pull-request' }, "input 'token': is required with mode pull-request"],
   ])('%j is refused: %s', (override, message) => {
     let thrown: unknown;
     try {

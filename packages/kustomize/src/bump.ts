@@ -71,7 +71,7 @@ export async function bumpImages(runtime: Runtime, inputs: KustomizeBumpInputs):
       `Bumping ${inputs.images.map((image) => image.argument).join(', ')} on ${displayUrl(remoteUrl)} ${branch}`,
     );
     const workspace = existingClone
-      ? await borrowWorktree(git.in(resolve(runtime.github.workspace, existingClone)), scratch, branch)
+      ? await borrowWorktree(git.in(resolve(runtime.github.workspace, existingClone)), remoteUrl, scratch, branch)
       : await cloneShallow(git, remoteUrl, scratch, branch);
     try {
       return await editAndPush(runtime, inputs, workspace, branch);
@@ -139,19 +139,29 @@ async function cloneShallow(git: Git, remoteUrl: string, scratch: string, branch
 }
 
 /** A temporary worktree of an existing clone: its objects are reused, its checkout is left alone. */
-async function borrowWorktree(clone: Git, scratch: string, branch: string): Promise<Workspace> {
+async function borrowWorktree(clone: Git, remoteUrl: string, scratch: string, branch: string): Promise<Workspace> {
   await clone.run(['fetch', '--quiet', '--no-tags', 'origin', `refs/heads/${branch}`]);
   const head = await clone.output(['rev-parse', 'FETCH_HEAD']);
   const directory = join(scratch, 'worktree');
   await clone.run(['worktree', 'add', '--quiet', '--detach', directory, head]);
   return {
     git: clone.in(directory),
-    remoteUrl: await clone.output(['remote', 'get-url', 'origin']),
+    remoteUrl,
     shallow: false,
     cleanup: async () => {
       await clone.run(['worktree', 'remove', '--force', directory], { allowFailure: true });
     },
   };
+}
+
+interface BumpPlan {
+  runtime: Runtime;
+  inputs: KustomizeBumpInputs;
+  workspace: Workspace;
+  branch: string;
+  /** The branch pushed to: `branch`, or the pull request's head branch (force-pushed: it is ours). */
+  target: string;
+  verify: boolean;
 }
 
 async function editAndPush(
@@ -160,9 +170,42 @@ async function editAndPush(
   workspace: Workspace,
   branch: string,
 ): Promise<BumpResult> {
-  const { git } = workspace;
-  const pullRequestMode = inputs.mode === 'pull-request';
-  const target = pullRequestMode ? pullRequestBranch(branch, inputs) : branch;
+  const target = inputs.mode === 'pull-request' ? pullRequestBranch(branch, inputs) : branch;
+  const plan: BumpPlan = { runtime, inputs, workspace, branch, target, verify: await decideVerify(runtime, inputs) };
+  let attempts = 0;
+  let result: BumpResult;
+  try {
+    result = await retry(
+      (attempt) => {
+        attempts = attempt;
+        return attemptBump(plan, attempt);
+      },
+      {
+        ...PUSH_BACKOFF,
+        attempts: inputs['max-attempts'],
+        retryIf: (error) => error instanceof PushRejectedError,
+        onRetry: (error, attempt, delay) =>
+          runtime.log.info(
+            `Attempt ${attempt} lost a race (${errorText(error)}); fetching and re-applying in ${delay} ms`,
+          ),
+        sleep: (ms) => runtime.clock.sleep(ms),
+      },
+    );
+  } catch (error) {
+    if (!(error instanceof PushRejectedError)) throw error;
+    throw new Error(
+      `${target} kept moving: the push was rejected ${attempts} times (${error.message}). ` +
+        'Raise max-attempts, or serialise bumps with a workflow concurrency group.',
+    );
+  }
+  logOutcome(plan, result);
+  if (inputs.mode === 'pull-request' && result.changed && !result.dryRun) {
+    result = { ...result, pullRequest: await publishPullRequest(plan, result) };
+  }
+  return result;
+}
+
+async function decideVerify(runtime: Runtime, inputs: KustomizeBumpInputs): Promise<boolean> {
   const verify = inputs.verify !== 'false' && (await findOnPath('kubectl', runtime.env));
   if (inputs.verify === 'true' && !verify) {
     throw new ConfigurationError('is true but kubectl is not on PATH: install kubectl or use auto', {
@@ -172,77 +215,57 @@ async function editAndPush(
   if (inputs.verify === 'auto' && !verify) {
     runtime.log.info('kubectl is not on PATH: the overlays are not rendered to verify the edit');
   }
-  let attempts = 0;
-  const attempt = async (number: number): Promise<BumpResult> => {
-    attempts = number;
-    if (number > 1) {
-      await git.run([
-        'fetch',
-        '--quiet',
-        '--no-tags',
-        ...(workspace.shallow ? ['--depth=1'] : []),
-        'origin',
-        `refs/heads/${branch}`,
-      ]);
-      await git.run(['reset', '--quiet', '--hard', 'FETCH_HEAD']);
-    }
-    const edits = await editOverlays(git.cwd, inputs.overlays, inputs.images);
-    const base: BumpResult = {
-      changed: edits.length > 0,
-      commit: '',
-      pullRequest: '',
-      diff: '',
-      branch,
-      target,
-      attempts,
-      edits,
-      verified: false,
-      dryRun: inputs['dry-run'],
-    };
-    if (edits.length === 0) return base;
-    for (const edit of edits) {
-      if (verify)
-        await verifyOverlay(
-          runtime,
-          git.cwd,
-          edit.overlay,
-          edit.file,
-          edit.changes.map((change) => change.after),
-        );
-    }
-    const files = edits.map((edit) => edit.file);
-    const diffArgs = ['diff', '--no-color', '--no-ext-diff'];
-    if (inputs['dry-run'])
-      return { ...base, diff: (await git.run([...diffArgs, '--', ...files])).stdout, verified: verify };
-    await git.run(['add', '--', ...files]);
-    const message = renderCommitMessage(inputs['commit-message'], messageValues(runtime, inputs, branch, edits));
-    await git.run(['-c', 'commit.gpgsign=false', 'commit', '--quiet', '--no-verify', '--file=-'], { input: message });
-    const commit = await git.output(['rev-parse', 'HEAD']);
-    await git.push(`refs/heads/${target}`, pullRequestMode);
-    // Read once the push has landed: the window in which a concurrent push can win stays short.
-    const diff = (await git.run([...diffArgs, 'HEAD^', 'HEAD', '--', ...files])).stdout;
-    return { ...base, diff, commit, verified: verify };
-  };
+  return verify;
+}
 
-  let result: BumpResult;
-  try {
-    result = await retry(attempt, {
-      ...PUSH_BACKOFF,
-      attempts: inputs['max-attempts'],
-      retryIf: (error) => error instanceof PushRejectedError,
-      onRetry: (error, number, delay) =>
-        runtime.log.info(
-          `Attempt ${number} lost a race (${errorText(error)}); fetching and re-applying in ${delay} ms`,
-        ),
-      sleep: (ms) => runtime.clock.sleep(ms),
-    });
-  } catch (error) {
-    if (!(error instanceof PushRejectedError)) throw error;
-    throw new Error(
-      `${target} kept moving: the push was rejected ${attempts} times (${error.message}). ` +
-        'Raise max-attempts, or serialise bumps with a workflow concurrency group.',
-    );
+/** One attempt: (after the first, move to the remote's new head,) edit, verify, commit, push. */
+async function attemptBump(plan: BumpPlan, attempt: number): Promise<BumpResult> {
+  const { runtime, inputs, workspace, branch, target, verify } = plan;
+  const { git } = workspace;
+  if (attempt > 1) {
+    const depth = workspace.shallow ? ['--depth=1'] : [];
+    await git.run(['fetch', '--quiet', '--no-tags', ...depth, 'origin', `refs/heads/${branch}`]);
+    await git.run(['reset', '--quiet', '--hard', 'FETCH_HEAD']);
   }
+  const edits = await editOverlays(git.cwd, inputs.overlays, inputs.images);
+  const result: BumpResult = {
+    changed: edits.length > 0,
+    commit: '',
+    pullRequest: '',
+    diff: '',
+    branch,
+    target,
+    attempts: attempt,
+    edits,
+    verified: verify && edits.length > 0,
+    dryRun: inputs['dry-run'],
+  };
+  if (edits.length === 0) return result;
+  if (verify) {
+    for (const edit of edits) {
+      await verifyOverlay(
+        runtime,
+        git.cwd,
+        edit.overlay,
+        edit.file,
+        edit.changes.map((change) => change.after),
+      );
+    }
+  }
+  const files = edits.map((edit) => edit.file);
+  const diffArgs = ['diff', '--no-color', '--no-ext-diff'];
+  if (inputs['dry-run']) return { ...result, diff: (await git.run([...diffArgs, '--', ...files])).stdout };
+  await git.run(['add', '--', ...files]);
+  const message = renderCommitMessage(inputs['commit-message'], messageValues(runtime, inputs, branch, edits));
+  await git.run(['-c', 'commit.gpgsign=false', 'commit', '--quiet', '--no-verify', '--file=-'], { input: message });
+  const commit = await git.output(['rev-parse', 'HEAD']);
+  await git.push(`refs/heads/${target}`, inputs.mode === 'pull-request');
+  // Read once the push has landed: the window in which a concurrent push can win stays short.
+  const diff = (await git.run([...diffArgs, 'HEAD^', 'HEAD', '--', ...files])).stdout;
+  return { ...result, diff, commit };
+}
+
+function logOutcome({ runtime, inputs, target }: BumpPlan, result: BumpResult): void {
   for (const edit of result.edits) {
     for (const change of edit.changes) runtime.log.info(`${edit.overlay}: ${describeChange(change)}`);
   }
@@ -250,31 +273,31 @@ async function editAndPush(
   else if (result.dryRun) runtime.log.info('Dry run: nothing committed or pushed');
   else
     runtime.log.info(`Pushed ${result.commit} to ${target} on attempt ${result.attempts} of ${inputs['max-attempts']}`);
+}
 
-  if (pullRequestMode && result.changed && !result.dryRun) {
-    const repository = ownerAndName(inputs.repository || runtime.github.repository);
-    if (repository === undefined) {
-      throw new ConfigurationError('a pull request needs the repository as owner/name or a URL ending in it', {
-        input: 'repository',
-      });
-    }
-    const [title = '', ...rest] = renderCommitMessage(
-      inputs['commit-message'],
-      messageValues(runtime, inputs, branch, result.edits),
-    ).split('\n');
-    const pullRequest = await openOrUpdatePullRequest({
-      token: inputs.token,
-      apiUrl: runtime.github.apiUrl,
-      ...repository,
-      head: target,
-      base: branch,
-      title,
-      body: rest.join('\n').trim(),
-    });
-    runtime.log.info(`${pullRequest.created ? 'Opened' : 'Updated'} pull request ${pullRequest.url}`);
-    result = { ...result, pullRequest: pullRequest.url };
+/** Opens the pull request for the pushed head branch, or updates the open one; returns its URL. */
+async function publishPullRequest(
+  { runtime, inputs, workspace, branch, target }: BumpPlan,
+  result: BumpResult,
+): Promise<string> {
+  // The repository pushed to is the one the pull request is for (also with repository-path).
+  const repository = ownerAndName(workspace.remoteUrl);
+  if (repository === undefined) {
+    throw new Error(`cannot tell the owner/name of ${displayUrl(workspace.remoteUrl)} for the pull request API`);
   }
-  return result;
+  const message = renderCommitMessage(inputs['commit-message'], messageValues(runtime, inputs, branch, result.edits));
+  const [title = '', ...body] = message.split('\n');
+  const pullRequest = await openOrUpdatePullRequest({
+    token: inputs.token,
+    apiUrl: runtime.github.apiUrl,
+    ...repository,
+    head: target,
+    base: branch,
+    title,
+    body: body.join('\n').trim(),
+  });
+  runtime.log.info(`${pullRequest.created ? 'Opened' : 'Updated'} pull request ${pullRequest.url}`);
+  return pullRequest.url;
 }
 
 /** Reads and edits every overlay in memory first, then writes: one bad file means nothing is written. */

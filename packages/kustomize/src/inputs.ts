@@ -50,6 +50,11 @@ export function parseInputs(parser: InputParser): KustomizeBumpInputs {
   if (branch !== '' && !isBranchName(branch)) {
     throw new ConfigurationError(`'${branch}' is not a valid branch name`, { input: 'branch' });
   }
+  if (mode === 'pull-request' && token === '') {
+    throw new ConfigurationError('is required with mode pull-request: the pull request is opened through the API', {
+      input: 'token',
+    });
+  }
   checkCommitMessageTemplate(commitMessage, 'commit-message');
   return {
     repository,
