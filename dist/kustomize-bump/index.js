@@ -32866,7 +32866,7 @@ class Git {
     }
     /** Pushes HEAD; a lost race becomes PushRejectedError (worth a retry), anything else an Error. */
     async push(target, force) {
-        const args = ['push', '--porcelain', ...(force ? ['--force'] : []), 'origin', `HEAD:${target}`];
+        const args = ['push', '--porcelain', '--no-verify', ...(force ? ['--force'] : []), 'origin', `HEAD:${target}`];
         const result = await this.run(args, { allowFailure: true });
         if (result.exitCode === 0)
             return;

@@ -92,7 +92,7 @@ export class Git {
 
   /** Pushes HEAD; a lost race becomes PushRejectedError (worth a retry), anything else an Error. */
   async push(target: string, force: boolean): Promise<void> {
-    const args = ['push', '--porcelain', ...(force ? ['--force'] : []), 'origin', `HEAD:${target}`];
+    const args = ['push', '--porcelain', '--no-verify', ...(force ? ['--force'] : []), 'origin', `HEAD:${target}`];
     const result = await this.run(args, { allowFailure: true });
     if (result.exitCode === 0) return;
     const detail = `${result.stdout}\n${result.stderr}`.trim();
