@@ -2,7 +2,7 @@
 // GitHub does (`Authorization: basic base64(x-access-token:<token>)`) and records what it was sent.
 import { spawn } from 'node:child_process';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from './loopback.ts';
 
 export interface GitHttpRequest {
   method: string;
@@ -30,17 +30,7 @@ export async function startGitHttpServer(options: { root: string; token: string 
     }
     serveWithBackend(options.root, url, request, response);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    requests,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return { ...(await listenOnLoopback(server)), requests };
 }
 
 function serveWithBackend(root: string, url: URL, request: IncomingMessage, response: ServerResponse): void {

@@ -1,7 +1,7 @@
 // The part of GitHub's REST API that opens and updates pull requests, on 127.0.0.1:
 // GET/POST /repos/{owner}/{repo}/pulls and PATCH /repos/{owner}/{repo}/pulls/{number}.
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from './loopback.ts';
 
 export interface FakePull {
   number: number;
@@ -90,16 +90,5 @@ export async function startGitHubPullsServer(): Promise<GitHubPullsServer> {
       return reply(404, { message: 'Not Found' });
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    pulls,
-    requests,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return { ...(await listenOnLoopback(server)), pulls, requests };
 }
