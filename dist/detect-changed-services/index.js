@@ -35161,7 +35161,7 @@ function parseManifest(text, file) {
         rejectUnknownKeys(yaml, path, body, SERVICE_KEYS);
         const directory = readString(yaml, [...path, 'path'], body['path']) ?? readString(yaml, [...path, 'context'], body['context']);
         if (directory === undefined)
-            throw yaml.mistake(path, "needs 'path': the service's directory (e.g. services/" + name + ')');
+            throw yaml.mistake(path, `needs 'path': the service's directory (e.g. services/${name})`);
         const optional = (key) => readString(yaml, [...path, key], body[key]);
         const context = optional('context');
         return serviceWithDefaults(name, {
@@ -35174,11 +35174,10 @@ function parseManifest(text, file) {
             dependsOn: readDependencies(yaml, path, body['dependsOn']),
         });
     });
-    for (const library of libraries) {
-        const clash = services.find((service) => service.name === library.name);
-        if (clash)
-            throw keyMistake(yaml, ['services', clash.name], `'${clash.name}' names both a library and a service`);
-    }
+    const libraryNames = new Set(libraries.map((library) => library.name));
+    const clash = services.find((service) => libraryNames.has(service.name));
+    if (clash)
+        throw keyMistake(yaml, ['services', clash.name], `'${clash.name}' names both a library and a service`);
     const manifest = { file, discovered: false, global, libraries, services };
     checkDependencies(manifest);
     // Compiling now reports a bad glob at its line before anything else happens.
@@ -35319,10 +35318,16 @@ function checkDependencies(manifest) {
 function ruleOwners(manifest) {
     return [{ rules: manifest.global }, ...manifest.libraries, ...manifest.services];
 }
-/** Compiles the manifest's rules; a glob that cannot be compiled is an error at its line. */
+const matchers = new WeakMap();
+/** Compiles the manifest's rules (once per manifest); a glob that cannot be compiled is an error at its line. */
 function buildMatcher(manifest) {
+    const known = matchers.get(manifest);
+    if (known !== undefined)
+        return known;
     try {
-        return new PathMatcher(ruleOwners(manifest));
+        const matcher = new PathMatcher(ruleOwners(manifest));
+        matchers.set(manifest, matcher);
+        return matcher;
     }
     catch (error) {
         if (error instanceof GlobError) {

@@ -100,7 +100,7 @@ export function parseManifest(text: string, file: string): Manifest {
     const directory =
       readString(yaml, [...path, 'path'], body['path']) ?? readString(yaml, [...path, 'context'], body['context']);
     if (directory === undefined)
-      throw yaml.mistake(path, "needs 'path': the service's directory (e.g. services/" + name + ')');
+      throw yaml.mistake(path, `needs 'path': the service's directory (e.g. services/${name})`);
     const optional = (key: string): string | undefined => readString(yaml, [...path, key], body[key]);
     const context = optional('context');
     return serviceWithDefaults(name, {
@@ -114,10 +114,9 @@ export function parseManifest(text: string, file: string): Manifest {
     });
   });
 
-  for (const library of libraries) {
-    const clash = services.find((service) => service.name === library.name);
-    if (clash) throw keyMistake(yaml, ['services', clash.name], `'${clash.name}' names both a library and a service`);
-  }
+  const libraryNames = new Set(libraries.map((library) => library.name));
+  const clash = services.find((service) => libraryNames.has(service.name));
+  if (clash) throw keyMistake(yaml, ['services', clash.name], `'${clash.name}' names both a library and a service`);
   const manifest: Manifest = { file, discovered: false, global, libraries, services };
   checkDependencies(manifest);
   // Compiling now reports a bad glob at its line before anything else happens.
@@ -260,10 +259,16 @@ export function ruleOwners(manifest: Manifest): Array<{ rules: readonly PathRule
   return [{ rules: manifest.global }, ...manifest.libraries, ...manifest.services];
 }
 
-/** Compiles the manifest's rules; a glob that cannot be compiled is an error at its line. */
+const matchers = new WeakMap<Manifest, PathMatcher>();
+
+/** Compiles the manifest's rules (once per manifest); a glob that cannot be compiled is an error at its line. */
 export function buildMatcher(manifest: Manifest): PathMatcher {
+  const known = matchers.get(manifest);
+  if (known !== undefined) return known;
   try {
-    return new PathMatcher(ruleOwners(manifest));
+    const matcher = new PathMatcher(ruleOwners(manifest));
+    matchers.set(manifest, matcher);
+    return matcher;
   } catch (error) {
     if (error instanceof GlobError) {
       const { line } = error.rule;
