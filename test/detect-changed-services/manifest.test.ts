@@ -1,5 +1,5 @@
 import { ConfigurationError } from '@shiprail/core';
-import { discoverServices, parseManifest } from '@shiprail/detect';
+import { checkDependencies, discoverServices, parseManifest, serviceWithDefaults } from '@shiprail/detect';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MANIFEST, removeTemporaryDirectories, temporaryDirectory } from './repo.ts';
@@ -130,12 +130,16 @@ describe('parseManifest', () => {
   });
 
   test('a long dependency chain is checked without deep recursion', () => {
-    const lines = ['services:'];
-    for (let index = 0; index < 20_000; index += 1) {
-      lines.push(`  s${index}:`, `    path: services/s${index}`);
-      if (index > 0) lines.push(`    dependsOn: [s${index - 1}]`);
-    }
-    expect(parseManifest(lines.join('\n'), FILE).services).toHaveLength(20_000);
+    const services = Array.from({ length: 100_000 }, (_, index) =>
+      serviceWithDefaults(`s${index}`, {
+        path: `services/s${index}`,
+        dependsOn: index > 0 ? [{ name: `s${index - 1}` }] : [],
+      }),
+    );
+    const manifest = { file: FILE, discovered: false, global: [], libraries: [], services };
+    expect(() => checkDependencies(manifest)).not.toThrow();
+    services[0]?.dependsOn.push({ name: 's99999', line: 7 });
+    expect(() => checkDependencies(manifest)).toThrow(/^dependency cycle: s0 -> s99999 -> s99998 -> /);
   });
 });
 

@@ -1,0 +1,86 @@
+// runDetect in-process, with the recording runtime: the same decisions as the bundle, without a process.
+import { ConfigurationError } from '@shiprail/core';
+import { buildMatcher, parseManifest, renderSummary, runDetect, selectAll, selectServices } from '@shiprail/detect';
+import { join } from 'node:path';
+import { createTestRuntime } from '../support/runtime.ts';
+import { createSampleMonorepo } from '../support/sample-monorepo.ts';
+import { eventPayload, MANIFEST, removeTemporaryDirectories, temporaryDirectory } from './repo.ts';
+
+afterAll(removeTemporaryDirectories);
+
+describe('runDetect', () => {
+  test('sets every output and writes the summary', async () => {
+    const sample = await createSampleMonorepo(join(temporaryDirectory(), 'shop'));
+    const runtime = createTestRuntime({
+      github: {
+        workspace: sample.path,
+        eventName: 'push',
+        payload: eventPayload('push', { before: sample.base, after: sample.head }),
+        defaultBranch: 'main',
+      },
+    });
+    await runDetect(runtime);
+    expect(runtime.outputs).toEqual({
+      services: '["api","worker"]',
+      matrix: expect.stringMatching(/^\{"include":\[\{"service":"api",/),
+      'any-changed': 'true',
+      all: 'false',
+      base: sample.base,
+      head: sample.head,
+    });
+    expect(runtime.summaries).toHaveLength(1);
+    expect(runtime.logs).toContain('Selected 2 of 3 services');
+    expect(runtime.warnings).toEqual([]);
+  });
+
+  test('an event without commits warns and selects every service', async () => {
+    const sample = await createSampleMonorepo(join(temporaryDirectory(), 'shop'));
+    const runtime = createTestRuntime({ github: { workspace: sample.path, eventName: 'release', payload: {} } });
+    await runDetect(runtime);
+    expect(runtime.outputs).toMatchObject({ services: '["api","web","worker"]', all: 'true', base: '' });
+    expect(runtime.warnings).toEqual([
+      'Selected every service: the release event names no commits to compare (give the base input to compare)',
+    ]);
+  });
+
+  test('a working directory that does not exist is an input mistake', async () => {
+    const runtime = createTestRuntime({
+      inputs: { 'working-directory': 'missing' },
+      github: { workspace: temporaryDirectory() },
+    });
+    await expect(runDetect(runtime)).rejects.toThrow(ConfigurationError);
+    expect(runtime.outputs).toEqual({});
+  });
+});
+
+describe('renderSummary', () => {
+  const manifest = parseManifest(MANIFEST, '.github/services.yml');
+
+  test('escapes reasons and folds the services not selected', () => {
+    const selection = selectServices(manifest, buildMatcher(manifest), ['services/worker/a|b<c>.ts'], {
+      includeDependents: true,
+    });
+    const summary = renderSummary({
+      manifest,
+      comparison: { kind: 'diff', base: 'a'.repeat(40), head: 'b'.repeat(40), label: 'push to main' },
+      selection,
+      changedFiles: 1,
+    });
+    expect(summary).toContain('Compared `aaaaaaa`..`bbbbbbb` (push to main): 1 changed file.');
+    expect(summary).toContain('| `worker` | worker | statefulset/worker | services/worker/a\\|b&lt;c&gt;.ts |');
+    expect(summary).toContain('<details><summary>Not selected (2)</summary>');
+  });
+
+  test('shows the warning when every service was selected for want of a comparison', () => {
+    const warning = 'Selected every service: no merge base';
+    const summary = renderSummary({
+      manifest,
+      comparison: { kind: 'all', head: 'b'.repeat(40), reason: 'every service: no merge base', warning },
+      selection: selectAll(manifest, 'every service: no merge base'),
+      changedFiles: 0,
+    });
+    expect(summary).toContain('No comparison: every service: no merge base.');
+    expect(summary).toContain(`> [!WARNING]\n> ${warning}`);
+    expect(summary).not.toContain('Not selected');
+  });
+});
