@@ -3,10 +3,10 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runAction, type RunActionOptions } from '../support/harness.ts';
+import { freePort } from '../support/loopback.ts';
 import {
   CANARY_METRICS_YAML,
   canaryOpenMetrics,
-  freePort,
   startPrometheus,
   type PrometheusServer,
 } from '../support/prometheus.ts';

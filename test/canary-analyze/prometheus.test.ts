@@ -13,11 +13,11 @@ import type { Clock } from '@shiprail/core';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { dirname } from 'node:path';
-import { createTestRuntime } from '../support/runtime.ts';
+import { freePort } from '../support/loopback.ts';
+import { createTestRuntime, silentLog } from '../support/runtime.ts';
 import {
   CANARY_METRICS_YAML,
   canaryOpenMetrics,
-  freePort,
   startPrometheus,
   type PrometheusServer,
 } from '../support/prometheus.ts';
@@ -47,14 +47,6 @@ function fakeClock(start: number): Clock & { sleeps: number[] } {
     sleeps,
   };
 }
-
-const silentLog = {
-  info: () => undefined,
-  debug: () => undefined,
-  warning: () => undefined,
-  notice: () => undefined,
-  group: <T>(_name: string, body: () => Promise<T>) => body(),
-};
 
 function plan(app: string, overrides: Partial<AnalysisPlan> = {}): AnalysisPlan {
   return {

@@ -1,5 +1,5 @@
-// Starts an HTTP server on 127.0.0.1 at a free port; `stop()` drops open connections and closes it.
-import type { Server } from 'node:http';
+// Loopback networking for tests and the demo: free ports, and HTTP servers on 127.0.0.1 that stop cleanly.
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface LoopbackListener {
@@ -7,6 +7,7 @@ export interface LoopbackListener {
   stop(): Promise<void>;
 }
 
+/** Listens on 127.0.0.1 at a free port; `stop()` drops open connections and closes the server. */
 export async function listenOnLoopback(server: Server): Promise<LoopbackListener> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -18,4 +19,12 @@ export async function listenOnLoopback(server: Server): Promise<LoopbackListener
         server.close((error) => (error ? reject(error) : resolve()));
       }),
   };
+}
+
+/** A port on 127.0.0.1 that was free a moment ago (for programs that take a port, not a socket). */
+export async function freePort(): Promise<number> {
+  const listener = await listenOnLoopback(createServer());
+  const port = Number(new URL(listener.url).port);
+  await listener.stop();
+  return port;
 }

@@ -3,9 +3,9 @@
 // loopback port. Plain functions (no jest globals), so `node` can import this file directly.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from './loopback.ts';
 
 export interface PrometheusServer {
   url: string;
@@ -20,18 +20,6 @@ export interface StartPrometheusOptions {
   prometheus?: string;
   promtool?: string;
   readyTimeoutMs?: number;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Backfills the series and starts Prometheus over them; resolves once `/-/ready` answers. */

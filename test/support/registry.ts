@@ -2,9 +2,9 @@
 // storage and config in a temporary directory, optional htpasswd basic auth, a random free port.
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from './loopback.ts';
 
 export interface RegistryOptions {
   /** Require HTTP basic auth with this user (bcrypt htpasswd file, as `htpasswd -Bbn` writes it). */
@@ -17,19 +17,6 @@ export interface RunningRegistry {
   /** `http://127.0.0.1:<port>` */
   url: string;
   stop(): Promise<void>;
-}
-
-/** A port that was free a moment ago. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 async function waitUntilUp(url: string, deadline: number): Promise<void> {

@@ -6,9 +6,19 @@ import {
   serializeOutput,
   sleep,
   type GitHubContext,
+  type Log,
   type Runtime,
 } from '@shiprail/core';
 import { tmpdir } from 'node:os';
+
+/** A log that drops everything: for calling logic that takes a Log without a whole runtime. */
+export const silentLog: Log = {
+  info: () => undefined,
+  debug: () => undefined,
+  warning: () => undefined,
+  notice: () => undefined,
+  group: (_name, body) => body(),
+};
 
 export interface RecordingRuntime extends Runtime {
   outputs: Record<string, string>;

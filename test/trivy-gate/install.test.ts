@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { actionsExec } from '@shiprail/core/action';
 import { repoRoot } from '../../scripts/lib/action-metadata.ts';
-import { createTestRuntime } from '../support/runtime.ts';
+import { createTestRuntime, silentLog } from '../support/runtime.ts';
 import {
   makeFakeTrivyArchive,
   startReleaseServer,
@@ -29,14 +29,6 @@ function restoreEnv(saved: Record<string, string | undefined>): void {
     else process.env[name] = value;
   }
 }
-
-const silentLog = {
-  info: () => undefined,
-  debug: () => undefined,
-  warning: () => undefined,
-  notice: () => undefined,
-  group: <T>(_name: string, body: () => Promise<T>) => body(),
-};
 
 describe('release archives', () => {
   test.each([
