@@ -15,8 +15,10 @@ import {
 } from '@shiprail/rollout';
 
 type Pod = Parameters<typeof containerProblems>[0];
-const podWith = (status: Record<string, unknown>, name = 'web-1'): Pod =>
-  ({ metadata: { name }, status: { containerStatuses: [{ name: 'app', ...status }] } });
+const podWith = (status: Record<string, unknown>, name = 'web-1'): Pod => ({
+  metadata: { name },
+  status: { containerStatuses: [{ name: 'app', ...status }] },
+});
 
 describe('hopeless pods', () => {
   test.each<[string, Record<string, unknown>, string | undefined]>([

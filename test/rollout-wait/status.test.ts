@@ -105,8 +105,7 @@ const sts = (
   status: Record<string, unknown>,
   generation = 2,
   replicas = 3,
-): StatefulSet =>
-  ({ metadata: { name: 'db', generation }, spec: { replicas, updateStrategy: strategy }, status });
+): StatefulSet => ({ metadata: { name: 'db', generation }, spec: { replicas, updateStrategy: strategy }, status });
 
 describe('StatefulSets', () => {
   const rolling = { type: 'RollingUpdate', rollingUpdate: { partition: 0 } };
@@ -185,8 +184,11 @@ describe('StatefulSets', () => {
 });
 
 type DaemonSet = Parameters<typeof daemonSetStatus>[0];
-const ds = (type: string, status: Record<string, unknown>, generation = 2): DaemonSet =>
-  ({ metadata: { name: 'agent', generation }, spec: { updateStrategy: { type } }, status });
+const ds = (type: string, status: Record<string, unknown>, generation = 2): DaemonSet => ({
+  metadata: { name: 'agent', generation },
+  spec: { updateStrategy: { type } },
+  status,
+});
 
 describe('DaemonSets', () => {
   test.each<[string, DaemonSet, Verdict]>([
@@ -235,8 +237,10 @@ describe('DaemonSets', () => {
 });
 
 type Rollout = Parameters<typeof argoRolloutStatus>[0];
-const ro = (status: Record<string, unknown>, generation = 4): Rollout =>
-  ({ metadata: { name: 'shop', generation }, status });
+const ro = (status: Record<string, unknown>, generation = 4): Rollout => ({
+  metadata: { name: 'shop', generation },
+  status,
+});
 
 describe('Argo Rollouts', () => {
   test.each<[string, Rollout, boolean, Verdict]>([

@@ -166,11 +166,15 @@ export async function waitForRollouts(
     deleted: false,
   }));
 
+  let finished = false;
   let settle: (outcome: WaitResult | Error) => void = () => undefined;
   const settled = new Promise<WaitResult | Error>((resolve) => {
     settle = (outcome) => {
-      controller.abort();
+      if (finished) return;
+      finished = true;
       resolve(outcome);
+      // Closing the streams waits a turn: the verdict is reported first.
+      setImmediate(() => controller.abort());
     };
   });
   const timer = setTimeout(() => settle('timeout'), options.timeoutMs);
@@ -218,7 +222,7 @@ export async function waitForRollouts(
   };
 
   const update = (entry: TrackedResource): void => {
-    if (controller.signal.aborted) return;
+    if (finished) return;
     const verdict = judge(entry, options);
     const changed = verdict.message !== entry.verdict.message || verdict.phase !== entry.verdict.phase;
     entry.verdict = verdict;
@@ -257,12 +261,12 @@ export async function waitForRollouts(
     resolveNewPods(entry)
       .then(() => update(entry))
       .catch((error: unknown) => {
-        if (!controller.signal.aborted) settle(error instanceof Error ? error : new Error(String(error)));
+        if (!finished) settle(error instanceof Error ? error : new Error(String(error)));
       });
   };
 
   const fail = (error: unknown): void => {
-    if (!controller.signal.aborted) settle(error instanceof Error ? error : new Error(String(error)));
+    if (!finished) settle(error instanceof Error ? error : new Error(String(error)));
   };
 
   for (const entry of tracked) {
