@@ -36,7 +36,11 @@ describe.each(listActions())('%s', (id) => {
     const { contract } = (await import(contractPath)) as { contract: ActionContract };
     const read = new Map<string, string | undefined>();
     const source = (name: string): string => contract.sampleInputs[name] ?? '';
-    const parser = new InputParser(source, () => undefined, (name, codeDefault) => read.set(name, codeDefault));
+    const parser = new InputParser(
+      source,
+      () => undefined,
+      (name, codeDefault) => read.set(name, codeDefault),
+    );
     contract.parseInputs(parser);
     expect([...read.keys()].sort()).toEqual(metadata.inputs.map((input) => input.name).sort());
     for (const input of metadata.inputs) {

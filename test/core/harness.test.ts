@@ -6,6 +6,8 @@ test.each([
 ])('input %s is passed as %s, as the runner does', (name, env) => expect(inputEnvName(name)).toBe(env));
 
 test('runner files: heredoc and single-line forms', () =>
-  expect(
-    parseRunnerFile('a<<ghadelimiter_1\nline 1\nline 2\nghadelimiter_1\nb=x=y\nempty<<D\nD\n'),
-  ).toEqual({ a: 'line 1\nline 2', b: 'x=y', empty: '' }));
+  expect(parseRunnerFile('a<<ghadelimiter_1\nline 1\nline 2\nghadelimiter_1\nb=x=y\nempty<<D\nD\n')).toEqual({
+    a: 'line 1\nline 2',
+    b: 'x=y',
+    empty: '',
+  }));

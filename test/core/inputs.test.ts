@@ -1,7 +1,10 @@
 import { ConfigurationError, InputParser, parseDuration, parseHeaderLines, parseList } from '@shiprail/core';
 
 function parserFor(values: Record<string, string>, masked: string[] = []): InputParser {
-  return new InputParser((name) => values[name] ?? '', (secret) => masked.push(secret));
+  return new InputParser(
+    (name) => values[name] ?? '',
+    (secret) => masked.push(secret),
+  );
 }
 
 function mistakeOf(action: () => unknown): string {
@@ -52,7 +55,9 @@ describe('InputParser', () => {
   test('default applies when the input is empty', () => expect(parserFor({}).duration('timeout', '10m')).toBe(600_000));
 
   test('required refuses an empty input', () =>
-    expect(mistakeOf(() => parserFor({ image: '  ' }).required('image'))).toBe("input 'image': is required but was not given"));
+    expect(mistakeOf(() => parserFor({ image: '  ' }).required('image'))).toBe(
+      "input 'image': is required but was not given",
+    ));
 
   test.each([
     ['5', 5],
@@ -65,15 +70,16 @@ describe('InputParser', () => {
     ['-1', "input 'n': must be at least 0, got -1"],
     ['11', "input 'n': must be at most 10, got 11"],
   ])('integer refuses %s', (raw, message) =>
-    expect(mistakeOf(() => parserFor({ n: raw }).integer('n', 3, { min: 0, max: 10 }))).toBe(message));
+    expect(mistakeOf(() => parserFor({ n: raw }).integer('n', 3, { min: 0, max: 10 }))).toBe(message),
+  );
 
   test('choice', () => {
     expect(parserFor({ mode: 'pull-request' }).choice('mode', ['push', 'pull-request'] as const, 'push')).toBe(
       'pull-request',
     );
-    expect(mistakeOf(() => parserFor({ mode: 'merge' }).choice('mode', ['push', 'pull-request'] as const, 'push'))).toBe(
-      "input 'mode': expected one of push, pull-request, got 'merge'",
-    );
+    expect(
+      mistakeOf(() => parserFor({ mode: 'merge' }).choice('mode', ['push', 'pull-request'] as const, 'push')),
+    ).toBe("input 'mode': expected one of push, pull-request, got 'merge'");
   });
 
   test('list drops blank lines and comments', () =>

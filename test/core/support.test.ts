@@ -21,7 +21,8 @@ describe('backoff and retry', () => {
     [3, 400],
     [4, 500],
   ])('attempt %d waits %d ms (capped)', (attempt, delay) =>
-    expect(backoffDelay(attempt, { baseMs: 100, maxMs: 500 })).toBe(delay));
+    expect(backoffDelay(attempt, { baseMs: 100, maxMs: 500 })).toBe(delay),
+  );
 
   test('jitter stays within the share it is given', () => {
     expect(backoffDelay(1, { baseMs: 1000, jitter: 0.5 }, () => 0)).toBe(500);
