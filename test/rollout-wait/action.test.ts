@@ -1,10 +1,18 @@
 // The bundled action as the runner runs it (dist/rollout-wait, `npm run bundle -- rollout-wait` first),
 // against the test API server.
+import { runRolloutWait } from '@shiprail/rollout';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createTestRuntime } from '../support/runtime.ts';
 import { startKubeApiServer, text, type JsonObject, type KubeApiServer } from '../support/kube-api-server.ts';
 import { runAction } from '../support/harness.ts';
 import {
   argoRollout,
+  controllerRevision,
   daemonSet,
+  hashOf,
+  pod,
   deploymentRollout,
   event,
   playScenario,
@@ -173,6 +181,40 @@ describe('rollout-wait', () => {
     const result = await run;
     expect(result.outputs['result']).toBe('failed');
     expect(resourcesOf(result.outputs)[0]?.reason).toBe('OOMKilled');
+  });
+
+  test.each([
+    ['statefulset', 'CrashLoopBackOff'],
+    ['daemonset', 'CreateContainerConfigError'],
+  ] as const)('fail-fast: the new pods of a %s in %s', async (kind, health) => {
+    const image = 'ghcr.io/acme/db:2';
+    const workload =
+      kind === 'statefulset'
+        ? server.apply(statefulSet({ name: 'db', image, partition: 0, ready: 2, updated: 1, generation: 2 }))
+        : server.apply(daemonSet({ name: 'db', image, updated: 1, available: 2, generation: 2 }));
+    if (kind === 'daemonset') {
+      server.apply(controllerRevision(workload, 'ghcr.io/acme/db:1', 1));
+      server.apply(controllerRevision(workload, image, 2));
+    }
+    const hash = kind === 'statefulset' ? `db-${hashOf(image)}` : hashOf(image);
+    const owner = {
+      kind: kind === 'statefulset' ? 'StatefulSet' : 'DaemonSet',
+      name: 'db',
+      uid: text(workload.metadata['uid']),
+    };
+    server.apply(
+      pod('db-0', {
+        labels: { app: 'db', 'controller-revision-hash': 'db-old' },
+        owner,
+        image: 'ghcr.io/acme/db:1',
+        health: 'ready',
+      }),
+    );
+    server.apply(pod('db-1', { labels: { app: 'db', 'controller-revision-hash': hash }, owner, image, health }));
+    const result = await wait({ resources: `${kind}/db` });
+    expect(result.outputs['result']).toBe('failed');
+    expect(resourcesOf(result.outputs)[0]).toMatchObject({ reason: health, done: false });
+    expect(result.summary).toContain(`| db-1 | app | ${health} |`);
   });
 
   test('rollback: a Deployment past its progress deadline is rolled back to the previous revision', async () => {
@@ -363,5 +405,35 @@ describe('rollout-wait: mistakes and unreachable clusters', () => {
     expect(result.errors[0]).toContain('cannot list deployments in namespace default');
     expect(result.errors[0]).toContain('(HTTP 503)');
     expect(server.requests.length).toBe(6);
+  });
+});
+
+describe('rollout-wait: the kubeconfig file', () => {
+  test('is private while the step runs and removed after it', async () => {
+    seedDeployment(server, 'api', 'ghcr.io/acme/api:1.0');
+    await playScenario(
+      server,
+      deploymentRollout({
+        name: 'api',
+        from: 'ghcr.io/acme/api:1.0',
+        to: 'ghcr.io/acme/api:2.0',
+        outcome: 'stuck',
+      }).slice(0, 1),
+    );
+    const tempDir = mkdtempSync(join(tmpdir(), 'runner-temp-'));
+    const runtime = {
+      ...createTestRuntime({ inputs: { kubeconfig: server.kubeconfig, resources: 'deployment/api', timeout: '3s' } }),
+      tempDir,
+    };
+    const run = runRolloutWait(runtime).catch((error: unknown) => error);
+    await waitForWatches(server, 2);
+    const [directory] = readdirSync(tempDir);
+    const file = join(tempDir, directory ?? '', 'kubeconfig');
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(statSync(join(tempDir, directory ?? '')).mode & 0o777).toBe(0o700);
+    expect(await run).toBeInstanceOf(Error);
+    expect(readdirSync(tempDir)).toEqual([]);
+    expect(runtime.outputs['result']).toBe('timeout');
+    rmSync(tempDir, { recursive: true, force: true });
   });
 });
