@@ -1,4 +1,3 @@
-import { runAction } from '@shiprail/core/action';
-import { runBuildPush } from '@shiprail/build';
+import { run } from '@shiprail/build/action';
 
-await runAction(runBuildPush);
+await run();

@@ -1,4 +1,3 @@
-import { runAction } from '@shiprail/core/action';
-import { runCanaryAnalyze } from '@shiprail/canary';
+import { run } from '@shiprail/canary/action';
 
-await runAction(runCanaryAnalyze);
+await run();

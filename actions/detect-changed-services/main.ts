@@ -1,4 +1,3 @@
-import { runAction } from '@shiprail/core/action';
-import { runDetect } from '@shiprail/detect';
+import { run } from '@shiprail/detect/action';
 
-await runAction(runDetect);
+await run();

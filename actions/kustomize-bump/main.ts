@@ -1,4 +1,3 @@
-import { runAction } from '@shiprail/core/action';
-import { runKustomizeBump } from '@shiprail/kustomize';
+import { run } from '@shiprail/kustomize/action';
 
-await runAction(runKustomizeBump);
+await run();

@@ -1,4 +1,3 @@
-import { runAction } from '@shiprail/core/action';
-import { runSmoke } from '@shiprail/smoke';
+import { run } from '@shiprail/smoke/action';
 
-await runAction(runSmoke);
+await run();

@@ -1,4 +1,3 @@
-import { runAction } from '@shiprail/core/action';
-import { runTrivyGate } from '@shiprail/trivy';
+import { run } from '@shiprail/trivy/action';
 
-await runAction(runTrivyGate);
+await run();

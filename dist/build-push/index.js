@@ -31613,1539 +31613,23 @@ module.exports = validRange
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _shiprail_core_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(81);
-/* harmony import */ var _shiprail_build__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8687);
+/* harmony import */ var _shiprail_build_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9287);
 
-
-await (0,_shiprail_core_action__WEBPACK_IMPORTED_MODULE_0__/* .runAction */ .Cs)(_shiprail_build__WEBPACK_IMPORTED_MODULE_1__/* .runBuildPush */ .As);
+await (0,_shiprail_build_action__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
 __webpack_async_result__();
 } catch(e) { __webpack_async_result__(e); } }, 1);
 
 /***/ }),
 
-/***/ 8687:
+/***/ 9287:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  As: () => (/* reexport */ runBuildPush)
+  e: () => (/* binding */ run)
 });
-
-// UNUSED EXPORTS: DEFAULT_TAG_RULES, MANIFEST_MEDIA_TYPES, RegistryClient, RegistryError, authFileContent, buildahBuildArguments, buildahGlobalArguments, buildahPushArguments, buildxArguments, cacheScope, computeTags, digestFromMetadata, effectiveCache, formatDate, isLoopbackHost, ociLabels, parseChallenge, parseFlavor, parseImageReference, parseInputs, parseLabelLines, parseTagRule, parseTagRules, planBuild, renderTemplate, sanitizeTag, splitFields, storedCredentials, tagContext, tagProblem
-
-// EXTERNAL MODULE: ./packages/core/src/context.ts
-var context = __nccwpck_require__(762);
-// EXTERNAL MODULE: ./packages/core/src/duration.ts
-var duration = __nccwpck_require__(9713);
-// EXTERNAL MODULE: ./packages/core/src/errors.ts
-var errors = __nccwpck_require__(7638);
-// EXTERNAL MODULE: ./packages/core/src/inputs.ts
-var inputs = __nccwpck_require__(7276);
-// EXTERNAL MODULE: ./packages/core/src/markdown.ts
-var markdown = __nccwpck_require__(2712);
-// EXTERNAL MODULE: ./packages/core/src/retry.ts
-var retry = __nccwpck_require__(9899);
-;// CONCATENATED MODULE: external "node:fs/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
-;// CONCATENATED MODULE: external "node:path"
-const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
-;// CONCATENATED MODULE: ./packages/core/src/private-file.ts
-
-
-/**
- * Writes credentials to a 0600 file in a fresh 0700 directory, hands its path to `use`, and removes
- * the directory afterwards, whatever happens. The way secrets reach programs that read files.
- */
-async function withPrivateFile(tempDir, fileName, content, use) {
-    const directory = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(tempDir, 'shiprail-'));
-    try {
-        const path = (0,external_node_path_namespaceObject.join)(directory, fileName);
-        await (0,promises_namespaceObject.writeFile)(path, content, { mode: 0o600 });
-        return await use(path);
-    }
-    finally {
-        await (0,promises_namespaceObject.rm)(directory, { recursive: true, force: true });
-    }
-}
-
-// EXTERNAL MODULE: ./packages/core/src/yaml.ts
-var yaml = __nccwpck_require__(1350);
-;// CONCATENATED MODULE: ./packages/core/src/index.ts
-
-
-
-
-
-
-
-
-
-
-;// CONCATENATED MODULE: ./packages/build/src/builders.ts
-
-
-
-/** The GitHub cache scope of an image: one per image (and target), so services never evict each other. */
-const cacheScope = (request) => request.target === '' ? request.image.name : `${request.image.name}-${request.target}`;
-/** Where `type=registry` caches live: a tag of the image (buildx) or a sibling repository (buildah). */
-const registryCacheRef = (request) => `${request.image.name}:buildcache`;
-const buildahCacheRepository = (request) => `${request.image.name}-buildcache`;
-/**
- * Which cache `auto` means: for buildx the GitHub cache on a runner, else the registry when pushing;
- * for buildah none (it has no GitHub cache, and pushing cache layers costs more than it saves on a
- * fresh runner).
- */
-function effectiveCache(request, builder) {
-    if (request.cache === 'none')
-        return 'none';
-    if (request.cache === 'registry')
-        return 'registry';
-    if (builder === 'buildah')
-        return 'none';
-    if (request.githubCache)
-        return 'gha';
-    return request.push ? 'registry' : 'none';
-}
-const labelArgs = (labels) => Object.entries(labels).flatMap(([key, value]) => ['--label', `${key}=${value}`]);
-/** The `docker buildx build` argument vector. */
-function buildxArguments(request, metadataFile) {
-    const args = ['buildx', 'build', '--file', request.dockerfile];
-    for (const tag of request.tags)
-        args.push('--tag', tag);
-    args.push(...labelArgs(request.labels));
-    for (const buildArg of request.buildArgs)
-        args.push('--build-arg', buildArg);
-    if (request.target !== '')
-        args.push('--target', request.target);
-    if (request.platforms.length > 0)
-        args.push('--platform', request.platforms.join(','));
-    const cache = effectiveCache(request, 'buildx');
-    if (cache === 'gha') {
-        const scope = cacheScope(request);
-        args.push('--cache-from', `type=gha,scope=${scope}`, '--cache-to', `type=gha,mode=max,scope=${scope}`);
-    }
-    else if (cache === 'registry') {
-        const ref = registryCacheRef(request);
-        args.push('--cache-from', `type=registry,ref=${ref}`);
-        if (request.push)
-            args.push('--cache-to', `type=registry,ref=${ref},mode=max`);
-    }
-    args.push('--metadata-file', metadataFile);
-    if (request.push)
-        args.push('--push');
-    args.push(request.contextDir);
-    return args;
-}
-/** Reads the digest buildx reports in its metadata file (`containerimage.digest`). */
-function digestFromMetadata(text) {
-    const parsed = JSON.parse(text);
-    const digest = parsed['containerimage.digest'];
-    return typeof digest === 'string' ? digest : '';
-}
-/** `docker buildx build`: the GitHub-hosted runner's builder. Credentials reach docker on stdin. */
-function buildxBuilder(runtime) {
-    return {
-        name: 'buildx',
-        async build(request, credentials) {
-            const directory = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(runtime.tempDir, 'buildx-'));
-            let loggedIn = false;
-            try {
-                if (credentials !== undefined && request.push) {
-                    await runtime.exec('docker', ['login', request.image.registry, '--username', credentials.username, '--password-stdin'], { input: credentials.password, silent: true });
-                    loggedIn = true;
-                }
-                const metadataFile = (0,external_node_path_namespaceObject.join)(directory, 'metadata.json');
-                await runtime.exec('docker', buildxArguments(request, metadataFile));
-                const digest = request.push ? digestFromMetadata(await (0,promises_namespaceObject.readFile)(metadataFile, 'utf8')) : '';
-                return { digest, pushedTags: request.push ? request.tags : [] };
-            }
-            finally {
-                // The login was this step's own: leave no credentials behind in the runner's docker config.
-                if (loggedIn)
-                    await runtime.exec('docker', ['logout', request.image.registry], { silent: true, allowFailure: true });
-                await (0,promises_namespaceObject.rm)(directory, { recursive: true, force: true });
-            }
-        },
-    };
-}
-/**
- * Options before buildah's subcommand: the vfs storage driver works in every container and without
- * kernel overlay support; a `STORAGE_DRIVER` in the environment (containers/storage's own) wins.
- */
-function buildahGlobalArguments(env) {
-    return env['STORAGE_DRIVER'] ? [] : ['--storage-driver', 'vfs'];
-}
-/** The `buildah bud` argument vector (after the global options). */
-function buildahBuildArguments(request, authFile) {
-    const args = ['bud', '--isolation', 'chroot', '--file', request.dockerfile];
-    const [first, ...others] = request.tags;
-    if (request.platforms.length > 1) {
-        args.push('--manifest', first ?? `${request.image.name}:build`, '--platform', request.platforms.join(','));
-    }
-    else {
-        for (const tag of [first, ...others])
-            if (tag !== undefined)
-                args.push('--tag', tag);
-        if (request.platforms.length === 1)
-            args.push('--platform', request.platforms[0] ?? '');
-    }
-    args.push(...labelArgs(request.labels));
-    for (const buildArg of request.buildArgs)
-        args.push('--build-arg', buildArg);
-    if (request.target !== '')
-        args.push('--target', request.target);
-    if (effectiveCache(request, 'buildah') === 'registry') {
-        const repository = buildahCacheRepository(request);
-        args.push('--layers', '--cache-from', repository);
-        if (request.push)
-            args.push('--cache-to', repository);
-    }
-    if (authFile !== undefined)
-        args.push('--authfile', authFile);
-    if (request.image.loopback)
-        args.push('--tls-verify=false');
-    args.push(request.contextDir);
-    return args;
-}
-/** The `buildah push` (or `manifest push --all`) argument vector for the first tag. */
-function buildahPushArguments(request, digestFile, authFile) {
-    const tag = request.tags[0] ?? '';
-    const args = request.platforms.length > 1 ? ['manifest', 'push', '--all'] : ['push'];
-    if (authFile !== undefined)
-        args.push('--authfile', authFile);
-    if (request.image.loopback)
-        args.push('--tls-verify=false');
-    args.push('--digestfile', digestFile, tag, `docker://${tag}`);
-    return args;
-}
-/** A containers-auth.json for one registry: how buildah gets the password without argv. */
-function authFileContent(registry, credentials) {
-    const auth = Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64');
-    return JSON.stringify({ auths: { [registry]: { auth } } });
-}
-/**
- * buildah: builds without a Docker daemon (chroot isolation), pushes the first tag and reads the
- * digest from `--digestfile`. Credentials reach it in a 0600 auth file that is removed afterwards.
- */
-function buildahBuilder(runtime) {
-    const global = buildahGlobalArguments(runtime.env);
-    const env = { BUILDAH_ISOLATION: 'chroot' };
-    const run = async (request, authFile) => {
-        await runtime.exec('buildah', [...global, ...buildahBuildArguments(request, authFile)], { env });
-        if (!request.push)
-            return { digest: '', pushedTags: [] };
-        const directory = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(runtime.tempDir, 'buildah-'));
-        try {
-            const digestFile = (0,external_node_path_namespaceObject.join)(directory, 'digest');
-            await runtime.exec('buildah', [...global, ...buildahPushArguments(request, digestFile, authFile)], { env });
-            const digest = (await (0,promises_namespaceObject.readFile)(digestFile, 'utf8')).trim();
-            return { digest, pushedTags: request.tags.slice(0, 1) };
-        }
-        finally {
-            await (0,promises_namespaceObject.rm)(directory, { recursive: true, force: true });
-        }
-    };
-    return {
-        name: 'buildah',
-        build: (request, credentials) => credentials === undefined
-            ? run(request, undefined)
-            : withPrivateFile(runtime.tempDir, 'auth.json', authFileContent(request.image.registry, credentials), (path) => run(request, path)),
-    };
-}
-/** `auto`: buildx when a Docker engine answers, else buildah. */
-async function dockerEngineAnswers(runtime) {
-    try {
-        const result = await runtime.exec('docker', ['version', '--format', '{{.Server.Version}}'], {
-            silent: true,
-            allowFailure: true,
-        });
-        return result.exitCode === 0 && result.stdout.trim() !== '';
-    }
-    catch {
-        // No docker program at all.
-        return false;
-    }
-}
-
-// EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __nccwpck_require__(3024);
-;// CONCATENATED MODULE: ./packages/build/src/credentials.ts
-
-
-/** The auth files a earlier login step leaves: containers' auth.json, then Docker's config.json. */
-function authFiles(env) {
-    const files = [];
-    if (env['REGISTRY_AUTH_FILE'])
-        files.push(env['REGISTRY_AUTH_FILE']);
-    if (env['XDG_RUNTIME_DIR'])
-        files.push((0,external_node_path_namespaceObject.join)(env['XDG_RUNTIME_DIR'], 'containers', 'auth.json'));
-    const dockerConfig = env['DOCKER_CONFIG'] ?? (env['HOME'] ? (0,external_node_path_namespaceObject.join)(env['HOME'], '.docker') : undefined);
-    if (dockerConfig)
-        files.push((0,external_node_path_namespaceObject.join)(dockerConfig, 'config.json'));
-    return files;
-}
-function keysFor(registry) {
-    if (registry === 'docker.io' || registry === 'index.docker.io') {
-        return ['https://index.docker.io/v1/', 'docker.io', 'index.docker.io', 'registry-1.docker.io'];
-    }
-    return [registry, `https://${registry}`, `http://${registry}`];
-}
-/**
- * Credentials an earlier login step (docker/login-action, `docker login`, `buildah login`) stored
- * for the registry, so that the registry API works without repeating them as inputs. Credential
- * helpers are not consulted.
- */
-function storedCredentials(registry, env) {
-    for (const file of authFiles(env)) {
-        let auths;
-        try {
-            const parsed = JSON.parse((0,external_node_fs_.readFileSync)(file, 'utf8'));
-            auths = parsed.auths ?? {};
-        }
-        catch {
-            // No such file, or not one we can read: the next candidate may have it.
-            continue;
-        }
-        for (const key of keysFor(registry)) {
-            const auth = auths[key]?.auth;
-            if (typeof auth !== 'string' || auth === '')
-                continue;
-            const decoded = Buffer.from(auth, 'base64').toString('utf8');
-            const colon = decoded.indexOf(':');
-            if (colon > 0)
-                return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
-        }
-    }
-    return undefined;
-}
-
-;// CONCATENATED MODULE: ./packages/build/src/payload.ts
-/** Reads of the untyped event payload. */
-const record = (value) => typeof value === 'object' && value !== null ? value : {};
-const payload_text = (value) => (typeof value === 'string' ? value : undefined);
-
-;// CONCATENATED MODULE: ./packages/build/src/labels.ts
-
-
-const labels_text = (value) => payload_text(value) ?? '';
-/** Parses `labels` lines (`key=value`); the value may contain `=`. */
-function parseLabelLines(lines) {
-    return lines.map((line) => {
-        const equals = line.indexOf('=');
-        const key = equals > 0 ? line.slice(0, equals).trim() : '';
-        if (key === '' || /\s/.test(key)) {
-            throw new errors/* ConfigurationError */.j(`'${line}' is not a label: write key=value`, { input: 'labels' });
-        }
-        return [key, line.slice(equals + 1).trim()];
-    });
-}
-/**
- * The OCI labels docker/metadata-action writes, from the run and the event's repository, then the
- * user's own (which win), sorted by key. Labels whose value is empty are left out.
- */
-function ociLabels(source, extra) {
-    const repository = record(source.payload['repository']);
-    const url = labels_text(repository['html_url']) || (source.repository ? `${source.serverUrl}/${source.repository}` : '');
-    const labels = new Map([
-        ['org.opencontainers.image.title', labels_text(repository['name']) || (source.repository.split('/')[1] ?? '')],
-        ['org.opencontainers.image.description', labels_text(repository['description'])],
-        ['org.opencontainers.image.url', url],
-        ['org.opencontainers.image.source', url],
-        ['org.opencontainers.image.version', source.version],
-        ['org.opencontainers.image.created', new Date(source.now).toISOString()],
-        ['org.opencontainers.image.revision', source.sha],
-        ['org.opencontainers.image.licenses', labels_text(record(repository['license'])['spdx_id'])],
-    ]);
-    for (const [key, value] of extra)
-        labels.set(key, value);
-    return Object.fromEntries([...labels].filter(([, value]) => value !== '').sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-}
-
-;// CONCATENATED MODULE: ./packages/build/src/reference.ts
-
-const DOMAIN = /^(?:\[[0-9a-fA-F:.]+\]|[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*)(?::[0-9]+)?$/;
-const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
-/** `localhost`, `127.0.0.0/8` and `[::1]`, with or without a port. */
-function isLoopbackHost(registry) {
-    const host = registry.startsWith('[') ? registry.slice(0, registry.indexOf(']') + 1) : registry.split(':')[0];
-    return host === 'localhost' || host === '[::1]' || /^127(?:\.\d{1,3}){3}$/.test(host ?? '');
-}
-/**
- * Parses the `image` input: a repository without tag or digest, registry host first
- * (`ghcr.io/acme/api`); without a host it is on Docker Hub (`acme/api`).
- */
-function parseImageReference(image) {
-    const fail = (reason) => {
-        throw new errors/* ConfigurationError */.j(`'${image}' ${reason}`, { input: 'image' });
-    };
-    if (image.includes('@'))
-        fail('carries a digest: give the repository alone, e.g. ghcr.io/acme/api');
-    const slash = image.indexOf('/');
-    const first = slash === -1 ? image : image.slice(0, slash);
-    const namesRegistry = first.includes('.') || first.includes(':') || first === 'localhost' || first.startsWith('[');
-    if (namesRegistry && (slash === -1 || image.slice(slash + 1) === '')) {
-        fail(`names the registry ${first} but no repository: write e.g. ${first}/acme/api`);
-    }
-    if (!namesRegistry && slash === -1) {
-        fail('has no registry or namespace: write e.g. ghcr.io/acme/api, or docker.io/acme/api for Docker Hub');
-    }
-    const registry = namesRegistry ? first : 'docker.io';
-    const path = namesRegistry ? image.slice(slash + 1) : image;
-    if (!DOMAIN.test(registry))
-        fail(`has an invalid registry host '${registry}'`);
-    const components = path.split('/');
-    const last = components[components.length - 1] ?? '';
-    if (last.includes(':'))
-        fail('carries a tag: give the repository alone and the tags in the tags input');
-    for (const component of components) {
-        if (component === '')
-            fail('has an empty path component (//, or a trailing /)');
-        if (/[A-Z]/.test(component))
-            fail(`must be lower case ('${component}' is not)`);
-        if (!PATH_COMPONENT.test(component)) {
-            fail(`has an invalid path component '${component}' (lower-case letters, digits and . _ - between them)`);
-        }
-    }
-    if (path.length > 255)
-        fail('is longer than 255 characters');
-    const dockerHub = registry === 'docker.io' || registry === 'index.docker.io';
-    return {
-        name: image,
-        registry,
-        apiHost: dockerHub ? 'registry-1.docker.io' : registry,
-        repository: dockerHub && components.length === 1 ? `library/${path}` : path,
-        loopback: isLoopbackHost(registry),
-    };
-}
-
-;// CONCATENATED MODULE: ./packages/build/src/rules.ts
-
-/** The rule types of docker/metadata-action this action understands. */
-const RULE_TYPES = ['schedule', 'semver', 'match', 'edge', 'ref', 'raw', 'sha'];
-/** Highest first: the first tag produced becomes the version, as in docker/metadata-action. */
-const DEFAULT_PRIORITIES = {
-    schedule: 1000,
-    semver: 900,
-    match: 800,
-    edge: 700,
-    ref: 600,
-    raw: 200,
-    sha: 100,
-};
-/**
- * Splits one rule line into its comma-separated fields; double quotes protect commas
- * (`"value=a,b"`), and a doubled quote inside quotes is a literal quote, as in CSV.
- */
-function splitFields(line) {
-    const fields = [];
-    let current = '';
-    let quoted = false;
-    for (let index = 0; index < line.length; index += 1) {
-        const char = line.charAt(index);
-        if (quoted) {
-            if (char === '"' && line[index + 1] === '"') {
-                current += '"';
-                index += 1;
-            }
-            else if (char === '"')
-                quoted = false;
-            else
-                current += char;
-        }
-        else if (char === '"')
-            quoted = true;
-        else if (char === ',') {
-            fields.push(current);
-            current = '';
-        }
-        else
-            current += char;
-    }
-    if (quoted)
-        throw new Error('has an unclosed double quote');
-    fields.push(current);
-    return fields.filter((field) => field.trim() !== '');
-}
-/**
- * `key=value` of one field. Like docker/metadata-action, the value ends at the next `=`
- * (`value=a=b` reads as `a`), so that the same rule gives the same tag.
- */
-function keyValue(field) {
-    const parts = field.split('=').map((part) => part.trim());
-    if (parts.length === 1)
-        return [parts[0] ?? ''];
-    return [(parts[0] ?? '').toLowerCase(), parts[1] ?? ''];
-}
-const has = (attrs, key) => Object.hasOwn(attrs, key);
-/** Parses one `tags` line; throws a ConfigurationError on input `tags` that quotes the rule. */
-function parseTagRule(line) {
-    const fail = (reason) => {
-        throw new errors/* ConfigurationError */.j(`rule '${line}' ${reason}`, { input: 'tags' });
-    };
-    let fields;
-    try {
-        fields = splitFields(line);
-    }
-    catch (error) {
-        return fail(error instanceof Error ? error.message : String(error));
-    }
-    const attrs = {};
-    let type;
-    for (const field of fields) {
-        const pair = keyValue(field);
-        if (pair.length === 1) {
-            attrs['value'] = pair[0];
-            continue;
-        }
-        const [key, value] = pair;
-        if (key === 'type') {
-            const known = RULE_TYPES.find((candidate) => candidate === value);
-            if (known === undefined) {
-                fail(`has an unknown type '${value}' (expected one of ${RULE_TYPES.join(', ')})`);
-            }
-            type = known;
-        }
-        else
-            attrs[key] = value;
-    }
-    const ruleType = type ?? 'raw';
-    switch (ruleType) {
-        case 'schedule':
-            if (!has(attrs, 'pattern'))
-                attrs['pattern'] = 'nightly';
-            break;
-        case 'semver':
-            if (!has(attrs, 'pattern'))
-                fail('needs a pattern, e.g. pattern={{version}}');
-            if (!has(attrs, 'value'))
-                attrs['value'] = '';
-            if (!has(attrs, 'match'))
-                attrs['match'] = '';
-            break;
-        case 'match':
-            if (!has(attrs, 'pattern'))
-                fail('needs a pattern, e.g. pattern=\\d+.\\d+');
-            if (!has(attrs, 'group'))
-                attrs['group'] = '0';
-            if (Number.isNaN(Number(attrs['group'])))
-                fail('has a group that is not a number');
-            if (!has(attrs, 'value'))
-                attrs['value'] = '';
-            break;
-        case 'edge':
-            if (!has(attrs, 'branch'))
-                attrs['branch'] = '';
-            break;
-        case 'ref':
-            if (!has(attrs, 'event'))
-                fail('needs an event: event=branch, event=tag or event=pr');
-            if (!['branch', 'tag', 'pr'].includes(attrs['event'] ?? '')) {
-                fail(`has an unknown event '${attrs['event'] ?? ''}' (expected branch, tag or pr)`);
-            }
-            if (attrs['event'] === 'pr' && !has(attrs, 'prefix'))
-                attrs['prefix'] = 'pr-';
-            break;
-        case 'raw':
-            if (!has(attrs, 'value'))
-                fail('needs a value, e.g. type=raw,value=stable');
-            break;
-        case 'sha':
-            if (!has(attrs, 'prefix'))
-                attrs['prefix'] = 'sha-';
-            if (!has(attrs, 'format'))
-                attrs['format'] = 'short';
-            if (!['short', 'long'].includes(attrs['format'] ?? ''))
-                fail('has a format other than short or long');
-            break;
-    }
-    if (!has(attrs, 'enable'))
-        attrs['enable'] = 'true';
-    let priority = DEFAULT_PRIORITIES[ruleType];
-    if (has(attrs, 'priority')) {
-        priority = Number(attrs['priority']);
-        if (attrs['priority'] === '' || !Number.isFinite(priority))
-            fail('has a priority that is not a number');
-    }
-    return { type: ruleType, attrs, priority, source: line };
-}
-/** Parses every rule and orders them by priority, highest first; equal priorities keep their order. */
-function parseTagRules(lines) {
-    return lines.map(parseTagRule).sort((a, b) => b.priority - a.priority);
-}
-/** Parses `flavor` lines (`latest=auto`, `prefix=x,onlatest=true`, `suffix=...`). */
-function parseFlavor(lines) {
-    const flavor = { latest: 'auto', prefix: '', prefixLatest: false, suffix: '', suffixLatest: false };
-    for (const line of lines) {
-        const fail = (reason) => {
-            throw new errors/* ConfigurationError */.j(`entry '${line}' ${reason}`, { input: 'flavor' });
-        };
-        let fields = [];
-        try {
-            fields = splitFields(line);
-        }
-        catch (error) {
-            fail(error instanceof Error ? error.message : String(error));
-        }
-        let onLatestFor;
-        for (const field of fields) {
-            const pair = keyValue(field);
-            if (pair.length === 1)
-                return fail('is not key=value (expected latest=, prefix=, suffix=, onlatest=)');
-            const [key, value] = pair;
-            switch (key) {
-                case 'latest':
-                    if (value !== 'auto' && value !== 'true' && value !== 'false')
-                        fail('needs latest=auto, true or false');
-                    else
-                        flavor.latest = value;
-                    break;
-                case 'prefix':
-                    flavor.prefix = value;
-                    onLatestFor = 'prefix';
-                    break;
-                case 'suffix':
-                    flavor.suffix = value;
-                    onLatestFor = 'suffix';
-                    break;
-                case 'onlatest':
-                    if (value !== 'true' && value !== 'false')
-                        fail('needs onlatest=true or false');
-                    if (onLatestFor === 'prefix')
-                        flavor.prefixLatest = value === 'true';
-                    if (onLatestFor === 'suffix')
-                        flavor.suffixLatest = value === 'true';
-                    break;
-                default:
-                    fail(`has an unknown key '${key}' (expected latest, prefix, suffix, onlatest)`);
-            }
-        }
-    }
-    return flavor;
-}
-
-// EXTERNAL MODULE: ./packages/build/node_modules/semver/index.js
-var semver = __nccwpck_require__(551);
-var semver_default = /*#__PURE__*/__nccwpck_require__.n(semver);
-;// CONCATENATED MODULE: ./packages/build/src/template.ts
-const HTML_ESCAPES = {
-    '&': '&amp;',
-    '<': '&lt;',
-    '>': '&gt;',
-    '"': '&quot;',
-    "'": '&#x27;',
-    '`': '&#x60;',
-    '=': '&#x3D;',
-};
-const escapeHtml = (text) => text.replace(/[&<>"'`=]/g, (char) => HTML_ESCAPES[char] ?? char);
-/** A template that cannot be rendered: the caller names the rule it came from. */
-class TemplateError extends Error {
-}
-function tokenize(expression) {
-    const tokens = [];
-    const pattern = /\s*([A-Za-z_][\w.-]*=)?('[^']*'|"[^"]*"|[^\s'"]+)/gy;
-    let match;
-    let end = 0;
-    while ((match = pattern.exec(expression)) !== null) {
-        tokens.push(`${match[1] ?? ''}${match[2] ?? ''}`);
-        end = pattern.lastIndex;
-    }
-    if (expression.slice(end).trim() !== '') {
-        throw new TemplateError(`cannot read the expression {{${expression}}}`);
-    }
-    return tokens;
-}
-const unquote = (token) => /^(['"]).*\1$/s.test(token) && token.length >= 2 ? token.slice(1, -1) : token;
-function evaluate(expression, values) {
-    const [name = '', ...rest] = tokenize(expression);
-    if (/^[#/^>!]/.test(name) || name === 'else') {
-        throw new TemplateError(`{{${expression}}} is not supported: only values like {{version}} or {{date 'YYYY'}}`);
-    }
-    const args = [];
-    const hash = {};
-    for (const token of rest) {
-        const pair = /^([A-Za-z_][\w.-]*)=(.*)$/s.exec(token);
-        if (pair)
-            hash[pair[1] ?? ''] = unquote(pair[2] ?? '');
-        else
-            args.push(unquote(token));
-    }
-    const value = Object.hasOwn(values, name) ? values[name] : undefined;
-    if (typeof value === 'function')
-        return value(args, hash);
-    if (value === null || value === undefined)
-        return '';
-    return Array.isArray(value) ? value.join(',') : String(value);
-}
-function renderTemplate(template, values) {
-    let output = '';
-    let position = 0;
-    const pattern = /\{\{\{([^}]*)\}\}\}|\{\{([^}]*)\}\}/g;
-    let match;
-    while ((match = pattern.exec(template)) !== null) {
-        output += template.slice(position, match.index);
-        output += match[1] !== undefined ? evaluate(match[1], values) : escapeHtml(evaluate(match[2] ?? '', values));
-        position = match.index + match[0].length;
-    }
-    const tail = template.slice(position);
-    if (tail.includes('{{'))
-        throw new TemplateError(`has an unclosed {{ in '${template}'`);
-    return output + tail;
-}
-/** Formats a date with moment.js tokens (the format language docker/metadata-action's `{{date}}` takes). */
-function formatDate(epochMs, format, timeZone = 'UTC') {
-    let parts;
-    try {
-        const formatter = new Intl.DateTimeFormat('en-US', {
-            timeZone,
-            hourCycle: 'h23',
-            year: 'numeric',
-            month: '2-digit',
-            day: '2-digit',
-            hour: '2-digit',
-            minute: '2-digit',
-            second: '2-digit',
-        });
-        parts = Object.fromEntries(formatter.formatToParts(new Date(epochMs)).map((part) => [part.type, part.value]));
-    }
-    catch {
-        throw new TemplateError(`unknown time zone '${timeZone}'`);
-    }
-    const year = parts['year'] ?? '';
-    const hour = Number(parts['hour'] ?? '0');
-    const pad = (value, length = 2) => String(value).padStart(length, '0');
-    const tokens = {
-        YYYY: () => year,
-        YY: () => year.slice(-2),
-        MM: () => parts['month'] ?? '',
-        M: () => String(Number(parts['month'])),
-        DD: () => parts['day'] ?? '',
-        D: () => String(Number(parts['day'])),
-        HH: () => pad(hour),
-        H: () => String(hour),
-        hh: () => pad(hour % 12 === 0 ? 12 : hour % 12),
-        h: () => String(hour % 12 === 0 ? 12 : hour % 12),
-        mm: () => parts['minute'] ?? '',
-        m: () => String(Number(parts['minute'])),
-        ss: () => parts['second'] ?? '',
-        s: () => String(Number(parts['second'])),
-        SSS: () => pad(epochMs % 1000, 3),
-        A: () => (hour < 12 ? 'AM' : 'PM'),
-        a: () => (hour < 12 ? 'am' : 'pm'),
-        X: () => String(Math.floor(epochMs / 1000)),
-        x: () => String(epochMs),
-    };
-    return format.replace(/\[([^\]]*)]|YYYY|YY|MM|M|DD|D|HH|H|hh|h|mm|m|ss|s|SSS|A|a|X|x/g, (token, literal) => literal !== undefined ? literal : (tokens[token]?.() ?? token));
-}
-
-;// CONCATENATED MODULE: ./packages/build/src/tags.ts
-
-
-
-
-const DEFAULT_SHORT_SHA_LENGTH = 7;
-function commitDateOf(payload, sha) {
-    const commits = Array.isArray(payload['commits']) ? payload['commits'] : [];
-    const candidates = [...commits.map(record), record(payload['head_commit'])];
-    const found = candidates.find((commit) => commit['id'] === sha && typeof commit['timestamp'] === 'string');
-    const parsed = found ? Date.parse(String(found['timestamp'])) : Number.NaN;
-    return Number.isNaN(parsed) ? undefined : parsed;
-}
-/**
- * The context docker/metadata-action derives from the run: `pull_request_target` gets the PR merge
- * ref; `DOCKER_METADATA_PR_HEAD_SHA=true` makes pull requests use their head commit instead of
- * GITHUB_SHA (the merge commit); `DOCKER_METADATA_SHORT_SHA_LENGTH` changes the short SHA's length.
- */
-function tagContext(github, env, now) {
-    let { ref, sha } = github;
-    if (/pull_request_target/.test(github.eventName))
-        ref = `refs/pull/${String(github.payload['number'])}/merge`;
-    if (/true/i.test(env['DOCKER_METADATA_PR_HEAD_SHA'] ?? '') && /pull_request/.test(github.eventName)) {
-        const headSha = payload_text(record(record(github.payload['pull_request'])['head'])['sha']);
-        if (headSha !== undefined)
-            sha = headSha;
-    }
-    const lengthSetting = env['DOCKER_METADATA_SHORT_SHA_LENGTH'];
-    let shortShaLength = DEFAULT_SHORT_SHA_LENGTH;
-    if (lengthSetting !== undefined && lengthSetting !== '') {
-        shortShaLength = Number(lengthSetting);
-        if (!Number.isInteger(shortShaLength) || shortShaLength < 1) {
-            throw new errors/* ConfigurationError */.j(`DOCKER_METADATA_SHORT_SHA_LENGTH must be a whole number, got '${lengthSetting}'`);
-        }
-    }
-    return {
-        eventName: github.eventName,
-        ref,
-        sha,
-        payload: github.payload,
-        defaultBranch: github.defaultBranch,
-        now,
-        commitDate: commitDateOf(github.payload, sha) ?? now,
-        shortShaLength,
-    };
-}
-const shortSha = (sha, length) => sha.slice(0, length);
-/** Characters other than letters, digits, `.`, `_`, `-` become `-` (docker/metadata-action's rule). */
-const sanitizeTag = (tag) => tag.replace(/[^a-zA-Z0-9._-]+/g, '-');
-/** A tag as registries accept it: 1-128 characters, the first a letter, digit or `_`. */
-function tagProblem(tag) {
-    if (tag.length > 128)
-        return `is ${tag.length} characters long (at most 128)`;
-    if (!/^[A-Za-z0-9_]/.test(tag))
-        return `starts with '${tag[0] ?? ''}' (a tag starts with a letter, digit or _)`;
-    if (!/^[A-Za-z0-9_.-]+$/.test(tag))
-        return 'has characters other than letters, digits, ., _ and -';
-    return undefined;
-}
-function dateHelper(epochMs) {
-    return (args, hash) => {
-        for (const key of Object.keys(hash))
-            if (key !== 'tz')
-                throw new TemplateError(`unknown ${key} attribute`);
-        return formatDate(epochMs, args[0] ?? '', hash['tz'] ?? 'UTC');
-    };
-}
-const stripHeads = (ref) => ref.replace(/^refs\/heads\//, '');
-/** The values every expression may use: `{{branch}}`, `{{tag}}`, `{{sha}}`, `{{base_ref}}`, ... */
-function globalValues(context) {
-    const { ref, payload } = context;
-    const branch = /^refs\/heads\//.test(ref) ? stripHeads(ref) : '';
-    const tag = /^refs\/tags\//.test(ref) ? ref.replace(/^refs\/tags\//, '') : '';
-    let baseRef = '';
-    if (tag !== '' && typeof payload['base_ref'] === 'string')
-        baseRef = stripHeads(payload['base_ref']);
-    else if (/^refs\/pull\//.test(ref))
-        baseRef = payload_text(record(record(payload['pull_request'])['base'])['ref']) ?? '';
-    // Compared with the ref minus refs/heads/ whatever the ref is, as docker/metadata-action does;
-    // these events always run on the default branch's last commit.
-    const candidate = stripHeads(ref);
-    const isDefault = candidate !== '' &&
-        ((context.defaultBranch !== undefined && context.defaultBranch === candidate) ||
-            /create|discussion|issues|schedule/.test(context.eventName));
-    return {
-        branch,
-        tag,
-        sha: shortSha(context.sha, context.shortShaLength),
-        base_ref: baseRef,
-        is_default_branch: String(isDefault),
-        date: dateHelper(context.now),
-        commit_date: dateHelper(context.commitDate),
-    };
-}
-/**
- * Computes the tags docker/metadata-action computes for the same rules, flavor and context: rules
- * by priority, the first tag is the version, duplicates dropped, `latest` decided by the first rule
- * that produced a tag (or forced by flavor), every value sanitized. Invalid results are errors that
- * name the rule.
- */
-function computeTags(rules, flavor, context) {
-    const globals = globalValues(context);
-    const warnings = [];
-    const produced = [];
-    let latest;
-    let shaTag;
-    for (const rule of rules) {
-        const fail = (reason) => {
-            throw new errors/* ConfigurationError */.j(`rule '${rule.source}' ${reason}`, { input: 'tags' });
-        };
-        const render = (template, values = globals) => {
-            try {
-                return renderTemplate(template, values);
-            }
-            catch (error) {
-                return fail(error instanceof Error ? error.message : String(error));
-            }
-        };
-        const withAffixes = (value) => {
-            let result = value;
-            if (Object.hasOwn(rule.attrs, 'prefix'))
-                result = `${render(rule.attrs['prefix'] ?? '')}${result}`;
-            else if (flavor.prefix !== '')
-                result = `${render(flavor.prefix)}${result}`;
-            if (Object.hasOwn(rule.attrs, 'suffix'))
-                result = `${result}${render(rule.attrs['suffix'] ?? '')}`;
-            else if (flavor.suffix !== '')
-                result = `${result}${render(flavor.suffix)}`;
-            return result;
-        };
-        const attr = (name) => rule.attrs[name] ?? '';
-        const enabled = render(attr('enable'));
-        if (enabled !== 'true' && enabled !== 'false')
-            fail(`has enable='${enabled}' (expected true or false)`);
-        if (enabled !== 'true')
-            continue;
-        let value;
-        let latestByRule = false;
-        const isTagRef = /^refs\/tags\//.test(context.ref);
-        switch (rule.type) {
-            case 'schedule':
-                if (/schedule/.test(context.eventName)) {
-                    value = withAffixes(render(attr('pattern'), { date: globals['date'], commit_date: globals['commit_date'] }));
-                }
-                break;
-            case 'semver': {
-                if (!isTagRef && attr('value') === '')
-                    break;
-                let raw = attr('value') !== '' ? render(attr('value')) : context.ref.replace(/^refs\/tags\//, '');
-                // match= picks the version out of tags like api/v1.2.3 (its first group).
-                if (attr('match') !== '') {
-                    let picked;
-                    try {
-                        picked = raw.match(new RegExp(attr('match')))?.[1];
-                    }
-                    catch (error) {
-                        return fail(`has a match that is not a regular expression: ${error instanceof Error ? error.message : ''}`);
-                    }
-                    if (picked === undefined)
-                        warnings.push(`${attr('match')} does not match ${raw}`);
-                    else
-                        raw = picked;
-                }
-                raw = raw.replace(/\//g, '-');
-                if (semver_default().valid(raw) === null) {
-                    warnings.push(`${raw} is not a valid semver, so rule '${rule.source}' gives no tag`);
-                    break;
-                }
-                const parsed = semver_default().parse(raw, { loose: true });
-                if (parsed === null)
-                    break;
-                const fields = {
-                    raw: parsed.raw,
-                    version: parsed.version,
-                    major: parsed.major,
-                    minor: parsed.minor,
-                    patch: parsed.patch,
-                    prerelease: parsed.prerelease,
-                    build: parsed.build,
-                };
-                // Pre-releases only ever get their full version (or {{raw}}): a beta must not move 1.2 or 1.
-                if (semver_default().prerelease(raw) !== null) {
-                    value = withAffixes(render(/^\{\{\s*raw\s*\}\}$/.test(attr('pattern')) ? attr('pattern') : '{{version}}', fields));
-                }
-                else {
-                    value = withAffixes(render(attr('pattern'), fields));
-                    latestByRule = true;
-                }
-                break;
-            }
-            case 'match': {
-                if (!isTagRef && attr('value') === '')
-                    break;
-                const subject = attr('value') !== '' ? render(attr('value')) : context.ref.replace(/^refs\/tags\//, '');
-                const pattern = attr('pattern');
-                const literal = /^\/(.+)\/(.*)$/.exec(pattern);
-                let found;
-                try {
-                    found = subject.match(literal ? new RegExp(literal[1] ?? '', literal[2]) : new RegExp(pattern));
-                }
-                catch (error) {
-                    return fail(`has a pattern that is not a regular expression: ${error instanceof Error ? error.message : ''}`);
-                }
-                if (found === null) {
-                    warnings.push(`${pattern} does not match ${subject}, so rule '${rule.source}' gives no tag`);
-                    break;
-                }
-                const group = found[Number(attr('group'))];
-                if (group === undefined) {
-                    warnings.push(`group ${attr('group')} does not exist in ${pattern}, so rule '${rule.source}' gives no tag`);
-                    break;
-                }
-                value = withAffixes(group);
-                latestByRule = true;
-                break;
-            }
-            case 'ref':
-                if (attr('event') === 'branch' && /^refs\/heads\//.test(context.ref)) {
-                    value = withAffixes(stripHeads(context.ref));
-                }
-                else if (attr('event') === 'tag' && isTagRef) {
-                    value = withAffixes(context.ref.replace(/^refs\/tags\//, ''));
-                    latestByRule = true;
-                }
-                else if (attr('event') === 'pr' && /^refs\/pull\//.test(context.ref)) {
-                    value = withAffixes(context.ref.replace(/^refs\/pull\//, '').replace(/\/merge$/, ''));
-                }
-                break;
-            case 'edge': {
-                if (!/^refs\/heads\//.test(context.ref))
-                    break;
-                const branch = attr('branch') !== '' ? attr('branch') : context.defaultBranch;
-                if (branch === undefined) {
-                    warnings.push(`rule '${rule.source}' gives no tag: the event payload does not name the default branch (add branch=<name>)`);
-                    break;
-                }
-                if (branch === stripHeads(context.ref))
-                    value = withAffixes('edge');
-                break;
-            }
-            case 'raw':
-                value = withAffixes(render(attr('value')));
-                break;
-            case 'sha':
-                if (context.sha === '')
-                    break;
-                value = withAffixes(attr('format') === 'short' ? shortSha(context.sha, context.shortShaLength) : context.sha);
-                break;
-        }
-        if (value === undefined || value === '')
-            continue;
-        const tag = sanitizeTag(value);
-        const problem = tagProblem(tag);
-        if (problem !== undefined)
-            fail(`produced the tag '${tag}', which ${problem}`);
-        if (rule.type === 'sha' && shaTag === undefined)
-            shaTag = tag;
-        if (!produced.some((existing) => existing.tag === tag))
-            produced.push({ tag, rule: rule.source });
-        latest ??= flavor.latest === 'auto' ? latestByRule : flavor.latest === 'true';
-    }
-    const first = produced[0];
-    if (first === undefined)
-        return { version: '', tags: [], shaTag, warnings };
-    if (latest === true) {
-        const tag = sanitizeTag(`${flavor.prefixLatest ? flavor.prefix : ''}latest${flavor.suffixLatest ? flavor.suffix : ''}`);
-        const problem = tagProblem(tag);
-        if (problem !== undefined) {
-            throw new errors/* ConfigurationError */.j(`gives the latest tag '${tag}', which ${problem}`, { input: 'flavor' });
-        }
-        produced.push({ tag, rule: `flavor latest=${flavor.latest}` });
-    }
-    return { version: first.tag, tags: produced, shaTag, warnings };
-}
-
-;// CONCATENATED MODULE: ./packages/build/src/plan.ts
-
-
-
-
-
-
-
-const kindOf = (path) => {
-    try {
-        return (0,external_node_fs_.statSync)(path).isDirectory() ? 'directory' : 'file';
-    }
-    catch {
-        return 'missing';
-    }
-};
-const PLATFORM = /^[a-z0-9]+\/[a-z0-9_]+(?:\/[a-z0-9]+)?$/;
-const BUILD_ARG = /^[A-Za-z_][A-Za-z0-9_]*=/s;
-const TARGET = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
-/** Validates every input and computes tags and labels; touches nothing but `stat` of the paths. */
-function planBuild(inputs, github, env, now) {
-    const image = parseImageReference(inputs.image);
-    const username = inputs['registry-username'];
-    const password = inputs['registry-password'];
-    if (password !== '' && username === '') {
-        throw new errors/* ConfigurationError */.j('is empty while registry-password is set: give both', { input: 'registry-username' });
-    }
-    if (username !== '' && password === '') {
-        throw new errors/* ConfigurationError */.j('is empty while registry-username is set: give both', { input: 'registry-password' });
-    }
-    const contextDir = (0,external_node_path_namespaceObject.resolve)(github.workspace, inputs.context);
-    const contextKind = kindOf(contextDir);
-    if (contextKind !== 'directory') {
-        throw new errors/* ConfigurationError */.j(`${contextDir} ${contextKind === 'missing' ? 'does not exist' : 'is a file, not a directory'}`, { input: 'context' });
-    }
-    const dockerfile = inputs.dockerfile === ''
-        ? (0,external_node_path_namespaceObject.join)(contextDir, 'Dockerfile')
-        : (0,external_node_path_namespaceObject.isAbsolute)(inputs.dockerfile)
-            ? inputs.dockerfile
-            : (0,external_node_path_namespaceObject.resolve)(github.workspace, inputs.dockerfile);
-    if (kindOf(dockerfile) !== 'file') {
-        throw new errors/* ConfigurationError */.j(`${dockerfile} does not exist${inputs.dockerfile === '' ? ' (the default is <context>/Dockerfile)' : ''}`, { input: 'dockerfile' });
-    }
-    for (const buildArg of inputs['build-args']) {
-        if (!BUILD_ARG.test(buildArg)) {
-            throw new errors/* ConfigurationError */.j(`'${buildArg}' is not NAME=value`, { input: 'build-args' });
-        }
-    }
-    for (const platform of inputs.platforms) {
-        if (!PLATFORM.test(platform)) {
-            throw new errors/* ConfigurationError */.j(`'${platform}' is not a platform like linux/amd64 or linux/arm/v7`, {
-                input: 'platforms',
-            });
-        }
-    }
-    if (inputs.target !== '' && !TARGET.test(inputs.target)) {
-        throw new errors/* ConfigurationError */.j(`'${inputs.target}' is not a build stage name`, { input: 'target' });
-    }
-    const rules = parseTagRules(inputs.tags);
-    const flavor = parseFlavor(inputs.flavor);
-    const context = tagContext(github, env, now);
-    const tags = computeTags(rules, flavor, context);
-    if (inputs.push && tags.tags.length === 0) {
-        throw new errors/* ConfigurationError */.j(`no rule gives a tag for this event (${github.eventName} on ${context.ref}): add one that does, e.g. type=sha`, { input: 'tags' });
-    }
-    const labels = ociLabels({
-        repository: github.repository,
-        serverUrl: github.serverUrl,
-        sha: context.sha,
-        payload: github.payload,
-        version: tags.version,
-        now,
-    }, parseLabelLines(inputs.labels));
-    return {
-        image,
-        contextDir,
-        dockerfile,
-        tags,
-        context,
-        references: tags.tags.map(({ tag }) => `${image.name}:${tag}`),
-        labels,
-        credentials: username === '' ? undefined : { username, password },
-    };
-}
-
-;// CONCATENATED MODULE: ./packages/build/src/registry.ts
-
-/** Every manifest kind a tag can point at: without them a registry may answer 404 for OCI images. */
-const MANIFEST_MEDIA_TYPES = [
-    'application/vnd.oci.image.index.v1+json',
-    'application/vnd.oci.image.manifest.v1+json',
-    'application/vnd.docker.distribution.manifest.list.v2+json',
-    'application/vnd.docker.distribution.manifest.v2+json',
-];
-/** A failure worth another attempt: a 5xx/429 answer or a connection that dropped. */
-class TransientError extends Error {
-}
-/** The registry answered with an error that another attempt will not change. */
-class RegistryError extends Error {
-    status;
-    constructor(message, status) {
-        super(message);
-        this.name = 'RegistryError';
-        this.status = status;
-    }
-}
-/** Parses `WWW-Authenticate: Bearer realm="...",service="...",scope="..."` (or `Basic realm=...`). */
-function parseChallenge(header) {
-    const scheme = /^\s*(\S+)/.exec(header)?.[1]?.toLowerCase() ?? '';
-    const params = {};
-    for (const match of header.matchAll(/([A-Za-z_]+)=(?:"((?:[^"\\]|\\.)*)"|([^\s,]*))/g)) {
-        params[(match[1] ?? '').toLowerCase()] = match[2] ?? match[3] ?? '';
-    }
-    return { scheme, params };
-}
-async function errorDetail(response) {
-    const body = await response.text().catch(() => '');
-    try {
-        const parsed = JSON.parse(body);
-        const first = parsed.errors?.[0];
-        if (first)
-            return `${first.code ?? ''}${first.message ? `: ${first.message}` : ''}`;
-    }
-    catch {
-        // Not the registry's JSON error shape: the status line says enough.
-    }
-    return response.statusText;
-}
-/**
- * A client of the Distribution (OCI) HTTP API for one repository: reads and writes manifests,
- * authenticates anonymously, with Basic auth or with a Bearer token from the registry's
- * WWW-Authenticate challenge, and retries transient failures. Loopback registries are reached over
- * plain HTTP, every other registry over HTTPS.
- */
-class RegistryClient {
-    reference;
-    options;
-    base;
-    authorizations = new Map();
-    constructor(reference, options = {}) {
-        this.reference = reference;
-        this.options = options;
-        this.base = `${reference.loopback ? 'http' : 'https'}://${reference.apiHost}/v2/`;
-    }
-    /** The digest and kind of the manifest a tag or digest points at; undefined when there is none. */
-    async headManifest(reference) {
-        const response = await this.request('HEAD', `manifests/${reference}`, 'pull', {
-            Accept: MANIFEST_MEDIA_TYPES.join(', '),
-        });
-        if (response.status === 404)
-            return undefined;
-        await this.expectOk(response, `check ${this.reference.name}:${reference}`);
-        return {
-            digest: response.headers.get('docker-content-digest') ?? '',
-            mediaType: (response.headers.get('content-type') ?? '').split(';')[0]?.trim() ?? '',
-        };
-    }
-    /** The manifest's exact bytes; undefined when there is none. */
-    async getManifest(reference) {
-        const response = await this.request('GET', `manifests/${reference}`, 'pull', {
-            Accept: MANIFEST_MEDIA_TYPES.join(', '),
-        });
-        if (response.status === 404)
-            return undefined;
-        await this.expectOk(response, `read ${this.reference.name}:${reference}`);
-        const body = new Uint8Array(await response.arrayBuffer());
-        const mediaType = (response.headers.get('content-type') ?? '').split(';')[0]?.trim() ?? '';
-        return { digest: response.headers.get('docker-content-digest') ?? '', mediaType, body };
-    }
-    /** Puts a manifest under a tag; returns the digest the registry reports. */
-    async putManifest(tag, manifest) {
-        const response = await this.request('PUT', `manifests/${tag}`, 'pull,push', { 'Content-Type': manifest.mediaType }, manifest.body);
-        await this.expectOk(response, `tag ${this.reference.name}:${tag}`);
-        return response.headers.get('docker-content-digest') ?? manifest.digest;
-    }
-    /**
-     * Fails now, before anything is built, when the registry refuses the credentials: reads the
-     * repository's tag list with the scope a push needs.
-     */
-    async checkAccess(scope) {
-        const response = await this.request('GET', 'tags/list?n=1', scope, {});
-        // A repository that does not exist yet answers 404 once access is granted.
-        if (response.status === 404) {
-            await response.body?.cancel();
-            return;
-        }
-        await this.expectOk(response, `reach ${this.reference.repository}`);
-        await response.body?.cancel();
-    }
-    async expectOk(response, what) {
-        if (response.ok)
-            return;
-        const detail = await errorDetail(response);
-        throw new RegistryError(`registry ${this.reference.registry} could not ${what}: HTTP ${response.status}${detail ? ` ${detail}` : ''}`, response.status);
-    }
-    async request(method, path, scope, headers, body) {
-        const url = `${this.base}${this.reference.repository}/${path}`;
-        const authorization = this.authorizations.get(scope);
-        let response = await this.send(url, method, authorization ? { ...headers, Authorization: authorization } : headers, body);
-        if (response.status !== 401)
-            return this.checkDenied(response, scope);
-        const challenge = parseChallenge(response.headers.get('www-authenticate') ?? '');
-        await response.body?.cancel();
-        const fresh = await this.authorize(challenge, scope);
-        response = await this.send(url, method, { ...headers, Authorization: fresh }, body);
-        if (response.status === 401) {
-            await response.body?.cancel();
-            throw this.refused(response.status);
-        }
-        return this.checkDenied(response, scope);
-    }
-    async checkDenied(response, scope) {
-        if (response.status !== 403)
-            return response;
-        const detail = await errorDetail(response);
-        const who = this.options.credentials ? `user '${this.options.credentials.username}'` : 'anonymous access';
-        throw new errors/* ConfigurationError */.j(`registry ${this.reference.registry} denied ${scope === 'pull' ? 'reading' : 'pushing to'} ${this.reference.repository} for ${who} (HTTP 403${detail ? ` ${detail}` : ''})`, { input: 'registry-username' });
-    }
-    refused(status) {
-        const credentials = this.options.credentials;
-        if (credentials === undefined) {
-            return new errors/* ConfigurationError */.j(`registry ${this.reference.registry} requires credentials for ${this.reference.repository} (HTTP ${status}): set registry-username and registry-password`, { input: 'registry-username' });
-        }
-        return new errors/* ConfigurationError */.j(`registry ${this.reference.registry} refused the credentials of user '${credentials.username}' (HTTP ${status}): check registry-username and registry-password`, { input: 'registry-password' });
-    }
-    basic() {
-        const credentials = this.options.credentials;
-        if (credentials === undefined)
-            return undefined;
-        return `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`;
-    }
-    /** Answers a challenge: Basic with the credentials, or a Bearer token from the challenge's realm. */
-    async authorize(challenge, scope) {
-        let authorization;
-        if (challenge.scheme === 'basic') {
-            authorization = this.basic();
-            if (authorization === undefined)
-                throw this.refused(401);
-        }
-        else if (challenge.scheme === 'bearer' && challenge.params['realm']) {
-            authorization = `Bearer ${await this.token(challenge.params, scope)}`;
-        }
-        else {
-            throw new RegistryError(`registry ${this.reference.registry} asked for an authentication scheme this action does not speak ('${challenge.scheme}')`, 401);
-        }
-        this.authorizations.set(scope, authorization);
-        return authorization;
-    }
-    async token(params, scope) {
-        const url = new URL(params['realm'] ?? '');
-        if (params['service'])
-            url.searchParams.set('service', params['service']);
-        url.searchParams.set('scope', `repository:${this.reference.repository}:${scope}`);
-        const basic = this.basic();
-        const response = await this.send(url.toString(), 'GET', basic ? { Authorization: basic } : {});
-        if (response.status === 401 || response.status === 403) {
-            await response.body?.cancel();
-            throw this.refused(response.status);
-        }
-        if (!response.ok) {
-            throw new RegistryError(`the token service of registry ${this.reference.registry} answered HTTP ${response.status} ${await errorDetail(response)}`, response.status);
-        }
-        const answer = (await response.json());
-        const token = typeof answer.token === 'string' ? answer.token : answer.access_token;
-        if (typeof token !== 'string' || token === '') {
-            throw new RegistryError(`the token service of registry ${this.reference.registry} gave no token`, 502);
-        }
-        return token;
-    }
-    /** One HTTP exchange, retried on 5xx, 429 and dropped connections. */
-    async send(url, method, headers, body) {
-        const attempts = this.options.attempts ?? 4;
-        return (0,retry/* retry */.L5)(async () => {
-            let response;
-            try {
-                response = await fetch(url, {
-                    method,
-                    headers,
-                    body: body === undefined ? undefined : Buffer.from(body),
-                    redirect: 'follow',
-                });
-            }
-            catch (error) {
-                const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
-                throw new TransientError(`${method} ${url} failed${cause}`);
-            }
-            if (response.status >= 500 || response.status === 429) {
-                await response.body?.cancel();
-                throw new TransientError(`${method} ${url} answered HTTP ${response.status}`);
-            }
-            return response;
-        }, {
-            attempts,
-            baseMs: this.options.retryBaseMs ?? 500,
-            maxMs: 8000,
-            jitter: 0.2,
-            retryIf: (error) => error instanceof TransientError,
-            onRetry: (error, attempt, delayMs) => this.options.onRetry?.(`${error instanceof Error ? error.message : String(error)}; attempt ${attempt + 1} of ${attempts} in ${delayMs} ms`),
-        }).catch((error) => {
-            if (error instanceof TransientError)
-                throw new RegistryError(`registry ${this.reference.registry}: ${error.message}`, 503);
-            throw error;
-        });
-    }
-}
-
-;// CONCATENATED MODULE: ./packages/build/src/inputs.ts
-/** The default `tags` rules (also action.yml's default). */
-const DEFAULT_TAG_RULES = 'type=sha\ntype=ref,event=branch\ntype=ref,event=pr\ntype=semver,pattern={{version}}';
-/** Reads every input once, the password first so that it is masked before anything else runs. */
-function parseInputs(parser) {
-    const password = parser.secret('registry-password');
-    return {
-        'registry-password': password,
-        'registry-username': parser.string('registry-username'),
-        image: parser.required('image'),
-        context: parser.string('context', '.'),
-        dockerfile: parser.string('dockerfile'),
-        tags: parser.list('tags', DEFAULT_TAG_RULES),
-        flavor: parser.list('flavor'),
-        labels: parser.list('labels'),
-        'build-args': parser.list('build-args'),
-        target: parser.string('target'),
-        platforms: parser
-            .list('platforms')
-            .flatMap((line) => line.split(','))
-            .map((platform) => platform.trim())
-            .filter((platform) => platform !== ''),
-        push: parser.boolean('push', true),
-        builder: parser.choice('builder', ['auto', 'buildx', 'buildah'], 'auto'),
-        cache: parser.choice('cache', ['auto', 'registry', 'none'], 'auto'),
-        'reuse-existing': parser.boolean('reuse-existing', true),
-        'dry-run': parser.boolean('dry-run', false),
-    };
-}
-
-;// CONCATENATED MODULE: ./packages/build/src/run.ts
-
-
-
-
-
-
-/** Credentials from the inputs, else those an earlier login step stored (masked all the same). */
-function registryCredentials(plan, runtime) {
-    if (plan.credentials !== undefined)
-        return plan.credentials;
-    const stored = storedCredentials(plan.image.registry, runtime.env);
-    if (stored !== undefined)
-        runtime.mask(stored.password);
-    return stored;
-}
-async function chooseBuilder(inputs, runtime) {
-    const name = inputs.builder === 'auto' ? ((await dockerEngineAnswers(runtime)) ? 'buildx' : 'buildah') : inputs.builder;
-    return name === 'buildx' ? buildxBuilder(runtime) : buildahBuilder(runtime);
-}
-/** Puts the manifest `digest` points at under every tag in `tags` (no pull, no rebuild). */
-async function addTags(registry, digest, tags) {
-    if (tags.length === 0)
-        return;
-    const manifest = await registry.getManifest(digest);
-    if (manifest === undefined)
-        throw new Error(`the registry has no manifest ${digest} to tag`);
-    for (const tag of tags)
-        await registry.putManifest(tag, { ...manifest, digest });
-}
-/** Looks for this commit's image (its `sha-<short>` tag) when reuse is asked for and possible. */
-async function findReusable(plan, inputs, registry) {
-    const shaTag = plan.tags.shaTag;
-    if (!inputs.push)
-        return { why: 'push is false' };
-    if (!inputs['reuse-existing'])
-        return { why: 'reuse-existing is false' };
-    if (shaTag === undefined)
-        return { why: 'no type=sha rule gives a tag to look for' };
-    if (registry === undefined)
-        return { why: 'the registry API could not be used without credentials' };
-    const existing = await registry.headManifest(shaTag);
-    return existing === undefined
-        ? { why: `${shaTag} is not in the registry yet` }
-        : { digest: existing.digest, why: `${shaTag} already exists` };
-}
-/**
- * Whether this step can speak to the registry: wrong credentials fail here, before minutes of
- * building. Without any credentials, buildx may still push through a Docker credential helper this
- * step cannot read: then the registry API is skipped (no reuse) and buildx's own digest is trusted.
- */
-async function registryAccess(inputs, registry, credentials, builder, runtime) {
-    if (!inputs.push)
-        return false;
-    try {
-        await registry.checkAccess('pull,push');
-        return true;
-    }
-    catch (error) {
-        if (!(error instanceof errors/* ConfigurationError */.j) || credentials !== undefined || builder.name !== 'buildx')
-            throw error;
-        runtime.log.warning(`${error.message}; building without reuse-existing and trusting docker's own login`);
-        return false;
-    }
-}
-async function buildAndPush(plan, inputs, builder, registry, credentials, runtime) {
-    const request = {
-        image: plan.image,
-        contextDir: plan.contextDir,
-        dockerfile: plan.dockerfile,
-        tags: plan.references,
-        labels: plan.labels,
-        buildArgs: inputs['build-args'],
-        target: inputs.target,
-        platforms: inputs.platforms,
-        push: inputs.push,
-        cache: inputs.cache,
-        githubCache: Boolean(runtime.env['ACTIONS_RUNTIME_TOKEN']) &&
-            Boolean(runtime.env['ACTIONS_CACHE_URL'] ?? runtime.env['ACTIONS_RESULTS_URL']),
-    };
-    const result = await runtime.log.group(`Build with ${builder.name}`, () => builder.build(request, credentials));
-    const how = `built with ${builder.name} (cache: ${effectiveCache(request, builder.name)})`;
-    if (!inputs.push)
-        return { digest: '', built: true, decision: `${how}, not pushed (push: false)` };
-    if (registry === undefined)
-        return { digest: result.digest, built: true, decision: `${how} and pushed` };
-    // The digest output is what the registry serves for the pushed tag.
-    const first = plan.tags.tags[0]?.tag ?? '';
-    let digest = result.digest;
-    const served = await registry.headManifest(first);
-    if (served !== undefined && served.digest !== '') {
-        if (digest !== '' && served.digest !== digest) {
-            runtime.log.warning(`${builder.name} reported ${digest} but the registry serves ${served.digest} for ${first}`);
-        }
-        digest = served.digest;
-    }
-    const pushed = new Set(result.pushedTags);
-    await addTags(registry, digest, plan.tags.tags.map(({ tag }) => tag).filter((tag) => !pushed.has(`${plan.image.name}:${tag}`)));
-    return { digest, built: true, decision: `${how} and pushed` };
-}
-function summary(plan, outcome) {
-    const lines = [
-        `## build-push: ${(0,markdown/* code */.aY)(plan.image.name)}`,
-        '',
-        `${(0,markdown/* escapeCell */.kq)(plan.context.eventName || 'run')} of ${(0,markdown/* code */.aY)(plan.context.ref)} at ${(0,markdown/* code */.aY)(plan.context.sha.slice(0, 12))}`,
-        '',
-    ];
-    if (outcome === undefined)
-        lines.push('**Dry run**: tags and labels computed; nothing was built or pushed.');
-    else
-        lines.push(`**${outcome.built ? 'Built' : 'Reused'}**: ${(0,markdown/* escapeCell */.kq)(outcome.decision)}.`);
-    if (outcome !== undefined && outcome.digest !== '')
-        lines.push('', `Digest: ${(0,markdown/* code */.aY)(outcome.digest)}`);
-    lines.push('', (0,markdown/* table */.tp)(['Tag', 'From rule'], plan.tags.tags.map(({ tag, rule }) => [(0,markdown/* raw */.lS)((0,markdown/* code */.aY)(`${plan.image.name}:${tag}`)), (0,markdown/* raw */.lS)((0,markdown/* code */.aY)(rule))])));
-    if (plan.tags.tags.length === 0)
-        lines.push('', '_No rule gave a tag for this event._');
-    for (const warning of plan.tags.warnings)
-        lines.push('', `> ${(0,markdown/* escapeCell */.kq)(warning)}`);
-    lines.push('', (0,markdown/* table */.tp)(['Label', 'Value'], Object.entries(plan.labels).map(([key, value]) => [(0,markdown/* raw */.lS)((0,markdown/* code */.aY)(key)), value])));
-    return `${lines.join('\n')}\n`;
-}
-/** The build-push action: validate and plan, then reuse the commit's image or build and push it. */
-async function runBuildPush(runtime) {
-    const inputs = parseInputs(runtime.inputs);
-    const plan = planBuild(inputs, runtime.github, runtime.env, runtime.clock.now());
-    for (const warning of plan.tags.warnings)
-        runtime.log.warning(warning);
-    runtime.log.info(`Tags:\n${plan.references.join('\n')}`);
-    const setPlanOutputs = () => {
-        runtime.setOutput('tags', plan.references.join('\n'));
-        runtime.setOutput('version', plan.tags.version);
-        runtime.setOutput('labels', plan.labels);
-    };
-    if (inputs['dry-run']) {
-        setPlanOutputs();
-        runtime.setOutput('built', false);
-        await runtime.appendSummary(summary(plan, undefined));
-        return;
-    }
-    const credentials = registryCredentials(plan, runtime);
-    const registry = new RegistryClient(plan.image, {
-        credentials,
-        onRetry: (message) => runtime.log.warning(`registry ${plan.image.registry}: ${message}`),
-    });
-    const builder = await chooseBuilder(inputs, runtime);
-    const reachable = await registryAccess(inputs, registry, credentials, builder, runtime);
-    let outcome;
-    const reuse = await findReusable(plan, inputs, reachable ? registry : undefined);
-    runtime.log.info(`reuse-existing: ${reuse.why}`);
-    const existing = reuse.digest;
-    if (existing !== undefined) {
-        const shaTag = plan.tags.shaTag ?? '';
-        await addTags(registry, existing, plan.tags.tags.map(({ tag }) => tag).filter((tag) => tag !== shaTag));
-        outcome = {
-            digest: existing,
-            built: false,
-            decision: `${reuse.why}: the other tags were added to its digest, nothing was built`,
-        };
-    }
-    else {
-        outcome = await buildAndPush(plan, inputs, builder, reachable ? registry : undefined, credentials, runtime);
-        outcome.decision = `${outcome.decision} (${reuse.why})`;
-    }
-    setPlanOutputs();
-    runtime.setOutput('digest', outcome.digest);
-    runtime.setOutput('ref', outcome.digest === '' ? '' : `${plan.image.name}@${outcome.digest}`);
-    runtime.setOutput('built', outcome.built);
-    await runtime.appendSummary(summary(plan, outcome));
-}
-
-;// CONCATENATED MODULE: ./packages/build/src/index.ts
-
-
-
-
-
-
-
-
-
-
-
-
-
-/***/ }),
-
-/***/ 81:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  Cs: () => (/* binding */ runAction)
-});
-
-// UNUSED EXPORTS: actionsExec, createActionsRuntime
 
 ;// CONCATENATED MODULE: external "os"
 const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
@@ -36094,16 +34578,371 @@ function getIDToken(aud) {
 //# sourceMappingURL=core.js.map
 ;// CONCATENATED MODULE: external "node:os"
 const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
-// EXTERNAL MODULE: ./packages/core/src/context.ts
-var context = __nccwpck_require__(762);
-// EXTERNAL MODULE: ./packages/core/src/errors.ts
-var errors = __nccwpck_require__(7638);
-// EXTERNAL MODULE: ./packages/core/src/inputs.ts
-var inputs = __nccwpck_require__(7276);
-// EXTERNAL MODULE: ./packages/core/src/markdown.ts
-var src_markdown = __nccwpck_require__(2712);
-// EXTERNAL MODULE: ./packages/core/src/retry.ts
-var retry = __nccwpck_require__(9899);
+;// CONCATENATED MODULE: external "node:fs"
+const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+;// CONCATENATED MODULE: ./packages/core/src/context.ts
+
+/** Reads the context the runner provides: `GITHUB_*` variables and the event payload file. */
+function readGitHubContext(env) {
+    const payload = readPayload(env['GITHUB_EVENT_PATH']);
+    const repositoryField = payload['repository'];
+    const repository = typeof repositoryField === 'object' && repositoryField !== null ? repositoryField : {};
+    const defaultBranch = repository['default_branch'];
+    return {
+        eventName: env['GITHUB_EVENT_NAME'] ?? '',
+        payload,
+        sha: env['GITHUB_SHA'] ?? '',
+        ref: env['GITHUB_REF'] ?? '',
+        repository: env['GITHUB_REPOSITORY'] ?? '',
+        workspace: env['GITHUB_WORKSPACE'] ?? process.cwd(),
+        serverUrl: env['GITHUB_SERVER_URL'] ?? 'https://github.com',
+        apiUrl: env['GITHUB_API_URL'] ?? 'https://api.github.com',
+        runId: env['GITHUB_RUN_ID'] ?? '',
+        runNumber: env['GITHUB_RUN_NUMBER'] ?? '',
+        runAttempt: env['GITHUB_RUN_ATTEMPT'] ?? '',
+        actor: env['GITHUB_ACTOR'] ?? '',
+        workflow: env['GITHUB_WORKFLOW'] ?? '',
+        defaultBranch: typeof defaultBranch === 'string' ? defaultBranch : undefined,
+    };
+}
+function readPayload(path) {
+    if (path === undefined || path === '')
+        return {};
+    try {
+        const parsed = JSON.parse((0,external_node_fs_namespaceObject.readFileSync)(path, 'utf8'));
+        return typeof parsed === 'object' && parsed !== null ? parsed : {};
+    }
+    catch {
+        // A missing or unreadable payload is the same as none: the runner always writes one.
+        return {};
+    }
+}
+
+;// CONCATENATED MODULE: ./packages/core/src/errors.ts
+/**
+ * The one error kind for user mistakes (bad input, malformed file). It is caught once, at the top of
+ * every action, and turned into a single `::error` annotation and exit code 1. Anything else that is
+ * thrown is a failure of the environment or a bug, and is reported as such.
+ */
+class errors_ConfigurationError extends Error {
+    location;
+    constructor(message, location = {}) {
+        super(message);
+        this.name = 'ConfigurationError';
+        this.location = location;
+    }
+    /** The message as the user reads it: prefixed with the input or file:line it is about. */
+    describe() {
+        const { input, file, line } = this.location;
+        if (input !== undefined)
+            return `input '${input}': ${this.message}`;
+        if (file !== undefined)
+            return `${file}${line !== undefined ? `:${line}` : ''}: ${this.message}`;
+        return this.message;
+    }
+}
+/** The message of anything thrown, for logs: never a stack for a user mistake. */
+function errorMessage(error) {
+    if (error instanceof errors_ConfigurationError)
+        return error.describe();
+    if (error instanceof Error) {
+        const cause = error.cause instanceof Error ? ` (${error.cause.message})` : '';
+        return `${error.message}${cause}`;
+    }
+    return String(error);
+}
+
+;// CONCATENATED MODULE: ./packages/core/src/duration.ts
+const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const DURATION = /^(?:(\d+(?:\.\d+)?)(ms|h|m|s))+$/;
+const PART = /(\d+(?:\.\d+)?)(ms|h|m|s)/g;
+/**
+ * Parses `90s`, `10m`, `1h30m`, `500ms` or plain seconds (`45`) into milliseconds.
+ * Returns undefined when the text is not a duration, so callers can name the input in their error.
+ */
+function parseDuration(text) {
+    const value = text.trim();
+    if (value === '')
+        return undefined;
+    if (/^\d+(?:\.\d+)?$/.test(value))
+        return Math.round(Number(value) * 1000);
+    if (!DURATION.test(value))
+        return undefined;
+    let total = 0;
+    for (const match of value.matchAll(PART)) {
+        total += Number(match[1]) * (UNIT_MS[match[2] ?? 's'] ?? 0);
+    }
+    return Math.round(total);
+}
+/** Formats milliseconds as people read them: `850ms`, `12.3s`, `4m05s`, `1h02m`. */
+function formatDuration(ms) {
+    if (ms < 1000)
+        return `${Math.round(ms)}ms`;
+    if (ms < 60_000)
+        return `${(ms / 1000).toFixed(1)}s`;
+    const totalSeconds = Math.round(ms / 1000);
+    const hours = Math.floor(totalSeconds / 3600);
+    const minutes = Math.floor((totalSeconds % 3600) / 60);
+    const seconds = totalSeconds % 60;
+    if (hours > 0)
+        return `${hours}h${String(minutes).padStart(2, '0')}m`;
+    return `${minutes}m${String(seconds).padStart(2, '0')}s`;
+}
+
+// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
+var dist = __nccwpck_require__(8815);
+;// CONCATENATED MODULE: ./packages/core/src/yaml.ts
+
+
+/**
+ * Parses YAML with positions kept, so that every later complaint about the content can name the file
+ * (or input) and line. Syntax errors become ConfigurationError at the offending line.
+ */
+function parseYamlDocument(text, where) {
+    const lineCounter = new dist/* LineCounter */.HN();
+    const document = (0,dist/* parseDocument */.Tp)(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+    const firstError = document.errors[0];
+    if (firstError !== undefined) {
+        const line = firstError.linePos?.[0].line ?? lineCounter.linePos(firstError.pos[0]).line;
+        const reason = firstError.message.split('\n')[0] ?? 'malformed YAML';
+        throw new errors_ConfigurationError(`malformed YAML: ${reason}`, { ...where, line });
+    }
+    const lineOf = (path) => {
+        for (let depth = path.length; depth >= 0; depth -= 1) {
+            const node = depth === 0 ? document.contents : document.getIn(path.slice(0, depth), true);
+            if ((0,dist/* isNode */.Ll)(node) && node.range)
+                return lineCounter.linePos(node.range[0]).line;
+        }
+        return undefined;
+    };
+    return {
+        document,
+        value: document.toJS({ maxAliasCount: 1000 }),
+        lineOf,
+        mistake: (path, message) => {
+            const line = lineOf(path);
+            const at = formatYamlPath(path);
+            return new errors_ConfigurationError(at === '' ? message : `${at}: ${message}`, {
+                ...where,
+                ...(line === undefined ? {} : { line }),
+            });
+        },
+    };
+}
+/** `checks[2].expect.status` */
+function formatYamlPath(path) {
+    return path.map((part, index) => (typeof part === 'number' ? `[${part}]` : index === 0 ? part : `.${part}`)).join('');
+}
+
+;// CONCATENATED MODULE: ./packages/core/src/inputs.ts
+
+
+
+/**
+ * Parses raw inputs into typed values, once, before any side effect. Every method names the input in
+ * its error. Actions read every declared input unconditionally so that the contract test (inputs read
+ * == inputs declared, code defaults == action.yml defaults) sees all of them.
+ */
+class InputParser {
+    source;
+    mask;
+    observe;
+    constructor(source, mask, observe) {
+        this.source = source;
+        this.mask = mask;
+        this.observe = observe;
+    }
+    raw(name, codeDefault) {
+        this.observe?.(name, codeDefault);
+        const value = this.source(name).trim();
+        return value === '' ? (codeDefault ?? '') : value;
+    }
+    /** A string input; `fallback` is both the code's and action.yml's default. */
+    string(name, fallback = '') {
+        return this.raw(name, fallback === '' ? undefined : fallback);
+    }
+    /** An input that must be given. */
+    required(name) {
+        const value = this.raw(name, undefined);
+        if (value === '')
+            throw new errors_ConfigurationError('is required but was not given', { input: name });
+        return value;
+    }
+    /** A secret: masked before anything else can print it. Never trimmed beyond a final newline. */
+    secret(name) {
+        this.observe?.(name, undefined);
+        const value = this.source(name).replace(/\r?\n$/, '');
+        if (value.trim() === '')
+            return '';
+        this.mask(value);
+        for (const line of value.split(/\r?\n/))
+            if (line.trim().length >= 4)
+                this.mask(line.trim());
+        return value;
+    }
+    /** Strict `true` / `false`, as the spec asks: no `yes`, `1` or `True`. */
+    boolean(name, fallback) {
+        const value = this.raw(name, String(fallback));
+        if (value === 'true')
+            return true;
+        if (value === 'false')
+            return false;
+        throw new errors_ConfigurationError(`expected true or false, got '${value}'`, { input: name });
+    }
+    /** A duration in milliseconds: `90s`, `10m`, `1h30m`, `500ms` or plain seconds. */
+    duration(name, fallback) {
+        const value = this.raw(name, fallback);
+        const ms = parseDuration(value);
+        if (ms === undefined) {
+            throw new errors_ConfigurationError(`expected a duration like 90s, 10m, 1h30m or plain seconds, got '${value}'`, {
+                input: name,
+            });
+        }
+        return ms;
+    }
+    /** A whole number within bounds. */
+    integer(name, fallback, bounds = {}) {
+        const value = this.number(name, fallback, bounds);
+        if (!Number.isInteger(value)) {
+            throw new errors_ConfigurationError(`expected a whole number, got '${value}'`, { input: name });
+        }
+        return value;
+    }
+    /** A number within bounds. */
+    number(name, fallback, bounds = {}) {
+        const value = this.raw(name, String(fallback));
+        const parsed = Number(value);
+        if (value === '' || !Number.isFinite(parsed)) {
+            throw new errors_ConfigurationError(`expected a number, got '${value}'`, { input: name });
+        }
+        if (bounds.min !== undefined && parsed < bounds.min) {
+            throw new errors_ConfigurationError(`must be at least ${bounds.min}, got ${parsed}`, { input: name });
+        }
+        if (bounds.max !== undefined && parsed > bounds.max) {
+            throw new errors_ConfigurationError(`must be at most ${bounds.max}, got ${parsed}`, { input: name });
+        }
+        return parsed;
+    }
+    /** One of a fixed set of words. */
+    choice(name, choices, fallback) {
+        const value = this.raw(name, fallback);
+        const found = choices.find((choice) => choice === value);
+        if (found === undefined) {
+            throw new errors_ConfigurationError(`expected one of ${choices.join(', ')}, got '${value}'`, { input: name });
+        }
+        return found;
+    }
+    /** A newline-separated list: blank lines and `#` comments are ignored. */
+    list(name, fallback = '') {
+        return parseList(this.raw(name, fallback === '' ? undefined : fallback));
+    }
+    /** JSON text, parsed; undefined when not given. */
+    json(name) {
+        const value = this.raw(name, undefined);
+        if (value === '')
+            return undefined;
+        try {
+            return JSON.parse(value);
+        }
+        catch (error) {
+            const reason = error instanceof Error ? error.message : String(error);
+            throw new errors_ConfigurationError(`is not valid JSON: ${reason}`, { input: name });
+        }
+    }
+    /** YAML text, parsed (errors carry the input name and line); undefined when not given. */
+    yaml(name) {
+        const value = this.raw(name, undefined);
+        if (value === '')
+            return undefined;
+        return parseYamlDocument(value, { input: name }).value;
+    }
+}
+/** Splits a newline list input: trims lines, drops blank lines and `#` comments. */
+function parseList(text) {
+    return text
+        .split(/\r?\n/)
+        .map((line) => line.trim())
+        .filter((line) => line !== '' && !line.startsWith('#'));
+}
+/** Parses `Name: value` lines (headers inputs). Names keep their case; values may contain colons. */
+function parseHeaderLines(lines, input) {
+    return lines.map((line) => {
+        const colon = line.indexOf(':');
+        const name = colon > 0 ? line.slice(0, colon).trim() : '';
+        if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
+            throw new ConfigurationError("expected header lines like 'Name: value'", { input });
+        }
+        return [name, line.slice(colon + 1).trim()];
+    });
+}
+
+;// CONCATENATED MODULE: ./packages/core/src/markdown.ts
+/** Escapes text for a Markdown table cell: pipes, newlines and HTML-significant characters. */
+function escapeCell(value) {
+    return String(value)
+        .replace(/&/g, '&amp;')
+        .replace(/</g, '&lt;')
+        .replace(/>/g, '&gt;')
+        .replace(/\|/g, '\\|')
+        .replace(/\r?\n/g, '<br>');
+}
+/** A Markdown table. Cells are escaped unless they are marked as already-Markdown with `raw()`. */
+function table(header, rows) {
+    const line = (cells) => `| ${cells.map(renderCell).join(' | ')} |`;
+    return [line(header), `| ${header.map(() => '---').join(' | ')} |`, ...rows.map(line)].join('\n');
+}
+/** A cell that is Markdown already (a link, code): inserted as it is. */
+const raw = (markdown) => ({ markdown });
+function renderCell(cell) {
+    return typeof cell === 'object' ? cell.markdown : escapeCell(cell);
+}
+/** Inline code that survives backticks in the value. */
+function code(value) {
+    const fence = value.includes('`') ? '``' : '`';
+    return `${fence}${value.replace(/\r?\n/g, ' ')}${fence}`;
+}
+/** A folded section. */
+function details(summary, body) {
+    return `<details><summary>${escapeCell(summary)}</summary>\n\n${body}\n\n</details>`;
+}
+/** GitHub caps a step summary at 1 MiB; keep well below and say what was cut. */
+const SUMMARY_LIMIT_BYTES = 900 * 1024;
+function capSummary(markdown, limit = SUMMARY_LIMIT_BYTES) {
+    if (Buffer.byteLength(markdown) <= limit)
+        return markdown;
+    const note = '\n\n_The summary was cut here to stay within GitHub’s size limit; the full data is in the report file._\n';
+    let cut = markdown.slice(0, limit - note.length);
+    while (Buffer.byteLength(cut) > limit - note.length)
+        cut = cut.slice(0, Math.floor(cut.length * 0.95));
+    return `${cut.slice(0, cut.lastIndexOf('\n'))}${note}`;
+}
+
+;// CONCATENATED MODULE: ./packages/core/src/retry.ts
+/** The delay after failed attempt `attempt` (1-based): exponential, capped, with optional jitter. */
+function backoffDelay(attempt, options, random = Math.random) {
+    const exponential = options.baseMs * (options.factor ?? 2) ** (attempt - 1);
+    const capped = Math.min(exponential, options.maxMs ?? Number.POSITIVE_INFINITY);
+    const jitter = Math.min(Math.max(options.jitter ?? 0, 0), 1);
+    return Math.round(capped * (1 - jitter) + capped * jitter * random());
+}
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Runs `operation` until it succeeds, an error is not retryable, or attempts run out (last error thrown). */
+async function retry(operation, options) {
+    const wait = options.sleep ?? sleep;
+    for (let attempt = 1;; attempt += 1) {
+        try {
+            return await operation(attempt);
+        }
+        catch (error) {
+            if (attempt >= options.attempts || !(options.retryIf?.(error) ?? true))
+                throw error;
+            const delay = backoffDelay(attempt, options, options.random);
+            options.onRetry?.(error, attempt, delay);
+            await wait(delay);
+        }
+    }
+}
+
 ;// CONCATENATED MODULE: ./packages/core/src/runtime.ts
 /** Outputs are strings on the wire: JSON for structures, as the spec's conventions say. */
 function serializeOutput(value) {
@@ -36152,20 +34991,20 @@ const actionsLog = {
 /** The runtime of a real step: @actions/core for the runner's files and commands. */
 function createActionsRuntime(env = process.env) {
     return {
-        inputs: new inputs/* InputParser */.YF((name) => getInput(name), core_setSecret),
+        inputs: new InputParser((name) => getInput(name), core_setSecret),
         log: actionsLog,
         setOutput: (name, value) => setOutput(name, serializeOutput(value)),
         appendSummary: async (markdown) => {
             if (!env['GITHUB_STEP_SUMMARY'])
                 return;
-            await summary.addRaw((0,src_markdown/* capSummary */.NK)(markdown), true).write();
+            await summary.addRaw(capSummary(markdown), true).write();
             summary.emptyBuffer();
         },
         mask: core_setSecret,
         env,
-        github: (0,context/* readGitHubContext */.L)(env),
+        github: readGitHubContext(env),
         exec: actionsExec,
-        clock: { now: () => Date.now(), sleep: retry/* sleep */.yy },
+        clock: { now: () => Date.now(), sleep: sleep },
         tempDir: env['RUNNER_TEMP'] || (0,external_node_os_namespaceObject.tmpdir)(),
     };
 }
@@ -36178,7 +35017,7 @@ async function runAction(main) {
         await main(createActionsRuntime());
     }
     catch (error) {
-        if (error instanceof errors/* ConfigurationError */.j) {
+        if (error instanceof errors_ConfigurationError) {
             const { file, line, column } = error.location;
             core_error(error.describe(), {
                 title: 'Configuration error',
@@ -36190,446 +35029,1499 @@ async function runAction(main) {
         else {
             if (error instanceof Error && error.stack)
                 core_debug(error.stack);
-            core_error((0,errors/* errorMessage */.g)(error));
+            core_error(errorMessage(error));
         }
         process.exitCode = 1;
     }
 }
 
+;// CONCATENATED MODULE: external "node:fs/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
+;// CONCATENATED MODULE: external "node:path"
+const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+;// CONCATENATED MODULE: ./packages/core/src/private-file.ts
 
-/***/ }),
 
-/***/ 762:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   L: () => (/* binding */ readGitHubContext)
-/* harmony export */ });
-/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3024);
-/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_0__);
-
-/** Reads the context the runner provides: `GITHUB_*` variables and the event payload file. */
-function readGitHubContext(env) {
-    const payload = readPayload(env['GITHUB_EVENT_PATH']);
-    const repositoryField = payload['repository'];
-    const repository = typeof repositoryField === 'object' && repositoryField !== null ? repositoryField : {};
-    const defaultBranch = repository['default_branch'];
-    return {
-        eventName: env['GITHUB_EVENT_NAME'] ?? '',
-        payload,
-        sha: env['GITHUB_SHA'] ?? '',
-        ref: env['GITHUB_REF'] ?? '',
-        repository: env['GITHUB_REPOSITORY'] ?? '',
-        workspace: env['GITHUB_WORKSPACE'] ?? process.cwd(),
-        serverUrl: env['GITHUB_SERVER_URL'] ?? 'https://github.com',
-        apiUrl: env['GITHUB_API_URL'] ?? 'https://api.github.com',
-        runId: env['GITHUB_RUN_ID'] ?? '',
-        runNumber: env['GITHUB_RUN_NUMBER'] ?? '',
-        runAttempt: env['GITHUB_RUN_ATTEMPT'] ?? '',
-        actor: env['GITHUB_ACTOR'] ?? '',
-        workflow: env['GITHUB_WORKFLOW'] ?? '',
-        defaultBranch: typeof defaultBranch === 'string' ? defaultBranch : undefined,
-    };
-}
-function readPayload(path) {
-    if (path === undefined || path === '')
-        return {};
+/**
+ * Writes credentials to a 0600 file in a fresh 0700 directory, hands its path to `use`, and removes
+ * the directory afterwards, whatever happens. The way secrets reach programs that read files.
+ */
+async function withPrivateFile(tempDir, fileName, content, use) {
+    const directory = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(tempDir, 'shiprail-'));
     try {
-        const parsed = JSON.parse((0,node_fs__WEBPACK_IMPORTED_MODULE_0__.readFileSync)(path, 'utf8'));
-        return typeof parsed === 'object' && parsed !== null ? parsed : {};
+        const path = (0,external_node_path_namespaceObject.join)(directory, fileName);
+        await (0,promises_namespaceObject.writeFile)(path, content, { mode: 0o600 });
+        return await use(path);
     }
-    catch {
-        // A missing or unreadable payload is the same as none: the runner always writes one.
-        return {};
+    finally {
+        await (0,promises_namespaceObject.rm)(directory, { recursive: true, force: true });
     }
 }
 
+;// CONCATENATED MODULE: ./packages/core/src/index.ts
 
-/***/ }),
 
-/***/ 9713:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   E: () => (/* binding */ parseDuration)
-/* harmony export */ });
-/* unused harmony export formatDuration */
-const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-const DURATION = /^(?:(\d+(?:\.\d+)?)(ms|h|m|s))+$/;
-const PART = /(\d+(?:\.\d+)?)(ms|h|m|s)/g;
+
+
+
+
+
+
+
+;// CONCATENATED MODULE: ./packages/build/src/builders.ts
+
+
+
+/** The GitHub cache scope of an image: one per image (and target), so services never evict each other. */
+const cacheScope = (request) => request.target === '' ? request.image.name : `${request.image.name}-${request.target}`;
+/** Where `type=registry` caches live: a tag of the image (buildx) or a sibling repository (buildah). */
+const registryCacheRef = (request) => `${request.image.name}:buildcache`;
+const buildahCacheRepository = (request) => `${request.image.name}-buildcache`;
 /**
- * Parses `90s`, `10m`, `1h30m`, `500ms` or plain seconds (`45`) into milliseconds.
- * Returns undefined when the text is not a duration, so callers can name the input in their error.
+ * Which cache `auto` means: for buildx the GitHub cache on a runner, else the registry when pushing;
+ * for buildah none (it has no GitHub cache, and pushing cache layers costs more than it saves on a
+ * fresh runner).
  */
-function parseDuration(text) {
-    const value = text.trim();
-    if (value === '')
-        return undefined;
-    if (/^\d+(?:\.\d+)?$/.test(value))
-        return Math.round(Number(value) * 1000);
-    if (!DURATION.test(value))
-        return undefined;
-    let total = 0;
-    for (const match of value.matchAll(PART)) {
-        total += Number(match[1]) * (UNIT_MS[match[2] ?? 's'] ?? 0);
-    }
-    return Math.round(total);
+function effectiveCache(request, builder) {
+    if (request.cache === 'none')
+        return 'none';
+    if (request.cache === 'registry')
+        return 'registry';
+    if (builder === 'buildah')
+        return 'none';
+    if (request.githubCache)
+        return 'gha';
+    return request.push ? 'registry' : 'none';
 }
-/** Formats milliseconds as people read them: `850ms`, `12.3s`, `4m05s`, `1h02m`. */
-function formatDuration(ms) {
-    if (ms < 1000)
-        return `${Math.round(ms)}ms`;
-    if (ms < 60_000)
-        return `${(ms / 1000).toFixed(1)}s`;
-    const totalSeconds = Math.round(ms / 1000);
-    const hours = Math.floor(totalSeconds / 3600);
-    const minutes = Math.floor((totalSeconds % 3600) / 60);
-    const seconds = totalSeconds % 60;
-    if (hours > 0)
-        return `${hours}h${String(minutes).padStart(2, '0')}m`;
-    return `${minutes}m${String(seconds).padStart(2, '0')}s`;
+const labelArgs = (labels) => Object.entries(labels).flatMap(([key, value]) => ['--label', `${key}=${value}`]);
+/** The `docker buildx build` argument vector. */
+function buildxArguments(request, metadataFile) {
+    const args = ['buildx', 'build', '--file', request.dockerfile];
+    for (const tag of request.tags)
+        args.push('--tag', tag);
+    args.push(...labelArgs(request.labels));
+    for (const buildArg of request.buildArgs)
+        args.push('--build-arg', buildArg);
+    if (request.target !== '')
+        args.push('--target', request.target);
+    if (request.platforms.length > 0)
+        args.push('--platform', request.platforms.join(','));
+    const cache = effectiveCache(request, 'buildx');
+    if (cache === 'gha') {
+        const scope = cacheScope(request);
+        args.push('--cache-from', `type=gha,scope=${scope}`, '--cache-to', `type=gha,mode=max,scope=${scope}`);
+    }
+    else if (cache === 'registry') {
+        const ref = registryCacheRef(request);
+        args.push('--cache-from', `type=registry,ref=${ref}`);
+        if (request.push)
+            args.push('--cache-to', `type=registry,ref=${ref},mode=max`);
+    }
+    args.push('--metadata-file', metadataFile);
+    if (request.push)
+        args.push('--push');
+    args.push(request.contextDir);
+    return args;
 }
-
-
-/***/ }),
-
-/***/ 7638:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   g: () => (/* binding */ errorMessage),
-/* harmony export */   j: () => (/* binding */ ConfigurationError)
-/* harmony export */ });
-/**
- * The one error kind for user mistakes (bad input, malformed file). It is caught once, at the top of
- * every action, and turned into a single `::error` annotation and exit code 1. Anything else that is
- * thrown is a failure of the environment or a bug, and is reported as such.
- */
-class ConfigurationError extends Error {
-    location;
-    constructor(message, location = {}) {
-        super(message);
-        this.name = 'ConfigurationError';
-        this.location = location;
-    }
-    /** The message as the user reads it: prefixed with the input or file:line it is about. */
-    describe() {
-        const { input, file, line } = this.location;
-        if (input !== undefined)
-            return `input '${input}': ${this.message}`;
-        if (file !== undefined)
-            return `${file}${line !== undefined ? `:${line}` : ''}: ${this.message}`;
-        return this.message;
-    }
+/** Reads the digest buildx reports in its metadata file (`containerimage.digest`). */
+function digestFromMetadata(text) {
+    const parsed = JSON.parse(text);
+    const digest = parsed['containerimage.digest'];
+    return typeof digest === 'string' ? digest : '';
 }
-/** The message of anything thrown, for logs: never a stack for a user mistake. */
-function errorMessage(error) {
-    if (error instanceof ConfigurationError)
-        return error.describe();
-    if (error instanceof Error) {
-        const cause = error.cause instanceof Error ? ` (${error.cause.message})` : '';
-        return `${error.message}${cause}`;
-    }
-    return String(error);
-}
-
-
-/***/ }),
-
-/***/ 7276:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   YF: () => (/* binding */ InputParser)
-/* harmony export */ });
-/* unused harmony exports parseList, parseHeaderLines */
-/* harmony import */ var _errors_ts__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7638);
-/* harmony import */ var _duration_ts__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9713);
-/* harmony import */ var _yaml_ts__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(1350);
-
-
-
-/**
- * Parses raw inputs into typed values, once, before any side effect. Every method names the input in
- * its error. Actions read every declared input unconditionally so that the contract test (inputs read
- * == inputs declared, code defaults == action.yml defaults) sees all of them.
- */
-class InputParser {
-    source;
-    mask;
-    observe;
-    constructor(source, mask, observe) {
-        this.source = source;
-        this.mask = mask;
-        this.observe = observe;
-    }
-    raw(name, codeDefault) {
-        this.observe?.(name, codeDefault);
-        const value = this.source(name).trim();
-        return value === '' ? (codeDefault ?? '') : value;
-    }
-    /** A string input; `fallback` is both the code's and action.yml's default. */
-    string(name, fallback = '') {
-        return this.raw(name, fallback === '' ? undefined : fallback);
-    }
-    /** An input that must be given. */
-    required(name) {
-        const value = this.raw(name, undefined);
-        if (value === '')
-            throw new _errors_ts__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j('is required but was not given', { input: name });
-        return value;
-    }
-    /** A secret: masked before anything else can print it. Never trimmed beyond a final newline. */
-    secret(name) {
-        this.observe?.(name, undefined);
-        const value = this.source(name).replace(/\r?\n$/, '');
-        if (value.trim() === '')
-            return '';
-        this.mask(value);
-        for (const line of value.split(/\r?\n/))
-            if (line.trim().length >= 4)
-                this.mask(line.trim());
-        return value;
-    }
-    /** Strict `true` / `false`, as the spec asks: no `yes`, `1` or `True`. */
-    boolean(name, fallback) {
-        const value = this.raw(name, String(fallback));
-        if (value === 'true')
-            return true;
-        if (value === 'false')
-            return false;
-        throw new _errors_ts__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j(`expected true or false, got '${value}'`, { input: name });
-    }
-    /** A duration in milliseconds: `90s`, `10m`, `1h30m`, `500ms` or plain seconds. */
-    duration(name, fallback) {
-        const value = this.raw(name, fallback);
-        const ms = (0,_duration_ts__WEBPACK_IMPORTED_MODULE_1__/* .parseDuration */ .E)(value);
-        if (ms === undefined) {
-            throw new _errors_ts__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j(`expected a duration like 90s, 10m, 1h30m or plain seconds, got '${value}'`, {
-                input: name,
-            });
-        }
-        return ms;
-    }
-    /** A whole number within bounds. */
-    integer(name, fallback, bounds = {}) {
-        const value = this.number(name, fallback, bounds);
-        if (!Number.isInteger(value)) {
-            throw new _errors_ts__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j(`expected a whole number, got '${value}'`, { input: name });
-        }
-        return value;
-    }
-    /** A number within bounds. */
-    number(name, fallback, bounds = {}) {
-        const value = this.raw(name, String(fallback));
-        const parsed = Number(value);
-        if (value === '' || !Number.isFinite(parsed)) {
-            throw new _errors_ts__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j(`expected a number, got '${value}'`, { input: name });
-        }
-        if (bounds.min !== undefined && parsed < bounds.min) {
-            throw new _errors_ts__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j(`must be at least ${bounds.min}, got ${parsed}`, { input: name });
-        }
-        if (bounds.max !== undefined && parsed > bounds.max) {
-            throw new _errors_ts__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j(`must be at most ${bounds.max}, got ${parsed}`, { input: name });
-        }
-        return parsed;
-    }
-    /** One of a fixed set of words. */
-    choice(name, choices, fallback) {
-        const value = this.raw(name, fallback);
-        const found = choices.find((choice) => choice === value);
-        if (found === undefined) {
-            throw new _errors_ts__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j(`expected one of ${choices.join(', ')}, got '${value}'`, { input: name });
-        }
-        return found;
-    }
-    /** A newline-separated list: blank lines and `#` comments are ignored. */
-    list(name, fallback = '') {
-        return parseList(this.raw(name, fallback === '' ? undefined : fallback));
-    }
-    /** JSON text, parsed; undefined when not given. */
-    json(name) {
-        const value = this.raw(name, undefined);
-        if (value === '')
-            return undefined;
-        try {
-            return JSON.parse(value);
-        }
-        catch (error) {
-            const reason = error instanceof Error ? error.message : String(error);
-            throw new _errors_ts__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j(`is not valid JSON: ${reason}`, { input: name });
-        }
-    }
-    /** YAML text, parsed (errors carry the input name and line); undefined when not given. */
-    yaml(name) {
-        const value = this.raw(name, undefined);
-        if (value === '')
-            return undefined;
-        return (0,_yaml_ts__WEBPACK_IMPORTED_MODULE_2__/* .parseYamlDocument */ .I)(value, { input: name }).value;
-    }
-}
-/** Splits a newline list input: trims lines, drops blank lines and `#` comments. */
-function parseList(text) {
-    return text
-        .split(/\r?\n/)
-        .map((line) => line.trim())
-        .filter((line) => line !== '' && !line.startsWith('#'));
-}
-/** Parses `Name: value` lines (headers inputs). Names keep their case; values may contain colons. */
-function parseHeaderLines(lines, input) {
-    return lines.map((line) => {
-        const colon = line.indexOf(':');
-        const name = colon > 0 ? line.slice(0, colon).trim() : '';
-        if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
-            throw new ConfigurationError("expected header lines like 'Name: value'", { input });
-        }
-        return [name, line.slice(colon + 1).trim()];
-    });
-}
-
-
-/***/ }),
-
-/***/ 2712:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   NK: () => (/* binding */ capSummary),
-/* harmony export */   aY: () => (/* binding */ code),
-/* harmony export */   kq: () => (/* binding */ escapeCell),
-/* harmony export */   lS: () => (/* binding */ raw),
-/* harmony export */   tp: () => (/* binding */ table)
-/* harmony export */ });
-/* unused harmony exports details, SUMMARY_LIMIT_BYTES */
-/** Escapes text for a Markdown table cell: pipes, newlines and HTML-significant characters. */
-function escapeCell(value) {
-    return String(value)
-        .replace(/&/g, '&amp;')
-        .replace(/</g, '&lt;')
-        .replace(/>/g, '&gt;')
-        .replace(/\|/g, '\\|')
-        .replace(/\r?\n/g, '<br>');
-}
-/** A Markdown table. Cells are escaped unless they are marked as already-Markdown with `raw()`. */
-function table(header, rows) {
-    const line = (cells) => `| ${cells.map(renderCell).join(' | ')} |`;
-    return [line(header), `| ${header.map(() => '---').join(' | ')} |`, ...rows.map(line)].join('\n');
-}
-/** A cell that is Markdown already (a link, code): inserted as it is. */
-const raw = (markdown) => ({ markdown });
-function renderCell(cell) {
-    return typeof cell === 'object' ? cell.markdown : escapeCell(cell);
-}
-/** Inline code that survives backticks in the value. */
-function code(value) {
-    const fence = value.includes('`') ? '``' : '`';
-    return `${fence}${value.replace(/\r?\n/g, ' ')}${fence}`;
-}
-/** A folded section. */
-function details(summary, body) {
-    return `<details><summary>${escapeCell(summary)}</summary>\n\n${body}\n\n</details>`;
-}
-/** GitHub caps a step summary at 1 MiB; keep well below and say what was cut. */
-const SUMMARY_LIMIT_BYTES = 900 * 1024;
-function capSummary(markdown, limit = SUMMARY_LIMIT_BYTES) {
-    if (Buffer.byteLength(markdown) <= limit)
-        return markdown;
-    const note = '\n\n_The summary was cut here to stay within GitHub’s size limit; the full data is in the report file._\n';
-    let cut = markdown.slice(0, limit - note.length);
-    while (Buffer.byteLength(cut) > limit - note.length)
-        cut = cut.slice(0, Math.floor(cut.length * 0.95));
-    return `${cut.slice(0, cut.lastIndexOf('\n'))}${note}`;
-}
-
-
-/***/ }),
-
-/***/ 9899:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   L5: () => (/* binding */ retry),
-/* harmony export */   yy: () => (/* binding */ sleep)
-/* harmony export */ });
-/* unused harmony export backoffDelay */
-/** The delay after failed attempt `attempt` (1-based): exponential, capped, with optional jitter. */
-function backoffDelay(attempt, options, random = Math.random) {
-    const exponential = options.baseMs * (options.factor ?? 2) ** (attempt - 1);
-    const capped = Math.min(exponential, options.maxMs ?? Number.POSITIVE_INFINITY);
-    const jitter = Math.min(Math.max(options.jitter ?? 0, 0), 1);
-    return Math.round(capped * (1 - jitter) + capped * jitter * random());
-}
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-/** Runs `operation` until it succeeds, an error is not retryable, or attempts run out (last error thrown). */
-async function retry(operation, options) {
-    const wait = options.sleep ?? sleep;
-    for (let attempt = 1;; attempt += 1) {
-        try {
-            return await operation(attempt);
-        }
-        catch (error) {
-            if (attempt >= options.attempts || !(options.retryIf?.(error) ?? true))
-                throw error;
-            const delay = backoffDelay(attempt, options, options.random);
-            options.onRetry?.(error, attempt, delay);
-            await wait(delay);
-        }
-    }
-}
-
-
-/***/ }),
-
-/***/ 1350:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   I: () => (/* binding */ parseYamlDocument)
-/* harmony export */ });
-/* unused harmony export formatYamlPath */
-/* harmony import */ var yaml__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8815);
-/* harmony import */ var _errors_ts__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7638);
-
-
-/**
- * Parses YAML with positions kept, so that every later complaint about the content can name the file
- * (or input) and line. Syntax errors become ConfigurationError at the offending line.
- */
-function parseYamlDocument(text, where) {
-    const lineCounter = new yaml__WEBPACK_IMPORTED_MODULE_0__/* .LineCounter */ .HN();
-    const document = (0,yaml__WEBPACK_IMPORTED_MODULE_0__/* .parseDocument */ .Tp)(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-    const firstError = document.errors[0];
-    if (firstError !== undefined) {
-        const line = firstError.linePos?.[0].line ?? lineCounter.linePos(firstError.pos[0]).line;
-        const reason = firstError.message.split('\n')[0] ?? 'malformed YAML';
-        throw new _errors_ts__WEBPACK_IMPORTED_MODULE_1__/* .ConfigurationError */ .j(`malformed YAML: ${reason}`, { ...where, line });
-    }
-    const lineOf = (path) => {
-        for (let depth = path.length; depth >= 0; depth -= 1) {
-            const node = depth === 0 ? document.contents : document.getIn(path.slice(0, depth), true);
-            if ((0,yaml__WEBPACK_IMPORTED_MODULE_0__/* .isNode */ .Ll)(node) && node.range)
-                return lineCounter.linePos(node.range[0]).line;
-        }
-        return undefined;
-    };
+/** `docker buildx build`: the GitHub-hosted runner's builder. Credentials reach docker on stdin. */
+function buildxBuilder(runtime) {
     return {
-        document,
-        value: document.toJS({ maxAliasCount: 1000 }),
-        lineOf,
-        mistake: (path, message) => {
-            const line = lineOf(path);
-            const at = formatYamlPath(path);
-            return new _errors_ts__WEBPACK_IMPORTED_MODULE_1__/* .ConfigurationError */ .j(at === '' ? message : `${at}: ${message}`, {
-                ...where,
-                ...(line === undefined ? {} : { line }),
-            });
+        name: 'buildx',
+        async build(request, credentials) {
+            const directory = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(runtime.tempDir, 'buildx-'));
+            let loggedIn = false;
+            try {
+                if (credentials !== undefined && request.push) {
+                    await runtime.exec('docker', ['login', request.image.registry, '--username', credentials.username, '--password-stdin'], { input: credentials.password, silent: true });
+                    loggedIn = true;
+                }
+                const metadataFile = (0,external_node_path_namespaceObject.join)(directory, 'metadata.json');
+                await runtime.exec('docker', buildxArguments(request, metadataFile));
+                const digest = request.push ? digestFromMetadata(await (0,promises_namespaceObject.readFile)(metadataFile, 'utf8')) : '';
+                return { digest, pushedTags: request.push ? request.tags : [] };
+            }
+            finally {
+                // The login was this step's own: leave no credentials behind in the runner's docker config.
+                if (loggedIn)
+                    await runtime.exec('docker', ['logout', request.image.registry], { silent: true, allowFailure: true });
+                await (0,promises_namespaceObject.rm)(directory, { recursive: true, force: true });
+            }
         },
     };
 }
-/** `checks[2].expect.status` */
-function formatYamlPath(path) {
-    return path.map((part, index) => (typeof part === 'number' ? `[${part}]` : index === 0 ? part : `.${part}`)).join('');
+/**
+ * Options before buildah's subcommand: the vfs storage driver works in every container and without
+ * kernel overlay support; a `STORAGE_DRIVER` in the environment (containers/storage's own) wins.
+ */
+function buildahGlobalArguments(env) {
+    return env['STORAGE_DRIVER'] ? [] : ['--storage-driver', 'vfs'];
 }
+/** The `buildah bud` argument vector (after the global options). */
+function buildahBuildArguments(request, authFile) {
+    const args = ['bud', '--isolation', 'chroot', '--file', request.dockerfile];
+    const [first, ...others] = request.tags;
+    if (request.platforms.length > 1) {
+        args.push('--manifest', first ?? `${request.image.name}:build`, '--platform', request.platforms.join(','));
+    }
+    else {
+        for (const tag of [first, ...others])
+            if (tag !== undefined)
+                args.push('--tag', tag);
+        if (request.platforms.length === 1)
+            args.push('--platform', request.platforms[0] ?? '');
+    }
+    args.push(...labelArgs(request.labels));
+    for (const buildArg of request.buildArgs)
+        args.push('--build-arg', buildArg);
+    if (request.target !== '')
+        args.push('--target', request.target);
+    if (effectiveCache(request, 'buildah') === 'registry') {
+        const repository = buildahCacheRepository(request);
+        args.push('--layers', '--cache-from', repository);
+        if (request.push)
+            args.push('--cache-to', repository);
+    }
+    if (authFile !== undefined)
+        args.push('--authfile', authFile);
+    if (request.image.loopback)
+        args.push('--tls-verify=false');
+    args.push(request.contextDir);
+    return args;
+}
+/** The `buildah push` (or `manifest push --all`) argument vector for the first tag. */
+function buildahPushArguments(request, digestFile, authFile) {
+    const tag = request.tags[0] ?? '';
+    const args = request.platforms.length > 1 ? ['manifest', 'push', '--all'] : ['push'];
+    if (authFile !== undefined)
+        args.push('--authfile', authFile);
+    if (request.image.loopback)
+        args.push('--tls-verify=false');
+    args.push('--digestfile', digestFile, tag, `docker://${tag}`);
+    return args;
+}
+/** A containers-auth.json for one registry: how buildah gets the password without argv. */
+function authFileContent(registry, credentials) {
+    const auth = Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64');
+    return JSON.stringify({ auths: { [registry]: { auth } } });
+}
+/**
+ * buildah: builds without a Docker daemon (chroot isolation), pushes the first tag and reads the
+ * digest from `--digestfile`. Credentials reach it in a 0600 auth file that is removed afterwards.
+ */
+function buildahBuilder(runtime) {
+    const global = buildahGlobalArguments(runtime.env);
+    const env = { BUILDAH_ISOLATION: 'chroot' };
+    const run = async (request, authFile) => {
+        await runtime.exec('buildah', [...global, ...buildahBuildArguments(request, authFile)], { env });
+        if (!request.push)
+            return { digest: '', pushedTags: [] };
+        const directory = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(runtime.tempDir, 'buildah-'));
+        try {
+            const digestFile = (0,external_node_path_namespaceObject.join)(directory, 'digest');
+            await runtime.exec('buildah', [...global, ...buildahPushArguments(request, digestFile, authFile)], { env });
+            const digest = (await (0,promises_namespaceObject.readFile)(digestFile, 'utf8')).trim();
+            return { digest, pushedTags: request.tags.slice(0, 1) };
+        }
+        finally {
+            await (0,promises_namespaceObject.rm)(directory, { recursive: true, force: true });
+        }
+    };
+    return {
+        name: 'buildah',
+        build: (request, credentials) => credentials === undefined
+            ? run(request, undefined)
+            : withPrivateFile(runtime.tempDir, 'auth.json', authFileContent(request.image.registry, credentials), (path) => run(request, path)),
+    };
+}
+/** `auto`: buildx when a Docker engine answers, else buildah. */
+async function dockerEngineAnswers(runtime) {
+    try {
+        const result = await runtime.exec('docker', ['version', '--format', '{{.Server.Version}}'], {
+            silent: true,
+            allowFailure: true,
+        });
+        return result.exitCode === 0 && result.stdout.trim() !== '';
+    }
+    catch {
+        // No docker program at all.
+        return false;
+    }
+}
+
+;// CONCATENATED MODULE: ./packages/build/src/credentials.ts
+
+
+/** The auth files a earlier login step leaves: containers' auth.json, then Docker's config.json. */
+function authFiles(env) {
+    const files = [];
+    if (env['REGISTRY_AUTH_FILE'])
+        files.push(env['REGISTRY_AUTH_FILE']);
+    if (env['XDG_RUNTIME_DIR'])
+        files.push((0,external_node_path_namespaceObject.join)(env['XDG_RUNTIME_DIR'], 'containers', 'auth.json'));
+    const dockerConfig = env['DOCKER_CONFIG'] ?? (env['HOME'] ? (0,external_node_path_namespaceObject.join)(env['HOME'], '.docker') : undefined);
+    if (dockerConfig)
+        files.push((0,external_node_path_namespaceObject.join)(dockerConfig, 'config.json'));
+    return files;
+}
+function keysFor(registry) {
+    if (registry === 'docker.io' || registry === 'index.docker.io') {
+        return ['https://index.docker.io/v1/', 'docker.io', 'index.docker.io', 'registry-1.docker.io'];
+    }
+    return [registry, `https://${registry}`, `http://${registry}`];
+}
+/**
+ * Credentials an earlier login step (docker/login-action, `docker login`, `buildah login`) stored
+ * for the registry, so that the registry API works without repeating them as inputs. Credential
+ * helpers are not consulted.
+ */
+function storedCredentials(registry, env) {
+    for (const file of authFiles(env)) {
+        let auths;
+        try {
+            const parsed = JSON.parse((0,external_node_fs_namespaceObject.readFileSync)(file, 'utf8'));
+            auths = parsed.auths ?? {};
+        }
+        catch {
+            // No such file, or not one we can read: the next candidate may have it.
+            continue;
+        }
+        for (const key of keysFor(registry)) {
+            const auth = auths[key]?.auth;
+            if (typeof auth !== 'string' || auth === '')
+                continue;
+            const decoded = Buffer.from(auth, 'base64').toString('utf8');
+            const colon = decoded.indexOf(':');
+            if (colon > 0)
+                return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+        }
+    }
+    return undefined;
+}
+
+;// CONCATENATED MODULE: ./packages/build/src/payload.ts
+/** Reads of the untyped event payload. */
+const record = (value) => typeof value === 'object' && value !== null ? value : {};
+const payload_text = (value) => (typeof value === 'string' ? value : undefined);
+
+;// CONCATENATED MODULE: ./packages/build/src/labels.ts
+
+
+const labels_text = (value) => payload_text(value) ?? '';
+/** Parses `labels` lines (`key=value`); the value may contain `=`. */
+function parseLabelLines(lines) {
+    return lines.map((line) => {
+        const equals = line.indexOf('=');
+        const key = equals > 0 ? line.slice(0, equals).trim() : '';
+        if (key === '' || /\s/.test(key)) {
+            throw new errors_ConfigurationError(`'${line}' is not a label: write key=value`, { input: 'labels' });
+        }
+        return [key, line.slice(equals + 1).trim()];
+    });
+}
+/**
+ * The OCI labels docker/metadata-action writes, from the run and the event's repository, then the
+ * user's own (which win), sorted by key. Labels whose value is empty are left out.
+ */
+function ociLabels(source, extra) {
+    const repository = record(source.payload['repository']);
+    const url = labels_text(repository['html_url']) || (source.repository ? `${source.serverUrl}/${source.repository}` : '');
+    const labels = new Map([
+        ['org.opencontainers.image.title', labels_text(repository['name']) || (source.repository.split('/')[1] ?? '')],
+        ['org.opencontainers.image.description', labels_text(repository['description'])],
+        ['org.opencontainers.image.url', url],
+        ['org.opencontainers.image.source', url],
+        ['org.opencontainers.image.version', source.version],
+        ['org.opencontainers.image.created', new Date(source.now).toISOString()],
+        ['org.opencontainers.image.revision', source.sha],
+        ['org.opencontainers.image.licenses', labels_text(record(repository['license'])['spdx_id'])],
+    ]);
+    for (const [key, value] of extra)
+        labels.set(key, value);
+    return Object.fromEntries([...labels].filter(([, value]) => value !== '').sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+;// CONCATENATED MODULE: ./packages/build/src/reference.ts
+
+const DOMAIN = /^(?:\[[0-9a-fA-F:.]+\]|[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*)(?::[0-9]+)?$/;
+const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
+/** `localhost`, `127.0.0.0/8` and `[::1]`, with or without a port. */
+function isLoopbackHost(registry) {
+    const host = registry.startsWith('[') ? registry.slice(0, registry.indexOf(']') + 1) : registry.split(':')[0];
+    return host === 'localhost' || host === '[::1]' || /^127(?:\.\d{1,3}){3}$/.test(host ?? '');
+}
+/**
+ * Parses the `image` input: a repository without tag or digest, registry host first
+ * (`ghcr.io/acme/api`); without a host it is on Docker Hub (`acme/api`).
+ */
+function parseImageReference(image) {
+    const fail = (reason) => {
+        throw new errors_ConfigurationError(`'${image}' ${reason}`, { input: 'image' });
+    };
+    if (image.includes('@'))
+        fail('carries a digest: give the repository alone, e.g. ghcr.io/acme/api');
+    const slash = image.indexOf('/');
+    const first = slash === -1 ? image : image.slice(0, slash);
+    const namesRegistry = first.includes('.') || first.includes(':') || first === 'localhost' || first.startsWith('[');
+    if (namesRegistry && (slash === -1 || image.slice(slash + 1) === '')) {
+        fail(`names the registry ${first} but no repository: write e.g. ${first}/acme/api`);
+    }
+    if (!namesRegistry && slash === -1) {
+        fail('has no registry or namespace: write e.g. ghcr.io/acme/api, or docker.io/acme/api for Docker Hub');
+    }
+    const registry = namesRegistry ? first : 'docker.io';
+    const path = namesRegistry ? image.slice(slash + 1) : image;
+    if (!DOMAIN.test(registry))
+        fail(`has an invalid registry host '${registry}'`);
+    const components = path.split('/');
+    const last = components[components.length - 1] ?? '';
+    if (last.includes(':'))
+        fail('carries a tag: give the repository alone and the tags in the tags input');
+    for (const component of components) {
+        if (component === '')
+            fail('has an empty path component (//, or a trailing /)');
+        if (/[A-Z]/.test(component))
+            fail(`must be lower case ('${component}' is not)`);
+        if (!PATH_COMPONENT.test(component)) {
+            fail(`has an invalid path component '${component}' (lower-case letters, digits and . _ - between them)`);
+        }
+    }
+    if (path.length > 255)
+        fail('is longer than 255 characters');
+    const dockerHub = registry === 'docker.io' || registry === 'index.docker.io';
+    return {
+        name: image,
+        registry,
+        apiHost: dockerHub ? 'registry-1.docker.io' : registry,
+        repository: dockerHub && components.length === 1 ? `library/${path}` : path,
+        loopback: isLoopbackHost(registry),
+    };
+}
+
+;// CONCATENATED MODULE: ./packages/build/src/rules.ts
+
+/** The rule types of docker/metadata-action this action understands. */
+const RULE_TYPES = ['schedule', 'semver', 'match', 'edge', 'ref', 'raw', 'sha'];
+/** Highest first: the first tag produced becomes the version, as in docker/metadata-action. */
+const DEFAULT_PRIORITIES = {
+    schedule: 1000,
+    semver: 900,
+    match: 800,
+    edge: 700,
+    ref: 600,
+    raw: 200,
+    sha: 100,
+};
+/**
+ * Splits one rule line into its comma-separated fields; double quotes protect commas
+ * (`"value=a,b"`), and a doubled quote inside quotes is a literal quote, as in CSV.
+ */
+function splitFields(line) {
+    const fields = [];
+    let current = '';
+    let quoted = false;
+    for (let index = 0; index < line.length; index += 1) {
+        const char = line.charAt(index);
+        if (quoted) {
+            if (char === '"' && line[index + 1] === '"') {
+                current += '"';
+                index += 1;
+            }
+            else if (char === '"')
+                quoted = false;
+            else
+                current += char;
+        }
+        else if (char === '"')
+            quoted = true;
+        else if (char === ',') {
+            fields.push(current);
+            current = '';
+        }
+        else
+            current += char;
+    }
+    if (quoted)
+        throw new Error('has an unclosed double quote');
+    fields.push(current);
+    return fields.filter((field) => field.trim() !== '');
+}
+/**
+ * `key=value` of one field. Like docker/metadata-action, the value ends at the next `=`
+ * (`value=a=b` reads as `a`), so that the same rule gives the same tag.
+ */
+function keyValue(field) {
+    const parts = field.split('=').map((part) => part.trim());
+    if (parts.length === 1)
+        return [parts[0] ?? ''];
+    return [(parts[0] ?? '').toLowerCase(), parts[1] ?? ''];
+}
+const has = (attrs, key) => Object.hasOwn(attrs, key);
+/** Parses one `tags` line; throws a ConfigurationError on input `tags` that quotes the rule. */
+function parseTagRule(line) {
+    const fail = (reason) => {
+        throw new errors_ConfigurationError(`rule '${line}' ${reason}`, { input: 'tags' });
+    };
+    let fields;
+    try {
+        fields = splitFields(line);
+    }
+    catch (error) {
+        return fail(error instanceof Error ? error.message : String(error));
+    }
+    const attrs = {};
+    let type;
+    for (const field of fields) {
+        const pair = keyValue(field);
+        if (pair.length === 1) {
+            attrs['value'] = pair[0];
+            continue;
+        }
+        const [key, value] = pair;
+        if (key === 'type') {
+            const known = RULE_TYPES.find((candidate) => candidate === value);
+            if (known === undefined) {
+                fail(`has an unknown type '${value}' (expected one of ${RULE_TYPES.join(', ')})`);
+            }
+            type = known;
+        }
+        else
+            attrs[key] = value;
+    }
+    const ruleType = type ?? 'raw';
+    switch (ruleType) {
+        case 'schedule':
+            if (!has(attrs, 'pattern'))
+                attrs['pattern'] = 'nightly';
+            break;
+        case 'semver':
+            if (!has(attrs, 'pattern'))
+                fail('needs a pattern, e.g. pattern={{version}}');
+            if (!has(attrs, 'value'))
+                attrs['value'] = '';
+            if (!has(attrs, 'match'))
+                attrs['match'] = '';
+            break;
+        case 'match':
+            if (!has(attrs, 'pattern'))
+                fail('needs a pattern, e.g. pattern=\\d+.\\d+');
+            if (!has(attrs, 'group'))
+                attrs['group'] = '0';
+            if (Number.isNaN(Number(attrs['group'])))
+                fail('has a group that is not a number');
+            if (!has(attrs, 'value'))
+                attrs['value'] = '';
+            break;
+        case 'edge':
+            if (!has(attrs, 'branch'))
+                attrs['branch'] = '';
+            break;
+        case 'ref':
+            if (!has(attrs, 'event'))
+                fail('needs an event: event=branch, event=tag or event=pr');
+            if (!['branch', 'tag', 'pr'].includes(attrs['event'] ?? '')) {
+                fail(`has an unknown event '${attrs['event'] ?? ''}' (expected branch, tag or pr)`);
+            }
+            if (attrs['event'] === 'pr' && !has(attrs, 'prefix'))
+                attrs['prefix'] = 'pr-';
+            break;
+        case 'raw':
+            if (!has(attrs, 'value'))
+                fail('needs a value, e.g. type=raw,value=stable');
+            break;
+        case 'sha':
+            if (!has(attrs, 'prefix'))
+                attrs['prefix'] = 'sha-';
+            if (!has(attrs, 'format'))
+                attrs['format'] = 'short';
+            if (!['short', 'long'].includes(attrs['format'] ?? ''))
+                fail('has a format other than short or long');
+            break;
+    }
+    if (!has(attrs, 'enable'))
+        attrs['enable'] = 'true';
+    let priority = DEFAULT_PRIORITIES[ruleType];
+    if (has(attrs, 'priority')) {
+        priority = Number(attrs['priority']);
+        if (attrs['priority'] === '' || !Number.isFinite(priority))
+            fail('has a priority that is not a number');
+    }
+    return { type: ruleType, attrs, priority, source: line };
+}
+/** Parses every rule and orders them by priority, highest first; equal priorities keep their order. */
+function parseTagRules(lines) {
+    return lines.map(parseTagRule).sort((a, b) => b.priority - a.priority);
+}
+/** Parses `flavor` lines (`latest=auto`, `prefix=x,onlatest=true`, `suffix=...`). */
+function parseFlavor(lines) {
+    const flavor = { latest: 'auto', prefix: '', prefixLatest: false, suffix: '', suffixLatest: false };
+    for (const line of lines) {
+        const fail = (reason) => {
+            throw new errors_ConfigurationError(`entry '${line}' ${reason}`, { input: 'flavor' });
+        };
+        let fields = [];
+        try {
+            fields = splitFields(line);
+        }
+        catch (error) {
+            fail(error instanceof Error ? error.message : String(error));
+        }
+        let onLatestFor;
+        for (const field of fields) {
+            const pair = keyValue(field);
+            if (pair.length === 1)
+                return fail('is not key=value (expected latest=, prefix=, suffix=, onlatest=)');
+            const [key, value] = pair;
+            switch (key) {
+                case 'latest':
+                    if (value !== 'auto' && value !== 'true' && value !== 'false')
+                        fail('needs latest=auto, true or false');
+                    else
+                        flavor.latest = value;
+                    break;
+                case 'prefix':
+                    flavor.prefix = value;
+                    onLatestFor = 'prefix';
+                    break;
+                case 'suffix':
+                    flavor.suffix = value;
+                    onLatestFor = 'suffix';
+                    break;
+                case 'onlatest':
+                    if (value !== 'true' && value !== 'false')
+                        fail('needs onlatest=true or false');
+                    if (onLatestFor === 'prefix')
+                        flavor.prefixLatest = value === 'true';
+                    if (onLatestFor === 'suffix')
+                        flavor.suffixLatest = value === 'true';
+                    break;
+                default:
+                    fail(`has an unknown key '${key}' (expected latest, prefix, suffix, onlatest)`);
+            }
+        }
+    }
+    return flavor;
+}
+
+// EXTERNAL MODULE: ./packages/build/node_modules/semver/index.js
+var semver = __nccwpck_require__(551);
+var semver_default = /*#__PURE__*/__nccwpck_require__.n(semver);
+;// CONCATENATED MODULE: ./packages/build/src/template.ts
+const HTML_ESCAPES = {
+    '&': '&amp;',
+    '<': '&lt;',
+    '>': '&gt;',
+    '"': '&quot;',
+    "'": '&#x27;',
+    '`': '&#x60;',
+    '=': '&#x3D;',
+};
+const escapeHtml = (text) => text.replace(/[&<>"'`=]/g, (char) => HTML_ESCAPES[char] ?? char);
+/** A template that cannot be rendered: the caller names the rule it came from. */
+class TemplateError extends Error {
+}
+function tokenize(expression) {
+    const tokens = [];
+    const pattern = /\s*([A-Za-z_][\w.-]*=)?('[^']*'|"[^"]*"|[^\s'"]+)/gy;
+    let match;
+    let end = 0;
+    while ((match = pattern.exec(expression)) !== null) {
+        tokens.push(`${match[1] ?? ''}${match[2] ?? ''}`);
+        end = pattern.lastIndex;
+    }
+    if (expression.slice(end).trim() !== '') {
+        throw new TemplateError(`cannot read the expression {{${expression}}}`);
+    }
+    return tokens;
+}
+const unquote = (token) => /^(['"]).*\1$/s.test(token) && token.length >= 2 ? token.slice(1, -1) : token;
+function evaluate(expression, values) {
+    const [name = '', ...rest] = tokenize(expression);
+    if (/^[#/^>!]/.test(name) || name === 'else') {
+        throw new TemplateError(`{{${expression}}} is not supported: only values like {{version}} or {{date 'YYYY'}}`);
+    }
+    const args = [];
+    const hash = {};
+    for (const token of rest) {
+        const pair = /^([A-Za-z_][\w.-]*)=(.*)$/s.exec(token);
+        if (pair)
+            hash[pair[1] ?? ''] = unquote(pair[2] ?? '');
+        else
+            args.push(unquote(token));
+    }
+    const value = Object.hasOwn(values, name) ? values[name] : undefined;
+    if (typeof value === 'function')
+        return value(args, hash);
+    if (value === null || value === undefined)
+        return '';
+    return Array.isArray(value) ? value.join(',') : String(value);
+}
+function renderTemplate(template, values) {
+    let output = '';
+    let position = 0;
+    const pattern = /\{\{\{([^}]*)\}\}\}|\{\{([^}]*)\}\}/g;
+    let match;
+    while ((match = pattern.exec(template)) !== null) {
+        output += template.slice(position, match.index);
+        output += match[1] !== undefined ? evaluate(match[1], values) : escapeHtml(evaluate(match[2] ?? '', values));
+        position = match.index + match[0].length;
+    }
+    const tail = template.slice(position);
+    if (tail.includes('{{'))
+        throw new TemplateError(`has an unclosed {{ in '${template}'`);
+    return output + tail;
+}
+/** Formats a date with moment.js tokens (the format language docker/metadata-action's `{{date}}` takes). */
+function formatDate(epochMs, format, timeZone = 'UTC') {
+    let parts;
+    try {
+        const formatter = new Intl.DateTimeFormat('en-US', {
+            timeZone,
+            hourCycle: 'h23',
+            year: 'numeric',
+            month: '2-digit',
+            day: '2-digit',
+            hour: '2-digit',
+            minute: '2-digit',
+            second: '2-digit',
+        });
+        parts = Object.fromEntries(formatter.formatToParts(new Date(epochMs)).map((part) => [part.type, part.value]));
+    }
+    catch {
+        throw new TemplateError(`unknown time zone '${timeZone}'`);
+    }
+    const year = parts['year'] ?? '';
+    const hour = Number(parts['hour'] ?? '0');
+    const pad = (value, length = 2) => String(value).padStart(length, '0');
+    const tokens = {
+        YYYY: () => year,
+        YY: () => year.slice(-2),
+        MM: () => parts['month'] ?? '',
+        M: () => String(Number(parts['month'])),
+        DD: () => parts['day'] ?? '',
+        D: () => String(Number(parts['day'])),
+        HH: () => pad(hour),
+        H: () => String(hour),
+        hh: () => pad(hour % 12 === 0 ? 12 : hour % 12),
+        h: () => String(hour % 12 === 0 ? 12 : hour % 12),
+        mm: () => parts['minute'] ?? '',
+        m: () => String(Number(parts['minute'])),
+        ss: () => parts['second'] ?? '',
+        s: () => String(Number(parts['second'])),
+        SSS: () => pad(epochMs % 1000, 3),
+        A: () => (hour < 12 ? 'AM' : 'PM'),
+        a: () => (hour < 12 ? 'am' : 'pm'),
+        X: () => String(Math.floor(epochMs / 1000)),
+        x: () => String(epochMs),
+    };
+    return format.replace(/\[([^\]]*)]|YYYY|YY|MM|M|DD|D|HH|H|hh|h|mm|m|ss|s|SSS|A|a|X|x/g, (token, literal) => literal !== undefined ? literal : (tokens[token]?.() ?? token));
+}
+
+;// CONCATENATED MODULE: ./packages/build/src/tags.ts
+
+
+
+
+const DEFAULT_SHORT_SHA_LENGTH = 7;
+function commitDateOf(payload, sha) {
+    const commits = Array.isArray(payload['commits']) ? payload['commits'] : [];
+    const candidates = [...commits.map(record), record(payload['head_commit'])];
+    const found = candidates.find((commit) => commit['id'] === sha && typeof commit['timestamp'] === 'string');
+    const parsed = found ? Date.parse(String(found['timestamp'])) : Number.NaN;
+    return Number.isNaN(parsed) ? undefined : parsed;
+}
+/**
+ * The context docker/metadata-action derives from the run: `pull_request_target` gets the PR merge
+ * ref; `DOCKER_METADATA_PR_HEAD_SHA=true` makes pull requests use their head commit instead of
+ * GITHUB_SHA (the merge commit); `DOCKER_METADATA_SHORT_SHA_LENGTH` changes the short SHA's length.
+ */
+function tagContext(github, env, now) {
+    let { ref, sha } = github;
+    if (/pull_request_target/.test(github.eventName))
+        ref = `refs/pull/${String(github.payload['number'])}/merge`;
+    if (/true/i.test(env['DOCKER_METADATA_PR_HEAD_SHA'] ?? '') && /pull_request/.test(github.eventName)) {
+        const headSha = payload_text(record(record(github.payload['pull_request'])['head'])['sha']);
+        if (headSha !== undefined)
+            sha = headSha;
+    }
+    const lengthSetting = env['DOCKER_METADATA_SHORT_SHA_LENGTH'];
+    let shortShaLength = DEFAULT_SHORT_SHA_LENGTH;
+    if (lengthSetting !== undefined && lengthSetting !== '') {
+        shortShaLength = Number(lengthSetting);
+        if (!Number.isInteger(shortShaLength) || shortShaLength < 1) {
+            throw new errors_ConfigurationError(`DOCKER_METADATA_SHORT_SHA_LENGTH must be a whole number, got '${lengthSetting}'`);
+        }
+    }
+    return {
+        eventName: github.eventName,
+        ref,
+        sha,
+        payload: github.payload,
+        defaultBranch: github.defaultBranch,
+        now,
+        commitDate: commitDateOf(github.payload, sha) ?? now,
+        shortShaLength,
+    };
+}
+const shortSha = (sha, length) => sha.slice(0, length);
+/** Characters other than letters, digits, `.`, `_`, `-` become `-` (docker/metadata-action's rule). */
+const sanitizeTag = (tag) => tag.replace(/[^a-zA-Z0-9._-]+/g, '-');
+/** A tag as registries accept it: 1-128 characters, the first a letter, digit or `_`. */
+function tagProblem(tag) {
+    if (tag.length > 128)
+        return `is ${tag.length} characters long (at most 128)`;
+    if (!/^[A-Za-z0-9_]/.test(tag))
+        return `starts with '${tag[0] ?? ''}' (a tag starts with a letter, digit or _)`;
+    if (!/^[A-Za-z0-9_.-]+$/.test(tag))
+        return 'has characters other than letters, digits, ., _ and -';
+    return undefined;
+}
+function dateHelper(epochMs) {
+    return (args, hash) => {
+        for (const key of Object.keys(hash))
+            if (key !== 'tz')
+                throw new TemplateError(`unknown ${key} attribute`);
+        return formatDate(epochMs, args[0] ?? '', hash['tz'] ?? 'UTC');
+    };
+}
+const stripHeads = (ref) => ref.replace(/^refs\/heads\//, '');
+/** The values every expression may use: `{{branch}}`, `{{tag}}`, `{{sha}}`, `{{base_ref}}`, ... */
+function globalValues(context) {
+    const { ref, payload } = context;
+    const branch = /^refs\/heads\//.test(ref) ? stripHeads(ref) : '';
+    const tag = /^refs\/tags\//.test(ref) ? ref.replace(/^refs\/tags\//, '') : '';
+    let baseRef = '';
+    if (tag !== '' && typeof payload['base_ref'] === 'string')
+        baseRef = stripHeads(payload['base_ref']);
+    else if (/^refs\/pull\//.test(ref))
+        baseRef = payload_text(record(record(payload['pull_request'])['base'])['ref']) ?? '';
+    // Compared with the ref minus refs/heads/ whatever the ref is, as docker/metadata-action does;
+    // these events always run on the default branch's last commit.
+    const candidate = stripHeads(ref);
+    const isDefault = candidate !== '' &&
+        ((context.defaultBranch !== undefined && context.defaultBranch === candidate) ||
+            /create|discussion|issues|schedule/.test(context.eventName));
+    return {
+        branch,
+        tag,
+        sha: shortSha(context.sha, context.shortShaLength),
+        base_ref: baseRef,
+        is_default_branch: String(isDefault),
+        date: dateHelper(context.now),
+        commit_date: dateHelper(context.commitDate),
+    };
+}
+/**
+ * Computes the tags docker/metadata-action computes for the same rules, flavor and context: rules
+ * by priority, the first tag is the version, duplicates dropped, `latest` decided by the first rule
+ * that produced a tag (or forced by flavor), every value sanitized. Invalid results are errors that
+ * name the rule.
+ */
+function computeTags(rules, flavor, context) {
+    const globals = globalValues(context);
+    const warnings = [];
+    const produced = [];
+    let latest;
+    let shaTag;
+    for (const rule of rules) {
+        const fail = (reason) => {
+            throw new errors_ConfigurationError(`rule '${rule.source}' ${reason}`, { input: 'tags' });
+        };
+        const render = (template, values = globals) => {
+            try {
+                return renderTemplate(template, values);
+            }
+            catch (error) {
+                return fail(error instanceof Error ? error.message : String(error));
+            }
+        };
+        const withAffixes = (value) => {
+            let result = value;
+            if (Object.hasOwn(rule.attrs, 'prefix'))
+                result = `${render(rule.attrs['prefix'] ?? '')}${result}`;
+            else if (flavor.prefix !== '')
+                result = `${render(flavor.prefix)}${result}`;
+            if (Object.hasOwn(rule.attrs, 'suffix'))
+                result = `${result}${render(rule.attrs['suffix'] ?? '')}`;
+            else if (flavor.suffix !== '')
+                result = `${result}${render(flavor.suffix)}`;
+            return result;
+        };
+        const attr = (name) => rule.attrs[name] ?? '';
+        const enabled = render(attr('enable'));
+        if (enabled !== 'true' && enabled !== 'false')
+            fail(`has enable='${enabled}' (expected true or false)`);
+        if (enabled !== 'true')
+            continue;
+        let value;
+        let latestByRule = false;
+        const isTagRef = /^refs\/tags\//.test(context.ref);
+        switch (rule.type) {
+            case 'schedule':
+                if (/schedule/.test(context.eventName)) {
+                    value = withAffixes(render(attr('pattern'), { date: globals['date'], commit_date: globals['commit_date'] }));
+                }
+                break;
+            case 'semver': {
+                if (!isTagRef && attr('value') === '')
+                    break;
+                let raw = attr('value') !== '' ? render(attr('value')) : context.ref.replace(/^refs\/tags\//, '');
+                // match= picks the version out of tags like api/v1.2.3 (its first group).
+                if (attr('match') !== '') {
+                    let picked;
+                    try {
+                        picked = raw.match(new RegExp(attr('match')))?.[1];
+                    }
+                    catch (error) {
+                        return fail(`has a match that is not a regular expression: ${error instanceof Error ? error.message : ''}`);
+                    }
+                    if (picked === undefined)
+                        warnings.push(`${attr('match')} does not match ${raw}`);
+                    else
+                        raw = picked;
+                }
+                raw = raw.replace(/\//g, '-');
+                if (semver_default().valid(raw) === null) {
+                    warnings.push(`${raw} is not a valid semver, so rule '${rule.source}' gives no tag`);
+                    break;
+                }
+                const parsed = semver_default().parse(raw, { loose: true });
+                if (parsed === null)
+                    break;
+                const fields = {
+                    raw: parsed.raw,
+                    version: parsed.version,
+                    major: parsed.major,
+                    minor: parsed.minor,
+                    patch: parsed.patch,
+                    prerelease: parsed.prerelease,
+                    build: parsed.build,
+                };
+                // Pre-releases only ever get their full version (or {{raw}}): a beta must not move 1.2 or 1.
+                if (semver_default().prerelease(raw) !== null) {
+                    value = withAffixes(render(/^\{\{\s*raw\s*\}\}$/.test(attr('pattern')) ? attr('pattern') : '{{version}}', fields));
+                }
+                else {
+                    value = withAffixes(render(attr('pattern'), fields));
+                    latestByRule = true;
+                }
+                break;
+            }
+            case 'match': {
+                if (!isTagRef && attr('value') === '')
+                    break;
+                const subject = attr('value') !== '' ? render(attr('value')) : context.ref.replace(/^refs\/tags\//, '');
+                const pattern = attr('pattern');
+                const literal = /^\/(.+)\/(.*)$/.exec(pattern);
+                let found;
+                try {
+                    found = subject.match(literal ? new RegExp(literal[1] ?? '', literal[2]) : new RegExp(pattern));
+                }
+                catch (error) {
+                    return fail(`has a pattern that is not a regular expression: ${error instanceof Error ? error.message : ''}`);
+                }
+                if (found === null) {
+                    warnings.push(`${pattern} does not match ${subject}, so rule '${rule.source}' gives no tag`);
+                    break;
+                }
+                const group = found[Number(attr('group'))];
+                if (group === undefined) {
+                    warnings.push(`group ${attr('group')} does not exist in ${pattern}, so rule '${rule.source}' gives no tag`);
+                    break;
+                }
+                value = withAffixes(group);
+                latestByRule = true;
+                break;
+            }
+            case 'ref':
+                if (attr('event') === 'branch' && /^refs\/heads\//.test(context.ref)) {
+                    value = withAffixes(stripHeads(context.ref));
+                }
+                else if (attr('event') === 'tag' && isTagRef) {
+                    value = withAffixes(context.ref.replace(/^refs\/tags\//, ''));
+                    latestByRule = true;
+                }
+                else if (attr('event') === 'pr' && /^refs\/pull\//.test(context.ref)) {
+                    value = withAffixes(context.ref.replace(/^refs\/pull\//, '').replace(/\/merge$/, ''));
+                }
+                break;
+            case 'edge': {
+                if (!/^refs\/heads\//.test(context.ref))
+                    break;
+                const branch = attr('branch') !== '' ? attr('branch') : context.defaultBranch;
+                if (branch === undefined) {
+                    warnings.push(`rule '${rule.source}' gives no tag: the event payload does not name the default branch (add branch=<name>)`);
+                    break;
+                }
+                if (branch === stripHeads(context.ref))
+                    value = withAffixes('edge');
+                break;
+            }
+            case 'raw':
+                value = withAffixes(render(attr('value')));
+                break;
+            case 'sha':
+                if (context.sha === '')
+                    break;
+                value = withAffixes(attr('format') === 'short' ? shortSha(context.sha, context.shortShaLength) : context.sha);
+                break;
+        }
+        if (value === undefined || value === '')
+            continue;
+        const tag = sanitizeTag(value);
+        const problem = tagProblem(tag);
+        if (problem !== undefined)
+            fail(`produced the tag '${tag}', which ${problem}`);
+        if (rule.type === 'sha' && shaTag === undefined)
+            shaTag = tag;
+        if (!produced.some((existing) => existing.tag === tag))
+            produced.push({ tag, rule: rule.source });
+        latest ??= flavor.latest === 'auto' ? latestByRule : flavor.latest === 'true';
+    }
+    const first = produced[0];
+    if (first === undefined)
+        return { version: '', tags: [], shaTag, warnings };
+    if (latest === true) {
+        const tag = sanitizeTag(`${flavor.prefixLatest ? flavor.prefix : ''}latest${flavor.suffixLatest ? flavor.suffix : ''}`);
+        const problem = tagProblem(tag);
+        if (problem !== undefined) {
+            throw new errors_ConfigurationError(`gives the latest tag '${tag}', which ${problem}`, { input: 'flavor' });
+        }
+        produced.push({ tag, rule: `flavor latest=${flavor.latest}` });
+    }
+    return { version: first.tag, tags: produced, shaTag, warnings };
+}
+
+;// CONCATENATED MODULE: ./packages/build/src/plan.ts
+
+
+
+
+
+
+
+const kindOf = (path) => {
+    try {
+        return (0,external_node_fs_namespaceObject.statSync)(path).isDirectory() ? 'directory' : 'file';
+    }
+    catch {
+        return 'missing';
+    }
+};
+const PLATFORM = /^[a-z0-9]+\/[a-z0-9_]+(?:\/[a-z0-9]+)?$/;
+const BUILD_ARG = /^[A-Za-z_][A-Za-z0-9_]*=/s;
+const TARGET = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+/** Validates every input and computes tags and labels; touches nothing but `stat` of the paths. */
+function planBuild(inputs, github, env, now) {
+    const image = parseImageReference(inputs.image);
+    const username = inputs['registry-username'];
+    const password = inputs['registry-password'];
+    if (password !== '' && username === '') {
+        throw new errors_ConfigurationError('is empty while registry-password is set: give both', { input: 'registry-username' });
+    }
+    if (username !== '' && password === '') {
+        throw new errors_ConfigurationError('is empty while registry-username is set: give both', { input: 'registry-password' });
+    }
+    const contextDir = (0,external_node_path_namespaceObject.resolve)(github.workspace, inputs.context);
+    const contextKind = kindOf(contextDir);
+    if (contextKind !== 'directory') {
+        throw new errors_ConfigurationError(`${contextDir} ${contextKind === 'missing' ? 'does not exist' : 'is a file, not a directory'}`, { input: 'context' });
+    }
+    const dockerfile = inputs.dockerfile === ''
+        ? (0,external_node_path_namespaceObject.join)(contextDir, 'Dockerfile')
+        : (0,external_node_path_namespaceObject.isAbsolute)(inputs.dockerfile)
+            ? inputs.dockerfile
+            : (0,external_node_path_namespaceObject.resolve)(github.workspace, inputs.dockerfile);
+    if (kindOf(dockerfile) !== 'file') {
+        throw new errors_ConfigurationError(`${dockerfile} does not exist${inputs.dockerfile === '' ? ' (the default is <context>/Dockerfile)' : ''}`, { input: 'dockerfile' });
+    }
+    for (const buildArg of inputs['build-args']) {
+        if (!BUILD_ARG.test(buildArg)) {
+            throw new errors_ConfigurationError(`'${buildArg}' is not NAME=value`, { input: 'build-args' });
+        }
+    }
+    for (const platform of inputs.platforms) {
+        if (!PLATFORM.test(platform)) {
+            throw new errors_ConfigurationError(`'${platform}' is not a platform like linux/amd64 or linux/arm/v7`, {
+                input: 'platforms',
+            });
+        }
+    }
+    if (inputs.target !== '' && !TARGET.test(inputs.target)) {
+        throw new errors_ConfigurationError(`'${inputs.target}' is not a build stage name`, { input: 'target' });
+    }
+    const rules = parseTagRules(inputs.tags);
+    const flavor = parseFlavor(inputs.flavor);
+    const context = tagContext(github, env, now);
+    const tags = computeTags(rules, flavor, context);
+    if (inputs.push && tags.tags.length === 0) {
+        throw new errors_ConfigurationError(`no rule gives a tag for this event (${github.eventName} on ${context.ref}): add one that does, e.g. type=sha`, { input: 'tags' });
+    }
+    const labels = ociLabels({
+        repository: github.repository,
+        serverUrl: github.serverUrl,
+        sha: context.sha,
+        payload: github.payload,
+        version: tags.version,
+        now,
+    }, parseLabelLines(inputs.labels));
+    return {
+        image,
+        contextDir,
+        dockerfile,
+        tags,
+        context,
+        references: tags.tags.map(({ tag }) => `${image.name}:${tag}`),
+        labels,
+        credentials: username === '' ? undefined : { username, password },
+    };
+}
+
+;// CONCATENATED MODULE: ./packages/build/src/registry.ts
+
+/** Every manifest kind a tag can point at: without them a registry may answer 404 for OCI images. */
+const MANIFEST_MEDIA_TYPES = [
+    'application/vnd.oci.image.index.v1+json',
+    'application/vnd.oci.image.manifest.v1+json',
+    'application/vnd.docker.distribution.manifest.list.v2+json',
+    'application/vnd.docker.distribution.manifest.v2+json',
+];
+/** A failure worth another attempt: a 5xx/429 answer or a connection that dropped. */
+class TransientError extends Error {
+}
+/** The registry answered with an error that another attempt will not change. */
+class RegistryError extends Error {
+    status;
+    constructor(message, status) {
+        super(message);
+        this.name = 'RegistryError';
+        this.status = status;
+    }
+}
+/** Parses `WWW-Authenticate: Bearer realm="...",service="...",scope="..."` (or `Basic realm=...`). */
+function parseChallenge(header) {
+    const scheme = /^\s*(\S+)/.exec(header)?.[1]?.toLowerCase() ?? '';
+    const params = {};
+    for (const match of header.matchAll(/([A-Za-z_]+)=(?:"((?:[^"\\]|\\.)*)"|([^\s,]*))/g)) {
+        params[(match[1] ?? '').toLowerCase()] = match[2] ?? match[3] ?? '';
+    }
+    return { scheme, params };
+}
+async function errorDetail(response) {
+    const body = await response.text().catch(() => '');
+    try {
+        const parsed = JSON.parse(body);
+        const first = parsed.errors?.[0];
+        if (first)
+            return `${first.code ?? ''}${first.message ? `: ${first.message}` : ''}`;
+    }
+    catch {
+        // Not the registry's JSON error shape: the status line says enough.
+    }
+    return response.statusText;
+}
+/**
+ * A client of the Distribution (OCI) HTTP API for one repository: reads and writes manifests,
+ * authenticates anonymously, with Basic auth or with a Bearer token from the registry's
+ * WWW-Authenticate challenge, and retries transient failures. Loopback registries are reached over
+ * plain HTTP, every other registry over HTTPS.
+ */
+class RegistryClient {
+    reference;
+    options;
+    base;
+    authorizations = new Map();
+    constructor(reference, options = {}) {
+        this.reference = reference;
+        this.options = options;
+        this.base = `${reference.loopback ? 'http' : 'https'}://${reference.apiHost}/v2/`;
+    }
+    /** The digest and kind of the manifest a tag or digest points at; undefined when there is none. */
+    async headManifest(reference) {
+        const response = await this.request('HEAD', `manifests/${reference}`, 'pull', {
+            Accept: MANIFEST_MEDIA_TYPES.join(', '),
+        });
+        if (response.status === 404)
+            return undefined;
+        await this.expectOk(response, `check ${this.reference.name}:${reference}`);
+        return {
+            digest: response.headers.get('docker-content-digest') ?? '',
+            mediaType: (response.headers.get('content-type') ?? '').split(';')[0]?.trim() ?? '',
+        };
+    }
+    /** The manifest's exact bytes; undefined when there is none. */
+    async getManifest(reference) {
+        const response = await this.request('GET', `manifests/${reference}`, 'pull', {
+            Accept: MANIFEST_MEDIA_TYPES.join(', '),
+        });
+        if (response.status === 404)
+            return undefined;
+        await this.expectOk(response, `read ${this.reference.name}:${reference}`);
+        const body = new Uint8Array(await response.arrayBuffer());
+        const mediaType = (response.headers.get('content-type') ?? '').split(';')[0]?.trim() ?? '';
+        return { digest: response.headers.get('docker-content-digest') ?? '', mediaType, body };
+    }
+    /** Puts a manifest under a tag; returns the digest the registry reports. */
+    async putManifest(tag, manifest) {
+        const response = await this.request('PUT', `manifests/${tag}`, 'pull,push', { 'Content-Type': manifest.mediaType }, manifest.body);
+        await this.expectOk(response, `tag ${this.reference.name}:${tag}`);
+        return response.headers.get('docker-content-digest') ?? manifest.digest;
+    }
+    /**
+     * Fails now, before anything is built, when the registry refuses the credentials: reads the
+     * repository's tag list with the scope a push needs.
+     */
+    async checkAccess(scope) {
+        const response = await this.request('GET', 'tags/list?n=1', scope, {});
+        // A repository that does not exist yet answers 404 once access is granted.
+        if (response.status === 404) {
+            await response.body?.cancel();
+            return;
+        }
+        await this.expectOk(response, `reach ${this.reference.repository}`);
+        await response.body?.cancel();
+    }
+    async expectOk(response, what) {
+        if (response.ok)
+            return;
+        const detail = await errorDetail(response);
+        throw new RegistryError(`registry ${this.reference.registry} could not ${what}: HTTP ${response.status}${detail ? ` ${detail}` : ''}`, response.status);
+    }
+    async request(method, path, scope, headers, body) {
+        const url = `${this.base}${this.reference.repository}/${path}`;
+        const authorization = this.authorizations.get(scope);
+        let response = await this.send(url, method, authorization ? { ...headers, Authorization: authorization } : headers, body);
+        if (response.status !== 401)
+            return this.checkDenied(response, scope);
+        const challenge = parseChallenge(response.headers.get('www-authenticate') ?? '');
+        await response.body?.cancel();
+        const fresh = await this.authorize(challenge, scope);
+        response = await this.send(url, method, { ...headers, Authorization: fresh }, body);
+        if (response.status === 401) {
+            await response.body?.cancel();
+            throw this.refused(response.status);
+        }
+        return this.checkDenied(response, scope);
+    }
+    async checkDenied(response, scope) {
+        if (response.status !== 403)
+            return response;
+        const detail = await errorDetail(response);
+        const who = this.options.credentials ? `user '${this.options.credentials.username}'` : 'anonymous access';
+        throw new errors_ConfigurationError(`registry ${this.reference.registry} denied ${scope === 'pull' ? 'reading' : 'pushing to'} ${this.reference.repository} for ${who} (HTTP 403${detail ? ` ${detail}` : ''})`, { input: 'registry-username' });
+    }
+    refused(status) {
+        const credentials = this.options.credentials;
+        if (credentials === undefined) {
+            return new errors_ConfigurationError(`registry ${this.reference.registry} requires credentials for ${this.reference.repository} (HTTP ${status}): set registry-username and registry-password`, { input: 'registry-username' });
+        }
+        return new errors_ConfigurationError(`registry ${this.reference.registry} refused the credentials of user '${credentials.username}' (HTTP ${status}): check registry-username and registry-password`, { input: 'registry-password' });
+    }
+    basic() {
+        const credentials = this.options.credentials;
+        if (credentials === undefined)
+            return undefined;
+        return `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`;
+    }
+    /** Answers a challenge: Basic with the credentials, or a Bearer token from the challenge's realm. */
+    async authorize(challenge, scope) {
+        let authorization;
+        if (challenge.scheme === 'basic') {
+            authorization = this.basic();
+            if (authorization === undefined)
+                throw this.refused(401);
+        }
+        else if (challenge.scheme === 'bearer' && challenge.params['realm']) {
+            authorization = `Bearer ${await this.token(challenge.params, scope)}`;
+        }
+        else {
+            throw new RegistryError(`registry ${this.reference.registry} asked for an authentication scheme this action does not speak ('${challenge.scheme}')`, 401);
+        }
+        this.authorizations.set(scope, authorization);
+        return authorization;
+    }
+    async token(params, scope) {
+        const url = new URL(params['realm'] ?? '');
+        if (params['service'])
+            url.searchParams.set('service', params['service']);
+        url.searchParams.set('scope', `repository:${this.reference.repository}:${scope}`);
+        const basic = this.basic();
+        const response = await this.send(url.toString(), 'GET', basic ? { Authorization: basic } : {});
+        if (response.status === 401 || response.status === 403) {
+            await response.body?.cancel();
+            throw this.refused(response.status);
+        }
+        if (!response.ok) {
+            throw new RegistryError(`the token service of registry ${this.reference.registry} answered HTTP ${response.status} ${await errorDetail(response)}`, response.status);
+        }
+        const answer = (await response.json());
+        const token = typeof answer.token === 'string' ? answer.token : answer.access_token;
+        if (typeof token !== 'string' || token === '') {
+            throw new RegistryError(`the token service of registry ${this.reference.registry} gave no token`, 502);
+        }
+        return token;
+    }
+    /** One HTTP exchange, retried on 5xx, 429 and dropped connections. */
+    async send(url, method, headers, body) {
+        const attempts = this.options.attempts ?? 4;
+        return retry(async () => {
+            let response;
+            try {
+                response = await fetch(url, {
+                    method,
+                    headers,
+                    body: body === undefined ? undefined : Buffer.from(body),
+                    redirect: 'follow',
+                });
+            }
+            catch (error) {
+                const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
+                throw new TransientError(`${method} ${url} failed${cause}`);
+            }
+            if (response.status >= 500 || response.status === 429) {
+                await response.body?.cancel();
+                throw new TransientError(`${method} ${url} answered HTTP ${response.status}`);
+            }
+            return response;
+        }, {
+            attempts,
+            baseMs: this.options.retryBaseMs ?? 500,
+            maxMs: 8000,
+            jitter: 0.2,
+            retryIf: (error) => error instanceof TransientError,
+            onRetry: (error, attempt, delayMs) => this.options.onRetry?.(`${error instanceof Error ? error.message : String(error)}; attempt ${attempt + 1} of ${attempts} in ${delayMs} ms`),
+        }).catch((error) => {
+            if (error instanceof TransientError)
+                throw new RegistryError(`registry ${this.reference.registry}: ${error.message}`, 503);
+            throw error;
+        });
+    }
+}
+
+;// CONCATENATED MODULE: ./packages/build/src/inputs.ts
+/** The default `tags` rules (also action.yml's default). */
+const DEFAULT_TAG_RULES = 'type=sha\ntype=ref,event=branch\ntype=ref,event=pr\ntype=semver,pattern={{version}}';
+/** Reads every input once, the password first so that it is masked before anything else runs. */
+function parseInputs(parser) {
+    const password = parser.secret('registry-password');
+    return {
+        'registry-password': password,
+        'registry-username': parser.string('registry-username'),
+        image: parser.required('image'),
+        context: parser.string('context', '.'),
+        dockerfile: parser.string('dockerfile'),
+        tags: parser.list('tags', DEFAULT_TAG_RULES),
+        flavor: parser.list('flavor'),
+        labels: parser.list('labels'),
+        'build-args': parser.list('build-args'),
+        target: parser.string('target'),
+        platforms: parser
+            .list('platforms')
+            .flatMap((line) => line.split(','))
+            .map((platform) => platform.trim())
+            .filter((platform) => platform !== ''),
+        push: parser.boolean('push', true),
+        builder: parser.choice('builder', ['auto', 'buildx', 'buildah'], 'auto'),
+        cache: parser.choice('cache', ['auto', 'registry', 'none'], 'auto'),
+        'reuse-existing': parser.boolean('reuse-existing', true),
+        'dry-run': parser.boolean('dry-run', false),
+    };
+}
+
+;// CONCATENATED MODULE: ./packages/build/src/run.ts
+
+
+
+
+
+
+/** Credentials from the inputs, else those an earlier login step stored (masked all the same). */
+function registryCredentials(plan, runtime) {
+    if (plan.credentials !== undefined)
+        return plan.credentials;
+    const stored = storedCredentials(plan.image.registry, runtime.env);
+    if (stored !== undefined)
+        runtime.mask(stored.password);
+    return stored;
+}
+async function chooseBuilder(inputs, runtime) {
+    const name = inputs.builder === 'auto' ? ((await dockerEngineAnswers(runtime)) ? 'buildx' : 'buildah') : inputs.builder;
+    return name === 'buildx' ? buildxBuilder(runtime) : buildahBuilder(runtime);
+}
+/** Puts the manifest `digest` points at under every tag in `tags` (no pull, no rebuild). */
+async function addTags(registry, digest, tags) {
+    if (tags.length === 0)
+        return;
+    const manifest = await registry.getManifest(digest);
+    if (manifest === undefined)
+        throw new Error(`the registry has no manifest ${digest} to tag`);
+    for (const tag of tags)
+        await registry.putManifest(tag, { ...manifest, digest });
+}
+/** Looks for this commit's image (its `sha-<short>` tag) when reuse is asked for and possible. */
+async function findReusable(plan, inputs, registry) {
+    const shaTag = plan.tags.shaTag;
+    if (!inputs.push)
+        return { why: 'push is false' };
+    if (!inputs['reuse-existing'])
+        return { why: 'reuse-existing is false' };
+    if (shaTag === undefined)
+        return { why: 'no type=sha rule gives a tag to look for' };
+    if (registry === undefined)
+        return { why: 'the registry API could not be used without credentials' };
+    const existing = await registry.headManifest(shaTag);
+    return existing === undefined
+        ? { why: `${shaTag} is not in the registry yet` }
+        : { digest: existing.digest, why: `${shaTag} already exists` };
+}
+/**
+ * Whether this step can speak to the registry: wrong credentials fail here, before minutes of
+ * building. Without any credentials, buildx may still push through a Docker credential helper this
+ * step cannot read: then the registry API is skipped (no reuse) and buildx's own digest is trusted.
+ */
+async function registryAccess(inputs, registry, credentials, builder, runtime) {
+    if (!inputs.push)
+        return false;
+    try {
+        await registry.checkAccess('pull,push');
+        return true;
+    }
+    catch (error) {
+        if (!(error instanceof errors_ConfigurationError) || credentials !== undefined || builder.name !== 'buildx')
+            throw error;
+        runtime.log.warning(`${error.message}; building without reuse-existing and trusting docker's own login`);
+        return false;
+    }
+}
+async function buildAndPush(plan, inputs, builder, registry, credentials, runtime) {
+    const request = {
+        image: plan.image,
+        contextDir: plan.contextDir,
+        dockerfile: plan.dockerfile,
+        tags: plan.references,
+        labels: plan.labels,
+        buildArgs: inputs['build-args'],
+        target: inputs.target,
+        platforms: inputs.platforms,
+        push: inputs.push,
+        cache: inputs.cache,
+        githubCache: Boolean(runtime.env['ACTIONS_RUNTIME_TOKEN']) &&
+            Boolean(runtime.env['ACTIONS_CACHE_URL'] ?? runtime.env['ACTIONS_RESULTS_URL']),
+    };
+    const result = await runtime.log.group(`Build with ${builder.name}`, () => builder.build(request, credentials));
+    const how = `built with ${builder.name} (cache: ${effectiveCache(request, builder.name)})`;
+    if (!inputs.push)
+        return { digest: '', built: true, decision: `${how}, not pushed (push: false)` };
+    if (registry === undefined)
+        return { digest: result.digest, built: true, decision: `${how} and pushed` };
+    // The digest output is what the registry serves for the pushed tag.
+    const first = plan.tags.tags[0]?.tag ?? '';
+    let digest = result.digest;
+    const served = await registry.headManifest(first);
+    if (served !== undefined && served.digest !== '') {
+        if (digest !== '' && served.digest !== digest) {
+            runtime.log.warning(`${builder.name} reported ${digest} but the registry serves ${served.digest} for ${first}`);
+        }
+        digest = served.digest;
+    }
+    const pushed = new Set(result.pushedTags);
+    await addTags(registry, digest, plan.tags.tags.map(({ tag }) => tag).filter((tag) => !pushed.has(`${plan.image.name}:${tag}`)));
+    return { digest, built: true, decision: `${how} and pushed` };
+}
+function run_summary(plan, outcome) {
+    const lines = [
+        `## build-push: ${code(plan.image.name)}`,
+        '',
+        `${escapeCell(plan.context.eventName || 'run')} of ${code(plan.context.ref)} at ${code(plan.context.sha.slice(0, 12))}`,
+        '',
+    ];
+    if (outcome === undefined)
+        lines.push('**Dry run**: tags and labels computed; nothing was built or pushed.');
+    else
+        lines.push(`**${outcome.built ? 'Built' : 'Reused'}**: ${escapeCell(outcome.decision)}.`);
+    if (outcome !== undefined && outcome.digest !== '')
+        lines.push('', `Digest: ${code(outcome.digest)}`);
+    lines.push('', table(['Tag', 'From rule'], plan.tags.tags.map(({ tag, rule }) => [raw(code(`${plan.image.name}:${tag}`)), raw(code(rule))])));
+    if (plan.tags.tags.length === 0)
+        lines.push('', '_No rule gave a tag for this event._');
+    for (const warning of plan.tags.warnings)
+        lines.push('', `> ${escapeCell(warning)}`);
+    lines.push('', table(['Label', 'Value'], Object.entries(plan.labels).map(([key, value]) => [raw(code(key)), value])));
+    return `${lines.join('\n')}\n`;
+}
+/** The build-push action: validate and plan, then reuse the commit's image or build and push it. */
+async function runBuildPush(runtime) {
+    const inputs = parseInputs(runtime.inputs);
+    const plan = planBuild(inputs, runtime.github, runtime.env, runtime.clock.now());
+    for (const warning of plan.tags.warnings)
+        runtime.log.warning(warning);
+    runtime.log.info(`Tags:\n${plan.references.join('\n')}`);
+    const setPlanOutputs = () => {
+        runtime.setOutput('tags', plan.references.join('\n'));
+        runtime.setOutput('version', plan.tags.version);
+        runtime.setOutput('labels', plan.labels);
+    };
+    if (inputs['dry-run']) {
+        setPlanOutputs();
+        runtime.setOutput('built', false);
+        await runtime.appendSummary(run_summary(plan, undefined));
+        return;
+    }
+    const credentials = registryCredentials(plan, runtime);
+    const registry = new RegistryClient(plan.image, {
+        credentials,
+        onRetry: (message) => runtime.log.warning(`registry ${plan.image.registry}: ${message}`),
+    });
+    const builder = await chooseBuilder(inputs, runtime);
+    const reachable = await registryAccess(inputs, registry, credentials, builder, runtime);
+    let outcome;
+    const reuse = await findReusable(plan, inputs, reachable ? registry : undefined);
+    runtime.log.info(`reuse-existing: ${reuse.why}`);
+    const existing = reuse.digest;
+    if (existing !== undefined) {
+        const shaTag = plan.tags.shaTag ?? '';
+        await addTags(registry, existing, plan.tags.tags.map(({ tag }) => tag).filter((tag) => tag !== shaTag));
+        outcome = {
+            digest: existing,
+            built: false,
+            decision: `${reuse.why}: the other tags were added to its digest, nothing was built`,
+        };
+    }
+    else {
+        outcome = await buildAndPush(plan, inputs, builder, reachable ? registry : undefined, credentials, runtime);
+        outcome.decision = `${outcome.decision} (${reuse.why})`;
+    }
+    setPlanOutputs();
+    runtime.setOutput('digest', outcome.digest);
+    runtime.setOutput('ref', outcome.digest === '' ? '' : `${plan.image.name}@${outcome.digest}`);
+    runtime.setOutput('built', outcome.built);
+    await runtime.appendSummary(run_summary(plan, outcome));
+}
+
+;// CONCATENATED MODULE: ./packages/build/src/index.ts
+
+
+
+
+
+
+
+
+
+
+
+
+;// CONCATENATED MODULE: ./packages/build/src/action.ts
+// The step itself: what dist/build-push runs, and the entry @github/local-action calls.
+
+
+const run = () => runAction(runBuildPush);
 
 
 /***/ }),
@@ -36729,13 +36621,6 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:dns");
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:events");
-
-/***/ }),
-
-/***/ 3024:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 
 /***/ }),
 

@@ -30878,27 +30878,23 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _shiprail_core_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5411);
-/* harmony import */ var _shiprail_detect__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(5497);
+/* harmony import */ var _shiprail_detect_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9767);
 
-
-await (0,_shiprail_core_action__WEBPACK_IMPORTED_MODULE_0__/* .runAction */ .Cs)(_shiprail_detect__WEBPACK_IMPORTED_MODULE_1__/* .runDetect */ .N);
+await (0,_shiprail_detect_action__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
 __webpack_async_result__();
 } catch(e) { __webpack_async_result__(e); } }, 1);
 
 /***/ }),
 
-/***/ 5411:
+/***/ 9767:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  Cs: () => (/* binding */ runAction)
+  e: () => (/* binding */ run)
 });
-
-// UNUSED EXPORTS: actionsExec, createActionsRuntime
 
 ;// CONCATENATED MODULE: external "os"
 const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
@@ -32029,7 +32025,7 @@ var summary_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _
 };
 
 
-const { access, appendFile, writeFile } = external_fs_namespaceObject.promises;
+const { access, appendFile, writeFile: summary_writeFile } = external_fs_namespaceObject.promises;
 const SUMMARY_ENV_VAR = 'GITHUB_STEP_SUMMARY';
 const SUMMARY_DOCS_URL = 'https://docs.github.com/actions/using-workflows/workflow-commands-for-github-actions#adding-a-job-summary';
 class Summary {
@@ -32090,7 +32086,7 @@ class Summary {
         return summary_awaiter(this, void 0, void 0, function* () {
             const overwrite = !!(options === null || options === void 0 ? void 0 : options.overwrite);
             const filePath = yield this.filePath();
-            const writeFunc = overwrite ? writeFile : appendFile;
+            const writeFunc = overwrite ? summary_writeFile : appendFile;
             yield writeFunc(filePath, this._buffer, { encoding: 'utf8' });
             return this.emptyBuffer();
         });
@@ -32352,7 +32348,7 @@ var io_util_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _
 };
 
 
-const { chmod, copyFile, lstat, mkdir, open: io_util_open, readdir, rename, rm, rmdir, stat, symlink, unlink } = external_fs_namespaceObject.promises;
+const { chmod, copyFile, lstat, mkdir, open: io_util_open, readdir, rename, rm: io_util_rm, rmdir, stat, symlink, unlink } = external_fs_namespaceObject.promises;
 // export const {open} = 'fs'
 const IS_WINDOWS = process.platform === 'win32';
 /**
@@ -33847,14 +33843,345 @@ function getIDToken(aud) {
 //# sourceMappingURL=core.js.map
 ;// CONCATENATED MODULE: external "node:os"
 const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
-// EXTERNAL MODULE: ./packages/core/src/context.ts
-var context = __nccwpck_require__(762);
-// EXTERNAL MODULE: ./packages/core/src/errors.ts
-var errors = __nccwpck_require__(7638);
-// EXTERNAL MODULE: ./packages/core/src/inputs.ts
-var inputs = __nccwpck_require__(7276);
-// EXTERNAL MODULE: ./packages/core/src/markdown.ts
-var src_markdown = __nccwpck_require__(2712);
+;// CONCATENATED MODULE: external "node:fs"
+const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+;// CONCATENATED MODULE: ./packages/core/src/context.ts
+
+/** Reads the context the runner provides: `GITHUB_*` variables and the event payload file. */
+function readGitHubContext(env) {
+    const payload = readPayload(env['GITHUB_EVENT_PATH']);
+    const repositoryField = payload['repository'];
+    const repository = typeof repositoryField === 'object' && repositoryField !== null ? repositoryField : {};
+    const defaultBranch = repository['default_branch'];
+    return {
+        eventName: env['GITHUB_EVENT_NAME'] ?? '',
+        payload,
+        sha: env['GITHUB_SHA'] ?? '',
+        ref: env['GITHUB_REF'] ?? '',
+        repository: env['GITHUB_REPOSITORY'] ?? '',
+        workspace: env['GITHUB_WORKSPACE'] ?? process.cwd(),
+        serverUrl: env['GITHUB_SERVER_URL'] ?? 'https://github.com',
+        apiUrl: env['GITHUB_API_URL'] ?? 'https://api.github.com',
+        runId: env['GITHUB_RUN_ID'] ?? '',
+        runNumber: env['GITHUB_RUN_NUMBER'] ?? '',
+        runAttempt: env['GITHUB_RUN_ATTEMPT'] ?? '',
+        actor: env['GITHUB_ACTOR'] ?? '',
+        workflow: env['GITHUB_WORKFLOW'] ?? '',
+        defaultBranch: typeof defaultBranch === 'string' ? defaultBranch : undefined,
+    };
+}
+function readPayload(path) {
+    if (path === undefined || path === '')
+        return {};
+    try {
+        const parsed = JSON.parse((0,external_node_fs_namespaceObject.readFileSync)(path, 'utf8'));
+        return typeof parsed === 'object' && parsed !== null ? parsed : {};
+    }
+    catch {
+        // A missing or unreadable payload is the same as none: the runner always writes one.
+        return {};
+    }
+}
+
+;// CONCATENATED MODULE: ./packages/core/src/errors.ts
+/**
+ * The one error kind for user mistakes (bad input, malformed file). It is caught once, at the top of
+ * every action, and turned into a single `::error` annotation and exit code 1. Anything else that is
+ * thrown is a failure of the environment or a bug, and is reported as such.
+ */
+class errors_ConfigurationError extends Error {
+    location;
+    constructor(message, location = {}) {
+        super(message);
+        this.name = 'ConfigurationError';
+        this.location = location;
+    }
+    /** The message as the user reads it: prefixed with the input or file:line it is about. */
+    describe() {
+        const { input, file, line } = this.location;
+        if (input !== undefined)
+            return `input '${input}': ${this.message}`;
+        if (file !== undefined)
+            return `${file}${line !== undefined ? `:${line}` : ''}: ${this.message}`;
+        return this.message;
+    }
+}
+/** The message of anything thrown, for logs: never a stack for a user mistake. */
+function errorMessage(error) {
+    if (error instanceof errors_ConfigurationError)
+        return error.describe();
+    if (error instanceof Error) {
+        const cause = error.cause instanceof Error ? ` (${error.cause.message})` : '';
+        return `${error.message}${cause}`;
+    }
+    return String(error);
+}
+
+;// CONCATENATED MODULE: ./packages/core/src/duration.ts
+const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const DURATION = /^(?:(\d+(?:\.\d+)?)(ms|h|m|s))+$/;
+const PART = /(\d+(?:\.\d+)?)(ms|h|m|s)/g;
+/**
+ * Parses `90s`, `10m`, `1h30m`, `500ms` or plain seconds (`45`) into milliseconds.
+ * Returns undefined when the text is not a duration, so callers can name the input in their error.
+ */
+function parseDuration(text) {
+    const value = text.trim();
+    if (value === '')
+        return undefined;
+    if (/^\d+(?:\.\d+)?$/.test(value))
+        return Math.round(Number(value) * 1000);
+    if (!DURATION.test(value))
+        return undefined;
+    let total = 0;
+    for (const match of value.matchAll(PART)) {
+        total += Number(match[1]) * (UNIT_MS[match[2] ?? 's'] ?? 0);
+    }
+    return Math.round(total);
+}
+/** Formats milliseconds as people read them: `850ms`, `12.3s`, `4m05s`, `1h02m`. */
+function formatDuration(ms) {
+    if (ms < 1000)
+        return `${Math.round(ms)}ms`;
+    if (ms < 60_000)
+        return `${(ms / 1000).toFixed(1)}s`;
+    const totalSeconds = Math.round(ms / 1000);
+    const hours = Math.floor(totalSeconds / 3600);
+    const minutes = Math.floor((totalSeconds % 3600) / 60);
+    const seconds = totalSeconds % 60;
+    if (hours > 0)
+        return `${hours}h${String(minutes).padStart(2, '0')}m`;
+    return `${minutes}m${String(seconds).padStart(2, '0')}s`;
+}
+
+// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
+var dist = __nccwpck_require__(8815);
+;// CONCATENATED MODULE: ./packages/core/src/yaml.ts
+
+
+/**
+ * Parses YAML with positions kept, so that every later complaint about the content can name the file
+ * (or input) and line. Syntax errors become ConfigurationError at the offending line.
+ */
+function parseYamlDocument(text, where) {
+    const lineCounter = new dist/* LineCounter */.HN();
+    const document = (0,dist/* parseDocument */.Tp)(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+    const firstError = document.errors[0];
+    if (firstError !== undefined) {
+        const line = firstError.linePos?.[0].line ?? lineCounter.linePos(firstError.pos[0]).line;
+        const reason = firstError.message.split('\n')[0] ?? 'malformed YAML';
+        throw new errors_ConfigurationError(`malformed YAML: ${reason}`, { ...where, line });
+    }
+    const lineOf = (path) => {
+        for (let depth = path.length; depth >= 0; depth -= 1) {
+            const node = depth === 0 ? document.contents : document.getIn(path.slice(0, depth), true);
+            if ((0,dist/* isNode */.Ll)(node) && node.range)
+                return lineCounter.linePos(node.range[0]).line;
+        }
+        return undefined;
+    };
+    return {
+        document,
+        value: document.toJS({ maxAliasCount: 1000 }),
+        lineOf,
+        mistake: (path, message) => {
+            const line = lineOf(path);
+            const at = formatYamlPath(path);
+            return new errors_ConfigurationError(at === '' ? message : `${at}: ${message}`, {
+                ...where,
+                ...(line === undefined ? {} : { line }),
+            });
+        },
+    };
+}
+/** `checks[2].expect.status` */
+function formatYamlPath(path) {
+    return path.map((part, index) => (typeof part === 'number' ? `[${part}]` : index === 0 ? part : `.${part}`)).join('');
+}
+
+;// CONCATENATED MODULE: ./packages/core/src/inputs.ts
+
+
+
+/**
+ * Parses raw inputs into typed values, once, before any side effect. Every method names the input in
+ * its error. Actions read every declared input unconditionally so that the contract test (inputs read
+ * == inputs declared, code defaults == action.yml defaults) sees all of them.
+ */
+class InputParser {
+    source;
+    mask;
+    observe;
+    constructor(source, mask, observe) {
+        this.source = source;
+        this.mask = mask;
+        this.observe = observe;
+    }
+    raw(name, codeDefault) {
+        this.observe?.(name, codeDefault);
+        const value = this.source(name).trim();
+        return value === '' ? (codeDefault ?? '') : value;
+    }
+    /** A string input; `fallback` is both the code's and action.yml's default. */
+    string(name, fallback = '') {
+        return this.raw(name, fallback === '' ? undefined : fallback);
+    }
+    /** An input that must be given. */
+    required(name) {
+        const value = this.raw(name, undefined);
+        if (value === '')
+            throw new errors_ConfigurationError('is required but was not given', { input: name });
+        return value;
+    }
+    /** A secret: masked before anything else can print it. Never trimmed beyond a final newline. */
+    secret(name) {
+        this.observe?.(name, undefined);
+        const value = this.source(name).replace(/\r?\n$/, '');
+        if (value.trim() === '')
+            return '';
+        this.mask(value);
+        for (const line of value.split(/\r?\n/))
+            if (line.trim().length >= 4)
+                this.mask(line.trim());
+        return value;
+    }
+    /** Strict `true` / `false`, as the spec asks: no `yes`, `1` or `True`. */
+    boolean(name, fallback) {
+        const value = this.raw(name, String(fallback));
+        if (value === 'true')
+            return true;
+        if (value === 'false')
+            return false;
+        throw new errors_ConfigurationError(`expected true or false, got '${value}'`, { input: name });
+    }
+    /** A duration in milliseconds: `90s`, `10m`, `1h30m`, `500ms` or plain seconds. */
+    duration(name, fallback) {
+        const value = this.raw(name, fallback);
+        const ms = parseDuration(value);
+        if (ms === undefined) {
+            throw new errors_ConfigurationError(`expected a duration like 90s, 10m, 1h30m or plain seconds, got '${value}'`, {
+                input: name,
+            });
+        }
+        return ms;
+    }
+    /** A whole number within bounds. */
+    integer(name, fallback, bounds = {}) {
+        const value = this.number(name, fallback, bounds);
+        if (!Number.isInteger(value)) {
+            throw new errors_ConfigurationError(`expected a whole number, got '${value}'`, { input: name });
+        }
+        return value;
+    }
+    /** A number within bounds. */
+    number(name, fallback, bounds = {}) {
+        const value = this.raw(name, String(fallback));
+        const parsed = Number(value);
+        if (value === '' || !Number.isFinite(parsed)) {
+            throw new errors_ConfigurationError(`expected a number, got '${value}'`, { input: name });
+        }
+        if (bounds.min !== undefined && parsed < bounds.min) {
+            throw new errors_ConfigurationError(`must be at least ${bounds.min}, got ${parsed}`, { input: name });
+        }
+        if (bounds.max !== undefined && parsed > bounds.max) {
+            throw new errors_ConfigurationError(`must be at most ${bounds.max}, got ${parsed}`, { input: name });
+        }
+        return parsed;
+    }
+    /** One of a fixed set of words. */
+    choice(name, choices, fallback) {
+        const value = this.raw(name, fallback);
+        const found = choices.find((choice) => choice === value);
+        if (found === undefined) {
+            throw new errors_ConfigurationError(`expected one of ${choices.join(', ')}, got '${value}'`, { input: name });
+        }
+        return found;
+    }
+    /** A newline-separated list: blank lines and `#` comments are ignored. */
+    list(name, fallback = '') {
+        return parseList(this.raw(name, fallback === '' ? undefined : fallback));
+    }
+    /** JSON text, parsed; undefined when not given. */
+    json(name) {
+        const value = this.raw(name, undefined);
+        if (value === '')
+            return undefined;
+        try {
+            return JSON.parse(value);
+        }
+        catch (error) {
+            const reason = error instanceof Error ? error.message : String(error);
+            throw new errors_ConfigurationError(`is not valid JSON: ${reason}`, { input: name });
+        }
+    }
+    /** YAML text, parsed (errors carry the input name and line); undefined when not given. */
+    yaml(name) {
+        const value = this.raw(name, undefined);
+        if (value === '')
+            return undefined;
+        return parseYamlDocument(value, { input: name }).value;
+    }
+}
+/** Splits a newline list input: trims lines, drops blank lines and `#` comments. */
+function parseList(text) {
+    return text
+        .split(/\r?\n/)
+        .map((line) => line.trim())
+        .filter((line) => line !== '' && !line.startsWith('#'));
+}
+/** Parses `Name: value` lines (headers inputs). Names keep their case; values may contain colons. */
+function parseHeaderLines(lines, input) {
+    return lines.map((line) => {
+        const colon = line.indexOf(':');
+        const name = colon > 0 ? line.slice(0, colon).trim() : '';
+        if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
+            throw new ConfigurationError("expected header lines like 'Name: value'", { input });
+        }
+        return [name, line.slice(colon + 1).trim()];
+    });
+}
+
+;// CONCATENATED MODULE: ./packages/core/src/markdown.ts
+/** Escapes text for a Markdown table cell: pipes, newlines and HTML-significant characters. */
+function escapeCell(value) {
+    return String(value)
+        .replace(/&/g, '&amp;')
+        .replace(/</g, '&lt;')
+        .replace(/>/g, '&gt;')
+        .replace(/\|/g, '\\|')
+        .replace(/\r?\n/g, '<br>');
+}
+/** A Markdown table. Cells are escaped unless they are marked as already-Markdown with `raw()`. */
+function table(header, rows) {
+    const line = (cells) => `| ${cells.map(renderCell).join(' | ')} |`;
+    return [line(header), `| ${header.map(() => '---').join(' | ')} |`, ...rows.map(line)].join('\n');
+}
+/** A cell that is Markdown already (a link, code): inserted as it is. */
+const raw = (markdown) => ({ markdown });
+function renderCell(cell) {
+    return typeof cell === 'object' ? cell.markdown : escapeCell(cell);
+}
+/** Inline code that survives backticks in the value. */
+function code(value) {
+    const fence = value.includes('`') ? '``' : '`';
+    return `${fence}${value.replace(/\r?\n/g, ' ')}${fence}`;
+}
+/** A folded section. */
+function details(summary, body) {
+    return `<details><summary>${escapeCell(summary)}</summary>\n\n${body}\n\n</details>`;
+}
+/** GitHub caps a step summary at 1 MiB; keep well below and say what was cut. */
+const SUMMARY_LIMIT_BYTES = 900 * 1024;
+function capSummary(markdown, limit = SUMMARY_LIMIT_BYTES) {
+    if (Buffer.byteLength(markdown) <= limit)
+        return markdown;
+    const note = '\n\n_The summary was cut here to stay within GitHub’s size limit; the full data is in the report file._\n';
+    let cut = markdown.slice(0, limit - note.length);
+    while (Buffer.byteLength(cut) > limit - note.length)
+        cut = cut.slice(0, Math.floor(cut.length * 0.95));
+    return `${cut.slice(0, cut.lastIndexOf('\n'))}${note}`;
+}
+
 ;// CONCATENATED MODULE: ./packages/core/src/retry.ts
 /** The delay after failed attempt `attempt` (1-based): exponential, capped, with optional jitter. */
 function backoffDelay(attempt, options, random = Math.random) {
@@ -33929,18 +34256,18 @@ const actionsLog = {
 /** The runtime of a real step: @actions/core for the runner's files and commands. */
 function createActionsRuntime(env = process.env) {
     return {
-        inputs: new inputs/* InputParser */.YF((name) => getInput(name), core_setSecret),
+        inputs: new InputParser((name) => getInput(name), core_setSecret),
         log: actionsLog,
         setOutput: (name, value) => setOutput(name, serializeOutput(value)),
         appendSummary: async (markdown) => {
             if (!env['GITHUB_STEP_SUMMARY'])
                 return;
-            await summary.addRaw((0,src_markdown/* capSummary */.NK)(markdown), true).write();
+            await summary.addRaw(capSummary(markdown), true).write();
             summary.emptyBuffer();
         },
         mask: core_setSecret,
         env,
-        github: (0,context/* readGitHubContext */.L)(env),
+        github: readGitHubContext(env),
         exec: actionsExec,
         clock: { now: () => Date.now(), sleep: sleep },
         tempDir: env['RUNNER_TEMP'] || (0,external_node_os_namespaceObject.tmpdir)(),
@@ -33955,7 +34282,7 @@ async function runAction(main) {
         await main(createActionsRuntime());
     }
     catch (error) {
-        if (error instanceof errors/* ConfigurationError */.j) {
+        if (error instanceof errors_ConfigurationError) {
             const { file, line, column } = error.location;
             core_error(error.describe(), {
                 title: 'Configuration error',
@@ -33967,436 +34294,12 @@ async function runAction(main) {
         else {
             if (error instanceof Error && error.stack)
                 core_debug(error.stack);
-            core_error((0,errors/* errorMessage */.g)(error));
+            core_error(errorMessage(error));
         }
         process.exitCode = 1;
     }
 }
 
-
-/***/ }),
-
-/***/ 762:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   L: () => (/* binding */ readGitHubContext)
-/* harmony export */ });
-/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3024);
-/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_0__);
-
-/** Reads the context the runner provides: `GITHUB_*` variables and the event payload file. */
-function readGitHubContext(env) {
-    const payload = readPayload(env['GITHUB_EVENT_PATH']);
-    const repositoryField = payload['repository'];
-    const repository = typeof repositoryField === 'object' && repositoryField !== null ? repositoryField : {};
-    const defaultBranch = repository['default_branch'];
-    return {
-        eventName: env['GITHUB_EVENT_NAME'] ?? '',
-        payload,
-        sha: env['GITHUB_SHA'] ?? '',
-        ref: env['GITHUB_REF'] ?? '',
-        repository: env['GITHUB_REPOSITORY'] ?? '',
-        workspace: env['GITHUB_WORKSPACE'] ?? process.cwd(),
-        serverUrl: env['GITHUB_SERVER_URL'] ?? 'https://github.com',
-        apiUrl: env['GITHUB_API_URL'] ?? 'https://api.github.com',
-        runId: env['GITHUB_RUN_ID'] ?? '',
-        runNumber: env['GITHUB_RUN_NUMBER'] ?? '',
-        runAttempt: env['GITHUB_RUN_ATTEMPT'] ?? '',
-        actor: env['GITHUB_ACTOR'] ?? '',
-        workflow: env['GITHUB_WORKFLOW'] ?? '',
-        defaultBranch: typeof defaultBranch === 'string' ? defaultBranch : undefined,
-    };
-}
-function readPayload(path) {
-    if (path === undefined || path === '')
-        return {};
-    try {
-        const parsed = JSON.parse((0,node_fs__WEBPACK_IMPORTED_MODULE_0__.readFileSync)(path, 'utf8'));
-        return typeof parsed === 'object' && parsed !== null ? parsed : {};
-    }
-    catch {
-        // A missing or unreadable payload is the same as none: the runner always writes one.
-        return {};
-    }
-}
-
-
-/***/ }),
-
-/***/ 9713:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   E: () => (/* binding */ parseDuration)
-/* harmony export */ });
-/* unused harmony export formatDuration */
-const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-const DURATION = /^(?:(\d+(?:\.\d+)?)(ms|h|m|s))+$/;
-const PART = /(\d+(?:\.\d+)?)(ms|h|m|s)/g;
-/**
- * Parses `90s`, `10m`, `1h30m`, `500ms` or plain seconds (`45`) into milliseconds.
- * Returns undefined when the text is not a duration, so callers can name the input in their error.
- */
-function parseDuration(text) {
-    const value = text.trim();
-    if (value === '')
-        return undefined;
-    if (/^\d+(?:\.\d+)?$/.test(value))
-        return Math.round(Number(value) * 1000);
-    if (!DURATION.test(value))
-        return undefined;
-    let total = 0;
-    for (const match of value.matchAll(PART)) {
-        total += Number(match[1]) * (UNIT_MS[match[2] ?? 's'] ?? 0);
-    }
-    return Math.round(total);
-}
-/** Formats milliseconds as people read them: `850ms`, `12.3s`, `4m05s`, `1h02m`. */
-function formatDuration(ms) {
-    if (ms < 1000)
-        return `${Math.round(ms)}ms`;
-    if (ms < 60_000)
-        return `${(ms / 1000).toFixed(1)}s`;
-    const totalSeconds = Math.round(ms / 1000);
-    const hours = Math.floor(totalSeconds / 3600);
-    const minutes = Math.floor((totalSeconds % 3600) / 60);
-    const seconds = totalSeconds % 60;
-    if (hours > 0)
-        return `${hours}h${String(minutes).padStart(2, '0')}m`;
-    return `${minutes}m${String(seconds).padStart(2, '0')}s`;
-}
-
-
-/***/ }),
-
-/***/ 7638:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   g: () => (/* binding */ errorMessage),
-/* harmony export */   j: () => (/* binding */ ConfigurationError)
-/* harmony export */ });
-/**
- * The one error kind for user mistakes (bad input, malformed file). It is caught once, at the top of
- * every action, and turned into a single `::error` annotation and exit code 1. Anything else that is
- * thrown is a failure of the environment or a bug, and is reported as such.
- */
-class ConfigurationError extends Error {
-    location;
-    constructor(message, location = {}) {
-        super(message);
-        this.name = 'ConfigurationError';
-        this.location = location;
-    }
-    /** The message as the user reads it: prefixed with the input or file:line it is about. */
-    describe() {
-        const { input, file, line } = this.location;
-        if (input !== undefined)
-            return `input '${input}': ${this.message}`;
-        if (file !== undefined)
-            return `${file}${line !== undefined ? `:${line}` : ''}: ${this.message}`;
-        return this.message;
-    }
-}
-/** The message of anything thrown, for logs: never a stack for a user mistake. */
-function errorMessage(error) {
-    if (error instanceof ConfigurationError)
-        return error.describe();
-    if (error instanceof Error) {
-        const cause = error.cause instanceof Error ? ` (${error.cause.message})` : '';
-        return `${error.message}${cause}`;
-    }
-    return String(error);
-}
-
-
-/***/ }),
-
-/***/ 7276:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   YF: () => (/* binding */ InputParser)
-/* harmony export */ });
-/* unused harmony exports parseList, parseHeaderLines */
-/* harmony import */ var _errors_ts__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7638);
-/* harmony import */ var _duration_ts__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9713);
-/* harmony import */ var _yaml_ts__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(1350);
-
-
-
-/**
- * Parses raw inputs into typed values, once, before any side effect. Every method names the input in
- * its error. Actions read every declared input unconditionally so that the contract test (inputs read
- * == inputs declared, code defaults == action.yml defaults) sees all of them.
- */
-class InputParser {
-    source;
-    mask;
-    observe;
-    constructor(source, mask, observe) {
-        this.source = source;
-        this.mask = mask;
-        this.observe = observe;
-    }
-    raw(name, codeDefault) {
-        this.observe?.(name, codeDefault);
-        const value = this.source(name).trim();
-        return value === '' ? (codeDefault ?? '') : value;
-    }
-    /** A string input; `fallback` is both the code's and action.yml's default. */
-    string(name, fallback = '') {
-        return this.raw(name, fallback === '' ? undefined : fallback);
-    }
-    /** An input that must be given. */
-    required(name) {
-        const value = this.raw(name, undefined);
-        if (value === '')
-            throw new _errors_ts__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j('is required but was not given', { input: name });
-        return value;
-    }
-    /** A secret: masked before anything else can print it. Never trimmed beyond a final newline. */
-    secret(name) {
-        this.observe?.(name, undefined);
-        const value = this.source(name).replace(/\r?\n$/, '');
-        if (value.trim() === '')
-            return '';
-        this.mask(value);
-        for (const line of value.split(/\r?\n/))
-            if (line.trim().length >= 4)
-                this.mask(line.trim());
-        return value;
-    }
-    /** Strict `true` / `false`, as the spec asks: no `yes`, `1` or `True`. */
-    boolean(name, fallback) {
-        const value = this.raw(name, String(fallback));
-        if (value === 'true')
-            return true;
-        if (value === 'false')
-            return false;
-        throw new _errors_ts__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j(`expected true or false, got '${value}'`, { input: name });
-    }
-    /** A duration in milliseconds: `90s`, `10m`, `1h30m`, `500ms` or plain seconds. */
-    duration(name, fallback) {
-        const value = this.raw(name, fallback);
-        const ms = (0,_duration_ts__WEBPACK_IMPORTED_MODULE_1__/* .parseDuration */ .E)(value);
-        if (ms === undefined) {
-            throw new _errors_ts__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j(`expected a duration like 90s, 10m, 1h30m or plain seconds, got '${value}'`, {
-                input: name,
-            });
-        }
-        return ms;
-    }
-    /** A whole number within bounds. */
-    integer(name, fallback, bounds = {}) {
-        const value = this.number(name, fallback, bounds);
-        if (!Number.isInteger(value)) {
-            throw new _errors_ts__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j(`expected a whole number, got '${value}'`, { input: name });
-        }
-        return value;
-    }
-    /** A number within bounds. */
-    number(name, fallback, bounds = {}) {
-        const value = this.raw(name, String(fallback));
-        const parsed = Number(value);
-        if (value === '' || !Number.isFinite(parsed)) {
-            throw new _errors_ts__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j(`expected a number, got '${value}'`, { input: name });
-        }
-        if (bounds.min !== undefined && parsed < bounds.min) {
-            throw new _errors_ts__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j(`must be at least ${bounds.min}, got ${parsed}`, { input: name });
-        }
-        if (bounds.max !== undefined && parsed > bounds.max) {
-            throw new _errors_ts__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j(`must be at most ${bounds.max}, got ${parsed}`, { input: name });
-        }
-        return parsed;
-    }
-    /** One of a fixed set of words. */
-    choice(name, choices, fallback) {
-        const value = this.raw(name, fallback);
-        const found = choices.find((choice) => choice === value);
-        if (found === undefined) {
-            throw new _errors_ts__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j(`expected one of ${choices.join(', ')}, got '${value}'`, { input: name });
-        }
-        return found;
-    }
-    /** A newline-separated list: blank lines and `#` comments are ignored. */
-    list(name, fallback = '') {
-        return parseList(this.raw(name, fallback === '' ? undefined : fallback));
-    }
-    /** JSON text, parsed; undefined when not given. */
-    json(name) {
-        const value = this.raw(name, undefined);
-        if (value === '')
-            return undefined;
-        try {
-            return JSON.parse(value);
-        }
-        catch (error) {
-            const reason = error instanceof Error ? error.message : String(error);
-            throw new _errors_ts__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j(`is not valid JSON: ${reason}`, { input: name });
-        }
-    }
-    /** YAML text, parsed (errors carry the input name and line); undefined when not given. */
-    yaml(name) {
-        const value = this.raw(name, undefined);
-        if (value === '')
-            return undefined;
-        return (0,_yaml_ts__WEBPACK_IMPORTED_MODULE_2__/* .parseYamlDocument */ .I)(value, { input: name }).value;
-    }
-}
-/** Splits a newline list input: trims lines, drops blank lines and `#` comments. */
-function parseList(text) {
-    return text
-        .split(/\r?\n/)
-        .map((line) => line.trim())
-        .filter((line) => line !== '' && !line.startsWith('#'));
-}
-/** Parses `Name: value` lines (headers inputs). Names keep their case; values may contain colons. */
-function parseHeaderLines(lines, input) {
-    return lines.map((line) => {
-        const colon = line.indexOf(':');
-        const name = colon > 0 ? line.slice(0, colon).trim() : '';
-        if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
-            throw new ConfigurationError("expected header lines like 'Name: value'", { input });
-        }
-        return [name, line.slice(colon + 1).trim()];
-    });
-}
-
-
-/***/ }),
-
-/***/ 2712:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   NK: () => (/* binding */ capSummary),
-/* harmony export */   aY: () => (/* binding */ code),
-/* harmony export */   kq: () => (/* binding */ escapeCell),
-/* harmony export */   lS: () => (/* binding */ raw),
-/* harmony export */   tp: () => (/* binding */ table),
-/* harmony export */   zH: () => (/* binding */ details)
-/* harmony export */ });
-/* unused harmony export SUMMARY_LIMIT_BYTES */
-/** Escapes text for a Markdown table cell: pipes, newlines and HTML-significant characters. */
-function escapeCell(value) {
-    return String(value)
-        .replace(/&/g, '&amp;')
-        .replace(/</g, '&lt;')
-        .replace(/>/g, '&gt;')
-        .replace(/\|/g, '\\|')
-        .replace(/\r?\n/g, '<br>');
-}
-/** A Markdown table. Cells are escaped unless they are marked as already-Markdown with `raw()`. */
-function table(header, rows) {
-    const line = (cells) => `| ${cells.map(renderCell).join(' | ')} |`;
-    return [line(header), `| ${header.map(() => '---').join(' | ')} |`, ...rows.map(line)].join('\n');
-}
-/** A cell that is Markdown already (a link, code): inserted as it is. */
-const raw = (markdown) => ({ markdown });
-function renderCell(cell) {
-    return typeof cell === 'object' ? cell.markdown : escapeCell(cell);
-}
-/** Inline code that survives backticks in the value. */
-function code(value) {
-    const fence = value.includes('`') ? '``' : '`';
-    return `${fence}${value.replace(/\r?\n/g, ' ')}${fence}`;
-}
-/** A folded section. */
-function details(summary, body) {
-    return `<details><summary>${escapeCell(summary)}</summary>\n\n${body}\n\n</details>`;
-}
-/** GitHub caps a step summary at 1 MiB; keep well below and say what was cut. */
-const SUMMARY_LIMIT_BYTES = 900 * 1024;
-function capSummary(markdown, limit = SUMMARY_LIMIT_BYTES) {
-    if (Buffer.byteLength(markdown) <= limit)
-        return markdown;
-    const note = '\n\n_The summary was cut here to stay within GitHub’s size limit; the full data is in the report file._\n';
-    let cut = markdown.slice(0, limit - note.length);
-    while (Buffer.byteLength(cut) > limit - note.length)
-        cut = cut.slice(0, Math.floor(cut.length * 0.95));
-    return `${cut.slice(0, cut.lastIndexOf('\n'))}${note}`;
-}
-
-
-/***/ }),
-
-/***/ 1350:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   I: () => (/* binding */ parseYamlDocument)
-/* harmony export */ });
-/* unused harmony export formatYamlPath */
-/* harmony import */ var yaml__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8815);
-/* harmony import */ var _errors_ts__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7638);
-
-
-/**
- * Parses YAML with positions kept, so that every later complaint about the content can name the file
- * (or input) and line. Syntax errors become ConfigurationError at the offending line.
- */
-function parseYamlDocument(text, where) {
-    const lineCounter = new yaml__WEBPACK_IMPORTED_MODULE_0__/* .LineCounter */ .HN();
-    const document = (0,yaml__WEBPACK_IMPORTED_MODULE_0__/* .parseDocument */ .Tp)(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-    const firstError = document.errors[0];
-    if (firstError !== undefined) {
-        const line = firstError.linePos?.[0].line ?? lineCounter.linePos(firstError.pos[0]).line;
-        const reason = firstError.message.split('\n')[0] ?? 'malformed YAML';
-        throw new _errors_ts__WEBPACK_IMPORTED_MODULE_1__/* .ConfigurationError */ .j(`malformed YAML: ${reason}`, { ...where, line });
-    }
-    const lineOf = (path) => {
-        for (let depth = path.length; depth >= 0; depth -= 1) {
-            const node = depth === 0 ? document.contents : document.getIn(path.slice(0, depth), true);
-            if ((0,yaml__WEBPACK_IMPORTED_MODULE_0__/* .isNode */ .Ll)(node) && node.range)
-                return lineCounter.linePos(node.range[0]).line;
-        }
-        return undefined;
-    };
-    return {
-        document,
-        value: document.toJS({ maxAliasCount: 1000 }),
-        lineOf,
-        mistake: (path, message) => {
-            const line = lineOf(path);
-            const at = formatYamlPath(path);
-            return new _errors_ts__WEBPACK_IMPORTED_MODULE_1__/* .ConfigurationError */ .j(at === '' ? message : `${at}: ${message}`, {
-                ...where,
-                ...(line === undefined ? {} : { line }),
-            });
-        },
-    };
-}
-/** `checks[2].expect.status` */
-function formatYamlPath(path) {
-    return path.map((part, index) => (typeof part === 'number' ? `[${part}]` : index === 0 ? part : `.${part}`)).join('');
-}
-
-
-/***/ }),
-
-/***/ 5497:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  N: () => (/* reexport */ runDetect)
-});
-
-// UNUSED EXPORTS: DEFAULT_CONFIG, DEFAULT_DEEPEN_STEPS, GLOB_OPTIONS, Git, GlobError, PathMatcher, ZERO_SHA, buildMatcher, changedPaths, checkDependencies, compileRule, describeComparison, discoverServices, loadManifest, matrixEntry, normalizeDirectory, parseInputs, parseManifest, parseNameStatus, planComparison, renderSummary, resolveComparison, ruleOwners, selectAll, selectOne, selectServices, serviceOfTag, serviceWithDefaults, shortSha, splitRule
-
-// EXTERNAL MODULE: ./packages/core/src/context.ts
-var context = __nccwpck_require__(762);
-// EXTERNAL MODULE: ./packages/core/src/duration.ts
-var duration = __nccwpck_require__(9713);
-// EXTERNAL MODULE: ./packages/core/src/errors.ts
-var errors = __nccwpck_require__(7638);
-// EXTERNAL MODULE: ./packages/core/src/inputs.ts
-var inputs = __nccwpck_require__(7276);
-// EXTERNAL MODULE: ./packages/core/src/markdown.ts
-var markdown = __nccwpck_require__(2712);
 ;// CONCATENATED MODULE: external "node:fs/promises"
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 ;// CONCATENATED MODULE: external "node:path"
@@ -34420,8 +34323,6 @@ async function withPrivateFile(tempDir, fileName, content, use) {
     }
 }
 
-// EXTERNAL MODULE: ./packages/core/src/yaml.ts
-var src_yaml = __nccwpck_require__(1350);
 ;// CONCATENATED MODULE: ./packages/core/src/index.ts
 
 
@@ -34433,8 +34334,6 @@ var src_yaml = __nccwpck_require__(1350);
 
 
 
-// EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __nccwpck_require__(3024);
 ;// CONCATENATED MODULE: ./packages/detect/src/git.ts
 const ZERO_SHA = '0000000000000000000000000000000000000000';
 const SHA = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/;
@@ -34752,7 +34651,7 @@ async function resolveComparison(plan, git) {
             const base = await git.ensureCommit(plan.base);
             if (base === undefined) {
                 if (plan.explicit) {
-                    throw new errors/* ConfigurationError */.j(`'${plan.base}' is not a commit, branch or tag of the repository (locally or on origin)`, { input: 'base' });
+                    throw new errors_ConfigurationError(`'${plan.base}' is not a commit, branch or tag of the repository (locally or on origin)`, { input: 'base' });
                 }
                 return failOpen(head, `the base commit ${shortSha(plan.base)} cannot be fetched`);
             }
@@ -35092,18 +34991,16 @@ function parseInputs(parser) {
     }
     catch (error) {
         const reason = error instanceof Error ? error.message : String(error);
-        throw new errors/* ConfigurationError */.j(`the glob '${inputs.discover}' cannot be compiled: ${reason}`, { input: 'discover' });
+        throw new errors_ConfigurationError(`the glob '${inputs.discover}' cannot be compiled: ${reason}`, { input: 'discover' });
     }
     for (const name of ['base', 'head']) {
         if (inputs[name].startsWith('-')) {
-            throw new errors/* ConfigurationError */.j(`'${inputs[name]}' is not a commit, branch or tag`, { input: name });
+            throw new errors_ConfigurationError(`'${inputs[name]}' is not a commit, branch or tag`, { input: name });
         }
     }
     return inputs;
 }
 
-// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
-var dist = __nccwpck_require__(8815);
 ;// CONCATENATED MODULE: ./packages/detect/src/manifest.ts
 
 
@@ -35143,7 +35040,7 @@ function serviceWithDefaults(name, fields) {
 }
 /** Parses and checks a manifest: shape, names, globs, `dependsOn` targets and cycles, each error at its line. */
 function parseManifest(text, file) {
-    const yaml = (0,src_yaml/* parseYamlDocument */.I)(text, { file });
+    const yaml = parseYamlDocument(text, { file });
     sourceText.set(yaml, text);
     const root = yaml.value ?? {};
     if (!isMapping(root))
@@ -35206,7 +35103,7 @@ function keyMistake(yaml, path, message) {
     const pair = parent.items.find((item) => (0,dist/* isScalar */.jn)(item.key) && item.key.value === path[path.length - 1]);
     const offset = (0,dist/* isScalar */.jn)(pair?.key) ? pair.key.range?.[0] : undefined;
     const line = offset === undefined ? undefined : text.slice(0, offset).split('\n').length;
-    return line === undefined ? error : new errors/* ConfigurationError */.j(error.message, { ...error.location, line });
+    return line === undefined ? error : new errors_ConfigurationError(error.message, { ...error.location, line });
 }
 function readSection(yaml, root, section) {
     const value = root[section] ?? {};
@@ -35278,7 +35175,7 @@ function checkDependencies(manifest) {
     for (const [name, dependencies] of graph) {
         for (const dependency of dependencies) {
             if (!graph.has(dependency.name)) {
-                throw new errors/* ConfigurationError */.j(`${name}: dependsOn names '${dependency.name}', which is neither a library nor a service`, at(dependency));
+                throw new errors_ConfigurationError(`${name}: dependsOn names '${dependency.name}', which is neither a library nor a service`, at(dependency));
             }
         }
     }
@@ -35304,7 +35201,7 @@ function checkDependencies(manifest) {
             const seen = state.get(dependency.name);
             if (seen === 'grey') {
                 const cycle = [...path.slice(path.indexOf(dependency.name)), dependency.name].join(' -> ');
-                throw new errors/* ConfigurationError */.j(`dependency cycle: ${cycle}`, at(dependency));
+                throw new errors_ConfigurationError(`dependency cycle: ${cycle}`, at(dependency));
             }
             if (seen === undefined) {
                 state.set(dependency.name, 'grey');
@@ -35332,7 +35229,7 @@ function buildMatcher(manifest) {
     catch (error) {
         if (error instanceof GlobError) {
             const { line } = error.rule;
-            throw new errors/* ConfigurationError */.j(error.message, line === undefined ? { file: manifest.file } : { file: manifest.file, line });
+            throw new errors_ConfigurationError(error.message, line === undefined ? { file: manifest.file } : { file: manifest.file, line });
         }
         throw error;
     }
@@ -35351,7 +35248,7 @@ function discoverServices(root, pattern) {
     }
     catch (error) {
         const reason = error instanceof Error ? error.message : String(error);
-        throw new errors/* ConfigurationError */.j(`the glob '${pattern}' cannot be compiled: ${reason}`, { input: 'discover' });
+        throw new errors_ConfigurationError(`the glob '${pattern}' cannot be compiled: ${reason}`, { input: 'discover' });
     }
     const scan = picomatch_default().scan(glob);
     const start = scan.isGlob ? scan.base : glob;
@@ -35359,13 +35256,13 @@ function discoverServices(root, pattern) {
     const found = [];
     const walk = (relative, depth) => {
         const absolute = (0,external_node_path_namespaceObject.join)(root, relative);
-        if (matches(relative) && (0,external_node_fs_.existsSync)((0,external_node_path_namespaceObject.join)(absolute, 'Dockerfile')))
+        if (matches(relative) && (0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.join)(absolute, 'Dockerfile')))
             found.push(relative);
         if (depth >= limit)
             return;
         let entries;
         try {
-            entries = (0,external_node_fs_.readdirSync)(absolute, { withFileTypes: true });
+            entries = (0,external_node_fs_namespaceObject.readdirSync)(absolute, { withFileTypes: true });
         }
         catch {
             return; // the base of the glob need not exist: then there is nothing to discover
@@ -35381,7 +35278,7 @@ function discoverServices(root, pattern) {
         const name = directory.split('/').pop() ?? directory;
         const previous = services.get(name);
         if (previous) {
-            throw new errors/* ConfigurationError */.j(`${previous.path} and ${directory} would both be service '${name}': write a manifest that names them`, { input: 'discover' });
+            throw new errors_ConfigurationError(`${previous.path} and ${directory} would both be service '${name}': write a manifest that names them`, { input: 'discover' });
         }
         services.set(name, serviceWithDefaults(name, { path: directory }));
     }
@@ -35520,14 +35417,14 @@ function matrixEntry(selected) {
 function describeComparison(comparison, changedFiles) {
     switch (comparison.kind) {
         case 'diff': {
-            const range = `${(0,markdown/* code */.aY)(shortSha(comparison.base))}..${(0,markdown/* code */.aY)(shortSha(comparison.head))}`;
+            const range = `${code(shortSha(comparison.base))}..${code(shortSha(comparison.head))}`;
             const files = `${changedFiles} changed ${changedFiles === 1 ? 'file' : 'files'}`;
-            return `Compared ${range} (${(0,markdown/* escapeCell */.kq)(comparison.label)}): ${files}.`;
+            return `Compared ${range} (${escapeCell(comparison.label)}): ${files}.`;
         }
         case 'service':
-            return `No comparison: ${(0,markdown/* escapeCell */.kq)(comparison.reason)} selects ${(0,markdown/* code */.aY)(comparison.service)} alone.`;
+            return `No comparison: ${escapeCell(comparison.reason)} selects ${code(comparison.service)} alone.`;
         case 'all':
-            return `No comparison: ${(0,markdown/* escapeCell */.kq)(comparison.reason)}.`;
+            return `No comparison: ${escapeCell(comparison.reason)}.`;
     }
 }
 /** The job summary: what was compared, each selected service with its reasons, and the rest. */
@@ -35535,31 +35432,31 @@ function renderSummary(report) {
     const { manifest, comparison, selection } = report;
     const total = manifest.services.length;
     const source = manifest.discovered
-        ? `${total} services discovered by ${(0,markdown/* code */.aY)(manifest.file)} (no manifest)`
-        : `${total} services in ${(0,markdown/* code */.aY)(manifest.file)}`;
+        ? `${total} services discovered by ${code(manifest.file)} (no manifest)`
+        : `${total} services in ${code(manifest.file)}`;
     const lines = [
         '### Changed services',
         '',
         `${describeComparison(comparison, report.changedFiles)} ${source}: **${selection.selected.length} selected**.`,
     ];
     if (comparison.kind === 'all' && comparison.warning !== undefined) {
-        lines.push('', `> [!WARNING]`, `> ${(0,markdown/* escapeCell */.kq)(comparison.warning)}`);
+        lines.push('', `> [!WARNING]`, `> ${escapeCell(comparison.warning)}`);
     }
     if (selection.selected.length > 0) {
         const rows = selection.selected.map(({ service, reasons }) => [
-            (0,markdown/* raw */.lS)((0,markdown/* code */.aY)(service.name)),
+            raw(code(service.name)),
             service.image,
             service.resource,
-            (0,markdown/* raw */.lS)(reasons.map((reason) => (0,markdown/* escapeCell */.kq)(reason)).join('<br>')),
+            raw(reasons.map((reason) => escapeCell(reason)).join('<br>')),
         ]);
-        lines.push('', (0,markdown/* table */.tp)(['Service', 'Image', 'Resource', 'Why'], rows));
+        lines.push('', table(['Service', 'Image', 'Resource', 'Why'], rows));
     }
     const chosen = new Set(selection.selected.map(({ service }) => service.name));
     const rest = manifest.services.filter((service) => !chosen.has(service.name)).map((service) => service.name);
     if (rest.length > 0) {
-        lines.push('', (0,markdown/* details */.zH)(`Not selected (${rest.length})`, rest
+        lines.push('', details(`Not selected (${rest.length})`, rest
             .sort()
-            .map((name) => (0,markdown/* code */.aY)(name))
+            .map((name) => code(name))
             .join(', ')));
     }
     return `${lines.join('\n')}\n`;
@@ -35578,13 +35475,13 @@ function renderSummary(report) {
 /** The manifest file, or the services discovered when there is none. */
 function loadManifest(inputs, root, workspace) {
     const configPath = (0,external_node_path_namespaceObject.resolve)(root, inputs.config);
-    if ((0,external_node_fs_.existsSync)(configPath)) {
+    if ((0,external_node_fs_namespaceObject.existsSync)(configPath)) {
         // Named relative to the workspace, so that the error annotation points at the file in the repository.
         const shown = (0,external_node_path_namespaceObject.isAbsolute)(inputs.config) ? inputs.config : (0,external_node_path_namespaceObject.relative)(workspace, configPath) || inputs.config;
-        return parseManifest((0,external_node_fs_.readFileSync)(configPath, 'utf8'), shown);
+        return parseManifest((0,external_node_fs_namespaceObject.readFileSync)(configPath, 'utf8'), shown);
     }
     if (inputs.config !== DEFAULT_CONFIG) {
-        throw new errors/* ConfigurationError */.j(`${inputs.config} does not exist (relative to ${root})`, { input: 'config' });
+        throw new errors_ConfigurationError(`${inputs.config} does not exist (relative to ${root})`, { input: 'config' });
     }
     return discoverServices(root, inputs.discover);
 }
@@ -35592,19 +35489,19 @@ async function runDetect(runtime) {
     const inputs = parseInputs(runtime.inputs);
     const workspace = runtime.github.workspace;
     const root = (0,external_node_path_namespaceObject.resolve)(workspace, inputs['working-directory']);
-    if (!(0,external_node_fs_.existsSync)(root) || !(0,external_node_fs_.statSync)(root).isDirectory()) {
-        throw new errors/* ConfigurationError */.j(`${root} is not a directory`, { input: 'working-directory' });
+    if (!(0,external_node_fs_namespaceObject.existsSync)(root) || !(0,external_node_fs_namespaceObject.statSync)(root).isDirectory()) {
+        throw new errors_ConfigurationError(`${root} is not a directory`, { input: 'working-directory' });
     }
     const manifest = loadManifest(inputs, root, workspace);
     const matcher = buildMatcher(manifest);
     const git = new Git({ cwd: root, exec: runtime.exec, log: (message) => runtime.log.info(message) });
     if ((await git.topLevel()) === undefined) {
-        throw new errors/* ConfigurationError */.j(`${root} is not inside a git repository (check out the repository first)`, {
+        throw new errors_ConfigurationError(`${root} is not inside a git repository (check out the repository first)`, {
             input: 'working-directory',
         });
     }
     if (inputs.head !== 'HEAD' && (await git.ensureCommit(inputs.head)) === undefined) {
-        throw new errors/* ConfigurationError */.j(`'${inputs.head}' is not a commit, branch or tag of the repository`, {
+        throw new errors_ConfigurationError(`'${inputs.head}' is not a commit, branch or tag of the repository`, {
             input: 'head',
         });
     }
@@ -35661,6 +35558,12 @@ function logSelection(runtime, selection, manifest) {
 
 
 
+
+;// CONCATENATED MODULE: ./packages/detect/src/action.ts
+// The step itself: what dist/detect-changed-services runs, and the entry @github/local-action calls.
+
+
+const run = () => runAction(runDetect);
 
 
 /***/ }),
@@ -35760,13 +35663,6 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:dns");
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:events");
-
-/***/ }),
-
-/***/ 3024:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 
 /***/ }),
 

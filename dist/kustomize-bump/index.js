@@ -29215,30 +29215,26 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _shiprail_core_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6407);
-/* harmony import */ var _shiprail_kustomize__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6362);
+/* harmony import */ var _shiprail_kustomize_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7535);
 
-
-await (0,_shiprail_core_action__WEBPACK_IMPORTED_MODULE_0__/* .runAction */ .Cs)(_shiprail_kustomize__WEBPACK_IMPORTED_MODULE_1__/* .runKustomizeBump */ .XZ);
+await (0,_shiprail_kustomize_action__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
 __webpack_async_result__();
 } catch(e) { __webpack_async_result__(e); } }, 1);
 
 /***/ }),
 
-/***/ 6407:
+/***/ 7535:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  Cs: () => (/* binding */ runAction)
+  e: () => (/* binding */ run)
 });
 
-// UNUSED EXPORTS: actionsExec, createActionsRuntime
-
-// EXTERNAL MODULE: external "os"
-var external_os_ = __nccwpck_require__(857);
+;// CONCATENATED MODULE: external "os"
+const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/utils.js
 // We use any as a valid input type
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -29313,7 +29309,7 @@ function toCommandProperties(annotationProperties) {
  */
 function command_issueCommand(command, properties, message) {
     const cmd = new Command(command, properties, message);
-    process.stdout.write(cmd.toString() + external_os_.EOL);
+    process.stdout.write(cmd.toString() + external_os_namespaceObject.EOL);
 }
 function command_issue(name, message = '') {
     command_issueCommand(name, {}, message);
@@ -29369,8 +29365,8 @@ function escapeProperty(s) {
 //# sourceMappingURL=command.js.map
 ;// CONCATENATED MODULE: external "crypto"
 const external_crypto_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("crypto");
-// EXTERNAL MODULE: external "fs"
-var external_fs_ = __nccwpck_require__(9896);
+;// CONCATENATED MODULE: external "fs"
+const external_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("fs");
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/file-command.js
 // For internal use, subject to change.
 // We use any as a valid input type
@@ -29384,10 +29380,10 @@ function file_command_issueFileCommand(command, message) {
     if (!filePath) {
         throw new Error(`Unable to find environment variable for file command ${command}`);
     }
-    if (!external_fs_.existsSync(filePath)) {
+    if (!external_fs_namespaceObject.existsSync(filePath)) {
         throw new Error(`Missing file at path: ${filePath}`);
     }
-    external_fs_.appendFileSync(filePath, `${utils_toCommandValue(message)}${external_os_.EOL}`, {
+    external_fs_namespaceObject.appendFileSync(filePath, `${utils_toCommandValue(message)}${external_os_namespaceObject.EOL}`, {
         encoding: 'utf8'
     });
 }
@@ -29403,7 +29399,7 @@ function file_command_prepareKeyValueMessage(key, value) {
     if (convertedValue.includes(delimiter)) {
         throw new Error(`Unexpected input: value should not contain the delimiter "${delimiter}"`);
     }
-    return `${key}<<${delimiter}${external_os_.EOL}${convertedValue}${external_os_.EOL}${delimiter}`;
+    return `${key}<<${delimiter}${external_os_namespaceObject.EOL}${convertedValue}${external_os_namespaceObject.EOL}${delimiter}`;
 }
 //# sourceMappingURL=file-command.js.map
 ;// CONCATENATED MODULE: external "path"
@@ -30366,7 +30362,7 @@ var summary_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _
 };
 
 
-const { access, appendFile, writeFile } = external_fs_.promises;
+const { access, appendFile, writeFile: summary_writeFile } = external_fs_namespaceObject.promises;
 const SUMMARY_ENV_VAR = 'GITHUB_STEP_SUMMARY';
 const SUMMARY_DOCS_URL = 'https://docs.github.com/actions/using-workflows/workflow-commands-for-github-actions#adding-a-job-summary';
 class Summary {
@@ -30389,7 +30385,7 @@ class Summary {
                 throw new Error(`Unable to find environment variable for $${SUMMARY_ENV_VAR}. Check if your runtime environment supports job summaries.`);
             }
             try {
-                yield access(pathFromEnv, external_fs_.constants.R_OK | external_fs_.constants.W_OK);
+                yield access(pathFromEnv, external_fs_namespaceObject.constants.R_OK | external_fs_namespaceObject.constants.W_OK);
             }
             catch (_a) {
                 throw new Error(`Unable to access summary file: '${pathFromEnv}'. Check if the file has correct read/write permissions.`);
@@ -30427,7 +30423,7 @@ class Summary {
         return summary_awaiter(this, void 0, void 0, function* () {
             const overwrite = !!(options === null || options === void 0 ? void 0 : options.overwrite);
             const filePath = yield this.filePath();
-            const writeFunc = overwrite ? writeFile : appendFile;
+            const writeFunc = overwrite ? summary_writeFile : appendFile;
             yield writeFunc(filePath, this._buffer, { encoding: 'utf8' });
             return this.emptyBuffer();
         });
@@ -30485,7 +30481,7 @@ class Summary {
      * @returns {Summary} summary instance
      */
     addEOL() {
-        return this.addRaw(external_os_.EOL);
+        return this.addRaw(external_os_namespaceObject.EOL);
     }
     /**
      * Adds an HTML codeblock to the summary buffer
@@ -30689,7 +30685,7 @@ var io_util_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _
 };
 
 
-const { chmod, copyFile, lstat, mkdir, open: io_util_open, readdir, rename, rm, rmdir, stat, symlink, unlink } = external_fs_.promises;
+const { chmod, copyFile, lstat, mkdir, open: io_util_open, readdir, rename, rm: io_util_rm, rmdir, stat, symlink, unlink } = external_fs_namespaceObject.promises;
 // export const {open} = 'fs'
 const IS_WINDOWS = process.platform === 'win32';
 /**
@@ -30716,7 +30712,7 @@ function readlink(fsPath) {
 }
 // See https://github.com/nodejs/node/blob/d0153aee367422d0858105abec186da4dff0a0c5/deps/uv/include/uv/win.h#L691
 const UV_FS_O_EXLOCK = 0x10000000;
-const READONLY = external_fs_.constants.O_RDONLY;
+const READONLY = external_fs_namespaceObject.constants.O_RDONLY;
 function exists(fsPath) {
     return io_util_awaiter(this, void 0, void 0, function* () {
         try {
@@ -31209,13 +31205,13 @@ class ToolRunner extends external_events_.EventEmitter {
     _processLineBuffer(data, strBuffer, onLine) {
         try {
             let s = strBuffer + data.toString();
-            let n = s.indexOf(external_os_.EOL);
+            let n = s.indexOf(external_os_namespaceObject.EOL);
             while (n > -1) {
                 const line = s.substring(0, n);
                 onLine(line);
                 // the rest of the string ...
-                s = s.substring(n + external_os_.EOL.length);
-                n = s.indexOf(external_os_.EOL);
+                s = s.substring(n + external_os_namespaceObject.EOL.length);
+                n = s.indexOf(external_os_namespaceObject.EOL);
             }
             return s;
         }
@@ -31506,7 +31502,7 @@ class ToolRunner extends external_events_.EventEmitter {
                 }
                 const optionsNonNull = this._cloneExecOptions(this.options);
                 if (!optionsNonNull.silent && optionsNonNull.outStream) {
-                    optionsNonNull.outStream.write(this._getCommandString(optionsNonNull) + external_os_.EOL);
+                    optionsNonNull.outStream.write(this._getCommandString(optionsNonNull) + external_os_namespaceObject.EOL);
                 }
                 const state = new ExecState(optionsNonNull, this.toolPath);
                 state.on('debug', (message) => {
@@ -31845,8 +31841,8 @@ const getLinuxInfo = () => platform_awaiter(void 0, void 0, void 0, function* ()
         version
     };
 });
-const platform = external_os_.platform();
-const arch = external_os_.arch();
+const platform = external_os_namespaceObject.platform();
+const arch = external_os_namespaceObject.arch();
 const isWindows = platform === 'win32';
 const isMacOS = platform === 'darwin';
 const isLinux = platform === 'linux';
@@ -32027,7 +32023,7 @@ function setOutput(name, value) {
     if (filePath) {
         return file_command_issueFileCommand('OUTPUT', file_command_prepareKeyValueMessage(name, value));
     }
-    process.stdout.write(external_os_.EOL);
+    process.stdout.write(external_os_namespaceObject.EOL);
     command_issueCommand('set-output', { name }, utils_toCommandValue(value));
 }
 /**
@@ -32095,7 +32091,7 @@ function notice(message, properties = {}) {
  * @param message info message
  */
 function info(message) {
-    process.stdout.write(message + external_os_.EOL);
+    process.stdout.write(message + external_os_namespaceObject.EOL);
 }
 /**
  * Begin an output group.
@@ -32184,16 +32180,371 @@ function getIDToken(aud) {
 //# sourceMappingURL=core.js.map
 ;// CONCATENATED MODULE: external "node:os"
 const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
-// EXTERNAL MODULE: ./packages/core/src/context.ts
-var context = __nccwpck_require__(762);
-// EXTERNAL MODULE: ./packages/core/src/errors.ts
-var errors = __nccwpck_require__(7638);
-// EXTERNAL MODULE: ./packages/core/src/inputs.ts
-var inputs = __nccwpck_require__(7276);
-// EXTERNAL MODULE: ./packages/core/src/markdown.ts
-var src_markdown = __nccwpck_require__(2712);
-// EXTERNAL MODULE: ./packages/core/src/retry.ts
-var retry = __nccwpck_require__(9899);
+;// CONCATENATED MODULE: external "node:fs"
+const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+;// CONCATENATED MODULE: ./packages/core/src/context.ts
+
+/** Reads the context the runner provides: `GITHUB_*` variables and the event payload file. */
+function readGitHubContext(env) {
+    const payload = readPayload(env['GITHUB_EVENT_PATH']);
+    const repositoryField = payload['repository'];
+    const repository = typeof repositoryField === 'object' && repositoryField !== null ? repositoryField : {};
+    const defaultBranch = repository['default_branch'];
+    return {
+        eventName: env['GITHUB_EVENT_NAME'] ?? '',
+        payload,
+        sha: env['GITHUB_SHA'] ?? '',
+        ref: env['GITHUB_REF'] ?? '',
+        repository: env['GITHUB_REPOSITORY'] ?? '',
+        workspace: env['GITHUB_WORKSPACE'] ?? process.cwd(),
+        serverUrl: env['GITHUB_SERVER_URL'] ?? 'https://github.com',
+        apiUrl: env['GITHUB_API_URL'] ?? 'https://api.github.com',
+        runId: env['GITHUB_RUN_ID'] ?? '',
+        runNumber: env['GITHUB_RUN_NUMBER'] ?? '',
+        runAttempt: env['GITHUB_RUN_ATTEMPT'] ?? '',
+        actor: env['GITHUB_ACTOR'] ?? '',
+        workflow: env['GITHUB_WORKFLOW'] ?? '',
+        defaultBranch: typeof defaultBranch === 'string' ? defaultBranch : undefined,
+    };
+}
+function readPayload(path) {
+    if (path === undefined || path === '')
+        return {};
+    try {
+        const parsed = JSON.parse((0,external_node_fs_namespaceObject.readFileSync)(path, 'utf8'));
+        return typeof parsed === 'object' && parsed !== null ? parsed : {};
+    }
+    catch {
+        // A missing or unreadable payload is the same as none: the runner always writes one.
+        return {};
+    }
+}
+
+;// CONCATENATED MODULE: ./packages/core/src/errors.ts
+/**
+ * The one error kind for user mistakes (bad input, malformed file). It is caught once, at the top of
+ * every action, and turned into a single `::error` annotation and exit code 1. Anything else that is
+ * thrown is a failure of the environment or a bug, and is reported as such.
+ */
+class errors_ConfigurationError extends Error {
+    location;
+    constructor(message, location = {}) {
+        super(message);
+        this.name = 'ConfigurationError';
+        this.location = location;
+    }
+    /** The message as the user reads it: prefixed with the input or file:line it is about. */
+    describe() {
+        const { input, file, line } = this.location;
+        if (input !== undefined)
+            return `input '${input}': ${this.message}`;
+        if (file !== undefined)
+            return `${file}${line !== undefined ? `:${line}` : ''}: ${this.message}`;
+        return this.message;
+    }
+}
+/** The message of anything thrown, for logs: never a stack for a user mistake. */
+function errorMessage(error) {
+    if (error instanceof errors_ConfigurationError)
+        return error.describe();
+    if (error instanceof Error) {
+        const cause = error.cause instanceof Error ? ` (${error.cause.message})` : '';
+        return `${error.message}${cause}`;
+    }
+    return String(error);
+}
+
+;// CONCATENATED MODULE: ./packages/core/src/duration.ts
+const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const DURATION = /^(?:(\d+(?:\.\d+)?)(ms|h|m|s))+$/;
+const PART = /(\d+(?:\.\d+)?)(ms|h|m|s)/g;
+/**
+ * Parses `90s`, `10m`, `1h30m`, `500ms` or plain seconds (`45`) into milliseconds.
+ * Returns undefined when the text is not a duration, so callers can name the input in their error.
+ */
+function parseDuration(text) {
+    const value = text.trim();
+    if (value === '')
+        return undefined;
+    if (/^\d+(?:\.\d+)?$/.test(value))
+        return Math.round(Number(value) * 1000);
+    if (!DURATION.test(value))
+        return undefined;
+    let total = 0;
+    for (const match of value.matchAll(PART)) {
+        total += Number(match[1]) * (UNIT_MS[match[2] ?? 's'] ?? 0);
+    }
+    return Math.round(total);
+}
+/** Formats milliseconds as people read them: `850ms`, `12.3s`, `4m05s`, `1h02m`. */
+function formatDuration(ms) {
+    if (ms < 1000)
+        return `${Math.round(ms)}ms`;
+    if (ms < 60_000)
+        return `${(ms / 1000).toFixed(1)}s`;
+    const totalSeconds = Math.round(ms / 1000);
+    const hours = Math.floor(totalSeconds / 3600);
+    const minutes = Math.floor((totalSeconds % 3600) / 60);
+    const seconds = totalSeconds % 60;
+    if (hours > 0)
+        return `${hours}h${String(minutes).padStart(2, '0')}m`;
+    return `${minutes}m${String(seconds).padStart(2, '0')}s`;
+}
+
+// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
+var dist = __nccwpck_require__(8815);
+;// CONCATENATED MODULE: ./packages/core/src/yaml.ts
+
+
+/**
+ * Parses YAML with positions kept, so that every later complaint about the content can name the file
+ * (or input) and line. Syntax errors become ConfigurationError at the offending line.
+ */
+function parseYamlDocument(text, where) {
+    const lineCounter = new dist/* LineCounter */.HN();
+    const document = (0,dist/* parseDocument */.Tp)(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+    const firstError = document.errors[0];
+    if (firstError !== undefined) {
+        const line = firstError.linePos?.[0].line ?? lineCounter.linePos(firstError.pos[0]).line;
+        const reason = firstError.message.split('\n')[0] ?? 'malformed YAML';
+        throw new errors_ConfigurationError(`malformed YAML: ${reason}`, { ...where, line });
+    }
+    const lineOf = (path) => {
+        for (let depth = path.length; depth >= 0; depth -= 1) {
+            const node = depth === 0 ? document.contents : document.getIn(path.slice(0, depth), true);
+            if ((0,dist/* isNode */.Ll)(node) && node.range)
+                return lineCounter.linePos(node.range[0]).line;
+        }
+        return undefined;
+    };
+    return {
+        document,
+        value: document.toJS({ maxAliasCount: 1000 }),
+        lineOf,
+        mistake: (path, message) => {
+            const line = lineOf(path);
+            const at = formatYamlPath(path);
+            return new errors_ConfigurationError(at === '' ? message : `${at}: ${message}`, {
+                ...where,
+                ...(line === undefined ? {} : { line }),
+            });
+        },
+    };
+}
+/** `checks[2].expect.status` */
+function formatYamlPath(path) {
+    return path.map((part, index) => (typeof part === 'number' ? `[${part}]` : index === 0 ? part : `.${part}`)).join('');
+}
+
+;// CONCATENATED MODULE: ./packages/core/src/inputs.ts
+
+
+
+/**
+ * Parses raw inputs into typed values, once, before any side effect. Every method names the input in
+ * its error. Actions read every declared input unconditionally so that the contract test (inputs read
+ * == inputs declared, code defaults == action.yml defaults) sees all of them.
+ */
+class InputParser {
+    source;
+    mask;
+    observe;
+    constructor(source, mask, observe) {
+        this.source = source;
+        this.mask = mask;
+        this.observe = observe;
+    }
+    raw(name, codeDefault) {
+        this.observe?.(name, codeDefault);
+        const value = this.source(name).trim();
+        return value === '' ? (codeDefault ?? '') : value;
+    }
+    /** A string input; `fallback` is both the code's and action.yml's default. */
+    string(name, fallback = '') {
+        return this.raw(name, fallback === '' ? undefined : fallback);
+    }
+    /** An input that must be given. */
+    required(name) {
+        const value = this.raw(name, undefined);
+        if (value === '')
+            throw new errors_ConfigurationError('is required but was not given', { input: name });
+        return value;
+    }
+    /** A secret: masked before anything else can print it. Never trimmed beyond a final newline. */
+    secret(name) {
+        this.observe?.(name, undefined);
+        const value = this.source(name).replace(/\r?\n$/, '');
+        if (value.trim() === '')
+            return '';
+        this.mask(value);
+        for (const line of value.split(/\r?\n/))
+            if (line.trim().length >= 4)
+                this.mask(line.trim());
+        return value;
+    }
+    /** Strict `true` / `false`, as the spec asks: no `yes`, `1` or `True`. */
+    boolean(name, fallback) {
+        const value = this.raw(name, String(fallback));
+        if (value === 'true')
+            return true;
+        if (value === 'false')
+            return false;
+        throw new errors_ConfigurationError(`expected true or false, got '${value}'`, { input: name });
+    }
+    /** A duration in milliseconds: `90s`, `10m`, `1h30m`, `500ms` or plain seconds. */
+    duration(name, fallback) {
+        const value = this.raw(name, fallback);
+        const ms = parseDuration(value);
+        if (ms === undefined) {
+            throw new errors_ConfigurationError(`expected a duration like 90s, 10m, 1h30m or plain seconds, got '${value}'`, {
+                input: name,
+            });
+        }
+        return ms;
+    }
+    /** A whole number within bounds. */
+    integer(name, fallback, bounds = {}) {
+        const value = this.number(name, fallback, bounds);
+        if (!Number.isInteger(value)) {
+            throw new errors_ConfigurationError(`expected a whole number, got '${value}'`, { input: name });
+        }
+        return value;
+    }
+    /** A number within bounds. */
+    number(name, fallback, bounds = {}) {
+        const value = this.raw(name, String(fallback));
+        const parsed = Number(value);
+        if (value === '' || !Number.isFinite(parsed)) {
+            throw new errors_ConfigurationError(`expected a number, got '${value}'`, { input: name });
+        }
+        if (bounds.min !== undefined && parsed < bounds.min) {
+            throw new errors_ConfigurationError(`must be at least ${bounds.min}, got ${parsed}`, { input: name });
+        }
+        if (bounds.max !== undefined && parsed > bounds.max) {
+            throw new errors_ConfigurationError(`must be at most ${bounds.max}, got ${parsed}`, { input: name });
+        }
+        return parsed;
+    }
+    /** One of a fixed set of words. */
+    choice(name, choices, fallback) {
+        const value = this.raw(name, fallback);
+        const found = choices.find((choice) => choice === value);
+        if (found === undefined) {
+            throw new errors_ConfigurationError(`expected one of ${choices.join(', ')}, got '${value}'`, { input: name });
+        }
+        return found;
+    }
+    /** A newline-separated list: blank lines and `#` comments are ignored. */
+    list(name, fallback = '') {
+        return parseList(this.raw(name, fallback === '' ? undefined : fallback));
+    }
+    /** JSON text, parsed; undefined when not given. */
+    json(name) {
+        const value = this.raw(name, undefined);
+        if (value === '')
+            return undefined;
+        try {
+            return JSON.parse(value);
+        }
+        catch (error) {
+            const reason = error instanceof Error ? error.message : String(error);
+            throw new errors_ConfigurationError(`is not valid JSON: ${reason}`, { input: name });
+        }
+    }
+    /** YAML text, parsed (errors carry the input name and line); undefined when not given. */
+    yaml(name) {
+        const value = this.raw(name, undefined);
+        if (value === '')
+            return undefined;
+        return parseYamlDocument(value, { input: name }).value;
+    }
+}
+/** Splits a newline list input: trims lines, drops blank lines and `#` comments. */
+function parseList(text) {
+    return text
+        .split(/\r?\n/)
+        .map((line) => line.trim())
+        .filter((line) => line !== '' && !line.startsWith('#'));
+}
+/** Parses `Name: value` lines (headers inputs). Names keep their case; values may contain colons. */
+function parseHeaderLines(lines, input) {
+    return lines.map((line) => {
+        const colon = line.indexOf(':');
+        const name = colon > 0 ? line.slice(0, colon).trim() : '';
+        if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
+            throw new ConfigurationError("expected header lines like 'Name: value'", { input });
+        }
+        return [name, line.slice(colon + 1).trim()];
+    });
+}
+
+;// CONCATENATED MODULE: ./packages/core/src/markdown.ts
+/** Escapes text for a Markdown table cell: pipes, newlines and HTML-significant characters. */
+function escapeCell(value) {
+    return String(value)
+        .replace(/&/g, '&amp;')
+        .replace(/</g, '&lt;')
+        .replace(/>/g, '&gt;')
+        .replace(/\|/g, '\\|')
+        .replace(/\r?\n/g, '<br>');
+}
+/** A Markdown table. Cells are escaped unless they are marked as already-Markdown with `raw()`. */
+function table(header, rows) {
+    const line = (cells) => `| ${cells.map(renderCell).join(' | ')} |`;
+    return [line(header), `| ${header.map(() => '---').join(' | ')} |`, ...rows.map(line)].join('\n');
+}
+/** A cell that is Markdown already (a link, code): inserted as it is. */
+const raw = (markdown) => ({ markdown });
+function renderCell(cell) {
+    return typeof cell === 'object' ? cell.markdown : escapeCell(cell);
+}
+/** Inline code that survives backticks in the value. */
+function code(value) {
+    const fence = value.includes('`') ? '``' : '`';
+    return `${fence}${value.replace(/\r?\n/g, ' ')}${fence}`;
+}
+/** A folded section. */
+function details(summary, body) {
+    return `<details><summary>${escapeCell(summary)}</summary>\n\n${body}\n\n</details>`;
+}
+/** GitHub caps a step summary at 1 MiB; keep well below and say what was cut. */
+const SUMMARY_LIMIT_BYTES = 900 * 1024;
+function capSummary(markdown, limit = SUMMARY_LIMIT_BYTES) {
+    if (Buffer.byteLength(markdown) <= limit)
+        return markdown;
+    const note = '\n\n_The summary was cut here to stay within GitHub’s size limit; the full data is in the report file._\n';
+    let cut = markdown.slice(0, limit - note.length);
+    while (Buffer.byteLength(cut) > limit - note.length)
+        cut = cut.slice(0, Math.floor(cut.length * 0.95));
+    return `${cut.slice(0, cut.lastIndexOf('\n'))}${note}`;
+}
+
+;// CONCATENATED MODULE: ./packages/core/src/retry.ts
+/** The delay after failed attempt `attempt` (1-based): exponential, capped, with optional jitter. */
+function backoffDelay(attempt, options, random = Math.random) {
+    const exponential = options.baseMs * (options.factor ?? 2) ** (attempt - 1);
+    const capped = Math.min(exponential, options.maxMs ?? Number.POSITIVE_INFINITY);
+    const jitter = Math.min(Math.max(options.jitter ?? 0, 0), 1);
+    return Math.round(capped * (1 - jitter) + capped * jitter * random());
+}
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Runs `operation` until it succeeds, an error is not retryable, or attempts run out (last error thrown). */
+async function retry(operation, options) {
+    const wait = options.sleep ?? sleep;
+    for (let attempt = 1;; attempt += 1) {
+        try {
+            return await operation(attempt);
+        }
+        catch (error) {
+            if (attempt >= options.attempts || !(options.retryIf?.(error) ?? true))
+                throw error;
+            const delay = backoffDelay(attempt, options, options.random);
+            options.onRetry?.(error, attempt, delay);
+            await wait(delay);
+        }
+    }
+}
+
 ;// CONCATENATED MODULE: ./packages/core/src/runtime.ts
 /** Outputs are strings on the wire: JSON for structures, as the spec's conventions say. */
 function serializeOutput(value) {
@@ -32242,20 +32593,20 @@ const actionsLog = {
 /** The runtime of a real step: @actions/core for the runner's files and commands. */
 function createActionsRuntime(env = process.env) {
     return {
-        inputs: new inputs/* InputParser */.YF((name) => getInput(name), core_setSecret),
+        inputs: new InputParser((name) => getInput(name), core_setSecret),
         log: actionsLog,
         setOutput: (name, value) => setOutput(name, serializeOutput(value)),
         appendSummary: async (markdown) => {
             if (!env['GITHUB_STEP_SUMMARY'])
                 return;
-            await summary.addRaw((0,src_markdown/* capSummary */.NK)(markdown), true).write();
+            await summary.addRaw(capSummary(markdown), true).write();
             summary.emptyBuffer();
         },
         mask: core_setSecret,
         env,
-        github: (0,context/* readGitHubContext */.L)(env),
+        github: readGitHubContext(env),
         exec: actionsExec,
-        clock: { now: () => Date.now(), sleep: retry/* sleep */.yy },
+        clock: { now: () => Date.now(), sleep: sleep },
         tempDir: env['RUNNER_TEMP'] || (0,external_node_os_namespaceObject.tmpdir)(),
     };
 }
@@ -32268,7 +32619,7 @@ async function runAction(main) {
         await main(createActionsRuntime());
     }
     catch (error) {
-        if (error instanceof errors/* ConfigurationError */.j) {
+        if (error instanceof errors_ConfigurationError) {
             const { file, line, column } = error.location;
             core_error(error.describe(), {
                 title: 'Configuration error',
@@ -32280,472 +32631,12 @@ async function runAction(main) {
         else {
             if (error instanceof Error && error.stack)
                 core_debug(error.stack);
-            core_error((0,errors/* errorMessage */.g)(error));
+            core_error(errorMessage(error));
         }
         process.exitCode = 1;
     }
 }
 
-
-/***/ }),
-
-/***/ 762:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   L: () => (/* binding */ readGitHubContext)
-/* harmony export */ });
-/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3024);
-/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_0__);
-
-/** Reads the context the runner provides: `GITHUB_*` variables and the event payload file. */
-function readGitHubContext(env) {
-    const payload = readPayload(env['GITHUB_EVENT_PATH']);
-    const repositoryField = payload['repository'];
-    const repository = typeof repositoryField === 'object' && repositoryField !== null ? repositoryField : {};
-    const defaultBranch = repository['default_branch'];
-    return {
-        eventName: env['GITHUB_EVENT_NAME'] ?? '',
-        payload,
-        sha: env['GITHUB_SHA'] ?? '',
-        ref: env['GITHUB_REF'] ?? '',
-        repository: env['GITHUB_REPOSITORY'] ?? '',
-        workspace: env['GITHUB_WORKSPACE'] ?? process.cwd(),
-        serverUrl: env['GITHUB_SERVER_URL'] ?? 'https://github.com',
-        apiUrl: env['GITHUB_API_URL'] ?? 'https://api.github.com',
-        runId: env['GITHUB_RUN_ID'] ?? '',
-        runNumber: env['GITHUB_RUN_NUMBER'] ?? '',
-        runAttempt: env['GITHUB_RUN_ATTEMPT'] ?? '',
-        actor: env['GITHUB_ACTOR'] ?? '',
-        workflow: env['GITHUB_WORKFLOW'] ?? '',
-        defaultBranch: typeof defaultBranch === 'string' ? defaultBranch : undefined,
-    };
-}
-function readPayload(path) {
-    if (path === undefined || path === '')
-        return {};
-    try {
-        const parsed = JSON.parse((0,node_fs__WEBPACK_IMPORTED_MODULE_0__.readFileSync)(path, 'utf8'));
-        return typeof parsed === 'object' && parsed !== null ? parsed : {};
-    }
-    catch {
-        // A missing or unreadable payload is the same as none: the runner always writes one.
-        return {};
-    }
-}
-
-
-/***/ }),
-
-/***/ 9713:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   E: () => (/* binding */ parseDuration)
-/* harmony export */ });
-/* unused harmony export formatDuration */
-const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-const DURATION = /^(?:(\d+(?:\.\d+)?)(ms|h|m|s))+$/;
-const PART = /(\d+(?:\.\d+)?)(ms|h|m|s)/g;
-/**
- * Parses `90s`, `10m`, `1h30m`, `500ms` or plain seconds (`45`) into milliseconds.
- * Returns undefined when the text is not a duration, so callers can name the input in their error.
- */
-function parseDuration(text) {
-    const value = text.trim();
-    if (value === '')
-        return undefined;
-    if (/^\d+(?:\.\d+)?$/.test(value))
-        return Math.round(Number(value) * 1000);
-    if (!DURATION.test(value))
-        return undefined;
-    let total = 0;
-    for (const match of value.matchAll(PART)) {
-        total += Number(match[1]) * (UNIT_MS[match[2] ?? 's'] ?? 0);
-    }
-    return Math.round(total);
-}
-/** Formats milliseconds as people read them: `850ms`, `12.3s`, `4m05s`, `1h02m`. */
-function formatDuration(ms) {
-    if (ms < 1000)
-        return `${Math.round(ms)}ms`;
-    if (ms < 60_000)
-        return `${(ms / 1000).toFixed(1)}s`;
-    const totalSeconds = Math.round(ms / 1000);
-    const hours = Math.floor(totalSeconds / 3600);
-    const minutes = Math.floor((totalSeconds % 3600) / 60);
-    const seconds = totalSeconds % 60;
-    if (hours > 0)
-        return `${hours}h${String(minutes).padStart(2, '0')}m`;
-    return `${minutes}m${String(seconds).padStart(2, '0')}s`;
-}
-
-
-/***/ }),
-
-/***/ 7638:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   g: () => (/* binding */ errorMessage),
-/* harmony export */   j: () => (/* binding */ ConfigurationError)
-/* harmony export */ });
-/**
- * The one error kind for user mistakes (bad input, malformed file). It is caught once, at the top of
- * every action, and turned into a single `::error` annotation and exit code 1. Anything else that is
- * thrown is a failure of the environment or a bug, and is reported as such.
- */
-class ConfigurationError extends Error {
-    location;
-    constructor(message, location = {}) {
-        super(message);
-        this.name = 'ConfigurationError';
-        this.location = location;
-    }
-    /** The message as the user reads it: prefixed with the input or file:line it is about. */
-    describe() {
-        const { input, file, line } = this.location;
-        if (input !== undefined)
-            return `input '${input}': ${this.message}`;
-        if (file !== undefined)
-            return `${file}${line !== undefined ? `:${line}` : ''}: ${this.message}`;
-        return this.message;
-    }
-}
-/** The message of anything thrown, for logs: never a stack for a user mistake. */
-function errorMessage(error) {
-    if (error instanceof ConfigurationError)
-        return error.describe();
-    if (error instanceof Error) {
-        const cause = error.cause instanceof Error ? ` (${error.cause.message})` : '';
-        return `${error.message}${cause}`;
-    }
-    return String(error);
-}
-
-
-/***/ }),
-
-/***/ 7276:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   YF: () => (/* binding */ InputParser)
-/* harmony export */ });
-/* unused harmony exports parseList, parseHeaderLines */
-/* harmony import */ var _errors_ts__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7638);
-/* harmony import */ var _duration_ts__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9713);
-/* harmony import */ var _yaml_ts__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(1350);
-
-
-
-/**
- * Parses raw inputs into typed values, once, before any side effect. Every method names the input in
- * its error. Actions read every declared input unconditionally so that the contract test (inputs read
- * == inputs declared, code defaults == action.yml defaults) sees all of them.
- */
-class InputParser {
-    source;
-    mask;
-    observe;
-    constructor(source, mask, observe) {
-        this.source = source;
-        this.mask = mask;
-        this.observe = observe;
-    }
-    raw(name, codeDefault) {
-        this.observe?.(name, codeDefault);
-        const value = this.source(name).trim();
-        return value === '' ? (codeDefault ?? '') : value;
-    }
-    /** A string input; `fallback` is both the code's and action.yml's default. */
-    string(name, fallback = '') {
-        return this.raw(name, fallback === '' ? undefined : fallback);
-    }
-    /** An input that must be given. */
-    required(name) {
-        const value = this.raw(name, undefined);
-        if (value === '')
-            throw new _errors_ts__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j('is required but was not given', { input: name });
-        return value;
-    }
-    /** A secret: masked before anything else can print it. Never trimmed beyond a final newline. */
-    secret(name) {
-        this.observe?.(name, undefined);
-        const value = this.source(name).replace(/\r?\n$/, '');
-        if (value.trim() === '')
-            return '';
-        this.mask(value);
-        for (const line of value.split(/\r?\n/))
-            if (line.trim().length >= 4)
-                this.mask(line.trim());
-        return value;
-    }
-    /** Strict `true` / `false`, as the spec asks: no `yes`, `1` or `True`. */
-    boolean(name, fallback) {
-        const value = this.raw(name, String(fallback));
-        if (value === 'true')
-            return true;
-        if (value === 'false')
-            return false;
-        throw new _errors_ts__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j(`expected true or false, got '${value}'`, { input: name });
-    }
-    /** A duration in milliseconds: `90s`, `10m`, `1h30m`, `500ms` or plain seconds. */
-    duration(name, fallback) {
-        const value = this.raw(name, fallback);
-        const ms = (0,_duration_ts__WEBPACK_IMPORTED_MODULE_1__/* .parseDuration */ .E)(value);
-        if (ms === undefined) {
-            throw new _errors_ts__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j(`expected a duration like 90s, 10m, 1h30m or plain seconds, got '${value}'`, {
-                input: name,
-            });
-        }
-        return ms;
-    }
-    /** A whole number within bounds. */
-    integer(name, fallback, bounds = {}) {
-        const value = this.number(name, fallback, bounds);
-        if (!Number.isInteger(value)) {
-            throw new _errors_ts__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j(`expected a whole number, got '${value}'`, { input: name });
-        }
-        return value;
-    }
-    /** A number within bounds. */
-    number(name, fallback, bounds = {}) {
-        const value = this.raw(name, String(fallback));
-        const parsed = Number(value);
-        if (value === '' || !Number.isFinite(parsed)) {
-            throw new _errors_ts__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j(`expected a number, got '${value}'`, { input: name });
-        }
-        if (bounds.min !== undefined && parsed < bounds.min) {
-            throw new _errors_ts__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j(`must be at least ${bounds.min}, got ${parsed}`, { input: name });
-        }
-        if (bounds.max !== undefined && parsed > bounds.max) {
-            throw new _errors_ts__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j(`must be at most ${bounds.max}, got ${parsed}`, { input: name });
-        }
-        return parsed;
-    }
-    /** One of a fixed set of words. */
-    choice(name, choices, fallback) {
-        const value = this.raw(name, fallback);
-        const found = choices.find((choice) => choice === value);
-        if (found === undefined) {
-            throw new _errors_ts__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j(`expected one of ${choices.join(', ')}, got '${value}'`, { input: name });
-        }
-        return found;
-    }
-    /** A newline-separated list: blank lines and `#` comments are ignored. */
-    list(name, fallback = '') {
-        return parseList(this.raw(name, fallback === '' ? undefined : fallback));
-    }
-    /** JSON text, parsed; undefined when not given. */
-    json(name) {
-        const value = this.raw(name, undefined);
-        if (value === '')
-            return undefined;
-        try {
-            return JSON.parse(value);
-        }
-        catch (error) {
-            const reason = error instanceof Error ? error.message : String(error);
-            throw new _errors_ts__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j(`is not valid JSON: ${reason}`, { input: name });
-        }
-    }
-    /** YAML text, parsed (errors carry the input name and line); undefined when not given. */
-    yaml(name) {
-        const value = this.raw(name, undefined);
-        if (value === '')
-            return undefined;
-        return (0,_yaml_ts__WEBPACK_IMPORTED_MODULE_2__/* .parseYamlDocument */ .I)(value, { input: name }).value;
-    }
-}
-/** Splits a newline list input: trims lines, drops blank lines and `#` comments. */
-function parseList(text) {
-    return text
-        .split(/\r?\n/)
-        .map((line) => line.trim())
-        .filter((line) => line !== '' && !line.startsWith('#'));
-}
-/** Parses `Name: value` lines (headers inputs). Names keep their case; values may contain colons. */
-function parseHeaderLines(lines, input) {
-    return lines.map((line) => {
-        const colon = line.indexOf(':');
-        const name = colon > 0 ? line.slice(0, colon).trim() : '';
-        if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
-            throw new ConfigurationError("expected header lines like 'Name: value'", { input });
-        }
-        return [name, line.slice(colon + 1).trim()];
-    });
-}
-
-
-/***/ }),
-
-/***/ 2712:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   NK: () => (/* binding */ capSummary),
-/* harmony export */   aY: () => (/* binding */ code),
-/* harmony export */   tp: () => (/* binding */ table),
-/* harmony export */   zH: () => (/* binding */ details)
-/* harmony export */ });
-/* unused harmony exports escapeCell, raw, SUMMARY_LIMIT_BYTES */
-/** Escapes text for a Markdown table cell: pipes, newlines and HTML-significant characters. */
-function escapeCell(value) {
-    return String(value)
-        .replace(/&/g, '&amp;')
-        .replace(/</g, '&lt;')
-        .replace(/>/g, '&gt;')
-        .replace(/\|/g, '\\|')
-        .replace(/\r?\n/g, '<br>');
-}
-/** A Markdown table. Cells are escaped unless they are marked as already-Markdown with `raw()`. */
-function table(header, rows) {
-    const line = (cells) => `| ${cells.map(renderCell).join(' | ')} |`;
-    return [line(header), `| ${header.map(() => '---').join(' | ')} |`, ...rows.map(line)].join('\n');
-}
-/** A cell that is Markdown already (a link, code): inserted as it is. */
-const raw = (markdown) => ({ markdown });
-function renderCell(cell) {
-    return typeof cell === 'object' ? cell.markdown : escapeCell(cell);
-}
-/** Inline code that survives backticks in the value. */
-function code(value) {
-    const fence = value.includes('`') ? '``' : '`';
-    return `${fence}${value.replace(/\r?\n/g, ' ')}${fence}`;
-}
-/** A folded section. */
-function details(summary, body) {
-    return `<details><summary>${escapeCell(summary)}</summary>\n\n${body}\n\n</details>`;
-}
-/** GitHub caps a step summary at 1 MiB; keep well below and say what was cut. */
-const SUMMARY_LIMIT_BYTES = 900 * 1024;
-function capSummary(markdown, limit = SUMMARY_LIMIT_BYTES) {
-    if (Buffer.byteLength(markdown) <= limit)
-        return markdown;
-    const note = '\n\n_The summary was cut here to stay within GitHub’s size limit; the full data is in the report file._\n';
-    let cut = markdown.slice(0, limit - note.length);
-    while (Buffer.byteLength(cut) > limit - note.length)
-        cut = cut.slice(0, Math.floor(cut.length * 0.95));
-    return `${cut.slice(0, cut.lastIndexOf('\n'))}${note}`;
-}
-
-
-/***/ }),
-
-/***/ 9899:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   L5: () => (/* binding */ retry),
-/* harmony export */   yy: () => (/* binding */ sleep)
-/* harmony export */ });
-/* unused harmony export backoffDelay */
-/** The delay after failed attempt `attempt` (1-based): exponential, capped, with optional jitter. */
-function backoffDelay(attempt, options, random = Math.random) {
-    const exponential = options.baseMs * (options.factor ?? 2) ** (attempt - 1);
-    const capped = Math.min(exponential, options.maxMs ?? Number.POSITIVE_INFINITY);
-    const jitter = Math.min(Math.max(options.jitter ?? 0, 0), 1);
-    return Math.round(capped * (1 - jitter) + capped * jitter * random());
-}
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-/** Runs `operation` until it succeeds, an error is not retryable, or attempts run out (last error thrown). */
-async function retry(operation, options) {
-    const wait = options.sleep ?? sleep;
-    for (let attempt = 1;; attempt += 1) {
-        try {
-            return await operation(attempt);
-        }
-        catch (error) {
-            if (attempt >= options.attempts || !(options.retryIf?.(error) ?? true))
-                throw error;
-            const delay = backoffDelay(attempt, options, options.random);
-            options.onRetry?.(error, attempt, delay);
-            await wait(delay);
-        }
-    }
-}
-
-
-/***/ }),
-
-/***/ 1350:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   I: () => (/* binding */ parseYamlDocument)
-/* harmony export */ });
-/* unused harmony export formatYamlPath */
-/* harmony import */ var yaml__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8815);
-/* harmony import */ var _errors_ts__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7638);
-
-
-/**
- * Parses YAML with positions kept, so that every later complaint about the content can name the file
- * (or input) and line. Syntax errors become ConfigurationError at the offending line.
- */
-function parseYamlDocument(text, where) {
-    const lineCounter = new yaml__WEBPACK_IMPORTED_MODULE_0__/* .LineCounter */ .HN();
-    const document = (0,yaml__WEBPACK_IMPORTED_MODULE_0__/* .parseDocument */ .Tp)(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-    const firstError = document.errors[0];
-    if (firstError !== undefined) {
-        const line = firstError.linePos?.[0].line ?? lineCounter.linePos(firstError.pos[0]).line;
-        const reason = firstError.message.split('\n')[0] ?? 'malformed YAML';
-        throw new _errors_ts__WEBPACK_IMPORTED_MODULE_1__/* .ConfigurationError */ .j(`malformed YAML: ${reason}`, { ...where, line });
-    }
-    const lineOf = (path) => {
-        for (let depth = path.length; depth >= 0; depth -= 1) {
-            const node = depth === 0 ? document.contents : document.getIn(path.slice(0, depth), true);
-            if ((0,yaml__WEBPACK_IMPORTED_MODULE_0__/* .isNode */ .Ll)(node) && node.range)
-                return lineCounter.linePos(node.range[0]).line;
-        }
-        return undefined;
-    };
-    return {
-        document,
-        value: document.toJS({ maxAliasCount: 1000 }),
-        lineOf,
-        mistake: (path, message) => {
-            const line = lineOf(path);
-            const at = formatYamlPath(path);
-            return new _errors_ts__WEBPACK_IMPORTED_MODULE_1__/* .ConfigurationError */ .j(at === '' ? message : `${at}: ${message}`, {
-                ...where,
-                ...(line === undefined ? {} : { line }),
-            });
-        },
-    };
-}
-/** `checks[2].expect.status` */
-function formatYamlPath(path) {
-    return path.map((part, index) => (typeof part === 'number' ? `[${part}]` : index === 0 ? part : `.${part}`)).join('');
-}
-
-
-/***/ }),
-
-/***/ 6362:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  XZ: () => (/* reexport */ runKustomizeBump)
-});
-
-// UNUSED EXPORTS: DEFAULT_COMMIT_MESSAGE, bumpImages, describeImageEntry, editOverlays, entryApplied, gitEnvironment, httpOrigin, isBranchName, missingReferences, normalizeOverlay, ownerAndName, parseImageArgument, parseImageArguments, parseInputs, pullRequestBranch, remoteUrlFor, renderCommitMessage, renderedImages, resolveImageEntry, setKustomizationImages, splitImageReference
-
-// EXTERNAL MODULE: ./packages/core/src/context.ts
-var context = __nccwpck_require__(762);
-// EXTERNAL MODULE: ./packages/core/src/duration.ts
-var duration = __nccwpck_require__(9713);
-// EXTERNAL MODULE: ./packages/core/src/errors.ts
-var errors = __nccwpck_require__(7638);
-// EXTERNAL MODULE: ./packages/core/src/inputs.ts
-var inputs = __nccwpck_require__(7276);
-// EXTERNAL MODULE: ./packages/core/src/markdown.ts
-var markdown = __nccwpck_require__(2712);
-// EXTERNAL MODULE: ./packages/core/src/retry.ts
-var retry = __nccwpck_require__(9899);
 ;// CONCATENATED MODULE: external "node:fs/promises"
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 ;// CONCATENATED MODULE: external "node:path"
@@ -32769,8 +32660,6 @@ async function withPrivateFile(tempDir, fileName, content, use) {
     }
 }
 
-// EXTERNAL MODULE: ./packages/core/src/yaml.ts
-var yaml = __nccwpck_require__(1350);
 ;// CONCATENATED MODULE: ./packages/core/src/index.ts
 
 
@@ -32784,8 +32673,6 @@ var yaml = __nccwpck_require__(1350);
 
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
-// EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __nccwpck_require__(3024);
 ;// CONCATENATED MODULE: ./packages/kustomize/src/git.ts
 /** The identity of bump commits unless the environment sets git's own author variables. */
 const BOT_NAME = 'github-actions[bot]';
@@ -32923,7 +32810,7 @@ function splitImageReference(reference) {
  * match a container: an empty name, or whitespace.
  */
 function parseImageArgument(argument, input = 'images') {
-    const reject = (why) => new errors/* ConfigurationError */.j(`'${argument}' ${why}; use one of: ${ACCEPTED_FORMS.join(', ')}`, { input });
+    const reject = (why) => new errors_ConfigurationError(`'${argument}' ${why}; use one of: ${ACCEPTED_FORMS.join(', ')}`, { input });
     if (/\s/.test(argument))
         throw reject('contains whitespace');
     const separator = argument.indexOf('=');
@@ -33000,7 +32887,7 @@ function checkCommitMessageTemplate(template, input) {
     for (const match of template.matchAll(PLACEHOLDER)) {
         const name = match[1] ?? '';
         if (!PLACEHOLDERS.some((known) => known === name)) {
-            throw new errors/* ConfigurationError */.j(`unknown placeholder {{${name}}}; known: ${PLACEHOLDERS.join(', ')}`, { input });
+            throw new errors_ConfigurationError(`unknown placeholder {{${name}}}; known: ${PLACEHOLDERS.join(', ')}`, { input });
         }
     }
 }
@@ -33044,18 +32931,18 @@ function parseInputs(parser) {
     const verify = parser.choice('verify', VERIFY_CHOICES, 'auto');
     const dryRun = parser.boolean('dry-run', false);
     if (overlays.length === 0) {
-        throw new errors/* ConfigurationError */.j('is required: list the overlay directories, one per line', { input: 'overlays' });
+        throw new errors_ConfigurationError('is required: list the overlay directories, one per line', { input: 'overlays' });
     }
     if (imageLines.length === 0) {
-        throw new errors/* ConfigurationError */.j('is required: list images as `kustomize edit set image` takes them, one per line', {
+        throw new errors_ConfigurationError('is required: list images as `kustomize edit set image` takes them, one per line', {
             input: 'images',
         });
     }
     if (branch !== '' && !isBranchName(branch)) {
-        throw new errors/* ConfigurationError */.j(`'${branch}' is not a valid branch name`, { input: 'branch' });
+        throw new errors_ConfigurationError(`'${branch}' is not a valid branch name`, { input: 'branch' });
     }
     if (mode === 'pull-request' && token === '') {
-        throw new errors/* ConfigurationError */.j('is required with mode pull-request: the pull request is opened through the API', {
+        throw new errors_ConfigurationError('is required with mode pull-request: the pull request is opened through the API', {
             input: 'token',
         });
     }
@@ -33078,7 +32965,7 @@ function parseInputs(parser) {
 function normalizeOverlay(overlay) {
     const normalized = external_node_path_namespaceObject.posix.normalize(overlay.replace(/\\/g, '/')).replace(/\/+$/, '');
     if (external_node_path_namespaceObject.posix.isAbsolute(normalized) || normalized === '..' || normalized.startsWith('../')) {
-        throw new errors/* ConfigurationError */.j(`'${overlay}' must be a directory inside the repository, relative to its root`, {
+        throw new errors_ConfigurationError(`'${overlay}' must be a directory inside the repository, relative to its root`, {
             input: 'overlays',
         });
     }
@@ -33102,7 +32989,7 @@ function remoteUrlFor(repository, serverUrl) {
     if (/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/.test(repository)) {
         return `${serverUrl.replace(/\/+$/, '')}/${repository.replace(/\.git$/, '')}.git`;
     }
-    throw new errors/* ConfigurationError */.j(`'${repository}' is neither owner/name nor a git URL`, { input: 'repository' });
+    throw new errors_ConfigurationError(`'${repository}' is neither owner/name nor a git URL`, { input: 'repository' });
 }
 /** `owner/name` of a repository given as owner/name or as a URL (for the pull request API). */
 function ownerAndName(repository) {
@@ -33110,8 +32997,6 @@ function ownerAndName(repository) {
     return match?.[1] !== undefined && match[2] !== undefined ? { owner: match[1], repo: match[2] } : undefined;
 }
 
-// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
-var dist = __nccwpck_require__(8815);
 ;// CONCATENATED MODULE: ./packages/kustomize/src/kustomization-edit.ts
 
 
@@ -33122,7 +33007,7 @@ var dist = __nccwpck_require__(8815);
  * is parsed with positions and only the affected scalars, lines and entries are spliced.
  */
 function setKustomizationImages(text, file, imageArguments) {
-    const parsed = (0,yaml/* parseYamlDocument */.I)(text, { file });
+    const parsed = parseYamlDocument(text, { file });
     const root = parsed.document.contents;
     if (root !== null && !((0,dist/* isMap */.jh)(root) && !root.flow)) {
         throw parsed.mistake([], 'a kustomization must be a block mapping of fields (apiVersion, kind, resources, …)');
@@ -33481,10 +33366,6 @@ class SpliceList {
     }
 }
 
-// EXTERNAL MODULE: external "fs"
-var external_fs_ = __nccwpck_require__(9896);
-// EXTERNAL MODULE: external "os"
-var external_os_ = __nccwpck_require__(857);
 ;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/context.js
 
 
@@ -33496,12 +33377,12 @@ class Context {
         var _a, _b, _c;
         this.payload = {};
         if (process.env.GITHUB_EVENT_PATH) {
-            if ((0,external_fs_.existsSync)(process.env.GITHUB_EVENT_PATH)) {
-                this.payload = JSON.parse((0,external_fs_.readFileSync)(process.env.GITHUB_EVENT_PATH, { encoding: 'utf8' }));
+            if ((0,external_fs_namespaceObject.existsSync)(process.env.GITHUB_EVENT_PATH)) {
+                this.payload = JSON.parse((0,external_fs_namespaceObject.readFileSync)(process.env.GITHUB_EVENT_PATH, { encoding: 'utf8' }));
             }
             else {
                 const path = process.env.GITHUB_EVENT_PATH;
-                process.stdout.write(`GITHUB_EVENT_PATH ${path} does not exist${external_os_.EOL}`);
+                process.stdout.write(`GITHUB_EVENT_PATH ${path} does not exist${external_os_namespaceObject.EOL}`);
             }
         }
         this.eventName = process.env.GITHUB_EVENT_NAME;
@@ -33540,10 +33421,8 @@ class Context {
 //# sourceMappingURL=context.js.map
 // EXTERNAL MODULE: ./node_modules/@actions/github/node_modules/@actions/http-client/lib/index.js
 var lib = __nccwpck_require__(9659);
-// EXTERNAL MODULE: ./node_modules/undici/index.js
-var undici = __nccwpck_require__(6752);
 ;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/internal/utils.js
-var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+var utils_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
         function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
@@ -33573,7 +33452,7 @@ function getProxyAgentDispatcher(destinationUrl) {
 }
 function getProxyFetch(destinationUrl) {
     const httpDispatcher = getProxyAgentDispatcher(destinationUrl);
-    const proxyFetch = (url, opts) => __awaiter(this, void 0, void 0, function* () {
+    const proxyFetch = (url, opts) => utils_awaiter(this, void 0, void 0, function* () {
         return (0,undici.fetch)(url, Object.assign(Object.assign({}, opts), { dispatcher: httpDispatcher }));
     });
     return proxyFetch;
@@ -33777,7 +33656,7 @@ var DEFAULTS = {
 };
 
 // pkg/dist-src/util/lowercase-keys.js
-function lowercaseKeys(object) {
+function dist_bundle_lowercaseKeys(object) {
   if (!object) {
     return {};
   }
@@ -33829,7 +33708,7 @@ function merge(defaults, route, options) {
   } else {
     options = Object.assign({}, route);
   }
-  options.headers = lowercaseKeys(options.headers);
+  options.headers = dist_bundle_lowercaseKeys(options.headers);
   removeUndefinedProperties(options);
   removeUndefinedProperties(options.headers);
   const mergedOptions = mergeDeep(defaults || {}, options);
@@ -38438,7 +38317,7 @@ paginateRest.VERSION = plugin_paginate_rest_dist_bundle_VERSION;
 
 
 
-const utils_context = new Context();
+const context = new Context();
 const baseUrl = getApiBaseUrl();
 const defaults = {
     baseUrl,
@@ -38541,7 +38420,7 @@ async function findOnPath(program, env) {
         if (directory === '')
             continue;
         try {
-            await (0,promises_namespaceObject.access)((0,external_node_path_namespaceObject.join)(directory, program), external_node_fs_.constants.X_OK);
+            await (0,promises_namespaceObject.access)((0,external_node_path_namespaceObject.join)(directory, program), external_node_fs_namespaceObject.constants.X_OK);
             return true;
         }
         catch {
@@ -38558,11 +38437,11 @@ async function verifyOverlay(runtime, root, overlay, file, entries) {
     const result = await runtime.exec('kubectl', ['kustomize', overlay], { cwd: root, silent: true, allowFailure: true });
     if (result.exitCode !== 0) {
         const reason = result.stderr.trim().split('\n').slice(-3).join(' ');
-        throw new errors/* ConfigurationError */.j(`kubectl kustomize ${overlay} failed: ${reason}`, { file });
+        throw new errors_ConfigurationError(`kubectl kustomize ${overlay} failed: ${reason}`, { file });
     }
     const missing = missingReferences(entries, result.stdout);
     if (missing.length > 0) {
-        throw new errors/* ConfigurationError */.j(`after the edit, ${overlay} renders no container with ${missing.join(', ')}: ` +
+        throw new errors_ConfigurationError(`after the edit, ${overlay} renders no container with ${missing.join(', ')}: ` +
             'an images entry only applies when its name matches a container image of the overlay; check the name', { file });
     }
 }
@@ -38620,8 +38499,8 @@ async function bumpImages(runtime, inputs) {
     }
 }
 async function originOf(runtime, path) {
-    if (!(0,external_node_fs_.existsSync)(path) || !(0,external_node_fs_.statSync)(path).isDirectory()) {
-        throw new errors/* ConfigurationError */.j(`'${path}' is not a directory`, { input: 'repository-path' });
+    if (!(0,external_node_fs_namespaceObject.existsSync)(path) || !(0,external_node_fs_namespaceObject.statSync)(path).isDirectory()) {
+        throw new errors_ConfigurationError(`'${path}' is not a directory`, { input: 'repository-path' });
     }
     const origin = await runtime.exec('git', ['remote', 'get-url', 'origin'], {
         cwd: path,
@@ -38629,7 +38508,7 @@ async function originOf(runtime, path) {
         allowFailure: true,
     });
     if (origin.exitCode !== 0) {
-        throw new errors/* ConfigurationError */.j(`'${path}' is not a git clone with an origin remote`, { input: 'repository-path' });
+        throw new errors_ConfigurationError(`'${path}' is not a git clone with an origin remote`, { input: 'repository-path' });
     }
     return origin.stdout.trim();
 }
@@ -38649,7 +38528,7 @@ async function resolveBranch(git, remoteUrl, requested) {
     if (branch === undefined)
         throw new Error(`${displayUrl(remoteUrl)} has no default branch (is it empty?)`);
     if (requested && !lines.some((line) => line.endsWith(`\trefs/heads/${requested}`))) {
-        throw new errors/* ConfigurationError */.j(`branch '${requested}' does not exist in ${displayUrl(remoteUrl)}`, {
+        throw new errors_ConfigurationError(`branch '${requested}' does not exist in ${displayUrl(remoteUrl)}`, {
             input: 'branch',
         });
     }
@@ -38693,7 +38572,7 @@ async function editAndPush(runtime, inputs, workspace, branch) {
     let attempts = 0;
     let result;
     try {
-        result = await (0,retry/* retry */.L5)((attempt) => {
+        result = await retry((attempt) => {
             attempts = attempt;
             return attemptBump(plan, attempt);
         }, {
@@ -38719,7 +38598,7 @@ async function editAndPush(runtime, inputs, workspace, branch) {
 async function decideVerify(runtime, inputs) {
     const verify = inputs.verify !== 'false' && (await findOnPath('kubectl', runtime.env));
     if (inputs.verify === 'true' && !verify) {
-        throw new errors/* ConfigurationError */.j('is true but kubectl is not on PATH: install kubectl or use auto', {
+        throw new errors_ConfigurationError('is true but kubectl is not on PATH: install kubectl or use auto', {
             input: 'verify',
         });
     }
@@ -38808,12 +38687,12 @@ async function editOverlays(root, overlays, images) {
     const edits = [];
     for (const overlay of overlays) {
         const directory = (0,external_node_path_namespaceObject.join)(root, overlay);
-        if (!(0,external_node_fs_.existsSync)(directory) || !(0,external_node_fs_.statSync)(directory).isDirectory()) {
-            throw new errors/* ConfigurationError */.j(`'${overlay}' is not a directory of the repository`, { input: 'overlays' });
+        if (!(0,external_node_fs_namespaceObject.existsSync)(directory) || !(0,external_node_fs_namespaceObject.statSync)(directory).isDirectory()) {
+            throw new errors_ConfigurationError(`'${overlay}' is not a directory of the repository`, { input: 'overlays' });
         }
-        const name = KUSTOMIZATION_FILES.find((candidate) => (0,external_node_fs_.existsSync)((0,external_node_path_namespaceObject.join)(directory, candidate)));
+        const name = KUSTOMIZATION_FILES.find((candidate) => (0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.join)(directory, candidate)));
         if (name === undefined) {
-            throw new errors/* ConfigurationError */.j(`'${overlay}' has no kustomization.yaml (nor kustomization.yml, Kustomization)`, {
+            throw new errors_ConfigurationError(`'${overlay}' has no kustomization.yaml (nor kustomization.yml, Kustomization)`, {
                 input: 'overlays',
             });
         }
@@ -38862,14 +38741,14 @@ function describeChange(change) {
 function renderSummary(inputs, result) {
     const lines = ['### kustomize-bump', ''];
     if (!result.changed) {
-        lines.push(`Every overlay on ${(0,markdown/* code */.aY)(result.branch)} already has these images: nothing committed.`);
+        lines.push(`Every overlay on ${code(result.branch)} already has these images: nothing committed.`);
     }
     else if (result.dryRun) {
-        lines.push(`Dry run: these edits of ${(0,markdown/* code */.aY)(result.branch)} were computed, nothing was committed or pushed.`);
+        lines.push(`Dry run: these edits of ${code(result.branch)} were computed, nothing was committed or pushed.`);
     }
     else {
-        const where = result.pullRequest ? `pull request ${result.pullRequest}` : (0,markdown/* code */.aY)(result.target);
-        lines.push(`Committed ${(0,markdown/* code */.aY)(result.commit.slice(0, 12))} to ${where} on attempt ${result.attempts} of ${inputs['max-attempts']}` +
+        const where = result.pullRequest ? `pull request ${result.pullRequest}` : code(result.target);
+        lines.push(`Committed ${code(result.commit.slice(0, 12))} to ${where} on attempt ${result.attempts} of ${inputs['max-attempts']}` +
             `${verificationNote(inputs, result)}.`);
     }
     const rows = result.edits.flatMap((edit) => edit.changes.map((change) => [
@@ -38879,9 +38758,9 @@ function renderSummary(inputs, result) {
         describeImageEntry(change.after),
     ]));
     if (rows.length > 0)
-        lines.push('', (0,markdown/* table */.tp)(['Overlay', 'Image', 'Before', 'After'], rows));
+        lines.push('', table(['Overlay', 'Image', 'Before', 'After'], rows));
     if (result.diff)
-        lines.push('', (0,markdown/* details */.zH)('Diff', `\`\`\`diff\n${result.diff.replace(/```/g, '` ` `')}\n\`\`\``));
+        lines.push('', details('Diff', `\`\`\`diff\n${result.diff.replace(/```/g, '` ` `')}\n\`\`\``));
     return `${lines.join('\n')}\n`;
 }
 function verificationNote(inputs, result) {
@@ -38906,6 +38785,12 @@ function errorText(error) {
 
 
 
+;// CONCATENATED MODULE: ./packages/kustomize/src/action.ts
+// The step itself: what dist/kustomize-bump runs, and the entry @github/local-action calls.
+
+
+const run = () => runAction(runKustomizeBump);
+
 
 /***/ }),
 
@@ -38927,13 +38812,6 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("buffer");
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("events");
-
-/***/ }),
-
-/***/ 9896:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("fs");
 
 /***/ }),
 
@@ -39011,13 +38889,6 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:dns");
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:events");
-
-/***/ }),
-
-/***/ 3024:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 
 /***/ }),
 
@@ -39102,13 +38973,6 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:worker_
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:zlib");
-
-/***/ }),
-
-/***/ 857:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
 
 /***/ }),
 
@@ -47806,18 +47670,6 @@ exports.visitAsync = visitAsync;
 /******/ 			return fn.r ? promise : getResult();
 /******/ 		}, (err) => ((err ? reject(promise[webpackError] = err) : outerResolve(exports)), resolveQueue(queue)));
 /******/ 		queue && queue.d < 0 && (queue.d = 0);
-/******/ 	};
-/******/ })();
-/******/ 
-/******/ /* webpack/runtime/compat get default export */
-/******/ (() => {
-/******/ 	// getDefaultExport function for compatibility with non-harmony modules
-/******/ 	__nccwpck_require__.n = (module) => {
-/******/ 		var getter = module && module.__esModule ?
-/******/ 			() => (module['default']) :
-/******/ 			() => (module);
-/******/ 		__nccwpck_require__.d(getter, { a: getter });
-/******/ 		return getter;
 /******/ 	};
 /******/ })();
 /******/ 

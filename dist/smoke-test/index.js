@@ -33648,27 +33648,23 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _shiprail_core_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(81);
-/* harmony import */ var _shiprail_smoke__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(322);
+/* harmony import */ var _shiprail_smoke_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1243);
 
-
-await (0,_shiprail_core_action__WEBPACK_IMPORTED_MODULE_0__/* .runAction */ .Cs)(_shiprail_smoke__WEBPACK_IMPORTED_MODULE_1__/* .runSmoke */ .Lw);
+await (0,_shiprail_smoke_action__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
 __webpack_async_result__();
 } catch(e) { __webpack_async_result__(e); } }, 1);
 
 /***/ }),
 
-/***/ 81:
+/***/ 1243:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  Cs: () => (/* binding */ runAction)
+  e: () => (/* binding */ run)
 });
-
-// UNUSED EXPORTS: actionsExec, createActionsRuntime
 
 ;// CONCATENATED MODULE: external "os"
 const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
@@ -34799,7 +34795,7 @@ var summary_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _
 };
 
 
-const { access, appendFile, writeFile } = external_fs_namespaceObject.promises;
+const { access, appendFile, writeFile: summary_writeFile } = external_fs_namespaceObject.promises;
 const SUMMARY_ENV_VAR = 'GITHUB_STEP_SUMMARY';
 const SUMMARY_DOCS_URL = 'https://docs.github.com/actions/using-workflows/workflow-commands-for-github-actions#adding-a-job-summary';
 class Summary {
@@ -34860,7 +34856,7 @@ class Summary {
         return summary_awaiter(this, void 0, void 0, function* () {
             const overwrite = !!(options === null || options === void 0 ? void 0 : options.overwrite);
             const filePath = yield this.filePath();
-            const writeFunc = overwrite ? writeFile : appendFile;
+            const writeFunc = overwrite ? summary_writeFile : appendFile;
             yield writeFunc(filePath, this._buffer, { encoding: 'utf8' });
             return this.emptyBuffer();
         });
@@ -35122,7 +35118,7 @@ var io_util_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _
 };
 
 
-const { chmod, copyFile, lstat, mkdir, open: io_util_open, readdir, rename, rm, rmdir, stat, symlink, unlink } = external_fs_namespaceObject.promises;
+const { chmod, copyFile, lstat, mkdir, open: io_util_open, readdir, rename, rm: io_util_rm, rmdir, stat, symlink, unlink } = external_fs_namespaceObject.promises;
 // export const {open} = 'fs'
 const IS_WINDOWS = process.platform === 'win32';
 /**
@@ -36617,16 +36613,371 @@ function getIDToken(aud) {
 //# sourceMappingURL=core.js.map
 ;// CONCATENATED MODULE: external "node:os"
 const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
-// EXTERNAL MODULE: ./packages/core/src/context.ts
-var context = __nccwpck_require__(762);
-// EXTERNAL MODULE: ./packages/core/src/errors.ts
-var errors = __nccwpck_require__(7638);
-// EXTERNAL MODULE: ./packages/core/src/inputs.ts
-var inputs = __nccwpck_require__(7276);
-// EXTERNAL MODULE: ./packages/core/src/markdown.ts
-var src_markdown = __nccwpck_require__(2712);
-// EXTERNAL MODULE: ./packages/core/src/retry.ts
-var retry = __nccwpck_require__(9899);
+;// CONCATENATED MODULE: external "node:fs"
+const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+;// CONCATENATED MODULE: ./packages/core/src/context.ts
+
+/** Reads the context the runner provides: `GITHUB_*` variables and the event payload file. */
+function readGitHubContext(env) {
+    const payload = readPayload(env['GITHUB_EVENT_PATH']);
+    const repositoryField = payload['repository'];
+    const repository = typeof repositoryField === 'object' && repositoryField !== null ? repositoryField : {};
+    const defaultBranch = repository['default_branch'];
+    return {
+        eventName: env['GITHUB_EVENT_NAME'] ?? '',
+        payload,
+        sha: env['GITHUB_SHA'] ?? '',
+        ref: env['GITHUB_REF'] ?? '',
+        repository: env['GITHUB_REPOSITORY'] ?? '',
+        workspace: env['GITHUB_WORKSPACE'] ?? process.cwd(),
+        serverUrl: env['GITHUB_SERVER_URL'] ?? 'https://github.com',
+        apiUrl: env['GITHUB_API_URL'] ?? 'https://api.github.com',
+        runId: env['GITHUB_RUN_ID'] ?? '',
+        runNumber: env['GITHUB_RUN_NUMBER'] ?? '',
+        runAttempt: env['GITHUB_RUN_ATTEMPT'] ?? '',
+        actor: env['GITHUB_ACTOR'] ?? '',
+        workflow: env['GITHUB_WORKFLOW'] ?? '',
+        defaultBranch: typeof defaultBranch === 'string' ? defaultBranch : undefined,
+    };
+}
+function readPayload(path) {
+    if (path === undefined || path === '')
+        return {};
+    try {
+        const parsed = JSON.parse((0,external_node_fs_namespaceObject.readFileSync)(path, 'utf8'));
+        return typeof parsed === 'object' && parsed !== null ? parsed : {};
+    }
+    catch {
+        // A missing or unreadable payload is the same as none: the runner always writes one.
+        return {};
+    }
+}
+
+;// CONCATENATED MODULE: ./packages/core/src/errors.ts
+/**
+ * The one error kind for user mistakes (bad input, malformed file). It is caught once, at the top of
+ * every action, and turned into a single `::error` annotation and exit code 1. Anything else that is
+ * thrown is a failure of the environment or a bug, and is reported as such.
+ */
+class ConfigurationError extends Error {
+    location;
+    constructor(message, location = {}) {
+        super(message);
+        this.name = 'ConfigurationError';
+        this.location = location;
+    }
+    /** The message as the user reads it: prefixed with the input or file:line it is about. */
+    describe() {
+        const { input, file, line } = this.location;
+        if (input !== undefined)
+            return `input '${input}': ${this.message}`;
+        if (file !== undefined)
+            return `${file}${line !== undefined ? `:${line}` : ''}: ${this.message}`;
+        return this.message;
+    }
+}
+/** The message of anything thrown, for logs: never a stack for a user mistake. */
+function errorMessage(error) {
+    if (error instanceof ConfigurationError)
+        return error.describe();
+    if (error instanceof Error) {
+        const cause = error.cause instanceof Error ? ` (${error.cause.message})` : '';
+        return `${error.message}${cause}`;
+    }
+    return String(error);
+}
+
+;// CONCATENATED MODULE: ./packages/core/src/duration.ts
+const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const DURATION = /^(?:(\d+(?:\.\d+)?)(ms|h|m|s))+$/;
+const PART = /(\d+(?:\.\d+)?)(ms|h|m|s)/g;
+/**
+ * Parses `90s`, `10m`, `1h30m`, `500ms` or plain seconds (`45`) into milliseconds.
+ * Returns undefined when the text is not a duration, so callers can name the input in their error.
+ */
+function parseDuration(text) {
+    const value = text.trim();
+    if (value === '')
+        return undefined;
+    if (/^\d+(?:\.\d+)?$/.test(value))
+        return Math.round(Number(value) * 1000);
+    if (!DURATION.test(value))
+        return undefined;
+    let total = 0;
+    for (const match of value.matchAll(PART)) {
+        total += Number(match[1]) * (UNIT_MS[match[2] ?? 's'] ?? 0);
+    }
+    return Math.round(total);
+}
+/** Formats milliseconds as people read them: `850ms`, `12.3s`, `4m05s`, `1h02m`. */
+function formatDuration(ms) {
+    if (ms < 1000)
+        return `${Math.round(ms)}ms`;
+    if (ms < 60_000)
+        return `${(ms / 1000).toFixed(1)}s`;
+    const totalSeconds = Math.round(ms / 1000);
+    const hours = Math.floor(totalSeconds / 3600);
+    const minutes = Math.floor((totalSeconds % 3600) / 60);
+    const seconds = totalSeconds % 60;
+    if (hours > 0)
+        return `${hours}h${String(minutes).padStart(2, '0')}m`;
+    return `${minutes}m${String(seconds).padStart(2, '0')}s`;
+}
+
+// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
+var dist = __nccwpck_require__(8815);
+;// CONCATENATED MODULE: ./packages/core/src/yaml.ts
+
+
+/**
+ * Parses YAML with positions kept, so that every later complaint about the content can name the file
+ * (or input) and line. Syntax errors become ConfigurationError at the offending line.
+ */
+function parseYamlDocument(text, where) {
+    const lineCounter = new dist/* LineCounter */.HN();
+    const document = (0,dist/* parseDocument */.Tp)(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+    const firstError = document.errors[0];
+    if (firstError !== undefined) {
+        const line = firstError.linePos?.[0].line ?? lineCounter.linePos(firstError.pos[0]).line;
+        const reason = firstError.message.split('\n')[0] ?? 'malformed YAML';
+        throw new ConfigurationError(`malformed YAML: ${reason}`, { ...where, line });
+    }
+    const lineOf = (path) => {
+        for (let depth = path.length; depth >= 0; depth -= 1) {
+            const node = depth === 0 ? document.contents : document.getIn(path.slice(0, depth), true);
+            if ((0,dist/* isNode */.Ll)(node) && node.range)
+                return lineCounter.linePos(node.range[0]).line;
+        }
+        return undefined;
+    };
+    return {
+        document,
+        value: document.toJS({ maxAliasCount: 1000 }),
+        lineOf,
+        mistake: (path, message) => {
+            const line = lineOf(path);
+            const at = formatYamlPath(path);
+            return new ConfigurationError(at === '' ? message : `${at}: ${message}`, {
+                ...where,
+                ...(line === undefined ? {} : { line }),
+            });
+        },
+    };
+}
+/** `checks[2].expect.status` */
+function formatYamlPath(path) {
+    return path.map((part, index) => (typeof part === 'number' ? `[${part}]` : index === 0 ? part : `.${part}`)).join('');
+}
+
+;// CONCATENATED MODULE: ./packages/core/src/inputs.ts
+
+
+
+/**
+ * Parses raw inputs into typed values, once, before any side effect. Every method names the input in
+ * its error. Actions read every declared input unconditionally so that the contract test (inputs read
+ * == inputs declared, code defaults == action.yml defaults) sees all of them.
+ */
+class InputParser {
+    source;
+    mask;
+    observe;
+    constructor(source, mask, observe) {
+        this.source = source;
+        this.mask = mask;
+        this.observe = observe;
+    }
+    raw(name, codeDefault) {
+        this.observe?.(name, codeDefault);
+        const value = this.source(name).trim();
+        return value === '' ? (codeDefault ?? '') : value;
+    }
+    /** A string input; `fallback` is both the code's and action.yml's default. */
+    string(name, fallback = '') {
+        return this.raw(name, fallback === '' ? undefined : fallback);
+    }
+    /** An input that must be given. */
+    required(name) {
+        const value = this.raw(name, undefined);
+        if (value === '')
+            throw new ConfigurationError('is required but was not given', { input: name });
+        return value;
+    }
+    /** A secret: masked before anything else can print it. Never trimmed beyond a final newline. */
+    secret(name) {
+        this.observe?.(name, undefined);
+        const value = this.source(name).replace(/\r?\n$/, '');
+        if (value.trim() === '')
+            return '';
+        this.mask(value);
+        for (const line of value.split(/\r?\n/))
+            if (line.trim().length >= 4)
+                this.mask(line.trim());
+        return value;
+    }
+    /** Strict `true` / `false`, as the spec asks: no `yes`, `1` or `True`. */
+    boolean(name, fallback) {
+        const value = this.raw(name, String(fallback));
+        if (value === 'true')
+            return true;
+        if (value === 'false')
+            return false;
+        throw new ConfigurationError(`expected true or false, got '${value}'`, { input: name });
+    }
+    /** A duration in milliseconds: `90s`, `10m`, `1h30m`, `500ms` or plain seconds. */
+    duration(name, fallback) {
+        const value = this.raw(name, fallback);
+        const ms = parseDuration(value);
+        if (ms === undefined) {
+            throw new ConfigurationError(`expected a duration like 90s, 10m, 1h30m or plain seconds, got '${value}'`, {
+                input: name,
+            });
+        }
+        return ms;
+    }
+    /** A whole number within bounds. */
+    integer(name, fallback, bounds = {}) {
+        const value = this.number(name, fallback, bounds);
+        if (!Number.isInteger(value)) {
+            throw new ConfigurationError(`expected a whole number, got '${value}'`, { input: name });
+        }
+        return value;
+    }
+    /** A number within bounds. */
+    number(name, fallback, bounds = {}) {
+        const value = this.raw(name, String(fallback));
+        const parsed = Number(value);
+        if (value === '' || !Number.isFinite(parsed)) {
+            throw new ConfigurationError(`expected a number, got '${value}'`, { input: name });
+        }
+        if (bounds.min !== undefined && parsed < bounds.min) {
+            throw new ConfigurationError(`must be at least ${bounds.min}, got ${parsed}`, { input: name });
+        }
+        if (bounds.max !== undefined && parsed > bounds.max) {
+            throw new ConfigurationError(`must be at most ${bounds.max}, got ${parsed}`, { input: name });
+        }
+        return parsed;
+    }
+    /** One of a fixed set of words. */
+    choice(name, choices, fallback) {
+        const value = this.raw(name, fallback);
+        const found = choices.find((choice) => choice === value);
+        if (found === undefined) {
+            throw new ConfigurationError(`expected one of ${choices.join(', ')}, got '${value}'`, { input: name });
+        }
+        return found;
+    }
+    /** A newline-separated list: blank lines and `#` comments are ignored. */
+    list(name, fallback = '') {
+        return parseList(this.raw(name, fallback === '' ? undefined : fallback));
+    }
+    /** JSON text, parsed; undefined when not given. */
+    json(name) {
+        const value = this.raw(name, undefined);
+        if (value === '')
+            return undefined;
+        try {
+            return JSON.parse(value);
+        }
+        catch (error) {
+            const reason = error instanceof Error ? error.message : String(error);
+            throw new ConfigurationError(`is not valid JSON: ${reason}`, { input: name });
+        }
+    }
+    /** YAML text, parsed (errors carry the input name and line); undefined when not given. */
+    yaml(name) {
+        const value = this.raw(name, undefined);
+        if (value === '')
+            return undefined;
+        return parseYamlDocument(value, { input: name }).value;
+    }
+}
+/** Splits a newline list input: trims lines, drops blank lines and `#` comments. */
+function parseList(text) {
+    return text
+        .split(/\r?\n/)
+        .map((line) => line.trim())
+        .filter((line) => line !== '' && !line.startsWith('#'));
+}
+/** Parses `Name: value` lines (headers inputs). Names keep their case; values may contain colons. */
+function parseHeaderLines(lines, input) {
+    return lines.map((line) => {
+        const colon = line.indexOf(':');
+        const name = colon > 0 ? line.slice(0, colon).trim() : '';
+        if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
+            throw new ConfigurationError("expected header lines like 'Name: value'", { input });
+        }
+        return [name, line.slice(colon + 1).trim()];
+    });
+}
+
+;// CONCATENATED MODULE: ./packages/core/src/markdown.ts
+/** Escapes text for a Markdown table cell: pipes, newlines and HTML-significant characters. */
+function escapeCell(value) {
+    return String(value)
+        .replace(/&/g, '&amp;')
+        .replace(/</g, '&lt;')
+        .replace(/>/g, '&gt;')
+        .replace(/\|/g, '\\|')
+        .replace(/\r?\n/g, '<br>');
+}
+/** A Markdown table. Cells are escaped unless they are marked as already-Markdown with `raw()`. */
+function table(header, rows) {
+    const line = (cells) => `| ${cells.map(renderCell).join(' | ')} |`;
+    return [line(header), `| ${header.map(() => '---').join(' | ')} |`, ...rows.map(line)].join('\n');
+}
+/** A cell that is Markdown already (a link, code): inserted as it is. */
+const raw = (markdown) => ({ markdown });
+function renderCell(cell) {
+    return typeof cell === 'object' ? cell.markdown : escapeCell(cell);
+}
+/** Inline code that survives backticks in the value. */
+function code(value) {
+    const fence = value.includes('`') ? '``' : '`';
+    return `${fence}${value.replace(/\r?\n/g, ' ')}${fence}`;
+}
+/** A folded section. */
+function details(summary, body) {
+    return `<details><summary>${escapeCell(summary)}</summary>\n\n${body}\n\n</details>`;
+}
+/** GitHub caps a step summary at 1 MiB; keep well below and say what was cut. */
+const SUMMARY_LIMIT_BYTES = 900 * 1024;
+function capSummary(markdown, limit = SUMMARY_LIMIT_BYTES) {
+    if (Buffer.byteLength(markdown) <= limit)
+        return markdown;
+    const note = '\n\n_The summary was cut here to stay within GitHub’s size limit; the full data is in the report file._\n';
+    let cut = markdown.slice(0, limit - note.length);
+    while (Buffer.byteLength(cut) > limit - note.length)
+        cut = cut.slice(0, Math.floor(cut.length * 0.95));
+    return `${cut.slice(0, cut.lastIndexOf('\n'))}${note}`;
+}
+
+;// CONCATENATED MODULE: ./packages/core/src/retry.ts
+/** The delay after failed attempt `attempt` (1-based): exponential, capped, with optional jitter. */
+function backoffDelay(attempt, options, random = Math.random) {
+    const exponential = options.baseMs * (options.factor ?? 2) ** (attempt - 1);
+    const capped = Math.min(exponential, options.maxMs ?? Number.POSITIVE_INFINITY);
+    const jitter = Math.min(Math.max(options.jitter ?? 0, 0), 1);
+    return Math.round(capped * (1 - jitter) + capped * jitter * random());
+}
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Runs `operation` until it succeeds, an error is not retryable, or attempts run out (last error thrown). */
+async function retry(operation, options) {
+    const wait = options.sleep ?? sleep;
+    for (let attempt = 1;; attempt += 1) {
+        try {
+            return await operation(attempt);
+        }
+        catch (error) {
+            if (attempt >= options.attempts || !(options.retryIf?.(error) ?? true))
+                throw error;
+            const delay = backoffDelay(attempt, options, options.random);
+            options.onRetry?.(error, attempt, delay);
+            await wait(delay);
+        }
+    }
+}
+
 ;// CONCATENATED MODULE: ./packages/core/src/runtime.ts
 /** Outputs are strings on the wire: JSON for structures, as the spec's conventions say. */
 function serializeOutput(value) {
@@ -36675,20 +37026,20 @@ const actionsLog = {
 /** The runtime of a real step: @actions/core for the runner's files and commands. */
 function createActionsRuntime(env = process.env) {
     return {
-        inputs: new inputs/* InputParser */.YF((name) => getInput(name), core_setSecret),
+        inputs: new InputParser((name) => getInput(name), core_setSecret),
         log: actionsLog,
         setOutput: (name, value) => setOutput(name, serializeOutput(value)),
         appendSummary: async (markdown) => {
             if (!env['GITHUB_STEP_SUMMARY'])
                 return;
-            await summary.addRaw((0,src_markdown/* capSummary */.NK)(markdown), true).write();
+            await summary.addRaw(capSummary(markdown), true).write();
             summary.emptyBuffer();
         },
         mask: core_setSecret,
         env,
-        github: (0,context/* readGitHubContext */.L)(env),
+        github: readGitHubContext(env),
         exec: actionsExec,
-        clock: { now: () => Date.now(), sleep: retry/* sleep */.yy },
+        clock: { now: () => Date.now(), sleep: sleep },
         tempDir: env['RUNNER_TEMP'] || (0,external_node_os_namespaceObject.tmpdir)(),
     };
 }
@@ -36701,7 +37052,7 @@ async function runAction(main) {
         await main(createActionsRuntime());
     }
     catch (error) {
-        if (error instanceof errors/* ConfigurationError */.j) {
+        if (error instanceof ConfigurationError) {
             const { file, line, column } = error.location;
             core_error(error.describe(), {
                 title: 'Configuration error',
@@ -36713,473 +37064,12 @@ async function runAction(main) {
         else {
             if (error instanceof Error && error.stack)
                 core_debug(error.stack);
-            core_error((0,errors/* errorMessage */.g)(error));
+            core_error(errorMessage(error));
         }
         process.exitCode = 1;
     }
 }
 
-
-/***/ }),
-
-/***/ 762:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   L: () => (/* binding */ readGitHubContext)
-/* harmony export */ });
-/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3024);
-/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_0__);
-
-/** Reads the context the runner provides: `GITHUB_*` variables and the event payload file. */
-function readGitHubContext(env) {
-    const payload = readPayload(env['GITHUB_EVENT_PATH']);
-    const repositoryField = payload['repository'];
-    const repository = typeof repositoryField === 'object' && repositoryField !== null ? repositoryField : {};
-    const defaultBranch = repository['default_branch'];
-    return {
-        eventName: env['GITHUB_EVENT_NAME'] ?? '',
-        payload,
-        sha: env['GITHUB_SHA'] ?? '',
-        ref: env['GITHUB_REF'] ?? '',
-        repository: env['GITHUB_REPOSITORY'] ?? '',
-        workspace: env['GITHUB_WORKSPACE'] ?? process.cwd(),
-        serverUrl: env['GITHUB_SERVER_URL'] ?? 'https://github.com',
-        apiUrl: env['GITHUB_API_URL'] ?? 'https://api.github.com',
-        runId: env['GITHUB_RUN_ID'] ?? '',
-        runNumber: env['GITHUB_RUN_NUMBER'] ?? '',
-        runAttempt: env['GITHUB_RUN_ATTEMPT'] ?? '',
-        actor: env['GITHUB_ACTOR'] ?? '',
-        workflow: env['GITHUB_WORKFLOW'] ?? '',
-        defaultBranch: typeof defaultBranch === 'string' ? defaultBranch : undefined,
-    };
-}
-function readPayload(path) {
-    if (path === undefined || path === '')
-        return {};
-    try {
-        const parsed = JSON.parse((0,node_fs__WEBPACK_IMPORTED_MODULE_0__.readFileSync)(path, 'utf8'));
-        return typeof parsed === 'object' && parsed !== null ? parsed : {};
-    }
-    catch {
-        // A missing or unreadable payload is the same as none: the runner always writes one.
-        return {};
-    }
-}
-
-
-/***/ }),
-
-/***/ 9713:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   E: () => (/* binding */ parseDuration),
-/* harmony export */   a: () => (/* binding */ formatDuration)
-/* harmony export */ });
-const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-const DURATION = /^(?:(\d+(?:\.\d+)?)(ms|h|m|s))+$/;
-const PART = /(\d+(?:\.\d+)?)(ms|h|m|s)/g;
-/**
- * Parses `90s`, `10m`, `1h30m`, `500ms` or plain seconds (`45`) into milliseconds.
- * Returns undefined when the text is not a duration, so callers can name the input in their error.
- */
-function parseDuration(text) {
-    const value = text.trim();
-    if (value === '')
-        return undefined;
-    if (/^\d+(?:\.\d+)?$/.test(value))
-        return Math.round(Number(value) * 1000);
-    if (!DURATION.test(value))
-        return undefined;
-    let total = 0;
-    for (const match of value.matchAll(PART)) {
-        total += Number(match[1]) * (UNIT_MS[match[2] ?? 's'] ?? 0);
-    }
-    return Math.round(total);
-}
-/** Formats milliseconds as people read them: `850ms`, `12.3s`, `4m05s`, `1h02m`. */
-function formatDuration(ms) {
-    if (ms < 1000)
-        return `${Math.round(ms)}ms`;
-    if (ms < 60_000)
-        return `${(ms / 1000).toFixed(1)}s`;
-    const totalSeconds = Math.round(ms / 1000);
-    const hours = Math.floor(totalSeconds / 3600);
-    const minutes = Math.floor((totalSeconds % 3600) / 60);
-    const seconds = totalSeconds % 60;
-    if (hours > 0)
-        return `${hours}h${String(minutes).padStart(2, '0')}m`;
-    return `${minutes}m${String(seconds).padStart(2, '0')}s`;
-}
-
-
-/***/ }),
-
-/***/ 7638:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   g: () => (/* binding */ errorMessage),
-/* harmony export */   j: () => (/* binding */ ConfigurationError)
-/* harmony export */ });
-/**
- * The one error kind for user mistakes (bad input, malformed file). It is caught once, at the top of
- * every action, and turned into a single `::error` annotation and exit code 1. Anything else that is
- * thrown is a failure of the environment or a bug, and is reported as such.
- */
-class ConfigurationError extends Error {
-    location;
-    constructor(message, location = {}) {
-        super(message);
-        this.name = 'ConfigurationError';
-        this.location = location;
-    }
-    /** The message as the user reads it: prefixed with the input or file:line it is about. */
-    describe() {
-        const { input, file, line } = this.location;
-        if (input !== undefined)
-            return `input '${input}': ${this.message}`;
-        if (file !== undefined)
-            return `${file}${line !== undefined ? `:${line}` : ''}: ${this.message}`;
-        return this.message;
-    }
-}
-/** The message of anything thrown, for logs: never a stack for a user mistake. */
-function errorMessage(error) {
-    if (error instanceof ConfigurationError)
-        return error.describe();
-    if (error instanceof Error) {
-        const cause = error.cause instanceof Error ? ` (${error.cause.message})` : '';
-        return `${error.message}${cause}`;
-    }
-    return String(error);
-}
-
-
-/***/ }),
-
-/***/ 7276:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   E1: () => (/* binding */ parseList),
-/* harmony export */   YF: () => (/* binding */ InputParser),
-/* harmony export */   oR: () => (/* binding */ parseHeaderLines)
-/* harmony export */ });
-/* harmony import */ var _errors_ts__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7638);
-/* harmony import */ var _duration_ts__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9713);
-/* harmony import */ var _yaml_ts__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(1350);
-
-
-
-/**
- * Parses raw inputs into typed values, once, before any side effect. Every method names the input in
- * its error. Actions read every declared input unconditionally so that the contract test (inputs read
- * == inputs declared, code defaults == action.yml defaults) sees all of them.
- */
-class InputParser {
-    source;
-    mask;
-    observe;
-    constructor(source, mask, observe) {
-        this.source = source;
-        this.mask = mask;
-        this.observe = observe;
-    }
-    raw(name, codeDefault) {
-        this.observe?.(name, codeDefault);
-        const value = this.source(name).trim();
-        return value === '' ? (codeDefault ?? '') : value;
-    }
-    /** A string input; `fallback` is both the code's and action.yml's default. */
-    string(name, fallback = '') {
-        return this.raw(name, fallback === '' ? undefined : fallback);
-    }
-    /** An input that must be given. */
-    required(name) {
-        const value = this.raw(name, undefined);
-        if (value === '')
-            throw new _errors_ts__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j('is required but was not given', { input: name });
-        return value;
-    }
-    /** A secret: masked before anything else can print it. Never trimmed beyond a final newline. */
-    secret(name) {
-        this.observe?.(name, undefined);
-        const value = this.source(name).replace(/\r?\n$/, '');
-        if (value.trim() === '')
-            return '';
-        this.mask(value);
-        for (const line of value.split(/\r?\n/))
-            if (line.trim().length >= 4)
-                this.mask(line.trim());
-        return value;
-    }
-    /** Strict `true` / `false`, as the spec asks: no `yes`, `1` or `True`. */
-    boolean(name, fallback) {
-        const value = this.raw(name, String(fallback));
-        if (value === 'true')
-            return true;
-        if (value === 'false')
-            return false;
-        throw new _errors_ts__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j(`expected true or false, got '${value}'`, { input: name });
-    }
-    /** A duration in milliseconds: `90s`, `10m`, `1h30m`, `500ms` or plain seconds. */
-    duration(name, fallback) {
-        const value = this.raw(name, fallback);
-        const ms = (0,_duration_ts__WEBPACK_IMPORTED_MODULE_1__/* .parseDuration */ .E)(value);
-        if (ms === undefined) {
-            throw new _errors_ts__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j(`expected a duration like 90s, 10m, 1h30m or plain seconds, got '${value}'`, {
-                input: name,
-            });
-        }
-        return ms;
-    }
-    /** A whole number within bounds. */
-    integer(name, fallback, bounds = {}) {
-        const value = this.number(name, fallback, bounds);
-        if (!Number.isInteger(value)) {
-            throw new _errors_ts__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j(`expected a whole number, got '${value}'`, { input: name });
-        }
-        return value;
-    }
-    /** A number within bounds. */
-    number(name, fallback, bounds = {}) {
-        const value = this.raw(name, String(fallback));
-        const parsed = Number(value);
-        if (value === '' || !Number.isFinite(parsed)) {
-            throw new _errors_ts__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j(`expected a number, got '${value}'`, { input: name });
-        }
-        if (bounds.min !== undefined && parsed < bounds.min) {
-            throw new _errors_ts__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j(`must be at least ${bounds.min}, got ${parsed}`, { input: name });
-        }
-        if (bounds.max !== undefined && parsed > bounds.max) {
-            throw new _errors_ts__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j(`must be at most ${bounds.max}, got ${parsed}`, { input: name });
-        }
-        return parsed;
-    }
-    /** One of a fixed set of words. */
-    choice(name, choices, fallback) {
-        const value = this.raw(name, fallback);
-        const found = choices.find((choice) => choice === value);
-        if (found === undefined) {
-            throw new _errors_ts__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j(`expected one of ${choices.join(', ')}, got '${value}'`, { input: name });
-        }
-        return found;
-    }
-    /** A newline-separated list: blank lines and `#` comments are ignored. */
-    list(name, fallback = '') {
-        return parseList(this.raw(name, fallback === '' ? undefined : fallback));
-    }
-    /** JSON text, parsed; undefined when not given. */
-    json(name) {
-        const value = this.raw(name, undefined);
-        if (value === '')
-            return undefined;
-        try {
-            return JSON.parse(value);
-        }
-        catch (error) {
-            const reason = error instanceof Error ? error.message : String(error);
-            throw new _errors_ts__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j(`is not valid JSON: ${reason}`, { input: name });
-        }
-    }
-    /** YAML text, parsed (errors carry the input name and line); undefined when not given. */
-    yaml(name) {
-        const value = this.raw(name, undefined);
-        if (value === '')
-            return undefined;
-        return (0,_yaml_ts__WEBPACK_IMPORTED_MODULE_2__/* .parseYamlDocument */ .I)(value, { input: name }).value;
-    }
-}
-/** Splits a newline list input: trims lines, drops blank lines and `#` comments. */
-function parseList(text) {
-    return text
-        .split(/\r?\n/)
-        .map((line) => line.trim())
-        .filter((line) => line !== '' && !line.startsWith('#'));
-}
-/** Parses `Name: value` lines (headers inputs). Names keep their case; values may contain colons. */
-function parseHeaderLines(lines, input) {
-    return lines.map((line) => {
-        const colon = line.indexOf(':');
-        const name = colon > 0 ? line.slice(0, colon).trim() : '';
-        if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
-            throw new _errors_ts__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j("expected header lines like 'Name: value'", { input });
-        }
-        return [name, line.slice(colon + 1).trim()];
-    });
-}
-
-
-/***/ }),
-
-/***/ 2712:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   NK: () => (/* binding */ capSummary),
-/* harmony export */   aY: () => (/* binding */ code),
-/* harmony export */   tp: () => (/* binding */ table),
-/* harmony export */   zH: () => (/* binding */ details)
-/* harmony export */ });
-/* unused harmony exports escapeCell, raw, SUMMARY_LIMIT_BYTES */
-/** Escapes text for a Markdown table cell: pipes, newlines and HTML-significant characters. */
-function escapeCell(value) {
-    return String(value)
-        .replace(/&/g, '&amp;')
-        .replace(/</g, '&lt;')
-        .replace(/>/g, '&gt;')
-        .replace(/\|/g, '\\|')
-        .replace(/\r?\n/g, '<br>');
-}
-/** A Markdown table. Cells are escaped unless they are marked as already-Markdown with `raw()`. */
-function table(header, rows) {
-    const line = (cells) => `| ${cells.map(renderCell).join(' | ')} |`;
-    return [line(header), `| ${header.map(() => '---').join(' | ')} |`, ...rows.map(line)].join('\n');
-}
-/** A cell that is Markdown already (a link, code): inserted as it is. */
-const raw = (markdown) => ({ markdown });
-function renderCell(cell) {
-    return typeof cell === 'object' ? cell.markdown : escapeCell(cell);
-}
-/** Inline code that survives backticks in the value. */
-function code(value) {
-    const fence = value.includes('`') ? '``' : '`';
-    return `${fence}${value.replace(/\r?\n/g, ' ')}${fence}`;
-}
-/** A folded section. */
-function details(summary, body) {
-    return `<details><summary>${escapeCell(summary)}</summary>\n\n${body}\n\n</details>`;
-}
-/** GitHub caps a step summary at 1 MiB; keep well below and say what was cut. */
-const SUMMARY_LIMIT_BYTES = 900 * 1024;
-function capSummary(markdown, limit = SUMMARY_LIMIT_BYTES) {
-    if (Buffer.byteLength(markdown) <= limit)
-        return markdown;
-    const note = '\n\n_The summary was cut here to stay within GitHub’s size limit; the full data is in the report file._\n';
-    let cut = markdown.slice(0, limit - note.length);
-    while (Buffer.byteLength(cut) > limit - note.length)
-        cut = cut.slice(0, Math.floor(cut.length * 0.95));
-    return `${cut.slice(0, cut.lastIndexOf('\n'))}${note}`;
-}
-
-
-/***/ }),
-
-/***/ 9899:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   EY: () => (/* binding */ backoffDelay),
-/* harmony export */   yy: () => (/* binding */ sleep)
-/* harmony export */ });
-/* unused harmony export retry */
-/** The delay after failed attempt `attempt` (1-based): exponential, capped, with optional jitter. */
-function backoffDelay(attempt, options, random = Math.random) {
-    const exponential = options.baseMs * (options.factor ?? 2) ** (attempt - 1);
-    const capped = Math.min(exponential, options.maxMs ?? Number.POSITIVE_INFINITY);
-    const jitter = Math.min(Math.max(options.jitter ?? 0, 0), 1);
-    return Math.round(capped * (1 - jitter) + capped * jitter * random());
-}
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-/** Runs `operation` until it succeeds, an error is not retryable, or attempts run out (last error thrown). */
-async function retry(operation, options) {
-    const wait = options.sleep ?? sleep;
-    for (let attempt = 1;; attempt += 1) {
-        try {
-            return await operation(attempt);
-        }
-        catch (error) {
-            if (attempt >= options.attempts || !(options.retryIf?.(error) ?? true))
-                throw error;
-            const delay = backoffDelay(attempt, options, options.random);
-            options.onRetry?.(error, attempt, delay);
-            await wait(delay);
-        }
-    }
-}
-
-
-/***/ }),
-
-/***/ 1350:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   I: () => (/* binding */ parseYamlDocument)
-/* harmony export */ });
-/* unused harmony export formatYamlPath */
-/* harmony import */ var yaml__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8815);
-/* harmony import */ var _errors_ts__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7638);
-
-
-/**
- * Parses YAML with positions kept, so that every later complaint about the content can name the file
- * (or input) and line. Syntax errors become ConfigurationError at the offending line.
- */
-function parseYamlDocument(text, where) {
-    const lineCounter = new yaml__WEBPACK_IMPORTED_MODULE_0__/* .LineCounter */ .HN();
-    const document = (0,yaml__WEBPACK_IMPORTED_MODULE_0__/* .parseDocument */ .Tp)(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-    const firstError = document.errors[0];
-    if (firstError !== undefined) {
-        const line = firstError.linePos?.[0].line ?? lineCounter.linePos(firstError.pos[0]).line;
-        const reason = firstError.message.split('\n')[0] ?? 'malformed YAML';
-        throw new _errors_ts__WEBPACK_IMPORTED_MODULE_1__/* .ConfigurationError */ .j(`malformed YAML: ${reason}`, { ...where, line });
-    }
-    const lineOf = (path) => {
-        for (let depth = path.length; depth >= 0; depth -= 1) {
-            const node = depth === 0 ? document.contents : document.getIn(path.slice(0, depth), true);
-            if ((0,yaml__WEBPACK_IMPORTED_MODULE_0__/* .isNode */ .Ll)(node) && node.range)
-                return lineCounter.linePos(node.range[0]).line;
-        }
-        return undefined;
-    };
-    return {
-        document,
-        value: document.toJS({ maxAliasCount: 1000 }),
-        lineOf,
-        mistake: (path, message) => {
-            const line = lineOf(path);
-            const at = formatYamlPath(path);
-            return new _errors_ts__WEBPACK_IMPORTED_MODULE_1__/* .ConfigurationError */ .j(at === '' ? message : `${at}: ${message}`, {
-                ...where,
-                ...(line === undefined ? {} : { line }),
-            });
-        },
-    };
-}
-/** `checks[2].expect.status` */
-function formatYamlPath(path) {
-    return path.map((part, index) => (typeof part === 'number' ? `[${part}]` : index === 0 ? part : `.${part}`)).join('');
-}
-
-
-/***/ }),
-
-/***/ 322:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  Lw: () => (/* binding */ runSmoke)
-});
-
-// UNUSED EXPORTS: MAX_CONCURRENCY, Redactor, compare, escapeXml, evaluate, evaluateJson, fillJsonTemplate, fillTemplate, formatFailure, joinUrl, jsonPathProblem, loadCheckSource, parseCheckFile, parseInputs, parseStatusExpectation, parseTextMatcher, renderJUnit, renderSummary, runChecks, send, statusMatches, textMatches, urlProblem
-
-// EXTERNAL MODULE: ./packages/core/src/context.ts
-var context = __nccwpck_require__(762);
-// EXTERNAL MODULE: ./packages/core/src/duration.ts
-var duration = __nccwpck_require__(9713);
-// EXTERNAL MODULE: ./packages/core/src/errors.ts
-var errors = __nccwpck_require__(7638);
-// EXTERNAL MODULE: ./packages/core/src/inputs.ts
-var src_inputs = __nccwpck_require__(7276);
-// EXTERNAL MODULE: ./packages/core/src/markdown.ts
-var markdown = __nccwpck_require__(2712);
-// EXTERNAL MODULE: ./packages/core/src/retry.ts
-var retry = __nccwpck_require__(9899);
 ;// CONCATENATED MODULE: external "node:fs/promises"
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 ;// CONCATENATED MODULE: external "node:path"
@@ -37203,8 +37093,6 @@ async function withPrivateFile(tempDir, fileName, content, use) {
     }
 }
 
-// EXTERNAL MODULE: ./packages/core/src/yaml.ts
-var yaml = __nccwpck_require__(1350);
 ;// CONCATENATED MODULE: ./packages/core/src/index.ts
 
 
@@ -37218,8 +37106,6 @@ var yaml = __nccwpck_require__(1350);
 
 // EXTERNAL MODULE: ./node_modules/json-p3/dist/json-p3.cjs.js
 var json_p3_cjs = __nccwpck_require__(393);
-// EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __nccwpck_require__(3024);
 ;// CONCATENATED MODULE: ./packages/smoke/src/status.ts
 const CODE = /^[1-5]\d\d$/;
 const RANGE = /^([1-5])xx$/i;
@@ -37375,23 +37261,23 @@ function loadCheckSource(checks, baseDirectory) {
         return { text: checks, location: { input: 'checks' } };
     const path = (0,external_node_path_namespaceObject.resolve)(baseDirectory, checks);
     try {
-        return { text: (0,external_node_fs_.readFileSync)(path, 'utf8'), location: { file: checks } };
+        return { text: (0,external_node_fs_namespaceObject.readFileSync)(path, 'utf8'), location: { file: checks } };
     }
     catch (error) {
         const reason = error instanceof Error && 'code' in error && error.code === 'ENOENT' ? 'no such file' : String(error);
-        throw new errors/* ConfigurationError */.j(`cannot read the check file '${checks}' (${reason}); give a path or the YAML itself`, {
+        throw new ConfigurationError(`cannot read the check file '${checks}' (${reason}); give a path or the YAML itself`, {
             input: 'checks',
         });
     }
 }
 /** Parses and validates a check file. Throws one ConfigurationError naming every mistake. */
 function parseCheckFile(text, location, options) {
-    const parsed = (0,yaml/* parseYamlDocument */.I)(text, location);
+    const parsed = parseYamlDocument(text, location);
     const mistakes = new Mistakes((path, message) => {
         const error = parsed.mistake(path, message);
         // An inline input has no file to point at: keep the line in the message.
         if (location.input !== undefined && error.location.line !== undefined) {
-            return new errors/* ConfigurationError */.j(`line ${error.location.line}: ${error.message}`, error.location);
+            return new ConfigurationError(`line ${error.location.line}: ${error.message}`, error.location);
         }
         return error;
     });
@@ -37432,7 +37318,7 @@ function parseCheckFile(text, location, options) {
     const [first, ...rest] = mistakes.found;
     if (first !== undefined) {
         const message = rest.length === 0 ? first.message : [first.message, ...rest.map((e) => e.describe())].join('; ');
-        throw new errors/* ConfigurationError */.j(message, first.location);
+        throw new ConfigurationError(message, first.location);
     }
     return { checks, location };
 }
@@ -37477,7 +37363,7 @@ function parseDurationAt(value, path, mistakes) {
     const ms = typeof value === 'number' && value >= 0
         ? value * 1000
         : typeof value === 'string'
-            ? (0,duration/* parseDuration */.E)(value)
+            ? parseDuration(value)
             : undefined;
     if (ms === undefined)
         return mistakes.add(path, `expected a duration like 500ms, 10s or 2m, got ${describe(value)}`);
@@ -37575,7 +37461,7 @@ function parseRequest(raw, path, mistakes, options) {
             fail('ca', 'expected the path of a PEM file');
         else {
             try {
-                ca = (0,external_node_fs_.readFileSync)((0,external_node_path_namespaceObject.resolve)(options.baseDirectory, raw['ca'].trim()), 'utf8');
+                ca = (0,external_node_fs_namespaceObject.readFileSync)((0,external_node_path_namespaceObject.resolve)(options.baseDirectory, raw['ca'].trim()), 'utf8');
                 if (!ca.includes('-----BEGIN CERTIFICATE-----'))
                     fail('ca', `'${raw['ca']}' holds no PEM certificate`);
             }
@@ -38017,8 +37903,8 @@ function evaluate(expect, response) {
     if (expect.maxLatencyMs !== undefined && response.latencyMs > expect.maxLatencyMs) {
         failures.push({
             subject: 'latency',
-            expected: `at most ${(0,duration/* formatDuration */.a)(expect.maxLatencyMs)}`,
-            received: (0,duration/* formatDuration */.a)(response.latencyMs),
+            expected: `at most ${formatDuration(expect.maxLatencyMs)}`,
+            received: formatDuration(response.latencyMs),
         });
     }
     return failures;
@@ -38314,7 +38200,7 @@ const TLS_HINT = 'trust its CA with ca: <file>, or set insecure: true for a self
 function describeNetworkError(error, url, timeoutMs) {
     const where = new URL(url).host;
     if (error instanceof TimeoutError)
-        return `no complete response within ${(0,duration/* formatDuration */.a)(timeoutMs)} (request timeout) from ${where}`;
+        return `no complete response within ${formatDuration(timeoutMs)} (request timeout) from ${where}`;
     if (error instanceof AbortedError)
         return `stopped while waiting for ${where}`;
     const code = error instanceof Error && 'code' in error && typeof error.code === 'string' ? error.code : '';
@@ -38388,7 +38274,7 @@ async function runChecks(checks, options) {
                     if (failedSource !== undefined || controller.signal.aborted) {
                         const [name, source] = failedSource ?? ['', -1];
                         const reason = controller.signal.aborted
-                            ? `not run: the overall timeout (${(0,duration/* formatDuration */.a)(options.timeoutMs)}) was reached first`
+                            ? `not run: the overall timeout (${formatDuration(options.timeoutMs)}) was reached first`
                             : `not run: it uses {{${name}}}, captured by '${checks[source]?.name ?? ''}', which failed`;
                         finished += 1;
                         finish(position, notRun(check, reason));
@@ -38457,13 +38343,13 @@ async function runCheck(check, values, options, signal, deadline, now) {
         const remaining = Math.min(check.retry.untilMs - (now() - started), deadline - now());
         if (remaining <= 0)
             break;
-        const delay = Math.min((0,retry/* backoffDelay */.EY)(attempts, {
+        const delay = Math.min(backoffDelay(attempts, {
             baseMs: check.retry.intervalMs,
             maxMs: check.retry.maxIntervalMs,
             factor: 1.5,
             jitter: 0.2,
         }), remaining);
-        options.onProgress?.(options.redactor.redact(`${check.name}: attempt ${attempts} failed (${attemptSummary(last)}); trying again in ${(0,duration/* formatDuration */.a)(delay)}`));
+        options.onProgress?.(options.redactor.redact(`${check.name}: attempt ${attempts} failed (${attemptSummary(last)}); trying again in ${formatDuration(delay)}`));
         await abortableSleep(delay, signal);
         if (signal.aborted)
             break;
@@ -38566,16 +38452,16 @@ function describeResult(check, last, attempts, elapsedMs, aborted, options) {
         return { ...base, ok: true, error: null, details: [] };
     const problems = last.networkError !== undefined ? [last.networkError] : last.failures.map(formatFailure);
     if (aborted)
-        problems.push(`the overall timeout (${(0,duration/* formatDuration */.a)(options.timeoutMs)}) was reached`);
+        problems.push(`the overall timeout (${formatDuration(options.timeoutMs)}) was reached`);
     if (check.retry !== undefined && !aborted && attempts > 1) {
-        problems.push(`still failing after ${attempts} attempts over ${(0,duration/* formatDuration */.a)(elapsedMs)} (retry until ${(0,duration/* formatDuration */.a)(check.retry.untilMs)})`);
+        problems.push(`still failing after ${attempts} attempts over ${formatDuration(elapsedMs)} (retry until ${formatDuration(check.retry.untilMs)})`);
     }
     const details = [...problems];
     const response = last.response;
     if (response !== undefined) {
         const contentType = response.headers['content-type'];
         const location = response.headers['location'];
-        details.push(`received: ${response.status}${contentType === undefined ? '' : ` ${contentType}`} in ${(0,duration/* formatDuration */.a)(response.latencyMs)}` +
+        details.push(`received: ${response.status}${contentType === undefined ? '' : ` ${contentType}`} in ${formatDuration(response.latencyMs)}` +
             (location === undefined ? '' : `, location: ${location}`) +
             (response.redirects > 0 ? ` from ${response.url} after ${response.redirects} redirect(s)` : ''));
         details.push(`body: ${response.body === '' ? '(empty)' : `"${trimForDisplay(response.body)}"`}${response.truncated ? ' (cut at 10 MiB)' : ''}`);
@@ -38626,17 +38512,17 @@ function parseInputs(parser) {
         timeout: parser.duration('timeout', '2m'),
         concurrency: parser.integer('concurrency', 4, { min: 1, max: MAX_CONCURRENCY }),
         'junit-file': parser.string('junit-file'),
-        headers: (0,src_inputs/* parseHeaderLines */.oR)((0,src_inputs/* parseList */.E1)(headers), 'headers'),
+        headers: parseHeaderLines(parseList(headers), 'headers'),
     };
     const baseUrl = inputs['base-url'];
     if (baseUrl !== '' && !/^https?:\/\/[^/]/i.test(baseUrl)) {
-        throw new errors/* ConfigurationError */.j(`expected an http:// or https:// URL, got '${baseUrl}'`, { input: 'base-url' });
+        throw new ConfigurationError(`expected an http:// or https:// URL, got '${baseUrl}'`, { input: 'base-url' });
     }
     if (baseUrl !== '' && !URL.canParse(baseUrl)) {
-        throw new errors/* ConfigurationError */.j(`'${baseUrl}' is not a valid URL`, { input: 'base-url' });
+        throw new ConfigurationError(`'${baseUrl}' is not a valid URL`, { input: 'base-url' });
     }
     if (inputs.timeout <= 0)
-        throw new errors/* ConfigurationError */.j('must be more than zero', { input: 'timeout' });
+        throw new ConfigurationError('must be more than zero', { input: 'timeout' });
     return inputs;
 }
 async function runSmoke(runtime) {
@@ -38661,7 +38547,7 @@ async function runSmoke(runtime) {
     const log = (message) => runtime.log.info(redactor.redact(message));
     log(`Running ${checks.length} check${checks.length === 1 ? '' : 's'}` +
         `${inputs['base-url'] === '' ? '' : ` against ${inputs['base-url']}`}, ${inputs.concurrency} at a time, ` +
-        `within ${(0,duration/* formatDuration */.a)(inputs.timeout)}`);
+        `within ${formatDuration(inputs.timeout)}`);
     const startedAt = new Date(runtime.clock.now());
     const started = runtime.clock.now();
     const results = await runChecks(checks, {
@@ -38704,7 +38590,7 @@ async function runSmoke(runtime) {
 }
 function resultLine(result) {
     const status = result.status === null ? 'no response' : String(result.status);
-    const latency = result.ms === null ? '' : ` in ${(0,duration/* formatDuration */.a)(result.ms)}`;
+    const latency = result.ms === null ? '' : ` in ${formatDuration(result.ms)}`;
     const attempts = result.attempts === 1 ? '' : ` (${result.attempts} attempts)`;
     return `${result.ok ? '✓' : '✗'} ${result.name}: ${status}${latency}${attempts}`;
 }
@@ -38713,26 +38599,32 @@ function renderSummary(results, checks, inputs, elapsedMs) {
     const heading = failed.length === 0
         ? `### ✅ Smoke test: all ${results.length} checks passed`
         : `### ❌ Smoke test: ${failed.length} of ${results.length} checks failed`;
-    const target = inputs['base-url'] === '' ? '' : ` against ${(0,markdown/* code */.aY)(inputs['base-url'])}`;
+    const target = inputs['base-url'] === '' ? '' : ` against ${code(inputs['base-url'])}`;
     const rows = results.map((result, index) => [
         result.name,
         result.ok ? '✅ pass' : result.attempts === 0 ? '⏭️ not run' : '❌ fail',
         result.status ?? '–',
-        result.ms === null ? '–' : (0,duration/* formatDuration */.a)(result.ms),
+        result.ms === null ? '–' : formatDuration(result.ms),
         result.attempts,
-        checks[index]?.retry === undefined ? 'no' : `until ${(0,duration/* formatDuration */.a)(checks[index]?.retry?.untilMs ?? 0)}`,
+        checks[index]?.retry === undefined ? 'no' : `until ${formatDuration(checks[index]?.retry?.untilMs ?? 0)}`,
     ]);
     const parts = [
         heading,
-        `${results.length} checks${target}, ${inputs.concurrency} at a time, in ${(0,duration/* formatDuration */.a)(elapsedMs)}.`,
-        (0,markdown/* table */.tp)(['Check', 'Result', 'Status', 'Latency', 'Attempts', 'Retry'], rows),
+        `${results.length} checks${target}, ${inputs.concurrency} at a time, in ${formatDuration(elapsedMs)}.`,
+        table(['Check', 'Result', 'Status', 'Latency', 'Attempts', 'Retry'], rows),
     ];
     for (const result of failed) {
         const body = result.details.join('\n').replace(/```/g, "'''");
-        parts.push((0,markdown/* details */.zH)(`${result.name}: ${result.details[0] ?? 'failed'}`, `\`\`\`text\n${body}\n\`\`\``));
+        parts.push(details(`${result.name}: ${result.details[0] ?? 'failed'}`, `\`\`\`text\n${body}\n\`\`\``));
     }
     return `${parts.join('\n\n')}\n`;
 }
+
+;// CONCATENATED MODULE: ./packages/smoke/src/action.ts
+// The step itself: what dist/smoke-test runs, and the entry @github/local-action calls.
+
+
+const run = () => runAction(runSmoke);
 
 
 /***/ }),
@@ -38832,13 +38724,6 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:dns");
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:events");
-
-/***/ }),
-
-/***/ 3024:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 
 /***/ }),
 
@@ -47620,18 +47505,6 @@ exports.visitAsync = visitAsync;
 /******/ 			return fn.r ? promise : getResult();
 /******/ 		}, (err) => ((err ? reject(promise[webpackError] = err) : outerResolve(exports)), resolveQueue(queue)));
 /******/ 		queue && queue.d < 0 && (queue.d = 0);
-/******/ 	};
-/******/ })();
-/******/ 
-/******/ /* webpack/runtime/compat get default export */
-/******/ (() => {
-/******/ 	// getDefaultExport function for compatibility with non-harmony modules
-/******/ 	__nccwpck_require__.n = (module) => {
-/******/ 		var getter = module && module.__esModule ?
-/******/ 			() => (module['default']) :
-/******/ 			() => (module);
-/******/ 		__nccwpck_require__.d(getter, { a: getter });
-/******/ 		return getter;
 /******/ 	};
 /******/ })();
 /******/ 
