@@ -2,7 +2,7 @@
 // TSDB blocks with `promtool tsdb create-blocks-from openmetrics`, and served by `prometheus` on a free
 // loopback port. Plain functions (no jest globals), so `node` can import this file directly.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './loopback.ts';
@@ -188,11 +188,4 @@ export function canaryOpenMetrics(options: CanaryDataOptions = {}): string {
 }
 
 /** The metrics file the scenarios are judged with: an error rate and a mean latency. */
-export const CANARY_METRICS_YAML = `metrics:
-  - name: error-rate
-    query: sum(rate(http_requests_total{ {{selector}}, code=~"5.." }[1m])) / sum(rate(http_requests_total{ {{selector}} }[1m]))
-    direction: increase
-  - name: latency
-    query: sum(rate(http_request_duration_seconds_sum{ {{selector}} }[1m])) / sum(rate(http_request_duration_seconds_count{ {{selector}} }[1m]))
-    direction: increase
-`;
+export const CANARY_METRICS_YAML = readFileSync(new URL('../fixtures/canary/metrics.yml', import.meta.url), 'utf8');
