@@ -437,3 +437,17 @@ describe('rollout-wait: the kubeconfig file', () => {
     rmSync(tempDir, { recursive: true, force: true });
   });
 });
+
+test('a cluster without Argo Rollouts is said to be one', async () => {
+  const bare = await startKubeApiServer({ withoutArgoRollouts: true });
+  try {
+    const result = await runAction('rollout-wait', {
+      inputs: { kubeconfig: bare.kubeconfig, resources: 'rollout/shop' },
+    });
+    expect(result.errors).toEqual([
+      `the API at ${bare.url} does not serve argoproj.io/v1alpha1 rollouts: is Argo Rollouts installed?`,
+    ]);
+  } finally {
+    await bare.stop();
+  }
+});

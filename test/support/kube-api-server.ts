@@ -229,6 +229,8 @@ export interface KubeApiServerOptions {
   namespace?: string;
   /** The Kubernetes version /version reports. */
   gitVersion?: string;
+  /** Serve no argoproj.io API, as a cluster without Argo Rollouts. */
+  withoutArgoRollouts?: boolean;
 }
 
 export interface KubeApiServer {
@@ -463,9 +465,9 @@ function toTable(type: ResourceType, objects: KubeObject[], resourceVersion: str
   };
 }
 
-function discoveryResources(groupVersion: string): JsonObject {
+function discoveryResources(served: readonly ResourceType[], groupVersion: string): JsonObject {
   const resources: Json[] = [];
-  for (const type of RESOURCE_TYPES.filter((candidate) => groupVersionOf(candidate) === groupVersion)) {
+  for (const type of served.filter((candidate) => groupVersionOf(candidate) === groupVersion)) {
     resources.push({
       name: type.resource,
       singularName: type.singular,
@@ -491,10 +493,10 @@ function discoveryResources(groupVersion: string): JsonObject {
   return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion, resources };
 }
 
-function apiGroups(): JsonObject[] {
-  const groups = [...new Set(RESOURCE_TYPES.map((type) => type.group).filter((group) => group !== ''))];
+function apiGroups(served: readonly ResourceType[]): JsonObject[] {
+  const groups = [...new Set(served.map((type) => type.group).filter((group) => group !== ''))];
   return groups.map((group) => {
-    const version = RESOURCE_TYPES.find((type) => type.group === group)?.version ?? 'v1';
+    const version = served.find((type) => type.group === group)?.version ?? 'v1';
     const groupVersion = { groupVersion: `${group}/${version}`, version };
     return { name: group, versions: [groupVersion], preferredVersion: groupVersion };
   });
@@ -505,6 +507,9 @@ const specOf = (object: JsonObject | undefined): string => json(object?.['spec']
 /** Starts the server on a random free port of 127.0.0.1 and writes a kubeconfig for it. */
 export async function startKubeApiServer(options: KubeApiServerOptions = {}): Promise<KubeApiServer> {
   const bookmarkIntervalMs = options.bookmarkIntervalMs ?? 1000;
+  const served = RESOURCE_TYPES.filter(
+    (type) => !(options.withoutArgoRollouts === true && type.group === 'argoproj.io'),
+  );
   const token = `test-token-${randomUUID()}`;
   const store = new Map<string, KubeObject>();
   const history: HistoryEntry[] = [];
@@ -680,20 +685,20 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
       });
     }
     if (method === 'GET' && path === '/apis') {
-      return send(200, { kind: 'APIGroupList', apiVersion: 'v1', groups: apiGroups() });
+      return send(200, { kind: 'APIGroupList', apiVersion: 'v1', groups: apiGroups(served) });
     }
     const groupMatch = /^\/apis\/([^/]+)$/.exec(path);
     if (method === 'GET' && groupMatch) {
-      const group = apiGroups().find((candidate) => candidate['name'] === groupMatch[1]);
+      const group = apiGroups(served).find((candidate) => candidate['name'] === groupMatch[1]);
       if (!group) return fail(404, 'the server could not find the requested resource');
       return send(200, { kind: 'APIGroup', apiVersion: 'v1', ...group });
     }
     if (method === 'GET' && (path === '/api/v1' || /^\/apis\/[^/]+\/[^/]+$/.test(path))) {
       const groupVersion = path === '/api/v1' ? 'v1' : path.slice('/apis/'.length);
-      if (!RESOURCE_TYPES.some((type) => groupVersionOf(type) === groupVersion)) {
+      if (!served.some((type) => groupVersionOf(type) === groupVersion)) {
         return fail(404, 'the server could not find the requested resource');
       }
-      return send(200, discoveryResources(groupVersion));
+      return send(200, discoveryResources(served, groupVersion));
     }
 
     const resourceMatch =
@@ -703,7 +708,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
     if (!resourceMatch) return fail(404, 'the server could not find the requested resource');
     const [, coreVersion, group = '', groupVersionPart, namespacePart, resourceName, name, subresource] = resourceMatch;
     const version = coreVersion ?? groupVersionPart ?? '';
-    const type = RESOURCE_TYPES.find(
+    const type = served.find(
       (candidate) => candidate.group === group && candidate.version === version && candidate.resource === resourceName,
     );
     if (!type) return fail(404, 'the server could not find the requested resource');

@@ -187,7 +187,17 @@ export function createKubeClient(config: KubeConfig, policy: RetryPolicy = DEFAU
     list: (kind, namespace, query) =>
       call(`cannot list ${PLURALS[kind]} in namespace ${namespace} at ${server}`, () =>
         listOnce(kind, namespace, query),
-      ),
+      ).catch((error: unknown) => {
+        // A cluster without the Argo Rollouts CRD answers 404 for the whole collection.
+        if (kind === 'rollout' && error instanceof KubeApiError && error.status === 404) {
+          throw new KubeApiError(
+            `the API at ${server} does not serve argoproj.io/v1alpha1 rollouts: is Argo Rollouts installed?`,
+            404,
+            false,
+          );
+        }
+        throw error;
+      }),
 
     watch(kind, namespace, query, onEvent, signal) {
       const what = `watch of ${PLURALS[kind]} in namespace ${namespace} at ${server} failed`;
