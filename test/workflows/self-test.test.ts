@@ -13,8 +13,8 @@ interface Step {
   name?: string;
   uses?: string;
   run?: string;
-  with?: Record<string, string>;
-  env?: Record<string, string>;
+  with?: Record<string, string | number | boolean>;
+  env?: Record<string, string | number | boolean>;
   if?: string;
   'continue-on-error'?: boolean;
 }
@@ -48,7 +48,7 @@ test('the self-test job passes: every action, run as users run it, gives the out
     const label = step.name ?? step.id ?? step.uses ?? '';
     if (step.uses?.startsWith('./actions/')) {
       const inputs = Object.fromEntries(
-        Object.entries(step.with ?? {}).map(([key, value]) => [key, evaluate(value)]),
+        Object.entries(step.with ?? {}).map(([key, value]) => [key, evaluate(String(value))]),
       );
       const run = await runAction(step.uses.slice('./actions/'.length), { inputs, workspace: repoRoot, env });
       if (step.id !== undefined) outputs[step.id] = run.outputs;
@@ -60,7 +60,7 @@ test('the self-test job passes: every action, run as users run it, gives the out
         });
     } else if (step.run !== undefined) {
       const stepEnv = Object.fromEntries(
-        Object.entries(step.env ?? {}).map(([key, value]) => [key, evaluate(value)]),
+        Object.entries(step.env ?? {}).map(([key, value]) => [key, evaluate(String(value))]),
       );
       const result = spawnSync('bash', ['-e', '-c', step.run], {
         cwd: repoRoot,
