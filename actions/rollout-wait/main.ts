@@ -1,4 +1,3 @@
-import { runAction } from '@shiprail/core/action';
-import { runRolloutWait } from '@shiprail/rollout';
+import { run } from '@shiprail/rollout/action';
 
-await runAction(runRolloutWait);
+await run();
