@@ -1,7 +1,7 @@
 // A small JSON service for the end-to-end demo and the smoke-test tests: /healthz, /api/version,
 // /api/items on 127.0.0.1 at a free port. Plain Node (no test framework), so `node x.ts` can use it.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from './loopback.ts';
 
 export interface SampleServiceOptions {
   /** Reported by /api/version (default 1.0.0). */
@@ -44,14 +44,5 @@ export async function startSampleService(options: SampleServiceOptions = {}): Pr
       sendJson(response, 404, { error: 'not found' });
     }
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    stop: () =>
-      new Promise<void>((resolve, reject) => {
-        server.closeAllConnections();
-        server.close((error) => (error ? reject(error) : resolve()));
-      }),
-  };
+  return listenOnLoopback(server);
 }
