@@ -62,7 +62,7 @@ describe('against the sample service', () => {
   test('the demo check file passes, with outputs, summary and log in file order', async () => {
     const service = await startSampleService({ version: '3.2.1' });
     try {
-      const fixture = readFileSync(join(import.meta.dirname, '../fixtures/smoke/checks.yml'), 'utf8');
+      const fixture = readFileSync(new URL('../fixtures/smoke/checks.yml', import.meta.url), 'utf8');
       const { run, results } = await smoke(fixture, { 'base-url': service.url });
       expect(run.errors).toEqual([]);
       expect(run.exitCode).toBe(0);
