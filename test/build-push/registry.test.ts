@@ -53,7 +53,6 @@ async function build(options: Run): Promise<ActionRun & { ms: number }> {
     timeoutMs: 170_000,
   });
   const ms = Date.now() - started;
-  if (run.exitCode !== 0) console.error(run.stdout, run.stderr);
   return { ...run, ms };
 }
 
@@ -83,7 +82,6 @@ describe('registry without auth', () => {
       'org.opencontainers.image.source': 'https://github.com/acme/shop',
     });
     expect(run.summary).toContain('Built');
-    console.log(`build+push of a small image: ${run.ms} ms`);
   });
 
   test('re-run for a release of the same commit reuses the image: built=false, new tags on the same digest', async () => {
@@ -98,7 +96,6 @@ describe('registry without auth', () => {
       expect((await servedManifest(open.url, 'acme/hello', tag))?.digest).toBe(before?.digest);
     }
     expect(run.summary).toContain('Reused');
-    console.log(`reuse-existing re-run: ${run.ms} ms`);
   });
 
   test('reuse-existing: false builds again', async () => {
