@@ -41,9 +41,8 @@ interface Run {
   env?: Record<string, string>;
 }
 
-async function build(options: Run): Promise<ActionRun & { ms: number }> {
-  const started = Date.now();
-  const run = await runAction('build-push', {
+async function build(options: Run): Promise<ActionRun> {
+  return runAction('build-push', {
     inputs: { image: options.image, context: 'services/hello', ...options.inputs },
     ref: options.ref,
     sha: options.sha,
@@ -52,8 +51,6 @@ async function build(options: Run): Promise<ActionRun & { ms: number }> {
     env: { ...workspace.env, ...options.env },
     timeoutMs: 170_000,
   });
-  const ms = Date.now() - started;
-  return { ...run, ms };
 }
 
 const withoutMasks = (stdout: string): string => stdout.replace(/^::add-mask::.*$/gm, '');
