@@ -3,7 +3,7 @@
 // fixed delay, as a real one across a network would, and once at once (pure overhead).
 import { Redactor, parseCheckFile, runChecks } from '@shiprail/smoke';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from '../test/support/loopback.ts';
 
 const CHECKS = 200;
 const ROUNDS = 3;
@@ -26,12 +26,7 @@ async function startService(delayMs: number): Promise<{ url: string; stop: () =>
       response.end(JSON.stringify({ id, name: `item ${id}`, price: 9.5, tags: ['a', 'b'] }));
     }, delayMs);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
+  return listenOnLoopback(server);
 }
 
 async function timeRun(baseUrl: string, concurrency: number): Promise<number> {

@@ -4,6 +4,7 @@
 // connection) to exercise retries. Everything else is forwarded to the registry.
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { listenOnLoopback } from '../support/loopback.ts';
 
 export interface TokenProxyOptions {
   upstream: string;
@@ -105,11 +106,9 @@ export async function startTokenProxy(options: TokenProxyOptions): Promise<Token
   const server = createServer((request, response) => {
     handle(request, response).catch(() => response.writeHead(502).end());
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : 0;
-  const host = `127.0.0.1:${port}`;
-  base = `http://${host}`;
+  const listener = await listenOnLoopback(server);
+  const host = new URL(listener.url).host;
+  base = listener.url;
   return {
     host,
     url: base,
@@ -123,10 +122,6 @@ export async function startTokenProxy(options: TokenProxyOptions): Promise<Token
       failures = n;
       failHow = how;
     },
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    stop: () => listener.stop(),
   };
 }

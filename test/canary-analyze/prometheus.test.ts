@@ -11,9 +11,9 @@ import {
 } from '@shiprail/canary';
 import type { Clock } from '@shiprail/core';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
 import { dirname } from 'node:path';
-import { freePort } from '../support/loopback.ts';
+import { freePort, listenOnLoopback, type LoopbackListener } from '../support/loopback.ts';
 import { createTestRuntime, silentLog } from '../support/runtime.ts';
 import {
   CANARY_METRICS_YAML,
@@ -198,17 +198,15 @@ describe('analysis rounds with an injected clock', () => {
 });
 
 describe('PrometheusClient failures', () => {
-  let server: Server | undefined;
+  let listener: LoopbackListener | undefined;
   afterEach(async () => {
-    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-    server = undefined;
+    await listener?.stop();
+    listener = undefined;
   });
 
   async function serve(handler: Parameters<typeof createServer>[1]): Promise<string> {
-    const port = await freePort();
-    server = createServer(handler);
-    await new Promise<void>((resolve) => server?.listen(port, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${port}`;
+    listener = await listenOnLoopback(createServer(handler));
+    return listener.url;
   }
 
   const success = JSON.stringify({
@@ -305,7 +303,6 @@ describe('PrometheusClient failures', () => {
     const url = await serve(() => undefined);
     const client = new PrometheusClient({ url, timeoutMs: 200, attempts: 1 });
     await expect(client.queryRange({ query: 'up', start: 0, end: 1000, stepMs: 1000 })).rejects.toThrow(/timed out/);
-    server?.closeAllConnections();
   });
 
   test('an unreachable Prometheus is unavailable, and the analysis is inconclusive', async () => {

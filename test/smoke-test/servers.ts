@@ -4,11 +4,11 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { listenOnLoopback } from '../support/loopback.ts';
 
 export interface TestServer {
   url: string;
@@ -137,18 +137,8 @@ function scenarioHandler(options: ScenarioOptions, hits: Map<string, number>, st
   };
 }
 
-async function listen(server: Server, scheme: 'http' | 'https', hits: Map<string, number>): Promise<TestServer> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `${scheme}://127.0.0.1:${port}`,
-    hits,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+async function listen(server: Server | HttpsServer, hits: Map<string, number>): Promise<TestServer> {
+  return { ...(await listenOnLoopback(server)), hits };
 }
 
 export function startScenarioServer(options: ScenarioOptions = {}): Promise<TestServer> {
@@ -156,7 +146,6 @@ export function startScenarioServer(options: ScenarioOptions = {}): Promise<Test
   const handler = scenarioHandler(options, hits, Date.now());
   return listen(
     createHttpServer((request, response) => void handler(request, response)),
-    'http',
     hits,
   );
 }
@@ -230,5 +219,5 @@ export function startHttpsScenarioServer(certificate: Certificate, options: Scen
     { cert: certificate.cert, key: certificate.key },
     (request, response) => void handler(request, response),
   );
-  return listen(server, 'https', hits);
+  return listen(server, hits);
 }

@@ -1,5 +1,6 @@
-// Loopback networking for tests and the demo: free ports, and HTTP servers on 127.0.0.1 that stop cleanly.
-import { createServer, type Server } from 'node:http';
+// Loopback networking for tests and the demo: free ports, and HTTP(S) servers on 127.0.0.1 that stop cleanly.
+import { createServer, Server as HttpServer } from 'node:http';
+import { Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 
 export interface LoopbackListener {
@@ -8,11 +9,12 @@ export interface LoopbackListener {
 }
 
 /** Listens on 127.0.0.1 at a free port; `stop()` drops open connections and closes the server. */
-export async function listenOnLoopback(server: Server): Promise<LoopbackListener> {
+export async function listenOnLoopback(server: HttpServer | HttpsServer): Promise<LoopbackListener> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
+  const scheme = server instanceof HttpsServer ? 'https' : 'http';
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${scheme}://127.0.0.1:${port}`,
     stop: () =>
       new Promise<void>((resolve, reject) => {
         server.closeAllConnections();
