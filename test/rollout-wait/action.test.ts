@@ -1,6 +1,6 @@
 // The bundled action as the runner runs it (dist/rollout-wait, `npm run bundle -- rollout-wait` first),
 // against the test API server.
-import { runRolloutWait } from '@shiprail/rollout';
+import { runRolloutWait, type ResourceOutput } from '@shiprail/rollout';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,13 +29,6 @@ afterEach(async () => {
   await server.stop();
 });
 
-interface ResourceOutput {
-  resource: string;
-  namespace: string;
-  done: boolean;
-  message: string;
-  reason: string;
-}
 const resourcesOf = (outputs: Record<string, string>): ResourceOutput[] =>
   JSON.parse(outputs['resources'] ?? '[]') as ResourceOutput[];
 

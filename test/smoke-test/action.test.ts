@@ -1,6 +1,7 @@
 // smoke-test through the runner harness: the committed bundle, run as the GitHub runner runs it,
 // against real HTTP and HTTPS servers on 127.0.0.1.
 import { parseDuration } from '@shiprail/core';
+import type { CheckResult } from '@shiprail/smoke';
 import { XMLParser } from 'fast-xml-parser';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,14 +18,8 @@ import {
   type TestServer,
 } from './servers.ts';
 
-interface Result {
-  name: string;
-  ok: boolean;
-  attempts: number;
-  status: number | null;
-  ms: number | null;
-  error: string | null;
-}
+/** One entry of the `results` output. */
+type Result = Pick<CheckResult, 'name' | 'ok' | 'attempts' | 'status' | 'ms' | 'error'>;
 
 interface SmokeRun {
   run: ActionRun;

@@ -2,27 +2,12 @@
 // scripts/sandbox.ts, each `uses: ./actions/<name>` step through the runner harness, and each check
 // step with bash, with `${{ env.* }}` and `${{ steps.*.outputs.* }}` evaluated as the runner would.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse } from 'yaml';
 import { repoRoot } from '../../scripts/lib/action-metadata.ts';
 import { node24, parseRunnerFile, runAction } from '../support/harness.ts';
+import { loadWorkflow } from './workflow-file.ts';
 
-interface Step {
-  id?: string;
-  name?: string;
-  uses?: string;
-  run?: string;
-  with?: Record<string, string | number | boolean>;
-  env?: Record<string, string | number | boolean>;
-  if?: string;
-  'continue-on-error'?: boolean;
-}
-
-const workflow = parse(readFileSync(join(repoRoot, '.github', 'workflows', 'ci.yml'), 'utf8')) as {
-  jobs: Record<string, { steps: Step[] }>;
-};
-const steps = workflow.jobs['self-test']?.steps ?? [];
+const steps = loadWorkflow('ci.yml').jobs['self-test']?.steps ?? [];
 const sandbox = (command: string): string =>
   execFileSync(node24, [join(repoRoot, 'scripts', 'sandbox.ts'), command], { cwd: repoRoot, encoding: 'utf8' });
 

