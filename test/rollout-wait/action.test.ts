@@ -19,6 +19,8 @@ import {
   seedDeployment,
   statefulSet,
   waitForWatches,
+  type DeploymentRolloutOptions,
+  type ScenarioStep,
 } from '../support/kube-scenarios.ts';
 
 let server: KubeApiServer;
@@ -32,12 +34,18 @@ afterEach(async () => {
 const resourcesOf = (outputs: Record<string, string>): ResourceOutput[] =>
   JSON.parse(outputs['resources'] ?? '[]') as ResourceOutput[];
 
+const API_1 = 'ghcr.io/acme/api:1.0';
+const API_2 = 'ghcr.io/acme/api:2.0';
+/** The controller's states while deployment/api (seeded at API_1) rolls to API_2. */
+const apiRollout = (options: Partial<DeploymentRolloutOptions> = {}): ScenarioStep[] =>
+  deploymentRollout({ name: 'api', from: API_1, to: API_2, ...options });
+
 const wait = (inputs: Record<string, string>, env: Record<string, string> = {}) =>
   runAction('rollout-wait', { inputs: { kubeconfig: server.kubeconfig, ...inputs }, env, timeoutMs: 60_000 });
 
 describe('rollout-wait', () => {
   test('waits for Deployments, a StatefulSet and a DaemonSet in parallel, with kubectl messages', async () => {
-    seedDeployment(server, 'api', 'ghcr.io/acme/api:1.0');
+    seedDeployment(server, 'api', API_1);
     seedDeployment(server, 'web', 'ghcr.io/acme/web:1.0');
     server.apply(statefulSet({ name: 'db', image: 'postgres:16', partition: 0, ready: 2, generation: 2 }));
     server.apply(daemonSet({ name: 'agent', image: 'agent:2', updated: 2, generation: 2 }));
@@ -45,10 +53,7 @@ describe('rollout-wait', () => {
     // Four workloads and the pods of each.
     await waitForWatches(server, 8);
     await Promise.all([
-      playScenario(
-        server,
-        deploymentRollout({ name: 'api', from: 'ghcr.io/acme/api:1.0', to: 'ghcr.io/acme/api:2.0', stepMs: 150 }),
-      ),
+      playScenario(server, apiRollout({ stepMs: 150 })),
       playScenario(
         server,
         deploymentRollout({ name: 'web', from: 'ghcr.io/acme/web:1.0', to: 'ghcr.io/acme/web:2.0', stepMs: 200 }),
@@ -110,7 +115,7 @@ describe('rollout-wait', () => {
   });
 
   test('fail-fast: every new pod in ImagePullBackOff ends the wait at once, with reasons, events and logs', async () => {
-    seedDeployment(server, 'api', 'ghcr.io/acme/api:1.0');
+    seedDeployment(server, 'api', API_1);
     const run = wait({ resources: 'deployment/api', timeout: '2m' });
     const started = Date.now();
     await playScenario(server, [
@@ -157,18 +162,9 @@ describe('rollout-wait', () => {
   });
 
   test('fail-fast: CrashLoopBackOff and OOMKilled with restarts count; the previous instance log is shown', async () => {
-    seedDeployment(server, 'api', 'ghcr.io/acme/api:1.0');
+    seedDeployment(server, 'api', API_1);
     const run = wait({ resources: 'deployment/api' });
-    await playScenario(
-      server,
-      deploymentRollout({
-        name: 'api',
-        from: 'ghcr.io/acme/api:1.0',
-        to: 'ghcr.io/acme/api:2.0',
-        stepMs: 200,
-        outcome: 'OOMKilled',
-      }),
-    );
+    await playScenario(server, apiRollout({ stepMs: 200, outcome: 'OOMKilled' }));
     const failing = server.list('pods', 'default').find((pod) => JSON.stringify(pod).includes('api:2.0'));
     server.setLog('default', text(failing?.metadata['name']), 'app', 'allocating 2GiB\nKilled\n', true);
     const result = await run;
@@ -211,18 +207,9 @@ describe('rollout-wait', () => {
   });
 
   test('rollback: a Deployment past its progress deadline is rolled back to the previous revision', async () => {
-    seedDeployment(server, 'api', 'ghcr.io/acme/api:1.0');
+    seedDeployment(server, 'api', API_1);
     const run = wait({ resources: 'deployment/api', rollback: 'true', 'fail-fast': 'false' });
-    await playScenario(
-      server,
-      deploymentRollout({
-        name: 'api',
-        from: 'ghcr.io/acme/api:1.0',
-        to: 'ghcr.io/acme/api:2.0',
-        stepMs: 200,
-        outcome: 'deadline',
-      }),
-    );
+    await playScenario(server, apiRollout({ stepMs: 200, outcome: 'deadline' }));
     const result = await run;
     expect(result.exitCode).toBe(1);
     const [api] = resourcesOf(result.outputs);
@@ -240,12 +227,9 @@ describe('rollout-wait', () => {
   });
 
   test('images: an old, finished rollout is not success until the template carries the expected image', async () => {
-    seedDeployment(server, 'api', 'ghcr.io/acme/api:1.0');
+    seedDeployment(server, 'api', API_1);
     const run = wait({ resources: 'deployment/api', images: 'ghcr.io/acme/api:2.0' });
-    await playScenario(server, [
-      { afterMs: 1000, run: () => undefined },
-      ...deploymentRollout({ name: 'api', from: 'ghcr.io/acme/api:1.0', to: 'ghcr.io/acme/api:2.0', stepMs: 100 }),
-    ]);
+    await playScenario(server, [{ afterMs: 1000, run: () => undefined }, ...apiRollout({ stepMs: 100 })]);
     const result = await run;
     expect(result.outputs['result']).toBe('success');
     expect(result.stdout).toContain(
@@ -285,17 +269,8 @@ describe('rollout-wait', () => {
   });
 
   test('timeout: one deadline for all resources', async () => {
-    seedDeployment(server, 'api', 'ghcr.io/acme/api:1.0');
-    await playScenario(
-      server,
-      deploymentRollout({
-        name: 'api',
-        from: 'ghcr.io/acme/api:1.0',
-        to: 'ghcr.io/acme/api:2.0',
-        stepMs: 0,
-        outcome: 'stuck',
-      }),
-    );
+    seedDeployment(server, 'api', API_1);
+    await playScenario(server, apiRollout({ stepMs: 0, outcome: 'stuck' }));
     const result = await wait({ resources: 'deployment/api', timeout: '2s' });
     expect(result.exitCode).toBe(1);
     expect(result.outputs['result']).toBe('timeout');
@@ -306,13 +281,8 @@ describe('rollout-wait', () => {
   });
 
   test('survives dropped watches, 410 Gone and 500s on the way', async () => {
-    seedDeployment(server, 'api', 'ghcr.io/acme/api:1.0');
-    const steps = deploymentRollout({
-      name: 'api',
-      from: 'ghcr.io/acme/api:1.0',
-      to: 'ghcr.io/acme/api:2.0',
-      stepMs: 300,
-    });
+    seedDeployment(server, 'api', API_1);
+    const steps = apiRollout({ stepMs: 300 });
     // The spec change is in before the step starts; the rest happens while it watches.
     await playScenario(server, steps.splice(0, 1));
     const run = wait({ resources: 'deployment/api' });
@@ -362,13 +332,13 @@ describe('rollout-wait: mistakes and unreachable clusters', () => {
   });
 
   test('a resource that does not exist is named', async () => {
-    seedDeployment(server, 'api', 'ghcr.io/acme/api:1.0');
+    seedDeployment(server, 'api', API_1);
     const result = await wait({ resources: 'deployment/api\nshop/statefulset/db' });
     expect(result.errors).toEqual(["input 'resources': statefulset/db in namespace shop does not exist"]);
   });
 
   test('base64 kubeconfig input; its token is masked and the temporary file is removed', async () => {
-    seedDeployment(server, 'api', 'ghcr.io/acme/api:1.0');
+    seedDeployment(server, 'api', API_1);
     const result = await wait({
       resources: 'deployment/api',
       kubeconfig: Buffer.from(server.kubeconfig).toString('base64'),
@@ -403,16 +373,8 @@ describe('rollout-wait: mistakes and unreachable clusters', () => {
 
 describe('rollout-wait: the kubeconfig file', () => {
   test('is private while the step runs and removed after it', async () => {
-    seedDeployment(server, 'api', 'ghcr.io/acme/api:1.0');
-    await playScenario(
-      server,
-      deploymentRollout({
-        name: 'api',
-        from: 'ghcr.io/acme/api:1.0',
-        to: 'ghcr.io/acme/api:2.0',
-        outcome: 'stuck',
-      }).slice(0, 1),
-    );
+    seedDeployment(server, 'api', API_1);
+    await playScenario(server, apiRollout({ outcome: 'stuck' }).slice(0, 1));
     const tempDir = mkdtempSync(join(tmpdir(), 'runner-temp-'));
     const runtime = {
       ...createTestRuntime({ inputs: { kubeconfig: server.kubeconfig, resources: 'deployment/api', timeout: '3s' } }),
