@@ -271,32 +271,19 @@ describe('PrometheusClient failures', () => {
     expect(seen[0]?.authorization).toBe(`Basic ${Buffer.from('reader:p@ss').toString('base64')}`);
   });
 
-  test('gives up after the attempts with the last status', async () => {
+  test.each([
+    ['gives up after the attempts with the last status', 502, 'bad gateway', /HTTP 502: bad gateway/, 3],
+    ['401 is not retried and points at prometheus-headers', 401, 'unauthorized', /prometheus-headers/, 1],
+  ])('%s', async (_name, status, body, error, expectedCalls) => {
     let calls = 0;
     const url = await serve((_request, response) => {
       calls += 1;
-      response.writeHead(502);
-      response.end('bad gateway');
+      response.writeHead(status);
+      response.end(body);
     });
     const client = new PrometheusClient({ url, sleep: () => Promise.resolve() });
-    await expect(client.queryRange({ query: 'up', start: 0, end: 1000, stepMs: 1000 })).rejects.toThrow(
-      /HTTP 502: bad gateway/,
-    );
-    expect(calls).toBe(3);
-  });
-
-  test('401 is not retried and points at prometheus-headers', async () => {
-    let calls = 0;
-    const url = await serve((_request, response) => {
-      calls += 1;
-      response.writeHead(401);
-      response.end('unauthorized');
-    });
-    const client = new PrometheusClient({ url, sleep: () => Promise.resolve() });
-    await expect(client.queryRange({ query: 'up', start: 0, end: 1000, stepMs: 1000 })).rejects.toThrow(
-      /prometheus-headers/,
-    );
-    expect(calls).toBe(1);
+    await expect(client.queryRange({ query: 'up', start: 0, end: 1000, stepMs: 1000 })).rejects.toThrow(error);
+    expect(calls).toBe(expectedCalls);
   });
 
   test('a request that does not answer in time times out', async () => {
