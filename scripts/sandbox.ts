@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sleep } from '@shiprail/core';
 import { createGitopsRemote } from '../test/support/gitops-repo.ts';
 import { startKubeApiServer } from '../test/support/kube-api-server.ts';
 import { seedDeployment } from '../test/support/kube-scenarios.ts';
@@ -17,7 +18,6 @@ import { startSampleService } from '../test/support/sample-service.ts';
 const stateDir = join(process.env['RUNNER_TEMP'] ?? tmpdir(), 'shiprail-sandbox');
 const envFile = join(stateDir, 'env');
 const pidFile = join(stateDir, 'pid');
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function serve(): Promise<void> {
   const monorepo = await createSampleMonorepo(join(stateDir, 'monorepo'));

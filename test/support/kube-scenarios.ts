@@ -1,6 +1,7 @@
 // Objects as the Kubernetes controllers write them (Deployments with their ReplicaSets and pods,
 // StatefulSets and DaemonSets with ControllerRevisions, Argo Rollouts, events), and a scenario driver that
 // plays a sequence of object states over time against the test API server. No jest globals.
+import { sleep } from '@shiprail/core';
 import { createHash } from 'node:crypto';
 import { text, type JsonObject, type KubeApiServer, type KubeObject } from './kube-api-server.ts';
 
@@ -467,7 +468,7 @@ export async function playScenario(
 ): Promise<number> {
   let last = Date.now();
   for (const step of steps) {
-    if (step.afterMs > 0) await new Promise((resolve) => setTimeout(resolve, step.afterMs));
+    if (step.afterMs > 0) await sleep(step.afterMs);
     if (signal?.aborted) break;
     step.run(server);
     last = Date.now();
@@ -595,6 +596,6 @@ export async function waitForWatches(server: KubeApiServer, count: number, timeo
   const deadline = Date.now() + timeoutMs;
   while (server.openWatches() < count) {
     if (Date.now() > deadline) throw new Error(`fewer than ${count} watches opened within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await sleep(20);
   }
 }

@@ -2,6 +2,7 @@
 import { createServer, Server as HttpServer } from 'node:http';
 import { Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { sleep } from '@shiprail/core';
 
 export interface LoopbackListener {
   url: string;
@@ -29,4 +30,31 @@ export async function freePort(): Promise<number> {
   const port = Number(new URL(listener.url).port);
   await listener.stop();
   return port;
+}
+
+export interface WaitForHttpOptions {
+  timeoutMs: number;
+  /** Which answer means ready (default: any 2xx). */
+  isReady?: (status: number) => boolean;
+  /** False once the program serving it has exited: no point waiting longer. */
+  isRunning?: () => boolean;
+}
+
+/** Polls `url` until it answers as ready, the program behind it exits, or time runs out. */
+export async function waitForHttp(url: string, options: WaitForHttpOptions): Promise<'ready' | 'exited' | 'timeout'> {
+  const deadline = Date.now() + options.timeoutMs;
+  const isReady = options.isReady ?? ((status: number) => status >= 200 && status < 300);
+  for (;;) {
+    if (options.isRunning?.() === false) return 'exited';
+    const status = await fetch(url).then(
+      async (response) => {
+        await response.body?.cancel();
+        return response.status;
+      },
+      () => 0, // Not listening yet.
+    );
+    if (status !== 0 && isReady(status)) return 'ready';
+    if (Date.now() > deadline) return 'timeout';
+    await sleep(100);
+  }
 }

@@ -5,7 +5,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from './loopback.ts';
+import { freePort, waitForHttp } from './loopback.ts';
 
 export interface PrometheusServer {
   url: string;
@@ -75,23 +75,17 @@ export async function startPrometheus(options: StartPrometheusOptions): Promise<
     rmSync(root, { recursive: true, force: true });
   };
 
-  const deadline = Date.now() + (options.readyTimeoutMs ?? 30_000);
-  for (;;) {
-    if (!running) {
-      await stop();
-      throw new Error(`prometheus exited before it was ready: ${stderr.trim()}`);
-    }
-    const ready = await fetch(`${url}/-/ready`).then(
-      (response) => response.ok,
-      () => false,
-    );
-    if (ready) return { url, dataDir, stop };
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(`prometheus was not ready within the timeout: ${stderr.trim()}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  const ready = await waitForHttp(`${url}/-/ready`, {
+    timeoutMs: options.readyTimeoutMs ?? 30_000,
+    isRunning: () => running,
+  });
+  if (ready === 'ready') return { url, dataDir, stop };
+  await stop();
+  throw new Error(
+    ready === 'exited'
+      ? `prometheus exited before it was ready: ${stderr.trim()}`
+      : `prometheus was not ready within the timeout: ${stderr.trim()}`,
+  );
 }
 
 /** The canary scenarios served by canaryOpenMetrics, as the `app` label. */

@@ -4,7 +4,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from './loopback.ts';
+import { freePort, waitForHttp } from './loopback.ts';
 
 export interface RegistryOptions {
   /** Require HTTP basic auth with this user (bcrypt htpasswd file, as `htpasswd -Bbn` writes it). */
@@ -17,20 +17,6 @@ export interface RunningRegistry {
   /** `http://127.0.0.1:<port>` */
   url: string;
   stop(): Promise<void>;
-}
-
-async function waitUntilUp(url: string, deadline: number): Promise<void> {
-  for (;;) {
-    try {
-      const response = await fetch(`${url}/v2/`);
-      await response.body?.cancel();
-      if (response.status === 200 || response.status === 401) return;
-    } catch {
-      // Not listening yet.
-    }
-    if (Date.now() > deadline) throw new Error(`registry at ${url} did not start`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 export async function startRegistry(options: RegistryOptions = {}): Promise<RunningRegistry> {
@@ -65,12 +51,14 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Runn
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = `http://${host}`;
-  try {
-    await waitUntilUp(url, Date.now() + 15_000);
-  } catch (error) {
+  const started = await waitForHttp(`${url}/v2/`, {
+    timeoutMs: 15_000,
+    isReady: (status) => status === 200 || status === 401,
+  });
+  if (started !== 'ready') {
     child.kill('SIGKILL');
     rmSync(directory, { recursive: true, force: true });
-    throw new Error(`${error instanceof Error ? error.message : String(error)}: ${stderr}`);
+    throw new Error(`registry at ${url} did not start: ${stderr}`);
   }
   return {
     host,
