@@ -1,7 +1,7 @@
 // Judging 10 metrics of 2 x 100,000 samples each (Mann-Whitney with interval and Hodges-Lehmann
 // estimate, as a round of canary-analyze does), against a baseline measured in the same run: sorting
 // the same samples once, the least any rank test has to do.
-import { judgeMetric } from '@shiprail/canary';
+import { judgeMetric } from '@shiprail/canary-analyze';
 
 const METRICS = 10;
 const SAMPLES = 100_000;

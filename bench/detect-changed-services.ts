@@ -12,7 +12,7 @@ import {
   splitRule,
   type Manifest,
   type Selection,
-} from '@shiprail/detect';
+} from '@shiprail/detect-changed-services';
 import { availableParallelism, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import picomatch from 'picomatch';

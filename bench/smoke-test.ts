@@ -1,7 +1,7 @@
 // smoke-test: 200 checks against a local JSON service, one at a time versus in parallel. The baseline
 // is concurrency 1 in the same run; the figure that matters is the ratio. The service answers after a
 // fixed delay, as a real one across a network would, and once at once (pure overhead).
-import { Redactor, parseCheckFile, runChecks } from '@shiprail/smoke';
+import { Redactor, parseCheckFile, runChecks } from '@shiprail/smoke-test';
 import { createServer } from 'node:http';
 import { listenOnLoopback } from '../test/support/loopback.ts';
 

@@ -8,7 +8,7 @@ import {
   parseReport,
   parseSeverityList,
   renderSummary,
-} from '@shiprail/trivy';
+} from '@shiprail/trivy-gate';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

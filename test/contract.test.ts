@@ -20,8 +20,13 @@ describe.each(listActions())('%s', (id) => {
   const metadata = readActionMetadata(id);
   const contractPath = join(repoRoot, 'test', id, 'contract.ts');
 
-  test('has a contract file', () => {
+  test('has a contract file and a package named after it', () => {
     expect(existsSync(contractPath)).toBe(true);
+    const manifest = JSON.parse(readFileSync(join(repoRoot, 'packages', id, 'package.json'), 'utf8')) as {
+      name: string;
+    };
+    expect(manifest.name).toBe(`@shiprail/${id}`);
+    expect(readFileSync(join(repoRoot, 'actions', id, 'main.ts'), 'utf8')).toContain(`@shiprail/${id}/action`);
   });
 
   test('action.yml follows the conventions', () => {
@@ -52,14 +57,11 @@ describe.each(listActions())('%s', (id) => {
     }
   });
 
-  test('sets every declared output, only those', async () => {
-    const { contract } = (await import(contractPath)) as { contract: ActionContract };
+  test('sets every declared output, only those', () => {
     const set = new Set<string>();
-    for (const dir of contract.sourceDirs) {
-      for (const file of sourceFiles(join(repoRoot, dir))) {
-        for (const match of readFileSync(file, 'utf8').matchAll(/setOutput\(\s*['"]([a-z0-9-]+)['"]/g)) {
-          set.add(match[1] ?? '');
-        }
+    for (const file of sourceFiles(join(repoRoot, 'packages', id, 'src'))) {
+      for (const match of readFileSync(file, 'utf8').matchAll(/setOutput\(\s*['"]([a-z0-9-]+)['"]/g)) {
+        set.add(match[1] ?? '');
       }
     }
     expect([...set].sort()).toEqual(metadata.outputs.map((output) => output.name).sort());

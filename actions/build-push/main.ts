@@ -1,3 +1,3 @@
-import { run } from '@shiprail/build/action';
+import { run } from '@shiprail/build-push/action';
 
 await run();

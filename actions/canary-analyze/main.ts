@@ -1,3 +1,3 @@
-import { run } from '@shiprail/canary/action';
+import { run } from '@shiprail/canary-analyze/action';
 
 await run();

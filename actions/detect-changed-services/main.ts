@@ -1,3 +1,3 @@
-import { run } from '@shiprail/detect/action';
+import { run } from '@shiprail/detect-changed-services/action';
 
 await run();

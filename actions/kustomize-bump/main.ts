@@ -1,3 +1,3 @@
-import { run } from '@shiprail/kustomize/action';
+import { run } from '@shiprail/kustomize-bump/action';
 
 await run();

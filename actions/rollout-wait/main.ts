@@ -1,3 +1,3 @@
-import { run } from '@shiprail/rollout/action';
+import { run } from '@shiprail/rollout-wait/action';
 
 await run();

@@ -1,3 +1,3 @@
-import { run } from '@shiprail/smoke/action';
+import { run } from '@shiprail/smoke-test/action';
 
 await run();

@@ -1,3 +1,3 @@
-import { run } from '@shiprail/trivy/action';
+import { run } from '@shiprail/trivy-gate/action';
 
 await run();

@@ -31613,16 +31613,16 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _shiprail_build_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9287);
+/* harmony import */ var _shiprail_build_push_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8962);
 
-await (0,_shiprail_build_action__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
+await (0,_shiprail_build_push_action__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
 __webpack_async_result__();
 } catch(e) { __webpack_async_result__(e); } }, 1);
 
 /***/ }),
 
-/***/ 9287:
+/***/ 8962:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -35069,7 +35069,7 @@ async function withPrivateFile(tempDir, fileName, content, use) {
 
 
 
-;// CONCATENATED MODULE: ./packages/build/src/builders.ts
+;// CONCATENATED MODULE: ./packages/build-push/src/builders.ts
 
 
 
@@ -35255,7 +35255,7 @@ async function dockerEngineAnswers(runtime) {
     }
 }
 
-;// CONCATENATED MODULE: ./packages/build/src/credentials.ts
+;// CONCATENATED MODULE: ./packages/build-push/src/credentials.ts
 
 
 /** The auth files a earlier login step leaves: containers' auth.json, then Docker's config.json. */
@@ -35305,12 +35305,12 @@ function storedCredentials(registry, env) {
     return undefined;
 }
 
-;// CONCATENATED MODULE: ./packages/build/src/payload.ts
+;// CONCATENATED MODULE: ./packages/build-push/src/payload.ts
 /** Reads of the untyped event payload. */
 const record = (value) => typeof value === 'object' && value !== null ? value : {};
 const payload_text = (value) => (typeof value === 'string' ? value : undefined);
 
-;// CONCATENATED MODULE: ./packages/build/src/labels.ts
+;// CONCATENATED MODULE: ./packages/build-push/src/labels.ts
 
 
 const labels_text = (value) => payload_text(value) ?? '';
@@ -35347,7 +35347,7 @@ function ociLabels(source, extra) {
     return Object.fromEntries([...labels].filter(([, value]) => value !== '').sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
-;// CONCATENATED MODULE: ./packages/build/src/reference.ts
+;// CONCATENATED MODULE: ./packages/build-push/src/reference.ts
 
 const DOMAIN = /^(?:\[[0-9a-fA-F:.]+\]|[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*)(?::[0-9]+)?$/;
 const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
@@ -35404,7 +35404,7 @@ function parseImageReference(image) {
     };
 }
 
-;// CONCATENATED MODULE: ./packages/build/src/rules.ts
+;// CONCATENATED MODULE: ./packages/build-push/src/rules.ts
 
 /** The rule types of docker/metadata-action this action understands. */
 const RULE_TYPES = ['schedule', 'semver', 'match', 'edge', 'ref', 'raw', 'sha'];
@@ -35612,7 +35612,7 @@ function parseFlavor(lines) {
 // EXTERNAL MODULE: ./node_modules/semver/index.js
 var semver = __nccwpck_require__(2088);
 var semver_default = /*#__PURE__*/__nccwpck_require__.n(semver);
-;// CONCATENATED MODULE: ./packages/build/src/template.ts
+;// CONCATENATED MODULE: ./packages/build-push/src/template.ts
 const HTML_ESCAPES = {
     '&': '&amp;',
     '<': '&lt;',
@@ -35723,7 +35723,7 @@ function formatDate(epochMs, format, timeZone = 'UTC') {
     return format.replace(/\[([^\]]*)]|YYYY|YY|MM|M|DD|D|HH|H|hh|h|mm|m|ss|s|SSS|A|a|X|x/g, (token, literal) => literal !== undefined ? literal : (tokens[token]?.() ?? token));
 }
 
-;// CONCATENATED MODULE: ./packages/build/src/tags.ts
+;// CONCATENATED MODULE: ./packages/build-push/src/tags.ts
 
 
 
@@ -35998,7 +35998,7 @@ function computeTags(rules, flavor, context) {
     return { version: first.tag, tags: produced, shaTag, warnings };
 }
 
-;// CONCATENATED MODULE: ./packages/build/src/plan.ts
+;// CONCATENATED MODULE: ./packages/build-push/src/plan.ts
 
 
 
@@ -36083,7 +36083,7 @@ function planBuild(inputs, github, env, now) {
     };
 }
 
-;// CONCATENATED MODULE: ./packages/build/src/registry.ts
+;// CONCATENATED MODULE: ./packages/build-push/src/registry.ts
 
 /** Every manifest kind a tag can point at: without them a registry may answer 404 for OCI images. */
 const MANIFEST_MEDIA_TYPES = [
@@ -36304,7 +36304,7 @@ class RegistryClient {
     }
 }
 
-;// CONCATENATED MODULE: ./packages/build/src/inputs.ts
+;// CONCATENATED MODULE: ./packages/build-push/src/inputs.ts
 /** The default `tags` rules (also action.yml's default). */
 const DEFAULT_TAG_RULES = 'type=sha\ntype=ref,event=branch\ntype=ref,event=pr\ntype=semver,pattern={{version}}';
 /** Reads every input once, the password first so that it is masked before anything else runs. */
@@ -36334,7 +36334,7 @@ function parseInputs(parser) {
     };
 }
 
-;// CONCATENATED MODULE: ./packages/build/src/run.ts
+;// CONCATENATED MODULE: ./packages/build-push/src/run.ts
 
 
 
@@ -36504,7 +36504,7 @@ async function runBuildPush(runtime) {
     await runtime.appendSummary(run_summary(plan, outcome));
 }
 
-;// CONCATENATED MODULE: ./packages/build/src/index.ts
+;// CONCATENATED MODULE: ./packages/build-push/src/index.ts
 
 
 
@@ -36517,7 +36517,7 @@ async function runBuildPush(runtime) {
 
 
 
-;// CONCATENATED MODULE: ./packages/build/src/action.ts
+;// CONCATENATED MODULE: ./packages/build-push/src/action.ts
 // The step itself: what dist/build-push runs, and the entry @github/local-action calls.
 
 

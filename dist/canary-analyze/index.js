@@ -28374,16 +28374,16 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _shiprail_canary_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3138);
+/* harmony import */ var _shiprail_canary_analyze_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2091);
 
-await (0,_shiprail_canary_action__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
+await (0,_shiprail_canary_analyze_action__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
 __webpack_async_result__();
 } catch(e) { __webpack_async_result__(e); } }, 1);
 
 /***/ }),
 
-/***/ 3138:
+/***/ 2091:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -31796,7 +31796,7 @@ async function runAction(main) {
     }
 }
 
-;// CONCATENATED MODULE: ./packages/canary/src/statistics.ts
+;// CONCATENATED MODULE: ./packages/canary-analyze/src/statistics.ts
 // Rank statistics for two independent samples: the Mann-Whitney U test (normal approximation with tie
 // and continuity correction, as R's `wilcox.test(x, y, exact = FALSE, correct = TRUE, conf.int = TRUE)`),
 // the confidence interval for the location shift and the Hodges-Lehmann estimate, computed from sorted
@@ -32118,7 +32118,7 @@ function nearestDifference(x, y, shift) {
     return nearest;
 }
 
-;// CONCATENATED MODULE: ./packages/canary/src/judge.ts
+;// CONCATENATED MODULE: ./packages/canary-analyze/src/judge.ts
 // The per-metric judge and the score, after Kayenta's NetflixACAJudge: NaN removal, Mann-Whitney at 98 %
 // confidence, a tolerance band of ±25 % of the Hodges-Lehmann estimate, the mean-ratio effect size as a
 // second gate, `direction`, critical metrics and the 50 % no-data rule; plus Flagger-style absolute limits.
@@ -32315,7 +32315,7 @@ async function withPrivateFile(tempDir, fileName, content, use) {
 
 
 
-;// CONCATENATED MODULE: ./packages/canary/src/metrics-file.ts
+;// CONCATENATED MODULE: ./packages/canary-analyze/src/metrics-file.ts
 // The metrics definition (a file or inline YAML): a list of named PromQL queries with {{selector}}.
 
 /** `{{selector}}` or `{{ selector }}`. */
@@ -32408,7 +32408,7 @@ function parseMetric(parsed, path, entry) {
 /** The query with the selector of one side substituted. */
 const renderQuery = (query, selector) => query.replace(SELECTOR_PATTERN, selector);
 
-;// CONCATENATED MODULE: ./packages/canary/src/prometheus.ts
+;// CONCATENATED MODULE: ./packages/canary-analyze/src/prometheus.ts
 // A small client for Prometheus' HTTP API range queries (`/api/v1/query_range`) over fetch: auth
 // headers, a timeout per request, retries with backoff on 5xx, 429 and network failures, and errors
 // that tell a rejected query (the user's PromQL) from a Prometheus that cannot answer.
@@ -32531,7 +32531,7 @@ function networkReason(error, timeoutMs) {
     return typeof described?.message === 'string' ? described.message : String(error);
 }
 
-;// CONCATENATED MODULE: ./packages/canary/src/analysis.ts
+;// CONCATENATED MODULE: ./packages/canary-analyze/src/analysis.ts
 
 
 
@@ -32625,7 +32625,7 @@ function alignSeries(baseline, canary) {
     };
 }
 
-;// CONCATENATED MODULE: ./packages/canary/src/inputs.ts
+;// CONCATENATED MODULE: ./packages/canary-analyze/src/inputs.ts
 
 
 
@@ -32701,7 +32701,7 @@ function loadMetrics(value, workspace) {
     return parseMetricsDefinition((0,external_node_fs_namespaceObject.readFileSync)(path, 'utf8'), { file: shown.startsWith('..') ? path : shown });
 }
 
-;// CONCATENATED MODULE: ./packages/canary/src/summary.ts
+;// CONCATENATED MODULE: ./packages/canary-analyze/src/summary.ts
 // The job summary: the decision and score first, then one row per metric, the rounds, and a Mermaid
 // chart per metric of canary against baseline over time.
 
@@ -32864,7 +32864,7 @@ function bucketMean(values, from, to, previous) {
     return count > 0 ? total / count : (previous ?? Number.NaN);
 }
 
-;// CONCATENATED MODULE: ./packages/canary/src/run.ts
+;// CONCATENATED MODULE: ./packages/canary-analyze/src/run.ts
 
 
 
@@ -32976,7 +32976,7 @@ function writeReport(tempDir, report) {
     return path;
 }
 
-;// CONCATENATED MODULE: ./packages/canary/src/index.ts
+;// CONCATENATED MODULE: ./packages/canary-analyze/src/index.ts
 
 
 
@@ -32986,7 +32986,7 @@ function writeReport(tempDir, report) {
 
 
 
-;// CONCATENATED MODULE: ./packages/canary/src/action.ts
+;// CONCATENATED MODULE: ./packages/canary-analyze/src/action.ts
 // The step itself: what dist/canary-analyze runs, and the entry @github/local-action calls.
 
 

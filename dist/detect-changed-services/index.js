@@ -30878,16 +30878,16 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _shiprail_detect_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9767);
+/* harmony import */ var _shiprail_detect_changed_services_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8963);
 
-await (0,_shiprail_detect_action__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
+await (0,_shiprail_detect_changed_services_action__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
 __webpack_async_result__();
 } catch(e) { __webpack_async_result__(e); } }, 1);
 
 /***/ }),
 
-/***/ 9767:
+/***/ 8963:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -34334,7 +34334,7 @@ async function withPrivateFile(tempDir, fileName, content, use) {
 
 
 
-;// CONCATENATED MODULE: ./packages/detect/src/git.ts
+;// CONCATENATED MODULE: ./packages/detect-changed-services/src/git.ts
 const ZERO_SHA = '0000000000000000000000000000000000000000';
 const SHA = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/;
 /**
@@ -34529,7 +34529,7 @@ function lastLine(text) {
     return text.trim().split('\n').pop() ?? '';
 }
 
-;// CONCATENATED MODULE: ./packages/detect/src/comparison.ts
+;// CONCATENATED MODULE: ./packages/detect-changed-services/src/comparison.ts
 
 
 const field = (value, ...path) => {
@@ -34728,7 +34728,7 @@ async function resolvePush(plan, git, failOpen) {
 // EXTERNAL MODULE: ./node_modules/picomatch/index.js
 var picomatch = __nccwpck_require__(4006);
 var picomatch_default = /*#__PURE__*/__nccwpck_require__.n(picomatch);
-;// CONCATENATED MODULE: ./packages/detect/src/rules.ts
+;// CONCATENATED MODULE: ./packages/detect-changed-services/src/rules.ts
 
 /** Options every glob is compiled with: dotfiles match (`.github/**`), as in dorny/paths-filter. */
 const GLOB_OPTIONS = { dot: true };
@@ -34971,7 +34971,7 @@ class PathMatcher {
     }
 }
 
-;// CONCATENATED MODULE: ./packages/detect/src/inputs.ts
+;// CONCATENATED MODULE: ./packages/detect-changed-services/src/inputs.ts
 
 
 
@@ -35001,7 +35001,7 @@ function parseInputs(parser) {
     return inputs;
 }
 
-;// CONCATENATED MODULE: ./packages/detect/src/manifest.ts
+;// CONCATENATED MODULE: ./packages/detect-changed-services/src/manifest.ts
 
 
 
@@ -35285,7 +35285,7 @@ function discoverServices(root, pattern) {
     return { file: glob, discovered: true, global: [], libraries: [], services: [...services.values()] };
 }
 
-;// CONCATENATED MODULE: ./packages/detect/src/selection.ts
+;// CONCATENATED MODULE: ./packages/detect-changed-services/src/selection.ts
 const DEFAULT_MAX_PATH_REASONS = 10;
 const byName = (a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 /**
@@ -35410,7 +35410,7 @@ function matrixEntry(selected) {
     };
 }
 
-;// CONCATENATED MODULE: ./packages/detect/src/summary.ts
+;// CONCATENATED MODULE: ./packages/detect-changed-services/src/summary.ts
 
 
 /** What was compared, as a sentence. */
@@ -35462,7 +35462,7 @@ function renderSummary(report) {
     return `${lines.join('\n')}\n`;
 }
 
-;// CONCATENATED MODULE: ./packages/detect/src/run.ts
+;// CONCATENATED MODULE: ./packages/detect-changed-services/src/run.ts
 
 
 
@@ -35549,7 +35549,7 @@ function logSelection(runtime, selection, manifest) {
     }
 }
 
-;// CONCATENATED MODULE: ./packages/detect/src/index.ts
+;// CONCATENATED MODULE: ./packages/detect-changed-services/src/index.ts
 
 
 
@@ -35559,7 +35559,7 @@ function logSelection(runtime, selection, manifest) {
 
 
 
-;// CONCATENATED MODULE: ./packages/detect/src/action.ts
+;// CONCATENATED MODULE: ./packages/detect-changed-services/src/action.ts
 // The step itself: what dist/detect-changed-services runs, and the entry @github/local-action calls.
 
 

@@ -29215,16 +29215,16 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _shiprail_kustomize_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7535);
+/* harmony import */ var _shiprail_kustomize_bump_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9168);
 
-await (0,_shiprail_kustomize_action__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
+await (0,_shiprail_kustomize_bump_action__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
 __webpack_async_result__();
 } catch(e) { __webpack_async_result__(e); } }, 1);
 
 /***/ }),
 
-/***/ 7535:
+/***/ 9168:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -32673,7 +32673,7 @@ async function withPrivateFile(tempDir, fileName, content, use) {
 
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
-;// CONCATENATED MODULE: ./packages/kustomize/src/git.ts
+;// CONCATENATED MODULE: ./packages/kustomize-bump/src/git.ts
 /** The identity of bump commits unless the environment sets git's own author variables. */
 const BOT_NAME = 'github-actions[bot]';
 const BOT_EMAIL = '41898282+github-actions[bot]@users.noreply.github.com';
@@ -32765,7 +32765,7 @@ class Git {
     }
 }
 
-;// CONCATENATED MODULE: ./packages/kustomize/src/image-args.ts
+;// CONCATENATED MODULE: ./packages/kustomize-bump/src/image-args.ts
 
 /** The fields kustomize writes for an entry, in the order its writer emits them (sorted keys). */
 const IMAGE_FIELDS = ['digest', 'name', 'newName', 'newTag'];
@@ -32868,7 +32868,7 @@ function describeImageEntry(entry) {
     return `${entry.newName ?? entry.name}${tag}${digest}`;
 }
 
-;// CONCATENATED MODULE: ./packages/kustomize/src/message.ts
+;// CONCATENATED MODULE: ./packages/kustomize-bump/src/message.ts
 
 const DEFAULT_COMMIT_MESSAGE = 'Deploy {{images}} to {{overlays}}\n\n{{changes}}\n\nSource: {{source-url}}\nRun: {{run-url}}';
 const PLACEHOLDERS = [
@@ -32910,7 +32910,7 @@ function renderCommitMessage(template, values) {
         .trim();
 }
 
-;// CONCATENATED MODULE: ./packages/kustomize/src/inputs.ts
+;// CONCATENATED MODULE: ./packages/kustomize-bump/src/inputs.ts
 
 
 
@@ -32997,7 +32997,7 @@ function ownerAndName(repository) {
     return match?.[1] !== undefined && match[2] !== undefined ? { owner: match[1], repo: match[2] } : undefined;
 }
 
-;// CONCATENATED MODULE: ./packages/kustomize/src/kustomization-edit.ts
+;// CONCATENATED MODULE: ./packages/kustomize-bump/src/kustomization-edit.ts
 
 
 
@@ -38364,7 +38364,7 @@ function getOctokit(token, options, ...additionalPlugins) {
     return new GitHubWithPlugins(getOctokitOptions(token, options));
 }
 //# sourceMappingURL=github.js.map
-;// CONCATENATED MODULE: ./packages/kustomize/src/pull-request.ts
+;// CONCATENATED MODULE: ./packages/kustomize-bump/src/pull-request.ts
 
 /** Opens a pull request from `head` into `base`, or updates the open one for that head branch. */
 async function openOrUpdatePullRequest(request) {
@@ -38380,7 +38380,7 @@ async function openOrUpdatePullRequest(request) {
     return { url: created.html_url, number: created.number, created: true };
 }
 
-;// CONCATENATED MODULE: ./packages/kustomize/src/verify.ts
+;// CONCATENATED MODULE: ./packages/kustomize-bump/src/verify.ts
 
 
 
@@ -38446,7 +38446,7 @@ async function verifyOverlay(runtime, root, overlay, file, entries) {
     }
 }
 
-;// CONCATENATED MODULE: ./packages/kustomize/src/bump.ts
+;// CONCATENATED MODULE: ./packages/kustomize-bump/src/bump.ts
 
 
 
@@ -38776,7 +38776,7 @@ function errorText(error) {
     return error instanceof Error ? error.message : String(error);
 }
 
-;// CONCATENATED MODULE: ./packages/kustomize/src/index.ts
+;// CONCATENATED MODULE: ./packages/kustomize-bump/src/index.ts
 
 
 
@@ -38785,7 +38785,7 @@ function errorText(error) {
 
 
 
-;// CONCATENATED MODULE: ./packages/kustomize/src/action.ts
+;// CONCATENATED MODULE: ./packages/kustomize-bump/src/action.ts
 // The step itself: what dist/kustomize-bump runs, and the entry @github/local-action calls.
 
 

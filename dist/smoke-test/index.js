@@ -33648,16 +33648,16 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _shiprail_smoke_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1243);
+/* harmony import */ var _shiprail_smoke_test_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7444);
 
-await (0,_shiprail_smoke_action__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
+await (0,_shiprail_smoke_test_action__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
 __webpack_async_result__();
 } catch(e) { __webpack_async_result__(e); } }, 1);
 
 /***/ }),
 
-/***/ 1243:
+/***/ 7444:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -37106,7 +37106,7 @@ async function withPrivateFile(tempDir, fileName, content, use) {
 
 // EXTERNAL MODULE: ./node_modules/json-p3/dist/json-p3.cjs.js
 var json_p3_cjs = __nccwpck_require__(393);
-;// CONCATENATED MODULE: ./packages/smoke/src/status.ts
+;// CONCATENATED MODULE: ./packages/smoke-test/src/status.ts
 const CODE = /^[1-5]\d\d$/;
 const RANGE = /^([1-5])xx$/i;
 function parsePattern(value) {
@@ -37140,7 +37140,7 @@ function formatStatusExpectation(expected) {
     return parts.length === 1 ? (parts[0] ?? '') : `one of ${parts.join(', ')}`;
 }
 
-;// CONCATENATED MODULE: ./packages/smoke/src/template.ts
+;// CONCATENATED MODULE: ./packages/smoke-test/src/template.ts
 // `{{name}}` placeholders: values captured by earlier checks.
 const TEMPLATE = /\{\{\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*\}\}/g;
 function templateNames(text) {
@@ -37171,7 +37171,7 @@ function fillJsonTemplate(value, values) {
     return value;
 }
 
-;// CONCATENATED MODULE: ./packages/smoke/src/text-matcher.ts
+;// CONCATENATED MODULE: ./packages/smoke-test/src/text-matcher.ts
 const REGEX_LITERAL = /^\/(.+)\/([imsu]*)$/s;
 /** Parses a matcher, or returns why it cannot (as text, for the caller to place). */
 function parseTextMatcher(value, plain) {
@@ -37211,7 +37211,7 @@ function formatTextMatcher(matcher) {
     }
 }
 
-;// CONCATENATED MODULE: ./packages/smoke/src/checks.ts
+;// CONCATENATED MODULE: ./packages/smoke-test/src/checks.ts
 // The check file: its types and its validation. Everything a user can get wrong is found here, before
 // any request is sent, and reported with its path (`checks[2].expect.status`) and line.
 
@@ -37736,7 +37736,7 @@ function parseCapture(raw, path, mistakes) {
     return captures;
 }
 
-;// CONCATENATED MODULE: ./packages/smoke/src/junit.ts
+;// CONCATENATED MODULE: ./packages/smoke-test/src/junit.ts
 /** XML 1.0 forbids most control characters even when escaped: drop them. */
 function escapeXml(text) {
     return text
@@ -37776,7 +37776,7 @@ function renderJUnit(results, options) {
     ].join('\n');
 }
 
-;// CONCATENATED MODULE: ./packages/smoke/src/redact.ts
+;// CONCATENATED MODULE: ./packages/smoke-test/src/redact.ts
 // Secrets (the headers input, Authorization and Cookie values) are masked on the runner and also cut
 // out of everything this action writes itself: results, summary, JUnit report, log lines.
 /** Headers whose values are credentials wherever they appear. */
@@ -37822,7 +37822,7 @@ class Redactor {
 
 // EXTERNAL MODULE: external "node:util"
 var external_node_util_ = __nccwpck_require__(7975);
-;// CONCATENATED MODULE: ./packages/smoke/src/assertions.ts
+;// CONCATENATED MODULE: ./packages/smoke-test/src/assertions.ts
 // Judges one response against a check's expectations. Every failed assertion says what was expected
 // and what came back, so the last attempt's output is enough to diagnose a failed deploy.
 
@@ -38010,7 +38010,7 @@ const external_node_https_namespaceObject = __WEBPACK_EXTERNAL_createRequire(imp
 var external_node_tls_ = __nccwpck_require__(1692);
 // EXTERNAL MODULE: external "node:zlib"
 var external_node_zlib_ = __nccwpck_require__(8522);
-;// CONCATENATED MODULE: ./packages/smoke/src/http.ts
+;// CONCATENATED MODULE: ./packages/smoke-test/src/http.ts
 // One HTTP exchange over node:http/https: redirects, per-request timeout, custom CA or no verification,
 // decompressed bodies, and errors that say what happened in words a user can act on.
 
@@ -38229,7 +38229,7 @@ function describeNetworkError(error, url, timeoutMs) {
     }
 }
 
-;// CONCATENATED MODULE: ./packages/smoke/src/runner.ts
+;// CONCATENATED MODULE: ./packages/smoke-test/src/runner.ts
 // Runs the checks: up to `concurrency` at once, each check after the checks whose captures it uses,
 // retrying with backoff while its `retry.until` lasts, everything inside one overall deadline.
 
@@ -38484,7 +38484,7 @@ function abortableSleep(ms, signal) {
     });
 }
 
-;// CONCATENATED MODULE: ./packages/smoke/src/index.ts
+;// CONCATENATED MODULE: ./packages/smoke-test/src/index.ts
 
 
 
@@ -38620,7 +38620,7 @@ function renderSummary(results, checks, inputs, elapsedMs) {
     return `${parts.join('\n\n')}\n`;
 }
 
-;// CONCATENATED MODULE: ./packages/smoke/src/action.ts
+;// CONCATENATED MODULE: ./packages/smoke-test/src/action.ts
 // The step itself: what dist/smoke-test runs, and the entry @github/local-action calls.
 
 

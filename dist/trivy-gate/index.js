@@ -34117,16 +34117,16 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _shiprail_trivy_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9788);
+/* harmony import */ var _shiprail_trivy_gate_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7590);
 
-await (0,_shiprail_trivy_action__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
+await (0,_shiprail_trivy_gate_action__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
 __webpack_async_result__();
 } catch(e) { __webpack_async_result__(e); } }, 1);
 
 /***/ }),
 
-/***/ 9788:
+/***/ 7590:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -37578,7 +37578,7 @@ async function withPrivateFile(tempDir, fileName, content, use) {
 // EXTERNAL MODULE: ./node_modules/picomatch/index.js
 var picomatch = __nccwpck_require__(4006);
 var picomatch_default = /*#__PURE__*/__nccwpck_require__.n(picomatch);
-;// CONCATENATED MODULE: ./packages/trivy/src/purl.ts
+;// CONCATENATED MODULE: ./packages/trivy-gate/src/purl.ts
 const decode = (part) => {
     try {
         return decodeURIComponent(part);
@@ -37649,7 +37649,7 @@ function packageUrlMatches(pattern, target) {
     return true;
 }
 
-;// CONCATENATED MODULE: ./packages/trivy/src/ignore.ts
+;// CONCATENATED MODULE: ./packages/trivy-gate/src/ignore.ts
 
 
 
@@ -37847,7 +37847,7 @@ class IgnoreMatcher {
     }
 }
 
-;// CONCATENATED MODULE: ./packages/trivy/src/severity.ts
+;// CONCATENATED MODULE: ./packages/trivy-gate/src/severity.ts
 
 /** Trivy's severities, most severe first. */
 const SEVERITIES = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW', 'UNKNOWN'];
@@ -37879,7 +37879,7 @@ function parseSeverityList(text, input) {
     return severities;
 }
 
-;// CONCATENATED MODULE: ./packages/trivy/src/report.ts
+;// CONCATENATED MODULE: ./packages/trivy-gate/src/report.ts
 
 
 const report_isObject = (value) => typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -37990,7 +37990,7 @@ function advisoryLink(finding) {
     return '';
 }
 
-;// CONCATENATED MODULE: ./packages/trivy/src/gate.ts
+;// CONCATENATED MODULE: ./packages/trivy-gate/src/gate.ts
 
 
 
@@ -38856,7 +38856,7 @@ function _unique(values) {
 //# sourceMappingURL=tool-cache.js.map
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
-;// CONCATENATED MODULE: ./packages/trivy/src/install.ts
+;// CONCATENATED MODULE: ./packages/trivy-gate/src/install.ts
 
 
 
@@ -38976,7 +38976,7 @@ async function installTrivy(options) {
     }
 }
 
-;// CONCATENATED MODULE: ./packages/trivy/src/inputs.ts
+;// CONCATENATED MODULE: ./packages/trivy-gate/src/inputs.ts
 
 
 
@@ -39029,7 +39029,7 @@ function parseInputs(parser) {
     };
 }
 
-;// CONCATENATED MODULE: ./packages/trivy/src/sarif.ts
+;// CONCATENATED MODULE: ./packages/trivy-gate/src/sarif.ts
 
 
 
@@ -39159,7 +39159,7 @@ function buildSarif(findings, info) {
     };
 }
 
-;// CONCATENATED MODULE: ./packages/trivy/src/scan.ts
+;// CONCATENATED MODULE: ./packages/trivy-gate/src/scan.ts
 
 /**
  * `trivy image` as an argument vector. Every severity and status is asked for: the gate decides, and the
@@ -39184,7 +39184,7 @@ function scanArguments(request) {
     ];
 }
 
-;// CONCATENATED MODULE: ./packages/trivy/src/summary.ts
+;// CONCATENATED MODULE: ./packages/trivy-gate/src/summary.ts
 
 
 
@@ -39310,7 +39310,7 @@ function renderSummary(result, context) {
 }
 const sum = (counts) => SEVERITIES.reduce((total, s) => total + counts[s], 0);
 
-;// CONCATENATED MODULE: ./packages/trivy/src/run.ts
+;// CONCATENATED MODULE: ./packages/trivy-gate/src/run.ts
 
 
 
@@ -39469,7 +39469,7 @@ async function runTrivyGate(runtime, environment = runnerEnvironment) {
     runtime.log.warning(`${message} (fail: false, so the step succeeds)`);
 }
 
-;// CONCATENATED MODULE: ./packages/trivy/src/index.ts
+;// CONCATENATED MODULE: ./packages/trivy-gate/src/index.ts
 
 
 
@@ -39482,7 +39482,7 @@ async function runTrivyGate(runtime, environment = runnerEnvironment) {
 
 
 
-;// CONCATENATED MODULE: ./packages/trivy/src/action.ts
+;// CONCATENATED MODULE: ./packages/trivy-gate/src/action.ts
 // The step itself: what dist/trivy-gate runs, and the entry @github/local-action calls.
 
 

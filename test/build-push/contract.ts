@@ -1,8 +1,7 @@
-import { parseInputs } from '@shiprail/build';
+import { parseInputs } from '@shiprail/build-push';
 import type { ActionContract } from '../support/contract.ts';
 
 export const contract: ActionContract = {
   parseInputs,
   sampleInputs: { image: 'ghcr.io/acme/api' },
-  sourceDirs: ['packages/build/src'],
 };

@@ -1,5 +1,5 @@
 // Build contexts, isolated buildah storage, and registry readers for the build-push tests and bench.
-import { MANIFEST_MEDIA_TYPES } from '@shiprail/build';
+import { MANIFEST_MEDIA_TYPES } from '@shiprail/build-push';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';

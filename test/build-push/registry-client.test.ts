@@ -1,7 +1,7 @@
 // The Distribution API client against a real registry: directly (anonymous), through a Bearer-token
 // front (as ghcr.io and Docker Hub), and through failures it must retry.
 import { ConfigurationError } from '@shiprail/core';
-import { parseImageReference, RegistryClient, RegistryError } from '@shiprail/build';
+import { parseImageReference, RegistryClient, RegistryError } from '@shiprail/build-push';
 import { rmSync } from 'node:fs';
 import { runAction } from '../support/harness.ts';
 import { startRegistry, type RunningRegistry } from '../support/registry.ts';

@@ -15,7 +15,7 @@ import {
   RegistryClient,
   splitFields,
   type BuildRequest,
-} from '@shiprail/build';
+} from '@shiprail/build-push';
 
 describe('image references', () => {
   test.each([

@@ -1,4 +1,4 @@
-import { parseInputs } from '@shiprail/canary';
+import { parseInputs } from '@shiprail/canary-analyze';
 import type { ActionContract } from '../support/contract.ts';
 
 export const contract: ActionContract = {
@@ -9,5 +9,4 @@ export const contract: ActionContract = {
     baseline: 'app="web",track="stable"',
     canary: 'app="web",track="canary"',
   },
-  sourceDirs: ['packages/canary/src'],
 };

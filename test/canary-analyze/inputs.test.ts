@@ -1,5 +1,5 @@
 import { ConfigurationError, InputParser } from '@shiprail/core';
-import { loadMetrics, parseInputs, parseMetricsDefinition } from '@shiprail/canary';
+import { loadMetrics, parseInputs, parseMetricsDefinition } from '@shiprail/canary-analyze';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

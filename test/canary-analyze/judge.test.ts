@@ -1,4 +1,10 @@
-import { judgeMetric, roundOffsets, scoreMetrics, type JudgeOptions, type ScoredMetric } from '@shiprail/canary';
+import {
+  judgeMetric,
+  roundOffsets,
+  scoreMetrics,
+  type JudgeOptions,
+  type ScoredMetric,
+} from '@shiprail/canary-analyze';
 
 const options = (overrides: Partial<JudgeOptions> = {}): JudgeOptions => ({
   direction: 'either',

@@ -8,7 +8,7 @@ import {
   QueryRejectedError,
   runCanaryAnalyze,
   type AnalysisPlan,
-} from '@shiprail/canary';
+} from '@shiprail/canary-analyze';
 import type { Clock } from '@shiprail/core';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders } from 'node:http';

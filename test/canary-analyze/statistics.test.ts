@@ -12,7 +12,7 @@
 //   control 1..4, experiment 10..40, 95 %: interval [6, 39], estimate 22.5.
 // - Standard normal table values (Abramowitz & Stegun 26.2): Φ(1.96) = 0.9750021048517795,
 //   z(0.975) = 1.959963984540054, z(0.99) = 2.326347874040841.
-import { mannWhitney, normalCdf, normalQuantile, shiftedRankStatistic } from '@shiprail/canary';
+import { mannWhitney, normalCdf, normalQuantile, shiftedRankStatistic } from '@shiprail/canary-analyze';
 
 describe('published reference values', () => {
   test('scipy docs: diabetes ages, U1 = 17, asymptotic p = 0.11134688653314041', () => {

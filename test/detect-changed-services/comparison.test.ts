@@ -13,7 +13,7 @@ import {
   type Comparison,
   type ComparisonPlan,
   type EventContext,
-} from '@shiprail/detect';
+} from '@shiprail/detect-changed-services';
 import { createMonorepo, eventPayload, MANIFEST, removeTemporaryDirectories, Repo } from './repo.ts';
 
 afterAll(removeTemporaryDirectories);

@@ -1,8 +1,7 @@
-import { parseInputs } from '@shiprail/detect';
+import { parseInputs } from '@shiprail/detect-changed-services';
 import type { ActionContract } from '../support/contract.ts';
 
 export const contract: ActionContract = {
   parseInputs,
   sampleInputs: {},
-  sourceDirs: ['packages/detect/src'],
 };

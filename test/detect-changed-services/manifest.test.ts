@@ -1,5 +1,10 @@
 import { ConfigurationError } from '@shiprail/core';
-import { checkDependencies, discoverServices, parseManifest, serviceWithDefaults } from '@shiprail/detect';
+import {
+  checkDependencies,
+  discoverServices,
+  parseManifest,
+  serviceWithDefaults,
+} from '@shiprail/detect-changed-services';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MANIFEST, removeTemporaryDirectories, temporaryDirectory } from './repo.ts';

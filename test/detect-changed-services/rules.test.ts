@@ -1,4 +1,4 @@
-import { compileRule, GLOB_OPTIONS, GlobError, PathMatcher, splitRule } from '@shiprail/detect';
+import { compileRule, GLOB_OPTIONS, GlobError, PathMatcher, splitRule } from '@shiprail/detect-changed-services';
 import picomatch from 'picomatch';
 
 /** The plain reading of the rules: every rule of an owner tested in order, the last match decides. */

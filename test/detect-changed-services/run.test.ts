@@ -1,6 +1,13 @@
 // runDetect in-process, with the recording runtime: the same decisions as the bundle, without a process.
 import { ConfigurationError } from '@shiprail/core';
-import { buildMatcher, parseManifest, renderSummary, runDetect, selectAll, selectServices } from '@shiprail/detect';
+import {
+  buildMatcher,
+  parseManifest,
+  renderSummary,
+  runDetect,
+  selectAll,
+  selectServices,
+} from '@shiprail/detect-changed-services';
 import { join } from 'node:path';
 import { createTestRuntime } from '../support/runtime.ts';
 import { createSampleMonorepo } from '../support/sample-monorepo.ts';

@@ -5,7 +5,7 @@ import {
   parseManifest,
   parseNameStatus,
   selectServices,
-} from '@shiprail/detect';
+} from '@shiprail/detect-changed-services';
 import { MANIFEST } from './repo.ts';
 
 const manifest = parseManifest(MANIFEST, '.github/services.yml');

@@ -1,8 +1,7 @@
-import { parseInputs } from '@shiprail/kustomize';
+import { parseInputs } from '@shiprail/kustomize-bump';
 import type { ActionContract } from '../support/contract.ts';
 
 export const contract: ActionContract = {
   parseInputs,
   sampleInputs: { overlays: 'overlays/dev', images: 'ghcr.io/acme/api:1.0.0' },
-  sourceDirs: ['packages/kustomize/src'],
 };

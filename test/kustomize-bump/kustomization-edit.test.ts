@@ -1,6 +1,6 @@
 // Everything but the changed entries stays byte for byte: comments, key order, quoting, spacing.
 import { ConfigurationError } from '@shiprail/core';
-import { parseImageArguments, setKustomizationImages } from '@shiprail/kustomize';
+import { parseImageArguments, setKustomizationImages } from '@shiprail/kustomize-bump';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../../scripts/lib/action-metadata.ts';

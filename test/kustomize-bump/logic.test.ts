@@ -14,7 +14,7 @@ import {
   remoteUrlFor,
   renderCommitMessage,
   renderedImages,
-} from '@shiprail/kustomize';
+} from '@shiprail/kustomize-bump';
 
 const parserOf = (inputs: Record<string, string>, masked: string[] = []): InputParser =>
   new InputParser(

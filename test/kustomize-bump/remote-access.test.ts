@@ -1,6 +1,6 @@
 // The token reaches git only as a per-process header: the server sees it, the clone's config, the argv
 // and the log never do. Also: an existing clone (repository-path) and mode pull-request.
-import { parseInputs, bumpImages } from '@shiprail/kustomize';
+import { parseInputs, bumpImages } from '@shiprail/kustomize-bump';
 import type { Exec } from '@shiprail/core';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';

@@ -1,7 +1,7 @@
 // A push that loses the race is retried on the new head: another writer commits to the branch right
 // before each of our pushes, for as many attempts as the test decides.
 import type { Exec } from '@shiprail/core';
-import { bumpImages, parseInputs } from '@shiprail/kustomize';
+import { bumpImages, parseInputs } from '@shiprail/kustomize-bump';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -1,7 +1,7 @@
 // Many generated kustomizations and argument lists: the entries that result are always those of a
 // straightforward model of kustomize's set image (a map by name, `*` keeps, replaced entries lose the
 // fields the argument does not set), the file still parses, and the text before `images:` is untouched.
-import { parseImageArguments, setKustomizationImages, type ImageEntry } from '@shiprail/kustomize';
+import { parseImageArguments, setKustomizationImages, type ImageEntry } from '@shiprail/kustomize-bump';
 import { parse } from 'yaml';
 
 /** A small deterministic generator (mulberry32), so a failure can be replayed by its seed. */

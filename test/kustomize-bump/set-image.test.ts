@@ -6,7 +6,7 @@ import {
   parseImageArguments,
   setKustomizationImages,
   splitImageReference,
-} from '@shiprail/kustomize';
+} from '@shiprail/kustomize-bump';
 import { parse } from 'yaml';
 import { DIGEST, HEAD, SET_IMAGE_CASES } from './set-image-cases.ts';
 

@@ -1,6 +1,6 @@
 // The bundled action as the runner runs it (dist/rollout-wait, `npm run bundle -- rollout-wait` first),
 // against the test API server.
-import { runRolloutWait, type ResourceOutput } from '@shiprail/rollout';
+import { runRolloutWait, type ResourceOutput } from '@shiprail/rollout-wait';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -1,8 +1,7 @@
-import { parseInputs } from '@shiprail/rollout';
+import { parseInputs } from '@shiprail/rollout-wait';
 import type { ActionContract } from '../support/contract.ts';
 
 export const contract: ActionContract = {
   parseInputs,
   sampleInputs: { resources: 'deployment/api' },
-  sourceDirs: ['packages/rollout/src'],
 };

@@ -1,6 +1,6 @@
 // The same scenarios through the real `kubectl rollout status` and through rollout-wait, at the same time
 // against the same server: both reach the same verdict with the same last message.
-import { runRolloutWait } from '@shiprail/rollout';
+import { runRolloutWait } from '@shiprail/rollout-wait';
 import { startKubeApiServer, type KubeApiServer } from '../support/kube-api-server.ts';
 import { kubectl } from '../support/kubectl.ts';
 import { createTestRuntime } from '../support/runtime.ts';

@@ -12,7 +12,7 @@ import {
   parseResources,
   planRollback,
   selectorString,
-} from '@shiprail/rollout';
+} from '@shiprail/rollout-wait';
 
 type Pod = Parameters<typeof containerProblems>[0];
 const podWith = (status: Record<string, unknown>, name = 'web-1'): Pod => ({

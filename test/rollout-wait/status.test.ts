@@ -4,7 +4,7 @@ import {
   deploymentStatus,
   statefulSetStatus,
   type Verdict,
-} from '@shiprail/rollout';
+} from '@shiprail/rollout-wait';
 
 type Deployment = Parameters<typeof deploymentStatus>[0];
 

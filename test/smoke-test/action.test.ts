@@ -1,7 +1,7 @@
 // smoke-test through the runner harness: the committed bundle, run as the GitHub runner runs it,
 // against real HTTP and HTTPS servers on 127.0.0.1.
 import { parseDuration } from '@shiprail/core';
-import type { CheckResult } from '@shiprail/smoke';
+import type { CheckResult } from '@shiprail/smoke-test';
 import { XMLParser } from 'fast-xml-parser';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -16,7 +16,7 @@ import {
   textMatches,
   type CheckResult,
   type HttpResponse,
-} from '@shiprail/smoke';
+} from '@shiprail/smoke-test';
 import { XMLParser } from 'fast-xml-parser';
 
 describe('status', () => {

@@ -1,6 +1,13 @@
 // The check file's validation, in-process: what is accepted, and every mistake with its path and line.
 import { ConfigurationError } from '@shiprail/core';
-import { joinUrl, jsonPathProblem, loadCheckSource, parseCheckFile, urlProblem, type Check } from '@shiprail/smoke';
+import {
+  joinUrl,
+  jsonPathProblem,
+  loadCheckSource,
+  parseCheckFile,
+  urlProblem,
+  type Check,
+} from '@shiprail/smoke-test';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

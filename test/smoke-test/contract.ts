@@ -1,8 +1,7 @@
-import { parseInputs } from '@shiprail/smoke';
+import { parseInputs } from '@shiprail/smoke-test';
 import type { ActionContract } from '../support/contract.ts';
 
 export const contract: ActionContract = {
   parseInputs,
   sampleInputs: { checks: 'test/fixtures/smoke/checks.yml' },
-  sourceDirs: ['packages/smoke/src'],
 };

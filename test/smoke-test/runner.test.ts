@@ -1,6 +1,6 @@
 // The scheduler in-process: bounded parallelism, file order, capture dependencies, backoff. The
 // transport is a stand-in that answers after a delay, so timings are the scheduler's own.
-import { Redactor, parseCheckFile, runChecks, type HttpRequest, type HttpResponse } from '@shiprail/smoke';
+import { Redactor, parseCheckFile, runChecks, type HttpRequest, type HttpResponse } from '@shiprail/smoke-test';
 
 function checksOf(yaml: string): ReturnType<typeof parseCheckFile>['checks'] {
   return parseCheckFile(yaml, { file: 'checks.yml' }, { baseDirectory: '.', baseUrl: 'http://svc' }).checks;

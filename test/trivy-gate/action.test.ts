@@ -1,5 +1,5 @@
 // trivy-gate through the runner harness: the committed bundle run as the GitHub runner runs it.
-import { PINNED_TRIVY_VERSION, releaseAsset, TRIVY_RELEASE_SHA256 } from '@shiprail/trivy';
+import { PINNED_TRIVY_VERSION, releaseAsset, TRIVY_RELEASE_SHA256 } from '@shiprail/trivy-gate';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

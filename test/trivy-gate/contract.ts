@@ -1,8 +1,7 @@
-import { parseInputs } from '@shiprail/trivy';
+import { parseInputs } from '@shiprail/trivy-gate';
 import type { ActionContract } from '../support/contract.ts';
 
 export const contract: ActionContract = {
   parseInputs,
   sampleInputs: { image: 'ghcr.io/acme/api@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef' },
-  sourceDirs: ['packages/trivy/src'],
 };

@@ -8,7 +8,7 @@ import {
   parsePackageUrl,
   parseSeverityList,
   type Finding,
-} from '@shiprail/trivy';
+} from '@shiprail/trivy-gate';
 import { ConfigurationError } from '@shiprail/core';
 
 const finding = (overrides: Partial<Finding>): Finding => ({

@@ -9,7 +9,7 @@ import {
   TRIVY_RELEASE_SHA256,
   verifyArchiveSha256,
   type ReleaseSums,
-} from '@shiprail/trivy';
+} from '@shiprail/trivy-gate';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

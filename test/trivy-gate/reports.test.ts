@@ -1,5 +1,11 @@
 // The gate on every real Trivy report shipped in test/fixtures/trivy-reports (Trivy's own golden outputs).
-import { evaluateGate, parseIgnoreFile, parseReport, parseSeverityList, type SeverityCounts } from '@shiprail/trivy';
+import {
+  evaluateGate,
+  parseIgnoreFile,
+  parseReport,
+  parseSeverityList,
+  type SeverityCounts,
+} from '@shiprail/trivy-gate';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../../scripts/lib/action-metadata.ts';

@@ -10,7 +10,7 @@ import {
   severityRank,
   type GateResult,
   type ParsedReport,
-} from '@shiprail/trivy';
+} from '@shiprail/trivy-gate';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../../scripts/lib/action-metadata.ts';
