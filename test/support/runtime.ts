@@ -16,6 +16,7 @@ export const silentLog: Log = {
   info: () => undefined,
   debug: () => undefined,
   warning: () => undefined,
+  error: () => undefined,
   notice: () => undefined,
   group: (_name, body) => body(),
 };
@@ -25,6 +26,8 @@ export interface RecordingRuntime extends Runtime {
   summaries: string[];
   logs: string[];
   warnings: string[];
+  /** Error annotations, with their properties. */
+  errors: Array<{ message: string; file?: string; startLine?: number; title?: string }>;
   masked: string[];
 }
 
@@ -40,6 +43,7 @@ export function createTestRuntime(options: TestRuntimeOptions = {}): RecordingRu
   const masked: string[] = [];
   const logs: string[] = [];
   const warnings: string[] = [];
+  const errors: RecordingRuntime['errors'] = [];
   const outputs: Record<string, string> = {};
   const summaries: string[] = [];
   const env = options.env ?? {};
@@ -52,6 +56,7 @@ export function createTestRuntime(options: TestRuntimeOptions = {}): RecordingRu
       info: (message) => logs.push(message),
       debug: () => undefined,
       warning: (message) => warnings.push(message),
+      error: (message, properties) => errors.push({ message, ...properties }),
       notice: (message) => logs.push(message),
       group: async (name, body) => {
         logs.push(name);
@@ -75,6 +80,7 @@ export function createTestRuntime(options: TestRuntimeOptions = {}): RecordingRu
     summaries,
     logs,
     warnings,
+    errors,
     masked,
   };
 }

@@ -34,6 +34,7 @@ const actionsLog: Log = {
   info: (message) => core.info(message),
   debug: (message) => core.debug(message),
   warning: (message, properties) => core.warning(message, properties),
+  error: (message, properties) => core.error(message, properties),
   notice: (message, properties) => core.notice(message, properties),
   group: (name, body) => core.group(name, body),
 };

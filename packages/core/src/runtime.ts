@@ -32,6 +32,8 @@ export interface Log {
   info(message: string): void;
   debug(message: string): void;
   warning(message: string, properties?: AnnotationProperties): void;
+  /** An error annotation that does not end the step (a failed test at its line); the step's own failure is thrown. */
+  error(message: string, properties?: AnnotationProperties): void;
   notice(message: string, properties?: AnnotationProperties): void;
   group<T>(name: string, body: () => Promise<T>): Promise<T>;
 }
