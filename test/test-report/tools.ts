@@ -1,4 +1,5 @@
 // The real test tools the fixtures come from: Debian's pytest and coverage.py, and Jest with jest-junit.
+import { ConfigurationError } from '@shiprail/core';
 import { spawnSync } from 'node:child_process';
 import { cpSync } from 'node:fs';
 import { join } from 'node:path';
@@ -105,4 +106,15 @@ export function toolVersions(): Record<string, string> {
     jest: first(run(node24, [join(repoRoot, 'node_modules', 'jest', 'bin', 'jest.js'), '--version'], repoRoot)),
     'jest-junit': jestJunit,
   };
+}
+
+/** The message a user reads for the ConfigurationError `run` throws; fails the test for any other outcome. */
+export function configurationMistake(run: () => unknown): string {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof ConfigurationError) return error.describe();
+    throw error;
+  }
+  throw new Error('expected a ConfigurationError, but nothing was thrown');
 }

@@ -94,16 +94,16 @@ export function expandGlobs(lines: readonly string[], workspace: string, input: 
   for (const glob of globs.filter((entry) => !entry.negated)) {
     const found = matchGlob(glob, workspace);
     if (found.length === 0) throw new ConfigurationError(`no file matches '${glob.pattern}'`, { input });
-    for (const file of found) {
-      if (insideWorkspace(root, join(workspace, file)) === 'outside') {
-        throw new ConfigurationError(`'${file}' is a symbolic link out of the workspace`, { input });
-      }
-      selected.add(file);
-    }
+    for (const file of found) selected.add(file);
   }
   for (const glob of globs.filter((entry) => entry.negated)) {
-    for (const file of [...selected])
-      if (glob.matches ? glob.matches(file) : file === glob.pattern) selected.delete(file);
+    const excluded = glob.matches ?? ((file: string): boolean => file === glob.pattern);
+    for (const file of [...selected]) if (excluded(file)) selected.delete(file);
+  }
+  for (const file of selected) {
+    if (insideWorkspace(root, join(workspace, file)) === 'outside') {
+      throw new ConfigurationError(`'${file}' is a symbolic link out of the workspace`, { input });
+    }
   }
   if (selected.size > MAX_FILES) {
     throw new ConfigurationError(`match ${selected.size} files; test-report reads at most ${MAX_FILES}`, { input });
