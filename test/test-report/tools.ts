@@ -34,7 +34,7 @@ function run(program: string, args: readonly string[], cwd: string, env: Record<
  */
 export function runPytest(
   directory: string,
-  outputs: { junit: string; family?: 'xunit1' | 'xunit2'; cobertura?: string; lcov?: string },
+  outputs: { junit: string; family?: 'xunit1' | 'xunit2'; cobertura?: string; lcov?: string; select?: string },
 ): ToolRun {
   const python = findPython();
   const family = ['-o', `junit_family=${outputs.family ?? 'xunit2'}`];
@@ -52,6 +52,7 @@ export function runPytest(
       '-q',
       ...family,
       `--junitxml=${outputs.junit}`,
+      ...(outputs.select === undefined ? [] : ['-k', outputs.select]),
     ],
     directory,
     { PYTHONDONTWRITEBYTECODE: '1' },
