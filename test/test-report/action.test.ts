@@ -1,61 +1,12 @@
 // The bundled action as the runner runs it, on reports that pytest and coverage.py write during the
-// test, on the committed reports of the other tools laid out as their projects are, and on mistakes
-// and hostile files: each ends in one `::error` naming the input or the file (and line).
-import type { TestReportInputs } from '@shiprail/test-report';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { runAction, type ActionRun } from '../support/harness.ts';
-import { copySample, runPytest, samples } from './tools.ts';
+// test, and on the committed reports of the other tools laid out as their projects are.
+import { join } from 'node:path';
+import { copySample, runPytest } from './tools.ts';
+import { Workspaces, annotatedLines, annotations, runTestReport as run } from './workspace.ts';
 
-type Inputs = Partial<Record<keyof TestReportInputs, string>>;
-
-let root: string;
-beforeAll(() => {
-  root = mkdtempSync(join(tmpdir(), 'test-report-action-'));
-});
-afterAll(() => rmSync(root, { recursive: true, force: true }));
-
-/** A fresh workspace with these files (text, or a committed report to copy with `report:<name>`). */
-function workspace(files: Record<string, string>): string {
-  const directory = mkdtempSync(join(root, 'ws-'));
-  for (const [path, content] of Object.entries(files)) {
-    mkdirSync(dirname(join(directory, path)), { recursive: true });
-    if (content.startsWith('report:')) cpSync(join(samples, 'reports', content.slice(7)), join(directory, path));
-    else writeFileSync(join(directory, path), content);
-  }
-  return directory;
-}
-
-const run = (directory: string, inputs: Inputs): Promise<ActionRun> =>
-  runAction('test-report', { workspace: directory, inputs, sha: 'abc123', timeoutMs: 60_000 });
-
-interface Annotation {
-  file: string | undefined;
-  line: number | undefined;
-  title: string | undefined;
-}
-
-/** The `::error` annotations with their properties. */
-function annotations(stdout: string): Annotation[] {
-  return [...stdout.matchAll(/^::error(?: ([^:]*))?::/gm)].map((match) => {
-    const properties = new Map(
-      (match[1] ?? '')
-        .split(',')
-        .filter((part) => part.includes('='))
-        .map((part) => [part.slice(0, part.indexOf('=')), decodeURIComponent(part.slice(part.indexOf('=') + 1))]),
-    );
-    const line = properties.get('line');
-    return {
-      file: properties.get('file'),
-      line: line === undefined ? undefined : Number(line),
-      title: properties.get('title'),
-    };
-  });
-}
-
-/** Every workflow command the step printed, by name: nothing from a report may add one. */
-const commands = (stdout: string): string[] => [...stdout.matchAll(/^::([a-z-]+)/gm)].map((match) => match[1] ?? '');
+const workspaces = new Workspaces();
+const workspace = (files: Record<string, string> = {}): string => workspaces.create(files);
+afterAll(() => workspaces.remove());
 
 describe('reports written by pytest and coverage.py during the test', () => {
   let directory: string;
@@ -87,7 +38,7 @@ describe('reports written by pytest and coverage.py during the test', () => {
       skipped: '2',
       coverage: '86.11',
     });
-    expect(annotations(result.stdout).map(({ file, line }) => `${file}:${line}`)).toEqual([
+    expect(annotatedLines(result.stdout)).toEqual([
       'services/calc/tests/test_calc.py:11',
       'services/calc/tests/test_calc.py:15',
       'services/calc/tests/test_calc.py:20',
@@ -171,7 +122,7 @@ describe('every dialect at once, in project layouts', () => {
       skipped: '6',
       coverage: '',
     });
-    const located = annotations(result.stdout).map(({ file, line }) => `${file}:${line}`);
+    const located = annotatedLines(result.stdout);
     // GitHub shows ten error annotations per step: nine failures and the step's own error.
     expect(located).toEqual([
       'cart/src/test/java/com/acme/shop/CartTest.java:31',
@@ -190,120 +141,5 @@ describe('every dialect at once, in project layouts', () => {
       '✗ github.com/acme/shop/services/pricing/tax › TestRegions at services/pricing/tax/tax_test.go:12',
     );
     expect(result.summary).toContain('services/pricing/tax/tax_test.go:12');
-  });
-});
-
-describe('mistakes and hostile files end in one error naming the input or the file', () => {
-  const bomb = [
-    '<?xml version="1.0"?>',
-    '<!DOCTYPE lolz [',
-    '<!ENTITY lol "lollollollollollollollollollol">',
-    ...Array.from(
-      { length: 9 },
-      (_, level) => `<!ENTITY lol${level + 1} "${`&lol${level === 0 ? '' : level};`.repeat(10)}">`,
-    ),
-    ']>',
-    '<testsuite name="&lol9;"/>',
-  ].join('\n');
-
-  test.each([
-    [
-      'a glob that matches nothing',
-      {},
-      { reports: 'reports/*.xml' },
-      "input 'reports': no file matches 'reports/*.xml'",
-      undefined,
-    ],
-    [
-      'a path above the workspace',
-      {},
-      { reports: '../*.xml' },
-      "input 'reports': '../*.xml' leaves the workspace ('..'); give paths relative to it",
-      undefined,
-    ],
-    [
-      'malformed XML',
-      { 'r/bad.xml': '<testsuite>\n<testcase name="a">\n</testsuite>\n' },
-      { reports: 'r/bad.xml' },
-      /^r\/bad\.xml:3: malformed XML/,
-      { file: 'r/bad.xml', line: 3 },
-    ],
-    [
-      'a report that is not JUnit',
-      { 'cov.xml': '<coverage line-rate="1"/>' },
-      { reports: 'cov.xml' },
-      /^cov\.xml: is not a JUnit XML report/,
-      { file: 'cov.xml', line: undefined },
-    ],
-    [
-      'an entity expansion bomb',
-      { 'bomb.xml': bomb },
-      { reports: 'bomb.xml' },
-      /^bomb\.xml:3: declares XML entities/,
-      { file: 'bomb.xml', line: 3 },
-    ],
-    [
-      'a coverage file of unknown format',
-      { 'coverage.json': '{"total":{}}' },
-      { coverage: 'coverage.json' },
-      /^coverage\.json: is neither an lcov tracefile nor Cobertura XML/,
-      { file: 'coverage.json', line: undefined },
-    ],
-    [
-      'a coverage glob matching two files',
-      { 'a/lcov.info': '', 'b/lcov.info': '' },
-      { coverage: '*/lcov.info' },
-      "input 'coverage': '*/lcov.info' matches 2 files; give one coverage file",
-      undefined,
-    ],
-    [
-      'a minimum without a coverage file',
-      { 'j.xml': 'report:jest-junit.xml' },
-      { reports: 'j.xml', 'min-coverage': '80' },
-      "input 'min-coverage': is 80 but no coverage file is given",
-      undefined,
-    ],
-  ])('%s', async (_label, files: Record<string, string>, inputs: Inputs, message, location) => {
-    const result = await run(workspace(files), inputs);
-    expect(result.exitCode).toBe(1);
-    expect(result.errors).toHaveLength(1);
-    if (typeof message === 'string') expect(result.errors[0]).toBe(message);
-    else expect(result.errors[0]).toMatch(message);
-    if (location) expect(annotations(result.stdout)[0]).toMatchObject(location);
-    expect(result.outputs).toEqual({});
-  });
-
-  test('a file too large to read is refused by its size, at once', async () => {
-    const directory = workspace({ 'big.xml': '' });
-    truncateSync(join(directory, 'big.xml'), 65 * 1024 * 1024);
-    const started = Date.now();
-    const result = await run(directory, { reports: '*.xml' });
-    expect(result.errors).toEqual(['big.xml: is 65.0 MiB; test-report reads files up to 64.0 MiB']);
-    expect(Date.now() - started).toBeLessThan(20_000);
-  });
-
-  test('a report linked from outside the workspace is refused, and never read', async () => {
-    const outside = workspace({ 'secret.xml': '<testsuite name="SECRET-CONTENT"/>' });
-    const directory = workspace({});
-    symlinkSync(join(outside, 'secret.xml'), join(directory, 'report.xml'));
-    const result = await run(directory, { reports: '*.xml' });
-    expect(result.errors).toEqual(["input 'reports': 'report.xml' is a symbolic link out of the workspace"]);
-    expect(result.stdout + result.summary).not.toContain('SECRET-CONTENT');
-  });
-
-  test('workflow commands inside a report never reach the log as commands', async () => {
-    const report = [
-      '<testsuite name="::warning::suite">',
-      '<testcase classname="::set-output name=passed::true" name="x&#10;::error::injected&#10;::add-mask::x">',
-      '<failure message="&#10;::warning file=a.js::pwned">&#10;::stop-commands::token&#10;::notice::after</failure>',
-      '</testcase>',
-      '</testsuite>',
-    ].join('\n');
-    const result = await run(workspace({ 'r.xml': report }), { reports: 'r.xml' });
-    expect(result.outputs['passed']).toBe('false');
-    expect(commands(result.stdout).filter((command) => command !== 'error' && command !== 'debug')).toEqual([]);
-    expect(result.warnings).toEqual([]);
-    expect(result.errors).toHaveLength(2);
-    expect(result.errors.at(-1)).toBe('Tests: 1 test of 1 failed');
   });
 });
