@@ -1,0 +1,91 @@
+// test-report: process start to exit of the bundled action under Node 24, as the runner starts it, on
+// a realistic report (pytest's, with coverage.py's Cobertura) and on a large one (20,000 test cases, 1 %
+// failing with stack traces). The floor is `node -e ''` on the same Node, measured in the same run; the
+// figures that matter are the ratios to it and the time added on top of it.
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { repoRoot } from '../scripts/lib/action-metadata.ts';
+import { node24 } from '../test/support/harness.ts';
+
+const ROUNDS = 7;
+const LARGE_CASES = 20_000;
+const bundle = join(repoRoot, 'dist', 'test-report', 'index.js');
+const reports = join(repoRoot, 'test', 'fixtures', 'test-report', 'reports');
+
+function largeReport(cases: number): string {
+  const body = Array.from({ length: cases }, (_, index) => {
+    const attributes = `classname="com.acme.shop.Suite${Math.floor(index / 50)}Test" name="case${index}()" time="0.004"`;
+    if (index % 100 !== 7) return `    <testcase ${attributes}/>`;
+    const trace = [
+      `org.opentest4j.AssertionFailedError: expected: &lt;${index}&gt; but was: &lt;${index + 1}&gt;`,
+      '\tat app//org.junit.jupiter.api.AssertionFailureBuilder.build(AssertionFailureBuilder.java:151)',
+      `\tat app//com.acme.shop.Suite${Math.floor(index / 50)}Test.case${index}(Suite${Math.floor(index / 50)}Test.java:${20 + (index % 50)})`,
+      '\tat java.base/java.lang.reflect.Method.invoke(Method.java:580)',
+    ].join('\n');
+    return `    <testcase ${attributes}>\n      <failure message="expected: &lt;${index}&gt;" type="org.opentest4j.AssertionFailedError">${trace}</failure>\n    </testcase>`;
+  });
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites>\n  <testsuite name="all" tests="${cases}">\n${body.join('\n')}\n  </testsuite>\n</testsuites>\n`;
+}
+
+const workspace = mkdtempSync(join(tmpdir(), 'test-report-bench-'));
+const runnerFiles = join(workspace, '.runner');
+mkdirSync(runnerFiles);
+copyFileSync(join(reports, 'pytest-xunit2.xml'), join(workspace, 'pytest.xml'));
+copyFileSync(join(reports, 'coverage-py.xml'), join(workspace, 'coverage.xml'));
+writeFileSync(join(workspace, 'large.xml'), largeReport(LARGE_CASES));
+
+function timeProcess(args: readonly string[], inputs: Record<string, string>): number {
+  for (const name of ['output', 'summary']) writeFileSync(join(runnerFiles, name), '');
+  const env: Record<string, string> = {
+    PATH: process.env['PATH'] ?? '/usr/bin:/bin',
+    GITHUB_WORKSPACE: workspace,
+    GITHUB_OUTPUT: join(runnerFiles, 'output'),
+    GITHUB_STEP_SUMMARY: join(runnerFiles, 'summary'),
+    RUNNER_TEMP: runnerFiles,
+    GITHUB_REPOSITORY: 'acme/shop',
+    GITHUB_SHA: 'abc123',
+  };
+  for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.toUpperCase()}`] = value;
+  const started = performance.now();
+  spawnSync(node24, args, { env, stdio: 'ignore' });
+  return performance.now() - started;
+}
+
+const median = (values: number[]): number =>
+  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
+
+function measure(args: readonly string[], inputs: Record<string, string>, rounds = ROUNDS): number {
+  timeProcess(args, inputs); // warm the file cache
+  return median(Array.from({ length: rounds }, () => timeProcess(args, inputs)));
+}
+
+const inputsOf = (reports: string, coverage = ''): Record<string, string> => ({
+  REPORTS: reports,
+  COVERAGE: coverage,
+  'MIN-COVERAGE': '0',
+  NAME: 'bench',
+});
+
+try {
+  const floor = measure(['-e', ''], {});
+  const realistic = measure([bundle], inputsOf('pytest.xml', 'coverage.xml'));
+  const large = measure([bundle], inputsOf('large.xml'), 3);
+  const size = (path: string): string => `${(statSync(path).size / 1024 / 1024).toFixed(1)} MiB`;
+  console.log(
+    `bundle: ${size(bundle)}; large report: ${LARGE_CASES} test cases, ${size(join(workspace, 'large.xml'))}`,
+  );
+  console.log(
+    `median of ${ROUNDS} runs (3 for the large report), process start to exit, Node ${process.versions.node} runner:`,
+  );
+  const row = (label: string, ms: number): void =>
+    console.log(
+      `  ${label.padEnd(44)} ${ms.toFixed(0).padStart(6)} ms  ${(ms / floor).toFixed(2)}x the floor, +${(ms - floor).toFixed(0)} ms`,
+    );
+  console.log(`  ${"node -e '' (the floor)".padEnd(44)} ${floor.toFixed(0).padStart(6)} ms`);
+  row('pytest report + Cobertura (8 tests)', realistic);
+  row(`large report (${LARGE_CASES} cases, 200 failing)`, large);
+} finally {
+  rmSync(workspace, { recursive: true, force: true });
+}
