@@ -43335,6 +43335,8 @@ const parser = new XMLParser({
     processEntities: true,
     entityDecoder: new EntityDecoder({ namedEntities: XML, numericAllowed: true }),
     isArray: (name) => REPEATED.has(name),
+    // Callbacks get the parser's path matcher rather than a path string built for every tag.
+    jPath: false,
 });
 /** Line (1-based) of an offset in a text. */
 function lineAt(text, offset) {
@@ -43549,6 +43551,9 @@ function realRoot(workspace) {
 }
 /** 'file' for a regular file whose real path is inside the workspace, 'outside' for a link out, else 'none'. */
 function insideWorkspace(root, path) {
+    // Most candidates the location resolver asks about do not exist: answer those without an exception.
+    if ((0,external_node_fs_namespaceObject.lstatSync)(path, { throwIfNoEntry: false }) === undefined)
+        return 'none';
     try {
         const real = (0,external_node_fs_namespaceObject.realpathSync)(path);
         if (real !== root && !real.startsWith(root + external_node_path_namespaceObject.sep))

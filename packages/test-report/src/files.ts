@@ -74,6 +74,8 @@ function realRoot(workspace: string): string {
 
 /** 'file' for a regular file whose real path is inside the workspace, 'outside' for a link out, else 'none'. */
 function insideWorkspace(root: string, path: string): 'file' | 'outside' | 'none' {
+  // Most candidates the location resolver asks about do not exist: answer those without an exception.
+  if (lstatSync(path, { throwIfNoEntry: false }) === undefined) return 'none';
   try {
     const real = realpathSync(path);
     if (real !== root && !real.startsWith(root + sep)) return 'outside';

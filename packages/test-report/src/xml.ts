@@ -46,6 +46,8 @@ const parser = new XMLParser({
   processEntities: true,
   entityDecoder: new EntityDecoder({ namedEntities: XML, numericAllowed: true }),
   isArray: (name) => REPEATED.has(name),
+  // Callbacks get the parser's path matcher rather than a path string built for every tag.
+  jPath: false,
 });
 
 /** Line (1-based) of an offset in a text. */
