@@ -43974,6 +43974,8 @@ const FAILURE_DETAILS = 20;
 const DETAIL_LINES = 60;
 const SUITE_ROWS = 200;
 const truncate = (text, length) => text.length > length ? `${text.slice(0, length - 1)}…` : text;
+/** A file name as inline code in a table cell: GitHub reads `\|` inside a cell's code as a pipe. */
+const codeCell = (text) => raw(code(text).replace(/\|/g, '\\|'));
 const seconds = (value) => (value < 10 ? `${value.toFixed(2)}s` : `${value.toFixed(1)}s`);
 /** The job summary: the verdict line, failures first (where, why), then suites, then coverage. */
 function renderSummary(result, context) {
@@ -44006,7 +44008,7 @@ function where(failure, blobUrl) {
         return '—';
     const label = location.line === undefined ? location.file : `${location.file}:${location.line}`;
     if (blobUrl === '')
-        return raw(code(label));
+        return codeCell(label);
     const path = location.file.split('/').map(encodeURIComponent).join('/');
     const anchor = location.line === undefined ? '' : `#L${location.line}`;
     return raw(`[${escapeCell(label)}](${blobUrl}/${path}${anchor})`);
@@ -44044,7 +44046,7 @@ function suitesSection(suites, totals) {
         .slice(0, SUITE_ROWS)
         .map((suite) => [
         truncate(suite.name || '(unnamed)', 100),
-        raw(code(suite.report)),
+        codeCell(suite.report),
         suite.tests,
         Math.max(suite.tests - suite.failures - suite.errors - suite.skipped, 0),
         suite.failures,
@@ -44067,7 +44069,7 @@ function suitesSection(suites, totals) {
 }
 function coverageSection(coverage, minCoverage) {
     const row = [
-        raw(code(coverage.file)),
+        codeCell(coverage.file),
         coverage.format === 'lcov' ? 'lcov' : 'Cobertura',
         coverage.linesCovered ?? '—',
         coverage.linesValid ?? '—',

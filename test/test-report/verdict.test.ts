@@ -138,5 +138,10 @@ describe('the summary', () => {
     const page = renderSummary({ ...result, failures: [hostile] }, { name: 'api', blobUrl: '', minCoverage: 0 });
     expect(page).toContain('&lt;img src=x&gt; \\| `x`');
     expect(page).toContain('````text\n```\n</details><script>\n````');
+    const pipes = renderSummary(
+      { ...result, failures: [], suites: result.suites.map((suite) => ({ ...suite, report: 'a|b.xml' })) },
+      { name: 'api', blobUrl: '', minCoverage: 0 },
+    );
+    expect(pipes).toContain('| `a\\|b.xml` |');
   });
 });

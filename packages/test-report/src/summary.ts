@@ -28,6 +28,9 @@ export interface ReportResult {
 const truncate = (text: string, length: number): string =>
   text.length > length ? `${text.slice(0, length - 1)}…` : text;
 
+/** A file name as inline code in a table cell: GitHub reads `\|` inside a cell's code as a pipe. */
+const codeCell = (text: string): Cell => raw(code(text).replace(/\|/g, '\\|'));
+
 const seconds = (value: number): string => (value < 10 ? `${value.toFixed(2)}s` : `${value.toFixed(1)}s`);
 
 /** The job summary: the verdict line, failures first (where, why), then suites, then coverage. */
@@ -58,7 +61,7 @@ function where(failure: Failure, blobUrl: string): Cell {
   const { location } = failure;
   if (location === undefined) return '—';
   const label = location.line === undefined ? location.file : `${location.file}:${location.line}`;
-  if (blobUrl === '') return raw(code(label));
+  if (blobUrl === '') return codeCell(label);
   const path = location.file.split('/').map(encodeURIComponent).join('/');
   const anchor = location.line === undefined ? '' : `#L${location.line}`;
   return raw(`[${escapeCell(label)}](${blobUrl}/${path}${anchor})`);
@@ -100,7 +103,7 @@ function suitesSection(suites: readonly TestSuite[], totals: Totals): string {
     .slice(0, SUITE_ROWS)
     .map((suite): Cell[] => [
       truncate(suite.name || '(unnamed)', 100),
-      raw(code(suite.report)),
+      codeCell(suite.report),
       suite.tests,
       Math.max(suite.tests - suite.failures - suite.errors - suite.skipped, 0),
       suite.failures,
@@ -124,7 +127,7 @@ function suitesSection(suites: readonly TestSuite[], totals: Totals): string {
 
 function coverageSection(coverage: Coverage, minCoverage: number): string {
   const row: Cell[] = [
-    raw(code(coverage.file)),
+    codeCell(coverage.file),
     coverage.format === 'lcov' ? 'lcov' : 'Cobertura',
     coverage.linesCovered ?? '—',
     coverage.linesValid ?? '—',
