@@ -43744,6 +43744,10 @@ function readCase(element, suite, suiteFile, zeroBasedLines) {
         type: outcome ? (attribute(outcome, 'type') ?? '') : '',
         file: attribute(element, 'file') ?? attribute(element, 'filepath') ?? suiteFile,
         line: line === undefined ? undefined : zeroBasedLines ? line + 1 : line,
+        output: ['system-out', 'system-err']
+            .flatMap((tag) => children(element, tag).map((child) => xml_text(child).trim()))
+            .filter((part) => part !== '')
+            .join('\n'),
         flaky: status === 'passed' &&
             (children(element, 'flakyFailure').length > 0 || children(element, 'flakyError').length > 0),
     };
@@ -44024,10 +44028,18 @@ function failuresSection(failures, context) {
     ]);
     const more = failures.length > FAILURE_ROWS ? `\n\n_…and ${failures.length - FAILURE_ROWS} more failed tests._` : '';
     const folded = failures
-        .filter((failure) => failure.testCase.details !== '')
+        .filter((failure) => failure.testCase.details !== '' || failure.testCase.output !== '')
         .slice(0, FAILURE_DETAILS)
-        .map((failure) => details(truncate(testTitle(failure.testCase), 120), fence(failure.testCase.details)));
+        .map((failure) => details(truncate(testTitle(failure.testCase), 120), failureText(failure)));
     return [`#### Failures`, `${table(['Test', 'Outcome', 'Where', 'Message'], rows)}${more}`, ...folded].join('\n\n');
+}
+/** The traceback, then what the test printed. */
+function failureText(failure) {
+    const { details: trace, output } = failure.testCase;
+    const parts = trace === '' ? [] : [fence(trace)];
+    if (output !== '')
+        parts.push(`Output:\n\n${fence(output)}`);
+    return parts.join('\n\n');
 }
 /** Failure text in a code block that no line of the text can close. */
 function fence(text) {

@@ -141,5 +141,7 @@ describe('every dialect at once, in project layouts', () => {
       '✗ github.com/acme/shop/services/pricing/tax › TestRegions at services/pricing/tax/tax_test.go:12',
     );
     expect(result.summary).toContain('services/pricing/tax/tax_test.go:12');
+    // What a failed test printed is folded under its traceback.
+    expect(result.summary).toContain('Output:\n\n```text\ncomputing total for 1 item\n```');
   });
 });

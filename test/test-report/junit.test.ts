@@ -132,6 +132,16 @@ describe('format edges', () => {
     expect(testSuite?.cases.map((testCase) => testCase.message)).toEqual(['a < b &\nc', 'first line']);
   });
 
+  test('what a test printed is kept: system-out, then system-err', () => {
+    const [testSuite] = parseJUnit(
+      suite(
+        '<testcase name="a"><failure/><system-out>out\n</system-out><system-err><![CDATA[err]]></system-err></testcase>',
+      ),
+      'r.xml',
+    );
+    expect(testSuite?.cases[0]?.output).toBe('out\nerr');
+  });
+
   test('test cases inherit their suite’s file attribute', () => {
     const [testSuite] = parseJUnit(suite('<testcase name="a"/>', 'name="s" file="src/a.test.ts"'), 'r.xml');
     expect(testSuite?.cases[0]?.file).toBe('src/a.test.ts');

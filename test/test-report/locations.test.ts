@@ -152,6 +152,7 @@ describe('the location of a failed test', () => {
     type: '',
     file,
     line: file === undefined ? undefined : 7,
+    output: '',
     flaky: false,
   });
 

@@ -21,6 +21,8 @@ export interface TestCase {
   /** `file` / `line` attributes (the suite's `file` when the case has none); pytest's 0-based `line` is corrected. */
   file: string | undefined;
   line: number | undefined;
+  /** What the test printed (`system-out`, then `system-err`), as the report captured it. */
+  output: string;
   /** Surefire's reruns: a test that failed and then passed. */
   flaky: boolean;
 }
@@ -107,6 +109,10 @@ function readCase(
     type: outcome ? (attribute(outcome, 'type') ?? '') : '',
     file: attribute(element, 'file') ?? attribute(element, 'filepath') ?? suiteFile,
     line: line === undefined ? undefined : zeroBasedLines ? line + 1 : line,
+    output: ['system-out', 'system-err']
+      .flatMap((tag) => children(element, tag).map((child) => text(child).trim()))
+      .filter((part) => part !== '')
+      .join('\n'),
     flaky:
       status === 'passed' &&
       (children(element, 'flakyFailure').length > 0 || children(element, 'flakyError').length > 0),

@@ -78,10 +78,18 @@ function failuresSection(failures: readonly Failure[], context: SummaryContext):
     ]);
   const more = failures.length > FAILURE_ROWS ? `\n\n_…and ${failures.length - FAILURE_ROWS} more failed tests._` : '';
   const folded = failures
-    .filter((failure) => failure.testCase.details !== '')
+    .filter((failure) => failure.testCase.details !== '' || failure.testCase.output !== '')
     .slice(0, FAILURE_DETAILS)
-    .map((failure) => details(truncate(testTitle(failure.testCase), 120), fence(failure.testCase.details)));
+    .map((failure) => details(truncate(testTitle(failure.testCase), 120), failureText(failure)));
   return [`#### Failures`, `${table(['Test', 'Outcome', 'Where', 'Message'], rows)}${more}`, ...folded].join('\n\n');
+}
+
+/** The traceback, then what the test printed. */
+function failureText(failure: Failure): string {
+  const { details: trace, output } = failure.testCase;
+  const parts = trace === '' ? [] : [fence(trace)];
+  if (output !== '') parts.push(`Output:\n\n${fence(output)}`);
+  return parts.join('\n\n');
 }
 
 /** Failure text in a code block that no line of the text can close. */
