@@ -43844,8 +43844,9 @@ function baseDirectories(reportFile) {
 /** Java and Kotlin sources under a module directory (Maven and Gradle layouts). */
 const JVM_SOURCE_ROOTS = ['src/test/java', 'src/test/kotlin', 'src/main/java', 'src/main/kotlin', 'src/test/groovy'];
 /**
- * Directories a test's class suggests: a Go import path's tails (`github.com/acme/shop/pkg/calc` →
- * `pkg/calc`, …), a Java package under the module's source roots.
+ * Directories a Go test's package suggests, for the bare file names Go prints (`calc_test.go:12:`): the
+ * tails of its import path (`github.com/acme/shop/pkg/calc` → `shop/pkg/calc`, `pkg/calc`, …) under
+ * each base directory. Java packages are found by `classFiles`.
  */
 function packageDirectories(testCase, bases) {
     const classname = testCase.classname || testCase.suite;
@@ -44122,14 +44123,14 @@ async function runTestReport(runtime) {
         throw new Error(`${inputs.name}: ${verdict.reasons.join('; ')}`);
 }
 /** Everything the step decides, from the files alone: no output is set before all of them parsed. */
-function readResults(inputs, workspace, files) {
+function readResults(inputs, workspace) {
     const reader = new BoundedReader(workspace);
     const suites = [];
     for (const file of inputs.reports.length > 0 ? expandGlobs(inputs.reports, workspace, 'reports') : []) {
         suites.push(...parseJUnit(reader.read(file), file));
     }
     const coverage = inputs.coverage === '' ? undefined : readCoverage(inputs.coverage, workspace, reader);
-    const existing = files ?? workspaceFiles(workspace);
+    const existing = workspaceFiles(workspace);
     const failures = failuresOf(suites).map(({ testCase, report }) => ({
         testCase,
         report,

@@ -109,8 +109,9 @@ export function baseDirectories(reportFile: string): string[] {
 const JVM_SOURCE_ROOTS = ['src/test/java', 'src/test/kotlin', 'src/main/java', 'src/main/kotlin', 'src/test/groovy'];
 
 /**
- * Directories a test's class suggests: a Go import path's tails (`github.com/acme/shop/pkg/calc` →
- * `pkg/calc`, …), a Java package under the module's source roots.
+ * Directories a Go test's package suggests, for the bare file names Go prints (`calc_test.go:12:`): the
+ * tails of its import path (`github.com/acme/shop/pkg/calc` → `shop/pkg/calc`, `pkg/calc`, …) under
+ * each base directory. Java packages are found by `classFiles`.
  */
 export function packageDirectories(testCase: TestCase, bases: readonly string[]): string[] {
   const classname = testCase.classname || testCase.suite;

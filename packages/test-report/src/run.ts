@@ -3,7 +3,7 @@ import { formatPercent, parseCoverage, type Coverage } from './coverage.ts';
 import { BoundedReader, expandGlobs, workspaceFiles } from './files.ts';
 import { parseInputs, type TestReportInputs } from './inputs.ts';
 import { parseJUnit, type TestSuite } from './junit.ts';
-import { locateFailure, type WorkspaceFiles } from './locations.ts';
+import { locateFailure } from './locations.ts';
 import { renderSummary, type ReportResult } from './summary.ts';
 import { decide, failuresOf, plural, testTitle, totalsOf, type Failure } from './verdict.ts';
 
@@ -34,14 +34,14 @@ export async function runTestReport(runtime: Runtime): Promise<void> {
 }
 
 /** Everything the step decides, from the files alone: no output is set before all of them parsed. */
-export function readResults(inputs: TestReportInputs, workspace: string, files?: WorkspaceFiles): ReportResult {
+export function readResults(inputs: TestReportInputs, workspace: string): ReportResult {
   const reader = new BoundedReader(workspace);
   const suites: TestSuite[] = [];
   for (const file of inputs.reports.length > 0 ? expandGlobs(inputs.reports, workspace, 'reports') : []) {
     suites.push(...parseJUnit(reader.read(file), file));
   }
   const coverage = inputs.coverage === '' ? undefined : readCoverage(inputs.coverage, workspace, reader);
-  const existing = files ?? workspaceFiles(workspace);
+  const existing = workspaceFiles(workspace);
   const failures: Failure[] = failuresOf(suites).map(({ testCase, report }) => ({
     testCase,
     report,
