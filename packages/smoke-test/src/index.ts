@@ -23,6 +23,7 @@ export { send, type HttpRequest, type HttpResponse } from './http.ts';
 export { renderJUnit, escapeXml } from './junit.ts';
 export { Redactor } from './redact.ts';
 export { runChecks, type CheckResult } from './runner.ts';
+export { runScheduled } from './scheduler.ts';
 export { parseStatusExpectation, statusMatches } from './status.ts';
 export { parseTextMatcher, textMatches } from './text-matcher.ts';
 export { fillTemplate, fillJsonTemplate } from './template.ts';

@@ -1,6 +1,6 @@
 // Runs the checks: up to `concurrency` at once, each check after the checks whose captures it uses,
 // retrying with backoff while its `retry.until` lasts, everything inside one overall deadline.
-import { backoffDelay, formatDuration } from '@shiprail/core';
+import { backoffDelay, errorMessage, formatDuration } from '@shiprail/core';
 import {
   evaluate,
   formatFailure,
@@ -12,6 +12,7 @@ import {
 import { joinUrl, type Check } from './checks.ts';
 import { HttpError, send as sendHttp, type HttpRequest, type HttpResponse } from './http.ts';
 import { isSensitiveHeader, type Redactor } from './redact.ts';
+import { runScheduled } from './scheduler.ts';
 import { fillJsonTemplate, fillTemplate } from './template.ts';
 
 export interface CheckResult {
@@ -43,6 +44,8 @@ export interface RunOptions {
   /** Called in file order, as soon as a check and every check before it have finished. */
   onResult?: (result: CheckResult, check: Check) => void;
   send?: (request: HttpRequest) => Promise<HttpResponse>;
+  /** Waits between attempts and for the overall timeout; ends early when the signal aborts. */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
 
 interface Attempt {
@@ -58,64 +61,84 @@ interface Attempt {
 /** Checks run with bounded parallelism; results come back in file order. */
 export async function runChecks(checks: readonly Check[], options: RunOptions): Promise<CheckResult[]> {
   const now = options.now ?? Date.now;
+  const sleep = options.sleep ?? abortableSleep;
   const deadline = now() + options.timeoutMs;
   const controller = new AbortController();
-  const overall = setTimeout(() => controller.abort(), options.timeoutMs);
+  const finished = new AbortController();
+  void sleep(options.timeoutMs, finished.signal).then(() => {
+    if (!finished.signal.aborted) controller.abort();
+  });
   const dependencies = checks.map((check) => captureSources(checks, check));
   const captured = new Map<number, Map<string, unknown>>();
-  const results: Array<CheckResult | undefined> = checks.map(() => undefined);
-  let reported = 0;
+  const reporter = new FileOrderReporter(checks, options.onResult);
+  const context: CheckContext = { options, signal: controller.signal, deadline, now, sleep };
 
-  const finish = (position: number, result: CheckResult): void => {
-    results[position] = result;
-    for (let next = results[reported]; next !== undefined && reported < checks.length; next = results[reported]) {
-      const check = checks[reported];
-      if (check !== undefined) options.onResult?.(next, check);
-      reported += 1;
-    }
+  const start = async (position: number, results: ReadonlyArray<CheckResult | undefined>): Promise<CheckResult> => {
+    const check = checks[position];
+    if (check === undefined) throw new Error(`no check at position ${position}`);
+    const needs = dependencies[position] ?? new Map<string, number>();
+    const skipped = skipReason(checks, needs, results, controller.signal.aborted, options.timeoutMs);
+    if (skipped !== undefined) return notRun(check.name, skipped);
+    const values = new Map<string, unknown>();
+    for (const [name, source] of needs) values.set(name, captured.get(source)?.get(name));
+    const { result, captures } = await runCheck(check, values, context);
+    captured.set(position, captures);
+    return result;
   };
 
   try {
-    await new Promise<void>((resolve) => {
-      const started = new Set<number>();
-      let running = 0;
-      let finished = 0;
-      const pump = (): void => {
-        checks.forEach((check, position) => {
-          if (running >= options.concurrency || started.has(position)) return;
-          const needs = dependencies[position] ?? new Map<string, number>();
-          if (![...needs.values()].every((source) => results[source] !== undefined)) return;
-          started.add(position);
-          const failedSource = [...needs.entries()].find(([, source]) => results[source]?.ok !== true);
-          if (failedSource !== undefined || controller.signal.aborted) {
-            const [name, source] = failedSource ?? ['', -1];
-            const reason = controller.signal.aborted
-              ? `not run: the overall timeout (${formatDuration(options.timeoutMs)}) was reached first`
-              : `not run: it uses {{${name}}}, captured by '${checks[source]?.name ?? ''}', which failed`;
-            finished += 1;
-            finish(position, notRun(check, reason));
-            return;
-          }
-          const values = new Map<string, unknown>();
-          for (const [name, source] of needs) values.set(name, captured.get(source)?.get(name));
-          running += 1;
-          void runCheck(check, values, options, controller.signal, deadline, now).then(({ result, captures }) => {
-            captured.set(position, captures);
-            running -= 1;
-            finished += 1;
-            finish(position, result);
-            if (finished === checks.length) resolve();
-            else pump();
-          });
-        });
-        if (finished === checks.length) resolve();
-      };
-      pump();
+    return await runScheduled(checks.length, {
+      limit: options.concurrency,
+      needs: (position) => [...(dependencies[position]?.values() ?? [])],
+      start,
+      onError: (position, error) => {
+        const check = checks[position];
+        const reason = `the check could not be completed: ${errorMessage(error)}`;
+        return { ...notRun(check?.name ?? `check ${position + 1}`, options.redactor.redact(reason)), attempts: 1 };
+      },
+      onSettled: (position, result) => reporter.settle(position, result),
     });
   } finally {
-    clearTimeout(overall);
+    finished.abort();
   }
-  return results.filter((result): result is CheckResult => result !== undefined);
+}
+
+/** Why a check is not run (a capture it uses failed, or time ran out), or undefined. */
+function skipReason(
+  checks: readonly Check[],
+  needs: ReadonlyMap<string, number>,
+  results: ReadonlyArray<CheckResult | undefined>,
+  aborted: boolean,
+  timeoutMs: number,
+): string | undefined {
+  if (aborted) return `not run: the overall timeout (${formatDuration(timeoutMs)}) was reached first`;
+  const failed = [...needs.entries()].find(([, source]) => results[source]?.ok !== true);
+  if (failed === undefined) return undefined;
+  const [name, source] = failed;
+  return `not run: it uses {{${name}}}, captured by '${checks[source]?.name ?? ''}', which failed`;
+}
+
+/** Hands results to `onResult` in file order, each as soon as every check before it has finished. */
+class FileOrderReporter {
+  private readonly checks: readonly Check[];
+  private readonly onResult: RunOptions['onResult'];
+  private readonly results: Array<CheckResult | undefined>;
+  private reported = 0;
+
+  constructor(checks: readonly Check[], onResult: RunOptions['onResult']) {
+    this.checks = checks;
+    this.onResult = onResult;
+    this.results = checks.map(() => undefined);
+  }
+
+  settle(position: number, result: CheckResult): void {
+    this.results[position] = result;
+    for (let next = this.results[this.reported]; next !== undefined; next = this.results[this.reported]) {
+      const check = this.checks[this.reported];
+      this.reported += 1;
+      if (check !== undefined) this.onResult?.(next, check);
+    }
+  }
 }
 
 /** For each capture name a check uses: the nearest earlier check that captures it. */
@@ -132,9 +155,9 @@ function captureSources(checks: readonly Check[], check: Check): Map<string, num
   return sources;
 }
 
-function notRun(check: Check, reason: string): CheckResult {
+function notRun(name: string, reason: string): CheckResult {
   return {
-    name: check.name,
+    name,
     ok: false,
     attempts: 0,
     status: null,
@@ -145,20 +168,28 @@ function notRun(check: Check, reason: string): CheckResult {
   };
 }
 
+/** What every check of one run shares. */
+interface CheckContext {
+  options: RunOptions;
+  /** Aborted when the overall timeout is reached. */
+  signal: AbortSignal;
+  deadline: number;
+  now: () => number;
+  sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+}
+
 async function runCheck(
   check: Check,
   values: Map<string, unknown>,
-  options: RunOptions,
-  signal: AbortSignal,
-  deadline: number,
-  now: () => number,
+  context: CheckContext,
 ): Promise<{ result: CheckResult; captures: Map<string, unknown> }> {
+  const { options, signal, deadline, now } = context;
   const started = now();
   let attempts = 0;
   let last: Attempt;
   for (;;) {
     attempts += 1;
-    last = await attempt(check, values, options, signal, deadline, now);
+    last = await attempt(check, values, context);
     if (last.ok || check.retry === undefined || signal.aborted) break;
     const remaining = Math.min(check.retry.untilMs - (now() - started), deadline - now());
     if (remaining <= 0) break;
@@ -176,7 +207,7 @@ async function runCheck(
         `${check.name}: attempt ${attempts} failed (${attemptSummary(last)}); trying again in ${formatDuration(delay)}`,
       ),
     );
-    await abortableSleep(delay, signal);
+    await context.sleep(delay, signal);
     if (signal.aborted) break;
   }
   const result = describeResult(check, last, attempts, now() - started, signal.aborted, options);
@@ -189,14 +220,8 @@ function attemptSummary(attempt: Attempt): string {
   return first === undefined ? 'failed' : formatFailure(first);
 }
 
-async function attempt(
-  check: Check,
-  values: Map<string, unknown>,
-  options: RunOptions,
-  signal: AbortSignal,
-  deadline: number,
-  now: () => number,
-): Promise<Attempt> {
+async function attempt(check: Check, values: Map<string, unknown>, context: CheckContext): Promise<Attempt> {
+  const { options, signal, deadline, now } = context;
   const request = buildRequest(
     check,
     values,
@@ -319,18 +344,29 @@ function describeResult(
   return { ...base, ok: false, error: redact(problems.join('; ')), details: details.map(redact) };
 }
 
-function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+/** Node fires a timer longer than this at once: longer waits are made of several. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/** Waits `ms`, or less when `signal` aborts first. */
+export function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal.aborted) {
       resolve();
       return;
     }
+    const end = Date.now() + ms;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     const done = (): void => {
       clearTimeout(timer);
       signal.removeEventListener('abort', done);
       resolve();
     };
-    const timer = setTimeout(done, ms);
+    const arm = (): void => {
+      const remaining = end - Date.now();
+      if (remaining <= 0) done();
+      else timer = setTimeout(arm, Math.min(remaining, MAX_TIMER_MS));
+    };
     signal.addEventListener('abort', done, { once: true });
+    arm();
   });
 }
