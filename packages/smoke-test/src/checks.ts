@@ -7,9 +7,11 @@ import {
   type MistakeLocation,
   type YamlPath,
 } from '@shiprail/core';
-import { JSONPathError, compile } from 'json-p3';
+import { JSONPathError } from 'json-p3';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { compileJsonPath } from './jsonpath.ts';
+import { compileRegex, type Regex } from './regex.ts';
 import { parseStatusExpectation, type StatusExpectation } from './status.ts';
 import { TEMPLATE, templateNames } from './template.ts';
 import { parseTextMatcher, type TextMatcher } from './text-matcher.ts';
@@ -40,7 +42,7 @@ export type JsonOperator =
   | { op: Comparison; value: unknown }
   | { op: 'exists'; value: boolean }
   | { op: 'length'; comparisons: Array<{ op: Comparison; value: number }> }
-  | { op: 'matches'; pattern: string; regex: RegExp };
+  | { op: 'matches'; pattern: string; regex: Regex };
 
 export interface JsonAssertion {
   path: string;
@@ -456,7 +458,7 @@ function parseExpect(raw: unknown, path: YamlPath, mistakes: Mistakes): Expectat
 /** Why an expression is not RFC 9535 JSONPath (syntax, unknown function, ill-typed argument), or undefined. */
 export function jsonPathProblem(expression: string): string | undefined {
   try {
-    compile(expression);
+    compileJsonPath(expression);
     return undefined;
   } catch (error) {
     if (!(error instanceof JSONPathError)) throw error;
@@ -516,11 +518,9 @@ function parseJsonOperators(expected: unknown, path: YamlPath, mistakes: Mistake
           break;
         }
         const pattern = value.replace(/^\/(.*)\/$/s, '$1');
-        try {
-          operators.push({ op: 'matches', pattern, regex: new RegExp(pattern, 'u') });
-        } catch (error) {
-          fail(key, `invalid regular expression: ${error instanceof Error ? error.message : String(error)}`);
-        }
+        const regex = compileRegex(pattern);
+        if (typeof regex === 'string') fail(key, `invalid regular expression: ${regex}`);
+        else operators.push({ op: 'matches', pattern, regex });
         break;
       }
       default:

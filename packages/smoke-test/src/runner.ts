@@ -1,15 +1,9 @@
 // Runs the checks: up to `concurrency` at once, each check after the checks whose captures it uses,
 // retrying with backoff while its `retry.until` lasts, everything inside one overall deadline.
 import { backoffDelay, errorMessage, formatDuration } from '@shiprail/core';
-import {
-  evaluate,
-  formatFailure,
-  parseJsonBody,
-  selectNodes,
-  trimForDisplay,
-  type AssertionFailure,
-} from './assertions.ts';
+import { evaluate, formatFailure, parseJsonBody, trimForDisplay, type AssertionFailure } from './assertions.ts';
 import { joinUrl, type Check } from './checks.ts';
+import { compileJsonPath, selectFirst, type JsonPathLimits } from './jsonpath.ts';
 import { HttpError, send as sendHttp, type HttpRequest, type HttpResponse } from './http.ts';
 import { isSensitiveHeader, type Redactor } from './redact.ts';
 import { runScheduled } from './scheduler.ts';
@@ -243,23 +237,39 @@ async function attempt(check: Check, values: Map<string, unknown>, context: Chec
       captured: new Map(),
     };
   }
-  const failures = evaluate(check.expect, response);
+  const limits = { deadline, now };
+  const failures = evaluate(check.expect, response, limits);
   const captured = new Map<string, unknown>();
   if (failures.length === 0 && check.capture.length > 0) {
     const parsed = parseJsonBody(response.body);
     for (const capture of check.capture) {
-      const nodes = parsed.error === undefined ? selectNodes(parsed.value, capture.path) : [];
-      if (nodes.length === 0) {
+      const selected = parsed.error === undefined ? captureValue(parsed.value, capture.path, limits) : undefined;
+      if (selected === undefined || typeof selected === 'string') {
         failures.push({
           subject: `capture ${capture.name}`,
           expected: `a value at ${capture.path}`,
           received:
-            parsed.error === undefined ? 'nothing' : parsed.error.replace(/^a JSON body, received /, 'not JSON: '),
+            selected ??
+            (parsed.error === undefined ? 'nothing' : parsed.error.replace(/^a JSON body, received /, 'not JSON: ')),
         });
-      } else captured.set(capture.name, nodes[0]);
+      } else captured.set(capture.name, selected.value);
     }
   }
   return { ok: failures.length === 0, response, failures, latencyMs: response.latencyMs, captured };
+}
+
+/** The captured value; undefined when nothing was selected, a message when the evaluation stopped. */
+function captureValue(
+  document: unknown,
+  path: string,
+  limits: JsonPathLimits,
+): { value: unknown } | string | undefined {
+  try {
+    const first = selectFirst(document, compileJsonPath(path), limits);
+    return first.found ? { value: first.value } : undefined;
+  } catch (error) {
+    return `no answer (${errorMessage(error)})`;
+  }
 }
 
 /** The request to send, with captures filled in; a message when the filled URL is not usable. */
