@@ -2,7 +2,7 @@
 // and what came back, so the last attempt's output is enough to diagnose a failed deploy.
 import { errorMessage, formatDuration } from '@shiprail/core';
 import { isDeepStrictEqual } from 'node:util';
-import type { Comparison, Expectations, JsonAssertion, JsonOperator } from './checks.ts';
+import type { Comparison, Expectations, JsonAssertion, JsonOperator } from './check-types.ts';
 import type { HttpResponse } from './http.ts';
 import { compileJsonPath, selectFirst, type JsonPathLimits } from './jsonpath.ts';
 import { isSensitiveHeader } from './redact.ts';

@@ -11,13 +11,17 @@ import {
 } from '@shiprail/core';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { loadCheckSource, parseCheckFile, type Check } from './checks.ts';
+import { loadCheckSource, parseCheckFile } from './check-file.ts';
+import type { Check } from './check-types.ts';
 import { renderJUnit } from './junit.ts';
 import { isSensitiveHeader, Redactor } from './redact.ts';
 import { runChecks, type CheckResult } from './runner.ts';
 import { templateNames } from './template.ts';
 
-export { loadCheckSource, parseCheckFile, joinUrl, jsonPathProblem, urlProblem, type Check } from './checks.ts';
+export { loadCheckSource, parseCheckFile } from './check-file.ts';
+export type { Check } from './check-types.ts';
+export { jsonPathProblem } from './parse-expect.ts';
+export { joinUrl, urlProblem } from './urls.ts';
 export { evaluate, evaluateJson, compare, formatFailure } from './assertions.ts';
 export { send, type HttpRequest, type HttpResponse } from './http.ts';
 export { renderJUnit, escapeXml } from './junit.ts';

@@ -2,7 +2,8 @@
 // retrying with backoff while its `retry.until` lasts, everything inside one overall deadline.
 import { backoffDelay, errorMessage, formatDuration } from '@shiprail/core';
 import { evaluate, formatFailure, parseJsonBody, trimForDisplay, type AssertionFailure } from './assertions.ts';
-import { joinUrl, type Check } from './checks.ts';
+import type { Check } from './check-types.ts';
+import { joinUrl } from './urls.ts';
 import { compileJsonPath, selectFirst, type JsonPathLimits } from './jsonpath.ts';
 import { HttpError, send as sendHttp, type HttpRequest, type HttpResponse } from './http.ts';
 import { isSensitiveHeader, type Redactor } from './redact.ts';
