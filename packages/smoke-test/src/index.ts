@@ -2,6 +2,7 @@ import {
   ConfigurationError,
   code,
   details,
+  errorMessage,
   formatDuration,
   parseHeaderLines,
   parseList,
@@ -32,7 +33,7 @@ export { parseStatusExpectation, statusMatches } from './status.ts';
 export { parseTextMatcher, textMatches } from './text-matcher.ts';
 export { fillTemplate, fillJsonTemplate } from './template.ts';
 
-export interface SmokeInputs {
+export interface SmokeTestInputs {
   checks: string;
   'base-url': string;
   /** Overall deadline, milliseconds. */
@@ -44,10 +45,10 @@ export interface SmokeInputs {
 
 export const MAX_CONCURRENCY = 64;
 
-export function parseInputs(parser: InputParser): SmokeInputs {
+export function parseInputs(parser: InputParser): SmokeTestInputs {
   // Masked before anything else is read, so that no later error can print it.
   const headers = parser.secret('headers');
-  const inputs: SmokeInputs = {
+  const inputs: SmokeTestInputs = {
     checks: parser.required('checks'),
     'base-url': parser.string('base-url'),
     timeout: parser.duration('timeout', '2m'),
@@ -66,7 +67,7 @@ export function parseInputs(parser: InputParser): SmokeInputs {
   return inputs;
 }
 
-export async function runSmoke(runtime: Runtime): Promise<void> {
+export async function runSmokeTest(runtime: Runtime): Promise<void> {
   const inputs = parseInputs(runtime.inputs);
   const redactor = new Redactor((secret) => runtime.mask(secret));
   for (const [, value] of inputs.headers) redactor.addHeaderValue(value);
@@ -76,13 +77,7 @@ export async function runSmoke(runtime: Runtime): Promise<void> {
     baseDirectory: workingDirectory,
     baseUrl: inputs['base-url'],
   });
-  for (const check of checks) {
-    for (const [name, value] of check.request.headers) {
-      // Values built from captures are registered when they are filled in.
-      if (isSensitiveHeader(name) && templateNames(value).length === 0) redactor.addHeaderValue(value);
-    }
-  }
-  const junitPath = inputs['junit-file'] === '' ? undefined : resolve(workingDirectory, inputs['junit-file']);
+  registerHeaderSecrets(checks, redactor);
 
   const log = (message: string): void => runtime.log.info(redactor.redact(message));
   log(
@@ -92,23 +87,30 @@ export async function runSmoke(runtime: Runtime): Promise<void> {
   );
   const startedAt = new Date(runtime.clock.now());
   const started = runtime.clock.now();
-  const results = await runChecks(checks, {
-    baseUrl: inputs['base-url'],
-    headers: inputs.headers,
-    concurrency: inputs.concurrency,
-    timeoutMs: inputs.timeout,
-    redactor,
-    now: () => runtime.clock.now(),
-    onProgress: log,
-    onResult: (result) => {
-      log(resultLine(result));
-      for (const line of result.details) log(`    ${line}`);
-    },
-  });
+  // Past reading the inputs: `passed` and `results` are set on every way out from here.
+  let results: CheckResult[] = [];
+  try {
+    results = await runChecks(checks, {
+      baseUrl: inputs['base-url'],
+      headers: inputs.headers,
+      concurrency: inputs.concurrency,
+      timeoutMs: inputs.timeout,
+      redactor,
+      now: () => runtime.clock.now(),
+      onProgress: log,
+      onResult: (result) => {
+        log(resultLine(result));
+        for (const line of result.details) log(`    ${line}`);
+      },
+    });
+  } finally {
+    setResultOutputs(runtime, results, checks.length, redactor);
+  }
   const elapsedMs = runtime.clock.now() - started;
-  const failed = results.filter((result) => !result.ok);
+  await runtime.appendSummary(redactor.redact(renderSummary(results, checks, inputs, elapsedMs)));
 
-  if (junitPath !== undefined) {
+  if (inputs['junit-file'] === '') runtime.setOutput('junit-file', '');
+  else {
     const xml = renderJUnit(results, {
       suiteName: 'smoke-test',
       timestamp: startedAt.toISOString(),
@@ -116,24 +118,73 @@ export async function runSmoke(runtime: Runtime): Promise<void> {
       source: source.location.file ?? 'checks input',
       lines: checks.map((check) => check.line),
     });
-    await mkdir(dirname(junitPath), { recursive: true });
-    await writeFile(junitPath, redactor.redact(xml));
+    await writeJUnitReport(
+      runtime,
+      resolve(workingDirectory, inputs['junit-file']),
+      inputs['junit-file'],
+      redactor.redact(xml),
+    );
     log(`JUnit report written to ${inputs['junit-file']}`);
   }
 
-  runtime.setOutput('passed', failed.length === 0);
-  runtime.setOutput(
-    'results',
-    results.map(({ name, ok, attempts, status, ms, error }) => ({ name, ok, attempts, status, ms, error })),
-  );
-  runtime.setOutput('junit-file', junitPath === undefined ? '' : inputs['junit-file']);
-  await runtime.appendSummary(redactor.redact(renderSummary(results, checks, inputs, elapsedMs)));
-
+  const failed = results.filter((result) => !result.ok);
   if (failed.length > 0) {
     const shown = failed.slice(0, 5).map((result) => `${result.name} (${result.error ?? 'failed'})`);
     const more = failed.length > shown.length ? `; and ${failed.length - shown.length} more` : '';
     throw new Error(redactor.redact(`${failed.length} of ${results.length} checks failed: ${shown.join('; ')}${more}`));
   }
+}
+
+/** Credentials written in the file (not built from captures, which are registered when filled in). */
+function registerHeaderSecrets(checks: readonly Check[], redactor: Redactor): void {
+  for (const check of checks) {
+    for (const [name, value] of check.request.headers) {
+      if (isSensitiveHeader(name) && templateNames(value).length === 0) redactor.addHeaderValue(value);
+    }
+  }
+}
+
+/** `passed` and `results`; a run that ended early (no result for some check) has not passed. */
+function setResultOutputs(
+  runtime: Runtime,
+  results: readonly CheckResult[],
+  expected: number,
+  redactor: Redactor,
+): void {
+  runtime.setOutput('passed', results.length === expected && results.every((result) => result.ok));
+  // Names hold URLs as written, which may carry a credential: every text is redacted, field by field.
+  const redact = (text: string | null): string | null => (text === null ? null : redactor.redact(text));
+  runtime.setOutput(
+    'results',
+    results.map(({ name, ok, attempts, status, ms, error }) => ({
+      name: redact(name),
+      ok,
+      attempts,
+      status,
+      ms,
+      error: redact(error),
+    })),
+  );
+}
+
+/** Writes the report; a path that cannot be written is the junit-file input's mistake. */
+async function writeJUnitReport(runtime: Runtime, path: string, input: string, xml: string): Promise<void> {
+  try {
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, xml);
+  } catch (error) {
+    runtime.setOutput('junit-file', '');
+    const code = error instanceof Error && 'code' in error ? String(error.code) : '';
+    const reasons: Record<string, string> = {
+      EISDIR: 'it is a directory; give the path of a file',
+      ENOTDIR: 'a part of the path is a file, not a directory',
+      EACCES: 'permission denied',
+      EROFS: 'the file system is read-only',
+    };
+    const reason = reasons[code] ?? errorMessage(error);
+    throw new ConfigurationError(`cannot write the JUnit report to '${input}': ${reason}`, { input: 'junit-file' });
+  }
+  runtime.setOutput('junit-file', input);
 }
 
 function resultLine(result: CheckResult): string {
@@ -146,7 +197,7 @@ function resultLine(result: CheckResult): string {
 export function renderSummary(
   results: readonly CheckResult[],
   checks: readonly Check[],
-  inputs: Pick<SmokeInputs, 'base-url' | 'concurrency'>,
+  inputs: Pick<SmokeTestInputs, 'base-url' | 'concurrency'>,
   elapsedMs: number,
 ): string {
   const failed = results.filter((result) => !result.ok);

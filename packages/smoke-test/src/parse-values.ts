@@ -31,6 +31,10 @@ export class Mistakes {
   }
 }
 
+/** Longest duration a check may ask for: 24 days, the longest wait a Node timer keeps. */
+export const MAX_DURATION_MS = 24 * 24 * 3_600_000;
+
+/** A duration (`500ms`, `10s`, `2m`, or plain seconds), at most MAX_DURATION_MS. */
 export function parseDurationAt(value: unknown, path: YamlPath, mistakes: Mistakes): number | undefined {
   const ms =
     typeof value === 'number' && value >= 0
@@ -38,8 +42,10 @@ export function parseDurationAt(value: unknown, path: YamlPath, mistakes: Mistak
       : typeof value === 'string'
         ? parseDuration(value)
         : undefined;
-  if (ms === undefined)
+  if (ms === undefined) {
     return mistakes.add(path, `expected a duration like 500ms, 10s or 2m, got ${describeValue(value)}`);
+  }
+  if (ms > MAX_DURATION_MS) return mistakes.add(path, `${describeValue(value)} is longer than 24 days`);
   return ms;
 }
 

@@ -49,6 +49,8 @@ interface Attempt {
   failures: AssertionFailure[];
   /** Set when no response came (connection refused, timeout, TLS). */
   networkError?: string;
+  /** Another attempt cannot fix what happened: the check fails at once, `retry` or not. */
+  permanent?: boolean;
   latencyMs?: number;
   captured: Map<string, unknown>;
 }
@@ -185,7 +187,7 @@ async function runCheck(
   for (;;) {
     attempts += 1;
     last = await attempt(check, values, context);
-    if (last.ok || check.retry === undefined || signal.aborted) break;
+    if (last.ok || last.permanent === true || check.retry === undefined || signal.aborted) break;
     const remaining = Math.min(check.retry.untilMs - (now() - started), deadline - now());
     if (remaining <= 0) break;
     const delay = Math.min(
@@ -234,7 +236,7 @@ async function attempt(check: Check, values: Map<string, unknown>, context: Chec
       ok: false,
       failures: [],
       networkError: message,
-      ...(error instanceof HttpError ? { latencyMs: error.latencyMs } : {}),
+      ...(error instanceof HttpError ? { latencyMs: error.latencyMs, permanent: error.permanent } : {}),
       captured: new Map(),
     };
   }
@@ -333,6 +335,8 @@ function describeResult(
   if (last.ok) return { ...base, ok: true, error: null, details: [] };
   const problems = last.networkError !== undefined ? [last.networkError] : last.failures.map(formatFailure);
   if (aborted) problems.push(`the overall timeout (${formatDuration(options.timeoutMs)}) was reached`);
+  if (last.permanent === true && check.retry !== undefined)
+    problems.push('not retried: another attempt would meet the same');
   if (check.retry !== undefined && !aborted && attempts > 1) {
     problems.push(
       `still failing after ${attempts} attempts over ${formatDuration(elapsedMs)} (retry until ${formatDuration(check.retry.untilMs)})`,
