@@ -1,13 +1,14 @@
 // The scheduler in-process: bounded parallelism, file order, capture dependencies, backoff. The
 // transport is a stand-in that answers after a delay, so timings are the scheduler's own.
 import {
-  Redactor,
   parseCheckFile,
   runChecks,
   runScheduled,
   type HttpRequest,
   type HttpResponse,
+  type Secrets,
 } from '@shiprail/smoke-test';
+import { Redactor } from '@shiprail/core';
 
 function checksOf(yaml: string): ReturnType<typeof parseCheckFile>['checks'] {
   return parseCheckFile(yaml, { file: 'checks.yml' }, { baseDirectory: '.', baseUrl: 'http://svc' }).checks;
@@ -22,6 +23,18 @@ function answer(status: number, body: unknown, latencyMs = 1): HttpResponse {
     latencyMs,
     url: 'http://svc/',
     redirects: 0,
+  };
+}
+
+/** The step's secrets as the runtime keeps them, with what was masked recorded. */
+function recordingSecrets(masked: string[] = []): Secrets {
+  const redactor = new Redactor();
+  return {
+    mask: (secret) => {
+      masked.push(secret);
+      redactor.add(secret);
+    },
+    redact: (text) => redactor.redact(text),
   };
 }
 
@@ -49,7 +62,7 @@ test('never more than `concurrency` requests at once; results and log in file or
     headers: [],
     concurrency: 3,
     timeoutMs: 10_000,
-    redactor: new Redactor(),
+    secrets: recordingSecrets(),
     send,
     onResult: (result) => logged.push(result.name),
   });
@@ -81,7 +94,7 @@ test('a check that uses a capture starts after the check that makes it, with its
     headers: [['X-Team', 'shop']],
     concurrency: 8,
     timeoutMs: 10_000,
-    redactor: new Redactor((secret) => masked.push(secret)),
+    secrets: recordingSecrets(masked),
     send,
   });
   expect(results.every((result) => result.ok)).toBe(true);
@@ -109,7 +122,7 @@ test('retries back off from interval up to max-interval and stop at until', asyn
     headers: [],
     concurrency: 1,
     timeoutMs: 10_000,
-    redactor: new Redactor(),
+    secrets: recordingSecrets(),
     send: () => {
       times.push(Date.now() - started);
       return Promise.resolve(answer(503, { state: 'starting' }));
@@ -150,7 +163,7 @@ describe('a check that throws cannot stall the run', () => {
       headers: [],
       concurrency: 2,
       timeoutMs: 10_000,
-      redactor: new Redactor(),
+      secrets: recordingSecrets(),
       send: (request) => Promise.resolve(request.url.endsWith('/broken') ? brokenResponse() : answer(200, {})),
       onResult: (result) => reported.push(result.name),
     });
@@ -172,7 +185,7 @@ describe('a check that throws cannot stall the run', () => {
       headers: [],
       concurrency: 1,
       timeoutMs: 10_000,
-      redactor: new Redactor(),
+      secrets: recordingSecrets(),
       send: (request) => {
         sent.push(request.url);
         return Promise.resolve(answer(200, {}));

@@ -1,6 +1,12 @@
 // The check file: read, parsed and validated section by section. Everything a user can get wrong is found
 // here, before any request is sent, and reported with its path (`checks[2].expect.status`) and line.
-import { ConfigurationError, parseYamlDocument, type MistakeLocation, type YamlPath } from '@shiprail/core';
+import {
+  ConfigurationError,
+  parseYamlDocument,
+  stripUrlCredentials,
+  type MistakeLocation,
+  type YamlPath,
+} from '@shiprail/core';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Check, CheckFile, CheckRequest } from './check-types.ts';
@@ -99,7 +105,8 @@ function parseCheck(
   const expect = parseExpect(raw['expect'], [...path, 'expect'], mistakes);
   const retry = raw['retry'] === undefined ? undefined : parseRetry(raw['retry'], [...path, 'retry'], mistakes);
   const capture = parseCapture(raw['capture'], [...path, 'capture'], mistakes);
-  let name = request === undefined ? `check ${index + 1}` : `${request.method} ${request.url}`;
+  // The default name shows the URL as written, less any credential in it.
+  let name = request === undefined ? `check ${index + 1}` : `${request.method} ${stripUrlCredentials(request.url)}`;
   if (raw['name'] !== undefined) {
     if (typeof raw['name'] !== 'string' || raw['name'].trim() === '')
       mistakes.add([...path, 'name'], 'expected a non-empty string');

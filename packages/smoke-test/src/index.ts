@@ -3,6 +3,9 @@ import {
   code,
   details,
   errorMessage,
+  escapeUntrusted,
+  stripUrlCredentials,
+  urlCredentials,
   formatDuration,
   parseHeaderLines,
   parseList,
@@ -15,7 +18,7 @@ import { dirname, resolve } from 'node:path';
 import { loadCheckSource, parseCheckFile } from './check-file.ts';
 import type { Check } from './check-types.ts';
 import { renderJUnit } from './junit.ts';
-import { isSensitiveHeader, Redactor } from './redact.ts';
+import { isSensitiveHeader, maskHeaderValue, type Secrets } from './redact.ts';
 import { runChecks, type CheckResult } from './runner.ts';
 import { templateNames } from './template.ts';
 
@@ -26,7 +29,7 @@ export { joinUrl, urlProblem } from './urls.ts';
 export { evaluate, evaluateJson, compare, formatFailure } from './assertions.ts';
 export { send, type HttpRequest, type HttpResponse } from './http.ts';
 export { renderJUnit, escapeXml } from './junit.ts';
-export { Redactor } from './redact.ts';
+export { headerSecrets, type Secrets } from './redact.ts';
 export { runChecks, type CheckResult } from './runner.ts';
 export { runScheduled } from './scheduler.ts';
 export { parseStatusExpectation, statusMatches } from './status.ts';
@@ -58,10 +61,12 @@ export function parseInputs(parser: InputParser): SmokeTestInputs {
   };
   const baseUrl = inputs['base-url'];
   if (baseUrl !== '' && !/^https?:\/\/[^/]/i.test(baseUrl)) {
-    throw new ConfigurationError(`expected an http:// or https:// URL, got '${baseUrl}'`, { input: 'base-url' });
+    throw new ConfigurationError(`expected an http:// or https:// URL, got '${stripUrlCredentials(baseUrl)}'`, {
+      input: 'base-url',
+    });
   }
   if (baseUrl !== '' && !URL.canParse(baseUrl)) {
-    throw new ConfigurationError(`'${baseUrl}' is not a valid URL`, { input: 'base-url' });
+    throw new ConfigurationError(`'${stripUrlCredentials(baseUrl)}' is not a valid URL`, { input: 'base-url' });
   }
   if (inputs.timeout <= 0) throw new ConfigurationError('must be more than zero', { input: 'timeout' });
   return inputs;
@@ -69,17 +74,19 @@ export function parseInputs(parser: InputParser): SmokeTestInputs {
 
 export async function runSmokeTest(runtime: Runtime): Promise<void> {
   const inputs = parseInputs(runtime.inputs);
-  const redactor = new Redactor((secret) => runtime.mask(secret));
-  for (const [, value] of inputs.headers) redactor.addHeaderValue(value);
+  for (const [, value] of inputs.headers) maskHeaderValue(runtime, value);
+  for (const secret of urlCredentials(inputs['base-url'])) runtime.mask(secret);
   const workingDirectory = process.cwd();
   const source = loadCheckSource(inputs.checks, workingDirectory);
+  // Credentials written into check URLs, masked before the file is even validated.
+  for (const secret of urlCredentials(source.text)) runtime.mask(secret);
   const { checks } = parseCheckFile(source.text, source.location, {
     baseDirectory: workingDirectory,
     baseUrl: inputs['base-url'],
   });
-  registerHeaderSecrets(checks, redactor);
+  maskHeaderSecrets(checks, runtime);
 
-  const log = (message: string): void => runtime.log.info(redactor.redact(message));
+  const log = (message: string): void => runtime.log.info(escapeUntrusted(runtime.redact(message)));
   log(
     `Running ${checks.length} check${checks.length === 1 ? '' : 's'}` +
       `${inputs['base-url'] === '' ? '' : ` against ${inputs['base-url']}`}, ${inputs.concurrency} at a time, ` +
@@ -95,7 +102,7 @@ export async function runSmokeTest(runtime: Runtime): Promise<void> {
       headers: inputs.headers,
       concurrency: inputs.concurrency,
       timeoutMs: inputs.timeout,
-      redactor,
+      secrets: runtime,
       now: () => runtime.clock.now(),
       onProgress: log,
       onResult: (result) => {
@@ -104,10 +111,10 @@ export async function runSmokeTest(runtime: Runtime): Promise<void> {
       },
     });
   } finally {
-    setResultOutputs(runtime, results, checks.length, redactor);
+    setResultOutputs(runtime, results, checks.length);
   }
   const elapsedMs = runtime.clock.now() - started;
-  await runtime.appendSummary(redactor.redact(renderSummary(results, checks, inputs, elapsedMs)));
+  await runtime.appendSummary(runtime.redact(renderSummary(results, checks, inputs, elapsedMs)));
 
   if (inputs['junit-file'] === '') runtime.setOutput('junit-file', '');
   else {
@@ -122,7 +129,7 @@ export async function runSmokeTest(runtime: Runtime): Promise<void> {
       runtime,
       resolve(workingDirectory, inputs['junit-file']),
       inputs['junit-file'],
-      redactor.redact(xml),
+      runtime.redact(xml),
     );
     log(`JUnit report written to ${inputs['junit-file']}`);
   }
@@ -131,29 +138,24 @@ export async function runSmokeTest(runtime: Runtime): Promise<void> {
   if (failed.length > 0) {
     const shown = failed.slice(0, 5).map((result) => `${result.name} (${result.error ?? 'failed'})`);
     const more = failed.length > shown.length ? `; and ${failed.length - shown.length} more` : '';
-    throw new Error(redactor.redact(`${failed.length} of ${results.length} checks failed: ${shown.join('; ')}${more}`));
+    throw new Error(runtime.redact(`${failed.length} of ${results.length} checks failed: ${shown.join('; ')}${more}`));
   }
 }
 
 /** Credentials written in the file (not built from captures, which are registered when filled in). */
-function registerHeaderSecrets(checks: readonly Check[], redactor: Redactor): void {
+function maskHeaderSecrets(checks: readonly Check[], secrets: Secrets): void {
   for (const check of checks) {
     for (const [name, value] of check.request.headers) {
-      if (isSensitiveHeader(name) && templateNames(value).length === 0) redactor.addHeaderValue(value);
+      if (isSensitiveHeader(name) && templateNames(value).length === 0) maskHeaderValue(secrets, value);
     }
   }
 }
 
 /** `passed` and `results`; a run that ended early (no result for some check) has not passed. */
-function setResultOutputs(
-  runtime: Runtime,
-  results: readonly CheckResult[],
-  expected: number,
-  redactor: Redactor,
-): void {
+function setResultOutputs(runtime: Runtime, results: readonly CheckResult[], expected: number): void {
   runtime.setOutput('passed', results.length === expected && results.every((result) => result.ok));
   // Names hold URLs as written, which may carry a credential: every text is redacted, field by field.
-  const redact = (text: string | null): string | null => (text === null ? null : redactor.redact(text));
+  const redact = (text: string | null): string | null => (text === null ? null : runtime.redact(text));
   runtime.setOutput(
     'results',
     results.map(({ name, ok, attempts, status, ms, error }) => ({

@@ -6,7 +6,7 @@ import type { Check } from './check-types.ts';
 import { joinUrl } from './urls.ts';
 import { compileJsonPath, selectFirst, type JsonPathLimits } from './jsonpath.ts';
 import { HttpError, send as sendHttp, type HttpRequest, type HttpResponse } from './http.ts';
-import { isSensitiveHeader, type Redactor } from './redact.ts';
+import { isSensitiveHeader, maskHeaderValue, type Secrets } from './redact.ts';
 import { runScheduled } from './scheduler.ts';
 import { fillJsonTemplate, fillTemplate } from './template.ts';
 
@@ -32,7 +32,8 @@ export interface RunOptions {
   headers: Array<[string, string]>;
   concurrency: number;
   timeoutMs: number;
-  redactor: Redactor;
+  /** Masks credentials made from captures; redacts what the results say. */
+  secrets: Secrets;
   now?: () => number;
   /** Progress of retries, for the log (already redacted). */
   onProgress?: (message: string) => void;
@@ -91,7 +92,7 @@ export async function runChecks(checks: readonly Check[], options: RunOptions): 
       onError: (position, error) => {
         const check = checks[position];
         const reason = `the check could not be completed: ${errorMessage(error)}`;
-        return { ...notRun(check?.name ?? `check ${position + 1}`, options.redactor.redact(reason)), attempts: 1 };
+        return { ...notRun(check?.name ?? `check ${position + 1}`, options.secrets.redact(reason)), attempts: 1 };
       },
       onSettled: (position, result) => reporter.settle(position, result),
     });
@@ -200,7 +201,7 @@ async function runCheck(
       remaining,
     );
     options.onProgress?.(
-      options.redactor.redact(
+      options.secrets.redact(
         `${check.name}: attempt ${attempts} failed (${attemptSummary(last)}); trying again in ${formatDuration(delay)}`,
       ),
     );
@@ -287,14 +288,14 @@ function buildRequest(
   try {
     new URL(url);
   } catch {
-    return `the URL is not valid once captures are filled in: ${options.redactor.redact(url)}`;
+    return `the URL is not valid once captures are filled in: ${options.secrets.redact(url)}`;
   }
   const headers = new Map<string, [string, string]>();
   for (const [name, value] of options.headers) headers.set(name.toLowerCase(), [name, value]);
   for (const [name, value] of check.request.headers) {
     const filled = fillTemplate(value, values);
     // A credential made from a capture is a secret too.
-    if (isSensitiveHeader(name)) options.redactor.addHeaderValue(filled);
+    if (isSensitiveHeader(name)) maskHeaderValue(options.secrets, filled);
     headers.set(name.toLowerCase(), [name, filled]);
   }
   let body: string | undefined;
@@ -324,7 +325,7 @@ function describeResult(
   aborted: boolean,
   options: RunOptions,
 ): CheckResult {
-  const redact = (text: string): string => options.redactor.redact(text);
+  const redact = (text: string): string => options.secrets.redact(text);
   const base = {
     name: check.name,
     attempts,

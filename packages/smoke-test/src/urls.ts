@@ -1,8 +1,15 @@
 // Request URLs: checked when the file is loaded, resolved against base-url when a check runs.
+import { stripUrlCredentials } from '@shiprail/core';
 import { TEMPLATE } from './template.ts';
 
 /** Why a request URL cannot work, or undefined. Placeholders stand in for a value here. */
 export function urlProblem(url: string, baseUrl: string): string | undefined {
+  const problem = findUrlProblem(url, baseUrl);
+  // The message quotes the URL: never with the credential it may carry.
+  return problem === undefined ? undefined : stripUrlCredentials(problem);
+}
+
+function findUrlProblem(url: string, baseUrl: string): string | undefined {
   const sample = url.replace(TEMPLATE, 'x');
   if (/^[a-z][a-z0-9+.-]*:/i.test(sample)) {
     let parsed: URL;
