@@ -45050,6 +45050,30 @@ function maskHeaderValue(secrets, value) {
     for (const secret of headerSecrets(value))
         secrets.mask(secret);
 }
+// `scheme://user:password@` in any text, as clients turn it into a Basic credential.
+const redact_URL_USERINFO = /\b[a-z][a-z0-9+.-]*:\/\/([^/?#@\s]+)@/gi;
+/**
+ * The `Authorization: Basic` values that the credentials in a text's URLs become when sent: a server that
+ * echoes request headers would otherwise show the password, base64-encoded.
+ */
+function basicCredentials(text) {
+    const found = new Set();
+    for (const match of text.matchAll(redact_URL_USERINFO)) {
+        const [user = '', password = ''] = (match[1] ?? '').split(/:(.*)/s);
+        const encoded = Buffer.from(`${redact_safeDecode(user)}:${redact_safeDecode(password)}`).toString('base64');
+        found.add(`Basic ${encoded}`);
+        found.add(encoded);
+    }
+    return [...found];
+}
+function redact_safeDecode(text) {
+    try {
+        return decodeURIComponent(text);
+    }
+    catch {
+        return text;
+    }
+}
 
 // EXTERNAL MODULE: external "node:util"
 var external_node_util_ = __nccwpck_require__(7975);
@@ -45902,12 +45926,12 @@ async function runSmokeTest(runtime) {
     const inputs = parseInputs(runtime.inputs);
     for (const [, value] of inputs.headers)
         maskHeaderValue(runtime, value);
-    for (const secret of urlCredentials(inputs['base-url']))
+    for (const secret of urlSecrets(inputs['base-url']))
         runtime.mask(secret);
     const workingDirectory = process.cwd();
     const source = loadCheckSource(inputs.checks, workingDirectory);
     // Credentials written into check URLs, masked before the file is even validated.
-    for (const secret of urlCredentials(source.text))
+    for (const secret of urlSecrets(source.text))
         runtime.mask(secret);
     const { checks } = parseCheckFile(source.text, source.location, {
         baseDirectory: workingDirectory,
@@ -45963,6 +45987,8 @@ async function runSmokeTest(runtime) {
         throw new Error(runtime.redact(`${failed.length} of ${results.length} checks failed: ${shown.join('; ')}${more}`));
     }
 }
+/** Credentials in the URLs of a text, as written and as the Basic credential they are sent as. */
+const urlSecrets = (text) => [...urlCredentials(text), ...basicCredentials(text)];
 /** Credentials written in the file (not built from captures, which are registered when filled in). */
 function maskHeaderSecrets(checks, secrets) {
     for (const check of checks) {

@@ -18,7 +18,7 @@ import { dirname, resolve } from 'node:path';
 import { loadCheckSource, parseCheckFile } from './check-file.ts';
 import type { Check } from './check-types.ts';
 import { renderJUnit } from './junit.ts';
-import { isSensitiveHeader, maskHeaderValue, type Secrets } from './redact.ts';
+import { basicCredentials, isSensitiveHeader, maskHeaderValue, type Secrets } from './redact.ts';
 import { runChecks, type CheckResult } from './runner.ts';
 import { templateNames } from './template.ts';
 
@@ -75,11 +75,11 @@ export function parseInputs(parser: InputParser): SmokeTestInputs {
 export async function runSmokeTest(runtime: Runtime): Promise<void> {
   const inputs = parseInputs(runtime.inputs);
   for (const [, value] of inputs.headers) maskHeaderValue(runtime, value);
-  for (const secret of urlCredentials(inputs['base-url'])) runtime.mask(secret);
+  for (const secret of urlSecrets(inputs['base-url'])) runtime.mask(secret);
   const workingDirectory = process.cwd();
   const source = loadCheckSource(inputs.checks, workingDirectory);
   // Credentials written into check URLs, masked before the file is even validated.
-  for (const secret of urlCredentials(source.text)) runtime.mask(secret);
+  for (const secret of urlSecrets(source.text)) runtime.mask(secret);
   const { checks } = parseCheckFile(source.text, source.location, {
     baseDirectory: workingDirectory,
     baseUrl: inputs['base-url'],
@@ -141,6 +141,9 @@ export async function runSmokeTest(runtime: Runtime): Promise<void> {
     throw new Error(runtime.redact(`${failed.length} of ${results.length} checks failed: ${shown.join('; ')}${more}`));
   }
 }
+
+/** Credentials in the URLs of a text, as written and as the Basic credential they are sent as. */
+const urlSecrets = (text: string): string[] => [...urlCredentials(text), ...basicCredentials(text)];
 
 /** Credentials written in the file (not built from captures, which are registered when filled in). */
 function maskHeaderSecrets(checks: readonly Check[], secrets: Secrets): void {
