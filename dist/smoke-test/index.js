@@ -36972,6 +36972,7 @@ function capSummary(markdown, limit = SUMMARY_LIMIT_BYTES) {
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/retry.ts
+
 /** The delay after failed attempt `attempt` (1-based): exponential, capped, with optional jitter. */
 function backoffDelay(attempt, options, random = Math.random) {
     const exponential = options.baseMs * (options.factor ?? 2) ** (attempt - 1);
@@ -36979,10 +36980,34 @@ function backoffDelay(attempt, options, random = Math.random) {
     const jitter = Math.min(Math.max(options.jitter ?? 0, 0), 1);
     return Math.round(capped * (1 - jitter) + capped * jitter * random());
 }
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Waits `ms`, however long (a wait beyond one Node timer is made of several), or less when `signal` aborts. */
+function retry_sleep(ms, signal) {
+    return new Promise((resolve) => {
+        if (signal?.aborted === true) {
+            resolve();
+            return;
+        }
+        const end = Date.now() + ms;
+        let timer;
+        const done = () => {
+            clearTimeout(timer);
+            signal?.removeEventListener('abort', done);
+            resolve();
+        };
+        const arm = () => {
+            const remaining = end - Date.now();
+            if (remaining <= 0)
+                done();
+            else
+                timer = setTimeout(arm, Math.min(remaining, duration_MAX_TIMER_MS));
+        };
+        signal?.addEventListener('abort', done, { once: true });
+        arm();
+    });
+}
 /** Runs `operation` until it succeeds, an error is not retryable, or attempts run out (last error thrown). */
 async function retry(operation, options) {
-    const wait = options.sleep ?? sleep;
+    const wait = options.sleep ?? retry_sleep;
     for (let attempt = 1;; attempt += 1) {
         try {
             return await operation(attempt);
@@ -37161,8 +37186,9 @@ function createActionsRuntime(env = process.env) {
         env,
         github: readGitHubContext(env),
         exec: actionsExec,
-        clock: { now: () => Date.now(), sleep: sleep },
+        clock: { now: () => Date.now(), sleep: retry_sleep },
         tempDir: env['RUNNER_TEMP'] || (0,external_node_os_namespaceObject.tmpdir)(),
+        cwd: process.cwd(),
     };
 }
 /**
@@ -45595,7 +45621,7 @@ function runScheduled(count, options) {
 /** Checks run with bounded parallelism; results come back in file order. */
 async function runChecks(checks, options) {
     const now = options.now ?? Date.now;
-    const sleep = options.sleep ?? abortableSleep;
+    const sleep = options.sleep ?? retry_sleep;
     const deadline = now() + options.timeoutMs;
     const controller = new AbortController();
     const finished = new AbortController();
@@ -45848,33 +45874,6 @@ function describeResult(check, last, attempts, elapsedMs, aborted, options) {
     }
     return { ...base, ok: false, error: redact(problems.join('; ')), details: details.map(redact) };
 }
-/** Node fires a timer longer than this at once: longer waits are made of several. */
-const runner_MAX_TIMER_MS = 2_147_483_647;
-/** Waits `ms`, or less when `signal` aborts first. */
-function abortableSleep(ms, signal) {
-    return new Promise((resolve) => {
-        if (signal.aborted) {
-            resolve();
-            return;
-        }
-        const end = Date.now() + ms;
-        let timer;
-        const done = () => {
-            clearTimeout(timer);
-            signal.removeEventListener('abort', done);
-            resolve();
-        };
-        const arm = () => {
-            const remaining = end - Date.now();
-            if (remaining <= 0)
-                done();
-            else
-                timer = setTimeout(arm, Math.min(remaining, runner_MAX_TIMER_MS));
-        };
-        signal.addEventListener('abort', done, { once: true });
-        arm();
-    });
-}
 
 ;// CONCATENATED MODULE: ./packages/smoke-test/src/index.ts
 
@@ -45928,7 +45927,7 @@ async function runSmokeTest(runtime) {
         maskHeaderValue(runtime, value);
     for (const secret of urlSecrets(inputs['base-url']))
         runtime.mask(secret);
-    const workingDirectory = process.cwd();
+    const workingDirectory = runtime.cwd;
     const source = loadCheckSource(inputs.checks, workingDirectory);
     // Credentials written into check URLs, masked before the file is even validated.
     for (const secret of urlSecrets(source.text))
@@ -45954,6 +45953,7 @@ async function runSmokeTest(runtime) {
             timeoutMs: inputs.timeout,
             secrets: runtime,
             now: () => runtime.clock.now(),
+            sleep: (ms, signal) => runtime.clock.sleep(ms, signal),
             onProgress: log,
             onResult: (result) => {
                 log(resultLine(result));

@@ -8,7 +8,7 @@ import {
   type HttpResponse,
   type Secrets,
 } from '@shiprail/smoke-test';
-import { Redactor } from '@shiprail/core';
+import { Redactor, sleep } from '@shiprail/core';
 
 function checksOf(yaml: string): ReturnType<typeof parseCheckFile>['checks'] {
   return parseCheckFile(yaml, { file: 'checks.yml' }, { baseDirectory: '.', baseUrl: 'http://svc' }).checks;
@@ -247,5 +247,45 @@ describe('runScheduled', () => {
       onError: () => 0,
     });
     await expect(run).rejects.toThrow('a task can only need tasks before it');
+  });
+});
+
+describe('waits', () => {
+  test('a wait longer than one Node timer does not end at once, and an abort ends it', async () => {
+    const controller = new AbortController();
+    const started = performance.now();
+    setTimeout(() => controller.abort(), 100);
+    await sleep(30 * 24 * 3_600_000, controller.signal);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(90);
+    expect(performance.now() - started).toBeLessThan(1_000);
+  });
+
+  test("the overall timeout and retry waits go through the run's own sleep", async () => {
+    const [check] = checksOf('checks:\n  - { name: r, request: { url: /x }, retry: { until: 1h, interval: 1m } }\n');
+    if (check === undefined) throw new Error('no check');
+    const waits: number[] = [];
+    let clock = 0;
+    const started = performance.now();
+    const [result] = await runChecks([check], {
+      baseUrl: 'http://svc',
+      headers: [],
+      concurrency: 1,
+      timeoutMs: 2 * 3_600_000,
+      secrets: recordingSecrets(),
+      send: () => Promise.resolve(answer(503, {})),
+      // A clock of its own: an hour of retries passes without any real waiting.
+      sleep: (ms, signal) => {
+        waits.push(ms);
+        if (waits.length === 1) return new Promise((resolve) => signal.addEventListener('abort', () => resolve()));
+        clock += ms;
+        return Promise.resolve();
+      },
+      now: () => clock,
+    });
+    expect(waits[0]).toBe(2 * 3_600_000);
+    expect(clock).toBeGreaterThanOrEqual(3_600_000);
+    expect(result).toMatchObject({ ok: false, status: 503 });
+    expect(result?.attempts).toBeGreaterThan(10);
+    expect(performance.now() - started).toBeLessThan(2_000);
   });
 });

@@ -76,7 +76,7 @@ export async function runSmokeTest(runtime: Runtime): Promise<void> {
   const inputs = parseInputs(runtime.inputs);
   for (const [, value] of inputs.headers) maskHeaderValue(runtime, value);
   for (const secret of urlSecrets(inputs['base-url'])) runtime.mask(secret);
-  const workingDirectory = process.cwd();
+  const workingDirectory = runtime.cwd;
   const source = loadCheckSource(inputs.checks, workingDirectory);
   // Credentials written into check URLs, masked before the file is even validated.
   for (const secret of urlSecrets(source.text)) runtime.mask(secret);
@@ -104,6 +104,7 @@ export async function runSmokeTest(runtime: Runtime): Promise<void> {
       timeoutMs: inputs.timeout,
       secrets: runtime,
       now: () => runtime.clock.now(),
+      sleep: (ms, signal) => runtime.clock.sleep(ms, signal),
       onProgress: log,
       onResult: (result) => {
         log(resultLine(result));

@@ -1,6 +1,6 @@
 // Runs the checks: up to `concurrency` at once, each check after the checks whose captures it uses,
 // retrying with backoff while its `retry.until` lasts, everything inside one overall deadline.
-import { backoffDelay, errorMessage, formatDuration } from '@shiprail/core';
+import { backoffDelay, errorMessage, formatDuration, sleep as coreSleep } from '@shiprail/core';
 import { evaluate, formatFailure, parseJsonBody, trimForDisplay, type AssertionFailure } from './assertions.ts';
 import type { Check } from './check-types.ts';
 import { joinUrl } from './urls.ts';
@@ -59,7 +59,7 @@ interface Attempt {
 /** Checks run with bounded parallelism; results come back in file order. */
 export async function runChecks(checks: readonly Check[], options: RunOptions): Promise<CheckResult[]> {
   const now = options.now ?? Date.now;
-  const sleep = options.sleep ?? abortableSleep;
+  const sleep = options.sleep ?? coreSleep;
   const deadline = now() + options.timeoutMs;
   const controller = new AbortController();
   const finished = new AbortController();
@@ -358,31 +358,4 @@ function describeResult(
     );
   }
   return { ...base, ok: false, error: redact(problems.join('; ')), details: details.map(redact) };
-}
-
-/** Node fires a timer longer than this at once: longer waits are made of several. */
-const MAX_TIMER_MS = 2_147_483_647;
-
-/** Waits `ms`, or less when `signal` aborts first. */
-export function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) {
-      resolve();
-      return;
-    }
-    const end = Date.now() + ms;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const done = (): void => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const arm = (): void => {
-      const remaining = end - Date.now();
-      if (remaining <= 0) done();
-      else timer = setTimeout(arm, Math.min(remaining, MAX_TIMER_MS));
-    };
-    signal.addEventListener('abort', done, { once: true });
-    arm();
-  });
 }
