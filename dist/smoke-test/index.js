@@ -44369,9 +44369,7 @@ class Mistakes {
         }
     }
 }
-/** Longest duration a check may ask for: 24 days, the longest wait a Node timer keeps. */
-const MAX_DURATION_MS = 24 * 24 * 3_600_000;
-/** A duration (`500ms`, `10s`, `2m`, or plain seconds), at most MAX_DURATION_MS. */
+/** A duration (`500ms`, `10s`, `2m`, or plain seconds), at most what one timer can wait (as for inputs). */
 function parseDurationAt(value, path, mistakes) {
     const ms = typeof value === 'number' && value >= 0
         ? value * 1000
@@ -44381,7 +44379,7 @@ function parseDurationAt(value, path, mistakes) {
     if (ms === undefined) {
         return mistakes.add(path, `expected a duration like 500ms, 10s or 2m, got ${describeValue(value)}`);
     }
-    if (ms > MAX_DURATION_MS)
+    if (ms > duration_MAX_TIMER_MS)
         return mistakes.add(path, `${describeValue(value)} is longer than 24 days`);
     return ms;
 }

@@ -1,6 +1,6 @@
 // The small pieces every section parser of the check file shares: where mistakes are collected, and
 // how scalars (durations, flags) are read and described.
-import { ConfigurationError, parseDuration, type YamlPath } from '@shiprail/core';
+import { ConfigurationError, MAX_TIMER_MS, parseDuration, type YamlPath } from '@shiprail/core';
 
 /** A plain mapping (not a list, not a scalar). */
 export const isMapping = (value: unknown): value is Record<string, unknown> =>
@@ -31,10 +31,7 @@ export class Mistakes {
   }
 }
 
-/** Longest duration a check may ask for: 24 days, the longest wait a Node timer keeps. */
-export const MAX_DURATION_MS = 24 * 24 * 3_600_000;
-
-/** A duration (`500ms`, `10s`, `2m`, or plain seconds), at most MAX_DURATION_MS. */
+/** A duration (`500ms`, `10s`, `2m`, or plain seconds), at most what one timer can wait (as for inputs). */
 export function parseDurationAt(value: unknown, path: YamlPath, mistakes: Mistakes): number | undefined {
   const ms =
     typeof value === 'number' && value >= 0
@@ -45,7 +42,7 @@ export function parseDurationAt(value: unknown, path: YamlPath, mistakes: Mistak
   if (ms === undefined) {
     return mistakes.add(path, `expected a duration like 500ms, 10s or 2m, got ${describeValue(value)}`);
   }
-  if (ms > MAX_DURATION_MS) return mistakes.add(path, `${describeValue(value)} is longer than 24 days`);
+  if (ms > MAX_TIMER_MS) return mistakes.add(path, `${describeValue(value)} is longer than 24 days`);
   return ms;
 }
 
