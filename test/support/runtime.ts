@@ -81,6 +81,7 @@ export function createTestRuntime(options: TestRuntimeOptions = {}): RecordingRu
     exec: actionsExec,
     clock: { now: options.now ?? (() => Date.now()), sleep },
     tempDir: tmpdir(),
+    cwd: process.cwd(),
     outputs,
     summaries,
     logs,

@@ -66,6 +66,7 @@ export function createActionsRuntime(env: NodeJS.ProcessEnv = process.env): Runt
     exec: actionsExec,
     clock: { now: () => Date.now(), sleep },
     tempDir: env['RUNNER_TEMP'] || tmpdir(),
+    cwd: process.cwd(),
   };
 }
 

@@ -40,7 +40,8 @@ export interface Log {
 
 export interface Clock {
   now(): number;
-  sleep(ms: number): Promise<void>;
+  /** Waits `ms`, or less when `signal` aborts. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
 export type OutputValue = string | number | boolean | readonly unknown[] | Record<string, unknown>;
@@ -66,6 +67,8 @@ export interface Runtime {
   clock: Clock;
   /** A directory for temporary files (`RUNNER_TEMP` on runners). */
   tempDir: string;
+  /** The step's working directory, which relative paths in inputs are resolved against. */
+  cwd: string;
 }
 
 /** Outputs are strings on the wire: JSON for structures, as the spec's conventions say. */
