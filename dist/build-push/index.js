@@ -31613,7 +31613,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _shiprail_build_push_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8962);
+/* harmony import */ var _shiprail_build_push_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(612);
 
 await (0,_shiprail_build_push_action__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -31622,7 +31622,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 8962:
+/***/ 612:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -35609,9 +35609,6 @@ function parseFlavor(lines) {
     return flavor;
 }
 
-// EXTERNAL MODULE: ./node_modules/semver/index.js
-var semver = __nccwpck_require__(2088);
-var semver_default = /*#__PURE__*/__nccwpck_require__.n(semver);
 ;// CONCATENATED MODULE: ./packages/build-push/src/template.ts
 const HTML_ESCAPES = {
     '&': '&amp;',
@@ -35640,7 +35637,19 @@ function tokenize(expression) {
     }
     return tokens;
 }
-const unquote = (token) => /^(['"]).*\1$/s.test(token) && token.length >= 2 ? token.slice(1, -1) : token;
+const isQuoted = (token) => /^(['"]).*\1$/s.test(token) && token.length >= 2;
+/**
+ * A helper's argument as Handlebars reads it: a quoted string or a number is itself; a bare word
+ * (`{{date YYYYMMDD}}`) is a lookup of that name, which is a value or nothing.
+ */
+function argument(token, values) {
+    if (isQuoted(token))
+        return token.slice(1, -1);
+    if (/^-?\d+(?:\.\d+)?$/.test(token) || token === 'true' || token === 'false')
+        return token;
+    const value = Object.hasOwn(values, token) ? values[token] : undefined;
+    return typeof value === 'string' || typeof value === 'number' ? String(value) : undefined;
+}
 function evaluate(expression, values) {
     const [name = '', ...rest] = tokenize(expression);
     if (/^[#/^>!]/.test(name) || name === 'else') {
@@ -35651,9 +35660,9 @@ function evaluate(expression, values) {
     for (const token of rest) {
         const pair = /^([A-Za-z_][\w.-]*)=(.*)$/s.exec(token);
         if (pair)
-            hash[pair[1] ?? ''] = unquote(pair[2] ?? '');
+            hash[pair[1] ?? ''] = argument(pair[2] ?? '', values) ?? '';
         else
-            args.push(unquote(token));
+            args.push(argument(token, values));
     }
     const value = Object.hasOwn(values, name) ? values[name] : undefined;
     if (typeof value === 'function')
@@ -35677,7 +35686,11 @@ function renderTemplate(template, values) {
         throw new TemplateError(`has an unclosed {{ in '${template}'`);
     return output + tail;
 }
-/** Formats a date with moment.js tokens (the format language docker/metadata-action's `{{date}}` takes). */
+/**
+ * Formats a date with moment.js tokens (the format language docker/metadata-action's `{{date}}`
+ * takes). Without a format, moment's ISO 8601 form: `2020-01-10T00:30:00Z` in UTC, else with the
+ * zone's offset (`2020-01-10T09:30:00+09:00`).
+ */
 function formatDate(epochMs, format, timeZone = 'UTC') {
     let parts;
     try {
@@ -35699,6 +35712,9 @@ function formatDate(epochMs, format, timeZone = 'UTC') {
     const year = parts['year'] ?? '';
     const hour = Number(parts['hour'] ?? '0');
     const pad = (value, length = 2) => String(value).padStart(length, '0');
+    const wallClock = Date.UTC(Number(year), Number(parts['month']) - 1, Number(parts['day']), hour, Number(parts['minute']), Number(parts['second']));
+    const offsetMinutes = Math.round((wallClock - Math.floor(epochMs / 1000) * 1000) / 60_000);
+    const offset = (separator) => `${offsetMinutes < 0 ? '-' : '+'}${pad(Math.floor(Math.abs(offsetMinutes) / 60))}${separator}${pad(Math.abs(offsetMinutes) % 60)}`;
     const tokens = {
         YYYY: () => year,
         YY: () => year.slice(-2),
@@ -35719,9 +35735,233 @@ function formatDate(epochMs, format, timeZone = 'UTC') {
         a: () => (hour < 12 ? 'am' : 'pm'),
         X: () => String(Math.floor(epochMs / 1000)),
         x: () => String(epochMs),
+        ZZ: () => offset(''),
+        Z: () => offset(':'),
     };
-    return format.replace(/\[([^\]]*)]|YYYY|YY|MM|M|DD|D|HH|H|hh|h|mm|m|ss|s|SSS|A|a|X|x/g, (token, literal) => literal !== undefined ? literal : (tokens[token]?.() ?? token));
+    const pattern = format || (offsetMinutes === 0 ? 'YYYY-MM-DD[T]HH:mm:ss[Z]' : 'YYYY-MM-DD[T]HH:mm:ssZ');
+    return pattern.replace(/\[([^\]]*)]|YYYY|YY|MM|M|DD|D|HH|H|hh|h|mm|m|ss|s|SSS|A|a|X|x|ZZ|Z/g, (token, literal) => (literal !== undefined ? literal : (tokens[token]?.() ?? token)));
 }
+
+;// CONCATENATED MODULE: ./packages/build-push/src/expressions.ts
+
+
+const shortSha = (sha, length) => sha.slice(0, length);
+const stripHeads = (ref) => ref.replace(/^refs\/heads\//, '');
+/** `{{date 'format' tz='Zone'}}` and `{{commit_date ...}}`: moment.js formats, UTC unless `tz=` says otherwise. */
+function dateHelper(epochMs) {
+    return (args, hash) => {
+        for (const key of Object.keys(hash))
+            if (key !== 'tz')
+                throw new TemplateError(`unknown ${key} attribute`);
+        return formatDate(epochMs, args[0], hash['tz'] ?? 'UTC');
+    };
+}
+/**
+ * Whether the run is on the default branch, as docker/metadata-action decides it: the ref minus
+ * `refs/heads/` names the default branch, or the event always runs on the default branch's last
+ * commit (create, discussion, issues, schedule).
+ */
+function isDefaultBranch(context) {
+    const candidate = stripHeads(context.ref);
+    if (candidate === '')
+        return false;
+    if (context.defaultBranch !== undefined && context.defaultBranch === candidate)
+        return true;
+    return /create|discussion|issues|schedule/.test(context.eventName);
+}
+/** The base branch: a tag push's `base_ref`, or a pull request's base. */
+function baseRef(context) {
+    const { ref, payload } = context;
+    if (/^refs\/tags\//.test(ref) && typeof payload['base_ref'] === 'string')
+        return stripHeads(payload['base_ref']);
+    if (/^refs\/pull\//.test(ref))
+        return payload_text(record(record(payload['pull_request'])['base'])['ref']) ?? '';
+    return '';
+}
+/** The dates `type=schedule` patterns may use (and nothing else, as in docker/metadata-action). */
+function dateValues(context) {
+    return { date: dateHelper(context.now), commit_date: dateHelper(context.commitDate) };
+}
+/** The values every other expression may use: `{{branch}}`, `{{tag}}`, `{{sha}}`, `{{is_default_branch}}`, ... */
+function expressionValues(context) {
+    const { ref } = context;
+    const onDefault = isDefaultBranch(context);
+    return {
+        branch: /^refs\/heads\//.test(ref) ? stripHeads(ref) : '',
+        tag: /^refs\/tags\//.test(ref) ? ref.replace(/^refs\/tags\//, '') : '',
+        sha: shortSha(context.sha, context.shortShaLength),
+        base_ref: baseRef(context),
+        is_default_branch: String(onDefault),
+        is_not_default_branch: String(!onDefault),
+        ...dateValues(context),
+    };
+}
+
+// EXTERNAL MODULE: ./node_modules/semver/index.js
+var semver = __nccwpck_require__(2088);
+var semver_default = /*#__PURE__*/__nccwpck_require__.n(semver);
+;// CONCATENATED MODULE: ./packages/build-push/src/tag-rules.ts
+
+
+
+
+function ruleError(rule, reason) {
+    return new errors_ConfigurationError(`rule '${rule.source}' ${reason}`, { input: 'tags' });
+}
+const attr = (rule, name) => rule.attrs[name] ?? '';
+const isTagRef = (ref) => /^refs\/tags\//.test(ref);
+/** Renders one template of the rule; a template that cannot be rendered is the rule's mistake. */
+function render(rule, template, values) {
+    try {
+        return renderTemplate(template, values);
+    }
+    catch (error) {
+        if (error instanceof TemplateError)
+            throw ruleError(rule, error.message);
+        throw error;
+    }
+}
+/** The rule's `prefix=`/`suffix=` when written (even empty), else the flavor's. */
+function withAffixes(value, rule, scope) {
+    const prefix = Object.hasOwn(rule.attrs, 'prefix') ? attr(rule, 'prefix') : scope.flavor.prefix;
+    const suffix = Object.hasOwn(rule.attrs, 'suffix') ? attr(rule, 'suffix') : scope.flavor.suffix;
+    return `${render(rule, prefix, scope.values)}${value}${render(rule, suffix, scope.values)}`;
+}
+const tagged = (value, rule, scope, latest) => ({
+    tag: { value: withAffixes(value, rule, scope), latest },
+});
+/** `enable=` after expansion: true or false, anything else is a mistake in the rule. */
+function isEnabled(rule, scope) {
+    const enabled = render(rule, attr(rule, 'enable'), scope.values);
+    if (enabled !== 'true' && enabled !== 'false') {
+        throw ruleError(rule, `has enable='${enabled}' (expected true or false)`);
+    }
+    return enabled === 'true';
+}
+function pattern(rule, name, source, flags) {
+    try {
+        return new RegExp(source, flags);
+    }
+    catch (error) {
+        throw ruleError(rule, `has a ${name} that is not a regular expression: ${errorMessage(error)}`);
+    }
+}
+/** What `type=semver` and `type=match` look at: `value=` when given, else the pushed tag (undefined: none). */
+function versionSubject(rule, scope) {
+    if (attr(rule, 'value') !== '')
+        return render(rule, attr(rule, 'value'), scope.values);
+    if (!isTagRef(scope.context.ref))
+        return undefined;
+    return scope.context.ref.replace(/^refs\/tags\//, '');
+}
+/** `type=schedule`: the pattern (dates only) on scheduled runs. */
+const scheduleTag = (rule, scope) => {
+    if (!/schedule/.test(scope.context.eventName))
+        return {};
+    return tagged(render(rule, attr(rule, 'pattern'), dateValues(scope.context)), rule, scope, false);
+};
+/**
+ * `type=semver`: the version's parts through the pattern; `match=` picks the version out of a tag
+ * like `api/v1.2.3` (its first group). A pre-release only ever gets its full version (or `{{raw}}`),
+ * so that a beta never moves `1.2`, `1` or `latest`.
+ */
+const semverTag = (rule, scope) => {
+    const subject = versionSubject(rule, scope);
+    if (subject === undefined)
+        return {};
+    // A match= that finds nothing is a warning, and the whole subject is tried, as docker/metadata-action does.
+    const match = attr(rule, 'match');
+    const picked = match === '' ? subject : pattern(rule, 'match', match).exec(subject)?.[1];
+    const matchWarning = picked === undefined ? `${match} does not match ${subject}` : undefined;
+    const raw = (picked ?? subject).replace(/\//g, '-');
+    const parsed = semver_default().valid(raw) === null ? null : semver_default().parse(raw, { loose: true });
+    if (parsed === null) {
+        const reason = `${raw} is not a valid semver, so rule '${rule.source}' gives no tag`;
+        return { warning: matchWarning === undefined ? reason : `${matchWarning}; ${reason}` };
+    }
+    const fields = {
+        raw: parsed.raw,
+        version: parsed.version,
+        major: parsed.major,
+        minor: parsed.minor,
+        patch: parsed.patch,
+        prerelease: parsed.prerelease,
+        build: parsed.build,
+    };
+    const release = parsed.prerelease.length === 0;
+    const keepsPattern = release || /^\{\{\s*raw\s*\}\}$/.test(attr(rule, 'pattern'));
+    const outcome = tagged(render(rule, keepsPattern ? attr(rule, 'pattern') : '{{version}}', fields), rule, scope, release);
+    return matchWarning === undefined ? outcome : { ...outcome, warning: matchWarning };
+};
+/** `type=match`: a group of a regular expression (`/.../flags` or plain) over the tag or `value=`. */
+const matchTag = (rule, scope) => {
+    const subject = versionSubject(rule, scope);
+    if (subject === undefined)
+        return {};
+    const source = attr(rule, 'pattern');
+    const literal = /^\/(.+)\/(.*)$/.exec(source);
+    const expression = literal
+        ? pattern(rule, 'pattern', literal[1] ?? '', literal[2])
+        : pattern(rule, 'pattern', source);
+    const found = subject.match(expression);
+    if (found === null)
+        return { warning: `${source} does not match ${subject}, so rule '${rule.source}' gives no tag` };
+    const group = found[Number(attr(rule, 'group'))];
+    if (group === undefined) {
+        return {
+            warning: `group ${attr(rule, 'group')} does not exist in ${source}, so rule '${rule.source}' gives no tag`,
+        };
+    }
+    return tagged(group, rule, scope, true);
+};
+/** `type=ref,event=branch|tag|pr`: the branch, the tag (which moves `latest`), or the PR number. */
+const refTag = (rule, scope) => {
+    const { ref } = scope.context;
+    switch (attr(rule, 'event')) {
+        case 'branch':
+            return /^refs\/heads\//.test(ref) ? tagged(stripHeads(ref), rule, scope, false) : {};
+        case 'tag':
+            return isTagRef(ref) ? tagged(ref.replace(/^refs\/tags\//, ''), rule, scope, true) : {};
+        case 'pr':
+            return /^refs\/pull\//.test(ref)
+                ? tagged(ref.replace(/^refs\/pull\//, '').replace(/\/merge$/, ''), rule, scope, false)
+                : {};
+        default:
+            return {};
+    }
+};
+/** `type=edge`: `edge` on pushes to the default branch (or `branch=`). */
+const edgeTag = (rule, scope) => {
+    const { ref, defaultBranch } = scope.context;
+    if (!/^refs\/heads\//.test(ref))
+        return {};
+    const branch = attr(rule, 'branch') !== '' ? attr(rule, 'branch') : defaultBranch;
+    if (branch === undefined) {
+        return {
+            warning: `rule '${rule.source}' gives no tag: the event payload does not name the default branch (add branch=<name>)`,
+        };
+    }
+    return branch === stripHeads(ref) ? tagged('edge', rule, scope, false) : {};
+};
+/** `type=raw`: the value, expressions expanded. */
+const rawTag = (rule, scope) => tagged(render(rule, attr(rule, 'value'), scope.values), rule, scope, false);
+/** `type=sha`: the commit, short (`DOCKER_METADATA_SHORT_SHA_LENGTH`) or long. */
+const shaTag = (rule, scope) => {
+    const { sha, shortShaLength } = scope.context;
+    if (sha === '')
+        return {};
+    return tagged(attr(rule, 'format') === 'short' ? shortSha(sha, shortShaLength) : sha, rule, scope, false);
+};
+/** One function per rule type. */
+const RULE_FUNCTIONS = {
+    schedule: scheduleTag,
+    semver: semverTag,
+    match: matchTag,
+    ref: refTag,
+    edge: edgeTag,
+    raw: rawTag,
+    sha: shaTag,
+};
 
 ;// CONCATENATED MODULE: ./packages/build-push/src/tags.ts
 
@@ -35769,7 +36009,6 @@ function tagContext(github, env, now) {
         shortShaLength,
     };
 }
-const shortSha = (sha, length) => sha.slice(0, length);
 /** Characters other than letters, digits, `.`, `_`, `-` become `-` (docker/metadata-action's rule). */
 const sanitizeTag = (tag) => tag.replace(/[^a-zA-Z0-9._-]+/g, '-');
 /** A tag as registries accept it: 1-128 characters, the first a letter, digit or `_`. */
@@ -35782,220 +36021,45 @@ function tagProblem(tag) {
         return 'has characters other than letters, digits, ., _ and -';
     return undefined;
 }
-function dateHelper(epochMs) {
-    return (args, hash) => {
-        for (const key of Object.keys(hash))
-            if (key !== 'tz')
-                throw new TemplateError(`unknown ${key} attribute`);
-        return formatDate(epochMs, args[0] ?? '', hash['tz'] ?? 'UTC');
-    };
+/** The tag a rule gave, sanitized and checked: an invalid one is the rule's mistake. */
+function checkedTag(value, rule) {
+    const tag = sanitizeTag(value);
+    const problem = tagProblem(tag);
+    if (problem !== undefined)
+        throw ruleError(rule, `produced the tag '${tag}', which ${problem}`);
+    return tag;
 }
-const stripHeads = (ref) => ref.replace(/^refs\/heads\//, '');
-/** The values every expression may use: `{{branch}}`, `{{tag}}`, `{{sha}}`, `{{base_ref}}`, ... */
-function globalValues(context) {
-    const { ref, payload } = context;
-    const branch = /^refs\/heads\//.test(ref) ? stripHeads(ref) : '';
-    const tag = /^refs\/tags\//.test(ref) ? ref.replace(/^refs\/tags\//, '') : '';
-    let baseRef = '';
-    if (tag !== '' && typeof payload['base_ref'] === 'string')
-        baseRef = stripHeads(payload['base_ref']);
-    else if (/^refs\/pull\//.test(ref))
-        baseRef = payload_text(record(record(payload['pull_request'])['base'])['ref']) ?? '';
-    // Compared with the ref minus refs/heads/ whatever the ref is, as docker/metadata-action does;
-    // these events always run on the default branch's last commit.
-    const candidate = stripHeads(ref);
-    const isDefault = candidate !== '' &&
-        ((context.defaultBranch !== undefined && context.defaultBranch === candidate) ||
-            /create|discussion|issues|schedule/.test(context.eventName));
-    return {
-        branch,
-        tag,
-        sha: shortSha(context.sha, context.shortShaLength),
-        base_ref: baseRef,
-        is_default_branch: String(isDefault),
-        date: dateHelper(context.now),
-        commit_date: dateHelper(context.commitDate),
-    };
+/** `latest`, with the flavor's prefix and suffix when `onlatest=true` asks for them. */
+function latestTag(flavor) {
+    const tag = sanitizeTag(`${flavor.prefixLatest ? flavor.prefix : ''}latest${flavor.suffixLatest ? flavor.suffix : ''}`);
+    const problem = tagProblem(tag);
+    if (problem !== undefined) {
+        throw new errors_ConfigurationError(`gives the latest tag '${tag}', which ${problem}`, { input: 'flavor' });
+    }
+    return { tag, rule: `flavor latest=${flavor.latest}` };
 }
 /**
- * Computes the tags docker/metadata-action computes for the same rules, flavor and context: rules
- * by priority, the first tag is the version, duplicates dropped, `latest` decided by the first rule
- * that produced a tag (or forced by flavor), every value sanitized. Invalid results are errors that
- * name the rule.
+ * Computes the tags docker/metadata-action computes for the same rules, flavor and context: each
+ * enabled rule through its own function, by priority; the first tag is the version, duplicates are
+ * dropped, `latest` follows the first rule that gave a tag (or the flavor), every value sanitized.
+ * Invalid results are errors that name the rule.
  */
 function computeTags(rules, flavor, context) {
-    const globals = globalValues(context);
-    const warnings = [];
-    const produced = [];
-    let latest;
-    let shaTag;
-    for (const rule of rules) {
-        const fail = (reason) => {
-            throw new errors_ConfigurationError(`rule '${rule.source}' ${reason}`, { input: 'tags' });
-        };
-        const render = (template, values = globals) => {
-            try {
-                return renderTemplate(template, values);
-            }
-            catch (error) {
-                return fail(error instanceof Error ? error.message : String(error));
-            }
-        };
-        const withAffixes = (value) => {
-            let result = value;
-            if (Object.hasOwn(rule.attrs, 'prefix'))
-                result = `${render(rule.attrs['prefix'] ?? '')}${result}`;
-            else if (flavor.prefix !== '')
-                result = `${render(flavor.prefix)}${result}`;
-            if (Object.hasOwn(rule.attrs, 'suffix'))
-                result = `${result}${render(rule.attrs['suffix'] ?? '')}`;
-            else if (flavor.suffix !== '')
-                result = `${result}${render(flavor.suffix)}`;
-            return result;
-        };
-        const attr = (name) => rule.attrs[name] ?? '';
-        const enabled = render(attr('enable'));
-        if (enabled !== 'true' && enabled !== 'false')
-            fail(`has enable='${enabled}' (expected true or false)`);
-        if (enabled !== 'true')
-            continue;
-        let value;
-        let latestByRule = false;
-        const isTagRef = /^refs\/tags\//.test(context.ref);
-        switch (rule.type) {
-            case 'schedule':
-                if (/schedule/.test(context.eventName)) {
-                    value = withAffixes(render(attr('pattern'), { date: globals['date'], commit_date: globals['commit_date'] }));
-                }
-                break;
-            case 'semver': {
-                if (!isTagRef && attr('value') === '')
-                    break;
-                let raw = attr('value') !== '' ? render(attr('value')) : context.ref.replace(/^refs\/tags\//, '');
-                // match= picks the version out of tags like api/v1.2.3 (its first group).
-                if (attr('match') !== '') {
-                    let picked;
-                    try {
-                        picked = raw.match(new RegExp(attr('match')))?.[1];
-                    }
-                    catch (error) {
-                        return fail(`has a match that is not a regular expression: ${error instanceof Error ? error.message : ''}`);
-                    }
-                    if (picked === undefined)
-                        warnings.push(`${attr('match')} does not match ${raw}`);
-                    else
-                        raw = picked;
-                }
-                raw = raw.replace(/\//g, '-');
-                if (semver_default().valid(raw) === null) {
-                    warnings.push(`${raw} is not a valid semver, so rule '${rule.source}' gives no tag`);
-                    break;
-                }
-                const parsed = semver_default().parse(raw, { loose: true });
-                if (parsed === null)
-                    break;
-                const fields = {
-                    raw: parsed.raw,
-                    version: parsed.version,
-                    major: parsed.major,
-                    minor: parsed.minor,
-                    patch: parsed.patch,
-                    prerelease: parsed.prerelease,
-                    build: parsed.build,
-                };
-                // Pre-releases only ever get their full version (or {{raw}}): a beta must not move 1.2 or 1.
-                if (semver_default().prerelease(raw) !== null) {
-                    value = withAffixes(render(/^\{\{\s*raw\s*\}\}$/.test(attr('pattern')) ? attr('pattern') : '{{version}}', fields));
-                }
-                else {
-                    value = withAffixes(render(attr('pattern'), fields));
-                    latestByRule = true;
-                }
-                break;
-            }
-            case 'match': {
-                if (!isTagRef && attr('value') === '')
-                    break;
-                const subject = attr('value') !== '' ? render(attr('value')) : context.ref.replace(/^refs\/tags\//, '');
-                const pattern = attr('pattern');
-                const literal = /^\/(.+)\/(.*)$/.exec(pattern);
-                let found;
-                try {
-                    found = subject.match(literal ? new RegExp(literal[1] ?? '', literal[2]) : new RegExp(pattern));
-                }
-                catch (error) {
-                    return fail(`has a pattern that is not a regular expression: ${error instanceof Error ? error.message : ''}`);
-                }
-                if (found === null) {
-                    warnings.push(`${pattern} does not match ${subject}, so rule '${rule.source}' gives no tag`);
-                    break;
-                }
-                const group = found[Number(attr('group'))];
-                if (group === undefined) {
-                    warnings.push(`group ${attr('group')} does not exist in ${pattern}, so rule '${rule.source}' gives no tag`);
-                    break;
-                }
-                value = withAffixes(group);
-                latestByRule = true;
-                break;
-            }
-            case 'ref':
-                if (attr('event') === 'branch' && /^refs\/heads\//.test(context.ref)) {
-                    value = withAffixes(stripHeads(context.ref));
-                }
-                else if (attr('event') === 'tag' && isTagRef) {
-                    value = withAffixes(context.ref.replace(/^refs\/tags\//, ''));
-                    latestByRule = true;
-                }
-                else if (attr('event') === 'pr' && /^refs\/pull\//.test(context.ref)) {
-                    value = withAffixes(context.ref.replace(/^refs\/pull\//, '').replace(/\/merge$/, ''));
-                }
-                break;
-            case 'edge': {
-                if (!/^refs\/heads\//.test(context.ref))
-                    break;
-                const branch = attr('branch') !== '' ? attr('branch') : context.defaultBranch;
-                if (branch === undefined) {
-                    warnings.push(`rule '${rule.source}' gives no tag: the event payload does not name the default branch (add branch=<name>)`);
-                    break;
-                }
-                if (branch === stripHeads(context.ref))
-                    value = withAffixes('edge');
-                break;
-            }
-            case 'raw':
-                value = withAffixes(render(attr('value')));
-                break;
-            case 'sha':
-                if (context.sha === '')
-                    break;
-                value = withAffixes(attr('format') === 'short' ? shortSha(context.sha, context.shortShaLength) : context.sha);
-                break;
-        }
-        if (value === undefined || value === '')
-            continue;
-        const tag = sanitizeTag(value);
-        const problem = tagProblem(tag);
-        if (problem !== undefined)
-            fail(`produced the tag '${tag}', which ${problem}`);
-        if (rule.type === 'sha' && shaTag === undefined)
-            shaTag = tag;
-        if (!produced.some((existing) => existing.tag === tag))
-            produced.push({ tag, rule: rule.source });
-        latest ??= flavor.latest === 'auto' ? latestByRule : flavor.latest === 'true';
-    }
-    const first = produced[0];
+    const scope = { context, flavor, values: expressionValues(context) };
+    const outcomes = rules.flatMap((rule) => isEnabled(rule, scope) ? [{ rule, outcome: RULE_FUNCTIONS[rule.type](rule, scope) }] : []);
+    const warnings = outcomes.flatMap(({ outcome }) => (outcome.warning === undefined ? [] : [outcome.warning]));
+    const given = outcomes.flatMap(({ rule, outcome }) => outcome.tag === undefined || outcome.tag.value === ''
+        ? []
+        : [{ tag: checkedTag(outcome.tag.value, rule), rule: rule.source, type: rule.type, latest: outcome.tag.latest }]);
+    const shaTag = given.find(({ type }) => type === 'sha')?.tag;
+    const first = given[0];
     if (first === undefined)
         return { version: '', tags: [], shaTag, warnings };
-    if (latest === true) {
-        const tag = sanitizeTag(`${flavor.prefixLatest ? flavor.prefix : ''}latest${flavor.suffixLatest ? flavor.suffix : ''}`);
-        const problem = tagProblem(tag);
-        if (problem !== undefined) {
-            throw new errors_ConfigurationError(`gives the latest tag '${tag}', which ${problem}`, { input: 'flavor' });
-        }
-        produced.push({ tag, rule: `flavor latest=${flavor.latest}` });
-    }
-    return { version: first.tag, tags: produced, shaTag, warnings };
+    const tags = given
+        .filter(({ tag }, index) => given.findIndex((other) => other.tag === tag) === index)
+        .map(({ tag, rule }) => ({ tag, rule }));
+    const latest = flavor.latest === 'auto' ? first.latest : flavor.latest === 'true';
+    return { version: first.tag, tags: latest ? [...tags, latestTag(flavor)] : tags, shaTag, warnings };
 }
 
 ;// CONCATENATED MODULE: ./packages/build-push/src/plan.ts
@@ -36505,6 +36569,8 @@ async function runBuildPush(runtime) {
 }
 
 ;// CONCATENATED MODULE: ./packages/build-push/src/index.ts
+
+
 
 
 
