@@ -35453,10 +35453,20 @@ function splitFields(line) {
     return fields.filter((field) => field.trim() !== '');
 }
 /**
- * `key=value` of one field. Like docker/metadata-action, the value ends at the next `=`
- * (`value=a=b` reads as `a`), so that the same rule gives the same tag.
+ * `key=value` of one rule field: the value is everything after the first `=`
+ * (`pattern={{date 'YYYY' tz='Asia/Tokyo'}}`), as docker/metadata-action reads rules.
  */
-function keyValue(field) {
+function ruleKeyValue(field) {
+    const equals = field.indexOf('=');
+    if (equals <= 0)
+        return [field.trim()];
+    return [field.slice(0, equals).trim().toLowerCase(), field.slice(equals + 1).trim()];
+}
+/**
+ * `key=value` of one flavor field. Like docker/metadata-action, the value ends at the next `=`
+ * (`prefix=a=b` reads as `a`), so that the same flavor gives the same tags.
+ */
+function flavorKeyValue(field) {
     const parts = field.split('=').map((part) => part.trim());
     if (parts.length === 1)
         return [parts[0] ?? ''];
@@ -35478,7 +35488,7 @@ function parseTagRule(line) {
     const attrs = {};
     let type;
     for (const field of fields) {
-        const pair = keyValue(field);
+        const pair = ruleKeyValue(field);
         if (pair.length === 1) {
             attrs['value'] = pair[0];
             continue;
@@ -35574,7 +35584,7 @@ function parseFlavor(lines) {
         }
         let onLatestFor;
         for (const field of fields) {
-            const pair = keyValue(field);
+            const pair = flavorKeyValue(field);
             if (pair.length === 1)
                 return fail('is not key=value (expected latest=, prefix=, suffix=, onlatest=)');
             const [key, value] = pair;
