@@ -35310,17 +35310,163 @@ function storedCredentials(registry, env) {
 const record = (value) => typeof value === 'object' && value !== null ? value : {};
 const payload_text = (value) => (typeof value === 'string' ? value : undefined);
 
+;// CONCATENATED MODULE: ./packages/build-push/src/template.ts
+const HTML_ESCAPES = {
+    '&': '&amp;',
+    '<': '&lt;',
+    '>': '&gt;',
+    '"': '&quot;',
+    "'": '&#x27;',
+    '`': '&#x60;',
+    '=': '&#x3D;',
+};
+const escapeHtml = (text) => text.replace(/[&<>"'`=]/g, (char) => HTML_ESCAPES[char] ?? char);
+/** A template that cannot be rendered: the caller names the rule it came from. */
+class TemplateError extends Error {
+}
+function tokenize(expression) {
+    const tokens = [];
+    const pattern = /\s*([A-Za-z_][\w.-]*=)?('[^']*'|"[^"]*"|[^\s'"]+)/gy;
+    let match;
+    let end = 0;
+    while ((match = pattern.exec(expression)) !== null) {
+        tokens.push(`${match[1] ?? ''}${match[2] ?? ''}`);
+        end = pattern.lastIndex;
+    }
+    if (expression.slice(end).trim() !== '') {
+        throw new TemplateError(`cannot read the expression {{${expression}}}`);
+    }
+    return tokens;
+}
+const isQuoted = (token) => /^(['"]).*\1$/s.test(token) && token.length >= 2;
+/**
+ * A helper's argument as Handlebars reads it: a quoted string or a number is itself; a bare word
+ * (`{{date YYYYMMDD}}`) is a lookup of that name, which is a value or nothing.
+ */
+function argument(token, values) {
+    if (isQuoted(token))
+        return token.slice(1, -1);
+    if (/^-?\d+(?:\.\d+)?$/.test(token) || token === 'true' || token === 'false')
+        return token;
+    const value = Object.hasOwn(values, token) ? values[token] : undefined;
+    return typeof value === 'string' || typeof value === 'number' ? String(value) : undefined;
+}
+function evaluate(expression, values) {
+    const [name = '', ...rest] = tokenize(expression);
+    if (/^[#/^>!]/.test(name) || name === 'else') {
+        throw new TemplateError(`{{${expression}}} is not supported: only values like {{version}} or {{date 'YYYY'}}`);
+    }
+    const args = [];
+    const hash = {};
+    for (const token of rest) {
+        const pair = /^([A-Za-z_][\w.-]*)=(.*)$/s.exec(token);
+        if (pair)
+            hash[pair[1] ?? ''] = argument(pair[2] ?? '', values) ?? '';
+        else
+            args.push(argument(token, values));
+    }
+    const value = Object.hasOwn(values, name) ? values[name] : undefined;
+    if (typeof value === 'function')
+        return value(args, hash);
+    if (value === null || value === undefined)
+        return '';
+    return Array.isArray(value) ? value.join(',') : String(value);
+}
+function renderTemplate(template, values) {
+    let output = '';
+    let position = 0;
+    const pattern = /\{\{\{([^}]*)\}\}\}|\{\{([^}]*)\}\}/g;
+    let match;
+    while ((match = pattern.exec(template)) !== null) {
+        output += template.slice(position, match.index);
+        output += match[1] !== undefined ? evaluate(match[1], values) : escapeHtml(evaluate(match[2] ?? '', values));
+        position = match.index + match[0].length;
+    }
+    const tail = template.slice(position);
+    if (tail.includes('{{'))
+        throw new TemplateError(`has an unclosed {{ in '${template}'`);
+    return output + tail;
+}
+/**
+ * Formats a date with moment.js tokens (the format language docker/metadata-action's `{{date}}`
+ * takes). Without a format, moment's ISO 8601 form: `2020-01-10T00:30:00Z` in UTC, else with the
+ * zone's offset (`2020-01-10T09:30:00+09:00`).
+ */
+function formatDate(epochMs, format, timeZone = 'UTC') {
+    let parts;
+    try {
+        const formatter = new Intl.DateTimeFormat('en-US', {
+            timeZone,
+            hourCycle: 'h23',
+            year: 'numeric',
+            month: '2-digit',
+            day: '2-digit',
+            hour: '2-digit',
+            minute: '2-digit',
+            second: '2-digit',
+        });
+        parts = Object.fromEntries(formatter.formatToParts(new Date(epochMs)).map((part) => [part.type, part.value]));
+    }
+    catch {
+        throw new TemplateError(`unknown time zone '${timeZone}'`);
+    }
+    const year = parts['year'] ?? '';
+    const hour = Number(parts['hour'] ?? '0');
+    const pad = (value, length = 2) => String(value).padStart(length, '0');
+    const wallClock = Date.UTC(Number(year), Number(parts['month']) - 1, Number(parts['day']), hour, Number(parts['minute']), Number(parts['second']));
+    const offsetMinutes = Math.round((wallClock - Math.floor(epochMs / 1000) * 1000) / 60_000);
+    const offset = (separator) => `${offsetMinutes < 0 ? '-' : '+'}${pad(Math.floor(Math.abs(offsetMinutes) / 60))}${separator}${pad(Math.abs(offsetMinutes) % 60)}`;
+    const tokens = {
+        YYYY: () => year,
+        YY: () => year.slice(-2),
+        MM: () => parts['month'] ?? '',
+        M: () => String(Number(parts['month'])),
+        DD: () => parts['day'] ?? '',
+        D: () => String(Number(parts['day'])),
+        HH: () => pad(hour),
+        H: () => String(hour),
+        hh: () => pad(hour % 12 === 0 ? 12 : hour % 12),
+        h: () => String(hour % 12 === 0 ? 12 : hour % 12),
+        mm: () => parts['minute'] ?? '',
+        m: () => String(Number(parts['minute'])),
+        ss: () => parts['second'] ?? '',
+        s: () => String(Number(parts['second'])),
+        SSS: () => pad(epochMs % 1000, 3),
+        A: () => (hour < 12 ? 'AM' : 'PM'),
+        a: () => (hour < 12 ? 'am' : 'pm'),
+        X: () => String(Math.floor(epochMs / 1000)),
+        x: () => String(epochMs),
+        ZZ: () => offset(''),
+        Z: () => offset(':'),
+    };
+    const pattern = format || (offsetMinutes === 0 ? 'YYYY-MM-DD[T]HH:mm:ss[Z]' : 'YYYY-MM-DD[T]HH:mm:ssZ');
+    return pattern.replace(/\[([^\]]*)]|YYYY|YY|MM|M|DD|D|HH|H|hh|h|mm|m|ss|s|SSS|A|a|X|x|ZZ|Z/g, (token, literal) => (literal !== undefined ? literal : (tokens[token]?.() ?? token)));
+}
+
 ;// CONCATENATED MODULE: ./packages/build-push/src/labels.ts
 
 
+
 const labels_text = (value) => payload_text(value) ?? '';
-/** Parses `labels` lines (`key=value`); the value may contain `=`. */
-function parseLabelLines(lines) {
-    return lines.map((line) => {
+/**
+ * Parses `labels` lines (`key=value`); the value may contain `=`. Expressions are expanded first
+ * (`org.opencontainers.image.ref.name={{branch}}`), as docker/metadata-action does.
+ */
+function parseLabelLines(lines, values = {}) {
+    return lines.map((written) => {
+        let line;
+        try {
+            line = renderTemplate(written, values);
+        }
+        catch (error) {
+            if (!(error instanceof TemplateError))
+                throw error;
+            throw new errors_ConfigurationError(`'${written}' ${error.message}`, { input: 'labels' });
+        }
         const equals = line.indexOf('=');
         const key = equals > 0 ? line.slice(0, equals).trim() : '';
         if (key === '' || /\s/.test(key)) {
-            throw new errors_ConfigurationError(`'${line}' is not a label: write key=value`, { input: 'labels' });
+            throw new errors_ConfigurationError(`'${written}' is not a label: write key=value`, { input: 'labels' });
         }
         return [key, line.slice(equals + 1).trim()];
     });
@@ -35345,6 +35491,61 @@ function ociLabels(source, extra) {
     for (const [key, value] of extra)
         labels.set(key, value);
     return Object.fromEntries([...labels].filter(([, value]) => value !== '').sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+;// CONCATENATED MODULE: ./packages/build-push/src/expressions.ts
+
+
+const shortSha = (sha, length) => sha.slice(0, length);
+const stripHeads = (ref) => ref.replace(/^refs\/heads\//, '');
+/** `{{date 'format' tz='Zone'}}` and `{{commit_date ...}}`: moment.js formats, UTC unless `tz=` says otherwise. */
+function dateHelper(epochMs) {
+    return (args, hash) => {
+        for (const key of Object.keys(hash))
+            if (key !== 'tz')
+                throw new TemplateError(`unknown ${key} attribute`);
+        return formatDate(epochMs, args[0], hash['tz'] ?? 'UTC');
+    };
+}
+/**
+ * Whether the run is on the default branch, as docker/metadata-action decides it: the ref minus
+ * `refs/heads/` names the default branch, or the event always runs on the default branch's last
+ * commit (create, discussion, issues, schedule).
+ */
+function isDefaultBranch(context) {
+    const candidate = stripHeads(context.ref);
+    if (candidate === '')
+        return false;
+    if (context.defaultBranch !== undefined && context.defaultBranch === candidate)
+        return true;
+    return /create|discussion|issues|schedule/.test(context.eventName);
+}
+/** The base branch: a tag push's `base_ref`, or a pull request's base. */
+function baseRef(context) {
+    const { ref, payload } = context;
+    if (/^refs\/tags\//.test(ref) && typeof payload['base_ref'] === 'string')
+        return stripHeads(payload['base_ref']);
+    if (/^refs\/pull\//.test(ref))
+        return payload_text(record(record(payload['pull_request'])['base'])['ref']) ?? '';
+    return '';
+}
+/** The dates `type=schedule` patterns may use (and nothing else, as in docker/metadata-action). */
+function dateValues(context) {
+    return { date: dateHelper(context.now), commit_date: dateHelper(context.commitDate) };
+}
+/** The values every other expression may use: `{{branch}}`, `{{tag}}`, `{{sha}}`, `{{is_default_branch}}`, ... */
+function expressionValues(context) {
+    const { ref } = context;
+    const onDefault = isDefaultBranch(context);
+    return {
+        branch: /^refs\/heads\//.test(ref) ? stripHeads(ref) : '',
+        tag: /^refs\/tags\//.test(ref) ? ref.replace(/^refs\/tags\//, '') : '',
+        sha: shortSha(context.sha, context.shortShaLength),
+        base_ref: baseRef(context),
+        is_default_branch: String(onDefault),
+        is_not_default_branch: String(!onDefault),
+        ...dateValues(context),
+    };
 }
 
 ;// CONCATENATED MODULE: ./packages/build-push/src/reference.ts
@@ -35617,194 +35818,6 @@ function parseFlavor(lines) {
         }
     }
     return flavor;
-}
-
-;// CONCATENATED MODULE: ./packages/build-push/src/template.ts
-const HTML_ESCAPES = {
-    '&': '&amp;',
-    '<': '&lt;',
-    '>': '&gt;',
-    '"': '&quot;',
-    "'": '&#x27;',
-    '`': '&#x60;',
-    '=': '&#x3D;',
-};
-const escapeHtml = (text) => text.replace(/[&<>"'`=]/g, (char) => HTML_ESCAPES[char] ?? char);
-/** A template that cannot be rendered: the caller names the rule it came from. */
-class TemplateError extends Error {
-}
-function tokenize(expression) {
-    const tokens = [];
-    const pattern = /\s*([A-Za-z_][\w.-]*=)?('[^']*'|"[^"]*"|[^\s'"]+)/gy;
-    let match;
-    let end = 0;
-    while ((match = pattern.exec(expression)) !== null) {
-        tokens.push(`${match[1] ?? ''}${match[2] ?? ''}`);
-        end = pattern.lastIndex;
-    }
-    if (expression.slice(end).trim() !== '') {
-        throw new TemplateError(`cannot read the expression {{${expression}}}`);
-    }
-    return tokens;
-}
-const isQuoted = (token) => /^(['"]).*\1$/s.test(token) && token.length >= 2;
-/**
- * A helper's argument as Handlebars reads it: a quoted string or a number is itself; a bare word
- * (`{{date YYYYMMDD}}`) is a lookup of that name, which is a value or nothing.
- */
-function argument(token, values) {
-    if (isQuoted(token))
-        return token.slice(1, -1);
-    if (/^-?\d+(?:\.\d+)?$/.test(token) || token === 'true' || token === 'false')
-        return token;
-    const value = Object.hasOwn(values, token) ? values[token] : undefined;
-    return typeof value === 'string' || typeof value === 'number' ? String(value) : undefined;
-}
-function evaluate(expression, values) {
-    const [name = '', ...rest] = tokenize(expression);
-    if (/^[#/^>!]/.test(name) || name === 'else') {
-        throw new TemplateError(`{{${expression}}} is not supported: only values like {{version}} or {{date 'YYYY'}}`);
-    }
-    const args = [];
-    const hash = {};
-    for (const token of rest) {
-        const pair = /^([A-Za-z_][\w.-]*)=(.*)$/s.exec(token);
-        if (pair)
-            hash[pair[1] ?? ''] = argument(pair[2] ?? '', values) ?? '';
-        else
-            args.push(argument(token, values));
-    }
-    const value = Object.hasOwn(values, name) ? values[name] : undefined;
-    if (typeof value === 'function')
-        return value(args, hash);
-    if (value === null || value === undefined)
-        return '';
-    return Array.isArray(value) ? value.join(',') : String(value);
-}
-function renderTemplate(template, values) {
-    let output = '';
-    let position = 0;
-    const pattern = /\{\{\{([^}]*)\}\}\}|\{\{([^}]*)\}\}/g;
-    let match;
-    while ((match = pattern.exec(template)) !== null) {
-        output += template.slice(position, match.index);
-        output += match[1] !== undefined ? evaluate(match[1], values) : escapeHtml(evaluate(match[2] ?? '', values));
-        position = match.index + match[0].length;
-    }
-    const tail = template.slice(position);
-    if (tail.includes('{{'))
-        throw new TemplateError(`has an unclosed {{ in '${template}'`);
-    return output + tail;
-}
-/**
- * Formats a date with moment.js tokens (the format language docker/metadata-action's `{{date}}`
- * takes). Without a format, moment's ISO 8601 form: `2020-01-10T00:30:00Z` in UTC, else with the
- * zone's offset (`2020-01-10T09:30:00+09:00`).
- */
-function formatDate(epochMs, format, timeZone = 'UTC') {
-    let parts;
-    try {
-        const formatter = new Intl.DateTimeFormat('en-US', {
-            timeZone,
-            hourCycle: 'h23',
-            year: 'numeric',
-            month: '2-digit',
-            day: '2-digit',
-            hour: '2-digit',
-            minute: '2-digit',
-            second: '2-digit',
-        });
-        parts = Object.fromEntries(formatter.formatToParts(new Date(epochMs)).map((part) => [part.type, part.value]));
-    }
-    catch {
-        throw new TemplateError(`unknown time zone '${timeZone}'`);
-    }
-    const year = parts['year'] ?? '';
-    const hour = Number(parts['hour'] ?? '0');
-    const pad = (value, length = 2) => String(value).padStart(length, '0');
-    const wallClock = Date.UTC(Number(year), Number(parts['month']) - 1, Number(parts['day']), hour, Number(parts['minute']), Number(parts['second']));
-    const offsetMinutes = Math.round((wallClock - Math.floor(epochMs / 1000) * 1000) / 60_000);
-    const offset = (separator) => `${offsetMinutes < 0 ? '-' : '+'}${pad(Math.floor(Math.abs(offsetMinutes) / 60))}${separator}${pad(Math.abs(offsetMinutes) % 60)}`;
-    const tokens = {
-        YYYY: () => year,
-        YY: () => year.slice(-2),
-        MM: () => parts['month'] ?? '',
-        M: () => String(Number(parts['month'])),
-        DD: () => parts['day'] ?? '',
-        D: () => String(Number(parts['day'])),
-        HH: () => pad(hour),
-        H: () => String(hour),
-        hh: () => pad(hour % 12 === 0 ? 12 : hour % 12),
-        h: () => String(hour % 12 === 0 ? 12 : hour % 12),
-        mm: () => parts['minute'] ?? '',
-        m: () => String(Number(parts['minute'])),
-        ss: () => parts['second'] ?? '',
-        s: () => String(Number(parts['second'])),
-        SSS: () => pad(epochMs % 1000, 3),
-        A: () => (hour < 12 ? 'AM' : 'PM'),
-        a: () => (hour < 12 ? 'am' : 'pm'),
-        X: () => String(Math.floor(epochMs / 1000)),
-        x: () => String(epochMs),
-        ZZ: () => offset(''),
-        Z: () => offset(':'),
-    };
-    const pattern = format || (offsetMinutes === 0 ? 'YYYY-MM-DD[T]HH:mm:ss[Z]' : 'YYYY-MM-DD[T]HH:mm:ssZ');
-    return pattern.replace(/\[([^\]]*)]|YYYY|YY|MM|M|DD|D|HH|H|hh|h|mm|m|ss|s|SSS|A|a|X|x|ZZ|Z/g, (token, literal) => (literal !== undefined ? literal : (tokens[token]?.() ?? token)));
-}
-
-;// CONCATENATED MODULE: ./packages/build-push/src/expressions.ts
-
-
-const shortSha = (sha, length) => sha.slice(0, length);
-const stripHeads = (ref) => ref.replace(/^refs\/heads\//, '');
-/** `{{date 'format' tz='Zone'}}` and `{{commit_date ...}}`: moment.js formats, UTC unless `tz=` says otherwise. */
-function dateHelper(epochMs) {
-    return (args, hash) => {
-        for (const key of Object.keys(hash))
-            if (key !== 'tz')
-                throw new TemplateError(`unknown ${key} attribute`);
-        return formatDate(epochMs, args[0], hash['tz'] ?? 'UTC');
-    };
-}
-/**
- * Whether the run is on the default branch, as docker/metadata-action decides it: the ref minus
- * `refs/heads/` names the default branch, or the event always runs on the default branch's last
- * commit (create, discussion, issues, schedule).
- */
-function isDefaultBranch(context) {
-    const candidate = stripHeads(context.ref);
-    if (candidate === '')
-        return false;
-    if (context.defaultBranch !== undefined && context.defaultBranch === candidate)
-        return true;
-    return /create|discussion|issues|schedule/.test(context.eventName);
-}
-/** The base branch: a tag push's `base_ref`, or a pull request's base. */
-function baseRef(context) {
-    const { ref, payload } = context;
-    if (/^refs\/tags\//.test(ref) && typeof payload['base_ref'] === 'string')
-        return stripHeads(payload['base_ref']);
-    if (/^refs\/pull\//.test(ref))
-        return payload_text(record(record(payload['pull_request'])['base'])['ref']) ?? '';
-    return '';
-}
-/** The dates `type=schedule` patterns may use (and nothing else, as in docker/metadata-action). */
-function dateValues(context) {
-    return { date: dateHelper(context.now), commit_date: dateHelper(context.commitDate) };
-}
-/** The values every other expression may use: `{{branch}}`, `{{tag}}`, `{{sha}}`, `{{is_default_branch}}`, ... */
-function expressionValues(context) {
-    const { ref } = context;
-    const onDefault = isDefaultBranch(context);
-    return {
-        branch: /^refs\/heads\//.test(ref) ? stripHeads(ref) : '',
-        tag: /^refs\/tags\//.test(ref) ? ref.replace(/^refs\/tags\//, '') : '',
-        sha: shortSha(context.sha, context.shortShaLength),
-        base_ref: baseRef(context),
-        is_default_branch: String(onDefault),
-        is_not_default_branch: String(!onDefault),
-        ...dateValues(context),
-    };
 }
 
 // EXTERNAL MODULE: ./node_modules/semver/index.js
@@ -36080,6 +36093,7 @@ function computeTags(rules, flavor, context) {
 
 
 
+
 const kindOf = (path) => {
     try {
         return (0,external_node_fs_namespaceObject.statSync)(path).isDirectory() ? 'directory' : 'file';
@@ -36088,6 +36102,32 @@ const kindOf = (path) => {
         return 'missing';
     }
 };
+const realOrSelf = (path) => {
+    try {
+        return (0,external_node_fs_namespaceObject.realpathSync)(path);
+    }
+    catch {
+        return (0,external_node_path_namespaceObject.resolve)(path);
+    }
+};
+const isWithin = (path, root) => {
+    const inside = (0,external_node_path_namespaceObject.relative)(root, path);
+    return inside === '' || (!inside.startsWith('..') && !(0,external_node_path_namespaceObject.isAbsolute)(inside));
+};
+/**
+ * A path the build reads: inside the workspace (or RUNNER_TEMP), links followed, or a mistake in
+ * `input`. The build context is sent to the builder whole, so one outside would ship the runner's
+ * files into an image.
+ */
+function confinedPath(path, roots, input, written) {
+    const real = realOrSelf(path);
+    if (roots.some((root) => isWithin(real, realOrSelf(root))))
+        return path;
+    const via = real === (0,external_node_path_namespaceObject.resolve)(path) ? '' : ` (through a link to ${real})`;
+    throw new errors_ConfigurationError(`'${written}' is outside the workspace${via}: give a path inside the repository`, {
+        input,
+    });
+}
 const PLATFORM = /^[a-z0-9]+\/[a-z0-9_]+(?:\/[a-z0-9]+)?$/;
 const BUILD_ARG = /^[A-Za-z_][A-Za-z0-9_]*=/s;
 const TARGET = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
@@ -36102,18 +36142,19 @@ function planBuild(inputs, github, env, now) {
     if (username !== '' && password === '') {
         throw new errors_ConfigurationError('is empty while registry-username is set: give both', { input: 'registry-password' });
     }
-    const contextDir = (0,external_node_path_namespaceObject.resolve)(github.workspace, inputs.context);
+    const roots = [github.workspace, ...(env['RUNNER_TEMP'] ? [env['RUNNER_TEMP']] : [])];
+    const contextDir = confinedPath((0,external_node_path_namespaceObject.resolve)(github.workspace, inputs.context), roots, 'context', inputs.context);
     const contextKind = kindOf(contextDir);
     if (contextKind !== 'directory') {
         throw new errors_ConfigurationError(`${contextDir} ${contextKind === 'missing' ? 'does not exist' : 'is a file, not a directory'}`, { input: 'context' });
     }
-    const dockerfile = inputs.dockerfile === ''
-        ? (0,external_node_path_namespaceObject.join)(contextDir, 'Dockerfile')
-        : (0,external_node_path_namespaceObject.isAbsolute)(inputs.dockerfile)
-            ? inputs.dockerfile
-            : (0,external_node_path_namespaceObject.resolve)(github.workspace, inputs.dockerfile);
+    const dockerfile = confinedPath(inputs.dockerfile === '' ? (0,external_node_path_namespaceObject.join)(contextDir, 'Dockerfile') : (0,external_node_path_namespaceObject.resolve)(github.workspace, inputs.dockerfile), roots, inputs.dockerfile === '' ? 'context' : 'dockerfile', inputs.dockerfile === '' ? `${inputs.context}/Dockerfile` : inputs.dockerfile);
     if (kindOf(dockerfile) !== 'file') {
-        throw new errors_ConfigurationError(`${dockerfile} does not exist${inputs.dockerfile === '' ? ' (the default is <context>/Dockerfile)' : ''}`, { input: 'dockerfile' });
+        throw inputs.dockerfile === ''
+            ? new errors_ConfigurationError(`${contextDir} has no Dockerfile: set dockerfile when it is elsewhere`, {
+                input: 'context',
+            })
+            : new errors_ConfigurationError(`${dockerfile} does not exist`, { input: 'dockerfile' });
     }
     for (const buildArg of inputs['build-args']) {
         if (!BUILD_ARG.test(buildArg)) {
@@ -36144,7 +36185,7 @@ function planBuild(inputs, github, env, now) {
         payload: github.payload,
         version: tags.version,
         now,
-    }, parseLabelLines(inputs.labels));
+    }, parseLabelLines(inputs.labels, expressionValues(context)));
     return {
         image,
         contextDir,

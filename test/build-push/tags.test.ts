@@ -308,12 +308,12 @@ test('a dated schedule tag uses today in the given time zone', async () => {
   expect(run.outputs['tags']).toBe(`${IMAGE}:${today}`);
 });
 
-test('OCI labels come from the run and the event, user labels win', async () => {
+test('OCI labels come from the run and the event, user labels win and may use expressions', async () => {
   const run = await runAction('build-push', {
     inputs: {
       image: IMAGE,
       'dry-run': 'true',
-      labels: 'org.opencontainers.image.title=API service\nteam=payments',
+      labels: 'org.opencontainers.image.title=API service\nteam=payments\nbuilt-from={{tag}}@{{sha}}',
     },
     ref: 'refs/tags/v1.2.3',
     sha: SHA,
@@ -330,6 +330,7 @@ test('OCI labels come from the run and the event, user labels win', async () => 
     'org.opencontainers.image.title': 'API service',
     'org.opencontainers.image.url': 'https://github.com/acme/shop',
     'org.opencontainers.image.version': '1.2.3',
+    'built-from': 'v1.2.3@860c190',
     team: 'payments',
   });
   expect(Object.keys(labels)).toEqual(Object.keys(labels).sort());
