@@ -34654,7 +34654,7 @@ function errorMessage(error) {
 
 ;// CONCATENATED MODULE: ./packages/core/src/duration.ts
 /** The longest a Node timer can wait (2^31 - 1 ms, about 24.8 days); longer delays fire at once. */
-const duration_MAX_TIMER_MS = 2 ** 31 - 1;
+const MAX_TIMER_MS = 2 ** 31 - 1;
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 const DURATION = /^(?:(\d+(?:\.\d+)?)(ms|h|m|s))+$/;
 const PART = /(\d+(?:\.\d+)?)(ms|h|m|s)/g;
@@ -34812,7 +34812,7 @@ class InputParser {
                 input: name,
             });
         }
-        if (ms > duration_MAX_TIMER_MS) {
+        if (ms > MAX_TIMER_MS) {
             throw new errors_ConfigurationError(`'${value}' is longer than 24 days, the longest a step can wait`, {
                 input: name,
             });
@@ -35126,6 +35126,7 @@ function createActionsRuntime(env = process.env) {
         env,
         github: readGitHubContext(env),
         exec: actionsExec,
+        fetch: (input, init) => fetch(input, init),
         clock: { now: () => Date.now(), sleep: sleep },
         tempDir: env['RUNNER_TEMP'] || (0,external_node_os_namespaceObject.tmpdir)(),
     };
@@ -36409,6 +36410,11 @@ function planBuild(inputs, github, env, now) {
 
 ;// CONCATENATED MODULE: ./packages/build-push/src/registry.ts
 
+
+const DEFAULT_ATTEMPTS = 3;
+const DEFAULT_DEADLINE_MS = 10_000;
+/** The Distribution spec's limit for a manifest; error bodies and tokens are far smaller. */
+const MAX_BODY_BYTES = 4 * 1024 * 1024;
 /** Every manifest kind a tag can point at: without them a registry may answer 404 for OCI images. */
 const MANIFEST_MEDIA_TYPES = [
     'application/vnd.oci.image.index.v1+json',
@@ -36416,10 +36422,7 @@ const MANIFEST_MEDIA_TYPES = [
     'application/vnd.docker.distribution.manifest.list.v2+json',
     'application/vnd.docker.distribution.manifest.v2+json',
 ];
-/** A failure worth another attempt: a 5xx/429 answer or a connection that dropped. */
-class TransientError extends Error {
-}
-/** The registry answered with an error that another attempt will not change. */
+/** The registry answered with an error, or did not answer at all. */
 class RegistryError extends Error {
     status;
     constructor(message, status) {
@@ -36428,6 +36431,23 @@ class RegistryError extends Error {
         this.status = status;
     }
 }
+async function readBody(response) {
+    if (response.body === null)
+        return new Uint8Array();
+    const reader = response.body.getReader();
+    const chunks = [];
+    let size = 0;
+    for (let read = await reader.read(); !read.done; read = await reader.read()) {
+        size += read.value.byteLength;
+        if (size > MAX_BODY_BYTES) {
+            await reader.cancel();
+            throw new Error(`the answer is larger than ${MAX_BODY_BYTES} bytes`);
+        }
+        chunks.push(read.value);
+    }
+    return Buffer.concat(chunks);
+}
+const mediaTypeOf = (answer) => (answer.headers.get('content-type') ?? '').split(';')[0]?.trim() ?? '';
 /** Parses `WWW-Authenticate: Bearer realm="...",service="...",scope="..."` (or `Basic realm=...`). */
 function parseChallenge(header) {
     const scheme = /^\s*(\S+)/.exec(header)?.[1]?.toLowerCase() ?? '';
@@ -36437,10 +36457,10 @@ function parseChallenge(header) {
     }
     return { scheme, params };
 }
-async function errorDetail(response) {
-    const body = await response.text().catch(() => '');
+/** The registry's own words for an error (its JSON `errors`), else the status text. */
+function errorDetail(answer) {
     try {
-        const parsed = JSON.parse(body);
+        const parsed = JSON.parse(Buffer.from(answer.body).toString('utf8'));
         const first = parsed.errors?.[0];
         if (first)
             return `${first.code ?? ''}${first.message ? `: ${first.message}` : ''}`;
@@ -36448,12 +36468,13 @@ async function errorDetail(response) {
     catch {
         // Not the registry's JSON error shape: the status line says enough.
     }
-    return response.statusText;
+    return answer.statusText;
 }
 /**
  * A client of the Distribution (OCI) HTTP API for one repository: reads and writes manifests,
  * authenticates anonymously, with Basic auth or with a Bearer token from the registry's
- * WWW-Authenticate challenge, and retries transient failures. Loopback registries are reached over
+ * WWW-Authenticate challenge. Every request has a deadline; network errors, deadlines, 5xx and 429
+ * are tried again, anything else fails at once with its cause. Loopback registries are reached over
  * plain HTTP, every other registry over HTTPS.
  */
 class RegistryClient {
@@ -36461,82 +36482,81 @@ class RegistryClient {
     options;
     base;
     authorizations = new Map();
-    constructor(reference, options = {}) {
+    constructor(reference, options) {
         this.reference = reference;
         this.options = options;
         this.base = `${reference.loopback ? 'http' : 'https'}://${reference.apiHost}/v2/`;
+        const basic = this.basic();
+        if (basic !== undefined)
+            options.mask?.(basic.slice('Basic '.length));
     }
     /** The digest and kind of the manifest a tag or digest points at; undefined when there is none. */
     async headManifest(reference) {
-        const response = await this.request('HEAD', `manifests/${reference}`, 'pull', {
+        const answer = await this.request('HEAD', `manifests/${reference}`, 'pull', {
             Accept: MANIFEST_MEDIA_TYPES.join(', '),
         });
-        if (response.status === 404)
+        if (answer.status === 404)
             return undefined;
-        await this.expectOk(response, `check ${this.reference.name}:${reference}`);
-        return {
-            digest: response.headers.get('docker-content-digest') ?? '',
-            mediaType: (response.headers.get('content-type') ?? '').split(';')[0]?.trim() ?? '',
-        };
+        this.expectOk(answer, `check ${this.reference.name}:${reference}`);
+        return { digest: answer.headers.get('docker-content-digest') ?? '', mediaType: mediaTypeOf(answer) };
     }
     /** The manifest's exact bytes; undefined when there is none. */
     async getManifest(reference) {
-        const response = await this.request('GET', `manifests/${reference}`, 'pull', {
+        const answer = await this.request('GET', `manifests/${reference}`, 'pull', {
             Accept: MANIFEST_MEDIA_TYPES.join(', '),
         });
-        if (response.status === 404)
+        if (answer.status === 404)
             return undefined;
-        await this.expectOk(response, `read ${this.reference.name}:${reference}`);
-        const body = new Uint8Array(await response.arrayBuffer());
-        const mediaType = (response.headers.get('content-type') ?? '').split(';')[0]?.trim() ?? '';
-        return { digest: response.headers.get('docker-content-digest') ?? '', mediaType, body };
+        this.expectOk(answer, `read ${this.reference.name}:${reference}`);
+        return {
+            digest: answer.headers.get('docker-content-digest') ?? '',
+            mediaType: mediaTypeOf(answer),
+            body: answer.body,
+        };
     }
     /** Puts a manifest under a tag; returns the digest the registry reports. */
     async putManifest(tag, manifest) {
-        const response = await this.request('PUT', `manifests/${tag}`, 'pull,push', { 'Content-Type': manifest.mediaType }, manifest.body);
-        await this.expectOk(response, `tag ${this.reference.name}:${tag}`);
-        return response.headers.get('docker-content-digest') ?? manifest.digest;
+        const answer = await this.request('PUT', `manifests/${tag}`, 'pull,push', { 'Content-Type': manifest.mediaType }, manifest.body);
+        this.expectOk(answer, `tag ${this.reference.name}:${tag}`);
+        return answer.headers.get('docker-content-digest') ?? manifest.digest;
     }
     /**
      * Fails now, before anything is built, when the registry refuses the credentials: reads the
      * repository's tag list with the scope a push needs.
      */
     async checkAccess(scope) {
-        const response = await this.request('GET', 'tags/list?n=1', scope, {});
+        const answer = await this.request('GET', 'tags/list?n=1', scope, {});
         // A repository that does not exist yet answers 404 once access is granted.
-        if (response.status === 404) {
-            await response.body?.cancel();
-            return;
-        }
-        await this.expectOk(response, `reach ${this.reference.repository}`);
-        await response.body?.cancel();
+        if (answer.status !== 404)
+            this.expectOk(answer, `reach ${this.reference.repository}`);
     }
-    async expectOk(response, what) {
-        if (response.ok)
+    /** A server's words, fit for an error message: secrets removed, on one line. */
+    shown(text) {
+        return escapeUntrusted((this.options.redact ?? ((plain) => plain))(text));
+    }
+    expectOk(answer, what) {
+        if (answer.status >= 200 && answer.status < 300)
             return;
-        const detail = await errorDetail(response);
-        throw new RegistryError(`registry ${this.reference.registry} could not ${what}: HTTP ${response.status}${detail ? ` ${detail}` : ''}`, response.status);
+        const detail = this.shown(errorDetail(answer));
+        throw new RegistryError(`registry ${this.reference.registry} could not ${what}: HTTP ${answer.status}${detail ? ` ${detail}` : ''}`, answer.status);
     }
     async request(method, path, scope, headers, body) {
         const url = `${this.base}${this.reference.repository}/${path}`;
         const authorization = this.authorizations.get(scope);
-        let response = await this.send(url, method, authorization ? { ...headers, Authorization: authorization } : headers, body);
-        if (response.status !== 401)
-            return this.checkDenied(response, scope);
-        const challenge = parseChallenge(response.headers.get('www-authenticate') ?? '');
-        await response.body?.cancel();
+        let answer = await this.send(url, method, authorization ? { ...headers, Authorization: authorization } : headers, body);
+        if (answer.status !== 401)
+            return this.checkDenied(answer, scope);
+        const challenge = parseChallenge(answer.headers.get('www-authenticate') ?? '');
         const fresh = await this.authorize(challenge, scope);
-        response = await this.send(url, method, { ...headers, Authorization: fresh }, body);
-        if (response.status === 401) {
-            await response.body?.cancel();
-            throw this.refused(response.status);
-        }
-        return this.checkDenied(response, scope);
+        answer = await this.send(url, method, { ...headers, Authorization: fresh }, body);
+        if (answer.status === 401)
+            throw this.refused(answer.status);
+        return this.checkDenied(answer, scope);
     }
-    async checkDenied(response, scope) {
-        if (response.status !== 403)
-            return response;
-        const detail = await errorDetail(response);
+    checkDenied(answer, scope) {
+        if (answer.status !== 403)
+            return answer;
+        const detail = this.shown(errorDetail(answer));
         const who = this.options.credentials ? `user '${this.options.credentials.username}'` : 'anonymous access';
         throw new errors_ConfigurationError(`registry ${this.reference.registry} denied ${scope === 'pull' ? 'reading' : 'pushing to'} ${this.reference.repository} for ${who} (HTTP 403${detail ? ` ${detail}` : ''})`, { input: 'registry-username' });
     }
@@ -36565,66 +36585,98 @@ class RegistryClient {
             authorization = `Bearer ${await this.token(challenge.params, scope)}`;
         }
         else {
-            throw new RegistryError(`registry ${this.reference.registry} asked for an authentication scheme this action does not speak ('${challenge.scheme}')`, 401);
+            throw new RegistryError(`registry ${this.reference.registry} asked for an authentication scheme this action does not speak ('${this.shown(challenge.scheme)}')`, 401);
         }
         this.authorizations.set(scope, authorization);
         return authorization;
     }
-    async token(params, scope) {
-        const url = new URL(params['realm'] ?? '');
+    tokenUrl(params, scope) {
+        let url;
+        try {
+            url = new URL(params['realm'] ?? '');
+        }
+        catch {
+            url = new URL('invalid:');
+        }
+        if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.host))) {
+            throw new RegistryError(`registry ${this.reference.registry} sent its clients for tokens to '${this.shown(stripUrlCredentials(params['realm'] ?? ''))}', which is not an HTTPS URL`, 401);
+        }
         if (params['service'])
             url.searchParams.set('service', params['service']);
         url.searchParams.set('scope', `repository:${this.reference.repository}:${scope}`);
+        return url;
+    }
+    async token(params, scope) {
         const basic = this.basic();
-        const response = await this.send(url.toString(), 'GET', basic ? { Authorization: basic } : {});
-        if (response.status === 401 || response.status === 403) {
-            await response.body?.cancel();
-            throw this.refused(response.status);
+        const answer = await this.send(this.tokenUrl(params, scope).toString(), 'GET', basic ? { Authorization: basic } : {});
+        if (answer.status === 401 || answer.status === 403)
+            throw this.refused(answer.status);
+        if (answer.status < 200 || answer.status >= 300) {
+            throw new RegistryError(`the token service of registry ${this.reference.registry} answered HTTP ${answer.status} ${this.shown(errorDetail(answer))}`, answer.status);
         }
-        if (!response.ok) {
-            throw new RegistryError(`the token service of registry ${this.reference.registry} answered HTTP ${response.status} ${await errorDetail(response)}`, response.status);
+        let token;
+        try {
+            const parsed = JSON.parse(Buffer.from(answer.body).toString('utf8'));
+            token = typeof parsed.token === 'string' ? parsed.token : parsed.access_token;
         }
-        const answer = (await response.json());
-        const token = typeof answer.token === 'string' ? answer.token : answer.access_token;
+        catch {
+            token = undefined;
+        }
         if (typeof token !== 'string' || token === '') {
             throw new RegistryError(`the token service of registry ${this.reference.registry} gave no token`, 502);
         }
+        this.options.mask?.(token);
         return token;
     }
-    /** One HTTP exchange, retried on 5xx, 429 and dropped connections. */
+    /** One HTTP exchange under the deadline; network errors, deadlines, 5xx and 429 are tried again. */
     async send(url, method, headers, body) {
-        const attempts = this.options.attempts ?? 4;
-        return retry(async () => {
-            let response;
-            try {
-                response = await fetch(url, {
-                    method,
-                    headers,
-                    body: body === undefined ? undefined : Buffer.from(body),
-                    redirect: 'follow',
-                });
+        const attempts = this.options.attempts ?? DEFAULT_ATTEMPTS;
+        try {
+            return await retry(() => this.exchange(url, method, headers, body), {
+                attempts,
+                baseMs: this.options.retryBaseMs ?? 500,
+                maxMs: 8000,
+                jitter: 0.2,
+                retryIf: isTransient,
+                ...(this.options.sleep ? { sleep: this.options.sleep } : {}),
+                onRetry: (error, attempt, delayMs) => this.options.onRetry?.(`${this.failure(error, method, url)}; attempt ${attempt + 1} of ${attempts} in ${delayMs} ms`),
+            });
+        }
+        catch (error) {
+            if (error instanceof errors_ConfigurationError || error instanceof RegistryError)
+                throw error;
+            const tries = isTransient(error) ? ` (${attempts} attempt${attempts === 1 ? '' : 's'})` : '';
+            throw new RegistryError(`registry ${this.reference.registry}: ${this.failure(error, method, url)}${tries}`, 503);
+        }
+    }
+    async exchange(url, method, headers, body) {
+        const deadlineMs = this.options.deadlineMs ?? DEFAULT_DEADLINE_MS;
+        return withDeadline(async (signal) => {
+            const response = await this.options.fetch(url, {
+                method,
+                headers,
+                body: body === undefined ? undefined : Buffer.from(body),
+                redirect: 'follow',
+                signal,
+            });
+            if (isTransientStatus(response.status)) {
+                await response.body?.cancel().catch(() => undefined);
+                throw new HttpStatusError(response.status, url);
             }
-            catch (error) {
-                const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
-                throw new TransientError(`${method} ${url} failed${cause}`);
-            }
-            if (response.status >= 500 || response.status === 429) {
-                await response.body?.cancel();
-                throw new TransientError(`${method} ${url} answered HTTP ${response.status}`);
-            }
-            return response;
-        }, {
-            attempts,
-            baseMs: this.options.retryBaseMs ?? 500,
-            maxMs: 8000,
-            jitter: 0.2,
-            retryIf: (error) => error instanceof TransientError,
-            onRetry: (error, attempt, delayMs) => this.options.onRetry?.(`${error instanceof Error ? error.message : String(error)}; attempt ${attempt + 1} of ${attempts} in ${delayMs} ms`),
-        }).catch((error) => {
-            if (error instanceof TransientError)
-                throw new RegistryError(`registry ${this.reference.registry}: ${error.message}`, 503);
-            throw error;
-        });
+            return {
+                status: response.status,
+                statusText: response.statusText,
+                headers: response.headers,
+                body: await readBody(response),
+            };
+        }, deadlineMs, `${method} ${url}`);
+    }
+    /** What went wrong with one exchange, in words: the deadline, the status, or the network's cause. */
+    failure(error, method, url) {
+        if (error instanceof DeadlineError || error instanceof HttpStatusError)
+            return this.shown(error.message);
+        const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : errorMessage(error);
+        return `${method} ${stripUrlCredentials(url)} failed: ${this.shown(cause)}`;
     }
 }
 
@@ -36750,7 +36802,7 @@ async function buildAndPush(plan, inputs, builder, registry, credentials, runtim
     const served = await registry.headManifest(first);
     if (served !== undefined && served.digest !== '') {
         if (digest !== '' && served.digest !== digest) {
-            runtime.log.warning(`${builder.name} reported ${digest} but the registry serves ${served.digest} for ${first}`);
+            runtime.log.warning(`${builder.name} reported ${digest} but the registry serves ${escapeUntrusted(served.digest)} for ${first}`);
         }
         digest = served.digest;
     }
@@ -36799,7 +36851,11 @@ async function runBuildPush(runtime) {
     }
     const credentials = registryCredentials(plan, runtime);
     const registry = new RegistryClient(plan.image, {
+        fetch: runtime.fetch,
         credentials,
+        sleep: (ms) => runtime.clock.sleep(ms),
+        mask: (secret) => runtime.mask(secret),
+        redact: (text) => runtime.redact(text),
         onRetry: (message) => runtime.log.warning(`registry ${plan.image.registry}: ${message}`),
     });
     const builder = await chooseBuilder(inputs, runtime);

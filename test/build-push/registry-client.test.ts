@@ -26,7 +26,7 @@ afterAll(async () => {
 });
 
 const client = (host: string, credentials?: { username: string; password: string }): RegistryClient =>
-  new RegistryClient(parseImageReference(`${host}/acme/app`), { credentials, retryBaseMs: 5 });
+  new RegistryClient(parseImageReference(`${host}/acme/app`), { fetch, credentials, retryBaseMs: 5 });
 
 test('anonymous: reads a manifest digest (HEAD) and bytes (GET), 404 is undefined', async () => {
   const direct = client(registry.host);

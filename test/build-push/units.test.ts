@@ -75,7 +75,7 @@ describe('image references', () => {
   });
 
   test('a registry that is not on loopback is spoken to over HTTPS', async () => {
-    const client = new RegistryClient(parseImageReference('registry.invalid/acme/app'), { attempts: 1 });
+    const client = new RegistryClient(parseImageReference('registry.invalid/acme/app'), { fetch, attempts: 1 });
     await expect(client.headManifest('x')).rejects.toThrow('https://registry.invalid/v2/acme/app/manifests/x');
   });
 });
