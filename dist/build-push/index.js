@@ -36447,6 +36447,12 @@ async function readBody(response) {
     }
     return Buffer.concat(chunks);
 }
+/** fetch's own error says only "fetch failed": the network's reason is its cause (read duck-typed, across realms). */
+function causeOf(error) {
+    const cause = typeof error === 'object' && error !== null ? Reflect.get(error, 'cause') : undefined;
+    const message = typeof cause === 'object' && cause !== null ? Reflect.get(cause, 'message') : undefined;
+    return typeof message === 'string' && message !== '' ? message : errorMessage(error);
+}
 const mediaTypeOf = (answer) => (answer.headers.get('content-type') ?? '').split(';')[0]?.trim() ?? '';
 /** Parses `WWW-Authenticate: Bearer realm="...",service="...",scope="..."` (or `Basic realm=...`). */
 function parseChallenge(header) {
@@ -36675,8 +36681,7 @@ class RegistryClient {
     failure(error, method, url) {
         if (error instanceof DeadlineError || error instanceof HttpStatusError)
             return this.shown(error.message);
-        const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : errorMessage(error);
-        return `${method} ${stripUrlCredentials(url)} failed: ${this.shown(cause)}`;
+        return `${method} ${stripUrlCredentials(url)} failed: ${this.shown(causeOf(error))}`;
     }
 }
 

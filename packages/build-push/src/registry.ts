@@ -91,6 +91,13 @@ async function readBody(response: Response): Promise<Uint8Array> {
   return Buffer.concat(chunks);
 }
 
+/** fetch's own error says only "fetch failed": the network's reason is its cause (read duck-typed, across realms). */
+function causeOf(error: unknown): string {
+  const cause: unknown = typeof error === 'object' && error !== null ? Reflect.get(error, 'cause') : undefined;
+  const message: unknown = typeof cause === 'object' && cause !== null ? Reflect.get(cause, 'message') : undefined;
+  return typeof message === 'string' && message !== '' ? message : errorMessage(error);
+}
+
 const mediaTypeOf = (answer: Answer): string => (answer.headers.get('content-type') ?? '').split(';')[0]?.trim() ?? '';
 
 type Scope = 'pull' | 'pull,push';
@@ -384,7 +391,6 @@ export class RegistryClient {
   /** What went wrong with one exchange, in words: the deadline, the status, or the network's cause. */
   private failure(error: unknown, method: string, url: string): string {
     if (error instanceof DeadlineError || error instanceof HttpStatusError) return this.shown(error.message);
-    const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : errorMessage(error);
-    return `${method} ${stripUrlCredentials(url)} failed: ${this.shown(cause)}`;
+    return `${method} ${stripUrlCredentials(url)} failed: ${this.shown(causeOf(error))}`;
   }
 }
