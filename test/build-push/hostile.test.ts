@@ -91,7 +91,11 @@ interface RegistryFault {
   /** The `::error` says this (the registry is named in every case). */
   error: RegExp;
   withinMs: number;
-  /** Requests the server saw: how many attempts were made (HTTP behaviours only: raw ones count connections). */
+  /**
+   * Requests the server saw: how many attempts were made (HTTP behaviours only: raw ones count
+   * connections). This is what shows a refusal is not tried again; the process's start dominates its
+   * duration on a busy machine, so the 2 s bound of a refusal is timed in registry-client.test.ts.
+   */
   hits?: number;
 }
 
@@ -101,7 +105,7 @@ const faults: RegistryFault[] = [
     behaviour: { kind: 'hang' },
     error:
       /registry 127\.0\.0\.1:\d+: GET http:\/\/127\.0\.0\.1:\d+\/v2\/acme\/app\/tags\/list\?n=1 did not answer within 10\.0s \(3 attempts\)/,
-    withinMs: 45_000,
+    withinMs: 50_000,
   },
   {
     name: 'answers 500 every time: three attempts',
@@ -134,7 +138,7 @@ const faults: RegistryFault[] = [
     name: 'refuses the credentials (401): at once',
     behaviour: { kind: 'status', status: 401, headers: { 'www-authenticate': 'Basic realm="registry"' } },
     error: /input 'registry-password': registry 127\.0\.0\.1:\d+ refused the credentials of user 'ci-bot' \(HTTP 401\)/,
-    withinMs: 2_000,
+    withinMs: 10_000,
     hits: 2,
   },
   {
@@ -142,7 +146,7 @@ const faults: RegistryFault[] = [
     behaviour: { kind: 'status', ...registryError(403, 'requested access to the resource is denied') },
     error:
       /input 'registry-username': registry 127\.0\.0\.1:\d+ denied pushing to acme\/app for user 'ci-bot' \(HTTP 403 DENIED: requested access/,
-    withinMs: 2_000,
+    withinMs: 10_000,
     hits: 1,
   },
 ];

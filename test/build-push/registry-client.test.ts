@@ -5,6 +5,7 @@ import { parseImageReference, RegistryClient, RegistryError } from '@shiprail/bu
 import { rmSync } from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
 import { makeSelfSignedCertificate } from '../smoke-test/servers.ts';
+import { startFaultServer } from '../support/fault-server.ts';
 import { listenOnLoopback } from '../support/loopback.ts';
 import { runAction } from '../support/harness.ts';
 import { startRegistry, type RunningRegistry } from '../support/registry.ts';
@@ -156,6 +157,22 @@ describe('what is tried again', () => {
     } finally {
       await listener.stop();
       certificate.remove();
+    }
+  });
+
+  test.each([
+    [401, { 'www-authenticate': 'Basic realm="registry"' }, 2, /refused the credentials of user 'robot' \(HTTP 401\)/],
+    [403, {}, 1, /denied pushing to acme\/app for user 'robot' \(HTTP 403/],
+  ])('HTTP %d fails at once (within 2 s) with the cause', async (status, headers, requests, message) => {
+    const server = await startFaultServer({ kind: 'status', status, headers });
+    try {
+      const started = performance.now();
+      const refusing = client(new URL(server.url).host, { username: USER, password: PASSWORD });
+      await expect(refusing.checkAccess('pull,push')).rejects.toThrow(message);
+      expect(performance.now() - started).toBeLessThan(2000);
+      expect(server.hits).toBe(requests);
+    } finally {
+      await server.stop();
     }
   });
 
