@@ -37,6 +37,7 @@ export interface TestRuntimeOptions {
   env?: Record<string, string>;
   github?: Partial<GitHubContext>;
   now?: () => number;
+  fetch?: typeof fetch;
 }
 
 export function createTestRuntime(options: TestRuntimeOptions = {}): RecordingRuntime {
@@ -79,6 +80,7 @@ export function createTestRuntime(options: TestRuntimeOptions = {}): RecordingRu
     env,
     github: { ...readGitHubContext(env), ...options.github },
     exec: actionsExec,
+    fetch: options.fetch ?? ((input, init) => fetch(input, init)),
     clock: { now: options.now ?? (() => Date.now()), sleep },
     tempDir: tmpdir(),
     cwd: process.cwd(),

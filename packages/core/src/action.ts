@@ -64,6 +64,7 @@ export function createActionsRuntime(env: NodeJS.ProcessEnv = process.env): Runt
     env,
     github: readGitHubContext(env),
     exec: actionsExec,
+    fetch: (input, init) => fetch(input, init),
     clock: { now: () => Date.now(), sleep },
     tempDir: env['RUNNER_TEMP'] || tmpdir(),
     cwd: process.cwd(),

@@ -64,6 +64,8 @@ export interface Runtime {
   env: Readonly<Record<string, string | undefined>>;
   github: GitHubContext;
   exec: Exec;
+  /** HTTP requests: the global fetch in a step, whatever a test chooses in a test. */
+  fetch: typeof fetch;
   clock: Clock;
   /** A directory for temporary files (`RUNNER_TEMP` on runners). */
   tempDir: string;
