@@ -11,6 +11,7 @@ import {
   type Verdict,
 } from './judge.ts';
 import { renderQuery, type MetricDefinition } from './metrics-file.ts';
+import { queryMemoryMs } from './query-window.ts';
 import { PrometheusUnavailableError, QueryRejectedError, type PrometheusClient, type Series } from './prometheus.ts';
 
 export interface AnalysisPlan {
@@ -151,6 +152,7 @@ async function judgeOne(
       allowedDecrease: metric.allowedDecrease,
       max: metric.max,
       min: metric.min,
+      samplesPerWindow: queryMemoryMs(metric.query) / plan.stepMs,
     },
   );
   return { ...base, classification: judgement.classification, reason: judgement.reason, judgement, series };
