@@ -49,9 +49,9 @@ const thin = (values: number[], every: number): number[] =>
   values.filter((_, index) => (values.length - 1 - index) % every === 0);
 
 const judged =
-  (extra: Partial<JudgeOptions>, every = (_shape: QueryShape): number => 1): Rule =>
+  (extra: Partial<JudgeOptions>, every?: (shape: QueryShape) => number): Rule =>
   (baseline, canary, shape) => {
-    const n = every(shape);
+    const n = every?.(shape) ?? 1;
     return alarms(judgeMetric(thin(baseline, n), thin(canary, n), options(shape, extra)).classification);
   };
 

@@ -28374,7 +28374,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _shiprail_canary_analyze_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2091);
+/* harmony import */ var _shiprail_canary_analyze_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8003);
 
 await (0,_shiprail_canary_analyze_action__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -28383,7 +28383,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 2091:
+/***/ 8003:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -31956,8 +31956,13 @@ function shiftedRankStatistic(x, y, shift) {
 function mannWhitney(xValues, yValues, confidence = 0.95) {
     return mannWhitneySorted(sortAscending(xValues), sortAscending(yValues), confidence);
 }
-/** mannWhitney over samples already sorted ascending (the judge sorts once for everything). */
-function mannWhitneySorted(x, y, confidence = 0.95) {
+/**
+ * mannWhitney over samples already sorted ascending (the judge sorts once for everything).
+ * `varianceFactor` widens the statistic's variance for samples that are not independent: with an
+ * integrated autocorrelation time τ, n samples carry the information of n/τ independent ones and the
+ * variance of U grows by τ (1 for independent samples, the textbook test).
+ */
+function mannWhitneySorted(x, y, confidence = 0.95, varianceFactor = 1) {
     const n1 = x.length;
     const n2 = y.length;
     if (n1 === 0 || n2 === 0)
@@ -31966,7 +31971,7 @@ function mannWhitneySorted(x, y, confidence = 0.95) {
     const deviate = (shift) => {
         const { u, ties } = shiftedRankStatistic(x, y, shift);
         const centered = u - (n1 * n2) / 2;
-        const variance = ((n1 * n2) / 12) * (n + 1 - ties / (n * (n - 1)));
+        const variance = varianceFactor * ((n1 * n2) / 12) * (n + 1 - ties / (n * (n - 1)));
         if (!(variance > 0))
             return Number.NaN;
         return (centered - Math.sign(centered) * 0.5) / Math.sqrt(variance);
@@ -32117,11 +32122,59 @@ function nearestDifference(x, y, shift) {
     }
     return nearest;
 }
+/** Series shorter than this give no usable autocorrelation estimate. */
+const MIN_AUTOCORRELATION_SAMPLES = 16;
+/** The longest lag the autocorrelation is summed to (longer memories come from the query's window). */
+const MAX_AUTOCORRELATION_LAG = 500;
+/** The estimate reads at most the last this many samples of a series: plenty, and a bounded cost. */
+const MAX_AUTOCORRELATION_SAMPLES = 10_000;
+/**
+ * The integrated autocorrelation time τ = 1 + 2 Σ ρ_k of one or more series in time order, pooled
+ * (each series centred on its own mean), by Geyer's initial monotone sequence estimator: the sums of
+ * adjacent pairs of autocorrelations are added while they stay positive, each capped by the previous.
+ * n samples with memory τ carry the information of n/τ independent ones. At least 1; 1 when the series
+ * are too short to tell. Reads the last MAX_AUTOCORRELATION_SAMPLES of each series.
+ */
+function autocorrelationTime(series) {
+    const usable = series
+        .filter((values) => values.length >= MIN_AUTOCORRELATION_SAMPLES)
+        .map((values) => Array.prototype.slice.call(values, -MAX_AUTOCORRELATION_SAMPLES));
+    if (usable.length === 0)
+        return 1;
+    const means = usable.map((values) => mean(values));
+    const shortest = Math.min(...usable.map((values) => values.length));
+    const maxLag = Math.min(MAX_AUTOCORRELATION_LAG, Math.floor(shortest / 3));
+    const covariance = (lag) => {
+        let total = 0;
+        usable.forEach((values, which) => {
+            const centre = means[which];
+            for (let index = lag; index < values.length; index += 1) {
+                total += (values[index] - centre) * (values[index - lag] - centre);
+            }
+        });
+        return total;
+    };
+    const variance = covariance(0);
+    if (!(variance > 0))
+        return 1;
+    let tau = -1;
+    let previousPair = Number.POSITIVE_INFINITY;
+    for (let lag = 0; lag + 1 <= maxLag; lag += 2) {
+        const pair = Math.min(previousPair, (covariance(lag) + covariance(lag + 1)) / variance);
+        if (!(pair > 0))
+            break;
+        tau += 2 * pair;
+        previousPair = pair;
+    }
+    return Math.max(1, tau);
+}
 
 ;// CONCATENATED MODULE: ./packages/canary-analyze/src/judge.ts
 // The per-metric judge and the score, after Kayenta's NetflixACAJudge: NaN removal, Mann-Whitney at 98 %
 // confidence, a tolerance band of ±25 % of the Hodges-Lehmann estimate, the mean-ratio effect size as a
 // second gate, `direction`, critical metrics and the 50 % no-data rule; plus Flagger-style absolute limits.
+// Unlike Kayenta, the test counts what the samples are worth: samples of a range query taken closer than
+// its window overlap, so the variance of U is widened by the samples' dependence (see SampleDependence).
 
 /** Kayenta's fixed constants. */
 const CONFIDENCE = 0.98;
@@ -32130,6 +32183,7 @@ function describe(values) {
     const finite = values.filter((value) => Number.isFinite(value));
     const sorted = sortAscending(finite);
     return {
+        finite,
         sorted,
         stats: {
             count: finite.length,
@@ -32143,17 +32197,43 @@ function describe(values) {
 }
 const sameSorted = (a, b) => a.length === b.length && a.every((value, index) => value === b[index]);
 const format = (value) => Number.isFinite(value) ? String(Number(value.toPrecision(4))) : String(value);
-/** Classifies one metric: the canary's samples against the baseline's. */
+/** The dependence of both sides' samples (in time order) and the test's variance factor. */
+function sampleDependence(baseline, canary, options) {
+    const samplesPerWindow = Math.max(1, options.samplesPerWindow ?? 1);
+    const autocorrelation = autocorrelationTime([baseline, canary]);
+    const model = options.dependence ?? 'window+autocorrelation';
+    const factor = model === 'independent'
+        ? 1
+        : model === 'window'
+            ? samplesPerWindow
+            : model === 'autocorrelation'
+                ? autocorrelation
+                : Math.max(samplesPerWindow, autocorrelation);
+    const round = (value) => Math.round(value * 100) / 100;
+    return {
+        samplesPerWindow: round(samplesPerWindow),
+        autocorrelationTime: round(autocorrelation),
+        factor: round(factor),
+        effective: { baseline: round(baseline.length / factor), canary: round(canary.length / factor) },
+    };
+}
+/** Classifies one metric: the canary's samples (in time order) against the baseline's. */
 function judgeMetric(baselineValues, canaryValues, options) {
     const baseline = describe(baselineValues);
     const canary = describe(canaryValues);
-    const stats = { baseline: baseline.stats, canary: canary.stats };
     if (canary.sorted.length === 0 || baseline.sorted.length === 0) {
         const missing = [canary.sorted.length === 0 ? 'canary' : '', baseline.sorted.length === 0 ? 'baseline' : '']
             .filter(Boolean)
             .join(' and ');
-        return { classification: 'NoData', reason: `no data for the ${missing}`, ...stats };
+        return {
+            classification: 'NoData',
+            reason: `no data for the ${missing}`,
+            baseline: baseline.stats,
+            canary: canary.stats,
+        };
     }
+    const dependence = sampleDependence(baseline.finite, canary.finite, options);
+    const stats = { baseline: baseline.stats, canary: canary.stats, dependence };
     const limits = absoluteLimits(canary.stats.mean, options);
     if (sameSorted(canary.sorted, baseline.sorted)) {
         return limits ?? { classification: 'Pass', reason: 'canary and baseline data are identical', ratio: 1, ...stats };
@@ -32162,7 +32242,7 @@ function judgeMetric(baselineValues, canaryValues, options) {
     if (lowest === Math.max(canary.stats.max, baseline.stats.max)) {
         return limits ?? { classification: 'Pass', reason: 'every value is the same', ratio: 1, ...stats };
     }
-    const test = mannWhitneySorted(canary.sorted, baseline.sorted, options.confidence ?? CONFIDENCE);
+    const test = mannWhitneySorted(canary.sorted, baseline.sorted, options.confidence ?? CONFIDENCE, dependence.factor);
     const ratio = canary.stats.mean === 0 || baseline.stats.mean === 0 ? Number.NaN : canary.stats.mean / baseline.stats.mean;
     const statistics = {
         u: test.u,
@@ -32408,6 +32488,73 @@ function parseMetric(parsed, path, entry) {
 /** The query with the selector of one side substituted. */
 const renderQuery = (query, selector) => query.replace(SELECTOR_PATTERN, selector);
 
+;// CONCATENATED MODULE: ./packages/canary-analyze/src/query-window.ts
+// How much history one sample of a query summarises: the range windows written in the PromQL. Samples
+// taken closer together than that window share most of their data, so they are not independent.
+const query_window_UNIT_MS = {
+    ms: 1,
+    s: 1000,
+    m: 60_000,
+    h: 3_600_000,
+    d: 86_400_000,
+    w: 604_800_000,
+    y: 31_536_000_000,
+};
+/** A PromQL duration (`5m`, `1h30m`, `250ms`) in milliseconds; undefined for anything else. */
+function parsePromQLDuration(text) {
+    if (!/^(?:\d+(?:ms|s|m|h|d|w|y))+$/.test(text))
+        return undefined;
+    let total = 0;
+    for (const [, amount, unit] of text.matchAll(/(\d+)(ms|s|m|h|d|w|y)/g)) {
+        total += Number(amount) * (query_window_UNIT_MS[unit ?? ''] ?? 0);
+    }
+    return total;
+}
+/** Functions that read only the last one or two points of their range: the range is no memory. */
+const LAST_POINT_FUNCTIONS = new Set(['irate', 'idelta', 'last_over_time', 'present_over_time']);
+/** `[5m]`, `[5m:]` and `[5m:30s]`; label values inside quotes never match (they are skipped below). */
+const RANGE = /\[\s*([0-9a-z]+)\s*(:\s*[0-9a-z]*\s*)?\]/g;
+/**
+ * The time span (ms) of data behind one sample of the query: the longest range window of a range
+ * function, plus the ranges of the subqueries (which evaluate their inner expression over their own
+ * range). 0 when the query has no range (a gauge, a recording rule).
+ */
+function queryMemoryMs(query) {
+    const text = withoutStrings(query);
+    let longestRange = 0;
+    let subqueries = 0;
+    for (const match of text.matchAll(RANGE)) {
+        const duration = parsePromQLDuration(match[1] ?? '');
+        if (duration === undefined)
+            continue;
+        if (match[2] !== undefined)
+            subqueries += duration;
+        else if (!LAST_POINT_FUNCTIONS.has(enclosingFunction(text, match.index))) {
+            longestRange = Math.max(longestRange, duration);
+        }
+    }
+    return longestRange + subqueries;
+}
+/** The query with the contents of string literals blanked, so that `code=~"5[0-9]"` is no range. */
+function withoutStrings(query) {
+    return query.replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`/g, (literal) => ' '.repeat(literal.length));
+}
+/** The name of the function whose parentheses hold position `at`. */
+function enclosingFunction(text, at) {
+    let depth = 0;
+    for (let index = at - 1; index >= 0; index -= 1) {
+        const character = text[index];
+        if (character === ')')
+            depth += 1;
+        else if (character === '(') {
+            if (depth === 0)
+                return /([a-z_][a-z0-9_]*)\s*$/i.exec(text.slice(0, index))?.[1] ?? '';
+            depth -= 1;
+        }
+    }
+    return '';
+}
+
 ;// CONCATENATED MODULE: ./packages/canary-analyze/src/prometheus.ts
 // A small client for Prometheus' HTTP API range queries (`/api/v1/query_range`) over fetch: auth
 // headers, a timeout per request, retries with backoff on 5xx, 429 and network failures, and errors
@@ -32535,6 +32682,7 @@ function networkReason(error, timeoutMs) {
 
 
 
+
 /** The elapsed times (ms after the start) at which rounds judge: every interval, and at the end. */
 function roundOffsets(durationMs, intervalMs) {
     if (durationMs <= 0)
@@ -32610,6 +32758,7 @@ async function judgeOne(metric, plan, client, start, end) {
         allowedDecrease: metric.allowedDecrease,
         max: metric.max,
         min: metric.min,
+        samplesPerWindow: queryMemoryMs(metric.query) / plan.stepMs,
     });
     return { ...base, classification: judgement.classification, reason: judgement.reason, judgement, series };
 }
@@ -32770,6 +32919,7 @@ function metricTable(metrics) {
         'Verdict',
         'Query',
         'Samples (baseline / canary)',
+        'Effective samples',
         'Baseline median',
         'Canary median',
         `Shift interval (${level})`,
@@ -32790,6 +32940,7 @@ function metricTable(metrics) {
             `${verdictIcon(metric.classification)} ${metric.classification}`,
             raw(code(metric.queries.canary).replace(/\|/g, '\\|')),
             judgement ? `${judgement.baseline.count} / ${judgement.canary.count}` : '–',
+            effectiveSamples(judgement),
             formatNumber(judgement?.baseline.median),
             formatNumber(judgement?.canary.median),
             judgement?.lower === undefined ? '–' : `[${formatNumber(judgement.lower)}, ${formatNumber(judgement.upper)}]`,
@@ -32798,6 +32949,14 @@ function metricTable(metrics) {
             metric.reason,
         ];
     }));
+}
+/** What the samples are worth as independent ones, and why: `10.3 / 10.3 (÷ 4)`. */
+function effectiveSamples(judgement) {
+    const dependence = judgement?.dependence;
+    if (!dependence)
+        return '–';
+    const { baseline, canary } = dependence.effective;
+    return `${formatNumber(baseline)} / ${formatNumber(canary)} (÷ ${formatNumber(dependence.factor)})`;
 }
 function verdictIcon(classification) {
     if (classification === 'Pass')
@@ -32920,7 +33079,13 @@ function buildReport(result, plan) {
         decision: result.verdict.decision,
         score: result.verdict.score,
         reason: result.verdict.reason,
-        judge: { test: 'mann-whitney', confidence: CONFIDENCE, tolerance: TOLERANCE, effectSize: 'meanRatio' },
+        judge: {
+            test: 'mann-whitney',
+            confidence: CONFIDENCE,
+            tolerance: TOLERANCE,
+            effectSize: 'meanRatio',
+            dependence: 'window+autocorrelation',
+        },
         thresholds: plan.thresholds,
         baseline: plan.baseline,
         canary: plan.canary,
@@ -32949,6 +33114,16 @@ function buildReport(result, plan) {
                 ...(metric.judgement
                     ? {
                         samples: { baseline: metric.judgement.baseline.count, canary: metric.judgement.canary.count },
+                        ...(metric.judgement.dependence
+                            ? {
+                                effectiveSamples: metric.judgement.dependence.effective,
+                                dependence: {
+                                    samplesPerWindow: metric.judgement.dependence.samplesPerWindow,
+                                    autocorrelationTime: metric.judgement.dependence.autocorrelationTime,
+                                    varianceFactor: metric.judgement.dependence.factor,
+                                },
+                            }
+                            : {}),
                         baselineStats: metric.judgement.baseline,
                         canaryStats: metric.judgement.canary,
                         statistics: {
@@ -32976,7 +33151,231 @@ function writeReport(tempDir, report) {
     return path;
 }
 
+;// CONCATENATED MODULE: ./packages/canary-analyze/src/simulation.ts
+// A model of a service scraped by Prometheus, to measure the judge on canaries whose truth is known:
+// per-request errors and log-normal latencies, counted into the counters and histogram buckets that
+// Prometheus stores every scrape, then evaluated the way the query shapes people write evaluate them
+// (Prometheus 2 semantics: a range [W] at t holds the scrapes in [t - W, t]).
+/** Deterministic uniform numbers in [0, 1) (mulberry32), so that every run sees the same canaries. */
+function seededRandom(seed) {
+    let state = seed >>> 0;
+    return () => {
+        state = (state + 0x6d2b_79f5) >>> 0;
+        let t = state;
+        t = Math.imul(t ^ (t >>> 15), t | 1);
+        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+        return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+    };
+}
+/** The service the figures are measured on: 150-250 requests per 15 s, 1 % errors, ~100 ms. */
+const DEFAULT_PROFILE = {
+    scrapeMs: 15_000,
+    requestsPerScrape: [150, 250],
+    errorRate: 0.01,
+    latencyMedianSeconds: 0.1,
+    latencySigma: 0.5,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+};
+const HEALTHY = { errorFactor: 1, latencyFactor: 1 };
+function simulateCounters(random, scrapes, profile, degradation) {
+    const bounds = profile.buckets;
+    const counters = {
+        requests: new Float64Array(scrapes),
+        errors: new Float64Array(scrapes),
+        latencySum: new Float64Array(scrapes),
+        buckets: Array.from({ length: bounds.length + 1 }, () => new Float64Array(scrapes)),
+        latencyGauge: new Float64Array(scrapes),
+    };
+    const perBucket = new Float64Array(bounds.length + 1);
+    const [fewest, most] = profile.requestsPerScrape;
+    const errorRate = profile.errorRate * degradation.errorFactor;
+    const median = profile.latencyMedianSeconds * degradation.latencyFactor;
+    // A request is in the first bucket whose bound its latency does not exceed: compare the normal deviate.
+    const deviateBounds = bounds.map((bound) => Math.log(bound / median) / profile.latencySigma);
+    const normals = normalPairs(random);
+    let requests = 0;
+    let errors = 0;
+    let latencySum = 0;
+    for (let scrape = 0; scrape < scrapes; scrape += 1) {
+        const count = fewest + Math.floor(random() * (most - fewest + 1));
+        let intervalSum = 0;
+        for (let request = 0; request < count; request += 1) {
+            if (random() < errorRate)
+                errors += 1;
+            const normal = normals();
+            intervalSum += median * Math.exp(profile.latencySigma * normal);
+            let bucket = 0;
+            while (bucket < deviateBounds.length && normal > deviateBounds[bucket])
+                bucket += 1;
+            perBucket[bucket] = perBucket[bucket] + 1;
+        }
+        requests += count;
+        latencySum += intervalSum;
+        counters.requests[scrape] = requests;
+        counters.errors[scrape] = errors;
+        counters.latencySum[scrape] = latencySum;
+        counters.latencyGauge[scrape] = intervalSum / count;
+        let cumulative = 0;
+        for (let bucket = 0; bucket <= bounds.length; bucket += 1) {
+            cumulative += perBucket[bucket];
+            counters.buckets[bucket][scrape] = cumulative;
+        }
+    }
+    return counters;
+}
+/** Standard normal deviates, both of each Box-Muller pair. */
+function normalPairs(random) {
+    let spare = Number.NaN;
+    return () => {
+        if (!Number.isNaN(spare)) {
+            const value = spare;
+            spare = Number.NaN;
+            return value;
+        }
+        const radius = Math.sqrt(-2 * Math.log(1 - random()));
+        const angle = 2 * Math.PI * random();
+        spare = radius * Math.sin(angle);
+        return radius * Math.cos(angle);
+    };
+}
+const delta = (series, at, scrapes) => series[at] - series[at - scrapes];
+const errorRatio = (scrapes) => (c, at) => delta(c.errors, at, scrapes) / delta(c.requests, at, scrapes);
+const meanLatency = (scrapes) => (c, at) => delta(c.latencySum, at, scrapes) / delta(c.requests, at, scrapes);
+/** histogram_quantile over the bucket increases of the last `scrapes` intervals (linear interpolation). */
+const quantile = (q, scrapes) => (c, at, profile) => {
+    const total = delta(c.buckets[profile.buckets.length], at, scrapes);
+    const rank = q * total;
+    let below = 0;
+    let lower = 0;
+    for (let bucket = 0; bucket < profile.buckets.length; bucket += 1) {
+        const upper = profile.buckets[bucket];
+        const count = delta(c.buckets[bucket], at, scrapes);
+        if (count >= rank)
+            return lower + ((upper - lower) * (rank - below)) / Math.max(count - below, 1e-12);
+        below = count;
+        lower = upper;
+    }
+    return lower;
+};
+/** avg_over_time / max_over_time of an inner shape over `scrapes` + 1 evaluations (a subquery). */
+const overTime = (inner, scrapes, combine) => (c, at, profile) => {
+    let total = 0;
+    let highest = Number.NEGATIVE_INFINITY;
+    for (let back = 0; back <= scrapes; back += 1) {
+        const value = inner(c, at - back, profile);
+        total += value;
+        highest = Math.max(highest, value);
+    }
+    return combine === 'avg' ? total / (scrapes + 1) : highest;
+};
+const gaugeAverage = (scrapes) => (c, at) => {
+    let total = 0;
+    for (let back = 0; back <= scrapes; back += 1)
+        total += c.latencyGauge[at - back];
+    return total / (scrapes + 1);
+};
+const ERRORS = 'sum(rate(http_requests_total{ {{selector}}, code="500" }[W])) / sum(rate(http_requests_total{ {{selector}} }[W]))';
+const MEAN = 'sum(rate(http_request_duration_seconds_sum{ {{selector}} }[W])) / sum(rate(http_request_duration_seconds_count{ {{selector}} }[W]))';
+const P95 = 'histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{ {{selector}} }[W])))';
+const windowed = (query, window) => query.replaceAll('[W]', `[${window}]`);
+/** The query shapes measured, with the scrape interval of 15 s (window / 15 s scrapes of memory). */
+const QUERY_SHAPES = [
+    ...['1m', '2m', '5m'].map((window, index) => {
+        const scrapes = [4, 8, 20][index];
+        return {
+            name: `error ratio, rate[${window}]`,
+            kind: 'errors',
+            query: windowed(ERRORS, window),
+            memory: scrapes,
+            evaluate: errorRatio(scrapes),
+        };
+    }),
+    {
+        name: 'errors, increase[2m]',
+        kind: 'errors',
+        query: 'sum(increase(http_requests_total{ {{selector}}, code="500" }[2m]))',
+        memory: 8,
+        evaluate: (c, at) => delta(c.errors, at, 8),
+    },
+    {
+        name: 'error ratio, irate[1m]',
+        kind: 'errors',
+        query: windowed(ERRORS, '1m').replaceAll('rate(', 'irate('),
+        memory: 1,
+        evaluate: errorRatio(1),
+    },
+    {
+        name: 'error ratio, avg_over_time(rate[1m])[5m:15s]',
+        kind: 'errors',
+        query: `avg_over_time((${windowed(ERRORS, '1m')})[5m:15s])`,
+        memory: 24,
+        evaluate: overTime(errorRatio(4), 20, 'avg'),
+    },
+    ...['1m', '2m', '5m'].map((window, index) => {
+        const scrapes = [4, 8, 20][index];
+        return {
+            name: `latency p95, rate[${window}]`,
+            kind: 'latency',
+            query: windowed(P95, window),
+            memory: scrapes,
+            evaluate: quantile(0.95, scrapes),
+        };
+    }),
+    {
+        name: 'latency p95, irate[1m]',
+        kind: 'latency',
+        query: windowed(P95, '1m').replace('rate(', 'irate('),
+        memory: 1,
+        evaluate: quantile(0.95, 1),
+    },
+    {
+        name: 'latency p95, max_over_time(p95 rate[1m])[5m:15s]',
+        kind: 'latency',
+        query: `max_over_time(${windowed(P95, '1m')}[5m:15s])`,
+        memory: 24,
+        evaluate: overTime(quantile(0.95, 4), 20, 'max'),
+    },
+    ...['1m', '2m', '5m'].map((window, index) => {
+        const scrapes = [4, 8, 20][index];
+        return {
+            name: `latency mean, rate[${window}]`,
+            kind: 'latency',
+            query: windowed(MEAN, window),
+            memory: scrapes,
+            evaluate: meanLatency(scrapes),
+        };
+    }),
+    {
+        name: 'latency mean, avg_over_time(gauge[2m])',
+        kind: 'latency',
+        query: 'avg(avg_over_time(http_request_duration_seconds_mean{ {{selector}} }[2m]))',
+        memory: 8,
+        evaluate: gaugeAverage(8),
+    },
+];
+/** The three metrics teams write first (error ratio over 2m, p95 over 1m, mean latency over 5m). */
+const TYPICAL_METRICS = [
+    'error ratio, rate[2m]',
+    'latency p95, rate[1m]',
+    'latency mean, rate[5m]',
+].map((name) => QUERY_SHAPES.find((shape) => shape.name === name));
+/**
+ * One baseline and one canary over `minutes` (one sample per scrape, `minutes * 4 + 1` of them at 15 s),
+ * evaluated for every shape.
+ */
+function simulateCanary(seed, shapes, degradation, minutes = 30, profile = DEFAULT_PROFILE) {
+    const random = seededRandom(seed);
+    const lead = Math.max(...shapes.map((shape) => shape.memory));
+    const samples = Math.round((minutes * 60_000) / profile.scrapeMs) + 1;
+    const scrapes = lead + samples;
+    const sides = [HEALTHY, degradation].map((side) => simulateCounters(random, scrapes, profile, side));
+    const [baseline, canary] = sides.map((counters) => shapes.map((shape) => Array.from({ length: samples }, (_, index) => shape.evaluate(counters, lead + index, profile))));
+    return { baseline, canary };
+}
+
 ;// CONCATENATED MODULE: ./packages/canary-analyze/src/index.ts
+
+
 
 
 

@@ -53,7 +53,13 @@ export function buildReport(result: AnalysisResult, plan: AnalysisPlan): Record<
     decision: result.verdict.decision,
     score: result.verdict.score,
     reason: result.verdict.reason,
-    judge: { test: 'mann-whitney', confidence: CONFIDENCE, tolerance: TOLERANCE, effectSize: 'meanRatio' },
+    judge: {
+      test: 'mann-whitney',
+      confidence: CONFIDENCE,
+      tolerance: TOLERANCE,
+      effectSize: 'meanRatio',
+      dependence: 'window+autocorrelation',
+    },
     thresholds: plan.thresholds,
     baseline: plan.baseline,
     canary: plan.canary,
@@ -82,6 +88,16 @@ export function buildReport(result: AnalysisResult, plan: AnalysisPlan): Record<
         ...(metric.judgement
           ? {
               samples: { baseline: metric.judgement.baseline.count, canary: metric.judgement.canary.count },
+              ...(metric.judgement.dependence
+                ? {
+                    effectiveSamples: metric.judgement.dependence.effective,
+                    dependence: {
+                      samplesPerWindow: metric.judgement.dependence.samplesPerWindow,
+                      autocorrelationTime: metric.judgement.dependence.autocorrelationTime,
+                      varianceFactor: metric.judgement.dependence.factor,
+                    },
+                  }
+                : {}),
               baselineStats: metric.judgement.baseline,
               canaryStats: metric.judgement.canary,
               statistics: {

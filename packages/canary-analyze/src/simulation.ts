@@ -73,6 +73,9 @@ export function simulateCounters(
   const [fewest, most] = profile.requestsPerScrape;
   const errorRate = profile.errorRate * degradation.errorFactor;
   const median = profile.latencyMedianSeconds * degradation.latencyFactor;
+  // A request is in the first bucket whose bound its latency does not exceed: compare the normal deviate.
+  const deviateBounds = bounds.map((bound) => Math.log(bound / median) / profile.latencySigma);
+  const normals = normalPairs(random);
   let requests = 0;
   let errors = 0;
   let latencySum = 0;
@@ -81,11 +84,10 @@ export function simulateCounters(
     let intervalSum = 0;
     for (let request = 0; request < count; request += 1) {
       if (random() < errorRate) errors += 1;
-      const normal = Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
-      const latency = median * Math.exp(profile.latencySigma * normal);
-      intervalSum += latency;
+      const normal = normals();
+      intervalSum += median * Math.exp(profile.latencySigma * normal);
       let bucket = 0;
-      while (bucket < bounds.length && latency > (bounds[bucket] as number)) bucket += 1;
+      while (bucket < deviateBounds.length && normal > (deviateBounds[bucket] as number)) bucket += 1;
       perBucket[bucket] = (perBucket[bucket] as number) + 1;
     }
     requests += count;
@@ -101,6 +103,22 @@ export function simulateCounters(
     }
   }
   return counters;
+}
+
+/** Standard normal deviates, both of each Box-Muller pair. */
+function normalPairs(random: () => number): () => number {
+  let spare = Number.NaN;
+  return () => {
+    if (!Number.isNaN(spare)) {
+      const value = spare;
+      spare = Number.NaN;
+      return value;
+    }
+    const radius = Math.sqrt(-2 * Math.log(1 - random()));
+    const angle = 2 * Math.PI * random();
+    spare = radius * Math.sin(angle);
+    return radius * Math.cos(angle);
+  };
 }
 
 /** What one sample of a query shape is, at scrape `at`, with the step equal to the scrape interval. */
