@@ -1,6 +1,7 @@
 export {
   analyze,
   alignSeries,
+  QueriesUnusableError,
   roundOffsets,
   type AnalysisPlan,
   type AnalysisResult,
@@ -23,9 +24,16 @@ export {
   type ScoredMetric,
   type Verdict,
 } from './judge.ts';
-export { loadMetrics, parseInputs, type CanaryInputs } from './inputs.ts';
+export { loadMetrics, parseInputs, type CanaryAnalyzeInputs } from './inputs.ts';
 export { parseMetricsDefinition, renderQuery, type MetricDefinition } from './metrics-file.ts';
-export { PrometheusClient, PrometheusUnavailableError, QueryRejectedError, type Series } from './prometheus.ts';
+export {
+  PrometheusClient,
+  PrometheusUnavailableError,
+  QUERY_TIMEOUT_MS,
+  QueryRejectedError,
+  isPermanentQueryError,
+  type Series,
+} from './prometheus.ts';
 export { buildReport, runCanaryAnalyze } from './run.ts';
 export { parsePromQLDuration, queryMemoryMs } from './query-window.ts';
 export {
