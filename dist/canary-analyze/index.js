@@ -28374,7 +28374,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _shiprail_canary_analyze_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8003);
+/* harmony import */ var _shiprail_canary_analyze_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1968);
 
 await (0,_shiprail_canary_analyze_action__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -28383,7 +28383,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 8003:
+/***/ 1968:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -31414,6 +31414,8 @@ function errorMessage(error) {
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/duration.ts
+/** The longest a Node timer can wait (2^31 - 1 ms, about 24.8 days); longer delays fire at once. */
+const duration_MAX_TIMER_MS = 2 ** 31 - 1;
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 const DURATION = /^(?:(\d+(?:\.\d+)?)(ms|h|m|s))+$/;
 const PART = /(\d+(?:\.\d+)?)(ms|h|m|s)/g;
@@ -31478,7 +31480,7 @@ function parseYamlDocument(text, where) {
     };
     return {
         document,
-        value: document.toJS({ maxAliasCount: 1000 }),
+        value: toPlainValue(document, where),
         lineOf,
         mistake: (path, message) => {
             const line = lineOf(path);
@@ -31489,6 +31491,18 @@ function parseYamlDocument(text, where) {
             });
         },
     };
+}
+/** The document as plain values; aliases that would multiply it beyond reason are the author's mistake. */
+function toPlainValue(document, where) {
+    try {
+        return document.toJS({ maxAliasCount: 1000 });
+    }
+    catch (error) {
+        if (error instanceof ReferenceError && /alias/i.test(error.message)) {
+            throw new ConfigurationError(`too many YAML alias expansions (${error.message}); write the values out`, where);
+        }
+        throw error;
+    }
 }
 /** `checks[2].expect.status` */
 function formatYamlPath(path) {
@@ -31556,6 +31570,11 @@ class InputParser {
         const ms = parseDuration(value);
         if (ms === undefined) {
             throw new ConfigurationError(`expected a duration like 90s, 10m, 1h30m or plain seconds, got '${value}'`, {
+                input: name,
+            });
+        }
+        if (ms > duration_MAX_TIMER_MS) {
+            throw new ConfigurationError(`'${value}' is longer than 24 days, the longest a step can wait`, {
                 input: name,
             });
         }
@@ -31710,7 +31729,102 @@ function serializeOutput(value) {
     return typeof value === 'string' ? value : typeof value === 'object' ? JSON.stringify(value) : String(value);
 }
 
+;// CONCATENATED MODULE: ./packages/core/src/secrets.ts
+// Secrets are masked before first use (the runner hides them in the log) and redacted from everything the
+// runner does not mask: outputs, summaries, reports, and server answers put into errors.
+const REDACTED = '***';
+// `scheme://user:password@` or `scheme://user@` at the start of a URL's authority.
+const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)([^/?#@\s]+)@/gi;
+const safeDecode = (text) => {
+    try {
+        return decodeURIComponent(text);
+    }
+    catch {
+        return text;
+    }
+};
+/** The user name and password embedded in a URL, raw and decoded, to be masked before the URL is used. */
+function urlCredentials(url) {
+    const found = new Set();
+    for (const match of url.matchAll(URL_USERINFO)) {
+        for (const part of (match[2] ?? '').split(':')) {
+            if (part === '')
+                continue;
+            found.add(part);
+            found.add(safeDecode(part));
+        }
+    }
+    return [...found];
+}
+/** `https://user:pass@host/x` becomes `https://***@host/x`, anywhere in a text. */
+function stripUrlCredentials(text) {
+    return text.replace(URL_USERINFO, `$1${REDACTED}@`);
+}
+/**
+ * Holds the secrets of one step and removes them from any text: each secret as given, URL-encoded and
+ * JSON-escaped (the forms a server echo or a report takes), and credentials embedded in URLs.
+ */
+class Redactor {
+    secrets = new Set();
+    add(secret) {
+        // Very short values would redact ordinary words; the runner does not mask them either.
+        if (secret.length < 3)
+            return;
+        for (const form of [secret, encodeURIComponent(secret), JSON.stringify(secret).slice(1, -1)]) {
+            this.secrets.add(form);
+        }
+    }
+    redact(text) {
+        let result = stripUrlCredentials(text);
+        // Longest first, so that a secret containing another is removed whole.
+        for (const secret of [...this.secrets].sort((a, b) => b.length - a.length)) {
+            if (result.includes(secret))
+                result = result.split(secret).join(REDACTED);
+        }
+        return result;
+    }
+}
+
+;// CONCATENATED MODULE: ./packages/core/src/untrusted.ts
+// Strings from files, repositories and servers reach the log. The runner reads any line that starts
+// (after blanks) with `::` or `##[` as a workflow command, so such a string must never start a line.
+const LINE_START_COMMAND = /^(\s*)(::|##\[)/;
+// C0 and C1 controls, DEL, and the Unicode line and paragraph separators.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+const visibleControl = (char) => {
+    switch (char) {
+        case '\n':
+            return '\\n';
+        case '\r':
+            return '\\r';
+        case '\t':
+            return '\\t';
+        default:
+            return `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`;
+    }
+};
+/**
+ * The one-line, command-safe form of an untrusted string: line breaks and other control characters are
+ * shown as escapes (`\n`), and a leading `::` or `##[` gets a backslash, so wherever the result is placed
+ * in a log line it can neither end that line nor start a command.
+ */
+function escapeUntrusted(text) {
+    return text.replace(CONTROL, visibleControl).replace(LINE_START_COMMAND, '$1\\$2');
+}
+/**
+ * Defuses every line of a log message that would start a workflow command. The actions' own commands go
+ * through @actions/core's functions, never through plain log lines, so nothing legitimate is changed.
+ */
+function neutralizeCommandLines(message) {
+    return message
+        .split('\n')
+        .map((line) => line.replace(LINE_START_COMMAND, '$1\\$2'))
+        .join('\n');
+}
+
 ;// CONCATENATED MODULE: ./packages/core/src/action.ts
+
+
 
 
 
@@ -31743,7 +31857,8 @@ function mergeEnv(extra) {
     return { ...merged, ...extra };
 }
 const actionsLog = {
-    info: (message) => info(message),
+    // Warnings, notices and debug lines are commands whose data @actions/core escapes; plain lines are not.
+    info: (message) => info(neutralizeCommandLines(message)),
     debug: (message) => core_debug(message),
     warning: (message, properties) => warning(message, properties),
     notice: (message, properties) => notice(message, properties),
@@ -31751,17 +31866,24 @@ const actionsLog = {
 };
 /** The runtime of a real step: @actions/core for the runner's files and commands. */
 function createActionsRuntime(env = process.env) {
+    const redactor = new Redactor();
+    const mask = (secret) => {
+        core_setSecret(secret);
+        redactor.add(secret);
+    };
+    const redact = (text) => redactor.redact(text);
     return {
-        inputs: new InputParser((name) => getInput(name), core_setSecret),
+        inputs: new InputParser((name) => getInput(name), mask),
         log: actionsLog,
-        setOutput: (name, value) => setOutput(name, serializeOutput(value)),
+        setOutput: (name, value) => setOutput(name, redact(serializeOutput(value))),
         appendSummary: async (markdown) => {
             if (!env['GITHUB_STEP_SUMMARY'])
                 return;
-            await summary.addRaw(capSummary(markdown), true).write();
+            await summary.addRaw(capSummary(redact(markdown)), true).write();
             summary.emptyBuffer();
         },
-        mask: core_setSecret,
+        mask,
+        redact,
         env,
         github: readGitHubContext(env),
         exec: actionsExec,
@@ -31795,6 +31917,127 @@ async function runAction(main) {
         process.exitCode = 1;
     }
 }
+
+;// CONCATENATED MODULE: external "node:fs/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
+;// CONCATENATED MODULE: external "node:path"
+const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+;// CONCATENATED MODULE: ./packages/core/src/private-file.ts
+
+
+/**
+ * Writes credentials to a 0600 file in a fresh 0700 directory, hands its path to `use`, and removes
+ * the directory afterwards, whatever happens. The way secrets reach programs that read files.
+ */
+async function withPrivateFile(tempDir, fileName, content, use) {
+    const directory = await mkdtemp(join(tempDir, 'shiprail-'));
+    try {
+        const path = join(directory, fileName);
+        await writeFile(path, content, { mode: 0o600 });
+        return await use(path);
+    }
+    finally {
+        await rm(directory, { recursive: true, force: true });
+    }
+}
+
+;// CONCATENATED MODULE: ./packages/core/src/network.ts
+// What is worth another attempt, and how long one attempt may take: one answer for every action that
+// talks to a server (registries, git remotes, Prometheus, the Kubernetes and GitHub APIs, downloads).
+
+
+/** A server answered with a status the caller cannot use. */
+class HttpStatusError extends Error {
+    status;
+    url;
+    constructor(status, url, detail = '') {
+        const shown = stripUrlCredentials(url);
+        super(`${shown} answered ${status}${detail ? `: ${detail}` : ''}`);
+        this.name = 'HttpStatusError';
+        this.status = status;
+        this.url = shown;
+    }
+}
+/** A server (or a program talking to one) did not answer in time. */
+class DeadlineError extends Error {
+    constructor(what, ms) {
+        super(`${what} did not answer within ${formatDuration(ms)}`);
+        this.name = 'DeadlineError';
+    }
+}
+// Errors of the connection itself, as Node, undici and libuv name them: another attempt may succeed.
+const TRANSIENT_CODES = new Set([
+    'ECONNRESET',
+    'ECONNREFUSED',
+    'ECONNABORTED',
+    'ETIMEDOUT',
+    'EPIPE',
+    'EHOSTUNREACH',
+    'ENETUNREACH',
+    'ENETDOWN',
+    'EAI_AGAIN',
+    'UND_ERR_SOCKET',
+    'UND_ERR_CONNECT_TIMEOUT',
+    'UND_ERR_HEADERS_TIMEOUT',
+    'UND_ERR_BODY_TIMEOUT',
+    'UND_ERR_CLOSED',
+]);
+/** Statuses another attempt can change: a timeout, too many requests, or the server's own failure. */
+const isTransientStatus = (status) => status === 408 || status === 429 || status >= 500;
+// Duck-typed: errors from another realm (a VM context, a worker) fail `instanceof Error`.
+const field = (error, name) => typeof error === 'object' && error !== null ? error[name] : undefined;
+/**
+ * Whether another attempt can fix this error: network failures, a deadline that expired, 408, 429 and
+ * 5xx. Not 4xx answers, bad certificates, refused schemes or anything else the same request repeats.
+ */
+function isTransient(error) {
+    if (error instanceof DeadlineError)
+        return true;
+    if (error instanceof HttpStatusError)
+        return isTransientStatus(error.status);
+    for (let current = error, depth = 0; current !== undefined && depth < 5; depth += 1) {
+        const code = field(current, 'code');
+        if (typeof code === 'string' && TRANSIENT_CODES.has(code))
+            return true;
+        current = field(current, 'cause');
+    }
+    return false;
+}
+/**
+ * Runs one network operation under a deadline: its signal aborts when `ms` pass, and the promise rejects
+ * with a DeadlineError then, even when the operation ignores the signal.
+ */
+async function withDeadline(operation, ms, what) {
+    const controller = new AbortController();
+    let timer;
+    const expired = new Promise((_resolve, reject) => {
+        timer = setTimeout(() => {
+            const error = new DeadlineError(what, ms);
+            controller.abort(error);
+            reject(error);
+        }, Math.min(ms, MAX_TIMER_MS));
+    });
+    try {
+        return await Promise.race([operation(controller.signal), expired]);
+    }
+    finally {
+        clearTimeout(timer);
+    }
+}
+
+;// CONCATENATED MODULE: ./packages/core/src/index.ts
+
+
+
+
+
+
+
+
+
+
+
+
 
 ;// CONCATENATED MODULE: ./packages/canary-analyze/src/statistics.ts
 // Rank statistics for two independent samples: the Mann-Whitney U test (normal approximation with tie
@@ -32361,40 +32604,6 @@ function scoreMetrics(metrics, thresholds) {
     return { decision: 'fail', score, reason: `score ${score} < marginal-score ${thresholds.marginal}${detail}` };
 }
 
-;// CONCATENATED MODULE: external "node:fs/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
-;// CONCATENATED MODULE: external "node:path"
-const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
-;// CONCATENATED MODULE: ./packages/core/src/private-file.ts
-
-
-/**
- * Writes credentials to a 0600 file in a fresh 0700 directory, hands its path to `use`, and removes
- * the directory afterwards, whatever happens. The way secrets reach programs that read files.
- */
-async function withPrivateFile(tempDir, fileName, content, use) {
-    const directory = await mkdtemp(join(tempDir, 'shiprail-'));
-    try {
-        const path = join(directory, fileName);
-        await writeFile(path, content, { mode: 0o600 });
-        return await use(path);
-    }
-    finally {
-        await rm(directory, { recursive: true, force: true });
-    }
-}
-
-;// CONCATENATED MODULE: ./packages/core/src/index.ts
-
-
-
-
-
-
-
-
-
-
 ;// CONCATENATED MODULE: ./packages/canary-analyze/src/metrics-file.ts
 // The metrics definition (a file or inline YAML): a list of named PromQL queries with {{selector}}.
 
@@ -32557,9 +32766,12 @@ function enclosingFunction(text, at) {
 
 ;// CONCATENATED MODULE: ./packages/canary-analyze/src/prometheus.ts
 // A small client for Prometheus' HTTP API range queries (`/api/v1/query_range`) over fetch: auth
-// headers, a timeout per request, retries with backoff on 5xx, 429 and network failures, and errors
-// that tell a rejected query (the user's PromQL) from a Prometheus that cannot answer.
+// headers, a deadline per request and for the whole analysis, retries with backoff on 5xx, 429 and
+// network failures only, answers checked before use, and errors that tell a rejected query (the user's
+// PromQL) from a Prometheus that cannot answer.
 
+/** How long one query may take: Prometheus answers range queries in seconds, or it is not answering. */
+const QUERY_TIMEOUT_MS = 20_000;
 /** Prometheus answered and refused the query (bad PromQL, too many points): retrying will not help. */
 class QueryRejectedError extends Error {
     status;
@@ -32571,7 +32783,10 @@ class QueryRejectedError extends Error {
         this.errorType = errorType;
     }
 }
-/** Prometheus could not be reached or kept failing (network, timeout, 5xx, auth). */
+/**
+ * Prometheus could not be reached or kept failing (network, timeout, 5xx: `retryable`), or answered
+ * something another attempt will not change (auth refused, an answer that is not a query result).
+ */
 class PrometheusUnavailableError extends Error {
     retryable;
     constructor(message, retryable) {
@@ -32580,6 +32795,8 @@ class PrometheusUnavailableError extends Error {
         this.retryable = retryable;
     }
 }
+/** Whether another round could get another answer: not for a rejected query, refused access or nonsense. */
+const isPermanentQueryError = (error) => error instanceof QueryRejectedError || (error instanceof PrometheusUnavailableError && !error.retryable);
 class PrometheusClient {
     endpoint;
     options;
@@ -32608,21 +32825,30 @@ class PrometheusClient {
             end: (range.end / 1000).toFixed(3),
             step: `${range.stepMs / 1000}`,
         });
+        const sleep = this.options.sleep;
         const response = await retry(() => this.post(body), {
             attempts: this.options.attempts ?? 3,
             baseMs: 1000,
             maxMs: 8000,
             jitter: 0.2,
             retryIf: (error) => error instanceof PrometheusUnavailableError && error.retryable,
-            ...(this.options.sleep ? { sleep: this.options.sleep } : {}),
+            // A pause never outlasts the deadline; the next attempt then gives up with the last error.
+            ...(sleep ? { sleep: (ms) => sleep(Math.min(ms, Math.max(0, this.remainingMs()))) } : {}),
         });
-        return (response.data?.result ?? []).map((entry) => ({
-            labels: entry.metric ?? {},
-            points: (entry.values ?? []).map(([seconds, value]) => [Math.round(seconds * 1000), Number(value)]),
-        }));
+        return parseMatrix(response.data);
+    }
+    /** Time left before the deadline (Infinity without one). */
+    remainingMs() {
+        const { deadline, now } = this.options;
+        return deadline === undefined ? Number.POSITIVE_INFINITY : deadline - (now ?? Date.now)();
     }
     async post(body) {
         const doFetch = this.options.fetch ?? fetch;
+        const timeoutMs = Math.min(this.options.timeoutMs ?? QUERY_TIMEOUT_MS, this.remainingMs());
+        if (!(timeoutMs > 0)) {
+            throw new PrometheusUnavailableError(`Prometheus at ${this.shownUrl} did not answer within the analysis' time (duration plus ${QUERY_TIMEOUT_MS / 1000}s)`, false);
+        }
+        const signal = AbortSignal.timeout(timeoutMs);
         let response;
         try {
             response = await doFetch(this.endpoint, {
@@ -32634,27 +32860,74 @@ class PrometheusClient {
                     ...Object.fromEntries(this.options.headers ?? []),
                 },
                 body,
-                signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000),
+                signal,
             });
         }
         catch (error) {
-            const reason = networkReason(error, this.options.timeoutMs ?? 30_000);
+            const reason = networkReason(error, timeoutMs);
             throw new PrometheusUnavailableError(`could not reach Prometheus at ${this.shownUrl}: ${reason}`, true);
         }
-        const text = await response.text().catch(() => '');
+        // The deadline covers reading the body too: a server that sends headers and then stalls is cut off.
+        const text = await response.text().catch((error) => {
+            if (signal.aborted) {
+                throw new PrometheusUnavailableError(`Prometheus at ${this.shownUrl} stopped sending its answer: ${networkReason(error, timeoutMs)}`, true);
+            }
+            return '';
+        });
         const payload = parseJson(text);
         if (response.ok && payload?.status === 'success')
             return payload;
+        const apiError = typeof payload?.error === 'string' ? payload.error : undefined;
         if (payload?.status === 'error' && (response.status === 400 || response.status === 422)) {
-            throw new QueryRejectedError(payload.error ?? 'query rejected', response.status, payload.errorType ?? 'bad_data');
+            const errorType = typeof payload.errorType === 'string' ? payload.errorType : 'bad_data';
+            throw new QueryRejectedError(apiError ?? 'query rejected', response.status, errorType);
         }
         if (response.status === 401 || response.status === 403) {
             throw new PrometheusUnavailableError(`Prometheus refused access (HTTP ${response.status}): check prometheus-headers`, false);
         }
-        const detail = payload?.error ?? text.trim().slice(0, 200);
+        const detail = apiError ?? text.trim().slice(0, 200);
         const retryable = response.status >= 500 || response.status === 429;
         throw new PrometheusUnavailableError(`Prometheus answered HTTP ${response.status}${detail ? `: ${detail}` : ''}${response.ok ? ' (not a query_range answer: is prometheus-url the Prometheus server?)' : ''}`, retryable);
     }
+}
+/** A matrix result, checked: anything else is a malformed answer, never numbers made up. */
+function parseMatrix(data) {
+    const malformed = (what, value) => new PrometheusUnavailableError(`Prometheus answered a malformed query_range result: ${what} is ${shorten(value)}`, false);
+    if (typeof data !== 'object' || data === null)
+        throw malformed('data', data);
+    const { resultType, result } = data;
+    if (resultType !== 'matrix')
+        throw malformed('resultType (expected "matrix")', resultType);
+    if (!Array.isArray(result))
+        throw malformed('result', result);
+    return result.map((entry, index) => {
+        const { metric, values } = (typeof entry === 'object' && entry !== null ? entry : {});
+        if (!Array.isArray(values))
+            throw malformed(`result[${index}].values`, values);
+        const labels = typeof metric === 'object' && metric !== null && Object.values(metric).every((v) => typeof v === 'string')
+            ? metric
+            : undefined;
+        if (!labels)
+            throw malformed(`result[${index}].metric`, metric);
+        const points = values.map((point, at) => {
+            const valid = Array.isArray(point) &&
+                point.length === 2 &&
+                typeof point[0] === 'number' &&
+                Number.isFinite(point[0]) &&
+                typeof point[1] === 'string' &&
+                /^(?:[+-]?(?:\d+\.?\d*(?:e[+-]?\d+)?|\.\d+(?:e[+-]?\d+)?|Inf)|NaN)$/i.test(point[1]);
+            if (!valid)
+                throw malformed(`result[${index}].values[${at}] (expected [unix seconds, "number"])`, point);
+            const [seconds, value] = point;
+            return [Math.round(seconds * 1000), Number(value.replace(/inf$/i, 'Infinity'))];
+        });
+        return { labels, points };
+    });
+}
+/** A piece of a server's answer, short and on one line, to quote in an error. */
+function shorten(value) {
+    const text = JSON.stringify(value) ?? String(value);
+    return text.length > 80 ? `${text.slice(0, 80)}…` : text;
 }
 function parseJson(text) {
     try {
@@ -32679,10 +32952,26 @@ function networkReason(error, timeoutMs) {
 }
 
 ;// CONCATENATED MODULE: ./packages/canary-analyze/src/analysis.ts
+// The analysis loop: every `interval` a round queries baseline and canary for each metric over the
+// samples since the analysis began, judges them and scores the round; a failing round ends the
+// analysis early, and so does a round where a query failed in a way no later round can change (a
+// rejected query, refused access, a malformed answer). `duration: 0` is one round at once over the
+// last `interval`. Before waiting for the first round, every query is tried once, so that such
+// mistakes end the analysis at once rather than after an interval.
 
 
 
 
+
+/** The metrics whose queries Prometheus will never answer, found by trying each once. */
+class QueriesUnusableError extends Error {
+    metrics;
+    constructor(metrics) {
+        super(metrics.map((metric) => metric.reason).join('; '));
+        this.name = 'QueriesUnusableError';
+        this.metrics = metrics;
+    }
+}
 /** The elapsed times (ms after the start) at which rounds judge: every interval, and at the end. */
 function roundOffsets(durationMs, intervalMs) {
     if (durationMs <= 0)
@@ -32696,6 +32985,8 @@ function roundOffsets(durationMs, intervalMs) {
 async function analyze(plan, client, clock, log) {
     const startedAt = clock.now();
     const offsets = roundOffsets(plan.durationMs, plan.intervalMs);
+    if (offsets.length > 1 || plan.durationMs > 0)
+        await tryQueries(plan, client, startedAt);
     const rounds = [];
     for (const [index, offset] of offsets.entries()) {
         const wait = startedAt + offset - clock.now();
@@ -32707,7 +32998,7 @@ async function analyze(plan, client, clock, log) {
         const verdict = scoreMetrics(metrics, plan.thresholds);
         rounds.push({ round: index + 1, start, end, verdict, metrics });
         log.info(`round ${index + 1}/${offsets.length}: ${verdict.decision}, score ${verdict.score} (${verdict.reason})`);
-        if (verdict.decision === 'fail')
+        if (verdict.decision === 'fail' || metrics.some((metric) => metric.permanent))
             break;
     }
     const last = rounds[rounds.length - 1];
@@ -32721,37 +33012,18 @@ async function analyze(plan, client, clock, log) {
         stoppedEarly: rounds.length < offsets.length,
     };
 }
+/** Runs every query once over the last step; throws QueriesUnusableError for those that can never work. */
+async function tryQueries(plan, client, at) {
+    const tried = await Promise.all(plan.metrics.map((metric) => queryMetric(metric, plan, client, at - plan.stepMs, at)));
+    const unusable = tried.filter((result) => 'permanent' in result && result.permanent === true);
+    if (unusable.length > 0)
+        throw new QueriesUnusableError(unusable);
+}
 async function judgeOne(metric, plan, client, start, end) {
-    const queries = {
-        baseline: renderQuery(metric.query, plan.baseline),
-        canary: renderQuery(metric.query, plan.canary),
-    };
-    const base = {
-        name: metric.name,
-        queries,
-        direction: metric.direction,
-        critical: metric.critical,
-        weight: metric.weight,
-    };
-    let sides;
-    try {
-        sides = (await Promise.all(['baseline', 'canary'].map(async (side) => {
-            const series = await client.queryRange({ query: queries[side], start, end, stepMs: plan.stepMs });
-            if (series.length > 1) {
-                throw new Error(`the ${side} query returned ${series.length} series; aggregate it (sum(...), avg(...), histogram_quantile(...)) so that it returns one`);
-            }
-            return series[0];
-        })));
-    }
-    catch (error) {
-        const message = error instanceof QueryRejectedError
-            ? `Prometheus rejected the query of metric '${metric.name}' (${error.errorType}): ${error.message}`
-            : error instanceof PrometheusUnavailableError
-                ? error.message
-                : `querying metric '${metric.name}' failed: ${error instanceof Error ? error.message : String(error)}`;
-        return { ...base, classification: 'Error', reason: message, error: message };
-    }
-    const series = alignSeries(sides[0], sides[1]);
+    const answer = await queryMetric(metric, plan, client, start, end);
+    if (!('sides' in answer))
+        return answer;
+    const series = alignSeries(answer.sides[0], answer.sides[1]);
     const judgement = judgeMetric(series.baseline.filter((value) => value !== null), series.canary.filter((value) => value !== null), {
         direction: metric.direction,
         allowedIncrease: metric.allowedIncrease,
@@ -32760,7 +33032,49 @@ async function judgeOne(metric, plan, client, start, end) {
         min: metric.min,
         samplesPerWindow: queryMemoryMs(metric.query) / plan.stepMs,
     });
-    return { ...base, classification: judgement.classification, reason: judgement.reason, judgement, series };
+    return {
+        ...describeMetric(metric, plan),
+        classification: judgement.classification,
+        reason: judgement.reason,
+        judgement,
+        series,
+    };
+}
+function describeMetric(metric, plan) {
+    return {
+        name: metric.name,
+        queries: { baseline: renderQuery(metric.query, plan.baseline), canary: renderQuery(metric.query, plan.canary) },
+        direction: metric.direction,
+        critical: metric.critical,
+        weight: metric.weight,
+    };
+}
+/** Both sides' series of one metric, or the metric's Error result. */
+async function queryMetric(metric, plan, client, start, end) {
+    const base = describeMetric(metric, plan);
+    const { queries } = base;
+    try {
+        const sides = (await Promise.all(['baseline', 'canary'].map(async (side) => {
+            const series = await client.queryRange({ query: queries[side], start, end, stepMs: plan.stepMs });
+            if (series.length > 1) {
+                throw new SeveralSeriesError(`the ${side} query returned ${series.length} series; aggregate it (sum(...), avg(...), histogram_quantile(...)) so that it returns one`);
+            }
+            return series[0];
+        })));
+        return { sides };
+    }
+    catch (error) {
+        const message = error instanceof QueryRejectedError
+            ? `Prometheus rejected the query of metric '${metric.name}' (${error.errorType}): ${error.message}`
+            : error instanceof PrometheusUnavailableError
+                ? error.message
+                : `querying metric '${metric.name}' failed: ${errorMessage(error)}`;
+        const permanent = isPermanentQueryError(error) || error instanceof SeveralSeriesError;
+        return { ...base, classification: 'Error', reason: message, error: message, permanent };
+    }
+}
+/** A query that returns more than one series: it will on every round. */
+class SeveralSeriesError extends Error {
 }
 /** Both sides on one time axis (the union of their timestamps). */
 function alignSeries(baseline, canary) {
@@ -33043,6 +33357,27 @@ async function runCanaryAnalyze(runtime) {
         runtime.mask(password);
     const workspace = runtime.env['GITHUB_WORKSPACE'] || process.cwd();
     const metrics = loadMetrics(inputs.metrics, workspace);
+    let verdict;
+    try {
+        verdict = await judgeCanary(runtime, inputs, metrics);
+    }
+    catch (error) {
+        // Past its inputs the step always says what it decided: whatever stopped the judgement makes it
+        // inconclusive, never a pass.
+        runtime.setOutput('decision', 'inconclusive');
+        await runtime.appendSummary(`## ❔ Canary analysis: inconclusive\n\n${escapeCell(errorMessage(error))}\n`);
+        throw error;
+    }
+    const { decision, score, reason } = verdict;
+    if (decision === 'marginal')
+        runtime.log.warning(`canary analysis is marginal: ${reason}`);
+    if (decision === 'fail' || decision === 'inconclusive') {
+        throw new Error(`canary analysis: ${decision}, score ${score}: ${reason}`);
+    }
+    runtime.log.info(`canary analysis: ${decision}, score ${score}: ${reason}`);
+}
+/** Runs the analysis; the outputs are set only once the report and the summary are complete. */
+async function judgeCanary(runtime, inputs, metrics) {
     const plan = {
         metrics,
         baseline: inputs.baseline,
@@ -33056,20 +33391,19 @@ async function runCanaryAnalyze(runtime) {
         url: inputs['prometheus-url'],
         headers: inputs['prometheus-headers'],
         sleep: (ms) => runtime.clock.sleep(ms),
+        now: () => runtime.clock.now(),
+        // Every query, retries included, ends by the last round plus one query's time.
+        deadline: runtime.clock.now() + inputs.duration + QUERY_TIMEOUT_MS,
     });
     const result = await analyze(plan, client, runtime.clock, runtime.log);
-    const reportPath = writeReport(runtime.tempDir, buildReport(result, plan));
-    const { decision, score, reason } = result.verdict;
-    runtime.setOutput('decision', decision);
-    runtime.setOutput('score', score);
+    const report = `${JSON.stringify(buildReport(result, plan), null, 2)}\n`;
+    const summary = renderSummary(result, plan);
+    const reportPath = writeReport(runtime.tempDir, report);
+    runtime.setOutput('decision', result.verdict.decision);
+    runtime.setOutput('score', result.verdict.score);
     runtime.setOutput('report', reportPath);
-    await runtime.appendSummary(renderSummary(result, plan));
-    if (decision === 'marginal')
-        runtime.log.warning(`canary analysis is marginal: ${reason}`);
-    if (decision === 'fail' || decision === 'inconclusive') {
-        throw new Error(`canary analysis: ${decision}, score ${score}: ${reason}`);
-    }
-    runtime.log.info(`canary analysis: ${decision}, score ${score}: ${reason}`);
+    await runtime.appendSummary(summary);
+    return result.verdict;
 }
 /** The JSON report: every round, metric, query, sample count, statistic and verdict. */
 function buildReport(result, plan) {
@@ -33146,7 +33480,7 @@ function buildReport(result, plan) {
 function writeReport(tempDir, report) {
     const directory = (0,external_node_fs_namespaceObject.mkdtempSync)((0,external_node_path_namespaceObject.join)(tempDir, 'canary-analyze-'));
     const path = (0,external_node_path_namespaceObject.join)(directory, 'report.json');
-    (0,external_node_fs_namespaceObject.writeFileSync)(`${path}.partial`, `${JSON.stringify(report, null, 2)}\n`);
+    (0,external_node_fs_namespaceObject.writeFileSync)(`${path}.partial`, report);
     (0,external_node_fs_namespaceObject.renameSync)(`${path}.partial`, path);
     return path;
 }
