@@ -31415,7 +31415,7 @@ function errorMessage(error) {
 
 ;// CONCATENATED MODULE: ./packages/core/src/duration.ts
 /** The longest a Node timer can wait (2^31 - 1 ms, about 24.8 days); longer delays fire at once. */
-const duration_MAX_TIMER_MS = 2 ** 31 - 1;
+const MAX_TIMER_MS = 2 ** 31 - 1;
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 const DURATION = /^(?:(\d+(?:\.\d+)?)(ms|h|m|s))+$/;
 const PART = /(\d+(?:\.\d+)?)(ms|h|m|s)/g;
@@ -31573,7 +31573,7 @@ class InputParser {
                 input: name,
             });
         }
-        if (ms > duration_MAX_TIMER_MS) {
+        if (ms > MAX_TIMER_MS) {
             throw new ConfigurationError(`'${value}' is longer than 24 days, the longest a step can wait`, {
                 input: name,
             });
@@ -32835,7 +32835,7 @@ class PrometheusClient {
             // A pause never outlasts the deadline; the next attempt then gives up with the last error.
             ...(sleep ? { sleep: (ms) => sleep(Math.min(ms, Math.max(0, this.remainingMs()))) } : {}),
         });
-        return parseMatrix(response.data);
+        return parseMatrix(response.data, (text) => this.redact(text));
     }
     /** Time left before the deadline (Infinity without one). */
     remainingMs() {
@@ -32843,56 +32843,61 @@ class PrometheusClient {
         return deadline === undefined ? Number.POSITIVE_INFINITY : deadline - (now ?? Date.now)();
     }
     async post(body) {
-        const doFetch = this.options.fetch ?? fetch;
         const timeoutMs = Math.min(this.options.timeoutMs ?? QUERY_TIMEOUT_MS, this.remainingMs());
         if (!(timeoutMs > 0)) {
             throw new PrometheusUnavailableError(`Prometheus at ${this.shownUrl} did not answer within the analysis' time (duration plus ${QUERY_TIMEOUT_MS / 1000}s)`, false);
         }
-        const signal = AbortSignal.timeout(timeoutMs);
-        let response;
+        let answer;
         try {
-            response = await doFetch(this.endpoint, {
-                method: 'POST',
-                headers: {
-                    'content-type': 'application/x-www-form-urlencoded',
-                    accept: 'application/json',
-                    ...(this.urlAuthorization ? { authorization: this.urlAuthorization } : {}),
-                    ...Object.fromEntries(this.options.headers ?? []),
-                },
-                body,
-                signal,
-            });
+            // The deadline covers the answer's body too: a server that sends headers and then stalls is cut off.
+            answer = await withDeadline((signal) => this.exchange(body, signal), timeoutMs, `Prometheus at ${this.shownUrl}`);
         }
         catch (error) {
-            const reason = networkReason(error, timeoutMs);
-            throw new PrometheusUnavailableError(`could not reach Prometheus at ${this.shownUrl}: ${reason}`, true);
+            const reason = error instanceof DeadlineError
+                ? error.message
+                : `could not reach Prometheus at ${this.shownUrl}: ${networkReason(error)}`;
+            throw new PrometheusUnavailableError(reason, isTransient(error));
         }
-        // The deadline covers reading the body too: a server that sends headers and then stalls is cut off.
-        const text = await response.text().catch((error) => {
-            if (signal.aborted) {
-                throw new PrometheusUnavailableError(`Prometheus at ${this.shownUrl} stopped sending its answer: ${networkReason(error, timeoutMs)}`, true);
-            }
-            return '';
+        return this.interpret(answer);
+    }
+    async exchange(body, signal) {
+        const response = await (this.options.fetch ?? fetch)(this.endpoint, {
+            method: 'POST',
+            headers: {
+                'content-type': 'application/x-www-form-urlencoded',
+                accept: 'application/json',
+                ...(this.urlAuthorization ? { authorization: this.urlAuthorization } : {}),
+                ...Object.fromEntries(this.options.headers ?? []),
+            },
+            body,
+            signal,
         });
+        return { status: response.status, ok: response.ok, text: await response.text() };
+    }
+    /** The answer as a query result, or the error it means; server text is redacted and made one safe line. */
+    interpret({ status, ok, text }) {
         const payload = parseJson(text);
-        if (response.ok && payload?.status === 'success')
+        if (ok && payload?.status === 'success')
             return payload;
-        const apiError = typeof payload?.error === 'string' ? payload.error : undefined;
-        if (payload?.status === 'error' && (response.status === 400 || response.status === 422)) {
-            const errorType = typeof payload.errorType === 'string' ? payload.errorType : 'bad_data';
-            throw new QueryRejectedError(apiError ?? 'query rejected', response.status, errorType);
+        const shown = (value) => escapeUntrusted(this.redact(value));
+        const apiError = typeof payload?.error === 'string' ? shown(payload.error) : undefined;
+        if (payload?.status === 'error' && (status === 400 || status === 422)) {
+            const errorType = typeof payload.errorType === 'string' ? shown(payload.errorType) : 'bad_data';
+            throw new QueryRejectedError(apiError ?? 'query rejected', status, errorType);
         }
-        if (response.status === 401 || response.status === 403) {
-            throw new PrometheusUnavailableError(`Prometheus refused access (HTTP ${response.status}): check prometheus-headers`, false);
+        if (status === 401 || status === 403) {
+            throw new PrometheusUnavailableError(`Prometheus refused access (HTTP ${status}): check prometheus-headers`, false);
         }
-        const detail = apiError ?? text.trim().slice(0, 200);
-        const retryable = response.status >= 500 || response.status === 429;
-        throw new PrometheusUnavailableError(`Prometheus answered HTTP ${response.status}${detail ? `: ${detail}` : ''}${response.ok ? ' (not a query_range answer: is prometheus-url the Prometheus server?)' : ''}`, retryable);
+        const detail = apiError ?? shown(text.trim().slice(0, 200));
+        throw new PrometheusUnavailableError(`Prometheus answered HTTP ${status}${detail ? `: ${detail}` : ''}${ok ? ' (not a query_range answer: is prometheus-url the Prometheus server?)' : ''}`, isTransientStatus(status));
+    }
+    redact(text) {
+        return this.options.redact ? this.options.redact(text) : text;
     }
 }
 /** A matrix result, checked: anything else is a malformed answer, never numbers made up. */
-function parseMatrix(data) {
-    const malformed = (what, value) => new PrometheusUnavailableError(`Prometheus answered a malformed query_range result: ${what} is ${shorten(value)}`, false);
+function parseMatrix(data, redact) {
+    const malformed = (what, value) => new PrometheusUnavailableError(`Prometheus answered a malformed query_range result: ${what} is ${escapeUntrusted(redact(shorten(value)))}`, false);
     if (typeof data !== 'object' || data === null)
         throw malformed('data', data);
     const { resultType, result } = data;
@@ -32939,16 +32944,14 @@ function parseJson(text) {
     }
 }
 /** Why fetch failed, as people read it (fetch's own message is only "fetch failed"). */
-function networkReason(error, timeoutMs) {
+function networkReason(error) {
     // Duck-typed: errors from fetch may come from another realm, where `instanceof Error` is false.
     const described = error;
-    if (described?.name === 'TimeoutError')
-        return `no answer within ${timeoutMs / 1000}s (timed out)`;
     if (typeof described?.cause?.code === 'string')
         return described.cause.code;
     if (typeof described?.cause?.message === 'string')
-        return described.cause.message;
-    return typeof described?.message === 'string' ? described.message : String(error);
+        return escapeUntrusted(described.cause.message);
+    return typeof described?.message === 'string' ? escapeUntrusted(described.message) : String(error);
 }
 
 ;// CONCATENATED MODULE: ./packages/canary-analyze/src/analysis.ts
@@ -33352,11 +33355,9 @@ async function runCanaryAnalyze(runtime) {
     for (const [, value] of inputs['prometheus-headers'])
         if (value.length >= 4)
             runtime.mask(value);
-    const password = decodeURIComponent(new URL(inputs['prometheus-url']).password);
-    if (password !== '')
-        runtime.mask(password);
-    const workspace = runtime.env['GITHUB_WORKSPACE'] || process.cwd();
-    const metrics = loadMetrics(inputs.metrics, workspace);
+    for (const credential of urlCredentials(inputs['prometheus-url']))
+        runtime.mask(credential);
+    const metrics = loadMetrics(inputs.metrics, runtime.github.workspace);
     let verdict;
     try {
         verdict = await judgeCanary(runtime, inputs, metrics);
@@ -33392,11 +33393,12 @@ async function judgeCanary(runtime, inputs, metrics) {
         headers: inputs['prometheus-headers'],
         sleep: (ms) => runtime.clock.sleep(ms),
         now: () => runtime.clock.now(),
+        redact: (text) => runtime.redact(text),
         // Every query, retries included, ends by the last round plus one query's time.
         deadline: runtime.clock.now() + inputs.duration + QUERY_TIMEOUT_MS,
     });
     const result = await analyze(plan, client, runtime.clock, runtime.log);
-    const report = `${JSON.stringify(buildReport(result, plan), null, 2)}\n`;
+    const report = runtime.redact(`${JSON.stringify(buildReport(result, plan), null, 2)}\n`);
     const summary = renderSummary(result, plan);
     const reportPath = writeReport(runtime.tempDir, report);
     runtime.setOutput('decision', result.verdict.decision);

@@ -2,7 +2,7 @@
 // headers, a deadline per request and for the whole analysis, retries with backoff on 5xx, 429 and
 // network failures only, answers checked before use, and errors that tell a rejected query (the user's
 // PromQL) from a Prometheus that cannot answer.
-import { retry } from '@shiprail/core';
+import { DeadlineError, escapeUntrusted, isTransient, isTransientStatus, retry, withDeadline } from '@shiprail/core';
 
 export interface RangeQuery {
   query: string;
@@ -28,6 +28,8 @@ export interface PrometheusClientOptions {
   /** The time (ms since the epoch, by `now`) after which no request is made or awaited. */
   deadline?: number;
   now?: () => number;
+  /** Removes secrets from server text before it goes into an error (the runtime's redact). */
+  redact?: (text: string) => string;
   fetch?: typeof fetch;
 }
 
@@ -111,7 +113,7 @@ export class PrometheusClient {
       // A pause never outlasts the deadline; the next attempt then gives up with the last error.
       ...(sleep ? { sleep: (ms: number) => sleep(Math.min(ms, Math.max(0, this.remainingMs()))) } : {}),
     });
-    return parseMatrix(response.data);
+    return parseMatrix(response.data, (text) => this.redact(text));
   }
 
   /** Time left before the deadline (Infinity without one). */
@@ -121,7 +123,6 @@ export class PrometheusClient {
   }
 
   private async post(body: URLSearchParams): Promise<ApiResponse> {
-    const doFetch = this.options.fetch ?? fetch;
     const timeoutMs = Math.min(this.options.timeoutMs ?? QUERY_TIMEOUT_MS, this.remainingMs());
     if (!(timeoutMs > 0)) {
       throw new PrometheusUnavailableError(
@@ -129,61 +130,71 @@ export class PrometheusClient {
         false,
       );
     }
-    const signal = AbortSignal.timeout(timeoutMs);
-    let response: Response;
+    let answer: { status: number; ok: boolean; text: string };
     try {
-      response = await doFetch(this.endpoint, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/x-www-form-urlencoded',
-          accept: 'application/json',
-          ...(this.urlAuthorization ? { authorization: this.urlAuthorization } : {}),
-          ...Object.fromEntries(this.options.headers ?? []),
-        },
-        body,
-        signal,
-      });
+      // The deadline covers the answer's body too: a server that sends headers and then stalls is cut off.
+      answer = await withDeadline((signal) => this.exchange(body, signal), timeoutMs, `Prometheus at ${this.shownUrl}`);
     } catch (error) {
-      const reason = networkReason(error, timeoutMs);
-      throw new PrometheusUnavailableError(`could not reach Prometheus at ${this.shownUrl}: ${reason}`, true);
+      const reason =
+        error instanceof DeadlineError
+          ? error.message
+          : `could not reach Prometheus at ${this.shownUrl}: ${networkReason(error)}`;
+      throw new PrometheusUnavailableError(reason, isTransient(error));
     }
-    // The deadline covers reading the body too: a server that sends headers and then stalls is cut off.
-    const text = await response.text().catch((error: unknown) => {
-      if (signal.aborted) {
-        throw new PrometheusUnavailableError(
-          `Prometheus at ${this.shownUrl} stopped sending its answer: ${networkReason(error, timeoutMs)}`,
-          true,
-        );
-      }
-      return '';
+    return this.interpret(answer);
+  }
+
+  private async exchange(
+    body: URLSearchParams,
+    signal: AbortSignal,
+  ): Promise<{ status: number; ok: boolean; text: string }> {
+    const response = await (this.options.fetch ?? fetch)(this.endpoint, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        accept: 'application/json',
+        ...(this.urlAuthorization ? { authorization: this.urlAuthorization } : {}),
+        ...Object.fromEntries(this.options.headers ?? []),
+      },
+      body,
+      signal,
     });
+    return { status: response.status, ok: response.ok, text: await response.text() };
+  }
+
+  /** The answer as a query result, or the error it means; server text is redacted and made one safe line. */
+  private interpret({ status, ok, text }: { status: number; ok: boolean; text: string }): ApiResponse {
     const payload = parseJson(text);
-    if (response.ok && payload?.status === 'success') return payload;
-    const apiError = typeof payload?.error === 'string' ? payload.error : undefined;
-    if (payload?.status === 'error' && (response.status === 400 || response.status === 422)) {
-      const errorType = typeof payload.errorType === 'string' ? payload.errorType : 'bad_data';
-      throw new QueryRejectedError(apiError ?? 'query rejected', response.status, errorType);
+    if (ok && payload?.status === 'success') return payload;
+    const shown = (value: string): string => escapeUntrusted(this.redact(value));
+    const apiError = typeof payload?.error === 'string' ? shown(payload.error) : undefined;
+    if (payload?.status === 'error' && (status === 400 || status === 422)) {
+      const errorType = typeof payload.errorType === 'string' ? shown(payload.errorType) : 'bad_data';
+      throw new QueryRejectedError(apiError ?? 'query rejected', status, errorType);
     }
-    if (response.status === 401 || response.status === 403) {
+    if (status === 401 || status === 403) {
       throw new PrometheusUnavailableError(
-        `Prometheus refused access (HTTP ${response.status}): check prometheus-headers`,
+        `Prometheus refused access (HTTP ${status}): check prometheus-headers`,
         false,
       );
     }
-    const detail = apiError ?? text.trim().slice(0, 200);
-    const retryable = response.status >= 500 || response.status === 429;
+    const detail = apiError ?? shown(text.trim().slice(0, 200));
     throw new PrometheusUnavailableError(
-      `Prometheus answered HTTP ${response.status}${detail ? `: ${detail}` : ''}${response.ok ? ' (not a query_range answer: is prometheus-url the Prometheus server?)' : ''}`,
-      retryable,
+      `Prometheus answered HTTP ${status}${detail ? `: ${detail}` : ''}${ok ? ' (not a query_range answer: is prometheus-url the Prometheus server?)' : ''}`,
+      isTransientStatus(status),
     );
+  }
+
+  private redact(text: string): string {
+    return this.options.redact ? this.options.redact(text) : text;
   }
 }
 
 /** A matrix result, checked: anything else is a malformed answer, never numbers made up. */
-function parseMatrix(data: unknown): Series[] {
+function parseMatrix(data: unknown, redact: (text: string) => string): Series[] {
   const malformed = (what: string, value: unknown): PrometheusUnavailableError =>
     new PrometheusUnavailableError(
-      `Prometheus answered a malformed query_range result: ${what} is ${shorten(value)}`,
+      `Prometheus answered a malformed query_range result: ${what} is ${escapeUntrusted(redact(shorten(value)))}`,
       false,
     );
   if (typeof data !== 'object' || data === null) throw malformed('data', data);
@@ -233,15 +244,10 @@ function parseJson(text: string): ApiResponse | undefined {
 }
 
 /** Why fetch failed, as people read it (fetch's own message is only "fetch failed"). */
-function networkReason(error: unknown, timeoutMs: number): string {
+function networkReason(error: unknown): string {
   // Duck-typed: errors from fetch may come from another realm, where `instanceof Error` is false.
-  const described = error as {
-    name?: unknown;
-    message?: unknown;
-    cause?: { code?: unknown; message?: unknown };
-  } | null;
-  if (described?.name === 'TimeoutError') return `no answer within ${timeoutMs / 1000}s (timed out)`;
+  const described = error as { message?: unknown; cause?: { code?: unknown; message?: unknown } } | null;
   if (typeof described?.cause?.code === 'string') return described.cause.code;
-  if (typeof described?.cause?.message === 'string') return described.cause.message;
-  return typeof described?.message === 'string' ? described.message : String(error);
+  if (typeof described?.cause?.message === 'string') return escapeUntrusted(described.cause.message);
+  return typeof described?.message === 'string' ? escapeUntrusted(described.message) : String(error);
 }

@@ -1,4 +1,4 @@
-import { errorMessage, escapeCell, type Runtime } from '@shiprail/core';
+import { errorMessage, escapeCell, urlCredentials, type Runtime } from '@shiprail/core';
 import { mkdtempSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { analyze, type AnalysisPlan, type AnalysisResult } from './analysis.ts';
@@ -12,10 +12,8 @@ export async function runCanaryAnalyze(runtime: Runtime): Promise<void> {
   const inputs = parseInputs(runtime.inputs);
   // Header values alone (a bearer token) are masked too, not only the whole `Name: value` lines.
   for (const [, value] of inputs['prometheus-headers']) if (value.length >= 4) runtime.mask(value);
-  const password = decodeURIComponent(new URL(inputs['prometheus-url']).password);
-  if (password !== '') runtime.mask(password);
-  const workspace = runtime.env['GITHUB_WORKSPACE'] || process.cwd();
-  const metrics = loadMetrics(inputs.metrics, workspace);
+  for (const credential of urlCredentials(inputs['prometheus-url'])) runtime.mask(credential);
+  const metrics = loadMetrics(inputs.metrics, runtime.github.workspace);
 
   let verdict: Verdict;
   try {
@@ -55,11 +53,12 @@ async function judgeCanary(
     headers: inputs['prometheus-headers'],
     sleep: (ms) => runtime.clock.sleep(ms),
     now: () => runtime.clock.now(),
+    redact: (text) => runtime.redact(text),
     // Every query, retries included, ends by the last round plus one query's time.
     deadline: runtime.clock.now() + inputs.duration + QUERY_TIMEOUT_MS,
   });
   const result = await analyze(plan, client, runtime.clock, runtime.log);
-  const report = `${JSON.stringify(buildReport(result, plan), null, 2)}\n`;
+  const report = runtime.redact(`${JSON.stringify(buildReport(result, plan), null, 2)}\n`);
   const summary = renderSummary(result, plan);
   const reportPath = writeReport(runtime.tempDir, report);
   runtime.setOutput('decision', result.verdict.decision);
