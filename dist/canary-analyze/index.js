@@ -32802,7 +32802,10 @@ class PrometheusClient {
     options;
     /** The URL as errors show it: without user:password. */
     shownUrl;
-    /** Basic credentials given in the URL (`https://user:password@host`), which fetch refuses to send itself. */
+    /**
+     * Basic credentials given in the URL (`https://user:password@host`), which fetch refuses to send
+     * itself: a secret of its own, to be masked, since a server may echo it.
+     */
     urlAuthorization;
     constructor(options) {
         this.options = options;
@@ -32970,7 +32973,7 @@ function networkReason(error) {
 class QueriesUnusableError extends Error {
     metrics;
     constructor(metrics) {
-        super(metrics.map((metric) => metric.reason).join('; '));
+        super(`canary analysis: inconclusive: ${[...new Set(metrics.map((metric) => metric.reason))].join('; ')}`);
         this.name = 'QueriesUnusableError';
         this.metrics = metrics;
     }
@@ -33000,7 +33003,7 @@ async function analyze(plan, client, clock, log) {
         const metrics = await Promise.all(plan.metrics.map((metric) => judgeOne(metric, plan, client, start, end)));
         const verdict = scoreMetrics(metrics, plan.thresholds);
         rounds.push({ round: index + 1, start, end, verdict, metrics });
-        log.info(`round ${index + 1}/${offsets.length}: ${verdict.decision}, score ${verdict.score} (${verdict.reason})`);
+        log.info(`round ${index + 1}/${offsets.length}: ${verdict.decision}, score ${verdict.score} (${escapeUntrusted(verdict.reason)})`);
         if (verdict.decision === 'fail' || metrics.some((metric) => metric.permanent))
             break;
     }
@@ -33397,6 +33400,10 @@ async function judgeCanary(runtime, inputs, metrics) {
         // Every query, retries included, ends by the last round plus one query's time.
         deadline: runtime.clock.now() + inputs.duration + QUERY_TIMEOUT_MS,
     });
+    if (client.urlAuthorization) {
+        runtime.mask(client.urlAuthorization);
+        runtime.mask(client.urlAuthorization.replace(/^Basic /, ''));
+    }
     const result = await analyze(plan, client, runtime.clock, runtime.log);
     const report = runtime.redact(`${JSON.stringify(buildReport(result, plan), null, 2)}\n`);
     const summary = renderSummary(result, plan);

@@ -4,7 +4,7 @@
 // rejected query, refused access, a malformed answer). `duration: 0` is one round at once over the
 // last `interval`. Before waiting for the first round, every query is tried once, so that such
 // mistakes end the analysis at once rather than after an interval.
-import { errorMessage, type Clock, type Log } from '@shiprail/core';
+import { errorMessage, escapeUntrusted, type Clock, type Log } from '@shiprail/core';
 import {
   judgeMetric,
   scoreMetrics,
@@ -77,7 +77,7 @@ export interface AnalysisResult {
 export class QueriesUnusableError extends Error {
   readonly metrics: MetricResult[];
   constructor(metrics: MetricResult[]) {
-    super(metrics.map((metric) => metric.reason).join('; '));
+    super(`canary analysis: inconclusive: ${[...new Set(metrics.map((metric) => metric.reason))].join('; ')}`);
     this.name = 'QueriesUnusableError';
     this.metrics = metrics;
   }
@@ -110,7 +110,9 @@ export async function analyze(
     const metrics = await Promise.all(plan.metrics.map((metric) => judgeOne(metric, plan, client, start, end)));
     const verdict = scoreMetrics(metrics, plan.thresholds);
     rounds.push({ round: index + 1, start, end, verdict, metrics });
-    log.info(`round ${index + 1}/${offsets.length}: ${verdict.decision}, score ${verdict.score} (${verdict.reason})`);
+    log.info(
+      `round ${index + 1}/${offsets.length}: ${verdict.decision}, score ${verdict.score} (${escapeUntrusted(verdict.reason)})`,
+    );
     if (verdict.decision === 'fail' || metrics.some((metric) => metric.permanent)) break;
   }
   const last = rounds[rounds.length - 1];

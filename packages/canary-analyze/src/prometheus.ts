@@ -78,8 +78,11 @@ export class PrometheusClient {
   /** The URL as errors show it: without user:password. */
   private readonly shownUrl: string;
 
-  /** Basic credentials given in the URL (`https://user:password@host`), which fetch refuses to send itself. */
-  private readonly urlAuthorization: string | undefined;
+  /**
+   * Basic credentials given in the URL (`https://user:password@host`), which fetch refuses to send
+   * itself: a secret of its own, to be masked, since a server may echo it.
+   */
+  readonly urlAuthorization: string | undefined;
 
   constructor(options: PrometheusClientOptions) {
     this.options = options;

@@ -57,6 +57,10 @@ async function judgeCanary(
     // Every query, retries included, ends by the last round plus one query's time.
     deadline: runtime.clock.now() + inputs.duration + QUERY_TIMEOUT_MS,
   });
+  if (client.urlAuthorization) {
+    runtime.mask(client.urlAuthorization);
+    runtime.mask(client.urlAuthorization.replace(/^Basic /, ''));
+  }
   const result = await analyze(plan, client, runtime.clock, runtime.log);
   const report = runtime.redact(`${JSON.stringify(buildReport(result, plan), null, 2)}\n`);
   const summary = renderSummary(result, plan);
