@@ -5,6 +5,7 @@ import {
   parseMetricsDefinition,
   PrometheusClient,
   PrometheusUnavailableError,
+  QueriesUnusableError,
   QueryRejectedError,
   runCanaryAnalyze,
   type AnalysisPlan,
@@ -179,6 +180,25 @@ describe('analysis rounds with an injected clock', () => {
     expect(result.verdict.reason).toMatch(/broken/);
   });
 
+  test('a rejected query ends a multi-round analysis before the first round, without waiting', async () => {
+    const metrics = parseMetricsDefinition(
+      `${CANARY_METRICS_YAML}  - name: broken\n    query: sum(rate(http_requests_total{ {{selector}} }[1m])\n`,
+      { file: 'm.yml' },
+    );
+    const clock = fakeClock(end - 12 * MINUTE);
+    const analysis = analyze(
+      plan('healthy', { metrics, durationMs: 10 * MINUTE, intervalMs: MINUTE }),
+      new PrometheusClient({ url: prometheus.url }),
+      clock,
+      silentLog,
+    );
+    await expect(analysis).rejects.toThrow(QueriesUnusableError);
+    await expect(analysis).rejects.toThrow(
+      /^canary analysis: inconclusive: Prometheus rejected the query of metric 'broken' \(bad_data\)/,
+    );
+    expect(clock.sleeps).toEqual([]);
+  });
+
   test('a query returning several series is an error that says how to aggregate', async () => {
     const metrics = parseMetricsDefinition(
       'metrics:\n  - name: per-code\n    query: rate(http_requests_total{ {{selector}} }[1m])\n',
@@ -335,6 +355,9 @@ describe('runCanaryAnalyze in-process', () => {
         name: 'error-rate',
         classification: 'Pass',
         samples: { baseline: 25, canary: 25 },
+        // [1m] windows at step 15 s: four samples share each window.
+        effectiveSamples: { baseline: 6.25, canary: 6.25 },
+        dependence: { samplesPerWindow: 4, varianceFactor: 4 },
         queries: { canary: expect.stringContaining('app="healthy",track="canary"') as unknown },
         statistics: { u: expect.any(Number) as unknown, pValue: expect.any(Number) as unknown },
       });
@@ -346,6 +369,7 @@ describe('runCanaryAnalyze in-process', () => {
     const summary = runtime.summaries.join('\n');
     expect(summary.split('\n')[0]).toBe('## ✅ Canary analysis: pass · score 100');
     expect(summary).toMatch(/\| \*\*error-rate\*\*<br>increase \| ✅ Pass \|/);
+    expect(summary).toMatch(/\| 25 \/ 25 \| 6\.25 \/ 6\.25 \(÷ 4\) \|/);
     expect(summary.match(/```mermaid\nxychart-beta/g)).toHaveLength(2);
     expect(summary).toContain('### Rounds');
   });
