@@ -8,6 +8,7 @@ import {
   TYPICAL_METRICS,
   autocorrelationTime,
   judgeMetric,
+  mannWhitneySorted,
   parsePromQLDuration,
   queryMemoryMs,
   seededRandom,
@@ -48,6 +49,19 @@ describe('queryMemoryMs: the data behind one sample, read from the PromQL', () =
     ['0-9', undefined],
   ])('parsePromQLDuration(%s)', (text, expected) => {
     expect(parsePromQLDuration(text)).toBe(expected);
+  });
+});
+
+describe('the variance factor of the test', () => {
+  test.each([1, 4, 8, 20])('factor %d divides the deviate by its square root and widens the interval', (factor) => {
+    const x = Float64Array.from({ length: 60 }, (_, index) => 10 + Math.sin(index * 2.3) + index * 0.01).sort();
+    const y = Float64Array.from({ length: 60 }, (_, index) => 10.4 + Math.sin(index * 1.7)).sort();
+    const plain = mannWhitneySorted(x, y, 0.98);
+    const widened = mannWhitneySorted(x, y, 0.98, factor);
+    expect(widened.u).toBe(plain.u);
+    expect(widened.z).toBeCloseTo(plain.z / Math.sqrt(factor), 10);
+    expect(widened.upper - widened.lower).toBeGreaterThanOrEqual(plain.upper - plain.lower);
+    if (factor > 1) expect(widened.pValue).toBeGreaterThan(plain.pValue);
   });
 });
 
