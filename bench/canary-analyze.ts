@@ -190,6 +190,61 @@ for (const [condition, canaries] of Object.entries(degraded)) {
   trioRow(`${condition}: detected (fail)`, canaries, (decision) => decision === 'fail');
 }
 
+// Rounds as the action runs them: every `interval` over all samples since the start, stopping at the
+// first failing round; a healthy canary is a false alarm when any round fails it.
+function failsInSomeRound(
+  canary: SimulatedCanary,
+  minutes: number,
+  interval: number,
+  dependence: JudgeOptions['dependence'],
+): boolean {
+  for (let elapsed = interval; elapsed <= minutes; elapsed += interval) {
+    const count = (elapsed * 60_000) / STEP_MS + 1;
+    const metrics = TRIO.map((index) => {
+      const shape = QUERY_SHAPES[index] as QueryShape;
+      const judgement = judgeMetric(
+        (canary.baseline[index] ?? []).slice(0, count),
+        (canary.canary[index] ?? []).slice(0, count),
+        options(shape, { dependence }),
+      );
+      return { name: shape.name, classification: judgement.classification, weight: 1, critical: false };
+    });
+    if (scoreMetrics(metrics, { pass: 95, marginal: 75 }).decision === 'fail') return true;
+  }
+  return false;
+}
+
+console.log('');
+console.log('Every round of an analysis, the three typical metrics (a canary fails when any round fails it):');
+const roundPlans = [
+  { label: 'duration 10m, interval 1m (defaults)', minutes: 10, interval: 1 },
+  { label: 'duration 30m, interval 1m', minutes: 30, interval: 1 },
+  { label: 'duration 30m, interval 3m', minutes: 30, interval: 3 },
+];
+const shortCanaries = {
+  healthy: simulate(HEALTHY, TYPICAL_METRICS, 3_000_000),
+  ...Object.fromEntries(
+    Object.entries(DEGRADATIONS).map(([name, condition], index) => [
+      name,
+      simulate(condition, TYPICAL_METRICS, 4_000_000 + index * 100_000),
+    ]),
+  ),
+};
+console.log(
+  `${'plan / canaries'.padEnd(52)} ${['shipped', 'Kayenta (independent)'].map((name) => name.padStart(24)).join('')}`,
+);
+for (const plan of roundPlans) {
+  for (const [condition, canaries] of Object.entries(shortCanaries)) {
+    const row = (['window+autocorrelation', 'independent'] as const).map((dependence) =>
+      percent(
+        canaries.filter((canary) => failsInSomeRound(canary, plan.minutes, plan.interval, dependence)).length,
+        CANARIES,
+      ).padStart(24),
+    );
+    console.log(`${`${plan.label}: ${condition} fail`.padEnd(52)} ${row.join('')}`);
+  }
+}
+
 // Judge time: 10 metrics of 2 x 100,000 samples.
 const METRICS = 10;
 const SAMPLES = 100_000;
