@@ -32244,8 +32244,15 @@ function mannWhitneySorted(x, y, confidence = 0.95, varianceFactor = 1) {
         return crossing(f, low, atLow, high, atHigh, search);
     };
     const estimate = root(0);
-    const lower = root(quantile, muMin, Math.max(muMin, Math.min(muMax, estimate + search.delta)));
-    const upper = root(-quantile, Math.min(muMax, Math.max(muMin, estimate - search.delta)), muMax);
+    // Unlike R, when even samples shifted wholly apart are not significant (few samples, or samples worth
+    // few independent ones), the interval is unbounded on that side: no shift is excluded.
+    const reachable = (sign) => sign * deviate(sign === 1 ? muMin - search.delta : muMax + search.delta) > quantile;
+    const lower = reachable(1)
+        ? root(quantile, muMin, Math.max(muMin, Math.min(muMax, estimate + search.delta)))
+        : Number.NEGATIVE_INFINITY;
+    const upper = reachable(-1)
+        ? root(-quantile, Math.min(muMax, Math.max(muMin, estimate - search.delta)), muMax)
+        : Number.POSITIVE_INFINITY;
     return { u, z, pValue, lower, upper, estimate };
 }
 /**
