@@ -133,10 +133,12 @@ describe('analysis rounds with an injected clock', () => {
       clock,
       silentLog,
     );
-    expect(result.rounds).toHaveLength(1);
+    // After 2 minutes, 9 samples of [1m] windows are worth 2.25 independent ones: not yet evidence.
+    expect(result.rounds.map((round) => round.verdict.decision)).toEqual(['pass', 'fail']);
+    expect(result.rounds[0]?.metrics[0]?.judgement?.dependence?.effective.canary).toBe(2.25);
     expect(result.stoppedEarly).toBe(true);
     expect(result.verdict.decision).toBe('fail');
-    expect(result.rounds[0]?.metrics.map((metric) => metric.classification)).toEqual(['High', 'Pass']);
+    expect(result.rounds[1]?.metrics.map((metric) => metric.classification)).toEqual(['High', 'Pass']);
   });
 
   test('a critical metric failing makes the score 0 (and without critical the same data is marginal)', async () => {
