@@ -200,8 +200,8 @@ function failsInSomeRound(
 ): boolean {
   for (let elapsed = interval; elapsed <= minutes; elapsed += interval) {
     const count = (elapsed * 60_000) / STEP_MS + 1;
-    const metrics = TRIO.map((index) => {
-      const shape = QUERY_SHAPES[index] as QueryShape;
+    // The canaries of this section hold the typical metrics only, in their order.
+    const metrics = TYPICAL_METRICS.map((shape, index) => {
       const judgement = judgeMetric(
         (canary.baseline[index] ?? []).slice(0, count),
         (canary.canary[index] ?? []).slice(0, count),
