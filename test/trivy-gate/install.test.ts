@@ -5,6 +5,7 @@ import {
   PINNED_TRIVY_VERSION,
   releaseAsset,
   releaseUrl,
+  runnerEnvironment,
   runTrivyGate,
   TRIVY_RELEASE_SHA256,
   verifyArchiveSha256,
@@ -13,6 +14,7 @@ import {
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sleep } from '@shiprail/core';
 import { actionsExec } from '@shiprail/core/action';
 import { repoRoot } from '../../scripts/lib/action-metadata.ts';
 import { createTestRuntime, silentLog } from '../support/runtime.ts';
@@ -139,6 +141,8 @@ describe('installTrivy against a local release server', () => {
     arch: 'x64',
     tempDir: join(fixture.work, 'temp'),
     toolCacheDir: join(fixture.work, 'tool-cache'),
+    fetch: runnerEnvironment.fetch,
+    clock: { now: () => Date.now(), sleep },
     log: silentLog,
   });
 
@@ -197,6 +201,7 @@ describe('runTrivyGate scanning an image, in-process', () => {
       sums: { [PINNED_TRIVY_VERSION]: { [fixture.archive.name]: fixture.archive.sha256 } },
       platform: 'linux',
       arch: 'x64',
+      fetch: runnerEnvironment.fetch,
     };
     const outcome = await runTrivyGate(runtime, environment).then(
       () => undefined,
