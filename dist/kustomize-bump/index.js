@@ -33026,7 +33026,9 @@ class Git {
             return;
         const lines = gitFailureText(result);
         const kind = classifyGitFailure(lines.join('\n'));
-        const detail = lastLines(lines, 4);
+        // The refused refs (`!` lines of --porcelain) and what the remote said: the rest is git's boilerplate.
+        const telling = lines.filter((line) => line.startsWith('!') || line.startsWith('remote:'));
+        const detail = lastLines(telling.length > 0 ? telling : lines, 6);
         throw new GitRemoteError(kind === 'race' ? `push rejected: ${detail}` : `the remote refused the push to ${target}: ${detail}`, kind);
     }
 }
