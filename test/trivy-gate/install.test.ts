@@ -5,6 +5,7 @@ import {
   PINNED_TRIVY_VERSION,
   releaseAsset,
   releaseUrl,
+  requestOf,
   runnerEnvironment,
   runTrivyGate,
   TRIVY_RELEASE_SHA256,
@@ -71,6 +72,22 @@ describe('release archives', () => {
     }
     const all = Object.values(TRIVY_RELEASE_SHA256).flatMap((sums) => Object.values(sums));
     expect(new Set(all).size).toBe(all.length);
+  });
+});
+
+describe('credentials in the download URL', () => {
+  test.each([
+    ['https://mirror.example/trivy', 'https://mirror.example/trivy', undefined],
+    ['https://deploy:s3cret@mirror.example/trivy', 'https://mirror.example/trivy', 'deploy:s3cret'],
+    ['https://deploy:p%40ss%3Aword@mirror.example/t', 'https://mirror.example/t', 'deploy:p@ss:word'],
+    ['https://token@mirror.example/t', 'https://mirror.example/t', 'token:'],
+  ])('%s is fetched as %s with user:password %s in a Basic header', (url, href, credentials) => {
+    const request = requestOf(url);
+    expect(request.href).toBe(href);
+    const header = request.headers['authorization'];
+    expect(header === undefined ? undefined : Buffer.from(header.replace(/^Basic /, ''), 'base64').toString()).toBe(
+      credentials,
+    );
   });
 });
 

@@ -1,3 +1,4 @@
+export { downloadFile, requestOf, type DownloadOptions } from './download.ts';
 export { evaluateGate, type GateOptions, type GateResult, type IgnoredFinding, type RuleUse } from './gate.ts';
 export { IgnoreMatcher, isYamlIgnoreFile, parseExpiry, parseIgnoreFile, type IgnoreRule } from './ignore.ts';
 export { DEFAULT_IGNORE_FILE, parseInputs, type TrivyGateInputs } from './inputs.ts';
