@@ -37187,6 +37187,7 @@ function createActionsRuntime(env = process.env) {
         env,
         github: readGitHubContext(env),
         exec: actionsExec,
+        fetch: (input, init) => fetch(input, init),
         clock: { now: () => Date.now(), sleep: retry_sleep },
         tempDir: env['RUNNER_TEMP'] || (0,external_node_os_namespaceObject.tmpdir)(),
         cwd: process.cwd(),
