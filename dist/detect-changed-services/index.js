@@ -35485,7 +35485,7 @@ function loadManifest(inputs, root, workspace) {
     }
     return discoverServices(root, inputs.discover);
 }
-async function runDetect(runtime) {
+async function runDetectChangedServices(runtime) {
     const inputs = parseInputs(runtime.inputs);
     const workspace = runtime.github.workspace;
     const root = (0,external_node_path_namespaceObject.resolve)(workspace, inputs['working-directory']);
@@ -35563,7 +35563,7 @@ function logSelection(runtime, selection, manifest) {
 // The step itself: what dist/detect-changed-services runs, and the entry @github/local-action calls.
 
 
-const run = () => runAction(runDetect);
+const run = () => runAction(runDetectChangedServices);
 
 
 /***/ }),

@@ -1,5 +1,5 @@
-export { runDetect, loadManifest } from './run.ts';
-export { parseInputs, DEFAULT_CONFIG, type DetectInputs } from './inputs.ts';
+export { runDetectChangedServices, loadManifest } from './run.ts';
+export { parseInputs, DEFAULT_CONFIG, type DetectChangedServicesInputs } from './inputs.ts';
 export {
   planComparison,
   resolveComparison,
@@ -41,4 +41,4 @@ export {
   type Selection,
   type SelectOptions,
 } from './selection.ts';
-export { describeComparison, renderSummary, type DetectReport } from './summary.ts';
+export { describeComparison, renderSummary, type DetectChangedServicesReport } from './summary.ts';

@@ -3,7 +3,7 @@ import picomatch from 'picomatch';
 import { GLOB_OPTIONS } from './rules.ts';
 
 /** The action's inputs, keyed by their action.yml names. */
-export interface DetectInputs {
+export interface DetectChangedServicesInputs {
   config: string;
   discover: string;
   base: string;
@@ -15,8 +15,8 @@ export interface DetectInputs {
 
 export const DEFAULT_CONFIG = '.github/services.yml';
 
-export function parseInputs(parser: InputParser): DetectInputs {
-  const inputs: DetectInputs = {
+export function parseInputs(parser: InputParser): DetectChangedServicesInputs {
+  const inputs: DetectChangedServicesInputs = {
     config: parser.string('config', DEFAULT_CONFIG),
     discover: parser.string('discover', 'services/*'),
     base: parser.string('base'),

@@ -3,13 +3,13 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { planComparison, resolveComparison } from './comparison.ts';
 import { changedPaths, Git, shortSha } from './git.ts';
-import { DEFAULT_CONFIG, parseInputs, type DetectInputs } from './inputs.ts';
+import { DEFAULT_CONFIG, parseInputs, type DetectChangedServicesInputs } from './inputs.ts';
 import { buildMatcher, discoverServices, parseManifest, type Manifest } from './manifest.ts';
 import { matrixEntry, selectAll, selectOne, selectServices, type Selection } from './selection.ts';
 import { renderSummary } from './summary.ts';
 
 /** The manifest file, or the services discovered when there is none. */
-export function loadManifest(inputs: DetectInputs, root: string, workspace: string): Manifest {
+export function loadManifest(inputs: DetectChangedServicesInputs, root: string, workspace: string): Manifest {
   const configPath = resolve(root, inputs.config);
   if (existsSync(configPath)) {
     // Named relative to the workspace, so that the error annotation points at the file in the repository.
@@ -22,7 +22,7 @@ export function loadManifest(inputs: DetectInputs, root: string, workspace: stri
   return discoverServices(root, inputs.discover);
 }
 
-export async function runDetect(runtime: Runtime): Promise<void> {
+export async function runDetectChangedServices(runtime: Runtime): Promise<void> {
   const inputs = parseInputs(runtime.inputs);
   const workspace = runtime.github.workspace;
   const root = resolve(workspace, inputs['working-directory']);
