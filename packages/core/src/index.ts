@@ -16,3 +16,9 @@ export {
 } from './runtime.ts';
 export { withPrivateFile } from './private-file.ts';
 export { formatYamlPath, parseYamlDocument, type ParsedYaml, type YamlPath } from './yaml.ts';
+export {
+  parseWorkloadReference,
+  WORKLOAD_KIND_ALIASES,
+  type WorkloadKind,
+  type WorkloadReference,
+} from './workload.ts';
