@@ -30878,7 +30878,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _shiprail_detect_changed_services_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4739);
+/* harmony import */ var _shiprail_detect_changed_services_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9977);
 
 await (0,_shiprail_detect_changed_services_action__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -30887,7 +30887,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 4739:
+/***/ 9977:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -33918,6 +33918,8 @@ function errorMessage(error) {
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/duration.ts
+/** The longest a Node timer can wait (2^31 - 1 ms, about 24.8 days); longer delays fire at once. */
+const duration_MAX_TIMER_MS = 2 ** 31 - 1;
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 const DURATION = /^(?:(\d+(?:\.\d+)?)(ms|h|m|s))+$/;
 const PART = /(\d+(?:\.\d+)?)(ms|h|m|s)/g;
@@ -33982,7 +33984,7 @@ function parseYamlDocument(text, where) {
     };
     return {
         document,
-        value: document.toJS({ maxAliasCount: 1000 }),
+        value: toPlainValue(document, where),
         lineOf,
         mistake: (path, message) => {
             const line = lineOf(path);
@@ -33993,6 +33995,18 @@ function parseYamlDocument(text, where) {
             });
         },
     };
+}
+/** The document as plain values; aliases that would multiply it beyond reason are the author's mistake. */
+function toPlainValue(document, where) {
+    try {
+        return document.toJS({ maxAliasCount: 1000 });
+    }
+    catch (error) {
+        if (error instanceof ReferenceError && /alias/i.test(error.message)) {
+            throw new errors_ConfigurationError(`too many YAML alias expansions (${error.message}); write the values out`, where);
+        }
+        throw error;
+    }
 }
 /** `checks[2].expect.status` */
 function formatYamlPath(path) {
@@ -34060,6 +34074,11 @@ class InputParser {
         const ms = parseDuration(value);
         if (ms === undefined) {
             throw new errors_ConfigurationError(`expected a duration like 90s, 10m, 1h30m or plain seconds, got '${value}'`, {
+                input: name,
+            });
+        }
+        if (ms > duration_MAX_TIMER_MS) {
+            throw new errors_ConfigurationError(`'${value}' is longer than 24 days, the longest a step can wait`, {
                 input: name,
             });
         }
@@ -34214,7 +34233,102 @@ function serializeOutput(value) {
     return typeof value === 'string' ? value : typeof value === 'object' ? JSON.stringify(value) : String(value);
 }
 
+;// CONCATENATED MODULE: ./packages/core/src/secrets.ts
+// Secrets are masked before first use (the runner hides them in the log) and redacted from everything the
+// runner does not mask: outputs, summaries, reports, and server answers put into errors.
+const REDACTED = '***';
+// `scheme://user:password@` or `scheme://user@` at the start of a URL's authority.
+const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)([^/?#@\s]+)@/gi;
+const safeDecode = (text) => {
+    try {
+        return decodeURIComponent(text);
+    }
+    catch {
+        return text;
+    }
+};
+/** The user name and password embedded in a URL, raw and decoded, to be masked before the URL is used. */
+function urlCredentials(url) {
+    const found = new Set();
+    for (const match of url.matchAll(URL_USERINFO)) {
+        for (const part of (match[2] ?? '').split(':')) {
+            if (part === '')
+                continue;
+            found.add(part);
+            found.add(safeDecode(part));
+        }
+    }
+    return [...found];
+}
+/** `https://user:pass@host/x` becomes `https://***@host/x`, anywhere in a text. */
+function stripUrlCredentials(text) {
+    return text.replace(URL_USERINFO, `$1${REDACTED}@`);
+}
+/**
+ * Holds the secrets of one step and removes them from any text: each secret as given, URL-encoded and
+ * JSON-escaped (the forms a server echo or a report takes), and credentials embedded in URLs.
+ */
+class Redactor {
+    secrets = new Set();
+    add(secret) {
+        // Very short values would redact ordinary words; the runner does not mask them either.
+        if (secret.length < 3)
+            return;
+        for (const form of [secret, encodeURIComponent(secret), JSON.stringify(secret).slice(1, -1)]) {
+            this.secrets.add(form);
+        }
+    }
+    redact(text) {
+        let result = stripUrlCredentials(text);
+        // Longest first, so that a secret containing another is removed whole.
+        for (const secret of [...this.secrets].sort((a, b) => b.length - a.length)) {
+            if (result.includes(secret))
+                result = result.split(secret).join(REDACTED);
+        }
+        return result;
+    }
+}
+
+;// CONCATENATED MODULE: ./packages/core/src/untrusted.ts
+// Strings from files, repositories and servers reach the log. The runner reads any line that starts
+// (after blanks) with `::` or `##[` as a workflow command, so such a string must never start a line.
+const LINE_START_COMMAND = /^(\s*)(::|##\[)/;
+// C0 and C1 controls, DEL, and the Unicode line and paragraph separators.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+const visibleControl = (char) => {
+    switch (char) {
+        case '\n':
+            return '\\n';
+        case '\r':
+            return '\\r';
+        case '\t':
+            return '\\t';
+        default:
+            return `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`;
+    }
+};
+/**
+ * The one-line, command-safe form of an untrusted string: line breaks and other control characters are
+ * shown as escapes (`\n`), and a leading `::` or `##[` gets a backslash, so wherever the result is placed
+ * in a log line it can neither end that line nor start a command.
+ */
+function escapeUntrusted(text) {
+    return text.replace(CONTROL, visibleControl).replace(LINE_START_COMMAND, '$1\\$2');
+}
+/**
+ * Defuses every line of a log message that would start a workflow command. The actions' own commands go
+ * through @actions/core's functions, never through plain log lines, so nothing legitimate is changed.
+ */
+function neutralizeCommandLines(message) {
+    return message
+        .split('\n')
+        .map((line) => line.replace(LINE_START_COMMAND, '$1\\$2'))
+        .join('\n');
+}
+
 ;// CONCATENATED MODULE: ./packages/core/src/action.ts
+
+
 
 
 
@@ -34247,7 +34361,8 @@ function mergeEnv(extra) {
     return { ...merged, ...extra };
 }
 const actionsLog = {
-    info: (message) => info(message),
+    // Warnings, notices and debug lines are commands whose data @actions/core escapes; plain lines are not.
+    info: (message) => info(neutralizeCommandLines(message)),
     debug: (message) => core_debug(message),
     warning: (message, properties) => warning(message, properties),
     notice: (message, properties) => notice(message, properties),
@@ -34255,17 +34370,24 @@ const actionsLog = {
 };
 /** The runtime of a real step: @actions/core for the runner's files and commands. */
 function createActionsRuntime(env = process.env) {
+    const redactor = new Redactor();
+    const mask = (secret) => {
+        core_setSecret(secret);
+        redactor.add(secret);
+    };
+    const redact = (text) => redactor.redact(text);
     return {
-        inputs: new InputParser((name) => getInput(name), core_setSecret),
+        inputs: new InputParser((name) => getInput(name), mask),
         log: actionsLog,
-        setOutput: (name, value) => setOutput(name, serializeOutput(value)),
+        setOutput: (name, value) => setOutput(name, redact(serializeOutput(value))),
         appendSummary: async (markdown) => {
             if (!env['GITHUB_STEP_SUMMARY'])
                 return;
-            await summary.addRaw(capSummary(markdown), true).write();
+            await summary.addRaw(capSummary(redact(markdown)), true).write();
             summary.emptyBuffer();
         },
-        mask: core_setSecret,
+        mask,
+        redact,
         env,
         github: readGitHubContext(env),
         exec: actionsExec,
@@ -34323,53 +34445,93 @@ async function withPrivateFile(tempDir, fileName, content, use) {
     }
 }
 
-;// CONCATENATED MODULE: ./packages/core/src/workload.ts
-/** The names kubectl accepts for each kind (singular, plural, short name, `kind.group`). */
-const WORKLOAD_KIND_ALIASES = {
-    deployment: 'deployment',
-    deployments: 'deployment',
-    deploy: 'deployment',
-    'deployment.apps': 'deployment',
-    statefulset: 'statefulset',
-    statefulsets: 'statefulset',
-    sts: 'statefulset',
-    'statefulset.apps': 'statefulset',
-    daemonset: 'daemonset',
-    daemonsets: 'daemonset',
-    ds: 'daemonset',
-    'daemonset.apps': 'daemonset',
-    rollout: 'rollout',
-    rollouts: 'rollout',
-    ro: 'rollout',
-    'rollout.argoproj.io': 'rollout',
-};
-// RFC 1123: names of these objects are DNS subdomains, namespaces DNS labels.
-const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+;// CONCATENATED MODULE: ./packages/core/src/network.ts
+// What is worth another attempt, and how long one attempt may take: one answer for every action that
+// talks to a server (registries, git remotes, Prometheus, the Kubernetes and GitHub APIs, downloads).
+
+
+/** A server answered with a status the caller cannot use. */
+class HttpStatusError extends Error {
+    status;
+    url;
+    constructor(status, url, detail = '') {
+        const shown = stripUrlCredentials(url);
+        super(`${shown} answered ${status}${detail ? `: ${detail}` : ''}`);
+        this.name = 'HttpStatusError';
+        this.status = status;
+        this.url = shown;
+    }
+}
+/** A server (or a program talking to one) did not answer in time. */
+class DeadlineError extends Error {
+    constructor(what, ms) {
+        super(`${what} did not answer within ${formatDuration(ms)}`);
+        this.name = 'DeadlineError';
+    }
+}
+// Errors of the connection itself, as Node, undici and libuv name them: another attempt may succeed.
+const TRANSIENT_CODES = new Set([
+    'ECONNRESET',
+    'ECONNREFUSED',
+    'ECONNABORTED',
+    'ETIMEDOUT',
+    'EPIPE',
+    'EHOSTUNREACH',
+    'ENETUNREACH',
+    'ENETDOWN',
+    'EAI_AGAIN',
+    'UND_ERR_SOCKET',
+    'UND_ERR_CONNECT_TIMEOUT',
+    'UND_ERR_HEADERS_TIMEOUT',
+    'UND_ERR_BODY_TIMEOUT',
+    'UND_ERR_CLOSED',
+]);
+/** Statuses another attempt can change: a timeout, too many requests, or the server's own failure. */
+const isTransientStatus = (status) => status === 408 || status === 429 || status >= 500;
+// Duck-typed: errors from another realm (a VM context, a worker) fail `instanceof Error`.
+const field = (error, name) => typeof error === 'object' && error !== null ? error[name] : undefined;
 /**
- * Reads `[namespace/]kind/name`; returns the reference, or the reason the text is not one (said so that
- * it can follow the text in a message).
+ * Whether another attempt can fix this error: network failures, a deadline that expired, 408, 429 and
+ * 5xx. Not 4xx answers, bad certificates, refused schemes or anything else the same request repeats.
  */
-function parseWorkloadReference(text) {
-    const parts = text.split('/');
-    if (parts.length < 2 || parts.length > 3 || parts.some((part) => part === '')) {
-        return { problem: 'expected [namespace/]kind/name, e.g. deployment/api or shop/statefulset/db' };
+function isTransient(error) {
+    if (error instanceof DeadlineError)
+        return true;
+    if (error instanceof HttpStatusError)
+        return isTransientStatus(error.status);
+    for (let current = error, depth = 0; current !== undefined && depth < 5; depth += 1) {
+        const code = field(current, 'code');
+        if (typeof code === 'string' && TRANSIENT_CODES.has(code))
+            return true;
+        current = field(current, 'cause');
     }
-    const [namespace, kindText = '', name = ''] = parts.length === 3 ? parts : [undefined, ...parts];
-    const kind = WORKLOAD_KIND_ALIASES[kindText.toLowerCase()];
-    if (kind === undefined) {
-        return { problem: `unknown kind '${kindText}' (use deployment, statefulset, daemonset or rollout)` };
+    return false;
+}
+/**
+ * Runs one network operation under a deadline: its signal aborts when `ms` pass, and the promise rejects
+ * with a DeadlineError then, even when the operation ignores the signal.
+ */
+async function withDeadline(operation, ms, what) {
+    const controller = new AbortController();
+    let timer;
+    const expired = new Promise((_resolve, reject) => {
+        timer = setTimeout(() => {
+            const error = new DeadlineError(what, ms);
+            controller.abort(error);
+            reject(error);
+        }, Math.min(ms, MAX_TIMER_MS));
+    });
+    try {
+        return await Promise.race([operation(controller.signal), expired]);
     }
-    if (!DNS_SUBDOMAIN.test(name)) {
-        return { problem: `'${name}' is not a valid object name (lower-case letters, digits, '-' and '.')` };
+    finally {
+        clearTimeout(timer);
     }
-    if (namespace !== undefined && !DNS_LABEL.test(namespace)) {
-        return { problem: `'${namespace}' is not a valid namespace name (lower-case letters, digits and '-')` };
-    }
-    return { kind, name, namespace };
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/index.ts
+
+
 
 
 
@@ -34579,7 +34741,7 @@ function lastLine(text) {
 ;// CONCATENATED MODULE: ./packages/detect-changed-services/src/comparison.ts
 
 
-const field = (value, ...path) => {
+const comparison_field = (value, ...path) => {
     let current = value;
     for (const key of path) {
         if (typeof current !== 'object' || current === null)
@@ -34626,28 +34788,28 @@ function planComparison(inputs, event, services) {
     switch (event.eventName) {
         case 'pull_request':
         case 'pull_request_target': {
-            const base = field(payload, 'pull_request', 'base', 'sha');
-            const head = field(payload, 'pull_request', 'head', 'sha');
+            const base = comparison_field(payload, 'pull_request', 'base', 'sha');
+            const head = comparison_field(payload, 'pull_request', 'head', 'sha');
             if (base === undefined || head === undefined) {
                 return everything(`the ${event.eventName} event carries no pull_request.base.sha/head.sha`, true);
             }
-            const number = payload['number'] ?? field(payload, 'pull_request', 'number');
-            const into = field(payload, 'pull_request', 'base', 'ref');
+            const number = payload['number'] ?? comparison_field(payload, 'pull_request', 'number');
+            const into = comparison_field(payload, 'pull_request', 'base', 'ref');
             const label = `pull request${typeof number === 'number' ? ` #${number}` : ''}${into ? ` into ${into}` : ''}`;
             return { kind: 'merge-base', base, head: headOr(head), explicit: false, label };
         }
         case 'merge_group': {
-            const base = field(payload, 'merge_group', 'base_sha');
-            const head = field(payload, 'merge_group', 'head_sha');
+            const base = comparison_field(payload, 'merge_group', 'base_sha');
+            const head = comparison_field(payload, 'merge_group', 'head_sha');
             if (base === undefined || head === undefined) {
                 return everything('the merge_group event carries no merge_group.base_sha/head_sha', true);
             }
-            const into = field(payload, 'merge_group', 'base_ref')?.replace(/^refs\/heads\//, '');
+            const into = comparison_field(payload, 'merge_group', 'base_ref')?.replace(/^refs\/heads\//, '');
             return { kind: 'range', base, head: headOr(head), label: `merge queue${into ? ` into ${into}` : ''}` };
         }
         case 'push': {
-            const ref = field(payload, 'ref') ?? event.ref;
-            const after = field(payload, 'after');
+            const ref = comparison_field(payload, 'ref') ?? event.ref;
+            const after = comparison_field(payload, 'after');
             const head = after === undefined || after === ZERO_SHA ? event.sha || undefined : after;
             if (ref.startsWith('refs/tags/')) {
                 const tag = ref.slice('refs/tags/'.length);
@@ -34656,7 +34818,7 @@ function planComparison(inputs, event, services) {
                     ? { kind: 'tag', tag, head: headOr(head ?? ref), services }
                     : { kind: 'service-tag', tag, service, head: headOr(head ?? ref) };
             }
-            const before = field(payload, 'before');
+            const before = comparison_field(payload, 'before');
             if (before === undefined || head === undefined) {
                 return everything('the push event carries no before/after commits', true, head);
             }
@@ -35048,300 +35210,7 @@ function parseInputs(parser) {
     return inputs;
 }
 
-;// CONCATENATED MODULE: ./packages/detect-changed-services/src/manifest-yaml.ts
-// Reading the manifest's YAML fast. Manifests of thousands of services are written in a small part of
-// YAML (block mappings and sequences, one-line flow sequences, plain and quoted scalars); that part is read
-// here in one pass. Any text outside it (anchors, tags, block scalars, flow mappings, duplicate keys,
-// malformed YAML, ...) is read by the full YAML parser instead, which also reports syntax errors with
-// their line. Lines of values are only looked up, with the full parser, when a mistake must be located.
-
-
-/** The value of a manifest's YAML text: read by the fast reader, or else by the full parser. */
-function readManifestYaml(text, file) {
-    const fast = readBlockYaml(text);
-    return fast.ok ? fast.value : parseYamlDocument(text, { file }).value;
-}
-/** Finds lines in a manifest, parsing it with positions on the first question only. */
-class ManifestLocator {
-    file;
-    text;
-    parsed;
-    constructor(text, file) {
-        this.text = text;
-        this.file = file;
-    }
-    get yaml() {
-        this.parsed ??= parseYamlDocument(this.text, { file: this.file });
-        return this.parsed;
-    }
-    /** The line of the value at `path` (or of its nearest existing parent). */
-    line(path) {
-        return this.yaml.lineOf(path);
-    }
-    /** The line of the mapping key at the end of `path` (a misspelt key, a bad name). */
-    keyLine(path) {
-        const document = this.yaml.document;
-        const parent = path.length === 1 ? document.contents : document.getIn(path.slice(0, -1), true);
-        if (!(0,dist/* isMap */.jh)(parent))
-            return this.line(path);
-        const pair = parent.items.find((item) => (0,dist/* isScalar */.jn)(item.key) && item.key.value === path[path.length - 1]);
-        const offset = (0,dist/* isScalar */.jn)(pair?.key) ? pair.key.range?.[0] : undefined;
-        return offset === undefined ? this.line(path) : this.text.slice(0, offset).split('\n').length;
-    }
-    /** A mistake about the value at `path`, at its line. */
-    mistake(path, message) {
-        return this.error(path, message, this.line(path));
-    }
-    /** A mistake about the key at the end of `path`, at the key's line. */
-    keyMistake(path, message) {
-        return this.error(path, message, this.keyLine(path));
-    }
-    error(path, message, line) {
-        const at = formatYamlPath(path);
-        return new errors_ConfigurationError(at === '' ? message : `${at}: ${message}`, {
-            file: this.file,
-            ...(line === undefined ? {} : { line }),
-        });
-    }
-}
-const OUTSIDE = { ok: false };
-/** Plain mapping keys the fast reader takes (no key YAML would read as a null, boolean or number). */
-const ENTRY = /^([A-Za-z_][A-Za-z0-9_./-]*) *:(?: +(.*))?$/;
-const RESERVED_KEYS = new Set(['__proto__', 'true', 'false', 'null', 'True', 'False', 'Null', 'TRUE', 'FALSE', 'NULL']);
-/** Characters a plain scalar may not start with (indicators), in block and flow context. */
-const INDICATOR = /^[-?:,[\]{}#&*!|>'"%@`]/;
-const NULL = /^(?:~|null|Null|NULL)$/;
-const BOOLEAN = /^(?:true|True|TRUE|false|False|FALSE)$/;
-const DECIMAL = /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$/;
-/** Core-schema forms left to the full parser (octal, hexadecimal, infinities, not-a-number). */
-const SPECIAL_NUMBER = /^(?:[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)|0o[0-7]+|0x[0-9a-fA-F]+)$/;
-/**
- * Reads YAML written as manifests usually are, with the value the full parser (YAML 1.2 core schema)
- * gives; `{ ok: false }` for any text outside that part of YAML.
- */
-function readBlockYaml(text) {
-    if (/[\u0000-\u0009\u000b-\u001f\u007f\u0085\u2028\u2029\uFEFF]/.test(text))
-        return OUTSIDE;
-    const stack = [];
-    let root;
-    let pending;
-    let start = 0;
-    while (start <= text.length) {
-        let end = text.indexOf('\n', start);
-        if (end === -1)
-            end = text.length;
-        let indent = start;
-        while (indent < end && text.charCodeAt(indent) === 32)
-            indent += 1;
-        const content = text.slice(indent, end);
-        indent -= start;
-        start = end + 1;
-        if (content === '' || content.startsWith('#'))
-            continue;
-        const item = content === '-' || content.startsWith('- ');
-        if (pending !== undefined) {
-            const child = item && indent >= pending.indent ? [] : !item && indent > pending.indent ? {} : undefined;
-            pending.map[pending.key] = child ?? null;
-            if (child !== undefined)
-                stack.push({ indent, node: child });
-            pending = undefined;
-        }
-        while (stack.length > 0) {
-            const top = stack[stack.length - 1];
-            // A sequence may sit at its key's indentation: it ends at the next line that is not an item.
-            if (top.indent > indent || (top.indent === indent && Array.isArray(top.node) && !item))
-                stack.pop();
-            else
-                break;
-        }
-        let level = stack[stack.length - 1];
-        if (level === undefined) {
-            if (root !== undefined || indent !== 0)
-                return OUTSIDE;
-            root = item ? [] : {};
-            level = { indent, node: root };
-            stack.push(level);
-        }
-        if (level.indent !== indent)
-            return OUTSIDE;
-        if (Array.isArray(level.node)) {
-            if (!item)
-                return OUTSIDE;
-            const value = flowOrScalar(content.slice(1).trim());
-            if (value === undefined || content.trim() === '-')
-                return OUTSIDE;
-            level.node.push(value.value);
-            continue;
-        }
-        const entry = item ? null : ENTRY.exec(content);
-        const key = entry?.[1];
-        if (entry === null || key === undefined || RESERVED_KEYS.has(key) || Object.hasOwn(level.node, key)) {
-            return OUTSIDE;
-        }
-        const rest = entry[2] ?? '';
-        if (rest === '' || rest.startsWith('#')) {
-            level.node[key] = null;
-            pending = { map: level.node, key, indent };
-            continue;
-        }
-        const value = flowOrScalar(rest);
-        if (value === undefined)
-            return OUTSIDE;
-        level.node[key] = value.value;
-    }
-    return { ok: true, value: root ?? null };
-}
-/** A one-line flow sequence of scalars, or a scalar; either may be followed by a comment. */
-function flowOrScalar(text) {
-    if (!text.startsWith('['))
-        return blockScalar(text);
-    const close = text.indexOf(']');
-    if (close === -1 || !isCommentOrEnd(text.slice(close + 1)))
-        return undefined;
-    const inner = text.slice(1, close);
-    if (inner.trim() === '')
-        return { value: [] };
-    const items = [];
-    for (const part of splitFlowItems(inner)) {
-        const item = part.trim();
-        if (item === '')
-            return undefined;
-        const read = item.startsWith("'") || item.startsWith('"') ? quoted(item) : plain(item, /[,[\]{}#]|: /);
-        if (read === undefined)
-            return undefined;
-        items.push(read.value);
-    }
-    return { value: items };
-}
-/** The items of a flow sequence's inside, split at commas outside quotes. */
-function splitFlowItems(inner) {
-    const parts = [];
-    let from = 0;
-    let quote = '';
-    for (let index = 0; index < inner.length; index += 1) {
-        const char = inner[index];
-        if (quote !== '') {
-            if (char === quote)
-                quote = '';
-        }
-        else if (char === "'" || char === '"')
-            quote = char;
-        else if (char === ',') {
-            parts.push(inner.slice(from, index));
-            from = index + 1;
-        }
-    }
-    parts.push(inner.slice(from));
-    return parts;
-}
-function blockScalar(text) {
-    if (text.startsWith("'") || text.startsWith('"'))
-        return quoted(text);
-    const comment = text.indexOf(' #');
-    return plain((comment === -1 ? text : text.slice(0, comment)).trimEnd(), /: |:$/);
-}
-function isCommentOrEnd(rest) {
-    const trimmed = rest.trimStart();
-    return trimmed === '' || (trimmed.startsWith('#') && trimmed.length < rest.length);
-}
-/** A quoted scalar that ends on its line: '' escapes in single quotes; no escapes in double quotes. */
-function quoted(text) {
-    const quote = text[0] ?? '';
-    let value = '';
-    for (let index = 1; index < text.length; index += 1) {
-        const char = text.charAt(index);
-        if (quote === '"' && char === '\\')
-            return undefined;
-        if (char !== quote) {
-            value += char;
-            continue;
-        }
-        if (quote === "'" && text[index + 1] === "'") {
-            value += "'";
-            index += 1;
-            continue;
-        }
-        return isCommentOrEnd(text.slice(index + 1)) ? { value } : undefined;
-    }
-    return undefined;
-}
-/** A plain scalar, typed as the core schema types it. */
-function plain(text, forbidden) {
-    if (text === '' || INDICATOR.test(text) || forbidden.test(text) || SPECIAL_NUMBER.test(text))
-        return undefined;
-    if (NULL.test(text))
-        return { value: null };
-    if (BOOLEAN.test(text))
-        return { value: text.toLowerCase() === 'true' };
-    if (DECIMAL.test(text))
-        return { value: Number(text) };
-    return { value: text };
-}
-
-;// CONCATENATED MODULE: ./packages/detect-changed-services/src/values.ts
-// Checks of the values a manifest hands on to other steps (directories, files, globs, resources, images):
-// the manifest comes from the repository, which pull requests change, so nothing in it may point
-// outside the repository or smuggle options into a command line.
-
-
-
-
-const CONTROL = /[\u0000-\u001f\u007f]/;
-/** Why `path` is not a path inside the repository (relative to its root), or undefined when it is. */
-function repositoryPathProblem(path) {
-    if (CONTROL.test(path))
-        return 'contains a control character';
-    if (path.includes('\\'))
-        return "contains '\\' (separate directories with '/')";
-    if (path.startsWith('/') || /^[A-Za-z]:/.test(path)) {
-        return 'is absolute; write it relative to the repository root';
-    }
-    if (path.startsWith('-'))
-        return "starts with '-' (write ./" + path + ')';
-    const normal = external_node_path_namespaceObject.posix.normalize(path);
-    if (normal === '..' || normal.startsWith('../'))
-        return 'leads outside the repository';
-    return undefined;
-}
-/** Why `glob` cannot select files inside the repository, or undefined when it can. */
-function repositoryGlobProblem(glob) {
-    const problem = repositoryPathProblem(glob);
-    if (problem !== undefined)
-        return problem;
-    if (glob.split('/').includes('..'))
-        return "contains '..'; write it relative to the repository root";
-    try {
-        picomatch_default().makeRe(glob, { ...GLOB_OPTIONS, debug: true });
-    }
-    catch (error) {
-        return `cannot be compiled: ${error instanceof Error ? error.message : String(error)}`;
-    }
-    return undefined;
-}
-/** Why `text` is not a `[namespace/]kind/name` rollout-wait can watch, or undefined. */
-function resourceProblem(text) {
-    const reference = parseWorkloadReference(text);
-    return 'problem' in reference ? reference.problem : undefined;
-}
-// Registry host (with port), repository path, tag or digest: no spaces, options or control characters.
-const IMAGE = /^[A-Za-z0-9][A-Za-z0-9._/:@-]*$/;
-/** Why `image` is not an image name, or undefined. */
-function imageProblem(image) {
-    return IMAGE.test(image) ? undefined : 'is not an image name (letters, digits and . _ - / : @)';
-}
-/** The percentage `value` gives (a number or numeric string from 0 to 100), or the reason it is none. */
-function percentOf(value) {
-    const number = typeof value === 'number' ? value : typeof value === 'string' ? Number(value.trim()) : Number.NaN;
-    if (typeof value === 'string' && value.trim() === '')
-        return { problem: 'expected a percentage from 0 to 100' };
-    if (!Number.isFinite(number) || number < 0 || number > 100) {
-        return { problem: 'expected a percentage from 0 to 100' };
-    }
-    return { percent: number };
-}
-
 ;// CONCATENATED MODULE: ./packages/detect-changed-services/src/manifest.ts
-
 
 
 
@@ -35351,19 +35220,7 @@ function percentOf(value) {
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const TOP_KEYS = ['global', 'libraries', 'services'];
 const LIBRARY_KEYS = ['path', 'paths', 'dependsOn'];
-const SERVICE_KEYS = [
-    'path',
-    'paths',
-    'dependsOn',
-    'context',
-    'dockerfile',
-    'image',
-    'resource',
-    'test',
-    'test-reports',
-    'coverage',
-    'min-coverage',
-];
+const SERVICE_KEYS = ['path', 'paths', 'dependsOn', 'context', 'dockerfile', 'image', 'resource'];
 const isMapping = (value) => typeof value === 'object' && value !== null && !Array.isArray(value);
 /** A directory as written (`./services/api/`) in the form paths have in git (`services/api`). */
 function normalizeDirectory(path) {
@@ -35386,173 +35243,130 @@ function serviceWithDefaults(name, fields) {
         dockerfile: fields.dockerfile ?? under(context, 'Dockerfile'),
         image: fields.image ?? name,
         resource: fields.resource ?? `deployment/${name}`,
-        test: fields.test ?? '',
-        testReports: fields.testReports ?? '',
-        coverage: fields.coverage ?? '',
-        minCoverage: fields.minCoverage ?? '',
         rules: fields.rules ?? directoryRules(fields.path),
         dependsOn: fields.dependsOn ?? [],
     };
 }
-/**
- * Parses and checks a manifest: shape, names, paths (inside the repository), resources, globs,
- * `dependsOn` targets and cycles, each error at its line. Lines are only looked up for an error.
- */
+/** Parses and checks a manifest: shape, names, globs, `dependsOn` targets and cycles, each error at its line. */
 function parseManifest(text, file) {
-    const locator = new ManifestLocator(text, file);
-    const reader = new ManifestReader(locator);
-    const root = readManifestYaml(text, file) ?? {};
+    const yaml = parseYamlDocument(text, { file });
+    sourceText.set(yaml, text);
+    const root = yaml.value ?? {};
     if (!isMapping(root))
-        throw locator.mistake([], 'expected a mapping with global, libraries and services');
-    reader.rejectUnknownKeys([], root, TOP_KEYS);
-    const global = reader.ruleList(['global'], root['global'] ?? []);
-    const libraries = reader.section(root, 'libraries').map(([name, body]) => {
+        throw yaml.mistake([], 'expected a mapping with global, libraries and services');
+    rejectUnknownKeys(yaml, [], root, TOP_KEYS);
+    const global = readRuleList(yaml, ['global'], root['global'] ?? []);
+    const libraries = readSection(yaml, root, 'libraries').map(([name, body]) => {
         const path = ['libraries', name];
-        reader.rejectUnknownKeys(path, body, LIBRARY_KEYS);
-        return { name, rules: reader.rules(path, body), dependsOn: reader.dependencies(path, body['dependsOn']) };
+        rejectUnknownKeys(yaml, path, body, LIBRARY_KEYS);
+        const rules = readRules(yaml, path, body);
+        return { name, rules, dependsOn: readDependencies(yaml, path, body['dependsOn']) };
     });
-    const services = reader.section(root, 'services').map(([name, body]) => reader.service(name, body));
+    const services = readSection(yaml, root, 'services').map(([name, body]) => {
+        const path = ['services', name];
+        rejectUnknownKeys(yaml, path, body, SERVICE_KEYS);
+        const directory = readString(yaml, [...path, 'path'], body['path']) ?? readString(yaml, [...path, 'context'], body['context']);
+        if (directory === undefined)
+            throw yaml.mistake(path, `needs 'path': the service's directory (e.g. services/${name})`);
+        const optional = (key) => readString(yaml, [...path, key], body[key]);
+        const context = optional('context');
+        return serviceWithDefaults(name, {
+            path: normalizeDirectory(directory),
+            ...(context === undefined ? {} : { context: normalizeDirectory(context) }),
+            ...withDefined('dockerfile', optional('dockerfile')),
+            ...withDefined('image', optional('image')),
+            ...withDefined('resource', optional('resource')),
+            rules: readRules(yaml, path, body, normalizeDirectory(directory)),
+            dependsOn: readDependencies(yaml, path, body['dependsOn']),
+        });
+    });
     const libraryNames = new Set(libraries.map((library) => library.name));
     const clash = services.find((service) => libraryNames.has(service.name));
     if (clash)
-        throw locator.keyMistake(['services', clash.name], `'${clash.name}' names both a library and a service`);
-    const manifest = { file, discovered: false, global, libraries, services, locator };
+        throw keyMistake(yaml, ['services', clash.name], `'${clash.name}' names both a library and a service`);
+    const manifest = { file, discovered: false, global, libraries, services };
     checkDependencies(manifest);
     // Compiling now reports a bad glob at its line before anything else happens.
     buildMatcher(manifest);
     return manifest;
 }
-/** Reads the parts of a manifest's value, throwing each mistake at the line of what is wrong. */
-class ManifestReader {
-    locator;
-    constructor(locator) {
-        this.locator = locator;
-    }
-    rejectUnknownKeys(path, body, allowed) {
-        for (const key of Object.keys(body)) {
-            if (!allowed.includes(key)) {
-                throw this.locator.keyMistake([...path, key], `unknown key '${key}' (expected ${allowed.join(', ')})`);
-            }
+function withDefined(key, value) {
+    return value === undefined ? {} : { [key]: value };
+}
+function rejectUnknownKeys(yaml, path, body, allowed) {
+    for (const key of Object.keys(body)) {
+        if (!allowed.includes(key)) {
+            throw keyMistake(yaml, [...path, key], `unknown key '${key}' (expected ${allowed.join(', ')})`);
         }
-    }
-    section(root, section) {
-        const value = root[section] ?? {};
-        if (!isMapping(value))
-            throw this.locator.mistake([section], `expected a mapping of names to definitions`);
-        return Object.entries(value).map(([name, body]) => {
-            if (!NAME.test(name)) {
-                throw this.locator.keyMistake([section, name], `'${name}' is not a valid name (letters, digits, '.', '_', '-')`);
-            }
-            if (!isMapping(body)) {
-                throw this.locator.mistake([section, name], 'expected a mapping (path, paths, dependsOn, ...)');
-            }
-            return [name, body];
-        });
-    }
-    service(name, body) {
-        const path = ['services', name];
-        this.rejectUnknownKeys(path, body, SERVICE_KEYS);
-        const string = (key) => this.string([...path, key], body[key]);
-        const inRepository = (key) => {
-            const value = string(key);
-            const problem = value === undefined ? undefined : repositoryPathProblem(value);
-            if (problem !== undefined)
-                throw this.locator.mistake([...path, key], `'${value}' ${problem}`);
-            return value;
-        };
-        const directory = inRepository('path') ?? inRepository('context');
-        if (directory === undefined) {
-            throw this.locator.mistake(path, `needs 'path': the service's directory (e.g. services/${name})`);
-        }
-        const context = inRepository('context');
-        const checked = (key, problemOf) => {
-            const value = string(key);
-            const problem = value === undefined ? undefined : problemOf(value);
-            if (problem !== undefined)
-                throw this.locator.mistake([...path, key], `'${value}' ${problem}`);
-            return value;
-        };
-        const minCoverage = this.minCoverage([...path, 'min-coverage'], body['min-coverage']);
-        return serviceWithDefaults(name, {
-            path: normalizeDirectory(directory),
-            ...(context === undefined ? {} : { context: normalizeDirectory(context) }),
-            ...defined('dockerfile', inRepository('dockerfile')),
-            ...defined('image', checked('image', imageProblem)),
-            ...defined('resource', checked('resource', (value) => resourceProblem(value))),
-            ...defined('test', this.command([...path, 'test'], body['test'])),
-            ...defined('testReports', checked('test-reports', repositoryGlobProblem)),
-            ...defined('coverage', inRepository('coverage')),
-            ...defined('minCoverage', minCoverage),
-            rules: this.rules(path, body, normalizeDirectory(directory)),
-            dependsOn: this.dependencies(path, body['dependsOn']),
-        });
-    }
-    string(path, value) {
-        if (value === undefined || value === null)
-            return undefined;
-        if (typeof value !== 'string' || value.trim() === '')
-            throw this.locator.mistake(path, 'expected a non-empty string');
-        return value.trim();
-    }
-    /** A shell command: kept as written (multi-line scripts included). */
-    command(path, value) {
-        if (value === undefined || value === null)
-            return undefined;
-        if (typeof value !== 'string' || value.trim() === '') {
-            throw this.locator.mistake(path, 'expected a command (a non-empty string run with bash)');
-        }
-        return value;
-    }
-    minCoverage(path, value) {
-        if (value === undefined || value === null)
-            return undefined;
-        const percent = percentOf(value);
-        if ('problem' in percent) {
-            const shown = typeof value === 'string' || typeof value === 'number' ? `'${value}': ` : '';
-            throw this.locator.mistake(path, `${shown}${percent.problem}`);
-        }
-        return String(percent.percent);
-    }
-    rules(path, body, directory) {
-        if (body['paths'] !== undefined)
-            return this.ruleList([...path, 'paths'], body['paths']);
-        const own = directory ?? this.string([...path, 'path'], body['path']) ?? '';
-        if (own === '')
-            throw this.locator.mistake(path, "needs 'paths' (globs) or 'path' (a directory)");
-        const problem = repositoryPathProblem(own);
-        if (problem !== undefined)
-            throw this.locator.mistake([...path, 'path'], `'${own}' ${problem}`);
-        return directoryRules(normalizeDirectory(own));
-    }
-    ruleList(path, value) {
-        const items = typeof value === 'string' ? [value] : value;
-        if (!Array.isArray(items))
-            throw this.locator.mistake(path, 'expected a list of globs');
-        return items.map((item, index) => {
-            const at = typeof value === 'string' ? path : [...path, index];
-            if (typeof item !== 'string' || item.trim() === '')
-                throw this.locator.mistake(at, 'expected a glob string');
-            return { pattern: item.trim(), at };
-        });
-    }
-    dependencies(path, value) {
-        if (value === undefined || value === null)
-            return [];
-        const items = typeof value === 'string' ? [value] : value;
-        if (!Array.isArray(items)) {
-            throw this.locator.mistake([...path, 'dependsOn'], 'expected a list of library or service names');
-        }
-        return items.map((item, index) => {
-            const at = typeof value === 'string' ? [...path, 'dependsOn'] : [...path, 'dependsOn', index];
-            if (typeof item !== 'string' || item.trim() === '') {
-                throw this.locator.mistake(at, 'expected a library or service name');
-            }
-            return { name: item.trim(), at };
-        });
     }
 }
-function defined(key, value) {
-    return value === undefined ? {} : { [key]: value };
+/** The text each parsed manifest came from, to locate keys (ParsedYaml locates values). */
+const sourceText = new WeakMap();
+/** A mistake about a mapping key itself (a misspelt key, a bad name), at the key's line. */
+function keyMistake(yaml, path, message) {
+    const text = sourceText.get(yaml) ?? '';
+    const parent = path.length === 1 ? yaml.document.contents : yaml.document.getIn(path.slice(0, -1), true);
+    const error = yaml.mistake(path, message);
+    if (!(0,dist/* isMap */.jh)(parent))
+        return error;
+    const pair = parent.items.find((item) => (0,dist/* isScalar */.jn)(item.key) && item.key.value === path[path.length - 1]);
+    const offset = (0,dist/* isScalar */.jn)(pair?.key) ? pair.key.range?.[0] : undefined;
+    const line = offset === undefined ? undefined : text.slice(0, offset).split('\n').length;
+    return line === undefined ? error : new errors_ConfigurationError(error.message, { ...error.location, line });
+}
+function readSection(yaml, root, section) {
+    const value = root[section] ?? {};
+    if (!isMapping(value))
+        throw yaml.mistake([section], `expected a mapping of names to definitions`);
+    return Object.entries(value).map(([name, body]) => {
+        if (!NAME.test(name)) {
+            throw keyMistake(yaml, [section, name], `'${name}' is not a valid name (letters, digits, '.', '_', '-')`);
+        }
+        if (!isMapping(body))
+            throw yaml.mistake([section, name], 'expected a mapping (path, paths, dependsOn, ...)');
+        return [name, body];
+    });
+}
+function readString(yaml, path, value) {
+    if (value === undefined || value === null)
+        return undefined;
+    if (typeof value !== 'string' || value.trim() === '')
+        throw yaml.mistake(path, 'expected a non-empty string');
+    return value.trim();
+}
+function readRules(yaml, path, body, directory) {
+    if (body['paths'] !== undefined)
+        return readRuleList(yaml, [...path, 'paths'], body['paths']);
+    const own = directory ?? readString(yaml, [...path, 'path'], body['path']) ?? '';
+    if (own === '')
+        throw yaml.mistake(path, "needs 'paths' (globs) or 'path' (a directory)");
+    return directoryRules(normalizeDirectory(own));
+}
+function readRuleList(yaml, path, value) {
+    const items = typeof value === 'string' ? [value] : value;
+    if (!Array.isArray(items))
+        throw yaml.mistake(path, 'expected a list of globs');
+    return items.map((item, index) => {
+        const at = typeof value === 'string' ? path : [...path, index];
+        if (typeof item !== 'string' || item.trim() === '')
+            throw yaml.mistake(at, 'expected a glob string');
+        const line = yaml.lineOf(at);
+        return line === undefined ? { pattern: item.trim() } : { pattern: item.trim(), line };
+    });
+}
+function readDependencies(yaml, path, value) {
+    if (value === undefined || value === null)
+        return [];
+    const items = typeof value === 'string' ? [value] : value;
+    if (!Array.isArray(items))
+        throw yaml.mistake([...path, 'dependsOn'], 'expected a list of library or service names');
+    return items.map((item, index) => {
+        const at = typeof value === 'string' ? [...path, 'dependsOn'] : [...path, 'dependsOn', index];
+        if (typeof item !== 'string' || item.trim() === '')
+            throw yaml.mistake(at, 'expected a library or service name');
+        const line = yaml.lineOf(at);
+        return line === undefined ? { name: item.trim() } : { name: item.trim(), line };
+    });
 }
 /** Every name a `dependsOn` can point at, with its dependencies. */
 function dependencyGraph(manifest) {
@@ -35566,7 +35380,7 @@ function dependencyGraph(manifest) {
 /** Unknown names in `dependsOn` and dependency cycles, as errors at the line of the offending entry. */
 function checkDependencies(manifest) {
     const graph = dependencyGraph(manifest);
-    const at = (dependency) => where(manifest, dependency.at);
+    const at = (dependency) => dependency.line === undefined ? { file: manifest.file } : { file: manifest.file, line: dependency.line };
     for (const [name, dependencies] of graph) {
         for (const dependency of dependencies) {
             if (!graph.has(dependency.name)) {
@@ -35606,11 +35420,6 @@ function checkDependencies(manifest) {
         }
     }
 }
-/** The file, and the line of what it wrote at `at` when that is known. */
-function where(manifest, at) {
-    const line = at === undefined ? undefined : manifest.locator?.line(at);
-    return line === undefined ? { file: manifest.file } : { file: manifest.file, line };
-}
 /** Owners of rules in a fixed order: the global list, then libraries, then services. */
 function ruleOwners(manifest) {
     return [{ rules: manifest.global }, ...manifest.libraries, ...manifest.services];
@@ -35627,8 +35436,10 @@ function buildMatcher(manifest) {
         return matcher;
     }
     catch (error) {
-        if (error instanceof GlobError)
-            throw new errors_ConfigurationError(error.message, where(manifest, error.rule.at));
+        if (error instanceof GlobError) {
+            const { line } = error.rule;
+            throw new errors_ConfigurationError(error.message, line === undefined ? { file: manifest.file } : { file: manifest.file, line });
+        }
         throw error;
     }
 }
@@ -35804,10 +35615,6 @@ function matrixEntry(selected) {
         dockerfile: service.dockerfile,
         image: service.image,
         resource: service.resource,
-        test: service.test,
-        'test-reports': service.testReports,
-        coverage: service.coverage,
-        'min-coverage': service.minCoverage,
         reasons,
     };
 }
@@ -35887,7 +35694,7 @@ function loadManifest(inputs, root, workspace) {
     }
     return discoverServices(root, inputs.discover);
 }
-async function runDetectChangedServices(runtime) {
+async function runDetect(runtime) {
     const inputs = parseInputs(runtime.inputs);
     const workspace = runtime.github.workspace;
     const root = (0,external_node_path_namespaceObject.resolve)(workspace, inputs['working-directory']);
@@ -35961,13 +35768,11 @@ function logSelection(runtime, selection, manifest) {
 
 
 
-
-
 ;// CONCATENATED MODULE: ./packages/detect-changed-services/src/action.ts
 // The step itself: what dist/detect-changed-services runs, and the entry @github/local-action calls.
 
 
-const run = () => runAction(runDetectChangedServices);
+const run = () => runAction(runDetect);
 
 
 /***/ }),
