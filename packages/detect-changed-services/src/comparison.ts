@@ -213,7 +213,10 @@ async function resolvePush(
     if (before !== undefined && mergeBase?.sha === before) {
       return { kind: 'diff', base: before, head, label: `push to ${plan.branch}` };
     }
-    why = `the push to ${plan.branch} was forced (${shortSha(plan.before)} is not an ancestor of ${shortSha(head)})`;
+    why =
+      before === undefined
+        ? `the previous tip ${shortSha(plan.before)} of ${plan.branch} is not on origin (a force push removed it)`
+        : `the push to ${plan.branch} was forced (${shortSha(plan.before)} is not an ancestor of ${shortSha(head)})`;
   }
   // A new or rewritten branch is compared with where it left the default branch.
   if (plan.defaultBranch === undefined) {

@@ -10,12 +10,17 @@ export {
 } from './comparison.ts';
 export {
   changedPaths,
+  classifyFetchFailure,
   DEFAULT_DEEPEN_STEPS,
+  DEFAULT_FETCH_TIMEOUT_MS,
+  fetchFailureReason,
+  GitFetchError,
   Git,
   parseNameStatus,
   shortSha,
   ZERO_SHA,
   type ChangedFile,
+  type FetchFailureKind,
   type GitOptions,
 } from './git.ts';
 export {

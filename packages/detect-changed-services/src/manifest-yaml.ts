@@ -75,7 +75,7 @@ const OUTSIDE = { ok: false } as const;
 const ENTRY = /^([A-Za-z_][A-Za-z0-9_./-]*) *:(?: +(.*))?$/;
 const RESERVED_KEYS = new Set(['__proto__', 'true', 'false', 'null', 'True', 'False', 'Null', 'TRUE', 'FALSE', 'NULL']);
 /** Characters a plain scalar may not start with (indicators), in block and flow context. */
-const INDICATOR = /^[-?:,[\]{}#&*!|>'"%@`]/;
+const INDICATOR = /^(?:[?:,[\]{}#&*!|>'"%@`]|-(?: |$))/;
 const NULL = /^(?:~|null|Null|NULL)$/;
 const BOOLEAN = /^(?:true|True|TRUE|false|False|FALSE)$/;
 const DECIMAL = /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$/;
