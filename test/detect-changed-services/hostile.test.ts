@@ -146,7 +146,12 @@ describe('faulty git remotes', () => {
       25_000,
     ],
     ['a remote failing with 500', { kind: 'status', status: 500 }, /failed after 3 attempts: .*500/, 25_000],
-    ['a remote that hangs up at once', { kind: 'close' }, /failed after 3 attempts: .*(Empty reply|Connection reset)/, 25_000],
+    [
+      'a remote that hangs up at once',
+      { kind: 'close' },
+      /failed after 3 attempts: .*(Empty reply|Connection reset)/,
+      25_000,
+    ],
     ['a remote asking for credentials (401)', { kind: 'status', status: 401 }, /failed \(not retried\):/, 8_000],
     ['a remote refusing access (403)', { kind: 'status', status: 403 }, /failed \(not retried\):.*403/, 8_000],
     ['a remote that is not there (404)', { kind: 'status', status: 404 }, /failed \(not retried\): .*not found/, 8_000],
