@@ -34836,6 +34836,17 @@ class Git {
         const tags = withTags ? ['+refs/tags/*:refs/tags/*'] : [];
         return this.fetch(`${count} more commits`, [`--deepen=${count}`, 'origin', ...commits, ...tags]);
     }
+    /**
+     * The merge base of two commits named by full SHAs, when the clone holds both and it is found without
+     * fetching: one git call where resolving each commit first would take three. Undefined otherwise.
+     */
+    async localMergeBase(a, b) {
+        if (!SHA.test(a) || !SHA.test(b))
+            return undefined;
+        const result = await this.run(['merge-base', a, b]);
+        const sha = result.stdout.trim();
+        return result.exitCode === 0 && SHA.test(sha) ? sha : undefined;
+    }
     /** `git merge-base a b`, deepening a shallow clone a bounded number of times until it is found. */
     async mergeBase(a, b) {
         let fetched = 0;
@@ -34904,23 +34915,25 @@ class Git {
 }
 /** Parses `git diff --name-status -z` output: `M\0path\0`, `R100\0old\0new\0`. */
 function parseNameStatus(output) {
-    const fields = output.split('\0');
     const files = [];
-    for (let index = 0; index < fields.length;) {
-        const status = fields[index] ?? '';
-        if (status === '') {
-            index += 1;
+    // Walks the text field by field: no array of every field (tens of thousands of strings) in between.
+    let start = 0;
+    const field = () => {
+        const end = output.indexOf('\0', start);
+        const value = output.slice(start, end === -1 ? output.length : end);
+        start = end === -1 ? output.length + 1 : end + 1;
+        return value;
+    };
+    while (start < output.length) {
+        const status = field();
+        if (status === '')
             continue;
-        }
         if (status.startsWith('R') || status.startsWith('C')) {
-            const from = fields[index + 1] ?? '';
-            const path = fields[index + 2] ?? '';
-            files.push({ status: status.charAt(0), path, from });
-            index += 3;
+            const from = field();
+            files.push({ status: status.charAt(0), path: field(), from });
         }
         else {
-            files.push({ status: status.charAt(0), path: fields[index + 1] ?? '' });
-            index += 2;
+            files.push({ status: status.charAt(0), path: field() });
         }
     }
     return files;
@@ -35056,6 +35069,9 @@ async function resolveComparison(plan, git) {
                 reason: `tag ${plan.tag}`,
             };
         case 'merge-base': {
+            const quick = await git.localMergeBase(plan.base, plan.head);
+            if (quick !== undefined)
+                return { kind: 'diff', base: quick, head: plan.head, label: `${plan.label} (merge base)` };
             const head = await git.ensureCommit(plan.head);
             if (head === undefined)
                 return failOpen(plan.head, `the head commit ${shortSha(plan.head)} cannot be found`);
@@ -35099,6 +35115,9 @@ async function resolveComparison(plan, git) {
     }
 }
 async function resolvePush(plan, git, failOpen) {
+    if (plan.before !== ZERO_SHA && (await git.localMergeBase(plan.before, plan.after)) === plan.before) {
+        return { kind: 'diff', base: plan.before, head: plan.after, label: `push to ${plan.branch}` };
+    }
     const head = await git.ensureCommit(plan.after);
     if (head === undefined)
         return failOpen(plan.after, `the pushed commit ${shortSha(plan.after)} cannot be found`);

@@ -152,6 +152,9 @@ export async function resolveComparison(plan: ComparisonPlan, git: Git): Promise
         reason: `tag ${plan.tag}`,
       };
     case 'merge-base': {
+      const quick = await git.localMergeBase(plan.base, plan.head);
+      if (quick !== undefined)
+        return { kind: 'diff', base: quick, head: plan.head, label: `${plan.label} (merge base)` };
       const head = await git.ensureCommit(plan.head);
       if (head === undefined) return failOpen(plan.head, `the head commit ${shortSha(plan.head)} cannot be found`);
       const base = await git.ensureCommit(plan.base);
@@ -202,6 +205,9 @@ async function resolvePush(
   git: Git,
   failOpen: (head: string, warning: string) => Promise<Comparison>,
 ): Promise<Comparison> {
+  if (plan.before !== ZERO_SHA && (await git.localMergeBase(plan.before, plan.after)) === plan.before) {
+    return { kind: 'diff', base: plan.before, head: plan.after, label: `push to ${plan.branch}` };
+  }
   const head = await git.ensureCommit(plan.after);
   if (head === undefined) return failOpen(plan.after, `the pushed commit ${shortSha(plan.after)} cannot be found`);
   let why: string;
