@@ -35863,16 +35863,17 @@ class ManifestReader {
             return value;
         };
         const minCoverage = this.minCoverage([...path, 'min-coverage'], body['min-coverage']);
+        // Absent values are undefined here, and serviceWithDefaults fills them in.
         return serviceWithDefaults(name, {
             path: normalizeDirectory(directory),
-            ...(context === undefined ? {} : { context: normalizeDirectory(context) }),
-            ...defined('dockerfile', inRepository('dockerfile')),
-            ...defined('image', checked('image', imageProblem)),
-            ...defined('resource', checked('resource', (value) => resourceProblem(value))),
-            ...defined('test', this.command([...path, 'test'], body['test'])),
-            ...defined('testReports', checked('test-reports', repositoryGlobProblem)),
-            ...defined('coverage', inRepository('coverage')),
-            ...defined('minCoverage', minCoverage),
+            context: context === undefined ? undefined : normalizeDirectory(context),
+            dockerfile: inRepository('dockerfile'),
+            image: checked('image', imageProblem),
+            resource: checked('resource', resourceProblem),
+            test: this.command([...path, 'test'], body['test']),
+            testReports: checked('test-reports', repositoryGlobProblem),
+            coverage: inRepository('coverage'),
+            minCoverage,
             rules: this.rules(path, body, normalizeDirectory(directory)),
             dependsOn: this.dependencies(path, body['dependsOn']),
         });
@@ -35940,9 +35941,6 @@ class ManifestReader {
             return { name: item.trim(), at };
         });
     }
-}
-function defined(key, value) {
-    return value === undefined ? {} : { [key]: value };
 }
 /** Every name a `dependsOn` can point at, with its dependencies. */
 function dependencyGraph(manifest) {
