@@ -11,6 +11,11 @@ export interface ExecOptions {
   silent?: boolean;
   /** Resolve with a non-zero exit code instead of throwing. */
   allowFailure?: boolean;
+  /**
+   * For programs that talk to servers: kill the program when `ms` pass and reject with a DeadlineError
+   * ("<what> did not answer within <duration>"). Its output is then captured, never streamed to the log.
+   */
+  deadline?: { ms: number; what: string };
 }
 
 export interface ExecResult {
