@@ -38,7 +38,8 @@ export interface Log {
 
 export interface Clock {
   now(): number;
-  sleep(ms: number): Promise<void>;
+  /** Resolves after `ms`, or early when `signal` aborts. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
 export type OutputValue = string | number | boolean | readonly unknown[] | Record<string, unknown>;
