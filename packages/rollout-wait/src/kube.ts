@@ -198,13 +198,15 @@ export function createKubeClient(
         ...(request.body ? { 'Content-Type': request.body.contentType } : {}),
       },
     };
+    // As kubectl: credentials go over TLS only; a plain-HTTP server (kubectl proxy) gets none.
+    const plain = url.protocol === 'http:';
     try {
-      await config.applyToHTTPSOptions(options);
+      if (!plain) await config.applyToHTTPSOptions(options);
     } catch (error) {
       throw new KubeApiError(`${what}: ${describeCredentialError(error)}`, undefined, false);
     }
     signal.throwIfAborted();
-    const transport = url.protocol === 'http:' ? http : https;
+    const transport = plain ? http : https;
     return new Promise<IncomingMessage>((resolve, reject) => {
       const outgoing = transport.request(url, { ...options, signal }, resolve);
       outgoing.on('error', (error) => reject(connectionError(what, error)));

@@ -145,16 +145,15 @@ function normalizeServers(config: KubeConfig, location: { input?: string; file?:
   for (const context of config.contexts) userOf.set(context.cluster, context.user);
   const users = [...config.users];
   const clusters = config.clusters.map((cluster) => {
-    const tls = Boolean(cluster.caData || cluster.caFile || cluster.skipTLSVerify);
-    const server = parseClusterServer(cluster.server, { name: cluster.name, tls }, location);
     const userName = userOf.get(cluster.name);
     const index = users.findIndex((user) => user.name === userName);
     const user = users[index];
+    const tls = Boolean(cluster.caData || cluster.caFile || cluster.skipTLSVerify || user?.certData || user?.certFile);
+    const server = parseClusterServer(cluster.server, { name: cluster.name, tls }, location);
     if (server.username !== undefined && user !== undefined && !user.username) {
       users[index] = { ...user, username: server.username, password: server.password };
     }
-    // Plain HTTP has no certificate to verify; the client library wants this set to speak it at all.
-    return { ...cluster, server: server.url, skipTLSVerify: cluster.skipTLSVerify || server.url.startsWith('http:') };
+    return { ...cluster, server: server.url };
   });
   config.loadFromOptions({ clusters, users, contexts: config.contexts, currentContext: config.currentContext });
 }
