@@ -3,7 +3,7 @@
 // credentials @kubernetes/client-node derives from the kubeconfig, so every one of them can be aborted
 // (the deadline) and every failure is classified once: only what another attempt can fix is retried.
 import type { KubeConfig } from '@kubernetes/client-node';
-import { retry } from '@shiprail/core';
+import { DeadlineError, isTransient, isTransientStatus, retry, withDeadline } from '@shiprail/core';
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { createInterface } from 'node:readline';
@@ -39,22 +39,6 @@ export class KubeApiError extends Error {
   }
 }
 
-/** Statuses another attempt can fix. 410 is not here: an expired list or watch means a new list. */
-export const isRetryableStatus = (status: number): boolean => status === 429 || (status >= 500 && status <= 599);
-
-// Connection failures another attempt can fix: refused, reset, unreachable, name lookups that may recover.
-const TRANSIENT_NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ECONNABORTED',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENETDOWN',
-  'EAI_AGAIN',
-]);
-
 const CERTIFICATE_CODE = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ALTNAME|ERR_SSL|ERR_TLS|EPROTO/;
 
 /** What a status body says (`{"kind":"Status","message":...}`), else the first bytes of the text. */
@@ -71,16 +55,20 @@ export function statusMessage(body: string): string | undefined {
 /** One error for an HTTP status: whether it is worth another attempt, and what the server said. */
 export function statusError(what: string, status: number, body: string): KubeApiError {
   const detail = statusMessage(body) ?? (status === 401 ? 'Unauthorized' : status === 403 ? 'Forbidden' : '');
-  return new KubeApiError(`${what}: ${detail ? `${detail} ` : ''}(HTTP ${status})`, status, isRetryableStatus(status));
+  return new KubeApiError(`${what}: ${detail ? `${detail} ` : ''}(HTTP ${status})`, status, isTransientStatus(status));
 }
 
-/** A failure below HTTP: connection (retried), certificate or protocol (not), or anything else (not). */
+/**
+ * A failure below HTTP: the connection or no answer in time (retried), a certificate or protocol
+ * mismatch (not), anything else (not).
+ */
 export function connectionError(what: string, error: unknown): KubeApiError {
   if (error instanceof KubeApiError) return error;
   const code = (error as { code?: unknown } | null)?.code;
   const message = error instanceof Error ? error.message : String(error);
-  if (typeof code === 'string' && TRANSIENT_NETWORK_CODES.has(code))
-    return new KubeApiError(`${what}: ${code}`, undefined, true);
+  if (error instanceof DeadlineError) return new KubeApiError(message, undefined, true);
+  if (isTransient(error))
+    return new KubeApiError(`${what}: ${typeof code === 'string' ? code : message}`, undefined, true);
   if (typeof code === 'string' && CERTIFICATE_CODE.test(code)) {
     return new KubeApiError(
       `${what}: TLS failed (${code}: ${message}); check the cluster's certificate-authority-data and server in the kubeconfig`,
@@ -214,20 +202,19 @@ export function createKubeClient(
     });
   }
 
-  /** One request read whole: the body on 2xx, a classified KubeApiError otherwise. */
+  /** One request read whole, under its own deadline: the body on 2xx, a classified KubeApiError otherwise. */
   async function send(request: KubeRequest, what: string, outer: AbortSignal): Promise<string> {
-    const signal = AbortSignal.any([outer, AbortSignal.timeout(policy.requestTimeoutMs)]);
-    try {
-      const response = await open(request, what, signal);
+    const exchange = async (deadline: AbortSignal): Promise<string> => {
+      const response = await open(request, what, AbortSignal.any([outer, deadline]));
       const body = await readBody(response);
       const status = response.statusCode ?? 0;
       if (status < 200 || status > 299) throw statusError(what, status, body);
       return body;
+    };
+    try {
+      return await withDeadline(exchange, policy.requestTimeoutMs, what);
     } catch (error) {
       if (outer.aborted) throw outer.reason;
-      if (signal.aborted) {
-        throw new KubeApiError(`${what}: no answer within ${policy.requestTimeoutMs / 1000}s`, undefined, true);
-      }
       throw connectionError(what, error);
     }
   }
@@ -323,7 +310,7 @@ export function createKubeClient(
             if (error?.code === 410) end = 'expired';
             else {
               const code = error?.code ?? 500;
-              failure = new KubeApiError(`${what}: ${error?.message ?? 'error event'}`, code, isRetryableStatus(code));
+              failure = new KubeApiError(`${what}: ${error?.message ?? 'error event'}`, code, isTransientStatus(code));
             }
             break;
           }

@@ -2,7 +2,7 @@
 // then the in-cluster service account. Every credential in it is masked before anything can print it, and
 // every cluster's server is read as kubectl reads it.
 import { KubeConfig } from '@kubernetes/client-node';
-import { ConfigurationError, parseYamlDocument, type Runtime } from '@shiprail/core';
+import { ConfigurationError, parseYamlDocument, urlCredentials, type Runtime } from '@shiprail/core';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -62,7 +62,9 @@ export function kubeconfigSecrets(document: unknown): string[] {
   const clusters = (document as { clusters?: unknown } | null)?.clusters;
   for (const entry of Array.isArray(clusters) ? clusters : []) {
     const server = (entry as { cluster?: { server?: unknown } } | null)?.cluster?.server;
-    if (typeof server === 'string') secrets.push(...serverSecrets(server));
+    // A server without a scheme is read as a URL too (kubectl adds one).
+    if (typeof server === 'string')
+      secrets.push(...urlCredentials(server.includes('://') ? server : `https://${server}`));
   }
   return secrets;
 }
@@ -81,22 +83,6 @@ function validateKubeconfigText(text: string, input: string | undefined, file: s
     throw new ConfigurationError('is not a kubeconfig: it has no clusters', where);
   }
   return value;
-}
-
-/** The credentials written into a server URL: the password (raw and decoded), or a lone user name (a token). */
-function serverSecrets(server: string): string[] {
-  const match = /^[a-z][a-z0-9+.-]*:\/\/([^/?#@]*)@/i.exec(server) ?? /^([^/?#@:]*(?::[^/?#@]*)?)@/.exec(server);
-  if (!match?.[1]) return [];
-  const [user = '', ...rest] = match[1].split(':');
-  const raw = rest.length > 0 ? rest.join(':') : user;
-  const decoded = (() => {
-    try {
-      return decodeURIComponent(raw);
-    } catch {
-      return raw;
-    }
-  })();
-  return [...new Set([raw, decoded].filter((value) => value !== ''))];
 }
 
 /** A cluster's server as kubectl reads it: the URL it connects to, and credentials written into it. */

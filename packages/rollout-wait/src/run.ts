@@ -1,7 +1,7 @@
 // The step: inputs, kubeconfig, the wait, then (within a few seconds of the deadline) rollback,
 // diagnostics, outputs, summary and the one error. Once the wait has started, `result` and `resources`
 // are set on every way out.
-import { ConfigurationError, formatDuration, type Runtime } from '@shiprail/core';
+import { ConfigurationError, escapeUntrusted, formatDuration, type Runtime } from '@shiprail/core';
 import type { TrackedResource } from './decide.ts';
 import { diagnose } from './diagnosis.ts';
 import { parseImages, parseInputs, parseResources, validateNamespace } from './inputs.ts';
@@ -74,10 +74,12 @@ async function rollBack(
     try {
       const outcome = await rollbackDeployment(client, entry.ref.namespace, entry.ref.name, signal);
       rollbacks.set(entry, outcome.message);
-      if (outcome.rolledBack) runtime.log.notice(`${label}: ${outcome.message}`, { title: 'Rolled back' });
-      else runtime.log.warning(`${label}: ${outcome.message}`);
+      if (outcome.rolledBack)
+        runtime.log.notice(`${label}: ${escapeUntrusted(outcome.message)}`, { title: 'Rolled back' });
+      else runtime.log.warning(`${label}: ${escapeUntrusted(outcome.message)}`);
     } catch (error) {
-      const message = `rollback failed: ${error instanceof Error ? error.message : String(error)}`;
+      const cause = escapeUntrusted(runtime.redact(error instanceof Error ? error.message : String(error)));
+      const message = `rollback failed: ${cause}`;
       rollbacks.set(entry, message);
       runtime.log.warning(`${label}: ${message}`);
     }
@@ -85,14 +87,21 @@ async function rollBack(
   return rollbacks;
 }
 
-/** What the credential step of a request failed with: an exec plugin's message is redacted. */
+/** What obtaining credentials failed with: an exec plugin's own message (its stderr) is redacted. */
 function credentialFailure(runtime: Runtime, loaded: LoadedKubeConfig): (error: unknown) => string {
   const plugin = loaded.config.getCurrentUser()?.exec as { command?: unknown } | undefined;
   return (error) => {
-    const message = (error instanceof Error ? error.message : String(error)).trim();
+    const message = runtime.redact((error instanceof Error ? error.message : String(error)).trim());
     if (typeof plugin?.command !== 'string') return message;
-    return `the exec credential plugin '${plugin.command}' failed: ${message || 'it exited with an error and wrote nothing to stderr'}`;
+    const reason = message || 'it exited with an error and wrote nothing to stderr';
+    return `the exec credential plugin '${plugin.command}' failed: ${reason}`;
   };
+}
+
+/** Errors other than user mistakes carry server answers: redacted, and on one line. */
+function shown(runtime: Runtime, error: Error): Error {
+  if (error instanceof ConfigurationError) return error;
+  return new Error(escapeUntrusted(runtime.redact(error.message)));
 }
 
 /** The error the step ends with, when it does not succeed. */
@@ -126,7 +135,7 @@ export async function runRolloutWait(runtime: Runtime): Promise<void> {
   const client = createKubeClient(loaded.config, clock, credentialFailure(runtime, loaded));
   const resolved = refs.map((ref) => ({ ...ref, namespace: ref.namespace ?? namespace }));
   runtime.log.info(
-    `Watching ${resolved.map((ref) => `${ref.namespace}/${ref.kind}/${ref.name}`).join(', ')} on ${loaded.server} (kubeconfig: ${loaded.source}), deadline ${formatDuration(inputs.timeout)}`,
+    `Watching ${resolved.map((ref) => `${ref.namespace}/${ref.kind}/${ref.name}`).join(', ')} on ${escapeUntrusted(runtime.redact(loaded.server))} (kubeconfig: ${escapeUntrusted(loaded.source)}), deadline ${formatDuration(inputs.timeout)}`,
   );
   const started = clock.now();
   const outcome = await waitForRollouts(client, resolved, {
@@ -135,8 +144,9 @@ export async function runRolloutWait(runtime: Runtime): Promise<void> {
     acceptPaused: inputs['accept-paused'],
     images,
     clock,
-    onProgress: (ref, verdict) => runtime.log.info(`${ref.namespace}/${ref.kind}/${ref.name}: ${verdict.message}`),
-    onWarning: (message) => runtime.log.warning(message),
+    onProgress: (ref, verdict) =>
+      runtime.log.info(`${ref.namespace}/${ref.kind}/${ref.name}: ${escapeUntrusted(runtime.redact(verdict.message))}`),
+    onWarning: (message) => runtime.log.warning(escapeUntrusted(message)),
   });
   const elapsedMs = clock.now() - started;
   markTimeouts(outcome, loaded.server);
@@ -175,6 +185,6 @@ export async function runRolloutWait(runtime: Runtime): Promise<void> {
     }),
   );
 
-  if (outcome.result !== 'success') throw failureOf(outcome, outputs, inputs.timeout);
+  if (outcome.result !== 'success') throw shown(runtime, failureOf(outcome, outputs, inputs.timeout));
   runtime.log.info(`All ${outcome.resources.length} rollouts finished in ${formatDuration(elapsedMs)}`);
 }

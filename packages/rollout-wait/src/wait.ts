@@ -2,6 +2,7 @@
 // fail-fast) its pods by selector, each through `reflect`. Every change updates the state, re-judges that
 // resource and asks `decide` whether the wait ends: all done, one failed (fail-fast), the deadline, or a
 // failure no retry can fix.
+import { MAX_TIMER_MS } from '@shiprail/core';
 import type { ImageReference } from './images.ts';
 import { KubeApiError, type KubeClient } from './kube.ts';
 import { selectorString, type Workload } from './objects.ts';
@@ -18,9 +19,6 @@ import {
   type TrackedResource,
 } from './decide.ts';
 import type { Verdict } from './status.ts';
-
-/** Timers longer than this overflow in Node (they fire at once): longer waits are taken in steps. */
-const MAX_TIMER_MS = 2_147_483_647;
 
 export interface WaitClock {
   now(): number;
@@ -101,6 +99,7 @@ class RolloutWait {
     const { clock } = this.options;
     const deadline = clock.now() + this.options.timeoutMs;
     const { signal } = this.controller;
+    // Longer than a Node timer can wait (which would fire at once): waited in steps.
     while (!signal.aborted && clock.now() < deadline) {
       await clock.sleep(Math.min(deadline - clock.now(), MAX_TIMER_MS), signal);
     }
