@@ -21,7 +21,9 @@ export function expectContainedFailure(run: ActionRun, expectations: ContainedFa
   const where = `stdout:\n${run.stdout}\nstderr:\n${run.stderr}`;
   expect({ exitCode: run.exitCode, errors: run.errors.length, where }).toEqual({ exitCode: 1, errors: 1, where });
   expect(run.durationMs).toBeLessThan(expectations.withinMs);
-  const shown = [run.stdout, run.stderr, run.summary, ...Object.values(run.outputs)].join('\n');
+  // `::add-mask::` lines carry the secret to the runner, which never shows them.
+  const logged = run.stdout.replace(/^::add-mask::.*$/gm, '');
+  const shown = [logged, run.stderr, run.summary, ...Object.values(run.outputs)].join('\n');
   for (const secret of expectations.secrets ?? []) expect(shown).not.toContain(secret);
   const allowed = expectations.allowedLeftovers ?? [];
   expect(run.leftoverTempFiles.filter((path) => !allowed.some((pattern) => pattern.test(path)))).toEqual([]);

@@ -12,7 +12,7 @@ import { renderSummary, type ResourceReport } from './summary.ts';
 import { waitForRollouts, type RolloutWaitOutcome, type WaitClock } from './wait.ts';
 
 /** What rollback and diagnostics may take after the wait has ended, together. */
-const AFTER_WAIT_MS = 8_000;
+const AFTER_WAIT_MS = 5_000;
 const DIAGNOSED_RESOURCES = 5;
 
 export interface ResourceOutput {
@@ -158,7 +158,10 @@ export async function runRolloutWait(runtime: Runtime): Promise<void> {
     inputs.rollback && outcome.result !== 'success'
       ? await rollBack(runtime, client, unfinished, after.signal)
       : new Map<TrackedResource, string>();
-  const diagnosed = unfinished.filter((entry) => entry.verdict.phase === 'failed' || outcome.result === 'timeout');
+  // A resource that was never listed has nothing to diagnose: its message says why.
+  const diagnosed = unfinished.filter(
+    (entry) => entry.synced && (entry.verdict.phase === 'failed' || outcome.result === 'timeout'),
+  );
   const diagnoses = new Map(
     await Promise.all(
       diagnosed
