@@ -109,17 +109,17 @@ describe('decide: whether the wait goes on, and how it ends', () => {
 
 describe('kubeconfig servers, read as kubectl reads them', () => {
   const where = { input: 'kubeconfig' };
-  test.each<[string, boolean, string, string | undefined]>([
-    ['https://10.0.0.1:6443', true, 'https://10.0.0.1:6443', undefined],
-    ['http://127.0.0.1:8001', false, 'http://127.0.0.1:8001', undefined],
-    ['http://127.0.0.1:8001/', false, 'http://127.0.0.1:8001', undefined],
-    ['https://rancher.example/k8s/clusters/c-1/', true, 'https://rancher.example/k8s/clusters/c-1', undefined],
-    ['127.0.0.1:8001', false, 'http://127.0.0.1:8001', undefined],
-    ['10.0.0.1:6443', true, 'https://10.0.0.1:6443', undefined],
-    ['HTTPS://Cluster.Example:443', true, 'https://cluster.example', undefined],
-    ['https://admin:p%40ss@10.0.0.1:6443', true, 'https://10.0.0.1:6443', 'admin:p@ss'],
-  ])('%s (TLS settings: %s)', (server, tls, url, credentials) => {
-    const parsed = parseClusterServer(server, { name: 'c', tls }, where);
+  test.each<[string, string, string | undefined]>([
+    ['https://10.0.0.1:6443', 'https://10.0.0.1:6443', undefined],
+    ['http://127.0.0.1:8001', 'http://127.0.0.1:8001', undefined],
+    ['http://127.0.0.1:8001/', 'http://127.0.0.1:8001', undefined],
+    ['https://rancher.example/k8s/clusters/c-1/', 'https://rancher.example/k8s/clusters/c-1', undefined],
+    ['127.0.0.1:8001', 'http://127.0.0.1:8001', undefined],
+    ['localhost:6443', 'http://localhost:6443', undefined],
+    ['HTTPS://Cluster.Example:443', 'https://cluster.example', undefined],
+    ['https://admin:p%40ss@10.0.0.1:6443', 'https://10.0.0.1:6443', 'admin:p@ss'],
+  ])('%s', (server, url, credentials) => {
+    const parsed = parseClusterServer(server, 'c', where);
     expect(parsed.url).toBe(url);
     expect(parsed.username === undefined ? undefined : `${parsed.username}:${parsed.password ?? ''}`).toBe(credentials);
   });
@@ -131,7 +131,7 @@ describe('kubeconfig servers, read as kubectl reads them', () => {
   ])('%s is refused', (server, message) => {
     let thrown: unknown;
     try {
-      parseClusterServer(server, { name: 'c', tls: true }, where);
+      parseClusterServer(server, 'c', where);
     } catch (error) {
       thrown = error;
     }

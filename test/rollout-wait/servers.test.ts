@@ -19,7 +19,6 @@ const cases: ReadonlyArray<[string, { tls: boolean }, (server: KubeApiServer) =>
   ['plain HTTP with a trailing slash', { tls: false }, (server) => [`server: ${server.url}/`]],
   ['plain HTTP without a scheme', { tls: false }, (server) => [`server: ${address(server)}`]],
   ['TLS with the cluster CA', { tls: true }, (server) => [`server: ${server.url}`, caData(server)]],
-  ['TLS without a scheme, the CA given', { tls: true }, (server) => [`server: ${address(server)}`, caData(server)]],
   [
     'TLS with verification skipped',
     { tls: true },

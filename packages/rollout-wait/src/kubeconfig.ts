@@ -93,21 +93,21 @@ export interface ClusterServer {
 }
 
 /**
- * Reads a kubeconfig `server` as kubectl does: without a scheme it is https when the cluster has TLS
- * settings and http otherwise; http and https are spoken, any other scheme is refused; a trailing slash
+ * Reads a kubeconfig `server` as kubectl does: without a scheme it is http (kubectl 1.32 too, whatever
+ * TLS settings the cluster has); http and https are spoken, any other scheme is refused; a trailing slash
  * is dropped; `user:password@` is taken out of the URL (kept apart, for masking and basic auth).
  */
 export function parseClusterServer(
   server: string,
-  cluster: { name: string; tls: boolean },
+  clusterName: string,
   location: { input?: string; file?: string },
 ): ClusterServer {
-  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(server) ? server : `${cluster.tls ? 'https' : 'http'}://${server}`;
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(server) ? server : `http://${server}`;
   let url: URL;
   try {
     url = new URL(withScheme);
   } catch {
-    throw new ConfigurationError(`cluster '${cluster.name}' has a server that is not a URL`, location);
+    throw new ConfigurationError(`cluster '${clusterName}' has a server that is not a URL`, location);
   }
   const username = url.username === '' ? undefined : decodeURIComponent(url.username);
   const password = url.password === '' ? undefined : decodeURIComponent(url.password);
@@ -115,7 +115,7 @@ export function parseClusterServer(
   url.password = '';
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new ConfigurationError(
-      `cluster '${cluster.name}' has a server with the scheme '${url.protocol.slice(0, -1)}': use https:// (or http:// for kubectl proxy and local clusters)`,
+      `cluster '${clusterName}' has a server with the scheme '${url.protocol.slice(0, -1)}': use https:// (or http:// for kubectl proxy and local clusters)`,
       location,
     );
   }
@@ -134,8 +134,7 @@ function normalizeServers(config: KubeConfig, location: { input?: string; file?:
     const userName = userOf.get(cluster.name);
     const index = users.findIndex((user) => user.name === userName);
     const user = users[index];
-    const tls = Boolean(cluster.caData || cluster.caFile || cluster.skipTLSVerify || user?.certData || user?.certFile);
-    const server = parseClusterServer(cluster.server, { name: cluster.name, tls }, location);
+    const server = parseClusterServer(cluster.server, cluster.name, location);
     if (server.username !== undefined && user !== undefined && !user.username) {
       users[index] = { ...user, username: server.username, password: server.password };
     }
