@@ -363,5 +363,7 @@ test.each(Object.keys(cases))('%s', async (name) => {
   if (row.result === undefined) return;
   const [resource] = JSON.parse(run.outputs['resources'] ?? '[]') as ResourceOutput[];
   expect(resource).toMatchObject({ done: false, namespace: 'default' });
+  expect(run.summary).toContain(row.result === 'failed' ? '## Rollout: ❌ failed' : '## Rollout: ⏱️ timeout');
+  if (row.result === 'failed') expect(run.summary).toContain('**Stopped:** ');
   if (row.message !== undefined) expect(resource?.message).toContain(row.message);
 });

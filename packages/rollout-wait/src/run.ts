@@ -1,7 +1,7 @@
 // The step: inputs, kubeconfig, the wait, then (within a few seconds of the deadline) rollback,
 // diagnostics, outputs, summary and the one error. Once the wait has started, `result` and `resources`
 // are set on every way out.
-import { ConfigurationError, escapeUntrusted, formatDuration, type Runtime } from '@shiprail/core';
+import { ConfigurationError, errorMessage, escapeUntrusted, formatDuration, type Runtime } from '@shiprail/core';
 import type { TrackedResource } from './decide.ts';
 import { diagnose } from './diagnosis.ts';
 import { parseImages, parseInputs, parseResources, validateNamespace } from './inputs.ts';
@@ -185,6 +185,7 @@ export async function runRolloutWait(runtime: Runtime): Promise<void> {
       timeoutMs: inputs.timeout,
       unclaimedImages: outcome.unclaimedImages,
       server: loaded.server,
+      stoppedBy: outcome.error === undefined ? undefined : errorMessage(outcome.error),
     }),
   );
 

@@ -19,7 +19,14 @@ const resultLabel: Readonly<Record<RolloutWaitResult, string>> = {
 export function renderSummary(
   result: RolloutWaitResult,
   reports: readonly ResourceReport[],
-  context: { elapsedMs: number; timeoutMs: number; unclaimedImages: readonly string[]; server: string },
+  context: {
+    elapsedMs: number;
+    timeoutMs: number;
+    unclaimedImages: readonly string[];
+    server: string;
+    /** Why the wait stopped before a verdict (an API failure), if it did. */
+    stoppedBy?: string;
+  },
 ): string {
   const lines = [
     `## Rollout: ${resultLabel[result]}`,
@@ -37,6 +44,7 @@ export function renderSummary(
       ]),
     ),
   ];
+  if (context.stoppedBy !== undefined) lines.push('', `**Stopped:** ${escapeCell(context.stoppedBy)}`);
   if (context.unclaimedImages.length > 0) {
     lines.push('', `No watched pod template uses ${context.unclaimedImages.map(code).join(', ')}.`);
   }
