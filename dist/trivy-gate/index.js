@@ -37606,6 +37606,7 @@ const actionsLog = {
     info: (message) => info(neutralizeCommandLines(message)),
     debug: (message) => core_debug(message),
     warning: (message, properties) => warning(message, properties),
+    error: (message, properties) => core_error(message, properties),
     notice: (message, properties) => notice(message, properties),
     group: (name, body) => group(name, body),
 };

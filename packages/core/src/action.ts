@@ -37,6 +37,7 @@ const actionsLog: Log = {
   info: (message) => core.info(neutralizeCommandLines(message)),
   debug: (message) => core.debug(message),
   warning: (message, properties) => core.warning(message, properties),
+  error: (message, properties) => core.error(message, properties),
   notice: (message, properties) => core.notice(message, properties),
   group: (name, body) => core.group(name, body),
 };
@@ -63,8 +64,10 @@ export function createActionsRuntime(env: NodeJS.ProcessEnv = process.env): Runt
     env,
     github: readGitHubContext(env),
     exec: actionsExec,
+    fetch: (input, init) => fetch(input, init),
     clock: { now: () => Date.now(), sleep },
     tempDir: env['RUNNER_TEMP'] || tmpdir(),
+    cwd: process.cwd(),
   };
 }
 

@@ -32,13 +32,15 @@ export interface Log {
   info(message: string): void;
   debug(message: string): void;
   warning(message: string, properties?: AnnotationProperties): void;
+  /** An error annotation that does not end the step (a failed test at its line); the step's own failure is thrown. */
+  error(message: string, properties?: AnnotationProperties): void;
   notice(message: string, properties?: AnnotationProperties): void;
   group<T>(name: string, body: () => Promise<T>): Promise<T>;
 }
 
 export interface Clock {
   now(): number;
-  /** Resolves after `ms`, or early when `signal` aborts. */
+  /** Waits `ms`, or less when `signal` aborts. */
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
@@ -62,9 +64,13 @@ export interface Runtime {
   env: Readonly<Record<string, string | undefined>>;
   github: GitHubContext;
   exec: Exec;
+  /** HTTP requests: the global fetch in a step, whatever a test chooses in a test. */
+  fetch: typeof fetch;
   clock: Clock;
   /** A directory for temporary files (`RUNNER_TEMP` on runners). */
   tempDir: string;
+  /** The step's working directory, which relative paths in inputs are resolved against. */
+  cwd: string;
 }
 
 /** Outputs are strings on the wire: JSON for structures, as the spec's conventions say. */
