@@ -1,10 +1,12 @@
 // A Kubernetes API server for tests and the demo: the real HTTP wire protocol (discovery, get, list,
-// watch, patch, create, delete, pod logs, server-side tables) over plain HTTP on 127.0.0.1, backed by an
+// watch, patch, create, delete, pod logs, server-side tables) over plain HTTP or TLS on 127.0.0.1, backed by an
 // in-memory store that tests drive directly. Faithful enough that real kubectl works against it.
 // No jest globals: `node x.ts` under Node 24 can import it.
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -231,10 +233,14 @@ export interface KubeApiServerOptions {
   gitVersion?: string;
   /** Serve no argoproj.io API, as a cluster without Argo Rollouts. */
   withoutArgoRollouts?: boolean;
+  /** Serve HTTPS with a fresh self-signed certificate for 127.0.0.1, which the kubeconfig trusts. */
+  tls?: boolean;
 }
 
 export interface KubeApiServer {
   url: string;
+  /** The PEM certificate served, with `tls: true`. */
+  certificate: string | undefined;
   /** A kubeconfig file pointing at this server with a bearer token (removed by stop()). */
   kubeconfigPath: string;
   kubeconfig: string;
@@ -503,6 +509,25 @@ function apiGroups(served: readonly ResourceType[]): JsonObject[] {
 }
 
 const specOf = (object: JsonObject | undefined): string => json(object?.['spec'] ?? null);
+
+/** A fresh self-signed certificate (and its key) for 127.0.0.1, made by openssl. */
+function selfSignedCertificate(): { cert: string; key: string } {
+  const directory = mkdtempSync(join(tmpdir(), 'kube-api-tls-'));
+  try {
+    const [cert, key] = [join(directory, 'server.crt'), join(directory, 'server.key')];
+    execFileSync(
+      'openssl',
+      [
+        ...['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1'],
+        ...['-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert],
+      ],
+      { stdio: 'ignore' },
+    );
+    return { cert: readFileSync(cert, 'utf8'), key: readFileSync(key, 'utf8') };
+  } finally {
+    rmSync(directory, { recursive: true, force: true });
+  }
+}
 
 /** Starts the server on a random free port of 127.0.0.1 and writes a kubeconfig for it. */
 export async function startKubeApiServer(options: KubeApiServerOptions = {}): Promise<KubeApiServer> {
@@ -953,7 +978,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
     response.on('close', watcher.close);
   }
 
-  const server = createServer((request, response) => {
+  const listener: RequestListener = (request, response) => {
     const url = new URL(request.url ?? '/', 'http://127.0.0.1');
     const recorded: RecordedRequest = {
       method: request.method ?? 'GET',
@@ -979,13 +1004,15 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
         }
       }
     });
-  });
-  server.on('connection', (socket) => {
+  };
+  const tls = options.tls === true ? selfSignedCertificate() : undefined;
+  const server = tls ? createTlsServer(tls, listener) : createServer(listener);
+  server.on('connection', (socket: Socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const url = `${tls ? 'https' : 'http'}://127.0.0.1:${(server.address() as AddressInfo).port}`;
   ensureNamespace('default');
   ensureNamespace(options.namespace ?? 'default');
 
@@ -999,7 +1026,9 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
     '  cluster:',
     `    server: ${url}`,
     // Plain HTTP: @kubernetes/client-node only allows it with this set; kubectl ignores it without TLS.
-    '    insecure-skip-tls-verify: true',
+    tls
+      ? `    certificate-authority-data: ${Buffer.from(tls.cert).toString('base64')}`
+      : '    insecure-skip-tls-verify: true',
     'users:',
     '- name: test',
     '  user:',
@@ -1017,6 +1046,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
 
   return {
     url,
+    certificate: tls?.cert,
     kubeconfigPath,
     kubeconfig,
     token,

@@ -1,5 +1,5 @@
 export { parseInputs, parseImages, parseResources, type ResourceRef, type RolloutWaitInputs } from './inputs.ts';
-export { runRolloutWait, resourceOutputs, type ResourceOutput } from './run.ts';
+export { runRolloutWait, resourceOutputs, markTimeouts, type ResourceOutput } from './run.ts';
 export {
   argoRolloutStatus,
   daemonSetStatus,
@@ -20,7 +20,17 @@ export {
 } from './pods.ts';
 export { checkTemplateImages, imageMatches, parseImageReference, type ImageReference } from './images.ts';
 export { planRollback, rollbackDeployment, type RollbackPlan } from './rollback.ts';
-export { decodeKubeconfig, kubeconfigSecrets, withKubeConfig } from './kubeconfig.ts';
-export { createKubeClient, toKubeApiError, KubeApiError, type KubeClient } from './kube.ts';
-export { waitForRollouts, type WaitOptions, type WaitOutcome, type WaitResult, type TrackedResource } from './wait.ts';
+export { decodeKubeconfig, kubeconfigSecrets, loadKubeConfig, parseClusterServer } from './kubeconfig.ts';
+export { createKubeClient, connectionError, statusError, KubeApiError, type KubeClient } from './kube.ts';
+export {
+  decide,
+  judge,
+  trackResource,
+  unclaimedImages,
+  type Decision,
+  type RolloutWaitResult,
+  type RolloutWaitState,
+  type TrackedResource,
+} from './decide.ts';
+export { waitForRollouts, type RolloutWaitOptions, type RolloutWaitOutcome, type WaitClock } from './wait.ts';
 export { selectorString } from './objects.ts';

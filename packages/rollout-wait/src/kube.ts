@@ -1,16 +1,12 @@
-// The Kubernetes API as rollout-wait uses it, through @kubernetes/client-node: list and watch per kind,
-// the few reads behind diagnostics and rollback, and one error type that says whether retrying helps.
-import {
-  ApiException,
-  AppsV1Api,
-  CoreV1Api,
-  CustomObjectsApi,
-  PatchStrategy,
-  Watch,
-  setHeaderOptions,
-  type KubeConfig,
-} from '@kubernetes/client-node';
-import { retry } from '@shiprail/core';
+// The Kubernetes API as rollout-wait uses it: list and watch per kind, and the few reads and one patch
+// behind diagnostics and rollback. Requests go over node:http or node:https with the agent, headers and
+// credentials @kubernetes/client-node derives from the kubeconfig, so every one of them can be aborted
+// (the deadline) and every failure is classified once: only what another attempt can fix is retried.
+import type { KubeConfig } from '@kubernetes/client-node';
+import { DeadlineError, isTransient, isTransientStatus, retry, withDeadline } from '@shiprail/core';
+import http, { type IncomingMessage } from 'node:http';
+import https from 'node:https';
+import { createInterface } from 'node:readline';
 import type { ControllerRevision, KubeEvent, Pod, ReplicaSet, Workload } from './objects.ts';
 import type { WorkloadKind } from './status.ts';
 
@@ -43,48 +39,55 @@ export class KubeApiError extends Error {
   }
 }
 
-const RETRYABLE_STATUS = new Set([429, 500, 502, 503, 504]);
+const CERTIFICATE_CODE = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ALTNAME|ERR_SSL|ERR_TLS|EPROTO/;
 
-function bodyMessage(body: unknown): string | undefined {
-  let value = body;
-  if (typeof body === 'string') {
-    try {
-      value = JSON.parse(body) as unknown;
-    } catch {
-      return body.trim().slice(0, 200) || undefined;
-    }
+/** What a status body says (`{"kind":"Status","message":...}`), else the first bytes of the text. */
+export function statusMessage(body: string): string | undefined {
+  try {
+    const message = (JSON.parse(body) as { message?: unknown } | null)?.message;
+    if (typeof message === 'string' && message !== '') return message;
+  } catch {
+    // Not JSON: a proxy's or load balancer's page.
   }
-  const message = (value as { message?: unknown } | null)?.message;
-  return typeof message === 'string' ? message : undefined;
+  return body.trim().slice(0, 200) || undefined;
 }
 
-/** Turns what the client library throws into a KubeApiError that says what failed and whether to retry. */
-export function toKubeApiError(error: unknown, what: string): KubeApiError {
+/** One error for an HTTP status: whether it is worth another attempt, and what the server said. */
+export function statusError(what: string, status: number, body: string): KubeApiError {
+  const detail = statusMessage(body) ?? (status === 401 ? 'Unauthorized' : status === 403 ? 'Forbidden' : '');
+  return new KubeApiError(`${what}: ${detail ? `${detail} ` : ''}(HTTP ${status})`, status, isTransientStatus(status));
+}
+
+/**
+ * A failure below HTTP: the connection or no answer in time (retried), a certificate or protocol
+ * mismatch (not), anything else (not).
+ */
+export function connectionError(what: string, error: unknown): KubeApiError {
   if (error instanceof KubeApiError) return error;
-  if (error instanceof ApiException) {
-    const status = error.code;
-    const detail = bodyMessage(error.body) ?? (status === 401 ? 'Unauthorized' : `HTTP ${status}`);
-    return new KubeApiError(`${what}: ${detail} (HTTP ${status})`, status, RETRYABLE_STATUS.has(status));
-  }
-  const statusCode = (error as { statusCode?: unknown } | null)?.statusCode;
-  if (typeof statusCode === 'number') {
-    return new KubeApiError(`${what}: HTTP ${statusCode}`, statusCode, RETRYABLE_STATUS.has(statusCode));
-  }
-  const cause = (error as { cause?: { code?: unknown; message?: unknown } } | null)?.cause;
-  const code = typeof cause?.code === 'string' ? cause.code : undefined;
+  const code = (error as { code?: unknown } | null)?.code;
   const message = error instanceof Error ? error.message : String(error);
-  const detail = code ?? (typeof cause?.message === 'string' ? cause.message : message);
-  // Network failures (refused, reset, DNS, timeouts) are worth another attempt.
-  return new KubeApiError(`${what}: ${detail}`, undefined, true);
+  if (error instanceof DeadlineError) return new KubeApiError(message, undefined, true);
+  if (isTransient(error))
+    return new KubeApiError(`${what}: ${typeof code === 'string' ? code : message}`, undefined, true);
+  if (typeof code === 'string' && CERTIFICATE_CODE.test(code)) {
+    return new KubeApiError(
+      `${what}: TLS failed (${code}: ${message}); check the cluster's certificate-authority-data and server in the kubeconfig`,
+      undefined,
+      false,
+    );
+  }
+  return new KubeApiError(`${what}: ${message}${typeof code === 'string' ? ` (${code})` : ''}`, undefined, false);
 }
 
 export interface RetryPolicy {
   attempts: number;
   baseMs: number;
   maxMs: number;
+  /** The longest one request other than a watch may take. */
+  requestTimeoutMs: number;
 }
 
-export const DEFAULT_RETRY: RetryPolicy = { attempts: 6, baseMs: 500, maxMs: 8000 };
+export const DEFAULT_RETRY: RetryPolicy = { attempts: 6, baseMs: 500, maxMs: 8000, requestTimeoutMs: 30_000 };
 
 const PLURALS: Readonly<Record<ListKind, string>> = {
   deployment: 'deployments',
@@ -94,16 +97,41 @@ const PLURALS: Readonly<Record<ListKind, string>> = {
   pod: 'pods',
 };
 
-export function collectionPath(kind: ListKind, namespace: string): string {
+export function collectionPath(
+  kind: ListKind | 'replicaset' | 'controllerrevision' | 'event',
+  namespace: string,
+): string {
   const ns = encodeURIComponent(namespace);
-  if (kind === 'pod') return `/api/v1/namespaces/${ns}/pods`;
+  if (kind === 'pod' || kind === 'event') return `/api/v1/namespaces/${ns}/${kind}s`;
   if (kind === 'rollout') return `/apis/argoproj.io/v1alpha1/namespaces/${ns}/rollouts`;
-  return `/apis/apps/v1/namespaces/${ns}/${PLURALS[kind]}`;
+  return `/apis/apps/v1/namespaces/${ns}/${kind === 'replicaset' || kind === 'controllerrevision' ? `${kind}s` : PLURALS[kind]}`;
+}
+
+type Query = Record<string, string | number | boolean | undefined>;
+
+interface KubeRequest {
+  method?: 'GET' | 'PATCH';
+  path: string;
+  query?: Query;
+  accept?: string;
+  body?: { contentType: string; text: string };
+}
+
+/** Where the timers of the client come from (the runtime's clock), abortable. */
+export interface KubeClock {
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
 export interface KubeClient {
   server: string;
-  list(kind: ListKind, namespace: string, query: ListQuery, signal?: AbortSignal): Promise<ListResult<Workload & Pod>>;
+  /** `onRetry` hears of each failure that is retried. */
+  list(
+    kind: ListKind,
+    namespace: string,
+    query: ListQuery,
+    signal: AbortSignal,
+    onRetry?: (error: KubeApiError) => void,
+  ): Promise<ListResult<Workload & Pod>>;
   /** One watch stream from `resourceVersion`; resolves when it ends, rejects with a KubeApiError when it fails. */
   watch(
     kind: ListKind,
@@ -112,82 +140,127 @@ export interface KubeClient {
     onEvent: (type: WatchEventType, object: Workload & Pod) => void,
     signal: AbortSignal,
   ): Promise<WatchEnd>;
-  replicaSets(namespace: string, labelSelector: string): Promise<ReplicaSet[]>;
-  controllerRevisions(namespace: string, labelSelector: string): Promise<ControllerRevision[]>;
-  events(namespace: string, involvedName: string): Promise<KubeEvent[]>;
+  replicaSets(namespace: string, labelSelector: string, signal: AbortSignal): Promise<ReplicaSet[]>;
+  controllerRevisions(namespace: string, labelSelector: string, signal: AbortSignal): Promise<ControllerRevision[]>;
+  events(namespace: string, involvedName: string, signal: AbortSignal): Promise<KubeEvent[]>;
   podLog(
     namespace: string,
     pod: string,
     container: string,
     options: { previous: boolean; tailLines: number },
+    signal: AbortSignal,
   ): Promise<string>;
-  getDeployment(namespace: string, name: string): Promise<Workload>;
-  patchDeployment(namespace: string, name: string, operations: unknown[]): Promise<void>;
+  getDeployment(namespace: string, name: string, signal: AbortSignal): Promise<Workload>;
+  patchDeployment(namespace: string, name: string, operations: unknown[], signal: AbortSignal): Promise<void>;
 }
 
-export function createKubeClient(config: KubeConfig, policy: RetryPolicy = DEFAULT_RETRY): KubeClient {
-  const apps = config.makeApiClient(AppsV1Api);
-  const core = config.makeApiClient(CoreV1Api);
-  const custom = config.makeApiClient(CustomObjectsApi);
-  const watcher = new Watch(config);
-  const server = config.getCurrentCluster()?.server ?? '';
+const readBody = async (response: IncomingMessage): Promise<string> => {
+  const chunks: Buffer[] = [];
+  for await (const chunk of response) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+};
 
-  // 5xx, 429 and network failures are retried with backoff, a bounded number of times.
-  const call = <T>(what: string, operation: () => Promise<T>): Promise<T> =>
-    retry(
-      async () => {
-        try {
-          return await operation();
-        } catch (error) {
-          throw toKubeApiError(error, what);
-        }
-      },
-      {
-        attempts: policy.attempts,
-        baseMs: policy.baseMs,
-        maxMs: policy.maxMs,
-        jitter: 0.2,
-        retryIf: (error) => error instanceof KubeApiError && error.retryable,
-      },
-    );
+/**
+ * A client for the current context of `config`. `describeCredentialError` turns a failure to obtain
+ * credentials (an exec plugin that fails) into the message shown; it is never retried.
+ */
+export function createKubeClient(
+  config: KubeConfig,
+  clock: KubeClock,
+  describeCredentialError: (error: unknown) => string,
+  policy: RetryPolicy = DEFAULT_RETRY,
+): KubeClient {
+  const server = (config.getCurrentCluster()?.server ?? '').replace(/\/+$/, '');
 
-  async function listOnce(kind: ListKind, namespace: string, query: ListQuery): Promise<ListResult<Workload & Pod>> {
-    const params = { namespace, fieldSelector: query.fieldSelector, labelSelector: query.labelSelector };
-    let list: { items?: unknown[]; metadata?: { resourceVersion?: string } };
-    switch (kind) {
-      case 'deployment':
-        list = await apps.listNamespacedDeployment(params);
-        break;
-      case 'statefulset':
-        list = await apps.listNamespacedStatefulSet(params);
-        break;
-      case 'daemonset':
-        list = await apps.listNamespacedDaemonSet(params);
-        break;
-      case 'pod':
-        list = await core.listNamespacedPod(params);
-        break;
-      case 'rollout':
-        list = (await custom.listNamespacedCustomObject({
-          group: 'argoproj.io',
-          version: 'v1alpha1',
-          plural: 'rollouts',
-          ...params,
-        })) as typeof list;
-        break;
+  /** Sends one request; resolves with the response (any status), rejects with a KubeApiError. */
+  async function open(request: KubeRequest, what: string, signal: AbortSignal): Promise<IncomingMessage> {
+    const url = new URL(server + request.path);
+    for (const [key, value] of Object.entries(request.query ?? {})) {
+      if (value !== undefined && value !== '') url.searchParams.set(key, String(value));
     }
-    return {
-      items: (list.items ?? []) as Array<Workload & Pod>,
-      resourceVersion: list.metadata?.resourceVersion ?? '',
+    const options: https.RequestOptions = {
+      method: request.method ?? 'GET',
+      headers: {
+        Accept: request.accept ?? 'application/json',
+        'User-Agent': 'shiprail-rollout-wait',
+        ...(request.body ? { 'Content-Type': request.body.contentType } : {}),
+      },
     };
+    // As kubectl: credentials go over TLS only; a plain-HTTP server (kubectl proxy) gets none.
+    const plain = url.protocol === 'http:';
+    try {
+      if (!plain) await config.applyToHTTPSOptions(options);
+    } catch (error) {
+      throw new KubeApiError(`${what}: ${describeCredentialError(error)}`, undefined, false);
+    }
+    signal.throwIfAborted();
+    const transport = plain ? http : https;
+    return new Promise<IncomingMessage>((resolve, reject) => {
+      const outgoing = transport.request(url, { ...options, signal }, resolve);
+      outgoing.on('error', (error) => reject(connectionError(what, error)));
+      outgoing.end(request.body?.text);
+    });
   }
+
+  /** One request read whole, under its own deadline: the body on 2xx, a classified KubeApiError otherwise. */
+  async function send(request: KubeRequest, what: string, outer: AbortSignal): Promise<string> {
+    const exchange = async (deadline: AbortSignal): Promise<string> => {
+      const response = await open(request, what, AbortSignal.any([outer, deadline]));
+      const body = await readBody(response);
+      const status = response.statusCode ?? 0;
+      if (status < 200 || status > 299) throw statusError(what, status, body);
+      return body;
+    };
+    try {
+      return await withDeadline(exchange, policy.requestTimeoutMs, what);
+    } catch (error) {
+      if (outer.aborted) throw outer.reason;
+      throw connectionError(what, error);
+    }
+  }
+
+  /** 429, 5xx and network failures are retried with backoff, a bounded number of times. */
+  const call = (
+    request: KubeRequest,
+    what: string,
+    signal: AbortSignal,
+    onRetry?: (error: KubeApiError) => void,
+  ): Promise<string> =>
+    retry(() => send(request, what, signal), {
+      attempts: policy.attempts,
+      baseMs: policy.baseMs,
+      maxMs: policy.maxMs,
+      jitter: 0.2,
+      retryIf: (error) => error instanceof KubeApiError && error.retryable && !signal.aborted,
+      sleep: (ms) => clock.sleep(ms, signal),
+      onRetry: (error) => {
+        if (error instanceof KubeApiError) onRetry?.(error);
+      },
+    });
+
+  const getJson = async <T>(
+    request: KubeRequest,
+    what: string,
+    signal: AbortSignal,
+    onRetry?: (error: KubeApiError) => void,
+  ): Promise<T> => JSON.parse(await call(request, what, signal, onRetry)) as T;
+
+  const listItems = async <T>(path: string, query: Query, what: string, signal: AbortSignal): Promise<T[]> =>
+    (await getJson<{ items?: T[] }>({ path, query }, what, signal)).items ?? [];
 
   return {
     server,
-    list: (kind, namespace, query) =>
-      call(`cannot list ${PLURALS[kind]} in namespace ${namespace} at ${server}`, () =>
-        listOnce(kind, namespace, query),
-      ).catch((error: unknown) => {
+    async list(kind, namespace, query, signal, onRetry) {
+      const what = `cannot list ${PLURALS[kind]} in namespace ${namespace} at ${server}`;
+      try {
+        const list = await getJson<{ items?: Array<Workload & Pod>; metadata?: { resourceVersion?: string } }>(
+          { path: collectionPath(kind, namespace), query: { ...query } },
+          what,
+          signal,
+          onRetry,
+        );
+        return { items: list.items ?? [], resourceVersion: list.metadata?.resourceVersion ?? '' };
+      } catch (error) {
         // A cluster without the Argo Rollouts CRD answers 404 for the whole collection.
         if (kind === 'rollout' && error instanceof KubeApiError && error.status === 404) {
           throw new KubeApiError(
@@ -197,98 +270,117 @@ export function createKubeClient(config: KubeConfig, policy: RetryPolicy = DEFAU
           );
         }
         throw error;
-      }),
-
-    watch(kind, namespace, query, onEvent, signal) {
-      const what = `watch of ${PLURALS[kind]} in namespace ${namespace} at ${server} failed`;
-      return new Promise<WatchEnd>((resolve, reject) => {
-        let expired = false;
-        let failure: KubeApiError | undefined;
-        let controller: AbortController | undefined;
-        const onAbort = (): void => controller?.abort();
-        signal.addEventListener('abort', onAbort, { once: true });
-        const params = {
-          resourceVersion: query.resourceVersion,
-          allowWatchBookmarks: true,
-          fieldSelector: query.fieldSelector,
-          labelSelector: query.labelSelector,
-          // Servers end a watch after this; the loop then watches again from the last resourceVersion.
-          timeoutSeconds: 300,
-        };
-        watcher
-          .watch(
-            collectionPath(kind, namespace),
-            params,
-            (type: string, object: unknown) => {
-              if (type === 'ERROR') {
-                const status = object as { code?: number; message?: string } | undefined;
-                if (status?.code === 410) expired = true;
-                else failure = new KubeApiError(`${what}: ${status?.message ?? 'error event'}`, status?.code, true);
-                return;
-              }
-              if (type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED' || type === 'BOOKMARK') {
-                onEvent(type, object as Workload & Pod);
-              }
-            },
-            (error: unknown) => {
-              signal.removeEventListener('abort', onAbort);
-              const status = (error as { statusCode?: unknown } | null)?.statusCode;
-              if (expired || status === 410) resolve('expired');
-              else if (failure) reject(failure);
-              else if (error && !signal.aborted && !isTimeout(error)) reject(toKubeApiError(error, what));
-              else resolve('closed');
-            },
-          )
-          .then((started) => {
-            controller = started;
-            if (signal.aborted) started.abort();
-          })
-          .catch((error: unknown) => reject(toKubeApiError(error, what)));
-      });
+      }
     },
 
-    replicaSets: (namespace, labelSelector) =>
-      call(`cannot list replicasets in namespace ${namespace}`, async () => {
-        const list = await apps.listNamespacedReplicaSet({ namespace, labelSelector });
-        return list.items;
-      }),
-    controllerRevisions: (namespace, labelSelector) =>
-      call(`cannot list controllerrevisions in namespace ${namespace}`, async () => {
-        const list = await apps.listNamespacedControllerRevision({ namespace, labelSelector });
-        return list.items;
-      }),
-    events: (namespace, involvedName) =>
-      call(`cannot list events in namespace ${namespace}`, async () => {
-        const list = await core.listNamespacedEvent({
-          namespace,
-          fieldSelector: `involvedObject.name=${involvedName}`,
-        });
-        return list.items;
-      }),
-    podLog: (namespace, pod, container, options) =>
-      call(`cannot read the log of pod ${pod}`, () =>
-        core.readNamespacedPodLog({
-          name: pod,
-          namespace,
-          container,
-          previous: options.previous,
-          tailLines: options.tailLines,
-        }),
-      ),
-    getDeployment: (namespace, name) =>
-      call(
-        `cannot read deployment ${namespace}/${name}`,
-        async () => (await apps.readNamespacedDeployment({ name, namespace })) as Workload,
-      ),
-    patchDeployment: (namespace, name, operations) =>
-      call(`cannot patch deployment ${namespace}/${name}`, async () => {
-        await apps.patchNamespacedDeployment(
-          { name, namespace, body: operations },
-          setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
+    async watch(kind, namespace, query, onEvent, outer) {
+      const what = `watch of ${PLURALS[kind]} in namespace ${namespace} at ${server} failed`;
+      // Servers end a watch after timeoutSeconds; one that says nothing for longer is dropped.
+      const timeoutSeconds = 300;
+      const signal = AbortSignal.any([outer, AbortSignal.timeout((timeoutSeconds + 30) * 1000)]);
+      let response: IncomingMessage;
+      try {
+        response = await open(
+          {
+            path: collectionPath(kind, namespace),
+            query: { ...query, watch: true, allowWatchBookmarks: true, timeoutSeconds },
+          },
+          what,
+          signal,
         );
-      }),
+      } catch (error) {
+        if (signal.aborted) return 'closed';
+        throw error;
+      }
+      const status = response.statusCode ?? 0;
+      if (status === 410) {
+        response.resume();
+        return 'expired';
+      }
+      if (status !== 200) throw statusError(what, status, await readBody(response));
+      let end: WatchEnd = 'closed';
+      let failure: KubeApiError | undefined;
+      const lines = createInterface({ input: response, crlfDelay: Infinity });
+      try {
+        for await (const line of lines) {
+          if (line.trim() === '') continue;
+          const event = JSON.parse(line) as { type?: string; object?: unknown };
+          if (event.type === 'ERROR') {
+            const error = event.object as { code?: number; message?: string } | undefined;
+            if (error?.code === 410) end = 'expired';
+            else {
+              const code = error?.code ?? 500;
+              failure = new KubeApiError(`${what}: ${error?.message ?? 'error event'}`, code, isTransientStatus(code));
+            }
+            break;
+          }
+          if (
+            event.type === 'ADDED' ||
+            event.type === 'MODIFIED' ||
+            event.type === 'DELETED' ||
+            event.type === 'BOOKMARK'
+          )
+            onEvent(event.type, event.object as Workload & Pod);
+        }
+      } catch (error) {
+        // A stream cut in the middle (or a line that is not JSON) is a dropped watch: watch again.
+        if (!signal.aborted && !(error instanceof SyntaxError)) throw connectionError(what, error);
+        if (error instanceof SyntaxError) failure = new KubeApiError(`${what}: malformed event`, undefined, true);
+      } finally {
+        lines.close();
+        response.destroy();
+      }
+      if (failure) throw failure;
+      return end;
+    },
+
+    replicaSets: (namespace, labelSelector, signal) =>
+      listItems(
+        collectionPath('replicaset', namespace),
+        { labelSelector },
+        `cannot list replicasets in namespace ${namespace}`,
+        signal,
+      ),
+    controllerRevisions: (namespace, labelSelector, signal) =>
+      listItems(
+        collectionPath('controllerrevision', namespace),
+        { labelSelector },
+        `cannot list controllerrevisions in namespace ${namespace}`,
+        signal,
+      ),
+    events: (namespace, involvedName, signal) =>
+      listItems(
+        collectionPath('event', namespace),
+        { fieldSelector: `involvedObject.name=${involvedName}` },
+        `cannot list events in namespace ${namespace}`,
+        signal,
+      ),
+    podLog: (namespace, pod, container, options, signal) =>
+      call(
+        {
+          path: `${collectionPath('pod', namespace)}/${encodeURIComponent(pod)}/log`,
+          query: { container, previous: options.previous, tailLines: options.tailLines },
+          accept: 'text/plain',
+        },
+        `cannot read the log of pod ${pod}`,
+        signal,
+      ),
+    getDeployment: (namespace, name, signal) =>
+      getJson<Workload>(
+        { path: `${collectionPath('deployment', namespace)}/${encodeURIComponent(name)}` },
+        `cannot read deployment ${namespace}/${name}`,
+        signal,
+      ),
+    patchDeployment: async (namespace, name, operations, signal) => {
+      await call(
+        {
+          method: 'PATCH',
+          path: `${collectionPath('deployment', namespace)}/${encodeURIComponent(name)}`,
+          body: { contentType: 'application/json-patch+json', text: JSON.stringify(operations) },
+        },
+        `cannot patch deployment ${namespace}/${name}`,
+        signal,
+      );
+    },
   };
 }
-
-const isTimeout = (error: unknown): boolean =>
-  error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');

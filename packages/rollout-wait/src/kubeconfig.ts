@@ -1,8 +1,8 @@
-// The kubeconfig: from the input (YAML or base64 of it) through a 0600 file that is removed afterwards,
-// else KUBECONFIG, ~/.kube/config, then the in-cluster service account. Every credential in it is masked
-// before anything can print it.
+// The kubeconfig: from the input (YAML or base64 of it, kept in memory), else KUBECONFIG, ~/.kube/config,
+// then the in-cluster service account. Every credential in it is masked before anything can print it, and
+// every cluster's server is read as kubectl reads it.
 import { KubeConfig } from '@kubernetes/client-node';
-import { ConfigurationError, parseYamlDocument, withPrivateFile, type Runtime } from '@shiprail/core';
+import { ConfigurationError, parseYamlDocument, urlCredentials, type Runtime } from '@shiprail/core';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -59,6 +59,13 @@ export function kubeconfigSecrets(document: unknown): string[] {
   };
   const users = (document as { users?: unknown } | null)?.users;
   visit(users, undefined);
+  const clusters = (document as { clusters?: unknown } | null)?.clusters;
+  for (const entry of Array.isArray(clusters) ? clusters : []) {
+    const server = (entry as { cluster?: { server?: unknown } } | null)?.cluster?.server;
+    // A server without a scheme is read as a URL too (kubectl adds one).
+    if (typeof server === 'string')
+      secrets.push(...urlCredentials(server.includes('://') ? server : `https://${server}`));
+  }
   return secrets;
 }
 
@@ -76,6 +83,64 @@ function validateKubeconfigText(text: string, input: string | undefined, file: s
     throw new ConfigurationError('is not a kubeconfig: it has no clusters', where);
   }
   return value;
+}
+
+/** A cluster's server as kubectl reads it: the URL it connects to, and credentials written into it. */
+export interface ClusterServer {
+  url: string;
+  username: string | undefined;
+  password: string | undefined;
+}
+
+/**
+ * Reads a kubeconfig `server` as kubectl does: without a scheme it is http (kubectl 1.32 too, whatever
+ * TLS settings the cluster has); http and https are spoken, any other scheme is refused; a trailing slash
+ * is dropped; `user:password@` is taken out of the URL (kept apart, for masking and basic auth).
+ */
+export function parseClusterServer(
+  server: string,
+  clusterName: string,
+  location: { input?: string; file?: string },
+): ClusterServer {
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(server) ? server : `http://${server}`;
+  let url: URL;
+  try {
+    url = new URL(withScheme);
+  } catch {
+    throw new ConfigurationError(`cluster '${clusterName}' has a server that is not a URL`, location);
+  }
+  const username = url.username === '' ? undefined : decodeURIComponent(url.username);
+  const password = url.password === '' ? undefined : decodeURIComponent(url.password);
+  url.username = '';
+  url.password = '';
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ConfigurationError(
+      `cluster '${clusterName}' has a server with the scheme '${url.protocol.slice(0, -1)}': use https:// (or http:// for kubectl proxy and local clusters)`,
+      location,
+    );
+  }
+  return { url: url.toString().replace(/\/+$/, ''), username, password };
+}
+
+/**
+ * Every cluster's server read as kubectl reads it (parseClusterServer). Credentials in a server URL (masked
+ * with the kubeconfig's other secrets) become the user's basic auth when the user has no username of its own.
+ */
+function normalizeServers(config: KubeConfig, location: { input?: string; file?: string }): void {
+  const userOf = new Map<string, string>();
+  for (const context of config.contexts) userOf.set(context.cluster, context.user);
+  const users = [...config.users];
+  const clusters = config.clusters.map((cluster) => {
+    const userName = userOf.get(cluster.name);
+    const index = users.findIndex((user) => user.name === userName);
+    const user = users[index];
+    const server = parseClusterServer(cluster.server, cluster.name, location);
+    if (server.username !== undefined && user !== undefined && !user.username) {
+      users[index] = { ...user, username: server.username, password: server.password };
+    }
+    return { ...cluster, server: server.url };
+  });
+  config.loadFromOptions({ clusters, users, contexts: config.contexts, currentContext: config.currentContext });
 }
 
 function selectContext(config: KubeConfig, context: string, source: string): LoadedKubeConfig {
@@ -100,58 +165,57 @@ function selectContext(config: KubeConfig, context: string, source: string): Loa
   return { config, source, contextNamespace: namespace || undefined, server: cluster.server };
 }
 
-/**
- * Runs `use` with the loaded kubeconfig. Input content goes through a 0600 temporary file, removed when
- * `use` settles, whatever happens.
- */
-export async function withKubeConfig<T>(
-  runtime: Runtime,
-  input: { kubeconfig: string; context: string },
-  use: (loaded: LoadedKubeConfig) => Promise<T>,
-): Promise<T> {
-  if (input.kubeconfig !== '') {
-    const text = decodeKubeconfig(input.kubeconfig);
-    const document = validateKubeconfigText(text, 'kubeconfig', undefined);
-    for (const secret of kubeconfigSecrets(document)) runtime.mask(secret);
-    return withPrivateFile(runtime.tempDir, 'kubeconfig', text, async (path) => {
-      const config = new KubeConfig();
-      try {
-        config.loadFromFile(path);
-      } catch (error) {
-        // The library's message may quote the file: say only that it does not load.
-        const reason = error instanceof Error && /^[\w ,.:'-]{0,120}$/.test(error.message) ? `: ${error.message}` : '';
-        throw new ConfigurationError(`is not a usable kubeconfig${reason}`, { input: 'kubeconfig' });
-      }
-      return use(selectContext(config, input.context, 'the kubeconfig input'));
-    });
+/** Loads one kubeconfig text whose secrets were masked; `where` names the input or file in errors. */
+function loadText(config: KubeConfig, text: string, where: { input?: string; file?: string }): void {
+  try {
+    config.loadFromString(text);
+  } catch (error) {
+    // The library's message may quote the content: say only that it does not load.
+    const reason = error instanceof Error && /^[\w ,.:'-]{0,120}$/.test(error.message) ? `: ${error.message}` : '';
+    throw new ConfigurationError(`is not a usable kubeconfig${reason}`, where);
   }
+}
+
+/** Reads, validates and masks one kubeconfig text before anything uses it. */
+function readKubeconfig(runtime: Runtime, text: string, where: { input?: string; file?: string }): KubeConfig {
+  const document = validateKubeconfigText(text, where.input, where.file);
+  for (const secret of kubeconfigSecrets(document)) runtime.mask(secret);
   const config = new KubeConfig();
+  loadText(config, text, where);
+  return config;
+}
+
+/**
+ * The kubeconfig to use: the input's content (kept in memory, never written to disk), else KUBECONFIG,
+ * ~/.kube/config, then the in-cluster service account. Every credential is masked before first use.
+ */
+export function loadKubeConfig(runtime: Runtime, input: { kubeconfig: string; context: string }): LoadedKubeConfig {
   const fromEnv = (runtime.env['KUBECONFIG'] ?? '').split(':').filter((path) => path !== '');
   const home = runtime.env['HOME'];
   const homeConfig = home ? join(home, '.kube', 'config') : undefined;
+  let config: KubeConfig;
   let source: string;
-  if (fromEnv.length > 0) {
+  let where: { input?: string; file?: string } = { input: 'kubeconfig' };
+  if (input.kubeconfig !== '') {
+    config = readKubeconfig(runtime, decodeKubeconfig(input.kubeconfig), where);
+    source = 'the kubeconfig input';
+  } else if (fromEnv.length > 0) {
+    config = new KubeConfig();
     for (const [index, path] of fromEnv.entries()) {
       if (!existsSync(path))
         throw new ConfigurationError(`KUBECONFIG names ${path}, which does not exist`, { input: 'kubeconfig' });
-      const text = readFileSync(path, 'utf8');
-      const document = validateKubeconfigText(text, undefined, path);
-      for (const secret of kubeconfigSecrets(document)) runtime.mask(secret);
-      if (index === 0) config.loadFromString(text);
-      else {
-        const more = new KubeConfig();
-        more.loadFromString(text);
-        config.mergeConfig(more);
-      }
+      const more = readKubeconfig(runtime, readFileSync(path, 'utf8'), { file: path });
+      if (index === 0) config = more;
+      else config.mergeConfig(more);
     }
     source = fromEnv.join(':');
+    where = { file: fromEnv[0] };
   } else if (homeConfig !== undefined && existsSync(homeConfig)) {
-    const text = readFileSync(homeConfig, 'utf8');
-    const document = validateKubeconfigText(text, undefined, homeConfig);
-    for (const secret of kubeconfigSecrets(document)) runtime.mask(secret);
-    config.loadFromString(text);
+    config = readKubeconfig(runtime, readFileSync(homeConfig, 'utf8'), { file: homeConfig });
     source = homeConfig;
+    where = { file: homeConfig };
   } else if (existsSync(SERVICE_ACCOUNT_TOKEN)) {
+    config = new KubeConfig();
     config.loadFromCluster();
     source = 'the in-cluster service account';
   } else {
@@ -160,5 +224,6 @@ export async function withKubeConfig<T>(
       { input: 'kubeconfig' },
     );
   }
-  return use(selectContext(config, input.context, source));
+  normalizeServers(config, where);
+  return selectContext(config, input.context, source);
 }

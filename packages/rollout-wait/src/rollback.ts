@@ -102,14 +102,15 @@ export async function rollbackDeployment(
   client: KubeClient,
   namespace: string,
   name: string,
+  signal: AbortSignal,
 ): Promise<RollbackOutcome> {
-  const deployment = await client.getDeployment(namespace, name);
-  const replicaSets = await client.replicaSets(namespace, selectorString(deployment.spec?.selector));
+  const deployment = await client.getDeployment(namespace, name, signal);
+  const replicaSets = await client.replicaSets(namespace, selectorString(deployment.spec?.selector), signal);
   const plan = planRollback(deployment, replicaSets);
   if (plan.kind === 'impossible')
     return { rolledBack: false, revision: undefined, message: `not rolled back: ${plan.reason}` };
   if (plan.kind === 'skip') return { rolledBack: false, revision: plan.revision, message: plan.reason };
-  await client.patchDeployment(namespace, name, plan.operations);
+  await client.patchDeployment(namespace, name, plan.operations, signal);
   return {
     rolledBack: true,
     revision: plan.revision,

@@ -1,10 +1,19 @@
-import { ConfigurationError, formatDuration, type Runtime } from '@shiprail/core';
+// The step: inputs, kubeconfig, the wait, then (within a few seconds of the deadline) rollback,
+// diagnostics, outputs, summary and the one error. Once the wait has started, `result` and `resources`
+// are set on every way out.
+import { ConfigurationError, errorMessage, escapeUntrusted, formatDuration, type Runtime } from '@shiprail/core';
+import type { TrackedResource } from './decide.ts';
+import { diagnose } from './diagnosis.ts';
 import { parseImages, parseInputs, parseResources, validateNamespace } from './inputs.ts';
 import { createKubeClient, type KubeClient } from './kube.ts';
-import { withKubeConfig } from './kubeconfig.ts';
-import { diagnose, renderSummary, type ResourceReport } from './report.ts';
+import { loadKubeConfig, type LoadedKubeConfig } from './kubeconfig.ts';
 import { rollbackDeployment } from './rollback.ts';
-import { waitForRollouts, type TrackedResource, type WaitOutcome } from './wait.ts';
+import { renderSummary, type ResourceReport } from './summary.ts';
+import { waitForRollouts, type RolloutWaitOutcome, type WaitClock } from './wait.ts';
+
+/** What rollback and diagnostics may take after the wait has ended, together. */
+const AFTER_WAIT_MS = 5_000;
+const DIAGNOSED_RESOURCES = 5;
 
 export interface ResourceOutput {
   resource: string;
@@ -30,35 +39,87 @@ export function resourceOutputs(
   });
 }
 
-/** Resources that did not finish get the reason Timeout when the deadline ended the wait. */
-function markTimeouts(outcome: WaitOutcome): void {
+/**
+ * Resources that did not finish get the reason Timeout when the deadline ended the wait; one that was
+ * never listed says why (the failure being retried, or no answer).
+ */
+export function markTimeouts(outcome: RolloutWaitOutcome, server: string): void {
   if (outcome.result !== 'timeout') return;
   for (const entry of outcome.resources) {
-    if (entry.verdict.phase === 'progressing') entry.verdict = { ...entry.verdict, reason: 'Timeout' };
+    if (entry.verdict.phase !== 'progressing') continue;
+    const unanswered = `no answer from ${server} to the list of ${entry.ref.kind}s in namespace ${entry.ref.namespace}`;
+    const message = entry.synced ? entry.verdict.message : (entry.problem ?? unanswered);
+    entry.verdict = { ...entry.verdict, message, reason: 'Timeout' };
   }
+}
+
+/** An abort signal that fires after `ms` on the runtime's clock; `cancel` stops its timer. */
+function deadlineSignal(clock: WaitClock, ms: number): { signal: AbortSignal; cancel: () => void } {
+  const expiry = new AbortController();
+  const cancelled = new AbortController();
+  void clock.sleep(ms, cancelled.signal).then(() => expiry.abort(new Error(`no answer within ${formatDuration(ms)}`)));
+  return { signal: expiry.signal, cancel: () => cancelled.abort() };
 }
 
 async function rollBack(
   runtime: Runtime,
   client: KubeClient,
   unfinished: readonly TrackedResource[],
+  signal: AbortSignal,
 ): Promise<Map<TrackedResource, string>> {
   const rollbacks = new Map<TrackedResource, string>();
   for (const entry of unfinished) {
     if (entry.ref.kind !== 'deployment' || entry.deleted || entry.object === undefined) continue;
     const label = `${entry.ref.namespace}/deployment/${entry.ref.name}`;
     try {
-      const outcome = await rollbackDeployment(client, entry.ref.namespace, entry.ref.name);
+      const outcome = await rollbackDeployment(client, entry.ref.namespace, entry.ref.name, signal);
       rollbacks.set(entry, outcome.message);
-      if (outcome.rolledBack) runtime.log.notice(`${label}: ${outcome.message}`, { title: 'Rolled back' });
-      else runtime.log.warning(`${label}: ${outcome.message}`);
+      if (outcome.rolledBack)
+        runtime.log.notice(`${label}: ${escapeUntrusted(outcome.message)}`, { title: 'Rolled back' });
+      else runtime.log.warning(`${label}: ${escapeUntrusted(outcome.message)}`);
     } catch (error) {
-      const message = `rollback failed: ${error instanceof Error ? error.message : String(error)}`;
+      const cause = escapeUntrusted(runtime.redact(error instanceof Error ? error.message : String(error)));
+      const message = `rollback failed: ${cause}`;
       rollbacks.set(entry, message);
       runtime.log.warning(`${label}: ${message}`);
     }
   }
   return rollbacks;
+}
+
+/** What obtaining credentials failed with: an exec plugin's own message (its stderr) is redacted. */
+function credentialFailure(runtime: Runtime, loaded: LoadedKubeConfig): (error: unknown) => string {
+  const plugin = loaded.config.getCurrentUser()?.exec as { command?: unknown } | undefined;
+  return (error) => {
+    const message = runtime.redact((error instanceof Error ? error.message : String(error)).trim());
+    if (typeof plugin?.command !== 'string') return message;
+    const reason = message || 'it exited with an error and wrote nothing to stderr';
+    return `the exec credential plugin '${plugin.command}' failed: ${reason}`;
+  };
+}
+
+/** Errors other than user mistakes carry server answers: redacted, and on one line. */
+function shown(runtime: Runtime, error: Error): Error {
+  if (error instanceof ConfigurationError) return error;
+  return new Error(escapeUntrusted(runtime.redact(error.message)));
+}
+
+/** The error the step ends with, when it does not succeed. */
+function failureOf(outcome: RolloutWaitOutcome, outputs: readonly ResourceOutput[], timeoutMs: number): Error {
+  if (outcome.error !== undefined) return outcome.error;
+  const notDone = outputs.filter((output) => !output.done);
+  const detail = notDone.map((output) => `${output.resource} (${output.reason}): ${output.message}`).join('; ');
+  if (outcome.result === 'timeout') {
+    const images =
+      outcome.unclaimedImages.length > 0 ? `; no pod template uses ${outcome.unclaimedImages.join(', ')}` : '';
+    return new Error(
+      `timed out after ${formatDuration(timeoutMs)} waiting for ${detail || 'the expected images'}${images}`,
+    );
+  }
+  const failed = notDone.filter((output) => output.reason !== 'Progressing');
+  return new Error(
+    `rollout failed: ${failed.map((output) => `${output.resource} (${output.reason}): ${output.message}`).join('; ') || detail}`,
+  );
 }
 
 export async function runRolloutWait(runtime: Runtime): Promise<void> {
@@ -67,77 +128,67 @@ export async function runRolloutWait(runtime: Runtime): Promise<void> {
   const images = parseImages(inputs.images);
   validateNamespace(inputs.namespace);
   if (inputs.timeout <= 0) throw new ConfigurationError('must be longer than 0s', { input: 'timeout' });
+  const loaded = loadKubeConfig(runtime, inputs);
 
-  await withKubeConfig(runtime, inputs, async (loaded) => {
-    const namespace = inputs.namespace || loaded.contextNamespace || 'default';
-    const client = createKubeClient(loaded.config);
-    const resolved = refs.map((ref) => ({ ...ref, namespace: ref.namespace ?? namespace }));
-    runtime.log.info(
-      `Watching ${resolved.map((ref) => `${ref.namespace}/${ref.kind}/${ref.name}`).join(', ')} on ${loaded.server} (kubeconfig: ${loaded.source}), deadline ${formatDuration(inputs.timeout)}`,
-    );
-    const started = runtime.clock.now();
-    const outcome = await waitForRollouts(client, resolved, {
-      timeoutMs: inputs.timeout,
-      failFast: inputs['fail-fast'],
-      acceptPaused: inputs['accept-paused'],
-      images,
-      onProgress: (ref, verdict) => runtime.log.info(`${ref.namespace}/${ref.kind}/${ref.name}: ${verdict.message}`),
-      onWarning: (message) => runtime.log.warning(message),
-    });
-    const elapsedMs = runtime.clock.now() - started;
-    markTimeouts(outcome);
-
-    const unfinished = outcome.resources.filter((entry) => entry.verdict.phase !== 'done');
-    const rollbacks =
-      inputs.rollback && outcome.result !== 'success'
-        ? await rollBack(runtime, client, unfinished)
-        : new Map<TrackedResource, string>();
-    const diagnoses = new Map(
-      await Promise.all(
-        unfinished
-          .filter((entry) => entry.verdict.phase === 'failed' || outcome.result === 'timeout')
-          .slice(0, 5)
-          .map(async (entry) => [entry, await diagnose(client, entry)] as const),
-      ),
-    );
-
-    const outputs = resourceOutputs(outcome.resources, rollbacks);
-    runtime.setOutput('result', outcome.result);
-    runtime.setOutput('resources', outputs);
-    const reports: ResourceReport[] = outcome.resources.map((entry) => ({
-      entry,
-      diagnosis: diagnoses.get(entry),
-      rollback: rollbacks.get(entry),
-    }));
-    await runtime.appendSummary(
-      renderSummary(outcome.result, reports, {
-        elapsedMs,
-        timeoutMs: inputs.timeout,
-        unclaimedImages: outcome.unclaimedImages,
-        server: loaded.server,
-      }),
-    );
-
-    if (outcome.result === 'success') {
-      runtime.log.info(`All ${outcome.resources.length} rollouts finished in ${formatDuration(elapsedMs)}`);
-      return;
-    }
-    const notDone = outputs.filter((output) => !output.done);
-    const detail = notDone.map((output) => `${output.resource} (${output.reason}): ${output.message}`).join('; ');
-    if (outcome.result === 'timeout') {
-      const images =
-        outcome.unclaimedImages.length > 0 ? `; no pod template uses ${outcome.unclaimedImages.join(', ')}` : '';
-      throw new Error(
-        `timed out after ${formatDuration(inputs.timeout)} waiting for ${detail || 'the expected images'}${images}`,
-      );
-    }
-    throw new Error(
-      `rollout failed: ${
-        outputs
-          .filter((output) => output.reason !== 'Progressing' && !output.done)
-          .map((output) => `${output.resource} (${output.reason}): ${output.message}`)
-          .join('; ') || detail
-      }`,
-    );
+  const clock = runtime.clock;
+  const namespace = inputs.namespace || loaded.contextNamespace || 'default';
+  const client = createKubeClient(loaded.config, clock, credentialFailure(runtime, loaded));
+  const resolved = refs.map((ref) => ({ ...ref, namespace: ref.namespace ?? namespace }));
+  runtime.log.info(
+    `Watching ${resolved.map((ref) => `${ref.namespace}/${ref.kind}/${ref.name}`).join(', ')} on ${escapeUntrusted(runtime.redact(loaded.server))} (kubeconfig: ${escapeUntrusted(loaded.source)}), deadline ${formatDuration(inputs.timeout)}`,
+  );
+  const started = clock.now();
+  const outcome = await waitForRollouts(client, resolved, {
+    timeoutMs: inputs.timeout,
+    failFast: inputs['fail-fast'],
+    acceptPaused: inputs['accept-paused'],
+    images,
+    clock,
+    onProgress: (ref, verdict) =>
+      runtime.log.info(`${ref.namespace}/${ref.kind}/${ref.name}: ${escapeUntrusted(runtime.redact(verdict.message))}`),
+    onWarning: (message) => runtime.log.warning(escapeUntrusted(message)),
   });
+  const elapsedMs = clock.now() - started;
+  markTimeouts(outcome, loaded.server);
+
+  // Rollback and diagnostics are for rollouts that were judged; an API failure gets neither.
+  const unfinished = outcome.error ? [] : outcome.resources.filter((entry) => entry.verdict.phase !== 'done');
+  const after = deadlineSignal(clock, AFTER_WAIT_MS);
+  const rollbacks =
+    inputs.rollback && outcome.result !== 'success'
+      ? await rollBack(runtime, client, unfinished, after.signal)
+      : new Map<TrackedResource, string>();
+  // A resource that was never listed has nothing to diagnose: its message says why.
+  const diagnosed = unfinished.filter(
+    (entry) => entry.synced && (entry.verdict.phase === 'failed' || outcome.result === 'timeout'),
+  );
+  const diagnoses = new Map(
+    await Promise.all(
+      diagnosed
+        .slice(0, DIAGNOSED_RESOURCES)
+        .map(async (entry) => [entry, await diagnose(client, entry, after.signal)] as const),
+    ),
+  );
+  after.cancel();
+
+  const outputs = resourceOutputs(outcome.resources, rollbacks);
+  runtime.setOutput('result', outcome.result);
+  runtime.setOutput('resources', outputs);
+  const reports: ResourceReport[] = outcome.resources.map((entry) => ({
+    entry,
+    diagnosis: diagnoses.get(entry),
+    rollback: rollbacks.get(entry),
+  }));
+  await runtime.appendSummary(
+    renderSummary(outcome.result, reports, {
+      elapsedMs,
+      timeoutMs: inputs.timeout,
+      unclaimedImages: outcome.unclaimedImages,
+      server: loaded.server,
+      stoppedBy: outcome.error === undefined ? undefined : errorMessage(outcome.error),
+    }),
+  );
+
+  if (outcome.result !== 'success') throw shown(runtime, failureOf(outcome, outputs, inputs.timeout));
+  runtime.log.info(`All ${outcome.resources.length} rollouts finished in ${formatDuration(elapsedMs)}`);
 }

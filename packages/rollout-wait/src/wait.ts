@@ -1,27 +1,37 @@
-// Watching every resource in parallel under one deadline: per resource, list then watch (the workload by
-// name, and its pods by selector for fail-fast), re-listing on 410 Gone and after failed streams, with
-// bounded retries. Each change re-judges that resource; the wait ends when all are done, one fails
-// (fail-fast), or the deadline passes.
-import { ConfigurationError, backoffDelay, sleep } from '@shiprail/core';
-import { checkTemplateImages, waitingForImagesMessage, type ImageReference } from './images.ts';
-import type { ResourceRef } from './inputs.ts';
-import { KubeApiError, type KubeClient, type ListKind, type ListQuery } from './kube.ts';
-import { selectorString, type ObjectMeta, type Pod, type Workload } from './objects.ts';
+// Watching every resource in parallel under one deadline: per resource, the workload by name and (for
+// fail-fast) its pods by selector, each through `reflect`. Every change updates the state, re-judges that
+// resource and asks `decide` whether the wait ends: all done, one failed (fail-fast), the deadline, or a
+// failure no retry can fix.
+import { MAX_TIMER_MS } from '@shiprail/core';
+import type { ImageReference } from './images.ts';
+import { KubeApiError, type KubeClient } from './kube.ts';
+import { selectorString, type Workload } from './objects.ts';
+import { containerProblems, newPodLabel } from './pods.ts';
+import { reflect, type KubeItem, type ReflectContext } from './reflect.ts';
 import {
-  allHopeless,
-  containerProblems,
-  describeHopeless,
-  newPodLabel,
-  podsWithLabel,
-  type NewPodLabel,
-} from './pods.ts';
-import { workloadStatus, type Verdict } from './status.ts';
+  decide,
+  judge,
+  trackResource,
+  unclaimedImages,
+  type ResolvedRef,
+  type RolloutWaitResult,
+  type RolloutWaitState,
+  type TrackedResource,
+} from './decide.ts';
+import type { Verdict } from './status.ts';
 
-export interface WaitOptions {
+export interface WaitClock {
+  now(): number;
+  /** Resolves after `ms`, or early (without error) when `signal` aborts. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+export interface RolloutWaitOptions {
   timeoutMs: number;
   failFast: boolean;
   acceptPaused: boolean;
   images: readonly ImageReference[];
+  clock: WaitClock;
   /** Consecutive failed watch attempts tolerated before giving up. */
   watchAttempts?: number;
   retryBaseMs?: number;
@@ -29,112 +39,13 @@ export interface WaitOptions {
   onWarning?: (message: string) => void;
 }
 
-export type ResolvedRef = ResourceRef & { namespace: string };
-
-export interface TrackedResource {
-  ref: ResolvedRef;
-  object: Workload | undefined;
-  pods: Map<string, Pod>;
-  verdict: Verdict;
-  /** The label of the newest revision's pods, when it was needed. */
-  newPods: NewPodLabel | undefined;
-  /** The workload was listed at least once. */
-  synced: boolean;
-  deleted: boolean;
-}
-
-export type WaitResult = 'success' | 'failed' | 'timeout';
-
-export interface WaitOutcome {
-  result: WaitResult;
+export interface RolloutWaitOutcome {
+  result: RolloutWaitResult;
   resources: TrackedResource[];
   /** Expected images no watched pod template uses (they kept the wait from succeeding). */
   unclaimedImages: string[];
-}
-
-const keyOf = (object: { metadata?: ObjectMeta }): string => object.metadata?.name ?? '';
-
-/**
- * Keeps a local copy of the objects a query selects: list, then watch from the list's resourceVersion;
- * a stream that ends is resumed from the last resourceVersion seen, an expired one (410) or a failed one
- * leads to a new list. `onChange` runs after the list and after every event.
- */
-async function reflect(
-  client: KubeClient,
-  kind: ListKind,
-  namespace: string,
-  query: ListQuery,
-  onChange: (objects: Map<string, Workload & Pod>, deleted: string | undefined) => void,
-  signal: AbortSignal,
-  attempts: number,
-  baseMs: number,
-): Promise<void> {
-  let failures = 0;
-  while (!signal.aborted) {
-    const list = await client.list(kind, namespace, query, signal);
-    if (signal.aborted) return;
-    const objects = new Map(list.items.map((item) => [keyOf(item), item]));
-    onChange(objects, undefined);
-    let resourceVersion = list.resourceVersion;
-    for (;;) {
-      if (signal.aborted) return;
-      let end: 'closed' | 'expired';
-      try {
-        end = await client.watch(
-          kind,
-          namespace,
-          { ...query, resourceVersion },
-          (type, object) => {
-            resourceVersion = object.metadata?.resourceVersion ?? resourceVersion;
-            if (type === 'BOOKMARK') return;
-            failures = 0;
-            if (type === 'DELETED') {
-              objects.delete(keyOf(object));
-              onChange(objects, keyOf(object));
-            } else {
-              objects.set(keyOf(object), object);
-              onChange(objects, undefined);
-            }
-          },
-          signal,
-        );
-      } catch (error) {
-        if (signal.aborted) return;
-        if (!(error instanceof KubeApiError) || !error.retryable) throw error;
-        failures += 1;
-        if (failures >= attempts) throw error;
-        await sleep(backoffDelay(failures, { baseMs, maxMs: 8000, jitter: 0.2 }));
-        break;
-      }
-      if (end === 'expired') break;
-    }
-  }
-}
-
-function judge(tracked: TrackedResource, options: WaitOptions): Verdict {
-  const { ref } = tracked;
-  if (tracked.deleted) return { phase: 'failed', message: 'object has been deleted', reason: 'Deleted' };
-  const object = tracked.object;
-  if (object === undefined) {
-    return {
-      phase: 'progressing',
-      message: `Waiting for ${ref.kind} "${ref.name}" to be created...`,
-      reason: 'NotFound',
-    };
-  }
-  const images = checkTemplateImages(object.spec?.template, options.images);
-  if (images.pending.length > 0) {
-    return { phase: 'progressing', message: waitingForImagesMessage(images.pending), reason: 'WaitingForImages' };
-  }
-  const pods = [...tracked.pods.values()];
-  const verdict = workloadStatus(ref.kind, object, { acceptPaused: options.acceptPaused, pods });
-  if (verdict.phase !== 'progressing' || !options.failFast) return verdict;
-  const fresh = podsWithLabel(pods, tracked.newPods);
-  if (allHopeless(fresh)) {
-    const hopeless = describeHopeless(fresh);
-    return { phase: 'failed', message: hopeless.message, reason: hopeless.reason };
-  }
-  return verdict;
+  /** Why the wait ended before its verdict: a failure no retry could fix, or a resource that does not exist. */
+  error: Error | undefined;
 }
 
 /** The key that changes when a workload starts a new revision (when its newest pods must be found again). */
@@ -148,170 +59,167 @@ function revisionKey(object: Workload | undefined): string {
   ].join('/');
 }
 
-export async function waitForRollouts(
-  client: KubeClient,
-  refs: readonly ResolvedRef[],
-  options: WaitOptions,
-): Promise<WaitOutcome> {
-  const attempts = options.watchAttempts ?? 6;
-  const baseMs = options.retryBaseMs ?? 500;
-  const controller = new AbortController();
-  const tracked: TrackedResource[] = refs.map((ref) => ({
-    ref,
-    object: undefined,
-    pods: new Map(),
-    verdict: { phase: 'progressing', message: 'Waiting for the first status...', reason: 'Progressing' },
-    newPods: undefined,
-    synced: false,
-    deleted: false,
-  }));
+/** One wait: the state, the streams that feed it, and the end that `decide` calls. */
+class RolloutWait {
+  readonly state: RolloutWaitState;
+  private readonly controller = new AbortController();
+  private readonly reflectContext: ReflectContext;
+  /** The revision whose newest-pod label was looked up last, per resource. */
+  private readonly lookups = new Map<TrackedResource, string>();
+  private ended: ((outcome: RolloutWaitOutcome) => void) | undefined;
+  private readonly client: KubeClient;
+  private readonly options: RolloutWaitOptions;
 
-  let finished = false;
-  let settle: (outcome: WaitResult | Error) => void = () => undefined;
-  const settled = new Promise<WaitResult | Error>((resolve) => {
-    settle = (outcome) => {
-      if (finished) return;
-      finished = true;
-      resolve(outcome);
-      // Closing the streams waits a turn: the verdict is reported first.
-      setImmediate(() => controller.abort());
+  constructor(client: KubeClient, refs: readonly ResolvedRef[], options: RolloutWaitOptions) {
+    this.client = client;
+    this.options = options;
+    this.state = {
+      resources: refs.map(trackResource),
+      deadlinePassed: false,
+      failure: undefined,
+      warnedUnclaimed: false,
     };
-  });
-  const timer = setTimeout(() => settle('timeout'), options.timeoutMs);
-  let warnedUnclaimed = false;
+    this.reflectContext = {
+      client,
+      signal: this.controller.signal,
+      sleep: (ms, signal) => options.clock.sleep(ms, signal),
+      attempts: options.watchAttempts ?? 6,
+      retryBaseMs: options.retryBaseMs ?? 500,
+    };
+  }
 
-  const unclaimedImages = (): string[] =>
-    options.images
-      .filter(
-        (image) =>
-          !tracked.some((entry) =>
-            [
-              ...(entry.object?.spec?.template?.spec?.containers ?? []),
-              ...(entry.object?.spec?.template?.spec?.initContainers ?? []),
-            ].some(
-              (container) => checkTemplateImages({ spec: { containers: [container] } }, [image]).carried.length > 0,
-            ),
-          ),
-      )
-      .map((image) => image.text);
+  run(): Promise<RolloutWaitOutcome> {
+    const outcome = new Promise<RolloutWaitOutcome>((resolve) => (this.ended = resolve));
+    void this.keepDeadline();
+    for (const entry of this.state.resources) this.watchWorkload(entry);
+    return outcome;
+  }
 
-  const checkCompletion = (): void => {
-    if (tracked.every((entry) => entry.synced)) {
-      const missing = tracked.filter((entry) => entry.object === undefined && !entry.deleted);
-      if (missing.length > 0 && options.images.length === 0) {
-        const names = missing.map((entry) => `${entry.ref.kind}/${entry.ref.name} in namespace ${entry.ref.namespace}`);
-        settle(
-          new ConfigurationError(`${names.join(', ')} ${missing.length === 1 ? 'does' : 'do'} not exist`, {
-            input: 'resources',
-          }),
-        );
-        return;
-      }
+  private async keepDeadline(): Promise<void> {
+    const { clock } = this.options;
+    const deadline = clock.now() + this.options.timeoutMs;
+    const { signal } = this.controller;
+    // Longer than a Node timer can wait (which would fire at once): waited in steps.
+    while (!signal.aborted && clock.now() < deadline) {
+      await clock.sleep(Math.min(deadline - clock.now(), MAX_TIMER_MS), signal);
     }
-    const failed = tracked.some((entry) => entry.verdict.phase === 'failed');
-    if (failed && options.failFast) return settle('failed');
-    if (tracked.every((entry) => entry.verdict.phase !== 'progressing')) {
-      if (failed) return settle('failed');
-      const unclaimed = unclaimedImages();
-      if (unclaimed.length === 0) return settle('success');
-      if (!warnedUnclaimed) {
-        warnedUnclaimed = true;
-        options.onWarning?.(`every resource is done, but no pod template uses ${unclaimed.join(', ')} yet: waiting`);
-      }
-    }
-  };
+    if (signal.aborted) return;
+    this.state.deadlinePassed = true;
+    this.reconsider();
+  }
 
-  const update = (entry: TrackedResource): void => {
-    if (finished) return;
-    const verdict = judge(entry, options);
+  /** Asks `decide` after every change; ends the wait when it says so. */
+  private reconsider(): void {
+    if (this.ended === undefined) return;
+    const decision = decide(this.state, this.options);
+    if (decision.kind === 'wait') return;
+    if (decision.kind === 'warn-unclaimed') {
+      this.state.warnedUnclaimed = true;
+      this.options.onWarning?.(
+        `every resource is done, but no pod template uses ${decision.images.join(', ')} yet: waiting`,
+      );
+      return;
+    }
+    const end = this.ended;
+    this.ended = undefined;
+    end({
+      result: decision.result,
+      resources: this.state.resources,
+      unclaimedImages: unclaimedImages(this.state.resources, this.options.images),
+      error: decision.error,
+    });
+    // Closing the streams waits a turn: the verdict is reported first.
+    setImmediate(() => this.controller.abort());
+  }
+
+  private fail(error: unknown): void {
+    if (this.ended === undefined) return;
+    this.state.failure ??= error instanceof Error ? error : new Error(String(error));
+    this.reconsider();
+  }
+
+  private update(entry: TrackedResource): void {
+    if (this.ended === undefined) return;
+    const verdict = judge(entry, this.options);
     const changed = verdict.message !== entry.verdict.message || verdict.phase !== entry.verdict.phase;
     entry.verdict = verdict;
-    if (changed) options.onProgress?.(entry.ref, verdict);
-    checkCompletion();
-  };
+    if (changed) this.options.onProgress?.(entry.ref, verdict);
+    this.reconsider();
+  }
 
-  // The newest revision's pod label is looked up when a pod looks hopeless (a ReplicaSet or
-  // ControllerRevision list), once per revision of the workload.
-  const lookups = new Map<TrackedResource, string>();
-  const resolveNewPods = async (entry: TrackedResource): Promise<void> => {
+  private reflectContextFor(entry: TrackedResource): ReflectContext {
+    return { ...this.reflectContext, onRetry: (error: KubeApiError) => (entry.problem = error.message) };
+  }
+
+  private watchWorkload(entry: TrackedResource): void {
+    const { kind, name, namespace } = entry.ref;
+    let watchingPods = false;
+    const onChange = (objects: ReadonlyMap<string, KubeItem>, deletedName: string | undefined): void => {
+      const object = objects.get(name);
+      if (deletedName === name) entry.deleted = true;
+      entry.object = object ?? (entry.deleted ? entry.object : undefined);
+      entry.synced = true;
+      entry.problem = undefined;
+      const selector = selectorString(object?.spec?.selector);
+      if (this.options.failFast && object !== undefined && selector !== '' && !watchingPods) {
+        watchingPods = true;
+        this.watchPods(entry, selector);
+      }
+      if (entry.pods.size > 0) this.podsChanged(entry);
+      else this.update(entry);
+    };
+    const target = { kind, namespace, query: { fieldSelector: `metadata.name=${name}` } };
+    reflect(target, onChange, this.reflectContextFor(entry)).catch((error: unknown) => this.fail(error));
+  }
+
+  private watchPods(entry: TrackedResource, selector: string): void {
+    const target = { kind: 'pod' as const, namespace: entry.ref.namespace, query: { labelSelector: selector } };
+    const onChange = (pods: ReadonlyMap<string, KubeItem>): void => {
+      entry.pods = new Map(pods);
+      this.podsChanged(entry);
+    };
+    reflect(target, onChange, this.reflectContextFor(entry)).catch((error: unknown) => this.fail(error));
+  }
+
+  /** A pod with a hopeless container needs the newest revision's label before the verdict. */
+  private podsChanged(entry: TrackedResource): void {
+    const anyProblem = [...entry.pods.values()].some((pod) => containerProblems(pod).length > 0);
+    if (!anyProblem || entry.verdict.phase !== 'progressing') return this.update(entry);
+    this.resolveNewPods(entry).then(
+      () => this.update(entry),
+      (error: unknown) => this.fail(error),
+    );
+  }
+
+  /** Looks up the newest revision's pod label (ReplicaSets or ControllerRevisions), once per revision. */
+  private async resolveNewPods(entry: TrackedResource): Promise<void> {
     const object = entry.object;
     if (object === undefined) return;
     const key = revisionKey(object);
-    if (lookups.get(entry) === key) return;
-    lookups.set(entry, key);
+    if (this.lookups.get(entry) === key) return;
+    this.lookups.set(entry, key);
+    const { kind, namespace } = entry.ref;
     const selector = selectorString(object.spec?.selector);
-    if (entry.ref.kind === 'deployment') {
-      entry.newPods = newPodLabel('deployment', object, {
-        replicaSets: await client.replicaSets(entry.ref.namespace, selector),
-      });
-    } else if (entry.ref.kind === 'daemonset') {
-      entry.newPods = newPodLabel('daemonset', object, {
-        revisions: await client.controllerRevisions(entry.ref.namespace, selector),
-      });
+    const signal = this.controller.signal;
+    if (kind === 'deployment') {
+      const replicaSets = await this.client.replicaSets(namespace, selector, signal);
+      entry.newPods = newPodLabel('deployment', object, { replicaSets });
+    } else if (kind === 'daemonset') {
+      const revisions = await this.client.controllerRevisions(namespace, selector, signal);
+      entry.newPods = newPodLabel('daemonset', object, { revisions });
     } else {
-      entry.newPods = newPodLabel(entry.ref.kind, object);
+      entry.newPods = newPodLabel(kind, object);
     }
     // A revision that appears after the lookup gets a new one on the next change.
-    if (revisionKey(entry.object) !== key) lookups.delete(entry);
-  };
-
-  const podsChanged = (entry: TrackedResource): void => {
-    const anyProblem = [...entry.pods.values()].some((pod) => containerProblems(pod).length > 0);
-    if (!anyProblem || entry.verdict.phase !== 'progressing') return update(entry);
-    resolveNewPods(entry)
-      .then(() => update(entry))
-      .catch((error: unknown) => {
-        if (!finished) settle(error instanceof Error ? error : new Error(String(error)));
-      });
-  };
-
-  const fail = (error: unknown): void => {
-    if (!finished) settle(error instanceof Error ? error : new Error(String(error)));
-  };
-
-  for (const entry of tracked) {
-    const { kind, name, namespace } = entry.ref;
-    let podSelector: string | undefined;
-    const watchPods = (selector: string): void => {
-      podSelector = selector;
-      reflect(
-        client,
-        'pod',
-        namespace,
-        { labelSelector: selector },
-        (pods) => {
-          entry.pods = new Map(pods);
-          podsChanged(entry);
-        },
-        controller.signal,
-        attempts,
-        baseMs,
-      ).catch(fail);
-    };
-    reflect(
-      client,
-      kind,
-      namespace,
-      { fieldSelector: `metadata.name=${name}` },
-      (objects, deletedName) => {
-        const object = objects.get(name);
-        if (deletedName === name) entry.deleted = true;
-        entry.object = object ?? (entry.deleted ? entry.object : undefined);
-        entry.synced = true;
-        const selector = selectorString(object?.spec?.selector);
-        if (options.failFast && object !== undefined && selector !== '' && podSelector === undefined)
-          watchPods(selector);
-        if (entry.pods.size > 0) podsChanged(entry);
-        else update(entry);
-      },
-      controller.signal,
-      attempts,
-      baseMs,
-    ).catch(fail);
+    if (revisionKey(entry.object) !== key) this.lookups.delete(entry);
   }
+}
 
-  const outcome = await settled;
-  clearTimeout(timer);
-  if (outcome instanceof Error) throw outcome;
-  return { result: outcome, resources: tracked, unclaimedImages: unclaimedImages() };
+/** Waits for every resource under one deadline; never throws: a failure is in the outcome. */
+export function waitForRollouts(
+  client: KubeClient,
+  refs: readonly ResolvedRef[],
+  options: RolloutWaitOptions,
+): Promise<RolloutWaitOutcome> {
+  return new RolloutWait(client, refs, options).run();
 }
