@@ -6,14 +6,14 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from './lib/action-metadata.ts';
-import { runAction, type ActionRun, type RunActionOptions } from '../test/support/harness.ts';
-import { createSampleMonorepo } from '../test/support/sample-monorepo.ts';
-import { startRegistry } from '../test/support/registry.ts';
-import { createGitopsRemote } from '../test/support/gitops-repo.ts';
-import { startKubeApiServer } from '../test/support/kube-api-server.ts';
-import { deploymentRollout, playScenario, seedDeployment } from '../test/support/kube-scenarios.ts';
-import { startSampleService } from '../test/support/sample-service.ts';
-import { CANARY_METRICS_YAML, canaryOpenMetrics, startPrometheus } from '../test/support/prometheus.ts';
+import { runAction, type ActionRun, type RunActionOptions } from '@shiprail/rehearsal/harness';
+import { createSampleMonorepo } from '@shiprail/rehearsal/sample-monorepo';
+import { startRegistry } from '@shiprail/rehearsal/registry';
+import { createGitopsRemote } from '@shiprail/rehearsal/gitops-repo';
+import { startKubeApiServer } from '@shiprail/rehearsal/kube-api-server';
+import { deploymentRollout, playScenario, seedDeployment } from '@shiprail/rehearsal/kube-scenarios';
+import { startSampleService } from '@shiprail/rehearsal/sample-service';
+import { CANARY_METRICS_YAML, canaryOpenMetrics, startPrometheus } from '@shiprail/rehearsal/prometheus';
 
 interface StageResult {
   stage: string;

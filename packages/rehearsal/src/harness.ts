@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readActionMetadata, repoRoot } from '../../scripts/lib/action-metadata.ts';
+import { readActionMetadata, repoRoot } from '../../../scripts/lib/action-metadata.ts';
 
 export const node24 = join(repoRoot, 'node_modules', 'node', 'bin', 'node');
 
