@@ -33648,7 +33648,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _shiprail_smoke_test_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7444);
+/* harmony import */ var _shiprail_smoke_test_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4728);
 
 await (0,_shiprail_smoke_test_action__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -33657,7 +33657,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 7444:
+/***/ 4728:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -36688,6 +36688,8 @@ function errorMessage(error) {
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/duration.ts
+/** The longest a Node timer can wait (2^31 - 1 ms, about 24.8 days); longer delays fire at once. */
+const duration_MAX_TIMER_MS = 2 ** 31 - 1;
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 const DURATION = /^(?:(\d+(?:\.\d+)?)(ms|h|m|s))+$/;
 const PART = /(\d+(?:\.\d+)?)(ms|h|m|s)/g;
@@ -36752,7 +36754,7 @@ function parseYamlDocument(text, where) {
     };
     return {
         document,
-        value: document.toJS({ maxAliasCount: 1000 }),
+        value: toPlainValue(document, where),
         lineOf,
         mistake: (path, message) => {
             const line = lineOf(path);
@@ -36763,6 +36765,18 @@ function parseYamlDocument(text, where) {
             });
         },
     };
+}
+/** The document as plain values; aliases that would multiply it beyond reason are the author's mistake. */
+function toPlainValue(document, where) {
+    try {
+        return document.toJS({ maxAliasCount: 1000 });
+    }
+    catch (error) {
+        if (error instanceof ReferenceError && /alias/i.test(error.message)) {
+            throw new ConfigurationError(`too many YAML alias expansions (${error.message}); write the values out`, where);
+        }
+        throw error;
+    }
 }
 /** `checks[2].expect.status` */
 function formatYamlPath(path) {
@@ -36830,6 +36844,11 @@ class InputParser {
         const ms = parseDuration(value);
         if (ms === undefined) {
             throw new ConfigurationError(`expected a duration like 90s, 10m, 1h30m or plain seconds, got '${value}'`, {
+                input: name,
+            });
+        }
+        if (ms > duration_MAX_TIMER_MS) {
+            throw new ConfigurationError(`'${value}' is longer than 24 days, the longest a step can wait`, {
                 input: name,
             });
         }
@@ -36984,7 +37003,102 @@ function serializeOutput(value) {
     return typeof value === 'string' ? value : typeof value === 'object' ? JSON.stringify(value) : String(value);
 }
 
+;// CONCATENATED MODULE: ./packages/core/src/secrets.ts
+// Secrets are masked before first use (the runner hides them in the log) and redacted from everything the
+// runner does not mask: outputs, summaries, reports, and server answers put into errors.
+const REDACTED = '***';
+// `scheme://user:password@` or `scheme://user@` at the start of a URL's authority.
+const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)([^/?#@\s]+)@/gi;
+const safeDecode = (text) => {
+    try {
+        return decodeURIComponent(text);
+    }
+    catch {
+        return text;
+    }
+};
+/** The user name and password embedded in a URL, raw and decoded, to be masked before the URL is used. */
+function urlCredentials(url) {
+    const found = new Set();
+    for (const match of url.matchAll(URL_USERINFO)) {
+        for (const part of (match[2] ?? '').split(':')) {
+            if (part === '')
+                continue;
+            found.add(part);
+            found.add(safeDecode(part));
+        }
+    }
+    return [...found];
+}
+/** `https://user:pass@host/x` becomes `https://***@host/x`, anywhere in a text. */
+function stripUrlCredentials(text) {
+    return text.replace(URL_USERINFO, `$1${REDACTED}@`);
+}
+/**
+ * Holds the secrets of one step and removes them from any text: each secret as given, URL-encoded and
+ * JSON-escaped (the forms a server echo or a report takes), and credentials embedded in URLs.
+ */
+class Redactor {
+    secrets = new Set();
+    add(secret) {
+        // Very short values would redact ordinary words; the runner does not mask them either.
+        if (secret.length < 3)
+            return;
+        for (const form of [secret, encodeURIComponent(secret), JSON.stringify(secret).slice(1, -1)]) {
+            this.secrets.add(form);
+        }
+    }
+    redact(text) {
+        let result = stripUrlCredentials(text);
+        // Longest first, so that a secret containing another is removed whole.
+        for (const secret of [...this.secrets].sort((a, b) => b.length - a.length)) {
+            if (result.includes(secret))
+                result = result.split(secret).join(REDACTED);
+        }
+        return result;
+    }
+}
+
+;// CONCATENATED MODULE: ./packages/core/src/untrusted.ts
+// Strings from files, repositories and servers reach the log. The runner reads any line that starts
+// (after blanks) with `::` or `##[` as a workflow command, so such a string must never start a line.
+const LINE_START_COMMAND = /^(\s*)(::|##\[)/;
+// C0 and C1 controls, DEL, and the Unicode line and paragraph separators.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+const visibleControl = (char) => {
+    switch (char) {
+        case '\n':
+            return '\\n';
+        case '\r':
+            return '\\r';
+        case '\t':
+            return '\\t';
+        default:
+            return `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`;
+    }
+};
+/**
+ * The one-line, command-safe form of an untrusted string: line breaks and other control characters are
+ * shown as escapes (`\n`), and a leading `::` or `##[` gets a backslash, so wherever the result is placed
+ * in a log line it can neither end that line nor start a command.
+ */
+function escapeUntrusted(text) {
+    return text.replace(CONTROL, visibleControl).replace(LINE_START_COMMAND, '$1\\$2');
+}
+/**
+ * Defuses every line of a log message that would start a workflow command. The actions' own commands go
+ * through @actions/core's functions, never through plain log lines, so nothing legitimate is changed.
+ */
+function neutralizeCommandLines(message) {
+    return message
+        .split('\n')
+        .map((line) => line.replace(LINE_START_COMMAND, '$1\\$2'))
+        .join('\n');
+}
+
 ;// CONCATENATED MODULE: ./packages/core/src/action.ts
+
+
 
 
 
@@ -37017,7 +37131,8 @@ function mergeEnv(extra) {
     return { ...merged, ...extra };
 }
 const actionsLog = {
-    info: (message) => info(message),
+    // Warnings, notices and debug lines are commands whose data @actions/core escapes; plain lines are not.
+    info: (message) => info(neutralizeCommandLines(message)),
     debug: (message) => core_debug(message),
     warning: (message, properties) => warning(message, properties),
     notice: (message, properties) => notice(message, properties),
@@ -37025,17 +37140,24 @@ const actionsLog = {
 };
 /** The runtime of a real step: @actions/core for the runner's files and commands. */
 function createActionsRuntime(env = process.env) {
+    const redactor = new Redactor();
+    const mask = (secret) => {
+        core_setSecret(secret);
+        redactor.add(secret);
+    };
+    const redact = (text) => redactor.redact(text);
     return {
-        inputs: new InputParser((name) => getInput(name), core_setSecret),
+        inputs: new InputParser((name) => getInput(name), mask),
         log: actionsLog,
-        setOutput: (name, value) => setOutput(name, serializeOutput(value)),
+        setOutput: (name, value) => setOutput(name, redact(serializeOutput(value))),
         appendSummary: async (markdown) => {
             if (!env['GITHUB_STEP_SUMMARY'])
                 return;
-            await summary.addRaw(capSummary(markdown), true).write();
+            await summary.addRaw(capSummary(redact(markdown)), true).write();
             summary.emptyBuffer();
         },
-        mask: core_setSecret,
+        mask,
+        redact,
         env,
         github: readGitHubContext(env),
         exec: actionsExec,
@@ -37093,7 +37215,94 @@ async function withPrivateFile(tempDir, fileName, content, use) {
     }
 }
 
+;// CONCATENATED MODULE: ./packages/core/src/network.ts
+// What is worth another attempt, and how long one attempt may take: one answer for every action that
+// talks to a server (registries, git remotes, Prometheus, the Kubernetes and GitHub APIs, downloads).
+
+
+/** A server answered with a status the caller cannot use. */
+class HttpStatusError extends Error {
+    status;
+    url;
+    constructor(status, url, detail = '') {
+        const shown = stripUrlCredentials(url);
+        super(`${shown} answered ${status}${detail ? `: ${detail}` : ''}`);
+        this.name = 'HttpStatusError';
+        this.status = status;
+        this.url = shown;
+    }
+}
+/** A server (or a program talking to one) did not answer in time. */
+class DeadlineError extends Error {
+    constructor(what, ms) {
+        super(`${what} did not answer within ${formatDuration(ms)}`);
+        this.name = 'DeadlineError';
+    }
+}
+// Errors of the connection itself, as Node, undici and libuv name them: another attempt may succeed.
+const TRANSIENT_CODES = new Set([
+    'ECONNRESET',
+    'ECONNREFUSED',
+    'ECONNABORTED',
+    'ETIMEDOUT',
+    'EPIPE',
+    'EHOSTUNREACH',
+    'ENETUNREACH',
+    'ENETDOWN',
+    'EAI_AGAIN',
+    'UND_ERR_SOCKET',
+    'UND_ERR_CONNECT_TIMEOUT',
+    'UND_ERR_HEADERS_TIMEOUT',
+    'UND_ERR_BODY_TIMEOUT',
+    'UND_ERR_CLOSED',
+]);
+/** Statuses another attempt can change: a timeout, too many requests, or the server's own failure. */
+const isTransientStatus = (status) => status === 408 || status === 429 || status >= 500;
+// Duck-typed: errors from another realm (a VM context, a worker) fail `instanceof Error`.
+const field = (error, name) => typeof error === 'object' && error !== null ? error[name] : undefined;
+/**
+ * Whether another attempt can fix this error: network failures, a deadline that expired, 408, 429 and
+ * 5xx. Not 4xx answers, bad certificates, refused schemes or anything else the same request repeats.
+ */
+function isTransient(error) {
+    if (error instanceof DeadlineError)
+        return true;
+    if (error instanceof HttpStatusError)
+        return isTransientStatus(error.status);
+    for (let current = error, depth = 0; current !== undefined && depth < 5; depth += 1) {
+        const code = field(current, 'code');
+        if (typeof code === 'string' && TRANSIENT_CODES.has(code))
+            return true;
+        current = field(current, 'cause');
+    }
+    return false;
+}
+/**
+ * Runs one network operation under a deadline: its signal aborts when `ms` pass, and the promise rejects
+ * with a DeadlineError then, even when the operation ignores the signal.
+ */
+async function withDeadline(operation, ms, what) {
+    const controller = new AbortController();
+    let timer;
+    const expired = new Promise((_resolve, reject) => {
+        timer = setTimeout(() => {
+            const error = new DeadlineError(what, ms);
+            controller.abort(error);
+            reject(error);
+        }, Math.min(ms, MAX_TIMER_MS));
+    });
+    try {
+        return await Promise.race([operation(controller.signal), expired]);
+    }
+    finally {
+        clearTimeout(timer);
+    }
+}
+
 ;// CONCATENATED MODULE: ./packages/core/src/index.ts
+
+
+
 
 
 
@@ -37784,8 +37993,8 @@ const SENSITIVE_HEADERS = ['authorization', 'proxy-authorization', 'cookie', 'se
 const isSensitiveHeader = (name) => SENSITIVE_HEADERS.includes(name.toLowerCase());
 /** Shorter values are not credentials, and hiding them would garble every line they occur in. */
 const MIN_SECRET_LENGTH = 4;
-const REDACTED = '***';
-class Redactor {
+const redact_REDACTED = '***';
+class redact_Redactor {
     secrets = new Set();
     onAdd;
     constructor(onAdd = () => undefined) {
@@ -37815,7 +38024,7 @@ class Redactor {
         let result = text;
         // Longest first, so that a secret containing another is removed whole.
         for (const secret of [...this.secrets].sort((a, b) => b.length - a.length))
-            result = result.split(secret).join(REDACTED);
+            result = result.split(secret).join(redact_REDACTED);
         return result;
     }
 }
@@ -38527,7 +38736,7 @@ function parseInputs(parser) {
 }
 async function runSmoke(runtime) {
     const inputs = parseInputs(runtime.inputs);
-    const redactor = new Redactor((secret) => runtime.mask(secret));
+    const redactor = new redact_Redactor((secret) => runtime.mask(secret));
     for (const [, value] of inputs.headers)
         redactor.addHeaderValue(value);
     const workingDirectory = process.cwd();

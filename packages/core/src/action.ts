@@ -7,6 +7,8 @@ import { InputParser } from './inputs.ts';
 import { capSummary } from './markdown.ts';
 import { sleep } from './retry.ts';
 import { serializeOutput, type Exec, type Log, type Runtime } from './runtime.ts';
+import { Redactor } from './secrets.ts';
+import { neutralizeCommandLines } from './untrusted.ts';
 
 /** Runs programs through @actions/exec: an argument vector, output captured, secrets never in argv. */
 export const actionsExec: Exec = async (program, args, options = {}) => {
@@ -31,7 +33,8 @@ function mergeEnv(extra: Record<string, string>): Record<string, string> {
 }
 
 const actionsLog: Log = {
-  info: (message) => core.info(message),
+  // Warnings, notices and debug lines are commands whose data @actions/core escapes; plain lines are not.
+  info: (message) => core.info(neutralizeCommandLines(message)),
   debug: (message) => core.debug(message),
   warning: (message, properties) => core.warning(message, properties),
   notice: (message, properties) => core.notice(message, properties),
@@ -40,16 +43,23 @@ const actionsLog: Log = {
 
 /** The runtime of a real step: @actions/core for the runner's files and commands. */
 export function createActionsRuntime(env: NodeJS.ProcessEnv = process.env): Runtime {
+  const redactor = new Redactor();
+  const mask = (secret: string): void => {
+    core.setSecret(secret);
+    redactor.add(secret);
+  };
+  const redact = (text: string): string => redactor.redact(text);
   return {
-    inputs: new InputParser((name) => core.getInput(name), core.setSecret),
+    inputs: new InputParser((name) => core.getInput(name), mask),
     log: actionsLog,
-    setOutput: (name, value) => core.setOutput(name, serializeOutput(value)),
+    setOutput: (name, value) => core.setOutput(name, redact(serializeOutput(value))),
     appendSummary: async (markdown) => {
       if (!env['GITHUB_STEP_SUMMARY']) return;
-      await core.summary.addRaw(capSummary(markdown), true).write();
+      await core.summary.addRaw(capSummary(redact(markdown)), true).write();
       core.summary.emptyBuffer();
     },
-    mask: core.setSecret,
+    mask,
+    redact,
     env,
     github: readGitHubContext(env),
     exec: actionsExec,

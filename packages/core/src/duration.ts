@@ -1,3 +1,6 @@
+/** The longest a Node timer can wait (2^31 - 1 ms, about 24.8 days); longer delays fire at once. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 const DURATION = /^(?:(\d+(?:\.\d+)?)(ms|h|m|s))+$/;
 const PART = /(\d+(?:\.\d+)?)(ms|h|m|s)/g;

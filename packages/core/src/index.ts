@@ -1,5 +1,5 @@
 export { readGitHubContext, type GitHubContext } from './context.ts';
-export { formatDuration, parseDuration } from './duration.ts';
+export { formatDuration, MAX_TIMER_MS, parseDuration } from './duration.ts';
 export { ConfigurationError, errorMessage, type MistakeLocation } from './errors.ts';
 export { InputParser, parseHeaderLines, parseList, type InputObserver, type InputSource } from './inputs.ts';
 export { capSummary, code, details, escapeCell, raw, table, type Cell } from './markdown.ts';
@@ -16,3 +16,6 @@ export {
 } from './runtime.ts';
 export { withPrivateFile } from './private-file.ts';
 export { formatYamlPath, parseYamlDocument, type ParsedYaml, type YamlPath } from './yaml.ts';
+export { DeadlineError, HttpStatusError, isTransient, isTransientStatus, withDeadline } from './network.ts';
+export { REDACTED, Redactor, stripUrlCredentials, urlCredentials } from './secrets.ts';
+export { escapeUntrusted, neutralizeCommandLines } from './untrusted.ts';

@@ -1,5 +1,5 @@
 import { ConfigurationError } from './errors.ts';
-import { parseDuration } from './duration.ts';
+import { MAX_TIMER_MS, parseDuration } from './duration.ts';
 import { parseYamlDocument } from './yaml.ts';
 
 /** Reads one raw input as the runner passes it (`INPUT_<NAME>`); '' when it is not set. */
@@ -71,6 +71,11 @@ export class InputParser {
     const ms = parseDuration(value);
     if (ms === undefined) {
       throw new ConfigurationError(`expected a duration like 90s, 10m, 1h30m or plain seconds, got '${value}'`, {
+        input: name,
+      });
+    }
+    if (ms > MAX_TIMER_MS) {
+      throw new ConfigurationError(`'${value}' is longer than 24 days, the longest a step can wait`, {
         input: name,
       });
     }

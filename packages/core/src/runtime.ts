@@ -50,11 +50,14 @@ export type OutputValue = string | number | boolean | readonly unknown[] | Recor
 export interface Runtime {
   inputs: InputParser;
   log: Log;
-  /** Sets an output; arrays and objects become compact single-line JSON. */
+  /** Sets an output (secrets redacted); arrays and objects become compact single-line JSON. */
   setOutput(name: string, value: OutputValue): void;
-  /** Appends Markdown to the job summary (no-op when `GITHUB_STEP_SUMMARY` is unset). */
+  /** Appends Markdown to the job summary, secrets redacted (no-op when `GITHUB_STEP_SUMMARY` is unset). */
   appendSummary(markdown: string): Promise<void>;
+  /** Masks a secret in the log and adds it to what `redact` removes. */
   mask(secret: string): void;
+  /** The text with every masked secret and URL credential replaced by `***`: for files and server answers. */
+  redact(text: string): string;
   env: Readonly<Record<string, string | undefined>>;
   github: GitHubContext;
   exec: Exec;

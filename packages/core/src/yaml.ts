@@ -34,7 +34,7 @@ export function parseYamlDocument(text: string, where: MistakeLocation): ParsedY
   };
   return {
     document,
-    value: document.toJS({ maxAliasCount: 1000 }) as unknown,
+    value: toPlainValue(document, where),
     lineOf,
     mistake: (path, message) => {
       const line = lineOf(path);
@@ -45,6 +45,18 @@ export function parseYamlDocument(text: string, where: MistakeLocation): ParsedY
       });
     },
   };
+}
+
+/** The document as plain values; aliases that would multiply it beyond reason are the author's mistake. */
+function toPlainValue(document: Document.Parsed, where: MistakeLocation): unknown {
+  try {
+    return document.toJS({ maxAliasCount: 1000 }) as unknown;
+  } catch (error) {
+    if (error instanceof ReferenceError && /alias/i.test(error.message)) {
+      throw new ConfigurationError(`too many YAML alias expansions (${error.message}); write the values out`, where);
+    }
+    throw error;
+  }
 }
 
 /** `checks[2].expect.status` */

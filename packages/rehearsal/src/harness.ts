@@ -2,7 +2,7 @@
 // action.yml defaults and INPUT_* variables, the runner's files (GITHUB_OUTPUT, GITHUB_STEP_SUMMARY,
 // GITHUB_ENV), an event payload file and the GITHUB_* context variables.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { readActionMetadataFile, repoRoot } from '../../../scripts/lib/action-metadata.ts';
@@ -44,6 +44,10 @@ export interface ActionRun {
   warnings: string[];
   /** Values the action masked with `::add-mask::`. */
   masked: string[];
+  /** From start to exit of the process. */
+  durationMs: number;
+  /** What the action left in RUNNER_TEMP (relative paths), besides the runner's own files. */
+  leftoverTempFiles: string[];
 }
 
 /** The runner's env name for an input: spaces become underscores, upper case; hyphens stay. */
@@ -81,6 +85,13 @@ function evaluateDefault(value: string, options: RunActionOptions): string {
     .replace(/\$\{\{\s*github\.token\s*\}\}/g, options.token ?? '')
     .replace(/\$\{\{\s*github\.repository\s*\}\}/g, options.repository ?? 'acme/shop')
     .replace(/\$\{\{\s*github\.workspace\s*\}\}/g, options.workspace ?? '');
+}
+
+function leftoverFiles(runnerDir: string, runnerFiles: Record<string, string>): string[] {
+  const own = new Set(Object.values(runnerFiles).map((path) => path.slice(runnerDir.length + 1)));
+  return readdirSync(runnerDir, { recursive: true, encoding: 'utf8' })
+    .filter((path) => !own.has(path))
+    .sort();
 }
 
 export function runAction(id: string, options: RunActionOptions = {}): Promise<ActionRun> {
@@ -137,6 +148,7 @@ export async function runActionAt(actionDirectory: string, options: RunActionOpt
   }
 
   const bundle = resolve(actionDirectory, metadata.runs.main);
+  const started = performance.now();
   const child = spawn(node24, [bundle], { cwd: options.cwd ?? workspace, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
@@ -154,6 +166,7 @@ export async function runActionAt(actionDirectory: string, options: RunActionOpt
   const exitCode = await new Promise<number>((done) => child.on('close', (code) => done(code ?? 137)));
   clearTimeout(timeout);
   options.signal?.removeEventListener('abort', kill);
+  const durationMs = performance.now() - started;
 
   const outputs = parseRunnerFile(readFileSync(files.output, 'utf8'));
   const run: ActionRun = {
@@ -166,6 +179,8 @@ export async function runActionAt(actionDirectory: string, options: RunActionOpt
     errors: commandMessages(stdout, 'error'),
     warnings: commandMessages(stdout, 'warning'),
     masked: commandMessages(stdout, 'add-mask'),
+    durationMs,
+    leftoverTempFiles: leftoverFiles(runnerDir, files),
   };
   rmSync(runnerDir, { recursive: true, force: true });
   const undeclared = Object.keys(outputs).filter((name) => !metadata.outputs.some((o) => o.name === name));
