@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { jobTable, progressPrinter } from '@shiprail/rehearsal/report';
 import { rehearse } from '@shiprail/rehearsal/rehearse';
 import { SCENARIO_NAMES, scenarioNamed } from '@shiprail/rehearsal/scenarios';
-import { GITHUB_TOKEN, GITOPS_TOKEN, missingPrograms, startWorld } from '@shiprail/rehearsal/world';
+import { missingPrograms, startWorld } from '@shiprail/rehearsal/world';
 
 const bold = (text: string): string => (process.stdout.isTTY ? `\x1b[1m${text}\x1b[0m` : text);
 
@@ -27,13 +27,11 @@ async function main(): Promise<number> {
   const started = Date.now();
   const world = await startWorld(scenario.world);
   let runs = 1;
-  const redact = (text: string): string => text.split(GITHUB_TOKEN).join('***').split(GITOPS_TOKEN).join('***');
   try {
     console.log(`World ready in ${((Date.now() - started) / 1000).toFixed(1)}s\n`);
     const result = await rehearse(world, scenario, {
       progress: progressPrinter(
         (line) => console.log(line),
-        redact,
         () => runs > 1,
       ),
     });

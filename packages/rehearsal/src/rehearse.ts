@@ -7,7 +7,7 @@ import type { Value } from './expressions.ts';
 import type { Report } from './report.ts';
 import { runWorkflow, type ProgressListener, type WorkflowRunResult } from './runner.ts';
 import type { Scenario, ScenarioEvent } from './scenarios.ts';
-import { resolveThirdParty } from './third-party.ts';
+import { readActionPins, resolveThirdParty } from './third-party.ts';
 import { loadWorkflow, type WorkflowDefinition } from './workflow.ts';
 import {
   CALLER_REPOSITORY,
@@ -19,6 +19,7 @@ import {
 } from './world.ts';
 
 export const DEPLOY_WORKFLOW = join(repoRoot, '.github', 'workflows', 'deploy.yml');
+export const ACTION_PINS = join(repoRoot, '.github', 'action-pins.yml');
 
 export interface RehearsalResult {
   report: Report;
@@ -85,6 +86,7 @@ export async function rehearse(
 ): Promise<RehearsalResult> {
   await world.reset(scenario.world);
   const workflow = await loadWorkflow(DEPLOY_WORKFLOW);
+  const pins = readActionPins(ACTION_PINS);
   const pushedBefore = new Set(await world.pushedImages());
   const events = await scenario.events(world);
   const concurrency = new ConcurrencyGroups();
@@ -130,7 +132,7 @@ export async function rehearse(
         },
         approve: (environment) => approve(environment, index),
         concurrency,
-        actions: resolveThirdParty(world, workflow.file),
+        actions: resolveThirdParty(world, workflow.file, pins),
         serverUrl: world.gitops.http.url,
         workRoot: join(world.directory, 'runs'),
         baseEnv: world.baseEnv,

@@ -1,5 +1,6 @@
 // What a person reads: one line per job and step as they finish (with durations), a final table, and
 // the report file (SPEC, "Rehearsal").
+import { escapeUntrusted } from '@shiprail/core';
 import type { JobRecord, ProgressListener, StepRecord } from './runner.ts';
 
 export interface Report {
@@ -15,31 +16,30 @@ const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)}s`;
 
 const MARKS: Readonly<Record<string, string>> = { success: '✔', failure: '✘', skipped: '–', cancelled: '⊘' };
 
-/** Prints progress lines; every line goes through `redact` (secrets never reach the terminal). */
-export function progressPrinter(
-  write: (line: string) => void,
-  redact: (text: string) => string,
-  multipleRuns: () => boolean,
-): ProgressListener {
+/**
+ * Prints progress lines. What steps said (their errors and warnings, already redacted by the runner) is
+ * repository and server content: each line of it is escaped so that it cannot start a workflow command.
+ */
+export function progressPrinter(write: (line: string) => void, multipleRuns: () => boolean): ProgressListener {
   const prefix = (run: number, job: JobRecord): string => `${multipleRuns() ? `run ${run} · ` : ''}${job.key}`;
-  const print = (line: string): void => write(redact(line));
+  const untrusted = (text: string): string => text.split('\n').map(escapeUntrusted).join('\n      ');
   return {
-    jobStarted: (run, job) => print(`▶ ${prefix(run, job)}: ${job.name}`),
-    jobWaiting: (run, job, reason) => print(`… ${prefix(run, job)}: ${reason}`),
+    jobStarted: (run, job) => write(`▶ ${prefix(run, job)}: ${untrusted(job.name)}`),
+    jobWaiting: (run, job, reason) => write(`… ${prefix(run, job)}: ${untrusted(reason)}`),
     stepFinished: (run, job, step: StepRecord) => {
+      const name = untrusted(step.name);
       if (step.outcome === 'skipped') {
-        print(`  – ${prefix(run, job)} › ${step.name} (skipped)`);
+        write(`  – ${prefix(run, job)} › ${name} (skipped)`);
         return;
       }
-      print(`  ${MARKS[step.conclusion] ?? '?'} ${prefix(run, job)} › ${step.name} ${seconds(step.durationMs)}`);
-      for (const warning of step.warnings) print(`      warning: ${warning}`);
-      if (step.outcome === 'failure')
-        for (const error of step.errors) print(`      ${error.split('\n').join('\n      ')}`);
+      write(`  ${MARKS[step.conclusion] ?? '?'} ${prefix(run, job)} › ${name} ${seconds(step.durationMs)}`);
+      for (const warning of step.warnings) write(`      warning: ${untrusted(warning)}`);
+      if (step.outcome === 'failure') for (const error of step.errors) write(`      ${untrusted(error)}`);
     },
-    jobFinished: (run, job) =>
-      print(
-        `${MARKS[job.result] ?? '?'} ${prefix(run, job)}: ${job.result} in ${seconds(job.durationMs)}${job.note ? ` (${job.note})` : ''}`,
-      ),
+    jobFinished: (run, job) => {
+      const note = job.note === '' ? '' : ` (${untrusted(job.note)})`;
+      write(`${MARKS[job.result] ?? '?'} ${prefix(run, job)}: ${job.result} in ${seconds(job.durationMs)}${note}`);
+    },
   };
 }
 

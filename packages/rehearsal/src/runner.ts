@@ -4,6 +4,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TemplateToken } from '@actions/workflow-parser/templates/tokens/index';
+import { Redactor } from '@shiprail/core';
 import { ConcurrencyGroups, type ConcurrencyTicket } from './concurrency.ts';
 import {
   evaluateCondition,
@@ -146,14 +147,17 @@ class WorkflowRun {
   private readonly states = new Map<string, JobState>();
   private readonly listener: ProgressListener;
   private readonly concurrency: ConcurrencyGroups;
-  private readonly masks: string[];
+  private readonly redactor = new Redactor();
 
   constructor(options: WorkflowRunOptions, walk: Walk) {
     this.options = options;
     this.walk = walk;
     this.listener = options.progress ?? NO_LISTENER;
     this.concurrency = options.concurrency ?? new ConcurrencyGroups();
-    this.masks = Object.values(options.secrets).filter((secret) => secret !== '');
+    for (const secret of Object.values(options.secrets)) this.redactor.add(secret);
+    for (const secrets of Object.values(options.environmentSecrets ?? {})) {
+      for (const secret of Object.values(secrets)) this.redactor.add(secret);
+    }
   }
 
   get file(): string {
@@ -388,8 +392,9 @@ class WorkflowRun {
   get progress(): ProgressListener {
     return this.listener;
   }
-  get secretValues(): string[] {
-    return this.masks;
+  /** Secrets and masked values removed from everything the run reports. */
+  get secrets(): Redactor {
+    return this.redactor;
   }
 }
 
@@ -567,10 +572,18 @@ class JobExecution {
     const conclusion: Conclusion = outcome === 'failure' && continueOnError ? 'success' : outcome;
     if (conclusion === 'failure') this.failed = true;
     Object.assign(this.env, result.exportedEnv);
-    this.run.secretValues.push(...result.masked.filter((value) => value !== ''));
+    for (const value of result.masked) this.run.secrets.add(value);
     if (step.hasId) this.steps[step.id] = { outputs: result.outputs, outcome, conclusion };
     const errors = result.errors.length > 0 || result.exitCode === 0 ? result.errors : [result.tail];
-    return { name, outcome, conclusion, durationMs: 0, errors, warnings: result.warnings };
+    const redact = (text: string): string => this.run.secrets.redact(text);
+    return {
+      name,
+      outcome,
+      conclusion,
+      durationMs: 0,
+      errors: errors.map(redact),
+      warnings: result.warnings.map(redact),
+    };
   }
 
   stepEnvironment(stepEnv: Record<string, string>, timeoutMs: number): StepEnvironment {

@@ -4,9 +4,10 @@
 // kept), actions/setup-node (the Node 24 the rehearsal runs on). Anything else is refused.
 import { execFile } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { promisify } from 'node:util';
 import picomatch from 'picomatch';
+import { parse } from 'yaml';
 import { node24 } from './harness.ts';
 import type { ThirdPartyAction } from './runner.ts';
 import { failedStep, succeededStep } from './steps.ts';
@@ -138,7 +139,11 @@ function uploadArtifact(world: ThirdPartyWorld): ThirdPartyAction {
       if (missing === 'error') return Promise.resolve(failedStep(text));
       return Promise.resolve(succeededStep({}, missing === 'warn' ? [text] : []));
     }
-    const target = join(artifactsOf(world, runId), name);
+    if (inputs['archive'] === 'false' && files.length !== 1) {
+      return Promise.resolve(failedStep(`archive: false uploads exactly one file; the path selects ${files.length}`));
+    }
+    // Without an archive the file is the artifact, and its name is the file's name.
+    const target = join(artifactsOf(world, runId), inputs['archive'] === 'false' ? basename(files[0] ?? name) : name);
     if (existsSync(target)) {
       if (inputs['overwrite'] !== 'true') {
         return Promise.resolve(
@@ -237,18 +242,55 @@ export function thirdPartyActions(world: ThirdPartyWorld): Record<string, ThirdP
   };
 }
 
-/** Resolves a `uses:` to its local equivalent, refusing actions the rehearsal does not know. */
+/** The major release of each action whose inputs and semantics the local equivalents follow. */
+export const EMULATED_MAJORS: Readonly<Record<string, string>> = {
+  'actions/checkout': 'v7',
+  'actions/setup-node': 'v7',
+  'actions/upload-artifact': 'v7',
+  'actions/download-artifact': 'v8',
+  'github/codeql-action': 'v4',
+};
+
+export interface ActionPin {
+  sha: string;
+  release: string;
+}
+
+/** The pins table kept next to the workflows (`.github/action-pins.yml`): repository → commit and release. */
+export function readActionPins(path: string): Record<string, ActionPin> {
+  const table = parse(readFileSync(path, 'utf8')) as Record<string, { sha?: unknown; release?: unknown }> | null;
+  return Object.fromEntries(
+    Object.entries(table ?? {}).map(([repository, pin]) => [
+      repository,
+      { sha: typeof pin.sha === 'string' ? pin.sha : '', release: typeof pin.release === 'string' ? pin.release : '' },
+    ]),
+  );
+}
+
+/**
+ * Resolves a `uses:` to its local equivalent. Refused, naming file and line: an action without one, a
+ * ref that is not the SHA the pins table records, and a release of another major than the one emulated.
+ */
 export function resolveThirdParty(
   world: ThirdPartyWorld,
   file: string,
+  pins: Record<string, ActionPin>,
 ): (uses: string, line: number) => ThirdPartyAction {
   const actions = thirdPartyActions(world);
   return (uses, line) => {
+    const where = `${file}:${line}: ${uses}`;
     const { action, ref } = parseUses(uses);
     const local = actions[action];
-    if (local === undefined)
-      throw new Error(`${file}:${line}: ${uses} has no local equivalent in the rehearsal runner`);
-    if (!/^[0-9a-f]{40}$/.test(ref)) throw new Error(`${file}:${line}: ${uses} is not pinned by a full commit SHA`);
+    if (local === undefined) throw new Error(`${where} has no local equivalent in the rehearsal runner`);
+    const repository = action.split('/').slice(0, 2).join('/');
+    const pin = pins[repository];
+    if (pin?.sha !== ref)
+      throw new Error(`${where} is not the commit .github/action-pins.yml records for ${repository}`);
+    const major = pin.release.split('.')[0] ?? '';
+    if (major !== EMULATED_MAJORS[repository]) {
+      const emulated = EMULATED_MAJORS[repository] ?? 'no release';
+      throw new Error(`${where} is ${pin.release}; the rehearsal emulates ${repository} ${emulated}`);
+    }
     return local;
   };
 }
