@@ -29,7 +29,7 @@ const contexts = {
 test.each<[string, Value]>([
   ["contains('Hello world', 'llo')", true],
   ["contains(github.event.issue.labels.*.name, 'bug')", true],
-  ["contains(fromJSON('[\"push\", \"pull_request\"]'), github.event_name)", true],
+  ['contains(fromJSON(\'["push", "pull_request"]\'), github.event_name)', true],
   ["startsWith('Hello world', 'He')", true],
   ["endsWith('Hello world', 'ld')", true],
   ["format('Hello {0} {1} {2}', 'Mona', 'the', 'Octocat')", 'Hello Mona the Octocat'],
@@ -83,6 +83,9 @@ test.each([
   expect(hasStatusFunction(condition)).toBe(condition === expected);
 });
 
-test.each(["contains('a')", 'unknown.context', "format('{0}'"])('%s is refused with the expression in the message', (expression) => {
-  expect(() => evaluateExpression(expression, contexts)).toThrow(expression);
-});
+test.each(["contains('a')", 'unknown.context', "format('{0}'"])(
+  '%s is refused with the expression in the message',
+  (expression) => {
+    expect(() => evaluateExpression(expression, contexts)).toThrow(expression);
+  },
+);

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { errorMessage } from '@shiprail/core';
 import { ConcurrencyGroups } from '../../packages/rehearsal/src/concurrency.ts';
+import type { Value } from '../../packages/rehearsal/src/expressions.ts';
 import { expandMatrix } from '../../packages/rehearsal/src/matrix.ts';
 import { runWorkflow, type WorkflowRunOptions, type WorkflowRunResult } from '../../packages/rehearsal/src/runner.ts';
 import { loadWorkflow } from '../../packages/rehearsal/src/workflow.ts';
@@ -24,7 +25,14 @@ async function rehearseYaml(yaml: string, options: Partial<WorkflowRunOptions> =
   return runWorkflow({
     workflow: await loadWorkflow(file),
     runId: counter,
-    event: { name: 'push', payload: {}, sha: 'a'.repeat(40), ref: 'refs/heads/main', repository: 'acme/shop', actor: 'octocat' },
+    event: {
+      name: 'push',
+      payload: {},
+      sha: 'a'.repeat(40),
+      ref: 'refs/heads/main',
+      repository: 'acme/shop',
+      actor: 'octocat',
+    },
     workflowRepository: 'acme/shop',
     workflowSha: 'a'.repeat(40),
     inputs: {},
@@ -123,7 +131,8 @@ test('a failed job skips its dependents unless their condition says otherwise', 
 });
 
 test('steps: outcome and conclusion under continue-on-error, status functions, GITHUB_ENV and env precedence', async () => {
-  const run = await rehearseYaml(`${header}
+  const run = await rehearseYaml(
+    `${header}
 env:
   LEVEL: workflow
   KEPT: workflow
@@ -155,7 +164,8 @@ jobs:
       - id: only-on-failure
         if: failure()
         run: 'true'
-`.replace(`${header}\nenv`, 'on: push\nenv'));
+`.replace(`${header}\nenv`, 'on: push\nenv'),
+  );
   const job = run.jobs[0];
   expect(job?.outputs).toEqual({ seen: 'step workflow from-env-file' });
   expect(job?.steps.map((step) => [step.name, step.outcome, step.conclusion])).toEqual([
@@ -170,7 +180,7 @@ jobs:
   expect(job?.result).toBe('failure');
 });
 
-test.each([
+test.each<[Value, string[]]>([
   [{ os: ['linux', 'mac'], node: [20, 24] }, ['linux, 20', 'linux, 24', 'mac, 20', 'mac, 24']],
   [{ os: ['linux', 'mac'], node: [20, 24], exclude: [{ os: 'mac', node: 20 }] }, ['linux, 20', 'linux, 24', 'mac, 24']],
   // An include that overwrites no original value extends every matching combination; one that would
@@ -182,7 +192,9 @@ test.each([
   [{ include: [{ service: 'api' }, { service: 'worker' }] }, ['api', 'worker']],
 ])('matrix %j expands to %j', (matrix, expected) => {
   const labels = expandMatrix(matrix).map((combination) =>
-    typeof combination['service'] === 'string' ? combination['service'] : Object.values(combination).map(String).join(', '),
+    typeof combination['service'] === 'string'
+      ? combination['service']
+      : Object.values(combination).map(String).join(', '),
   );
   expect(labels).toEqual(expected);
 });
@@ -301,9 +313,24 @@ test('two runs of one workflow: the first run waiting for approval is superseded
 });
 
 test.each([
-  ['a job container', '  build:\n    runs-on: ubuntu-latest\n    container: node:24\n    steps:\n      - run: "true"\n', 'container', 5],
-  ['a step shell other than bash', '  build:\n    runs-on: ubuntu-latest\n    steps:\n      - shell: pwsh\n        run: "true"\n', 'pwsh', 6],
-  ['defaults', '  build:\n    runs-on: ubuntu-latest\n    defaults:\n      run:\n        shell: bash\n    steps:\n      - run: "true"\n', 'defaults', 5],
+  [
+    'a job container',
+    '  build:\n    runs-on: ubuntu-latest\n    container: node:24\n    steps:\n      - run: "true"\n',
+    'container',
+    5,
+  ],
+  [
+    'a step shell other than bash',
+    '  build:\n    runs-on: ubuntu-latest\n    steps:\n      - shell: pwsh\n        run: "true"\n',
+    'pwsh',
+    6,
+  ],
+  [
+    'defaults',
+    '  build:\n    runs-on: ubuntu-latest\n    defaults:\n      run:\n        shell: bash\n    steps:\n      - run: "true"\n',
+    'defaults',
+    5,
+  ],
   ['a reusable workflow call', '  call:\n    uses: acme/x/.github/workflows/y.yml@main\n', 'reusable workflow', 4],
 ])('%s is refused with the file and line', async (_what, jobs, word, line) => {
   const refusal = await rehearseYaml(`${header}${jobs}`).then(

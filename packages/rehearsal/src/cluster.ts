@@ -107,7 +107,11 @@ export class Reconciler {
     const checkout = mkdtempSync(join(repository, '..', 'render-'));
     try {
       await execFileAsync('sh', ['-c', 'git --git-dir "$0" archive "$1" | tar -x -C "$2"', repository, head, checkout]);
+      const changed = await this.changedPaths(head);
       for (const environment of this.options.environments) {
+        // What an overlay renders to changes only with its own folder or the base it builds on.
+        if (changed && !changed.some((path) => path.startsWith(`${environment.overlay}/`) || path.startsWith('base/')))
+          continue;
         for (const wanted of await renderOverlay(checkout, environment.overlay)) this.apply(environment, wanted);
       }
       this.applied = head;
@@ -115,6 +119,20 @@ export class Reconciler {
     } finally {
       rmSync(checkout, { recursive: true, force: true });
     }
+  }
+
+  /** Paths the commits since the last applied one changed; undefined when nothing was applied yet. */
+  private async changedPaths(head: string): Promise<string[] | undefined> {
+    if (this.applied === '') return undefined;
+    const { stdout } = await execFileAsync('git', [
+      '--git-dir',
+      this.options.repository,
+      'diff',
+      '--name-only',
+      this.applied,
+      head,
+    ]);
+    return stdout.split('\n').filter((line) => line !== '');
   }
 
   /** Starts the rollout of a Deployment whose image Git changed (one rollout at a time per Deployment). */

@@ -86,6 +86,12 @@ export interface WorkflowRunOptions {
   progress?: ProgressListener;
   /** Cancels the whole run (as "Cancel workflow" does). */
   signal?: AbortSignal;
+  /** Only these jobs run (the others end as skipped). */
+  jobs?: string[];
+  /** One workspace for every job (a persistent self-hosted workspace), instead of a new folder per job. */
+  workspace?: string;
+  /** `run:` scripts replaced by others, e.g. an install step by a check that it was done. */
+  replaceRun?: Record<string, string>;
 }
 
 export interface WorkflowRunResult {
@@ -304,6 +310,7 @@ class WorkflowRun {
     };
     let combinations: Array<Combination | undefined> = [undefined];
     try {
+      if (this.options.jobs && !this.options.jobs.includes(job.id)) return skipped('not selected');
       if (!evaluateCondition(job.if, contexts, this.jobStatus(job))) return skipped('its if condition is false');
       combinations = this.matrixOf(job, contexts);
     } catch (error) {
@@ -505,16 +512,20 @@ class JobExecution {
     };
   }
 
-  workspace(): string {
+  folder(): string {
     const { workRoot, runId } = this.run.runOptions;
     const folder = join(workRoot, `run-${runId}`, this.record.key.replace(/[^\w.-]+/g, '_'));
     mkdirSync(join(folder, 'workspace'), { recursive: true });
     mkdirSync(join(folder, 'temp'), { recursive: true });
-    return join(folder, 'workspace');
+    return folder;
+  }
+
+  workspace(): string {
+    return this.run.runOptions.workspace ?? join(this.folder(), 'workspace');
   }
 
   runnerTemp(): string {
-    return join(this.workspace(), '..', 'temp');
+    return join(this.folder(), 'temp');
   }
 
   async runSteps(): Promise<void> {
@@ -628,7 +639,9 @@ class JobExecution {
   async executeStep(step: StepDefinition, contexts: Contexts, environment: StepEnvironment): Promise<StepResult> {
     if (step.run !== undefined) {
       const directory = this.run.text(step.workingDirectory, contexts, '.');
-      return runScript(this.run.text(step.run, contexts), join(environment.workspace, directory), environment);
+      const script = this.run.text(step.run, contexts);
+      const replaced = this.run.runOptions.replaceRun?.[script.trim()] ?? script;
+      return runScript(replaced, join(environment.workspace, directory), environment);
     }
     const uses = step.uses ?? '';
     const inputs = this.run.env(step.with, contexts);
