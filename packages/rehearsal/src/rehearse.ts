@@ -87,7 +87,6 @@ export async function rehearse(
   await world.reset(scenario.world);
   const workflow = await loadWorkflow(DEPLOY_WORKFLOW);
   const pins = readActionPins(ACTION_PINS);
-  const pushedBefore = new Set(await world.pushedImages());
   const events = await scenario.events(world);
   const concurrency = new ConcurrencyGroups();
   const inputs = withDefaults(workflow, deployInputs(world, scenario));
@@ -142,7 +141,7 @@ export async function rehearse(
   }
   const results = await Promise.all(runs);
   await world.reconciler.settle();
-  const pushed = (await world.pushedImages()).filter((image) => !pushedBefore.has(image));
+  const pushed = await world.pushedImages();
   const last = results[results.length - 1];
   const report: Report = {
     scenario: scenario.name,

@@ -41,6 +41,8 @@ export interface JobRecord {
   outputs: Record<string, string>;
   /** Why the job did not run its steps (rejected, superseded, a mistake in the workflow). */
   note: string;
+  /** What its steps wrote to GITHUB_STEP_SUMMARY (redacted). */
+  summary: string;
 }
 
 export interface ProgressListener {
@@ -353,7 +355,7 @@ class WorkflowRun {
     } catch {
       // A name that cannot be evaluated yet (it needs the matrix) shows as the job id.
     }
-    return { key, jobId: job.id, name, result: 'skipped', durationMs: 0, steps: [], outputs: {}, note };
+    return { key, jobId: job.id, name, result: 'skipped', durationMs: 0, steps: [], outputs: {}, note, summary: '' };
   }
 
   async runInstance(
@@ -587,6 +589,7 @@ class JobExecution {
     if (step.hasId) this.steps[step.id] = { outputs: result.outputs, outcome, conclusion };
     const errors = result.errors.length > 0 || result.exitCode === 0 ? result.errors : [result.tail];
     const redact = (text: string): string => this.run.secrets.redact(text);
+    this.record.summary += redact(result.summary);
     return {
       name,
       outcome,

@@ -109,7 +109,8 @@ while [ $# -gt 0 ]; do
   case "$1" in --output) output="$2"; shift ;; -*) ;; *) image="$1" ;; esac
   shift
 done
-name=$(printf '%s' "$image" | sed -e 's/[@:].*$//' -e 's#.*/##')
+name=\${image##*/}
+name=\${name%%[@:]*}
 vulnerabilities='[]'
 case ",$REHEARSAL_VULNERABLE," in *",$name,"*)
   vulnerabilities='[{"VulnerabilityID":"CVE-2024-3094","PkgName":"xz-utils","InstalledVersion":"5.6.0","FixedVersion":"5.6.1","Status":"fixed","Severity":"CRITICAL","Title":"xz: malicious code in the release tarballs"}]' ;;
@@ -290,6 +291,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
           }
         }
         await git(monorepo.path, ['reset', '--quiet', '--hard', monorepo.head]);
+        await clearRegistry(registry);
         configure(next);
         reconciler.resume(initialGitops);
       },
@@ -307,26 +309,53 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
   }
 }
 
-/** Every manifest in the registry, by repository, as `<registry>/<repository>@<digest>`. */
-async function pushedImages(registry: RunningRegistry): Promise<string[]> {
+/** The registry's API with the job's credentials. */
+function registryClient(
+  registry: RunningRegistry,
+): (path: string, init?: { method?: string; accept?: string }) => Promise<Response> {
   const auth = `Basic ${Buffer.from(`octocat:${GITHUB_TOKEN}`).toString('base64')}`;
-  const get = async (path: string, accept = 'application/json'): Promise<Response> =>
-    fetch(`${registry.url}${path}`, { headers: { authorization: auth, accept }, signal: AbortSignal.timeout(10_000) });
+  return (path, init = {}) =>
+    fetch(`${registry.url}${path}`, {
+      method: init.method ?? 'GET',
+      headers: { authorization: auth, accept: init.accept ?? 'application/json' },
+      signal: AbortSignal.timeout(10_000),
+    });
+}
+
+const MANIFEST_TYPES = [
+  'application/vnd.oci.image.index.v1+json',
+  'application/vnd.oci.image.manifest.v1+json',
+  'application/vnd.docker.distribution.manifest.v2+json',
+  'application/vnd.docker.distribution.manifest.list.v2+json',
+].join(', ');
+
+/** Every tagged manifest in the registry, as repository and digest. */
+async function registryManifests(registry: RunningRegistry): Promise<Array<{ repository: string; digest: string }>> {
+  const get = registryClient(registry);
   const catalog = (await (await get('/v2/_catalog')).json()) as { repositories?: string[] };
-  const images: string[] = [];
+  const manifests = new Map<string, { repository: string; digest: string }>();
   for (const repository of catalog.repositories ?? []) {
     const tags = ((await (await get(`/v2/${repository}/tags/list`)).json()) as { tags?: string[] | null }).tags ?? [];
-    const digests = new Set<string>();
     for (const tag of tags) {
-      const response = await get(
-        `/v2/${repository}/manifests/${tag}`,
-        'application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json, application/vnd.docker.distribution.manifest.list.v2+json',
-      );
-      await response.body?.cancel();
+      const response = await get(`/v2/${repository}/manifests/${tag}`, { method: 'HEAD', accept: MANIFEST_TYPES });
       const digest = response.headers.get('docker-content-digest');
-      if (digest) digests.add(digest);
+      if (digest) manifests.set(`${repository}@${digest}`, { repository, digest });
     }
-    for (const digest of digests) images.push(`${registry.host}/${repository}@${digest}`);
   }
-  return images.sort();
+  return [...manifests.values()];
+}
+
+/** Images the registry holds, as `<registry>/<repository>@sha256:…`. */
+async function pushedImages(registry: RunningRegistry): Promise<string[]> {
+  return (await registryManifests(registry))
+    .map(({ repository, digest }) => `${registry.host}/${repository}@${digest}`)
+    .sort();
+}
+
+/** Deletes every manifest, so that the next rehearsal pushes (and reports) its images anew. */
+async function clearRegistry(registry: RunningRegistry): Promise<void> {
+  const request = registryClient(registry);
+  for (const { repository, digest } of await registryManifests(registry)) {
+    await (await request(`/v2/${repository}/manifests/${digest}`, { method: 'DELETE' })).body?.cancel();
+  }
 }
