@@ -26,16 +26,14 @@ async function main(): Promise<number> {
   console.log(`${scenario.description}\n(scenarios: ${SCENARIO_NAMES.join(', ')})\n`);
   const started = Date.now();
   const world = await startWorld(scenario.world);
-  let runs = 1;
   try {
     console.log(`World ready in ${((Date.now() - started) / 1000).toFixed(1)}s\n`);
     const result = await rehearse(world, scenario, {
       progress: progressPrinter(
         (line) => console.log(line),
-        () => runs > 1,
+        () => scenario.holdUntilNext !== undefined,
       ),
     });
-    runs = result.runs.length;
     console.log(`\n${bold('Jobs')}\n${jobTable(result.runs)}`);
     console.log(`\n${bold('What each environment runs')}`);
     for (const [environment, images] of Object.entries(result.report.environments)) {

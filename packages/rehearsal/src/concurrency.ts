@@ -14,7 +14,9 @@ export interface ConcurrencyTicket {
 
 interface Waiter {
   owner: string;
+  cancel: () => void;
   supersede: () => void;
+  /** Set once the job asked to start. */
   admit?: () => void;
 }
 
@@ -42,7 +44,7 @@ export class ConcurrencyGroups {
     }
     let supersede: () => void = () => undefined;
     const superseded = new Promise<'superseded'>((resolve) => (supersede = () => resolve('superseded')));
-    const waiter: Waiter = { owner, supersede };
+    const waiter: Waiter = { owner, cancel, supersede };
     state.waiting = waiter;
     let out = false;
     const start = async (): Promise<Admission> => {
@@ -67,22 +69,15 @@ export class ConcurrencyGroups {
       out = true;
       supersede();
     };
-    // Kept for cancel-in-progress.
-    const entry = { owner, cancel };
-    waiter.admit = undefined;
-    this.pendingRuns.set(waiter, entry);
     return { superseded, start, leave };
   }
-
-  private readonly pendingRuns = new Map<Waiter, { owner: string; cancel: () => void }>();
 
   /** Moves the waiting job to running when it has asked to start. */
   private promote(state: Group): void {
     const next = state.waiting;
     if (!next?.admit || state.running) return;
     state.waiting = undefined;
-    state.running = this.pendingRuns.get(next);
-    this.pendingRuns.delete(next);
+    state.running = { owner: next.owner, cancel: next.cancel };
     next.admit();
   }
 }
