@@ -1,23 +1,257 @@
-// Judging 10 metrics of 2 x 100,000 samples each (Mann-Whitney with interval and Hodges-Lehmann
-// estimate, as a round of canary-analyze does), against a baseline measured in the same run: sorting
-// the same samples once, the least any rank test has to do.
-import { judgeMetric } from '@shiprail/canary-analyze';
+// Two measurements of the judge.
+// 1. Decisions on simulated canaries whose truth is known (packages/canary-analyze/src/simulation.ts):
+//    per query shape, how often a healthy canary is judged not to pass (false alarms) and how often a
+//    degraded one fails (detection), one 30-minute round at step 15 s, for the judge as it ships (the
+//    samples' dependence counted), for Kayenta's rule (every sample independent), for the alternatives
+//    that were measured before choosing (one sample per window; the window alone; the autocorrelation
+//    alone), and for Flagger's rule on the three typical metrics.
+// 2. The time to judge 10 metrics of 2 x 100,000 samples, against sorting the same samples once.
+import {
+  DEFAULT_PROFILE,
+  HEALTHY,
+  QUERY_SHAPES,
+  TYPICAL_METRICS,
+  autocorrelationTime,
+  judgeMetric,
+  queryMemoryMs,
+  scoreMetrics,
+  seededRandom,
+  simulateCanary,
+  type Degradation,
+  type JudgeOptions,
+  type QueryShape,
+  type SimulatedCanary,
+} from '@shiprail/canary-analyze';
 
+const CANARIES = Number(process.env['CANARIES'] ?? 200);
+const MINUTES = 30;
+const STEP_MS = DEFAULT_PROFILE.scrapeMs;
+const DEGRADATIONS: Record<string, Degradation> = {
+  '2x errors': { errorFactor: 2, latencyFactor: 1 },
+  '+30 % latency': { errorFactor: 1, latencyFactor: 1.3 },
+  '+15 % latency': { errorFactor: 1, latencyFactor: 1.15 },
+};
+
+/** A rule that classifies one metric from both sides' samples in time order: true when it alarms. */
+type Rule = (baseline: number[], canary: number[], shape: QueryShape) => boolean;
+
+const options = (shape: QueryShape, extra: Partial<JudgeOptions>): JudgeOptions => ({
+  direction: 'either',
+  allowedIncrease: 1,
+  allowedDecrease: 1,
+  samplesPerWindow: queryMemoryMs(shape.query) / STEP_MS,
+  ...extra,
+});
+const alarms = (classification: string): boolean => classification === 'High' || classification === 'Low';
+
+/** Every n-th sample, counted back from the last. */
+const thin = (values: number[], every: number): number[] =>
+  values.filter((_, index) => (values.length - 1 - index) % every === 0);
+
+const judged =
+  (extra: Partial<JudgeOptions>, every?: (shape: QueryShape) => number): Rule =>
+  (baseline, canary, shape) => {
+    const n = every?.(shape) ?? 1;
+    return alarms(judgeMetric(thin(baseline, n), thin(canary, n), options(shape, extra)).classification);
+  };
+
+const RULES: Record<string, Rule> = {
+  shipped: judged({}),
+  'Kayenta (independent)': judged({ dependence: 'independent' }),
+  'one per window': judged({ dependence: 'independent' }, (shape) =>
+    Math.max(1, Math.round(queryMemoryMs(shape.query) / STEP_MS)),
+  ),
+  'window only': judged({ dependence: 'window' }),
+  'autocorrelation only': judged({ dependence: 'autocorrelation' }),
+};
+
+const percent = (count: number, total: number): string => `${((100 * count) / total).toFixed(1)} %`.padStart(8);
+
+function simulate(condition: Degradation, shapes: readonly QueryShape[], seedBase: number): SimulatedCanary[] {
+  return Array.from({ length: CANARIES }, (_, index) => simulateCanary(seedBase + index, shapes, condition, MINUTES));
+}
+
+const started = performance.now();
+const healthy = simulate(HEALTHY, QUERY_SHAPES, 1_000_000);
+const degraded = Object.fromEntries(
+  Object.entries(DEGRADATIONS).map(([name, condition], index) => [
+    name,
+    simulate(condition, QUERY_SHAPES, 2_000_000 + index * 100_000),
+  ]),
+);
+console.log(
+  `${CANARIES} healthy and ${CANARIES} degraded canaries per condition, one ${MINUTES}-minute round at step 15 s ` +
+    `(${Math.round((MINUTES * 60_000) / STEP_MS) + 1} samples per side); simulated in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+);
+
+const ruleNames = Object.keys(RULES);
+console.log('');
+console.log('False alarms on healthy canaries (a metric judged High or Low), per query shape and rule:');
+console.log(
+  `${'shape'.padEnd(52)} ${'τ̂ (median)'.padStart(10)} ${ruleNames.map((name) => name.padStart(20)).join('')}`,
+);
+for (const [index, shape] of QUERY_SHAPES.entries()) {
+  const taus = healthy
+    .map((canary) => autocorrelationTime([canary.baseline[index] ?? [], canary.canary[index] ?? []]))
+    .sort((a, b) => a - b);
+  const row = ruleNames.map((name) => {
+    const rule = RULES[name] as Rule;
+    const count = healthy.filter((canary) =>
+      rule(canary.baseline[index] ?? [], canary.canary[index] ?? [], shape),
+    ).length;
+    return percent(count, CANARIES).padStart(20);
+  });
+  console.log(
+    `${shape.name.padEnd(52)} ${(taus[Math.floor(taus.length / 2)] ?? 0).toFixed(1).padStart(10)} ${row.join('')}`,
+  );
+}
+
+console.log('');
+console.log('Detection of degraded canaries (the metric judged High), per query shape and rule:');
+for (const [condition, canaries] of Object.entries(degraded)) {
+  const kind = condition.includes('errors') ? 'errors' : 'latency';
+  console.log(`-- ${condition}`);
+  for (const [index, shape] of QUERY_SHAPES.entries()) {
+    if (shape.kind !== kind) continue;
+    const row = ruleNames.map((name) => {
+      const rule = RULES[name] as Rule;
+      const count = canaries.filter((canary) =>
+        rule(canary.baseline[index] ?? [], canary.canary[index] ?? [], shape),
+      ).length;
+      return percent(count, CANARIES).padStart(20);
+    });
+    console.log(`${shape.name.padEnd(52)} ${''.padStart(10)} ${row.join('')}`);
+  }
+}
+
+// The three typical metrics judged together, as a round of the action scores them (pass-score 95).
+const TRIO = TYPICAL_METRICS.map((shape) => QUERY_SHAPES.indexOf(shape));
+const FLAGGER_SHAPES = ['error ratio, rate[1m]', 'latency p95, rate[1m]', 'latency mean, rate[1m]'].map((name) =>
+  QUERY_SHAPES.findIndex((shape) => shape.name === name),
+);
+
+function actionDecision(canary: SimulatedCanary, dependence: JudgeOptions['dependence']): string {
+  const metrics = TRIO.map((index) => {
+    const shape = QUERY_SHAPES[index] as QueryShape;
+    const judgement = judgeMetric(
+      canary.baseline[index] ?? [],
+      canary.canary[index] ?? [],
+      options(shape, { dependence }),
+    );
+    return { name: shape.name, classification: judgement.classification, weight: 1, critical: false };
+  });
+  return scoreMetrics(metrics, { pass: 95, marginal: 75 }).decision;
+}
+
+/**
+ * Flagger's documented analysis: every `interval` (1m) each metric's query over [1m] is checked against
+ * its thresholdRange; a check where any metric is out of range counts one failed check, and the canary
+ * is rolled back when failed checks reach `threshold` (5). Thresholds as a team would tune them on this
+ * service: error ratio at most 1.5 % (1.5 x the 1 % the stable version shows), p95 and mean latency at
+ * most 10 % above the stable version's own median over the round.
+ */
+function flaggerDecision(canary: SimulatedCanary): string {
+  const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+  const limits = FLAGGER_SHAPES.map((index, position) =>
+    position === 0 ? 1.5 * DEFAULT_PROFILE.errorRate : 1.1 * median(canary.baseline[index] ?? []),
+  );
+  let failed = 0;
+  const samples = canary.canary[0]?.length ?? 0;
+  for (let minute = 1; (minute * 60_000) / STEP_MS < samples; minute += 1) {
+    const at = (minute * 60_000) / STEP_MS;
+    if (FLAGGER_SHAPES.some((index, position) => (canary.canary[index]?.[at] ?? 0) > (limits[position] ?? 0))) {
+      failed += 1;
+    }
+    if (failed >= 5) return 'fail';
+  }
+  return 'pass';
+}
+
+const DECIDERS: Record<string, (canary: SimulatedCanary) => string> = {
+  shipped: (canary) => actionDecision(canary, undefined),
+  'Kayenta (independent)': (canary) => actionDecision(canary, 'independent'),
+  'Flagger (thresholds)': flaggerDecision,
+};
+console.log('');
+console.log(`The three typical metrics together (${TYPICAL_METRICS.map((shape) => shape.name).join('; ')}):`);
+console.log(
+  `${'canaries'.padEnd(40)} ${Object.keys(DECIDERS)
+    .map((name) => name.padStart(24))
+    .join('')}`,
+);
+const trioRow = (label: string, canaries: SimulatedCanary[], counts: (decision: string) => boolean): void => {
+  const row = Object.values(DECIDERS).map((decide) =>
+    percent(canaries.filter((canary) => counts(decide(canary))).length, CANARIES).padStart(24),
+  );
+  console.log(`${label.padEnd(40)} ${row.join('')}`);
+};
+trioRow('healthy: false alarms (not pass)', healthy, (decision) => decision !== 'pass');
+for (const [condition, canaries] of Object.entries(degraded)) {
+  trioRow(`${condition}: detected (fail)`, canaries, (decision) => decision === 'fail');
+}
+
+// Rounds as the action runs them: every `interval` over all samples since the start, stopping at the
+// first failing round; a healthy canary is a false alarm when any round fails it.
+function failsInSomeRound(
+  canary: SimulatedCanary,
+  minutes: number,
+  interval: number,
+  dependence: JudgeOptions['dependence'],
+): boolean {
+  for (let elapsed = interval; elapsed <= minutes; elapsed += interval) {
+    const count = (elapsed * 60_000) / STEP_MS + 1;
+    // The canaries of this section hold the typical metrics only, in their order.
+    const metrics = TYPICAL_METRICS.map((shape, index) => {
+      const judgement = judgeMetric(
+        (canary.baseline[index] ?? []).slice(0, count),
+        (canary.canary[index] ?? []).slice(0, count),
+        options(shape, { dependence }),
+      );
+      return { name: shape.name, classification: judgement.classification, weight: 1, critical: false };
+    });
+    if (scoreMetrics(metrics, { pass: 95, marginal: 75 }).decision === 'fail') return true;
+  }
+  return false;
+}
+
+console.log('');
+console.log('Every round of an analysis, the three typical metrics (a canary fails when any round fails it):');
+const roundPlans = [
+  { label: 'duration 10m, interval 1m (defaults)', minutes: 10, interval: 1 },
+  { label: 'duration 30m, interval 1m', minutes: 30, interval: 1 },
+  { label: 'duration 30m, interval 3m', minutes: 30, interval: 3 },
+];
+const shortCanaries = {
+  healthy: simulate(HEALTHY, TYPICAL_METRICS, 3_000_000),
+  ...Object.fromEntries(
+    Object.entries(DEGRADATIONS).map(([name, condition], index) => [
+      name,
+      simulate(condition, TYPICAL_METRICS, 4_000_000 + index * 100_000),
+    ]),
+  ),
+};
+console.log(
+  `${'plan / canaries'.padEnd(52)} ${['shipped', 'Kayenta (independent)'].map((name) => name.padStart(24)).join('')}`,
+);
+for (const plan of roundPlans) {
+  for (const [condition, canaries] of Object.entries(shortCanaries)) {
+    const row = (['window+autocorrelation', 'independent'] as const).map((dependence) =>
+      percent(
+        canaries.filter((canary) => failsInSomeRound(canary, plan.minutes, plan.interval, dependence)).length,
+        CANARIES,
+      ).padStart(24),
+    );
+    console.log(`${`${plan.label}: ${condition} fail`.padEnd(52)} ${row.join('')}`);
+  }
+}
+
+// Judge time: 10 metrics of 2 x 100,000 samples.
 const METRICS = 10;
 const SAMPLES = 100_000;
 
-/** Deterministic, so runs compare. */
-function generator(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (Math.imul(state ^ (state >>> 15), 0x2c1b_3c6d) + 0x6d2b_79f5) >>> 0;
-    return state / 2 ** 32;
-  };
-}
-
 /** Latency-like samples: log-normal-ish, with repeated values as real rates have. */
 function samples(seed: number, scale: number): number[] {
-  const random = generator(seed);
+  const random = seededRandom(seed);
   return Array.from({ length: SAMPLES }, () => Math.round(scale * Math.exp(random() + random() - 1) * 1000) / 1000);
 }
 
@@ -36,20 +270,32 @@ function time<T>(label: string, body: () => T, repeats = 3): { ms: number; resul
     result = body();
     best = Math.min(best, performance.now() - started);
   }
-  console.log(`${label.padEnd(58)} ${best.toFixed(1).padStart(8)} ms`);
+  console.log(`${label.padEnd(66)} ${best.toFixed(1).padStart(8)} ms`);
   return { ms: best, result: result as T };
 }
 
+console.log('');
 console.log(`${METRICS} metrics x 2 x ${SAMPLES.toLocaleString('en')} samples (best of 3)`);
 const sorting = time('baseline: sort every sample once (Float64Array)', () =>
   data.map(({ baseline, canary }) => [Float64Array.from(baseline).sort(), Float64Array.from(canary).sort()]),
 );
-const judging = time('judge all metrics (U, p, 98 % interval, estimate, ratio)', () =>
+const judging = time('judge all metrics (dependence, U, p, 98 % interval, estimate, ratio)', () =>
   data.map(({ baseline, canary }) =>
-    judgeMetric(baseline, canary, { direction: 'either', allowedIncrease: 1, allowedDecrease: 1 }),
+    judgeMetric(baseline, canary, { direction: 'either', allowedIncrease: 1, allowedDecrease: 1, samplesPerWindow: 4 }),
+  ),
+);
+const independent = time('judge all metrics as Kayenta would (samples independent)', () =>
+  data.map(({ baseline, canary }) =>
+    judgeMetric(baseline, canary, {
+      direction: 'either',
+      allowedIncrease: 1,
+      allowedDecrease: 1,
+      dependence: 'independent',
+    }),
   ),
 );
 console.log(
-  `ratio judge / sort: ${(judging.ms / sorting.ms).toFixed(1)}x; per metric: ${(judging.ms / METRICS).toFixed(1)} ms`,
+  `ratio judge / sort: ${(judging.ms / sorting.ms).toFixed(1)}x; per metric: ${(judging.ms / METRICS).toFixed(1)} ms; ` +
+    `counting the dependence costs ${(judging.ms - independent.ms).toFixed(1)} ms in all`,
 );
 console.log(`classifications: ${judging.result.map((judgement) => judgement.classification).join(' ')}`);

@@ -1,7 +1,8 @@
 // smoke-test: 200 checks against a local JSON service, one at a time versus in parallel. The baseline
 // is concurrency 1 in the same run; the figure that matters is the ratio. The service answers after a
 // fixed delay, as a real one across a network would, and once at once (pure overhead).
-import { Redactor, parseCheckFile, runChecks } from '@shiprail/smoke-test';
+import { Redactor } from '@shiprail/core';
+import { parseCheckFile, runChecks } from '@shiprail/smoke-test';
 import { createServer } from 'node:http';
 import { listenOnLoopback } from '../test/support/loopback.ts';
 
@@ -29,6 +30,8 @@ async function startService(delayMs: number): Promise<{ url: string; stop: () =>
   return listenOnLoopback(server);
 }
 
+const redactor = new Redactor();
+
 async function timeRun(baseUrl: string, concurrency: number): Promise<number> {
   const { checks } = parseCheckFile(checkFile, { file: 'bench.yml' }, { baseDirectory: '.', baseUrl });
   const started = performance.now();
@@ -37,7 +40,7 @@ async function timeRun(baseUrl: string, concurrency: number): Promise<number> {
     headers: [],
     concurrency,
     timeoutMs: 600_000,
-    redactor: new Redactor(),
+    secrets: { mask: (secret) => redactor.add(secret), redact: (text) => redactor.redact(text) },
   });
   const elapsed = performance.now() - started;
   const failed = results.filter((result) => !result.ok);

@@ -31613,7 +31613,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _shiprail_build_push_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(404);
+/* harmony import */ var _shiprail_build_push_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(714);
 
 await (0,_shiprail_build_push_action__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -31622,7 +31622,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 404:
+/***/ 714:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -34654,7 +34654,7 @@ function errorMessage(error) {
 
 ;// CONCATENATED MODULE: ./packages/core/src/duration.ts
 /** The longest a Node timer can wait (2^31 - 1 ms, about 24.8 days); longer delays fire at once. */
-const duration_MAX_TIMER_MS = 2 ** 31 - 1;
+const MAX_TIMER_MS = 2 ** 31 - 1;
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 const DURATION = /^(?:(\d+(?:\.\d+)?)(ms|h|m|s))+$/;
 const PART = /(\d+(?:\.\d+)?)(ms|h|m|s)/g;
@@ -34812,7 +34812,7 @@ class InputParser {
                 input: name,
             });
         }
-        if (ms > duration_MAX_TIMER_MS) {
+        if (ms > MAX_TIMER_MS) {
             throw new errors_ConfigurationError(`'${value}' is longer than 24 days, the longest a step can wait`, {
                 input: name,
             });
@@ -34937,6 +34937,7 @@ function capSummary(markdown, limit = SUMMARY_LIMIT_BYTES) {
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/retry.ts
+
 /** The delay after failed attempt `attempt` (1-based): exponential, capped, with optional jitter. */
 function backoffDelay(attempt, options, random = Math.random) {
     const exponential = options.baseMs * (options.factor ?? 2) ** (attempt - 1);
@@ -34944,7 +34945,31 @@ function backoffDelay(attempt, options, random = Math.random) {
     const jitter = Math.min(Math.max(options.jitter ?? 0, 0), 1);
     return Math.round(capped * (1 - jitter) + capped * jitter * random());
 }
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Waits `ms`, however long (a wait beyond one Node timer is made of several), or less when `signal` aborts. */
+function sleep(ms, signal) {
+    return new Promise((resolve) => {
+        if (signal?.aborted === true) {
+            resolve();
+            return;
+        }
+        const end = Date.now() + ms;
+        let timer;
+        const done = () => {
+            clearTimeout(timer);
+            signal?.removeEventListener('abort', done);
+            resolve();
+        };
+        const arm = () => {
+            const remaining = end - Date.now();
+            if (remaining <= 0)
+                done();
+            else
+                timer = setTimeout(arm, Math.min(remaining, MAX_TIMER_MS));
+        };
+        signal?.addEventListener('abort', done, { once: true });
+        arm();
+    });
+}
 /** Runs `operation` until it succeeds, an error is not retryable, or attempts run out (last error thrown). */
 async function retry(operation, options) {
     const wait = options.sleep ?? sleep;
@@ -35100,6 +35125,7 @@ const actionsLog = {
     info: (message) => info(neutralizeCommandLines(message)),
     debug: (message) => core_debug(message),
     warning: (message, properties) => warning(message, properties),
+    error: (message, properties) => core_error(message, properties),
     notice: (message, properties) => notice(message, properties),
     group: (name, body) => group(name, body),
 };
@@ -35126,8 +35152,10 @@ function createActionsRuntime(env = process.env) {
         env,
         github: readGitHubContext(env),
         exec: actionsExec,
+        fetch: (input, init) => fetch(input, init),
         clock: { now: () => Date.now(), sleep: sleep },
         tempDir: env['RUNNER_TEMP'] || (0,external_node_os_namespaceObject.tmpdir)(),
+        cwd: process.cwd(),
     };
 }
 /**
@@ -35519,17 +35547,163 @@ function storedCredentials(registry, env) {
 const record = (value) => typeof value === 'object' && value !== null ? value : {};
 const payload_text = (value) => (typeof value === 'string' ? value : undefined);
 
+;// CONCATENATED MODULE: ./packages/build-push/src/template.ts
+const HTML_ESCAPES = {
+    '&': '&amp;',
+    '<': '&lt;',
+    '>': '&gt;',
+    '"': '&quot;',
+    "'": '&#x27;',
+    '`': '&#x60;',
+    '=': '&#x3D;',
+};
+const escapeHtml = (text) => text.replace(/[&<>"'`=]/g, (char) => HTML_ESCAPES[char] ?? char);
+/** A template that cannot be rendered: the caller names the rule it came from. */
+class TemplateError extends Error {
+}
+function tokenize(expression) {
+    const tokens = [];
+    const pattern = /\s*([A-Za-z_][\w.-]*=)?('[^']*'|"[^"]*"|[^\s'"]+)/gy;
+    let match;
+    let end = 0;
+    while ((match = pattern.exec(expression)) !== null) {
+        tokens.push(`${match[1] ?? ''}${match[2] ?? ''}`);
+        end = pattern.lastIndex;
+    }
+    if (expression.slice(end).trim() !== '') {
+        throw new TemplateError(`cannot read the expression {{${expression}}}`);
+    }
+    return tokens;
+}
+const isQuoted = (token) => /^(['"]).*\1$/s.test(token) && token.length >= 2;
+/**
+ * A helper's argument as Handlebars reads it: a quoted string or a number is itself; a bare word
+ * (`{{date YYYYMMDD}}`) is a lookup of that name, which is a value or nothing.
+ */
+function argument(token, values) {
+    if (isQuoted(token))
+        return token.slice(1, -1);
+    if (/^-?\d+(?:\.\d+)?$/.test(token) || token === 'true' || token === 'false')
+        return token;
+    const value = Object.hasOwn(values, token) ? values[token] : undefined;
+    return typeof value === 'string' || typeof value === 'number' ? String(value) : undefined;
+}
+function evaluate(expression, values) {
+    const [name = '', ...rest] = tokenize(expression);
+    if (/^[#/^>!]/.test(name) || name === 'else') {
+        throw new TemplateError(`{{${expression}}} is not supported: only values like {{version}} or {{date 'YYYY'}}`);
+    }
+    const args = [];
+    const hash = {};
+    for (const token of rest) {
+        const pair = /^([A-Za-z_][\w.-]*)=(.*)$/s.exec(token);
+        if (pair)
+            hash[pair[1] ?? ''] = argument(pair[2] ?? '', values) ?? '';
+        else
+            args.push(argument(token, values));
+    }
+    const value = Object.hasOwn(values, name) ? values[name] : undefined;
+    if (typeof value === 'function')
+        return value(args, hash);
+    if (value === null || value === undefined)
+        return '';
+    return Array.isArray(value) ? value.join(',') : String(value);
+}
+function renderTemplate(template, values) {
+    let output = '';
+    let position = 0;
+    const pattern = /\{\{\{([^}]*)\}\}\}|\{\{([^}]*)\}\}/g;
+    let match;
+    while ((match = pattern.exec(template)) !== null) {
+        output += template.slice(position, match.index);
+        output += match[1] !== undefined ? evaluate(match[1], values) : escapeHtml(evaluate(match[2] ?? '', values));
+        position = match.index + match[0].length;
+    }
+    const tail = template.slice(position);
+    if (tail.includes('{{'))
+        throw new TemplateError(`has an unclosed {{ in '${template}'`);
+    return output + tail;
+}
+/**
+ * Formats a date with moment.js tokens (the format language docker/metadata-action's `{{date}}`
+ * takes). Without a format, moment's ISO 8601 form: `2020-01-10T00:30:00Z` in UTC, else with the
+ * zone's offset (`2020-01-10T09:30:00+09:00`).
+ */
+function formatDate(epochMs, format, timeZone = 'UTC') {
+    let parts;
+    try {
+        const formatter = new Intl.DateTimeFormat('en-US', {
+            timeZone,
+            hourCycle: 'h23',
+            year: 'numeric',
+            month: '2-digit',
+            day: '2-digit',
+            hour: '2-digit',
+            minute: '2-digit',
+            second: '2-digit',
+        });
+        parts = Object.fromEntries(formatter.formatToParts(new Date(epochMs)).map((part) => [part.type, part.value]));
+    }
+    catch {
+        throw new TemplateError(`unknown time zone '${timeZone}'`);
+    }
+    const year = parts['year'] ?? '';
+    const hour = Number(parts['hour'] ?? '0');
+    const pad = (value, length = 2) => String(value).padStart(length, '0');
+    const wallClock = Date.UTC(Number(year), Number(parts['month']) - 1, Number(parts['day']), hour, Number(parts['minute']), Number(parts['second']));
+    const offsetMinutes = Math.round((wallClock - Math.floor(epochMs / 1000) * 1000) / 60_000);
+    const offset = (separator) => `${offsetMinutes < 0 ? '-' : '+'}${pad(Math.floor(Math.abs(offsetMinutes) / 60))}${separator}${pad(Math.abs(offsetMinutes) % 60)}`;
+    const tokens = {
+        YYYY: () => year,
+        YY: () => year.slice(-2),
+        MM: () => parts['month'] ?? '',
+        M: () => String(Number(parts['month'])),
+        DD: () => parts['day'] ?? '',
+        D: () => String(Number(parts['day'])),
+        HH: () => pad(hour),
+        H: () => String(hour),
+        hh: () => pad(hour % 12 === 0 ? 12 : hour % 12),
+        h: () => String(hour % 12 === 0 ? 12 : hour % 12),
+        mm: () => parts['minute'] ?? '',
+        m: () => String(Number(parts['minute'])),
+        ss: () => parts['second'] ?? '',
+        s: () => String(Number(parts['second'])),
+        SSS: () => pad(epochMs % 1000, 3),
+        A: () => (hour < 12 ? 'AM' : 'PM'),
+        a: () => (hour < 12 ? 'am' : 'pm'),
+        X: () => String(Math.floor(epochMs / 1000)),
+        x: () => String(epochMs),
+        ZZ: () => offset(''),
+        Z: () => offset(':'),
+    };
+    const pattern = format || (offsetMinutes === 0 ? 'YYYY-MM-DD[T]HH:mm:ss[Z]' : 'YYYY-MM-DD[T]HH:mm:ssZ');
+    return pattern.replace(/\[([^\]]*)]|YYYY|YY|MM|M|DD|D|HH|H|hh|h|mm|m|ss|s|SSS|A|a|X|x|ZZ|Z/g, (token, literal) => (literal !== undefined ? literal : (tokens[token]?.() ?? token)));
+}
+
 ;// CONCATENATED MODULE: ./packages/build-push/src/labels.ts
 
 
+
 const labels_text = (value) => payload_text(value) ?? '';
-/** Parses `labels` lines (`key=value`); the value may contain `=`. */
-function parseLabelLines(lines) {
-    return lines.map((line) => {
+/**
+ * Parses `labels` lines (`key=value`); the value may contain `=`. Expressions are expanded first
+ * (`org.opencontainers.image.ref.name={{branch}}`), as docker/metadata-action does.
+ */
+function parseLabelLines(lines, values = {}) {
+    return lines.map((written) => {
+        let line;
+        try {
+            line = renderTemplate(written, values);
+        }
+        catch (error) {
+            if (!(error instanceof TemplateError))
+                throw error;
+            throw new errors_ConfigurationError(`'${written}' ${error.message}`, { input: 'labels' });
+        }
         const equals = line.indexOf('=');
         const key = equals > 0 ? line.slice(0, equals).trim() : '';
         if (key === '' || /\s/.test(key)) {
-            throw new errors_ConfigurationError(`'${line}' is not a label: write key=value`, { input: 'labels' });
+            throw new errors_ConfigurationError(`'${written}' is not a label: write key=value`, { input: 'labels' });
         }
         return [key, line.slice(equals + 1).trim()];
     });
@@ -35554,6 +35728,61 @@ function ociLabels(source, extra) {
     for (const [key, value] of extra)
         labels.set(key, value);
     return Object.fromEntries([...labels].filter(([, value]) => value !== '').sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+;// CONCATENATED MODULE: ./packages/build-push/src/expressions.ts
+
+
+const shortSha = (sha, length) => sha.slice(0, length);
+const stripHeads = (ref) => ref.replace(/^refs\/heads\//, '');
+/** `{{date 'format' tz='Zone'}}` and `{{commit_date ...}}`: moment.js formats, UTC unless `tz=` says otherwise. */
+function dateHelper(epochMs) {
+    return (args, hash) => {
+        for (const key of Object.keys(hash))
+            if (key !== 'tz')
+                throw new TemplateError(`unknown ${key} attribute`);
+        return formatDate(epochMs, args[0], hash['tz'] ?? 'UTC');
+    };
+}
+/**
+ * Whether the run is on the default branch, as docker/metadata-action decides it: the ref minus
+ * `refs/heads/` names the default branch, or the event always runs on the default branch's last
+ * commit (create, discussion, issues, schedule).
+ */
+function isDefaultBranch(context) {
+    const candidate = stripHeads(context.ref);
+    if (candidate === '')
+        return false;
+    if (context.defaultBranch !== undefined && context.defaultBranch === candidate)
+        return true;
+    return /create|discussion|issues|schedule/.test(context.eventName);
+}
+/** The base branch: a tag push's `base_ref`, or a pull request's base. */
+function baseRef(context) {
+    const { ref, payload } = context;
+    if (/^refs\/tags\//.test(ref) && typeof payload['base_ref'] === 'string')
+        return stripHeads(payload['base_ref']);
+    if (/^refs\/pull\//.test(ref))
+        return payload_text(record(record(payload['pull_request'])['base'])['ref']) ?? '';
+    return '';
+}
+/** The dates `type=schedule` patterns may use (and nothing else, as in docker/metadata-action). */
+function dateValues(context) {
+    return { date: dateHelper(context.now), commit_date: dateHelper(context.commitDate) };
+}
+/** The values every other expression may use: `{{branch}}`, `{{tag}}`, `{{sha}}`, `{{is_default_branch}}`, ... */
+function expressionValues(context) {
+    const { ref } = context;
+    const onDefault = isDefaultBranch(context);
+    return {
+        branch: /^refs\/heads\//.test(ref) ? stripHeads(ref) : '',
+        tag: /^refs\/tags\//.test(ref) ? ref.replace(/^refs\/tags\//, '') : '',
+        sha: shortSha(context.sha, context.shortShaLength),
+        base_ref: baseRef(context),
+        is_default_branch: String(onDefault),
+        is_not_default_branch: String(!onDefault),
+        ...dateValues(context),
+    };
 }
 
 ;// CONCATENATED MODULE: ./packages/build-push/src/reference.ts
@@ -35662,10 +35891,20 @@ function splitFields(line) {
     return fields.filter((field) => field.trim() !== '');
 }
 /**
- * `key=value` of one field. Like docker/metadata-action, the value ends at the next `=`
- * (`value=a=b` reads as `a`), so that the same rule gives the same tag.
+ * `key=value` of one rule field: the value is everything after the first `=`
+ * (`pattern={{date 'YYYY' tz='Asia/Tokyo'}}`), as docker/metadata-action reads rules.
  */
-function keyValue(field) {
+function ruleKeyValue(field) {
+    const equals = field.indexOf('=');
+    if (equals <= 0)
+        return [field.trim()];
+    return [field.slice(0, equals).trim().toLowerCase(), field.slice(equals + 1).trim()];
+}
+/**
+ * `key=value` of one flavor field. Like docker/metadata-action, the value ends at the next `=`
+ * (`prefix=a=b` reads as `a`), so that the same flavor gives the same tags.
+ */
+function flavorKeyValue(field) {
     const parts = field.split('=').map((part) => part.trim());
     if (parts.length === 1)
         return [parts[0] ?? ''];
@@ -35687,7 +35926,7 @@ function parseTagRule(line) {
     const attrs = {};
     let type;
     for (const field of fields) {
-        const pair = keyValue(field);
+        const pair = ruleKeyValue(field);
         if (pair.length === 1) {
             attrs['value'] = pair[0];
             continue;
@@ -35783,7 +36022,7 @@ function parseFlavor(lines) {
         }
         let onLatestFor;
         for (const field of fields) {
-            const pair = keyValue(field);
+            const pair = flavorKeyValue(field);
             if (pair.length === 1)
                 return fail('is not key=value (expected latest=, prefix=, suffix=, onlatest=)');
             const [key, value] = pair;
@@ -35821,116 +36060,168 @@ function parseFlavor(lines) {
 // EXTERNAL MODULE: ./node_modules/semver/index.js
 var semver = __nccwpck_require__(2088);
 var semver_default = /*#__PURE__*/__nccwpck_require__.n(semver);
-;// CONCATENATED MODULE: ./packages/build-push/src/template.ts
-const HTML_ESCAPES = {
-    '&': '&amp;',
-    '<': '&lt;',
-    '>': '&gt;',
-    '"': '&quot;',
-    "'": '&#x27;',
-    '`': '&#x60;',
-    '=': '&#x3D;',
-};
-const escapeHtml = (text) => text.replace(/[&<>"'`=]/g, (char) => HTML_ESCAPES[char] ?? char);
-/** A template that cannot be rendered: the caller names the rule it came from. */
-class TemplateError extends Error {
+;// CONCATENATED MODULE: ./packages/build-push/src/tag-rules.ts
+
+
+
+
+function ruleError(rule, reason) {
+    return new errors_ConfigurationError(`rule '${rule.source}' ${reason}`, { input: 'tags' });
 }
-function tokenize(expression) {
-    const tokens = [];
-    const pattern = /\s*([A-Za-z_][\w.-]*=)?('[^']*'|"[^"]*"|[^\s'"]+)/gy;
-    let match;
-    let end = 0;
-    while ((match = pattern.exec(expression)) !== null) {
-        tokens.push(`${match[1] ?? ''}${match[2] ?? ''}`);
-        end = pattern.lastIndex;
-    }
-    if (expression.slice(end).trim() !== '') {
-        throw new TemplateError(`cannot read the expression {{${expression}}}`);
-    }
-    return tokens;
-}
-const unquote = (token) => /^(['"]).*\1$/s.test(token) && token.length >= 2 ? token.slice(1, -1) : token;
-function evaluate(expression, values) {
-    const [name = '', ...rest] = tokenize(expression);
-    if (/^[#/^>!]/.test(name) || name === 'else') {
-        throw new TemplateError(`{{${expression}}} is not supported: only values like {{version}} or {{date 'YYYY'}}`);
-    }
-    const args = [];
-    const hash = {};
-    for (const token of rest) {
-        const pair = /^([A-Za-z_][\w.-]*)=(.*)$/s.exec(token);
-        if (pair)
-            hash[pair[1] ?? ''] = unquote(pair[2] ?? '');
-        else
-            args.push(unquote(token));
-    }
-    const value = Object.hasOwn(values, name) ? values[name] : undefined;
-    if (typeof value === 'function')
-        return value(args, hash);
-    if (value === null || value === undefined)
-        return '';
-    return Array.isArray(value) ? value.join(',') : String(value);
-}
-function renderTemplate(template, values) {
-    let output = '';
-    let position = 0;
-    const pattern = /\{\{\{([^}]*)\}\}\}|\{\{([^}]*)\}\}/g;
-    let match;
-    while ((match = pattern.exec(template)) !== null) {
-        output += template.slice(position, match.index);
-        output += match[1] !== undefined ? evaluate(match[1], values) : escapeHtml(evaluate(match[2] ?? '', values));
-        position = match.index + match[0].length;
-    }
-    const tail = template.slice(position);
-    if (tail.includes('{{'))
-        throw new TemplateError(`has an unclosed {{ in '${template}'`);
-    return output + tail;
-}
-/** Formats a date with moment.js tokens (the format language docker/metadata-action's `{{date}}` takes). */
-function formatDate(epochMs, format, timeZone = 'UTC') {
-    let parts;
+const attr = (rule, name) => rule.attrs[name] ?? '';
+const isTagRef = (ref) => /^refs\/tags\//.test(ref);
+/** Renders one template of the rule; a template that cannot be rendered is the rule's mistake. */
+function render(rule, template, values) {
     try {
-        const formatter = new Intl.DateTimeFormat('en-US', {
-            timeZone,
-            hourCycle: 'h23',
-            year: 'numeric',
-            month: '2-digit',
-            day: '2-digit',
-            hour: '2-digit',
-            minute: '2-digit',
-            second: '2-digit',
-        });
-        parts = Object.fromEntries(formatter.formatToParts(new Date(epochMs)).map((part) => [part.type, part.value]));
+        return renderTemplate(template, values);
     }
-    catch {
-        throw new TemplateError(`unknown time zone '${timeZone}'`);
+    catch (error) {
+        if (error instanceof TemplateError)
+            throw ruleError(rule, error.message);
+        throw error;
     }
-    const year = parts['year'] ?? '';
-    const hour = Number(parts['hour'] ?? '0');
-    const pad = (value, length = 2) => String(value).padStart(length, '0');
-    const tokens = {
-        YYYY: () => year,
-        YY: () => year.slice(-2),
-        MM: () => parts['month'] ?? '',
-        M: () => String(Number(parts['month'])),
-        DD: () => parts['day'] ?? '',
-        D: () => String(Number(parts['day'])),
-        HH: () => pad(hour),
-        H: () => String(hour),
-        hh: () => pad(hour % 12 === 0 ? 12 : hour % 12),
-        h: () => String(hour % 12 === 0 ? 12 : hour % 12),
-        mm: () => parts['minute'] ?? '',
-        m: () => String(Number(parts['minute'])),
-        ss: () => parts['second'] ?? '',
-        s: () => String(Number(parts['second'])),
-        SSS: () => pad(epochMs % 1000, 3),
-        A: () => (hour < 12 ? 'AM' : 'PM'),
-        a: () => (hour < 12 ? 'am' : 'pm'),
-        X: () => String(Math.floor(epochMs / 1000)),
-        x: () => String(epochMs),
-    };
-    return format.replace(/\[([^\]]*)]|YYYY|YY|MM|M|DD|D|HH|H|hh|h|mm|m|ss|s|SSS|A|a|X|x/g, (token, literal) => literal !== undefined ? literal : (tokens[token]?.() ?? token));
 }
+/** The rule's `prefix=`/`suffix=` when written (even empty), else the flavor's. */
+function withAffixes(value, rule, scope) {
+    const prefix = Object.hasOwn(rule.attrs, 'prefix') ? attr(rule, 'prefix') : scope.flavor.prefix;
+    const suffix = Object.hasOwn(rule.attrs, 'suffix') ? attr(rule, 'suffix') : scope.flavor.suffix;
+    return `${render(rule, prefix, scope.values)}${value}${render(rule, suffix, scope.values)}`;
+}
+const tagged = (value, rule, scope, latest) => ({
+    tag: { value: withAffixes(value, rule, scope), latest },
+});
+/** `enable=` after expansion: true or false, anything else is a mistake in the rule. */
+function isEnabled(rule, scope) {
+    const enabled = render(rule, attr(rule, 'enable'), scope.values);
+    if (enabled !== 'true' && enabled !== 'false') {
+        throw ruleError(rule, `has enable='${enabled}' (expected true or false)`);
+    }
+    return enabled === 'true';
+}
+function pattern(rule, name, source, flags) {
+    try {
+        return new RegExp(source, flags);
+    }
+    catch (error) {
+        throw ruleError(rule, `has a ${name} that is not a regular expression: ${errorMessage(error)}`);
+    }
+}
+/** What `type=semver` and `type=match` look at: `value=` when given, else the pushed tag (undefined: none). */
+function versionSubject(rule, scope) {
+    if (attr(rule, 'value') !== '')
+        return render(rule, attr(rule, 'value'), scope.values);
+    if (!isTagRef(scope.context.ref))
+        return undefined;
+    return scope.context.ref.replace(/^refs\/tags\//, '');
+}
+/** `type=schedule`: the pattern (dates only) on scheduled runs. */
+const scheduleTag = (rule, scope) => {
+    if (!/schedule/.test(scope.context.eventName))
+        return {};
+    return tagged(render(rule, attr(rule, 'pattern'), dateValues(scope.context)), rule, scope, false);
+};
+/**
+ * `type=semver`: the version's parts through the pattern; `match=` picks the version out of a tag
+ * like `api/v1.2.3` (its first group). A pre-release only ever gets its full version (or `{{raw}}`),
+ * so that a beta never moves `1.2`, `1` or `latest`.
+ */
+const semverTag = (rule, scope) => {
+    const subject = versionSubject(rule, scope);
+    if (subject === undefined)
+        return {};
+    // A match= that finds nothing is a warning, and the whole subject is tried, as docker/metadata-action does.
+    const match = attr(rule, 'match');
+    const picked = match === '' ? subject : pattern(rule, 'match', match).exec(subject)?.[1];
+    const matchWarning = picked === undefined ? `${match} does not match ${subject}` : undefined;
+    const raw = (picked ?? subject).replace(/\//g, '-');
+    const parsed = semver_default().valid(raw) === null ? null : semver_default().parse(raw, { loose: true });
+    if (parsed === null) {
+        const reason = `${raw} is not a valid semver, so rule '${rule.source}' gives no tag`;
+        return { warning: matchWarning === undefined ? reason : `${matchWarning}; ${reason}` };
+    }
+    const fields = {
+        raw: parsed.raw,
+        version: parsed.version,
+        major: parsed.major,
+        minor: parsed.minor,
+        patch: parsed.patch,
+        prerelease: parsed.prerelease,
+        build: parsed.build,
+    };
+    const release = parsed.prerelease.length === 0;
+    const keepsPattern = release || /^\{\{\s*raw\s*\}\}$/.test(attr(rule, 'pattern'));
+    const outcome = tagged(render(rule, keepsPattern ? attr(rule, 'pattern') : '{{version}}', fields), rule, scope, release);
+    return matchWarning === undefined ? outcome : { ...outcome, warning: matchWarning };
+};
+/** `type=match`: a group of a regular expression (`/.../flags` or plain) over the tag or `value=`. */
+const matchTag = (rule, scope) => {
+    const subject = versionSubject(rule, scope);
+    if (subject === undefined)
+        return {};
+    const source = attr(rule, 'pattern');
+    const literal = /^\/(.+)\/(.*)$/.exec(source);
+    const expression = literal
+        ? pattern(rule, 'pattern', literal[1] ?? '', literal[2])
+        : pattern(rule, 'pattern', source);
+    const found = subject.match(expression);
+    if (found === null)
+        return { warning: `${source} does not match ${subject}, so rule '${rule.source}' gives no tag` };
+    const group = found[Number(attr(rule, 'group'))];
+    if (group === undefined) {
+        return {
+            warning: `group ${attr(rule, 'group')} does not exist in ${source}, so rule '${rule.source}' gives no tag`,
+        };
+    }
+    return tagged(group, rule, scope, true);
+};
+/** `type=ref,event=branch|tag|pr`: the branch, the tag (which moves `latest`), or the PR number. */
+const refTag = (rule, scope) => {
+    const { ref } = scope.context;
+    switch (attr(rule, 'event')) {
+        case 'branch':
+            return /^refs\/heads\//.test(ref) ? tagged(stripHeads(ref), rule, scope, false) : {};
+        case 'tag':
+            return isTagRef(ref) ? tagged(ref.replace(/^refs\/tags\//, ''), rule, scope, true) : {};
+        case 'pr':
+            return /^refs\/pull\//.test(ref)
+                ? tagged(ref.replace(/^refs\/pull\//, '').replace(/\/merge$/, ''), rule, scope, false)
+                : {};
+        default:
+            return {};
+    }
+};
+/** `type=edge`: `edge` on pushes to the default branch (or `branch=`). */
+const edgeTag = (rule, scope) => {
+    const { ref, defaultBranch } = scope.context;
+    if (!/^refs\/heads\//.test(ref))
+        return {};
+    const branch = attr(rule, 'branch') !== '' ? attr(rule, 'branch') : defaultBranch;
+    if (branch === undefined) {
+        return {
+            warning: `rule '${rule.source}' gives no tag: the event payload does not name the default branch (add branch=<name>)`,
+        };
+    }
+    return branch === stripHeads(ref) ? tagged('edge', rule, scope, false) : {};
+};
+/** `type=raw`: the value, expressions expanded. */
+const rawTag = (rule, scope) => tagged(render(rule, attr(rule, 'value'), scope.values), rule, scope, false);
+/** `type=sha`: the commit, short (`DOCKER_METADATA_SHORT_SHA_LENGTH`) or long. */
+const shaTag = (rule, scope) => {
+    const { sha, shortShaLength } = scope.context;
+    if (sha === '')
+        return {};
+    return tagged(attr(rule, 'format') === 'short' ? shortSha(sha, shortShaLength) : sha, rule, scope, false);
+};
+/** One function per rule type. */
+const RULE_FUNCTIONS = {
+    schedule: scheduleTag,
+    semver: semverTag,
+    match: matchTag,
+    ref: refTag,
+    edge: edgeTag,
+    raw: rawTag,
+    sha: shaTag,
+};
 
 ;// CONCATENATED MODULE: ./packages/build-push/src/tags.ts
 
@@ -35978,7 +36269,6 @@ function tagContext(github, env, now) {
         shortShaLength,
     };
 }
-const shortSha = (sha, length) => sha.slice(0, length);
 /** Characters other than letters, digits, `.`, `_`, `-` become `-` (docker/metadata-action's rule). */
 const sanitizeTag = (tag) => tag.replace(/[^a-zA-Z0-9._-]+/g, '-');
 /** A tag as registries accept it: 1-128 characters, the first a letter, digit or `_`. */
@@ -35991,223 +36281,49 @@ function tagProblem(tag) {
         return 'has characters other than letters, digits, ., _ and -';
     return undefined;
 }
-function dateHelper(epochMs) {
-    return (args, hash) => {
-        for (const key of Object.keys(hash))
-            if (key !== 'tz')
-                throw new TemplateError(`unknown ${key} attribute`);
-        return formatDate(epochMs, args[0] ?? '', hash['tz'] ?? 'UTC');
-    };
+/** The tag a rule gave, sanitized and checked: an invalid one is the rule's mistake. */
+function checkedTag(value, rule) {
+    const tag = sanitizeTag(value);
+    const problem = tagProblem(tag);
+    if (problem !== undefined)
+        throw ruleError(rule, `produced the tag '${tag}', which ${problem}`);
+    return tag;
 }
-const stripHeads = (ref) => ref.replace(/^refs\/heads\//, '');
-/** The values every expression may use: `{{branch}}`, `{{tag}}`, `{{sha}}`, `{{base_ref}}`, ... */
-function globalValues(context) {
-    const { ref, payload } = context;
-    const branch = /^refs\/heads\//.test(ref) ? stripHeads(ref) : '';
-    const tag = /^refs\/tags\//.test(ref) ? ref.replace(/^refs\/tags\//, '') : '';
-    let baseRef = '';
-    if (tag !== '' && typeof payload['base_ref'] === 'string')
-        baseRef = stripHeads(payload['base_ref']);
-    else if (/^refs\/pull\//.test(ref))
-        baseRef = payload_text(record(record(payload['pull_request'])['base'])['ref']) ?? '';
-    // Compared with the ref minus refs/heads/ whatever the ref is, as docker/metadata-action does;
-    // these events always run on the default branch's last commit.
-    const candidate = stripHeads(ref);
-    const isDefault = candidate !== '' &&
-        ((context.defaultBranch !== undefined && context.defaultBranch === candidate) ||
-            /create|discussion|issues|schedule/.test(context.eventName));
-    return {
-        branch,
-        tag,
-        sha: shortSha(context.sha, context.shortShaLength),
-        base_ref: baseRef,
-        is_default_branch: String(isDefault),
-        date: dateHelper(context.now),
-        commit_date: dateHelper(context.commitDate),
-    };
+/** `latest`, with the flavor's prefix and suffix when `onlatest=true` asks for them. */
+function latestTag(flavor) {
+    const tag = sanitizeTag(`${flavor.prefixLatest ? flavor.prefix : ''}latest${flavor.suffixLatest ? flavor.suffix : ''}`);
+    const problem = tagProblem(tag);
+    if (problem !== undefined) {
+        throw new errors_ConfigurationError(`gives the latest tag '${tag}', which ${problem}`, { input: 'flavor' });
+    }
+    return { tag, rule: `flavor latest=${flavor.latest}` };
 }
 /**
- * Computes the tags docker/metadata-action computes for the same rules, flavor and context: rules
- * by priority, the first tag is the version, duplicates dropped, `latest` decided by the first rule
- * that produced a tag (or forced by flavor), every value sanitized. Invalid results are errors that
- * name the rule.
+ * Computes the tags docker/metadata-action computes for the same rules, flavor and context: each
+ * enabled rule through its own function, by priority; the first tag is the version, duplicates are
+ * dropped, `latest` follows the first rule that gave a tag (or the flavor), every value sanitized.
+ * Invalid results are errors that name the rule.
  */
 function computeTags(rules, flavor, context) {
-    const globals = globalValues(context);
-    const warnings = [];
-    const produced = [];
-    let latest;
-    let shaTag;
-    for (const rule of rules) {
-        const fail = (reason) => {
-            throw new errors_ConfigurationError(`rule '${rule.source}' ${reason}`, { input: 'tags' });
-        };
-        const render = (template, values = globals) => {
-            try {
-                return renderTemplate(template, values);
-            }
-            catch (error) {
-                return fail(error instanceof Error ? error.message : String(error));
-            }
-        };
-        const withAffixes = (value) => {
-            let result = value;
-            if (Object.hasOwn(rule.attrs, 'prefix'))
-                result = `${render(rule.attrs['prefix'] ?? '')}${result}`;
-            else if (flavor.prefix !== '')
-                result = `${render(flavor.prefix)}${result}`;
-            if (Object.hasOwn(rule.attrs, 'suffix'))
-                result = `${result}${render(rule.attrs['suffix'] ?? '')}`;
-            else if (flavor.suffix !== '')
-                result = `${result}${render(flavor.suffix)}`;
-            return result;
-        };
-        const attr = (name) => rule.attrs[name] ?? '';
-        const enabled = render(attr('enable'));
-        if (enabled !== 'true' && enabled !== 'false')
-            fail(`has enable='${enabled}' (expected true or false)`);
-        if (enabled !== 'true')
-            continue;
-        let value;
-        let latestByRule = false;
-        const isTagRef = /^refs\/tags\//.test(context.ref);
-        switch (rule.type) {
-            case 'schedule':
-                if (/schedule/.test(context.eventName)) {
-                    value = withAffixes(render(attr('pattern'), { date: globals['date'], commit_date: globals['commit_date'] }));
-                }
-                break;
-            case 'semver': {
-                if (!isTagRef && attr('value') === '')
-                    break;
-                let raw = attr('value') !== '' ? render(attr('value')) : context.ref.replace(/^refs\/tags\//, '');
-                // match= picks the version out of tags like api/v1.2.3 (its first group).
-                if (attr('match') !== '') {
-                    let picked;
-                    try {
-                        picked = raw.match(new RegExp(attr('match')))?.[1];
-                    }
-                    catch (error) {
-                        return fail(`has a match that is not a regular expression: ${error instanceof Error ? error.message : ''}`);
-                    }
-                    if (picked === undefined)
-                        warnings.push(`${attr('match')} does not match ${raw}`);
-                    else
-                        raw = picked;
-                }
-                raw = raw.replace(/\//g, '-');
-                if (semver_default().valid(raw) === null) {
-                    warnings.push(`${raw} is not a valid semver, so rule '${rule.source}' gives no tag`);
-                    break;
-                }
-                const parsed = semver_default().parse(raw, { loose: true });
-                if (parsed === null)
-                    break;
-                const fields = {
-                    raw: parsed.raw,
-                    version: parsed.version,
-                    major: parsed.major,
-                    minor: parsed.minor,
-                    patch: parsed.patch,
-                    prerelease: parsed.prerelease,
-                    build: parsed.build,
-                };
-                // Pre-releases only ever get their full version (or {{raw}}): a beta must not move 1.2 or 1.
-                if (semver_default().prerelease(raw) !== null) {
-                    value = withAffixes(render(/^\{\{\s*raw\s*\}\}$/.test(attr('pattern')) ? attr('pattern') : '{{version}}', fields));
-                }
-                else {
-                    value = withAffixes(render(attr('pattern'), fields));
-                    latestByRule = true;
-                }
-                break;
-            }
-            case 'match': {
-                if (!isTagRef && attr('value') === '')
-                    break;
-                const subject = attr('value') !== '' ? render(attr('value')) : context.ref.replace(/^refs\/tags\//, '');
-                const pattern = attr('pattern');
-                const literal = /^\/(.+)\/(.*)$/.exec(pattern);
-                let found;
-                try {
-                    found = subject.match(literal ? new RegExp(literal[1] ?? '', literal[2]) : new RegExp(pattern));
-                }
-                catch (error) {
-                    return fail(`has a pattern that is not a regular expression: ${error instanceof Error ? error.message : ''}`);
-                }
-                if (found === null) {
-                    warnings.push(`${pattern} does not match ${subject}, so rule '${rule.source}' gives no tag`);
-                    break;
-                }
-                const group = found[Number(attr('group'))];
-                if (group === undefined) {
-                    warnings.push(`group ${attr('group')} does not exist in ${pattern}, so rule '${rule.source}' gives no tag`);
-                    break;
-                }
-                value = withAffixes(group);
-                latestByRule = true;
-                break;
-            }
-            case 'ref':
-                if (attr('event') === 'branch' && /^refs\/heads\//.test(context.ref)) {
-                    value = withAffixes(stripHeads(context.ref));
-                }
-                else if (attr('event') === 'tag' && isTagRef) {
-                    value = withAffixes(context.ref.replace(/^refs\/tags\//, ''));
-                    latestByRule = true;
-                }
-                else if (attr('event') === 'pr' && /^refs\/pull\//.test(context.ref)) {
-                    value = withAffixes(context.ref.replace(/^refs\/pull\//, '').replace(/\/merge$/, ''));
-                }
-                break;
-            case 'edge': {
-                if (!/^refs\/heads\//.test(context.ref))
-                    break;
-                const branch = attr('branch') !== '' ? attr('branch') : context.defaultBranch;
-                if (branch === undefined) {
-                    warnings.push(`rule '${rule.source}' gives no tag: the event payload does not name the default branch (add branch=<name>)`);
-                    break;
-                }
-                if (branch === stripHeads(context.ref))
-                    value = withAffixes('edge');
-                break;
-            }
-            case 'raw':
-                value = withAffixes(render(attr('value')));
-                break;
-            case 'sha':
-                if (context.sha === '')
-                    break;
-                value = withAffixes(attr('format') === 'short' ? shortSha(context.sha, context.shortShaLength) : context.sha);
-                break;
-        }
-        if (value === undefined || value === '')
-            continue;
-        const tag = sanitizeTag(value);
-        const problem = tagProblem(tag);
-        if (problem !== undefined)
-            fail(`produced the tag '${tag}', which ${problem}`);
-        if (rule.type === 'sha' && shaTag === undefined)
-            shaTag = tag;
-        if (!produced.some((existing) => existing.tag === tag))
-            produced.push({ tag, rule: rule.source });
-        latest ??= flavor.latest === 'auto' ? latestByRule : flavor.latest === 'true';
-    }
-    const first = produced[0];
+    const scope = { context, flavor, values: expressionValues(context) };
+    const outcomes = rules.flatMap((rule) => isEnabled(rule, scope) ? [{ rule, outcome: RULE_FUNCTIONS[rule.type](rule, scope) }] : []);
+    const warnings = outcomes.flatMap(({ outcome }) => (outcome.warning === undefined ? [] : [outcome.warning]));
+    const given = outcomes.flatMap(({ rule, outcome }) => outcome.tag === undefined || outcome.tag.value === ''
+        ? []
+        : [{ tag: checkedTag(outcome.tag.value, rule), rule: rule.source, type: rule.type, latest: outcome.tag.latest }]);
+    const shaTag = given.find(({ type }) => type === 'sha')?.tag;
+    const first = given[0];
     if (first === undefined)
         return { version: '', tags: [], shaTag, warnings };
-    if (latest === true) {
-        const tag = sanitizeTag(`${flavor.prefixLatest ? flavor.prefix : ''}latest${flavor.suffixLatest ? flavor.suffix : ''}`);
-        const problem = tagProblem(tag);
-        if (problem !== undefined) {
-            throw new errors_ConfigurationError(`gives the latest tag '${tag}', which ${problem}`, { input: 'flavor' });
-        }
-        produced.push({ tag, rule: `flavor latest=${flavor.latest}` });
-    }
-    return { version: first.tag, tags: produced, shaTag, warnings };
+    const tags = given
+        .filter(({ tag }, index) => given.findIndex((other) => other.tag === tag) === index)
+        .map(({ tag, rule }) => ({ tag, rule }));
+    const latest = flavor.latest === 'auto' ? first.latest : flavor.latest === 'true';
+    return { version: first.tag, tags: latest ? [...tags, latestTag(flavor)] : tags, shaTag, warnings };
 }
 
 ;// CONCATENATED MODULE: ./packages/build-push/src/plan.ts
+
 
 
 
@@ -36223,6 +36339,32 @@ const kindOf = (path) => {
         return 'missing';
     }
 };
+const realOrSelf = (path) => {
+    try {
+        return (0,external_node_fs_namespaceObject.realpathSync)(path);
+    }
+    catch {
+        return (0,external_node_path_namespaceObject.resolve)(path);
+    }
+};
+const isWithin = (path, root) => {
+    const inside = (0,external_node_path_namespaceObject.relative)(root, path);
+    return inside === '' || (!inside.startsWith('..') && !(0,external_node_path_namespaceObject.isAbsolute)(inside));
+};
+/**
+ * A path the build reads: inside the workspace (or RUNNER_TEMP), links followed, or a mistake in
+ * `input`. The build context is sent to the builder whole, so one outside would ship the runner's
+ * files into an image.
+ */
+function confinedPath(path, roots, input, written) {
+    const real = realOrSelf(path);
+    if (roots.some((root) => isWithin(real, realOrSelf(root))))
+        return path;
+    const via = real === (0,external_node_path_namespaceObject.resolve)(path) ? '' : ` (through a link to ${real})`;
+    throw new errors_ConfigurationError(`'${written}' is outside the workspace${via}: give a path inside the repository`, {
+        input,
+    });
+}
 const PLATFORM = /^[a-z0-9]+\/[a-z0-9_]+(?:\/[a-z0-9]+)?$/;
 const BUILD_ARG = /^[A-Za-z_][A-Za-z0-9_]*=/s;
 const TARGET = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
@@ -36237,18 +36379,19 @@ function planBuild(inputs, github, env, now) {
     if (username !== '' && password === '') {
         throw new errors_ConfigurationError('is empty while registry-username is set: give both', { input: 'registry-password' });
     }
-    const contextDir = (0,external_node_path_namespaceObject.resolve)(github.workspace, inputs.context);
+    const roots = [github.workspace, ...(env['RUNNER_TEMP'] ? [env['RUNNER_TEMP']] : [])];
+    const contextDir = confinedPath((0,external_node_path_namespaceObject.resolve)(github.workspace, inputs.context), roots, 'context', inputs.context);
     const contextKind = kindOf(contextDir);
     if (contextKind !== 'directory') {
         throw new errors_ConfigurationError(`${contextDir} ${contextKind === 'missing' ? 'does not exist' : 'is a file, not a directory'}`, { input: 'context' });
     }
-    const dockerfile = inputs.dockerfile === ''
-        ? (0,external_node_path_namespaceObject.join)(contextDir, 'Dockerfile')
-        : (0,external_node_path_namespaceObject.isAbsolute)(inputs.dockerfile)
-            ? inputs.dockerfile
-            : (0,external_node_path_namespaceObject.resolve)(github.workspace, inputs.dockerfile);
+    const dockerfile = confinedPath(inputs.dockerfile === '' ? (0,external_node_path_namespaceObject.join)(contextDir, 'Dockerfile') : (0,external_node_path_namespaceObject.resolve)(github.workspace, inputs.dockerfile), roots, inputs.dockerfile === '' ? 'context' : 'dockerfile', inputs.dockerfile === '' ? `${inputs.context}/Dockerfile` : inputs.dockerfile);
     if (kindOf(dockerfile) !== 'file') {
-        throw new errors_ConfigurationError(`${dockerfile} does not exist${inputs.dockerfile === '' ? ' (the default is <context>/Dockerfile)' : ''}`, { input: 'dockerfile' });
+        throw inputs.dockerfile === ''
+            ? new errors_ConfigurationError(`${contextDir} has no Dockerfile: set dockerfile when it is elsewhere`, {
+                input: 'context',
+            })
+            : new errors_ConfigurationError(`${dockerfile} does not exist`, { input: 'dockerfile' });
     }
     for (const buildArg of inputs['build-args']) {
         if (!BUILD_ARG.test(buildArg)) {
@@ -36279,7 +36422,7 @@ function planBuild(inputs, github, env, now) {
         payload: github.payload,
         version: tags.version,
         now,
-    }, parseLabelLines(inputs.labels));
+    }, parseLabelLines(inputs.labels, expressionValues(context)));
     return {
         image,
         contextDir,
@@ -36294,6 +36437,11 @@ function planBuild(inputs, github, env, now) {
 
 ;// CONCATENATED MODULE: ./packages/build-push/src/registry.ts
 
+
+const DEFAULT_ATTEMPTS = 3;
+const DEFAULT_DEADLINE_MS = 10_000;
+/** The Distribution spec's limit for a manifest; error bodies and tokens are far smaller. */
+const MAX_BODY_BYTES = 4 * 1024 * 1024;
 /** Every manifest kind a tag can point at: without them a registry may answer 404 for OCI images. */
 const MANIFEST_MEDIA_TYPES = [
     'application/vnd.oci.image.index.v1+json',
@@ -36301,10 +36449,7 @@ const MANIFEST_MEDIA_TYPES = [
     'application/vnd.docker.distribution.manifest.list.v2+json',
     'application/vnd.docker.distribution.manifest.v2+json',
 ];
-/** A failure worth another attempt: a 5xx/429 answer or a connection that dropped. */
-class TransientError extends Error {
-}
-/** The registry answered with an error that another attempt will not change. */
+/** The registry answered with an error, or did not answer at all. */
 class RegistryError extends Error {
     status;
     constructor(message, status) {
@@ -36313,6 +36458,29 @@ class RegistryError extends Error {
         this.status = status;
     }
 }
+async function readBody(response) {
+    if (response.body === null)
+        return new Uint8Array();
+    const reader = response.body.getReader();
+    const chunks = [];
+    let size = 0;
+    for (let read = await reader.read(); !read.done; read = await reader.read()) {
+        size += read.value.byteLength;
+        if (size > MAX_BODY_BYTES) {
+            await reader.cancel();
+            throw new Error(`the answer is larger than ${MAX_BODY_BYTES} bytes`);
+        }
+        chunks.push(read.value);
+    }
+    return Buffer.concat(chunks);
+}
+/** fetch's own error says only "fetch failed": the network's reason is its cause (read duck-typed, across realms). */
+function causeOf(error) {
+    const cause = typeof error === 'object' && error !== null ? Reflect.get(error, 'cause') : undefined;
+    const message = typeof cause === 'object' && cause !== null ? Reflect.get(cause, 'message') : undefined;
+    return typeof message === 'string' && message !== '' ? message : errorMessage(error);
+}
+const mediaTypeOf = (answer) => (answer.headers.get('content-type') ?? '').split(';')[0]?.trim() ?? '';
 /** Parses `WWW-Authenticate: Bearer realm="...",service="...",scope="..."` (or `Basic realm=...`). */
 function parseChallenge(header) {
     const scheme = /^\s*(\S+)/.exec(header)?.[1]?.toLowerCase() ?? '';
@@ -36322,10 +36490,10 @@ function parseChallenge(header) {
     }
     return { scheme, params };
 }
-async function errorDetail(response) {
-    const body = await response.text().catch(() => '');
+/** The registry's own words for an error (its JSON `errors`), else the status text. */
+function errorDetail(answer) {
     try {
-        const parsed = JSON.parse(body);
+        const parsed = JSON.parse(Buffer.from(answer.body).toString('utf8'));
         const first = parsed.errors?.[0];
         if (first)
             return `${first.code ?? ''}${first.message ? `: ${first.message}` : ''}`;
@@ -36333,12 +36501,13 @@ async function errorDetail(response) {
     catch {
         // Not the registry's JSON error shape: the status line says enough.
     }
-    return response.statusText;
+    return answer.statusText;
 }
 /**
  * A client of the Distribution (OCI) HTTP API for one repository: reads and writes manifests,
  * authenticates anonymously, with Basic auth or with a Bearer token from the registry's
- * WWW-Authenticate challenge, and retries transient failures. Loopback registries are reached over
+ * WWW-Authenticate challenge. Every request has a deadline; network errors, deadlines, 5xx and 429
+ * are tried again, anything else fails at once with its cause. Loopback registries are reached over
  * plain HTTP, every other registry over HTTPS.
  */
 class RegistryClient {
@@ -36346,82 +36515,81 @@ class RegistryClient {
     options;
     base;
     authorizations = new Map();
-    constructor(reference, options = {}) {
+    constructor(reference, options) {
         this.reference = reference;
         this.options = options;
         this.base = `${reference.loopback ? 'http' : 'https'}://${reference.apiHost}/v2/`;
+        const basic = this.basic();
+        if (basic !== undefined)
+            options.mask?.(basic.slice('Basic '.length));
     }
     /** The digest and kind of the manifest a tag or digest points at; undefined when there is none. */
     async headManifest(reference) {
-        const response = await this.request('HEAD', `manifests/${reference}`, 'pull', {
+        const answer = await this.request('HEAD', `manifests/${reference}`, 'pull', {
             Accept: MANIFEST_MEDIA_TYPES.join(', '),
         });
-        if (response.status === 404)
+        if (answer.status === 404)
             return undefined;
-        await this.expectOk(response, `check ${this.reference.name}:${reference}`);
-        return {
-            digest: response.headers.get('docker-content-digest') ?? '',
-            mediaType: (response.headers.get('content-type') ?? '').split(';')[0]?.trim() ?? '',
-        };
+        this.expectOk(answer, `check ${this.reference.name}:${reference}`);
+        return { digest: answer.headers.get('docker-content-digest') ?? '', mediaType: mediaTypeOf(answer) };
     }
     /** The manifest's exact bytes; undefined when there is none. */
     async getManifest(reference) {
-        const response = await this.request('GET', `manifests/${reference}`, 'pull', {
+        const answer = await this.request('GET', `manifests/${reference}`, 'pull', {
             Accept: MANIFEST_MEDIA_TYPES.join(', '),
         });
-        if (response.status === 404)
+        if (answer.status === 404)
             return undefined;
-        await this.expectOk(response, `read ${this.reference.name}:${reference}`);
-        const body = new Uint8Array(await response.arrayBuffer());
-        const mediaType = (response.headers.get('content-type') ?? '').split(';')[0]?.trim() ?? '';
-        return { digest: response.headers.get('docker-content-digest') ?? '', mediaType, body };
+        this.expectOk(answer, `read ${this.reference.name}:${reference}`);
+        return {
+            digest: answer.headers.get('docker-content-digest') ?? '',
+            mediaType: mediaTypeOf(answer),
+            body: answer.body,
+        };
     }
     /** Puts a manifest under a tag; returns the digest the registry reports. */
     async putManifest(tag, manifest) {
-        const response = await this.request('PUT', `manifests/${tag}`, 'pull,push', { 'Content-Type': manifest.mediaType }, manifest.body);
-        await this.expectOk(response, `tag ${this.reference.name}:${tag}`);
-        return response.headers.get('docker-content-digest') ?? manifest.digest;
+        const answer = await this.request('PUT', `manifests/${tag}`, 'pull,push', { 'Content-Type': manifest.mediaType }, manifest.body);
+        this.expectOk(answer, `tag ${this.reference.name}:${tag}`);
+        return answer.headers.get('docker-content-digest') ?? manifest.digest;
     }
     /**
      * Fails now, before anything is built, when the registry refuses the credentials: reads the
      * repository's tag list with the scope a push needs.
      */
     async checkAccess(scope) {
-        const response = await this.request('GET', 'tags/list?n=1', scope, {});
+        const answer = await this.request('GET', 'tags/list?n=1', scope, {});
         // A repository that does not exist yet answers 404 once access is granted.
-        if (response.status === 404) {
-            await response.body?.cancel();
-            return;
-        }
-        await this.expectOk(response, `reach ${this.reference.repository}`);
-        await response.body?.cancel();
+        if (answer.status !== 404)
+            this.expectOk(answer, `reach ${this.reference.repository}`);
     }
-    async expectOk(response, what) {
-        if (response.ok)
+    /** A server's words, fit for an error message: secrets removed, on one line. */
+    shown(text) {
+        return escapeUntrusted((this.options.redact ?? ((plain) => plain))(text));
+    }
+    expectOk(answer, what) {
+        if (answer.status >= 200 && answer.status < 300)
             return;
-        const detail = await errorDetail(response);
-        throw new RegistryError(`registry ${this.reference.registry} could not ${what}: HTTP ${response.status}${detail ? ` ${detail}` : ''}`, response.status);
+        const detail = this.shown(errorDetail(answer));
+        throw new RegistryError(`registry ${this.reference.registry} could not ${what}: HTTP ${answer.status}${detail ? ` ${detail}` : ''}`, answer.status);
     }
     async request(method, path, scope, headers, body) {
         const url = `${this.base}${this.reference.repository}/${path}`;
         const authorization = this.authorizations.get(scope);
-        let response = await this.send(url, method, authorization ? { ...headers, Authorization: authorization } : headers, body);
-        if (response.status !== 401)
-            return this.checkDenied(response, scope);
-        const challenge = parseChallenge(response.headers.get('www-authenticate') ?? '');
-        await response.body?.cancel();
+        let answer = await this.send(url, method, authorization ? { ...headers, Authorization: authorization } : headers, body);
+        if (answer.status !== 401)
+            return this.checkDenied(answer, scope);
+        const challenge = parseChallenge(answer.headers.get('www-authenticate') ?? '');
         const fresh = await this.authorize(challenge, scope);
-        response = await this.send(url, method, { ...headers, Authorization: fresh }, body);
-        if (response.status === 401) {
-            await response.body?.cancel();
-            throw this.refused(response.status);
-        }
-        return this.checkDenied(response, scope);
+        answer = await this.send(url, method, { ...headers, Authorization: fresh }, body);
+        if (answer.status === 401)
+            throw this.refused(answer.status);
+        return this.checkDenied(answer, scope);
     }
-    async checkDenied(response, scope) {
-        if (response.status !== 403)
-            return response;
-        const detail = await errorDetail(response);
+    checkDenied(answer, scope) {
+        if (answer.status !== 403)
+            return answer;
+        const detail = this.shown(errorDetail(answer));
         const who = this.options.credentials ? `user '${this.options.credentials.username}'` : 'anonymous access';
         throw new errors_ConfigurationError(`registry ${this.reference.registry} denied ${scope === 'pull' ? 'reading' : 'pushing to'} ${this.reference.repository} for ${who} (HTTP 403${detail ? ` ${detail}` : ''})`, { input: 'registry-username' });
     }
@@ -36450,66 +36618,97 @@ class RegistryClient {
             authorization = `Bearer ${await this.token(challenge.params, scope)}`;
         }
         else {
-            throw new RegistryError(`registry ${this.reference.registry} asked for an authentication scheme this action does not speak ('${challenge.scheme}')`, 401);
+            throw new RegistryError(`registry ${this.reference.registry} asked for an authentication scheme this action does not speak ('${this.shown(challenge.scheme)}')`, 401);
         }
         this.authorizations.set(scope, authorization);
         return authorization;
     }
-    async token(params, scope) {
-        const url = new URL(params['realm'] ?? '');
+    tokenUrl(params, scope) {
+        let url;
+        try {
+            url = new URL(params['realm'] ?? '');
+        }
+        catch {
+            url = new URL('invalid:');
+        }
+        if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.host))) {
+            throw new RegistryError(`registry ${this.reference.registry} sent its clients for tokens to '${this.shown(stripUrlCredentials(params['realm'] ?? ''))}', which is not an HTTPS URL`, 401);
+        }
         if (params['service'])
             url.searchParams.set('service', params['service']);
         url.searchParams.set('scope', `repository:${this.reference.repository}:${scope}`);
+        return url;
+    }
+    async token(params, scope) {
         const basic = this.basic();
-        const response = await this.send(url.toString(), 'GET', basic ? { Authorization: basic } : {});
-        if (response.status === 401 || response.status === 403) {
-            await response.body?.cancel();
-            throw this.refused(response.status);
+        const answer = await this.send(this.tokenUrl(params, scope).toString(), 'GET', basic ? { Authorization: basic } : {});
+        if (answer.status === 401 || answer.status === 403)
+            throw this.refused(answer.status);
+        if (answer.status < 200 || answer.status >= 300) {
+            throw new RegistryError(`the token service of registry ${this.reference.registry} answered HTTP ${answer.status} ${this.shown(errorDetail(answer))}`, answer.status);
         }
-        if (!response.ok) {
-            throw new RegistryError(`the token service of registry ${this.reference.registry} answered HTTP ${response.status} ${await errorDetail(response)}`, response.status);
+        let token;
+        try {
+            const parsed = JSON.parse(Buffer.from(answer.body).toString('utf8'));
+            token = typeof parsed.token === 'string' ? parsed.token : parsed.access_token;
         }
-        const answer = (await response.json());
-        const token = typeof answer.token === 'string' ? answer.token : answer.access_token;
+        catch {
+            token = undefined;
+        }
         if (typeof token !== 'string' || token === '') {
             throw new RegistryError(`the token service of registry ${this.reference.registry} gave no token`, 502);
         }
+        this.options.mask?.(token);
         return token;
     }
-    /** One HTTP exchange, retried on 5xx, 429 and dropped connections. */
+    /** One HTTP exchange under the deadline; network errors, deadlines, 5xx and 429 are tried again. */
     async send(url, method, headers, body) {
-        const attempts = this.options.attempts ?? 4;
-        return retry(async () => {
-            let response;
-            try {
-                response = await fetch(url, {
-                    method,
-                    headers,
-                    body: body === undefined ? undefined : Buffer.from(body),
-                    redirect: 'follow',
-                });
+        const attempts = this.options.attempts ?? DEFAULT_ATTEMPTS;
+        try {
+            return await retry(() => this.exchange(url, method, headers, body), {
+                attempts,
+                baseMs: this.options.retryBaseMs ?? 500,
+                maxMs: 8000,
+                jitter: 0.2,
+                retryIf: isTransient,
+                ...(this.options.sleep ? { sleep: this.options.sleep } : {}),
+                onRetry: (error, attempt, delayMs) => this.options.onRetry?.(`${this.failure(error, method, url)}; attempt ${attempt + 1} of ${attempts} in ${delayMs} ms`),
+            });
+        }
+        catch (error) {
+            if (error instanceof errors_ConfigurationError || error instanceof RegistryError)
+                throw error;
+            const tries = isTransient(error) ? ` (${attempts} attempt${attempts === 1 ? '' : 's'})` : '';
+            throw new RegistryError(`registry ${this.reference.registry}: ${this.failure(error, method, url)}${tries}`, 503);
+        }
+    }
+    async exchange(url, method, headers, body) {
+        const deadlineMs = this.options.deadlineMs ?? DEFAULT_DEADLINE_MS;
+        return withDeadline(async (signal) => {
+            const response = await this.options.fetch(url, {
+                method,
+                headers,
+                body: body === undefined ? undefined : Buffer.from(body),
+                redirect: 'follow',
+                signal,
+            });
+            if (isTransientStatus(response.status)) {
+                await response.body?.cancel().catch(() => undefined);
+                throw new HttpStatusError(response.status, url);
             }
-            catch (error) {
-                const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
-                throw new TransientError(`${method} ${url} failed${cause}`);
-            }
-            if (response.status >= 500 || response.status === 429) {
-                await response.body?.cancel();
-                throw new TransientError(`${method} ${url} answered HTTP ${response.status}`);
-            }
-            return response;
-        }, {
-            attempts,
-            baseMs: this.options.retryBaseMs ?? 500,
-            maxMs: 8000,
-            jitter: 0.2,
-            retryIf: (error) => error instanceof TransientError,
-            onRetry: (error, attempt, delayMs) => this.options.onRetry?.(`${error instanceof Error ? error.message : String(error)}; attempt ${attempt + 1} of ${attempts} in ${delayMs} ms`),
-        }).catch((error) => {
-            if (error instanceof TransientError)
-                throw new RegistryError(`registry ${this.reference.registry}: ${error.message}`, 503);
-            throw error;
-        });
+            return {
+                status: response.status,
+                statusText: response.statusText,
+                headers: response.headers,
+                body: await readBody(response),
+            };
+        }, deadlineMs, `${method} ${url}`);
+    }
+    /** What went wrong with one exchange, in words: the deadline, the status, or the network's cause. */
+    failure(error, method, url) {
+        if (error instanceof DeadlineError || error instanceof HttpStatusError)
+            return this.shown(error.message);
+        return `${method} ${stripUrlCredentials(url)} failed: ${this.shown(causeOf(error))}`;
     }
 }
 
@@ -36635,7 +36834,7 @@ async function buildAndPush(plan, inputs, builder, registry, credentials, runtim
     const served = await registry.headManifest(first);
     if (served !== undefined && served.digest !== '') {
         if (digest !== '' && served.digest !== digest) {
-            runtime.log.warning(`${builder.name} reported ${digest} but the registry serves ${served.digest} for ${first}`);
+            runtime.log.warning(`${builder.name} reported ${digest} but the registry serves ${escapeUntrusted(served.digest)} for ${first}`);
         }
         digest = served.digest;
     }
@@ -36684,7 +36883,11 @@ async function runBuildPush(runtime) {
     }
     const credentials = registryCredentials(plan, runtime);
     const registry = new RegistryClient(plan.image, {
+        fetch: runtime.fetch,
         credentials,
+        sleep: (ms) => runtime.clock.sleep(ms),
+        mask: (secret) => runtime.mask(secret),
+        redact: (text) => runtime.redact(text),
         onRetry: (message) => runtime.log.warning(`registry ${plan.image.registry}: ${message}`),
     });
     const builder = await chooseBuilder(inputs, runtime);
@@ -36714,6 +36917,8 @@ async function runBuildPush(runtime) {
 }
 
 ;// CONCATENATED MODULE: ./packages/build-push/src/index.ts
+
+
 
 
 

@@ -28374,7 +28374,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _shiprail_canary_analyze_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1804);
+/* harmony import */ var _shiprail_canary_analyze_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1968);
 
 await (0,_shiprail_canary_analyze_action__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -28383,7 +28383,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 1804:
+/***/ 1968:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -31415,7 +31415,7 @@ function errorMessage(error) {
 
 ;// CONCATENATED MODULE: ./packages/core/src/duration.ts
 /** The longest a Node timer can wait (2^31 - 1 ms, about 24.8 days); longer delays fire at once. */
-const duration_MAX_TIMER_MS = 2 ** 31 - 1;
+const MAX_TIMER_MS = 2 ** 31 - 1;
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 const DURATION = /^(?:(\d+(?:\.\d+)?)(ms|h|m|s))+$/;
 const PART = /(\d+(?:\.\d+)?)(ms|h|m|s)/g;
@@ -31573,7 +31573,7 @@ class InputParser {
                 input: name,
             });
         }
-        if (ms > duration_MAX_TIMER_MS) {
+        if (ms > MAX_TIMER_MS) {
             throw new ConfigurationError(`'${value}' is longer than 24 days, the longest a step can wait`, {
                 input: name,
             });
@@ -31698,6 +31698,7 @@ function capSummary(markdown, limit = SUMMARY_LIMIT_BYTES) {
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/retry.ts
+
 /** The delay after failed attempt `attempt` (1-based): exponential, capped, with optional jitter. */
 function backoffDelay(attempt, options, random = Math.random) {
     const exponential = options.baseMs * (options.factor ?? 2) ** (attempt - 1);
@@ -31705,7 +31706,31 @@ function backoffDelay(attempt, options, random = Math.random) {
     const jitter = Math.min(Math.max(options.jitter ?? 0, 0), 1);
     return Math.round(capped * (1 - jitter) + capped * jitter * random());
 }
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Waits `ms`, however long (a wait beyond one Node timer is made of several), or less when `signal` aborts. */
+function sleep(ms, signal) {
+    return new Promise((resolve) => {
+        if (signal?.aborted === true) {
+            resolve();
+            return;
+        }
+        const end = Date.now() + ms;
+        let timer;
+        const done = () => {
+            clearTimeout(timer);
+            signal?.removeEventListener('abort', done);
+            resolve();
+        };
+        const arm = () => {
+            const remaining = end - Date.now();
+            if (remaining <= 0)
+                done();
+            else
+                timer = setTimeout(arm, Math.min(remaining, MAX_TIMER_MS));
+        };
+        signal?.addEventListener('abort', done, { once: true });
+        arm();
+    });
+}
 /** Runs `operation` until it succeeds, an error is not retryable, or attempts run out (last error thrown). */
 async function retry(operation, options) {
     const wait = options.sleep ?? sleep;
@@ -31861,6 +31886,7 @@ const actionsLog = {
     info: (message) => info(neutralizeCommandLines(message)),
     debug: (message) => core_debug(message),
     warning: (message, properties) => warning(message, properties),
+    error: (message, properties) => core_error(message, properties),
     notice: (message, properties) => notice(message, properties),
     group: (name, body) => group(name, body),
 };
@@ -31887,8 +31913,10 @@ function createActionsRuntime(env = process.env) {
         env,
         github: readGitHubContext(env),
         exec: actionsExec,
+        fetch: (input, init) => fetch(input, init),
         clock: { now: () => Date.now(), sleep: sleep },
         tempDir: env['RUNNER_TEMP'] || (0,external_node_os_namespaceObject.tmpdir)(),
+        cwd: process.cwd(),
     };
 }
 /**
@@ -31917,6 +31945,127 @@ async function runAction(main) {
         process.exitCode = 1;
     }
 }
+
+;// CONCATENATED MODULE: external "node:fs/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
+;// CONCATENATED MODULE: external "node:path"
+const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+;// CONCATENATED MODULE: ./packages/core/src/private-file.ts
+
+
+/**
+ * Writes credentials to a 0600 file in a fresh 0700 directory, hands its path to `use`, and removes
+ * the directory afterwards, whatever happens. The way secrets reach programs that read files.
+ */
+async function withPrivateFile(tempDir, fileName, content, use) {
+    const directory = await mkdtemp(join(tempDir, 'shiprail-'));
+    try {
+        const path = join(directory, fileName);
+        await writeFile(path, content, { mode: 0o600 });
+        return await use(path);
+    }
+    finally {
+        await rm(directory, { recursive: true, force: true });
+    }
+}
+
+;// CONCATENATED MODULE: ./packages/core/src/network.ts
+// What is worth another attempt, and how long one attempt may take: one answer for every action that
+// talks to a server (registries, git remotes, Prometheus, the Kubernetes and GitHub APIs, downloads).
+
+
+/** A server answered with a status the caller cannot use. */
+class HttpStatusError extends Error {
+    status;
+    url;
+    constructor(status, url, detail = '') {
+        const shown = stripUrlCredentials(url);
+        super(`${shown} answered ${status}${detail ? `: ${detail}` : ''}`);
+        this.name = 'HttpStatusError';
+        this.status = status;
+        this.url = shown;
+    }
+}
+/** A server (or a program talking to one) did not answer in time. */
+class DeadlineError extends Error {
+    constructor(what, ms) {
+        super(`${what} did not answer within ${formatDuration(ms)}`);
+        this.name = 'DeadlineError';
+    }
+}
+// Errors of the connection itself, as Node, undici and libuv name them: another attempt may succeed.
+const TRANSIENT_CODES = new Set([
+    'ECONNRESET',
+    'ECONNREFUSED',
+    'ECONNABORTED',
+    'ETIMEDOUT',
+    'EPIPE',
+    'EHOSTUNREACH',
+    'ENETUNREACH',
+    'ENETDOWN',
+    'EAI_AGAIN',
+    'UND_ERR_SOCKET',
+    'UND_ERR_CONNECT_TIMEOUT',
+    'UND_ERR_HEADERS_TIMEOUT',
+    'UND_ERR_BODY_TIMEOUT',
+    'UND_ERR_CLOSED',
+]);
+/** Statuses another attempt can change: a timeout, too many requests, or the server's own failure. */
+const isTransientStatus = (status) => status === 408 || status === 429 || status >= 500;
+// Duck-typed: errors from another realm (a VM context, a worker) fail `instanceof Error`.
+const field = (error, name) => typeof error === 'object' && error !== null ? error[name] : undefined;
+/**
+ * Whether another attempt can fix this error: network failures, a deadline that expired, 408, 429 and
+ * 5xx. Not 4xx answers, bad certificates, refused schemes or anything else the same request repeats.
+ */
+function isTransient(error) {
+    if (error instanceof DeadlineError)
+        return true;
+    if (error instanceof HttpStatusError)
+        return isTransientStatus(error.status);
+    for (let current = error, depth = 0; current !== undefined && depth < 5; depth += 1) {
+        const code = field(current, 'code');
+        if (typeof code === 'string' && TRANSIENT_CODES.has(code))
+            return true;
+        current = field(current, 'cause');
+    }
+    return false;
+}
+/**
+ * Runs one network operation under a deadline: its signal aborts when `ms` pass, and the promise rejects
+ * with a DeadlineError then, even when the operation ignores the signal.
+ */
+async function withDeadline(operation, ms, what) {
+    const controller = new AbortController();
+    let timer;
+    const expired = new Promise((_resolve, reject) => {
+        timer = setTimeout(() => {
+            const error = new DeadlineError(what, ms);
+            controller.abort(error);
+            reject(error);
+        }, Math.min(ms, MAX_TIMER_MS));
+    });
+    try {
+        return await Promise.race([operation(controller.signal), expired]);
+    }
+    finally {
+        clearTimeout(timer);
+    }
+}
+
+;// CONCATENATED MODULE: ./packages/core/src/index.ts
+
+
+
+
+
+
+
+
+
+
+
+
 
 ;// CONCATENATED MODULE: ./packages/canary-analyze/src/statistics.ts
 // Rank statistics for two independent samples: the Mann-Whitney U test (normal approximation with tie
@@ -32078,8 +32227,13 @@ function shiftedRankStatistic(x, y, shift) {
 function mannWhitney(xValues, yValues, confidence = 0.95) {
     return mannWhitneySorted(sortAscending(xValues), sortAscending(yValues), confidence);
 }
-/** mannWhitney over samples already sorted ascending (the judge sorts once for everything). */
-function mannWhitneySorted(x, y, confidence = 0.95) {
+/**
+ * mannWhitney over samples already sorted ascending (the judge sorts once for everything).
+ * `varianceFactor` widens the statistic's variance for samples that are not independent: with an
+ * integrated autocorrelation time τ, n samples carry the information of n/τ independent ones and the
+ * variance of U grows by τ (1 for independent samples, the textbook test).
+ */
+function mannWhitneySorted(x, y, confidence = 0.95, varianceFactor = 1) {
     const n1 = x.length;
     const n2 = y.length;
     if (n1 === 0 || n2 === 0)
@@ -32088,7 +32242,7 @@ function mannWhitneySorted(x, y, confidence = 0.95) {
     const deviate = (shift) => {
         const { u, ties } = shiftedRankStatistic(x, y, shift);
         const centered = u - (n1 * n2) / 2;
-        const variance = ((n1 * n2) / 12) * (n + 1 - ties / (n * (n - 1)));
+        const variance = varianceFactor * ((n1 * n2) / 12) * (n + 1 - ties / (n * (n - 1)));
         if (!(variance > 0))
             return Number.NaN;
         return (centered - Math.sign(centered) * 0.5) / Math.sqrt(variance);
@@ -32118,8 +32272,15 @@ function mannWhitneySorted(x, y, confidence = 0.95) {
         return crossing(f, low, atLow, high, atHigh, search);
     };
     const estimate = root(0);
-    const lower = root(quantile, muMin, Math.max(muMin, Math.min(muMax, estimate + search.delta)));
-    const upper = root(-quantile, Math.min(muMax, Math.max(muMin, estimate - search.delta)), muMax);
+    // Unlike R, when even samples shifted wholly apart are not significant (few samples, or samples worth
+    // few independent ones), the interval is unbounded on that side: no shift is excluded.
+    const reachable = (sign) => sign * deviate(sign === 1 ? muMin - search.delta : muMax + search.delta) > quantile;
+    const lower = reachable(1)
+        ? root(quantile, muMin, Math.max(muMin, Math.min(muMax, estimate + search.delta)))
+        : Number.NEGATIVE_INFINITY;
+    const upper = reachable(-1)
+        ? root(-quantile, Math.min(muMax, Math.max(muMin, estimate - search.delta)), muMax)
+        : Number.POSITIVE_INFINITY;
     return { u, z, pValue, lower, upper, estimate };
 }
 /**
@@ -32239,11 +32400,59 @@ function nearestDifference(x, y, shift) {
     }
     return nearest;
 }
+/** Series shorter than this give no usable autocorrelation estimate. */
+const MIN_AUTOCORRELATION_SAMPLES = 16;
+/** The longest lag the autocorrelation is summed to (longer memories come from the query's window). */
+const MAX_AUTOCORRELATION_LAG = 500;
+/** The estimate reads at most the last this many samples of a series: plenty, and a bounded cost. */
+const MAX_AUTOCORRELATION_SAMPLES = 10_000;
+/**
+ * The integrated autocorrelation time τ = 1 + 2 Σ ρ_k of one or more series in time order, pooled
+ * (each series centred on its own mean), by Geyer's initial monotone sequence estimator: the sums of
+ * adjacent pairs of autocorrelations are added while they stay positive, each capped by the previous.
+ * n samples with memory τ carry the information of n/τ independent ones. At least 1; 1 when the series
+ * are too short to tell. Reads the last MAX_AUTOCORRELATION_SAMPLES of each series.
+ */
+function autocorrelationTime(series) {
+    const usable = series
+        .filter((values) => values.length >= MIN_AUTOCORRELATION_SAMPLES)
+        .map((values) => Array.prototype.slice.call(values, -MAX_AUTOCORRELATION_SAMPLES));
+    if (usable.length === 0)
+        return 1;
+    const means = usable.map((values) => mean(values));
+    const shortest = Math.min(...usable.map((values) => values.length));
+    const maxLag = Math.min(MAX_AUTOCORRELATION_LAG, Math.floor(shortest / 3));
+    const covariance = (lag) => {
+        let total = 0;
+        usable.forEach((values, which) => {
+            const centre = means[which];
+            for (let index = lag; index < values.length; index += 1) {
+                total += (values[index] - centre) * (values[index - lag] - centre);
+            }
+        });
+        return total;
+    };
+    const variance = covariance(0);
+    if (!(variance > 0))
+        return 1;
+    let tau = -1;
+    let previousPair = Number.POSITIVE_INFINITY;
+    for (let lag = 0; lag + 1 <= maxLag; lag += 2) {
+        const pair = Math.min(previousPair, (covariance(lag) + covariance(lag + 1)) / variance);
+        if (!(pair > 0))
+            break;
+        tau += 2 * pair;
+        previousPair = pair;
+    }
+    return Math.max(1, tau);
+}
 
 ;// CONCATENATED MODULE: ./packages/canary-analyze/src/judge.ts
 // The per-metric judge and the score, after Kayenta's NetflixACAJudge: NaN removal, Mann-Whitney at 98 %
 // confidence, a tolerance band of ±25 % of the Hodges-Lehmann estimate, the mean-ratio effect size as a
 // second gate, `direction`, critical metrics and the 50 % no-data rule; plus Flagger-style absolute limits.
+// Unlike Kayenta, the test counts what the samples are worth: samples of a range query taken closer than
+// its window overlap, so the variance of U is widened by the samples' dependence (see SampleDependence).
 
 /** Kayenta's fixed constants. */
 const CONFIDENCE = 0.98;
@@ -32252,6 +32461,7 @@ function describe(values) {
     const finite = values.filter((value) => Number.isFinite(value));
     const sorted = sortAscending(finite);
     return {
+        finite,
         sorted,
         stats: {
             count: finite.length,
@@ -32265,17 +32475,43 @@ function describe(values) {
 }
 const sameSorted = (a, b) => a.length === b.length && a.every((value, index) => value === b[index]);
 const format = (value) => Number.isFinite(value) ? String(Number(value.toPrecision(4))) : String(value);
-/** Classifies one metric: the canary's samples against the baseline's. */
+/** The dependence of both sides' samples (in time order) and the test's variance factor. */
+function sampleDependence(baseline, canary, options) {
+    const samplesPerWindow = Math.max(1, options.samplesPerWindow ?? 1);
+    const autocorrelation = autocorrelationTime([baseline, canary]);
+    const model = options.dependence ?? 'window+autocorrelation';
+    const factor = model === 'independent'
+        ? 1
+        : model === 'window'
+            ? samplesPerWindow
+            : model === 'autocorrelation'
+                ? autocorrelation
+                : Math.max(samplesPerWindow, autocorrelation);
+    const round = (value) => Math.round(value * 100) / 100;
+    return {
+        samplesPerWindow: round(samplesPerWindow),
+        autocorrelationTime: round(autocorrelation),
+        factor: round(factor),
+        effective: { baseline: round(baseline.length / factor), canary: round(canary.length / factor) },
+    };
+}
+/** Classifies one metric: the canary's samples (in time order) against the baseline's. */
 function judgeMetric(baselineValues, canaryValues, options) {
     const baseline = describe(baselineValues);
     const canary = describe(canaryValues);
-    const stats = { baseline: baseline.stats, canary: canary.stats };
     if (canary.sorted.length === 0 || baseline.sorted.length === 0) {
         const missing = [canary.sorted.length === 0 ? 'canary' : '', baseline.sorted.length === 0 ? 'baseline' : '']
             .filter(Boolean)
             .join(' and ');
-        return { classification: 'NoData', reason: `no data for the ${missing}`, ...stats };
+        return {
+            classification: 'NoData',
+            reason: `no data for the ${missing}`,
+            baseline: baseline.stats,
+            canary: canary.stats,
+        };
     }
+    const dependence = sampleDependence(baseline.finite, canary.finite, options);
+    const stats = { baseline: baseline.stats, canary: canary.stats, dependence };
     const limits = absoluteLimits(canary.stats.mean, options);
     if (sameSorted(canary.sorted, baseline.sorted)) {
         return limits ?? { classification: 'Pass', reason: 'canary and baseline data are identical', ratio: 1, ...stats };
@@ -32284,7 +32520,7 @@ function judgeMetric(baselineValues, canaryValues, options) {
     if (lowest === Math.max(canary.stats.max, baseline.stats.max)) {
         return limits ?? { classification: 'Pass', reason: 'every value is the same', ratio: 1, ...stats };
     }
-    const test = mannWhitneySorted(canary.sorted, baseline.sorted, options.confidence ?? CONFIDENCE);
+    const test = mannWhitneySorted(canary.sorted, baseline.sorted, options.confidence ?? CONFIDENCE, dependence.factor);
     const ratio = canary.stats.mean === 0 || baseline.stats.mean === 0 ? Number.NaN : canary.stats.mean / baseline.stats.mean;
     const statistics = {
         u: test.u,
@@ -32403,127 +32639,6 @@ function scoreMetrics(metrics, thresholds) {
     return { decision: 'fail', score, reason: `score ${score} < marginal-score ${thresholds.marginal}${detail}` };
 }
 
-;// CONCATENATED MODULE: external "node:fs/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
-;// CONCATENATED MODULE: external "node:path"
-const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
-;// CONCATENATED MODULE: ./packages/core/src/private-file.ts
-
-
-/**
- * Writes credentials to a 0600 file in a fresh 0700 directory, hands its path to `use`, and removes
- * the directory afterwards, whatever happens. The way secrets reach programs that read files.
- */
-async function withPrivateFile(tempDir, fileName, content, use) {
-    const directory = await mkdtemp(join(tempDir, 'shiprail-'));
-    try {
-        const path = join(directory, fileName);
-        await writeFile(path, content, { mode: 0o600 });
-        return await use(path);
-    }
-    finally {
-        await rm(directory, { recursive: true, force: true });
-    }
-}
-
-;// CONCATENATED MODULE: ./packages/core/src/network.ts
-// What is worth another attempt, and how long one attempt may take: one answer for every action that
-// talks to a server (registries, git remotes, Prometheus, the Kubernetes and GitHub APIs, downloads).
-
-
-/** A server answered with a status the caller cannot use. */
-class HttpStatusError extends Error {
-    status;
-    url;
-    constructor(status, url, detail = '') {
-        const shown = stripUrlCredentials(url);
-        super(`${shown} answered ${status}${detail ? `: ${detail}` : ''}`);
-        this.name = 'HttpStatusError';
-        this.status = status;
-        this.url = shown;
-    }
-}
-/** A server (or a program talking to one) did not answer in time. */
-class DeadlineError extends Error {
-    constructor(what, ms) {
-        super(`${what} did not answer within ${formatDuration(ms)}`);
-        this.name = 'DeadlineError';
-    }
-}
-// Errors of the connection itself, as Node, undici and libuv name them: another attempt may succeed.
-const TRANSIENT_CODES = new Set([
-    'ECONNRESET',
-    'ECONNREFUSED',
-    'ECONNABORTED',
-    'ETIMEDOUT',
-    'EPIPE',
-    'EHOSTUNREACH',
-    'ENETUNREACH',
-    'ENETDOWN',
-    'EAI_AGAIN',
-    'UND_ERR_SOCKET',
-    'UND_ERR_CONNECT_TIMEOUT',
-    'UND_ERR_HEADERS_TIMEOUT',
-    'UND_ERR_BODY_TIMEOUT',
-    'UND_ERR_CLOSED',
-]);
-/** Statuses another attempt can change: a timeout, too many requests, or the server's own failure. */
-const isTransientStatus = (status) => status === 408 || status === 429 || status >= 500;
-// Duck-typed: errors from another realm (a VM context, a worker) fail `instanceof Error`.
-const field = (error, name) => typeof error === 'object' && error !== null ? error[name] : undefined;
-/**
- * Whether another attempt can fix this error: network failures, a deadline that expired, 408, 429 and
- * 5xx. Not 4xx answers, bad certificates, refused schemes or anything else the same request repeats.
- */
-function isTransient(error) {
-    if (error instanceof DeadlineError)
-        return true;
-    if (error instanceof HttpStatusError)
-        return isTransientStatus(error.status);
-    for (let current = error, depth = 0; current !== undefined && depth < 5; depth += 1) {
-        const code = field(current, 'code');
-        if (typeof code === 'string' && TRANSIENT_CODES.has(code))
-            return true;
-        current = field(current, 'cause');
-    }
-    return false;
-}
-/**
- * Runs one network operation under a deadline: its signal aborts when `ms` pass, and the promise rejects
- * with a DeadlineError then, even when the operation ignores the signal.
- */
-async function withDeadline(operation, ms, what) {
-    const controller = new AbortController();
-    let timer;
-    const expired = new Promise((_resolve, reject) => {
-        timer = setTimeout(() => {
-            const error = new DeadlineError(what, ms);
-            controller.abort(error);
-            reject(error);
-        }, Math.min(ms, MAX_TIMER_MS));
-    });
-    try {
-        return await Promise.race([operation(controller.signal), expired]);
-    }
-    finally {
-        clearTimeout(timer);
-    }
-}
-
-;// CONCATENATED MODULE: ./packages/core/src/index.ts
-
-
-
-
-
-
-
-
-
-
-
-
-
 ;// CONCATENATED MODULE: ./packages/canary-analyze/src/metrics-file.ts
 // The metrics definition (a file or inline YAML): a list of named PromQL queries with {{selector}}.
 
@@ -32617,11 +32732,81 @@ function parseMetric(parsed, path, entry) {
 /** The query with the selector of one side substituted. */
 const renderQuery = (query, selector) => query.replace(SELECTOR_PATTERN, selector);
 
+;// CONCATENATED MODULE: ./packages/canary-analyze/src/query-window.ts
+// How much history one sample of a query summarises: the range windows written in the PromQL. Samples
+// taken closer together than that window share most of their data, so they are not independent.
+const query_window_UNIT_MS = {
+    ms: 1,
+    s: 1000,
+    m: 60_000,
+    h: 3_600_000,
+    d: 86_400_000,
+    w: 604_800_000,
+    y: 31_536_000_000,
+};
+/** A PromQL duration (`5m`, `1h30m`, `250ms`) in milliseconds; undefined for anything else. */
+function parsePromQLDuration(text) {
+    if (!/^(?:\d+(?:ms|s|m|h|d|w|y))+$/.test(text))
+        return undefined;
+    let total = 0;
+    for (const [, amount, unit] of text.matchAll(/(\d+)(ms|s|m|h|d|w|y)/g)) {
+        total += Number(amount) * (query_window_UNIT_MS[unit ?? ''] ?? 0);
+    }
+    return total;
+}
+/** Functions that read only the last one or two points of their range: the range is no memory. */
+const LAST_POINT_FUNCTIONS = new Set(['irate', 'idelta', 'last_over_time', 'present_over_time']);
+/** `[5m]`, `[5m:]` and `[5m:30s]`; label values inside quotes never match (they are skipped below). */
+const RANGE = /\[\s*([0-9a-z]+)\s*(:\s*[0-9a-z]*\s*)?\]/g;
+/**
+ * The time span (ms) of data behind one sample of the query: the longest range window of a range
+ * function, plus the ranges of the subqueries (which evaluate their inner expression over their own
+ * range). 0 when the query has no range (a gauge, a recording rule).
+ */
+function queryMemoryMs(query) {
+    const text = withoutStrings(query);
+    let longestRange = 0;
+    let subqueries = 0;
+    for (const match of text.matchAll(RANGE)) {
+        const duration = parsePromQLDuration(match[1] ?? '');
+        if (duration === undefined)
+            continue;
+        if (match[2] !== undefined)
+            subqueries += duration;
+        else if (!LAST_POINT_FUNCTIONS.has(enclosingFunction(text, match.index))) {
+            longestRange = Math.max(longestRange, duration);
+        }
+    }
+    return longestRange + subqueries;
+}
+/** The query with the contents of string literals blanked, so that `code=~"5[0-9]"` is no range. */
+function withoutStrings(query) {
+    return query.replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`/g, (literal) => ' '.repeat(literal.length));
+}
+/** The name of the function whose parentheses hold position `at`. */
+function enclosingFunction(text, at) {
+    let depth = 0;
+    for (let index = at - 1; index >= 0; index -= 1) {
+        const character = text[index];
+        if (character === ')')
+            depth += 1;
+        else if (character === '(') {
+            if (depth === 0)
+                return /([a-z_][a-z0-9_]*)\s*$/i.exec(text.slice(0, index))?.[1] ?? '';
+            depth -= 1;
+        }
+    }
+    return '';
+}
+
 ;// CONCATENATED MODULE: ./packages/canary-analyze/src/prometheus.ts
 // A small client for Prometheus' HTTP API range queries (`/api/v1/query_range`) over fetch: auth
-// headers, a timeout per request, retries with backoff on 5xx, 429 and network failures, and errors
-// that tell a rejected query (the user's PromQL) from a Prometheus that cannot answer.
+// headers, a deadline per request and for the whole analysis, retries with backoff on 5xx, 429 and
+// network failures only, answers checked before use, and errors that tell a rejected query (the user's
+// PromQL) from a Prometheus that cannot answer.
 
+/** How long one query may take: Prometheus answers range queries in seconds, or it is not answering. */
+const QUERY_TIMEOUT_MS = 20_000;
 /** Prometheus answered and refused the query (bad PromQL, too many points): retrying will not help. */
 class QueryRejectedError extends Error {
     status;
@@ -32633,7 +32818,10 @@ class QueryRejectedError extends Error {
         this.errorType = errorType;
     }
 }
-/** Prometheus could not be reached or kept failing (network, timeout, 5xx, auth). */
+/**
+ * Prometheus could not be reached or kept failing (network, timeout, 5xx: `retryable`), or answered
+ * something another attempt will not change (auth refused, an answer that is not a query result).
+ */
 class PrometheusUnavailableError extends Error {
     retryable;
     constructor(message, retryable) {
@@ -32642,12 +32830,17 @@ class PrometheusUnavailableError extends Error {
         this.retryable = retryable;
     }
 }
+/** Whether another round could get another answer: not for a rejected query, refused access or nonsense. */
+const isPermanentQueryError = (error) => error instanceof QueryRejectedError || (error instanceof PrometheusUnavailableError && !error.retryable);
 class PrometheusClient {
     endpoint;
     options;
     /** The URL as errors show it: without user:password. */
     shownUrl;
-    /** Basic credentials given in the URL (`https://user:password@host`), which fetch refuses to send itself. */
+    /**
+     * Basic credentials given in the URL (`https://user:password@host`), which fetch refuses to send
+     * itself: a secret of its own, to be masked, since a server may echo it.
+     */
     urlAuthorization;
     constructor(options) {
         this.options = options;
@@ -32670,53 +32863,114 @@ class PrometheusClient {
             end: (range.end / 1000).toFixed(3),
             step: `${range.stepMs / 1000}`,
         });
+        const sleep = this.options.sleep;
         const response = await retry(() => this.post(body), {
             attempts: this.options.attempts ?? 3,
             baseMs: 1000,
             maxMs: 8000,
             jitter: 0.2,
             retryIf: (error) => error instanceof PrometheusUnavailableError && error.retryable,
-            ...(this.options.sleep ? { sleep: this.options.sleep } : {}),
+            // A pause never outlasts the deadline; the next attempt then gives up with the last error.
+            ...(sleep ? { sleep: (ms) => sleep(Math.min(ms, Math.max(0, this.remainingMs()))) } : {}),
         });
-        return (response.data?.result ?? []).map((entry) => ({
-            labels: entry.metric ?? {},
-            points: (entry.values ?? []).map(([seconds, value]) => [Math.round(seconds * 1000), Number(value)]),
-        }));
+        return parseMatrix(response.data, (text) => this.redact(text));
+    }
+    /** Time left before the deadline (Infinity without one). */
+    remainingMs() {
+        const { deadline, now } = this.options;
+        return deadline === undefined ? Number.POSITIVE_INFINITY : deadline - (now ?? Date.now)();
     }
     async post(body) {
-        const doFetch = this.options.fetch ?? fetch;
-        let response;
+        const timeoutMs = Math.min(this.options.timeoutMs ?? QUERY_TIMEOUT_MS, this.remainingMs());
+        if (!(timeoutMs > 0)) {
+            throw new PrometheusUnavailableError(`Prometheus at ${this.shownUrl} did not answer within the analysis' time (duration plus ${QUERY_TIMEOUT_MS / 1000}s)`, false);
+        }
+        let answer;
         try {
-            response = await doFetch(this.endpoint, {
-                method: 'POST',
-                headers: {
-                    'content-type': 'application/x-www-form-urlencoded',
-                    accept: 'application/json',
-                    ...(this.urlAuthorization ? { authorization: this.urlAuthorization } : {}),
-                    ...Object.fromEntries(this.options.headers ?? []),
-                },
-                body,
-                signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000),
-            });
+            // The deadline covers the answer's body too: a server that sends headers and then stalls is cut off.
+            answer = await withDeadline((signal) => this.exchange(body, signal), timeoutMs, `Prometheus at ${this.shownUrl}`);
         }
         catch (error) {
-            const reason = networkReason(error, this.options.timeoutMs ?? 30_000);
-            throw new PrometheusUnavailableError(`could not reach Prometheus at ${this.shownUrl}: ${reason}`, true);
+            const reason = error instanceof DeadlineError
+                ? error.message
+                : `could not reach Prometheus at ${this.shownUrl}: ${networkReason(error)}`;
+            throw new PrometheusUnavailableError(reason, isTransient(error));
         }
-        const text = await response.text().catch(() => '');
-        const payload = parseJson(text);
-        if (response.ok && payload?.status === 'success')
-            return payload;
-        if (payload?.status === 'error' && (response.status === 400 || response.status === 422)) {
-            throw new QueryRejectedError(payload.error ?? 'query rejected', response.status, payload.errorType ?? 'bad_data');
-        }
-        if (response.status === 401 || response.status === 403) {
-            throw new PrometheusUnavailableError(`Prometheus refused access (HTTP ${response.status}): check prometheus-headers`, false);
-        }
-        const detail = payload?.error ?? text.trim().slice(0, 200);
-        const retryable = response.status >= 500 || response.status === 429;
-        throw new PrometheusUnavailableError(`Prometheus answered HTTP ${response.status}${detail ? `: ${detail}` : ''}${response.ok ? ' (not a query_range answer: is prometheus-url the Prometheus server?)' : ''}`, retryable);
+        return this.interpret(answer);
     }
+    async exchange(body, signal) {
+        const response = await (this.options.fetch ?? fetch)(this.endpoint, {
+            method: 'POST',
+            headers: {
+                'content-type': 'application/x-www-form-urlencoded',
+                accept: 'application/json',
+                ...(this.urlAuthorization ? { authorization: this.urlAuthorization } : {}),
+                ...Object.fromEntries(this.options.headers ?? []),
+            },
+            body,
+            signal,
+        });
+        return { status: response.status, ok: response.ok, text: await response.text() };
+    }
+    /** The answer as a query result, or the error it means; server text is redacted and made one safe line. */
+    interpret({ status, ok, text }) {
+        const payload = parseJson(text);
+        if (ok && payload?.status === 'success')
+            return payload;
+        const shown = (value) => escapeUntrusted(this.redact(value));
+        const apiError = typeof payload?.error === 'string' ? shown(payload.error) : undefined;
+        if (payload?.status === 'error' && (status === 400 || status === 422)) {
+            const errorType = typeof payload.errorType === 'string' ? shown(payload.errorType) : 'bad_data';
+            throw new QueryRejectedError(apiError ?? 'query rejected', status, errorType);
+        }
+        if (status === 401 || status === 403) {
+            throw new PrometheusUnavailableError(`Prometheus refused access (HTTP ${status}): check prometheus-headers`, false);
+        }
+        const detail = apiError ?? shown(text.trim().slice(0, 200));
+        throw new PrometheusUnavailableError(`Prometheus answered HTTP ${status}${detail ? `: ${detail}` : ''}${ok ? ' (not a query_range answer: is prometheus-url the Prometheus server?)' : ''}`, isTransientStatus(status));
+    }
+    redact(text) {
+        return this.options.redact ? this.options.redact(text) : text;
+    }
+}
+/** A matrix result, checked: anything else is a malformed answer, never numbers made up. */
+function parseMatrix(data, redact) {
+    const malformed = (what, value) => new PrometheusUnavailableError(`Prometheus answered a malformed query_range result: ${what} is ${escapeUntrusted(redact(shorten(value)))}`, false);
+    if (typeof data !== 'object' || data === null)
+        throw malformed('data', data);
+    const { resultType, result } = data;
+    if (resultType !== 'matrix')
+        throw malformed('resultType (expected "matrix")', resultType);
+    if (!Array.isArray(result))
+        throw malformed('result', result);
+    return result.map((entry, index) => {
+        const { metric, values } = (typeof entry === 'object' && entry !== null ? entry : {});
+        if (!Array.isArray(values))
+            throw malformed(`result[${index}].values`, values);
+        const labels = typeof metric === 'object' && metric !== null && Object.values(metric).every((v) => typeof v === 'string')
+            ? metric
+            : undefined;
+        if (!labels)
+            throw malformed(`result[${index}].metric`, metric);
+        const points = values.map((point, at) => {
+            const valid = Array.isArray(point) &&
+                point.length === 2 &&
+                typeof point[0] === 'number' &&
+                Number.isFinite(point[0]) &&
+                typeof point[1] === 'string' &&
+                /^(?:[+-]?(?:\d+\.?\d*(?:e[+-]?\d+)?|\.\d+(?:e[+-]?\d+)?|Inf)|NaN)$/i.test(point[1]);
+            if (!valid)
+                throw malformed(`result[${index}].values[${at}] (expected [unix seconds, "number"])`, point);
+            const [seconds, value] = point;
+            return [Math.round(seconds * 1000), Number(value.replace(/inf$/i, 'Infinity'))];
+        });
+        return { labels, points };
+    });
+}
+/** A piece of a server's answer, short and on one line, to quote in an error. */
+function shorten(value) {
+    const text = JSON.stringify(value) ?? String(value);
+    return text.length > 80 ? `${text.slice(0, 80)}…` : text;
 }
 function parseJson(text) {
     try {
@@ -32728,22 +32982,37 @@ function parseJson(text) {
     }
 }
 /** Why fetch failed, as people read it (fetch's own message is only "fetch failed"). */
-function networkReason(error, timeoutMs) {
+function networkReason(error) {
     // Duck-typed: errors from fetch may come from another realm, where `instanceof Error` is false.
     const described = error;
-    if (described?.name === 'TimeoutError')
-        return `no answer within ${timeoutMs / 1000}s (timed out)`;
     if (typeof described?.cause?.code === 'string')
         return described.cause.code;
     if (typeof described?.cause?.message === 'string')
-        return described.cause.message;
-    return typeof described?.message === 'string' ? described.message : String(error);
+        return escapeUntrusted(described.cause.message);
+    return typeof described?.message === 'string' ? escapeUntrusted(described.message) : String(error);
 }
 
 ;// CONCATENATED MODULE: ./packages/canary-analyze/src/analysis.ts
+// The analysis loop: every `interval` a round queries baseline and canary for each metric over the
+// samples since the analysis began, judges them and scores the round; a failing round ends the
+// analysis early, and so does a round where a query failed in a way no later round can change (a
+// rejected query, refused access, a malformed answer). `duration: 0` is one round at once over the
+// last `interval`. Before waiting for the first round, every query is tried once, so that such
+// mistakes end the analysis at once rather than after an interval.
 
 
 
+
+
+/** The metrics whose queries Prometheus will never answer, found by trying each once. */
+class QueriesUnusableError extends Error {
+    metrics;
+    constructor(metrics) {
+        super(`canary analysis: inconclusive: ${[...new Set(metrics.map((metric) => metric.reason))].join('; ')}`);
+        this.name = 'QueriesUnusableError';
+        this.metrics = metrics;
+    }
+}
 /** The elapsed times (ms after the start) at which rounds judge: every interval, and at the end. */
 function roundOffsets(durationMs, intervalMs) {
     if (durationMs <= 0)
@@ -32757,6 +33026,8 @@ function roundOffsets(durationMs, intervalMs) {
 async function analyze(plan, client, clock, log) {
     const startedAt = clock.now();
     const offsets = roundOffsets(plan.durationMs, plan.intervalMs);
+    if (offsets.length > 1 || plan.durationMs > 0)
+        await tryQueries(plan, client, startedAt);
     const rounds = [];
     for (const [index, offset] of offsets.entries()) {
         const wait = startedAt + offset - clock.now();
@@ -32767,8 +33038,8 @@ async function analyze(plan, client, clock, log) {
         const metrics = await Promise.all(plan.metrics.map((metric) => judgeOne(metric, plan, client, start, end)));
         const verdict = scoreMetrics(metrics, plan.thresholds);
         rounds.push({ round: index + 1, start, end, verdict, metrics });
-        log.info(`round ${index + 1}/${offsets.length}: ${verdict.decision}, score ${verdict.score} (${verdict.reason})`);
-        if (verdict.decision === 'fail')
+        log.info(`round ${index + 1}/${offsets.length}: ${verdict.decision}, score ${verdict.score} (${escapeUntrusted(verdict.reason)})`);
+        if (verdict.decision === 'fail' || metrics.some((metric) => metric.permanent))
             break;
     }
     const last = rounds[rounds.length - 1];
@@ -32782,45 +33053,69 @@ async function analyze(plan, client, clock, log) {
         stoppedEarly: rounds.length < offsets.length,
     };
 }
+/** Runs every query once over the last step; throws QueriesUnusableError for those that can never work. */
+async function tryQueries(plan, client, at) {
+    const tried = await Promise.all(plan.metrics.map((metric) => queryMetric(metric, plan, client, at - plan.stepMs, at)));
+    const unusable = tried.filter((result) => 'permanent' in result && result.permanent === true);
+    if (unusable.length > 0)
+        throw new QueriesUnusableError(unusable);
+}
 async function judgeOne(metric, plan, client, start, end) {
-    const queries = {
-        baseline: renderQuery(metric.query, plan.baseline),
-        canary: renderQuery(metric.query, plan.canary),
-    };
-    const base = {
-        name: metric.name,
-        queries,
-        direction: metric.direction,
-        critical: metric.critical,
-        weight: metric.weight,
-    };
-    let sides;
-    try {
-        sides = (await Promise.all(['baseline', 'canary'].map(async (side) => {
-            const series = await client.queryRange({ query: queries[side], start, end, stepMs: plan.stepMs });
-            if (series.length > 1) {
-                throw new Error(`the ${side} query returned ${series.length} series; aggregate it (sum(...), avg(...), histogram_quantile(...)) so that it returns one`);
-            }
-            return series[0];
-        })));
-    }
-    catch (error) {
-        const message = error instanceof QueryRejectedError
-            ? `Prometheus rejected the query of metric '${metric.name}' (${error.errorType}): ${error.message}`
-            : error instanceof PrometheusUnavailableError
-                ? error.message
-                : `querying metric '${metric.name}' failed: ${error instanceof Error ? error.message : String(error)}`;
-        return { ...base, classification: 'Error', reason: message, error: message };
-    }
-    const series = alignSeries(sides[0], sides[1]);
+    const answer = await queryMetric(metric, plan, client, start, end);
+    if (!('sides' in answer))
+        return answer;
+    const series = alignSeries(answer.sides[0], answer.sides[1]);
     const judgement = judgeMetric(series.baseline.filter((value) => value !== null), series.canary.filter((value) => value !== null), {
         direction: metric.direction,
         allowedIncrease: metric.allowedIncrease,
         allowedDecrease: metric.allowedDecrease,
         max: metric.max,
         min: metric.min,
+        samplesPerWindow: queryMemoryMs(metric.query) / plan.stepMs,
     });
-    return { ...base, classification: judgement.classification, reason: judgement.reason, judgement, series };
+    return {
+        ...describeMetric(metric, plan),
+        classification: judgement.classification,
+        reason: judgement.reason,
+        judgement,
+        series,
+    };
+}
+function describeMetric(metric, plan) {
+    return {
+        name: metric.name,
+        queries: { baseline: renderQuery(metric.query, plan.baseline), canary: renderQuery(metric.query, plan.canary) },
+        direction: metric.direction,
+        critical: metric.critical,
+        weight: metric.weight,
+    };
+}
+/** Both sides' series of one metric, or the metric's Error result. */
+async function queryMetric(metric, plan, client, start, end) {
+    const base = describeMetric(metric, plan);
+    const { queries } = base;
+    try {
+        const sides = (await Promise.all(['baseline', 'canary'].map(async (side) => {
+            const series = await client.queryRange({ query: queries[side], start, end, stepMs: plan.stepMs });
+            if (series.length > 1) {
+                throw new SeveralSeriesError(`the ${side} query returned ${series.length} series; aggregate it (sum(...), avg(...), histogram_quantile(...)) so that it returns one`);
+            }
+            return series[0];
+        })));
+        return { sides };
+    }
+    catch (error) {
+        const message = error instanceof QueryRejectedError
+            ? `Prometheus rejected the query of metric '${metric.name}' (${error.errorType}): ${error.message}`
+            : error instanceof PrometheusUnavailableError
+                ? error.message
+                : `querying metric '${metric.name}' failed: ${errorMessage(error)}`;
+        const permanent = isPermanentQueryError(error) || error instanceof SeveralSeriesError;
+        return { ...base, classification: 'Error', reason: message, error: message, permanent };
+    }
+}
+/** A query that returns more than one series: it will on every round. */
+class SeveralSeriesError extends Error {
 }
 /** Both sides on one time axis (the union of their timestamps). */
 function alignSeries(baseline, canary) {
@@ -32979,6 +33274,7 @@ function metricTable(metrics) {
         'Verdict',
         'Query',
         'Samples (baseline / canary)',
+        'Effective samples',
         'Baseline median',
         'Canary median',
         `Shift interval (${level})`,
@@ -32999,6 +33295,7 @@ function metricTable(metrics) {
             `${verdictIcon(metric.classification)} ${metric.classification}`,
             raw(code(metric.queries.canary).replace(/\|/g, '\\|')),
             judgement ? `${judgement.baseline.count} / ${judgement.canary.count}` : '–',
+            effectiveSamples(judgement),
             formatNumber(judgement?.baseline.median),
             formatNumber(judgement?.canary.median),
             judgement?.lower === undefined ? '–' : `[${formatNumber(judgement.lower)}, ${formatNumber(judgement.upper)}]`,
@@ -33007,6 +33304,14 @@ function metricTable(metrics) {
             metric.reason,
         ];
     }));
+}
+/** What the samples are worth as independent ones, and why: `10.3 / 10.3 (÷ 4)`. */
+function effectiveSamples(judgement) {
+    const dependence = judgement?.dependence;
+    if (!dependence)
+        return '–';
+    const { baseline, canary } = dependence.effective;
+    return `${formatNumber(baseline)} / ${formatNumber(canary)} (÷ ${formatNumber(dependence.factor)})`;
 }
 function verdictIcon(classification) {
     if (classification === 'Pass')
@@ -33088,11 +33393,30 @@ async function runCanaryAnalyze(runtime) {
     for (const [, value] of inputs['prometheus-headers'])
         if (value.length >= 4)
             runtime.mask(value);
-    const password = decodeURIComponent(new URL(inputs['prometheus-url']).password);
-    if (password !== '')
-        runtime.mask(password);
-    const workspace = runtime.env['GITHUB_WORKSPACE'] || process.cwd();
-    const metrics = loadMetrics(inputs.metrics, workspace);
+    for (const credential of urlCredentials(inputs['prometheus-url']))
+        runtime.mask(credential);
+    const metrics = loadMetrics(inputs.metrics, runtime.github.workspace);
+    let verdict;
+    try {
+        verdict = await judgeCanary(runtime, inputs, metrics);
+    }
+    catch (error) {
+        // Past its inputs the step always says what it decided: whatever stopped the judgement makes it
+        // inconclusive, never a pass.
+        runtime.setOutput('decision', 'inconclusive');
+        await runtime.appendSummary(`## ❔ Canary analysis: inconclusive\n\n${escapeCell(errorMessage(error))}\n`);
+        throw error;
+    }
+    const { decision, score, reason } = verdict;
+    if (decision === 'marginal')
+        runtime.log.warning(`canary analysis is marginal: ${reason}`);
+    if (decision === 'fail' || decision === 'inconclusive') {
+        throw new Error(`canary analysis: ${decision}, score ${score}: ${reason}`);
+    }
+    runtime.log.info(`canary analysis: ${decision}, score ${score}: ${reason}`);
+}
+/** Runs the analysis; the outputs are set only once the report and the summary are complete. */
+async function judgeCanary(runtime, inputs, metrics) {
     const plan = {
         metrics,
         baseline: inputs.baseline,
@@ -33106,20 +33430,24 @@ async function runCanaryAnalyze(runtime) {
         url: inputs['prometheus-url'],
         headers: inputs['prometheus-headers'],
         sleep: (ms) => runtime.clock.sleep(ms),
+        now: () => runtime.clock.now(),
+        redact: (text) => runtime.redact(text),
+        // Every query, retries included, ends by the last round plus one query's time.
+        deadline: runtime.clock.now() + inputs.duration + QUERY_TIMEOUT_MS,
     });
-    const result = await analyze(plan, client, runtime.clock, runtime.log);
-    const reportPath = writeReport(runtime.tempDir, buildReport(result, plan));
-    const { decision, score, reason } = result.verdict;
-    runtime.setOutput('decision', decision);
-    runtime.setOutput('score', score);
-    runtime.setOutput('report', reportPath);
-    await runtime.appendSummary(renderSummary(result, plan));
-    if (decision === 'marginal')
-        runtime.log.warning(`canary analysis is marginal: ${reason}`);
-    if (decision === 'fail' || decision === 'inconclusive') {
-        throw new Error(`canary analysis: ${decision}, score ${score}: ${reason}`);
+    if (client.urlAuthorization) {
+        runtime.mask(client.urlAuthorization);
+        runtime.mask(client.urlAuthorization.replace(/^Basic /, ''));
     }
-    runtime.log.info(`canary analysis: ${decision}, score ${score}: ${reason}`);
+    const result = await analyze(plan, client, runtime.clock, runtime.log);
+    const report = runtime.redact(`${JSON.stringify(buildReport(result, plan), null, 2)}\n`);
+    const summary = renderSummary(result, plan);
+    const reportPath = writeReport(runtime.tempDir, report);
+    runtime.setOutput('decision', result.verdict.decision);
+    runtime.setOutput('score', result.verdict.score);
+    runtime.setOutput('report', reportPath);
+    await runtime.appendSummary(summary);
+    return result.verdict;
 }
 /** The JSON report: every round, metric, query, sample count, statistic and verdict. */
 function buildReport(result, plan) {
@@ -33129,7 +33457,13 @@ function buildReport(result, plan) {
         decision: result.verdict.decision,
         score: result.verdict.score,
         reason: result.verdict.reason,
-        judge: { test: 'mann-whitney', confidence: CONFIDENCE, tolerance: TOLERANCE, effectSize: 'meanRatio' },
+        judge: {
+            test: 'mann-whitney',
+            confidence: CONFIDENCE,
+            tolerance: TOLERANCE,
+            effectSize: 'meanRatio',
+            dependence: 'window+autocorrelation',
+        },
         thresholds: plan.thresholds,
         baseline: plan.baseline,
         canary: plan.canary,
@@ -33158,6 +33492,16 @@ function buildReport(result, plan) {
                 ...(metric.judgement
                     ? {
                         samples: { baseline: metric.judgement.baseline.count, canary: metric.judgement.canary.count },
+                        ...(metric.judgement.dependence
+                            ? {
+                                effectiveSamples: metric.judgement.dependence.effective,
+                                dependence: {
+                                    samplesPerWindow: metric.judgement.dependence.samplesPerWindow,
+                                    autocorrelationTime: metric.judgement.dependence.autocorrelationTime,
+                                    varianceFactor: metric.judgement.dependence.factor,
+                                },
+                            }
+                            : {}),
                         baselineStats: metric.judgement.baseline,
                         canaryStats: metric.judgement.canary,
                         statistics: {
@@ -33180,12 +33524,236 @@ function buildReport(result, plan) {
 function writeReport(tempDir, report) {
     const directory = (0,external_node_fs_namespaceObject.mkdtempSync)((0,external_node_path_namespaceObject.join)(tempDir, 'canary-analyze-'));
     const path = (0,external_node_path_namespaceObject.join)(directory, 'report.json');
-    (0,external_node_fs_namespaceObject.writeFileSync)(`${path}.partial`, `${JSON.stringify(report, null, 2)}\n`);
+    (0,external_node_fs_namespaceObject.writeFileSync)(`${path}.partial`, report);
     (0,external_node_fs_namespaceObject.renameSync)(`${path}.partial`, path);
     return path;
 }
 
+;// CONCATENATED MODULE: ./packages/canary-analyze/src/simulation.ts
+// A model of a service scraped by Prometheus, to measure the judge on canaries whose truth is known:
+// per-request errors and log-normal latencies, counted into the counters and histogram buckets that
+// Prometheus stores every scrape, then evaluated the way the query shapes people write evaluate them
+// (Prometheus 2 semantics: a range [W] at t holds the scrapes in [t - W, t]).
+/** Deterministic uniform numbers in [0, 1) (mulberry32), so that every run sees the same canaries. */
+function seededRandom(seed) {
+    let state = seed >>> 0;
+    return () => {
+        state = (state + 0x6d2b_79f5) >>> 0;
+        let t = state;
+        t = Math.imul(t ^ (t >>> 15), t | 1);
+        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+        return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+    };
+}
+/** The service the figures are measured on: 150-250 requests per 15 s, 1 % errors, ~100 ms. */
+const DEFAULT_PROFILE = {
+    scrapeMs: 15_000,
+    requestsPerScrape: [150, 250],
+    errorRate: 0.01,
+    latencyMedianSeconds: 0.1,
+    latencySigma: 0.5,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+};
+const HEALTHY = { errorFactor: 1, latencyFactor: 1 };
+function simulateCounters(random, scrapes, profile, degradation) {
+    const bounds = profile.buckets;
+    const counters = {
+        requests: new Float64Array(scrapes),
+        errors: new Float64Array(scrapes),
+        latencySum: new Float64Array(scrapes),
+        buckets: Array.from({ length: bounds.length + 1 }, () => new Float64Array(scrapes)),
+        latencyGauge: new Float64Array(scrapes),
+    };
+    const perBucket = new Float64Array(bounds.length + 1);
+    const [fewest, most] = profile.requestsPerScrape;
+    const errorRate = profile.errorRate * degradation.errorFactor;
+    const median = profile.latencyMedianSeconds * degradation.latencyFactor;
+    // A request is in the first bucket whose bound its latency does not exceed: compare the normal deviate.
+    const deviateBounds = bounds.map((bound) => Math.log(bound / median) / profile.latencySigma);
+    const normals = normalPairs(random);
+    let requests = 0;
+    let errors = 0;
+    let latencySum = 0;
+    for (let scrape = 0; scrape < scrapes; scrape += 1) {
+        const count = fewest + Math.floor(random() * (most - fewest + 1));
+        let intervalSum = 0;
+        for (let request = 0; request < count; request += 1) {
+            if (random() < errorRate)
+                errors += 1;
+            const normal = normals();
+            intervalSum += median * Math.exp(profile.latencySigma * normal);
+            let bucket = 0;
+            while (bucket < deviateBounds.length && normal > deviateBounds[bucket])
+                bucket += 1;
+            perBucket[bucket] = perBucket[bucket] + 1;
+        }
+        requests += count;
+        latencySum += intervalSum;
+        counters.requests[scrape] = requests;
+        counters.errors[scrape] = errors;
+        counters.latencySum[scrape] = latencySum;
+        counters.latencyGauge[scrape] = intervalSum / count;
+        let cumulative = 0;
+        for (let bucket = 0; bucket <= bounds.length; bucket += 1) {
+            cumulative += perBucket[bucket];
+            counters.buckets[bucket][scrape] = cumulative;
+        }
+    }
+    return counters;
+}
+/** Standard normal deviates, both of each Box-Muller pair. */
+function normalPairs(random) {
+    let spare = Number.NaN;
+    return () => {
+        if (!Number.isNaN(spare)) {
+            const value = spare;
+            spare = Number.NaN;
+            return value;
+        }
+        const radius = Math.sqrt(-2 * Math.log(1 - random()));
+        const angle = 2 * Math.PI * random();
+        spare = radius * Math.sin(angle);
+        return radius * Math.cos(angle);
+    };
+}
+const delta = (series, at, scrapes) => series[at] - series[at - scrapes];
+const errorRatio = (scrapes) => (c, at) => delta(c.errors, at, scrapes) / delta(c.requests, at, scrapes);
+const meanLatency = (scrapes) => (c, at) => delta(c.latencySum, at, scrapes) / delta(c.requests, at, scrapes);
+/** histogram_quantile over the bucket increases of the last `scrapes` intervals (linear interpolation). */
+const quantile = (q, scrapes) => (c, at, profile) => {
+    const total = delta(c.buckets[profile.buckets.length], at, scrapes);
+    const rank = q * total;
+    let below = 0;
+    let lower = 0;
+    for (let bucket = 0; bucket < profile.buckets.length; bucket += 1) {
+        const upper = profile.buckets[bucket];
+        const count = delta(c.buckets[bucket], at, scrapes);
+        if (count >= rank)
+            return lower + ((upper - lower) * (rank - below)) / Math.max(count - below, 1e-12);
+        below = count;
+        lower = upper;
+    }
+    return lower;
+};
+/** avg_over_time / max_over_time of an inner shape over `scrapes` + 1 evaluations (a subquery). */
+const overTime = (inner, scrapes, combine) => (c, at, profile) => {
+    let total = 0;
+    let highest = Number.NEGATIVE_INFINITY;
+    for (let back = 0; back <= scrapes; back += 1) {
+        const value = inner(c, at - back, profile);
+        total += value;
+        highest = Math.max(highest, value);
+    }
+    return combine === 'avg' ? total / (scrapes + 1) : highest;
+};
+const gaugeAverage = (scrapes) => (c, at) => {
+    let total = 0;
+    for (let back = 0; back <= scrapes; back += 1)
+        total += c.latencyGauge[at - back];
+    return total / (scrapes + 1);
+};
+const ERRORS = 'sum(rate(http_requests_total{ {{selector}}, code="500" }[W])) / sum(rate(http_requests_total{ {{selector}} }[W]))';
+const MEAN = 'sum(rate(http_request_duration_seconds_sum{ {{selector}} }[W])) / sum(rate(http_request_duration_seconds_count{ {{selector}} }[W]))';
+const P95 = 'histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{ {{selector}} }[W])))';
+const windowed = (query, window) => query.replaceAll('[W]', `[${window}]`);
+/** The query shapes measured, with the scrape interval of 15 s (window / 15 s scrapes of memory). */
+const QUERY_SHAPES = [
+    ...['1m', '2m', '5m'].map((window, index) => {
+        const scrapes = [4, 8, 20][index];
+        return {
+            name: `error ratio, rate[${window}]`,
+            kind: 'errors',
+            query: windowed(ERRORS, window),
+            memory: scrapes,
+            evaluate: errorRatio(scrapes),
+        };
+    }),
+    {
+        name: 'errors, increase[2m]',
+        kind: 'errors',
+        query: 'sum(increase(http_requests_total{ {{selector}}, code="500" }[2m]))',
+        memory: 8,
+        evaluate: (c, at) => delta(c.errors, at, 8),
+    },
+    {
+        name: 'error ratio, irate[1m]',
+        kind: 'errors',
+        query: windowed(ERRORS, '1m').replaceAll('rate(', 'irate('),
+        memory: 1,
+        evaluate: errorRatio(1),
+    },
+    {
+        name: 'error ratio, avg_over_time(rate[1m])[5m:15s]',
+        kind: 'errors',
+        query: `avg_over_time((${windowed(ERRORS, '1m')})[5m:15s])`,
+        memory: 24,
+        evaluate: overTime(errorRatio(4), 20, 'avg'),
+    },
+    ...['1m', '2m', '5m'].map((window, index) => {
+        const scrapes = [4, 8, 20][index];
+        return {
+            name: `latency p95, rate[${window}]`,
+            kind: 'latency',
+            query: windowed(P95, window),
+            memory: scrapes,
+            evaluate: quantile(0.95, scrapes),
+        };
+    }),
+    {
+        name: 'latency p95, irate[1m]',
+        kind: 'latency',
+        query: windowed(P95, '1m').replace('rate(', 'irate('),
+        memory: 1,
+        evaluate: quantile(0.95, 1),
+    },
+    {
+        name: 'latency p95, max_over_time(p95 rate[1m])[5m:15s]',
+        kind: 'latency',
+        query: `max_over_time(${windowed(P95, '1m')}[5m:15s])`,
+        memory: 24,
+        evaluate: overTime(quantile(0.95, 4), 20, 'max'),
+    },
+    ...['1m', '2m', '5m'].map((window, index) => {
+        const scrapes = [4, 8, 20][index];
+        return {
+            name: `latency mean, rate[${window}]`,
+            kind: 'latency',
+            query: windowed(MEAN, window),
+            memory: scrapes,
+            evaluate: meanLatency(scrapes),
+        };
+    }),
+    {
+        name: 'latency mean, avg_over_time(gauge[2m])',
+        kind: 'latency',
+        query: 'avg(avg_over_time(http_request_duration_seconds_mean{ {{selector}} }[2m]))',
+        memory: 8,
+        evaluate: gaugeAverage(8),
+    },
+];
+/** The three metrics teams write first (error ratio over 2m, p95 over 1m, mean latency over 5m). */
+const TYPICAL_METRICS = [
+    'error ratio, rate[2m]',
+    'latency p95, rate[1m]',
+    'latency mean, rate[5m]',
+].map((name) => QUERY_SHAPES.find((shape) => shape.name === name));
+/**
+ * One baseline and one canary over `minutes` (one sample per scrape, `minutes * 4 + 1` of them at 15 s),
+ * evaluated for every shape.
+ */
+function simulateCanary(seed, shapes, degradation, minutes = 30, profile = DEFAULT_PROFILE) {
+    const random = seededRandom(seed);
+    const lead = Math.max(...shapes.map((shape) => shape.memory));
+    const samples = Math.round((minutes * 60_000) / profile.scrapeMs) + 1;
+    const scrapes = lead + samples;
+    const sides = [HEALTHY, degradation].map((side) => simulateCounters(random, scrapes, profile, side));
+    const [baseline, canary] = sides.map((counters) => shapes.map((shape) => Array.from({ length: samples }, (_, index) => shape.evaluate(counters, lead + index, profile))));
+    return { baseline, canary };
+}
+
 ;// CONCATENATED MODULE: ./packages/canary-analyze/src/index.ts
+
+
 
 
 

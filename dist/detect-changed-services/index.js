@@ -30878,7 +30878,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _shiprail_detect_changed_services_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9977);
+/* harmony import */ var _shiprail_detect_changed_services_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3624);
 
 await (0,_shiprail_detect_changed_services_action__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -30887,7 +30887,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 9977:
+/***/ 3624:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -33917,6 +33917,8 @@ function errorMessage(error) {
     return String(error);
 }
 
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
 ;// CONCATENATED MODULE: ./packages/core/src/duration.ts
 /** The longest a Node timer can wait (2^31 - 1 ms, about 24.8 days); longer delays fire at once. */
 const duration_MAX_TIMER_MS = 2 ** 31 - 1;
@@ -33954,6 +33956,206 @@ function formatDuration(ms) {
     if (hours > 0)
         return `${hours}h${String(minutes).padStart(2, '0')}m`;
     return `${minutes}m${String(seconds).padStart(2, '0')}s`;
+}
+
+;// CONCATENATED MODULE: ./packages/core/src/secrets.ts
+// Secrets are masked before first use (the runner hides them in the log) and redacted from everything the
+// runner does not mask: outputs, summaries, reports, and server answers put into errors.
+const REDACTED = '***';
+// `scheme://user:password@` or `scheme://user@` at the start of a URL's authority.
+const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)([^/?#@\s]+)@/gi;
+const safeDecode = (text) => {
+    try {
+        return decodeURIComponent(text);
+    }
+    catch {
+        return text;
+    }
+};
+/** The user name and password embedded in a URL, raw and decoded, to be masked before the URL is used. */
+function urlCredentials(url) {
+    const found = new Set();
+    for (const match of url.matchAll(URL_USERINFO)) {
+        for (const part of (match[2] ?? '').split(':')) {
+            if (part === '')
+                continue;
+            found.add(part);
+            found.add(safeDecode(part));
+        }
+    }
+    return [...found];
+}
+/** `https://user:pass@host/x` becomes `https://***@host/x`, anywhere in a text. */
+function stripUrlCredentials(text) {
+    return text.replace(URL_USERINFO, `$1${REDACTED}@`);
+}
+/**
+ * Holds the secrets of one step and removes them from any text: each secret as given, URL-encoded and
+ * JSON-escaped (the forms a server echo or a report takes), and credentials embedded in URLs.
+ */
+class Redactor {
+    secrets = new Set();
+    add(secret) {
+        // Very short values would redact ordinary words; the runner does not mask them either.
+        if (secret.length < 3)
+            return;
+        for (const form of [secret, encodeURIComponent(secret), JSON.stringify(secret).slice(1, -1)]) {
+            this.secrets.add(form);
+        }
+    }
+    redact(text) {
+        let result = stripUrlCredentials(text);
+        // Longest first, so that a secret containing another is removed whole.
+        for (const secret of [...this.secrets].sort((a, b) => b.length - a.length)) {
+            if (result.includes(secret))
+                result = result.split(secret).join(REDACTED);
+        }
+        return result;
+    }
+}
+
+;// CONCATENATED MODULE: ./packages/core/src/network.ts
+// What is worth another attempt, and how long one attempt may take: one answer for every action that
+// talks to a server (registries, git remotes, Prometheus, the Kubernetes and GitHub APIs, downloads).
+
+
+/** A server answered with a status the caller cannot use. */
+class HttpStatusError extends Error {
+    status;
+    url;
+    constructor(status, url, detail = '') {
+        const shown = stripUrlCredentials(url);
+        super(`${shown} answered ${status}${detail ? `: ${detail}` : ''}`);
+        this.name = 'HttpStatusError';
+        this.status = status;
+        this.url = shown;
+    }
+}
+/** A server (or a program talking to one) did not answer in time. */
+class DeadlineError extends Error {
+    constructor(what, ms) {
+        super(`${what} did not answer within ${formatDuration(ms)}`);
+        this.name = 'DeadlineError';
+    }
+}
+// Errors of the connection itself, as Node, undici and libuv name them: another attempt may succeed.
+const TRANSIENT_CODES = new Set([
+    'ECONNRESET',
+    'ECONNREFUSED',
+    'ECONNABORTED',
+    'ETIMEDOUT',
+    'EPIPE',
+    'EHOSTUNREACH',
+    'ENETUNREACH',
+    'ENETDOWN',
+    'EAI_AGAIN',
+    'UND_ERR_SOCKET',
+    'UND_ERR_CONNECT_TIMEOUT',
+    'UND_ERR_HEADERS_TIMEOUT',
+    'UND_ERR_BODY_TIMEOUT',
+    'UND_ERR_CLOSED',
+]);
+/** Statuses another attempt can change: a timeout, too many requests, or the server's own failure. */
+const isTransientStatus = (status) => status === 408 || status === 429 || status >= 500;
+// Duck-typed: errors from another realm (a VM context, a worker) fail `instanceof Error`.
+const field = (error, name) => typeof error === 'object' && error !== null ? error[name] : undefined;
+/**
+ * Whether another attempt can fix this error: network failures, a deadline that expired, 408, 429 and
+ * 5xx. Not 4xx answers, bad certificates, refused schemes or anything else the same request repeats.
+ */
+function isTransient(error) {
+    if (error instanceof DeadlineError)
+        return true;
+    if (error instanceof HttpStatusError)
+        return isTransientStatus(error.status);
+    for (let current = error, depth = 0; current !== undefined && depth < 5; depth += 1) {
+        const code = field(current, 'code');
+        if (typeof code === 'string' && TRANSIENT_CODES.has(code))
+            return true;
+        current = field(current, 'cause');
+    }
+    return false;
+}
+/**
+ * Runs one network operation under a deadline: its signal aborts when `ms` pass, and the promise rejects
+ * with a DeadlineError then, even when the operation ignores the signal.
+ */
+async function withDeadline(operation, ms, what) {
+    const controller = new AbortController();
+    let timer;
+    const expired = new Promise((_resolve, reject) => {
+        timer = setTimeout(() => {
+            const error = new DeadlineError(what, ms);
+            controller.abort(error);
+            reject(error);
+        }, Math.min(ms, MAX_TIMER_MS));
+    });
+    try {
+        return await Promise.race([operation(controller.signal), expired]);
+    }
+    finally {
+        clearTimeout(timer);
+    }
+}
+
+;// CONCATENATED MODULE: ./packages/core/src/exec-deadline.ts
+
+
+
+/**
+ * Runs a program that talks to a server under a deadline: when it passes, the program and everything it
+ * started (its process group: git's remote helpers, ssh) are killed, and the promise rejects with a
+ * DeadlineError. @actions/exec cannot stop a program, hence node's spawn here.
+ */
+function execWithDeadline(program, args, options) {
+    const { ms, what } = options.deadline;
+    const group = process.platform !== 'win32';
+    return new Promise((resolve, reject) => {
+        const child = (0,external_node_child_process_namespaceObject.spawn)(program, [...args], {
+            cwd: options.cwd,
+            env: { ...process.env, ...options.env },
+            stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+            detached: group,
+        });
+        const stdout = [];
+        const stderr = [];
+        child.stdout?.on('data', (chunk) => stdout.push(chunk));
+        child.stderr?.on('data', (chunk) => stderr.push(chunk));
+        let expired = false;
+        const timer = setTimeout(() => {
+            expired = true;
+            try {
+                if (group && child.pid !== undefined)
+                    process.kill(-child.pid, 'SIGKILL');
+                else
+                    child.kill('SIGKILL');
+            }
+            catch {
+                child.kill('SIGKILL'); // the group is gone already: the program itself may not be
+            }
+        }, Math.min(ms, duration_MAX_TIMER_MS));
+        child.on('error', (error) => {
+            clearTimeout(timer);
+            reject(error);
+        });
+        child.on('close', (code, signal) => {
+            clearTimeout(timer);
+            if (expired)
+                return reject(new DeadlineError(what, ms));
+            const result = {
+                exitCode: code ?? (signal === null ? 1 : 128),
+                stdout: Buffer.concat(stdout).toString('utf8'),
+                stderr: Buffer.concat(stderr).toString('utf8'),
+            };
+            if (result.exitCode !== 0 && options.allowFailure !== true) {
+                const detail = result.stderr.trim().split('\n').slice(-5).join('\n');
+                return reject(new Error(`${program} exited with code ${result.exitCode}${detail ? `: ${detail}` : ''}`));
+            }
+            resolve(result);
+        });
+        if (options.input !== undefined)
+            child.stdin?.end(options.input);
+    });
 }
 
 // EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
@@ -34202,6 +34404,7 @@ function capSummary(markdown, limit = SUMMARY_LIMIT_BYTES) {
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/retry.ts
+
 /** The delay after failed attempt `attempt` (1-based): exponential, capped, with optional jitter. */
 function backoffDelay(attempt, options, random = Math.random) {
     const exponential = options.baseMs * (options.factor ?? 2) ** (attempt - 1);
@@ -34209,7 +34412,31 @@ function backoffDelay(attempt, options, random = Math.random) {
     const jitter = Math.min(Math.max(options.jitter ?? 0, 0), 1);
     return Math.round(capped * (1 - jitter) + capped * jitter * random());
 }
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Waits `ms`, however long (a wait beyond one Node timer is made of several), or less when `signal` aborts. */
+function sleep(ms, signal) {
+    return new Promise((resolve) => {
+        if (signal?.aborted === true) {
+            resolve();
+            return;
+        }
+        const end = Date.now() + ms;
+        let timer;
+        const done = () => {
+            clearTimeout(timer);
+            signal?.removeEventListener('abort', done);
+            resolve();
+        };
+        const arm = () => {
+            const remaining = end - Date.now();
+            if (remaining <= 0)
+                done();
+            else
+                timer = setTimeout(arm, Math.min(remaining, duration_MAX_TIMER_MS));
+        };
+        signal?.addEventListener('abort', done, { once: true });
+        arm();
+    });
+}
 /** Runs `operation` until it succeeds, an error is not retryable, or attempts run out (last error thrown). */
 async function retry(operation, options) {
     const wait = options.sleep ?? sleep;
@@ -34231,62 +34458,6 @@ async function retry(operation, options) {
 /** Outputs are strings on the wire: JSON for structures, as the spec's conventions say. */
 function serializeOutput(value) {
     return typeof value === 'string' ? value : typeof value === 'object' ? JSON.stringify(value) : String(value);
-}
-
-;// CONCATENATED MODULE: ./packages/core/src/secrets.ts
-// Secrets are masked before first use (the runner hides them in the log) and redacted from everything the
-// runner does not mask: outputs, summaries, reports, and server answers put into errors.
-const REDACTED = '***';
-// `scheme://user:password@` or `scheme://user@` at the start of a URL's authority.
-const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)([^/?#@\s]+)@/gi;
-const safeDecode = (text) => {
-    try {
-        return decodeURIComponent(text);
-    }
-    catch {
-        return text;
-    }
-};
-/** The user name and password embedded in a URL, raw and decoded, to be masked before the URL is used. */
-function urlCredentials(url) {
-    const found = new Set();
-    for (const match of url.matchAll(URL_USERINFO)) {
-        for (const part of (match[2] ?? '').split(':')) {
-            if (part === '')
-                continue;
-            found.add(part);
-            found.add(safeDecode(part));
-        }
-    }
-    return [...found];
-}
-/** `https://user:pass@host/x` becomes `https://***@host/x`, anywhere in a text. */
-function stripUrlCredentials(text) {
-    return text.replace(URL_USERINFO, `$1${REDACTED}@`);
-}
-/**
- * Holds the secrets of one step and removes them from any text: each secret as given, URL-encoded and
- * JSON-escaped (the forms a server echo or a report takes), and credentials embedded in URLs.
- */
-class Redactor {
-    secrets = new Set();
-    add(secret) {
-        // Very short values would redact ordinary words; the runner does not mask them either.
-        if (secret.length < 3)
-            return;
-        for (const form of [secret, encodeURIComponent(secret), JSON.stringify(secret).slice(1, -1)]) {
-            this.secrets.add(form);
-        }
-    }
-    redact(text) {
-        let result = stripUrlCredentials(text);
-        // Longest first, so that a secret containing another is removed whole.
-        for (const secret of [...this.secrets].sort((a, b) => b.length - a.length)) {
-            if (result.includes(secret))
-                result = result.split(secret).join(REDACTED);
-        }
-        return result;
-    }
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/untrusted.ts
@@ -34338,8 +34509,11 @@ function neutralizeCommandLines(message) {
 
 
 
+
 /** Runs programs through @actions/exec: an argument vector, output captured, secrets never in argv. */
 const actionsExec = async (program, args, options = {}) => {
+    if (options.deadline !== undefined)
+        return execWithDeadline(program, args, { ...options, deadline: options.deadline });
     const result = await getExecOutput(program, [...args], {
         cwd: options.cwd,
         env: options.env ? mergeEnv(options.env) : undefined,
@@ -34365,6 +34539,7 @@ const actionsLog = {
     info: (message) => info(neutralizeCommandLines(message)),
     debug: (message) => core_debug(message),
     warning: (message, properties) => warning(message, properties),
+    error: (message, properties) => core_error(message, properties),
     notice: (message, properties) => notice(message, properties),
     group: (name, body) => group(name, body),
 };
@@ -34391,8 +34566,10 @@ function createActionsRuntime(env = process.env) {
         env,
         github: readGitHubContext(env),
         exec: actionsExec,
+        fetch: (input, init) => fetch(input, init),
         clock: { now: () => Date.now(), sleep: sleep },
         tempDir: env['RUNNER_TEMP'] || (0,external_node_os_namespaceObject.tmpdir)(),
+        cwd: process.cwd(),
     };
 }
 /**
@@ -34445,88 +34622,50 @@ async function withPrivateFile(tempDir, fileName, content, use) {
     }
 }
 
-;// CONCATENATED MODULE: ./packages/core/src/network.ts
-// What is worth another attempt, and how long one attempt may take: one answer for every action that
-// talks to a server (registries, git remotes, Prometheus, the Kubernetes and GitHub APIs, downloads).
-
-
-/** A server answered with a status the caller cannot use. */
-class HttpStatusError extends Error {
-    status;
-    url;
-    constructor(status, url, detail = '') {
-        const shown = stripUrlCredentials(url);
-        super(`${shown} answered ${status}${detail ? `: ${detail}` : ''}`);
-        this.name = 'HttpStatusError';
-        this.status = status;
-        this.url = shown;
-    }
-}
-/** A server (or a program talking to one) did not answer in time. */
-class DeadlineError extends Error {
-    constructor(what, ms) {
-        super(`${what} did not answer within ${formatDuration(ms)}`);
-        this.name = 'DeadlineError';
-    }
-}
-// Errors of the connection itself, as Node, undici and libuv name them: another attempt may succeed.
-const TRANSIENT_CODES = new Set([
-    'ECONNRESET',
-    'ECONNREFUSED',
-    'ECONNABORTED',
-    'ETIMEDOUT',
-    'EPIPE',
-    'EHOSTUNREACH',
-    'ENETUNREACH',
-    'ENETDOWN',
-    'EAI_AGAIN',
-    'UND_ERR_SOCKET',
-    'UND_ERR_CONNECT_TIMEOUT',
-    'UND_ERR_HEADERS_TIMEOUT',
-    'UND_ERR_BODY_TIMEOUT',
-    'UND_ERR_CLOSED',
-]);
-/** Statuses another attempt can change: a timeout, too many requests, or the server's own failure. */
-const isTransientStatus = (status) => status === 408 || status === 429 || status >= 500;
-// Duck-typed: errors from another realm (a VM context, a worker) fail `instanceof Error`.
-const field = (error, name) => typeof error === 'object' && error !== null ? error[name] : undefined;
+;// CONCATENATED MODULE: ./packages/core/src/workload.ts
+/** The names kubectl accepts for each kind (singular, plural, short name, `kind.group`). */
+const WORKLOAD_KIND_ALIASES = {
+    deployment: 'deployment',
+    deployments: 'deployment',
+    deploy: 'deployment',
+    'deployment.apps': 'deployment',
+    statefulset: 'statefulset',
+    statefulsets: 'statefulset',
+    sts: 'statefulset',
+    'statefulset.apps': 'statefulset',
+    daemonset: 'daemonset',
+    daemonsets: 'daemonset',
+    ds: 'daemonset',
+    'daemonset.apps': 'daemonset',
+    rollout: 'rollout',
+    rollouts: 'rollout',
+    ro: 'rollout',
+    'rollout.argoproj.io': 'rollout',
+};
+// RFC 1123: names of these objects are DNS subdomains, namespaces DNS labels.
+const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 /**
- * Whether another attempt can fix this error: network failures, a deadline that expired, 408, 429 and
- * 5xx. Not 4xx answers, bad certificates, refused schemes or anything else the same request repeats.
+ * Reads `[namespace/]kind/name`; returns the reference, or the reason the text is not one (said so that
+ * it can follow the text in a message).
  */
-function isTransient(error) {
-    if (error instanceof DeadlineError)
-        return true;
-    if (error instanceof HttpStatusError)
-        return isTransientStatus(error.status);
-    for (let current = error, depth = 0; current !== undefined && depth < 5; depth += 1) {
-        const code = field(current, 'code');
-        if (typeof code === 'string' && TRANSIENT_CODES.has(code))
-            return true;
-        current = field(current, 'cause');
+function parseWorkloadReference(text) {
+    const parts = text.split('/');
+    if (parts.length < 2 || parts.length > 3 || parts.some((part) => part === '')) {
+        return { problem: 'expected [namespace/]kind/name, e.g. deployment/api or shop/statefulset/db' };
     }
-    return false;
-}
-/**
- * Runs one network operation under a deadline: its signal aborts when `ms` pass, and the promise rejects
- * with a DeadlineError then, even when the operation ignores the signal.
- */
-async function withDeadline(operation, ms, what) {
-    const controller = new AbortController();
-    let timer;
-    const expired = new Promise((_resolve, reject) => {
-        timer = setTimeout(() => {
-            const error = new DeadlineError(what, ms);
-            controller.abort(error);
-            reject(error);
-        }, Math.min(ms, MAX_TIMER_MS));
-    });
-    try {
-        return await Promise.race([operation(controller.signal), expired]);
+    const [namespace, kindText = '', name = ''] = parts.length === 3 ? parts : [undefined, ...parts];
+    const kind = WORKLOAD_KIND_ALIASES[kindText.toLowerCase()];
+    if (kind === undefined) {
+        return { problem: `unknown kind '${kindText}' (use deployment, statefulset, daemonset or rollout)` };
     }
-    finally {
-        clearTimeout(timer);
+    if (!DNS_SUBDOMAIN.test(name)) {
+        return { problem: `'${name}' is not a valid object name (lower-case letters, digits, '-' and '.')` };
     }
+    if (namespace !== undefined && !DNS_LABEL.test(namespace)) {
+        return { problem: `'${namespace}' is not a valid namespace name (lower-case letters, digits and '-')` };
+    }
+    return { kind, name, namespace };
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/index.ts
@@ -34543,7 +34682,9 @@ async function withDeadline(operation, ms, what) {
 
 
 
+
 ;// CONCATENATED MODULE: ./packages/detect-changed-services/src/git.ts
+
 const ZERO_SHA = '0000000000000000000000000000000000000000';
 const SHA = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/;
 /**
@@ -34551,6 +34692,41 @@ const SHA = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/;
  * then the search gives up (and every service is selected). 3,150 commits in all by default.
  */
 const DEFAULT_DEEPEN_STEPS = [50, 100, 200, 400, 800, 1600];
+const DEFAULT_FETCH_TIMEOUT_MS = 120_000;
+/** Local git commands only read the repository; this bounds them all the same. */
+const LOCAL_DEADLINE_MS = 600_000;
+// A clone without an origin remote has nothing to fetch from: like a ref origin does not have.
+const MISSING_REF = /couldn't find remote ref|not our ref|no such remote ref|unadvertised object|invalid refspec|'origin' does not appear to be a git repository/i;
+const FATAL = /authentication failed|could not read (username|password)|terminal prompts disabled|permission denied|returned error: (401|403|404)|repository .* not found|does not appear to be a git repository|not a git repository|unable to access .*: (ssl|certificate)|certificate|protocol '.*' is not supported|unsupported protocol/i;
+const TRANSIENT = /could not resolve host|temporary failure in name resolution|connection (refused|reset|timed out)|timed out|early eof|hung up unexpectedly|rpc failed|returned error: (408|429|5\d\d)|transfer closed|unexpected disconnect|the remote end hung up|network is unreachable|no route to host|broken pipe|gnutls_handshake|ssl_read|could not read from remote repository|failed to connect|empty reply from server/i;
+/** Classifies a failed fetch by git's error output; unknown failures are not retried. */
+function classifyFetchFailure(stderr) {
+    if (MISSING_REF.test(stderr))
+        return 'missing';
+    if (FATAL.test(stderr))
+        return 'fatal';
+    return TRANSIENT.test(stderr) ? 'transient' : 'fatal';
+}
+/** A fetch from origin that failed for a reason other than a missing ref: the step cannot decide. */
+class GitFetchError extends Error {
+    kind;
+    reason;
+    constructor(what, reason, kind, attempts) {
+        const tries = attempts > 1 ? ` after ${attempts} attempts` : kind === 'fatal' ? ' (not retried)' : '';
+        super(`git fetch of ${what} from origin failed${tries}: ${reason}`);
+        this.name = 'GitFetchError';
+        this.kind = kind;
+        this.reason = reason;
+    }
+}
+/** The last lines of git's error output, safe to log: one line, no credentials, no commands. */
+function fetchFailureReason(stderr) {
+    const lines = stderr
+        .split('\n')
+        .map((line) => line.trim())
+        .filter((line) => line !== '');
+    return escapeUntrusted(stripUrlCredentials(lines.slice(-2).join(' ') || 'no output'));
+}
 const shortSha = (sha) => (SHA.test(sha) ? sha.slice(0, 7) : sha);
 /** The git operations detection needs, fetching (and deepening shallow clones) only as far as needed. */
 class Git {
@@ -34558,24 +34734,38 @@ class Git {
     exec;
     deepenSteps;
     log;
+    fetchTimeoutMs;
+    fetchAttempts;
+    sleep;
     shallow;
     constructor(options) {
         this.cwd = options.cwd;
         this.exec = options.exec;
         this.deepenSteps = options.deepenSteps ?? DEFAULT_DEEPEN_STEPS;
         this.log = options.log ?? (() => undefined);
+        this.fetchTimeoutMs = options.fetchTimeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS;
+        this.fetchAttempts = options.fetchAttempts ?? 3;
+        this.sleep = options.sleep;
     }
-    run(args) {
+    run(args, deadline) {
         return this.exec('git', ['-c', 'core.quotePath=false', ...args], {
             cwd: this.cwd,
             silent: true,
             allowFailure: true,
+            deadline: deadline ?? { ms: LOCAL_DEADLINE_MS, what: `git ${args[0] ?? ''}` },
+            // Never wait for a password prompt: a fetch that needs credentials the checkout did not leave fails.
+            env: { GIT_TERMINAL_PROMPT: '0' },
         });
     }
     /** The repository's top directory, or undefined when `cwd` is not in a git work tree. */
     async topLevel() {
-        const result = await this.run(['rev-parse', '--show-toplevel']);
-        return result.exitCode === 0 ? result.stdout.trim() : undefined;
+        // One call answers both questions: whether this is a work tree, and whether the clone is shallow.
+        const result = await this.run(['rev-parse', '--is-shallow-repository', '--show-toplevel']);
+        const [shallow, top] = result.stdout.split('\n');
+        if (result.exitCode !== 0 || top === undefined || top === '')
+            return undefined;
+        this.shallow = shallow === 'true';
+        return top;
     }
     /** The commit a revision names locally (tags peeled), or undefined. */
     async resolve(revision) {
@@ -34592,10 +34782,43 @@ class Git {
         }
         return this.shallow;
     }
-    async fetch(args) {
-        const result = await this.run(['fetch', '--no-tags', '--quiet', ...args]);
-        this.shallow = undefined;
-        return result;
+    /**
+     * `git fetch` from origin under a deadline, retried while the failure is one another attempt can fix
+     * (the network, the server, the deadline). True when it fetched, false when origin has no such ref or
+     * commit; any other failure (authentication, a repository that is not there, retries spent) throws.
+     */
+    async fetch(what, args) {
+        let attempts = 0;
+        try {
+            return await retry(async () => {
+                attempts += 1;
+                const result = await this.run(['fetch', '--no-tags', '--quiet', ...args], {
+                    ms: this.fetchTimeoutMs,
+                    what: 'origin',
+                });
+                this.shallow = undefined;
+                if (result.exitCode === 0)
+                    return true;
+                const kind = classifyFetchFailure(result.stderr);
+                if (kind === 'missing')
+                    return false;
+                throw new GitFetchError(what, fetchFailureReason(result.stderr), kind, 1);
+            }, {
+                attempts: this.fetchAttempts,
+                baseMs: 1000,
+                maxMs: 8000,
+                jitter: 0.3,
+                retryIf: (error) => (error instanceof GitFetchError ? error.kind === 'transient' : isTransient(error)),
+                onRetry: (error, attempt, delayMs) => this.log(`Fetch attempt ${attempt} failed (${errorText(error)}); trying again in ${delayMs} ms`),
+                ...(this.sleep === undefined ? {} : { sleep: this.sleep }),
+            });
+        }
+        catch (error) {
+            if (error instanceof GitFetchError && attempts <= 1)
+                throw error;
+            const reason = error instanceof GitFetchError ? error.reason : escapeUntrusted(errorText(error));
+            throw new GitFetchError(what, reason, error instanceof GitFetchError ? error.kind : 'transient', attempts);
+        }
     }
     /**
      * The commit a revision names, fetching it from `origin` when the clone lacks it (checkouts usually
@@ -34608,16 +34831,17 @@ class Git {
         const depth = (await this.isShallow()) ? [`--depth=${this.deepenSteps[0] ?? 50}`] : [];
         if (SHA.test(revision)) {
             this.log(`Fetching ${shortSha(revision)} from origin`);
-            const fetched = await this.fetch([...depth, 'origin', revision]);
-            return fetched.exitCode === 0 ? this.resolve(revision) : undefined;
+            const fetched = await this.fetch(shortSha(revision), [...depth, 'origin', revision]);
+            return fetched ? this.resolve(revision) : undefined;
         }
         const name = revision.replace(/^origin\//, '').replace(/^refs\/heads\//, '');
-        this.log(`Fetching ${name} from origin`);
-        const branch = await this.fetch([...depth, 'origin', `+refs/heads/${name}:refs/remotes/origin/${name}`]);
-        if (branch.exitCode === 0)
+        this.log(`Fetching ${escapeUntrusted(name)} from origin`);
+        const shown = `'${escapeUntrusted(name)}'`;
+        const branch = await this.fetch(shown, [...depth, 'origin', `+refs/heads/${name}:refs/remotes/origin/${name}`]);
+        if (branch)
             return this.resolve(`refs/remotes/origin/${name}`);
-        const tag = await this.fetch([...depth, 'origin', `+refs/tags/${name}:refs/tags/${name}`]);
-        return tag.exitCode === 0 ? this.resolve(`refs/tags/${name}`) : undefined;
+        const tag = await this.fetch(shown, [...depth, 'origin', `+refs/tags/${name}:refs/tags/${name}`]);
+        return tag ? this.resolve(`refs/tags/${name}`) : undefined;
     }
     /** The tip of a branch as origin has it (fetched when missing), else the local branch. */
     async ensureBranch(name) {
@@ -34626,15 +34850,30 @@ class Git {
         if (known !== undefined)
             return known;
         const depth = (await this.isShallow()) ? [`--depth=${this.deepenSteps[0] ?? 50}`] : [];
-        this.log(`Fetching ${name} from origin`);
-        const fetched = await this.fetch([...depth, 'origin', `+refs/heads/${name}:${remote}`]);
-        return (fetched.exitCode === 0 ? await this.resolve(remote) : undefined) ?? this.resolve(`refs/heads/${name}`);
+        this.log(`Fetching ${escapeUntrusted(name)} from origin`);
+        const fetched = await this.fetch(`'${escapeUntrusted(name)}'`, [
+            ...depth,
+            'origin',
+            `+refs/heads/${name}:${remote}`,
+        ]);
+        return (fetched ? await this.resolve(remote) : undefined) ?? this.resolve(`refs/heads/${name}`);
     }
     /** Fetches `count` more commits of history behind the shallow boundary of the given commits. */
     async deepen(count, commits, withTags = false) {
         this.log(`Deepening the shallow clone by ${count} commits`);
         const tags = withTags ? ['+refs/tags/*:refs/tags/*'] : [];
-        return this.fetch([`--deepen=${count}`, 'origin', ...commits, ...tags]);
+        return this.fetch(`${count} more commits`, [`--deepen=${count}`, 'origin', ...commits, ...tags]);
+    }
+    /**
+     * The merge base of two commits named by full SHAs, when the clone holds both and it is found without
+     * fetching: one git call where resolving each commit first would take three. Undefined otherwise.
+     */
+    async localMergeBase(a, b) {
+        if (!SHA.test(a) || !SHA.test(b))
+            return undefined;
+        const result = await this.run(['merge-base', a, b]);
+        const sha = result.stdout.trim();
+        return result.exitCode === 0 && SHA.test(sha) ? sha : undefined;
     }
     /** `git merge-base a b`, deepening a shallow clone a bounded number of times until it is found. */
     async mergeBase(a, b) {
@@ -34654,9 +34893,10 @@ class Git {
                         `${attempt} times (${fetched} commits); fetch more history (actions/checkout fetch-depth: 0)`,
                 };
             }
-            const deepened = await this.deepen(step, [a, b]);
-            if (deepened.exitCode !== 0) {
-                return { reason: `the shallow clone could not be deepened: ${lastLine(deepened.stderr)}` };
+            if (!(await this.deepen(step, [a, b]))) {
+                return {
+                    reason: `the shallow clone could not be deepened: origin does not serve ${shortSha(a)} and ${shortSha(b)}`,
+                };
             }
             fetched += step;
         }
@@ -34664,8 +34904,9 @@ class Git {
     /** Files that differ between two commits; renames are detected (`-M`) and keep both paths. */
     async changedFiles(base, head) {
         const result = await this.run(['diff', '--no-ext-diff', '--no-textconv', '--name-status', '-z', '-M', base, head]);
-        if (result.exitCode !== 0)
-            throw new Error(`git diff ${base} ${head} failed: ${lastLine(result.stderr)}`);
+        if (result.exitCode !== 0) {
+            throw new Error(`git diff ${base} ${head} failed: ${escapeUntrusted(lastLine(result.stderr))}`);
+        }
         return parseNameStatus(result.stdout);
     }
     /**
@@ -34695,31 +34936,32 @@ class Git {
             const step = this.deepenSteps[attempt];
             if (step === undefined || !(await this.isShallow()))
                 return undefined;
-            const deepened = await this.deepen(step, [commit], true);
-            if (deepened.exitCode !== 0)
+            if (!(await this.deepen(step, [commit], true)))
                 return undefined;
         }
     }
 }
 /** Parses `git diff --name-status -z` output: `M\0path\0`, `R100\0old\0new\0`. */
 function parseNameStatus(output) {
-    const fields = output.split('\0');
     const files = [];
-    for (let index = 0; index < fields.length;) {
-        const status = fields[index] ?? '';
-        if (status === '') {
-            index += 1;
+    // Walks the text field by field: no array of every field (tens of thousands of strings) in between.
+    let start = 0;
+    const field = () => {
+        const end = output.indexOf('\0', start);
+        const value = output.slice(start, end === -1 ? output.length : end);
+        start = end === -1 ? output.length + 1 : end + 1;
+        return value;
+    };
+    while (start < output.length) {
+        const status = field();
+        if (status === '')
             continue;
-        }
         if (status.startsWith('R') || status.startsWith('C')) {
-            const from = fields[index + 1] ?? '';
-            const path = fields[index + 2] ?? '';
-            files.push({ status: status.charAt(0), path, from });
-            index += 3;
+            const from = field();
+            files.push({ status: status.charAt(0), path: field(), from });
         }
         else {
-            files.push({ status: status.charAt(0), path: fields[index + 1] ?? '' });
-            index += 2;
+            files.push({ status: status.charAt(0), path: field() });
         }
     }
     return files;
@@ -34734,6 +34976,7 @@ function changedPaths(files) {
     }
     return paths;
 }
+const errorText = (error) => (error instanceof Error ? error.message : String(error));
 function lastLine(text) {
     return text.trim().split('\n').pop() ?? '';
 }
@@ -34854,6 +35097,9 @@ async function resolveComparison(plan, git) {
                 reason: `tag ${plan.tag}`,
             };
         case 'merge-base': {
+            const quick = await git.localMergeBase(plan.base, plan.head);
+            if (quick !== undefined)
+                return { kind: 'diff', base: quick, head: plan.head, label: `${plan.label} (merge base)` };
             const head = await git.ensureCommit(plan.head);
             if (head === undefined)
                 return failOpen(plan.head, `the head commit ${shortSha(plan.head)} cannot be found`);
@@ -34897,6 +35143,9 @@ async function resolveComparison(plan, git) {
     }
 }
 async function resolvePush(plan, git, failOpen) {
+    if (plan.before !== ZERO_SHA && (await git.localMergeBase(plan.before, plan.after)) === plan.before) {
+        return { kind: 'diff', base: plan.before, head: plan.after, label: `push to ${plan.branch}` };
+    }
     const head = await git.ensureCommit(plan.after);
     if (head === undefined)
         return failOpen(plan.after, `the pushed commit ${shortSha(plan.after)} cannot be found`);
@@ -34910,7 +35159,10 @@ async function resolvePush(plan, git, failOpen) {
         if (before !== undefined && mergeBase?.sha === before) {
             return { kind: 'diff', base: before, head, label: `push to ${plan.branch}` };
         }
-        why = `the push to ${plan.branch} was forced (${shortSha(plan.before)} is not an ancestor of ${shortSha(head)})`;
+        why =
+            before === undefined
+                ? `the previous tip ${shortSha(plan.before)} of ${plan.branch} is not on origin (a force push removed it)`
+                : `the push to ${plan.branch} was forced (${shortSha(plan.before)} is not an ancestor of ${shortSha(head)})`;
     }
     // A new or rewritten branch is compared with where it left the default branch.
     if (plan.defaultBranch === undefined) {
@@ -35194,6 +35446,7 @@ function parseInputs(parser) {
         'include-dependents': parser.boolean('include-dependents', true),
         'force-all': parser.boolean('force-all', false),
         'working-directory': parser.string('working-directory', '.'),
+        'fetch-timeout': parser.duration('fetch-timeout', '2m'),
     };
     try {
         picomatch_default().makeRe(inputs.discover, { ...GLOB_OPTIONS, debug: true });
@@ -35201,6 +35454,9 @@ function parseInputs(parser) {
     catch (error) {
         const reason = error instanceof Error ? error.message : String(error);
         throw new errors_ConfigurationError(`the glob '${inputs.discover}' cannot be compiled: ${reason}`, { input: 'discover' });
+    }
+    if (inputs['fetch-timeout'] <= 0) {
+        throw new errors_ConfigurationError('a fetch needs some time: give a duration above zero', { input: 'fetch-timeout' });
     }
     for (const name of ['base', 'head']) {
         if (inputs[name].startsWith('-')) {
@@ -35210,7 +35466,300 @@ function parseInputs(parser) {
     return inputs;
 }
 
+;// CONCATENATED MODULE: ./packages/detect-changed-services/src/manifest-yaml.ts
+// Reading the manifest's YAML fast. Manifests of thousands of services are written in a small part of
+// YAML (block mappings and sequences, one-line flow sequences, plain and quoted scalars); that part is read
+// here in one pass. Any text outside it (anchors, tags, block scalars, flow mappings, duplicate keys,
+// malformed YAML, ...) is read by the full YAML parser instead, which also reports syntax errors with
+// their line. Lines of values are only looked up, with the full parser, when a mistake must be located.
+
+
+/** The value of a manifest's YAML text: read by the fast reader, or else by the full parser. */
+function readManifestYaml(text, file) {
+    const fast = readBlockYaml(text);
+    return fast.ok ? fast.value : parseYamlDocument(text, { file }).value;
+}
+/** Finds lines in a manifest, parsing it with positions on the first question only. */
+class ManifestLocator {
+    file;
+    text;
+    parsed;
+    constructor(text, file) {
+        this.text = text;
+        this.file = file;
+    }
+    get yaml() {
+        this.parsed ??= parseYamlDocument(this.text, { file: this.file });
+        return this.parsed;
+    }
+    /** The line of the value at `path` (or of its nearest existing parent). */
+    line(path) {
+        return this.yaml.lineOf(path);
+    }
+    /** The line of the mapping key at the end of `path` (a misspelt key, a bad name). */
+    keyLine(path) {
+        const document = this.yaml.document;
+        const parent = path.length === 1 ? document.contents : document.getIn(path.slice(0, -1), true);
+        if (!(0,dist/* isMap */.jh)(parent))
+            return this.line(path);
+        const pair = parent.items.find((item) => (0,dist/* isScalar */.jn)(item.key) && item.key.value === path[path.length - 1]);
+        const offset = (0,dist/* isScalar */.jn)(pair?.key) ? pair.key.range?.[0] : undefined;
+        return offset === undefined ? this.line(path) : this.text.slice(0, offset).split('\n').length;
+    }
+    /** A mistake about the value at `path`, at its line. */
+    mistake(path, message) {
+        return this.error(path, message, this.line(path));
+    }
+    /** A mistake about the key at the end of `path`, at the key's line. */
+    keyMistake(path, message) {
+        return this.error(path, message, this.keyLine(path));
+    }
+    error(path, message, line) {
+        const at = formatYamlPath(path);
+        return new errors_ConfigurationError(at === '' ? message : `${at}: ${message}`, {
+            file: this.file,
+            ...(line === undefined ? {} : { line }),
+        });
+    }
+}
+const OUTSIDE = { ok: false };
+/** Plain mapping keys the fast reader takes (no key YAML would read as a null, boolean or number). */
+const ENTRY = /^([A-Za-z_][A-Za-z0-9_./-]*) *:(?: +(.*))?$/;
+const RESERVED_KEYS = new Set(['__proto__', 'true', 'false', 'null', 'True', 'False', 'Null', 'TRUE', 'FALSE', 'NULL']);
+/** Characters a plain scalar may not start with (indicators), in block and flow context. */
+const INDICATOR = /^(?:[?:,[\]{}#&*!|>'"%@`]|-(?: |$))/;
+const NULL = /^(?:~|null|Null|NULL)$/;
+const BOOLEAN = /^(?:true|True|TRUE|false|False|FALSE)$/;
+const DECIMAL = /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$/;
+/** Core-schema forms left to the full parser (octal, hexadecimal, infinities, not-a-number). */
+const SPECIAL_NUMBER = /^(?:[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)|0o[0-7]+|0x[0-9a-fA-F]+)$/;
+/**
+ * Reads YAML written as manifests usually are, with the value the full parser (YAML 1.2 core schema)
+ * gives; `{ ok: false }` for any text outside that part of YAML.
+ */
+function readBlockYaml(text) {
+    if (/[\u0000-\u0009\u000b-\u001f\u007f\u0085\u2028\u2029\uFEFF]/.test(text))
+        return OUTSIDE;
+    const stack = [];
+    let root;
+    let pending;
+    let start = 0;
+    while (start <= text.length) {
+        let end = text.indexOf('\n', start);
+        if (end === -1)
+            end = text.length;
+        let indent = start;
+        while (indent < end && text.charCodeAt(indent) === 32)
+            indent += 1;
+        const content = text.slice(indent, end);
+        indent -= start;
+        start = end + 1;
+        if (content === '' || content.startsWith('#'))
+            continue;
+        const item = content === '-' || content.startsWith('- ');
+        if (pending !== undefined) {
+            const child = item && indent >= pending.indent ? [] : !item && indent > pending.indent ? {} : undefined;
+            pending.map[pending.key] = child ?? null;
+            if (child !== undefined)
+                stack.push({ indent, node: child });
+            pending = undefined;
+        }
+        while (stack.length > 0) {
+            const top = stack[stack.length - 1];
+            // A sequence may sit at its key's indentation: it ends at the next line that is not an item.
+            if (top.indent > indent || (top.indent === indent && Array.isArray(top.node) && !item))
+                stack.pop();
+            else
+                break;
+        }
+        let level = stack[stack.length - 1];
+        if (level === undefined) {
+            if (root !== undefined || indent !== 0)
+                return OUTSIDE;
+            root = item ? [] : {};
+            level = { indent, node: root };
+            stack.push(level);
+        }
+        if (level.indent !== indent)
+            return OUTSIDE;
+        if (Array.isArray(level.node)) {
+            if (!item)
+                return OUTSIDE;
+            const value = flowOrScalar(content.slice(1).trim());
+            if (value === undefined || content.trim() === '-')
+                return OUTSIDE;
+            level.node.push(value.value);
+            continue;
+        }
+        const entry = item ? null : ENTRY.exec(content);
+        const key = entry?.[1];
+        if (entry === null || key === undefined || RESERVED_KEYS.has(key) || Object.hasOwn(level.node, key)) {
+            return OUTSIDE;
+        }
+        const rest = entry[2] ?? '';
+        if (rest === '' || rest.startsWith('#')) {
+            level.node[key] = null;
+            pending = { map: level.node, key, indent };
+            continue;
+        }
+        const value = flowOrScalar(rest);
+        if (value === undefined)
+            return OUTSIDE;
+        level.node[key] = value.value;
+    }
+    return { ok: true, value: root ?? null };
+}
+/** A one-line flow sequence of scalars, or a scalar; either may be followed by a comment. */
+function flowOrScalar(text) {
+    if (!text.startsWith('['))
+        return blockScalar(text);
+    const close = text.indexOf(']');
+    if (close === -1 || !isCommentOrEnd(text.slice(close + 1)))
+        return undefined;
+    const inner = text.slice(1, close);
+    if (inner.trim() === '')
+        return { value: [] };
+    const items = [];
+    for (const part of splitFlowItems(inner)) {
+        const item = part.trim();
+        if (item === '')
+            return undefined;
+        const read = item.startsWith("'") || item.startsWith('"') ? quoted(item) : plain(item, /[,[\]{}#]|: /);
+        if (read === undefined)
+            return undefined;
+        items.push(read.value);
+    }
+    return { value: items };
+}
+/** The items of a flow sequence's inside, split at commas outside quotes. */
+function splitFlowItems(inner) {
+    const parts = [];
+    let from = 0;
+    let quote = '';
+    for (let index = 0; index < inner.length; index += 1) {
+        const char = inner[index];
+        if (quote !== '') {
+            if (char === quote)
+                quote = '';
+        }
+        else if (char === "'" || char === '"')
+            quote = char;
+        else if (char === ',') {
+            parts.push(inner.slice(from, index));
+            from = index + 1;
+        }
+    }
+    parts.push(inner.slice(from));
+    return parts;
+}
+function blockScalar(text) {
+    if (text.startsWith("'") || text.startsWith('"'))
+        return quoted(text);
+    const comment = text.indexOf(' #');
+    return plain((comment === -1 ? text : text.slice(0, comment)).trimEnd(), /: |:$/);
+}
+function isCommentOrEnd(rest) {
+    const trimmed = rest.trimStart();
+    return trimmed === '' || (trimmed.startsWith('#') && trimmed.length < rest.length);
+}
+/** A quoted scalar that ends on its line: '' escapes in single quotes; no escapes in double quotes. */
+function quoted(text) {
+    const quote = text[0] ?? '';
+    let value = '';
+    for (let index = 1; index < text.length; index += 1) {
+        const char = text.charAt(index);
+        if (quote === '"' && char === '\\')
+            return undefined;
+        if (char !== quote) {
+            value += char;
+            continue;
+        }
+        if (quote === "'" && text[index + 1] === "'") {
+            value += "'";
+            index += 1;
+            continue;
+        }
+        return isCommentOrEnd(text.slice(index + 1)) ? { value } : undefined;
+    }
+    return undefined;
+}
+/** A plain scalar, typed as the core schema types it. */
+function plain(text, forbidden) {
+    if (text === '' || INDICATOR.test(text) || forbidden.test(text) || SPECIAL_NUMBER.test(text))
+        return undefined;
+    if (NULL.test(text))
+        return { value: null };
+    if (BOOLEAN.test(text))
+        return { value: text.toLowerCase() === 'true' };
+    if (DECIMAL.test(text))
+        return { value: Number(text) };
+    return { value: text };
+}
+
+;// CONCATENATED MODULE: ./packages/detect-changed-services/src/values.ts
+// Checks of the values a manifest hands on to other steps (directories, files, globs, resources, images):
+// the manifest comes from the repository, which pull requests change, so nothing in it may point
+// outside the repository or smuggle options into a command line.
+
+
+
+
+const values_CONTROL = /[\u0000-\u001f\u007f]/;
+/** Why `path` is not a path inside the repository (relative to its root), or undefined when it is. */
+function repositoryPathProblem(path) {
+    if (values_CONTROL.test(path))
+        return 'contains a control character';
+    if (path.includes('\\'))
+        return "contains '\\' (separate directories with '/')";
+    if (path.startsWith('/') || /^[A-Za-z]:/.test(path)) {
+        return 'is absolute; write it relative to the repository root';
+    }
+    if (path.startsWith('-'))
+        return "starts with '-' (write ./" + path + ')';
+    const normal = external_node_path_namespaceObject.posix.normalize(path);
+    if (normal === '..' || normal.startsWith('../'))
+        return 'leads outside the repository';
+    return undefined;
+}
+/** Why `glob` cannot select files inside the repository, or undefined when it can. */
+function repositoryGlobProblem(glob) {
+    const problem = repositoryPathProblem(glob);
+    if (problem !== undefined)
+        return problem;
+    if (glob.split('/').includes('..'))
+        return "contains '..'; write it relative to the repository root";
+    try {
+        picomatch_default().makeRe(glob, { ...GLOB_OPTIONS, debug: true });
+    }
+    catch (error) {
+        return `cannot be compiled: ${error instanceof Error ? error.message : String(error)}`;
+    }
+    return undefined;
+}
+/** Why `text` is not a `[namespace/]kind/name` rollout-wait can watch, or undefined. */
+function resourceProblem(text) {
+    const reference = parseWorkloadReference(text);
+    return 'problem' in reference ? reference.problem : undefined;
+}
+// Registry host (with port), repository path, tag or digest: no spaces, options or control characters.
+const IMAGE = /^[A-Za-z0-9][A-Za-z0-9._/:@-]*$/;
+/** Why `image` is not an image name, or undefined. */
+function imageProblem(image) {
+    return IMAGE.test(image) ? undefined : 'is not an image name (letters, digits and . _ - / : @)';
+}
+/** The percentage `value` gives (a number or numeric string from 0 to 100), or the reason it is none. */
+function percentOf(value) {
+    const number = typeof value === 'number' ? value : typeof value === 'string' ? Number(value.trim()) : Number.NaN;
+    if (typeof value === 'string' && value.trim() === '')
+        return { problem: 'expected a percentage from 0 to 100' };
+    if (!Number.isFinite(number) || number < 0 || number > 100) {
+        return { problem: 'expected a percentage from 0 to 100' };
+    }
+    return { percent: number };
+}
+
 ;// CONCATENATED MODULE: ./packages/detect-changed-services/src/manifest.ts
+
 
 
 
@@ -35220,7 +35769,19 @@ function parseInputs(parser) {
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const TOP_KEYS = ['global', 'libraries', 'services'];
 const LIBRARY_KEYS = ['path', 'paths', 'dependsOn'];
-const SERVICE_KEYS = ['path', 'paths', 'dependsOn', 'context', 'dockerfile', 'image', 'resource'];
+const SERVICE_KEYS = [
+    'path',
+    'paths',
+    'dependsOn',
+    'context',
+    'dockerfile',
+    'image',
+    'resource',
+    'test',
+    'test-reports',
+    'coverage',
+    'min-coverage',
+];
 const isMapping = (value) => typeof value === 'object' && value !== null && !Array.isArray(value);
 /** A directory as written (`./services/api/`) in the form paths have in git (`services/api`). */
 function normalizeDirectory(path) {
@@ -35243,130 +35804,171 @@ function serviceWithDefaults(name, fields) {
         dockerfile: fields.dockerfile ?? under(context, 'Dockerfile'),
         image: fields.image ?? name,
         resource: fields.resource ?? `deployment/${name}`,
+        test: fields.test ?? '',
+        testReports: fields.testReports ?? '',
+        coverage: fields.coverage ?? '',
+        minCoverage: fields.minCoverage ?? '',
         rules: fields.rules ?? directoryRules(fields.path),
         dependsOn: fields.dependsOn ?? [],
     };
 }
-/** Parses and checks a manifest: shape, names, globs, `dependsOn` targets and cycles, each error at its line. */
+/**
+ * Parses and checks a manifest: shape, names, paths (inside the repository), resources, globs,
+ * `dependsOn` targets and cycles, each error at its line. Lines are only looked up for an error.
+ */
 function parseManifest(text, file) {
-    const yaml = parseYamlDocument(text, { file });
-    sourceText.set(yaml, text);
-    const root = yaml.value ?? {};
+    const locator = new ManifestLocator(text, file);
+    const reader = new ManifestReader(locator);
+    const root = readManifestYaml(text, file) ?? {};
     if (!isMapping(root))
-        throw yaml.mistake([], 'expected a mapping with global, libraries and services');
-    rejectUnknownKeys(yaml, [], root, TOP_KEYS);
-    const global = readRuleList(yaml, ['global'], root['global'] ?? []);
-    const libraries = readSection(yaml, root, 'libraries').map(([name, body]) => {
+        throw locator.mistake([], 'expected a mapping with global, libraries and services');
+    reader.rejectUnknownKeys([], root, TOP_KEYS);
+    const global = reader.ruleList(['global'], root['global'] ?? []);
+    const libraries = reader.section(root, 'libraries').map(([name, body]) => {
         const path = ['libraries', name];
-        rejectUnknownKeys(yaml, path, body, LIBRARY_KEYS);
-        const rules = readRules(yaml, path, body);
-        return { name, rules, dependsOn: readDependencies(yaml, path, body['dependsOn']) };
+        reader.rejectUnknownKeys(path, body, LIBRARY_KEYS);
+        return { name, rules: reader.rules(path, body), dependsOn: reader.dependencies(path, body['dependsOn']) };
     });
-    const services = readSection(yaml, root, 'services').map(([name, body]) => {
-        const path = ['services', name];
-        rejectUnknownKeys(yaml, path, body, SERVICE_KEYS);
-        const directory = readString(yaml, [...path, 'path'], body['path']) ?? readString(yaml, [...path, 'context'], body['context']);
-        if (directory === undefined)
-            throw yaml.mistake(path, `needs 'path': the service's directory (e.g. services/${name})`);
-        const optional = (key) => readString(yaml, [...path, key], body[key]);
-        const context = optional('context');
-        return serviceWithDefaults(name, {
-            path: normalizeDirectory(directory),
-            ...(context === undefined ? {} : { context: normalizeDirectory(context) }),
-            ...withDefined('dockerfile', optional('dockerfile')),
-            ...withDefined('image', optional('image')),
-            ...withDefined('resource', optional('resource')),
-            rules: readRules(yaml, path, body, normalizeDirectory(directory)),
-            dependsOn: readDependencies(yaml, path, body['dependsOn']),
-        });
-    });
+    const services = reader.section(root, 'services').map(([name, body]) => reader.service(name, body));
     const libraryNames = new Set(libraries.map((library) => library.name));
     const clash = services.find((service) => libraryNames.has(service.name));
     if (clash)
-        throw keyMistake(yaml, ['services', clash.name], `'${clash.name}' names both a library and a service`);
-    const manifest = { file, discovered: false, global, libraries, services };
+        throw locator.keyMistake(['services', clash.name], `'${clash.name}' names both a library and a service`);
+    const manifest = { file, discovered: false, global, libraries, services, locator };
     checkDependencies(manifest);
     // Compiling now reports a bad glob at its line before anything else happens.
     buildMatcher(manifest);
     return manifest;
 }
-function withDefined(key, value) {
-    return value === undefined ? {} : { [key]: value };
-}
-function rejectUnknownKeys(yaml, path, body, allowed) {
-    for (const key of Object.keys(body)) {
-        if (!allowed.includes(key)) {
-            throw keyMistake(yaml, [...path, key], `unknown key '${key}' (expected ${allowed.join(', ')})`);
+/** Reads the parts of a manifest's value, throwing each mistake at the line of what is wrong. */
+class ManifestReader {
+    locator;
+    constructor(locator) {
+        this.locator = locator;
+    }
+    rejectUnknownKeys(path, body, allowed) {
+        for (const key of Object.keys(body)) {
+            if (!allowed.includes(key)) {
+                throw this.locator.keyMistake([...path, key], `unknown key '${key}' (expected ${allowed.join(', ')})`);
+            }
         }
     }
-}
-/** The text each parsed manifest came from, to locate keys (ParsedYaml locates values). */
-const sourceText = new WeakMap();
-/** A mistake about a mapping key itself (a misspelt key, a bad name), at the key's line. */
-function keyMistake(yaml, path, message) {
-    const text = sourceText.get(yaml) ?? '';
-    const parent = path.length === 1 ? yaml.document.contents : yaml.document.getIn(path.slice(0, -1), true);
-    const error = yaml.mistake(path, message);
-    if (!(0,dist/* isMap */.jh)(parent))
-        return error;
-    const pair = parent.items.find((item) => (0,dist/* isScalar */.jn)(item.key) && item.key.value === path[path.length - 1]);
-    const offset = (0,dist/* isScalar */.jn)(pair?.key) ? pair.key.range?.[0] : undefined;
-    const line = offset === undefined ? undefined : text.slice(0, offset).split('\n').length;
-    return line === undefined ? error : new errors_ConfigurationError(error.message, { ...error.location, line });
-}
-function readSection(yaml, root, section) {
-    const value = root[section] ?? {};
-    if (!isMapping(value))
-        throw yaml.mistake([section], `expected a mapping of names to definitions`);
-    return Object.entries(value).map(([name, body]) => {
-        if (!NAME.test(name)) {
-            throw keyMistake(yaml, [section, name], `'${name}' is not a valid name (letters, digits, '.', '_', '-')`);
+    section(root, section) {
+        const value = root[section] ?? {};
+        if (!isMapping(value))
+            throw this.locator.mistake([section], `expected a mapping of names to definitions`);
+        return Object.entries(value).map(([name, body]) => {
+            if (!NAME.test(name)) {
+                throw this.locator.keyMistake([section, name], `'${name}' is not a valid name (letters, digits, '.', '_', '-')`);
+            }
+            if (!isMapping(body)) {
+                throw this.locator.mistake([section, name], 'expected a mapping (path, paths, dependsOn, ...)');
+            }
+            return [name, body];
+        });
+    }
+    service(name, body) {
+        const path = ['services', name];
+        this.rejectUnknownKeys(path, body, SERVICE_KEYS);
+        const string = (key) => this.string([...path, key], body[key]);
+        const inRepository = (key) => {
+            const value = string(key);
+            const problem = value === undefined ? undefined : repositoryPathProblem(value);
+            if (problem !== undefined)
+                throw this.locator.mistake([...path, key], `'${value}' ${problem}`);
+            return value;
+        };
+        const directory = inRepository('path') ?? inRepository('context');
+        if (directory === undefined) {
+            throw this.locator.mistake(path, `needs 'path': the service's directory (e.g. services/${name})`);
         }
-        if (!isMapping(body))
-            throw yaml.mistake([section, name], 'expected a mapping (path, paths, dependsOn, ...)');
-        return [name, body];
-    });
-}
-function readString(yaml, path, value) {
-    if (value === undefined || value === null)
-        return undefined;
-    if (typeof value !== 'string' || value.trim() === '')
-        throw yaml.mistake(path, 'expected a non-empty string');
-    return value.trim();
-}
-function readRules(yaml, path, body, directory) {
-    if (body['paths'] !== undefined)
-        return readRuleList(yaml, [...path, 'paths'], body['paths']);
-    const own = directory ?? readString(yaml, [...path, 'path'], body['path']) ?? '';
-    if (own === '')
-        throw yaml.mistake(path, "needs 'paths' (globs) or 'path' (a directory)");
-    return directoryRules(normalizeDirectory(own));
-}
-function readRuleList(yaml, path, value) {
-    const items = typeof value === 'string' ? [value] : value;
-    if (!Array.isArray(items))
-        throw yaml.mistake(path, 'expected a list of globs');
-    return items.map((item, index) => {
-        const at = typeof value === 'string' ? path : [...path, index];
-        if (typeof item !== 'string' || item.trim() === '')
-            throw yaml.mistake(at, 'expected a glob string');
-        const line = yaml.lineOf(at);
-        return line === undefined ? { pattern: item.trim() } : { pattern: item.trim(), line };
-    });
-}
-function readDependencies(yaml, path, value) {
-    if (value === undefined || value === null)
-        return [];
-    const items = typeof value === 'string' ? [value] : value;
-    if (!Array.isArray(items))
-        throw yaml.mistake([...path, 'dependsOn'], 'expected a list of library or service names');
-    return items.map((item, index) => {
-        const at = typeof value === 'string' ? [...path, 'dependsOn'] : [...path, 'dependsOn', index];
-        if (typeof item !== 'string' || item.trim() === '')
-            throw yaml.mistake(at, 'expected a library or service name');
-        const line = yaml.lineOf(at);
-        return line === undefined ? { name: item.trim() } : { name: item.trim(), line };
-    });
+        const context = inRepository('context');
+        const checked = (key, problemOf) => {
+            const value = string(key);
+            const problem = value === undefined ? undefined : problemOf(value);
+            if (problem !== undefined)
+                throw this.locator.mistake([...path, key], `'${value}' ${problem}`);
+            return value;
+        };
+        const minCoverage = this.minCoverage([...path, 'min-coverage'], body['min-coverage']);
+        // Absent values are undefined here, and serviceWithDefaults fills them in.
+        return serviceWithDefaults(name, {
+            path: normalizeDirectory(directory),
+            context: context === undefined ? undefined : normalizeDirectory(context),
+            dockerfile: inRepository('dockerfile'),
+            image: checked('image', imageProblem),
+            resource: checked('resource', resourceProblem),
+            test: this.command([...path, 'test'], body['test']),
+            testReports: checked('test-reports', repositoryGlobProblem),
+            coverage: inRepository('coverage'),
+            minCoverage,
+            rules: this.rules(path, body, normalizeDirectory(directory)),
+            dependsOn: this.dependencies(path, body['dependsOn']),
+        });
+    }
+    string(path, value) {
+        if (value === undefined || value === null)
+            return undefined;
+        if (typeof value !== 'string' || value.trim() === '')
+            throw this.locator.mistake(path, 'expected a non-empty string');
+        return value.trim();
+    }
+    /** A shell command: kept as written (multi-line scripts included). */
+    command(path, value) {
+        if (value === undefined || value === null)
+            return undefined;
+        if (typeof value !== 'string' || value.trim() === '') {
+            throw this.locator.mistake(path, 'expected a command (a non-empty string run with bash)');
+        }
+        return value;
+    }
+    minCoverage(path, value) {
+        if (value === undefined || value === null)
+            return undefined;
+        const percent = percentOf(value);
+        if ('problem' in percent) {
+            const shown = typeof value === 'string' || typeof value === 'number' ? `'${value}': ` : '';
+            throw this.locator.mistake(path, `${shown}${percent.problem}`);
+        }
+        return String(percent.percent);
+    }
+    rules(path, body, directory) {
+        if (body['paths'] !== undefined)
+            return this.ruleList([...path, 'paths'], body['paths']);
+        const own = directory ?? this.string([...path, 'path'], body['path']) ?? '';
+        if (own === '')
+            throw this.locator.mistake(path, "needs 'paths' (globs) or 'path' (a directory)");
+        const problem = repositoryPathProblem(own);
+        if (problem !== undefined)
+            throw this.locator.mistake([...path, 'path'], `'${own}' ${problem}`);
+        return directoryRules(normalizeDirectory(own));
+    }
+    ruleList(path, value) {
+        const items = typeof value === 'string' ? [value] : value;
+        if (!Array.isArray(items))
+            throw this.locator.mistake(path, 'expected a list of globs');
+        return items.map((item, index) => {
+            const at = typeof value === 'string' ? path : [...path, index];
+            if (typeof item !== 'string' || item.trim() === '')
+                throw this.locator.mistake(at, 'expected a glob string');
+            return { pattern: item.trim(), at };
+        });
+    }
+    dependencies(path, value) {
+        if (value === undefined || value === null)
+            return [];
+        const items = typeof value === 'string' ? [value] : value;
+        if (!Array.isArray(items)) {
+            throw this.locator.mistake([...path, 'dependsOn'], 'expected a list of library or service names');
+        }
+        return items.map((item, index) => {
+            const at = typeof value === 'string' ? [...path, 'dependsOn'] : [...path, 'dependsOn', index];
+            if (typeof item !== 'string' || item.trim() === '') {
+                throw this.locator.mistake(at, 'expected a library or service name');
+            }
+            return { name: item.trim(), at };
+        });
+    }
 }
 /** Every name a `dependsOn` can point at, with its dependencies. */
 function dependencyGraph(manifest) {
@@ -35380,7 +35982,7 @@ function dependencyGraph(manifest) {
 /** Unknown names in `dependsOn` and dependency cycles, as errors at the line of the offending entry. */
 function checkDependencies(manifest) {
     const graph = dependencyGraph(manifest);
-    const at = (dependency) => dependency.line === undefined ? { file: manifest.file } : { file: manifest.file, line: dependency.line };
+    const at = (dependency) => where(manifest, dependency.at);
     for (const [name, dependencies] of graph) {
         for (const dependency of dependencies) {
             if (!graph.has(dependency.name)) {
@@ -35420,6 +36022,11 @@ function checkDependencies(manifest) {
         }
     }
 }
+/** The file, and the line of what it wrote at `at` when that is known. */
+function where(manifest, at) {
+    const line = at === undefined ? undefined : manifest.locator?.line(at);
+    return line === undefined ? { file: manifest.file } : { file: manifest.file, line };
+}
 /** Owners of rules in a fixed order: the global list, then libraries, then services. */
 function ruleOwners(manifest) {
     return [{ rules: manifest.global }, ...manifest.libraries, ...manifest.services];
@@ -35436,10 +36043,8 @@ function buildMatcher(manifest) {
         return matcher;
     }
     catch (error) {
-        if (error instanceof GlobError) {
-            const { line } = error.rule;
-            throw new errors_ConfigurationError(error.message, line === undefined ? { file: manifest.file } : { file: manifest.file, line });
-        }
+        if (error instanceof GlobError)
+            throw new errors_ConfigurationError(error.message, where(manifest, error.rule.at));
         throw error;
     }
 }
@@ -35615,6 +36220,10 @@ function matrixEntry(selected) {
         dockerfile: service.dockerfile,
         image: service.image,
         resource: service.resource,
+        test: service.test,
+        'test-reports': service.testReports,
+        coverage: service.coverage,
+        'min-coverage': service.minCoverage,
         reasons,
     };
 }
@@ -35681,12 +36290,20 @@ function renderSummary(report) {
 
 
 
-/** The manifest file, or the services discovered when there is none. */
-function loadManifest(inputs, root, workspace) {
+/**
+ * The manifest file, or the services discovered when there is none. The file must lie in the repository
+ * (`top`), links included: the repository's content decides what it points at.
+ */
+function loadManifest(inputs, root, workspace, top) {
     const configPath = (0,external_node_path_namespaceObject.resolve)(root, inputs.config);
     if ((0,external_node_fs_namespaceObject.existsSync)(configPath)) {
         // Named relative to the workspace, so that the error annotation points at the file in the repository.
         const shown = (0,external_node_path_namespaceObject.isAbsolute)(inputs.config) ? inputs.config : (0,external_node_path_namespaceObject.relative)(workspace, configPath) || inputs.config;
+        if (!isInside((0,external_node_fs_namespaceObject.realpathSync)(top), (0,external_node_fs_namespaceObject.realpathSync)(configPath))) {
+            throw new errors_ConfigurationError(`${escapeUntrusted(shown)} lies outside the repository (${top})`, {
+                input: 'config',
+            });
+        }
         return parseManifest((0,external_node_fs_namespaceObject.readFileSync)(configPath, 'utf8'), shown);
     }
     if (inputs.config !== DEFAULT_CONFIG) {
@@ -35694,21 +36311,32 @@ function loadManifest(inputs, root, workspace) {
     }
     return discoverServices(root, inputs.discover);
 }
-async function runDetect(runtime) {
+const isInside = (directory, path) => {
+    const rest = (0,external_node_path_namespaceObject.relative)(directory, path);
+    return rest !== '' && !rest.startsWith('..') && !(0,external_node_path_namespaceObject.isAbsolute)(rest);
+};
+async function runDetectChangedServices(runtime) {
     const inputs = parseInputs(runtime.inputs);
     const workspace = runtime.github.workspace;
     const root = (0,external_node_path_namespaceObject.resolve)(workspace, inputs['working-directory']);
     if (!(0,external_node_fs_namespaceObject.existsSync)(root) || !(0,external_node_fs_namespaceObject.statSync)(root).isDirectory()) {
         throw new errors_ConfigurationError(`${root} is not a directory`, { input: 'working-directory' });
     }
-    const manifest = loadManifest(inputs, root, workspace);
-    const matcher = buildMatcher(manifest);
-    const git = new Git({ cwd: root, exec: runtime.exec, log: (message) => runtime.log.info(message) });
-    if ((await git.topLevel()) === undefined) {
+    const git = new Git({
+        cwd: root,
+        exec: runtime.exec,
+        log: (message) => runtime.log.info(message),
+        fetchTimeoutMs: inputs['fetch-timeout'],
+        sleep: (ms) => runtime.clock.sleep(ms),
+    });
+    const top = await git.topLevel();
+    if (top === undefined) {
         throw new errors_ConfigurationError(`${root} is not inside a git repository (check out the repository first)`, {
             input: 'working-directory',
         });
     }
+    const manifest = loadManifest(inputs, root, workspace, top);
+    const matcher = buildMatcher(manifest);
     if (inputs.head !== 'HEAD' && (await git.ensureCommit(inputs.head)) === undefined) {
         throw new errors_ConfigurationError(`'${inputs.head}' is not a commit, branch or tag of the repository`, {
             input: 'head',
@@ -35723,14 +36351,16 @@ async function runDetect(runtime) {
         defaultBranch: runtime.github.defaultBranch,
     }, serviceNames);
     const comparison = await resolveComparison(plan, git);
-    if (comparison.kind === 'all' && comparison.warning !== undefined)
-        runtime.log.warning(comparison.warning);
+    if (comparison.kind === 'all' && comparison.warning !== undefined) {
+        runtime.log.warning(escapeUntrusted(comparison.warning));
+    }
     let selection;
     let changedFiles = 0;
     if (comparison.kind === 'diff') {
         const files = await git.changedFiles(comparison.base, comparison.head);
         changedFiles = files.length;
-        runtime.log.info(`Comparing ${shortSha(comparison.base)}..${shortSha(comparison.head)} (${comparison.label}): ${files.length} changed file(s)`);
+        runtime.log.info(`Comparing ${shortSha(comparison.base)}..${shortSha(comparison.head)} (${escapeUntrusted(comparison.label)}): ` +
+            `${files.length} changed file(s)`);
         selection = selectServices(manifest, matcher, changedPaths(files), {
             includeDependents: inputs['include-dependents'],
         });
@@ -35754,7 +36384,9 @@ async function runDetect(runtime) {
 function logSelection(runtime, selection, manifest) {
     runtime.log.info(`Selected ${selection.selected.length} of ${manifest.services.length} services`);
     for (const { service, reasons } of selection.selected) {
-        runtime.log.info(`  ${service.name}: ${reasons.slice(0, 3).join('; ')}${reasons.length > 3 ? '; ...' : ''}`);
+        // Reasons quote changed files, whose names the repository's authors choose.
+        const shown = reasons.slice(0, 3).map(escapeUntrusted).join('; ');
+        runtime.log.info(`  ${service.name}: ${shown}${reasons.length > 3 ? '; ...' : ''}`);
     }
 }
 
@@ -35768,11 +36400,13 @@ function logSelection(runtime, selection, manifest) {
 
 
 
+
+
 ;// CONCATENATED MODULE: ./packages/detect-changed-services/src/action.ts
 // The step itself: what dist/detect-changed-services runs, and the entry @github/local-action calls.
 
 
-const run = () => runAction(runDetect);
+const run = () => runAction(runDetectChangedServices);
 
 
 /***/ }),

@@ -29215,7 +29215,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _shiprail_kustomize_bump_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3826);
+/* harmony import */ var _shiprail_kustomize_bump_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9521);
 
 await (0,_shiprail_kustomize_bump_action__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -29224,7 +29224,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 3826:
+/***/ 9521:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -32256,7 +32256,7 @@ function errorMessage(error) {
 
 ;// CONCATENATED MODULE: ./packages/core/src/duration.ts
 /** The longest a Node timer can wait (2^31 - 1 ms, about 24.8 days); longer delays fire at once. */
-const duration_MAX_TIMER_MS = 2 ** 31 - 1;
+const MAX_TIMER_MS = 2 ** 31 - 1;
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 const DURATION = /^(?:(\d+(?:\.\d+)?)(ms|h|m|s))+$/;
 const PART = /(\d+(?:\.\d+)?)(ms|h|m|s)/g;
@@ -32414,7 +32414,7 @@ class InputParser {
                 input: name,
             });
         }
-        if (ms > duration_MAX_TIMER_MS) {
+        if (ms > MAX_TIMER_MS) {
             throw new errors_ConfigurationError(`'${value}' is longer than 24 days, the longest a step can wait`, {
                 input: name,
             });
@@ -32539,6 +32539,7 @@ function capSummary(markdown, limit = SUMMARY_LIMIT_BYTES) {
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/retry.ts
+
 /** The delay after failed attempt `attempt` (1-based): exponential, capped, with optional jitter. */
 function backoffDelay(attempt, options, random = Math.random) {
     const exponential = options.baseMs * (options.factor ?? 2) ** (attempt - 1);
@@ -32546,7 +32547,31 @@ function backoffDelay(attempt, options, random = Math.random) {
     const jitter = Math.min(Math.max(options.jitter ?? 0, 0), 1);
     return Math.round(capped * (1 - jitter) + capped * jitter * random());
 }
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Waits `ms`, however long (a wait beyond one Node timer is made of several), or less when `signal` aborts. */
+function sleep(ms, signal) {
+    return new Promise((resolve) => {
+        if (signal?.aborted === true) {
+            resolve();
+            return;
+        }
+        const end = Date.now() + ms;
+        let timer;
+        const done = () => {
+            clearTimeout(timer);
+            signal?.removeEventListener('abort', done);
+            resolve();
+        };
+        const arm = () => {
+            const remaining = end - Date.now();
+            if (remaining <= 0)
+                done();
+            else
+                timer = setTimeout(arm, Math.min(remaining, MAX_TIMER_MS));
+        };
+        signal?.addEventListener('abort', done, { once: true });
+        arm();
+    });
+}
 /** Runs `operation` until it succeeds, an error is not retryable, or attempts run out (last error thrown). */
 async function retry(operation, options) {
     const wait = options.sleep ?? sleep;
@@ -32702,6 +32727,7 @@ const actionsLog = {
     info: (message) => info(neutralizeCommandLines(message)),
     debug: (message) => core_debug(message),
     warning: (message, properties) => warning(message, properties),
+    error: (message, properties) => core_error(message, properties),
     notice: (message, properties) => notice(message, properties),
     group: (name, body) => group(name, body),
 };
@@ -32728,8 +32754,10 @@ function createActionsRuntime(env = process.env) {
         env,
         github: readGitHubContext(env),
         exec: actionsExec,
+        fetch: (input, init) => fetch(input, init),
         clock: { now: () => Date.now(), sleep: sleep },
         tempDir: env['RUNNER_TEMP'] || (0,external_node_os_namespaceObject.tmpdir)(),
+        cwd: process.cwd(),
     };
 }
 /**
@@ -32880,12 +32908,14 @@ async function withDeadline(operation, ms, what) {
 
 
 
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: ./packages/kustomize-bump/src/git.ts
+
 /** The identity of bump commits unless the environment sets git's own author variables. */
 const BOT_NAME = 'github-actions[bot]';
 const BOT_EMAIL = '41898282+github-actions[bot]@users.noreply.github.com';
+/** Bytes per second below which an HTTP transfer counts as stalled, and for how many seconds. */
+const LOW_SPEED_LIMIT = '1000';
+const LOW_SPEED_TIME = '30';
 /**
  * The environment every git command runs with. The token travels as an `http.<origin>.extraHeader`
  * given through GIT_CONFIG_COUNT/KEY/VALUE: git reads it for this process only, so it is in no argv,
@@ -32899,6 +32929,9 @@ function gitEnvironment(remoteUrl, token, env, mask) {
         GIT_AUTHOR_EMAIL: env['GIT_AUTHOR_EMAIL'] || BOT_EMAIL,
         GIT_COMMITTER_NAME: env['GIT_COMMITTER_NAME'] || BOT_NAME,
         GIT_COMMITTER_EMAIL: env['GIT_COMMITTER_EMAIL'] || BOT_EMAIL,
+        // A remote that accepts and then stalls ends the command instead of holding the step for ever.
+        GIT_HTTP_LOW_SPEED_LIMIT: env['GIT_HTTP_LOW_SPEED_LIMIT'] || LOW_SPEED_LIMIT,
+        GIT_HTTP_LOW_SPEED_TIME: env['GIT_HTTP_LOW_SPEED_TIME'] || LOW_SPEED_TIME,
         GIT_CONFIG_COUNT: '0',
     };
     const origin = httpOrigin(remoteUrl);
@@ -32927,14 +32960,46 @@ function httpOrigin(remoteUrl) {
         return undefined;
     }
 }
-/** A push that lost a race: the branch moved (or another push held its lock) since we fetched. */
-class PushRejectedError extends Error {
-    constructor(detail) {
-        super(`push rejected: ${detail}`);
-        this.name = 'PushRejectedError';
+/** The push lost a race: the branch moved, or another push held its ref lock, since we fetched. */
+const RACE_LOST = /\((?:fetch first|non-fast-forward|stale info)\)|cannot lock ref|failed to update ref|failed to lock|incorrect old value/i;
+/** The remote (a hook, a branch protection rule) refused the change itself: another attempt cannot help. */
+const REFUSED_BY_REMOTE = /hook declined|protected branch|GH006|GH013|permission|denied|forbidden/i;
+/** The network or the server failed (5xx, 429, a stall, a dropped connection): another attempt may work. */
+const TRANSIENT = /returned error: (?:5\d\d|429|408)|operation too slow|timed out|could not resolve host|failed to connect|connection (?:reset|refused|timed out)|early eof|unexpected disconnect|the remote end hung up|rpc failed|empty reply from server|recv failure|send failure|HTTP\/2 stream/i;
+/**
+ * Classifies git's report of a failed network command. Refusals win over everything: a hook that
+ * declines a push also makes git print `[remote rejected]`, which must not read as a lost race.
+ */
+function classifyGitFailure(detail) {
+    if (REFUSED_BY_REMOTE.test(detail))
+        return 'refused';
+    if (RACE_LOST.test(detail))
+        return 'race';
+    return TRANSIENT.test(detail) ? 'transient' : 'refused';
+}
+/** A failed git command that talked to the remote, with what it means for another attempt. */
+class GitRemoteError extends Error {
+    kind;
+    constructor(message, kind) {
+        super(message);
+        this.name = 'GitRemoteError';
+        this.kind = kind;
     }
 }
-const RACE_LOST = /\[rejected\]|\[remote rejected\]|non-fast-forward|fetch first|cannot lock ref|failed to update ref|stale info|incorrect old value/i;
+/** A push that lost a race: worth fetching the new head and trying again. */
+const isLostRace = (error) => error instanceof GitRemoteError && error.kind === 'race';
+/** git's report of a failure: its output without the `hint:` advice and blank lines. */
+function gitFailureText(result) {
+    return `${result.stdout}\n${result.stderr}`
+        .split('\n')
+        .map((line) => line.trimEnd())
+        .filter((line) => line !== '' && !line.startsWith('hint:'));
+}
+/** The last lines of git's report on one line, escaped: the remote's own words (hooks print there). */
+const lastLines = (lines, count) => escapeUntrusted(lines.slice(-count).join(' | '));
+/** Network commands that fail for a reason another attempt may fix are tried this often, in all. */
+const NETWORK_ATTEMPTS = 3;
+const NETWORK_BACKOFF = { baseMs: 1000, factor: 2, maxMs: 4000, jitter: 0.5 };
 /** git with an argument vector in one working directory, with the environment above. */
 class Git {
     cwd;
@@ -32960,17 +33025,39 @@ class Git {
     async output(args) {
         return (await this.run(args)).stdout.trim();
     }
-    /** Pushes HEAD; a lost race becomes PushRejectedError (worth a retry), anything else an Error. */
+    /**
+     * A command that reads from the remote (ls-remote, clone, fetch). A stalled transfer ends through the
+     * low-speed limit of gitEnvironment; network and server failures are tried again a few times, and
+     * anything else (authentication, a missing repository) fails at once with git's reason.
+     */
+    async fetchFromRemote(args, what) {
+        return retry(async () => {
+            const result = await this.run(args, { allowFailure: true });
+            if (result.exitCode === 0)
+                return result;
+            const lines = gitFailureText(result);
+            const kind = classifyGitFailure(lines.join('\n')) === 'transient' ? 'transient' : 'refused';
+            throw new GitRemoteError(`${what}: ${lastLines(lines, 2)}`, kind);
+        }, {
+            ...NETWORK_BACKOFF,
+            attempts: NETWORK_ATTEMPTS,
+            retryIf: (error) => error instanceof GitRemoteError && error.kind === 'transient',
+            onRetry: (error, attempt, delay) => this.runtime.log.info(`${errorMessage(error)} (attempt ${attempt}); trying again in ${delay} ms`),
+            sleep: (ms) => this.runtime.clock.sleep(ms),
+        });
+    }
+    /** Pushes HEAD; the failure says whether it lost a race, met a network fault, or was refused. */
     async push(target, force) {
         const args = ['push', '--porcelain', '--no-verify', ...(force ? ['--force'] : []), 'origin', `HEAD:${target}`];
         const result = await this.run(args, { allowFailure: true });
         if (result.exitCode === 0)
             return;
-        const detail = `${result.stdout}\n${result.stderr}`.trim();
-        const lastLines = detail.split('\n').slice(-4).join(' | ');
-        if (RACE_LOST.test(detail))
-            throw new PushRejectedError(lastLines);
-        throw new Error(`git push failed: ${lastLines}`);
+        const lines = gitFailureText(result);
+        const kind = classifyGitFailure(lines.join('\n'));
+        // The refused refs (`!` lines of --porcelain) and what the remote said: the rest is git's boilerplate.
+        const telling = lines.filter((line) => line.startsWith('!') || line.startsWith('remote:'));
+        const detail = lastLines(telling.length > 0 ? telling : lines, 6);
+        throw new GitRemoteError(kind === 'race' ? `push rejected: ${detail}` : `the remote refused the push to ${target}: ${detail}`, kind);
     }
 }
 
@@ -33177,6 +33264,10 @@ function normalizeOverlay(overlay) {
         throw new errors_ConfigurationError(`'${overlay}' must be a directory inside the repository, relative to its root`, {
             input: 'overlays',
         });
+    }
+    // kubectl would read `-h` or `--enable-helm` as a flag; no overlay directory is named like one.
+    if (normalized.startsWith('-') || /[\x00-\x1f\x7f]/.test(normalized)) {
+        throw new errors_ConfigurationError(`'${escapeUntrusted(overlay)}' is not a directory name: it starts with '-' or holds control characters`, { input: 'overlays' });
     }
     return normalized === '' ? '.' : normalized;
 }
@@ -33573,6 +33664,198 @@ class SpliceList {
         }
         return result + this.text.slice(cursor);
     }
+}
+
+;// CONCATENATED MODULE: ./packages/kustomize-bump/src/overlays.ts
+
+
+
+
+
+/** The names kustomize looks for in a directory, in its order. */
+const KUSTOMIZATION_FILES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'];
+/** `path` (absolute) relative to `root` with `/` separators, or undefined when it lies outside. */
+function pathInside(root, path) {
+    const inside = (0,external_node_path_namespaceObject.relative)(root, path);
+    if (inside === '')
+        return '.';
+    if (inside === '..' || inside.startsWith(`..${external_node_path_namespaceObject.sep}`) || (0,external_node_path_namespaceObject.isAbsolute)(inside))
+        return undefined;
+    return inside.split(external_node_path_namespaceObject.sep).join('/');
+}
+const overlays_exists = (path) => {
+    try {
+        (0,external_node_fs_namespaceObject.lstatSync)(path);
+        return true;
+    }
+    catch {
+        return false;
+    }
+};
+/**
+ * Where `path` (relative to the root) really is, following links, relative to the root's real path.
+ * A link that leads out of the repository is refused, naming the path: the repository's content is
+ * written by others, and nothing outside the clone may be read or written through it.
+ */
+function confined(realRoot, path) {
+    let real;
+    try {
+        real = (0,external_node_fs_namespaceObject.realpathSync)((0,external_node_path_namespaceObject.join)(realRoot, path));
+    }
+    catch {
+        throw new errors_ConfigurationError(`'${escapeUntrusted(path)}' is a symbolic link to nothing`, { input: 'overlays' });
+    }
+    const target = pathInside(realRoot, real);
+    if (target === undefined) {
+        throw new errors_ConfigurationError(`'${escapeUntrusted(path)}' is a symbolic link (or lies under one) that leads out of the repository: ` +
+            'only files inside the repository are read or written', { input: 'overlays' });
+    }
+    return target;
+}
+/** The kustomization file of an overlay, as a path inside the repository with every link resolved. */
+function kustomizationOf(realRoot, overlay) {
+    const directory = (0,external_node_path_namespaceObject.join)(realRoot, overlay);
+    if (!overlays_exists(directory) || !(0,external_node_fs_namespaceObject.statSync)(directory).isDirectory()) {
+        throw new errors_ConfigurationError(`'${overlay}' is not a directory of the repository`, { input: 'overlays' });
+    }
+    confined(realRoot, overlay);
+    const name = KUSTOMIZATION_FILES.find((candidate) => overlays_exists((0,external_node_path_namespaceObject.join)(directory, candidate)));
+    if (name === undefined) {
+        throw new errors_ConfigurationError(`'${overlay}' has no kustomization.yaml (nor kustomization.yml, Kustomization)`, {
+            input: 'overlays',
+        });
+    }
+    return confined(realRoot, overlay === '.' ? name : `${overlay}/${name}`);
+}
+/** Reads and edits every overlay in memory first, then writes: one bad file means nothing is written. */
+async function editOverlays(root, overlays, images) {
+    const realRoot = (0,external_node_fs_namespaceObject.realpathSync)(root);
+    const edits = [];
+    for (const overlay of overlays) {
+        const file = kustomizationOf(realRoot, overlay);
+        const edit = setKustomizationImages(await (0,promises_namespaceObject.readFile)((0,external_node_path_namespaceObject.join)(realRoot, file), 'utf8'), file, images);
+        if (edit.changes.length > 0)
+            edits.push({ overlay, file, changes: edit.changes, text: edit.text });
+    }
+    for (const edit of edits)
+        await (0,promises_namespaceObject.writeFile)((0,external_node_path_namespaceObject.join)(realRoot, edit.file), edit.text);
+    return edits;
+}
+
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: ./packages/kustomize-bump/src/plan.ts
+
+
+
+
+
+
+
+/** Validates what the inputs say about the repository and fixes what the commit message says of its source. */
+function planKustomizeBump(inputs, github) {
+    return { inputs, source: repositorySource(inputs, github), sourceValues: sourceValues(inputs, github) };
+}
+function repositorySource(inputs, github) {
+    const clone = inputs['repository-path'];
+    if (clone === '')
+        return { kind: 'remote', remoteUrl: remoteUrlFor(inputs.repository || github.repository, github.serverUrl) };
+    const path = (0,external_node_path_namespaceObject.resolve)(github.workspace, clone);
+    if (pathInside((0,external_node_path_namespaceObject.resolve)(github.workspace), path) === undefined) {
+        throw new errors_ConfigurationError(`'${clone}' is outside the workspace`, { input: 'repository-path' });
+    }
+    return { kind: 'clone', path };
+}
+function sourceValues(inputs, github) {
+    const { repository, sha, serverUrl, runId } = github;
+    const server = serverUrl.replace(/\/+$/, '');
+    return {
+        images: inputs.images.map((image) => image.argument).join(', '),
+        'source-repository': repository,
+        'source-sha': sha,
+        'source-short-sha': sha.slice(0, 7),
+        'source-url': repository && sha ? `${server}/${repository}/commit/${sha}` : '',
+        'run-url': repository && runId ? `${server}/${repository}/actions/runs/${runId}` : '',
+    };
+}
+/** The branch pushed to: the bumped branch itself, or the pull request's head branch. */
+function targetBranch(inputs, branch) {
+    return inputs.mode === 'pull-request' ? pullRequestBranch(branch, inputs) : branch;
+}
+/** One head branch per base, overlays and image names: a later bump of the same images updates its PR. */
+function pullRequestBranch(branch, inputs) {
+    const names = inputs.images.map((image) => image.name).sort();
+    const key = `${[...inputs.overlays].sort().join('\n')}\n--\n${names.join('\n')}`;
+    const hash = (0,external_node_crypto_.createHash)('sha256').update(key).digest('hex').slice(0, 8);
+    const label = names
+        .map((name) => name.split('/').pop() ?? name)
+        .join('-')
+        .replace(/[^A-Za-z0-9._-]+/g, '-')
+        .slice(0, 40);
+    return `kustomize-bump/${branch}/${label}-${hash}`;
+}
+/** `before → after` of one image in one overlay. */
+function describeChange(change) {
+    const before = change.before === undefined ? `new entry ${change.name}` : describeImageEntry(change.before);
+    return `${before} → ${describeImageEntry(change.after)}`;
+}
+/** The commit message (and pull request title and body) for these edits of `branch`. */
+function commitMessage(plan, branch, edits) {
+    return renderCommitMessage(plan.inputs['commit-message'], {
+        ...plan.sourceValues,
+        overlays: edits.map((edit) => edit.overlay).join(', '),
+        changes: edits
+            .flatMap((edit) => edit.changes.map((change) => `- ${edit.overlay}: ${describeChange(change)}`))
+            .join('\n'),
+        branch,
+    });
+}
+
+;// CONCATENATED MODULE: ./packages/kustomize-bump/src/pull-request.ts
+
+/** Each API request has this long to answer. */
+const REQUEST_DEADLINE_MS = 30_000;
+/** Network errors, 429 and 5xx are tried again, this often in all; 401, 403, 404, 422 fail at once. */
+const API_RETRY = { attempts: 3, baseMs: 1000, factor: 2, maxMs: 4000, jitter: 0.5 };
+/**
+ * Octokit reports every failure as a RequestError (a network error as status 500, without a response);
+ * this turns it into what core classifies: the network error itself, or the HTTP status the API answered.
+ */
+function classified(error) {
+    if (!(error instanceof Error) || !('status' in error) || typeof error.status !== 'number')
+        throw error;
+    const answered = 'response' in error && error.response !== undefined;
+    if (!answered)
+        throw error.cause instanceof Error ? error.cause : error;
+    const url = 'request' in error && isRecord(error.request) ? error.request['url'] : undefined;
+    throw new HttpStatusError(error.status, typeof url === 'string' ? url : '');
+}
+const isRecord = (value) => typeof value === 'object' && value !== null;
+/** Opens a pull request from `head` into `base`, or updates the open one for that head branch. */
+async function openOrUpdatePullRequest(runtime, makeOctokit, request) {
+    const octokit = makeOctokit(request.token, { baseUrl: request.apiUrl.replace(/\/+$/, '') });
+    const call = async (what, send) => {
+        try {
+            return await retry(() => withDeadline(send, REQUEST_DEADLINE_MS, `the pull request API (${what})`).catch(classified), {
+                ...API_RETRY,
+                retryIf: isTransient,
+                onRetry: (error, attempt, delay) => runtime.log.info(`${what}: ${errorMessage(error)} (attempt ${attempt}); trying again in ${delay} ms`),
+                sleep: (ms) => runtime.clock.sleep(ms),
+            });
+        }
+        catch (error) {
+            throw new Error(`${what} failed: ${escapeUntrusted(runtime.redact(errorMessage(error)))}`, { cause: error });
+        }
+    };
+    const { owner, repo, head, base, title, body } = request;
+    const { data: open } = await call('listing the open pull requests', (signal) => octokit.rest.pulls.list({ owner, repo, head: `${owner}:${head}`, base, state: 'open', request: { signal } }));
+    const existing = open[0];
+    if (existing !== undefined) {
+        await call(`updating pull request #${existing.number}`, (signal) => octokit.rest.pulls.update({ owner, repo, pull_number: existing.number, title, body, request: { signal } }));
+        return { url: existing.html_url, number: existing.number, created: false };
+    }
+    const { data: created } = await call('opening the pull request', (signal) => octokit.rest.pulls.create({ owner, repo, head, base, title, body, request: { signal } }));
+    return { url: created.html_url, number: created.number, created: true };
 }
 
 ;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/context.js
@@ -38573,20 +38856,54 @@ function getOctokit(token, options, ...additionalPlugins) {
     return new GitHubWithPlugins(getOctokitOptions(token, options));
 }
 //# sourceMappingURL=github.js.map
-;// CONCATENATED MODULE: ./packages/kustomize-bump/src/pull-request.ts
+;// CONCATENATED MODULE: ./packages/kustomize-bump/src/summary.ts
 
-/** Opens a pull request from `head` into `base`, or updates the open one for that head branch. */
-async function openOrUpdatePullRequest(request) {
-    const octokit = getOctokit(request.token, { baseUrl: request.apiUrl.replace(/\/+$/, '') });
-    const { owner, repo, head, base, title, body } = request;
-    const { data: open } = await octokit.rest.pulls.list({ owner, repo, head: `${owner}:${head}`, base, state: 'open' });
-    const existing = open[0];
-    if (existing !== undefined) {
-        await octokit.rest.pulls.update({ owner, repo, pull_number: existing.number, title, body });
-        return { url: existing.html_url, number: existing.number, created: false };
+
+
+/**
+ * The log lines that say what happened. Image references come from the repository, which others write:
+ * each line is escaped so that no value can start a workflow command.
+ */
+function outcomeLines(inputs, result) {
+    const lines = result.edits.flatMap((edit) => edit.changes.map((change) => escapeUntrusted(`${edit.overlay}: ${describeChange(change)}`)));
+    if (!result.changed)
+        lines.push('Every overlay already has these images: nothing to commit');
+    else if (result.dryRun)
+        lines.push('Dry run: nothing committed or pushed');
+    else
+        lines.push(`Pushed ${result.commit} to ${result.target} on attempt ${result.attempts} of ${inputs['max-attempts']}`);
+    return lines;
+}
+/** The step summary: what changed where, and the diff. */
+function renderSummary(inputs, result) {
+    const lines = ['### kustomize-bump', ''];
+    if (!result.changed) {
+        lines.push(`Every overlay on ${code(result.branch)} already has these images: nothing committed.`);
     }
-    const { data: created } = await octokit.rest.pulls.create({ owner, repo, head, base, title, body });
-    return { url: created.html_url, number: created.number, created: true };
+    else if (result.dryRun) {
+        lines.push(`Dry run: these edits of ${code(result.branch)} were computed, nothing was committed or pushed.`);
+    }
+    else {
+        const where = result.pullRequest ? `pull request ${result.pullRequest}` : code(result.target);
+        lines.push(`Committed ${code(result.commit.slice(0, 12))} to ${where} on attempt ${result.attempts} of ${inputs['max-attempts']}` +
+            `${verificationNote(inputs, result)}.`);
+    }
+    const rows = result.edits.flatMap((edit) => edit.changes.map((change) => [
+        edit.overlay,
+        change.name,
+        change.before === undefined ? '(new entry)' : describeImageEntry(change.before),
+        describeImageEntry(change.after),
+    ]));
+    if (rows.length > 0)
+        lines.push('', table(['Overlay', 'Image', 'Before', 'After'], rows));
+    if (result.diff)
+        lines.push('', details('Diff', `\`\`\`diff\n${result.diff.replace(/```/g, '` ` `')}\n\`\`\``));
+    return `${lines.join('\n')}\n`;
+}
+function verificationNote(inputs, result) {
+    if (result.verified)
+        return ', after `kubectl kustomize` rendered every new reference';
+    return inputs.verify === 'false' ? '' : ' (not verified: kubectl is not on PATH)';
 }
 
 ;// CONCATENATED MODULE: ./packages/kustomize-bump/src/verify.ts
@@ -38643,9 +38960,11 @@ async function findOnPath(program, env) {
  * reference is absent: kustomize silently ignores an entry whose name matches no container.
  */
 async function verifyOverlay(runtime, root, overlay, file, entries) {
-    const result = await runtime.exec('kubectl', ['kustomize', overlay], { cwd: root, silent: true, allowFailure: true });
+    // After `--` and as `./…`: an overlay is a path, never a flag (`-h`, `--enable-helm`).
+    const args = ['kustomize', '--', `./${overlay}`];
+    const result = await runtime.exec('kubectl', args, { cwd: root, silent: true, allowFailure: true });
     if (result.exitCode !== 0) {
-        const reason = result.stderr.trim().split('\n').slice(-3).join(' ');
+        const reason = escapeUntrusted(result.stderr.trim().split('\n').slice(-3).join(' '));
         throw new errors_ConfigurationError(`kubectl kustomize ${overlay} failed: ${reason}`, { file });
     }
     const missing = missingReferences(entries, result.stdout);
@@ -38655,80 +38974,35 @@ async function verifyOverlay(runtime, root, overlay, file, entries) {
     }
 }
 
-;// CONCATENATED MODULE: ./packages/kustomize-bump/src/bump.ts
+;// CONCATENATED MODULE: ./packages/kustomize-bump/src/workspace.ts
 
 
 
-
-
-
-
-
-
-
-
-
-/** The names kustomize looks for in a directory, in its order. */
-const KUSTOMIZATION_FILES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'];
-/** Backoff between push attempts: full jitter spreads racing bumps apart. */
-const PUSH_BACKOFF = { baseMs: 500, factor: 2, maxMs: 8000, jitter: 1 };
-async function runKustomizeBump(runtime) {
-    const inputs = parseInputs(runtime.inputs);
-    const result = await bumpImages(runtime, inputs);
-    runtime.setOutput('changed', result.changed);
-    runtime.setOutput('commit', result.commit);
-    runtime.setOutput('pull-request', result.pullRequest);
-    runtime.setOutput('diff', result.diff);
-    await runtime.appendSummary(renderSummary(inputs, result));
-}
-/** Clones (or borrows a worktree of `repository-path`), edits, verifies, commits and pushes. */
-async function bumpImages(runtime, inputs) {
-    const existingClone = inputs['repository-path'];
-    const remoteUrl = existingClone
-        ? await originOf(runtime, (0,external_node_path_namespaceObject.resolve)(runtime.github.workspace, existingClone))
-        : remoteUrlFor(inputs.repository || runtime.github.repository, runtime.github.serverUrl);
-    const env = gitEnvironment(remoteUrl, inputs.token, runtime.env, (secret) => runtime.mask(secret));
-    const scratch = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(runtime.tempDir, 'kustomize-bump-'));
-    const git = new Git(runtime, scratch, env);
-    try {
-        const branch = await resolveBranch(git, remoteUrl, inputs.branch);
-        runtime.log.info(`Bumping ${inputs.images.map((image) => image.argument).join(', ')} on ${displayUrl(remoteUrl)} ${branch}`);
-        const workspace = existingClone
-            ? await borrowWorktree(git.in((0,external_node_path_namespaceObject.resolve)(runtime.github.workspace, existingClone)), remoteUrl, scratch, branch)
-            : await cloneShallow(git, remoteUrl, scratch, branch);
-        try {
-            return await editAndPush(runtime, inputs, workspace, branch);
-        }
-        finally {
-            await workspace.cleanup();
-        }
-    }
-    finally {
-        await (0,promises_namespaceObject.rm)(scratch, { recursive: true, force: true });
-    }
-}
-async function originOf(runtime, path) {
-    if (!(0,external_node_fs_namespaceObject.existsSync)(path) || !(0,external_node_fs_namespaceObject.statSync)(path).isDirectory()) {
-        throw new errors_ConfigurationError(`'${path}' is not a directory`, { input: 'repository-path' });
+/** A remote URL for logs: no user info, no control characters. */
+const displayUrl = (url) => escapeUntrusted(stripUrlCredentials(url));
+/** The URL of the remote: given, or the `origin` of the clone to borrow. */
+async function remoteUrlOf(runtime, source) {
+    if (source.kind === 'remote')
+        return source.remoteUrl;
+    if (!(0,external_node_fs_namespaceObject.existsSync)(source.path) || !(0,external_node_fs_namespaceObject.statSync)(source.path).isDirectory()) {
+        throw new errors_ConfigurationError(`'${source.path}' is not a directory`, { input: 'repository-path' });
     }
     const origin = await runtime.exec('git', ['remote', 'get-url', 'origin'], {
-        cwd: path,
+        cwd: source.path,
         silent: true,
         allowFailure: true,
     });
     if (origin.exitCode !== 0) {
-        throw new errors_ConfigurationError(`'${path}' is not a git clone with an origin remote`, { input: 'repository-path' });
+        throw new errors_ConfigurationError(`'${source.path}' is not a git clone with an origin remote`, {
+            input: 'repository-path',
+        });
     }
     return origin.stdout.trim();
 }
 /** The branch to bump: checked to exist (`ls-remote`), the remote's default one when none is named. */
 async function resolveBranch(git, remoteUrl, requested) {
     const refs = ['HEAD', ...(requested ? [`refs/heads/${requested}`] : [])];
-    const listed = await git.run(['ls-remote', '--symref', remoteUrl, ...refs], { allowFailure: true });
-    if (listed.exitCode !== 0) {
-        const reason = listed.stderr.trim().split('\n').slice(-2).join(' ');
-        throw new Error(`cannot read ${displayUrl(remoteUrl)}: ${reason}`);
-    }
+    const listed = await git.fetchFromRemote(['ls-remote', '--symref', '--', remoteUrl, ...refs], `cannot read ${displayUrl(remoteUrl)}`);
     const lines = listed.stdout.split('\n');
     const defaultBranch = lines
         .map((line) => /^ref: refs\/heads\/(\S+)\tHEAD$/.exec(line)?.[1])
@@ -38742,27 +39016,20 @@ async function resolveBranch(git, remoteUrl, requested) {
         });
     }
     if (!requested && !lines.some((line) => /^[0-9a-f]+\tHEAD$/.test(line))) {
-        throw new Error(`the default branch ${branch} of ${displayUrl(remoteUrl)} has no commit`);
+        throw new Error(`the default branch ${escapeUntrusted(branch)} of ${displayUrl(remoteUrl)} has no commit`);
     }
     return branch;
 }
+/** A shallow clone of one branch into the scratch directory. */
 async function cloneShallow(git, remoteUrl, scratch, branch) {
     const directory = (0,external_node_path_namespaceObject.join)(scratch, 'clone');
-    await git.run([
-        'clone',
-        '--quiet',
-        '--depth=1',
-        '--no-tags',
-        '--single-branch',
-        `--branch=${branch}`,
-        remoteUrl,
-        directory,
-    ]);
+    const args = ['clone', '--quiet', '--depth=1', '--no-tags', '--single-branch', `--branch=${branch}`];
+    await git.fetchFromRemote([...args, '--', remoteUrl, directory], `cannot clone ${displayUrl(remoteUrl)}`);
     return { git: git.in(directory), remoteUrl, shallow: true, cleanup: () => Promise.resolve() };
 }
 /** A temporary worktree of an existing clone: its objects are reused, its checkout is left alone. */
 async function borrowWorktree(clone, remoteUrl, scratch, branch) {
-    await clone.run(['fetch', '--quiet', '--no-tags', 'origin', `refs/heads/${branch}`]);
+    await fetchBranch(clone, branch, false);
     const head = await clone.output(['rev-parse', 'FETCH_HEAD']);
     const directory = (0,external_node_path_namespaceObject.join)(scratch, 'worktree');
     await clone.run(['worktree', 'add', '--quiet', '--detach', directory, head]);
@@ -38775,34 +39042,111 @@ async function borrowWorktree(clone, remoteUrl, scratch, branch) {
         },
     };
 }
-async function editAndPush(runtime, inputs, workspace, branch) {
-    const target = inputs.mode === 'pull-request' ? pullRequestBranch(branch, inputs) : branch;
-    const plan = { runtime, inputs, workspace, branch, target, verify: await decideVerify(runtime, inputs) };
-    let attempts = 0;
-    let result;
+/** Fetches the branch's current head into FETCH_HEAD. */
+async function fetchBranch(git, branch, shallow) {
+    const depth = shallow ? ['--depth=1'] : [];
+    await git.fetchFromRemote(['fetch', '--quiet', '--no-tags', ...depth, 'origin', `refs/heads/${branch}`], `cannot fetch ${branch}`);
+}
+
+;// CONCATENATED MODULE: ./packages/kustomize-bump/src/run.ts
+
+
+
+
+
+
+
+
+
+
+
+
+/** Backoff between push attempts: full jitter spreads racing bumps apart. */
+const PUSH_BACKOFF = { baseMs: 500, factor: 2, maxMs: 8000, jitter: 1 };
+const runnerServices = { getOctokit: getOctokit };
+/** The kustomize-bump action: edit the overlays, commit, push (or open a pull request), report. */
+async function runKustomizeBump(runtime, services = runnerServices) {
+    const inputs = parseInputs(runtime.inputs);
+    const result = await bumpImages(runtime, inputs, services);
+    runtime.setOutput('changed', result.changed);
+    runtime.setOutput('commit', result.commit);
+    runtime.setOutput('pull-request', result.pullRequest);
+    runtime.setOutput('diff', result.diff);
+    await runtime.appendSummary(renderSummary(inputs, result));
+}
+/** Clones (or borrows a worktree of `repository-path`), edits, verifies, commits and pushes. */
+async function bumpImages(runtime, inputs, services = runnerServices) {
+    const plan = planKustomizeBump(inputs, runtime.github);
+    const remoteUrl = await remoteUrlOf(runtime, plan.source);
+    const env = gitEnvironment(remoteUrl, inputs.token, runtime.env, (secret) => runtime.mask(secret));
+    const scratch = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(runtime.tempDir, 'kustomize-bump-'));
+    const git = new Git(runtime, scratch, env);
     try {
-        result = await retry((attempt) => {
-            attempts = attempt;
-            return attemptBump(plan, attempt);
-        }, {
+        const branch = await resolveBranch(git, remoteUrl, inputs.branch);
+        const images = inputs.images.map((image) => image.argument).join(', ');
+        runtime.log.info(`Bumping ${images} on ${displayUrl(remoteUrl)} ${escapeUntrusted(branch)}`);
+        const workspace = plan.source.kind === 'clone'
+            ? await borrowWorktree(git.in(plan.source.path), remoteUrl, scratch, branch)
+            : await cloneShallow(git, remoteUrl, scratch, branch);
+        try {
+            const verify = await decideVerify(runtime, inputs);
+            const session = { runtime, plan, workspace, branch, target: targetBranch(inputs, branch), verify };
+            return await bumpAndPublish(session, services);
+        }
+        finally {
+            await workspace.cleanup();
+        }
+    }
+    finally {
+        await (0,promises_namespaceObject.rm)(scratch, { recursive: true, force: true });
+    }
+}
+async function bumpAndPublish(session, services) {
+    const { runtime, plan, branch, target, verify } = session;
+    const { inputs } = plan;
+    const outcome = await attemptUntilPushed(session);
+    const pushed = {
+        changed: outcome.edits.length > 0,
+        dryRun: inputs['dry-run'],
+        commit: outcome.commit,
+        target,
+        attempts: outcome.attempt,
+        edits: outcome.edits,
+    };
+    for (const line of outcomeLines(inputs, pushed))
+        runtime.log.info(line);
+    const publish = inputs.mode === 'pull-request' && pushed.changed && !pushed.dryRun;
+    const pullRequest = publish ? await publishPullRequest(session, services, outcome) : undefined;
+    if (pullRequest !== undefined) {
+        runtime.log.info(`${pullRequest.created ? 'Opened' : 'Updated'} pull request ${escapeUntrusted(pullRequest.url)}`);
+    }
+    return {
+        ...pushed,
+        pullRequest: pullRequest?.url ?? '',
+        diff: outcome.diff,
+        branch,
+        verified: verify && pushed.changed,
+    };
+}
+/** Attempts until a push lands; only a push that lost a race to another writer is tried again. */
+async function attemptUntilPushed(session) {
+    const { runtime, plan, target } = session;
+    const attempts = plan.inputs['max-attempts'];
+    try {
+        return await retry((attempt) => attemptBump(session, attempt), {
             ...PUSH_BACKOFF,
-            attempts: inputs['max-attempts'],
-            retryIf: (error) => error instanceof PushRejectedError,
-            onRetry: (error, attempt, delay) => runtime.log.info(`Attempt ${attempt} lost a race (${errorText(error)}); fetching and re-applying in ${delay} ms`),
+            attempts,
+            retryIf: isLostRace,
+            onRetry: (error, attempt, delay) => runtime.log.info(`Attempt ${attempt} lost a race (${error instanceof Error ? error.message : String(error)}); fetching and re-applying in ${delay} ms`),
             sleep: (ms) => runtime.clock.sleep(ms),
         });
     }
     catch (error) {
-        if (!(error instanceof PushRejectedError))
+        if (!isLostRace(error) || !(error instanceof Error))
             throw error;
         throw new Error(`${target} kept moving: the push was rejected ${attempts} times (${error.message}). ` +
             'Raise max-attempts, or serialise bumps with a workflow concurrency group.');
     }
-    logOutcome(plan, result);
-    if (inputs.mode === 'pull-request' && result.changed && !result.dryRun) {
-        result = { ...result, pullRequest: await publishPullRequest(plan, result) };
-    }
-    return result;
 }
 async function decideVerify(runtime, inputs) {
     const verify = inputs.verify !== 'false' && (await findOnPath('kubectl', runtime.env));
@@ -38816,71 +39160,47 @@ async function decideVerify(runtime, inputs) {
     }
     return verify;
 }
+const DIFF = ['diff', '--no-color', '--no-ext-diff'];
 /** One attempt: (after the first, move to the remote's new head,) edit, verify, commit, push. */
-async function attemptBump(plan, attempt) {
-    const { runtime, inputs, workspace, branch, target, verify } = plan;
+async function attemptBump(session, attempt) {
+    const { runtime, plan, workspace, branch, target, verify } = session;
+    const { inputs } = plan;
     const { git } = workspace;
     if (attempt > 1) {
-        const depth = workspace.shallow ? ['--depth=1'] : [];
-        await git.run(['fetch', '--quiet', '--no-tags', ...depth, 'origin', `refs/heads/${branch}`]);
+        await fetchBranch(git, branch, workspace.shallow);
         await git.run(['reset', '--quiet', '--hard', 'FETCH_HEAD']);
     }
     const edits = await editOverlays(git.cwd, inputs.overlays, inputs.images);
-    const result = {
-        changed: edits.length > 0,
-        commit: '',
-        pullRequest: '',
-        diff: '',
-        branch,
-        target,
-        attempts: attempt,
-        edits,
-        verified: verify && edits.length > 0,
-        dryRun: inputs['dry-run'],
-    };
     if (edits.length === 0)
-        return result;
+        return { attempt, edits, commit: '', message: '', diff: '' };
     if (verify) {
         for (const edit of edits) {
             await verifyOverlay(runtime, git.cwd, edit.overlay, edit.file, edit.changes.map((change) => change.after));
         }
     }
     const files = edits.map((edit) => edit.file);
-    const diffArgs = ['diff', '--no-color', '--no-ext-diff'];
-    if (inputs['dry-run'])
-        return { ...result, diff: (await git.run([...diffArgs, '--', ...files])).stdout };
+    if (inputs['dry-run']) {
+        return { attempt, edits, commit: '', message: '', diff: (await git.run([...DIFF, '--', ...files])).stdout };
+    }
+    const message = commitMessage(plan, branch, edits);
     await git.run(['add', '--', ...files]);
-    const message = renderCommitMessage(inputs['commit-message'], messageValues(runtime, inputs, branch, edits));
     await git.run(['-c', 'commit.gpgsign=false', 'commit', '--quiet', '--no-verify', '--file=-'], { input: message });
     const commit = await git.output(['rev-parse', 'HEAD']);
     await git.push(`refs/heads/${target}`, inputs.mode === 'pull-request');
     // Read once the push has landed: the window in which a concurrent push can win stays short.
-    const diff = (await git.run([...diffArgs, 'HEAD^', 'HEAD', '--', ...files])).stdout;
-    return { ...result, diff, commit };
+    const diff = (await git.run([...DIFF, 'HEAD^', 'HEAD', '--', ...files])).stdout;
+    return { attempt, edits, commit, message, diff };
 }
-function logOutcome({ runtime, inputs, target }, result) {
-    for (const edit of result.edits) {
-        for (const change of edit.changes)
-            runtime.log.info(`${edit.overlay}: ${describeChange(change)}`);
-    }
-    if (!result.changed)
-        runtime.log.info('Every overlay already has these images: nothing to commit');
-    else if (result.dryRun)
-        runtime.log.info('Dry run: nothing committed or pushed');
-    else
-        runtime.log.info(`Pushed ${result.commit} to ${target} on attempt ${result.attempts} of ${inputs['max-attempts']}`);
-}
-/** Opens the pull request for the pushed head branch, or updates the open one; returns its URL. */
-async function publishPullRequest({ runtime, inputs, workspace, branch, target }, result) {
+/** Opens the pull request for the pushed head branch, or updates the open one. */
+async function publishPullRequest({ runtime, workspace, branch, target, plan }, services, outcome) {
     // The repository pushed to is the one the pull request is for (also with repository-path).
     const repository = ownerAndName(workspace.remoteUrl);
     if (repository === undefined) {
         throw new Error(`cannot tell the owner/name of ${displayUrl(workspace.remoteUrl)} for the pull request API`);
     }
-    const message = renderCommitMessage(inputs['commit-message'], messageValues(runtime, inputs, branch, result.edits));
-    const [title = '', ...body] = message.split('\n');
-    const pullRequest = await openOrUpdatePullRequest({
-        token: inputs.token,
+    const [title = '', ...body] = outcome.message.split('\n');
+    return openOrUpdatePullRequest(runtime, services.getOctokit, {
+        token: plan.inputs.token,
         apiUrl: runtime.github.apiUrl,
         ...repository,
         head: target,
@@ -38888,104 +39208,13 @@ async function publishPullRequest({ runtime, inputs, workspace, branch, target }
         title,
         body: body.join('\n').trim(),
     });
-    runtime.log.info(`${pullRequest.created ? 'Opened' : 'Updated'} pull request ${pullRequest.url}`);
-    return pullRequest.url;
-}
-/** Reads and edits every overlay in memory first, then writes: one bad file means nothing is written. */
-async function editOverlays(root, overlays, images) {
-    const edits = [];
-    for (const overlay of overlays) {
-        const directory = (0,external_node_path_namespaceObject.join)(root, overlay);
-        if (!(0,external_node_fs_namespaceObject.existsSync)(directory) || !(0,external_node_fs_namespaceObject.statSync)(directory).isDirectory()) {
-            throw new errors_ConfigurationError(`'${overlay}' is not a directory of the repository`, { input: 'overlays' });
-        }
-        const name = KUSTOMIZATION_FILES.find((candidate) => (0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.join)(directory, candidate)));
-        if (name === undefined) {
-            throw new errors_ConfigurationError(`'${overlay}' has no kustomization.yaml (nor kustomization.yml, Kustomization)`, {
-                input: 'overlays',
-            });
-        }
-        const file = overlay === '.' ? name : `${overlay}/${name}`;
-        const edit = setKustomizationImages(await (0,promises_namespaceObject.readFile)((0,external_node_path_namespaceObject.join)(root, file), 'utf8'), file, images);
-        if (edit.changes.length > 0)
-            edits.push({ overlay, file, changes: edit.changes, text: edit.text });
-    }
-    for (const edit of edits)
-        await (0,promises_namespaceObject.writeFile)((0,external_node_path_namespaceObject.join)(root, edit.file), edit.text);
-    return edits;
-}
-/** One head branch per base, overlays and image names: a later bump of the same images updates its PR. */
-function pullRequestBranch(branch, inputs) {
-    const names = inputs.images.map((image) => image.name).sort();
-    const key = `${[...inputs.overlays].sort().join('\n')}\n--\n${names.join('\n')}`;
-    const hash = (0,external_node_crypto_.createHash)('sha256').update(key).digest('hex').slice(0, 8);
-    const label = names
-        .map((name) => name.split('/').pop() ?? name)
-        .join('-')
-        .replace(/[^A-Za-z0-9._-]+/g, '-')
-        .slice(0, 40);
-    return `kustomize-bump/${branch}/${label}-${hash}`;
-}
-function messageValues(runtime, inputs, branch, edits) {
-    const { repository, sha, serverUrl, runId } = runtime.github;
-    const server = serverUrl.replace(/\/+$/, '');
-    return {
-        images: inputs.images.map((image) => image.argument).join(', '),
-        overlays: edits.map((edit) => edit.overlay).join(', '),
-        changes: edits
-            .flatMap((edit) => edit.changes.map((change) => `- ${edit.overlay}: ${describeChange(change)}`))
-            .join('\n'),
-        branch,
-        'source-repository': repository,
-        'source-sha': sha,
-        'source-short-sha': sha.slice(0, 7),
-        'source-url': repository && sha ? `${server}/${repository}/commit/${sha}` : '',
-        'run-url': repository && runId ? `${server}/${repository}/actions/runs/${runId}` : '',
-    };
-}
-function describeChange(change) {
-    const before = change.before === undefined ? `new entry ${change.name}` : describeImageEntry(change.before);
-    return `${before} → ${describeImageEntry(change.after)}`;
-}
-function renderSummary(inputs, result) {
-    const lines = ['### kustomize-bump', ''];
-    if (!result.changed) {
-        lines.push(`Every overlay on ${code(result.branch)} already has these images: nothing committed.`);
-    }
-    else if (result.dryRun) {
-        lines.push(`Dry run: these edits of ${code(result.branch)} were computed, nothing was committed or pushed.`);
-    }
-    else {
-        const where = result.pullRequest ? `pull request ${result.pullRequest}` : code(result.target);
-        lines.push(`Committed ${code(result.commit.slice(0, 12))} to ${where} on attempt ${result.attempts} of ${inputs['max-attempts']}` +
-            `${verificationNote(inputs, result)}.`);
-    }
-    const rows = result.edits.flatMap((edit) => edit.changes.map((change) => [
-        edit.overlay,
-        change.name,
-        change.before === undefined ? '(new entry)' : describeImageEntry(change.before),
-        describeImageEntry(change.after),
-    ]));
-    if (rows.length > 0)
-        lines.push('', table(['Overlay', 'Image', 'Before', 'After'], rows));
-    if (result.diff)
-        lines.push('', details('Diff', `\`\`\`diff\n${result.diff.replace(/```/g, '` ` `')}\n\`\`\``));
-    return `${lines.join('\n')}\n`;
-}
-function verificationNote(inputs, result) {
-    if (result.verified)
-        return ', after `kubectl kustomize` rendered every new reference';
-    return inputs.verify === 'false' ? '' : ' (not verified: kubectl is not on PATH)';
-}
-/** A remote URL without any user info, for logs. */
-function displayUrl(url) {
-    return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/]*@/i, '$1');
-}
-function errorText(error) {
-    return error instanceof Error ? error.message : String(error);
 }
 
 ;// CONCATENATED MODULE: ./packages/kustomize-bump/src/index.ts
+
+
+
+
 
 
 

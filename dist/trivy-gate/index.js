@@ -5747,7 +5747,7 @@ module.exports = validRange
 /***/ 770:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-module.exports = __nccwpck_require__(218);
+/* unused reexport */ __nccwpck_require__(218);
 
 
 /***/ }),
@@ -5767,10 +5767,10 @@ var assert = __nccwpck_require__(2613);
 var util = __nccwpck_require__(9023);
 
 
-exports.httpOverHttp = httpOverHttp;
-exports.httpsOverHttp = httpsOverHttp;
-exports.httpOverHttps = httpOverHttps;
-exports.httpsOverHttps = httpsOverHttps;
+__webpack_unused_export__ = httpOverHttp;
+__webpack_unused_export__ = httpsOverHttp;
+__webpack_unused_export__ = httpOverHttps;
+__webpack_unused_export__ = httpsOverHttps;
 
 
 function httpOverHttp(options) {
@@ -6060,7 +6060,7 @@ __webpack_unused_export__ = Client
 __webpack_unused_export__ = Pool
 __webpack_unused_export__ = BalancedPool
 __webpack_unused_export__ = Agent
-module.exports.kT = ProxyAgent
+__webpack_unused_export__ = ProxyAgent
 __webpack_unused_export__ = EnvHttpProxyAgent
 __webpack_unused_export__ = RetryAgent
 __webpack_unused_export__ = RetryHandler
@@ -34117,7 +34117,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _shiprail_trivy_gate_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4503);
+/* harmony import */ var _shiprail_trivy_gate_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2049);
 
 await (0,_shiprail_trivy_gate_action__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -34126,7 +34126,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 4503:
+/***/ 2049:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -34308,10 +34308,8 @@ function file_command_prepareKeyValueMessage(key, value) {
 const external_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("path");
 // EXTERNAL MODULE: external "http"
 var external_http_ = __nccwpck_require__(8611);
-var external_http_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_http_, 2);
 // EXTERNAL MODULE: external "https"
 var external_https_ = __nccwpck_require__(5692);
-var external_https_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_https_, 2);
 ;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/proxy.js
 function getProxyUrl(reqUrl) {
     const usingSsl = reqUrl.protocol === 'https:';
@@ -34404,7 +34402,7 @@ class DecodedURL extends URL {
 }
 //# sourceMappingURL=proxy.js.map
 // EXTERNAL MODULE: ./node_modules/tunnel/index.js
-var tunnel = __nccwpck_require__(770);
+var node_modules_tunnel = __nccwpck_require__(770);
 // EXTERNAL MODULE: ./node_modules/undici/index.js
 var undici = __nccwpck_require__(6752);
 ;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/index.js
@@ -34482,7 +34480,7 @@ const HttpResponseRetryCodes = [
     HttpCodes.ServiceUnavailable,
     HttpCodes.GatewayTimeout
 ];
-const RetryableHttpVerbs = ['OPTIONS', 'GET', 'DELETE', 'HEAD'];
+const RetryableHttpVerbs = (/* unused pure expression or super */ null && (['OPTIONS', 'GET', 'DELETE', 'HEAD']));
 const ExponentialBackoffCeiling = 10;
 const ExponentialBackoffTimeSlice = 5;
 class HttpClientError extends Error {
@@ -34831,7 +34829,7 @@ class lib_HttpClient {
     }
     getAgentDispatcher(serverUrl) {
         const parsedUrl = new URL(serverUrl);
-        const proxyUrl = getProxyUrl(parsedUrl);
+        const proxyUrl = pm.getProxyUrl(parsedUrl);
         const useProxy = proxyUrl && proxyUrl.hostname;
         if (!useProxy) {
             return;
@@ -34842,7 +34840,7 @@ class lib_HttpClient {
         const info = {};
         info.parsedUrl = requestUrl;
         const usingSsl = info.parsedUrl.protocol === 'https:';
-        info.httpModule = usingSsl ? external_https_namespaceObject : external_http_namespaceObject;
+        info.httpModule = usingSsl ? https : http;
         const defaultPort = usingSsl ? 443 : 80;
         info.options = {};
         info.options.host = info.parsedUrl.hostname;
@@ -34941,7 +34939,7 @@ class lib_HttpClient {
     }
     _getAgent(parsedUrl) {
         let agent;
-        const proxyUrl = getProxyUrl(parsedUrl);
+        const proxyUrl = pm.getProxyUrl(parsedUrl);
         const useProxy = proxyUrl && proxyUrl.hostname;
         if (this._keepAlive && useProxy) {
             agent = this._proxyAgent;
@@ -34956,7 +34954,7 @@ class lib_HttpClient {
         const usingSsl = parsedUrl.protocol === 'https:';
         let maxSockets = 100;
         if (this.requestOptions) {
-            maxSockets = this.requestOptions.maxSockets || external_http_.globalAgent.maxSockets;
+            maxSockets = this.requestOptions.maxSockets || http.globalAgent.maxSockets;
         }
         // This is `useProxy` again, but we need to check `proxyURl` directly for TypeScripts's flow analysis.
         if (proxyUrl && proxyUrl.hostname) {
@@ -34981,7 +34979,7 @@ class lib_HttpClient {
         // if tunneling agent isn't assigned create a new agent
         if (!agent) {
             const options = { keepAlive: this._keepAlive, maxSockets };
-            agent = usingSsl ? new external_https_.Agent(options) : new external_http_.Agent(options);
+            agent = usingSsl ? new https.Agent(options) : new http.Agent(options);
             this._agent = agent;
         }
         if (usingSsl && this._ignoreSslError) {
@@ -35004,7 +35002,7 @@ class lib_HttpClient {
             return proxyAgent;
         }
         const usingSsl = parsedUrl.protocol === 'https:';
-        proxyAgent = new undici/* ProxyAgent */.kT(Object.assign({ uri: proxyUrl.href, pipelining: !this._keepAlive ? 0 : 1 }, ((proxyUrl.username || proxyUrl.password) && {
+        proxyAgent = new ProxyAgent(Object.assign({ uri: proxyUrl.href, pipelining: !this._keepAlive ? 0 : 1 }, ((proxyUrl.username || proxyUrl.password) && {
             token: `Basic ${Buffer.from(`${proxyUrl.username}:${proxyUrl.password}`).toString('base64')}`
         })));
         this._proxyAgentDispatcher = proxyAgent;
@@ -37443,6 +37441,7 @@ function capSummary(markdown, limit = SUMMARY_LIMIT_BYTES) {
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/retry.ts
+
 /** The delay after failed attempt `attempt` (1-based): exponential, capped, with optional jitter. */
 function backoffDelay(attempt, options, random = Math.random) {
     const exponential = options.baseMs * (options.factor ?? 2) ** (attempt - 1);
@@ -37450,7 +37449,31 @@ function backoffDelay(attempt, options, random = Math.random) {
     const jitter = Math.min(Math.max(options.jitter ?? 0, 0), 1);
     return Math.round(capped * (1 - jitter) + capped * jitter * random());
 }
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Waits `ms`, however long (a wait beyond one Node timer is made of several), or less when `signal` aborts. */
+function sleep(ms, signal) {
+    return new Promise((resolve) => {
+        if (signal?.aborted === true) {
+            resolve();
+            return;
+        }
+        const end = Date.now() + ms;
+        let timer;
+        const done = () => {
+            clearTimeout(timer);
+            signal?.removeEventListener('abort', done);
+            resolve();
+        };
+        const arm = () => {
+            const remaining = end - Date.now();
+            if (remaining <= 0)
+                done();
+            else
+                timer = setTimeout(arm, Math.min(remaining, duration_MAX_TIMER_MS));
+        };
+        signal?.addEventListener('abort', done, { once: true });
+        arm();
+    });
+}
 /** Runs `operation` until it succeeds, an error is not retryable, or attempts run out (last error thrown). */
 async function retry(operation, options) {
     const wait = options.sleep ?? sleep;
@@ -37606,6 +37629,7 @@ const actionsLog = {
     info: (message) => info(neutralizeCommandLines(message)),
     debug: (message) => core_debug(message),
     warning: (message, properties) => warning(message, properties),
+    error: (message, properties) => core_error(message, properties),
     notice: (message, properties) => notice(message, properties),
     group: (name, body) => group(name, body),
 };
@@ -37632,8 +37656,10 @@ function createActionsRuntime(env = process.env) {
         env,
         github: readGitHubContext(env),
         exec: actionsExec,
+        fetch: (input, init) => fetch(input, init),
         clock: { now: () => Date.now(), sleep: sleep },
         tempDir: env['RUNNER_TEMP'] || (0,external_node_os_namespaceObject.tmpdir)(),
+        cwd: process.cwd(),
     };
 }
 /**
@@ -37783,6 +37809,109 @@ async function withDeadline(operation, ms, what) {
 
 
 
+
+;// CONCATENATED MODULE: ./packages/trivy-gate/src/download.ts
+
+
+/** No byte for this long, before the answer or within the body, ends an attempt (a DeadlineError). */
+const IDLE_DEADLINE_MS = 10_000;
+/** A new attempt starts only this long after the first one began: a failing mirror cannot hold the step. */
+const RETRY_WINDOW_MS = 20_000;
+/** Trivy's archives are about 50 MiB; a mirror sending far more is not sending Trivy. */
+const MAX_ARCHIVE_BYTES = 512 * 1024 * 1024;
+const ATTEMPTS = 3;
+const BACKOFF = { baseMs: 1000, factor: 2, maxMs: 4000, jitter: 0.5 };
+/**
+ * A URL with its user info moved into an Authorization header: fetch refuses URLs that carry
+ * credentials, and the URL is what gets printed.
+ */
+function requestOf(url) {
+    const parsed = new URL(url);
+    if (parsed.username === '' && parsed.password === '')
+        return { href: parsed.href, headers: {} };
+    const user = decodeURIComponent(parsed.username);
+    const password = decodeURIComponent(parsed.password);
+    parsed.username = '';
+    parsed.password = '';
+    const basic = Buffer.from(`${user}:${password}`).toString('base64');
+    return { href: parsed.href, headers: { authorization: `Basic ${basic}` } };
+}
+/**
+ * Downloads `url` to `path`. Network errors, stalls, 408, 429 and 5xx are tried again while the retry
+ * window lasts; any other answer (404, 401, 403) fails at once with its status.
+ */
+async function downloadFile(url, path, options) {
+    const shown = stripUrlCredentials(url);
+    const started = options.clock.now();
+    options.log.info(`Downloading ${shown}`);
+    try {
+        await retry(() => downloadOnce(url, path, options.fetch), {
+            ...BACKOFF,
+            attempts: ATTEMPTS,
+            retryIf: (error) => isTransient(error) && options.clock.now() - started < RETRY_WINDOW_MS,
+            onRetry: (error, attempt, delay) => options.log.info(`${errorMessage(error)} (attempt ${attempt}); trying again in ${delay} ms`),
+            sleep: (ms) => options.clock.sleep(ms),
+        });
+    }
+    catch (error) {
+        // Status and deadline errors name the URL already; a network error says only what broke.
+        if (error instanceof HttpStatusError || error instanceof DeadlineError)
+            throw error;
+        throw new Error(`downloading ${shown} failed: ${errorMessage(error)}`, { cause: error });
+    }
+}
+/** Aborts a request when no byte has arrived for a while. */
+class IdleDeadline {
+    controller = new AbortController();
+    expired = false;
+    ms;
+    timer;
+    constructor(ms) {
+        this.ms = ms;
+        this.poke();
+    }
+    poke() {
+        clearTimeout(this.timer);
+        this.timer = setTimeout(() => {
+            this.expired = true;
+            this.controller.abort();
+        }, this.ms);
+    }
+    stop() {
+        clearTimeout(this.timer);
+    }
+}
+async function downloadOnce(url, path, fetchImpl) {
+    const { href, headers } = requestOf(url);
+    const shown = stripUrlCredentials(url);
+    const idle = new IdleDeadline(IDLE_DEADLINE_MS);
+    const file = await (0,promises_namespaceObject.open)(path, 'w');
+    try {
+        const response = await fetchImpl(href, { headers, signal: idle.controller.signal, redirect: 'follow' });
+        if (!response.ok || response.body === null) {
+            await response.body?.cancel();
+            throw new HttpStatusError(response.status, shown);
+        }
+        let received = 0;
+        for await (const chunk of response.body) {
+            idle.poke();
+            received += chunk.byteLength;
+            if (received > MAX_ARCHIVE_BYTES) {
+                throw new Error(`${shown} sent more than ${MAX_ARCHIVE_BYTES / 1024 / 1024} MiB: that is no Trivy archive`);
+            }
+            await file.write(chunk);
+        }
+    }
+    catch (error) {
+        if (idle.expired)
+            throw new DeadlineError(shown, IDLE_DEADLINE_MS);
+        throw error;
+    }
+    finally {
+        idle.stop();
+        await file.close();
+    }
+}
 
 // EXTERNAL MODULE: ./node_modules/picomatch/index.js
 var picomatch = __nccwpck_require__(4006);
@@ -38088,11 +38217,11 @@ function parseSeverityList(text, input) {
     return severities;
 }
 
-;// CONCATENATED MODULE: ./packages/trivy-gate/src/report.ts
+;// CONCATENATED MODULE: ./packages/trivy-gate/src/trivy-report.ts
 
 
-const report_isObject = (value) => typeof value === 'object' && value !== null && !Array.isArray(value);
-const report_text = (value) => (typeof value === 'string' ? value : '');
+const trivy_report_isObject = (value) => typeof value === 'object' && value !== null && !Array.isArray(value);
+const trivy_report_text = (value) => (typeof value === 'string' ? value : '');
 /**
  * Reads a Trivy JSON report (schema version 2). A report without `Results`, or a result without
  * `Vulnerabilities`, has no findings; anything that is not such a report is the user's mistake, named by
@@ -38107,7 +38236,7 @@ function parseReport(content, file) {
         const reason = error instanceof Error ? error.message : String(error);
         throw new errors_ConfigurationError(`is not JSON (${reason}); give the file Trivy wrote with --format json`, { file });
     }
-    if (!report_isObject(document)) {
+    if (!trivy_report_isObject(document)) {
         throw new errors_ConfigurationError('is not a Trivy JSON report: expected an object with SchemaVersion 2', { file });
     }
     const schemaVersion = document['SchemaVersion'];
@@ -38121,7 +38250,7 @@ function parseReport(content, file) {
     }
     const findings = [];
     results.forEach((result, resultIndex) => {
-        if (!report_isObject(result)) {
+        if (!trivy_report_isObject(result)) {
             throw new errors_ConfigurationError(`Results[${resultIndex}] is not an object: the report is damaged`, { file });
         }
         const vulnerabilities = result['Vulnerabilities'] ?? [];
@@ -38130,12 +38259,12 @@ function parseReport(content, file) {
                 file,
             });
         }
-        const target = report_text(result['Target']);
-        const targetClass = report_text(result['Class']);
-        const targetType = report_text(result['Type']);
+        const target = trivy_report_text(result['Target']);
+        const targetClass = trivy_report_text(result['Class']);
+        const targetType = trivy_report_text(result['Type']);
         vulnerabilities.forEach((vulnerability, index) => {
-            const id = report_isObject(vulnerability) ? report_text(vulnerability['VulnerabilityID']) : '';
-            if (!report_isObject(vulnerability) || id === '') {
+            const id = trivy_report_isObject(vulnerability) ? trivy_report_text(vulnerability['VulnerabilityID']) : '';
+            if (!trivy_report_isObject(vulnerability) || id === '') {
                 throw new errors_ConfigurationError(`Results[${resultIndex}].Vulnerabilities[${index}] has no VulnerabilityID: the report is damaged`, { file });
             }
             const identifier = vulnerability['PkgIdentifier'];
@@ -38145,24 +38274,24 @@ function parseReport(content, file) {
                 target,
                 targetClass,
                 targetType,
-                pkgName: report_text(vulnerability['PkgName']),
-                pkgPath: report_text(vulnerability['PkgPath']),
-                purl: report_isObject(identifier) ? report_text(identifier['PURL']) : '',
-                installed: report_text(vulnerability['InstalledVersion']),
-                fixed: report_text(vulnerability['FixedVersion']),
-                status: report_text(vulnerability['Status']),
-                title: report_text(vulnerability['Title']),
-                description: report_text(vulnerability['Description']),
-                primaryUrl: report_text(vulnerability['PrimaryURL']),
+                pkgName: trivy_report_text(vulnerability['PkgName']),
+                pkgPath: trivy_report_text(vulnerability['PkgPath']),
+                purl: trivy_report_isObject(identifier) ? trivy_report_text(identifier['PURL']) : '',
+                installed: trivy_report_text(vulnerability['InstalledVersion']),
+                fixed: trivy_report_text(vulnerability['FixedVersion']),
+                status: trivy_report_text(vulnerability['Status']),
+                title: trivy_report_text(vulnerability['Title']),
+                description: trivy_report_text(vulnerability['Description']),
+                primaryUrl: trivy_report_text(vulnerability['PrimaryURL']),
             });
         });
     });
     const trivy = document['Trivy'];
     return {
         info: {
-            artifactName: report_text(document['ArtifactName']),
-            artifactType: report_text(document['ArtifactType']),
-            trivyVersion: report_isObject(trivy) ? report_text(trivy['Version']) : '',
+            artifactName: trivy_report_text(document['ArtifactName']),
+            artifactType: trivy_report_text(document['ArtifactType']),
+            trivyVersion: trivy_report_isObject(trivy) ? trivy_report_text(trivy['Version']) : '',
             targets: results.length,
         },
         findings,
@@ -38389,7 +38518,7 @@ var retry_helper_awaiter = (undefined && undefined.__awaiter) || function (thisA
 /**
  * Internal class for retries
  */
-class RetryHelper {
+class retry_helper_RetryHelper {
     constructor(maxAttempts, minSeconds, maxSeconds) {
         if (maxAttempts < 1) {
             throw new Error('max attempts should be greater than or equal to 1');
@@ -38413,11 +38542,11 @@ class RetryHelper {
                     if (isRetryable && !isRetryable(err)) {
                         throw err;
                     }
-                    info(err.message);
+                    core.info(err.message);
                 }
                 // Sleep
                 const seconds = this.getSleepAmount();
-                info(`Waiting ${seconds} seconds before trying again`);
+                core.info(`Waiting ${seconds} seconds before trying again`);
                 yield this.sleep(seconds);
                 attempt++;
             }
@@ -38481,10 +38610,10 @@ const userAgent = 'actions/tool-cache';
  */
 function downloadTool(url, dest, auth, headers) {
     return tool_cache_awaiter(this, void 0, void 0, function* () {
-        dest = dest || external_path_namespaceObject.join(_getTempDirectory(), external_crypto_namespaceObject.randomUUID());
-        yield mkdirP(external_path_namespaceObject.dirname(dest));
-        core_debug(`Downloading ${url}`);
-        core_debug(`Destination ${dest}`);
+        dest = dest || path.join(_getTempDirectory(), crypto.randomUUID());
+        yield io.mkdirP(path.dirname(dest));
+        core.debug(`Downloading ${url}`);
+        core.debug(`Destination ${dest}`);
         const maxAttempts = 3;
         const minSeconds = _getGlobal('TEST_DOWNLOAD_TOOL_RETRY_MIN_SECONDS', 10);
         const maxSeconds = _getGlobal('TEST_DOWNLOAD_TOOL_RETRY_MAX_SECONDS', 20);
@@ -38507,15 +38636,15 @@ function downloadTool(url, dest, auth, headers) {
 }
 function downloadToolAttempt(url, dest, auth, headers) {
     return tool_cache_awaiter(this, void 0, void 0, function* () {
-        if (external_fs_namespaceObject.existsSync(dest)) {
+        if (fs.existsSync(dest)) {
             throw new Error(`Destination file path ${dest} already exists`);
         }
         // Get the response headers
-        const http = new lib_HttpClient(userAgent, [], {
+        const http = new httpm.HttpClient(userAgent, [], {
             allowRetries: false
         });
         if (auth) {
-            core_debug('set auth');
+            core.debug('set auth');
             if (headers === undefined) {
                 headers = {};
             }
@@ -38524,29 +38653,29 @@ function downloadToolAttempt(url, dest, auth, headers) {
         const response = yield http.get(url, headers);
         if (response.message.statusCode !== 200) {
             const err = new HTTPError(response.message.statusCode);
-            core_debug(`Failed to download from "${url}". Code(${response.message.statusCode}) Message(${response.message.statusMessage})`);
+            core.debug(`Failed to download from "${url}". Code(${response.message.statusCode}) Message(${response.message.statusMessage})`);
             throw err;
         }
         // Download the response body
-        const pipeline = external_util_.promisify(external_stream_namespaceObject.pipeline);
+        const pipeline = util.promisify(stream.pipeline);
         const responseMessageFactory = _getGlobal('TEST_DOWNLOAD_TOOL_RESPONSE_MESSAGE_FACTORY', () => response.message);
         const readStream = responseMessageFactory();
         let succeeded = false;
         try {
-            yield pipeline(readStream, external_fs_namespaceObject.createWriteStream(dest));
-            core_debug('download complete');
+            yield pipeline(readStream, fs.createWriteStream(dest));
+            core.debug('download complete');
             succeeded = true;
             return dest;
         }
         finally {
             // Error, delete dest before retry
             if (!succeeded) {
-                core_debug('download failed');
+                core.debug('download failed');
                 try {
-                    yield rmRF(dest);
+                    yield io.rmRF(dest);
                 }
                 catch (err) {
-                    core_debug(`Failed to delete '${dest}'. ${err.message}`);
+                    core.debug(`Failed to delete '${dest}'. ${err.message}`);
                 }
             }
         }
@@ -39071,6 +39200,8 @@ var external_node_crypto_ = __nccwpck_require__(7598);
 
 
 
+
+
 /** The Trivy release this action installs unless told otherwise. */
 const PINNED_TRIVY_VERSION = '0.69.3';
 const DEFAULT_DOWNLOAD_URL = 'https://github.com/aquasecurity/trivy/releases/download';
@@ -39157,10 +39288,10 @@ async function installTrivy(options) {
     const workDir = (0,external_node_path_namespaceObject.join)(options.tempDir, `trivy-install-${(0,external_node_crypto_.randomUUID)()}`);
     await (0,promises_namespaceObject.mkdir)(workDir, { recursive: true });
     try {
-        options.log.info(`Downloading ${url}`);
-        const archive = await downloadTool(url, (0,external_node_path_namespaceObject.join)(workDir, asset.name));
+        const archive = (0,external_node_path_namespaceObject.join)(workDir, asset.name);
+        await downloadFile(url, archive, options);
         const actual = await sha256File(archive);
-        verifyArchiveSha256(options.sums, options.version, asset.name, actual, url);
+        verifyArchiveSha256(options.sums, options.version, asset.name, actual, stripUrlCredentials(url));
         options.log.info(`SHA-256 ${actual} matches the pinned sum for ${asset.name}`);
         const extracted = (0,external_node_path_namespaceObject.join)(workDir, 'extracted');
         if (asset.format === 'zip')
@@ -39236,6 +39367,84 @@ function parseInputs(parser) {
         'sarif-file': sarifFile,
         fail,
     };
+}
+
+;// CONCATENATED MODULE: ./packages/trivy-gate/src/files.ts
+
+
+
+
+/** An input path, relative to the workspace unless absolute. */
+const resolveIn = (workspace, path) => ((0,external_node_path_namespaceObject.isAbsolute)(path) ? path : (0,external_node_path_namespaceObject.join)(workspace, path));
+const statOf = (path) => {
+    try {
+        return (0,external_node_fs_namespaceObject.statSync)(path);
+    }
+    catch {
+        return undefined;
+    }
+};
+const MIB = 1024 * 1024;
+/**
+ * Reads a file an input names. A directory, a file that cannot be read, or one larger than `maxBytes`
+ * is the user's mistake, named by the input; a missing file is undefined, for the caller to judge.
+ */
+async function readInputFile(path, shown, input, maxBytes) {
+    const stats = statOf(path);
+    if (stats === undefined)
+        return undefined;
+    if (stats.isDirectory())
+        throw new errors_ConfigurationError(`'${shown}' is a directory, not a file`, { input });
+    if (stats.size > maxBytes) {
+        throw new errors_ConfigurationError(`'${shown}' is ${(stats.size / MIB).toFixed(1)} MiB; at most ${maxBytes / MIB} MiB is read`, { input });
+    }
+    try {
+        return await (0,promises_namespaceObject.readFile)(path, 'utf8');
+    }
+    catch (error) {
+        const reason = error instanceof Error && 'code' in error ? String(error.code) : 'unreadable';
+        throw new errors_ConfigurationError(`'${shown}' cannot be read (${reason})`, { input });
+    }
+}
+/** Whether `path` lies inside `directory` (both resolved through symbolic links as far as they exist). */
+function isInside(directory, path) {
+    const inside = (0,external_node_path_namespaceObject.relative)(realExisting(directory), realExisting(path));
+    return inside === '' || (!inside.startsWith(`..${external_node_path_namespaceObject.sep}`) && inside !== '..' && !(0,external_node_path_namespaceObject.isAbsolute)(inside));
+}
+/** The real path of `path`, or of its nearest existing parent joined with the rest. */
+function realExisting(path) {
+    try {
+        return (0,external_node_fs_namespaceObject.realpathSync)(path);
+    }
+    catch {
+        const parent = (0,external_node_path_namespaceObject.dirname)(path);
+        return parent === path ? path : (0,external_node_path_namespaceObject.join)(realExisting(parent), (0,external_node_path_namespaceObject.relative)(parent, path));
+    }
+}
+/**
+ * Checks a path the action writes to: inside the workspace or the runner's temporary directory (links
+ * followed), and, for a file, not a directory. Called before anything is written.
+ */
+function checkWritablePath(path, shown, input, roots, kind) {
+    if (!roots.some((root) => isInside(root, path))) {
+        throw new errors_ConfigurationError(`'${shown}' is outside the workspace: the action writes only inside it`, { input });
+    }
+    if (kind === 'file' && statOf(path)?.isDirectory() === true) {
+        throw new errors_ConfigurationError(`'${shown}' is a directory; give the path of the file to write`, { input });
+    }
+}
+/** Writes a whole file or nothing: a failed step leaves no half-written file, and no temporary one. */
+async function writeFileAtomically(path, content) {
+    await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.dirname)(path), { recursive: true });
+    const temporary = `${path}.${process.pid}.tmp`;
+    try {
+        await (0,promises_namespaceObject.writeFile)(temporary, content);
+        await (0,promises_namespaceObject.rename)(temporary, path);
+    }
+    catch (error) {
+        await (0,promises_namespaceObject.rm)(temporary, { force: true });
+        throw error;
+    }
 }
 
 ;// CONCATENATED MODULE: ./packages/trivy-gate/src/sarif.ts
@@ -39533,16 +39742,21 @@ const sum = (counts) => SEVERITIES.reduce((total, s) => total + counts[s], 0);
 
 
 
+
 const runnerEnvironment = {
     sums: TRIVY_RELEASE_SHA256,
     platform: process.platform,
     arch: process.arch,
+    fetch: (input, init) => fetch(input, init),
 };
 /** Annotations per kind: a few point at the ignore file; the summary lists them all. */
 const ANNOTATION_LIMIT = 10;
 /** Blocking findings listed in the log. */
 const LOGGED_FINDINGS = 50;
-const resolveIn = (workspace, path) => ((0,external_node_path_namespaceObject.isAbsolute)(path) ? path : (0,external_node_path_namespaceObject.join)(workspace, path));
+/** Ignore files are read whole; beyond this size they are a mistake, not a list of accepted risks. */
+const IGNORE_FILE_LIMIT = 16 * 1024 * 1024;
+/** Trivy's JSON for the largest images stays well below this. */
+const REPORT_LIMIT = 1024 * 1024 * 1024;
 /**
  * The default (`.trivyignore`) is optional and also picks up `.trivyignore.yaml`/`.yml` beside it; a file
  * named explicitly must exist.
@@ -39552,8 +39766,8 @@ async function loadIgnores(input, workspace) {
     const candidates = explicit ? [input] : [DEFAULT_IGNORE_FILE, '.trivyignore.yaml', '.trivyignore.yml'];
     const loaded = { rules: [], files: [] };
     for (const file of candidates) {
-        const path = resolveIn(workspace, file);
-        if (!(0,external_node_fs_namespaceObject.existsSync)(path)) {
+        const content = await readInputFile(resolveIn(workspace, file), file, 'ignore-file', IGNORE_FILE_LIMIT);
+        if (content === undefined) {
             if (explicit) {
                 throw new errors_ConfigurationError(`no ignore file at '${file}': fix the path, or leave the input out`, {
                     input: 'ignore-file',
@@ -39561,29 +39775,24 @@ async function loadIgnores(input, workspace) {
             }
             continue;
         }
-        loaded.rules.push(...parseIgnoreFile(await (0,promises_namespaceObject.readFile)(path, 'utf8'), file));
+        // One rule at a time: a spread of a six-figure list overflows the call stack.
+        for (const rule of parseIgnoreFile(content, file))
+            loaded.rules.push(rule);
         loaded.files.push(file);
     }
     return loaded;
 }
-/** Writes a whole file or nothing: a failed step leaves no half-written SARIF behind. */
-async function writeFileAtomically(path, content) {
-    await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.dirname)(path), { recursive: true });
-    const temporary = `${path}.${process.pid}.tmp`;
-    await (0,promises_namespaceObject.writeFile)(temporary, content);
-    await (0,promises_namespaceObject.rename)(temporary, path);
-}
-async function produceReport(runtime, inputs, environment) {
-    const workspace = runtime.github.workspace;
-    if (inputs.report !== '') {
-        const path = resolveIn(workspace, inputs.report);
-        if (!(0,external_node_fs_namespaceObject.existsSync)(path)) {
-            throw new errors_ConfigurationError(`no report at '${inputs.report}': give the path of the JSON file Trivy wrote`, {
-                input: 'report',
-            });
-        }
-        return { path, label: inputs.report };
+async function readGivenReport(inputs, workspace) {
+    const path = resolveIn(workspace, inputs.report);
+    const content = await readInputFile(path, inputs.report, 'report', REPORT_LIMIT);
+    if (content === undefined) {
+        throw new errors_ConfigurationError(`no report at '${inputs.report}': give the path of the JSON file Trivy wrote`, {
+            input: 'report',
+        });
     }
+    return { path, label: inputs.report, content };
+}
+async function scanImage(runtime, inputs, environment) {
     const version = inputs['trivy-version'];
     const trivy = await runtime.log.group(`Installing Trivy ${version}`, () => installTrivy({
         version,
@@ -39594,31 +39803,68 @@ async function produceReport(runtime, inputs, environment) {
         tempDir: runtime.tempDir,
         toolCacheDir: runtime.env['RUNNER_TOOL_CACHE'],
         log: runtime.log,
+        fetch: environment.fetch,
+        clock: runtime.clock,
     }));
     const scanDir = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(runtime.tempDir, 'trivy-gate-'));
     const path = (0,external_node_path_namespaceObject.join)(scanDir, 'report.json');
-    const cacheDir = resolveIn(workspace, inputs['cache-dir']);
+    const cacheDir = resolveIn(runtime.github.workspace, inputs['cache-dir']);
     await (0,promises_namespaceObject.mkdir)(cacheDir, { recursive: true });
     await runtime.log.group(`Scanning ${inputs.image}`, () => runtime.exec(trivy.path, scanArguments({ image: inputs.image, reportPath: path, cacheDir }), { cwd: scanDir }));
     if (!(0,external_node_fs_namespaceObject.existsSync)(path))
         throw new Error(`Trivy finished without writing its report to ${path}`);
-    return { path, label: path };
+    const content = await readInputFile(path, path, 'image', REPORT_LIMIT);
+    return { path, label: path, content: content ?? '' };
+}
+/** Checks every path the action will write to before anything happens. */
+function checkOutputPaths(runtime, inputs) {
+    const workspace = runtime.github.workspace;
+    const roots = [workspace, runtime.tempDir];
+    const sarif = inputs['sarif-file'];
+    if (sarif !== '')
+        checkWritablePath(resolveIn(workspace, sarif), sarif, 'sarif-file', roots, 'file');
+    const cache = inputs['cache-dir'];
+    if (inputs.image !== '')
+        checkWritablePath(resolveIn(workspace, cache), cache, 'cache-dir', roots, 'directory');
 }
 function describeBlocking(result) {
     const bySeverity = SEVERITIES.filter((severity) => result.blockingCounts[severity] > 0)
         .map((severity) => `${severity}: ${result.blockingCounts[severity]}`)
         .join(', ');
-    const ids = [...new Set(result.blocking.map((finding) => finding.id))];
+    const ids = [...new Set(result.blocking.map((finding) => escapeUntrusted(finding.id)))];
     const shown = ids.slice(0, 5).join(', ') + (ids.length > 5 ? `, and ${ids.length - 5} more` : '');
     return `${result.blocking.length} finding(s) fail the gate (${bySeverity}): ${shown}`;
+}
+/** One log line per blocking finding; every field comes from the report, so each is escaped. */
+function describeFinding(finding) {
+    const where = finding.pkgPath || finding.target;
+    const fix = finding.fixed || 'no fix';
+    return escapeUntrusted(`  ${finding.severity} ${finding.id} ${finding.pkgName} ${finding.installed} -> ${fix} (${where})`);
+}
+/** Points at ignore entries that expired or match nothing (IDs come from the repository: escaped). */
+function annotateIgnoreFile(runtime, result) {
+    for (const { rule, matches } of result.expired.slice(0, ANNOTATION_LIMIT)) {
+        runtime.log.warning(`The ignore entry for ${escapeUntrusted(rule.id)} expired on ${escapeUntrusted(rule.expires)} and no longer applies` +
+            (matches > 0 ? ` (it would hide ${matches} finding(s))` : ''), { title: 'Expired ignore entry', file: rule.file, startLine: rule.line });
+    }
+    for (const rule of result.unused.slice(0, ANNOTATION_LIMIT)) {
+        runtime.log.notice(`The ignore entry for ${escapeUntrusted(rule.id)} matches no finding of this report`, {
+            title: 'Unused ignore entry',
+            file: rule.file,
+            startLine: rule.line,
+        });
+    }
 }
 /** The trivy-gate action: scan (or read a report), apply ignores, decide, write SARIF and the summary. */
 async function runTrivyGate(runtime, environment = runnerEnvironment) {
     const inputs = parseInputs(runtime.inputs);
+    for (const secret of urlCredentials(inputs['trivy-download-url']))
+        runtime.mask(secret);
+    checkOutputPaths(runtime, inputs);
     const workspace = runtime.github.workspace;
     const ignores = await loadIgnores(inputs['ignore-file'], workspace);
-    const report = await produceReport(runtime, inputs, environment);
-    const parsed = parseReport(await (0,promises_namespaceObject.readFile)(report.path, 'utf8'), report.label);
+    const report = inputs.report !== '' ? await readGivenReport(inputs, workspace) : await scanImage(runtime, inputs, environment);
+    const parsed = parseReport(report.content, report.label);
     const result = evaluateGate(parsed.findings, ignores.rules, {
         severities: inputs.severity,
         ignoreUnfixed: inputs['ignore-unfixed'],
@@ -39634,17 +39880,7 @@ async function runTrivyGate(runtime, environment = runnerEnvironment) {
             runtime.log.warning(`${sarif.omitted} of ${kept.length} findings were left out of ${inputs['sarif-file']}: GitHub code scanning accepts at most 25000 results per run (the most severe were kept)`);
         }
     }
-    for (const { rule, matches } of result.expired.slice(0, ANNOTATION_LIMIT)) {
-        runtime.log.warning(`The ignore entry for ${rule.id} expired on ${rule.expires} and no longer applies` +
-            (matches > 0 ? ` (it would hide ${matches} finding(s))` : ''), { title: 'Expired ignore entry', file: rule.file, startLine: rule.line });
-    }
-    for (const rule of result.unused.slice(0, ANNOTATION_LIMIT)) {
-        runtime.log.notice(`The ignore entry for ${rule.id} matches no finding of this report`, {
-            title: 'Unused ignore entry',
-            file: rule.file,
-            startLine: rule.line,
-        });
-    }
+    annotateIgnoreFile(runtime, result);
     runtime.setOutput('passed', result.passed);
     runtime.setOutput('blocking', result.blocking.length);
     runtime.setOutput('counts', result.counts);
@@ -39666,9 +39902,8 @@ async function runTrivyGate(runtime, environment = runnerEnvironment) {
         runtime.log.info('The gate passed: no finding of a gated severity with a fix');
         return;
     }
-    for (const finding of result.blocking.slice(0, LOGGED_FINDINGS)) {
-        runtime.log.info(`  ${finding.severity} ${finding.id} ${finding.pkgName} ${finding.installed} -> ${finding.fixed || 'no fix'} (${finding.pkgPath || finding.target})`);
-    }
+    for (const finding of result.blocking.slice(0, LOGGED_FINDINGS))
+        runtime.log.info(describeFinding(finding));
     if (result.blocking.length > LOGGED_FINDINGS) {
         runtime.log.info(`  …and ${result.blocking.length - LOGGED_FINDINGS} more: see the job summary and the report`);
     }
@@ -39679,6 +39914,7 @@ async function runTrivyGate(runtime, environment = runnerEnvironment) {
 }
 
 ;// CONCATENATED MODULE: ./packages/trivy-gate/src/index.ts
+
 
 
 
@@ -48591,36 +48827,6 @@ exports.visitAsync = visitAsync;
 /******/ 	};
 /******/ })();
 /******/ 
-/******/ /* webpack/runtime/create fake namespace object */
-/******/ (() => {
-/******/ 	var getProto = Object.getPrototypeOf ? (obj) => (Object.getPrototypeOf(obj)) : (obj) => (obj.__proto__);
-/******/ 	var leafPrototypes;
-/******/ 	// create a fake namespace object
-/******/ 	// mode & 1: value is a module id, require it
-/******/ 	// mode & 2: merge all properties of value into the ns
-/******/ 	// mode & 4: return value when already ns object
-/******/ 	// mode & 16: return value when it's Promise-like
-/******/ 	// mode & 8|1: behave like require
-/******/ 	__nccwpck_require__.t = function(value, mode) {
-/******/ 		if(mode & 1) value = this(value);
-/******/ 		if(mode & 8) return value;
-/******/ 		if(typeof value === 'object' && value) {
-/******/ 			if((mode & 4) && value.__esModule) return value;
-/******/ 			if((mode & 16) && typeof value.then === 'function') return value;
-/******/ 		}
-/******/ 		var ns = Object.create(null);
-/******/ 		__nccwpck_require__.r(ns);
-/******/ 		var def = {};
-/******/ 		leafPrototypes = leafPrototypes || [null, getProto({}), getProto([]), getProto(getProto)];
-/******/ 		for(var current = mode & 2 && value; typeof current == 'object' && !~leafPrototypes.indexOf(current); current = getProto(current)) {
-/******/ 			Object.getOwnPropertyNames(current).forEach((key) => (def[key] = () => (value[key])));
-/******/ 		}
-/******/ 		def['default'] = () => (value);
-/******/ 		__nccwpck_require__.d(ns, def);
-/******/ 		return ns;
-/******/ 	};
-/******/ })();
-/******/ 
 /******/ /* webpack/runtime/define property getters */
 /******/ (() => {
 /******/ 	// define getter functions for harmony exports
@@ -48636,17 +48842,6 @@ exports.visitAsync = visitAsync;
 /******/ /* webpack/runtime/hasOwnProperty shorthand */
 /******/ (() => {
 /******/ 	__nccwpck_require__.o = (obj, prop) => (Object.prototype.hasOwnProperty.call(obj, prop))
-/******/ })();
-/******/ 
-/******/ /* webpack/runtime/make namespace object */
-/******/ (() => {
-/******/ 	// define __esModule on exports
-/******/ 	__nccwpck_require__.r = (exports) => {
-/******/ 		if(typeof Symbol !== 'undefined' && Symbol.toStringTag) {
-/******/ 			Object.defineProperty(exports, Symbol.toStringTag, { value: 'Module' });
-/******/ 		}
-/******/ 		Object.defineProperty(exports, '__esModule', { value: true });
-/******/ 	};
 /******/ })();
 /******/ 
 /******/ /* webpack/runtime/compat */

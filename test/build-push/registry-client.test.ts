@@ -3,6 +3,10 @@
 import { ConfigurationError } from '@shiprail/core';
 import { parseImageReference, RegistryClient, RegistryError } from '@shiprail/build-push';
 import { rmSync } from 'node:fs';
+import { createServer as createHttpsServer } from 'node:https';
+import { makeSelfSignedCertificate } from '../smoke-test/servers.ts';
+import { startFaultServer } from '../support/fault-server.ts';
+import { listenOnLoopback } from '../support/loopback.ts';
 import { runAction } from '../support/harness.ts';
 import { startRegistry, type RunningRegistry } from '../support/registry.ts';
 import { createWorkspace, pushTestImage, servedManifest, type Workspace } from './fixtures.ts';
@@ -26,7 +30,7 @@ afterAll(async () => {
 });
 
 const client = (host: string, credentials?: { username: string; password: string }): RegistryClient =>
-  new RegistryClient(parseImageReference(`${host}/acme/app`), { credentials, retryBaseMs: 5 });
+  new RegistryClient(parseImageReference(`${host}/acme/app`), { fetch, credentials, retryBaseMs: 5 });
 
 test('anonymous: reads a manifest digest (HEAD) and bytes (GET), 404 is undefined', async () => {
   const direct = client(registry.host);
@@ -116,5 +120,100 @@ describe('the action through a Bearer-token registry', () => {
     for (const tag of ['3.1.0', 'latest']) {
       expect((await servedManifest(registry.url, 'acme/app', tag))?.digest).toBe(digest);
     }
+  });
+});
+
+describe('what is tried again', () => {
+  test('a bad certificate fails at once with its cause, naming the registry', async () => {
+    const certificate = makeSelfSignedCertificate();
+    let hits = 0;
+    const server = createHttpsServer({ cert: certificate.cert, key: certificate.key }, (_request, response) => {
+      hits += 1;
+      response.end('{}');
+    });
+    const listener = await listenOnLoopback(server);
+    try {
+      const host = new URL(listener.url).host;
+      // Not on loopback as far as the client knows: spoken to over HTTPS, as a remote registry would be.
+      const remote = {
+        name: `${host}/acme/app`,
+        registry: host,
+        apiHost: host,
+        repository: 'acme/app',
+        loopback: false,
+      };
+      const started = performance.now();
+      const error = await new RegistryClient(remote, { fetch, retryBaseMs: 500 })
+        .checkAccess('pull,push')
+        .catch((caught: unknown) => caught);
+      expect(performance.now() - started).toBeLessThan(2000);
+      expect(error).toBeInstanceOf(RegistryError);
+      expect((error as RegistryError).message).toMatch(
+        new RegExp(
+          `^registry ${host}: GET https://${host}/v2/acme/app/tags/list\\?n=1 failed: self-signed certificate`,
+        ),
+      );
+      expect(hits).toBe(0);
+    } finally {
+      await listener.stop();
+      certificate.remove();
+    }
+  });
+
+  test.each([
+    [401, { 'www-authenticate': 'Basic realm="registry"' }, 2, /refused the credentials of user 'robot' \(HTTP 401\)/],
+    [403, {}, 1, /denied pushing to acme\/app for user 'robot' \(HTTP 403/],
+  ])('HTTP %d fails at once (within 2 s) with the cause', async (status, headers, requests, message) => {
+    const server = await startFaultServer({ kind: 'status', status, headers });
+    try {
+      const started = performance.now();
+      const refusing = client(new URL(server.url).host, { username: USER, password: PASSWORD });
+      await expect(refusing.checkAccess('pull,push')).rejects.toThrow(message);
+      expect(performance.now() - started).toBeLessThan(2000);
+      expect(server.hits).toBe(requests);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  test("network errors are tried again through the client's own fetch and sleep", async () => {
+    const delays: number[] = [];
+    let calls = 0;
+    const flaky: typeof fetch = (input, init) => {
+      calls += 1;
+      if (calls <= 2) return Promise.reject(new TypeError('fetch failed', { cause: { code: 'ECONNRESET' } }));
+      return fetch(input, init);
+    };
+    const viaFlaky = new RegistryClient(parseImageReference(`${registry.host}/acme/app`), {
+      fetch: flaky,
+      retryBaseMs: 100,
+      sleep: (ms) => {
+        delays.push(ms);
+        return Promise.resolve();
+      },
+    });
+    expect((await viaFlaky.headManifest('sha-1234567'))?.digest).toBe(digest);
+    expect(calls).toBe(3);
+    expect(delays).toHaveLength(2);
+  });
+
+  test.each([
+    [400, 1],
+    [404, 1],
+    [408, 3],
+    [429, 3],
+    [502, 3],
+  ])('HTTP %d: %d attempt(s)', async (status, attempts) => {
+    let calls = 0;
+    const answering: typeof fetch = () => {
+      calls += 1;
+      return Promise.resolve(new Response(null, { status }));
+    };
+    const client = new RegistryClient(parseImageReference(`${registry.host}/acme/app`), {
+      fetch: answering,
+      sleep: () => Promise.resolve(),
+    });
+    await client.getManifest('x').catch(() => undefined);
+    expect(calls).toBe(attempts);
   });
 });

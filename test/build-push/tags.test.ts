@@ -1,5 +1,7 @@
-// The tag table: GitHub contexts and rules -> the tags docker/metadata-action gives for them, run
-// through the bundled action in dry-run mode exactly as the runner would.
+// The tag tables: GitHub contexts and rules -> the tags docker/metadata-action gives for them. The
+// first runs through the bundled action in dry-run mode exactly as the runner would; the second runs
+// the same pure functions at a fixed time over the situations docker/metadata-action's own tests use.
+import { computeTags, parseFlavor, parseTagRules, tagContext } from '@shiprail/build-push';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -209,6 +211,25 @@ const cases: TagCase[] = [
     tags: 'type=raw,value=stable,enable={{is_default_branch}}\ntype=ref,event=branch',
     expected: ['dev'],
   },
+  {
+    name: 'enable={{is_not_default_branch}} elsewhere',
+    ref: 'refs/heads/dev',
+    tags: 'type=raw,value=notdefbranch,enable={{is_not_default_branch}}\ntype=sha,format=long',
+    expected: ['notdefbranch', `sha-${SHA}`],
+  },
+  {
+    name: 'enable={{is_not_default_branch}} on the default branch',
+    ref: 'refs/heads/main',
+    tags: 'type=raw,value=notdefbranch,enable={{is_not_default_branch}}\ntype=sha',
+    expected: ['sha-860c190'],
+  },
+  {
+    name: "{{commit_date}} is the pushed commit's date from the event, in the given zone",
+    ref: 'refs/heads/main',
+    event: { repository, head_commit: { id: SHA, timestamp: '2022-04-19T11:27:24+02:00' } },
+    tags: "type=raw,value=src-{{commit_date 'YYYYMMDD-HHmmss' tz='Asia/Tokyo'}}\ntype=raw,value={{commit_date 'X'}}",
+    expected: ['src-20220419-182724', '1650360444'],
+  },
   { name: 'enable=false', ref: 'refs/heads/main', tags: 'type=sha,enable=false\ntype=raw,value=x', expected: ['x'] },
   {
     name: 'expressions in raw values',
@@ -276,23 +297,23 @@ test.each(cases)('$name', async (entry) => {
 
 test('a dated schedule tag uses today in the given time zone', async () => {
   const run = await runAction('build-push', {
-    inputs: { image: IMAGE, 'dry-run': 'true', tags: "type=schedule,pattern={{date 'YYYYMMDD'}}" },
+    inputs: { image: IMAGE, 'dry-run': 'true', tags: "type=schedule,pattern={{date 'YYYYMMDD' tz='Asia/Tokyo'}}" },
     eventName: 'schedule',
     event: {},
     ref: 'refs/heads/main',
     sha: SHA,
     workspace,
   });
-  const today = new Date().toISOString().slice(0, 10).replace(/-/g, '');
+  const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Tokyo' }).format(new Date()).replace(/-/g, '');
   expect(run.outputs['tags']).toBe(`${IMAGE}:${today}`);
 });
 
-test('OCI labels come from the run and the event, user labels win', async () => {
+test('OCI labels come from the run and the event, user labels win and may use expressions', async () => {
   const run = await runAction('build-push', {
     inputs: {
       image: IMAGE,
       'dry-run': 'true',
-      labels: 'org.opencontainers.image.title=API service\nteam=payments',
+      labels: 'org.opencontainers.image.title=API service\nteam=payments\nbuilt-from={{tag}}@{{sha}}',
     },
     ref: 'refs/tags/v1.2.3',
     sha: SHA,
@@ -309,6 +330,7 @@ test('OCI labels come from the run and the event, user labels win', async () => 
     'org.opencontainers.image.title': 'API service',
     'org.opencontainers.image.url': 'https://github.com/acme/shop',
     'org.opencontainers.image.version': '1.2.3',
+    'built-from': 'v1.2.3@860c190',
     team: 'payments',
   });
   expect(Object.keys(labels)).toEqual(Object.keys(labels).sort());
@@ -404,4 +426,423 @@ test.each(errorCases)('error before anything is built: $name', async (entry) => 
   expect(run.errors[0]).toMatch(entry.error);
   expect(run.outputs).toEqual({});
   expect(run.stdout.replace(/^::add-mask::.*$/gm, '')).not.toContain('hunter22');
+});
+
+// The situations of docker/metadata-action's own test suite, at its fixed time 2020-01-10T00:30:00Z
+// (its commit dates are that time too). Rows are named after its cases; without tags it uses its
+// own defaults, written out here. `latest` is listed where it is expected, last.
+const NOW = Date.parse('2020-01-10T00:30:00Z');
+const MA_DEFAULTS = ['type=schedule', 'type=ref,event=branch', 'type=ref,event=tag', 'type=ref,event=pr'];
+const MA_SHA = '860c1904a1ce19322e91ac35af1ab07466440c37';
+const MASTER_SHA = '266574110acf203503badf966df2ea24b5d732d7';
+const PR_SHA = 'a9c8c5828b91be19d9728548b24759e352367ef1';
+const PR_HEAD_SHA = '3370e228f2209994d57af4427fe64e71bb79ac96';
+
+interface Situation {
+  eventName: string;
+  ref: string;
+  sha: string;
+  payload: Record<string, unknown>;
+}
+
+const maRepository = { name: 'test-docker-action', default_branch: 'master' };
+const maPullRequest = {
+  number: 15,
+  repository: maRepository,
+  pull_request: { number: 15, head: { sha: PR_HEAD_SHA, ref: 'test-pr' }, base: { ref: 'master' } },
+};
+const push = (ref: string, sha = MA_SHA, payload: Record<string, unknown> = {}): Situation => ({
+  eventName: 'push',
+  ref,
+  sha,
+  payload: { repository: maRepository, ...payload },
+});
+const situations = {
+  pushDev: push('refs/heads/dev'),
+  pushMaster: push('refs/heads/master', MASTER_SHA),
+  pushInvalidChars: push('refs/heads/my/feature#1245', '983315b5e8d46e46fc4c49869e85e7ee5fb289ba'),
+  workflowDispatch: { ...push('refs/heads/master'), eventName: 'workflow_dispatch' },
+  tagV111: push('refs/tags/v1.1.1', MA_SHA, { base_ref: 'refs/heads/master' }),
+  tagRelease1: push('refs/tags/release1'),
+  tagRc2: push('refs/tags/20200110-RC2'),
+  tagBeta: push('refs/tags/v2.0.8-beta.67'),
+  tagSometag: push('refs/tags/sometag'),
+  tagP1: push('refs/tags/p1/v1.0.0'),
+  pullRequest: { eventName: 'pull_request', ref: 'refs/pull/15/merge', sha: PR_SHA, payload: maPullRequest },
+  pullRequestTarget: {
+    eventName: 'pull_request_target',
+    ref: 'refs/heads/master',
+    sha: MASTER_SHA,
+    payload: maPullRequest,
+  },
+  schedule: { eventName: 'schedule', ref: 'refs/heads/master', sha: MA_SHA, payload: {} },
+  release: { eventName: 'release', ref: 'refs/tags/v1.1.1', sha: MA_SHA, payload: { action: 'created' } },
+  empty: { eventName: '', ref: '', sha: '', payload: {} },
+} satisfies Record<string, Situation>;
+
+type ParityCase = [
+  name: string,
+  situation: keyof typeof situations,
+  tags: string[],
+  flavor: string[],
+  expected: string[],
+  env?: Record<string, string>,
+];
+
+const RAW3 = ['type=raw,my', 'type=raw,custom', 'type=raw,tags'];
+const SEMVER3 = [
+  'type=semver,pattern={{version}}',
+  'type=semver,pattern={{major}}.{{minor}}',
+  'type=semver,pattern={{major}}',
+];
+const GLOBAL_AFFIXES = ['prefix=glo-', 'suffix=-bal'];
+const HEAD_SHA_ENV = { DOCKER_METADATA_PR_HEAD_SHA: 'true' };
+const DATED = [
+  'type=raw,value=mytag-{{branch}}',
+  "type=raw,value=mytag-{{date 'YYYYMMDD'}}",
+  "type=raw,value=mytag-cd-{{commit_date 'YYYYMMDD'}}",
+  "type=raw,value=mytag-{{date 'YYYYMMDD-HHmmss' tz='Asia/Tokyo'}}",
+  'type=raw,value=mytag-tag-{{tag}}',
+  'type=raw,value=mytag-baseref-{{base_ref}}',
+  'type=raw,value=mytag-defbranch,enable={{is_default_branch}}',
+];
+
+const parityCases: ParityCase[] = [
+  ['null02: no event, no commit', 'empty', ['type=sha', 'type=raw,{{branch}}'], [], []],
+  ['push01', 'pushDev', MA_DEFAULTS, [], ['dev']],
+  ['push02: edge on the default branch', 'pushMaster', ['type=edge'], [], ['edge']],
+  ['push03', 'pushMaster', MA_DEFAULTS, [], ['master']],
+  ['push04: edge on workflow_dispatch', 'workflowDispatch', ['type=edge'], [], ['edge']],
+  ['push07', 'pushDev', ['type=ref,event=branch', 'type=sha'], [], ['dev', 'sha-860c190']],
+  ['push08', 'pushMaster', ['type=edge', 'type=sha'], [], ['edge', 'sha-2665741']],
+  ['push09: edge,branch=dev', 'pushDev', ['type=edge,branch=dev', 'type=sha'], [], ['edge', 'sha-860c190']],
+  ['push10: edge for another branch', 'pushMaster', ['type=edge,branch=dev', 'type=sha'], [], ['sha-2665741']],
+  ['push11: invalid characters', 'pushInvalidChars', ['type=edge', 'type=sha'], [], ['sha-983315b']],
+  ['push12: semver on a branch', 'pushInvalidChars', ['type=semver,pattern={{version}}', 'type=edge'], [], []],
+  ['push13: priority', 'pushMaster', ['type=ref,priority=2000,event=branch', 'type=edge'], [], ['master', 'edge']],
+  [
+    'push14: semver value=',
+    'pushMaster',
+    ['type=semver,pattern={{version}},value=v1.2.3', 'type=edge'],
+    [],
+    ['1.2.3', 'edge', 'latest'],
+  ],
+  [
+    'push15: match value=',
+    'pushMaster',
+    ['type=match,pattern=v(.*),group=1,value=v1.2.3', 'type=edge'],
+    [],
+    ['1.2.3', 'edge', 'latest'],
+  ],
+  [
+    'push16: match enable=false',
+    'pushMaster',
+    ['type=match,enable=false,pattern=v(.*),group=1,value=v1.2.3', 'type=edge'],
+    [],
+    ['edge'],
+  ],
+  [
+    'push17: every expression',
+    'pushMaster',
+    DATED,
+    [],
+    [
+      'mytag-master',
+      'mytag-20200110',
+      'mytag-cd-20200110',
+      'mytag-20200110-093000',
+      'mytag-tag-',
+      'mytag-baseref-',
+      'mytag-defbranch',
+    ],
+  ],
+  [
+    'push18: sha format=long',
+    'pushDev',
+    ['type=ref,event=branch', 'type=sha,format=long'],
+    [],
+    ['dev', `sha-${MA_SHA}`],
+  ],
+  [
+    'push19: is_default_branch elsewhere',
+    'pushDev',
+    [
+      'type=edge,branch=master',
+      'type=ref,event=branch,enable=false',
+      'type=sha,format=long',
+      'type=raw,value=defbranch,enable={{is_default_branch}}',
+    ],
+    [],
+    [`sha-${MA_SHA}`],
+  ],
+  [
+    'push22: is_not_default_branch elsewhere',
+    'pushDev',
+    ['type=edge,branch=master', 'type=sha,format=long', 'type=raw,value=notdefbranch,enable={{is_not_default_branch}}'],
+    [],
+    ['notdefbranch', `sha-${MA_SHA}`],
+  ],
+  [
+    'push35: semver value= and match=',
+    'pushMaster',
+    ['type=semver,pattern={{version}},value=p1/v1.2.3,"match=v(\\d.\\d.\\d)$"', 'type=edge'],
+    [],
+    ['1.2.3', 'edge', 'latest'],
+  ],
+  ['tag01', 'tagRelease1', MA_DEFAULTS, [], ['release1', 'latest']],
+  ['tag02', 'tagRc2', MA_DEFAULTS, [], ['20200110-RC2', 'latest']],
+  ['tag03: match, latest=false', 'tagRc2', ['type=match,pattern=\\d{8}'], ['latest=false'], ['20200110']],
+  ['tag04: match group', 'tagRc2', ['type=match,pattern=(.*)-RC,group=1'], ['latest=false'], ['20200110']],
+  ['tag05: quoted pattern', 'tagV111', ['type=match,"pattern=\\d.\\d.\\d"'], [], ['1.1.1', 'latest']],
+  ['tag06: anchored group', 'tagV111', ['type=match,"pattern=^v(\\d.\\d.\\d)$",group=1'], [], ['1.1.1', 'latest']],
+  [
+    'tag07: alternation',
+    'tagBeta',
+    ['type=match,"pattern=\\d.\\d.\\d-(alpha|beta).\\d+"'],
+    [],
+    ['2.0.8-beta.67', 'latest'],
+  ],
+  ['tag08: match on a pre-release moves latest', 'tagBeta', ['type=match,"pattern=\\d.\\d"'], [], ['2.0', 'latest']],
+  [
+    'tag09: two groups',
+    'tagBeta',
+    ['type=match,"pattern=v(.*)-beta.(.*)",group=1', 'type=match,"pattern=v(.*)-beta.(.*)",group=2'],
+    [],
+    ['2.0.8', '67', 'latest'],
+  ],
+  ['tag10: no match', 'tagSometag', ['type=match,"pattern=\\d.\\d"'], [], []],
+  ['tag11', 'tagV111', SEMVER3, [], ['1.1.1', '1.1', '1', 'latest']],
+  [
+    'tag12: equal results once',
+    'tagV111',
+    ['type=semver,pattern={{version}}', 'type=semver,pattern={{major}}.{{minor}}.{{patch}}'],
+    [],
+    ['1.1.1', 'latest'],
+  ],
+  [
+    'tag13: pre-release',
+    'tagBeta',
+    ['type=semver,pattern={{major}}.{{minor}}', 'type=semver,pattern={{major}}'],
+    [],
+    ['2.0.8-beta.67'],
+  ],
+  ['tag14: not semver', 'tagSometag', ['type=ref,event=tag', ...SEMVER3], ['latest=false'], ['sometag']],
+  [
+    'tag15: raw first, no latest',
+    'tagBeta',
+    ['type=raw,priority=2000,foo', 'type=semver,pattern={{version}}', 'type=match,"pattern=\\d.\\d"'],
+    [],
+    ['foo', '2.0.8-beta.67', '2.0'],
+  ],
+  [
+    'tag16: raw first, ref tag',
+    'tagV111',
+    ['type=raw,priority=2000,foo', 'type=ref,event=tag', 'type=edge'],
+    [],
+    ['foo', 'v1.1.1'],
+  ],
+  [
+    'tag17: /regex/flags',
+    'tagP1',
+    [
+      'type=match,"pattern=/^v(\\d.\\d.\\d)$/ig",group=1',
+      'type=match,pattern=\\d.\\d.\\d',
+      'type=match,pattern=\\d.\\d',
+      'type=ref,event=pr',
+      'type=sha',
+    ],
+    [],
+    ['1.0.0', '1.0', 'sha-860c190', 'latest'],
+  ],
+  [
+    'tag18: a group that does not exist',
+    'tagP1',
+    [
+      'type=match,pattern=p1/v(\\d.\\d.\\d),group=1',
+      'type=match,pattern=p1/v(\\d.\\d),group=1',
+      'type=match,pattern=p1/v(\\d.\\d),group=3',
+      'type=ref,event=pr',
+      'type=sha',
+    ],
+    [],
+    ['1.0.0', '1.0', 'sha-860c190', 'latest'],
+  ],
+  [
+    'tag19: an empty rule suffix overrides the flavor',
+    'tagP1',
+    [
+      'type=match,pattern=p1/v(\\d.\\d.\\d),group=1',
+      'type=match,pattern=p1/v(\\d.\\d),group=1,suffix=',
+      'type=ref,event=pr',
+      'type=sha',
+    ],
+    ['suffix=-dev'],
+    ['1.0.0-dev', '1.0', 'sha-860c190-dev', 'latest'],
+  ],
+  [
+    'tag20: {{tag}}, {{sha}}, {{base_ref}} of a tag push',
+    'tagV111',
+    [
+      'type=raw,{{tag}}-{{sha}}-foo',
+      'type=raw,{{base_ref}}-foo',
+      'type=raw,defbranch-foo,enable={{is_default_branch}}',
+    ],
+    [],
+    ['v1.1.1-860c190-foo', 'master-foo'],
+  ],
+  [
+    'tag21: suffix onlatest',
+    'tagV111',
+    ['type=semver,pattern={{version}}', 'type=semver,pattern={{major}}.{{minor}}.{{patch}}'],
+    ['suffix=-dev,onlatest=true'],
+    ['1.1.1-dev', 'latest-dev'],
+  ],
+  [
+    'tag22: prefix and suffix onlatest',
+    'tagV111',
+    ['type=semver,pattern={{version}}', 'type=semver,pattern={{major}}.{{minor}}.{{patch}}'],
+    ['prefix=foo-,onlatest=true', 'suffix=-dev,onlatest=true'],
+    ['foo-1.1.1-dev', 'foo-latest-dev'],
+  ],
+  ['tag31: {{raw}} of a pre-release', 'tagBeta', ['type=semver,pattern={{raw}}'], [], ['v2.0.8-beta.67']],
+  [
+    'tag34: semver match= on a prefixed tag',
+    'tagP1',
+    ['type=semver,pattern={{version}},"match=v(\\d.\\d.\\d)$"'],
+    [],
+    ['1.0.0', 'latest'],
+  ],
+  ['latest01', 'tagRelease1', ['type=match,"pattern=^release\\d{1,2}"'], [], ['release1', 'latest']],
+  ['latest02', 'tagRc2', ['type=match,"pattern=^\\d+-RC\\d{1,2}"'], [], ['20200110-RC2', 'latest']],
+  ['latest03', 'tagRc2', ['type=match,pattern=\\d{8}'], [], ['20200110', 'latest']],
+  ['latest05', 'tagV111', MA_DEFAULTS, [], ['v1.1.1', 'latest']],
+  ['latest06', 'tagBeta', ['type=match,"pattern=\\d.\\d.\\d"'], [], ['2.0.8', 'latest']],
+  ['latest07', 'tagV111', ['type=ref,event=tag'], ['latest=false'], ['v1.1.1']],
+  ['pr01', 'pullRequest', MA_DEFAULTS, [], ['pr-15']],
+  ['pr03', 'pullRequest', ['type=ref,event=pr', 'type=sha'], [], ['pr-15', 'sha-a9c8c58']],
+  ['pr04', 'pullRequest', ['type=sha,priority=2000', 'type=ref,event=pr'], [], ['sha-a9c8c58', 'pr-15']],
+  ['pr05: the pr- prefix beats the flavor', 'pullRequest', ['type=ref,event=pr'], GLOBAL_AFFIXES, ['pr-15-bal']],
+  ['pr06: prefix= removes it', 'pullRequest', ['type=ref,event=pr,prefix='], GLOBAL_AFFIXES, ['15-bal']],
+  ['pr07', 'pullRequestTarget', ['type=sha,priority=2000', 'type=ref,event=pr'], [], ['sha-2665741', 'pr-15']],
+  ['pr08', 'pullRequestTarget', ['type=ref,event=pr,prefix='], GLOBAL_AFFIXES, ['15-bal']],
+  [
+    'pr09',
+    'pullRequestTarget',
+    ['type=ref,event=tag', 'type=ref,event=pr', 'type=ref,event=branch', 'type=sha', 'type=sha,format=long'],
+    [],
+    ['pr-15', 'sha-2665741', `sha-${MASTER_SHA}`],
+  ],
+  [
+    'pr10: {{base_ref}} of pull_request_target',
+    'pullRequestTarget',
+    ['type=raw,value=mytag-{{base_ref}}', 'type=raw,mytag-defbranch,enable={{is_default_branch}}'],
+    [],
+    ['mytag-master'],
+  ],
+  [
+    'pr11: {{base_ref}} of pull_request',
+    'pullRequest',
+    ['type=raw,value=mytag-{{base_ref}}', 'type=raw,mytag-defbranch,enable={{is_default_branch}}'],
+    [],
+    ['mytag-master'],
+  ],
+  [
+    'pr12: an unquoted date format is a lookup: ISO 8601, sanitized',
+    'pullRequest',
+    ['type=raw,value={{commit_date YYYY-MM-DD-HHmmSS}}'],
+    [],
+    ['2020-01-10T00-30-00Z'],
+  ],
+  ['pr-head-sha pr03', 'pullRequest', ['type=ref,event=pr', 'type=sha'], [], ['pr-15', 'sha-3370e22'], HEAD_SHA_ENV],
+  [
+    'pr-head-sha pr09',
+    'pullRequestTarget',
+    ['type=ref,event=tag', 'type=ref,event=pr', 'type=ref,event=branch', 'type=sha', 'type=sha,format=long'],
+    [],
+    ['pr-15', 'sha-3370e22', `sha-${PR_HEAD_SHA}`],
+    HEAD_SHA_ENV,
+  ],
+  ['schedule01', 'schedule', MA_DEFAULTS, [], ['nightly', 'master']],
+  [
+    'schedule02: dated patterns',
+    'schedule',
+    ["type=schedule,pattern={{date 'YYYYMMDD'}}", "type=schedule,pattern=source-date-{{commit_date 'YYYY-MM-DD'}}"],
+    [],
+    ['20200110', 'source-date-2020-01-10'],
+  ],
+  ['schedule03', 'schedule', ["type=schedule,pattern={{date 'YYYYMMDD-HHmmss'}}"], [], ['20200110-003000']],
+  ['schedule05', 'schedule', ['type=schedule', 'type=sha'], [], ['nightly', 'sha-860c190']],
+  [
+    'schedule06: a scheduled run is on the default branch',
+    'schedule',
+    ['type=schedule', 'type=sha,priority=2000', 'type=raw,value=defbranch,enable={{is_default_branch}}'],
+    [],
+    ['sha-860c190', 'nightly', 'defbranch'],
+  ],
+  ['schedule07: flavor affixes', 'schedule', ['type=schedule'], GLOBAL_AFFIXES, ['glo-nightly-bal']],
+  [
+    'schedule08: time zones',
+    'schedule',
+    [
+      "type=schedule,pattern={{date 'YYYYMMDD-HHmmss' tz='Asia/Tokyo'}}",
+      "type=schedule,pattern=src-{{commit_date 'YYYYMMDD-HHmmss' tz='Asia/Tokyo'}}",
+    ],
+    [],
+    ['20200110-093000', 'src-20200110-093000'],
+  ],
+  ['release01', 'release', MA_DEFAULTS, [], ['v1.1.1', 'latest']],
+  [
+    'release02: no base_ref on a release',
+    'release',
+    [
+      'type=ref,event=tag',
+      'type=raw,value=baseref-{{base_ref}}',
+      'type=raw,value=defbranch,enable={{is_default_branch}}',
+    ],
+    [],
+    ['v1.1.1', 'baseref-', 'latest'],
+  ],
+  [
+    'release03',
+    'release',
+    ["type=raw,value=src-{{commit_date 'YYYYMMDD-HHmmss'}}", "type=raw,value={{date 'YYYYMMDD-HHmmss'}}"],
+    [],
+    ['src-20200110-003000', '20200110-003000'],
+  ],
+  ['raw01: bare values', 'pushDev', ['type=ref,event=branch', ...RAW3], [], ['dev', 'my', 'custom', 'tags']],
+  ['raw03', 'tagRelease1', ['type=ref,event=tag', ...RAW3], [], ['release1', 'my', 'custom', 'tags', 'latest']],
+  ['raw04', 'tagRc2', ['type=match,pattern=\\d{8}', ...RAW3], ['latest=false'], ['20200110', 'my', 'custom', 'tags']],
+  ['raw05', 'tagV111', [...SEMVER3, ...RAW3], [], ['1.1.1', '1.1', '1', 'my', 'custom', 'tags', 'latest']],
+  ['raw06', 'tagV111', RAW3, [], ['my', 'custom', 'tags']],
+  [
+    'raw07: latest=true and a low priority',
+    'pushDev',
+    ['type=ref,priority=90,event=branch', ...RAW3],
+    ['latest=true'],
+    ['my', 'custom', 'tags', 'dev', 'latest'],
+  ],
+  ['raw08', 'pushDev', ['type=match,pattern=\\d{8}', ...RAW3], ['latest=false'], ['my', 'custom', 'tags']],
+  [
+    'raw09: rule affixes beat the flavor',
+    'pushDev',
+    ['type=match,pattern=\\d{8}', 'type=raw,my,prefix=foo-,suffix=-bar', 'type=raw,custom', 'type=raw,tags'],
+    ['latest=false', ...GLOBAL_AFFIXES],
+    ['foo-my-bar', 'glo-custom-bal', 'glo-tags-bal'],
+  ],
+  [
+    'raw10: enable',
+    'pushDev',
+    ['type=raw,foo', 'type=raw,bar,enable=false', 'type=raw,baz,enable=true'],
+    ['latest=false'],
+    ['foo', 'baz'],
+  ],
+];
+
+test.each(parityCases)('as docker/metadata-action: %s', (_name, situation, tags, flavor, expected, env = {}) => {
+  const { eventName, ref, sha, payload } = situations[situation];
+  // Its repository's default branch (from the GitHub API there) is master in every situation.
+  const context = tagContext({ eventName, ref, sha, payload, defaultBranch: 'master' }, env, NOW);
+  const plan = computeTags(parseTagRules(tags), parseFlavor(flavor), context);
+  expect(plan.tags.map(({ tag }) => tag)).toEqual(expected);
+  expect(plan.version).toBe(expected[0] ?? '');
 });

@@ -75,7 +75,7 @@ describe('image references', () => {
   });
 
   test('a registry that is not on loopback is spoken to over HTTPS', async () => {
-    const client = new RegistryClient(parseImageReference('registry.invalid/acme/app'), { attempts: 1 });
+    const client = new RegistryClient(parseImageReference('registry.invalid/acme/app'), { fetch, attempts: 1 });
     await expect(client.headManifest('x')).rejects.toThrow('https://registry.invalid/v2/acme/app/manifests/x');
   });
 });
@@ -122,6 +122,11 @@ test.each([
   ['YYYYMMDD-HHmm', 'Asia/Tokyo', '20240301-0805'],
   ['D/M/YY h a', 'UTC', '29/2/24 11 pm'],
   ['X', 'UTC', '1709247909'],
+  ['HH:mm Z', 'America/New_York', '18:05 -05:00'],
+  ['ZZ', 'Asia/Kolkata', '+0530'],
+  [undefined, 'UTC', '2024-02-29T23:05:09Z'],
+  [undefined, 'Asia/Tokyo', '2024-03-01T08:05:09+09:00'],
+  ['', 'UTC', '2024-02-29T23:05:09Z'],
 ])('date %s in %s', (format, zone, expected) => {
   expect(formatDate(Date.UTC(2024, 1, 29, 23, 5, 9), format, zone)).toBe(expected);
 });

@@ -89,7 +89,7 @@ describe('scenarios on a real Prometheus', () => {
   test('the summary has the per-metric table and a chart per metric', async () => {
     const run = await analyze('slow');
     expect(run.summary).toContain(
-      '| Metric | Verdict | Query | Samples (baseline / canary) | Baseline median | Canary median | Shift interval (98 %)',
+      '| Metric | Verdict | Query | Samples (baseline / canary) | Effective samples | Baseline median | Canary median | Shift interval (98 %)',
     );
     expect(run.summary).toMatch(
       /\| \*\*latency\*\*<br>increase \| ❌ High \| `sum\(rate\(http_request_duration_seconds_sum\{ app="slow",track="canary" \}/,

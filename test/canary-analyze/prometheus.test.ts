@@ -5,6 +5,7 @@ import {
   parseMetricsDefinition,
   PrometheusClient,
   PrometheusUnavailableError,
+  QueriesUnusableError,
   QueryRejectedError,
   runCanaryAnalyze,
   type AnalysisPlan,
@@ -132,10 +133,12 @@ describe('analysis rounds with an injected clock', () => {
       clock,
       silentLog,
     );
-    expect(result.rounds).toHaveLength(1);
+    // After 2 minutes, 9 samples of [1m] windows are worth 2.25 independent ones: not yet evidence.
+    expect(result.rounds.map((round) => round.verdict.decision)).toEqual(['pass', 'fail']);
+    expect(result.rounds[0]?.metrics[0]?.judgement?.dependence?.effective.canary).toBe(2.25);
     expect(result.stoppedEarly).toBe(true);
     expect(result.verdict.decision).toBe('fail');
-    expect(result.rounds[0]?.metrics.map((metric) => metric.classification)).toEqual(['High', 'Pass']);
+    expect(result.rounds[1]?.metrics.map((metric) => metric.classification)).toEqual(['High', 'Pass']);
   });
 
   test('a critical metric failing makes the score 0 (and without critical the same data is marginal)', async () => {
@@ -177,6 +180,25 @@ describe('analysis rounds with an injected clock', () => {
       /^Prometheus rejected the query of metric 'broken' \(bad_data\): .*unclosed left parenthesis/,
     );
     expect(result.verdict.reason).toMatch(/broken/);
+  });
+
+  test('a rejected query ends a multi-round analysis before the first round, without waiting', async () => {
+    const metrics = parseMetricsDefinition(
+      `${CANARY_METRICS_YAML}  - name: broken\n    query: sum(rate(http_requests_total{ {{selector}} }[1m])\n`,
+      { file: 'm.yml' },
+    );
+    const clock = fakeClock(end - 12 * MINUTE);
+    const analysis = analyze(
+      plan('healthy', { metrics, durationMs: 10 * MINUTE, intervalMs: MINUTE }),
+      new PrometheusClient({ url: prometheus.url }),
+      clock,
+      silentLog,
+    );
+    await expect(analysis).rejects.toThrow(QueriesUnusableError);
+    await expect(analysis).rejects.toThrow(
+      /^canary analysis: inconclusive: Prometheus rejected the query of metric 'broken' \(bad_data\)/,
+    );
+    expect(clock.sleeps).toEqual([]);
   });
 
   test('a query returning several series is an error that says how to aggregate', async () => {
@@ -289,7 +311,9 @@ describe('PrometheusClient failures', () => {
   test('a request that does not answer in time times out', async () => {
     const url = await serve(() => undefined);
     const client = new PrometheusClient({ url, timeoutMs: 200, attempts: 1 });
-    await expect(client.queryRange({ query: 'up', start: 0, end: 1000, stepMs: 1000 })).rejects.toThrow(/timed out/);
+    await expect(client.queryRange({ query: 'up', start: 0, end: 1000, stepMs: 1000 })).rejects.toThrow(
+      /did not answer within 200ms/,
+    );
   });
 
   test('an unreachable Prometheus is unavailable, and the analysis is inconclusive', async () => {
@@ -333,6 +357,9 @@ describe('runCanaryAnalyze in-process', () => {
         name: 'error-rate',
         classification: 'Pass',
         samples: { baseline: 25, canary: 25 },
+        // [1m] windows at step 15 s: four samples share each window.
+        effectiveSamples: { baseline: 6.25, canary: 6.25 },
+        dependence: { samplesPerWindow: 4, varianceFactor: 4 },
         queries: { canary: expect.stringContaining('app="healthy",track="canary"') as unknown },
         statistics: { u: expect.any(Number) as unknown, pValue: expect.any(Number) as unknown },
       });
@@ -344,6 +371,7 @@ describe('runCanaryAnalyze in-process', () => {
     const summary = runtime.summaries.join('\n');
     expect(summary.split('\n')[0]).toBe('## ✅ Canary analysis: pass · score 100');
     expect(summary).toMatch(/\| \*\*error-rate\*\*<br>increase \| ✅ Pass \|/);
+    expect(summary).toMatch(/\| 25 \/ 25 \| 6\.25 \/ 6\.25 \(÷ 4\) \|/);
     expect(summary.match(/```mermaid\nxychart-beta/g)).toHaveLength(2);
     expect(summary).toContain('### Rounds');
   });

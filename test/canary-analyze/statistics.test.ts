@@ -130,11 +130,24 @@ describe('Hodges-Lehmann estimate and interval', () => {
     expect(wide.upper).toBeGreaterThanOrEqual(narrow.upper);
   });
 
-  test('one sample far from the other: the interval ends are the extreme differences (R returns the bracket)', () => {
-    const result = mannWhitney([100], [1, 2, 3], 0.98);
-    expect(result.lower).toBe(97);
-    expect(result.upper).toBe(99);
-  });
+  test.each([
+    // R returns the bracket of differences [97, 99] here, as if 1 sample against 3 proved a shift.
+    ['1 against 3, far apart', [100], [1, 2, 3], Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY],
+    [
+      '3 against 3, wholly apart (|z| at most 1.75 < 2.33)',
+      [10, 11, 12],
+      [1, 2, 3],
+      Number.NEGATIVE_INFINITY,
+      Number.POSITIVE_INFINITY,
+    ],
+  ])(
+    'samples too few to reach significance even wholly apart: no shift excluded on that side (%s)',
+    (_name, x, y, lower, upper) => {
+      const result = mannWhitney(x, y, 0.98);
+      expect(result.lower).toBe(lower);
+      expect(result.upper).toBe(upper);
+    },
+  );
 
   test('refuses empty samples', () => {
     expect(() => mannWhitney([], [1])).toThrow(RangeError);

@@ -54,6 +54,10 @@ describe('on the sample monorepo', () => {
         dockerfile: 'services/api/Dockerfile',
         image: 'api',
         resource: 'deployment/api',
+        test: '',
+        'test-reports': '',
+        coverage: '',
+        'min-coverage': '',
         reasons: ['depends on common (libs/common/index.js)'],
       },
       expect.objectContaining({ service: 'worker', reasons: ['depends on common (libs/common/index.js)'] }),
@@ -198,8 +202,8 @@ describe('events on a shallow checkout', () => {
     expectSuccess(run);
     expect(run.outputs).toMatchObject({ services: '["api","web","worker"]', all: 'true', base: '', head });
     expect(run.warnings).toEqual([
-      'Selected every service: the push to main was forced (fffffff is not an ancestor of ' +
-        `${head.slice(0, 7)}), and it is the default branch itself`,
+      'Selected every service: the previous tip fffffff of main is not on origin (a force push removed it), ' +
+        'and it is the default branch itself',
     ]);
     expect(run.summary).toContain('> [!WARNING]');
   });
@@ -225,6 +229,10 @@ describe('without a manifest', () => {
         dockerfile: 'apps/cart/Dockerfile',
         image: 'cart',
         resource: 'deployment/cart',
+        test: '',
+        'test-reports': '',
+        coverage: '',
+        'min-coverage': '',
         reasons: ['apps/cart/main.go'],
       },
     ]);

@@ -23,6 +23,30 @@ function mistake(text: string): ConfigurationError {
   throw new Error('the manifest was accepted');
 }
 
+/** A service with one key set to a value that must be refused, and what the error says. */
+const service = (key: string, value: string): string =>
+  `services:\n  api:\n    path: services/api\n    ${key}: ${value}\n`;
+const hostileValues: Array<[string, string, number, RegExp]> = [
+  ['a path leaving the repository', 'services:\n  api:\n    path: ../../etc\n', 3, /path: '..\/..\/etc' leads outside/],
+  ['an absolute dockerfile', service('dockerfile', '/etc/passwd'), 4, /dockerfile: '\/etc\/passwd' is absolute/],
+  ['a context leaving the repository', service('context', 'services/../../x'), 4, /context: .* leads outside/],
+  ['a context with a newline', service('context', '"a\\nb"'), 4, /control character/],
+  ['a library path leaving the repository', 'libraries:\n  l:\n    path: ../x\n', 3, /leads outside/],
+  ['a resource with a flag', service('resource', '"deployment/x --all"'), 4, /not a valid object name/],
+  ['a resource of an unknown kind', service('resource', 'pod/x'), 4, /unknown kind 'pod'/],
+  ['a resource without a kind', service('resource', 'x'), 4, /expected \[namespace\/\]kind\/name/],
+  ['a resource with a bad namespace', service('resource', 'Shop/deployment/x'), 4, /not a valid namespace/],
+  ['an image with a space', service('image', '"api --push"'), 4, /is not an image name/],
+  ['an image starting with -', service('image', '"-api"'), 4, /is not an image name/],
+  ['a test that is not a string', service('test', '[a, b]'), 4, /expected a command/],
+  ['test reports outside the repository', service('test-reports', "'../**/*.xml'"), 4, /leads outside/],
+  ['test reports through ..', service('test-reports', "'a/../../b/*.xml'"), 4, /leads outside|contains '\.\.'/],
+  ['test reports as an absolute glob', service('test-reports', "'/tmp/*.xml'"), 4, /is absolute/],
+  ['a coverage file outside the repository', service('coverage', '../lcov.info'), 4, /leads outside/],
+  ['min-coverage above 100', service('min-coverage', '101'), 4, /percentage from 0 to 100/],
+  ['min-coverage that is not a number', service('min-coverage', 'most'), 4, /percentage from 0 to 100/],
+];
+
 describe('parseManifest', () => {
   test('reads global, libraries and services with SPEC defaults', () => {
     const manifest = parseManifest(MANIFEST, FILE);
@@ -31,7 +55,7 @@ describe('parseManifest', () => {
       '.github/workflows/**',
       '!.github/workflows/docs.yml',
     ]);
-    expect(manifest.global.map((rule) => rule.line)).toEqual([3, 4, 5]);
+    expect(manifest.global.map((rule) => rule.at && manifest.locator?.line(rule.at))).toEqual([3, 4, 5]);
     expect(manifest.libraries.map((library) => [library.name, library.dependsOn.map((d) => d.name)])).toEqual([
       ['auth', []],
       ['users', ['auth']],
@@ -66,6 +90,35 @@ describe('parseManifest', () => {
     expect(parseManifest(text, FILE).services[0]?.rules.map((r) => r.pattern)).toEqual([rule]);
   });
 
+  test('reads the test keys, empty when absent', () => {
+    const manifest = parseManifest(
+      `${service('test', 'npm ci && npm test')}    test-reports: '**/junit.xml'\n    coverage: ./cov/lcov.info\n    min-coverage: '80'\n`,
+      FILE,
+    );
+    expect(manifest.services[0]).toMatchObject({
+      test: 'npm ci && npm test',
+      testReports: '**/junit.xml',
+      coverage: './cov/lcov.info',
+      minCoverage: '80',
+    });
+    expect(parseManifest(MANIFEST, FILE).services[0]).toMatchObject({
+      test: '',
+      testReports: '',
+      coverage: '',
+      minCoverage: '',
+    });
+  });
+
+  test.each([
+    ['a namespaced resource', 'resource', 'shop/statefulset/db'],
+    ['a rollout', 'resource', 'rollout.argoproj.io/api'],
+    ['a registry image with a tag', 'image', 'ghcr.io:443/acme/api:v1'],
+    ['a context inside despite ..', 'context', 'services/x/../api'],
+    ['a multi-line test', 'test', '|\n      npm ci\n      npm test'],
+  ])('accepts %s', (_, key, value) => {
+    expect(() => parseManifest(service(key, value), FILE)).not.toThrow();
+  });
+
   test('an empty file has no services', () => {
     expect(parseManifest('', FILE).services).toEqual([]);
   });
@@ -97,6 +150,7 @@ describe('parseManifest', () => {
       5,
       /both a library/,
     ],
+    ...hostileValues,
   ])('rejects %s at its line', (_, text, line, message) => {
     const error = mistake(text);
     expect(error.location).toEqual({ file: FILE, line });
@@ -143,7 +197,7 @@ describe('parseManifest', () => {
     );
     const manifest = { file: FILE, discovered: false, global: [], libraries: [], services };
     expect(() => checkDependencies(manifest)).not.toThrow();
-    services[0]?.dependsOn.push({ name: 's99999', line: 7 });
+    services[0]?.dependsOn.push({ name: 's99999' });
     expect(() => checkDependencies(manifest)).toThrow(/^dependency cycle: s0 -> s99999 -> s99998 -> /);
   });
 });
@@ -176,6 +230,10 @@ describe('discoverServices', () => {
         dockerfile: 'services/api/Dockerfile',
         image: 'api',
         resource: 'deployment/api',
+        test: '',
+        testReports: '',
+        coverage: '',
+        minCoverage: '',
         rules: [{ pattern: 'services/api/**' }],
         dependsOn: [],
       },

@@ -207,7 +207,7 @@ describe('compileRule', () => {
     ['services/api/', /matches no file; write 'services\/api\/\*\*'/],
     ['!', /it is empty/],
   ])('%s is rejected', (pattern, message) => {
-    expect(() => compileRule({ pattern, line: 3 })).toThrow(GlobError);
-    expect(() => compileRule({ pattern, line: 3 })).toThrow(message);
+    expect(() => compileRule({ pattern, at: ['global', 0] })).toThrow(GlobError);
+    expect(() => compileRule({ pattern, at: ['global', 0] })).toThrow(message);
   });
 });

@@ -1,10 +1,10 @@
-// runDetect in-process, with the recording runtime: the same decisions as the bundle, without a process.
+// runDetectChangedServices in-process, with the recording runtime: the same decisions as the bundle, without a process.
 import { ConfigurationError } from '@shiprail/core';
 import {
   buildMatcher,
   parseManifest,
   renderSummary,
-  runDetect,
+  runDetectChangedServices,
   selectAll,
   selectServices,
 } from '@shiprail/detect-changed-services';
@@ -15,7 +15,7 @@ import { eventPayload, MANIFEST, removeTemporaryDirectories, temporaryDirectory 
 
 afterAll(removeTemporaryDirectories);
 
-describe('runDetect', () => {
+describe('runDetectChangedServices', () => {
   test('sets every output and writes the summary', async () => {
     const sample = await createSampleMonorepo(join(temporaryDirectory(), 'shop'));
     const runtime = createTestRuntime({
@@ -26,7 +26,7 @@ describe('runDetect', () => {
         defaultBranch: 'main',
       },
     });
-    await runDetect(runtime);
+    await runDetectChangedServices(runtime);
     const { matrix, ...rest } = runtime.outputs;
     expect(rest).toEqual({
       services: '["api","worker"]',
@@ -44,7 +44,7 @@ describe('runDetect', () => {
   test('an event without commits warns and selects every service', async () => {
     const sample = await createSampleMonorepo(join(temporaryDirectory(), 'shop'));
     const runtime = createTestRuntime({ github: { workspace: sample.path, eventName: 'release', payload: {} } });
-    await runDetect(runtime);
+    await runDetectChangedServices(runtime);
     expect(runtime.outputs).toMatchObject({ services: '["api","web","worker"]', all: 'true', base: '' });
     expect(runtime.warnings).toEqual([
       'Selected every service: the release event names no commits to compare (give the base input to compare)',
@@ -56,7 +56,7 @@ describe('runDetect', () => {
       inputs: { 'working-directory': 'missing' },
       github: { workspace: temporaryDirectory() },
     });
-    await expect(runDetect(runtime)).rejects.toThrow(ConfigurationError);
+    await expect(runDetectChangedServices(runtime)).rejects.toThrow(ConfigurationError);
     expect(runtime.outputs).toEqual({});
   });
 });

@@ -99,9 +99,38 @@ describe('selectServices', () => {
         dockerfile: 'services/worker/Containerfile',
         image: 'worker',
         resource: 'statefulset/worker',
+        test: '',
+        'test-reports': '',
+        coverage: '',
+        'min-coverage': '',
         reasons: ['services/worker/x.ts'],
       },
     ]);
+  });
+
+  test('matrix entries carry the test keys of the manifest', () => {
+    const withTests = parseManifest(
+      [
+        'services:',
+        '  api:',
+        '    path: services/api',
+        '    test: npm test',
+        "    test-reports: 'services/api/reports/*.xml'",
+        '    coverage: services/api/coverage/lcov.info',
+        '    min-coverage: 72.5',
+        '',
+      ].join('\n'),
+      '.github/services.yml',
+    );
+    const [selected] = selectServices(withTests, buildMatcher(withTests), ['services/api/a.ts'], {
+      includeDependents: true,
+    }).selected;
+    expect(selected && matrixEntry(selected)).toMatchObject({
+      test: 'npm test',
+      'test-reports': 'services/api/reports/*.xml',
+      coverage: 'services/api/coverage/lcov.info',
+      'min-coverage': '72.5',
+    });
   });
 });
 

@@ -1,6 +1,7 @@
 // Pure decisions: inputs, remote URLs, commit messages, what verify looks for, git's environment.
 import { ConfigurationError, InputParser } from '@shiprail/core';
 import {
+  classifyGitFailure,
   DEFAULT_COMMIT_MESSAGE,
   entryApplied,
   gitEnvironment,
@@ -51,6 +52,9 @@ describe('inputs', () => {
     [{ branch: 'feature..x' }, "input 'branch': 'feature..x' is not a valid branch name"],
     [{ 'commit-message': 'Bump {{image}}' }, "input 'commit-message': unknown placeholder {{image}}"],
     [{ overlays: '/etc' }, "input 'overlays': '/etc' must be a directory inside the repository"],
+    [{ overlays: '-h' }, "input 'overlays': '-h' is not a directory name: it starts with '-'"],
+    [{ overlays: './--enable-helm' }, "input 'overlays': './--enable-helm' is not a directory name"],
+    [{ overlays: 'a/../../b' }, "input 'overlays': 'a/../../b' must be a directory inside the repository"],
     [{ mode: 'pull-request' }, "input 'token': is required with mode pull-request"],
   ])('%j is refused: %s', (override, message) => {
     let thrown: unknown;
@@ -122,6 +126,31 @@ describe('the remote', () => {
   });
 });
 
+describe('what a failed git command means', () => {
+  test.each([
+    ['!\tHEAD:refs/heads/main\t[rejected] (fetch first)', 'race'],
+    ['!\tHEAD:refs/heads/main\t[rejected] (non-fast-forward)', 'race'],
+    ['!\tHEAD:refs/heads/x\t[rejected] (stale info)', 'race'],
+    ['!\tHEAD:refs/heads/main\t[remote rejected] (failed to update ref)', 'race'],
+    ["error: cannot lock ref 'refs/heads/main': is at 1a2b but expected 3c4d", 'race'],
+    ['!\tHEAD:refs/heads/main\t[remote rejected] (pre-receive hook declined)', 'refused'],
+    ['remote: error: GH006: Protected branch update failed for refs/heads/main.', 'refused'],
+    ['!\tHEAD:refs/heads/main\t[remote rejected] (protected branch hook declined)', 'refused'],
+    ["fatal: Authentication failed for 'https://github.com/acme/gitops.git/'", 'refused'],
+    ["fatal: unable to access 'https://x/': The requested URL returned error: 403", 'refused'],
+    ["fatal: repository 'https://x/a.git/' not found", 'refused'],
+    ["fatal: unable to access 'https://x/': The requested URL returned error: 502", 'transient'],
+    ["fatal: unable to access 'https://x/': The requested URL returned error: 429", 'transient'],
+    ["fatal: unable to access 'http://x/': Operation too slow. Less than 1000 bytes/sec", 'transient'],
+    ["fatal: unable to access 'https://x/': Could not resolve host: x", 'transient'],
+    ["fatal: unable to access 'http://x/': Failed to connect to x port 80: Connection refused", 'transient'],
+    ['error: RPC failed; curl 56 Recv failure: Connection reset by peer', 'transient'],
+    ['fatal: the remote end hung up unexpectedly', 'transient'],
+  ])('%s: %s', (detail, kind) => {
+    expect(classifyGitFailure(detail)).toBe(kind);
+  });
+});
+
 describe("git's environment", () => {
   test('the token is an extra header for the remote’s origin, given by environment only', () => {
     const masked: string[] = [];
@@ -142,6 +171,15 @@ describe("git's environment", () => {
   test('no token, or a non-HTTP remote: no header at all', () => {
     expect(gitEnvironment('https://github.com/a/b.git', '', {}, () => undefined)['GIT_CONFIG_COUNT']).toBe('0');
     expect(gitEnvironment('file:///srv/a.git', 'tok', {}, () => undefined)['GIT_CONFIG_KEY_1']).toBeUndefined();
+  });
+
+  test('a stalled HTTP transfer ends: git’s low-speed limit, unless the environment sets its own', () => {
+    expect(gitEnvironment('https://github.com/a/b.git', '', {}, () => undefined)).toMatchObject({
+      GIT_HTTP_LOW_SPEED_LIMIT: '1000',
+      GIT_HTTP_LOW_SPEED_TIME: '30',
+    });
+    const own = gitEnvironment('file:///a', '', { GIT_HTTP_LOW_SPEED_TIME: '5' }, () => undefined);
+    expect(own['GIT_HTTP_LOW_SPEED_TIME']).toBe('5');
   });
 
   test('the author can be set by the usual git variables', () => {

@@ -504,6 +504,18 @@ describe('TLS', () => {
     expect(existsSync(workspace)).toBe(true);
   });
 
+  test('an untrusted certificate fails at once, retry or not: another attempt would meet the same', async () => {
+    const { results, elapsedMs } = await smoke(
+      'checks:\n  - { name: untrusted, request: { url: /healthz }, retry: { until: 30s, interval: 200ms } }\n',
+      { 'base-url': server.url },
+    );
+    expect(byName(results, 'untrusted')).toMatchObject({ ok: false, attempts: 1, status: null });
+    expect(byName(results, 'untrusted').error).toMatch(
+      /not trusted .*; not retried: another attempt would meet the same$/,
+    );
+    expect(elapsedMs).toBeLessThan(5_000);
+  });
+
   test('a certificate from a private CA is trusted through that CA, and only then', async () => {
     const issued = makeCertificateFromPrivateCa();
     const internal = await startHttpsScenarioServer(issued);

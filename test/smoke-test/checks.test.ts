@@ -289,6 +289,26 @@ describe('mistakes name the file, line and path', () => {
       'checks.yml:5: checks[0].expect.json.$.a.matches: invalid regular expression',
     ],
     [
+      'a backreference RE2 cannot run',
+      'checks:\n  - request: { url: /a }\n    expect:\n      json:\n        "$.a": { matches: "(a)\\\\1" }\n',
+      'checks.yml:5: checks[0].expect.json.$.a.matches: invalid regular expression: invalid escape sequence: `\\1` (RE2 syntax: no backreferences or lookaround, repeat counts up to 1000)',
+    ],
+    [
+      'a lookahead in a header regex',
+      'checks:\n  - request: { url: /a }\n    expect: { headers: { x: "/a(?=b)/" } }\n',
+      'checks.yml:3: checks[0].expect.headers.x: invalid regular expression /a(?=b)/: invalid or unsupported Perl syntax',
+    ],
+    [
+      'a retry longer than a timer can wait',
+      'checks:\n  - request: { url: /a }\n    retry: { until: 597h }\n',
+      "checks.yml:3: checks[0].retry.until: '597h' is longer than 24 days",
+    ],
+    [
+      'a request timeout longer than a timer can wait',
+      'checks:\n  - request: { url: /a, timeout: 2149200 }\n',
+      'checks.yml:2: checks[0].request.timeout: 2149200 is longer than 24 days',
+    ],
+    [
       'comparison with a list',
       'checks:\n  - request: { url: /a }\n    expect:\n      json:\n        "$.a": { ">": [1] }\n',
       'checks.yml:5: checks[0].expect.json.$.a.>: expected a number or a string, got [1]',

@@ -1,6 +1,14 @@
 // The scheduler in-process: bounded parallelism, file order, capture dependencies, backoff. The
 // transport is a stand-in that answers after a delay, so timings are the scheduler's own.
-import { Redactor, parseCheckFile, runChecks, type HttpRequest, type HttpResponse } from '@shiprail/smoke-test';
+import {
+  parseCheckFile,
+  runChecks,
+  runScheduled,
+  type HttpRequest,
+  type HttpResponse,
+  type Secrets,
+} from '@shiprail/smoke-test';
+import { Redactor, sleep } from '@shiprail/core';
 
 function checksOf(yaml: string): ReturnType<typeof parseCheckFile>['checks'] {
   return parseCheckFile(yaml, { file: 'checks.yml' }, { baseDirectory: '.', baseUrl: 'http://svc' }).checks;
@@ -15,6 +23,18 @@ function answer(status: number, body: unknown, latencyMs = 1): HttpResponse {
     latencyMs,
     url: 'http://svc/',
     redirects: 0,
+  };
+}
+
+/** The step's secrets as the runtime keeps them, with what was masked recorded. */
+function recordingSecrets(masked: string[] = []): Secrets {
+  const redactor = new Redactor();
+  return {
+    mask: (secret) => {
+      masked.push(secret);
+      redactor.add(secret);
+    },
+    redact: (text) => redactor.redact(text),
   };
 }
 
@@ -42,7 +62,7 @@ test('never more than `concurrency` requests at once; results and log in file or
     headers: [],
     concurrency: 3,
     timeoutMs: 10_000,
-    redactor: new Redactor(),
+    secrets: recordingSecrets(),
     send,
     onResult: (result) => logged.push(result.name),
   });
@@ -74,7 +94,7 @@ test('a check that uses a capture starts after the check that makes it, with its
     headers: [['X-Team', 'shop']],
     concurrency: 8,
     timeoutMs: 10_000,
-    redactor: new Redactor((secret) => masked.push(secret)),
+    secrets: recordingSecrets(masked),
     send,
   });
   expect(results.every((result) => result.ok)).toBe(true);
@@ -102,7 +122,7 @@ test('retries back off from interval up to max-interval and stop at until', asyn
     headers: [],
     concurrency: 1,
     timeoutMs: 10_000,
-    redactor: new Redactor(),
+    secrets: recordingSecrets(),
     send: () => {
       times.push(Date.now() - started);
       return Promise.resolve(answer(503, { state: 'starting' }));
@@ -118,4 +138,154 @@ test('retries back off from interval up to max-interval and stop at until', asyn
   expect(times.at(-1)).toBeLessThanOrEqual(1_700);
   expect(result).toMatchObject({ ok: false, status: 503, attempts: times.length });
   expect(progress[0]).toMatch(/^r: attempt 1 failed \(status: expected 2xx, received 503\); trying again in \d+ms$/);
+});
+
+describe('a check that throws cannot stall the run', () => {
+  const brokenResponse = (): HttpResponse => {
+    const response = answer(200, { token: 'x' });
+    Object.defineProperty(response, 'headers', {
+      get: () => {
+        throw new Error('boom in the response');
+      },
+    });
+    return response;
+  };
+
+  test('the throwing check fails with the reason, its dependants are not run, the others finish', async () => {
+    const checks = checksOf(`checks:
+  - { name: broken, request: { url: /broken }, expect: { headers: { x: y } }, capture: { token: $.token } }
+  - { name: fine, request: { url: /fine } }
+  - { name: needs-broken, request: { url: "/me?t={{token}}" } }
+`);
+    const reported: string[] = [];
+    const results = await runChecks(checks, {
+      baseUrl: 'http://svc',
+      headers: [],
+      concurrency: 2,
+      timeoutMs: 10_000,
+      secrets: recordingSecrets(),
+      send: (request) => Promise.resolve(request.url.endsWith('/broken') ? brokenResponse() : answer(200, {})),
+      onResult: (result) => reported.push(result.name),
+    });
+    expect(results.map(({ name, ok }) => [name, ok])).toEqual([
+      ['broken', false],
+      ['fine', true],
+      ['needs-broken', false],
+    ]);
+    expect(results[0]?.error).toBe('the check could not be completed: boom in the response');
+    expect(results[2]?.error).toMatch(/^not run: it uses \{\{token\}\}, captured by 'broken', which failed$/);
+    expect(reported).toEqual(['broken', 'fine', 'needs-broken']);
+  });
+
+  test('an observer that throws ends the run with its error once every check has settled', async () => {
+    const checks = checksOf('checks:\n  - { name: a, request: { url: /a } }\n  - { name: b, request: { url: /b } }\n');
+    const sent: string[] = [];
+    const run = runChecks(checks, {
+      baseUrl: 'http://svc',
+      headers: [],
+      concurrency: 1,
+      timeoutMs: 10_000,
+      secrets: recordingSecrets(),
+      send: (request) => {
+        sent.push(request.url);
+        return Promise.resolve(answer(200, {}));
+      },
+      onResult: () => {
+        throw new Error('observer failed');
+      },
+    });
+    await expect(run).rejects.toThrow('observer failed');
+    expect(sent).toEqual(['http://svc/a', 'http://svc/b']);
+  });
+});
+
+describe('runScheduled', () => {
+  type Case = [string, (position: number) => number | Promise<number>, Array<number | string>];
+  const cases: Case[] = [
+    ['every task resolves', (position) => position * 10, [0, 10, 20]],
+    [
+      'a task throws synchronously',
+      (position) => {
+        if (position === 1) throw new Error('sync');
+        return position;
+      },
+      [0, 'sync', 2],
+    ],
+    [
+      'a task rejects',
+      (position) => (position === 2 ? Promise.reject(new Error('async')) : Promise.resolve(position)),
+      [0, 1, 'async'],
+    ],
+  ];
+  test.each(cases)('%s: every task ends in a result', async (_name, start, expected) => {
+    const results = await runScheduled<number | string>(3, {
+      limit: 2,
+      needs: (position) => (position === 2 ? [0] : []),
+      start: (position) => start(position),
+      onError: (_position, error) => (error instanceof Error ? error.message : String(error)),
+    });
+    expect(results).toEqual(expected);
+  });
+
+  test('an onError that throws still ends the run, with that error', async () => {
+    const run = runScheduled(2, {
+      limit: 1,
+      needs: () => [],
+      start: () => Promise.reject(new Error('task')),
+      onError: () => {
+        throw new Error('handler');
+      },
+    });
+    await expect(run).rejects.toThrow('handler');
+  });
+
+  test('a task that needs a later one is refused rather than left waiting', async () => {
+    const run = runScheduled(2, {
+      limit: 1,
+      needs: (position) => (position === 0 ? [1] : []),
+      start: () => 1,
+      onError: () => 0,
+    });
+    await expect(run).rejects.toThrow('a task can only need tasks before it');
+  });
+});
+
+describe('waits', () => {
+  test('a wait longer than one Node timer does not end at once, and an abort ends it', async () => {
+    const controller = new AbortController();
+    const started = performance.now();
+    setTimeout(() => controller.abort(), 100);
+    await sleep(30 * 24 * 3_600_000, controller.signal);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(90);
+    expect(performance.now() - started).toBeLessThan(1_000);
+  });
+
+  test("the overall timeout and retry waits go through the run's own sleep", async () => {
+    const [check] = checksOf('checks:\n  - { name: r, request: { url: /x }, retry: { until: 1h, interval: 1m } }\n');
+    if (check === undefined) throw new Error('no check');
+    const waits: number[] = [];
+    let clock = 0;
+    const started = performance.now();
+    const [result] = await runChecks([check], {
+      baseUrl: 'http://svc',
+      headers: [],
+      concurrency: 1,
+      timeoutMs: 2 * 3_600_000,
+      secrets: recordingSecrets(),
+      send: () => Promise.resolve(answer(503, {})),
+      // A clock of its own: an hour of retries passes without any real waiting.
+      sleep: (ms, signal) => {
+        waits.push(ms);
+        if (waits.length === 1) return new Promise((resolve) => signal.addEventListener('abort', () => resolve()));
+        clock += ms;
+        return Promise.resolve();
+      },
+      now: () => clock,
+    });
+    expect(waits[0]).toBe(2 * 3_600_000);
+    expect(clock).toBeGreaterThanOrEqual(3_600_000);
+    expect(result).toMatchObject({ ok: false, status: 503 });
+    expect(result?.attempts).toBeGreaterThan(10);
+    expect(performance.now() - started).toBeLessThan(2_000);
+  });
 });

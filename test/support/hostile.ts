@@ -21,7 +21,12 @@ export function expectContainedFailure(run: ActionRun, expectations: ContainedFa
   const where = `stdout:\n${run.stdout}\nstderr:\n${run.stderr}`;
   expect({ exitCode: run.exitCode, errors: run.errors.length, where }).toEqual({ exitCode: 1, errors: 1, where });
   expect(run.durationMs).toBeLessThan(expectations.withinMs);
-  const shown = [run.stdout, run.stderr, run.summary, ...Object.values(run.outputs)].join('\n');
+  // `::add-mask::` lines hand a secret to the runner so that it never shows it: they are not a leak.
+  const log = run.stdout
+    .split('\n')
+    .filter((line) => !line.startsWith('::add-mask::'))
+    .join('\n');
+  const shown = [log, run.stderr, run.summary, ...Object.values(run.outputs)].join('\n');
   for (const secret of expectations.secrets ?? []) expect(shown).not.toContain(secret);
   const allowed = expectations.allowedLeftovers ?? [];
   expect(run.leftoverTempFiles.filter((path) => !allowed.some((pattern) => pattern.test(path)))).toEqual([]);

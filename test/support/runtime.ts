@@ -17,6 +17,7 @@ export const silentLog: Log = {
   info: () => undefined,
   debug: () => undefined,
   warning: () => undefined,
+  error: () => undefined,
   notice: () => undefined,
   group: (_name, body) => body(),
 };
@@ -26,6 +27,8 @@ export interface RecordingRuntime extends Runtime {
   summaries: string[];
   logs: string[];
   warnings: string[];
+  /** Error annotations, with their properties. */
+  errors: Array<{ message: string; file?: string; startLine?: number; title?: string }>;
   masked: string[];
 }
 
@@ -34,6 +37,7 @@ export interface TestRuntimeOptions {
   env?: Record<string, string>;
   github?: Partial<GitHubContext>;
   now?: () => number;
+  fetch?: typeof fetch;
 }
 
 export function createTestRuntime(options: TestRuntimeOptions = {}): RecordingRuntime {
@@ -41,6 +45,7 @@ export function createTestRuntime(options: TestRuntimeOptions = {}): RecordingRu
   const masked: string[] = [];
   const logs: string[] = [];
   const warnings: string[] = [];
+  const errors: RecordingRuntime['errors'] = [];
   const outputs: Record<string, string> = {};
   const summaries: string[] = [];
   const env = options.env ?? {};
@@ -56,6 +61,7 @@ export function createTestRuntime(options: TestRuntimeOptions = {}): RecordingRu
       info: (message) => logs.push(message),
       debug: () => undefined,
       warning: (message) => warnings.push(message),
+      error: (message, properties) => errors.push({ message, ...properties }),
       notice: (message) => logs.push(message),
       group: async (name, body) => {
         logs.push(name);
@@ -74,12 +80,15 @@ export function createTestRuntime(options: TestRuntimeOptions = {}): RecordingRu
     env,
     github: { ...readGitHubContext(env), ...options.github },
     exec: actionsExec,
+    fetch: options.fetch ?? ((input, init) => fetch(input, init)),
     clock: { now: options.now ?? (() => Date.now()), sleep },
     tempDir: tmpdir(),
+    cwd: process.cwd(),
     outputs,
     summaries,
     logs,
     warnings,
+    errors,
     masked,
   };
 }

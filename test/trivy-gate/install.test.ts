@@ -5,6 +5,8 @@ import {
   PINNED_TRIVY_VERSION,
   releaseAsset,
   releaseUrl,
+  requestOf,
+  runnerEnvironment,
   runTrivyGate,
   TRIVY_RELEASE_SHA256,
   verifyArchiveSha256,
@@ -13,6 +15,7 @@ import {
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sleep } from '@shiprail/core';
 import { actionsExec } from '@shiprail/core/action';
 import { repoRoot } from '../../scripts/lib/action-metadata.ts';
 import { createTestRuntime, silentLog } from '../support/runtime.ts';
@@ -69,6 +72,22 @@ describe('release archives', () => {
     }
     const all = Object.values(TRIVY_RELEASE_SHA256).flatMap((sums) => Object.values(sums));
     expect(new Set(all).size).toBe(all.length);
+  });
+});
+
+describe('credentials in the download URL', () => {
+  test.each([
+    ['https://mirror.example/trivy', 'https://mirror.example/trivy', undefined],
+    ['https://deploy:s3cret@mirror.example/trivy', 'https://mirror.example/trivy', 'deploy:s3cret'],
+    ['https://deploy:p%40ss%3Aword@mirror.example/t', 'https://mirror.example/t', 'deploy:p@ss:word'],
+    ['https://token@mirror.example/t', 'https://mirror.example/t', 'token:'],
+  ])('%s is fetched as %s with user:password %s in a Basic header', (url, href, credentials) => {
+    const request = requestOf(url);
+    expect(request.href).toBe(href);
+    const header = request.headers['authorization'];
+    expect(header === undefined ? undefined : Buffer.from(header.replace(/^Basic /, ''), 'base64').toString()).toBe(
+      credentials,
+    );
   });
 });
 
@@ -139,6 +158,8 @@ describe('installTrivy against a local release server', () => {
     arch: 'x64',
     tempDir: join(fixture.work, 'temp'),
     toolCacheDir: join(fixture.work, 'tool-cache'),
+    fetch: runnerEnvironment.fetch,
+    clock: { now: () => Date.now(), sleep },
     log: silentLog,
   });
 
@@ -197,6 +218,7 @@ describe('runTrivyGate scanning an image, in-process', () => {
       sums: { [PINNED_TRIVY_VERSION]: { [fixture.archive.name]: fixture.archive.sha256 } },
       platform: 'linux',
       arch: 'x64',
+      fetch: runnerEnvironment.fetch,
     };
     const outcome = await runTrivyGate(runtime, environment).then(
       () => undefined,

@@ -14,7 +14,7 @@ interface AjvInstance {
 type AjvConstructor = new (options: Record<string, unknown>) => AjvInstance;
 
 // The validator is a devDependency of @shiprail/trivy-gate: resolve it from there.
-const requireFromPackage = createRequire(join(repoRoot, 'packages', 'trivy', 'package.json'));
+const requireFromPackage = createRequire(join(repoRoot, 'packages', 'trivy-gate', 'package.json'));
 const AjvDraft04 = (requireFromPackage('ajv-draft-04') as { default: AjvConstructor }).default;
 const addFormats = (requireFromPackage('ajv-formats') as { default: (ajv: AjvInstance) => void }).default;
 

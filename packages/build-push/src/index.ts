@@ -26,5 +26,20 @@ export {
 } from './registry.ts';
 export { parseFlavor, parseTagRule, parseTagRules, splitFields, type Flavor, type TagRule } from './rules.ts';
 export { runBuildPush } from './run.ts';
+export { dateValues, expressionValues, isDefaultBranch } from './expressions.ts';
+export {
+  edgeTag,
+  isEnabled,
+  matchTag,
+  rawTag,
+  refTag,
+  RULE_FUNCTIONS,
+  scheduleTag,
+  semverTag,
+  shaTag,
+  type RuleFunction,
+  type RuleOutcome,
+  type RuleScope,
+} from './tag-rules.ts';
 export { computeTags, sanitizeTag, tagContext, tagProblem, type TagContext, type TagPlan } from './tags.ts';
 export { formatDate, renderTemplate } from './template.ts';

@@ -1,5 +1,6 @@
 import { ConfigurationError } from '@shiprail/core';
 import { record, text as optionalText } from './payload.ts';
+import { renderTemplate, TemplateError, type TemplateValue } from './template.ts';
 
 export interface LabelSource {
   /** `owner/name` */
@@ -13,13 +14,26 @@ export interface LabelSource {
 
 const text = (value: unknown): string => optionalText(value) ?? '';
 
-/** Parses `labels` lines (`key=value`); the value may contain `=`. */
-export function parseLabelLines(lines: readonly string[]): Array<[string, string]> {
-  return lines.map((line) => {
+/**
+ * Parses `labels` lines (`key=value`); the value may contain `=`. Expressions are expanded first
+ * (`org.opencontainers.image.ref.name={{branch}}`), as docker/metadata-action does.
+ */
+export function parseLabelLines(
+  lines: readonly string[],
+  values: Readonly<Record<string, TemplateValue>> = {},
+): Array<[string, string]> {
+  return lines.map((written) => {
+    let line: string;
+    try {
+      line = renderTemplate(written, values);
+    } catch (error) {
+      if (!(error instanceof TemplateError)) throw error;
+      throw new ConfigurationError(`'${written}' ${error.message}`, { input: 'labels' });
+    }
     const equals = line.indexOf('=');
     const key = equals > 0 ? line.slice(0, equals).trim() : '';
     if (key === '' || /\s/.test(key)) {
-      throw new ConfigurationError(`'${line}' is not a label: write key=value`, { input: 'labels' });
+      throw new ConfigurationError(`'${written}' is not a label: write key=value`, { input: 'labels' });
     }
     return [key, line.slice(equals + 1).trim()];
   });

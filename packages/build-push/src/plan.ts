@@ -1,7 +1,8 @@
 import { ConfigurationError, type GitHubContext } from '@shiprail/core';
-import { statSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { realpathSync, statSync } from 'node:fs';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { BuildPushInputs } from './inputs.ts';
+import { expressionValues } from './expressions.ts';
 import { ociLabels, parseLabelLines } from './labels.ts';
 import { parseImageReference, type ImageReference } from './reference.ts';
 import type { RegistryCredentials } from './registry.ts';
@@ -30,6 +31,33 @@ const kindOf = (path: string): 'file' | 'directory' | 'missing' => {
   }
 };
 
+const realOrSelf = (path: string): string => {
+  try {
+    return realpathSync(path);
+  } catch {
+    return resolve(path);
+  }
+};
+
+const isWithin = (path: string, root: string): boolean => {
+  const inside = relative(root, path);
+  return inside === '' || (!inside.startsWith('..') && !isAbsolute(inside));
+};
+
+/**
+ * A path the build reads: inside the workspace (or RUNNER_TEMP), links followed, or a mistake in
+ * `input`. The build context is sent to the builder whole, so one outside would ship the runner's
+ * files into an image.
+ */
+export function confinedPath(path: string, roots: readonly string[], input: string, written: string): string {
+  const real = realOrSelf(path);
+  if (roots.some((root) => isWithin(real, realOrSelf(root)))) return path;
+  const via = real === resolve(path) ? '' : ` (through a link to ${real})`;
+  throw new ConfigurationError(`'${written}' is outside the workspace${via}: give a path inside the repository`, {
+    input,
+  });
+}
+
 const PLATFORM = /^[a-z0-9]+\/[a-z0-9_]+(?:\/[a-z0-9]+)?$/;
 const BUILD_ARG = /^[A-Za-z_][A-Za-z0-9_]*=/s;
 const TARGET = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
@@ -52,7 +80,8 @@ export function planBuild(
     throw new ConfigurationError('is empty while registry-username is set: give both', { input: 'registry-password' });
   }
 
-  const contextDir = resolve(github.workspace, inputs.context);
+  const roots = [github.workspace, ...(env['RUNNER_TEMP'] ? [env['RUNNER_TEMP']] : [])];
+  const contextDir = confinedPath(resolve(github.workspace, inputs.context), roots, 'context', inputs.context);
   const contextKind = kindOf(contextDir);
   if (contextKind !== 'directory') {
     throw new ConfigurationError(
@@ -60,17 +89,18 @@ export function planBuild(
       { input: 'context' },
     );
   }
-  const dockerfile =
-    inputs.dockerfile === ''
-      ? join(contextDir, 'Dockerfile')
-      : isAbsolute(inputs.dockerfile)
-        ? inputs.dockerfile
-        : resolve(github.workspace, inputs.dockerfile);
+  const dockerfile = confinedPath(
+    inputs.dockerfile === '' ? join(contextDir, 'Dockerfile') : resolve(github.workspace, inputs.dockerfile),
+    roots,
+    inputs.dockerfile === '' ? 'context' : 'dockerfile',
+    inputs.dockerfile === '' ? `${inputs.context}/Dockerfile` : inputs.dockerfile,
+  );
   if (kindOf(dockerfile) !== 'file') {
-    throw new ConfigurationError(
-      `${dockerfile} does not exist${inputs.dockerfile === '' ? ' (the default is <context>/Dockerfile)' : ''}`,
-      { input: 'dockerfile' },
-    );
+    throw inputs.dockerfile === ''
+      ? new ConfigurationError(`${contextDir} has no Dockerfile: set dockerfile when it is elsewhere`, {
+          input: 'context',
+        })
+      : new ConfigurationError(`${dockerfile} does not exist`, { input: 'dockerfile' });
   }
 
   for (const buildArg of inputs['build-args']) {
@@ -108,7 +138,7 @@ export function planBuild(
       version: tags.version,
       now,
     },
-    parseLabelLines(inputs.labels),
+    parseLabelLines(inputs.labels, expressionValues(context)),
   );
 
   return {

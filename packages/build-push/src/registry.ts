@@ -1,5 +1,16 @@
-import { ConfigurationError, retry } from '@shiprail/core';
-import type { ImageReference } from './reference.ts';
+import {
+  ConfigurationError,
+  DeadlineError,
+  errorMessage,
+  escapeUntrusted,
+  HttpStatusError,
+  isTransient,
+  isTransientStatus,
+  retry,
+  stripUrlCredentials,
+  withDeadline,
+} from '@shiprail/core';
+import { isLoopbackHost, type ImageReference } from './reference.ts';
 
 export interface RegistryCredentials {
   username: string;
@@ -15,13 +26,27 @@ export interface Manifest {
 }
 
 export interface RegistryClientOptions {
+  /** The network: the runtime's fetch in the step. */
+  fetch: typeof fetch;
   credentials?: RegistryCredentials | undefined;
-  /** Attempts per request on 5xx, 429 and dropped connections (default 4). */
+  /** Attempts per request on network errors, deadlines, 5xx and 429 (default 3). */
   attempts?: number;
   /** First retry delay in ms (default 500), doubled each time. */
   retryBaseMs?: number;
+  /** How long one request (answer and body) may take (default 10 s). */
+  deadlineMs?: number;
+  sleep?: (ms: number) => Promise<void>;
   onRetry?: (message: string) => void;
+  /** Masks what the client comes to hold: the Basic authorization value, Bearer tokens. */
+  mask?: (secret: string) => void;
+  /** Removes secrets from server answers before they are put into errors. */
+  redact?: (text: string) => string;
 }
+
+export const DEFAULT_ATTEMPTS = 3;
+export const DEFAULT_DEADLINE_MS = 10_000;
+/** The Distribution spec's limit for a manifest; error bodies and tokens are far smaller. */
+const MAX_BODY_BYTES = 4 * 1024 * 1024;
 
 /** Every manifest kind a tag can point at: without them a registry may answer 404 for OCI images. */
 export const MANIFEST_MEDIA_TYPES = [
@@ -31,10 +56,7 @@ export const MANIFEST_MEDIA_TYPES = [
   'application/vnd.docker.distribution.manifest.v2+json',
 ];
 
-/** A failure worth another attempt: a 5xx/429 answer or a connection that dropped. */
-class TransientError extends Error {}
-
-/** The registry answered with an error that another attempt will not change. */
+/** The registry answered with an error, or did not answer at all. */
 export class RegistryError extends Error {
   readonly status: number;
 
@@ -44,6 +66,39 @@ export class RegistryError extends Error {
     this.status = status;
   }
 }
+
+/** One HTTP answer read whole (within the request's deadline). */
+interface Answer {
+  status: number;
+  statusText: string;
+  headers: Headers;
+  body: Uint8Array;
+}
+
+async function readBody(response: Response): Promise<Uint8Array> {
+  if (response.body === null) return new Uint8Array();
+  const reader: ReadableStreamDefaultReader<Uint8Array> = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (let read = await reader.read(); !read.done; read = await reader.read()) {
+    size += read.value.byteLength;
+    if (size > MAX_BODY_BYTES) {
+      await reader.cancel();
+      throw new Error(`the answer is larger than ${MAX_BODY_BYTES} bytes`);
+    }
+    chunks.push(read.value);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** fetch's own error says only "fetch failed": the network's reason is its cause (read duck-typed, across realms). */
+function causeOf(error: unknown): string {
+  const cause: unknown = typeof error === 'object' && error !== null ? Reflect.get(error, 'cause') : undefined;
+  const message: unknown = typeof cause === 'object' && cause !== null ? Reflect.get(cause, 'message') : undefined;
+  return typeof message === 'string' && message !== '' ? message : errorMessage(error);
+}
+
+const mediaTypeOf = (answer: Answer): string => (answer.headers.get('content-type') ?? '').split(';')[0]?.trim() ?? '';
 
 type Scope = 'pull' | 'pull,push';
 
@@ -62,22 +117,25 @@ export function parseChallenge(header: string): Challenge {
   return { scheme, params };
 }
 
-async function errorDetail(response: Response): Promise<string> {
-  const body = await response.text().catch(() => '');
+/** The registry's own words for an error (its JSON `errors`), else the status text. */
+function errorDetail(answer: Answer): string {
   try {
-    const parsed = JSON.parse(body) as { errors?: Array<{ code?: string; message?: string }> };
+    const parsed = JSON.parse(Buffer.from(answer.body).toString('utf8')) as {
+      errors?: Array<{ code?: string; message?: string }>;
+    };
     const first = parsed.errors?.[0];
     if (first) return `${first.code ?? ''}${first.message ? `: ${first.message}` : ''}`;
   } catch {
     // Not the registry's JSON error shape: the status line says enough.
   }
-  return response.statusText;
+  return answer.statusText;
 }
 
 /**
  * A client of the Distribution (OCI) HTTP API for one repository: reads and writes manifests,
  * authenticates anonymously, with Basic auth or with a Bearer token from the registry's
- * WWW-Authenticate challenge, and retries transient failures. Loopback registries are reached over
+ * WWW-Authenticate challenge. Every request has a deadline; network errors, deadlines, 5xx and 429
+ * are tried again, anything else fails at once with its cause. Loopback registries are reached over
  * plain HTTP, every other registry over HTTPS.
  */
 export class RegistryClient {
@@ -86,48 +144,49 @@ export class RegistryClient {
   private readonly base: string;
   private readonly authorizations = new Map<Scope, string>();
 
-  constructor(reference: ImageReference, options: RegistryClientOptions = {}) {
+  constructor(reference: ImageReference, options: RegistryClientOptions) {
     this.reference = reference;
     this.options = options;
     this.base = `${reference.loopback ? 'http' : 'https'}://${reference.apiHost}/v2/`;
+    const basic = this.basic();
+    if (basic !== undefined) options.mask?.(basic.slice('Basic '.length));
   }
 
   /** The digest and kind of the manifest a tag or digest points at; undefined when there is none. */
   async headManifest(reference: string): Promise<Omit<Manifest, 'body'> | undefined> {
-    const response = await this.request('HEAD', `manifests/${reference}`, 'pull', {
+    const answer = await this.request('HEAD', `manifests/${reference}`, 'pull', {
       Accept: MANIFEST_MEDIA_TYPES.join(', '),
     });
-    if (response.status === 404) return undefined;
-    await this.expectOk(response, `check ${this.reference.name}:${reference}`);
-    return {
-      digest: response.headers.get('docker-content-digest') ?? '',
-      mediaType: (response.headers.get('content-type') ?? '').split(';')[0]?.trim() ?? '',
-    };
+    if (answer.status === 404) return undefined;
+    this.expectOk(answer, `check ${this.reference.name}:${reference}`);
+    return { digest: answer.headers.get('docker-content-digest') ?? '', mediaType: mediaTypeOf(answer) };
   }
 
   /** The manifest's exact bytes; undefined when there is none. */
   async getManifest(reference: string): Promise<Manifest | undefined> {
-    const response = await this.request('GET', `manifests/${reference}`, 'pull', {
+    const answer = await this.request('GET', `manifests/${reference}`, 'pull', {
       Accept: MANIFEST_MEDIA_TYPES.join(', '),
     });
-    if (response.status === 404) return undefined;
-    await this.expectOk(response, `read ${this.reference.name}:${reference}`);
-    const body = new Uint8Array(await response.arrayBuffer());
-    const mediaType = (response.headers.get('content-type') ?? '').split(';')[0]?.trim() ?? '';
-    return { digest: response.headers.get('docker-content-digest') ?? '', mediaType, body };
+    if (answer.status === 404) return undefined;
+    this.expectOk(answer, `read ${this.reference.name}:${reference}`);
+    return {
+      digest: answer.headers.get('docker-content-digest') ?? '',
+      mediaType: mediaTypeOf(answer),
+      body: answer.body,
+    };
   }
 
   /** Puts a manifest under a tag; returns the digest the registry reports. */
   async putManifest(tag: string, manifest: Manifest): Promise<string> {
-    const response = await this.request(
+    const answer = await this.request(
       'PUT',
       `manifests/${tag}`,
       'pull,push',
       { 'Content-Type': manifest.mediaType },
       manifest.body,
     );
-    await this.expectOk(response, `tag ${this.reference.name}:${tag}`);
-    return response.headers.get('docker-content-digest') ?? manifest.digest;
+    this.expectOk(answer, `tag ${this.reference.name}:${tag}`);
+    return answer.headers.get('docker-content-digest') ?? manifest.digest;
   }
 
   /**
@@ -135,22 +194,22 @@ export class RegistryClient {
    * repository's tag list with the scope a push needs.
    */
   async checkAccess(scope: Scope): Promise<void> {
-    const response = await this.request('GET', 'tags/list?n=1', scope, {});
+    const answer = await this.request('GET', 'tags/list?n=1', scope, {});
     // A repository that does not exist yet answers 404 once access is granted.
-    if (response.status === 404) {
-      await response.body?.cancel();
-      return;
-    }
-    await this.expectOk(response, `reach ${this.reference.repository}`);
-    await response.body?.cancel();
+    if (answer.status !== 404) this.expectOk(answer, `reach ${this.reference.repository}`);
   }
 
-  private async expectOk(response: Response, what: string): Promise<void> {
-    if (response.ok) return;
-    const detail = await errorDetail(response);
+  /** A server's words, fit for an error message: secrets removed, on one line. */
+  private shown(text: string): string {
+    return escapeUntrusted((this.options.redact ?? ((plain: string) => plain))(text));
+  }
+
+  private expectOk(answer: Answer, what: string): void {
+    if (answer.status >= 200 && answer.status < 300) return;
+    const detail = this.shown(errorDetail(answer));
     throw new RegistryError(
-      `registry ${this.reference.registry} could not ${what}: HTTP ${response.status}${detail ? ` ${detail}` : ''}`,
-      response.status,
+      `registry ${this.reference.registry} could not ${what}: HTTP ${answer.status}${detail ? ` ${detail}` : ''}`,
+      answer.status,
     );
   }
 
@@ -160,30 +219,26 @@ export class RegistryClient {
     scope: Scope,
     headers: Record<string, string>,
     body?: Uint8Array,
-  ): Promise<Response> {
+  ): Promise<Answer> {
     const url = `${this.base}${this.reference.repository}/${path}`;
     const authorization = this.authorizations.get(scope);
-    let response = await this.send(
+    let answer = await this.send(
       url,
       method,
       authorization ? { ...headers, Authorization: authorization } : headers,
       body,
     );
-    if (response.status !== 401) return this.checkDenied(response, scope);
-    const challenge = parseChallenge(response.headers.get('www-authenticate') ?? '');
-    await response.body?.cancel();
+    if (answer.status !== 401) return this.checkDenied(answer, scope);
+    const challenge = parseChallenge(answer.headers.get('www-authenticate') ?? '');
     const fresh = await this.authorize(challenge, scope);
-    response = await this.send(url, method, { ...headers, Authorization: fresh }, body);
-    if (response.status === 401) {
-      await response.body?.cancel();
-      throw this.refused(response.status);
-    }
-    return this.checkDenied(response, scope);
+    answer = await this.send(url, method, { ...headers, Authorization: fresh }, body);
+    if (answer.status === 401) throw this.refused(answer.status);
+    return this.checkDenied(answer, scope);
   }
 
-  private async checkDenied(response: Response, scope: Scope): Promise<Response> {
-    if (response.status !== 403) return response;
-    const detail = await errorDetail(response);
+  private checkDenied(answer: Answer, scope: Scope): Answer {
+    if (answer.status !== 403) return answer;
+    const detail = this.shown(errorDetail(answer));
     const who = this.options.credentials ? `user '${this.options.credentials.username}'` : 'anonymous access';
     throw new ConfigurationError(
       `registry ${this.reference.registry} denied ${scope === 'pull' ? 'reading' : 'pushing to'} ${this.reference.repository} for ${who} (HTTP 403${detail ? ` ${detail}` : ''})`,
@@ -221,7 +276,7 @@ export class RegistryClient {
       authorization = `Bearer ${await this.token(challenge.params, scope)}`;
     } else {
       throw new RegistryError(
-        `registry ${this.reference.registry} asked for an authentication scheme this action does not speak ('${challenge.scheme}')`,
+        `registry ${this.reference.registry} asked for an authentication scheme this action does not speak ('${this.shown(challenge.scheme)}')`,
         401,
       );
     }
@@ -229,73 +284,113 @@ export class RegistryClient {
     return authorization;
   }
 
-  private async token(params: Record<string, string>, scope: Scope): Promise<string> {
-    const url = new URL(params['realm'] ?? '');
-    if (params['service']) url.searchParams.set('service', params['service']);
-    url.searchParams.set('scope', `repository:${this.reference.repository}:${scope}`);
-    const basic = this.basic();
-    const response = await this.send(url.toString(), 'GET', basic ? { Authorization: basic } : {});
-    if (response.status === 401 || response.status === 403) {
-      await response.body?.cancel();
-      throw this.refused(response.status);
+  private tokenUrl(params: Record<string, string>, scope: Scope): URL {
+    let url: URL;
+    try {
+      url = new URL(params['realm'] ?? '');
+    } catch {
+      url = new URL('invalid:');
     }
-    if (!response.ok) {
+    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.host))) {
       throw new RegistryError(
-        `the token service of registry ${this.reference.registry} answered HTTP ${response.status} ${await errorDetail(response)}`,
-        response.status,
+        `registry ${this.reference.registry} sent its clients for tokens to '${this.shown(stripUrlCredentials(params['realm'] ?? ''))}', which is not an HTTPS URL`,
+        401,
       );
     }
-    const answer = (await response.json()) as { token?: unknown; access_token?: unknown };
-    const token = typeof answer.token === 'string' ? answer.token : answer.access_token;
+    if (params['service']) url.searchParams.set('service', params['service']);
+    url.searchParams.set('scope', `repository:${this.reference.repository}:${scope}`);
+    return url;
+  }
+
+  private async token(params: Record<string, string>, scope: Scope): Promise<string> {
+    const basic = this.basic();
+    const answer = await this.send(
+      this.tokenUrl(params, scope).toString(),
+      'GET',
+      basic ? { Authorization: basic } : {},
+    );
+    if (answer.status === 401 || answer.status === 403) throw this.refused(answer.status);
+    if (answer.status < 200 || answer.status >= 300) {
+      throw new RegistryError(
+        `the token service of registry ${this.reference.registry} answered HTTP ${answer.status} ${this.shown(errorDetail(answer))}`,
+        answer.status,
+      );
+    }
+    let token: unknown;
+    try {
+      const parsed = JSON.parse(Buffer.from(answer.body).toString('utf8')) as {
+        token?: unknown;
+        access_token?: unknown;
+      };
+      token = typeof parsed.token === 'string' ? parsed.token : parsed.access_token;
+    } catch {
+      token = undefined;
+    }
     if (typeof token !== 'string' || token === '') {
       throw new RegistryError(`the token service of registry ${this.reference.registry} gave no token`, 502);
     }
+    this.options.mask?.(token);
     return token;
   }
 
-  /** One HTTP exchange, retried on 5xx, 429 and dropped connections. */
-  private async send(
-    url: string,
-    method: string,
-    headers: Record<string, string>,
-    body?: Uint8Array,
-  ): Promise<Response> {
-    const attempts = this.options.attempts ?? 4;
-    return retry(
-      async () => {
-        let response: Response;
-        try {
-          response = await fetch(url, {
-            method,
-            headers,
-            body: body === undefined ? undefined : Buffer.from(body),
-            redirect: 'follow',
-          });
-        } catch (error) {
-          const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
-          throw new TransientError(`${method} ${url} failed${cause}`);
-        }
-        if (response.status >= 500 || response.status === 429) {
-          await response.body?.cancel();
-          throw new TransientError(`${method} ${url} answered HTTP ${response.status}`);
-        }
-        return response;
-      },
-      {
+  /** One HTTP exchange under the deadline; network errors, deadlines, 5xx and 429 are tried again. */
+  private async send(url: string, method: string, headers: Record<string, string>, body?: Uint8Array): Promise<Answer> {
+    const attempts = this.options.attempts ?? DEFAULT_ATTEMPTS;
+    try {
+      return await retry(() => this.exchange(url, method, headers, body), {
         attempts,
         baseMs: this.options.retryBaseMs ?? 500,
         maxMs: 8000,
         jitter: 0.2,
-        retryIf: (error) => error instanceof TransientError,
+        retryIf: isTransient,
+        ...(this.options.sleep ? { sleep: this.options.sleep } : {}),
         onRetry: (error, attempt, delayMs) =>
           this.options.onRetry?.(
-            `${error instanceof Error ? error.message : String(error)}; attempt ${attempt + 1} of ${attempts} in ${delayMs} ms`,
+            `${this.failure(error, method, url)}; attempt ${attempt + 1} of ${attempts} in ${delayMs} ms`,
           ),
+      });
+    } catch (error) {
+      if (error instanceof ConfigurationError || error instanceof RegistryError) throw error;
+      const tries = isTransient(error) ? ` (${attempts} attempt${attempts === 1 ? '' : 's'})` : '';
+      throw new RegistryError(`registry ${this.reference.registry}: ${this.failure(error, method, url)}${tries}`, 503);
+    }
+  }
+
+  private async exchange(
+    url: string,
+    method: string,
+    headers: Record<string, string>,
+    body?: Uint8Array,
+  ): Promise<Answer> {
+    const deadlineMs = this.options.deadlineMs ?? DEFAULT_DEADLINE_MS;
+    return withDeadline(
+      async (signal) => {
+        const response = await this.options.fetch(url, {
+          method,
+          headers,
+          body: body === undefined ? undefined : Buffer.from(body),
+          redirect: 'follow',
+          signal,
+        });
+        if (isTransientStatus(response.status)) {
+          await response.body?.cancel().catch(() => undefined);
+          throw new HttpStatusError(response.status, url);
+        }
+        return {
+          status: response.status,
+          statusText: response.statusText,
+          headers: response.headers,
+          body: await readBody(response),
+        };
       },
-    ).catch((error: unknown) => {
-      if (error instanceof TransientError)
-        throw new RegistryError(`registry ${this.reference.registry}: ${error.message}`, 503);
-      throw error;
-    });
+      deadlineMs,
+      `${method} ${url}`,
+    );
+  }
+
+  /** What went wrong with one exchange, in words: the deadline, the status, or the network's cause. */
+  private failure(error: unknown, method: string, url: string): string {
+    if (error instanceof DeadlineError || error instanceof HttpStatusError) return this.shown(error.message);
+    return `${method} ${stripUrlCredentials(url)} failed: ${this.shown(causeOf(error))}`;
   }
 }

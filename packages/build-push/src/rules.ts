@@ -60,10 +60,20 @@ export function splitFields(line: string): string[] {
 }
 
 /**
- * `key=value` of one field. Like docker/metadata-action, the value ends at the next `=`
- * (`value=a=b` reads as `a`), so that the same rule gives the same tag.
+ * `key=value` of one rule field: the value is everything after the first `=`
+ * (`pattern={{date 'YYYY' tz='Asia/Tokyo'}}`), as docker/metadata-action reads rules.
  */
-function keyValue(field: string): [string, string] | [string] {
+function ruleKeyValue(field: string): [string, string] | [string] {
+  const equals = field.indexOf('=');
+  if (equals <= 0) return [field.trim()];
+  return [field.slice(0, equals).trim().toLowerCase(), field.slice(equals + 1).trim()];
+}
+
+/**
+ * `key=value` of one flavor field. Like docker/metadata-action, the value ends at the next `=`
+ * (`prefix=a=b` reads as `a`), so that the same flavor gives the same tags.
+ */
+function flavorKeyValue(field: string): [string, string] | [string] {
   const parts = field.split('=').map((part) => part.trim());
   if (parts.length === 1) return [parts[0] ?? ''];
   return [(parts[0] ?? '').toLowerCase(), parts[1] ?? ''];
@@ -85,7 +95,7 @@ export function parseTagRule(line: string): TagRule {
   const attrs: Record<string, string> = {};
   let type: RuleType | undefined;
   for (const field of fields) {
-    const pair = keyValue(field);
+    const pair = ruleKeyValue(field);
     if (pair.length === 1) {
       attrs['value'] = pair[0];
       continue;
@@ -163,7 +173,7 @@ export function parseFlavor(lines: readonly string[]): Flavor {
     }
     let onLatestFor: 'prefix' | 'suffix' | undefined;
     for (const field of fields) {
-      const pair = keyValue(field);
+      const pair = flavorKeyValue(field);
       if (pair.length === 1) return fail('is not key=value (expected latest=, prefix=, suffix=, onlatest=)');
       const [key, value] = pair;
       switch (key) {

@@ -1,4 +1,4 @@
-import { ConfigurationError, code, escapeCell, raw, table, type Runtime } from '@shiprail/core';
+import { ConfigurationError, code, escapeCell, escapeUntrusted, raw, table, type Runtime } from '@shiprail/core';
 import {
   buildahBuilder,
   buildxBuilder,
@@ -122,7 +122,9 @@ async function buildAndPush(
   const served = await registry.headManifest(first);
   if (served !== undefined && served.digest !== '') {
     if (digest !== '' && served.digest !== digest) {
-      runtime.log.warning(`${builder.name} reported ${digest} but the registry serves ${served.digest} for ${first}`);
+      runtime.log.warning(
+        `${builder.name} reported ${digest} but the registry serves ${escapeUntrusted(served.digest)} for ${first}`,
+      );
     }
     digest = served.digest;
   }
@@ -186,7 +188,11 @@ export async function runBuildPush(runtime: Runtime): Promise<void> {
 
   const credentials = registryCredentials(plan, runtime);
   const registry = new RegistryClient(plan.image, {
+    fetch: runtime.fetch,
     credentials,
+    sleep: (ms) => runtime.clock.sleep(ms),
+    mask: (secret) => runtime.mask(secret),
+    redact: (text) => runtime.redact(text),
     onRetry: (message) => runtime.log.warning(`registry ${plan.image.registry}: ${message}`),
   });
   const builder = await chooseBuilder(inputs, runtime);

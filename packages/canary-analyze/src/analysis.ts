@@ -1,7 +1,10 @@
 // The analysis loop: every `interval` a round queries baseline and canary for each metric over the
 // samples since the analysis began, judges them and scores the round; a failing round ends the
-// analysis early. `duration: 0` is one round at once over the last `interval`.
-import type { Clock, Log } from '@shiprail/core';
+// analysis early, and so does a round where a query failed in a way no later round can change (a
+// rejected query, refused access, a malformed answer). `duration: 0` is one round at once over the
+// last `interval`. Before waiting for the first round, every query is tried once, so that such
+// mistakes end the analysis at once rather than after an interval.
+import { errorMessage, escapeUntrusted, type Clock, type Log } from '@shiprail/core';
 import {
   judgeMetric,
   scoreMetrics,
@@ -11,7 +14,14 @@ import {
   type Verdict,
 } from './judge.ts';
 import { renderQuery, type MetricDefinition } from './metrics-file.ts';
-import { PrometheusUnavailableError, QueryRejectedError, type PrometheusClient, type Series } from './prometheus.ts';
+import { queryMemoryMs } from './query-window.ts';
+import {
+  PrometheusUnavailableError,
+  QueryRejectedError,
+  isPermanentQueryError,
+  type PrometheusClient,
+  type Series,
+} from './prometheus.ts';
 
 export interface AnalysisPlan {
   metrics: readonly MetricDefinition[];
@@ -40,6 +50,8 @@ export interface MetricResult {
   reason: string;
   judgement?: MetricJudgement;
   error?: string;
+  /** The error is one that another round would meet again. */
+  permanent?: boolean;
   series?: MetricSeries;
 }
 
@@ -57,8 +69,18 @@ export interface AnalysisResult {
   rounds: RoundResult[];
   startedAt: number;
   finishedAt: number;
-  /** True when a failing round ended the analysis before `duration`. */
+  /** True when a failing round (or a query no round can run) ended the analysis before `duration`. */
   stoppedEarly: boolean;
+}
+
+/** The metrics whose queries Prometheus will never answer, found by trying each once. */
+export class QueriesUnusableError extends Error {
+  readonly metrics: MetricResult[];
+  constructor(metrics: MetricResult[]) {
+    super(`canary analysis: inconclusive: ${[...new Set(metrics.map((metric) => metric.reason))].join('; ')}`);
+    this.name = 'QueriesUnusableError';
+    this.metrics = metrics;
+  }
 }
 
 /** The elapsed times (ms after the start) at which rounds judge: every interval, and at the end. */
@@ -78,6 +100,7 @@ export async function analyze(
 ): Promise<AnalysisResult> {
   const startedAt = clock.now();
   const offsets = roundOffsets(plan.durationMs, plan.intervalMs);
+  if (offsets.length > 1 || plan.durationMs > 0) await tryQueries(plan, client, startedAt);
   const rounds: RoundResult[] = [];
   for (const [index, offset] of offsets.entries()) {
     const wait = startedAt + offset - clock.now();
@@ -87,8 +110,10 @@ export async function analyze(
     const metrics = await Promise.all(plan.metrics.map((metric) => judgeOne(metric, plan, client, start, end)));
     const verdict = scoreMetrics(metrics, plan.thresholds);
     rounds.push({ round: index + 1, start, end, verdict, metrics });
-    log.info(`round ${index + 1}/${offsets.length}: ${verdict.decision}, score ${verdict.score} (${verdict.reason})`);
-    if (verdict.decision === 'fail') break;
+    log.info(
+      `round ${index + 1}/${offsets.length}: ${verdict.decision}, score ${verdict.score} (${escapeUntrusted(verdict.reason)})`,
+    );
+    if (verdict.decision === 'fail' || metrics.some((metric) => metric.permanent)) break;
   }
   const last = rounds[rounds.length - 1];
   if (!last) throw new Error('the analysis ran no round');
@@ -101,6 +126,15 @@ export async function analyze(
   };
 }
 
+/** Runs every query once over the last step; throws QueriesUnusableError for those that can never work. */
+async function tryQueries(plan: AnalysisPlan, client: PrometheusClient, at: number): Promise<void> {
+  const tried = await Promise.all(
+    plan.metrics.map((metric) => queryMetric(metric, plan, client, at - plan.stepMs, at)),
+  );
+  const unusable = tried.filter((result): result is MetricResult => 'permanent' in result && result.permanent === true);
+  if (unusable.length > 0) throw new QueriesUnusableError(unusable);
+}
+
 async function judgeOne(
   metric: MetricDefinition,
   plan: AnalysisPlan,
@@ -108,40 +142,9 @@ async function judgeOne(
   start: number,
   end: number,
 ): Promise<MetricResult> {
-  const queries = {
-    baseline: renderQuery(metric.query, plan.baseline),
-    canary: renderQuery(metric.query, plan.canary),
-  };
-  const base = {
-    name: metric.name,
-    queries,
-    direction: metric.direction,
-    critical: metric.critical,
-    weight: metric.weight,
-  };
-  let sides: [Series | undefined, Series | undefined];
-  try {
-    sides = (await Promise.all(
-      (['baseline', 'canary'] as const).map(async (side) => {
-        const series = await client.queryRange({ query: queries[side], start, end, stepMs: plan.stepMs });
-        if (series.length > 1) {
-          throw new Error(
-            `the ${side} query returned ${series.length} series; aggregate it (sum(...), avg(...), histogram_quantile(...)) so that it returns one`,
-          );
-        }
-        return series[0];
-      }),
-    )) as [Series | undefined, Series | undefined];
-  } catch (error) {
-    const message =
-      error instanceof QueryRejectedError
-        ? `Prometheus rejected the query of metric '${metric.name}' (${error.errorType}): ${error.message}`
-        : error instanceof PrometheusUnavailableError
-          ? error.message
-          : `querying metric '${metric.name}' failed: ${error instanceof Error ? error.message : String(error)}`;
-    return { ...base, classification: 'Error', reason: message, error: message };
-  }
-  const series = alignSeries(sides[0], sides[1]);
+  const answer = await queryMetric(metric, plan, client, start, end);
+  if (!('sides' in answer)) return answer;
+  const series = alignSeries(answer.sides[0], answer.sides[1]);
   const judgement = judgeMetric(
     series.baseline.filter((value): value is number => value !== null),
     series.canary.filter((value): value is number => value !== null),
@@ -151,10 +154,65 @@ async function judgeOne(
       allowedDecrease: metric.allowedDecrease,
       max: metric.max,
       min: metric.min,
+      samplesPerWindow: queryMemoryMs(metric.query) / plan.stepMs,
     },
   );
-  return { ...base, classification: judgement.classification, reason: judgement.reason, judgement, series };
+  return {
+    ...describeMetric(metric, plan),
+    classification: judgement.classification,
+    reason: judgement.reason,
+    judgement,
+    series,
+  };
 }
+
+function describeMetric(metric: MetricDefinition, plan: AnalysisPlan): Omit<MetricResult, 'classification' | 'reason'> {
+  return {
+    name: metric.name,
+    queries: { baseline: renderQuery(metric.query, plan.baseline), canary: renderQuery(metric.query, plan.canary) },
+    direction: metric.direction,
+    critical: metric.critical,
+    weight: metric.weight,
+  };
+}
+
+/** Both sides' series of one metric, or the metric's Error result. */
+async function queryMetric(
+  metric: MetricDefinition,
+  plan: AnalysisPlan,
+  client: PrometheusClient,
+  start: number,
+  end: number,
+): Promise<{ sides: [Series | undefined, Series | undefined] } | MetricResult> {
+  const base = describeMetric(metric, plan);
+  const { queries } = base;
+  try {
+    const sides = (await Promise.all(
+      (['baseline', 'canary'] as const).map(async (side) => {
+        const series = await client.queryRange({ query: queries[side], start, end, stepMs: plan.stepMs });
+        if (series.length > 1) {
+          throw new SeveralSeriesError(
+            `the ${side} query returned ${series.length} series; aggregate it (sum(...), avg(...), histogram_quantile(...)) so that it returns one`,
+          );
+        }
+        return series[0];
+      }),
+    )) as [Series | undefined, Series | undefined];
+    return { sides };
+  } catch (error) {
+    const message =
+      error instanceof QueryRejectedError
+        ? `Prometheus rejected the query of metric '${metric.name}' (${error.errorType}): ${error.message}`
+        : error instanceof PrometheusUnavailableError
+          ? error.message
+          : `querying metric '${metric.name}' failed: ${errorMessage(error)}`;
+    const permanent = isPermanentQueryError(error) || error instanceof SeveralSeriesError;
+    return { ...base, classification: 'Error', reason: message, error: message, permanent };
+  }
+}
+
+/** A query that returns more than one series: it will on every round. */
+class SeveralSeriesError extends Error {}
 
 /** Both sides on one time axis (the union of their timestamps). */
 export function alignSeries(baseline: Series | undefined, canary: Series | undefined): MetricSeries {

@@ -1,6 +1,7 @@
 export {
   analyze,
   alignSeries,
+  QueriesUnusableError,
   roundOffsets,
   type AnalysisPlan,
   type AnalysisResult,
@@ -11,20 +12,45 @@ export {
   CONFIDENCE,
   TOLERANCE,
   judgeMetric,
+  sampleDependence,
   scoreMetrics,
   type Classification,
   type Decision,
+  type DependenceModel,
   type Direction,
   type JudgeOptions,
   type MetricJudgement,
+  type SampleDependence,
   type ScoredMetric,
   type Verdict,
 } from './judge.ts';
-export { loadMetrics, parseInputs, type CanaryInputs } from './inputs.ts';
+export { loadMetrics, parseInputs, type CanaryAnalyzeInputs } from './inputs.ts';
 export { parseMetricsDefinition, renderQuery, type MetricDefinition } from './metrics-file.ts';
-export { PrometheusClient, PrometheusUnavailableError, QueryRejectedError, type Series } from './prometheus.ts';
-export { buildReport, runCanaryAnalyze } from './run.ts';
 export {
+  PrometheusClient,
+  PrometheusUnavailableError,
+  QUERY_TIMEOUT_MS,
+  QueryRejectedError,
+  isPermanentQueryError,
+  type Series,
+} from './prometheus.ts';
+export { buildReport, runCanaryAnalyze } from './run.ts';
+export { parsePromQLDuration, queryMemoryMs } from './query-window.ts';
+export {
+  DEFAULT_PROFILE,
+  HEALTHY,
+  QUERY_SHAPES,
+  TYPICAL_METRICS,
+  seededRandom,
+  simulateCanary,
+  simulateCounters,
+  type Degradation,
+  type QueryShape,
+  type SimulatedCanary,
+  type TrafficProfile,
+} from './simulation.ts';
+export {
+  autocorrelationTime,
   mannWhitney,
   mannWhitneySorted,
   nearestDifference,

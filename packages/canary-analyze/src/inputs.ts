@@ -3,7 +3,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { parseMetricsDefinition, type MetricDefinition } from './metrics-file.ts';
 
-export interface CanaryInputs {
+export interface CanaryAnalyzeInputs {
   'prometheus-url': string;
   'prometheus-headers': Array<[string, string]>;
   /** A path, or the YAML itself. */
@@ -21,8 +21,8 @@ export interface CanaryInputs {
 /** Prometheus refuses a range query of more than 11,000 points per series. */
 export const MAX_POINTS = 11_000;
 
-export function parseInputs(parser: InputParser): CanaryInputs {
-  const inputs: CanaryInputs = {
+export function parseInputs(parser: InputParser): CanaryAnalyzeInputs {
+  const inputs: CanaryAnalyzeInputs = {
     'prometheus-url': parser.required('prometheus-url'),
     'prometheus-headers': parseHeaderLines(parseList(parser.secret('prometheus-headers')), 'prometheus-headers'),
     metrics: parser.required('metrics'),
@@ -38,7 +38,7 @@ export function parseInputs(parser: InputParser): CanaryInputs {
   return inputs;
 }
 
-function validateInputs(inputs: CanaryInputs): void {
+function validateInputs(inputs: CanaryAnalyzeInputs): void {
   let url: URL | undefined;
   try {
     url = new URL(inputs['prometheus-url']);

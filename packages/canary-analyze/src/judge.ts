@@ -1,7 +1,9 @@
 // The per-metric judge and the score, after Kayenta's NetflixACAJudge: NaN removal, Mann-Whitney at 98 %
 // confidence, a tolerance band of ±25 % of the Hodges-Lehmann estimate, the mean-ratio effect size as a
 // second gate, `direction`, critical metrics and the 50 % no-data rule; plus Flagger-style absolute limits.
-import { mannWhitneySorted, mean, sortAscending, sortedMedian } from './statistics.ts';
+// Unlike Kayenta, the test counts what the samples are worth: samples of a range query taken closer than
+// its window overlap, so the variance of U is widened by the samples' dependence (see SampleDependence).
+import { autocorrelationTime, mannWhitneySorted, mean, sortAscending, sortedMedian } from './statistics.ts';
 
 export type Direction = 'increase' | 'decrease' | 'either';
 export type Classification = 'Pass' | 'High' | 'Low' | 'NoData' | 'Error';
@@ -21,6 +23,28 @@ export interface JudgeOptions {
   max?: number | undefined;
   min?: number | undefined;
   confidence?: number;
+  /** Consecutive samples that share one range window of the query (window / step); 1 when unknown. */
+  samplesPerWindow?: number;
+  /**
+   * What the test's variance factor counts: by default the larger of the query's window and the
+   * samples' autocorrelation; `independent` takes every sample as independent, as Kayenta does
+   * (overlapping windows then give false alarms). The others are there to measure each part alone.
+   */
+  dependence?: DependenceModel;
+}
+
+export type DependenceModel = 'window+autocorrelation' | 'window' | 'autocorrelation' | 'independent';
+
+/** How dependent the samples are, and what they are worth as independent samples. */
+export interface SampleDependence {
+  /** From the query: consecutive samples sharing one range window. */
+  samplesPerWindow: number;
+  /** From the data: the integrated autocorrelation time of both sides' samples, pooled. */
+  autocorrelationTime: number;
+  /** The variance factor of the test: the larger of the two (1 when taken as independent). */
+  factor: number;
+  /** The effective sample size of each side: samples / factor. */
+  effective: { baseline: number; canary: number };
 }
 
 export interface SampleStats {
@@ -48,12 +72,14 @@ export interface MetricJudgement {
   estimate?: number;
   /** Canary mean / baseline mean; NaN when either mean is 0. */
   ratio?: number;
+  dependence?: SampleDependence;
 }
 
-function describe(values: readonly number[]): { sorted: Float64Array; stats: SampleStats } {
+function describe(values: readonly number[]): { finite: number[]; sorted: Float64Array; stats: SampleStats } {
   const finite = values.filter((value) => Number.isFinite(value));
   const sorted = sortAscending(finite);
   return {
+    finite,
     sorted,
     stats: {
       count: finite.length,
@@ -72,7 +98,33 @@ const sameSorted = (a: Float64Array, b: Float64Array): boolean =>
 const format = (value: number): string =>
   Number.isFinite(value) ? String(Number(value.toPrecision(4))) : String(value);
 
-/** Classifies one metric: the canary's samples against the baseline's. */
+/** The dependence of both sides' samples (in time order) and the test's variance factor. */
+export function sampleDependence(
+  baseline: readonly number[],
+  canary: readonly number[],
+  options: Pick<JudgeOptions, 'samplesPerWindow' | 'dependence'>,
+): SampleDependence {
+  const samplesPerWindow = Math.max(1, options.samplesPerWindow ?? 1);
+  const autocorrelation = autocorrelationTime([baseline, canary]);
+  const model = options.dependence ?? 'window+autocorrelation';
+  const factor =
+    model === 'independent'
+      ? 1
+      : model === 'window'
+        ? samplesPerWindow
+        : model === 'autocorrelation'
+          ? autocorrelation
+          : Math.max(samplesPerWindow, autocorrelation);
+  const round = (value: number): number => Math.round(value * 100) / 100;
+  return {
+    samplesPerWindow: round(samplesPerWindow),
+    autocorrelationTime: round(autocorrelation),
+    factor: round(factor),
+    effective: { baseline: round(baseline.length / factor), canary: round(canary.length / factor) },
+  };
+}
+
+/** Classifies one metric: the canary's samples (in time order) against the baseline's. */
 export function judgeMetric(
   baselineValues: readonly number[],
   canaryValues: readonly number[],
@@ -80,13 +132,19 @@ export function judgeMetric(
 ): MetricJudgement {
   const baseline = describe(baselineValues);
   const canary = describe(canaryValues);
-  const stats = { baseline: baseline.stats, canary: canary.stats };
   if (canary.sorted.length === 0 || baseline.sorted.length === 0) {
     const missing = [canary.sorted.length === 0 ? 'canary' : '', baseline.sorted.length === 0 ? 'baseline' : '']
       .filter(Boolean)
       .join(' and ');
-    return { classification: 'NoData', reason: `no data for the ${missing}`, ...stats };
+    return {
+      classification: 'NoData',
+      reason: `no data for the ${missing}`,
+      baseline: baseline.stats,
+      canary: canary.stats,
+    };
   }
+  const dependence = sampleDependence(baseline.finite, canary.finite, options);
+  const stats = { baseline: baseline.stats, canary: canary.stats, dependence };
 
   const limits = absoluteLimits(canary.stats.mean, options);
   if (sameSorted(canary.sorted, baseline.sorted)) {
@@ -97,7 +155,7 @@ export function judgeMetric(
     return limits ?? { classification: 'Pass', reason: 'every value is the same', ratio: 1, ...stats };
   }
 
-  const test = mannWhitneySorted(canary.sorted, baseline.sorted, options.confidence ?? CONFIDENCE);
+  const test = mannWhitneySorted(canary.sorted, baseline.sorted, options.confidence ?? CONFIDENCE, dependence.factor);
   const ratio =
     canary.stats.mean === 0 || baseline.stats.mean === 0 ? Number.NaN : canary.stats.mean / baseline.stats.mean;
   const statistics = {

@@ -1,21 +1,44 @@
-import { type Runtime } from '@shiprail/core';
+import { errorMessage, escapeCell, urlCredentials, type Runtime } from '@shiprail/core';
 import { mkdtempSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { analyze, type AnalysisPlan, type AnalysisResult } from './analysis.ts';
-import { CONFIDENCE, TOLERANCE } from './judge.ts';
-import { loadMetrics, parseInputs } from './inputs.ts';
-import { PrometheusClient } from './prometheus.ts';
+import { CONFIDENCE, TOLERANCE, type Verdict } from './judge.ts';
+import { loadMetrics, parseInputs, type CanaryAnalyzeInputs } from './inputs.ts';
+import type { MetricDefinition } from './metrics-file.ts';
+import { PrometheusClient, QUERY_TIMEOUT_MS } from './prometheus.ts';
 import { renderSummary } from './summary.ts';
 
 export async function runCanaryAnalyze(runtime: Runtime): Promise<void> {
   const inputs = parseInputs(runtime.inputs);
   // Header values alone (a bearer token) are masked too, not only the whole `Name: value` lines.
   for (const [, value] of inputs['prometheus-headers']) if (value.length >= 4) runtime.mask(value);
-  const password = decodeURIComponent(new URL(inputs['prometheus-url']).password);
-  if (password !== '') runtime.mask(password);
-  const workspace = runtime.env['GITHUB_WORKSPACE'] || process.cwd();
-  const metrics = loadMetrics(inputs.metrics, workspace);
+  for (const credential of urlCredentials(inputs['prometheus-url'])) runtime.mask(credential);
+  const metrics = loadMetrics(inputs.metrics, runtime.github.workspace);
 
+  let verdict: Verdict;
+  try {
+    verdict = await judgeCanary(runtime, inputs, metrics);
+  } catch (error) {
+    // Past its inputs the step always says what it decided: whatever stopped the judgement makes it
+    // inconclusive, never a pass.
+    runtime.setOutput('decision', 'inconclusive');
+    await runtime.appendSummary(`## ❔ Canary analysis: inconclusive\n\n${escapeCell(errorMessage(error))}\n`);
+    throw error;
+  }
+  const { decision, score, reason } = verdict;
+  if (decision === 'marginal') runtime.log.warning(`canary analysis is marginal: ${reason}`);
+  if (decision === 'fail' || decision === 'inconclusive') {
+    throw new Error(`canary analysis: ${decision}, score ${score}: ${reason}`);
+  }
+  runtime.log.info(`canary analysis: ${decision}, score ${score}: ${reason}`);
+}
+
+/** Runs the analysis; the outputs are set only once the report and the summary are complete. */
+async function judgeCanary(
+  runtime: Runtime,
+  inputs: CanaryAnalyzeInputs,
+  metrics: MetricDefinition[],
+): Promise<Verdict> {
   const plan: AnalysisPlan = {
     metrics,
     baseline: inputs.baseline,
@@ -29,20 +52,24 @@ export async function runCanaryAnalyze(runtime: Runtime): Promise<void> {
     url: inputs['prometheus-url'],
     headers: inputs['prometheus-headers'],
     sleep: (ms) => runtime.clock.sleep(ms),
+    now: () => runtime.clock.now(),
+    redact: (text) => runtime.redact(text),
+    // Every query, retries included, ends by the last round plus one query's time.
+    deadline: runtime.clock.now() + inputs.duration + QUERY_TIMEOUT_MS,
   });
-  const result = await analyze(plan, client, runtime.clock, runtime.log);
-  const reportPath = writeReport(runtime.tempDir, buildReport(result, plan));
-
-  const { decision, score, reason } = result.verdict;
-  runtime.setOutput('decision', decision);
-  runtime.setOutput('score', score);
-  runtime.setOutput('report', reportPath);
-  await runtime.appendSummary(renderSummary(result, plan));
-  if (decision === 'marginal') runtime.log.warning(`canary analysis is marginal: ${reason}`);
-  if (decision === 'fail' || decision === 'inconclusive') {
-    throw new Error(`canary analysis: ${decision}, score ${score}: ${reason}`);
+  if (client.urlAuthorization) {
+    runtime.mask(client.urlAuthorization);
+    runtime.mask(client.urlAuthorization.replace(/^Basic /, ''));
   }
-  runtime.log.info(`canary analysis: ${decision}, score ${score}: ${reason}`);
+  const result = await analyze(plan, client, runtime.clock, runtime.log);
+  const report = runtime.redact(`${JSON.stringify(buildReport(result, plan), null, 2)}\n`);
+  const summary = renderSummary(result, plan);
+  const reportPath = writeReport(runtime.tempDir, report);
+  runtime.setOutput('decision', result.verdict.decision);
+  runtime.setOutput('score', result.verdict.score);
+  runtime.setOutput('report', reportPath);
+  await runtime.appendSummary(summary);
+  return result.verdict;
 }
 
 /** The JSON report: every round, metric, query, sample count, statistic and verdict. */
@@ -53,7 +80,13 @@ export function buildReport(result: AnalysisResult, plan: AnalysisPlan): Record<
     decision: result.verdict.decision,
     score: result.verdict.score,
     reason: result.verdict.reason,
-    judge: { test: 'mann-whitney', confidence: CONFIDENCE, tolerance: TOLERANCE, effectSize: 'meanRatio' },
+    judge: {
+      test: 'mann-whitney',
+      confidence: CONFIDENCE,
+      tolerance: TOLERANCE,
+      effectSize: 'meanRatio',
+      dependence: 'window+autocorrelation',
+    },
     thresholds: plan.thresholds,
     baseline: plan.baseline,
     canary: plan.canary,
@@ -82,6 +115,16 @@ export function buildReport(result: AnalysisResult, plan: AnalysisPlan): Record<
         ...(metric.judgement
           ? {
               samples: { baseline: metric.judgement.baseline.count, canary: metric.judgement.canary.count },
+              ...(metric.judgement.dependence
+                ? {
+                    effectiveSamples: metric.judgement.dependence.effective,
+                    dependence: {
+                      samplesPerWindow: metric.judgement.dependence.samplesPerWindow,
+                      autocorrelationTime: metric.judgement.dependence.autocorrelationTime,
+                      varianceFactor: metric.judgement.dependence.factor,
+                    },
+                  }
+                : {}),
               baselineStats: metric.judgement.baseline,
               canaryStats: metric.judgement.canary,
               statistics: {
@@ -103,10 +146,10 @@ export function buildReport(result: AnalysisResult, plan: AnalysisPlan): Record<
 }
 
 /** Written whole or not at all: a temporary name, then a rename. */
-function writeReport(tempDir: string, report: Record<string, unknown>): string {
+function writeReport(tempDir: string, report: string): string {
   const directory = mkdtempSync(join(tempDir, 'canary-analyze-'));
   const path = join(directory, 'report.json');
-  writeFileSync(`${path}.partial`, `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(`${path}.partial`, report);
   renameSync(`${path}.partial`, path);
   return path;
 }

@@ -167,8 +167,18 @@ export function mannWhitney(
   return mannWhitneySorted(sortAscending(xValues), sortAscending(yValues), confidence);
 }
 
-/** mannWhitney over samples already sorted ascending (the judge sorts once for everything). */
-export function mannWhitneySorted(x: Float64Array, y: Float64Array, confidence = 0.95): MannWhitneyResult {
+/**
+ * mannWhitney over samples already sorted ascending (the judge sorts once for everything).
+ * `varianceFactor` widens the statistic's variance for samples that are not independent: with an
+ * integrated autocorrelation time τ, n samples carry the information of n/τ independent ones and the
+ * variance of U grows by τ (1 for independent samples, the textbook test).
+ */
+export function mannWhitneySorted(
+  x: Float64Array,
+  y: Float64Array,
+  confidence = 0.95,
+  varianceFactor = 1,
+): MannWhitneyResult {
   const n1 = x.length;
   const n2 = y.length;
   if (n1 === 0 || n2 === 0) throw new RangeError('both samples need at least one value');
@@ -177,7 +187,7 @@ export function mannWhitneySorted(x: Float64Array, y: Float64Array, confidence =
   const deviate = (shift: number): number => {
     const { u, ties } = shiftedRankStatistic(x, y, shift);
     const centered = u - (n1 * n2) / 2;
-    const variance = ((n1 * n2) / 12) * (n + 1 - ties / (n * (n - 1)));
+    const variance = varianceFactor * ((n1 * n2) / 12) * (n + 1 - ties / (n * (n - 1)));
     if (!(variance > 0)) return Number.NaN;
     return (centered - Math.sign(centered) * 0.5) / Math.sqrt(variance);
   };
@@ -206,8 +216,16 @@ export function mannWhitneySorted(x: Float64Array, y: Float64Array, confidence =
     return crossing(f, low, atLow, high, atHigh, search);
   };
   const estimate = root(0);
-  const lower = root(quantile, muMin, Math.max(muMin, Math.min(muMax, estimate + search.delta)));
-  const upper = root(-quantile, Math.min(muMax, Math.max(muMin, estimate - search.delta)), muMax);
+  // Unlike R, when even samples shifted wholly apart are not significant (few samples, or samples worth
+  // few independent ones), the interval is unbounded on that side: no shift is excluded.
+  const reachable = (sign: 1 | -1): boolean =>
+    sign * deviate(sign === 1 ? muMin - search.delta : muMax + search.delta) > quantile;
+  const lower = reachable(1)
+    ? root(quantile, muMin, Math.max(muMin, Math.min(muMax, estimate + search.delta)))
+    : Number.NEGATIVE_INFINITY;
+  const upper = reachable(-1)
+    ? root(-quantile, Math.min(muMax, Math.max(muMin, estimate - search.delta)), muMax)
+    : Number.POSITIVE_INFINITY;
   return { u, z, pValue, lower, upper, estimate };
 }
 
@@ -352,4 +370,49 @@ export function nearestDifference(x: Float64Array, y: Float64Array, shift: numbe
     }
   }
   return nearest;
+}
+
+/** Series shorter than this give no usable autocorrelation estimate. */
+export const MIN_AUTOCORRELATION_SAMPLES = 16;
+/** The longest lag the autocorrelation is summed to (longer memories come from the query's window). */
+export const MAX_AUTOCORRELATION_LAG = 500;
+/** The estimate reads at most the last this many samples of a series: plenty, and a bounded cost. */
+export const MAX_AUTOCORRELATION_SAMPLES = 10_000;
+
+/**
+ * The integrated autocorrelation time τ = 1 + 2 Σ ρ_k of one or more series in time order, pooled
+ * (each series centred on its own mean), by Geyer's initial monotone sequence estimator: the sums of
+ * adjacent pairs of autocorrelations are added while they stay positive, each capped by the previous.
+ * n samples with memory τ carry the information of n/τ independent ones. At least 1; 1 when the series
+ * are too short to tell. Reads the last MAX_AUTOCORRELATION_SAMPLES of each series.
+ */
+export function autocorrelationTime(series: ReadonlyArray<ArrayLike<number>>): number {
+  const usable = series
+    .filter((values) => values.length >= MIN_AUTOCORRELATION_SAMPLES)
+    .map((values) => Array.prototype.slice.call(values, -MAX_AUTOCORRELATION_SAMPLES) as number[]);
+  if (usable.length === 0) return 1;
+  const means = usable.map((values) => mean(values));
+  const shortest = Math.min(...usable.map((values) => values.length));
+  const maxLag = Math.min(MAX_AUTOCORRELATION_LAG, Math.floor(shortest / 3));
+  const covariance = (lag: number): number => {
+    let total = 0;
+    usable.forEach((values, which) => {
+      const centre = means[which] as number;
+      for (let index = lag; index < values.length; index += 1) {
+        total += ((values[index] as number) - centre) * ((values[index - lag] as number) - centre);
+      }
+    });
+    return total;
+  };
+  const variance = covariance(0);
+  if (!(variance > 0)) return 1;
+  let tau = -1;
+  let previousPair = Number.POSITIVE_INFINITY;
+  for (let lag = 0; lag + 1 <= maxLag; lag += 2) {
+    const pair = Math.min(previousPair, (covariance(lag) + covariance(lag + 1)) / variance);
+    if (!(pair > 0)) break;
+    tau += 2 * pair;
+    previousPair = pair;
+  }
+  return Math.max(1, tau);
 }

@@ -80,6 +80,7 @@ function metricTable(metrics: readonly MetricResult[]): string {
       'Verdict',
       'Query',
       'Samples (baseline / canary)',
+      'Effective samples',
       'Baseline median',
       'Canary median',
       `Shift interval (${level})`,
@@ -101,6 +102,7 @@ function metricTable(metrics: readonly MetricResult[]): string {
         `${verdictIcon(metric.classification)} ${metric.classification}`,
         raw(code(metric.queries.canary).replace(/\|/g, '\\|')),
         judgement ? `${judgement.baseline.count} / ${judgement.canary.count}` : '–',
+        effectiveSamples(judgement),
         formatNumber(judgement?.baseline.median),
         formatNumber(judgement?.canary.median),
         judgement?.lower === undefined ? '–' : `[${formatNumber(judgement.lower)}, ${formatNumber(judgement.upper)}]`,
@@ -110,6 +112,14 @@ function metricTable(metrics: readonly MetricResult[]): string {
       ];
     }),
   );
+}
+
+/** What the samples are worth as independent ones, and why: `10.3 / 10.3 (÷ 4)`. */
+function effectiveSamples(judgement: MetricResult['judgement']): string {
+  const dependence = judgement?.dependence;
+  if (!dependence) return '–';
+  const { baseline, canary } = dependence.effective;
+  return `${formatNumber(baseline)} / ${formatNumber(canary)} (÷ ${formatNumber(dependence.factor)})`;
 }
 
 function verdictIcon(classification: MetricResult['classification']): string {

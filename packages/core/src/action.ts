@@ -3,6 +3,7 @@ import { getExecOutput } from '@actions/exec';
 import { tmpdir } from 'node:os';
 import { readGitHubContext } from './context.ts';
 import { ConfigurationError, errorMessage } from './errors.ts';
+import { execWithDeadline } from './exec-deadline.ts';
 import { InputParser } from './inputs.ts';
 import { capSummary } from './markdown.ts';
 import { sleep } from './retry.ts';
@@ -12,6 +13,8 @@ import { neutralizeCommandLines } from './untrusted.ts';
 
 /** Runs programs through @actions/exec: an argument vector, output captured, secrets never in argv. */
 export const actionsExec: Exec = async (program, args, options = {}) => {
+  if (options.deadline !== undefined)
+    return execWithDeadline(program, args, { ...options, deadline: options.deadline });
   const result = await getExecOutput(program, [...args], {
     cwd: options.cwd,
     env: options.env ? mergeEnv(options.env) : undefined,
@@ -37,6 +40,7 @@ const actionsLog: Log = {
   info: (message) => core.info(neutralizeCommandLines(message)),
   debug: (message) => core.debug(message),
   warning: (message, properties) => core.warning(message, properties),
+  error: (message, properties) => core.error(message, properties),
   notice: (message, properties) => core.notice(message, properties),
   group: (name, body) => core.group(name, body),
 };
@@ -63,8 +67,10 @@ export function createActionsRuntime(env: NodeJS.ProcessEnv = process.env): Runt
     env,
     github: readGitHubContext(env),
     exec: actionsExec,
+    fetch: (input, init) => fetch(input, init),
     clock: { now: () => Date.now(), sleep },
     tempDir: env['RUNNER_TEMP'] || tmpdir(),
+    cwd: process.cwd(),
   };
 }
 

@@ -19,3 +19,9 @@ export { formatYamlPath, parseYamlDocument, type ParsedYaml, type YamlPath } fro
 export { DeadlineError, HttpStatusError, isTransient, isTransientStatus, withDeadline } from './network.ts';
 export { REDACTED, Redactor, stripUrlCredentials, urlCredentials } from './secrets.ts';
 export { escapeUntrusted, neutralizeCommandLines } from './untrusted.ts';
+export {
+  parseWorkloadReference,
+  WORKLOAD_KIND_ALIASES,
+  type WorkloadKind,
+  type WorkloadReference,
+} from './workload.ts';

@@ -1,3 +1,5 @@
+import { MAX_TIMER_MS } from './duration.ts';
+
 export interface BackoffOptions {
   /** Delay before the second attempt. */
   baseMs: number;
@@ -27,7 +29,29 @@ export function backoffDelay(attempt: number, options: BackoffOptions, random: (
   return Math.round(capped * (1 - jitter) + capped * jitter * random());
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+/** Waits `ms`, however long (a wait beyond one Node timer is made of several), or less when `signal` aborts. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted === true) {
+      resolve();
+      return;
+    }
+    const end = Date.now() + ms;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const done = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const arm = (): void => {
+      const remaining = end - Date.now();
+      if (remaining <= 0) done();
+      else timer = setTimeout(arm, Math.min(remaining, MAX_TIMER_MS));
+    };
+    signal?.addEventListener('abort', done, { once: true });
+    arm();
+  });
+}
 
 /** Runs `operation` until it succeeds, an error is not retryable, or attempts run out (last error thrown). */
 export async function retry<T>(operation: (attempt: number) => Promise<T>, options: RetryOptions): Promise<T> {

@@ -11,6 +11,11 @@ export interface ExecOptions {
   silent?: boolean;
   /** Resolve with a non-zero exit code instead of throwing. */
   allowFailure?: boolean;
+  /**
+   * For programs that talk to servers: kill the program when `ms` pass and reject with a DeadlineError
+   * ("<what> did not answer within <duration>"). Its output is then captured, never streamed to the log.
+   */
+  deadline?: { ms: number; what: string };
 }
 
 export interface ExecResult {
@@ -32,13 +37,16 @@ export interface Log {
   info(message: string): void;
   debug(message: string): void;
   warning(message: string, properties?: AnnotationProperties): void;
+  /** An error annotation that does not end the step (a failed test at its line); the step's own failure is thrown. */
+  error(message: string, properties?: AnnotationProperties): void;
   notice(message: string, properties?: AnnotationProperties): void;
   group<T>(name: string, body: () => Promise<T>): Promise<T>;
 }
 
 export interface Clock {
   now(): number;
-  sleep(ms: number): Promise<void>;
+  /** Waits `ms`, or less when `signal` aborts. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
 export type OutputValue = string | number | boolean | readonly unknown[] | Record<string, unknown>;
@@ -61,9 +69,13 @@ export interface Runtime {
   env: Readonly<Record<string, string | undefined>>;
   github: GitHubContext;
   exec: Exec;
+  /** HTTP requests: the global fetch in a step, whatever a test chooses in a test. */
+  fetch: typeof fetch;
   clock: Clock;
   /** A directory for temporary files (`RUNNER_TEMP` on runners). */
   tempDir: string;
+  /** The step's working directory, which relative paths in inputs are resolved against. */
+  cwd: string;
 }
 
 /** Outputs are strings on the wire: JSON for structures, as the spec's conventions say. */

@@ -152,6 +152,9 @@ export async function resolveComparison(plan: ComparisonPlan, git: Git): Promise
         reason: `tag ${plan.tag}`,
       };
     case 'merge-base': {
+      const quick = await git.localMergeBase(plan.base, plan.head);
+      if (quick !== undefined)
+        return { kind: 'diff', base: quick, head: plan.head, label: `${plan.label} (merge base)` };
       const head = await git.ensureCommit(plan.head);
       if (head === undefined) return failOpen(plan.head, `the head commit ${shortSha(plan.head)} cannot be found`);
       const base = await git.ensureCommit(plan.base);
@@ -202,6 +205,9 @@ async function resolvePush(
   git: Git,
   failOpen: (head: string, warning: string) => Promise<Comparison>,
 ): Promise<Comparison> {
+  if (plan.before !== ZERO_SHA && (await git.localMergeBase(plan.before, plan.after)) === plan.before) {
+    return { kind: 'diff', base: plan.before, head: plan.after, label: `push to ${plan.branch}` };
+  }
   const head = await git.ensureCommit(plan.after);
   if (head === undefined) return failOpen(plan.after, `the pushed commit ${shortSha(plan.after)} cannot be found`);
   let why: string;
@@ -213,7 +219,10 @@ async function resolvePush(
     if (before !== undefined && mergeBase?.sha === before) {
       return { kind: 'diff', base: before, head, label: `push to ${plan.branch}` };
     }
-    why = `the push to ${plan.branch} was forced (${shortSha(plan.before)} is not an ancestor of ${shortSha(head)})`;
+    why =
+      before === undefined
+        ? `the previous tip ${shortSha(plan.before)} of ${plan.branch} is not on origin (a force push removed it)`
+        : `the push to ${plan.branch} was forced (${shortSha(plan.before)} is not an ancestor of ${shortSha(head)})`;
   }
   // A new or rewritten branch is compared with where it left the default branch.
   if (plan.defaultBranch === undefined) {

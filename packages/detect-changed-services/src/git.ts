@@ -1,4 +1,12 @@
-import type { Exec, ExecResult } from '@shiprail/core';
+import {
+  escapeUntrusted,
+  isTransient,
+  retry,
+  stripUrlCredentials,
+  type Exec,
+  type ExecOptions,
+  type ExecResult,
+} from '@shiprail/core';
 
 export const ZERO_SHA = '0000000000000000000000000000000000000000';
 const SHA = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/;
@@ -22,6 +30,57 @@ export interface GitOptions {
   deepenSteps?: readonly number[];
   /** Progress lines for the log. */
   log?: (message: string) => void;
+  /** Deadline of one fetch from origin (default 2 minutes). */
+  fetchTimeoutMs?: number;
+  /** Attempts of a fetch that failed for a reason another attempt can fix (default 3). */
+  fetchAttempts?: number;
+  /** Pause between attempts (the runtime's clock). */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export const DEFAULT_FETCH_TIMEOUT_MS = 120_000;
+/** Local git commands only read the repository; this bounds them all the same. */
+const LOCAL_DEADLINE_MS = 600_000;
+
+/** Why a fetch failed, from git's own words: worth another attempt, the ref is missing, or neither. */
+export type FetchFailureKind = 'transient' | 'missing' | 'fatal';
+
+// A clone without an origin remote has nothing to fetch from: like a ref origin does not have.
+const MISSING_REF =
+  /couldn't find remote ref|not our ref|no such remote ref|unadvertised object|invalid refspec|'origin' does not appear to be a git repository/i;
+const FATAL =
+  /authentication failed|could not read (username|password)|terminal prompts disabled|permission denied|returned error: (401|403|404)|repository .* not found|does not appear to be a git repository|not a git repository|unable to access .*: (ssl|certificate)|certificate|protocol '.*' is not supported|unsupported protocol/i;
+const TRANSIENT =
+  /could not resolve host|temporary failure in name resolution|connection (refused|reset|timed out)|timed out|early eof|hung up unexpectedly|rpc failed|returned error: (408|429|5\d\d)|transfer closed|unexpected disconnect|the remote end hung up|network is unreachable|no route to host|broken pipe|gnutls_handshake|ssl_read|could not read from remote repository|failed to connect|empty reply from server/i;
+
+/** Classifies a failed fetch by git's error output; unknown failures are not retried. */
+export function classifyFetchFailure(stderr: string): FetchFailureKind {
+  if (MISSING_REF.test(stderr)) return 'missing';
+  if (FATAL.test(stderr)) return 'fatal';
+  return TRANSIENT.test(stderr) ? 'transient' : 'fatal';
+}
+
+/** A fetch from origin that failed for a reason other than a missing ref: the step cannot decide. */
+export class GitFetchError extends Error {
+  readonly kind: 'transient' | 'fatal';
+  readonly reason: string;
+
+  constructor(what: string, reason: string, kind: 'transient' | 'fatal', attempts: number) {
+    const tries = attempts > 1 ? ` after ${attempts} attempts` : kind === 'fatal' ? ' (not retried)' : '';
+    super(`git fetch of ${what} from origin failed${tries}: ${reason}`);
+    this.name = 'GitFetchError';
+    this.kind = kind;
+    this.reason = reason;
+  }
+}
+
+/** The last lines of git's error output, safe to log: one line, no credentials, no commands. */
+export function fetchFailureReason(stderr: string): string {
+  const lines = stderr
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '');
+  return escapeUntrusted(stripUrlCredentials(lines.slice(-2).join(' ') || 'no output'));
 }
 
 export type MergeBaseResult = { sha: string } | { sha?: undefined; reason: string };
@@ -34,6 +93,9 @@ export class Git {
   private readonly exec: Exec;
   private readonly deepenSteps: readonly number[];
   private readonly log: (message: string) => void;
+  private readonly fetchTimeoutMs: number;
+  private readonly fetchAttempts: number;
+  private readonly sleep: ((ms: number) => Promise<void>) | undefined;
   private shallow: boolean | undefined;
 
   constructor(options: GitOptions) {
@@ -41,20 +103,30 @@ export class Git {
     this.exec = options.exec;
     this.deepenSteps = options.deepenSteps ?? DEFAULT_DEEPEN_STEPS;
     this.log = options.log ?? (() => undefined);
+    this.fetchTimeoutMs = options.fetchTimeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS;
+    this.fetchAttempts = options.fetchAttempts ?? 3;
+    this.sleep = options.sleep;
   }
 
-  run(args: readonly string[]): Promise<ExecResult> {
+  run(args: readonly string[], deadline?: ExecOptions['deadline']): Promise<ExecResult> {
     return this.exec('git', ['-c', 'core.quotePath=false', ...args], {
       cwd: this.cwd,
       silent: true,
       allowFailure: true,
+      deadline: deadline ?? { ms: LOCAL_DEADLINE_MS, what: `git ${args[0] ?? ''}` },
+      // Never wait for a password prompt: a fetch that needs credentials the checkout did not leave fails.
+      env: { GIT_TERMINAL_PROMPT: '0' },
     });
   }
 
   /** The repository's top directory, or undefined when `cwd` is not in a git work tree. */
   async topLevel(): Promise<string | undefined> {
-    const result = await this.run(['rev-parse', '--show-toplevel']);
-    return result.exitCode === 0 ? result.stdout.trim() : undefined;
+    // One call answers both questions: whether this is a work tree, and whether the clone is shallow.
+    const result = await this.run(['rev-parse', '--is-shallow-repository', '--show-toplevel']);
+    const [shallow, top] = result.stdout.split('\n');
+    if (result.exitCode !== 0 || top === undefined || top === '') return undefined;
+    this.shallow = shallow === 'true';
+    return top;
   }
 
   /** The commit a revision names locally (tags peeled), or undefined. */
@@ -73,10 +145,43 @@ export class Git {
     return this.shallow;
   }
 
-  private async fetch(args: readonly string[]): Promise<ExecResult> {
-    const result = await this.run(['fetch', '--no-tags', '--quiet', ...args]);
-    this.shallow = undefined;
-    return result;
+  /**
+   * `git fetch` from origin under a deadline, retried while the failure is one another attempt can fix
+   * (the network, the server, the deadline). True when it fetched, false when origin has no such ref or
+   * commit; any other failure (authentication, a repository that is not there, retries spent) throws.
+   */
+  private async fetch(what: string, args: readonly string[]): Promise<boolean> {
+    let attempts = 0;
+    try {
+      return await retry(
+        async () => {
+          attempts += 1;
+          const result = await this.run(['fetch', '--no-tags', '--quiet', ...args], {
+            ms: this.fetchTimeoutMs,
+            what: 'origin',
+          });
+          this.shallow = undefined;
+          if (result.exitCode === 0) return true;
+          const kind = classifyFetchFailure(result.stderr);
+          if (kind === 'missing') return false;
+          throw new GitFetchError(what, fetchFailureReason(result.stderr), kind, 1);
+        },
+        {
+          attempts: this.fetchAttempts,
+          baseMs: 1000,
+          maxMs: 8000,
+          jitter: 0.3,
+          retryIf: (error) => (error instanceof GitFetchError ? error.kind === 'transient' : isTransient(error)),
+          onRetry: (error, attempt, delayMs) =>
+            this.log(`Fetch attempt ${attempt} failed (${errorText(error)}); trying again in ${delayMs} ms`),
+          ...(this.sleep === undefined ? {} : { sleep: this.sleep }),
+        },
+      );
+    } catch (error) {
+      if (error instanceof GitFetchError && attempts <= 1) throw error;
+      const reason = error instanceof GitFetchError ? error.reason : escapeUntrusted(errorText(error));
+      throw new GitFetchError(what, reason, error instanceof GitFetchError ? error.kind : 'transient', attempts);
+    }
   }
 
   /**
@@ -89,15 +194,16 @@ export class Git {
     const depth = (await this.isShallow()) ? [`--depth=${this.deepenSteps[0] ?? 50}`] : [];
     if (SHA.test(revision)) {
       this.log(`Fetching ${shortSha(revision)} from origin`);
-      const fetched = await this.fetch([...depth, 'origin', revision]);
-      return fetched.exitCode === 0 ? this.resolve(revision) : undefined;
+      const fetched = await this.fetch(shortSha(revision), [...depth, 'origin', revision]);
+      return fetched ? this.resolve(revision) : undefined;
     }
     const name = revision.replace(/^origin\//, '').replace(/^refs\/heads\//, '');
-    this.log(`Fetching ${name} from origin`);
-    const branch = await this.fetch([...depth, 'origin', `+refs/heads/${name}:refs/remotes/origin/${name}`]);
-    if (branch.exitCode === 0) return this.resolve(`refs/remotes/origin/${name}`);
-    const tag = await this.fetch([...depth, 'origin', `+refs/tags/${name}:refs/tags/${name}`]);
-    return tag.exitCode === 0 ? this.resolve(`refs/tags/${name}`) : undefined;
+    this.log(`Fetching ${escapeUntrusted(name)} from origin`);
+    const shown = `'${escapeUntrusted(name)}'`;
+    const branch = await this.fetch(shown, [...depth, 'origin', `+refs/heads/${name}:refs/remotes/origin/${name}`]);
+    if (branch) return this.resolve(`refs/remotes/origin/${name}`);
+    const tag = await this.fetch(shown, [...depth, 'origin', `+refs/tags/${name}:refs/tags/${name}`]);
+    return tag ? this.resolve(`refs/tags/${name}`) : undefined;
   }
 
   /** The tip of a branch as origin has it (fetched when missing), else the local branch. */
@@ -106,16 +212,31 @@ export class Git {
     const known = await this.resolve(remote);
     if (known !== undefined) return known;
     const depth = (await this.isShallow()) ? [`--depth=${this.deepenSteps[0] ?? 50}`] : [];
-    this.log(`Fetching ${name} from origin`);
-    const fetched = await this.fetch([...depth, 'origin', `+refs/heads/${name}:${remote}`]);
-    return (fetched.exitCode === 0 ? await this.resolve(remote) : undefined) ?? this.resolve(`refs/heads/${name}`);
+    this.log(`Fetching ${escapeUntrusted(name)} from origin`);
+    const fetched = await this.fetch(`'${escapeUntrusted(name)}'`, [
+      ...depth,
+      'origin',
+      `+refs/heads/${name}:${remote}`,
+    ]);
+    return (fetched ? await this.resolve(remote) : undefined) ?? this.resolve(`refs/heads/${name}`);
   }
 
   /** Fetches `count` more commits of history behind the shallow boundary of the given commits. */
-  private async deepen(count: number, commits: readonly string[], withTags = false): Promise<ExecResult> {
+  private async deepen(count: number, commits: readonly string[], withTags = false): Promise<boolean> {
     this.log(`Deepening the shallow clone by ${count} commits`);
     const tags = withTags ? ['+refs/tags/*:refs/tags/*'] : [];
-    return this.fetch([`--deepen=${count}`, 'origin', ...commits, ...tags]);
+    return this.fetch(`${count} more commits`, [`--deepen=${count}`, 'origin', ...commits, ...tags]);
+  }
+
+  /**
+   * The merge base of two commits named by full SHAs, when the clone holds both and it is found without
+   * fetching: one git call where resolving each commit first would take three. Undefined otherwise.
+   */
+  async localMergeBase(a: string, b: string): Promise<string | undefined> {
+    if (!SHA.test(a) || !SHA.test(b)) return undefined;
+    const result = await this.run(['merge-base', a, b]);
+    const sha = result.stdout.trim();
+    return result.exitCode === 0 && SHA.test(sha) ? sha : undefined;
   }
 
   /** `git merge-base a b`, deepening a shallow clone a bounded number of times until it is found. */
@@ -136,9 +257,10 @@ export class Git {
             `${attempt} times (${fetched} commits); fetch more history (actions/checkout fetch-depth: 0)`,
         };
       }
-      const deepened = await this.deepen(step, [a, b]);
-      if (deepened.exitCode !== 0) {
-        return { reason: `the shallow clone could not be deepened: ${lastLine(deepened.stderr)}` };
+      if (!(await this.deepen(step, [a, b]))) {
+        return {
+          reason: `the shallow clone could not be deepened: origin does not serve ${shortSha(a)} and ${shortSha(b)}`,
+        };
       }
       fetched += step;
     }
@@ -147,7 +269,9 @@ export class Git {
   /** Files that differ between two commits; renames are detected (`-M`) and keep both paths. */
   async changedFiles(base: string, head: string): Promise<ChangedFile[]> {
     const result = await this.run(['diff', '--no-ext-diff', '--no-textconv', '--name-status', '-z', '-M', base, head]);
-    if (result.exitCode !== 0) throw new Error(`git diff ${base} ${head} failed: ${lastLine(result.stderr)}`);
+    if (result.exitCode !== 0) {
+      throw new Error(`git diff ${base} ${head} failed: ${escapeUntrusted(lastLine(result.stderr))}`);
+    }
     return parseNameStatus(result.stdout);
   }
 
@@ -175,30 +299,30 @@ export class Git {
       }
       const step = this.deepenSteps[attempt];
       if (step === undefined || !(await this.isShallow())) return undefined;
-      const deepened = await this.deepen(step, [commit], true);
-      if (deepened.exitCode !== 0) return undefined;
+      if (!(await this.deepen(step, [commit], true))) return undefined;
     }
   }
 }
 
 /** Parses `git diff --name-status -z` output: `M\0path\0`, `R100\0old\0new\0`. */
 export function parseNameStatus(output: string): ChangedFile[] {
-  const fields = output.split('\0');
   const files: ChangedFile[] = [];
-  for (let index = 0; index < fields.length;) {
-    const status = fields[index] ?? '';
-    if (status === '') {
-      index += 1;
-      continue;
-    }
+  // Walks the text field by field: no array of every field (tens of thousands of strings) in between.
+  let start = 0;
+  const field = (): string => {
+    const end = output.indexOf('\0', start);
+    const value = output.slice(start, end === -1 ? output.length : end);
+    start = end === -1 ? output.length + 1 : end + 1;
+    return value;
+  };
+  while (start < output.length) {
+    const status = field();
+    if (status === '') continue;
     if (status.startsWith('R') || status.startsWith('C')) {
-      const from = fields[index + 1] ?? '';
-      const path = fields[index + 2] ?? '';
-      files.push({ status: status.charAt(0), path, from });
-      index += 3;
+      const from = field();
+      files.push({ status: status.charAt(0), path: field(), from });
     } else {
-      files.push({ status: status.charAt(0), path: fields[index + 1] ?? '' });
-      index += 2;
+      files.push({ status: status.charAt(0), path: field() });
     }
   }
   return files;
@@ -213,6 +337,8 @@ export function changedPaths(files: readonly ChangedFile[]): string[] {
   }
   return paths;
 }
+
+const errorText = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 function lastLine(text: string): string {
   return text.trim().split('\n').pop() ?? '';

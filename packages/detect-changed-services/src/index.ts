@@ -1,5 +1,5 @@
-export { runDetect, loadManifest } from './run.ts';
-export { parseInputs, DEFAULT_CONFIG, type DetectInputs } from './inputs.ts';
+export { runDetectChangedServices, loadManifest } from './run.ts';
+export { parseInputs, DEFAULT_CONFIG, type DetectChangedServicesInputs } from './inputs.ts';
 export {
   planComparison,
   resolveComparison,
@@ -10,12 +10,17 @@ export {
 } from './comparison.ts';
 export {
   changedPaths,
+  classifyFetchFailure,
   DEFAULT_DEEPEN_STEPS,
+  DEFAULT_FETCH_TIMEOUT_MS,
+  fetchFailureReason,
+  GitFetchError,
   Git,
   parseNameStatus,
   shortSha,
   ZERO_SHA,
   type ChangedFile,
+  type FetchFailureKind,
   type GitOptions,
 } from './git.ts';
 export {
@@ -31,6 +36,8 @@ export {
   type Manifest,
   type ServiceDefinition,
 } from './manifest.ts';
+export { ManifestLocator, readBlockYaml, readManifestYaml, type BlockYamlResult } from './manifest-yaml.ts';
+export { imageProblem, percentOf, repositoryGlobProblem, repositoryPathProblem, resourceProblem } from './values.ts';
 export { compileRule, GLOB_OPTIONS, GlobError, PathMatcher, splitRule, type PathRule } from './rules.ts';
 export {
   matrixEntry,
@@ -41,4 +48,4 @@ export {
   type Selection,
   type SelectOptions,
 } from './selection.ts';
-export { describeComparison, renderSummary, type DetectReport } from './summary.ts';
+export { describeComparison, renderSummary, type DetectChangedServicesReport } from './summary.ts';

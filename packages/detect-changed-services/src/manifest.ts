@@ -1,14 +1,15 @@
-import { ConfigurationError, parseYamlDocument, type ParsedYaml, type YamlPath } from '@shiprail/core';
+import { ConfigurationError, type MistakeLocation, type YamlPath } from '@shiprail/core';
 import { existsSync, readdirSync } from 'node:fs';
-import { isMap, isScalar } from 'yaml';
 import { join } from 'node:path';
 import picomatch from 'picomatch';
+import { ManifestLocator, readManifestYaml } from './manifest-yaml.ts';
 import { GLOB_OPTIONS, GlobError, PathMatcher, type PathRule } from './rules.ts';
+import { imageProblem, percentOf, repositoryGlobProblem, repositoryPathProblem, resourceProblem } from './values.ts';
 
 /** A name in `dependsOn`, with where it was written. */
 export interface Dependency {
   name: string;
-  line?: number;
+  at?: YamlPath;
 }
 
 export interface LibraryDefinition {
@@ -24,6 +25,14 @@ export interface ServiceDefinition {
   dockerfile: string;
   image: string;
   resource: string;
+  /** The command the pipeline runs (with bash, in `path`) before building the image; '' for none. */
+  test: string;
+  /** Glob of the JUnit XML files the tests write, relative to the repository root; '' for none. */
+  testReports: string;
+  /** The lcov or Cobertura file the tests write, relative to the repository root; '' for none. */
+  coverage: string;
+  /** Least percentage of lines covered, as written ('80', '72.5'); '' for none. */
+  minCoverage: string;
   rules: PathRule[];
   dependsOn: Dependency[];
 }
@@ -36,12 +45,26 @@ export interface Manifest {
   global: PathRule[];
   libraries: LibraryDefinition[];
   services: ServiceDefinition[];
+  /** Finds the line of what the manifest wrote at a YAML path (absent for discovered services). */
+  locator?: ManifestLocator;
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const TOP_KEYS = ['global', 'libraries', 'services'];
 const LIBRARY_KEYS = ['path', 'paths', 'dependsOn'];
-const SERVICE_KEYS = ['path', 'paths', 'dependsOn', 'context', 'dockerfile', 'image', 'resource'];
+const SERVICE_KEYS = [
+  'path',
+  'paths',
+  'dependsOn',
+  'context',
+  'dockerfile',
+  'image',
+  'resource',
+  'test',
+  'test-reports',
+  'coverage',
+  'min-coverage',
+];
 
 type Mapping = Record<string, unknown>;
 const isMapping = (value: unknown): value is Mapping =>
@@ -74,129 +97,174 @@ export function serviceWithDefaults(
     dockerfile: fields.dockerfile ?? under(context, 'Dockerfile'),
     image: fields.image ?? name,
     resource: fields.resource ?? `deployment/${name}`,
+    test: fields.test ?? '',
+    testReports: fields.testReports ?? '',
+    coverage: fields.coverage ?? '',
+    minCoverage: fields.minCoverage ?? '',
     rules: fields.rules ?? directoryRules(fields.path),
     dependsOn: fields.dependsOn ?? [],
   };
 }
 
-/** Parses and checks a manifest: shape, names, globs, `dependsOn` targets and cycles, each error at its line. */
+/**
+ * Parses and checks a manifest: shape, names, paths (inside the repository), resources, globs,
+ * `dependsOn` targets and cycles, each error at its line. Lines are only looked up for an error.
+ */
 export function parseManifest(text: string, file: string): Manifest {
-  const yaml = parseYamlDocument(text, { file });
-  sourceText.set(yaml, text);
-  const root = yaml.value ?? {};
-  if (!isMapping(root)) throw yaml.mistake([], 'expected a mapping with global, libraries and services');
-  rejectUnknownKeys(yaml, [], root, TOP_KEYS);
+  const locator = new ManifestLocator(text, file);
+  const reader = new ManifestReader(locator);
+  const root = readManifestYaml(text, file) ?? {};
+  if (!isMapping(root)) throw locator.mistake([], 'expected a mapping with global, libraries and services');
+  reader.rejectUnknownKeys([], root, TOP_KEYS);
 
-  const global = readRuleList(yaml, ['global'], root['global'] ?? []);
-  const libraries = readSection(yaml, root, 'libraries').map(([name, body]) => {
+  const global = reader.ruleList(['global'], root['global'] ?? []);
+  const libraries = reader.section(root, 'libraries').map(([name, body]) => {
     const path = ['libraries', name];
-    rejectUnknownKeys(yaml, path, body, LIBRARY_KEYS);
-    const rules = readRules(yaml, path, body);
-    return { name, rules, dependsOn: readDependencies(yaml, path, body['dependsOn']) };
+    reader.rejectUnknownKeys(path, body, LIBRARY_KEYS);
+    return { name, rules: reader.rules(path, body), dependsOn: reader.dependencies(path, body['dependsOn']) };
   });
-  const services = readSection(yaml, root, 'services').map(([name, body]) => {
-    const path = ['services', name];
-    rejectUnknownKeys(yaml, path, body, SERVICE_KEYS);
-    const directory =
-      readString(yaml, [...path, 'path'], body['path']) ?? readString(yaml, [...path, 'context'], body['context']);
-    if (directory === undefined)
-      throw yaml.mistake(path, `needs 'path': the service's directory (e.g. services/${name})`);
-    const optional = (key: string): string | undefined => readString(yaml, [...path, key], body[key]);
-    const context = optional('context');
-    return serviceWithDefaults(name, {
-      path: normalizeDirectory(directory),
-      ...(context === undefined ? {} : { context: normalizeDirectory(context) }),
-      ...withDefined('dockerfile', optional('dockerfile')),
-      ...withDefined('image', optional('image')),
-      ...withDefined('resource', optional('resource')),
-      rules: readRules(yaml, path, body, normalizeDirectory(directory)),
-      dependsOn: readDependencies(yaml, path, body['dependsOn']),
-    });
-  });
+  const services = reader.section(root, 'services').map(([name, body]) => reader.service(name, body));
 
   const libraryNames = new Set(libraries.map((library) => library.name));
   const clash = services.find((service) => libraryNames.has(service.name));
-  if (clash) throw keyMistake(yaml, ['services', clash.name], `'${clash.name}' names both a library and a service`);
-  const manifest: Manifest = { file, discovered: false, global, libraries, services };
+  if (clash) throw locator.keyMistake(['services', clash.name], `'${clash.name}' names both a library and a service`);
+  const manifest: Manifest = { file, discovered: false, global, libraries, services, locator };
   checkDependencies(manifest);
   // Compiling now reports a bad glob at its line before anything else happens.
   buildMatcher(manifest);
   return manifest;
 }
 
-function withDefined<K extends string>(key: K, value: string | undefined): Partial<Record<K, string>> {
-  return value === undefined ? {} : ({ [key]: value } as Record<K, string>);
-}
+/** Reads the parts of a manifest's value, throwing each mistake at the line of what is wrong. */
+class ManifestReader {
+  private readonly locator: ManifestLocator;
 
-function rejectUnknownKeys(yaml: ParsedYaml, path: readonly string[], body: Mapping, allowed: readonly string[]): void {
-  for (const key of Object.keys(body)) {
-    if (!allowed.includes(key)) {
-      throw keyMistake(yaml, [...path, key], `unknown key '${key}' (expected ${allowed.join(', ')})`);
+  constructor(locator: ManifestLocator) {
+    this.locator = locator;
+  }
+
+  rejectUnknownKeys(path: YamlPath, body: Mapping, allowed: readonly string[]): void {
+    for (const key of Object.keys(body)) {
+      if (!allowed.includes(key)) {
+        throw this.locator.keyMistake([...path, key], `unknown key '${key}' (expected ${allowed.join(', ')})`);
+      }
     }
   }
-}
 
-/** The text each parsed manifest came from, to locate keys (ParsedYaml locates values). */
-const sourceText = new WeakMap<ParsedYaml, string>();
+  section(root: Mapping, section: string): Array<[string, Mapping]> {
+    const value = root[section] ?? {};
+    if (!isMapping(value)) throw this.locator.mistake([section], `expected a mapping of names to definitions`);
+    return Object.entries(value).map(([name, body]) => {
+      if (!NAME.test(name)) {
+        throw this.locator.keyMistake(
+          [section, name],
+          `'${name}' is not a valid name (letters, digits, '.', '_', '-')`,
+        );
+      }
+      if (!isMapping(body)) {
+        throw this.locator.mistake([section, name], 'expected a mapping (path, paths, dependsOn, ...)');
+      }
+      return [name, body];
+    });
+  }
 
-/** A mistake about a mapping key itself (a misspelt key, a bad name), at the key's line. */
-function keyMistake(yaml: ParsedYaml, path: readonly string[], message: string): ConfigurationError {
-  const text = sourceText.get(yaml) ?? '';
-  const parent = path.length === 1 ? yaml.document.contents : yaml.document.getIn(path.slice(0, -1), true);
-  const error = yaml.mistake(path, message);
-  if (!isMap(parent)) return error;
-  const pair = parent.items.find((item) => isScalar(item.key) && item.key.value === path[path.length - 1]);
-  const offset = isScalar(pair?.key) ? pair.key.range?.[0] : undefined;
-  const line = offset === undefined ? undefined : text.slice(0, offset).split('\n').length;
-  return line === undefined ? error : new ConfigurationError(error.message, { ...error.location, line });
-}
-
-function readSection(yaml: ParsedYaml, root: Mapping, section: string): Array<[string, Mapping]> {
-  const value = root[section] ?? {};
-  if (!isMapping(value)) throw yaml.mistake([section], `expected a mapping of names to definitions`);
-  return Object.entries(value).map(([name, body]) => {
-    if (!NAME.test(name)) {
-      throw keyMistake(yaml, [section, name], `'${name}' is not a valid name (letters, digits, '.', '_', '-')`);
+  service(name: string, body: Mapping): ServiceDefinition {
+    const path = ['services', name];
+    this.rejectUnknownKeys(path, body, SERVICE_KEYS);
+    const string = (key: string): string | undefined => this.string([...path, key], body[key]);
+    const inRepository = (key: string): string | undefined => {
+      const value = string(key);
+      const problem = value === undefined ? undefined : repositoryPathProblem(value);
+      if (problem !== undefined) throw this.locator.mistake([...path, key], `'${value}' ${problem}`);
+      return value;
+    };
+    const directory = inRepository('path') ?? inRepository('context');
+    if (directory === undefined) {
+      throw this.locator.mistake(path, `needs 'path': the service's directory (e.g. services/${name})`);
     }
-    if (!isMapping(body)) throw yaml.mistake([section, name], 'expected a mapping (path, paths, dependsOn, ...)');
-    return [name, body];
-  });
-}
+    const context = inRepository('context');
+    const checked = (key: string, problemOf: (value: string) => string | undefined): string | undefined => {
+      const value = string(key);
+      const problem = value === undefined ? undefined : problemOf(value);
+      if (problem !== undefined) throw this.locator.mistake([...path, key], `'${value}' ${problem}`);
+      return value;
+    };
+    const minCoverage = this.minCoverage([...path, 'min-coverage'], body['min-coverage']);
+    // Absent values are undefined here, and serviceWithDefaults fills them in.
+    return serviceWithDefaults(name, {
+      path: normalizeDirectory(directory),
+      context: context === undefined ? undefined : normalizeDirectory(context),
+      dockerfile: inRepository('dockerfile'),
+      image: checked('image', imageProblem),
+      resource: checked('resource', resourceProblem),
+      test: this.command([...path, 'test'], body['test']),
+      testReports: checked('test-reports', repositoryGlobProblem),
+      coverage: inRepository('coverage'),
+      minCoverage,
+      rules: this.rules(path, body, normalizeDirectory(directory)),
+      dependsOn: this.dependencies(path, body['dependsOn']),
+    });
+  }
 
-function readString(yaml: ParsedYaml, path: YamlPath, value: unknown): string | undefined {
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'string' || value.trim() === '') throw yaml.mistake(path, 'expected a non-empty string');
-  return value.trim();
-}
+  string(path: YamlPath, value: unknown): string | undefined {
+    if (value === undefined || value === null) return undefined;
+    if (typeof value !== 'string' || value.trim() === '')
+      throw this.locator.mistake(path, 'expected a non-empty string');
+    return value.trim();
+  }
 
-function readRules(yaml: ParsedYaml, path: YamlPath, body: Mapping, directory?: string): PathRule[] {
-  if (body['paths'] !== undefined) return readRuleList(yaml, [...path, 'paths'], body['paths']);
-  const own = directory ?? readString(yaml, [...path, 'path'], body['path']) ?? '';
-  if (own === '') throw yaml.mistake(path, "needs 'paths' (globs) or 'path' (a directory)");
-  return directoryRules(normalizeDirectory(own));
-}
+  /** A shell command: kept as written (multi-line scripts included). */
+  command(path: YamlPath, value: unknown): string | undefined {
+    if (value === undefined || value === null) return undefined;
+    if (typeof value !== 'string' || value.trim() === '') {
+      throw this.locator.mistake(path, 'expected a command (a non-empty string run with bash)');
+    }
+    return value;
+  }
 
-function readRuleList(yaml: ParsedYaml, path: YamlPath, value: unknown): PathRule[] {
-  const items = typeof value === 'string' ? [value] : value;
-  if (!Array.isArray(items)) throw yaml.mistake(path, 'expected a list of globs');
-  return items.map((item: unknown, index) => {
-    const at = typeof value === 'string' ? path : [...path, index];
-    if (typeof item !== 'string' || item.trim() === '') throw yaml.mistake(at, 'expected a glob string');
-    const line = yaml.lineOf(at);
-    return line === undefined ? { pattern: item.trim() } : { pattern: item.trim(), line };
-  });
-}
+  minCoverage(path: YamlPath, value: unknown): string | undefined {
+    if (value === undefined || value === null) return undefined;
+    const percent = percentOf(value);
+    if ('problem' in percent) {
+      const shown = typeof value === 'string' || typeof value === 'number' ? `'${value}': ` : '';
+      throw this.locator.mistake(path, `${shown}${percent.problem}`);
+    }
+    return String(percent.percent);
+  }
 
-function readDependencies(yaml: ParsedYaml, path: YamlPath, value: unknown): Dependency[] {
-  if (value === undefined || value === null) return [];
-  const items = typeof value === 'string' ? [value] : value;
-  if (!Array.isArray(items)) throw yaml.mistake([...path, 'dependsOn'], 'expected a list of library or service names');
-  return items.map((item: unknown, index) => {
-    const at = typeof value === 'string' ? [...path, 'dependsOn'] : [...path, 'dependsOn', index];
-    if (typeof item !== 'string' || item.trim() === '') throw yaml.mistake(at, 'expected a library or service name');
-    const line = yaml.lineOf(at);
-    return line === undefined ? { name: item.trim() } : { name: item.trim(), line };
-  });
+  rules(path: YamlPath, body: Mapping, directory?: string): PathRule[] {
+    if (body['paths'] !== undefined) return this.ruleList([...path, 'paths'], body['paths']);
+    const own = directory ?? this.string([...path, 'path'], body['path']) ?? '';
+    if (own === '') throw this.locator.mistake(path, "needs 'paths' (globs) or 'path' (a directory)");
+    const problem = repositoryPathProblem(own);
+    if (problem !== undefined) throw this.locator.mistake([...path, 'path'], `'${own}' ${problem}`);
+    return directoryRules(normalizeDirectory(own));
+  }
+
+  ruleList(path: YamlPath, value: unknown): PathRule[] {
+    const items = typeof value === 'string' ? [value] : value;
+    if (!Array.isArray(items)) throw this.locator.mistake(path, 'expected a list of globs');
+    return items.map((item: unknown, index) => {
+      const at = typeof value === 'string' ? path : [...path, index];
+      if (typeof item !== 'string' || item.trim() === '') throw this.locator.mistake(at, 'expected a glob string');
+      return { pattern: item.trim(), at };
+    });
+  }
+
+  dependencies(path: YamlPath, value: unknown): Dependency[] {
+    if (value === undefined || value === null) return [];
+    const items = typeof value === 'string' ? [value] : value;
+    if (!Array.isArray(items)) {
+      throw this.locator.mistake([...path, 'dependsOn'], 'expected a list of library or service names');
+    }
+    return items.map((item: unknown, index) => {
+      const at = typeof value === 'string' ? [...path, 'dependsOn'] : [...path, 'dependsOn', index];
+      if (typeof item !== 'string' || item.trim() === '') {
+        throw this.locator.mistake(at, 'expected a library or service name');
+      }
+      return { name: item.trim(), at };
+    });
+  }
 }
 
 /** Every name a `dependsOn` can point at, with its dependencies. */
@@ -210,8 +278,7 @@ function dependencyGraph(manifest: Manifest): Map<string, readonly Dependency[]>
 /** Unknown names in `dependsOn` and dependency cycles, as errors at the line of the offending entry. */
 export function checkDependencies(manifest: Manifest): void {
   const graph = dependencyGraph(manifest);
-  const at = (dependency: Dependency): { file: string; line?: number } =>
-    dependency.line === undefined ? { file: manifest.file } : { file: manifest.file, line: dependency.line };
+  const at = (dependency: Dependency): MistakeLocation => where(manifest, dependency.at);
   for (const [name, dependencies] of graph) {
     for (const dependency of dependencies) {
       if (!graph.has(dependency.name)) {
@@ -254,6 +321,12 @@ export function checkDependencies(manifest: Manifest): void {
   }
 }
 
+/** The file, and the line of what it wrote at `at` when that is known. */
+function where(manifest: Manifest, at: YamlPath | undefined): MistakeLocation {
+  const line = at === undefined ? undefined : manifest.locator?.line(at);
+  return line === undefined ? { file: manifest.file } : { file: manifest.file, line };
+}
+
 /** Owners of rules in a fixed order: the global list, then libraries, then services. */
 export function ruleOwners(manifest: Manifest): Array<{ rules: readonly PathRule[] }> {
   return [{ rules: manifest.global }, ...manifest.libraries, ...manifest.services];
@@ -270,13 +343,7 @@ export function buildMatcher(manifest: Manifest): PathMatcher {
     matchers.set(manifest, matcher);
     return matcher;
   } catch (error) {
-    if (error instanceof GlobError) {
-      const { line } = error.rule;
-      throw new ConfigurationError(
-        error.message,
-        line === undefined ? { file: manifest.file } : { file: manifest.file, line },
-      );
-    }
+    if (error instanceof GlobError) throw new ConfigurationError(error.message, where(manifest, error.rule.at));
     throw error;
   }
 }

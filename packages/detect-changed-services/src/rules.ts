@@ -1,10 +1,11 @@
+import type { YamlPath } from '@shiprail/core';
 import picomatch from 'picomatch';
 
 /** A path rule as written in the manifest: a glob, or `!glob` to exclude. */
 export interface PathRule {
   pattern: string;
-  /** The manifest line it came from, for errors. */
-  line?: number;
+  /** Where the manifest wrote it, to name its line in an error. */
+  at?: YamlPath;
 }
 
 /** The rules of one thing that can change (the global list, a library, a service), in order. */

@@ -1,19 +1,32 @@
-import { ConfigurationError, type Runtime } from '@shiprail/core';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { ConfigurationError, escapeUntrusted, type Runtime } from '@shiprail/core';
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { planComparison, resolveComparison } from './comparison.ts';
 import { changedPaths, Git, shortSha } from './git.ts';
-import { DEFAULT_CONFIG, parseInputs, type DetectInputs } from './inputs.ts';
+import { DEFAULT_CONFIG, parseInputs, type DetectChangedServicesInputs } from './inputs.ts';
 import { buildMatcher, discoverServices, parseManifest, type Manifest } from './manifest.ts';
 import { matrixEntry, selectAll, selectOne, selectServices, type Selection } from './selection.ts';
 import { renderSummary } from './summary.ts';
 
-/** The manifest file, or the services discovered when there is none. */
-export function loadManifest(inputs: DetectInputs, root: string, workspace: string): Manifest {
+/**
+ * The manifest file, or the services discovered when there is none. The file must lie in the repository
+ * (`top`), links included: the repository's content decides what it points at.
+ */
+export function loadManifest(
+  inputs: DetectChangedServicesInputs,
+  root: string,
+  workspace: string,
+  top: string,
+): Manifest {
   const configPath = resolve(root, inputs.config);
   if (existsSync(configPath)) {
     // Named relative to the workspace, so that the error annotation points at the file in the repository.
     const shown = isAbsolute(inputs.config) ? inputs.config : relative(workspace, configPath) || inputs.config;
+    if (!isInside(realpathSync(top), realpathSync(configPath))) {
+      throw new ConfigurationError(`${escapeUntrusted(shown)} lies outside the repository (${top})`, {
+        input: 'config',
+      });
+    }
     return parseManifest(readFileSync(configPath, 'utf8'), shown);
   }
   if (inputs.config !== DEFAULT_CONFIG) {
@@ -22,21 +35,33 @@ export function loadManifest(inputs: DetectInputs, root: string, workspace: stri
   return discoverServices(root, inputs.discover);
 }
 
-export async function runDetect(runtime: Runtime): Promise<void> {
+const isInside = (directory: string, path: string): boolean => {
+  const rest = relative(directory, path);
+  return rest !== '' && !rest.startsWith('..') && !isAbsolute(rest);
+};
+
+export async function runDetectChangedServices(runtime: Runtime): Promise<void> {
   const inputs = parseInputs(runtime.inputs);
   const workspace = runtime.github.workspace;
   const root = resolve(workspace, inputs['working-directory']);
   if (!existsSync(root) || !statSync(root).isDirectory()) {
     throw new ConfigurationError(`${root} is not a directory`, { input: 'working-directory' });
   }
-  const manifest = loadManifest(inputs, root, workspace);
-  const matcher = buildMatcher(manifest);
-  const git = new Git({ cwd: root, exec: runtime.exec, log: (message) => runtime.log.info(message) });
-  if ((await git.topLevel()) === undefined) {
+  const git = new Git({
+    cwd: root,
+    exec: runtime.exec,
+    log: (message) => runtime.log.info(message),
+    fetchTimeoutMs: inputs['fetch-timeout'],
+    sleep: (ms) => runtime.clock.sleep(ms),
+  });
+  const top = await git.topLevel();
+  if (top === undefined) {
     throw new ConfigurationError(`${root} is not inside a git repository (check out the repository first)`, {
       input: 'working-directory',
     });
   }
+  const manifest = loadManifest(inputs, root, workspace, top);
+  const matcher = buildMatcher(manifest);
   if (inputs.head !== 'HEAD' && (await git.ensureCommit(inputs.head)) === undefined) {
     throw new ConfigurationError(`'${inputs.head}' is not a commit, branch or tag of the repository`, {
       input: 'head',
@@ -55,7 +80,9 @@ export async function runDetect(runtime: Runtime): Promise<void> {
     serviceNames,
   );
   const comparison = await resolveComparison(plan, git);
-  if (comparison.kind === 'all' && comparison.warning !== undefined) runtime.log.warning(comparison.warning);
+  if (comparison.kind === 'all' && comparison.warning !== undefined) {
+    runtime.log.warning(escapeUntrusted(comparison.warning));
+  }
 
   let selection: Selection;
   let changedFiles = 0;
@@ -63,7 +90,8 @@ export async function runDetect(runtime: Runtime): Promise<void> {
     const files = await git.changedFiles(comparison.base, comparison.head);
     changedFiles = files.length;
     runtime.log.info(
-      `Comparing ${shortSha(comparison.base)}..${shortSha(comparison.head)} (${comparison.label}): ${files.length} changed file(s)`,
+      `Comparing ${shortSha(comparison.base)}..${shortSha(comparison.head)} (${escapeUntrusted(comparison.label)}): ` +
+        `${files.length} changed file(s)`,
     );
     selection = selectServices(manifest, matcher, changedPaths(files), {
       includeDependents: inputs['include-dependents'],
@@ -88,6 +116,8 @@ export async function runDetect(runtime: Runtime): Promise<void> {
 function logSelection(runtime: Runtime, selection: Selection, manifest: Manifest): void {
   runtime.log.info(`Selected ${selection.selected.length} of ${manifest.services.length} services`);
   for (const { service, reasons } of selection.selected) {
-    runtime.log.info(`  ${service.name}: ${reasons.slice(0, 3).join('; ')}${reasons.length > 3 ? '; ...' : ''}`);
+    // Reasons quote changed files, whose names the repository's authors choose.
+    const shown = reasons.slice(0, 3).map(escapeUntrusted).join('; ');
+    runtime.log.info(`  ${service.name}: ${shown}${reasons.length > 3 ? '; ...' : ''}`);
   }
 }

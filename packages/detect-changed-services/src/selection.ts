@@ -145,6 +145,10 @@ export function matrixEntry(selected: SelectedService): Record<string, unknown> 
     dockerfile: service.dockerfile,
     image: service.image,
     resource: service.resource,
+    test: service.test,
+    'test-reports': service.testReports,
+    coverage: service.coverage,
+    'min-coverage': service.minCoverage,
     reasons,
   };
 }

@@ -4,7 +4,7 @@ import { shortSha } from './git.ts';
 import type { Manifest } from './manifest.ts';
 import type { Selection } from './selection.ts';
 
-export interface DetectReport {
+export interface DetectChangedServicesReport {
   manifest: Manifest;
   comparison: Comparison;
   selection: Selection;
@@ -28,7 +28,7 @@ export function describeComparison(comparison: Comparison, changedFiles: number)
 }
 
 /** The job summary: what was compared, each selected service with its reasons, and the rest. */
-export function renderSummary(report: DetectReport): string {
+export function renderSummary(report: DetectChangedServicesReport): string {
   const { manifest, comparison, selection } = report;
   const total = manifest.services.length;
   const source = manifest.discovered

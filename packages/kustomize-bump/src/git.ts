@@ -1,8 +1,12 @@
-import type { ExecResult, Runtime } from '@shiprail/core';
+import { errorMessage, escapeUntrusted, retry, type ExecResult, type Runtime } from '@shiprail/core';
 
 /** The identity of bump commits unless the environment sets git's own author variables. */
 export const BOT_NAME = 'github-actions[bot]';
 export const BOT_EMAIL = '41898282+github-actions[bot]@users.noreply.github.com';
+
+/** Bytes per second below which an HTTP transfer counts as stalled, and for how many seconds. */
+const LOW_SPEED_LIMIT = '1000';
+const LOW_SPEED_TIME = '30';
 
 /**
  * The environment every git command runs with. The token travels as an `http.<origin>.extraHeader`
@@ -22,6 +26,9 @@ export function gitEnvironment(
     GIT_AUTHOR_EMAIL: env['GIT_AUTHOR_EMAIL'] || BOT_EMAIL,
     GIT_COMMITTER_NAME: env['GIT_COMMITTER_NAME'] || BOT_NAME,
     GIT_COMMITTER_EMAIL: env['GIT_COMMITTER_EMAIL'] || BOT_EMAIL,
+    // A remote that accepts and then stalls ends the command instead of holding the step for ever.
+    GIT_HTTP_LOW_SPEED_LIMIT: env['GIT_HTTP_LOW_SPEED_LIMIT'] || LOW_SPEED_LIMIT,
+    GIT_HTTP_LOW_SPEED_TIME: env['GIT_HTTP_LOW_SPEED_TIME'] || LOW_SPEED_TIME,
     GIT_CONFIG_COUNT: '0',
   };
   const origin = httpOrigin(remoteUrl);
@@ -49,16 +56,56 @@ export function httpOrigin(remoteUrl: string): string | undefined {
   }
 }
 
-/** A push that lost a race: the branch moved (or another push held its lock) since we fetched. */
-export class PushRejectedError extends Error {
-  constructor(detail: string) {
-    super(`push rejected: ${detail}`);
-    this.name = 'PushRejectedError';
+/** What a failed git command that talked to the remote means for the next step. */
+export type GitFailureKind = 'race' | 'transient' | 'refused';
+
+/** The push lost a race: the branch moved, or another push held its ref lock, since we fetched. */
+const RACE_LOST =
+  /\((?:fetch first|non-fast-forward|stale info)\)|cannot lock ref|failed to update ref|failed to lock|incorrect old value/i;
+/** The remote (a hook, a branch protection rule) refused the change itself: another attempt cannot help. */
+const REFUSED_BY_REMOTE = /hook declined|protected branch|GH006|GH013|permission|denied|forbidden/i;
+/** The network or the server failed (5xx, 429, a stall, a dropped connection): another attempt may work. */
+const TRANSIENT =
+  /returned error: (?:5\d\d|429|408)|operation too slow|timed out|could not resolve host|failed to connect|connection (?:reset|refused|timed out)|early eof|unexpected disconnect|the remote end hung up|rpc failed|empty reply from server|recv failure|send failure|HTTP\/2 stream/i;
+
+/**
+ * Classifies git's report of a failed network command. Refusals win over everything: a hook that
+ * declines a push also makes git print `[remote rejected]`, which must not read as a lost race.
+ */
+export function classifyGitFailure(detail: string): GitFailureKind {
+  if (REFUSED_BY_REMOTE.test(detail)) return 'refused';
+  if (RACE_LOST.test(detail)) return 'race';
+  return TRANSIENT.test(detail) ? 'transient' : 'refused';
+}
+
+/** A failed git command that talked to the remote, with what it means for another attempt. */
+export class GitRemoteError extends Error {
+  readonly kind: GitFailureKind;
+
+  constructor(message: string, kind: GitFailureKind) {
+    super(message);
+    this.name = 'GitRemoteError';
+    this.kind = kind;
   }
 }
 
-const RACE_LOST =
-  /\[rejected\]|\[remote rejected\]|non-fast-forward|fetch first|cannot lock ref|failed to update ref|stale info|incorrect old value/i;
+/** A push that lost a race: worth fetching the new head and trying again. */
+export const isLostRace = (error: unknown): boolean => error instanceof GitRemoteError && error.kind === 'race';
+
+/** git's report of a failure: its output without the `hint:` advice and blank lines. */
+export function gitFailureText(result: ExecResult): string[] {
+  return `${result.stdout}\n${result.stderr}`
+    .split('\n')
+    .map((line) => line.trimEnd())
+    .filter((line) => line !== '' && !line.startsWith('hint:'));
+}
+
+/** The last lines of git's report on one line, escaped: the remote's own words (hooks print there). */
+const lastLines = (lines: readonly string[], count: number): string => escapeUntrusted(lines.slice(-count).join(' | '));
+
+/** Network commands that fail for a reason another attempt may fix are tried this often, in all. */
+const NETWORK_ATTEMPTS = 3;
+const NETWORK_BACKOFF = { baseMs: 1000, factor: 2, maxMs: 4000, jitter: 0.5 };
 
 /** git with an argument vector in one working directory, with the environment above. */
 export class Git {
@@ -90,14 +137,44 @@ export class Git {
     return (await this.run(args)).stdout.trim();
   }
 
-  /** Pushes HEAD; a lost race becomes PushRejectedError (worth a retry), anything else an Error. */
+  /**
+   * A command that reads from the remote (ls-remote, clone, fetch). A stalled transfer ends through the
+   * low-speed limit of gitEnvironment; network and server failures are tried again a few times, and
+   * anything else (authentication, a missing repository) fails at once with git's reason.
+   */
+  async fetchFromRemote(args: readonly string[], what: string): Promise<ExecResult> {
+    return retry(
+      async () => {
+        const result = await this.run(args, { allowFailure: true });
+        if (result.exitCode === 0) return result;
+        const lines = gitFailureText(result);
+        const kind = classifyGitFailure(lines.join('\n')) === 'transient' ? 'transient' : 'refused';
+        throw new GitRemoteError(`${what}: ${lastLines(lines, 2)}`, kind);
+      },
+      {
+        ...NETWORK_BACKOFF,
+        attempts: NETWORK_ATTEMPTS,
+        retryIf: (error) => error instanceof GitRemoteError && error.kind === 'transient',
+        onRetry: (error, attempt, delay) =>
+          this.runtime.log.info(`${errorMessage(error)} (attempt ${attempt}); trying again in ${delay} ms`),
+        sleep: (ms) => this.runtime.clock.sleep(ms),
+      },
+    );
+  }
+
+  /** Pushes HEAD; the failure says whether it lost a race, met a network fault, or was refused. */
   async push(target: string, force: boolean): Promise<void> {
     const args = ['push', '--porcelain', '--no-verify', ...(force ? ['--force'] : []), 'origin', `HEAD:${target}`];
     const result = await this.run(args, { allowFailure: true });
     if (result.exitCode === 0) return;
-    const detail = `${result.stdout}\n${result.stderr}`.trim();
-    const lastLines = detail.split('\n').slice(-4).join(' | ');
-    if (RACE_LOST.test(detail)) throw new PushRejectedError(lastLines);
-    throw new Error(`git push failed: ${lastLines}`);
+    const lines = gitFailureText(result);
+    const kind = classifyGitFailure(lines.join('\n'));
+    // The refused refs (`!` lines of --porcelain) and what the remote said: the rest is git's boilerplate.
+    const telling = lines.filter((line) => line.startsWith('!') || line.startsWith('remote:'));
+    const detail = lastLines(telling.length > 0 ? telling : lines, 6);
+    throw new GitRemoteError(
+      kind === 'race' ? `push rejected: ${detail}` : `the remote refused the push to ${target}: ${detail}`,
+      kind,
+    );
   }
 }

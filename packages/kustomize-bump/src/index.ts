@@ -1,11 +1,11 @@
 export {
-  bumpImages,
-  editOverlays,
-  pullRequestBranch,
-  runKustomizeBump,
-  type BumpResult,
-  type OverlayEdit,
-} from './bump.ts';
+  classifyGitFailure,
+  gitEnvironment,
+  GitRemoteError,
+  httpOrigin,
+  isLostRace,
+  type GitFailureKind,
+} from './git.ts';
 export {
   describeImageEntry,
   parseImageArgument,
@@ -25,5 +25,24 @@ export {
 } from './inputs.ts';
 export { setKustomizationImages, type ImageChange, type KustomizationEdit } from './kustomization-edit.ts';
 export { DEFAULT_COMMIT_MESSAGE, renderCommitMessage } from './message.ts';
-export { gitEnvironment, httpOrigin } from './git.ts';
+export { editOverlays, KUSTOMIZATION_FILES, pathInside, type OverlayEdit } from './overlays.ts';
+export {
+  commitMessage,
+  describeChange,
+  planKustomizeBump,
+  pullRequestBranch,
+  targetBranch,
+  type KustomizeBumpPlan,
+  type RepositorySource,
+} from './plan.ts';
+export { openOrUpdatePullRequest, type OctokitFactory, type PullRequestResult } from './pull-request.ts';
+export {
+  bumpImages,
+  runKustomizeBump,
+  runnerServices,
+  type KustomizeBumpResult,
+  type KustomizeBumpServices,
+  type PushOutcome,
+} from './run.ts';
+export { outcomeLines, renderSummary } from './summary.ts';
 export { entryApplied, missingReferences, renderedImages } from './verify.ts';

@@ -1,4 +1,4 @@
-import { ConfigurationError, type InputParser } from '@shiprail/core';
+import { ConfigurationError, escapeUntrusted, type InputParser } from '@shiprail/core';
 import { posix } from 'node:path';
 import { parseImageArguments, type ImageArgument } from './image-args.ts';
 import { DEFAULT_COMMIT_MESSAGE, checkCommitMessageTemplate } from './message.ts';
@@ -78,6 +78,13 @@ export function normalizeOverlay(overlay: string): string {
     throw new ConfigurationError(`'${overlay}' must be a directory inside the repository, relative to its root`, {
       input: 'overlays',
     });
+  }
+  // kubectl would read `-h` or `--enable-helm` as a flag; no overlay directory is named like one.
+  if (normalized.startsWith('-') || /[\x00-\x1f\x7f]/.test(normalized)) {
+    throw new ConfigurationError(
+      `'${escapeUntrusted(overlay)}' is not a directory name: it starts with '-' or holds control characters`,
+      { input: 'overlays' },
+    );
   }
   return normalized === '' ? '.' : normalized;
 }

@@ -1,4 +1,4 @@
-import { ConfigurationError, type Runtime } from '@shiprail/core';
+import { ConfigurationError, escapeUntrusted, type Runtime } from '@shiprail/core';
 import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
@@ -57,9 +57,11 @@ export async function verifyOverlay(
   file: string,
   entries: readonly ImageEntry[],
 ): Promise<void> {
-  const result = await runtime.exec('kubectl', ['kustomize', overlay], { cwd: root, silent: true, allowFailure: true });
+  // After `--` and as `./…`: an overlay is a path, never a flag (`-h`, `--enable-helm`).
+  const args = ['kustomize', '--', `./${overlay}`];
+  const result = await runtime.exec('kubectl', args, { cwd: root, silent: true, allowFailure: true });
   if (result.exitCode !== 0) {
-    const reason = result.stderr.trim().split('\n').slice(-3).join(' ');
+    const reason = escapeUntrusted(result.stderr.trim().split('\n').slice(-3).join(' '));
     throw new ConfigurationError(`kubectl kustomize ${overlay} failed: ${reason}`, { file });
   }
   const missing = missingReferences(entries, result.stdout);

@@ -1,5 +1,5 @@
 // The step itself: what dist/smoke-test runs, and the entry @github/local-action calls.
 import { runAction } from '@shiprail/core/action';
-import { runSmoke } from './index.ts';
+import { runSmokeTest } from './index.ts';
 
-export const run = (): Promise<void> => runAction(runSmoke);
+export const run = (): Promise<void> => runAction(runSmokeTest);

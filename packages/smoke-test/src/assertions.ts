@@ -1,10 +1,10 @@
 // Judges one response against a check's expectations. Every failed assertion says what was expected
 // and what came back, so the last attempt's output is enough to diagnose a failed deploy.
-import { formatDuration } from '@shiprail/core';
-import { query, type JSONValue } from 'json-p3';
+import { errorMessage, formatDuration } from '@shiprail/core';
 import { isDeepStrictEqual } from 'node:util';
-import type { Comparison, Expectations, JsonAssertion, JsonOperator } from './checks.ts';
+import type { Comparison, Expectations, JsonAssertion, JsonOperator } from './check-types.ts';
 import type { HttpResponse } from './http.ts';
+import { compileJsonPath, selectFirst, type JsonPathLimits } from './jsonpath.ts';
 import { isSensitiveHeader } from './redact.ts';
 import { formatStatusExpectation, statusMatches } from './status.ts';
 import { formatTextMatcher, textMatches } from './text-matcher.ts';
@@ -44,7 +44,12 @@ export function parseJsonBody(body: string): { value?: unknown; error?: string }
   }
 }
 
-export function evaluate(expect: Expectations, response: HttpResponse): AssertionFailure[] {
+/** Judges a response; never throws: what cannot be judged is a failure that says why. */
+export function evaluate(
+  expect: Expectations,
+  response: HttpResponse,
+  limits: JsonPathLimits = {},
+): AssertionFailure[] {
   const failures: AssertionFailure[] = [];
   if (!statusMatches(expect.status, response.status)) {
     failures.push({
@@ -85,7 +90,7 @@ export function evaluate(expect: Expectations, response: HttpResponse): Assertio
         expected: 'a JSON body',
         received: parsed.error.replace(/^a JSON body, received /, ''),
       });
-    else for (const assertion of expect.json) failures.push(...evaluateJson(assertion, parsed.value));
+    else for (const assertion of expect.json) failures.push(...evaluateJson(assertion, parsed.value, limits));
   }
   if (expect.maxLatencyMs !== undefined && response.latencyMs > expect.maxLatencyMs) {
     failures.push({
@@ -97,19 +102,31 @@ export function evaluate(expect: Expectations, response: HttpResponse): Assertio
   return failures;
 }
 
-/** The nodes an RFC 9535 query selects. */
-export function selectNodes(document: unknown, path: string): unknown[] {
-  return query(path, document as JSONValue).values();
+/** The first node an RFC 9535 query selects, as a list of at most one value. */
+export function selectNodes(document: unknown, path: string, limits: JsonPathLimits = {}): unknown[] {
+  const first = selectFirst(document, compileJsonPath(path), limits);
+  return first.found ? [first.value] : [];
 }
 
-export function evaluateJson(assertion: JsonAssertion, document: unknown): AssertionFailure[] {
-  const nodes = selectNodes(document, assertion.path);
-  const failures: AssertionFailure[] = [];
-  for (const operator of assertion.operators) {
-    const failure = evaluateOperator(operator, nodes);
-    if (failure !== undefined) failures.push({ subject: assertion.path, ...failure });
+export function evaluateJson(
+  assertion: JsonAssertion,
+  document: unknown,
+  limits: JsonPathLimits = {},
+): AssertionFailure[] {
+  try {
+    const nodes = selectNodes(document, assertion.path, limits);
+    const failures: AssertionFailure[] = [];
+    for (const operator of assertion.operators) {
+      const failure = evaluateOperator(operator, nodes);
+      if (failure !== undefined) failures.push({ subject: assertion.path, ...failure });
+    }
+    return failures;
+  } catch (error) {
+    // Past the evaluation limits, or a value too deep to compare or show: the assertion fails, the run goes on.
+    const reason = error instanceof RangeError ? 'the value nests too deeply' : errorMessage(error);
+    const expected = assertion.operators.map(expectedText).join(' and ');
+    return [{ subject: assertion.path, expected, received: `no answer (${reason})` }];
   }
-  return failures;
 }
 
 type Outcome = { expected: string; received: string } | undefined;

@@ -36,11 +36,14 @@ export interface HttpResponse {
 
 export class HttpError extends Error {
   readonly latencyMs: number;
+  /** Another attempt cannot fix it (an untrusted certificate, a scheme that is not HTTP). */
+  readonly permanent: boolean;
 
-  constructor(message: string, latencyMs: number) {
+  constructor(message: string, latencyMs: number, permanent = false) {
     super(message);
     this.name = 'HttpError';
     this.latencyMs = latencyMs;
+    this.permanent = permanent;
   }
 }
 
@@ -63,13 +66,16 @@ export async function send(request: HttpRequest, now: () => number = Date.now): 
     try {
       response = await exchange({ ...request, url, method, headers, body, timeoutMs: remaining });
     } catch (error) {
-      throw new HttpError(describeNetworkError(error, url, request.timeoutMs), now() - started);
+      throw new HttpError(describeNetworkError(error, url, request.timeoutMs), now() - started, isPermanent(error));
     }
     const location = response.headers.location;
     if (request.followRedirects && isRedirect(response.statusCode) && location !== undefined) {
       response.resume();
       if (redirects >= MAX_REDIRECTS) throw new HttpError(`more than ${MAX_REDIRECTS} redirects`, now() - started);
       const next = new URL(location, url);
+      if (next.protocol !== 'http:' && next.protocol !== 'https:') {
+        throw new HttpError(`redirected to a ${next.protocol} URL, which is not http or https`, now() - started, true);
+      }
       if (new URL(url).origin !== next.origin) {
         headers = headers.filter(([name]) => !ORIGIN_BOUND_HEADERS.includes(name.toLowerCase()));
       }
@@ -211,6 +217,23 @@ function flattenHeaders(response: IncomingMessage): Record<string, string> {
 class TimeoutError extends Error {}
 class AbortedError extends Error {}
 
+/** Certificate problems: the same certificate will be presented again. */
+const CERTIFICATE_CODES = [
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+];
+
+/** Whether another attempt cannot help: a refused certificate or a scheme the client does not speak. */
+function isPermanent(error: unknown): boolean {
+  const code = error instanceof Error && 'code' in error && typeof error.code === 'string' ? error.code : '';
+  return CERTIFICATE_CODES.includes(code) || code === 'ERR_INVALID_PROTOCOL';
+}
+
 const TLS_HINT = 'trust its CA with ca: <file>, or set insecure: true for a self-signed test endpoint';
 
 function describeNetworkError(error: unknown, url: string, timeoutMs: number): string {
@@ -236,6 +259,7 @@ function describeNetworkError(error: unknown, url: string, timeoutMs: number): s
     case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
     case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY':
     case 'CERT_HAS_EXPIRED':
+    case 'CERT_NOT_YET_VALID':
     case 'ERR_TLS_CERT_ALTNAME_INVALID':
       // Node's own advice (system CA store) does not apply to a runner: keep the reason only.
       return `TLS certificate of ${where} not trusted (${message.split(';')[0] ?? code}); ${TLS_HINT}`;

@@ -2,6 +2,10 @@ import {
   ConfigurationError,
   code,
   details,
+  errorMessage,
+  escapeUntrusted,
+  stripUrlCredentials,
+  urlCredentials,
   formatDuration,
   parseHeaderLines,
   parseList,
@@ -11,23 +15,28 @@ import {
 } from '@shiprail/core';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { loadCheckSource, parseCheckFile, type Check } from './checks.ts';
+import { loadCheckSource, parseCheckFile } from './check-file.ts';
+import type { Check } from './check-types.ts';
 import { renderJUnit } from './junit.ts';
-import { isSensitiveHeader, Redactor } from './redact.ts';
+import { basicCredentials, isSensitiveHeader, maskHeaderValue, type Secrets } from './redact.ts';
 import { runChecks, type CheckResult } from './runner.ts';
 import { templateNames } from './template.ts';
 
-export { loadCheckSource, parseCheckFile, joinUrl, jsonPathProblem, urlProblem, type Check } from './checks.ts';
+export { loadCheckSource, parseCheckFile } from './check-file.ts';
+export type { Check } from './check-types.ts';
+export { jsonPathProblem } from './parse-expect.ts';
+export { joinUrl, urlProblem } from './urls.ts';
 export { evaluate, evaluateJson, compare, formatFailure } from './assertions.ts';
 export { send, type HttpRequest, type HttpResponse } from './http.ts';
 export { renderJUnit, escapeXml } from './junit.ts';
-export { Redactor } from './redact.ts';
+export { headerSecrets, type Secrets } from './redact.ts';
 export { runChecks, type CheckResult } from './runner.ts';
+export { runScheduled } from './scheduler.ts';
 export { parseStatusExpectation, statusMatches } from './status.ts';
 export { parseTextMatcher, textMatches } from './text-matcher.ts';
 export { fillTemplate, fillJsonTemplate } from './template.ts';
 
-export interface SmokeInputs {
+export interface SmokeTestInputs {
   checks: string;
   'base-url': string;
   /** Overall deadline, milliseconds. */
@@ -39,10 +48,10 @@ export interface SmokeInputs {
 
 export const MAX_CONCURRENCY = 64;
 
-export function parseInputs(parser: InputParser): SmokeInputs {
+export function parseInputs(parser: InputParser): SmokeTestInputs {
   // Masked before anything else is read, so that no later error can print it.
   const headers = parser.secret('headers');
-  const inputs: SmokeInputs = {
+  const inputs: SmokeTestInputs = {
     checks: parser.required('checks'),
     'base-url': parser.string('base-url'),
     timeout: parser.duration('timeout', '2m'),
@@ -52,34 +61,32 @@ export function parseInputs(parser: InputParser): SmokeInputs {
   };
   const baseUrl = inputs['base-url'];
   if (baseUrl !== '' && !/^https?:\/\/[^/]/i.test(baseUrl)) {
-    throw new ConfigurationError(`expected an http:// or https:// URL, got '${baseUrl}'`, { input: 'base-url' });
+    throw new ConfigurationError(`expected an http:// or https:// URL, got '${stripUrlCredentials(baseUrl)}'`, {
+      input: 'base-url',
+    });
   }
   if (baseUrl !== '' && !URL.canParse(baseUrl)) {
-    throw new ConfigurationError(`'${baseUrl}' is not a valid URL`, { input: 'base-url' });
+    throw new ConfigurationError(`'${stripUrlCredentials(baseUrl)}' is not a valid URL`, { input: 'base-url' });
   }
   if (inputs.timeout <= 0) throw new ConfigurationError('must be more than zero', { input: 'timeout' });
   return inputs;
 }
 
-export async function runSmoke(runtime: Runtime): Promise<void> {
+export async function runSmokeTest(runtime: Runtime): Promise<void> {
   const inputs = parseInputs(runtime.inputs);
-  const redactor = new Redactor((secret) => runtime.mask(secret));
-  for (const [, value] of inputs.headers) redactor.addHeaderValue(value);
-  const workingDirectory = process.cwd();
+  for (const [, value] of inputs.headers) maskHeaderValue(runtime, value);
+  for (const secret of urlSecrets(inputs['base-url'])) runtime.mask(secret);
+  const workingDirectory = runtime.cwd;
   const source = loadCheckSource(inputs.checks, workingDirectory);
+  // Credentials written into check URLs, masked before the file is even validated.
+  for (const secret of urlSecrets(source.text)) runtime.mask(secret);
   const { checks } = parseCheckFile(source.text, source.location, {
     baseDirectory: workingDirectory,
     baseUrl: inputs['base-url'],
   });
-  for (const check of checks) {
-    for (const [name, value] of check.request.headers) {
-      // Values built from captures are registered when they are filled in.
-      if (isSensitiveHeader(name) && templateNames(value).length === 0) redactor.addHeaderValue(value);
-    }
-  }
-  const junitPath = inputs['junit-file'] === '' ? undefined : resolve(workingDirectory, inputs['junit-file']);
+  maskHeaderSecrets(checks, runtime);
 
-  const log = (message: string): void => runtime.log.info(redactor.redact(message));
+  const log = (message: string): void => runtime.log.info(escapeUntrusted(runtime.redact(message)));
   log(
     `Running ${checks.length} check${checks.length === 1 ? '' : 's'}` +
       `${inputs['base-url'] === '' ? '' : ` against ${inputs['base-url']}`}, ${inputs.concurrency} at a time, ` +
@@ -87,23 +94,31 @@ export async function runSmoke(runtime: Runtime): Promise<void> {
   );
   const startedAt = new Date(runtime.clock.now());
   const started = runtime.clock.now();
-  const results = await runChecks(checks, {
-    baseUrl: inputs['base-url'],
-    headers: inputs.headers,
-    concurrency: inputs.concurrency,
-    timeoutMs: inputs.timeout,
-    redactor,
-    now: () => runtime.clock.now(),
-    onProgress: log,
-    onResult: (result) => {
-      log(resultLine(result));
-      for (const line of result.details) log(`    ${line}`);
-    },
-  });
+  // Past reading the inputs: `passed` and `results` are set on every way out from here.
+  let results: CheckResult[] = [];
+  try {
+    results = await runChecks(checks, {
+      baseUrl: inputs['base-url'],
+      headers: inputs.headers,
+      concurrency: inputs.concurrency,
+      timeoutMs: inputs.timeout,
+      secrets: runtime,
+      now: () => runtime.clock.now(),
+      sleep: (ms, signal) => runtime.clock.sleep(ms, signal),
+      onProgress: log,
+      onResult: (result) => {
+        log(resultLine(result));
+        for (const line of result.details) log(`    ${line}`);
+      },
+    });
+  } finally {
+    setResultOutputs(runtime, results, checks.length);
+  }
   const elapsedMs = runtime.clock.now() - started;
-  const failed = results.filter((result) => !result.ok);
+  await runtime.appendSummary(runtime.redact(renderSummary(results, checks, inputs, elapsedMs)));
 
-  if (junitPath !== undefined) {
+  if (inputs['junit-file'] === '') runtime.setOutput('junit-file', '');
+  else {
     const xml = renderJUnit(results, {
       suiteName: 'smoke-test',
       timestamp: startedAt.toISOString(),
@@ -111,24 +126,71 @@ export async function runSmoke(runtime: Runtime): Promise<void> {
       source: source.location.file ?? 'checks input',
       lines: checks.map((check) => check.line),
     });
-    await mkdir(dirname(junitPath), { recursive: true });
-    await writeFile(junitPath, redactor.redact(xml));
+    await writeJUnitReport(
+      runtime,
+      resolve(workingDirectory, inputs['junit-file']),
+      inputs['junit-file'],
+      runtime.redact(xml),
+    );
     log(`JUnit report written to ${inputs['junit-file']}`);
   }
 
-  runtime.setOutput('passed', failed.length === 0);
-  runtime.setOutput(
-    'results',
-    results.map(({ name, ok, attempts, status, ms, error }) => ({ name, ok, attempts, status, ms, error })),
-  );
-  runtime.setOutput('junit-file', junitPath === undefined ? '' : inputs['junit-file']);
-  await runtime.appendSummary(redactor.redact(renderSummary(results, checks, inputs, elapsedMs)));
-
+  const failed = results.filter((result) => !result.ok);
   if (failed.length > 0) {
     const shown = failed.slice(0, 5).map((result) => `${result.name} (${result.error ?? 'failed'})`);
     const more = failed.length > shown.length ? `; and ${failed.length - shown.length} more` : '';
-    throw new Error(redactor.redact(`${failed.length} of ${results.length} checks failed: ${shown.join('; ')}${more}`));
+    throw new Error(runtime.redact(`${failed.length} of ${results.length} checks failed: ${shown.join('; ')}${more}`));
   }
+}
+
+/** Credentials in the URLs of a text, as written and as the Basic credential they are sent as. */
+const urlSecrets = (text: string): string[] => [...urlCredentials(text), ...basicCredentials(text)];
+
+/** Credentials written in the file (not built from captures, which are registered when filled in). */
+function maskHeaderSecrets(checks: readonly Check[], secrets: Secrets): void {
+  for (const check of checks) {
+    for (const [name, value] of check.request.headers) {
+      if (isSensitiveHeader(name) && templateNames(value).length === 0) maskHeaderValue(secrets, value);
+    }
+  }
+}
+
+/** `passed` and `results`; a run that ended early (no result for some check) has not passed. */
+function setResultOutputs(runtime: Runtime, results: readonly CheckResult[], expected: number): void {
+  runtime.setOutput('passed', results.length === expected && results.every((result) => result.ok));
+  // Names hold URLs as written, which may carry a credential: every text is redacted, field by field.
+  const redact = (text: string | null): string | null => (text === null ? null : runtime.redact(text));
+  runtime.setOutput(
+    'results',
+    results.map(({ name, ok, attempts, status, ms, error }) => ({
+      name: redact(name),
+      ok,
+      attempts,
+      status,
+      ms,
+      error: redact(error),
+    })),
+  );
+}
+
+/** Writes the report; a path that cannot be written is the junit-file input's mistake. */
+async function writeJUnitReport(runtime: Runtime, path: string, input: string, xml: string): Promise<void> {
+  try {
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, xml);
+  } catch (error) {
+    runtime.setOutput('junit-file', '');
+    const code = error instanceof Error && 'code' in error ? String(error.code) : '';
+    const reasons: Record<string, string> = {
+      EISDIR: 'it is a directory; give the path of a file',
+      ENOTDIR: 'a part of the path is a file, not a directory',
+      EACCES: 'permission denied',
+      EROFS: 'the file system is read-only',
+    };
+    const reason = reasons[code] ?? errorMessage(error);
+    throw new ConfigurationError(`cannot write the JUnit report to '${input}': ${reason}`, { input: 'junit-file' });
+  }
+  runtime.setOutput('junit-file', input);
 }
 
 function resultLine(result: CheckResult): string {
@@ -141,7 +203,7 @@ function resultLine(result: CheckResult): string {
 export function renderSummary(
   results: readonly CheckResult[],
   checks: readonly Check[],
-  inputs: Pick<SmokeInputs, 'base-url' | 'concurrency'>,
+  inputs: Pick<SmokeTestInputs, 'base-url' | 'concurrency'>,
   elapsedMs: number,
 ): string {
   const failed = results.filter((result) => !result.ok);

@@ -1,5 +1,5 @@
-// Secrets (the headers input, Authorization and Cookie values) are masked on the runner and also cut
-// out of everything this action writes itself: results, summary, JUnit report, log lines.
+// Secrets (the headers input, Authorization and Cookie values, credentials in URLs) are masked on the
+// runner before first use and cut out of everything this action writes: results, summary, JUnit, log.
 
 /** Headers whose values are credentials wherever they appear. */
 export const SENSITIVE_HEADERS = ['authorization', 'proxy-authorization', 'cookie', 'set-cookie'];
@@ -9,40 +9,51 @@ export const isSensitiveHeader = (name: string): boolean => SENSITIVE_HEADERS.in
 /** Shorter values are not credentials, and hiding them would garble every line they occur in. */
 export const MIN_SECRET_LENGTH = 4;
 
-export const REDACTED = '***';
+/** What a run needs of the step's secrets; the Runtime is one. */
+export interface Secrets {
+  mask(secret: string): void;
+  /** The text with every masked secret, and credentials in URLs, replaced by `***`. */
+  redact(text: string): string;
+}
 
-export class Redactor {
-  private readonly secrets = new Set<string>();
-  private readonly onAdd: (secret: string) => void;
-
-  constructor(onAdd: (secret: string) => void = () => undefined) {
-    this.onAdd = onAdd;
+/** The secrets a header value holds: the whole value, the credential after an auth scheme, each cookie value. */
+export function headerSecrets(value: string): string[] {
+  const found = [value];
+  const scheme = /^[A-Za-z][A-Za-z0-9-]*\s+(.+)$/.exec(value.trim());
+  if (scheme?.[1] !== undefined) found.push(scheme[1]);
+  for (const pair of value.split(';')) {
+    const equals = pair.indexOf('=');
+    if (equals > 0) found.push(pair.slice(equals + 1));
   }
+  return [...new Set(found.map((secret) => secret.trim()))].filter((secret) => secret.length >= MIN_SECRET_LENGTH);
+}
 
-  /** Registers a header value: the whole value, and the credential after an auth scheme (`Bearer x`). */
-  addHeaderValue(value: string): void {
-    this.add(value);
-    const scheme = /^[A-Za-z][A-Za-z0-9-]*\s+(.+)$/.exec(value.trim());
-    if (scheme?.[1] !== undefined) this.add(scheme[1]);
-    // Cookie pairs: each value on its own.
-    for (const pair of value.split(';')) {
-      const equals = pair.indexOf('=');
-      if (equals > 0) this.add(pair.slice(equals + 1));
-    }
+export function maskHeaderValue(secrets: Secrets, value: string): void {
+  for (const secret of headerSecrets(value)) secrets.mask(secret);
+}
+
+// `scheme://user:password@` in any text, as clients turn it into a Basic credential.
+const URL_USERINFO = /\b[a-z][a-z0-9+.-]*:\/\/([^/?#@\s]+)@/gi;
+
+/**
+ * The `Authorization: Basic` values that the credentials in a text's URLs become when sent: a server that
+ * echoes request headers would otherwise show the password, base64-encoded.
+ */
+export function basicCredentials(text: string): string[] {
+  const found = new Set<string>();
+  for (const match of text.matchAll(URL_USERINFO)) {
+    const [user = '', password = ''] = (match[1] ?? '').split(/:(.*)/s);
+    const encoded = Buffer.from(`${safeDecode(user)}:${safeDecode(password)}`).toString('base64');
+    found.add(`Basic ${encoded}`);
+    found.add(encoded);
   }
+  return [...found];
+}
 
-  add(secret: string): void {
-    const value = secret.trim();
-    if (value.length < MIN_SECRET_LENGTH || this.secrets.has(value)) return;
-    this.secrets.add(value);
-    this.onAdd(value);
-  }
-
-  redact(text: string): string {
-    let result = text;
-    // Longest first, so that a secret containing another is removed whole.
-    for (const secret of [...this.secrets].sort((a, b) => b.length - a.length))
-      result = result.split(secret).join(REDACTED);
-    return result;
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
   }
 }

@@ -1,17 +1,13 @@
 // Runs the checks: up to `concurrency` at once, each check after the checks whose captures it uses,
 // retrying with backoff while its `retry.until` lasts, everything inside one overall deadline.
-import { backoffDelay, formatDuration } from '@shiprail/core';
-import {
-  evaluate,
-  formatFailure,
-  parseJsonBody,
-  selectNodes,
-  trimForDisplay,
-  type AssertionFailure,
-} from './assertions.ts';
-import { joinUrl, type Check } from './checks.ts';
+import { backoffDelay, errorMessage, formatDuration, sleep as coreSleep } from '@shiprail/core';
+import { evaluate, formatFailure, parseJsonBody, trimForDisplay, type AssertionFailure } from './assertions.ts';
+import type { Check } from './check-types.ts';
+import { joinUrl } from './urls.ts';
+import { compileJsonPath, selectFirst, type JsonPathLimits } from './jsonpath.ts';
 import { HttpError, send as sendHttp, type HttpRequest, type HttpResponse } from './http.ts';
-import { isSensitiveHeader, type Redactor } from './redact.ts';
+import { isSensitiveHeader, maskHeaderValue, type Secrets } from './redact.ts';
+import { runScheduled } from './scheduler.ts';
 import { fillJsonTemplate, fillTemplate } from './template.ts';
 
 export interface CheckResult {
@@ -36,13 +32,16 @@ export interface RunOptions {
   headers: Array<[string, string]>;
   concurrency: number;
   timeoutMs: number;
-  redactor: Redactor;
+  /** Masks credentials made from captures; redacts what the results say. */
+  secrets: Secrets;
   now?: () => number;
   /** Progress of retries, for the log (already redacted). */
   onProgress?: (message: string) => void;
   /** Called in file order, as soon as a check and every check before it have finished. */
   onResult?: (result: CheckResult, check: Check) => void;
   send?: (request: HttpRequest) => Promise<HttpResponse>;
+  /** Waits between attempts and for the overall timeout; ends early when the signal aborts. */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
 
 interface Attempt {
@@ -51,6 +50,8 @@ interface Attempt {
   failures: AssertionFailure[];
   /** Set when no response came (connection refused, timeout, TLS). */
   networkError?: string;
+  /** Another attempt cannot fix what happened: the check fails at once, `retry` or not. */
+  permanent?: boolean;
   latencyMs?: number;
   captured: Map<string, unknown>;
 }
@@ -58,64 +59,84 @@ interface Attempt {
 /** Checks run with bounded parallelism; results come back in file order. */
 export async function runChecks(checks: readonly Check[], options: RunOptions): Promise<CheckResult[]> {
   const now = options.now ?? Date.now;
+  const sleep = options.sleep ?? coreSleep;
   const deadline = now() + options.timeoutMs;
   const controller = new AbortController();
-  const overall = setTimeout(() => controller.abort(), options.timeoutMs);
+  const finished = new AbortController();
+  void sleep(options.timeoutMs, finished.signal).then(() => {
+    if (!finished.signal.aborted) controller.abort();
+  });
   const dependencies = checks.map((check) => captureSources(checks, check));
   const captured = new Map<number, Map<string, unknown>>();
-  const results: Array<CheckResult | undefined> = checks.map(() => undefined);
-  let reported = 0;
+  const reporter = new FileOrderReporter(checks, options.onResult);
+  const context: CheckContext = { options, signal: controller.signal, deadline, now, sleep };
 
-  const finish = (position: number, result: CheckResult): void => {
-    results[position] = result;
-    for (let next = results[reported]; next !== undefined && reported < checks.length; next = results[reported]) {
-      const check = checks[reported];
-      if (check !== undefined) options.onResult?.(next, check);
-      reported += 1;
-    }
+  const start = async (position: number, results: ReadonlyArray<CheckResult | undefined>): Promise<CheckResult> => {
+    const check = checks[position];
+    if (check === undefined) throw new Error(`no check at position ${position}`);
+    const needs = dependencies[position] ?? new Map<string, number>();
+    const skipped = skipReason(checks, needs, results, controller.signal.aborted, options.timeoutMs);
+    if (skipped !== undefined) return notRun(check.name, skipped);
+    const values = new Map<string, unknown>();
+    for (const [name, source] of needs) values.set(name, captured.get(source)?.get(name));
+    const { result, captures } = await runCheck(check, values, context);
+    captured.set(position, captures);
+    return result;
   };
 
   try {
-    await new Promise<void>((resolve) => {
-      const started = new Set<number>();
-      let running = 0;
-      let finished = 0;
-      const pump = (): void => {
-        checks.forEach((check, position) => {
-          if (running >= options.concurrency || started.has(position)) return;
-          const needs = dependencies[position] ?? new Map<string, number>();
-          if (![...needs.values()].every((source) => results[source] !== undefined)) return;
-          started.add(position);
-          const failedSource = [...needs.entries()].find(([, source]) => results[source]?.ok !== true);
-          if (failedSource !== undefined || controller.signal.aborted) {
-            const [name, source] = failedSource ?? ['', -1];
-            const reason = controller.signal.aborted
-              ? `not run: the overall timeout (${formatDuration(options.timeoutMs)}) was reached first`
-              : `not run: it uses {{${name}}}, captured by '${checks[source]?.name ?? ''}', which failed`;
-            finished += 1;
-            finish(position, notRun(check, reason));
-            return;
-          }
-          const values = new Map<string, unknown>();
-          for (const [name, source] of needs) values.set(name, captured.get(source)?.get(name));
-          running += 1;
-          void runCheck(check, values, options, controller.signal, deadline, now).then(({ result, captures }) => {
-            captured.set(position, captures);
-            running -= 1;
-            finished += 1;
-            finish(position, result);
-            if (finished === checks.length) resolve();
-            else pump();
-          });
-        });
-        if (finished === checks.length) resolve();
-      };
-      pump();
+    return await runScheduled(checks.length, {
+      limit: options.concurrency,
+      needs: (position) => [...(dependencies[position]?.values() ?? [])],
+      start,
+      onError: (position, error) => {
+        const check = checks[position];
+        const reason = `the check could not be completed: ${errorMessage(error)}`;
+        return { ...notRun(check?.name ?? `check ${position + 1}`, options.secrets.redact(reason)), attempts: 1 };
+      },
+      onSettled: (position, result) => reporter.settle(position, result),
     });
   } finally {
-    clearTimeout(overall);
+    finished.abort();
   }
-  return results.filter((result): result is CheckResult => result !== undefined);
+}
+
+/** Why a check is not run (a capture it uses failed, or time ran out), or undefined. */
+function skipReason(
+  checks: readonly Check[],
+  needs: ReadonlyMap<string, number>,
+  results: ReadonlyArray<CheckResult | undefined>,
+  aborted: boolean,
+  timeoutMs: number,
+): string | undefined {
+  if (aborted) return `not run: the overall timeout (${formatDuration(timeoutMs)}) was reached first`;
+  const failed = [...needs.entries()].find(([, source]) => results[source]?.ok !== true);
+  if (failed === undefined) return undefined;
+  const [name, source] = failed;
+  return `not run: it uses {{${name}}}, captured by '${checks[source]?.name ?? ''}', which failed`;
+}
+
+/** Hands results to `onResult` in file order, each as soon as every check before it has finished. */
+class FileOrderReporter {
+  private readonly checks: readonly Check[];
+  private readonly onResult: RunOptions['onResult'];
+  private readonly results: Array<CheckResult | undefined>;
+  private reported = 0;
+
+  constructor(checks: readonly Check[], onResult: RunOptions['onResult']) {
+    this.checks = checks;
+    this.onResult = onResult;
+    this.results = checks.map(() => undefined);
+  }
+
+  settle(position: number, result: CheckResult): void {
+    this.results[position] = result;
+    for (let next = this.results[this.reported]; next !== undefined; next = this.results[this.reported]) {
+      const check = this.checks[this.reported];
+      this.reported += 1;
+      if (check !== undefined) this.onResult?.(next, check);
+    }
+  }
 }
 
 /** For each capture name a check uses: the nearest earlier check that captures it. */
@@ -132,9 +153,9 @@ function captureSources(checks: readonly Check[], check: Check): Map<string, num
   return sources;
 }
 
-function notRun(check: Check, reason: string): CheckResult {
+function notRun(name: string, reason: string): CheckResult {
   return {
-    name: check.name,
+    name,
     ok: false,
     attempts: 0,
     status: null,
@@ -145,21 +166,29 @@ function notRun(check: Check, reason: string): CheckResult {
   };
 }
 
+/** What every check of one run shares. */
+interface CheckContext {
+  options: RunOptions;
+  /** Aborted when the overall timeout is reached. */
+  signal: AbortSignal;
+  deadline: number;
+  now: () => number;
+  sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+}
+
 async function runCheck(
   check: Check,
   values: Map<string, unknown>,
-  options: RunOptions,
-  signal: AbortSignal,
-  deadline: number,
-  now: () => number,
+  context: CheckContext,
 ): Promise<{ result: CheckResult; captures: Map<string, unknown> }> {
+  const { options, signal, deadline, now } = context;
   const started = now();
   let attempts = 0;
   let last: Attempt;
   for (;;) {
     attempts += 1;
-    last = await attempt(check, values, options, signal, deadline, now);
-    if (last.ok || check.retry === undefined || signal.aborted) break;
+    last = await attempt(check, values, context);
+    if (last.ok || last.permanent === true || check.retry === undefined || signal.aborted) break;
     const remaining = Math.min(check.retry.untilMs - (now() - started), deadline - now());
     if (remaining <= 0) break;
     const delay = Math.min(
@@ -172,11 +201,11 @@ async function runCheck(
       remaining,
     );
     options.onProgress?.(
-      options.redactor.redact(
+      options.secrets.redact(
         `${check.name}: attempt ${attempts} failed (${attemptSummary(last)}); trying again in ${formatDuration(delay)}`,
       ),
     );
-    await abortableSleep(delay, signal);
+    await context.sleep(delay, signal);
     if (signal.aborted) break;
   }
   const result = describeResult(check, last, attempts, now() - started, signal.aborted, options);
@@ -189,14 +218,8 @@ function attemptSummary(attempt: Attempt): string {
   return first === undefined ? 'failed' : formatFailure(first);
 }
 
-async function attempt(
-  check: Check,
-  values: Map<string, unknown>,
-  options: RunOptions,
-  signal: AbortSignal,
-  deadline: number,
-  now: () => number,
-): Promise<Attempt> {
+async function attempt(check: Check, values: Map<string, unknown>, context: CheckContext): Promise<Attempt> {
+  const { options, signal, deadline, now } = context;
   const request = buildRequest(
     check,
     values,
@@ -214,27 +237,43 @@ async function attempt(
       ok: false,
       failures: [],
       networkError: message,
-      ...(error instanceof HttpError ? { latencyMs: error.latencyMs } : {}),
+      ...(error instanceof HttpError ? { latencyMs: error.latencyMs, permanent: error.permanent } : {}),
       captured: new Map(),
     };
   }
-  const failures = evaluate(check.expect, response);
+  const limits = { deadline, now };
+  const failures = evaluate(check.expect, response, limits);
   const captured = new Map<string, unknown>();
   if (failures.length === 0 && check.capture.length > 0) {
     const parsed = parseJsonBody(response.body);
     for (const capture of check.capture) {
-      const nodes = parsed.error === undefined ? selectNodes(parsed.value, capture.path) : [];
-      if (nodes.length === 0) {
+      const selected = parsed.error === undefined ? captureValue(parsed.value, capture.path, limits) : undefined;
+      if (selected === undefined || typeof selected === 'string') {
         failures.push({
           subject: `capture ${capture.name}`,
           expected: `a value at ${capture.path}`,
           received:
-            parsed.error === undefined ? 'nothing' : parsed.error.replace(/^a JSON body, received /, 'not JSON: '),
+            selected ??
+            (parsed.error === undefined ? 'nothing' : parsed.error.replace(/^a JSON body, received /, 'not JSON: ')),
         });
-      } else captured.set(capture.name, nodes[0]);
+      } else captured.set(capture.name, selected.value);
     }
   }
   return { ok: failures.length === 0, response, failures, latencyMs: response.latencyMs, captured };
+}
+
+/** The captured value; undefined when nothing was selected, a message when the evaluation stopped. */
+function captureValue(
+  document: unknown,
+  path: string,
+  limits: JsonPathLimits,
+): { value: unknown } | string | undefined {
+  try {
+    const first = selectFirst(document, compileJsonPath(path), limits);
+    return first.found ? { value: first.value } : undefined;
+  } catch (error) {
+    return `no answer (${errorMessage(error)})`;
+  }
 }
 
 /** The request to send, with captures filled in; a message when the filled URL is not usable. */
@@ -249,14 +288,14 @@ function buildRequest(
   try {
     new URL(url);
   } catch {
-    return `the URL is not valid once captures are filled in: ${options.redactor.redact(url)}`;
+    return `the URL is not valid once captures are filled in: ${options.secrets.redact(url)}`;
   }
   const headers = new Map<string, [string, string]>();
   for (const [name, value] of options.headers) headers.set(name.toLowerCase(), [name, value]);
   for (const [name, value] of check.request.headers) {
     const filled = fillTemplate(value, values);
     // A credential made from a capture is a secret too.
-    if (isSensitiveHeader(name)) options.redactor.addHeaderValue(filled);
+    if (isSensitiveHeader(name)) maskHeaderValue(options.secrets, filled);
     headers.set(name.toLowerCase(), [name, filled]);
   }
   let body: string | undefined;
@@ -286,7 +325,7 @@ function describeResult(
   aborted: boolean,
   options: RunOptions,
 ): CheckResult {
-  const redact = (text: string): string => options.redactor.redact(text);
+  const redact = (text: string): string => options.secrets.redact(text);
   const base = {
     name: check.name,
     attempts,
@@ -297,6 +336,8 @@ function describeResult(
   if (last.ok) return { ...base, ok: true, error: null, details: [] };
   const problems = last.networkError !== undefined ? [last.networkError] : last.failures.map(formatFailure);
   if (aborted) problems.push(`the overall timeout (${formatDuration(options.timeoutMs)}) was reached`);
+  if (last.permanent === true && check.retry !== undefined)
+    problems.push('not retried: another attempt would meet the same');
   if (check.retry !== undefined && !aborted && attempts > 1) {
     problems.push(
       `still failing after ${attempts} attempts over ${formatDuration(elapsedMs)} (retry until ${formatDuration(check.retry.untilMs)})`,
@@ -317,20 +358,4 @@ function describeResult(
     );
   }
   return { ...base, ok: false, error: redact(problems.join('; ')), details: details.map(redact) };
-}
-
-function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) {
-      resolve();
-      return;
-    }
-    const done = (): void => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

@@ -1,6 +1,8 @@
+import { compileRegex, type Regex } from './regex.ts';
+
 /** A header or body expectation: text (exact for headers, contained for bodies) or `/regex/flags`. */
 export type TextMatcher =
-  { kind: 'exact' | 'substring'; text: string } | { kind: 'regex'; source: string; regex: RegExp };
+  { kind: 'exact' | 'substring'; text: string } | { kind: 'regex'; source: string; regex: Regex };
 
 const REGEX_LITERAL = /^\/(.+)\/([imsu]*)$/s;
 
@@ -11,11 +13,9 @@ export function parseTextMatcher(value: unknown, plain: 'exact' | 'substring'): 
   const literal = REGEX_LITERAL.exec(value);
   if (!literal) return { kind: plain, text: value };
   const [, source = '', flags = ''] = literal;
-  try {
-    return { kind: 'regex', source: value, regex: new RegExp(source, flags) };
-  } catch (error) {
-    return `invalid regular expression ${value}: ${error instanceof Error ? error.message : String(error)}`;
-  }
+  const regex = compileRegex(source, flags);
+  if (typeof regex === 'string') return `invalid regular expression ${value}: ${regex}`;
+  return { kind: 'regex', source: value, regex };
 }
 
 export function textMatches(matcher: TextMatcher, text: string): boolean {

@@ -1,5 +1,5 @@
 import { IgnoreMatcher, type IgnoreRule } from './ignore.ts';
-import { hasFix, type Finding } from './report.ts';
+import { hasFix, type Finding } from './trivy-report.ts';
 import { emptyCounts, SEVERITIES, type Severity, type SeverityCounts } from './severity.ts';
 
 export interface GateOptions {

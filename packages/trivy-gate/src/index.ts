@@ -1,3 +1,4 @@
+export { downloadFile, requestOf, type DownloadOptions } from './download.ts';
 export { evaluateGate, type GateOptions, type GateResult, type IgnoredFinding, type RuleUse } from './gate.ts';
 export { IgnoreMatcher, isYamlIgnoreFile, parseExpiry, parseIgnoreFile, type IgnoreRule } from './ignore.ts';
 export { DEFAULT_IGNORE_FILE, parseInputs, type TrivyGateInputs } from './inputs.ts';
@@ -17,7 +18,7 @@ export {
   type ReleaseSums,
 } from './install.ts';
 export { packageUrlMatches, parsePackageUrl, type PackageUrl } from './purl.ts';
-export { advisoryLink, hasFix, parseReport, type Finding, type ParsedReport, type ReportInfo } from './report.ts';
+export { advisoryLink, hasFix, parseReport, type Finding, type ParsedReport, type ReportInfo } from './trivy-report.ts';
 export { runnerEnvironment, runTrivyGate, type TrivyGateEnvironment } from './run.ts';
 export { buildSarif, SARIF_RESULT_LIMIT, type SarifLog, type SarifOutput } from './sarif.ts';
 export { scanArguments, type ScanRequest } from './scan.ts';

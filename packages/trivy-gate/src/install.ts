@@ -3,7 +3,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
 import { chmod, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Log } from '@shiprail/core';
+import { stripUrlCredentials, type Clock, type Log } from '@shiprail/core';
+import { downloadFile } from './download.ts';
 
 /** SHA-256 of each release archive, by Trivy version and archive file name. */
 export type ReleaseSums = Readonly<Record<string, Readonly<Record<string, string>>>>;
@@ -114,6 +115,8 @@ export interface InstallOptions {
   /** The runner's tool cache (`RUNNER_TOOL_CACHE`); without one the binary is used from tempDir, uncached. */
   toolCacheDir: string | undefined;
   log: Log;
+  fetch: typeof fetch;
+  clock: Clock;
 }
 
 export interface InstalledTrivy {
@@ -139,10 +142,10 @@ export async function installTrivy(options: InstallOptions): Promise<InstalledTr
   const workDir = join(options.tempDir, `trivy-install-${randomUUID()}`);
   await mkdir(workDir, { recursive: true });
   try {
-    options.log.info(`Downloading ${url}`);
-    const archive = await toolCache.downloadTool(url, join(workDir, asset.name));
+    const archive = join(workDir, asset.name);
+    await downloadFile(url, archive, options);
     const actual = await sha256File(archive);
-    verifyArchiveSha256(options.sums, options.version, asset.name, actual, url);
+    verifyArchiveSha256(options.sums, options.version, asset.name, actual, stripUrlCredentials(url));
     options.log.info(`SHA-256 ${actual} matches the pinned sum for ${asset.name}`);
     const extracted = join(workDir, 'extracted');
     if (asset.format === 'zip') await toolCache.extractZip(archive, extracted);

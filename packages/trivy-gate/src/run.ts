@@ -1,12 +1,13 @@
-import { ConfigurationError, type Runtime } from '@shiprail/core';
+import { ConfigurationError, escapeUntrusted, urlCredentials, type Runtime } from '@shiprail/core';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname, isAbsolute, join } from 'node:path';
+import { mkdir, mkdtemp } from 'node:fs/promises';
+import { join } from 'node:path';
+import { checkWritablePath, readInputFile, resolveIn, writeFileAtomically } from './files.ts';
 import { evaluateGate, type GateResult } from './gate.ts';
 import { parseIgnoreFile, type IgnoreRule } from './ignore.ts';
 import { DEFAULT_IGNORE_FILE, parseInputs, type TrivyGateInputs } from './inputs.ts';
 import { installTrivy, TRIVY_RELEASE_SHA256, type ReleaseSums } from './install.ts';
-import { parseReport } from './report.ts';
+import { parseReport, type Finding } from './trivy-report.ts';
 import { buildSarif } from './sarif.ts';
 import { scanArguments } from './scan.ts';
 import { SEVERITIES } from './severity.ts';
@@ -17,12 +18,15 @@ export interface TrivyGateEnvironment {
   sums: ReleaseSums;
   platform: string;
   arch: string;
+  /** How release archives are downloaded. */
+  fetch: typeof fetch;
 }
 
 export const runnerEnvironment: TrivyGateEnvironment = {
   sums: TRIVY_RELEASE_SHA256,
   platform: process.platform,
   arch: process.arch,
+  fetch: (input, init) => fetch(input, init),
 };
 
 /** Annotations per kind: a few point at the ignore file; the summary lists them all. */
@@ -30,7 +34,10 @@ const ANNOTATION_LIMIT = 10;
 /** Blocking findings listed in the log. */
 const LOGGED_FINDINGS = 50;
 
-const resolveIn = (workspace: string, path: string): string => (isAbsolute(path) ? path : join(workspace, path));
+/** Ignore files are read whole; beyond this size they are a mistake, not a list of accepted risks. */
+const IGNORE_FILE_LIMIT = 16 * 1024 * 1024;
+/** Trivy's JSON for the largest images stays well below this. */
+const REPORT_LIMIT = 1024 * 1024 * 1024;
 
 interface LoadedIgnores {
   rules: IgnoreRule[];
@@ -46,8 +53,8 @@ async function loadIgnores(input: string, workspace: string): Promise<LoadedIgno
   const candidates = explicit ? [input] : [DEFAULT_IGNORE_FILE, '.trivyignore.yaml', '.trivyignore.yml'];
   const loaded: LoadedIgnores = { rules: [], files: [] };
   for (const file of candidates) {
-    const path = resolveIn(workspace, file);
-    if (!existsSync(path)) {
+    const content = await readInputFile(resolveIn(workspace, file), file, 'ignore-file', IGNORE_FILE_LIMIT);
+    if (content === undefined) {
       if (explicit) {
         throw new ConfigurationError(`no ignore file at '${file}': fix the path, or leave the input out`, {
           input: 'ignore-file',
@@ -55,35 +62,37 @@ async function loadIgnores(input: string, workspace: string): Promise<LoadedIgno
       }
       continue;
     }
-    loaded.rules.push(...parseIgnoreFile(await readFile(path, 'utf8'), file));
+    // One rule at a time: a spread of a six-figure list overflows the call stack.
+    for (const rule of parseIgnoreFile(content, file)) loaded.rules.push(rule);
     loaded.files.push(file);
   }
   return loaded;
 }
 
-/** Writes a whole file or nothing: a failed step leaves no half-written SARIF behind. */
-async function writeFileAtomically(path: string, content: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const temporary = `${path}.${process.pid}.tmp`;
-  await writeFile(temporary, content);
-  await rename(temporary, path);
+interface LoadedReport {
+  /** Where the report is (the `report` output). */
+  path: string;
+  /** How the summary and errors name it. */
+  label: string;
+  content: string;
 }
 
-async function produceReport(
+async function readGivenReport(inputs: TrivyGateInputs, workspace: string): Promise<LoadedReport> {
+  const path = resolveIn(workspace, inputs.report);
+  const content = await readInputFile(path, inputs.report, 'report', REPORT_LIMIT);
+  if (content === undefined) {
+    throw new ConfigurationError(`no report at '${inputs.report}': give the path of the JSON file Trivy wrote`, {
+      input: 'report',
+    });
+  }
+  return { path, label: inputs.report, content };
+}
+
+async function scanImage(
   runtime: Runtime,
   inputs: TrivyGateInputs,
   environment: TrivyGateEnvironment,
-): Promise<{ path: string; label: string }> {
-  const workspace = runtime.github.workspace;
-  if (inputs.report !== '') {
-    const path = resolveIn(workspace, inputs.report);
-    if (!existsSync(path)) {
-      throw new ConfigurationError(`no report at '${inputs.report}': give the path of the JSON file Trivy wrote`, {
-        input: 'report',
-      });
-    }
-    return { path, label: inputs.report };
-  }
+): Promise<LoadedReport> {
   const version = inputs['trivy-version'];
   const trivy = await runtime.log.group(`Installing Trivy ${version}`, () =>
     installTrivy({
@@ -95,26 +104,66 @@ async function produceReport(
       tempDir: runtime.tempDir,
       toolCacheDir: runtime.env['RUNNER_TOOL_CACHE'],
       log: runtime.log,
+      fetch: environment.fetch,
+      clock: runtime.clock,
     }),
   );
   const scanDir = await mkdtemp(join(runtime.tempDir, 'trivy-gate-'));
   const path = join(scanDir, 'report.json');
-  const cacheDir = resolveIn(workspace, inputs['cache-dir']);
+  const cacheDir = resolveIn(runtime.github.workspace, inputs['cache-dir']);
   await mkdir(cacheDir, { recursive: true });
   await runtime.log.group(`Scanning ${inputs.image}`, () =>
     runtime.exec(trivy.path, scanArguments({ image: inputs.image, reportPath: path, cacheDir }), { cwd: scanDir }),
   );
   if (!existsSync(path)) throw new Error(`Trivy finished without writing its report to ${path}`);
-  return { path, label: path };
+  const content = await readInputFile(path, path, 'image', REPORT_LIMIT);
+  return { path, label: path, content: content ?? '' };
+}
+
+/** Checks every path the action will write to before anything happens. */
+function checkOutputPaths(runtime: Runtime, inputs: TrivyGateInputs): void {
+  const workspace = runtime.github.workspace;
+  const roots = [workspace, runtime.tempDir];
+  const sarif = inputs['sarif-file'];
+  if (sarif !== '') checkWritablePath(resolveIn(workspace, sarif), sarif, 'sarif-file', roots, 'file');
+  const cache = inputs['cache-dir'];
+  if (inputs.image !== '') checkWritablePath(resolveIn(workspace, cache), cache, 'cache-dir', roots, 'directory');
 }
 
 function describeBlocking(result: GateResult): string {
   const bySeverity = SEVERITIES.filter((severity) => result.blockingCounts[severity] > 0)
     .map((severity) => `${severity}: ${result.blockingCounts[severity]}`)
     .join(', ');
-  const ids = [...new Set(result.blocking.map((finding) => finding.id))];
+  const ids = [...new Set(result.blocking.map((finding) => escapeUntrusted(finding.id)))];
   const shown = ids.slice(0, 5).join(', ') + (ids.length > 5 ? `, and ${ids.length - 5} more` : '');
   return `${result.blocking.length} finding(s) fail the gate (${bySeverity}): ${shown}`;
+}
+
+/** One log line per blocking finding; every field comes from the report, so each is escaped. */
+function describeFinding(finding: Finding): string {
+  const where = finding.pkgPath || finding.target;
+  const fix = finding.fixed || 'no fix';
+  return escapeUntrusted(
+    `  ${finding.severity} ${finding.id} ${finding.pkgName} ${finding.installed} -> ${fix} (${where})`,
+  );
+}
+
+/** Points at ignore entries that expired or match nothing (IDs come from the repository: escaped). */
+function annotateIgnoreFile(runtime: Runtime, result: GateResult): void {
+  for (const { rule, matches } of result.expired.slice(0, ANNOTATION_LIMIT)) {
+    runtime.log.warning(
+      `The ignore entry for ${escapeUntrusted(rule.id)} expired on ${escapeUntrusted(rule.expires)} and no longer applies` +
+        (matches > 0 ? ` (it would hide ${matches} finding(s))` : ''),
+      { title: 'Expired ignore entry', file: rule.file, startLine: rule.line },
+    );
+  }
+  for (const rule of result.unused.slice(0, ANNOTATION_LIMIT)) {
+    runtime.log.notice(`The ignore entry for ${escapeUntrusted(rule.id)} matches no finding of this report`, {
+      title: 'Unused ignore entry',
+      file: rule.file,
+      startLine: rule.line,
+    });
+  }
 }
 
 /** The trivy-gate action: scan (or read a report), apply ignores, decide, write SARIF and the summary. */
@@ -123,10 +172,13 @@ export async function runTrivyGate(
   environment: TrivyGateEnvironment = runnerEnvironment,
 ): Promise<void> {
   const inputs = parseInputs(runtime.inputs);
+  for (const secret of urlCredentials(inputs['trivy-download-url'])) runtime.mask(secret);
+  checkOutputPaths(runtime, inputs);
   const workspace = runtime.github.workspace;
   const ignores = await loadIgnores(inputs['ignore-file'], workspace);
-  const report = await produceReport(runtime, inputs, environment);
-  const parsed = parseReport(await readFile(report.path, 'utf8'), report.label);
+  const report =
+    inputs.report !== '' ? await readGivenReport(inputs, workspace) : await scanImage(runtime, inputs, environment);
+  const parsed = parseReport(report.content, report.label);
   const result = evaluateGate(parsed.findings, ignores.rules, {
     severities: inputs.severity,
     ignoreUnfixed: inputs['ignore-unfixed'],
@@ -145,21 +197,7 @@ export async function runTrivyGate(
       );
     }
   }
-
-  for (const { rule, matches } of result.expired.slice(0, ANNOTATION_LIMIT)) {
-    runtime.log.warning(
-      `The ignore entry for ${rule.id} expired on ${rule.expires} and no longer applies` +
-        (matches > 0 ? ` (it would hide ${matches} finding(s))` : ''),
-      { title: 'Expired ignore entry', file: rule.file, startLine: rule.line },
-    );
-  }
-  for (const rule of result.unused.slice(0, ANNOTATION_LIMIT)) {
-    runtime.log.notice(`The ignore entry for ${rule.id} matches no finding of this report`, {
-      title: 'Unused ignore entry',
-      file: rule.file,
-      startLine: rule.line,
-    });
-  }
+  annotateIgnoreFile(runtime, result);
 
   runtime.setOutput('passed', result.passed);
   runtime.setOutput('blocking', result.blocking.length);
@@ -185,11 +223,7 @@ export async function runTrivyGate(
     runtime.log.info('The gate passed: no finding of a gated severity with a fix');
     return;
   }
-  for (const finding of result.blocking.slice(0, LOGGED_FINDINGS)) {
-    runtime.log.info(
-      `  ${finding.severity} ${finding.id} ${finding.pkgName} ${finding.installed} -> ${finding.fixed || 'no fix'} (${finding.pkgPath || finding.target})`,
-    );
-  }
+  for (const finding of result.blocking.slice(0, LOGGED_FINDINGS)) runtime.log.info(describeFinding(finding));
   if (result.blocking.length > LOGGED_FINDINGS) {
     runtime.log.info(`  …and ${result.blocking.length - LOGGED_FINDINGS} more: see the job summary and the report`);
   }

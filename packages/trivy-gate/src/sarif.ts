@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { advisoryLink, type Finding, type ReportInfo } from './report.ts';
+import { advisoryLink, type Finding, type ReportInfo } from './trivy-report.ts';
 import { SEVERITIES, type Severity } from './severity.ts';
 
 /** GitHub code scanning rejects a run with more results than this; the most severe are kept. */

@@ -1,7 +1,7 @@
 import { code, details, escapeCell, raw, table, type Cell } from '@shiprail/core';
 import type { GateResult } from './gate.ts';
 import type { IgnoreRule } from './ignore.ts';
-import { advisoryLink, type Finding } from './report.ts';
+import { advisoryLink, type Finding } from './trivy-report.ts';
 import { SEVERITIES, type Severity } from './severity.ts';
 
 /** Rows per table: enough to act on, few enough that the page stays fast with thousands of findings. */

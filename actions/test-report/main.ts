@@ -1,0 +1,3 @@
+import { run } from '@shiprail/test-report/action';
+
+await run();

@@ -1,0 +1,77 @@
+// What a check file holds once it is validated: the types the runner and the assertions work on.
+import type { MistakeLocation } from '@shiprail/core';
+import type { Regex } from './regex.ts';
+import type { StatusExpectation } from './status.ts';
+import type { TextMatcher } from './text-matcher.ts';
+
+export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
+export const DEFAULT_RETRY_INTERVAL_MS = 1_000;
+
+export type RequestBody = { kind: 'text'; text: string } | { kind: 'json'; value: unknown };
+
+export interface CheckRequest {
+  method: string;
+  /** As written: may hold `{{capture}}` placeholders and be relative to base-url. */
+  url: string;
+  headers: Array<[string, string]>;
+  body?: RequestBody;
+  timeoutMs: number;
+  followRedirects: boolean;
+  /** PEM text of extra certificate authorities to trust. */
+  ca?: string;
+  insecure: boolean;
+}
+
+export const COMPARISONS = ['==', '!=', '>', '>=', '<', '<='] as const;
+export type Comparison = (typeof COMPARISONS)[number];
+export const JSON_OPERATORS = [...COMPARISONS, 'exists', 'length', 'matches'] as const;
+
+export type JsonOperator =
+  | { op: Comparison; value: unknown }
+  | { op: 'exists'; value: boolean }
+  | { op: 'length'; comparisons: Array<{ op: Comparison; value: number }> }
+  | { op: 'matches'; pattern: string; regex: Regex };
+
+export interface JsonAssertion {
+  path: string;
+  operators: JsonOperator[];
+}
+
+export interface HeaderExpectation {
+  name: string;
+  matcher: TextMatcher;
+}
+
+export interface Expectations {
+  status: StatusExpectation;
+  headers: HeaderExpectation[];
+  body: TextMatcher[];
+  json: JsonAssertion[];
+  maxLatencyMs?: number;
+}
+
+export interface RetryPolicy {
+  untilMs: number;
+  intervalMs: number;
+  maxIntervalMs: number;
+}
+
+export interface Check {
+  /** Position in the file (0-based): results are reported in this order. */
+  index: number;
+  name: string;
+  line?: number;
+  request: CheckRequest;
+  expect: Expectations;
+  retry?: RetryPolicy;
+  /** Values taken from this check's JSON response: `{{name}}` in later checks. */
+  capture: Array<{ name: string; path: string }>;
+  /** Capture names this check's request uses. */
+  needs: string[];
+}
+
+export interface CheckFile {
+  checks: Check[];
+  /** Where mistakes found later (none expected) would point. */
+  location: MistakeLocation;
+}

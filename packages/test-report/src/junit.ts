@@ -1,0 +1,138 @@
+// JUnit XML as the common tools write it: pytest (xunit1 and xunit2), Jest's jest-junit, Maven Surefire,
+// Gradle / JUnit 5, go-junit-report. A `<testsuites>` root or a bare `<testsuite>`, suites nested or not.
+import { ConfigurationError } from '@shiprail/core';
+import { attribute, children, parseXml, text, type XmlElement } from './xml.ts';
+
+export type TestStatus = 'passed' | 'failed' | 'error' | 'skipped';
+
+export interface TestCase {
+  suite: string;
+  classname: string;
+  name: string;
+  status: TestStatus;
+  /** Seconds. */
+  time: number;
+  /** The failure's (or error's, or skip's) message: its `message` attribute, else the first line of its text. */
+  message: string;
+  /** The failure's text: a stack trace, pytest's traceback, Go's `file_test.go:12:` lines. */
+  details: string;
+  /** The failure's `type` attribute (exception class). */
+  type: string;
+  /** `file` / `line` attributes (the suite's `file` when the case has none); pytest's 0-based `line` is corrected. */
+  file: string | undefined;
+  line: number | undefined;
+  /** What the test printed (`system-out`, then `system-err`), as the report captured it. */
+  output: string;
+  /** Surefire's reruns: a test that failed and then passed. */
+  flaky: boolean;
+}
+
+export interface TestSuite {
+  name: string;
+  /** The report file the suite was read from (workspace-relative). */
+  report: string;
+  tests: number;
+  failures: number;
+  errors: number;
+  skipped: number;
+  /** Seconds. */
+  time: number;
+  /** The suite's `file` attribute, when the tool writes one. */
+  file: string | undefined;
+  cases: TestCase[];
+}
+
+/** Reads one JUnit XML report. Throws ConfigurationError (file and line) when it is not one. */
+export function parseJUnit(xml: string, file: string): TestSuite[] {
+  const root = parseXml(xml, file);
+  if (root.tag !== 'testsuites' && root.tag !== 'testsuite') {
+    throw new ConfigurationError(
+      `is not a JUnit XML report: its root element is <${root.tag}>, expected <testsuites> or <testsuite>`,
+      { file },
+    );
+  }
+  const suites: TestSuite[] = [];
+  const visit = (element: XmlElement, inherited: string | undefined): void => {
+    const suite = readSuite(element, file, inherited);
+    if (suite.cases.length > 0 || children(element, 'testsuite').length === 0) suites.push(suite);
+    for (const child of children(element, 'testsuite')) visit(child, suite.file);
+  };
+  if (root.tag === 'testsuite') visit(root.element, undefined);
+  else for (const suite of children(root.element, 'testsuite')) visit(suite, undefined);
+  return suites;
+}
+
+function readSuite(element: XmlElement, report: string, inheritedFile: string | undefined): TestSuite {
+  const name = attribute(element, 'name') ?? '';
+  const file = attribute(element, 'file') ?? attribute(element, 'filepath') ?? inheritedFile;
+  // pytest names its suite "pytest" and writes 0-based `line` attributes.
+  const zeroBasedLines = name === 'pytest';
+  const cases = children(element, 'testcase').map((testcase) => readCase(testcase, name, file, zeroBasedLines));
+  const count = (status: TestStatus): number => cases.filter((testCase) => testCase.status === status).length;
+  const declared = (key: string): number => toCount(attribute(element, key));
+  // A suite without test cases (an aggregate written by some tools) still carries its counts.
+  const fromCases = cases.length > 0;
+  return {
+    name,
+    report,
+    tests: fromCases ? cases.length : declared('tests'),
+    failures: fromCases ? count('failed') : declared('failures'),
+    errors: fromCases ? count('error') : declared('errors'),
+    skipped: fromCases ? count('skipped') : declared('skipped') + declared('disabled'),
+    time: toSeconds(attribute(element, 'time')),
+    file,
+    cases,
+  };
+}
+
+function readCase(
+  element: XmlElement,
+  suite: string,
+  suiteFile: string | undefined,
+  zeroBasedLines: boolean,
+): TestCase {
+  const failure = children(element, 'failure')[0];
+  const error = children(element, 'error')[0];
+  const skipped = children(element, 'skipped')[0];
+  const outcome = failure ?? error ?? skipped;
+  const status: TestStatus = failure ? 'failed' : error ? 'error' : skipped ? 'skipped' : 'passed';
+  const details = outcome ? text(outcome).trim() : '';
+  const line = toLine(attribute(element, 'line'));
+  return {
+    suite,
+    classname: attribute(element, 'classname') ?? attribute(element, 'class') ?? '',
+    name: attribute(element, 'name') ?? '',
+    status,
+    time: toSeconds(attribute(element, 'time')),
+    message: outcome ? (attribute(outcome, 'message') ?? firstLine(details)) : '',
+    details,
+    type: outcome ? (attribute(outcome, 'type') ?? '') : '',
+    file: attribute(element, 'file') ?? attribute(element, 'filepath') ?? suiteFile,
+    line: line === undefined ? undefined : zeroBasedLines ? line + 1 : line,
+    output: ['system-out', 'system-err']
+      .flatMap((tag) => children(element, tag).map((child) => text(child).trim()))
+      .filter((part) => part !== '')
+      .join('\n'),
+    flaky:
+      status === 'passed' &&
+      (children(element, 'flakyFailure').length > 0 || children(element, 'flakyError').length > 0),
+  };
+}
+
+const firstLine = (value: string): string => value.split(/\r?\n/, 1)[0]?.trim() ?? '';
+
+function toCount(value: string | undefined): number {
+  const parsed = Number(value);
+  return value !== undefined && Number.isInteger(parsed) && parsed >= 0 ? parsed : 0;
+}
+
+function toLine(value: string | undefined): number | undefined {
+  const parsed = Number(value);
+  return value !== undefined && value !== '' && Number.isInteger(parsed) && parsed >= 0 ? parsed : undefined;
+}
+
+/** Seconds as tools write them: `0.012`, `1,234.5` (Surefire in some locales), or nothing. */
+function toSeconds(value: string | undefined): number {
+  const parsed = Number((value ?? '').replace(/,/g, ''));
+  return Number.isFinite(parsed) && parsed > 0 ? parsed : 0;
+}

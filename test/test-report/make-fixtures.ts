@@ -1,0 +1,44 @@
+// Regenerates the committed reports under test/fixtures/test-report/reports/ with the real tools:
+// `node test/test-report/make-fixtures.ts` (Node 24). The samples run in a copy under a temporary
+// `shop/` directory; its path and this repository's path are then written as a runner's workspace
+// (/home/runner/work/shop/shop), as they appear in reports made on GitHub's runners.
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { repoRoot } from '../../scripts/lib/action-metadata.ts';
+import { copySample, runJest, runPytest, samples, toolVersions } from './tools.ts';
+
+const RUNNER_WORKSPACE = '/home/runner/work/shop/shop';
+const output = join(samples, 'reports');
+const temp = mkdtempSync(join(tmpdir(), 'test-report-fixtures-'));
+const shop = join(temp, 'shop');
+try {
+  mkdirSync(output, { recursive: true });
+  copySample('python-sample', join(shop, 'python-sample'));
+  copySample('jest-sample', join(shop, 'jest-sample'));
+  const python = join(shop, 'python-sample');
+  runPytest(python, {
+    junit: join(temp, 'pytest-xunit2.xml'),
+    cobertura: join(temp, 'coverage-py.xml'),
+    lcov: join(temp, 'coverage-py.lcov'),
+  });
+  runPytest(python, { junit: join(temp, 'pytest-xunit1.xml'), family: 'xunit1' });
+  runJest(join(shop, 'jest-sample'), join(temp, 'jest-junit.xml'));
+  for (const name of [
+    'pytest-xunit2.xml',
+    'pytest-xunit1.xml',
+    'coverage-py.xml',
+    'coverage-py.lcov',
+    'jest-junit.xml',
+  ]) {
+    const text = readFileSync(join(temp, name), 'utf8')
+      .split(shop)
+      .join(RUNNER_WORKSPACE)
+      .split(repoRoot)
+      .join(RUNNER_WORKSPACE);
+    writeFileSync(join(output, name), text);
+  }
+  console.log(JSON.stringify(toolVersions(), null, 2));
+} finally {
+  rmSync(temp, { recursive: true, force: true });
+}
