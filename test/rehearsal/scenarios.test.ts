@@ -89,19 +89,11 @@ test('bad-canary: the canary is judged bad, reverted in Git, and production is n
 
 // The scenarios below come true with the pipeline's next changes (tests before the build, scan before
 // push, pull-request comments); these tests pin what today's workflow does with them.
-test("failing-test, today: the manifest's test key is refused by detect, so nothing is built or deployed", async () => {
+test("failing-test, today: deploy.yml does not run the manifest's test command yet, so the promise is broken", async () => {
   const result = await rehearse(world, scenarioNamed('failing-test'));
-  expect(result.report.jobs).toEqual({
-    detect: 'failure',
-    build: 'skipped',
-    release: 'skipped',
-    ...Object.fromEntries(DEPLOY_JOBS.map((job) => [job, 'skipped'])),
-  });
-  const detect = result.runs[0]?.jobs[0];
-  expect(detect?.steps.at(-1)?.errors.join('\n')).toMatch(/services\.yml:\d+.*unknown key 'test'/);
-  expect(result.report.pushed).toEqual([]);
-  expectEnvironments(result, []);
-  expect(result.report.gitops).toEqual(['Initial GitOps layout']);
+  expect(result.report.jobs['detect']).toBe('success');
+  // Tests before the build are the pipeline's next change: today the failing service is still released.
+  expect(result.broken.length).toBeGreaterThan(0);
 }, 900_000);
 
 test('vulnerable-image, today: the gate fails the build of api after its image was pushed; nothing is deployed', async () => {
