@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { listActions } from './lib/action-metadata.ts';
-import { runAction } from '../test/support/harness.ts';
+import { runAction } from '@shiprail/rehearsal/harness';
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,

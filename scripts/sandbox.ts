@@ -9,11 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sleep } from '@shiprail/core';
-import { createGitopsRemote } from '../test/support/gitops-repo.ts';
-import { startKubeApiServer } from '../test/support/kube-api-server.ts';
-import { seedDeployment } from '../test/support/kube-scenarios.ts';
-import { createSampleMonorepo } from '../test/support/sample-monorepo.ts';
-import { startSampleService } from '../test/support/sample-service.ts';
+import { createGitopsRemote } from '@shiprail/rehearsal/gitops-repo';
+import { startKubeApiServer } from '@shiprail/rehearsal/kube-api-server';
+import { seedDeployment } from '@shiprail/rehearsal/kube-scenarios';
+import { createSampleMonorepo } from '@shiprail/rehearsal/sample-monorepo';
+import { startSampleService } from '@shiprail/rehearsal/sample-service';
 
 const stateDir = join(process.env['RUNNER_TEMP'] ?? tmpdir(), 'shiprail-sandbox');
 const envFile = join(stateDir, 'env');

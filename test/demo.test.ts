@@ -1,32 +1,44 @@
-// `npm run demo` is the README's first command: it must run the whole pipeline green on a machine with
-// the Debian packages .ci/run installs.
+// `npm run demo` is the README's first command: it rehearses deploy.yml's happy scenario on a machine
+// with the Debian packages .ci/run installs, ends as the pipeline promises, and writes the report.
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../scripts/lib/action-metadata.ts';
+import type { Report } from '../packages/rehearsal/src/report.ts';
 import { node24 } from './support/harness.ts';
 
-test('the demo runs every stage of the pipeline, green, and cleans up', () => {
-  const result = spawnSync(node24, [join(repoRoot, 'scripts', 'demo.ts')], {
-    cwd: repoRoot,
-    encoding: 'utf8',
-    timeout: 240_000,
-  });
-  expect(result.stderr).not.toMatch(/Error/);
-  const summary = result.stdout.slice(result.stdout.indexOf('Pipeline summary'));
-  for (const stage of [
-    'detect-changed-services',
-    'build-push',
-    'trivy-gate',
-    'kustomize-bump',
-    'rollout-wait',
-    'smoke-test',
-    'canary-analyze',
-  ]) {
-    expect(summary).toMatch(new RegExp(`✔ ${stage} `));
+test('the demo rehearses deploy.yml: every job green, every environment on the release, and a report', () => {
+  const directory = mkdtempSync(join(tmpdir(), 'demo-test-'));
+  try {
+    const reportFile = join(directory, 'report.json');
+    const result = spawnSync(node24, [join(repoRoot, 'scripts', 'demo.ts'), '--report', reportFile], {
+      cwd: repoRoot,
+      encoding: 'utf8',
+      timeout: 600_000,
+    });
+    expect(result.stderr).not.toMatch(/Error/);
+    const table = result.stdout.slice(result.stdout.indexOf('\nJobs\n'));
+    for (const job of [
+      'detect',
+      'build (api)',
+      'build (worker)',
+      'release',
+      'dev',
+      'staging',
+      'canary',
+      'production',
+    ]) {
+      expect(table).toMatch(new RegExp(`\\n${job.replace(/[()]/g, '\\$&')} +✔ success`));
+    }
+    expect(result.stdout).toMatch(/✔ happy ended as the pipeline promises/);
+    const report = JSON.parse(readFileSync(reportFile, 'utf8')) as Report;
+    expect(Object.keys(report)).toEqual(['scenario', 'jobs', 'environments', 'pushed', 'gitops', 'comment']);
+    expect(report.scenario).toBe('happy');
+    expect(Object.keys(report.environments)).toEqual(['dev', 'staging', 'canary', 'production']);
+    expect(report.environments['production']?.['api']).toBe(report.pushed.find((image) => image.includes('/api@')));
+    expect(result.status).toBe(0);
+  } finally {
+    rmSync(directory, { recursive: true, force: true });
   }
-  expect(summary).toMatch(/2 of 3 services/);
-  expect(summary).toMatch(/built with buildah and pushed/);
-  expect(summary).toMatch(/result=success/);
-  expect(summary).toMatch(/decision=pass/);
-  expect(result.status).toBe(0);
-}, 300_000);
+}, 660_000);

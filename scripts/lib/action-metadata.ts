@@ -43,7 +43,12 @@ const text = (value: unknown, fallback = ''): string =>
   typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? String(value) : fallback;
 
 export function readActionMetadata(id: string): ActionMetadata {
-  const document = parse(readFileSync(actionYmlPath(id), 'utf8')) as Record<string, unknown>;
+  return readActionMetadataFile(actionYmlPath(id), id);
+}
+
+/** The metadata of an action.yml anywhere (a checked-out copy of the suite, for instance). */
+export function readActionMetadataFile(file: string, id: string): ActionMetadata {
+  const document = parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
   const section = (key: string): Record<string, Record<string, unknown>> =>
     (document[key] as Record<string, Record<string, unknown>> | undefined) ?? {};
   const runs = (document['runs'] as Record<string, string> | undefined) ?? {};

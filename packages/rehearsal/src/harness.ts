@@ -4,8 +4,8 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { readActionMetadata, repoRoot } from '../../scripts/lib/action-metadata.ts';
+import { basename, join, resolve } from 'node:path';
+import { readActionMetadataFile, repoRoot } from '../../../scripts/lib/action-metadata.ts';
 
 export const node24 = join(repoRoot, 'node_modules', 'node', 'bin', 'node');
 
@@ -26,6 +26,8 @@ export interface RunActionOptions {
   timeoutMs?: number;
   /** Also print the step's output as it comes (for running actions by hand). */
   echo?: boolean;
+  /** Stops the action (SIGKILL) when aborted. */
+  signal?: AbortSignal;
 }
 
 export interface ActionRun {
@@ -92,8 +94,14 @@ function leftoverFiles(runnerDir: string, runnerFiles: Record<string, string>): 
     .sort();
 }
 
-export async function runAction(id: string, options: RunActionOptions = {}): Promise<ActionRun> {
-  const metadata = readActionMetadata(id);
+export function runAction(id: string, options: RunActionOptions = {}): Promise<ActionRun> {
+  return runActionAt(join(repoRoot, 'actions', id), options);
+}
+
+/** Runs the action in `actionDirectory` (its action.yml, and the bundle its `runs.main` names). */
+export async function runActionAt(actionDirectory: string, options: RunActionOptions = {}): Promise<ActionRun> {
+  const id = basename(actionDirectory);
+  const metadata = readActionMetadataFile(join(actionDirectory, 'action.yml'), id);
   const unknown = Object.keys(options.inputs ?? {}).filter((name) => !metadata.inputs.some((i) => i.name === name));
   if (unknown.length > 0) throw new Error(`${id} has no input named ${unknown.join(', ')}`);
 
@@ -139,7 +147,7 @@ export async function runAction(id: string, options: RunActionOptions = {}): Pro
     env[inputEnvName(input.name)] = value;
   }
 
-  const bundle = join(repoRoot, metadata.runs.main.replace(/^(\.\.\/)+/, ''));
+  const bundle = resolve(actionDirectory, metadata.runs.main);
   const started = performance.now();
   const child = spawn(node24, [bundle], { cwd: options.cwd ?? workspace, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
@@ -152,9 +160,12 @@ export async function runAction(id: string, options: RunActionOptions = {}): Pro
     stderr += chunk.toString();
     if (options.echo === true) process.stderr.write(chunk);
   });
-  const timeout = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000);
-  const exitCode = await new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? 137)));
+  const kill = (): boolean => child.kill('SIGKILL');
+  const timeout = setTimeout(kill, options.timeoutMs ?? 120_000);
+  options.signal?.addEventListener('abort', kill, { once: true });
+  const exitCode = await new Promise<number>((done) => child.on('close', (code) => done(code ?? 137)));
   clearTimeout(timeout);
+  options.signal?.removeEventListener('abort', kill);
   const durationMs = performance.now() - started;
 
   const outputs = parseRunnerFile(readFileSync(files.output, 'utf8'));

@@ -483,6 +483,9 @@ export interface DeploymentRolloutOptions {
   to: string;
   replicas?: number;
   stepMs?: number;
+  /** The Deployment's generation and revision after this rollout (default 2: the first rollout after a seed). */
+  generation?: number;
+  revision?: number;
   /** success: every state a rolling update goes through; deadline: the new pods never become
    * available and the progress deadline passes; stuck: never finishes; the rest: the new pods fail so. */
   outcome?: 'success' | 'deadline' | 'stuck' | PodHealth;
@@ -512,13 +515,15 @@ export function deploymentRollout(options: DeploymentRolloutOptions): ScenarioSt
   const replicas = options.replicas ?? 3;
   const stepMs = options.stepMs ?? 100;
   const outcome = options.outcome ?? 'success';
+  const generation = options.generation ?? 2;
+  const revision = options.revision ?? 2;
   const state = (extra: Partial<DeploymentState>): DeploymentState => ({
     name,
     namespace,
     image: to,
     replicas,
-    generation: 2,
-    revision: 2,
+    generation,
+    revision,
     ...extra,
   });
   const steps: ScenarioStep[] = [
@@ -527,7 +532,15 @@ export function deploymentRollout(options: DeploymentRolloutOptions): ScenarioSt
       afterMs: 0,
       run: (server) => {
         server.apply(
-          deployment(state({ observedGeneration: 1, revision: 1, updated: 0, total: replicas, available: replicas })),
+          deployment(
+            state({
+              observedGeneration: generation - 1,
+              revision: revision - 1,
+              updated: 0,
+              total: replicas,
+              available: replicas,
+            }),
+          ),
         );
       },
     },
@@ -537,7 +550,7 @@ export function deploymentRollout(options: DeploymentRolloutOptions): ScenarioSt
       run: (server) => {
         const owner = server.get('deployments', namespace, name);
         if (!owner) return;
-        const rs = server.apply(replicaSet(owner, to, 2, 1));
+        const rs = server.apply(replicaSet(owner, to, revision, 1));
         const health = outcome === 'success' || outcome === 'deadline' || outcome === 'stuck' ? 'starting' : outcome;
         for (const item of replicaSetPods(rs, 1, health)) server.apply(item);
         server.apply(deployment(state({ updated: 1, total: replicas + 1, available: replicas })));
@@ -582,7 +595,7 @@ export function deploymentRollout(options: DeploymentRolloutOptions): ScenarioSt
             }
           }
         }
-        const rs = server.apply(replicaSet(owner, to, 2, replicas));
+        const rs = server.apply(replicaSet(owner, to, revision, replicas));
         for (const item of replicaSetPods(rs, replicas, 'ready')) server.apply(item);
         server.apply(deployment(state({ updated: replicas, total: replicas, available: replicas })));
       },

@@ -2,14 +2,14 @@
 // Dockerfiles, a shared library (libs/common) that api and worker depend on, and a manifest. The first
 // commit is the base; the second changes libs/common (so api and worker are selected, web is not).
 import { execFile } from 'node:child_process';
-import { appendFileSync, cpSync, mkdirSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 const execFileAsync = promisify(execFile);
 
-export const sampleMonorepoFixture = fileURLToPath(new URL('../fixtures/sample-monorepo/', import.meta.url));
+export const sampleMonorepoFixture = fileURLToPath(new URL('../../../test/fixtures/sample-monorepo/', import.meta.url));
 
 const identity = {
   GIT_AUTHOR_NAME: 'Sample Author',
@@ -24,10 +24,17 @@ async function git(cwd: string, args: string[], date?: string): Promise<string> 
   return stdout.trim();
 }
 
-/** Creates the sample repository in `dir` (created when missing) and returns its base and head commits. */
-export async function createSampleMonorepo(dir: string): Promise<{ path: string; base: string; head: string }> {
+/**
+ * Creates the sample repository in `dir` (created when missing) and returns its base and head commits.
+ * `extraFiles` (path → content) are part of the base commit.
+ */
+export async function createSampleMonorepo(
+  dir: string,
+  extraFiles: Record<string, string> = {},
+): Promise<{ path: string; base: string; head: string }> {
   mkdirSync(dir, { recursive: true });
   cpSync(sampleMonorepoFixture, dir, { recursive: true });
+  for (const [path, content] of Object.entries(extraFiles)) writeFileSync(join(dir, path), content);
   await git(dir, ['init', '--quiet', '--initial-branch=main']);
   await git(dir, ['add', '--all']);
   await git(dir, ['commit', '--quiet', '--message', 'Three services and a shared library'], '2026-01-05T10:00:00Z');

@@ -1,0 +1,69 @@
+// What a person reads: one line per job and step as they finish (with durations), a final table, and
+// the report file (SPEC, "Rehearsal").
+import { escapeUntrusted } from '@shiprail/core';
+import type { JobRecord, ProgressListener, StepRecord } from './runner.ts';
+
+export interface Report {
+  scenario: string;
+  jobs: Record<string, string>;
+  environments: Record<string, Record<string, string>>;
+  pushed: string[];
+  gitops: string[];
+  comment: string | null;
+}
+
+const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)}s`;
+
+const MARKS: Readonly<Record<string, string>> = { success: '✔', failure: '✘', skipped: '–', cancelled: '⊘' };
+
+/**
+ * Prints progress lines. What steps said (their errors and warnings, already redacted by the runner) is
+ * repository and server content: each line of it is escaped so that it cannot start a workflow command.
+ */
+export function progressPrinter(write: (line: string) => void, multipleRuns: () => boolean): ProgressListener {
+  const prefix = (run: number, job: JobRecord): string => `${multipleRuns() ? `run ${run} · ` : ''}${job.key}`;
+  const untrusted = (text: string): string => text.split('\n').map(escapeUntrusted).join('\n      ');
+  return {
+    jobStarted: (run, job) => write(`▶ ${prefix(run, job)}: ${untrusted(job.name)}`),
+    jobWaiting: (run, job, reason) => write(`… ${prefix(run, job)}: ${untrusted(reason)}`),
+    stepFinished: (run, job, step: StepRecord) => {
+      const name = untrusted(step.name);
+      if (step.outcome === 'skipped') {
+        write(`  – ${prefix(run, job)} › ${name} (skipped)`);
+        return;
+      }
+      write(`  ${MARKS[step.conclusion] ?? '?'} ${prefix(run, job)} › ${name} ${seconds(step.durationMs)}`);
+      for (const warning of step.warnings) write(`      warning: ${untrusted(warning)}`);
+      if (step.outcome === 'failure') for (const error of step.errors) write(`      ${untrusted(error)}`);
+    },
+    jobFinished: (run, job) => {
+      const note = job.note === '' ? '' : ` (${untrusted(job.note)})`;
+      write(`${MARKS[job.result] ?? '?'} ${prefix(run, job)}: ${job.result} in ${seconds(job.durationMs)}${note}`);
+    },
+  };
+}
+
+/** The final table: one row per job of each run, in job graph order. */
+export function jobTable(runs: ReadonlyArray<{ runId: number; jobs: readonly JobRecord[] }>): string {
+  const rows = runs.flatMap((run) =>
+    run.jobs.map((job) => [
+      runs.length > 1 ? `run ${run.runId}` : '',
+      job.key,
+      `${MARKS[job.result] ?? '?'} ${job.result}`,
+      seconds(job.durationMs),
+      job.note,
+    ]),
+  );
+  const header = [runs.length > 1 ? 'run' : '', 'job', 'result', 'time', 'note'];
+  const all = [header, ...rows];
+  const widths = header.map((_, column) => Math.max(...all.map((row) => (row[column] ?? '').length)));
+  return all
+    .map((row) =>
+      row
+        .map((cell, column) => cell.padEnd(widths[column] ?? 0))
+        .join('  ')
+        .trim(),
+    )
+    .filter((line) => line !== '')
+    .join('\n');
+}

@@ -1,0 +1,222 @@
+// The scenarios a rehearsal of deploy.yml plays, and what the pipeline promises for each (SPEC,
+// "Rehearsal"). A scenario says how the world behaves (a broken service, bad canary metrics, a
+// vulnerable image, a reviewer's answer), which events reach the workflow, and checks the report.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Report } from './report.ts';
+import type { World, WorldOptions } from './world.ts';
+
+export const SCENARIO_NAMES = [
+  'happy',
+  'failing-test',
+  'vulnerable-image',
+  'rejected-approval',
+  'bad-canary',
+  'failed-production-smoke',
+  'superseded-run',
+  'pull-request',
+] as const;
+export type ScenarioName = (typeof SCENARIO_NAMES)[number];
+
+export interface ScenarioEvent {
+  name: 'push' | 'pull_request';
+  /** Commit the event is about: the sample monorepo's head, or a new commit the scenario makes. */
+  sha: string;
+  before: string;
+}
+
+export interface Scenario {
+  name: ScenarioName;
+  description: string;
+  world: WorldOptions;
+  /** Canary metrics the canary job reads: the `app` label of the Prometheus data. */
+  canaryData: 'healthy' | 'errors';
+  /** Environments whose reviewer rejects the deployment. */
+  rejects: string[];
+  /** The events, in order; a second one starts when the first run waits at `holdUntilNext`. */
+  events(world: World): Promise<ScenarioEvent[]>;
+  /** The environment whose approval in the first run waits until the next run reaches it. */
+  holdUntilNext?: string;
+  /** What the pipeline promises: each broken promise as a sentence (empty: the scenario ended as promised). */
+  promises(report: Report, world: World): string[];
+}
+
+const push = (world: World): Promise<ScenarioEvent[]> =>
+  Promise.resolve([{ name: 'push', sha: world.monorepo.head, before: world.monorepo.base }]);
+
+const CHANGED = ['api', 'worker'];
+
+/** Promise checks shared by scenarios. */
+export const expectations = {
+  jobs(report: Report, wanted: Record<string, string>): string[] {
+    return Object.entries(wanted)
+      .filter(([job, result]) => report.jobs[job] !== result)
+      .map(([job, result]) => `job ${job} should be ${result}, it is ${report.jobs[job] ?? 'absent'}`);
+  },
+  /** Environments running the release (every changed service at a pushed digest), or untouched. */
+  environments(report: Report, world: World, released: string[], untouched: string[]): string[] {
+    const broken: string[] = [];
+    for (const environment of released) {
+      for (const service of CHANGED) {
+        const image = report.environments[environment]?.[service] ?? '';
+        if (!report.pushed.includes(image))
+          broken.push(`${environment} should run the pushed ${service}, it runs ${image}`);
+      }
+    }
+    for (const environment of untouched) {
+      for (const [service, image] of Object.entries(report.environments[environment] ?? {})) {
+        if (image !== `${world.imagePrefix}/${service}:0.1.0`)
+          broken.push(`${environment} should still run ${service}:0.1.0, it runs ${image}`);
+      }
+    }
+    return broken;
+  },
+  nothingPushed(report: Report): string[] {
+    return report.pushed.length === 0 ? [] : [`nothing should be pushed, ${report.pushed.length} images were`];
+  },
+};
+
+const ALL = ['dev', 'staging', 'canary', 'production'];
+
+export const SCENARIOS: Record<ScenarioName, Scenario> = {
+  happy: {
+    name: 'happy',
+    description: 'libs/common changes: api and worker are built once and promoted through every environment',
+    world: {},
+    canaryData: 'healthy',
+    rejects: [],
+    events: push,
+    promises: (report, world) => [
+      ...expectations.jobs(report, {
+        detect: 'success',
+        release: 'success',
+        dev: 'success',
+        staging: 'success',
+        canary: 'success',
+        production: 'success',
+      }),
+      ...expectations.environments(report, world, ALL, []),
+    ],
+  },
+  'rejected-approval': {
+    name: 'rejected-approval',
+    description: "staging's reviewer rejects the deployment: dev runs the release, nothing after it changes",
+    world: {},
+    canaryData: 'healthy',
+    rejects: ['staging'],
+    events: push,
+    promises: (report, world) => [
+      ...expectations.jobs(report, { dev: 'success', staging: 'failure', canary: 'skipped', production: 'skipped' }),
+      ...expectations.environments(report, world, ['dev'], ['staging', 'canary', 'production']),
+    ],
+  },
+  'bad-canary': {
+    name: 'bad-canary',
+    description:
+      'the canary errs five times as often as the baseline: it is reverted in Git, production is not promoted',
+    world: {},
+    canaryData: 'errors',
+    rejects: [],
+    events: push,
+    promises: (report, world) => [
+      ...expectations.jobs(report, { staging: 'success', canary: 'failure', production: 'skipped' }),
+      ...expectations.environments(report, world, ['dev', 'staging'], ['canary', 'production']),
+      ...(report.gitops.some((subject) => subject.startsWith('Revert'))
+        ? []
+        : ['the canary commit should be reverted in Git']),
+    ],
+  },
+  'failed-production-smoke': {
+    name: 'failed-production-smoke',
+    description: "production's smoke test fails: production's GitOps commit is reverted and the job ends red",
+    world: { brokenProduction: true },
+    canaryData: 'healthy',
+    rejects: [],
+    events: push,
+    promises: (report, world) => [
+      ...expectations.jobs(report, { canary: 'success', production: 'failure' }),
+      ...expectations.environments(report, world, ['dev', 'staging', 'canary'], ['production']),
+    ],
+  },
+  'failing-test': {
+    name: 'failing-test',
+    description: "api's tests fail: the release stops before any image is pushed or any environment changes",
+    world: {},
+    canaryData: 'healthy',
+    rejects: [],
+    events: async (world) => {
+      const manifest = readFileSync(join(world.monorepo.path, '.github', 'services.yml'), 'utf8');
+      const sha = await world.commit(
+        {
+          'services/api/test.sh': 'echo "1 test failed: items are sorted by price"; exit 1\n',
+          '.github/services.yml': manifest.replace(
+            '    path: services/api\n',
+            '    path: services/api\n    test: bash test.sh\n',
+          ),
+        },
+        'api: a change whose test fails',
+      );
+      return [{ name: 'push', sha, before: world.monorepo.head }];
+    },
+    promises: (report, world) => [
+      ...expectations.nothingPushed(report),
+      ...expectations.environments(report, world, [], ALL),
+    ],
+  },
+  'vulnerable-image': {
+    name: 'vulnerable-image',
+    description: "api's image has a critical vulnerability: it is never pushed, and the release stops",
+    world: { vulnerable: ['api'] },
+    canaryData: 'healthy',
+    rejects: [],
+    events: push,
+    promises: (report, world) => [
+      ...expectations.nothingPushed(report),
+      ...expectations.environments(report, world, [], ALL),
+    ],
+  },
+  'superseded-run': {
+    name: 'superseded-run',
+    description:
+      "two pushes: the first run's dev deployment waits for approval and is superseded; the second deploys both changes",
+    world: {},
+    canaryData: 'healthy',
+    rejects: [],
+    holdUntilNext: 'dev',
+    events: async (world) => {
+      const first = { name: 'push' as const, sha: world.monorepo.head, before: world.monorepo.base };
+      const sha = await world.commit(
+        { 'services/web/src/index.html': '<h1>shop, second push</h1>\n' },
+        'web: new front page',
+      );
+      return [first, { name: 'push', sha, before: world.monorepo.head }];
+    },
+    promises: (report, world) => [
+      ...expectations.jobs(report, { production: 'success' }),
+      ...expectations.environments(report, world, ALL, []),
+      ...ALL.filter((environment) => !report.pushed.includes(report.environments[environment]?.['web'] ?? '')).map(
+        (environment) => `${environment} should run the second push's web`,
+      ),
+    ],
+  },
+  'pull-request': {
+    name: 'pull-request',
+    description: 'a pull request: detect, test, build and scan; nothing pushed, nothing deployed, one comment',
+    world: {},
+    canaryData: 'healthy',
+    rejects: [],
+    events: (world) =>
+      Promise.resolve([{ name: 'pull_request', sha: world.monorepo.head, before: world.monorepo.base }]),
+    promises: (report, world) => [
+      ...expectations.nothingPushed(report),
+      ...expectations.environments(report, world, [], ALL),
+      ...(report.comment === null ? ['the pull request should get a comment'] : []),
+    ],
+  },
+};
+
+export function scenarioNamed(name: string): Scenario {
+  const scenario = (SCENARIOS as Record<string, Scenario | undefined>)[name];
+  if (!scenario) throw new Error(`unknown scenario '${name}': choose one of ${SCENARIO_NAMES.join(', ')}`);
+  return scenario;
+}

@@ -1,0 +1,316 @@
+// A workflow file parsed by GitHub's own parser (@actions/workflow-parser) into the parts the rehearsal
+// runner executes. Every key it does not run is refused with the file and line, never skipped.
+import { readFileSync } from 'node:fs';
+import { registerHooks } from 'node:module';
+import { basename } from 'node:path';
+import type { MappingToken, TemplateToken } from '@actions/workflow-parser/templates/tokens/index';
+import { ConfigurationError } from '@shiprail/core';
+import { valueText, type Value } from './expressions.ts';
+
+export interface StepDefinition {
+  /** The step's `id`, or `__<index>` as the runner names steps without one. */
+  id: string;
+  hasId: boolean;
+  line: number;
+  name?: TemplateToken;
+  if: string;
+  uses?: string;
+  run?: TemplateToken;
+  with?: MappingToken;
+  env?: MappingToken;
+  continueOnError?: TemplateToken;
+  timeoutMinutes?: TemplateToken;
+  workingDirectory?: TemplateToken;
+}
+
+export interface JobDefinition {
+  id: string;
+  line: number;
+  name?: TemplateToken;
+  needs: string[];
+  if: string;
+  strategy?: TemplateToken;
+  outputs?: MappingToken;
+  env?: MappingToken;
+  environment?: TemplateToken;
+  concurrency?: TemplateToken;
+  timeoutMinutes?: TemplateToken;
+  continueOnError?: TemplateToken;
+  steps: StepDefinition[];
+}
+
+export interface CallInput {
+  type: string;
+  required: boolean;
+  default: Value;
+}
+
+export interface WorkflowDefinition {
+  file: string;
+  name: string;
+  /** Event names the workflow is triggered by. */
+  events: string[];
+  callInputs: Record<string, CallInput>;
+  callSecrets: Record<string, { required: boolean }>;
+  callOutputs: Record<string, TemplateToken>;
+  env?: MappingToken;
+  concurrency?: TemplateToken;
+  jobs: JobDefinition[];
+}
+
+const WORKFLOW_KEYS = ['name', 'run-name', 'on', 'permissions', 'env', 'concurrency', 'jobs'];
+const JOB_KEYS = [
+  'name',
+  'needs',
+  'if',
+  'runs-on',
+  'timeout-minutes',
+  'permissions',
+  'outputs',
+  'steps',
+  'strategy',
+  'environment',
+  'concurrency',
+  'env',
+  'continue-on-error',
+];
+const STEP_KEYS = [
+  'id',
+  'name',
+  'if',
+  'uses',
+  'run',
+  'with',
+  'env',
+  'continue-on-error',
+  'timeout-minutes',
+  'shell',
+  'working-directory',
+];
+const STRATEGY_KEYS = ['matrix', 'fail-fast', 'max-parallel'];
+
+type ParserModule = typeof import('@actions/workflow-parser');
+let parserModule: ParserModule | undefined;
+
+/**
+ * GitHub's parser imports its JSON schema without an import attribute; plain Node needs one. The
+ * module is loaded once, after a resolve hook supplies the attribute.
+ */
+async function workflowParser(): Promise<ParserModule> {
+  if (parserModule) return parserModule;
+  registerHooks({
+    resolve(specifier, context, nextResolve) {
+      const resolved = nextResolve(specifier, context);
+      return resolved.url.endsWith('.json') && resolved.url.includes('/@actions/workflow-parser/')
+        ? { ...resolved, importAttributes: { type: 'json' } }
+        : resolved;
+    },
+  });
+  parserModule = await import('@actions/workflow-parser');
+  return parserModule;
+}
+
+class Reader {
+  readonly file: string;
+  readonly parser: ParserModule;
+
+  constructor(file: string, parser: ParserModule) {
+    this.file = file;
+    this.parser = parser;
+  }
+
+  error(message: string, token: TemplateToken | undefined): ConfigurationError {
+    return new ConfigurationError(message, { file: this.file, line: token?.line ?? 1 });
+  }
+
+  mapping(token: TemplateToken | undefined, what: string): MappingToken {
+    if (token === undefined || !this.parser.isMapping(token)) throw this.error(`${what} must be a mapping`, token);
+    return token;
+  }
+
+  entries(token: MappingToken): Array<[string, TemplateToken, TemplateToken]> {
+    return [...token].map((pair) => [pair.key.toString(), pair.value, pair.key]);
+  }
+
+  /** Refuses every key the runner does not execute, naming it and its line. */
+  onlyKeys(token: MappingToken, allowed: readonly string[], where: string): Record<string, TemplateToken> {
+    const found: Record<string, TemplateToken> = {};
+    for (const [key, value, keyToken] of this.entries(token)) {
+      if (!allowed.includes(key)) {
+        throw this.error(`${where}: '${key}' is not supported by the rehearsal runner`, keyToken);
+      }
+      found[key] = value;
+    }
+    return found;
+  }
+
+  literal(token: TemplateToken | undefined, what: string): string {
+    if (token === undefined) return '';
+    if (!this.parser.isLiteral(token)) throw this.error(`${what} must be a literal value`, token);
+    return token.toString();
+  }
+
+  /** An `if:` as written: a bare condition, or one wrapped in `${{ }}`. */
+  condition(token: TemplateToken | undefined): string {
+    if (token === undefined) return 'success()';
+    if (this.parser.isBasicExpression(token)) return token.expression;
+    if (this.parser.isLiteral(token)) return token.toString();
+    throw this.error('if must be a condition', token);
+  }
+
+  plain(token: TemplateToken | undefined): Value {
+    if (token === undefined) return null;
+    if (this.parser.isMapping(token)) {
+      return Object.fromEntries(this.entries(token).map(([key, value]) => [key, this.plain(value)]));
+    }
+    if (this.parser.isSequence(token)) return [...token].map((item) => this.plain(item));
+    if (this.parser.isBoolean(token)) return token.value;
+    if (this.parser.isNumber(token)) return token.value;
+    if (this.parser.isString(token)) return token.value;
+    if (this.parser.isLiteral(token)) return null;
+    throw this.error('an expression is not allowed here', token);
+  }
+}
+
+function readStep(reader: Reader, token: TemplateToken, index: number, jobId: string): StepDefinition {
+  const keys = reader.onlyKeys(reader.mapping(token, 'a step'), STEP_KEYS, `job '${jobId}' step ${index + 1}`);
+  const shell = reader.literal(keys['shell'], 'shell');
+  if (shell !== '' && shell !== 'bash')
+    throw reader.error(`shell '${shell}' is not supported (bash only)`, keys['shell']);
+  if ((keys['uses'] === undefined) === (keys['run'] === undefined)) {
+    throw reader.error('a step needs exactly one of uses and run', token);
+  }
+  const id = reader.literal(keys['id'], 'id');
+  return {
+    id: id === '' ? `__${index}` : id,
+    hasId: id !== '',
+    line: token.line ?? 1,
+    name: keys['name'],
+    if: reader.condition(keys['if']),
+    uses: keys['uses'] === undefined ? undefined : reader.literal(keys['uses'], 'uses'),
+    run: keys['run'],
+    with: keys['with'] === undefined ? undefined : reader.mapping(keys['with'], 'with'),
+    env: keys['env'] === undefined ? undefined : reader.mapping(keys['env'], 'env'),
+    continueOnError: keys['continue-on-error'],
+    timeoutMinutes: keys['timeout-minutes'],
+    workingDirectory: keys['working-directory'],
+  };
+}
+
+function readNeeds(reader: Reader, token: TemplateToken | undefined): string[] {
+  if (token === undefined) return [];
+  if (reader.parser.isSequence(token)) return [...token].map((item) => reader.literal(item, 'needs'));
+  return [reader.literal(token, 'needs')];
+}
+
+function readJob(reader: Reader, id: string, token: TemplateToken): JobDefinition {
+  const job = reader.mapping(token, `job '${id}'`);
+  if (job.find('uses') !== undefined) {
+    throw reader.error(`job '${id}': calling a reusable workflow is not supported by the rehearsal runner`, job);
+  }
+  const keys = reader.onlyKeys(job, JOB_KEYS, `job '${id}'`);
+  if (keys['strategy'] !== undefined && reader.parser.isMapping(keys['strategy'])) {
+    reader.onlyKeys(keys['strategy'], STRATEGY_KEYS, `job '${id}' strategy`);
+  }
+  const steps = keys['steps'];
+  if (steps === undefined || !reader.parser.isSequence(steps)) throw reader.error(`job '${id}' has no steps`, job);
+  return {
+    id,
+    line: token.line ?? 1,
+    name: keys['name'],
+    needs: readNeeds(reader, keys['needs']),
+    if: reader.condition(keys['if']),
+    strategy: keys['strategy'],
+    outputs: keys['outputs'] === undefined ? undefined : reader.mapping(keys['outputs'], 'outputs'),
+    env: keys['env'] === undefined ? undefined : reader.mapping(keys['env'], 'env'),
+    environment: keys['environment'],
+    concurrency: keys['concurrency'],
+    timeoutMinutes: keys['timeout-minutes'],
+    continueOnError: keys['continue-on-error'],
+    steps: [...steps].map((step, index) => readStep(reader, step, index, id)),
+  };
+}
+
+function readCall(
+  reader: Reader,
+  on: TemplateToken | undefined,
+): Pick<WorkflowDefinition, 'events' | 'callInputs' | 'callSecrets' | 'callOutputs'> {
+  const result: Pick<WorkflowDefinition, 'events' | 'callInputs' | 'callSecrets' | 'callOutputs'> = {
+    events: [],
+    callInputs: {},
+    callSecrets: {},
+    callOutputs: {},
+  };
+  if (on === undefined) throw reader.error("the workflow has no 'on'", on);
+  if (reader.parser.isLiteral(on)) return { ...result, events: [on.toString()] };
+  if (reader.parser.isSequence(on)) return { ...result, events: [...on].map((item) => reader.literal(item, 'on')) };
+  for (const [event, value] of reader.entries(reader.mapping(on, 'on'))) {
+    result.events.push(event);
+    if (event !== 'workflow_call' || !reader.parser.isMapping(value)) continue;
+    const call = reader.onlyKeys(value, ['inputs', 'secrets', 'outputs'], 'workflow_call');
+    const inputs = call['inputs'] === undefined ? [] : reader.entries(reader.mapping(call['inputs'], 'inputs'));
+    for (const [name, spec] of inputs) {
+      const fields = reader.plain(spec) as Record<string, Value>;
+      result.callInputs[name] = {
+        type: typeof fields['type'] === 'string' ? fields['type'] : 'string',
+        required: fields['required'] === true,
+        default: fields['default'] ?? null,
+      };
+    }
+    const secrets = call['secrets'] === undefined ? [] : reader.entries(reader.mapping(call['secrets'], 'secrets'));
+    for (const [name, spec] of secrets) {
+      result.callSecrets[name] = { required: (reader.plain(spec) as Record<string, Value>)['required'] === true };
+    }
+    const outputs = call['outputs'] === undefined ? [] : reader.entries(reader.mapping(call['outputs'], 'outputs'));
+    for (const [name, spec] of outputs) {
+      const value = reader.mapping(spec, `output '${name}'`).find('value');
+      if (value !== undefined) result.callOutputs[name] = value;
+    }
+  }
+  return result;
+}
+
+/** Parses and checks a workflow file; every mistake and every unsupported key names file and line. */
+export async function loadWorkflow(path: string): Promise<WorkflowDefinition> {
+  const parser = await workflowParser();
+  const file = basename(path);
+  const parsed = parser.parseWorkflow(
+    { name: file, content: readFileSync(path, 'utf8') },
+    new parser.NoOperationTraceWriter(),
+  );
+  const [first] = parsed.context.errors.getErrors();
+  if (first !== undefined) throw new ConfigurationError(first.message, { file });
+  const reader = new Reader(file, parser);
+  const root = reader.onlyKeys(reader.mapping(parsed.value, 'the workflow'), WORKFLOW_KEYS, 'the workflow');
+  const jobs = reader.entries(reader.mapping(root['jobs'], 'jobs')).map(([id, token]) => readJob(reader, id, token));
+  return {
+    file,
+    name: reader.literal(root['name'], 'name') || file,
+    ...readCall(reader, root['on']),
+    env: root['env'] === undefined ? undefined : reader.mapping(root['env'], 'env'),
+    concurrency: root['concurrency'],
+    jobs,
+  };
+}
+
+/** Turns a token into its value, evaluating every `${{ }}` with `evaluate`. */
+export async function tokenEvaluator(): Promise<
+  (token: TemplateToken | undefined, evaluate: (expression: string) => Value) => Value
+> {
+  const parser = await workflowParser();
+  const walk = (token: TemplateToken | undefined, evaluate: (expression: string) => Value): Value => {
+    if (token === undefined) return null;
+    if (parser.isBasicExpression(token)) return evaluate(token.expression);
+    if (parser.isMapping(token)) {
+      return Object.fromEntries(
+        [...token].map((pair) => [valueText(walk(pair.key, evaluate)), walk(pair.value, evaluate)]),
+      );
+    }
+    if (parser.isSequence(token)) return [...token].map((item) => walk(item, evaluate));
+    if (parser.isBoolean(token)) return token.value;
+    if (parser.isNumber(token)) return token.value;
+    if (parser.isString(token)) return token.value;
+    return null;
+  };
+  return walk;
+}

@@ -1,0 +1,352 @@
+// The rehearsal runner on small workflows made of `run:` steps: job order, needs and outputs, status
+// functions, matrix expansion, env and GITHUB_ENV, continue-on-error, environments and their reviewers,
+// concurrency superseding, and constructs it refuses with the file and line.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { errorMessage } from '@shiprail/core';
+import { ConcurrencyGroups } from '../../packages/rehearsal/src/concurrency.ts';
+import type { Value } from '../../packages/rehearsal/src/expressions.ts';
+import { expandMatrix } from '../../packages/rehearsal/src/matrix.ts';
+import { runWorkflow, type WorkflowRunOptions, type WorkflowRunResult } from '../../packages/rehearsal/src/runner.ts';
+import { loadWorkflow } from '../../packages/rehearsal/src/workflow.ts';
+
+let directory = '';
+beforeAll(() => {
+  directory = mkdtempSync(join(tmpdir(), 'rehearsal-runner-'));
+});
+afterAll(() => rmSync(directory, { recursive: true, force: true }));
+
+let counter = 0;
+async function rehearseYaml(yaml: string, options: Partial<WorkflowRunOptions> = {}): Promise<WorkflowRunResult> {
+  counter += 1;
+  const file = join(directory, `workflow-${counter}.yml`);
+  writeFileSync(file, yaml);
+  return runWorkflow({
+    workflow: await loadWorkflow(file),
+    runId: counter,
+    event: {
+      name: 'push',
+      payload: {},
+      sha: 'a'.repeat(40),
+      ref: 'refs/heads/main',
+      repository: 'acme/shop',
+      actor: 'octocat',
+    },
+    workflowRepository: 'acme/shop',
+    workflowSha: 'a'.repeat(40),
+    inputs: {},
+    secrets: { GITHUB_TOKEN: 'ghs_unitTestToken' },
+    actions: (uses) => {
+      throw new Error(`no action ${uses}`);
+    },
+    serverUrl: 'http://127.0.0.1:9',
+    workRoot: join(directory, `runs-${counter}`),
+    baseEnv: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: directory },
+    ...options,
+  });
+}
+
+const results = (run: WorkflowRunResult): Record<string, string> =>
+  Object.fromEntries(run.jobs.map((job) => [job.key, job.result]));
+
+const header = 'on: push\njobs:\n';
+
+test('jobs run after their needs, and read their outputs', async () => {
+  const run = await rehearseYaml(`${header}
+  last:
+    needs: [first, second]
+    runs-on: ubuntu-latest
+    steps:
+      - env:
+          A: \${{ needs.first.outputs.word }}
+          B: \${{ needs.second.outputs.word }}
+        run: test "$A $B" = "hello world"
+  second:
+    needs: first
+    runs-on: ubuntu-latest
+    outputs:
+      word: \${{ steps.say.outputs.word }}
+    steps:
+      - id: say
+        run: echo "word=world" >> "$GITHUB_OUTPUT"
+  first:
+    runs-on: ubuntu-latest
+    outputs:
+      word: \${{ steps.say.outputs.word }}
+    steps:
+      - id: say
+        run: |
+          {
+            echo 'word<<EOF'
+            echo hello
+            echo 'EOF'
+          } >> "$GITHUB_OUTPUT"
+`);
+  expect(run.jobs.map((job) => job.key)).toEqual(['first', 'second', 'last']);
+  expect(results(run)).toEqual({ first: 'success', second: 'success', last: 'success' });
+  expect(run.jobs[0]?.outputs).toEqual({ word: 'hello' });
+});
+
+test('a failed job skips its dependents unless their condition says otherwise', async () => {
+  const run = await rehearseYaml(`${header}
+  broken:
+    runs-on: ubuntu-latest
+    steps:
+      - run: exit 3
+  dependent:
+    needs: broken
+    runs-on: ubuntu-latest
+    steps:
+      - run: 'true'
+  transitive:
+    needs: dependent
+    if: failure()
+    runs-on: ubuntu-latest
+    steps:
+      - run: 'true'
+  on-failure:
+    needs: broken
+    if: failure() && needs.broken.result == 'failure'
+    runs-on: ubuntu-latest
+    steps:
+      - run: 'true'
+  always:
+    needs: dependent
+    if: always()
+    runs-on: ubuntu-latest
+    steps:
+      - env:
+          RESULT: \${{ needs.dependent.result }}
+        run: test "$RESULT" = skipped
+`);
+  expect(results(run)).toEqual({
+    broken: 'failure',
+    dependent: 'skipped',
+    transitive: 'success',
+    'on-failure': 'success',
+    always: 'success',
+  });
+  expect(run.conclusion).toBe('failure');
+});
+
+test('steps: outcome and conclusion under continue-on-error, status functions, GITHUB_ENV and env precedence', async () => {
+  const run = await rehearseYaml(
+    `${header}
+env:
+  LEVEL: workflow
+  KEPT: workflow
+jobs:
+  steps:
+    runs-on: ubuntu-latest
+    env:
+      LEVEL: job
+    outputs:
+      seen: \${{ steps.report.outputs.seen }}
+    steps:
+      - id: flaky
+        continue-on-error: true
+        run: exit 1
+      - id: after
+        if: steps.flaky.outcome == 'failure' && steps.flaky.conclusion == 'success'
+        run: echo "EXPORTED=from-env-file" >> "$GITHUB_ENV"
+      - id: report
+        env:
+          LEVEL: step
+        run: echo "seen=$LEVEL $KEPT $EXPORTED" >> "$GITHUB_OUTPUT"
+      - id: fails
+        run: exit 1
+      - id: skipped
+        run: 'true'
+      - id: cleanup
+        if: always()
+        run: 'true'
+      - id: only-on-failure
+        if: failure()
+        run: 'true'
+`.replace(`${header}\nenv`, 'on: push\nenv'),
+  );
+  const job = run.jobs[0];
+  expect(job?.outputs).toEqual({ seen: 'step workflow from-env-file' });
+  expect(job?.steps.map((step) => [step.name, step.outcome, step.conclusion])).toEqual([
+    ['Run exit 1', 'failure', 'success'],
+    ['Run echo "EXPORTED=from-env-file" >> "$GITHUB_ENV"', 'success', 'success'],
+    ['Run echo "seen=$LEVEL $KEPT $EXPORTED" >> "$GITHUB_OUTPUT"', 'success', 'success'],
+    ['Run exit 1', 'failure', 'failure'],
+    ['Run true', 'skipped', 'skipped'],
+    ['Run true', 'success', 'success'],
+    ['Run true', 'success', 'success'],
+  ]);
+  expect(job?.result).toBe('failure');
+});
+
+test.each<[Value, string[]]>([
+  [{ os: ['linux', 'mac'], node: [20, 24] }, ['linux, 20', 'linux, 24', 'mac, 20', 'mac, 24']],
+  [{ os: ['linux', 'mac'], node: [20, 24], exclude: [{ os: 'mac', node: 20 }] }, ['linux, 20', 'linux, 24', 'mac, 24']],
+  // An include that overwrites no original value extends every matching combination; one that would
+  // overwrite becomes its own.
+  [
+    { os: ['linux'], node: [24], include: [{ experimental: true }, { os: 'windows', node: 24 }] },
+    ['linux, 24, true', 'windows, 24'],
+  ],
+  [{ include: [{ service: 'api' }, { service: 'worker' }] }, ['api', 'worker']],
+])('matrix %j expands to %j', (matrix, expected) => {
+  const labels = expandMatrix(matrix).map((combination) =>
+    typeof combination['service'] === 'string'
+      ? combination['service']
+      : Object.values(combination).map(String).join(', '),
+  );
+  expect(labels).toEqual(expected);
+});
+
+test('a matrix from fromJSON runs one job per entry, named by service, and fail-fast false keeps the others', async () => {
+  const run = await rehearseYaml(`${header}
+  detect:
+    runs-on: ubuntu-latest
+    outputs:
+      matrix: \${{ steps.list.outputs.matrix }}
+    steps:
+      - id: list
+        run: echo 'matrix={"include":[{"service":"api"},{"service":"web"},{"service":"worker"}]}' >> "$GITHUB_OUTPUT"
+  build:
+    needs: detect
+    runs-on: ubuntu-latest
+    strategy:
+      fail-fast: false
+      matrix: \${{ fromJSON(needs.detect.outputs.matrix) }}
+    steps:
+      - env:
+          SERVICE: \${{ matrix.service }}
+          TOTAL: \${{ strategy.job-total }}
+        run: test "$SERVICE" != web && test "$TOTAL" = 3
+`);
+  expect(results(run)).toEqual({
+    detect: 'success',
+    'build (api)': 'success',
+    'build (web)': 'failure',
+    'build (worker)': 'success',
+  });
+});
+
+test("an environment's reviewer rejects: the job fails without running a step, its dependents are skipped", async () => {
+  const asked: string[] = [];
+  const run = await rehearseYaml(
+    `${header}
+  dev:
+    runs-on: ubuntu-latest
+    environment: dev
+    steps:
+      - env:
+          KUBECONFIG: \${{ secrets.KUBECONFIG }}
+        run: test "$KUBECONFIG" = dev-cluster
+  staging:
+    needs: dev
+    runs-on: ubuntu-latest
+    environment:
+      name: staging
+    steps:
+      - run: 'false'
+  production:
+    needs: staging
+    runs-on: ubuntu-latest
+    environment: production
+    steps:
+      - run: 'true'
+`,
+    {
+      environmentSecrets: { dev: { KUBECONFIG: 'dev-cluster' } },
+      approve: (environment) => {
+        asked.push(environment);
+        return Promise.resolve(environment !== 'staging');
+      },
+    },
+  );
+  expect(asked).toEqual(['dev', 'staging']);
+  expect(results(run)).toEqual({ dev: 'success', staging: 'failure', production: 'skipped' });
+  expect(run.jobs[1]?.steps).toEqual([]);
+  expect(run.jobs[1]?.note).toMatch(/rejected/);
+});
+
+test('concurrency: a newer waiting job cancels the older waiting one; the running one finishes', async () => {
+  const groups = new ConcurrencyGroups();
+  const cancelled: string[] = [];
+  const first = groups.join('deploy', 'first', false, () => cancelled.push('first'));
+  expect(await first.start()).toBe('admitted');
+  const second = groups.join('deploy', 'second', false, () => cancelled.push('second'));
+  const secondStarts = second.start();
+  const third = groups.join('deploy', 'third', false, () => cancelled.push('third'));
+  expect(await secondStarts).toBe('superseded');
+  const thirdStarts = third.start();
+  first.leave();
+  expect(await thirdStarts).toBe('admitted');
+  expect(groups.superseded).toEqual([{ group: 'deploy', owner: 'second', by: 'third' }]);
+  // cancel-in-progress also cancels the running job.
+  groups.join('deploy', 'fourth', true, () => undefined);
+  expect(cancelled).toEqual(['third']);
+});
+
+test('two runs of one workflow: the first run waiting for approval is superseded by the second', async () => {
+  const groups = new ConcurrencyGroups();
+  const yaml = `${header}
+  deploy:
+    runs-on: ubuntu-latest
+    environment: production
+    concurrency:
+      group: deploy-production
+      cancel-in-progress: false
+    steps:
+      - run: 'true'
+`;
+  let firstWaits: () => void = () => undefined;
+  const waiting = new Promise<void>((resolve) => (firstWaits = resolve));
+  const first = rehearseYaml(yaml, {
+    concurrency: groups,
+    approve: () => {
+      firstWaits();
+      return new Promise<boolean>(() => undefined);
+    },
+  });
+  await waiting;
+  const second = await rehearseYaml(yaml, { concurrency: groups });
+  expect(results(await first)).toEqual({ deploy: 'cancelled' });
+  expect(results(second)).toEqual({ deploy: 'success' });
+});
+
+test.each([
+  [
+    'a job container',
+    '  build:\n    runs-on: ubuntu-latest\n    container: node:24\n    steps:\n      - run: "true"\n',
+    'container',
+    5,
+  ],
+  [
+    'a step shell other than bash',
+    '  build:\n    runs-on: ubuntu-latest\n    steps:\n      - shell: pwsh\n        run: "true"\n',
+    'pwsh',
+    6,
+  ],
+  [
+    'defaults',
+    '  build:\n    runs-on: ubuntu-latest\n    defaults:\n      run:\n        shell: bash\n    steps:\n      - run: "true"\n',
+    'defaults',
+    5,
+  ],
+  ['a reusable workflow call', '  call:\n    uses: acme/x/.github/workflows/y.yml@main\n', 'reusable workflow', 4],
+])('%s is refused with the file and line', async (_what, jobs, word, line) => {
+  const refusal = await rehearseYaml(`${header}${jobs}`).then(
+    () => 'no error',
+    (error: unknown) => errorMessage(error),
+  );
+  expect(refusal).toMatch(new RegExp(`^workflow-\\d+\\.yml:${line}: .*${word}`));
+});
+
+test('a third-party action without a local equivalent fails its step with the file and line', async () => {
+  const run = await rehearseYaml(`${header}
+  build:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: docker/build-push-action@v6
+`);
+  expect(results(run)).toEqual({ build: 'failure' });
+  expect(run.jobs[0]?.steps[0]?.errors[0]).toMatch(/workflow-\d+\.yml:7: no action docker\/build-push-action@v6/);
+});

@@ -1,0 +1,1 @@
+export * from '../../packages/rehearsal/src/kube-patch.ts';
