@@ -29215,7 +29215,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _shiprail_kustomize_bump_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9521);
+/* harmony import */ var _shiprail_kustomize_bump_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9758);
 
 await (0,_shiprail_kustomize_bump_action__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -29224,7 +29224,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 9521:
+/***/ 9758:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -32254,6 +32254,8 @@ function errorMessage(error) {
     return String(error);
 }
 
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
 ;// CONCATENATED MODULE: ./packages/core/src/duration.ts
 /** The longest a Node timer can wait (2^31 - 1 ms, about 24.8 days); longer delays fire at once. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -32291,6 +32293,206 @@ function formatDuration(ms) {
     if (hours > 0)
         return `${hours}h${String(minutes).padStart(2, '0')}m`;
     return `${minutes}m${String(seconds).padStart(2, '0')}s`;
+}
+
+;// CONCATENATED MODULE: ./packages/core/src/secrets.ts
+// Secrets are masked before first use (the runner hides them in the log) and redacted from everything the
+// runner does not mask: outputs, summaries, reports, and server answers put into errors.
+const REDACTED = '***';
+// `scheme://user:password@` or `scheme://user@` at the start of a URL's authority.
+const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)([^/?#@\s]+)@/gi;
+const safeDecode = (text) => {
+    try {
+        return decodeURIComponent(text);
+    }
+    catch {
+        return text;
+    }
+};
+/** The user name and password embedded in a URL, raw and decoded, to be masked before the URL is used. */
+function urlCredentials(url) {
+    const found = new Set();
+    for (const match of url.matchAll(URL_USERINFO)) {
+        for (const part of (match[2] ?? '').split(':')) {
+            if (part === '')
+                continue;
+            found.add(part);
+            found.add(safeDecode(part));
+        }
+    }
+    return [...found];
+}
+/** `https://user:pass@host/x` becomes `https://***@host/x`, anywhere in a text. */
+function stripUrlCredentials(text) {
+    return text.replace(URL_USERINFO, `$1${REDACTED}@`);
+}
+/**
+ * Holds the secrets of one step and removes them from any text: each secret as given, URL-encoded and
+ * JSON-escaped (the forms a server echo or a report takes), and credentials embedded in URLs.
+ */
+class Redactor {
+    secrets = new Set();
+    add(secret) {
+        // Very short values would redact ordinary words; the runner does not mask them either.
+        if (secret.length < 3)
+            return;
+        for (const form of [secret, encodeURIComponent(secret), JSON.stringify(secret).slice(1, -1)]) {
+            this.secrets.add(form);
+        }
+    }
+    redact(text) {
+        let result = stripUrlCredentials(text);
+        // Longest first, so that a secret containing another is removed whole.
+        for (const secret of [...this.secrets].sort((a, b) => b.length - a.length)) {
+            if (result.includes(secret))
+                result = result.split(secret).join(REDACTED);
+        }
+        return result;
+    }
+}
+
+;// CONCATENATED MODULE: ./packages/core/src/network.ts
+// What is worth another attempt, and how long one attempt may take: one answer for every action that
+// talks to a server (registries, git remotes, Prometheus, the Kubernetes and GitHub APIs, downloads).
+
+
+/** A server answered with a status the caller cannot use. */
+class HttpStatusError extends Error {
+    status;
+    url;
+    constructor(status, url, detail = '') {
+        const shown = stripUrlCredentials(url);
+        super(`${shown} answered ${status}${detail ? `: ${detail}` : ''}`);
+        this.name = 'HttpStatusError';
+        this.status = status;
+        this.url = shown;
+    }
+}
+/** A server (or a program talking to one) did not answer in time. */
+class DeadlineError extends Error {
+    constructor(what, ms) {
+        super(`${what} did not answer within ${formatDuration(ms)}`);
+        this.name = 'DeadlineError';
+    }
+}
+// Errors of the connection itself, as Node, undici and libuv name them: another attempt may succeed.
+const TRANSIENT_CODES = new Set([
+    'ECONNRESET',
+    'ECONNREFUSED',
+    'ECONNABORTED',
+    'ETIMEDOUT',
+    'EPIPE',
+    'EHOSTUNREACH',
+    'ENETUNREACH',
+    'ENETDOWN',
+    'EAI_AGAIN',
+    'UND_ERR_SOCKET',
+    'UND_ERR_CONNECT_TIMEOUT',
+    'UND_ERR_HEADERS_TIMEOUT',
+    'UND_ERR_BODY_TIMEOUT',
+    'UND_ERR_CLOSED',
+]);
+/** Statuses another attempt can change: a timeout, too many requests, or the server's own failure. */
+const isTransientStatus = (status) => status === 408 || status === 429 || status >= 500;
+// Duck-typed: errors from another realm (a VM context, a worker) fail `instanceof Error`.
+const field = (error, name) => typeof error === 'object' && error !== null ? error[name] : undefined;
+/**
+ * Whether another attempt can fix this error: network failures, a deadline that expired, 408, 429 and
+ * 5xx. Not 4xx answers, bad certificates, refused schemes or anything else the same request repeats.
+ */
+function isTransient(error) {
+    if (error instanceof DeadlineError)
+        return true;
+    if (error instanceof HttpStatusError)
+        return isTransientStatus(error.status);
+    for (let current = error, depth = 0; current !== undefined && depth < 5; depth += 1) {
+        const code = field(current, 'code');
+        if (typeof code === 'string' && TRANSIENT_CODES.has(code))
+            return true;
+        current = field(current, 'cause');
+    }
+    return false;
+}
+/**
+ * Runs one network operation under a deadline: its signal aborts when `ms` pass, and the promise rejects
+ * with a DeadlineError then, even when the operation ignores the signal.
+ */
+async function withDeadline(operation, ms, what) {
+    const controller = new AbortController();
+    let timer;
+    const expired = new Promise((_resolve, reject) => {
+        timer = setTimeout(() => {
+            const error = new DeadlineError(what, ms);
+            controller.abort(error);
+            reject(error);
+        }, Math.min(ms, MAX_TIMER_MS));
+    });
+    try {
+        return await Promise.race([operation(controller.signal), expired]);
+    }
+    finally {
+        clearTimeout(timer);
+    }
+}
+
+;// CONCATENATED MODULE: ./packages/core/src/exec-deadline.ts
+
+
+
+/**
+ * Runs a program that talks to a server under a deadline: when it passes, the program and everything it
+ * started (its process group: git's remote helpers, ssh) are killed, and the promise rejects with a
+ * DeadlineError. @actions/exec cannot stop a program, hence node's spawn here.
+ */
+function execWithDeadline(program, args, options) {
+    const { ms, what } = options.deadline;
+    const group = process.platform !== 'win32';
+    return new Promise((resolve, reject) => {
+        const child = (0,external_node_child_process_namespaceObject.spawn)(program, [...args], {
+            cwd: options.cwd,
+            env: { ...process.env, ...options.env },
+            stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+            detached: group,
+        });
+        const stdout = [];
+        const stderr = [];
+        child.stdout?.on('data', (chunk) => stdout.push(chunk));
+        child.stderr?.on('data', (chunk) => stderr.push(chunk));
+        let expired = false;
+        const timer = setTimeout(() => {
+            expired = true;
+            try {
+                if (group && child.pid !== undefined)
+                    process.kill(-child.pid, 'SIGKILL');
+                else
+                    child.kill('SIGKILL');
+            }
+            catch {
+                child.kill('SIGKILL'); // the group is gone already: the program itself may not be
+            }
+        }, Math.min(ms, MAX_TIMER_MS));
+        child.on('error', (error) => {
+            clearTimeout(timer);
+            reject(error);
+        });
+        child.on('close', (code, signal) => {
+            clearTimeout(timer);
+            if (expired)
+                return reject(new DeadlineError(what, ms));
+            const result = {
+                exitCode: code ?? (signal === null ? 1 : 128),
+                stdout: Buffer.concat(stdout).toString('utf8'),
+                stderr: Buffer.concat(stderr).toString('utf8'),
+            };
+            if (result.exitCode !== 0 && options.allowFailure !== true) {
+                const detail = result.stderr.trim().split('\n').slice(-5).join('\n');
+                return reject(new Error(`${program} exited with code ${result.exitCode}${detail ? `: ${detail}` : ''}`));
+            }
+            resolve(result);
+        });
+        if (options.input !== undefined)
+            child.stdin?.end(options.input);
+    });
 }
 
 // EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
@@ -32595,62 +32797,6 @@ function serializeOutput(value) {
     return typeof value === 'string' ? value : typeof value === 'object' ? JSON.stringify(value) : String(value);
 }
 
-;// CONCATENATED MODULE: ./packages/core/src/secrets.ts
-// Secrets are masked before first use (the runner hides them in the log) and redacted from everything the
-// runner does not mask: outputs, summaries, reports, and server answers put into errors.
-const REDACTED = '***';
-// `scheme://user:password@` or `scheme://user@` at the start of a URL's authority.
-const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)([^/?#@\s]+)@/gi;
-const safeDecode = (text) => {
-    try {
-        return decodeURIComponent(text);
-    }
-    catch {
-        return text;
-    }
-};
-/** The user name and password embedded in a URL, raw and decoded, to be masked before the URL is used. */
-function urlCredentials(url) {
-    const found = new Set();
-    for (const match of url.matchAll(URL_USERINFO)) {
-        for (const part of (match[2] ?? '').split(':')) {
-            if (part === '')
-                continue;
-            found.add(part);
-            found.add(safeDecode(part));
-        }
-    }
-    return [...found];
-}
-/** `https://user:pass@host/x` becomes `https://***@host/x`, anywhere in a text. */
-function stripUrlCredentials(text) {
-    return text.replace(URL_USERINFO, `$1${REDACTED}@`);
-}
-/**
- * Holds the secrets of one step and removes them from any text: each secret as given, URL-encoded and
- * JSON-escaped (the forms a server echo or a report takes), and credentials embedded in URLs.
- */
-class Redactor {
-    secrets = new Set();
-    add(secret) {
-        // Very short values would redact ordinary words; the runner does not mask them either.
-        if (secret.length < 3)
-            return;
-        for (const form of [secret, encodeURIComponent(secret), JSON.stringify(secret).slice(1, -1)]) {
-            this.secrets.add(form);
-        }
-    }
-    redact(text) {
-        let result = stripUrlCredentials(text);
-        // Longest first, so that a secret containing another is removed whole.
-        for (const secret of [...this.secrets].sort((a, b) => b.length - a.length)) {
-            if (result.includes(secret))
-                result = result.split(secret).join(REDACTED);
-        }
-        return result;
-    }
-}
-
 ;// CONCATENATED MODULE: ./packages/core/src/untrusted.ts
 // Strings from files, repositories and servers reach the log. The runner reads any line that starts
 // (after blanks) with `::` or `##[` as a workflow command, so such a string must never start a line.
@@ -32700,8 +32846,11 @@ function neutralizeCommandLines(message) {
 
 
 
+
 /** Runs programs through @actions/exec: an argument vector, output captured, secrets never in argv. */
 const actionsExec = async (program, args, options = {}) => {
+    if (options.deadline !== undefined)
+        return execWithDeadline(program, args, { ...options, deadline: options.deadline });
     const result = await getExecOutput(program, [...args], {
         cwd: options.cwd,
         env: options.env ? mergeEnv(options.env) : undefined,
@@ -32810,91 +32959,54 @@ async function withPrivateFile(tempDir, fileName, content, use) {
     }
 }
 
-;// CONCATENATED MODULE: ./packages/core/src/network.ts
-// What is worth another attempt, and how long one attempt may take: one answer for every action that
-// talks to a server (registries, git remotes, Prometheus, the Kubernetes and GitHub APIs, downloads).
-
-
-/** A server answered with a status the caller cannot use. */
-class HttpStatusError extends Error {
-    status;
-    url;
-    constructor(status, url, detail = '') {
-        const shown = stripUrlCredentials(url);
-        super(`${shown} answered ${status}${detail ? `: ${detail}` : ''}`);
-        this.name = 'HttpStatusError';
-        this.status = status;
-        this.url = shown;
-    }
-}
-/** A server (or a program talking to one) did not answer in time. */
-class DeadlineError extends Error {
-    constructor(what, ms) {
-        super(`${what} did not answer within ${formatDuration(ms)}`);
-        this.name = 'DeadlineError';
-    }
-}
-// Errors of the connection itself, as Node, undici and libuv name them: another attempt may succeed.
-const TRANSIENT_CODES = new Set([
-    'ECONNRESET',
-    'ECONNREFUSED',
-    'ECONNABORTED',
-    'ETIMEDOUT',
-    'EPIPE',
-    'EHOSTUNREACH',
-    'ENETUNREACH',
-    'ENETDOWN',
-    'EAI_AGAIN',
-    'UND_ERR_SOCKET',
-    'UND_ERR_CONNECT_TIMEOUT',
-    'UND_ERR_HEADERS_TIMEOUT',
-    'UND_ERR_BODY_TIMEOUT',
-    'UND_ERR_CLOSED',
-]);
-/** Statuses another attempt can change: a timeout, too many requests, or the server's own failure. */
-const isTransientStatus = (status) => status === 408 || status === 429 || status >= 500;
-// Duck-typed: errors from another realm (a VM context, a worker) fail `instanceof Error`.
-const field = (error, name) => typeof error === 'object' && error !== null ? error[name] : undefined;
+;// CONCATENATED MODULE: ./packages/core/src/workload.ts
+/** The names kubectl accepts for each kind (singular, plural, short name, `kind.group`). */
+const WORKLOAD_KIND_ALIASES = {
+    deployment: 'deployment',
+    deployments: 'deployment',
+    deploy: 'deployment',
+    'deployment.apps': 'deployment',
+    statefulset: 'statefulset',
+    statefulsets: 'statefulset',
+    sts: 'statefulset',
+    'statefulset.apps': 'statefulset',
+    daemonset: 'daemonset',
+    daemonsets: 'daemonset',
+    ds: 'daemonset',
+    'daemonset.apps': 'daemonset',
+    rollout: 'rollout',
+    rollouts: 'rollout',
+    ro: 'rollout',
+    'rollout.argoproj.io': 'rollout',
+};
+// RFC 1123: names of these objects are DNS subdomains, namespaces DNS labels.
+const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 /**
- * Whether another attempt can fix this error: network failures, a deadline that expired, 408, 429 and
- * 5xx. Not 4xx answers, bad certificates, refused schemes or anything else the same request repeats.
+ * Reads `[namespace/]kind/name`; returns the reference, or the reason the text is not one (said so that
+ * it can follow the text in a message).
  */
-function isTransient(error) {
-    if (error instanceof DeadlineError)
-        return true;
-    if (error instanceof HttpStatusError)
-        return isTransientStatus(error.status);
-    for (let current = error, depth = 0; current !== undefined && depth < 5; depth += 1) {
-        const code = field(current, 'code');
-        if (typeof code === 'string' && TRANSIENT_CODES.has(code))
-            return true;
-        current = field(current, 'cause');
+function parseWorkloadReference(text) {
+    const parts = text.split('/');
+    if (parts.length < 2 || parts.length > 3 || parts.some((part) => part === '')) {
+        return { problem: 'expected [namespace/]kind/name, e.g. deployment/api or shop/statefulset/db' };
     }
-    return false;
-}
-/**
- * Runs one network operation under a deadline: its signal aborts when `ms` pass, and the promise rejects
- * with a DeadlineError then, even when the operation ignores the signal.
- */
-async function withDeadline(operation, ms, what) {
-    const controller = new AbortController();
-    let timer;
-    const expired = new Promise((_resolve, reject) => {
-        timer = setTimeout(() => {
-            const error = new DeadlineError(what, ms);
-            controller.abort(error);
-            reject(error);
-        }, Math.min(ms, MAX_TIMER_MS));
-    });
-    try {
-        return await Promise.race([operation(controller.signal), expired]);
+    const [namespace, kindText = '', name = ''] = parts.length === 3 ? parts : [undefined, ...parts];
+    const kind = WORKLOAD_KIND_ALIASES[kindText.toLowerCase()];
+    if (kind === undefined) {
+        return { problem: `unknown kind '${kindText}' (use deployment, statefulset, daemonset or rollout)` };
     }
-    finally {
-        clearTimeout(timer);
+    if (!DNS_SUBDOMAIN.test(name)) {
+        return { problem: `'${name}' is not a valid object name (lower-case letters, digits, '-' and '.')` };
     }
+    if (namespace !== undefined && !DNS_LABEL.test(namespace)) {
+        return { problem: `'${namespace}' is not a valid namespace name (lower-case letters, digits and '-')` };
+    }
+    return { kind, name, namespace };
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/index.ts
+
 
 
 
@@ -33753,16 +33865,18 @@ var external_node_crypto_ = __nccwpck_require__(7598);
 
 
 /** Validates what the inputs say about the repository and fixes what the commit message says of its source. */
-function planKustomizeBump(inputs, github) {
-    return { inputs, source: repositorySource(inputs, github), sourceValues: sourceValues(inputs, github) };
+function planKustomizeBump(inputs, github, tempDir) {
+    return { inputs, source: repositorySource(inputs, github, tempDir), sourceValues: sourceValues(inputs, github) };
 }
-function repositorySource(inputs, github) {
+/** An existing clone must lie in the workspace or in RUNNER_TEMP, where earlier steps put their clones. */
+function repositorySource(inputs, github, tempDir) {
     const clone = inputs['repository-path'];
     if (clone === '')
         return { kind: 'remote', remoteUrl: remoteUrlFor(inputs.repository || github.repository, github.serverUrl) };
     const path = (0,external_node_path_namespaceObject.resolve)(github.workspace, clone);
-    if (pathInside((0,external_node_path_namespaceObject.resolve)(github.workspace), path) === undefined) {
-        throw new errors_ConfigurationError(`'${clone}' is outside the workspace`, { input: 'repository-path' });
+    const roots = [github.workspace, tempDir].map((root) => (0,external_node_path_namespaceObject.resolve)(root));
+    if (roots.every((root) => pathInside(root, path) === undefined)) {
+        throw new errors_ConfigurationError(`'${clone}' is outside the workspace and RUNNER_TEMP`, { input: 'repository-path' });
     }
     return { kind: 'clone', path };
 }
@@ -39076,7 +39190,7 @@ async function runKustomizeBump(runtime, services = runnerServices) {
 }
 /** Clones (or borrows a worktree of `repository-path`), edits, verifies, commits and pushes. */
 async function bumpImages(runtime, inputs, services = runnerServices) {
-    const plan = planKustomizeBump(inputs, runtime.github);
+    const plan = planKustomizeBump(inputs, runtime.github, runtime.tempDir);
     const remoteUrl = await remoteUrlOf(runtime, plan.source);
     const env = gitEnvironment(remoteUrl, inputs.token, runtime.env, (secret) => runtime.mask(secret));
     const scratch = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(runtime.tempDir, 'kustomize-bump-'));

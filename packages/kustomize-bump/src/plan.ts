@@ -21,17 +21,23 @@ export interface KustomizeBumpPlan {
 type SourcePlaceholder = 'images' | 'source-repository' | 'source-sha' | 'source-short-sha' | 'source-url' | 'run-url';
 
 /** Validates what the inputs say about the repository and fixes what the commit message says of its source. */
-export function planKustomizeBump(inputs: KustomizeBumpInputs, github: GitHubContext): KustomizeBumpPlan {
-  return { inputs, source: repositorySource(inputs, github), sourceValues: sourceValues(inputs, github) };
+export function planKustomizeBump(
+  inputs: KustomizeBumpInputs,
+  github: GitHubContext,
+  tempDir: string,
+): KustomizeBumpPlan {
+  return { inputs, source: repositorySource(inputs, github, tempDir), sourceValues: sourceValues(inputs, github) };
 }
 
-function repositorySource(inputs: KustomizeBumpInputs, github: GitHubContext): RepositorySource {
+/** An existing clone must lie in the workspace or in RUNNER_TEMP, where earlier steps put their clones. */
+function repositorySource(inputs: KustomizeBumpInputs, github: GitHubContext, tempDir: string): RepositorySource {
   const clone = inputs['repository-path'];
   if (clone === '')
     return { kind: 'remote', remoteUrl: remoteUrlFor(inputs.repository || github.repository, github.serverUrl) };
   const path = resolve(github.workspace, clone);
-  if (pathInside(resolve(github.workspace), path) === undefined) {
-    throw new ConfigurationError(`'${clone}' is outside the workspace`, { input: 'repository-path' });
+  const roots = [github.workspace, tempDir].map((root) => resolve(root));
+  if (roots.every((root) => pathInside(root, path) === undefined)) {
+    throw new ConfigurationError(`'${clone}' is outside the workspace and RUNNER_TEMP`, { input: 'repository-path' });
   }
   return { kind: 'clone', path };
 }

@@ -86,7 +86,7 @@ export async function bumpImages(
   inputs: KustomizeBumpInputs,
   services: KustomizeBumpServices = runnerServices,
 ): Promise<KustomizeBumpResult> {
-  const plan = planKustomizeBump(inputs, runtime.github);
+  const plan = planKustomizeBump(inputs, runtime.github, runtime.tempDir);
   const remoteUrl = await remoteUrlOf(runtime, plan.source);
   const env = gitEnvironment(remoteUrl, inputs.token, runtime.env, (secret) => runtime.mask(secret));
   const scratch = await mkdtemp(join(runtime.tempDir, 'kustomize-bump-'));
