@@ -34645,6 +34645,8 @@ const WORKLOAD_KIND_ALIASES = {
 // RFC 1123: names of these objects are DNS subdomains, namespaces DNS labels.
 const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+/** Whether `text` can name a namespace (an RFC 1123 DNS label). */
+const isNamespaceName = (text) => DNS_LABEL.test(text);
 /**
  * Reads `[namespace/]kind/name`; returns the reference, or the reason the text is not one (said so that
  * it can follow the text in a message).
@@ -34662,7 +34664,7 @@ function parseWorkloadReference(text) {
     if (!DNS_SUBDOMAIN.test(name)) {
         return { problem: `'${name}' is not a valid object name (lower-case letters, digits, '-' and '.')` };
     }
-    if (namespace !== undefined && !DNS_LABEL.test(namespace)) {
+    if (namespace !== undefined && !isNamespaceName(namespace)) {
         return { problem: `'${namespace}' is not a valid namespace name (lower-case letters, digits and '-')` };
     }
     return { kind, name, namespace };

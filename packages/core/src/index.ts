@@ -20,6 +20,7 @@ export { DeadlineError, HttpStatusError, isTransient, isTransientStatus, withDea
 export { REDACTED, Redactor, stripUrlCredentials, urlCredentials } from './secrets.ts';
 export { escapeUntrusted, neutralizeCommandLines } from './untrusted.ts';
 export {
+  isNamespaceName,
   parseWorkloadReference,
   WORKLOAD_KIND_ALIASES,
   type WorkloadKind,

@@ -33,6 +33,9 @@ export const WORKLOAD_KIND_ALIASES: Readonly<Record<string, WorkloadKind>> = {
 const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
+/** Whether `text` can name a namespace (an RFC 1123 DNS label). */
+export const isNamespaceName = (text: string): boolean => DNS_LABEL.test(text);
+
 /**
  * Reads `[namespace/]kind/name`; returns the reference, or the reason the text is not one (said so that
  * it can follow the text in a message).
@@ -50,7 +53,7 @@ export function parseWorkloadReference(text: string): WorkloadReference | { prob
   if (!DNS_SUBDOMAIN.test(name)) {
     return { problem: `'${name}' is not a valid object name (lower-case letters, digits, '-' and '.')` };
   }
-  if (namespace !== undefined && !DNS_LABEL.test(namespace)) {
+  if (namespace !== undefined && !isNamespaceName(namespace)) {
     return { problem: `'${namespace}' is not a valid namespace name (lower-case letters, digits and '-')` };
   }
   return { kind, name, namespace };

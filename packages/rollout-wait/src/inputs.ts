@@ -1,6 +1,12 @@
-import { ConfigurationError, parseList, type InputParser } from '@shiprail/core';
+import {
+  ConfigurationError,
+  isNamespaceName,
+  parseList,
+  parseWorkloadReference,
+  type InputParser,
+  type WorkloadKind,
+} from '@shiprail/core';
 import { parseImageReference, type ImageReference } from './images.ts';
-import type { WorkloadKind } from './status.ts';
 
 export interface RolloutWaitInputs {
   kubeconfig: string;
@@ -39,64 +45,14 @@ export interface ResourceRef {
   text: string;
 }
 
-const KIND_ALIASES: Readonly<Record<string, WorkloadKind>> = {
-  deployment: 'deployment',
-  deployments: 'deployment',
-  deploy: 'deployment',
-  'deployment.apps': 'deployment',
-  statefulset: 'statefulset',
-  statefulsets: 'statefulset',
-  sts: 'statefulset',
-  'statefulset.apps': 'statefulset',
-  daemonset: 'daemonset',
-  daemonsets: 'daemonset',
-  ds: 'daemonset',
-  'daemonset.apps': 'daemonset',
-  rollout: 'rollout',
-  rollouts: 'rollout',
-  ro: 'rollout',
-  'rollout.argoproj.io': 'rollout',
-};
-
-// RFC 1123: names of these objects are DNS subdomains, namespaces DNS labels.
-const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-
 /** Parses `[namespace/]kind/name` lines; errors name the line and say what is expected. */
 export function parseResources(lines: readonly string[]): ResourceRef[] {
   const refs = lines.map((line, index) => {
-    const where = `line ${index + 1} '${line}'`;
-    const parts = line.split('/');
-    if (parts.length < 2 || parts.length > 3 || parts.some((part) => part.trim() === '')) {
-      throw new ConfigurationError(
-        `${where}: expected [namespace/]kind/name, e.g. deployment/api or shop/statefulset/db`,
-        {
-          input: 'resources',
-        },
-      );
+    const reference = parseWorkloadReference(line);
+    if ('problem' in reference) {
+      throw new ConfigurationError(`line ${index + 1} '${line}': ${reference.problem}`, { input: 'resources' });
     }
-    const [namespace, kindText = '', name = ''] = parts.length === 3 ? parts : [undefined, ...parts];
-    const kind = KIND_ALIASES[kindText.toLowerCase()];
-    if (kind === undefined) {
-      throw new ConfigurationError(
-        `${where}: unknown kind '${kindText}' (use deployment, statefulset, daemonset or rollout)`,
-        {
-          input: 'resources',
-        },
-      );
-    }
-    if (!DNS_SUBDOMAIN.test(name)) {
-      throw new ConfigurationError(
-        `${where}: '${name}' is not a valid object name (lower-case letters, digits, '-' and '.')`,
-        {
-          input: 'resources',
-        },
-      );
-    }
-    if (namespace !== undefined && !DNS_LABEL.test(namespace)) {
-      throw new ConfigurationError(`${where}: '${namespace}' is not a valid namespace name`, { input: 'resources' });
-    }
-    return { kind, name, namespace, text: line };
+    return { ...reference, text: line };
   });
   const seen = new Set<string>();
   for (const ref of refs) {
@@ -121,7 +77,7 @@ export function parseImages(lines: readonly string[]): ImageReference[] {
 }
 
 export function validateNamespace(namespace: string): void {
-  if (namespace !== '' && !DNS_LABEL.test(namespace)) {
+  if (namespace !== '' && !isNamespaceName(namespace)) {
     throw new ConfigurationError(`'${namespace}' is not a valid namespace name`, { input: 'namespace' });
   }
 }

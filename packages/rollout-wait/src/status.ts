@@ -2,6 +2,7 @@
 // polymorphichelpers/rollout_status.go), and Argo Rollouts' phase as `kubectl argo rollouts status`
 // reads it.
 import type { Pod, Workload } from './objects.ts';
+import type { WorkloadKind } from '@shiprail/core';
 
 export type Phase = 'progressing' | 'done' | 'failed';
 
@@ -13,7 +14,7 @@ export interface Verdict {
   reason: string;
 }
 
-export type WorkloadKind = 'deployment' | 'statefulset' | 'daemonset' | 'rollout';
+export type { WorkloadKind };
 
 const progressing = (message: string, reason = 'Progressing'): Verdict => ({ phase: 'progressing', message, reason });
 const done = (message: string, reason = 'Complete'): Verdict => ({ phase: 'done', message, reason });
