@@ -32309,11 +32309,18 @@ const safeDecode = (text) => {
         return text;
     }
 };
+/** The `user:password@` parts of every URL in a text, as written. */
+function urlUserinfo(text) {
+    return [...text.matchAll(URL_USERINFO)].map((match) => {
+        const [user = '', password = ''] = (match[2] ?? '').split(/:(.*)/s);
+        return { user, password };
+    });
+}
 /** The user name and password embedded in a URL, raw and decoded, to be masked before the URL is used. */
 function urlCredentials(url) {
     const found = new Set();
-    for (const match of url.matchAll(URL_USERINFO)) {
-        for (const part of (match[2] ?? '').split(':')) {
+    for (const { user, password } of urlUserinfo(url)) {
+        for (const part of [user, password]) {
             if (part === '')
                 continue;
             found.add(part);

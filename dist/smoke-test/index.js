@@ -36742,11 +36742,18 @@ const safeDecode = (text) => {
         return text;
     }
 };
+/** The `user:password@` parts of every URL in a text, as written. */
+function urlUserinfo(text) {
+    return [...text.matchAll(URL_USERINFO)].map((match) => {
+        const [user = '', password = ''] = (match[2] ?? '').split(/:(.*)/s);
+        return { user, password };
+    });
+}
 /** The user name and password embedded in a URL, raw and decoded, to be masked before the URL is used. */
 function urlCredentials(url) {
     const found = new Set();
-    for (const match of url.matchAll(URL_USERINFO)) {
-        for (const part of (match[2] ?? '').split(':')) {
+    for (const { user, password } of urlUserinfo(url)) {
+        for (const part of [user, password]) {
             if (part === '')
                 continue;
             found.add(part);
@@ -45168,6 +45175,7 @@ function renderJUnit(results, options) {
 ;// CONCATENATED MODULE: ./packages/smoke-test/src/redact.ts
 // Secrets (the headers input, Authorization and Cookie values, credentials in URLs) are masked on the
 // runner before first use and cut out of everything this action writes: results, summary, JUnit, log.
+
 /** Headers whose values are credentials wherever they appear. */
 const SENSITIVE_HEADERS = ['authorization', 'proxy-authorization', 'cookie', 'set-cookie'];
 const isSensitiveHeader = (name) => SENSITIVE_HEADERS.includes(name.toLowerCase());
@@ -45190,29 +45198,18 @@ function maskHeaderValue(secrets, value) {
     for (const secret of headerSecrets(value))
         secrets.mask(secret);
 }
-// `scheme://user:password@` in any text, as clients turn it into a Basic credential.
-const redact_URL_USERINFO = /\b[a-z][a-z0-9+.-]*:\/\/([^/?#@\s]+)@/gi;
 /**
  * The `Authorization: Basic` values that the credentials in a text's URLs become when sent: a server that
  * echoes request headers would otherwise show the password, base64-encoded.
  */
 function basicCredentials(text) {
     const found = new Set();
-    for (const match of text.matchAll(redact_URL_USERINFO)) {
-        const [user = '', password = ''] = (match[1] ?? '').split(/:(.*)/s);
-        const encoded = Buffer.from(`${redact_safeDecode(user)}:${redact_safeDecode(password)}`).toString('base64');
+    for (const { user, password } of urlUserinfo(text)) {
+        const encoded = Buffer.from(`${safeDecode(user)}:${safeDecode(password)}`).toString('base64');
         found.add(`Basic ${encoded}`);
         found.add(encoded);
     }
     return [...found];
-}
-function redact_safeDecode(text) {
-    try {
-        return decodeURIComponent(text);
-    }
-    catch {
-        return text;
-    }
 }
 
 // EXTERNAL MODULE: external "node:util"

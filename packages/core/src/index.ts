@@ -17,7 +17,15 @@ export {
 export { withPrivateFile } from './private-file.ts';
 export { formatYamlPath, parseYamlDocument, type ParsedYaml, type YamlPath } from './yaml.ts';
 export { DeadlineError, HttpStatusError, isTransient, isTransientStatus, withDeadline } from './network.ts';
-export { REDACTED, Redactor, stripUrlCredentials, urlCredentials } from './secrets.ts';
+export {
+  REDACTED,
+  Redactor,
+  safeDecode,
+  stripUrlCredentials,
+  urlCredentials,
+  urlUserinfo,
+  type UrlUserinfo,
+} from './secrets.ts';
 export { escapeUntrusted, neutralizeCommandLines } from './untrusted.ts';
 export {
   isNamespaceName,

@@ -6,7 +6,7 @@ export const REDACTED = '***';
 // `scheme://user:password@` or `scheme://user@` at the start of a URL's authority.
 const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)([^/?#@\s]+)@/gi;
 
-const safeDecode = (text: string): string => {
+export const safeDecode = (text: string): string => {
   try {
     return decodeURIComponent(text);
   } catch {
@@ -14,11 +14,25 @@ const safeDecode = (text: string): string => {
   }
 };
 
+export interface UrlUserinfo {
+  /** As written in the URL (percent-encoded). */
+  user: string;
+  password: string;
+}
+
+/** The `user:password@` parts of every URL in a text, as written. */
+export function urlUserinfo(text: string): UrlUserinfo[] {
+  return [...text.matchAll(URL_USERINFO)].map((match) => {
+    const [user = '', password = ''] = (match[2] ?? '').split(/:(.*)/s);
+    return { user, password };
+  });
+}
+
 /** The user name and password embedded in a URL, raw and decoded, to be masked before the URL is used. */
 export function urlCredentials(url: string): string[] {
   const found = new Set<string>();
-  for (const match of url.matchAll(URL_USERINFO)) {
-    for (const part of (match[2] ?? '').split(':')) {
+  for (const { user, password } of urlUserinfo(url)) {
+    for (const part of [user, password]) {
       if (part === '') continue;
       found.add(part);
       found.add(safeDecode(part));

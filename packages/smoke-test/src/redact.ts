@@ -1,5 +1,6 @@
 // Secrets (the headers input, Authorization and Cookie values, credentials in URLs) are masked on the
 // runner before first use and cut out of everything this action writes: results, summary, JUnit, log.
+import { safeDecode, urlUserinfo } from '@shiprail/core';
 
 /** Headers whose values are credentials wherever they appear. */
 export const SENSITIVE_HEADERS = ['authorization', 'proxy-authorization', 'cookie', 'set-cookie'];
@@ -32,28 +33,16 @@ export function maskHeaderValue(secrets: Secrets, value: string): void {
   for (const secret of headerSecrets(value)) secrets.mask(secret);
 }
 
-// `scheme://user:password@` in any text, as clients turn it into a Basic credential.
-const URL_USERINFO = /\b[a-z][a-z0-9+.-]*:\/\/([^/?#@\s]+)@/gi;
-
 /**
  * The `Authorization: Basic` values that the credentials in a text's URLs become when sent: a server that
  * echoes request headers would otherwise show the password, base64-encoded.
  */
 export function basicCredentials(text: string): string[] {
   const found = new Set<string>();
-  for (const match of text.matchAll(URL_USERINFO)) {
-    const [user = '', password = ''] = (match[1] ?? '').split(/:(.*)/s);
+  for (const { user, password } of urlUserinfo(text)) {
     const encoded = Buffer.from(`${safeDecode(user)}:${safeDecode(password)}`).toString('base64');
     found.add(`Basic ${encoded}`);
     found.add(encoded);
   }
   return [...found];
-}
-
-function safeDecode(text: string): string {
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    return text;
-  }
 }
