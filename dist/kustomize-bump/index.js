@@ -39184,6 +39184,7 @@ async function fetchBranch(git, branch, shallow) {
 
 
 
+
 /** Backoff between push attempts: full jitter spreads racing bumps apart. */
 const PUSH_BACKOFF = { baseMs: 500, factor: 2, maxMs: 8000, jitter: 1 };
 const runnerServices = { getOctokit: getOctokit };
@@ -39195,7 +39196,13 @@ async function runKustomizeBump(runtime, services = runnerServices) {
     runtime.setOutput('commit', result.commit);
     runtime.setOutput('pull-request', result.pullRequest);
     runtime.setOutput('diff', result.diff);
+    runtime.setOutput('previous-images', previousImages(result.edits).join('\n'));
     await runtime.appendSummary(renderSummary(inputs, result));
+}
+/** The references the replaced entries rendered to, once each: what a revert of the commit brings back. */
+function previousImages(edits) {
+    const before = edits.flatMap((edit) => edit.changes.flatMap((change) => (change.before ? [change.before] : [])));
+    return [...new Set(before.map(describeImageEntry))];
 }
 /** Clones (or borrows a worktree of `repository-path`), edits, verifies, commits and pushes. */
 async function bumpImages(runtime, inputs, services = runnerServices) {

@@ -53,6 +53,8 @@ test('bumps several images in several overlays in one commit that names them and
   expect(dev).toContain('  - name: ghcr.io/acme/api\n    newTag: "1.2.3"\n');
   expect(dev).toContain(`  - name: ghcr.io/acme/web\n    digest: ${DIGEST}\n`);
   expect(run.outputs['diff']).toContain('-    newTag: "0.1.0"\n+    newTag: "1.2.3"');
+  // Both overlays ran the same images before: each shows once.
+  expect(run.outputs['previous-images']).toBe('ghcr.io/acme/api:0.1.0\nghcr.io/acme/web:0.1.0');
   expect(run.summary).toContain(
     '| overlays/staging | ghcr.io/acme/api | ghcr.io/acme/api:0.1.0 | ghcr.io/acme/api:1.2.3 |',
   );
@@ -64,7 +66,13 @@ test('an unchanged re-run commits nothing and says so', async () => {
   const head = await headOf();
   const again = await bump(inputs);
   expect(again.exitCode).toBe(0);
-  expect(again.outputs).toMatchObject({ changed: 'false', commit: '', diff: '', 'pull-request': '' });
+  expect(again.outputs).toMatchObject({
+    changed: 'false',
+    commit: '',
+    diff: '',
+    'pull-request': '',
+    'previous-images': '',
+  });
   expect(await headOf()).toBe(head);
   expect(again.summary).toContain('already has these images: nothing committed');
 });

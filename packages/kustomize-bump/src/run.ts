@@ -2,6 +2,7 @@ import { getOctokit } from '@actions/github';
 import { ConfigurationError, escapeUntrusted, retry, type Runtime } from '@shiprail/core';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { describeImageEntry } from './image-args.ts';
 import { Git, gitEnvironment, isLostRace } from './git.ts';
 import { ownerAndName, parseInputs, type KustomizeBumpInputs } from './inputs.ts';
 import { editOverlays, type OverlayEdit } from './overlays.ts';
@@ -57,7 +58,14 @@ export async function runKustomizeBump(
   runtime.setOutput('commit', result.commit);
   runtime.setOutput('pull-request', result.pullRequest);
   runtime.setOutput('diff', result.diff);
+  runtime.setOutput('previous-images', previousImages(result.edits).join('\n'));
   await runtime.appendSummary(renderSummary(inputs, result));
+}
+
+/** The references the replaced entries rendered to, once each: what a revert of the commit brings back. */
+export function previousImages(edits: readonly OverlayEdit[]): string[] {
+  const before = edits.flatMap((edit) => edit.changes.flatMap((change) => (change.before ? [change.before] : [])));
+  return [...new Set(before.map(describeImageEntry))];
 }
 
 /** One bump under way: the plan, the checkout, and the branches read from the remote. */
