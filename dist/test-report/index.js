@@ -43827,7 +43827,8 @@ function parseInputs(parser) {
 
 ;// CONCATENATED MODULE: ./packages/test-report/src/junit.ts
 // JUnit XML as the common tools write it: pytest (xunit1 and xunit2), Jest's jest-junit, Maven Surefire,
-// Gradle / JUnit 5, go-junit-report. A `<testsuites>` root or a bare `<testsuite>`, suites nested or not.
+// Gradle / JUnit 5, go-junit-report, Node's test runner. A `<testsuites>` root or a bare `<testsuite>`, suites
+// nested or not; Node puts top-level tests straight under `<testsuites>`.
 
 
 /** Reads one JUnit XML report. Throws ConfigurationError (file and line) when it is not one. */
@@ -43846,9 +43847,12 @@ function parseJUnit(xml, file) {
     };
     if (root.tag === 'testsuite')
         visit(root.element, undefined);
-    else
+    else {
+        if (children(root.element, 'testcase').length > 0)
+            suites.push(readSuite(root.element, file, undefined));
         for (const suite of children(root.element, 'testsuite'))
             visit(suite, undefined);
+    }
     return suites;
 }
 function readSuite(element, report, inheritedFile) {

@@ -1,4 +1,4 @@
-// JUnit XML dialects: the committed reports of real tools (pytest, jest-junit) and documented shapes
+// JUnit XML dialects: the committed reports of real tools (pytest, jest-junit, Node's test runner) and documented shapes
 // (Surefire, Gradle, go-junit-report), then the edges of the format, each from a table.
 import { parseJUnit, totalsOf, type TestCase, type TestSuite } from '@shiprail/test-report';
 import { readFileSync } from 'node:fs';
@@ -52,6 +52,8 @@ describe('reports of real tools and documented shapes', () => {
       'org.opentest4j.AssertionFailedError: Expected java.lang.IllegalArgumentException to be thrown, but nothing was thrown.',
     ],
     ['go-junit-report.xml', 2, 5, 2, 0, 1, 0, 'TestPercentOff/rounds_half_up', 'Failed'],
+    // Top-level tests straight under <testsuites>, a describe() block as a nested suite.
+    ['node-test-junit.xml', 2, 4, 1, 0, 1, 0, 'adds wrongly', 'Expected values to be strictly equal:'],
   ])('%s', (file, suiteCount, tests, failures, errors, skipped, flaky, firstFailed, message) => {
     const suites = readReport(file);
     expect(suites).toHaveLength(suiteCount);

@@ -96,6 +96,14 @@ describe('the location of a failed test', () => {
       'jest-sample/calc.cjs:3',
     ],
     [
+      "Node's test runner: a file:// frame in the workspace",
+      'node-test-junit.xml',
+      'junit.xml',
+      ['node-sample/calc.test.mjs'],
+      'adds wrongly',
+      'node-sample/calc.test.mjs:11',
+    ],
+    [
       'Surefire: the test method’s frame',
       'surefire-TEST-com.acme.shop.CartTest.xml',
       'cart/target/surefire-reports/TEST-com.acme.shop.CartTest.xml',

@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../../scripts/lib/action-metadata.ts';
-import { copySample, runJest, runPytest, samples, toolVersions } from './tools.ts';
+import { copySample, runJest, runNodeTest, runPytest, samples, toolVersions } from './tools.ts';
 
 const RUNNER_WORKSPACE = '/home/runner/work/shop/shop';
 const output = join(samples, 'reports');
@@ -16,6 +16,7 @@ try {
   mkdirSync(output, { recursive: true });
   copySample('python-sample', join(shop, 'python-sample'));
   copySample('jest-sample', join(shop, 'jest-sample'));
+  copySample('node-sample', join(shop, 'node-sample'));
   const python = join(shop, 'python-sample');
   runPytest(python, {
     junit: join(temp, 'pytest-xunit2.xml'),
@@ -24,12 +25,14 @@ try {
   });
   runPytest(python, { junit: join(temp, 'pytest-xunit1.xml'), family: 'xunit1' });
   runJest(join(shop, 'jest-sample'), join(temp, 'jest-junit.xml'));
+  runNodeTest(join(shop, 'node-sample'), join(temp, 'node-test-junit.xml'));
   for (const name of [
     'pytest-xunit2.xml',
     'pytest-xunit1.xml',
     'coverage-py.xml',
     'coverage-py.lcov',
     'jest-junit.xml',
+    'node-test-junit.xml',
   ]) {
     const text = readFileSync(join(temp, name), 'utf8')
       .split(shop)

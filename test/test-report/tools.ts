@@ -1,4 +1,5 @@
-// The real test tools the fixtures come from: Debian's pytest and coverage.py, and Jest with jest-junit.
+// The real test tools the fixtures come from: Debian's pytest and coverage.py, Jest with jest-junit, and
+// Node's own test runner.
 import { ConfigurationError } from '@shiprail/core';
 import { spawnSync } from 'node:child_process';
 import { cpSync } from 'node:fs';
@@ -60,6 +61,15 @@ export function runPytest(
   if (outputs.cobertura !== undefined) run(python, ['-m', 'coverage', 'xml', '-o', outputs.cobertura], directory);
   if (outputs.lcov !== undefined) run(python, ['-m', 'coverage', 'lcov', '-o', outputs.lcov], directory);
   return tests;
+}
+
+/** Runs the Node test runner sample in `directory` (a copy of node-sample) with Node's JUnit reporter writing `junit`. */
+export function runNodeTest(directory: string, junit: string): ToolRun {
+  return run(
+    node24,
+    ['--test', '--test-reporter=junit', `--test-reporter-destination=${junit}`, 'calc.test.mjs'],
+    directory,
+  );
 }
 
 /** Runs the Jest sample in `directory` (a copy of jest-sample) with jest-junit writing `junit`. */

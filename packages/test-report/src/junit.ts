@@ -1,5 +1,6 @@
 // JUnit XML as the common tools write it: pytest (xunit1 and xunit2), Jest's jest-junit, Maven Surefire,
-// Gradle / JUnit 5, go-junit-report. A `<testsuites>` root or a bare `<testsuite>`, suites nested or not.
+// Gradle / JUnit 5, go-junit-report, Node's test runner. A `<testsuites>` root or a bare `<testsuite>`, suites
+// nested or not; Node puts top-level tests straight under `<testsuites>`.
 import { ConfigurationError } from '@shiprail/core';
 import { attribute, children, parseXml, text, type XmlElement } from './xml.ts';
 
@@ -58,7 +59,10 @@ export function parseJUnit(xml: string, file: string): TestSuite[] {
     for (const child of children(element, 'testsuite')) visit(child, suite.file);
   };
   if (root.tag === 'testsuite') visit(root.element, undefined);
-  else for (const suite of children(root.element, 'testsuite')) visit(suite, undefined);
+  else {
+    if (children(root.element, 'testcase').length > 0) suites.push(readSuite(root.element, file, undefined));
+    for (const suite of children(root.element, 'testsuite')) visit(suite, undefined);
+  }
   return suites;
 }
 
