@@ -22,7 +22,7 @@ branch=$(git rev-parse --abbrev-ref HEAD)
 for attempt in 1 2 3 4 5; do
   git revert --no-edit "$COMMIT"
   if git push --quiet origin "HEAD:$branch"; then
-    echo "Reverted $COMMIT on $branch: the canary goes back to the previous images."
+    echo "Reverted $COMMIT on $branch: Argo CD or Flux bring back the previous images."
     exit 0
   fi
   echo "The branch moved; fetching and trying again ($attempt/5)."

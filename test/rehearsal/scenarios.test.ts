@@ -1,5 +1,6 @@
 // deploy.yml itself, rehearsed through the runner in one shared world (reset between scenarios): what
-// every job concluded, what each environment runs at the end, what was pushed, and the GitOps history.
+// every job concluded, what each environment runs at the end, what was pushed, the GitOps history, the
+// pull request's comment and what the team's webhook was told.
 import { rehearse, type RehearsalResult } from '../../packages/rehearsal/src/rehearse.ts';
 import { scenarioNamed } from '../../packages/rehearsal/src/scenarios.ts';
 import { startWorld, type World } from '../../packages/rehearsal/src/world.ts';
@@ -12,16 +13,27 @@ afterAll(() => world.stop(), 60_000);
 
 const DEPLOY_JOBS = ['dev', 'staging', 'canary', 'production'];
 
-/** Expected job conclusions: every build, release and deploy job named. */
-function jobs(build: string, release: string, deploys: readonly string[]): Record<string, string> {
+/** Expected job conclusions of a push run: every test, build, release and deploy job named. */
+function jobs(
+  tests: { api: string; worker?: string },
+  builds: { api: string; worker?: string },
+  release: string,
+  deploys: readonly string[],
+): Record<string, string> {
   return {
     detect: 'success',
-    'build (api)': build,
-    'build (worker)': 'success',
+    'test (api)': tests.api,
+    'test (worker)': tests.worker ?? 'success',
+    'build (api)': builds.api,
+    'build (worker)': builds.worker ?? 'success',
     release,
     ...Object.fromEntries(DEPLOY_JOBS.map((job, index) => [job, deploys[index] ?? 'skipped'])),
+    notify: release === 'success' ? 'success' : 'skipped',
+    comment: 'skipped',
   };
 }
+
+const PASSED = { api: 'success' };
 
 /** Which environments run the release (the pushed api and worker) and which still run 0.1.0. */
 function expectEnvironments(result: RehearsalResult, released: readonly string[]): void {
@@ -49,61 +61,134 @@ function expectEnvironments(result: RehearsalResult, released: readonly string[]
 /** GitOps subjects after the seed: one commit per environment deployed, reverts included. */
 const gitopsTargets = (result: RehearsalResult): string[] =>
   result.report.gitops.slice(1).map((subject) => {
-    const overlay = /overlays\/(\w+)/.exec(subject)?.[1] ?? '?';
-    return subject.startsWith('Revert') ? `revert ${overlay}` : overlay;
+    const environment = / to (\w+)"?$/.exec(subject)?.[1] ?? '?';
+    return subject.startsWith('Revert') ? `revert ${environment}` : environment;
   });
 
-test('happy: the release is built once and promoted through every environment', async () => {
+/** Names and conclusions of a job's steps. */
+const stepsOf = (result: RehearsalResult, key: string, run = 0): Array<[string, string]> =>
+  (result.runs[run]?.jobs.find((job) => job.key === key)?.steps ?? []).map((step) => [step.name, step.conclusion]);
+
+const notifications = (): string[] => world.github.notifications.map((message) => (message as { text: string }).text);
+
+test('happy: tested, built once, scanned, pushed and promoted through every environment', async () => {
   const result = await rehearse(world, scenarioNamed('happy'));
-  expect(result.report.jobs).toEqual(jobs('success', 'success', ['success', 'success', 'success', 'success']));
+  expect(result.report.jobs).toEqual(jobs(PASSED, PASSED, 'success', ['success', 'success', 'success', 'success']));
   expect(result.report.pushed).toHaveLength(2);
   expect(result.report.pushed.every((image) => image.startsWith(`${world.imagePrefix}/`))).toBe(true);
   expectEnvironments(result, DEPLOY_JOBS);
   expect(result.report.gitops[0]).toBe('Initial GitOps layout');
   expect(gitopsTargets(result)).toEqual(DEPLOY_JOBS);
   expect(result.report.comment).toBeNull();
+  expect(notifications()).toEqual([expect.stringMatching(/^acme\/shop: Production updated: /)]);
+  expect(result.broken).toEqual([]);
+}, 900_000);
+
+test("failing-test: api's test fails, nothing is built or pushed, no environment changes", async () => {
+  const result = await rehearse(world, scenarioNamed('failing-test'));
+  expect(result.report.jobs).toEqual(jobs({ api: 'failure' }, { api: 'skipped', worker: 'skipped' }, 'skipped', []));
+  expect(stepsOf(result, 'test (api)').slice(2, 4)).toEqual([
+    ['Run the tests', 'failure'],
+    ['Report the tests', 'failure'],
+  ]);
+  expect(result.report.pushed).toEqual([]);
+  expectEnvironments(result, []);
+  expect(result.report.gitops).toEqual(['Initial GitOps layout']);
+  expect(result.broken).toEqual([]);
+}, 900_000);
+
+test('vulnerable-image: the gate stops api before it is pushed; the release stops', async () => {
+  const result = await rehearse(world, scenarioNamed('vulnerable-image'));
+  expect(result.report.jobs).toEqual(jobs(PASSED, { api: 'failure' }, 'skipped', []));
+  expect(stepsOf(result, 'build (api)').find(([, conclusion]) => conclusion === 'failure')?.[0]).toBe(
+    './.shiprail/actions/trivy-gate',
+  );
+  expect(stepsOf(result, 'build (api)')).toContainEqual(['Push the scanned image', 'skipped']);
+  // worker passed its gate, so its image may be pushed; api's never is.
+  expect(result.report.pushed.filter((image) => image.includes('/acme/api@'))).toEqual([]);
+  expectEnvironments(result, []);
+  expect(result.report.gitops).toEqual(['Initial GitOps layout']);
   expect(result.broken).toEqual([]);
 }, 900_000);
 
 test("rejected-approval: staging's reviewer rejects, dev keeps the release, nothing after it changes", async () => {
   const result = await rehearse(world, scenarioNamed('rejected-approval'));
-  expect(result.report.jobs).toEqual(jobs('success', 'success', ['success', 'failure']));
+  expect(result.report.jobs).toEqual(jobs(PASSED, PASSED, 'success', ['success', 'failure']));
   expectEnvironments(result, ['dev']);
   expect(gitopsTargets(result)).toEqual(['dev']);
+  expect(notifications()).toEqual([expect.stringContaining('Deploy to staging failed.')]);
   expect(result.broken).toEqual([]);
 }, 900_000);
 
-test('bad-canary: the canary is judged bad, reverted in Git, and production is not promoted', async () => {
+test('bad-canary: the canary is judged bad, reverted in Git, the previous images run again; no production', async () => {
   const result = await rehearse(world, scenarioNamed('bad-canary'));
-  expect(result.report.jobs).toEqual(jobs('success', 'success', ['success', 'success', 'failure', 'skipped']));
+  expect(result.report.jobs).toEqual(jobs(PASSED, PASSED, 'success', ['success', 'success', 'failure', 'skipped']));
   expectEnvironments(result, ['dev', 'staging']);
   expect(gitopsTargets(result)).toEqual(['dev', 'staging', 'canary', 'revert canary']);
-  const canary = result.runs[0]?.jobs.find((job) => job.key === 'canary');
-  expect(canary?.steps.map((step) => [step.name, step.conclusion]).slice(-3)).toEqual([
+  expect(stepsOf(result, 'canary').slice(-4)).toEqual([
     ['./.shiprail/actions/canary-analyze', 'failure'],
-    ['Roll the canary back', 'success'],
+    ['Roll back by reverting the GitOps commit', 'success'],
+    ['Wait for the previous images', 'success'],
     ['Decide on promotion', 'skipped'],
   ]);
+  expect(notifications()).toEqual([expect.stringContaining('Canary fail: production is not promoted.')]);
   expect(result.broken).toEqual([]);
 }, 900_000);
 
-// The scenarios below come true with the pipeline's next changes (tests before the build, scan before
-// push, pull-request comments); these tests pin what today's workflow does with them.
-test("failing-test, today: deploy.yml does not run the manifest's test command yet, so the promise is broken", async () => {
-  const result = await rehearse(world, scenarioNamed('failing-test'));
-  expect(result.report.jobs['detect']).toBe('success');
-  // Tests before the build are the pipeline's next change: today the failing service is still released.
-  expect(result.broken.length).toBeGreaterThan(0);
+test("failed-production-smoke: production's commit is reverted, the previous images run again, the job ends red", async () => {
+  const result = await rehearse(world, scenarioNamed('failed-production-smoke'));
+  expect(result.report.jobs).toEqual(jobs(PASSED, PASSED, 'success', ['success', 'success', 'success', 'failure']));
+  expectEnvironments(result, ['dev', 'staging', 'canary']);
+  expect(gitopsTargets(result)).toEqual([...DEPLOY_JOBS, 'revert production']);
+  expect(stepsOf(result, 'production').slice(-3)).toEqual([
+    ['./.shiprail/actions/smoke-test', 'failure'],
+    ['Roll back by reverting the GitOps commit', 'success'],
+    ['Wait for the previous images', 'success'],
+  ]);
+  expect(notifications()).toEqual([expect.stringContaining('Deploy to production failed.')]);
+  expect(result.broken).toEqual([]);
 }, 900_000);
 
-test('vulnerable-image, today: the gate fails the build of api after its image was pushed; nothing is deployed', async () => {
-  const result = await rehearse(world, scenarioNamed('vulnerable-image'));
-  expect(result.report.jobs).toEqual(jobs('failure', 'skipped', []));
-  const api = result.runs[0]?.jobs.find((job) => job.key === 'build (api)');
-  expect(api?.steps.find((step) => step.conclusion === 'failure')?.name).toBe('./.shiprail/actions/trivy-gate');
-  // Scan before push is the pipeline's next change: today the vulnerable image reaches the registry.
-  expect(result.report.pushed.some((image) => image.includes('/acme/api@sha256:'))).toBe(true);
-  expect(result.broken).toContain('nothing should be pushed, 2 images were');
+test("superseded-run: the first run's waiting deploy is superseded; the second deploys both pushes' changes", async () => {
+  const result = await rehearse(world, scenarioNamed('superseded-run'));
+  expect(result.runs).toHaveLength(2);
+  expect(result.runs[0]?.jobs.find((job) => job.key === 'dev')?.result).toBe('cancelled');
+  // The second push changed only web; what production runs (the first commit) brings api and worker along.
+  expect(result.report.jobs).toMatchObject({
+    'build (api)': 'success',
+    'build (web)': 'success',
+    'build (worker)': 'success',
+    production: 'success',
+  });
+  const running = result.report.environments;
+  for (const environment of DEPLOY_JOBS) {
+    for (const service of ['api', 'web', 'worker']) {
+      expect(result.report.pushed).toContain(running[environment]?.[service]);
+    }
+  }
+  expect(gitopsTargets(result)).toEqual(DEPLOY_JOBS);
+  expect(result.broken).toEqual([]);
+}, 900_000);
+
+test('pull-request: tested, built and scanned; nothing pushed or deployed; one comment with a row per service', async () => {
+  const result = await rehearse(world, scenarioNamed('pull-request'));
+  expect(result.report.jobs).toMatchObject({
+    'test (api)': 'success',
+    'build (api)': 'success',
+    'build (worker)': 'success',
+    release: 'skipped',
+    dev: 'skipped',
+    notify: 'skipped',
+    comment: 'success',
+  });
+  expect(stepsOf(result, 'build (api)')).toContainEqual(['Push the scanned image', 'skipped']);
+  expect(result.report.pushed).toEqual([]);
   expectEnvironments(result, []);
-  expect(result.report.gitops).toEqual(['Initial GitOps layout']);
+  expect(world.github.comments.get(7)).toHaveLength(1);
+  const comment = result.report.comment ?? '';
+  expect(comment).toMatch(/^<!-- shiprail:pipeline -->\n### Pipeline for [0-9a-f]{7}\n/);
+  expect(comment).toMatch(/^\| api \| ✅ 1 passed \| 100 % \| `sha256:[0-9a-f]{12}…` \| ✅ none blocking \|$/m);
+  expect(comment).toMatch(/^\| worker \| ✅ 1 passed \| 100 % \| `sha256:[0-9a-f]{12}…` \| ✅ none blocking \|$/m);
+  expect(notifications()).toEqual([]);
+  expect(result.broken).toEqual([]);
 }, 900_000);

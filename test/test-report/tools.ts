@@ -91,7 +91,7 @@ export function runJest(directory: string, junit: string): ToolRun {
 }
 
 /** Copies a sample project (python-sample, jest-sample) to `target`. */
-export function copySample(name: 'python-sample' | 'jest-sample', target: string): void {
+export function copySample(name: 'python-sample' | 'jest-sample' | 'node-sample', target: string): void {
   cpSync(join(samples, name), target, { recursive: true });
 }
 

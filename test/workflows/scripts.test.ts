@@ -1,6 +1,10 @@
-// The shell scripts the deploy workflow runs, run for real: overlay expansion, and the GitOps revert
-// that rolls a failed canary back (against a bare remote).
-import { execFileSync, spawnSync } from 'node:child_process';
+// The shell scripts the deploy workflow runs, run for real: overlay expansion, the GitOps revert that
+// rolls an environment back (against a bare remote), finding the commit production runs, the team's
+// notification and the pull request comment (against local HTTP servers).
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { createServer, type IncomingMessage } from 'node:http';
+import { GitHubApi } from '../../packages/rehearsal/src/github-api.ts';
+import { listenOnLoopback } from '../../packages/rehearsal/src/loopback.ts';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,15 +17,19 @@ let dir = '';
 beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'workflow-scripts-'))));
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-function runScript(
-  name: string,
-  env: Record<string, string>,
-): { status: number; stdout: string; outputs: Record<string, string> } {
+interface ScriptRun {
+  status: number;
+  stdout: string;
+  outputs: Record<string, string>;
+}
+
+function runScript(name: string, env: Record<string, string>, cwd?: string): ScriptRun {
   const output = join(dir, 'output');
   writeFileSync(output, '');
   const result = spawnSync('bash', [script(name)], {
     env: { PATH: process.env['PATH'] ?? '', HOME: dir, GITHUB_OUTPUT: output, ...env },
     encoding: 'utf8',
+    cwd,
   });
   return {
     status: result.status ?? 1,
@@ -29,6 +37,31 @@ function runScript(
     outputs: parseRunnerFile(readFileSync(output, 'utf8')),
   };
 }
+
+/** The same, without blocking: for scripts that talk to a server in this process. */
+function runScriptAsync(name: string, env: Record<string, string>, cwd?: string): Promise<ScriptRun> {
+  const output = join(dir, 'output');
+  writeFileSync(output, '');
+  return new Promise((resolve) => {
+    execFile(
+      'bash',
+      [script(name)],
+      { env: { PATH: process.env['PATH'] ?? '', HOME: dir, GITHUB_OUTPUT: output, ...env }, cwd, timeout: 60_000 },
+      (error, stdout, stderr) =>
+        resolve({
+          status: error === null ? 0 : typeof error.code === 'number' ? error.code : 1,
+          stdout: stdout + stderr,
+          outputs: parseRunnerFile(readFileSync(output, 'utf8')),
+        }),
+    );
+  });
+}
+
+const git = (cwd: string, ...args: string[]): string =>
+  execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', '-c', 'commit.gpgsign=false', ...args], {
+    cwd,
+    encoding: 'utf8',
+  }).trim();
 
 describe('overlays.sh', () => {
   test.each([
@@ -59,12 +92,6 @@ describe('overlays.sh', () => {
 });
 
 describe('revert-gitops-commit.sh', () => {
-  const git = (cwd: string, ...args: string[]): string =>
-    execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], {
-      cwd,
-      encoding: 'utf8',
-    }).trim();
-
   test('reverts the canary commit beneath later commits, and prints the token nowhere', () => {
     const server = join(dir, 'server');
     const bare = join(server, 'acme', 'gitops.git');
@@ -97,4 +124,252 @@ describe('revert-gitops-commit.sh', () => {
     expect(git(bare, 'show', 'main:other.yaml')).toBe('image: web:2');
     expect(git(bare, 'log', '-1', '--format=%s', 'main')).toBe('Revert "canary: api 2"');
   });
+});
+
+describe('deployed-commit.sh', () => {
+  /** A caller repository with commits `first` and `second`, and a GitOps repository whose history is `deploys`. */
+  function setUp(deploys: ReadonlyArray<string | { revert: number }>): {
+    caller: string;
+    gitops: string;
+    shas: string[];
+  } {
+    const caller = join(dir, 'shop');
+    const gitops = join(dir, 'gitops');
+    execFileSync('git', ['init', '--quiet', caller]);
+    execFileSync('git', ['init', '--quiet', gitops]);
+    const shas: string[] = [];
+    for (const name of ['first', 'second']) {
+      writeFileSync(join(caller, 'file'), name);
+      git(caller, 'add', 'file');
+      git(caller, 'commit', '--quiet', '-m', name);
+      shas.push(git(caller, 'rev-parse', 'HEAD'));
+    }
+    const gitopsCommits: string[] = [];
+    deploys.forEach((deploy, index) => {
+      if (typeof deploy === 'string') {
+        writeFileSync(join(gitops, 'overlay'), String(index));
+        git(gitops, 'add', 'overlay');
+        const message = deploy.replace('{first}', shas[0] ?? '').replace('{second}', shas[1] ?? '');
+        git(gitops, 'commit', '--quiet', '-m', message);
+      } else {
+        git(gitops, 'revert', '--no-edit', gitopsCommits[deploy.revert] ?? '');
+      }
+      gitopsCommits.push(git(gitops, 'rev-parse', 'HEAD'));
+    });
+    return { caller, gitops, shas };
+  }
+
+  const deployOf = (commit: string, environment: string): string =>
+    `Deploy api to ${environment}\n\nSource: x\nSource-Commit: ${commit}\nEnvironment: ${environment}`;
+
+  test.each([
+    ['no deploy recorded: empty', ['Initial layout'], ''],
+    ['the newest production deploy', [deployOf('{first}', 'production'), deployOf('{second}', 'production')], 'second'],
+    [
+      'deploys to other environments do not count',
+      [deployOf('{first}', 'production'), deployOf('{second}', 'dev')],
+      'first',
+    ],
+    [
+      'a reverted deploy does not count',
+      [deployOf('{first}', 'production'), deployOf('{second}', 'production'), { revert: 1 }],
+      'first',
+    ],
+    [
+      'one commit for several environments',
+      ['Initial layout\n\nSource-Commit: {first}\nEnvironment: dev, staging, canary, production'],
+      'first',
+    ],
+  ] as Array<[string, Array<string | { revert: number }>, string]>)('%s', (_, deploys, expected) => {
+    const { caller, gitops, shas } = setUp(deploys);
+    const run = runScript('deployed-commit.sh', { GITOPS_PATH: gitops, ENVIRONMENT: 'production' }, caller);
+    expect(run.status).toBe(0);
+    const wanted = expected === 'first' ? shas[0] : expected === 'second' ? shas[1] : '';
+    expect(run.outputs['commit']).toBe(wanted);
+  });
+
+  test('a source commit this repository does not have is a warning, and the event decides', () => {
+    const { caller, gitops } = setUp([deployOf('0123456789abcdef0123456789abcdef01234567', 'production')]);
+    const run = runScript('deployed-commit.sh', { GITOPS_PATH: gitops, ENVIRONMENT: 'production' }, caller);
+    expect(run.status).toBe(0);
+    expect(run.outputs['commit']).toBe('');
+    expect(run.stdout).toMatch(/^::warning title=Unknown deployed commit::/m);
+  });
+});
+
+/** An HTTP server on 127.0.0.1 that answers `status` and keeps every request body. */
+async function startWebhook(status: number): Promise<{ url: string; bodies: string[]; stop(): Promise<void> }> {
+  const bodies: string[] = [];
+  const server = createServer((request: IncomingMessage, response) => {
+    let body = '';
+    request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    request.on('end', () => {
+      bodies.push(body);
+      response.writeHead(status).end();
+    });
+  });
+  const listener = await listenOnLoopback(server);
+  return { url: listener.url, bodies, stop: () => listener.stop() };
+}
+
+describe('notify.sh', () => {
+  const results = { DEV: 'success', STAGING: 'success', CANARY: 'success', PRODUCTION: 'success' };
+  const base = {
+    REPOSITORY: 'acme/shop',
+    RUN_URL: 'https://github.com/acme/shop/actions/runs/1',
+    IMAGES: 'r/api@sha256:aa\nr/worker@sha256:bb',
+    CANARY_DECISION: 'pass',
+  };
+
+  test.each([
+    ['production updated', {}, ['acme/shop: Production updated: r/api@sha256:aa r/worker@sha256:bb']],
+    [
+      'a canary that failed its analysis',
+      { CANARY: 'failure', CANARY_DECISION: 'fail', PRODUCTION: 'skipped' },
+      ['acme/shop: Canary fail: production is not promoted.', 'Deploy to canary failed.'],
+    ],
+    [
+      'a rejected staging',
+      { STAGING: 'failure', CANARY: 'skipped', PRODUCTION: 'skipped', CANARY_DECISION: '' },
+      ['acme/shop: Deploy to staging failed.'],
+    ],
+    [
+      'a marginal canary',
+      { PRODUCTION: 'skipped', CANARY_DECISION: 'marginal', CANARY: 'success' },
+      ['Canary marginal'],
+    ],
+  ] as Array<[string, Record<string, string>, string[]]>)('%s', async (_, overrides, lines) => {
+    const webhook = await startWebhook(200);
+    try {
+      const url = `${webhook.url}/services/T000/B000/secretpart`;
+      const run = await runScriptAsync('notify.sh', { ...base, ...results, ...overrides, NOTIFY_WEBHOOK_URL: url });
+      expect(run.status).toBe(0);
+      expect(webhook.bodies).toHaveLength(1);
+      const text = (JSON.parse(webhook.bodies[0] ?? '{}') as { text: string }).text;
+      for (const line of lines) expect(text).toContain(line);
+      expect(text).toContain(base.RUN_URL);
+      expect(run.stdout).not.toContain('secretpart');
+    } finally {
+      await webhook.stop();
+    }
+  });
+
+  test('no webhook, or nothing happened: nothing is sent', async () => {
+    const webhook = await startWebhook(200);
+    try {
+      const none = await runScriptAsync('notify.sh', { ...base, ...results, NOTIFY_WEBHOOK_URL: '' });
+      const quiet = await runScriptAsync('notify.sh', {
+        ...base,
+        DEV: 'success',
+        STAGING: 'skipped',
+        CANARY: 'skipped',
+        PRODUCTION: 'skipped',
+        CANARY_DECISION: '',
+        NOTIFY_WEBHOOK_URL: webhook.url,
+      });
+      expect([none.status, quiet.status]).toEqual([0, 0]);
+      expect(quiet.stdout).toContain('Nothing to notify.');
+      expect(webhook.bodies).toEqual([]);
+    } finally {
+      await webhook.stop();
+    }
+  });
+
+  test('a webhook that keeps failing is retried, then a warning; the deploy result stands', async () => {
+    const webhook = await startWebhook(503);
+    try {
+      const run = await runScriptAsync('notify.sh', {
+        ...base,
+        ...results,
+        NOTIFY_WEBHOOK_URL: `${webhook.url}/hook-token`,
+      });
+      expect(run.status).toBe(0);
+      expect(webhook.bodies).toHaveLength(4);
+      expect(run.stdout).toMatch(/^::warning title=Notification not delivered::/m);
+      expect(run.stdout).not.toContain('hook-token');
+    } finally {
+      await webhook.stop();
+    }
+  }, 30_000);
+});
+
+describe('pull-request-comment.sh', () => {
+  const token = 'ghs_commentTokenSecret';
+  const matrix = JSON.stringify({ include: [{ service: 'api' }, { service: 'worker' }] });
+
+  async function withApi(run: (api: GitHubApi, url: string) => Promise<void>): Promise<void> {
+    const api = new GitHubApi(token);
+    const listener = await listenOnLoopback(
+      createServer((request, response) => void api.serve(request, response, new URL(request.url ?? '/', 'http://x'))),
+    );
+    try {
+      await run(api, listener.url);
+    } finally {
+      await listener.stop();
+    }
+  }
+
+  function records(): void {
+    const tests = join(dir, 'tests');
+    const release = join(dir, 'release');
+    execFileSync('mkdir', ['-p', tests, release]);
+    const test = (service: string, outcome: string, tests: string, failures: string, coverage: string): string =>
+      JSON.stringify({ service, outcome, reported: 'success', tests, failures, errors: '0', coverage });
+    writeFileSync(join(tests, 'api.json'), test('api', 'success', '12', '0', '91.5'));
+    writeFileSync(join(tests, 'worker.json'), test('worker', 'failure', '4', '1', ''));
+    writeFileSync(
+      join(release, 'api.json'),
+      JSON.stringify({
+        service: 'api',
+        digest: `sha256:${'ab'.repeat(32)}`,
+        scan: { passed: 'false', counts: { CRITICAL: 1, HIGH: 2, MEDIUM: 0 } },
+      }),
+    );
+  }
+
+  const env = (url: string): Record<string, string> => ({
+    GITHUB_TOKEN: token,
+    GITHUB_API_URL: `${url}/api/v3`,
+    REPOSITORY: 'acme/shop',
+    PULL_REQUEST: '7',
+    HEAD_SHA: 'c0ffee0000000000000000000000000000000001',
+    MATRIX: matrix,
+    RUN_URL: 'https://github.com/acme/shop/actions/runs/9',
+  });
+
+  test('one comment with a row per service, updated in place on the next run, the token shown nowhere', () =>
+    withApi(async (api, url) => {
+      records();
+      // Someone else's comments come first, over more than one page.
+      api.comments.set(
+        7,
+        Array.from({ length: 120 }, (_, index) => ({ id: 1000 + index, body: `review note ${index}` })),
+      );
+      const first = await runScriptAsync('pull-request-comment.sh', env(url), dir);
+      expect(first.status).toBe(0);
+      const comment = api.comments.get(7)?.[120];
+      expect(comment?.body).toContain('<!-- shiprail:pipeline -->\n### Pipeline for c0ffee0');
+      expect(comment?.body).toContain(
+        `| api | ✅ 12 passed | 91.5 % | \`sha256:${'ab'.repeat(6)}…\` | ❌ 1 critical, 2 high |`,
+      );
+      expect(comment?.body).toContain('| worker | ❌ 1 failed of 4 | – | not built | not scanned |');
+      const second = await runScriptAsync('pull-request-comment.sh', { ...env(url), HEAD_SHA: 'beef000000' }, dir);
+      expect(second.status).toBe(0);
+      expect(second.stdout).toContain('Updated the pipeline comment on #7.');
+      expect(api.comments.get(7)).toHaveLength(121);
+      expect(api.comments.get(7)?.[120]?.body).toContain('### Pipeline for beef000');
+      expect(first.stdout + second.stdout).not.toContain(token);
+    }));
+
+  test.each([
+    ['a pull request number that is not one', { PULL_REQUEST: '7; rm -rf /' }],
+    ['a wrong token', { GITHUB_TOKEN: 'ghs_wrong' }],
+  ])('%s fails the step', (_, overrides) =>
+    withApi(async (api, url) => {
+      records();
+      const run = await runScriptAsync('pull-request-comment.sh', { ...env(url), ...overrides }, dir);
+      expect(run.status).not.toBe(0);
+      expect(api.comments.get(7) ?? []).toEqual([]);
+    }),
+  );
 });

@@ -16,6 +16,7 @@ export interface Step {
   env?: Record<string, Scalar>;
   if?: string;
   'continue-on-error'?: boolean;
+  'working-directory'?: string;
 }
 
 export interface Job {

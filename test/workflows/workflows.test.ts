@@ -176,10 +176,80 @@ describe('deploy.yml', () => {
     }
   });
 
-  test('stages run in order: detect, build, release, dev, staging, canary, production', () => {
-    const order = ['detect', 'build', 'release', 'dev', 'staging', 'canary', 'production'];
-    expect(Object.keys(workflow.jobs)).toEqual(order);
+  test('stages run in order: detect, test, build, release, dev, staging, canary, production', () => {
+    const order = ['detect', 'test', 'build', 'release', 'dev', 'staging', 'canary', 'production'];
+    expect(Object.keys(workflow.jobs)).toEqual([...order, 'notify', 'comment']);
     order.slice(1).forEach((job, index) => expect(needsOf(workflow.jobs[job] ?? {})).toContain(order[index]));
+  });
+
+  const steps = (job: string): Step[] => workflow.jobs[job]?.steps ?? [];
+  const PUSH_EVENTS = "github.event_name != 'pull_request' && github.event_name != 'merge_group'";
+
+  test('each service is tested with its manifest command and reported before it is built', () => {
+    const [tests, report] = steps('test').filter((step) => step.id === 'tests' || step.id === 'report');
+    expect(tests?.env?.['TEST_COMMAND']).toBe('${{ matrix.test }}');
+    expect(tests?.['working-directory']).toBe('${{ matrix.path }}');
+    expect(ourAction(report ?? {})).toBe('test-report');
+    expect(report?.with).toMatchObject({ reports: '${{ matrix.test-reports }}', coverage: '${{ matrix.coverage }}' });
+    expect(needsOf(workflow.jobs['build'] ?? {})).toContain('test');
+  });
+
+  test('scan before push: built into an OCI layout, scanned there, and only then pushed (never on pull requests)', () => {
+    const build = steps('build');
+    const index = (id: string): number => build.findIndex((step) => step.id === id);
+    const [built, scan, pushed] = ['build', 'scan', 'push'].map((id): Step => build[index(id)] ?? {});
+    expect(index('build')).toBeLessThan(index('scan'));
+    expect(index('scan')).toBeLessThan(index('push'));
+    expect(built?.with).toMatchObject({ push: false });
+    expect(scan?.with?.['input']).toBe('${{ steps.build.outputs.oci-layout }}');
+    expect(pushed?.with).toMatchObject({ push: true, 'oci-layout': '${{ steps.build.outputs.oci-layout }}' });
+    expect(pushed?.if).toBe(PUSH_EVENTS);
+    expect(workflow.jobs['release']?.if).toBe(PUSH_EVENTS);
+  });
+
+  test('pull requests: one comment job, the only job that may write to a pull request', () => {
+    const writers = Object.entries(workflow.jobs)
+      .filter(([, job]) => (job.permissions as Record<string, string> | undefined)?.['pull-requests'] === 'write')
+      .map(([id]) => id);
+    expect(writers).toEqual(['comment']);
+    expect(workflow.jobs['comment']?.if).toContain("github.event_name == 'pull_request'");
+  });
+
+  test.each(['dev', 'staging', 'canary', 'production'])(
+    '%s rolls back by reverting its GitOps commit, then waits for the previous images',
+    (name) => {
+      const job = steps(name);
+      const revert = job.findIndex((step) => step.id === 'revert');
+      const restore = job[revert + 1];
+      expect(job[revert]?.if).toBe("failure() && steps.bump.outputs.commit != ''");
+      expect(scriptOf(job[revert]?.run ?? '')).toContain('git revert');
+      expect(ourAction(restore ?? {})).toBe('rollout-wait');
+      expect(restore?.with?.['images']).toBe('${{ steps.bump.outputs.previous-images }}');
+      expect(job.some((step) => step.with?.['rollback'] !== undefined)).toBe(false);
+    },
+  );
+
+  test.each([
+    ['dev', 'KUBECONFIG_DEV'],
+    ['staging', 'KUBECONFIG_STAGING'],
+    ['canary', 'KUBECONFIG_PRODUCTION'],
+    ['production', 'KUBECONFIG_PRODUCTION'],
+  ])("%s's kubeconfig: the caller's %s, else the environment's own KUBECONFIG", (name, secret) => {
+    const kubeconfigs = steps(name)
+      .filter((step) => ourAction(step) === 'rollout-wait')
+      .map((step) => step.with?.['kubeconfig']);
+    expect(kubeconfigs).toEqual([
+      `\${{ secrets.${secret} || secrets.KUBECONFIG }}`,
+      `\${{ secrets.${secret} || secrets.KUBECONFIG }}`,
+    ]);
+    expect((call.secrets[secret] as { required?: boolean }).required).toBe(false);
+  });
+
+  test('what is deployed starts from what production runs, not only from the last push', () => {
+    const detect = steps('detect').find((step) => step.id === 'detect');
+    expect(detect?.with?.['base']).toBe('${{ steps.production.outputs.commit }}');
+    const [bump] = steps('production').filter((step) => ourAction(step) === 'kustomize-bump');
+    expect(bump?.with?.['commit-message']).toMatch(/^Source-Commit: \{\{source-sha\}\}\nEnvironment: production$/m);
   });
 
   test.each(['dev', 'staging', 'canary', 'production'])(

@@ -1,7 +1,9 @@
 // git's smart HTTP protocol on 127.0.0.1, served by `git http-backend`, that insists on a token the way
-// GitHub does (`Authorization: basic base64(x-access-token:<token>)`) and records what it was sent.
+// GitHub does (`Authorization: basic base64(x-access-token:<token>)`) and records what it was sent; with
+// `api`, the same server answers GitHub's REST API under /api/v3 as well.
 import { spawn } from 'node:child_process';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { GitHubApi } from './github-api.ts';
 import { listenOnLoopback } from './loopback.ts';
 
 export interface GitHttpRequest {
@@ -17,13 +19,24 @@ export interface GitHttpServer {
   stop(): Promise<void>;
 }
 
-export async function startGitHttpServer(options: { root: string; token: string }): Promise<GitHttpServer> {
+export async function startGitHttpServer(options: {
+  root: string;
+  token: string;
+  api?: GitHubApi;
+}): Promise<GitHttpServer> {
   const expected = `basic ${Buffer.from(`x-access-token:${options.token}`).toString('base64')}`;
   const requests: GitHttpRequest[] = [];
   const server = createServer((request, response) => {
     const url = new URL(request.url ?? '/', 'http://127.0.0.1');
     const authorization = request.headers.authorization;
     requests.push({ method: request.method ?? 'GET', path: url.pathname, authorization });
+    if (options.api?.handles(url)) {
+      options.api.serve(request, response, url).catch((error: unknown) => {
+        if (!response.headersSent) response.writeHead(400);
+        response.end(String(error));
+      });
+      return;
+    }
     if (authorization?.toLowerCase() !== expected.toLowerCase()) {
       response.writeHead(401, { 'WWW-Authenticate': 'Basic realm="git"' }).end('authentication required\n');
       return;

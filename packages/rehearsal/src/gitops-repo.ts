@@ -18,6 +18,8 @@ export interface GitopsRemoteOptions {
   branch?: string;
   /** Where the folders go (default: a new temporary folder, removed by stop()). */
   directory?: string;
+  /** Message of the first commit. */
+  message?: string;
 }
 
 export interface GitopsRemote {
@@ -116,7 +118,7 @@ export async function createGitopsRemote(options: GitopsRemoteOptions = {}): Pro
   await git(root, ['init', '--quiet', '--bare', `--initial-branch=${branch}`, bare]);
   await git(seed, ['init', '--quiet', `--initial-branch=${branch}`]);
   await git(seed, ['add', '.']);
-  await git(seed, ['commit', '--quiet', '-m', 'Initial GitOps layout']);
+  await git(seed, ['commit', '--quiet', '-m', options.message ?? 'Initial GitOps layout']);
   await git(seed, ['push', '--quiet', bare, `HEAD:refs/heads/${branch}`]);
   await rm(seed, { recursive: true, force: true });
   return {

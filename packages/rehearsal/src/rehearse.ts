@@ -11,6 +11,7 @@ import { readActionPins, resolveThirdParty } from './third-party.ts';
 import { loadWorkflow, type WorkflowDefinition } from './workflow.ts';
 import {
   CALLER_REPOSITORY,
+  ENVIRONMENTS,
   GITHUB_TOKEN,
   GITOPS_REPOSITORY,
   GITOPS_TOKEN,
@@ -61,13 +62,19 @@ export function withDefaults(workflow: WorkflowDefinition, given: Record<string,
   return inputs;
 }
 
+const PULL_REQUEST_NUMBER = 7;
+
 function eventPayload(event: ScenarioEvent): Record<string, unknown> {
   const repository = { full_name: CALLER_REPOSITORY, name: 'shop', owner: { login: 'acme' }, default_branch: 'main' };
   if (event.name === 'pull_request') {
     return {
       action: 'synchronize',
-      number: 7,
-      pull_request: { number: 7, base: { ref: 'main', sha: event.before }, head: { ref: 'feature', sha: event.sha } },
+      number: PULL_REQUEST_NUMBER,
+      pull_request: {
+        number: PULL_REQUEST_NUMBER,
+        base: { ref: 'main', sha: event.before },
+        head: { ref: 'feature', sha: event.sha },
+      },
       repository,
     };
   }
@@ -111,24 +118,18 @@ export async function rehearse(
           name: event.name,
           payload: eventPayload(event),
           sha: event.sha,
-          ref: event.name === 'push' ? 'refs/heads/main' : 'refs/pull/7/merge',
+          ref: event.name === 'push' ? 'refs/heads/main' : `refs/pull/${PULL_REQUEST_NUMBER}/merge`,
           repository: CALLER_REPOSITORY,
           actor: 'octocat',
         },
         workflowRepository: SUITE_REPOSITORY,
         workflowSha: world.suite.sha,
         inputs,
-        secrets: {
-          GITHUB_TOKEN,
-          GITOPS_TOKEN,
-          KUBECONFIG_DEV: world.kubeconfigs.dev,
-          KUBECONFIG_STAGING: world.kubeconfigs.staging,
-          KUBECONFIG_PRODUCTION: world.kubeconfigs.production,
-        },
-        environmentSecrets: {
-          canary: { KUBECONFIG_PRODUCTION: world.kubeconfigs.canary },
-          production: { KUBECONFIG_PRODUCTION: world.kubeconfigs.production },
-        },
+        // Kubeconfigs are environment secrets, released only once an environment approved the job.
+        secrets: { GITHUB_TOKEN, GITOPS_TOKEN, NOTIFY_WEBHOOK_URL: world.webhookUrl },
+        environmentSecrets: Object.fromEntries(
+          ENVIRONMENTS.map((environment) => [environment, { KUBECONFIG: world.kubeconfigs[environment] }]),
+        ),
         approve: (environment) => approve(environment, index),
         concurrency,
         actions: resolveThirdParty(world, workflow.file, pins),
@@ -149,7 +150,7 @@ export async function rehearse(
     environments: world.running(),
     pushed,
     gitops: await world.gitopsHistory(),
-    comment: null,
+    comment: world.github.comments.get(PULL_REQUEST_NUMBER)?.[0]?.body ?? null,
   };
   return { report, runs: results, broken: scenario.promises(report, world) };
 }

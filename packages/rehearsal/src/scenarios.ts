@@ -74,14 +74,39 @@ export const expectations = {
   nothingPushed(report: Report): string[] {
     return report.pushed.length === 0 ? [] : [`nothing should be pushed, ${report.pushed.length} images were`];
   },
+  /** No image of `service` in the registry. */
+  notPushed(report: Report, world: World, service: string): string[] {
+    const pushed = report.pushed.filter((image) => image.startsWith(`${world.imagePrefix}/${service}@`));
+    return pushed.length === 0 ? [] : [`${service} should never be pushed, the registry holds ${pushed.join(', ')}`];
+  },
+  /** The environment's deploy commit was reverted in Git. */
+  reverted(report: Report, environment: string): string[] {
+    const revert = new RegExp(`^Revert ".* to ${environment}"$`);
+    return report.gitops.some((subject) => revert.test(subject))
+      ? []
+      : [`${environment}'s GitOps commit should be reverted`];
+  },
+  /** The team's webhook got a message containing `text`. */
+  notified(world: World, text: string): string[] {
+    const texts = world.github.notifications.map((message) => {
+      const body = (message as { text?: unknown }).text;
+      return typeof body === 'string' ? body : '';
+    });
+    return texts.some((message) => message.includes(text))
+      ? []
+      : [`the team should be told "${text}"; the webhook got ${JSON.stringify(texts)}`];
+  },
 };
 
 const ALL = ['dev', 'staging', 'canary', 'production'];
+const TESTS_PASS = { 'test (api)': 'success', 'test (worker)': 'success' };
+const BUILDS_PASS = { 'build (api)': 'success', 'build (worker)': 'success' };
 
 export const SCENARIOS: Record<ScenarioName, Scenario> = {
   happy: {
     name: 'happy',
-    description: 'libs/common changes: api and worker are built once and promoted through every environment',
+    description:
+      'libs/common changes: api and worker are tested, built once, scanned, pushed and promoted through every environment',
     world: {},
     canaryData: 'healthy',
     rejects: [],
@@ -89,13 +114,18 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
     promises: (report, world) => [
       ...expectations.jobs(report, {
         detect: 'success',
+        ...TESTS_PASS,
+        ...BUILDS_PASS,
         release: 'success',
         dev: 'success',
         staging: 'success',
         canary: 'success',
         production: 'success',
+        notify: 'success',
+        comment: 'skipped',
       }),
       ...expectations.environments(report, world, ALL, []),
+      ...expectations.notified(world, 'Production updated'),
     ],
   },
   'rejected-approval': {
@@ -108,6 +138,7 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
     promises: (report, world) => [
       ...expectations.jobs(report, { dev: 'success', staging: 'failure', canary: 'skipped', production: 'skipped' }),
       ...expectations.environments(report, world, ['dev'], ['staging', 'canary', 'production']),
+      ...expectations.notified(world, 'Deploy to staging failed'),
     ],
   },
   'bad-canary': {
@@ -121,14 +152,14 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
     promises: (report, world) => [
       ...expectations.jobs(report, { staging: 'success', canary: 'failure', production: 'skipped' }),
       ...expectations.environments(report, world, ['dev', 'staging'], ['canary', 'production']),
-      ...(report.gitops.some((subject) => subject.startsWith('Revert'))
-        ? []
-        : ['the canary commit should be reverted in Git']),
+      ...expectations.reverted(report, 'canary'),
+      ...expectations.notified(world, 'Canary fail'),
     ],
   },
   'failed-production-smoke': {
     name: 'failed-production-smoke',
-    description: "production's smoke test fails: production's GitOps commit is reverted and the job ends red",
+    description:
+      "production's smoke test fails: production's GitOps commit is reverted, the previous images run again, the job ends red",
     world: { brokenProduction: true },
     canaryData: 'healthy',
     rejects: [],
@@ -136,29 +167,33 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
     promises: (report, world) => [
       ...expectations.jobs(report, { canary: 'success', production: 'failure' }),
       ...expectations.environments(report, world, ['dev', 'staging', 'canary'], ['production']),
+      ...expectations.reverted(report, 'production'),
+      ...expectations.notified(world, 'Deploy to production failed'),
     ],
   },
   'failing-test': {
     name: 'failing-test',
-    description: "api's tests fail: the release stops before any image is pushed or any environment changes",
+    description: "a change breaks api's test: the release stops before any image is built or any environment changes",
     world: {},
     canaryData: 'healthy',
     rejects: [],
     events: async (world) => {
-      const manifest = readFileSync(join(world.monorepo.path, '.github', 'services.yml'), 'utf8');
+      const server = join(world.monorepo.path, 'services', 'api', 'src', 'server.js');
       const sha = await world.commit(
-        {
-          'services/api/test.sh': 'echo "1 test failed: items are sorted by price"; exit 1\n',
-          '.github/services.yml': manifest.replace(
-            '    path: services/api\n',
-            '    path: services/api\n    test: bash test.sh\n',
-          ),
-        },
-        'api: a change whose test fails',
+        { 'services/api/src/server.js': readFileSync(server, 'utf8').replace("'ok'", "'degraded'") },
+        'api: report degraded health',
       );
       return [{ name: 'push', sha, before: world.monorepo.head }];
     },
     promises: (report, world) => [
+      ...expectations.jobs(report, {
+        detect: 'success',
+        'test (api)': 'failure',
+        'test (worker)': 'success',
+        'build (api)': 'skipped',
+        release: 'skipped',
+        dev: 'skipped',
+      }),
       ...expectations.nothingPushed(report),
       ...expectations.environments(report, world, [], ALL),
     ],
@@ -171,7 +206,8 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
     rejects: [],
     events: push,
     promises: (report, world) => [
-      ...expectations.nothingPushed(report),
+      ...expectations.jobs(report, { ...TESTS_PASS, 'build (api)': 'failure', release: 'skipped', dev: 'skipped' }),
+      ...expectations.notPushed(report, world, 'api'),
       ...expectations.environments(report, world, [], ALL),
     ],
   },
@@ -208,9 +244,13 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
     events: (world) =>
       Promise.resolve([{ name: 'pull_request', sha: world.monorepo.head, before: world.monorepo.base }]),
     promises: (report, world) => [
+      ...expectations.jobs(report, { ...TESTS_PASS, ...BUILDS_PASS, release: 'skipped', comment: 'success' }),
       ...expectations.nothingPushed(report),
       ...expectations.environments(report, world, [], ALL),
       ...(report.comment === null ? ['the pull request should get a comment'] : []),
+      ...CHANGED.filter((service) => !new RegExp(`^\\| ${service} \\| ✅`, 'm').test(report.comment ?? '')).map(
+        (service) => `the comment should show ${service}'s passing tests`,
+      ),
     ],
   },
 };

@@ -40,6 +40,10 @@ async function git(cwd: string, args: string[]): Promise<string> {
   return stdout.trim();
 }
 
+async function defaultBranch(repository: string): Promise<string> {
+  return (await git(repository, ['symbolic-ref', '--short', 'HEAD'])).replace(/^refs\/heads\//, '');
+}
+
 /** A path inside the workspace, or an error: actions never write outside it. */
 function insideWorkspace(workspace: string, path: string, input: string): string {
   const target = resolve(workspace, path);
@@ -55,7 +59,8 @@ function checkoutWith(world: ThirdPartyWorld): ThirdPartyAction {
     const source = world.repositories[repository];
     if (source === undefined) return failedStep(`checkout: the rehearsal has no repository ${repository}`);
     const own = repository === context.env['GITHUB_REPOSITORY'];
-    const ref = inputs['ref'] || (own ? (context.env['GITHUB_SHA'] ?? 'HEAD') : 'HEAD');
+    // Without a ref, another repository is checked out at its default branch, as actions/checkout does.
+    const ref = inputs['ref'] || (own ? (context.env['GITHUB_SHA'] ?? 'HEAD') : await defaultBranch(source));
     const target = insideWorkspace(context.workspace, inputs['path'] || '.', 'path');
     if (target === context.workspace) {
       for (const entry of readdirSync(target)) {

@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import { repoRoot } from '../../../scripts/lib/action-metadata.ts';
 import { Reconciler, runningImages, type ClusterEnvironment, type RolloutOutcome } from './cluster.ts';
 import { startGitHttpServer, type GitHttpServer } from './git-http-server.ts';
+import { GitHubApi } from './github-api.ts';
 import { createGitopsRemote, DEFAULT_IMAGES, git } from './gitops-repo.ts';
 import { startKubeApiServer, text, type KubeApiServer } from './kube-api-server.ts';
 import { seedDeployment } from './kube-scenarios.ts';
@@ -66,6 +67,10 @@ export interface World {
   monorepo: { path: string; base: string; head: string };
   suite: { path: string; sha: string };
   gitops: { bare: string; branch: string; http: GitHttpServer };
+  /** GitHub's REST API (pull request comments) and the team's incoming webhook, on the same server. */
+  github: GitHubApi;
+  /** Where the workflow's notifications go. */
+  webhookUrl: string;
   environments: Record<EnvironmentName, ClusterEnvironment>;
   kubeconfigs: Record<EnvironmentName, string>;
   services: Record<EnvironmentName, SampleService>;
@@ -102,14 +107,19 @@ checks:
     expect: { status: 200, json: { "$": { length: { ">=": 1 } } } }
 `;
 
-/** A stand-in Trivy: writes a clean report, or one critical finding for an image listed in REHEARSAL_VULNERABLE. */
+/**
+ * A stand-in Trivy: writes a clean report, or one critical finding for an image listed in
+ * REHEARSAL_VULNERABLE. An image given with `--input` is named by its folder (the workflow's
+ * `oci/<service>`).
+ */
 const TRIVY_STAND_IN = `#!/bin/sh
 output=""; image=""
 while [ $# -gt 0 ]; do
-  case "$1" in --output) output="$2"; shift ;; -*) ;; *) image="$1" ;; esac
+  case "$1" in --output|--input) [ "$1" = --output ] && output="$2" || image="$2"; shift ;; -*) ;; *) image="$1" ;; esac
   shift
 done
-name=\${image##*/}
+name=\${image%/}
+name=\${name##*/}
 name=\${name%%[@:]*}
 vulnerabilities='[]'
 case ",$REHEARSAL_VULNERABLE," in *",$name,"*)
@@ -184,9 +194,15 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     });
     const suite = await snapshotSuite(directory);
     const gitopsRoot = join(directory, 'git');
-    const remote = await createGitopsRemote({ directory: join(gitopsRoot, 'acme'), registry: imagePrefix });
+    // The environments start out running the sample's first commit, as a deploy of it would have recorded.
+    const remote = await createGitopsRemote({
+      directory: join(gitopsRoot, 'acme'),
+      registry: imagePrefix,
+      message: `Initial GitOps layout\n\nSource-Commit: ${monorepo.base}\nEnvironment: ${ENVIRONMENTS.join(', ')}\n`,
+    });
     const bare = join(gitopsRoot, 'acme', 'gitops.git');
-    const http = await startGitHttpServer({ root: gitopsRoot, token: GITOPS_TOKEN });
+    const github = new GitHubApi(GITHUB_TOKEN);
+    const http = await startGitHttpServer({ root: gitopsRoot, token: GITOPS_TOKEN, api: github });
     stops.push(() => http.stop());
     const environments = await startClusters(imagePrefix);
     stops.push(() =>
@@ -238,6 +254,8 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
       monorepo,
       suite,
       gitops: { bare, branch: remote.branch, http },
+      github,
+      webhookUrl: `${http.url}/hooks/notify`,
       environments,
       kubeconfigs,
       services,
@@ -292,6 +310,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
         }
         await git(monorepo.path, ['reset', '--quiet', '--hard', monorepo.head]);
         await clearRegistry(registry);
+        github.reset();
         configure(next);
         reconciler.resume(initialGitops);
       },

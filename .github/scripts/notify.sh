@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# One message to the team's channel about what this run did to the environments, as an incoming-webhook
+# POST of `{"text": ...}` (the format Slack and Microsoft Teams accept): production updated, a canary not
+# promoted, a deploy job that failed. Nothing is sent when none of these happened or no webhook is set.
+# A message that cannot be delivered is a warning: the deploy's own result stands.
+# In: NOTIFY_WEBHOOK_URL, REPOSITORY, RUN_URL, IMAGES (newline list), DEV, STAGING, CANARY, PRODUCTION
+# (job results), CANARY_DECISION. The URL reaches curl through a config file descriptor, never argv.
+set -euo pipefail
+if [[ -z "${NOTIFY_WEBHOOK_URL:-}" ]]; then
+  echo "No NOTIFY_WEBHOOK_URL: no notification."
+  exit 0
+fi
+lines=()
+if [[ "$PRODUCTION" == success ]]; then
+  lines+=("Production updated: $(tr '\n' ' ' <<<"$IMAGES" | sed 's/ *$//')")
+fi
+if [[ -n "${CANARY_DECISION:-}" && "$CANARY_DECISION" != pass ]]; then
+  lines+=("Canary $CANARY_DECISION: production is not promoted.")
+fi
+for job in dev staging canary production; do
+  variable=${job^^}
+  [[ "${!variable}" == failure ]] && lines+=("Deploy to $job failed.")
+done
+if [[ ${#lines[@]} -eq 0 ]]; then
+  echo "Nothing to notify."
+  exit 0
+fi
+text=$(printf '%s: %s\n' "$REPOSITORY" "${lines[0]}"; printf '%s\n' "${lines[@]:1}"; printf '%s' "$RUN_URL")
+payload=$(jq -n --arg text "$text" '{text: $text}')
+url=${NOTIFY_WEBHOOK_URL//\\/\\\\}
+url=${url//\"/\\\"}
+if curl --silent --show-error --fail --max-time 10 --retry 3 --retry-delay 2 --output /dev/null \
+  --header 'Content-Type: application/json' --data-binary @- \
+  --config <(printf 'url = "%s"\n' "$url") <<<"$payload"; then
+  printf 'Notified: %s\n' "${lines[@]}"
+else
+  echo "::warning title=Notification not delivered::the webhook did not accept the message"
+fi
