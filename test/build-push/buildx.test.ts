@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runAction, type ActionRun } from '../support/harness.ts';
 import { startRegistry, type RunningRegistry } from '../support/registry.ts';
-import { createWorkspace, type Workspace } from './fixtures.ts';
+import { createWorkspace, servedManifest, writeTestLayout, type Workspace } from './fixtures.ts';
 
 const DIGEST = `sha256:${'4f'.repeat(32)}`;
 const PASSWORD = 'buildx-secret-value';
@@ -20,6 +20,9 @@ case "$1" in
   buildx)
     while [ $# -gt 0 ]; do
       if [ "$1" = --metadata-file ]; then printf '{"containerimage.digest":"${DIGEST}"}' > "$2"; fi
+      case "$1=$2" in --output=type=oci,dest=*)
+        dest=\${2#type=oci,dest=}; cp -R "$OCI_FIXTURE"/. "\${dest%,tar=false}" ;;
+      esac
       shift
     done ;;
   *) exit 2 ;;
@@ -29,6 +32,7 @@ esac
 let registry: RunningRegistry;
 let workspace: Workspace;
 let bin: string;
+let layoutDigest: string;
 
 beforeAll(async () => {
   registry = await startRegistry();
@@ -36,6 +40,7 @@ beforeAll(async () => {
   bin = mkdtempSync(join(tmpdir(), 'docker-stand-in-'));
   writeFileSync(join(bin, 'docker'), STAND_IN);
   chmodSync(join(bin, 'docker'), 0o755);
+  layoutDigest = writeTestLayout(join(bin, 'oci-fixture'), 'what buildx wrote');
 });
 
 afterAll(async () => {
@@ -55,7 +60,13 @@ async function run(
     sha: '0123456789abcdef0123456789abcdef01234567',
     event: { repository: { name: 'shop', default_branch: 'main' } },
     workspace: workspace.root,
-    env: { ...workspace.env, PATH: `${bin}:${process.env['PATH'] ?? ''}`, DOCKER_LOG: log, ...env },
+    env: {
+      ...workspace.env,
+      PATH: `${bin}:${process.env['PATH'] ?? ''}`,
+      DOCKER_LOG: log,
+      OCI_FIXTURE: join(bin, 'oci-fixture'),
+      ...env,
+    },
   });
   const calls = existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : [];
   const stdin = existsSync(`${log}.stdin`) ? readFileSync(`${log}.stdin`, 'utf8') : '';
@@ -96,4 +107,17 @@ test('builder: buildx without an engine fails with docker’s own message', asyn
   const result = await run({ builder: 'buildx' }, { PATH: '/usr/bin:/bin' });
   expect(result.exitCode).toBe(1);
   expect(result.errors.join('\n')).toMatch(/docker|Docker/);
+});
+
+test('push: false into an OCI layout: buildx writes it unpacked, its digest is output, the registry stays empty', async () => {
+  const directory = join(workspace.root, 'oci', 'api');
+  const result = await run({ builder: 'buildx', push: 'false', 'oci-layout': 'oci/api' });
+  expect(result.errors).toEqual([]);
+  const build = result.calls.find((call) => call.startsWith('buildx build')) ?? '';
+  expect(build).toContain(`--output type=oci,dest=${directory},tar=false`);
+  expect(build).not.toContain('--push');
+  expect(result.calls.some((call) => call.startsWith('login'))).toBe(false);
+  expect(result.outputs['digest']).toBe(layoutDigest);
+  expect(result.outputs['oci-layout']).toBe(directory);
+  expect(await servedManifest(registry.url, 'acme/api', layoutDigest)).toBeUndefined();
 });

@@ -162,3 +162,34 @@ export async function pushTestImage(
   if (response.status !== 201) throw new Error(`manifest put answered ${response.status}`);
   return sha256(manifest);
 }
+
+/** Writes a one-image OCI image layout by hand (config, one layer, manifest, index.json): returns its digest. */
+export function writeTestLayout(directory: string, content: string): string {
+  const blobs = join(directory, 'blobs', 'sha256');
+  mkdirSync(blobs, { recursive: true });
+  const put = (data: Buffer): string => {
+    const digest = sha256(data);
+    writeFileSync(join(blobs, digest.slice('sha256:'.length)), data);
+    return digest;
+  };
+  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: { Labels: { content } } }));
+  const layer = Buffer.from(content);
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: put(config), size: config.length },
+      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: put(layer), size: layer.length }],
+    }),
+  );
+  const digest = put(manifest);
+  writeFileSync(join(directory, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
+  writeFileSync(
+    join(directory, 'index.json'),
+    JSON.stringify({
+      schemaVersion: 2,
+      manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest, size: manifest.length }],
+    }),
+  );
+  return digest;
+}

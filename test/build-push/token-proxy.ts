@@ -19,6 +19,8 @@ export interface TokenProxy {
   scopes: string[];
   /** Requests that reached the registry side (not the token service). */
   requests: number;
+  /** `METHOD /path` of every registry-side request, in order. */
+  calls: string[];
   /** Make the next n registry requests answer 503 / drop the connection. */
   fail(n: number, how: '503' | 'drop' | '500-forever'): void;
   stop(): Promise<void>;
@@ -34,7 +36,7 @@ export async function startTokenProxy(options: TokenProxyOptions): Promise<Token
   const tokens = new Map<string, string>();
   let failures = 0;
   let failHow: '503' | 'drop' | '500-forever' = '503';
-  const state = { scopes: [] as string[], requests: 0 };
+  const state = { scopes: [] as string[], requests: 0, calls: [] as string[] };
   const expected = `Basic ${Buffer.from(`${options.user}:${options.password}`).toString('base64')}`;
   let base = '';
 
@@ -57,6 +59,7 @@ export async function startTokenProxy(options: TokenProxyOptions): Promise<Token
       return;
     }
     state.requests += 1;
+    state.calls.push(`${request.method ?? 'GET'} ${url.pathname}`);
     if (failHow === '500-forever' && failures > 0) {
       response.writeHead(500).end();
       return;
@@ -117,6 +120,9 @@ export async function startTokenProxy(options: TokenProxyOptions): Promise<Token
     },
     get requests() {
       return state.requests;
+    },
+    get calls() {
+      return state.calls;
     },
     fail(n, how) {
       failures = n;

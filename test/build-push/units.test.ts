@@ -3,6 +3,7 @@ import {
   authFileContent,
   buildahBuildArguments,
   buildahGlobalArguments,
+  buildahLayoutArguments,
   buildahPushArguments,
   buildxArguments,
   digestFromMetadata,
@@ -154,6 +155,7 @@ const request = (overrides: Partial<BuildRequest> = {}): BuildRequest => ({
   target: '',
   platforms: [],
   push: true,
+  ociLayout: '',
   cache: 'auto',
   githubCache: true,
   ...overrides,
@@ -213,6 +215,19 @@ describe('docker buildx command line', () => {
     expect(buildxArguments(request({ cache: 'none' }), '/m')).not.toContain('--cache-from');
   });
 
+  test('push: false with an OCI layout: --output type=oci to the directory, unpacked, nothing pushed', () => {
+    const args = buildxArguments(request({ push: false, ociLayout: '/t/oci/api', githubCache: false }), '/m');
+    expect(args.slice(-5)).toEqual([
+      '--metadata-file',
+      '/m',
+      '--output',
+      'type=oci,dest=/t/oci/api,tar=false',
+      '/w/services/api',
+    ]);
+    expect(args).not.toContain('--push');
+    expect(args).not.toContain('--cache-to');
+  });
+
   test('auto cache: GitHub cache on runners, else registry when pushing; none for buildah', () => {
     expect(effectiveCache(request(), 'buildx')).toBe('gha');
     expect(effectiveCache(request({ githubCache: false }), 'buildx')).toBe('registry');
@@ -267,6 +282,39 @@ describe('buildah command lines', () => {
     );
     expect(args).not.toContain('--tag');
     expect(buildahPushArguments(multi, '/d', undefined).slice(0, 3)).toEqual(['manifest', 'push', '--all']);
+  });
+
+  test.each([
+    [
+      'one platform',
+      [] as string[],
+      [
+        'push',
+        '--format',
+        'oci',
+        '--compression-format',
+        'gzip',
+        '--remove-signatures',
+        'ghcr.io/acme/api:sha-860c190',
+        'oci:/t/oci/api',
+      ],
+    ],
+    [
+      'two platforms',
+      ['linux/amd64', 'linux/arm64'],
+      [
+        'manifest',
+        'push',
+        '--all',
+        '--format',
+        'oci',
+        '--remove-signatures',
+        'ghcr.io/acme/api:sha-860c190',
+        'oci:/t/oci/api',
+      ],
+    ],
+  ])('an OCI layout is written with OCI manifests and gzip layers, as a push sends them: %s', (_, platforms, args) => {
+    expect(buildahLayoutArguments(request({ push: false, ociLayout: '/t/oci/api', platforms }))).toEqual(args);
   });
 
   test('vfs storage unless containers/storage is told otherwise', () => {

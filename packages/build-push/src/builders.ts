@@ -21,6 +21,8 @@ export interface BuildRequest {
   target: string;
   platforms: string[];
   push: boolean;
+  /** Where to write the image as an OCI image layout instead of pushing it; '' for none. */
+  ociLayout: string;
   cache: CacheMode;
   /** Whether the GitHub Actions cache service is reachable (buildx `type=gha`). */
   githubCache: boolean;
@@ -81,6 +83,7 @@ export function buildxArguments(request: BuildRequest, metadataFile: string): st
   }
   args.push('--metadata-file', metadataFile);
   if (request.push) args.push('--push');
+  else if (request.ociLayout !== '') args.push('--output', `type=oci,dest=${request.ociLayout},tar=false`);
   args.push(request.contextDir);
   return args;
 }
@@ -168,6 +171,26 @@ export function buildahPushArguments(
   return args;
 }
 
+/**
+ * The `buildah push` (or `manifest push --all`) argument vector that writes the first tag as an OCI
+ * image layout: OCI manifests, gzip layers, no signatures, as a registry push would send them.
+ */
+export function buildahLayoutArguments(request: BuildRequest): string[] {
+  const tag = request.tags[0] ?? '';
+  return request.platforms.length > 1
+    ? ['manifest', 'push', '--all', '--format', 'oci', '--remove-signatures', tag, `oci:${request.ociLayout}`]
+    : [
+        'push',
+        '--format',
+        'oci',
+        '--compression-format',
+        'gzip',
+        '--remove-signatures',
+        tag,
+        `oci:${request.ociLayout}`,
+      ];
+}
+
 /** A containers-auth.json for one registry: how buildah gets the password without argv. */
 export function authFileContent(registry: string, credentials: RegistryCredentials): string {
   const auth = Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64');
@@ -183,7 +206,11 @@ export function buildahBuilder(runtime: Runtime): Builder {
   const env = { BUILDAH_ISOLATION: 'chroot' };
   const run = async (request: BuildRequest, authFile: string | undefined): Promise<BuildResult> => {
     await runtime.exec('buildah', [...global, ...buildahBuildArguments(request, authFile)], { env });
-    if (!request.push) return { digest: '', pushedTags: [] };
+    if (!request.push) {
+      if (request.ociLayout !== '')
+        await runtime.exec('buildah', [...global, ...buildahLayoutArguments(request)], { env });
+      return { digest: '', pushedTags: [] };
+    }
     const directory = await mkdtemp(join(runtime.tempDir, 'buildah-'));
     try {
       const digestFile = join(directory, 'digest');

@@ -2,6 +2,7 @@ export {
   authFileContent,
   buildahBuildArguments,
   buildahGlobalArguments,
+  buildahLayoutArguments,
   buildahPushArguments,
   buildxArguments,
   cacheScope,
@@ -13,8 +14,16 @@ export {
 } from './builders.ts';
 export { storedCredentials } from './credentials.ts';
 export { DEFAULT_TAG_RULES, parseInputs, type BuildPushInputs } from './inputs.ts';
+export {
+  pushLayout,
+  readLayout,
+  type Descriptor,
+  type LayoutManifest,
+  type LayoutPush,
+  type OciLayout,
+} from './layout.ts';
 export { ociLabels, parseLabelLines } from './labels.ts';
-export { planBuild, type BuildPlan } from './plan.ts';
+export { planBuild, type BuildPlan, type LayoutPlan } from './plan.ts';
 export { isLoopbackHost, parseImageReference, type ImageReference } from './reference.ts';
 export {
   MANIFEST_MEDIA_TYPES,

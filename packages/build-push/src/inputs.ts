@@ -21,6 +21,7 @@ export interface BuildPushInputs {
   cache: CacheMode;
   'reuse-existing': boolean;
   'dry-run': boolean;
+  'oci-layout': string;
 }
 
 /** Reads every input once, the password first so that it is masked before anything else runs. */
@@ -47,5 +48,6 @@ export function parseInputs(parser: InputParser): BuildPushInputs {
     cache: parser.choice('cache', ['auto', 'registry', 'none'] as const, 'auto'),
     'reuse-existing': parser.boolean('reuse-existing', true),
     'dry-run': parser.boolean('dry-run', false),
+    'oci-layout': parser.string('oci-layout'),
   };
 }

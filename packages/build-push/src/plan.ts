@@ -1,6 +1,6 @@
 import { ConfigurationError, type GitHubContext } from '@shiprail/core';
-import { realpathSync, statSync } from 'node:fs';
-import { isAbsolute, join, relative, resolve } from 'node:path';
+import { readdirSync, realpathSync, statSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import type { BuildPushInputs } from './inputs.ts';
 import { expressionValues } from './expressions.ts';
 import { ociLabels, parseLabelLines } from './labels.ts';
@@ -9,11 +9,21 @@ import type { RegistryCredentials } from './registry.ts';
 import { parseFlavor, parseTagRules } from './rules.ts';
 import { computeTags, tagContext, type TagContext, type TagPlan } from './tags.ts';
 
+/** What build-push does with the `oci-layout` directory. */
+export interface LayoutPlan {
+  /** Absolute path. */
+  directory: string;
+  /** `write`: build and write the image there (push: false); `push`: push what it holds, build nothing. */
+  mode: 'write' | 'push';
+}
+
 /** Everything decided before any side effect: a plan that is valid or an error that says why. */
 export interface BuildPlan {
   image: ImageReference;
+  /** Absolute paths; '' when a layout is pushed and nothing is built. */
   contextDir: string;
   dockerfile: string;
+  layout: LayoutPlan | undefined;
   tags: TagPlan;
   /** The event, ref and commit the tags were computed for. */
   context: TagContext;
@@ -31,11 +41,13 @@ const kindOf = (path: string): 'file' | 'directory' | 'missing' => {
   }
 };
 
+/** The path with every link followed; for a path that does not exist yet, its nearest existing parent's. */
 const realOrSelf = (path: string): string => {
   try {
     return realpathSync(path);
   } catch {
-    return resolve(path);
+    const parent = dirname(resolve(path));
+    return parent === resolve(path) ? parent : join(realOrSelf(parent), basename(path));
   }
 };
 
@@ -56,6 +68,60 @@ export function confinedPath(path: string, roots: readonly string[], input: stri
   throw new ConfigurationError(`'${written}' is outside the workspace${via}: give a path inside the repository`, {
     input,
   });
+}
+
+/** buildah reads `oci:PATH[:name]` and buildx a CSV `dest=PATH`: these characters would change the meaning. */
+const LAYOUT_PATH_UNSAFE = /[,:"]/;
+
+/** Validates `oci-layout`: confined, and for writing missing or empty (an image already there would be mixed in). */
+function planLayout(inputs: BuildPushInputs, workspace: string, roots: readonly string[]): LayoutPlan | undefined {
+  const written = inputs['oci-layout'];
+  if (written === '') return undefined;
+  const directory = confinedPath(resolve(workspace, written), roots, 'oci-layout', written);
+  const kind = kindOf(directory);
+  if (kind === 'file') throw new ConfigurationError(`${directory} is a file, not a directory`, { input: 'oci-layout' });
+  if (inputs.push) return { directory, mode: 'push' };
+  if (LAYOUT_PATH_UNSAFE.test(directory)) {
+    throw new ConfigurationError(`${directory} contains one of , : " which builders cannot take in a path`, {
+      input: 'oci-layout',
+    });
+  }
+  if (kind === 'directory' && readdirSync(directory).length > 0) {
+    throw new ConfigurationError(`${directory} is not empty: give a new or empty directory to write the image to`, {
+      input: 'oci-layout',
+    });
+  }
+  return { directory, mode: 'write' };
+}
+
+/** The build context and Dockerfile: confined, existing, of the right kind. */
+function planSources(
+  inputs: BuildPushInputs,
+  workspace: string,
+  roots: readonly string[],
+): { contextDir: string; dockerfile: string } {
+  const contextDir = confinedPath(resolve(workspace, inputs.context), roots, 'context', inputs.context);
+  const contextKind = kindOf(contextDir);
+  if (contextKind !== 'directory') {
+    throw new ConfigurationError(
+      `${contextDir} ${contextKind === 'missing' ? 'does not exist' : 'is a file, not a directory'}`,
+      { input: 'context' },
+    );
+  }
+  const dockerfile = confinedPath(
+    inputs.dockerfile === '' ? join(contextDir, 'Dockerfile') : resolve(workspace, inputs.dockerfile),
+    roots,
+    inputs.dockerfile === '' ? 'context' : 'dockerfile',
+    inputs.dockerfile === '' ? `${inputs.context}/Dockerfile` : inputs.dockerfile,
+  );
+  if (kindOf(dockerfile) !== 'file') {
+    throw inputs.dockerfile === ''
+      ? new ConfigurationError(`${contextDir} has no Dockerfile: set dockerfile when it is elsewhere`, {
+          input: 'context',
+        })
+      : new ConfigurationError(`${dockerfile} does not exist`, { input: 'dockerfile' });
+  }
+  return { contextDir, dockerfile };
 }
 
 const PLATFORM = /^[a-z0-9]+\/[a-z0-9_]+(?:\/[a-z0-9]+)?$/;
@@ -81,27 +147,9 @@ export function planBuild(
   }
 
   const roots = [github.workspace, ...(env['RUNNER_TEMP'] ? [env['RUNNER_TEMP']] : [])];
-  const contextDir = confinedPath(resolve(github.workspace, inputs.context), roots, 'context', inputs.context);
-  const contextKind = kindOf(contextDir);
-  if (contextKind !== 'directory') {
-    throw new ConfigurationError(
-      `${contextDir} ${contextKind === 'missing' ? 'does not exist' : 'is a file, not a directory'}`,
-      { input: 'context' },
-    );
-  }
-  const dockerfile = confinedPath(
-    inputs.dockerfile === '' ? join(contextDir, 'Dockerfile') : resolve(github.workspace, inputs.dockerfile),
-    roots,
-    inputs.dockerfile === '' ? 'context' : 'dockerfile',
-    inputs.dockerfile === '' ? `${inputs.context}/Dockerfile` : inputs.dockerfile,
-  );
-  if (kindOf(dockerfile) !== 'file') {
-    throw inputs.dockerfile === ''
-      ? new ConfigurationError(`${contextDir} has no Dockerfile: set dockerfile when it is elsewhere`, {
-          input: 'context',
-        })
-      : new ConfigurationError(`${dockerfile} does not exist`, { input: 'dockerfile' });
-  }
+  const layout = planLayout(inputs, github.workspace, roots);
+  const { contextDir, dockerfile } =
+    layout?.mode === 'push' ? { contextDir: '', dockerfile: '' } : planSources(inputs, github.workspace, roots);
 
   for (const buildArg of inputs['build-args']) {
     if (!BUILD_ARG.test(buildArg)) {
@@ -123,7 +171,7 @@ export function planBuild(
   const flavor = parseFlavor(inputs.flavor);
   const context = tagContext(github, env, now);
   const tags = computeTags(rules, flavor, context);
-  if (inputs.push && tags.tags.length === 0) {
+  if ((inputs.push || layout !== undefined) && tags.tags.length === 0) {
     throw new ConfigurationError(
       `no rule gives a tag for this event (${github.eventName} on ${context.ref}): add one that does, e.g. type=sha`,
       { input: 'tags' },
@@ -145,6 +193,7 @@ export function planBuild(
     image,
     contextDir,
     dockerfile,
+    layout,
     tags,
     context,
     references: tags.tags.map(({ tag }) => `${image.name}:${tag}`),

@@ -189,6 +189,44 @@ export class RegistryClient {
     return answer.headers.get('docker-content-digest') ?? manifest.digest;
   }
 
+  /** Whether the repository holds a blob (asked before uploading it). */
+  async hasBlob(digest: string): Promise<boolean> {
+    const answer = await this.request('HEAD', `blobs/${digest}`, 'pull,push', {});
+    if (answer.status === 404) return false;
+    this.expectOk(answer, `check blob ${digest}`);
+    return true;
+  }
+
+  /**
+   * Uploads a blob in one request (a monolithic upload: POST for a session, PUT with the digest). The
+   * PUT's deadline grows with the size, at 1 MiB/s at worst.
+   */
+  async uploadBlob(digest: string, bytes: Uint8Array): Promise<void> {
+    const started = await this.request('POST', 'blobs/uploads/', 'pull,push', {});
+    this.expectOk(started, `start the upload of ${digest}`);
+    const location = started.headers.get('location') ?? '';
+    let url: URL;
+    try {
+      url = new URL(location, this.base);
+    } catch {
+      throw new RegistryError(
+        `registry ${this.reference.registry} gave an invalid upload location '${this.shown(location)}'`,
+        502,
+      );
+    }
+    url.searchParams.set('digest', digest);
+    const deadlineMs = (this.options.deadlineMs ?? DEFAULT_DEADLINE_MS) + Math.ceil(bytes.byteLength / 1048.576);
+    const answer = await this.requestUrl(
+      url,
+      'PUT',
+      'pull,push',
+      { 'Content-Type': 'application/octet-stream' },
+      bytes,
+      deadlineMs,
+    );
+    this.expectOk(answer, `upload ${digest}`);
+  }
+
   /**
    * Fails now, before anything is built, when the registry refuses the credentials: reads the
    * repository's tag list with the scope a push needs.
@@ -213,25 +251,39 @@ export class RegistryClient {
     );
   }
 
-  private async request(
+  private request(
     method: string,
     path: string,
     scope: Scope,
     headers: Record<string, string>,
     body?: Uint8Array,
   ): Promise<Answer> {
-    const url = `${this.base}${this.reference.repository}/${path}`;
-    const authorization = this.authorizations.get(scope);
+    return this.requestUrl(new URL(`${this.base}${this.reference.repository}/${path}`), method, scope, headers, body);
+  }
+
+  /** A request to any URL the registry named; credentials go only to the registry's own origin. */
+  private async requestUrl(
+    target: URL,
+    method: string,
+    scope: Scope,
+    headers: Record<string, string>,
+    body?: Uint8Array,
+    deadlineMs?: number,
+  ): Promise<Answer> {
+    const url = target.toString();
+    const ownOrigin = target.origin === new URL(this.base).origin;
+    const authorization = ownOrigin ? this.authorizations.get(scope) : undefined;
     let answer = await this.send(
       url,
       method,
       authorization ? { ...headers, Authorization: authorization } : headers,
       body,
+      deadlineMs,
     );
-    if (answer.status !== 401) return this.checkDenied(answer, scope);
+    if (answer.status !== 401 || !ownOrigin) return this.checkDenied(answer, scope);
     const challenge = parseChallenge(answer.headers.get('www-authenticate') ?? '');
     const fresh = await this.authorize(challenge, scope);
-    answer = await this.send(url, method, { ...headers, Authorization: fresh }, body);
+    answer = await this.send(url, method, { ...headers, Authorization: fresh }, body, deadlineMs);
     if (answer.status === 401) throw this.refused(answer.status);
     return this.checkDenied(answer, scope);
   }
@@ -334,10 +386,16 @@ export class RegistryClient {
   }
 
   /** One HTTP exchange under the deadline; network errors, deadlines, 5xx and 429 are tried again. */
-  private async send(url: string, method: string, headers: Record<string, string>, body?: Uint8Array): Promise<Answer> {
+  private async send(
+    url: string,
+    method: string,
+    headers: Record<string, string>,
+    body?: Uint8Array,
+    deadlineMs?: number,
+  ): Promise<Answer> {
     const attempts = this.options.attempts ?? DEFAULT_ATTEMPTS;
     try {
-      return await retry(() => this.exchange(url, method, headers, body), {
+      return await retry(() => this.exchange(url, method, headers, body, deadlineMs), {
         attempts,
         baseMs: this.options.retryBaseMs ?? 500,
         maxMs: 8000,
@@ -361,8 +419,8 @@ export class RegistryClient {
     method: string,
     headers: Record<string, string>,
     body?: Uint8Array,
+    deadlineMs = this.options.deadlineMs ?? DEFAULT_DEADLINE_MS,
   ): Promise<Answer> {
-    const deadlineMs = this.options.deadlineMs ?? DEFAULT_DEADLINE_MS;
     return withDeadline(
       async (signal) => {
         const response = await this.options.fetch(url, {

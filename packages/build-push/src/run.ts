@@ -1,3 +1,4 @@
+import { mkdir } from 'node:fs/promises';
 import { ConfigurationError, code, escapeCell, escapeUntrusted, raw, table, type Runtime } from '@shiprail/core';
 import {
   buildahBuilder,
@@ -9,12 +10,14 @@ import {
 } from './builders.ts';
 import { storedCredentials } from './credentials.ts';
 import { parseInputs, type BuildPushInputs } from './inputs.ts';
+import { pushLayout, readLayout } from './layout.ts';
 import { planBuild, type BuildPlan } from './plan.ts';
 import { RegistryClient, type RegistryCredentials } from './registry.ts';
 
 interface Outcome {
   digest: string;
-  built: boolean;
+  /** Built here, reused from the registry, or pushed from an OCI layout an earlier step built. */
+  verdict: 'Built' | 'Reused' | 'Pushed';
   /** How the image came to be, for the summary. */
   decision: string;
 }
@@ -106,15 +109,27 @@ async function buildAndPush(
     target: inputs.target,
     platforms: inputs.platforms,
     push: inputs.push,
+    ociLayout: plan.layout?.mode === 'write' ? plan.layout.directory : '',
     cache: inputs.cache,
     githubCache:
       Boolean(runtime.env['ACTIONS_RUNTIME_TOKEN']) &&
       Boolean(runtime.env['ACTIONS_CACHE_URL'] ?? runtime.env['ACTIONS_RESULTS_URL']),
   };
+  // Builders write into the directory but do not create its parents.
+  if (request.ociLayout !== '') await mkdir(request.ociLayout, { recursive: true });
   const result = await runtime.log.group(`Build with ${builder.name}`, () => builder.build(request, credentials));
   const how = `built with ${builder.name} (cache: ${effectiveCache(request, builder.name)})`;
-  if (!inputs.push) return { digest: '', built: true, decision: `${how}, not pushed (push: false)` };
-  if (registry === undefined) return { digest: result.digest, built: true, decision: `${how} and pushed` };
+  if (!inputs.push && request.ociLayout !== '') {
+    // The digest of what was written is the digest any registry will report for it, byte for byte.
+    const layout = await readLayout(request.ociLayout);
+    return {
+      digest: layout.top.digest,
+      verdict: 'Built',
+      decision: `${how}, written as an OCI image layout to ${request.ociLayout}, not pushed (push: false)`,
+    };
+  }
+  if (!inputs.push) return { digest: '', verdict: 'Built', decision: `${how}, not pushed (push: false)` };
+  if (registry === undefined) return { digest: result.digest, verdict: 'Built', decision: `${how} and pushed` };
 
   // The digest output is what the registry serves for the pushed tag.
   const first = plan.tags.tags[0]?.tag ?? '';
@@ -134,7 +149,7 @@ async function buildAndPush(
     digest,
     plan.tags.tags.map(({ tag }) => tag).filter((tag) => !pushed.has(`${plan.image.name}:${tag}`)),
   );
-  return { digest, built: true, decision: `${how} and pushed` };
+  return { digest, verdict: 'Built', decision: `${how} and pushed` };
 }
 
 function summary(plan: BuildPlan, outcome: Outcome | undefined): string {
@@ -145,7 +160,7 @@ function summary(plan: BuildPlan, outcome: Outcome | undefined): string {
     '',
   ];
   if (outcome === undefined) lines.push('**Dry run**: tags and labels computed; nothing was built or pushed.');
-  else lines.push(`**${outcome.built ? 'Built' : 'Reused'}**: ${escapeCell(outcome.decision)}.`);
+  else lines.push(`**${outcome.verdict}**: ${escapeCell(outcome.decision)}.`);
   if (outcome !== undefined && outcome.digest !== '') lines.push('', `Digest: ${code(outcome.digest)}`);
   lines.push(
     '',
@@ -166,6 +181,36 @@ function summary(plan: BuildPlan, outcome: Outcome | undefined): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** Pushes the image an earlier build-push step wrote as an OCI image layout: nothing is built. */
+async function pushFromLayout(
+  plan: BuildPlan,
+  directory: string,
+  registry: RegistryClient,
+  runtime: Runtime,
+): Promise<Outcome> {
+  const layout = await readLayout(directory);
+  await registry.checkAccess('pull,push');
+  const counts = await runtime.log.group(`Push ${layout.top.digest} from ${escapeUntrusted(directory)}`, () =>
+    pushLayout(
+      registry,
+      layout,
+      plan.tags.tags.map(({ tag }) => tag),
+    ),
+  );
+  runtime.log.info(`blobs: ${counts.uploaded} uploaded, ${counts.present} already in the registry`);
+  return {
+    digest: layout.top.digest,
+    verdict: 'Pushed',
+    decision: `pushed from the OCI image layout ${directory} (${counts.uploaded} blobs uploaded, ${counts.present} already there), nothing was built`,
+  };
+}
+
+function setPlanOutputs(plan: BuildPlan, runtime: Runtime): void {
+  runtime.setOutput('tags', plan.references.join('\n'));
+  runtime.setOutput('version', plan.tags.version);
+  runtime.setOutput('labels', plan.labels);
+}
+
 /** The build-push action: validate and plan, then reuse the commit's image or build and push it. */
 export async function runBuildPush(runtime: Runtime): Promise<void> {
   const inputs = parseInputs(runtime.inputs);
@@ -173,14 +218,8 @@ export async function runBuildPush(runtime: Runtime): Promise<void> {
   for (const warning of plan.tags.warnings) runtime.log.warning(warning);
   runtime.log.info(`Tags:\n${plan.references.join('\n')}`);
 
-  const setPlanOutputs = (): void => {
-    runtime.setOutput('tags', plan.references.join('\n'));
-    runtime.setOutput('version', plan.tags.version);
-    runtime.setOutput('labels', plan.labels);
-  };
-
   if (inputs['dry-run']) {
-    setPlanOutputs();
+    setPlanOutputs(plan, runtime);
     runtime.setOutput('built', false);
     await runtime.appendSummary(summary(plan, undefined));
     return;
@@ -195,6 +234,10 @@ export async function runBuildPush(runtime: Runtime): Promise<void> {
     redact: (text) => runtime.redact(text),
     onRetry: (message) => runtime.log.warning(`registry ${plan.image.registry}: ${message}`),
   });
+  if (plan.layout?.mode === 'push') {
+    await finish(plan, await pushFromLayout(plan, plan.layout.directory, registry, runtime), runtime);
+    return;
+  }
   const builder = await chooseBuilder(inputs, runtime);
   const reachable = await registryAccess(inputs, registry, credentials, builder, runtime);
 
@@ -211,7 +254,7 @@ export async function runBuildPush(runtime: Runtime): Promise<void> {
     );
     outcome = {
       digest: existing,
-      built: false,
+      verdict: 'Reused',
       decision: `${reuse.why}: the other tags were added to its digest, nothing was built`,
     };
   } else {
@@ -219,9 +262,14 @@ export async function runBuildPush(runtime: Runtime): Promise<void> {
     outcome.decision = `${outcome.decision} (${reuse.why})`;
   }
 
-  setPlanOutputs();
+  await finish(plan, outcome, runtime);
+}
+
+async function finish(plan: BuildPlan, outcome: Outcome, runtime: Runtime): Promise<void> {
+  setPlanOutputs(plan, runtime);
   runtime.setOutput('digest', outcome.digest);
   runtime.setOutput('ref', outcome.digest === '' ? '' : `${plan.image.name}@${outcome.digest}`);
-  runtime.setOutput('built', outcome.built);
+  runtime.setOutput('built', outcome.verdict === 'Built');
+  if (plan.layout !== undefined) runtime.setOutput('oci-layout', plan.layout.directory);
   await runtime.appendSummary(summary(plan, outcome));
 }
