@@ -39445,6 +39445,7 @@ const DEFAULT_IGNORE_FILE = '.trivyignore';
 /** Reads and checks every input before anything happens. */
 function parseInputs(parser) {
     const image = parser.string('image');
+    const input = parser.string('input');
     const report = parser.string('report');
     const version = parser.string('trivy-version', PINNED_TRIVY_VERSION).replace(/^v/, '');
     const downloadUrl = parser.string('trivy-download-url', DEFAULT_DOWNLOAD_URL);
@@ -39454,15 +39455,12 @@ function parseInputs(parser) {
     const ignoreFile = parser.string('ignore-file', DEFAULT_IGNORE_FILE);
     const sarifFile = parser.string('sarif-file');
     const fail = parser.boolean('fail', true);
-    if (image === '' && report === '') {
-        throw new errors_ConfigurationError('give `image` (a reference to scan, ideally repo@digest) or `report` (a Trivy JSON report)', {
-            input: 'image',
-        });
+    const given = ['image', 'input', 'report'].filter((name) => ({ image, input, report })[name] !== '');
+    if (given.length === 0) {
+        throw new errors_ConfigurationError('give `image` (a reference to scan, ideally repo@digest), `input` (an OCI image layout or image tarball to scan) or `report` (a Trivy JSON report)', { input: 'image' });
     }
-    if (image !== '' && report !== '') {
-        throw new errors_ConfigurationError('give `image` to scan or `report` to gate an existing report, not both', {
-            input: 'report',
-        });
+    if (given.length > 1) {
+        throw new errors_ConfigurationError(`give one of \`image\`, \`input\` or \`report\`, not ${given.map((name) => `\`${name}\``).join(' and ')}`, { input: given[1] ?? 'image' });
     }
     if (/\s/.test(image) || image.startsWith('-')) {
         throw new errors_ConfigurationError(`'${image}' is not an image reference like ghcr.io/acme/api@sha256:…`, {
@@ -39478,6 +39476,7 @@ function parseInputs(parser) {
     }
     return {
         image,
+        input,
         report,
         'trivy-version': version,
         'trivy-download-url': downloadUrl,
@@ -39540,6 +39539,20 @@ function realExisting(path) {
     catch {
         const parent = (0,external_node_path_namespaceObject.dirname)(path);
         return parent === path ? path : (0,external_node_path_namespaceObject.join)(realExisting(parent), (0,external_node_path_namespaceObject.relative)(parent, path));
+    }
+}
+/**
+ * Checks a path the action reads (an image layout or tarball to scan): it exists, inside the
+ * workspace or the runner's temporary directory, links followed.
+ */
+function checkReadablePath(path, shown, input, roots) {
+    if (!roots.some((root) => isInside(root, path))) {
+        throw new errors_ConfigurationError(`'${shown}' is outside the workspace: the action reads only inside it`, { input });
+    }
+    if (statOf(path) === undefined) {
+        throw new errors_ConfigurationError(`'${shown}' does not exist: give an OCI image layout directory or an image tarball`, {
+            input,
+        });
     }
 }
 /**
@@ -39701,7 +39714,7 @@ function buildSarif(findings, info) {
 ;// CONCATENATED MODULE: ./packages/trivy-gate/src/scan.ts
 
 /**
- * `trivy image` as an argument vector. Every severity and status is asked for: the gate decides, and the
+ * `trivy image` as an argument vector (`--input PATH` for a local layout or tarball). Every severity and status is asked for: the gate decides, and the
  * report keeps everything. Trivy runs in an empty directory, so a `trivy.yaml` or `.trivyignore` in the
  * repository cannot filter findings before the gate sees them.
  */
@@ -39719,7 +39732,7 @@ function scanArguments(request) {
         '--severity',
         [...SEVERITIES].reverse().join(','),
         '--no-progress',
-        request.image,
+        ...('image' in request.target ? [request.target.image] : ['--input', request.target.input]),
     ];
 }
 
@@ -39931,21 +39944,24 @@ async function scanImage(runtime, inputs, environment) {
     const path = (0,external_node_path_namespaceObject.join)(scanDir, 'report.json');
     const cacheDir = resolveIn(runtime.github.workspace, inputs['cache-dir']);
     await (0,promises_namespaceObject.mkdir)(cacheDir, { recursive: true });
-    await runtime.log.group(`Scanning ${inputs.image}`, () => runtime.exec(trivy.path, scanArguments({ image: inputs.image, reportPath: path, cacheDir }), { cwd: scanDir }));
+    const target = inputs.image !== '' ? { image: inputs.image } : { input: resolveIn(runtime.github.workspace, inputs.input) };
+    await runtime.log.group(`Scanning ${escapeUntrusted(inputs.image || inputs.input)}`, () => runtime.exec(trivy.path, scanArguments({ target, reportPath: path, cacheDir }), { cwd: scanDir }));
     if (!(0,external_node_fs_namespaceObject.existsSync)(path))
         throw new Error(`Trivy finished without writing its report to ${path}`);
     const content = await readInputFile(path, path, 'image', REPORT_LIMIT);
     return { path, label: path, content: content ?? '' };
 }
-/** Checks every path the action will write to before anything happens. */
-function checkOutputPaths(runtime, inputs) {
+/** Checks every path the action will read from or write to before anything happens. */
+function checkPaths(runtime, inputs) {
     const workspace = runtime.github.workspace;
     const roots = [workspace, runtime.tempDir];
+    if (inputs.input !== '')
+        checkReadablePath(resolveIn(workspace, inputs.input), inputs.input, 'input', roots);
     const sarif = inputs['sarif-file'];
     if (sarif !== '')
         checkWritablePath(resolveIn(workspace, sarif), sarif, 'sarif-file', roots, 'file');
     const cache = inputs['cache-dir'];
-    if (inputs.image !== '')
+    if (inputs.report === '')
         checkWritablePath(resolveIn(workspace, cache), cache, 'cache-dir', roots, 'directory');
 }
 function describeBlocking(result) {
@@ -39981,7 +39997,7 @@ async function runTrivyGate(runtime, environment = runnerEnvironment) {
     const inputs = parseInputs(runtime.inputs);
     for (const secret of urlCredentials(inputs['trivy-download-url']))
         runtime.mask(secret);
-    checkOutputPaths(runtime, inputs);
+    checkPaths(runtime, inputs);
     const workspace = runtime.github.workspace;
     const ignores = await loadIgnores(inputs['ignore-file'], workspace);
     const report = inputs.report !== '' ? await readGivenReport(inputs, workspace) : await scanImage(runtime, inputs, environment);
@@ -40009,7 +40025,7 @@ async function runTrivyGate(runtime, environment = runnerEnvironment) {
     if (sarifPath !== '')
         runtime.setOutput('sarif-file', sarifPath);
     await runtime.appendSummary(renderSummary(result, {
-        subject: inputs.image || inputs.report,
+        subject: inputs.image || inputs.input || inputs.report,
         severities: inputs.severity,
         ignoreUnfixed: inputs['ignore-unfixed'],
         fail: inputs.fail,

@@ -1,6 +1,15 @@
 // trivy-gate through the runner harness: the committed bundle run as the GitHub runner runs it.
 import { PINNED_TRIVY_VERSION, releaseAsset, TRIVY_RELEASE_SHA256 } from '@shiprail/trivy-gate';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../../scripts/lib/action-metadata.ts';
@@ -170,11 +179,35 @@ describe('mistakes end the step with one error naming the input or file', () => 
       () => ({ report: join(fixtures, 'alpine-39.json'), 'ignore-file': 'security/ignore.yaml' }),
       /^input 'ignore-file': no ignore file at 'security\/ignore\.yaml'/,
     ],
-    ['neither image nor report', () => ({}), /^input 'image': give `image`/],
+    ['none of image, input and report', () => ({}), /^input 'image': give `image` .*, `input` .* or `report`/],
     [
       'both image and report',
       () => ({ image: 'alpine:3.20', report: join(fixtures, 'alpine-39.json') }),
-      /^input 'report': give `image` to scan or `report` to gate an existing report, not both/,
+      /^input 'report': give one of `image`, `input` or `report`, not `image` and `report`/,
+    ],
+    [
+      'both image and input',
+      () => ({ image: 'alpine:3.20', input: 'oci' }),
+      /^input 'input': give one of `image`, `input` or `report`, not `image` and `input`/,
+    ],
+    [
+      'both input and report',
+      () => ({ input: 'oci', report: join(fixtures, 'alpine-39.json') }),
+      /^input 'report': give one of `image`, `input` or `report`, not `input` and `report`/,
+    ],
+    ['an input that does not exist', () => ({ input: 'oci/api' }), /^input 'input': 'oci\/api' does not exist/],
+    [
+      'an input outside the workspace',
+      () => ({ input: '/etc' }),
+      /^input 'input': '\/etc' is outside the workspace: the action reads only inside it/,
+    ],
+    [
+      'an input that links out of the workspace',
+      () => {
+        symlinkSync('/etc', join(workspace, 'layout'));
+        return { input: 'layout' };
+      },
+      /^input 'input': 'layout' is outside the workspace/,
     ],
     ['an image that could pass for an option', () => ({ image: '--config=/etc/passwd' }), /^input 'image': '--config/],
     [

@@ -12,9 +12,18 @@ import {
   verifyArchiveSha256,
   type ReleaseSums,
 } from '@shiprail/trivy-gate';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { sleep } from '@shiprail/core';
 import { actionsExec } from '@shiprail/core/action';
 import { repoRoot } from '../../scripts/lib/action-metadata.ts';
@@ -201,9 +210,13 @@ describe('runTrivyGate scanning an image, in-process', () => {
   const fixture = useReleaseFixture(PINNED_TRIVY_VERSION);
   const image = 'ghcr.io/acme/api@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef';
 
-  const run = async (report: string, extra: Record<string, string> = {}) => {
+  const run = async (
+    report: string,
+    extra: Record<string, string> = {},
+    target: Record<string, string> = { image },
+  ) => {
     const runtime = createTestRuntime({
-      inputs: { image, 'trivy-download-url': fixture.server.url, ...extra },
+      inputs: { ...target, 'trivy-download-url': fixture.server.url, ...extra },
       env: { RUNNER_TOOL_CACHE: join(fixture.work, 'tool-cache') },
       github: { workspace: join(fixture.work, 'workspace') },
     });
@@ -227,8 +240,33 @@ describe('runTrivyGate scanning an image, in-process', () => {
     return { runtime, outcome };
   };
 
-  test('installs, scans with an argument vector, and gates the report Trivy wrote', async () => {
-    const { runtime, outcome } = await run('photon-30.json', { 'sarif-file': 'trivy.sarif' });
+  /** Where each kind of target lies, created before the run: a layout directory or a tarball. */
+  const place = (path: string, kind: 'layout' | 'tarball'): string => {
+    mkdirSync(kind === 'layout' ? path : dirname(path), { recursive: true });
+    if (kind === 'layout') writeFileSync(join(path, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
+    else writeFileSync(path, 'tar');
+    return path;
+  };
+
+  test.each<[string, () => { inputs: Record<string, string>; argv: string[] }]>([
+    ['a registry image', () => ({ inputs: { image }, argv: [image] })],
+    [
+      'an OCI image layout in the workspace, by a relative path',
+      () => {
+        const path = place(join(fixture.work, 'workspace', 'oci', 'api'), 'layout');
+        return { inputs: { input: 'oci/api' }, argv: ['--input', path] };
+      },
+    ],
+    [
+      'an image tarball in RUNNER_TEMP',
+      () => {
+        const path = place(join(fixture.work, 'temp', 'images', 'api.tar'), 'tarball');
+        return { inputs: { input: path }, argv: ['--input', path] };
+      },
+    ],
+  ])('%s: installs, scans with an argument vector, and gates the report Trivy wrote', async (_, target) => {
+    const { inputs, argv } = target();
+    const { runtime, outcome } = await run('photon-30.json', { 'sarif-file': 'trivy.sarif' }, inputs);
     expect(String(outcome)).toMatch(
       /3 finding\(s\) fail the gate \(CRITICAL: 2, HIGH: 1\): CVE-2019-5481, CVE-2019-18276/,
     );
@@ -246,7 +284,7 @@ describe('runTrivyGate scanning an image, in-process', () => {
       '--severity',
       'UNKNOWN,LOW,MEDIUM,HIGH,CRITICAL',
       '--no-progress',
-      image,
+      ...argv,
     ]);
     expect(runtime.outputs).toMatchObject({
       passed: 'false',
@@ -255,7 +293,7 @@ describe('runTrivyGate scanning an image, in-process', () => {
       'sarif-file': join(fixture.work, 'workspace', 'trivy.sarif'),
     });
     expect(existsSync(join(fixture.work, 'workspace', '.cache', 'trivy'))).toBe(true);
-    expect(runtime.summaries.join('')).toContain(image);
+    expect(runtime.summaries.join('')).toContain(inputs['image'] ?? inputs['input'] ?? '');
   });
 
   test('the second scan takes Trivy from the tool cache', async () => {

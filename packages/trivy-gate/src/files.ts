@@ -60,6 +60,21 @@ function realExisting(path: string): string {
 }
 
 /**
+ * Checks a path the action reads (an image layout or tarball to scan): it exists, inside the
+ * workspace or the runner's temporary directory, links followed.
+ */
+export function checkReadablePath(path: string, shown: string, input: string, roots: readonly string[]): void {
+  if (!roots.some((root) => isInside(root, path))) {
+    throw new ConfigurationError(`'${shown}' is outside the workspace: the action reads only inside it`, { input });
+  }
+  if (statOf(path) === undefined) {
+    throw new ConfigurationError(`'${shown}' does not exist: give an OCI image layout directory or an image tarball`, {
+      input,
+    });
+  }
+}
+
+/**
  * Checks a path the action writes to: inside the workspace or the runner's temporary directory (links
  * followed), and, for a file, not a directory. Called before anything is written.
  */

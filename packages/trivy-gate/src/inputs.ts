@@ -6,6 +6,8 @@ export const DEFAULT_IGNORE_FILE = '.trivyignore';
 
 export interface TrivyGateInputs {
   image: string;
+  /** An OCI image layout directory or an image tarball to scan; checked against the workspace later. */
+  input: string;
   report: string;
   'trivy-version': string;
   'trivy-download-url': string;
@@ -20,6 +22,7 @@ export interface TrivyGateInputs {
 /** Reads and checks every input before anything happens. */
 export function parseInputs(parser: InputParser): TrivyGateInputs {
   const image = parser.string('image');
+  const input = parser.string('input');
   const report = parser.string('report');
   const version = parser.string('trivy-version', PINNED_TRIVY_VERSION).replace(/^v/, '');
   const downloadUrl = parser.string('trivy-download-url', DEFAULT_DOWNLOAD_URL);
@@ -30,18 +33,18 @@ export function parseInputs(parser: InputParser): TrivyGateInputs {
   const sarifFile = parser.string('sarif-file');
   const fail = parser.boolean('fail', true);
 
-  if (image === '' && report === '') {
+  const given = (['image', 'input', 'report'] as const).filter((name) => ({ image, input, report })[name] !== '');
+  if (given.length === 0) {
     throw new ConfigurationError(
-      'give `image` (a reference to scan, ideally repo@digest) or `report` (a Trivy JSON report)',
-      {
-        input: 'image',
-      },
+      'give `image` (a reference to scan, ideally repo@digest), `input` (an OCI image layout or image tarball to scan) or `report` (a Trivy JSON report)',
+      { input: 'image' },
     );
   }
-  if (image !== '' && report !== '') {
-    throw new ConfigurationError('give `image` to scan or `report` to gate an existing report, not both', {
-      input: 'report',
-    });
+  if (given.length > 1) {
+    throw new ConfigurationError(
+      `give one of \`image\`, \`input\` or \`report\`, not ${given.map((name) => `\`${name}\``).join(' and ')}`,
+      { input: given[1] ?? 'image' },
+    );
   }
   if (/\s/.test(image) || image.startsWith('-')) {
     throw new ConfigurationError(`'${image}' is not an image reference like ghcr.io/acme/api@sha256:…`, {
@@ -60,6 +63,7 @@ export function parseInputs(parser: InputParser): TrivyGateInputs {
   }
   return {
     image,
+    input,
     report,
     'trivy-version': version,
     'trivy-download-url': downloadUrl,

@@ -2,7 +2,7 @@ import { ConfigurationError, escapeUntrusted, urlCredentials, type Runtime } fro
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
-import { checkWritablePath, readInputFile, resolveIn, writeFileAtomically } from './files.ts';
+import { checkReadablePath, checkWritablePath, readInputFile, resolveIn, writeFileAtomically } from './files.ts';
 import { evaluateGate, type GateResult } from './gate.ts';
 import { parseIgnoreFile, type IgnoreRule } from './ignore.ts';
 import { DEFAULT_IGNORE_FILE, parseInputs, type TrivyGateInputs } from './inputs.ts';
@@ -112,22 +112,25 @@ async function scanImage(
   const path = join(scanDir, 'report.json');
   const cacheDir = resolveIn(runtime.github.workspace, inputs['cache-dir']);
   await mkdir(cacheDir, { recursive: true });
-  await runtime.log.group(`Scanning ${inputs.image}`, () =>
-    runtime.exec(trivy.path, scanArguments({ image: inputs.image, reportPath: path, cacheDir }), { cwd: scanDir }),
+  const target =
+    inputs.image !== '' ? { image: inputs.image } : { input: resolveIn(runtime.github.workspace, inputs.input) };
+  await runtime.log.group(`Scanning ${escapeUntrusted(inputs.image || inputs.input)}`, () =>
+    runtime.exec(trivy.path, scanArguments({ target, reportPath: path, cacheDir }), { cwd: scanDir }),
   );
   if (!existsSync(path)) throw new Error(`Trivy finished without writing its report to ${path}`);
   const content = await readInputFile(path, path, 'image', REPORT_LIMIT);
   return { path, label: path, content: content ?? '' };
 }
 
-/** Checks every path the action will write to before anything happens. */
-function checkOutputPaths(runtime: Runtime, inputs: TrivyGateInputs): void {
+/** Checks every path the action will read from or write to before anything happens. */
+function checkPaths(runtime: Runtime, inputs: TrivyGateInputs): void {
   const workspace = runtime.github.workspace;
   const roots = [workspace, runtime.tempDir];
+  if (inputs.input !== '') checkReadablePath(resolveIn(workspace, inputs.input), inputs.input, 'input', roots);
   const sarif = inputs['sarif-file'];
   if (sarif !== '') checkWritablePath(resolveIn(workspace, sarif), sarif, 'sarif-file', roots, 'file');
   const cache = inputs['cache-dir'];
-  if (inputs.image !== '') checkWritablePath(resolveIn(workspace, cache), cache, 'cache-dir', roots, 'directory');
+  if (inputs.report === '') checkWritablePath(resolveIn(workspace, cache), cache, 'cache-dir', roots, 'directory');
 }
 
 function describeBlocking(result: GateResult): string {
@@ -173,7 +176,7 @@ export async function runTrivyGate(
 ): Promise<void> {
   const inputs = parseInputs(runtime.inputs);
   for (const secret of urlCredentials(inputs['trivy-download-url'])) runtime.mask(secret);
-  checkOutputPaths(runtime, inputs);
+  checkPaths(runtime, inputs);
   const workspace = runtime.github.workspace;
   const ignores = await loadIgnores(inputs['ignore-file'], workspace);
   const report =
@@ -207,7 +210,7 @@ export async function runTrivyGate(
 
   await runtime.appendSummary(
     renderSummary(result, {
-      subject: inputs.image || inputs.report,
+      subject: inputs.image || inputs.input || inputs.report,
       severities: inputs.severity,
       ignoreUnfixed: inputs['ignore-unfixed'],
       fail: inputs.fail,

@@ -1,13 +1,14 @@
 import { SEVERITIES } from './severity.ts';
 
 export interface ScanRequest {
-  image: string;
+  /** What to scan: a registry image, or a local OCI image layout or tarball (an absolute path). */
+  target: { image: string } | { input: string };
   reportPath: string;
   cacheDir: string;
 }
 
 /**
- * `trivy image` as an argument vector. Every severity and status is asked for: the gate decides, and the
+ * `trivy image` as an argument vector (`--input PATH` for a local layout or tarball). Every severity and status is asked for: the gate decides, and the
  * report keeps everything. Trivy runs in an empty directory, so a `trivy.yaml` or `.trivyignore` in the
  * repository cannot filter findings before the gate sees them.
  */
@@ -25,6 +26,6 @@ export function scanArguments(request: ScanRequest): string[] {
     '--severity',
     [...SEVERITIES].reverse().join(','),
     '--no-progress',
-    request.image,
+    ...('image' in request.target ? [request.target.image] : ['--input', request.target.input]),
   ];
 }
