@@ -190,7 +190,7 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
         detect: 'success',
         'test (api)': 'failure',
         'test (worker)': 'success',
-        'build (api)': 'skipped',
+        build: 'skipped',
         release: 'skipped',
         dev: 'skipped',
       }),
