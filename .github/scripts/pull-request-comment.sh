@@ -2,7 +2,8 @@
 # Writes the pull request's one pipeline comment, or updates it in place: a row per changed service with
 # its tests, coverage, image digest and vulnerabilities. The comment is found by its first line, a marker.
 # In: GITHUB_TOKEN, GITHUB_API_URL, REPOSITORY, PULL_REQUEST, HEAD_SHA, MATRIX (detect's matrix), RUN_URL;
-# the records tests/<service>.json and release/<service>.json of this run. The token reaches curl
+# the records tests/<service>.json and release/<service>.json of this run, written after the pull
+# request's own code ran: every value is escaped before it reaches the Markdown. The token reaches curl
 # through a config file descriptor, never argv. Every request has a deadline; reads are retried.
 set -euo pipefail
 [[ "$PULL_REQUEST" =~ ^[0-9]+$ ]] || { echo "::error::not a pull request number: $PULL_REQUEST"; exit 1; }
@@ -19,12 +20,12 @@ body=$(jq -n -r --arg marker "$marker" --arg sha "${HEAD_SHA:0:7}" --arg run "$R
   def tests_cell($r):
     if $r == null then "–"
     elif $r.outcome == "skipped" then "no tests"
-    elif $r.outcome == "success" then "✅ \(if $r.tests == "" then "passed" else "\($r.tests) passed" end)"
-    elif $r.tests != "" then "❌ \($r.failures | tonumber + ($r.errors | tonumber? // 0)) failed of \($r.tests)"
+    elif $r.outcome == "success" then "✅ \(if $r.tests == "" then "passed" else "\($r.tests | cell) passed" end)"
+    elif $r.tests != "" then "❌ \(($r.failures | tonumber? // 0) + ($r.errors | tonumber? // 0)) failed of \($r.tests | cell)"
     else "❌ failed" end;
   def coverage_cell($r): if $r == null or $r.coverage == "" then "–" else "\($r.coverage) %" end;
-  def image_cell($r): if $r == null then "not built" else "`\($r.digest[0:19])…`" end;
-  def counts($c): [("CRITICAL", "HIGH") as $s | select(($c[$s] // 0) > 0) | "\($c[$s]) \($s | ascii_downcase)"] | join(", ");
+  def image_cell($r): if $r == null then "not built" else "`\($r.digest[0:19] | cell)…`" end;
+  def counts($c): [("CRITICAL", "HIGH") as $s | ($c[$s] | tonumber? // 0) as $n | select($n > 0) | "\($n) \($s | ascii_downcase)"] | join(", ");
   def scan_cell($r):
     if $r == null or $r.scan.passed == "" then "not scanned"
     elif $r.scan.passed == "true" then "✅ \(counts($r.scan.counts) | if . == "" then "none blocking" else . + " (allowed)" end)"

@@ -361,6 +361,23 @@ describe('pull-request-comment.sh', () => {
       expect(first.stdout + second.stdout).not.toContain(token);
     }));
 
+  test("what the pull request's own code wrote into the records cannot shape the comment", () =>
+    withApi(async (api, url) => {
+      records();
+      const hostile = {
+        service: 'api',
+        outcome: 'success',
+        tests: '1 | <img src=x> | `x`',
+        coverage: '9\n| injected |',
+      };
+      writeFileSync(join(dir, 'tests', 'api.json'), JSON.stringify(hostile));
+      const run = await runScriptAsync('pull-request-comment.sh', env(url), dir);
+      expect(run.status).toBe(0);
+      const body = api.comments.get(7)?.[0]?.body ?? '';
+      expect(body).not.toMatch(/<img|^\| injected/m);
+      expect(body).toMatch(/^\| api \| ✅ 1 +img src=x +x +passed \| 9 +injected +% \|/m);
+    }));
+
   test.each([
     ['a pull request number that is not one', { PULL_REQUEST: '7; rm -rf /' }],
     ['a wrong token', { GITHUB_TOKEN: 'ghs_wrong' }],
