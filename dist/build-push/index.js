@@ -35073,7 +35073,7 @@ class InputParser {
             return JSON.parse(value);
         }
         catch (error) {
-            const reason = error instanceof Error ? error.message : String(error);
+            const reason = errorMessage(error);
             throw new errors_ConfigurationError(`is not valid JSON: ${reason}`, { input: name });
         }
     }
@@ -36042,7 +36042,7 @@ function parseTagRule(line) {
         fields = splitFields(line);
     }
     catch (error) {
-        return fail(error instanceof Error ? error.message : String(error));
+        return fail(errorMessage(error));
     }
     const attrs = {};
     let type;
@@ -36139,7 +36139,7 @@ function parseFlavor(lines) {
             fields = splitFields(line);
         }
         catch (error) {
-            fail(error instanceof Error ? error.message : String(error));
+            fail(errorMessage(error));
         }
         let onLatestFor;
         for (const field of fields) {

@@ -31834,7 +31834,7 @@ class InputParser {
             return JSON.parse(value);
         }
         catch (error) {
-            const reason = error instanceof Error ? error.message : String(error);
+            const reason = errorMessage(error);
             throw new ConfigurationError(`is not valid JSON: ${reason}`, { input: name });
         }
     }

@@ -34338,7 +34338,7 @@ class InputParser {
             return JSON.parse(value);
         }
         catch (error) {
-            const reason = error instanceof Error ? error.message : String(error);
+            const reason = errorMessage(error);
             throw new errors_ConfigurationError(`is not valid JSON: ${reason}`, { input: name });
         }
     }
@@ -34818,14 +34818,14 @@ class Git {
                 maxMs: 8000,
                 jitter: 0.3,
                 retryIf: (error) => (error instanceof GitFetchError ? error.kind === 'transient' : isTransient(error)),
-                onRetry: (error, attempt, delayMs) => this.log(`Fetch attempt ${attempt} failed (${errorText(error)}); trying again in ${delayMs} ms`),
+                onRetry: (error, attempt, delayMs) => this.log(`Fetch attempt ${attempt} failed (${errorMessage(error)}); trying again in ${delayMs} ms`),
                 ...(this.sleep === undefined ? {} : { sleep: this.sleep }),
             });
         }
         catch (error) {
             if (error instanceof GitFetchError && attempts <= 1)
                 throw error;
-            const reason = error instanceof GitFetchError ? error.reason : escapeUntrusted(errorText(error));
+            const reason = error instanceof GitFetchError ? error.reason : escapeUntrusted(errorMessage(error));
             throw new GitFetchError(what, reason, error instanceof GitFetchError ? error.kind : 'transient', attempts);
         }
     }
@@ -34985,7 +34985,6 @@ function changedPaths(files) {
     }
     return paths;
 }
-const errorText = (error) => (error instanceof Error ? error.message : String(error));
 function lastLine(text) {
     return text.trim().split('\n').pop() ?? '';
 }
@@ -35200,6 +35199,7 @@ var picomatch = __nccwpck_require__(4006);
 var picomatch_default = /*#__PURE__*/__nccwpck_require__.n(picomatch);
 ;// CONCATENATED MODULE: ./packages/detect-changed-services/src/rules.ts
 
+
 /** Options every glob is compiled with: dotfiles match (`.github/**`), as in dorny/paths-filter. */
 const GLOB_OPTIONS = { dot: true };
 class GlobError extends Error {
@@ -35227,7 +35227,7 @@ function compileGlob(rule, glob, cache) {
         regex = picomatch_default().makeRe(glob, { ...GLOB_OPTIONS, debug: true });
     }
     catch (error) {
-        throw new GlobError(rule, error instanceof Error ? error.message : String(error));
+        throw new GlobError(rule, errorMessage(error));
     }
     cache.set(glob, regex);
     return regex;
@@ -35461,7 +35461,7 @@ function parseInputs(parser) {
         picomatch_default().makeRe(inputs.discover, { ...GLOB_OPTIONS, debug: true });
     }
     catch (error) {
-        const reason = error instanceof Error ? error.message : String(error);
+        const reason = errorMessage(error);
         throw new errors_ConfigurationError(`the glob '${inputs.discover}' cannot be compiled: ${reason}`, { input: 'discover' });
     }
     if (inputs['fetch-timeout'] <= 0) {
@@ -35741,7 +35741,7 @@ function repositoryGlobProblem(glob) {
         picomatch_default().makeRe(glob, { ...GLOB_OPTIONS, debug: true });
     }
     catch (error) {
-        return `cannot be compiled: ${error instanceof Error ? error.message : String(error)}`;
+        return `cannot be compiled: ${errorMessage(error)}`;
     }
     return undefined;
 }
@@ -36070,7 +36070,7 @@ function discoverServices(root, pattern) {
         matches = picomatch_default()(glob, { ...GLOB_OPTIONS, debug: true });
     }
     catch (error) {
-        const reason = error instanceof Error ? error.message : String(error);
+        const reason = errorMessage(error);
         throw new errors_ConfigurationError(`the glob '${pattern}' cannot be compiled: ${reason}`, { input: 'discover' });
     }
     const scan = picomatch_default().scan(glob);

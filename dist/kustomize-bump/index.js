@@ -32675,7 +32675,7 @@ class InputParser {
             return JSON.parse(value);
         }
         catch (error) {
-            const reason = error instanceof Error ? error.message : String(error);
+            const reason = errorMessage(error);
             throw new errors_ConfigurationError(`is not valid JSON: ${reason}`, { input: name });
         }
     }
@@ -39260,7 +39260,7 @@ async function attemptUntilPushed(session) {
             ...PUSH_BACKOFF,
             attempts,
             retryIf: isLostRace,
-            onRetry: (error, attempt, delay) => runtime.log.info(`Attempt ${attempt} lost a race (${error instanceof Error ? error.message : String(error)}); fetching and re-applying in ${delay} ms`),
+            onRetry: (error, attempt, delay) => runtime.log.info(`Attempt ${attempt} lost a race (${errorMessage(error)}); fetching and re-applying in ${delay} ms`),
             sleep: (ms) => runtime.clock.sleep(ms),
         });
     }

@@ -37108,7 +37108,7 @@ class InputParser {
             return JSON.parse(value);
         }
         catch (error) {
-            const reason = error instanceof Error ? error.message : String(error);
+            const reason = errorMessage(error);
             throw new ConfigurationError(`is not valid JSON: ${reason}`, { input: name });
         }
     }
@@ -44288,6 +44288,7 @@ function re(stringsOrFlags, ...values) {
 // Every regular expression a user writes (header, body, `matches`, JSONPath match() and search()) runs on
 // RE2's linear-time engine: a pattern like `^(a+)+$` cannot stall the step, whatever the response holds.
 
+
 /** The JavaScript flags RE2 honours; `u` is how RE2 always reads patterns (by code point). */
 const FLAG_BITS = {
     i: RE2JS.CASE_INSENSITIVE,
@@ -44311,7 +44312,7 @@ function compileRegex(source, flags = '') {
         return RE2JS.compile(RE2JS.translateRegExp(source), bits);
     }
     catch (error) {
-        const reason = error instanceof Error ? error.message.replace(/^error parsing regexp: /, '') : String(error);
+        const reason = errorMessage(error).replace(/^error parsing regexp: /, '');
         return `${reason} (${UNSUPPORTED})`;
     }
 }
@@ -45627,7 +45628,7 @@ function describeNetworkError(error, url, timeoutMs) {
     if (error instanceof AbortedError)
         return `stopped while waiting for ${where}`;
     const code = error instanceof Error && 'code' in error && typeof error.code === 'string' ? error.code : '';
-    const message = error instanceof Error ? error.message : String(error);
+    const message = errorMessage(error);
     switch (code) {
         case 'ECONNREFUSED':
             return `connection refused by ${where}`;
@@ -45875,7 +45876,7 @@ async function attempt(check, values, context) {
         response = await (options.send ?? send)(request);
     }
     catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
+        const message = errorMessage(error);
         return {
             ok: false,
             failures: [],

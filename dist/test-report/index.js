@@ -34338,7 +34338,7 @@ class InputParser {
             return JSON.parse(value);
         }
         catch (error) {
-            const reason = error instanceof Error ? error.message : String(error);
+            const reason = errorMessage(error);
             throw new errors_ConfigurationError(`is not valid JSON: ${reason}`, { input: name });
         }
     }
@@ -43511,7 +43511,7 @@ function xml_parseXml(text, file) {
     }
     catch (error) {
         const line = error instanceof Error && 'line' in error && typeof error.line === 'number' ? error.line : undefined;
-        const reason = error instanceof Error ? error.message : String(error);
+        const reason = errorMessage(error);
         throw new errors_ConfigurationError(`malformed XML: ${reason}`, { file, ...(line === undefined ? {} : { line }) });
     }
     const document = parser.parse(text);

@@ -37577,7 +37577,7 @@ class InputParser {
             return JSON.parse(value);
         }
         catch (error) {
-            const reason = error instanceof Error ? error.message : String(error);
+            const reason = errorMessage(error);
             throw new errors_ConfigurationError(`is not valid JSON: ${reason}`, { input: name });
         }
     }
@@ -38354,7 +38354,7 @@ function parseReport(content, file) {
         document = JSON.parse(content);
     }
     catch (error) {
-        const reason = error instanceof Error ? error.message : String(error);
+        const reason = errorMessage(error);
         throw new errors_ConfigurationError(`is not JSON (${reason}); give the file Trivy wrote with --format json`, { file });
     }
     if (!trivy_report_isObject(document)) {

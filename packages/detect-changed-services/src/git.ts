@@ -1,4 +1,5 @@
 import {
+  errorMessage,
   escapeUntrusted,
   isTransient,
   retry,
@@ -173,13 +174,13 @@ export class Git {
           jitter: 0.3,
           retryIf: (error) => (error instanceof GitFetchError ? error.kind === 'transient' : isTransient(error)),
           onRetry: (error, attempt, delayMs) =>
-            this.log(`Fetch attempt ${attempt} failed (${errorText(error)}); trying again in ${delayMs} ms`),
+            this.log(`Fetch attempt ${attempt} failed (${errorMessage(error)}); trying again in ${delayMs} ms`),
           ...(this.sleep === undefined ? {} : { sleep: this.sleep }),
         },
       );
     } catch (error) {
       if (error instanceof GitFetchError && attempts <= 1) throw error;
-      const reason = error instanceof GitFetchError ? error.reason : escapeUntrusted(errorText(error));
+      const reason = error instanceof GitFetchError ? error.reason : escapeUntrusted(errorMessage(error));
       throw new GitFetchError(what, reason, error instanceof GitFetchError ? error.kind : 'transient', attempts);
     }
   }
@@ -337,8 +338,6 @@ export function changedPaths(files: readonly ChangedFile[]): string[] {
   }
   return paths;
 }
-
-const errorText = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 function lastLine(text: string): string {
   return text.trim().split('\n').pop() ?? '';

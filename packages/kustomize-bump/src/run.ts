@@ -1,5 +1,5 @@
 import { getOctokit } from '@actions/github';
-import { ConfigurationError, escapeUntrusted, retry, type Runtime } from '@shiprail/core';
+import { ConfigurationError, errorMessage, escapeUntrusted, retry, type Runtime } from '@shiprail/core';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Git, gitEnvironment, isLostRace } from './git.ts';
@@ -149,7 +149,7 @@ async function attemptUntilPushed(session: Session): Promise<AttemptOutcome> {
       retryIf: isLostRace,
       onRetry: (error, attempt, delay) =>
         runtime.log.info(
-          `Attempt ${attempt} lost a race (${error instanceof Error ? error.message : String(error)}); fetching and re-applying in ${delay} ms`,
+          `Attempt ${attempt} lost a race (${errorMessage(error)}); fetching and re-applying in ${delay} ms`,
         ),
       sleep: (ms) => runtime.clock.sleep(ms),
     });

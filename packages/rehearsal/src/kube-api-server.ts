@@ -10,6 +10,7 @@ import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { errorMessage } from '@shiprail/core';
 import {
   PatchError,
   applyJsonPatch,
@@ -997,7 +998,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
       try {
         handle(request, response, Buffer.concat(chunks).toString('utf8'), recorded);
       } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
+        const message = errorMessage(error);
         if (!response.headersSent) {
           response.writeHead(500, { 'Content-Type': 'application/json' });
           response.end(json(statusBody(500, 'InternalError', message)));
