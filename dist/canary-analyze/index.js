@@ -32578,7 +32578,7 @@ function autocorrelationTime(series) {
 /** Kayenta's fixed constants. */
 const CONFIDENCE = 0.98;
 const TOLERANCE = 0.25;
-function describe(values) {
+function summarizeSamples(values) {
     const finite = values.filter((value) => Number.isFinite(value));
     const sorted = sortAscending(finite);
     return {
@@ -32618,8 +32618,8 @@ function sampleDependence(baseline, canary, options) {
 }
 /** Classifies one metric: the canary's samples (in time order) against the baseline's. */
 function judgeMetric(baselineValues, canaryValues, options) {
-    const baseline = describe(baselineValues);
-    const canary = describe(canaryValues);
+    const baseline = summarizeSamples(baselineValues);
+    const canary = summarizeSamples(canaryValues);
     if (canary.sorted.length === 0 || baseline.sorted.length === 0) {
         const missing = [canary.sorted.length === 0 ? 'canary' : '', baseline.sorted.length === 0 ? 'baseline' : '']
             .filter(Boolean)

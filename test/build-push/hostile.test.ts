@@ -6,7 +6,7 @@ import { mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { startFaultServer, type FaultBehaviour } from '../support/fault-server.ts';
-import { runAction, type ActionRun } from '../support/harness.ts';
+import { runBundledAction, type ActionRun } from '../support/harness.ts';
 import { expectContainedFailure } from '../support/hostile.ts';
 import { listenOnLoopback, type LoopbackListener } from '../support/loopback.ts';
 import { createWorkspace, type Workspace } from './fixtures.ts';
@@ -33,7 +33,7 @@ afterAll(() => rmSync(workspace.root, { recursive: true, force: true }));
 
 /** A run that pushes to `registry` with credentials; buildah, so that no Docker engine is asked. */
 function run(registry: string, inputs: Record<string, string> = {}): Promise<ActionRun> {
-  return runAction('build-push', {
+  return runBundledAction('build-push', {
     inputs: {
       image: `${registry}/acme/app`,
       context: 'services/hello',

@@ -5,7 +5,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startFaultServer, type FaultBehaviour, type FaultServer } from '../support/fault-server.ts';
-import { runAction, type ActionRun } from '../support/harness.ts';
+import { runBundledAction, type ActionRun } from '../support/harness.ts';
 import { expectContainedFailure } from '../support/hostile.ts';
 import { CANARY_METRICS_YAML } from '../support/prometheus.ts';
 
@@ -185,7 +185,7 @@ describe('hostile input and faulty servers', () => {
     server = hostile.server ? await startFaultServer(hostile.server) : undefined;
     const base = server?.url ?? 'http://127.0.0.1:9';
     const url = hostile.urlCredentials ? base.replace('http://', `http://reader:${URL_PASSWORD}@`) : base;
-    const run: ActionRun = await runAction('canary-analyze', {
+    const run: ActionRun = await runBundledAction('canary-analyze', {
       inputs: {
         'prometheus-url': url,
         'prometheus-headers': HEADERS,

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { startFaultServer, type FaultServer } from '../support/fault-server.ts';
 import { startGitHttpServer, type GitHttpServer } from '../support/git-http-server.ts';
 import { createGitopsRemote, git, type GitopsRemote } from '../support/gitops-repo.ts';
-import { runAction, type ActionRun } from '../support/harness.ts';
+import { runBundledAction, type ActionRun } from '../support/harness.ts';
 import { expectContainedFailure } from '../support/hostile.ts';
 
 const TOKEN = 'ghs_H0stileCaseT0kenValue0123456789';
@@ -222,7 +222,7 @@ test.each(CASES.map((hostile) => [hostile.name, hostile] as const))(
     const { inputs, env } = await hostile.arrange();
     const bare = hostile.unchanged?.() ?? remote.path;
     const before = await headOf(bare);
-    const run: ActionRun = await runAction('kustomize-bump', {
+    const run: ActionRun = await runBundledAction('kustomize-bump', {
       inputs: { repository: remote.remoteUrl, token: TOKEN, ...inputs },
       env: env ?? {},
       timeoutMs: hostile.withinMs + 30_000,
@@ -249,7 +249,7 @@ test('a tag from the repository cannot smuggle a workflow command into the log',
       ),
     );
   });
-  const run = await runAction('kustomize-bump', {
+  const run = await runBundledAction('kustomize-bump', {
     inputs: {
       repository: remote.remoteUrl,
       token: '',

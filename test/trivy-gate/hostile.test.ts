@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../../scripts/lib/action-metadata.ts';
 import { startFaultServer, type FaultServer } from '../support/fault-server.ts';
-import { runAction, type ActionRun } from '../support/harness.ts';
+import { runBundledAction, type ActionRun } from '../support/harness.ts';
 import { expectContainedFailure } from '../support/hostile.ts';
 
 const fixtures = join(repoRoot, 'test', 'fixtures', 'trivy-reports');
@@ -172,7 +172,7 @@ test.each(CASES.map((hostile) => [hostile.name, hostile] as const))(
   '%s',
   async (_name, hostile) => {
     const inputs = await hostile.arrange();
-    const run = await runAction('trivy-gate', {
+    const run = await runBundledAction('trivy-gate', {
       inputs: { 'sarif-file': 'out.sarif', ...inputs },
       workspace,
       env: { RUNNER_TOOL_CACHE: join(workspace, 'tool-cache') },
@@ -193,7 +193,7 @@ test('a 130,000-line .trivyignore is read whole: every entry applies', () => {
   const ids = readFileSync(report, 'utf8').match(/CVE-\d+-\d+(?=")/g) ?? [];
   const filler = Array.from({ length: 130_000 }, (_, index) => `CVE-1999-${String(index).padStart(6, '0')}`);
   writeFileSync(join(workspace, '.trivyignore'), [...filler, ...ids].join('\n'));
-  return runAction('trivy-gate', { inputs: { report }, workspace }).then((run) => {
+  return runBundledAction('trivy-gate', { inputs: { report }, workspace }).then((run) => {
     expect(run.errors).toEqual([]);
     expect(run.outputs['passed']).toBe('true');
   });

@@ -79,7 +79,8 @@ export function connectionError(what: string, error: unknown): KubeApiError {
   return new KubeApiError(`${what}: ${message}${typeof code === 'string' ? ` (${code})` : ''}`, undefined, false);
 }
 
-export interface RetryPolicy {
+/** How requests to the API server are retried and how long one may take. */
+export interface KubeRequestPolicy {
   attempts: number;
   baseMs: number;
   maxMs: number;
@@ -87,7 +88,12 @@ export interface RetryPolicy {
   requestTimeoutMs: number;
 }
 
-export const DEFAULT_RETRY: RetryPolicy = { attempts: 6, baseMs: 500, maxMs: 8000, requestTimeoutMs: 30_000 };
+export const DEFAULT_KUBE_REQUEST_POLICY: KubeRequestPolicy = {
+  attempts: 6,
+  baseMs: 500,
+  maxMs: 8000,
+  requestTimeoutMs: 30_000,
+};
 
 const PLURALS: Readonly<Record<ListKind, string>> = {
   deployment: 'deployments',
@@ -168,7 +174,7 @@ export function createKubeClient(
   config: KubeConfig,
   clock: KubeClock,
   describeCredentialError: (error: unknown) => string,
-  policy: RetryPolicy = DEFAULT_RETRY,
+  policy: KubeRequestPolicy = DEFAULT_KUBE_REQUEST_POLICY,
 ): KubeClient {
   const server = (config.getCurrentCluster()?.server ?? '').replace(/\/+$/, '');
 

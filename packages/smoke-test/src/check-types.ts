@@ -50,7 +50,8 @@ export interface Expectations {
   maxLatencyMs?: number;
 }
 
-export interface RetryPolicy {
+/** A check's `retry:` block: try again until it passes or `untilMs` has gone by. */
+export interface CheckRetry {
   untilMs: number;
   intervalMs: number;
   maxIntervalMs: number;
@@ -63,7 +64,7 @@ export interface Check {
   line?: number;
   request: CheckRequest;
   expect: Expectations;
-  retry?: RetryPolicy;
+  retry?: CheckRetry;
   /** Values taken from this check's JSON response: `{{name}}` in later checks. */
   capture: Array<{ name: string; path: string }>;
   /** Capture names this check's request uses. */
