@@ -4,8 +4,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runBundledAction } from '../test/support/harness.ts';
-import { startRegistry } from '../test/support/registry.ts';
+import { runBundledAction } from '@shiprail/rehearsal/harness';
+import { startRegistry } from '@shiprail/rehearsal/registry';
 import { createWorkspace } from '../test/build-push/fixtures.ts';
 
 const ROUNDS = 5;

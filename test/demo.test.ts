@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../scripts/lib/action-metadata.ts';
 import type { Report } from '../packages/rehearsal/src/report.ts';
-import { node24 } from './support/harness.ts';
+import { node24 } from '@shiprail/rehearsal/harness';
 
 test('the demo rehearses deploy.yml: every job green, every environment on the release, and a report', () => {
   const directory = mkdtempSync(join(tmpdir(), 'demo-test-'));

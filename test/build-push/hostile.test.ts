@@ -6,9 +6,9 @@ import { mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { startFaultServer, type FaultBehaviour } from '../support/fault-server.ts';
-import { runBundledAction, type ActionRun } from '../support/harness.ts';
+import { runBundledAction, type ActionRun } from '@shiprail/rehearsal/harness';
 import { expectContainedFailure } from '../support/hostile.ts';
-import { listenOnLoopback, type LoopbackListener } from '../support/loopback.ts';
+import { listenOnLoopback, type LoopbackListener } from '@shiprail/rehearsal/loopback';
 import { createWorkspace, type Workspace } from './fixtures.ts';
 
 jest.setTimeout(90_000);

@@ -6,9 +6,9 @@ import { rmSync } from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
 import { makeSelfSignedCertificate } from '../smoke-test/servers.ts';
 import { startFaultServer } from '../support/fault-server.ts';
-import { listenOnLoopback } from '../support/loopback.ts';
-import { runBundledAction } from '../support/harness.ts';
-import { startRegistry, type RunningRegistry } from '../support/registry.ts';
+import { listenOnLoopback } from '@shiprail/rehearsal/loopback';
+import { runBundledAction } from '@shiprail/rehearsal/harness';
+import { startRegistry, type RunningRegistry } from '@shiprail/rehearsal/registry';
 import { createWorkspace, pushTestImage, servedManifest, type Workspace } from './fixtures.ts';
 import { startTokenProxy, type TokenProxy } from './token-proxy.ts';
 

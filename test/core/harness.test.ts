@@ -1,4 +1,4 @@
-import { inputEnvName, parseRunnerFile, runBundledAction, type ActionRun } from '../support/harness.ts';
+import { inputEnvName, parseRunnerFile, runBundledAction, type ActionRun } from '@shiprail/rehearsal/harness';
 import { expectContainedFailure } from '../support/hostile.ts';
 
 test.each([

@@ -4,9 +4,9 @@ import { chmod, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startFaultServer, type FaultServer } from '../support/fault-server.ts';
-import { startGitHttpServer, type GitHttpServer } from '../support/git-http-server.ts';
-import { createGitopsRemote, git, type GitopsRemote } from '../support/gitops-repo.ts';
-import { runBundledAction, type ActionRun } from '../support/harness.ts';
+import { startGitHttpServer, type GitHttpServer } from '@shiprail/rehearsal/git-http-server';
+import { createGitopsRemote, git, type GitopsRemote } from '@shiprail/rehearsal/gitops-repo';
+import { runBundledAction, type ActionRun } from '@shiprail/rehearsal/harness';
 import { expectContainedFailure } from '../support/hostile.ts';
 
 const TOKEN = 'ghs_H0stileCaseT0kenValue0123456789';

@@ -6,10 +6,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startGitHttpServer, type GitHttpServer } from '../support/git-http-server.ts';
+import { startGitHttpServer, type GitHttpServer } from '@shiprail/rehearsal/git-http-server';
 import { startGitHubPullsServer, type GitHubPullsServer } from '../support/github-pulls-server.ts';
-import { createGitopsRemote, git, showFile, type GitopsRemote } from '../support/gitops-repo.ts';
-import { runBundledAction } from '../support/harness.ts';
+import { createGitopsRemote, git, showFile, type GitopsRemote } from '@shiprail/rehearsal/gitops-repo';
+import { runBundledAction } from '@shiprail/rehearsal/harness';
 import { createTestRuntime } from '../support/runtime.ts';
 
 const TOKEN = 'ghs_Sup3rSecretT0kenValue0123456789';

@@ -5,8 +5,8 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestRuntime } from '../support/runtime.ts';
-import { startKubeApiServer, text, type JsonObject, type KubeApiServer } from '../support/kube-api-server.ts';
-import { runBundledAction } from '../support/harness.ts';
+import { startKubeApiServer, text, type JsonObject, type KubeApiServer } from '@shiprail/rehearsal/kube-api-server';
+import { runBundledAction } from '@shiprail/rehearsal/harness';
 import {
   argoRollout,
   controllerRevision,
@@ -21,7 +21,7 @@ import {
   waitForWatches,
   type DeploymentRolloutOptions,
   type ScenarioStep,
-} from '../support/kube-scenarios.ts';
+} from '@shiprail/rehearsal/kube-scenarios';
 
 let server: KubeApiServer;
 beforeEach(async () => {

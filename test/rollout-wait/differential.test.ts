@@ -2,7 +2,7 @@
 // against the same server: both reach the same verdict with the same last message.
 import { errorMessage } from '@shiprail/core';
 import { runRolloutWait } from '@shiprail/rollout-wait';
-import { startKubeApiServer, type KubeApiServer } from '../support/kube-api-server.ts';
+import { startKubeApiServer, type KubeApiServer } from '@shiprail/rehearsal/kube-api-server';
 import { kubectl } from '../support/kubectl.ts';
 import { createTestRuntime } from '../support/runtime.ts';
 import {
@@ -14,7 +14,7 @@ import {
   statefulSet,
   waitForWatches,
   type ScenarioStep,
-} from '../support/kube-scenarios.ts';
+} from '@shiprail/rehearsal/kube-scenarios';
 
 interface Scenario {
   resource: string;

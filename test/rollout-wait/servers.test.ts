@@ -4,9 +4,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runBundledAction } from '../support/harness.ts';
-import { startKubeApiServer, type KubeApiServer } from '../support/kube-api-server.ts';
-import { deploymentRollout, playScenario, seedDeployment, waitForWatches } from '../support/kube-scenarios.ts';
+import { runBundledAction } from '@shiprail/rehearsal/harness';
+import { startKubeApiServer, type KubeApiServer } from '@shiprail/rehearsal/kube-api-server';
+import { deploymentRollout, playScenario, seedDeployment, waitForWatches } from '@shiprail/rehearsal/kube-scenarios';
 import { kubectl } from '../support/kubectl.ts';
 import { kubeconfigFor } from './kubeconfigs.ts';
 

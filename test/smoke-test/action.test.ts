@@ -6,8 +6,8 @@ import { XMLParser } from 'fast-xml-parser';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runBundledAction, type ActionRun } from '../support/harness.ts';
-import { startSampleService } from '../support/sample-service.ts';
+import { runBundledAction, type ActionRun } from '@shiprail/rehearsal/harness';
+import { startSampleService } from '@shiprail/rehearsal/sample-service';
 import {
   LOGIN_TOKEN,
   makeCertificateFromPrivateCa,

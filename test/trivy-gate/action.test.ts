@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../../scripts/lib/action-metadata.ts';
-import { runBundledAction } from '../support/harness.ts';
+import { runBundledAction } from '@shiprail/rehearsal/harness';
 import { makeFakeTrivyArchive, startReleaseServer } from '../support/trivy-release-server.ts';
 import { sarifSchemaErrors } from './sarif-schema.ts';
 

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../../scripts/lib/action-metadata.ts';
 import { startFaultServer, type FaultServer } from '../support/fault-server.ts';
-import { runBundledAction, type ActionRun } from '../support/harness.ts';
+import { runBundledAction, type ActionRun } from '@shiprail/rehearsal/harness';
 import { expectContainedFailure } from '../support/hostile.ts';
 
 const fixtures = join(repoRoot, 'test', 'fixtures', 'trivy-reports');

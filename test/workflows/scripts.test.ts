@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { repoRoot } from '../../scripts/lib/action-metadata.ts';
-import { parseRunnerFile } from '../support/harness.ts';
+import { parseRunnerFile } from '@shiprail/rehearsal/harness';
 
 const script = (name: string): string => join(repoRoot, '.github', 'scripts', name);
 let dir = '';
