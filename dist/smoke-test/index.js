@@ -37486,8 +37486,8 @@ var json_p3_cjs = __nccwpck_require__(393);
 ;// CONCATENATED MODULE: ./packages/smoke-test/src/check-types.ts
 const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 const DEFAULT_RETRY_INTERVAL_MS = 1_000;
-const COMPARISONS = ['==', '!=', '>', '>=', '<', '<='];
-const JSON_OPERATORS = [...COMPARISONS, 'exists', 'length', 'matches'];
+const COMPARISON_OPERATORS = ['==', '!=', '>', '>=', '<', '<='];
+const JSON_OPERATORS = [...COMPARISON_OPERATORS, 'exists', 'length', 'matches'];
 
 ;// CONCATENATED MODULE: ./node_modules/re2js/build/index.js
 /*!
@@ -44783,7 +44783,7 @@ function parseLength(value) {
         return undefined;
     const comparisons = [];
     for (const [key, bound] of Object.entries(value)) {
-        const op = COMPARISONS.find((comparison) => comparison === key);
+        const op = COMPARISON_OPERATORS.find((comparison) => comparison === key);
         if (op === undefined || typeof bound !== 'number')
             return undefined;
         comparisons.push({ op, value: bound });

@@ -22,14 +22,14 @@ export interface CheckRequest {
   insecure: boolean;
 }
 
-export const COMPARISONS = ['==', '!=', '>', '>=', '<', '<='] as const;
-export type Comparison = (typeof COMPARISONS)[number];
-export const JSON_OPERATORS = [...COMPARISONS, 'exists', 'length', 'matches'] as const;
+export const COMPARISON_OPERATORS = ['==', '!=', '>', '>=', '<', '<='] as const;
+export type ComparisonOperator = (typeof COMPARISON_OPERATORS)[number];
+export const JSON_OPERATORS = [...COMPARISON_OPERATORS, 'exists', 'length', 'matches'] as const;
 
 export type JsonOperator =
-  | { op: Comparison; value: unknown }
+  | { op: ComparisonOperator; value: unknown }
   | { op: 'exists'; value: boolean }
-  | { op: 'length'; comparisons: Array<{ op: Comparison; value: number }> }
+  | { op: 'length'; comparisons: Array<{ op: ComparisonOperator; value: number }> }
   | { op: 'matches'; pattern: string; regex: Regex };
 
 export interface JsonAssertion {
