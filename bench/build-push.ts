@@ -4,8 +4,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runAction } from '../test/support/harness.ts';
-import { startRegistry } from '../test/support/registry.ts';
+import { runBundledAction } from '@shiprail/rehearsal/harness';
+import { startRegistry } from '@shiprail/rehearsal/registry';
 import { createWorkspace } from '../test/build-push/fixtures.ts';
 
 const ROUNDS = 5;
@@ -70,7 +70,7 @@ try {
       env: workspace.env,
     };
     let started = performance.now();
-    const build = await runAction('build-push', {
+    const build = await runBundledAction('build-push', {
       ...common,
       inputs: { image, context: 'services/hello', builder: 'buildah' },
       ref: 'refs/heads/main',
@@ -79,7 +79,7 @@ try {
     if (build.outputs['built'] !== 'true') throw new Error(`round ${round}: expected a build\n${build.stdout}`);
 
     started = performance.now();
-    const reuse = await runAction('build-push', {
+    const reuse = await runBundledAction('build-push', {
       ...common,
       inputs: { image, context: 'services/hello', builder: 'buildah' },
       ref: `refs/tags/v1.${round}.0`,
@@ -88,7 +88,7 @@ try {
     if (reuse.outputs['built'] !== 'false') throw new Error(`round ${round}: expected reuse\n${reuse.stdout}`);
 
     started = performance.now();
-    await runAction('build-push', {
+    await runBundledAction('build-push', {
       ...common,
       inputs: { image, context: 'services/hello', 'dry-run': 'true' },
       ref: 'refs/heads/main',

@@ -26,7 +26,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import picomatch from 'picomatch';
 import { readActionMetadata, repoRoot } from '../scripts/lib/action-metadata.ts';
-import { inputEnvName, node24, runAction } from '../test/support/harness.ts';
+import { inputEnvName, node24, runBundledAction } from '@shiprail/rehearsal/harness';
 
 /** A small deterministic generator, so that every run measures the same data. */
 function random(seed: number): (limit: number) => number {
@@ -260,7 +260,7 @@ function timeProcess(
   });
 }
 
-/** The runner's environment for the action on a push of base..head (as test/support/harness.ts sets it). */
+/** The runner's environment for the action on a push of base..head (as the harness in packages/rehearsal sets it). */
 function runnerEnvironment(repository: SyntheticRepository, runnerDir: string): NodeJS.ProcessEnv {
   const event = join(runnerDir, 'event.json');
   writeFileSync(event, JSON.stringify({ ref: 'refs/heads/main', before: repository.base, after: repository.head }));
@@ -317,7 +317,7 @@ async function measureWholeProcess(
   let matrix = '';
   try {
     // The harness's run first: it checks the outputs as the runner would read them.
-    const checked = await runAction('detect-changed-services', {
+    const checked = await runBundledAction('detect-changed-services', {
       workspace: repository.path,
       eventName: 'push',
       event: { ref: 'refs/heads/main', before: repository.base, after: repository.head },

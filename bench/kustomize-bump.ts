@@ -1,15 +1,15 @@
 // 20 workflow runs bump 20 different images of the same branch at once (the bundled action, one
 // process each, against a bare remote): total time and the attempts each needed, against one bump
 // alone measured in the same run.
-import { createGitopsRemote, commitsOf, type GitopsRemote } from '../test/support/gitops-repo.ts';
-import { runAction, type ActionRun } from '../test/support/harness.ts';
+import { createGitopsRemote, commitsOf, type GitopsRemote } from '@shiprail/rehearsal/gitops-repo';
+import { runBundledAction, type ActionRun } from '@shiprail/rehearsal/harness';
 
 const CONCURRENT = 20;
 const SERVICES = Array.from({ length: CONCURRENT }, (_, index) => `svc${String(index + 1).padStart(2, '0')}`);
 const OVERLAYS = 'overlays/dev\noverlays/staging';
 
 function bump(remote: GitopsRemote, service: string, tag: string): Promise<ActionRun> {
-  return runAction('kustomize-bump', {
+  return runBundledAction('kustomize-bump', {
     inputs: {
       repository: remote.remoteUrl,
       token: '',

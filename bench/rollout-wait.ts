@@ -7,10 +7,10 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../scripts/lib/action-metadata.ts';
 import { spawn } from 'node:child_process';
-import { node24 } from '../test/support/harness.ts';
-import { startKubeApiServer, type KubeApiServer } from '../test/support/kube-api-server.ts';
+import { node24 } from '@shiprail/rehearsal/harness';
+import { startKubeApiServer, type KubeApiServer } from '@shiprail/rehearsal/kube-api-server';
 import { kubectl } from '../test/support/kubectl.ts';
-import { deploymentRollout, playScenario, seedDeployment, waitForWatches } from '../test/support/kube-scenarios.ts';
+import { deploymentRollout, playScenario, seedDeployment, waitForWatches } from '@shiprail/rehearsal/kube-scenarios';
 
 const COUNT = 50;
 const STEP_MS = 100;

@@ -4,7 +4,7 @@
 import { Redactor } from '@shiprail/core';
 import { parseCheckFile, runChecks } from '@shiprail/smoke-test';
 import { createServer } from 'node:http';
-import { listenOnLoopback } from '../test/support/loopback.ts';
+import { listenOnLoopback } from '@shiprail/rehearsal/loopback';
 
 const CHECKS = 200;
 const ROUNDS = 3;

@@ -8,7 +8,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../scripts/lib/action-metadata.ts';
-import { node24 } from '../test/support/harness.ts';
+import { node24 } from '@shiprail/rehearsal/harness';
 
 const ROUNDS = 7;
 const LARGE_CASES = 20_000;

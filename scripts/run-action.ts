@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { listActions } from './lib/action-metadata.ts';
-import { runAction } from '@shiprail/rehearsal/harness';
+import { runBundledAction } from '@shiprail/rehearsal/harness';
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
@@ -32,7 +32,7 @@ for (const pair of values.input ?? []) {
   }
   inputs[pair.slice(0, equals)] = pair.slice(equals + 1);
 }
-const run = await runAction(id, {
+const run = await runBundledAction(id, {
   inputs,
   echo: true,
   workspace: resolve(values.workspace ?? process.cwd()),

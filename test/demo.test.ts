@@ -5,8 +5,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../scripts/lib/action-metadata.ts';
-import type { Report } from '../packages/rehearsal/src/report.ts';
-import { node24 } from './support/harness.ts';
+import type { Report } from '@shiprail/rehearsal/report';
+import { node24 } from '@shiprail/rehearsal/harness';
 
 test('the demo rehearses deploy.yml: every job green, every environment on the release, and a report', () => {
   const directory = mkdtempSync(join(tmpdir(), 'demo-test-'));

@@ -31613,7 +31613,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _shiprail_build_push_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1889);
+/* harmony import */ var _shiprail_build_push_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7885);
 
 await (0,_shiprail_build_push_action__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -31622,7 +31622,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 1889:
+/***/ 7885:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -32760,7 +32760,7 @@ var summary_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _
 };
 
 
-const { access, appendFile, writeFile } = external_fs_namespaceObject.promises;
+const { access, appendFile, writeFile: summary_writeFile } = external_fs_namespaceObject.promises;
 const SUMMARY_ENV_VAR = 'GITHUB_STEP_SUMMARY';
 const SUMMARY_DOCS_URL = 'https://docs.github.com/actions/using-workflows/workflow-commands-for-github-actions#adding-a-job-summary';
 class Summary {
@@ -32821,7 +32821,7 @@ class Summary {
         return summary_awaiter(this, void 0, void 0, function* () {
             const overwrite = !!(options === null || options === void 0 ? void 0 : options.overwrite);
             const filePath = yield this.filePath();
-            const writeFunc = overwrite ? writeFile : appendFile;
+            const writeFunc = overwrite ? summary_writeFile : appendFile;
             yield writeFunc(filePath, this._buffer, { encoding: 'utf8' });
             return this.emptyBuffer();
         });
@@ -33083,7 +33083,7 @@ var io_util_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _
 };
 
 
-const { chmod, copyFile, lstat, mkdir, open: io_util_open, readdir, rename, rm, rmdir, stat, symlink, unlink } = external_fs_namespaceObject.promises;
+const { chmod, copyFile, lstat, mkdir: io_util_mkdir, open: io_util_open, readdir, rename: io_util_rename, rm: io_util_rm, rmdir, stat, symlink, unlink } = external_fs_namespaceObject.promises;
 // export const {open} = 'fs'
 const IS_WINDOWS = process.platform === 'win32';
 /**
@@ -35073,7 +35073,7 @@ class InputParser {
             return JSON.parse(value);
         }
         catch (error) {
-            const reason = error instanceof Error ? error.message : String(error);
+            const reason = errorMessage(error);
             throw new errors_ConfigurationError(`is not valid JSON: ${reason}`, { input: name });
         }
     }
@@ -35345,6 +35345,23 @@ async function runAction(main) {
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 ;// CONCATENATED MODULE: external "node:path"
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+;// CONCATENATED MODULE: ./packages/core/src/atomic-file.ts
+
+
+/** Writes a whole file or nothing: a failed step leaves no half-written file, and no temporary one. */
+async function writeFileAtomically(path, content) {
+    await mkdir(dirname(path), { recursive: true });
+    const temporary = `${path}.${process.pid}.tmp`;
+    try {
+        await writeFile(temporary, content);
+        await rename(temporary, path);
+    }
+    catch (error) {
+        await rm(temporary, { force: true });
+        throw error;
+    }
+}
+
 ;// CONCATENATED MODULE: ./packages/core/src/private-file.ts
 
 
@@ -35427,6 +35444,8 @@ function parseWorkloadReference(text) {
 
 
 
+
+
 ;// CONCATENATED MODULE: ./packages/build-push/src/builders.ts
 
 
@@ -35479,8 +35498,6 @@ function buildxArguments(request, metadataFile) {
     args.push('--metadata-file', metadataFile);
     if (request.push)
         args.push('--push');
-    else if (request.ociLayout !== '')
-        args.push('--output', `type=oci,dest=${request.ociLayout},tar=false`);
     args.push(request.contextDir);
     return args;
 }
@@ -35566,25 +35583,6 @@ function buildahPushArguments(request, digestFile, authFile) {
     args.push('--digestfile', digestFile, tag, `docker://${tag}`);
     return args;
 }
-/**
- * The `buildah push` (or `manifest push --all`) argument vector that writes the first tag as an OCI
- * image layout: OCI manifests, gzip layers, no signatures, as a registry push would send them.
- */
-function buildahLayoutArguments(request) {
-    const tag = request.tags[0] ?? '';
-    return request.platforms.length > 1
-        ? ['manifest', 'push', '--all', '--format', 'oci', '--remove-signatures', tag, `oci:${request.ociLayout}`]
-        : [
-            'push',
-            '--format',
-            'oci',
-            '--compression-format',
-            'gzip',
-            '--remove-signatures',
-            tag,
-            `oci:${request.ociLayout}`,
-        ];
-}
 /** A containers-auth.json for one registry: how buildah gets the password without argv. */
 function authFileContent(registry, credentials) {
     const auth = Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64');
@@ -35599,11 +35597,8 @@ function buildahBuilder(runtime) {
     const env = { BUILDAH_ISOLATION: 'chroot' };
     const run = async (request, authFile) => {
         await runtime.exec('buildah', [...global, ...buildahBuildArguments(request, authFile)], { env });
-        if (!request.push) {
-            if (request.ociLayout !== '')
-                await runtime.exec('buildah', [...global, ...buildahLayoutArguments(request)], { env });
+        if (!request.push)
             return { digest: '', pushedTags: [] };
-        }
         const directory = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(runtime.tempDir, 'buildah-'));
         try {
             const digestFile = (0,external_node_path_namespaceObject.join)(directory, 'digest');
@@ -35687,159 +35682,9 @@ function storedCredentials(registry, env) {
     return undefined;
 }
 
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
-;// CONCATENATED MODULE: ./packages/build-push/src/layout.ts
-
-
-
-
-const INDEX_TYPES = new Set([
-    'application/vnd.oci.image.index.v1+json',
-    'application/vnd.docker.distribution.manifest.list.v2+json',
-]);
-const IMAGE_TYPES = new Set([
-    'application/vnd.oci.image.manifest.v1+json',
-    'application/vnd.docker.distribution.manifest.v2+json',
-]);
-const DIGEST = /^(sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$/;
-/** Indexes inside indexes: deeper than this is not an image a builder wrote. */
-const MAX_DEPTH = 4;
-const mistake = (message) => new errors_ConfigurationError(message, { input: 'oci-layout' });
-const record = (value) => typeof value === 'object' && value !== null && !Array.isArray(value) ? value : {};
-/** A descriptor from JSON, or a mistake that says where it was read. */
-function descriptorOf(value, where) {
-    const { mediaType, digest, size } = record(value);
-    if (typeof digest !== 'string' || !DIGEST.test(digest)) {
-        throw mistake(`${where} has no valid digest (sha256:<64 hex>)`);
-    }
-    if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0)
-        throw mistake(`${where} has no valid size`);
-    return { mediaType: typeof mediaType === 'string' ? mediaType : '', digest, size };
-}
-const digestOf = (algorithm, bytes) => `${algorithm}:${(0,external_node_crypto_.createHash)(algorithm).update(bytes).digest('hex')}`;
-/** The blob a descriptor names, verified: a regular file (no link out) of that size and digest. */
-async function readBlob(directory, descriptor) {
-    const [algorithm = '', hex = ''] = descriptor.digest.split(':');
-    const path = (0,external_node_path_namespaceObject.join)(directory, 'blobs', algorithm, hex);
-    const shown = `blobs/${algorithm}/${hex}`;
-    const stats = await (0,promises_namespaceObject.lstat)(path).catch(() => undefined);
-    if (stats === undefined)
-        throw mistake(`${directory} lacks ${shown}: the layout is incomplete`);
-    if (!stats.isFile())
-        throw mistake(`${directory}: ${shown} is not a regular file`);
-    if (stats.size !== descriptor.size) {
-        throw mistake(`${directory}: ${shown} has ${stats.size} bytes where ${descriptor.size} are named`);
-    }
-    const bytes = await (0,promises_namespaceObject.readFile)(path);
-    const actual = digestOf(algorithm, bytes);
-    if (actual !== descriptor.digest)
-        throw mistake(`${directory}: ${shown} has digest ${actual}: it was altered`);
-    return bytes;
-}
-async function readJson(path, what) {
-    let text;
-    try {
-        text = await (0,promises_namespaceObject.readFile)(path, 'utf8');
-    }
-    catch {
-        throw mistake(`${path} does not exist: ${what}`);
-    }
-    try {
-        return JSON.parse(text);
-    }
-    catch {
-        throw mistake(`${path} is not JSON`);
-    }
-}
-/** Walks a manifest and everything below it, collecting child manifests and blobs in push order. */
-async function collect(layout, manifest, depth, seen) {
-    let parsed;
-    try {
-        parsed = record(JSON.parse(Buffer.from(manifest.body).toString('utf8')));
-    }
-    catch {
-        throw mistake(`${layout.directory}: manifest ${manifest.digest} is not JSON`);
-    }
-    const where = `${layout.directory}: manifest ${manifest.digest}`;
-    if (INDEX_TYPES.has(manifest.mediaType)) {
-        if (depth >= MAX_DEPTH)
-            throw mistake(`${where} nests indexes deeper than ${MAX_DEPTH}`);
-        const entries = Array.isArray(parsed['manifests']) ? parsed['manifests'] : [];
-        for (const [position, entry] of entries.entries()) {
-            const descriptor = descriptorOf(entry, `${where}, manifests[${position}],`);
-            if (seen.has(descriptor.digest))
-                continue;
-            seen.add(descriptor.digest);
-            const child = { ...descriptor, body: await readBlob(layout.directory, descriptor) };
-            await collect(layout, child, depth + 1, seen);
-            layout.children.push(child);
-        }
-        return;
-    }
-    if (!IMAGE_TYPES.has(manifest.mediaType)) {
-        throw mistake(`${where} has media type '${escapeUntrusted(manifest.mediaType)}', which is no image manifest`);
-    }
-    const layers = Array.isArray(parsed['layers']) ? parsed['layers'] : [];
-    const blobs = [parsed['config'], ...layers].map((entry, position) => descriptorOf(entry, position === 0 ? `${where}, config,` : `${where}, layers[${position - 1}],`));
-    for (const blob of blobs) {
-        if (seen.has(blob.digest))
-            continue;
-        seen.add(blob.digest);
-        await readBlob(layout.directory, blob);
-        layout.blobs.push(blob);
-    }
-}
-/**
- * Reads and verifies the OCI image layout in `directory`: `oci-layout`, an `index.json` naming one
- * image, and every blob below it present with the digest and size its descriptor names.
- */
-async function readLayout(directory) {
-    const marker = record(await readJson((0,external_node_path_namespaceObject.join)(directory, 'oci-layout'), 'it is not an OCI image layout'));
-    if (typeof marker['imageLayoutVersion'] !== 'string') {
-        throw mistake(`${(0,external_node_path_namespaceObject.join)(directory, 'oci-layout')} has no imageLayoutVersion`);
-    }
-    const index = record(await readJson((0,external_node_path_namespaceObject.join)(directory, 'index.json'), 'the layout has no index'));
-    const entries = Array.isArray(index['manifests']) ? index['manifests'] : [];
-    if (entries.length !== 1) {
-        throw mistake(`${(0,external_node_path_namespaceObject.join)(directory, 'index.json')} names ${entries.length} images where one is expected`);
-    }
-    const descriptor = descriptorOf(entries[0], `${(0,external_node_path_namespaceObject.join)(directory, 'index.json')}, manifests[0],`);
-    const top = { ...descriptor, body: await readBlob(directory, descriptor) };
-    const layout = { directory, top, children: [], blobs: [] };
-    await collect(layout, top, 0, new Set([top.digest]));
-    return layout;
-}
-/**
- * Pushes a layout byte for byte: blobs the registry lacks (asked first), then every child manifest
- * by digest, then the top manifest under each tag. The registry must report the layout's digest.
- */
-async function pushLayout(registry, layout, tags) {
-    const counts = { uploaded: 0, present: 0 };
-    for (const blob of layout.blobs) {
-        if (await registry.hasBlob(blob.digest)) {
-            counts.present += 1;
-            continue;
-        }
-        await registry.uploadBlob(blob.digest, await readBlob(layout.directory, blob));
-        counts.uploaded += 1;
-    }
-    const puts = [
-        ...layout.children.map((child) => [child.digest, child]),
-        ...tags.map((tag) => [tag, layout.top]),
-    ];
-    for (const [reference, manifest] of puts) {
-        const reported = await registry.putManifest(reference, manifest);
-        if (reported !== manifest.digest) {
-            throw new Error(`the registry reports ${escapeUntrusted(reported)} for ${reference}, not the layout's ${manifest.digest}`);
-        }
-    }
-    return counts;
-}
-
 ;// CONCATENATED MODULE: ./packages/build-push/src/payload.ts
 /** Reads of the untyped event payload. */
-const payload_record = (value) => typeof value === 'object' && value !== null ? value : {};
+const record = (value) => typeof value === 'object' && value !== null ? value : {};
 const payload_text = (value) => (typeof value === 'string' ? value : undefined);
 
 ;// CONCATENATED MODULE: ./packages/build-push/src/template.ts
@@ -36008,7 +35853,7 @@ function parseLabelLines(lines, values = {}) {
  * user's own (which win), sorted by key. Labels whose value is empty are left out.
  */
 function ociLabels(source, extra) {
-    const repository = payload_record(source.payload['repository']);
+    const repository = record(source.payload['repository']);
     const url = labels_text(repository['html_url']) || (source.repository ? `${source.serverUrl}/${source.repository}` : '');
     const labels = new Map([
         ['org.opencontainers.image.title', labels_text(repository['name']) || (source.repository.split('/')[1] ?? '')],
@@ -36018,7 +35863,7 @@ function ociLabels(source, extra) {
         ['org.opencontainers.image.version', source.version],
         ['org.opencontainers.image.created', new Date(source.now).toISOString()],
         ['org.opencontainers.image.revision', source.sha],
-        ['org.opencontainers.image.licenses', labels_text(payload_record(repository['license'])['spdx_id'])],
+        ['org.opencontainers.image.licenses', labels_text(record(repository['license'])['spdx_id'])],
     ]);
     for (const [key, value] of extra)
         labels.set(key, value);
@@ -36058,7 +35903,7 @@ function baseRef(context) {
     if (/^refs\/tags\//.test(ref) && typeof payload['base_ref'] === 'string')
         return stripHeads(payload['base_ref']);
     if (/^refs\/pull\//.test(ref))
-        return payload_text(payload_record(payload_record(payload['pull_request'])['base'])['ref']) ?? '';
+        return payload_text(record(record(payload['pull_request'])['base'])['ref']) ?? '';
     return '';
 }
 /** The dates `type=schedule` patterns may use (and nothing else, as in docker/metadata-action). */
@@ -36216,7 +36061,7 @@ function parseTagRule(line) {
         fields = splitFields(line);
     }
     catch (error) {
-        return fail(error instanceof Error ? error.message : String(error));
+        return fail(errorMessage(error));
     }
     const attrs = {};
     let type;
@@ -36313,7 +36158,7 @@ function parseFlavor(lines) {
             fields = splitFields(line);
         }
         catch (error) {
-            fail(error instanceof Error ? error.message : String(error));
+            fail(errorMessage(error));
         }
         let onLatestFor;
         for (const field of fields) {
@@ -36526,7 +36371,7 @@ const RULE_FUNCTIONS = {
 const DEFAULT_SHORT_SHA_LENGTH = 7;
 function commitDateOf(payload, sha) {
     const commits = Array.isArray(payload['commits']) ? payload['commits'] : [];
-    const candidates = [...commits.map(payload_record), payload_record(payload['head_commit'])];
+    const candidates = [...commits.map(record), record(payload['head_commit'])];
     const found = candidates.find((commit) => commit['id'] === sha && typeof commit['timestamp'] === 'string');
     const parsed = found ? Date.parse(String(found['timestamp'])) : Number.NaN;
     return Number.isNaN(parsed) ? undefined : parsed;
@@ -36541,7 +36386,7 @@ function tagContext(github, env, now) {
     if (/pull_request_target/.test(github.eventName))
         ref = `refs/pull/${String(github.payload['number'])}/merge`;
     if (/true/i.test(env['DOCKER_METADATA_PR_HEAD_SHA'] ?? '') && /pull_request/.test(github.eventName)) {
-        const headSha = payload_text(payload_record(payload_record(github.payload['pull_request'])['head'])['sha']);
+        const headSha = payload_text(record(record(github.payload['pull_request'])['head'])['sha']);
         if (headSha !== undefined)
             sha = headSha;
     }
@@ -36634,14 +36479,12 @@ const kindOf = (path) => {
         return 'missing';
     }
 };
-/** The path with every link followed; for a path that does not exist yet, its nearest existing parent's. */
 const realOrSelf = (path) => {
     try {
         return (0,external_node_fs_namespaceObject.realpathSync)(path);
     }
     catch {
-        const parent = (0,external_node_path_namespaceObject.dirname)((0,external_node_path_namespaceObject.resolve)(path));
-        return parent === (0,external_node_path_namespaceObject.resolve)(path) ? parent : (0,external_node_path_namespaceObject.join)(realOrSelf(parent), (0,external_node_path_namespaceObject.basename)(path));
+        return (0,external_node_path_namespaceObject.resolve)(path);
     }
 };
 const isWithin = (path, root) => {
@@ -36662,48 +36505,6 @@ function confinedPath(path, roots, input, written) {
         input,
     });
 }
-/** buildah reads `oci:PATH[:name]` and buildx a CSV `dest=PATH`: these characters would change the meaning. */
-const LAYOUT_PATH_UNSAFE = /[,:"]/;
-/** Validates `oci-layout`: confined, and for writing missing or empty (an image already there would be mixed in). */
-function planLayout(inputs, workspace, roots) {
-    const written = inputs['oci-layout'];
-    if (written === '')
-        return undefined;
-    const directory = confinedPath((0,external_node_path_namespaceObject.resolve)(workspace, written), roots, 'oci-layout', written);
-    const kind = kindOf(directory);
-    if (kind === 'file')
-        throw new errors_ConfigurationError(`${directory} is a file, not a directory`, { input: 'oci-layout' });
-    if (inputs.push)
-        return { directory, mode: 'push' };
-    if (LAYOUT_PATH_UNSAFE.test(directory)) {
-        throw new errors_ConfigurationError(`${directory} contains one of , : " which builders cannot take in a path`, {
-            input: 'oci-layout',
-        });
-    }
-    if (kind === 'directory' && (0,external_node_fs_namespaceObject.readdirSync)(directory).length > 0) {
-        throw new errors_ConfigurationError(`${directory} is not empty: give a new or empty directory to write the image to`, {
-            input: 'oci-layout',
-        });
-    }
-    return { directory, mode: 'write' };
-}
-/** The build context and Dockerfile: confined, existing, of the right kind. */
-function planSources(inputs, workspace, roots) {
-    const contextDir = confinedPath((0,external_node_path_namespaceObject.resolve)(workspace, inputs.context), roots, 'context', inputs.context);
-    const contextKind = kindOf(contextDir);
-    if (contextKind !== 'directory') {
-        throw new errors_ConfigurationError(`${contextDir} ${contextKind === 'missing' ? 'does not exist' : 'is a file, not a directory'}`, { input: 'context' });
-    }
-    const dockerfile = confinedPath(inputs.dockerfile === '' ? (0,external_node_path_namespaceObject.join)(contextDir, 'Dockerfile') : (0,external_node_path_namespaceObject.resolve)(workspace, inputs.dockerfile), roots, inputs.dockerfile === '' ? 'context' : 'dockerfile', inputs.dockerfile === '' ? `${inputs.context}/Dockerfile` : inputs.dockerfile);
-    if (kindOf(dockerfile) !== 'file') {
-        throw inputs.dockerfile === ''
-            ? new errors_ConfigurationError(`${contextDir} has no Dockerfile: set dockerfile when it is elsewhere`, {
-                input: 'context',
-            })
-            : new errors_ConfigurationError(`${dockerfile} does not exist`, { input: 'dockerfile' });
-    }
-    return { contextDir, dockerfile };
-}
 const PLATFORM = /^[a-z0-9]+\/[a-z0-9_]+(?:\/[a-z0-9]+)?$/;
 const BUILD_ARG = /^[A-Za-z_][A-Za-z0-9_]*=/s;
 const TARGET = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
@@ -36719,8 +36520,19 @@ function planBuild(inputs, github, env, now) {
         throw new errors_ConfigurationError('is empty while registry-username is set: give both', { input: 'registry-password' });
     }
     const roots = [github.workspace, ...(env['RUNNER_TEMP'] ? [env['RUNNER_TEMP']] : [])];
-    const layout = planLayout(inputs, github.workspace, roots);
-    const { contextDir, dockerfile } = layout?.mode === 'push' ? { contextDir: '', dockerfile: '' } : planSources(inputs, github.workspace, roots);
+    const contextDir = confinedPath((0,external_node_path_namespaceObject.resolve)(github.workspace, inputs.context), roots, 'context', inputs.context);
+    const contextKind = kindOf(contextDir);
+    if (contextKind !== 'directory') {
+        throw new errors_ConfigurationError(`${contextDir} ${contextKind === 'missing' ? 'does not exist' : 'is a file, not a directory'}`, { input: 'context' });
+    }
+    const dockerfile = confinedPath(inputs.dockerfile === '' ? (0,external_node_path_namespaceObject.join)(contextDir, 'Dockerfile') : (0,external_node_path_namespaceObject.resolve)(github.workspace, inputs.dockerfile), roots, inputs.dockerfile === '' ? 'context' : 'dockerfile', inputs.dockerfile === '' ? `${inputs.context}/Dockerfile` : inputs.dockerfile);
+    if (kindOf(dockerfile) !== 'file') {
+        throw inputs.dockerfile === ''
+            ? new errors_ConfigurationError(`${contextDir} has no Dockerfile: set dockerfile when it is elsewhere`, {
+                input: 'context',
+            })
+            : new errors_ConfigurationError(`${dockerfile} does not exist`, { input: 'dockerfile' });
+    }
     for (const buildArg of inputs['build-args']) {
         if (!BUILD_ARG.test(buildArg)) {
             throw new errors_ConfigurationError(`'${buildArg}' is not NAME=value`, { input: 'build-args' });
@@ -36740,7 +36552,7 @@ function planBuild(inputs, github, env, now) {
     const flavor = parseFlavor(inputs.flavor);
     const context = tagContext(github, env, now);
     const tags = computeTags(rules, flavor, context);
-    if ((inputs.push || layout !== undefined) && tags.tags.length === 0) {
+    if (inputs.push && tags.tags.length === 0) {
         throw new errors_ConfigurationError(`no rule gives a tag for this event (${github.eventName} on ${context.ref}): add one that does, e.g. type=sha`, { input: 'tags' });
     }
     const labels = ociLabels({
@@ -36755,7 +36567,6 @@ function planBuild(inputs, github, env, now) {
         image,
         contextDir,
         dockerfile,
-        layout,
         tags,
         context,
         references: tags.tags.map(({ tag }) => `${image.name}:${tag}`),
@@ -36882,34 +36693,6 @@ class RegistryClient {
         this.expectOk(answer, `tag ${this.reference.name}:${tag}`);
         return answer.headers.get('docker-content-digest') ?? manifest.digest;
     }
-    /** Whether the repository holds a blob (asked before uploading it). */
-    async hasBlob(digest) {
-        const answer = await this.request('HEAD', `blobs/${digest}`, 'pull,push', {});
-        if (answer.status === 404)
-            return false;
-        this.expectOk(answer, `check blob ${digest}`);
-        return true;
-    }
-    /**
-     * Uploads a blob in one request (a monolithic upload: POST for a session, PUT with the digest). The
-     * PUT's deadline grows with the size, at 1 MiB/s at worst.
-     */
-    async uploadBlob(digest, bytes) {
-        const started = await this.request('POST', 'blobs/uploads/', 'pull,push', {});
-        this.expectOk(started, `start the upload of ${digest}`);
-        const location = started.headers.get('location') ?? '';
-        let url;
-        try {
-            url = new URL(location, this.base);
-        }
-        catch {
-            throw new RegistryError(`registry ${this.reference.registry} gave an invalid upload location '${this.shown(location)}'`, 502);
-        }
-        url.searchParams.set('digest', digest);
-        const deadlineMs = (this.options.deadlineMs ?? DEFAULT_DEADLINE_MS) + Math.ceil(bytes.byteLength / 1048.576);
-        const answer = await this.requestUrl(url, 'PUT', 'pull,push', { 'Content-Type': 'application/octet-stream' }, bytes, deadlineMs);
-        this.expectOk(answer, `upload ${digest}`);
-    }
     /**
      * Fails now, before anything is built, when the registry refuses the credentials: reads the
      * repository's tag list with the scope a push needs.
@@ -36930,20 +36713,15 @@ class RegistryClient {
         const detail = this.shown(errorDetail(answer));
         throw new RegistryError(`registry ${this.reference.registry} could not ${what}: HTTP ${answer.status}${detail ? ` ${detail}` : ''}`, answer.status);
     }
-    request(method, path, scope, headers, body) {
-        return this.requestUrl(new URL(`${this.base}${this.reference.repository}/${path}`), method, scope, headers, body);
-    }
-    /** A request to any URL the registry named; credentials go only to the registry's own origin. */
-    async requestUrl(target, method, scope, headers, body, deadlineMs) {
-        const url = target.toString();
-        const ownOrigin = target.origin === new URL(this.base).origin;
-        const authorization = ownOrigin ? this.authorizations.get(scope) : undefined;
-        let answer = await this.send(url, method, authorization ? { ...headers, Authorization: authorization } : headers, body, deadlineMs);
-        if (answer.status !== 401 || !ownOrigin)
+    async request(method, path, scope, headers, body) {
+        const url = `${this.base}${this.reference.repository}/${path}`;
+        const authorization = this.authorizations.get(scope);
+        let answer = await this.send(url, method, authorization ? { ...headers, Authorization: authorization } : headers, body);
+        if (answer.status !== 401)
             return this.checkDenied(answer, scope);
         const challenge = parseChallenge(answer.headers.get('www-authenticate') ?? '');
         const fresh = await this.authorize(challenge, scope);
-        answer = await this.send(url, method, { ...headers, Authorization: fresh }, body, deadlineMs);
+        answer = await this.send(url, method, { ...headers, Authorization: fresh }, body);
         if (answer.status === 401)
             throw this.refused(answer.status);
         return this.checkDenied(answer, scope);
@@ -37024,10 +36802,10 @@ class RegistryClient {
         return token;
     }
     /** One HTTP exchange under the deadline; network errors, deadlines, 5xx and 429 are tried again. */
-    async send(url, method, headers, body, deadlineMs) {
+    async send(url, method, headers, body) {
         const attempts = this.options.attempts ?? DEFAULT_ATTEMPTS;
         try {
-            return await retry(() => this.exchange(url, method, headers, body, deadlineMs), {
+            return await retry(() => this.exchange(url, method, headers, body), {
                 attempts,
                 baseMs: this.options.retryBaseMs ?? 500,
                 maxMs: 8000,
@@ -37044,7 +36822,8 @@ class RegistryClient {
             throw new RegistryError(`registry ${this.reference.registry}: ${this.failure(error, method, url)}${tries}`, 503);
         }
     }
-    async exchange(url, method, headers, body, deadlineMs = this.options.deadlineMs ?? DEFAULT_DEADLINE_MS) {
+    async exchange(url, method, headers, body) {
+        const deadlineMs = this.options.deadlineMs ?? DEFAULT_DEADLINE_MS;
         return withDeadline(async (signal) => {
             const response = await this.options.fetch(url, {
                 method,
@@ -37100,13 +36879,10 @@ function parseInputs(parser) {
         cache: parser.choice('cache', ['auto', 'registry', 'none'], 'auto'),
         'reuse-existing': parser.boolean('reuse-existing', true),
         'dry-run': parser.boolean('dry-run', false),
-        'oci-layout': parser.string('oci-layout'),
     };
 }
 
 ;// CONCATENATED MODULE: ./packages/build-push/src/run.ts
-
-
 
 
 
@@ -37182,29 +36958,16 @@ async function buildAndPush(plan, inputs, builder, registry, credentials, runtim
         target: inputs.target,
         platforms: inputs.platforms,
         push: inputs.push,
-        ociLayout: plan.layout?.mode === 'write' ? plan.layout.directory : '',
         cache: inputs.cache,
         githubCache: Boolean(runtime.env['ACTIONS_RUNTIME_TOKEN']) &&
             Boolean(runtime.env['ACTIONS_CACHE_URL'] ?? runtime.env['ACTIONS_RESULTS_URL']),
     };
-    // Builders write into the directory but do not create its parents.
-    if (request.ociLayout !== '')
-        await (0,promises_namespaceObject.mkdir)(request.ociLayout, { recursive: true });
     const result = await runtime.log.group(`Build with ${builder.name}`, () => builder.build(request, credentials));
     const how = `built with ${builder.name} (cache: ${effectiveCache(request, builder.name)})`;
-    if (!inputs.push && request.ociLayout !== '') {
-        // The digest of what was written is the digest any registry will report for it, byte for byte.
-        const layout = await readLayout(request.ociLayout);
-        return {
-            digest: layout.top.digest,
-            verdict: 'Built',
-            decision: `${how}, written as an OCI image layout to ${request.ociLayout}, not pushed (push: false)`,
-        };
-    }
     if (!inputs.push)
-        return { digest: '', verdict: 'Built', decision: `${how}, not pushed (push: false)` };
+        return { digest: '', built: true, decision: `${how}, not pushed (push: false)` };
     if (registry === undefined)
-        return { digest: result.digest, verdict: 'Built', decision: `${how} and pushed` };
+        return { digest: result.digest, built: true, decision: `${how} and pushed` };
     // The digest output is what the registry serves for the pushed tag.
     const first = plan.tags.tags[0]?.tag ?? '';
     let digest = result.digest;
@@ -37217,7 +36980,7 @@ async function buildAndPush(plan, inputs, builder, registry, credentials, runtim
     }
     const pushed = new Set(result.pushedTags);
     await addTags(registry, digest, plan.tags.tags.map(({ tag }) => tag).filter((tag) => !pushed.has(`${plan.image.name}:${tag}`)));
-    return { digest, verdict: 'Built', decision: `${how} and pushed` };
+    return { digest, built: true, decision: `${how} and pushed` };
 }
 function run_summary(plan, outcome) {
     const lines = [
@@ -37229,7 +36992,7 @@ function run_summary(plan, outcome) {
     if (outcome === undefined)
         lines.push('**Dry run**: tags and labels computed; nothing was built or pushed.');
     else
-        lines.push(`**${outcome.verdict}**: ${escapeCell(outcome.decision)}.`);
+        lines.push(`**${outcome.built ? 'Built' : 'Reused'}**: ${escapeCell(outcome.decision)}.`);
     if (outcome !== undefined && outcome.digest !== '')
         lines.push('', `Digest: ${code(outcome.digest)}`);
     lines.push('', table(['Tag', 'From rule'], plan.tags.tags.map(({ tag, rule }) => [raw(code(`${plan.image.name}:${tag}`)), raw(code(rule))])));
@@ -37240,23 +37003,6 @@ function run_summary(plan, outcome) {
     lines.push('', table(['Label', 'Value'], Object.entries(plan.labels).map(([key, value]) => [raw(code(key)), value])));
     return `${lines.join('\n')}\n`;
 }
-/** Pushes the image an earlier build-push step wrote as an OCI image layout: nothing is built. */
-async function pushFromLayout(plan, directory, registry, runtime) {
-    const layout = await readLayout(directory);
-    await registry.checkAccess('pull,push');
-    const counts = await runtime.log.group(`Push ${layout.top.digest} from ${escapeUntrusted(directory)}`, () => pushLayout(registry, layout, plan.tags.tags.map(({ tag }) => tag)));
-    runtime.log.info(`blobs: ${counts.uploaded} uploaded, ${counts.present} already in the registry`);
-    return {
-        digest: layout.top.digest,
-        verdict: 'Pushed',
-        decision: `pushed from the OCI image layout ${directory} (${counts.uploaded} blobs uploaded, ${counts.present} already there), nothing was built`,
-    };
-}
-function setPlanOutputs(plan, runtime) {
-    runtime.setOutput('tags', plan.references.join('\n'));
-    runtime.setOutput('version', plan.tags.version);
-    runtime.setOutput('labels', plan.labels);
-}
 /** The build-push action: validate and plan, then reuse the commit's image or build and push it. */
 async function runBuildPush(runtime) {
     const inputs = parseInputs(runtime.inputs);
@@ -37264,8 +37010,13 @@ async function runBuildPush(runtime) {
     for (const warning of plan.tags.warnings)
         runtime.log.warning(warning);
     runtime.log.info(`Tags:\n${plan.references.join('\n')}`);
+    const setPlanOutputs = () => {
+        runtime.setOutput('tags', plan.references.join('\n'));
+        runtime.setOutput('version', plan.tags.version);
+        runtime.setOutput('labels', plan.labels);
+    };
     if (inputs['dry-run']) {
-        setPlanOutputs(plan, runtime);
+        setPlanOutputs();
         runtime.setOutput('built', false);
         await runtime.appendSummary(run_summary(plan, undefined));
         return;
@@ -37279,10 +37030,6 @@ async function runBuildPush(runtime) {
         redact: (text) => runtime.redact(text),
         onRetry: (message) => runtime.log.warning(`registry ${plan.image.registry}: ${message}`),
     });
-    if (plan.layout?.mode === 'push') {
-        await finish(plan, await pushFromLayout(plan, plan.layout.directory, registry, runtime), runtime);
-        return;
-    }
     const builder = await chooseBuilder(inputs, runtime);
     const reachable = await registryAccess(inputs, registry, credentials, builder, runtime);
     let outcome;
@@ -37294,7 +37041,7 @@ async function runBuildPush(runtime) {
         await addTags(registry, existing, plan.tags.tags.map(({ tag }) => tag).filter((tag) => tag !== shaTag));
         outcome = {
             digest: existing,
-            verdict: 'Reused',
+            built: false,
             decision: `${reuse.why}: the other tags were added to its digest, nothing was built`,
         };
     }
@@ -37302,20 +37049,14 @@ async function runBuildPush(runtime) {
         outcome = await buildAndPush(plan, inputs, builder, reachable ? registry : undefined, credentials, runtime);
         outcome.decision = `${outcome.decision} (${reuse.why})`;
     }
-    await finish(plan, outcome, runtime);
-}
-async function finish(plan, outcome, runtime) {
-    setPlanOutputs(plan, runtime);
+    setPlanOutputs();
     runtime.setOutput('digest', outcome.digest);
     runtime.setOutput('ref', outcome.digest === '' ? '' : `${plan.image.name}@${outcome.digest}`);
-    runtime.setOutput('built', outcome.verdict === 'Built');
-    if (plan.layout !== undefined)
-        runtime.setOutput('oci-layout', plan.layout.directory);
+    runtime.setOutput('built', outcome.built);
     await runtime.appendSummary(run_summary(plan, outcome));
 }
 
 ;// CONCATENATED MODULE: ./packages/build-push/src/index.ts
-
 
 
 

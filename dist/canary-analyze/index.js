@@ -28374,7 +28374,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _shiprail_canary_analyze_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(376);
+/* harmony import */ var _shiprail_canary_analyze_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3817);
 
 await (0,_shiprail_canary_analyze_action__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -28383,7 +28383,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 376:
+/***/ 3817:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -31834,7 +31834,7 @@ class InputParser {
             return JSON.parse(value);
         }
         catch (error) {
-            const reason = error instanceof Error ? error.message : String(error);
+            const reason = errorMessage(error);
             throw new ConfigurationError(`is not valid JSON: ${reason}`, { input: name });
         }
     }
@@ -32106,6 +32106,23 @@ async function runAction(main) {
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 ;// CONCATENATED MODULE: external "node:path"
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+;// CONCATENATED MODULE: ./packages/core/src/atomic-file.ts
+
+
+/** Writes a whole file or nothing: a failed step leaves no half-written file, and no temporary one. */
+async function writeFileAtomically(path, content) {
+    await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.dirname)(path), { recursive: true });
+    const temporary = `${path}.${process.pid}.tmp`;
+    try {
+        await (0,promises_namespaceObject.writeFile)(temporary, content);
+        await (0,promises_namespaceObject.rename)(temporary, path);
+    }
+    catch (error) {
+        await (0,promises_namespaceObject.rm)(temporary, { force: true });
+        throw error;
+    }
+}
+
 ;// CONCATENATED MODULE: ./packages/core/src/private-file.ts
 
 
@@ -32174,6 +32191,8 @@ function parseWorkloadReference(text) {
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/index.ts
+
+
 
 
 
@@ -32578,7 +32597,7 @@ function autocorrelationTime(series) {
 /** Kayenta's fixed constants. */
 const CONFIDENCE = 0.98;
 const TOLERANCE = 0.25;
-function describe(values) {
+function summarizeSamples(values) {
     const finite = values.filter((value) => Number.isFinite(value));
     const sorted = sortAscending(finite);
     return {
@@ -32618,8 +32637,8 @@ function sampleDependence(baseline, canary, options) {
 }
 /** Classifies one metric: the canary's samples (in time order) against the baseline's. */
 function judgeMetric(baselineValues, canaryValues, options) {
-    const baseline = describe(baselineValues);
-    const canary = describe(canaryValues);
+    const baseline = summarizeSamples(baselineValues);
+    const canary = summarizeSamples(canaryValues);
     if (canary.sorted.length === 0 || baseline.sorted.length === 0) {
         const missing = [canary.sorted.length === 0 ? 'canary' : '', baseline.sorted.length === 0 ? 'baseline' : '']
             .filter(Boolean)
@@ -33563,7 +33582,7 @@ async function judgeCanary(runtime, inputs, metrics) {
     const result = await analyze(plan, client, runtime.clock, runtime.log);
     const report = runtime.redact(`${JSON.stringify(buildReport(result, plan), null, 2)}\n`);
     const summary = renderSummary(result, plan);
-    const reportPath = writeReport(runtime.tempDir, report);
+    const reportPath = await writeReport(runtime.tempDir, report);
     runtime.setOutput('decision', result.verdict.decision);
     runtime.setOutput('score', result.verdict.score);
     runtime.setOutput('report', reportPath);
@@ -33641,12 +33660,10 @@ function buildReport(result, plan) {
         })),
     };
 }
-/** Written whole or not at all: a temporary name, then a rename. */
-function writeReport(tempDir, report) {
-    const directory = (0,external_node_fs_namespaceObject.mkdtempSync)((0,external_node_path_namespaceObject.join)(tempDir, 'canary-analyze-'));
-    const path = (0,external_node_path_namespaceObject.join)(directory, 'report.json');
-    (0,external_node_fs_namespaceObject.writeFileSync)(`${path}.partial`, report);
-    (0,external_node_fs_namespaceObject.renameSync)(`${path}.partial`, path);
+/** The report in a directory of its own, written whole or not at all. */
+async function writeReport(tempDir, report) {
+    const path = (0,external_node_path_namespaceObject.join)(await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(tempDir, 'canary-analyze-')), 'report.json');
+    await writeFileAtomically(path, report);
     return path;
 }
 

@@ -30878,7 +30878,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _shiprail_detect_changed_services_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3624);
+/* harmony import */ var _shiprail_detect_changed_services_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9475);
 
 await (0,_shiprail_detect_changed_services_action__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -30887,7 +30887,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 3624:
+/***/ 9475:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -32348,7 +32348,7 @@ var io_util_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _
 };
 
 
-const { chmod, copyFile, lstat, mkdir, open: io_util_open, readdir, rename, rm: io_util_rm, rmdir, stat, symlink, unlink } = external_fs_namespaceObject.promises;
+const { chmod, copyFile, lstat, mkdir: io_util_mkdir, open: io_util_open, readdir, rename: io_util_rename, rm: io_util_rm, rmdir, stat, symlink, unlink } = external_fs_namespaceObject.promises;
 // export const {open} = 'fs'
 const IS_WINDOWS = process.platform === 'win32';
 /**
@@ -34338,7 +34338,7 @@ class InputParser {
             return JSON.parse(value);
         }
         catch (error) {
-            const reason = error instanceof Error ? error.message : String(error);
+            const reason = errorMessage(error);
             throw new errors_ConfigurationError(`is not valid JSON: ${reason}`, { input: name });
         }
     }
@@ -34610,6 +34610,62 @@ async function runAction(main) {
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 ;// CONCATENATED MODULE: external "node:path"
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+;// CONCATENATED MODULE: ./packages/core/src/atomic-file.ts
+
+
+/** Writes a whole file or nothing: a failed step leaves no half-written file, and no temporary one. */
+async function writeFileAtomically(path, content) {
+    await mkdir(dirname(path), { recursive: true });
+    const temporary = `${path}.${process.pid}.tmp`;
+    try {
+        await writeFile(temporary, content);
+        await rename(temporary, path);
+    }
+    catch (error) {
+        await rm(temporary, { force: true });
+        throw error;
+    }
+}
+
+;// CONCATENATED MODULE: ./packages/core/src/git.ts
+/**
+ * git with an argument vector in one working directory: its output kept out of the log, never waiting
+ * for a password prompt (a command that needs credentials nobody gave fails), and under a deadline when
+ * one is set.
+ */
+class Git {
+    cwd;
+    options;
+    env;
+    prefix;
+    constructor(options) {
+        this.options = options;
+        this.cwd = options.cwd;
+        this.env = { GIT_TERMINAL_PROMPT: '0', ...options.env };
+        this.prefix = (options.config ?? []).flatMap((setting) => ['-c', setting]);
+    }
+    /** The same git in another working directory. */
+    in(cwd) {
+        return new Git({ ...this.options, cwd });
+    }
+    run(args, options = {}) {
+        const { deadlineMs } = this.options;
+        const deadline = options.deadline ?? (deadlineMs === undefined ? undefined : { ms: deadlineMs, what: `git ${args[0] ?? ''}` });
+        return this.options.exec('git', [...this.prefix, ...args], {
+            cwd: this.cwd,
+            env: this.env,
+            silent: true,
+            ...(options.input === undefined ? {} : { input: options.input }),
+            ...(options.allowFailure === undefined ? {} : { allowFailure: options.allowFailure }),
+            ...(deadline === undefined ? {} : { deadline }),
+        });
+    }
+    /** The command's standard output, trimmed; a failure throws. */
+    async output(args) {
+        return (await this.run(args)).stdout.trim();
+    }
+}
+
 ;// CONCATENATED MODULE: ./packages/core/src/private-file.ts
 
 
@@ -34692,6 +34748,8 @@ function parseWorkloadReference(text) {
 
 
 
+
+
 ;// CONCATENATED MODULE: ./packages/detect-changed-services/src/git.ts
 
 const ZERO_SHA = '0000000000000000000000000000000000000000';
@@ -34737,10 +34795,10 @@ function fetchFailureReason(stderr) {
     return escapeUntrusted(stripUrlCredentials(lines.slice(-2).join(' ') || 'no output'));
 }
 const shortSha = (sha) => (SHA.test(sha) ? sha.slice(0, 7) : sha);
-/** The git operations detection needs, fetching (and deepening shallow clones) only as far as needed. */
-class Git {
+/** The repository's history as detection reads it, fetching (and deepening shallow clones) only as far as needed. */
+class GitHistory {
     cwd;
-    exec;
+    git;
     deepenSteps;
     log;
     fetchTimeoutMs;
@@ -34749,7 +34807,12 @@ class Git {
     shallow;
     constructor(options) {
         this.cwd = options.cwd;
-        this.exec = options.exec;
+        this.git = new Git({
+            exec: options.exec,
+            cwd: options.cwd,
+            config: ['core.quotePath=false'],
+            deadlineMs: LOCAL_DEADLINE_MS,
+        });
         this.deepenSteps = options.deepenSteps ?? DEFAULT_DEEPEN_STEPS;
         this.log = options.log ?? (() => undefined);
         this.fetchTimeoutMs = options.fetchTimeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS;
@@ -34757,14 +34820,7 @@ class Git {
         this.sleep = options.sleep;
     }
     run(args, deadline) {
-        return this.exec('git', ['-c', 'core.quotePath=false', ...args], {
-            cwd: this.cwd,
-            silent: true,
-            allowFailure: true,
-            deadline: deadline ?? { ms: LOCAL_DEADLINE_MS, what: `git ${args[0] ?? ''}` },
-            // Never wait for a password prompt: a fetch that needs credentials the checkout did not leave fails.
-            env: { GIT_TERMINAL_PROMPT: '0' },
-        });
+        return this.git.run(args, { allowFailure: true, ...(deadline === undefined ? {} : { deadline }) });
     }
     /** The repository's top directory, or undefined when `cwd` is not in a git work tree. */
     async topLevel() {
@@ -34818,14 +34874,14 @@ class Git {
                 maxMs: 8000,
                 jitter: 0.3,
                 retryIf: (error) => (error instanceof GitFetchError ? error.kind === 'transient' : isTransient(error)),
-                onRetry: (error, attempt, delayMs) => this.log(`Fetch attempt ${attempt} failed (${errorText(error)}); trying again in ${delayMs} ms`),
+                onRetry: (error, attempt, delayMs) => this.log(`Fetch attempt ${attempt} failed (${errorMessage(error)}); trying again in ${delayMs} ms`),
                 ...(this.sleep === undefined ? {} : { sleep: this.sleep }),
             });
         }
         catch (error) {
             if (error instanceof GitFetchError && attempts <= 1)
                 throw error;
-            const reason = error instanceof GitFetchError ? error.reason : escapeUntrusted(errorText(error));
+            const reason = error instanceof GitFetchError ? error.reason : escapeUntrusted(errorMessage(error));
             throw new GitFetchError(what, reason, error instanceof GitFetchError ? error.kind : 'transient', attempts);
         }
     }
@@ -34985,7 +35041,6 @@ function changedPaths(files) {
     }
     return paths;
 }
-const errorText = (error) => (error instanceof Error ? error.message : String(error));
 function lastLine(text) {
     return text.trim().split('\n').pop() ?? '';
 }
@@ -35200,6 +35255,7 @@ var picomatch = __nccwpck_require__(4006);
 var picomatch_default = /*#__PURE__*/__nccwpck_require__.n(picomatch);
 ;// CONCATENATED MODULE: ./packages/detect-changed-services/src/rules.ts
 
+
 /** Options every glob is compiled with: dotfiles match (`.github/**`), as in dorny/paths-filter. */
 const GLOB_OPTIONS = { dot: true };
 class GlobError extends Error {
@@ -35227,7 +35283,7 @@ function compileGlob(rule, glob, cache) {
         regex = picomatch_default().makeRe(glob, { ...GLOB_OPTIONS, debug: true });
     }
     catch (error) {
-        throw new GlobError(rule, error instanceof Error ? error.message : String(error));
+        throw new GlobError(rule, errorMessage(error));
     }
     cache.set(glob, regex);
     return regex;
@@ -35461,7 +35517,7 @@ function parseInputs(parser) {
         picomatch_default().makeRe(inputs.discover, { ...GLOB_OPTIONS, debug: true });
     }
     catch (error) {
-        const reason = error instanceof Error ? error.message : String(error);
+        const reason = errorMessage(error);
         throw new errors_ConfigurationError(`the glob '${inputs.discover}' cannot be compiled: ${reason}`, { input: 'discover' });
     }
     if (inputs['fetch-timeout'] <= 0) {
@@ -35741,7 +35797,7 @@ function repositoryGlobProblem(glob) {
         picomatch_default().makeRe(glob, { ...GLOB_OPTIONS, debug: true });
     }
     catch (error) {
-        return `cannot be compiled: ${error instanceof Error ? error.message : String(error)}`;
+        return `cannot be compiled: ${errorMessage(error)}`;
     }
     return undefined;
 }
@@ -36070,7 +36126,7 @@ function discoverServices(root, pattern) {
         matches = picomatch_default()(glob, { ...GLOB_OPTIONS, debug: true });
     }
     catch (error) {
-        const reason = error instanceof Error ? error.message : String(error);
+        const reason = errorMessage(error);
         throw new errors_ConfigurationError(`the glob '${pattern}' cannot be compiled: ${reason}`, { input: 'discover' });
     }
     const scan = picomatch_default().scan(glob);
@@ -36331,7 +36387,7 @@ async function runDetectChangedServices(runtime) {
     if (!(0,external_node_fs_namespaceObject.existsSync)(root) || !(0,external_node_fs_namespaceObject.statSync)(root).isDirectory()) {
         throw new errors_ConfigurationError(`${root} is not a directory`, { input: 'working-directory' });
     }
-    const git = new Git({
+    const git = new GitHistory({
         cwd: root,
         exec: runtime.exec,
         log: (message) => runtime.log.info(message),

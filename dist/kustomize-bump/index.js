@@ -29215,7 +29215,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _shiprail_kustomize_bump_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9758);
+/* harmony import */ var _shiprail_kustomize_bump_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3398);
 
 await (0,_shiprail_kustomize_bump_action__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -29224,7 +29224,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 9758:
+/***/ 3398:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -30685,7 +30685,7 @@ var io_util_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _
 };
 
 
-const { chmod, copyFile, lstat, mkdir, open: io_util_open, readdir, rename, rm: io_util_rm, rmdir, stat, symlink, unlink } = external_fs_namespaceObject.promises;
+const { chmod, copyFile, lstat, mkdir: io_util_mkdir, open: io_util_open, readdir, rename: io_util_rename, rm: io_util_rm, rmdir, stat, symlink, unlink } = external_fs_namespaceObject.promises;
 // export const {open} = 'fs'
 const IS_WINDOWS = process.platform === 'win32';
 /**
@@ -32675,7 +32675,7 @@ class InputParser {
             return JSON.parse(value);
         }
         catch (error) {
-            const reason = error instanceof Error ? error.message : String(error);
+            const reason = errorMessage(error);
             throw new errors_ConfigurationError(`is not valid JSON: ${reason}`, { input: name });
         }
     }
@@ -32947,6 +32947,62 @@ async function runAction(main) {
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 ;// CONCATENATED MODULE: external "node:path"
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+;// CONCATENATED MODULE: ./packages/core/src/atomic-file.ts
+
+
+/** Writes a whole file or nothing: a failed step leaves no half-written file, and no temporary one. */
+async function writeFileAtomically(path, content) {
+    await mkdir(dirname(path), { recursive: true });
+    const temporary = `${path}.${process.pid}.tmp`;
+    try {
+        await writeFile(temporary, content);
+        await rename(temporary, path);
+    }
+    catch (error) {
+        await rm(temporary, { force: true });
+        throw error;
+    }
+}
+
+;// CONCATENATED MODULE: ./packages/core/src/git.ts
+/**
+ * git with an argument vector in one working directory: its output kept out of the log, never waiting
+ * for a password prompt (a command that needs credentials nobody gave fails), and under a deadline when
+ * one is set.
+ */
+class Git {
+    cwd;
+    options;
+    env;
+    prefix;
+    constructor(options) {
+        this.options = options;
+        this.cwd = options.cwd;
+        this.env = { GIT_TERMINAL_PROMPT: '0', ...options.env };
+        this.prefix = (options.config ?? []).flatMap((setting) => ['-c', setting]);
+    }
+    /** The same git in another working directory. */
+    in(cwd) {
+        return new Git({ ...this.options, cwd });
+    }
+    run(args, options = {}) {
+        const { deadlineMs } = this.options;
+        const deadline = options.deadline ?? (deadlineMs === undefined ? undefined : { ms: deadlineMs, what: `git ${args[0] ?? ''}` });
+        return this.options.exec('git', [...this.prefix, ...args], {
+            cwd: this.cwd,
+            env: this.env,
+            silent: true,
+            ...(options.input === undefined ? {} : { input: options.input }),
+            ...(options.allowFailure === undefined ? {} : { allowFailure: options.allowFailure }),
+            ...(deadline === undefined ? {} : { deadline }),
+        });
+    }
+    /** The command's standard output, trimmed; a failure throws. */
+    async output(args) {
+        return (await this.run(args)).stdout.trim();
+    }
+}
+
 ;// CONCATENATED MODULE: ./packages/core/src/private-file.ts
 
 
@@ -33015,6 +33071,8 @@ function parseWorkloadReference(text) {
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/index.ts
+
+
 
 
 
@@ -33121,30 +33179,15 @@ const lastLines = (lines, count) => escapeUntrusted(lines.slice(-count).join(' |
 /** Network commands that fail for a reason another attempt may fix are tried this often, in all. */
 const NETWORK_ATTEMPTS = 3;
 const NETWORK_BACKOFF = { baseMs: 1000, factor: 2, maxMs: 4000, jitter: 0.5 };
-/** git with an argument vector in one working directory, with the environment above. */
-class Git {
-    cwd;
+/** git in the GitOps repository, with the environment above: it also fetches from and pushes to the remote. */
+class GitopsGit extends Git {
     runtime;
-    env;
     constructor(runtime, cwd, env) {
+        super({ exec: (program, args, options) => runtime.exec(program, args, options), cwd, env });
         this.runtime = runtime;
-        this.cwd = cwd;
-        this.env = env;
     }
     in(cwd) {
-        return new Git(this.runtime, cwd, this.env);
-    }
-    run(args, options = {}) {
-        return this.runtime.exec('git', args, {
-            cwd: this.cwd,
-            env: this.env,
-            silent: true,
-            ...(options.input === undefined ? {} : { input: options.input }),
-            ...(options.allowFailure === undefined ? {} : { allowFailure: options.allowFailure }),
-        });
-    }
-    async output(args) {
-        return (await this.run(args)).stdout.trim();
+        return new GitopsGit(this.runtime, cwd, this.options.env ?? {});
     }
     /**
      * A command that reads from the remote (ls-remote, clone, fetch). A stalled transfer ends through the
@@ -39210,7 +39253,7 @@ async function bumpImages(runtime, inputs, services = runnerServices) {
     const remoteUrl = await remoteUrlOf(runtime, plan.source);
     const env = gitEnvironment(remoteUrl, inputs.token, runtime.env, (secret) => runtime.mask(secret));
     const scratch = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(runtime.tempDir, 'kustomize-bump-'));
-    const git = new Git(runtime, scratch, env);
+    const git = new GitopsGit(runtime, scratch, env);
     try {
         const branch = await resolveBranch(git, remoteUrl, inputs.branch);
         const images = inputs.images.map((image) => image.argument).join(', ');
@@ -39267,7 +39310,7 @@ async function attemptUntilPushed(session) {
             ...PUSH_BACKOFF,
             attempts,
             retryIf: isLostRace,
-            onRetry: (error, attempt, delay) => runtime.log.info(`Attempt ${attempt} lost a race (${error instanceof Error ? error.message : String(error)}); fetching and re-applying in ${delay} ms`),
+            onRetry: (error, attempt, delay) => runtime.log.info(`Attempt ${attempt} lost a race (${errorMessage(error)}); fetching and re-applying in ${delay} ms`),
             sleep: (ms) => runtime.clock.sleep(ms),
         });
     }

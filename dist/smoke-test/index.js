@@ -33648,7 +33648,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _shiprail_smoke_test_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8606);
+/* harmony import */ var _shiprail_smoke_test_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5056);
 
 await (0,_shiprail_smoke_test_action__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -33657,7 +33657,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 8606:
+/***/ 5056:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -35118,7 +35118,7 @@ var io_util_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _
 };
 
 
-const { chmod, copyFile, lstat, mkdir, open: io_util_open, readdir, rename, rm: io_util_rm, rmdir, stat, symlink, unlink } = external_fs_namespaceObject.promises;
+const { chmod, copyFile, lstat, mkdir: io_util_mkdir, open: io_util_open, readdir, rename: io_util_rename, rm: io_util_rm, rmdir, stat, symlink, unlink } = external_fs_namespaceObject.promises;
 // export const {open} = 'fs'
 const IS_WINDOWS = process.platform === 'win32';
 /**
@@ -37108,7 +37108,7 @@ class InputParser {
             return JSON.parse(value);
         }
         catch (error) {
-            const reason = error instanceof Error ? error.message : String(error);
+            const reason = errorMessage(error);
             throw new ConfigurationError(`is not valid JSON: ${reason}`, { input: name });
         }
     }
@@ -37380,6 +37380,23 @@ async function runAction(main) {
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 ;// CONCATENATED MODULE: external "node:path"
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+;// CONCATENATED MODULE: ./packages/core/src/atomic-file.ts
+
+
+/** Writes a whole file or nothing: a failed step leaves no half-written file, and no temporary one. */
+async function writeFileAtomically(path, content) {
+    await mkdir(dirname(path), { recursive: true });
+    const temporary = `${path}.${process.pid}.tmp`;
+    try {
+        await writeFile(temporary, content);
+        await rename(temporary, path);
+    }
+    catch (error) {
+        await rm(temporary, { force: true });
+        throw error;
+    }
+}
+
 ;// CONCATENATED MODULE: ./packages/core/src/private-file.ts
 
 
@@ -37462,13 +37479,15 @@ function parseWorkloadReference(text) {
 
 
 
+
+
 // EXTERNAL MODULE: ./node_modules/json-p3/dist/json-p3.cjs.js
 var json_p3_cjs = __nccwpck_require__(393);
 ;// CONCATENATED MODULE: ./packages/smoke-test/src/check-types.ts
 const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 const DEFAULT_RETRY_INTERVAL_MS = 1_000;
-const COMPARISONS = ['==', '!=', '>', '>=', '<', '<='];
-const JSON_OPERATORS = [...COMPARISONS, 'exists', 'length', 'matches'];
+const COMPARISON_OPERATORS = ['==', '!=', '>', '>=', '<', '<='];
+const JSON_OPERATORS = [...COMPARISON_OPERATORS, 'exists', 'length', 'matches'];
 
 ;// CONCATENATED MODULE: ./node_modules/re2js/build/index.js
 /*!
@@ -44288,6 +44307,7 @@ function re(stringsOrFlags, ...values) {
 // Every regular expression a user writes (header, body, `matches`, JSONPath match() and search()) runs on
 // RE2's linear-time engine: a pattern like `^(a+)+$` cannot stall the step, whatever the response holds.
 
+
 /** The JavaScript flags RE2 honours; `u` is how RE2 always reads patterns (by code point). */
 const FLAG_BITS = {
     i: RE2JS.CASE_INSENSITIVE,
@@ -44311,7 +44331,7 @@ function compileRegex(source, flags = '') {
         return RE2JS.compile(RE2JS.translateRegExp(source), bits);
     }
     catch (error) {
-        const reason = error instanceof Error ? error.message.replace(/^error parsing regexp: /, '') : String(error);
+        const reason = errorMessage(error).replace(/^error parsing regexp: /, '');
         return `${reason} (${UNSUPPORTED})`;
     }
 }
@@ -44763,7 +44783,7 @@ function parseLength(value) {
         return undefined;
     const comparisons = [];
     for (const [key, bound] of Object.entries(value)) {
-        const op = COMPARISONS.find((comparison) => comparison === key);
+        const op = COMPARISON_OPERATORS.find((comparison) => comparison === key);
         if (op === undefined || typeof bound !== 'number')
             return undefined;
         comparisons.push({ op, value: bound });
@@ -45627,7 +45647,7 @@ function describeNetworkError(error, url, timeoutMs) {
     if (error instanceof AbortedError)
         return `stopped while waiting for ${where}`;
     const code = error instanceof Error && 'code' in error && typeof error.code === 'string' ? error.code : '';
-    const message = error instanceof Error ? error.message : String(error);
+    const message = errorMessage(error);
     switch (code) {
         case 'ECONNREFUSED':
             return `connection refused by ${where}`;
@@ -45875,7 +45895,7 @@ async function attempt(check, values, context) {
         response = await (options.send ?? send)(request);
     }
     catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
+        const message = errorMessage(error);
         return {
             ok: false,
             failures: [],

@@ -34117,7 +34117,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _shiprail_trivy_gate_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1606);
+/* harmony import */ var _shiprail_trivy_gate_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(217);
 
 await (0,_shiprail_trivy_gate_action__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -34126,7 +34126,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 1606:
+/***/ 217:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -37577,7 +37577,7 @@ class InputParser {
             return JSON.parse(value);
         }
         catch (error) {
-            const reason = error instanceof Error ? error.message : String(error);
+            const reason = errorMessage(error);
             throw new errors_ConfigurationError(`is not valid JSON: ${reason}`, { input: name });
         }
     }
@@ -37849,6 +37849,23 @@ async function runAction(main) {
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 ;// CONCATENATED MODULE: external "node:path"
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+;// CONCATENATED MODULE: ./packages/core/src/atomic-file.ts
+
+
+/** Writes a whole file or nothing: a failed step leaves no half-written file, and no temporary one. */
+async function writeFileAtomically(path, content) {
+    await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.dirname)(path), { recursive: true });
+    const temporary = `${path}.${process.pid}.tmp`;
+    try {
+        await (0,promises_namespaceObject.writeFile)(temporary, content);
+        await (0,promises_namespaceObject.rename)(temporary, path);
+    }
+    catch (error) {
+        await (0,promises_namespaceObject.rm)(temporary, { force: true });
+        throw error;
+    }
+}
+
 ;// CONCATENATED MODULE: ./packages/core/src/private-file.ts
 
 
@@ -37917,6 +37934,8 @@ function parseWorkloadReference(text) {
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/index.ts
+
+
 
 
 
@@ -38354,7 +38373,7 @@ function parseReport(content, file) {
         document = JSON.parse(content);
     }
     catch (error) {
-        const reason = error instanceof Error ? error.message : String(error);
+        const reason = errorMessage(error);
         throw new errors_ConfigurationError(`is not JSON (${reason}); give the file Trivy wrote with --format json`, { file });
     }
     if (!trivy_report_isObject(document)) {
@@ -39565,19 +39584,6 @@ function checkWritablePath(path, shown, input, roots, kind) {
     }
     if (kind === 'file' && statOf(path)?.isDirectory() === true) {
         throw new errors_ConfigurationError(`'${shown}' is a directory; give the path of the file to write`, { input });
-    }
-}
-/** Writes a whole file or nothing: a failed step leaves no half-written file, and no temporary one. */
-async function writeFileAtomically(path, content) {
-    await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.dirname)(path), { recursive: true });
-    const temporary = `${path}.${process.pid}.tmp`;
-    try {
-        await (0,promises_namespaceObject.writeFile)(temporary, content);
-        await (0,promises_namespaceObject.rename)(temporary, path);
-    }
-    catch (error) {
-        await (0,promises_namespaceObject.rm)(temporary, { force: true });
-        throw error;
     }
 }
 

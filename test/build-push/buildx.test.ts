@@ -4,8 +4,8 @@
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runAction, type ActionRun } from '../support/harness.ts';
-import { startRegistry, type RunningRegistry } from '../support/registry.ts';
+import { runBundledAction, type ActionRun } from '@shiprail/rehearsal/harness';
+import { startRegistry, type RunningRegistry } from '@shiprail/rehearsal/registry';
 import { createWorkspace, servedManifest, writeTestLayout, type Workspace } from './fixtures.ts';
 
 const DIGEST = `sha256:${'4f'.repeat(32)}`;
@@ -54,7 +54,7 @@ async function run(
   env: Record<string, string> = {},
 ): Promise<ActionRun & { calls: string[]; stdin: string }> {
   const log = join(bin, `calls-${Math.random().toString(36).slice(2)}`);
-  const result = await runAction('build-push', {
+  const result = await runBundledAction('build-push', {
     inputs: { image: `${registry.host}/acme/api`, context: 'services/hello', ...inputs },
     ref: 'refs/heads/main',
     sha: '0123456789abcdef0123456789abcdef01234567',

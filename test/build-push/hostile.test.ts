@@ -6,9 +6,9 @@ import { mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { startFaultServer, type FaultBehaviour } from '../support/fault-server.ts';
-import { runAction, type ActionRun } from '../support/harness.ts';
+import { runBundledAction, type ActionRun } from '@shiprail/rehearsal/harness';
 import { expectContainedFailure } from '../support/hostile.ts';
-import { listenOnLoopback, type LoopbackListener } from '../support/loopback.ts';
+import { listenOnLoopback, type LoopbackListener } from '@shiprail/rehearsal/loopback';
 import { createWorkspace, type Workspace } from './fixtures.ts';
 
 jest.setTimeout(90_000);
@@ -33,7 +33,7 @@ afterAll(() => rmSync(workspace.root, { recursive: true, force: true }));
 
 /** A run that pushes to `registry` with credentials; buildah, so that no Docker engine is asked. */
 function run(registry: string, inputs: Record<string, string> = {}): Promise<ActionRun> {
-  return runAction('build-push', {
+  return runBundledAction('build-push', {
     inputs: {
       image: `${registry}/acme/app`,
       context: 'services/hello',
@@ -155,7 +155,7 @@ test.each(faults)('registry $name', async ({ behaviour, error, withinMs, hits })
   const server = await startFaultServer(behaviour);
   try {
     const result = await run(new URL(server.url).host);
-    expectContainedFailure(withoutMaskCommands(result), { secrets: SECRETS, withinMs });
+    expectContainedFailure(result, { secrets: SECRETS, withinMs });
     expect(result.errors[0]).toMatch(error);
     expect(result.outputs).toEqual({});
     if (hits !== undefined) expect(server.hits).toBe(hits);
@@ -170,7 +170,7 @@ test.each(['basic', 'bearer'] as const)(
     const registry = await startEchoingRegistry(scheme);
     try {
       const result = await run(new URL(registry.url).host);
-      expectContainedFailure(withoutMaskCommands(result), {
+      expectContainedFailure(result, {
         secrets: SECRETS,
         withinMs: 10_000,
         plantedCommand: INJECTED,
@@ -227,14 +227,6 @@ const paths: PathCase[] = [
 test.each(paths)('$name: refused before any registry call', async ({ inputs, error }) => {
   // Port 9 (discard) on loopback: any registry call would fail differently.
   const result = await run('127.0.0.1:9', inputs);
-  expectContainedFailure(withoutMaskCommands(result), { secrets: SECRETS, withinMs: 10_000 });
+  expectContainedFailure(result, { secrets: SECRETS, withinMs: 10_000 });
   expect(result.errors[0]).toMatch(error);
 });
-
-/**
- * The runner hides masked values in the log itself; what must never appear is a secret the step
- * forgot to mask, so the `::add-mask::` lines (which carry the masked values) are set aside.
- */
-function withoutMaskCommands(result: ActionRun): ActionRun {
-  return { ...result, stdout: result.stdout.replace(/^::add-mask::.*\n?/gm, '') };
-}

@@ -14,9 +14,9 @@ import {
 import { tmpdir } from 'node:os';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
-import { runAction, type ActionRun } from '../support/harness.ts';
-import { listenOnLoopback } from '../support/loopback.ts';
-import { startRegistry, type RunningRegistry } from '../support/registry.ts';
+import { runBundledAction, type ActionRun } from '@shiprail/rehearsal/harness';
+import { listenOnLoopback } from '@shiprail/rehearsal/loopback';
+import { startRegistry, type RunningRegistry } from '@shiprail/rehearsal/registry';
 import { createWorkspace, servedManifest, writeTestLayout, type Workspace } from './fixtures.ts';
 import { startTokenProxy, type TokenProxy } from './token-proxy.ts';
 
@@ -47,7 +47,7 @@ afterAll(async () => {
 });
 
 async function step(inputs: Record<string, string>): Promise<ActionRun> {
-  return runAction('build-push', {
+  return runBundledAction('build-push', {
     inputs: { context: 'services/hello', 'registry-username': USER, 'registry-password': PASSWORD, ...inputs },
     ref: 'refs/heads/main',
     sha: SHA,

@@ -6,9 +6,9 @@ import { rmSync } from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
 import { makeSelfSignedCertificate } from '../smoke-test/servers.ts';
 import { startFaultServer } from '../support/fault-server.ts';
-import { listenOnLoopback } from '../support/loopback.ts';
-import { runAction } from '../support/harness.ts';
-import { startRegistry, type RunningRegistry } from '../support/registry.ts';
+import { listenOnLoopback } from '@shiprail/rehearsal/loopback';
+import { runBundledAction } from '@shiprail/rehearsal/harness';
+import { startRegistry, type RunningRegistry } from '@shiprail/rehearsal/registry';
 import { createWorkspace, pushTestImage, servedManifest, type Workspace } from './fixtures.ts';
 import { startTokenProxy, type TokenProxy } from './token-proxy.ts';
 
@@ -101,7 +101,7 @@ describe('the action through a Bearer-token registry', () => {
   afterAll(() => rmSync(workspace.root, { recursive: true, force: true }));
 
   test('reuse-existing adds the release tags to the commit image', async () => {
-    const run = await runAction('build-push', {
+    const run = await runBundledAction('build-push', {
       inputs: {
         image: `${proxy.host}/acme/app`,
         context: 'services/hello',

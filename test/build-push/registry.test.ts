@@ -5,8 +5,8 @@ import { jest } from '@jest/globals';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runAction, type ActionRun } from '../support/harness.ts';
-import { startRegistry, type RunningRegistry } from '../support/registry.ts';
+import { runBundledAction, type ActionRun } from '@shiprail/rehearsal/harness';
+import { startRegistry, type RunningRegistry } from '@shiprail/rehearsal/registry';
 import { basicAuth, createWorkspace, imageConfig, layerFiles, servedManifest, type Workspace } from './fixtures.ts';
 
 jest.setTimeout(180_000);
@@ -42,7 +42,7 @@ interface Run {
 }
 
 async function build(options: Run): Promise<ActionRun> {
-  return runAction('build-push', {
+  return runBundledAction('build-push', {
     inputs: { image: options.image, context: 'services/hello', ...options.inputs },
     ref: options.ref,
     sha: options.sha,

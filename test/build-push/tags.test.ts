@@ -5,7 +5,7 @@ import { computeTags, parseFlavor, parseTagRules, tagContext } from '@shiprail/b
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runAction } from '../support/harness.ts';
+import { runBundledAction } from '@shiprail/rehearsal/harness';
 
 const SHA = '860c1904a1ce19322e91ac35af1ab07466440c37';
 const MERGE_SHA = 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678';
@@ -273,7 +273,7 @@ beforeAll(() => {
 afterAll(() => rmSync(workspace, { recursive: true, force: true }));
 
 test.each(cases)('$name', async (entry) => {
-  const run = await runAction('build-push', {
+  const run = await runBundledAction('build-push', {
     inputs: {
       image: IMAGE,
       'dry-run': 'true',
@@ -296,7 +296,7 @@ test.each(cases)('$name', async (entry) => {
 });
 
 test('a dated schedule tag uses today in the given time zone', async () => {
-  const run = await runAction('build-push', {
+  const run = await runBundledAction('build-push', {
     inputs: { image: IMAGE, 'dry-run': 'true', tags: "type=schedule,pattern={{date 'YYYYMMDD' tz='Asia/Tokyo'}}" },
     eventName: 'schedule',
     event: {},
@@ -309,7 +309,7 @@ test('a dated schedule tag uses today in the given time zone', async () => {
 });
 
 test('OCI labels come from the run and the event, user labels win and may use expressions', async () => {
-  const run = await runAction('build-push', {
+  const run = await runBundledAction('build-push', {
     inputs: {
       image: IMAGE,
       'dry-run': 'true',
@@ -412,7 +412,7 @@ const errorCases: ErrorCase[] = [
 ];
 
 test.each(errorCases)('error before anything is built: $name', async (entry) => {
-  const run = await runAction('build-push', {
+  const run = await runBundledAction('build-push', {
     // Not a dry run: the error must still come before any build or registry access.
     inputs: { ...entry.inputs, builder: 'buildx' },
     ref: entry.ref ?? 'refs/heads/main',

@@ -2,14 +2,14 @@
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runAction, type RunActionOptions } from '../support/harness.ts';
-import { freePort } from '../support/loopback.ts';
+import { runBundledAction, type BundledActionOptions } from '@shiprail/rehearsal/harness';
+import { freePort } from '@shiprail/rehearsal/loopback';
 import {
   CANARY_METRICS_YAML,
   canaryOpenMetrics,
   startPrometheus,
   type PrometheusServer,
-} from '../support/prometheus.ts';
+} from '@shiprail/rehearsal/prometheus';
 
 let prometheus: PrometheusServer;
 let workspace: string;
@@ -43,8 +43,8 @@ afterAll(async () => {
   rmSync(workspace, { recursive: true, force: true });
 });
 
-function analyze(app: string, inputs: Record<string, string> = {}, options: RunActionOptions = {}) {
-  return runAction('canary-analyze', {
+function analyze(app: string, inputs: Record<string, string> = {}, options: BundledActionOptions = {}) {
+  return runBundledAction('canary-analyze', {
     workspace,
     ...options,
     inputs: {

@@ -14,14 +14,14 @@ import type { Clock } from '@shiprail/core';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import { dirname } from 'node:path';
-import { freePort, listenOnLoopback, type LoopbackListener } from '../support/loopback.ts';
+import { freePort, listenOnLoopback, type LoopbackListener } from '@shiprail/rehearsal/loopback';
 import { createTestRuntime, silentLog } from '../support/runtime.ts';
 import {
   CANARY_METRICS_YAML,
   canaryOpenMetrics,
   startPrometheus,
   type PrometheusServer,
-} from '../support/prometheus.ts';
+} from '@shiprail/rehearsal/prometheus';
 
 const MINUTE = 60_000;
 const end = Math.floor(Date.now() / 15_000) * 15_000;

@@ -1,4 +1,4 @@
-import { inputEnvName, parseRunnerFile, runAction, type ActionRun } from '../support/harness.ts';
+import { inputEnvName, parseRunnerFile, runBundledAction, type ActionRun } from '@shiprail/rehearsal/harness';
 import { expectContainedFailure } from '../support/hostile.ts';
 
 test.each([
@@ -47,7 +47,7 @@ describe('the promises of a contained failure', () => {
   });
 
   test('hold for a real bundle refusing a bad input', async () => {
-    const run = await runAction('detect-changed-services', { inputs: { 'force-all': 'maybe' } });
+    const run = await runBundledAction('detect-changed-services', { inputs: { 'force-all': 'maybe' } });
     expectContainedFailure(run, { withinMs: 10_000 });
     expect(run.errors[0]).toContain("input 'force-all'");
   });

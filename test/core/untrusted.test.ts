@@ -11,7 +11,7 @@ import {
   urlCredentials,
   withDeadline,
 } from '@shiprail/core';
-import { freePort } from '../support/loopback.ts';
+import { freePort } from '@shiprail/rehearsal/loopback';
 import { startFaultServer, type FaultBehaviour } from '../support/fault-server.ts';
 
 describe('escapeUntrusted', () => {

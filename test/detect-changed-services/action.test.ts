@@ -1,7 +1,7 @@
 // The bundled action (dist/detect-changed-services) run as the GitHub runner runs it, on real repositories.
 import { join } from 'node:path';
-import { runAction, type ActionRun } from '../support/harness.ts';
-import { createSampleMonorepo } from '../support/sample-monorepo.ts';
+import { runBundledAction, type ActionRun } from '@shiprail/rehearsal/harness';
+import { createSampleMonorepo } from '@shiprail/rehearsal/sample-monorepo';
 import { createMonorepo, eventPayload, removeTemporaryDirectories, temporaryDirectory, Repo } from './repo.ts';
 
 afterAll(removeTemporaryDirectories);
@@ -32,7 +32,7 @@ function expectSuccess(run: ActionRun): void {
 describe('on the sample monorepo', () => {
   test('a push that changes the shared library selects the services that depend on it', async () => {
     const sample = await createSampleMonorepo(join(temporaryDirectory(), 'shop'));
-    const run = await runAction(ID, {
+    const run = await runBundledAction(ID, {
       workspace: sample.path,
       eventName: 'push',
       event: eventPayload('push', { before: sample.base, after: sample.head }),
@@ -72,7 +72,7 @@ describe('on the sample monorepo', () => {
 
   test('include-dependents: false leaves out services that only depend on the change', async () => {
     const sample = await createSampleMonorepo(join(temporaryDirectory(), 'shop'));
-    const run = await runAction(ID, {
+    const run = await runBundledAction(ID, {
       workspace: sample.path,
       inputs: { base: sample.base, 'include-dependents': 'false' },
     });
@@ -86,7 +86,7 @@ describe('on the sample monorepo', () => {
     ['push', 'push', { 'force-all': 'true' }, 'force-all: true'],
   ])('%s selects every service', async (eventName, payload, inputs, reason) => {
     const sample = await createSampleMonorepo(join(temporaryDirectory(), 'shop'));
-    const run = await runAction(ID, {
+    const run = await runBundledAction(ID, {
       workspace: sample.path,
       eventName,
       event: eventPayload(payload, { before: sample.base, after: sample.head }),
@@ -122,7 +122,7 @@ describe('events on a shallow checkout', () => {
   test('pull_request: the merge base of base and head, a rename counted at both paths', async () => {
     const { repo, forkPoint, head, baseTip } = pullRequestRepo();
     const clone = repo.shallowClone('landing-page');
-    const run = await runAction(ID, {
+    const run = await runBundledAction(ID, {
       workspace: clone,
       eventName: 'pull_request',
       event: eventPayload('pull_request', { 'pull_request.base.sha': baseTip, 'pull_request.head.sha': head }),
@@ -143,7 +143,7 @@ describe('events on a shallow checkout', () => {
   test('merge_group: base_sha..head_sha', async () => {
     const { repo, base } = createMonorepo();
     const head = repo.commit('queue', { 'services/worker/src/q.ts': '1\n' });
-    const run = await runAction(ID, {
+    const run = await runBundledAction(ID, {
       workspace: repo.shallowClone('main'),
       eventName: 'merge_group',
       event: eventPayload('merge_group', { 'merge_group.base_sha': base, 'merge_group.head_sha': head }),
@@ -157,7 +157,7 @@ describe('events on a shallow checkout', () => {
     const { repo, base } = createMonorepo();
     repo.git('checkout', '--quiet', '-b', 'feature');
     const head = repo.commit('users', { 'libs/users/index.ts': 'export const users = 2;\n' });
-    const run = await runAction(ID, {
+    const run = await runBundledAction(ID, {
       workspace: repo.shallowClone('feature'),
       eventName: 'push',
       event: eventPayload('push', {
@@ -177,7 +177,7 @@ describe('events on a shallow checkout', () => {
     const { repo } = createMonorepo();
     const head = repo.commit('api', { 'services/api/src/x.ts': '1\n' });
     repo.git('tag', 'api/v1.2.0');
-    const run = await runAction(ID, {
+    const run = await runBundledAction(ID, {
       workspace: repo.shallowClone('api/v1.2.0'),
       eventName: 'push',
       event: eventPayload('push-tag', { after: head }),
@@ -193,7 +193,7 @@ describe('events on a shallow checkout', () => {
   test('a push whose old tip cannot be found fails open to every service, with a warning', async () => {
     const { repo } = createMonorepo();
     const head = repo.commit('api', { 'services/api/src/x.ts': '1\n' });
-    const run = await runAction(ID, {
+    const run = await runBundledAction(ID, {
       workspace: repo.shallowClone('main'),
       eventName: 'push',
       event: eventPayload('push', { before: 'f'.repeat(40), after: head, forced: true }),
@@ -219,7 +219,7 @@ describe('without a manifest', () => {
       'apps/notes/README.md': '# not a service\n',
     });
     repo.commit('cart', { 'apps/cart/main.go': 'package main // cart\n' });
-    const run = await runAction(ID, { workspace: repo.path, inputs: { base, discover: 'apps/*' } });
+    const run = await runBundledAction(ID, { workspace: repo.path, inputs: { base, discover: 'apps/*' } });
     expectSuccess(run);
     expect(matrixOf(run)).toEqual([
       {
@@ -266,7 +266,7 @@ describe('mistakes end the step with one error naming the file and line', () => 
   test.each(cases)('%s', async (_, manifest, annotation, message) => {
     const repo = Repo.create();
     repo.commit('manifest', { '.github/services.yml': manifest });
-    const run = await runAction(ID, { workspace: repo.path, inputs: { base: 'HEAD' } });
+    const run = await runBundledAction(ID, { workspace: repo.path, inputs: { base: 'HEAD' } });
     expect(run.exitCode).toBe(1);
     expect(run.errors).toHaveLength(1);
     expect(run.errors[0]).toMatch(message);
@@ -282,7 +282,7 @@ describe('mistakes end the step with one error naming the file and line', () => 
     [{ discover: 'services/[z-a]' }, /^input 'discover': the glob 'services\/\[z-a\]' cannot be compiled/],
   ])('%j', async (inputs, message) => {
     const { repo } = createMonorepo();
-    const run = await runAction(ID, { workspace: repo.path, inputs });
+    const run = await runBundledAction(ID, { workspace: repo.path, inputs });
     expect(run.exitCode).toBe(1);
     expect(run.errors).toHaveLength(1);
     expect(run.errors[0]).toMatch(message);
@@ -290,7 +290,7 @@ describe('mistakes end the step with one error naming the file and line', () => 
   });
 
   test('a working directory outside any repository', async () => {
-    const run = await runAction(ID, { workspace: temporaryDirectory(), inputs: { base: 'HEAD' } });
+    const run = await runBundledAction(ID, { workspace: temporaryDirectory(), inputs: { base: 'HEAD' } });
     expect(run.exitCode).toBe(1);
     expect(run.errors[0]).toMatch(/^input 'working-directory': .* is not inside a git repository/);
   });

@@ -3,7 +3,7 @@ import { actionsExec } from '@shiprail/core/action';
 import {
   buildMatcher,
   changedPaths,
-  Git,
+  GitHistory,
   parseManifest,
   planComparison,
   resolveComparison,
@@ -155,7 +155,7 @@ async function resolve(
   plan: ComparisonPlan,
   deepenSteps?: number[],
 ): Promise<{ comparison: Comparison; services: string[] }> {
-  const git = new Git({ cwd, exec: actionsExec, ...(deepenSteps ? { deepenSteps } : {}) });
+  const git = new GitHistory({ cwd, exec: actionsExec, ...(deepenSteps ? { deepenSteps } : {}) });
   const comparison = await resolveComparison(plan, git);
   if (comparison.kind !== 'diff') return { comparison, services: [] };
   const paths = changedPaths(await git.changedFiles(comparison.base, comparison.head));
@@ -259,7 +259,7 @@ describe('resolveComparison on real repositories', () => {
     const { repo, base } = createMonorepo();
     repo.git('mv', 'services/api/src/server.ts', 'services/worker/src/server.ts');
     const head = repo.commit('move the server');
-    const git = new Git({ cwd: repo.path, exec: actionsExec });
+    const git = new GitHistory({ cwd: repo.path, exec: actionsExec });
     expect(await git.changedFiles(base, head)).toEqual([
       { status: 'R', from: 'services/api/src/server.ts', path: 'services/worker/src/server.ts' },
     ]);

@@ -6,7 +6,7 @@ import { createServer, type Server } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { startFaultServer, type FaultBehaviour, type FaultServer } from '../support/fault-server.ts';
-import { runAction, type ActionRun } from '../support/harness.ts';
+import { runBundledAction, type ActionRun } from '@shiprail/rehearsal/harness';
 import { expectContainedFailure } from '../support/hostile.ts';
 import { createMonorepo, eventPayload, git, MANIFEST, removeTemporaryDirectories, temporaryDirectory } from './repo.ts';
 
@@ -24,7 +24,7 @@ const apiLine = MANIFEST.split('\n').indexOf('    path: services/api') + 2;
 async function runWithManifest(manifest: string): Promise<ActionRun> {
   const { repo, base } = createMonorepo();
   repo.commit('manifest', { [FILE]: manifest });
-  return runAction(ID, { workspace: repo.path, inputs: { base } });
+  return runBundledAction(ID, { workspace: repo.path, inputs: { base } });
 }
 
 describe('hostile manifests', () => {
@@ -67,7 +67,7 @@ describe('hostile manifests', () => {
     repo.write({ [FILE]: null });
     symlinkSync(outside, join(repo.path, FILE));
     repo.commit('link the manifest out');
-    const run = await runAction(ID, { workspace: repo.path, inputs: { base } });
+    const run = await runBundledAction(ID, { workspace: repo.path, inputs: { base } });
     expectContainedFailure(run, { withinMs: 20_000 });
     expect(run.errors[0]).toMatch(/^input 'config': .*lies outside the repository/);
   });
@@ -78,7 +78,7 @@ describe('hostile file names', () => {
     const { repo, base } = createMonorepo();
     const planted = 'x\n::warning::INJECTED';
     repo.commit('a hostile name', { [`services/api/${planted}`]: '1\n' });
-    const run = await runAction(ID, { workspace: repo.path, inputs: { base } });
+    const run = await runBundledAction(ID, { workspace: repo.path, inputs: { base } });
     expect({ exitCode: run.exitCode, errors: run.errors }).toEqual({ exitCode: 0, errors: [] });
     expect(run.warnings).toEqual([]);
     expect(run.stdout.split('\n').filter((line) => /^\s*(::|##\[)warning/.test(line))).toEqual([]);
@@ -157,7 +157,7 @@ describe('faulty git remotes', () => {
     ['a remote that is not there (404)', { kind: 'status', status: 404 }, /failed \(not retried\): .*not found/, 8_000],
   ])('%s: the failed fetch is the error, with its reason', async (_, behaviour, message, withinMs) => {
     const { clone, before, after } = shallowCheckout(await remote(behaviour));
-    const run = await runAction(ID, {
+    const run = await runBundledAction(ID, {
       workspace: clone,
       eventName: 'push',
       event: eventPayload('push', { before, after }),

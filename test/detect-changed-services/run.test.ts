@@ -10,7 +10,7 @@ import {
 } from '@shiprail/detect-changed-services';
 import { join } from 'node:path';
 import { createTestRuntime } from '../support/runtime.ts';
-import { createSampleMonorepo } from '../support/sample-monorepo.ts';
+import { createSampleMonorepo } from '@shiprail/rehearsal/sample-monorepo';
 import { eventPayload, MANIFEST, removeTemporaryDirectories, temporaryDirectory } from './repo.ts';
 
 afterAll(removeTemporaryDirectories);

@@ -3,8 +3,8 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { commitsOf, createGitopsRemote, git, showFile, type GitopsRemote } from '../support/gitops-repo.ts';
-import { runAction, type ActionRun } from '../support/harness.ts';
+import { commitsOf, createGitopsRemote, git, showFile, type GitopsRemote } from '@shiprail/rehearsal/gitops-repo';
+import { runBundledAction, type ActionRun } from '@shiprail/rehearsal/harness';
 import { repoRoot } from '../../scripts/lib/action-metadata.ts';
 
 const DIGEST = 'sha256:24a0c4b4a4c0eb97a1aabb8e29f18e917d05abfe1b7a7c07857230879ce7d3d3';
@@ -18,7 +18,7 @@ afterEach(async () => {
 });
 
 function bump(inputs: Record<string, string>, env: Record<string, string> = {}): Promise<ActionRun> {
-  return runAction('kustomize-bump', {
+  return runBundledAction('kustomize-bump', {
     inputs: { repository: remote.remoteUrl, token: '', ...inputs },
     sha: 'c0ffee0000000000000000000000000000000001',
     env,
@@ -168,7 +168,7 @@ describe('without kubectl on PATH', () => {
 test('the remote URL is derived from GITHUB_SERVER_URL for an owner/name repository', async () => {
   const server = remote.path.replace(/\/gitops\.git$/, '');
   await git(server, ['clone', '--quiet', '--bare', remote.path, 'acme/gitops.git']);
-  const run = await runAction('kustomize-bump', {
+  const run = await runBundledAction('kustomize-bump', {
     inputs: { repository: 'acme/gitops', overlays: 'overlays/dev', images: 'ghcr.io/acme/api:3.0.0', token: '' },
     env: { GITHUB_SERVER_URL: `file://${server}` },
   });

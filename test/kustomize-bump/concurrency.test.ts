@@ -1,7 +1,7 @@
 // Twenty workflow runs bump twenty different images of the same overlays at the same moment: every
 // push that loses the race fetches, re-applies its edit on the new head and tries again.
-import { commitsOf, createGitopsRemote, git, showFile, type GitopsRemote } from '../support/gitops-repo.ts';
-import { runAction } from '../support/harness.ts';
+import { commitsOf, createGitopsRemote, git, showFile, type GitopsRemote } from '@shiprail/rehearsal/gitops-repo';
+import { runBundledAction } from '@shiprail/rehearsal/harness';
 
 const SERVICES = Array.from({ length: 20 }, (_, index) => `svc${String(index + 1).padStart(2, '0')}`);
 
@@ -16,7 +16,7 @@ afterAll(async () => {
 test('20 concurrent bumps of 20 images all land, every edit present, history linear', async () => {
   const runs = await Promise.all(
     SERVICES.map((service, index) =>
-      runAction('kustomize-bump', {
+      runBundledAction('kustomize-bump', {
         inputs: {
           repository: remote.remoteUrl,
           token: '',

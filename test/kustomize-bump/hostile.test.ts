@@ -4,17 +4,14 @@ import { chmod, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startFaultServer, type FaultServer } from '../support/fault-server.ts';
-import { startGitHttpServer, type GitHttpServer } from '../support/git-http-server.ts';
-import { createGitopsRemote, git, type GitopsRemote } from '../support/gitops-repo.ts';
-import { runAction, type ActionRun } from '../support/harness.ts';
+import { startGitHttpServer, type GitHttpServer } from '@shiprail/rehearsal/git-http-server';
+import { createGitopsRemote, git, type GitopsRemote } from '@shiprail/rehearsal/gitops-repo';
+import { runBundledAction, type ActionRun } from '@shiprail/rehearsal/harness';
 import { expectContainedFailure } from '../support/hostile.ts';
 
 const TOKEN = 'ghs_H0stileCaseT0kenValue0123456789';
 const BASIC = Buffer.from(`x-access-token:${TOKEN}`).toString('base64');
 const SECRETS = [TOKEN, BASIC];
-
-/** The run as the log shows it: `::add-mask::` lines carry the secrets to the runner, which hides them. */
-const asShown = (run: ActionRun): ActionRun => ({ ...run, stdout: run.stdout.replace(/^::add-mask::.*\n/gm, '') });
 
 let remote: GitopsRemote;
 let scratch: string;
@@ -222,12 +219,12 @@ test.each(CASES.map((hostile) => [hostile.name, hostile] as const))(
     const { inputs, env } = await hostile.arrange();
     const bare = hostile.unchanged?.() ?? remote.path;
     const before = await headOf(bare);
-    const run: ActionRun = await runAction('kustomize-bump', {
+    const run: ActionRun = await runBundledAction('kustomize-bump', {
       inputs: { repository: remote.remoteUrl, token: TOKEN, ...inputs },
       env: env ?? {},
       timeoutMs: hostile.withinMs + 30_000,
     });
-    expectContainedFailure(asShown(run), { secrets: SECRETS, withinMs: hostile.withinMs });
+    expectContainedFailure(run, { secrets: SECRETS, withinMs: hostile.withinMs });
     expect(run.errors[0]).toMatch(hostile.error);
     expect(run.stdout).not.toMatch(/^::warning::INJECTED/m);
     expect(run.stdout).not.toContain('lost a race');
@@ -249,7 +246,7 @@ test('a tag from the repository cannot smuggle a workflow command into the log',
       ),
     );
   });
-  const run = await runAction('kustomize-bump', {
+  const run = await runBundledAction('kustomize-bump', {
     inputs: {
       repository: remote.remoteUrl,
       token: '',

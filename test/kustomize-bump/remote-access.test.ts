@@ -6,10 +6,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startGitHttpServer, type GitHttpServer } from '../support/git-http-server.ts';
+import { startGitHttpServer, type GitHttpServer } from '@shiprail/rehearsal/git-http-server';
 import { startGitHubPullsServer, type GitHubPullsServer } from '../support/github-pulls-server.ts';
-import { createGitopsRemote, git, showFile, type GitopsRemote } from '../support/gitops-repo.ts';
-import { runAction } from '../support/harness.ts';
+import { createGitopsRemote, git, showFile, type GitopsRemote } from '@shiprail/rehearsal/gitops-repo';
+import { runBundledAction } from '@shiprail/rehearsal/harness';
 import { createTestRuntime } from '../support/runtime.ts';
 
 const TOKEN = 'ghs_Sup3rSecretT0kenValue0123456789';
@@ -40,7 +40,7 @@ function expectNoSecret(text: string): void {
 }
 
 test('over HTTPS-style remotes the token is sent as a header and appears in no log', async () => {
-  const run = await runAction('kustomize-bump', {
+  const run = await runBundledAction('kustomize-bump', {
     inputs: { repository: httpRemote, token: TOKEN, overlays: 'overlays/dev', images: 'ghcr.io/acme/api:5.0.0' },
   });
   expect(run.errors).toEqual([]);
@@ -58,7 +58,7 @@ test('over HTTPS-style remotes the token is sent as a header and appears in no l
 });
 
 test('without the token the server refuses and the error says so without secrets', async () => {
-  const run = await runAction('kustomize-bump', {
+  const run = await runBundledAction('kustomize-bump', {
     inputs: { repository: httpRemote, token: '', overlays: 'overlays/dev', images: 'ghcr.io/acme/api:5.0.0' },
   });
   expect(run.exitCode).toBe(1);
@@ -104,7 +104,7 @@ test('repository-path: works in a temporary worktree of the clone and leaves its
   const configBefore = readFileSync(join(clone, '.git', 'config'), 'utf8');
   const headBefore = await git(clone, ['rev-parse', 'HEAD']);
   try {
-    const run = await runAction('kustomize-bump', {
+    const run = await runBundledAction('kustomize-bump', {
       workspace,
       inputs: {
         'repository-path': 'gitops',
@@ -136,8 +136,8 @@ describe('mode: pull-request', () => {
     await api.stop();
   });
 
-  const bumpByPullRequest = (images: string): ReturnType<typeof runAction> =>
-    runAction('kustomize-bump', {
+  const bumpByPullRequest = (images: string): ReturnType<typeof runBundledAction> =>
+    runBundledAction('kustomize-bump', {
       inputs: {
         repository: 'acme/gitops',
         token: TOKEN,

@@ -5,7 +5,7 @@ import { bumpImages, parseInputs } from '@shiprail/kustomize-bump';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { commitsOf, createGitopsRemote, git, showFile, type GitopsRemote } from '../support/gitops-repo.ts';
+import { commitsOf, createGitopsRemote, git, showFile, type GitopsRemote } from '@shiprail/rehearsal/gitops-repo';
 import { createTestRuntime, type RecordingRuntime } from '../support/runtime.ts';
 
 let remote: GitopsRemote;

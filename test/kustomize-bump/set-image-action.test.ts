@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parse } from 'yaml';
-import { git, showFile } from '../support/gitops-repo.ts';
-import { runAction, type ActionRun } from '../support/harness.ts';
+import { git, showFile } from '@shiprail/rehearsal/gitops-repo';
+import { runBundledAction, type ActionRun } from '@shiprail/rehearsal/harness';
 import { HEAD, SET_IMAGE_CASES } from './set-image-cases.ts';
 
 const overlayOf = (index: number): string => `cases/${String(index).padStart(2, '0')}`;
@@ -38,7 +38,7 @@ test('every case of the table gives kustomize’s entries through the action', a
   const queue = SET_IMAGE_CASES.map((testCase, index) => ({ testCase, index }));
   const worker = async (): Promise<void> => {
     for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
-      runs[next.index] = await runAction('kustomize-bump', {
+      runs[next.index] = await runBundledAction('kustomize-bump', {
         inputs: {
           repository: pathToFileURL(bare).href,
           token: '',

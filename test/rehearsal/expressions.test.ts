@@ -6,7 +6,7 @@ import {
   hasStatusFunction,
   ifCondition,
   type Value,
-} from '../../packages/rehearsal/src/expressions.ts';
+} from '@shiprail/rehearsal/expressions';
 
 const contexts = {
   github: {

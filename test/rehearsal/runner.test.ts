@@ -5,11 +5,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { errorMessage } from '@shiprail/core';
-import { ConcurrencyGroups } from '../../packages/rehearsal/src/concurrency.ts';
-import type { Value } from '../../packages/rehearsal/src/expressions.ts';
-import { expandMatrix } from '../../packages/rehearsal/src/matrix.ts';
-import { runWorkflow, type WorkflowRunOptions, type WorkflowRunResult } from '../../packages/rehearsal/src/runner.ts';
-import { loadWorkflow } from '../../packages/rehearsal/src/workflow.ts';
+import { ConcurrencyGroups } from '@shiprail/rehearsal/concurrency';
+import type { Value } from '@shiprail/rehearsal/expressions';
+import { expandMatrix } from '@shiprail/rehearsal/matrix';
+import { runWorkflow, type WorkflowRunOptions, type WorkflowRunResult } from '@shiprail/rehearsal/runner';
+import { loadWorkflow } from '@shiprail/rehearsal/workflow';
 
 let directory = '';
 beforeAll(() => {

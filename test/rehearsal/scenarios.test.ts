@@ -1,9 +1,9 @@
 // deploy.yml itself, rehearsed through the runner in one shared world (reset between scenarios): what
 // every job concluded, what each environment runs at the end, what was pushed, the GitOps history, the
 // pull request's comment and what the team's webhook was told.
-import { rehearse, type RehearsalResult } from '../../packages/rehearsal/src/rehearse.ts';
-import { scenarioNamed } from '../../packages/rehearsal/src/scenarios.ts';
-import { startWorld, type World } from '../../packages/rehearsal/src/world.ts';
+import { rehearse, type RehearsalResult } from '@shiprail/rehearsal/rehearse';
+import { scenarioNamed } from '@shiprail/rehearsal/scenarios';
+import { startWorld, type World } from '@shiprail/rehearsal/world';
 
 let world: World;
 beforeAll(async () => {

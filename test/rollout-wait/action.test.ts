@@ -5,8 +5,8 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestRuntime } from '../support/runtime.ts';
-import { startKubeApiServer, text, type JsonObject, type KubeApiServer } from '../support/kube-api-server.ts';
-import { runAction } from '../support/harness.ts';
+import { startKubeApiServer, text, type JsonObject, type KubeApiServer } from '@shiprail/rehearsal/kube-api-server';
+import { runBundledAction } from '@shiprail/rehearsal/harness';
 import {
   argoRollout,
   controllerRevision,
@@ -21,7 +21,7 @@ import {
   waitForWatches,
   type DeploymentRolloutOptions,
   type ScenarioStep,
-} from '../support/kube-scenarios.ts';
+} from '@shiprail/rehearsal/kube-scenarios';
 
 let server: KubeApiServer;
 beforeEach(async () => {
@@ -41,7 +41,7 @@ const apiRollout = (options: Partial<DeploymentRolloutOptions> = {}): ScenarioSt
   deploymentRollout({ name: 'api', from: API_1, to: API_2, ...options });
 
 const wait = (inputs: Record<string, string>, env: Record<string, string> = {}) =>
-  runAction('rollout-wait', { inputs: { kubeconfig: server.kubeconfig, ...inputs }, env, timeoutMs: 60_000 });
+  runBundledAction('rollout-wait', { inputs: { kubeconfig: server.kubeconfig, ...inputs }, env, timeoutMs: 60_000 });
 
 describe('rollout-wait', () => {
   test('waits for Deployments, a StatefulSet and a DaemonSet in parallel, with kubectl messages', async () => {
@@ -355,7 +355,7 @@ describe('rollout-wait: mistakes and unreachable clusters', () => {
     const url = server.url;
     await server.stop();
     const kubeconfig = server.kubeconfig;
-    const result = await runAction('rollout-wait', {
+    const result = await runBundledAction('rollout-wait', {
       inputs: { kubeconfig, resources: 'deployment/api' },
       timeoutMs: 60_000,
     });
@@ -396,7 +396,7 @@ describe('rollout-wait: the kubeconfig input', () => {
 test('a cluster without Argo Rollouts is said to be one', async () => {
   const bare = await startKubeApiServer({ withoutArgoRollouts: true });
   try {
-    const result = await runAction('rollout-wait', {
+    const result = await runBundledAction('rollout-wait', {
       inputs: { kubeconfig: bare.kubeconfig, resources: 'rollout/shop' },
     });
     expect(result.errors).toEqual([

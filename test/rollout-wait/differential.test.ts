@@ -1,7 +1,8 @@
 // The same scenarios through the real `kubectl rollout status` and through rollout-wait, at the same time
 // against the same server: both reach the same verdict with the same last message.
+import { errorMessage } from '@shiprail/core';
 import { runRolloutWait } from '@shiprail/rollout-wait';
-import { startKubeApiServer, type KubeApiServer } from '../support/kube-api-server.ts';
+import { startKubeApiServer, type KubeApiServer } from '@shiprail/rehearsal/kube-api-server';
 import { kubectl } from '../support/kubectl.ts';
 import { createTestRuntime } from '../support/runtime.ts';
 import {
@@ -13,7 +14,7 @@ import {
   statefulSet,
   waitForWatches,
   type ScenarioStep,
-} from '../support/kube-scenarios.ts';
+} from '@shiprail/rehearsal/kube-scenarios';
 
 interface Scenario {
   resource: string;
@@ -205,10 +206,7 @@ test.each(Object.keys(scenarios))('%s: kubectl and rollout-wait agree', async (n
       'fail-fast': 'false',
     },
   });
-  const fromAction = runRolloutWait(runtime).then(
-    () => undefined,
-    (error: unknown) => (error instanceof Error ? error.message : String(error)),
-  );
+  const fromAction = runRolloutWait(runtime).then(() => undefined, errorMessage);
   // Both are watching (or already finished) before anything changes.
   await Promise.race([waitForWatches(server, 2), fromKubectl, fromAction]);
   await playScenario(server, scenario.steps);

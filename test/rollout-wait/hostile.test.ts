@@ -9,10 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ResourceOutput } from '@shiprail/rollout-wait';
 import { startFaultServer, type FaultBehaviour, type FaultServer } from '../support/fault-server.ts';
-import { runAction, type ActionRun } from '../support/harness.ts';
+import { runBundledAction, type ActionRun } from '@shiprail/rehearsal/harness';
 import { expectContainedFailure } from '../support/hostile.ts';
-import { startKubeApiServer, type KubeApiServer } from '../support/kube-api-server.ts';
-import { deploymentRollout, playScenario, seedDeployment } from '../support/kube-scenarios.ts';
+import { startKubeApiServer, type KubeApiServer } from '@shiprail/rehearsal/kube-api-server';
+import { deploymentRollout, playScenario, seedDeployment } from '@shiprail/rehearsal/kube-scenarios';
 import { kubeconfigFor } from './kubeconfigs.ts';
 
 /** What "at once" means for a failure no retry can fix: from the first connection to the end. */
@@ -344,7 +344,7 @@ test.each(Object.keys(cases))('%s', async (name) => {
   };
   const taps: Array<{ firstConnection: () => number | undefined }> = [];
   const inputs = await row.inputs(world);
-  const run: ActionRun = await runAction('rollout-wait', {
+  const run: ActionRun = await runBundledAction('rollout-wait', {
     inputs: { resources: 'deployment/api', timeout: '10m', ...inputs },
     timeoutMs: 60_000,
   });

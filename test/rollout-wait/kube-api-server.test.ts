@@ -1,6 +1,6 @@
 // The test API server is faithful when the real kubectl works against it, and when its watch protocol
 // (events, bookmarks, 410 Gone, server-closed streams, injected errors) is what clients see from a real one.
-import { startKubeApiServer, text, type JsonObject, type KubeApiServer } from '../support/kube-api-server.ts';
+import { startKubeApiServer, text, type JsonObject, type KubeApiServer } from '@shiprail/rehearsal/kube-api-server';
 import { kubectl } from '../support/kubectl.ts';
 import {
   controllerRevision,
@@ -11,7 +11,7 @@ import {
   seedDeployment,
   statefulSet,
   argoRollout,
-} from '../support/kube-scenarios.ts';
+} from '@shiprail/rehearsal/kube-scenarios';
 
 let server: KubeApiServer;
 beforeEach(async () => {

@@ -4,9 +4,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runAction } from '../support/harness.ts';
-import { startKubeApiServer, type KubeApiServer } from '../support/kube-api-server.ts';
-import { deploymentRollout, playScenario, seedDeployment, waitForWatches } from '../support/kube-scenarios.ts';
+import { runBundledAction } from '@shiprail/rehearsal/harness';
+import { startKubeApiServer, type KubeApiServer } from '@shiprail/rehearsal/kube-api-server';
+import { deploymentRollout, playScenario, seedDeployment, waitForWatches } from '@shiprail/rehearsal/kube-scenarios';
 import { kubectl } from '../support/kubectl.ts';
 import { kubeconfigFor } from './kubeconfigs.ts';
 
@@ -43,7 +43,7 @@ test.each(cases)('%s: kubectl and rollout-wait both follow the rollout', async (
     await playScenario(server, start ? [start] : []);
 
     const fromKubectl = kubectl(kubeconfigPath, ['rollout', 'status', 'deployment/api', '--timeout', '30s']);
-    const fromAction = runAction('rollout-wait', {
+    const fromAction = runBundledAction('rollout-wait', {
       inputs: { kubeconfig, resources: 'deployment/api', timeout: '30s' },
       timeoutMs: 60_000,
     });

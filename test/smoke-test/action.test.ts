@@ -6,8 +6,8 @@ import { XMLParser } from 'fast-xml-parser';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runAction, type ActionRun } from '../support/harness.ts';
-import { startSampleService } from '../support/sample-service.ts';
+import { runBundledAction, type ActionRun } from '@shiprail/rehearsal/harness';
+import { startSampleService } from '@shiprail/rehearsal/sample-service';
 import {
   LOGIN_TOKEN,
   makeCertificateFromPrivateCa,
@@ -38,7 +38,7 @@ async function smoke(checks: string, inputs: Record<string, string> = {}, timeou
   workspaces.push(workspace);
   writeFileSync(join(workspace, 'checks.yml'), checks);
   const started = Date.now();
-  const run = await runAction('smoke-test', {
+  const run = await runBundledAction('smoke-test', {
     inputs: { checks: 'checks.yml', ...inputs },
     workspace,
     ...(timeoutMs === undefined ? {} : { timeoutMs }),
@@ -544,13 +544,19 @@ describe('TLS', () => {
     workspaces.push(workspace);
     writeFileSync(join(workspace, 'ca.pem'), certificate.cert);
     writeFileSync(join(workspace, 'checks.yml'), `checks:\n  - { name: ca, request: { url: /healthz, ca: ca.pem } }\n`);
-    const ok = await runAction('smoke-test', { inputs: { checks: 'checks.yml', 'base-url': server.url }, workspace });
+    const ok = await runBundledAction('smoke-test', {
+      inputs: { checks: 'checks.yml', 'base-url': server.url },
+      workspace,
+    });
     expect(ok.outputs['passed']).toBe('true');
     writeFileSync(
       join(workspace, 'checks.yml'),
       `checks:\n  - { name: ca, request: { url: /healthz, ca: checks.yml } }\n`,
     );
-    const bad = await runAction('smoke-test', { inputs: { checks: 'checks.yml', 'base-url': server.url }, workspace });
+    const bad = await runBundledAction('smoke-test', {
+      inputs: { checks: 'checks.yml', 'base-url': server.url },
+      workspace,
+    });
     expect(bad.errors).toEqual(["checks.yml:2: checks[0].request.ca: 'checks.yml' holds no PEM certificate"]);
   });
 });
@@ -672,7 +678,7 @@ describe('inputs', () => {
   test('the check file may be given inline', async () => {
     const service = await startSampleService();
     try {
-      const run = await runAction('smoke-test', {
+      const run = await runBundledAction('smoke-test', {
         inputs: {
           checks: 'checks:\n  - request: { url: /api/version }\n    expect: { json: { "$.version": 1.0.0 } }\n',
           'base-url': service.url,

@@ -8,7 +8,7 @@ import {
   type HttpResponse,
   type Secrets,
 } from '@shiprail/smoke-test';
-import { Redactor, sleep } from '@shiprail/core';
+import { errorMessage, Redactor, sleep } from '@shiprail/core';
 
 function checksOf(yaml: string): ReturnType<typeof parseCheckFile>['checks'] {
   return parseCheckFile(yaml, { file: 'checks.yml' }, { baseDirectory: '.', baseUrl: 'http://svc' }).checks;
@@ -222,7 +222,7 @@ describe('runScheduled', () => {
       limit: 2,
       needs: (position) => (position === 2 ? [0] : []),
       start: (position) => start(position),
-      onError: (_position, error) => (error instanceof Error ? error.message : String(error)),
+      onError: (_position, error) => errorMessage(error),
     });
     expect(results).toEqual(expected);
   });

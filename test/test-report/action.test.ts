@@ -2,7 +2,7 @@
 // test, and on the committed reports of the other tools laid out as their projects are.
 import { join } from 'node:path';
 import { copySample, runPytest } from './tools.ts';
-import { Workspaces, annotatedLines, annotations, runTestReport as run } from './workspace.ts';
+import { Workspaces, annotatedLines, annotations, runTestReportBundle as run } from './workspace.ts';
 
 const workspaces = new Workspaces();
 const workspace = (files: Record<string, string> = {}): string => workspaces.create(files);

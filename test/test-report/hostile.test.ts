@@ -4,7 +4,7 @@
 import { symlinkSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { expectContainedFailure } from '../support/hostile.ts';
-import { Workspaces, annotations, runTestReport, type Inputs } from './workspace.ts';
+import { Workspaces, annotations, runTestReportBundle, type Inputs } from './workspace.ts';
 
 const workspaces = new Workspaces();
 afterAll(() => workspaces.remove());
@@ -156,7 +156,7 @@ describe('mistakes and hostile files end in one error naming the input or the fi
     const outside = workspaces.create({ 'secret.xml': '<testsuite name="SECRET-CONTENT"/>' });
     const workspace = workspaces.create(hostile.files);
     hostile.prepare?.(workspace, outside);
-    const run = await runTestReport(workspace, hostile.inputs);
+    const run = await runTestReportBundle(workspace, hostile.inputs);
     expectContainedFailure(run, {
       withinMs: WITHIN_MS,
       ...(hostile.secrets ? { secrets: hostile.secrets } : {}),
@@ -178,7 +178,7 @@ describe('commands planted in a valid report', () => {
       '</testcase>',
       '</testsuite>',
     ].join('\n');
-    const run = await runTestReport(workspaces.create({ 'r.xml': report }), { reports: 'r.xml' });
+    const run = await runTestReportBundle(workspaces.create({ 'r.xml': report }), { reports: 'r.xml' });
     expect(run.outputs['passed']).toBe('false');
     const commandLines = run.stdout.split('\n').filter((line) => /^\s*(::|##\[)/.test(line));
     expect(commandLines.filter((line) => !/^::(error|debug)\b/.test(line))).toEqual([]);

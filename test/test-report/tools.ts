@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { cpSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../../scripts/lib/action-metadata.ts';
-import { node24 } from '../support/harness.ts';
+import { node24 } from '@shiprail/rehearsal/harness';
 
 export const samples = join(repoRoot, 'test', 'fixtures', 'test-report');
 

@@ -3,7 +3,7 @@ import type { TestReportInputs } from '@shiprail/test-report';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { runAction, type ActionRun } from '../support/harness.ts';
+import { runBundledAction, type ActionRun } from '@shiprail/rehearsal/harness';
 import { samples } from './tools.ts';
 
 export type Inputs = Partial<Record<keyof TestReportInputs, string>>;
@@ -28,8 +28,8 @@ export class Workspaces {
   }
 }
 
-export const runTestReport = (workspace: string, inputs: Inputs): Promise<ActionRun> =>
-  runAction('test-report', { workspace, inputs, sha: 'abc123', timeoutMs: 60_000 });
+export const runTestReportBundle = (workspace: string, inputs: Inputs): Promise<ActionRun> =>
+  runBundledAction('test-report', { workspace, inputs, sha: 'abc123', timeoutMs: 60_000 });
 
 export interface Annotation {
   file: string | undefined;

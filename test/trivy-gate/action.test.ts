@@ -13,7 +13,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../../scripts/lib/action-metadata.ts';
-import { runAction } from '../support/harness.ts';
+import { runBundledAction } from '@shiprail/rehearsal/harness';
 import { makeFakeTrivyArchive, startReleaseServer } from '../support/trivy-release-server.ts';
 import { sarifSchemaErrors } from './sarif-schema.ts';
 
@@ -26,7 +26,7 @@ beforeEach(() => {
 afterEach(() => rmSync(workspace, { recursive: true, force: true }));
 
 const gate = (inputs: Record<string, string>, env: Record<string, string> = {}) =>
-  runAction('trivy-gate', { inputs, workspace, env });
+  runBundledAction('trivy-gate', { inputs, workspace, env });
 
 describe('every shipped report, with the default settings', () => {
   test.each([

@@ -6,15 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../../scripts/lib/action-metadata.ts';
 import { startFaultServer, type FaultServer } from '../support/fault-server.ts';
-import { runAction, type ActionRun } from '../support/harness.ts';
+import { runBundledAction } from '@shiprail/rehearsal/harness';
 import { expectContainedFailure } from '../support/hostile.ts';
 
 const fixtures = join(repoRoot, 'test', 'fixtures', 'trivy-reports');
 const PASSWORD = 'Mirr0rPassw0rdValue';
 const SECRETS = [PASSWORD];
-
-/** The run as the log shows it: `::add-mask::` lines carry the secrets to the runner, which hides them. */
-const asShown = (run: ActionRun): ActionRun => ({ ...run, stdout: run.stdout.replace(/^::add-mask::.*\n/gm, '') });
 
 let workspace: string;
 let fault: FaultServer | undefined;
@@ -172,13 +169,13 @@ test.each(CASES.map((hostile) => [hostile.name, hostile] as const))(
   '%s',
   async (_name, hostile) => {
     const inputs = await hostile.arrange();
-    const run = await runAction('trivy-gate', {
+    const run = await runBundledAction('trivy-gate', {
       inputs: { 'sarif-file': 'out.sarif', ...inputs },
       workspace,
       env: { RUNNER_TOOL_CACHE: join(workspace, 'tool-cache') },
       timeoutMs: hostile.withinMs + 30_000,
     });
-    expectContainedFailure(asShown(run), { secrets: SECRETS, withinMs: hostile.withinMs });
+    expectContainedFailure(run, { secrets: SECRETS, withinMs: hostile.withinMs });
     expect(run.errors[0]).toMatch(hostile.error);
     expect(run.stdout).not.toMatch(/^::warning::INJECTED/m);
     expect(run.warnings.filter((warning) => warning.startsWith('INJECTED'))).toEqual([]);
@@ -193,7 +190,7 @@ test('a 130,000-line .trivyignore is read whole: every entry applies', () => {
   const ids = readFileSync(report, 'utf8').match(/CVE-\d+-\d+(?=")/g) ?? [];
   const filler = Array.from({ length: 130_000 }, (_, index) => `CVE-1999-${String(index).padStart(6, '0')}`);
   writeFileSync(join(workspace, '.trivyignore'), [...filler, ...ids].join('\n'));
-  return runAction('trivy-gate', { inputs: { report }, workspace }).then((run) => {
+  return runBundledAction('trivy-gate', { inputs: { report }, workspace }).then((run) => {
     expect(run.errors).toEqual([]);
     expect(run.outputs['passed']).toBe('true');
   });

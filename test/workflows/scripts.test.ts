@@ -3,14 +3,14 @@
 // notification and the pull request comment (against local HTTP servers).
 import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { createServer, type IncomingMessage } from 'node:http';
-import { GitHubApi } from '../../packages/rehearsal/src/github-api.ts';
-import { listenOnLoopback } from '../../packages/rehearsal/src/loopback.ts';
+import { GitHubApi } from '@shiprail/rehearsal/github-api';
+import { listenOnLoopback } from '@shiprail/rehearsal/loopback';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { repoRoot } from '../../scripts/lib/action-metadata.ts';
-import { parseRunnerFile } from '../support/harness.ts';
+import { parseRunnerFile } from '@shiprail/rehearsal/harness';
 
 const script = (name: string): string => join(repoRoot, '.github', 'scripts', name);
 let dir = '';

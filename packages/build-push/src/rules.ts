@@ -1,4 +1,4 @@
-import { ConfigurationError } from '@shiprail/core';
+import { ConfigurationError, errorMessage } from '@shiprail/core';
 
 /** The rule types of docker/metadata-action this action understands. */
 export const RULE_TYPES = ['schedule', 'semver', 'match', 'edge', 'ref', 'raw', 'sha'] as const;
@@ -90,7 +90,7 @@ export function parseTagRule(line: string): TagRule {
   try {
     fields = splitFields(line);
   } catch (error) {
-    return fail(error instanceof Error ? error.message : String(error));
+    return fail(errorMessage(error));
   }
   const attrs: Record<string, string> = {};
   let type: RuleType | undefined;
@@ -169,7 +169,7 @@ export function parseFlavor(lines: readonly string[]): Flavor {
     try {
       fields = splitFields(line);
     } catch (error) {
-      fail(error instanceof Error ? error.message : String(error));
+      fail(errorMessage(error));
     }
     let onLatestFor: 'prefix' | 'suffix' | undefined;
     for (const field of fields) {

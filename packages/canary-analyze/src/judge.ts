@@ -75,7 +75,7 @@ export interface MetricJudgement {
   dependence?: SampleDependence;
 }
 
-function describe(values: readonly number[]): { finite: number[]; sorted: Float64Array; stats: SampleStats } {
+function summarizeSamples(values: readonly number[]): { finite: number[]; sorted: Float64Array; stats: SampleStats } {
   const finite = values.filter((value) => Number.isFinite(value));
   const sorted = sortAscending(finite);
   return {
@@ -130,8 +130,8 @@ export function judgeMetric(
   canaryValues: readonly number[],
   options: JudgeOptions,
 ): MetricJudgement {
-  const baseline = describe(baselineValues);
-  const canary = describe(canaryValues);
+  const baseline = summarizeSamples(baselineValues);
+  const canary = summarizeSamples(canaryValues);
   if (canary.sorted.length === 0 || baseline.sorted.length === 0) {
     const missing = [canary.sorted.length === 0 ? 'canary' : '', baseline.sorted.length === 0 ? 'baseline' : '']
       .filter(Boolean)

@@ -1,5 +1,5 @@
-import { errorMessage, escapeCell, urlCredentials, type Runtime } from '@shiprail/core';
-import { mkdtempSync, renameSync, writeFileSync } from 'node:fs';
+import { errorMessage, escapeCell, urlCredentials, writeFileAtomically, type Runtime } from '@shiprail/core';
+import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { analyze, type AnalysisPlan, type AnalysisResult } from './analysis.ts';
 import { CONFIDENCE, TOLERANCE, type Verdict } from './judge.ts';
@@ -64,7 +64,7 @@ async function judgeCanary(
   const result = await analyze(plan, client, runtime.clock, runtime.log);
   const report = runtime.redact(`${JSON.stringify(buildReport(result, plan), null, 2)}\n`);
   const summary = renderSummary(result, plan);
-  const reportPath = writeReport(runtime.tempDir, report);
+  const reportPath = await writeReport(runtime.tempDir, report);
   runtime.setOutput('decision', result.verdict.decision);
   runtime.setOutput('score', result.verdict.score);
   runtime.setOutput('report', reportPath);
@@ -145,11 +145,9 @@ export function buildReport(result: AnalysisResult, plan: AnalysisPlan): Record<
   };
 }
 
-/** Written whole or not at all: a temporary name, then a rename. */
-function writeReport(tempDir: string, report: string): string {
-  const directory = mkdtempSync(join(tempDir, 'canary-analyze-'));
-  const path = join(directory, 'report.json');
-  writeFileSync(`${path}.partial`, report);
-  renameSync(`${path}.partial`, path);
+/** The report in a directory of its own, written whole or not at all. */
+async function writeReport(tempDir: string, report: string): Promise<string> {
+  const path = join(await mkdtemp(join(tempDir, 'canary-analyze-')), 'report.json');
+  await writeFileAtomically(path, report);
   return path;
 }

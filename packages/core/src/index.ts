@@ -1,6 +1,8 @@
+export { writeFileAtomically } from './atomic-file.ts';
 export { readGitHubContext, type GitHubContext } from './context.ts';
 export { formatDuration, MAX_TIMER_MS, parseDuration } from './duration.ts';
 export { ConfigurationError, errorMessage, type MistakeLocation } from './errors.ts';
+export { Git, type GitOptions, type GitRunOptions } from './git.ts';
 export { InputParser, parseHeaderLines, parseList, type InputObserver, type InputSource } from './inputs.ts';
 export { capSummary, code, details, escapeCell, raw, table, type Cell } from './markdown.ts';
 export { backoffDelay, retry, sleep, type BackoffOptions, type RetryOptions } from './retry.ts';

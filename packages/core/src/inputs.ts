@@ -1,4 +1,4 @@
-import { ConfigurationError } from './errors.ts';
+import { ConfigurationError, errorMessage } from './errors.ts';
 import { MAX_TIMER_MS, parseDuration } from './duration.ts';
 import { parseYamlDocument } from './yaml.ts';
 
@@ -129,7 +129,7 @@ export class InputParser {
     try {
       return JSON.parse(value) as unknown;
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
+      const reason = errorMessage(error);
       throw new ConfigurationError(`is not valid JSON: ${reason}`, { input: name });
     }
   }

@@ -1,5 +1,5 @@
 import { ConfigurationError } from '@shiprail/core';
-import { shortSha, ZERO_SHA, type Git } from './git.ts';
+import { shortSha, ZERO_SHA, type GitHistory } from './git.ts';
 
 /** What an event says about the commits to compare. */
 export interface EventContext {
@@ -132,7 +132,7 @@ export function planComparison(
 }
 
 /** Carries a plan out with git: resolves commits, finds merge bases, and falls open when it cannot. */
-export async function resolveComparison(plan: ComparisonPlan, git: Git): Promise<Comparison> {
+export async function resolveComparison(plan: ComparisonPlan, git: GitHistory): Promise<Comparison> {
   const failOpen = async (head: string, warning: string): Promise<Comparison> => ({
     kind: 'all',
     head: (await git.resolve(head)) ?? head,
@@ -202,7 +202,7 @@ export async function resolveComparison(plan: ComparisonPlan, git: Git): Promise
 
 async function resolvePush(
   plan: Extract<ComparisonPlan, { kind: 'push' }>,
-  git: Git,
+  git: GitHistory,
   failOpen: (head: string, warning: string) => Promise<Comparison>,
 ): Promise<Comparison> {
   if (plan.before !== ZERO_SHA && (await git.localMergeBase(plan.before, plan.after)) === plan.before) {

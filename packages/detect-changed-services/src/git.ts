@@ -1,5 +1,7 @@
 import {
+  errorMessage,
   escapeUntrusted,
+  Git,
   isTransient,
   retry,
   stripUrlCredentials,
@@ -24,7 +26,7 @@ export interface ChangedFile {
   from?: string;
 }
 
-export interface GitOptions {
+export interface GitHistoryOptions {
   cwd: string;
   exec: Exec;
   deepenSteps?: readonly number[];
@@ -87,10 +89,10 @@ export type MergeBaseResult = { sha: string } | { sha?: undefined; reason: strin
 
 export const shortSha = (sha: string): string => (SHA.test(sha) ? sha.slice(0, 7) : sha);
 
-/** The git operations detection needs, fetching (and deepening shallow clones) only as far as needed. */
-export class Git {
+/** The repository's history as detection reads it, fetching (and deepening shallow clones) only as far as needed. */
+export class GitHistory {
   readonly cwd: string;
-  private readonly exec: Exec;
+  private readonly git: Git;
   private readonly deepenSteps: readonly number[];
   private readonly log: (message: string) => void;
   private readonly fetchTimeoutMs: number;
@@ -98,9 +100,14 @@ export class Git {
   private readonly sleep: ((ms: number) => Promise<void>) | undefined;
   private shallow: boolean | undefined;
 
-  constructor(options: GitOptions) {
+  constructor(options: GitHistoryOptions) {
     this.cwd = options.cwd;
-    this.exec = options.exec;
+    this.git = new Git({
+      exec: options.exec,
+      cwd: options.cwd,
+      config: ['core.quotePath=false'],
+      deadlineMs: LOCAL_DEADLINE_MS,
+    });
     this.deepenSteps = options.deepenSteps ?? DEFAULT_DEEPEN_STEPS;
     this.log = options.log ?? (() => undefined);
     this.fetchTimeoutMs = options.fetchTimeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS;
@@ -109,14 +116,7 @@ export class Git {
   }
 
   run(args: readonly string[], deadline?: ExecOptions['deadline']): Promise<ExecResult> {
-    return this.exec('git', ['-c', 'core.quotePath=false', ...args], {
-      cwd: this.cwd,
-      silent: true,
-      allowFailure: true,
-      deadline: deadline ?? { ms: LOCAL_DEADLINE_MS, what: `git ${args[0] ?? ''}` },
-      // Never wait for a password prompt: a fetch that needs credentials the checkout did not leave fails.
-      env: { GIT_TERMINAL_PROMPT: '0' },
-    });
+    return this.git.run(args, { allowFailure: true, ...(deadline === undefined ? {} : { deadline }) });
   }
 
   /** The repository's top directory, or undefined when `cwd` is not in a git work tree. */
@@ -173,13 +173,13 @@ export class Git {
           jitter: 0.3,
           retryIf: (error) => (error instanceof GitFetchError ? error.kind === 'transient' : isTransient(error)),
           onRetry: (error, attempt, delayMs) =>
-            this.log(`Fetch attempt ${attempt} failed (${errorText(error)}); trying again in ${delayMs} ms`),
+            this.log(`Fetch attempt ${attempt} failed (${errorMessage(error)}); trying again in ${delayMs} ms`),
           ...(this.sleep === undefined ? {} : { sleep: this.sleep }),
         },
       );
     } catch (error) {
       if (error instanceof GitFetchError && attempts <= 1) throw error;
-      const reason = error instanceof GitFetchError ? error.reason : escapeUntrusted(errorText(error));
+      const reason = error instanceof GitFetchError ? error.reason : escapeUntrusted(errorMessage(error));
       throw new GitFetchError(what, reason, error instanceof GitFetchError ? error.kind : 'transient', attempts);
     }
   }
@@ -337,8 +337,6 @@ export function changedPaths(files: readonly ChangedFile[]): string[] {
   }
   return paths;
 }
-
-const errorText = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 function lastLine(text: string): string {
   return text.trim().split('\n').pop() ?? '';

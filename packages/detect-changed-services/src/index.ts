@@ -15,13 +15,13 @@ export {
   DEFAULT_FETCH_TIMEOUT_MS,
   fetchFailureReason,
   GitFetchError,
-  Git,
+  GitHistory,
   parseNameStatus,
   shortSha,
   ZERO_SHA,
   type ChangedFile,
   type FetchFailureKind,
-  type GitOptions,
+  type GitHistoryOptions,
 } from './git.ts';
 export {
   buildMatcher,

@@ -1,4 +1,4 @@
-import { ConfigurationError, type InputParser } from '@shiprail/core';
+import { ConfigurationError, errorMessage, type InputParser } from '@shiprail/core';
 import picomatch from 'picomatch';
 import { GLOB_OPTIONS } from './rules.ts';
 
@@ -31,7 +31,7 @@ export function parseInputs(parser: InputParser): DetectChangedServicesInputs {
   try {
     picomatch.makeRe(inputs.discover, { ...GLOB_OPTIONS, debug: true });
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = errorMessage(error);
     throw new ConfigurationError(`the glob '${inputs.discover}' cannot be compiled: ${reason}`, { input: 'discover' });
   }
   if (inputs['fetch-timeout'] <= 0) {

@@ -1,4 +1,4 @@
-import { ConfigurationError, type MistakeLocation, type YamlPath } from '@shiprail/core';
+import { ConfigurationError, errorMessage, type MistakeLocation, type YamlPath } from '@shiprail/core';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import picomatch from 'picomatch';
@@ -361,7 +361,7 @@ export function discoverServices(root: string, pattern: string): Manifest {
   try {
     matches = picomatch(glob, { ...GLOB_OPTIONS, debug: true });
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = errorMessage(error);
     throw new ConfigurationError(`the glob '${pattern}' cannot be compiled: ${reason}`, { input: 'discover' });
   }
   const scan = picomatch.scan(glob);

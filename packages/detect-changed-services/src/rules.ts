@@ -1,4 +1,4 @@
-import type { YamlPath } from '@shiprail/core';
+import { errorMessage, type YamlPath } from '@shiprail/core';
 import picomatch from 'picomatch';
 
 /** A path rule as written in the manifest: a glob, or `!glob` to exclude. */
@@ -66,7 +66,7 @@ function compileGlob(rule: PathRule, glob: string, cache: GlobCache): RegExp {
   try {
     regex = picomatch.makeRe(glob, { ...GLOB_OPTIONS, debug: true });
   } catch (error) {
-    throw new GlobError(rule, error instanceof Error ? error.message : String(error));
+    throw new GlobError(rule, errorMessage(error));
   }
   cache.set(glob, regex);
   return regex;

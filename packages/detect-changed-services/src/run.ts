@@ -2,7 +2,7 @@ import { ConfigurationError, escapeUntrusted, type Runtime } from '@shiprail/cor
 import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { planComparison, resolveComparison } from './comparison.ts';
-import { changedPaths, Git, shortSha } from './git.ts';
+import { changedPaths, GitHistory, shortSha } from './git.ts';
 import { DEFAULT_CONFIG, parseInputs, type DetectChangedServicesInputs } from './inputs.ts';
 import { buildMatcher, discoverServices, parseManifest, type Manifest } from './manifest.ts';
 import { matrixEntry, selectAll, selectOne, selectServices, type Selection } from './selection.ts';
@@ -47,7 +47,7 @@ export async function runDetectChangedServices(runtime: Runtime): Promise<void> 
   if (!existsSync(root) || !statSync(root).isDirectory()) {
     throw new ConfigurationError(`${root} is not a directory`, { input: 'working-directory' });
   }
-  const git = new Git({
+  const git = new GitHistory({
     cwd: root,
     exec: runtime.exec,
     log: (message) => runtime.log.info(message),

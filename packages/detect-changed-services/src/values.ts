@@ -3,7 +3,7 @@
 // outside the repository or smuggle options into a command line.
 import { posix } from 'node:path';
 import picomatch from 'picomatch';
-import { parseWorkloadReference } from '@shiprail/core';
+import { errorMessage, parseWorkloadReference } from '@shiprail/core';
 import { GLOB_OPTIONS } from './rules.ts';
 
 const CONTROL = /[\u0000-\u001f\u007f]/;
@@ -29,7 +29,7 @@ export function repositoryGlobProblem(glob: string): string | undefined {
   try {
     picomatch.makeRe(glob, { ...GLOB_OPTIONS, debug: true });
   } catch (error) {
-    return `cannot be compiled: ${error instanceof Error ? error.message : String(error)}`;
+    return `cannot be compiled: ${errorMessage(error)}`;
   }
   return undefined;
 }

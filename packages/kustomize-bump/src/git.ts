@@ -1,4 +1,4 @@
-import { errorMessage, escapeUntrusted, retry, type ExecResult, type Runtime } from '@shiprail/core';
+import { errorMessage, escapeUntrusted, Git, retry, type ExecResult, type Runtime } from '@shiprail/core';
 
 /** The identity of bump commits unless the environment sets git's own author variables. */
 export const BOT_NAME = 'github-actions[bot]';
@@ -107,34 +107,17 @@ const lastLines = (lines: readonly string[], count: number): string => escapeUnt
 const NETWORK_ATTEMPTS = 3;
 const NETWORK_BACKOFF = { baseMs: 1000, factor: 2, maxMs: 4000, jitter: 0.5 };
 
-/** git with an argument vector in one working directory, with the environment above. */
-export class Git {
-  readonly cwd: string;
+/** git in the GitOps repository, with the environment above: it also fetches from and pushes to the remote. */
+export class GitopsGit extends Git {
   private readonly runtime: Runtime;
-  private readonly env: Record<string, string>;
 
-  constructor(runtime: Runtime, cwd: string, env: Record<string, string>) {
+  constructor(runtime: Runtime, cwd: string, env: Readonly<Record<string, string>>) {
+    super({ exec: (program, args, options) => runtime.exec(program, args, options), cwd, env });
     this.runtime = runtime;
-    this.cwd = cwd;
-    this.env = env;
   }
 
-  in(cwd: string): Git {
-    return new Git(this.runtime, cwd, this.env);
-  }
-
-  run(args: readonly string[], options: { input?: string; allowFailure?: boolean } = {}): Promise<ExecResult> {
-    return this.runtime.exec('git', args, {
-      cwd: this.cwd,
-      env: this.env,
-      silent: true,
-      ...(options.input === undefined ? {} : { input: options.input }),
-      ...(options.allowFailure === undefined ? {} : { allowFailure: options.allowFailure }),
-    });
-  }
-
-  async output(args: readonly string[]): Promise<string> {
-    return (await this.run(args)).stdout.trim();
+  override in(cwd: string): GitopsGit {
+    return new GitopsGit(this.runtime, cwd, this.options.env ?? {});
   }
 
   /**

@@ -1,9 +1,9 @@
 import { getOctokit } from '@actions/github';
-import { ConfigurationError, escapeUntrusted, retry, type Runtime } from '@shiprail/core';
+import { ConfigurationError, errorMessage, escapeUntrusted, retry, type Runtime } from '@shiprail/core';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describeImageEntry } from './image-args.ts';
-import { Git, gitEnvironment, isLostRace } from './git.ts';
+import { GitopsGit, gitEnvironment, isLostRace } from './git.ts';
 import { ownerAndName, parseInputs, type KustomizeBumpInputs } from './inputs.ts';
 import { editOverlays, type OverlayEdit } from './overlays.ts';
 import { commitMessage, planKustomizeBump, targetBranch, type KustomizeBumpPlan } from './plan.ts';
@@ -98,7 +98,7 @@ export async function bumpImages(
   const remoteUrl = await remoteUrlOf(runtime, plan.source);
   const env = gitEnvironment(remoteUrl, inputs.token, runtime.env, (secret) => runtime.mask(secret));
   const scratch = await mkdtemp(join(runtime.tempDir, 'kustomize-bump-'));
-  const git = new Git(runtime, scratch, env);
+  const git = new GitopsGit(runtime, scratch, env);
   try {
     const branch = await resolveBranch(git, remoteUrl, inputs.branch);
     const images = inputs.images.map((image) => image.argument).join(', ');
@@ -157,7 +157,7 @@ async function attemptUntilPushed(session: Session): Promise<AttemptOutcome> {
       retryIf: isLostRace,
       onRetry: (error, attempt, delay) =>
         runtime.log.info(
-          `Attempt ${attempt} lost a race (${error instanceof Error ? error.message : String(error)}); fetching and re-applying in ${delay} ms`,
+          `Attempt ${attempt} lost a race (${errorMessage(error)}); fetching and re-applying in ${delay} ms`,
         ),
       sleep: (ms) => runtime.clock.sleep(ms),
     });

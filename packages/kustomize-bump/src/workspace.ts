@@ -1,12 +1,12 @@
 import { ConfigurationError, escapeUntrusted, stripUrlCredentials, type Runtime } from '@shiprail/core';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Git } from './git.ts';
+import type { GitopsGit } from './git.ts';
 import type { RepositorySource } from './plan.ts';
 
 /** A checkout of the branch to edit, and how to get rid of it. */
 export interface Workspace {
-  git: Git;
+  git: GitopsGit;
   remoteUrl: string;
   /** A shallow clone fetches new heads at depth 1 too. */
   shallow: boolean;
@@ -36,7 +36,7 @@ export async function remoteUrlOf(runtime: Runtime, source: RepositorySource): P
 }
 
 /** The branch to bump: checked to exist (`ls-remote`), the remote's default one when none is named. */
-export async function resolveBranch(git: Git, remoteUrl: string, requested: string): Promise<string> {
+export async function resolveBranch(git: GitopsGit, remoteUrl: string, requested: string): Promise<string> {
   const refs = ['HEAD', ...(requested ? [`refs/heads/${requested}`] : [])];
   const listed = await git.fetchFromRemote(
     ['ls-remote', '--symref', '--', remoteUrl, ...refs],
@@ -60,7 +60,12 @@ export async function resolveBranch(git: Git, remoteUrl: string, requested: stri
 }
 
 /** A shallow clone of one branch into the scratch directory. */
-export async function cloneShallow(git: Git, remoteUrl: string, scratch: string, branch: string): Promise<Workspace> {
+export async function cloneShallow(
+  git: GitopsGit,
+  remoteUrl: string,
+  scratch: string,
+  branch: string,
+): Promise<Workspace> {
   const directory = join(scratch, 'clone');
   const args = ['clone', '--quiet', '--depth=1', '--no-tags', '--single-branch', `--branch=${branch}`];
   await git.fetchFromRemote([...args, '--', remoteUrl, directory], `cannot clone ${displayUrl(remoteUrl)}`);
@@ -69,7 +74,7 @@ export async function cloneShallow(git: Git, remoteUrl: string, scratch: string,
 
 /** A temporary worktree of an existing clone: its objects are reused, its checkout is left alone. */
 export async function borrowWorktree(
-  clone: Git,
+  clone: GitopsGit,
   remoteUrl: string,
   scratch: string,
   branch: string,
@@ -89,7 +94,7 @@ export async function borrowWorktree(
 }
 
 /** Fetches the branch's current head into FETCH_HEAD. */
-export async function fetchBranch(git: Git, branch: string, shallow: boolean): Promise<void> {
+export async function fetchBranch(git: GitopsGit, branch: string, shallow: boolean): Promise<void> {
   const depth = shallow ? ['--depth=1'] : [];
   await git.fetchFromRemote(
     ['fetch', '--quiet', '--no-tags', ...depth, 'origin', `refs/heads/${branch}`],

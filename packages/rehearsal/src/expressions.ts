@@ -3,6 +3,7 @@
 import { data, Evaluator, Lexer, Parser } from '@actions/expressions';
 import { TokenType } from '@actions/expressions/lexer';
 import { truthy } from '@actions/expressions/result';
+import { errorMessage } from '@shiprail/core';
 
 /** A JSON-like value, as contexts hold and expressions return. */
 export type Value = null | boolean | number | string | Value[] | { [key: string]: Value };
@@ -89,7 +90,7 @@ export function evaluateExpression(expression: string, contexts: Contexts, statu
     const dictionary = toData(contexts) as data.Dictionary;
     return fromData(new Evaluator(tree, dictionary, statusFunctionMap(status)).evaluate());
   } catch (error) {
-    throw new ExpressionFailure(`${expression}: ${error instanceof Error ? error.message : String(error)}`);
+    throw new ExpressionFailure(`${expression}: ${errorMessage(error)}`);
   }
 }
 
@@ -100,7 +101,7 @@ export function evaluateCondition(expression: string, contexts: Contexts, status
     const dictionary = toData(contexts) as data.Dictionary;
     return truthy(new Evaluator(tree, dictionary, statusFunctionMap(status)).evaluate());
   } catch (error) {
-    throw new ExpressionFailure(`${expression}: ${error instanceof Error ? error.message : String(error)}`);
+    throw new ExpressionFailure(`${expression}: ${errorMessage(error)}`);
   }
 }
 

@@ -9,7 +9,7 @@ import { readActionMetadataFile, repoRoot } from '../../../scripts/lib/action-me
 
 export const node24 = join(repoRoot, 'node_modules', 'node', 'bin', 'node');
 
-export interface RunActionOptions {
+export interface BundledActionOptions {
   inputs?: Record<string, string>;
   eventName?: string;
   event?: Record<string, unknown>;
@@ -80,7 +80,7 @@ function commandMessages(stdout: string, command: string): string[] {
 }
 
 /** Evaluates the few `${{ }}` defaults action.yml files use, as the runner would. */
-function evaluateDefault(value: string, options: RunActionOptions): string {
+function evaluateDefault(value: string, options: BundledActionOptions): string {
   return value
     .replace(/\$\{\{\s*github\.token\s*\}\}/g, options.token ?? '')
     .replace(/\$\{\{\s*github\.repository\s*\}\}/g, options.repository ?? 'acme/shop')
@@ -94,12 +94,15 @@ function leftoverFiles(runnerDir: string, runnerFiles: Record<string, string>): 
     .sort();
 }
 
-export function runAction(id: string, options: RunActionOptions = {}): Promise<ActionRun> {
-  return runActionAt(join(repoRoot, 'actions', id), options);
+export function runBundledAction(id: string, options: BundledActionOptions = {}): Promise<ActionRun> {
+  return runBundledActionAt(join(repoRoot, 'actions', id), options);
 }
 
 /** Runs the action in `actionDirectory` (its action.yml, and the bundle its `runs.main` names). */
-export async function runActionAt(actionDirectory: string, options: RunActionOptions = {}): Promise<ActionRun> {
+export async function runBundledActionAt(
+  actionDirectory: string,
+  options: BundledActionOptions = {},
+): Promise<ActionRun> {
   const id = basename(actionDirectory);
   const metadata = readActionMetadataFile(join(actionDirectory, 'action.yml'), id);
   const unknown = Object.keys(options.inputs ?? {}).filter((name) => !metadata.inputs.some((i) => i.name === name));

@@ -5,11 +5,12 @@
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
+import { createServer, type RequestListener, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { errorMessage } from '@shiprail/core';
 import {
   PatchError,
   applyJsonPatch,
@@ -21,176 +22,21 @@ import {
   type JsonObject,
 } from './kube-patch.ts';
 
+import {
+  groupVersionOf,
+  KubeStore,
+  num,
+  RESOURCE_TYPES,
+  resourceType,
+  watchEventFor,
+  type KubeObject,
+  type ResourceType,
+  type Watcher,
+} from './kube-store.ts';
+
 export type { Json, JsonObject } from './kube-patch.ts';
 export { text } from './kube-patch.ts';
-
-/** A stored object: plain JSON with apiVersion, kind, metadata (and usually spec and status). */
-export type KubeObject = JsonObject & { metadata: JsonObject };
-
-export interface ResourceType {
-  group: string;
-  version: string;
-  /** Plural, as in the URL. */
-  resource: string;
-  kind: string;
-  singular: string;
-  namespaced: boolean;
-  shortNames?: string[];
-  categories?: string[];
-  verbs: string[];
-  /** Subresources listed in discovery (`status`, `scale`, `log`). */
-  subresources: string[];
-}
-
-const ALL_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
-
-export const RESOURCE_TYPES: readonly ResourceType[] = [
-  {
-    group: '',
-    version: 'v1',
-    resource: 'namespaces',
-    kind: 'Namespace',
-    singular: 'namespace',
-    namespaced: false,
-    shortNames: ['ns'],
-    verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'],
-    subresources: ['status'],
-  },
-  {
-    group: '',
-    version: 'v1',
-    resource: 'pods',
-    kind: 'Pod',
-    singular: 'pod',
-    namespaced: true,
-    shortNames: ['po'],
-    categories: ['all'],
-    verbs: ALL_VERBS,
-    subresources: ['log', 'status'],
-  },
-  {
-    group: '',
-    version: 'v1',
-    resource: 'events',
-    kind: 'Event',
-    singular: 'event',
-    namespaced: true,
-    shortNames: ['ev'],
-    verbs: ALL_VERBS,
-    subresources: [],
-  },
-  {
-    group: 'apps',
-    version: 'v1',
-    resource: 'controllerrevisions',
-    kind: 'ControllerRevision',
-    singular: 'controllerrevision',
-    namespaced: true,
-    verbs: ALL_VERBS,
-    subresources: [],
-  },
-  {
-    group: 'apps',
-    version: 'v1',
-    resource: 'daemonsets',
-    kind: 'DaemonSet',
-    singular: 'daemonset',
-    namespaced: true,
-    shortNames: ['ds'],
-    categories: ['all'],
-    verbs: ALL_VERBS,
-    subresources: ['status'],
-  },
-  {
-    group: 'apps',
-    version: 'v1',
-    resource: 'deployments',
-    kind: 'Deployment',
-    singular: 'deployment',
-    namespaced: true,
-    shortNames: ['deploy'],
-    categories: ['all'],
-    verbs: ALL_VERBS,
-    subresources: ['scale', 'status'],
-  },
-  {
-    group: 'apps',
-    version: 'v1',
-    resource: 'replicasets',
-    kind: 'ReplicaSet',
-    singular: 'replicaset',
-    namespaced: true,
-    shortNames: ['rs'],
-    categories: ['all'],
-    verbs: ALL_VERBS,
-    subresources: ['scale', 'status'],
-  },
-  {
-    group: 'apps',
-    version: 'v1',
-    resource: 'statefulsets',
-    kind: 'StatefulSet',
-    singular: 'statefulset',
-    namespaced: true,
-    shortNames: ['sts'],
-    categories: ['all'],
-    verbs: ALL_VERBS,
-    subresources: ['scale', 'status'],
-  },
-  {
-    group: 'argoproj.io',
-    version: 'v1alpha1',
-    resource: 'rollouts',
-    kind: 'Rollout',
-    singular: 'rollout',
-    namespaced: true,
-    shortNames: ['ro'],
-    categories: ['all'],
-    verbs: ALL_VERBS,
-    subresources: ['scale', 'status'],
-  },
-];
-
-const groupVersionOf = (type: ResourceType): string =>
-  type.group === '' ? type.version : `${type.group}/${type.version}`;
-
-/** Finds a resource type by plural, singular, kind or short name (`deploy`, `Deployment`, `deployments`). */
-export function resourceType(name: string): ResourceType {
-  const lower = name.toLowerCase();
-  const found = RESOURCE_TYPES.find(
-    (type) =>
-      type.resource === lower ||
-      type.singular === lower ||
-      type.kind.toLowerCase() === lower ||
-      (type.shortNames ?? []).includes(lower),
-  );
-  if (found === undefined) throw new Error(`the test API server has no resource type ${name}`);
-  return found;
-}
-
-function typeOfObject(object: JsonObject): ResourceType {
-  const apiVersion = text(object['apiVersion'] ?? '');
-  const kind = text(object['kind'] ?? '');
-  const found = RESOURCE_TYPES.find((type) => groupVersionOf(type) === apiVersion && type.kind === kind);
-  if (found === undefined) throw new Error(`the test API server does not serve ${apiVersion} ${kind}`);
-  return found;
-}
-
-interface HistoryEntry {
-  resourceVersion: number;
-  type: ResourceType;
-  namespace: string;
-  previous: KubeObject | undefined;
-  current: KubeObject | undefined;
-}
-
-interface Watcher {
-  type: ResourceType;
-  namespace: string | undefined;
-  matches: (object: KubeObject) => boolean;
-  send: (eventType: string, object: JsonObject) => void;
-  close: () => void;
-}
+export { RESOURCE_TYPES, resourceType, type KubeObject, type ResourceType } from './kube-store.ts';
 
 interface InjectedFailure {
   remaining: number;
@@ -355,7 +201,6 @@ function age(object: KubeObject, now: number): string {
   return `${Math.floor(seconds / 86_400)}d`;
 }
 
-const num = (value: Json | undefined): number => (typeof value === 'number' ? value : 0);
 const section = (object: KubeObject, key: string): JsonObject => {
   const value = object[key];
   return isObject(value) ? value : {};
@@ -508,8 +353,6 @@ function apiGroups(served: readonly ResourceType[]): JsonObject[] {
   });
 }
 
-const specOf = (object: JsonObject | undefined): string => json(object?.['spec'] ?? null);
-
 /** A fresh self-signed certificate (and its key) for 127.0.0.1, made by openssl. */
 function selfSignedCertificate(): { cert: string; key: string } {
   const directory = mkdtempSync(join(tmpdir(), 'kube-api-tls-'));
@@ -529,151 +372,438 @@ function selfSignedCertificate(): { cert: string; key: string } {
   }
 }
 
+/** What the routes share: the store, the types served, the server's options and its port. */
+interface ServerContext {
+  store: KubeStore;
+  served: readonly ResourceType[];
+  options: KubeApiServerOptions;
+  bookmarkIntervalMs: number;
+  port: () => number;
+}
+
+/** One request and the ways to answer it. */
+interface Exchange {
+  request: RecordedRequest;
+  body: string;
+  response: ServerResponse;
+  send: (status: number, payload: unknown, contentType?: string) => void;
+  fail: (status: number, message: string, details?: JsonObject) => void;
+}
+
+const NOT_FOUND = 'the server could not find the requested resource';
+const NOT_ALLOWED = 'the server does not allow this method on the requested resource';
+
+function version({ options }: ServerContext, { send }: Exchange): void {
+  send(200, {
+    major: '1',
+    minor: (options.gitVersion ?? 'v1.32.0').split('.')[1] ?? '32',
+    gitVersion: options.gitVersion ?? 'v1.32.0',
+    gitCommit: '0000000000000000000000000000000000000000',
+    gitTreeState: 'clean',
+    buildDate: '2025-01-01T00:00:00Z',
+    goVersion: 'go1.23.4',
+    compiler: 'gc',
+    platform: 'linux/amd64',
+  });
+}
+
+function apiVersions({ port }: ServerContext, { send }: Exchange): void {
+  send(200, {
+    kind: 'APIVersions',
+    versions: ['v1'],
+    serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: `127.0.0.1:${port()}` }],
+  });
+}
+
+function apiGroup({ served }: ServerContext, { send, fail }: Exchange, match: RegExpExecArray): void {
+  const group = apiGroups(served).find((candidate) => candidate['name'] === match[1]);
+  if (!group) return fail(404, NOT_FOUND);
+  send(200, { kind: 'APIGroup', apiVersion: 'v1', ...group });
+}
+
+function discovery({ served }: ServerContext, { send, fail }: Exchange, [path]: RegExpExecArray): void {
+  const groupVersion = path === '/api/v1' ? 'v1' : path.slice('/apis/'.length);
+  if (!served.some((type) => groupVersionOf(type) === groupVersion)) return fail(404, NOT_FOUND);
+  send(200, discoveryResources(served, groupVersion));
+}
+
+type Handler = (context: ServerContext, exchange: Exchange, match: RegExpExecArray) => void;
+
+/** `/api/v1[/namespaces/<ns>]/<resource>[/<name>[/<subresource>]]`, and the same under `/apis/<group>/<version>`. */
+const RESOURCE_PATH =
+  /^\/(?:api\/(v1)|apis\/([^/]+)\/([^/]+))(?:\/namespaces\/([^/]+))?\/([^/]+)(?:\/([^/]+))?(?:\/([^/]+))?$/;
+
+/** The routes, first match wins; a path no route matches is not found. */
+const ROUTES: ReadonlyArray<{ method: string | undefined; path: RegExp; handle: Handler }> = [
+  { method: 'GET', path: /^\/version$/, handle: version },
+  {
+    method: 'GET',
+    path: /^\/(?:healthz|readyz|livez)$/,
+    handle: (_context, { send }) => send(200, 'ok', 'text/plain'),
+  },
+  { method: 'GET', path: /^\/api$/, handle: apiVersions },
+  {
+    method: 'GET',
+    path: /^\/apis$/,
+    handle: ({ served }, { send }) => send(200, { kind: 'APIGroupList', apiVersion: 'v1', groups: apiGroups(served) }),
+  },
+  { method: 'GET', path: /^\/apis\/([^/]+)$/, handle: apiGroup },
+  { method: 'GET', path: /^\/(?:api\/v1|apis\/[^/]+\/[^/]+)$/, handle: discovery },
+  { method: undefined, path: RESOURCE_PATH, handle: resource },
+];
+
+function route(context: ServerContext, exchange: Exchange): void {
+  const path = exchange.request.path.replace(/\/+$/, '') || '/';
+  for (const { method, path: pattern, handle } of ROUTES) {
+    if (method !== undefined && method !== exchange.request.method) continue;
+    const match = pattern.exec(path);
+    if (match) return handle(context, exchange, match);
+  }
+  exchange.fail(404, NOT_FOUND);
+}
+
+/** What a resource path names: the collection, one object, or a subresource of it. */
+type ResourceTarget = 'collection' | 'object' | 'status' | 'log' | 'other';
+
+/** A request for a resource whose type (and namespace) the server serves. */
+interface ResourceExchange extends Exchange {
+  target: ResourceTarget;
+  type: ResourceType;
+  namespace: string | undefined;
+  /** The object's name; '' for the collection. */
+  name: string;
+  /** `deployments.apps`, as messages name the resource. */
+  qualified: string;
+  wantsTable: boolean;
+}
+
+type ResourceHandler = (context: ServerContext, exchange: ResourceExchange) => void;
+
+/** The routes of a resource path, by method and target; what none matches is refused (405) or not found. */
+const RESOURCE_ROUTES: ReadonlyArray<{ method: string; targets: readonly ResourceTarget[]; handle: ResourceHandler }> =
+  [
+    { method: 'GET', targets: ['collection'], handle: listOrWatch },
+    { method: 'POST', targets: ['collection'], handle: create },
+    { method: 'GET', targets: ['log'], handle: podLog },
+    { method: 'GET', targets: ['object', 'status'], handle: getObject },
+    { method: 'DELETE', targets: ['object', 'status'], handle: deleteObject },
+    { method: 'PUT', targets: ['object', 'status'], handle: updateObject },
+    { method: 'PATCH', targets: ['object', 'status'], handle: updateObject },
+  ];
+
+function resource(context: ServerContext, exchange: Exchange, match: RegExpExecArray): void {
+  const [, coreVersion, group = '', groupVersionPart, namespacePart, resourceName, name, subresource] = match;
+  const version = coreVersion ?? groupVersionPart ?? '';
+  const type = context.served.find(
+    (candidate) => candidate.group === group && candidate.version === version && candidate.resource === resourceName,
+  );
+  if (!type) return exchange.fail(404, NOT_FOUND);
+  const namespace = namespacePart === undefined ? undefined : decodeURIComponent(namespacePart);
+  if (!type.namespaced && namespace !== undefined) return exchange.fail(404, NOT_FOUND);
+  const target: ResourceTarget =
+    name === undefined
+      ? 'collection'
+      : subresource === undefined
+        ? 'object'
+        : subresource === 'status' || subresource === 'log'
+          ? subresource
+          : 'other';
+  const found = RESOURCE_ROUTES.find(
+    (candidate) => candidate.method === exchange.request.method && candidate.targets.includes(target),
+  );
+  if (!found) {
+    const refused = target === 'collection' || target === 'object' || target === 'status';
+    return refused ? exchange.fail(405, NOT_ALLOWED) : exchange.fail(404, NOT_FOUND);
+  }
+  found.handle(context, {
+    ...exchange,
+    target,
+    type,
+    namespace,
+    name: name === undefined ? '' : decodeURIComponent(name),
+    qualified: type.group === '' ? type.resource : `${type.resource}.${type.group}`,
+    wantsTable: exchange.request.accept.includes('as=Table'),
+  });
+}
+
+const notFound = ({ fail, qualified, name, type }: ResourceExchange): void =>
+  fail(404, `${qualified} "${name}" not found`, { name, group: type.group, kind: type.resource });
+
+// Strips kind/apiVersion from the items of built-in lists, as the real server's JSON does.
+function listItem(type: ResourceType, object: KubeObject): KubeObject {
+  if (type.group === 'argoproj.io') return object;
+  const item = structuredClone(object);
+  delete item['kind'];
+  delete item['apiVersion'];
+  return item;
+}
+
+function listOrWatch(context: ServerContext, exchange: ResourceExchange): void {
+  const { query } = exchange.request;
+  if (query['watch'] === 'true' || query['watch'] === '1') return watch(context, exchange);
+  list(context, exchange);
+}
+
+function list({ store }: ServerContext, { request, type, namespace, wantsTable, send, fail }: ResourceExchange): void {
+  const { query } = request;
+  let items = store.objectsOf(type, namespace);
+  const labelSelector = query['labelSelector'];
+  const fieldSelector = query['fieldSelector'];
+  if (labelSelector) {
+    const matches = parseLabelSelector(labelSelector);
+    items = items.filter((object) => matches(labelsOf(object)));
+  }
+  if (fieldSelector) items = items.filter(parseFieldSelector(fieldSelector));
+  const requestedRv = Number(query['resourceVersion'] ?? '0');
+  if (query['resourceVersionMatch'] === 'Exact' && requestedRv < store.compactedVersion) {
+    return fail(410, `too old resource version: ${requestedRv} (${store.compactedVersion})`);
+  }
+  const offset = query['continue'] ? Number(Buffer.from(query['continue'], 'base64').toString()) : 0;
+  const limit = Number(query['limit'] ?? '0');
+  const page = limit > 0 ? items.slice(offset, offset + limit) : items.slice(offset);
+  const more = limit > 0 && offset + limit < items.length;
+  const resourceVersion = String(store.resourceVersion);
+  const metadata: JsonObject = { resourceVersion };
+  if (more) {
+    metadata['continue'] = Buffer.from(String(offset + limit)).toString('base64');
+    metadata['remainingItemCount'] = items.length - offset - limit;
+  }
+  if (wantsTable) return send(200, { ...toTable(type, page, resourceVersion), metadata });
+  send(200, {
+    kind: `${type.kind}List`,
+    apiVersion: groupVersionOf(type),
+    metadata,
+    items: page.map((object) => listItem(type, object)),
+  });
+}
+
+function create({ store }: ServerContext, { body, type, namespace, qualified, send, fail }: ResourceExchange): void {
+  let object: JsonObject;
+  try {
+    object = JSON.parse(body) as JsonObject;
+  } catch {
+    return fail(400, 'the request body is not JSON');
+  }
+  const objectName = isObject(object['metadata']) ? text(object['metadata']['name'] ?? '') : '';
+  if (store.get(type, namespace ?? '', objectName)) {
+    return fail(409, `${qualified} "${objectName}" already exists`, {
+      name: objectName,
+      group: type.group,
+      kind: type.resource,
+    });
+  }
+  const created = store.put({
+    ...object,
+    apiVersion: groupVersionOf(type),
+    kind: type.kind,
+    metadata: { ...(object['metadata'] as JsonObject), ...(namespace ? { namespace } : {}) },
+  });
+  send(201, created);
+}
+
+function podLog({ store }: ServerContext, exchange: ResourceExchange): void {
+  const { request, type, namespace, name, send, fail } = exchange;
+  if (type.resource !== 'pods') return fail(404, NOT_FOUND);
+  const existing = store.get(type, namespace ?? '', name);
+  if (!existing) return notFound(exchange);
+  const specContainers = section(existing, 'spec')['containers'];
+  const containers = (Array.isArray(specContainers) ? specContainers : []).filter(isObject);
+  const container = request.query['container'] ?? (containers.length === 1 ? text(containers[0]?.['name']) : undefined);
+  if (container === undefined) {
+    const names = containers.map((entry) => text(entry['name'])).join(' ');
+    return fail(400, `a container name must be specified for pod ${name}, choose one of: [${names}]`);
+  }
+  const log = store.log(namespace ?? '', name, container, request.query['previous'] === 'true');
+  if (log === undefined) {
+    return fail(400, `previous terminated container "${container}" in pod "${name}" not found`);
+  }
+  const tail = Number(request.query['tailLines'] ?? '-1');
+  const lines = log.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  const selected = tail >= 0 ? lines.slice(Math.max(0, lines.length - tail)) : lines;
+  send(200, selected.map((line) => `${line}\n`).join(''), 'text/plain');
+}
+
+function getObject({ store }: ServerContext, exchange: ResourceExchange): void {
+  const { type, namespace, name, wantsTable, send } = exchange;
+  const existing = store.get(type, namespace ?? '', name);
+  if (!existing) return notFound(exchange);
+  send(200, wantsTable ? toTable(type, [existing], String(store.resourceVersion)) : existing);
+}
+
+function deleteObject({ store }: ServerContext, exchange: ResourceExchange): void {
+  const deleted = store.remove(exchange.type, exchange.namespace ?? '', exchange.name);
+  if (!deleted) return notFound(exchange);
+  exchange.send(200, deleted);
+}
+
+const UNKNOWN_PATCH_FORMAT =
+  'the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json';
+
+/** The object a PUT or PATCH asks for, or the status and message it is refused with. */
+function requestedObject(
+  exchange: ResourceExchange,
+  existing: KubeObject,
+): { object: Json | undefined } | { status: number; message: string } {
+  const { request, body, type } = exchange;
+  try {
+    const parsed = JSON.parse(body) as Json;
+    const contentType = request.contentType.split(';')[0]?.trim() ?? '';
+    if (request.method === 'PUT') return { object: parsed };
+    if (contentType === 'application/json-patch+json') return { object: applyJsonPatch(existing, parsed) };
+    if (contentType === 'application/merge-patch+json') return { object: applyMergePatch(existing, parsed) };
+    if (contentType === 'application/strategic-merge-patch+json') {
+      if (type.group === 'argoproj.io') {
+        return { status: 415, message: 'strategic merge patch is not supported for custom resources' };
+      }
+      return { object: applyStrategicMergePatch(existing, parsed) };
+    }
+    return { status: 415, message: UNKNOWN_PATCH_FORMAT };
+  } catch (error) {
+    if (error instanceof PatchError || error instanceof SyntaxError) return { status: 422, message: error.message };
+    throw error;
+  }
+}
+
+function updateObject({ store }: ServerContext, exchange: ResourceExchange): void {
+  const { request, target, type, namespace, name, qualified, send, fail } = exchange;
+  const existing = store.get(type, namespace ?? '', name);
+  if (!existing) return notFound(exchange);
+  const requested = requestedObject(exchange, existing);
+  if ('status' in requested) return fail(requested.status, requested.message);
+  const patched = requested.object;
+  if (!isObject(patched)) return fail(422, 'the patched object is not an object');
+  const updated = patched as KubeObject;
+  const requestedRv = isObject(updated['metadata']) ? updated['metadata']['resourceVersion'] : undefined;
+  if (request.method === 'PUT' && requestedRv !== undefined && requestedRv !== existing.metadata['resourceVersion']) {
+    return fail(
+      409,
+      `Operation cannot be fulfilled on ${qualified} "${name}": the object has been modified; please apply your changes to the latest version and try again`,
+    );
+  }
+  const next: KubeObject = {
+    ...updated,
+    apiVersion: existing['apiVersion'] ?? null,
+    kind: existing['kind'] ?? null,
+    metadata: {
+      ...(isObject(updated['metadata']) ? updated['metadata'] : {}),
+      name,
+      ...(namespace ? { namespace } : {}),
+    },
+  };
+  delete next.metadata['generation'];
+  if (target === 'status') {
+    const withStatus = { ...structuredClone(existing), status: next['status'] ?? null } as KubeObject;
+    return send(200, store.put(withStatus));
+  }
+  // Updates of the main resource ignore status, as for every type with a status subresource.
+  send(200, store.put(next, true));
+}
+
+/** A watch: the initial objects or the history after a resourceVersion, then every change, until closed. */
+function watch(context: ServerContext, exchange: ResourceExchange): void {
+  const { store, options } = context;
+  const { request: recorded, response, type, namespace } = exchange;
+  const query = recorded.query;
+  const labelMatch = query['labelSelector'] ? parseLabelSelector(query['labelSelector']) : () => true;
+  const fieldMatch = query['fieldSelector'] ? parseFieldSelector(query['fieldSelector']) : () => true;
+  const matches = (object: KubeObject): boolean => labelMatch(labelsOf(object)) && fieldMatch(object);
+  const requested = query['resourceVersion'] ?? '';
+  const fromRv = Number(requested);
+  const sendInitialEvents = query['sendInitialEvents'] === 'true';
+  const bookmarks = query['allowWatchBookmarks'] === 'true';
+
+  if (requested !== '' && requested !== '0' && !sendInitialEvents && fromRv < store.compactedVersion) {
+    const message = `too old resource version: ${fromRv} (${store.compactedVersion})`;
+    if (options.expiredWatch === 'status') {
+      recorded.status = 410;
+      const text = json(statusBody(410, 'Expired', message));
+      response.writeHead(410, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+      response.end(text);
+      return;
+    }
+    recorded.status = 200;
+    response.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
+    response.end(`${json({ type: 'ERROR', object: statusBody(410, 'Expired', message) })}\n`);
+    return;
+  }
+
+  recorded.status = 200;
+  response.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
+  response.flushHeaders();
+  let open = true;
+  const write = (eventType: string, object: JsonObject): void => {
+    if (open) response.write(`${json({ type: eventType, object })}\n`);
+  };
+  const bookmark = (annotations?: JsonObject): void =>
+    write('BOOKMARK', {
+      kind: type.kind,
+      apiVersion: groupVersionOf(type),
+      metadata: { resourceVersion: String(store.resourceVersion), ...(annotations ? { annotations } : {}) },
+    });
+
+  if (requested === '' || requested === '0' || sendInitialEvents) {
+    for (const object of store.objectsOf(type, namespace).filter(matches)) write('ADDED', object);
+    if (sendInitialEvents && bookmarks) bookmark({ 'k8s.io/initial-events-end': 'true' });
+  } else {
+    for (const entry of store.history) {
+      if (entry.resourceVersion <= fromRv || entry.type !== type) continue;
+      if (namespace !== undefined && type.namespaced && entry.namespace !== namespace) continue;
+      const event = watchEventFor({ matches }, entry.previous, entry.current);
+      if (event) write(event[0], event[1]);
+    }
+  }
+
+  const timeoutSeconds = Number(query['timeoutSeconds'] ?? '1800');
+  const timers: Array<ReturnType<typeof setTimeout>> = [];
+  const watcher: Watcher = {
+    type,
+    namespace,
+    matches,
+    send: write,
+    close: () => {
+      if (!open) return;
+      open = false;
+      for (const timer of timers) clearTimeout(timer);
+      store.watchers.delete(watcher);
+      response.end();
+    },
+  };
+  store.watchers.add(watcher);
+  timers.push(setTimeout(watcher.close, timeoutSeconds * 1000));
+  if (bookmarks) timers.push(setInterval(() => bookmark(), context.bookmarkIntervalMs));
+  // The response closes when the client goes away (the request's 'close' only means its body was read).
+  response.on('close', watcher.close);
+}
+
 /** Starts the server on a random free port of 127.0.0.1 and writes a kubeconfig for it. */
 export async function startKubeApiServer(options: KubeApiServerOptions = {}): Promise<KubeApiServer> {
-  const bookmarkIntervalMs = options.bookmarkIntervalMs ?? 1000;
   const served = RESOURCE_TYPES.filter(
     (type) => !(options.withoutArgoRollouts === true && type.group === 'argoproj.io'),
   );
   const token = `test-token-${randomUUID()}`;
-  const store = new Map<string, KubeObject>();
-  const history: HistoryEntry[] = [];
-  const watchers = new Set<Watcher>();
+  const store = new KubeStore();
   const sockets = new Set<Socket>();
-  const logs = new Map<string, string>();
   const requests: RecordedRequest[] = [];
   let failures: InjectedFailure[] = [];
   let failEverything: number | undefined;
-  let currentRv = 1000;
-  let compactedRv = 0;
-
-  const keyOf = (type: ResourceType, namespace: string, name: string): string =>
-    `${type.group}/${type.resource}/${type.namespaced ? namespace : ''}/${name}`;
-
-  const objectsOf = (type: ResourceType, namespace: string | undefined): KubeObject[] =>
-    [...store.values()]
-      .filter((object) => typeOfObject(object) === type)
-      .filter((object) => namespace === undefined || !type.namespaced || object.metadata['namespace'] === namespace)
-      .sort((a, b) =>
-        `${text(a.metadata['namespace'])}/${text(a.metadata['name'])}`.localeCompare(
-          `${text(b.metadata['namespace'])}/${text(b.metadata['name'])}`,
-        ),
-      );
-
-  function record(
-    type: ResourceType,
-    namespace: string,
-    previous: KubeObject | undefined,
-    current: KubeObject | undefined,
-  ): void {
-    history.push({ resourceVersion: currentRv, type, namespace, previous, current });
-    for (const watcher of watchers) {
-      if (watcher.type !== type) continue;
-      if (watcher.namespace !== undefined && type.namespaced && watcher.namespace !== namespace) continue;
-      const event = watchEventFor(watcher, previous, current);
-      if (event) watcher.send(event[0], event[1]);
-    }
-  }
-
-  function watchEventFor(
-    watcher: Pick<Watcher, 'matches'>,
-    previous: KubeObject | undefined,
-    current: KubeObject | undefined,
-  ): [string, KubeObject] | undefined {
-    const before = previous !== undefined && watcher.matches(previous);
-    const after = current !== undefined && watcher.matches(current);
-    if (current !== undefined && after) return [before ? 'MODIFIED' : 'ADDED', current];
-    if (before && previous !== undefined) return ['DELETED', current ?? previous];
-    return undefined;
-  }
-
-  function ensureNamespace(namespace: string): void {
-    const type = resourceType('namespaces');
-    if (namespace === '' || store.has(keyOf(type, '', namespace))) return;
-    put({
-      apiVersion: 'v1',
-      kind: 'Namespace',
-      metadata: { name: namespace },
-      spec: { finalizers: ['kubernetes'] },
-      status: { phase: 'Active' },
-    });
-  }
-
-  function put(input: JsonObject, keepStatus = false): KubeObject {
-    const type = typeOfObject(input);
-    const object = structuredClone(input) as KubeObject;
-    if (!isObject(object.metadata)) throw new Error('an object needs metadata');
-    const name = text(object.metadata['name'] ?? '');
-    if (name === '') throw new Error('an object needs metadata.name');
-    const namespace = type.namespaced ? text(object.metadata['namespace'] ?? 'default') : '';
-    if (type.namespaced) {
-      object.metadata['namespace'] = namespace;
-      ensureNamespace(namespace);
-    }
-    const key = keyOf(type, namespace, name);
-    const previous = store.get(key);
-    currentRv += 1;
-    object.metadata['uid'] = previous?.metadata['uid'] ?? object.metadata['uid'] ?? randomUUID();
-    object.metadata['creationTimestamp'] =
-      previous?.metadata['creationTimestamp'] ??
-      object.metadata['creationTimestamp'] ??
-      new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-    object.metadata['resourceVersion'] = String(currentRv);
-    if (object.metadata['generation'] === undefined && (object['spec'] !== undefined || previous)) {
-      const previousGeneration = num(previous?.metadata['generation']);
-      object.metadata['generation'] =
-        previous === undefined ? 1 : specOf(previous) === specOf(object) ? previousGeneration : previousGeneration + 1;
-    }
-    if (previous && (keepStatus || object['status'] === undefined) && previous['status'] !== undefined) {
-      object['status'] = structuredClone(previous['status']);
-    }
-    store.set(key, object);
-    record(type, namespace, previous, object);
-    return structuredClone(object);
-  }
-
-  function removeObject(type: ResourceType, namespace: string, name: string): KubeObject | undefined {
-    const key = keyOf(type, namespace, name);
-    const previous = store.get(key);
-    if (previous === undefined) return undefined;
-    store.delete(key);
-    currentRv += 1;
-    const deleted = structuredClone(previous);
-    deleted.metadata['resourceVersion'] = String(currentRv);
-    record(type, namespace, previous, undefined);
-    // The DELETED event carries the object as last seen, at the deletion's resourceVersion.
-    const last = history[history.length - 1];
-    if (last) last.previous = deleted;
-    return deleted;
-  }
-
-  // Strips kind/apiVersion from the items of built-in lists, as the real server's JSON does.
-  const listItem = (type: ResourceType, object: KubeObject): KubeObject => {
-    if (type.group === 'argoproj.io') return object;
-    const item = structuredClone(object);
-    delete item['kind'];
-    delete item['apiVersion'];
-    return item;
+  const context: ServerContext = {
+    store,
+    served,
+    options,
+    bookmarkIntervalMs: options.bookmarkIntervalMs ?? 1000,
+    port: () => (server.address() as AddressInfo).port,
   };
 
-  function handle(request: IncomingMessage, response: ServerResponse, body: string, recorded: RecordedRequest): void {
-    const send = (status: number, payload: unknown, contentType = 'application/json'): void => {
-      recorded.status = status;
-      const text = typeof payload === 'string' ? payload : json(payload);
-      response.writeHead(status, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(text) });
-      response.end(text);
-    };
-    const fail = (status: number, message: string, details?: JsonObject): void =>
-      send(status, statusBody(status, REASONS[status] ?? 'InternalError', message, details));
-
+  /** Refuses what the server is told to refuse (a wrong token, an injected failure), else routes. */
+  function handle(exchange: Exchange, authorization: string | undefined): void {
+    const { request, fail } = exchange;
     // kubectl never sends credentials over plain HTTP, so anonymous requests are served, as an API server
     // with anonymous auth does; a wrong credential is refused.
-    if (request.headers.authorization !== undefined && request.headers.authorization !== `Bearer ${token}`) {
-      return fail(401, 'Unauthorized');
-    }
+    if (authorization !== undefined && authorization !== `Bearer ${token}`) return fail(401, 'Unauthorized');
     if (failEverything !== undefined)
       return fail(failEverything, 'the server is currently unable to handle the request');
-    const injected = failures.find((failure) => failure.remaining > 0 && failure.matches(recorded));
+    const injected = failures.find((failure) => failure.remaining > 0 && failure.matches(request));
     if (injected) {
       injected.remaining -= 1;
       failures = failures.filter((failure) => failure.remaining > 0);
@@ -682,300 +812,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
         injected.status >= 500 ? 'Internal error occurred: injected failure' : 'injected failure',
       );
     }
-
-    const path = recorded.path.replace(/\/+$/, '') || '/';
-    const method = recorded.method;
-    if (method === 'GET' && path === '/version') {
-      return send(200, {
-        major: '1',
-        minor: (options.gitVersion ?? 'v1.32.0').split('.')[1] ?? '32',
-        gitVersion: options.gitVersion ?? 'v1.32.0',
-        gitCommit: '0000000000000000000000000000000000000000',
-        gitTreeState: 'clean',
-        buildDate: '2025-01-01T00:00:00Z',
-        goVersion: 'go1.23.4',
-        compiler: 'gc',
-        platform: 'linux/amd64',
-      });
-    }
-    if (method === 'GET' && (path === '/healthz' || path === '/readyz' || path === '/livez')) {
-      return send(200, 'ok', 'text/plain');
-    }
-    if (method === 'GET' && path === '/api') {
-      const port = (server.address() as AddressInfo).port;
-      return send(200, {
-        kind: 'APIVersions',
-        versions: ['v1'],
-        serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: `127.0.0.1:${port}` }],
-      });
-    }
-    if (method === 'GET' && path === '/apis') {
-      return send(200, { kind: 'APIGroupList', apiVersion: 'v1', groups: apiGroups(served) });
-    }
-    const groupMatch = /^\/apis\/([^/]+)$/.exec(path);
-    if (method === 'GET' && groupMatch) {
-      const group = apiGroups(served).find((candidate) => candidate['name'] === groupMatch[1]);
-      if (!group) return fail(404, 'the server could not find the requested resource');
-      return send(200, { kind: 'APIGroup', apiVersion: 'v1', ...group });
-    }
-    if (method === 'GET' && (path === '/api/v1' || /^\/apis\/[^/]+\/[^/]+$/.test(path))) {
-      const groupVersion = path === '/api/v1' ? 'v1' : path.slice('/apis/'.length);
-      if (!served.some((type) => groupVersionOf(type) === groupVersion)) {
-        return fail(404, 'the server could not find the requested resource');
-      }
-      return send(200, discoveryResources(served, groupVersion));
-    }
-
-    const resourceMatch =
-      /^\/(?:api\/(v1)|apis\/([^/]+)\/([^/]+))(?:\/namespaces\/([^/]+))?\/([^/]+)(?:\/([^/]+))?(?:\/([^/]+))?$/.exec(
-        path,
-      );
-    if (!resourceMatch) return fail(404, 'the server could not find the requested resource');
-    const [, coreVersion, group = '', groupVersionPart, namespacePart, resourceName, name, subresource] = resourceMatch;
-    const version = coreVersion ?? groupVersionPart ?? '';
-    const type = served.find(
-      (candidate) => candidate.group === group && candidate.version === version && candidate.resource === resourceName,
-    );
-    if (!type) return fail(404, 'the server could not find the requested resource');
-    const namespace = namespacePart === undefined ? undefined : decodeURIComponent(namespacePart);
-    if (!type.namespaced && namespace !== undefined) {
-      return fail(404, 'the server could not find the requested resource');
-    }
-    const qualified = type.group === '' ? type.resource : `${type.resource}.${type.group}`;
-    const notFound = (objectName: string): void =>
-      fail(404, `${qualified} "${objectName}" not found`, { name: objectName, group: type.group, kind: type.resource });
-    const wantsTable = recorded.accept.includes('as=Table');
-
-    if (name === undefined) {
-      if (method === 'GET' && (recorded.query['watch'] === 'true' || recorded.query['watch'] === '1')) {
-        return startWatch(response, type, namespace, recorded);
-      }
-      if (method === 'GET') {
-        let items = objectsOf(type, namespace);
-        const labelSelector = recorded.query['labelSelector'];
-        const fieldSelector = recorded.query['fieldSelector'];
-        if (labelSelector) {
-          const matches = parseLabelSelector(labelSelector);
-          items = items.filter((object) => matches(labelsOf(object)));
-        }
-        if (fieldSelector) items = items.filter(parseFieldSelector(fieldSelector));
-        const requestedRv = Number(recorded.query['resourceVersion'] ?? '0');
-        if (recorded.query['resourceVersionMatch'] === 'Exact' && requestedRv < compactedRv) {
-          return fail(410, `too old resource version: ${requestedRv} (${compactedRv})`);
-        }
-        const offset = recorded.query['continue']
-          ? Number(Buffer.from(recorded.query['continue'], 'base64').toString())
-          : 0;
-        const limit = Number(recorded.query['limit'] ?? '0');
-        const page = limit > 0 ? items.slice(offset, offset + limit) : items.slice(offset);
-        const more = limit > 0 && offset + limit < items.length;
-        const metadata: JsonObject = { resourceVersion: String(currentRv) };
-        if (more) {
-          metadata['continue'] = Buffer.from(String(offset + limit)).toString('base64');
-          metadata['remainingItemCount'] = items.length - offset - limit;
-        }
-        if (wantsTable) return send(200, { ...toTable(type, page, String(currentRv)), metadata });
-        return send(200, {
-          kind: `${type.kind}List`,
-          apiVersion: groupVersionOf(type),
-          metadata,
-          items: page.map((object) => listItem(type, object)),
-        });
-      }
-      if (method === 'POST') {
-        let object: JsonObject;
-        try {
-          object = JSON.parse(body) as JsonObject;
-        } catch {
-          return fail(400, 'the request body is not JSON');
-        }
-        const objectName = isObject(object['metadata']) ? text(object['metadata']['name'] ?? '') : '';
-        if (store.has(keyOf(type, namespace ?? '', objectName))) {
-          return fail(409, `${qualified} "${objectName}" already exists`, {
-            name: objectName,
-            group: type.group,
-            kind: type.resource,
-          });
-        }
-        const created = put({
-          ...object,
-          apiVersion: groupVersionOf(type),
-          kind: type.kind,
-          metadata: { ...(object['metadata'] as JsonObject), ...(namespace ? { namespace } : {}) },
-        });
-        return send(201, created);
-      }
-      return fail(405, `the server does not allow this method on the requested resource`);
-    }
-
-    const objectName = decodeURIComponent(name);
-    const key = keyOf(type, namespace ?? '', objectName);
-    const existing = store.get(key);
-    if (subresource === 'log') {
-      if (type.resource !== 'pods' || method !== 'GET')
-        return fail(404, 'the server could not find the requested resource');
-      if (!existing) return notFound(objectName);
-      const specContainers = section(existing, 'spec')['containers'];
-      const containers = (Array.isArray(specContainers) ? specContainers : []).filter(isObject);
-      const container =
-        recorded.query['container'] ?? (containers.length === 1 ? text(containers[0]?.['name']) : undefined);
-      if (container === undefined) {
-        const names = containers.map((entry) => text(entry['name'])).join(' ');
-        return fail(400, `a container name must be specified for pod ${objectName}, choose one of: [${names}]`);
-      }
-      const previous = recorded.query['previous'] === 'true';
-      const log = logs.get(`${namespace ?? ''}/${objectName}/${container}/${previous ? 'previous' : 'current'}`);
-      if (log === undefined) {
-        return fail(400, `previous terminated container "${container}" in pod "${objectName}" not found`);
-      }
-      const tail = Number(recorded.query['tailLines'] ?? '-1');
-      const lines = log.split('\n');
-      if (lines[lines.length - 1] === '') lines.pop();
-      const selected = tail >= 0 ? lines.slice(Math.max(0, lines.length - tail)) : lines;
-      return send(200, selected.map((line) => `${line}\n`).join(''), 'text/plain');
-    }
-    if (subresource !== undefined && subresource !== 'status') {
-      return fail(404, 'the server could not find the requested resource');
-    }
-    if (method === 'GET') {
-      if (!existing) return notFound(objectName);
-      return send(200, wantsTable ? toTable(type, [existing], String(currentRv)) : existing);
-    }
-    if (method === 'DELETE') {
-      const deleted = existing ? removeObject(type, namespace ?? '', objectName) : undefined;
-      if (!deleted) return notFound(objectName);
-      return send(200, deleted);
-    }
-    if (method === 'PUT' || method === 'PATCH') {
-      if (!existing) return notFound(objectName);
-      let patched: Json | undefined;
-      try {
-        const parsed = JSON.parse(body) as Json;
-        const contentType = recorded.contentType.split(';')[0]?.trim() ?? '';
-        if (method === 'PUT') patched = parsed;
-        else if (contentType === 'application/json-patch+json') patched = applyJsonPatch(existing, parsed);
-        else if (contentType === 'application/merge-patch+json') patched = applyMergePatch(existing, parsed);
-        else if (contentType === 'application/strategic-merge-patch+json') {
-          if (type.group === 'argoproj.io') {
-            return fail(415, 'strategic merge patch is not supported for custom resources');
-          }
-          patched = applyStrategicMergePatch(existing, parsed);
-        } else {
-          return fail(
-            415,
-            `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json`,
-          );
-        }
-      } catch (error) {
-        if (error instanceof PatchError || error instanceof SyntaxError) return fail(422, error.message);
-        throw error;
-      }
-      if (!isObject(patched)) return fail(422, 'the patched object is not an object');
-      const updated = patched as KubeObject;
-      const requestedRv = isObject(updated['metadata']) ? updated['metadata']['resourceVersion'] : undefined;
-      if (method === 'PUT' && requestedRv !== undefined && requestedRv !== existing.metadata['resourceVersion']) {
-        return fail(
-          409,
-          `Operation cannot be fulfilled on ${qualified} "${objectName}": the object has been modified; please apply your changes to the latest version and try again`,
-        );
-      }
-      const next: KubeObject = {
-        ...updated,
-        apiVersion: existing['apiVersion'] ?? null,
-        kind: existing['kind'] ?? null,
-        metadata: {
-          ...(isObject(updated['metadata']) ? updated['metadata'] : {}),
-          name: objectName,
-          ...(namespace ? { namespace } : {}),
-        },
-      };
-      delete next.metadata['generation'];
-      if (subresource === 'status') {
-        const withStatus = { ...structuredClone(existing), status: next['status'] ?? null } as KubeObject;
-        return send(200, put(withStatus));
-      }
-      // Updates of the main resource ignore status, as for every type with a status subresource.
-      return send(200, put(next, true));
-    }
-    return fail(405, 'the server does not allow this method on the requested resource');
-  }
-
-  function startWatch(
-    response: ServerResponse,
-    type: ResourceType,
-    namespace: string | undefined,
-    recorded: RecordedRequest,
-  ): void {
-    const query = recorded.query;
-    const labelMatch = query['labelSelector'] ? parseLabelSelector(query['labelSelector']) : () => true;
-    const fieldMatch = query['fieldSelector'] ? parseFieldSelector(query['fieldSelector']) : () => true;
-    const matches = (object: KubeObject): boolean => labelMatch(labelsOf(object)) && fieldMatch(object);
-    const requested = query['resourceVersion'] ?? '';
-    const fromRv = Number(requested);
-    const sendInitialEvents = query['sendInitialEvents'] === 'true';
-    const bookmarks = query['allowWatchBookmarks'] === 'true';
-
-    if (requested !== '' && requested !== '0' && !sendInitialEvents && fromRv < compactedRv) {
-      const message = `too old resource version: ${fromRv} (${compactedRv})`;
-      if (options.expiredWatch === 'status') {
-        recorded.status = 410;
-        const text = json(statusBody(410, 'Expired', message));
-        response.writeHead(410, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
-        response.end(text);
-        return;
-      }
-      recorded.status = 200;
-      response.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
-      response.end(`${json({ type: 'ERROR', object: statusBody(410, 'Expired', message) })}\n`);
-      return;
-    }
-
-    recorded.status = 200;
-    response.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
-    response.flushHeaders();
-    let open = true;
-    const write = (eventType: string, object: JsonObject): void => {
-      if (open) response.write(`${json({ type: eventType, object })}\n`);
-    };
-    const bookmark = (annotations?: JsonObject): void =>
-      write('BOOKMARK', {
-        kind: type.kind,
-        apiVersion: groupVersionOf(type),
-        metadata: { resourceVersion: String(currentRv), ...(annotations ? { annotations } : {}) },
-      });
-
-    if (requested === '' || requested === '0' || sendInitialEvents) {
-      for (const object of objectsOf(type, namespace).filter(matches)) write('ADDED', object);
-      if (sendInitialEvents && bookmarks) bookmark({ 'k8s.io/initial-events-end': 'true' });
-    } else {
-      for (const entry of history) {
-        if (entry.resourceVersion <= fromRv || entry.type !== type) continue;
-        if (namespace !== undefined && type.namespaced && entry.namespace !== namespace) continue;
-        const event = watchEventFor({ matches }, entry.previous, entry.current);
-        if (event) write(event[0], event[1]);
-      }
-    }
-
-    const timeoutSeconds = Number(query['timeoutSeconds'] ?? '1800');
-    const timers: Array<ReturnType<typeof setTimeout>> = [];
-    const watcher: Watcher = {
-      type,
-      namespace,
-      matches,
-      send: write,
-      close: () => {
-        if (!open) return;
-        open = false;
-        for (const timer of timers) clearTimeout(timer);
-        watchers.delete(watcher);
-        response.end();
-      },
-    };
-    watchers.add(watcher);
-    timers.push(setTimeout(watcher.close, timeoutSeconds * 1000));
-    if (bookmarks) timers.push(setInterval(() => bookmark(), bookmarkIntervalMs));
-    // The response closes when the client goes away (the request's 'close' only means its body was read).
-    response.on('close', watcher.close);
+    route(context, exchange);
   }
 
   const listener: RequestListener = (request, response) => {
@@ -995,9 +832,9 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
       try {
-        handle(request, response, Buffer.concat(chunks).toString('utf8'), recorded);
+        handle(exchangeOf(recorded, Buffer.concat(chunks).toString('utf8'), response), request.headers.authorization);
       } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
+        const message = errorMessage(error);
         if (!response.headersSent) {
           response.writeHead(500, { 'Content-Type': 'application/json' });
           response.end(json(statusBody(500, 'InternalError', message)));
@@ -1012,36 +849,13 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
     socket.on('close', () => sockets.delete(socket));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `${tls ? 'https' : 'http'}://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  ensureNamespace('default');
-  ensureNamespace(options.namespace ?? 'default');
+  const url = `${tls ? 'https' : 'http'}://127.0.0.1:${context.port()}`;
+  store.ensureNamespace('default');
+  store.ensureNamespace(options.namespace ?? 'default');
 
   const directory = mkdtempSync(join(tmpdir(), 'kube-api-'));
   const kubeconfigPath = join(directory, 'kubeconfig');
-  const kubeconfig = [
-    'apiVersion: v1',
-    'kind: Config',
-    'clusters:',
-    '- name: test',
-    '  cluster:',
-    `    server: ${url}`,
-    // Plain HTTP: @kubernetes/client-node only allows it with this set; kubectl ignores it without TLS.
-    tls
-      ? `    certificate-authority-data: ${Buffer.from(tls.cert).toString('base64')}`
-      : '    insecure-skip-tls-verify: true',
-    'users:',
-    '- name: test',
-    '  user:',
-    `    token: ${token}`,
-    'contexts:',
-    '- name: test',
-    '  context:',
-    '    cluster: test',
-    '    user: test',
-    `    namespace: ${options.namespace ?? 'default'}`,
-    'current-context: test',
-    '',
-  ].join('\n');
+  const kubeconfig = serverKubeconfig(url, token, tls?.cert, options.namespace ?? 'default');
   writeFileSync(kubeconfigPath, kubeconfig, { mode: 0o600 });
 
   return {
@@ -1051,30 +865,19 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
     kubeconfig,
     token,
     requests,
-    apply: (object) => put(object),
-    update(typeName, namespace, name, change) {
-      const type = resourceType(typeName);
-      const existing = store.get(keyOf(type, namespace, name));
-      if (!existing) throw new Error(`no ${type.resource} ${namespace}/${name}`);
-      const copy = structuredClone(existing);
-      change(copy);
-      const specChanged = specOf(copy) !== specOf(existing);
-      if (specChanged && copy.metadata['generation'] === existing.metadata['generation'])
-        delete copy.metadata['generation'];
-      return put(copy);
-    },
+    apply: (object) => store.put(object),
+    update: (typeName, namespace, name, change) => store.update(resourceType(typeName), namespace, name, change),
     get: (typeName, namespace, name) => {
-      const type = resourceType(typeName);
-      const found = store.get(keyOf(type, namespace, name));
+      const found = store.get(resourceType(typeName), namespace, name);
       return found === undefined ? undefined : structuredClone(found);
     },
     list: (typeName, namespace) =>
-      objectsOf(resourceType(typeName), namespace).map((object) => structuredClone(object)),
+      store.objectsOf(resourceType(typeName), namespace).map((object) => structuredClone(object)),
     remove: (typeName, namespace, name) => {
-      removeObject(resourceType(typeName), namespace, name);
+      store.remove(resourceType(typeName), namespace, name);
     },
     setLog: (namespace, pod, container, text, previous = false) =>
-      logs.set(`${namespace}/${pod}/${container}/${previous ? 'previous' : 'current'}`, text),
+      store.setLog(namespace, pod, container, previous, text),
     failRequests(count, failure = {}) {
       failures.push({
         remaining: count,
@@ -1089,22 +892,58 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
       failEverything = status;
     },
     dropWatches({ abrupt = false } = {}) {
-      for (const watcher of [...watchers]) watcher.close();
+      for (const watcher of [...store.watchers]) watcher.close();
       if (abrupt) for (const socket of sockets) socket.destroy();
     },
-    compact: () => {
-      // As etcd compaction does: every revision before the current one is gone.
-      currentRv += 1;
-      compactedRv = currentRv;
-      history.length = 0;
-    },
-    openWatches: () => watchers.size,
-    resourceVersion: () => currentRv,
+    compact: () => store.compact(),
+    openWatches: () => store.watchers.size,
+    resourceVersion: () => store.resourceVersion,
     async stop() {
-      for (const watcher of [...watchers]) watcher.close();
+      for (const watcher of [...store.watchers]) watcher.close();
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       rmSync(directory, { recursive: true, force: true });
     },
   };
+}
+
+/** An exchange for a recorded request: answers are recorded with their status. */
+function exchangeOf(request: RecordedRequest, body: string, response: ServerResponse): Exchange {
+  const send = (status: number, payload: unknown, contentType = 'application/json'): void => {
+    request.status = status;
+    const text = typeof payload === 'string' ? payload : json(payload);
+    response.writeHead(status, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(text) });
+    response.end(text);
+  };
+  const fail = (status: number, message: string, details?: JsonObject): void =>
+    send(status, statusBody(status, REASONS[status] ?? 'InternalError', message, details));
+  return { request, body, response, send, fail };
+}
+
+/** A kubeconfig for the server with a bearer token, trusting its certificate when it serves TLS. */
+function serverKubeconfig(url: string, token: string, certificate: string | undefined, namespace: string): string {
+  return [
+    'apiVersion: v1',
+    'kind: Config',
+    'clusters:',
+    '- name: test',
+    '  cluster:',
+    `    server: ${url}`,
+    // Plain HTTP: @kubernetes/client-node only allows it with this set; kubectl ignores it without TLS.
+    certificate
+      ? `    certificate-authority-data: ${Buffer.from(certificate).toString('base64')}`
+      : '    insecure-skip-tls-verify: true',
+    'users:',
+    '- name: test',
+    '  user:',
+    `    token: ${token}`,
+    'contexts:',
+    '- name: test',
+    '  context:',
+    '    cluster: test',
+    '    user: test',
+    `    namespace: ${namespace}`,
+    'current-context: test',
+    '',
+  ].join('\n');
 }

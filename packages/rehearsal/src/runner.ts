@@ -4,7 +4,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TemplateToken } from '@actions/workflow-parser/templates/tokens/index';
-import { Redactor } from '@shiprail/core';
+import { errorMessage, Redactor } from '@shiprail/core';
 import { ConcurrencyGroups, type ConcurrencyTicket } from './concurrency.ts';
 import {
   evaluateCondition,
@@ -316,7 +316,7 @@ class WorkflowRun {
       if (!evaluateCondition(job.if, contexts, this.jobStatus(job))) return skipped('its if condition is false');
       combinations = this.matrixOf(job, contexts);
     } catch (error) {
-      const record = this.record(job.id, job, contexts, `${this.file}:${job.line}: ${message(error)}`);
+      const record = this.record(job.id, job, contexts, `${this.file}:${job.line}: ${errorMessage(error)}`);
       record.result = 'failure';
       state.records.push(record);
       state.result = 'failure';
@@ -384,7 +384,7 @@ class WorkflowRun {
       await execution.execute(matrixAbort);
     } catch (error) {
       record.result = 'failure';
-      record.note = message(error);
+      record.note = errorMessage(error);
     }
     record.durationMs = Date.now() - started;
     this.listener.jobFinished(this.options.runId, record);
@@ -406,8 +406,6 @@ class WorkflowRun {
     return this.redactor;
   }
 }
-
-const message = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 /** One job (one matrix combination) from its concurrency group and environment to its outputs. */
 class JobExecution {
@@ -578,7 +576,7 @@ class JobExecution {
       const environment = this.stepEnvironment(stepEnv, Math.max(timeoutMs, 1));
       result = await this.executeStep(step, contexts, environment);
     } catch (error) {
-      result = failedStep(`${this.run.file}:${step.line}: ${message(error)}`);
+      result = failedStep(`${this.run.file}:${step.line}: ${errorMessage(error)}`);
     }
     const outcome: Conclusion =
       result.exitCode === 0 ? 'success' : this.cancel.signal.aborted ? 'cancelled' : 'failure';

@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseRunnerFile, runActionAt } from './harness.ts';
+import { parseRunnerFile, runBundledActionAt } from './harness.ts';
 
 export interface StepResult {
   /** 0 for success. */
@@ -90,7 +90,7 @@ export async function runLocalAction(
   inputs: Record<string, string>,
   context: StepEnvironment,
 ): Promise<StepResult> {
-  const run = await runActionAt(actionDirectory, {
+  const run = await runBundledActionAt(actionDirectory, {
     inputs,
     workspace: context.workspace,
     eventName: context.env['GITHUB_EVENT_NAME'],

@@ -3,7 +3,7 @@
 // credentials @kubernetes/client-node derives from the kubeconfig, so every one of them can be aborted
 // (the deadline) and every failure is classified once: only what another attempt can fix is retried.
 import type { KubeConfig } from '@kubernetes/client-node';
-import { DeadlineError, isTransient, isTransientStatus, retry, withDeadline } from '@shiprail/core';
+import { DeadlineError, errorMessage, isTransient, isTransientStatus, retry, withDeadline } from '@shiprail/core';
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { createInterface } from 'node:readline';
@@ -65,7 +65,7 @@ export function statusError(what: string, status: number, body: string): KubeApi
 export function connectionError(what: string, error: unknown): KubeApiError {
   if (error instanceof KubeApiError) return error;
   const code = (error as { code?: unknown } | null)?.code;
-  const message = error instanceof Error ? error.message : String(error);
+  const message = errorMessage(error);
   if (error instanceof DeadlineError) return new KubeApiError(message, undefined, true);
   if (isTransient(error))
     return new KubeApiError(`${what}: ${typeof code === 'string' ? code : message}`, undefined, true);
@@ -79,7 +79,8 @@ export function connectionError(what: string, error: unknown): KubeApiError {
   return new KubeApiError(`${what}: ${message}${typeof code === 'string' ? ` (${code})` : ''}`, undefined, false);
 }
 
-export interface RetryPolicy {
+/** How requests to the API server are retried and how long one may take. */
+export interface KubeRequestPolicy {
   attempts: number;
   baseMs: number;
   maxMs: number;
@@ -87,7 +88,12 @@ export interface RetryPolicy {
   requestTimeoutMs: number;
 }
 
-export const DEFAULT_RETRY: RetryPolicy = { attempts: 6, baseMs: 500, maxMs: 8000, requestTimeoutMs: 30_000 };
+export const DEFAULT_KUBE_REQUEST_POLICY: KubeRequestPolicy = {
+  attempts: 6,
+  baseMs: 500,
+  maxMs: 8000,
+  requestTimeoutMs: 30_000,
+};
 
 const PLURALS: Readonly<Record<ListKind, string>> = {
   deployment: 'deployments',
@@ -168,7 +174,7 @@ export function createKubeClient(
   config: KubeConfig,
   clock: KubeClock,
   describeCredentialError: (error: unknown) => string,
-  policy: RetryPolicy = DEFAULT_RETRY,
+  policy: KubeRequestPolicy = DEFAULT_KUBE_REQUEST_POLICY,
 ): KubeClient {
   const server = (config.getCurrentCluster()?.server ?? '').replace(/\/+$/, '');
 

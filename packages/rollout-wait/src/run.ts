@@ -78,7 +78,7 @@ async function rollBack(
         runtime.log.notice(`${label}: ${escapeUntrusted(outcome.message)}`, { title: 'Rolled back' });
       else runtime.log.warning(`${label}: ${escapeUntrusted(outcome.message)}`);
     } catch (error) {
-      const cause = escapeUntrusted(runtime.redact(error instanceof Error ? error.message : String(error)));
+      const cause = escapeUntrusted(runtime.redact(errorMessage(error)));
       const message = `rollback failed: ${cause}`;
       rollbacks.set(entry, message);
       runtime.log.warning(`${label}: ${message}`);
@@ -91,7 +91,7 @@ async function rollBack(
 function credentialFailure(runtime: Runtime, loaded: LoadedKubeConfig): (error: unknown) => string {
   const plugin = loaded.config.getCurrentUser()?.exec as { command?: unknown } | undefined;
   return (error) => {
-    const message = runtime.redact((error instanceof Error ? error.message : String(error)).trim());
+    const message = runtime.redact(errorMessage(error).trim());
     if (typeof plugin?.command !== 'string') return message;
     const reason = message || 'it exited with an error and wrote nothing to stderr';
     return `the exec credential plugin '${plugin.command}' failed: ${reason}`;

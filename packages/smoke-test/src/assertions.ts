@@ -2,7 +2,7 @@
 // and what came back, so the last attempt's output is enough to diagnose a failed deploy.
 import { errorMessage, formatDuration } from '@shiprail/core';
 import { isDeepStrictEqual } from 'node:util';
-import type { Comparison, Expectations, JsonAssertion, JsonOperator } from './check-types.ts';
+import type { ComparisonOperator, Expectations, JsonAssertion, JsonOperator } from './check-types.ts';
 import type { HttpResponse } from './http.ts';
 import { compileJsonPath, selectFirst, type JsonPathLimits } from './jsonpath.ts';
 import { isSensitiveHeader } from './redact.ts';
@@ -172,7 +172,7 @@ function lengthOf(value: unknown): number | undefined {
 }
 
 /** true/false, or undefined when the two values cannot be ordered (a number and a string). */
-export function compare(op: Comparison, actual: unknown, expected: unknown): boolean | undefined {
+export function compare(op: ComparisonOperator, actual: unknown, expected: unknown): boolean | undefined {
   if (op === '==') return isDeepStrictEqual(actual, expected);
   if (op === '!=') return !isDeepStrictEqual(actual, expected);
   const comparable =

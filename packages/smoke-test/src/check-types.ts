@@ -22,14 +22,14 @@ export interface CheckRequest {
   insecure: boolean;
 }
 
-export const COMPARISONS = ['==', '!=', '>', '>=', '<', '<='] as const;
-export type Comparison = (typeof COMPARISONS)[number];
-export const JSON_OPERATORS = [...COMPARISONS, 'exists', 'length', 'matches'] as const;
+export const COMPARISON_OPERATORS = ['==', '!=', '>', '>=', '<', '<='] as const;
+export type ComparisonOperator = (typeof COMPARISON_OPERATORS)[number];
+export const JSON_OPERATORS = [...COMPARISON_OPERATORS, 'exists', 'length', 'matches'] as const;
 
 export type JsonOperator =
-  | { op: Comparison; value: unknown }
+  | { op: ComparisonOperator; value: unknown }
   | { op: 'exists'; value: boolean }
-  | { op: 'length'; comparisons: Array<{ op: Comparison; value: number }> }
+  | { op: 'length'; comparisons: Array<{ op: ComparisonOperator; value: number }> }
   | { op: 'matches'; pattern: string; regex: Regex };
 
 export interface JsonAssertion {
@@ -50,7 +50,8 @@ export interface Expectations {
   maxLatencyMs?: number;
 }
 
-export interface RetryPolicy {
+/** A check's `retry:` block: try again until it passes or `untilMs` has gone by. */
+export interface CheckRetry {
   untilMs: number;
   intervalMs: number;
   maxIntervalMs: number;
@@ -63,7 +64,7 @@ export interface Check {
   line?: number;
   request: CheckRequest;
   expect: Expectations;
-  retry?: RetryPolicy;
+  retry?: CheckRetry;
   /** Values taken from this check's JSON response: `{{name}}` in later checks. */
   capture: Array<{ name: string; path: string }>;
   /** Capture names this check's request uses. */

@@ -5,7 +5,7 @@ import { request as httpsRequest } from 'node:https';
 import { rootCertificates } from 'node:tls';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import type { Readable } from 'node:stream';
-import { formatDuration } from '@shiprail/core';
+import { errorMessage, formatDuration } from '@shiprail/core';
 
 export interface HttpRequest {
   method: string;
@@ -242,7 +242,7 @@ function describeNetworkError(error: unknown, url: string, timeoutMs: number): s
     return `no complete response within ${formatDuration(timeoutMs)} (request timeout) from ${where}`;
   if (error instanceof AbortedError) return `stopped while waiting for ${where}`;
   const code = error instanceof Error && 'code' in error && typeof error.code === 'string' ? error.code : '';
-  const message = error instanceof Error ? error.message : String(error);
+  const message = errorMessage(error);
   switch (code) {
     case 'ECONNREFUSED':
       return `connection refused by ${where}`;

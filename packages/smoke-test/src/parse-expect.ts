@@ -2,9 +2,9 @@
 import type { YamlPath } from '@shiprail/core';
 import { JSONPathError } from 'json-p3';
 import {
-  COMPARISONS,
+  COMPARISON_OPERATORS,
   JSON_OPERATORS,
-  type Comparison,
+  type ComparisonOperator,
   type Expectations,
   type HeaderExpectation,
   type JsonAssertion,
@@ -164,12 +164,12 @@ function parseJsonOperators(expected: unknown, path: YamlPath, mistakes: Mistake
   return ok ? operators : undefined;
 }
 
-function parseLength(value: unknown): Array<{ op: Comparison; value: number }> | undefined {
+function parseLength(value: unknown): Array<{ op: ComparisonOperator; value: number }> | undefined {
   if (typeof value === 'number' && Number.isInteger(value) && value >= 0) return [{ op: '==', value }];
   if (!isMapping(value) || Object.keys(value).length === 0) return undefined;
-  const comparisons: Array<{ op: Comparison; value: number }> = [];
+  const comparisons: Array<{ op: ComparisonOperator; value: number }> = [];
   for (const [key, bound] of Object.entries(value)) {
-    const op = COMPARISONS.find((comparison) => comparison === key);
+    const op = COMPARISON_OPERATORS.find((comparison) => comparison === key);
     if (op === undefined || typeof bound !== 'number') return undefined;
     comparisons.push({ op, value: bound });
   }

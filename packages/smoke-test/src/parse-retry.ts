@@ -1,13 +1,13 @@
 // The `retry` and `capture` sections of a check.
 import type { YamlPath } from '@shiprail/core';
-import { DEFAULT_RETRY_INTERVAL_MS, type RetryPolicy } from './check-types.ts';
+import { DEFAULT_RETRY_INTERVAL_MS, type CheckRetry } from './check-types.ts';
 import { jsonPathProblem } from './parse-expect.ts';
 import { describeValue, isMapping, parseDurationAt, type Mistakes } from './parse-values.ts';
 
 const RETRY_KEYS = ['until', 'interval', 'max-interval'];
 const CAPTURE_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 
-export function parseRetry(raw: unknown, path: YamlPath, mistakes: Mistakes): RetryPolicy | undefined {
+export function parseRetry(raw: unknown, path: YamlPath, mistakes: Mistakes): CheckRetry | undefined {
   if (!isMapping(raw)) return mistakes.add(path, 'expected a mapping like { until: 60s, interval: 2s }');
   mistakes.unknownKeys(raw, path, RETRY_KEYS, 'retry key');
   if (raw['until'] === undefined)

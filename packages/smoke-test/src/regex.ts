@@ -1,6 +1,7 @@
 // Every regular expression a user writes (header, body, `matches`, JSONPath match() and search()) runs on
 // RE2's linear-time engine: a pattern like `^(a+)+$` cannot stall the step, whatever the response holds.
 import { RE2JS } from 're2js';
+import { errorMessage } from '@shiprail/core';
 
 /** A compiled user pattern. */
 export interface Regex {
@@ -31,7 +32,7 @@ export function compileRegex(source: string, flags = ''): Regex | string {
     // The translation covers JavaScript spellings RE2 writes differently (\u0041, (?<name>), [^]).
     return RE2JS.compile(RE2JS.translateRegExp(source), bits);
   } catch (error) {
-    const reason = error instanceof Error ? error.message.replace(/^error parsing regexp: /, '') : String(error);
+    const reason = errorMessage(error).replace(/^error parsing regexp: /, '');
     return `${reason} (${UNSUPPORTED})`;
   }
 }

@@ -232,7 +232,7 @@ async function attempt(check: Check, values: Map<string, unknown>, context: Chec
   try {
     response = await (options.send ?? sendHttp)(request);
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = errorMessage(error);
     return {
       ok: false,
       failures: [],

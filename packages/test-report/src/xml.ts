@@ -1,5 +1,5 @@
 import { EntityDecoder, XML } from '@nodable/entities';
-import { ConfigurationError } from '@shiprail/core';
+import { ConfigurationError, errorMessage } from '@shiprail/core';
 import { XMLParser } from 'fast-xml-parser';
 import { SyntaxValidator } from 'fast-xml-validator';
 
@@ -74,7 +74,7 @@ export function parseXml(text: string, file: string): XmlRoot {
     SyntaxValidator.validate(text);
   } catch (error) {
     const line = error instanceof Error && 'line' in error && typeof error.line === 'number' ? error.line : undefined;
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = errorMessage(error);
     throw new ConfigurationError(`malformed XML: ${reason}`, { file, ...(line === undefined ? {} : { line }) });
   }
   const document = parser.parse(text) as XmlElement;

@@ -1,6 +1,6 @@
 import { ConfigurationError } from '@shiprail/core';
 import { realpathSync, statSync, type Stats } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 
 /** An input path, relative to the workspace unless absolute. */
@@ -90,18 +90,5 @@ export function checkWritablePath(
   }
   if (kind === 'file' && statOf(path)?.isDirectory() === true) {
     throw new ConfigurationError(`'${shown}' is a directory; give the path of the file to write`, { input });
-  }
-}
-
-/** Writes a whole file or nothing: a failed step leaves no half-written file, and no temporary one. */
-export async function writeFileAtomically(path: string, content: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const temporary = `${path}.${process.pid}.tmp`;
-  try {
-    await writeFile(temporary, content);
-    await rename(temporary, path);
-  } catch (error) {
-    await rm(temporary, { force: true });
-    throw error;
   }
 }

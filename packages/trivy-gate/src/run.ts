@@ -1,8 +1,8 @@
-import { ConfigurationError, escapeUntrusted, urlCredentials, type Runtime } from '@shiprail/core';
+import { ConfigurationError, escapeUntrusted, urlCredentials, writeFileAtomically, type Runtime } from '@shiprail/core';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
-import { checkReadablePath, checkWritablePath, readInputFile, resolveIn, writeFileAtomically } from './files.ts';
+import { checkReadablePath, checkWritablePath, readInputFile, resolveIn } from './files.ts';
 import { evaluateGate, type GateResult } from './gate.ts';
 import { parseIgnoreFile, type IgnoreRule } from './ignore.ts';
 import { DEFAULT_IGNORE_FILE, parseInputs, type TrivyGateInputs } from './inputs.ts';

@@ -1,4 +1,4 @@
-import { ConfigurationError } from '@shiprail/core';
+import { ConfigurationError, errorMessage } from '@shiprail/core';
 import { normalizeSeverity, type Severity } from './severity.ts';
 
 /** One vulnerability of one package in one target, as the gate sees it. */
@@ -52,7 +52,7 @@ export function parseReport(content: string, file: string): ParsedReport {
   try {
     document = JSON.parse(content);
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = errorMessage(error);
     throw new ConfigurationError(`is not JSON (${reason}); give the file Trivy wrote with --format json`, { file });
   }
   if (!isObject(document)) {

@@ -1,1 +1,0 @@
-export * from '../../packages/rehearsal/src/loopback.ts';
