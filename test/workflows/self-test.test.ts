@@ -7,10 +7,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../../scripts/lib/action-metadata.ts';
-import { runWorkflow, type ThirdPartyAction } from '../../packages/rehearsal/src/runner.ts';
-import { failedStep, succeededStep } from '../../packages/rehearsal/src/steps.ts';
-import { readActionPins, resolveThirdParty } from '../../packages/rehearsal/src/third-party.ts';
-import { loadWorkflow } from '../../packages/rehearsal/src/workflow.ts';
+import { runWorkflow, type ThirdPartyAction } from '@shiprail/rehearsal/runner';
+import { failedStep, succeededStep } from '@shiprail/rehearsal/steps';
+import { readActionPins, resolveThirdParty } from '@shiprail/rehearsal/third-party';
+import { loadWorkflow } from '@shiprail/rehearsal/workflow';
 
 const REPOSITORY = 'shiprail/shiprail';
 
