@@ -31613,7 +31613,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _shiprail_build_push_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1889);
+/* harmony import */ var _shiprail_build_push_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9564);
 
 await (0,_shiprail_build_push_action__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -31622,7 +31622,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 1889:
+/***/ 9564:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -35341,6 +35341,58 @@ async function runAction(main) {
     }
 }
 
+;// CONCATENATED MODULE: ./packages/core/src/image-reference.ts
+// Container image references (`[host[:port]/]path[:tag][@digest]`): one reading for every action that
+// builds, bumps or waits for images. Callers add their own strictness and their own defaults.
+/** The registry a reference without a host names, and the host its HTTP API answers on. */
+const DOCKER_HUB = 'docker.io';
+const DOCKER_HUB_API_HOST = 'registry-1.docker.io';
+/**
+ * The lower-case reference grammar of the Distribution project: an optional host (with port), path
+ * components joined by `.`, `_`, `__` or dashes, a tag of at most 128 word characters, dots and dashes,
+ * and a digest `algorithm:hex`.
+ */
+const REFERENCE_GRAMMAR = /^((?:[a-z0-9]+(?:[._-][a-z0-9]+)*)(?:\.[a-z0-9-]+)*(?::\d+)?\/)?([a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*)(?::([\w][\w.-]{0,127}))?(?:@([a-z0-9]+(?:[+._-][a-z0-9]+)*:[0-9a-fA-F]{32,}))?$/;
+/** Whether `text` is a whole reference in the lower-case grammar container runtimes accept. */
+const isImageReference = (text) => REFERENCE_GRAMMAR.test(text);
+/**
+ * Splits `[host[:port]/]path[:tag][@digest]` as kustomize and container runtimes do: a colon before the
+ * first slash belongs to the host (a port); after it, the first `:` starts the tag and the first `@`
+ * the digest. Nothing is validated: every string splits.
+ */
+function splitImageReference(reference) {
+    const firstSlash = reference.indexOf('/');
+    const offset = firstSlash > 0 ? firstSlash : 0;
+    const searched = reference.slice(offset);
+    const at = searched.indexOf('@');
+    const colon = searched.indexOf(':');
+    if (at < 0 && colon < 0)
+        return { name: reference, tag: '', digest: '' };
+    if (at >= 0 && (colon < 0 || at < colon)) {
+        return { name: reference.slice(0, offset + at), tag: '', digest: reference.slice(offset + at + 1) };
+    }
+    if (at >= 0) {
+        return {
+            name: reference.slice(0, offset + colon),
+            tag: reference.slice(offset + colon + 1, offset + at),
+            digest: reference.slice(offset + at + 1),
+        };
+    }
+    return { name: reference.slice(0, offset + colon), tag: reference.slice(offset + colon + 1), digest: '' };
+}
+/** Whether a name's first component is a registry host: it has a dot or a port, is `localhost`, or is `[IPv6]`. */
+const looksLikeRegistryHost = (component) => component.includes('.') || component.includes(':') || component === 'localhost' || component.startsWith('[');
+/** Splits an image name (no tag or digest) into host and path; a name without a slash has no host. */
+function splitImageName(name) {
+    const slash = name.indexOf('/');
+    const first = slash === -1 ? '' : name.slice(0, slash);
+    return looksLikeRegistryHost(first) ? { host: first, path: name.slice(slash + 1) } : { host: '', path: name };
+}
+/** Docker Hub, under either name references use for it. */
+const isDockerHub = (registry) => registry === DOCKER_HUB || registry === 'index.docker.io';
+/** A path as Docker Hub stores it: official images (one component, `nginx`) live under `library/`. */
+const dockerHubRepository = (path) => (path.includes('/') ? path : `library/${path}`);
+
 ;// CONCATENATED MODULE: external "node:fs/promises"
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 ;// CONCATENATED MODULE: external "node:path"
@@ -35413,6 +35465,7 @@ function parseWorkloadReference(text) {
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/index.ts
+
 
 
 
@@ -35640,6 +35693,7 @@ async function dockerEngineAnswers(runtime) {
 ;// CONCATENATED MODULE: ./packages/build-push/src/credentials.ts
 
 
+
 /** The auth files a earlier login step leaves: containers' auth.json, then Docker's config.json. */
 function authFiles(env) {
     const files = [];
@@ -35653,7 +35707,7 @@ function authFiles(env) {
     return files;
 }
 function keysFor(registry) {
-    if (registry === 'docker.io' || registry === 'index.docker.io') {
+    if (isDockerHub(registry)) {
         return ['https://index.docker.io/v1/', 'docker.io', 'index.docker.io', 'registry-1.docker.io'];
     }
     return [registry, `https://${registry}`, `http://${registry}`];
@@ -36089,6 +36143,12 @@ function isLoopbackHost(registry) {
     const host = registry.startsWith('[') ? registry.slice(0, registry.indexOf(']') + 1) : registry.split(':')[0];
     return host === 'localhost' || host === '[::1]' || /^127(?:\.\d{1,3}){3}$/.test(host ?? '');
 }
+/** The registry host of an image that names nothing more (`ghcr.io`, `ghcr.io/`, `localhost:5000`), else ''. */
+function hostAlone(image, host, path) {
+    if (!image.includes('/'))
+        return looksLikeRegistryHost(image) ? image : '';
+    return path === '' ? host : '';
+}
 /**
  * Parses the `image` input: a repository without tag or digest, registry host first
  * (`ghcr.io/acme/api`); without a host it is on Docker Hub (`acme/api`).
@@ -36099,17 +36159,14 @@ function parseImageReference(image) {
     };
     if (image.includes('@'))
         fail('carries a digest: give the repository alone, e.g. ghcr.io/acme/api');
-    const slash = image.indexOf('/');
-    const first = slash === -1 ? image : image.slice(0, slash);
-    const namesRegistry = first.includes('.') || first.includes(':') || first === 'localhost' || first.startsWith('[');
-    if (namesRegistry && (slash === -1 || image.slice(slash + 1) === '')) {
-        fail(`names the registry ${first} but no repository: write e.g. ${first}/acme/api`);
-    }
-    if (!namesRegistry && slash === -1) {
+    const { host, path } = splitImageName(image);
+    const lone = hostAlone(image, host, path);
+    if (lone !== '')
+        fail(`names the registry ${lone} but no repository: write e.g. ${lone}/acme/api`);
+    if (host === '' && !path.includes('/')) {
         fail('has no registry or namespace: write e.g. ghcr.io/acme/api, or docker.io/acme/api for Docker Hub');
     }
-    const registry = namesRegistry ? first : 'docker.io';
-    const path = namesRegistry ? image.slice(slash + 1) : image;
+    const registry = host === '' ? DOCKER_HUB : host;
     if (!DOMAIN.test(registry))
         fail(`has an invalid registry host '${registry}'`);
     const components = path.split('/');
@@ -36127,12 +36184,12 @@ function parseImageReference(image) {
     }
     if (path.length > 255)
         fail('is longer than 255 characters');
-    const dockerHub = registry === 'docker.io' || registry === 'index.docker.io';
+    const dockerHub = isDockerHub(registry);
     return {
         name: image,
         registry,
-        apiHost: dockerHub ? 'registry-1.docker.io' : registry,
-        repository: dockerHub && components.length === 1 ? `library/${path}` : path,
+        apiHost: dockerHub ? DOCKER_HUB_API_HOST : registry,
+        repository: dockerHub ? dockerHubRepository(path) : path,
         loopback: isLoopbackHost(registry),
     };
 }

@@ -29215,7 +29215,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _shiprail_kustomize_bump_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9758);
+/* harmony import */ var _shiprail_kustomize_bump_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9062);
 
 await (0,_shiprail_kustomize_bump_action__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -29224,7 +29224,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 9758:
+/***/ 9062:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -32943,6 +32943,58 @@ async function runAction(main) {
     }
 }
 
+;// CONCATENATED MODULE: ./packages/core/src/image-reference.ts
+// Container image references (`[host[:port]/]path[:tag][@digest]`): one reading for every action that
+// builds, bumps or waits for images. Callers add their own strictness and their own defaults.
+/** The registry a reference without a host names, and the host its HTTP API answers on. */
+const DOCKER_HUB = 'docker.io';
+const DOCKER_HUB_API_HOST = 'registry-1.docker.io';
+/**
+ * The lower-case reference grammar of the Distribution project: an optional host (with port), path
+ * components joined by `.`, `_`, `__` or dashes, a tag of at most 128 word characters, dots and dashes,
+ * and a digest `algorithm:hex`.
+ */
+const REFERENCE_GRAMMAR = /^((?:[a-z0-9]+(?:[._-][a-z0-9]+)*)(?:\.[a-z0-9-]+)*(?::\d+)?\/)?([a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*)(?::([\w][\w.-]{0,127}))?(?:@([a-z0-9]+(?:[+._-][a-z0-9]+)*:[0-9a-fA-F]{32,}))?$/;
+/** Whether `text` is a whole reference in the lower-case grammar container runtimes accept. */
+const isImageReference = (text) => REFERENCE_GRAMMAR.test(text);
+/**
+ * Splits `[host[:port]/]path[:tag][@digest]` as kustomize and container runtimes do: a colon before the
+ * first slash belongs to the host (a port); after it, the first `:` starts the tag and the first `@`
+ * the digest. Nothing is validated: every string splits.
+ */
+function splitImageReference(reference) {
+    const firstSlash = reference.indexOf('/');
+    const offset = firstSlash > 0 ? firstSlash : 0;
+    const searched = reference.slice(offset);
+    const at = searched.indexOf('@');
+    const colon = searched.indexOf(':');
+    if (at < 0 && colon < 0)
+        return { name: reference, tag: '', digest: '' };
+    if (at >= 0 && (colon < 0 || at < colon)) {
+        return { name: reference.slice(0, offset + at), tag: '', digest: reference.slice(offset + at + 1) };
+    }
+    if (at >= 0) {
+        return {
+            name: reference.slice(0, offset + colon),
+            tag: reference.slice(offset + colon + 1, offset + at),
+            digest: reference.slice(offset + at + 1),
+        };
+    }
+    return { name: reference.slice(0, offset + colon), tag: reference.slice(offset + colon + 1), digest: '' };
+}
+/** Whether a name's first component is a registry host: it has a dot or a port, is `localhost`, or is `[IPv6]`. */
+const looksLikeRegistryHost = (component) => component.includes('.') || component.includes(':') || component === 'localhost' || component.startsWith('[');
+/** Splits an image name (no tag or digest) into host and path; a name without a slash has no host. */
+function splitImageName(name) {
+    const slash = name.indexOf('/');
+    const first = slash === -1 ? '' : name.slice(0, slash);
+    return looksLikeRegistryHost(first) ? { host: first, path: name.slice(slash + 1) } : { host: '', path: name };
+}
+/** Docker Hub, under either name references use for it. */
+const isDockerHub = (registry) => registry === DOCKER_HUB || registry === 'index.docker.io';
+/** A path as Docker Hub stores it: official images (one component, `nginx`) live under `library/`. */
+const dockerHubRepository = (path) => (path.includes('/') ? path : `library/${path}`);
+
 ;// CONCATENATED MODULE: external "node:fs/promises"
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 ;// CONCATENATED MODULE: external "node:path"
@@ -33015,6 +33067,7 @@ function parseWorkloadReference(text) {
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/index.ts
+
 
 
 
@@ -33197,30 +33250,6 @@ const ACCEPTED_FORMS = [
     '<image>:<newtag>',
     '<image>@<digest>',
 ];
-/**
- * Splits `[host[:port]/]path[:tag][@digest]` the way kustomize does: a colon before the first slash
- * belongs to the registry host (a port), the first `@` after it starts the digest.
- */
-function splitImageReference(reference) {
-    const firstSlash = reference.indexOf('/');
-    const offset = firstSlash > 0 ? firstSlash : 0;
-    const searched = reference.slice(offset);
-    const at = searched.indexOf('@');
-    const colon = searched.indexOf(':');
-    if (at < 0 && colon < 0)
-        return { name: reference, tag: '', digest: '' };
-    if (at >= 0 && (colon < 0 || at < colon)) {
-        return { name: reference.slice(0, offset + at), tag: '', digest: reference.slice(offset + at + 1) };
-    }
-    if (at >= 0) {
-        return {
-            name: reference.slice(0, offset + colon),
-            tag: reference.slice(offset + colon + 1, offset + at),
-            digest: reference.slice(offset + at + 1),
-        };
-    }
-    return { name: reference.slice(0, offset + colon), tag: reference.slice(offset + colon + 1), digest: '' };
-}
 /**
  * Parses one `kustomize edit set image` argument into the entry it asks for (fields may still be `*`).
  * Accepts what kustomize accepts; stricter only where kustomize would write an entry that can never
@@ -39335,6 +39364,8 @@ async function publishPullRequest({ runtime, workspace, branch, target, plan }, 
 
 ;// CONCATENATED MODULE: ./packages/kustomize-bump/src/index.ts
 
+
+/** How an `images` argument's reference splits (kustomize's way): core's one image reference parser. */
 
 
 
