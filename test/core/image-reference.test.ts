@@ -6,7 +6,7 @@ import {
   isImageReference,
   splitImageName,
   splitImageReference,
-} from '@shiprail/core';
+} from '@shiprail/core/image-reference';
 
 const DIGEST = `sha256:${'a'.repeat(64)}`;
 

@@ -1,4 +1,4 @@
-import { isDockerHub } from '@shiprail/core';
+import { isDockerHub } from '@shiprail/core/image-reference';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RegistryCredentials } from './registry.ts';

@@ -1,12 +1,12 @@
+import { ConfigurationError } from '@shiprail/core';
 import {
-  ConfigurationError,
   DOCKER_HUB,
   DOCKER_HUB_API_HOST,
   dockerHubRepository,
   isDockerHub,
   looksLikeRegistryHost,
   splitImageName,
-} from '@shiprail/core';
+} from '@shiprail/core/image-reference';
 
 export interface ImageReference {
   /** The image as the user wrote it (`ghcr.io/acme/api`): tags are appended to it. */

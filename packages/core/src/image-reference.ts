@@ -1,5 +1,6 @@
 // Container image references (`[host[:port]/]path[:tag][@digest]`): one reading for every action that
 // builds, bumps or waits for images. Callers add their own strictness and their own defaults.
+// Imported as `@shiprail/core/image-reference`: actions that read no images do not bundle it.
 
 /** The registry a reference without a host names, and the host its HTTP API answers on. */
 export const DOCKER_HUB = 'docker.io';

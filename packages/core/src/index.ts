@@ -14,18 +14,6 @@ export {
   type OutputValue,
   type Runtime,
 } from './runtime.ts';
-export {
-  DOCKER_HUB,
-  DOCKER_HUB_API_HOST,
-  dockerHubRepository,
-  isDockerHub,
-  isImageReference,
-  looksLikeRegistryHost,
-  splitImageName,
-  splitImageReference,
-  type ImageName,
-  type ImageReferenceParts,
-} from './image-reference.ts';
 export { withPrivateFile } from './private-file.ts';
 export { formatYamlPath, parseYamlDocument, type ParsedYaml, type YamlPath } from './yaml.ts';
 export { DeadlineError, HttpStatusError, isTransient, isTransientStatus, withDeadline } from './network.ts';

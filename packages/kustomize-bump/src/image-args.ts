@@ -1,4 +1,5 @@
-import { ConfigurationError, splitImageReference } from '@shiprail/core';
+import { ConfigurationError } from '@shiprail/core';
+import { splitImageReference } from '@shiprail/core/image-reference';
 
 /** One `images:` entry of a kustomization, as kustomize models it (empty fields are left out). */
 export interface ImageEntry {

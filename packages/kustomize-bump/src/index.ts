@@ -15,7 +15,7 @@ export {
   type ImageEntry,
 } from './image-args.ts';
 /** How an `images` argument's reference splits (kustomize's way): core's one image reference parser. */
-export { splitImageReference } from '@shiprail/core';
+export { splitImageReference } from '@shiprail/core/image-reference';
 export {
   isBranchName,
   normalizeOverlay,

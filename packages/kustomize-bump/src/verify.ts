@@ -1,4 +1,5 @@
-import { ConfigurationError, escapeUntrusted, splitImageReference, type Runtime } from '@shiprail/core';
+import { ConfigurationError, escapeUntrusted, type Runtime } from '@shiprail/core';
+import { splitImageReference } from '@shiprail/core/image-reference';
 import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';

@@ -1,6 +1,12 @@
 // Image references as container runtimes resolve them, and whether a pod template carries the
 // references a deployment expects (the GitOps lag: the commit is in, the controller has not applied it).
-import { DOCKER_HUB, dockerHubRepository, isImageReference, splitImageName, splitImageReference } from '@shiprail/core';
+import {
+  DOCKER_HUB,
+  dockerHubRepository,
+  isImageReference,
+  splitImageName,
+  splitImageReference,
+} from '@shiprail/core/image-reference';
 import type { PodTemplate } from './objects.ts';
 
 export interface ImageReference {
