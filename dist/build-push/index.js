@@ -31613,7 +31613,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _shiprail_build_push_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7885);
+/* harmony import */ var _shiprail_build_push_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2151);
 
 await (0,_shiprail_build_push_action__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -31622,7 +31622,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 7885:
+/***/ 2151:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -35498,6 +35498,8 @@ function buildxArguments(request, metadataFile) {
     args.push('--metadata-file', metadataFile);
     if (request.push)
         args.push('--push');
+    else if (request.ociLayout !== '')
+        args.push('--output', `type=oci,dest=${request.ociLayout},tar=false`);
     args.push(request.contextDir);
     return args;
 }
@@ -35583,6 +35585,25 @@ function buildahPushArguments(request, digestFile, authFile) {
     args.push('--digestfile', digestFile, tag, `docker://${tag}`);
     return args;
 }
+/**
+ * The `buildah push` (or `manifest push --all`) argument vector that writes the first tag as an OCI
+ * image layout: OCI manifests, gzip layers, no signatures, as a registry push would send them.
+ */
+function buildahLayoutArguments(request) {
+    const tag = request.tags[0] ?? '';
+    return request.platforms.length > 1
+        ? ['manifest', 'push', '--all', '--format', 'oci', '--remove-signatures', tag, `oci:${request.ociLayout}`]
+        : [
+            'push',
+            '--format',
+            'oci',
+            '--compression-format',
+            'gzip',
+            '--remove-signatures',
+            tag,
+            `oci:${request.ociLayout}`,
+        ];
+}
 /** A containers-auth.json for one registry: how buildah gets the password without argv. */
 function authFileContent(registry, credentials) {
     const auth = Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64');
@@ -35597,8 +35618,11 @@ function buildahBuilder(runtime) {
     const env = { BUILDAH_ISOLATION: 'chroot' };
     const run = async (request, authFile) => {
         await runtime.exec('buildah', [...global, ...buildahBuildArguments(request, authFile)], { env });
-        if (!request.push)
+        if (!request.push) {
+            if (request.ociLayout !== '')
+                await runtime.exec('buildah', [...global, ...buildahLayoutArguments(request)], { env });
             return { digest: '', pushedTags: [] };
+        }
         const directory = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(runtime.tempDir, 'buildah-'));
         try {
             const digestFile = (0,external_node_path_namespaceObject.join)(directory, 'digest');
@@ -35632,7 +35656,61 @@ async function dockerEngineAnswers(runtime) {
     }
 }
 
+;// CONCATENATED MODULE: ./packages/core/src/image-reference.ts
+// Container image references (`[host[:port]/]path[:tag][@digest]`): one reading for every action that
+// builds, bumps or waits for images. Callers add their own strictness and their own defaults.
+// Imported as `@shiprail/core/image-reference`: actions that read no images do not bundle it.
+/** The registry a reference without a host names, and the host its HTTP API answers on. */
+const DOCKER_HUB = 'docker.io';
+const DOCKER_HUB_API_HOST = 'registry-1.docker.io';
+/**
+ * The lower-case reference grammar of the Distribution project: an optional host (with port), path
+ * components joined by `.`, `_`, `__` or dashes, a tag of at most 128 word characters, dots and dashes,
+ * and a digest `algorithm:hex`.
+ */
+const REFERENCE_GRAMMAR = /^((?:[a-z0-9]+(?:[._-][a-z0-9]+)*)(?:\.[a-z0-9-]+)*(?::\d+)?\/)?([a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*)(?::([\w][\w.-]{0,127}))?(?:@([a-z0-9]+(?:[+._-][a-z0-9]+)*:[0-9a-fA-F]{32,}))?$/;
+/** Whether `text` is a whole reference in the lower-case grammar container runtimes accept. */
+const isImageReference = (text) => REFERENCE_GRAMMAR.test(text);
+/**
+ * Splits `[host[:port]/]path[:tag][@digest]` as kustomize and container runtimes do: a colon before the
+ * first slash belongs to the host (a port); after it, the first `:` starts the tag and the first `@`
+ * the digest. Nothing is validated: every string splits.
+ */
+function splitImageReference(reference) {
+    const firstSlash = reference.indexOf('/');
+    const offset = firstSlash > 0 ? firstSlash : 0;
+    const searched = reference.slice(offset);
+    const at = searched.indexOf('@');
+    const colon = searched.indexOf(':');
+    if (at < 0 && colon < 0)
+        return { name: reference, tag: '', digest: '' };
+    if (at >= 0 && (colon < 0 || at < colon)) {
+        return { name: reference.slice(0, offset + at), tag: '', digest: reference.slice(offset + at + 1) };
+    }
+    if (at >= 0) {
+        return {
+            name: reference.slice(0, offset + colon),
+            tag: reference.slice(offset + colon + 1, offset + at),
+            digest: reference.slice(offset + at + 1),
+        };
+    }
+    return { name: reference.slice(0, offset + colon), tag: reference.slice(offset + colon + 1), digest: '' };
+}
+/** Whether a name's first component is a registry host: it has a dot or a port, is `localhost`, or is `[IPv6]`. */
+const looksLikeRegistryHost = (component) => component.includes('.') || component.includes(':') || component === 'localhost' || component.startsWith('[');
+/** Splits an image name (no tag or digest) into host and path; a name without a slash has no host. */
+function splitImageName(name) {
+    const slash = name.indexOf('/');
+    const first = slash === -1 ? '' : name.slice(0, slash);
+    return looksLikeRegistryHost(first) ? { host: first, path: name.slice(slash + 1) } : { host: '', path: name };
+}
+/** Docker Hub, under either name references use for it. */
+const isDockerHub = (registry) => registry === DOCKER_HUB || registry === 'index.docker.io';
+/** A path as Docker Hub stores it: official images (one component, `nginx`) live under `library/`. */
+const dockerHubRepository = (path) => (path.includes('/') ? path : `library/${path}`);
+
 ;// CONCATENATED MODULE: ./packages/build-push/src/credentials.ts
+
 
 
 /** The auth files a earlier login step leaves: containers' auth.json, then Docker's config.json. */
@@ -35648,7 +35726,7 @@ function authFiles(env) {
     return files;
 }
 function keysFor(registry) {
-    if (registry === 'docker.io' || registry === 'index.docker.io') {
+    if (isDockerHub(registry)) {
         return ['https://index.docker.io/v1/', 'docker.io', 'index.docker.io', 'registry-1.docker.io'];
     }
     return [registry, `https://${registry}`, `http://${registry}`];
@@ -35682,9 +35760,159 @@ function storedCredentials(registry, env) {
     return undefined;
 }
 
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: ./packages/build-push/src/layout.ts
+
+
+
+
+const INDEX_TYPES = new Set([
+    'application/vnd.oci.image.index.v1+json',
+    'application/vnd.docker.distribution.manifest.list.v2+json',
+]);
+const IMAGE_TYPES = new Set([
+    'application/vnd.oci.image.manifest.v1+json',
+    'application/vnd.docker.distribution.manifest.v2+json',
+]);
+const DIGEST = /^(sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$/;
+/** Indexes inside indexes: deeper than this is not an image a builder wrote. */
+const MAX_DEPTH = 4;
+const mistake = (message) => new errors_ConfigurationError(message, { input: 'oci-layout' });
+const record = (value) => typeof value === 'object' && value !== null && !Array.isArray(value) ? value : {};
+/** A descriptor from JSON, or a mistake that says where it was read. */
+function descriptorOf(value, where) {
+    const { mediaType, digest, size } = record(value);
+    if (typeof digest !== 'string' || !DIGEST.test(digest)) {
+        throw mistake(`${where} has no valid digest (sha256:<64 hex>)`);
+    }
+    if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0)
+        throw mistake(`${where} has no valid size`);
+    return { mediaType: typeof mediaType === 'string' ? mediaType : '', digest, size };
+}
+const digestOf = (algorithm, bytes) => `${algorithm}:${(0,external_node_crypto_.createHash)(algorithm).update(bytes).digest('hex')}`;
+/** The blob a descriptor names, verified: a regular file (no link out) of that size and digest. */
+async function readBlob(directory, descriptor) {
+    const [algorithm = '', hex = ''] = descriptor.digest.split(':');
+    const path = (0,external_node_path_namespaceObject.join)(directory, 'blobs', algorithm, hex);
+    const shown = `blobs/${algorithm}/${hex}`;
+    const stats = await (0,promises_namespaceObject.lstat)(path).catch(() => undefined);
+    if (stats === undefined)
+        throw mistake(`${directory} lacks ${shown}: the layout is incomplete`);
+    if (!stats.isFile())
+        throw mistake(`${directory}: ${shown} is not a regular file`);
+    if (stats.size !== descriptor.size) {
+        throw mistake(`${directory}: ${shown} has ${stats.size} bytes where ${descriptor.size} are named`);
+    }
+    const bytes = await (0,promises_namespaceObject.readFile)(path);
+    const actual = digestOf(algorithm, bytes);
+    if (actual !== descriptor.digest)
+        throw mistake(`${directory}: ${shown} has digest ${actual}: it was altered`);
+    return bytes;
+}
+async function readJson(path, what) {
+    let text;
+    try {
+        text = await (0,promises_namespaceObject.readFile)(path, 'utf8');
+    }
+    catch {
+        throw mistake(`${path} does not exist: ${what}`);
+    }
+    try {
+        return JSON.parse(text);
+    }
+    catch {
+        throw mistake(`${path} is not JSON`);
+    }
+}
+/** Walks a manifest and everything below it, collecting child manifests and blobs in push order. */
+async function collect(layout, manifest, depth, seen) {
+    let parsed;
+    try {
+        parsed = record(JSON.parse(Buffer.from(manifest.body).toString('utf8')));
+    }
+    catch {
+        throw mistake(`${layout.directory}: manifest ${manifest.digest} is not JSON`);
+    }
+    const where = `${layout.directory}: manifest ${manifest.digest}`;
+    if (INDEX_TYPES.has(manifest.mediaType)) {
+        if (depth >= MAX_DEPTH)
+            throw mistake(`${where} nests indexes deeper than ${MAX_DEPTH}`);
+        const entries = Array.isArray(parsed['manifests']) ? parsed['manifests'] : [];
+        for (const [position, entry] of entries.entries()) {
+            const descriptor = descriptorOf(entry, `${where}, manifests[${position}],`);
+            if (seen.has(descriptor.digest))
+                continue;
+            seen.add(descriptor.digest);
+            const child = { ...descriptor, body: await readBlob(layout.directory, descriptor) };
+            await collect(layout, child, depth + 1, seen);
+            layout.children.push(child);
+        }
+        return;
+    }
+    if (!IMAGE_TYPES.has(manifest.mediaType)) {
+        throw mistake(`${where} has media type '${escapeUntrusted(manifest.mediaType)}', which is no image manifest`);
+    }
+    const layers = Array.isArray(parsed['layers']) ? parsed['layers'] : [];
+    const blobs = [parsed['config'], ...layers].map((entry, position) => descriptorOf(entry, position === 0 ? `${where}, config,` : `${where}, layers[${position - 1}],`));
+    for (const blob of blobs) {
+        if (seen.has(blob.digest))
+            continue;
+        seen.add(blob.digest);
+        await readBlob(layout.directory, blob);
+        layout.blobs.push(blob);
+    }
+}
+/**
+ * Reads and verifies the OCI image layout in `directory`: `oci-layout`, an `index.json` naming one
+ * image, and every blob below it present with the digest and size its descriptor names.
+ */
+async function readLayout(directory) {
+    const marker = record(await readJson((0,external_node_path_namespaceObject.join)(directory, 'oci-layout'), 'it is not an OCI image layout'));
+    if (typeof marker['imageLayoutVersion'] !== 'string') {
+        throw mistake(`${(0,external_node_path_namespaceObject.join)(directory, 'oci-layout')} has no imageLayoutVersion`);
+    }
+    const index = record(await readJson((0,external_node_path_namespaceObject.join)(directory, 'index.json'), 'the layout has no index'));
+    const entries = Array.isArray(index['manifests']) ? index['manifests'] : [];
+    if (entries.length !== 1) {
+        throw mistake(`${(0,external_node_path_namespaceObject.join)(directory, 'index.json')} names ${entries.length} images where one is expected`);
+    }
+    const descriptor = descriptorOf(entries[0], `${(0,external_node_path_namespaceObject.join)(directory, 'index.json')}, manifests[0],`);
+    const top = { ...descriptor, body: await readBlob(directory, descriptor) };
+    const layout = { directory, top, children: [], blobs: [] };
+    await collect(layout, top, 0, new Set([top.digest]));
+    return layout;
+}
+/**
+ * Pushes a layout byte for byte: blobs the registry lacks (asked first), then every child manifest
+ * by digest, then the top manifest under each tag. The registry must report the layout's digest.
+ */
+async function pushLayout(registry, layout, tags) {
+    const counts = { uploaded: 0, present: 0 };
+    for (const blob of layout.blobs) {
+        if (await registry.hasBlob(blob.digest)) {
+            counts.present += 1;
+            continue;
+        }
+        await registry.uploadBlob(blob.digest, await readBlob(layout.directory, blob));
+        counts.uploaded += 1;
+    }
+    const puts = [
+        ...layout.children.map((child) => [child.digest, child]),
+        ...tags.map((tag) => [tag, layout.top]),
+    ];
+    for (const [reference, manifest] of puts) {
+        const reported = await registry.putManifest(reference, manifest);
+        if (reported !== manifest.digest) {
+            throw new Error(`the registry reports ${escapeUntrusted(reported)} for ${reference}, not the layout's ${manifest.digest}`);
+        }
+    }
+    return counts;
+}
+
 ;// CONCATENATED MODULE: ./packages/build-push/src/payload.ts
 /** Reads of the untyped event payload. */
-const record = (value) => typeof value === 'object' && value !== null ? value : {};
+const payload_record = (value) => typeof value === 'object' && value !== null ? value : {};
 const payload_text = (value) => (typeof value === 'string' ? value : undefined);
 
 ;// CONCATENATED MODULE: ./packages/build-push/src/template.ts
@@ -35853,7 +36081,7 @@ function parseLabelLines(lines, values = {}) {
  * user's own (which win), sorted by key. Labels whose value is empty are left out.
  */
 function ociLabels(source, extra) {
-    const repository = record(source.payload['repository']);
+    const repository = payload_record(source.payload['repository']);
     const url = labels_text(repository['html_url']) || (source.repository ? `${source.serverUrl}/${source.repository}` : '');
     const labels = new Map([
         ['org.opencontainers.image.title', labels_text(repository['name']) || (source.repository.split('/')[1] ?? '')],
@@ -35863,7 +36091,7 @@ function ociLabels(source, extra) {
         ['org.opencontainers.image.version', source.version],
         ['org.opencontainers.image.created', new Date(source.now).toISOString()],
         ['org.opencontainers.image.revision', source.sha],
-        ['org.opencontainers.image.licenses', labels_text(record(repository['license'])['spdx_id'])],
+        ['org.opencontainers.image.licenses', labels_text(payload_record(repository['license'])['spdx_id'])],
     ]);
     for (const [key, value] of extra)
         labels.set(key, value);
@@ -35903,7 +36131,7 @@ function baseRef(context) {
     if (/^refs\/tags\//.test(ref) && typeof payload['base_ref'] === 'string')
         return stripHeads(payload['base_ref']);
     if (/^refs\/pull\//.test(ref))
-        return payload_text(record(record(payload['pull_request'])['base'])['ref']) ?? '';
+        return payload_text(payload_record(payload_record(payload['pull_request'])['base'])['ref']) ?? '';
     return '';
 }
 /** The dates `type=schedule` patterns may use (and nothing else, as in docker/metadata-action). */
@@ -35927,12 +36155,19 @@ function expressionValues(context) {
 
 ;// CONCATENATED MODULE: ./packages/build-push/src/reference.ts
 
+
 const DOMAIN = /^(?:\[[0-9a-fA-F:.]+\]|[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*)(?::[0-9]+)?$/;
 const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
 /** `localhost`, `127.0.0.0/8` and `[::1]`, with or without a port. */
 function isLoopbackHost(registry) {
     const host = registry.startsWith('[') ? registry.slice(0, registry.indexOf(']') + 1) : registry.split(':')[0];
     return host === 'localhost' || host === '[::1]' || /^127(?:\.\d{1,3}){3}$/.test(host ?? '');
+}
+/** The registry host of an image that names nothing more (`ghcr.io`, `ghcr.io/`, `localhost:5000`), else ''. */
+function hostAlone(image, host, path) {
+    if (!image.includes('/'))
+        return looksLikeRegistryHost(image) ? image : '';
+    return path === '' ? host : '';
 }
 /**
  * Parses the `image` input: a repository without tag or digest, registry host first
@@ -35944,17 +36179,14 @@ function parseImageReference(image) {
     };
     if (image.includes('@'))
         fail('carries a digest: give the repository alone, e.g. ghcr.io/acme/api');
-    const slash = image.indexOf('/');
-    const first = slash === -1 ? image : image.slice(0, slash);
-    const namesRegistry = first.includes('.') || first.includes(':') || first === 'localhost' || first.startsWith('[');
-    if (namesRegistry && (slash === -1 || image.slice(slash + 1) === '')) {
-        fail(`names the registry ${first} but no repository: write e.g. ${first}/acme/api`);
-    }
-    if (!namesRegistry && slash === -1) {
+    const { host, path } = splitImageName(image);
+    const lone = hostAlone(image, host, path);
+    if (lone !== '')
+        fail(`names the registry ${lone} but no repository: write e.g. ${lone}/acme/api`);
+    if (host === '' && !path.includes('/')) {
         fail('has no registry or namespace: write e.g. ghcr.io/acme/api, or docker.io/acme/api for Docker Hub');
     }
-    const registry = namesRegistry ? first : 'docker.io';
-    const path = namesRegistry ? image.slice(slash + 1) : image;
+    const registry = host === '' ? DOCKER_HUB : host;
     if (!DOMAIN.test(registry))
         fail(`has an invalid registry host '${registry}'`);
     const components = path.split('/');
@@ -35972,12 +36204,12 @@ function parseImageReference(image) {
     }
     if (path.length > 255)
         fail('is longer than 255 characters');
-    const dockerHub = registry === 'docker.io' || registry === 'index.docker.io';
+    const dockerHub = isDockerHub(registry);
     return {
         name: image,
         registry,
-        apiHost: dockerHub ? 'registry-1.docker.io' : registry,
-        repository: dockerHub && components.length === 1 ? `library/${path}` : path,
+        apiHost: dockerHub ? DOCKER_HUB_API_HOST : registry,
+        repository: dockerHub ? dockerHubRepository(path) : path,
         loopback: isLoopbackHost(registry),
     };
 }
@@ -36371,7 +36603,7 @@ const RULE_FUNCTIONS = {
 const DEFAULT_SHORT_SHA_LENGTH = 7;
 function commitDateOf(payload, sha) {
     const commits = Array.isArray(payload['commits']) ? payload['commits'] : [];
-    const candidates = [...commits.map(record), record(payload['head_commit'])];
+    const candidates = [...commits.map(payload_record), payload_record(payload['head_commit'])];
     const found = candidates.find((commit) => commit['id'] === sha && typeof commit['timestamp'] === 'string');
     const parsed = found ? Date.parse(String(found['timestamp'])) : Number.NaN;
     return Number.isNaN(parsed) ? undefined : parsed;
@@ -36386,7 +36618,7 @@ function tagContext(github, env, now) {
     if (/pull_request_target/.test(github.eventName))
         ref = `refs/pull/${String(github.payload['number'])}/merge`;
     if (/true/i.test(env['DOCKER_METADATA_PR_HEAD_SHA'] ?? '') && /pull_request/.test(github.eventName)) {
-        const headSha = payload_text(record(record(github.payload['pull_request'])['head'])['sha']);
+        const headSha = payload_text(payload_record(payload_record(github.payload['pull_request'])['head'])['sha']);
         if (headSha !== undefined)
             sha = headSha;
     }
@@ -36479,12 +36711,14 @@ const kindOf = (path) => {
         return 'missing';
     }
 };
+/** The path with every link followed; for a path that does not exist yet, its nearest existing parent's. */
 const realOrSelf = (path) => {
     try {
         return (0,external_node_fs_namespaceObject.realpathSync)(path);
     }
     catch {
-        return (0,external_node_path_namespaceObject.resolve)(path);
+        const parent = (0,external_node_path_namespaceObject.dirname)((0,external_node_path_namespaceObject.resolve)(path));
+        return parent === (0,external_node_path_namespaceObject.resolve)(path) ? parent : (0,external_node_path_namespaceObject.join)(realOrSelf(parent), (0,external_node_path_namespaceObject.basename)(path));
     }
 };
 const isWithin = (path, root) => {
@@ -36505,6 +36739,48 @@ function confinedPath(path, roots, input, written) {
         input,
     });
 }
+/** buildah reads `oci:PATH[:name]` and buildx a CSV `dest=PATH`: these characters would change the meaning. */
+const LAYOUT_PATH_UNSAFE = /[,:"]/;
+/** Validates `oci-layout`: confined, and for writing missing or empty (an image already there would be mixed in). */
+function planLayout(inputs, workspace, roots) {
+    const written = inputs['oci-layout'];
+    if (written === '')
+        return undefined;
+    const directory = confinedPath((0,external_node_path_namespaceObject.resolve)(workspace, written), roots, 'oci-layout', written);
+    const kind = kindOf(directory);
+    if (kind === 'file')
+        throw new errors_ConfigurationError(`${directory} is a file, not a directory`, { input: 'oci-layout' });
+    if (inputs.push)
+        return { directory, mode: 'push' };
+    if (LAYOUT_PATH_UNSAFE.test(directory)) {
+        throw new errors_ConfigurationError(`${directory} contains one of , : " which builders cannot take in a path`, {
+            input: 'oci-layout',
+        });
+    }
+    if (kind === 'directory' && (0,external_node_fs_namespaceObject.readdirSync)(directory).length > 0) {
+        throw new errors_ConfigurationError(`${directory} is not empty: give a new or empty directory to write the image to`, {
+            input: 'oci-layout',
+        });
+    }
+    return { directory, mode: 'write' };
+}
+/** The build context and Dockerfile: confined, existing, of the right kind. */
+function planSources(inputs, workspace, roots) {
+    const contextDir = confinedPath((0,external_node_path_namespaceObject.resolve)(workspace, inputs.context), roots, 'context', inputs.context);
+    const contextKind = kindOf(contextDir);
+    if (contextKind !== 'directory') {
+        throw new errors_ConfigurationError(`${contextDir} ${contextKind === 'missing' ? 'does not exist' : 'is a file, not a directory'}`, { input: 'context' });
+    }
+    const dockerfile = confinedPath(inputs.dockerfile === '' ? (0,external_node_path_namespaceObject.join)(contextDir, 'Dockerfile') : (0,external_node_path_namespaceObject.resolve)(workspace, inputs.dockerfile), roots, inputs.dockerfile === '' ? 'context' : 'dockerfile', inputs.dockerfile === '' ? `${inputs.context}/Dockerfile` : inputs.dockerfile);
+    if (kindOf(dockerfile) !== 'file') {
+        throw inputs.dockerfile === ''
+            ? new errors_ConfigurationError(`${contextDir} has no Dockerfile: set dockerfile when it is elsewhere`, {
+                input: 'context',
+            })
+            : new errors_ConfigurationError(`${dockerfile} does not exist`, { input: 'dockerfile' });
+    }
+    return { contextDir, dockerfile };
+}
 const PLATFORM = /^[a-z0-9]+\/[a-z0-9_]+(?:\/[a-z0-9]+)?$/;
 const BUILD_ARG = /^[A-Za-z_][A-Za-z0-9_]*=/s;
 const TARGET = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
@@ -36520,19 +36796,8 @@ function planBuild(inputs, github, env, now) {
         throw new errors_ConfigurationError('is empty while registry-username is set: give both', { input: 'registry-password' });
     }
     const roots = [github.workspace, ...(env['RUNNER_TEMP'] ? [env['RUNNER_TEMP']] : [])];
-    const contextDir = confinedPath((0,external_node_path_namespaceObject.resolve)(github.workspace, inputs.context), roots, 'context', inputs.context);
-    const contextKind = kindOf(contextDir);
-    if (contextKind !== 'directory') {
-        throw new errors_ConfigurationError(`${contextDir} ${contextKind === 'missing' ? 'does not exist' : 'is a file, not a directory'}`, { input: 'context' });
-    }
-    const dockerfile = confinedPath(inputs.dockerfile === '' ? (0,external_node_path_namespaceObject.join)(contextDir, 'Dockerfile') : (0,external_node_path_namespaceObject.resolve)(github.workspace, inputs.dockerfile), roots, inputs.dockerfile === '' ? 'context' : 'dockerfile', inputs.dockerfile === '' ? `${inputs.context}/Dockerfile` : inputs.dockerfile);
-    if (kindOf(dockerfile) !== 'file') {
-        throw inputs.dockerfile === ''
-            ? new errors_ConfigurationError(`${contextDir} has no Dockerfile: set dockerfile when it is elsewhere`, {
-                input: 'context',
-            })
-            : new errors_ConfigurationError(`${dockerfile} does not exist`, { input: 'dockerfile' });
-    }
+    const layout = planLayout(inputs, github.workspace, roots);
+    const { contextDir, dockerfile } = layout?.mode === 'push' ? { contextDir: '', dockerfile: '' } : planSources(inputs, github.workspace, roots);
     for (const buildArg of inputs['build-args']) {
         if (!BUILD_ARG.test(buildArg)) {
             throw new errors_ConfigurationError(`'${buildArg}' is not NAME=value`, { input: 'build-args' });
@@ -36552,7 +36817,7 @@ function planBuild(inputs, github, env, now) {
     const flavor = parseFlavor(inputs.flavor);
     const context = tagContext(github, env, now);
     const tags = computeTags(rules, flavor, context);
-    if (inputs.push && tags.tags.length === 0) {
+    if ((inputs.push || layout !== undefined) && tags.tags.length === 0) {
         throw new errors_ConfigurationError(`no rule gives a tag for this event (${github.eventName} on ${context.ref}): add one that does, e.g. type=sha`, { input: 'tags' });
     }
     const labels = ociLabels({
@@ -36567,6 +36832,7 @@ function planBuild(inputs, github, env, now) {
         image,
         contextDir,
         dockerfile,
+        layout,
         tags,
         context,
         references: tags.tags.map(({ tag }) => `${image.name}:${tag}`),
@@ -36693,6 +36959,34 @@ class RegistryClient {
         this.expectOk(answer, `tag ${this.reference.name}:${tag}`);
         return answer.headers.get('docker-content-digest') ?? manifest.digest;
     }
+    /** Whether the repository holds a blob (asked before uploading it). */
+    async hasBlob(digest) {
+        const answer = await this.request('HEAD', `blobs/${digest}`, 'pull,push', {});
+        if (answer.status === 404)
+            return false;
+        this.expectOk(answer, `check blob ${digest}`);
+        return true;
+    }
+    /**
+     * Uploads a blob in one request (a monolithic upload: POST for a session, PUT with the digest). The
+     * PUT's deadline grows with the size, at 1 MiB/s at worst.
+     */
+    async uploadBlob(digest, bytes) {
+        const started = await this.request('POST', 'blobs/uploads/', 'pull,push', {});
+        this.expectOk(started, `start the upload of ${digest}`);
+        const location = started.headers.get('location') ?? '';
+        let url;
+        try {
+            url = new URL(location, this.base);
+        }
+        catch {
+            throw new RegistryError(`registry ${this.reference.registry} gave an invalid upload location '${this.shown(location)}'`, 502);
+        }
+        url.searchParams.set('digest', digest);
+        const deadlineMs = (this.options.deadlineMs ?? DEFAULT_DEADLINE_MS) + Math.ceil(bytes.byteLength / 1048.576);
+        const answer = await this.requestUrl(url, 'PUT', 'pull,push', { 'Content-Type': 'application/octet-stream' }, bytes, deadlineMs);
+        this.expectOk(answer, `upload ${digest}`);
+    }
     /**
      * Fails now, before anything is built, when the registry refuses the credentials: reads the
      * repository's tag list with the scope a push needs.
@@ -36713,15 +37007,20 @@ class RegistryClient {
         const detail = this.shown(errorDetail(answer));
         throw new RegistryError(`registry ${this.reference.registry} could not ${what}: HTTP ${answer.status}${detail ? ` ${detail}` : ''}`, answer.status);
     }
-    async request(method, path, scope, headers, body) {
-        const url = `${this.base}${this.reference.repository}/${path}`;
-        const authorization = this.authorizations.get(scope);
-        let answer = await this.send(url, method, authorization ? { ...headers, Authorization: authorization } : headers, body);
-        if (answer.status !== 401)
+    request(method, path, scope, headers, body) {
+        return this.requestUrl(new URL(`${this.base}${this.reference.repository}/${path}`), method, scope, headers, body);
+    }
+    /** A request to any URL the registry named; credentials go only to the registry's own origin. */
+    async requestUrl(target, method, scope, headers, body, deadlineMs) {
+        const url = target.toString();
+        const ownOrigin = target.origin === new URL(this.base).origin;
+        const authorization = ownOrigin ? this.authorizations.get(scope) : undefined;
+        let answer = await this.send(url, method, authorization ? { ...headers, Authorization: authorization } : headers, body, deadlineMs);
+        if (answer.status !== 401 || !ownOrigin)
             return this.checkDenied(answer, scope);
         const challenge = parseChallenge(answer.headers.get('www-authenticate') ?? '');
         const fresh = await this.authorize(challenge, scope);
-        answer = await this.send(url, method, { ...headers, Authorization: fresh }, body);
+        answer = await this.send(url, method, { ...headers, Authorization: fresh }, body, deadlineMs);
         if (answer.status === 401)
             throw this.refused(answer.status);
         return this.checkDenied(answer, scope);
@@ -36802,10 +37101,10 @@ class RegistryClient {
         return token;
     }
     /** One HTTP exchange under the deadline; network errors, deadlines, 5xx and 429 are tried again. */
-    async send(url, method, headers, body) {
+    async send(url, method, headers, body, deadlineMs) {
         const attempts = this.options.attempts ?? DEFAULT_ATTEMPTS;
         try {
-            return await retry(() => this.exchange(url, method, headers, body), {
+            return await retry(() => this.exchange(url, method, headers, body, deadlineMs), {
                 attempts,
                 baseMs: this.options.retryBaseMs ?? 500,
                 maxMs: 8000,
@@ -36822,8 +37121,7 @@ class RegistryClient {
             throw new RegistryError(`registry ${this.reference.registry}: ${this.failure(error, method, url)}${tries}`, 503);
         }
     }
-    async exchange(url, method, headers, body) {
-        const deadlineMs = this.options.deadlineMs ?? DEFAULT_DEADLINE_MS;
+    async exchange(url, method, headers, body, deadlineMs = this.options.deadlineMs ?? DEFAULT_DEADLINE_MS) {
         return withDeadline(async (signal) => {
             const response = await this.options.fetch(url, {
                 method,
@@ -36879,10 +37177,13 @@ function parseInputs(parser) {
         cache: parser.choice('cache', ['auto', 'registry', 'none'], 'auto'),
         'reuse-existing': parser.boolean('reuse-existing', true),
         'dry-run': parser.boolean('dry-run', false),
+        'oci-layout': parser.string('oci-layout'),
     };
 }
 
 ;// CONCATENATED MODULE: ./packages/build-push/src/run.ts
+
+
 
 
 
@@ -36958,16 +37259,29 @@ async function buildAndPush(plan, inputs, builder, registry, credentials, runtim
         target: inputs.target,
         platforms: inputs.platforms,
         push: inputs.push,
+        ociLayout: plan.layout?.mode === 'write' ? plan.layout.directory : '',
         cache: inputs.cache,
         githubCache: Boolean(runtime.env['ACTIONS_RUNTIME_TOKEN']) &&
             Boolean(runtime.env['ACTIONS_CACHE_URL'] ?? runtime.env['ACTIONS_RESULTS_URL']),
     };
+    // Builders write into the directory but do not create its parents.
+    if (request.ociLayout !== '')
+        await (0,promises_namespaceObject.mkdir)(request.ociLayout, { recursive: true });
     const result = await runtime.log.group(`Build with ${builder.name}`, () => builder.build(request, credentials));
     const how = `built with ${builder.name} (cache: ${effectiveCache(request, builder.name)})`;
+    if (!inputs.push && request.ociLayout !== '') {
+        // The digest of what was written is the digest any registry will report for it, byte for byte.
+        const layout = await readLayout(request.ociLayout);
+        return {
+            digest: layout.top.digest,
+            verdict: 'Built',
+            decision: `${how}, written as an OCI image layout to ${request.ociLayout}, not pushed (push: false)`,
+        };
+    }
     if (!inputs.push)
-        return { digest: '', built: true, decision: `${how}, not pushed (push: false)` };
+        return { digest: '', verdict: 'Built', decision: `${how}, not pushed (push: false)` };
     if (registry === undefined)
-        return { digest: result.digest, built: true, decision: `${how} and pushed` };
+        return { digest: result.digest, verdict: 'Built', decision: `${how} and pushed` };
     // The digest output is what the registry serves for the pushed tag.
     const first = plan.tags.tags[0]?.tag ?? '';
     let digest = result.digest;
@@ -36980,7 +37294,7 @@ async function buildAndPush(plan, inputs, builder, registry, credentials, runtim
     }
     const pushed = new Set(result.pushedTags);
     await addTags(registry, digest, plan.tags.tags.map(({ tag }) => tag).filter((tag) => !pushed.has(`${plan.image.name}:${tag}`)));
-    return { digest, built: true, decision: `${how} and pushed` };
+    return { digest, verdict: 'Built', decision: `${how} and pushed` };
 }
 function run_summary(plan, outcome) {
     const lines = [
@@ -36992,7 +37306,7 @@ function run_summary(plan, outcome) {
     if (outcome === undefined)
         lines.push('**Dry run**: tags and labels computed; nothing was built or pushed.');
     else
-        lines.push(`**${outcome.built ? 'Built' : 'Reused'}**: ${escapeCell(outcome.decision)}.`);
+        lines.push(`**${outcome.verdict}**: ${escapeCell(outcome.decision)}.`);
     if (outcome !== undefined && outcome.digest !== '')
         lines.push('', `Digest: ${code(outcome.digest)}`);
     lines.push('', table(['Tag', 'From rule'], plan.tags.tags.map(({ tag, rule }) => [raw(code(`${plan.image.name}:${tag}`)), raw(code(rule))])));
@@ -37003,6 +37317,23 @@ function run_summary(plan, outcome) {
     lines.push('', table(['Label', 'Value'], Object.entries(plan.labels).map(([key, value]) => [raw(code(key)), value])));
     return `${lines.join('\n')}\n`;
 }
+/** Pushes the image an earlier build-push step wrote as an OCI image layout: nothing is built. */
+async function pushFromLayout(plan, directory, registry, runtime) {
+    const layout = await readLayout(directory);
+    await registry.checkAccess('pull,push');
+    const counts = await runtime.log.group(`Push ${layout.top.digest} from ${escapeUntrusted(directory)}`, () => pushLayout(registry, layout, plan.tags.tags.map(({ tag }) => tag)));
+    runtime.log.info(`blobs: ${counts.uploaded} uploaded, ${counts.present} already in the registry`);
+    return {
+        digest: layout.top.digest,
+        verdict: 'Pushed',
+        decision: `pushed from the OCI image layout ${directory} (${counts.uploaded} blobs uploaded, ${counts.present} already there), nothing was built`,
+    };
+}
+function setPlanOutputs(plan, runtime) {
+    runtime.setOutput('tags', plan.references.join('\n'));
+    runtime.setOutput('version', plan.tags.version);
+    runtime.setOutput('labels', plan.labels);
+}
 /** The build-push action: validate and plan, then reuse the commit's image or build and push it. */
 async function runBuildPush(runtime) {
     const inputs = parseInputs(runtime.inputs);
@@ -37010,13 +37341,8 @@ async function runBuildPush(runtime) {
     for (const warning of plan.tags.warnings)
         runtime.log.warning(warning);
     runtime.log.info(`Tags:\n${plan.references.join('\n')}`);
-    const setPlanOutputs = () => {
-        runtime.setOutput('tags', plan.references.join('\n'));
-        runtime.setOutput('version', plan.tags.version);
-        runtime.setOutput('labels', plan.labels);
-    };
     if (inputs['dry-run']) {
-        setPlanOutputs();
+        setPlanOutputs(plan, runtime);
         runtime.setOutput('built', false);
         await runtime.appendSummary(run_summary(plan, undefined));
         return;
@@ -37030,6 +37356,10 @@ async function runBuildPush(runtime) {
         redact: (text) => runtime.redact(text),
         onRetry: (message) => runtime.log.warning(`registry ${plan.image.registry}: ${message}`),
     });
+    if (plan.layout?.mode === 'push') {
+        await finish(plan, await pushFromLayout(plan, plan.layout.directory, registry, runtime), runtime);
+        return;
+    }
     const builder = await chooseBuilder(inputs, runtime);
     const reachable = await registryAccess(inputs, registry, credentials, builder, runtime);
     let outcome;
@@ -37041,7 +37371,7 @@ async function runBuildPush(runtime) {
         await addTags(registry, existing, plan.tags.tags.map(({ tag }) => tag).filter((tag) => tag !== shaTag));
         outcome = {
             digest: existing,
-            built: false,
+            verdict: 'Reused',
             decision: `${reuse.why}: the other tags were added to its digest, nothing was built`,
         };
     }
@@ -37049,14 +37379,20 @@ async function runBuildPush(runtime) {
         outcome = await buildAndPush(plan, inputs, builder, reachable ? registry : undefined, credentials, runtime);
         outcome.decision = `${outcome.decision} (${reuse.why})`;
     }
-    setPlanOutputs();
+    await finish(plan, outcome, runtime);
+}
+async function finish(plan, outcome, runtime) {
+    setPlanOutputs(plan, runtime);
     runtime.setOutput('digest', outcome.digest);
     runtime.setOutput('ref', outcome.digest === '' ? '' : `${plan.image.name}@${outcome.digest}`);
-    runtime.setOutput('built', outcome.built);
+    runtime.setOutput('built', outcome.verdict === 'Built');
+    if (plan.layout !== undefined)
+        runtime.setOutput('oci-layout', plan.layout.directory);
     await runtime.appendSummary(run_summary(plan, outcome));
 }
 
 ;// CONCATENATED MODULE: ./packages/build-push/src/index.ts
+
 
 
 

@@ -29215,7 +29215,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _shiprail_kustomize_bump_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3398);
+/* harmony import */ var _shiprail_kustomize_bump_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6251);
 
 await (0,_shiprail_kustomize_bump_action__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -29224,7 +29224,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 3398:
+/***/ 6251:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -33225,24 +33225,25 @@ class GitopsGit extends Git {
     }
 }
 
-;// CONCATENATED MODULE: ./packages/kustomize-bump/src/image-args.ts
-
-/** The fields kustomize writes for an entry, in the order its writer emits them (sorted keys). */
-const IMAGE_FIELDS = ['digest', 'name', 'newName', 'newTag'];
-/** `*` in an argument keeps the value the kustomization already has for that field. */
-const KEEP = '*';
-const ACCEPTED_FORMS = [
-    '<image>=<newimage>:<newtag>@<digest>',
-    '<image>=<newimage>:<newtag>',
-    '<image>=<newimage>@<digest>',
-    '<image>=<newimage>',
-    '<image>:<newtag>@<digest>',
-    '<image>:<newtag>',
-    '<image>@<digest>',
-];
+;// CONCATENATED MODULE: ./packages/core/src/image-reference.ts
+// Container image references (`[host[:port]/]path[:tag][@digest]`): one reading for every action that
+// builds, bumps or waits for images. Callers add their own strictness and their own defaults.
+// Imported as `@shiprail/core/image-reference`: actions that read no images do not bundle it.
+/** The registry a reference without a host names, and the host its HTTP API answers on. */
+const DOCKER_HUB = 'docker.io';
+const DOCKER_HUB_API_HOST = 'registry-1.docker.io';
 /**
- * Splits `[host[:port]/]path[:tag][@digest]` the way kustomize does: a colon before the first slash
- * belongs to the registry host (a port), the first `@` after it starts the digest.
+ * The lower-case reference grammar of the Distribution project: an optional host (with port), path
+ * components joined by `.`, `_`, `__` or dashes, a tag of at most 128 word characters, dots and dashes,
+ * and a digest `algorithm:hex`.
+ */
+const REFERENCE_GRAMMAR = /^((?:[a-z0-9]+(?:[._-][a-z0-9]+)*)(?:\.[a-z0-9-]+)*(?::\d+)?\/)?([a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*)(?::([\w][\w.-]{0,127}))?(?:@([a-z0-9]+(?:[+._-][a-z0-9]+)*:[0-9a-fA-F]{32,}))?$/;
+/** Whether `text` is a whole reference in the lower-case grammar container runtimes accept. */
+const isImageReference = (text) => REFERENCE_GRAMMAR.test(text);
+/**
+ * Splits `[host[:port]/]path[:tag][@digest]` as kustomize and container runtimes do: a colon before the
+ * first slash belongs to the host (a port); after it, the first `:` starts the tag and the first `@`
+ * the digest. Nothing is validated: every string splits.
  */
 function splitImageReference(reference) {
     const firstSlash = reference.indexOf('/');
@@ -33264,6 +33265,35 @@ function splitImageReference(reference) {
     }
     return { name: reference.slice(0, offset + colon), tag: reference.slice(offset + colon + 1), digest: '' };
 }
+/** Whether a name's first component is a registry host: it has a dot or a port, is `localhost`, or is `[IPv6]`. */
+const looksLikeRegistryHost = (component) => component.includes('.') || component.includes(':') || component === 'localhost' || component.startsWith('[');
+/** Splits an image name (no tag or digest) into host and path; a name without a slash has no host. */
+function splitImageName(name) {
+    const slash = name.indexOf('/');
+    const first = slash === -1 ? '' : name.slice(0, slash);
+    return looksLikeRegistryHost(first) ? { host: first, path: name.slice(slash + 1) } : { host: '', path: name };
+}
+/** Docker Hub, under either name references use for it. */
+const isDockerHub = (registry) => registry === DOCKER_HUB || registry === 'index.docker.io';
+/** A path as Docker Hub stores it: official images (one component, `nginx`) live under `library/`. */
+const dockerHubRepository = (path) => (path.includes('/') ? path : `library/${path}`);
+
+;// CONCATENATED MODULE: ./packages/kustomize-bump/src/image-args.ts
+
+
+/** The fields kustomize writes for an entry, in the order its writer emits them (sorted keys). */
+const IMAGE_FIELDS = ['digest', 'name', 'newName', 'newTag'];
+/** `*` in an argument keeps the value the kustomization already has for that field. */
+const KEEP = '*';
+const ACCEPTED_FORMS = [
+    '<image>=<newimage>:<newtag>@<digest>',
+    '<image>=<newimage>:<newtag>',
+    '<image>=<newimage>@<digest>',
+    '<image>=<newimage>',
+    '<image>:<newtag>@<digest>',
+    '<image>:<newtag>',
+    '<image>@<digest>',
+];
 /**
  * Parses one `kustomize edit set image` argument into the entry it asks for (fields may still be `*`).
  * Accepts what kustomize accepts; stricter only where kustomize would write an entry that can never
@@ -39078,6 +39108,7 @@ function verificationNote(inputs, result) {
 
 
 
+
 /** The `image:` values of rendered manifests (containers, initContainers, ephemeral containers). */
 function renderedImages(manifests) {
     const images = [];
@@ -39385,6 +39416,8 @@ async function publishPullRequest({ runtime, workspace, branch, target, plan }, 
 
 ;// CONCATENATED MODULE: ./packages/kustomize-bump/src/index.ts
 
+
+/** How an `images` argument's reference splits (kustomize's way): core's one image reference parser. */
 
 
 

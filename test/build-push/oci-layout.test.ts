@@ -43,6 +43,7 @@ afterAll(async () => {
   await proxy?.stop();
   await registry?.stop();
   rmSync(workspace.root, { recursive: true, force: true });
+  rmSync(`${workspace.root}-outside`, { recursive: true, force: true });
   rmSync(runnerTemp, { recursive: true, force: true });
 });
 
@@ -279,7 +280,9 @@ describe('where a layout may be written', () => {
     [
       'through a link out of the workspace',
       () => {
-        const outside = mkdtempSync(join(tmpdir(), 'outside-'));
+        // A directory next to the workspace (removed with it) that the link leads to.
+        const outside = `${workspace.root}-outside`;
+        mkdirSync(outside, { recursive: true });
         const link = join(workspace.root, 'oci-link');
         if (!existsSync(link)) symlinkSync(outside, link);
         return 'oci-link/api';

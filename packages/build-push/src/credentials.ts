@@ -1,3 +1,4 @@
+import { isDockerHub } from '@shiprail/core/image-reference';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RegistryCredentials } from './registry.ts';
@@ -15,7 +16,7 @@ function authFiles(env: Env): string[] {
 }
 
 function keysFor(registry: string): string[] {
-  if (registry === 'docker.io' || registry === 'index.docker.io') {
+  if (isDockerHub(registry)) {
     return ['https://index.docker.io/v1/', 'docker.io', 'index.docker.io', 'registry-1.docker.io'];
   }
   return [registry, `https://${registry}`, `http://${registry}`];

@@ -1,4 +1,12 @@
 import { ConfigurationError } from '@shiprail/core';
+import {
+  DOCKER_HUB,
+  DOCKER_HUB_API_HOST,
+  dockerHubRepository,
+  isDockerHub,
+  looksLikeRegistryHost,
+  splitImageName,
+} from '@shiprail/core/image-reference';
 
 export interface ImageReference {
   /** The image as the user wrote it (`ghcr.io/acme/api`): tags are appended to it. */
@@ -23,6 +31,12 @@ export function isLoopbackHost(registry: string): boolean {
   return host === 'localhost' || host === '[::1]' || /^127(?:\.\d{1,3}){3}$/.test(host ?? '');
 }
 
+/** The registry host of an image that names nothing more (`ghcr.io`, `ghcr.io/`, `localhost:5000`), else ''. */
+function hostAlone(image: string, host: string, path: string): string {
+  if (!image.includes('/')) return looksLikeRegistryHost(image) ? image : '';
+  return path === '' ? host : '';
+}
+
 /**
  * Parses the `image` input: a repository without tag or digest, registry host first
  * (`ghcr.io/acme/api`); without a host it is on Docker Hub (`acme/api`).
@@ -32,17 +46,13 @@ export function parseImageReference(image: string): ImageReference {
     throw new ConfigurationError(`'${image}' ${reason}`, { input: 'image' });
   };
   if (image.includes('@')) fail('carries a digest: give the repository alone, e.g. ghcr.io/acme/api');
-  const slash = image.indexOf('/');
-  const first = slash === -1 ? image : image.slice(0, slash);
-  const namesRegistry = first.includes('.') || first.includes(':') || first === 'localhost' || first.startsWith('[');
-  if (namesRegistry && (slash === -1 || image.slice(slash + 1) === '')) {
-    fail(`names the registry ${first} but no repository: write e.g. ${first}/acme/api`);
-  }
-  if (!namesRegistry && slash === -1) {
+  const { host, path } = splitImageName(image);
+  const lone = hostAlone(image, host, path);
+  if (lone !== '') fail(`names the registry ${lone} but no repository: write e.g. ${lone}/acme/api`);
+  if (host === '' && !path.includes('/')) {
     fail('has no registry or namespace: write e.g. ghcr.io/acme/api, or docker.io/acme/api for Docker Hub');
   }
-  const registry = namesRegistry ? first : 'docker.io';
-  const path = namesRegistry ? image.slice(slash + 1) : image;
+  const registry = host === '' ? DOCKER_HUB : host;
   if (!DOMAIN.test(registry)) fail(`has an invalid registry host '${registry}'`);
   const components = path.split('/');
   const last = components[components.length - 1] ?? '';
@@ -55,12 +65,12 @@ export function parseImageReference(image: string): ImageReference {
     }
   }
   if (path.length > 255) fail('is longer than 255 characters');
-  const dockerHub = registry === 'docker.io' || registry === 'index.docker.io';
+  const dockerHub = isDockerHub(registry);
   return {
     name: image,
     registry,
-    apiHost: dockerHub ? 'registry-1.docker.io' : registry,
-    repository: dockerHub && components.length === 1 ? `library/${path}` : path,
+    apiHost: dockerHub ? DOCKER_HUB_API_HOST : registry,
+    repository: dockerHub ? dockerHubRepository(path) : path,
     loopback: isLoopbackHost(registry),
   };
 }

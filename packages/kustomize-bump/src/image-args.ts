@@ -1,4 +1,5 @@
 import { ConfigurationError } from '@shiprail/core';
+import { splitImageReference } from '@shiprail/core/image-reference';
 
 /** One `images:` entry of a kustomization, as kustomize models it (empty fields are left out). */
 export interface ImageEntry {
@@ -24,36 +25,6 @@ export const ACCEPTED_FORMS = [
   '<image>:<newtag>',
   '<image>@<digest>',
 ];
-
-export interface ImageReferenceParts {
-  name: string;
-  tag: string;
-  digest: string;
-}
-
-/**
- * Splits `[host[:port]/]path[:tag][@digest]` the way kustomize does: a colon before the first slash
- * belongs to the registry host (a port), the first `@` after it starts the digest.
- */
-export function splitImageReference(reference: string): ImageReferenceParts {
-  const firstSlash = reference.indexOf('/');
-  const offset = firstSlash > 0 ? firstSlash : 0;
-  const searched = reference.slice(offset);
-  const at = searched.indexOf('@');
-  const colon = searched.indexOf(':');
-  if (at < 0 && colon < 0) return { name: reference, tag: '', digest: '' };
-  if (at >= 0 && (colon < 0 || at < colon)) {
-    return { name: reference.slice(0, offset + at), tag: '', digest: reference.slice(offset + at + 1) };
-  }
-  if (at >= 0) {
-    return {
-      name: reference.slice(0, offset + colon),
-      tag: reference.slice(offset + colon + 1, offset + at),
-      digest: reference.slice(offset + at + 1),
-    };
-  }
-  return { name: reference.slice(0, offset + colon), tag: reference.slice(offset + colon + 1), digest: '' };
-}
 
 /**
  * Parses one `kustomize edit set image` argument into the entry it asks for (fields may still be `*`).

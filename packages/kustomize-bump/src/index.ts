@@ -11,10 +11,11 @@ export {
   parseImageArgument,
   parseImageArguments,
   resolveImageEntry,
-  splitImageReference,
   type ImageArgument,
   type ImageEntry,
 } from './image-args.ts';
+/** How an `images` argument's reference splits (kustomize's way): core's one image reference parser. */
+export { splitImageReference } from '@shiprail/core/image-reference';
 export {
   isBranchName,
   normalizeOverlay,

@@ -1,8 +1,9 @@
 import { ConfigurationError, escapeUntrusted, type Runtime } from '@shiprail/core';
+import { splitImageReference } from '@shiprail/core/image-reference';
 import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
-import { describeImageEntry, splitImageReference, type ImageEntry } from './image-args.ts';
+import { describeImageEntry, type ImageEntry } from './image-args.ts';
 
 /** The `image:` values of rendered manifests (containers, initContainers, ephemeral containers). */
 export function renderedImages(manifests: string): string[] {

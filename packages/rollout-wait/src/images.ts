@@ -1,5 +1,12 @@
 // Image references as container runtimes resolve them, and whether a pod template carries the
 // references a deployment expects (the GitOps lag: the commit is in, the controller has not applied it).
+import {
+  DOCKER_HUB,
+  dockerHubRepository,
+  isImageReference,
+  splitImageName,
+  splitImageReference,
+} from '@shiprail/core/image-reference';
 import type { PodTemplate } from './objects.ts';
 
 export interface ImageReference {
@@ -11,21 +18,20 @@ export interface ImageReference {
   digest: string | undefined;
 }
 
-const REFERENCE =
-  /^((?:[a-z0-9]+(?:[._-][a-z0-9]+)*)(?:\.[a-z0-9-]+)*(?::\d+)?\/)?([a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*)(?::([\w][\w.-]{0,127}))?(?:@([a-z0-9]+(?:[+._-][a-z0-9]+)*:[0-9a-fA-F]{32,}))?$/;
-
 /** Parses `[registry/]path[:tag][@digest]`; undefined when it is not a reference. */
 export function parseImageReference(text: string): ImageReference | undefined {
-  const match = REFERENCE.exec(text.trim());
-  if (!match) return undefined;
-  const [, prefix = '', path = '', tag, digest] = match;
-  const first = prefix.slice(0, -1);
-  // The first component is a registry only when it looks like a host (a dot, a port, or localhost).
-  const isRegistry = first !== '' && (first.includes('.') || first.includes(':') || first === 'localhost');
-  const registry = isRegistry ? first : 'docker.io';
-  const fullPath = isRegistry || first === '' ? path : `${first}/${path}`;
-  const normalisedPath = registry === 'docker.io' && !fullPath.includes('/') ? `library/${fullPath}` : fullPath;
-  return { text: text.trim(), repository: `${registry}/${normalisedPath}`, tag, digest };
+  const trimmed = text.trim();
+  if (!isImageReference(trimmed)) return undefined;
+  const { name, tag, digest } = splitImageReference(trimmed);
+  const { host, path } = splitImageName(name);
+  const registry = host === '' ? DOCKER_HUB : host;
+  const repository = registry === DOCKER_HUB ? dockerHubRepository(path) : path;
+  return {
+    text: trimmed,
+    repository: `${registry}/${repository}`,
+    tag: tag === '' ? undefined : tag,
+    digest: digest === '' ? undefined : digest,
+  };
 }
 
 /**
