@@ -3999,11 +3999,13 @@ class GlobError extends Error {
 /** Splits `!glob` into its sense and glob; a leading `./` means the repository root. */
 function splitRule(pattern) {
     const include = !pattern.startsWith('!');
-    const glob = (include ? pattern : pattern.slice(1)).replace(/^(\.\/)+/, '');
-    return { include, glob };
+    const glob = include ? pattern : pattern.slice(1);
+    return { include, glob: glob.startsWith('./') ? glob.replace(/^(\.\/)+/, '') : glob };
 }
 /** Characters that make picomatch read a pattern as more than a literal path. */
 const SPECIAL = /[\\*?[\]{}()!+@|]/;
+/** `<literal dir>/**`, or `<literal dir>/**\/*<literal ending>`. */
+const COMMON_FORM = /^([^\\*?[\]{}()!+@|]+)\/\*\*(?:\/\*([^\\*?[\]{}()!+@|/]+))?$/;
 function compileGlob(rule, glob, cache) {
     const known = cache.get(glob);
     if (known !== undefined)
@@ -4033,6 +4035,16 @@ function compileRule(rule, cache = new Map()) {
             anchor: glob.includes('/') ? glob.slice(0, glob.lastIndexOf('/')) : '',
             test: { kind: 'equals', path: glob },
         };
+    }
+    // The commonest forms, `<dir>/**` and `<dir>/**/*<ending>`, read with one test.
+    const common = COMMON_FORM.exec(glob);
+    const [, directory, commonEnding] = common ?? [];
+    if (directory !== undefined && (commonEnding === undefined || /[^.]/.test(commonEnding))) {
+        if (commonEnding === undefined)
+            return { include, anchor: directory, test: { kind: 'everything' } };
+        let compiledFull;
+        const full = () => (compiledFull ??= compileGlob(rule, glob, cache));
+        return { include, anchor: directory, test: { kind: 'endsWith', literal: commonEnding, full } };
     }
     // The literal directory in front of the first segment with a special character, and the glob after it.
     const segments = glob.split('/');
@@ -4688,7 +4700,8 @@ class ManifestReader {
     service(name, body) {
         const path = ['services', name];
         this.rejectUnknownKeys(path, body, SERVICE_KEYS);
-        const string = (key) => this.string([...path, key], body[key]);
+        // Most keys are absent: their YAML path is only built for a value that is there.
+        const string = (key) => body[key] === undefined ? undefined : this.string([...path, key], body[key]);
         const inRepository = (key) => {
             const value = string(key);
             const problem = value === undefined ? undefined : repositoryPathProblem(value);
@@ -4708,7 +4721,9 @@ class ManifestReader {
                 throw this.locator.mistake([...path, key], `'${value}' ${problem}`);
             return value;
         };
-        const minCoverage = this.minCoverage([...path, 'min-coverage'], body['min-coverage']);
+        const minCoverage = body['min-coverage'] === undefined
+            ? undefined
+            : this.minCoverage([...path, 'min-coverage'], body['min-coverage']);
         // Absent values are undefined here, and serviceWithDefaults fills them in.
         return serviceWithDefaults(name, {
             path: normalizeDirectory(directory),
@@ -4716,7 +4731,7 @@ class ManifestReader {
             dockerfile: inRepository('dockerfile'),
             image: checked('image', imageProblem),
             resource: checked('resource', resourceProblem),
-            test: this.command([...path, 'test'], body['test']),
+            test: body['test'] === undefined ? undefined : this.command([...path, 'test'], body['test']),
             testReports: checked('test-reports', repositoryGlobProblem),
             coverage: inRepository('coverage'),
             minCoverage,
