@@ -1,7 +1,8 @@
 // Speed of detect-changed-services on synthetic monorepos (two rules per service), measured two ways:
 //   whole process: the bundled action run as the runner runs it, on a real repository whose head commit
-//     changes the paths, against a plain `git diff --name-status` of the same commits (the floor) and
-//     against that same diff followed by the every-rule selection (the baseline);
+//     changes the paths, against a plain `git diff --name-status` of the same commits (the floor), Node
+//     starting on an empty module (what any JavaScript action pays first) and that same diff followed
+//     by the every-rule selection (the baseline);
 //   selection alone: the indexed rules against the plain approach dorny/paths-filter takes (every changed
 //     path tested against every rule with picomatch), measured in the same run, with the same selection
 //     required of both.
