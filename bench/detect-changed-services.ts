@@ -1,7 +1,8 @@
 // Speed of detect-changed-services on synthetic monorepos (two rules per service), measured two ways:
 //   whole process: the bundled action run as the runner runs it, on a real repository whose head commit
-//     changes the paths, against a plain `git diff --name-status` of the same commits (the floor) and
-//     against that same diff followed by the every-rule selection (the baseline);
+//     changes the paths, against a plain `git diff --name-status` of the same commits (the floor), Node
+//     starting on an empty module (what any JavaScript action pays first) and that same diff followed
+//     by the every-rule selection (the baseline);
 //   selection alone: the indexed rules against the plain approach dorny/paths-filter takes (every changed
 //     path tested against every rule with picomatch), measured in the same run, with the same selection
 //     required of both.
@@ -287,6 +288,8 @@ function runnerEnvironment(repository: SyntheticRepository, runnerDir: string): 
 interface WholeProcess {
   action: ProcessTime;
   floor: ProcessTime;
+  /** Node starting and running an empty module: what any JavaScript action pays before its first line. */
+  nodeStart: ProcessTime;
   /** CPU time of the floor plus the every-rule selection; undefined when that would take minutes. */
   baselineCpuMs: number | undefined;
   same: boolean | undefined;
@@ -311,7 +314,10 @@ async function measureWholeProcess(
   const diff = ['diff', '--no-ext-diff', '--name-status', '-z', '-M', repository.base, repository.head];
   const floors: ProcessTime[] = [];
   const actions: ProcessTime[] = [];
+  const starts: ProcessTime[] = [];
   const runnerDir = mkdtempSync(join(tmpdir(), 'bench-runner-'));
+  const empty = join(runnerDir, 'empty.mjs');
+  writeFileSync(empty, '');
   const env = runnerEnvironment(repository, runnerDir);
   const bundle = join(repoRoot, 'dist', 'detect-changed-services', 'index.js');
   let matrix = '';
@@ -327,14 +333,20 @@ async function measureWholeProcess(
     matrix = checked.outputs['matrix'] ?? '';
     for (let run = 0; run < runs; run += 1) {
       floors.push(await timeProcess('git', diff, repository.path));
+      starts.push(await timeProcess(node24, [empty], repository.path, env));
       writeFileSync(join(runnerDir, 'output'), '');
       actions.push(await timeProcess(node24, [bundle], repository.path, env));
     }
-    const floor = { wallMs: summary(floors.map((t) => t.wallMs)).best, cpuMs: median(floors.map((t) => t.cpuMs)) };
+    const best = (times: ProcessTime[]): ProcessTime => ({
+      wallMs: summary(times.map((t) => t.wallMs)).best,
+      cpuMs: median(times.map((t) => t.cpuMs)),
+    });
+    const floor = best(floors);
     const baseline = withBaseline ? time(() => baselineSelection(syntheticManifest(services), paths)) : undefined;
     return {
-      action: { wallMs: summary(actions.map((t) => t.wallMs)).best, cpuMs: median(actions.map((t) => t.cpuMs)) },
+      action: best(actions),
       floor,
+      nodeStart: best(starts),
       baselineCpuMs: baseline === undefined ? undefined : floor.cpuMs + baseline.cpuMs,
       same: baseline === undefined ? undefined : sameSelection(countsOfMatrix(matrix), baseline.result),
       selected: countsOfMatrix(matrix).size,
@@ -362,6 +374,9 @@ for (const [label, services, count, runs, target, withBaseline] of [
   const whole = await measureWholeProcess(services, count, runs, withBaseline);
   const { action, floor } = whole;
   console.log(`    git diff --name-status alone (the floor): CPU ${format(floor.cpuMs)}, wall ${format(floor.wallMs)}`);
+  console.log(
+    `    Node starting on an empty module: CPU ${format(whole.nodeStart.cpuMs)}, wall ${format(whole.nodeStart.wallMs)}`,
+  );
   console.log(
     `    the bundled action, as the runner runs it: CPU ${format(action.cpuMs)} (median of ${runs}), ` +
       `wall ${format(action.wallMs)} (best of ${runs}); target <= ${format(target)}`,

@@ -6024,7 +6024,7 @@ __webpack_unused_export__ = debug; // for test
 
 /***/ }),
 
-/***/ 6752:
+/***/ 4371:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 var __webpack_unused_export__;
@@ -6638,7 +6638,7 @@ module.exports = pipeline
 
 /***/ }),
 
-/***/ 4043:
+/***/ 6424:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -7206,7 +7206,7 @@ module.exports = upgrade
 
 
 
-module.exports.request = __nccwpck_require__(4043)
+module.exports.request = __nccwpck_require__(6424)
 module.exports.stream = __nccwpck_require__(3560)
 module.exports.pipeline = __nccwpck_require__(6862)
 module.exports.upgrade = __nccwpck_require__(1882)
@@ -34117,7 +34117,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _shiprail_trivy_gate_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(217);
+/* harmony import */ var _shiprail_trivy_gate_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3622);
 
 await (0,_shiprail_trivy_gate_action__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -34126,7 +34126,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 217:
+/***/ 3622:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -34135,8 +34135,1562 @@ __nccwpck_require__.d(__webpack_exports__, {
   e: () => (/* binding */ run)
 });
 
-;// CONCATENATED MODULE: external "os"
-const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+;// CONCATENATED MODULE: external "node:fs"
+const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+;// CONCATENATED MODULE: ./packages/core/src/context.ts
+
+/** Reads the context the runner provides: `GITHUB_*` variables and the event payload file. */
+function readGitHubContext(env) {
+    const payload = readPayload(env['GITHUB_EVENT_PATH']);
+    const repositoryField = payload['repository'];
+    const repository = typeof repositoryField === 'object' && repositoryField !== null ? repositoryField : {};
+    const defaultBranch = repository['default_branch'];
+    return {
+        eventName: env['GITHUB_EVENT_NAME'] ?? '',
+        payload,
+        sha: env['GITHUB_SHA'] ?? '',
+        ref: env['GITHUB_REF'] ?? '',
+        repository: env['GITHUB_REPOSITORY'] ?? '',
+        workspace: env['GITHUB_WORKSPACE'] ?? process.cwd(),
+        serverUrl: env['GITHUB_SERVER_URL'] ?? 'https://github.com',
+        apiUrl: env['GITHUB_API_URL'] ?? 'https://api.github.com',
+        runId: env['GITHUB_RUN_ID'] ?? '',
+        runNumber: env['GITHUB_RUN_NUMBER'] ?? '',
+        runAttempt: env['GITHUB_RUN_ATTEMPT'] ?? '',
+        actor: env['GITHUB_ACTOR'] ?? '',
+        workflow: env['GITHUB_WORKFLOW'] ?? '',
+        defaultBranch: typeof defaultBranch === 'string' ? defaultBranch : undefined,
+    };
+}
+function readPayload(path) {
+    if (path === undefined || path === '')
+        return {};
+    try {
+        const parsed = JSON.parse((0,external_node_fs_namespaceObject.readFileSync)(path, 'utf8'));
+        return typeof parsed === 'object' && parsed !== null ? parsed : {};
+    }
+    catch {
+        // A missing or unreadable payload is the same as none: the runner always writes one.
+        return {};
+    }
+}
+
+;// CONCATENATED MODULE: ./packages/core/src/errors.ts
+/**
+ * The one error kind for user mistakes (bad input, malformed file). It is caught once, at the top of
+ * every action, and turned into a single `::error` annotation and exit code 1. Anything else that is
+ * thrown is a failure of the environment or a bug, and is reported as such.
+ */
+class errors_ConfigurationError extends Error {
+    location;
+    constructor(message, location = {}) {
+        super(message);
+        this.name = 'ConfigurationError';
+        this.location = location;
+    }
+    /** The message as the user reads it: prefixed with the input or file:line it is about. */
+    describe() {
+        const { input, file, line } = this.location;
+        if (input !== undefined)
+            return `input '${input}': ${this.message}`;
+        if (file !== undefined)
+            return `${file}${line !== undefined ? `:${line}` : ''}: ${this.message}`;
+        return this.message;
+    }
+}
+/** The message of anything thrown, for logs: never a stack for a user mistake. */
+function errorMessage(error) {
+    if (error instanceof errors_ConfigurationError)
+        return error.describe();
+    if (error instanceof Error) {
+        const cause = error.cause instanceof Error ? ` (${error.cause.message})` : '';
+        return `${error.message}${cause}`;
+    }
+    return String(error);
+}
+
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+;// CONCATENATED MODULE: ./packages/core/src/duration.ts
+/** The longest a Node timer can wait (2^31 - 1 ms, about 24.8 days); longer delays fire at once. */
+const duration_MAX_TIMER_MS = 2 ** 31 - 1;
+const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const DURATION = /^(?:(\d+(?:\.\d+)?)(ms|h|m|s))+$/;
+const PART = /(\d+(?:\.\d+)?)(ms|h|m|s)/g;
+/**
+ * Parses `90s`, `10m`, `1h30m`, `500ms` or plain seconds (`45`) into milliseconds.
+ * Returns undefined when the text is not a duration, so callers can name the input in their error.
+ */
+function parseDuration(text) {
+    const value = text.trim();
+    if (value === '')
+        return undefined;
+    if (/^\d+(?:\.\d+)?$/.test(value))
+        return Math.round(Number(value) * 1000);
+    if (!DURATION.test(value))
+        return undefined;
+    let total = 0;
+    for (const match of value.matchAll(PART)) {
+        total += Number(match[1]) * (UNIT_MS[match[2] ?? 's'] ?? 0);
+    }
+    return Math.round(total);
+}
+/** Formats milliseconds as people read them: `850ms`, `12.3s`, `4m05s`, `1h02m`. */
+function formatDuration(ms) {
+    if (ms < 1000)
+        return `${Math.round(ms)}ms`;
+    if (ms < 60_000)
+        return `${(ms / 1000).toFixed(1)}s`;
+    const totalSeconds = Math.round(ms / 1000);
+    const hours = Math.floor(totalSeconds / 3600);
+    const minutes = Math.floor((totalSeconds % 3600) / 60);
+    const seconds = totalSeconds % 60;
+    if (hours > 0)
+        return `${hours}h${String(minutes).padStart(2, '0')}m`;
+    return `${minutes}m${String(seconds).padStart(2, '0')}s`;
+}
+
+;// CONCATENATED MODULE: ./packages/core/src/secrets.ts
+// Secrets are masked before first use (the runner hides them in the log) and redacted from everything the
+// runner does not mask: outputs, summaries, reports, and server answers put into errors.
+const REDACTED = '***';
+// `scheme://user:password@` or `scheme://user@` at the start of a URL's authority.
+const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)([^/?#@\s]+)@/gi;
+const safeDecode = (text) => {
+    try {
+        return decodeURIComponent(text);
+    }
+    catch {
+        return text;
+    }
+};
+/** The `user:password@` parts of every URL in a text, as written. */
+function urlUserinfo(text) {
+    return [...text.matchAll(URL_USERINFO)].map((match) => {
+        const [user = '', password = ''] = (match[2] ?? '').split(/:(.*)/s);
+        return { user, password };
+    });
+}
+/** The user name and password embedded in a URL, raw and decoded, to be masked before the URL is used. */
+function urlCredentials(url) {
+    const found = new Set();
+    for (const { user, password } of urlUserinfo(url)) {
+        for (const part of [user, password]) {
+            if (part === '')
+                continue;
+            found.add(part);
+            found.add(safeDecode(part));
+        }
+    }
+    return [...found];
+}
+/** `https://user:pass@host/x` becomes `https://***@host/x`, anywhere in a text. */
+function stripUrlCredentials(text) {
+    return text.replace(URL_USERINFO, `$1${REDACTED}@`);
+}
+/**
+ * Holds the secrets of one step and removes them from any text: each secret as given, URL-encoded and
+ * JSON-escaped (the forms a server echo or a report takes), and credentials embedded in URLs.
+ */
+class Redactor {
+    secrets = new Set();
+    add(secret) {
+        // Very short values would redact ordinary words; the runner does not mask them either.
+        if (secret.length < 3)
+            return;
+        for (const form of [secret, encodeURIComponent(secret), JSON.stringify(secret).slice(1, -1)]) {
+            this.secrets.add(form);
+        }
+    }
+    redact(text) {
+        let result = stripUrlCredentials(text);
+        // Longest first, so that a secret containing another is removed whole.
+        for (const secret of [...this.secrets].sort((a, b) => b.length - a.length)) {
+            if (result.includes(secret))
+                result = result.split(secret).join(REDACTED);
+        }
+        return result;
+    }
+}
+
+;// CONCATENATED MODULE: ./packages/core/src/network.ts
+// What is worth another attempt, and how long one attempt may take: one answer for every action that
+// talks to a server (registries, git remotes, Prometheus, the Kubernetes and GitHub APIs, downloads).
+
+
+/** A server answered with a status the caller cannot use. */
+class HttpStatusError extends Error {
+    status;
+    url;
+    constructor(status, url, detail = '') {
+        const shown = stripUrlCredentials(url);
+        super(`${shown} answered ${status}${detail ? `: ${detail}` : ''}`);
+        this.name = 'HttpStatusError';
+        this.status = status;
+        this.url = shown;
+    }
+}
+/** A server (or a program talking to one) did not answer in time. */
+class DeadlineError extends Error {
+    constructor(what, ms) {
+        super(`${what} did not answer within ${formatDuration(ms)}`);
+        this.name = 'DeadlineError';
+    }
+}
+// Errors of the connection itself, as Node, undici and libuv name them: another attempt may succeed.
+const TRANSIENT_CODES = new Set([
+    'ECONNRESET',
+    'ECONNREFUSED',
+    'ECONNABORTED',
+    'ETIMEDOUT',
+    'EPIPE',
+    'EHOSTUNREACH',
+    'ENETUNREACH',
+    'ENETDOWN',
+    'EAI_AGAIN',
+    'UND_ERR_SOCKET',
+    'UND_ERR_CONNECT_TIMEOUT',
+    'UND_ERR_HEADERS_TIMEOUT',
+    'UND_ERR_BODY_TIMEOUT',
+    'UND_ERR_CLOSED',
+]);
+/** Statuses another attempt can change: a timeout, too many requests, or the server's own failure. */
+const isTransientStatus = (status) => status === 408 || status === 429 || status >= 500;
+// Duck-typed: errors from another realm (a VM context, a worker) fail `instanceof Error`.
+const field = (error, name) => typeof error === 'object' && error !== null ? error[name] : undefined;
+/**
+ * Whether another attempt can fix this error: network failures, a deadline that expired, 408, 429 and
+ * 5xx. Not 4xx answers, bad certificates, refused schemes or anything else the same request repeats.
+ */
+function isTransient(error) {
+    if (error instanceof DeadlineError)
+        return true;
+    if (error instanceof HttpStatusError)
+        return isTransientStatus(error.status);
+    for (let current = error, depth = 0; current !== undefined && depth < 5; depth += 1) {
+        const code = field(current, 'code');
+        if (typeof code === 'string' && TRANSIENT_CODES.has(code))
+            return true;
+        current = field(current, 'cause');
+    }
+    return false;
+}
+/**
+ * Runs one network operation under a deadline: its signal aborts when `ms` pass, and the promise rejects
+ * with a DeadlineError then, even when the operation ignores the signal.
+ */
+async function withDeadline(operation, ms, what) {
+    const controller = new AbortController();
+    let timer;
+    const expired = new Promise((_resolve, reject) => {
+        timer = setTimeout(() => {
+            const error = new DeadlineError(what, ms);
+            controller.abort(error);
+            reject(error);
+        }, Math.min(ms, MAX_TIMER_MS));
+    });
+    try {
+        return await Promise.race([operation(controller.signal), expired]);
+    }
+    finally {
+        clearTimeout(timer);
+    }
+}
+
+;// CONCATENATED MODULE: ./packages/core/src/exec-deadline.ts
+
+
+
+/**
+ * Runs a program that talks to a server under a deadline: when it passes, the program and everything it
+ * started (its process group: git's remote helpers, ssh) are killed, and the promise rejects with a
+ * DeadlineError. @actions/exec cannot stop a program, hence node's spawn here.
+ */
+function execWithDeadline(program, args, options) {
+    const { ms, what } = options.deadline;
+    const group = process.platform !== 'win32';
+    return new Promise((resolve, reject) => {
+        const child = (0,external_node_child_process_namespaceObject.spawn)(program, [...args], {
+            cwd: options.cwd,
+            env: { ...process.env, ...options.env },
+            stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+            detached: group,
+        });
+        const stdout = [];
+        const stderr = [];
+        child.stdout?.on('data', (chunk) => stdout.push(chunk));
+        child.stderr?.on('data', (chunk) => stderr.push(chunk));
+        let expired = false;
+        const timer = setTimeout(() => {
+            expired = true;
+            try {
+                if (group && child.pid !== undefined)
+                    process.kill(-child.pid, 'SIGKILL');
+                else
+                    child.kill('SIGKILL');
+            }
+            catch {
+                child.kill('SIGKILL'); // the group is gone already: the program itself may not be
+            }
+        }, Math.min(ms, duration_MAX_TIMER_MS));
+        child.on('error', (error) => {
+            clearTimeout(timer);
+            reject(error);
+        });
+        child.on('close', (code, signal) => {
+            clearTimeout(timer);
+            if (expired)
+                return reject(new DeadlineError(what, ms));
+            const result = {
+                exitCode: code ?? (signal === null ? 1 : 128),
+                stdout: Buffer.concat(stdout).toString('utf8'),
+                stderr: Buffer.concat(stderr).toString('utf8'),
+            };
+            if (result.exitCode !== 0 && options.allowFailure !== true) {
+                const detail = result.stderr.trim().split('\n').slice(-5).join('\n');
+                return reject(new Error(`${program} exited with code ${result.exitCode}${detail ? `: ${detail}` : ''}`));
+            }
+            resolve(result);
+        });
+        if (options.input !== undefined)
+            child.stdin?.end(options.input);
+    });
+}
+
+;// CONCATENATED MODULE: ./packages/core/src/yaml.ts
+
+
+let library;
+/**
+ * The YAML library, loaded on first use rather than at start-up: a step may parse no YAML at all, or
+ * only when a faster reader declines or a mistake must be located. In a bundle `require` is the
+ * bundler's, which runs the library's code only now; elsewhere (tests, scripts) Node's.
+ */
+const yamlLibrary = () => (library ??=
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the bundler's lazy require, see above
+    ( true ? __nccwpck_require__(8815) : 0));
+/**
+ * Parses YAML with positions kept, so that every later complaint about the content can name the file
+ * (or input) and line. Syntax errors become ConfigurationError at the offending line.
+ */
+function parseYamlDocument(text, where) {
+    const { LineCounter, isNode, parseDocument } = yamlLibrary();
+    const lineCounter = new LineCounter();
+    const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+    const firstError = document.errors[0];
+    if (firstError !== undefined) {
+        const line = firstError.linePos?.[0].line ?? lineCounter.linePos(firstError.pos[0]).line;
+        const reason = firstError.message.split('\n')[0] ?? 'malformed YAML';
+        throw new errors_ConfigurationError(`malformed YAML: ${reason}`, { ...where, line });
+    }
+    const lineOf = (path) => {
+        for (let depth = path.length; depth >= 0; depth -= 1) {
+            const node = depth === 0 ? document.contents : document.getIn(path.slice(0, depth), true);
+            if (isNode(node) && node.range)
+                return lineCounter.linePos(node.range[0]).line;
+        }
+        return undefined;
+    };
+    return {
+        document,
+        value: toPlainValue(document, where),
+        lineOf,
+        mistake: (path, message) => {
+            const line = lineOf(path);
+            const at = formatYamlPath(path);
+            return new errors_ConfigurationError(at === '' ? message : `${at}: ${message}`, {
+                ...where,
+                ...(line === undefined ? {} : { line }),
+            });
+        },
+    };
+}
+/** The document as plain values; aliases that would multiply it beyond reason are the author's mistake. */
+function toPlainValue(document, where) {
+    try {
+        return document.toJS({ maxAliasCount: 1000 });
+    }
+    catch (error) {
+        if (error instanceof ReferenceError && /alias/i.test(error.message)) {
+            throw new errors_ConfigurationError(`too many YAML alias expansions (${error.message}); write the values out`, where);
+        }
+        throw error;
+    }
+}
+/** `checks[2].expect.status` */
+function formatYamlPath(path) {
+    return path.map((part, index) => (typeof part === 'number' ? `[${part}]` : index === 0 ? part : `.${part}`)).join('');
+}
+
+;// CONCATENATED MODULE: ./packages/core/src/inputs.ts
+
+
+
+/**
+ * Parses raw inputs into typed values, once, before any side effect. Every method names the input in
+ * its error. Actions read every declared input unconditionally so that the contract test (inputs read
+ * == inputs declared, code defaults == action.yml defaults) sees all of them.
+ */
+class InputParser {
+    source;
+    mask;
+    observe;
+    constructor(source, mask, observe) {
+        this.source = source;
+        this.mask = mask;
+        this.observe = observe;
+    }
+    raw(name, codeDefault) {
+        this.observe?.(name, codeDefault);
+        const value = this.source(name).trim();
+        return value === '' ? (codeDefault ?? '') : value;
+    }
+    /** A string input; `fallback` is both the code's and action.yml's default. */
+    string(name, fallback = '') {
+        return this.raw(name, fallback === '' ? undefined : fallback);
+    }
+    /** An input that must be given. */
+    required(name) {
+        const value = this.raw(name, undefined);
+        if (value === '')
+            throw new errors_ConfigurationError('is required but was not given', { input: name });
+        return value;
+    }
+    /** A secret: masked before anything else can print it. Never trimmed beyond a final newline. */
+    secret(name) {
+        this.observe?.(name, undefined);
+        const value = this.source(name).replace(/\r?\n$/, '');
+        if (value.trim() === '')
+            return '';
+        this.mask(value);
+        for (const line of value.split(/\r?\n/))
+            if (line.trim().length >= 4)
+                this.mask(line.trim());
+        return value;
+    }
+    /** Strict `true` / `false`, as the spec asks: no `yes`, `1` or `True`. */
+    boolean(name, fallback) {
+        const value = this.raw(name, String(fallback));
+        if (value === 'true')
+            return true;
+        if (value === 'false')
+            return false;
+        throw new errors_ConfigurationError(`expected true or false, got '${value}'`, { input: name });
+    }
+    /** A duration in milliseconds: `90s`, `10m`, `1h30m`, `500ms` or plain seconds. */
+    duration(name, fallback) {
+        const value = this.raw(name, fallback);
+        const ms = parseDuration(value);
+        if (ms === undefined) {
+            throw new errors_ConfigurationError(`expected a duration like 90s, 10m, 1h30m or plain seconds, got '${value}'`, {
+                input: name,
+            });
+        }
+        if (ms > duration_MAX_TIMER_MS) {
+            throw new errors_ConfigurationError(`'${value}' is longer than 24 days, the longest a step can wait`, {
+                input: name,
+            });
+        }
+        return ms;
+    }
+    /** A whole number within bounds. */
+    integer(name, fallback, bounds = {}) {
+        const value = this.number(name, fallback, bounds);
+        if (!Number.isInteger(value)) {
+            throw new errors_ConfigurationError(`expected a whole number, got '${value}'`, { input: name });
+        }
+        return value;
+    }
+    /** A number within bounds. */
+    number(name, fallback, bounds = {}) {
+        const value = this.raw(name, String(fallback));
+        const parsed = Number(value);
+        if (value === '' || !Number.isFinite(parsed)) {
+            throw new errors_ConfigurationError(`expected a number, got '${value}'`, { input: name });
+        }
+        if (bounds.min !== undefined && parsed < bounds.min) {
+            throw new errors_ConfigurationError(`must be at least ${bounds.min}, got ${parsed}`, { input: name });
+        }
+        if (bounds.max !== undefined && parsed > bounds.max) {
+            throw new errors_ConfigurationError(`must be at most ${bounds.max}, got ${parsed}`, { input: name });
+        }
+        return parsed;
+    }
+    /** One of a fixed set of words. */
+    choice(name, choices, fallback) {
+        const value = this.raw(name, fallback);
+        const found = choices.find((choice) => choice === value);
+        if (found === undefined) {
+            throw new errors_ConfigurationError(`expected one of ${choices.join(', ')}, got '${value}'`, { input: name });
+        }
+        return found;
+    }
+    /** A newline-separated list: blank lines and `#` comments are ignored. */
+    list(name, fallback = '') {
+        return parseList(this.raw(name, fallback === '' ? undefined : fallback));
+    }
+    /** JSON text, parsed; undefined when not given. */
+    json(name) {
+        const value = this.raw(name, undefined);
+        if (value === '')
+            return undefined;
+        try {
+            return JSON.parse(value);
+        }
+        catch (error) {
+            const reason = errorMessage(error);
+            throw new errors_ConfigurationError(`is not valid JSON: ${reason}`, { input: name });
+        }
+    }
+    /** YAML text, parsed (errors carry the input name and line); undefined when not given. */
+    yaml(name) {
+        const value = this.raw(name, undefined);
+        if (value === '')
+            return undefined;
+        return parseYamlDocument(value, { input: name }).value;
+    }
+}
+/** Splits a newline list input: trims lines, drops blank lines and `#` comments. */
+function parseList(text) {
+    return text
+        .split(/\r?\n/)
+        .map((line) => line.trim())
+        .filter((line) => line !== '' && !line.startsWith('#'));
+}
+/** Parses `Name: value` lines (headers inputs). Names keep their case; values may contain colons. */
+function parseHeaderLines(lines, input) {
+    return lines.map((line) => {
+        const colon = line.indexOf(':');
+        const name = colon > 0 ? line.slice(0, colon).trim() : '';
+        if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
+            throw new ConfigurationError("expected header lines like 'Name: value'", { input });
+        }
+        return [name, line.slice(colon + 1).trim()];
+    });
+}
+
+;// CONCATENATED MODULE: ./packages/core/src/markdown.ts
+const CELL_SPECIAL = /[&<>|\n]/;
+/** Escapes text for a Markdown table cell: pipes, newlines and HTML-significant characters. */
+function escapeCell(value) {
+    const text = String(value);
+    // Most cells hold nothing to escape: one test instead of five replacements (summaries have thousands).
+    if (!CELL_SPECIAL.test(text))
+        return text;
+    return text
+        .replace(/&/g, '&amp;')
+        .replace(/</g, '&lt;')
+        .replace(/>/g, '&gt;')
+        .replace(/\|/g, '\\|')
+        .replace(/\r?\n/g, '<br>');
+}
+/** A Markdown table. Cells are escaped unless they are marked as already-Markdown with `raw()`. */
+function table(header, rows) {
+    const line = (cells) => `| ${cells.map(renderCell).join(' | ')} |`;
+    return [line(header), `| ${header.map(() => '---').join(' | ')} |`, ...rows.map(line)].join('\n');
+}
+/** A cell that is Markdown already (a link, code): inserted as it is. */
+const raw = (markdown) => ({ markdown });
+function renderCell(cell) {
+    return typeof cell === 'object' ? cell.markdown : escapeCell(cell);
+}
+/** Inline code that survives backticks in the value. */
+function code(value) {
+    const fence = value.includes('`') ? '``' : '`';
+    return `${fence}${value.replace(/\r?\n/g, ' ')}${fence}`;
+}
+/** A folded section. */
+function details(summary, body) {
+    return `<details><summary>${escapeCell(summary)}</summary>\n\n${body}\n\n</details>`;
+}
+/** GitHub caps a step summary at 1 MiB; keep well below and say what was cut. */
+const SUMMARY_LIMIT_BYTES = 900 * 1024;
+function capSummary(markdown, limit = SUMMARY_LIMIT_BYTES) {
+    if (Buffer.byteLength(markdown) <= limit)
+        return markdown;
+    const note = '\n\n_The summary was cut here to stay within GitHub’s size limit; the full data is in the report file._\n';
+    let cut = markdown.slice(0, limit - note.length);
+    while (Buffer.byteLength(cut) > limit - note.length)
+        cut = cut.slice(0, Math.floor(cut.length * 0.95));
+    return `${cut.slice(0, cut.lastIndexOf('\n'))}${note}`;
+}
+
+;// CONCATENATED MODULE: ./packages/core/src/retry.ts
+
+/** The delay after failed attempt `attempt` (1-based): exponential, capped, with optional jitter. */
+function backoffDelay(attempt, options, random = Math.random) {
+    const exponential = options.baseMs * (options.factor ?? 2) ** (attempt - 1);
+    const capped = Math.min(exponential, options.maxMs ?? Number.POSITIVE_INFINITY);
+    const jitter = Math.min(Math.max(options.jitter ?? 0, 0), 1);
+    return Math.round(capped * (1 - jitter) + capped * jitter * random());
+}
+/** Waits `ms`, however long (a wait beyond one Node timer is made of several), or less when `signal` aborts. */
+function sleep(ms, signal) {
+    return new Promise((resolve) => {
+        if (signal?.aborted === true) {
+            resolve();
+            return;
+        }
+        const end = Date.now() + ms;
+        let timer;
+        const done = () => {
+            clearTimeout(timer);
+            signal?.removeEventListener('abort', done);
+            resolve();
+        };
+        const arm = () => {
+            const remaining = end - Date.now();
+            if (remaining <= 0)
+                done();
+            else
+                timer = setTimeout(arm, Math.min(remaining, duration_MAX_TIMER_MS));
+        };
+        signal?.addEventListener('abort', done, { once: true });
+        arm();
+    });
+}
+/** Runs `operation` until it succeeds, an error is not retryable, or attempts run out (last error thrown). */
+async function retry(operation, options) {
+    const wait = options.sleep ?? sleep;
+    for (let attempt = 1;; attempt += 1) {
+        try {
+            return await operation(attempt);
+        }
+        catch (error) {
+            if (attempt >= options.attempts || !(options.retryIf?.(error) ?? true))
+                throw error;
+            const delay = backoffDelay(attempt, options, options.random);
+            options.onRetry?.(error, attempt, delay);
+            await wait(delay);
+        }
+    }
+}
+
+;// CONCATENATED MODULE: ./packages/core/src/runtime.ts
+/** Outputs are strings on the wire: JSON for structures, as the spec's conventions say. */
+function serializeOutput(value) {
+    return typeof value === 'string' ? value : typeof value === 'object' ? JSON.stringify(value) : String(value);
+}
+
+;// CONCATENATED MODULE: ./packages/core/src/untrusted.ts
+// Strings from files, repositories and servers reach the log. The runner reads any line that starts
+// (after blanks) with `::` or `##[` as a workflow command, so such a string must never start a line.
+const LINE_START_COMMAND = /^(\s*)(::|##\[)/;
+// C0 and C1 controls, DEL, and the Unicode line and paragraph separators.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+const visibleControl = (char) => {
+    switch (char) {
+        case '\n':
+            return '\\n';
+        case '\r':
+            return '\\r';
+        case '\t':
+            return '\\t';
+        default:
+            return `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`;
+    }
+};
+/**
+ * The one-line, command-safe form of an untrusted string: line breaks and other control characters are
+ * shown as escapes (`\n`), and a leading `::` or `##[` gets a backslash, so wherever the result is placed
+ * in a log line it can neither end that line nor start a command.
+ */
+function escapeUntrusted(text) {
+    return text.replace(CONTROL, visibleControl).replace(LINE_START_COMMAND, '$1\\$2');
+}
+/**
+ * Defuses every line of a log message that would start a workflow command. The actions' own commands go
+ * through workflow-commands.ts, never through plain log lines, so nothing legitimate is changed.
+ */
+function neutralizeCommandLines(message) {
+    return message
+        .split('\n')
+        .map((line) => line.replace(LINE_START_COMMAND, '$1\\$2'))
+        .join('\n');
+}
+
+;// CONCATENATED MODULE: external "node:fs/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
+;// CONCATENATED MODULE: ./packages/core/src/workflow-commands.ts
+// The runner's side of a step: inputs in INPUT_* variables, workflow commands (`::name props::data`) on
+// standard output, outputs and the job summary appended to the files the runner names. The format is
+// the one @actions/core writes; that package is not loaded here because its module graph (an HTTP
+// client, for OIDC tokens no action asks for) costs each step about a tenth of a second of start-up.
+
+
+
+const escapeData = (text) => text.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+const escapeProperty = (text) => escapeData(text).replace(/:/g, '%3A').replace(/,/g, '%2C');
+/** `::name key=value,key=value::data`, every part escaped so that it cannot end the line or the command. */
+function workflowCommand(name, properties, data) {
+    // Empty values and 0 are left out, as the runner reads them as absent.
+    const present = properties.filter(([, value]) => value !== undefined && value !== '' && value !== 0);
+    const shown = present.map(([key, value]) => `${key}=${escapeProperty(String(value))}`).join(',');
+    return `::${name}${shown === '' ? '' : ` ${shown}`}::${escapeData(data)}`;
+}
+const workflow_commands_issue = (name, data, properties = []) => {
+    process.stdout.write(workflowCommand(name, properties, data) + external_node_os_namespaceObject.EOL);
+};
+const annotationProperties = (annotation) => [
+    ['title', annotation.title],
+    ['file', annotation.file],
+    ['line', annotation.startLine],
+    ['col', annotation.startColumn],
+];
+/** An input as the runner passes it (`INPUT_<NAME>`, spaces as underscores), trimmed; '' when unset. */
+const getInput = (name) => (process.env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] ?? '').trim();
+/** A plain log line: the caller escapes what must not start a command. */
+const info = (message) => {
+    process.stdout.write(message + external_node_os_namespaceObject.EOL);
+};
+const workflow_commands_debug = (message) => workflow_commands_issue('debug', message);
+const warning = (message, annotation = {}) => workflow_commands_issue('warning', message, annotationProperties(annotation));
+const workflow_commands_error = (message, annotation = {}) => workflow_commands_issue('error', message, annotationProperties(annotation));
+const notice = (message, annotation = {}) => workflow_commands_issue('notice', message, annotationProperties(annotation));
+/** Masks the secret in the rest of the job's log. */
+const workflow_commands_setSecret = (secret) => workflow_commands_issue('add-mask', secret);
+/** Runs `body` inside a foldable group of the log. */
+async function group(name, body) {
+    workflow_commands_issue('group', name);
+    try {
+        return await body();
+    }
+    finally {
+        workflow_commands_issue('endgroup', '');
+    }
+}
+/**
+ * `name<<delimiter`, the value, the delimiter: the form of multi-line values in the runner's files. The
+ * delimiter is one the value does not contain, so the value can never end early and write another entry.
+ */
+function fileCommandEntry(name, value) {
+    let delimiter = 'ghadelimiter_';
+    while (value.includes(delimiter) || name.includes(delimiter)) {
+        delimiter = `ghadelimiter_${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`;
+    }
+    return `${name}<<${delimiter}${external_node_os_namespaceObject.EOL}${value}${external_node_os_namespaceObject.EOL}${delimiter}`;
+}
+/** Sets a step output: in the runner's GITHUB_OUTPUT file, or as a command where there is none. */
+function setOutput(name, value) {
+    const file = process.env['GITHUB_OUTPUT'] ?? '';
+    if (file === '') {
+        process.stdout.write(external_node_os_namespaceObject.EOL);
+        workflow_commands_issue('set-output', value, [['name', name]]);
+        return;
+    }
+    if (!(0,external_node_fs_namespaceObject.existsSync)(file))
+        throw new Error(`Missing file at path: ${file}`);
+    (0,external_node_fs_namespaceObject.appendFileSync)(file, `${fileCommandEntry(name, value)}${external_node_os_namespaceObject.EOL}`, { encoding: 'utf8' });
+}
+/** Appends Markdown (and a line end) to the job summary file the runner names in GITHUB_STEP_SUMMARY. */
+async function appendSummary(markdown) {
+    const file = process.env['GITHUB_STEP_SUMMARY'] ?? '';
+    if (file === '') {
+        throw new Error('Unable to find environment variable for $GITHUB_STEP_SUMMARY. Check if your runtime environment supports job summaries.');
+    }
+    try {
+        await (0,promises_namespaceObject.access)(file, promises_namespaceObject.constants.R_OK | promises_namespaceObject.constants.W_OK);
+    }
+    catch {
+        throw new Error(`Unable to access summary file: '${file}'. Check if the file has correct read/write permissions.`);
+    }
+    await (0,promises_namespaceObject.appendFile)(file, markdown + external_node_os_namespaceObject.EOL, { encoding: 'utf8' });
+}
+
+;// CONCATENATED MODULE: ./packages/core/src/action.ts
+
+
+
+
+
+
+
+
+
+
+
+/** Runs programs through @actions/exec: an argument vector, output captured, secrets never in argv. */
+const actionsExec = async (program, args, options = {}) => {
+    if (options.deadline !== undefined)
+        return execWithDeadline(program, args, { ...options, deadline: options.deadline });
+    // Loaded when first used, in the bundle too ("eager": no separate file): some steps never run a program
+    // without a deadline, and need not pay for loading it.
+    const { getExecOutput } = await Promise.resolve(/* import() eager */).then(__nccwpck_require__.bind(__nccwpck_require__, 5260));
+    const result = await getExecOutput(program, [...args], {
+        cwd: options.cwd,
+        env: options.env ? mergeEnv(options.env) : undefined,
+        input: options.input === undefined ? undefined : Buffer.from(options.input),
+        silent: options.silent ?? false,
+        ignoreReturnCode: true,
+    });
+    if (result.exitCode !== 0 && options.allowFailure !== true) {
+        const detail = result.stderr.trim().split('\n').slice(-5).join('\n');
+        throw new Error(`${program} exited with code ${result.exitCode}${detail ? `: ${detail}` : ''}`);
+    }
+    return result;
+};
+function mergeEnv(extra) {
+    const merged = {};
+    for (const [key, value] of Object.entries(process.env))
+        if (value !== undefined)
+            merged[key] = value;
+    return { ...merged, ...extra };
+}
+const actionsLog = {
+    // Warnings, notices and debug lines are commands whose data is escaped; plain lines are not.
+    info: (message) => info(neutralizeCommandLines(message)),
+    debug: (message) => workflow_commands_debug(message),
+    warning: (message, properties) => warning(message, properties),
+    error: (message, properties) => workflow_commands_error(message, properties),
+    notice: (message, properties) => notice(message, properties),
+    group: (name, body) => group(name, body),
+};
+/** The runtime of a real step: the runner's files and workflow commands. */
+function createActionsRuntime(env = process.env) {
+    const redactor = new Redactor();
+    const mask = (secret) => {
+        workflow_commands_setSecret(secret);
+        redactor.add(secret);
+    };
+    const redact = (text) => redactor.redact(text);
+    return {
+        inputs: new InputParser((name) => getInput(name), mask),
+        log: actionsLog,
+        setOutput: (name, value) => setOutput(name, redact(serializeOutput(value))),
+        appendSummary: async (markdown) => {
+            if (!env['GITHUB_STEP_SUMMARY'])
+                return;
+            await appendSummary(capSummary(redact(markdown)));
+        },
+        mask,
+        redact,
+        env,
+        github: readGitHubContext(env),
+        exec: actionsExec,
+        fetch: (input, init) => fetch(input, init),
+        clock: { now: () => Date.now(), sleep: sleep },
+        tempDir: env['RUNNER_TEMP'] || (0,external_node_os_namespaceObject.tmpdir)(),
+        cwd: process.cwd(),
+    };
+}
+/**
+ * The top of every action: builds the runtime, runs `main`, and turns a thrown error into one `::error`
+ * line and exit code 1. User mistakes carry their input or file and line into the annotation.
+ */
+async function runAction(main) {
+    try {
+        await main(createActionsRuntime());
+    }
+    catch (error) {
+        if (error instanceof errors_ConfigurationError) {
+            const { file, line, column } = error.location;
+            workflow_commands_error(error.describe(), {
+                title: 'Configuration error',
+                ...(file === undefined ? {} : { file }),
+                ...(line === undefined ? {} : { startLine: line }),
+                ...(column === undefined ? {} : { startColumn: column }),
+            });
+        }
+        else {
+            if (error instanceof Error && error.stack)
+                workflow_commands_debug(error.stack);
+            workflow_commands_error(errorMessage(error));
+        }
+        process.exitCode = 1;
+    }
+}
+
+;// CONCATENATED MODULE: external "node:path"
+const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+;// CONCATENATED MODULE: ./packages/core/src/atomic-file.ts
+
+
+/** Writes a whole file or nothing: a failed step leaves no half-written file, and no temporary one. */
+async function writeFileAtomically(path, content) {
+    await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.dirname)(path), { recursive: true });
+    const temporary = `${path}.${process.pid}.tmp`;
+    try {
+        await (0,promises_namespaceObject.writeFile)(temporary, content);
+        await (0,promises_namespaceObject.rename)(temporary, path);
+    }
+    catch (error) {
+        await (0,promises_namespaceObject.rm)(temporary, { force: true });
+        throw error;
+    }
+}
+
+;// CONCATENATED MODULE: ./packages/core/src/private-file.ts
+
+
+/**
+ * Writes credentials to a 0600 file in a fresh 0700 directory, hands its path to `use`, and removes
+ * the directory afterwards, whatever happens. The way secrets reach programs that read files.
+ */
+async function withPrivateFile(tempDir, fileName, content, use) {
+    const directory = await mkdtemp(join(tempDir, 'shiprail-'));
+    try {
+        const path = join(directory, fileName);
+        await writeFile(path, content, { mode: 0o600 });
+        return await use(path);
+    }
+    finally {
+        await rm(directory, { recursive: true, force: true });
+    }
+}
+
+;// CONCATENATED MODULE: ./packages/core/src/workload.ts
+/** The names kubectl accepts for each kind (singular, plural, short name, `kind.group`). */
+const WORKLOAD_KIND_ALIASES = {
+    deployment: 'deployment',
+    deployments: 'deployment',
+    deploy: 'deployment',
+    'deployment.apps': 'deployment',
+    statefulset: 'statefulset',
+    statefulsets: 'statefulset',
+    sts: 'statefulset',
+    'statefulset.apps': 'statefulset',
+    daemonset: 'daemonset',
+    daemonsets: 'daemonset',
+    ds: 'daemonset',
+    'daemonset.apps': 'daemonset',
+    rollout: 'rollout',
+    rollouts: 'rollout',
+    ro: 'rollout',
+    'rollout.argoproj.io': 'rollout',
+};
+// RFC 1123: names of these objects are DNS subdomains, namespaces DNS labels.
+const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+/** Whether `text` can name a namespace (an RFC 1123 DNS label). */
+const isNamespaceName = (text) => DNS_LABEL.test(text);
+/**
+ * Reads `[namespace/]kind/name`; returns the reference, or the reason the text is not one (said so that
+ * it can follow the text in a message).
+ */
+function parseWorkloadReference(text) {
+    const parts = text.split('/');
+    if (parts.length < 2 || parts.length > 3 || parts.some((part) => part === '')) {
+        return { problem: 'expected [namespace/]kind/name, e.g. deployment/api or shop/statefulset/db' };
+    }
+    const [namespace, kindText = '', name = ''] = parts.length === 3 ? parts : [undefined, ...parts];
+    const kind = WORKLOAD_KIND_ALIASES[kindText.toLowerCase()];
+    if (kind === undefined) {
+        return { problem: `unknown kind '${kindText}' (use deployment, statefulset, daemonset or rollout)` };
+    }
+    if (!DNS_SUBDOMAIN.test(name)) {
+        return { problem: `'${name}' is not a valid object name (lower-case letters, digits, '-' and '.')` };
+    }
+    if (namespace !== undefined && !isNamespaceName(namespace)) {
+        return { problem: `'${namespace}' is not a valid namespace name (lower-case letters, digits and '-')` };
+    }
+    return { kind, name, namespace };
+}
+
+;// CONCATENATED MODULE: ./packages/core/src/index.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+;// CONCATENATED MODULE: ./packages/trivy-gate/src/download.ts
+
+
+/** No byte for this long, before the answer or within the body, ends an attempt (a DeadlineError). */
+const IDLE_DEADLINE_MS = 10_000;
+/** A new attempt starts only this long after the first one began: a failing mirror cannot hold the step. */
+const RETRY_WINDOW_MS = 20_000;
+/** Trivy's archives are about 50 MiB; a mirror sending far more is not sending Trivy. */
+const MAX_ARCHIVE_BYTES = 512 * 1024 * 1024;
+const ATTEMPTS = 3;
+const BACKOFF = { baseMs: 1000, factor: 2, maxMs: 4000, jitter: 0.5 };
+/**
+ * A URL with its user info moved into an Authorization header: fetch refuses URLs that carry
+ * credentials, and the URL is what gets printed.
+ */
+function requestOf(url) {
+    const parsed = new URL(url);
+    if (parsed.username === '' && parsed.password === '')
+        return { href: parsed.href, headers: {} };
+    const user = decodeURIComponent(parsed.username);
+    const password = decodeURIComponent(parsed.password);
+    parsed.username = '';
+    parsed.password = '';
+    const basic = Buffer.from(`${user}:${password}`).toString('base64');
+    return { href: parsed.href, headers: { authorization: `Basic ${basic}` } };
+}
+/**
+ * Downloads `url` to `path`. Network errors, stalls, 408, 429 and 5xx are tried again while the retry
+ * window lasts; any other answer (404, 401, 403) fails at once with its status.
+ */
+async function downloadFile(url, path, options) {
+    const shown = stripUrlCredentials(url);
+    const started = options.clock.now();
+    options.log.info(`Downloading ${shown}`);
+    try {
+        await retry(() => downloadOnce(url, path, options.fetch), {
+            ...BACKOFF,
+            attempts: ATTEMPTS,
+            retryIf: (error) => isTransient(error) && options.clock.now() - started < RETRY_WINDOW_MS,
+            onRetry: (error, attempt, delay) => options.log.info(`${errorMessage(error)} (attempt ${attempt}); trying again in ${delay} ms`),
+            sleep: (ms) => options.clock.sleep(ms),
+        });
+    }
+    catch (error) {
+        // Status and deadline errors name the URL already; a network error says only what broke.
+        if (error instanceof HttpStatusError || error instanceof DeadlineError)
+            throw error;
+        throw new Error(`downloading ${shown} failed: ${errorMessage(error)}`, { cause: error });
+    }
+}
+/** Aborts a request when no byte has arrived for a while. */
+class IdleDeadline {
+    controller = new AbortController();
+    expired = false;
+    ms;
+    timer;
+    constructor(ms) {
+        this.ms = ms;
+        this.poke();
+    }
+    poke() {
+        clearTimeout(this.timer);
+        this.timer = setTimeout(() => {
+            this.expired = true;
+            this.controller.abort();
+        }, this.ms);
+    }
+    stop() {
+        clearTimeout(this.timer);
+    }
+}
+async function downloadOnce(url, path, fetchImpl) {
+    const { href, headers } = requestOf(url);
+    const shown = stripUrlCredentials(url);
+    const idle = new IdleDeadline(IDLE_DEADLINE_MS);
+    const file = await (0,promises_namespaceObject.open)(path, 'w');
+    try {
+        const response = await fetchImpl(href, { headers, signal: idle.controller.signal, redirect: 'follow' });
+        if (!response.ok || response.body === null) {
+            await response.body?.cancel();
+            throw new HttpStatusError(response.status, shown);
+        }
+        let received = 0;
+        for await (const chunk of response.body) {
+            idle.poke();
+            received += chunk.byteLength;
+            if (received > MAX_ARCHIVE_BYTES) {
+                throw new Error(`${shown} sent more than ${MAX_ARCHIVE_BYTES / 1024 / 1024} MiB: that is no Trivy archive`);
+            }
+            await file.write(chunk);
+        }
+    }
+    catch (error) {
+        if (idle.expired)
+            throw new DeadlineError(shown, IDLE_DEADLINE_MS);
+        throw error;
+    }
+    finally {
+        idle.stop();
+        await file.close();
+    }
+}
+
+// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
+var dist = __nccwpck_require__(8815);
+// EXTERNAL MODULE: ./node_modules/picomatch/index.js
+var picomatch = __nccwpck_require__(4006);
+var picomatch_default = /*#__PURE__*/__nccwpck_require__.n(picomatch);
+;// CONCATENATED MODULE: ./packages/trivy-gate/src/purl.ts
+const decode = (part) => {
+    try {
+        return decodeURIComponent(part);
+    }
+    catch {
+        return part;
+    }
+};
+/** Parses a package URL; undefined when the text is not one. */
+function parsePackageUrl(text) {
+    const value = text.trim();
+    if (!value.startsWith('pkg:'))
+        return undefined;
+    let rest = value.slice('pkg:'.length).replace(/^\/+/, '');
+    let subpath = '';
+    const hash = rest.indexOf('#');
+    if (hash !== -1) {
+        subpath = rest
+            .slice(hash + 1)
+            .split('/')
+            .filter((segment) => segment !== '' && segment !== '.' && segment !== '..')
+            .map(decode)
+            .join('/');
+        rest = rest.slice(0, hash);
+    }
+    const qualifiers = new Map();
+    const question = rest.indexOf('?');
+    if (question !== -1) {
+        for (const pair of rest.slice(question + 1).split('&')) {
+            const equals = pair.indexOf('=');
+            if (equals <= 0)
+                continue;
+            const qualifierValue = decode(pair.slice(equals + 1));
+            if (qualifierValue !== '')
+                qualifiers.set(pair.slice(0, equals).toLowerCase(), qualifierValue);
+        }
+        rest = rest.slice(0, question);
+    }
+    let version = '';
+    const at = rest.lastIndexOf('@');
+    if (at > rest.lastIndexOf('/')) {
+        version = decode(rest.slice(at + 1));
+        rest = rest.slice(0, at);
+    }
+    const segments = rest.split('/').filter((segment) => segment !== '');
+    const type = (segments.shift() ?? '').toLowerCase();
+    const name = decode(segments.pop() ?? '');
+    if (!/^[a-z.+-][a-z0-9.+-]*$/.test(type) || name === '')
+        return undefined;
+    return { type, namespace: segments.map(decode).join('/'), name, version, qualifiers, subpath };
+}
+/**
+ * Whether `target` satisfies the constraint `pattern`, as Trivy's ignore file means it: type, namespace
+ * and name equal; version and subpath only when the pattern has them; every qualifier of the pattern
+ * present with the same value in the target.
+ */
+function packageUrlMatches(pattern, target) {
+    if (pattern.type !== target.type || pattern.namespace !== target.namespace || pattern.name !== target.name) {
+        return false;
+    }
+    if (pattern.version !== '' && pattern.version !== target.version)
+        return false;
+    if (pattern.subpath !== '' && pattern.subpath !== target.subpath)
+        return false;
+    for (const [key, value] of pattern.qualifiers)
+        if (target.qualifiers.get(key) !== value)
+            return false;
+    return true;
+}
+
+;// CONCATENATED MODULE: ./packages/trivy-gate/src/ignore.ts
+
+
+
+
+/** `.yml`/`.yaml` files are Trivy's YAML ignore format; anything else is the line format, as Trivy decides. */
+const isYamlIgnoreFile = (path) => /\.ya?ml$/i.test(path);
+/** Parses an ignore file of either format; every mistake names the file and line. */
+function parseIgnoreFile(content, file) {
+    return isYamlIgnoreFile(file) ? parseIgnoreYaml(content, file) : parseIgnoreLines(content, file);
+}
+const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+/** `YYYY-MM-DD` as midnight UTC (Trivy's reading), or an RFC 3339 timestamp; undefined when neither. */
+function parseExpiry(value) {
+    const date = DATE.exec(value);
+    if (date) {
+        const [year, month, day] = [Number(date[1]), Number(date[2]), Number(date[3])];
+        const time = Date.UTC(year, month - 1, day);
+        const check = new Date(time);
+        // Date.UTC rolls 2024-02-30 over into March: such a date is a typo, not an expiry.
+        if (check.getUTCFullYear() !== year || check.getUTCMonth() !== month - 1 || check.getUTCDate() !== day) {
+            return undefined;
+        }
+        return time;
+    }
+    if (/^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/i.test(value)) {
+        const time = Date.parse(value.replace(' ', 'T'));
+        return Number.isNaN(time) ? undefined : time;
+    }
+    return undefined;
+}
+/**
+ * The `.trivyignore` line format: one ID per line, an optional `exp:YYYY-MM-DD`, `#` comments. Words
+ * after the ID that are not `exp:` are ignored, as Trivy ignores them; a date that does not parse is an
+ * error here (Trivy drops such a line with a warning, which silently un-ignores or keeps a finding).
+ */
+function parseIgnoreLines(content, file) {
+    const rules = [];
+    content.split(/\r?\n/).forEach((rawLine, index) => {
+        const line = index + 1;
+        const trimmed = rawLine.trim();
+        if (trimmed === '' || trimmed.startsWith('#'))
+            return;
+        const fields = trimmed.split(/\s+/);
+        const id = fields[0] ?? '';
+        if (id.startsWith('exp:')) {
+            throw new errors_ConfigurationError(`'${id}' stands where the vulnerability ID belongs: write 'CVE-… exp:YYYY-MM-DD'`, {
+                file,
+                line,
+            });
+        }
+        let expires = '';
+        let expiresAt;
+        for (const field of fields.slice(1)) {
+            if (field.startsWith('#'))
+                break;
+            if (!field.startsWith('exp:'))
+                continue;
+            expires = field.slice('exp:'.length);
+            expiresAt = DATE.test(expires) ? parseExpiry(expires) : undefined;
+            if (expiresAt === undefined) {
+                throw new errors_ConfigurationError(`'${field}' is not a valid expiry date: write exp:YYYY-MM-DD`, { file, line });
+            }
+        }
+        rules.push({ id, paths: [], purls: [], expires, expiresAt, statement: '', file, line });
+    });
+    return rules;
+}
+const YAML_SECTIONS = ['vulnerabilities', 'misconfigurations', 'secrets', 'licenses'];
+const YAML_ENTRY_KEYS = ['id', 'paths', 'purls', 'expired_at', 'statement'];
+/** A mistake about a key itself (an unknown key): located at the key's line, not at its value's. */
+function keyMistake(parsed, source, file, parent, key, message) {
+    const node = parent.length === 0 ? parsed.document.contents : parsed.document.getIn(parent, true);
+    const pair = (0,dist.isMap)(node) ? node.items.find((item) => (0,dist.isScalar)(item.key) && item.key.value === key) : undefined;
+    const offset = pair && (0,dist.isScalar)(pair.key) ? pair.key.range?.[0] : undefined;
+    if (offset === undefined)
+        return parsed.mistake([...parent, key], message);
+    const line = source.slice(0, offset).split('\n').length;
+    return new errors_ConfigurationError(`${formatYamlPath([...parent, key])}: ${message}`, { file, line });
+}
+/** Unknown keys are errors at their line: a misspelt `expired_at` must not ignore a finding for ever. */
+function rejectUnknownKeys(parsed, source, file, at, object, allowed, what) {
+    const unknown = Object.keys(object).find((key) => !allowed.includes(key));
+    if (unknown !== undefined) {
+        throw keyMistake(parsed, source, file, at, unknown, `unknown ${what} '${unknown}': expected ${allowed.join(', ')}`);
+    }
+}
+const isObject = (value) => typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date);
+/**
+ * Trivy's `.trivyignore.yaml`: `vulnerabilities:` entries with `id`, `paths`, `purls`, `expired_at` and
+ * `statement`. Only vulnerabilities are gated; the other sections are accepted and left alone. Unknown
+ * keys are errors: a misspelt `expired_at` would otherwise ignore a finding for ever.
+ */
+function parseIgnoreYaml(content, file) {
+    const parsed = parseYamlDocument(content, { file });
+    const root = parsed.value;
+    if (root === null || root === undefined)
+        return [];
+    if (!isObject(root))
+        throw parsed.mistake([], `expected a mapping with ${YAML_SECTIONS.join(', ')}`);
+    rejectUnknownKeys(parsed, content, file, [], root, YAML_SECTIONS, 'section');
+    const entries = root['vulnerabilities'] ?? [];
+    if (!Array.isArray(entries))
+        throw parsed.mistake(['vulnerabilities'], 'expected a list of entries with an id');
+    return entries.map((entry, index) => {
+        const at = ['vulnerabilities', index];
+        if (!isObject(entry))
+            throw parsed.mistake(at, 'expected an entry like `- id: CVE-2024-1234`');
+        rejectUnknownKeys(parsed, content, file, at, entry, YAML_ENTRY_KEYS, 'key');
+        const id = entry['id'];
+        if (typeof id !== 'string' || id.trim() === '')
+            throw parsed.mistake([...at], 'every entry needs an `id`');
+        const strings = (key) => {
+            const value = entry[key] ?? [];
+            if (!Array.isArray(value) || value.some((item) => typeof item !== 'string')) {
+                throw parsed.mistake([...at, key], `expected a list of strings`);
+            }
+            return value;
+        };
+        const paths = strings('paths');
+        const purls = strings('purls');
+        purls.forEach((purl, purlIndex) => {
+            if (parsePackageUrl(purl) === undefined) {
+                throw parsed.mistake([...at, 'purls', purlIndex], `'${purl}' is not a package URL like pkg:deb/debian/openssl`);
+            }
+        });
+        const expiry = entry['expired_at'];
+        let expires = '';
+        let expiresAt;
+        if (expiry instanceof Date) {
+            expires = expiry.toISOString().slice(0, 10);
+            expiresAt = expiry.getTime();
+        }
+        else if (expiry !== undefined && expiry !== null) {
+            expires = typeof expiry === 'string' ? expiry : JSON.stringify(expiry);
+            expiresAt = typeof expiry === 'string' ? parseExpiry(expiry) : undefined;
+            if (expiresAt === undefined) {
+                throw parsed.mistake([...at, 'expired_at'], `${expires} is not a date: write YYYY-MM-DD`);
+            }
+        }
+        const statement = entry['statement'] ?? '';
+        if (typeof statement !== 'string')
+            throw parsed.mistake([...at, 'statement'], 'expected text');
+        return {
+            id: id.trim(),
+            paths,
+            purls,
+            expires,
+            expiresAt,
+            statement,
+            file,
+            line: parsed.lineOf(at) ?? 1,
+        };
+    });
+}
+/**
+ * Matches findings against ignore entries, as Trivy does: same ID; any `paths` glob matching the
+ * target or the package path; any `purls` constraint satisfied (a finding without a PURL passes).
+ * The first matching entry wins.
+ */
+class IgnoreMatcher {
+    byId = new Map();
+    constructor(rules) {
+        for (const rule of rules) {
+            const compiled = {
+                rule,
+                matchesPath: rule.paths.length > 0 ? picomatch_default()(rule.paths, { dot: true }) : undefined,
+                purls: rule.purls.flatMap((purl) => parsePackageUrl(purl) ?? []),
+            };
+            const list = this.byId.get(rule.id);
+            if (list)
+                list.push(compiled);
+            else
+                this.byId.set(rule.id, [compiled]);
+        }
+    }
+    match(subject) {
+        const candidates = this.byId.get(subject.id);
+        if (candidates === undefined)
+            return undefined;
+        let purl = null;
+        for (const { rule, matchesPath, purls } of candidates) {
+            if (matchesPath && !matchesPath(subject.target) && !(subject.pkgPath !== '' && matchesPath(subject.pkgPath))) {
+                continue;
+            }
+            if (purls.length > 0) {
+                if (purl === null)
+                    purl = subject.purl === '' ? undefined : parsePackageUrl(subject.purl);
+                const target = purl;
+                if (target !== undefined && !purls.some((pattern) => packageUrlMatches(pattern, target)))
+                    continue;
+            }
+            return rule;
+        }
+        return undefined;
+    }
+}
+
+;// CONCATENATED MODULE: ./packages/trivy-gate/src/severity.ts
+
+/** Trivy's severities, most severe first. */
+const SEVERITIES = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW', 'UNKNOWN'];
+const emptyCounts = () => ({ CRITICAL: 0, HIGH: 0, MEDIUM: 0, LOW: 0, UNKNOWN: 0 });
+/** Rank for sorting: 0 is the most severe. */
+const severityRank = (severity) => SEVERITIES.indexOf(severity);
+const isSeverity = (value) => SEVERITIES.includes(value);
+/** A report's severity as Trivy writes it; an empty or unknown word is UNKNOWN, as Trivy treats it. */
+function normalizeSeverity(value) {
+    const word = typeof value === 'string' ? value.toUpperCase() : '';
+    return isSeverity(word) ? word : 'UNKNOWN';
+}
+/** `CRITICAL,HIGH` (commas, spaces or newlines; any case) into a set; an unknown name is a mistake. */
+function parseSeverityList(text, input) {
+    const names = text
+        .split(/[\s,]+/)
+        .map((name) => name.trim().toUpperCase())
+        .filter((name) => name !== '');
+    if (names.length === 0) {
+        throw new errors_ConfigurationError(`name at least one severity: ${SEVERITIES.join(', ')}`, { input });
+    }
+    const severities = new Set();
+    for (const name of names) {
+        if (!isSeverity(name)) {
+            throw new errors_ConfigurationError(`unknown severity '${name}': use ${SEVERITIES.join(', ')}`, { input });
+        }
+        severities.add(name);
+    }
+    return severities;
+}
+
+;// CONCATENATED MODULE: ./packages/trivy-gate/src/trivy-report.ts
+
+
+const trivy_report_isObject = (value) => typeof value === 'object' && value !== null && !Array.isArray(value);
+const trivy_report_text = (value) => (typeof value === 'string' ? value : '');
+/**
+ * Reads a Trivy JSON report (schema version 2). A report without `Results`, or a result without
+ * `Vulnerabilities`, has no findings; anything that is not such a report is the user's mistake, named by
+ * file.
+ */
+function parseReport(content, file) {
+    let document;
+    try {
+        document = JSON.parse(content);
+    }
+    catch (error) {
+        const reason = errorMessage(error);
+        throw new errors_ConfigurationError(`is not JSON (${reason}); give the file Trivy wrote with --format json`, { file });
+    }
+    if (!trivy_report_isObject(document)) {
+        throw new errors_ConfigurationError('is not a Trivy JSON report: expected an object with SchemaVersion 2', { file });
+    }
+    const schemaVersion = document['SchemaVersion'];
+    if (schemaVersion !== 2) {
+        const found = schemaVersion === undefined ? 'no SchemaVersion' : `SchemaVersion ${JSON.stringify(schemaVersion)}`;
+        throw new errors_ConfigurationError(`is not a Trivy JSON report of schema version 2 (it has ${found}); scan with Trivy 0.20 or later and --format json`, { file });
+    }
+    const results = document['Results'] ?? [];
+    if (!Array.isArray(results)) {
+        throw new errors_ConfigurationError('Results is not a list: the report is damaged', { file });
+    }
+    const findings = [];
+    results.forEach((result, resultIndex) => {
+        if (!trivy_report_isObject(result)) {
+            throw new errors_ConfigurationError(`Results[${resultIndex}] is not an object: the report is damaged`, { file });
+        }
+        const vulnerabilities = result['Vulnerabilities'] ?? [];
+        if (!Array.isArray(vulnerabilities)) {
+            throw new errors_ConfigurationError(`Results[${resultIndex}].Vulnerabilities is not a list: the report is damaged`, {
+                file,
+            });
+        }
+        const target = trivy_report_text(result['Target']);
+        const targetClass = trivy_report_text(result['Class']);
+        const targetType = trivy_report_text(result['Type']);
+        vulnerabilities.forEach((vulnerability, index) => {
+            const id = trivy_report_isObject(vulnerability) ? trivy_report_text(vulnerability['VulnerabilityID']) : '';
+            if (!trivy_report_isObject(vulnerability) || id === '') {
+                throw new errors_ConfigurationError(`Results[${resultIndex}].Vulnerabilities[${index}] has no VulnerabilityID: the report is damaged`, { file });
+            }
+            const identifier = vulnerability['PkgIdentifier'];
+            findings.push({
+                id,
+                severity: normalizeSeverity(vulnerability['Severity']),
+                target,
+                targetClass,
+                targetType,
+                pkgName: trivy_report_text(vulnerability['PkgName']),
+                pkgPath: trivy_report_text(vulnerability['PkgPath']),
+                purl: trivy_report_isObject(identifier) ? trivy_report_text(identifier['PURL']) : '',
+                installed: trivy_report_text(vulnerability['InstalledVersion']),
+                fixed: trivy_report_text(vulnerability['FixedVersion']),
+                status: trivy_report_text(vulnerability['Status']),
+                title: trivy_report_text(vulnerability['Title']),
+                description: trivy_report_text(vulnerability['Description']),
+                primaryUrl: trivy_report_text(vulnerability['PrimaryURL']),
+            });
+        });
+    });
+    const trivy = document['Trivy'];
+    return {
+        info: {
+            artifactName: trivy_report_text(document['ArtifactName']),
+            artifactType: trivy_report_text(document['ArtifactType']),
+            trivyVersion: trivy_report_isObject(trivy) ? trivy_report_text(trivy['Version']) : '',
+            targets: results.length,
+        },
+        findings,
+    };
+}
+/**
+ * Statuses under which the vendor ships no fix. Trivy's `--ignore-unfixed` keeps every status but
+ * `fixed`; a report without a status (older Trivy, some ecosystems) is judged by FixedVersion alone.
+ */
+const STATUSES_WITHOUT_FIX = new Set([
+    'affected',
+    'will_not_fix',
+    'fix_deferred',
+    'end_of_life',
+    'under_investigation',
+    'not_affected',
+]);
+/** Whether a fixed version can be installed: the thing `ignore-unfixed` asks. */
+function hasFix(finding) {
+    if (finding.status === 'fixed')
+        return true;
+    if (STATUSES_WITHOUT_FIX.has(finding.status))
+        return false;
+    return finding.fixed !== '';
+}
+/** Where a person reads about the vulnerability: Trivy's PrimaryURL, else NVD or the GitHub advisory. */
+function advisoryLink(finding) {
+    if (/^https?:\/\//.test(finding.primaryUrl))
+        return finding.primaryUrl;
+    if (/^CVE-\d+-\d+$/i.test(finding.id))
+        return `https://nvd.nist.gov/vuln/detail/${finding.id.toUpperCase()}`;
+    if (/^GHSA-/i.test(finding.id))
+        return `https://github.com/advisories/${finding.id}`;
+    return '';
+}
+
+;// CONCATENATED MODULE: ./packages/trivy-gate/src/gate.ts
+
+
+
+const emptyBuckets = () => ({ CRITICAL: [], HIGH: [], MEDIUM: [], LOW: [], UNKNOWN: [] });
+/**
+ * Most severe first, in report order within a severity (Trivy orders each result by severity and ID).
+ * Bucketing is linear: a comparison sort of 50,000 findings costs more than the decision itself.
+ */
+const flatten = (buckets) => SEVERITIES.flatMap((severity) => buckets[severity]);
+/** Applies the ignore entries, counts, and decides. Pure: the same inputs give the same result. */
+function evaluateGate(findings, rules, options) {
+    const isActive = (rule) => rule.expiresAt === undefined || rule.expiresAt >= options.now;
+    const active = rules.filter(isActive);
+    const expiredRules = rules.filter((rule) => !isActive(rule));
+    const activeMatcher = new IgnoreMatcher(active);
+    const expiredMatcher = new IgnoreMatcher(expiredRules);
+    const activeUses = new Map();
+    const expiredUses = new Map(expiredRules.map((rule) => [rule, 0]));
+    const counts = emptyCounts();
+    const blockingCounts = emptyCounts();
+    const blocking = emptyBuckets();
+    const others = emptyBuckets();
+    const ignored = [];
+    let unfixedSkipped = 0;
+    for (const finding of findings) {
+        const rule = activeMatcher.match(finding);
+        if (rule) {
+            activeUses.set(rule, (activeUses.get(rule) ?? 0) + 1);
+            ignored.push({ finding, rule });
+            continue;
+        }
+        if (expiredRules.length > 0) {
+            const lapsed = expiredMatcher.match(finding);
+            if (lapsed)
+                expiredUses.set(lapsed, (expiredUses.get(lapsed) ?? 0) + 1);
+        }
+        counts[finding.severity] += 1;
+        if (!options.severities.has(finding.severity)) {
+            others[finding.severity].push(finding);
+        }
+        else if (options.ignoreUnfixed && !hasFix(finding)) {
+            unfixedSkipped += 1;
+            others[finding.severity].push(finding);
+        }
+        else {
+            blockingCounts[finding.severity] += 1;
+            blocking[finding.severity].push(finding);
+        }
+    }
+    const blockingFindings = flatten(blocking);
+    return {
+        passed: blockingFindings.length === 0,
+        counts,
+        blocking: blockingFindings,
+        others: flatten(others),
+        ignored,
+        unfixedSkipped,
+        blockingCounts,
+        expired: expiredRules.map((rule) => ({ rule, matches: expiredUses.get(rule) ?? 0 })),
+        unused: active.filter((rule) => !activeUses.has(rule)),
+    };
+}
+
+// EXTERNAL MODULE: external "os"
+var external_os_ = __nccwpck_require__(857);
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/utils.js
 // We use any as a valid input type
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -34159,7 +35713,7 @@ function utils_toCommandValue(input) {
  * @returns The command properties to send with the actual annotation command
  * See IssueCommandProperties: https://github.com/actions/runner/blob/main/src/Runner.Worker/ActionCommandManager.cs#L646
  */
-function toCommandProperties(annotationProperties) {
+function utils_toCommandProperties(annotationProperties) {
     if (!Object.keys(annotationProperties).length) {
         return {};
     }
@@ -34211,7 +35765,7 @@ function toCommandProperties(annotationProperties) {
  */
 function command_issueCommand(command, properties, message) {
     const cmd = new Command(command, properties, message);
-    process.stdout.write(cmd.toString() + external_os_namespaceObject.EOL);
+    process.stdout.write(cmd.toString() + external_os_.EOL);
 }
 function command_issue(name, message = '') {
     command_issueCommand(name, {}, message);
@@ -34241,22 +35795,22 @@ class Command {
                         else {
                             cmdStr += ',';
                         }
-                        cmdStr += `${key}=${escapeProperty(val)}`;
+                        cmdStr += `${key}=${command_escapeProperty(val)}`;
                     }
                 }
             }
         }
-        cmdStr += `${CMD_STRING}${escapeData(this.message)}`;
+        cmdStr += `${CMD_STRING}${command_escapeData(this.message)}`;
         return cmdStr;
     }
 }
-function escapeData(s) {
+function command_escapeData(s) {
     return utils_toCommandValue(s)
         .replace(/%/g, '%25')
         .replace(/\r/g, '%0D')
         .replace(/\n/g, '%0A');
 }
-function escapeProperty(s) {
+function command_escapeProperty(s) {
     return utils_toCommandValue(s)
         .replace(/%/g, '%25')
         .replace(/\r/g, '%0D')
@@ -34267,8 +35821,8 @@ function escapeProperty(s) {
 //# sourceMappingURL=command.js.map
 ;// CONCATENATED MODULE: external "crypto"
 const external_crypto_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("crypto");
-;// CONCATENATED MODULE: external "fs"
-const external_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("fs");
+// EXTERNAL MODULE: external "fs"
+var external_fs_ = __nccwpck_require__(9896);
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/file-command.js
 // For internal use, subject to change.
 // We use any as a valid input type
@@ -34282,16 +35836,16 @@ function file_command_issueFileCommand(command, message) {
     if (!filePath) {
         throw new Error(`Unable to find environment variable for file command ${command}`);
     }
-    if (!external_fs_namespaceObject.existsSync(filePath)) {
+    if (!fs.existsSync(filePath)) {
         throw new Error(`Missing file at path: ${filePath}`);
     }
-    external_fs_namespaceObject.appendFileSync(filePath, `${utils_toCommandValue(message)}${external_os_namespaceObject.EOL}`, {
+    fs.appendFileSync(filePath, `${toCommandValue(message)}${os.EOL}`, {
         encoding: 'utf8'
     });
 }
 function file_command_prepareKeyValueMessage(key, value) {
-    const delimiter = `ghadelimiter_${external_crypto_namespaceObject.randomUUID()}`;
-    const convertedValue = utils_toCommandValue(value);
+    const delimiter = `ghadelimiter_${crypto.randomUUID()}`;
+    const convertedValue = toCommandValue(value);
     // These should realistically never happen, but just in case someone finds a
     // way to exploit uuid generation let's not allow keys or values that contain
     // the delimiter.
@@ -34301,11 +35855,11 @@ function file_command_prepareKeyValueMessage(key, value) {
     if (convertedValue.includes(delimiter)) {
         throw new Error(`Unexpected input: value should not contain the delimiter "${delimiter}"`);
     }
-    return `${key}<<${delimiter}${external_os_namespaceObject.EOL}${convertedValue}${external_os_namespaceObject.EOL}${delimiter}`;
+    return `${key}<<${delimiter}${os.EOL}${convertedValue}${os.EOL}${delimiter}`;
 }
 //# sourceMappingURL=file-command.js.map
-;// CONCATENATED MODULE: external "path"
-const external_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("path");
+// EXTERNAL MODULE: external "path"
+var external_path_ = __nccwpck_require__(6928);
 // EXTERNAL MODULE: external "http"
 var external_http_ = __nccwpck_require__(8611);
 // EXTERNAL MODULE: external "https"
@@ -34404,7 +35958,7 @@ class DecodedURL extends URL {
 // EXTERNAL MODULE: ./node_modules/tunnel/index.js
 var node_modules_tunnel = __nccwpck_require__(770);
 // EXTERNAL MODULE: ./node_modules/undici/index.js
-var undici = __nccwpck_require__(6752);
+var undici = __nccwpck_require__(4371);
 ;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/index.js
 /* eslint-disable @typescript-eslint/no-explicit-any */
 var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
@@ -35264,7 +36818,7 @@ var summary_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _
 };
 
 
-const { access, appendFile, writeFile: summary_writeFile } = external_fs_namespaceObject.promises;
+const { access, appendFile, writeFile: summary_writeFile } = external_fs_.promises;
 const SUMMARY_ENV_VAR = 'GITHUB_STEP_SUMMARY';
 const SUMMARY_DOCS_URL = 'https://docs.github.com/actions/using-workflows/workflow-commands-for-github-actions#adding-a-job-summary';
 class Summary {
@@ -35287,7 +36841,7 @@ class Summary {
                 throw new Error(`Unable to find environment variable for $${SUMMARY_ENV_VAR}. Check if your runtime environment supports job summaries.`);
             }
             try {
-                yield access(pathFromEnv, external_fs_namespaceObject.constants.R_OK | external_fs_namespaceObject.constants.W_OK);
+                yield access(pathFromEnv, external_fs_.constants.R_OK | external_fs_.constants.W_OK);
             }
             catch (_a) {
                 throw new Error(`Unable to access summary file: '${pathFromEnv}'. Check if the file has correct read/write permissions.`);
@@ -35383,7 +36937,7 @@ class Summary {
      * @returns {Summary} summary instance
      */
     addEOL() {
-        return this.addRaw(external_os_namespaceObject.EOL);
+        return this.addRaw(external_os_.EOL);
     }
     /**
      * Adds an HTML codeblock to the summary buffer
@@ -35531,7 +37085,7 @@ const _summary = new Summary();
  * @deprecated use `core.summary`
  */
 const markdownSummary = (/* unused pure expression or super */ null && (_summary));
-const summary = _summary;
+const summary = (/* unused pure expression or super */ null && (_summary));
 //# sourceMappingURL=summary.js.map
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/path-utils.js
 
@@ -35567,1136 +37121,8 @@ function toPlatformPath(pth) {
     return pth.replace(/[/\\]/g, path.sep);
 }
 //# sourceMappingURL=path-utils.js.map
-// EXTERNAL MODULE: external "string_decoder"
-var external_string_decoder_ = __nccwpck_require__(3193);
-// EXTERNAL MODULE: external "events"
-var external_events_ = __nccwpck_require__(4434);
-;// CONCATENATED MODULE: external "child_process"
-const external_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("child_process");
-// EXTERNAL MODULE: external "assert"
-var external_assert_ = __nccwpck_require__(2613);
-;// CONCATENATED MODULE: ./node_modules/@actions/io/lib/io-util.js
-var io_util_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-const { chmod, copyFile, lstat, mkdir, open: io_util_open, readdir, rename, rm: io_util_rm, rmdir, stat, symlink, unlink } = external_fs_namespaceObject.promises;
-// export const {open} = 'fs'
-const IS_WINDOWS = process.platform === 'win32';
-/**
- * Custom implementation of readlink to ensure Windows junctions
- * maintain trailing backslash for backward compatibility with Node.js < 24
- *
- * In Node.js 20, Windows junctions (directory symlinks) always returned paths
- * with trailing backslashes. Node.js 24 removed this behavior, which breaks
- * code that relied on this format for path operations.
- *
- * This implementation restores the Node 20 behavior by adding a trailing
- * backslash to all junction results on Windows.
- */
-function readlink(fsPath) {
-    return io_util_awaiter(this, void 0, void 0, function* () {
-        const result = yield external_fs_namespaceObject.promises.readlink(fsPath);
-        // On Windows, restore Node 20 behavior: add trailing backslash to all results
-        // since junctions on Windows are always directory links
-        if (IS_WINDOWS && !result.endsWith('\\')) {
-            return `${result}\\`;
-        }
-        return result;
-    });
-}
-// See https://github.com/nodejs/node/blob/d0153aee367422d0858105abec186da4dff0a0c5/deps/uv/include/uv/win.h#L691
-const UV_FS_O_EXLOCK = 0x10000000;
-const READONLY = external_fs_namespaceObject.constants.O_RDONLY;
-function exists(fsPath) {
-    return io_util_awaiter(this, void 0, void 0, function* () {
-        try {
-            yield stat(fsPath);
-        }
-        catch (err) {
-            if (err.code === 'ENOENT') {
-                return false;
-            }
-            throw err;
-        }
-        return true;
-    });
-}
-function isDirectory(fsPath_1) {
-    return io_util_awaiter(this, arguments, void 0, function* (fsPath, useStat = false) {
-        const stats = useStat ? yield stat(fsPath) : yield lstat(fsPath);
-        return stats.isDirectory();
-    });
-}
-/**
- * On OSX/Linux, true if path starts with '/'. On Windows, true for paths like:
- * \, \hello, \\hello\share, C:, and C:\hello (and corresponding alternate separator cases).
- */
-function isRooted(p) {
-    p = normalizeSeparators(p);
-    if (!p) {
-        throw new Error('isRooted() parameter "p" cannot be empty');
-    }
-    if (IS_WINDOWS) {
-        return (p.startsWith('\\') || /^[A-Z]:/i.test(p) // e.g. \ or \hello or \\hello
-        ); // e.g. C: or C:\hello
-    }
-    return p.startsWith('/');
-}
-/**
- * Best effort attempt to determine whether a file exists and is executable.
- * @param filePath    file path to check
- * @param extensions  additional file extensions to try
- * @return if file exists and is executable, returns the file path. otherwise empty string.
- */
-function tryGetExecutablePath(filePath, extensions) {
-    return io_util_awaiter(this, void 0, void 0, function* () {
-        let stats = undefined;
-        try {
-            // test file exists
-            stats = yield stat(filePath);
-        }
-        catch (err) {
-            if (err.code !== 'ENOENT') {
-                // eslint-disable-next-line no-console
-                console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
-            }
-        }
-        if (stats && stats.isFile()) {
-            if (IS_WINDOWS) {
-                // on Windows, test for valid extension
-                const upperExt = external_path_namespaceObject.extname(filePath).toUpperCase();
-                if (extensions.some(validExt => validExt.toUpperCase() === upperExt)) {
-                    return filePath;
-                }
-            }
-            else {
-                if (isUnixExecutable(stats)) {
-                    return filePath;
-                }
-            }
-        }
-        // try each extension
-        const originalFilePath = filePath;
-        for (const extension of extensions) {
-            filePath = originalFilePath + extension;
-            stats = undefined;
-            try {
-                stats = yield stat(filePath);
-            }
-            catch (err) {
-                if (err.code !== 'ENOENT') {
-                    // eslint-disable-next-line no-console
-                    console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
-                }
-            }
-            if (stats && stats.isFile()) {
-                if (IS_WINDOWS) {
-                    // preserve the case of the actual file (since an extension was appended)
-                    try {
-                        const directory = external_path_namespaceObject.dirname(filePath);
-                        const upperName = external_path_namespaceObject.basename(filePath).toUpperCase();
-                        for (const actualName of yield readdir(directory)) {
-                            if (upperName === actualName.toUpperCase()) {
-                                filePath = external_path_namespaceObject.join(directory, actualName);
-                                break;
-                            }
-                        }
-                    }
-                    catch (err) {
-                        // eslint-disable-next-line no-console
-                        console.log(`Unexpected error attempting to determine the actual case of the file '${filePath}': ${err}`);
-                    }
-                    return filePath;
-                }
-                else {
-                    if (isUnixExecutable(stats)) {
-                        return filePath;
-                    }
-                }
-            }
-        }
-        return '';
-    });
-}
-function normalizeSeparators(p) {
-    p = p || '';
-    if (IS_WINDOWS) {
-        // convert slashes on Windows
-        p = p.replace(/\//g, '\\');
-        // remove redundant slashes
-        return p.replace(/\\\\+/g, '\\');
-    }
-    // remove redundant slashes
-    return p.replace(/\/\/+/g, '/');
-}
-// on Mac/Linux, test the execute bit
-//     R   W  X  R  W X R W X
-//   256 128 64 32 16 8 4 2 1
-function isUnixExecutable(stats) {
-    return ((stats.mode & 1) > 0 ||
-        ((stats.mode & 8) > 0 &&
-            process.getgid !== undefined &&
-            stats.gid === process.getgid()) ||
-        ((stats.mode & 64) > 0 &&
-            process.getuid !== undefined &&
-            stats.uid === process.getuid()));
-}
-// Get the path of cmd.exe in windows
-function getCmdPath() {
-    var _a;
-    return (_a = process.env['COMSPEC']) !== null && _a !== void 0 ? _a : `cmd.exe`;
-}
-//# sourceMappingURL=io-util.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/io/lib/io.js
-var io_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-
-/**
- * Copies a file or folder.
- * Based off of shelljs - https://github.com/shelljs/shelljs/blob/9237f66c52e5daa40458f94f9565e18e8132f5a6/src/cp.js
- *
- * @param     source    source path
- * @param     dest      destination path
- * @param     options   optional. See CopyOptions.
- */
-function io_cp(source_1, dest_1) {
-    return io_awaiter(this, arguments, void 0, function* (source, dest, options = {}) {
-        const { force, recursive, copySourceDirectory } = readCopyOptions(options);
-        const destStat = (yield exists(dest)) ? yield stat(dest) : null;
-        // Dest is an existing file, but not forcing
-        if (destStat && destStat.isFile() && !force) {
-            return;
-        }
-        // If dest is an existing directory, should copy inside.
-        const newDest = destStat && destStat.isDirectory() && copySourceDirectory
-            ? external_path_namespaceObject.join(dest, external_path_namespaceObject.basename(source))
-            : dest;
-        if (!(yield exists(source))) {
-            throw new Error(`no such file or directory: ${source}`);
-        }
-        const sourceStat = yield stat(source);
-        if (sourceStat.isDirectory()) {
-            if (!recursive) {
-                throw new Error(`Failed to copy. ${source} is a directory, but tried to copy without recursive flag.`);
-            }
-            else {
-                yield cpDirRecursive(source, newDest, 0, force);
-            }
-        }
-        else {
-            if (external_path_namespaceObject.relative(source, newDest) === '') {
-                // a file cannot be copied to itself
-                throw new Error(`'${newDest}' and '${source}' are the same file`);
-            }
-            yield io_copyFile(source, newDest, force);
-        }
-    });
-}
-/**
- * Moves a path.
- *
- * @param     source    source path
- * @param     dest      destination path
- * @param     options   optional. See MoveOptions.
- */
-function mv(source_1, dest_1) {
-    return io_awaiter(this, arguments, void 0, function* (source, dest, options = {}) {
-        if (yield ioUtil.exists(dest)) {
-            let destExists = true;
-            if (yield ioUtil.isDirectory(dest)) {
-                // If dest is directory copy src into dest
-                dest = path.join(dest, path.basename(source));
-                destExists = yield ioUtil.exists(dest);
-            }
-            if (destExists) {
-                if (options.force == null || options.force) {
-                    yield rmRF(dest);
-                }
-                else {
-                    throw new Error('Destination already exists');
-                }
-            }
-        }
-        yield mkdirP(path.dirname(dest));
-        yield ioUtil.rename(source, dest);
-    });
-}
-/**
- * Remove a path recursively with force
- *
- * @param inputPath path to remove
- */
-function rmRF(inputPath) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        if (IS_WINDOWS) {
-            // Check for invalid characters
-            // https://docs.microsoft.com/en-us/windows/win32/fileio/naming-a-file
-            if (/[*"<>|]/.test(inputPath)) {
-                throw new Error('File path must not contain `*`, `"`, `<`, `>` or `|` on Windows');
-            }
-        }
-        try {
-            // note if path does not exist, error is silent
-            yield io_util_rm(inputPath, {
-                force: true,
-                maxRetries: 3,
-                recursive: true,
-                retryDelay: 300
-            });
-        }
-        catch (err) {
-            throw new Error(`File was unable to be removed ${err}`);
-        }
-    });
-}
-/**
- * Make a directory.  Creates the full path with folders in between
- * Will throw if it fails
- *
- * @param   fsPath        path to create
- * @returns Promise<void>
- */
-function mkdirP(fsPath) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        (0,external_assert_.ok)(fsPath, 'a path argument must be provided');
-        yield mkdir(fsPath, { recursive: true });
-    });
-}
-/**
- * Returns path of a tool had the tool actually been invoked.  Resolves via paths.
- * If you check and the tool does not exist, it will throw.
- *
- * @param     tool              name of the tool
- * @param     check             whether to check if tool exists
- * @returns   Promise<string>   path to tool
- */
-function which(tool, check) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        if (!tool) {
-            throw new Error("parameter 'tool' is required");
-        }
-        // recursive when check=true
-        if (check) {
-            const result = yield which(tool, false);
-            if (!result) {
-                if (IS_WINDOWS) {
-                    throw new Error(`Unable to locate executable file: ${tool}. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable. Also verify the file has a valid extension for an executable file.`);
-                }
-                else {
-                    throw new Error(`Unable to locate executable file: ${tool}. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable. Also check the file mode to verify the file is executable.`);
-                }
-            }
-            return result;
-        }
-        const matches = yield findInPath(tool);
-        if (matches && matches.length > 0) {
-            return matches[0];
-        }
-        return '';
-    });
-}
-/**
- * Returns a list of all occurrences of the given tool on the system path.
- *
- * @returns   Promise<string[]>  the paths of the tool
- */
-function findInPath(tool) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        if (!tool) {
-            throw new Error("parameter 'tool' is required");
-        }
-        // build the list of extensions to try
-        const extensions = [];
-        if (IS_WINDOWS && process.env['PATHEXT']) {
-            for (const extension of process.env['PATHEXT'].split(external_path_namespaceObject.delimiter)) {
-                if (extension) {
-                    extensions.push(extension);
-                }
-            }
-        }
-        // if it's rooted, return it if exists. otherwise return empty.
-        if (isRooted(tool)) {
-            const filePath = yield tryGetExecutablePath(tool, extensions);
-            if (filePath) {
-                return [filePath];
-            }
-            return [];
-        }
-        // if any path separators, return empty
-        if (tool.includes(external_path_namespaceObject.sep)) {
-            return [];
-        }
-        // build the list of directories
-        //
-        // Note, technically "where" checks the current directory on Windows. From a toolkit perspective,
-        // it feels like we should not do this. Checking the current directory seems like more of a use
-        // case of a shell, and the which() function exposed by the toolkit should strive for consistency
-        // across platforms.
-        const directories = [];
-        if (process.env.PATH) {
-            for (const p of process.env.PATH.split(external_path_namespaceObject.delimiter)) {
-                if (p) {
-                    directories.push(p);
-                }
-            }
-        }
-        // find all matches
-        const matches = [];
-        for (const directory of directories) {
-            const filePath = yield tryGetExecutablePath(external_path_namespaceObject.join(directory, tool), extensions);
-            if (filePath) {
-                matches.push(filePath);
-            }
-        }
-        return matches;
-    });
-}
-function readCopyOptions(options) {
-    const force = options.force == null ? true : options.force;
-    const recursive = Boolean(options.recursive);
-    const copySourceDirectory = options.copySourceDirectory == null
-        ? true
-        : Boolean(options.copySourceDirectory);
-    return { force, recursive, copySourceDirectory };
-}
-function cpDirRecursive(sourceDir, destDir, currentDepth, force) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        // Ensure there is not a run away recursive copy
-        if (currentDepth >= 255)
-            return;
-        currentDepth++;
-        yield mkdirP(destDir);
-        const files = yield readdir(sourceDir);
-        for (const fileName of files) {
-            const srcFile = `${sourceDir}/${fileName}`;
-            const destFile = `${destDir}/${fileName}`;
-            const srcFileStat = yield lstat(srcFile);
-            if (srcFileStat.isDirectory()) {
-                // Recurse
-                yield cpDirRecursive(srcFile, destFile, currentDepth, force);
-            }
-            else {
-                yield io_copyFile(srcFile, destFile, force);
-            }
-        }
-        // Change the mode for the newly created directory
-        yield chmod(destDir, (yield stat(sourceDir)).mode);
-    });
-}
-// Buffered file copy
-function io_copyFile(srcFile, destFile, force) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        if ((yield lstat(srcFile)).isSymbolicLink()) {
-            // unlink/re-link it
-            try {
-                yield lstat(destFile);
-                yield unlink(destFile);
-            }
-            catch (e) {
-                // Try to override file permission
-                if (e.code === 'EPERM') {
-                    yield chmod(destFile, '0666');
-                    yield unlink(destFile);
-                }
-                // other errors = it doesn't exist, no work to do
-            }
-            // Copy over symlink
-            const symlinkFull = yield readlink(srcFile);
-            yield symlink(symlinkFull, destFile, IS_WINDOWS ? 'junction' : null);
-        }
-        else if (!(yield exists(destFile)) || force) {
-            yield copyFile(srcFile, destFile);
-        }
-    });
-}
-//# sourceMappingURL=io.js.map
-;// CONCATENATED MODULE: external "timers"
-const external_timers_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("timers");
-;// CONCATENATED MODULE: ./node_modules/@actions/exec/lib/toolrunner.js
-var toolrunner_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-
-
-
-
-
-/* eslint-disable @typescript-eslint/unbound-method */
-const toolrunner_IS_WINDOWS = process.platform === 'win32';
-/*
- * Class for running command line tools. Handles quoting and arg parsing in a platform agnostic way.
- */
-class ToolRunner extends external_events_.EventEmitter {
-    constructor(toolPath, args, options) {
-        super();
-        if (!toolPath) {
-            throw new Error("Parameter 'toolPath' cannot be null or empty.");
-        }
-        this.toolPath = toolPath;
-        this.args = args || [];
-        this.options = options || {};
-    }
-    _debug(message) {
-        if (this.options.listeners && this.options.listeners.debug) {
-            this.options.listeners.debug(message);
-        }
-    }
-    _getCommandString(options, noPrefix) {
-        const toolPath = this._getSpawnFileName();
-        const args = this._getSpawnArgs(options);
-        let cmd = noPrefix ? '' : '[command]'; // omit prefix when piped to a second tool
-        if (toolrunner_IS_WINDOWS) {
-            // Windows + cmd file
-            if (this._isCmdFile()) {
-                cmd += toolPath;
-                for (const a of args) {
-                    cmd += ` ${a}`;
-                }
-            }
-            // Windows + verbatim
-            else if (options.windowsVerbatimArguments) {
-                cmd += `"${toolPath}"`;
-                for (const a of args) {
-                    cmd += ` ${a}`;
-                }
-            }
-            // Windows (regular)
-            else {
-                cmd += this._windowsQuoteCmdArg(toolPath);
-                for (const a of args) {
-                    cmd += ` ${this._windowsQuoteCmdArg(a)}`;
-                }
-            }
-        }
-        else {
-            // OSX/Linux - this can likely be improved with some form of quoting.
-            // creating processes on Unix is fundamentally different than Windows.
-            // on Unix, execvp() takes an arg array.
-            cmd += toolPath;
-            for (const a of args) {
-                cmd += ` ${a}`;
-            }
-        }
-        return cmd;
-    }
-    _processLineBuffer(data, strBuffer, onLine) {
-        try {
-            let s = strBuffer + data.toString();
-            let n = s.indexOf(external_os_namespaceObject.EOL);
-            while (n > -1) {
-                const line = s.substring(0, n);
-                onLine(line);
-                // the rest of the string ...
-                s = s.substring(n + external_os_namespaceObject.EOL.length);
-                n = s.indexOf(external_os_namespaceObject.EOL);
-            }
-            return s;
-        }
-        catch (err) {
-            // streaming lines to console is best effort.  Don't fail a build.
-            this._debug(`error processing line. Failed with error ${err}`);
-            return '';
-        }
-    }
-    _getSpawnFileName() {
-        if (toolrunner_IS_WINDOWS) {
-            if (this._isCmdFile()) {
-                return process.env['COMSPEC'] || 'cmd.exe';
-            }
-        }
-        return this.toolPath;
-    }
-    _getSpawnArgs(options) {
-        if (toolrunner_IS_WINDOWS) {
-            if (this._isCmdFile()) {
-                let argline = `/D /S /C "${this._windowsQuoteCmdArg(this.toolPath)}`;
-                for (const a of this.args) {
-                    argline += ' ';
-                    argline += options.windowsVerbatimArguments
-                        ? a
-                        : this._windowsQuoteCmdArg(a);
-                }
-                argline += '"';
-                return [argline];
-            }
-        }
-        return this.args;
-    }
-    _endsWith(str, end) {
-        return str.endsWith(end);
-    }
-    _isCmdFile() {
-        const upperToolPath = this.toolPath.toUpperCase();
-        return (this._endsWith(upperToolPath, '.CMD') ||
-            this._endsWith(upperToolPath, '.BAT'));
-    }
-    _windowsQuoteCmdArg(arg) {
-        // for .exe, apply the normal quoting rules that libuv applies
-        if (!this._isCmdFile()) {
-            return this._uvQuoteCmdArg(arg);
-        }
-        // otherwise apply quoting rules specific to the cmd.exe command line parser.
-        // the libuv rules are generic and are not designed specifically for cmd.exe
-        // command line parser.
-        //
-        // for a detailed description of the cmd.exe command line parser, refer to
-        // http://stackoverflow.com/questions/4094699/how-does-the-windows-command-interpreter-cmd-exe-parse-scripts/7970912#7970912
-        // need quotes for empty arg
-        if (!arg) {
-            return '""';
-        }
-        // determine whether the arg needs to be quoted
-        const cmdSpecialChars = [
-            ' ',
-            '\t',
-            '&',
-            '(',
-            ')',
-            '[',
-            ']',
-            '{',
-            '}',
-            '^',
-            '=',
-            ';',
-            '!',
-            "'",
-            '+',
-            ',',
-            '`',
-            '~',
-            '|',
-            '<',
-            '>',
-            '"'
-        ];
-        let needsQuotes = false;
-        for (const char of arg) {
-            if (cmdSpecialChars.some(x => x === char)) {
-                needsQuotes = true;
-                break;
-            }
-        }
-        // short-circuit if quotes not needed
-        if (!needsQuotes) {
-            return arg;
-        }
-        // the following quoting rules are very similar to the rules that by libuv applies.
-        //
-        // 1) wrap the string in quotes
-        //
-        // 2) double-up quotes - i.e. " => ""
-        //
-        //    this is different from the libuv quoting rules. libuv replaces " with \", which unfortunately
-        //    doesn't work well with a cmd.exe command line.
-        //
-        //    note, replacing " with "" also works well if the arg is passed to a downstream .NET console app.
-        //    for example, the command line:
-        //          foo.exe "myarg:""my val"""
-        //    is parsed by a .NET console app into an arg array:
-        //          [ "myarg:\"my val\"" ]
-        //    which is the same end result when applying libuv quoting rules. although the actual
-        //    command line from libuv quoting rules would look like:
-        //          foo.exe "myarg:\"my val\""
-        //
-        // 3) double-up slashes that precede a quote,
-        //    e.g.  hello \world    => "hello \world"
-        //          hello\"world    => "hello\\""world"
-        //          hello\\"world   => "hello\\\\""world"
-        //          hello world\    => "hello world\\"
-        //
-        //    technically this is not required for a cmd.exe command line, or the batch argument parser.
-        //    the reasons for including this as a .cmd quoting rule are:
-        //
-        //    a) this is optimized for the scenario where the argument is passed from the .cmd file to an
-        //       external program. many programs (e.g. .NET console apps) rely on the slash-doubling rule.
-        //
-        //    b) it's what we've been doing previously (by deferring to node default behavior) and we
-        //       haven't heard any complaints about that aspect.
-        //
-        // note, a weakness of the quoting rules chosen here, is that % is not escaped. in fact, % cannot be
-        // escaped when used on the command line directly - even though within a .cmd file % can be escaped
-        // by using %%.
-        //
-        // the saving grace is, on the command line, %var% is left as-is if var is not defined. this contrasts
-        // the line parsing rules within a .cmd file, where if var is not defined it is replaced with nothing.
-        //
-        // one option that was explored was replacing % with ^% - i.e. %var% => ^%var^%. this hack would
-        // often work, since it is unlikely that var^ would exist, and the ^ character is removed when the
-        // variable is used. the problem, however, is that ^ is not removed when %* is used to pass the args
-        // to an external program.
-        //
-        // an unexplored potential solution for the % escaping problem, is to create a wrapper .cmd file.
-        // % can be escaped within a .cmd file.
-        let reverse = '"';
-        let quoteHit = true;
-        for (let i = arg.length; i > 0; i--) {
-            // walk the string in reverse
-            reverse += arg[i - 1];
-            if (quoteHit && arg[i - 1] === '\\') {
-                reverse += '\\'; // double the slash
-            }
-            else if (arg[i - 1] === '"') {
-                quoteHit = true;
-                reverse += '"'; // double the quote
-            }
-            else {
-                quoteHit = false;
-            }
-        }
-        reverse += '"';
-        return reverse.split('').reverse().join('');
-    }
-    _uvQuoteCmdArg(arg) {
-        // Tool runner wraps child_process.spawn() and needs to apply the same quoting as
-        // Node in certain cases where the undocumented spawn option windowsVerbatimArguments
-        // is used.
-        //
-        // Since this function is a port of quote_cmd_arg from Node 4.x (technically, lib UV,
-        // see https://github.com/nodejs/node/blob/v4.x/deps/uv/src/win/process.c for details),
-        // pasting copyright notice from Node within this function:
-        //
-        //      Copyright Joyent, Inc. and other Node contributors. All rights reserved.
-        //
-        //      Permission is hereby granted, free of charge, to any person obtaining a copy
-        //      of this software and associated documentation files (the "Software"), to
-        //      deal in the Software without restriction, including without limitation the
-        //      rights to use, copy, modify, merge, publish, distribute, sublicense, and/or
-        //      sell copies of the Software, and to permit persons to whom the Software is
-        //      furnished to do so, subject to the following conditions:
-        //
-        //      The above copyright notice and this permission notice shall be included in
-        //      all copies or substantial portions of the Software.
-        //
-        //      THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
-        //      IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,
-        //      FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE
-        //      AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER
-        //      LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING
-        //      FROM, OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS
-        //      IN THE SOFTWARE.
-        if (!arg) {
-            // Need double quotation for empty argument
-            return '""';
-        }
-        if (!arg.includes(' ') && !arg.includes('\t') && !arg.includes('"')) {
-            // No quotation needed
-            return arg;
-        }
-        if (!arg.includes('"') && !arg.includes('\\')) {
-            // No embedded double quotes or backslashes, so I can just wrap
-            // quote marks around the whole thing.
-            return `"${arg}"`;
-        }
-        // Expected input/output:
-        //   input : hello"world
-        //   output: "hello\"world"
-        //   input : hello""world
-        //   output: "hello\"\"world"
-        //   input : hello\world
-        //   output: hello\world
-        //   input : hello\\world
-        //   output: hello\\world
-        //   input : hello\"world
-        //   output: "hello\\\"world"
-        //   input : hello\\"world
-        //   output: "hello\\\\\"world"
-        //   input : hello world\
-        //   output: "hello world\\" - note the comment in libuv actually reads "hello world\"
-        //                             but it appears the comment is wrong, it should be "hello world\\"
-        let reverse = '"';
-        let quoteHit = true;
-        for (let i = arg.length; i > 0; i--) {
-            // walk the string in reverse
-            reverse += arg[i - 1];
-            if (quoteHit && arg[i - 1] === '\\') {
-                reverse += '\\';
-            }
-            else if (arg[i - 1] === '"') {
-                quoteHit = true;
-                reverse += '\\';
-            }
-            else {
-                quoteHit = false;
-            }
-        }
-        reverse += '"';
-        return reverse.split('').reverse().join('');
-    }
-    _cloneExecOptions(options) {
-        options = options || {};
-        const result = {
-            cwd: options.cwd || process.cwd(),
-            env: options.env || process.env,
-            silent: options.silent || false,
-            windowsVerbatimArguments: options.windowsVerbatimArguments || false,
-            failOnStdErr: options.failOnStdErr || false,
-            ignoreReturnCode: options.ignoreReturnCode || false,
-            delay: options.delay || 10000
-        };
-        result.outStream = options.outStream || process.stdout;
-        result.errStream = options.errStream || process.stderr;
-        return result;
-    }
-    _getSpawnOptions(options, toolPath) {
-        options = options || {};
-        const result = {};
-        result.cwd = options.cwd;
-        result.env = options.env;
-        result['windowsVerbatimArguments'] =
-            options.windowsVerbatimArguments || this._isCmdFile();
-        if (options.windowsVerbatimArguments) {
-            result.argv0 = `"${toolPath}"`;
-        }
-        return result;
-    }
-    /**
-     * Exec a tool.
-     * Output will be streamed to the live console.
-     * Returns promise with return code
-     *
-     * @param     tool     path to tool to exec
-     * @param     options  optional exec options.  See ExecOptions
-     * @returns   number
-     */
-    exec() {
-        return toolrunner_awaiter(this, void 0, void 0, function* () {
-            // root the tool path if it is unrooted and contains relative pathing
-            if (!isRooted(this.toolPath) &&
-                (this.toolPath.includes('/') ||
-                    (toolrunner_IS_WINDOWS && this.toolPath.includes('\\')))) {
-                // prefer options.cwd if it is specified, however options.cwd may also need to be rooted
-                this.toolPath = external_path_namespaceObject.resolve(process.cwd(), this.options.cwd || process.cwd(), this.toolPath);
-            }
-            // if the tool is only a file name, then resolve it from the PATH
-            // otherwise verify it exists (add extension on Windows if necessary)
-            this.toolPath = yield which(this.toolPath, true);
-            return new Promise((resolve, reject) => toolrunner_awaiter(this, void 0, void 0, function* () {
-                this._debug(`exec tool: ${this.toolPath}`);
-                this._debug('arguments:');
-                for (const arg of this.args) {
-                    this._debug(`   ${arg}`);
-                }
-                const optionsNonNull = this._cloneExecOptions(this.options);
-                if (!optionsNonNull.silent && optionsNonNull.outStream) {
-                    optionsNonNull.outStream.write(this._getCommandString(optionsNonNull) + external_os_namespaceObject.EOL);
-                }
-                const state = new ExecState(optionsNonNull, this.toolPath);
-                state.on('debug', (message) => {
-                    this._debug(message);
-                });
-                if (this.options.cwd && !(yield exists(this.options.cwd))) {
-                    return reject(new Error(`The cwd: ${this.options.cwd} does not exist!`));
-                }
-                const fileName = this._getSpawnFileName();
-                const cp = external_child_process_namespaceObject.spawn(fileName, this._getSpawnArgs(optionsNonNull), this._getSpawnOptions(this.options, fileName));
-                let stdbuffer = '';
-                if (cp.stdout) {
-                    cp.stdout.on('data', (data) => {
-                        if (this.options.listeners && this.options.listeners.stdout) {
-                            this.options.listeners.stdout(data);
-                        }
-                        if (!optionsNonNull.silent && optionsNonNull.outStream) {
-                            optionsNonNull.outStream.write(data);
-                        }
-                        stdbuffer = this._processLineBuffer(data, stdbuffer, (line) => {
-                            if (this.options.listeners && this.options.listeners.stdline) {
-                                this.options.listeners.stdline(line);
-                            }
-                        });
-                    });
-                }
-                let errbuffer = '';
-                if (cp.stderr) {
-                    cp.stderr.on('data', (data) => {
-                        state.processStderr = true;
-                        if (this.options.listeners && this.options.listeners.stderr) {
-                            this.options.listeners.stderr(data);
-                        }
-                        if (!optionsNonNull.silent &&
-                            optionsNonNull.errStream &&
-                            optionsNonNull.outStream) {
-                            const s = optionsNonNull.failOnStdErr
-                                ? optionsNonNull.errStream
-                                : optionsNonNull.outStream;
-                            s.write(data);
-                        }
-                        errbuffer = this._processLineBuffer(data, errbuffer, (line) => {
-                            if (this.options.listeners && this.options.listeners.errline) {
-                                this.options.listeners.errline(line);
-                            }
-                        });
-                    });
-                }
-                cp.on('error', (err) => {
-                    state.processError = err.message;
-                    state.processExited = true;
-                    state.processClosed = true;
-                    state.CheckComplete();
-                });
-                cp.on('exit', (code) => {
-                    state.processExitCode = code;
-                    state.processExited = true;
-                    this._debug(`Exit code ${code} received from tool '${this.toolPath}'`);
-                    state.CheckComplete();
-                });
-                cp.on('close', (code) => {
-                    state.processExitCode = code;
-                    state.processExited = true;
-                    state.processClosed = true;
-                    this._debug(`STDIO streams have closed for tool '${this.toolPath}'`);
-                    state.CheckComplete();
-                });
-                state.on('done', (error, exitCode) => {
-                    if (stdbuffer.length > 0) {
-                        this.emit('stdline', stdbuffer);
-                    }
-                    if (errbuffer.length > 0) {
-                        this.emit('errline', errbuffer);
-                    }
-                    cp.removeAllListeners();
-                    if (error) {
-                        reject(error);
-                    }
-                    else {
-                        resolve(exitCode);
-                    }
-                });
-                if (this.options.input) {
-                    if (!cp.stdin) {
-                        throw new Error('child process missing stdin');
-                    }
-                    cp.stdin.end(this.options.input);
-                }
-            }));
-        });
-    }
-}
-/**
- * Convert an arg string to an array of args. Handles escaping
- *
- * @param    argString   string of arguments
- * @returns  string[]    array of arguments
- */
-function argStringToArray(argString) {
-    const args = [];
-    let inQuotes = false;
-    let escaped = false;
-    let arg = '';
-    function append(c) {
-        // we only escape double quotes.
-        if (escaped && c !== '"') {
-            arg += '\\';
-        }
-        arg += c;
-        escaped = false;
-    }
-    for (let i = 0; i < argString.length; i++) {
-        const c = argString.charAt(i);
-        if (c === '"') {
-            if (!escaped) {
-                inQuotes = !inQuotes;
-            }
-            else {
-                append(c);
-            }
-            continue;
-        }
-        if (c === '\\' && escaped) {
-            append(c);
-            continue;
-        }
-        if (c === '\\' && inQuotes) {
-            escaped = true;
-            continue;
-        }
-        if (c === ' ' && !inQuotes) {
-            if (arg.length > 0) {
-                args.push(arg);
-                arg = '';
-            }
-            continue;
-        }
-        append(c);
-    }
-    if (arg.length > 0) {
-        args.push(arg.trim());
-    }
-    return args;
-}
-class ExecState extends external_events_.EventEmitter {
-    constructor(options, toolPath) {
-        super();
-        this.processClosed = false; // tracks whether the process has exited and stdio is closed
-        this.processError = '';
-        this.processExitCode = 0;
-        this.processExited = false; // tracks whether the process has exited
-        this.processStderr = false; // tracks whether stderr was written to
-        this.delay = 10000; // 10 seconds
-        this.done = false;
-        this.timeout = null;
-        if (!toolPath) {
-            throw new Error('toolPath must not be empty');
-        }
-        this.options = options;
-        this.toolPath = toolPath;
-        if (options.delay) {
-            this.delay = options.delay;
-        }
-    }
-    CheckComplete() {
-        if (this.done) {
-            return;
-        }
-        if (this.processClosed) {
-            this._setResult();
-        }
-        else if (this.processExited) {
-            this.timeout = (0,external_timers_namespaceObject.setTimeout)(ExecState.HandleTimeout, this.delay, this);
-        }
-    }
-    _debug(message) {
-        this.emit('debug', message);
-    }
-    _setResult() {
-        // determine whether there is an error
-        let error;
-        if (this.processExited) {
-            if (this.processError) {
-                error = new Error(`There was an error when attempting to execute the process '${this.toolPath}'. This may indicate the process failed to start. Error: ${this.processError}`);
-            }
-            else if (this.processExitCode !== 0 && !this.options.ignoreReturnCode) {
-                error = new Error(`The process '${this.toolPath}' failed with exit code ${this.processExitCode}`);
-            }
-            else if (this.processStderr && this.options.failOnStdErr) {
-                error = new Error(`The process '${this.toolPath}' failed because one or more lines were written to the STDERR stream`);
-            }
-        }
-        // clear the timeout
-        if (this.timeout) {
-            clearTimeout(this.timeout);
-            this.timeout = null;
-        }
-        this.done = true;
-        this.emit('done', error, this.processExitCode);
-    }
-    static HandleTimeout(state) {
-        if (state.done) {
-            return;
-        }
-        if (!state.processClosed && state.processExited) {
-            const message = `The STDIO streams did not close within ${state.delay / 1000} seconds of the exit event from process '${state.toolPath}'. This may indicate a child process inherited the STDIO streams and has not yet exited.`;
-            state._debug(message);
-        }
-        state._setResult();
-    }
-}
-//# sourceMappingURL=toolrunner.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/exec/lib/exec.js
-var exec_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-/**
- * Exec a command.
- * Output will be streamed to the live console.
- * Returns promise with return code
- *
- * @param     commandLine        command to execute (can include additional args). Must be correctly escaped.
- * @param     args               optional arguments for tool. Escaping is handled by the lib.
- * @param     options            optional exec options.  See ExecOptions
- * @returns   Promise<number>    exit code
- */
-function exec_exec(commandLine, args, options) {
-    return exec_awaiter(this, void 0, void 0, function* () {
-        const commandArgs = argStringToArray(commandLine);
-        if (commandArgs.length === 0) {
-            throw new Error(`Parameter 'commandLine' cannot be null or empty.`);
-        }
-        // Path to tool to execute should be first arg
-        const toolPath = commandArgs[0];
-        args = commandArgs.slice(1).concat(args || []);
-        const runner = new ToolRunner(toolPath, args, options);
-        return runner.exec();
-    });
-}
-/**
- * Exec a command and get the output.
- * Output will be streamed to the live console.
- * Returns promise with the exit code and collected stdout and stderr
- *
- * @param     commandLine           command to execute (can include additional args). Must be correctly escaped.
- * @param     args                  optional arguments for tool. Escaping is handled by the lib.
- * @param     options               optional exec options.  See ExecOptions
- * @returns   Promise<ExecOutput>   exit code, stdout, and stderr
- */
-function getExecOutput(commandLine, args, options) {
-    return exec_awaiter(this, void 0, void 0, function* () {
-        var _a, _b;
-        let stdout = '';
-        let stderr = '';
-        //Using string decoder covers the case where a mult-byte character is split
-        const stdoutDecoder = new external_string_decoder_.StringDecoder('utf8');
-        const stderrDecoder = new external_string_decoder_.StringDecoder('utf8');
-        const originalStdoutListener = (_a = options === null || options === void 0 ? void 0 : options.listeners) === null || _a === void 0 ? void 0 : _a.stdout;
-        const originalStdErrListener = (_b = options === null || options === void 0 ? void 0 : options.listeners) === null || _b === void 0 ? void 0 : _b.stderr;
-        const stdErrListener = (data) => {
-            stderr += stderrDecoder.write(data);
-            if (originalStdErrListener) {
-                originalStdErrListener(data);
-            }
-        };
-        const stdOutListener = (data) => {
-            stdout += stdoutDecoder.write(data);
-            if (originalStdoutListener) {
-                originalStdoutListener(data);
-            }
-        };
-        const listeners = Object.assign(Object.assign({}, options === null || options === void 0 ? void 0 : options.listeners), { stdout: stdOutListener, stderr: stdErrListener });
-        const exitCode = yield exec_exec(commandLine, args, Object.assign(Object.assign({}, options), { listeners }));
-        //flush any remaining characters
-        stdout += stdoutDecoder.end();
-        stderr += stderrDecoder.end();
-        return {
-            exitCode,
-            stdout,
-            stderr
-        };
-    });
-}
-//# sourceMappingURL=exec.js.map
+// EXTERNAL MODULE: ./node_modules/@actions/exec/lib/exec.js + 2 modules
+var lib_exec = __nccwpck_require__(5260);
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/platform.js
 var platform_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
@@ -36743,8 +37169,8 @@ const getLinuxInfo = () => platform_awaiter(void 0, void 0, void 0, function* ()
         version
     };
 });
-const platform = external_os_namespaceObject.platform();
-const arch = external_os_namespaceObject.arch();
+const platform = external_os_.platform();
+const arch = external_os_.arch();
 const isWindows = platform === 'win32';
 const isMacOS = platform === 'darwin';
 const isLinux = platform === 'linux';
@@ -36840,7 +37266,7 @@ function exportVariable(name, val) {
  * ```
  */
 function core_setSecret(secret) {
-    command_issueCommand('add-mask', {}, secret);
+    issueCommand('add-mask', {}, secret);
 }
 /**
  * Prepends inputPath to the PATH (for this action and future actions)
@@ -36865,7 +37291,7 @@ function addPath(inputPath) {
  * @param     options  optional. See InputOptions.
  * @returns   string
  */
-function getInput(name, options) {
+function core_getInput(name, options) {
     const val = process.env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] || '';
     if (options && options.required && !val) {
         throw new Error(`Input required and not supplied: ${name}`);
@@ -36884,7 +37310,7 @@ function getInput(name, options) {
  *
  */
 function getMultilineInput(name, options) {
-    const inputs = getInput(name, options)
+    const inputs = core_getInput(name, options)
         .split('\n')
         .filter(x => x !== '');
     if (options && options.trimWhitespace === false) {
@@ -36905,7 +37331,7 @@ function getMultilineInput(name, options) {
 function getBooleanInput(name, options) {
     const trueValue = ['true', 'True', 'TRUE'];
     const falseValue = ['false', 'False', 'FALSE'];
-    const val = getInput(name, options);
+    const val = core_getInput(name, options);
     if (trueValue.includes(val))
         return true;
     if (falseValue.includes(val))
@@ -36920,13 +37346,13 @@ function getBooleanInput(name, options) {
  * @param     value    value to store. Non-string values will be converted to a string via JSON.stringify
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-function setOutput(name, value) {
+function core_setOutput(name, value) {
     const filePath = process.env['GITHUB_OUTPUT'] || '';
     if (filePath) {
-        return file_command_issueFileCommand('OUTPUT', file_command_prepareKeyValueMessage(name, value));
+        return issueFileCommand('OUTPUT', prepareKeyValueMessage(name, value));
     }
-    process.stdout.write(external_os_namespaceObject.EOL);
-    command_issueCommand('set-output', { name }, utils_toCommandValue(value));
+    process.stdout.write(os.EOL);
+    issueCommand('set-output', { name }, toCommandValue(value));
 }
 /**
  * Enables or disables the echoing of commands into stdout for the rest of the step.
@@ -36946,7 +37372,7 @@ function setCommandEcho(enabled) {
  */
 function setFailed(message) {
     process.exitCode = ExitCode.Failure;
-    core_error(message);
+    error(message);
 }
 //-----------------------------------------------------------------------
 // Logging Commands
@@ -36969,31 +37395,31 @@ function core_debug(message) {
  * @param message error issue message. Errors will be converted to string via toString()
  * @param properties optional properties to add to the annotation.
  */
-function core_error(message, properties = {}) {
-    command_issueCommand('error', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+function error(message, properties = {}) {
+    issueCommand('error', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Adds a warning issue
  * @param message warning issue message. Errors will be converted to string via toString()
  * @param properties optional properties to add to the annotation.
  */
-function warning(message, properties = {}) {
-    command_issueCommand('warning', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+function core_warning(message, properties = {}) {
+    issueCommand('warning', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Adds a notice issue
  * @param message notice issue message. Errors will be converted to string via toString()
  * @param properties optional properties to add to the annotation.
  */
-function notice(message, properties = {}) {
-    command_issueCommand('notice', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+function core_notice(message, properties = {}) {
+    issueCommand('notice', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Writes info to log with console.log.
  * @param message info message
  */
-function info(message) {
-    process.stdout.write(message + external_os_namespaceObject.EOL);
+function core_info(message) {
+    process.stdout.write(message + os.EOL);
 }
 /**
  * Begin an output group.
@@ -37003,13 +37429,13 @@ function info(message) {
  * @param name The name of the output group
  */
 function startGroup(name) {
-    command_issue('group', name);
+    issue('group', name);
 }
 /**
  * End an output group.
  */
 function endGroup() {
-    command_issue('endgroup');
+    issue('endgroup');
 }
 /**
  * Wrap an asynchronous function call in a group.
@@ -37019,7 +37445,7 @@ function endGroup() {
  * @param name The name of the group
  * @param fn The function to wrap in the group
  */
-function group(name, fn) {
+function core_group(name, fn) {
     return core_awaiter(this, void 0, void 0, function* () {
         startGroup(name);
         let result;
@@ -37080,1460 +37506,12 @@ function getIDToken(aud) {
  */
 
 //# sourceMappingURL=core.js.map
-;// CONCATENATED MODULE: external "node:os"
-const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
-;// CONCATENATED MODULE: external "node:fs"
-const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
-;// CONCATENATED MODULE: ./packages/core/src/context.ts
-
-/** Reads the context the runner provides: `GITHUB_*` variables and the event payload file. */
-function readGitHubContext(env) {
-    const payload = readPayload(env['GITHUB_EVENT_PATH']);
-    const repositoryField = payload['repository'];
-    const repository = typeof repositoryField === 'object' && repositoryField !== null ? repositoryField : {};
-    const defaultBranch = repository['default_branch'];
-    return {
-        eventName: env['GITHUB_EVENT_NAME'] ?? '',
-        payload,
-        sha: env['GITHUB_SHA'] ?? '',
-        ref: env['GITHUB_REF'] ?? '',
-        repository: env['GITHUB_REPOSITORY'] ?? '',
-        workspace: env['GITHUB_WORKSPACE'] ?? process.cwd(),
-        serverUrl: env['GITHUB_SERVER_URL'] ?? 'https://github.com',
-        apiUrl: env['GITHUB_API_URL'] ?? 'https://api.github.com',
-        runId: env['GITHUB_RUN_ID'] ?? '',
-        runNumber: env['GITHUB_RUN_NUMBER'] ?? '',
-        runAttempt: env['GITHUB_RUN_ATTEMPT'] ?? '',
-        actor: env['GITHUB_ACTOR'] ?? '',
-        workflow: env['GITHUB_WORKFLOW'] ?? '',
-        defaultBranch: typeof defaultBranch === 'string' ? defaultBranch : undefined,
-    };
-}
-function readPayload(path) {
-    if (path === undefined || path === '')
-        return {};
-    try {
-        const parsed = JSON.parse((0,external_node_fs_namespaceObject.readFileSync)(path, 'utf8'));
-        return typeof parsed === 'object' && parsed !== null ? parsed : {};
-    }
-    catch {
-        // A missing or unreadable payload is the same as none: the runner always writes one.
-        return {};
-    }
-}
-
-;// CONCATENATED MODULE: ./packages/core/src/errors.ts
-/**
- * The one error kind for user mistakes (bad input, malformed file). It is caught once, at the top of
- * every action, and turned into a single `::error` annotation and exit code 1. Anything else that is
- * thrown is a failure of the environment or a bug, and is reported as such.
- */
-class errors_ConfigurationError extends Error {
-    location;
-    constructor(message, location = {}) {
-        super(message);
-        this.name = 'ConfigurationError';
-        this.location = location;
-    }
-    /** The message as the user reads it: prefixed with the input or file:line it is about. */
-    describe() {
-        const { input, file, line } = this.location;
-        if (input !== undefined)
-            return `input '${input}': ${this.message}`;
-        if (file !== undefined)
-            return `${file}${line !== undefined ? `:${line}` : ''}: ${this.message}`;
-        return this.message;
-    }
-}
-/** The message of anything thrown, for logs: never a stack for a user mistake. */
-function errorMessage(error) {
-    if (error instanceof errors_ConfigurationError)
-        return error.describe();
-    if (error instanceof Error) {
-        const cause = error.cause instanceof Error ? ` (${error.cause.message})` : '';
-        return `${error.message}${cause}`;
-    }
-    return String(error);
-}
-
-;// CONCATENATED MODULE: external "node:child_process"
-const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
-;// CONCATENATED MODULE: ./packages/core/src/duration.ts
-/** The longest a Node timer can wait (2^31 - 1 ms, about 24.8 days); longer delays fire at once. */
-const duration_MAX_TIMER_MS = 2 ** 31 - 1;
-const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-const DURATION = /^(?:(\d+(?:\.\d+)?)(ms|h|m|s))+$/;
-const PART = /(\d+(?:\.\d+)?)(ms|h|m|s)/g;
-/**
- * Parses `90s`, `10m`, `1h30m`, `500ms` or plain seconds (`45`) into milliseconds.
- * Returns undefined when the text is not a duration, so callers can name the input in their error.
- */
-function parseDuration(text) {
-    const value = text.trim();
-    if (value === '')
-        return undefined;
-    if (/^\d+(?:\.\d+)?$/.test(value))
-        return Math.round(Number(value) * 1000);
-    if (!DURATION.test(value))
-        return undefined;
-    let total = 0;
-    for (const match of value.matchAll(PART)) {
-        total += Number(match[1]) * (UNIT_MS[match[2] ?? 's'] ?? 0);
-    }
-    return Math.round(total);
-}
-/** Formats milliseconds as people read them: `850ms`, `12.3s`, `4m05s`, `1h02m`. */
-function formatDuration(ms) {
-    if (ms < 1000)
-        return `${Math.round(ms)}ms`;
-    if (ms < 60_000)
-        return `${(ms / 1000).toFixed(1)}s`;
-    const totalSeconds = Math.round(ms / 1000);
-    const hours = Math.floor(totalSeconds / 3600);
-    const minutes = Math.floor((totalSeconds % 3600) / 60);
-    const seconds = totalSeconds % 60;
-    if (hours > 0)
-        return `${hours}h${String(minutes).padStart(2, '0')}m`;
-    return `${minutes}m${String(seconds).padStart(2, '0')}s`;
-}
-
-;// CONCATENATED MODULE: ./packages/core/src/secrets.ts
-// Secrets are masked before first use (the runner hides them in the log) and redacted from everything the
-// runner does not mask: outputs, summaries, reports, and server answers put into errors.
-const REDACTED = '***';
-// `scheme://user:password@` or `scheme://user@` at the start of a URL's authority.
-const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)([^/?#@\s]+)@/gi;
-const safeDecode = (text) => {
-    try {
-        return decodeURIComponent(text);
-    }
-    catch {
-        return text;
-    }
-};
-/** The `user:password@` parts of every URL in a text, as written. */
-function urlUserinfo(text) {
-    return [...text.matchAll(URL_USERINFO)].map((match) => {
-        const [user = '', password = ''] = (match[2] ?? '').split(/:(.*)/s);
-        return { user, password };
-    });
-}
-/** The user name and password embedded in a URL, raw and decoded, to be masked before the URL is used. */
-function urlCredentials(url) {
-    const found = new Set();
-    for (const { user, password } of urlUserinfo(url)) {
-        for (const part of [user, password]) {
-            if (part === '')
-                continue;
-            found.add(part);
-            found.add(safeDecode(part));
-        }
-    }
-    return [...found];
-}
-/** `https://user:pass@host/x` becomes `https://***@host/x`, anywhere in a text. */
-function stripUrlCredentials(text) {
-    return text.replace(URL_USERINFO, `$1${REDACTED}@`);
-}
-/**
- * Holds the secrets of one step and removes them from any text: each secret as given, URL-encoded and
- * JSON-escaped (the forms a server echo or a report takes), and credentials embedded in URLs.
- */
-class Redactor {
-    secrets = new Set();
-    add(secret) {
-        // Very short values would redact ordinary words; the runner does not mask them either.
-        if (secret.length < 3)
-            return;
-        for (const form of [secret, encodeURIComponent(secret), JSON.stringify(secret).slice(1, -1)]) {
-            this.secrets.add(form);
-        }
-    }
-    redact(text) {
-        let result = stripUrlCredentials(text);
-        // Longest first, so that a secret containing another is removed whole.
-        for (const secret of [...this.secrets].sort((a, b) => b.length - a.length)) {
-            if (result.includes(secret))
-                result = result.split(secret).join(REDACTED);
-        }
-        return result;
-    }
-}
-
-;// CONCATENATED MODULE: ./packages/core/src/network.ts
-// What is worth another attempt, and how long one attempt may take: one answer for every action that
-// talks to a server (registries, git remotes, Prometheus, the Kubernetes and GitHub APIs, downloads).
-
-
-/** A server answered with a status the caller cannot use. */
-class HttpStatusError extends Error {
-    status;
-    url;
-    constructor(status, url, detail = '') {
-        const shown = stripUrlCredentials(url);
-        super(`${shown} answered ${status}${detail ? `: ${detail}` : ''}`);
-        this.name = 'HttpStatusError';
-        this.status = status;
-        this.url = shown;
-    }
-}
-/** A server (or a program talking to one) did not answer in time. */
-class DeadlineError extends Error {
-    constructor(what, ms) {
-        super(`${what} did not answer within ${formatDuration(ms)}`);
-        this.name = 'DeadlineError';
-    }
-}
-// Errors of the connection itself, as Node, undici and libuv name them: another attempt may succeed.
-const TRANSIENT_CODES = new Set([
-    'ECONNRESET',
-    'ECONNREFUSED',
-    'ECONNABORTED',
-    'ETIMEDOUT',
-    'EPIPE',
-    'EHOSTUNREACH',
-    'ENETUNREACH',
-    'ENETDOWN',
-    'EAI_AGAIN',
-    'UND_ERR_SOCKET',
-    'UND_ERR_CONNECT_TIMEOUT',
-    'UND_ERR_HEADERS_TIMEOUT',
-    'UND_ERR_BODY_TIMEOUT',
-    'UND_ERR_CLOSED',
-]);
-/** Statuses another attempt can change: a timeout, too many requests, or the server's own failure. */
-const isTransientStatus = (status) => status === 408 || status === 429 || status >= 500;
-// Duck-typed: errors from another realm (a VM context, a worker) fail `instanceof Error`.
-const field = (error, name) => typeof error === 'object' && error !== null ? error[name] : undefined;
-/**
- * Whether another attempt can fix this error: network failures, a deadline that expired, 408, 429 and
- * 5xx. Not 4xx answers, bad certificates, refused schemes or anything else the same request repeats.
- */
-function isTransient(error) {
-    if (error instanceof DeadlineError)
-        return true;
-    if (error instanceof HttpStatusError)
-        return isTransientStatus(error.status);
-    for (let current = error, depth = 0; current !== undefined && depth < 5; depth += 1) {
-        const code = field(current, 'code');
-        if (typeof code === 'string' && TRANSIENT_CODES.has(code))
-            return true;
-        current = field(current, 'cause');
-    }
-    return false;
-}
-/**
- * Runs one network operation under a deadline: its signal aborts when `ms` pass, and the promise rejects
- * with a DeadlineError then, even when the operation ignores the signal.
- */
-async function withDeadline(operation, ms, what) {
-    const controller = new AbortController();
-    let timer;
-    const expired = new Promise((_resolve, reject) => {
-        timer = setTimeout(() => {
-            const error = new DeadlineError(what, ms);
-            controller.abort(error);
-            reject(error);
-        }, Math.min(ms, MAX_TIMER_MS));
-    });
-    try {
-        return await Promise.race([operation(controller.signal), expired]);
-    }
-    finally {
-        clearTimeout(timer);
-    }
-}
-
-;// CONCATENATED MODULE: ./packages/core/src/exec-deadline.ts
-
-
-
-/**
- * Runs a program that talks to a server under a deadline: when it passes, the program and everything it
- * started (its process group: git's remote helpers, ssh) are killed, and the promise rejects with a
- * DeadlineError. @actions/exec cannot stop a program, hence node's spawn here.
- */
-function execWithDeadline(program, args, options) {
-    const { ms, what } = options.deadline;
-    const group = process.platform !== 'win32';
-    return new Promise((resolve, reject) => {
-        const child = (0,external_node_child_process_namespaceObject.spawn)(program, [...args], {
-            cwd: options.cwd,
-            env: { ...process.env, ...options.env },
-            stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-            detached: group,
-        });
-        const stdout = [];
-        const stderr = [];
-        child.stdout?.on('data', (chunk) => stdout.push(chunk));
-        child.stderr?.on('data', (chunk) => stderr.push(chunk));
-        let expired = false;
-        const timer = setTimeout(() => {
-            expired = true;
-            try {
-                if (group && child.pid !== undefined)
-                    process.kill(-child.pid, 'SIGKILL');
-                else
-                    child.kill('SIGKILL');
-            }
-            catch {
-                child.kill('SIGKILL'); // the group is gone already: the program itself may not be
-            }
-        }, Math.min(ms, duration_MAX_TIMER_MS));
-        child.on('error', (error) => {
-            clearTimeout(timer);
-            reject(error);
-        });
-        child.on('close', (code, signal) => {
-            clearTimeout(timer);
-            if (expired)
-                return reject(new DeadlineError(what, ms));
-            const result = {
-                exitCode: code ?? (signal === null ? 1 : 128),
-                stdout: Buffer.concat(stdout).toString('utf8'),
-                stderr: Buffer.concat(stderr).toString('utf8'),
-            };
-            if (result.exitCode !== 0 && options.allowFailure !== true) {
-                const detail = result.stderr.trim().split('\n').slice(-5).join('\n');
-                return reject(new Error(`${program} exited with code ${result.exitCode}${detail ? `: ${detail}` : ''}`));
-            }
-            resolve(result);
-        });
-        if (options.input !== undefined)
-            child.stdin?.end(options.input);
-    });
-}
-
-// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
-var dist = __nccwpck_require__(8815);
-;// CONCATENATED MODULE: ./packages/core/src/yaml.ts
-
-
-/**
- * Parses YAML with positions kept, so that every later complaint about the content can name the file
- * (or input) and line. Syntax errors become ConfigurationError at the offending line.
- */
-function parseYamlDocument(text, where) {
-    const lineCounter = new dist/* LineCounter */.HN();
-    const document = (0,dist/* parseDocument */.Tp)(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-    const firstError = document.errors[0];
-    if (firstError !== undefined) {
-        const line = firstError.linePos?.[0].line ?? lineCounter.linePos(firstError.pos[0]).line;
-        const reason = firstError.message.split('\n')[0] ?? 'malformed YAML';
-        throw new errors_ConfigurationError(`malformed YAML: ${reason}`, { ...where, line });
-    }
-    const lineOf = (path) => {
-        for (let depth = path.length; depth >= 0; depth -= 1) {
-            const node = depth === 0 ? document.contents : document.getIn(path.slice(0, depth), true);
-            if ((0,dist/* isNode */.Ll)(node) && node.range)
-                return lineCounter.linePos(node.range[0]).line;
-        }
-        return undefined;
-    };
-    return {
-        document,
-        value: toPlainValue(document, where),
-        lineOf,
-        mistake: (path, message) => {
-            const line = lineOf(path);
-            const at = formatYamlPath(path);
-            return new errors_ConfigurationError(at === '' ? message : `${at}: ${message}`, {
-                ...where,
-                ...(line === undefined ? {} : { line }),
-            });
-        },
-    };
-}
-/** The document as plain values; aliases that would multiply it beyond reason are the author's mistake. */
-function toPlainValue(document, where) {
-    try {
-        return document.toJS({ maxAliasCount: 1000 });
-    }
-    catch (error) {
-        if (error instanceof ReferenceError && /alias/i.test(error.message)) {
-            throw new errors_ConfigurationError(`too many YAML alias expansions (${error.message}); write the values out`, where);
-        }
-        throw error;
-    }
-}
-/** `checks[2].expect.status` */
-function formatYamlPath(path) {
-    return path.map((part, index) => (typeof part === 'number' ? `[${part}]` : index === 0 ? part : `.${part}`)).join('');
-}
-
-;// CONCATENATED MODULE: ./packages/core/src/inputs.ts
-
-
-
-/**
- * Parses raw inputs into typed values, once, before any side effect. Every method names the input in
- * its error. Actions read every declared input unconditionally so that the contract test (inputs read
- * == inputs declared, code defaults == action.yml defaults) sees all of them.
- */
-class InputParser {
-    source;
-    mask;
-    observe;
-    constructor(source, mask, observe) {
-        this.source = source;
-        this.mask = mask;
-        this.observe = observe;
-    }
-    raw(name, codeDefault) {
-        this.observe?.(name, codeDefault);
-        const value = this.source(name).trim();
-        return value === '' ? (codeDefault ?? '') : value;
-    }
-    /** A string input; `fallback` is both the code's and action.yml's default. */
-    string(name, fallback = '') {
-        return this.raw(name, fallback === '' ? undefined : fallback);
-    }
-    /** An input that must be given. */
-    required(name) {
-        const value = this.raw(name, undefined);
-        if (value === '')
-            throw new errors_ConfigurationError('is required but was not given', { input: name });
-        return value;
-    }
-    /** A secret: masked before anything else can print it. Never trimmed beyond a final newline. */
-    secret(name) {
-        this.observe?.(name, undefined);
-        const value = this.source(name).replace(/\r?\n$/, '');
-        if (value.trim() === '')
-            return '';
-        this.mask(value);
-        for (const line of value.split(/\r?\n/))
-            if (line.trim().length >= 4)
-                this.mask(line.trim());
-        return value;
-    }
-    /** Strict `true` / `false`, as the spec asks: no `yes`, `1` or `True`. */
-    boolean(name, fallback) {
-        const value = this.raw(name, String(fallback));
-        if (value === 'true')
-            return true;
-        if (value === 'false')
-            return false;
-        throw new errors_ConfigurationError(`expected true or false, got '${value}'`, { input: name });
-    }
-    /** A duration in milliseconds: `90s`, `10m`, `1h30m`, `500ms` or plain seconds. */
-    duration(name, fallback) {
-        const value = this.raw(name, fallback);
-        const ms = parseDuration(value);
-        if (ms === undefined) {
-            throw new errors_ConfigurationError(`expected a duration like 90s, 10m, 1h30m or plain seconds, got '${value}'`, {
-                input: name,
-            });
-        }
-        if (ms > duration_MAX_TIMER_MS) {
-            throw new errors_ConfigurationError(`'${value}' is longer than 24 days, the longest a step can wait`, {
-                input: name,
-            });
-        }
-        return ms;
-    }
-    /** A whole number within bounds. */
-    integer(name, fallback, bounds = {}) {
-        const value = this.number(name, fallback, bounds);
-        if (!Number.isInteger(value)) {
-            throw new errors_ConfigurationError(`expected a whole number, got '${value}'`, { input: name });
-        }
-        return value;
-    }
-    /** A number within bounds. */
-    number(name, fallback, bounds = {}) {
-        const value = this.raw(name, String(fallback));
-        const parsed = Number(value);
-        if (value === '' || !Number.isFinite(parsed)) {
-            throw new errors_ConfigurationError(`expected a number, got '${value}'`, { input: name });
-        }
-        if (bounds.min !== undefined && parsed < bounds.min) {
-            throw new errors_ConfigurationError(`must be at least ${bounds.min}, got ${parsed}`, { input: name });
-        }
-        if (bounds.max !== undefined && parsed > bounds.max) {
-            throw new errors_ConfigurationError(`must be at most ${bounds.max}, got ${parsed}`, { input: name });
-        }
-        return parsed;
-    }
-    /** One of a fixed set of words. */
-    choice(name, choices, fallback) {
-        const value = this.raw(name, fallback);
-        const found = choices.find((choice) => choice === value);
-        if (found === undefined) {
-            throw new errors_ConfigurationError(`expected one of ${choices.join(', ')}, got '${value}'`, { input: name });
-        }
-        return found;
-    }
-    /** A newline-separated list: blank lines and `#` comments are ignored. */
-    list(name, fallback = '') {
-        return parseList(this.raw(name, fallback === '' ? undefined : fallback));
-    }
-    /** JSON text, parsed; undefined when not given. */
-    json(name) {
-        const value = this.raw(name, undefined);
-        if (value === '')
-            return undefined;
-        try {
-            return JSON.parse(value);
-        }
-        catch (error) {
-            const reason = errorMessage(error);
-            throw new errors_ConfigurationError(`is not valid JSON: ${reason}`, { input: name });
-        }
-    }
-    /** YAML text, parsed (errors carry the input name and line); undefined when not given. */
-    yaml(name) {
-        const value = this.raw(name, undefined);
-        if (value === '')
-            return undefined;
-        return parseYamlDocument(value, { input: name }).value;
-    }
-}
-/** Splits a newline list input: trims lines, drops blank lines and `#` comments. */
-function parseList(text) {
-    return text
-        .split(/\r?\n/)
-        .map((line) => line.trim())
-        .filter((line) => line !== '' && !line.startsWith('#'));
-}
-/** Parses `Name: value` lines (headers inputs). Names keep their case; values may contain colons. */
-function parseHeaderLines(lines, input) {
-    return lines.map((line) => {
-        const colon = line.indexOf(':');
-        const name = colon > 0 ? line.slice(0, colon).trim() : '';
-        if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
-            throw new ConfigurationError("expected header lines like 'Name: value'", { input });
-        }
-        return [name, line.slice(colon + 1).trim()];
-    });
-}
-
-;// CONCATENATED MODULE: ./packages/core/src/markdown.ts
-/** Escapes text for a Markdown table cell: pipes, newlines and HTML-significant characters. */
-function escapeCell(value) {
-    return String(value)
-        .replace(/&/g, '&amp;')
-        .replace(/</g, '&lt;')
-        .replace(/>/g, '&gt;')
-        .replace(/\|/g, '\\|')
-        .replace(/\r?\n/g, '<br>');
-}
-/** A Markdown table. Cells are escaped unless they are marked as already-Markdown with `raw()`. */
-function table(header, rows) {
-    const line = (cells) => `| ${cells.map(renderCell).join(' | ')} |`;
-    return [line(header), `| ${header.map(() => '---').join(' | ')} |`, ...rows.map(line)].join('\n');
-}
-/** A cell that is Markdown already (a link, code): inserted as it is. */
-const raw = (markdown) => ({ markdown });
-function renderCell(cell) {
-    return typeof cell === 'object' ? cell.markdown : escapeCell(cell);
-}
-/** Inline code that survives backticks in the value. */
-function code(value) {
-    const fence = value.includes('`') ? '``' : '`';
-    return `${fence}${value.replace(/\r?\n/g, ' ')}${fence}`;
-}
-/** A folded section. */
-function details(summary, body) {
-    return `<details><summary>${escapeCell(summary)}</summary>\n\n${body}\n\n</details>`;
-}
-/** GitHub caps a step summary at 1 MiB; keep well below and say what was cut. */
-const SUMMARY_LIMIT_BYTES = 900 * 1024;
-function capSummary(markdown, limit = SUMMARY_LIMIT_BYTES) {
-    if (Buffer.byteLength(markdown) <= limit)
-        return markdown;
-    const note = '\n\n_The summary was cut here to stay within GitHub’s size limit; the full data is in the report file._\n';
-    let cut = markdown.slice(0, limit - note.length);
-    while (Buffer.byteLength(cut) > limit - note.length)
-        cut = cut.slice(0, Math.floor(cut.length * 0.95));
-    return `${cut.slice(0, cut.lastIndexOf('\n'))}${note}`;
-}
-
-;// CONCATENATED MODULE: ./packages/core/src/retry.ts
-
-/** The delay after failed attempt `attempt` (1-based): exponential, capped, with optional jitter. */
-function backoffDelay(attempt, options, random = Math.random) {
-    const exponential = options.baseMs * (options.factor ?? 2) ** (attempt - 1);
-    const capped = Math.min(exponential, options.maxMs ?? Number.POSITIVE_INFINITY);
-    const jitter = Math.min(Math.max(options.jitter ?? 0, 0), 1);
-    return Math.round(capped * (1 - jitter) + capped * jitter * random());
-}
-/** Waits `ms`, however long (a wait beyond one Node timer is made of several), or less when `signal` aborts. */
-function sleep(ms, signal) {
-    return new Promise((resolve) => {
-        if (signal?.aborted === true) {
-            resolve();
-            return;
-        }
-        const end = Date.now() + ms;
-        let timer;
-        const done = () => {
-            clearTimeout(timer);
-            signal?.removeEventListener('abort', done);
-            resolve();
-        };
-        const arm = () => {
-            const remaining = end - Date.now();
-            if (remaining <= 0)
-                done();
-            else
-                timer = setTimeout(arm, Math.min(remaining, duration_MAX_TIMER_MS));
-        };
-        signal?.addEventListener('abort', done, { once: true });
-        arm();
-    });
-}
-/** Runs `operation` until it succeeds, an error is not retryable, or attempts run out (last error thrown). */
-async function retry(operation, options) {
-    const wait = options.sleep ?? sleep;
-    for (let attempt = 1;; attempt += 1) {
-        try {
-            return await operation(attempt);
-        }
-        catch (error) {
-            if (attempt >= options.attempts || !(options.retryIf?.(error) ?? true))
-                throw error;
-            const delay = backoffDelay(attempt, options, options.random);
-            options.onRetry?.(error, attempt, delay);
-            await wait(delay);
-        }
-    }
-}
-
-;// CONCATENATED MODULE: ./packages/core/src/runtime.ts
-/** Outputs are strings on the wire: JSON for structures, as the spec's conventions say. */
-function serializeOutput(value) {
-    return typeof value === 'string' ? value : typeof value === 'object' ? JSON.stringify(value) : String(value);
-}
-
-;// CONCATENATED MODULE: ./packages/core/src/untrusted.ts
-// Strings from files, repositories and servers reach the log. The runner reads any line that starts
-// (after blanks) with `::` or `##[` as a workflow command, so such a string must never start a line.
-const LINE_START_COMMAND = /^(\s*)(::|##\[)/;
-// C0 and C1 controls, DEL, and the Unicode line and paragraph separators.
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
-const visibleControl = (char) => {
-    switch (char) {
-        case '\n':
-            return '\\n';
-        case '\r':
-            return '\\r';
-        case '\t':
-            return '\\t';
-        default:
-            return `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`;
-    }
-};
-/**
- * The one-line, command-safe form of an untrusted string: line breaks and other control characters are
- * shown as escapes (`\n`), and a leading `::` or `##[` gets a backslash, so wherever the result is placed
- * in a log line it can neither end that line nor start a command.
- */
-function escapeUntrusted(text) {
-    return text.replace(CONTROL, visibleControl).replace(LINE_START_COMMAND, '$1\\$2');
-}
-/**
- * Defuses every line of a log message that would start a workflow command. The actions' own commands go
- * through @actions/core's functions, never through plain log lines, so nothing legitimate is changed.
- */
-function neutralizeCommandLines(message) {
-    return message
-        .split('\n')
-        .map((line) => line.replace(LINE_START_COMMAND, '$1\\$2'))
-        .join('\n');
-}
-
-;// CONCATENATED MODULE: ./packages/core/src/action.ts
-
-
-
-
-
-
-
-
-
-
-
-
-/** Runs programs through @actions/exec: an argument vector, output captured, secrets never in argv. */
-const actionsExec = async (program, args, options = {}) => {
-    if (options.deadline !== undefined)
-        return execWithDeadline(program, args, { ...options, deadline: options.deadline });
-    const result = await getExecOutput(program, [...args], {
-        cwd: options.cwd,
-        env: options.env ? mergeEnv(options.env) : undefined,
-        input: options.input === undefined ? undefined : Buffer.from(options.input),
-        silent: options.silent ?? false,
-        ignoreReturnCode: true,
-    });
-    if (result.exitCode !== 0 && options.allowFailure !== true) {
-        const detail = result.stderr.trim().split('\n').slice(-5).join('\n');
-        throw new Error(`${program} exited with code ${result.exitCode}${detail ? `: ${detail}` : ''}`);
-    }
-    return result;
-};
-function mergeEnv(extra) {
-    const merged = {};
-    for (const [key, value] of Object.entries(process.env))
-        if (value !== undefined)
-            merged[key] = value;
-    return { ...merged, ...extra };
-}
-const actionsLog = {
-    // Warnings, notices and debug lines are commands whose data @actions/core escapes; plain lines are not.
-    info: (message) => info(neutralizeCommandLines(message)),
-    debug: (message) => core_debug(message),
-    warning: (message, properties) => warning(message, properties),
-    error: (message, properties) => core_error(message, properties),
-    notice: (message, properties) => notice(message, properties),
-    group: (name, body) => group(name, body),
-};
-/** The runtime of a real step: @actions/core for the runner's files and commands. */
-function createActionsRuntime(env = process.env) {
-    const redactor = new Redactor();
-    const mask = (secret) => {
-        core_setSecret(secret);
-        redactor.add(secret);
-    };
-    const redact = (text) => redactor.redact(text);
-    return {
-        inputs: new InputParser((name) => getInput(name), mask),
-        log: actionsLog,
-        setOutput: (name, value) => setOutput(name, redact(serializeOutput(value))),
-        appendSummary: async (markdown) => {
-            if (!env['GITHUB_STEP_SUMMARY'])
-                return;
-            await summary.addRaw(capSummary(redact(markdown)), true).write();
-            summary.emptyBuffer();
-        },
-        mask,
-        redact,
-        env,
-        github: readGitHubContext(env),
-        exec: actionsExec,
-        fetch: (input, init) => fetch(input, init),
-        clock: { now: () => Date.now(), sleep: sleep },
-        tempDir: env['RUNNER_TEMP'] || (0,external_node_os_namespaceObject.tmpdir)(),
-        cwd: process.cwd(),
-    };
-}
-/**
- * The top of every action: builds the runtime, runs `main`, and turns a thrown error into one `::error`
- * line and exit code 1. User mistakes carry their input or file and line into the annotation.
- */
-async function runAction(main) {
-    try {
-        await main(createActionsRuntime());
-    }
-    catch (error) {
-        if (error instanceof errors_ConfigurationError) {
-            const { file, line, column } = error.location;
-            core_error(error.describe(), {
-                title: 'Configuration error',
-                ...(file === undefined ? {} : { file }),
-                ...(line === undefined ? {} : { startLine: line }),
-                ...(column === undefined ? {} : { startColumn: column }),
-            });
-        }
-        else {
-            if (error instanceof Error && error.stack)
-                core_debug(error.stack);
-            core_error(errorMessage(error));
-        }
-        process.exitCode = 1;
-    }
-}
-
-;// CONCATENATED MODULE: external "node:fs/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
-;// CONCATENATED MODULE: external "node:path"
-const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
-;// CONCATENATED MODULE: ./packages/core/src/atomic-file.ts
-
-
-/** Writes a whole file or nothing: a failed step leaves no half-written file, and no temporary one. */
-async function writeFileAtomically(path, content) {
-    await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.dirname)(path), { recursive: true });
-    const temporary = `${path}.${process.pid}.tmp`;
-    try {
-        await (0,promises_namespaceObject.writeFile)(temporary, content);
-        await (0,promises_namespaceObject.rename)(temporary, path);
-    }
-    catch (error) {
-        await (0,promises_namespaceObject.rm)(temporary, { force: true });
-        throw error;
-    }
-}
-
-;// CONCATENATED MODULE: ./packages/core/src/private-file.ts
-
-
-/**
- * Writes credentials to a 0600 file in a fresh 0700 directory, hands its path to `use`, and removes
- * the directory afterwards, whatever happens. The way secrets reach programs that read files.
- */
-async function withPrivateFile(tempDir, fileName, content, use) {
-    const directory = await mkdtemp(join(tempDir, 'shiprail-'));
-    try {
-        const path = join(directory, fileName);
-        await writeFile(path, content, { mode: 0o600 });
-        return await use(path);
-    }
-    finally {
-        await rm(directory, { recursive: true, force: true });
-    }
-}
-
-;// CONCATENATED MODULE: ./packages/core/src/workload.ts
-/** The names kubectl accepts for each kind (singular, plural, short name, `kind.group`). */
-const WORKLOAD_KIND_ALIASES = {
-    deployment: 'deployment',
-    deployments: 'deployment',
-    deploy: 'deployment',
-    'deployment.apps': 'deployment',
-    statefulset: 'statefulset',
-    statefulsets: 'statefulset',
-    sts: 'statefulset',
-    'statefulset.apps': 'statefulset',
-    daemonset: 'daemonset',
-    daemonsets: 'daemonset',
-    ds: 'daemonset',
-    'daemonset.apps': 'daemonset',
-    rollout: 'rollout',
-    rollouts: 'rollout',
-    ro: 'rollout',
-    'rollout.argoproj.io': 'rollout',
-};
-// RFC 1123: names of these objects are DNS subdomains, namespaces DNS labels.
-const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-/** Whether `text` can name a namespace (an RFC 1123 DNS label). */
-const isNamespaceName = (text) => DNS_LABEL.test(text);
-/**
- * Reads `[namespace/]kind/name`; returns the reference, or the reason the text is not one (said so that
- * it can follow the text in a message).
- */
-function parseWorkloadReference(text) {
-    const parts = text.split('/');
-    if (parts.length < 2 || parts.length > 3 || parts.some((part) => part === '')) {
-        return { problem: 'expected [namespace/]kind/name, e.g. deployment/api or shop/statefulset/db' };
-    }
-    const [namespace, kindText = '', name = ''] = parts.length === 3 ? parts : [undefined, ...parts];
-    const kind = WORKLOAD_KIND_ALIASES[kindText.toLowerCase()];
-    if (kind === undefined) {
-        return { problem: `unknown kind '${kindText}' (use deployment, statefulset, daemonset or rollout)` };
-    }
-    if (!DNS_SUBDOMAIN.test(name)) {
-        return { problem: `'${name}' is not a valid object name (lower-case letters, digits, '-' and '.')` };
-    }
-    if (namespace !== undefined && !isNamespaceName(namespace)) {
-        return { problem: `'${namespace}' is not a valid namespace name (lower-case letters, digits and '-')` };
-    }
-    return { kind, name, namespace };
-}
-
-;// CONCATENATED MODULE: ./packages/core/src/index.ts
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-;// CONCATENATED MODULE: ./packages/trivy-gate/src/download.ts
-
-
-/** No byte for this long, before the answer or within the body, ends an attempt (a DeadlineError). */
-const IDLE_DEADLINE_MS = 10_000;
-/** A new attempt starts only this long after the first one began: a failing mirror cannot hold the step. */
-const RETRY_WINDOW_MS = 20_000;
-/** Trivy's archives are about 50 MiB; a mirror sending far more is not sending Trivy. */
-const MAX_ARCHIVE_BYTES = 512 * 1024 * 1024;
-const ATTEMPTS = 3;
-const BACKOFF = { baseMs: 1000, factor: 2, maxMs: 4000, jitter: 0.5 };
-/**
- * A URL with its user info moved into an Authorization header: fetch refuses URLs that carry
- * credentials, and the URL is what gets printed.
- */
-function requestOf(url) {
-    const parsed = new URL(url);
-    if (parsed.username === '' && parsed.password === '')
-        return { href: parsed.href, headers: {} };
-    const user = decodeURIComponent(parsed.username);
-    const password = decodeURIComponent(parsed.password);
-    parsed.username = '';
-    parsed.password = '';
-    const basic = Buffer.from(`${user}:${password}`).toString('base64');
-    return { href: parsed.href, headers: { authorization: `Basic ${basic}` } };
-}
-/**
- * Downloads `url` to `path`. Network errors, stalls, 408, 429 and 5xx are tried again while the retry
- * window lasts; any other answer (404, 401, 403) fails at once with its status.
- */
-async function downloadFile(url, path, options) {
-    const shown = stripUrlCredentials(url);
-    const started = options.clock.now();
-    options.log.info(`Downloading ${shown}`);
-    try {
-        await retry(() => downloadOnce(url, path, options.fetch), {
-            ...BACKOFF,
-            attempts: ATTEMPTS,
-            retryIf: (error) => isTransient(error) && options.clock.now() - started < RETRY_WINDOW_MS,
-            onRetry: (error, attempt, delay) => options.log.info(`${errorMessage(error)} (attempt ${attempt}); trying again in ${delay} ms`),
-            sleep: (ms) => options.clock.sleep(ms),
-        });
-    }
-    catch (error) {
-        // Status and deadline errors name the URL already; a network error says only what broke.
-        if (error instanceof HttpStatusError || error instanceof DeadlineError)
-            throw error;
-        throw new Error(`downloading ${shown} failed: ${errorMessage(error)}`, { cause: error });
-    }
-}
-/** Aborts a request when no byte has arrived for a while. */
-class IdleDeadline {
-    controller = new AbortController();
-    expired = false;
-    ms;
-    timer;
-    constructor(ms) {
-        this.ms = ms;
-        this.poke();
-    }
-    poke() {
-        clearTimeout(this.timer);
-        this.timer = setTimeout(() => {
-            this.expired = true;
-            this.controller.abort();
-        }, this.ms);
-    }
-    stop() {
-        clearTimeout(this.timer);
-    }
-}
-async function downloadOnce(url, path, fetchImpl) {
-    const { href, headers } = requestOf(url);
-    const shown = stripUrlCredentials(url);
-    const idle = new IdleDeadline(IDLE_DEADLINE_MS);
-    const file = await (0,promises_namespaceObject.open)(path, 'w');
-    try {
-        const response = await fetchImpl(href, { headers, signal: idle.controller.signal, redirect: 'follow' });
-        if (!response.ok || response.body === null) {
-            await response.body?.cancel();
-            throw new HttpStatusError(response.status, shown);
-        }
-        let received = 0;
-        for await (const chunk of response.body) {
-            idle.poke();
-            received += chunk.byteLength;
-            if (received > MAX_ARCHIVE_BYTES) {
-                throw new Error(`${shown} sent more than ${MAX_ARCHIVE_BYTES / 1024 / 1024} MiB: that is no Trivy archive`);
-            }
-            await file.write(chunk);
-        }
-    }
-    catch (error) {
-        if (idle.expired)
-            throw new DeadlineError(shown, IDLE_DEADLINE_MS);
-        throw error;
-    }
-    finally {
-        idle.stop();
-        await file.close();
-    }
-}
-
-// EXTERNAL MODULE: ./node_modules/picomatch/index.js
-var picomatch = __nccwpck_require__(4006);
-var picomatch_default = /*#__PURE__*/__nccwpck_require__.n(picomatch);
-;// CONCATENATED MODULE: ./packages/trivy-gate/src/purl.ts
-const decode = (part) => {
-    try {
-        return decodeURIComponent(part);
-    }
-    catch {
-        return part;
-    }
-};
-/** Parses a package URL; undefined when the text is not one. */
-function parsePackageUrl(text) {
-    const value = text.trim();
-    if (!value.startsWith('pkg:'))
-        return undefined;
-    let rest = value.slice('pkg:'.length).replace(/^\/+/, '');
-    let subpath = '';
-    const hash = rest.indexOf('#');
-    if (hash !== -1) {
-        subpath = rest
-            .slice(hash + 1)
-            .split('/')
-            .filter((segment) => segment !== '' && segment !== '.' && segment !== '..')
-            .map(decode)
-            .join('/');
-        rest = rest.slice(0, hash);
-    }
-    const qualifiers = new Map();
-    const question = rest.indexOf('?');
-    if (question !== -1) {
-        for (const pair of rest.slice(question + 1).split('&')) {
-            const equals = pair.indexOf('=');
-            if (equals <= 0)
-                continue;
-            const qualifierValue = decode(pair.slice(equals + 1));
-            if (qualifierValue !== '')
-                qualifiers.set(pair.slice(0, equals).toLowerCase(), qualifierValue);
-        }
-        rest = rest.slice(0, question);
-    }
-    let version = '';
-    const at = rest.lastIndexOf('@');
-    if (at > rest.lastIndexOf('/')) {
-        version = decode(rest.slice(at + 1));
-        rest = rest.slice(0, at);
-    }
-    const segments = rest.split('/').filter((segment) => segment !== '');
-    const type = (segments.shift() ?? '').toLowerCase();
-    const name = decode(segments.pop() ?? '');
-    if (!/^[a-z.+-][a-z0-9.+-]*$/.test(type) || name === '')
-        return undefined;
-    return { type, namespace: segments.map(decode).join('/'), name, version, qualifiers, subpath };
-}
-/**
- * Whether `target` satisfies the constraint `pattern`, as Trivy's ignore file means it: type, namespace
- * and name equal; version and subpath only when the pattern has them; every qualifier of the pattern
- * present with the same value in the target.
- */
-function packageUrlMatches(pattern, target) {
-    if (pattern.type !== target.type || pattern.namespace !== target.namespace || pattern.name !== target.name) {
-        return false;
-    }
-    if (pattern.version !== '' && pattern.version !== target.version)
-        return false;
-    if (pattern.subpath !== '' && pattern.subpath !== target.subpath)
-        return false;
-    for (const [key, value] of pattern.qualifiers)
-        if (target.qualifiers.get(key) !== value)
-            return false;
-    return true;
-}
-
-;// CONCATENATED MODULE: ./packages/trivy-gate/src/ignore.ts
-
-
-
-
-/** `.yml`/`.yaml` files are Trivy's YAML ignore format; anything else is the line format, as Trivy decides. */
-const isYamlIgnoreFile = (path) => /\.ya?ml$/i.test(path);
-/** Parses an ignore file of either format; every mistake names the file and line. */
-function parseIgnoreFile(content, file) {
-    return isYamlIgnoreFile(file) ? parseIgnoreYaml(content, file) : parseIgnoreLines(content, file);
-}
-const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
-/** `YYYY-MM-DD` as midnight UTC (Trivy's reading), or an RFC 3339 timestamp; undefined when neither. */
-function parseExpiry(value) {
-    const date = DATE.exec(value);
-    if (date) {
-        const [year, month, day] = [Number(date[1]), Number(date[2]), Number(date[3])];
-        const time = Date.UTC(year, month - 1, day);
-        const check = new Date(time);
-        // Date.UTC rolls 2024-02-30 over into March: such a date is a typo, not an expiry.
-        if (check.getUTCFullYear() !== year || check.getUTCMonth() !== month - 1 || check.getUTCDate() !== day) {
-            return undefined;
-        }
-        return time;
-    }
-    if (/^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/i.test(value)) {
-        const time = Date.parse(value.replace(' ', 'T'));
-        return Number.isNaN(time) ? undefined : time;
-    }
-    return undefined;
-}
-/**
- * The `.trivyignore` line format: one ID per line, an optional `exp:YYYY-MM-DD`, `#` comments. Words
- * after the ID that are not `exp:` are ignored, as Trivy ignores them; a date that does not parse is an
- * error here (Trivy drops such a line with a warning, which silently un-ignores or keeps a finding).
- */
-function parseIgnoreLines(content, file) {
-    const rules = [];
-    content.split(/\r?\n/).forEach((rawLine, index) => {
-        const line = index + 1;
-        const trimmed = rawLine.trim();
-        if (trimmed === '' || trimmed.startsWith('#'))
-            return;
-        const fields = trimmed.split(/\s+/);
-        const id = fields[0] ?? '';
-        if (id.startsWith('exp:')) {
-            throw new errors_ConfigurationError(`'${id}' stands where the vulnerability ID belongs: write 'CVE-… exp:YYYY-MM-DD'`, {
-                file,
-                line,
-            });
-        }
-        let expires = '';
-        let expiresAt;
-        for (const field of fields.slice(1)) {
-            if (field.startsWith('#'))
-                break;
-            if (!field.startsWith('exp:'))
-                continue;
-            expires = field.slice('exp:'.length);
-            expiresAt = DATE.test(expires) ? parseExpiry(expires) : undefined;
-            if (expiresAt === undefined) {
-                throw new errors_ConfigurationError(`'${field}' is not a valid expiry date: write exp:YYYY-MM-DD`, { file, line });
-            }
-        }
-        rules.push({ id, paths: [], purls: [], expires, expiresAt, statement: '', file, line });
-    });
-    return rules;
-}
-const YAML_SECTIONS = ['vulnerabilities', 'misconfigurations', 'secrets', 'licenses'];
-const YAML_ENTRY_KEYS = ['id', 'paths', 'purls', 'expired_at', 'statement'];
-/** A mistake about a key itself (an unknown key): located at the key's line, not at its value's. */
-function keyMistake(parsed, source, file, parent, key, message) {
-    const node = parent.length === 0 ? parsed.document.contents : parsed.document.getIn(parent, true);
-    const pair = (0,dist/* isMap */.jh)(node) ? node.items.find((item) => (0,dist/* isScalar */.jn)(item.key) && item.key.value === key) : undefined;
-    const offset = pair && (0,dist/* isScalar */.jn)(pair.key) ? pair.key.range?.[0] : undefined;
-    if (offset === undefined)
-        return parsed.mistake([...parent, key], message);
-    const line = source.slice(0, offset).split('\n').length;
-    return new errors_ConfigurationError(`${formatYamlPath([...parent, key])}: ${message}`, { file, line });
-}
-/** Unknown keys are errors at their line: a misspelt `expired_at` must not ignore a finding for ever. */
-function rejectUnknownKeys(parsed, source, file, at, object, allowed, what) {
-    const unknown = Object.keys(object).find((key) => !allowed.includes(key));
-    if (unknown !== undefined) {
-        throw keyMistake(parsed, source, file, at, unknown, `unknown ${what} '${unknown}': expected ${allowed.join(', ')}`);
-    }
-}
-const isObject = (value) => typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date);
-/**
- * Trivy's `.trivyignore.yaml`: `vulnerabilities:` entries with `id`, `paths`, `purls`, `expired_at` and
- * `statement`. Only vulnerabilities are gated; the other sections are accepted and left alone. Unknown
- * keys are errors: a misspelt `expired_at` would otherwise ignore a finding for ever.
- */
-function parseIgnoreYaml(content, file) {
-    const parsed = parseYamlDocument(content, { file });
-    const root = parsed.value;
-    if (root === null || root === undefined)
-        return [];
-    if (!isObject(root))
-        throw parsed.mistake([], `expected a mapping with ${YAML_SECTIONS.join(', ')}`);
-    rejectUnknownKeys(parsed, content, file, [], root, YAML_SECTIONS, 'section');
-    const entries = root['vulnerabilities'] ?? [];
-    if (!Array.isArray(entries))
-        throw parsed.mistake(['vulnerabilities'], 'expected a list of entries with an id');
-    return entries.map((entry, index) => {
-        const at = ['vulnerabilities', index];
-        if (!isObject(entry))
-            throw parsed.mistake(at, 'expected an entry like `- id: CVE-2024-1234`');
-        rejectUnknownKeys(parsed, content, file, at, entry, YAML_ENTRY_KEYS, 'key');
-        const id = entry['id'];
-        if (typeof id !== 'string' || id.trim() === '')
-            throw parsed.mistake([...at], 'every entry needs an `id`');
-        const strings = (key) => {
-            const value = entry[key] ?? [];
-            if (!Array.isArray(value) || value.some((item) => typeof item !== 'string')) {
-                throw parsed.mistake([...at, key], `expected a list of strings`);
-            }
-            return value;
-        };
-        const paths = strings('paths');
-        const purls = strings('purls');
-        purls.forEach((purl, purlIndex) => {
-            if (parsePackageUrl(purl) === undefined) {
-                throw parsed.mistake([...at, 'purls', purlIndex], `'${purl}' is not a package URL like pkg:deb/debian/openssl`);
-            }
-        });
-        const expiry = entry['expired_at'];
-        let expires = '';
-        let expiresAt;
-        if (expiry instanceof Date) {
-            expires = expiry.toISOString().slice(0, 10);
-            expiresAt = expiry.getTime();
-        }
-        else if (expiry !== undefined && expiry !== null) {
-            expires = typeof expiry === 'string' ? expiry : JSON.stringify(expiry);
-            expiresAt = typeof expiry === 'string' ? parseExpiry(expiry) : undefined;
-            if (expiresAt === undefined) {
-                throw parsed.mistake([...at, 'expired_at'], `${expires} is not a date: write YYYY-MM-DD`);
-            }
-        }
-        const statement = entry['statement'] ?? '';
-        if (typeof statement !== 'string')
-            throw parsed.mistake([...at, 'statement'], 'expected text');
-        return {
-            id: id.trim(),
-            paths,
-            purls,
-            expires,
-            expiresAt,
-            statement,
-            file,
-            line: parsed.lineOf(at) ?? 1,
-        };
-    });
-}
-/**
- * Matches findings against ignore entries, as Trivy does: same ID; any `paths` glob matching the
- * target or the package path; any `purls` constraint satisfied (a finding without a PURL passes).
- * The first matching entry wins.
- */
-class IgnoreMatcher {
-    byId = new Map();
-    constructor(rules) {
-        for (const rule of rules) {
-            const compiled = {
-                rule,
-                matchesPath: rule.paths.length > 0 ? picomatch_default()(rule.paths, { dot: true }) : undefined,
-                purls: rule.purls.flatMap((purl) => parsePackageUrl(purl) ?? []),
-            };
-            const list = this.byId.get(rule.id);
-            if (list)
-                list.push(compiled);
-            else
-                this.byId.set(rule.id, [compiled]);
-        }
-    }
-    match(subject) {
-        const candidates = this.byId.get(subject.id);
-        if (candidates === undefined)
-            return undefined;
-        let purl = null;
-        for (const { rule, matchesPath, purls } of candidates) {
-            if (matchesPath && !matchesPath(subject.target) && !(subject.pkgPath !== '' && matchesPath(subject.pkgPath))) {
-                continue;
-            }
-            if (purls.length > 0) {
-                if (purl === null)
-                    purl = subject.purl === '' ? undefined : parsePackageUrl(subject.purl);
-                const target = purl;
-                if (target !== undefined && !purls.some((pattern) => packageUrlMatches(pattern, target)))
-                    continue;
-            }
-            return rule;
-        }
-        return undefined;
-    }
-}
-
-;// CONCATENATED MODULE: ./packages/trivy-gate/src/severity.ts
-
-/** Trivy's severities, most severe first. */
-const SEVERITIES = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW', 'UNKNOWN'];
-const emptyCounts = () => ({ CRITICAL: 0, HIGH: 0, MEDIUM: 0, LOW: 0, UNKNOWN: 0 });
-/** Rank for sorting: 0 is the most severe. */
-const severityRank = (severity) => SEVERITIES.indexOf(severity);
-const isSeverity = (value) => SEVERITIES.includes(value);
-/** A report's severity as Trivy writes it; an empty or unknown word is UNKNOWN, as Trivy treats it. */
-function normalizeSeverity(value) {
-    const word = typeof value === 'string' ? value.toUpperCase() : '';
-    return isSeverity(word) ? word : 'UNKNOWN';
-}
-/** `CRITICAL,HIGH` (commas, spaces or newlines; any case) into a set; an unknown name is a mistake. */
-function parseSeverityList(text, input) {
-    const names = text
-        .split(/[\s,]+/)
-        .map((name) => name.trim().toUpperCase())
-        .filter((name) => name !== '');
-    if (names.length === 0) {
-        throw new errors_ConfigurationError(`name at least one severity: ${SEVERITIES.join(', ')}`, { input });
-    }
-    const severities = new Set();
-    for (const name of names) {
-        if (!isSeverity(name)) {
-            throw new errors_ConfigurationError(`unknown severity '${name}': use ${SEVERITIES.join(', ')}`, { input });
-        }
-        severities.add(name);
-    }
-    return severities;
-}
-
-;// CONCATENATED MODULE: ./packages/trivy-gate/src/trivy-report.ts
-
-
-const trivy_report_isObject = (value) => typeof value === 'object' && value !== null && !Array.isArray(value);
-const trivy_report_text = (value) => (typeof value === 'string' ? value : '');
-/**
- * Reads a Trivy JSON report (schema version 2). A report without `Results`, or a result without
- * `Vulnerabilities`, has no findings; anything that is not such a report is the user's mistake, named by
- * file.
- */
-function parseReport(content, file) {
-    let document;
-    try {
-        document = JSON.parse(content);
-    }
-    catch (error) {
-        const reason = errorMessage(error);
-        throw new errors_ConfigurationError(`is not JSON (${reason}); give the file Trivy wrote with --format json`, { file });
-    }
-    if (!trivy_report_isObject(document)) {
-        throw new errors_ConfigurationError('is not a Trivy JSON report: expected an object with SchemaVersion 2', { file });
-    }
-    const schemaVersion = document['SchemaVersion'];
-    if (schemaVersion !== 2) {
-        const found = schemaVersion === undefined ? 'no SchemaVersion' : `SchemaVersion ${JSON.stringify(schemaVersion)}`;
-        throw new errors_ConfigurationError(`is not a Trivy JSON report of schema version 2 (it has ${found}); scan with Trivy 0.20 or later and --format json`, { file });
-    }
-    const results = document['Results'] ?? [];
-    if (!Array.isArray(results)) {
-        throw new errors_ConfigurationError('Results is not a list: the report is damaged', { file });
-    }
-    const findings = [];
-    results.forEach((result, resultIndex) => {
-        if (!trivy_report_isObject(result)) {
-            throw new errors_ConfigurationError(`Results[${resultIndex}] is not an object: the report is damaged`, { file });
-        }
-        const vulnerabilities = result['Vulnerabilities'] ?? [];
-        if (!Array.isArray(vulnerabilities)) {
-            throw new errors_ConfigurationError(`Results[${resultIndex}].Vulnerabilities is not a list: the report is damaged`, {
-                file,
-            });
-        }
-        const target = trivy_report_text(result['Target']);
-        const targetClass = trivy_report_text(result['Class']);
-        const targetType = trivy_report_text(result['Type']);
-        vulnerabilities.forEach((vulnerability, index) => {
-            const id = trivy_report_isObject(vulnerability) ? trivy_report_text(vulnerability['VulnerabilityID']) : '';
-            if (!trivy_report_isObject(vulnerability) || id === '') {
-                throw new errors_ConfigurationError(`Results[${resultIndex}].Vulnerabilities[${index}] has no VulnerabilityID: the report is damaged`, { file });
-            }
-            const identifier = vulnerability['PkgIdentifier'];
-            findings.push({
-                id,
-                severity: normalizeSeverity(vulnerability['Severity']),
-                target,
-                targetClass,
-                targetType,
-                pkgName: trivy_report_text(vulnerability['PkgName']),
-                pkgPath: trivy_report_text(vulnerability['PkgPath']),
-                purl: trivy_report_isObject(identifier) ? trivy_report_text(identifier['PURL']) : '',
-                installed: trivy_report_text(vulnerability['InstalledVersion']),
-                fixed: trivy_report_text(vulnerability['FixedVersion']),
-                status: trivy_report_text(vulnerability['Status']),
-                title: trivy_report_text(vulnerability['Title']),
-                description: trivy_report_text(vulnerability['Description']),
-                primaryUrl: trivy_report_text(vulnerability['PrimaryURL']),
-            });
-        });
-    });
-    const trivy = document['Trivy'];
-    return {
-        info: {
-            artifactName: trivy_report_text(document['ArtifactName']),
-            artifactType: trivy_report_text(document['ArtifactType']),
-            trivyVersion: trivy_report_isObject(trivy) ? trivy_report_text(trivy['Version']) : '',
-            targets: results.length,
-        },
-        findings,
-    };
-}
-/**
- * Statuses under which the vendor ships no fix. Trivy's `--ignore-unfixed` keeps every status but
- * `fixed`; a report without a status (older Trivy, some ecosystems) is judged by FixedVersion alone.
- */
-const STATUSES_WITHOUT_FIX = new Set([
-    'affected',
-    'will_not_fix',
-    'fix_deferred',
-    'end_of_life',
-    'under_investigation',
-    'not_affected',
-]);
-/** Whether a fixed version can be installed: the thing `ignore-unfixed` asks. */
-function hasFix(finding) {
-    if (finding.status === 'fixed')
-        return true;
-    if (STATUSES_WITHOUT_FIX.has(finding.status))
-        return false;
-    return finding.fixed !== '';
-}
-/** Where a person reads about the vulnerability: Trivy's PrimaryURL, else NVD or the GitHub advisory. */
-function advisoryLink(finding) {
-    if (/^https?:\/\//.test(finding.primaryUrl))
-        return finding.primaryUrl;
-    if (/^CVE-\d+-\d+$/i.test(finding.id))
-        return `https://nvd.nist.gov/vuln/detail/${finding.id.toUpperCase()}`;
-    if (/^GHSA-/i.test(finding.id))
-        return `https://github.com/advisories/${finding.id}`;
-    return '';
-}
-
-;// CONCATENATED MODULE: ./packages/trivy-gate/src/gate.ts
-
-
-
-const emptyBuckets = () => ({ CRITICAL: [], HIGH: [], MEDIUM: [], LOW: [], UNKNOWN: [] });
-/**
- * Most severe first, in report order within a severity (Trivy orders each result by severity and ID).
- * Bucketing is linear: a comparison sort of 50,000 findings costs more than the decision itself.
- */
-const flatten = (buckets) => SEVERITIES.flatMap((severity) => buckets[severity]);
-/** Applies the ignore entries, counts, and decides. Pure: the same inputs give the same result. */
-function evaluateGate(findings, rules, options) {
-    const isActive = (rule) => rule.expiresAt === undefined || rule.expiresAt >= options.now;
-    const active = rules.filter(isActive);
-    const expiredRules = rules.filter((rule) => !isActive(rule));
-    const activeMatcher = new IgnoreMatcher(active);
-    const expiredMatcher = new IgnoreMatcher(expiredRules);
-    const activeUses = new Map();
-    const expiredUses = new Map(expiredRules.map((rule) => [rule, 0]));
-    const counts = emptyCounts();
-    const blockingCounts = emptyCounts();
-    const blocking = emptyBuckets();
-    const others = emptyBuckets();
-    const ignored = [];
-    let unfixedSkipped = 0;
-    for (const finding of findings) {
-        const rule = activeMatcher.match(finding);
-        if (rule) {
-            activeUses.set(rule, (activeUses.get(rule) ?? 0) + 1);
-            ignored.push({ finding, rule });
-            continue;
-        }
-        if (expiredRules.length > 0) {
-            const lapsed = expiredMatcher.match(finding);
-            if (lapsed)
-                expiredUses.set(lapsed, (expiredUses.get(lapsed) ?? 0) + 1);
-        }
-        counts[finding.severity] += 1;
-        if (!options.severities.has(finding.severity)) {
-            others[finding.severity].push(finding);
-        }
-        else if (options.ignoreUnfixed && !hasFix(finding)) {
-            unfixedSkipped += 1;
-            others[finding.severity].push(finding);
-        }
-        else {
-            blockingCounts[finding.severity] += 1;
-            blocking[finding.severity].push(finding);
-        }
-    }
-    const blockingFindings = flatten(blocking);
-    return {
-        passed: blockingFindings.length === 0,
-        counts,
-        blocking: blockingFindings,
-        others: flatten(others),
-        ignored,
-        unfixedSkipped,
-        blockingCounts,
-        expired: expiredRules.map((rule) => ({ rule, matches: expiredUses.get(rule) ?? 0 })),
-        unused: active.filter((rule) => !activeUses.has(rule)),
-    };
-}
-
+// EXTERNAL MODULE: ./node_modules/@actions/io/lib/io.js
+var lib_io = __nccwpck_require__(8701);
 // EXTERNAL MODULE: ./node_modules/semver/index.js
 var node_modules_semver = __nccwpck_require__(2088);
+// EXTERNAL MODULE: external "child_process"
+var external_child_process_ = __nccwpck_require__(5317);
 ;// CONCATENATED MODULE: ./node_modules/@actions/tool-cache/lib/manifest.js
 var manifest_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
@@ -38555,11 +37533,11 @@ const _internal = {
         const lsbReleaseFile = '/etc/lsb-release';
         const osReleaseFile = '/etc/os-release';
         let contents = '';
-        if (external_fs_namespaceObject.existsSync(lsbReleaseFile)) {
-            contents = external_fs_namespaceObject.readFileSync(lsbReleaseFile).toString();
+        if (external_fs_.existsSync(lsbReleaseFile)) {
+            contents = external_fs_.readFileSync(lsbReleaseFile).toString();
         }
-        else if (external_fs_namespaceObject.existsSync(osReleaseFile)) {
-            contents = external_fs_namespaceObject.readFileSync(osReleaseFile).toString();
+        else if (external_fs_.existsSync(osReleaseFile)) {
+            contents = external_fs_.readFileSync(osReleaseFile).toString();
         }
         return contents;
     }
@@ -38644,6 +37622,8 @@ function _readLinuxVersionFile() {
 const external_stream_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("stream");
 // EXTERNAL MODULE: external "util"
 var external_util_ = __nccwpck_require__(9023);
+// EXTERNAL MODULE: external "assert"
+var external_assert_ = __nccwpck_require__(2613);
 ;// CONCATENATED MODULE: ./node_modules/@actions/tool-cache/lib/retry-helper.js
 var retry_helper_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
@@ -38736,7 +37716,7 @@ class HTTPError extends Error {
         Object.setPrototypeOf(this, new.target.prototype);
     }
 }
-const tool_cache_IS_WINDOWS = process.platform === 'win32';
+const IS_WINDOWS = process.platform === 'win32';
 const IS_MAC = process.platform === 'darwin';
 const userAgent = 'actions/tool-cache';
 /**
@@ -38838,7 +37818,7 @@ function downloadToolAttempt(url, dest, auth, headers) {
  */
 function extract7z(file, dest, _7zPath) {
     return tool_cache_awaiter(this, void 0, void 0, function* () {
-        ok(tool_cache_IS_WINDOWS, 'extract7z() not supported on current OS');
+        ok(IS_WINDOWS, 'extract7z() not supported on current OS');
         ok(file, 'parameter "file" is required');
         dest = yield _createExtractFolder(dest);
         const originalCwd = process.cwd();
@@ -38912,7 +37892,7 @@ function extractTar(file_1, dest_1) {
         // Determine whether GNU tar
         core_debug('Checking tar --version');
         let versionOutput = '';
-        yield exec_exec('tar --version', [], {
+        yield (0,lib_exec/* exec */.m)('tar --version', [], {
             ignoreReturnCode: true,
             silent: true,
             listeners: {
@@ -38935,7 +37915,7 @@ function extractTar(file_1, dest_1) {
         }
         let destArg = dest;
         let fileArg = file;
-        if (tool_cache_IS_WINDOWS && isGnuTar) {
+        if (IS_WINDOWS && isGnuTar) {
             args.push('--force-local');
             destArg = dest.replace(/\\/g, '/');
             // Technically only the dest needs to have `/` but for aesthetic consistency
@@ -38948,7 +37928,7 @@ function extractTar(file_1, dest_1) {
             args.push('--overwrite');
         }
         args.push('-C', destArg, '-f', fileArg);
-        yield exec_exec(`tar`, args);
+        yield (0,lib_exec/* exec */.m)(`tar`, args);
         return dest;
     });
 }
@@ -38994,7 +37974,7 @@ function extractZip(file, dest) {
             throw new Error("parameter 'file' is required");
         }
         dest = yield _createExtractFolder(dest);
-        if (tool_cache_IS_WINDOWS) {
+        if (IS_WINDOWS) {
             yield extractZipWin(file, dest);
         }
         else {
@@ -39008,7 +37988,7 @@ function extractZipWin(file, dest) {
         // build the powershell command
         const escapedFile = file.replace(/'/g, "''").replace(/"|\n|\r/g, ''); // double-up single quotes, remove double quotes and newlines
         const escapedDest = dest.replace(/'/g, "''").replace(/"|\n|\r/g, '');
-        const pwshPath = yield which('pwsh', false);
+        const pwshPath = yield lib_io/* which */.K7('pwsh', false);
         //To match the file overwrite behavior on nix systems, we use the overwrite = true flag for ExtractToDirectory
         //and the -Force flag for Expand-Archive as a fallback
         if (pwshPath) {
@@ -39029,7 +38009,7 @@ function extractZipWin(file, dest) {
                 pwshCommand
             ];
             core_debug(`Using pwsh at path: ${pwshPath}`);
-            yield exec_exec(`"${pwshPath}"`, args);
+            yield (0,lib_exec/* exec */.m)(`"${pwshPath}"`, args);
         }
         else {
             const powershellCommand = [
@@ -39048,21 +38028,21 @@ function extractZipWin(file, dest) {
                 '-Command',
                 powershellCommand
             ];
-            const powershellPath = yield which('powershell', true);
+            const powershellPath = yield lib_io/* which */.K7('powershell', true);
             core_debug(`Using powershell at path: ${powershellPath}`);
-            yield exec_exec(`"${powershellPath}"`, args);
+            yield (0,lib_exec/* exec */.m)(`"${powershellPath}"`, args);
         }
     });
 }
 function extractZipNix(file, dest) {
     return tool_cache_awaiter(this, void 0, void 0, function* () {
-        const unzipPath = yield which('unzip', true);
+        const unzipPath = yield lib_io/* which */.K7('unzip', true);
         const args = [file];
         if (!isDebug()) {
             args.unshift('-q');
         }
         args.unshift('-o'); //overwrite with -o, otherwise a prompt is shown which freezes the run
-        yield exec_exec(`"${unzipPath}"`, args, { cwd: dest });
+        yield (0,lib_exec/* exec */.m)(`"${unzipPath}"`, args, { cwd: dest });
     });
 }
 /**
@@ -39108,19 +38088,19 @@ function cacheDir(sourceDir, tool, version, arch) {
 function cacheFile(sourceFile, targetFile, tool, version, arch) {
     return tool_cache_awaiter(this, void 0, void 0, function* () {
         version = node_modules_semver.clean(version) || version;
-        arch = arch || external_os_namespaceObject.arch();
+        arch = arch || external_os_.arch();
         core_debug(`Caching tool ${tool} ${version} ${arch}`);
         core_debug(`source file: ${sourceFile}`);
-        if (!external_fs_namespaceObject.statSync(sourceFile).isFile()) {
+        if (!external_fs_.statSync(sourceFile).isFile()) {
             throw new Error('sourceFile is not a file');
         }
         // create the tool dir
         const destFolder = yield _createToolPath(tool, version, arch);
         // copy instead of move. move can fail on Windows due to
         // anti-virus software having an open handle on a file.
-        const destPath = external_path_namespaceObject.join(destFolder, targetFile);
+        const destPath = external_path_.join(destFolder, targetFile);
         core_debug(`destination file ${destPath}`);
-        yield io_cp(sourceFile, destPath);
+        yield lib_io.cp(sourceFile, destPath);
         // write .complete
         _completeToolPath(tool, version, arch);
         return destFolder;
@@ -39140,7 +38120,7 @@ function find(toolName, versionSpec, arch) {
     if (!versionSpec) {
         throw new Error('versionSpec parameter is required');
     }
-    arch = arch || external_os_namespaceObject.arch();
+    arch = arch || external_os_.arch();
     // attempt to resolve an explicit version
     if (!isExplicitVersion(versionSpec)) {
         const localVersions = findAllVersions(toolName, arch);
@@ -39151,9 +38131,9 @@ function find(toolName, versionSpec, arch) {
     let toolPath = '';
     if (versionSpec) {
         versionSpec = node_modules_semver.clean(versionSpec) || '';
-        const cachePath = external_path_namespaceObject.join(_getCacheDirectory(), toolName, versionSpec, arch);
+        const cachePath = external_path_.join(_getCacheDirectory(), toolName, versionSpec, arch);
         core_debug(`checking cache: ${cachePath}`);
-        if (external_fs_namespaceObject.existsSync(cachePath) && external_fs_namespaceObject.existsSync(`${cachePath}.complete`)) {
+        if (external_fs_.existsSync(cachePath) && external_fs_.existsSync(`${cachePath}.complete`)) {
             core_debug(`Found tool in cache ${toolName} ${versionSpec} ${arch}`);
             toolPath = cachePath;
         }
@@ -39171,14 +38151,14 @@ function find(toolName, versionSpec, arch) {
  */
 function findAllVersions(toolName, arch) {
     const versions = [];
-    arch = arch || external_os_namespaceObject.arch();
-    const toolPath = external_path_namespaceObject.join(_getCacheDirectory(), toolName);
-    if (external_fs_namespaceObject.existsSync(toolPath)) {
-        const children = external_fs_namespaceObject.readdirSync(toolPath);
+    arch = arch || external_os_.arch();
+    const toolPath = external_path_.join(_getCacheDirectory(), toolName);
+    if (external_fs_.existsSync(toolPath)) {
+        const children = external_fs_.readdirSync(toolPath);
         for (const child of children) {
             if (isExplicitVersion(child)) {
-                const fullPath = external_path_namespaceObject.join(toolPath, child, arch || '');
-                if (external_fs_namespaceObject.existsSync(fullPath) && external_fs_namespaceObject.existsSync(`${fullPath}.complete`)) {
+                const fullPath = external_path_.join(toolPath, child, arch || '');
+                if (external_fs_.existsSync(fullPath) && external_fs_.existsSync(`${fullPath}.complete`)) {
                     versions.push(child);
                 }
             }
@@ -39233,27 +38213,27 @@ function _createExtractFolder(dest) {
     return tool_cache_awaiter(this, void 0, void 0, function* () {
         if (!dest) {
             // create a temp dir
-            dest = external_path_namespaceObject.join(_getTempDirectory(), external_crypto_namespaceObject.randomUUID());
+            dest = external_path_.join(_getTempDirectory(), external_crypto_namespaceObject.randomUUID());
         }
-        yield mkdirP(dest);
+        yield lib_io/* mkdirP */.U$(dest);
         return dest;
     });
 }
 function _createToolPath(tool, version, arch) {
     return tool_cache_awaiter(this, void 0, void 0, function* () {
-        const folderPath = external_path_namespaceObject.join(_getCacheDirectory(), tool, node_modules_semver.clean(version) || version, arch || '');
+        const folderPath = external_path_.join(_getCacheDirectory(), tool, node_modules_semver.clean(version) || version, arch || '');
         core_debug(`destination ${folderPath}`);
         const markerPath = `${folderPath}.complete`;
-        yield rmRF(folderPath);
-        yield rmRF(markerPath);
-        yield mkdirP(folderPath);
+        yield lib_io/* rmRF */.Yz(folderPath);
+        yield lib_io/* rmRF */.Yz(markerPath);
+        yield lib_io/* mkdirP */.U$(folderPath);
         return folderPath;
     });
 }
 function _completeToolPath(tool, version, arch) {
-    const folderPath = external_path_namespaceObject.join(_getCacheDirectory(), tool, node_modules_semver.clean(version) || version, arch || '');
+    const folderPath = external_path_.join(_getCacheDirectory(), tool, node_modules_semver.clean(version) || version, arch || '');
     const markerPath = `${folderPath}.complete`;
-    external_fs_namespaceObject.writeFileSync(markerPath, '');
+    external_fs_.writeFileSync(markerPath, '');
     core_debug('finished caching tool');
 }
 /**
@@ -40093,10 +39073,24 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("buffer");
 
 /***/ }),
 
+/***/ 5317:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("child_process");
+
+/***/ }),
+
 /***/ 4434:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("events");
+
+/***/ }),
+
+/***/ 9896:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("fs");
 
 /***/ }),
 
@@ -40258,6 +39252,20 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:worker_
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:zlib");
+
+/***/ }),
+
+/***/ 857:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
+
+/***/ }),
+
+/***/ 6928:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("path");
 
 /***/ }),
 
@@ -42057,7 +41065,7 @@ var Alias = __nccwpck_require__(4065);
 var Collection = __nccwpck_require__(101);
 var identity = __nccwpck_require__(1127);
 var Pair = __nccwpck_require__(7165);
-var toJS = __nccwpck_require__(6424);
+var toJS = __nccwpck_require__(4043);
 var Schema = __nccwpck_require__(5840);
 var stringifyDocument = __nccwpck_require__(6829);
 var anchors = __nccwpck_require__(1596);
@@ -42893,7 +41901,6 @@ exports.prettifyError = prettifyError;
 /***/ 8815:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-var __webpack_unused_export__;
 
 
 var composer = __nccwpck_require__(9984);
@@ -42915,35 +41922,35 @@ var visit = __nccwpck_require__(204);
 
 
 
-__webpack_unused_export__ = composer.Composer;
-__webpack_unused_export__ = Document.Document;
-__webpack_unused_export__ = Schema.Schema;
-__webpack_unused_export__ = errors.YAMLError;
-__webpack_unused_export__ = errors.YAMLParseError;
-__webpack_unused_export__ = errors.YAMLWarning;
-__webpack_unused_export__ = Alias.Alias;
-__webpack_unused_export__ = identity.isAlias;
-__webpack_unused_export__ = identity.isCollection;
-__webpack_unused_export__ = identity.isDocument;
-exports.jh = identity.isMap;
-exports.Ll = identity.isNode;
-__webpack_unused_export__ = identity.isPair;
-exports.jn = identity.isScalar;
-__webpack_unused_export__ = identity.isSeq;
-__webpack_unused_export__ = Pair.Pair;
-__webpack_unused_export__ = Scalar.Scalar;
-__webpack_unused_export__ = YAMLMap.YAMLMap;
-__webpack_unused_export__ = YAMLSeq.YAMLSeq;
-__webpack_unused_export__ = cst;
-__webpack_unused_export__ = lexer.Lexer;
-exports.HN = lineCounter.LineCounter;
-__webpack_unused_export__ = parser.Parser;
-__webpack_unused_export__ = publicApi.parse;
-__webpack_unused_export__ = publicApi.parseAllDocuments;
-exports.Tp = publicApi.parseDocument;
-__webpack_unused_export__ = publicApi.stringify;
-__webpack_unused_export__ = visit.visit;
-__webpack_unused_export__ = visit.visitAsync;
+exports.Composer = composer.Composer;
+exports.Document = Document.Document;
+exports.Schema = Schema.Schema;
+exports.YAMLError = errors.YAMLError;
+exports.YAMLParseError = errors.YAMLParseError;
+exports.YAMLWarning = errors.YAMLWarning;
+exports.Alias = Alias.Alias;
+exports.isAlias = identity.isAlias;
+exports.isCollection = identity.isCollection;
+exports.isDocument = identity.isDocument;
+exports.isMap = identity.isMap;
+exports.isNode = identity.isNode;
+exports.isPair = identity.isPair;
+exports.isScalar = identity.isScalar;
+exports.isSeq = identity.isSeq;
+exports.Pair = Pair.Pair;
+exports.Scalar = Scalar.Scalar;
+exports.YAMLMap = YAMLMap.YAMLMap;
+exports.YAMLSeq = YAMLSeq.YAMLSeq;
+exports.CST = cst;
+exports.Lexer = lexer.Lexer;
+exports.LineCounter = lineCounter.LineCounter;
+exports.Parser = parser.Parser;
+exports.parse = publicApi.parse;
+exports.parseAllDocuments = publicApi.parseAllDocuments;
+exports.parseDocument = publicApi.parseDocument;
+exports.stringify = publicApi.stringify;
+exports.visit = visit.visit;
+exports.visitAsync = visit.visitAsync;
 
 
 /***/ }),
@@ -42983,7 +41990,7 @@ var anchors = __nccwpck_require__(1596);
 var visit = __nccwpck_require__(204);
 var identity = __nccwpck_require__(1127);
 var Node = __nccwpck_require__(6673);
-var toJS = __nccwpck_require__(6424);
+var toJS = __nccwpck_require__(4043);
 
 class Alias extends Node.NodeBase {
     constructor(source) {
@@ -43266,7 +42273,7 @@ exports.isEmptyPath = isEmptyPath;
 
 var applyReviver = __nccwpck_require__(3661);
 var identity = __nccwpck_require__(1127);
-var toJS = __nccwpck_require__(6424);
+var toJS = __nccwpck_require__(4043);
 
 class NodeBase {
     constructor(type) {
@@ -43359,7 +42366,7 @@ exports.createPair = createPair;
 
 var identity = __nccwpck_require__(1127);
 var Node = __nccwpck_require__(6673);
-var toJS = __nccwpck_require__(6424);
+var toJS = __nccwpck_require__(4043);
 
 const isScalarValue = (value) => !value || (typeof value !== 'function' && typeof value !== 'object');
 class Scalar extends Node.NodeBase {
@@ -43550,7 +42557,7 @@ var stringifyCollection = __nccwpck_require__(1212);
 var Collection = __nccwpck_require__(101);
 var identity = __nccwpck_require__(1127);
 var Scalar = __nccwpck_require__(3301);
-var toJS = __nccwpck_require__(6424);
+var toJS = __nccwpck_require__(4043);
 
 class YAMLSeq extends Collection.Collection {
     static get tagName() {
@@ -43671,7 +42678,7 @@ var log = __nccwpck_require__(7249);
 var merge = __nccwpck_require__(452);
 var stringify = __nccwpck_require__(2148);
 var identity = __nccwpck_require__(1127);
-var toJS = __nccwpck_require__(6424);
+var toJS = __nccwpck_require__(4043);
 
 function addPairToJSMap(ctx, map, { key, value }) {
     if (identity.isNode(key) && key.addToJSMap)
@@ -43794,7 +42801,7 @@ exports.isSeq = isSeq;
 
 /***/ }),
 
-/***/ 6424:
+/***/ 4043:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -46638,7 +45645,7 @@ var omap = __nccwpck_require__(303);
 var pairs = __nccwpck_require__(8385);
 var schema$2 = __nccwpck_require__(5913);
 var set = __nccwpck_require__(1528);
-var timestamp = __nccwpck_require__(4371);
+var timestamp = __nccwpck_require__(6752);
 
 const schemas = new Map([
     ['core', schema.schema],
@@ -47061,7 +46068,7 @@ exports.merge = merge;
 
 
 var identity = __nccwpck_require__(1127);
-var toJS = __nccwpck_require__(6424);
+var toJS = __nccwpck_require__(4043);
 var YAMLMap = __nccwpck_require__(4454);
 var YAMLSeq = __nccwpck_require__(2223);
 var pairs = __nccwpck_require__(8385);
@@ -47245,7 +46252,7 @@ var merge = __nccwpck_require__(452);
 var omap = __nccwpck_require__(303);
 var pairs = __nccwpck_require__(8385);
 var set = __nccwpck_require__(1528);
-var timestamp = __nccwpck_require__(4371);
+var timestamp = __nccwpck_require__(6752);
 
 const schema = [
     map.map,
@@ -47379,7 +46386,7 @@ exports.set = set;
 
 /***/ }),
 
-/***/ 4371:
+/***/ 6752:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -48853,6 +47860,1194 @@ function replaceNode(key, path, node) {
 exports.visit = visit;
 exports.visitAsync = visitAsync;
 
+
+/***/ }),
+
+/***/ 5260:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  m: () => (/* binding */ exec),
+  getExecOutput: () => (/* binding */ getExecOutput)
+});
+
+// EXTERNAL MODULE: external "string_decoder"
+var external_string_decoder_ = __nccwpck_require__(3193);
+// EXTERNAL MODULE: external "os"
+var external_os_ = __nccwpck_require__(857);
+// EXTERNAL MODULE: external "events"
+var external_events_ = __nccwpck_require__(4434);
+// EXTERNAL MODULE: external "child_process"
+var external_child_process_ = __nccwpck_require__(5317);
+// EXTERNAL MODULE: external "path"
+var external_path_ = __nccwpck_require__(6928);
+// EXTERNAL MODULE: ./node_modules/@actions/io/lib/io.js
+var io = __nccwpck_require__(8701);
+// EXTERNAL MODULE: ./node_modules/@actions/io/lib/io-util.js
+var io_util = __nccwpck_require__(90);
+;// CONCATENATED MODULE: external "timers"
+const external_timers_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("timers");
+;// CONCATENATED MODULE: ./node_modules/@actions/exec/lib/toolrunner.js
+var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+
+
+
+
+
+/* eslint-disable @typescript-eslint/unbound-method */
+const IS_WINDOWS = process.platform === 'win32';
+/*
+ * Class for running command line tools. Handles quoting and arg parsing in a platform agnostic way.
+ */
+class ToolRunner extends external_events_.EventEmitter {
+    constructor(toolPath, args, options) {
+        super();
+        if (!toolPath) {
+            throw new Error("Parameter 'toolPath' cannot be null or empty.");
+        }
+        this.toolPath = toolPath;
+        this.args = args || [];
+        this.options = options || {};
+    }
+    _debug(message) {
+        if (this.options.listeners && this.options.listeners.debug) {
+            this.options.listeners.debug(message);
+        }
+    }
+    _getCommandString(options, noPrefix) {
+        const toolPath = this._getSpawnFileName();
+        const args = this._getSpawnArgs(options);
+        let cmd = noPrefix ? '' : '[command]'; // omit prefix when piped to a second tool
+        if (IS_WINDOWS) {
+            // Windows + cmd file
+            if (this._isCmdFile()) {
+                cmd += toolPath;
+                for (const a of args) {
+                    cmd += ` ${a}`;
+                }
+            }
+            // Windows + verbatim
+            else if (options.windowsVerbatimArguments) {
+                cmd += `"${toolPath}"`;
+                for (const a of args) {
+                    cmd += ` ${a}`;
+                }
+            }
+            // Windows (regular)
+            else {
+                cmd += this._windowsQuoteCmdArg(toolPath);
+                for (const a of args) {
+                    cmd += ` ${this._windowsQuoteCmdArg(a)}`;
+                }
+            }
+        }
+        else {
+            // OSX/Linux - this can likely be improved with some form of quoting.
+            // creating processes on Unix is fundamentally different than Windows.
+            // on Unix, execvp() takes an arg array.
+            cmd += toolPath;
+            for (const a of args) {
+                cmd += ` ${a}`;
+            }
+        }
+        return cmd;
+    }
+    _processLineBuffer(data, strBuffer, onLine) {
+        try {
+            let s = strBuffer + data.toString();
+            let n = s.indexOf(external_os_.EOL);
+            while (n > -1) {
+                const line = s.substring(0, n);
+                onLine(line);
+                // the rest of the string ...
+                s = s.substring(n + external_os_.EOL.length);
+                n = s.indexOf(external_os_.EOL);
+            }
+            return s;
+        }
+        catch (err) {
+            // streaming lines to console is best effort.  Don't fail a build.
+            this._debug(`error processing line. Failed with error ${err}`);
+            return '';
+        }
+    }
+    _getSpawnFileName() {
+        if (IS_WINDOWS) {
+            if (this._isCmdFile()) {
+                return process.env['COMSPEC'] || 'cmd.exe';
+            }
+        }
+        return this.toolPath;
+    }
+    _getSpawnArgs(options) {
+        if (IS_WINDOWS) {
+            if (this._isCmdFile()) {
+                let argline = `/D /S /C "${this._windowsQuoteCmdArg(this.toolPath)}`;
+                for (const a of this.args) {
+                    argline += ' ';
+                    argline += options.windowsVerbatimArguments
+                        ? a
+                        : this._windowsQuoteCmdArg(a);
+                }
+                argline += '"';
+                return [argline];
+            }
+        }
+        return this.args;
+    }
+    _endsWith(str, end) {
+        return str.endsWith(end);
+    }
+    _isCmdFile() {
+        const upperToolPath = this.toolPath.toUpperCase();
+        return (this._endsWith(upperToolPath, '.CMD') ||
+            this._endsWith(upperToolPath, '.BAT'));
+    }
+    _windowsQuoteCmdArg(arg) {
+        // for .exe, apply the normal quoting rules that libuv applies
+        if (!this._isCmdFile()) {
+            return this._uvQuoteCmdArg(arg);
+        }
+        // otherwise apply quoting rules specific to the cmd.exe command line parser.
+        // the libuv rules are generic and are not designed specifically for cmd.exe
+        // command line parser.
+        //
+        // for a detailed description of the cmd.exe command line parser, refer to
+        // http://stackoverflow.com/questions/4094699/how-does-the-windows-command-interpreter-cmd-exe-parse-scripts/7970912#7970912
+        // need quotes for empty arg
+        if (!arg) {
+            return '""';
+        }
+        // determine whether the arg needs to be quoted
+        const cmdSpecialChars = [
+            ' ',
+            '\t',
+            '&',
+            '(',
+            ')',
+            '[',
+            ']',
+            '{',
+            '}',
+            '^',
+            '=',
+            ';',
+            '!',
+            "'",
+            '+',
+            ',',
+            '`',
+            '~',
+            '|',
+            '<',
+            '>',
+            '"'
+        ];
+        let needsQuotes = false;
+        for (const char of arg) {
+            if (cmdSpecialChars.some(x => x === char)) {
+                needsQuotes = true;
+                break;
+            }
+        }
+        // short-circuit if quotes not needed
+        if (!needsQuotes) {
+            return arg;
+        }
+        // the following quoting rules are very similar to the rules that by libuv applies.
+        //
+        // 1) wrap the string in quotes
+        //
+        // 2) double-up quotes - i.e. " => ""
+        //
+        //    this is different from the libuv quoting rules. libuv replaces " with \", which unfortunately
+        //    doesn't work well with a cmd.exe command line.
+        //
+        //    note, replacing " with "" also works well if the arg is passed to a downstream .NET console app.
+        //    for example, the command line:
+        //          foo.exe "myarg:""my val"""
+        //    is parsed by a .NET console app into an arg array:
+        //          [ "myarg:\"my val\"" ]
+        //    which is the same end result when applying libuv quoting rules. although the actual
+        //    command line from libuv quoting rules would look like:
+        //          foo.exe "myarg:\"my val\""
+        //
+        // 3) double-up slashes that precede a quote,
+        //    e.g.  hello \world    => "hello \world"
+        //          hello\"world    => "hello\\""world"
+        //          hello\\"world   => "hello\\\\""world"
+        //          hello world\    => "hello world\\"
+        //
+        //    technically this is not required for a cmd.exe command line, or the batch argument parser.
+        //    the reasons for including this as a .cmd quoting rule are:
+        //
+        //    a) this is optimized for the scenario where the argument is passed from the .cmd file to an
+        //       external program. many programs (e.g. .NET console apps) rely on the slash-doubling rule.
+        //
+        //    b) it's what we've been doing previously (by deferring to node default behavior) and we
+        //       haven't heard any complaints about that aspect.
+        //
+        // note, a weakness of the quoting rules chosen here, is that % is not escaped. in fact, % cannot be
+        // escaped when used on the command line directly - even though within a .cmd file % can be escaped
+        // by using %%.
+        //
+        // the saving grace is, on the command line, %var% is left as-is if var is not defined. this contrasts
+        // the line parsing rules within a .cmd file, where if var is not defined it is replaced with nothing.
+        //
+        // one option that was explored was replacing % with ^% - i.e. %var% => ^%var^%. this hack would
+        // often work, since it is unlikely that var^ would exist, and the ^ character is removed when the
+        // variable is used. the problem, however, is that ^ is not removed when %* is used to pass the args
+        // to an external program.
+        //
+        // an unexplored potential solution for the % escaping problem, is to create a wrapper .cmd file.
+        // % can be escaped within a .cmd file.
+        let reverse = '"';
+        let quoteHit = true;
+        for (let i = arg.length; i > 0; i--) {
+            // walk the string in reverse
+            reverse += arg[i - 1];
+            if (quoteHit && arg[i - 1] === '\\') {
+                reverse += '\\'; // double the slash
+            }
+            else if (arg[i - 1] === '"') {
+                quoteHit = true;
+                reverse += '"'; // double the quote
+            }
+            else {
+                quoteHit = false;
+            }
+        }
+        reverse += '"';
+        return reverse.split('').reverse().join('');
+    }
+    _uvQuoteCmdArg(arg) {
+        // Tool runner wraps child_process.spawn() and needs to apply the same quoting as
+        // Node in certain cases where the undocumented spawn option windowsVerbatimArguments
+        // is used.
+        //
+        // Since this function is a port of quote_cmd_arg from Node 4.x (technically, lib UV,
+        // see https://github.com/nodejs/node/blob/v4.x/deps/uv/src/win/process.c for details),
+        // pasting copyright notice from Node within this function:
+        //
+        //      Copyright Joyent, Inc. and other Node contributors. All rights reserved.
+        //
+        //      Permission is hereby granted, free of charge, to any person obtaining a copy
+        //      of this software and associated documentation files (the "Software"), to
+        //      deal in the Software without restriction, including without limitation the
+        //      rights to use, copy, modify, merge, publish, distribute, sublicense, and/or
+        //      sell copies of the Software, and to permit persons to whom the Software is
+        //      furnished to do so, subject to the following conditions:
+        //
+        //      The above copyright notice and this permission notice shall be included in
+        //      all copies or substantial portions of the Software.
+        //
+        //      THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
+        //      IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,
+        //      FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE
+        //      AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER
+        //      LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING
+        //      FROM, OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS
+        //      IN THE SOFTWARE.
+        if (!arg) {
+            // Need double quotation for empty argument
+            return '""';
+        }
+        if (!arg.includes(' ') && !arg.includes('\t') && !arg.includes('"')) {
+            // No quotation needed
+            return arg;
+        }
+        if (!arg.includes('"') && !arg.includes('\\')) {
+            // No embedded double quotes or backslashes, so I can just wrap
+            // quote marks around the whole thing.
+            return `"${arg}"`;
+        }
+        // Expected input/output:
+        //   input : hello"world
+        //   output: "hello\"world"
+        //   input : hello""world
+        //   output: "hello\"\"world"
+        //   input : hello\world
+        //   output: hello\world
+        //   input : hello\\world
+        //   output: hello\\world
+        //   input : hello\"world
+        //   output: "hello\\\"world"
+        //   input : hello\\"world
+        //   output: "hello\\\\\"world"
+        //   input : hello world\
+        //   output: "hello world\\" - note the comment in libuv actually reads "hello world\"
+        //                             but it appears the comment is wrong, it should be "hello world\\"
+        let reverse = '"';
+        let quoteHit = true;
+        for (let i = arg.length; i > 0; i--) {
+            // walk the string in reverse
+            reverse += arg[i - 1];
+            if (quoteHit && arg[i - 1] === '\\') {
+                reverse += '\\';
+            }
+            else if (arg[i - 1] === '"') {
+                quoteHit = true;
+                reverse += '\\';
+            }
+            else {
+                quoteHit = false;
+            }
+        }
+        reverse += '"';
+        return reverse.split('').reverse().join('');
+    }
+    _cloneExecOptions(options) {
+        options = options || {};
+        const result = {
+            cwd: options.cwd || process.cwd(),
+            env: options.env || process.env,
+            silent: options.silent || false,
+            windowsVerbatimArguments: options.windowsVerbatimArguments || false,
+            failOnStdErr: options.failOnStdErr || false,
+            ignoreReturnCode: options.ignoreReturnCode || false,
+            delay: options.delay || 10000
+        };
+        result.outStream = options.outStream || process.stdout;
+        result.errStream = options.errStream || process.stderr;
+        return result;
+    }
+    _getSpawnOptions(options, toolPath) {
+        options = options || {};
+        const result = {};
+        result.cwd = options.cwd;
+        result.env = options.env;
+        result['windowsVerbatimArguments'] =
+            options.windowsVerbatimArguments || this._isCmdFile();
+        if (options.windowsVerbatimArguments) {
+            result.argv0 = `"${toolPath}"`;
+        }
+        return result;
+    }
+    /**
+     * Exec a tool.
+     * Output will be streamed to the live console.
+     * Returns promise with return code
+     *
+     * @param     tool     path to tool to exec
+     * @param     options  optional exec options.  See ExecOptions
+     * @returns   number
+     */
+    exec() {
+        return __awaiter(this, void 0, void 0, function* () {
+            // root the tool path if it is unrooted and contains relative pathing
+            if (!io_util/* isRooted */.Qh(this.toolPath) &&
+                (this.toolPath.includes('/') ||
+                    (IS_WINDOWS && this.toolPath.includes('\\')))) {
+                // prefer options.cwd if it is specified, however options.cwd may also need to be rooted
+                this.toolPath = external_path_.resolve(process.cwd(), this.options.cwd || process.cwd(), this.toolPath);
+            }
+            // if the tool is only a file name, then resolve it from the PATH
+            // otherwise verify it exists (add extension on Windows if necessary)
+            this.toolPath = yield io/* which */.K7(this.toolPath, true);
+            return new Promise((resolve, reject) => __awaiter(this, void 0, void 0, function* () {
+                this._debug(`exec tool: ${this.toolPath}`);
+                this._debug('arguments:');
+                for (const arg of this.args) {
+                    this._debug(`   ${arg}`);
+                }
+                const optionsNonNull = this._cloneExecOptions(this.options);
+                if (!optionsNonNull.silent && optionsNonNull.outStream) {
+                    optionsNonNull.outStream.write(this._getCommandString(optionsNonNull) + external_os_.EOL);
+                }
+                const state = new ExecState(optionsNonNull, this.toolPath);
+                state.on('debug', (message) => {
+                    this._debug(message);
+                });
+                if (this.options.cwd && !(yield io_util/* exists */.t2(this.options.cwd))) {
+                    return reject(new Error(`The cwd: ${this.options.cwd} does not exist!`));
+                }
+                const fileName = this._getSpawnFileName();
+                const cp = external_child_process_.spawn(fileName, this._getSpawnArgs(optionsNonNull), this._getSpawnOptions(this.options, fileName));
+                let stdbuffer = '';
+                if (cp.stdout) {
+                    cp.stdout.on('data', (data) => {
+                        if (this.options.listeners && this.options.listeners.stdout) {
+                            this.options.listeners.stdout(data);
+                        }
+                        if (!optionsNonNull.silent && optionsNonNull.outStream) {
+                            optionsNonNull.outStream.write(data);
+                        }
+                        stdbuffer = this._processLineBuffer(data, stdbuffer, (line) => {
+                            if (this.options.listeners && this.options.listeners.stdline) {
+                                this.options.listeners.stdline(line);
+                            }
+                        });
+                    });
+                }
+                let errbuffer = '';
+                if (cp.stderr) {
+                    cp.stderr.on('data', (data) => {
+                        state.processStderr = true;
+                        if (this.options.listeners && this.options.listeners.stderr) {
+                            this.options.listeners.stderr(data);
+                        }
+                        if (!optionsNonNull.silent &&
+                            optionsNonNull.errStream &&
+                            optionsNonNull.outStream) {
+                            const s = optionsNonNull.failOnStdErr
+                                ? optionsNonNull.errStream
+                                : optionsNonNull.outStream;
+                            s.write(data);
+                        }
+                        errbuffer = this._processLineBuffer(data, errbuffer, (line) => {
+                            if (this.options.listeners && this.options.listeners.errline) {
+                                this.options.listeners.errline(line);
+                            }
+                        });
+                    });
+                }
+                cp.on('error', (err) => {
+                    state.processError = err.message;
+                    state.processExited = true;
+                    state.processClosed = true;
+                    state.CheckComplete();
+                });
+                cp.on('exit', (code) => {
+                    state.processExitCode = code;
+                    state.processExited = true;
+                    this._debug(`Exit code ${code} received from tool '${this.toolPath}'`);
+                    state.CheckComplete();
+                });
+                cp.on('close', (code) => {
+                    state.processExitCode = code;
+                    state.processExited = true;
+                    state.processClosed = true;
+                    this._debug(`STDIO streams have closed for tool '${this.toolPath}'`);
+                    state.CheckComplete();
+                });
+                state.on('done', (error, exitCode) => {
+                    if (stdbuffer.length > 0) {
+                        this.emit('stdline', stdbuffer);
+                    }
+                    if (errbuffer.length > 0) {
+                        this.emit('errline', errbuffer);
+                    }
+                    cp.removeAllListeners();
+                    if (error) {
+                        reject(error);
+                    }
+                    else {
+                        resolve(exitCode);
+                    }
+                });
+                if (this.options.input) {
+                    if (!cp.stdin) {
+                        throw new Error('child process missing stdin');
+                    }
+                    cp.stdin.end(this.options.input);
+                }
+            }));
+        });
+    }
+}
+/**
+ * Convert an arg string to an array of args. Handles escaping
+ *
+ * @param    argString   string of arguments
+ * @returns  string[]    array of arguments
+ */
+function argStringToArray(argString) {
+    const args = [];
+    let inQuotes = false;
+    let escaped = false;
+    let arg = '';
+    function append(c) {
+        // we only escape double quotes.
+        if (escaped && c !== '"') {
+            arg += '\\';
+        }
+        arg += c;
+        escaped = false;
+    }
+    for (let i = 0; i < argString.length; i++) {
+        const c = argString.charAt(i);
+        if (c === '"') {
+            if (!escaped) {
+                inQuotes = !inQuotes;
+            }
+            else {
+                append(c);
+            }
+            continue;
+        }
+        if (c === '\\' && escaped) {
+            append(c);
+            continue;
+        }
+        if (c === '\\' && inQuotes) {
+            escaped = true;
+            continue;
+        }
+        if (c === ' ' && !inQuotes) {
+            if (arg.length > 0) {
+                args.push(arg);
+                arg = '';
+            }
+            continue;
+        }
+        append(c);
+    }
+    if (arg.length > 0) {
+        args.push(arg.trim());
+    }
+    return args;
+}
+class ExecState extends external_events_.EventEmitter {
+    constructor(options, toolPath) {
+        super();
+        this.processClosed = false; // tracks whether the process has exited and stdio is closed
+        this.processError = '';
+        this.processExitCode = 0;
+        this.processExited = false; // tracks whether the process has exited
+        this.processStderr = false; // tracks whether stderr was written to
+        this.delay = 10000; // 10 seconds
+        this.done = false;
+        this.timeout = null;
+        if (!toolPath) {
+            throw new Error('toolPath must not be empty');
+        }
+        this.options = options;
+        this.toolPath = toolPath;
+        if (options.delay) {
+            this.delay = options.delay;
+        }
+    }
+    CheckComplete() {
+        if (this.done) {
+            return;
+        }
+        if (this.processClosed) {
+            this._setResult();
+        }
+        else if (this.processExited) {
+            this.timeout = (0,external_timers_namespaceObject.setTimeout)(ExecState.HandleTimeout, this.delay, this);
+        }
+    }
+    _debug(message) {
+        this.emit('debug', message);
+    }
+    _setResult() {
+        // determine whether there is an error
+        let error;
+        if (this.processExited) {
+            if (this.processError) {
+                error = new Error(`There was an error when attempting to execute the process '${this.toolPath}'. This may indicate the process failed to start. Error: ${this.processError}`);
+            }
+            else if (this.processExitCode !== 0 && !this.options.ignoreReturnCode) {
+                error = new Error(`The process '${this.toolPath}' failed with exit code ${this.processExitCode}`);
+            }
+            else if (this.processStderr && this.options.failOnStdErr) {
+                error = new Error(`The process '${this.toolPath}' failed because one or more lines were written to the STDERR stream`);
+            }
+        }
+        // clear the timeout
+        if (this.timeout) {
+            clearTimeout(this.timeout);
+            this.timeout = null;
+        }
+        this.done = true;
+        this.emit('done', error, this.processExitCode);
+    }
+    static HandleTimeout(state) {
+        if (state.done) {
+            return;
+        }
+        if (!state.processClosed && state.processExited) {
+            const message = `The STDIO streams did not close within ${state.delay / 1000} seconds of the exit event from process '${state.toolPath}'. This may indicate a child process inherited the STDIO streams and has not yet exited.`;
+            state._debug(message);
+        }
+        state._setResult();
+    }
+}
+//# sourceMappingURL=toolrunner.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/exec/lib/exec.js
+var exec_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+/**
+ * Exec a command.
+ * Output will be streamed to the live console.
+ * Returns promise with return code
+ *
+ * @param     commandLine        command to execute (can include additional args). Must be correctly escaped.
+ * @param     args               optional arguments for tool. Escaping is handled by the lib.
+ * @param     options            optional exec options.  See ExecOptions
+ * @returns   Promise<number>    exit code
+ */
+function exec(commandLine, args, options) {
+    return exec_awaiter(this, void 0, void 0, function* () {
+        const commandArgs = argStringToArray(commandLine);
+        if (commandArgs.length === 0) {
+            throw new Error(`Parameter 'commandLine' cannot be null or empty.`);
+        }
+        // Path to tool to execute should be first arg
+        const toolPath = commandArgs[0];
+        args = commandArgs.slice(1).concat(args || []);
+        const runner = new ToolRunner(toolPath, args, options);
+        return runner.exec();
+    });
+}
+/**
+ * Exec a command and get the output.
+ * Output will be streamed to the live console.
+ * Returns promise with the exit code and collected stdout and stderr
+ *
+ * @param     commandLine           command to execute (can include additional args). Must be correctly escaped.
+ * @param     args                  optional arguments for tool. Escaping is handled by the lib.
+ * @param     options               optional exec options.  See ExecOptions
+ * @returns   Promise<ExecOutput>   exit code, stdout, and stderr
+ */
+function getExecOutput(commandLine, args, options) {
+    return exec_awaiter(this, void 0, void 0, function* () {
+        var _a, _b;
+        let stdout = '';
+        let stderr = '';
+        //Using string decoder covers the case where a mult-byte character is split
+        const stdoutDecoder = new external_string_decoder_.StringDecoder('utf8');
+        const stderrDecoder = new external_string_decoder_.StringDecoder('utf8');
+        const originalStdoutListener = (_a = options === null || options === void 0 ? void 0 : options.listeners) === null || _a === void 0 ? void 0 : _a.stdout;
+        const originalStdErrListener = (_b = options === null || options === void 0 ? void 0 : options.listeners) === null || _b === void 0 ? void 0 : _b.stderr;
+        const stdErrListener = (data) => {
+            stderr += stderrDecoder.write(data);
+            if (originalStdErrListener) {
+                originalStdErrListener(data);
+            }
+        };
+        const stdOutListener = (data) => {
+            stdout += stdoutDecoder.write(data);
+            if (originalStdoutListener) {
+                originalStdoutListener(data);
+            }
+        };
+        const listeners = Object.assign(Object.assign({}, options === null || options === void 0 ? void 0 : options.listeners), { stdout: stdOutListener, stderr: stdErrListener });
+        const exitCode = yield exec(commandLine, args, Object.assign(Object.assign({}, options), { listeners }));
+        //flush any remaining characters
+        stdout += stdoutDecoder.end();
+        stderr += stderrDecoder.end();
+        return {
+            exitCode,
+            stdout,
+            stderr
+        };
+    });
+}
+//# sourceMappingURL=exec.js.map
+
+/***/ }),
+
+/***/ 90:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   $1: () => (/* binding */ lstat),
+/* harmony export */   Ck: () => (/* binding */ mkdir),
+/* harmony export */   Cy: () => (/* binding */ readdir),
+/* harmony export */   H8: () => (/* binding */ IS_WINDOWS),
+/* harmony export */   Qh: () => (/* binding */ isRooted),
+/* harmony export */   YN: () => (/* binding */ symlink),
+/* harmony export */   dJ: () => (/* binding */ stat),
+/* harmony export */   h_: () => (/* binding */ readlink),
+/* harmony export */   k6: () => (/* binding */ chmod),
+/* harmony export */   m3: () => (/* binding */ copyFile),
+/* harmony export */   rm: () => (/* binding */ rm),
+/* harmony export */   t2: () => (/* binding */ exists),
+/* harmony export */   vr: () => (/* binding */ tryGetExecutablePath),
+/* harmony export */   y1: () => (/* binding */ unlink)
+/* harmony export */ });
+/* unused harmony exports open, rename, rmdir, UV_FS_O_EXLOCK, READONLY, isDirectory, getCmdPath */
+/* harmony import */ var fs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9896);
+/* harmony import */ var path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6928);
+var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+const { chmod, copyFile, lstat, mkdir, open, readdir, rename, rm, rmdir, stat, symlink, unlink } = fs__WEBPACK_IMPORTED_MODULE_0__.promises;
+// export const {open} = 'fs'
+const IS_WINDOWS = process.platform === 'win32';
+/**
+ * Custom implementation of readlink to ensure Windows junctions
+ * maintain trailing backslash for backward compatibility with Node.js < 24
+ *
+ * In Node.js 20, Windows junctions (directory symlinks) always returned paths
+ * with trailing backslashes. Node.js 24 removed this behavior, which breaks
+ * code that relied on this format for path operations.
+ *
+ * This implementation restores the Node 20 behavior by adding a trailing
+ * backslash to all junction results on Windows.
+ */
+function readlink(fsPath) {
+    return __awaiter(this, void 0, void 0, function* () {
+        const result = yield fs__WEBPACK_IMPORTED_MODULE_0__.promises.readlink(fsPath);
+        // On Windows, restore Node 20 behavior: add trailing backslash to all results
+        // since junctions on Windows are always directory links
+        if (IS_WINDOWS && !result.endsWith('\\')) {
+            return `${result}\\`;
+        }
+        return result;
+    });
+}
+// See https://github.com/nodejs/node/blob/d0153aee367422d0858105abec186da4dff0a0c5/deps/uv/include/uv/win.h#L691
+const UV_FS_O_EXLOCK = 0x10000000;
+const READONLY = fs__WEBPACK_IMPORTED_MODULE_0__.constants.O_RDONLY;
+function exists(fsPath) {
+    return __awaiter(this, void 0, void 0, function* () {
+        try {
+            yield stat(fsPath);
+        }
+        catch (err) {
+            if (err.code === 'ENOENT') {
+                return false;
+            }
+            throw err;
+        }
+        return true;
+    });
+}
+function isDirectory(fsPath_1) {
+    return __awaiter(this, arguments, void 0, function* (fsPath, useStat = false) {
+        const stats = useStat ? yield stat(fsPath) : yield lstat(fsPath);
+        return stats.isDirectory();
+    });
+}
+/**
+ * On OSX/Linux, true if path starts with '/'. On Windows, true for paths like:
+ * \, \hello, \\hello\share, C:, and C:\hello (and corresponding alternate separator cases).
+ */
+function isRooted(p) {
+    p = normalizeSeparators(p);
+    if (!p) {
+        throw new Error('isRooted() parameter "p" cannot be empty');
+    }
+    if (IS_WINDOWS) {
+        return (p.startsWith('\\') || /^[A-Z]:/i.test(p) // e.g. \ or \hello or \\hello
+        ); // e.g. C: or C:\hello
+    }
+    return p.startsWith('/');
+}
+/**
+ * Best effort attempt to determine whether a file exists and is executable.
+ * @param filePath    file path to check
+ * @param extensions  additional file extensions to try
+ * @return if file exists and is executable, returns the file path. otherwise empty string.
+ */
+function tryGetExecutablePath(filePath, extensions) {
+    return __awaiter(this, void 0, void 0, function* () {
+        let stats = undefined;
+        try {
+            // test file exists
+            stats = yield stat(filePath);
+        }
+        catch (err) {
+            if (err.code !== 'ENOENT') {
+                // eslint-disable-next-line no-console
+                console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
+            }
+        }
+        if (stats && stats.isFile()) {
+            if (IS_WINDOWS) {
+                // on Windows, test for valid extension
+                const upperExt = path__WEBPACK_IMPORTED_MODULE_1__.extname(filePath).toUpperCase();
+                if (extensions.some(validExt => validExt.toUpperCase() === upperExt)) {
+                    return filePath;
+                }
+            }
+            else {
+                if (isUnixExecutable(stats)) {
+                    return filePath;
+                }
+            }
+        }
+        // try each extension
+        const originalFilePath = filePath;
+        for (const extension of extensions) {
+            filePath = originalFilePath + extension;
+            stats = undefined;
+            try {
+                stats = yield stat(filePath);
+            }
+            catch (err) {
+                if (err.code !== 'ENOENT') {
+                    // eslint-disable-next-line no-console
+                    console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
+                }
+            }
+            if (stats && stats.isFile()) {
+                if (IS_WINDOWS) {
+                    // preserve the case of the actual file (since an extension was appended)
+                    try {
+                        const directory = path__WEBPACK_IMPORTED_MODULE_1__.dirname(filePath);
+                        const upperName = path__WEBPACK_IMPORTED_MODULE_1__.basename(filePath).toUpperCase();
+                        for (const actualName of yield readdir(directory)) {
+                            if (upperName === actualName.toUpperCase()) {
+                                filePath = path__WEBPACK_IMPORTED_MODULE_1__.join(directory, actualName);
+                                break;
+                            }
+                        }
+                    }
+                    catch (err) {
+                        // eslint-disable-next-line no-console
+                        console.log(`Unexpected error attempting to determine the actual case of the file '${filePath}': ${err}`);
+                    }
+                    return filePath;
+                }
+                else {
+                    if (isUnixExecutable(stats)) {
+                        return filePath;
+                    }
+                }
+            }
+        }
+        return '';
+    });
+}
+function normalizeSeparators(p) {
+    p = p || '';
+    if (IS_WINDOWS) {
+        // convert slashes on Windows
+        p = p.replace(/\//g, '\\');
+        // remove redundant slashes
+        return p.replace(/\\\\+/g, '\\');
+    }
+    // remove redundant slashes
+    return p.replace(/\/\/+/g, '/');
+}
+// on Mac/Linux, test the execute bit
+//     R   W  X  R  W X R W X
+//   256 128 64 32 16 8 4 2 1
+function isUnixExecutable(stats) {
+    return ((stats.mode & 1) > 0 ||
+        ((stats.mode & 8) > 0 &&
+            process.getgid !== undefined &&
+            stats.gid === process.getgid()) ||
+        ((stats.mode & 64) > 0 &&
+            process.getuid !== undefined &&
+            stats.uid === process.getuid()));
+}
+// Get the path of cmd.exe in windows
+function getCmdPath() {
+    var _a;
+    return (_a = process.env['COMSPEC']) !== null && _a !== void 0 ? _a : `cmd.exe`;
+}
+//# sourceMappingURL=io-util.js.map
+
+/***/ }),
+
+/***/ 8701:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   K7: () => (/* binding */ which),
+/* harmony export */   U$: () => (/* binding */ mkdirP),
+/* harmony export */   Yz: () => (/* binding */ rmRF),
+/* harmony export */   cp: () => (/* binding */ cp)
+/* harmony export */ });
+/* unused harmony exports mv, findInPath */
+/* harmony import */ var assert__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2613);
+/* harmony import */ var path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6928);
+/* harmony import */ var _io_util_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(90);
+var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+
+/**
+ * Copies a file or folder.
+ * Based off of shelljs - https://github.com/shelljs/shelljs/blob/9237f66c52e5daa40458f94f9565e18e8132f5a6/src/cp.js
+ *
+ * @param     source    source path
+ * @param     dest      destination path
+ * @param     options   optional. See CopyOptions.
+ */
+function cp(source_1, dest_1) {
+    return __awaiter(this, arguments, void 0, function* (source, dest, options = {}) {
+        const { force, recursive, copySourceDirectory } = readCopyOptions(options);
+        const destStat = (yield _io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .exists */ .t2(dest)) ? yield _io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .stat */ .dJ(dest) : null;
+        // Dest is an existing file, but not forcing
+        if (destStat && destStat.isFile() && !force) {
+            return;
+        }
+        // If dest is an existing directory, should copy inside.
+        const newDest = destStat && destStat.isDirectory() && copySourceDirectory
+            ? path__WEBPACK_IMPORTED_MODULE_1__.join(dest, path__WEBPACK_IMPORTED_MODULE_1__.basename(source))
+            : dest;
+        if (!(yield _io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .exists */ .t2(source))) {
+            throw new Error(`no such file or directory: ${source}`);
+        }
+        const sourceStat = yield _io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .stat */ .dJ(source);
+        if (sourceStat.isDirectory()) {
+            if (!recursive) {
+                throw new Error(`Failed to copy. ${source} is a directory, but tried to copy without recursive flag.`);
+            }
+            else {
+                yield cpDirRecursive(source, newDest, 0, force);
+            }
+        }
+        else {
+            if (path__WEBPACK_IMPORTED_MODULE_1__.relative(source, newDest) === '') {
+                // a file cannot be copied to itself
+                throw new Error(`'${newDest}' and '${source}' are the same file`);
+            }
+            yield copyFile(source, newDest, force);
+        }
+    });
+}
+/**
+ * Moves a path.
+ *
+ * @param     source    source path
+ * @param     dest      destination path
+ * @param     options   optional. See MoveOptions.
+ */
+function mv(source_1, dest_1) {
+    return __awaiter(this, arguments, void 0, function* (source, dest, options = {}) {
+        if (yield ioUtil.exists(dest)) {
+            let destExists = true;
+            if (yield ioUtil.isDirectory(dest)) {
+                // If dest is directory copy src into dest
+                dest = path.join(dest, path.basename(source));
+                destExists = yield ioUtil.exists(dest);
+            }
+            if (destExists) {
+                if (options.force == null || options.force) {
+                    yield rmRF(dest);
+                }
+                else {
+                    throw new Error('Destination already exists');
+                }
+            }
+        }
+        yield mkdirP(path.dirname(dest));
+        yield ioUtil.rename(source, dest);
+    });
+}
+/**
+ * Remove a path recursively with force
+ *
+ * @param inputPath path to remove
+ */
+function rmRF(inputPath) {
+    return __awaiter(this, void 0, void 0, function* () {
+        if (_io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .IS_WINDOWS */ .H8) {
+            // Check for invalid characters
+            // https://docs.microsoft.com/en-us/windows/win32/fileio/naming-a-file
+            if (/[*"<>|]/.test(inputPath)) {
+                throw new Error('File path must not contain `*`, `"`, `<`, `>` or `|` on Windows');
+            }
+        }
+        try {
+            // note if path does not exist, error is silent
+            yield _io_util_js__WEBPACK_IMPORTED_MODULE_2__.rm(inputPath, {
+                force: true,
+                maxRetries: 3,
+                recursive: true,
+                retryDelay: 300
+            });
+        }
+        catch (err) {
+            throw new Error(`File was unable to be removed ${err}`);
+        }
+    });
+}
+/**
+ * Make a directory.  Creates the full path with folders in between
+ * Will throw if it fails
+ *
+ * @param   fsPath        path to create
+ * @returns Promise<void>
+ */
+function mkdirP(fsPath) {
+    return __awaiter(this, void 0, void 0, function* () {
+        (0,assert__WEBPACK_IMPORTED_MODULE_0__.ok)(fsPath, 'a path argument must be provided');
+        yield _io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .mkdir */ .Ck(fsPath, { recursive: true });
+    });
+}
+/**
+ * Returns path of a tool had the tool actually been invoked.  Resolves via paths.
+ * If you check and the tool does not exist, it will throw.
+ *
+ * @param     tool              name of the tool
+ * @param     check             whether to check if tool exists
+ * @returns   Promise<string>   path to tool
+ */
+function which(tool, check) {
+    return __awaiter(this, void 0, void 0, function* () {
+        if (!tool) {
+            throw new Error("parameter 'tool' is required");
+        }
+        // recursive when check=true
+        if (check) {
+            const result = yield which(tool, false);
+            if (!result) {
+                if (_io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .IS_WINDOWS */ .H8) {
+                    throw new Error(`Unable to locate executable file: ${tool}. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable. Also verify the file has a valid extension for an executable file.`);
+                }
+                else {
+                    throw new Error(`Unable to locate executable file: ${tool}. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable. Also check the file mode to verify the file is executable.`);
+                }
+            }
+            return result;
+        }
+        const matches = yield findInPath(tool);
+        if (matches && matches.length > 0) {
+            return matches[0];
+        }
+        return '';
+    });
+}
+/**
+ * Returns a list of all occurrences of the given tool on the system path.
+ *
+ * @returns   Promise<string[]>  the paths of the tool
+ */
+function findInPath(tool) {
+    return __awaiter(this, void 0, void 0, function* () {
+        if (!tool) {
+            throw new Error("parameter 'tool' is required");
+        }
+        // build the list of extensions to try
+        const extensions = [];
+        if (_io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .IS_WINDOWS */ .H8 && process.env['PATHEXT']) {
+            for (const extension of process.env['PATHEXT'].split(path__WEBPACK_IMPORTED_MODULE_1__.delimiter)) {
+                if (extension) {
+                    extensions.push(extension);
+                }
+            }
+        }
+        // if it's rooted, return it if exists. otherwise return empty.
+        if (_io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .isRooted */ .Qh(tool)) {
+            const filePath = yield _io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .tryGetExecutablePath */ .vr(tool, extensions);
+            if (filePath) {
+                return [filePath];
+            }
+            return [];
+        }
+        // if any path separators, return empty
+        if (tool.includes(path__WEBPACK_IMPORTED_MODULE_1__.sep)) {
+            return [];
+        }
+        // build the list of directories
+        //
+        // Note, technically "where" checks the current directory on Windows. From a toolkit perspective,
+        // it feels like we should not do this. Checking the current directory seems like more of a use
+        // case of a shell, and the which() function exposed by the toolkit should strive for consistency
+        // across platforms.
+        const directories = [];
+        if (process.env.PATH) {
+            for (const p of process.env.PATH.split(path__WEBPACK_IMPORTED_MODULE_1__.delimiter)) {
+                if (p) {
+                    directories.push(p);
+                }
+            }
+        }
+        // find all matches
+        const matches = [];
+        for (const directory of directories) {
+            const filePath = yield _io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .tryGetExecutablePath */ .vr(path__WEBPACK_IMPORTED_MODULE_1__.join(directory, tool), extensions);
+            if (filePath) {
+                matches.push(filePath);
+            }
+        }
+        return matches;
+    });
+}
+function readCopyOptions(options) {
+    const force = options.force == null ? true : options.force;
+    const recursive = Boolean(options.recursive);
+    const copySourceDirectory = options.copySourceDirectory == null
+        ? true
+        : Boolean(options.copySourceDirectory);
+    return { force, recursive, copySourceDirectory };
+}
+function cpDirRecursive(sourceDir, destDir, currentDepth, force) {
+    return __awaiter(this, void 0, void 0, function* () {
+        // Ensure there is not a run away recursive copy
+        if (currentDepth >= 255)
+            return;
+        currentDepth++;
+        yield mkdirP(destDir);
+        const files = yield _io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .readdir */ .Cy(sourceDir);
+        for (const fileName of files) {
+            const srcFile = `${sourceDir}/${fileName}`;
+            const destFile = `${destDir}/${fileName}`;
+            const srcFileStat = yield _io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .lstat */ .$1(srcFile);
+            if (srcFileStat.isDirectory()) {
+                // Recurse
+                yield cpDirRecursive(srcFile, destFile, currentDepth, force);
+            }
+            else {
+                yield copyFile(srcFile, destFile, force);
+            }
+        }
+        // Change the mode for the newly created directory
+        yield _io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .chmod */ .k6(destDir, (yield _io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .stat */ .dJ(sourceDir)).mode);
+    });
+}
+// Buffered file copy
+function copyFile(srcFile, destFile, force) {
+    return __awaiter(this, void 0, void 0, function* () {
+        if ((yield _io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .lstat */ .$1(srcFile)).isSymbolicLink()) {
+            // unlink/re-link it
+            try {
+                yield _io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .lstat */ .$1(destFile);
+                yield _io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .unlink */ .y1(destFile);
+            }
+            catch (e) {
+                // Try to override file permission
+                if (e.code === 'EPERM') {
+                    yield _io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .chmod */ .k6(destFile, '0666');
+                    yield _io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .unlink */ .y1(destFile);
+                }
+                // other errors = it doesn't exist, no work to do
+            }
+            // Copy over symlink
+            const symlinkFull = yield _io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .readlink */ .h_(srcFile);
+            yield _io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .symlink */ .YN(symlinkFull, destFile, _io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .IS_WINDOWS */ .H8 ? 'junction' : null);
+        }
+        else if (!(yield _io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .exists */ .t2(destFile)) || force) {
+            yield _io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .copyFile */ .m3(srcFile, destFile);
+        }
+    });
+}
+//# sourceMappingURL=io.js.map
 
 /***/ })
 

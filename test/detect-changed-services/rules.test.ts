@@ -41,6 +41,7 @@ const OWNERS = [
   ['!services/api/**', 'services/api/**'],
   ['services/api/**', '!services/api/**'],
   ['services/a?i/config.*'],
+  ['services/api/**/*.test.ts', 'services/api/**/*.', 'docs site/**', './services/web/**/*.html'],
 ];
 
 const PATHS = [
@@ -71,6 +72,10 @@ const PATHS = [
   'services/api/config.yaml',
   'services/abi/config.json',
   'README.md',
+  'services/api/src/server.test.ts',
+  'services/api/src/trailing.',
+  'docs site/index.md',
+  'docs site',
 ];
 
 describe('PathMatcher', () => {

@@ -1,5 +1,3 @@
-import * as core from '@actions/core';
-import { getExecOutput } from '@actions/exec';
 import { tmpdir } from 'node:os';
 import { readGitHubContext } from './context.ts';
 import { ConfigurationError, errorMessage } from './errors.ts';
@@ -10,11 +8,15 @@ import { sleep } from './retry.ts';
 import { serializeOutput, type Exec, type Log, type Runtime } from './runtime.ts';
 import { Redactor } from './secrets.ts';
 import { neutralizeCommandLines } from './untrusted.ts';
+import * as core from './workflow-commands.ts';
 
 /** Runs programs through @actions/exec: an argument vector, output captured, secrets never in argv. */
 export const actionsExec: Exec = async (program, args, options = {}) => {
   if (options.deadline !== undefined)
     return execWithDeadline(program, args, { ...options, deadline: options.deadline });
+  // Loaded when first used, in the bundle too ("eager": no separate file): some steps never run a program
+  // without a deadline, and need not pay for loading it.
+  const { getExecOutput } = await import(/* webpackMode: "eager" */ '@actions/exec');
   const result = await getExecOutput(program, [...args], {
     cwd: options.cwd,
     env: options.env ? mergeEnv(options.env) : undefined,
@@ -36,7 +38,7 @@ function mergeEnv(extra: Record<string, string>): Record<string, string> {
 }
 
 const actionsLog: Log = {
-  // Warnings, notices and debug lines are commands whose data @actions/core escapes; plain lines are not.
+  // Warnings, notices and debug lines are commands whose data is escaped; plain lines are not.
   info: (message) => core.info(neutralizeCommandLines(message)),
   debug: (message) => core.debug(message),
   warning: (message, properties) => core.warning(message, properties),
@@ -45,7 +47,7 @@ const actionsLog: Log = {
   group: (name, body) => core.group(name, body),
 };
 
-/** The runtime of a real step: @actions/core for the runner's files and commands. */
+/** The runtime of a real step: the runner's files and workflow commands. */
 export function createActionsRuntime(env: NodeJS.ProcessEnv = process.env): Runtime {
   const redactor = new Redactor();
   const mask = (secret: string): void => {
@@ -59,8 +61,7 @@ export function createActionsRuntime(env: NodeJS.ProcessEnv = process.env): Runt
     setOutput: (name, value) => core.setOutput(name, redact(serializeOutput(value))),
     appendSummary: async (markdown) => {
       if (!env['GITHUB_STEP_SUMMARY']) return;
-      await core.summary.addRaw(capSummary(redact(markdown)), true).write();
-      core.summary.emptyBuffer();
+      await core.appendSummary(capSummary(redact(markdown)));
     },
     mask,
     redact,

@@ -29,7 +29,7 @@ export function escapeUntrusted(text: string): string {
 
 /**
  * Defuses every line of a log message that would start a workflow command. The actions' own commands go
- * through @actions/core's functions, never through plain log lines, so nothing legitimate is changed.
+ * through workflow-commands.ts, never through plain log lines, so nothing legitimate is changed.
  */
 export function neutralizeCommandLines(message: string): string {
   return message

@@ -1,5 +1,19 @@
-import { Document, LineCounter, isNode, parseDocument } from 'yaml';
+import { createRequire } from 'node:module';
+import type { Document } from 'yaml';
 import { ConfigurationError, type MistakeLocation } from './errors.ts';
+
+type YamlLibrary = typeof import('yaml');
+let library: YamlLibrary | undefined;
+
+/**
+ * The YAML library, loaded on first use rather than at start-up: a step may parse no YAML at all, or
+ * only when a faster reader declines or a mistake must be located. In a bundle `require` is the
+ * bundler's, which runs the library's code only now; elsewhere (tests, scripts) Node's.
+ */
+export const yamlLibrary = (): YamlLibrary =>
+  (library ??=
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the bundler's lazy require, see above
+    (typeof require === 'function' ? require('yaml') : createRequire(import.meta.url)('yaml')) as YamlLibrary);
 
 export type YamlPath = ReadonlyArray<string | number>;
 
@@ -17,6 +31,7 @@ export interface ParsedYaml {
  * (or input) and line. Syntax errors become ConfigurationError at the offending line.
  */
 export function parseYamlDocument(text: string, where: MistakeLocation): ParsedYaml {
+  const { LineCounter, isNode, parseDocument } = yamlLibrary();
   const lineCounter = new LineCounter();
   const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const firstError = document.errors[0];

@@ -3,8 +3,14 @@
 // here in one pass. Any text outside it (anchors, tags, block scalars, flow mappings, duplicate keys,
 // malformed YAML, ...) is read by the full YAML parser instead, which also reports syntax errors with
 // their line. Lines of values are only looked up, with the full parser, when a mistake must be located.
-import { ConfigurationError, formatYamlPath, parseYamlDocument, type ParsedYaml, type YamlPath } from '@shiprail/core';
-import { isMap, isScalar } from 'yaml';
+import {
+  ConfigurationError,
+  formatYamlPath,
+  parseYamlDocument,
+  yamlLibrary,
+  type ParsedYaml,
+  type YamlPath,
+} from '@shiprail/core';
 
 /** The value of a manifest's YAML text: read by the fast reader, or else by the full parser. */
 export function readManifestYaml(text: string, file: string): unknown {
@@ -35,6 +41,7 @@ export class ManifestLocator {
 
   /** The line of the mapping key at the end of `path` (a misspelt key, a bad name). */
   keyLine(path: YamlPath): number | undefined {
+    const { isMap, isScalar } = yamlLibrary();
     const document = this.yaml.document;
     const parent = path.length === 1 ? document.contents : document.getIn(path.slice(0, -1), true);
     if (!isMap(parent)) return this.line(path);
@@ -77,6 +84,9 @@ const RESERVED_KEYS = new Set(['__proto__', 'true', 'false', 'null', 'True', 'Fa
 /** Characters a plain scalar may not start with (indicators), in block and flow context. */
 const INDICATOR = /^(?:[?:,[\]{}#&*!|>'"%@`]|-(?: |$))/;
 const NULL = /^(?:~|null|Null|NULL)$/;
+/** Plain scalars that can only be strings, unless they are one of KEYWORDS. */
+const WORD = /^[A-Za-z_/][\w./-]*$/;
+const KEYWORDS = new Set(['null', 'Null', 'NULL', 'true', 'True', 'TRUE', 'false', 'False', 'FALSE']);
 const BOOLEAN = /^(?:true|True|TRUE|false|False|FALSE)$/;
 const DECIMAL = /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$/;
 /** Core-schema forms left to the full parser (octal, hexadecimal, infinities, not-a-number). */
@@ -168,23 +178,39 @@ function flowOrScalar(text: string): Read {
   return { value: items };
 }
 
-/** The items of a flow sequence's inside, split at commas outside quotes. */
+/**
+ * The items of a flow sequence's inside, split at commas outside quotes. Searches rather than walks the
+ * characters: this runs once per line, before the engine has compiled anything.
+ */
 function splitFlowItems(inner: string): string[] {
   const parts: string[] = [];
   let from = 0;
-  let quote = '';
-  for (let index = 0; index < inner.length; index += 1) {
-    const char = inner[index];
-    if (quote !== '') {
-      if (char === quote) quote = '';
-    } else if (char === "'" || char === '"') quote = char;
-    else if (char === ',') {
-      parts.push(inner.slice(from, index));
-      from = index + 1;
+  let index = 0;
+  for (;;) {
+    const comma = inner.indexOf(',', index);
+    const quote = firstQuote(inner, index, comma === -1 ? inner.length : comma);
+    if (quote !== -1) {
+      const close = inner.indexOf(inner.charAt(quote), quote + 1);
+      // An unclosed quote takes the rest of the text into the last item.
+      if (close === -1) break;
+      index = close + 1;
+      continue;
     }
+    if (comma === -1) break;
+    parts.push(inner.slice(from, comma));
+    from = comma + 1;
+    index = from;
   }
   parts.push(inner.slice(from));
   return parts;
+}
+
+/** The position of the first quote character in `text` from `start` to before `end`, or -1. */
+function firstQuote(text: string, start: number, end: number): number {
+  const single = text.indexOf("'", start);
+  const double = text.indexOf('"', start);
+  const first = single === -1 ? double : double === -1 ? single : Math.min(single, double);
+  return first < end ? first : -1;
 }
 
 function blockScalar(text: string): Read {
@@ -200,27 +226,28 @@ function isCommentOrEnd(rest: string): boolean {
 
 /** A quoted scalar that ends on its line: '' escapes in single quotes; no escapes in double quotes. */
 function quoted(text: string): Read {
-  const quote = text[0] ?? '';
+  const quote = text.charAt(0);
   let value = '';
-  for (let index = 1; index < text.length; index += 1) {
-    const char = text.charAt(index);
-    if (quote === '"' && char === '\\') return undefined;
-    if (char !== quote) {
-      value += char;
-      continue;
-    }
-    if (quote === "'" && text[index + 1] === "'") {
+  let from = 1;
+  for (;;) {
+    const close = text.indexOf(quote, from);
+    if (close === -1) return undefined;
+    const part = text.slice(from, close);
+    if (quote === '"' && part.includes('\\')) return undefined;
+    value += part;
+    if (quote === "'" && text.charAt(close + 1) === "'") {
       value += "'";
-      index += 1;
+      from = close + 2;
       continue;
     }
-    return isCommentOrEnd(text.slice(index + 1)) ? { value } : undefined;
+    return isCommentOrEnd(text.slice(close + 1)) ? { value } : undefined;
   }
-  return undefined;
 }
 
 /** A plain scalar, typed as the core schema types it. */
 function plain(text: string, forbidden: RegExp): Read {
+  // Most values are words and paths: strings, told apart from null and booleans with one test.
+  if (WORD.test(text) && !KEYWORDS.has(text)) return { value: text };
   if (text === '' || INDICATOR.test(text) || forbidden.test(text) || SPECIAL_NUMBER.test(text)) return undefined;
   if (NULL.test(text)) return { value: null };
   if (BOOLEAN.test(text)) return { value: text.toLowerCase() === 'true' };

@@ -171,7 +171,9 @@ class ManifestReader {
   service(name: string, body: Mapping): ServiceDefinition {
     const path = ['services', name];
     this.rejectUnknownKeys(path, body, SERVICE_KEYS);
-    const string = (key: string): string | undefined => this.string([...path, key], body[key]);
+    // Most keys are absent: their YAML path is only built for a value that is there.
+    const string = (key: string): string | undefined =>
+      body[key] === undefined ? undefined : this.string([...path, key], body[key]);
     const inRepository = (key: string): string | undefined => {
       const value = string(key);
       const problem = value === undefined ? undefined : repositoryPathProblem(value);
@@ -189,7 +191,10 @@ class ManifestReader {
       if (problem !== undefined) throw this.locator.mistake([...path, key], `'${value}' ${problem}`);
       return value;
     };
-    const minCoverage = this.minCoverage([...path, 'min-coverage'], body['min-coverage']);
+    const minCoverage =
+      body['min-coverage'] === undefined
+        ? undefined
+        : this.minCoverage([...path, 'min-coverage'], body['min-coverage']);
     // Absent values are undefined here, and serviceWithDefaults fills them in.
     return serviceWithDefaults(name, {
       path: normalizeDirectory(directory),
@@ -197,7 +202,7 @@ class ManifestReader {
       dockerfile: inRepository('dockerfile'),
       image: checked('image', imageProblem),
       resource: checked('resource', resourceProblem),
-      test: this.command([...path, 'test'], body['test']),
+      test: body['test'] === undefined ? undefined : this.command([...path, 'test'], body['test']),
       testReports: checked('test-reports', repositoryGlobProblem),
       coverage: inRepository('coverage'),
       minCoverage,

@@ -49,12 +49,14 @@ export interface CompiledRule {
 /** Splits `!glob` into its sense and glob; a leading `./` means the repository root. */
 export function splitRule(pattern: string): { include: boolean; glob: string } {
   const include = !pattern.startsWith('!');
-  const glob = (include ? pattern : pattern.slice(1)).replace(/^(\.\/)+/, '');
-  return { include, glob };
+  const glob = include ? pattern : pattern.slice(1);
+  return { include, glob: glob.startsWith('./') ? glob.replace(/^(\.\/)+/, '') : glob };
 }
 
 /** Characters that make picomatch read a pattern as more than a literal path. */
 const SPECIAL = /[\\*?[\]{}()!+@|]/;
+/** `<literal dir>/**`, or `<literal dir>/**\/*<literal ending>`. */
+const COMMON_FORM = /^([^\\*?[\]{}()!+@|]+)\/\*\*(?:\/\*([^\\*?[\]{}()!+@|/]+))?$/;
 
 /** Compiled globs by their text: thousands of services usually share a handful of suffixes (`**\/*.md`). */
 export type GlobCache = Map<string, RegExp>;
@@ -84,6 +86,15 @@ export function compileRule(rule: PathRule, cache: GlobCache = new Map()): Compi
       anchor: glob.includes('/') ? glob.slice(0, glob.lastIndexOf('/')) : '',
       test: { kind: 'equals', path: glob },
     };
+  }
+  // The commonest forms, `<dir>/**` and `<dir>/**/*<ending>`, read with one test.
+  const common = COMMON_FORM.exec(glob);
+  const [, directory, commonEnding] = common ?? [];
+  if (directory !== undefined && (commonEnding === undefined || /[^.]/.test(commonEnding))) {
+    if (commonEnding === undefined) return { include, anchor: directory, test: { kind: 'everything' } };
+    let compiledFull: RegExp | undefined;
+    const full = (): RegExp => (compiledFull ??= compileGlob(rule, glob, cache));
+    return { include, anchor: directory, test: { kind: 'endsWith', literal: commonEnding, full } };
   }
   // The literal directory in front of the first segment with a special character, and the glob after it.
   const segments = glob.split('/');

@@ -115,9 +115,12 @@ export async function runDetectChangedServices(runtime: Runtime): Promise<void> 
 
 function logSelection(runtime: Runtime, selection: Selection, manifest: Manifest): void {
   runtime.log.info(`Selected ${selection.selected.length} of ${manifest.services.length} services`);
-  for (const { service, reasons } of selection.selected) {
+  if (selection.selected.length === 0) return;
+  const lines = selection.selected.map(({ service, reasons }) => {
     // Reasons quote changed files, whose names the repository's authors choose.
     const shown = reasons.slice(0, 3).map(escapeUntrusted).join('; ');
-    runtime.log.info(`  ${service.name}: ${shown}${reasons.length > 3 ? '; ...' : ''}`);
-  }
+    return `  ${service.name}: ${shown}${reasons.length > 3 ? '; ...' : ''}`;
+  });
+  // One write for thousands of lines, not one each.
+  runtime.log.info(lines.join('\n'));
 }

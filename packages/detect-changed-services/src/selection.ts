@@ -33,7 +33,7 @@ const byName = (a: { name: string }, b: { name: string }): number => (a.name < b
 export function selectServices(
   manifest: Manifest,
   matcher: PathMatcher,
-  paths: Iterable<string>,
+  paths: readonly string[],
   options: SelectOptions,
 ): Selection {
   const maxPaths = options.maxPathReasons ?? DEFAULT_MAX_PATH_REASONS;
@@ -42,8 +42,12 @@ export function selectServices(
   const firstServiceOwner = 1 + manifest.libraries.length;
   const counts = new Uint32Array(names.length);
   const quoted: Array<string[] | undefined> = new Array<string[] | undefined>(names.length);
-  for (const path of paths) {
-    for (const owner of matcher.match(path)) {
+  // Indexed loops, not iterators: this runs once per changed path, mostly before the engine compiles it.
+  for (let index = 0; index < paths.length; index += 1) {
+    const path = paths[index] ?? '';
+    const owners = matcher.match(path);
+    for (let found = 0; found < owners.length; found += 1) {
+      const owner = owners[found] ?? 0;
       counts[owner] = (counts[owner] ?? 0) + 1;
       const list = quoted[owner];
       if (list === undefined) quoted[owner] = [path];

@@ -16,6 +16,8 @@ export function repositoryPathProblem(path: string): string | undefined {
     return 'is absolute; write it relative to the repository root';
   }
   if (path.startsWith('-')) return "starts with '-' (write ./" + path + ')';
+  // Only a '..' segment can lead outside: the rest need not be normalized.
+  if (!path.includes('..')) return undefined;
   const normal = posix.normalize(path);
   if (normal === '..' || normal.startsWith('../')) return 'leads outside the repository';
   return undefined;
