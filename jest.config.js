@@ -7,6 +7,8 @@ export default {
   },
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   testTimeout: 60_000,
+  // Most suites wait on servers and child processes: two workers keep both cores busy.
+  maxWorkers: 2,
   reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
   coverageProvider: 'v8',
   collectCoverageFrom: ['packages/*/src/**/*.ts'],
