@@ -71,7 +71,7 @@ const gitopsTargets = (result: RehearsalResult): string[] =>
 const stepsOf = (result: RehearsalResult, key: string, run = 0): Array<[string, string]> =>
   (result.runs[run]?.jobs.find((job) => job.key === key)?.steps ?? []).map((step) => [step.name, step.conclusion]);
 
-const notifications = (): string[] => world.github.notifications.map((message) => (message as { text: string }).text);
+const notifications = (): string[] => world.github.notificationTexts();
 
 test('happy: tested, built once, scanned, pushed and promoted through every environment', async () => {
   const result = await rehearse(world, scenarioNamed('happy'));

@@ -1,16 +1,17 @@
 // The shell scripts the deploy workflow runs, run for real: overlay expansion, the GitOps revert that
 // rolls an environment back (against a bare remote), finding the commit production runs, the team's
 // notification and the pull request comment (against local HTTP servers).
-import { execFile, execFileSync, spawnSync } from 'node:child_process';
-import { createServer, type IncomingMessage } from 'node:http';
+import { execFile, execFileSync } from 'node:child_process';
+import { createServer } from 'node:http';
 import { GitHubApi } from '@shiprail/rehearsal/github-api';
 import { listenOnLoopback } from '@shiprail/rehearsal/loopback';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { repoRoot } from '../../scripts/lib/action-metadata.ts';
 import { parseRunnerFile } from '@shiprail/rehearsal/harness';
+import { startFaultServer } from '../support/fault-server.ts';
 
 const script = (name: string): string => join(repoRoot, '.github', 'scripts', name);
 let dir = '';
@@ -23,23 +24,8 @@ interface ScriptRun {
   outputs: Record<string, string>;
 }
 
-function runScript(name: string, env: Record<string, string>, cwd?: string): ScriptRun {
-  const output = join(dir, 'output');
-  writeFileSync(output, '');
-  const result = spawnSync('bash', [script(name)], {
-    env: { PATH: process.env['PATH'] ?? '', HOME: dir, GITHUB_OUTPUT: output, ...env },
-    encoding: 'utf8',
-    cwd,
-  });
-  return {
-    status: result.status ?? 1,
-    stdout: result.stdout + result.stderr,
-    outputs: parseRunnerFile(readFileSync(output, 'utf8')),
-  };
-}
-
-/** The same, without blocking: for scripts that talk to a server in this process. */
-function runScriptAsync(name: string, env: Record<string, string>, cwd?: string): Promise<ScriptRun> {
+/** Runs a script as a `run:` step would, without blocking: some talk to a server in this process. */
+function runScript(name: string, env: Record<string, string>, cwd?: string): Promise<ScriptRun> {
   const output = join(dir, 'output');
   writeFileSync(output, '');
   return new Promise((resolve) => {
@@ -78,21 +64,21 @@ describe('overlays.sh', () => {
       'production',
       'clusters/production/apps\nshared/production',
     ],
-  ])('%j with %s in %s', (templates, services, target, expected) => {
-    const run = runScript('overlays.sh', { TEMPLATES: templates, SERVICES: services, TARGET: target });
+  ])('%j with %s in %s', async (templates, services, target, expected) => {
+    const run = await runScript('overlays.sh', { TEMPLATES: templates, SERVICES: services, TARGET: target });
     expect(run.status).toBe(0);
     expect(run.outputs['overlays']).toBe(expected);
   });
 
-  test('an input that expands to nothing is an error', () => {
-    const run = runScript('overlays.sh', { TEMPLATES: '# nothing\n', SERVICES: '[]', TARGET: 'dev' });
+  test('an input that expands to nothing is an error', async () => {
+    const run = await runScript('overlays.sh', { TEMPLATES: '# nothing\n', SERVICES: '[]', TARGET: 'dev' });
     expect(run.status).toBe(1);
     expect(run.stdout).toMatch(/::error title=No overlays::/);
   });
 });
 
 describe('revert-gitops-commit.sh', () => {
-  test('reverts the canary commit beneath later commits, and prints the token nowhere', () => {
+  test('reverts the canary commit beneath later commits, and prints the token nowhere', async () => {
     const server = join(dir, 'server');
     const bare = join(server, 'acme', 'gitops.git');
     const work = join(dir, 'work');
@@ -110,7 +96,7 @@ describe('revert-gitops-commit.sh', () => {
     git(work, 'push', '--quiet', 'origin', 'HEAD:main');
 
     const token = 'ghs_secretsecretsecret';
-    const run = runScript('revert-gitops-commit.sh', {
+    const run = await runScript('revert-gitops-commit.sh', {
       GITOPS_REPOSITORY: 'acme/gitops',
       GITOPS_BRANCH: 'main',
       GITOPS_TOKEN: token,
@@ -180,36 +166,34 @@ describe('deployed-commit.sh', () => {
       ['Initial layout\n\nSource-Commit: {first}\nEnvironment: dev, staging, canary, production'],
       'first',
     ],
-  ] as Array<[string, Array<string | { revert: number }>, string]>)('%s', (_, deploys, expected) => {
+  ] as Array<[string, Array<string | { revert: number }>, string]>)('%s', async (_, deploys, expected) => {
     const { caller, gitops, shas } = setUp(deploys);
-    const run = runScript('deployed-commit.sh', { GITOPS_PATH: gitops, ENVIRONMENT: 'production' }, caller);
+    const run = await runScript('deployed-commit.sh', { GITOPS_PATH: gitops, ENVIRONMENT: 'production' }, caller);
     expect(run.status).toBe(0);
     const wanted = expected === 'first' ? shas[0] : expected === 'second' ? shas[1] : '';
     expect(run.outputs['commit']).toBe(wanted);
   });
 
-  test('a source commit this repository does not have is a warning, and the event decides', () => {
+  test('a source commit this repository does not have is a warning, and the event decides', async () => {
     const { caller, gitops } = setUp([deployOf('0123456789abcdef0123456789abcdef01234567', 'production')]);
-    const run = runScript('deployed-commit.sh', { GITOPS_PATH: gitops, ENVIRONMENT: 'production' }, caller);
+    const run = await runScript('deployed-commit.sh', { GITOPS_PATH: gitops, ENVIRONMENT: 'production' }, caller);
     expect(run.status).toBe(0);
     expect(run.outputs['commit']).toBe('');
     expect(run.stdout).toMatch(/^::warning title=Unknown deployed commit::/m);
   });
 });
 
-/** An HTTP server on 127.0.0.1 that answers `status` and keeps every request body. */
-async function startWebhook(status: number): Promise<{ url: string; bodies: string[]; stop(): Promise<void> }> {
-  const bodies: string[] = [];
-  const server = createServer((request: IncomingMessage, response) => {
-    let body = '';
-    request.on('data', (chunk: Buffer) => (body += chunk.toString()));
-    request.on('end', () => {
-      bodies.push(body);
-      response.writeHead(status).end();
-    });
-  });
-  const listener = await listenOnLoopback(server);
-  return { url: listener.url, bodies, stop: () => listener.stop() };
+/** The rehearsal's GitHub API (pull request comments and the team's webhook) on 127.0.0.1. */
+async function withApi(token: string, run: (api: GitHubApi, url: string) => Promise<void>): Promise<void> {
+  const api = new GitHubApi(token);
+  const listener = await listenOnLoopback(
+    createServer((request, response) => void api.serve(request, response, new URL(request.url ?? '/', 'http://x'))),
+  );
+  try {
+    await run(api, listener.url);
+  } finally {
+    await listener.stop();
+  }
 }
 
 describe('notify.sh', () => {
@@ -238,53 +222,46 @@ describe('notify.sh', () => {
       { PRODUCTION: 'skipped', CANARY_DECISION: 'marginal', CANARY: 'success' },
       ['Canary marginal'],
     ],
-  ] as Array<[string, Record<string, string>, string[]]>)('%s', async (_, overrides, lines) => {
-    const webhook = await startWebhook(200);
-    try {
-      const url = `${webhook.url}/services/T000/B000/secretpart`;
-      const run = await runScriptAsync('notify.sh', { ...base, ...results, ...overrides, NOTIFY_WEBHOOK_URL: url });
+  ] as Array<[string, Record<string, string>, string[]]>)('%s', (_, overrides, lines) =>
+    withApi('', async (api, server) => {
+      const url = `${server}/hooks/notify?secretpart`;
+      const run = await runScript('notify.sh', { ...base, ...results, ...overrides, NOTIFY_WEBHOOK_URL: url });
       expect(run.status).toBe(0);
-      expect(webhook.bodies).toHaveLength(1);
-      const text = (JSON.parse(webhook.bodies[0] ?? '{}') as { text: string }).text;
+      expect(api.notifications).toHaveLength(1);
+      const [text = ''] = api.notificationTexts();
       for (const line of lines) expect(text).toContain(line);
       expect(text).toContain(base.RUN_URL);
       expect(run.stdout).not.toContain('secretpart');
-    } finally {
-      await webhook.stop();
-    }
-  });
+    }),
+  );
 
-  test('no webhook, or nothing happened: nothing is sent', async () => {
-    const webhook = await startWebhook(200);
-    try {
-      const none = await runScriptAsync('notify.sh', { ...base, ...results, NOTIFY_WEBHOOK_URL: '' });
-      const quiet = await runScriptAsync('notify.sh', {
+  test('no webhook, or nothing happened: nothing is sent', () =>
+    withApi('', async (api, server) => {
+      const none = await runScript('notify.sh', { ...base, ...results, NOTIFY_WEBHOOK_URL: '' });
+      const quiet = await runScript('notify.sh', {
         ...base,
         DEV: 'success',
         STAGING: 'skipped',
         CANARY: 'skipped',
         PRODUCTION: 'skipped',
         CANARY_DECISION: '',
-        NOTIFY_WEBHOOK_URL: webhook.url,
+        NOTIFY_WEBHOOK_URL: `${server}/hooks/notify`,
       });
       expect([none.status, quiet.status]).toEqual([0, 0]);
       expect(quiet.stdout).toContain('Nothing to notify.');
-      expect(webhook.bodies).toEqual([]);
-    } finally {
-      await webhook.stop();
-    }
-  });
+      expect(api.notifications).toEqual([]);
+    }));
 
   test('a webhook that keeps failing is retried, then a warning; the deploy result stands', async () => {
-    const webhook = await startWebhook(503);
+    const webhook = await startFaultServer({ kind: 'status', status: 503 });
     try {
-      const run = await runScriptAsync('notify.sh', {
+      const run = await runScript('notify.sh', {
         ...base,
         ...results,
         NOTIFY_WEBHOOK_URL: `${webhook.url}/hook-token`,
       });
       expect(run.status).toBe(0);
-      expect(webhook.bodies).toHaveLength(4);
+      expect(webhook.hits).toBe(4);
       expect(run.stdout).toMatch(/^::warning title=Notification not delivered::/m);
       expect(run.stdout).not.toContain('hook-token');
     } finally {
@@ -297,24 +274,13 @@ describe('pull-request-comment.sh', () => {
   const token = 'ghs_commentTokenSecret';
   const matrix = JSON.stringify({ include: [{ service: 'api' }, { service: 'worker' }] });
 
-  async function withApi(run: (api: GitHubApi, url: string) => Promise<void>): Promise<void> {
-    const api = new GitHubApi(token);
-    const listener = await listenOnLoopback(
-      createServer((request, response) => void api.serve(request, response, new URL(request.url ?? '/', 'http://x'))),
-    );
-    try {
-      await run(api, listener.url);
-    } finally {
-      await listener.stop();
-    }
-  }
-
   function records(): void {
     const tests = join(dir, 'tests');
     const release = join(dir, 'release');
-    execFileSync('mkdir', ['-p', tests, release]);
+    mkdirSync(tests, { recursive: true });
+    mkdirSync(release, { recursive: true });
     const test = (service: string, outcome: string, tests: string, failures: string, coverage: string): string =>
-      JSON.stringify({ service, outcome, reported: 'success', tests, failures, errors: '0', coverage });
+      JSON.stringify({ service, outcome, tests, failures, errors: '0', coverage });
     writeFileSync(join(tests, 'api.json'), test('api', 'success', '12', '0', '91.5'));
     writeFileSync(join(tests, 'worker.json'), test('worker', 'failure', '4', '1', ''));
     writeFileSync(
@@ -338,14 +304,14 @@ describe('pull-request-comment.sh', () => {
   });
 
   test('one comment with a row per service, updated in place on the next run, the token shown nowhere', () =>
-    withApi(async (api, url) => {
+    withApi(token, async (api, url) => {
       records();
       // Someone else's comments come first, over more than one page.
       api.comments.set(
         7,
         Array.from({ length: 120 }, (_, index) => ({ id: 1000 + index, body: `review note ${index}` })),
       );
-      const first = await runScriptAsync('pull-request-comment.sh', env(url), dir);
+      const first = await runScript('pull-request-comment.sh', env(url), dir);
       expect(first.status).toBe(0);
       const comment = api.comments.get(7)?.[120];
       expect(comment?.body).toContain('<!-- shiprail:pipeline -->\n### Pipeline for c0ffee0');
@@ -353,7 +319,7 @@ describe('pull-request-comment.sh', () => {
         `| api | ✅ 12 passed | 91.5 % | \`sha256:${'ab'.repeat(6)}…\` | ❌ 1 critical, 2 high |`,
       );
       expect(comment?.body).toContain('| worker | ❌ 1 failed of 4 | – | not built | not scanned |');
-      const second = await runScriptAsync('pull-request-comment.sh', { ...env(url), HEAD_SHA: 'beef000000' }, dir);
+      const second = await runScript('pull-request-comment.sh', { ...env(url), HEAD_SHA: 'beef000000' }, dir);
       expect(second.status).toBe(0);
       expect(second.stdout).toContain('Updated the pipeline comment on #7.');
       expect(api.comments.get(7)).toHaveLength(121);
@@ -362,7 +328,7 @@ describe('pull-request-comment.sh', () => {
     }));
 
   test("what the pull request's own code wrote into the records cannot shape the comment", () =>
-    withApi(async (api, url) => {
+    withApi(token, async (api, url) => {
       records();
       const hostile = {
         service: 'api',
@@ -371,7 +337,7 @@ describe('pull-request-comment.sh', () => {
         coverage: '9\n| injected |',
       };
       writeFileSync(join(dir, 'tests', 'api.json'), JSON.stringify(hostile));
-      const run = await runScriptAsync('pull-request-comment.sh', env(url), dir);
+      const run = await runScript('pull-request-comment.sh', env(url), dir);
       expect(run.status).toBe(0);
       const body = api.comments.get(7)?.[0]?.body ?? '';
       expect(body).not.toMatch(/<img|^\| injected/m);
@@ -382,9 +348,9 @@ describe('pull-request-comment.sh', () => {
     ['a pull request number that is not one', { PULL_REQUEST: '7; rm -rf /' }],
     ['a wrong token', { GITHUB_TOKEN: 'ghs_wrong' }],
   ])('%s fails the step', (_, overrides) =>
-    withApi(async (api, url) => {
+    withApi(token, async (api, url) => {
       records();
-      const run = await runScriptAsync('pull-request-comment.sh', { ...env(url), ...overrides }, dir);
+      const run = await runScript('pull-request-comment.sh', { ...env(url), ...overrides }, dir);
       expect(run.status).not.toBe(0);
       expect(api.comments.get(7) ?? []).toEqual([]);
     }),

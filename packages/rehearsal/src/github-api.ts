@@ -41,6 +41,14 @@ export class GitHubApi {
     this.token = token;
   }
 
+  /** The `text` of each message the webhook received, as Slack or Teams would show it. */
+  notificationTexts(): string[] {
+    return this.notifications.map((message) => {
+      const text = (message as { text?: unknown } | null)?.text;
+      return typeof text === 'string' ? text : '';
+    });
+  }
+
   reset(): void {
     this.comments.clear();
     this.notifications.length = 0;

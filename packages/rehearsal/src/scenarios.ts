@@ -88,10 +88,7 @@ export const expectations = {
   },
   /** The team's webhook got a message containing `text`. */
   notified(world: World, text: string): string[] {
-    const texts = world.github.notifications.map((message) => {
-      const body = (message as { text?: unknown }).text;
-      return typeof body === 'string' ? body : '';
-    });
+    const texts = world.github.notificationTexts();
     return texts.some((message) => message.includes(text))
       ? []
       : [`the team should be told "${text}"; the webhook got ${JSON.stringify(texts)}`];
