@@ -3580,6 +3580,14 @@ function fetchFailureReason(stderr) {
         .filter((line) => line !== '');
     return escapeUntrusted(stripUrlCredentials(lines.slice(-2).join(' ') || 'no output'));
 }
+const DIFF = ['diff', '--no-ext-diff', '--no-textconv', '--name-status', '-z', '-M'];
+/** `true|false` and the top level, the first two lines `rev-parse --is-shallow-repository --show-toplevel` prints. */
+function repositoryOf(stdout) {
+    const [shallow, top] = stdout.split('\n');
+    if ((shallow !== 'true' && shallow !== 'false') || top === undefined || top === '')
+        return undefined;
+    return { shallow: shallow === 'true', top };
+}
 const shortSha = (sha) => (SHA.test(sha) ? sha.slice(0, 7) : sha);
 /** The repository's history as detection reads it, fetching (and deepening shallow clones) only as far as needed. */
 class GitHistory {
@@ -3591,6 +3599,7 @@ class GitHistory {
     fetchAttempts;
     sleep;
     shallow;
+    prefetched;
     constructor(options) {
         this.cwd = options.cwd;
         this.git = new Git({
@@ -3608,15 +3617,52 @@ class GitHistory {
     run(args, deadline) {
         return this.git.run(args, { allowFailure: true, ...(deadline === undefined ? {} : { deadline }) });
     }
+    /**
+     * Starts, side by side, the two git calls a comparison of the commits `a` and `b` (full SHAs) most
+     * likely needs: one `rev-parse` that answers `topLevel` and their merge base, and the diff from that
+     * merge base to `b`. git then works while the action reads its manifest, instead of after; answers
+     * the comparison turns out not to need are left unread.
+     */
+    prefetch(a, b) {
+        if (this.prefetched !== undefined || !SHA.test(a) || !SHA.test(b))
+            return;
+        // A call that cannot start (or overruns its deadline) is made again, in order, when it is needed.
+        const settle = (call) => call.catch(() => undefined);
+        this.prefetched = {
+            a,
+            b,
+            probe: settle(this.run(['rev-parse', '--is-shallow-repository', '--show-toplevel', `${a}...${b}`])),
+            diff: settle(this.run([...DIFF, `${a}...${b}`])),
+        };
+    }
     /** The repository's top directory, or undefined when `cwd` is not in a git work tree. */
     async topLevel() {
-        // One call answers both questions: whether this is a work tree, and whether the clone is shallow.
-        const result = await this.run(['rev-parse', '--is-shallow-repository', '--show-toplevel']);
-        const [shallow, top] = result.stdout.split('\n');
-        if (result.exitCode !== 0 || top === undefined || top === '')
+        // One call answers both questions: whether this is a work tree, and whether the clone is shallow. A
+        // prefetched probe that failed on its commits has printed them all the same.
+        const probed = await this.prefetched?.probe;
+        const found = (probed && repositoryOf(probed.stdout)) ??
+            repositoryOf((await this.run(['rev-parse', '--is-shallow-repository', '--show-toplevel'])).stdout);
+        if (found === undefined)
             return undefined;
-        this.shallow = shallow === 'true';
-        return top;
+        this.shallow = found.shallow;
+        return found.top;
+    }
+    /**
+     * The merge bases of `a` and `b` the prefetched probe found (none when they have no common ancestor
+     * in the clone), or undefined when nothing was prefetched for them or the probe failed.
+     */
+    async prefetchedMergeBases(a, b) {
+        const prefetched = this.prefetched;
+        if (prefetched?.a !== a || prefetched.b !== b)
+            return undefined;
+        const probed = await prefetched.probe;
+        if (probed?.exitCode !== 0)
+            return undefined;
+        const [, , tip, start, ...bases] = probed.stdout.trim().split('\n');
+        if (tip !== b || start !== a || !bases.every((line) => line.startsWith('^') && SHA.test(line.slice(1)))) {
+            return undefined;
+        }
+        return bases.map((line) => line.slice(1));
     }
     /** The commit a revision names locally (tags peeled), or undefined. */
     async resolve(revision) {
@@ -3722,6 +3768,10 @@ class GitHistory {
     async localMergeBase(a, b) {
         if (!SHA.test(a) || !SHA.test(b))
             return undefined;
+        // With several merge bases, `git merge-base` picks the one it reports.
+        const prefetched = await this.prefetchedMergeBases(a, b);
+        if (prefetched !== undefined && prefetched.length <= 1)
+            return prefetched[0];
         const result = await this.run(['merge-base', a, b]);
         const sha = result.stdout.trim();
         return result.exitCode === 0 && SHA.test(sha) ? sha : undefined;
@@ -3754,11 +3804,25 @@ class GitHistory {
     }
     /** Files that differ between two commits; renames are detected (`-M`) and keep both paths. */
     async changedFiles(base, head) {
-        const result = await this.run(['diff', '--no-ext-diff', '--no-textconv', '--name-status', '-z', '-M', base, head]);
+        const prefetched = await this.prefetchedDiff(base, head);
+        if (prefetched !== undefined)
+            return parseNameStatus(prefetched.stdout);
+        const result = await this.run([...DIFF, base, head]);
         if (result.exitCode !== 0) {
             throw new Error(`git diff ${base} ${head} failed: ${escapeUntrusted(lastLine(result.stderr))}`);
         }
         return parseNameStatus(result.stdout);
+    }
+    /** The prefetched diff, when it is the diff from `base` to `head`: `base` is the one merge base of the pair. */
+    async prefetchedDiff(base, head) {
+        const prefetched = this.prefetched;
+        if (prefetched?.b !== head)
+            return undefined;
+        const bases = await this.prefetchedMergeBases(prefetched.a, prefetched.b);
+        if (bases?.length !== 1 || bases[0] !== base)
+            return undefined;
+        const result = await prefetched.diff;
+        return result?.exitCode === 0 ? result : undefined;
     }
     /**
      * The nearest tag before `commit` (from its parents back) that `skip` does not reject, deepening a
@@ -3856,9 +3920,10 @@ function serviceOfTag(tag, services) {
 /**
  * Decides which commits to compare, from SPEC's table: `force-all`, an explicit `base`, then the event
  * (pull requests three-dot, merge queues base..head, pushes before..after, tags, manual and scheduled
- * runs). Events that name no commits select every service, with a warning.
+ * runs). Events that name no commits select every service, with a warning. It needs neither git nor the
+ * manifest, so that git can start on the comparison while the manifest is read.
  */
-function planComparison(inputs, event, services) {
+function planComparison(inputs, event) {
     const headOr = (eventHead) => inputs.head !== 'HEAD' ? inputs.head : (eventHead ?? 'HEAD');
     const everything = (reason, warn = false, eventHead) => ({
         kind: 'all',
@@ -3905,11 +3970,7 @@ function planComparison(inputs, event, services) {
             const after = comparison_field(payload, 'after');
             const head = after === undefined || after === ZERO_SHA ? event.sha || undefined : after;
             if (ref.startsWith('refs/tags/')) {
-                const tag = ref.slice('refs/tags/'.length);
-                const service = serviceOfTag(tag, services);
-                return service === undefined
-                    ? { kind: 'tag', tag, head: headOr(head ?? ref), services }
-                    : { kind: 'service-tag', tag, service, head: headOr(head ?? ref) };
+                return { kind: 'tag', tag: ref.slice('refs/tags/'.length), head: headOr(head ?? ref) };
             }
             const before = comparison_field(payload, 'before');
             if (before === undefined || head === undefined) {
@@ -3926,8 +3987,22 @@ function planComparison(inputs, event, services) {
             return everything(`the ${event.eventName || 'unknown'} event names no commits to compare (give the base input to compare)`, true, event.sha || undefined);
     }
 }
-/** Carries a plan out with git: resolves commits, finds merge bases, and falls open when it cannot. */
-async function resolveComparison(plan, git) {
+/**
+ * The two commits whose merge base and three-dot diff the plan most likely compares, when the event names
+ * both: git can work on them before the comparison is resolved (`GitHistory.prefetch`).
+ */
+function likelyComparison(plan) {
+    if (plan.kind === 'push' && plan.before !== ZERO_SHA)
+        return [plan.before, plan.after];
+    if (plan.kind === 'merge-base')
+        return [plan.base, plan.head];
+    return undefined;
+}
+/**
+ * Carries a plan out with git: resolves commits, finds merge bases, and falls open when it cannot. A tag
+ * named after one of `services` (`<service>/v*`, `<service>@*`) selects that service alone.
+ */
+async function resolveComparison(plan, git, services) {
     const failOpen = async (head, warning) => ({
         kind: 'all',
         head: (await git.resolve(head)) ?? head,
@@ -3939,13 +4014,6 @@ async function resolveComparison(plan, git) {
             return plan.warn
                 ? failOpen(plan.head, plan.reason)
                 : { kind: 'all', head: (await git.resolve(plan.head)) ?? plan.head, reason: plan.reason, warning: undefined };
-        case 'service-tag':
-            return {
-                kind: 'service',
-                service: plan.service,
-                head: (await git.ensureCommit(plan.head)) ?? plan.head,
-                reason: `tag ${plan.tag}`,
-            };
         case 'merge-base': {
             const quick = await git.localMergeBase(plan.base, plan.head);
             if (quick !== undefined)
@@ -3977,10 +4045,19 @@ async function resolveComparison(plan, git) {
         case 'push':
             return resolvePush(plan, git, failOpen);
         case 'tag': {
+            const service = serviceOfTag(plan.tag, services);
+            if (service !== undefined) {
+                return {
+                    kind: 'service',
+                    service,
+                    head: (await git.ensureCommit(plan.head)) ?? plan.head,
+                    reason: `tag ${plan.tag}`,
+                };
+            }
             const head = await git.ensureCommit(plan.head);
             if (head === undefined)
                 return failOpen(plan.head, `the tag ${plan.tag} cannot be found`);
-            const previous = await git.previousTag(head, (tag) => tag === plan.tag || serviceOfTag(tag, plan.services) !== undefined);
+            const previous = await git.previousTag(head, (tag) => tag === plan.tag || serviceOfTag(tag, services) !== undefined);
             if (previous === undefined) {
                 return { kind: 'all', head, reason: `tag ${plan.tag}: no earlier tag to compare with`, warning: undefined };
             }
@@ -5222,6 +5299,17 @@ async function runDetectChangedServices(runtime) {
         fetchTimeoutMs: inputs['fetch-timeout'],
         sleep: (ms) => runtime.clock.sleep(ms),
     });
+    const plan = planComparison({ base: inputs.base, head: inputs.head, forceAll: inputs['force-all'] }, {
+        eventName: runtime.github.eventName,
+        payload: runtime.github.payload,
+        ref: runtime.github.ref,
+        sha: runtime.github.sha,
+        defaultBranch: runtime.github.defaultBranch,
+    });
+    // git works on the likely comparison while the manifest is read below.
+    const likely = likelyComparison(plan);
+    if (likely !== undefined)
+        git.prefetch(...likely);
     const top = await git.topLevel();
     if (top === undefined) {
         throw new errors_ConfigurationError(`${root} is not inside a git repository (check out the repository first)`, {
@@ -5236,14 +5324,7 @@ async function runDetectChangedServices(runtime) {
         });
     }
     const serviceNames = new Set(manifest.services.map((service) => service.name));
-    const plan = planComparison({ base: inputs.base, head: inputs.head, forceAll: inputs['force-all'] }, {
-        eventName: runtime.github.eventName,
-        payload: runtime.github.payload,
-        ref: runtime.github.ref,
-        sha: runtime.github.sha,
-        defaultBranch: runtime.github.defaultBranch,
-    }, serviceNames);
-    const comparison = await resolveComparison(plan, git);
+    const comparison = await resolveComparison(plan, git, serviceNames);
     if (comparison.kind === 'all' && comparison.warning !== undefined) {
         runtime.log.warning(escapeUntrusted(comparison.warning));
     }

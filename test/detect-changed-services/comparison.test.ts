@@ -4,6 +4,7 @@ import {
   buildMatcher,
   changedPaths,
   GitHistory,
+  likelyComparison,
   parseManifest,
   planComparison,
   resolveComparison,
@@ -79,17 +80,12 @@ describe('planComparison', () => {
         label: 'merge queue into main',
       },
     ],
-    [
-      'a service tag <service>/v*',
-      eventContext('push', 'push-tag'),
-      {},
-      { kind: 'service-tag', tag: 'api/v1.2.0', service: 'api' },
-    ],
+    ['a service tag <service>/v*', eventContext('push', 'push-tag'), {}, { kind: 'tag', tag: 'api/v1.2.0' }],
     [
       'a service tag <service>@*',
       eventContext('push', 'push-tag', { ref: 'refs/tags/worker@2.0.0' }),
       {},
-      { kind: 'service-tag', tag: 'worker@2.0.0', service: 'worker' },
+      { kind: 'tag', tag: 'worker@2.0.0' },
     ],
     [
       'another tag',
@@ -131,7 +127,7 @@ describe('planComparison', () => {
       { kind: 'all', warn: true },
     ],
   ])('%s', (_, event, inputs, expected) => {
-    expect(planComparison({ ...NO_INPUTS, ...inputs }, event, SERVICES)).toMatchObject(expected);
+    expect(planComparison({ ...NO_INPUTS, ...inputs }, event)).toMatchObject(expected);
   });
 
   test.each([
@@ -149,20 +145,6 @@ describe('planComparison', () => {
 const manifest = parseManifest(MANIFEST, '.github/services.yml');
 const matcher = buildMatcher(manifest);
 
-/** Resolves a plan in `cwd` and, when it compares commits, the services the diff selects. */
-async function resolve(
-  cwd: string,
-  plan: ComparisonPlan,
-  deepenSteps?: number[],
-): Promise<{ comparison: Comparison; services: string[] }> {
-  const git = new GitHistory({ cwd, exec: actionsExec, ...(deepenSteps ? { deepenSteps } : {}) });
-  const comparison = await resolveComparison(plan, git);
-  if (comparison.kind !== 'diff') return { comparison, services: [] };
-  const paths = changedPaths(await git.changedFiles(comparison.base, comparison.head));
-  const selection = selectServices(manifest, matcher, paths, { includeDependents: true });
-  return { comparison, services: selection.selected.map(({ service }) => service.name) };
-}
-
 type PushPlan = Extract<ComparisonPlan, { kind: 'push' }>;
 
 const push = (before: string, after: string, branch = 'main'): PushPlan => ({
@@ -173,7 +155,29 @@ const push = (before: string, after: string, branch = 'main'): PushPlan => ({
   defaultBranch: 'main',
 });
 
-describe('resolveComparison on real repositories', () => {
+describe.each([
+  ['as each step asks', false],
+  ['with the likely comparison prefetched', true],
+])('resolveComparison on real repositories, git %s', (_, prefetch) => {
+  /**
+   * Resolves a plan in `cwd` and, when it compares commits, the services the diff selects; with the
+   * likely comparison prefetched as the action does, or without, which must come to the same.
+   */
+  async function resolve(
+    cwd: string,
+    plan: ComparisonPlan,
+    deepenSteps?: number[],
+  ): Promise<{ comparison: Comparison; services: string[] }> {
+    const git = new GitHistory({ cwd, exec: actionsExec, ...(deepenSteps ? { deepenSteps } : {}) });
+    const likely = likelyComparison(plan);
+    if (prefetch && likely !== undefined) git.prefetch(...likely);
+    const comparison = await resolveComparison(plan, git, SERVICES);
+    if (comparison.kind !== 'diff') return { comparison, services: [] };
+    const paths = changedPaths(await git.changedFiles(comparison.base, comparison.head));
+    const selection = selectServices(manifest, matcher, paths, { includeDependents: true });
+    return { comparison, services: selection.selected.map(({ service }) => service.name) };
+  }
+
   test('push: before..after in a shallow clone, fetching and deepening as needed', async () => {
     const { repo, base } = createMonorepo();
     repo.commit('worker: retry', { 'services/worker/src/worker.ts': 'export const worker = 2;\n' });
@@ -244,6 +248,24 @@ describe('resolveComparison on real repositories', () => {
     expect(result.services).toEqual(['web']);
   });
 
+  test('pull request whose branches crossed: two merge bases, and git merge-base picks one', async () => {
+    const { repo } = createMonorepo();
+    repo.git('checkout', '--quiet', '-b', 'pr');
+    const prSide = repo.commit('web on the branch', { 'services/web/src/b.ts': '1\n' });
+    repo.git('checkout', '--quiet', 'main');
+    const mainSide = repo.commit('api on main', { 'services/api/src/m.ts': '1\n' });
+    repo.git('merge', '--quiet', '--no-edit', 'pr');
+    const baseTip = repo.commit('worker on main', { 'services/worker/src/w.ts': '1\n' });
+    repo.git('checkout', '--quiet', 'pr');
+    repo.git('merge', '--quiet', '--no-edit', mainSide);
+    const head = repo.commit('web again', { 'services/web/src/c.ts': '1\n' });
+    const bases = repo.git('merge-base', '--all', baseTip, head).split('\n').sort();
+    expect(bases).toEqual([mainSide, prSide].sort());
+    const plan: ComparisonPlan = { kind: 'merge-base', base: baseTip, head, explicit: false, label: 'pull request #2' };
+    const result = await resolve(repo.path, plan);
+    expect(result.comparison).toMatchObject({ kind: 'diff', base: repo.git('merge-base', baseTip, head), head });
+  });
+
   test('merge queue: base_sha..head_sha', async () => {
     const { repo, base } = createMonorepo();
     const head = repo.commit('queue', { 'services/worker/src/q.ts': '1\n', 'libs/users/u.ts': '1\n' });
@@ -281,7 +303,7 @@ describe('resolveComparison on real repositories', () => {
 
     test('a service tag selects that service alone', async () => {
       const { repo } = taggedRepo();
-      const plan: ComparisonPlan = { kind: 'service-tag', tag: 'api/v1.0.0', service: 'api', head: 'api/v1.0.0' };
+      const plan: ComparisonPlan = { kind: 'tag', tag: 'api/v1.0.0', head: 'api/v1.0.0' };
       const { comparison } = await resolve(repo.path, plan);
       expect(comparison).toEqual({
         kind: 'service',
@@ -294,7 +316,7 @@ describe('resolveComparison on real repositories', () => {
     test('another tag: since the previous tag, skipping service tags, in a shallow clone', async () => {
       const { repo, v1, tip } = taggedRepo();
       const clone = repo.shallowClone('v1.1.0');
-      const plan: ComparisonPlan = { kind: 'tag', tag: 'v1.1.0', head: 'v1.1.0', services: SERVICES };
+      const plan: ComparisonPlan = { kind: 'tag', tag: 'v1.1.0', head: 'v1.1.0' };
       const result = await resolve(clone, plan);
       expect(result).toEqual({
         comparison: { kind: 'diff', base: v1, head: tip, label: 'tag v1.1.0 since v1.0.0' },
@@ -304,7 +326,7 @@ describe('resolveComparison on real repositories', () => {
 
     test('the first tag selects every service', async () => {
       const { repo, v1 } = taggedRepo();
-      const plan: ComparisonPlan = { kind: 'tag', tag: 'v1.0.0', head: 'v1.0.0', services: SERVICES };
+      const plan: ComparisonPlan = { kind: 'tag', tag: 'v1.0.0', head: 'v1.0.0' };
       const { comparison } = await resolve(repo.path, plan);
       expect(comparison).toEqual({
         kind: 'all',

@@ -22,8 +22,7 @@ export type ComparisonPlan =
   | { kind: 'merge-base'; base: string; head: string; explicit: boolean; label: string }
   | { kind: 'range'; base: string; head: string; label: string }
   | { kind: 'push'; before: string; after: string; branch: string; defaultBranch: string | undefined }
-  | { kind: 'service-tag'; tag: string; service: string; head: string }
-  | { kind: 'tag'; tag: string; head: string; services: ReadonlySet<string> };
+  | { kind: 'tag'; tag: string; head: string };
 
 /** What was compared, once git answered. */
 export type Comparison =
@@ -52,13 +51,10 @@ export function serviceOfTag(tag: string, services: ReadonlySet<string>): string
 /**
  * Decides which commits to compare, from SPEC's table: `force-all`, an explicit `base`, then the event
  * (pull requests three-dot, merge queues base..head, pushes before..after, tags, manual and scheduled
- * runs). Events that name no commits select every service, with a warning.
+ * runs). Events that name no commits select every service, with a warning. It needs neither git nor the
+ * manifest, so that git can start on the comparison while the manifest is read.
  */
-export function planComparison(
-  inputs: ComparisonInputs,
-  event: EventContext,
-  services: ReadonlySet<string>,
-): ComparisonPlan {
+export function planComparison(inputs: ComparisonInputs, event: EventContext): ComparisonPlan {
   const headOr = (eventHead: string | undefined): string =>
     inputs.head !== 'HEAD' ? inputs.head : (eventHead ?? 'HEAD');
   const everything = (reason: string, warn = false, eventHead?: string): ComparisonPlan => ({
@@ -105,11 +101,7 @@ export function planComparison(
       const after = field(payload, 'after');
       const head = after === undefined || after === ZERO_SHA ? event.sha || undefined : after;
       if (ref.startsWith('refs/tags/')) {
-        const tag = ref.slice('refs/tags/'.length);
-        const service = serviceOfTag(tag, services);
-        return service === undefined
-          ? { kind: 'tag', tag, head: headOr(head ?? ref), services }
-          : { kind: 'service-tag', tag, service, head: headOr(head ?? ref) };
+        return { kind: 'tag', tag: ref.slice('refs/tags/'.length), head: headOr(head ?? ref) };
       }
       const before = field(payload, 'before');
       if (before === undefined || head === undefined) {
@@ -131,8 +123,25 @@ export function planComparison(
   }
 }
 
-/** Carries a plan out with git: resolves commits, finds merge bases, and falls open when it cannot. */
-export async function resolveComparison(plan: ComparisonPlan, git: GitHistory): Promise<Comparison> {
+/**
+ * The two commits whose merge base and three-dot diff the plan most likely compares, when the event names
+ * both: git can work on them before the comparison is resolved (`GitHistory.prefetch`).
+ */
+export function likelyComparison(plan: ComparisonPlan): readonly [string, string] | undefined {
+  if (plan.kind === 'push' && plan.before !== ZERO_SHA) return [plan.before, plan.after];
+  if (plan.kind === 'merge-base') return [plan.base, plan.head];
+  return undefined;
+}
+
+/**
+ * Carries a plan out with git: resolves commits, finds merge bases, and falls open when it cannot. A tag
+ * named after one of `services` (`<service>/v*`, `<service>@*`) selects that service alone.
+ */
+export async function resolveComparison(
+  plan: ComparisonPlan,
+  git: GitHistory,
+  services: ReadonlySet<string>,
+): Promise<Comparison> {
   const failOpen = async (head: string, warning: string): Promise<Comparison> => ({
     kind: 'all',
     head: (await git.resolve(head)) ?? head,
@@ -144,13 +153,6 @@ export async function resolveComparison(plan: ComparisonPlan, git: GitHistory): 
       return plan.warn
         ? failOpen(plan.head, plan.reason)
         : { kind: 'all', head: (await git.resolve(plan.head)) ?? plan.head, reason: plan.reason, warning: undefined };
-    case 'service-tag':
-      return {
-        kind: 'service',
-        service: plan.service,
-        head: (await git.ensureCommit(plan.head)) ?? plan.head,
-        reason: `tag ${plan.tag}`,
-      };
     case 'merge-base': {
       const quick = await git.localMergeBase(plan.base, plan.head);
       if (quick !== undefined)
@@ -183,11 +185,20 @@ export async function resolveComparison(plan: ComparisonPlan, git: GitHistory): 
     case 'push':
       return resolvePush(plan, git, failOpen);
     case 'tag': {
+      const service = serviceOfTag(plan.tag, services);
+      if (service !== undefined) {
+        return {
+          kind: 'service',
+          service,
+          head: (await git.ensureCommit(plan.head)) ?? plan.head,
+          reason: `tag ${plan.tag}`,
+        };
+      }
       const head = await git.ensureCommit(plan.head);
       if (head === undefined) return failOpen(plan.head, `the tag ${plan.tag} cannot be found`);
       const previous = await git.previousTag(
         head,
-        (tag) => tag === plan.tag || serviceOfTag(tag, plan.services) !== undefined,
+        (tag) => tag === plan.tag || serviceOfTag(tag, services) !== undefined,
       );
       if (previous === undefined) {
         return { kind: 'all', head, reason: `tag ${plan.tag}: no earlier tag to compare with`, warning: undefined };

@@ -87,6 +87,25 @@ export function fetchFailureReason(stderr: string): string {
 
 export type MergeBaseResult = { sha: string } | { sha?: undefined; reason: string };
 
+const DIFF = ['diff', '--no-ext-diff', '--no-textconv', '--name-status', '-z', '-M'];
+
+/** Git calls started before the comparison asks for them (`GitHistory.prefetch`); undefined when one could not start. */
+interface Prefetched {
+  a: string;
+  b: string;
+  /** `rev-parse --is-shallow-repository --show-toplevel a...b`: the top level, then b, a and `^<merge base>` lines. */
+  probe: Promise<ExecResult | undefined>;
+  /** `diff a...b`: the changes from their merge base to b. */
+  diff: Promise<ExecResult | undefined>;
+}
+
+/** `true|false` and the top level, the first two lines `rev-parse --is-shallow-repository --show-toplevel` prints. */
+function repositoryOf(stdout: string): { shallow: boolean; top: string } | undefined {
+  const [shallow, top] = stdout.split('\n');
+  if ((shallow !== 'true' && shallow !== 'false') || top === undefined || top === '') return undefined;
+  return { shallow: shallow === 'true', top };
+}
+
 export const shortSha = (sha: string): string => (SHA.test(sha) ? sha.slice(0, 7) : sha);
 
 /** The repository's history as detection reads it, fetching (and deepening shallow clones) only as far as needed. */
@@ -99,6 +118,7 @@ export class GitHistory {
   private readonly fetchAttempts: number;
   private readonly sleep: ((ms: number) => Promise<void>) | undefined;
   private shallow: boolean | undefined;
+  private prefetched: Prefetched | undefined;
 
   constructor(options: GitHistoryOptions) {
     this.cwd = options.cwd;
@@ -119,14 +139,51 @@ export class GitHistory {
     return this.git.run(args, { allowFailure: true, ...(deadline === undefined ? {} : { deadline }) });
   }
 
+  /**
+   * Starts, side by side, the two git calls a comparison of the commits `a` and `b` (full SHAs) most
+   * likely needs: one `rev-parse` that answers `topLevel` and their merge base, and the diff from that
+   * merge base to `b`. git then works while the action reads its manifest, instead of after; answers
+   * the comparison turns out not to need are left unread.
+   */
+  prefetch(a: string, b: string): void {
+    if (this.prefetched !== undefined || !SHA.test(a) || !SHA.test(b)) return;
+    // A call that cannot start (or overruns its deadline) is made again, in order, when it is needed.
+    const settle = (call: Promise<ExecResult>): Promise<ExecResult | undefined> => call.catch(() => undefined);
+    this.prefetched = {
+      a,
+      b,
+      probe: settle(this.run(['rev-parse', '--is-shallow-repository', '--show-toplevel', `${a}...${b}`])),
+      diff: settle(this.run([...DIFF, `${a}...${b}`])),
+    };
+  }
+
   /** The repository's top directory, or undefined when `cwd` is not in a git work tree. */
   async topLevel(): Promise<string | undefined> {
-    // One call answers both questions: whether this is a work tree, and whether the clone is shallow.
-    const result = await this.run(['rev-parse', '--is-shallow-repository', '--show-toplevel']);
-    const [shallow, top] = result.stdout.split('\n');
-    if (result.exitCode !== 0 || top === undefined || top === '') return undefined;
-    this.shallow = shallow === 'true';
-    return top;
+    // One call answers both questions: whether this is a work tree, and whether the clone is shallow. A
+    // prefetched probe that failed on its commits has printed them all the same.
+    const probed = await this.prefetched?.probe;
+    const found =
+      (probed && repositoryOf(probed.stdout)) ??
+      repositoryOf((await this.run(['rev-parse', '--is-shallow-repository', '--show-toplevel'])).stdout);
+    if (found === undefined) return undefined;
+    this.shallow = found.shallow;
+    return found.top;
+  }
+
+  /**
+   * The merge bases of `a` and `b` the prefetched probe found (none when they have no common ancestor
+   * in the clone), or undefined when nothing was prefetched for them or the probe failed.
+   */
+  private async prefetchedMergeBases(a: string, b: string): Promise<string[] | undefined> {
+    const prefetched = this.prefetched;
+    if (prefetched?.a !== a || prefetched.b !== b) return undefined;
+    const probed = await prefetched.probe;
+    if (probed?.exitCode !== 0) return undefined;
+    const [, , tip, start, ...bases] = probed.stdout.trim().split('\n');
+    if (tip !== b || start !== a || !bases.every((line) => line.startsWith('^') && SHA.test(line.slice(1)))) {
+      return undefined;
+    }
+    return bases.map((line) => line.slice(1));
   }
 
   /** The commit a revision names locally (tags peeled), or undefined. */
@@ -234,6 +291,9 @@ export class GitHistory {
    */
   async localMergeBase(a: string, b: string): Promise<string | undefined> {
     if (!SHA.test(a) || !SHA.test(b)) return undefined;
+    // With several merge bases, `git merge-base` picks the one it reports.
+    const prefetched = await this.prefetchedMergeBases(a, b);
+    if (prefetched !== undefined && prefetched.length <= 1) return prefetched[0];
     const result = await this.run(['merge-base', a, b]);
     const sha = result.stdout.trim();
     return result.exitCode === 0 && SHA.test(sha) ? sha : undefined;
@@ -268,11 +328,23 @@ export class GitHistory {
 
   /** Files that differ between two commits; renames are detected (`-M`) and keep both paths. */
   async changedFiles(base: string, head: string): Promise<ChangedFile[]> {
-    const result = await this.run(['diff', '--no-ext-diff', '--no-textconv', '--name-status', '-z', '-M', base, head]);
+    const prefetched = await this.prefetchedDiff(base, head);
+    if (prefetched !== undefined) return parseNameStatus(prefetched.stdout);
+    const result = await this.run([...DIFF, base, head]);
     if (result.exitCode !== 0) {
       throw new Error(`git diff ${base} ${head} failed: ${escapeUntrusted(lastLine(result.stderr))}`);
     }
     return parseNameStatus(result.stdout);
+  }
+
+  /** The prefetched diff, when it is the diff from `base` to `head`: `base` is the one merge base of the pair. */
+  private async prefetchedDiff(base: string, head: string): Promise<ExecResult | undefined> {
+    const prefetched = this.prefetched;
+    if (prefetched?.b !== head) return undefined;
+    const bases = await this.prefetchedMergeBases(prefetched.a, prefetched.b);
+    if (bases?.length !== 1 || bases[0] !== base) return undefined;
+    const result = await prefetched.diff;
+    return result?.exitCode === 0 ? result : undefined;
   }
 
   /**

@@ -1,6 +1,7 @@
 export { runDetectChangedServices, loadManifest } from './run.ts';
 export { parseInputs, DEFAULT_CONFIG, type DetectChangedServicesInputs } from './inputs.ts';
 export {
+  likelyComparison,
   planComparison,
   resolveComparison,
   serviceOfTag,

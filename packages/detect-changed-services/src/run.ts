@@ -1,7 +1,7 @@
 import { ConfigurationError, escapeUntrusted, type Runtime } from '@shiprail/core';
 import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
-import { planComparison, resolveComparison } from './comparison.ts';
+import { likelyComparison, planComparison, resolveComparison } from './comparison.ts';
 import { changedPaths, GitHistory, shortSha } from './git.ts';
 import { DEFAULT_CONFIG, parseInputs, type DetectChangedServicesInputs } from './inputs.ts';
 import { buildMatcher, discoverServices, parseManifest, type Manifest } from './manifest.ts';
@@ -54,6 +54,19 @@ export async function runDetectChangedServices(runtime: Runtime): Promise<void> 
     fetchTimeoutMs: inputs['fetch-timeout'],
     sleep: (ms) => runtime.clock.sleep(ms),
   });
+  const plan = planComparison(
+    { base: inputs.base, head: inputs.head, forceAll: inputs['force-all'] },
+    {
+      eventName: runtime.github.eventName,
+      payload: runtime.github.payload,
+      ref: runtime.github.ref,
+      sha: runtime.github.sha,
+      defaultBranch: runtime.github.defaultBranch,
+    },
+  );
+  // git works on the likely comparison while the manifest is read below.
+  const likely = likelyComparison(plan);
+  if (likely !== undefined) git.prefetch(...likely);
   const top = await git.topLevel();
   if (top === undefined) {
     throw new ConfigurationError(`${root} is not inside a git repository (check out the repository first)`, {
@@ -68,18 +81,7 @@ export async function runDetectChangedServices(runtime: Runtime): Promise<void> 
     });
   }
   const serviceNames = new Set(manifest.services.map((service) => service.name));
-  const plan = planComparison(
-    { base: inputs.base, head: inputs.head, forceAll: inputs['force-all'] },
-    {
-      eventName: runtime.github.eventName,
-      payload: runtime.github.payload,
-      ref: runtime.github.ref,
-      sha: runtime.github.sha,
-      defaultBranch: runtime.github.defaultBranch,
-    },
-    serviceNames,
-  );
-  const comparison = await resolveComparison(plan, git);
+  const comparison = await resolveComparison(plan, git, serviceNames);
   if (comparison.kind === 'all' && comparison.warning !== undefined) {
     runtime.log.warning(escapeUntrusted(comparison.warning));
   }
