@@ -1,8 +1,9 @@
 // Speed of detect-changed-services on synthetic monorepos (two rules per service), measured two ways:
 //   whole process: the bundled action run as the runner runs it, on a real repository whose head commit
 //     changes the paths, against a plain `git diff --name-status` of the same commits (the floor), Node
-//     starting on an empty module (what any JavaScript action pays first) and that same diff followed
-//     by the every-rule selection (the baseline);
+//     starting on an empty module (what any JavaScript action pays first), Node running that diff and
+//     reading its output (the least a JavaScript action doing this job does), and that same diff
+//     followed by the every-rule selection (the baseline);
 //   selection alone: the indexed rules against the plain approach dorny/paths-filter takes (every changed
 //     path tested against every rule with picomatch), measured in the same run, with the same selection
 //     required of both.
@@ -290,6 +291,8 @@ interface WholeProcess {
   floor: ProcessTime;
   /** Node starting and running an empty module: what any JavaScript action pays before its first line. */
   nodeStart: ProcessTime;
+  /** Node starting, running the same `git diff` and reading its output: the least a JavaScript action can do here. */
+  nodeDiff: ProcessTime;
   /** CPU time of the floor plus the every-rule selection; undefined when that would take minutes. */
   baselineCpuMs: number | undefined;
   same: boolean | undefined;
@@ -318,6 +321,13 @@ async function measureWholeProcess(
   const runnerDir = mkdtempSync(join(tmpdir(), 'bench-runner-'));
   const empty = join(runnerDir, 'empty.mjs');
   writeFileSync(empty, '');
+  const diffOnly = join(runnerDir, 'diff-only.mjs');
+  writeFileSync(
+    diffOnly,
+    `import { execFileSync } from 'node:child_process';\n` +
+      `execFileSync('git', ${JSON.stringify(diff)}, { maxBuffer: 1 << 30 }).toString('utf8');\n`,
+  );
+  const diffs: ProcessTime[] = [];
   const env = runnerEnvironment(repository, runnerDir);
   const bundle = join(repoRoot, 'dist', 'detect-changed-services', 'index.js');
   let matrix = '';
@@ -334,6 +344,7 @@ async function measureWholeProcess(
     for (let run = 0; run < runs; run += 1) {
       floors.push(await timeProcess('git', diff, repository.path));
       starts.push(await timeProcess(node24, [empty], repository.path, env));
+      diffs.push(await timeProcess(node24, [diffOnly], repository.path, env));
       writeFileSync(join(runnerDir, 'output'), '');
       actions.push(await timeProcess(node24, [bundle], repository.path, env));
     }
@@ -347,6 +358,7 @@ async function measureWholeProcess(
       action: best(actions),
       floor,
       nodeStart: best(starts),
+      nodeDiff: best(diffs),
       baselineCpuMs: baseline === undefined ? undefined : floor.cpuMs + baseline.cpuMs,
       same: baseline === undefined ? undefined : sameSelection(countsOfMatrix(matrix), baseline.result),
       selected: countsOfMatrix(matrix).size,
@@ -378,11 +390,17 @@ for (const [label, services, count, runs, target, withBaseline] of [
     `    Node starting on an empty module: CPU ${format(whole.nodeStart.cpuMs)}, wall ${format(whole.nodeStart.wallMs)}`,
   );
   console.log(
+    `    Node running that git diff and reading its output (the least a JavaScript action does): ` +
+      `CPU ${format(whole.nodeDiff.cpuMs)}, wall ${format(whole.nodeDiff.wallMs)}`,
+  );
+  console.log(
     `    the bundled action, as the runner runs it: CPU ${format(action.cpuMs)} (median of ${runs}), ` +
       `wall ${format(action.wallMs)} (best of ${runs}); target <= ${format(target)}`,
   );
   console.log(
-    `    ${(action.cpuMs / floor.cpuMs).toFixed(1)}x the floor's CPU time; selected ${whole.selected} services`,
+    `    ${(action.cpuMs / floor.cpuMs).toFixed(1)}x the floor's CPU time, ` +
+      `${(action.wallMs / whole.nodeDiff.wallMs).toFixed(2)}x the wall time of Node running the diff; ` +
+      `selected ${whole.selected} services`,
   );
   if (whole.baselineCpuMs !== undefined) {
     console.log(
