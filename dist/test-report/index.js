@@ -3513,24 +3513,25 @@ function parseXml(source, file) {
 function children(element, name) {
     return element.children.filter((child) => child.name === name);
 }
+// Character codes the reader compares with.
 const TAB = 0x09;
-const EXCLAMATION_MARK = 0x21;
-const NUMBER_SIGN = 0x23;
-const OPEN_BRACKET = 0x5b;
-const LOWER_X = 0x78;
 const LF = 0x0a;
 const CR = 0x0d;
 const SPACE = 0x20;
+const EXCLAMATION_MARK = 0x21;
+const DOUBLE_QUOTE = 0x22;
+const NUMBER_SIGN = 0x23;
 const AMPERSAND = 0x26;
+const SINGLE_QUOTE = 0x27;
 const SLASH = 0x2f;
+const SEMICOLON = 0x3b;
 const LESS_THAN = 0x3c;
+const EQUALS = 0x3d;
 const GREATER_THAN = 0x3e;
 const QUESTION_MARK = 0x3f;
-const EQUALS = 0x3d;
-const DOUBLE_QUOTE = 0x22;
-const SINGLE_QUOTE = 0x27;
-const SEMICOLON = 0x3b;
-/** Control characters and the two non-characters XML excludes; other code units are Chars in UTF-16. */
+const OPEN_BRACKET = 0x5b;
+const LOWER_X = 0x78;
+/** The control characters and non-characters XML excludes (a file read as UTF-8 holds no lone surrogate). */
 const ILLEGAL_CHARACTER = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/;
 const PREDEFINED_ENTITIES = new Map([
     ['lt', '<'],
@@ -3578,8 +3579,11 @@ const quoted = (name) => (name.length > 60 ? `${name.slice(0, 60)}…` : name);
 class XmlReader {
     source;
     file;
+    /** The offset of the next character to read. */
     position = 0;
+    /** The elements open at `position`, outermost first, and the offsets of their `<`. */
     open = [];
+    openedAt = [];
     root;
     doctypeSeen = false;
     constructor(source, file) {
@@ -3595,13 +3599,13 @@ class XmlReader {
         if (this.source.charCodeAt(0) === 0xfeff)
             this.position = 1;
         if (this.source.startsWith('<?xml', this.position) && isSpace(this.source.charCodeAt(this.position + 5))) {
-            this.position = this.endOf('?>', this.position, 'the XML declaration');
+            this.skipPast('?>', this.position, 'the XML declaration');
         }
         while (this.position < this.source.length)
             this.step();
         const unclosed = this.open.at(-1);
         if (unclosed)
-            this.fail(`<${quoted(unclosed.element.name)}> is never closed`, unclosed.start);
+            this.fail(`<${quoted(unclosed.name)}> is never closed`, this.openedAt.at(-1) ?? 0);
         if (!this.root)
             this.fail('no root element', this.source.length);
         return this.root;
@@ -3609,7 +3613,7 @@ class XmlReader {
     /** Reads one piece: character data, or markup starting with `<`. */
     step() {
         const { source, position } = this;
-        const parent = this.open.at(-1)?.element;
+        const parent = this.open.at(-1);
         if (source.charCodeAt(position) !== LESS_THAN) {
             if (parent)
                 this.characterData(parent);
@@ -3638,102 +3642,104 @@ class XmlReader {
     /** Text up to the next `<`, references decoded, line breaks normalized to `\n`. */
     characterData(parent) {
         const { source } = this;
-        let text = '';
         let start = this.position;
         let index = start;
-        for (; index < source.length; index += 1) {
+        while (index < source.length) {
             const code = source.charCodeAt(index);
             if (code === LESS_THAN)
                 break;
-            if (code !== AMPERSAND)
-                continue;
-            text += lineBreaksAsLf(source.slice(start, index));
-            const reference = this.reference(index);
-            text += reference.value;
-            start = reference.end;
-            index = reference.end - 1;
+            if (code === AMPERSAND) {
+                parent.text += lineBreaksAsLf(source.slice(start, index));
+                this.position = index;
+                parent.text += this.reference();
+                start = index = this.position;
+            }
+            else
+                index += 1;
         }
-        parent.text += text + lineBreaksAsLf(source.slice(start, index));
+        parent.text += lineBreaksAsLf(source.slice(start, index));
         this.position = index;
     }
     /** Outside the root element only white space may stand between the markup. */
     spaceOutsideRoot() {
-        const { source } = this;
-        let index = this.position;
-        while (index < source.length && isSpace(source.charCodeAt(index)))
-            index += 1;
-        if (index < source.length && source.charCodeAt(index) !== LESS_THAN) {
-            this.fail(this.root ? 'text after the root element' : 'text before the root element', index);
+        this.skipSpace();
+        if (this.position < this.source.length && this.source.charCodeAt(this.position) !== LESS_THAN) {
+            this.fail(this.root ? 'text after the root element' : 'text before the root element', this.position);
         }
-        this.position = index;
     }
     startTag(parent) {
         const start = this.position;
-        const name = this.name(start + 1, 'an element name');
+        this.position += 1;
+        const name = this.name('an element name');
         const attributes = new Map();
-        let index = start + 1 + name.length;
         for (;;) {
-            const afterPrevious = index;
-            index = this.skipSpace(index);
-            const code = this.source.charCodeAt(index);
-            const empty = code === SLASH && this.source.charCodeAt(index + 1) === GREATER_THAN;
+            const spaced = this.skipSpace();
+            const code = this.source.charCodeAt(this.position);
+            const empty = code === SLASH && this.source.charCodeAt(this.position + 1) === GREATER_THAN;
             if (code === GREATER_THAN || empty) {
-                this.position = index + (empty ? 2 : 1);
+                this.position += empty ? 2 : 1;
                 this.place({ name, attributes, children: [], text: '' }, parent, start, empty);
                 return;
             }
-            if (index >= this.source.length)
+            if (this.position >= this.source.length)
                 this.fail(`the start tag of <${quoted(name)}> is never closed`, start);
-            if (index === afterPrevious && isNameStart(code)) {
-                this.fail(`attributes of <${quoted(name)}> must be separated by white space`, index);
+            if (!spaced && isNameStart(code)) {
+                this.fail(`attributes of <${quoted(name)}> must be separated by white space`, this.position);
             }
-            index = this.attribute(index, name, attributes);
+            this.attribute(name, attributes);
         }
     }
-    /** Reads `name = "value"` into `attributes`; returns the offset after the closing quote. */
-    attribute(start, element, attributes) {
-        const name = this.name(start, `an attribute name in <${quoted(element)}>`);
+    /** Reads `name = "value"` into `attributes`. */
+    attribute(element, attributes) {
+        const start = this.position;
+        const name = this.name(`an attribute name in <${quoted(element)}>`);
         if (attributes.has(name))
             this.fail(`attribute ${quoted(name)} is repeated`, start);
-        let index = this.skipSpace(start + name.length);
-        if (this.source.charCodeAt(index) !== EQUALS)
-            this.fail(`attribute ${quoted(name)} has no '=' and value`, index);
-        index = this.skipSpace(index + 1);
-        const quote = this.source.charCodeAt(index);
-        if (quote !== DOUBLE_QUOTE && quote !== SINGLE_QUOTE) {
-            this.fail(`the value of attribute ${quoted(name)} is not quoted`, index);
+        this.skipSpace();
+        if (this.source.charCodeAt(this.position) !== EQUALS) {
+            this.fail(`attribute ${quoted(name)} has no '=' and value`, this.position);
         }
-        const value = this.attributeValue(index + 1, quote, name);
-        attributes.set(name, value.value);
-        return value.end;
+        this.position += 1;
+        this.skipSpace();
+        const quote = this.source.charCodeAt(this.position);
+        if (quote !== DOUBLE_QUOTE && quote !== SINGLE_QUOTE) {
+            this.fail(`the value of attribute ${quoted(name)} is not quoted`, this.position);
+        }
+        this.position += 1;
+        attributes.set(name, this.attributeValue(quote, name));
     }
     /** An attribute value up to its closing quote: references decoded, literal white space as spaces. */
-    attributeValue(start, quote, name) {
+    attributeValue(quote, name) {
         const { source } = this;
+        const opened = this.position - 1;
         let value = '';
-        let literalStart = start;
-        // Tabs and line breaks are the only characters below a space left once ILLEGAL_CHARACTER passed.
+        let start = this.position;
+        // Tabs and line breaks are the only characters below a space once ILLEGAL_CHARACTER found none.
         let whiteSpace = false;
-        const literal = (end) => {
-            const text = source.slice(literalStart, end);
-            return whiteSpace ? whiteSpaceAsSpaces(text) : text;
-        };
-        for (let index = start; index < source.length; index += 1) {
+        let index = start;
+        while (index < source.length) {
             const code = source.charCodeAt(index);
-            if (code === quote)
-                return { value: value + literal(index), end: index + 1 };
-            if (code < SPACE)
-                whiteSpace = true;
-            else if (code === LESS_THAN)
-                this.fail(`'<' in the value of attribute ${quoted(name)}`, index);
-            else if (code === AMPERSAND) {
-                const reference = this.reference(index);
-                value += literal(index) + reference.value;
-                literalStart = reference.end;
-                index = reference.end - 1;
+            if (code === quote || code === AMPERSAND) {
+                const literal = source.slice(start, index);
+                value += whiteSpace ? whiteSpaceAsSpaces(literal) : literal;
+                this.position = index;
+                if (code === quote)
+                    break;
+                value += this.reference();
+                start = index = this.position;
+            }
+            else {
+                if (code < SPACE)
+                    whiteSpace = true;
+                else if (code === LESS_THAN)
+                    this.fail(`'<' in the value of attribute ${quoted(name)}`, index);
+                index += 1;
             }
         }
-        return this.fail(`the value of attribute ${quoted(name)} is never closed`, start - 1);
+        if (index >= source.length)
+            this.fail(`the value of attribute ${quoted(name)} is never closed`, opened);
+        this.position += 1;
+        return value;
     }
     /** Places a new element: the root, or its parent's last child; an open element until its end tag. */
     place(element, parent, start, empty) {
@@ -3743,34 +3749,39 @@ class XmlReader {
             this.fail(`a second root element <${quoted(element.name)}>`, start);
         else
             this.root = element;
-        if (!empty)
-            this.open.push({ element, start });
+        if (empty)
+            return;
+        this.open.push(element);
+        this.openedAt.push(start);
     }
     endTag() {
         const start = this.position;
-        const name = this.name(start + 2, 'an element name');
-        const index = this.skipSpace(start + 2 + name.length);
-        if (this.source.charCodeAt(index) !== GREATER_THAN)
-            this.fail(`the end tag </${quoted(name)}> is not closed by '>'`, index);
-        const current = this.open.pop();
-        if (!current)
-            this.fail(`</${quoted(name)}> closes no open element`, start);
-        if (current.element.name !== name) {
-            const opened = this.lineOf(current.start);
-            this.fail(`</${quoted(name)}> closes <${quoted(current.element.name)}>, opened on line ${opened}`, start);
+        this.position += 2;
+        const name = this.name('an element name');
+        this.skipSpace();
+        if (this.source.charCodeAt(this.position) !== GREATER_THAN) {
+            this.fail(`the end tag </${quoted(name)}> is not closed by '>'`, this.position);
         }
-        this.position = index + 1;
+        const element = this.open.pop();
+        const openedAt = this.openedAt.pop() ?? 0;
+        if (!element)
+            this.fail(`</${quoted(name)}> closes no open element`, start);
+        if (element.name !== name) {
+            const opened = this.lineOf(openedAt);
+            this.fail(`</${quoted(name)}> closes <${quoted(element.name)}>, opened on line ${opened}`, start);
+        }
+        this.position += 1;
     }
     processingInstruction() {
         const start = this.position;
-        const target = this.name(start + 2, 'a processing instruction target');
+        this.position += 2;
+        const target = this.name('a processing instruction target');
         if (target.toLowerCase() === 'xml')
             this.fail('an XML declaration not at the start of the document', start);
-        const after = start + 2 + target.length;
-        if (!this.source.startsWith('?>', after) && !isSpace(this.source.charCodeAt(after))) {
-            this.fail(`the processing instruction <?${quoted(target)} is malformed`, after);
+        if (!this.source.startsWith('?>', this.position) && !isSpace(this.source.charCodeAt(this.position))) {
+            this.fail(`the processing instruction <?${quoted(target)} is malformed`, this.position);
         }
-        this.position = this.endOf('?>', start, 'a processing instruction');
+        this.skipPast('?>', start, 'a processing instruction');
     }
     comment() {
         const start = this.position;
@@ -3785,9 +3796,9 @@ class XmlReader {
         const start = this.position;
         if (!parent)
             this.fail('a CDATA section outside the root element', start);
-        const end = this.endOf(']]>', start, 'a CDATA section');
-        parent.text += lineBreaksAsLf(this.source.slice(start + 9, end - 3));
-        this.position = end;
+        this.position += 9;
+        const end = this.skipPast(']]>', start, 'a CDATA section');
+        parent.text += lineBreaksAsLf(this.source.slice(start + 9, end));
     }
     /** `<!DOCTYPE name ...>` is skipped; an internal subset `[...]` is refused, as it may declare entities. */
     doctype() {
@@ -3797,11 +3808,12 @@ class XmlReader {
         if (this.doctypeSeen)
             this.fail('a second DOCTYPE', start);
         this.doctypeSeen = true;
-        if (!isSpace(this.source.charCodeAt(start + 9)))
+        this.position += 9;
+        if (!this.skipSpace())
             this.fail('a DOCTYPE without a name', start);
-        this.name(this.skipSpace(start + 9), 'the DOCTYPE name');
+        this.name('the DOCTYPE name');
         const { source } = this;
-        for (let index = start + 9; index < source.length; index += 1) {
+        for (let index = this.position; index < source.length; index += 1) {
             const code = source.charCodeAt(index);
             if (code === GREATER_THAN) {
                 this.position = index + 1;
@@ -3825,23 +3837,26 @@ class XmlReader {
             line: this.lineOf(offset),
         });
     }
-    /** `&name;` or `&#...;` at `start`: one of the five predefined entities, or a character reference. */
-    reference(start) {
+    /** `&name;` or `&#...;`: one of the five predefined entities, or a character reference. */
+    reference() {
+        const start = this.position;
         if (this.source.charCodeAt(start + 1) === NUMBER_SIGN)
-            return this.characterReference(start);
-        const name = this.name(start + 1, "an entity name after '&'");
-        const end = start + 1 + name.length;
-        if (this.source.charCodeAt(end) !== SEMICOLON)
+            return this.characterReference();
+        this.position += 1;
+        const name = this.name("an entity name after '&'");
+        if (this.source.charCodeAt(this.position) !== SEMICOLON)
             this.fail(`'&${quoted(name)}' is not ended by ';'`, start);
         const value = PREDEFINED_ENTITIES.get(name);
         if (value === undefined) {
             this.fail(`&${quoted(name)}; is not an XML entity (only &lt; &gt; &amp; &apos; &quot; and &#...;)`, start);
         }
-        return { value, end: end + 1 };
+        this.position += 1;
+        return value;
     }
     /** `&#65;` or `&#x41;`: a character XML allows, however many digits are written. */
-    characterReference(start) {
+    characterReference() {
         const { source } = this;
+        const start = this.position;
         const hex = source.charCodeAt(start + 2) === LOWER_X;
         const digits = start + (hex ? 3 : 2);
         let code = 0;
@@ -3857,40 +3872,45 @@ class XmlReader {
         }
         if (!isXmlChar(code))
             this.fail(`${quoted(source.slice(start, index + 1))} is not a character XML allows`, start);
-        return { value: String.fromCodePoint(code), end: index + 1 };
+        this.position = index + 1;
+        return String.fromCodePoint(code);
     }
-    /** The XML name at `start`; a malformed one is an error naming `what` was expected. */
-    name(start, what) {
+    /** Reads an XML name; a malformed one is an error naming `what` was expected. */
+    name(what) {
         const { source } = this;
+        const start = this.position;
         let index = start;
-        for (let first = true; index < source.length; first = false) {
+        while (index < source.length) {
             const code = source.codePointAt(index) ?? 0;
-            if (!(first ? isNameStart(code) : isNameChar(code)))
+            if (!(index === start ? isNameStart(code) : isNameChar(code)))
                 break;
             index += code > 0xffff ? 2 : 1;
         }
         if (index === start)
             this.fail(`${what} is expected here`, start);
+        this.position = index;
         return source.slice(start, index);
     }
-    skipSpace(start) {
-        let index = start;
-        while (index < this.source.length && isSpace(this.source.charCodeAt(index)))
-            index += 1;
-        return index;
+    /** Skips white space; tells whether there was any. */
+    skipSpace() {
+        const start = this.position;
+        while (this.position < this.source.length && isSpace(this.source.charCodeAt(this.position)))
+            this.position += 1;
+        return this.position > start;
     }
-    /** The offset after `terminator`, searched from `start`; an error when the construct is never closed. */
-    endOf(terminator, start, what) {
-        const index = this.source.indexOf(terminator, start + 2);
+    /** Moves past the next `terminator` and returns its offset; an error at `start` when there is none. */
+    skipPast(terminator, start, what) {
+        const index = this.source.indexOf(terminator, this.position);
         if (index === -1)
             this.fail(`${what} is never closed`, start);
-        return index + terminator.length;
+        this.position = index + terminator.length;
+        return index;
     }
     lineOf(offset) {
         let line = 1;
-        for (let index = this.source.indexOf('\n'); index !== -1 && index < offset; index = this.source.indexOf('\n', index + 1)) {
-            line += 1;
-        }
+        for (let index = 0; index < offset; index += 1)
+            if (this.source.charCodeAt(index) === LF)
+                line += 1;
         return line;
     }
     fail(reason, offset) {
