@@ -97,6 +97,11 @@ describe('well-formed documents', () => {
       ),
     ],
     ['a comment holding < & and single dashes', '<a><!-- <b> & - x - --></a>', tree('a')],
+    [
+      '<!ENTITY as the words of a comment or CDATA section, not a declaration',
+      '<a><!-- <!ENTITY x "y"> --><![CDATA[<!ENTITY x "y">]]></a>',
+      tree('a', {}, '<!ENTITY x "y">'),
+    ],
     ['text with > and ]]> left as it is', '<a>x > y ]]></a>', tree('a', {}, 'x > y ]]>')],
   ])('%s', (_label, xml, expected) => {
     expect(plain(parseXml(xml, 'r.xml'))).toEqual(expected);
