@@ -3513,6 +3513,10 @@ function parseXml(source, file) {
 function children(element, name) {
     return element.children.filter((child) => child.name === name);
 }
+/** The first child named `name`, if any. */
+function firstChild(element, name) {
+    return element.children.find((child) => child.name === name);
+}
 // Character codes the reader compares with.
 const TAB = 0x09;
 const LF = 0x0a;
@@ -3642,6 +3646,7 @@ class XmlReader {
     /** Text up to the next `<`, references decoded, line breaks normalized to `\n`. */
     characterData(parent) {
         const { source } = this;
+        let text = '';
         let start = this.position;
         let index = start;
         while (index < source.length) {
@@ -3649,15 +3654,15 @@ class XmlReader {
             if (code === LESS_THAN)
                 break;
             if (code === AMPERSAND) {
-                parent.text += lineBreaksAsLf(source.slice(start, index));
+                text += lineBreaksAsLf(source.slice(start, index));
                 this.position = index;
-                parent.text += this.reference();
+                text += this.reference();
                 start = index = this.position;
             }
             else
                 index += 1;
         }
-        parent.text += lineBreaksAsLf(source.slice(start, index));
+        parent.text += text + lineBreaksAsLf(source.slice(start, index));
         this.position = index;
     }
     /** Outside the root element only white space may stand between the markup. */
@@ -4223,7 +4228,7 @@ function parseJUnit(xml, file) {
         throw new errors_ConfigurationError(`is not a JUnit XML report: its root element is <${root.name}>, expected <testsuites> or <testsuite>`, { file });
     }
     const suites = [];
-    if (root.name === 'testsuites' && children(root, 'testcase').length > 0) {
+    if (root.name === 'testsuites' && firstChild(root, 'testcase')) {
         suites.push(readSuite(root, file, undefined));
     }
     // Each suite, then those nested in it, in document order; a stack of its own rather than recursion, as a
@@ -4263,9 +4268,9 @@ function readSuite(element, report, inheritedFile) {
     };
 }
 function readCase(element, suite, suiteFile, zeroBasedLines) {
-    const failure = children(element, 'failure')[0];
-    const error = children(element, 'error')[0];
-    const skipped = children(element, 'skipped')[0];
+    const failure = firstChild(element, 'failure');
+    const error = firstChild(element, 'error');
+    const skipped = firstChild(element, 'skipped');
     const outcome = failure ?? error ?? skipped;
     const status = failure ? 'failed' : error ? 'error' : skipped ? 'skipped' : 'passed';
     const details = outcome ? outcome.text.trim() : '';
@@ -4286,7 +4291,7 @@ function readCase(element, suite, suiteFile, zeroBasedLines) {
             .filter((part) => part !== '')
             .join('\n'),
         flaky: status === 'passed' &&
-            (children(element, 'flakyFailure').length > 0 || children(element, 'flakyError').length > 0),
+            (firstChild(element, 'flakyFailure') !== undefined || firstChild(element, 'flakyError') !== undefined),
     };
 }
 const firstLine = (value) => value.split(/\r?\n/, 1)[0]?.trim() ?? '';

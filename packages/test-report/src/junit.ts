@@ -2,7 +2,7 @@
 // Gradle / JUnit 5, go-junit-report, Node's test runner. A `<testsuites>` root or a bare `<testsuite>`, suites
 // nested or not; Node puts top-level tests straight under `<testsuites>`.
 import { ConfigurationError } from '@shiprail/core';
-import { children, parseXml, type XmlElement } from './xml.ts';
+import { children, firstChild, parseXml, type XmlElement } from './xml.ts';
 
 export type TestStatus = 'passed' | 'failed' | 'error' | 'skipped';
 
@@ -58,7 +58,7 @@ export function parseJUnit(xml: string, file: string): TestSuite[] {
     );
   }
   const suites: TestSuite[] = [];
-  if (root.name === 'testsuites' && children(root, 'testcase').length > 0) {
+  if (root.name === 'testsuites' && firstChild(root, 'testcase')) {
     suites.push(readSuite(root, file, undefined));
   }
   // Each suite, then those nested in it, in document order; a stack of its own rather than recursion, as a
@@ -103,9 +103,9 @@ function readCase(
   suiteFile: string | undefined,
   zeroBasedLines: boolean,
 ): TestCase {
-  const failure = children(element, 'failure')[0];
-  const error = children(element, 'error')[0];
-  const skipped = children(element, 'skipped')[0];
+  const failure = firstChild(element, 'failure');
+  const error = firstChild(element, 'error');
+  const skipped = firstChild(element, 'skipped');
   const outcome = failure ?? error ?? skipped;
   const status: TestStatus = failure ? 'failed' : error ? 'error' : skipped ? 'skipped' : 'passed';
   const details = outcome ? outcome.text.trim() : '';
@@ -127,7 +127,7 @@ function readCase(
       .join('\n'),
     flaky:
       status === 'passed' &&
-      (children(element, 'flakyFailure').length > 0 || children(element, 'flakyError').length > 0),
+      (firstChild(element, 'flakyFailure') !== undefined || firstChild(element, 'flakyError') !== undefined),
   };
 }
 

@@ -25,6 +25,11 @@ export function children(element: XmlElement, name: string): XmlElement[] {
   return element.children.filter((child) => child.name === name);
 }
 
+/** The first child named `name`, if any. */
+export function firstChild(element: XmlElement, name: string): XmlElement | undefined {
+  return element.children.find((child) => child.name === name);
+}
+
 // Character codes the reader compares with.
 const TAB = 0x09;
 const LF = 0x0a;
@@ -157,19 +162,20 @@ class XmlReader {
   /** Text up to the next `<`, references decoded, line breaks normalized to `\n`. */
   private characterData(parent: XmlElement): void {
     const { source } = this;
+    let text = '';
     let start = this.position;
     let index = start;
     while (index < source.length) {
       const code = source.charCodeAt(index);
       if (code === LESS_THAN) break;
       if (code === AMPERSAND) {
-        parent.text += lineBreaksAsLf(source.slice(start, index));
+        text += lineBreaksAsLf(source.slice(start, index));
         this.position = index;
-        parent.text += this.reference();
+        text += this.reference();
         start = index = this.position;
       } else index += 1;
     }
-    parent.text += lineBreaksAsLf(source.slice(start, index));
+    parent.text += text + lineBreaksAsLf(source.slice(start, index));
     this.position = index;
   }
 
