@@ -3537,13 +3537,23 @@ const OPEN_BRACKET = 0x5b;
 const LOWER_X = 0x78;
 /** The control characters and non-characters XML excludes (a file read as UTF-8 holds no lone surrogate). */
 const ILLEGAL_CHARACTER = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/;
-const PREDEFINED_ENTITIES = new Map([
-    ['lt', '<'],
-    ['gt', '>'],
-    ['amp', '&'],
-    ['apos', "'"],
-    ['quot', '"'],
-]);
+/** The five entities XML predefines; reports declare no others. */
+function predefinedEntity(name) {
+    switch (name) {
+        case 'lt':
+            return '<';
+        case 'gt':
+            return '>';
+        case 'amp':
+            return '&';
+        case 'apos':
+            return "'";
+        case 'quot':
+            return '"';
+        default:
+            return undefined;
+    }
+}
 const isSpace = (code) => code === SPACE || code === LF || code === TAB || code === CR;
 /** XML 1.0 (fifth edition) NameStartChar, by code point. */
 function isNameStart(code) {
@@ -3851,7 +3861,7 @@ class XmlReader {
         const name = this.name("an entity name after '&'");
         if (this.source.charCodeAt(this.position) !== SEMICOLON)
             this.fail(`'&${quoted(name)}' is not ended by ';'`, start);
-        const value = PREDEFINED_ENTITIES.get(name);
+        const value = predefinedEntity(name);
         if (value === undefined) {
             this.fail(`&${quoted(name)}; is not an XML entity (only &lt; &gt; &amp; &apos; &quot; and &#...;)`, start);
         }
