@@ -1,7 +1,7 @@
 // Line coverage from an lcov tracefile (`LF`/`LH` per source file) or a Cobertura XML report
 // (`lines-covered`/`lines-valid`, else `line-rate`): the two formats every coverage tool can write.
 import { ConfigurationError } from '@shiprail/core';
-import { attribute, parseXml } from './xml.ts';
+import { parseXml } from './xml.ts';
 
 export interface Coverage {
   format: 'lcov' | 'cobertura';
@@ -63,19 +63,19 @@ export function parseLcov(content: string, file: string): Coverage {
 
 export function parseCobertura(content: string, file: string): Coverage {
   const root = parseXml(content, file);
-  if (root.tag !== 'coverage') {
-    throw new ConfigurationError(`is not Cobertura XML: its root element is <${root.tag}>, expected <coverage>`, {
+  if (root.name !== 'coverage') {
+    throw new ConfigurationError(`is not Cobertura XML: its root element is <${root.name}>, expected <coverage>`, {
       file,
     });
   }
-  const valid = wholeNumber(attribute(root.element, 'lines-valid'));
-  const covered = wholeNumber(attribute(root.element, 'lines-covered'));
+  const valid = wholeNumber(root.attributes.get('lines-valid'));
+  const covered = wholeNumber(root.attributes.get('lines-covered'));
   if (valid !== undefined && covered !== undefined) {
     return { format: 'cobertura', file, linesValid: valid, linesCovered: covered, percent: share(covered, valid) };
   }
-  const rate = Number(attribute(root.element, 'line-rate'));
-  if (attribute(root.element, 'line-rate') === undefined || !Number.isFinite(rate) || rate < 0 || rate > 1) {
-    const clover = attribute(root.element, 'clover') !== undefined;
+  const rate = Number(root.attributes.get('line-rate'));
+  if (root.attributes.get('line-rate') === undefined || !Number.isFinite(rate) || rate < 0 || rate > 1) {
+    const clover = root.attributes.get('clover') !== undefined;
     throw new ConfigurationError(
       clover
         ? 'is Clover XML, not Cobertura: give lcov.info or a Cobertura coverage.xml'

@@ -25,4 +25,4 @@ export {
 export { MAX_ANNOTATIONS, readResults, runTestReport } from './run.ts';
 export { renderSummary, type ReportResult, type SummaryContext } from './summary.ts';
 export { decide, failuresOf, plural, testTitle, totalsOf, type Failure, type Totals, type Verdict } from './verdict.ts';
-export { parseXml, type XmlElement, type XmlRoot } from './xml.ts';
+export { parseXml, type XmlElement } from './xml.ts';

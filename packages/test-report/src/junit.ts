@@ -2,7 +2,7 @@
 // Gradle / JUnit 5, go-junit-report, Node's test runner. A `<testsuites>` root or a bare `<testsuite>`, suites
 // nested or not; Node puts top-level tests straight under `<testsuites>`.
 import { ConfigurationError } from '@shiprail/core';
-import { attribute, children, parseXml, text, type XmlElement } from './xml.ts';
+import { children, firstChild, parseXml, type XmlElement } from './xml.ts';
 
 export type TestStatus = 'passed' | 'failed' | 'error' | 'skipped';
 
@@ -43,37 +43,45 @@ export interface TestSuite {
   cases: TestCase[];
 }
 
+interface PendingSuite {
+  element: XmlElement;
+  inheritedFile: string | undefined;
+}
+
 /** Reads one JUnit XML report. Throws ConfigurationError (file and line) when it is not one. */
 export function parseJUnit(xml: string, file: string): TestSuite[] {
   const root = parseXml(xml, file);
-  if (root.tag !== 'testsuites' && root.tag !== 'testsuite') {
+  if (root.name !== 'testsuites' && root.name !== 'testsuite') {
     throw new ConfigurationError(
-      `is not a JUnit XML report: its root element is <${root.tag}>, expected <testsuites> or <testsuite>`,
+      `is not a JUnit XML report: its root element is <${root.name}>, expected <testsuites> or <testsuite>`,
       { file },
     );
   }
   const suites: TestSuite[] = [];
-  const visit = (element: XmlElement, inherited: string | undefined): void => {
-    const suite = readSuite(element, file, inherited);
-    if (suite.cases.length > 0 || children(element, 'testsuite').length === 0) suites.push(suite);
-    for (const child of children(element, 'testsuite')) visit(child, suite.file);
-  };
-  if (root.tag === 'testsuite') visit(root.element, undefined);
-  else {
-    if (children(root.element, 'testcase').length > 0) suites.push(readSuite(root.element, file, undefined));
-    for (const suite of children(root.element, 'testsuite')) visit(suite, undefined);
+  if (root.name === 'testsuites' && firstChild(root, 'testcase')) {
+    suites.push(readSuite(root, file, undefined));
+  }
+  // Each suite, then those nested in it, in document order; a stack of its own rather than recursion, as a
+  // report may nest suites as deep as it likes.
+  const outermost = root.name === 'testsuite' ? [root] : children(root, 'testsuite');
+  const pending: PendingSuite[] = outermost.reverse().map((element) => ({ element, inheritedFile: undefined }));
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const suite = readSuite(next.element, file, next.inheritedFile);
+    const nested = children(next.element, 'testsuite');
+    if (suite.cases.length > 0 || nested.length === 0) suites.push(suite);
+    for (const element of nested.reverse()) pending.push({ element, inheritedFile: suite.file });
   }
   return suites;
 }
 
 function readSuite(element: XmlElement, report: string, inheritedFile: string | undefined): TestSuite {
-  const name = attribute(element, 'name') ?? '';
-  const file = attribute(element, 'file') ?? attribute(element, 'filepath') ?? inheritedFile;
+  const name = element.attributes.get('name') ?? '';
+  const file = element.attributes.get('file') ?? element.attributes.get('filepath') ?? inheritedFile;
   // pytest names its suite "pytest" and writes 0-based `line` attributes.
   const zeroBasedLines = name === 'pytest';
   const cases = children(element, 'testcase').map((testcase) => readCase(testcase, name, file, zeroBasedLines));
   const count = (status: TestStatus): number => cases.filter((testCase) => testCase.status === status).length;
-  const declared = (key: string): number => toCount(attribute(element, key));
+  const declared = (key: string): number => toCount(element.attributes.get(key));
   // A suite without test cases (an aggregate written by some tools) still carries its counts.
   const fromCases = cases.length > 0;
   return {
@@ -83,7 +91,7 @@ function readSuite(element: XmlElement, report: string, inheritedFile: string | 
     failures: fromCases ? count('failed') : declared('failures'),
     errors: fromCases ? count('error') : declared('errors'),
     skipped: fromCases ? count('skipped') : declared('skipped') + declared('disabled'),
-    time: toSeconds(attribute(element, 'time')),
+    time: toSeconds(element.attributes.get('time')),
     file,
     cases,
   };
@@ -95,31 +103,31 @@ function readCase(
   suiteFile: string | undefined,
   zeroBasedLines: boolean,
 ): TestCase {
-  const failure = children(element, 'failure')[0];
-  const error = children(element, 'error')[0];
-  const skipped = children(element, 'skipped')[0];
+  const failure = firstChild(element, 'failure');
+  const error = firstChild(element, 'error');
+  const skipped = firstChild(element, 'skipped');
   const outcome = failure ?? error ?? skipped;
   const status: TestStatus = failure ? 'failed' : error ? 'error' : skipped ? 'skipped' : 'passed';
-  const details = outcome ? text(outcome).trim() : '';
-  const line = toLine(attribute(element, 'line'));
+  const details = outcome ? outcome.text.trim() : '';
+  const line = toLine(element.attributes.get('line'));
   return {
     suite,
-    classname: attribute(element, 'classname') ?? attribute(element, 'class') ?? '',
-    name: attribute(element, 'name') ?? '',
+    classname: element.attributes.get('classname') ?? element.attributes.get('class') ?? '',
+    name: element.attributes.get('name') ?? '',
     status,
-    time: toSeconds(attribute(element, 'time')),
-    message: outcome ? (attribute(outcome, 'message') ?? firstLine(details)) : '',
+    time: toSeconds(element.attributes.get('time')),
+    message: outcome ? (outcome.attributes.get('message') ?? firstLine(details)) : '',
     details,
-    type: outcome ? (attribute(outcome, 'type') ?? '') : '',
-    file: attribute(element, 'file') ?? attribute(element, 'filepath') ?? suiteFile,
+    type: outcome ? (outcome.attributes.get('type') ?? '') : '',
+    file: element.attributes.get('file') ?? element.attributes.get('filepath') ?? suiteFile,
     line: line === undefined ? undefined : zeroBasedLines ? line + 1 : line,
     output: ['system-out', 'system-err']
-      .flatMap((tag) => children(element, tag).map((child) => text(child).trim()))
+      .flatMap((tag) => children(element, tag).map((child) => child.text.trim()))
       .filter((part) => part !== '')
       .join('\n'),
     flaky:
       status === 'passed' &&
-      (children(element, 'flakyFailure').length > 0 || children(element, 'flakyError').length > 0),
+      (firstChild(element, 'flakyFailure') !== undefined || firstChild(element, 'flakyError') !== undefined),
   };
 }
 
