@@ -146,7 +146,7 @@ describe('planComparison', () => {
   });
 });
 
-const manifest = parseManifest(MANIFEST, '.github/services.yml');
+const manifest = await parseManifest(MANIFEST, '.github/services.yml');
 const matcher = buildMatcher(manifest);
 
 /** Resolves a plan in `cwd` and, when it compares commits, the services the diff selects. */
