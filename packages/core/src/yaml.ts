@@ -9,7 +9,7 @@ let library: Promise<YamlLibrary> | undefined;
  * only when a faster reader declines or a mistake must be located. In a bundle it is a file of its own
  * beside index.js, so that a step that reads no YAML does not even compile it.
  */
-export const loadYamlLibrary = (): Promise<YamlLibrary> => (library ??= import('yaml'));
+const loadYamlLibrary = (): Promise<YamlLibrary> => (library ??= import('yaml'));
 
 export type YamlPath = ReadonlyArray<string | number>;
 
