@@ -3244,7 +3244,7 @@ module.exports = validRange
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _shiprail_build_push_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2151);
+/* harmony import */ var _shiprail_build_push_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1052);
 
 await (0,_shiprail_build_push_action__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -3253,7 +3253,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 2151:
+/***/ 1052:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -4552,10 +4552,7 @@ function storedCredentials(registry, env) {
     return undefined;
 }
 
-;// CONCATENATED MODULE: external "node:crypto"
-const external_node_crypto_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:crypto");
 ;// CONCATENATED MODULE: ./packages/build-push/src/layout.ts
-
 
 
 
@@ -4582,7 +4579,8 @@ function descriptorOf(value, where) {
         throw mistake(`${where} has no valid size`);
     return { mediaType: typeof mediaType === 'string' ? mediaType : '', digest, size };
 }
-const digestOf = (algorithm, bytes) => `${algorithm}:${(0,external_node_crypto_namespaceObject.createHash)(algorithm).update(bytes).digest('hex')}`;
+/** node:crypto is loaded by the first digest: a step that stops at its inputs reads no layout. */
+const digestOf = (algorithm, bytes) => `${algorithm}:${process.getBuiltinModule('node:crypto').createHash(algorithm).update(bytes).digest('hex')}`;
 /** The blob a descriptor names, verified: a regular file (no link out) of that size and digest. */
 async function readBlob(directory, descriptor) {
     const [algorithm = '', hex = ''] = descriptor.digest.split(':');

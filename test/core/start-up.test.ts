@@ -15,8 +15,8 @@ const LOADED_ON_FIRST_USE = ['child_process', 'crypto', 'fs/promises', 'http', '
 const NEEDED_AT_START: Record<string, string[]> = {
   // It asks git for the repository's top level before it reads the manifest.
   'detect-changed-services': ['child_process'],
-  // Its own modules import them statically: its image layout reader and every step's file work.
-  'build-push': ['crypto', 'fs/promises'],
+  // Their own modules import node:fs/promises statically, for the file work of every real run.
+  'build-push': ['fs/promises'],
   'kustomize-bump': ['fs/promises'],
   'trivy-gate': ['fs/promises'],
 };
