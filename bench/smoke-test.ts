@@ -33,7 +33,7 @@ async function startService(delayMs: number): Promise<{ url: string; stop: () =>
 const redactor = new Redactor();
 
 async function timeRun(baseUrl: string, concurrency: number): Promise<number> {
-  const { checks } = parseCheckFile(checkFile, { file: 'bench.yml' }, { baseDirectory: '.', baseUrl });
+  const { checks } = await parseCheckFile(checkFile, { file: 'bench.yml' }, { baseDirectory: '.', baseUrl });
   const started = performance.now();
   const results = await runChecks(checks, {
     baseUrl,
@@ -53,7 +53,7 @@ const median = (values: number[]): number =>
 
 const parseStarted = performance.now();
 for (let round = 0; round < ROUNDS; round += 1)
-  parseCheckFile(checkFile, { file: 'bench.yml' }, { baseDirectory: '.', baseUrl: 'http://x' });
+  await parseCheckFile(checkFile, { file: 'bench.yml' }, { baseDirectory: '.', baseUrl: 'http://x' });
 console.log(`validate a ${CHECKS}-check file: ${((performance.now() - parseStarted) / ROUNDS).toFixed(1)} ms`);
 
 for (const delayMs of [0, 20]) {

@@ -20,9 +20,28 @@ async function bundle(id: string): Promise<Map<string, string>> {
     // Types are checked by `npm run typecheck`; the bundler only strips them.
     transpileOnly: true,
   });
-  const files = new Map<string, string>([['index.js', code]]);
-  for (const [name, asset] of Object.entries(assets)) files.set(name, asset.source.toString());
+  const files = new Map<string, string>([['index.js', asciiOnly(code, 'index.js')]]);
+  for (const [name, asset] of Object.entries(assets)) {
+    const text = asset.source.toString();
+    // Chunks (`<id>.index.js`) are modules loaded on first use, e.g. the YAML library.
+    files.set(name, name.endsWith('.js') ? asciiOnly(text, name) : text);
+  }
   return files;
+}
+
+/**
+ * Non-ASCII characters written as \u escapes. Node decodes an all-ASCII file into a one-byte string, and
+ * V8 compiles that, instead of decoding UTF-8 into a two-byte one: ~10 ms less per start of a bundle of
+ * half a megabyte (`node --cpu-prof`: decodeUTF8). The characters stand in comments, strings, regular
+ * expressions and identifiers, where the escape means the same; after an odd run of backslashes it would
+ * not, and the bundle is refused.
+ */
+function asciiOnly(code: string, name: string): string {
+  return code.replace(/(\\*)([\u0080-\u{10ffff}])/gu, (_match, backslashes: string, character: string) => {
+    if (backslashes.length % 2 === 1) throw new Error(`${name}: a backslash before '${character}'`);
+    const units = Array.from({ length: character.length }, (_, index) => character.charCodeAt(index));
+    return backslashes + units.map((unit) => `\\u${unit.toString(16).padStart(4, '0')}`).join('');
+  });
 }
 
 let stale = 0;
@@ -49,7 +68,9 @@ for (const id of actions) {
     mkdirSync(outDir, { recursive: true });
     for (const [name, text] of files) writeFileSync(join(outDir, name), text);
     const size = (Buffer.byteLength(files.get('index.js') ?? '') / 1024 / 1024).toFixed(1);
-    console.log(`dist/${id}/index.js ${size} MB in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+    const chunks = [...files.keys()].filter((name) => name !== 'index.js' && name.endsWith('.js'));
+    const loadedLater = chunks.length > 0 ? ` (and ${chunks.join(', ')}, loaded on first use)` : '';
+    console.log(`dist/${id}/index.js ${size} MB${loadedLater} in ${((Date.now() - started) / 1000).toFixed(1)}s`);
   }
 }
 if (stale > 0) process.exitCode = 1;

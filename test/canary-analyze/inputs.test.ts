@@ -31,6 +31,15 @@ function mistake(action: () => unknown): ConfigurationError {
   throw new Error('expected a ConfigurationError');
 }
 
+async function rejection(promise: Promise<unknown>): Promise<ConfigurationError> {
+  const settled = await promise.then(
+    () => ({ rejected: false, error: undefined }),
+    (error: unknown) => ({ rejected: true, error }),
+  );
+  if (settled.error instanceof ConfigurationError) return settled.error;
+  throw settled.rejected ? settled.error : new Error('expected a ConfigurationError');
+}
+
 describe('parseInputs', () => {
   test('defaults as in action.yml', () => {
     expect(parse({})).toMatchObject({
@@ -92,8 +101,8 @@ const validMetric = `metrics:
 `;
 
 describe('the metrics file', () => {
-  test('parses with defaults like Kayenta (direction either, effect sizes 1.0, weight 1)', () => {
-    expect(parseMetricsDefinition(validMetric, { file: 'canary.yml' })).toEqual([
+  test('parses with defaults like Kayenta (direction either, effect sizes 1.0, weight 1)', async () => {
+    expect(await parseMetricsDefinition(validMetric, { file: 'canary.yml' })).toEqual([
       {
         name: 'error-rate',
         query: 'sum(rate(errors_total{ {{selector}} }[1m]))',
@@ -119,8 +128,8 @@ describe('the metrics file', () => {
     ]);
   });
 
-  test('a bare list is accepted too', () => {
-    expect(parseMetricsDefinition('- name: a\n  query: x{ {{selector}} }\n', { file: 'm.yml' })).toHaveLength(1);
+  test('a bare list is accepted too', async () => {
+    expect(await parseMetricsDefinition('- name: a\n  query: x{ {{selector}} }\n', { file: 'm.yml' })).toHaveLength(1);
   });
 
   test.each([
@@ -162,8 +171,8 @@ describe('the metrics file', () => {
     ],
     ['empty list', 'metrics: []\n', 1, /expected 'metrics:'/],
     ['other top-level key', 'metric: []\n', 1, /unknown key 'metric'/],
-  ])('%s: file and line in the error', (_name, text, line, message) => {
-    const error = mistake(() => parseMetricsDefinition(text, { file: '.github/canary.yml' }));
+  ])('%s: file and line in the error', async (_name, text, line, message) => {
+    const error = await rejection(parseMetricsDefinition(text, { file: '.github/canary.yml' }));
     expect(error.location).toMatchObject({ file: '.github/canary.yml', line });
     expect(error.message).toMatch(message);
     expect(error.describe()).toMatch(new RegExp(`^\\.github/canary\\.yml:${line}: `));
@@ -174,21 +183,21 @@ describe('loadMetrics', () => {
   const workspace = mkdtempSync(join(tmpdir(), 'canary-inputs-'));
   afterAll(() => rmSync(workspace, { recursive: true, force: true }));
 
-  test('reads a path relative to the workspace and names it in errors', () => {
+  test('reads a path relative to the workspace and names it in errors', async () => {
     writeFileSync(join(workspace, 'good.yml'), validMetric);
     writeFileSync(join(workspace, 'bad.yml'), 'metrics:\n  - name: a\n    query: up\n');
-    expect(loadMetrics('good.yml', workspace)).toHaveLength(2);
-    expect(mistake(() => loadMetrics('bad.yml', workspace)).location).toEqual({ file: 'bad.yml', line: 3 });
+    expect(await loadMetrics('good.yml', workspace)).toHaveLength(2);
+    expect((await rejection(loadMetrics('bad.yml', workspace))).location).toEqual({ file: 'bad.yml', line: 3 });
   });
 
-  test('takes inline YAML and names the input', () => {
-    expect(loadMetrics(validMetric, workspace)).toHaveLength(2);
-    const error = mistake(() => loadMetrics('metrics:\n  - name: a\n    query: up\n', workspace));
+  test('takes inline YAML and names the input', async () => {
+    expect(await loadMetrics(validMetric, workspace)).toHaveLength(2);
+    const error = await rejection(loadMetrics('metrics:\n  - name: a\n    query: up\n', workspace));
     expect(error.location).toMatchObject({ input: 'metrics', line: 3 });
   });
 
-  test('a missing file says what to give', () => {
-    const error = mistake(() => loadMetrics('missing.yml', workspace));
+  test('a missing file says what to give', async () => {
+    const error = await rejection(loadMetrics('missing.yml', workspace));
     expect(error.location).toEqual({ input: 'metrics' });
     expect(error.message).toMatch(/no file 'missing.yml'/);
   });

@@ -25,6 +25,7 @@ import {
 
 const MINUTE = 60_000;
 const end = Math.floor(Date.now() / 15_000) * 15_000;
+const canaryMetrics = await parseMetricsDefinition(CANARY_METRICS_YAML, { file: 'canary.yml' });
 let prometheus: PrometheusServer;
 
 beforeAll(async () => {
@@ -51,7 +52,7 @@ function fakeClock(start: number): Clock & { sleeps: number[] } {
 
 function plan(app: string, overrides: Partial<AnalysisPlan> = {}): AnalysisPlan {
   return {
-    metrics: parseMetricsDefinition(CANARY_METRICS_YAML, { file: 'canary.yml' }),
+    metrics: canaryMetrics,
     baseline: `app="${app}",track="stable"`,
     canary: `app="${app}",track="canary"`,
     durationMs: 0,
@@ -153,7 +154,7 @@ describe('analysis rounds with an injected clock', () => {
 `;
     const judge = async (critical: boolean) =>
       analyze(
-        plan('critical', { metrics: parseMetricsDefinition(yaml(critical), { file: 'm.yml' }) }),
+        plan('critical', { metrics: await parseMetricsDefinition(yaml(critical), { file: 'm.yml' }) }),
         new PrometheusClient({ url: prometheus.url }),
         fakeClock(end),
         silentLog,
@@ -163,7 +164,7 @@ describe('analysis rounds with an injected clock', () => {
   });
 
   test("a rejected query makes the analysis inconclusive, naming the metric and showing Prometheus' error", async () => {
-    const metrics = parseMetricsDefinition(
+    const metrics = await parseMetricsDefinition(
       `${CANARY_METRICS_YAML}  - name: broken\n    query: sum(rate(http_requests_total{ {{selector}} }[1m])\n`,
       { file: 'm.yml' },
     );
@@ -183,7 +184,7 @@ describe('analysis rounds with an injected clock', () => {
   });
 
   test('a rejected query ends a multi-round analysis before the first round, without waiting', async () => {
-    const metrics = parseMetricsDefinition(
+    const metrics = await parseMetricsDefinition(
       `${CANARY_METRICS_YAML}  - name: broken\n    query: sum(rate(http_requests_total{ {{selector}} }[1m])\n`,
       { file: 'm.yml' },
     );
@@ -202,7 +203,7 @@ describe('analysis rounds with an injected clock', () => {
   });
 
   test('a query returning several series is an error that says how to aggregate', async () => {
-    const metrics = parseMetricsDefinition(
+    const metrics = await parseMetricsDefinition(
       'metrics:\n  - name: per-code\n    query: rate(http_requests_total{ {{selector}} }[1m])\n',
       {
         file: 'm.yml',

@@ -85,11 +85,14 @@ describe('InputParser', () => {
   test('list drops blank lines and comments', () =>
     expect(parserFor({ items: 'a\n\n  # note\n b \r\nc' }).list('items')).toEqual(['a', 'b', 'c']));
 
-  test('json and yaml name the input', () => {
+  test('json and yaml name the input', async () => {
     expect(parserFor({ data: '{"a":1}' }).json('data')).toEqual({ a: 1 });
     expect(mistakeOf(() => parserFor({ data: '{a' }).json('data'))).toMatch(/^input 'data': is not valid JSON/);
-    expect(parserFor({ doc: 'a: [1, 2]' }).yaml('doc')).toEqual({ a: [1, 2] });
-    expect(mistakeOf(() => parserFor({ doc: 'a: [1, 2' }).yaml('doc'))).toMatch(/^input 'doc': malformed YAML/);
+    expect(await parserFor({ doc: 'a: [1, 2]' }).yaml('doc')).toEqual({ a: [1, 2] });
+    const malformed: unknown = await parserFor({ doc: 'a: [1, 2' })
+      .yaml('doc')
+      .catch((error: unknown) => error);
+    expect(malformed instanceof ConfigurationError && malformed.describe()).toMatch(/^input 'doc': malformed YAML/);
   });
 
   test('secrets are masked as a whole and line by line, before they are returned', () => {

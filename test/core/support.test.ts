@@ -58,8 +58,8 @@ describe('backoff and retry', () => {
 describe('YAML with positions', () => {
   const text = 'services:\n  api:\n    path: services/api\n    dependsOn: [auth]\n';
 
-  test('finds the line of a node, or of its nearest parent', () => {
-    const parsed = parseYamlDocument(text, { file: 'services.yml' });
+  test('finds the line of a node, or of its nearest parent', async () => {
+    const parsed = await parseYamlDocument(text, { file: 'services.yml' });
     expect(parsed.lineOf(['services', 'api', 'dependsOn', 0])).toBe(4);
     expect(parsed.lineOf(['services', 'api', 'missing'])).toBe(3);
     const mistake = parsed.mistake(['services', 'api', 'dependsOn', 0], "unknown name 'auth'");
@@ -70,9 +70,9 @@ describe('YAML with positions', () => {
     ['a: [1, 2', 1],
     ['a: 1\nb:\n  - x\n - y', 4],
     ['a: 1\na: 2', 2],
-  ])('syntax errors carry the line: %j', (source, line) => {
+  ])('syntax errors carry the line: %j', async (source, line) => {
     try {
-      parseYamlDocument(source, { file: 'f.yml' });
+      await parseYamlDocument(source, { file: 'f.yml' });
       throw new Error('expected an error');
     } catch (error) {
       expect(error).toBeInstanceOf(ConfigurationError);

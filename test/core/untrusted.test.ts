@@ -163,7 +163,7 @@ describe('limits on what users write', () => {
     else expect(read).toThrow(expected.replace("input 'timeout': ", ''));
   });
 
-  test('a YAML alias bomb is a mistake in the named file', () => {
+  test('a YAML alias bomb is a mistake in the named file', async () => {
     const bomb = [
       'a: &a [x,x,x,x,x,x,x,x,x]',
       ...['b', 'c', 'd', 'e'].map((key, index) => {
@@ -173,7 +173,7 @@ describe('limits on what users write', () => {
     ].join('\n');
     let thrown: unknown;
     try {
-      parseYamlDocument(bomb, { file: '.github/services.yml' });
+      await parseYamlDocument(bomb, { file: '.github/services.yml' });
     } catch (error) {
       thrown = error;
     }

@@ -142,7 +142,7 @@ describe('planComparison', () => {
   });
 });
 
-const manifest = parseManifest(MANIFEST, '.github/services.yml');
+const manifest = await parseManifest(MANIFEST, '.github/services.yml');
 const matcher = buildMatcher(manifest);
 
 type PushPlan = Extract<ComparisonPlan, { kind: 'push' }>;

@@ -1,4 +1,4 @@
-import { ConfigurationError } from '@shiprail/core';
+import { ConfigurationError, parseYamlDocument } from '@shiprail/core';
 import {
   checkDependencies,
   discoverServices,
@@ -13,9 +13,9 @@ afterAll(removeTemporaryDirectories);
 
 const FILE = '.github/services.yml';
 
-function mistake(text: string): ConfigurationError {
+async function mistake(text: string): Promise<ConfigurationError> {
   try {
-    parseManifest(text, FILE);
+    await parseManifest(text, FILE);
   } catch (error) {
     if (error instanceof ConfigurationError) return error;
     throw error;
@@ -48,14 +48,15 @@ const hostileValues: Array<[string, string, number, RegExp]> = [
 ];
 
 describe('parseManifest', () => {
-  test('reads global, libraries and services with SPEC defaults', () => {
-    const manifest = parseManifest(MANIFEST, FILE);
+  test('reads global, libraries and services with SPEC defaults', async () => {
+    const manifest = await parseManifest(MANIFEST, FILE);
     expect(manifest.global.map((rule) => rule.pattern)).toEqual([
       'package-lock.json',
       '.github/workflows/**',
       '!.github/workflows/docs.yml',
     ]);
-    expect(manifest.global.map((rule) => rule.at && manifest.locator?.line(rule.at))).toEqual([3, 4, 5]);
+    const positions = await parseYamlDocument(MANIFEST, { file: FILE });
+    expect(manifest.global.map((rule) => rule.at && positions.lineOf(rule.at))).toEqual([3, 4, 5]);
     expect(manifest.libraries.map((library) => [library.name, library.dependsOn.map((d) => d.name)])).toEqual([
       ['auth', []],
       ['users', ['auth']],
@@ -86,12 +87,12 @@ describe('parseManifest', () => {
     ['path with ./ and a trailing slash', 'services:\n  api:\n    path: ./services/api/\n', 'services/api/**'],
     ['a single glob as a string', 'services:\n  api:\n    path: api\n    paths: "api/**"\n', 'api/**'],
     ['context without path', 'services:\n  api:\n    context: apps/api\n', 'apps/api/**'],
-  ])('accepts %s', (_, text, rule) => {
-    expect(parseManifest(text, FILE).services[0]?.rules.map((r) => r.pattern)).toEqual([rule]);
+  ])('accepts %s', async (_, text, rule) => {
+    expect((await parseManifest(text, FILE)).services[0]?.rules.map((r) => r.pattern)).toEqual([rule]);
   });
 
-  test('reads the test keys, empty when absent', () => {
-    const manifest = parseManifest(
+  test('reads the test keys, empty when absent', async () => {
+    const manifest = await parseManifest(
       `${service('test', 'npm ci && npm test')}    test-reports: '**/junit.xml'\n    coverage: ./cov/lcov.info\n    min-coverage: '80'\n`,
       FILE,
     );
@@ -101,7 +102,7 @@ describe('parseManifest', () => {
       coverage: './cov/lcov.info',
       minCoverage: '80',
     });
-    expect(parseManifest(MANIFEST, FILE).services[0]).toMatchObject({
+    expect((await parseManifest(MANIFEST, FILE)).services[0]).toMatchObject({
       test: '',
       testReports: '',
       coverage: '',
@@ -115,12 +116,12 @@ describe('parseManifest', () => {
     ['a registry image with a tag', 'image', 'ghcr.io:443/acme/api:v1'],
     ['a context inside despite ..', 'context', 'services/x/../api'],
     ['a multi-line test', 'test', '|\n      npm ci\n      npm test'],
-  ])('accepts %s', (_, key, value) => {
-    expect(() => parseManifest(service(key, value), FILE)).not.toThrow();
+  ])('accepts %s', async (_, key, value) => {
+    await expect(parseManifest(service(key, value), FILE)).resolves.toBeDefined();
   });
 
-  test('an empty file has no services', () => {
-    expect(parseManifest('', FILE).services).toEqual([]);
+  test('an empty file has no services', async () => {
+    expect((await parseManifest('', FILE)).services).toEqual([]);
   });
 
   test.each([
@@ -151,8 +152,8 @@ describe('parseManifest', () => {
       /both a library/,
     ],
     ...hostileValues,
-  ])('rejects %s at its line', (_, text, line, message) => {
-    const error = mistake(text);
+  ])('rejects %s at its line', async (_, text, line, message) => {
+    const error = await mistake(text);
     expect(error.location).toEqual({ file: FILE, line });
     expect(error.message).toMatch(message);
     expect(error.describe()).toMatch(new RegExp(`^\\.github/services\\.yml:${line}: `));
@@ -182,8 +183,8 @@ describe('parseManifest', () => {
       'auth -> users -> db -> auth',
       10,
     ],
-  ])('rejects %s, showing the cycle', (_, text, cycle, line) => {
-    const error = mistake(text);
+  ])('rejects %s, showing the cycle', async (_, text, cycle, line) => {
+    const error = await mistake(text);
     expect(error.message).toBe(`dependency cycle: ${cycle}`);
     expect(error.location).toEqual({ file: FILE, line });
   });

@@ -61,9 +61,9 @@ describe('runDetectChangedServices', () => {
   });
 });
 
-describe('renderSummary', () => {
-  const manifest = parseManifest(MANIFEST, '.github/services.yml');
+const manifest = await parseManifest(MANIFEST, '.github/services.yml');
 
+describe('renderSummary', () => {
   test('escapes reasons and folds the services not selected', () => {
     const selection = selectServices(manifest, buildMatcher(manifest), ['services/worker/a|b<c>.ts'], {
       includeDependents: true,

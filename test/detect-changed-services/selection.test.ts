@@ -8,7 +8,7 @@ import {
 } from '@shiprail/detect-changed-services';
 import { MANIFEST } from './repo.ts';
 
-const manifest = parseManifest(MANIFEST, '.github/services.yml');
+const manifest = await parseManifest(MANIFEST, '.github/services.yml');
 const matcher = buildMatcher(manifest);
 
 function select(paths: string[], includeDependents = true): Record<string, string[]> {
@@ -108,8 +108,8 @@ describe('selectServices', () => {
     ]);
   });
 
-  test('matrix entries carry the test keys of the manifest', () => {
-    const withTests = parseManifest(
+  test('matrix entries carry the test keys of the manifest', async () => {
+    const withTests = await parseManifest(
       [
         'services:',
         '  api:',

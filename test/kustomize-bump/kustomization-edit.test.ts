@@ -5,8 +5,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../../scripts/lib/action-metadata.ts';
 
-const edit = (text: string, ...args: string[]): string =>
-  setKustomizationImages(text, 'overlays/prod/kustomization.yaml', parseImageArguments(args)).text;
+const edit = async (text: string, ...args: string[]): Promise<string> =>
+  (await setKustomizationImages(text, 'overlays/prod/kustomization.yaml', parseImageArguments(args))).text;
 
 /** The lines of `after` that differ from `before` (same line count expected). */
 function changedLines(before: string, after: string): Array<[number, string]> {
@@ -19,8 +19,8 @@ function changedLines(before: string, after: string): Array<[number, string]> {
 const COMMENT_RICH = readFileSync(join(repoRoot, 'test/fixtures/kustomize-bump/comment-rich.yaml'), 'utf8');
 
 describe('editing a comment-rich kustomization', () => {
-  test('a digest and tag bump changes exactly those two scalars, in their quoting', () => {
-    const after = edit(
+  test('a digest and tag bump changes exactly those two scalars, in their quoting', async () => {
+    const after = await edit(
       COMMENT_RICH,
       'ghcr.io/acme/api:1.5.0@sha256:2222222222222222222222222222222222222222222222222222222222222222',
     );
@@ -30,20 +30,20 @@ describe('editing a comment-rich kustomization', () => {
     ]);
   });
 
-  test('a tag bump keeps the double quotes and the new name (via *)', () => {
-    const after = edit(COMMENT_RICH, 'ghcr.io/acme/web=*:2.1');
+  test('a tag bump keeps the double quotes and the new name (via *)', async () => {
+    const after = await edit(COMMENT_RICH, 'ghcr.io/acme/web=*:2.1');
     expect(changedLines(COMMENT_RICH, after)).toEqual([[22, '    newTag: "2.1"']]);
   });
 
-  test('a flow-style entry is rewritten in flow style on its own line', () => {
-    const after = edit(COMMENT_RICH, 'ghcr.io/acme/worker:1.0.0');
+  test('a flow-style entry is rewritten in flow style on its own line', async () => {
+    const after = await edit(COMMENT_RICH, 'ghcr.io/acme/worker:1.0.0');
     expect(changedLines(COMMENT_RICH, after)).toEqual([
       [23, '  - {name: ghcr.io/acme/worker, newTag: 1.0.0}   # flow style entry'],
     ]);
   });
 
-  test('a field the argument drops is removed with its line, nothing else moves', () => {
-    const after = edit(COMMENT_RICH, 'ghcr.io/acme/api:1.6.0');
+  test('a field the argument drops is removed with its line, nothing else moves', async () => {
+    const after = await edit(COMMENT_RICH, 'ghcr.io/acme/api:1.6.0');
     const expected = COMMENT_RICH.replace("'1.4.0'", "'1.6.0'").replace(
       '    digest: sha256:1111111111111111111111111111111111111111111111111111111111111111\n',
       '',
@@ -51,8 +51,8 @@ describe('editing a comment-rich kustomization', () => {
     expect(after).toBe(expected);
   });
 
-  test('a new entry is inserted in name order, in the list indentation of the file', () => {
-    const after = edit(COMMENT_RICH, 'ghcr.io/acme/cron:0.1.0');
+  test('a new entry is inserted in name order, in the list indentation of the file', async () => {
+    const after = await edit(COMMENT_RICH, 'ghcr.io/acme/cron:0.1.0');
     expect(after).toBe(
       COMMENT_RICH.replace(
         '  - name: ghcr.io/acme/web ',
@@ -61,11 +61,12 @@ describe('editing a comment-rich kustomization', () => {
     );
   });
 
-  test('nothing to change returns the very same text', () => {
-    const same = edit(COMMENT_RICH, 'ghcr.io/acme/web=registry.example:5000/acme/web:2.0');
+  test('nothing to change returns the very same text', async () => {
+    const same = await edit(COMMENT_RICH, 'ghcr.io/acme/web=registry.example:5000/acme/web:2.0');
     expect(same).toBe(COMMENT_RICH);
     expect(
-      setKustomizationImages(COMMENT_RICH, 'k.yaml', parseImageArguments(['ghcr.io/acme/worker:0.9.1'])).changes,
+      (await setKustomizationImages(COMMENT_RICH, 'k.yaml', parseImageArguments(['ghcr.io/acme/worker:0.9.1'])))
+        .changes,
     ).toEqual([]);
   });
 });
@@ -102,8 +103,8 @@ describe('where images: is absent or empty', () => {
       before: '',
       after: 'images:\n- name: api\n  newTag: v2\n',
     },
-  ])('$name', ({ before, after }) => {
-    expect(edit(before, 'api:v2')).toBe(after);
+  ])('$name', async ({ before, after }) => {
+    expect(await edit(before, 'api:v2')).toBe(after);
   });
 });
 
@@ -129,10 +130,10 @@ describe('malformed kustomizations are named by file and line', () => {
       text: '- just\n- a list\n',
       message: 'overlays/prod/kustomization.yaml:1: a kustomization must be a block mapping',
     },
-  ])('$name', ({ text, message }) => {
+  ])('$name', async ({ text, message }) => {
     let thrown: unknown;
     try {
-      edit(text, 'api:v2');
+      await edit(text, 'api:v2');
     } catch (error) {
       thrown = error;
     }
@@ -142,20 +143,20 @@ describe('malformed kustomizations are named by file and line', () => {
   });
 });
 
-test('a new entry goes above the comment lines that describe the entry after it', () => {
+test('a new entry goes above the comment lines that describe the entry after it', async () => {
   const before = 'images:\n- name: a\n  newTag: "1"\n# c is pinned\n- name: c\n  newTag: "3"\n';
-  expect(edit(before, 'b:2')).toBe(
+  expect(await edit(before, 'b:2')).toBe(
     'images:\n- name: a\n  newTag: "1"\n- name: b\n  newTag: "2"\n# c is pinned\n- name: c\n  newTag: "3"\n',
   );
 });
 
-test('images: ~ with a comment keeps the comment', () => {
-  expect(edit('images: ~ # none yet\n', 'api:v2')).toBe('images:  # none yet\n- name: api\n  newTag: v2\n');
+test('images: ~ with a comment keeps the comment', async () => {
+  expect(await edit('images: ~ # none yet\n', 'api:v2')).toBe('images:  # none yet\n- name: api\n  newTag: v2\n');
 });
 
-test('a file with CRLF line endings keeps them on every line it gains', () => {
+test('a file with CRLF line endings keeps them on every line it gains', async () => {
   const before = 'resources:\r\n- ../base\r\nimages:\r\n- name: b\r\n  newTag: "1" # pinned\r\n  digest: sha256:0\r\n';
-  const after = edit(before, 'b:2', 'a:1', 'c=reg/c');
+  const after = await edit(before, 'b:2', 'a:1', 'c=reg/c');
   expect(after).toBe(
     'resources:\r\n- ../base\r\nimages:\r\n- name: a\r\n  newTag: "1"\r\n- name: b\r\n  newTag: "2" # pinned\r\n- name: c\r\n  newName: reg/c\r\n',
   );
@@ -172,6 +173,6 @@ test.each([
     'images:\n- name: b\n  newTag: "1"\n  digest: sha256:0',
     'images:\n- name: b\n  newTag: "2"\n- name: c\n  newTag: "3"',
   ],
-])('appending after a last entry that loses its last line, %s a final newline', (_, before, after) => {
-  expect(edit(before, 'b:2', 'c:3')).toBe(after);
+])('appending after a last entry that loses its last line, %s a final newline', async (_, before, after) => {
+  expect(await edit(before, 'b:2', 'c:3')).toBe(after);
 });

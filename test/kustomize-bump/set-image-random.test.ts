@@ -46,7 +46,7 @@ function strip(entry: ImageEntry): Fields {
   return fields;
 }
 
-test.each(Array.from({ length: 400 }, (_, seed) => seed + 1))('seed %i', (seed) => {
+test.each(Array.from({ length: 400 }, (_, seed) => seed + 1))('seed %i', async (seed) => {
   const random = generator(seed);
   const pick = <T>(values: readonly T[]): T => values[Math.floor(random() * values.length)] as T;
   const chance = (p: number): boolean => random() < p;
@@ -104,7 +104,7 @@ test.each(Array.from({ length: 400 }, (_, seed) => seed + 1))('seed %i', (seed) 
   });
   const args = parseImageArguments(argLines);
 
-  const after = setKustomizationImages(before, 'kustomization.yaml', args).text;
+  const after = (await setKustomizationImages(before, 'kustomization.yaml', args)).text;
   // Every scalar as the string it is written as, the way kustomize reads these fields.
   const parsed = parse(after, { schema: 'failsafe' }) as { images?: ImageEntry[]; namePrefix?: string };
   const actual = new Map((parsed.images ?? []).map((entry) => [entry.name, strip(entry)]));

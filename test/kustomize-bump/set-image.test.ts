@@ -13,9 +13,9 @@ import { DIGEST, HEAD, SET_IMAGE_CASES } from './set-image-cases.ts';
 const entriesOf = (text: string): unknown => (parse(text) as { images?: unknown }).images;
 
 describe('kustomize edit set image', () => {
-  test.each(SET_IMAGE_CASES)('$name: $args', ({ args, infile, expected }) => {
+  test.each(SET_IMAGE_CASES)('$name: $args', async ({ args, infile, expected }) => {
     const before = HEAD + (infile === undefined ? '' : `${infile.join('\n')}\n`);
-    const { text } = setKustomizationImages(before, 'kustomization.yaml', parseImageArguments(args));
+    const { text } = await setKustomizationImages(before, 'kustomization.yaml', parseImageArguments(args));
     // The same entries with the same fields and values (as strings) as kustomize's file.
     expect(entriesOf(text)).toEqual(entriesOf(`${expected.join('\n')}\n`));
     expect(text.startsWith(HEAD)).toBe(true);

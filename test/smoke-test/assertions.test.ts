@@ -100,8 +100,8 @@ function response(body: unknown, overrides: Partial<HttpResponse> = {}): HttpRes
   };
 }
 
-function expectations(yaml: string): Parameters<typeof evaluate>[0] {
-  const file = parseCheckFile(
+async function expectations(yaml: string): Promise<Parameters<typeof evaluate>[0]> {
+  const file = await parseCheckFile(
     `checks:\n  - request: { url: http://x/ }\n    expect:\n${yaml}`,
     { file: 't.yml' },
     {
@@ -157,14 +157,14 @@ describe('JSON assertions', () => {
       ['$.items: expected to match /a/, received [{"id":1,"tags":["a"]},{"id":2,"tags":[]}]'],
     ],
     ['"$.name": { "!=": shop }', ['$.name: expected != "shop", received "shop"']],
-  ])('%s', (assertion, failures) => {
+  ])('%s', async (assertion, failures) => {
     expect(
-      evaluate(expectations(`      json:\n        ${assertion}\n`), response(document)).map(formatFailure),
+      evaluate(await expectations(`      json:\n        ${assertion}\n`), response(document)).map(formatFailure),
     ).toEqual(failures);
   });
 
-  test('a body that is not JSON fails every JSON assertion at once', () => {
-    const result = evaluate(expectations('      json: { "$.a": 1, "$.b": 2 }\n'), response('<html>down</html>'));
+  test('a body that is not JSON fails every JSON assertion at once', async () => {
+    const result = evaluate(await expectations('      json: { "$.a": 1, "$.b": 2 }\n'), response('<html>down</html>'));
     expect(result.map(formatFailure)).toEqual(['json: expected a JSON body, received "<html>down</html>"']);
   });
 });
@@ -219,10 +219,10 @@ describe('hostile patterns and expressions end quickly, with an answer', () => {
       '      json:\n        "$.deep": [1]\n',
       ['$.deep: expected [1], received no answer (the value nests too deeply)'],
     ],
-  ] as Array<[string, string, Array<string | RegExp>]>)('%s', (_name, yaml, failures) => {
+  ] as Array<[string, string, Array<string | RegExp>]>)('%s', async (_name, yaml, failures) => {
     const started = performance.now();
     const result = evaluate(
-      expectations(yaml),
+      await expectations(yaml),
       response(body, { headers: { 'x-word': `${'a'.repeat(40)}!`, 'content-type': 'application/json' } }),
     ).map(formatFailure);
     expect(result).toHaveLength(failures.length);
@@ -232,10 +232,10 @@ describe('hostile patterns and expressions end quickly, with an answer', () => {
     expect(performance.now() - started).toBeLessThan(8_000);
   });
 
-  test('an evaluation stops at the deadline it is given', () => {
+  test('an evaluation stops at the deadline it is given', async () => {
     const started = performance.now();
     const result = evaluate(
-      expectations('      json:\n        "$.items..*..*..*[?@ == \'none\']": { exists: true }\n'),
+      await expectations('      json:\n        "$.items..*..*..*[?@ == \'none\']": { exists: true }\n'),
       response(body),
       { deadline: Date.now() + 200 },
     ).map(formatFailure);
@@ -247,9 +247,9 @@ describe('hostile patterns and expressions end quickly, with an answer', () => {
 });
 
 describe('other assertions', () => {
-  test('status, headers, body and latency each report expected and received', () => {
+  test('status, headers, body and latency each report expected and received', async () => {
     const failures = evaluate(
-      expectations(
+      await expectations(
         '      status: 200\n      headers: { content-type: /html/, x-id: abc, set-cookie: /Secure/ }\n      body: [ready, \"/^\\\\{/\"]\n      max-latency: 10ms\n',
       ),
       response('{"state":"starting"}', {
@@ -268,8 +268,8 @@ describe('other assertions', () => {
     ]);
   });
 
-  test('long bodies are trimmed with their full length said', () => {
-    const [failure] = evaluate(expectations('      body: needle\n'), response('x'.repeat(5000)));
+  test('long bodies are trimmed with their full length said', async () => {
+    const [failure] = evaluate(await expectations('      body: needle\n'), response('x'.repeat(5000)));
     expect(failure?.received).toBe(`"${'x'.repeat(300)}… (5000 characters)"`);
   });
 });

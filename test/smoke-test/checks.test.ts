@@ -14,13 +14,13 @@ import { join } from 'node:path';
 
 const options = { baseDirectory: process.cwd(), baseUrl: 'https://api.example.com' };
 
-function parse(text: string, baseUrl = options.baseUrl): Check[] {
-  return parseCheckFile(text, { file: 'checks.yml' }, { ...options, baseUrl }).checks;
+async function parse(text: string, baseUrl = options.baseUrl): Promise<Check[]> {
+  return (await parseCheckFile(text, { file: 'checks.yml' }, { ...options, baseUrl })).checks;
 }
 
-function mistake(text: string, baseUrl = options.baseUrl): string {
+async function mistake(text: string, baseUrl = options.baseUrl): Promise<string> {
   try {
-    parse(text, baseUrl);
+    await parse(text, baseUrl);
   } catch (error) {
     if (error instanceof ConfigurationError) return error.describe();
     throw error;
@@ -29,8 +29,8 @@ function mistake(text: string, baseUrl = options.baseUrl): string {
 }
 
 describe('a valid check file', () => {
-  test('fills in defaults', () => {
-    const [check] = parse('checks:\n  - request: { url: /healthz }\n');
+  test('fills in defaults', async () => {
+    const [check] = await parse('checks:\n  - request: { url: /healthz }\n');
     expect(check).toEqual({
       index: 0,
       name: 'GET /healthz',
@@ -49,8 +49,8 @@ describe('a valid check file', () => {
     });
   });
 
-  test('reads every key of the SPEC example', () => {
-    const [login, health] = parse(`checks:
+  test('reads every key of the SPEC example', async () => {
+    const [login, health] = await parse(`checks:
   - name: login
     request: { method: post, url: https://auth.example.com/token, json: { user: ci }, timeout: 3s }
     capture: { token: "$.token" }
@@ -368,20 +368,22 @@ describe('mistakes name the file, line and path', () => {
       'checks:\n  - request: { url: /a }\n    request: { url: /b }\n',
       'checks.yml:3: malformed YAML: Map keys must be unique',
     ],
-  ])('%s', (_, text, message) => {
-    expect(mistake(text)).toContain(message);
+  ])('%s', async (_, text, message) => {
+    expect(await mistake(text)).toContain(message);
   });
 
-  test('a relative URL needs base-url', () => {
-    expect(mistake('checks:\n  - request: { url: /a }\n', '')).toBe(
+  test('a relative URL needs base-url', async () => {
+    expect(await mistake('checks:\n  - request: { url: /a }\n', '')).toBe(
       "checks.yml:2: checks[0].request.url: '/a' is relative, but the base-url input is not set; set it or give an absolute URL",
     );
   });
 
-  test('every mistake is reported at once, the first one locating the error', () => {
+  test('every mistake is reported at once, the first one locating the error', async () => {
     let error: unknown;
     try {
-      parse('checks:\n  - request: { url: /a }\n    expect: { status: x }\n  - request: { url: /b, method: 1 }\n');
+      await parse(
+        'checks:\n  - request: { url: /a }\n    expect: { status: x }\n  - request: { url: /b, method: 1 }\n',
+      );
     } catch (caught) {
       error = caught;
     }
@@ -393,10 +395,14 @@ describe('mistakes name the file, line and path', () => {
     );
   });
 
-  test('an inline check file keeps the line in the message', () => {
+  test('an inline check file keeps the line in the message', async () => {
     let error: unknown;
     try {
-      parseCheckFile('checks:\n  - request: { url: /a }\n    expect: { status: x }\n', { input: 'checks' }, options);
+      await parseCheckFile(
+        'checks:\n  - request: { url: /a }\n    expect: { status: x }\n',
+        { input: 'checks' },
+        options,
+      );
     } catch (caught) {
       error = caught;
     }
@@ -480,9 +486,8 @@ describe('JSONPath validation (RFC 9535)', () => {
   });
 });
 
-test('unnamed checks of the same request are told apart by position', () => {
-  expect(parse('checks:\n  - request: { url: /a }\n  - request: { url: /a }\n').map((check) => check.name)).toEqual([
-    'GET /a',
-    'GET /a (#2)',
-  ]);
+test('unnamed checks of the same request are told apart by position', async () => {
+  expect(
+    (await parse('checks:\n  - request: { url: /a }\n  - request: { url: /a }\n')).map((check) => check.name),
+  ).toEqual(['GET /a', 'GET /a (#2)']);
 });

@@ -10,8 +10,8 @@ import {
 } from '@shiprail/smoke-test';
 import { errorMessage, Redactor, sleep } from '@shiprail/core';
 
-function checksOf(yaml: string): ReturnType<typeof parseCheckFile>['checks'] {
-  return parseCheckFile(yaml, { file: 'checks.yml' }, { baseDirectory: '.', baseUrl: 'http://svc' }).checks;
+async function checksOf(yaml: string): Promise<Awaited<ReturnType<typeof parseCheckFile>>['checks']> {
+  return (await parseCheckFile(yaml, { file: 'checks.yml' }, { baseDirectory: '.', baseUrl: 'http://svc' })).checks;
 }
 
 function answer(status: number, body: unknown, latencyMs = 1): HttpResponse {
@@ -41,7 +41,7 @@ function recordingSecrets(masked: string[] = []): Secrets {
 const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 test('never more than `concurrency` requests at once; results and log in file order', async () => {
-  const checks = checksOf(
+  const checks = await checksOf(
     `checks:\n${[300, 50, 200, 10, 120, 60, 5, 90].map((ms, i) => `  - { name: c${i}, request: { url: "/sleep/${ms}" } }`).join('\n')}\n`,
   );
   let inFlight = 0;
@@ -73,7 +73,7 @@ test('never more than `concurrency` requests at once; results and log in file or
 });
 
 test('a check that uses a capture starts after the check that makes it, with its value', async () => {
-  const checks = checksOf(`checks:
+  const checks = await checksOf(`checks:
   - { name: slow-login, request: { url: /login }, capture: { token: $.token } }
   - { name: independent, request: { url: /other } }
   - { name: uses-token, request: { url: "/me?t={{token}}", headers: { Authorization: "Bearer {{token}}" } } }
@@ -110,7 +110,7 @@ test('a check that uses a capture starts after the check that makes it, with its
 });
 
 test('retries back off from interval up to max-interval and stop at until', async () => {
-  const [check] = checksOf(
+  const [check] = await checksOf(
     'checks:\n  - { name: r, request: { url: /x }, retry: { until: 1500ms, interval: 100ms, max-interval: 300ms } }\n',
   );
   if (check === undefined) throw new Error('no check');
@@ -152,7 +152,7 @@ describe('a check that throws cannot stall the run', () => {
   };
 
   test('the throwing check fails with the reason, its dependants are not run, the others finish', async () => {
-    const checks = checksOf(`checks:
+    const checks = await checksOf(`checks:
   - { name: broken, request: { url: /broken }, expect: { headers: { x: y } }, capture: { token: $.token } }
   - { name: fine, request: { url: /fine } }
   - { name: needs-broken, request: { url: "/me?t={{token}}" } }
@@ -178,7 +178,9 @@ describe('a check that throws cannot stall the run', () => {
   });
 
   test('an observer that throws ends the run with its error once every check has settled', async () => {
-    const checks = checksOf('checks:\n  - { name: a, request: { url: /a } }\n  - { name: b, request: { url: /b } }\n');
+    const checks = await checksOf(
+      'checks:\n  - { name: a, request: { url: /a } }\n  - { name: b, request: { url: /b } }\n',
+    );
     const sent: string[] = [];
     const run = runChecks(checks, {
       baseUrl: 'http://svc',
@@ -261,7 +263,9 @@ describe('waits', () => {
   });
 
   test("the overall timeout and retry waits go through the run's own sleep", async () => {
-    const [check] = checksOf('checks:\n  - { name: r, request: { url: /x }, retry: { until: 1h, interval: 1m } }\n');
+    const [check] = await checksOf(
+      'checks:\n  - { name: r, request: { url: /x }, retry: { until: 1h, interval: 1m } }\n',
+    );
     if (check === undefined) throw new Error('no check');
     const waits: number[] = [];
     let clock = 0;

@@ -142,26 +142,29 @@ const cases: Case[] = [
 ];
 
 describe('blocking findings and the verdict', () => {
-  test.each(cases)('$report severity=$severity ignore-unfixed=$ignoreUnfixed -> $blocking blocking', (testCase) => {
-    const rules = testCase.ignore ? parseIgnoreFile(testCase.ignore[1], testCase.ignore[0]) : [];
-    const result = evaluateGate(load(testCase.report).findings, rules, {
-      severities: parseSeverityList(testCase.severity, 'severity'),
-      ignoreUnfixed: testCase.ignoreUnfixed,
-      now: NOW,
-    });
-    expect({ blocking: result.blocking.length, passed: result.passed }).toEqual({
-      blocking: testCase.blocking,
-      passed: testCase.passed,
-    });
-    expect(result.blocking.length).toBe(Object.values(result.blockingCounts).reduce((a, b) => a + b, 0));
-  });
+  test.each(cases)(
+    '$report severity=$severity ignore-unfixed=$ignoreUnfixed -> $blocking blocking',
+    async (testCase) => {
+      const rules = testCase.ignore ? await parseIgnoreFile(testCase.ignore[1], testCase.ignore[0]) : [];
+      const result = evaluateGate(load(testCase.report).findings, rules, {
+        severities: parseSeverityList(testCase.severity, 'severity'),
+        ignoreUnfixed: testCase.ignoreUnfixed,
+        now: NOW,
+      });
+      expect({ blocking: result.blocking.length, passed: result.passed }).toEqual({
+        blocking: testCase.blocking,
+        passed: testCase.passed,
+      });
+      expect(result.blocking.length).toBe(Object.values(result.blockingCounts).reduce((a, b) => a + b, 0));
+    },
+  );
 });
 
 describe('agrees with what Trivy itself wrote', () => {
   const key = (finding: { id: string; pkgName: string }): string => `${finding.id} ${finding.pkgName}`;
 
-  test('ignoring two CVE IDs leaves what trivy --ignorefile left (alpine-39-ignore-cveids)', () => {
-    const rules = parseIgnoreFile('CVE-2019-14697\nCVE-2019-1549\n', '.trivyignore');
+  test('ignoring two CVE IDs leaves what trivy --ignorefile left (alpine-39-ignore-cveids)', async () => {
+    const rules = await parseIgnoreFile('CVE-2019-14697\nCVE-2019-1549\n', '.trivyignore');
     const result = evaluateGate(load('alpine-39.json').findings, rules, {
       severities: parseSeverityList('UNKNOWN,LOW,MEDIUM,HIGH,CRITICAL', 'severity'),
       ignoreUnfixed: false,

@@ -81,7 +81,7 @@ function validateInputs(inputs: CanaryAnalyzeInputs): void {
  * The metrics definition: `metrics` is YAML when it spans lines (or starts with `metrics:` / `-`),
  * otherwise a path relative to the workspace.
  */
-export function loadMetrics(value: string, workspace: string): MetricDefinition[] {
+export async function loadMetrics(value: string, workspace: string): Promise<MetricDefinition[]> {
   const inline = value.includes('\n') || /^(metrics\s*:|-\s)/.test(value);
   if (inline) return parseMetricsDefinition(value, { input: 'metrics' });
   const path = isAbsolute(value) ? value : resolve(workspace, value);

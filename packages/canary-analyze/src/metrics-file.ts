@@ -27,8 +27,8 @@ const isRecord = (value: unknown): value is Record<string, unknown> =>
  * Parses the metrics YAML: `metrics:` holding a list (or the list itself). Every mistake names the file
  * (or the `metrics` input) and the line.
  */
-export function parseMetricsDefinition(text: string, where: MistakeLocation): MetricDefinition[] {
-  const parsed = parseYamlDocument(text, where);
+export async function parseMetricsDefinition(text: string, where: MistakeLocation): Promise<MetricDefinition[]> {
+  const parsed = await parseYamlDocument(text, where);
   const root = parsed.value;
   const listPath: YamlPath = isRecord(root) ? ['metrics'] : [];
   const list = isRecord(root) ? root['metrics'] : root;

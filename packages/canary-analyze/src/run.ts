@@ -1,5 +1,4 @@
 import { errorMessage, escapeCell, urlCredentials, writeFileAtomically, type Runtime } from '@shiprail/core';
-import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { analyze, type AnalysisPlan, type AnalysisResult } from './analysis.ts';
 import { CONFIDENCE, TOLERANCE, type Verdict } from './judge.ts';
@@ -13,7 +12,7 @@ export async function runCanaryAnalyze(runtime: Runtime): Promise<void> {
   // Header values alone (a bearer token) are masked too, not only the whole `Name: value` lines.
   for (const [, value] of inputs['prometheus-headers']) if (value.length >= 4) runtime.mask(value);
   for (const credential of urlCredentials(inputs['prometheus-url'])) runtime.mask(credential);
-  const metrics = loadMetrics(inputs.metrics, runtime.github.workspace);
+  const metrics = await loadMetrics(inputs.metrics, runtime.github.workspace);
 
   let verdict: Verdict;
   try {
@@ -147,6 +146,7 @@ export function buildReport(result: AnalysisResult, plan: AnalysisPlan): Record<
 
 /** The report in a directory of its own, written whole or not at all. */
 async function writeReport(tempDir: string, report: string): Promise<string> {
+  const { mkdtemp } = await import('node:fs/promises');
   const path = join(await mkdtemp(join(tempDir, 'canary-analyze-')), 'report.json');
   await writeFileAtomically(path, report);
   return path;

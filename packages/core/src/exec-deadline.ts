@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { MAX_TIMER_MS } from './duration.ts';
 import { DeadlineError } from './network.ts';
 import type { ExecOptions, ExecResult } from './runtime.ts';
@@ -6,13 +5,15 @@ import type { ExecOptions, ExecResult } from './runtime.ts';
 /**
  * Runs a program that talks to a server under a deadline: when it passes, the program and everything it
  * started (its process group: git's remote helpers, ssh) are killed, and the promise rejects with a
- * DeadlineError. @actions/exec cannot stop a program, hence node's spawn here.
+ * DeadlineError. @actions/exec cannot stop a program, hence node's spawn here. node:child_process is loaded
+ * on first use: a step that stops at its inputs runs no program.
  */
-export function execWithDeadline(
+export async function execWithDeadline(
   program: string,
   args: readonly string[],
   options: ExecOptions & { deadline: NonNullable<ExecOptions['deadline']> },
 ): Promise<ExecResult> {
+  const { spawn } = await import('node:child_process');
   const { ms, what } = options.deadline;
   const group = process.platform !== 'win32';
   return new Promise((resolve, reject) => {

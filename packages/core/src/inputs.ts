@@ -135,10 +135,10 @@ export class InputParser {
   }
 
   /** YAML text, parsed (errors carry the input name and line); undefined when not given. */
-  yaml(name: string): unknown {
+  async yaml(name: string): Promise<unknown> {
     const value = this.raw(name, undefined);
     if (value === '') return undefined;
-    return parseYamlDocument(value, { input: name }).value;
+    return (await parseYamlDocument(value, { input: name })).value;
   }
 }
 

@@ -1,4 +1,3 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /**
@@ -11,6 +10,7 @@ export async function withPrivateFile<T>(
   content: string,
   use: (path: string) => Promise<T>,
 ): Promise<T> {
+  const { mkdtemp, rm, writeFile } = await import('node:fs/promises');
   const directory = await mkdtemp(join(tempDir, 'shiprail-'));
   try {
     const path = join(directory, fileName);

@@ -3,7 +3,6 @@
 // the one @actions/core writes; that package is not loaded here because its module graph (an HTTP
 // client, for OIDC tokens no action asks for) costs each step about a tenth of a second of start-up.
 import { appendFileSync, existsSync } from 'node:fs';
-import { access, appendFile, constants } from 'node:fs/promises';
 import { EOL } from 'node:os';
 
 /** Where an annotation points, as the runner's `file`, `line` and `col` properties. */
@@ -101,6 +100,8 @@ export async function appendSummary(markdown: string): Promise<void> {
       'Unable to find environment variable for $GITHUB_STEP_SUMMARY. Check if your runtime environment supports job summaries.',
     );
   }
+  // node:fs/promises is loaded on first use: a step that stops at its inputs writes no summary.
+  const { access, appendFile, constants } = await import('node:fs/promises');
   try {
     await access(file, constants.R_OK | constants.W_OK);
   } catch {

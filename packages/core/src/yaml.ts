@@ -1,19 +1,15 @@
-import { createRequire } from 'node:module';
 import type { Document } from 'yaml';
 import { ConfigurationError, type MistakeLocation } from './errors.ts';
 
 type YamlLibrary = typeof import('yaml');
-let library: YamlLibrary | undefined;
+let library: Promise<YamlLibrary> | undefined;
 
 /**
  * The YAML library, loaded on first use rather than at start-up: a step may parse no YAML at all, or
- * only when a faster reader declines or a mistake must be located. In a bundle `require` is the
- * bundler's, which runs the library's code only now; elsewhere (tests, scripts) Node's.
+ * only when a faster reader declines or a mistake must be located. In a bundle it is a file of its own
+ * beside index.js, so that a step that reads no YAML does not even compile it.
  */
-export const yamlLibrary = (): YamlLibrary =>
-  (library ??=
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the bundler's lazy require, see above
-    (typeof require === 'function' ? require('yaml') : createRequire(import.meta.url)('yaml')) as YamlLibrary);
+const loadYamlLibrary = (): Promise<YamlLibrary> => (library ??= import('yaml'));
 
 export type YamlPath = ReadonlyArray<string | number>;
 
@@ -22,16 +18,20 @@ export interface ParsedYaml {
   value: unknown;
   /** The 1-based line of the node at `path` (or of its nearest existing parent). */
   lineOf(path: YamlPath): number | undefined;
+  /** The 1-based line of the mapping key at the end of `path`, else as `lineOf`. */
+  keyLineOf(path: YamlPath): number | undefined;
   /** A ConfigurationError about the node at `path`, located at its line. */
   mistake(path: YamlPath, message: string): ConfigurationError;
+  /** A ConfigurationError about the key at the end of `path` (an unknown or misspelt key), at the key's line. */
+  keyMistake(path: YamlPath, message: string): ConfigurationError;
 }
 
 /**
  * Parses YAML with positions kept, so that every later complaint about the content can name the file
  * (or input) and line. Syntax errors become ConfigurationError at the offending line.
  */
-export function parseYamlDocument(text: string, where: MistakeLocation): ParsedYaml {
-  const { LineCounter, isNode, parseDocument } = yamlLibrary();
+export async function parseYamlDocument(text: string, where: MistakeLocation): Promise<ParsedYaml> {
+  const { LineCounter, isMap, isNode, isScalar, parseDocument } = await loadYamlLibrary();
   const lineCounter = new LineCounter();
   const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const firstError = document.errors[0];
@@ -47,18 +47,27 @@ export function parseYamlDocument(text: string, where: MistakeLocation): ParsedY
     }
     return undefined;
   };
+  const keyLineOf = (path: YamlPath): number | undefined => {
+    const parent = path.length <= 1 ? document.contents : document.getIn(path.slice(0, -1), true);
+    const key = path[path.length - 1];
+    const pair = isMap(parent) ? parent.items.find((item) => isScalar(item.key) && item.key.value === key) : undefined;
+    const offset = isScalar(pair?.key) ? pair.key.range?.[0] : undefined;
+    return offset === undefined ? lineOf(path) : lineCounter.linePos(offset).line;
+  };
+  const mistakeAt = (path: YamlPath, message: string, line: number | undefined): ConfigurationError => {
+    const at = formatYamlPath(path);
+    return new ConfigurationError(at === '' ? message : `${at}: ${message}`, {
+      ...where,
+      ...(line === undefined ? {} : { line }),
+    });
+  };
   return {
     document,
     value: toPlainValue(document, where),
     lineOf,
-    mistake: (path, message) => {
-      const line = lineOf(path);
-      const at = formatYamlPath(path);
-      return new ConfigurationError(at === '' ? message : `${at}: ${message}`, {
-        ...where,
-        ...(line === undefined ? {} : { line }),
-      });
-    },
+    keyLineOf,
+    mistake: (path, message) => mistakeAt(path, message, lineOf(path)),
+    keyMistake: (path, message) => mistakeAt(path, message, keyLineOf(path)),
   };
 }
 

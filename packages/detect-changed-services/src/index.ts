@@ -37,7 +37,7 @@ export {
   type Manifest,
   type ServiceDefinition,
 } from './manifest.ts';
-export { ManifestLocator, readBlockYaml, readManifestYaml, type BlockYamlResult } from './manifest-yaml.ts';
+export { ManifestLocator, readBlockYaml, type BlockYamlResult } from './manifest-yaml.ts';
 export { imageProblem, percentOf, repositoryGlobProblem, repositoryPathProblem, resourceProblem } from './values.ts';
 export { compileRule, GLOB_OPTIONS, GlobError, PathMatcher, splitRule, type PathRule } from './rules.ts';
 export {

@@ -3,51 +3,24 @@
 // here in one pass. Any text outside it (anchors, tags, block scalars, flow mappings, duplicate keys,
 // malformed YAML, ...) is read by the full YAML parser instead, which also reports syntax errors with
 // their line. Lines of values are only looked up, with the full parser, when a mistake must be located.
-import {
-  ConfigurationError,
-  formatYamlPath,
-  parseYamlDocument,
-  yamlLibrary,
-  type ParsedYaml,
-  type YamlPath,
-} from '@shiprail/core';
+import { ConfigurationError, formatYamlPath, type ParsedYaml, type YamlPath } from '@shiprail/core';
 
-/** The value of a manifest's YAML text: read by the fast reader, or else by the full parser. */
-export function readManifestYaml(text: string, file: string): unknown {
-  const fast = readBlockYaml(text);
-  return fast.ok ? fast.value : parseYamlDocument(text, { file }).value;
-}
-
-/** Finds lines in a manifest, parsing it with positions on the first question only. */
+/**
+ * Finds lines in a manifest. A manifest the fast reader read has no positions: then a mistake carries
+ * the file only, and the manifest is read again with the full parser to report it at its line.
+ */
 export class ManifestLocator {
   readonly file: string;
-  private readonly text: string;
-  private parsed: ParsedYaml | undefined;
+  private readonly parsed: ParsedYaml | undefined;
 
-  constructor(text: string, file: string) {
-    this.text = text;
+  constructor(file: string, parsed?: ParsedYaml) {
     this.file = file;
-  }
-
-  private get yaml(): ParsedYaml {
-    this.parsed ??= parseYamlDocument(this.text, { file: this.file });
-    return this.parsed;
+    this.parsed = parsed;
   }
 
   /** The line of the value at `path` (or of its nearest existing parent). */
   line(path: YamlPath): number | undefined {
-    return this.yaml.lineOf(path);
-  }
-
-  /** The line of the mapping key at the end of `path` (a misspelt key, a bad name). */
-  keyLine(path: YamlPath): number | undefined {
-    const { isMap, isScalar } = yamlLibrary();
-    const document = this.yaml.document;
-    const parent = path.length === 1 ? document.contents : document.getIn(path.slice(0, -1), true);
-    if (!isMap(parent)) return this.line(path);
-    const pair = parent.items.find((item) => isScalar(item.key) && item.key.value === path[path.length - 1]);
-    const offset = isScalar(pair?.key) ? pair.key.range?.[0] : undefined;
-    return offset === undefined ? this.line(path) : this.text.slice(0, offset).split('\n').length;
+    return this.parsed?.lineOf(path);
   }
 
   /** A mistake about the value at `path`, at its line. */
@@ -55,9 +28,9 @@ export class ManifestLocator {
     return this.error(path, message, this.line(path));
   }
 
-  /** A mistake about the key at the end of `path`, at the key's line. */
+  /** A mistake about the key at the end of `path` (a misspelt key, a bad name), at the key's line. */
   keyMistake(path: YamlPath, message: string): ConfigurationError {
-    return this.error(path, message, this.keyLine(path));
+    return this.error(path, message, this.parsed?.keyLineOf(path));
   }
 
   private error(path: YamlPath, message: string, line: number | undefined): ConfigurationError {

@@ -1,8 +1,14 @@
-import { ConfigurationError, errorMessage, type MistakeLocation, type YamlPath } from '@shiprail/core';
+import {
+  ConfigurationError,
+  errorMessage,
+  parseYamlDocument,
+  type MistakeLocation,
+  type YamlPath,
+} from '@shiprail/core';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import picomatch from 'picomatch';
-import { ManifestLocator, readManifestYaml } from './manifest-yaml.ts';
+import { ManifestLocator, readBlockYaml } from './manifest-yaml.ts';
 import { GLOB_OPTIONS, GlobError, PathMatcher, type PathRule } from './rules.ts';
 import { imageProblem, percentOf, repositoryGlobProblem, repositoryPathProblem, resourceProblem } from './values.ts';
 
@@ -108,12 +114,27 @@ export function serviceWithDefaults(
 
 /**
  * Parses and checks a manifest: shape, names, paths (inside the repository), resources, globs,
- * `dependsOn` targets and cycles, each error at its line. Lines are only looked up for an error.
+ * `dependsOn` targets and cycles, each error at its line. The fast reader reads what it can; the full
+ * parser reads the rest, and reads again a manifest with a mistake, whose line only it can find.
  */
-export function parseManifest(text: string, file: string): Manifest {
-  const locator = new ManifestLocator(text, file);
+export async function parseManifest(text: string, file: string): Promise<Manifest> {
+  const fast = readBlockYaml(text);
+  if (fast.ok) {
+    try {
+      return checkManifest(fast.value, new ManifestLocator(file));
+    } catch (error) {
+      // A mistake: the full parser's reading below throws it again, at its line.
+      if (!(error instanceof ConfigurationError)) throw error;
+    }
+  }
+  const parsed = await parseYamlDocument(text, { file });
+  return checkManifest(parsed.value, new ManifestLocator(file, parsed));
+}
+
+function checkManifest(value: unknown, locator: ManifestLocator): Manifest {
+  const file = locator.file;
   const reader = new ManifestReader(locator);
-  const root = readManifestYaml(text, file) ?? {};
+  const root = value ?? {};
   if (!isMapping(root)) throw locator.mistake([], 'expected a mapping with global, libraries and services');
   reader.rejectUnknownKeys([], root, TOP_KEYS);
 

@@ -12,12 +12,12 @@ import { renderSummary } from './summary.ts';
  * The manifest file, or the services discovered when there is none. The file must lie in the repository
  * (`top`), links included: the repository's content decides what it points at.
  */
-export function loadManifest(
+export async function loadManifest(
   inputs: DetectChangedServicesInputs,
   root: string,
   workspace: string,
   top: string,
-): Manifest {
+): Promise<Manifest> {
   const configPath = resolve(root, inputs.config);
   if (existsSync(configPath)) {
     // Named relative to the workspace, so that the error annotation points at the file in the repository.
@@ -73,7 +73,7 @@ export async function runDetectChangedServices(runtime: Runtime): Promise<void> 
       input: 'working-directory',
     });
   }
-  const manifest = loadManifest(inputs, root, workspace, top);
+  const manifest = await loadManifest(inputs, root, workspace, top);
   const matcher = buildMatcher(manifest);
   if (inputs.head !== 'HEAD' && (await git.ensureCommit(inputs.head)) === undefined) {
     throw new ConfigurationError(`'${inputs.head}' is not a commit, branch or tag of the repository`, {

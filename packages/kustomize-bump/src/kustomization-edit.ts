@@ -43,8 +43,12 @@ interface ExistingEntry {
  * entries are those kustomize writes; everything else in the file is kept byte for byte: the document
  * is parsed with positions and only the affected scalars, lines and entries are spliced.
  */
-export function setKustomizationImages(text: string, file: string, imageArguments: ImageEntry[]): KustomizationEdit {
-  const parsed = parseYamlDocument(text, { file });
+export async function setKustomizationImages(
+  text: string,
+  file: string,
+  imageArguments: ImageEntry[],
+): Promise<KustomizationEdit> {
+  const parsed = await parseYamlDocument(text, { file });
   const root = parsed.document.contents;
   if (root !== null && !(isMap(root) && !root.flow)) {
     throw parsed.mistake([], 'a kustomization must be a block mapping of fields (apiVersion, kind, resources, …)');

@@ -82,7 +82,7 @@ export async function editOverlays(
   const edits: OverlayEdit[] = [];
   for (const overlay of overlays) {
     const file = kustomizationOf(realRoot, overlay);
-    const edit = setKustomizationImages(await readFile(join(realRoot, file), 'utf8'), file, images);
+    const edit = await setKustomizationImages(await readFile(join(realRoot, file), 'utf8'), file, images);
     if (edit.changes.length > 0) edits.push({ overlay, file, changes: edit.changes, text: edit.text });
   }
   for (const edit of edits) await writeFile(join(realRoot, edit.file), edit.text);

@@ -1,5 +1,4 @@
 import { ConfigurationError, type GitHubContext } from '@shiprail/core';
-import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import { describeImageEntry } from './image-args.ts';
 import { remoteUrlFor, type KustomizeBumpInputs } from './inputs.ts';
@@ -67,6 +66,8 @@ export function targetBranch(
 export function pullRequestBranch(branch: string, inputs: Pick<KustomizeBumpInputs, 'overlays' | 'images'>): string {
   const names = inputs.images.map((image) => image.name).sort();
   const key = `${[...inputs.overlays].sort().join('\n')}\n--\n${names.join('\n')}`;
+  // node:crypto is loaded here, on first use: only pull requests need a hash.
+  const { createHash } = process.getBuiltinModule('node:crypto');
   const hash = createHash('sha256').update(key).digest('hex').slice(0, 8);
   const label = names
     .map((name) => name.split('/').pop() ?? name)

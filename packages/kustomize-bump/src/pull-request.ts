@@ -10,7 +10,7 @@ import {
 } from '@shiprail/core';
 
 /** Makes the API client: @actions/github's `getOctokit` on a runner, the same pointed elsewhere in tests. */
-export type OctokitFactory = typeof getOctokit;
+export type OctokitFactory = (...args: Parameters<typeof getOctokit>) => Promise<ReturnType<typeof getOctokit>>;
 
 export interface PullRequestRequest {
   token: string;
@@ -54,7 +54,7 @@ export async function openOrUpdatePullRequest(
   makeOctokit: OctokitFactory,
   request: PullRequestRequest,
 ): Promise<PullRequestResult> {
-  const octokit = makeOctokit(request.token, { baseUrl: request.apiUrl.replace(/\/+$/, '') });
+  const octokit = await makeOctokit(request.token, { baseUrl: request.apiUrl.replace(/\/+$/, '') });
   const call = async <T>(what: string, send: (signal: AbortSignal) => Promise<T>): Promise<T> => {
     try {
       return await retry(

@@ -1,4 +1,3 @@
-import { getOctokit } from '@actions/github';
 import { ConfigurationError, errorMessage, escapeUntrusted, retry, type Runtime } from '@shiprail/core';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -45,7 +44,10 @@ export interface KustomizeBumpServices {
   getOctokit: OctokitFactory;
 }
 
-export const runnerServices: KustomizeBumpServices = { getOctokit };
+/** @actions/github (Octokit and its HTTP stack) is loaded when a pull request is opened: most steps push. */
+export const runnerServices: KustomizeBumpServices = {
+  getOctokit: async (...args) => (await import('@actions/github')).getOctokit(...args),
+};
 
 /** The kustomize-bump action: edit the overlays, commit, push (or open a pull request), report. */
 export async function runKustomizeBump(

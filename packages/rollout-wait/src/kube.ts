@@ -4,9 +4,8 @@
 // (the deadline) and every failure is classified once: only what another attempt can fix is retried.
 import type { KubeConfig } from '@kubernetes/client-node';
 import { DeadlineError, errorMessage, isTransient, isTransientStatus, retry, withDeadline } from '@shiprail/core';
-import http, { type IncomingMessage } from 'node:http';
-import https from 'node:https';
-import { createInterface } from 'node:readline';
+import type { IncomingMessage } from 'node:http';
+import type { RequestOptions } from 'node:https';
 import type { ControllerRevision, KubeEvent, Pod, ReplicaSet, Workload } from './objects.ts';
 import type { WorkloadKind } from './status.ts';
 
@@ -184,7 +183,7 @@ export function createKubeClient(
     for (const [key, value] of Object.entries(request.query ?? {})) {
       if (value !== undefined && value !== '') url.searchParams.set(key, String(value));
     }
-    const options: https.RequestOptions = {
+    const options: RequestOptions = {
       method: request.method ?? 'GET',
       headers: {
         Accept: request.accept ?? 'application/json',
@@ -200,7 +199,8 @@ export function createKubeClient(
       throw new KubeApiError(`${what}: ${describeCredentialError(error)}`, undefined, false);
     }
     signal.throwIfAborted();
-    const transport = plain ? http : https;
+    // Loaded on first use, as the Kubernetes client is: a step that stops at its inputs sends nothing.
+    const transport = plain ? await import('node:http') : await import('node:https');
     return new Promise<IncomingMessage>((resolve, reject) => {
       const outgoing = transport.request(url, { ...options, signal }, resolve);
       outgoing.on('error', (error) => reject(connectionError(what, error)));
@@ -284,6 +284,7 @@ export function createKubeClient(
       // Servers end a watch after timeoutSeconds; one that says nothing for longer is dropped.
       const timeoutSeconds = 300;
       const signal = AbortSignal.any([outer, AbortSignal.timeout((timeoutSeconds + 30) * 1000)]);
+      const { createInterface } = await import('node:readline');
       let response: IncomingMessage;
       try {
         response = await open(

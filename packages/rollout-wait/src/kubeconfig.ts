@@ -1,10 +1,16 @@
 // The kubeconfig: from the input (YAML or base64 of it, kept in memory), else KUBECONFIG, ~/.kube/config,
 // then the in-cluster service account. Every credential in it is masked before anything can print it, and
 // every cluster's server is read as kubectl reads it.
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { ConfigurationError, parseYamlDocument, urlCredentials, type Runtime } from '@shiprail/core';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+
+/**
+ * The Kubernetes client library (most of the bundle), loaded once a kubeconfig is to be read: a step that
+ * stops at its inputs, or at a malformed kubeconfig, does not compile it.
+ */
+const kubernetesClient = (): Promise<typeof import('@kubernetes/client-node')> => import('@kubernetes/client-node');
 
 const SERVICE_ACCOUNT_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
 
@@ -69,9 +75,13 @@ export function kubeconfigSecrets(document: unknown): string[] {
   return secrets;
 }
 
-function validateKubeconfigText(text: string, input: string | undefined, file: string | undefined): unknown {
+async function validateKubeconfigText(
+  text: string,
+  input: string | undefined,
+  file: string | undefined,
+): Promise<unknown> {
   const where = input !== undefined ? { input } : { file };
-  const { value } = parseYamlDocument(text, where);
+  const { value } = await parseYamlDocument(text, where);
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new ConfigurationError(
       'is not a kubeconfig (YAML with clusters, users and contexts, or base64 of it)',
@@ -177,10 +187,14 @@ function loadText(config: KubeConfig, text: string, where: { input?: string; fil
 }
 
 /** Reads, validates and masks one kubeconfig text before anything uses it. */
-function readKubeconfig(runtime: Runtime, text: string, where: { input?: string; file?: string }): KubeConfig {
-  const document = validateKubeconfigText(text, where.input, where.file);
+async function readKubeconfig(
+  runtime: Runtime,
+  text: string,
+  where: { input?: string; file?: string },
+): Promise<KubeConfig> {
+  const document = await validateKubeconfigText(text, where.input, where.file);
   for (const secret of kubeconfigSecrets(document)) runtime.mask(secret);
-  const config = new KubeConfig();
+  const config = new (await kubernetesClient()).KubeConfig();
   loadText(config, text, where);
   return config;
 }
@@ -189,7 +203,10 @@ function readKubeconfig(runtime: Runtime, text: string, where: { input?: string;
  * The kubeconfig to use: the input's content (kept in memory, never written to disk), else KUBECONFIG,
  * ~/.kube/config, then the in-cluster service account. Every credential is masked before first use.
  */
-export function loadKubeConfig(runtime: Runtime, input: { kubeconfig: string; context: string }): LoadedKubeConfig {
+export async function loadKubeConfig(
+  runtime: Runtime,
+  input: { kubeconfig: string; context: string },
+): Promise<LoadedKubeConfig> {
   const fromEnv = (runtime.env['KUBECONFIG'] ?? '').split(':').filter((path) => path !== '');
   const home = runtime.env['HOME'];
   const homeConfig = home ? join(home, '.kube', 'config') : undefined;
@@ -197,25 +214,25 @@ export function loadKubeConfig(runtime: Runtime, input: { kubeconfig: string; co
   let source: string;
   let where: { input?: string; file?: string } = { input: 'kubeconfig' };
   if (input.kubeconfig !== '') {
-    config = readKubeconfig(runtime, decodeKubeconfig(input.kubeconfig), where);
+    config = await readKubeconfig(runtime, decodeKubeconfig(input.kubeconfig), where);
     source = 'the kubeconfig input';
   } else if (fromEnv.length > 0) {
-    config = new KubeConfig();
+    config = new (await kubernetesClient()).KubeConfig();
     for (const [index, path] of fromEnv.entries()) {
       if (!existsSync(path))
         throw new ConfigurationError(`KUBECONFIG names ${path}, which does not exist`, { input: 'kubeconfig' });
-      const more = readKubeconfig(runtime, readFileSync(path, 'utf8'), { file: path });
+      const more = await readKubeconfig(runtime, readFileSync(path, 'utf8'), { file: path });
       if (index === 0) config = more;
       else config.mergeConfig(more);
     }
     source = fromEnv.join(':');
     where = { file: fromEnv[0] };
   } else if (homeConfig !== undefined && existsSync(homeConfig)) {
-    config = readKubeconfig(runtime, readFileSync(homeConfig, 'utf8'), { file: homeConfig });
+    config = await readKubeconfig(runtime, readFileSync(homeConfig, 'utf8'), { file: homeConfig });
     source = homeConfig;
     where = { file: homeConfig };
   } else if (existsSync(SERVICE_ACCOUNT_TOKEN)) {
-    config = new KubeConfig();
+    config = new (await kubernetesClient()).KubeConfig();
     config.loadFromCluster();
     source = 'the in-cluster service account';
   } else {

@@ -128,7 +128,7 @@ export async function runRolloutWait(runtime: Runtime): Promise<void> {
   const images = parseImages(inputs.images);
   validateNamespace(inputs.namespace);
   if (inputs.timeout <= 0) throw new ConfigurationError('must be longer than 0s', { input: 'timeout' });
-  const loaded = loadKubeConfig(runtime, inputs);
+  const loaded = await loadKubeConfig(runtime, inputs);
 
   const clock = runtime.clock;
   const namespace = inputs.namespace || loaded.contextNamespace || 'default';

@@ -41,8 +41,12 @@ export function loadCheckSource(checks: string, baseDirectory: string): { text: 
 }
 
 /** Parses and validates a check file. Throws one ConfigurationError naming every mistake. */
-export function parseCheckFile(text: string, location: MistakeLocation, options: LoadOptions): CheckFile {
-  const parsed = parseYamlDocument(text, location);
+export async function parseCheckFile(
+  text: string,
+  location: MistakeLocation,
+  options: LoadOptions,
+): Promise<CheckFile> {
+  const parsed = await parseYamlDocument(text, location);
   const mistakes = new Mistakes((path, message) => {
     const error = parsed.mistake(path, message);
     // An inline input has no file to point at: keep the line in the message.

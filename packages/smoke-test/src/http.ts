@@ -1,9 +1,6 @@
 // One HTTP exchange over node:http/https: redirects, per-request timeout, custom CA or no verification,
 // decompressed bodies, and errors that say what happened in words a user can act on.
-import { request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
-import { request as httpsRequest } from 'node:https';
-import { rootCertificates } from 'node:tls';
-import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
+import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import { errorMessage, formatDuration } from '@shiprail/core';
 
@@ -112,13 +109,17 @@ export async function send(request: HttpRequest, now: () => number = Date.now): 
 const isRedirect = (status: number | undefined): boolean =>
   status === 301 || status === 302 || status === 303 || status === 307 || status === 308;
 
-function exchange(request: HttpRequest): Promise<IncomingMessage> {
+/**
+ * Node's HTTP modules are loaded on first use, as is TLS's list of public CAs (only with a custom CA):
+ * a step that stops at its inputs sends nothing.
+ */
+async function exchange(request: HttpRequest): Promise<IncomingMessage> {
+  if (request.timeoutMs <= 0) throw new TimeoutError();
+  const target = new URL(request.url);
+  const https = target.protocol === 'https:';
+  const { request: send } = https ? await import('node:https') : await import('node:http');
+  const rootCertificates = https && request.ca !== undefined ? (await import('node:tls')).rootCertificates : [];
   return new Promise((resolve, reject) => {
-    if (request.timeoutMs <= 0) {
-      reject(new TimeoutError());
-      return;
-    }
-    const target = new URL(request.url);
     const headers: OutgoingHttpHeaders = { 'user-agent': USER_AGENT, accept: '*/*' };
     for (const [name, value] of request.headers) headers[name.toLowerCase()] = value;
     if (request.body !== undefined) headers['content-length'] = Buffer.byteLength(request.body);
@@ -126,7 +127,7 @@ function exchange(request: HttpRequest): Promise<IncomingMessage> {
       method: request.method,
       headers,
       agent: false as const,
-      ...(target.protocol === 'https:'
+      ...(https
         ? {
             rejectUnauthorized: !request.insecure,
             // A custom CA adds to the public ones: a user trusting an internal CA still reaches the rest.
@@ -134,7 +135,6 @@ function exchange(request: HttpRequest): Promise<IncomingMessage> {
           }
         : {}),
     };
-    const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
     const outgoing = send(target, options, (response) => {
       clearTimeout(timer);
       request.signal?.removeEventListener('abort', onAbort);
@@ -155,17 +155,22 @@ function exchange(request: HttpRequest): Promise<IncomingMessage> {
   });
 }
 
-function readBody(
+/** The response's body, decoded by zlib (loaded when a body is compressed) as its content-encoding says. */
+async function decoded(response: IncomingMessage): Promise<Readable> {
+  const encoding = (response.headers['content-encoding'] ?? '').toLowerCase();
+  if (!['gzip', 'x-gzip', 'deflate', 'br'].includes(encoding)) return response;
+  const zlib = await import('node:zlib');
+  if (encoding === 'deflate') return response.pipe(zlib.createInflate());
+  return response.pipe(encoding === 'br' ? zlib.createBrotliDecompress() : zlib.createGunzip());
+}
+
+async function readBody(
   response: IncomingMessage,
   timeoutMs: number,
   signal: AbortSignal | undefined,
 ): Promise<{ text: string; truncated: boolean }> {
+  const stream = await decoded(response);
   return new Promise((resolve, reject) => {
-    let stream: Readable = response;
-    const encoding = (response.headers['content-encoding'] ?? '').toLowerCase();
-    if (encoding === 'gzip' || encoding === 'x-gzip') stream = response.pipe(createGunzip());
-    else if (encoding === 'deflate') stream = response.pipe(createInflate());
-    else if (encoding === 'br') stream = response.pipe(createBrotliDecompress());
     const chunks: Buffer[] = [];
     let size = 0;
     let truncated = false;

@@ -13,7 +13,6 @@ import {
   type InputParser,
   type Runtime,
 } from '@shiprail/core';
-import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { loadCheckSource, parseCheckFile } from './check-file.ts';
 import type { Check } from './check-types.ts';
@@ -80,7 +79,7 @@ export async function runSmokeTest(runtime: Runtime): Promise<void> {
   const source = loadCheckSource(inputs.checks, workingDirectory);
   // Credentials written into check URLs, masked before the file is even validated.
   for (const secret of urlSecrets(source.text)) runtime.mask(secret);
-  const { checks } = parseCheckFile(source.text, source.location, {
+  const { checks } = await parseCheckFile(source.text, source.location, {
     baseDirectory: workingDirectory,
     baseUrl: inputs['base-url'],
   });
@@ -176,6 +175,7 @@ function setResultOutputs(runtime: Runtime, results: readonly CheckResult[], exp
 /** Writes the report; a path that cannot be written is the junit-file input's mistake. */
 async function writeJUnitReport(runtime: Runtime, path: string, input: string, xml: string): Promise<void> {
   try {
+    const { mkdir, writeFile } = await import('node:fs/promises');
     await mkdir(dirname(path), { recursive: true });
     await writeFile(path, xml);
   } catch (error) {

@@ -1,5 +1,4 @@
-import { ConfigurationError, formatYamlPath, parseYamlDocument, type ParsedYaml, type YamlPath } from '@shiprail/core';
-import { isMap, isScalar } from 'yaml';
+import { ConfigurationError, parseYamlDocument, type ParsedYaml, type YamlPath } from '@shiprail/core';
 import picomatch from 'picomatch';
 import { parsePackageUrl, packageUrlMatches, type PackageUrl } from './purl.ts';
 
@@ -23,7 +22,7 @@ export interface IgnoreRule {
 export const isYamlIgnoreFile = (path: string): boolean => /\.ya?ml$/i.test(path);
 
 /** Parses an ignore file of either format; every mistake names the file and line. */
-export function parseIgnoreFile(content: string, file: string): IgnoreRule[] {
+export async function parseIgnoreFile(content: string, file: string): Promise<IgnoreRule[]> {
   return isYamlIgnoreFile(file) ? parseIgnoreYaml(content, file) : parseIgnoreLines(content, file);
 }
 
@@ -87,21 +86,9 @@ function parseIgnoreLines(content: string, file: string): IgnoreRule[] {
 const YAML_SECTIONS = ['vulnerabilities', 'misconfigurations', 'secrets', 'licenses'];
 const YAML_ENTRY_KEYS = ['id', 'paths', 'purls', 'expired_at', 'statement'];
 
-/** A mistake about a key itself (an unknown key): located at the key's line, not at its value's. */
-function keyMistake(parsed: ParsedYaml, source: string, file: string, parent: YamlPath, key: string, message: string) {
-  const node = parent.length === 0 ? parsed.document.contents : parsed.document.getIn(parent, true);
-  const pair = isMap(node) ? node.items.find((item) => isScalar(item.key) && item.key.value === key) : undefined;
-  const offset = pair && isScalar(pair.key) ? pair.key.range?.[0] : undefined;
-  if (offset === undefined) return parsed.mistake([...parent, key], message);
-  const line = source.slice(0, offset).split('\n').length;
-  return new ConfigurationError(`${formatYamlPath([...parent, key])}: ${message}`, { file, line });
-}
-
 /** Unknown keys are errors at their line: a misspelt `expired_at` must not ignore a finding for ever. */
 function rejectUnknownKeys(
   parsed: ParsedYaml,
-  source: string,
-  file: string,
   at: YamlPath,
   object: Record<string, unknown>,
   allowed: readonly string[],
@@ -109,7 +96,7 @@ function rejectUnknownKeys(
 ): void {
   const unknown = Object.keys(object).find((key) => !allowed.includes(key));
   if (unknown !== undefined) {
-    throw keyMistake(parsed, source, file, at, unknown, `unknown ${what} '${unknown}': expected ${allowed.join(', ')}`);
+    throw parsed.keyMistake([...at, unknown], `unknown ${what} '${unknown}': expected ${allowed.join(', ')}`);
   }
 }
 
@@ -121,18 +108,18 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
  * `statement`. Only vulnerabilities are gated; the other sections are accepted and left alone. Unknown
  * keys are errors: a misspelt `expired_at` would otherwise ignore a finding for ever.
  */
-function parseIgnoreYaml(content: string, file: string): IgnoreRule[] {
-  const parsed = parseYamlDocument(content, { file });
+async function parseIgnoreYaml(content: string, file: string): Promise<IgnoreRule[]> {
+  const parsed = await parseYamlDocument(content, { file });
   const root = parsed.value;
   if (root === null || root === undefined) return [];
   if (!isObject(root)) throw parsed.mistake([], `expected a mapping with ${YAML_SECTIONS.join(', ')}`);
-  rejectUnknownKeys(parsed, content, file, [], root, YAML_SECTIONS, 'section');
+  rejectUnknownKeys(parsed, [], root, YAML_SECTIONS, 'section');
   const entries = root['vulnerabilities'] ?? [];
   if (!Array.isArray(entries)) throw parsed.mistake(['vulnerabilities'], 'expected a list of entries with an id');
   return entries.map((entry: unknown, index): IgnoreRule => {
     const at = ['vulnerabilities', index];
     if (!isObject(entry)) throw parsed.mistake(at, 'expected an entry like `- id: CVE-2024-1234`');
-    rejectUnknownKeys(parsed, content, file, at, entry, YAML_ENTRY_KEYS, 'key');
+    rejectUnknownKeys(parsed, at, entry, YAML_ENTRY_KEYS, 'key');
     const id = entry['id'];
     if (typeof id !== 'string' || id.trim() === '') throw parsed.mistake([...at], 'every entry needs an `id`');
     const strings = (key: string): string[] => {

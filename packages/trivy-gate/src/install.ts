@@ -1,5 +1,3 @@
-import * as toolCache from '@actions/tool-cache';
-import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
 import { chmod, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -100,6 +98,7 @@ export function verifyArchiveSha256(
 }
 
 export async function sha256File(path: string): Promise<string> {
+  const { createHash } = await import('node:crypto');
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
   return hash.digest('hex');
@@ -129,6 +128,9 @@ export interface InstalledTrivy {
  * the pinned sum before anything is extracted, and caches the executable.
  */
 export async function installTrivy(options: InstallOptions): Promise<InstalledTrivy> {
+  // Loaded here, with its HTTP stack: a step that gates a report it is given installs nothing.
+  const toolCache = await import('@actions/tool-cache');
+  const { randomUUID } = await import('node:crypto');
   const asset = releaseAsset(options.version, options.platform, options.arch);
   const url = releaseUrl(options.baseUrl, options.version, asset.name);
   expectedSha256(options.sums, options.version, asset.name);

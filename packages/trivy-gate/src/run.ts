@@ -63,7 +63,7 @@ async function loadIgnores(input: string, workspace: string): Promise<LoadedIgno
       continue;
     }
     // One rule at a time: a spread of a six-figure list overflows the call stack.
-    for (const rule of parseIgnoreFile(content, file)) loaded.rules.push(rule);
+    for (const rule of await parseIgnoreFile(content, file)) loaded.rules.push(rule);
     loaded.files.push(file);
   }
   return loaded;

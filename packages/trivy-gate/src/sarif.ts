@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { advisoryLink, type Finding, type ReportInfo } from './trivy-report.ts';
 import { SEVERITIES, type Severity } from './severity.ts';
 
@@ -46,8 +45,11 @@ function artifactUri(finding: Finding, info: ReportInfo): string {
   return encodeURI(path.replace(/\\/g, '/'));
 }
 
+/** node:crypto is loaded by the first fingerprint: a step that writes no SARIF need not load it. */
 const fingerprint = (finding: Finding): string =>
-  createHash('sha256')
+  process
+    .getBuiltinModule('node:crypto')
+    .createHash('sha256')
     .update([finding.id, finding.target, finding.pkgPath, finding.pkgName, finding.installed].join('\u0000'))
     .digest('hex');
 
