@@ -23,7 +23,7 @@ function naiveMatcher(owners: string[][]): (path: string) => number[] {
 function indexedMatcher(owners: string[][]): (path: string) => number[] {
   const matcher = new PathMatcher(owners.map((rules) => ({ rules: rules.map((pattern) => ({ pattern })) })));
   return (path) => {
-    return [...matcher.match(path)].sort((a, b) => a - b);
+    return Array.from(matcher.found.subarray(0, matcher.match(path))).sort((a, b) => a - b);
   };
 }
 

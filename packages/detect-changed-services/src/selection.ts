@@ -45,9 +45,9 @@ export function selectServices(
   // Indexed loops, not iterators: this runs once per changed path, mostly before the engine compiles it.
   for (let index = 0; index < paths.length; index += 1) {
     const path = paths[index] ?? '';
-    const owners = matcher.match(path);
-    for (let found = 0; found < owners.length; found += 1) {
-      const owner = owners[found] ?? 0;
+    const count = matcher.match(path);
+    for (let found = 0; found < count; found += 1) {
+      const owner = matcher.found[found] ?? 0;
       counts[owner] = (counts[owner] ?? 0) + 1;
       const list = quoted[owner];
       if (list === undefined) quoted[owner] = [path];
