@@ -7,12 +7,9 @@ import { join } from 'node:path';
 import { runBundledAction } from '@shiprail/rehearsal/harness';
 import { startRegistry } from '@shiprail/rehearsal/registry';
 import { createWorkspace } from '../test/build-push/fixtures.ts';
+import { median } from './lib/timing.ts';
 
 const ROUNDS = 5;
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? 0;
-};
 
 const registry = await startRegistry();
 const workspace = createWorkspace();

@@ -22,6 +22,7 @@ import {
   type QueryShape,
   type SimulatedCanary,
 } from '@shiprail/canary-analyze';
+import { median } from './lib/timing.ts';
 
 const CANARIES = Number(process.env['CANARIES'] ?? 200);
 const MINUTES = 30;
@@ -151,7 +152,6 @@ function actionDecision(canary: SimulatedCanary, dependence: JudgeOptions['depen
  * most 10 % above the stable version's own median over the round.
  */
 function flaggerDecision(canary: SimulatedCanary): string {
-  const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
   const limits = FLAGGER_SHAPES.map((index, position) =>
     position === 0 ? 1.5 * DEFAULT_PROFILE.errorRate : 1.1 * median(canary.baseline[index] ?? []),
   );

@@ -29,6 +29,7 @@ import { performance } from 'node:perf_hooks';
 import picomatch from 'picomatch';
 import { readActionMetadata, repoRoot } from '../scripts/lib/action-metadata.ts';
 import { inputEnvName, node24, runBundledAction } from '@shiprail/rehearsal/harness';
+import { median } from './lib/timing.ts';
 
 /** A small deterministic generator, so that every run measures the same data. */
 function random(seed: number): (limit: number) => number {
@@ -193,11 +194,6 @@ function time<T>(body: () => T): { result: T; ms: number; cpuMs: number } {
   const result = body();
   const spent = process.cpuUsage(cpu);
   return { result, ms: performance.now() - started, cpuMs: (spent.user + spent.system) / 1000 };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? 0;
 }
 
 const format = (ms: number): string => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`);

@@ -3,6 +3,7 @@
 // alone measured in the same run.
 import { createGitopsRemote, commitsOf, type GitopsRemote } from '@shiprail/rehearsal/gitops-repo';
 import { runBundledAction, type ActionRun } from '@shiprail/rehearsal/harness';
+import { median } from './lib/timing.ts';
 
 const CONCURRENT = 20;
 const SERVICES = Array.from({ length: CONCURRENT }, (_, index) => `svc${String(index + 1).padStart(2, '0')}`);
@@ -34,7 +35,6 @@ async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
   return [value, performance.now() - started];
 }
 
-const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
 
 const remote = await createGitopsRemote({ images: SERVICES, overlays: ['dev', 'staging'] });

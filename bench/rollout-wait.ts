@@ -11,6 +11,7 @@ import { node24 } from '@shiprail/rehearsal/harness';
 import { startKubeApiServer, type KubeApiServer } from '@shiprail/rehearsal/kube-api-server';
 import { kubectl } from '../test/support/kubectl.ts';
 import { deploymentRollout, playScenario, seedDeployment, waitForWatches } from '@shiprail/rehearsal/kube-scenarios';
+import { median } from './lib/timing.ts';
 
 const COUNT = 50;
 const STEP_MS = 100;
@@ -47,10 +48,6 @@ function runStep(
   );
 }
 
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
-};
 const ms = (value: number): string => `${Math.round(value)} ms`;
 
 /** Puts every Deployment at `from`, then starts the change to `to` (spec not yet observed). */

@@ -5,6 +5,7 @@ import { Redactor } from '@shiprail/core';
 import { parseCheckFile, runChecks } from '@shiprail/smoke-test';
 import { createServer } from 'node:http';
 import { listenOnLoopback } from '@shiprail/rehearsal/loopback';
+import { median } from './lib/timing.ts';
 
 const CHECKS = 200;
 const ROUNDS = 3;
@@ -47,9 +48,6 @@ async function timeRun(baseUrl: string, concurrency: number): Promise<number> {
   if (failed.length > 0) throw new Error(`${failed.length} checks failed: ${failed[0]?.error ?? ''}`);
   return elapsed;
 }
-
-const median = (values: number[]): number =>
-  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
 
 const parseStarted = performance.now();
 for (let round = 0; round < ROUNDS; round += 1)

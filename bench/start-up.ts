@@ -11,37 +11,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { listActions, repoRoot } from '../scripts/lib/action-metadata.ts';
 import { node24 } from '@shiprail/rehearsal/harness';
+import { median, timeNode, type Timing } from './lib/timing.ts';
 
 const ROUNDS = 9;
-
-interface Timing {
-  /** Wall time from spawn to exit. */
-  wallMs: number;
-  /** User + system CPU time of the Node process: far less disturbed by other load on the machine. */
-  cpuMs: number;
-}
-
-/** The shell's `times` prints its children's user and system time on its second line. */
-function childCpuMs(timesOutput: string): number {
-  const line = timesOutput.trim().split('\n').at(-1) ?? '';
-  return [...line.matchAll(/(\d+)m([\d.]+)s/g)].reduce((sum, m) => sum + (Number(m[1]) * 60 + Number(m[2])) * 1000, 0);
-}
 
 // An empty folder outside any git repository, and no runner variables: every action stops at its inputs.
 const workspace = mkdtempSync(join(tmpdir(), 'start-up-bench-'));
 
-function timeProcess(args: readonly string[]): Timing {
-  const started = performance.now();
-  const shell = spawnSync('/bin/sh', ['-c', '"$@" >/dev/null 2>&1; times', 'sh', node24, ...args], {
-    cwd: workspace,
-    env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' },
-    encoding: 'utf8',
-  });
-  return { wallMs: performance.now() - started, cpuMs: childCpuMs(shell.stdout) };
-}
-
-const median = (values: number[]): number =>
-  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
+const timeProcess = (args: readonly string[]): Timing =>
+  timeNode(args, { cwd: workspace, env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' } });
 
 const kib = (bytes: number): string => `${(bytes / 1024).toFixed(0)} KiB`;
 

@@ -3,12 +3,11 @@
 // failing with stack traces). The floor is `node -e ''` on the same Node, measured in the same run; the
 // figures that matter are the ratios to it and the time added on top of it. Another shiprail bundle that
 // stops at its first input (canary-analyze without inputs) shows what loading any bundle costs.
-import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../scripts/lib/action-metadata.ts';
-import { node24 } from '@shiprail/rehearsal/harness';
+import { median, timeNode, type Timing } from './lib/timing.ts';
 
 const ROUNDS = 7;
 const LARGE_CASES = 20_000;
@@ -37,19 +36,6 @@ copyFileSync(join(reports, 'pytest-xunit2.xml'), join(workspace, 'pytest.xml'));
 copyFileSync(join(reports, 'coverage-py.xml'), join(workspace, 'coverage.xml'));
 writeFileSync(join(workspace, 'large.xml'), largeReport(LARGE_CASES));
 
-interface Timing {
-  /** Wall time from spawn to exit. */
-  wallMs: number;
-  /** User + system CPU time of the Node process: far less disturbed by other load on the machine. */
-  cpuMs: number;
-}
-
-/** The shell's `times` prints its children's user and system time on its second line. */
-function childCpuMs(timesOutput: string): number {
-  const line = timesOutput.trim().split('\n').at(-1) ?? '';
-  return [...line.matchAll(/(\d+)m([\d.]+)s/g)].reduce((sum, m) => sum + (Number(m[1]) * 60 + Number(m[2])) * 1000, 0);
-}
-
 function timeProcess(args: readonly string[], inputs: Record<string, string>): Timing {
   for (const name of ['output', 'summary']) writeFileSync(join(runnerFiles, name), '');
   const env: Record<string, string> = {
@@ -62,16 +48,8 @@ function timeProcess(args: readonly string[], inputs: Record<string, string>): T
     GITHUB_SHA: 'abc123',
   };
   for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.toUpperCase()}`] = value;
-  const started = performance.now();
-  const shell = spawnSync('/bin/sh', ['-c', '"$@" >/dev/null 2>&1; times', 'sh', node24, ...args], {
-    env,
-    encoding: 'utf8',
-  });
-  return { wallMs: performance.now() - started, cpuMs: childCpuMs(shell.stdout) };
+  return timeNode(args, { env });
 }
-
-const median = (values: number[]): number =>
-  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
 
 function measure(args: readonly string[], inputs: Record<string, string>, rounds = ROUNDS): Timing {
   timeProcess(args, inputs); // warm the file cache

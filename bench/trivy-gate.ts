@@ -13,6 +13,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { syntheticTrivyReport } from '../test/support/synthetic-trivy-report.ts';
+import { median } from './lib/timing.ts';
 
 const FINDINGS = 50_000;
 const TARGETS = 200;
@@ -36,11 +37,6 @@ for (let index = 0; index < 300; index += 1) {
 }
 const ignoreText = ignoreLines.join('\n');
 const now = Date.UTC(2026, 0, 1);
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? 0;
-}
 
 async function time(body: () => unknown): Promise<number> {
   collect();

@@ -3244,7 +3244,7 @@ module.exports = validRange
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _shiprail_build_push_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1052);
+/* harmony import */ var _shiprail_build_push_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5005);
 
 await (0,_shiprail_build_push_action__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -3253,7 +3253,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 1052:
+/***/ 5005:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -3534,8 +3534,8 @@ async function withDeadline(operation, ms, what) {
  * DeadlineError. @actions/exec cannot stop a program, hence node's spawn here. node:child_process is loaded
  * on first use: a step that stops at its inputs runs no program.
  */
-async function execWithDeadline(program, args, options) {
-    const { spawn } = await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 1421, 23));
+function execWithDeadline(program, args, options) {
+    const { spawn } = process.getBuiltinModule('node:child_process');
     const { ms, what } = options.deadline;
     const group = process.platform !== 'win32';
     return new Promise((resolve, reject) => {
@@ -3624,20 +3624,13 @@ async function parseYamlDocument(text, where) {
         const offset = isScalar(pair?.key) ? pair.key.range?.[0] : undefined;
         return offset === undefined ? lineOf(path) : lineCounter.linePos(offset).line;
     };
-    const mistakeAt = (path, message, line) => {
-        const at = formatYamlPath(path);
-        return new errors_ConfigurationError(at === '' ? message : `${at}: ${message}`, {
-            ...where,
-            ...(line === undefined ? {} : { line }),
-        });
-    };
     return {
         document,
         value: toPlainValue(document, where),
         lineOf,
         keyLineOf,
-        mistake: (path, message) => mistakeAt(path, message, lineOf(path)),
-        keyMistake: (path, message) => mistakeAt(path, message, keyLineOf(path)),
+        mistake: (path, message) => yamlMistake(where, path, message, lineOf(path)),
+        keyMistake: (path, message) => yamlMistake(where, path, message, keyLineOf(path)),
     };
 }
 /** The document as plain values; aliases that would multiply it beyond reason are the author's mistake. */
@@ -3651,6 +3644,14 @@ function toPlainValue(document, where) {
         }
         throw error;
     }
+}
+/** A mistake about the value at `path` of a YAML text: the path leads the message, at the line when it is known. */
+function yamlMistake(where, path, message, line) {
+    const at = formatYamlPath(path);
+    return new errors_ConfigurationError(at === '' ? message : `${at}: ${message}`, {
+        ...where,
+        ...(line === undefined ? {} : { line }),
+    });
 }
 /** `checks[2].expect.status` */
 function formatYamlPath(path) {
@@ -4021,7 +4022,7 @@ async function appendSummary(markdown) {
         throw new Error('Unable to find environment variable for $GITHUB_STEP_SUMMARY. Check if your runtime environment supports job summaries.');
     }
     // node:fs/promises is loaded on first use: a step that stops at its inputs writes no summary.
-    const { access, appendFile, constants } = await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 1455, 23));
+    const { access, appendFile, constants } = process.getBuiltinModule('node:fs/promises');
     try {
         await access(file, constants.R_OK | constants.W_OK);
     }
@@ -4140,7 +4141,7 @@ const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(impo
 
 /** Writes a whole file or nothing: a failed step leaves no half-written file, and no temporary one. */
 async function writeFileAtomically(path, content) {
-    const { mkdir, rename, rm, writeFile } = await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 1455, 23));
+    const { mkdir, rename, rm, writeFile } = process.getBuiltinModule('node:fs/promises');
     await mkdir(dirname(path), { recursive: true });
     const temporary = `${path}.${process.pid}.tmp`;
     try {
@@ -4160,7 +4161,7 @@ async function writeFileAtomically(path, content) {
  * the directory afterwards, whatever happens. The way secrets reach programs that read files.
  */
 async function withPrivateFile(tempDir, fileName, content, use) {
-    const { mkdtemp, rm, writeFile } = await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 1455, 23));
+    const { mkdtemp, rm, writeFile } = process.getBuiltinModule('node:fs/promises');
     const directory = await mkdtemp((0,external_node_path_namespaceObject.join)(tempDir, 'shiprail-'));
     try {
         const path = (0,external_node_path_namespaceObject.join)(directory, fileName);
@@ -4237,8 +4238,8 @@ function parseWorkloadReference(text) {
 
 
 
-// EXTERNAL MODULE: external "node:fs/promises"
-var promises_ = __nccwpck_require__(1455);
+;// CONCATENATED MODULE: external "node:fs/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 ;// CONCATENATED MODULE: ./packages/build-push/src/builders.ts
 
 
@@ -4307,7 +4308,7 @@ function buildxBuilder(runtime) {
     return {
         name: 'buildx',
         async build(request, credentials) {
-            const directory = await (0,promises_.mkdtemp)((0,external_node_path_namespaceObject.join)(runtime.tempDir, 'buildx-'));
+            const directory = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(runtime.tempDir, 'buildx-'));
             let loggedIn = false;
             try {
                 if (credentials !== undefined && request.push) {
@@ -4316,14 +4317,14 @@ function buildxBuilder(runtime) {
                 }
                 const metadataFile = (0,external_node_path_namespaceObject.join)(directory, 'metadata.json');
                 await runtime.exec('docker', buildxArguments(request, metadataFile));
-                const digest = request.push ? digestFromMetadata(await (0,promises_.readFile)(metadataFile, 'utf8')) : '';
+                const digest = request.push ? digestFromMetadata(await (0,promises_namespaceObject.readFile)(metadataFile, 'utf8')) : '';
                 return { digest, pushedTags: request.push ? request.tags : [] };
             }
             finally {
                 // The login was this step's own: leave no credentials behind in the runner's docker config.
                 if (loggedIn)
                     await runtime.exec('docker', ['logout', request.image.registry], { silent: true, allowFailure: true });
-                await (0,promises_.rm)(directory, { recursive: true, force: true });
+                await (0,promises_namespaceObject.rm)(directory, { recursive: true, force: true });
             }
         },
     };
@@ -4416,15 +4417,15 @@ function buildahBuilder(runtime) {
                 await runtime.exec('buildah', [...global, ...buildahLayoutArguments(request)], { env });
             return { digest: '', pushedTags: [] };
         }
-        const directory = await (0,promises_.mkdtemp)((0,external_node_path_namespaceObject.join)(runtime.tempDir, 'buildah-'));
+        const directory = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(runtime.tempDir, 'buildah-'));
         try {
             const digestFile = (0,external_node_path_namespaceObject.join)(directory, 'digest');
             await runtime.exec('buildah', [...global, ...buildahPushArguments(request, digestFile, authFile)], { env });
-            const digest = (await (0,promises_.readFile)(digestFile, 'utf8')).trim();
+            const digest = (await (0,promises_namespaceObject.readFile)(digestFile, 'utf8')).trim();
             return { digest, pushedTags: request.tags.slice(0, 1) };
         }
         finally {
-            await (0,promises_.rm)(directory, { recursive: true, force: true });
+            await (0,promises_namespaceObject.rm)(directory, { recursive: true, force: true });
         }
     };
     return {
@@ -4587,7 +4588,7 @@ async function readBlob(directory, descriptor) {
     const [algorithm = '', hex = ''] = descriptor.digest.split(':');
     const path = (0,external_node_path_namespaceObject.join)(directory, 'blobs', algorithm, hex);
     const shown = `blobs/${algorithm}/${hex}`;
-    const stats = await (0,promises_.lstat)(path).catch(() => undefined);
+    const stats = await (0,promises_namespaceObject.lstat)(path).catch(() => undefined);
     if (stats === undefined)
         throw mistake(`${directory} lacks ${shown}: the layout is incomplete`);
     if (!stats.isFile())
@@ -4595,7 +4596,7 @@ async function readBlob(directory, descriptor) {
     if (stats.size !== descriptor.size) {
         throw mistake(`${directory}: ${shown} has ${stats.size} bytes where ${descriptor.size} are named`);
     }
-    const bytes = await (0,promises_.readFile)(path);
+    const bytes = await (0,promises_namespaceObject.readFile)(path);
     const actual = digestOf(algorithm, bytes);
     if (actual !== descriptor.digest)
         throw mistake(`${directory}: ${shown} has digest ${actual}: it was altered`);
@@ -4604,7 +4605,7 @@ async function readBlob(directory, descriptor) {
 async function readJson(path, what) {
     let text;
     try {
-        text = await (0,promises_.readFile)(path, 'utf8');
+        text = await (0,promises_namespaceObject.readFile)(path, 'utf8');
     }
     catch {
         throw mistake(`${path} does not exist: ${what}`);
@@ -6057,7 +6058,7 @@ async function buildAndPush(plan, inputs, builder, registry, credentials, runtim
     };
     // Builders write into the directory but do not create its parents.
     if (request.ociLayout !== '')
-        await (0,promises_.mkdir)(request.ociLayout, { recursive: true });
+        await (0,promises_namespaceObject.mkdir)(request.ociLayout, { recursive: true });
     const result = await runtime.log.group(`Build with ${builder.name}`, () => builder.build(request, credentials));
     const how = `built with ${builder.name} (cache: ${effectiveCache(request, builder.name)})`;
     if (!inputs.push && request.ociLayout !== '') {
@@ -6211,20 +6212,6 @@ const run = () => runAction(runBuildPush);
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("buffer");
-
-/***/ }),
-
-/***/ 1421:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
-
-/***/ }),
-
-/***/ 1455:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 
 /***/ }),
 

@@ -295,8 +295,8 @@ async function withDeadline(operation, ms, what) {
  * DeadlineError. @actions/exec cannot stop a program, hence node's spawn here. node:child_process is loaded
  * on first use: a step that stops at its inputs runs no program.
  */
-async function execWithDeadline(program, args, options) {
-    const { spawn } = await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 1421, 23));
+function execWithDeadline(program, args, options) {
+    const { spawn } = process.getBuiltinModule('node:child_process');
     const { ms, what } = options.deadline;
     const group = process.platform !== 'win32';
     return new Promise((resolve, reject) => {
@@ -385,20 +385,13 @@ async function parseYamlDocument(text, where) {
         const offset = isScalar(pair?.key) ? pair.key.range?.[0] : undefined;
         return offset === undefined ? lineOf(path) : lineCounter.linePos(offset).line;
     };
-    const mistakeAt = (path, message, line) => {
-        const at = formatYamlPath(path);
-        return new ConfigurationError(at === '' ? message : `${at}: ${message}`, {
-            ...where,
-            ...(line === undefined ? {} : { line }),
-        });
-    };
     return {
         document,
         value: toPlainValue(document, where),
         lineOf,
         keyLineOf,
-        mistake: (path, message) => mistakeAt(path, message, lineOf(path)),
-        keyMistake: (path, message) => mistakeAt(path, message, keyLineOf(path)),
+        mistake: (path, message) => yamlMistake(where, path, message, lineOf(path)),
+        keyMistake: (path, message) => yamlMistake(where, path, message, keyLineOf(path)),
     };
 }
 /** The document as plain values; aliases that would multiply it beyond reason are the author's mistake. */
@@ -412,6 +405,14 @@ function toPlainValue(document, where) {
         }
         throw error;
     }
+}
+/** A mistake about the value at `path` of a YAML text: the path leads the message, at the line when it is known. */
+function yamlMistake(where, path, message, line) {
+    const at = formatYamlPath(path);
+    return new ConfigurationError(at === '' ? message : `${at}: ${message}`, {
+        ...where,
+        ...(line === undefined ? {} : { line }),
+    });
 }
 /** `checks[2].expect.status` */
 function formatYamlPath(path) {
@@ -782,7 +783,7 @@ async function appendSummary(markdown) {
         throw new Error('Unable to find environment variable for $GITHUB_STEP_SUMMARY. Check if your runtime environment supports job summaries.');
     }
     // node:fs/promises is loaded on first use: a step that stops at its inputs writes no summary.
-    const { access, appendFile, constants } = await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 1455, 23));
+    const { access, appendFile, constants } = process.getBuiltinModule('node:fs/promises');
     try {
         await access(file, constants.R_OK | constants.W_OK);
     }
@@ -901,7 +902,7 @@ const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(impo
 
 /** Writes a whole file or nothing: a failed step leaves no half-written file, and no temporary one. */
 async function writeFileAtomically(path, content) {
-    const { mkdir, rename, rm, writeFile } = await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 1455, 23));
+    const { mkdir, rename, rm, writeFile } = process.getBuiltinModule('node:fs/promises');
     await mkdir((0,external_node_path_namespaceObject.dirname)(path), { recursive: true });
     const temporary = `${path}.${process.pid}.tmp`;
     try {
@@ -921,7 +922,7 @@ async function writeFileAtomically(path, content) {
  * the directory afterwards, whatever happens. The way secrets reach programs that read files.
  */
 async function withPrivateFile(tempDir, fileName, content, use) {
-    const { mkdtemp, rm, writeFile } = await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 1455, 23));
+    const { mkdtemp, rm, writeFile } = process.getBuiltinModule('node:fs/promises');
     const directory = await mkdtemp(join(tempDir, 'shiprail-'));
     try {
         const path = join(directory, fileName);
@@ -2452,7 +2453,7 @@ function buildReport(result, plan) {
 }
 /** The report in a directory of its own, written whole or not at all. */
 async function writeReport(tempDir, report) {
-    const { mkdtemp } = await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 1455, 23));
+    const { mkdtemp } = process.getBuiltinModule('node:fs/promises');
     const path = (0,external_node_path_namespaceObject.join)(await mkdtemp((0,external_node_path_namespaceObject.join)(tempDir, 'canary-analyze-')), 'report.json');
     await writeFileAtomically(path, report);
     return path;
@@ -2705,20 +2706,6 @@ const run = () => runAction(runCanaryAnalyze);
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("buffer");
-
-/***/ }),
-
-/***/ 1421:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
-
-/***/ }),
-
-/***/ 1455:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 
 /***/ }),
 

@@ -2799,8 +2799,8 @@ async function withDeadline(operation, ms, what) {
  * DeadlineError. @actions/exec cannot stop a program, hence node's spawn here. node:child_process is loaded
  * on first use: a step that stops at its inputs runs no program.
  */
-async function execWithDeadline(program, args, options) {
-    const { spawn } = await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 1421, 23));
+function execWithDeadline(program, args, options) {
+    const { spawn } = process.getBuiltinModule('node:child_process');
     const { ms, what } = options.deadline;
     const group = process.platform !== 'win32';
     return new Promise((resolve, reject) => {
@@ -2889,20 +2889,13 @@ async function parseYamlDocument(text, where) {
         const offset = isScalar(pair?.key) ? pair.key.range?.[0] : undefined;
         return offset === undefined ? lineOf(path) : lineCounter.linePos(offset).line;
     };
-    const mistakeAt = (path, message, line) => {
-        const at = formatYamlPath(path);
-        return new errors_ConfigurationError(at === '' ? message : `${at}: ${message}`, {
-            ...where,
-            ...(line === undefined ? {} : { line }),
-        });
-    };
     return {
         document,
         value: toPlainValue(document, where),
         lineOf,
         keyLineOf,
-        mistake: (path, message) => mistakeAt(path, message, lineOf(path)),
-        keyMistake: (path, message) => mistakeAt(path, message, keyLineOf(path)),
+        mistake: (path, message) => yamlMistake(where, path, message, lineOf(path)),
+        keyMistake: (path, message) => yamlMistake(where, path, message, keyLineOf(path)),
     };
 }
 /** The document as plain values; aliases that would multiply it beyond reason are the author's mistake. */
@@ -2916,6 +2909,14 @@ function toPlainValue(document, where) {
         }
         throw error;
     }
+}
+/** A mistake about the value at `path` of a YAML text: the path leads the message, at the line when it is known. */
+function yamlMistake(where, path, message, line) {
+    const at = formatYamlPath(path);
+    return new errors_ConfigurationError(at === '' ? message : `${at}: ${message}`, {
+        ...where,
+        ...(line === undefined ? {} : { line }),
+    });
 }
 /** `checks[2].expect.status` */
 function formatYamlPath(path) {
@@ -3286,7 +3287,7 @@ async function appendSummary(markdown) {
         throw new Error('Unable to find environment variable for $GITHUB_STEP_SUMMARY. Check if your runtime environment supports job summaries.');
     }
     // node:fs/promises is loaded on first use: a step that stops at its inputs writes no summary.
-    const { access, appendFile, constants } = await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 1455, 23));
+    const { access, appendFile, constants } = process.getBuiltinModule('node:fs/promises');
     try {
         await access(file, constants.R_OK | constants.W_OK);
     }
@@ -3405,7 +3406,7 @@ const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(impo
 
 /** Writes a whole file or nothing: a failed step leaves no half-written file, and no temporary one. */
 async function writeFileAtomically(path, content) {
-    const { mkdir, rename, rm, writeFile } = await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 1455, 23));
+    const { mkdir, rename, rm, writeFile } = process.getBuiltinModule('node:fs/promises');
     await mkdir(dirname(path), { recursive: true });
     const temporary = `${path}.${process.pid}.tmp`;
     try {
@@ -3464,7 +3465,7 @@ class Git {
  * the directory afterwards, whatever happens. The way secrets reach programs that read files.
  */
 async function withPrivateFile(tempDir, fileName, content, use) {
-    const { mkdtemp, rm, writeFile } = await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 1455, 23));
+    const { mkdtemp, rm, writeFile } = process.getBuiltinModule('node:fs/promises');
     const directory = await mkdtemp(join(tempDir, 'shiprail-'));
     try {
         const path = join(directory, fileName);
@@ -3586,6 +3587,16 @@ function fetchFailureReason(stderr) {
     return escapeUntrusted(stripUrlCredentials(lines.slice(-2).join(' ') || 'no output'));
 }
 const DIFF = ['diff', '--no-ext-diff', '--no-textconv', '--name-status', '-z', '-M'];
+/** The merge bases in the output of `rev-parse ... a...b` (`b`, `a`, then `^<merge base>` lines), if it is that. */
+function mergeBasesOf(probed, a, b) {
+    if (probed?.exitCode !== 0)
+        return undefined;
+    const [, , tip, start, ...bases] = probed.stdout.trim().split('\n');
+    if (tip !== b || start !== a || !bases.every((line) => line.startsWith('^') && SHA.test(line.slice(1)))) {
+        return undefined;
+    }
+    return bases.map((line) => line.slice(1));
+}
 /** `true|false` and the top level, the first two lines `rev-parse --is-shallow-repository --show-toplevel` prints. */
 function repositoryOf(stdout) {
     const [shallow, top] = stdout.split('\n');
@@ -3633,10 +3644,12 @@ class GitHistory {
             return;
         // A call that cannot start (or overruns its deadline) is made again, in order, when it is needed.
         const settle = (call) => call.catch(() => undefined);
+        const probe = settle(this.run(['rev-parse', '--is-shallow-repository', '--show-toplevel', `${a}...${b}`]));
         this.prefetched = {
             a,
             b,
-            probe: settle(this.run(['rev-parse', '--is-shallow-repository', '--show-toplevel', `${a}...${b}`])),
+            probe,
+            mergeBases: probe.then((probed) => mergeBasesOf(probed, a, b)),
             diff: settle(this.run([...DIFF, `${a}...${b}`])),
         };
     }
@@ -3652,22 +3665,10 @@ class GitHistory {
         this.shallow = found.shallow;
         return found.top;
     }
-    /**
-     * The merge bases of `a` and `b` the prefetched probe found (none when they have no common ancestor
-     * in the clone), or undefined when nothing was prefetched for them or the probe failed.
-     */
+    /** The merge bases the prefetched probe found for `a` and `b`, or undefined when it answered nothing for them. */
     async prefetchedMergeBases(a, b) {
         const prefetched = this.prefetched;
-        if (prefetched?.a !== a || prefetched.b !== b)
-            return undefined;
-        const probed = await prefetched.probe;
-        if (probed?.exitCode !== 0)
-            return undefined;
-        const [, , tip, start, ...bases] = probed.stdout.trim().split('\n');
-        if (tip !== b || start !== a || !bases.every((line) => line.startsWith('^') && SHA.test(line.slice(1)))) {
-            return undefined;
-        }
-        return bases.map((line) => line.slice(1));
+        return prefetched?.a === a && prefetched.b === b ? prefetched.mergeBases : undefined;
     }
     /** The commit a revision names locally (tags peeled), or undefined. */
     async resolve(revision) {
@@ -3823,7 +3824,7 @@ class GitHistory {
         const prefetched = this.prefetched;
         if (prefetched?.b !== head)
             return undefined;
-        const bases = await this.prefetchedMergeBases(prefetched.a, prefetched.b);
+        const bases = await prefetched.mergeBases;
         if (bases?.length !== 1 || bases[0] !== base)
             return undefined;
         const result = await prefetched.diff;
@@ -4439,18 +4440,11 @@ class ManifestLocator {
     }
     /** A mistake about the value at `path`, at its line. */
     mistake(path, message) {
-        return this.error(path, message, this.line(path));
+        return yamlMistake({ file: this.file }, path, message, this.line(path));
     }
     /** A mistake about the key at the end of `path` (a misspelt key, a bad name), at the key's line. */
     keyMistake(path, message) {
-        return this.error(path, message, this.parsed?.keyLineOf(path));
-    }
-    error(path, message, line) {
-        const at = formatYamlPath(path);
-        return new errors_ConfigurationError(at === '' ? message : `${at}: ${message}`, {
-            file: this.file,
-            ...(line === undefined ? {} : { line }),
-        });
+        return yamlMistake({ file: this.file }, path, message, this.parsed?.keyLineOf(path));
     }
 }
 const OUTSIDE = { ok: false };
@@ -5400,20 +5394,6 @@ const run = () => runAction(runDetectChangedServices);
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("buffer");
-
-/***/ }),
-
-/***/ 1421:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
-
-/***/ }),
-
-/***/ 1455:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 
 /***/ }),
 

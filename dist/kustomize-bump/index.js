@@ -5,7 +5,7 @@ import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _shiprail_kustomize_bump_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7917);
+/* harmony import */ var _shiprail_kustomize_bump_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7617);
 
 await (0,_shiprail_kustomize_bump_action__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -14,7 +14,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 7917:
+/***/ 7617:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -295,8 +295,8 @@ async function withDeadline(operation, ms, what) {
  * DeadlineError. @actions/exec cannot stop a program, hence node's spawn here. node:child_process is loaded
  * on first use: a step that stops at its inputs runs no program.
  */
-async function execWithDeadline(program, args, options) {
-    const { spawn } = await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 1421, 23));
+function execWithDeadline(program, args, options) {
+    const { spawn } = process.getBuiltinModule('node:child_process');
     const { ms, what } = options.deadline;
     const group = process.platform !== 'win32';
     return new Promise((resolve, reject) => {
@@ -385,20 +385,13 @@ async function parseYamlDocument(text, where) {
         const offset = isScalar(pair?.key) ? pair.key.range?.[0] : undefined;
         return offset === undefined ? lineOf(path) : lineCounter.linePos(offset).line;
     };
-    const mistakeAt = (path, message, line) => {
-        const at = formatYamlPath(path);
-        return new errors_ConfigurationError(at === '' ? message : `${at}: ${message}`, {
-            ...where,
-            ...(line === undefined ? {} : { line }),
-        });
-    };
     return {
         document,
         value: toPlainValue(document, where),
         lineOf,
         keyLineOf,
-        mistake: (path, message) => mistakeAt(path, message, lineOf(path)),
-        keyMistake: (path, message) => mistakeAt(path, message, keyLineOf(path)),
+        mistake: (path, message) => yamlMistake(where, path, message, lineOf(path)),
+        keyMistake: (path, message) => yamlMistake(where, path, message, keyLineOf(path)),
     };
 }
 /** The document as plain values; aliases that would multiply it beyond reason are the author's mistake. */
@@ -412,6 +405,14 @@ function toPlainValue(document, where) {
         }
         throw error;
     }
+}
+/** A mistake about the value at `path` of a YAML text: the path leads the message, at the line when it is known. */
+function yamlMistake(where, path, message, line) {
+    const at = formatYamlPath(path);
+    return new errors_ConfigurationError(at === '' ? message : `${at}: ${message}`, {
+        ...where,
+        ...(line === undefined ? {} : { line }),
+    });
 }
 /** `checks[2].expect.status` */
 function formatYamlPath(path) {
@@ -782,7 +783,7 @@ async function appendSummary(markdown) {
         throw new Error('Unable to find environment variable for $GITHUB_STEP_SUMMARY. Check if your runtime environment supports job summaries.');
     }
     // node:fs/promises is loaded on first use: a step that stops at its inputs writes no summary.
-    const { access, appendFile, constants } = await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 1455, 23));
+    const { access, appendFile, constants } = process.getBuiltinModule('node:fs/promises');
     try {
         await access(file, constants.R_OK | constants.W_OK);
     }
@@ -901,7 +902,7 @@ const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(impo
 
 /** Writes a whole file or nothing: a failed step leaves no half-written file, and no temporary one. */
 async function writeFileAtomically(path, content) {
-    const { mkdir, rename, rm, writeFile } = await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 1455, 23));
+    const { mkdir, rename, rm, writeFile } = process.getBuiltinModule('node:fs/promises');
     await mkdir(dirname(path), { recursive: true });
     const temporary = `${path}.${process.pid}.tmp`;
     try {
@@ -960,7 +961,7 @@ class Git {
  * the directory afterwards, whatever happens. The way secrets reach programs that read files.
  */
 async function withPrivateFile(tempDir, fileName, content, use) {
-    const { mkdtemp, rm, writeFile } = await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 1455, 23));
+    const { mkdtemp, rm, writeFile } = process.getBuiltinModule('node:fs/promises');
     const directory = await mkdtemp(join(tempDir, 'shiprail-'));
     try {
         const path = join(directory, fileName);
@@ -1812,8 +1813,8 @@ class SpliceList {
     }
 }
 
-// EXTERNAL MODULE: external "node:fs/promises"
-var promises_ = __nccwpck_require__(1455);
+;// CONCATENATED MODULE: external "node:fs/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 ;// CONCATENATED MODULE: ./packages/kustomize-bump/src/overlays.ts
 
 
@@ -1881,12 +1882,12 @@ async function editOverlays(root, overlays, images) {
     const edits = [];
     for (const overlay of overlays) {
         const file = kustomizationOf(realRoot, overlay);
-        const edit = await setKustomizationImages(await (0,promises_.readFile)((0,external_node_path_namespaceObject.join)(realRoot, file), 'utf8'), file, images);
+        const edit = await setKustomizationImages(await (0,promises_namespaceObject.readFile)((0,external_node_path_namespaceObject.join)(realRoot, file), 'utf8'), file, images);
         if (edit.changes.length > 0)
             edits.push({ overlay, file, changes: edit.changes, text: edit.text });
     }
     for (const edit of edits)
-        await (0,promises_.writeFile)((0,external_node_path_namespaceObject.join)(realRoot, edit.file), edit.text);
+        await (0,promises_namespaceObject.writeFile)((0,external_node_path_namespaceObject.join)(realRoot, edit.file), edit.text);
     return edits;
 }
 
@@ -2098,7 +2099,7 @@ async function findOnPath(program, env) {
         if (directory === '')
             continue;
         try {
-            await (0,promises_.access)((0,external_node_path_namespaceObject.join)(directory, program), external_node_fs_namespaceObject.constants.X_OK);
+            await (0,promises_namespaceObject.access)((0,external_node_path_namespaceObject.join)(directory, program), external_node_fs_namespaceObject.constants.X_OK);
             return true;
         }
         catch {
@@ -2240,7 +2241,7 @@ async function bumpImages(runtime, inputs, services = runnerServices) {
     const plan = planKustomizeBump(inputs, runtime.github, runtime.tempDir);
     const remoteUrl = await remoteUrlOf(runtime, plan.source);
     const env = gitEnvironment(remoteUrl, inputs.token, runtime.env, (secret) => runtime.mask(secret));
-    const scratch = await (0,promises_.mkdtemp)((0,external_node_path_namespaceObject.join)(runtime.tempDir, 'kustomize-bump-'));
+    const scratch = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(runtime.tempDir, 'kustomize-bump-'));
     const git = new GitopsGit(runtime, scratch, env);
     try {
         const branch = await resolveBranch(git, remoteUrl, inputs.branch);
@@ -2259,7 +2260,7 @@ async function bumpImages(runtime, inputs, services = runnerServices) {
         }
     }
     finally {
-        await (0,promises_.rm)(scratch, { recursive: true, force: true });
+        await (0,promises_namespaceObject.rm)(scratch, { recursive: true, force: true });
     }
 }
 async function bumpAndPublish(session, services) {
@@ -2465,13 +2466,6 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:buffer"
 
 /***/ }),
 
-/***/ 1421:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
-
-/***/ }),
-
 /***/ 7540:
 /***/ ((module) => {
 
@@ -2504,13 +2498,6 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:dns");
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:events");
-
-/***/ }),
-
-/***/ 1455:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 
 /***/ }),
 

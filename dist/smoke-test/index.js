@@ -5569,8 +5569,8 @@ async function withDeadline(operation, ms, what) {
  * DeadlineError. @actions/exec cannot stop a program, hence node's spawn here. node:child_process is loaded
  * on first use: a step that stops at its inputs runs no program.
  */
-async function execWithDeadline(program, args, options) {
-    const { spawn } = await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 1421, 23));
+function execWithDeadline(program, args, options) {
+    const { spawn } = process.getBuiltinModule('node:child_process');
     const { ms, what } = options.deadline;
     const group = process.platform !== 'win32';
     return new Promise((resolve, reject) => {
@@ -5659,20 +5659,13 @@ async function parseYamlDocument(text, where) {
         const offset = isScalar(pair?.key) ? pair.key.range?.[0] : undefined;
         return offset === undefined ? lineOf(path) : lineCounter.linePos(offset).line;
     };
-    const mistakeAt = (path, message, line) => {
-        const at = formatYamlPath(path);
-        return new ConfigurationError(at === '' ? message : `${at}: ${message}`, {
-            ...where,
-            ...(line === undefined ? {} : { line }),
-        });
-    };
     return {
         document,
         value: toPlainValue(document, where),
         lineOf,
         keyLineOf,
-        mistake: (path, message) => mistakeAt(path, message, lineOf(path)),
-        keyMistake: (path, message) => mistakeAt(path, message, keyLineOf(path)),
+        mistake: (path, message) => yamlMistake(where, path, message, lineOf(path)),
+        keyMistake: (path, message) => yamlMistake(where, path, message, keyLineOf(path)),
     };
 }
 /** The document as plain values; aliases that would multiply it beyond reason are the author's mistake. */
@@ -5686,6 +5679,14 @@ function toPlainValue(document, where) {
         }
         throw error;
     }
+}
+/** A mistake about the value at `path` of a YAML text: the path leads the message, at the line when it is known. */
+function yamlMistake(where, path, message, line) {
+    const at = formatYamlPath(path);
+    return new ConfigurationError(at === '' ? message : `${at}: ${message}`, {
+        ...where,
+        ...(line === undefined ? {} : { line }),
+    });
 }
 /** `checks[2].expect.status` */
 function formatYamlPath(path) {
@@ -6056,7 +6057,7 @@ async function appendSummary(markdown) {
         throw new Error('Unable to find environment variable for $GITHUB_STEP_SUMMARY. Check if your runtime environment supports job summaries.');
     }
     // node:fs/promises is loaded on first use: a step that stops at its inputs writes no summary.
-    const { access, appendFile, constants } = await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 1455, 23));
+    const { access, appendFile, constants } = process.getBuiltinModule('node:fs/promises');
     try {
         await access(file, constants.R_OK | constants.W_OK);
     }
@@ -6175,7 +6176,7 @@ const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(impo
 
 /** Writes a whole file or nothing: a failed step leaves no half-written file, and no temporary one. */
 async function writeFileAtomically(path, content) {
-    const { mkdir, rename, rm, writeFile } = await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 1455, 23));
+    const { mkdir, rename, rm, writeFile } = process.getBuiltinModule('node:fs/promises');
     await mkdir(dirname(path), { recursive: true });
     const temporary = `${path}.${process.pid}.tmp`;
     try {
@@ -6195,7 +6196,7 @@ async function writeFileAtomically(path, content) {
  * the directory afterwards, whatever happens. The way secrets reach programs that read files.
  */
 async function withPrivateFile(tempDir, fileName, content, use) {
-    const { mkdtemp, rm, writeFile } = await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 1455, 23));
+    const { mkdtemp, rm, writeFile } = process.getBuiltinModule('node:fs/promises');
     const directory = await mkdtemp(join(tempDir, 'shiprail-'));
     try {
         const path = join(directory, fileName);
@@ -14300,8 +14301,8 @@ async function exchange(request) {
         throw new TimeoutError();
     const target = new URL(request.url);
     const https = target.protocol === 'https:';
-    const { request: send } = https ? await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 4708, 23)) : await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 7067, 23));
-    const rootCertificates = https && request.ca !== undefined ? (await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 1692, 23))).rootCertificates : [];
+    const { request: send } = https ? process.getBuiltinModule('node:https') : process.getBuiltinModule('node:http');
+    const rootCertificates = https && request.ca !== undefined ? process.getBuiltinModule('node:tls').rootCertificates : [];
     return new Promise((resolve, reject) => {
         const headers = { 'user-agent': USER_AGENT, accept: '*/*' };
         for (const [name, value] of request.headers)
@@ -14341,17 +14342,17 @@ async function exchange(request) {
     });
 }
 /** The response's body, decoded by zlib (loaded when a body is compressed) as its content-encoding says. */
-async function decoded(response) {
+function decoded(response) {
     const encoding = (response.headers['content-encoding'] ?? '').toLowerCase();
     if (!['gzip', 'x-gzip', 'deflate', 'br'].includes(encoding))
         return response;
-    const zlib = await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 8522, 23));
+    const zlib = process.getBuiltinModule('node:zlib');
     if (encoding === 'deflate')
         return response.pipe(zlib.createInflate());
     return response.pipe(encoding === 'br' ? zlib.createBrotliDecompress() : zlib.createGunzip());
 }
-async function readBody(response, timeoutMs, signal) {
-    const stream = await decoded(response);
+function readBody(response, timeoutMs, signal) {
+    const stream = decoded(response);
     return new Promise((resolve, reject) => {
         const chunks = [];
         let size = 0;
@@ -14929,7 +14930,7 @@ function setResultOutputs(runtime, results, expected) {
 /** Writes the report; a path that cannot be written is the junit-file input's mistake. */
 async function writeJUnitReport(runtime, path, input, xml) {
     try {
-        const { mkdir, writeFile } = await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 1455, 23));
+        const { mkdir, writeFile } = process.getBuiltinModule('node:fs/promises');
         await mkdir((0,external_node_path_namespaceObject.dirname)(path), { recursive: true });
         await writeFile(path, xml);
     }
@@ -14992,48 +14993,6 @@ const run = () => runAction(runSmokeTest);
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("buffer");
-
-/***/ }),
-
-/***/ 1421:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
-
-/***/ }),
-
-/***/ 1455:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
-
-/***/ }),
-
-/***/ 7067:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http");
-
-/***/ }),
-
-/***/ 4708:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:https");
-
-/***/ }),
-
-/***/ 1692:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:tls");
-
-/***/ }),
-
-/***/ 8522:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:zlib");
 
 /***/ }),
 

@@ -2509,7 +2509,7 @@ exports.basename = (path, { windows } = {}) => {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _shiprail_trivy_gate_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2987);
+/* harmony import */ var _shiprail_trivy_gate_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7991);
 
 await (0,_shiprail_trivy_gate_action__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -2518,7 +2518,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 2987:
+/***/ 7991:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -2799,8 +2799,8 @@ async function withDeadline(operation, ms, what) {
  * DeadlineError. @actions/exec cannot stop a program, hence node's spawn here. node:child_process is loaded
  * on first use: a step that stops at its inputs runs no program.
  */
-async function execWithDeadline(program, args, options) {
-    const { spawn } = await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 1421, 23));
+function execWithDeadline(program, args, options) {
+    const { spawn } = process.getBuiltinModule('node:child_process');
     const { ms, what } = options.deadline;
     const group = process.platform !== 'win32';
     return new Promise((resolve, reject) => {
@@ -2889,20 +2889,13 @@ async function parseYamlDocument(text, where) {
         const offset = isScalar(pair?.key) ? pair.key.range?.[0] : undefined;
         return offset === undefined ? lineOf(path) : lineCounter.linePos(offset).line;
     };
-    const mistakeAt = (path, message, line) => {
-        const at = formatYamlPath(path);
-        return new errors_ConfigurationError(at === '' ? message : `${at}: ${message}`, {
-            ...where,
-            ...(line === undefined ? {} : { line }),
-        });
-    };
     return {
         document,
         value: toPlainValue(document, where),
         lineOf,
         keyLineOf,
-        mistake: (path, message) => mistakeAt(path, message, lineOf(path)),
-        keyMistake: (path, message) => mistakeAt(path, message, keyLineOf(path)),
+        mistake: (path, message) => yamlMistake(where, path, message, lineOf(path)),
+        keyMistake: (path, message) => yamlMistake(where, path, message, keyLineOf(path)),
     };
 }
 /** The document as plain values; aliases that would multiply it beyond reason are the author's mistake. */
@@ -2916,6 +2909,14 @@ function toPlainValue(document, where) {
         }
         throw error;
     }
+}
+/** A mistake about the value at `path` of a YAML text: the path leads the message, at the line when it is known. */
+function yamlMistake(where, path, message, line) {
+    const at = formatYamlPath(path);
+    return new errors_ConfigurationError(at === '' ? message : `${at}: ${message}`, {
+        ...where,
+        ...(line === undefined ? {} : { line }),
+    });
 }
 /** `checks[2].expect.status` */
 function formatYamlPath(path) {
@@ -3286,7 +3287,7 @@ async function appendSummary(markdown) {
         throw new Error('Unable to find environment variable for $GITHUB_STEP_SUMMARY. Check if your runtime environment supports job summaries.');
     }
     // node:fs/promises is loaded on first use: a step that stops at its inputs writes no summary.
-    const { access, appendFile, constants } = await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 1455, 23));
+    const { access, appendFile, constants } = process.getBuiltinModule('node:fs/promises');
     try {
         await access(file, constants.R_OK | constants.W_OK);
     }
@@ -3405,7 +3406,7 @@ const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(impo
 
 /** Writes a whole file or nothing: a failed step leaves no half-written file, and no temporary one. */
 async function writeFileAtomically(path, content) {
-    const { mkdir, rename, rm, writeFile } = await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 1455, 23));
+    const { mkdir, rename, rm, writeFile } = process.getBuiltinModule('node:fs/promises');
     await mkdir((0,external_node_path_namespaceObject.dirname)(path), { recursive: true });
     const temporary = `${path}.${process.pid}.tmp`;
     try {
@@ -3425,7 +3426,7 @@ async function writeFileAtomically(path, content) {
  * the directory afterwards, whatever happens. The way secrets reach programs that read files.
  */
 async function withPrivateFile(tempDir, fileName, content, use) {
-    const { mkdtemp, rm, writeFile } = await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 1455, 23));
+    const { mkdtemp, rm, writeFile } = process.getBuiltinModule('node:fs/promises');
     const directory = await mkdtemp(join(tempDir, 'shiprail-'));
     try {
         const path = join(directory, fileName);
@@ -3502,8 +3503,8 @@ function parseWorkloadReference(text) {
 
 
 
-// EXTERNAL MODULE: external "node:fs/promises"
-var promises_ = __nccwpck_require__(1455);
+;// CONCATENATED MODULE: external "node:fs/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 ;// CONCATENATED MODULE: ./packages/trivy-gate/src/download.ts
 
 
@@ -3579,7 +3580,7 @@ async function downloadOnce(url, path, fetchImpl) {
     const { href, headers } = requestOf(url);
     const shown = stripUrlCredentials(url);
     const idle = new IdleDeadline(IDLE_DEADLINE_MS);
-    const file = await (0,promises_.open)(path, 'w');
+    const file = await (0,promises_namespaceObject.open)(path, 'w');
     try {
         const response = await fetchImpl(href, { headers, signal: idle.controller.signal, redirect: 'follow' });
         if (!response.ok || response.body === null) {
@@ -4144,7 +4145,7 @@ function verifyArchiveSha256(sums, version, asset, actual, url) {
     }
 }
 async function sha256File(path) {
-    const { createHash } = await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 7598, 23));
+    const { createHash } = process.getBuiltinModule('node:crypto');
     const hash = createHash('sha256');
     for await (const chunk of (0,external_node_fs_namespaceObject.createReadStream)(path))
         hash.update(chunk);
@@ -4157,7 +4158,7 @@ async function sha256File(path) {
 async function installTrivy(options) {
     // Loaded here, with its HTTP stack: a step that gates a report it is given installs nothing.
     const toolCache = await __nccwpck_require__.e(/* import() */ 183).then(__nccwpck_require__.bind(__nccwpck_require__, 5183));
-    const { randomUUID } = await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 7598, 23));
+    const { randomUUID } = process.getBuiltinModule('node:crypto');
     const asset = releaseAsset(options.version, options.platform, options.arch);
     const url = releaseUrl(options.baseUrl, options.version, asset.name);
     expectedSha256(options.sums, options.version, asset.name);
@@ -4169,7 +4170,7 @@ async function installTrivy(options) {
         }
     }
     const workDir = (0,external_node_path_namespaceObject.join)(options.tempDir, `trivy-install-${randomUUID()}`);
-    await (0,promises_.mkdir)(workDir, { recursive: true });
+    await (0,promises_namespaceObject.mkdir)(workDir, { recursive: true });
     try {
         const archive = (0,external_node_path_namespaceObject.join)(workDir, asset.name);
         await downloadFile(url, archive, options);
@@ -4184,17 +4185,17 @@ async function installTrivy(options) {
         const executable = (0,external_node_path_namespaceObject.join)(extracted, asset.executable);
         if (!(0,external_node_fs_namespaceObject.existsSync)(executable))
             throw new Error(`${asset.name} holds no ${asset.executable}`);
-        await (0,promises_.chmod)(executable, 0o755);
+        await (0,promises_namespaceObject.chmod)(executable, 0o755);
         if (!options.toolCacheDir) {
             // No tool cache (not a GitHub runner): use it from here; the work directory stays for this step.
             return { path: executable, fromCache: false };
         }
         const cachedDir = await toolCache.cacheFile(executable, asset.executable, 'trivy', options.version, options.arch);
-        await (0,promises_.rm)(workDir, { recursive: true, force: true });
+        await (0,promises_namespaceObject.rm)(workDir, { recursive: true, force: true });
         return { path: (0,external_node_path_namespaceObject.join)(cachedDir, asset.executable), fromCache: false };
     }
     catch (error) {
-        await (0,promises_.rm)(workDir, { recursive: true, force: true });
+        await (0,promises_namespaceObject.rm)(workDir, { recursive: true, force: true });
         throw error;
     }
 }
@@ -4281,7 +4282,7 @@ async function readInputFile(path, shown, input, maxBytes) {
         throw new errors_ConfigurationError(`'${shown}' is ${(stats.size / MIB).toFixed(1)} MiB; at most ${maxBytes / MIB} MiB is read`, { input });
     }
     try {
-        return await (0,promises_.readFile)(path, 'utf8');
+        return await (0,promises_namespaceObject.readFile)(path, 'utf8');
     }
     catch (error) {
         const reason = error instanceof Error && 'code' in error ? String(error.code) : 'unreadable';
@@ -4691,10 +4692,10 @@ async function scanImage(runtime, inputs, environment) {
         fetch: environment.fetch,
         clock: runtime.clock,
     }));
-    const scanDir = await (0,promises_.mkdtemp)((0,external_node_path_namespaceObject.join)(runtime.tempDir, 'trivy-gate-'));
+    const scanDir = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(runtime.tempDir, 'trivy-gate-'));
     const path = (0,external_node_path_namespaceObject.join)(scanDir, 'report.json');
     const cacheDir = resolveIn(runtime.github.workspace, inputs['cache-dir']);
-    await (0,promises_.mkdir)(cacheDir, { recursive: true });
+    await (0,promises_namespaceObject.mkdir)(cacheDir, { recursive: true });
     const target = inputs.image !== '' ? { image: inputs.image } : { input: resolveIn(runtime.github.workspace, inputs.input) };
     await runtime.log.group(`Scanning ${escapeUntrusted(inputs.image || inputs.input)}`, () => runtime.exec(trivy.path, scanArguments({ target, reportPath: path, cacheDir }), { cwd: scanDir }));
     if (!(0,external_node_fs_namespaceObject.existsSync)(path))
@@ -4908,13 +4909,6 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:buffer"
 
 /***/ }),
 
-/***/ 1421:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
-
-/***/ }),
-
 /***/ 7540:
 /***/ ((module) => {
 
@@ -4947,13 +4941,6 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:dns");
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:events");
-
-/***/ }),
-
-/***/ 1455:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 
 /***/ }),
 

@@ -146,7 +146,7 @@ export function buildReport(result: AnalysisResult, plan: AnalysisPlan): Record<
 
 /** The report in a directory of its own, written whole or not at all. */
 async function writeReport(tempDir: string, report: string): Promise<string> {
-  const { mkdtemp } = await import('node:fs/promises');
+  const { mkdtemp } = process.getBuiltinModule('node:fs/promises');
   const path = join(await mkdtemp(join(tempDir, 'canary-analyze-')), 'report.json');
   await writeFileAtomically(path, report);
   return path;

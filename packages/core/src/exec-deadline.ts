@@ -8,12 +8,12 @@ import type { ExecOptions, ExecResult } from './runtime.ts';
  * DeadlineError. @actions/exec cannot stop a program, hence node's spawn here. node:child_process is loaded
  * on first use: a step that stops at its inputs runs no program.
  */
-export async function execWithDeadline(
+export function execWithDeadline(
   program: string,
   args: readonly string[],
   options: ExecOptions & { deadline: NonNullable<ExecOptions['deadline']> },
 ): Promise<ExecResult> {
-  const { spawn } = await import('node:child_process');
+  const { spawn } = process.getBuiltinModule('node:child_process');
   const { ms, what } = options.deadline;
   const group = process.platform !== 'win32';
   return new Promise((resolve, reject) => {

@@ -17,7 +17,7 @@ export {
   type Runtime,
 } from './runtime.ts';
 export { withPrivateFile } from './private-file.ts';
-export { formatYamlPath, parseYamlDocument, type ParsedYaml, type YamlPath } from './yaml.ts';
+export { formatYamlPath, parseYamlDocument, yamlMistake, type ParsedYaml, type YamlPath } from './yaml.ts';
 export { DeadlineError, HttpStatusError, isTransient, isTransientStatus, withDeadline } from './network.ts';
 export {
   REDACTED,

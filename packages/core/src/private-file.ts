@@ -10,7 +10,7 @@ export async function withPrivateFile<T>(
   content: string,
   use: (path: string) => Promise<T>,
 ): Promise<T> {
-  const { mkdtemp, rm, writeFile } = await import('node:fs/promises');
+  const { mkdtemp, rm, writeFile } = process.getBuiltinModule('node:fs/promises');
   const directory = await mkdtemp(join(tempDir, 'shiprail-'));
   try {
     const path = join(directory, fileName);

@@ -101,7 +101,7 @@ export async function appendSummary(markdown: string): Promise<void> {
     );
   }
   // node:fs/promises is loaded on first use: a step that stops at its inputs writes no summary.
-  const { access, appendFile, constants } = await import('node:fs/promises');
+  const { access, appendFile, constants } = process.getBuiltinModule('node:fs/promises');
   try {
     await access(file, constants.R_OK | constants.W_OK);
   } catch {

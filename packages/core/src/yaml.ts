@@ -54,20 +54,13 @@ export async function parseYamlDocument(text: string, where: MistakeLocation): P
     const offset = isScalar(pair?.key) ? pair.key.range?.[0] : undefined;
     return offset === undefined ? lineOf(path) : lineCounter.linePos(offset).line;
   };
-  const mistakeAt = (path: YamlPath, message: string, line: number | undefined): ConfigurationError => {
-    const at = formatYamlPath(path);
-    return new ConfigurationError(at === '' ? message : `${at}: ${message}`, {
-      ...where,
-      ...(line === undefined ? {} : { line }),
-    });
-  };
   return {
     document,
     value: toPlainValue(document, where),
     lineOf,
     keyLineOf,
-    mistake: (path, message) => mistakeAt(path, message, lineOf(path)),
-    keyMistake: (path, message) => mistakeAt(path, message, keyLineOf(path)),
+    mistake: (path, message) => yamlMistake(where, path, message, lineOf(path)),
+    keyMistake: (path, message) => yamlMistake(where, path, message, keyLineOf(path)),
   };
 }
 
@@ -81,6 +74,20 @@ function toPlainValue(document: Document.Parsed, where: MistakeLocation): unknow
     }
     throw error;
   }
+}
+
+/** A mistake about the value at `path` of a YAML text: the path leads the message, at the line when it is known. */
+export function yamlMistake(
+  where: MistakeLocation,
+  path: YamlPath,
+  message: string,
+  line: number | undefined,
+): ConfigurationError {
+  const at = formatYamlPath(path);
+  return new ConfigurationError(at === '' ? message : `${at}: ${message}`, {
+    ...where,
+    ...(line === undefined ? {} : { line }),
+  });
 }
 
 /** `checks[2].expect.status` */

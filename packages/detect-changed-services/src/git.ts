@@ -95,8 +95,20 @@ interface Prefetched {
   b: string;
   /** `rev-parse --is-shallow-repository --show-toplevel a...b`: the top level, then b, a and `^<merge base>` lines. */
   probe: Promise<ExecResult | undefined>;
+  /** The merge bases the probe printed (none: no common ancestor in the clone); undefined when it failed. */
+  mergeBases: Promise<string[] | undefined>;
   /** `diff a...b`: the changes from their merge base to b. */
   diff: Promise<ExecResult | undefined>;
+}
+
+/** The merge bases in the output of `rev-parse ... a...b` (`b`, `a`, then `^<merge base>` lines), if it is that. */
+function mergeBasesOf(probed: ExecResult | undefined, a: string, b: string): string[] | undefined {
+  if (probed?.exitCode !== 0) return undefined;
+  const [, , tip, start, ...bases] = probed.stdout.trim().split('\n');
+  if (tip !== b || start !== a || !bases.every((line) => line.startsWith('^') && SHA.test(line.slice(1)))) {
+    return undefined;
+  }
+  return bases.map((line) => line.slice(1));
 }
 
 /** `true|false` and the top level, the first two lines `rev-parse --is-shallow-repository --show-toplevel` prints. */
@@ -149,10 +161,12 @@ export class GitHistory {
     if (this.prefetched !== undefined || !SHA.test(a) || !SHA.test(b)) return;
     // A call that cannot start (or overruns its deadline) is made again, in order, when it is needed.
     const settle = (call: Promise<ExecResult>): Promise<ExecResult | undefined> => call.catch(() => undefined);
+    const probe = settle(this.run(['rev-parse', '--is-shallow-repository', '--show-toplevel', `${a}...${b}`]));
     this.prefetched = {
       a,
       b,
-      probe: settle(this.run(['rev-parse', '--is-shallow-repository', '--show-toplevel', `${a}...${b}`])),
+      probe,
+      mergeBases: probe.then((probed) => mergeBasesOf(probed, a, b)),
       diff: settle(this.run([...DIFF, `${a}...${b}`])),
     };
   }
@@ -170,20 +184,10 @@ export class GitHistory {
     return found.top;
   }
 
-  /**
-   * The merge bases of `a` and `b` the prefetched probe found (none when they have no common ancestor
-   * in the clone), or undefined when nothing was prefetched for them or the probe failed.
-   */
+  /** The merge bases the prefetched probe found for `a` and `b`, or undefined when it answered nothing for them. */
   private async prefetchedMergeBases(a: string, b: string): Promise<string[] | undefined> {
     const prefetched = this.prefetched;
-    if (prefetched?.a !== a || prefetched.b !== b) return undefined;
-    const probed = await prefetched.probe;
-    if (probed?.exitCode !== 0) return undefined;
-    const [, , tip, start, ...bases] = probed.stdout.trim().split('\n');
-    if (tip !== b || start !== a || !bases.every((line) => line.startsWith('^') && SHA.test(line.slice(1)))) {
-      return undefined;
-    }
-    return bases.map((line) => line.slice(1));
+    return prefetched?.a === a && prefetched.b === b ? prefetched.mergeBases : undefined;
   }
 
   /** The commit a revision names locally (tags peeled), or undefined. */
@@ -341,7 +345,7 @@ export class GitHistory {
   private async prefetchedDiff(base: string, head: string): Promise<ExecResult | undefined> {
     const prefetched = this.prefetched;
     if (prefetched?.b !== head) return undefined;
-    const bases = await this.prefetchedMergeBases(prefetched.a, prefetched.b);
+    const bases = await prefetched.mergeBases;
     if (bases?.length !== 1 || bases[0] !== base) return undefined;
     const result = await prefetched.diff;
     return result?.exitCode === 0 ? result : undefined;

@@ -3,7 +3,7 @@
 // here in one pass. Any text outside it (anchors, tags, block scalars, flow mappings, duplicate keys,
 // malformed YAML, ...) is read by the full YAML parser instead, which also reports syntax errors with
 // their line. Lines of values are only looked up, with the full parser, when a mistake must be located.
-import { ConfigurationError, formatYamlPath, type ParsedYaml, type YamlPath } from '@shiprail/core';
+import { yamlMistake, type ConfigurationError, type ParsedYaml, type YamlPath } from '@shiprail/core';
 
 /**
  * Finds lines in a manifest. A manifest the fast reader read has no positions: then a mistake carries
@@ -25,20 +25,12 @@ export class ManifestLocator {
 
   /** A mistake about the value at `path`, at its line. */
   mistake(path: YamlPath, message: string): ConfigurationError {
-    return this.error(path, message, this.line(path));
+    return yamlMistake({ file: this.file }, path, message, this.line(path));
   }
 
   /** A mistake about the key at the end of `path` (a misspelt key, a bad name), at the key's line. */
   keyMistake(path: YamlPath, message: string): ConfigurationError {
-    return this.error(path, message, this.parsed?.keyLineOf(path));
-  }
-
-  private error(path: YamlPath, message: string, line: number | undefined): ConfigurationError {
-    const at = formatYamlPath(path);
-    return new ConfigurationError(at === '' ? message : `${at}: ${message}`, {
-      file: this.file,
-      ...(line === undefined ? {} : { line }),
-    });
+    return yamlMistake({ file: this.file }, path, message, this.parsed?.keyLineOf(path));
   }
 }
 

@@ -200,7 +200,7 @@ export function createKubeClient(
     }
     signal.throwIfAborted();
     // Loaded on first use, as the Kubernetes client is: a step that stops at its inputs sends nothing.
-    const transport = plain ? await import('node:http') : await import('node:https');
+    const transport = plain ? process.getBuiltinModule('node:http') : process.getBuiltinModule('node:https');
     return new Promise<IncomingMessage>((resolve, reject) => {
       const outgoing = transport.request(url, { ...options, signal }, resolve);
       outgoing.on('error', (error) => reject(connectionError(what, error)));
@@ -284,7 +284,7 @@ export function createKubeClient(
       // Servers end a watch after timeoutSeconds; one that says nothing for longer is dropped.
       const timeoutSeconds = 300;
       const signal = AbortSignal.any([outer, AbortSignal.timeout((timeoutSeconds + 30) * 1000)]);
-      const { createInterface } = await import('node:readline');
+      const { createInterface } = process.getBuiltinModule('node:readline');
       let response: IncomingMessage;
       try {
         response = await open(

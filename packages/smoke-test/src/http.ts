@@ -117,8 +117,9 @@ async function exchange(request: HttpRequest): Promise<IncomingMessage> {
   if (request.timeoutMs <= 0) throw new TimeoutError();
   const target = new URL(request.url);
   const https = target.protocol === 'https:';
-  const { request: send } = https ? await import('node:https') : await import('node:http');
-  const rootCertificates = https && request.ca !== undefined ? (await import('node:tls')).rootCertificates : [];
+  const { request: send } = https ? process.getBuiltinModule('node:https') : process.getBuiltinModule('node:http');
+  const rootCertificates =
+    https && request.ca !== undefined ? process.getBuiltinModule('node:tls').rootCertificates : [];
   return new Promise((resolve, reject) => {
     const headers: OutgoingHttpHeaders = { 'user-agent': USER_AGENT, accept: '*/*' };
     for (const [name, value] of request.headers) headers[name.toLowerCase()] = value;
@@ -156,20 +157,20 @@ async function exchange(request: HttpRequest): Promise<IncomingMessage> {
 }
 
 /** The response's body, decoded by zlib (loaded when a body is compressed) as its content-encoding says. */
-async function decoded(response: IncomingMessage): Promise<Readable> {
+function decoded(response: IncomingMessage): Readable {
   const encoding = (response.headers['content-encoding'] ?? '').toLowerCase();
   if (!['gzip', 'x-gzip', 'deflate', 'br'].includes(encoding)) return response;
-  const zlib = await import('node:zlib');
+  const zlib = process.getBuiltinModule('node:zlib');
   if (encoding === 'deflate') return response.pipe(zlib.createInflate());
   return response.pipe(encoding === 'br' ? zlib.createBrotliDecompress() : zlib.createGunzip());
 }
 
-async function readBody(
+function readBody(
   response: IncomingMessage,
   timeoutMs: number,
   signal: AbortSignal | undefined,
 ): Promise<{ text: string; truncated: boolean }> {
-  const stream = await decoded(response);
+  const stream = decoded(response);
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;

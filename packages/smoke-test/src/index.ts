@@ -175,7 +175,7 @@ function setResultOutputs(runtime: Runtime, results: readonly CheckResult[], exp
 /** Writes the report; a path that cannot be written is the junit-file input's mistake. */
 async function writeJUnitReport(runtime: Runtime, path: string, input: string, xml: string): Promise<void> {
   try {
-    const { mkdir, writeFile } = await import('node:fs/promises');
+    const { mkdir, writeFile } = process.getBuiltinModule('node:fs/promises');
     await mkdir(dirname(path), { recursive: true });
     await writeFile(path, xml);
   } catch (error) {

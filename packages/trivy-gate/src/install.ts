@@ -98,7 +98,7 @@ export function verifyArchiveSha256(
 }
 
 export async function sha256File(path: string): Promise<string> {
-  const { createHash } = await import('node:crypto');
+  const { createHash } = process.getBuiltinModule('node:crypto');
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
   return hash.digest('hex');
@@ -130,7 +130,7 @@ export interface InstalledTrivy {
 export async function installTrivy(options: InstallOptions): Promise<InstalledTrivy> {
   // Loaded here, with its HTTP stack: a step that gates a report it is given installs nothing.
   const toolCache = await import('@actions/tool-cache');
-  const { randomUUID } = await import('node:crypto');
+  const { randomUUID } = process.getBuiltinModule('node:crypto');
   const asset = releaseAsset(options.version, options.platform, options.arch);
   const url = releaseUrl(options.baseUrl, options.version, asset.name);
   expectedSha256(options.sums, options.version, asset.name);
