@@ -1,11 +1,13 @@
 // The analysis loop: every `interval` a round queries baseline and canary for each metric over the
-// samples since the analysis began, judges them and scores the round; a failing round ends the
+// samples since the analysis began, judges them at the round's sequential boundary (one false-alarm
+// budget for the whole analysis, see sequential.ts) and scores the round; a failing round ends the
 // analysis early, and so does a round where a query failed in a way no later round can change (a
 // rejected query, refused access, a malformed answer). `duration: 0` is one round at once over the
 // last `interval`. Before waiting for the first round, every query is tried once, so that such
 // mistakes end the analysis at once rather than after an interval.
 import { errorMessage, escapeUntrusted, type Clock, type Log } from '@shiprail/core';
 import {
+  CONFIDENCE,
   judgeMetric,
   scoreMetrics,
   type Classification,
@@ -15,6 +17,7 @@ import {
 } from './judge.ts';
 import { renderQuery, type MetricDefinition } from './metrics-file.ts';
 import { queryMemoryMs } from './query-window.ts';
+import { roundBoundaries } from './sequential.ts';
 import {
   PrometheusUnavailableError,
   QueryRejectedError,
@@ -60,6 +63,8 @@ export interface RoundResult {
   /** The window judged (ms since the epoch). */
   start: number;
   end: number;
+  /** The round's sequential boundary: a metric fails when its shift interval at ±boundary excludes the tolerance band. */
+  boundary: number;
   verdict: Verdict;
   metrics: MetricResult[];
 }
@@ -100,6 +105,7 @@ export async function analyze(
 ): Promise<AnalysisResult> {
   const startedAt = clock.now();
   const offsets = roundOffsets(plan.durationMs, plan.intervalMs);
+  const boundaries = roundBoundaries(offsets, plan.durationMs, 1 - CONFIDENCE);
   if (offsets.length > 1 || plan.durationMs > 0) await tryQueries(plan, client, startedAt);
   const rounds: RoundResult[] = [];
   for (const [index, offset] of offsets.entries()) {
@@ -107,9 +113,12 @@ export async function analyze(
     if (wait > 0) await clock.sleep(wait);
     const end = plan.durationMs <= 0 ? startedAt : startedAt + offset;
     const start = plan.durationMs <= 0 ? end - plan.intervalMs : startedAt;
-    const metrics = await Promise.all(plan.metrics.map((metric) => judgeOne(metric, plan, client, start, end)));
+    const boundary = boundaries[index] as number;
+    const metrics = await Promise.all(
+      plan.metrics.map((metric) => judgeOne(metric, plan, client, { start, end, boundary })),
+    );
     const verdict = scoreMetrics(metrics, plan.thresholds);
-    rounds.push({ round: index + 1, start, end, verdict, metrics });
+    rounds.push({ round: index + 1, start, end, boundary, verdict, metrics });
     log.info(
       `round ${index + 1}/${offsets.length}: ${verdict.decision}, score ${verdict.score} (${escapeUntrusted(verdict.reason)})`,
     );
@@ -139,10 +148,9 @@ async function judgeOne(
   metric: MetricDefinition,
   plan: AnalysisPlan,
   client: PrometheusClient,
-  start: number,
-  end: number,
+  round: { start: number; end: number; boundary: number },
 ): Promise<MetricResult> {
-  const answer = await queryMetric(metric, plan, client, start, end);
+  const answer = await queryMetric(metric, plan, client, round.start, round.end);
   if (!('sides' in answer)) return answer;
   const series = alignSeries(answer.sides[0], answer.sides[1]);
   const judgement = judgeMetric(
@@ -155,6 +163,7 @@ async function judgeOne(
       max: metric.max,
       min: metric.min,
       samplesPerWindow: queryMemoryMs(metric.query) / plan.stepMs,
+      boundary: round.boundary,
     },
   );
   return {

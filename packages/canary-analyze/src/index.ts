@@ -59,4 +59,14 @@ export {
   shiftedRankStatistic,
   type MannWhitneyResult,
 } from './statistics.ts';
+export {
+  MAX_BOUNDARY,
+  SPENDING,
+  SPENDING_FUNCTIONS,
+  alphaSpent,
+  boundaryConfidence,
+  roundBoundaries,
+  sequentialBoundaries,
+  type SpendingFunction,
+} from './sequential.ts';
 export { chart, formatNumber, renderSummary } from './summary.ts';

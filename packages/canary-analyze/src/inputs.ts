@@ -28,7 +28,7 @@ export function parseInputs(parser: InputParser): CanaryAnalyzeInputs {
     metrics: parser.required('metrics'),
     baseline: parser.required('baseline'),
     canary: parser.required('canary'),
-    duration: parser.duration('duration', '10m'),
+    duration: parser.duration('duration', '20m'),
     interval: parser.duration('interval', '1m'),
     step: parser.duration('step', '15s'),
     'pass-score': parser.number('pass-score', 95, { min: 0, max: 100 }),
