@@ -2,8 +2,9 @@ import { ConfigurationError, escapeUntrusted, type Runtime } from '@shiprail/cor
 import { formatPercent, parseCoverage, type Coverage } from './coverage.ts';
 import { BoundedReader, expandGlobs, workspaceFiles } from './files.ts';
 import { parseInputs, type TestReportInputs } from './inputs.ts';
-import { parseJUnit, type TestSuite } from './junit.ts';
+import type { TestSuite } from './junit.ts';
 import { locateFailure } from './locations.ts';
+import { parseReport } from './reports.ts';
 import { renderSummary, type ReportResult } from './summary.ts';
 import { decide, failuresOf, plural, testTitle, totalsOf, type Failure } from './verdict.ts';
 
@@ -38,7 +39,7 @@ export function readResults(inputs: TestReportInputs, workspace: string): Report
   const reader = new BoundedReader(workspace);
   const suites: TestSuite[] = [];
   for (const file of inputs.reports.length > 0 ? expandGlobs(inputs.reports, workspace, 'reports') : []) {
-    suites.push(...parseJUnit(reader.read(file), file));
+    suites.push(...parseReport(reader.read(file), file).suites);
   }
   const coverage = inputs.coverage === '' ? undefined : readCoverage(inputs.coverage, workspace, reader);
   const existing = workspaceFiles(workspace);
