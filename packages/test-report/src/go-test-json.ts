@@ -73,7 +73,7 @@ export function parseGoTestJson(text: string, file: string): TestSuite[] {
   }
   if (events === 0) {
     throw new ConfigurationError(
-      `is not a JUnit XML or TRX report, nor \`go test -json\` output: no test event in its ${lineNumber} lines`,
+      `is not a JUnit XML or TRX report, nor \`go test -json\` output: no test event in its ${lineNumber} line${lineNumber === 1 ? '' : 's'}`,
       { file },
     );
   }
@@ -83,7 +83,7 @@ export function parseGoTestJson(text: string, file: string): TestSuite[] {
 function parseEvent(line: string): GoTestEvent | undefined {
   try {
     const value: unknown = JSON.parse(line);
-    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value) : undefined;
+    return value !== null && typeof value === 'object' && !Array.isArray(value) ? value : undefined;
   } catch {
     return undefined;
   }
@@ -146,7 +146,7 @@ class GoTestReader {
   }
 
   private packageEvent(target: GoPackage, action: string, event: GoTestEvent): void {
-    if (action === 'output' && event.Output !== undefined) target.output.push(event.Output.replace(/\n$/, ''));
+    if (action === 'output' && event.Output !== undefined) keepOutput(target.output, event.Output);
     const status = finalStatus(action);
     if (status !== undefined) {
       target.status = status;
@@ -166,7 +166,7 @@ class GoTestReader {
       attempt = { status: undefined, elapsed: 0, output: [] };
       test.attempts.push(attempt);
     }
-    if (action === 'output' && event.Output !== undefined) attempt.output.push(event.Output.replace(/\n$/, ''));
+    if (action === 'output' && event.Output !== undefined) keepOutput(attempt.output, event.Output);
     const status = finalStatus(action);
     if (status !== undefined) {
       attempt.status = status;
@@ -205,12 +205,15 @@ function finalStatus(action: string): TestStatus | undefined {
   return undefined;
 }
 
-/** The test's output without test2json's framing, indentation of subtests kept relative. */
+/** Keeps an output line unless it is test2json's framing: most lines of a passing run are, so they are never stored. */
+function keepOutput(lines: string[], output: string): void {
+  const line = output.endsWith('\n') ? output.slice(0, -1) : output;
+  if (!FRAMING.test(line)) lines.push(line);
+}
+
+/** The output kept, as one text. */
 function meaningfulOutput(lines: readonly string[]): string {
-  return lines
-    .filter((line) => !FRAMING.test(line))
-    .join('\n')
-    .replace(/^\n+|\s+$/g, '');
+  return lines.join('\n').replace(/^\n+|\s+$/g, '');
 }
 
 /** What a reader sees first: the first `file.go:N:` message, else the first line. */
