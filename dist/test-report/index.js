@@ -4271,7 +4271,7 @@ function parseGoTestJson(text, file) {
         }
     }
     if (events === 0) {
-        throw new errors_ConfigurationError(`is not a JUnit XML or TRX report, nor \`go test -json\` output: no test event in its ${lineNumber} lines`, { file });
+        throw new errors_ConfigurationError(`is not a JUnit XML or TRX report, nor \`go test -json\` output: no test event in its ${lineNumber} line${lineNumber === 1 ? '' : 's'}`, { file });
     }
     return reader.suites(file);
 }
