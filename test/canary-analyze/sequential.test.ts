@@ -9,10 +9,10 @@ import {
   judgeMetric,
   roundBoundaries,
   roundOffsets,
-  seededRandom,
   sequentialBoundaries,
   type SpendingFunction,
 } from '@shiprail/canary-analyze';
+import { seededRandom } from './simulation.ts';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { node24 } from '@shiprail/rehearsal/harness';

@@ -6,16 +6,14 @@
 import { InputParser } from '@shiprail/core';
 import {
   CONFIDENCE,
-  HEALTHY,
-  TYPICAL_METRICS,
   judgeMetric,
   parseInputs,
   queryMemoryMs,
   roundBoundaries,
   roundOffsets,
   scoreMetrics,
-  simulateCanary,
 } from '@shiprail/canary-analyze';
+import { HEALTHY, TYPICAL_METRICS, simulateCanary } from './simulation.ts';
 
 const [canariesArgument = '200', seedArgument = '1', rule = 'sequential', durationArgument = ''] =
   process.argv.slice(2);
