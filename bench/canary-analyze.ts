@@ -214,6 +214,8 @@ const ROUND_PLANS: RoundPlan[] = [
   { label: '20m / 1m, Pocock', minutes: 20, interval: 1, spending: 'pocock' },
   { label: "defaults: 20m / 1m, O'Brien-Fleming", minutes: 20, interval: 1, spending: 'obrien-fleming' },
   { label: '30m / 3m, 98 % every round', minutes: 30, interval: 3 },
+  { label: '30m / 1m, 98 % every round', minutes: 30, interval: 1 },
+  { label: "30m / 1m, O'Brien-Fleming", minutes: 30, interval: 1, spending: 'obrien-fleming' },
 ];
 const ROUND_CANARIES = Number(process.env['ROUND_CANARIES'] ?? 2000);
 const LONGEST = Math.max(...ROUND_PLANS.map((plan) => plan.minutes));

@@ -5,7 +5,7 @@ import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _shiprail_canary_analyze_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3326);
+/* harmony import */ var _shiprail_canary_analyze_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4027);
 
 await (0,_shiprail_canary_analyze_action__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -14,7 +14,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 3326:
+/***/ 4027:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -1163,9 +1163,11 @@ function mannWhitney(xValues, yValues, confidence = 0.95) {
  * mannWhitney over samples already sorted ascending (the judge sorts once for everything).
  * `varianceFactor` widens the statistic's variance for samples that are not independent: with an
  * integrated autocorrelation time \u03c4, n samples carry the information of n/\u03c4 independent ones and the
- * variance of U grows by \u03c4 (1 for independent samples, the textbook test).
+ * variance of U grows by \u03c4 (1 for independent samples, the textbook test). `criticalValue`, when given, places
+ * the interval's ends at \u00b1criticalValue instead of the confidence's quantile (a sequential boundary far in
+ * the tail, where 1 - confidence would round away).
  */
-function mannWhitneySorted(x, y, confidence = 0.95, varianceFactor = 1) {
+function mannWhitneySorted(x, y, confidence = 0.95, varianceFactor = 1, criticalValue = normalQuantile(1 - (1 - confidence) / 2)) {
     const n1 = x.length;
     const n2 = y.length;
     if (n1 === 0 || n2 === 0)
@@ -1190,7 +1192,7 @@ function mannWhitneySorted(x, y, confidence = 0.95, varianceFactor = 1) {
         delta: 1e-12 * Math.max(muMax - muMin, Math.abs(muMin), Math.abs(muMax), Number.MIN_VALUE),
         probeBelow: 1e-3 * (muMax - muMin),
     };
-    const quantile = normalQuantile(1 - (1 - confidence) / 2);
+    const quantile = criticalValue;
     // R's root(): the ends of the range when the statistic does not cross there (extreme samples). The
     // estimate is found first; the interval's ends lie on either side of it, which narrows their search.
     const root = (target, low = muMin, high = muMax) => {
@@ -1381,12 +1383,12 @@ function autocorrelationTime(series) {
 
 ;// CONCATENATED MODULE: ./packages/canary-analyze/src/judge.ts
 // The per-metric judge and the score, after Kayenta's NetflixACAJudge: NaN removal, Mann-Whitney at 98 %
-// confidence, a tolerance band of \u00b125 % of the Hodges-Lehmann estimate, the mean-ratio effect size as a
+// confidence (or at a round's sequential boundary), a tolerance band of \u00b125 % of the Hodges-Lehmann estimate, the mean-ratio effect size as a
 // second gate, `direction`, critical metrics and the 50 % no-data rule; plus Flagger-style absolute limits.
 // Unlike Kayenta, the test counts what the samples are worth: samples of a range query taken closer than
 // its window overlap, so the variance of U is widened by the samples' dependence (see SampleDependence).
 
-/** Kayenta's fixed constants. */
+/** Kayenta's fixed constants; an analysis of several rounds spends 1 - CONFIDENCE over all of them (sequential.ts). */
 const CONFIDENCE = 0.98;
 const TOLERANCE = 0.25;
 function summarizeSamples(values) {
@@ -1452,7 +1454,7 @@ function judgeMetric(baselineValues, canaryValues, options) {
     if (lowest === Math.max(canary.stats.max, baseline.stats.max)) {
         return limits ?? { classification: 'Pass', reason: 'every value is the same', ratio: 1, ...stats };
     }
-    const test = mannWhitneySorted(canary.sorted, baseline.sorted, options.confidence ?? CONFIDENCE, dependence.factor);
+    const test = mannWhitneySorted(canary.sorted, baseline.sorted, options.confidence ?? CONFIDENCE, dependence.factor, options.boundary);
     const ratio = canary.stats.mean === 0 || baseline.stats.mean === 0 ? Number.NaN : canary.stats.mean / baseline.stats.mean;
     const statistics = {
         u: test.u,
@@ -1731,6 +1733,150 @@ function enclosingFunction(text, at) {
     return '';
 }
 
+;// CONCATENATED MODULE: ./packages/canary-analyze/src/sequential.ts
+// Group-sequential boundaries: the analysis looks at a growing sample every round, and each look that
+// may fail the canary spends part of one false-alarm budget for the whole analysis (Lan and DeMets'
+// alpha spending), instead of spending the whole budget on every round. The statistic at each look is
+// taken as a standardised Brownian motion in information time (Mann-Whitney's deviate over a growing
+// sample is one, asymptotically); the boundaries are found by recursive numerical integration of the
+// statistic's density over the rounds it survived (Armitage, McPherson and Rowe; Jennison and Turnbull,
+// "Group Sequential Methods", ch. 19).
+
+const SPENDING_FUNCTIONS = (/* unused pure expression or super */ null && (['obrien-fleming', 'pocock']));
+/**
+ * The share of a two-sided budget `alpha` spent by information fraction t, half on each side (as
+ * gsDesign's sfLDOF / sfLDPocock and R's ldbounds spend it). O'Brien-Fleming type: per side
+ * 2 - 2\u03a6(z_{1-\u03b1/4} / \u221at), which spends almost nothing early and keeps the last look near the
+ * fixed-sample test's; Pocock type: \u03b1 ln(1 + (e - 1) t), which spends evenly.
+ */
+function alphaSpent(spending, alpha, t) {
+    if (t <= 0)
+        return 0;
+    if (t >= 1)
+        return alpha;
+    if (spending === 'pocock')
+        return alpha * Math.log(1 + (Math.E - 1) * t);
+    return 2 * (2 - 2 * normalCdf(normalQuantile(1 - alpha / 4) / Math.sqrt(t)));
+}
+/** Grid points per standard deviation of a look's increment: boundaries agree to 1e-4 with 24. */
+const POINTS_PER_SD = 12;
+/** Standard deviations of a look's increment beyond which its normal kernel is taken as 0 (\u03c6(9) < 1e-17). */
+const KERNEL_REACH = 9;
+/** Bounds the work of one look (its convolution is quadratic in the grid) when looks are very many. */
+const MAX_GRID_INTERVALS = 1600;
+const normalDensity = (x) => Math.exp(-0.5 * x * x) / Math.sqrt(2 * Math.PI);
+/** Simpson's rule over [-limit, limit]: an odd number of equally spaced points. */
+function simpsonGrid(limit, sd) {
+    const intervals = 2 * Math.min(MAX_GRID_INTERVALS / 2, Math.max(8, Math.ceil((POINTS_PER_SD * 2 * limit) / sd / 2)));
+    const h = (2 * limit) / intervals;
+    const points = new Float64Array(intervals + 1);
+    const weights = new Float64Array(intervals + 1);
+    for (let index = 0; index <= intervals; index += 1) {
+        points[index] = -limit + index * h;
+        weights[index] = ((index === 0 || index === intervals ? 1 : index % 2 === 1 ? 4 : 2) * h) / 3;
+    }
+    return { points, weights };
+}
+/** P(|S_k| > c \u221at_k and the statistic survived every earlier look), from the previous look's sub-density. */
+function crossingProbability(previous, t, step, c) {
+    const edge = c * Math.sqrt(t);
+    if (!previous)
+        return 2 * (1 - normalCdf(c));
+    const sd = Math.sqrt(step);
+    let total = 0;
+    for (let index = 0; index < previous.points.length; index += 1) {
+        const s = previous.points[index];
+        // Points further than KERNEL_REACH increments from both edges cannot reach them.
+        if (edge - Math.abs(s) > KERNEL_REACH * sd)
+            continue;
+        total += previous.mass[index] * (normalCdf((-edge - s) / sd) + 1 - normalCdf((edge - s) / sd));
+    }
+    return total;
+}
+/** The sub-density of S_k on (-c \u221at, c \u221at): the previous one convolved with N(0, step), or N(0, t) at the first look. */
+function survivingDensity(previous, t, step, c) {
+    const sd = Math.sqrt(step);
+    // Beyond 8 standard deviations of S_k the density adds nothing a boundary could feel.
+    const { points, weights } = simpsonGrid(Math.min(c, 8) * Math.sqrt(t), Math.sqrt(Math.min(t, step)));
+    const mass = new Float64Array(points.length);
+    for (let index = 0; index < points.length; index += 1) {
+        const s = points[index];
+        let density = 0;
+        if (!previous)
+            density = normalDensity(s / sd) / sd;
+        else {
+            // The previous grid is uniform: only its points within KERNEL_REACH increments of s contribute.
+            const first = previous.points[0];
+            const spacing = (previous.points[previous.points.length - 1] - first) / (previous.points.length - 1);
+            const from = Math.max(0, Math.floor((s - KERNEL_REACH * sd - first) / spacing));
+            const to = Math.min(previous.points.length - 1, Math.ceil((s + KERNEL_REACH * sd - first) / spacing));
+            for (let near = from; near <= to; near += 1) {
+                density += previous.mass[near] * normalDensity((s - previous.points[near]) / sd);
+            }
+            density /= sd;
+        }
+        mass[index] = density * weights[index];
+    }
+    return { points, mass };
+}
+/** The largest deviate a boundary is given: past it, nothing is left to spend at that look. */
+const MAX_BOUNDARY = 12;
+/**
+ * Two-sided boundaries c_1..c_K for looks at increasing information fractions (the last normally 1):
+ * the statistic crosses \u00b1c_k at look k, having stayed inside at the earlier looks, with probability
+ * alphaSpent(t_k) - alphaSpent(t_{k-1}) when there is no difference. One look at t = 1 gives the
+ * fixed-sample deviate z_{1-\u03b1/2}.
+ */
+function sequentialBoundaries(fractions, alpha, spending = 'obrien-fleming') {
+    if (!(alpha > 0 && alpha < 1))
+        throw new RangeError(`alpha must lie in (0, 1), got ${alpha}`);
+    const boundaries = [];
+    let previous;
+    let previousT = 0;
+    let spent = 0;
+    for (const t of fractions) {
+        if (!(t > previousT && t <= 1))
+            throw new RangeError(`information fractions must increase within (0, 1], got ${t}`);
+        const step = t - previousT;
+        const target = alphaSpent(spending, alpha, t) - spent;
+        const c = solveBoundary((candidate) => crossingProbability(previous, t, step, candidate), target);
+        boundaries.push(c);
+        spent += Math.min(target, crossingProbability(previous, t, step, c));
+        previous = survivingDensity(previous, t, step, c);
+        previousT = t;
+    }
+    return boundaries;
+}
+/** The deviate c where the crossing probability (decreasing in c) equals `target`, by bisection. */
+function solveBoundary(probability, target) {
+    if (!(target > 0) || probability(MAX_BOUNDARY) >= target)
+        return MAX_BOUNDARY;
+    let low = 0;
+    let high = MAX_BOUNDARY;
+    for (let iteration = 0; iteration < 60 && high - low > 1e-9; iteration += 1) {
+        const middle = (low + high) / 2;
+        if (probability(middle) > target)
+            low = middle;
+        else
+            high = middle;
+    }
+    return (low + high) / 2;
+}
+/** The two-sided confidence of a repeated confidence interval with boundary c: 1 - 2(1 - \u03a6(c)). */
+const boundaryConfidence = (c) => 1 - 2 * (1 - normalCdf(c));
+/** How the analysis spends its false-alarm budget over its rounds. */
+const SPENDING = 'obrien-fleming';
+/**
+ * The boundary of every round of an analysis: a round's information is the share of the analysis's
+ * duration it has seen (every round judges every sample since the start); `duration: 0` is one look at
+ * the fixed-sample deviate. `alpha` is the two-sided false-alarm budget of one metric for the whole analysis.
+ */
+function roundBoundaries(offsetsMs, durationMs, alpha) {
+    if (durationMs <= 0)
+        return offsetsMs.map(() => normalQuantile(1 - alpha / 2));
+    return sequentialBoundaries(offsetsMs.map((offset) => offset / durationMs), alpha, SPENDING);
+}
+
 ;// CONCATENATED MODULE: ./packages/canary-analyze/src/prometheus.ts
 // A small client for Prometheus' HTTP API range queries (`/api/v1/query_range`) over fetch: auth
 // headers, a deadline per request and for the whole analysis, retries with backoff on 5xx, 429 and
@@ -1926,11 +2072,13 @@ function networkReason(error) {
 
 ;// CONCATENATED MODULE: ./packages/canary-analyze/src/analysis.ts
 // The analysis loop: every `interval` a round queries baseline and canary for each metric over the
-// samples since the analysis began, judges them and scores the round; a failing round ends the
+// samples since the analysis began, judges them at the round's sequential boundary (one false-alarm
+// budget for the whole analysis, see sequential.ts) and scores the round; a failing round ends the
 // analysis early, and so does a round where a query failed in a way no later round can change (a
 // rejected query, refused access, a malformed answer). `duration: 0` is one round at once over the
 // last `interval`. Before waiting for the first round, every query is tried once, so that such
 // mistakes end the analysis at once rather than after an interval.
+
 
 
 
@@ -1958,6 +2106,7 @@ function roundOffsets(durationMs, intervalMs) {
 async function analyze(plan, client, clock, log) {
     const startedAt = clock.now();
     const offsets = roundOffsets(plan.durationMs, plan.intervalMs);
+    const boundaries = roundBoundaries(offsets, plan.durationMs, 1 - CONFIDENCE);
     if (offsets.length > 1 || plan.durationMs > 0)
         await tryQueries(plan, client, startedAt);
     const rounds = [];
@@ -1967,9 +2116,10 @@ async function analyze(plan, client, clock, log) {
             await clock.sleep(wait);
         const end = plan.durationMs <= 0 ? startedAt : startedAt + offset;
         const start = plan.durationMs <= 0 ? end - plan.intervalMs : startedAt;
-        const metrics = await Promise.all(plan.metrics.map((metric) => judgeOne(metric, plan, client, start, end)));
+        const boundary = boundaries[index];
+        const metrics = await Promise.all(plan.metrics.map((metric) => judgeOne(metric, plan, client, { start, end, boundary })));
         const verdict = scoreMetrics(metrics, plan.thresholds);
-        rounds.push({ round: index + 1, start, end, verdict, metrics });
+        rounds.push({ round: index + 1, start, end, boundary, verdict, metrics });
         log.info(`round ${index + 1}/${offsets.length}: ${verdict.decision}, score ${verdict.score} (${escapeUntrusted(verdict.reason)})`);
         if (verdict.decision === 'fail' || metrics.some((metric) => metric.permanent))
             break;
@@ -1992,8 +2142,8 @@ async function tryQueries(plan, client, at) {
     if (unusable.length > 0)
         throw new QueriesUnusableError(unusable);
 }
-async function judgeOne(metric, plan, client, start, end) {
-    const answer = await queryMetric(metric, plan, client, start, end);
+async function judgeOne(metric, plan, client, round) {
+    const answer = await queryMetric(metric, plan, client, round.start, round.end);
     if (!('sides' in answer))
         return answer;
     const series = alignSeries(answer.sides[0], answer.sides[1]);
@@ -2004,6 +2154,7 @@ async function judgeOne(metric, plan, client, start, end) {
         max: metric.max,
         min: metric.min,
         samplesPerWindow: queryMemoryMs(metric.query) / plan.stepMs,
+        boundary: round.boundary,
     });
     return {
         ...describeMetric(metric, plan),
@@ -2075,7 +2226,7 @@ function parseInputs(parser) {
         metrics: parser.required('metrics'),
         baseline: parser.required('baseline'),
         canary: parser.required('canary'),
-        duration: parser.duration('duration', '10m'),
+        duration: parser.duration('duration', '20m'),
         interval: parser.duration('interval', '1m'),
         step: parser.duration('step', '15s'),
         'pass-score': parser.number('pass-score', 95, { min: 0, max: 100 }),
@@ -2142,6 +2293,7 @@ async function loadMetrics(value, workspace) {
 // chart per metric of canary against baseline over time.
 
 
+
 const ICON = { pass: '\u2705', marginal: '\u26a0\ufe0f', fail: '\u274c', inconclusive: '\u2754' };
 /** A number as people read it: 4 significant digits, no exponent for ordinary magnitudes. */
 function formatNumber(value) {
@@ -2173,7 +2325,7 @@ function renderSummary(result, plan) {
         '',
     ];
     if (last) {
-        lines.push(`### Metrics (window ${clock(last.start)}\u2013${clock(last.end)} UTC)`, '', metricTable(last.metrics), '');
+        lines.push(`### Metrics (window ${clock(last.start)}\u2013${clock(last.end)} UTC)`, '', sequentialNote(rounds.length, last.boundary, plan), '', metricTable(last.metrics, last.boundary), '');
     }
     if (rounds.length > 1) {
         lines.push('### Rounds', '', table(['Round', 'Window end (UTC)', 'Decision', 'Score', 'Why'], rounds.map((round) => [
@@ -2199,8 +2351,21 @@ function renderSummary(result, plan) {
     }
     return lines.join('\n');
 }
-function metricTable(metrics) {
-    const level = `${Math.round(CONFIDENCE * 100)} %`;
+/** Why the interval of this round is as wide as it is. */
+function sequentialNote(round, boundary, plan) {
+    const budget = `${formatNumber(100 * (1 - CONFIDENCE))} %`;
+    if (plan.durationMs <= 0)
+        return `One look: each interval at ${formatNumber(100 * CONFIDENCE)} % confidence.`;
+    return (`Round ${round}: each metric's interval ends at \u00b1${formatNumber(boundary)} standard errors, the round's ` +
+        `O'Brien-Fleming boundary, so that a metric of a healthy canary fails in any round of the analysis at most ${budget} of the time.`);
+}
+/** The two-sided confidence of an interval at \u00b1boundary, as people read it (98.45 %, > 99.99 %). */
+const intervalLevel = (boundary) => {
+    const confidence = boundaryConfidence(boundary);
+    return confidence > 0.9999 ? '> 99.99 %' : `${Number((100 * confidence).toFixed(2))} %`;
+};
+function metricTable(metrics, boundary) {
+    const level = intervalLevel(boundary);
     return table([
         'Metric',
         'Verdict',
@@ -2318,6 +2483,7 @@ function bucketMean(values, from, to, previous) {
 
 
 
+
 async function runCanaryAnalyze(runtime) {
     const inputs = parseInputs(runtime.inputs);
     // Header values alone (a bearer token) are masked too, not only the whole `Name: value` lines.
@@ -2394,6 +2560,7 @@ function buildReport(result, plan) {
             tolerance: TOLERANCE,
             effectSize: 'meanRatio',
             dependence: 'window+autocorrelation',
+            sequential: { spending: SPENDING, alpha: Math.round((1 - CONFIDENCE) * 1e6) / 1e6 },
         },
         thresholds: plan.thresholds,
         baseline: plan.baseline,
@@ -2408,6 +2575,7 @@ function buildReport(result, plan) {
             round: round.round,
             start: iso(round.start),
             end: iso(round.end),
+            boundary: round.boundary,
             decision: round.verdict.decision,
             score: round.verdict.score,
             reason: round.verdict.reason,

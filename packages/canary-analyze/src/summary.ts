@@ -93,7 +93,7 @@ function sequentialNote(round: number, boundary: number, plan: AnalysisPlan): st
 /** The two-sided confidence of an interval at ±boundary, as people read it (98.45 %, > 99.99 %). */
 const intervalLevel = (boundary: number): string => {
   const confidence = boundaryConfidence(boundary);
-  return confidence > 0.9999 ? '> 99.99 %' : `${(100 * confidence).toFixed(2)} %`;
+  return confidence > 0.9999 ? '> 99.99 %' : `${Number((100 * confidence).toFixed(2))} %`;
 };
 
 function metricTable(metrics: readonly MetricResult[], boundary: number): string {
