@@ -18,7 +18,7 @@ import {
 } from '@shiprail/canary-analyze';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { node24 } from '@shiprail/rehearsal/harness';
+import { node24 } from '@shiprail/testkit';
 
 const STEP_MS = 15_000;
 

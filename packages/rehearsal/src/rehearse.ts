@@ -1,14 +1,14 @@
 // One rehearsal: a scenario's events run through `.github/workflows/deploy.yml` itself against the world,
 // then the report of what every environment runs, what was pushed and what Git recorded.
 import { join } from 'node:path';
-import { repoRoot } from '../../../scripts/lib/action-metadata.ts';
-import { ConcurrencyGroups } from './concurrency.ts';
-import type { Value } from './expressions.ts';
+import { repoRoot } from './action-metadata.ts';
+import { ConcurrencyGroups } from './workflow/concurrency.ts';
+import type { Value } from './workflow/expressions.ts';
 import type { Report } from './report.ts';
-import { runWorkflow, type ProgressListener, type WorkflowRunResult } from './runner.ts';
+import { runWorkflow, type ProgressListener, type WorkflowRunResult } from './workflow/runner.ts';
 import type { Scenario, ScenarioEvent } from './scenarios.ts';
-import { readActionPins, resolveThirdParty } from './third-party.ts';
-import { loadWorkflow, type WorkflowDefinition } from './workflow.ts';
+import { readActionPins, resolveThirdParty } from './workflow/third-party.ts';
+import { loadWorkflow, type WorkflowDefinition } from './workflow/workflow.ts';
 import {
   CALLER_REPOSITORY,
   ENVIRONMENTS,

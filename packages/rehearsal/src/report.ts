@@ -1,7 +1,7 @@
 // What a person reads: one line per job and step as they finish (with durations), a final table, and
 // the report file (SPEC, "Rehearsal").
 import { escapeUntrusted } from '@shiprail/core';
-import type { JobRecord, ProgressListener, StepRecord } from './runner.ts';
+import type { JobRecord, ProgressListener, StepRecord } from './workflow/runner.ts';
 
 export interface Report {
   scenario: string;
