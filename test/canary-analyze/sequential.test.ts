@@ -15,7 +15,7 @@ import {
 import { seededRandom } from './simulation.ts';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { node24 } from '@shiprail/rehearsal/harness';
+import { node24 } from '@shiprail/testkit';
 
 const equallySpaced = (looks: number): number[] => Array.from({ length: looks }, (_, index) => (index + 1) / looks);
 
