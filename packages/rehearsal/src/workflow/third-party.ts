@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import picomatch from 'picomatch';
 import { parse } from 'yaml';
 import { node24 } from './bundled-action.ts';
-import type { ThirdPartyAction } from './runner.ts';
+import type { ThirdPartyAction } from './workflow-run.ts';
 import { failedStep, succeededStep } from './steps.ts';
 
 const execFileAsync = promisify(execFile);
