@@ -5,7 +5,7 @@ import { repoRoot } from './action-metadata.ts';
 import { ConcurrencyGroups } from './workflow/concurrency.ts';
 import type { Value } from './workflow/expressions.ts';
 import { assembleReport, type Report } from './report.ts';
-import { runWorkflow, type ProgressListener, type WorkflowRunResult } from './workflow/runner.ts';
+import { runWorkflow, type ProgressListener, type WorkflowRunResult } from './workflow/workflow-run.ts';
 import type { Scenario, ScenarioEvent } from './scenarios.ts';
 import { readActionPins, resolveThirdParty } from './workflow/third-party.ts';
 import { loadWorkflow, type WorkflowDefinition } from './workflow/workflow.ts';

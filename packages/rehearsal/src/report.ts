@@ -2,7 +2,7 @@
 // the report file (SPEC, "Rehearsal").
 import { escapeUntrusted } from '@shiprail/core';
 import type { World } from './world.ts';
-import type { JobRecord, ProgressListener, StepRecord, WorkflowRunResult } from './workflow/runner.ts';
+import type { JobRecord, ProgressListener, StepRecord, WorkflowRunResult } from './workflow/workflow-run.ts';
 
 export interface Report {
   scenario: string;

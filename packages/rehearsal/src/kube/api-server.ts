@@ -10,6 +10,7 @@ import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { kubeconfigText } from './kubeconfig.ts';
 import { errorMessage } from '@shiprail/core';
 import {
   PatchError,
@@ -922,28 +923,15 @@ function exchangeOf(request: RecordedRequest, body: string, response: ServerResp
 
 /** A kubeconfig for the server with a bearer token, trusting its certificate when it serves TLS. */
 function serverKubeconfig(url: string, token: string, certificate: string | undefined, namespace: string): string {
-  return [
-    'apiVersion: v1',
-    'kind: Config',
-    'clusters:',
-    '- name: test',
-    '  cluster:',
-    `    server: ${url}`,
-    // Plain HTTP: @kubernetes/client-node only allows it with this set; kubectl ignores it without TLS.
-    certificate
-      ? `    certificate-authority-data: ${Buffer.from(certificate).toString('base64')}`
-      : '    insecure-skip-tls-verify: true',
-    'users:',
-    '- name: test',
-    '  user:',
-    `    token: ${token}`,
-    'contexts:',
-    '- name: test',
-    '  context:',
-    '    cluster: test',
-    '    user: test',
-    `    namespace: ${namespace}`,
-    'current-context: test',
-    '',
-  ].join('\n');
+  return kubeconfigText({
+    cluster: [
+      `server: ${url}`,
+      // Plain HTTP: @kubernetes/client-node only allows it with this set; kubectl ignores it without TLS.
+      certificate
+        ? `certificate-authority-data: ${Buffer.from(certificate).toString('base64')}`
+        : 'insecure-skip-tls-verify: true',
+    ],
+    user: [`token: ${token}`],
+    namespace,
+  });
 }

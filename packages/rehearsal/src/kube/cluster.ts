@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
+import { gitIn } from '../git.ts';
 import { text, type KubeApiServer } from './api-server.ts';
 import { deploymentRollout, playScenario, type DeploymentRolloutOptions } from './workloads.ts';
 
@@ -101,8 +102,7 @@ export class Reconciler {
   /** Applies the branch's newest commit once. */
   async sync(): Promise<void> {
     const { repository, branch } = this.options;
-    const { stdout } = await execFileAsync('git', ['--git-dir', repository, 'rev-parse', `refs/heads/${branch}`]);
-    const head = stdout.trim();
+    const head = await gitIn(repository).output(['--git-dir', repository, 'rev-parse', `refs/heads/${branch}`]);
     if (head === this.applied) return;
     const checkout = mkdtempSync(join(repository, '..', 'render-'));
     try {
@@ -124,15 +124,16 @@ export class Reconciler {
   /** Paths the commits since the last applied one changed; undefined when nothing was applied yet. */
   private async changedPaths(head: string): Promise<string[] | undefined> {
     if (this.applied === '') return undefined;
-    const { stdout } = await execFileAsync('git', [
+    const { repository } = this.options;
+    const changed = await gitIn(repository).output([
       '--git-dir',
-      this.options.repository,
+      repository,
       'diff',
       '--name-only',
       this.applied,
       head,
     ]);
-    return stdout.split('\n').filter((line) => line !== '');
+    return changed.split('\n').filter((line) => line !== '');
   }
 
   /** Starts the rollout of a Deployment whose image Git changed (one rollout at a time per Deployment). */

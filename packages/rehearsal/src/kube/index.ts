@@ -5,3 +5,4 @@ export * from './cluster.ts';
 export * from './patch.ts';
 export * from './store.ts';
 export * from './workloads.ts';
+export * from './kubeconfig.ts';
