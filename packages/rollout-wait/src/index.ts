@@ -21,7 +21,7 @@ export {
 export { checkTemplateImages, imageMatches, parseImageReference, type ImageReference } from './images.ts';
 export { planRollback, rollbackDeployment, type RollbackPlan } from './rollback.ts';
 export { decodeKubeconfig, kubeconfigSecrets, loadKubeConfig, parseClusterServer } from './kubeconfig.ts';
-export { createKubeClient, connectionError, statusError, KubeApiError, type KubeClient } from './kube.ts';
+export { KubeApi, connectionError, statusError, KubeApiError, type KubeClient } from './kube.ts';
 export {
   decide,
   judge,

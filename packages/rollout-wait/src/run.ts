@@ -5,7 +5,7 @@ import { ConfigurationError, errorMessage, escapeUntrusted, formatDuration, type
 import type { TrackedResource } from './decide.ts';
 import { diagnose } from './diagnosis.ts';
 import { parseImages, parseInputs, parseResources, validateNamespace } from './inputs.ts';
-import { createKubeClient, type KubeClient } from './kube.ts';
+import { KubeApi, type KubeClient } from './kube.ts';
 import { loadKubeConfig, type LoadedKubeConfig } from './kubeconfig.ts';
 import { rollbackDeployment } from './rollback.ts';
 import { renderSummary, type ResourceReport } from './summary.ts';
@@ -132,7 +132,7 @@ export async function runRolloutWait(runtime: Runtime): Promise<void> {
 
   const clock = runtime.clock;
   const namespace = inputs.namespace || loaded.contextNamespace || 'default';
-  const client = createKubeClient(loaded.config, clock, credentialFailure(runtime, loaded));
+  const client = new KubeApi(loaded.config, clock, credentialFailure(runtime, loaded));
   const resolved = refs.map((ref) => ({ ...ref, namespace: ref.namespace ?? namespace }));
   runtime.log.info(
     `Watching ${resolved.map((ref) => `${ref.namespace}/${ref.kind}/${ref.name}`).join(', ')} on ${escapeUntrusted(runtime.redact(loaded.server))} (kubeconfig: ${escapeUntrusted(loaded.source)}), deadline ${formatDuration(inputs.timeout)}`,
