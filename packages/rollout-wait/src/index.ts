@@ -34,3 +34,17 @@ export {
 } from './decide.ts';
 export { waitForRollouts, type RolloutWaitOptions, type RolloutWaitOutcome, type WaitClock } from './wait.ts';
 export { selectorString } from './objects.ts';
+export { applicationVerdict, gitSourceIndexes, operationFailure } from './controllers/argocd.ts';
+export { helmReleaseVerdict, kustomizationVerdict } from './controllers/flux.ts';
+export { GitHistory, ListedHistory, NO_HISTORY, type CommitHistory } from './controllers/history.ts';
+export { fluxRevisionSha, type ControllerVerdict, type Relation } from './controllers/revision.ts';
+export { applicationPaths, renders, repositoryKey, sameRepository } from './controllers/sources.ts';
+export {
+  decideControllers,
+  refreshAnnotations,
+  selectTargets,
+  waitForControllers,
+  type ControllerWaitOutcome,
+} from './controllers/wait.ts';
+export { controllerOutputs, type ControllerOutput } from './controllers/step.ts';
+export { parseControllerObjects } from './inputs.ts';

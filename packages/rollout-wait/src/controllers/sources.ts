@@ -39,33 +39,40 @@ export function renders(rendered: string, touched: string): boolean {
   return root === '' || path === root || path.startsWith(`${root}/`);
 }
 
+/** What an object reads from the repository: directories it renders, and single files (value files). */
+export interface ReadPaths {
+  directories: string[];
+  files: string[];
+}
+
 /** Paths an Application reads from the repository: its git sources' paths and its `$ref/` value files. */
-export function applicationPaths(app: Application, repository: string | undefined): string[] {
+export function applicationPaths(app: Application, repository: string | undefined): ReadPaths {
   const sources = applicationSources(app);
   const inRepository = (url: string | undefined): boolean =>
     repository === undefined || sameRepository(url ?? '', repository);
-  const paths = sources
+  const directories = sources
     .filter((source) => source.chart === undefined && source.path !== undefined && inRepository(source.repoURL))
     .map((source) => source.path ?? '');
+  const files: string[] = [];
   const refs = new Map(sources.filter((source) => source.ref !== undefined).map((source) => [source.ref, source]));
   for (const source of sources) {
     for (const file of source.helm?.valueFiles ?? []) {
       const match = /^\$([^/]+)\/(.*)$/.exec(file);
       const referenced = match ? refs.get(match[1]) : undefined;
-      if (match && referenced && inRepository(referenced.repoURL)) paths.push(match[2] ?? '');
+      if (match && referenced && inRepository(referenced.repoURL)) files.push(match[2] ?? '');
     }
   }
-  return paths;
+  return { directories, files };
 }
 
-/** Whether any touched path is read by something at `paths` (a value file's directory counts). */
-export function touches(paths: readonly string[], touched: readonly string[]): boolean {
-  return paths.some((path) =>
-    touched.some((entry) => renders(path, entry) || renders(entry, path) || renders(dirname(path), entry)),
+/** Whether a touched path is read: within a rendered directory, or a directory holding one (or a read file). */
+export function touches(read: ReadPaths, touched: readonly string[]): boolean {
+  return touched.some(
+    (entry) =>
+      read.directories.some((directory) => renders(directory, entry) || renders(entry, directory)) ||
+      read.files.some((file) => renders(entry, file)),
   );
 }
-
-const dirname = (path: string): string => normalizePath(path).split('/').slice(0, -1).join('/');
 
 /** The GitRepository a Flux object's source reference names, if it is one and is known. */
 export function gitRepositoryOf(
@@ -89,7 +96,7 @@ export function kustomizationRenders(
   const source = gitRepositoryOf(kustomization.spec?.sourceRef, kustomization.metadata?.namespace ?? '', repositories);
   if (source === undefined) return false;
   if (repository !== undefined && !sameRepository(source.spec?.url ?? '', repository)) return false;
-  return touches([kustomization.spec?.path ?? ''], touched);
+  return touches({ directories: [kustomization.spec?.path ?? ''], files: [] }, touched);
 }
 
 export function helmReleaseRenders(
@@ -102,5 +109,5 @@ export function helmReleaseRenders(
   const source = gitRepositoryOf(chart?.sourceRef, release.metadata?.namespace ?? '', repositories);
   if (source === undefined) return false;
   if (repository !== undefined && !sameRepository(source.spec?.url ?? '', repository)) return false;
-  return touches([chart?.chart ?? ''], touched);
+  return touches({ directories: [chart?.chart ?? ''], files: [] }, touched);
 }
