@@ -25,7 +25,7 @@ export interface ApplicationOptions {
 
 export function application(options: ApplicationOptions): JsonObject {
   const [first] = options.sources;
-  const sources = options.sources.map((source) => ({ targetRevision: 'HEAD', ...source }) as JsonObject);
+  const sources = options.sources.map((source) => ({ targetRevision: 'HEAD', ...source }));
   return {
     apiVersion: 'argoproj.io/v1alpha1',
     kind: 'Application',
