@@ -63,10 +63,11 @@ function ourRevision(
 }
 
 /** Once our commit is applied: Argo CD's health of the Application. */
-function health(app: Application, revision: string, revisionChecked: boolean): ControllerVerdict {
+function health(app: Application, revision: string, revisionText: string | undefined): ControllerVerdict {
+  const revisionChecked = revisionText !== undefined;
   const status = app.status?.health?.status ?? 'Unknown';
   const message = app.status?.health?.message;
-  const at = revisionChecked ? `synced to ${describeRevision(revision, 'ours')}` : 'synced';
+  const at = revisionText === undefined ? 'synced' : `synced to ${revisionText}`;
   const base = { revision, revisionChecked };
   if (status === 'Healthy' || status === 'Suspended')
     return { ...base, phase: 'done', reason: status, message: `${at}, ${status}` };
@@ -105,7 +106,7 @@ export function applicationVerdict(app: Application, context: ArgoContext): Cont
   const syncStatus = sync?.status ?? 'Unknown';
   if (indexes.length === 0) {
     // Helm repositories and OCI registries name chart versions, not commits: health is all there is.
-    const verdict = syncStatus === 'Synced' ? health(app, sync?.revision ?? '', false) : undefined;
+    const verdict = syncStatus === 'Synced' ? health(app, sync?.revision ?? '', undefined) : undefined;
     const message = `not revision-checked (no git source in the GitOps repository); ${verdict?.message ?? `sync ${syncStatus}`}`;
     const fallback: Verdict = { phase: 'progressing', reason: syncStatus, message };
     return { ...(verdict ?? fallback), message, revision: sync?.revision ?? '', revisionChecked: false };
@@ -132,7 +133,7 @@ export function applicationVerdict(app: Application, context: ArgoContext): Cont
         revisionChecked: true,
       };
     }
-    if (phase === 'Succeeded') return health(app, operated.revision, true);
+    if (phase === 'Succeeded') return health(app, operated.revision, operated.text);
     return {
       phase: 'progressing',
       reason: 'Syncing',
@@ -144,7 +145,7 @@ export function applicationVerdict(app: Application, context: ArgoContext): Cont
   const compared = ourRevision(perSource(sync?.revision, sync?.revisions), indexes, context.relation);
   // Nothing to apply for our commit (it changed nothing this Application renders): in sync already.
   if (compared.reached && syncStatus === 'Synced' && operation?.phase !== 'Running')
-    return health(app, compared.revision, true);
+    return health(app, compared.revision, compared.text);
   const blocked = blockingCondition(app, context.requestedAtMs);
   if (blocked !== undefined) {
     return {
