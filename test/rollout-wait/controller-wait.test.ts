@@ -259,7 +259,9 @@ describe('rollout-wait on Argo CD', () => {
       });
       const waited = start({ ...argoInputs(ours), 'gitops-repository': repository, timeout: '2s' });
       const { error } = await waited.done;
-      expect(error?.message).toMatch(/timed out after 2(\.0)?s waiting for the controller to apply \w{12}: argocd\/application\/shop-prod \(Timeout\): compared at \w{12}, Synced/);
+      expect(error?.message).toMatch(
+        /timed out after 2(\.0)?s waiting for the controller to apply \w{12}: argocd\/application\/shop-prod \(Timeout\): compared at \w{12}, Synced/,
+      );
       expect(waited.runtime.outputs['result']).toBe('timeout');
       expect(controllersOf(waited.runtime)[0]).toMatchObject({ done: false, reason: 'Timeout', revision: unrelated });
     } finally {
