@@ -48,10 +48,7 @@ function start(inputs: Record<string, string>): Run {
   });
   const done = runRolloutWait(runtime).then(
     () => ({ error: undefined, endedAt: Date.now() }),
-    (error: unknown) => {
-      if (process.env['DEBUG_STACK']) console.log((error as Error).stack);
-      return { error: error as Error, endedAt: Date.now() };
-    },
+    (error: unknown) => ({ error: error as Error, endedAt: Date.now() }),
   );
   return { runtime, done };
 }
