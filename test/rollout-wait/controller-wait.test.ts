@@ -1,6 +1,7 @@
 // rollout-wait waiting on Argo CD and Flux over the wire: the test API server serves their objects as
 // the CRDs define them, the tests write status as the controllers do, and the step is judged on what
 // it ends with and when (a controller's failure within seconds of being written, not at the timeout).
+import { ConfigurationError } from '@shiprail/core';
 import { runRolloutWait, type ControllerOutput } from '@shiprail/rollout-wait';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -334,6 +335,24 @@ describe('rollout-wait on Argo CD', () => {
       '--timeout=5s',
     ]);
     expect(wait.stdout).toMatch(/condition met/);
+  });
+});
+
+describe('controller inputs are checked before anything is sent', () => {
+  test.each([
+    [{ 'gitops-commit': '' }, 'gitops-commit', /full SHA of the GitOps commit.*nothing was given/],
+    [{ 'gitops-commit': 'abc1234' }, 'gitops-commit', /got 'abc1234'/],
+    [{ 'gitops-paths': '' }, 'gitops-paths', /found from gitops-paths or named in gitops-objects/],
+    [{ 'gitops-branch': '--upload-pack=x' }, 'gitops-branch', /not a branch name/],
+    [{ 'gitops-objects': 'ks/apps' }, 'gitops-objects', /a kustomization is not an object of the controller 'argocd'/],
+    [{ controller: 'spinnaker' }, 'controller', /expected one of none, argocd, flux/],
+    [{ controller: 'none' }, 'resources', /is required/],
+  ])('%j', async (inputs, input, message) => {
+    const { error } = await start({ ...argoInputs(), ...inputs }).done;
+    expect(error).toBeInstanceOf(ConfigurationError);
+    expect((error as ConfigurationError).location.input).toBe(input);
+    expect(error?.message).toMatch(message);
+    expect(server.requests).toEqual([]);
   });
 });
 

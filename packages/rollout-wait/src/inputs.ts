@@ -75,6 +75,10 @@ export function validateWaitInputs(inputs: RolloutWaitInputs): void {
     );
   }
   validateNamespace(inputs['controller-namespace'], 'controller-namespace');
+  const branch = inputs['gitops-branch'];
+  if (branch !== '' && (!/^[\w./-]+$/.test(branch) || branch.startsWith('-') || branch.includes('..'))) {
+    throw new ConfigurationError(`'${branch}' is not a branch name`, { input: 'gitops-branch' });
+  }
 }
 
 const CONTROLLER_KINDS: Readonly<Record<string, ControllerRef['kind']>> = {

@@ -5,8 +5,9 @@ import { ConfigurationError, errorMessage, escapeUntrusted, formatDuration, type
 import type { TrackedResource } from './decide.ts';
 import { diagnose } from './diagnosis.ts';
 import { controllerFailure, controllerOutputs, renderControllerSummary, waitOnController } from './controllers/step.ts';
-import type { ControllerWaitOutcome } from './controllers/wait.ts';
+import type { Controller, ControllerRef, ControllerWaitOutcome } from './controllers/wait.ts';
 import {
+  parseControllerObjects,
   parseImages,
   parseInputs,
   parseResources,
@@ -139,10 +140,11 @@ async function controllerFirst(
   runtime: Runtime,
   client: KubeClient,
   inputs: RolloutWaitInputs,
-  controller: NonNullable<Exclude<RolloutWaitInputs['controller'], 'none'>>,
+  controller: Controller,
+  named: readonly ControllerRef[],
 ): Promise<number> {
   const started = runtime.clock.now();
-  const outcome: ControllerWaitOutcome = await waitOnController(runtime, client, inputs, controller);
+  const outcome: ControllerWaitOutcome = await waitOnController(runtime, client, inputs, controller, named);
   const elapsedMs = runtime.clock.now() - started;
   runtime.setOutput('controllers', controllerOutputs(outcome.targets));
   await runtime.appendSummary(renderControllerSummary(outcome, inputs['gitops-commit'], elapsedMs));
@@ -159,6 +161,10 @@ async function controllerFirst(
 export async function runRolloutWait(runtime: Runtime): Promise<void> {
   const inputs = parseInputs(runtime.inputs);
   validateWaitInputs(inputs);
+  const named =
+    inputs.controller === 'none'
+      ? []
+      : parseControllerObjects(inputs['gitops-objects'], inputs.controller, inputs['controller-namespace']);
   const refs = parseResources(inputs.resources);
   const images = parseImages(inputs.images);
   validateNamespace(inputs.namespace);
@@ -171,7 +177,7 @@ export async function runRolloutWait(runtime: Runtime): Promise<void> {
   const resolved = refs.map((ref) => ({ ...ref, namespace: ref.namespace ?? namespace }));
   let timeoutMs = inputs.timeout;
   if (inputs.controller !== 'none') {
-    const spent = await controllerFirst(runtime, client, inputs, inputs.controller);
+    const spent = await controllerFirst(runtime, client, inputs, inputs.controller, named);
     if (resolved.length === 0) return;
     timeoutMs = Math.max(1, inputs.timeout - spent);
   }

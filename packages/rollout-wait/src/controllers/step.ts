@@ -7,13 +7,13 @@ import { isAbsolute, join, resolve } from 'node:path';
 import type { KubeClient } from '../kube.ts';
 import { ALL_NAMESPACES } from '../kube.ts';
 import type { RolloutWaitInputs } from '../inputs.ts';
-import { parseControllerObjects } from '../inputs.ts';
 import { GitHistory, NO_HISTORY, type CommitHistory } from './history.ts';
 import { shortSha } from './revision.ts';
 import {
   describeTarget,
   waitForControllers,
   type Controller,
+  type ControllerRef,
   type ControllerTarget,
   type ControllerWaitOutcome,
 } from './wait.ts';
@@ -107,8 +107,8 @@ export async function waitOnController(
   client: KubeClient,
   inputs: RolloutWaitInputs,
   controller: Controller,
+  named: readonly ControllerRef[],
 ): Promise<ControllerWaitOutcome> {
-  const named = parseControllerObjects(inputs['gitops-objects'], controller, inputs['controller-namespace']);
   const commit = inputs['gitops-commit'];
   runtime.log.info(
     `Waiting for ${controller === 'argocd' ? 'Argo CD' : 'Flux'} to apply ${shortSha(commit)} ${
