@@ -46,6 +46,7 @@ export function deployInputs(world: World, scenario: Scenario): Record<string, V
     'canary-duration': '0',
     'canary-interval': '10m',
     'rollout-timeout': '2m',
+    ...(scenario.controllers ? { 'gitops-controllers': JSON.stringify(scenario.controllers) } : {}),
   };
 }
 
@@ -151,6 +152,7 @@ export async function rehearse(
     pushed,
     gitops: await world.gitopsHistory(),
     comment: world.github.comments.get(PULL_REQUEST_NUMBER)?.[0]?.body ?? null,
+    summaries: Object.fromEntries((last?.jobs ?? []).map((job) => [job.key, job.summary])),
   };
   return { report, runs: results, broken: scenario.promises(report, world) };
 }

@@ -3,12 +3,13 @@
 // GitOps remote served over git's HTTP protocol with a token, one simulated cluster per environment that
 // follows Git, a sample service per environment, Prometheus with canary data, and a Trivy stand-in in the
 // runner's tool cache.
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { repoRoot } from '../../../scripts/lib/action-metadata.ts';
+import { ArgoCdApplication, type ArgoCdBehaviour } from './argo-cd.ts';
 import { Reconciler, runningImages, type ClusterEnvironment, type RolloutOutcome } from './cluster.ts';
 import { startGitHttpServer, type GitHttpServer } from './git-http-server.ts';
 import { GitHubApi } from './github-api.ts';
@@ -59,6 +60,10 @@ export interface WorldOptions {
   vulnerable?: string[];
   /** How a rollout goes, per environment and Deployment. */
   rollout?: (environment: string, deployment: string, image: string) => RolloutOutcome;
+  /** The clusters act as Argo CD: each environment's Application reports every commit it applies. */
+  argoCd?: boolean;
+  /** Argo CD refuses to sync deploy commits (not reverts) to this environment, with this message. */
+  argoCdRefuses?: { environment: string; message: string };
 }
 
 export interface World {
@@ -215,11 +220,24 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
       }),
     ) as Record<EnvironmentName, string>;
     let settings: WorldOptions = options;
+    const repoURL = `${http.url}/${GITOPS_REPOSITORY}.git`;
+    const argoCd: ArgoCdBehaviour = {
+      repoURL,
+      refuses: (environment, commit) => {
+        const refusal = settings.argoCdRefuses;
+        if (refusal?.environment !== environment) return undefined;
+        const subject = execFileSync('git', ['--git-dir', bare, 'log', '-1', '--format=%s', commit], {
+          encoding: 'utf8',
+        });
+        return subject.startsWith('Revert') ? undefined : refusal.message;
+      },
+    };
     const reconciler = new Reconciler({
       repository: bare,
       branch: remote.branch,
       environments: Object.values(environments),
       outcome: (environment, deployment, image) => settings.rollout?.(environment, deployment, image) ?? 'success',
+      argoCd: () => (settings.argoCd === true ? argoCd : undefined),
     });
     await reconciler.sync();
     const initialGitops = (await git(bare, ['rev-parse', remote.branch])).trim();
@@ -233,6 +251,11 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     }
     const configure = (next: WorldOptions): void => {
       settings = next;
+      for (const environment of Object.values(environments)) {
+        const application = new ArgoCdApplication(environment.server, environment.name);
+        if (next.argoCd === true) application.seed(repoURL, environment.overlay, environment.namespace, initialGitops);
+        else application.remove();
+      }
       const production = serviceOptions['production'];
       if (production) production.broken = next.brokenProduction === true;
       world.baseEnv['REHEARSAL_VULNERABLE'] = (next.vulnerable ?? []).join(',');
