@@ -200,12 +200,13 @@ test("argocd-refuses: dev waits on Argo CD's sync; staging's refusal ends the jo
   expect(result.report.jobs).toMatchObject({ dev: 'success', staging: 'failure', canary: 'skipped' });
   expectEnvironments(result, ['dev']);
   expect(gitopsTargets(result)).toEqual(['dev', 'staging', 'revert staging']);
-  const staging = result.report.summaries['staging'] ?? '';
+  const summaryOf = (job: string): string => result.runs[0]?.jobs.find((entry) => entry.key === job)?.summary ?? '';
+  const staging = summaryOf('staging');
   expect(staging).toMatch(/## GitOps controller: ❌ failed/);
   expect(staging).toMatch(
     /argocd\/application\/shop-staging \| [0-9a-f]{12} \| failed \| SyncFailed \| sync of [0-9a-f]{12} \(ours\) Failed: one or more objects failed to apply, reason: admission webhook "verify-images.policy.example.com" denied the request: image signature not found/,
   );
-  expect(result.report.summaries['dev']).toMatch(/argocd\/application\/shop-dev \| [0-9a-f]{12} \| applied \| Healthy/);
+  expect(summaryOf('dev')).toMatch(/argocd\/application\/shop-dev \| [0-9a-f]{12} \| applied \| Healthy/);
   const application = world.environments.staging.server.get('applications', 'argocd', 'shop-staging');
   expect(application?.['status']).toMatchObject({ sync: { status: 'Synced' }, health: { status: 'Healthy' } });
   expect(result.broken).toEqual([]);

@@ -152,7 +152,7 @@ export async function rehearse(
     pushed,
     gitops: await world.gitopsHistory(),
     comment: world.github.comments.get(PULL_REQUEST_NUMBER)?.[0]?.body ?? null,
-    summaries: Object.fromEntries((last?.jobs ?? []).map((job) => [job.key, job.summary])),
   };
-  return { report, runs: results, broken: scenario.promises(report, world) };
+  const summaries = Object.fromEntries((last?.jobs ?? []).map((job) => [job.key, job.summary]));
+  return { report, runs: results, broken: scenario.promises(report, world, summaries) };
 }

@@ -10,8 +10,6 @@ export interface Report {
   pushed: string[];
   gitops: string[];
   comment: string | null;
-  /** Each job's summary (what its steps wrote to GITHUB_STEP_SUMMARY), by job key. */
-  summaries: Record<string, string>;
 }
 
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)}s`;

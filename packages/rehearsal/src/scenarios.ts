@@ -40,8 +40,11 @@ export interface Scenario {
   events(world: World): Promise<ScenarioEvent[]>;
   /** The environment whose approval in the first run waits until the next run reaches it. */
   holdUntilNext?: string;
-  /** What the pipeline promises: each broken promise as a sentence (empty: the scenario ended as promised). */
-  promises(report: Report, world: World): string[];
+  /**
+   * What the pipeline promises: each broken promise as a sentence (empty: the scenario ended as promised).
+   * `summaries`: the last run's job summaries (what its steps wrote to GITHUB_STEP_SUMMARY), by job key.
+   */
+  promises(report: Report, world: World, summaries: Readonly<Record<string, string>>): string[];
 }
 
 const push = (world: World): Promise<ScenarioEvent[]> =>
@@ -90,10 +93,10 @@ export const expectations = {
       : [`${environment}'s GitOps commit should be reverted`];
   },
   /** The job's summary says `text`. */
-  summarized(report: Report, job: string, text: string): string[] {
-    return (report.summaries[job] ?? '').includes(text)
+  summarized(summaries: Readonly<Record<string, string>>, job: string, text: string): string[] {
+    return (summaries[job] ?? '').includes(text)
       ? []
-      : [`${job}'s summary should say "${text}"; it says ${JSON.stringify(report.summaries[job] ?? '')}`];
+      : [`${job}'s summary should say "${text}"; it says ${JSON.stringify(summaries[job] ?? '')}`];
   },
   /** The team's webhook got a message containing `text`. */
   notified(world: World, text: string): string[] {
@@ -254,12 +257,12 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
     rejects: [],
     controllers: { dev: 'argocd', staging: 'argocd', canary: 'argocd', production: 'argocd' },
     events: push,
-    promises: (report, world) => [
+    promises: (report, world, summaries) => [
       ...expectations.jobs(report, { dev: 'success', staging: 'failure', canary: 'skipped', production: 'skipped' }),
       ...expectations.environments(report, world, ['dev'], ['staging', 'canary', 'production']),
       ...expectations.reverted(report, 'staging'),
-      ...expectations.summarized(report, 'staging', ARGO_CD_REFUSAL),
-      ...expectations.summarized(report, 'dev', '## GitOps controller: ✅ applied'),
+      ...expectations.summarized(summaries, 'staging', ARGO_CD_REFUSAL),
+      ...expectations.summarized(summaries, 'dev', '## GitOps controller: ✅ applied'),
       ...expectations.notified(world, 'Deploy to staging failed'),
     ],
   },
