@@ -204,6 +204,21 @@ describe('rollout-wait on Argo CD', () => {
     expect(run.runtime.summaries.join('\n')).toMatch(/## GitOps controller: ❌ failed/);
   });
 
+  test("Argo CD's message cannot start a workflow command in the log or the error", async () => {
+    seedApplication(SYNCED_OLDER);
+    const run = start(argoInputs());
+    await untilAnnotated('applications', 'argocd', 'shop-prod', 'argocd.argoproj.io/refresh');
+    argoWrites({
+      revisions: [OURS],
+      syncStatus: 'OutOfSync',
+      health: 'Healthy',
+      operation: { revisions: [OURS], phase: 'Failed', message: 'bad\n::add-mask::leak\n::error::forged' },
+    });
+    const { error } = await run.done;
+    for (const line of [...(error?.message ?? '').split('\n'), ...run.runtime.logs.flatMap((log) => log.split('\n'))])
+      expect(line).not.toMatch(/^::/);
+  });
+
   test('an Application that applied our commit before the wait began passes at once', async () => {
     seedApplication({
       revisions: [OURS],

@@ -36,7 +36,7 @@ export { waitForRollouts, type RolloutWaitOptions, type RolloutWaitOutcome, type
 export { selectorString } from './objects.ts';
 export { applicationVerdict, gitSourceIndexes, operationFailure } from './controllers/argocd.ts';
 export { helmReleaseVerdict, kustomizationVerdict } from './controllers/flux.ts';
-export { GitHistory, ListedHistory, NO_HISTORY, type CommitHistory } from './controllers/history.ts';
+export { GitHistory, NO_HISTORY, type CommitHistory } from './controllers/history.ts';
 export { fluxRevisionSha, type ControllerVerdict, type Relation } from './controllers/revision.ts';
 export { applicationPaths, renders, repositoryKey, sameRepository } from './controllers/sources.ts';
 export {

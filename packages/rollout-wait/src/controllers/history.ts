@@ -1,7 +1,7 @@
 // Whether a commit a controller applied contains the GitOps commit: the history of the GitOps
 // repository, read with git from a clone the job already has or from a fetch of the branch
-// made the first time a revision other than ours is seen. Behind one
-// interface; the listed history beside it answers from SHAs given in advance.
+// made the first time a revision other than ours is seen. Behind one interface, with the empty history
+// (only our commit itself counts) beside it.
 import { Git, type Exec } from '@shiprail/core';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,19 +13,6 @@ export interface CommitHistory {
 
 /** No history: only our commit itself counts. */
 export const NO_HISTORY: CommitHistory = { contains: () => Promise.resolve(undefined) };
-
-/** Answers from descendants listed in advance (what a caller that computed them passes). */
-export class ListedHistory implements CommitHistory {
-  private readonly descendants: ReadonlySet<string>;
-
-  constructor(descendants: Iterable<string>) {
-    this.descendants = new Set(descendants);
-  }
-
-  contains(descendant: string): Promise<boolean | undefined> {
-    return Promise.resolve(this.descendants.has(descendant) ? true : undefined);
-  }
-}
 
 export interface GitHistoryOptions {
   exec: Exec;

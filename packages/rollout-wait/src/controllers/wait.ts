@@ -1,10 +1,10 @@
 // Waiting on the GitOps controller: find the objects that render the touched paths (or take them
 // named), ask the controller to look now, then watch each one until its verdict is done or failed.
 // A failure ends the wait as soon as the controller writes it; the deadline ends it otherwise.
-import { ConfigurationError, MAX_TIMER_MS } from '@shiprail/core';
+import { ConfigurationError } from '@shiprail/core';
 import type { KubeApiError, KubeClient } from '../kube.ts';
 import { reflect, type KubeItem, type ReflectContext } from '../reflect.ts';
-import type { WaitClock } from '../wait.ts';
+import { deadlinePasses, type WaitClock } from '../wait.ts';
 import { applicationVerdict } from './argocd.ts';
 import { kustomizationVerdict, helmReleaseVerdict } from './flux.ts';
 import type { CommitHistory } from './history.ts';
@@ -256,13 +256,7 @@ class ControllerWait {
   }
 
   private async keepDeadline(): Promise<void> {
-    const { clock } = this.options;
-    const deadline = clock.now() + this.options.timeoutMs;
-    const { signal } = this.controller;
-    while (!signal.aborted && clock.now() < deadline) {
-      await clock.sleep(Math.min(deadline - clock.now(), MAX_TIMER_MS), signal);
-    }
-    if (signal.aborted) return;
+    if (!(await deadlinePasses(this.options.clock, this.options.timeoutMs, this.controller.signal))) return;
     this.deadlinePassed = true;
     this.reconsider();
   }
