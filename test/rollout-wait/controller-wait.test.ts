@@ -219,6 +219,25 @@ describe('rollout-wait on Argo CD', () => {
       expect(line).not.toMatch(/^::/);
   });
 
+  test("without the right to annotate: a warning, and the wait goes on to the controller's own poll", async () => {
+    seedApplication(SYNCED_OLDER);
+    server.failRequests(1, { status: 403, method: 'PATCH' });
+    const run = start(argoInputs());
+    await sleep(500);
+    argoWrites({
+      revisions: [OURS],
+      syncStatus: 'Synced',
+      health: 'Healthy',
+      operation: { revisions: [OURS], phase: 'Succeeded' },
+    });
+    expect((await run.done).error).toBeUndefined();
+    expect(run.runtime.warnings).toEqual([
+      expect.stringMatching(
+        /could not ask the controller to look at application argocd\/shop-prod now \(.*injected failure.*\(HTTP 403\)\): waiting for its own interval/,
+      ),
+    ]);
+  });
+
   test('an Application that applied our commit before the wait began passes at once', async () => {
     seedApplication({
       revisions: [OURS],

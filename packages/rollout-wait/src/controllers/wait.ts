@@ -1,8 +1,8 @@
 // Waiting on the GitOps controller: find the objects that render the touched paths (or take them
 // named), ask the controller to look now, then watch each one until its verdict is done or failed.
 // A failure ends the wait as soon as the controller writes it; the deadline ends it otherwise.
-import { ConfigurationError } from '@shiprail/core';
-import type { KubeApiError, KubeClient } from '../kube.ts';
+import { ConfigurationError, errorMessage } from '@shiprail/core';
+import { KubeApiError, type KubeClient } from '../kube.ts';
 import { reflect, type KubeItem, type ReflectContext } from '../reflect.ts';
 import { deadlinePasses, type WaitClock } from '../wait.ts';
 import { applicationVerdict } from './argocd.ts';
@@ -210,7 +210,12 @@ class ControllerWait {
       // Every Flux object's GitRepository is asked to fetch too, so they are listed even when named.
       found.repositories = await list<GitRepository>('gitrepository');
       found.kustomizations = await list<Kustomization>('kustomization');
-      found.helmReleases = await list<HelmRelease>('helmrelease');
+      // A cluster with kustomize-controller alone does not serve HelmReleases: none to wait on.
+      found.helmReleases = await list<HelmRelease>('helmrelease').catch((error: unknown) => {
+        if (error instanceof KubeApiError && error.status === 404 && !named.some((ref) => ref.kind === 'helmrelease'))
+          return [];
+        throw error;
+      });
     } else if (named.length === 0) found.applications = await list<Application>('application');
     let refs = named;
     if (refs.length === 0) {
@@ -242,7 +247,7 @@ class ControllerWait {
         await this.client.annotate(kind, ref.namespace, ref.name, refreshAnnotations(kind, now), signal);
       } catch (error) {
         this.options.onWarning?.(
-          `could not ask the controller to look at ${kind} ${ref.namespace}/${ref.name} now (${(error as KubeApiError).message}): waiting for its own interval`,
+          `could not ask the controller to look at ${kind} ${ref.namespace}/${ref.name} now (${errorMessage(error)}): waiting for its own interval`,
         );
       }
     };
