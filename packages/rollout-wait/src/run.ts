@@ -153,7 +153,10 @@ async function controllerFirst(
     runtime.setOutput('resources', []);
     throw shown(runtime, controllerFailure(outcome, inputs['gitops-commit'], inputs.timeout));
   }
-  if (inputs.resources.length === 0) runtime.setOutput('result', 'success');
+  if (inputs.resources.length === 0) {
+    runtime.setOutput('result', 'success');
+    runtime.setOutput('resources', []);
+  }
   runtime.log.info(`The controller applied ${inputs['gitops-commit']} in ${formatDuration(elapsedMs)}`);
   return elapsedMs;
 }
