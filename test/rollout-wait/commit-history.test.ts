@@ -46,6 +46,8 @@ test('fetched from a URL into an empty directory: later commits contain ours, ot
   const history = new GitHistory({ ...options, directory, url: `file://${bare}`, branch: 'main' });
   expect(await history.contains(later, ours)).toBe(true);
   expect(await history.contains(ours, later)).toBe(false);
+  // A chart version's `+<sha>` carries 12 characters.
+  expect(await history.contains(later.slice(0, 12), ours)).toBe(true);
   // Not on the branch fetched: the history cannot say.
   expect(await history.contains(unrelated, ours)).toBeUndefined();
   expect(await history.contains('f'.repeat(40), ours)).toBeUndefined();

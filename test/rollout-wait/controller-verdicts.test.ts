@@ -36,7 +36,13 @@ const REPO = 'https://git.example.com/acme/gitops.git';
 
 /** OLDER is before ours, NEWER contains ours, UNRELATED is neither. */
 const relation = (sha: string): Relation =>
-  sha === OURS ? 'ours' : sha === NEWER ? 'contains-ours' : sha === 'e'.repeat(40) ? 'unknown' : 'other';
+  OURS.startsWith(sha)
+    ? 'ours'
+    : NEWER.startsWith(sha)
+      ? 'contains-ours'
+      : sha === 'e'.repeat(40)
+        ? 'unknown'
+        : 'other';
 
 type Expected = Pick<ControllerVerdict, 'phase' | 'reason'> & { message?: RegExp; revisionChecked?: boolean };
 
@@ -465,6 +471,17 @@ const helmRows: Array<[string, object, Expected]> = [
     { phase: 'failed', reason: 'UpgradeFailed', message: /timed out waiting for the condition/ },
   ],
   [
+    'a chart from git at a later commit containing ours',
+    hr('Revision', 'GitRepository', {
+      ready: 'True',
+      reason: 'UpgradeSucceeded',
+      message: 'Helm upgrade succeeded',
+      observedGeneration: 1,
+      chartVersions: [`0.1.0+${NEWER.slice(0, 12)}`],
+    }),
+    { phase: 'done', reason: 'UpgradeSucceeded', revisionChecked: true },
+  ],
+  [
     'a chart from a Helm repository: not revision-checked',
     hr(undefined, 'HelmRepository', {
       ready: 'True',
@@ -479,7 +496,7 @@ const helmRows: Array<[string, object, Expected]> = [
 
 describe('Flux HelmRelease verdicts', () => {
   test.each(helmRows)('%s', (_name, object, expected) => {
-    const verdict = helmReleaseVerdict(object, relation, (prefix) => (OURS.startsWith(prefix) ? OURS : undefined));
+    const verdict = helmReleaseVerdict(object, relation);
     expect(verdict).toMatchObject({ phase: expected.phase, reason: expected.reason });
     if (expected.message) expect(verdict.message).toMatch(expected.message);
     if (expected.revisionChecked !== undefined) expect(verdict.revisionChecked).toBe(expected.revisionChecked);

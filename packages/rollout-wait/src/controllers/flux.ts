@@ -108,15 +108,10 @@ function chartCommit(release: HelmRelease): { checked: boolean; prefix: string; 
   return { checked: fromGit, prefix, version };
 }
 
-/** The relation of a short commit prefix, through the full SHAs the relation knows (`resolve`). */
-export function helmReleaseVerdict(
-  release: HelmRelease,
-  relation: RelationOf,
-  resolve: (prefix: string) => string | undefined,
-): ControllerVerdict {
+/** A chart version's commit is a 12-character prefix: the relation (and the history) read prefixes too. */
+export function helmReleaseVerdict(release: HelmRelease, relation: RelationOf): ControllerVerdict {
   const { checked, prefix, version } = chartCommit(release);
-  const full = prefix === '' ? undefined : resolve(prefix);
-  const versionRelation = !checked ? 'ours' : full === undefined ? 'other' : relation(full);
+  const versionRelation = !checked ? 'ours' : prefix === '' ? 'other' : relation(prefix);
   const base = { revision: version, revisionChecked: checked };
   const note = checked ? '' : 'not revision-checked (chart from a Helm or OCI repository); ';
   if (release.spec?.suspend === true) return suspended(version, checked);

@@ -5,7 +5,7 @@ import type { Verdict } from '../status.ts';
 
 export type Relation = 'ours' | 'contains-ours' | 'other' | 'unknown';
 
-/** The relation of a full commit SHA to ours, as far as the history has said. */
+/** The relation of a commit (a full SHA, or a prefix of 12 or more) to ours, as far as the history has said. */
 export type RelationOf = (sha: string) => Relation;
 
 /** A controller's verdict on one object: the revision it reported, and whether that was checked at all. */

@@ -89,8 +89,9 @@ export class Relations {
     this.onAnswer = onAnswer;
   }
 
+  /** A full SHA, or a prefix of at least 12 characters (a chart version's `+<sha>`). */
   readonly of = (sha: string): Relation => {
-    if (sha === this.commit) return 'ours';
+    if (sha === this.commit || (sha.length >= 12 && this.commit.startsWith(sha))) return 'ours';
     const known = this.known.get(sha);
     if (known !== undefined) return known;
     this.known.set(sha, 'unknown');
@@ -100,9 +101,6 @@ export class Relations {
     );
     return 'unknown';
   };
-
-  /** Our commit for a prefix of it (Helm chart versions carry 12 characters). */
-  readonly resolve = (prefix: string): string | undefined => (this.commit.startsWith(prefix) ? this.commit : undefined);
 
   private answer(sha: string, relation: Relation): void {
     this.known.set(sha, relation);
@@ -308,7 +306,7 @@ class ControllerWait {
       return applicationVerdict(object as Application, { relation, repository, requestedAtMs: this.requestedAt });
     }
     if (kind === 'kustomization') return kustomizationVerdict(object as Kustomization, relation);
-    return helmReleaseVerdict(object as HelmRelease, relation, this.relations.resolve);
+    return helmReleaseVerdict(object as HelmRelease, relation);
   }
 
   private reconsider(): void {
