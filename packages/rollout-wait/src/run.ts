@@ -4,7 +4,7 @@
 import { ConfigurationError, errorMessage, escapeUntrusted, formatDuration, type Runtime } from '@shiprail/core';
 import type { TrackedResource } from './decide.ts';
 import { diagnose } from './diagnosis.ts';
-import { controllerFailure, controllerOutputs, renderControllerSummary, waitOnController } from './controllers/step.ts';
+import { controllerFailure, controllerOutputs, waitOnController } from './controllers/step.ts';
 import type { Controller, ControllerRef, ControllerWaitOutcome } from './controllers/wait.ts';
 import {
   parseControllerObjects,
@@ -18,7 +18,7 @@ import {
 import { KubeApi, type KubeClient } from './kube.ts';
 import { loadKubeConfig, type LoadedKubeConfig } from './kubeconfig.ts';
 import { rollbackDeployment } from './rollback.ts';
-import { renderSummary, type ResourceReport } from './summary.ts';
+import { renderControllerSummary, renderSummary, type ResourceReport } from './summary.ts';
 import { waitForRollouts, type RolloutWaitOutcome, type WaitClock } from './wait.ts';
 
 /** What rollback and diagnostics may take after the wait has ended, together. */

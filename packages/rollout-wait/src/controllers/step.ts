@@ -1,7 +1,7 @@
 // The controller half of the step: the commit history the inputs point at, the wait, the log lines,
 // the `controllers` output and the summary section, and the error the step ends with when the
 // controller did not apply the commit.
-import { code, escapeCell, escapeUntrusted, formatDuration, table, type Runtime } from '@shiprail/core';
+import { escapeUntrusted, formatDuration, type Runtime } from '@shiprail/core';
 import { existsSync, mkdtempSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { KubeClient } from '../kube.ts';
@@ -131,37 +131,6 @@ export async function waitOnController(
       runtime.log.info(`${describeTarget(target)}: ${escapeUntrusted(runtime.redact(target.verdict.message))}`),
     onWarning: (message) => runtime.log.warning(escapeUntrusted(runtime.redact(message))),
   });
-}
-
-const VERDICT_LABEL: Readonly<Record<string, string>> = { done: 'applied', failed: 'failed', progressing: 'not yet' };
-
-/** The summary section: one row per object, with the controller's own words. */
-export function renderControllerSummary(outcome: ControllerWaitOutcome, commit: string, elapsedMs: number): string {
-  const title = outcome.result === 'success' ? '✅ applied' : outcome.result === 'failed' ? '❌ failed' : '⏱️ timeout';
-  const lines = [
-    `## GitOps controller: ${title}`,
-    '',
-    `Commit ${code(shortSha(commit))}, ${outcome.targets.length} object${outcome.targets.length === 1 ? '' : 's'} followed for ${formatDuration(elapsedMs)}.`,
-    '',
-  ];
-  if (outcome.targets.length > 0) {
-    lines.push(
-      table(
-        ['Object', 'Revision', 'Verdict', 'Reason', 'Message'],
-        outcome.targets.map((target) => [
-          describeTarget(target),
-          target.verdict.revisionChecked
-            ? shortSha(target.verdict.revision)
-            : `${target.verdict.revision} (not revision-checked)`,
-          VERDICT_LABEL[target.verdict.phase] ?? target.verdict.phase,
-          target.verdict.reason,
-          target.verdict.message,
-        ]),
-      ),
-    );
-  }
-  if (outcome.error !== undefined) lines.push('', `**Stopped:** ${escapeCell(outcome.error.message)}`);
-  return `${lines.join('\n').trimEnd()}\n`;
 }
 
 /** The error the step ends with when the controller did not apply the commit everywhere. */
