@@ -5,11 +5,11 @@
 // Run: `npm run bench -- controller-wait` (bundle first: `npm run bundle -- rollout-wait`).
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { repoRoot } from '../scripts/lib/action-metadata.ts';
-import { node24 } from '@shiprail/rehearsal/harness';
-import { startKubeApiServer, type KubeApiServer } from '@shiprail/rehearsal/kube-api-server';
-import { application, applicationStatus, type ApplicationState } from '@shiprail/rehearsal/gitops-controllers';
-import { kubectl } from '../test/support/kubectl.ts';
+import { repoRoot } from '@shiprail/rehearsal/action-metadata';
+import { node24 } from '@shiprail/rehearsal/workflow';
+import { startKubeApiServer, type KubeApiServer } from '@shiprail/rehearsal/kube';
+import { application, applicationStatus, type ApplicationState } from '@shiprail/rehearsal/kube';
+import { kubectl } from '@shiprail/testkit';
 import { median, timeNode } from './lib/timing.ts';
 
 const REPO = 'https://git.example.com/acme/gitops.git';

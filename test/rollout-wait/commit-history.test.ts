@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createTestRuntime } from '../support/runtime.ts';
+import { createTestRuntime } from '@shiprail/testkit';
 
 let root: string;
 const git = (cwd: string, ...args: string[]): string =>

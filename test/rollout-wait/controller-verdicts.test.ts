@@ -26,7 +26,7 @@ import {
   kustomization,
   type ApplicationState,
   type FluxState,
-} from '@shiprail/rehearsal/gitops-controllers';
+} from '@shiprail/rehearsal/kube';
 
 const OURS = 'a'.repeat(40);
 const OLDER = 'b'.repeat(40);

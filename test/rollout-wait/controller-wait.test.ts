@@ -7,10 +7,15 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createTestRuntime, type RecordingRuntime } from '../support/runtime.ts';
-import { kubectl } from '../support/kubectl.ts';
-import { startKubeApiServer, type KubeApiServer, type KubeObject } from '@shiprail/rehearsal/kube-api-server';
-import { seedDeployment, deploymentRollout, playScenario } from '@shiprail/rehearsal/kube-scenarios';
+import { createTestRuntime, kubectl, type RecordingRuntime } from '@shiprail/testkit';
+import {
+  deploymentRollout,
+  playScenario,
+  seedDeployment,
+  startKubeApiServer,
+  type KubeApiServer,
+  type KubeObject,
+} from '@shiprail/rehearsal/kube';
 import {
   application,
   applicationStatus,
@@ -21,7 +26,7 @@ import {
   type ApplicationSourceSpec,
   type ApplicationState,
   type FluxState,
-} from '@shiprail/rehearsal/gitops-controllers';
+} from '@shiprail/rehearsal/kube';
 
 const REPO = 'https://git.example.com/acme/gitops.git';
 const OURS = '1'.repeat(40);

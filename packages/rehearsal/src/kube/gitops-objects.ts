@@ -2,7 +2,7 @@
 // write them, for the test API server: the objects, and the status each controller reports at each
 // step of applying a commit (comparing, syncing, a failed sync or hook, healthy; Flux's Ready at a
 // generation). No jest globals: `node x.ts` under Node 24 can import it.
-import type { JsonObject } from './kube-patch.ts';
+import type { JsonObject } from './patch.ts';
 
 const isoNow = (): string => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 

@@ -2,8 +2,8 @@
 // its source the environment's overlay in the GitOps repository), whose status says what Argo CD would
 // as the cluster applies each commit: compared and syncing, refused with Argo CD's message, or synced
 // and Healthy (Degraded when a rollout fails). No jest globals: `node x.ts` under Node 24 can import it.
-import { application, applicationStatus, type ApplicationState } from './gitops-controllers.ts';
-import type { KubeApiServer } from './kube-api-server.ts';
+import { application, applicationStatus, type ApplicationState } from './gitops-objects.ts';
+import type { KubeApiServer } from './api-server.ts';
 
 export const ARGO_CD_NAMESPACE = 'argocd';
 

@@ -20,9 +20,9 @@ import {
   text,
   type Json,
   type JsonObject,
-} from './kube-patch.ts';
+} from './patch.ts';
 
-import { jsonPathValue, type PrinterColumn } from './kube-gitops-types.ts';
+import { jsonPathValue, type PrinterColumn } from './gitops-types.ts';
 import {
   groupVersionOf,
   KubeStore,
@@ -33,11 +33,11 @@ import {
   type KubeObject,
   type ResourceType,
   type Watcher,
-} from './kube-store.ts';
+} from './store.ts';
 
-export type { Json, JsonObject } from './kube-patch.ts';
-export { text } from './kube-patch.ts';
-export { RESOURCE_TYPES, resourceType, type KubeObject, type ResourceType } from './kube-store.ts';
+export type { Json, JsonObject } from './patch.ts';
+export { text } from './patch.ts';
+export { RESOURCE_TYPES, resourceType, type KubeObject, type ResourceType } from './store.ts';
 
 interface InjectedFailure {
   remaining: number;

@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
 import { ArgoCdApplication, type ArgoCdBehaviour } from './argo-cd.ts';
-import { text, type KubeApiServer } from './kube-api-server.ts';
-import { deploymentRollout, playScenario, type DeploymentRolloutOptions } from './kube-scenarios.ts';
+import { text, type KubeApiServer } from './api-server.ts';
+import { deploymentRollout, playScenario, type DeploymentRolloutOptions } from './workloads.ts';
 
 const execFileAsync = promisify(execFile);
 

@@ -3,8 +3,8 @@
 // object), Flux's Kustomization (kustomize.toolkit.fluxcd.io/v1), HelmRelease (helm.toolkit.fluxcd.io/v2)
 // and GitRepository (source.toolkit.fluxcd.io/v1), with their short names and printer columns.
 // No jest globals: `node x.ts` under Node 24 can import it.
-import { isObject, text, type Json, type JsonObject } from './kube-patch.ts';
-import type { ResourceType } from './kube-store.ts';
+import { isObject, text, type Json, type JsonObject } from './patch.ts';
+import type { ResourceType } from './store.ts';
 
 /** A CRD's additionalPrinterColumns entry. */
 export interface PrinterColumn {
