@@ -9,7 +9,6 @@ import { repoRoot } from '@shiprail/rehearsal/action-metadata';
 import { node24 } from '@shiprail/rehearsal/workflow';
 import { startKubeApiServer, type KubeApiServer } from '@shiprail/rehearsal/kube';
 import { application, applicationStatus, type ApplicationState } from '@shiprail/rehearsal/kube';
-import { kubectl } from '@shiprail/testkit';
 import { median, timeNode } from './lib/timing.ts';
 
 const REPO = 'https://git.example.com/acme/gitops.git';
@@ -40,6 +39,12 @@ function runStep(inputs: Record<string, string>): Promise<StepRun> {
   return new Promise((resolve) =>
     child.on('close', (code) => resolve({ exitCode: code ?? 1, exitedAt: Date.now(), verdictAt, stdout })),
   );
+}
+
+/** Real kubectl with the server's kubeconfig: its exit code and when it exited. (The test kit needs jest.) */
+function kubectl(kubeconfig: string, args: readonly string[]): Promise<{ exitCode: number; exitedAt: number }> {
+  const child = spawn('kubectl', ['--kubeconfig', kubeconfig, ...args], { stdio: 'ignore' });
+  return new Promise((resolve) => child.on('close', (code) => resolve({ exitCode: code ?? 1, exitedAt: Date.now() })));
 }
 
 const sha = (round: number, which: number): string => `${round}${which}`.padEnd(40, '0');
@@ -92,18 +97,14 @@ async function round(server: KubeApiServer, index: number, outcome: 'Succeeded' 
     timeout: '2m',
     'fail-fast': 'true',
   });
-  const viaKubectl = kubectl(
-    server.kubeconfigPath,
-    [
-      'wait',
-      '-n',
-      'argocd',
-      `application/${name}`,
-      `--for=jsonpath={.status.operationState.syncResult.revision}=${ours}`,
-      `--timeout=${outcome === 'Failed' ? 3 : 60}s`,
-    ],
-    90_000,
-  );
+  const viaKubectl = kubectl(server.kubeconfigPath, [
+    'wait',
+    '-n',
+    'argocd',
+    `application/${name}`,
+    `--for=jsonpath={.status.operationState.syncResult.revision}=${ours}`,
+    `--timeout=${outcome === 'Failed' ? 3 : 60}s`,
+  ]);
   await untilAnnotated(server, name);
   while (server.openWatches() < watchesBefore + 2) await new Promise((resolve) => setTimeout(resolve, 10));
   write(server, name, {
