@@ -192,3 +192,20 @@ test('pull-request: tested, built and scanned; nothing pushed or deployed; one c
   expect(notifications()).toEqual([]);
   expect(result.broken).toEqual([]);
 }, 900_000);
+
+test("argocd-refuses: dev waits on Argo CD's sync; staging's refusal ends the job with Argo CD's message and reverts it", async () => {
+  const result = await rehearse(world, scenarioNamed('argocd-refuses'));
+  expect(result.report.jobs).toMatchObject({ dev: 'success', staging: 'failure', canary: 'skipped' });
+  expectEnvironments(result, ['dev']);
+  expect(gitopsTargets(result)).toEqual(['dev', 'staging', 'revert staging']);
+  const summaryOf = (job: string): string => result.runs[0]?.jobs.find((entry) => entry.key === job)?.summary ?? '';
+  const staging = summaryOf('staging');
+  expect(staging).toMatch(/## GitOps controller: ❌ failed/);
+  expect(staging).toMatch(
+    /argocd\/application\/shop-staging \| [0-9a-f]{12} \| failed \| SyncFailed \| sync of [0-9a-f]{12} \(ours\) Failed: one or more objects failed to apply, reason: admission webhook "verify-images.policy.example.com" denied the request: image signature not found/,
+  );
+  expect(summaryOf('dev')).toMatch(/argocd\/application\/shop-dev \| [0-9a-f]{12} \| applied \| Healthy/);
+  const application = world.environments.staging.server.get('applications', 'argocd', 'shop-staging');
+  expect(application?.['status']).toMatchObject({ sync: { status: 'Synced' }, health: { status: 'Healthy' } });
+  expect(result.broken).toEqual([]);
+}, 900_000);

@@ -46,6 +46,7 @@ export function deployInputs(world: World, scenario: Scenario): Record<string, V
     'canary-duration': '0',
     'canary-interval': '10m',
     'rollout-timeout': '2m',
+    ...(scenario.controllers ? { 'gitops-controllers': JSON.stringify(scenario.controllers) } : {}),
   };
 }
 
@@ -142,6 +143,8 @@ export async function rehearse(
   }
   const results = await Promise.all(runs);
   await world.reconciler.settle();
-  const report = await assembleReport(scenario.name, results[results.length - 1], world, PULL_REQUEST_NUMBER);
-  return { report, runs: results, broken: scenario.promises(report, world) };
+  const last = results[results.length - 1];
+  const report = await assembleReport(scenario.name, last, world, PULL_REQUEST_NUMBER);
+  const summaries = Object.fromEntries((last?.jobs ?? []).map((job) => [job.key, job.summary]));
+  return { report, runs: results, broken: scenario.promises(report, world, summaries) };
 }

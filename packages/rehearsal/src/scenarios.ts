@@ -15,6 +15,7 @@ export const SCENARIO_NAMES = [
   'failed-production-smoke',
   'superseded-run',
   'pull-request',
+  'argocd-refuses',
 ] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
@@ -33,12 +34,17 @@ export interface Scenario {
   canaryData: 'healthy' | 'errors';
   /** Environments whose reviewer rejects the deployment. */
   rejects: string[];
+  /** The controller that applies each environment, as the caller tells deploy.yml (default none). */
+  controllers?: Record<string, 'argocd' | 'flux'>;
   /** The events, in order; a second one starts when the first run waits at `holdUntilNext`. */
   events(world: World): Promise<ScenarioEvent[]>;
   /** The environment whose approval in the first run waits until the next run reaches it. */
   holdUntilNext?: string;
-  /** What the pipeline promises: each broken promise as a sentence (empty: the scenario ended as promised). */
-  promises(report: Report, world: World): string[];
+  /**
+   * What the pipeline promises: each broken promise as a sentence (empty: the scenario ended as promised).
+   * `summaries`: the last run's job summaries (what its steps wrote to GITHUB_STEP_SUMMARY), by job key.
+   */
+  promises(report: Report, world: World, summaries: Readonly<Record<string, string>>): string[];
 }
 
 const push = (world: World): Promise<ScenarioEvent[]> =>
@@ -86,6 +92,12 @@ export const expectations = {
       ? []
       : [`${environment}'s GitOps commit should be reverted`];
   },
+  /** The job's summary says `text`. */
+  summarized(summaries: Readonly<Record<string, string>>, job: string, text: string): string[] {
+    return (summaries[job] ?? '').includes(text)
+      ? []
+      : [`${job}'s summary should say "${text}"; it says ${JSON.stringify(summaries[job] ?? '')}`];
+  },
   /** The team's webhook got a message containing `text`. */
   notified(world: World, text: string): string[] {
     const texts = world.github.notificationTexts();
@@ -96,6 +108,10 @@ export const expectations = {
 };
 
 const ALL = ['dev', 'staging', 'canary', 'production'];
+
+/** What Argo CD says when an admission webhook refuses a Deployment of the commit. */
+const ARGO_CD_REFUSAL =
+  'one or more objects failed to apply, reason: admission webhook "verify-images.policy.example.com" denied the request: image signature not found';
 const TESTS_PASS = { 'test (api)': 'success', 'test (worker)': 'success' };
 const BUILDS_PASS = { 'build (api)': 'success', 'build (worker)': 'success' };
 
@@ -230,6 +246,24 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
       ...ALL.filter((environment) => !report.pushed.includes(report.environments[environment]?.['web'] ?? '')).map(
         (environment) => `${environment} should run the second push's web`,
       ),
+    ],
+  },
+  'argocd-refuses': {
+    name: 'argocd-refuses',
+    description:
+      "the clusters act as Argo CD, which refuses staging's commit: the job ends with Argo CD's message, staging's commit is reverted, nothing after it changes",
+    world: { argoCd: true, argoCdRefuses: { environment: 'staging', message: ARGO_CD_REFUSAL } },
+    canaryData: 'healthy',
+    rejects: [],
+    controllers: { dev: 'argocd', staging: 'argocd', canary: 'argocd', production: 'argocd' },
+    events: push,
+    promises: (report, world, summaries) => [
+      ...expectations.jobs(report, { dev: 'success', staging: 'failure', canary: 'skipped', production: 'skipped' }),
+      ...expectations.environments(report, world, ['dev'], ['staging', 'canary', 'production']),
+      ...expectations.reverted(report, 'staging'),
+      ...expectations.summarized(summaries, 'staging', ARGO_CD_REFUSAL),
+      ...expectations.summarized(summaries, 'dev', '## GitOps controller: ✅ applied'),
+      ...expectations.notified(world, 'Deploy to staging failed'),
     ],
   },
   'pull-request': {

@@ -3,7 +3,7 @@
 // GitOps remote served over git's HTTP protocol with a token, one simulated cluster per environment that
 // follows Git, a sample service per environment, Prometheus with canary data, and a Trivy stand-in in the
 // runner's tool cache.
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +12,7 @@ import { repoRoot } from './action-metadata.ts';
 import { Reconciler, runningImages, type ClusterEnvironment, type RolloutOutcome } from './kube/cluster.ts';
 import { startGitHttpServer, type GitHttpServer } from './servers/git-http-server.ts';
 import { GitHubApi } from './servers/github-api.ts';
+import { ArgoCdApplication, type ArgoCdBehaviour } from './kube/argo-cd.ts';
 import { gitIn } from './git.ts';
 import { createGitopsRemote, DEFAULT_IMAGES } from './gitops-repo.ts';
 import { startKubeApiServer, text, type KubeApiServer } from './kube/api-server.ts';
@@ -65,6 +66,10 @@ export interface WorldOptions {
   vulnerable?: string[];
   /** How a rollout goes, per environment and Deployment. */
   rollout?: (environment: string, deployment: string, image: string) => RolloutOutcome;
+  /** The clusters act as Argo CD: each environment's Application reports every commit it applies. */
+  argoCd?: boolean;
+  /** Argo CD refuses to sync deploy commits (not reverts) to this environment, with this message. */
+  argoCdRefuses?: { environment: string; message: string };
 }
 
 const SMOKE_CHECKS = `# Post-deploy checks of the shop, run by the deploy workflow in every environment.
@@ -229,6 +234,7 @@ interface WorldParts {
   initialGitops: string;
   /** What the current scenario asks of the world; the reconciler reads its rollouts at every rollout. */
   conditions: { options: WorldOptions };
+  argoCd: ArgoCdBehaviour;
   baseEnv: Record<string, string>;
   store: string;
 }
@@ -245,12 +251,24 @@ async function startParts(directory: string, options: WorldOptions, teardown: Te
     Promise.all(CLUSTERS.map((name) => started[name].server.stop())),
   );
   const conditions = { options };
+  const argoCd: ArgoCdBehaviour = {
+    repoURL: `${repositories.gitops.http.url}/${GITOPS_REPOSITORY}.git`,
+    refuses: (environment, commit) => {
+      const refusal = conditions.options.argoCdRefuses;
+      if (refusal?.environment !== environment) return undefined;
+      const subject = execFileSync('git', ['--git-dir', bare, 'log', '-1', '--format=%s', commit], {
+        encoding: 'utf8',
+      });
+      return subject.startsWith('Revert') ? undefined : refusal.message;
+    },
+  };
   const reconciler = new Reconciler({
     repository: bare,
     branch,
     environments: Object.values(environments),
     outcome: (environment, deployment, image) =>
       conditions.options.rollout?.(environment, deployment, image) ?? 'success',
+    argoCd: () => (conditions.options.argoCd === true ? argoCd : undefined),
   });
   await reconciler.sync();
   const initialGitops = await gitIn(bare).output(['rev-parse', branch]);
@@ -278,6 +296,7 @@ async function startParts(directory: string, options: WorldOptions, teardown: Te
     reconciler,
     initialGitops,
     conditions,
+    argoCd,
     ...runnerFolders(directory),
   };
 }
@@ -414,6 +433,17 @@ export class World {
 
   private configure(options: WorldOptions): void {
     this.parts.conditions.options = options;
+    for (const environment of Object.values(this.environments)) {
+      const application = new ArgoCdApplication(environment.server, environment.name);
+      if (options.argoCd === true) {
+        application.seed(
+          this.parts.argoCd.repoURL,
+          environment.overlay,
+          environment.namespace,
+          this.parts.initialGitops,
+        );
+      } else application.remove();
+    }
     this.parts.serviceOptions.production.broken = options.brokenProduction === true;
     this.baseEnv['REHEARSAL_VULNERABLE'] = (options.vulnerable ?? []).join(',');
   }

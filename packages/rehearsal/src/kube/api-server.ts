@@ -23,6 +23,7 @@ import {
   type JsonObject,
 } from './patch.ts';
 
+import { jsonPathValue, type PrinterColumn } from './gitops-types.ts';
 import {
   groupVersionOf,
   KubeStore,
@@ -78,7 +79,7 @@ export interface KubeApiServerOptions {
   namespace?: string;
   /** The Kubernetes version /version reports. */
   gitVersion?: string;
-  /** Serve no argoproj.io API, as a cluster without Argo Rollouts. */
+  /** Serve no argoproj.io rollouts, as a cluster without Argo Rollouts. */
   withoutArgoRollouts?: boolean;
   /** Serve HTTPS with a fresh self-signed certificate for 127.0.0.1, which the kubeconfig trusts. */
   tls?: boolean;
@@ -279,8 +280,14 @@ function tableColumns(type: ResourceType): Array<[string, string, (object: KubeO
         ageColumn,
       ];
     default:
-      return [name, ageColumn];
+      return type.printerColumns === undefined ? [name, ageColumn] : [name, ...type.printerColumns.map(printerColumn)];
   }
+}
+
+/** A CRD's printer column as a table column: dates are shown as ages, as the API server does. */
+function printerColumn(column: PrinterColumn): [string, string, (object: KubeObject, now: number) => Json] {
+  if (column.type === 'date') return [column.name, 'date', age];
+  return [column.name, column.type, (object) => jsonPathValue(object, column.jsonPath)];
 }
 
 function podStatusColumn(pod: KubeObject): string {
@@ -308,7 +315,7 @@ function toTable(type: ResourceType, objects: KubeObject[], resourceVersion: str
       type: columnType,
       format: name === 'Name' ? 'name' : '',
       description: name === 'Name' ? 'Name must be unique within a namespace.' : `${name} of the ${type.singular}.`,
-      priority: 0,
+      priority: type.printerColumns?.find((column) => column.name === name)?.priority ?? 0,
     })),
     rows: objects.map((object) => ({
       cells: columns.map(([, , cell]) => cell(object, now)),
@@ -501,6 +508,7 @@ function resource(context: ServerContext, exchange: Exchange, match: RegExpExecA
   if (!type) return exchange.fail(404, NOT_FOUND);
   const namespace = namespacePart === undefined ? undefined : decodeURIComponent(namespacePart);
   if (!type.namespaced && namespace !== undefined) return exchange.fail(404, NOT_FOUND);
+  if (subresource === 'status' && !type.subresources.includes('status')) return exchange.fail(404, NOT_FOUND);
   const target: ResourceTarget =
     name === undefined
       ? 'collection'
@@ -532,7 +540,7 @@ const notFound = ({ fail, qualified, name, type }: ResourceExchange): void =>
 
 // Strips kind/apiVersion from the items of built-in lists, as the real server's JSON does.
 function listItem(type: ResourceType, object: KubeObject): KubeObject {
-  if (type.group === 'argoproj.io') return object;
+  if (type.custom === true) return object;
   const item = structuredClone(object);
   delete item['kind'];
   delete item['apiVersion'];
@@ -654,7 +662,7 @@ function requestedObject(
     if (contentType === 'application/json-patch+json') return { object: applyJsonPatch(existing, parsed) };
     if (contentType === 'application/merge-patch+json') return { object: applyMergePatch(existing, parsed) };
     if (contentType === 'application/strategic-merge-patch+json') {
-      if (type.group === 'argoproj.io') {
+      if (type.custom === true) {
         return { status: 415, message: 'strategic merge patch is not supported for custom resources' };
       }
       return { object: applyStrategicMergePatch(existing, parsed) };
@@ -697,8 +705,9 @@ function updateObject({ store }: ServerContext, exchange: ResourceExchange): voi
     const withStatus = { ...structuredClone(existing), status: next['status'] ?? null } as KubeObject;
     return send(200, store.put(withStatus));
   }
-  // Updates of the main resource ignore status, as for every type with a status subresource.
-  send(200, store.put(next, true));
+  // Updates of the main resource ignore status when the type has a status subresource; without one
+  // (Argo CD's Application), status is written with the object.
+  send(200, store.put(next, type.subresources.includes('status')));
 }
 
 /** A watch: the initial objects or the history after a resourceVersion, then every change, until closed. */
@@ -780,7 +789,7 @@ function watch(context: ServerContext, exchange: ResourceExchange): void {
 /** Starts the server on a random free port of 127.0.0.1 and writes a kubeconfig for it. */
 export async function startKubeApiServer(options: KubeApiServerOptions = {}): Promise<KubeApiServer> {
   const served = RESOURCE_TYPES.filter(
-    (type) => !(options.withoutArgoRollouts === true && type.group === 'argoproj.io'),
+    (type) => !(options.withoutArgoRollouts === true && type.resource === 'rollouts'),
   );
   const token = `test-token-${randomUUID()}`;
   const store = new KubeStore();

@@ -6,3 +6,5 @@ export * from './patch.ts';
 export * from './store.ts';
 export * from './workloads.ts';
 export * from './kubeconfig.ts';
+export * from './argo-cd.ts';
+export * from './gitops-objects.ts';

@@ -2,6 +2,7 @@
 // changes since the last compaction, the open watches every change is sent to, and the pod logs.
 // No jest globals: `node x.ts` under Node 24 can import it.
 import { randomUUID } from 'node:crypto';
+import { GITOPS_RESOURCE_TYPES, type PrinterColumn } from './gitops-types.ts';
 import { isObject, text, type Json, type JsonObject } from './patch.ts';
 
 /** A stored object: plain JSON with apiVersion, kind, metadata (and usually spec and status). */
@@ -20,6 +21,10 @@ export interface ResourceType {
   verbs: string[];
   /** Subresources listed in discovery (`status`, `scale`, `log`). */
   subresources: string[];
+  /** Served from a CRD: list items keep kind and apiVersion, strategic merge patch is refused. */
+  custom?: boolean;
+  /** A CRD's additionalPrinterColumns, for server-side tables. */
+  printerColumns?: PrinterColumn[];
 }
 
 const ALL_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
@@ -128,7 +133,9 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
     categories: ['all'],
     verbs: ALL_VERBS,
     subresources: ['scale', 'status'],
+    custom: true,
   },
+  ...GITOPS_RESOURCE_TYPES,
 ];
 
 export const groupVersionOf = (type: ResourceType): string =>
