@@ -354,3 +354,99 @@ describe('pull-request-comment.sh', () => {
     }),
   );
 });
+
+describe('plan-environments.mjs', () => {
+  const plan = (env: Record<string, string>): Promise<ScriptRun> => {
+    const output = join(dir, 'output');
+    writeFileSync(output, '');
+    return new Promise((resolve) => {
+      execFile(
+        process.execPath,
+        [script('plan-environments.mjs')],
+        { env: { PATH: process.env['PATH'] ?? '', GITHUB_OUTPUT: output, ...env }, cwd: dir, timeout: 30_000 },
+        (error, stdout, stderr) =>
+          resolve({
+            status: error === null ? 0 : typeof error.code === 'number' ? error.code : 1,
+            stdout: stdout + stderr,
+            outputs: parseRunnerFile(readFileSync(output, 'utf8')),
+          }),
+      );
+    });
+  };
+
+  test.each([
+    {
+      given: { ENVIRONMENTS: 'dev, staging, production' },
+      expected: { first: 'dev', middle: 'staging', last: 'production', canary: 'false' },
+    },
+    {
+      given: {
+        ENVIRONMENTS: 'dev\nproduction',
+        BASE_URLS: 'dev: https://dev.acme.test\nproduction: https://acme.test',
+      },
+      expected: {
+        first: 'dev',
+        middle: '',
+        last: 'production',
+        'first-url': 'https://dev.acme.test',
+        'last-url': 'https://acme.test',
+      },
+    },
+    {
+      given: { ENVIRONMENTS: 'qa, prod', BASE_URLS: '# urls\n"qa": "http://127.0.0.1:8080"  # local' },
+      expected: {
+        first: 'qa',
+        last: 'prod',
+        'first-url': 'http://127.0.0.1:8080',
+        'last-url': '',
+        environments: '["qa","prod"]',
+      },
+    },
+    {
+      given: {
+        ENVIRONMENTS: 'dev, staging, production',
+        BASE_URL_STAGING: 'https://old.test',
+        BASE_URLS: 'production: https://new.test',
+      },
+      expected: { 'middle-url': 'https://old.test', 'last-url': 'https://new.test' },
+    },
+  ])('$given.ENVIRONMENTS: $expected', async ({ given, expected }) => {
+    const run = await plan(given);
+    expect(run.status).toBe(0);
+    expect(run.outputs).toMatchObject(expected);
+    expect(run.stdout).toContain('No canary judged this release');
+  });
+
+  test('a canary when Prometheus is given and the metrics file exists', async () => {
+    mkdirSync(join(dir, '.github'));
+    writeFileSync(join(dir, '.github', 'canary.yml'), 'metrics: []\n');
+    const run = await plan({
+      ENVIRONMENTS: 'test, live',
+      PROMETHEUS_URL: 'http://127.0.0.1:9090',
+      CANARY_METRICS: '.github/canary.yml',
+    });
+    expect(run.outputs).toMatchObject({ canary: 'true', last: 'live' });
+    expect(run.stdout).toContain('A canary judged on Prometheus');
+  });
+
+  test.each([
+    [{ ENVIRONMENTS: 'production' }, 'environments', 'at least two'],
+    [{ ENVIRONMENTS: 'a, b, c, d' }, 'environments', 'at most 3'],
+    [{ ENVIRONMENTS: 'dev, dev' }, 'environments', 'named twice'],
+    [{ ENVIRONMENTS: 'dev, ::stop-commands::x' }, 'environments', 'not a GitHub environment name'],
+    [{ ENVIRONMENTS: 'dev, prod', BASE_URLS: 'staging: https://s.test' }, 'base-urls', 'not one of the environments'],
+    [{ ENVIRONMENTS: 'dev, prod', BASE_URLS: 'dev: ftp://s.test' }, 'base-urls', 'not an http(s) URL'],
+    [{ ENVIRONMENTS: 'dev, prod', BASE_URLS: '- dev' }, 'base-urls', 'expected "environment: url"'],
+    [
+      { ENVIRONMENTS: 'dev, prod', PROMETHEUS_URL: 'http://p', CANARY_METRICS: '../canary.yml' },
+      'canary-metrics',
+      'does not exist',
+    ],
+  ])('%j is refused on %s: %s', async (given, input, message) => {
+    const run = await plan(given);
+    expect(run.status).toBe(1);
+    expect(run.stdout).toContain(`::error title=deploy input ${input}::`);
+    expect(run.stdout).toContain(message);
+    expect(run.outputs).toEqual({});
+  });
+});
