@@ -19,6 +19,7 @@ function jobs(
   deploys: readonly string[],
 ): Record<string, string> {
   return {
+    plan: 'success',
     detect: 'success',
     'test (api)': tests.api,
     'test (worker)': tests.worker ?? 'success',

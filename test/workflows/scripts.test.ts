@@ -374,7 +374,7 @@ describe('plan-environments.mjs', () => {
     });
   };
 
-  test.each([
+  test.each<{ given: Record<string, string>; expected: Record<string, string> }>([
     {
       given: { ENVIRONMENTS: 'dev, staging, production' },
       expected: { first: 'dev', middle: 'staging', last: 'production', canary: 'false' },
@@ -429,7 +429,7 @@ describe('plan-environments.mjs', () => {
     expect(run.stdout).toContain('A canary judged on Prometheus');
   });
 
-  test.each([
+  test.each<[Record<string, string>, string, string]>([
     [{ ENVIRONMENTS: 'production' }, 'environments', 'at least two'],
     [{ ENVIRONMENTS: 'a, b, c, d' }, 'environments', 'at most 3'],
     [{ ENVIRONMENTS: 'dev, dev' }, 'environments', 'named twice'],
