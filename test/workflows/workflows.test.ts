@@ -194,6 +194,31 @@ describe('deploy.yml', () => {
     expect(needsOf(workflow.jobs['build'] ?? {})).toContain('test');
   });
 
+  test.each([
+    ['go', 'actions/setup-go', 'go-version'],
+    ['node', 'actions/setup-node', 'node-version'],
+    ['dotnet', 'actions/setup-dotnet', 'dotnet-version'],
+    ['python', 'actions/setup-python', 'python-version'],
+    ['java', 'actions/setup-java', 'java-version'],
+    ['rust', 'moonrepo/setup-rust', 'channel'],
+  ])(
+    'the %s the service declares is set up by %s before its tests, unless it has a test image',
+    (tool, action, input) => {
+      const test = steps('test');
+      const setup = test.findIndex((step) => step.uses?.startsWith(`${action}@`) === true);
+      expect(setup).toBeGreaterThan(-1);
+      expect(setup).toBeLessThan(test.findIndex((step) => step.id === 'tests'));
+      expect(test[setup]?.if).toBe(`matrix.test != '' && matrix.test-image == '' && matrix.toolchain.${tool} != ''`);
+      expect(test[setup]?.with?.[input]).toBe(`\${{ matrix.toolchain.${tool} }}`);
+    },
+  );
+
+  test('a service with a test image runs its tests in that image', () => {
+    const tests = steps('test').find((step) => step.id === 'tests');
+    expect(tests?.env?.['TEST_IMAGE']).toBe('${{ matrix.test-image }}');
+    expect(tests?.run).toMatch(/docker run --rm .*-- "\$TEST_IMAGE" -c "\$TEST_COMMAND"/s);
+  });
+
   test('scan before push: built into an OCI layout, scanned there, and only then pushed (never on pull requests)', () => {
     const build = steps('build');
     const index = (id: string): number => build.findIndex((step) => step.id === id);
