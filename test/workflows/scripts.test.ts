@@ -450,3 +450,53 @@ describe('plan-environments.mjs', () => {
     expect(run.outputs).toEqual({});
   });
 });
+
+describe('integration-tests.sh', () => {
+  const entry = (service: string, command: string) => ({
+    service,
+    path: `services/${service}`,
+    'integration-test': command,
+    'test-reports': command === '' ? '' : `services/${service}/it/*.xml`,
+  });
+  const run = (include: object[], services: string[]): Promise<ScriptRun> => {
+    for (const { path } of include as { path: string }[]) mkdirSync(join(dir, path), { recursive: true });
+    return runScript(
+      'integration-tests.sh',
+      {
+        MATRIX: JSON.stringify({ include }),
+        SERVICES: JSON.stringify(services),
+        BASE_URL: 'http://127.0.0.1:8080',
+        ENVIRONMENT: 'qa',
+      },
+      dir,
+    );
+  };
+
+  test("each released service's command runs in its directory with BASE_URL; reports are its test-reports", async () => {
+    const result = await run(
+      [
+        entry('api', 'echo "$BASE_URL $SHIPRAIL_ENVIRONMENT" > seen'),
+        entry('web', ''),
+        entry('unreleased', 'touch seen'),
+      ],
+      ['api', 'web'],
+    );
+    expect(result.status).toBe(0);
+    expect(readFileSync(join(dir, 'services/api/seen'), 'utf8')).toBe('http://127.0.0.1:8080 qa\n');
+    expect(result.outputs).toEqual({ ran: '1', reports: 'services/api/it/*.xml' });
+    expect(() => readFileSync(join(dir, 'services/unreleased/seen'))).toThrow();
+  });
+
+  test('every service runs even after one fails, and the step fails', async () => {
+    const result = await run([entry('api', 'exit 3'), entry('web', 'touch seen')], ['api', 'web']);
+    expect(result.status).toBe(1);
+    expect(result.stdout).toContain('::error title=Integration tests failed::api in qa');
+    expect(readFileSync(join(dir, 'services/web/seen'), 'utf8')).toBe('');
+    expect(result.outputs['ran']).toBe('2');
+  });
+
+  test('nothing to run: passes with no reports', async () => {
+    const result = await run([entry('api', '')], ['api']);
+    expect(result).toMatchObject({ status: 0, outputs: { ran: '0', reports: '' } });
+  });
+});
