@@ -500,3 +500,43 @@ describe('integration-tests.sh', () => {
     expect(result).toMatchObject({ status: 0, outputs: { ran: '0', reports: '' } });
   });
 });
+
+describe('build-command.sh', () => {
+  const DIGEST = `sha256:${'ab'.repeat(32)}`;
+  // The files a build tool writes into an OCI image layout (blobs are not read here: build-push and
+  // trivy-gate read them).
+  const LAYOUT = `mkdir -p "$1/blobs/sha256" && echo '{"imageLayoutVersion":"1.0.0"}' > "$1/oci-layout" && echo '{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"${DIGEST}","size":2}]}' > "$1/index.json"`;
+  const build = (command: string): Promise<ScriptRun> => {
+    mkdirSync(join(dir, 'services', 'orders'), { recursive: true });
+    writeFileSync(join(dir, 'services', 'orders', 'write-layout.sh'), LAYOUT);
+    return runScript(
+      'build-command.sh',
+      {
+        BUILD_COMMAND: command,
+        IMAGE_OUTPUT: join(dir, 'oci', 'orders'),
+        SERVICE_PATH: 'services/orders',
+      },
+      dir,
+    );
+  };
+
+  test.each([
+    ['an OCI layout at IMAGE_OUTPUT', 'bash write-layout.sh "$IMAGE_OUTPUT"', 'oci/orders'],
+    ['an OCI archive at IMAGE_OUTPUT', 'bash write-layout.sh l && tar -cf "$IMAGE_OUTPUT" -C l .', 'oci/orders.layout'],
+  ])('%s becomes the layout that is scanned and pushed', async (_, command, layout) => {
+    const result = await build(command);
+    expect(result.status).toBe(0);
+    expect(result.outputs).toEqual({ 'oci-layout': join(dir, layout), digest: DIGEST });
+  });
+
+  test.each([
+    ['true', 'wrote nothing at $IMAGE_OUTPUT'],
+    ['mkdir "$IMAGE_OUTPUT"', 'is not an OCI image layout'],
+    ['exit 4', ''],
+  ])('%s fails the build', async (command, message) => {
+    const result = await build(command);
+    expect(result.status).not.toBe(0);
+    expect(result.stdout).toContain(message);
+    expect(result.outputs).toEqual({});
+  });
+});

@@ -226,8 +226,13 @@ describe('deploy.yml', () => {
     expect(index('build')).toBeLessThan(index('scan'));
     expect(index('scan')).toBeLessThan(index('push'));
     expect(built?.with).toMatchObject({ push: false });
-    expect(scan?.with?.['input']).toBe('${{ steps.build.outputs.oci-layout }}');
-    expect(pushed?.with).toMatchObject({ push: true, 'oci-layout': '${{ steps.build.outputs.oci-layout }}' });
+    const layout = '${{ steps.build.outputs.oci-layout || steps.command.outputs.oci-layout }}';
+    expect(scan?.with?.['input']).toBe(layout);
+    expect(pushed?.with).toMatchObject({ push: true, 'oci-layout': layout });
+    // A service's own build command writes the layout instead of build-push, before the same scan.
+    expect(index('command')).toBeLessThan(index('scan'));
+    expect(build[index('command')]?.if).toBe("matrix.build != ''");
+    expect(built?.if).toBe("matrix.build == ''");
     expect(pushed?.if).toBe(PUSH_EVENTS);
     expect(workflow.jobs['release']?.if).toBe(PUSH_EVENTS);
   });
