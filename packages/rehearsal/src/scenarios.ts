@@ -15,6 +15,7 @@ export const SCENARIO_NAMES = [
   'failed-production-smoke',
   'superseded-run',
   'pull-request',
+  'two-environments',
 ] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
@@ -37,6 +38,8 @@ export interface Scenario {
   events(world: World): Promise<ScenarioEvent[]>;
   /** The environment whose approval in the first run waits until the next run reaches it. */
   holdUntilNext?: string;
+  /** What this caller passes over the default inputs (`deployInputs`); '' clears an input. */
+  inputs?: (world: World) => Record<string, string>;
   /** What the pipeline promises: each broken promise as a sentence (empty: the scenario ended as promised). */
   promises(report: Report, world: World): string[];
 }
@@ -85,6 +88,10 @@ export const expectations = {
     return report.gitops.some((subject) => revert.test(subject))
       ? []
       : [`${environment}'s GitOps commit should be reverted`];
+  },
+  /** The job's summary says `text`. */
+  summarized(report: Report, job: string, text: string): string[] {
+    return (report.summaries[job] ?? '').includes(text) ? [] : [`${job}'s summary should say "${text}"`];
   },
   /** The team's webhook got a message containing `text`. */
   notified(world: World, text: string): string[] {
@@ -248,6 +255,37 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
       ...CHANGED.filter((service) => !new RegExp(`^\\| ${service} \\| ✅`, 'm').test(report.comment ?? '')).map(
         (service) => `the comment should show ${service}'s passing tests`,
       ),
+    ],
+  },
+  'two-environments': {
+    name: 'two-environments',
+    description:
+      'a caller with two environments and no canary metrics: dev, then production after its approval; no canary judged',
+    world: {},
+    canaryData: 'healthy',
+    rejects: [],
+    events: push,
+    inputs: (world) => ({
+      environments: 'dev, production',
+      'prometheus-url': '',
+      'base-url-dev': '',
+      'base-url-staging': '',
+      'base-url-production': '',
+      'base-urls': `dev: ${world.services.dev.url}\nproduction: ${world.services.production.url}`,
+    }),
+    promises: (report, world) => [
+      ...expectations.jobs(report, {
+        plan: 'success',
+        ...TESTS_PASS,
+        ...BUILDS_PASS,
+        dev: 'success',
+        staging: 'skipped',
+        canary: 'skipped',
+        production: 'success',
+      }),
+      ...expectations.environments(report, world, ['dev', 'production'], ['staging', 'canary']),
+      ...expectations.summarized(report, 'plan', 'No canary judged this release'),
+      ...expectations.notified(world, 'Production updated'),
     ],
   },
 };
