@@ -16,6 +16,7 @@ export const SCENARIO_NAMES = [
   'superseded-run',
   'pull-request',
   'two-environments',
+  'failed-integration-test',
 ] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
@@ -286,6 +287,50 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
       ...expectations.environments(report, world, ['dev', 'production'], ['staging', 'canary']),
       ...expectations.summarized(report, 'plan', 'No canary judged this release'),
       ...expectations.notified(world, 'Production updated'),
+    ],
+  },
+  'failed-integration-test': {
+    name: 'failed-integration-test',
+    description:
+      "api gains an integration test that dev's api fails: dev's commit is reverted, nothing after it is promoted",
+    world: {},
+    canaryData: 'healthy',
+    rejects: [],
+    events: async (world) => {
+      const manifest = join(world.monorepo.path, '.github', 'services.yml');
+      const sha = await world.commit(
+        {
+          '.github/services.yml': readFileSync(manifest, 'utf8').replace(
+            '    min-coverage: 80\n  web:',
+            [
+              '    min-coverage: 80',
+              '    integration-test: >-',
+              '      node --test --test-reporter=spec --test-reporter-destination=stdout',
+              '      --test-reporter=junit --test-reporter-destination=reports/integration.xml it/orders.mjs',
+              '  web:',
+            ].join('\n'),
+          ),
+          'services/api/it/orders.mjs': [
+            "import assert from 'node:assert/strict';",
+            "import { test } from 'node:test';",
+            '',
+            "test('the orders endpoint answers', async () => {",
+            "  const response = await fetch(new URL('/orders', process.env.BASE_URL), { signal: AbortSignal.timeout(5000) });",
+            '  assert.equal(response.status, 200);',
+            '});',
+            '',
+          ].join('\n'),
+        },
+        'api: integration test of the orders endpoint',
+      );
+      return [{ name: 'push', sha, before: world.monorepo.head }];
+    },
+    promises: (report, world) => [
+      ...expectations.jobs(report, { dev: 'failure', staging: 'skipped', canary: 'skipped', production: 'skipped' }),
+      ...expectations.environments(report, world, [], ALL),
+      ...expectations.reverted(report, 'dev'),
+      ...expectations.summarized(report, 'dev', 'Integration tests in dev'),
+      ...expectations.notified(world, 'Deploy to dev failed'),
     ],
   },
 };

@@ -6,7 +6,7 @@
 import { execFile, spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { repoRoot } from './action-metadata.ts';
 import { Reconciler, runningImages, type ClusterEnvironment, type RolloutOutcome } from './kube/cluster.ts';
@@ -286,7 +286,10 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
         >,
       pushedImages: () => pushedImages(registry),
       commit: async (files, message) => {
-        for (const [path, content] of Object.entries(files)) writeFileSync(join(monorepo.path, path), content);
+        for (const [path, content] of Object.entries(files)) {
+          mkdirSync(dirname(join(monorepo.path, path)), { recursive: true });
+          writeFileSync(join(monorepo.path, path), content);
+        }
         await git(monorepo.path, ['add', '--all']);
         await git(monorepo.path, [
           '-c',
