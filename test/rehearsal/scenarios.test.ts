@@ -187,6 +187,20 @@ test('two-environments: dev, then production after its approval; no canary judge
   expect(result.broken).toEqual([]);
 }, 900_000);
 
+test("failed-integration-test: dev's integration test fails, dev is reverted, nothing after it is promoted", async () => {
+  const result = await rehearse(world, scenarioNamed('failed-integration-test'));
+  expect(result.report.jobs).toMatchObject({
+    dev: 'failure',
+    staging: 'skipped',
+    canary: 'skipped',
+    production: 'skipped',
+  });
+  expect(stepsOf(result, 'dev')).toContainEqual(['Run the integration tests', 'failure']);
+  expect(gitopsTargets(result)).toEqual(['dev', 'revert dev']);
+  expect(notifications()).toEqual([expect.stringContaining('Deploy to dev failed.')]);
+  expect(result.broken).toEqual([]);
+}, 900_000);
+
 test('pull-request: tested, built and scanned; nothing pushed or deployed; one comment with a row per service', async () => {
   const result = await rehearse(world, scenarioNamed('pull-request'));
   expect(result.report.jobs).toMatchObject({
