@@ -329,7 +329,6 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
       ...expectations.jobs(report, { dev: 'failure', staging: 'skipped', canary: 'skipped', production: 'skipped' }),
       ...expectations.environments(report, world, [], ALL),
       ...expectations.reverted(report, 'dev'),
-      ...expectations.summarized(report, 'dev', 'Integration tests in dev'),
       ...expectations.notified(world, 'Deploy to dev failed'),
     ],
   },
