@@ -97,7 +97,7 @@ export async function rehearse(
   const pins = readActionPins(ACTION_PINS);
   const events = await scenario.events(world);
   const concurrency = new ConcurrencyGroups();
-  const inputs = withDefaults(workflow, deployInputs(world, scenario));
+  const inputs = withDefaults(workflow, { ...deployInputs(world, scenario), ...scenario.inputs?.(world) });
   let firstWaits: () => void = () => undefined;
   const firstWaiting = new Promise<void>((resolve) => (firstWaits = resolve));
   // The first run's reviewer of `holdUntilNext` never answers: a newer run supersedes it.

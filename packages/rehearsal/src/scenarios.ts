@@ -16,6 +16,8 @@ export const SCENARIO_NAMES = [
   'superseded-run',
   'pull-request',
   'argocd-refuses',
+  'two-environments',
+  'failed-integration-test',
 ] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
@@ -40,6 +42,8 @@ export interface Scenario {
   events(world: World): Promise<ScenarioEvent[]>;
   /** The environment whose approval in the first run waits until the next run reaches it. */
   holdUntilNext?: string;
+  /** What this caller passes over the default inputs (`deployInputs`); '' clears an input. */
+  inputs?: (world: World) => Record<string, string>;
   /**
    * What the pipeline promises: each broken promise as a sentence (empty: the scenario ended as promised).
    * `summaries`: the last run's job summaries (what its steps wrote to GITHUB_STEP_SUMMARY), by job key.
@@ -282,6 +286,80 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
       ...CHANGED.filter((service) => !new RegExp(`^\\| ${service} \\| ✅`, 'm').test(report.comment ?? '')).map(
         (service) => `the comment should show ${service}'s passing tests`,
       ),
+    ],
+  },
+  'two-environments': {
+    name: 'two-environments',
+    description:
+      'a caller with two environments and no canary metrics: dev, then production after its approval; no canary judged',
+    world: {},
+    canaryData: 'healthy',
+    rejects: [],
+    events: push,
+    inputs: (world) => ({
+      environments: 'dev, production',
+      'prometheus-url': '',
+      'base-url-dev': '',
+      'base-url-staging': '',
+      'base-url-production': '',
+      'base-urls': `dev: ${world.services.dev.url}\nproduction: ${world.services.production.url}`,
+    }),
+    promises: (report, world) => [
+      ...expectations.jobs(report, {
+        plan: 'success',
+        ...TESTS_PASS,
+        ...BUILDS_PASS,
+        dev: 'success',
+        staging: 'skipped',
+        canary: 'skipped',
+        production: 'success',
+      }),
+      ...expectations.environments(report, world, ['dev', 'production'], ['staging', 'canary']),
+      ...expectations.summarized(report.summaries, 'plan', 'No canary judged this release'),
+      ...expectations.notified(world, 'Production updated'),
+    ],
+  },
+  'failed-integration-test': {
+    name: 'failed-integration-test',
+    description:
+      "api gains an integration test that dev's api fails: dev's commit is reverted, nothing after it is promoted",
+    world: {},
+    canaryData: 'healthy',
+    rejects: [],
+    events: async (world) => {
+      const manifest = join(world.monorepo.path, '.github', 'services.yml');
+      const sha = await world.commit(
+        {
+          '.github/services.yml': readFileSync(manifest, 'utf8').replace(
+            '    min-coverage: 80\n  web:',
+            [
+              '    min-coverage: 80',
+              '    integration-test: >-',
+              '      node --test --test-reporter=spec --test-reporter-destination=stdout',
+              '      --test-reporter=junit --test-reporter-destination=reports/integration.xml it/orders.mjs',
+              '  web:',
+            ].join('\n'),
+          ),
+          'services/api/it/orders.mjs': [
+            "import assert from 'node:assert/strict';",
+            "import { test } from 'node:test';",
+            '',
+            "test('the orders endpoint answers', async () => {",
+            "  const response = await fetch(new URL('/orders', process.env.BASE_URL), { signal: AbortSignal.timeout(5000) });",
+            '  assert.equal(response.status, 200);',
+            '});',
+            '',
+          ].join('\n'),
+        },
+        'api: integration test of the orders endpoint',
+      );
+      return [{ name: 'push', sha, before: world.monorepo.head }];
+    },
+    promises: (report, world) => [
+      ...expectations.jobs(report, { dev: 'failure', staging: 'skipped', canary: 'skipped', production: 'skipped' }),
+      ...expectations.environments(report, world, [], ALL),
+      ...expectations.reverted(report, 'dev'),
+      ...expectations.notified(world, 'Deploy to dev failed'),
     ],
   },
 };

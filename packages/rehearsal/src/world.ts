@@ -6,7 +6,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { PINNED_TRIVY_VERSION } from '@shiprail/trivy-gate';
 import { repoRoot } from './action-metadata.ts';
 import { Reconciler, runningImages, type ClusterEnvironment, type RolloutOutcome } from './kube/cluster.ts';
@@ -399,7 +399,10 @@ export class World {
 
   /** A new commit on the caller's main branch writing `files` (path → content); returns its SHA. */
   async commit(files: Record<string, string>, message: string): Promise<string> {
-    for (const [path, content] of Object.entries(files)) writeFileSync(join(this.monorepo.path, path), content);
+    for (const [path, content] of Object.entries(files)) {
+      mkdirSync(dirname(join(this.monorepo.path, path)), { recursive: true });
+      writeFileSync(join(this.monorepo.path, path), content);
+    }
     const git = gitIn(this.monorepo.path, { author: SAMPLE_AUTHOR });
     await git.run(['add', '--all']);
     await git.run(['commit', '--quiet', '-m', message]);
