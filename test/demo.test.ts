@@ -4,9 +4,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot } from '../scripts/lib/action-metadata.ts';
-import type { Report } from '@shiprail/rehearsal/report';
-import { node24 } from '@shiprail/rehearsal/harness';
+import { repoRoot } from '@shiprail/rehearsal/action-metadata';
+import type { Report } from '@shiprail/rehearsal';
+import { node24 } from '@shiprail/testkit';
 
 test('the demo rehearses deploy.yml: every job green, every environment on the release, and a report', () => {
   const directory = mkdtempSync(join(tmpdir(), 'demo-test-'));

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as commands from '../../packages/core/src/workflow-commands.ts';
-import { parseRunnerFile } from '@shiprail/rehearsal/harness';
+import { parseRunnerFile } from '@shiprail/testkit';
 
 /** What `body` writes to standard output. */
 async function stdoutOf(body: () => unknown): Promise<string> {

@@ -1,7 +1,7 @@
 // The bundled action (dist/detect-changed-services) run as the GitHub runner runs it, on real repositories.
 import { join } from 'node:path';
-import { runBundledAction, type ActionRun } from '@shiprail/rehearsal/harness';
-import { createSampleMonorepo } from '@shiprail/rehearsal/sample-monorepo';
+import { runBundledAction, type ActionRun } from '@shiprail/testkit';
+import { createSampleMonorepo } from '@shiprail/rehearsal';
 import { createMonorepo, eventPayload, removeTemporaryDirectories, temporaryDirectory, Repo } from './repo.ts';
 
 afterAll(removeTemporaryDirectories);

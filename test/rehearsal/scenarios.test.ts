@@ -1,9 +1,7 @@
 // deploy.yml itself, rehearsed through the runner in one shared world (reset between scenarios): what
 // every job concluded, what each environment runs at the end, what was pushed, the GitOps history, the
 // pull request's comment and what the team's webhook was told.
-import { rehearse, type RehearsalResult } from '@shiprail/rehearsal/rehearse';
-import { scenarioNamed } from '@shiprail/rehearsal/scenarios';
-import { startWorld, type World } from '@shiprail/rehearsal/world';
+import { rehearse, type RehearsalResult, scenarioNamed, startWorld, type World } from '@shiprail/rehearsal';
 
 let world: World;
 beforeAll(async () => {

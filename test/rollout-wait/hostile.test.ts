@@ -8,11 +8,21 @@ import { connect, createServer as createTcpServer, type AddressInfo, type Socket
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ResourceOutput } from '@shiprail/rollout-wait';
-import { startFaultServer, type FaultBehaviour, type FaultServer } from '../support/fault-server.ts';
-import { runBundledAction, type ActionRun } from '@shiprail/rehearsal/harness';
-import { expectContainedFailure } from '../support/hostile.ts';
-import { startKubeApiServer, type KubeApiServer } from '@shiprail/rehearsal/kube-api-server';
-import { deploymentRollout, playScenario, seedDeployment } from '@shiprail/rehearsal/kube-scenarios';
+import {
+  startFaultServer,
+  type FaultBehaviour,
+  type FaultServer,
+  runBundledAction,
+  type ActionRun,
+  expectContainedFailure,
+} from '@shiprail/testkit';
+import {
+  startKubeApiServer,
+  type KubeApiServer,
+  deploymentRollout,
+  playScenario,
+  seedDeployment,
+} from '@shiprail/rehearsal/kube';
 import { kubeconfigFor } from './kubeconfigs.ts';
 
 /** What "at once" means for a failure no retry can fix: from the first connection to the end. */

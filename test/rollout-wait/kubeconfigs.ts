@@ -1,5 +1,5 @@
 // Kubeconfigs for the test API server written the ways people write them.
-import type { KubeApiServer } from '@shiprail/rehearsal/kube-api-server';
+import type { KubeApiServer } from '@shiprail/rehearsal/kube';
 
 /** A kubeconfig for `server` with these lines under `cluster:` and the server's bearer token. */
 export function kubeconfigFor(server: KubeApiServer, clusterLines: readonly string[]): string {

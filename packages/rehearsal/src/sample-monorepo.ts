@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 
 const execFileAsync = promisify(execFile);
 
-export const sampleMonorepoFixture = fileURLToPath(new URL('../../../test/fixtures/sample-monorepo/', import.meta.url));
+export const sampleMonorepoFixture = fileURLToPath(new URL('../sample/monorepo/', import.meta.url));
 
 const identity = {
   GIT_AUTHOR_NAME: 'Sample Author',

@@ -8,17 +8,22 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { repoRoot } from '../../../scripts/lib/action-metadata.ts';
-import { Reconciler, runningImages, type ClusterEnvironment, type RolloutOutcome } from './cluster.ts';
-import { startGitHttpServer, type GitHttpServer } from './git-http-server.ts';
-import { GitHubApi } from './github-api.ts';
+import { repoRoot } from './action-metadata.ts';
+import { Reconciler, runningImages, type ClusterEnvironment, type RolloutOutcome } from './kube/cluster.ts';
+import { startGitHttpServer, type GitHttpServer } from './servers/git-http-server.ts';
+import { GitHubApi } from './servers/github-api.ts';
 import { createGitopsRemote, DEFAULT_IMAGES, git } from './gitops-repo.ts';
-import { startKubeApiServer, text, type KubeApiServer } from './kube-api-server.ts';
-import { seedDeployment } from './kube-scenarios.ts';
-import { CANARY_METRICS_YAML, canaryOpenMetrics, startPrometheus, type PrometheusServer } from './prometheus.ts';
-import { startRegistry, type RunningRegistry } from './registry.ts';
+import { startKubeApiServer, text, type KubeApiServer } from './kube/api-server.ts';
+import { seedDeployment } from './kube/workloads.ts';
+import {
+  CANARY_METRICS_YAML,
+  canaryOpenMetrics,
+  startPrometheus,
+  type PrometheusServer,
+} from './servers/prometheus.ts';
+import { startRegistry, type RunningRegistry } from './servers/registry.ts';
 import { createSampleMonorepo } from './sample-monorepo.ts';
-import { startSampleService, type SampleService } from './sample-service.ts';
+import { startSampleService, type SampleService } from './servers/sample-service.ts';
 
 const execFileAsync = promisify(execFile);
 

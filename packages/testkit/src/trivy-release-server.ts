@@ -7,7 +7,7 @@ import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { listenOnLoopback } from '@shiprail/rehearsal/loopback';
+import { listenOnLoopback } from '@shiprail/rehearsal/servers';
 
 export interface ReleaseServer {
   url: string;

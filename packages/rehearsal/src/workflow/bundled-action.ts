@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
-import { readActionMetadataFile, repoRoot } from '../../../scripts/lib/action-metadata.ts';
+import { readActionMetadataFile, repoRoot } from '../action-metadata.ts';
 
 export const node24 = join(repoRoot, 'node_modules', 'node', 'bin', 'node');
 

@@ -182,7 +182,4 @@ export function canaryOpenMetrics(options: CanaryDataOptions = {}): string {
 }
 
 /** The metrics file the scenarios are judged with: an error rate and a mean latency. */
-export const CANARY_METRICS_YAML = readFileSync(
-  new URL('../../../test/fixtures/canary/metrics.yml', import.meta.url),
-  'utf8',
-);
+export const CANARY_METRICS_YAML = readFileSync(new URL('../../sample/canary-metrics.yml', import.meta.url), 'utf8');

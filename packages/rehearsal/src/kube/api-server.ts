@@ -20,7 +20,7 @@ import {
   text,
   type Json,
   type JsonObject,
-} from './kube-patch.ts';
+} from './patch.ts';
 
 import {
   groupVersionOf,
@@ -32,11 +32,11 @@ import {
   type KubeObject,
   type ResourceType,
   type Watcher,
-} from './kube-store.ts';
+} from './store.ts';
 
-export type { Json, JsonObject } from './kube-patch.ts';
-export { text } from './kube-patch.ts';
-export { RESOURCE_TYPES, resourceType, type KubeObject, type ResourceType } from './kube-store.ts';
+export type { Json, JsonObject } from './patch.ts';
+export { text } from './patch.ts';
+export { RESOURCE_TYPES, resourceType, type KubeObject, type ResourceType } from './store.ts';
 
 interface InjectedFailure {
   remaining: number;

@@ -1,7 +1,7 @@
 // The promises every action keeps when its input is hostile or its server is faulty, asserted on a run of
 // the bundle: one `::error`, exit code 1, an end in bounded time, no secret anywhere, nothing left behind.
 import { expect } from '@jest/globals';
-import type { ActionRun } from '@shiprail/rehearsal/harness';
+import type { ActionRun } from './harness.ts';
 
 export interface ContainedFailureExpectations {
   /** Values that must appear nowhere: log, summary, outputs. */

@@ -1,7 +1,7 @@
 // The part of GitHub's REST API that opens and updates pull requests, on 127.0.0.1:
 // GET/POST /repos/{owner}/{repo}/pulls and PATCH /repos/{owner}/{repo}/pulls/{number}.
 import { createServer } from 'node:http';
-import { listenOnLoopback } from '@shiprail/rehearsal/loopback';
+import { listenOnLoopback } from '@shiprail/rehearsal/servers';
 
 export interface FakePull {
   number: number;

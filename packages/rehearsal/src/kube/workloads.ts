@@ -1,9 +1,9 @@
-// Objects as the Kubernetes controllers write them (Deployments with their ReplicaSets and pods,
-// StatefulSets and DaemonSets with ControllerRevisions, Argo Rollouts, events), and a scenario driver that
-// plays a sequence of object states over time against the test API server. No jest globals.
+// Objects as the Kubernetes controllers write them for a Deployment (its ReplicaSets, pods and events)
+// and a scenario driver that plays a sequence of object states over time against the API server: the
+// rollouts a rehearsal's cluster goes through.
 import { sleep } from '@shiprail/core';
 import { createHash } from 'node:crypto';
-import { text, type JsonObject, type KubeApiServer, type KubeObject } from './kube-api-server.ts';
+import { text, type JsonObject, type KubeApiServer, type KubeObject } from './api-server.ts';
 
 export const hashOf = (text: string): string =>
   createHash('sha256')
@@ -12,7 +12,7 @@ export const hashOf = (text: string): string =>
     .replace(/[0-9]/g, (digit) => 'bcdfghjklm'[Number(digit)] ?? 'x')
     .slice(0, 10);
 
-const template = (app: string, image: string, extraLabels: Record<string, string> = {}): JsonObject => ({
+export const template = (app: string, image: string, extraLabels: Record<string, string> = {}): JsonObject => ({
   metadata: { labels: { app, ...extraLabels } },
   spec: {
     containers: [{ name: 'app', image, imagePullPolicy: 'IfNotPresent', resources: {} }],
@@ -292,169 +292,6 @@ export function event(
   };
 }
 
-export interface StatefulSetState {
-  name: string;
-  namespace?: string;
-  image: string;
-  replicas?: number;
-  generation?: number;
-  observedGeneration?: number;
-  ready?: number;
-  updated?: number;
-  current?: number;
-  currentRevision?: string;
-  updateRevision?: string;
-  strategy?: 'RollingUpdate' | 'OnDelete';
-  /** undefined leaves spec.updateStrategy.rollingUpdate out. */
-  partition?: number;
-}
-
-export function statefulSet(state: StatefulSetState): JsonObject {
-  const replicas = state.replicas ?? 3;
-  const generation = state.generation ?? 1;
-  const updateRevision = state.updateRevision ?? `${state.name}-${hashOf(state.image)}`;
-  const strategy = state.strategy ?? 'RollingUpdate';
-  return {
-    apiVersion: 'apps/v1',
-    kind: 'StatefulSet',
-    metadata: { name: state.name, namespace: state.namespace ?? 'default', generation, labels: { app: state.name } },
-    spec: {
-      replicas,
-      serviceName: state.name,
-      selector: { matchLabels: { app: state.name } },
-      template: template(state.name, state.image),
-      podManagementPolicy: 'OrderedReady',
-      updateStrategy:
-        strategy === 'OnDelete'
-          ? { type: 'OnDelete' }
-          : state.partition === undefined
-            ? { type: 'RollingUpdate' }
-            : { type: 'RollingUpdate', rollingUpdate: { partition: state.partition } },
-      revisionHistoryLimit: 10,
-    },
-    status: {
-      observedGeneration: state.observedGeneration ?? generation,
-      replicas,
-      readyReplicas: state.ready ?? replicas,
-      availableReplicas: state.ready ?? replicas,
-      currentReplicas: state.current ?? replicas,
-      updatedReplicas: state.updated ?? replicas,
-      currentRevision: state.currentRevision ?? updateRevision,
-      updateRevision,
-      collisionCount: 0,
-    },
-  };
-}
-
-export interface DaemonSetState {
-  name: string;
-  namespace?: string;
-  image: string;
-  desired?: number;
-  generation?: number;
-  observedGeneration?: number;
-  updated?: number;
-  available?: number;
-  strategy?: 'RollingUpdate' | 'OnDelete';
-}
-
-export function daemonSet(state: DaemonSetState): JsonObject {
-  const desired = state.desired ?? 3;
-  const generation = state.generation ?? 1;
-  const available = state.available ?? desired;
-  return {
-    apiVersion: 'apps/v1',
-    kind: 'DaemonSet',
-    metadata: { name: state.name, namespace: state.namespace ?? 'default', generation, labels: { app: state.name } },
-    spec: {
-      selector: { matchLabels: { app: state.name } },
-      template: template(state.name, state.image),
-      updateStrategy:
-        (state.strategy ?? 'RollingUpdate') === 'OnDelete'
-          ? { type: 'OnDelete' }
-          : { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1, maxSurge: 0 } },
-      revisionHistoryLimit: 10,
-    },
-    status: {
-      observedGeneration: state.observedGeneration ?? generation,
-      currentNumberScheduled: desired,
-      desiredNumberScheduled: desired,
-      numberMisscheduled: 0,
-      numberReady: available,
-      numberAvailable: available,
-      ...(desired - available > 0 ? { numberUnavailable: desired - available } : {}),
-      updatedNumberScheduled: state.updated ?? desired,
-    },
-  };
-}
-
-/** The ControllerRevision a StatefulSet or DaemonSet controller records for a template. */
-export function controllerRevision(owner: KubeObject, image: string, revision: number): JsonObject {
-  const app = text(owner.metadata['name']);
-  const hash = hashOf(image);
-  return {
-    apiVersion: 'apps/v1',
-    kind: 'ControllerRevision',
-    metadata: {
-      name: `${app}-${hash}`,
-      namespace: owner.metadata['namespace'] ?? 'default',
-      labels: { app, 'controller.kubernetes.io/hash': hash },
-      ownerReferences: [
-        {
-          apiVersion: 'apps/v1',
-          kind: text(owner['kind']),
-          name: app,
-          uid: owner.metadata['uid'] ?? '',
-          controller: true,
-          blockOwnerDeletion: true,
-        },
-      ],
-    },
-    data: { spec: { template: { ...template(app, image), $patch: 'replace' } } },
-    revision,
-  };
-}
-
-export interface ArgoRolloutState {
-  name: string;
-  namespace?: string;
-  image: string;
-  replicas?: number;
-  generation?: number;
-  observedGeneration?: number;
-  phase?: 'Progressing' | 'Paused' | 'Healthy' | 'Degraded';
-  message?: string;
-}
-
-export function argoRollout(state: ArgoRolloutState): JsonObject {
-  const replicas = state.replicas ?? 3;
-  const generation = state.generation ?? 1;
-  const hash = hashOf(state.image);
-  return {
-    apiVersion: 'argoproj.io/v1alpha1',
-    kind: 'Rollout',
-    metadata: { name: state.name, namespace: state.namespace ?? 'default', generation, labels: { app: state.name } },
-    spec: {
-      replicas,
-      selector: { matchLabels: { app: state.name } },
-      template: template(state.name, state.image),
-      strategy: { canary: { steps: [{ setWeight: 20 }, { pause: {} }, { setWeight: 100 }] } },
-    },
-    status: {
-      observedGeneration: String(state.observedGeneration ?? generation),
-      phase: state.phase ?? 'Healthy',
-      message: state.message ?? '',
-      currentPodHash: hash,
-      stableRS: state.phase === 'Healthy' || state.phase === undefined ? hash : 'previous',
-      replicas,
-      updatedReplicas: replicas,
-      readyReplicas: replicas,
-      availableReplicas: replicas,
-    },
-  };
-}
-
-/** One moment of a scenario: after `afterMs` (from the previous step), change the server. */
 export interface ScenarioStep {
   afterMs: number;
   run: (server: KubeApiServer) => void;
@@ -602,13 +439,4 @@ export function deploymentRollout(options: DeploymentRolloutOptions): ScenarioSt
     },
   );
   return steps;
-}
-
-/** Resolves once at least `count` watch streams are open (a client has started watching), or rejects. */
-export async function waitForWatches(server: KubeApiServer, count: number, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (server.openWatches() < count) {
-    if (Date.now() > deadline) throw new Error(`fewer than ${count} watches opened within ${timeoutMs} ms`);
-    await sleep(20);
-  }
 }

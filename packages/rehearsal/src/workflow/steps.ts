@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseRunnerFile, runBundledActionAt } from './harness.ts';
+import { parseRunnerFile, runBundledActionAt } from './bundled-action.ts';
 
 export interface StepResult {
   /** 0 for success. */

@@ -8,7 +8,7 @@ import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'nod
 import { promisify } from 'node:util';
 import picomatch from 'picomatch';
 import { parse } from 'yaml';
-import { node24 } from './harness.ts';
+import { node24 } from './bundled-action.ts';
 import type { ThirdPartyAction } from './runner.ts';
 import { failedStep, succeededStep } from './steps.ts';
 

@@ -2,7 +2,7 @@
 // changes since the last compaction, the open watches every change is sent to, and the pod logs.
 // No jest globals: `node x.ts` under Node 24 can import it.
 import { randomUUID } from 'node:crypto';
-import { isObject, text, type Json, type JsonObject } from './kube-patch.ts';
+import { isObject, text, type Json, type JsonObject } from './patch.ts';
 
 /** A stored object: plain JSON with apiVersion, kind, metadata (and usually spec and status). */
 export type KubeObject = JsonObject & { metadata: JsonObject };

@@ -7,8 +7,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
-import { text, type KubeApiServer } from './kube-api-server.ts';
-import { deploymentRollout, playScenario, type DeploymentRolloutOptions } from './kube-scenarios.ts';
+import { text, type KubeApiServer } from './api-server.ts';
+import { deploymentRollout, playScenario, type DeploymentRolloutOptions } from './workloads.ts';
 
 const execFileAsync = promisify(execFile);
 
