@@ -3,8 +3,8 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { git, showFile } from '@shiprail/rehearsal/gitops-repo';
-import { runBundledAction } from '@shiprail/rehearsal/harness';
+import { git, showFile } from '@shiprail/rehearsal';
+import { runBundledAction } from '@shiprail/testkit';
 
 const DIGEST = 'sha256:24a0c4b4a4c0eb97a1aabb8e29f18e917d05abfe1b7a7c07857230879ce7d3d3';
 const FOREIGN = 'us-central1-docker.pkg.dev/shop/images/frontend';
