@@ -2,7 +2,7 @@
 // summary.ts, index.ts for tests), and nothing under packages/ reaches back into scripts/ or test/.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import { listActions, repoRoot } from '../../scripts/lib/action-metadata.ts';
+import { listActions, repoRoot } from '@shiprail/rehearsal/action-metadata';
 
 const SKELETON = ['action.ts', 'run.ts', 'inputs.ts', 'summary.ts', 'index.ts'];
 
