@@ -2216,8 +2216,9 @@ function sameReference(now, before, entry, expected) {
  */
 function renderedResolver(runtime, root, images) {
     return async (overlay, file, text) => {
-        const rendered = renderedContainers(await renderOverlay(runtime, root, overlay, file));
+        // The file is read first: a YAML mistake is named by its line, not by kubectl's message.
         const existing = await readKustomizationImages(text, file);
+        const rendered = renderedContainers(await renderOverlay(runtime, root, overlay, file));
         const entries = new Map();
         const targets = [];
         for (const argument of images) {

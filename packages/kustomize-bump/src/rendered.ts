@@ -183,8 +183,9 @@ function sameReference(now: string, before: string, entry: ImageEntry, expected:
  */
 export function renderedResolver(runtime: Runtime, root: string, images: readonly ImageEntry[]): EntryResolver {
   return async (overlay, file, text) => {
-    const rendered = renderedContainers(await renderOverlay(runtime, root, overlay, file));
+    // The file is read first: a YAML mistake is named by its line, not by kubectl's message.
     const existing = await readKustomizationImages(text, file);
+    const rendered = renderedContainers(await renderOverlay(runtime, root, overlay, file));
     const entries = new Map<string, ImageEntry>();
     const targets: RenderedTarget[] = [];
     for (const argument of images) {
