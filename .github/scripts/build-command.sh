@@ -17,7 +17,9 @@ layout="$IMAGE_OUTPUT"
 if [[ -f "$IMAGE_OUTPUT" ]]; then
   layout="$IMAGE_OUTPUT.layout"
   mkdir -- "$layout"
-  if tar -tf "$IMAGE_OUTPUT" | grep -qx -e 'oci-layout' -e './oci-layout'; then
+  # The listing is read whole: `grep -q` would stop early and tar's SIGPIPE fails the pipeline.
+  members=$(tar -tf "$IMAGE_OUTPUT")
+  if grep -qx -e 'oci-layout' -e './oci-layout' <<<"$members"; then
     tar -xf "$IMAGE_OUTPUT" -C "$layout" --no-same-owner --no-same-permissions
   elif command -v skopeo >/dev/null; then
     skopeo copy --quiet "docker-archive:$IMAGE_OUTPUT" "oci:$layout:latest"
