@@ -103,7 +103,7 @@ const under = (directory: string, file: string): string => (directory === '.' ? 
 /** Default rules of a directory: everything below it. */
 const directoryRules = (directory: string): PathRule[] => [{ pattern: directory === '.' ? '**' : `${directory}/**` }];
 
-/** The defaults SPEC gives a service that only names its directory. */
+/** The defaults of a service that only names its directory (the action README's manifest section). */
 export function serviceWithDefaults(
   name: string,
   fields: Partial<Omit<ServiceDefinition, 'name'>> & { path: string },
@@ -421,7 +421,7 @@ const MAX_DISCOVERY_DEPTH = 8;
 
 /**
  * Services without a manifest: every directory (relative to `root`) matching `pattern` that holds a
- * Dockerfile, named after its last path segment, with SPEC's defaults.
+ * Dockerfile, named after its last path segment, with the manifest's defaults.
  */
 export function discoverServices(root: string, pattern: string): Manifest {
   const glob = normalizeDirectory(pattern);

@@ -145,6 +145,5 @@ export async function rehearse(
   await world.reconciler.settle();
   const last = results[results.length - 1];
   const report = await assembleReport(scenario.name, last, world, PULL_REQUEST_NUMBER);
-  const summaries = Object.fromEntries((last?.jobs ?? []).map((job) => [job.key, job.summary]));
-  return { report, runs: results, broken: scenario.promises(report, world, summaries) };
+  return { report, runs: results, broken: scenario.promises(report, world) };
 }

@@ -1,5 +1,5 @@
 // What a person reads: one line per job and step as they finish (with durations), a final table, and
-// the report file (SPEC, "Rehearsal").
+// the report file (its fields: `Report` below, and the README's "Rehearse the pipeline").
 import { escapeUntrusted } from '@shiprail/core';
 import type { World } from './world.ts';
 import type { JobRecord, ProgressListener, StepRecord, WorkflowRunResult } from './workflow/workflow-run.ts';

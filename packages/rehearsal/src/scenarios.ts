@@ -1,5 +1,5 @@
-// The scenarios a rehearsal of deploy.yml plays, and what the pipeline promises for each (SPEC,
-// "Rehearsal"). A scenario says how the world behaves (a broken service, bad canary metrics, a
+// The scenarios a rehearsal of deploy.yml plays, and what the pipeline promises for each (the README's
+// "Rehearse the pipeline" table). A scenario says how the world behaves (a broken service, bad canary metrics, a
 // vulnerable image, a reviewer's answer), which events reach the workflow, and checks the report.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -44,11 +44,8 @@ export interface Scenario {
   holdUntilNext?: string;
   /** What this caller passes over the default inputs (`deployInputs`); '' clears an input. */
   inputs?: (world: World) => Record<string, string>;
-  /**
-   * What the pipeline promises: each broken promise as a sentence (empty: the scenario ended as promised).
-   * `summaries`: the last run's job summaries (what its steps wrote to GITHUB_STEP_SUMMARY), by job key.
-   */
-  promises(report: Report, world: World, summaries: Readonly<Record<string, string>>): string[];
+  /** What the pipeline promises: each broken promise as a sentence (empty: the scenario ended as promised). */
+  promises(report: Report, world: World): string[];
 }
 
 const push = (world: World): Promise<ScenarioEvent[]> =>
@@ -97,10 +94,9 @@ export const expectations = {
       : [`${environment}'s GitOps commit should be reverted`];
   },
   /** The job's summary says `text`. */
-  summarized(summaries: Readonly<Record<string, string>>, job: string, text: string): string[] {
-    return (summaries[job] ?? '').includes(text)
-      ? []
-      : [`${job}'s summary should say "${text}"; it says ${JSON.stringify(summaries[job] ?? '')}`];
+  summarized(report: Report, job: string, text: string): string[] {
+    const summary = report.summaries[job] ?? '';
+    return summary.includes(text) ? [] : [`${job}'s summary should say "${text}"; it says ${JSON.stringify(summary)}`];
   },
   /** The team's webhook got a message containing `text`. */
   notified(world: World, text: string): string[] {
@@ -261,12 +257,12 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
     rejects: [],
     controllers: { dev: 'argocd', staging: 'argocd', canary: 'argocd', production: 'argocd' },
     events: push,
-    promises: (report, world, summaries) => [
+    promises: (report, world) => [
       ...expectations.jobs(report, { dev: 'success', staging: 'failure', canary: 'skipped', production: 'skipped' }),
       ...expectations.environments(report, world, ['dev'], ['staging', 'canary', 'production']),
       ...expectations.reverted(report, 'staging'),
-      ...expectations.summarized(summaries, 'staging', ARGO_CD_REFUSAL),
-      ...expectations.summarized(summaries, 'dev', '## GitOps controller: ✅ applied'),
+      ...expectations.summarized(report, 'staging', ARGO_CD_REFUSAL),
+      ...expectations.summarized(report, 'dev', '## GitOps controller: ✅ applied'),
       ...expectations.notified(world, 'Deploy to staging failed'),
     ],
   },
@@ -315,7 +311,7 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
         production: 'success',
       }),
       ...expectations.environments(report, world, ['dev', 'production'], ['staging', 'canary']),
-      ...expectations.summarized(report.summaries, 'plan', 'No canary judged this release'),
+      ...expectations.summarized(report, 'plan', 'No canary judged this release'),
       ...expectations.notified(world, 'Production updated'),
     ],
   },
