@@ -33,7 +33,15 @@ test('the demo rehearses deploy.yml: every job green, every environment on the r
     }
     expect(result.stdout).toMatch(/✔ happy ended as the pipeline promises/);
     const report = JSON.parse(readFileSync(reportFile, 'utf8')) as Report;
-    expect(Object.keys(report)).toEqual(['scenario', 'jobs', 'environments', 'pushed', 'gitops', 'comment']);
+    expect(Object.keys(report)).toEqual([
+      'scenario',
+      'jobs',
+      'environments',
+      'pushed',
+      'gitops',
+      'comment',
+      'summaries',
+    ]);
     expect(report.scenario).toBe('happy');
     expect(Object.keys(report.environments)).toEqual(['dev', 'staging', 'canary', 'production']);
     expect(report.environments['production']?.['api']).toBe(report.pushed.find((image) => image.includes('/api@')));

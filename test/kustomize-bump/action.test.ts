@@ -94,7 +94,7 @@ test('verify renders the overlay and fails, before committing, on a name that ma
   expect(run.exitCode).toBe(1);
   expect(run.errors).toHaveLength(1);
   expect(run.errors[0]).toContain('overlays/dev/kustomization.yaml');
-  expect(run.errors[0]).toContain('renders no container with ghcr.io/acme/apii:1.2.3');
+  expect(run.errors[0]).toContain('no container image is ghcr.io/acme/apii or ends in /apii');
   expect(await headOf()).toBe(head);
 });
 

@@ -15,6 +15,7 @@ import {
   runBundledAction,
   type ActionRun,
   expectContainedFailure,
+  kubeconfigFor,
 } from '@shiprail/testkit';
 import {
   startKubeApiServer,
@@ -22,8 +23,8 @@ import {
   deploymentRollout,
   playScenario,
   seedDeployment,
+  kubeconfigText,
 } from '@shiprail/rehearsal/kube';
-import { kubeconfigFor } from './kubeconfigs.ts';
 
 /** What "at once" means for a failure no retry can fix: from the first connection to the end. */
 const AT_ONCE_MS = 2_000;
@@ -132,29 +133,17 @@ const caOf = (api: KubeApiServer): string =>
  * in its env; the plugin writes the time of each call to `calls` (epoch milliseconds, one per line).
  */
 function execKubeconfig(api: KubeApiServer, url: string, script: string, calls: string): string {
-  return [
-    'apiVersion: v1',
-    'kind: Config',
-    'clusters:',
-    '- name: test',
-    '  cluster:',
-    `    server: ${url}`,
-    `    ${caOf(api)}`,
-    'users:',
-    '- name: test',
-    '  user:',
-    '    exec:',
-    '      apiVersion: client.authentication.k8s.io/v1',
-    '      command: sh',
-    `      args: ['-c', 'date +%s%3N >> ${calls}; ${script}']`,
-    `      env: [{name: PLUGIN_SECRET, value: ${PLUGIN_SECRET}}]`,
-    '      interactiveMode: Never',
-    'contexts:',
-    '- name: test',
-    '  context: {cluster: test, user: test}',
-    'current-context: test',
-    '',
-  ].join('\n');
+  return kubeconfigText({
+    cluster: [`server: ${url}`, caOf(api)],
+    user: [
+      'exec:',
+      '  apiVersion: client.authentication.k8s.io/v1',
+      '  command: sh',
+      `  args: ['-c', 'date +%s%3N >> ${calls}; ${script}']`,
+      `  env: [{name: PLUGIN_SECRET, value: ${PLUGIN_SECRET}}]`,
+      '  interactiveMode: Never',
+    ],
+  });
 }
 
 const stuckRollout = async (api: KubeApiServer): Promise<void> => {

@@ -4,7 +4,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runBundledAction, waitForWatches, kubectl } from '@shiprail/testkit';
+import { kubeconfigFor, kubectl, runBundledAction, waitForWatches } from '@shiprail/testkit';
 import {
   startKubeApiServer,
   type KubeApiServer,
@@ -12,7 +12,6 @@ import {
   playScenario,
   seedDeployment,
 } from '@shiprail/rehearsal/kube';
-import { kubeconfigFor } from './kubeconfigs.ts';
 
 const address = (server: KubeApiServer): string => server.url.replace(/^https?:\/\//, '');
 const caData = (server: KubeApiServer): string =>

@@ -5,7 +5,7 @@ import { repoRoot } from './action-metadata.ts';
 import { ConcurrencyGroups } from './workflow/concurrency.ts';
 import type { Value } from './workflow/expressions.ts';
 import { assembleReport, type Report } from './report.ts';
-import { runWorkflow, type ProgressListener, type WorkflowRunResult } from './workflow/runner.ts';
+import { runWorkflow, type ProgressListener, type WorkflowRunResult } from './workflow/workflow-run.ts';
 import type { Scenario, ScenarioEvent } from './scenarios.ts';
 import { readActionPins, resolveThirdParty } from './workflow/third-party.ts';
 import { loadWorkflow, type WorkflowDefinition } from './workflow/workflow.ts';
@@ -46,6 +46,7 @@ export function deployInputs(world: World, scenario: Scenario): Record<string, V
     'canary-duration': '0',
     'canary-interval': '10m',
     'rollout-timeout': '2m',
+    ...(scenario.controllers ? { 'gitops-controllers': JSON.stringify(scenario.controllers) } : {}),
   };
 }
 
@@ -96,7 +97,7 @@ export async function rehearse(
   const pins = readActionPins(ACTION_PINS);
   const events = await scenario.events(world);
   const concurrency = new ConcurrencyGroups();
-  const inputs = withDefaults(workflow, deployInputs(world, scenario));
+  const inputs = withDefaults(workflow, { ...deployInputs(world, scenario), ...scenario.inputs?.(world) });
   let firstWaits: () => void = () => undefined;
   const firstWaiting = new Promise<void>((resolve) => (firstWaits = resolve));
   // The first run's reviewer of `holdUntilNext` never answers: a newer run supersedes it.
@@ -142,6 +143,7 @@ export async function rehearse(
   }
   const results = await Promise.all(runs);
   await world.reconciler.settle();
-  const report = await assembleReport(scenario.name, results[results.length - 1], world, PULL_REQUEST_NUMBER);
+  const last = results[results.length - 1];
+  const report = await assembleReport(scenario.name, last, world, PULL_REQUEST_NUMBER);
   return { report, runs: results, broken: scenario.promises(report, world) };
 }

@@ -1,8 +1,8 @@
 // What a person reads: one line per job and step as they finish (with durations), a final table, and
-// the report file (SPEC, "Rehearsal").
+// the report file (its fields: `Report` below, and the README's "Rehearse the pipeline").
 import { escapeUntrusted } from '@shiprail/core';
 import type { World } from './world.ts';
-import type { JobRecord, ProgressListener, StepRecord, WorkflowRunResult } from './workflow/runner.ts';
+import type { JobRecord, ProgressListener, StepRecord, WorkflowRunResult } from './workflow/workflow-run.ts';
 
 export interface Report {
   scenario: string;
@@ -11,6 +11,8 @@ export interface Report {
   pushed: string[];
   gitops: string[];
   comment: string | null;
+  /** What each job of the last run wrote to its summary, by job key (jobs that wrote nothing left out). */
+  summaries: Record<string, string>;
 }
 
 /**
@@ -30,6 +32,9 @@ export async function assembleReport(
     pushed: await world.pushedImages(),
     gitops: await world.gitopsHistory(),
     comment: world.github.comments.get(pullRequest)?.[0]?.body ?? null,
+    summaries: Object.fromEntries(
+      (lastRun?.jobs ?? []).filter((job) => job.summary !== '').map((job) => [job.key, job.summary]),
+    ),
   };
 }
 

@@ -6,6 +6,7 @@ export * from './github-pulls-server.ts';
 export * from './harness.ts';
 export * from './hostile.ts';
 export * from './kube-scenarios.ts';
+export * from './kubeconfig.ts';
 export * from './kubectl.ts';
 export * from './runtime.ts';
 export * from './synthetic-trivy-report.ts';

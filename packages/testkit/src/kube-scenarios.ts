@@ -2,7 +2,15 @@
 // and Argo Rollouts, and a wait for clients to start watching; the Deployment family and the scenario
 // driver come from the rehearsal's cluster. No jest globals.
 import { sleep } from '@shiprail/core';
-import { hashOf, template, text, type JsonObject, type KubeApiServer, type KubeObject } from '@shiprail/rehearsal/kube';
+import {
+  controllerReference,
+  hashOf,
+  template,
+  text,
+  type JsonObject,
+  type KubeApiServer,
+  type KubeObject,
+} from '@shiprail/rehearsal/kube';
 
 export interface StatefulSetState {
   name: string;
@@ -112,14 +120,7 @@ export function controllerRevision(owner: KubeObject, image: string, revision: n
       namespace: owner.metadata['namespace'] ?? 'default',
       labels: { app, 'controller.kubernetes.io/hash': hash },
       ownerReferences: [
-        {
-          apiVersion: 'apps/v1',
-          kind: text(owner['kind']),
-          name: app,
-          uid: owner.metadata['uid'] ?? '',
-          controller: true,
-          blockOwnerDeletion: true,
-        },
+        controllerReference({ kind: text(owner['kind']), name: app, uid: text(owner.metadata['uid']) }),
       ],
     },
     data: { spec: { template: { ...template(app, image), $patch: 'replace' } } },

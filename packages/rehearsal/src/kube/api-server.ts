@@ -10,6 +10,7 @@ import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { kubeconfigText } from './kubeconfig.ts';
 import { errorMessage } from '@shiprail/core';
 import {
   PatchError,
@@ -22,6 +23,8 @@ import {
   type JsonObject,
 } from './patch.ts';
 
+import { jsonPathValue } from './gitops-types.ts';
+import type { PrinterColumn, ResourceType } from './resource-type.ts';
 import {
   groupVersionOf,
   KubeStore,
@@ -30,13 +33,13 @@ import {
   resourceType,
   watchEventFor,
   type KubeObject,
-  type ResourceType,
   type Watcher,
 } from './store.ts';
 
 export type { Json, JsonObject } from './patch.ts';
 export { text } from './patch.ts';
-export { RESOURCE_TYPES, resourceType, type KubeObject, type ResourceType } from './store.ts';
+export { RESOURCE_TYPES, resourceType, type KubeObject } from './store.ts';
+export type { ResourceType } from './resource-type.ts';
 
 interface InjectedFailure {
   remaining: number;
@@ -77,7 +80,7 @@ export interface KubeApiServerOptions {
   namespace?: string;
   /** The Kubernetes version /version reports. */
   gitVersion?: string;
-  /** Serve no argoproj.io API, as a cluster without Argo Rollouts. */
+  /** Serve no argoproj.io rollouts, as a cluster without Argo Rollouts. */
   withoutArgoRollouts?: boolean;
   /** Serve HTTPS with a fresh self-signed certificate for 127.0.0.1, which the kubeconfig trusts. */
   tls?: boolean;
@@ -278,8 +281,14 @@ function tableColumns(type: ResourceType): Array<[string, string, (object: KubeO
         ageColumn,
       ];
     default:
-      return [name, ageColumn];
+      return type.printerColumns === undefined ? [name, ageColumn] : [name, ...type.printerColumns.map(printerColumn)];
   }
+}
+
+/** A CRD's printer column as a table column: dates are shown as ages, as the API server does. */
+function printerColumn(column: PrinterColumn): [string, string, (object: KubeObject, now: number) => Json] {
+  if (column.type === 'date') return [column.name, 'date', age];
+  return [column.name, column.type, (object) => jsonPathValue(object, column.jsonPath)];
 }
 
 function podStatusColumn(pod: KubeObject): string {
@@ -307,7 +316,7 @@ function toTable(type: ResourceType, objects: KubeObject[], resourceVersion: str
       type: columnType,
       format: name === 'Name' ? 'name' : '',
       description: name === 'Name' ? 'Name must be unique within a namespace.' : `${name} of the ${type.singular}.`,
-      priority: 0,
+      priority: type.printerColumns?.find((column) => column.name === name)?.priority ?? 0,
     })),
     rows: objects.map((object) => ({
       cells: columns.map(([, , cell]) => cell(object, now)),
@@ -500,6 +509,7 @@ function resource(context: ServerContext, exchange: Exchange, match: RegExpExecA
   if (!type) return exchange.fail(404, NOT_FOUND);
   const namespace = namespacePart === undefined ? undefined : decodeURIComponent(namespacePart);
   if (!type.namespaced && namespace !== undefined) return exchange.fail(404, NOT_FOUND);
+  if (subresource === 'status' && !type.subresources.includes('status')) return exchange.fail(404, NOT_FOUND);
   const target: ResourceTarget =
     name === undefined
       ? 'collection'
@@ -531,7 +541,7 @@ const notFound = ({ fail, qualified, name, type }: ResourceExchange): void =>
 
 // Strips kind/apiVersion from the items of built-in lists, as the real server's JSON does.
 function listItem(type: ResourceType, object: KubeObject): KubeObject {
-  if (type.group === 'argoproj.io') return object;
+  if (type.custom === true) return object;
   const item = structuredClone(object);
   delete item['kind'];
   delete item['apiVersion'];
@@ -653,7 +663,7 @@ function requestedObject(
     if (contentType === 'application/json-patch+json') return { object: applyJsonPatch(existing, parsed) };
     if (contentType === 'application/merge-patch+json') return { object: applyMergePatch(existing, parsed) };
     if (contentType === 'application/strategic-merge-patch+json') {
-      if (type.group === 'argoproj.io') {
+      if (type.custom === true) {
         return { status: 415, message: 'strategic merge patch is not supported for custom resources' };
       }
       return { object: applyStrategicMergePatch(existing, parsed) };
@@ -696,8 +706,9 @@ function updateObject({ store }: ServerContext, exchange: ResourceExchange): voi
     const withStatus = { ...structuredClone(existing), status: next['status'] ?? null } as KubeObject;
     return send(200, store.put(withStatus));
   }
-  // Updates of the main resource ignore status, as for every type with a status subresource.
-  send(200, store.put(next, true));
+  // Updates of the main resource ignore status when the type has a status subresource; without one
+  // (Argo CD's Application), status is written with the object.
+  send(200, store.put(next, type.subresources.includes('status')));
 }
 
 /** A watch: the initial objects or the history after a resourceVersion, then every change, until closed. */
@@ -779,7 +790,7 @@ function watch(context: ServerContext, exchange: ResourceExchange): void {
 /** Starts the server on a random free port of 127.0.0.1 and writes a kubeconfig for it. */
 export async function startKubeApiServer(options: KubeApiServerOptions = {}): Promise<KubeApiServer> {
   const served = RESOURCE_TYPES.filter(
-    (type) => !(options.withoutArgoRollouts === true && type.group === 'argoproj.io'),
+    (type) => !(options.withoutArgoRollouts === true && type.resource === 'rollouts'),
   );
   const token = `test-token-${randomUUID()}`;
   const store = new KubeStore();
@@ -922,28 +933,15 @@ function exchangeOf(request: RecordedRequest, body: string, response: ServerResp
 
 /** A kubeconfig for the server with a bearer token, trusting its certificate when it serves TLS. */
 function serverKubeconfig(url: string, token: string, certificate: string | undefined, namespace: string): string {
-  return [
-    'apiVersion: v1',
-    'kind: Config',
-    'clusters:',
-    '- name: test',
-    '  cluster:',
-    `    server: ${url}`,
-    // Plain HTTP: @kubernetes/client-node only allows it with this set; kubectl ignores it without TLS.
-    certificate
-      ? `    certificate-authority-data: ${Buffer.from(certificate).toString('base64')}`
-      : '    insecure-skip-tls-verify: true',
-    'users:',
-    '- name: test',
-    '  user:',
-    `    token: ${token}`,
-    'contexts:',
-    '- name: test',
-    '  context:',
-    '    cluster: test',
-    '    user: test',
-    `    namespace: ${namespace}`,
-    'current-context: test',
-    '',
-  ].join('\n');
+  return kubeconfigText({
+    cluster: [
+      `server: ${url}`,
+      // Plain HTTP: @kubernetes/client-node only allows it with this set; kubectl ignores it without TLS.
+      certificate
+        ? `certificate-authority-data: ${Buffer.from(certificate).toString('base64')}`
+        : 'insecure-skip-tls-verify: true',
+    ],
+    user: [`token: ${token}`],
+    namespace,
+  });
 }

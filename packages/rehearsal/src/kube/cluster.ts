@@ -1,12 +1,15 @@
 // A simulated cluster per environment that follows Git, as Argo CD or Flux would: after every commit of
 // the GitOps branch it renders each environment's overlay with `kubectl kustomize` and applies the
 // Deployments' images; a rollout simulator then moves each changed Deployment to its new image, healthy
-// or broken as the scenario says.
+// or broken as the scenario says. Acting as Argo CD, it also reports each commit on the environment's
+// Application (syncing, refused with Argo CD's message, synced and Healthy or Degraded).
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
+import { gitIn } from '../git.ts';
+import { ArgoCdApplication, type ArgoCdBehaviour } from './argo-cd.ts';
 import { text, type KubeApiServer } from './api-server.ts';
 import { deploymentRollout, playScenario, type DeploymentRolloutOptions } from './workloads.ts';
 
@@ -31,6 +34,8 @@ export interface ReconcilerOptions {
   outcome?: (environment: string, deployment: string, image: string) => RolloutOutcome;
   stepMs?: number;
   pollMs?: number;
+  /** Whether (and how) the clusters act as Argo CD; read at every commit. */
+  argoCd?: () => ArgoCdBehaviour | undefined;
 }
 
 interface DeploymentImage {
@@ -101,18 +106,38 @@ export class Reconciler {
   /** Applies the branch's newest commit once. */
   async sync(): Promise<void> {
     const { repository, branch } = this.options;
-    const { stdout } = await execFileAsync('git', ['--git-dir', repository, 'rev-parse', `refs/heads/${branch}`]);
-    const head = stdout.trim();
+    const head = await gitIn(repository).output(['--git-dir', repository, 'rev-parse', `refs/heads/${branch}`]);
     if (head === this.applied) return;
     const checkout = mkdtempSync(join(repository, '..', 'render-'));
     try {
       await execFileAsync('sh', ['-c', 'git --git-dir "$0" archive "$1" | tar -x -C "$2"', repository, head, checkout]);
       const changed = await this.changedPaths(head);
       for (const environment of this.options.environments) {
+        const argoCd = this.options.argoCd?.();
+        const application = argoCd ? new ArgoCdApplication(environment.server, environment.name) : undefined;
         // What an overlay renders to changes only with its own folder or the base it builds on.
-        if (changed && !changed.some((path) => path.startsWith(`${environment.overlay}/`) || path.startsWith('base/')))
+        if (
+          changed &&
+          !changed.some((path) => path.startsWith(`${environment.overlay}/`) || path.startsWith('base/'))
+        ) {
+          if (application?.exists()) application.unchanged(head);
           continue;
-        for (const wanted of await renderOverlay(checkout, environment.overlay)) this.apply(environment, wanted);
+        }
+        const wanted = await renderOverlay(checkout, environment.overlay);
+        if (application?.exists()) {
+          application.syncing(head);
+          const refusal = argoCd?.refuses?.(environment.name, head);
+          if (refusal !== undefined) {
+            application.refused(
+              head,
+              refusal,
+              wanted.map((deployment) => deployment.name),
+            );
+            continue;
+          }
+        }
+        const outcomes = wanted.map((deployment) => this.apply(environment, deployment));
+        if (application?.exists()) this.reportSync(environment, application, head, outcomes);
       }
       this.applied = head;
       this.history.push(head);
@@ -124,28 +149,53 @@ export class Reconciler {
   /** Paths the commits since the last applied one changed; undefined when nothing was applied yet. */
   private async changedPaths(head: string): Promise<string[] | undefined> {
     if (this.applied === '') return undefined;
-    const { stdout } = await execFileAsync('git', [
+    const { repository } = this.options;
+    const changed = await gitIn(repository).output([
       '--git-dir',
-      this.options.repository,
+      repository,
       'diff',
       '--name-only',
       this.applied,
       head,
     ]);
-    return stdout.split('\n').filter((line) => line !== '');
+    return changed.split('\n').filter((line) => line !== '');
   }
 
-  /** Starts the rollout of a Deployment whose image Git changed (one rollout at a time per Deployment). */
-  private apply(environment: ClusterEnvironment, wanted: DeploymentImage): void {
+  /** Once this commit's rollouts end: synced, Healthy or Degraded (after the previous commit's report). */
+  private reportSync(
+    environment: ClusterEnvironment,
+    application: ArgoCdApplication,
+    commit: string,
+    outcomes: ReadonlyArray<Promise<RolloutOutcome>>,
+  ): void {
+    const key = `${environment.name}/application`;
+    const previous = this.rollouts.get(key) ?? Promise.resolve();
+    const next = previous.then(async () => {
+      const ended = await Promise.all(outcomes);
+      const broken = ended.filter((outcome) => outcome !== 'success');
+      if (broken.length === 0) application.finished(commit, 'Healthy');
+      else application.finished(commit, 'Degraded', `${broken.length} Deployment(s) did not become available`);
+    });
+    this.rollouts.set(
+      key,
+      next.catch(() => undefined),
+    );
+  }
+
+  /**
+   * Starts the rollout of a Deployment whose image Git changed (one rollout at a time per Deployment);
+   * resolves with how it went.
+   */
+  private apply(environment: ClusterEnvironment, wanted: DeploymentImage): Promise<RolloutOutcome> {
     const { server } = environment;
     const namespace = environment.namespace;
     const key = `${environment.name}/${wanted.name}`;
     const previous = this.rollouts.get(key) ?? Promise.resolve();
-    const next = previous.then(async () => {
+    const next = previous.then(async (): Promise<RolloutOutcome> => {
       const current = server.get('deployments', namespace, wanted.name);
-      if (!current) return;
+      if (!current) return 'success';
       const from = containerImage(current);
-      if (from === wanted.image) return;
+      if (from === wanted.image) return 'success';
       const generation = Number(current.metadata['generation'] ?? 1) + 1;
       const revision =
         Number(
@@ -168,11 +218,14 @@ export class Reconciler {
           stepMs: this.options.stepMs ?? 150,
         }),
       );
+      return outcome;
     });
     this.rollouts.set(
       key,
       next.catch(() => undefined),
     );
+    // A rollout the simulator could not play never became available.
+    return next.catch((): RolloutOutcome => 'deadline');
   }
 }
 

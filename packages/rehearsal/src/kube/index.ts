@@ -5,3 +5,6 @@ export * from './cluster.ts';
 export * from './patch.ts';
 export * from './store.ts';
 export * from './workloads.ts';
+export * from './kubeconfig.ts';
+export * from './argo-cd.ts';
+export * from './gitops-objects.ts';

@@ -108,6 +108,23 @@ export function deployment(state: DeploymentState): JsonObject {
   };
 }
 
+/** The reference a controller writes on what it owns (a ReplicaSet, Pod or ControllerRevision). */
+export function controllerReference(owner: {
+  apiVersion?: string;
+  kind: string;
+  name: string;
+  uid: string;
+}): JsonObject {
+  return {
+    apiVersion: owner.apiVersion ?? 'apps/v1',
+    kind: owner.kind,
+    name: owner.name,
+    uid: owner.uid,
+    controller: true,
+    blockOwnerDeletion: true,
+  };
+}
+
 /** The ReplicaSet a Deployment controller makes for one revision of the template. */
 export function replicaSet(owner: KubeObject, image: string, revision: number, replicas: number): JsonObject {
   const app = text(owner.metadata['name']);
@@ -124,16 +141,7 @@ export function replicaSet(owner: KubeObject, image: string, revision: number, r
         'deployment.kubernetes.io/max-replicas': '4',
         'deployment.kubernetes.io/revision': String(revision),
       },
-      ownerReferences: [
-        {
-          apiVersion: 'apps/v1',
-          kind: 'Deployment',
-          name: app,
-          uid: owner.metadata['uid'] ?? '',
-          controller: true,
-          blockOwnerDeletion: true,
-        },
-      ],
+      ownerReferences: [controllerReference({ kind: 'Deployment', name: app, uid: text(owner.metadata['uid']) })],
     },
     spec: {
       replicas,
@@ -216,16 +224,7 @@ export function pod(name: string, options: PodOptions): JsonObject {
       name,
       namespace: options.namespace ?? 'default',
       labels: options.labels,
-      ownerReferences: [
-        {
-          apiVersion: options.owner.apiVersion ?? 'apps/v1',
-          kind: options.owner.kind,
-          name: options.owner.name,
-          uid: options.owner.uid,
-          controller: true,
-          blockOwnerDeletion: true,
-        },
-      ],
+      ownerReferences: [controllerReference(options.owner)],
     },
     spec: {
       containers: [{ name: 'app', image: options.image }],

@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
+import { commandData } from '@shiprail/core';
 import { readActionMetadataFile, repoRoot } from '../action-metadata.ts';
 
 export const node24 = join(repoRoot, 'node_modules', 'node', 'bin', 'node');
@@ -70,13 +71,6 @@ export function parseRunnerFile(text: string): Record<string, string> {
     }
   }
   return values;
-}
-
-const decodeCommand = (text: string): string => text.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%');
-
-function commandMessages(stdout: string, command: string): string[] {
-  const pattern = new RegExp(`^::${command}(?: [^:]*)?::(.*)$`, 'gm');
-  return [...stdout.matchAll(pattern)].map((match) => decodeCommand(match[1] ?? ''));
 }
 
 /** Evaluates the few `${{ }}` defaults action.yml files use, as the runner would. */
@@ -179,9 +173,9 @@ export async function runBundledActionAt(
     exportedEnv: parseRunnerFile(readFileSync(files.env, 'utf8')),
     stdout,
     stderr,
-    errors: commandMessages(stdout, 'error'),
-    warnings: commandMessages(stdout, 'warning'),
-    masked: commandMessages(stdout, 'add-mask'),
+    errors: commandData(stdout, 'error'),
+    warnings: commandData(stdout, 'warning'),
+    masked: commandData(stdout, 'add-mask'),
     durationMs,
     leftoverTempFiles: leftoverFiles(runnerDir, files),
   };

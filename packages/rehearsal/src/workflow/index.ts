@@ -3,7 +3,7 @@ export * from './bundled-action.ts';
 export * from './concurrency.ts';
 export * from './expressions.ts';
 export * from './matrix.ts';
-export * from './runner.ts';
 export * from './steps.ts';
 export * from './third-party.ts';
+export * from './workflow-run.ts';
 export * from './workflow.ts';

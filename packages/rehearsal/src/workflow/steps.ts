@@ -3,6 +3,7 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { commandData } from '@shiprail/core';
 import { parseRunnerFile, runBundledActionAt } from './bundled-action.ts';
 
 export interface StepResult {
@@ -30,11 +31,6 @@ export interface StepEnvironment {
   timeoutMs: number;
   signal: AbortSignal;
 }
-
-const commandMessages = (stdout: string, command: string): string[] =>
-  [...stdout.matchAll(new RegExp(`^::${command}(?: [^:]*)?::(.*)$`, 'gm'))].map((match) =>
-    (match[1] ?? '').replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%'),
-  );
 
 const tailOf = (text: string): string => text.trim().split('\n').slice(-8).join('\n');
 
@@ -75,9 +71,9 @@ export async function runScript(script: string, cwd: string, context: StepEnviro
     outputs: parseRunnerFile(readFileSync(paths.output, 'utf8')),
     exportedEnv: parseRunnerFile(readFileSync(paths.env, 'utf8')),
     summary: readFileSync(paths.summary, 'utf8'),
-    errors: commandMessages(stdout, 'error'),
-    warnings: commandMessages(stdout, 'warning'),
-    masked: commandMessages(stdout, 'add-mask'),
+    errors: commandData(stdout, 'error'),
+    warnings: commandData(stdout, 'warning'),
+    masked: commandData(stdout, 'add-mask'),
     tail: tailOf(`${stdout}\n${stderr}`),
   };
   rmSync(files, { recursive: true, force: true });

@@ -2,17 +2,14 @@
 // semantics as the pinned majors: actions/checkout (a clone of a local repository), actions/upload-artifact
 // and actions/download-artifact (a folder per run), github/codeql-action/upload-sarif (validated and
 // kept), actions/setup-node (the Node 24 the rehearsal runs on). Anything else is refused.
-import { execFile } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { promisify } from 'node:util';
 import picomatch from 'picomatch';
 import { parse } from 'yaml';
+import { gitIn } from '../git.ts';
 import { node24 } from './bundled-action.ts';
-import type { ThirdPartyAction } from './runner.ts';
+import type { ThirdPartyAction } from './workflow-run.ts';
 import { failedStep, succeededStep } from './steps.ts';
-
-const execFileAsync = promisify(execFile);
 
 export interface ThirdPartyWorld {
   /** owner/name → path of a local git repository standing for it. */
@@ -32,13 +29,7 @@ export function parseUses(uses: string): UsesReference {
   return at < 0 ? { action: uses, ref: '' } : { action: uses.slice(0, at), ref: uses.slice(at + 1) };
 }
 
-async function git(cwd: string, args: string[]): Promise<string> {
-  const { stdout } = await execFileAsync('git', ['-c', 'advice.detachedHead=false', ...args], {
-    cwd,
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  return stdout.trim();
-}
+const git = (cwd: string, args: string[]): Promise<string> => gitIn(cwd).output(args);
 
 async function defaultBranch(repository: string): Promise<string> {
   return (await git(repository, ['symbolic-ref', '--short', 'HEAD'])).replace(/^refs\/heads\//, '');
