@@ -6,10 +6,13 @@
 //    that were measured before choosing (one sample per window; the window alone; the autocorrelation
 //    alone), and for Flagger's rule on the three typical metrics.
 // 2. The time to judge 10 metrics of 2 x 100,000 samples, against sorting the same samples once.
+import { InputParser } from '@shiprail/core';
 import {
   CONFIDENCE,
+  SPENDING,
   autocorrelationTime,
   judgeMetric,
+  parseInputs,
   queryMemoryMs,
   scoreMetrics,
   sequentialBoundaries,
@@ -200,23 +203,42 @@ for (const [condition, canaries] of Object.entries(degraded)) {
 // how a round's interval is placed: at 98 % every round (the rule before the sequential boundaries), or
 // at the round's boundary of a Lan-DeMets spending function that spends 2 % over the whole analysis.
 interface RoundPlan {
-  label: string;
   minutes: number;
   interval: number;
   spending?: SpendingFunction;
 }
 const ROUND_PLANS: RoundPlan[] = [
-  { label: 'today: 10m / 1m, 98 % every round', minutes: 10, interval: 1 },
-  { label: '10m / 1m, Pocock', minutes: 10, interval: 1, spending: 'pocock' },
-  { label: "10m / 1m, O'Brien-Fleming", minutes: 10, interval: 1, spending: 'obrien-fleming' },
-  { label: "15m / 1m, O'Brien-Fleming", minutes: 15, interval: 1, spending: 'obrien-fleming' },
-  { label: '20m / 1m, 98 % every round', minutes: 20, interval: 1 },
-  { label: '20m / 1m, Pocock', minutes: 20, interval: 1, spending: 'pocock' },
-  { label: "defaults: 20m / 1m, O'Brien-Fleming", minutes: 20, interval: 1, spending: 'obrien-fleming' },
-  { label: '30m / 3m, 98 % every round', minutes: 30, interval: 3 },
-  { label: '30m / 1m, 98 % every round', minutes: 30, interval: 1 },
-  { label: "30m / 1m, O'Brien-Fleming", minutes: 30, interval: 1, spending: 'obrien-fleming' },
+  { minutes: 10, interval: 1 },
+  { minutes: 10, interval: 1, spending: 'pocock' },
+  { minutes: 10, interval: 1, spending: 'obrien-fleming' },
+  { minutes: 15, interval: 1, spending: 'obrien-fleming' },
+  { minutes: 20, interval: 1 },
+  { minutes: 20, interval: 1, spending: 'pocock' },
+  { minutes: 20, interval: 1, spending: 'obrien-fleming' },
+  { minutes: 30, interval: 3 },
+  { minutes: 30, interval: 1 },
+  { minutes: 30, interval: 1, spending: 'obrien-fleming' },
 ];
+/** The action's defaults as its inputs read them, so that the row marked as the defaults is theirs. */
+const DEFAULTS = parseInputs(
+  new InputParser(
+    (name) =>
+      ({
+        'prometheus-url': 'http://127.0.0.1:9090',
+        metrics: 'canary.yml',
+        baseline: 'track="stable"',
+        canary: 'track="canary"',
+      })[name] ?? '',
+    () => undefined,
+  ),
+);
+const planLabel = ({ minutes, interval, spending }: RoundPlan): string => {
+  const rule = spending === undefined ? '98 % every round' : spending === 'pocock' ? 'Pocock' : "O'Brien-Fleming";
+  const defaults =
+    minutes * 60_000 === DEFAULTS.duration && interval * 60_000 === DEFAULTS.interval && spending === SPENDING;
+  const before = minutes === 10 && interval === 1 && spending === undefined;
+  return `${defaults ? 'defaults: ' : before ? 'old defaults: ' : ''}${minutes}m / ${interval}m, ${rule}`;
+};
 const ROUND_CANARIES = Number(process.env['ROUND_CANARIES'] ?? 2000);
 const LONGEST = Math.max(...ROUND_PLANS.map((plan) => plan.minutes));
 
@@ -282,7 +304,7 @@ for (const plan of ROUND_PLANS) {
     if (name !== 'healthy') minutes.push(...failed);
     return rate(failed.length, ROUND_CANARIES).padStart(24);
   });
-  console.log(`${plan.label.padEnd(38)}${cells.join('')}${String(median(minutes)).padStart(18)}`);
+  console.log(`${planLabel(plan).padEnd(38)}${cells.join('')}${String(median(minutes)).padStart(18)}`);
 }
 console.log(`(${((performance.now() - roundStarted) / 1000).toFixed(0)} s)`);
 

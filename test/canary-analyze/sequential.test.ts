@@ -39,7 +39,8 @@ describe('sequentialBoundaries: published Lan-DeMets boundaries (gsDesign sfLDOF
   });
 
   test('a look that may spend nothing gets the largest boundary: nothing can cross it', () => {
-    const boundaries = sequentialBoundaries(equallySpaced(60), 0.02);
+    // The default plan's 20 rounds: O'Brien-Fleming may spend about 1e-35 at the first.
+    const boundaries = sequentialBoundaries(equallySpaced(20), 0.02);
     expect(boundaries[0]).toBe(MAX_BOUNDARY);
     expect(boundaries.at(-1)).toBeGreaterThan(2.326);
     expect(boundaries.at(-1)).toBeLessThan(2.6);
@@ -83,7 +84,7 @@ describe('the budget holds across looks: a simulated standardised Brownian motio
     const boundaries = sequentialBoundaries(fractions, alpha, spending);
     const random = seededRandom(11);
     const normal = (): number => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
-    const paths = 40_000;
+    const paths = 10_000;
     const crossedAt = new Array<number>(fractions.length).fill(0);
     for (let path = 0; path < paths; path += 1) {
       let score = 0;
@@ -98,9 +99,9 @@ describe('the budget holds across looks: a simulated standardised Brownian motio
       }
     }
     const crossed = crossedAt.reduce((sum, count) => sum + count, 0) / paths;
-    // 40,000 paths: the standard error of a 5 % rate is 0.11 %.
-    expect(crossed).toBeGreaterThan(alpha - 0.004);
-    expect(crossed).toBeLessThan(alpha + 0.004);
+    // 10,000 paths: the standard error of a 5 % rate is 0.22 %.
+    expect(crossed).toBeGreaterThan(alpha - 0.007);
+    expect(crossed).toBeLessThan(alpha + 0.007);
     // Where the budget goes: half of it by t = 0.5 (or the first look past it) for Pocock, far less for O'Brien-Fleming.
     const half = fractions.findIndex((t) => t >= 0.5);
     const early = crossedAt.slice(0, half + 1).reduce((sum, count) => sum + count, 0) / paths;
@@ -160,29 +161,38 @@ describe('the decision of one round at its boundary', () => {
   });
 });
 
-describe('whole analyses of seeded simulated canaries (three typical metrics, 400 canaries per condition)', () => {
+describe('whole analyses of seeded simulated canaries (three typical metrics, 50 canaries per condition)', () => {
+  // A few seconds of simulation: the rates themselves, over 2,000 canaries each with their intervals, are
+  // the bench's (npm run bench -- canary-analyze). Here the same canaries judged by the default plan and by
+  // the plan it replaced must fall on either side of bounds that the default meets with room to spare.
   type Run = { durationMs: number; rounds: number; failed: Record<string, number> };
-  const run = (...args: string[]): Run => {
+  const CANARIES = 50;
+  let runs: Record<string, Run>;
+  beforeAll(() => {
     const script = fileURLToPath(new URL('simulated-plan.ts', import.meta.url));
-    const result = spawnSync(node24, [script, ...args], { encoding: 'utf8', timeout: 240_000 });
+    const result = spawnSync(node24, [script, String(CANARIES), '1', 'default', 'fixed:10m'], {
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
     if (result.status !== 0) throw new Error(`simulated-plan failed: ${result.stderr}`);
-    return JSON.parse(result.stdout) as Run;
-  };
-  /** The targets: at most 1 % false alarms, at least 99 % of 2x errors and +30 % latency, 95 % of +15 %. */
-  const meetsTargets = ({ failed }: Run): boolean =>
-    (failed['healthy'] ?? 400) <= 4 &&
-    (failed['errors2x'] ?? 0) >= 396 &&
-    (failed['latency30'] ?? 0) >= 396 &&
-    (failed['latency15'] ?? 0) >= 380;
+    runs = JSON.parse(result.stdout) as Record<string, Run>;
+  }, 130_000);
+  /** At most 1 of 50 healthy canaries failed, at least 48 with 2x errors, 49 with +30 % latency, 45 with +15 %. */
+  const meetsBounds = ({ failed }: Run): boolean =>
+    (failed['healthy'] ?? CANARIES) <= 1 &&
+    (failed['errors2x'] ?? 0) >= 48 &&
+    (failed['latency30'] ?? 0) >= 49 &&
+    (failed['latency15'] ?? 0) >= 45;
 
-  test('the default plan meets the targets', () => {
-    const defaults = run('400', '1');
+  test('the default plan: 20 rounds of a minute, within the bounds', () => {
+    const defaults = runs['default'] as Run;
     expect(defaults).toMatchObject({ durationMs: 1_200_000, rounds: 20 });
     expect(Object.keys(defaults.failed)).toEqual(['healthy', 'errors2x', 'latency30', 'latency15']);
-    expect(meetsTargets(defaults)).toBe(true);
-  }, 250_000);
+    expect(meetsBounds(defaults)).toBe(true);
+  });
 
-  test('the same bound fails the rule it replaced (98 % every round of 10 minutes)', () => {
-    expect(meetsTargets(run('400', '1', 'fixed', '10m'))).toBe(false);
-  }, 250_000);
+  test('the plan it replaced (98 % every round of 10 minutes) misses the same bounds', () => {
+    expect(runs['fixed:10m']).toMatchObject({ durationMs: 600_000, rounds: 10 });
+    expect(meetsBounds(runs['fixed:10m'] as Run)).toBe(false);
+  });
 });
