@@ -290,7 +290,7 @@ const roundCanaries: Record<string, SimulatedCanary[]> = Object.fromEntries(
 );
 const conditionNames = Object.keys(roundCanaries);
 console.log(
-  `${'plan'.padEnd(38)}${conditionNames.map((name) => `${name} fail`.padStart(24)).join('')}${'minutes'.padStart(18)}`,
+  `${'plan'.padEnd(42)}${conditionNames.map((name) => `${name} fail`.padStart(24)).join('')}${'minutes'.padStart(18)}`,
 );
 for (const plan of ROUND_PLANS) {
   const rounds = plan.minutes / plan.interval;
@@ -304,7 +304,7 @@ for (const plan of ROUND_PLANS) {
     if (name !== 'healthy') minutes.push(...failed);
     return rate(failed.length, ROUND_CANARIES).padStart(24);
   });
-  console.log(`${planLabel(plan).padEnd(38)}${cells.join('')}${String(median(minutes)).padStart(18)}`);
+  console.log(`${planLabel(plan).padEnd(42)}${cells.join('')}${String(median(minutes)).padStart(18)}`);
 }
 console.log(`(${((performance.now() - roundStarted) / 1000).toFixed(0)} s)`);
 
