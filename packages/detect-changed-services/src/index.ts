@@ -11,7 +11,6 @@ export {
 } from './comparison.ts';
 export {
   changedPaths,
-  classifyFetchFailure,
   DEFAULT_DEEPEN_STEPS,
   DEFAULT_FETCH_TIMEOUT_MS,
   fetchFailureReason,
@@ -21,7 +20,6 @@ export {
   shortSha,
   ZERO_SHA,
   type ChangedFile,
-  type FetchFailureKind,
   type GitHistoryOptions,
 } from './git.ts';
 export {

@@ -3,7 +3,16 @@
 // credentials @kubernetes/client-node derives from the kubeconfig, so every one of them can be aborted
 // (the deadline) and every failure is classified once: only what another attempt can fix is retried.
 import type { KubeConfig } from '@kubernetes/client-node';
-import { DeadlineError, errorMessage, isTransient, isTransientStatus, retry, withDeadline } from '@shiprail/core';
+import {
+  ClassifiedError,
+  DeadlineError,
+  errorMessage,
+  failureOf,
+  isTransient,
+  isTransientStatus,
+  retry,
+  withDeadline,
+} from '@shiprail/core';
 import type { IncomingMessage } from 'node:http';
 import type { RequestOptions } from 'node:https';
 import type { ControllerRevision, KubeEvent, Pod, ReplicaSet, Workload } from './objects.ts';
@@ -26,15 +35,14 @@ export type WatchEnd = 'closed' | 'expired';
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK';
 
-export class KubeApiError extends Error {
+/** A failed request to the API server; whether another attempt can fix it was decided where it failed. */
+export class KubeApiError extends ClassifiedError {
   readonly status: number | undefined;
-  readonly retryable: boolean;
 
-  constructor(message: string, status: number | undefined, retryable: boolean) {
-    super(message);
+  constructor(message: string, status: number | undefined, transient: boolean) {
+    super(message, failureOf(transient));
     this.name = 'KubeApiError';
     this.status = status;
-    this.retryable = retryable;
   }
 }
 
@@ -237,7 +245,7 @@ export function createKubeClient(
       baseMs: policy.baseMs,
       maxMs: policy.maxMs,
       jitter: 0.2,
-      retryIf: (error) => error instanceof KubeApiError && error.retryable && !signal.aborted,
+      retryIf: (error) => error instanceof KubeApiError && isTransient(error) && !signal.aborted,
       sleep: (ms) => clock.sleep(ms, signal),
       onRetry: (error) => {
         if (error instanceof KubeApiError) onRetry?.(error);
