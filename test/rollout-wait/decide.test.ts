@@ -5,14 +5,13 @@ import {
   connectionError,
   decide,
   parseClusterServer,
-  parseImageReference,
   statusError,
   trackResource,
   type Decision,
-  type ImageReference,
   type RolloutWaitState,
   type TrackedResource,
 } from '@shiprail/rollout-wait';
+import { parseImageReference, type ImageReference } from '@shiprail/core/image-reference';
 
 type Phase = TrackedResource['verdict']['phase'];
 

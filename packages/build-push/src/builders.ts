@@ -1,7 +1,7 @@
 import { withPrivateFile, type Runtime } from '@shiprail/core';
 import { readFile, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ImageReference } from './reference.ts';
+import type { ImageReference } from '@shiprail/core/image-reference';
 import type { RegistryCredentials } from './registry.ts';
 
 export type BuilderName = 'buildx' | 'buildah';

@@ -24,7 +24,7 @@ export {
 } from './layout.ts';
 export { ociLabels, parseLabelLines } from './labels.ts';
 export { planBuild, type BuildPlan, type LayoutPlan } from './plan.ts';
-export { isLoopbackHost, parseImageReference, type ImageReference } from './reference.ts';
+export { parseImageInput } from './image-input.ts';
 export {
   MANIFEST_MEDIA_TYPES,
   parseChallenge,

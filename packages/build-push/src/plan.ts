@@ -4,7 +4,8 @@ import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:pat
 import type { BuildPushInputs } from './inputs.ts';
 import { expressionValues } from './tags/expressions.ts';
 import { ociLabels, parseLabelLines } from './labels.ts';
-import { parseImageReference, type ImageReference } from './reference.ts';
+import type { ImageReference } from '@shiprail/core/image-reference';
+import { parseImageInput } from './image-input.ts';
 import type { RegistryCredentials } from './registry.ts';
 import { parseFlavor, parseTagRules } from './tags/rules.ts';
 import { computeTags, tagContext, type TagContext, type TagPlan } from './tags/tags.ts';
@@ -135,7 +136,7 @@ export function planBuild(
   env: Readonly<Record<string, string | undefined>>,
   now: number,
 ): BuildPlan {
-  const image = parseImageReference(inputs.image);
+  const image = parseImageInput(inputs.image);
 
   const username = inputs['registry-username'];
   const password = inputs['registry-password'];

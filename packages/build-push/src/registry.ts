@@ -10,7 +10,7 @@ import {
   stripUrlCredentials,
   withDeadline,
 } from '@shiprail/core';
-import { isLoopbackHost, type ImageReference } from './reference.ts';
+import { isLoopbackHost, type ImageReference } from '@shiprail/core/image-reference';
 
 export interface RegistryCredentials {
   username: string;

@@ -6,7 +6,7 @@ import {
   type InputParser,
   type WorkloadKind,
 } from '@shiprail/core';
-import { parseImageReference, type ImageReference } from './images.ts';
+import { parseImageReference, type ImageReference } from '@shiprail/core/image-reference';
 
 export interface RolloutWaitInputs {
   kubeconfig: string;

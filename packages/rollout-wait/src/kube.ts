@@ -12,6 +12,7 @@ import {
   isTransientStatus,
   retry,
   withDeadline,
+  type Clock,
 } from '@shiprail/core';
 import type { IncomingMessage } from 'node:http';
 import type { RequestOptions } from 'node:https';
@@ -130,11 +131,6 @@ interface KubeRequest {
   body?: { contentType: string; text: string };
 }
 
-/** Where the timers of the client come from (the runtime's clock), abortable. */
-export interface KubeClock {
-  sleep(ms: number, signal?: AbortSignal): Promise<void>;
-}
-
 export interface KubeClient {
   server: string;
   /** `onRetry` hears of each failure that is retried. */
@@ -179,7 +175,8 @@ const readBody = async (response: IncomingMessage): Promise<string> => {
  */
 export function createKubeClient(
   config: KubeConfig,
-  clock: KubeClock,
+  /** Where the timers of the client come from (the runtime's clock), abortable. */
+  clock: Pick<Clock, 'sleep'>,
   describeCredentialError: (error: unknown) => string,
   policy: KubeRequestPolicy = DEFAULT_KUBE_REQUEST_POLICY,
 ): KubeClient {
