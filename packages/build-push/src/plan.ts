@@ -1,3 +1,5 @@
+// The build plan: every input checked and every path confined before any side effect, with the tags and
+// labels computed, so that a mistake fails the step before minutes of building.
 import { ConfigurationError, type GitHubContext } from '@shiprail/core';
 import { readdirSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';

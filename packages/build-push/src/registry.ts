@@ -1,3 +1,5 @@
+// A client of the registry HTTP API (the Distribution spec): token and Basic challenges, manifests read
+// and put by digest, blobs pushed, every request under a deadline and retried only when it may help.
 import {
   ConfigurationError,
   DeadlineError,

@@ -1,3 +1,5 @@
+// The repository's history as detection reads it: changed paths between two commits, merge bases, and
+// fetches from origin (deepening shallow clones) only as far as needed, each under a deadline.
 import {
   ClassifiedError,
   classifyGitFailure,
