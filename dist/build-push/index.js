@@ -3916,6 +3916,12 @@ function neutralizeCommandLines(message) {
 
 
 const escapeData = (text) => text.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+const unescapeData = (text) => text.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%');
+/** The data of every `::name \u2026::data` command a step printed, unescaped, in order. */
+function commandData(stdout, name) {
+    const pattern = new RegExp(`^::${name}(?: [^:]*)?::(.*)$`, 'gm');
+    return [...stdout.matchAll(pattern)].map((match) => unescapeData(match[1] ?? ''));
+}
 const escapeProperty = (text) => escapeData(text).replace(/:/g, '%3A').replace(/,/g, '%2C');
 /** `::name key=value,key=value::data`, every part escaped so that it cannot end the line or the command. */
 function workflowCommand(name, properties, data) {
@@ -4310,7 +4316,10 @@ function parseWorkloadReference(text) {
 
 
 
+
 ;// CONCATENATED MODULE: ./packages/build-push/src/builders.ts
+// The two builders, buildx and buildah: the command lines each is given for a build request (cache,
+// platforms, secrets, labels, OCI layouts), run with credentials in a private file, and the digest each reports.
 
 
 
@@ -5125,6 +5134,8 @@ function parseImageInput(image) {
 }
 
 ;// CONCATENATED MODULE: ./packages/build-push/src/tags/rules.ts
+// The tag rules and flavor of docker/metadata-action as users write them: lines split into fields, each
+// field checked, parsed into typed rules with their priorities.
 
 /** The rule types of docker/metadata-action this action understands. */
 const RULE_TYPES = ['schedule', 'semver', 'match', 'edge', 'ref', 'raw', 'sha'];
@@ -5605,6 +5616,8 @@ function computeTags(rules, flavor, context) {
 }
 
 ;// CONCATENATED MODULE: ./packages/build-push/src/plan.ts
+// The build plan: every input checked and every path confined before any side effect, with the tags and
+// labels computed, so that a mistake fails the step before minutes of building.
 
 
 
@@ -5752,6 +5765,8 @@ function planBuild(inputs, github, env, now) {
 }
 
 ;// CONCATENATED MODULE: ./packages/build-push/src/registry.ts
+// A client of the registry HTTP API (the Distribution spec): token and Basic challenges, manifests read
+// and put by digest, blobs pushed, every request under a deadline and retried only when it may help.
 
 
 const DEFAULT_ATTEMPTS = 3;
@@ -6087,6 +6102,8 @@ function renderSummary(plan, outcome) {
 }
 
 ;// CONCATENATED MODULE: ./packages/build-push/src/run.ts
+// The step's top function: plan, then reuse this commit's image, push an OCI layout an earlier step built,
+// or build and push, and report tags, digest and labels.
 
 
 

@@ -3181,6 +3181,12 @@ function neutralizeCommandLines(message) {
 
 
 const escapeData = (text) => text.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+const unescapeData = (text) => text.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%');
+/** The data of every `::name \u2026::data` command a step printed, unescaped, in order. */
+function commandData(stdout, name) {
+    const pattern = new RegExp(`^::${name}(?: [^:]*)?::(.*)$`, 'gm');
+    return [...stdout.matchAll(pattern)].map((match) => unescapeData(match[1] ?? ''));
+}
 const escapeProperty = (text) => escapeData(text).replace(/:/g, '%3A').replace(/,/g, '%2C');
 /** `::name key=value,key=value::data`, every part escaped so that it cannot end the line or the command. */
 function workflowCommand(name, properties, data) {
@@ -3573,6 +3579,7 @@ function parseWorkloadReference(text) {
 
 
 
+
 ;// CONCATENATED MODULE: external "node:fs/promises"
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 ;// CONCATENATED MODULE: ./packages/trivy-gate/src/files.ts
@@ -3729,6 +3736,8 @@ function packageUrlMatches(pattern, target) {
 }
 
 ;// CONCATENATED MODULE: ./packages/trivy-gate/src/ignore.ts
+// Trivy's ignore files in both formats (`.trivyignore` lines and the YAML one): parsed with every mistake
+// at its line, and matched against findings, expiries included.
 
 
 
@@ -4685,6 +4694,8 @@ function renderSummary(result, context) {
 const sum = (counts) => SEVERITIES.reduce((total, s) => total + counts[s], 0);
 
 ;// CONCATENATED MODULE: ./packages/trivy-gate/src/run.ts
+// The step's top function: check every path, scan the image (or read a report), apply the ignore file,
+// decide, and write SARIF, outputs and the summary.
 
 
 

@@ -39,6 +39,7 @@ export {
   type UrlUserinfo,
 } from './secrets.ts';
 export { escapeUntrusted, neutralizeCommandLines } from './untrusted.ts';
+export { commandData } from './workflow-commands.ts';
 export {
   isNamespaceName,
   parseWorkloadReference,
