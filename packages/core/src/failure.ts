@@ -108,7 +108,7 @@ const GIT_FAILURES: ReadonlyArray<readonly [GitFailure, RegExp]> = [
   ],
   [
     'refused',
-    /authentication failed|could not read (username|password)|terminal prompts disabled|permission|denied|forbidden|returned error: (401|403|404)|repository .* not found|does not appear to be a git repository|not a git repository|unable to access .*: ssl|certificate|protocol '.*' is not supported|unsupported protocol|hook declined|protected branch|GH006|GH013/i,
+    /authentication failed|could not read (username|password)|terminal prompts disabled|host key verification failed|permission|denied|forbidden|returned error: (401|403|404)|repository (.* )?not found|does not appear to be a git repository|not a git repository|unable to access .*: ssl|certificate|protocol '.*' is not supported|unsupported protocol|hook declined|protected branch|GH006|GH013/i,
   ],
   [
     'race',
