@@ -1,3 +1,5 @@
+// The tests' export list of build-push: what its units export, for the tests alone (action.ts reaches run.ts
+// directly).
 export {
   authFileContent,
   buildahBuildArguments,

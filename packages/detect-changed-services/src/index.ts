@@ -1,3 +1,4 @@
+// The tests' export list of detect-changed-services (action.ts reaches run.ts directly).
 export { runDetectChangedServices, loadManifest } from './run.ts';
 export { parseInputs, DEFAULT_CONFIG, type DetectChangedServicesInputs } from './inputs.ts';
 export {

@@ -1,3 +1,5 @@
+// git in the GitOps repository: its environment, reads from the remote retried when another attempt can fix them, and
+// pushes that tell a lost race from a refusal.
 import {
   ClassifiedError,
   classifyGitFailure,

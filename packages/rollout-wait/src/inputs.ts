@@ -1,3 +1,5 @@
+// rollout-wait's inputs, read once: the resources, images and controller objects to wait on, checked before any
+// request.
 import {
   ConfigurationError,
   isNamespaceName,
