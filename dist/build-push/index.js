@@ -3267,6 +3267,7 @@ const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import
 ;// CONCATENATED MODULE: external "node:fs"
 const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 ;// CONCATENATED MODULE: ./packages/core/src/context.ts
+// What an action knows of the workflow run: GITHUB_* variables and the event payload, read once.
 
 /** Reads the context the runner provides: `GITHUB_*` variables and the event payload file. */
 function readGitHubContext(env) {
@@ -3489,6 +3490,7 @@ async function withDeadline(operation, ms, what) {
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/exec-deadline.ts
+// Running a program that talks to a server under a deadline: it and what it started are killed when time is up.
 
 
 /**
@@ -3622,6 +3624,8 @@ function formatYamlPath(path) {
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/inputs.ts
+// Reading action inputs: one parser with typed getters that name the input in every mistake, and list and header line
+// parsing.
 
 
 
@@ -3769,6 +3773,7 @@ function parseHeaderLines(lines, input) {
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/markdown.ts
+// Markdown for job summaries: escaped table cells, inline code, folded sections and the size GitHub accepts.
 const CELL_SPECIAL = /[&<>|\n]/;
 /** Escapes text for a Markdown table cell: pipes, newlines and HTML-significant characters. */
 function escapeCell(value) {
@@ -3815,6 +3820,8 @@ function capSummary(markdown, limit = SUMMARY_LIMIT_BYTES) {
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/retry.ts
+// Trying again: exponential backoff with jitter, an abortable sleep of any length, and retry, which asks its caller
+// what is worth it.
 
 /** The delay after failed attempt `attempt` (1-based): exponential, capped, with optional jitter. */
 function backoffDelay(attempt, options, random = Math.random) {
@@ -4002,6 +4009,8 @@ async function appendSummary(markdown) {
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/action.ts
+// The runtime of a real step on a runner (@actions/* behind the Runtime interface) and runAction, the one top of every
+// action.
 
 
 
@@ -4231,7 +4240,7 @@ const GIT_FAILURES = (/* unused pure expression or super */ null && ([
     ],
     [
         'refused',
-        /authentication failed|could not read (username|password)|terminal prompts disabled|permission|denied|forbidden|returned error: (401|403|404)|repository .* not found|does not appear to be a git repository|not a git repository|unable to access .*: ssl|certificate|protocol '.*' is not supported|unsupported protocol|hook declined|protected branch|GH006|GH013/i,
+        /authentication failed|could not read (username|password)|terminal prompts disabled|host key verification failed|permission|denied|forbidden|returned error: (401|403|404)|repository (.* )?not found|does not appear to be a git repository|not a git repository|unable to access .*: ssl|certificate|protocol '.*' is not supported|unsupported protocol|hook declined|protected branch|GH006|GH013/i,
     ],
     [
         'race',
@@ -4692,6 +4701,7 @@ function parseInputs(parser) {
 }
 
 ;// CONCATENATED MODULE: ./packages/build-push/src/layout.ts
+// An OCI image layout a build command wrote, read and verified blob by blob before anything of it is pushed.
 
 
 
@@ -4978,6 +4988,7 @@ function formatDate(epochMs, format, timeZone = 'UTC') {
 }
 
 ;// CONCATENATED MODULE: ./packages/build-push/src/tags/expressions.ts
+// The values tag templates may use: branch, tag, sha, base ref, dates, and whether this is the default branch.
 
 
 const shortSha = (sha, length) => sha.slice(0, length);
@@ -5033,6 +5044,7 @@ function expressionValues(context) {
 }
 
 ;// CONCATENATED MODULE: ./packages/build-push/src/labels.ts
+// The image's labels: the OCI annotations from the repository and the run, and the user's own label lines.
 
 
 
@@ -5354,6 +5366,7 @@ function parseFlavor(lines) {
 var semver = __nccwpck_require__(2088);
 var semver_default = /*#__PURE__*/__nccwpck_require__.n(semver);
 ;// CONCATENATED MODULE: ./packages/build-push/src/tags/tag-rules.ts
+// What each tag rule type gives for a run (sha, ref, semver, match, schedule, raw, edge), and what all rules share.
 
 
 
@@ -5517,6 +5530,8 @@ const RULE_FUNCTIONS = {
 };
 
 ;// CONCATENATED MODULE: ./packages/build-push/src/tags/tags.ts
+// The tags of an image: the run as docker/metadata-action sees it, every rule applied, tags sanitized, checked and
+// `latest` added.
 
 
 

@@ -28,6 +28,7 @@ const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import
 ;// CONCATENATED MODULE: external "node:fs"
 const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 ;// CONCATENATED MODULE: ./packages/core/src/context.ts
+// What an action knows of the workflow run: GITHUB_* variables and the event payload, read once.
 
 /** Reads the context the runner provides: `GITHUB_*` variables and the event payload file. */
 function readGitHubContext(env) {
@@ -250,6 +251,7 @@ async function withDeadline(operation, ms, what) {
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/exec-deadline.ts
+// Running a program that talks to a server under a deadline: it and what it started are killed when time is up.
 
 
 /**
@@ -383,6 +385,8 @@ function formatYamlPath(path) {
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/inputs.ts
+// Reading action inputs: one parser with typed getters that name the input in every mistake, and list and header line
+// parsing.
 
 
 
@@ -530,6 +534,7 @@ function parseHeaderLines(lines, input) {
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/markdown.ts
+// Markdown for job summaries: escaped table cells, inline code, folded sections and the size GitHub accepts.
 const CELL_SPECIAL = /[&<>|\n]/;
 /** Escapes text for a Markdown table cell: pipes, newlines and HTML-significant characters. */
 function escapeCell(value) {
@@ -576,6 +581,8 @@ function capSummary(markdown, limit = SUMMARY_LIMIT_BYTES) {
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/retry.ts
+// Trying again: exponential backoff with jitter, an abortable sleep of any length, and retry, which asks its caller
+// what is worth it.
 
 /** The delay after failed attempt `attempt` (1-based): exponential, capped, with optional jitter. */
 function backoffDelay(attempt, options, random = Math.random) {
@@ -763,6 +770,8 @@ async function appendSummary(markdown) {
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/action.ts
+// The runtime of a real step on a runner (@actions/* behind the Runtime interface) and runAction, the one top of every
+// action.
 
 
 
@@ -1029,7 +1038,7 @@ const GIT_FAILURES = [
     ],
     [
         'refused',
-        /authentication failed|could not read (username|password)|terminal prompts disabled|permission|denied|forbidden|returned error: (401|403|404)|repository .* not found|does not appear to be a git repository|not a git repository|unable to access .*: ssl|certificate|protocol '.*' is not supported|unsupported protocol|hook declined|protected branch|GH006|GH013/i,
+        /authentication failed|could not read (username|password)|terminal prompts disabled|host key verification failed|permission|denied|forbidden|returned error: (401|403|404)|repository (.* )?not found|does not appear to be a git repository|not a git repository|unable to access .*: ssl|certificate|protocol '.*' is not supported|unsupported protocol|hook declined|protected branch|GH006|GH013/i,
     ],
     [
         'race',
@@ -1198,6 +1207,7 @@ function parseImageReference(text) {
 }
 
 ;// CONCATENATED MODULE: ./packages/kustomize-bump/src/image-args.ts
+// The `images` input: each argument in kustomize's forms, parsed into the images entry it asks for.
 
 
 /** The fields kustomize writes for an entry, in the order its writer emits them (sorted keys). */
@@ -1278,6 +1288,8 @@ function describeImageEntry(entry) {
 }
 
 ;// CONCATENATED MODULE: ./packages/kustomize-bump/src/git.ts
+// git in the GitOps repository: its environment, reads from the remote retried when another attempt can fix them, and
+// pushes that tell a lost race from a refusal.
 
 /** The identity of bump commits unless the environment sets git's own author variables. */
 const BOT_NAME = 'github-actions[bot]';
@@ -1440,6 +1452,7 @@ function renderCommitMessage(template, values) {
 }
 
 ;// CONCATENATED MODULE: ./packages/kustomize-bump/src/inputs.ts
+// kustomize-bump's inputs, read and checked before anything is cloned, edited or pushed.
 
 
 
@@ -1912,6 +1925,7 @@ class SpliceList {
 }
 
 ;// CONCATENATED MODULE: ./packages/kustomize-bump/src/overlays.ts
+// The overlays' kustomization files: found inside the repository, edited in memory, then written all or none.
 
 
 
@@ -1992,6 +2006,8 @@ async function editOverlays(root, overlays, images, resolve = asWritten(images))
 }
 
 ;// CONCATENATED MODULE: ./packages/kustomize-bump/src/plan.ts
+// Everything kustomize-bump decides before a side effect: where the repository is, the branch pushed to, the commit
+// message.
 
 
 
@@ -2109,6 +2125,7 @@ async function openOrUpdatePullRequest(runtime, makeOctokit, request) {
 }
 
 ;// CONCATENATED MODULE: ./packages/kustomize-bump/src/summary.ts
+// The job summary: what changed in which overlay, where it was pushed, and the diff.
 
 
 
@@ -2344,6 +2361,8 @@ async function verifyRendered(runtime, root, edit) {
 }
 
 ;// CONCATENATED MODULE: ./packages/kustomize-bump/src/verify.ts
+// Verification: the overlay rendered with kubectl kustomize or kustomize, and every new reference found in what it
+// renders.
 
 
 

@@ -2532,6 +2532,7 @@ const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import
 ;// CONCATENATED MODULE: external "node:fs"
 const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 ;// CONCATENATED MODULE: ./packages/core/src/context.ts
+// What an action knows of the workflow run: GITHUB_* variables and the event payload, read once.
 
 /** Reads the context the runner provides: `GITHUB_*` variables and the event payload file. */
 function readGitHubContext(env) {
@@ -2754,6 +2755,7 @@ async function withDeadline(operation, ms, what) {
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/exec-deadline.ts
+// Running a program that talks to a server under a deadline: it and what it started are killed when time is up.
 
 
 /**
@@ -2887,6 +2889,8 @@ function formatYamlPath(path) {
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/inputs.ts
+// Reading action inputs: one parser with typed getters that name the input in every mistake, and list and header line
+// parsing.
 
 
 
@@ -3034,6 +3038,7 @@ function parseHeaderLines(lines, input) {
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/markdown.ts
+// Markdown for job summaries: escaped table cells, inline code, folded sections and the size GitHub accepts.
 const CELL_SPECIAL = /[&<>|\n]/;
 /** Escapes text for a Markdown table cell: pipes, newlines and HTML-significant characters. */
 function escapeCell(value) {
@@ -3080,6 +3085,8 @@ function capSummary(markdown, limit = SUMMARY_LIMIT_BYTES) {
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/retry.ts
+// Trying again: exponential backoff with jitter, an abortable sleep of any length, and retry, which asks its caller
+// what is worth it.
 
 /** The delay after failed attempt `attempt` (1-based): exponential, capped, with optional jitter. */
 function backoffDelay(attempt, options, random = Math.random) {
@@ -3267,6 +3274,8 @@ async function appendSummary(markdown) {
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/action.ts
+// The runtime of a real step on a runner (@actions/* behind the Runtime interface) and runAction, the one top of every
+// action.
 
 
 
@@ -3494,7 +3503,7 @@ const GIT_FAILURES = (/* unused pure expression or super */ null && ([
     ],
     [
         'refused',
-        /authentication failed|could not read (username|password)|terminal prompts disabled|permission|denied|forbidden|returned error: (401|403|404)|repository .* not found|does not appear to be a git repository|not a git repository|unable to access .*: ssl|certificate|protocol '.*' is not supported|unsupported protocol|hook declined|protected branch|GH006|GH013/i,
+        /authentication failed|could not read (username|password)|terminal prompts disabled|host key verification failed|permission|denied|forbidden|returned error: (401|403|404)|repository (.* )?not found|does not appear to be a git repository|not a git repository|unable to access .*: ssl|certificate|protocol '.*' is not supported|unsupported protocol|hook declined|protected branch|GH006|GH013/i,
     ],
     [
         'race',
@@ -3583,6 +3592,7 @@ function parseWorkloadReference(text) {
 ;// CONCATENATED MODULE: external "node:fs/promises"
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 ;// CONCATENATED MODULE: ./packages/trivy-gate/src/files.ts
+// The files trivy-gate reads and writes, kept inside the places the inputs allow.
 
 
 
@@ -3957,6 +3967,7 @@ function parseSeverityList(text, input) {
 }
 
 ;// CONCATENATED MODULE: ./packages/trivy-gate/src/trivy-report.ts
+// Trivy's JSON report read into findings, checked as it is read.
 
 
 const trivy_report_isObject = (value) => typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -4068,6 +4079,7 @@ function advisoryLink(finding) {
 }
 
 ;// CONCATENATED MODULE: ./packages/trivy-gate/src/gate.ts
+// The gate: ignore entries applied to the findings, counted by severity, and the pass or fail decision.
 
 
 
@@ -4132,6 +4144,8 @@ function evaluateGate(findings, rules, options) {
 }
 
 ;// CONCATENATED MODULE: ./packages/trivy-gate/src/download.ts
+// Downloading Trivy's release archive: a deadline on silence, a bounded size, and retries only for what another
+// attempt can fix.
 
 
 /** No byte for this long, before the answer or within the body, ends an attempt (a DeadlineError). */
@@ -4235,6 +4249,8 @@ async function downloadOnce(url, path, fetchImpl) {
 }
 
 ;// CONCATENATED MODULE: ./packages/trivy-gate/src/install.ts
+// Installing Trivy: the pinned release for this platform, its archive checked against pinned SHA-256 sums,
+// kept in the runner's tool cache.
 
 
 
@@ -4359,6 +4375,7 @@ async function installTrivy(options) {
 }
 
 ;// CONCATENATED MODULE: ./packages/trivy-gate/src/inputs.ts
+// trivy-gate's inputs, read and checked before anything happens.
 
 
 
@@ -4411,6 +4428,7 @@ function parseInputs(parser) {
 }
 
 ;// CONCATENATED MODULE: ./packages/trivy-gate/src/sarif.ts
+// The SARIF log for GitHub code scanning: one result per finding, the most severe kept under GitHub's limit.
 
 
 /** GitHub code scanning rejects a run with more results than this; the most severe are kept. */
@@ -4568,6 +4586,7 @@ function scanArguments(request) {
 }
 
 ;// CONCATENATED MODULE: ./packages/trivy-gate/src/summary.ts
+// The job summary: verdict, counts by severity, blocking findings, the rest folded, then the ignore file.
 
 
 
