@@ -7,7 +7,8 @@ import { parseArgs } from 'node:util';
 import { jobTable, progressPrinter } from '@shiprail/rehearsal/report';
 import { rehearse } from '@shiprail/rehearsal/rehearse';
 import { SCENARIO_NAMES, scenarioNamed } from '@shiprail/rehearsal/scenarios';
-import { missingPrograms, startWorld } from '@shiprail/rehearsal/world';
+import { startWorld } from '@shiprail/rehearsal/world';
+import { ensurePrerequisites } from './lib/prerequisites.ts';
 
 const bold = (text: string): string => (process.stdout.isTTY ? `\x1b[1m${text}\x1b[0m` : text);
 
@@ -16,12 +17,7 @@ async function main(): Promise<number> {
     options: { scenario: { type: 'string', default: 'happy' }, report: { type: 'string' } },
   });
   const scenario = scenarioNamed(values.scenario ?? 'happy');
-  const missing = missingPrograms();
-  if (missing.length > 0) {
-    console.log(`The rehearsal runs real programs and cannot start without them. Missing: ${missing.join('; ')}.`);
-    console.log('On Debian or Ubuntu: apt-get install buildah docker-registry prometheus kubectl jq git apache2-utils');
-    return 2;
-  }
+  if (!ensurePrerequisites('demo')) return 2;
   console.log(bold(`Rehearsing .github/workflows/deploy.yml: scenario ${scenario.name}`));
   console.log(`${scenario.description}\n(scenarios: ${SCENARIO_NAMES.join(', ')})\n`);
   const started = Date.now();
