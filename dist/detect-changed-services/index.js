@@ -2509,7 +2509,7 @@ exports.basename = (path, { windows } = {}) => {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _shiprail_detect_changed_services_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2553);
+/* harmony import */ var _shiprail_detect_changed_services_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5078);
 
 await (0,_shiprail_detect_changed_services_action__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -2518,7 +2518,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 2553:
+/***/ 5078:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -5368,18 +5368,6 @@ function logSelection(runtime, selection, manifest) {
     // One write for thousands of lines, not one each.
     runtime.log.info(lines.join('\n'));
 }
-
-;// CONCATENATED MODULE: ./packages/detect-changed-services/src/index.ts
-
-
-
-
-
-
-
-
-
-
 
 ;// CONCATENATED MODULE: ./packages/detect-changed-services/src/action.ts
 // The step itself: what dist/detect-changed-services runs, and the entry @github/local-action calls.

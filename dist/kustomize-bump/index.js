@@ -5,7 +5,7 @@ import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _shiprail_kustomize_bump_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7617);
+/* harmony import */ var _shiprail_kustomize_bump_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1439);
 
 await (0,_shiprail_kustomize_bump_action__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -14,7 +14,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 7617:
+/***/ 1439:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -1038,6 +1038,141 @@ function parseWorkloadReference(text) {
 
 
 
+;// CONCATENATED MODULE: external "node:fs/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
+;// CONCATENATED MODULE: ./packages/core/src/image-reference.ts
+// Container image references (`[host[:port]/]path[:tag][@digest]`): one reading for every action that
+// builds, bumps or waits for images. Callers add their own strictness and their own defaults.
+// Imported as `@shiprail/core/image-reference`: actions that read no images do not bundle it.
+/** The registry a reference without a host names, and the host its HTTP API answers on. */
+const DOCKER_HUB = 'docker.io';
+const DOCKER_HUB_API_HOST = 'registry-1.docker.io';
+/**
+ * The lower-case reference grammar of the Distribution project: an optional host (with port), path
+ * components joined by `.`, `_`, `__` or dashes, a tag of at most 128 word characters, dots and dashes,
+ * and a digest `algorithm:hex`.
+ */
+const REFERENCE_GRAMMAR = /^((?:[a-z0-9]+(?:[._-][a-z0-9]+)*)(?:\.[a-z0-9-]+)*(?::\d+)?\/)?([a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*)(?::([\w][\w.-]{0,127}))?(?:@([a-z0-9]+(?:[+._-][a-z0-9]+)*:[0-9a-fA-F]{32,}))?$/;
+/** Whether `text` is a whole reference in the lower-case grammar container runtimes accept. */
+const isImageReference = (text) => REFERENCE_GRAMMAR.test(text);
+/**
+ * Splits `[host[:port]/]path[:tag][@digest]` as kustomize and container runtimes do: a colon before the
+ * first slash belongs to the host (a port); after it, the first `:` starts the tag and the first `@`
+ * the digest. Nothing is validated: every string splits.
+ */
+function splitImageReference(reference) {
+    const firstSlash = reference.indexOf('/');
+    const offset = firstSlash > 0 ? firstSlash : 0;
+    const searched = reference.slice(offset);
+    const at = searched.indexOf('@');
+    const colon = searched.indexOf(':');
+    if (at < 0 && colon < 0)
+        return { name: reference, tag: '', digest: '' };
+    if (at >= 0 && (colon < 0 || at < colon)) {
+        return { name: reference.slice(0, offset + at), tag: '', digest: reference.slice(offset + at + 1) };
+    }
+    if (at >= 0) {
+        return {
+            name: reference.slice(0, offset + colon),
+            tag: reference.slice(offset + colon + 1, offset + at),
+            digest: reference.slice(offset + at + 1),
+        };
+    }
+    return { name: reference.slice(0, offset + colon), tag: reference.slice(offset + colon + 1), digest: '' };
+}
+/** Whether a name's first component is a registry host: it has a dot or a port, is `localhost`, or is `[IPv6]`. */
+const looksLikeRegistryHost = (component) => component.includes('.') || component.includes(':') || component === 'localhost' || component.startsWith('[');
+/** Splits an image name (no tag or digest) into host and path; a name without a slash has no host. */
+function splitImageName(name) {
+    const slash = name.indexOf('/');
+    const first = slash === -1 ? '' : name.slice(0, slash);
+    return looksLikeRegistryHost(first) ? { host: first, path: name.slice(slash + 1) } : { host: '', path: name };
+}
+/** Docker Hub, under either name references use for it. */
+const isDockerHub = (registry) => registry === DOCKER_HUB || registry === 'index.docker.io';
+/** A path as Docker Hub stores it: official images (one component, `nginx`) live under `library/`. */
+const dockerHubRepository = (path) => (path.includes('/') ? path : `library/${path}`);
+
+;// CONCATENATED MODULE: ./packages/kustomize-bump/src/image-args.ts
+
+
+/** The fields kustomize writes for an entry, in the order its writer emits them (sorted keys). */
+const IMAGE_FIELDS = ['digest', 'name', 'newName', 'newTag'];
+/** `*` in an argument keeps the value the kustomization already has for that field. */
+const KEEP = '*';
+const ACCEPTED_FORMS = [
+    '<image>=<newimage>:<newtag>@<digest>',
+    '<image>=<newimage>:<newtag>',
+    '<image>=<newimage>@<digest>',
+    '<image>=<newimage>',
+    '<image>:<newtag>@<digest>',
+    '<image>:<newtag>',
+    '<image>@<digest>',
+];
+/**
+ * Parses one `kustomize edit set image` argument into the entry it asks for (fields may still be `*`).
+ * Accepts what kustomize accepts; stricter only where kustomize would write an entry that can never
+ * match a container: an empty name, or whitespace.
+ */
+function parseImageArgument(argument, input = 'images') {
+    const reject = (why) => new errors_ConfigurationError(`'${argument}' ${why}; use one of: ${ACCEPTED_FORMS.join(', ')}`, { input });
+    if (/\s/.test(argument))
+        throw reject('contains whitespace');
+    const separator = argument.indexOf('=');
+    const key = separator >= 0 ? argument.slice(0, separator) : '';
+    const value = separator >= 0 ? argument.slice(separator + 1) : argument;
+    if (separator === 0)
+        throw reject('has no image name before =');
+    const { name, tag, digest } = splitImageReference(value);
+    // Without `=`, a tag or a digest is what is being set: a bare name sets nothing (kustomize's rule).
+    if (name === argument)
+        throw reject('sets neither a new name, a tag nor a digest');
+    const entry = key === '' ? { name } : { name: key, newName: name };
+    if (entry.name === '')
+        throw reject('has no image name');
+    if (entry.newName === '')
+        delete entry.newName;
+    if (tag !== '')
+        entry.newTag = tag;
+    if (digest !== '')
+        entry.digest = digest;
+    return entry;
+}
+/** Parses the `images` input: later arguments for the same name win, as in kustomize. */
+function parseImageArguments(lines, input = 'images') {
+    const byName = new Map();
+    for (const line of lines) {
+        const entry = parseImageArgument(line, input);
+        byName.delete(entry.name);
+        byName.set(entry.name, { ...entry, argument: line });
+    }
+    return [...byName.values()];
+}
+/**
+ * The entry kustomize writes for `argument` when the file holds `existing` for the same name: the
+ * argument replaces the entry; a `*` field takes the existing value (or is left out when there is none).
+ */
+function resolveImageEntry(argument, existing) {
+    const resolved = { name: argument.name };
+    for (const field of ['newName', 'newTag', 'digest']) {
+        const value = argument[field] === KEEP ? existing?.[field] : argument[field];
+        if (value !== undefined && value !== '')
+            resolved[field] = value;
+    }
+    return resolved;
+}
+function sameImageEntry(left, right) {
+    if (left === undefined)
+        return false;
+    return IMAGE_FIELDS.every((field) => (left[field] ?? '') === (right[field] ?? ''));
+}
+/** What the entry makes of a container image: `newName:newTag@digest`, with `name` where no new name. */
+function describeImageEntry(entry) {
+    const tag = entry.newTag === undefined ? '' : `:${entry.newTag}`;
+    const digest = entry.digest === undefined ? '' : `@${entry.digest}`;
+    return `${entry.newName ?? entry.name}${tag}${digest}`;
+}
+
 ;// CONCATENATED MODULE: ./packages/kustomize-bump/src/git.ts
 
 /** The identity of bump commits unless the environment sets git's own author variables. */
@@ -1174,139 +1309,6 @@ class GitopsGit extends Git {
         const detail = lastLines(telling.length > 0 ? telling : lines, 6);
         throw new GitRemoteError(kind === 'race' ? `push rejected: ${detail}` : `the remote refused the push to ${target}: ${detail}`, kind);
     }
-}
-
-;// CONCATENATED MODULE: ./packages/core/src/image-reference.ts
-// Container image references (`[host[:port]/]path[:tag][@digest]`): one reading for every action that
-// builds, bumps or waits for images. Callers add their own strictness and their own defaults.
-// Imported as `@shiprail/core/image-reference`: actions that read no images do not bundle it.
-/** The registry a reference without a host names, and the host its HTTP API answers on. */
-const DOCKER_HUB = 'docker.io';
-const DOCKER_HUB_API_HOST = 'registry-1.docker.io';
-/**
- * The lower-case reference grammar of the Distribution project: an optional host (with port), path
- * components joined by `.`, `_`, `__` or dashes, a tag of at most 128 word characters, dots and dashes,
- * and a digest `algorithm:hex`.
- */
-const REFERENCE_GRAMMAR = /^((?:[a-z0-9]+(?:[._-][a-z0-9]+)*)(?:\.[a-z0-9-]+)*(?::\d+)?\/)?([a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*)(?::([\w][\w.-]{0,127}))?(?:@([a-z0-9]+(?:[+._-][a-z0-9]+)*:[0-9a-fA-F]{32,}))?$/;
-/** Whether `text` is a whole reference in the lower-case grammar container runtimes accept. */
-const isImageReference = (text) => REFERENCE_GRAMMAR.test(text);
-/**
- * Splits `[host[:port]/]path[:tag][@digest]` as kustomize and container runtimes do: a colon before the
- * first slash belongs to the host (a port); after it, the first `:` starts the tag and the first `@`
- * the digest. Nothing is validated: every string splits.
- */
-function splitImageReference(reference) {
-    const firstSlash = reference.indexOf('/');
-    const offset = firstSlash > 0 ? firstSlash : 0;
-    const searched = reference.slice(offset);
-    const at = searched.indexOf('@');
-    const colon = searched.indexOf(':');
-    if (at < 0 && colon < 0)
-        return { name: reference, tag: '', digest: '' };
-    if (at >= 0 && (colon < 0 || at < colon)) {
-        return { name: reference.slice(0, offset + at), tag: '', digest: reference.slice(offset + at + 1) };
-    }
-    if (at >= 0) {
-        return {
-            name: reference.slice(0, offset + colon),
-            tag: reference.slice(offset + colon + 1, offset + at),
-            digest: reference.slice(offset + at + 1),
-        };
-    }
-    return { name: reference.slice(0, offset + colon), tag: reference.slice(offset + colon + 1), digest: '' };
-}
-/** Whether a name's first component is a registry host: it has a dot or a port, is `localhost`, or is `[IPv6]`. */
-const looksLikeRegistryHost = (component) => component.includes('.') || component.includes(':') || component === 'localhost' || component.startsWith('[');
-/** Splits an image name (no tag or digest) into host and path; a name without a slash has no host. */
-function splitImageName(name) {
-    const slash = name.indexOf('/');
-    const first = slash === -1 ? '' : name.slice(0, slash);
-    return looksLikeRegistryHost(first) ? { host: first, path: name.slice(slash + 1) } : { host: '', path: name };
-}
-/** Docker Hub, under either name references use for it. */
-const isDockerHub = (registry) => registry === DOCKER_HUB || registry === 'index.docker.io';
-/** A path as Docker Hub stores it: official images (one component, `nginx`) live under `library/`. */
-const dockerHubRepository = (path) => (path.includes('/') ? path : `library/${path}`);
-
-;// CONCATENATED MODULE: ./packages/kustomize-bump/src/image-args.ts
-
-
-/** The fields kustomize writes for an entry, in the order its writer emits them (sorted keys). */
-const IMAGE_FIELDS = ['digest', 'name', 'newName', 'newTag'];
-/** `*` in an argument keeps the value the kustomization already has for that field. */
-const KEEP = '*';
-const ACCEPTED_FORMS = [
-    '<image>=<newimage>:<newtag>@<digest>',
-    '<image>=<newimage>:<newtag>',
-    '<image>=<newimage>@<digest>',
-    '<image>=<newimage>',
-    '<image>:<newtag>@<digest>',
-    '<image>:<newtag>',
-    '<image>@<digest>',
-];
-/**
- * Parses one `kustomize edit set image` argument into the entry it asks for (fields may still be `*`).
- * Accepts what kustomize accepts; stricter only where kustomize would write an entry that can never
- * match a container: an empty name, or whitespace.
- */
-function parseImageArgument(argument, input = 'images') {
-    const reject = (why) => new errors_ConfigurationError(`'${argument}' ${why}; use one of: ${ACCEPTED_FORMS.join(', ')}`, { input });
-    if (/\s/.test(argument))
-        throw reject('contains whitespace');
-    const separator = argument.indexOf('=');
-    const key = separator >= 0 ? argument.slice(0, separator) : '';
-    const value = separator >= 0 ? argument.slice(separator + 1) : argument;
-    if (separator === 0)
-        throw reject('has no image name before =');
-    const { name, tag, digest } = splitImageReference(value);
-    // Without `=`, a tag or a digest is what is being set: a bare name sets nothing (kustomize's rule).
-    if (name === argument)
-        throw reject('sets neither a new name, a tag nor a digest');
-    const entry = key === '' ? { name } : { name: key, newName: name };
-    if (entry.name === '')
-        throw reject('has no image name');
-    if (entry.newName === '')
-        delete entry.newName;
-    if (tag !== '')
-        entry.newTag = tag;
-    if (digest !== '')
-        entry.digest = digest;
-    return entry;
-}
-/** Parses the `images` input: later arguments for the same name win, as in kustomize. */
-function parseImageArguments(lines, input = 'images') {
-    const byName = new Map();
-    for (const line of lines) {
-        const entry = parseImageArgument(line, input);
-        byName.delete(entry.name);
-        byName.set(entry.name, { ...entry, argument: line });
-    }
-    return [...byName.values()];
-}
-/**
- * The entry kustomize writes for `argument` when the file holds `existing` for the same name: the
- * argument replaces the entry; a `*` field takes the existing value (or is left out when there is none).
- */
-function resolveImageEntry(argument, existing) {
-    const resolved = { name: argument.name };
-    for (const field of ['newName', 'newTag', 'digest']) {
-        const value = argument[field] === KEEP ? existing?.[field] : argument[field];
-        if (value !== undefined && value !== '')
-            resolved[field] = value;
-    }
-    return resolved;
-}
-function sameImageEntry(left, right) {
-    if (left === undefined)
-        return false;
-    return IMAGE_FIELDS.every((field) => (left[field] ?? '') === (right[field] ?? ''));
-}
-/** What the entry makes of a container image: `newName:newTag@digest`, with `name` where no new name. */
-function describeImageEntry(entry) {
-    const tag = entry.newTag === undefined ? '' : `:${entry.newTag}`;
-    const digest = entry.digest === undefined ? '' : `@${entry.digest}`;
-    return `${entry.newName ?? entry.name}${tag}${digest}`;
 }
 
 ;// CONCATENATED MODULE: ./packages/kustomize-bump/src/message.ts
@@ -1813,8 +1815,6 @@ class SpliceList {
     }
 }
 
-;// CONCATENATED MODULE: external "node:fs/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 ;// CONCATENATED MODULE: ./packages/kustomize-bump/src/overlays.ts
 
 
@@ -2371,21 +2371,6 @@ async function publishPullRequest({ runtime, workspace, branch, target, plan }, 
         body: body.join('\n').trim(),
     });
 }
-
-;// CONCATENATED MODULE: ./packages/kustomize-bump/src/index.ts
-
-
-/** How an `images` argument's reference splits (kustomize's way): core's one image reference parser. */
-
-
-
-
-
-
-
-
-
-
 
 ;// CONCATENATED MODULE: ./packages/kustomize-bump/src/action.ts
 // The step itself: what dist/kustomize-bump runs, and the entry @github/local-action calls.

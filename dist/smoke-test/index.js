@@ -5279,7 +5279,7 @@ __webpack_unused_export__ = version;
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _shiprail_smoke_test_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7308);
+/* harmony import */ var _shiprail_smoke_test_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1471);
 
 await (0,_shiprail_smoke_test_action__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -5288,7 +5288,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 7308:
+/***/ 1471:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -13944,6 +13944,35 @@ function requestTemplateNames(request) {
     return [...new Set(texts.flatMap(templateNames))];
 }
 
+;// CONCATENATED MODULE: ./packages/smoke-test/src/inputs.ts
+// The step's inputs, read and checked once into a typed object before anything else happens.
+
+const MAX_CONCURRENCY = 64;
+function parseInputs(parser) {
+    // Masked before anything else is read, so that no later error can print it.
+    const headers = parser.secret('headers');
+    const inputs = {
+        checks: parser.required('checks'),
+        'base-url': parser.string('base-url'),
+        timeout: parser.duration('timeout', '2m'),
+        concurrency: parser.integer('concurrency', 4, { min: 1, max: MAX_CONCURRENCY }),
+        'junit-file': parser.string('junit-file'),
+        headers: parseHeaderLines(parseList(headers), 'headers'),
+    };
+    const baseUrl = inputs['base-url'];
+    if (baseUrl !== '' && !/^https?:\/\/[^/]/i.test(baseUrl)) {
+        throw new ConfigurationError(`expected an http:// or https:// URL, got '${stripUrlCredentials(baseUrl)}'`, {
+            input: 'base-url',
+        });
+    }
+    if (baseUrl !== '' && !URL.canParse(baseUrl)) {
+        throw new ConfigurationError(`'${stripUrlCredentials(baseUrl)}' is not a valid URL`, { input: 'base-url' });
+    }
+    if (inputs.timeout <= 0)
+        throw new ConfigurationError('must be more than zero', { input: 'timeout' });
+    return inputs;
+}
+
 ;// CONCATENATED MODULE: ./packages/smoke-test/src/junit.ts
 /** XML 1.0 forbids most control characters even when escaped: drop them. */
 function escapeXml(text) {
@@ -14791,51 +14820,46 @@ function describeResult(check, last, attempts, elapsedMs, aborted, options) {
     return { ...base, ok: false, error: redact(problems.join('; ')), details: details.map(redact) };
 }
 
-;// CONCATENATED MODULE: ./packages/smoke-test/src/index.ts
+;// CONCATENATED MODULE: ./packages/smoke-test/src/summary.ts
+// The job summary: a table of every check and the details of each failure.
 
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-const MAX_CONCURRENCY = 64;
-function parseInputs(parser) {
-    // Masked before anything else is read, so that no later error can print it.
-    const headers = parser.secret('headers');
-    const inputs = {
-        checks: parser.required('checks'),
-        'base-url': parser.string('base-url'),
-        timeout: parser.duration('timeout', '2m'),
-        concurrency: parser.integer('concurrency', 4, { min: 1, max: MAX_CONCURRENCY }),
-        'junit-file': parser.string('junit-file'),
-        headers: parseHeaderLines(parseList(headers), 'headers'),
-    };
-    const baseUrl = inputs['base-url'];
-    if (baseUrl !== '' && !/^https?:\/\/[^/]/i.test(baseUrl)) {
-        throw new ConfigurationError(`expected an http:// or https:// URL, got '${stripUrlCredentials(baseUrl)}'`, {
-            input: 'base-url',
-        });
+function renderSummary(results, checks, inputs, elapsedMs) {
+    const failed = results.filter((result) => !result.ok);
+    const heading = failed.length === 0
+        ? `### \u2705 Smoke test: all ${results.length} checks passed`
+        : `### \u274c Smoke test: ${failed.length} of ${results.length} checks failed`;
+    const target = inputs['base-url'] === '' ? '' : ` against ${code(inputs['base-url'])}`;
+    const rows = results.map((result, index) => [
+        result.name,
+        result.ok ? '\u2705 pass' : result.attempts === 0 ? '\u23ed\ufe0f not run' : '\u274c fail',
+        result.status ?? '\u2013',
+        result.ms === null ? '\u2013' : formatDuration(result.ms),
+        result.attempts,
+        checks[index]?.retry === undefined ? 'no' : `until ${formatDuration(checks[index]?.retry?.untilMs ?? 0)}`,
+    ]);
+    const parts = [
+        heading,
+        `${results.length} checks${target}, ${inputs.concurrency} at a time, in ${formatDuration(elapsedMs)}.`,
+        table(['Check', 'Result', 'Status', 'Latency', 'Attempts', 'Retry'], rows),
+    ];
+    for (const result of failed) {
+        const body = result.details.join('\n').replace(/```/g, "'''");
+        parts.push(details(`${result.name}: ${result.details[0] ?? 'failed'}`, `\`\`\`text\n${body}\n\`\`\``));
     }
-    if (baseUrl !== '' && !URL.canParse(baseUrl)) {
-        throw new ConfigurationError(`'${stripUrlCredentials(baseUrl)}' is not a valid URL`, { input: 'base-url' });
-    }
-    if (inputs.timeout <= 0)
-        throw new ConfigurationError('must be more than zero', { input: 'timeout' });
-    return inputs;
+    return `${parts.join('\n\n')}\n`;
 }
+
+;// CONCATENATED MODULE: ./packages/smoke-test/src/run.ts
+// The step's top function: reads the inputs, runs the checks, writes the outputs, summary and JUnit report.
+
+
+
+
+
+
+
+
+
 async function runSmokeTest(runtime) {
     const inputs = parseInputs(runtime.inputs);
     for (const [, value] of inputs.headers)
@@ -14953,31 +14977,6 @@ function resultLine(result) {
     const latency = result.ms === null ? '' : ` in ${formatDuration(result.ms)}`;
     const attempts = result.attempts === 1 ? '' : ` (${result.attempts} attempts)`;
     return `${result.ok ? '\u2713' : '\u2717'} ${result.name}: ${status}${latency}${attempts}`;
-}
-function renderSummary(results, checks, inputs, elapsedMs) {
-    const failed = results.filter((result) => !result.ok);
-    const heading = failed.length === 0
-        ? `### \u2705 Smoke test: all ${results.length} checks passed`
-        : `### \u274c Smoke test: ${failed.length} of ${results.length} checks failed`;
-    const target = inputs['base-url'] === '' ? '' : ` against ${code(inputs['base-url'])}`;
-    const rows = results.map((result, index) => [
-        result.name,
-        result.ok ? '\u2705 pass' : result.attempts === 0 ? '\u23ed\ufe0f not run' : '\u274c fail',
-        result.status ?? '\u2013',
-        result.ms === null ? '\u2013' : formatDuration(result.ms),
-        result.attempts,
-        checks[index]?.retry === undefined ? 'no' : `until ${formatDuration(checks[index]?.retry?.untilMs ?? 0)}`,
-    ]);
-    const parts = [
-        heading,
-        `${results.length} checks${target}, ${inputs.concurrency} at a time, in ${formatDuration(elapsedMs)}.`,
-        table(['Check', 'Result', 'Status', 'Latency', 'Attempts', 'Retry'], rows),
-    ];
-    for (const result of failed) {
-        const body = result.details.join('\n').replace(/```/g, "'''");
-        parts.push(details(`${result.name}: ${result.details[0] ?? 'failed'}`, `\`\`\`text\n${body}\n\`\`\``));
-    }
-    return `${parts.join('\n\n')}\n`;
 }
 
 ;// CONCATENATED MODULE: ./packages/smoke-test/src/action.ts

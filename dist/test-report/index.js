@@ -2509,7 +2509,7 @@ exports.basename = (path, { windows } = {}) => {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _shiprail_test_report_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7361);
+/* harmony import */ var _shiprail_test_report_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6267);
 
 await (0,_shiprail_test_report_action__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -2518,7 +2518,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 7361:
+/***/ 6267:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -4753,17 +4753,6 @@ function run_annotationProperties(name, title, failure) {
         ...(location?.line !== undefined ? { startLine: location.line } : {}),
     };
 }
-
-;// CONCATENATED MODULE: ./packages/test-report/src/index.ts
-
-
-
-
-
-
-
-
-
 
 ;// CONCATENATED MODULE: ./packages/test-report/src/action.ts
 // The step itself: what dist/test-report runs.
