@@ -1,5 +1,5 @@
 // What a person reads: one line per job and step as they finish (with durations), a final table, and
-// the report file (SPEC, "Rehearsal").
+// the report file (docs/rehearsal.md).
 import { escapeUntrusted } from '@shiprail/core';
 import type { JobRecord, ProgressListener, StepRecord } from './runner.ts';
 
