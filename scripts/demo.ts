@@ -4,10 +4,7 @@
 //   npm run demo -- [--scenario NAME] [--report FILE]
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { jobTable, progressPrinter } from '@shiprail/rehearsal/report';
-import { rehearse } from '@shiprail/rehearsal/rehearse';
-import { SCENARIO_NAMES, scenarioNamed } from '@shiprail/rehearsal/scenarios';
-import { startWorld } from '@shiprail/rehearsal/world';
+import { jobTable, progressPrinter, rehearse, SCENARIO_NAMES, scenarioNamed, startWorld } from '@shiprail/rehearsal';
 import { ensurePrerequisites } from './lib/prerequisites.ts';
 
 const bold = (text: string): string => (process.stdout.isTTY ? `\x1b[1m${text}\x1b[0m` : text);

@@ -2509,7 +2509,7 @@ exports.basename = (path, { windows } = {}) => {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _shiprail_detect_changed_services_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5078);
+/* harmony import */ var _shiprail_detect_changed_services_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9045);
 
 await (0,_shiprail_detect_changed_services_action__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -2518,7 +2518,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 5078:
+/***/ 9045:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -3218,6 +3218,12 @@ function neutralizeCommandLines(message) {
 
 
 const escapeData = (text) => text.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+const unescapeData = (text) => text.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%');
+/** The data of every `::name \u2026::data` command a step printed, unescaped, in order. */
+function commandData(stdout, name) {
+    const pattern = new RegExp(`^::${name}(?: [^:]*)?::(.*)$`, 'gm');
+    return [...stdout.matchAll(pattern)].map((match) => unescapeData(match[1] ?? ''));
+}
 const escapeProperty = (text) => escapeData(text).replace(/:/g, '%3A').replace(/,/g, '%2C');
 /** `::name key=value,key=value::data`, every part escaped so that it cannot end the line or the command. */
 function workflowCommand(name, properties, data) {
@@ -3526,6 +3532,7 @@ function parseWorkloadReference(text) {
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/index.ts
+
 
 
 
@@ -4642,6 +4649,69 @@ function plain(text, forbidden) {
     return { value: text };
 }
 
+;// CONCATENATED MODULE: ./packages/detect-changed-services/src/toolchain.ts
+// The toolchain a service's tests need, from what the service already declares: go.mod's `toolchain`
+// or `go` line, .nvmrc / .node-version / package.json `engines.node`, global.json's SDK, .python-version
+// / pyproject.toml `requires-python`, .java-version / Maven's release level / Gradle's toolchain or
+// source compatibility, rust-toolchain(.toml)'s channel. The manifest's `toolchain` key wins per tool.
+const TOOLS = ['go', 'node', 'dotnet', 'python', 'java', 'rust'];
+const NO_TOOLCHAIN = { go: '', node: '', dotnet: '', python: '', java: '', rust: '' };
+// A version or range as setup actions take it (`1.26`, `22.x`, `>=20 <23`, `stable`): no quotes, no `$`,
+// no line breaks.
+const VERSION = /^[A-Za-z0-9<>=^~][A-Za-z0-9.+*^~<>=,_ -]{0,63}$/;
+const versionProblem = (version) => VERSION.test(version) ? undefined : 'is not a version (e.g. 1.26, 22.x, 3.13, 21, stable)';
+const firstLine = (text) => (text ?? '').split('\n')[0]?.trim() ?? '';
+const matchOf = (text, pattern) => pattern.exec(text ?? '')?.[1]?.trim() ?? '';
+function jsonField(text, read) {
+    if (text === undefined)
+        return '';
+    try {
+        const value = read(JSON.parse(text));
+        return typeof value === 'string' ? value.trim() : '';
+    }
+    catch {
+        return ''; // a file the tool itself would reject declares nothing we can set up
+    }
+}
+const toolchain_field = (value, key) => typeof value === 'object' && value !== null ? value[key] : undefined;
+/** Detectors per tool, first declaration found wins. */
+const DETECTORS = {
+    go: (read) => {
+        const mod = read('go.mod');
+        // `toolchain go1.26.1` names the exact release; `go 1.26` the least language version.
+        return matchOf(mod, /^toolchain\s+go(\S+)\s*$/m) || matchOf(mod, /^go\s+(\S+)\s*$/m);
+    },
+    node: (read) => firstLine(read('.nvmrc')).replace(/^v/, '') ||
+        firstLine(read('.node-version')).replace(/^v/, '') ||
+        jsonField(read('package.json'), (json) => toolchain_field(json['engines'], 'node')),
+    dotnet: (read) => jsonField(read('global.json'), (json) => toolchain_field(json['sdk'], 'version')),
+    python: (read) => firstLine(read('.python-version')) ||
+        matchOf(read('pyproject.toml'), /^\s*requires-python\s*=\s*["']([^"']+)["']/m).replace(/\s+/g, ''),
+    java: (read) => firstLine(read('.java-version')) ||
+        matchOf(read('pom.xml'), /<maven\.compiler\.release>\s*(\d+)\s*</) ||
+        matchOf(read('pom.xml'), /<release>\s*(\d+)\s*<\/release>/) ||
+        matchOf(read('build.gradle.kts') ?? read('build.gradle'), /languageVersion(?:\.set\(|\s*=\s*)\s*JavaLanguageVersion\.of\((\d+)\)/) ||
+        matchOf(read('build.gradle.kts') ?? read('build.gradle'), /sourceCompatibility\s*=\s*(?:JavaVersion\.VERSION_)?['"]?(\d+)/),
+    rust: (read) => matchOf(read('rust-toolchain.toml'), /^\s*channel\s*=\s*["']([^"']+)["']/m) || firstLine(read('rust-toolchain')),
+};
+/**
+ * The service's toolchain: what the manifest declares, else what its files declare. A detected value that
+ * is not a version (a file with something unexpected in it) is left out rather than passed to a setup action.
+ */
+function detectToolchain(declared, read) {
+    const toolchain = { ...NO_TOOLCHAIN };
+    for (const tool of TOOLS) {
+        const given = declared[tool];
+        if (given !== undefined) {
+            toolchain[tool] = given;
+            continue;
+        }
+        const detected = DETECTORS[tool](read);
+        toolchain[tool] = versionProblem(detected) === undefined ? detected : '';
+    }
+    return toolchain;
+}
+
 ;// CONCATENATED MODULE: ./packages/detect-changed-services/src/values.ts
 // Checks of the values a manifest hands on to other steps (directories, files, globs, resources, images):
 // the manifest comes from the repository, which pull requests change, so nothing in it may point
@@ -4715,6 +4785,7 @@ function percentOf(value) {
 
 
 
+
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const TOP_KEYS = ['global', 'libraries', 'services'];
 const LIBRARY_KEYS = ['path', 'paths', 'dependsOn'];
@@ -4730,6 +4801,10 @@ const SERVICE_KEYS = [
     'test-reports',
     'coverage',
     'min-coverage',
+    'toolchain',
+    'test-image',
+    'build',
+    'integration-test',
 ];
 const isMapping = (value) => typeof value === 'object' && value !== null && !Array.isArray(value);
 /** A directory as written (`./services/api/`) in the form paths have in git (`services/api`). */
@@ -4757,6 +4832,10 @@ function serviceWithDefaults(name, fields) {
         testReports: fields.testReports ?? '',
         coverage: fields.coverage ?? '',
         minCoverage: fields.minCoverage ?? '',
+        toolchain: fields.toolchain ?? {},
+        testImage: fields.testImage ?? '',
+        build: fields.build ?? '',
+        integrationTest: fields.integrationTest ?? '',
         rules: fields.rules ?? directoryRules(fields.path),
         dependsOn: fields.dependsOn ?? [],
     };
@@ -4870,6 +4949,12 @@ class ManifestReader {
             testReports: checked('test-reports', repositoryGlobProblem),
             coverage: inRepository('coverage'),
             minCoverage,
+            toolchain: this.toolchain([...path, 'toolchain'], body['toolchain']),
+            testImage: checked('test-image', imageProblem),
+            build: body['build'] === undefined ? undefined : this.command([...path, 'build'], body['build']),
+            integrationTest: body['integration-test'] === undefined
+                ? undefined
+                : this.command([...path, 'integration-test'], body['integration-test']),
             rules: this.rules(path, body, normalizeDirectory(directory)),
             dependsOn: this.dependencies(path, body['dependsOn']),
         });
@@ -4889,6 +4974,28 @@ class ManifestReader {
             throw this.locator.mistake(path, 'expected a command (a non-empty string run with bash)');
         }
         return value;
+    }
+    /** `toolchain: {go: '1.26', node: '22'}`: versions per known tool. */
+    toolchain(path, value) {
+        if (value === undefined || value === null)
+            return undefined;
+        if (!isMapping(value))
+            throw this.locator.mistake(path, `expected a map of tool to version (${TOOLS.join(', ')})`);
+        this.rejectUnknownKeys(path, value, TOOLS);
+        const toolchain = {};
+        for (const tool of TOOLS) {
+            const raw = value[tool];
+            if (raw === undefined || raw === null)
+                continue;
+            const version = typeof raw === 'number' ? String(raw) : this.string([...path, tool], raw);
+            if (version === undefined)
+                continue;
+            const problem = versionProblem(version);
+            if (problem !== undefined)
+                throw this.locator.mistake([...path, tool], `'${version}' ${problem}`);
+            toolchain[tool] = version;
+        }
+        return toolchain;
     }
     minCoverage(path, value) {
         if (value === undefined || value === null)
@@ -5068,6 +5175,7 @@ function discoverServices(root, pattern) {
 }
 
 ;// CONCATENATED MODULE: ./packages/detect-changed-services/src/selection.ts
+
 const DEFAULT_MAX_PATH_REASONS = 10;
 const byName = (a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 /**
@@ -5182,9 +5290,9 @@ function reverseDependencies(manifest) {
     }
     return reverse;
 }
-/** The matrix entry of a selected service, as the `matrix` output carries it. */
+/** The matrix entry of a selected service, as the `matrix` output carries it, with its toolchain resolved. */
 function matrixEntry(selected) {
-    const { service, reasons } = selected;
+    const { service, reasons, toolchain = NO_TOOLCHAIN } = selected;
     return {
         service: service.name,
         path: service.path,
@@ -5196,6 +5304,10 @@ function matrixEntry(selected) {
         'test-reports': service.testReports,
         coverage: service.coverage,
         'min-coverage': service.minCoverage,
+        toolchain,
+        'test-image': service.testImage,
+        build: service.build,
+        'integration-test': service.integrationTest,
         reasons,
     };
 }
@@ -5262,6 +5374,7 @@ function renderSummary(report) {
 
 
 
+
 /**
  * The manifest file, or the services discovered when there is none. The file must lie in the repository
  * (`top`), links included: the repository's content decides what it points at.
@@ -5282,6 +5395,18 @@ async function loadManifest(inputs, root, workspace, top) {
         throw new errors_ConfigurationError(`${inputs.config} does not exist (relative to ${root})`, { input: 'config' });
     }
     return discoverServices(root, inputs.discover);
+}
+/** Reads the files a service declares its toolchain in; a file that is a link out of the repository is not read. */
+function serviceFileReader(top, directory) {
+    return (name) => {
+        const file = (0,external_node_path_namespaceObject.resolve)(directory, name);
+        if (!(0,external_node_fs_namespaceObject.existsSync)(file))
+            return undefined;
+        const real = (0,external_node_fs_namespaceObject.realpathSync)(file);
+        if (!isInside(top, real) || !(0,external_node_fs_namespaceObject.statSync)(real).isFile())
+            return undefined;
+        return (0,external_node_fs_namespaceObject.readFileSync)(real, 'utf8');
+    };
 }
 const isInside = (directory, path) => {
     const rest = (0,external_node_path_namespaceObject.relative)(directory, path);
@@ -5350,7 +5475,12 @@ async function runDetectChangedServices(runtime) {
     logSelection(runtime, selection, manifest);
     const names = selection.selected.map(({ service }) => service.name);
     runtime.setOutput('services', names);
-    runtime.setOutput('matrix', { include: selection.selected.map(matrixEntry) });
+    const realTop = (0,external_node_fs_namespaceObject.realpathSync)(top);
+    const matrix = selection.selected.map((selected) => matrixEntry({
+        ...selected,
+        toolchain: detectToolchain(selected.service.toolchain, serviceFileReader(realTop, (0,external_node_path_namespaceObject.resolve)(root, selected.service.path))),
+    }));
+    runtime.setOutput('matrix', { include: matrix });
     runtime.setOutput('any-changed', names.length > 0);
     runtime.setOutput('all', selection.all);
     runtime.setOutput('base', comparison.kind === 'diff' ? comparison.base : '');

@@ -5988,6 +5988,12 @@ function neutralizeCommandLines(message) {
 
 
 const escapeData = (text) => text.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+const unescapeData = (text) => text.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%');
+/** The data of every `::name \u2026::data` command a step printed, unescaped, in order. */
+function commandData(stdout, name) {
+    const pattern = new RegExp(`^::${name}(?: [^:]*)?::(.*)$`, 'gm');
+    return [...stdout.matchAll(pattern)].map((match) => unescapeData(match[1] ?? ''));
+}
 const escapeProperty = (text) => escapeData(text).replace(/:/g, '%3A').replace(/,/g, '%2C');
 /** `::name key=value,key=value::data`, every part escaped so that it cannot end the line or the command. */
 function workflowCommand(name, properties, data) {
@@ -6257,6 +6263,7 @@ function parseWorkloadReference(text) {
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/index.ts
+
 
 
 
@@ -14690,7 +14697,9 @@ async function runCheck(check, values, context) {
         if (signal.aborted)
             break;
     }
-    const result = describeResult(check, last, attempts, now() - started, signal.aborted, options);
+    // The deadline can pass before the abort timer fires on a busy machine: either way the overall timeout ended it.
+    const overallTimeoutReached = signal.aborted || now() >= deadline;
+    const result = describeResult(check, last, attempts, now() - started, overallTimeoutReached, options);
     return { result, captures: last.ok ? last.captured : new Map() };
 }
 function attemptSummary(attempt) {

@@ -13,7 +13,7 @@ import {
 import { HEALTHY, QUERY_SHAPES, TYPICAL_METRICS, seededRandom, simulateCanary, type QueryShape } from './simulation.ts';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { node24 } from '@shiprail/rehearsal/harness';
+import { node24 } from '@shiprail/testkit';
 
 const STEP_MS = 15_000;
 

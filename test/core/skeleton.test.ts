@@ -2,7 +2,7 @@
 // summary.ts, index.ts for tests), and nothing under packages/ reaches back into scripts/ or test/.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import { listActions, repoRoot } from '../../scripts/lib/action-metadata.ts';
+import { listActions, repoRoot } from '@shiprail/rehearsal/action-metadata';
 
 const SKELETON = ['action.ts', 'run.ts', 'inputs.ts', 'summary.ts', 'index.ts'];
 
@@ -52,12 +52,7 @@ test('the action packages are all packages but core and the tooling', () => {
   expect(packages).toEqual(expect.arrayContaining([...listActions(), 'core']));
 });
 
-// The rehearsal still holding the test harness imports scripts/ until the harness moves to its own
-// package; from then on the rehearsal is held to the same rule.
-const reachesBack = (name: string): boolean =>
-  name === 'rehearsal' && existsSync(join(repoRoot, 'packages', 'rehearsal', 'src', 'harness.ts'));
-
-describe.each(packages.filter((name) => !reachesBack(name)))('packages/%s', (name) => {
+describe.each(packages)('packages/%s', (name) => {
   test('imports nothing from scripts/ or test/', () => {
     const forbidden = [join(repoRoot, 'scripts'), join(repoRoot, 'test')];
     const offending = sourceFiles(join(repoRoot, 'packages', name)).flatMap((file) =>
@@ -68,5 +63,12 @@ describe.each(packages.filter((name) => !reachesBack(name)))('packages/%s', (nam
         .map((target) => `${relative(repoRoot, file)} -> ${relative(repoRoot, target)}`),
     );
     expect(offending).toEqual([]);
+  });
+
+  test('imports the test kit only if it is the test kit', () => {
+    const kit = sourceFiles(join(repoRoot, 'packages', name)).filter((file) =>
+      specifiers(readFileSync(file, 'utf8')).some((specifier) => specifier.startsWith('@shiprail/testkit')),
+    );
+    expect(name === 'testkit' ? [] : kit.map((file) => relative(repoRoot, file))).toEqual([]);
   });
 });

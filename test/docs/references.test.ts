@@ -3,7 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { repoRoot } from '../../scripts/lib/action-metadata.ts';
+import { repoRoot } from '@shiprail/rehearsal/action-metadata';
 
 const tracked = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard'], {
   cwd: repoRoot,

@@ -1,7 +1,7 @@
 // Twenty workflow runs bump twenty different images of the same overlays at the same moment: every
 // push that loses the race fetches, re-applies its edit on the new head and tries again.
-import { commitsOf, createGitopsRemote, git, showFile, type GitopsRemote } from '@shiprail/rehearsal/gitops-repo';
-import { runBundledAction } from '@shiprail/rehearsal/harness';
+import { commitsOf, createGitopsRemote, git, showFile, type GitopsRemote } from '@shiprail/rehearsal';
+import { runBundledAction } from '@shiprail/testkit';
 
 const SERVICES = Array.from({ length: 20 }, (_, index) => `svc${String(index + 1).padStart(2, '0')}`);
 

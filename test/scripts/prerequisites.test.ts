@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot } from '../../scripts/lib/action-metadata.ts';
+import { repoRoot } from '@shiprail/rehearsal/action-metadata';
 import {
   findProgram,
   installCommand,

@@ -6,8 +6,8 @@ import { XMLParser } from 'fast-xml-parser';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runBundledAction, type ActionRun } from '@shiprail/rehearsal/harness';
-import { startSampleService } from '@shiprail/rehearsal/sample-service';
+import { runBundledAction, type ActionRun } from '@shiprail/testkit';
+import { startSampleService } from '@shiprail/rehearsal/servers';
 import {
   LOGIN_TOKEN,
   makeCertificateFromPrivateCa,
