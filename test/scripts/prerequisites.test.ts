@@ -13,7 +13,7 @@ import {
   planPrerequisites,
   type Machine,
   type Prerequisite,
-} from '../../scripts/lib/prerequisites.ts';
+} from '@shiprail/rehearsal/prerequisites';
 
 // Node 24 runs the TypeScript script as npm does.
 const node24 = join(repoRoot, 'node_modules', 'node', 'bin', 'node');
@@ -128,7 +128,6 @@ describe('scripts/prerequisites.ts on a machine missing every program', () => {
     'apache2-utils',
     'openssl',
     ...(existsSync('/etc/ssl/certs/ca-certificates.crt') ? [] : ['ca-certificates']),
-    'busybox-static',
     'python3-pytest',
     'python3-coverage',
   ];
@@ -209,9 +208,7 @@ esac
     standInAptGet();
     standInSudo();
     const run = runScript('demo', user);
-    const demoPackages = allPackages.filter(
-      (name) => !['busybox-static', 'python3-pytest', 'python3-coverage'].includes(name),
-    );
+    const demoPackages = allPackages.filter((name) => !['python3-pytest', 'python3-coverage'].includes(name));
     expect(recorded()).toEqual([
       'sudo -n true',
       'sudo -n env DEBIAN_FRONTEND=noninteractive apt-get update',

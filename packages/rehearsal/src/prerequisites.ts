@@ -1,6 +1,7 @@
 // The programs the demo and the tests run for real, the Debian package of each and what it is for; the
 // decision to install the missing ones (as root or with password-less sudo on Debian or Ubuntu) or to
-// print the one command that does; and the install itself. `npm test`, `npm run demo` and CI share it.
+// print the one command that does; and the install itself. `npm test`, `npm run demo`, CI and the
+// rehearsal's world share it.
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
@@ -52,12 +53,6 @@ export const PREREQUISITES: readonly Prerequisite[] = [
     neededBy: BOTH,
   },
   {
-    provides: 'busybox',
-    debianPackage: 'busybox-static',
-    why: 'a shell and an HTTP server inside images that buildah runs',
-    neededBy: TESTS,
-  },
-  {
     provides: 'pytest-3',
     debianPackage: 'python3-pytest',
     why: "test-report's JUnit samples, written by pytest",
@@ -86,7 +81,8 @@ export type Plan =
   | { kind: 'install'; packages: string[]; commands: string[][] }
   | { kind: 'instruct'; packages: string[]; message: string };
 
-const packagesOf = (missing: readonly Prerequisite[]): string[] => [
+/** The Debian packages that provide these prerequisites, each once. */
+export const packagesOf = (missing: readonly Prerequisite[]): string[] => [
   ...new Set(missing.map((entry) => entry.debianPackage)),
 ];
 
@@ -181,7 +177,7 @@ export interface PrerequisiteIo {
 }
 
 export const terminalIo = (env: NodeJS.ProcessEnv = process.env): PrerequisiteIo => ({
-  log: (line) => console.log(line),
+  log: (line) => process.stdout.write(`${line}\n`),
   run: ([program, ...args]) => {
     const options: SpawnSyncOptions = { stdio: 'inherit', env: { ...env, DEBIAN_FRONTEND: 'noninteractive' } };
     return spawnSync(program ?? '', args, options).status;
