@@ -1,7 +1,7 @@
 // A sample environment for running the actions by hand or in the CI self-test: a sample monorepo, a
 // GitOps remote with a clone, a Kubernetes API server whose `dev` cluster follows the remote (every
 // commit is rendered with `kubectl kustomize` and a changed image is rolled out step by step, as a
-// Deployment controller would), and a sample service, all on 127.0.0.1, kept running in the background
+// Deployment controller would, once a client watches), and a sample service, all on 127.0.0.1, kept running in the background
 // until `stop`. The Deployments' states are recorded, with whether a client was watching each.
 //   node scripts/sandbox.ts start          # prints SANDBOX_* variables (GITHUB_ENV format) once everything is up
 //   node scripts/sandbox.ts rollout NAME   # prints the rollout of Deployment NAME (GITHUB_OUTPUT format)
@@ -23,8 +23,12 @@ const statesFile = join(stateDir, 'deployment-states.jsonl');
 
 /** The dev overlay's namespace, where its Deployments run. */
 const NAMESPACE = 'shop-dev';
-/** Slow enough that a client started after the GitOps commit watches most of the rollout. */
-const ROLLOUT_STEP_MS = 2_000;
+/**
+ * Between the states of a rollout: long enough for the 50 ms recorder to see each one. The rollout waits
+ * after its spec change until a client watches, so however long the steps before rollout-wait take on a
+ * busy machine, the watch sees the rollout progress.
+ */
+const ROLLOUT_STEP_MS = 1_000;
 
 /** One state of a Deployment as the API server held it, and whether a client was watching. */
 export interface DeploymentRecord {
@@ -82,6 +86,7 @@ async function serve(): Promise<void> {
     branch: gitops.branch,
     environments: [{ name: 'dev', server: kube, namespace: NAMESPACE, overlay: 'overlays/dev' }],
     stepMs: ROLLOUT_STEP_MS,
+    progressWhen: (server) => server.openWatches() > 0,
   });
   cluster.resume(
     execFileSync('git', ['--git-dir', gitops.path, 'rev-parse', gitops.branch], { encoding: 'utf8' }).trim(),
