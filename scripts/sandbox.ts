@@ -150,9 +150,13 @@ function rollout(name: string): void {
   const now = records.at(-1);
   if (now === undefined) throw new Error(`the sandbox has no Deployment ${name}`);
   const steps = records.filter((record) => record.revision === now.revision && !record.complete && record.watched);
-  process.stdout.write(
-    `image=${now.image}\nrevision=${now.revision}\ncomplete=${String(now.complete)}\nwatched=${steps.length}\n`,
-  );
+  const lines = [
+    `image=${now.image}`,
+    `revision=${now.revision}`,
+    `complete=${String(now.complete)}`,
+    `watched=${steps.length}`,
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
 }
 
 async function stop(): Promise<void> {
