@@ -4000,10 +4000,11 @@ function serviceOfTag(tag, services) {
     return undefined;
 }
 /**
- * Decides which commits to compare, by the table in the action's README ("Which commits are compared"): `force-all`, an explicit `base`, then the event
- * (pull requests three-dot, merge queues base..head, pushes before..after, tags, manual and scheduled
- * runs). Events that name no commits select every service, with a warning. It needs neither git nor the
- * manifest, so that git can start on the comparison while the manifest is read.
+ * Decides which commits to compare, from the table in docs/actions/detect-changed-services.md:
+ * `force-all`, an explicit `base`, then the event (pull requests three-dot, merge queues base..head,
+ * pushes before..after, tags, manual and scheduled runs). Events that name no commits select every
+ * service, with a warning. It needs neither git nor the manifest, so that git can start on the comparison
+ * while the manifest is read.
  */
 function planComparison(inputs, event) {
     const headOr = (eventHead) => inputs.head !== 'HEAD' ? inputs.head : (eventHead ?? 'HEAD');
@@ -4890,7 +4891,7 @@ function normalizeDirectory(path) {
 const under = (directory, file) => (directory === '.' ? file : `${directory}/${file}`);
 /** Default rules of a directory: everything below it. */
 const directoryRules = (directory) => [{ pattern: directory === '.' ? '**' : `${directory}/**` }];
-/** The defaults of a service that only names its directory (the action README's manifest section). */
+/** The defaults a service that only names its directory gets (docs/manifest.md). */
 function serviceWithDefaults(name, fields) {
     const context = fields.context ?? fields.path;
     return {
@@ -5199,7 +5200,7 @@ const SKIPPED_DIRECTORIES = new Set(['.git', 'node_modules']);
 const MAX_DISCOVERY_DEPTH = 8;
 /**
  * Services without a manifest: every directory (relative to `root`) matching `pattern` that holds a
- * Dockerfile, named after its last path segment, with the manifest's defaults.
+ * Dockerfile, named after its last path segment, with the defaults of docs/manifest.md.
  */
 function discoverServices(root, pattern) {
     const glob = normalizeDirectory(pattern);
