@@ -4247,6 +4247,7 @@ function parseWorkloadReference(text) {
 
 
 
+
 ;// CONCATENATED MODULE: ./packages/build-push/src/builders.ts
 
 

@@ -2509,7 +2509,7 @@ exports.basename = (path, { windows } = {}) => {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _shiprail_detect_changed_services_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9045);
+/* harmony import */ var _shiprail_detect_changed_services_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5599);
 
 await (0,_shiprail_detect_changed_services_action__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -2518,7 +2518,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 9045:
+/***/ 5599:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -3464,6 +3464,74 @@ class Git {
     }
 }
 
+;// CONCATENATED MODULE: ./packages/core/src/image-targets.ts
+// Where a service's image goes beyond kustomize's own matching: the container of its workload that runs
+// it, and the keys of Helm values that hold it. Written in the services manifest, carried by
+// detect-changed-services' matrix and read by kustomize-bump: one reading of that shape for both.
+/** The keys a chart reads an image from, each a dotted path into the values (`frontend.image.tag`). */
+const HELM_VALUE_FIELDS = ['registry', 'repository', 'tag', 'digest', 'reference'];
+const KEY_PATH = /^[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*$/;
+/** A container name is a DNS label (RFC 1123), as Kubernetes requires. */
+const CONTAINER_NAME = /^[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?$/;
+const isMapping = (value) => typeof value === 'object' && value !== null && !Array.isArray(value);
+/**
+ * Reads `container` and `helm-values` as written for one service (absent, null or '' means not given:
+ * the matrix carries empty values for services that say nothing).
+ */
+function readImageTarget(container, helmValues) {
+    const target = {};
+    if (container !== undefined && container !== null && container !== '') {
+        if (typeof container !== 'string' || !CONTAINER_NAME.test(container)) {
+            return {
+                at: ['container'],
+                problem: 'expected the name of a container (lower-case letters, digits and -, as Kubernetes names them)',
+            };
+        }
+        target.container = container;
+    }
+    if (helmValues === undefined ||
+        helmValues === null ||
+        (isMapping(helmValues) && Object.keys(helmValues).length === 0)) {
+        return target;
+    }
+    const keys = readHelmValueKeys(helmValues);
+    if ('problem' in keys)
+        return { at: ['helm-values', ...keys.at], problem: keys.problem };
+    target.helmValues = keys;
+    return target;
+}
+function readHelmValueKeys(value) {
+    const fields = HELM_VALUE_FIELDS.join(', ');
+    if (!isMapping(value))
+        return { at: [], problem: `expected a mapping of ${fields} to dotted key paths` };
+    const keys = {};
+    for (const [field, path] of Object.entries(value)) {
+        if (!HELM_VALUE_FIELDS.includes(field)) {
+            return { at: [field], problem: `unknown key '${field}' (expected ${fields})` };
+        }
+        if (typeof path !== 'string' || !KEY_PATH.test(path)) {
+            return {
+                at: [field],
+                problem: 'expected a dotted key path into the values, such as frontend.image.tag (letters, digits, _ and -)',
+            };
+        }
+        keys[field] = path;
+    }
+    if (keys.reference !== undefined) {
+        const other = HELM_VALUE_FIELDS.find((field) => field !== 'reference' && keys[field] !== undefined);
+        if (other !== undefined) {
+            return {
+                at: [other],
+                problem: 'reference holds the whole image reference: give it alone, or repository and tag',
+            };
+        }
+    }
+    else if (keys.repository === undefined) {
+        return { at: [], problem: 'needs repository (with tag, digest, registry as the chart reads them) or reference' };
+    }
+    return keys;
+}
+
 ;// CONCATENATED MODULE: ./packages/core/src/private-file.ts
 
 /**
@@ -3532,6 +3600,7 @@ function parseWorkloadReference(text) {
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/index.ts
+
 
 
 
@@ -4804,8 +4873,10 @@ const SERVICE_KEYS = [
     'test-image',
     'build',
     'integration-test',
+    'container',
+    'helm-values',
 ];
-const isMapping = (value) => typeof value === 'object' && value !== null && !Array.isArray(value);
+const manifest_isMapping = (value) => typeof value === 'object' && value !== null && !Array.isArray(value);
 /** A directory as written (`./services/api/`) in the form paths have in git (`services/api`). */
 function normalizeDirectory(path) {
     const trimmed = path
@@ -4835,6 +4906,8 @@ function serviceWithDefaults(name, fields) {
         testImage: fields.testImage ?? '',
         build: fields.build ?? '',
         integrationTest: fields.integrationTest ?? '',
+        container: fields.container ?? '',
+        helmValues: fields.helmValues ?? {},
         rules: fields.rules ?? directoryRules(fields.path),
         dependsOn: fields.dependsOn ?? [],
     };
@@ -4863,7 +4936,7 @@ function checkManifest(value, locator) {
     const file = locator.file;
     const reader = new ManifestReader(locator);
     const root = value ?? {};
-    if (!isMapping(root))
+    if (!manifest_isMapping(root))
         throw locator.mistake([], 'expected a mapping with global, libraries and services');
     reader.rejectUnknownKeys([], root, TOP_KEYS);
     const global = reader.ruleList(['global'], root['global'] ?? []);
@@ -4898,13 +4971,13 @@ class ManifestReader {
     }
     section(root, section) {
         const value = root[section] ?? {};
-        if (!isMapping(value))
+        if (!manifest_isMapping(value))
             throw this.locator.mistake([section], `expected a mapping of names to definitions`);
         return Object.entries(value).map(([name, body]) => {
             if (!NAME.test(name)) {
                 throw this.locator.keyMistake([section, name], `'${name}' is not a valid name (letters, digits, '.', '_', '-')`);
             }
-            if (!isMapping(body)) {
+            if (!manifest_isMapping(body)) {
                 throw this.locator.mistake([section, name], 'expected a mapping (path, paths, dependsOn, ...)');
             }
             return [name, body];
@@ -4937,8 +5010,13 @@ class ManifestReader {
         const minCoverage = body['min-coverage'] === undefined
             ? undefined
             : this.minCoverage([...path, 'min-coverage'], body['min-coverage']);
+        const target = readImageTarget(body['container'], body['helm-values']);
+        if ('problem' in target)
+            throw this.locator.mistake([...path, ...target.at], target.problem);
         // Absent values are undefined here, and serviceWithDefaults fills them in.
         return serviceWithDefaults(name, {
+            container: target.container,
+            helmValues: target.helmValues,
             path: normalizeDirectory(directory),
             context: context === undefined ? undefined : normalizeDirectory(context),
             dockerfile: inRepository('dockerfile'),
@@ -4978,7 +5056,7 @@ class ManifestReader {
     toolchain(path, value) {
         if (value === undefined || value === null)
             return undefined;
-        if (!isMapping(value))
+        if (!manifest_isMapping(value))
             throw this.locator.mistake(path, `expected a map of tool to version (${TOOLS.join(', ')})`);
         this.rejectUnknownKeys(path, value, TOOLS);
         const toolchain = {};
@@ -5307,6 +5385,8 @@ function matrixEntry(selected) {
         'test-image': service.testImage,
         build: service.build,
         'integration-test': service.integrationTest,
+        container: service.container,
+        'helm-values': service.helmValues,
         reasons,
     };
 }

@@ -6280,6 +6280,7 @@ function parseWorkloadReference(text) {
 
 
 
+
 // EXTERNAL MODULE: ./node_modules/json-p3/dist/json-p3.cjs.js
 var json_p3_cjs = __nccwpck_require__(393);
 ;// CONCATENATED MODULE: ./packages/smoke-test/src/check-types.ts
@@ -14697,7 +14698,9 @@ async function runCheck(check, values, context) {
         if (signal.aborted)
             break;
     }
-    const result = describeResult(check, last, attempts, now() - started, signal.aborted, options);
+    // The deadline can pass before the abort timer fires on a busy machine: either way the overall timeout ended it.
+    const overallTimeoutReached = signal.aborted || now() >= deadline;
+    const result = describeResult(check, last, attempts, now() - started, overallTimeoutReached, options);
     return { result, captures: last.ok ? last.captured : new Map() };
 }
 function attemptSummary(attempt) {
