@@ -2509,7 +2509,7 @@ exports.basename = (path, { windows } = {}) => {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _shiprail_detect_changed_services_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5599);
+/* harmony import */ var _shiprail_detect_changed_services_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(232);
 
 await (0,_shiprail_detect_changed_services_action__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -2518,7 +2518,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 5599:
+/***/ 232:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -4195,6 +4195,67 @@ async function resolvePush(plan, git, failOpen) {
     };
 }
 
+;// CONCATENATED MODULE: ./packages/detect-changed-services/src/deploy-commits.ts
+// Deploy commits: what the pipeline's deploys commit into this repository when it is its own GitOps
+// repository (overlays under deploy/overlays/<env>, say). They carry a `Shiprail-Deploy:` trailer. They
+// change what runs, never a service: their files select nothing, and a push of nothing but deploy commits
+// (the deploy's own push) selects no service, so a deploy never starts another deploy.
+
+const DEPLOY_TRAILER = 'Shiprail-Deploy';
+const NONE = { count: 0, all: false, onlyTheirs: new Set() };
+/** The deploy commits of `base..head` (merges aside: they carry their branch's commits). */
+async function readDeployCommits(git, base, head) {
+    const format = `--format=%H%x09%(trailers:key=${DEPLOY_TRAILER},valueonly,separator=%x2C)`;
+    const listed = await git.run(['log', '--no-merges', format, `${base}..${head}`]);
+    // Commits git cannot list (a shallow clone without them) are not told apart: nothing is ignored.
+    if (listed.exitCode !== 0)
+        return NONE;
+    const commits = listed.stdout
+        .split('\n')
+        .filter((line) => line !== '')
+        .map((line) => {
+        const [sha = '', trailer = ''] = line.split('\t');
+        return { sha, deploy: trailer.trim() !== '' };
+    });
+    const deploys = commits.filter((commit) => commit.deploy);
+    if (deploys.length === 0)
+        return NONE;
+    const all = deploys.length === commits.length;
+    if (all)
+        return { count: deploys.length, all, onlyTheirs: new Set() };
+    // Which files each commit changed: a file a deploy commit changed counts when another commit changed it too.
+    const changed = await git.run([
+        'log',
+        '--no-merges',
+        '--no-renames',
+        '--format=%x00%H',
+        '--name-only',
+        `${base}..${head}`,
+    ]);
+    if (changed.exitCode !== 0)
+        return NONE;
+    const isDeploy = new Set(deploys.map((commit) => commit.sha));
+    const theirs = new Set();
+    const others = new Set();
+    for (const block of changed.stdout.split('\0').slice(1)) {
+        const [sha = '', ...files] = block.split('\n').filter((line) => line !== '');
+        for (const file of files)
+            (isDeploy.has(sha) ? theirs : others).add(file);
+    }
+    return { count: deploys.length, all, onlyTheirs: new Set([...theirs].filter((file) => !others.has(file))) };
+}
+/** The commits a push event brought (`before..after`), when it names them and `before` is not a new branch's. */
+function pushedRange(eventName, payload) {
+    if (eventName !== 'push')
+        return undefined;
+    const { before, after } = payload;
+    if (typeof before !== 'string' || typeof after !== 'string')
+        return undefined;
+    if (before === ZERO_SHA || after === ZERO_SHA || before === '' || after === '')
+        return undefined;
+    return [before, after];
+}
+
 // EXTERNAL MODULE: ./node_modules/picomatch/index.js
 var picomatch = __nccwpck_require__(4006);
 var picomatch_default = /*#__PURE__*/__nccwpck_require__.n(picomatch);
@@ -5454,6 +5515,7 @@ function renderSummary(report) {
 
 
 
+
 /**
  * The manifest file, or the services discovered when there is none. The file must lie in the repository
  * (`top`), links included: the repository's content decides what it points at.
@@ -5536,8 +5598,13 @@ async function runDetectChangedServices(runtime) {
     }
     let selection;
     let changedFiles = 0;
-    if (comparison.kind === 'diff') {
-        const files = await git.changedFiles(comparison.base, comparison.head);
+    const pushed = inputs['force-all'] ? undefined : pushedRange(runtime.github.eventName, runtime.github.payload);
+    if (pushed !== undefined && (await readDeployCommits(git, ...pushed)).all) {
+        runtime.log.info(`The push holds only deploy commits (${DEPLOY_TRAILER} trailer): no service is selected`);
+        selection = { selected: [], all: false, globalPaths: [] };
+    }
+    else if (comparison.kind === 'diff') {
+        const files = await withoutDeployCommits(runtime, git, comparison, await git.changedFiles(comparison.base, comparison.head));
         changedFiles = files.length;
         runtime.log.info(`Comparing ${shortSha(comparison.base)}..${shortSha(comparison.head)} (${escapeUntrusted(comparison.label)}): ` +
             `${files.length} changed file(s)`);
@@ -5565,6 +5632,16 @@ async function runDetectChangedServices(runtime) {
     runtime.setOutput('base', comparison.kind === 'diff' ? comparison.base : '');
     runtime.setOutput('head', comparison.head);
     await runtime.appendSummary(renderSummary({ manifest, comparison, selection, changedFiles }));
+}
+/** The changed files less those only deploy commits changed: a deploy's overlays select no service. */
+async function withoutDeployCommits(runtime, git, comparison, files) {
+    const deploys = await readDeployCommits(git, comparison.base, comparison.head);
+    if (deploys.onlyTheirs.size === 0)
+        return files;
+    const kept = files.filter((file) => !deploys.onlyTheirs.has(file.path));
+    runtime.log.info(`${deploys.count} deploy commit(s) (${DEPLOY_TRAILER} trailer) changed ${files.length - kept.length} file(s) ` +
+        'no other commit changed: those select no service');
+    return kept;
 }
 function logSelection(runtime, selection, manifest) {
     runtime.log.info(`Selected ${selection.selected.length} of ${manifest.services.length} services`);
