@@ -2564,6 +2564,9 @@ function renderSummary(inputs, result) {
 function verificationNote(inputs, result) {
     if (result.verified)
         return ', after `kubectl kustomize` rendered every new reference';
+    // Helm values alone: what was checked is listed below the table.
+    if (result.edits.every((edit) => edit.helm !== undefined))
+        return '';
     return inputs.verify === 'false' ? '' : ' (not verified: kubectl is not on PATH)';
 }
 
@@ -3003,7 +3006,8 @@ async function bumpAndPublish(session, services) {
         pullRequest: pullRequest?.url ?? '',
         diff: outcome.diff,
         branch,
-        verified: verify && pushed.changed,
+        // Helm values are checked as written, not rendered: verified speaks of kustomize overlays alone.
+        verified: verify && pushed.edits.some((edit) => edit.helm === undefined),
     };
 }
 /** Attempts until a push lands; only a push that lost a race to another writer is tried again. */

@@ -154,7 +154,8 @@ async function bumpAndPublish(session: Session, services: KustomizeBumpServices)
     pullRequest: pullRequest?.url ?? '',
     diff: outcome.diff,
     branch,
-    verified: verify && pushed.changed,
+    // Helm values are checked as written, not rendered: verified speaks of kustomize overlays alone.
+    verified: verify && pushed.edits.some((edit) => edit.helm === undefined),
   };
 }
 

@@ -54,5 +54,7 @@ export function renderSummary(inputs: KustomizeBumpInputs, result: KustomizeBump
 
 function verificationNote(inputs: KustomizeBumpInputs, result: KustomizeBumpResult): string {
   if (result.verified) return ', after `kubectl kustomize` rendered every new reference';
+  // Helm values alone: what was checked is listed below the table.
+  if (result.edits.every((edit) => edit.helm !== undefined)) return '';
   return inputs.verify === 'false' ? '' : ' (not verified: kubectl is not on PATH)';
 }
