@@ -254,47 +254,7 @@ function planImage(
   file: string,
 ): { writes: Write[]; change: HelmImageChange } {
   const { keys, old } = spot;
-  const given = (value: string | undefined): string | undefined => (value === KEEP ? undefined : value);
-  const name = given(argument.newName) ?? argument.name;
-  const tag = given(argument.newTag);
-  const digest = given(argument.digest);
-  const next: ImageSpot['old'] = { ...old };
-  if (keys.reference !== undefined) {
-    const before = splitImageReference(old.reference ?? '');
-    const keptTag = tag ?? (digest === undefined ? before.tag : '');
-    next.reference = `${name}${keptTag ? `:${keptTag}` : ''}${digest ? `@${digest}` : ''}`;
-  } else {
-    if (keys.registry !== undefined) {
-      const { host, path } = splitImageName(name);
-      next.registry = host === '' ? 'docker.io' : host;
-      next.repository = path;
-    } else {
-      next.repository = name;
-    }
-    if (keys.digest !== undefined) {
-      if (digest !== undefined) next.digest = digest;
-      else if (tag !== undefined) next.digest = ''; // an old digest would pin the old image over the new tag
-      if (tag !== undefined) next.tag = tag;
-    } else if (digest !== undefined) {
-      // No digest key: the tag carries it (`v1.2@sha256:…`), which the chart renders as repository:tag@digest.
-      const base = tag ?? splitImageReference(`x:${old.tag ?? ''}`).tag;
-      if (keys.tag === undefined || base === '') {
-        throw new ConfigurationError(
-          `${holder.label}: the chart reads no digest key and ${keys.tag ?? 'no tag key'} holds no tag to pin it to: ` +
-            'declare helm-values digest (the key the chart reads), or deploy by tag',
-          { file },
-        );
-      }
-      next.tag = `${base}@${digest}`;
-    } else if (tag !== undefined) {
-      if (keys.tag === undefined) {
-        throw new ConfigurationError(`${holder.label}: no tag key to write ${tag} to: declare helm-values tag`, {
-          file,
-        });
-      }
-      next.tag = tag;
-    }
-  }
+  const next = nextValues(holder, spot, argument, file);
   const writes: Write[] = [];
   for (const [field, path] of Object.entries(keys) as Array<[keyof HelmValueKeys, string]>) {
     const value = next[field] ?? '';
@@ -304,15 +264,56 @@ function planImage(
   }
   const before = compose(old);
   const after = compose(next);
-  const shownKeys = Object.values(keys).join(', ');
-  const renderer = holder.controller === '' ? 'Helm renders the chart' : `${holder.controller} renders the chart`;
+  const renderer = holder.controller === '' ? 'Helm' : holder.controller;
   const note =
-    `${holder.label}: ${shownKeys} held ${before} (checked); ${renderer} with ${after} ` +
-    'where its templates read these keys (not rendered here: no Helm binary)';
-  return {
-    writes,
-    change: { name: argument.name, before: { name: before }, after: { name: after }, note },
-  };
+    `${holder.label}: ${Object.values(keys).join(', ')} held ${before} (checked); ${renderer} renders the chart ` +
+    `with ${after} where its templates read these keys (not rendered here: no Helm binary)`;
+  return { writes, change: { name: argument.name, before: { name: before }, after: { name: after }, note } };
+}
+
+/** What the keys hold after the edit: the argument's name, tag and digest, as the keys the chart reads can carry them. */
+function nextValues(
+  holder: ValuesHolder,
+  { keys, old }: ImageSpot,
+  argument: ImageEntry,
+  file: string,
+): ImageSpot['old'] {
+  const given = (value: string | undefined): string | undefined => (value === KEEP ? undefined : value);
+  const name = given(argument.newName) ?? argument.name;
+  const tag = given(argument.newTag);
+  const digest = given(argument.digest);
+  if (keys.reference !== undefined) {
+    const keptTag = tag ?? (digest === undefined ? splitImageReference(old.reference ?? '').tag : '');
+    return { reference: `${name}${keptTag ? `:${keptTag}` : ''}${digest ? `@${digest}` : ''}` };
+  }
+  const next: ImageSpot['old'] = { ...old, repository: name };
+  if (keys.registry !== undefined) {
+    const { host, path } = splitImageName(name);
+    next.registry = host === '' ? 'docker.io' : host;
+    next.repository = path;
+  }
+  if (keys.digest !== undefined) {
+    if (digest !== undefined) next.digest = digest;
+    else if (tag !== undefined) next.digest = ''; // an old digest would pin the old image over the new tag
+    if (tag !== undefined) next.tag = tag;
+  } else if (digest !== undefined) {
+    // No digest key: the tag carries it (`v1.2@sha256:…`), which the chart renders as repository:tag@digest.
+    const base = tag ?? splitImageReference(`x:${old.tag ?? ''}`).tag;
+    if (keys.tag === undefined || base === '') {
+      throw new ConfigurationError(
+        `${holder.label}: the chart reads no digest key and ${keys.tag ?? 'no tag key'} holds no tag to pin it to: ` +
+          'declare helm-values digest (the key the chart reads), or deploy by tag',
+        { file },
+      );
+    }
+    next.tag = `${base}@${digest}`;
+  } else if (tag !== undefined) {
+    if (keys.tag === undefined) {
+      throw new ConfigurationError(`${holder.label}: no tag key to write ${tag} to: declare helm-values tag`, { file });
+    }
+    next.tag = tag;
+  }
+  return next;
 }
 
 /** An Argo CD parameter of the same name overrides the values: the edit would change nothing that renders. */
