@@ -5,7 +5,7 @@ import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _shiprail_canary_analyze_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3326);
+/* harmony import */ var _shiprail_canary_analyze_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(744);
 
 await (0,_shiprail_canary_analyze_action__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -14,7 +14,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 3326:
+/***/ 744:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28,6 +28,7 @@ const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import
 ;// CONCATENATED MODULE: external "node:fs"
 const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 ;// CONCATENATED MODULE: ./packages/core/src/context.ts
+// What an action knows of the workflow run: GITHUB_* variables and the event payload, read once.
 
 /** Reads the context the runner provides: `GITHUB_*` variables and the event payload file. */
 function readGitHubContext(env) {
@@ -203,8 +204,9 @@ class Redactor {
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/network.ts
-// What is worth another attempt, and how long one attempt may take: one answer for every action that
-// talks to a server (registries, git remotes, Prometheus, the Kubernetes and GitHub APIs, downloads).
+// The errors of talking to a server (a status the caller cannot use, no answer in time) and the deadline of
+// one attempt, for every action that talks to one (registries, git remotes, Prometheus, the Kubernetes and
+// GitHub APIs, downloads). Whether another attempt is worth it is failure.ts's answer.
 
 
 /** A server answered with a status the caller cannot use. */
@@ -225,44 +227,6 @@ class DeadlineError extends Error {
         super(`${what} did not answer within ${formatDuration(ms)}`);
         this.name = 'DeadlineError';
     }
-}
-// Errors of the connection itself, as Node, undici and libuv name them: another attempt may succeed.
-const TRANSIENT_CODES = new Set([
-    'ECONNRESET',
-    'ECONNREFUSED',
-    'ECONNABORTED',
-    'ETIMEDOUT',
-    'EPIPE',
-    'EHOSTUNREACH',
-    'ENETUNREACH',
-    'ENETDOWN',
-    'EAI_AGAIN',
-    'UND_ERR_SOCKET',
-    'UND_ERR_CONNECT_TIMEOUT',
-    'UND_ERR_HEADERS_TIMEOUT',
-    'UND_ERR_BODY_TIMEOUT',
-    'UND_ERR_CLOSED',
-]);
-/** Statuses another attempt can change: a timeout, too many requests, or the server's own failure. */
-const isTransientStatus = (status) => status === 408 || status === 429 || status >= 500;
-// Duck-typed: errors from another realm (a VM context, a worker) fail `instanceof Error`.
-const field = (error, name) => typeof error === 'object' && error !== null ? error[name] : undefined;
-/**
- * Whether another attempt can fix this error: network failures, a deadline that expired, 408, 429 and
- * 5xx. Not 4xx answers, bad certificates, refused schemes or anything else the same request repeats.
- */
-function isTransient(error) {
-    if (error instanceof DeadlineError)
-        return true;
-    if (error instanceof HttpStatusError)
-        return isTransientStatus(error.status);
-    for (let current = error, depth = 0; current !== undefined && depth < 5; depth += 1) {
-        const code = field(current, 'code');
-        if (typeof code === 'string' && TRANSIENT_CODES.has(code))
-            return true;
-        current = field(current, 'cause');
-    }
-    return false;
 }
 /**
  * Runs one network operation under a deadline: its signal aborts when `ms` pass, and the promise rejects
@@ -287,6 +251,7 @@ async function withDeadline(operation, ms, what) {
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/exec-deadline.ts
+// Running a program that talks to a server under a deadline: it and what it started are killed when time is up.
 
 
 /**
@@ -420,6 +385,8 @@ function formatYamlPath(path) {
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/inputs.ts
+// Reading action inputs: one parser with typed getters that name the input in every mistake, and list and header line
+// parsing.
 
 
 
@@ -567,6 +534,7 @@ function parseHeaderLines(lines, input) {
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/markdown.ts
+// Markdown for job summaries: escaped table cells, inline code, folded sections and the size GitHub accepts.
 const CELL_SPECIAL = /[&<>|\n]/;
 /** Escapes text for a Markdown table cell: pipes, newlines and HTML-significant characters. */
 function escapeCell(value) {
@@ -613,6 +581,8 @@ function capSummary(markdown, limit = SUMMARY_LIMIT_BYTES) {
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/retry.ts
+// Trying again: exponential backoff with jitter, an abortable sleep of any length, and retry, which asks its caller
+// what is worth it.
 
 /** The delay after failed attempt `attempt` (1-based): exponential, capped, with optional jitter. */
 function backoffDelay(attempt, options, random = Math.random) {
@@ -800,6 +770,8 @@ async function appendSummary(markdown) {
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/action.ts
+// The runtime of a real step on a runner (@actions/* behind the Runtime interface) and runAction, the one top of every
+// action.
 
 
 
@@ -940,6 +912,112 @@ async function withPrivateFile(tempDir, fileName, content, use) {
     }
 }
 
+;// CONCATENATED MODULE: ./packages/core/src/failure.ts
+// Whether another attempt is worth it: one table for errors (thrown by Node, undici, a server's status, or
+// an action that already knows) and one for git's reports of a failed command. Every retry in the house
+// asks one of them, and nothing else decides.
+
+/** An error whose maker decided from what it saw whether another attempt can fix it. */
+class ClassifiedError extends Error {
+    failure;
+    constructor(message, failure) {
+        super(message);
+        this.name = 'ClassifiedError';
+        this.failure = failure;
+    }
+}
+/** `transient` when another attempt can fix it, else `permanent`. */
+const failureOf = (transient) => (transient ? 'transient' : 'permanent');
+/** Statuses another attempt can change: a timeout, too many requests, or the server's own failure. */
+const isTransientStatus = (status) => status === 408 || status === 429 || status >= 500;
+// Errors of the connection itself as Node, undici and libuv name them: another attempt may succeed. A
+// certificate or a scheme the client does not speak is presented again: another attempt repeats it.
+const FAILURE_CODES = {
+    ECONNRESET: 'transient',
+    ECONNREFUSED: 'transient',
+    ECONNABORTED: 'transient',
+    ETIMEDOUT: 'transient',
+    EPIPE: 'transient',
+    EHOSTUNREACH: 'transient',
+    ENETUNREACH: 'transient',
+    ENETDOWN: 'transient',
+    EAI_AGAIN: 'transient',
+    UND_ERR_SOCKET: 'transient',
+    UND_ERR_CONNECT_TIMEOUT: 'transient',
+    UND_ERR_HEADERS_TIMEOUT: 'transient',
+    UND_ERR_BODY_TIMEOUT: 'transient',
+    UND_ERR_CLOSED: 'transient',
+    DEPTH_ZERO_SELF_SIGNED_CERT: 'permanent',
+    SELF_SIGNED_CERT_IN_CHAIN: 'permanent',
+    UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'permanent',
+    UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'permanent',
+    CERT_HAS_EXPIRED: 'permanent',
+    CERT_NOT_YET_VALID: 'permanent',
+    ERR_TLS_CERT_ALTNAME_INVALID: 'permanent',
+    ERR_INVALID_PROTOCOL: 'permanent',
+};
+// Duck-typed: errors from another realm (a VM context, a worker) fail `instanceof Error`.
+const field = (error, name) => typeof error === 'object' && error !== null ? error[name] : undefined;
+/** The first code of the error or its causes that the table knows. */
+function codeFailure(error) {
+    for (let current = error, depth = 0; current !== undefined && depth < 5; depth += 1) {
+        const code = field(current, 'code');
+        if (typeof code === 'string' && Object.hasOwn(FAILURE_CODES, code))
+            return FAILURE_CODES[code];
+        current = field(current, 'cause');
+    }
+    return undefined;
+}
+/** The table, first answer wins. */
+const CLASSIFIERS = [
+    (error) => (error instanceof ClassifiedError ? error.failure : undefined),
+    (error) => (error instanceof DeadlineError ? 'transient' : undefined),
+    (error) => (error instanceof HttpStatusError ? failureOf(isTransientStatus(error.status)) : undefined),
+    codeFailure,
+];
+/** What another attempt would do about this error. */
+function classifyFailure(error) {
+    for (const classify of CLASSIFIERS) {
+        const failure = classify(error);
+        if (failure !== undefined)
+            return failure;
+    }
+    return 'unknown';
+}
+/**
+ * Whether another attempt can fix this error: network failures, a deadline that expired, 408, 429 and
+ * 5xx. Not 4xx answers, bad certificates, refused schemes or anything else the same request repeats.
+ */
+const isTransient = (error) => classifyFailure(error) === 'transient';
+// First match wins. A ref the remote does not have comes first (a clone without an origin remote reads
+// like one); refusals before races, since a hook that declines a push also makes git print
+// `[remote rejected]`.
+const GIT_FAILURES = (/* unused pure expression or super */ null && ([
+    [
+        'missing',
+        /couldn't find remote ref|not our ref|no such remote ref|unadvertised object|invalid refspec|'origin' does not appear to be a git repository/i,
+    ],
+    [
+        'refused',
+        /authentication failed|could not read (username|password)|terminal prompts disabled|host key verification failed|permission|denied|forbidden|returned error: (401|403|404)|repository (.* )?not found|does not appear to be a git repository|not a git repository|unable to access .*: ssl|certificate|protocol '.*' is not supported|unsupported protocol|hook declined|protected branch|GH006|GH013/i,
+    ],
+    [
+        'race',
+        /\((?:fetch first|non-fast-forward|stale info)\)|cannot lock ref|failed to update ref|failed to lock|incorrect old value/i,
+    ],
+    [
+        'transient',
+        /could not resolve host|temporary failure in name resolution|connection (refused|reset|timed out)|timed out|operation too slow|early eof|hung up unexpectedly|rpc failed|returned error: (408|429|5\d\d)|transfer closed|unexpected disconnect|the remote end hung up|network is unreachable|no route to host|broken pipe|gnutls_handshake|ssl_read|recv failure|send failure|HTTP\/2 stream|could not read from remote repository|failed to connect|empty reply from server/i,
+    ],
+]));
+/** Classifies git's output of a failed network command (clone, fetch, ls-remote, push). */
+function classifyGitFailure(output) {
+    for (const [failure, pattern] of GIT_FAILURES)
+        if (pattern.test(output))
+            return failure;
+    return 'refused';
+}
+
 ;// CONCATENATED MODULE: ./packages/core/src/workload.ts
 /** The names kubectl accepts for each kind (singular, plural, short name, `kind.group`). */
 const WORKLOAD_KIND_ALIASES = {
@@ -989,6 +1067,7 @@ function parseWorkloadReference(text) {
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/index.ts
+
 
 
 
@@ -1748,30 +1827,26 @@ function enclosingFunction(text, at) {
 /** How long one query may take: Prometheus answers range queries in seconds, or it is not answering. */
 const QUERY_TIMEOUT_MS = 20_000;
 /** Prometheus answered and refused the query (bad PromQL, too many points): retrying will not help. */
-class QueryRejectedError extends Error {
+class QueryRejectedError extends ClassifiedError {
     status;
     errorType;
     constructor(message, status, errorType) {
-        super(message);
+        super(message, 'permanent');
         this.name = 'QueryRejectedError';
         this.status = status;
         this.errorType = errorType;
     }
 }
 /**
- * Prometheus could not be reached or kept failing (network, timeout, 5xx: `retryable`), or answered
+ * Prometheus could not be reached or kept failing (network, timeout, 5xx: transient), or answered
  * something another attempt will not change (auth refused, an answer that is not a query result).
  */
-class PrometheusUnavailableError extends Error {
-    retryable;
-    constructor(message, retryable) {
-        super(message);
+class PrometheusUnavailableError extends ClassifiedError {
+    constructor(message, transient) {
+        super(message, failureOf(transient));
         this.name = 'PrometheusUnavailableError';
-        this.retryable = retryable;
     }
 }
-/** Whether another round could get another answer: not for a rejected query, refused access or nonsense. */
-const isPermanentQueryError = (error) => error instanceof QueryRejectedError || (error instanceof PrometheusUnavailableError && !error.retryable);
 class PrometheusClient {
     endpoint;
     options;
@@ -1809,7 +1884,7 @@ class PrometheusClient {
             baseMs: 1000,
             maxMs: 8000,
             jitter: 0.2,
-            retryIf: (error) => error instanceof PrometheusUnavailableError && error.retryable,
+            retryIf: (error) => error instanceof PrometheusUnavailableError && isTransient(error),
             // A pause never outlasts the deadline; the next attempt then gives up with the last error.
             ...(sleep ? { sleep: (ms) => sleep(Math.min(ms, Math.max(0, this.remainingMs()))) } : {}),
         });
@@ -1979,7 +2054,7 @@ async function analyze(plan, client, clock, log) {
         const verdict = scoreMetrics(metrics, plan.thresholds);
         rounds.push({ round: index + 1, start, end, verdict, metrics });
         log.info(`round ${index + 1}/${offsets.length}: ${verdict.decision}, score ${verdict.score} (${escapeUntrusted(verdict.reason)})`);
-        if (verdict.decision === 'fail' || metrics.some((metric) => metric.permanent))
+        if (verdict.decision === 'fail' || metrics.some((metric) => metric.failure === 'permanent'))
             break;
     }
     const last = rounds[rounds.length - 1];
@@ -1996,7 +2071,7 @@ async function analyze(plan, client, clock, log) {
 /** Runs every query once over the last step; throws QueriesUnusableError for those that can never work. */
 async function tryQueries(plan, client, at) {
     const tried = await Promise.all(plan.metrics.map((metric) => queryMetric(metric, plan, client, at - plan.stepMs, at)));
-    const unusable = tried.filter((result) => 'permanent' in result && result.permanent === true);
+    const unusable = tried.filter((result) => 'failure' in result && result.failure === 'permanent');
     if (unusable.length > 0)
         throw new QueriesUnusableError(unusable);
 }
@@ -2050,12 +2125,14 @@ async function queryMetric(metric, plan, client, start, end) {
             : error instanceof PrometheusUnavailableError
                 ? error.message
                 : `querying metric '${metric.name}' failed: ${errorMessage(error)}`;
-        const permanent = isPermanentQueryError(error) || error instanceof SeveralSeriesError;
-        return { ...base, classification: 'Error', reason: message, error: message, permanent };
+        return { ...base, classification: 'Error', reason: message, error: message, failure: classifyFailure(error) };
     }
 }
 /** A query that returns more than one series: it will on every round. */
-class SeveralSeriesError extends Error {
+class SeveralSeriesError extends ClassifiedError {
+    constructor(message) {
+        super(message, 'permanent');
+    }
 }
 /** Both sides on one time axis (the union of their timestamps). */
 function alignSeries(baseline, canary) {
@@ -2070,6 +2147,7 @@ function alignSeries(baseline, canary) {
 }
 
 ;// CONCATENATED MODULE: ./packages/canary-analyze/src/inputs.ts
+// canary-analyze's inputs, read once and checked, and the metrics file they name.
 
 
 
@@ -2319,6 +2397,7 @@ function bucketMean(values, from, to, previous) {
 }
 
 ;// CONCATENATED MODULE: ./packages/canary-analyze/src/run.ts
+// The step: inputs, the analysis, then the JSON report, the summary and the outputs, set only once all is written.
 
 
 

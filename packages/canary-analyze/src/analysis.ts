@@ -4,7 +4,15 @@
 // rejected query, refused access, a malformed answer). `duration: 0` is one round at once over the
 // last `interval`. Before waiting for the first round, every query is tried once, so that such
 // mistakes end the analysis at once rather than after an interval.
-import { errorMessage, escapeUntrusted, type Clock, type Log } from '@shiprail/core';
+import {
+  ClassifiedError,
+  classifyFailure,
+  errorMessage,
+  escapeUntrusted,
+  type Clock,
+  type Failure,
+  type Log,
+} from '@shiprail/core';
 import {
   judgeMetric,
   scoreMetrics,
@@ -15,13 +23,7 @@ import {
 } from './judge.ts';
 import { renderQuery, type MetricDefinition } from './metrics-file.ts';
 import { queryMemoryMs } from './query-window.ts';
-import {
-  PrometheusUnavailableError,
-  QueryRejectedError,
-  isPermanentQueryError,
-  type PrometheusClient,
-  type Series,
-} from './prometheus.ts';
+import { PrometheusUnavailableError, QueryRejectedError, type PrometheusClient, type Series } from './prometheus.ts';
 
 export interface AnalysisPlan {
   metrics: readonly MetricDefinition[];
@@ -50,8 +52,8 @@ export interface MetricResult {
   reason: string;
   judgement?: MetricJudgement;
   error?: string;
-  /** The error is one that another round would meet again. */
-  permanent?: boolean;
+  /** What another round would do about the error (`permanent`: meet it again). */
+  failure?: Failure;
   series?: MetricSeries;
 }
 
@@ -113,7 +115,7 @@ export async function analyze(
     log.info(
       `round ${index + 1}/${offsets.length}: ${verdict.decision}, score ${verdict.score} (${escapeUntrusted(verdict.reason)})`,
     );
-    if (verdict.decision === 'fail' || metrics.some((metric) => metric.permanent)) break;
+    if (verdict.decision === 'fail' || metrics.some((metric) => metric.failure === 'permanent')) break;
   }
   const last = rounds[rounds.length - 1];
   if (!last) throw new Error('the analysis ran no round');
@@ -131,7 +133,9 @@ async function tryQueries(plan: AnalysisPlan, client: PrometheusClient, at: numb
   const tried = await Promise.all(
     plan.metrics.map((metric) => queryMetric(metric, plan, client, at - plan.stepMs, at)),
   );
-  const unusable = tried.filter((result): result is MetricResult => 'permanent' in result && result.permanent === true);
+  const unusable = tried.filter(
+    (result): result is MetricResult => 'failure' in result && result.failure === 'permanent',
+  );
   if (unusable.length > 0) throw new QueriesUnusableError(unusable);
 }
 
@@ -206,13 +210,16 @@ async function queryMetric(
         : error instanceof PrometheusUnavailableError
           ? error.message
           : `querying metric '${metric.name}' failed: ${errorMessage(error)}`;
-    const permanent = isPermanentQueryError(error) || error instanceof SeveralSeriesError;
-    return { ...base, classification: 'Error', reason: message, error: message, permanent };
+    return { ...base, classification: 'Error', reason: message, error: message, failure: classifyFailure(error) };
   }
 }
 
 /** A query that returns more than one series: it will on every round. */
-class SeveralSeriesError extends Error {}
+class SeveralSeriesError extends ClassifiedError {
+  constructor(message: string) {
+    super(message, 'permanent');
+  }
+}
 
 /** Both sides on one time axis (the union of their timestamps). */
 export function alignSeries(baseline: Series | undefined, canary: Series | undefined): MetricSeries {

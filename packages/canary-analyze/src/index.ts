@@ -31,7 +31,6 @@ export {
   PrometheusUnavailableError,
   QUERY_TIMEOUT_MS,
   QueryRejectedError,
-  isPermanentQueryError,
   type Series,
 } from './prometheus.ts';
 export { buildReport, runCanaryAnalyze } from './run.ts';

@@ -1,3 +1,4 @@
+// canary-analyze's inputs, read once and checked, and the metrics file they name.
 import { ConfigurationError, parseHeaderLines, parseList, type InputParser } from '@shiprail/core';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';

@@ -1,3 +1,4 @@
+// The step: inputs, the analysis, then the JSON report, the summary and the outputs, set only once all is written.
 import { errorMessage, escapeCell, urlCredentials, writeFileAtomically, type Runtime } from '@shiprail/core';
 import { join } from 'node:path';
 import { analyze, type AnalysisPlan, type AnalysisResult } from './analysis.ts';

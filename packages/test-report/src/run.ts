@@ -1,3 +1,4 @@
+// The step: every report file read and parsed first, then the verdict, annotations, outputs and summary.
 import { ConfigurationError, escapeUntrusted, type Runtime } from '@shiprail/core';
 import { formatPercent, parseCoverage, type Coverage } from './coverage.ts';
 import { BoundedReader, expandGlobs, workspaceFiles } from './files.ts';
