@@ -20,7 +20,9 @@ git config user.name "github-actions[bot]"
 git config user.email "41898282+github-actions[bot]@users.noreply.github.com"
 branch=$(git rev-parse --abbrev-ref HEAD)
 for attempt in 1 2 3 4 5; do
+  # The revert is a deploy commit too: when the GitOps repository is this repository, it starts no deploy.
   git revert --no-edit "$COMMIT"
+  git -c commit.gpgsign=false commit --quiet --amend --no-edit --trailer "Shiprail-Deploy: revert"
   if git push --quiet origin "HEAD:$branch"; then
     echo "Reverted $COMMIT on $branch: Argo CD or Flux bring back the previous images."
     exit 0

@@ -4326,6 +4326,7 @@ function parseWorkloadReference(text) {
 
 
 
+
 ;// CONCATENATED MODULE: ./packages/build-push/src/builders.ts
 // The two builders, buildx and buildah: the command lines each is given for a build request (cache,
 // platforms, secrets, labels, OCI layouts), run with credentials in a private file, and the digest each reports.

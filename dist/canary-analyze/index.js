@@ -1085,6 +1085,7 @@ function parseWorkloadReference(text) {
 
 
 
+
 ;// CONCATENATED MODULE: ./packages/canary-analyze/src/statistics.ts
 // Rank statistics for two independent samples: the Mann-Whitney U test (normal approximation with tie
 // and continuity correction, as R's `wilcox.test(x, y, exact = FALSE, correct = TRUE, conf.int = TRUE)`),

@@ -2509,7 +2509,7 @@ exports.basename = (path, { windows } = {}) => {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _shiprail_detect_changed_services_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1178);
+/* harmony import */ var _shiprail_detect_changed_services_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8195);
 
 await (0,_shiprail_detect_changed_services_action__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -2518,7 +2518,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 1178:
+/***/ 8195:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -3436,6 +3436,74 @@ class Git {
     }
 }
 
+;// CONCATENATED MODULE: ./packages/core/src/image-targets.ts
+// Where a service's image goes beyond kustomize's own matching: the container of its workload that runs
+// it, and the keys of Helm values that hold it. Written in the services manifest, carried by
+// detect-changed-services' matrix and read by kustomize-bump: one reading of that shape for both.
+/** The keys a chart reads an image from, each a dotted path into the values (`frontend.image.tag`). */
+const HELM_VALUE_FIELDS = ['registry', 'repository', 'tag', 'digest', 'reference'];
+const KEY_PATH = /^[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*$/;
+/** A container name is a DNS label (RFC 1123), as Kubernetes requires. */
+const CONTAINER_NAME = /^[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?$/;
+const isMapping = (value) => typeof value === 'object' && value !== null && !Array.isArray(value);
+/**
+ * Reads `container` and `helm-values` as written for one service (absent, null or '' means not given:
+ * the matrix carries empty values for services that say nothing).
+ */
+function readImageTarget(container, helmValues) {
+    const target = {};
+    if (container !== undefined && container !== null && container !== '') {
+        if (typeof container !== 'string' || !CONTAINER_NAME.test(container)) {
+            return {
+                at: ['container'],
+                problem: 'expected the name of a container (lower-case letters, digits and -, as Kubernetes names them)',
+            };
+        }
+        target.container = container;
+    }
+    if (helmValues === undefined ||
+        helmValues === null ||
+        (isMapping(helmValues) && Object.keys(helmValues).length === 0)) {
+        return target;
+    }
+    const keys = readHelmValueKeys(helmValues);
+    if ('problem' in keys)
+        return { at: ['helm-values', ...keys.at], problem: keys.problem };
+    target.helmValues = keys;
+    return target;
+}
+function readHelmValueKeys(value) {
+    const fields = HELM_VALUE_FIELDS.join(', ');
+    if (!isMapping(value))
+        return { at: [], problem: `expected a mapping of ${fields} to dotted key paths` };
+    const keys = {};
+    for (const [field, path] of Object.entries(value)) {
+        if (!HELM_VALUE_FIELDS.includes(field)) {
+            return { at: [field], problem: `unknown key '${field}' (expected ${fields})` };
+        }
+        if (typeof path !== 'string' || !KEY_PATH.test(path)) {
+            return {
+                at: [field],
+                problem: 'expected a dotted key path into the values, such as frontend.image.tag (letters, digits, _ and -)',
+            };
+        }
+        keys[field] = path;
+    }
+    if (keys.reference !== undefined) {
+        const other = HELM_VALUE_FIELDS.find((field) => field !== 'reference' && keys[field] !== undefined);
+        if (other !== undefined) {
+            return {
+                at: [other],
+                problem: 'reference holds the whole image reference: give it alone, or repository and tag',
+            };
+        }
+    }
+    else if (keys.repository === undefined) {
+        return { at: [], problem: 'needs repository (with tag, digest, registry as the chart reads them) or reference' };
+    }
+    return keys;
+}
+
 ;// CONCATENATED MODULE: ./packages/core/src/private-file.ts
 
 /**
@@ -3610,6 +3678,7 @@ function parseWorkloadReference(text) {
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/index.ts
+
 
 
 
@@ -4194,6 +4263,67 @@ async function resolvePush(plan, git, failOpen) {
         head,
         label: `push to ${plan.branch}: ${why}, compared with ${plan.defaultBranch} (merge base)`,
     };
+}
+
+;// CONCATENATED MODULE: ./packages/detect-changed-services/src/deploy-commits.ts
+// Deploy commits: what the pipeline's deploys commit into this repository when it is its own GitOps
+// repository (overlays under deploy/overlays/<env>, say). They carry a `Shiprail-Deploy:` trailer. They
+// change what runs, never a service: their files select nothing, and a push of nothing but deploy commits
+// (the deploy's own push) selects no service, so a deploy never starts another deploy.
+
+const DEPLOY_TRAILER = 'Shiprail-Deploy';
+const NONE = { count: 0, all: false, onlyTheirs: new Set() };
+/** The deploy commits of `base..head` (merges aside: they carry their branch's commits). */
+async function readDeployCommits(git, base, head) {
+    const format = `--format=%H%x09%(trailers:key=${DEPLOY_TRAILER},valueonly,separator=%x2C)`;
+    const listed = await git.run(['log', '--no-merges', format, `${base}..${head}`]);
+    // Commits git cannot list (a shallow clone without them) are not told apart: nothing is ignored.
+    if (listed.exitCode !== 0)
+        return NONE;
+    const commits = listed.stdout
+        .split('\n')
+        .filter((line) => line !== '')
+        .map((line) => {
+        const [sha = '', trailer = ''] = line.split('\t');
+        return { sha, deploy: trailer.trim() !== '' };
+    });
+    const deploys = commits.filter((commit) => commit.deploy);
+    if (deploys.length === 0)
+        return NONE;
+    const all = deploys.length === commits.length;
+    if (all)
+        return { count: deploys.length, all, onlyTheirs: new Set() };
+    // Which files each commit changed: a file a deploy commit changed counts when another commit changed it too.
+    const changed = await git.run([
+        'log',
+        '--no-merges',
+        '--no-renames',
+        '--format=%x00%H',
+        '--name-only',
+        `${base}..${head}`,
+    ]);
+    if (changed.exitCode !== 0)
+        return NONE;
+    const isDeploy = new Set(deploys.map((commit) => commit.sha));
+    const theirs = new Set();
+    const others = new Set();
+    for (const block of changed.stdout.split('\0').slice(1)) {
+        const [sha = '', ...files] = block.split('\n').filter((line) => line !== '');
+        for (const file of files)
+            (isDeploy.has(sha) ? theirs : others).add(file);
+    }
+    return { count: deploys.length, all, onlyTheirs: new Set([...theirs].filter((file) => !others.has(file))) };
+}
+/** The commits a push event brought (`before..after`), when it names them and `before` is not a new branch's. */
+function pushedRange(eventName, payload) {
+    if (eventName !== 'push')
+        return undefined;
+    const { before, after } = payload;
+    if (typeof before !== 'string' || typeof after !== 'string')
+        return undefined;
+    if (before === ZERO_SHA || after === ZERO_SHA || before === '' || after === '')
+        return undefined;
+    return [before, after];
 }
 
 // EXTERNAL MODULE: ./node_modules/picomatch/index.js
@@ -4878,8 +5008,10 @@ const SERVICE_KEYS = [
     'test-image',
     'build',
     'integration-test',
+    'container',
+    'helm-values',
 ];
-const isMapping = (value) => typeof value === 'object' && value !== null && !Array.isArray(value);
+const manifest_isMapping = (value) => typeof value === 'object' && value !== null && !Array.isArray(value);
 /** A directory as written (`./services/api/`) in the form paths have in git (`services/api`). */
 function normalizeDirectory(path) {
     const trimmed = path
@@ -4909,6 +5041,8 @@ function serviceWithDefaults(name, fields) {
         testImage: fields.testImage ?? '',
         build: fields.build ?? '',
         integrationTest: fields.integrationTest ?? '',
+        container: fields.container ?? '',
+        helmValues: fields.helmValues ?? {},
         rules: fields.rules ?? directoryRules(fields.path),
         dependsOn: fields.dependsOn ?? [],
     };
@@ -4937,7 +5071,7 @@ function checkManifest(value, locator) {
     const file = locator.file;
     const reader = new ManifestReader(locator);
     const root = value ?? {};
-    if (!isMapping(root))
+    if (!manifest_isMapping(root))
         throw locator.mistake([], 'expected a mapping with global, libraries and services');
     reader.rejectUnknownKeys([], root, TOP_KEYS);
     const global = reader.ruleList(['global'], root['global'] ?? []);
@@ -4972,13 +5106,13 @@ class ManifestReader {
     }
     section(root, section) {
         const value = root[section] ?? {};
-        if (!isMapping(value))
+        if (!manifest_isMapping(value))
             throw this.locator.mistake([section], `expected a mapping of names to definitions`);
         return Object.entries(value).map(([name, body]) => {
             if (!NAME.test(name)) {
                 throw this.locator.keyMistake([section, name], `'${name}' is not a valid name (letters, digits, '.', '_', '-')`);
             }
-            if (!isMapping(body)) {
+            if (!manifest_isMapping(body)) {
                 throw this.locator.mistake([section, name], 'expected a mapping (path, paths, dependsOn, ...)');
             }
             return [name, body];
@@ -5011,8 +5145,13 @@ class ManifestReader {
         const minCoverage = body['min-coverage'] === undefined
             ? undefined
             : this.minCoverage([...path, 'min-coverage'], body['min-coverage']);
+        const target = readImageTarget(body['container'], body['helm-values']);
+        if ('problem' in target)
+            throw this.locator.mistake([...path, ...target.at], target.problem);
         // Absent values are undefined here, and serviceWithDefaults fills them in.
         return serviceWithDefaults(name, {
+            container: target.container,
+            helmValues: target.helmValues,
             path: normalizeDirectory(directory),
             context: context === undefined ? undefined : normalizeDirectory(context),
             dockerfile: inRepository('dockerfile'),
@@ -5052,7 +5191,7 @@ class ManifestReader {
     toolchain(path, value) {
         if (value === undefined || value === null)
             return undefined;
-        if (!isMapping(value))
+        if (!manifest_isMapping(value))
             throw this.locator.mistake(path, `expected a map of tool to version (${TOOLS.join(', ')})`);
         this.rejectUnknownKeys(path, value, TOOLS);
         const toolchain = {};
@@ -5381,6 +5520,8 @@ function matrixEntry(selected) {
         'test-image': service.testImage,
         build: service.build,
         'integration-test': service.integrationTest,
+        container: service.container,
+        'helm-values': service.helmValues,
         reasons,
     };
 }
@@ -5440,6 +5581,7 @@ function renderSummary(report) {
 
 ;// CONCATENATED MODULE: ./packages/detect-changed-services/src/run.ts
 // The step: inputs, the manifest, the comparison, the selection, then the matrix, the outputs and the summary.
+
 
 
 
@@ -5532,8 +5674,13 @@ async function runDetectChangedServices(runtime) {
     }
     let selection;
     let changedFiles = 0;
-    if (comparison.kind === 'diff') {
-        const files = await git.changedFiles(comparison.base, comparison.head);
+    const pushed = inputs['force-all'] ? undefined : pushedRange(runtime.github.eventName, runtime.github.payload);
+    if (pushed !== undefined && (await readDeployCommits(git, ...pushed)).all) {
+        runtime.log.info(`The push holds only deploy commits (${DEPLOY_TRAILER} trailer): no service is selected`);
+        selection = { selected: [], all: false, globalPaths: [] };
+    }
+    else if (comparison.kind === 'diff') {
+        const files = await withoutDeployCommits(runtime, git, comparison, await git.changedFiles(comparison.base, comparison.head));
         changedFiles = files.length;
         runtime.log.info(`Comparing ${shortSha(comparison.base)}..${shortSha(comparison.head)} (${escapeUntrusted(comparison.label)}): ` +
             `${files.length} changed file(s)`);
@@ -5561,6 +5708,16 @@ async function runDetectChangedServices(runtime) {
     runtime.setOutput('base', comparison.kind === 'diff' ? comparison.base : '');
     runtime.setOutput('head', comparison.head);
     await runtime.appendSummary(renderSummary({ manifest, comparison, selection, changedFiles }));
+}
+/** The changed files less those only deploy commits changed: a deploy's overlays select no service. */
+async function withoutDeployCommits(runtime, git, comparison, files) {
+    const deploys = await readDeployCommits(git, comparison.base, comparison.head);
+    if (deploys.onlyTheirs.size === 0)
+        return files;
+    const kept = files.filter((file) => !deploys.onlyTheirs.has(file.path));
+    runtime.log.info(`${deploys.count} deploy commit(s) (${DEPLOY_TRAILER} trailer) changed ${files.length - kept.length} file(s) ` +
+        'no other commit changed: those select no service');
+    return kept;
 }
 function logSelection(runtime, selection, manifest) {
     runtime.log.info(`Selected ${selection.selected.length} of ${manifest.services.length} services`);

@@ -5,7 +5,7 @@ import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _shiprail_kustomize_bump_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3848);
+/* harmony import */ var _shiprail_kustomize_bump_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8059);
 
 await (0,_shiprail_kustomize_bump_action__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -14,7 +14,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 3848:
+/***/ 8059:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -932,6 +932,74 @@ class Git {
     }
 }
 
+;// CONCATENATED MODULE: ./packages/core/src/image-targets.ts
+// Where a service's image goes beyond kustomize's own matching: the container of its workload that runs
+// it, and the keys of Helm values that hold it. Written in the services manifest, carried by
+// detect-changed-services' matrix and read by kustomize-bump: one reading of that shape for both.
+/** The keys a chart reads an image from, each a dotted path into the values (`frontend.image.tag`). */
+const HELM_VALUE_FIELDS = ['registry', 'repository', 'tag', 'digest', 'reference'];
+const KEY_PATH = /^[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*$/;
+/** A container name is a DNS label (RFC 1123), as Kubernetes requires. */
+const CONTAINER_NAME = /^[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?$/;
+const isMapping = (value) => typeof value === 'object' && value !== null && !Array.isArray(value);
+/**
+ * Reads `container` and `helm-values` as written for one service (absent, null or '' means not given:
+ * the matrix carries empty values for services that say nothing).
+ */
+function readImageTarget(container, helmValues) {
+    const target = {};
+    if (container !== undefined && container !== null && container !== '') {
+        if (typeof container !== 'string' || !CONTAINER_NAME.test(container)) {
+            return {
+                at: ['container'],
+                problem: 'expected the name of a container (lower-case letters, digits and -, as Kubernetes names them)',
+            };
+        }
+        target.container = container;
+    }
+    if (helmValues === undefined ||
+        helmValues === null ||
+        (isMapping(helmValues) && Object.keys(helmValues).length === 0)) {
+        return target;
+    }
+    const keys = readHelmValueKeys(helmValues);
+    if ('problem' in keys)
+        return { at: ['helm-values', ...keys.at], problem: keys.problem };
+    target.helmValues = keys;
+    return target;
+}
+function readHelmValueKeys(value) {
+    const fields = HELM_VALUE_FIELDS.join(', ');
+    if (!isMapping(value))
+        return { at: [], problem: `expected a mapping of ${fields} to dotted key paths` };
+    const keys = {};
+    for (const [field, path] of Object.entries(value)) {
+        if (!HELM_VALUE_FIELDS.includes(field)) {
+            return { at: [field], problem: `unknown key '${field}' (expected ${fields})` };
+        }
+        if (typeof path !== 'string' || !KEY_PATH.test(path)) {
+            return {
+                at: [field],
+                problem: 'expected a dotted key path into the values, such as frontend.image.tag (letters, digits, _ and -)',
+            };
+        }
+        keys[field] = path;
+    }
+    if (keys.reference !== undefined) {
+        const other = HELM_VALUE_FIELDS.find((field) => field !== 'reference' && keys[field] !== undefined);
+        if (other !== undefined) {
+            return {
+                at: [other],
+                problem: 'reference holds the whole image reference: give it alone, or repository and tag',
+            };
+        }
+    }
+    else if (keys.repository === undefined) {
+        return { at: [], problem: 'needs repository (with tag, digest, registry as the chart reads them) or reference' };
+    }
+    return keys;
+}
+
 ;// CONCATENATED MODULE: ./packages/core/src/private-file.ts
 
 /**
@@ -1106,6 +1174,7 @@ function parseWorkloadReference(text) {
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/index.ts
+
 
 
 
@@ -1409,6 +1478,58 @@ class GitopsGit extends Git {
     }
 }
 
+// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
+var dist = __nccwpck_require__(8815);
+;// CONCATENATED MODULE: ./packages/kustomize-bump/src/image-targets.ts
+// The `image-targets` input: per image name, the container that runs it and the Helm values keys that hold
+// it, as the services manifest declares them (deploy.yml passes them on from detect-changed-services).
+
+
+const INPUT = 'image-targets';
+/** `{"ghcr.io/acme/frontend": {"container": "server", "helm-values": {...}}}`, as YAML or JSON; '' for none. */
+function parseImageTargets(text) {
+    const targets = new Map();
+    if (text.trim() === '')
+        return targets;
+    let value;
+    try {
+        value = (0,dist.parse)(text, { maxAliasCount: 100, uniqueKeys: true });
+    }
+    catch (error) {
+        const reason = error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error);
+        throw new errors_ConfigurationError(`malformed YAML: ${escapeUntrusted(reason)}`, { input: INPUT });
+    }
+    if (value === null || value === undefined)
+        return targets;
+    if (typeof value !== 'object' || Array.isArray(value)) {
+        throw new errors_ConfigurationError('expected a mapping of image names to {container, helm-values}', { input: INPUT });
+    }
+    for (const [image, body] of Object.entries(value)) {
+        const fields = body ?? {};
+        if (typeof fields !== 'object' || Array.isArray(fields)) {
+            throw new errors_ConfigurationError(`${escapeUntrusted(image)}: expected a mapping with container, helm-values`, {
+                input: INPUT,
+            });
+        }
+        const record = fields;
+        const unknown = Object.keys(record).find((key) => key !== 'container' && key !== 'helm-values');
+        if (unknown !== undefined) {
+            throw new errors_ConfigurationError(`${escapeUntrusted(image)}: unknown key '${escapeUntrusted(unknown)}' (expected container, helm-values)`, { input: INPUT });
+        }
+        const target = readImageTarget(record['container'], record['helm-values']);
+        if ('problem' in target) {
+            const at = formatYamlPath([image, ...target.at]);
+            throw new errors_ConfigurationError(`${escapeUntrusted(at)}: ${target.problem}`, { input: INPUT });
+        }
+        targets.set(image, target);
+    }
+    return targets;
+}
+/** The target of an `images` argument: by the name it is given under, or the new name it sets. */
+function targetOf(targets, argument) {
+    return (targets.get(argument.name) ?? (argument.newName === undefined ? undefined : targets.get(argument.newName)) ?? {});
+}
+
 ;// CONCATENATED MODULE: ./packages/kustomize-bump/src/message.ts
 
 const DEFAULT_COMMIT_MESSAGE = 'Deploy {{images}} to {{overlays}}\n\n{{changes}}\n\nSource: {{source-url}}\nRun: {{run-url}}';
@@ -1457,6 +1578,7 @@ function renderCommitMessage(template, values) {
 
 
 
+
 const MODES = ['push', 'pull-request'];
 const VERIFY_CHOICES = ['auto', 'true', 'false'];
 /** Reads and checks every input before anything is cloned, edited or pushed. */
@@ -1467,6 +1589,7 @@ function parseInputs(parser) {
     const branch = parser.string('branch');
     const overlays = parser.list('overlays');
     const imageLines = parser.list('images');
+    const imageTargets = parseImageTargets(parser.string('image-targets'));
     const mode = parser.choice('mode', MODES, 'push');
     const commitMessage = parser.string('commit-message', DEFAULT_COMMIT_MESSAGE);
     const maxAttempts = parser.integer('max-attempts', 5, { min: 1, max: 100 });
@@ -1496,6 +1619,7 @@ function parseInputs(parser) {
         branch,
         overlays: [...new Set(overlays.map(normalizeOverlay))],
         images: parseImageArguments(imageLines, 'images'),
+        'image-targets': imageTargets,
         mode,
         'commit-message': commitMessage,
         'max-attempts': maxAttempts,
@@ -1543,8 +1667,339 @@ function ownerAndName(repository) {
     return match?.[1] !== undefined && match[2] !== undefined ? { owner: match[1], repo: match[2] } : undefined;
 }
 
-// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
-var dist = __nccwpck_require__(8815);
+;// CONCATENATED MODULE: ./packages/kustomize-bump/src/helm-values.ts
+// Writing a new image into Helm values, as argocd-image-updater's helm write-back and Flux's image setters
+// do: a values file, an Argo CD Application's spec.source(s).helm.valuesObject or values, a Flux
+// HelmRelease's spec.values. Keys are found where the services manifest says (helm-values), or as the one
+// image-shaped key whose repository ends in the image's name. Only the changed scalars are spliced: every
+// other byte of the file (comments, quoting, order, spacing) is kept.
+
+
+
+
+
+const splitPath = (path) => path.split('.');
+const lastSegment = (name) => name.slice(name.lastIndexOf('/') + 1);
+/**
+ * Writes each image into every holder of `text` that holds it. An image a holder does not hold is left
+ * alone there (a values file per service); the caller refuses a file that holds none of the images.
+ */
+function setHelmValuesImages(text, file, images, targets) {
+    const lineCounter = new dist.LineCounter();
+    const documents = (0,dist.parseAllDocuments)(text, { lineCounter, uniqueKeys: true });
+    if (!Array.isArray(documents))
+        return { text, changes: [], held: 0 };
+    for (const document of documents) {
+        const error = document.errors[0];
+        if (error !== undefined) {
+            const line = lineCounter.linePos(error.pos[0]).line;
+            throw new errors_ConfigurationError(`malformed YAML: ${error.message.split('\n')[0] ?? ''}`, { file, line });
+        }
+    }
+    const holders = documents.flatMap((document) => valuesHolders(document, documents.length === 1, file));
+    const splices = [];
+    const changes = [];
+    let held = 0;
+    for (const holder of holders) {
+        const writes = [];
+        for (const argument of images) {
+            const keys = targetOf(targets, argument).helmValues;
+            const spot = keys === undefined ? discoverSpot(holder, argument, file) : declaredSpot(holder, keys, file);
+            if (spot === undefined)
+                continue;
+            held += 1;
+            const planned = planImage(holder, spot, argument, file);
+            if (planned.writes.length === 0)
+                continue;
+            refuseOverriddenKeys(holder, planned.writes, file);
+            writes.push(...planned.writes);
+            changes.push(planned.change);
+        }
+        if (writes.length === 0)
+            continue;
+        if (holder.embedded === undefined) {
+            splices.push(...writes.map((write) => directSplice(text, holder.map, write, file)));
+        }
+        else {
+            splices.push(embeddedSplice(text, holder.map, holder.embedded, writes, file));
+        }
+    }
+    return { text: applySplices(text, splices), changes, held };
+}
+/** The values of one document: a plain values file (a lone document), or those of an Argo CD or Flux object. */
+function valuesHolders(document, alone, file) {
+    const root = document.contents;
+    if (!(0,dist.isMap)(root))
+        return [];
+    const apiVersion = asText(root.get('apiVersion')) ?? '';
+    const kind = asText(root.get('kind')) ?? '';
+    const name = asText(document.getIn(['metadata', 'name'])) ?? '';
+    if (kind === 'Application' && apiVersion.startsWith('argoproj.io/')) {
+        const sources = [['spec.source', document.getIn(['spec', 'source'], true)]];
+        const list = document.getIn(['spec', 'sources'], true);
+        if ((0,dist.isSeq)(list))
+            list.items.forEach((item, index) => sources.push([`spec.sources[${index}]`, item]));
+        return sources.flatMap(([at, source]) => argoValues(`Application/${name} ${at}`, source, file));
+    }
+    if (kind === 'HelmRelease' && apiVersion.startsWith('helm.toolkit.fluxcd.io/')) {
+        const values = document.getIn(['spec', 'values'], true);
+        return (0,dist.isMap)(values)
+            ? [{ label: `HelmRelease/${name} spec.values`, controller: 'Flux', map: values, parameters: [] }]
+            : [];
+    }
+    // A values file holds no apiVersion/kind; a Kubernetes object that is not Argo CD's or Flux's holds no values.
+    if (!alone || (root.has('apiVersion') && root.has('kind')))
+        return [];
+    return [{ label: 'values', controller: '', map: root, parameters: [] }];
+}
+function argoValues(at, source, file) {
+    if (!(0,dist.isMap)(source))
+        return [];
+    const helm = source.get('helm', true);
+    if (!(0,dist.isMap)(helm))
+        return [];
+    const parameters = helm.get('parameters', true);
+    const names = (0,dist.isSeq)(parameters)
+        ? parameters.items.flatMap((item) => ((0,dist.isMap)(item) ? [asText(item.get('name')) ?? ''] : []))
+        : [];
+    const holders = [];
+    const object = helm.get('valuesObject', true);
+    if ((0,dist.isMap)(object)) {
+        holders.push({ label: `${at}.helm.valuesObject`, controller: 'Argo CD', map: object, parameters: names });
+    }
+    const values = helm.get('values', true);
+    if ((0,dist.isScalar)(values) && typeof values.value === 'string' && values.value.trim() !== '') {
+        const label = `${at}.helm.values`;
+        const inner = (0,dist.parseAllDocuments)(values.value);
+        const root = Array.isArray(inner) && inner.length === 1 ? inner[0]?.contents : undefined;
+        if (!(0,dist.isMap)(root) || (Array.isArray(inner) && inner.some((document) => document.errors.length > 0))) {
+            throw new errors_ConfigurationError(`${label} is not a YAML mapping of values`, { file });
+        }
+        holders.push({
+            label,
+            controller: 'Argo CD',
+            map: root,
+            parameters: names,
+            embedded: { scalar: values, text: values.value },
+        });
+    }
+    return holders;
+}
+const scalarAt = (map, path) => {
+    const node = map.getIn(path, true);
+    return (0,dist.isScalar)(node) ? node.value : node;
+};
+const asText = (value) => typeof value === 'string' ? value : typeof value === 'number' ? String(value) : undefined;
+/** The declared keys in this holder: undefined when its repository (or reference) key is absent here. */
+function declaredSpot(holder, keys, file) {
+    const main = keys.reference ?? keys.repository ?? '';
+    const held = scalarAt(holder.map, splitPath(main));
+    if (held === undefined)
+        return undefined;
+    const old = {};
+    for (const [field, path] of Object.entries(keys)) {
+        const value = scalarAt(holder.map, splitPath(path));
+        if (value === undefined || value === null) {
+            if (field === 'digest' || field === 'tag')
+                continue;
+            throw new errors_ConfigurationError(`${holder.label}: ${path} is not set, though helm-values names it for ${field}`, {
+                file,
+            });
+        }
+        const shown = asText(value);
+        if (shown === undefined) {
+            throw new errors_ConfigurationError(`${holder.label}: ${path} holds a ${typeof value === 'object' ? 'mapping or list' : typeof value}, not an image ${field}`, { file });
+        }
+        old[field] = shown;
+    }
+    if ((old.repository ?? old.reference ?? '') === '') {
+        throw new errors_ConfigurationError(`${holder.label}: ${main} is empty: it held no image before, so nothing says it is the chart's image`, { file });
+    }
+    return { keys, old };
+}
+/**
+ * Without declared keys: the one place holding an image whose name ends in the argument's image name, a
+ * map with `repository` (and `tag`, `digest`, `registry` beside it) or a string at a key `image`.
+ */
+function discoverSpot(holder, argument, file) {
+    const suffix = lastSegment(argument.newName !== undefined && argument.newName !== KEEP ? argument.newName : argument.name);
+    const found = [];
+    const visit = (node, path) => {
+        if (!(0,dist.isMap)(node))
+            return;
+        const repository = asText(scalarAt(node, ['repository']));
+        if (repository !== undefined && lastSegment(splitImageReference(repository).name) === suffix) {
+            const keys = { repository: [...path, 'repository'].join('.') };
+            for (const field of ['registry', 'tag', 'digest']) {
+                if (node.has(field))
+                    keys[field] = [...path, field].join('.');
+            }
+            found.push({ keys, old: {} });
+        }
+        for (const pair of node.items) {
+            const key = (0,dist.isScalar)(pair.key) ? String(pair.key.value) : undefined;
+            if (key === undefined)
+                continue;
+            const value = asText((0,dist.isScalar)(pair.value) ? pair.value.value : undefined);
+            if (key === 'image' && value !== undefined && lastSegment(splitImageReference(value).name) === suffix) {
+                found.push({ keys: { reference: [...path, key].join('.') }, old: {} });
+            }
+            visit(pair.value, [...path, key]);
+        }
+    };
+    visit(holder.map, []);
+    if (found.length === 0)
+        return undefined;
+    if (found.length > 1) {
+        const listing = found.map((spot) => spot.keys.reference ?? spot.keys.repository).join(', ');
+        throw new errors_ConfigurationError(`${holder.label}: several keys hold an image ending in /${suffix} (${escapeUntrusted(listing)}): ` +
+            'say which in the service manifest (helm-values: {repository: \u2026, tag: \u2026})', { file });
+    }
+    const [spot] = found;
+    return declaredSpot(holder, spot.keys, file);
+}
+const compose = (values) => {
+    if (values.reference !== undefined)
+        return values.reference;
+    const registry = values.registry ? `${values.registry}/` : '';
+    const tag = values.tag ? `:${values.tag}` : '';
+    const digest = values.digest ? `@${values.digest}` : '';
+    return `${registry}${values.repository ?? ''}${tag}${digest}`;
+};
+/** The values to write for one image, and the change as the summary and previous-images tell it. */
+function planImage(holder, spot, argument, file) {
+    const { keys, old } = spot;
+    const next = nextValues(holder, spot, argument, file);
+    const writes = [];
+    for (const [field, path] of Object.entries(keys)) {
+        const value = next[field] ?? '';
+        if (value !== (old[field] ?? '') && !(value === '' && old[field] === undefined)) {
+            writes.push({ path: splitPath(path), value });
+        }
+    }
+    const before = compose(old);
+    const after = compose(next);
+    const renderer = holder.controller === '' ? 'Helm' : holder.controller;
+    const note = `${holder.label}: ${Object.values(keys).join(', ')} held ${before} (checked); ${renderer} renders the chart ` +
+        `with ${after} where its templates read these keys (not rendered here: no Helm binary)`;
+    return { writes, change: { name: argument.name, before: { name: before }, after: { name: after }, note } };
+}
+/** What the keys hold after the edit: the argument's name, tag and digest, as the keys the chart reads can carry them. */
+function nextValues(holder, { keys, old }, argument, file) {
+    const given = (value) => (value === KEEP ? undefined : value);
+    const name = given(argument.newName) ?? argument.name;
+    const tag = given(argument.newTag);
+    const digest = given(argument.digest);
+    if (keys.reference !== undefined) {
+        const keptTag = tag ?? (digest === undefined ? splitImageReference(old.reference ?? '').tag : '');
+        return { reference: `${name}${keptTag ? `:${keptTag}` : ''}${digest ? `@${digest}` : ''}` };
+    }
+    const next = { ...old, repository: name };
+    if (keys.registry !== undefined) {
+        const { host, path } = splitImageName(name);
+        next.registry = host === '' ? 'docker.io' : host;
+        next.repository = path;
+    }
+    if (keys.digest !== undefined) {
+        if (digest !== undefined)
+            next.digest = digest;
+        else if (tag !== undefined)
+            next.digest = ''; // an old digest would pin the old image over the new tag
+        if (tag !== undefined)
+            next.tag = tag;
+    }
+    else if (digest !== undefined) {
+        // No digest key: the tag carries it (`v1.2@sha256:\u2026`), which the chart renders as repository:tag@digest.
+        const base = tag ?? splitImageReference(`x:${old.tag ?? ''}`).tag;
+        if (keys.tag === undefined || base === '') {
+            throw new errors_ConfigurationError(`${holder.label}: the chart reads no digest key and ${keys.tag ?? 'no tag key'} holds no tag to pin it to: ` +
+                'declare helm-values digest (the key the chart reads), or deploy by tag', { file });
+        }
+        next.tag = `${base}@${digest}`;
+    }
+    else if (tag !== undefined) {
+        if (keys.tag === undefined) {
+            throw new errors_ConfigurationError(`${holder.label}: no tag key to write ${tag} to: declare helm-values tag`, { file });
+        }
+        next.tag = tag;
+    }
+    return next;
+}
+/** An Argo CD parameter of the same name overrides the values: the edit would change nothing that renders. */
+function refuseOverriddenKeys(holder, writes, file) {
+    const overridden = writes.map((write) => write.path.join('.')).find((key) => holder.parameters.includes(key));
+    if (overridden !== undefined) {
+        throw new errors_ConfigurationError(`${holder.label}: helm.parameters sets ${overridden}, which overrides the values: remove the parameter ` +
+            'or write the image there', { file });
+    }
+}
+/** The splice that writes one value: over the old scalar, or a new key in its parent mapping. */
+function directSplice(text, map, write, file) {
+    const node = map.getIn(write.path, true);
+    if ((0,dist.isScalar)(node) && node.range) {
+        return { start: node.range[0], end: node.range[1], text: scalarText(write.value, node.type) };
+    }
+    const key = write.path[write.path.length - 1] ?? '';
+    const parentPath = write.path.slice(0, -1);
+    const parent = parentPath.length === 0 ? map : map.getIn(parentPath, true);
+    if (!(0,dist.isMap)(parent) || !parent.range) {
+        throw new errors_ConfigurationError(`${formatYamlPath(write.path)} cannot be added: its parent is not a mapping`, {
+            file,
+        });
+    }
+    const entry = `${key}: ${scalarText(write.value, 'PLAIN')}`;
+    if (parent.flow) {
+        const close = text.lastIndexOf('}', parent.range[1]);
+        return { start: close, end: close, text: `, ${entry}` };
+    }
+    // After the line of the last scalar of the mapping (the tag, usually), at its indentation.
+    const last = [...parent.items].reverse().find((pair) => (0,dist.isScalar)(pair.value) && pair.value.range);
+    const anchor = last ?? parent.items[0];
+    const keyStart = (0,dist.isScalar)(anchor?.key) ? anchor.key.range?.[0] : undefined;
+    if (keyStart === undefined)
+        throw new errors_ConfigurationError(`${formatYamlPath(write.path)} cannot be added here`, { file });
+    const indent = keyStart - (text.lastIndexOf('\n', keyStart - 1) + 1);
+    const valueEnd = last !== undefined && (0,dist.isScalar)(last.value) && last.value.range ? last.value.range[1] : keyStart;
+    const lineEnd = text.indexOf('\n', valueEnd);
+    const at = lineEnd === -1 ? text.length : lineEnd + 1;
+    return { start: at, end: at, text: `${lineEnd === -1 ? '\n' : ''}${' '.repeat(indent)}${entry}\n` };
+}
+/** Writes inside Argo CD's `values` string: the inner text is edited, then the string is written back as it was written. */
+function embeddedSplice(text, map, embedded, writes, file) {
+    const inner = applySplices(embedded.text, writes.map((write) => directSplice(embedded.text, map, write, file)));
+    const range = embedded.scalar.range ?? [0, 0, 0];
+    const source = text.slice(range[0], range[1]);
+    if (embedded.scalar.type !== 'BLOCK_LITERAL' && embedded.scalar.type !== 'BLOCK_FOLDED') {
+        return { start: range[0], end: range[1], text: JSON.stringify(inner) };
+    }
+    // A folded block would join the lines of YAML written back into it: it is written back literal.
+    const header = source.slice(0, source.indexOf('\n')).replace('>', '|');
+    const indent = /\n( +)\S/.exec(source)?.[1] ?? '  ';
+    const lines = inner.split('\n');
+    if (inner.endsWith('\n'))
+        lines.pop();
+    const body = lines.map((line) => (line === '' ? '' : `${indent}${line}`)).join('\n');
+    return { start: range[0], end: range[1], text: `${header}\n${body}${source.endsWith('\n') ? '\n' : ''}` };
+}
+/** A scalar written in the style the old one had; plain only when YAML reads it back as the same string. */
+function scalarText(value, type) {
+    if (type === 'QUOTE_SINGLE')
+        return `'${value.replace(/'/g, "''")}'`;
+    if (type === 'PLAIN' &&
+        /^[A-Za-z_/][\w./@:+-]*$/.test(value) &&
+        !/^(?:true|false|null|yes|no|on|off|~)$/i.test(value)) {
+        return value;
+    }
+    return JSON.stringify(value);
+}
+function applySplices(text, splices) {
+    const ordered = [...splices].sort((left, right) => right.start - left.start);
+    let result = text;
+    for (const splice of ordered)
+        result = result.slice(0, splice.start) + splice.text + result.slice(splice.end);
+    return result;
+}
+
 ;// CONCATENATED MODULE: ./packages/kustomize-bump/src/kustomization-edit.ts
 // `kustomize edit set image` applied to a kustomization's text: the images entries kustomize would write,
 // everything else in the file kept byte for byte.
@@ -1627,7 +2082,7 @@ function readEntries(parsed, sequence) {
                 continue;
             if (!(0,dist.isScalar)(pair.value))
                 throw parsed.mistake(['images', index, field], 'must be a plain value');
-            const value = scalarText(pair.value);
+            const value = kustomization_edit_scalarText(pair.value);
             if (value !== '')
                 entry[field] = value;
         }
@@ -1643,7 +2098,7 @@ function fieldOf(pair) {
     return IMAGE_FIELDS.find((field) => field === key);
 }
 /** The value as written: `1.10` stays `1.10` (kustomize reads every field as a string). */
-function scalarText(node) {
+function kustomization_edit_scalarText(node) {
     if (node.value === null)
         return '';
     if (typeof node.source === 'string')
@@ -1689,7 +2144,7 @@ function editEntry(editor, node, after) {
         }
         present.add(field);
         lastKept = pair;
-        if (scalarText(scalar) !== value)
+        if (kustomization_edit_scalarText(scalar) !== value)
             editor.replace(scalar.range, renderScalar(value, scalar.type));
     });
     const missing = entryFields(after).filter(([field]) => !present.has(field));
@@ -1781,7 +2236,7 @@ function renderFlowEntry(node, after) {
         const field = fieldOf(pair);
         const keyText = (0,dist.isScalar)(pair.key) ? String(pair.key.value) : '';
         if (field === undefined) {
-            parts.push(`${keyText}: ${(0,dist.isScalar)(pair.value) ? renderScalar(scalarText(pair.value), pair.value.type, true) : String(pair.value)}`);
+            parts.push(`${keyText}: ${(0,dist.isScalar)(pair.value) ? renderScalar(kustomization_edit_scalarText(pair.value), pair.value.type, true) : String(pair.value)}`);
             continue;
         }
         const value = after[field];
@@ -1931,6 +2386,7 @@ class SpliceList {
 
 
 
+
 /** The names kustomize looks for in a directory, in its order. */
 const KUSTOMIZATION_FILES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'];
 /** Without rendering: the arguments are the entries, matched by name as `kustomize edit set image` does. */
@@ -1989,10 +2445,16 @@ function kustomizationOf(realRoot, overlay) {
     return confined(realRoot, overlay === '.' ? name : `${overlay}/${name}`);
 }
 /** Reads and edits every overlay in memory first, then writes: one bad file means nothing is written. */
-async function editOverlays(root, overlays, images, resolve = asWritten(images)) {
+async function editOverlays(root, overlays, images, resolve = asWritten(images), imageTargets = new Map()) {
     const realRoot = (0,external_node_fs_namespaceObject.realpathSync)(root);
     const edits = [];
     for (const overlay of overlays) {
+        if (isHelmValuesFile(realRoot, overlay)) {
+            const edit = await editHelmValues(realRoot, overlay, images, imageTargets);
+            if (edit !== undefined)
+                edits.push(edit);
+            continue;
+        }
         const file = kustomizationOf(realRoot, overlay);
         const text = await (0,promises_namespaceObject.readFile)((0,external_node_path_namespaceObject.join)(realRoot, file), 'utf8');
         const { entries, targets } = await resolve(overlay, file, text);
@@ -2003,6 +2465,24 @@ async function editOverlays(root, overlays, images, resolve = asWritten(images))
     for (const edit of edits)
         await (0,promises_namespaceObject.writeFile)((0,external_node_path_namespaceObject.join)(realRoot, edit.file), edit.text);
     return edits;
+}
+/** A YAML file named where an overlay directory is expected: Helm values (a values file, Application, HelmRelease). */
+function isHelmValuesFile(realRoot, overlay) {
+    const path = (0,external_node_path_namespaceObject.join)(realRoot, overlay);
+    return /\.ya?ml$/.test(overlay) && exists(path) && (0,external_node_fs_namespaceObject.statSync)(path).isFile();
+}
+async function editHelmValues(realRoot, overlay, images, imageTargets) {
+    const file = confined(realRoot, overlay);
+    const text = await (0,promises_namespaceObject.readFile)((0,external_node_path_namespaceObject.join)(realRoot, file), 'utf8');
+    const edit = setHelmValuesImages(text, file, images, imageTargets);
+    if (edit.held === 0) {
+        throw new errors_ConfigurationError(`holds none of the images (${images.map((image) => image.name).join(', ')}) in Helm values: no key ` +
+            'the service manifest declares (helm-values), nor a repository or image key ending in the image name', { file });
+    }
+    if (edit.changes.length === 0)
+        return undefined;
+    const helm = edit.changes.map((change) => change.note);
+    return { overlay, file, changes: edit.changes, text: edit.text, targets: [], helm };
 }
 
 ;// CONCATENATED MODULE: ./packages/kustomize-bump/src/plan.ts
@@ -2165,6 +2645,9 @@ function renderSummary(inputs, result) {
     ]));
     if (rows.length > 0)
         lines.push('', table(['Overlay', 'Image', 'Before', 'After'], rows));
+    const helm = result.edits.flatMap((edit) => (edit.helm ?? []).map((note) => `- ${code(edit.file)}: ${escapeUntrusted(note)}`));
+    if (helm.length > 0)
+        lines.push('', 'Helm values, checked as written (no chart is rendered here):', '', ...helm);
     if (result.diff)
         lines.push('', details('Diff', `\`\`\`diff\n${result.diff.replace(/```/g, '` ` `')}\n\`\`\``));
     return `${lines.join('\n')}\n`;
@@ -2172,12 +2655,16 @@ function renderSummary(inputs, result) {
 function verificationNote(inputs, result) {
     if (result.verified)
         return ', after `kubectl kustomize` rendered every new reference';
+    // Helm values alone: what was checked is listed below the table.
+    if (result.edits.every((edit) => edit.helm !== undefined))
+        return '';
     return inputs.verify === 'false' ? '' : ' (not verified: kubectl is not on PATH)';
 }
 
 ;// CONCATENATED MODULE: ./packages/kustomize-bump/src/rendered.ts
 // What an overlay renders: the containers and their images, read from `kubectl kustomize` before the edit
 // (to write the entry kustomize will apply, whatever names the manifests use) and after it (to check it).
+
 
 
 
@@ -2239,34 +2726,52 @@ function rendered_isRecord(value) {
     return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 const nameOf = (image) => splitImageReference(image).name;
-const lastSegment = (name) => name.slice(name.lastIndexOf('/') + 1);
+const rendered_lastSegment = (name) => name.slice(name.lastIndexOf('/') + 1);
 /**
- * The containers an argument is for: those rendering its name (or its new name), else those whose image
- * ends in the same image name (`\u2026/frontend`), or the container `container` names. Several different
- * image names are refused: which one is meant must be said.
+ * The containers an argument is for. With `container` (the service manifest's `container:`), the
+ * containers of that name; else those rendering its name (or its new name), else those whose image ends
+ * in the same image name (`\u2026/frontend`). Several different image names are refused, naming them: which
+ * one is meant must be said.
  */
 function containersFor(argument, containers, overlay, file, container) {
+    const describe = (list) => escapeUntrusted(list.map((candidate) => `${candidate.object} ${candidate.container}: ${candidate.image}`).join('; '));
     if (container !== undefined) {
         const named = containers.filter((candidate) => candidate.container === container);
-        if (named.length > 0)
+        if (named.length === 0) {
+            throw new errors_ConfigurationError(`${overlay} renders no container named ${container} for ${argument.name}; ` +
+                `it renders ${containers.length > 0 ? describe(containers) : 'no containers'}`, { file });
+        }
+        if (distinctNames(named).length === 1)
             return named;
-        throw new errors_ConfigurationError(`${overlay} renders no container named ${container} for ${argument.name}`, { file });
+        // Several workloads name a container alike (`app`): the image name tells them apart, when it can.
+        const narrowed = byImageName(argument, named);
+        if (distinctNames(narrowed).length === 1)
+            return narrowed;
+        throw new errors_ConfigurationError(`${overlay}: containers named ${container} run several images (${describe(named)}). ` +
+            'Write the image as the manifests name it (name=newName@digest)', { file });
     }
-    const names = new Set([argument.name, argument.newName ?? argument.name]);
-    const exact = containers.filter((candidate) => names.has(nameOf(candidate.image)));
-    if (exact.length > 0)
-        return exact;
-    const suffix = lastSegment(argument.newName ?? argument.name);
-    const bySuffix = containers.filter((candidate) => lastSegment(nameOf(candidate.image)) === suffix);
-    const distinct = [...new Set(bySuffix.map((candidate) => nameOf(candidate.image)))];
-    if (distinct.length === 1)
-        return bySuffix;
-    const listing = containers.map((candidate) => `${candidate.object} ${candidate.container}: ${candidate.image}`);
+    const matched = byImageName(argument, containers);
+    const distinct = distinctNames(matched);
+    if (distinct.length === 1 || matched.some((candidate) => sameName(argument, candidate)))
+        return matched;
+    const suffix = rendered_lastSegment(argument.newName ?? argument.name);
     const why = distinct.length === 0
         ? `no container image is ${argument.name} or ends in /${suffix}`
         : `several container images end in /${suffix} (${distinct.join(', ')})`;
-    throw new errors_ConfigurationError(`${overlay}: ${why}; it renders ${listing.length > 0 ? escapeUntrusted(listing.join('; ')) : 'no containers'}. ` +
+    throw new errors_ConfigurationError(`${overlay}: ${why}; it renders ${containers.length > 0 ? describe(containers) : 'no containers'}. ` +
         'Name the container in the service manifest (container:), or the image as the manifests write it (name=newName@digest)', { file });
+}
+const sameName = (argument, candidate) => [argument.name, argument.newName ?? argument.name].includes(nameOf(candidate.image));
+const distinctNames = (list) => [
+    ...new Set(list.map((candidate) => nameOf(candidate.image))),
+];
+/** Those rendering the argument's name (or new name), else those whose image ends in the same image name. */
+function byImageName(argument, containers) {
+    const exact = containers.filter((candidate) => sameName(argument, candidate));
+    if (exact.length > 0)
+        return exact;
+    const suffix = rendered_lastSegment(argument.newName ?? argument.name);
+    return containers.filter((candidate) => rendered_lastSegment(nameOf(candidate.image)) === suffix);
 }
 /**
  * The entry to write so that the rendered image becomes the argument's reference, given the overlay's
@@ -2319,7 +2824,7 @@ function sameReference(now, before, entry, expected) {
  * Decides each overlay's entries from what it renders before the edit: arguments that keep a field
  * (`*`) are written by name as given; every other one edits or adds the entry that decides its containers.
  */
-function renderedResolver(runtime, root, images) {
+function renderedResolver(runtime, root, images, imageTargets = new Map()) {
     return async (overlay, file, text) => {
         // The file is read first: a YAML mistake is named by its line, not by kubectl's message.
         const existing = await readKustomizationImages(text, file);
@@ -2331,7 +2836,7 @@ function renderedResolver(runtime, root, images) {
                 entries.set(argument.name, argument);
                 continue;
             }
-            const containers = containersFor(argument, rendered, overlay, file);
+            const containers = containersFor(argument, rendered, overlay, file, targetOf(imageTargets, argument).container);
             for (const renderedName of new Set(containers.map((container) => nameOf(container.image)))) {
                 const { entry, decidedBy } = entryForRendered(argument, renderedName, existing);
                 entries.set(entry.name, entry);
@@ -2594,7 +3099,8 @@ async function bumpAndPublish(session, services) {
         pullRequest: pullRequest?.url ?? '',
         diff: outcome.diff,
         branch,
-        verified: verify && pushed.changed,
+        // Helm values are checked as written, not rendered: verified speaks of kustomize overlays alone.
+        verified: verify && pushed.edits.some((edit) => edit.helm === undefined),
     };
 }
 /** Attempts until a push lands; only a push that lost a race to another writer is tried again. */
@@ -2639,12 +3145,13 @@ async function attemptBump(session, attempt) {
         await fetchBranch(git, branch, workspace.shallow);
         await git.run(['reset', '--quiet', '--hard', 'FETCH_HEAD']);
     }
-    const resolve = verify ? renderedResolver(runtime, git.cwd, inputs.images) : undefined;
-    const edits = await editOverlays(git.cwd, inputs.overlays, inputs.images, resolve);
+    const resolve = verify ? renderedResolver(runtime, git.cwd, inputs.images, inputs['image-targets']) : undefined;
+    const edits = await editOverlays(git.cwd, inputs.overlays, inputs.images, resolve, inputs['image-targets']);
     if (edits.length === 0)
         return { attempt, edits, commit: '', message: '', diff: '' };
     if (verify) {
-        for (const edit of edits) {
+        // Helm values are checked as they are written (no Helm binary renders them here).
+        for (const edit of edits.filter((candidate) => candidate.helm === undefined)) {
             await verifyRendered(runtime, git.cwd, edit);
             // Entries written by name (`*` fields) are checked by reference, as kustomize edit set image leaves them.
             const byName = edit.changes.filter((change) => !edit.targets.some((t) => t.entry.name === change.after.name));

@@ -6359,6 +6359,7 @@ function parseWorkloadReference(text) {
 
 
 
+
 // EXTERNAL MODULE: ./node_modules/json-p3/dist/json-p3.cjs.js
 var json_p3_cjs = __nccwpck_require__(393);
 ;// CONCATENATED MODULE: ./packages/smoke-test/src/check-types.ts

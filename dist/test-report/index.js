@@ -3589,6 +3589,7 @@ function parseWorkloadReference(text) {
 
 
 
+
 ;// CONCATENATED MODULE: ./packages/test-report/src/xml.ts
 // test-report's XML reader: XML 1.0 as test and coverage reports use it, read strictly. Elements,
 // attributes, text, CDATA; comments, processing instructions, the XML declaration and a DOCTYPE without

@@ -3589,6 +3589,7 @@ function parseWorkloadReference(text) {
 
 
 
+
 ;// CONCATENATED MODULE: external "node:fs/promises"
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 ;// CONCATENATED MODULE: ./packages/trivy-gate/src/files.ts

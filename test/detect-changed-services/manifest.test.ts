@@ -45,6 +45,25 @@ const hostileValues: Array<[string, string, number, RegExp]> = [
   ['a coverage file outside the repository', service('coverage', '../lcov.info'), 4, /leads outside/],
   ['min-coverage above 100', service('min-coverage', '101'), 4, /percentage from 0 to 100/],
   ['min-coverage that is not a number', service('min-coverage', 'most'), 4, /percentage from 0 to 100/],
+  [
+    'a container name with a space',
+    service('container', '"app --x"'),
+    4,
+    /container: expected the name of a container/,
+  ],
+  [
+    'helm-values with an unknown key',
+    service('helm-values', '\n      repository: image.repository\n      tags: image.tag'),
+    6,
+    /helm-values\.tags: unknown key 'tags'/,
+  ],
+  [
+    'helm-values with a key path that is not one',
+    service('helm-values', '\n      repository: "image repository"'),
+    5,
+    /helm-values\.repository: expected a dotted key path/,
+  ],
+  ['helm-values without repository', service('helm-values', '{tag: image.tag}'), 4, /needs repository/],
 ];
 
 describe('parseManifest', () => {
@@ -239,6 +258,8 @@ describe('discoverServices', () => {
         testImage: '',
         build: '',
         integrationTest: '',
+        container: '',
+        helmValues: {},
         rules: [{ pattern: 'services/api/**' }],
         dependsOn: [],
       },

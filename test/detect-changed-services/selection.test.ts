@@ -110,6 +110,8 @@ describe('selectServices', () => {
         'test-image': '',
         build: '',
         'integration-test': '',
+        container: '',
+        'helm-values': {},
         reasons: ['services/worker/x.ts'],
       },
     ]);
@@ -125,6 +127,10 @@ describe('selectServices', () => {
         '    test-image: mcr.microsoft.com/dotnet/sdk:10.0',
         '    build: ko build --push=false --oci-layout-path "$IMAGE_OUTPUT" .',
         '    integration-test: go test -tags integration ./it/...',
+        '    container: server',
+        '    helm-values:',
+        '      repository: orders.image.repository',
+        '      tag: orders.image.tag',
         '',
       ].join('\n'),
       'services.yml',
@@ -137,6 +143,8 @@ describe('selectServices', () => {
       'test-image': 'mcr.microsoft.com/dotnet/sdk:10.0',
       build: 'ko build --push=false --oci-layout-path "$IMAGE_OUTPUT" .',
       'integration-test': 'go test -tags integration ./it/...',
+      container: 'server',
+      'helm-values': { repository: 'orders.image.repository', tag: 'orders.image.tag' },
     });
   });
 

@@ -68,3 +68,24 @@ test('containers are found wherever a pod template sits, with the object and con
     /no container image is ghcr.io\/acme\/api or ends in \/api/,
   );
 });
+
+const app = (object: string, image: string) => ({ object, container: 'app', image });
+test.each([
+  ['one workload with a container app', [app('Deployment/frontend', 'placeholder/web:1')], ['Deployment/frontend'], ''],
+  [
+    'two workloads name their container app: the image name tells them apart',
+    [app('Deployment/frontend', 'old/frontend:1'), app('Deployment/cart', 'old/cart:1')],
+    ['Deployment/frontend'],
+    '',
+  ],
+  [
+    'two workloads name their container app and nothing tells them apart: the candidates are named',
+    [app('Deployment/a', 'placeholder/web:1'), app('Deployment/b', 'placeholder/api:1')],
+    [],
+    'containers named app run several images (Deployment/a app: placeholder/web:1; Deployment/b app: placeholder/api:1)',
+  ],
+])('container: app, %s', (_, containers, objects, error) => {
+  const find = () => containersFor(argument, containers, 'overlays/dev', 'k.yaml', 'app');
+  if (error !== '') expect(find).toThrow(error);
+  else expect(find().map((container) => container.object)).toEqual(objects);
+});

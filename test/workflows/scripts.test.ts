@@ -107,6 +107,8 @@ describe('revert-gitops-commit.sh', () => {
     expect(git(bare, 'show', 'main:canary.yaml')).toBe('image: api:1');
     expect(git(bare, 'show', 'main:other.yaml')).toBe('image: web:2');
     expect(git(bare, 'log', '-1', '--format=%s', 'main')).toBe('Revert "canary: api 2"');
+    // A deploy commit: when the GitOps repository is the monorepo itself, detect starts no deploy for it.
+    expect(git(bare, 'log', '-1', '--format=%(trailers:key=Shiprail-Deploy,valueonly)', 'main')).toBe('revert');
   });
 });
 

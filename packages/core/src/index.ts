@@ -3,6 +3,14 @@ export { readGitHubContext, type GitHubContext } from './context.ts';
 export { formatDuration, MAX_TIMER_MS, parseDuration } from './duration.ts';
 export { ConfigurationError, errorMessage, type MistakeLocation } from './errors.ts';
 export { Git, type GitOptions, type GitRunOptions } from './git.ts';
+export {
+  HELM_VALUE_FIELDS,
+  readImageTarget,
+  type HelmValueField,
+  type HelmValueKeys,
+  type ImageTarget,
+  type ImageTargetProblem,
+} from './image-targets.ts';
 export { InputParser, parseHeaderLines, parseList, type InputObserver, type InputSource } from './inputs.ts';
 export { capSummary, code, details, escapeCell, raw, table, type Cell } from './markdown.ts';
 export { backoffDelay, retry, sleep, type BackoffOptions, type RetryOptions } from './retry.ts';

@@ -4,6 +4,8 @@ import {
   ConfigurationError,
   errorMessage,
   parseYamlDocument,
+  readImageTarget,
+  type HelmValueKeys,
   type MistakeLocation,
   type YamlPath,
 } from '@shiprail/core';
@@ -50,6 +52,10 @@ export interface ServiceDefinition {
   build: string;
   /** Command run against the first environment after its rollout and smoke test, with $BASE_URL; '' for none. */
   integrationTest: string;
+  /** The container of the workload that runs the image; '' for the one whose image ends in `image`. */
+  container: string;
+  /** Where Helm values hold the image (key paths); empty when the values are searched for it. */
+  helmValues: HelmValueKeys;
   rules: PathRule[];
   dependsOn: Dependency[];
 }
@@ -85,6 +91,8 @@ const SERVICE_KEYS = [
   'test-image',
   'build',
   'integration-test',
+  'container',
+  'helm-values',
 ];
 
 type Mapping = Record<string, unknown>;
@@ -126,6 +134,8 @@ export function serviceWithDefaults(
     testImage: fields.testImage ?? '',
     build: fields.build ?? '',
     integrationTest: fields.integrationTest ?? '',
+    container: fields.container ?? '',
+    helmValues: fields.helmValues ?? {},
     rules: fields.rules ?? directoryRules(fields.path),
     dependsOn: fields.dependsOn ?? [],
   };
@@ -235,8 +245,12 @@ class ManifestReader {
       body['min-coverage'] === undefined
         ? undefined
         : this.minCoverage([...path, 'min-coverage'], body['min-coverage']);
+    const target = readImageTarget(body['container'], body['helm-values']);
+    if ('problem' in target) throw this.locator.mistake([...path, ...target.at], target.problem);
     // Absent values are undefined here, and serviceWithDefaults fills them in.
     return serviceWithDefaults(name, {
+      container: target.container,
+      helmValues: target.helmValues,
       path: normalizeDirectory(directory),
       context: context === undefined ? undefined : normalizeDirectory(context),
       dockerfile: inRepository('dockerfile'),

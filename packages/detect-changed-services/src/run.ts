@@ -3,7 +3,8 @@ import { ConfigurationError, escapeUntrusted, type Runtime } from '@shiprail/cor
 import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { likelyComparison, planComparison, resolveComparison } from './comparison.ts';
-import { changedPaths, GitHistory, shortSha } from './git.ts';
+import { DEPLOY_TRAILER, pushedRange, readDeployCommits } from './deploy-commits.ts';
+import { changedPaths, GitHistory, shortSha, type ChangedFile } from './git.ts';
 import { DEFAULT_CONFIG, parseInputs, type DetectChangedServicesInputs } from './inputs.ts';
 import { buildMatcher, discoverServices, parseManifest, type Manifest } from './manifest.ts';
 import { matrixEntry, selectAll, selectOne, selectServices, type Selection } from './selection.ts';
@@ -101,8 +102,17 @@ export async function runDetectChangedServices(runtime: Runtime): Promise<void> 
 
   let selection: Selection;
   let changedFiles = 0;
-  if (comparison.kind === 'diff') {
-    const files = await git.changedFiles(comparison.base, comparison.head);
+  const pushed = inputs['force-all'] ? undefined : pushedRange(runtime.github.eventName, runtime.github.payload);
+  if (pushed !== undefined && (await readDeployCommits(git, ...pushed)).all) {
+    runtime.log.info(`The push holds only deploy commits (${DEPLOY_TRAILER} trailer): no service is selected`);
+    selection = { selected: [], all: false, globalPaths: [] };
+  } else if (comparison.kind === 'diff') {
+    const files = await withoutDeployCommits(
+      runtime,
+      git,
+      comparison,
+      await git.changedFiles(comparison.base, comparison.head),
+    );
     changedFiles = files.length;
     runtime.log.info(
       `Comparing ${shortSha(comparison.base)}..${shortSha(comparison.head)} (${escapeUntrusted(comparison.label)}): ` +
@@ -136,6 +146,23 @@ export async function runDetectChangedServices(runtime: Runtime): Promise<void> 
   runtime.setOutput('base', comparison.kind === 'diff' ? comparison.base : '');
   runtime.setOutput('head', comparison.head);
   await runtime.appendSummary(renderSummary({ manifest, comparison, selection, changedFiles }));
+}
+
+/** The changed files less those only deploy commits changed: a deploy's overlays select no service. */
+async function withoutDeployCommits(
+  runtime: Runtime,
+  git: GitHistory,
+  comparison: { base: string; head: string },
+  files: ChangedFile[],
+): Promise<ChangedFile[]> {
+  const deploys = await readDeployCommits(git, comparison.base, comparison.head);
+  if (deploys.onlyTheirs.size === 0) return files;
+  const kept = files.filter((file) => !deploys.onlyTheirs.has(file.path));
+  runtime.log.info(
+    `${deploys.count} deploy commit(s) (${DEPLOY_TRAILER} trailer) changed ${files.length - kept.length} file(s) ` +
+      'no other commit changed: those select no service',
+  );
+  return kept;
 }
 
 function logSelection(runtime: Runtime, selection: Selection, manifest: Manifest): void {

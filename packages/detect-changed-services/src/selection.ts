@@ -160,6 +160,8 @@ export function matrixEntry(selected: SelectedService & { toolchain?: Toolchain 
     'test-image': service.testImage,
     build: service.build,
     'integration-test': service.integrationTest,
+    container: service.container,
+    'helm-values': service.helmValues,
     reasons,
   };
 }

@@ -18,6 +18,8 @@ export {
   type KustomizeBumpInputs,
 } from './inputs.ts';
 export { setKustomizationImages, type ImageChange, type KustomizationEdit } from './kustomization-edit.ts';
+export { setHelmValuesImages, type HelmImageChange, type HelmValuesEdit } from './helm-values.ts';
+export { parseImageTargets, type ImageTargets } from './image-targets.ts';
 export { DEFAULT_COMMIT_MESSAGE, renderCommitMessage } from './message.ts';
 export { editOverlays, KUSTOMIZATION_FILES, pathInside, type OverlayEdit } from './overlays.ts';
 export {

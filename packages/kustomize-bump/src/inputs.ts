@@ -2,6 +2,7 @@
 import { ConfigurationError, escapeUntrusted, type InputParser } from '@shiprail/core';
 import { posix } from 'node:path';
 import { parseImageArguments, type ImageArgument } from './image-args.ts';
+import { parseImageTargets, type ImageTargets } from './image-targets.ts';
 import { DEFAULT_COMMIT_MESSAGE, checkCommitMessageTemplate } from './message.ts';
 
 export const MODES = ['push', 'pull-request'] as const;
@@ -19,6 +20,8 @@ export interface KustomizeBumpInputs {
   /** Overlay directories, relative to the repository root, normalised (`overlays/dev`). */
   overlays: string[];
   images: ImageArgument[];
+  /** Per image name: the container that runs it, the Helm values keys that hold it. */
+  'image-targets': ImageTargets;
   mode: Mode;
   'commit-message': string;
   'max-attempts': number;
@@ -34,6 +37,7 @@ export function parseInputs(parser: InputParser): KustomizeBumpInputs {
   const branch = parser.string('branch');
   const overlays = parser.list('overlays');
   const imageLines = parser.list('images');
+  const imageTargets = parseImageTargets(parser.string('image-targets'));
   const mode = parser.choice('mode', MODES, 'push');
   const commitMessage = parser.string('commit-message', DEFAULT_COMMIT_MESSAGE);
   const maxAttempts = parser.integer('max-attempts', 5, { min: 1, max: 100 });
@@ -64,6 +68,7 @@ export function parseInputs(parser: InputParser): KustomizeBumpInputs {
     branch,
     overlays: [...new Set(overlays.map(normalizeOverlay))],
     images: parseImageArguments(imageLines, 'images'),
+    'image-targets': imageTargets,
     mode,
     'commit-message': commitMessage,
     'max-attempts': maxAttempts,

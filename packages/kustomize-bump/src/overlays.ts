@@ -3,7 +3,9 @@ import { ConfigurationError, escapeUntrusted } from '@shiprail/core';
 import { lstatSync, realpathSync, statSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, sep } from 'node:path';
+import { setHelmValuesImages } from './helm-values.ts';
 import type { ImageEntry } from './image-args.ts';
+import type { ImageTargets } from './image-targets.ts';
 import { setKustomizationImages, type ImageChange } from './kustomization-edit.ts';
 import type { RenderedTarget } from './rendered.ts';
 
@@ -18,6 +20,8 @@ export interface OverlayEdit {
   text: string;
   /** What the overlay rendered before the edit, per argument (empty when it was not rendered). */
   targets: RenderedTarget[];
+  /** For a file of Helm values: per change, what was checked and what will render. */
+  helm?: string[];
 }
 
 /** The entries to write into one overlay, decided from its file (and, when it is rendered, its output). */
@@ -95,10 +99,16 @@ export async function editOverlays(
   overlays: readonly string[],
   images: ImageEntry[],
   resolve: EntryResolver = asWritten(images),
+  imageTargets: ImageTargets = new Map(),
 ): Promise<OverlayEdit[]> {
   const realRoot = realpathSync(root);
   const edits: OverlayEdit[] = [];
   for (const overlay of overlays) {
+    if (isHelmValuesFile(realRoot, overlay)) {
+      const edit = await editHelmValues(realRoot, overlay, images, imageTargets);
+      if (edit !== undefined) edits.push(edit);
+      continue;
+    }
     const file = kustomizationOf(realRoot, overlay);
     const text = await readFile(join(realRoot, file), 'utf8');
     const { entries, targets } = await resolve(overlay, file, text);
@@ -107,4 +117,31 @@ export async function editOverlays(
   }
   for (const edit of edits) await writeFile(join(realRoot, edit.file), edit.text);
   return edits;
+}
+
+/** A YAML file named where an overlay directory is expected: Helm values (a values file, Application, HelmRelease). */
+function isHelmValuesFile(realRoot: string, overlay: string): boolean {
+  const path = join(realRoot, overlay);
+  return /\.ya?ml$/.test(overlay) && exists(path) && statSync(path).isFile();
+}
+
+async function editHelmValues(
+  realRoot: string,
+  overlay: string,
+  images: ImageEntry[],
+  imageTargets: ImageTargets,
+): Promise<OverlayEdit | undefined> {
+  const file = confined(realRoot, overlay);
+  const text = await readFile(join(realRoot, file), 'utf8');
+  const edit = setHelmValuesImages(text, file, images, imageTargets);
+  if (edit.held === 0) {
+    throw new ConfigurationError(
+      `holds none of the images (${images.map((image) => image.name).join(', ')}) in Helm values: no key ` +
+        'the service manifest declares (helm-values), nor a repository or image key ending in the image name',
+      { file },
+    );
+  }
+  if (edit.changes.length === 0) return undefined;
+  const helm = edit.changes.map((change) => change.note);
+  return { overlay, file, changes: edit.changes, text: edit.text, targets: [], helm };
 }

@@ -4,6 +4,7 @@ import { ConfigurationError, escapeUntrusted, type Runtime } from '@shiprail/cor
 import { splitImageReference } from '@shiprail/core/image-reference';
 import { parseAllDocuments } from 'yaml';
 import { describeImageEntry, KEEP, type ImageEntry } from './image-args.ts';
+import { targetOf, type ImageTargets } from './image-targets.ts';
 import { readKustomizationImages } from './kustomization-edit.ts';
 import type { EntryResolver, OverlayEdit } from './overlays.ts';
 
@@ -86,9 +87,10 @@ const nameOf = (image: string): string => splitImageReference(image).name;
 const lastSegment = (name: string): string => name.slice(name.lastIndexOf('/') + 1);
 
 /**
- * The containers an argument is for: those rendering its name (or its new name), else those whose image
- * ends in the same image name (`…/frontend`), or the container `container` names. Several different
- * image names are refused: which one is meant must be said.
+ * The containers an argument is for. With `container` (the service manifest's `container:`), the
+ * containers of that name; else those rendering its name (or its new name), else those whose image ends
+ * in the same image name (`…/frontend`). Several different image names are refused, naming them: which
+ * one is meant must be said.
  */
 export function containersFor(
   argument: ImageEntry,
@@ -97,28 +99,57 @@ export function containersFor(
   file: string,
   container?: string,
 ): RenderedContainer[] {
+  const describe = (list: readonly RenderedContainer[]): string =>
+    escapeUntrusted(
+      list.map((candidate) => `${candidate.object} ${candidate.container}: ${candidate.image}`).join('; '),
+    );
   if (container !== undefined) {
     const named = containers.filter((candidate) => candidate.container === container);
-    if (named.length > 0) return named;
-    throw new ConfigurationError(`${overlay} renders no container named ${container} for ${argument.name}`, { file });
+    if (named.length === 0) {
+      throw new ConfigurationError(
+        `${overlay} renders no container named ${container} for ${argument.name}; ` +
+          `it renders ${containers.length > 0 ? describe(containers) : 'no containers'}`,
+        { file },
+      );
+    }
+    if (distinctNames(named).length === 1) return named;
+    // Several workloads name a container alike (`app`): the image name tells them apart, when it can.
+    const narrowed = byImageName(argument, named);
+    if (distinctNames(narrowed).length === 1) return narrowed;
+    throw new ConfigurationError(
+      `${overlay}: containers named ${container} run several images (${describe(named)}). ` +
+        'Write the image as the manifests name it (name=newName@digest)',
+      { file },
+    );
   }
-  const names = new Set([argument.name, argument.newName ?? argument.name]);
-  const exact = containers.filter((candidate) => names.has(nameOf(candidate.image)));
-  if (exact.length > 0) return exact;
+  const matched = byImageName(argument, containers);
+  const distinct = distinctNames(matched);
+  if (distinct.length === 1 || matched.some((candidate) => sameName(argument, candidate))) return matched;
   const suffix = lastSegment(argument.newName ?? argument.name);
-  const bySuffix = containers.filter((candidate) => lastSegment(nameOf(candidate.image)) === suffix);
-  const distinct = [...new Set(bySuffix.map((candidate) => nameOf(candidate.image)))];
-  if (distinct.length === 1) return bySuffix;
-  const listing = containers.map((candidate) => `${candidate.object} ${candidate.container}: ${candidate.image}`);
   const why =
     distinct.length === 0
       ? `no container image is ${argument.name} or ends in /${suffix}`
       : `several container images end in /${suffix} (${distinct.join(', ')})`;
   throw new ConfigurationError(
-    `${overlay}: ${why}; it renders ${listing.length > 0 ? escapeUntrusted(listing.join('; ')) : 'no containers'}. ` +
+    `${overlay}: ${why}; it renders ${containers.length > 0 ? describe(containers) : 'no containers'}. ` +
       'Name the container in the service manifest (container:), or the image as the manifests write it (name=newName@digest)',
     { file },
   );
+}
+
+const sameName = (argument: ImageEntry, candidate: RenderedContainer): boolean =>
+  [argument.name, argument.newName ?? argument.name].includes(nameOf(candidate.image));
+
+const distinctNames = (list: readonly RenderedContainer[]): string[] => [
+  ...new Set(list.map((candidate) => nameOf(candidate.image))),
+];
+
+/** Those rendering the argument's name (or new name), else those whose image ends in the same image name. */
+function byImageName(argument: ImageEntry, containers: readonly RenderedContainer[]): RenderedContainer[] {
+  const exact = containers.filter((candidate) => sameName(argument, candidate));
+  if (exact.length > 0) return exact;
+  const suffix = lastSegment(argument.newName ?? argument.name);
+  return containers.filter((candidate) => lastSegment(nameOf(candidate.image)) === suffix);
 }
 
 /**
@@ -181,7 +212,12 @@ function sameReference(now: string, before: string, entry: ImageEntry, expected:
  * Decides each overlay's entries from what it renders before the edit: arguments that keep a field
  * (`*`) are written by name as given; every other one edits or adds the entry that decides its containers.
  */
-export function renderedResolver(runtime: Runtime, root: string, images: readonly ImageEntry[]): EntryResolver {
+export function renderedResolver(
+  runtime: Runtime,
+  root: string,
+  images: readonly ImageEntry[],
+  imageTargets: ImageTargets = new Map(),
+): EntryResolver {
   return async (overlay, file, text) => {
     // The file is read first: a YAML mistake is named by its line, not by kubectl's message.
     const existing = await readKustomizationImages(text, file);
@@ -193,7 +229,7 @@ export function renderedResolver(runtime: Runtime, root: string, images: readonl
         entries.set(argument.name, argument);
         continue;
       }
-      const containers = containersFor(argument, rendered, overlay, file);
+      const containers = containersFor(argument, rendered, overlay, file, targetOf(imageTargets, argument).container);
       for (const renderedName of new Set(containers.map((container) => nameOf(container.image)))) {
         const { entry, decidedBy } = entryForRendered(argument, renderedName, existing);
         entries.set(entry.name, entry);

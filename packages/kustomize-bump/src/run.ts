@@ -156,7 +156,8 @@ async function bumpAndPublish(session: Session, services: KustomizeBumpServices)
     pullRequest: pullRequest?.url ?? '',
     diff: outcome.diff,
     branch,
-    verified: verify && pushed.changed,
+    // Helm values are checked as written, not rendered: verified speaks of kustomize overlays alone.
+    verified: verify && pushed.edits.some((edit) => edit.helm === undefined),
   };
 }
 
@@ -208,11 +209,12 @@ async function attemptBump(session: Session, attempt: number): Promise<AttemptOu
     await fetchBranch(git, branch, workspace.shallow);
     await git.run(['reset', '--quiet', '--hard', 'FETCH_HEAD']);
   }
-  const resolve = verify ? renderedResolver(runtime, git.cwd, inputs.images) : undefined;
-  const edits = await editOverlays(git.cwd, inputs.overlays, inputs.images, resolve);
+  const resolve = verify ? renderedResolver(runtime, git.cwd, inputs.images, inputs['image-targets']) : undefined;
+  const edits = await editOverlays(git.cwd, inputs.overlays, inputs.images, resolve, inputs['image-targets']);
   if (edits.length === 0) return { attempt, edits, commit: '', message: '', diff: '' };
   if (verify) {
-    for (const edit of edits) {
+    // Helm values are checked as they are written (no Helm binary renders them here).
+    for (const edit of edits.filter((candidate) => candidate.helm === undefined)) {
       await verifyRendered(runtime, git.cwd, edit);
       // Entries written by name (`*` fields) are checked by reference, as kustomize edit set image leaves them.
       const byName = edit.changes.filter((change) => !edit.targets.some((t) => t.entry.name === change.after.name));

@@ -45,11 +45,17 @@ export function renderSummary(inputs: KustomizeBumpInputs, result: KustomizeBump
     ]),
   );
   if (rows.length > 0) lines.push('', table(['Overlay', 'Image', 'Before', 'After'], rows));
+  const helm = result.edits.flatMap((edit) =>
+    (edit.helm ?? []).map((note) => `- ${code(edit.file)}: ${escapeUntrusted(note)}`),
+  );
+  if (helm.length > 0) lines.push('', 'Helm values, checked as written (no chart is rendered here):', '', ...helm);
   if (result.diff) lines.push('', details('Diff', `\`\`\`diff\n${result.diff.replace(/```/g, '` ` `')}\n\`\`\``));
   return `${lines.join('\n')}\n`;
 }
 
 function verificationNote(inputs: KustomizeBumpInputs, result: KustomizeBumpResult): string {
   if (result.verified) return ', after `kubectl kustomize` rendered every new reference';
+  // Helm values alone: what was checked is listed below the table.
+  if (result.edits.every((edit) => edit.helm !== undefined)) return '';
   return inputs.verify === 'false' ? '' : ' (not verified: kubectl is not on PATH)';
 }
