@@ -87,8 +87,10 @@ async function checkManifests(runtime: Runtime, inputs: KustomizeBumpInputs): Pr
       input: 'mode',
     });
   }
-  const { source } = planKustomizeBump(inputs, runtime.github, runtime.tempDir);
-  const root = source.kind === 'clone' ? source.path : runtime.github.workspace;
+  // `repository` is not read: a check reads the checkout it is given, never a remote.
+  const source =
+    inputs['repository-path'] === '' ? undefined : planKustomizeBump(inputs, runtime.github, runtime.tempDir).source;
+  const root = source?.kind === 'clone' ? source.path : runtime.github.workspace;
   const version = inputs['kubernetes-version'];
   const reports = await checkOverlays(runtime, root, inputs.overlays, version);
   for (const line of schemaLines(reports, version)) runtime.log.info(line);
