@@ -161,6 +161,9 @@ describe('the bundled action', () => {
         INVALID.join('; '),
     ]);
     expect(await headOf()).toBe(before);
+    expect(run.summary).toContain(
+      '3 rendered objects would be refused by Kubernetes 1.36: nothing was committed or pushed.',
+    );
   });
 
   test('pushes a valid overlay, listing its custom resource as not validated', async () => {

@@ -10,8 +10,15 @@ import { openOrUpdatePullRequest, type OctokitFactory, type PullRequestResult } 
 import { outcomeLines, renderCheckSummary, renderSummary } from './summary.ts';
 import { renderedResolver, verifyRendered } from './rendered.ts';
 import { findOnPath, verifyOverlay } from './verify.ts';
-import { assertSchemaValid, checkOverlays, gateRendered, type OverlaySchemaReport } from './schema/gate.ts';
-import { notValidatedList, schemaLines } from './schema/gate.ts';
+import {
+  assertSchemaValid,
+  checkOverlays,
+  gateRendered,
+  notValidatedList,
+  SchemaGateRefusal,
+  schemaLines,
+  type OverlaySchemaReport,
+} from './schema/gate.ts';
 import {
   borrowWorktree,
   cloneShallow,
@@ -67,7 +74,13 @@ export async function runKustomizeBump(
     await checkManifests(runtime, inputs);
     return;
   }
-  const result = await bumpImages(runtime, inputs, services);
+  const result = await bumpImages(runtime, inputs, services).catch(async (error: unknown) => {
+    // The refusal's objects and fields, in the summary too: the log is not where reviewers look.
+    if (error instanceof SchemaGateRefusal) {
+      await runtime.appendSummary(renderCheckSummary(inputs['kubernetes-version'], error.reports, true));
+    }
+    throw error;
+  });
   runtime.setOutput('changed', result.changed);
   runtime.setOutput('commit', result.commit);
   runtime.setOutput('pull-request', result.pullRequest);

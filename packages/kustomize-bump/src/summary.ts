@@ -71,12 +71,17 @@ function schemaSection(version: KubernetesVersion, reports: readonly OverlaySche
   ];
 }
 
-/** The summary of `mode: check`. */
-export function renderCheckSummary(version: KubernetesVersion, reports: readonly OverlaySchemaReport[]): string {
+/** The summary of `mode: check`, and of a bump the gate refused (`refused`: nothing was committed). */
+export function renderCheckSummary(
+  version: KubernetesVersion,
+  reports: readonly OverlaySchemaReport[],
+  refused = false,
+): string {
   const invalid = reports.reduce((sum, report) => sum + report.invalid.length, 0);
   const verdict =
     invalid === 0
       ? `Every rendered object of ${reports.length} overlays is valid for Kubernetes ${version}.`
-      : `${invalid} rendered objects would be refused by Kubernetes ${version}.`;
-  return `${['### kustomize-bump check', '', verdict, '', ...schemaSection(version, reports)].join('\n')}\n`;
+      : `${invalid} rendered objects would be refused by Kubernetes ${version}${refused ? ': nothing was committed or pushed' : ''}.`;
+  const title = refused ? '### kustomize-bump: refused by the schema gate' : '### kustomize-bump check';
+  return `${[title, '', verdict, '', ...schemaSection(version, reports)].join('\n')}\n`;
 }

@@ -22,16 +22,27 @@ export function describeInvalid(invalid: InvalidObject): string {
   return escapeUntrusted(`${invalid.object} (${invalid.apiVersion}): ${issues}`);
 }
 
+/** The gate's refusal: a user mistake in the manifests, carrying every overlay's finding for the summary. */
+export class SchemaGateRefusal extends ConfigurationError {
+  readonly reports: readonly OverlaySchemaReport[];
+
+  constructor(message: string, file: string, reports: readonly OverlaySchemaReport[]) {
+    super(message, { file });
+    this.reports = reports;
+  }
+}
+
 /** Refuses the first overlay with an invalid object, naming its file, the objects and their fields. */
 export function assertSchemaValid(reports: readonly OverlaySchemaReport[], version: KubernetesVersion): void {
   const broken = reports.find((report) => report.invalid.length > 0);
   if (broken === undefined) return;
   const shown = broken.invalid.slice(0, NAMED_IN_ERROR).map(describeInvalid);
   const more = broken.invalid.length - shown.length;
-  throw new ConfigurationError(
+  throw new SchemaGateRefusal(
     `${broken.overlay} renders ${broken.invalid.length === 1 ? 'an object' : `${broken.invalid.length} objects`} ` +
       `that Kubernetes ${version} would refuse: ${shown.join('; ')}${more > 0 ? `; and ${more} more` : ''}`,
-    { file: broken.file },
+    broken.file,
+    reports,
   );
 }
 
