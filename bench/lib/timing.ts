@@ -21,8 +21,17 @@ function childCpuMs(timesOutput: string): number {
 
 /** Node 24 run with `args`, spawn to exit, its output discarded. */
 export function timeNode(args: readonly string[], options: { cwd?: string; env: Record<string, string> }): Timing {
+  return timeCommand(node24, args, options);
+}
+
+/** Any program run with `args`, spawn to exit (CPU time: its own and its children's), its output discarded. */
+export function timeCommand(
+  file: string,
+  args: readonly string[],
+  options: { cwd?: string; env: Record<string, string> },
+): Timing {
   const started = performance.now();
-  const shell = spawnSync('/bin/sh', ['-c', '"$@" >/dev/null 2>&1; times', 'sh', node24, ...args], {
+  const shell = spawnSync('/bin/sh', ['-c', '"$@" >/dev/null 2>&1; times', 'sh', file, ...args], {
     ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
     env: options.env,
     encoding: 'utf8',

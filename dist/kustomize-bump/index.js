@@ -5,7 +5,7 @@ import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _shiprail_kustomize_bump_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8059);
+/* harmony import */ var _shiprail_kustomize_bump_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5229);
 
 await (0,_shiprail_kustomize_bump_action__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -14,7 +14,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 8059:
+/***/ 5229:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -1572,6 +1572,63 @@ function renderCommitMessage(template, values) {
         .trim();
 }
 
+;// CONCATENATED MODULE: ./packages/kustomize-bump/src/schema/catalog.ts
+// The Kubernetes schemas the gate validates against: kubernetes-models' precompiled validators, one
+// per built-in apiVersion/kind, loaded on first use (a chunk of the bundle, read only when rendering).
+
+/** The Kubernetes versions whose schemas ship with the action (kubernetes-models 5.1 carries 1.36). */
+const KUBERNETES_VERSIONS = ['1.36'];
+const DEFAULT_KUBERNETES_VERSION = '1.36';
+/** `1.36` or `v1.36.2` -> `1.36`; any version whose schemas are not shipped is refused, naming those that are. */
+function parseKubernetesVersion(value, input) {
+    const match = /^v?(\d+)\.(\d+)(?:\.\d+)?$/.exec(value.trim());
+    const minor = match === null ? undefined : `${match[1]}.${match[2]}`;
+    const known = KUBERNETES_VERSIONS.find((version) => version === minor);
+    if (known !== undefined)
+        return known;
+    const why = match === null ? `'${value}' is not a Kubernetes version` : `schemas of Kubernetes ${minor} are not shipped`;
+    throw new errors_ConfigurationError(`${why}: use one of ${KUBERNETES_VERSIONS.join(', ')} (e.g. 1.36 or v1.36.2)`, {
+        input,
+    });
+}
+const catalogKey = (apiVersion, kind) => `${apiVersion} ${kind}`;
+const groupOf = (apiVersion) => apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.indexOf('/')) : '';
+function isModelClass(value) {
+    if (typeof value !== 'function')
+        return false;
+    const model = value;
+    return typeof model.apiVersion === 'string' && typeof model.kind === 'string';
+}
+/** Every class with a static apiVersion and kind, wherever the package's namespaces nest it. */
+function collectModels(namespace, checks, groups, depth = 0) {
+    if (typeof namespace !== 'object' || namespace === null || depth > 3)
+        return;
+    for (const value of Object.values(namespace)) {
+        if (isModelClass(value)) {
+            checks.set(catalogKey(value.apiVersion, value.kind), value.prototype.validate);
+            groups.add(groupOf(value.apiVersion));
+        }
+        else {
+            collectModels(value, checks, groups, depth + 1);
+        }
+    }
+}
+const catalogs = new Map();
+/** The catalog of a version, loaded once per process. */
+function loadSchemaCatalog(version) {
+    let catalog = catalogs.get(version);
+    if (catalog === undefined) {
+        catalog = __nccwpck_require__.e(/* import() */ 843).then(__nccwpck_require__.bind(__nccwpck_require__, 4843)).then((models) => {
+            const checks = new Map();
+            const groups = new Set();
+            collectModels(models, checks, groups);
+            return { version, checks, groups };
+        });
+        catalogs.set(version, catalog);
+    }
+    return catalog;
+}
+
 ;// CONCATENATED MODULE: ./packages/kustomize-bump/src/inputs.ts
 // kustomize-bump's inputs, read and checked before anything is cloned, edited or pushed.
 
@@ -1579,7 +1636,9 @@ function renderCommitMessage(template, values) {
 
 
 
-const MODES = ['push', 'pull-request'];
+
+/** `check` renders and validates the overlays of `repository-path` (a pull request's checkout) and writes nothing. */
+const MODES = ['push', 'pull-request', 'check'];
 const VERIFY_CHOICES = ['auto', 'true', 'false'];
 /** Reads and checks every input before anything is cloned, edited or pushed. */
 function parseInputs(parser) {
@@ -1595,10 +1654,11 @@ function parseInputs(parser) {
     const maxAttempts = parser.integer('max-attempts', 5, { min: 1, max: 100 });
     const verify = parser.choice('verify', VERIFY_CHOICES, 'auto');
     const dryRun = parser.boolean('dry-run', false);
+    const kubernetesVersion = parseKubernetesVersion(parser.string('kubernetes-version', DEFAULT_KUBERNETES_VERSION), 'kubernetes-version');
     if (overlays.length === 0) {
         throw new errors_ConfigurationError('is required: list the overlay directories, one per line', { input: 'overlays' });
     }
-    if (imageLines.length === 0) {
+    if (imageLines.length === 0 && mode !== 'check') {
         throw new errors_ConfigurationError('is required: list images as `kustomize edit set image` takes them, one per line', {
             input: 'images',
         });
@@ -1625,6 +1685,7 @@ function parseInputs(parser) {
         'max-attempts': maxAttempts,
         verify,
         'dry-run': dryRun,
+        'kubernetes-version': kubernetesVersion,
     };
 }
 /** `./overlays/dev/` -> `overlays/dev`; paths outside the repository are refused. */
@@ -2604,63 +2665,6 @@ async function openOrUpdatePullRequest(runtime, makeOctokit, request) {
     return { url: created.html_url, number: created.number, created: true };
 }
 
-;// CONCATENATED MODULE: ./packages/kustomize-bump/src/summary.ts
-// The job summary: what changed in which overlay, where it was pushed, and the diff.
-
-
-
-/**
- * The log lines that say what happened. Image references come from the repository, which others write:
- * each line is escaped so that no value can start a workflow command.
- */
-function outcomeLines(inputs, result) {
-    const lines = result.edits.flatMap((edit) => edit.changes.map((change) => escapeUntrusted(`${edit.overlay}: ${describeChange(change)}`)));
-    if (!result.changed)
-        lines.push('Every overlay already has these images: nothing to commit');
-    else if (result.dryRun)
-        lines.push('Dry run: nothing committed or pushed');
-    else
-        lines.push(`Pushed ${result.commit} to ${result.target} on attempt ${result.attempts} of ${inputs['max-attempts']}`);
-    return lines;
-}
-/** The step summary: what changed where, and the diff. */
-function renderSummary(inputs, result) {
-    const lines = ['### kustomize-bump', ''];
-    if (!result.changed) {
-        lines.push(`Every overlay on ${code(result.branch)} already has these images: nothing committed.`);
-    }
-    else if (result.dryRun) {
-        lines.push(`Dry run: these edits of ${code(result.branch)} were computed, nothing was committed or pushed.`);
-    }
-    else {
-        const where = result.pullRequest ? `pull request ${result.pullRequest}` : code(result.target);
-        lines.push(`Committed ${code(result.commit.slice(0, 12))} to ${where} on attempt ${result.attempts} of ${inputs['max-attempts']}` +
-            `${verificationNote(inputs, result)}.`);
-    }
-    const rows = result.edits.flatMap((edit) => edit.changes.map((change) => [
-        edit.overlay,
-        change.name,
-        change.before === undefined ? '(new entry)' : describeImageEntry(change.before),
-        describeImageEntry(change.after),
-    ]));
-    if (rows.length > 0)
-        lines.push('', table(['Overlay', 'Image', 'Before', 'After'], rows));
-    const helm = result.edits.flatMap((edit) => (edit.helm ?? []).map((note) => `- ${code(edit.file)}: ${escapeUntrusted(note)}`));
-    if (helm.length > 0)
-        lines.push('', 'Helm values, checked as written (no chart is rendered here):', '', ...helm);
-    if (result.diff)
-        lines.push('', details('Diff', `\`\`\`diff\n${result.diff.replace(/```/g, '` ` `')}\n\`\`\``));
-    return `${lines.join('\n')}\n`;
-}
-function verificationNote(inputs, result) {
-    if (result.verified)
-        return ', after `kubectl kustomize` rendered every new reference';
-    // Helm values alone: what was checked is listed below the table.
-    if (result.edits.every((edit) => edit.helm !== undefined))
-        return '';
-    return inputs.verify === 'false' ? '' : ' (not verified: kubectl is not on PATH)';
-}
-
 ;// CONCATENATED MODULE: ./packages/kustomize-bump/src/rendered.ts
 // What an overlay renders: the containers and their images, read from `kubectl kustomize` before the edit
 // (to write the entry kustomize will apply, whatever names the manifests use) and after it (to check it).
@@ -2850,9 +2854,11 @@ function renderedResolver(runtime, root, images, imageTargets = new Map()) {
 /**
  * Renders the edited overlay and fails, naming the file and the entry that decides, when a container the
  * edit was for does not render the new reference (kustomize silently ignores an entry matching nothing).
+ * Returns the rendered manifests, for the schema gate.
  */
 async function verifyRendered(runtime, root, edit) {
-    const after = renderedContainers(await renderOverlay(runtime, root, edit.overlay, edit.file));
+    const manifests = await renderOverlay(runtime, root, edit.overlay, edit.file);
+    const after = renderedContainers(manifests);
     const failures = unappliedTargets(edit.targets, after).map(({ target, container }) => {
         const expected = describeImageEntry({ ...target.entry, name: target.entry.newName ?? target.entry.name });
         const what = container === undefined ? 'is gone' : `renders ${container.image}`;
@@ -2863,6 +2869,304 @@ async function verifyRendered(runtime, root, edit) {
         throw new errors_ConfigurationError(`after the edit, ${edit.overlay}: ${escapeUntrusted(failures.join('; '))}: ` +
             'an entry later in images:, or one in a component, renames the image again', { file: edit.file });
     }
+    return manifests;
+}
+
+;// CONCATENATED MODULE: ./packages/kustomize-bump/src/schema/validate.ts
+// Validates rendered objects against the catalog's schemas: types, required fields, enums and formats by
+// kubernetes-models' validators, and fields the schema does not declare (what `kubectl apply
+// --validate=strict` refuses), found by which fields those validators read.
+
+
+function validate_isRecord(value) {
+    return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+/** `/spec/template/spec/containers/0/name` -> `spec.template.spec.containers[0].name`. */
+function fieldPath(pointer) {
+    let path = '';
+    for (const raw of pointer.split('/').slice(1)) {
+        const segment = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+        path += /^\d+$/.test(segment) ? `[${segment}]` : path === '' ? segment : `.${segment}`;
+    }
+    return path;
+}
+const childPath = (parent, key) => typeof key === 'number' ? `${parent}[${key}]` : parent === '' ? key : `${parent}.${key}`;
+/**
+ * Runs a validator on a view of `object` that records reads. A field of an object whose declared
+ * fields the validator read, but which it neither read nor listed, is one the schema does not have.
+ * Objects whose fields it never read (free-form: RawExtension, preserve-unknown-fields) are not judged.
+ */
+function checkWithReads(check, object) {
+    const reads = new WeakMap();
+    const views = new WeakMap();
+    const view = (target) => {
+        let proxy = views.get(target);
+        if (proxy !== undefined)
+            return proxy;
+        const seen = { fields: new Set(), listed: false };
+        reads.set(target, seen);
+        proxy = new Proxy(target, {
+            get(inner, key, receiver) {
+                if (typeof key === 'string')
+                    seen.fields.add(key);
+                const value = Reflect.get(inner, key, receiver);
+                return typeof value === 'object' && value !== null ? view(value) : value;
+            },
+            has(inner, key) {
+                if (typeof key === 'string')
+                    seen.fields.add(key);
+                return Reflect.has(inner, key);
+            },
+            ownKeys(inner) {
+                seen.listed = true;
+                return Reflect.ownKeys(inner);
+            },
+        });
+        views.set(target, proxy);
+        return proxy;
+    };
+    let errors = [];
+    try {
+        check.call(view(object));
+    }
+    catch (error) {
+        const found = error.errors;
+        if (!Array.isArray(found))
+            throw error;
+        errors = found;
+    }
+    const unknown = [];
+    const walk = (value, path) => {
+        if (Array.isArray(value)) {
+            value.forEach((item, index) => walk(item, childPath(path, index)));
+            return;
+        }
+        if (!validate_isRecord(value))
+            return;
+        const seen = reads.get(value);
+        if (seen === undefined)
+            return;
+        const judged = !seen.listed && seen.fields.size > 0;
+        for (const [key, child] of Object.entries(value)) {
+            if (judged && !seen.fields.has(key))
+                unknown.push(childPath(path, key));
+            else
+                walk(child, childPath(path, key));
+        }
+    };
+    walk(object, '');
+    return { errors, unknown };
+}
+function describeError(error) {
+    const path = fieldPath(error.instancePath);
+    const { params } = error;
+    if (error.keyword === 'required' && typeof params['missingProperty'] === 'string') {
+        return { path: childPath(path, params['missingProperty']), message: 'is required' };
+    }
+    if (error.keyword === 'enum' && Array.isArray(params['allowedValues'])) {
+        return { path, message: `must be one of ${params['allowedValues'].map(String).join(', ')}` };
+    }
+    return { path, message: error.message ?? `fails ${error.keyword}` };
+}
+/** The issues of one object under a validator: schema errors first, then undeclared fields. */
+function validateObject(check, object) {
+    const { errors, unknown } = checkWithReads(check, object);
+    const issues = errors.map(describeError);
+    for (const path of unknown)
+        issues.push({ path, message: 'is not a field of this kind' });
+    // ajv reports a failed `oneOf`/`anyOf` branch beside the branch that held: the same path once.
+    const unique = new Map(issues.map((issue) => [`${issue.path}\0${issue.message}`, issue]));
+    return [...unique.values()];
+}
+function objectName(object) {
+    const metadata = validate_isRecord(object['metadata']) ? object['metadata'] : {};
+    const namespace = typeof metadata['namespace'] === 'string' ? `${metadata['namespace']}/` : '';
+    return `${namespace}${String(object['kind'])}/${String(metadata['name'])}`;
+}
+/** Validates every object `kubectl kustomize` rendered. */
+function validateRendered(catalog, manifests) {
+    const report = { validated: 0, invalid: [], notValidated: [] };
+    for (const document of (0,dist.parseAllDocuments)(manifests)) {
+        if (!('contents' in document))
+            continue;
+        const object = document.toJS();
+        if (!validate_isRecord(object))
+            continue;
+        const apiVersion = typeof object['apiVersion'] === 'string' ? object['apiVersion'] : '';
+        const kind = typeof object['kind'] === 'string' ? object['kind'] : '';
+        const name = objectName(object);
+        const check = catalog.checks.get(catalogKey(apiVersion, kind));
+        if (check !== undefined) {
+            report.validated += 1;
+            const issues = validateObject(check, object);
+            if (issues.length > 0)
+                report.invalid.push({ object: name, apiVersion, issues });
+        }
+        else if (apiVersion !== '' && !catalog.groups.has(groupOf(apiVersion))) {
+            report.notValidated.push(`${apiVersion} ${name}`);
+        }
+        else {
+            report.validated += 1;
+            // A kind unknown to a built-in group is a typo or a removed version, not a custom resource.
+            const issue = apiVersion === ''
+                ? { path: 'apiVersion', message: 'is required' }
+                : {
+                    path: 'kind',
+                    message: `${kind} is not a ${apiVersion} kind in the Kubernetes ${catalog.version} schemas`,
+                };
+            report.invalid.push({ object: name, apiVersion, issues: [issue] });
+        }
+    }
+    return report;
+}
+
+;// CONCATENATED MODULE: ./packages/kustomize-bump/src/schema/gate.ts
+// The schema gate: each rendered overlay's objects checked against the Kubernetes schemas before anything
+// is committed, and the check of `mode: check`, which renders a checkout's overlays and commits nothing.
+
+
+
+
+
+
+/** Invalid objects named in a refusal; the summary and the log list them all. */
+const NAMED_IN_ERROR = 5;
+function describeInvalid(invalid) {
+    const issues = invalid.issues.map((issue) => `${issue.path} ${issue.message}`).join(', ');
+    return escapeUntrusted(`${invalid.object} (${invalid.apiVersion}): ${issues}`);
+}
+/** The gate's refusal: a user mistake in the manifests, carrying every overlay's finding for the summary. */
+class SchemaGateRefusal extends errors_ConfigurationError {
+    reports;
+    constructor(message, file, reports) {
+        super(message, { file });
+        this.reports = reports;
+    }
+}
+/** Refuses the first overlay with an invalid object, naming its file, the objects and their fields. */
+function assertSchemaValid(reports, version) {
+    const broken = reports.find((report) => report.invalid.length > 0);
+    if (broken === undefined)
+        return;
+    const shown = broken.invalid.slice(0, NAMED_IN_ERROR).map(describeInvalid);
+    const more = broken.invalid.length - shown.length;
+    throw new SchemaGateRefusal(`${broken.overlay} renders ${broken.invalid.length === 1 ? 'an object' : `${broken.invalid.length} objects`} ` +
+        `that Kubernetes ${version} would refuse: ${shown.join('; ')}${more > 0 ? `; and ${more} more` : ''}`, broken.file, reports);
+}
+/** Validates one overlay's rendered output (rendered once, for the edit's verification too). */
+async function gateRendered(version, overlay, file, manifests) {
+    const catalog = await loadSchemaCatalog(version);
+    return { overlay, file, ...validateRendered(catalog, manifests) };
+}
+/** Log lines: what was validated, and the custom resources that were not. */
+function schemaLines(reports, version) {
+    return reports.flatMap((report) => {
+        const lines = [`${report.overlay}: ${report.validated} objects valid against the Kubernetes ${version} schemas`];
+        if (report.invalid.length > 0) {
+            lines[0] = `${report.overlay}: ${report.invalid.length} of ${report.validated} objects invalid for Kubernetes ${version}`;
+            lines.push(...report.invalid.map((invalid) => `  ${describeInvalid(invalid)}`));
+        }
+        if (report.notValidated.length > 0) {
+            lines.push(`${report.overlay}: not validated (no schema known): ${escapeUntrusted(report.notValidated.join(', '))}`);
+        }
+        return lines;
+    });
+}
+/** The custom resources not validated, `overlay: apiVersion kind/name` once each: the `not-validated` output. */
+const notValidatedList = (reports) => reports.flatMap((report) => report.notValidated.map((resource) => `${report.overlay}: ${resource}`));
+/** `mode: check`: renders each overlay of the checkout at `root` and validates it; nothing is written. */
+async function checkOverlays(runtime, root, overlays, version) {
+    const realRoot = (0,external_node_fs_namespaceObject.realpathSync)(root);
+    const reports = [];
+    for (const overlay of overlays) {
+        const file = kustomizationOf(realRoot, overlay);
+        const manifests = await renderOverlay(runtime, realRoot, overlay, file);
+        reports.push(await gateRendered(version, overlay, file, manifests));
+    }
+    return reports;
+}
+
+;// CONCATENATED MODULE: ./packages/kustomize-bump/src/summary.ts
+// The job summary: what changed in which overlay, where it was pushed, and the diff.
+
+
+
+
+/**
+ * The log lines that say what happened. Image references come from the repository, which others write:
+ * each line is escaped so that no value can start a workflow command.
+ */
+function outcomeLines(inputs, result) {
+    const lines = result.edits.flatMap((edit) => edit.changes.map((change) => escapeUntrusted(`${edit.overlay}: ${describeChange(change)}`)));
+    if (!result.changed)
+        lines.push('Every overlay already has these images: nothing to commit');
+    else if (result.dryRun)
+        lines.push('Dry run: nothing committed or pushed');
+    else
+        lines.push(`Pushed ${result.commit} to ${result.target} on attempt ${result.attempts} of ${inputs['max-attempts']}`);
+    return lines;
+}
+/** The step summary: what changed where, and the diff. */
+function renderSummary(inputs, result) {
+    const lines = ['### kustomize-bump', ''];
+    if (!result.changed) {
+        lines.push(`Every overlay on ${code(result.branch)} already has these images: nothing committed.`);
+    }
+    else if (result.dryRun) {
+        lines.push(`Dry run: these edits of ${code(result.branch)} were computed, nothing was committed or pushed.`);
+    }
+    else {
+        const where = result.pullRequest ? `pull request ${result.pullRequest}` : code(result.target);
+        lines.push(`Committed ${code(result.commit.slice(0, 12))} to ${where} on attempt ${result.attempts} of ${inputs['max-attempts']}` +
+            `${verificationNote(inputs, result)}.`);
+    }
+    const rows = result.edits.flatMap((edit) => edit.changes.map((change) => [
+        edit.overlay,
+        change.name,
+        change.before === undefined ? '(new entry)' : describeImageEntry(change.before),
+        describeImageEntry(change.after),
+    ]));
+    if (rows.length > 0)
+        lines.push('', table(['Overlay', 'Image', 'Before', 'After'], rows));
+    const helm = result.edits.flatMap((edit) => (edit.helm ?? []).map((note) => `- ${code(edit.file)}: ${escapeUntrusted(note)}`));
+    if (helm.length > 0)
+        lines.push('', 'Helm values, checked as written (no chart is rendered here):', '', ...helm);
+    if (result.schema.length > 0)
+        lines.push('', ...schemaSection(inputs['kubernetes-version'], result.schema));
+    if (result.diff)
+        lines.push('', details('Diff', `\`\`\`diff\n${result.diff.replace(/```/g, '` ` `')}\n\`\`\``));
+    return `${lines.join('\n')}\n`;
+}
+function verificationNote(inputs, result) {
+    if (result.verified)
+        return ', after `kubectl kustomize` rendered every new reference';
+    // Helm values alone: what was checked is listed below the table.
+    if (result.edits.every((edit) => edit.helm !== undefined))
+        return '';
+    return inputs.verify === 'false' ? '' : ' (not verified: kubectl is not on PATH)';
+}
+/** Per overlay: objects validated, invalid ones with their fields, custom resources not validated. */
+function schemaSection(version, reports) {
+    const rows = reports.map((report) => [
+        report.overlay,
+        String(report.validated - report.invalid.length),
+        report.invalid.length === 0 ? '' : report.invalid.map(describeInvalid).join('<br>'),
+        report.notValidated.length === 0 ? '' : escapeUntrusted(report.notValidated.join(', ')),
+    ]);
+    return [
+        `Schema gate (Kubernetes ${version}):`,
+        '',
+        table(['Overlay', 'Valid objects', 'Invalid', 'Not validated (no schema known)'], rows),
+    ];
+}
+/** The summary of `mode: check`, and of a bump the gate refused (`refused`: nothing was committed). */
+function renderCheckSummary(version, reports, refused = false) {
+    const invalid = reports.reduce((sum, report) => sum + report.invalid.length, 0);
+    const verdict = invalid === 0
+        ? `Every rendered object of ${reports.length} overlays is valid for Kubernetes ${version}.`
+        : `${invalid} rendered objects would be refused by Kubernetes ${version}${refused ? ': nothing was committed or pushed' : ''}.`;
+    const title = refused ? '### kustomize-bump: refused by the schema gate' : '### kustomize-bump check';
+    return `${[title, '', verdict, '', ...schemaSection(version, reports)].join('\n')}\n`;
 }
 
 ;// CONCATENATED MODULE: ./packages/kustomize-bump/src/verify.ts
@@ -3018,6 +3322,7 @@ async function fetchBranch(git, branch, shallow) {
 
 
 
+
 /** Backoff between push attempts: full jitter spreads racing bumps apart. */
 const PUSH_BACKOFF = { baseMs: 500, factor: 2, maxMs: 8000, jitter: 1 };
 /** @actions/github (Octokit and its HTTP stack) is loaded when a pull request is opened: most steps push. */
@@ -3027,13 +3332,46 @@ const runnerServices = {
 /** The kustomize-bump action: edit the overlays, commit, push (or open a pull request), report. */
 async function runKustomizeBump(runtime, services = runnerServices) {
     const inputs = parseInputs(runtime.inputs);
-    const result = await bumpImages(runtime, inputs, services);
+    if (inputs.mode === 'check') {
+        await checkManifests(runtime, inputs);
+        return;
+    }
+    const result = await bumpImages(runtime, inputs, services).catch(async (error) => {
+        // The refusal's objects and fields, in the summary too: the log is not where reviewers look.
+        if (error instanceof SchemaGateRefusal) {
+            await runtime.appendSummary(renderCheckSummary(inputs['kubernetes-version'], error.reports, true));
+        }
+        throw error;
+    });
     runtime.setOutput('changed', result.changed);
     runtime.setOutput('commit', result.commit);
     runtime.setOutput('pull-request', result.pullRequest);
     runtime.setOutput('diff', result.diff);
     runtime.setOutput('previous-images', previousImages(result.edits).join('\n'));
+    runtime.setOutput('not-validated', notValidatedList(result.schema).join('\n'));
     await runtime.appendSummary(renderSummary(inputs, result));
+}
+/**
+ * `mode: check`: renders the overlays of the checkout (`repository-path`, else the workspace) and validates
+ * every object; the summary and outputs are written before an invalid object fails the step.
+ */
+async function checkManifests(runtime, inputs) {
+    if (!(await findOnPath('kubectl', runtime.env))) {
+        throw new errors_ConfigurationError('check renders the overlays with kubectl kustomize: install kubectl', {
+            input: 'mode',
+        });
+    }
+    // `repository` is not read: a check reads the checkout it is given, never a remote.
+    const source = inputs['repository-path'] === '' ? undefined : planKustomizeBump(inputs, runtime.github, runtime.tempDir).source;
+    const root = source?.kind === 'clone' ? source.path : runtime.github.workspace;
+    const version = inputs['kubernetes-version'];
+    const reports = await checkOverlays(runtime, root, inputs.overlays, version);
+    for (const line of schemaLines(reports, version))
+        runtime.log.info(line);
+    runtime.setOutput('changed', false);
+    runtime.setOutput('not-validated', notValidatedList(reports).join('\n'));
+    await runtime.appendSummary(renderCheckSummary(version, reports));
+    assertSchemaValid(reports, version);
 }
 /**
  * What the changed containers rendered before the edit, once each: what a revert of the commit brings
@@ -3086,6 +3424,7 @@ async function bumpAndPublish(session, services) {
         target,
         attempts: outcome.attempt,
         edits: outcome.edits,
+        schema: outcome.schema,
     };
     for (const line of outcomeLines(inputs, pushed))
         runtime.log.info(line);
@@ -3148,11 +3487,13 @@ async function attemptBump(session, attempt) {
     const resolve = verify ? renderedResolver(runtime, git.cwd, inputs.images, inputs['image-targets']) : undefined;
     const edits = await editOverlays(git.cwd, inputs.overlays, inputs.images, resolve, inputs['image-targets']);
     if (edits.length === 0)
-        return { attempt, edits, commit: '', message: '', diff: '' };
+        return { attempt, edits, commit: '', message: '', diff: '', schema: [] };
+    const schema = [];
     if (verify) {
         // Helm values are checked as they are written (no Helm binary renders them here).
         for (const edit of edits.filter((candidate) => candidate.helm === undefined)) {
-            await verifyRendered(runtime, git.cwd, edit);
+            const manifests = await verifyRendered(runtime, git.cwd, edit);
+            schema.push(await gateRendered(inputs['kubernetes-version'], edit.overlay, edit.file, manifests));
             // Entries written by name (`*` fields) are checked by reference, as kustomize edit set image leaves them.
             const byName = edit.changes.filter((change) => !edit.targets.some((t) => t.entry.name === change.after.name));
             if (byName.length > 0) {
@@ -3160,9 +3501,14 @@ async function attemptBump(session, attempt) {
             }
         }
     }
+    for (const line of schemaLines(schema, inputs['kubernetes-version']))
+        runtime.log.info(line);
+    // Before any commit: an object the cluster would refuse never reaches the GitOps repository.
+    assertSchemaValid(schema, inputs['kubernetes-version']);
     const files = edits.map((edit) => edit.file);
     if (inputs['dry-run']) {
-        return { attempt, edits, commit: '', message: '', diff: (await git.run([...DIFF, '--', ...files])).stdout };
+        const diff = (await git.run([...DIFF, '--', ...files])).stdout;
+        return { attempt, edits, commit: '', message: '', diff, schema };
     }
     const message = commitMessage(plan, branch, edits);
     await git.run(['add', '--', ...files]);
@@ -3171,7 +3517,7 @@ async function attemptBump(session, attempt) {
     await git.push(`refs/heads/${target}`, inputs.mode === 'pull-request');
     // Read once the push has landed: the window in which a concurrent push can win stays short.
     const diff = (await git.run([...DIFF, 'HEAD^', 'HEAD', '--', ...files])).stdout;
-    return { attempt, edits, commit, message, diff };
+    return { attempt, edits, commit, message, diff, schema };
 }
 /** Opens the pull request for the pushed head branch, or updates the open one. */
 async function publishPullRequest({ runtime, workspace, branch, target, plan }, services, outcome) {
@@ -3401,6 +3747,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("process");
+
+/***/ }),
+
+/***/ 4876:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("punycode");
 
 /***/ }),
 

@@ -31,6 +31,7 @@ function jobs(
     ...Object.fromEntries(DEPLOY_JOBS.map((job, index) => [job, deploys[index] ?? 'skipped'])),
     notify: release === 'success' ? 'success' : 'skipped',
     comment: 'skipped',
+    manifests: 'skipped',
   };
 }
 
@@ -238,5 +239,20 @@ test("argocd-refuses: dev waits on Argo CD's sync; staging's refusal ends the jo
   expect(summaryOf('dev')).toMatch(/argocd\/application\/shop-dev \| [0-9a-f]{12} \| applied \| Healthy/);
   const application = world.environments.staging.server.get('applications', 'argocd', 'shop-staging');
   expect(application?.['status']).toMatchObject({ sync: { status: 'Synced' }, health: { status: 'Healthy' } });
+  expect(result.broken).toEqual([]);
+}, 900_000);
+
+test("invalid-manifest: the schema gate refuses dev's bump of an overlay Kubernetes would refuse; nothing committed or changed", async () => {
+  const result = await rehearse(world, scenarioNamed('invalid-manifest'));
+  expect(result.report.jobs).toEqual(jobs(PASSED, PASSED, 'success', ['failure']));
+  const bump = result.runs[0]?.jobs
+    .find((job) => job.key === 'dev')
+    ?.steps.find((step) => step.conclusion === 'failure');
+  expect(bump?.name).toBe('./.shiprail/actions/kustomize-bump');
+  expect(bump?.errors.join('\n')).toContain(
+    'overlays/dev renders an object that Kubernetes 1.36 would refuse: shop-dev/Deployment/api (apps/v1): spec.replicas must be integer',
+  );
+  expect(result.report.gitops.slice(1)).toEqual(['dev: two api replicas']);
+  expectEnvironments(result, []);
   expect(result.broken).toEqual([]);
 }, 900_000);

@@ -179,7 +179,7 @@ describe('deploy.yml', () => {
 
   test('stages run in order: plan, detect, test, build, release, dev, staging, canary, production', () => {
     const order = ['plan', 'detect', 'test', 'build', 'release', 'dev', 'staging', 'canary', 'production'];
-    expect(Object.keys(workflow.jobs)).toEqual([...order, 'notify', 'comment']);
+    expect(Object.keys(workflow.jobs)).toEqual([...order, 'notify', 'comment', 'manifests']);
     order.slice(1).forEach((job, index) => expect(needsOf(workflow.jobs[job] ?? {})).toContain(order[index]));
   });
 
@@ -244,6 +244,26 @@ describe('deploy.yml', () => {
       .map(([id]) => id);
     expect(writers).toEqual(['comment']);
     expect(workflow.jobs['comment']?.if).toContain("github.event_name == 'pull_request'");
+  });
+
+  test('pull requests validate the check-overlays against the Kubernetes schemas: read-only, no secret, nothing written', () => {
+    const job = workflow.jobs['manifests'] ?? {};
+    expect(job.if).toBe(
+      "(github.event_name == 'pull_request' || github.event_name == 'merge_group') && inputs.check-overlays != ''",
+    );
+    expect(job.permissions).toEqual({ contents: 'read' });
+    expect(JSON.stringify(job)).not.toContain('secrets.');
+    const [check] = steps('manifests').filter((step) => ourAction(step) === 'kustomize-bump');
+    expect(check?.with).toEqual({
+      mode: 'check',
+      overlays: '${{ inputs.check-overlays }}',
+      token: '',
+      'kubernetes-version': '${{ inputs.kubernetes-version }}',
+    });
+    for (const name of ['dev', 'staging', 'canary', 'production']) {
+      const [bump] = steps(name).filter((step) => ourAction(step) === 'kustomize-bump');
+      expect(bump?.with?.['kubernetes-version']).toBe('${{ inputs.kubernetes-version }}');
+    }
   });
 
   test.each(['dev', 'staging', 'canary', 'production'])(

@@ -4,8 +4,10 @@ import { posix } from 'node:path';
 import { parseImageArguments, type ImageArgument } from './image-args.ts';
 import { parseImageTargets, type ImageTargets } from './image-targets.ts';
 import { DEFAULT_COMMIT_MESSAGE, checkCommitMessageTemplate } from './message.ts';
+import { DEFAULT_KUBERNETES_VERSION, parseKubernetesVersion, type KubernetesVersion } from './schema/catalog.ts';
 
-export const MODES = ['push', 'pull-request'] as const;
+/** `check` renders and validates the overlays of `repository-path` (a pull request's checkout) and writes nothing. */
+export const MODES = ['push', 'pull-request', 'check'] as const;
 export type Mode = (typeof MODES)[number];
 export const VERIFY_CHOICES = ['auto', 'true', 'false'] as const;
 export type VerifyChoice = (typeof VERIFY_CHOICES)[number];
@@ -27,6 +29,8 @@ export interface KustomizeBumpInputs {
   'max-attempts': number;
   verify: VerifyChoice;
   'dry-run': boolean;
+  /** The Kubernetes version whose schemas every rendered object is validated against. */
+  'kubernetes-version': KubernetesVersion;
 }
 
 /** Reads and checks every input before anything is cloned, edited or pushed. */
@@ -43,11 +47,15 @@ export function parseInputs(parser: InputParser): KustomizeBumpInputs {
   const maxAttempts = parser.integer('max-attempts', 5, { min: 1, max: 100 });
   const verify = parser.choice('verify', VERIFY_CHOICES, 'auto');
   const dryRun = parser.boolean('dry-run', false);
+  const kubernetesVersion = parseKubernetesVersion(
+    parser.string('kubernetes-version', DEFAULT_KUBERNETES_VERSION),
+    'kubernetes-version',
+  );
 
   if (overlays.length === 0) {
     throw new ConfigurationError('is required: list the overlay directories, one per line', { input: 'overlays' });
   }
-  if (imageLines.length === 0) {
+  if (imageLines.length === 0 && mode !== 'check') {
     throw new ConfigurationError('is required: list images as `kustomize edit set image` takes them, one per line', {
       input: 'images',
     });
@@ -74,6 +82,7 @@ export function parseInputs(parser: InputParser): KustomizeBumpInputs {
     'max-attempts': maxAttempts,
     verify,
     'dry-run': dryRun,
+    'kubernetes-version': kubernetesVersion,
   };
 }
 

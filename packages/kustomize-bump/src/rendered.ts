@@ -244,9 +244,11 @@ export function renderedResolver(
 /**
  * Renders the edited overlay and fails, naming the file and the entry that decides, when a container the
  * edit was for does not render the new reference (kustomize silently ignores an entry matching nothing).
+ * Returns the rendered manifests, for the schema gate.
  */
-export async function verifyRendered(runtime: Runtime, root: string, edit: OverlayEdit): Promise<void> {
-  const after = renderedContainers(await renderOverlay(runtime, root, edit.overlay, edit.file));
+export async function verifyRendered(runtime: Runtime, root: string, edit: OverlayEdit): Promise<string> {
+  const manifests = await renderOverlay(runtime, root, edit.overlay, edit.file);
+  const after = renderedContainers(manifests);
   const failures = unappliedTargets(edit.targets, after).map(({ target, container }) => {
     const expected = describeImageEntry({ ...target.entry, name: target.entry.newName ?? target.entry.name });
     const what = container === undefined ? 'is gone' : `renders ${container.image}`;
@@ -260,4 +262,5 @@ export async function verifyRendered(runtime: Runtime, root: string, edit: Overl
       { file: edit.file },
     );
   }
+  return manifests;
 }

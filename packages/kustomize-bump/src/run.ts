@@ -9,9 +9,18 @@ import { ownerAndName, parseInputs, type KustomizeBumpInputs } from './inputs.ts
 import { editOverlays, type OverlayEdit } from './overlays.ts';
 import { commitMessage, planKustomizeBump, targetBranch, type KustomizeBumpPlan } from './plan.ts';
 import { openOrUpdatePullRequest, type OctokitFactory, type PullRequestResult } from './pull-request.ts';
-import { outcomeLines, renderSummary } from './summary.ts';
+import { outcomeLines, renderCheckSummary, renderSummary } from './summary.ts';
 import { renderedResolver, verifyRendered } from './rendered.ts';
 import { findOnPath, verifyOverlay } from './verify.ts';
+import {
+  assertSchemaValid,
+  checkOverlays,
+  gateRendered,
+  notValidatedList,
+  SchemaGateRefusal,
+  schemaLines,
+  type OverlaySchemaReport,
+} from './schema/gate.ts';
 import {
   borrowWorktree,
   cloneShallow,
@@ -37,10 +46,15 @@ export interface KustomizeBumpResult {
   edits: OverlayEdit[];
   verified: boolean;
   dryRun: boolean;
+  /** The schema gate's finding per changed overlay (empty when the overlays were not rendered). */
+  schema: OverlaySchemaReport[];
 }
 
 /** What was pushed where: known before any pull request is opened. */
-export type PushOutcome = Pick<KustomizeBumpResult, 'changed' | 'dryRun' | 'commit' | 'target' | 'attempts' | 'edits'>;
+export type PushOutcome = Pick<
+  KustomizeBumpResult,
+  'changed' | 'dryRun' | 'commit' | 'target' | 'attempts' | 'edits' | 'schema'
+>;
 
 /** What the action reaches besides the Runtime: the GitHub API client. */
 export interface KustomizeBumpServices {
@@ -58,13 +72,47 @@ export async function runKustomizeBump(
   services: KustomizeBumpServices = runnerServices,
 ): Promise<void> {
   const inputs = parseInputs(runtime.inputs);
-  const result = await bumpImages(runtime, inputs, services);
+  if (inputs.mode === 'check') {
+    await checkManifests(runtime, inputs);
+    return;
+  }
+  const result = await bumpImages(runtime, inputs, services).catch(async (error: unknown) => {
+    // The refusal's objects and fields, in the summary too: the log is not where reviewers look.
+    if (error instanceof SchemaGateRefusal) {
+      await runtime.appendSummary(renderCheckSummary(inputs['kubernetes-version'], error.reports, true));
+    }
+    throw error;
+  });
   runtime.setOutput('changed', result.changed);
   runtime.setOutput('commit', result.commit);
   runtime.setOutput('pull-request', result.pullRequest);
   runtime.setOutput('diff', result.diff);
   runtime.setOutput('previous-images', previousImages(result.edits).join('\n'));
+  runtime.setOutput('not-validated', notValidatedList(result.schema).join('\n'));
   await runtime.appendSummary(renderSummary(inputs, result));
+}
+
+/**
+ * `mode: check`: renders the overlays of the checkout (`repository-path`, else the workspace) and validates
+ * every object; the summary and outputs are written before an invalid object fails the step.
+ */
+async function checkManifests(runtime: Runtime, inputs: KustomizeBumpInputs): Promise<void> {
+  if (!(await findOnPath('kubectl', runtime.env))) {
+    throw new ConfigurationError('check renders the overlays with kubectl kustomize: install kubectl', {
+      input: 'mode',
+    });
+  }
+  // `repository` is not read: a check reads the checkout it is given, never a remote.
+  const source =
+    inputs['repository-path'] === '' ? undefined : planKustomizeBump(inputs, runtime.github, runtime.tempDir).source;
+  const root = source?.kind === 'clone' ? source.path : runtime.github.workspace;
+  const version = inputs['kubernetes-version'];
+  const reports = await checkOverlays(runtime, root, inputs.overlays, version);
+  for (const line of schemaLines(reports, version)) runtime.log.info(line);
+  runtime.setOutput('changed', false);
+  runtime.setOutput('not-validated', notValidatedList(reports).join('\n'));
+  await runtime.appendSummary(renderCheckSummary(version, reports));
+  assertSchemaValid(reports, version);
 }
 
 /**
@@ -100,6 +148,7 @@ interface AttemptOutcome {
   commit: string;
   message: string;
   diff: string;
+  schema: OverlaySchemaReport[];
 }
 
 /** Clones (or borrows a worktree of `repository-path`), edits, verifies, commits and pushes. */
@@ -144,6 +193,7 @@ async function bumpAndPublish(session: Session, services: KustomizeBumpServices)
     target,
     attempts: outcome.attempt,
     edits: outcome.edits,
+    schema: outcome.schema,
   };
   for (const line of outcomeLines(inputs, pushed)) runtime.log.info(line);
   const publish = inputs.mode === 'pull-request' && pushed.changed && !pushed.dryRun;
@@ -211,11 +261,13 @@ async function attemptBump(session: Session, attempt: number): Promise<AttemptOu
   }
   const resolve = verify ? renderedResolver(runtime, git.cwd, inputs.images, inputs['image-targets']) : undefined;
   const edits = await editOverlays(git.cwd, inputs.overlays, inputs.images, resolve, inputs['image-targets']);
-  if (edits.length === 0) return { attempt, edits, commit: '', message: '', diff: '' };
+  if (edits.length === 0) return { attempt, edits, commit: '', message: '', diff: '', schema: [] };
+  const schema: OverlaySchemaReport[] = [];
   if (verify) {
     // Helm values are checked as they are written (no Helm binary renders them here).
     for (const edit of edits.filter((candidate) => candidate.helm === undefined)) {
-      await verifyRendered(runtime, git.cwd, edit);
+      const manifests = await verifyRendered(runtime, git.cwd, edit);
+      schema.push(await gateRendered(inputs['kubernetes-version'], edit.overlay, edit.file, manifests));
       // Entries written by name (`*` fields) are checked by reference, as kustomize edit set image leaves them.
       const byName = edit.changes.filter((change) => !edit.targets.some((t) => t.entry.name === change.after.name));
       if (byName.length > 0) {
@@ -229,9 +281,13 @@ async function attemptBump(session: Session, attempt: number): Promise<AttemptOu
       }
     }
   }
+  for (const line of schemaLines(schema, inputs['kubernetes-version'])) runtime.log.info(line);
+  // Before any commit: an object the cluster would refuse never reaches the GitOps repository.
+  assertSchemaValid(schema, inputs['kubernetes-version']);
   const files = edits.map((edit) => edit.file);
   if (inputs['dry-run']) {
-    return { attempt, edits, commit: '', message: '', diff: (await git.run([...DIFF, '--', ...files])).stdout };
+    const diff = (await git.run([...DIFF, '--', ...files])).stdout;
+    return { attempt, edits, commit: '', message: '', diff, schema };
   }
   const message = commitMessage(plan, branch, edits);
   await git.run(['add', '--', ...files]);
@@ -240,7 +296,7 @@ async function attemptBump(session: Session, attempt: number): Promise<AttemptOu
   await git.push(`refs/heads/${target}`, inputs.mode === 'pull-request');
   // Read once the push has landed: the window in which a concurrent push can win stays short.
   const diff = (await git.run([...DIFF, 'HEAD^', 'HEAD', '--', ...files])).stdout;
-  return { attempt, edits, commit, message, diff };
+  return { attempt, edits, commit, message, diff, schema };
 }
 
 /** Opens the pull request for the pushed head branch, or updates the open one. */

@@ -4,6 +4,8 @@ import { describeImageEntry } from './image-args.ts';
 import type { KustomizeBumpInputs } from './inputs.ts';
 import { describeChange } from './plan.ts';
 import type { KustomizeBumpResult, PushOutcome } from './run.ts';
+import type { KubernetesVersion } from './schema/catalog.ts';
+import { describeInvalid, type OverlaySchemaReport } from './schema/gate.ts';
 
 /**
  * The log lines that say what happened. Image references come from the repository, which others write:
@@ -49,6 +51,7 @@ export function renderSummary(inputs: KustomizeBumpInputs, result: KustomizeBump
     (edit.helm ?? []).map((note) => `- ${code(edit.file)}: ${escapeUntrusted(note)}`),
   );
   if (helm.length > 0) lines.push('', 'Helm values, checked as written (no chart is rendered here):', '', ...helm);
+  if (result.schema.length > 0) lines.push('', ...schemaSection(inputs['kubernetes-version'], result.schema));
   if (result.diff) lines.push('', details('Diff', `\`\`\`diff\n${result.diff.replace(/```/g, '` ` `')}\n\`\`\``));
   return `${lines.join('\n')}\n`;
 }
@@ -58,4 +61,34 @@ function verificationNote(inputs: KustomizeBumpInputs, result: KustomizeBumpResu
   // Helm values alone: what was checked is listed below the table.
   if (result.edits.every((edit) => edit.helm !== undefined)) return '';
   return inputs.verify === 'false' ? '' : ' (not verified: kubectl is not on PATH)';
+}
+
+/** Per overlay: objects validated, invalid ones with their fields, custom resources not validated. */
+function schemaSection(version: KubernetesVersion, reports: readonly OverlaySchemaReport[]): string[] {
+  const rows = reports.map((report) => [
+    report.overlay,
+    String(report.validated - report.invalid.length),
+    report.invalid.length === 0 ? '' : report.invalid.map(describeInvalid).join('<br>'),
+    report.notValidated.length === 0 ? '' : escapeUntrusted(report.notValidated.join(', ')),
+  ]);
+  return [
+    `Schema gate (Kubernetes ${version}):`,
+    '',
+    table(['Overlay', 'Valid objects', 'Invalid', 'Not validated (no schema known)'], rows),
+  ];
+}
+
+/** The summary of `mode: check`, and of a bump the gate refused (`refused`: nothing was committed). */
+export function renderCheckSummary(
+  version: KubernetesVersion,
+  reports: readonly OverlaySchemaReport[],
+  refused = false,
+): string {
+  const invalid = reports.reduce((sum, report) => sum + report.invalid.length, 0);
+  const verdict =
+    invalid === 0
+      ? `Every rendered object of ${reports.length} overlays is valid for Kubernetes ${version}.`
+      : `${invalid} rendered objects would be refused by Kubernetes ${version}${refused ? ': nothing was committed or pushed' : ''}.`;
+  const title = refused ? '### kustomize-bump: refused by the schema gate' : '### kustomize-bump check';
+  return `${[title, '', verdict, '', ...schemaSection(version, reports)].join('\n')}\n`;
 }

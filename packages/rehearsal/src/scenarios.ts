@@ -3,6 +3,7 @@
 // vulnerable image, a reviewer's answer), which events reach the workflow, and checks the report.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { showFile } from './gitops-repo.ts';
 import type { Report } from './report.ts';
 import type { World, WorldOptions } from './world.ts';
 
@@ -18,6 +19,7 @@ export const SCENARIO_NAMES = [
   'argocd-refuses',
   'two-environments',
   'failed-integration-test',
+  'invalid-manifest',
 ] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
@@ -108,6 +110,12 @@ export const expectations = {
 };
 
 const ALL = ['dev', 'staging', 'canary', 'production'];
+
+/** A teammate's patch of dev's overlay that Kubernetes refuses: replicas as a string. */
+const INVALID_PATCH =
+  'patches:\n  - target: {kind: Deployment, name: api}\n    patch: |-\n      - op: replace\n' +
+  '        path: /spec/replicas\n        value: "2"\n';
+const INVALID_SUBJECT = 'dev: two api replicas';
 
 /** What Argo CD says when an admission webhook refuses a Deployment of the commit. */
 const ARGO_CD_REFUSAL =
@@ -355,6 +363,37 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
       ...expectations.jobs(report, { dev: 'failure', staging: 'skipped', canary: 'skipped', production: 'skipped' }),
       ...expectations.environments(report, world, [], ALL),
       ...expectations.reverted(report, 'dev'),
+      ...expectations.notified(world, 'Deploy to dev failed'),
+    ],
+  },
+  'invalid-manifest': {
+    name: 'invalid-manifest',
+    description:
+      "a teammate's commit gives dev's api replicas as a string: the schema gate refuses dev's bump, nothing is committed, no environment changes",
+    world: {},
+    canaryData: 'healthy',
+    rejects: [],
+    events: async (world) => {
+      const file = 'overlays/dev/kustomization.yaml';
+      const overlay = await showFile(world.gitops.bare, world.gitops.branch, file);
+      await world.commitGitops({ [file]: `${overlay}${INVALID_PATCH}` }, INVALID_SUBJECT);
+      return push(world);
+    },
+    promises: (report, world) => [
+      ...expectations.jobs(report, {
+        release: 'success',
+        dev: 'failure',
+        staging: 'skipped',
+        canary: 'skipped',
+        production: 'skipped',
+      }),
+      ...expectations.environments(report, world, [], ALL),
+      ...(report.gitops.at(-1) === INVALID_SUBJECT
+        ? []
+        : [
+            `nothing should be committed after "${INVALID_SUBJECT}"; the GitOps history ends ${JSON.stringify(report.gitops.at(-1))}`,
+          ]),
+      ...expectations.summarized(report, 'dev', 'spec.replicas must be integer'),
       ...expectations.notified(world, 'Deploy to dev failed'),
     ],
   },

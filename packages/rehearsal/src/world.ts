@@ -394,6 +394,32 @@ export class World {
     return git.output(['rev-parse', 'HEAD']);
   }
 
+  /** A teammate's commit on the GitOps branch writing `files` (path → content); returns its SHA. */
+  async commitGitops(files: Record<string, string>, message: string): Promise<string> {
+    const checkout = mkdtempSync(join(this.parts.directory, 'gitops-edit-'));
+    try {
+      await gitIn(this.parts.directory).run([
+        'clone',
+        '--quiet',
+        '--branch',
+        this.gitops.branch,
+        '--',
+        this.gitops.bare,
+        checkout,
+      ]);
+      for (const [path, content] of Object.entries(files)) {
+        mkdirSync(dirname(join(checkout, path)), { recursive: true });
+        writeFileSync(join(checkout, path), content);
+      }
+      const git = gitIn(checkout, { author: SAMPLE_AUTHOR });
+      await git.run(['commit', '--quiet', '--all', '-m', message]);
+      await git.run(['push', '--quiet', 'origin', `HEAD:refs/heads/${this.gitops.branch}`]);
+      return await git.output(['rev-parse', 'HEAD']);
+    } finally {
+      rmSync(checkout, { recursive: true, force: true });
+    }
+  }
+
   /** Puts the world back as it started (Git, clusters, the caller's branch) and applies `options`. */
   async reset(options: WorldOptions): Promise<void> {
     await this.reconciler.stop();
