@@ -145,7 +145,7 @@ export function dockerfileServices(
     const context = sourced(contextOf(files, file, facts), file);
     const { path, reads } = buildReads(files, context, dockerfile);
     const prefix = /^([\w-]+)\.(?:Dockerfile|Containerfile|dockerfile)$/.exec(posix.basename(file))?.[1];
-    const name = prefix ?? (path.value === '.' ? repositoryName : posix.basename(path.value));
+    const name = prefix ?? (path.value === '.' ? (projectName(files) ?? repositoryName) : posix.basename(path.value));
     return {
       name: serviceName(name),
       image: sourced(serviceName(name), file),
@@ -158,6 +158,20 @@ export function dockerfileServices(
     };
   });
   return { services: qualifyClashes(services), skipped: skipped.sort((a, b) => a.file.localeCompare(b.file)) };
+}
+
+/** The name the root's project gives itself (package.json, go.mod, pom.xml), for a service at the root. */
+function projectName(files: RepositoryFiles): string | undefined {
+  try {
+    const name = (JSON.parse(files.read('package.json') ?? '{}') as { name?: unknown }).name;
+    if (typeof name === 'string' && name !== '') return name;
+  } catch {
+    // not JSON: try the others
+  }
+  const module = /^module\s+(\S+)/m.exec(files.read('go.mod') ?? '')?.[1];
+  if (module !== undefined) return module;
+  const pom = (files.read('pom.xml') ?? '').replace(/<parent>[\s\S]*?<\/parent>/, '');
+  return /<artifactId>([^<]+)<\/artifactId>/.exec(pom)?.[1];
 }
 
 /** Two services of the same folder name (`a/api`, `b/api`) are named with their parent (`a-api`, `b-api`). */

@@ -153,7 +153,9 @@ export async function planInit(files: RepositoryFiles, context: InitContext): Pr
   const { services: found, skipped } = await allServices(files, context);
   const dependencies = findDependencies(files, found);
   const workloads = await findWorkloads(files, context.render);
-  const matched = found.map((service) => workloadOf(service, workloads));
+  // One image and one workload container: the one runs the other, whatever their names.
+  const only = found.length === 1 && workloads.containers.length === 1 ? workloads.containers[0] : undefined;
+  const matched = found.map((service) => workloadOf(service, workloads) ?? only);
   const toAdd: string[] = [];
   const notes: string[] = [];
   const derivedPrefix = imagePrefixOf(found, matched, context);

@@ -229,25 +229,28 @@ export function renderOverlays(
   const files: PlannedFile[] = [];
   let template: Sourced<string>;
   if (roots.length > 0) {
-    const templates = new Set<string>();
+    // Overlays beside the base (`deploy/base` -> `deploy/overlays`), never inside it: kustomize refuses a cycle.
+    const byOverlayRoot = new Map<string, string[]>();
     for (const base of roots) {
-      const parent = posix.basename(base) === 'base' ? folderOf(base) : base;
-      const overlayRoot = joinPath(parent, 'overlays');
+      const overlayRoot = joinPath(folderOf(base), 'overlays');
+      byOverlayRoot.set(overlayRoot, [...(byOverlayRoot.get(overlayRoot) ?? []), base]);
+    }
+    const templates = new Set<string>();
+    for (const [overlayRoot, overlayBases] of byOverlayRoot) {
       for (const environment of ENVIRONMENTS)
-        files.push(overlayFile(joinPath(overlayRoot, environment), [base], renames));
+        files.push(overlayFile(joinPath(overlayRoot, environment), overlayBases, renames));
       const owner = services.find((service) => overlayRoot.split('/').includes(service.name));
-      templates.add(
-        joinPath(
-          owner === undefined
-            ? overlayRoot
-            : overlayRoot
-                .split('/')
-                .map((part) => (part === owner.name ? '{service}' : part))
-                .join('/'),
-          '{environment}',
-        ),
+      const template =
+        owner === undefined
+          ? overlayRoot
+          : overlayRoot
+              .split('/')
+              .map((part) => (part === owner.name ? '{service}' : part))
+              .join('/');
+      templates.add(joinPath(template, '{environment}'));
+      notes.push(
+        `no per-environment overlays: wrote ${overlayRoot}/{${ENVIRONMENTS.join(',')}} over ${overlayBases.join(', ')}`,
       );
-      notes.push(`no per-environment overlays: wrote ${overlayRoot}/{${ENVIRONMENTS.join(',')}} over ${base}`);
     }
     template = sourced([...templates].join('\n'), 'written by init over the kustomize base');
   } else if (workloads.plainFiles.length > 0) {
