@@ -31,6 +31,8 @@ export interface WorkloadContainer {
 export interface KustomizeLayout {
   /** Folders holding a kustomization, by kind. */
   bases: string[];
+  /** Kustomizations nothing else includes (components and environment overlays aside): what is applied. */
+  roots: string[];
   components: string[];
   /** Environment overlays: folder by environment as named in the folder (`dev`, `prod`). */
   overlays: Array<{ environment: string; folder: string }>;
@@ -159,7 +161,8 @@ async function kustomizeLayout(files: RepositoryFiles): Promise<{ layout: Kustom
     (folder) => !components.includes(folder) && !overlays.some((overlay) => overlay.folder === folder),
   );
   const roots = folders.filter((folder) => !referenced.has(folder) && !components.includes(folder));
-  return { layout: { bases, components, overlays }, roots };
+  const baseRoots = roots.filter((folder) => !overlays.some((overlay) => overlay.folder === folder));
+  return { layout: { bases, roots: baseRoots, components, overlays }, roots };
 }
 
 /** The order renderings are trusted for image names: non-environment roots, then dev, staging, production. */

@@ -155,6 +155,9 @@ export function renderCallerWorkflow(options: CallerWorkflowOptions): { content:
   return { content: `${lines.join('\n')}\n`, toAdd };
 }
 
+/** Folders of tests and examples: their kustomize trees are not what is deployed. */
+const TOOLING = /^(tests?|e2e|examples?|samples?|docs|hack|\.github)$/i;
+
 export interface OverlayPlan {
   template: Sourced<string>;
   files: PlannedFile[];
@@ -190,7 +193,7 @@ export function renderOverlays(
 ): OverlayPlan {
   const notes: string[] = [];
   const toAdd: string[] = [];
-  const { overlays, bases } = workloads.kustomize;
+  const { overlays, roots } = workloads.kustomize;
   if (overlays.length > 0) {
     const templates = [...new Set(overlays.map((overlay) => joinPath(folderOf(overlay.folder), '{environment}')))];
     const serviceTemplates = [
@@ -224,16 +227,30 @@ export function renderOverlays(
           ? [[service.workload.image, `${prefix}/${service.pushedAs}`] as [string, string]]
           : [],
       );
-  const roots =
-    bases.length > 0 ? bases.filter((base) => !bases.some((other) => other !== base && isAncestor(other, base))) : [];
   const files: PlannedFile[] = [];
   let template: Sourced<string>;
-  if (roots.length > 0) {
+  if (roots.some((root) => !root.split('/').some((part) => TOOLING.test(part)))) {
     // Overlays beside the base (`deploy/base` -> `deploy/overlays`), never inside it: kustomize refuses a cycle.
     const byOverlayRoot = new Map<string, string[]>();
-    for (const base of roots) {
+    // The trees that hold the services' workloads; tests and examples of kustomize trees are not deployed.
+    const runsServices = (root: string): number =>
+      services.filter(
+        (service) => service.workload !== undefined && (root === '.' || service.workload.source.startsWith(`${root}/`)),
+      ).length;
+    const deployed = roots.filter((root) => !root.split('/').some((part) => TOOLING.test(part)));
+    const ranked = [...deployed].sort((a, b) => runsServices(b) - runsServices(a));
+    const chosen = ranked.some((root) => runsServices(root) > 0)
+      ? ranked.filter((root) => runsServices(root) > 0)
+      : ranked.slice(0, 1);
+    for (const base of chosen) {
       const overlayRoot = joinPath(folderOf(base), 'overlays');
-      byOverlayRoot.set(overlayRoot, [...(byOverlayRoot.get(overlayRoot) ?? []), base]);
+      const known = byOverlayRoot.get(overlayRoot);
+      // Two trees side by side are alternatives (plain manifests, a kustomize tree of the same): one is enough.
+      if (known === undefined) byOverlayRoot.set(overlayRoot, [base]);
+      else
+        notes.push(
+          `${base} is another kustomize tree beside ${known.join(', ')}: the overlays are written over ${known.join(', ')}`,
+        );
     }
     const templates = new Set<string>();
     for (const [overlayRoot, overlayBases] of byOverlayRoot) {
@@ -272,6 +289,3 @@ export function renderOverlays(
   }
   return { template, files, notes, toAdd };
 }
-
-const isAncestor = (folder: string, path: string): boolean =>
-  folder !== path && (folder === '.' || path.startsWith(`${folder}/`));
