@@ -20,12 +20,12 @@ export function unifiedDiff(path: string, before: string, after: string, context
       edits.push({ kind: ' ', text: a[i] ?? '', oldLine: i, newLine: j });
       i += 1;
       j += 1;
-    } else if (j < b.length && (i >= a.length || (lengths[i]?.[j + 1] ?? 0) >= (lengths[i + 1]?.[j] ?? 0))) {
-      edits.push({ kind: '+', text: b[j] ?? '', oldLine: i, newLine: j });
-      j += 1;
-    } else {
+    } else if (i < a.length && (j >= b.length || (lengths[i + 1]?.[j] ?? 0) >= (lengths[i]?.[j + 1] ?? 0))) {
       edits.push({ kind: '-', text: a[i] ?? '', oldLine: i, newLine: j });
       i += 1;
+    } else {
+      edits.push({ kind: '+', text: b[j] ?? '', oldLine: i, newLine: j });
+      j += 1;
     }
   }
   const changed = edits.map((edit, index) => (edit.kind === ' ' ? -1 : index)).filter((index) => index >= 0);

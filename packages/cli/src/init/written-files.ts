@@ -216,7 +216,8 @@ export function renderOverlays(
           `overlays: no ${environment} overlay (found ${[...named].join(', ')}): add ${serviceTemplates[0]?.replace('{environment}', environment) ?? ''}/kustomization.yaml, or rename the overlay that deploys ${environment}`,
         );
     }
-    return { template: sourced(serviceTemplates.join('\n'), overlays[0]?.folder ?? ''), files: [], notes, toAdd };
+    const shown = overlays.find((overlay) => overlay.environment === 'dev') ?? overlays[0];
+    return { template: sourced(serviceTemplates.join('\n'), shown?.folder ?? ''), files: [], notes, toAdd };
   }
   const renames: Array<[string, string]> = prefix.startsWith('${{')
     ? []
@@ -269,7 +270,11 @@ export function renderOverlays(
         `no per-environment overlays: wrote ${overlayRoot}/{${ENVIRONMENTS.join(',')}} over ${overlayBases.join(', ')}`,
       );
     }
-    template = sourced([...templates].join('\n'), 'written by init over the kustomize base');
+    // Named as a second run names the overlays it finds: the workflow is the same either way.
+    template = sourced(
+      [...templates].join('\n'),
+      [...templates][0]?.replace('{environment}', 'dev').replace('{service}', services[0]?.name ?? '') ?? '',
+    );
   } else if (workloads.plainFiles.length > 0) {
     const overlayRoot = 'overlays';
     for (const environment of ENVIRONMENTS)
@@ -277,7 +282,7 @@ export function renderOverlays(
     notes.push(
       `no kustomize tree: wrote overlays/{${ENVIRONMENTS.join(',')}} over the manifests in ${commonFolder(workloads.plainFiles.map(folderOf))}`,
     );
-    template = sourced('overlays/{environment}', 'written by init over the plain manifests');
+    template = sourced('overlays/{environment}', 'overlays/dev');
   } else {
     template = sourced('overlays/{environment}', 'default');
     const charts = workloads.helmCharts;
