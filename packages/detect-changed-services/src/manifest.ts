@@ -5,7 +5,7 @@ import {
   type MistakeLocation,
   type YamlPath,
 } from '@shiprail/core';
-import { existsSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import picomatch from 'picomatch';
 import { ManifestLocator, readBlockYaml } from './manifest-yaml.ts';
