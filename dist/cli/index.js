@@ -14,6 +14,11 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 
 
 
+// A reader that stops early (`shiprail init | head`) is not a failure of init.
+process.stdout.on('error', (error) => {
+    if (error.code !== 'EPIPE')
+        throw error;
+});
 process.exitCode = await (0,_src_cli_ts__WEBPACK_IMPORTED_MODULE_1__/* .runCli */ .a)(process.argv.slice(2), (0,_src_node_system_ts__WEBPACK_IMPORTED_MODULE_2__/* .nodeSystem */ .kR)((0,node_url__WEBPACK_IMPORTED_MODULE_0__.fileURLToPath)(import.meta.url)));
 
 __webpack_async_result__();
@@ -61,13 +66,13 @@ function unifiedDiff(path, before, after, context = 3) {
             i += 1;
             j += 1;
         }
-        else if (j < b.length && (i >= a.length || (lengths[i]?.[j + 1] ?? 0) >= (lengths[i + 1]?.[j] ?? 0))) {
-            edits.push({ kind: '+', text: b[j] ?? '', oldLine: i, newLine: j });
-            j += 1;
-        }
-        else {
+        else if (i < a.length && (j >= b.length || (lengths[i + 1]?.[j] ?? 0) >= (lengths[i]?.[j + 1] ?? 0))) {
             edits.push({ kind: '-', text: a[i] ?? '', oldLine: i, newLine: j });
             i += 1;
+        }
+        else {
+            edits.push({ kind: '+', text: b[j] ?? '', oldLine: i, newLine: j });
+            j += 1;
         }
     }
     const changed = edits.map((edit, index) => (edit.kind === ' ' ? -1 : index)).filter((index) => index >= 0);
@@ -504,7 +509,7 @@ async function fileServices(files, file, environment) {
     const [document] = await (0,src/* parseYamlDocuments */.v)(files.read(file) ?? '', { file });
     if (document === undefined || !isMapping(document.value))
         return [];
-    const value = substituteAll(document.value, [], variables, file, document.lineOf);
+    const value = substituteAll(document.value, [], variables, file, (path) => document.lineOf(path));
     const project = (typeof value['name'] === 'string' ? value['name'] : external_node_path_.posix.basename(folder === '.' ? '' : folder)) || 'app';
     const declared = value['services'];
     if (!isMapping(declared))
@@ -893,7 +898,7 @@ function dockerfileServices(files, named, repositoryName) {
         const context = sourced(contextOf(files, file, facts), file);
         const { path, reads } = buildReads(files, context, dockerfile);
         const prefix = /^([\w-]+)\.(?:Dockerfile|Containerfile|dockerfile)$/.exec(external_node_path_.posix.basename(file))?.[1];
-        const name = prefix ?? (path.value === '.' ? repositoryName : external_node_path_.posix.basename(path.value));
+        const name = prefix ?? (path.value === '.' ? (projectName(files) ?? repositoryName) : external_node_path_.posix.basename(path.value));
         return {
             name: serviceName(name),
             image: sourced(serviceName(name), file),
@@ -906,6 +911,22 @@ function dockerfileServices(files, named, repositoryName) {
         };
     });
     return { services: qualifyClashes(services), skipped: skipped.sort((a, b) => a.file.localeCompare(b.file)) };
+}
+/** The name the root's project gives itself (package.json, go.mod, pom.xml), for a service at the root. */
+function projectName(files) {
+    try {
+        const name = JSON.parse(files.read('package.json') ?? '{}').name;
+        if (typeof name === 'string' && name !== '')
+            return name;
+    }
+    catch {
+        // not JSON: try the others
+    }
+    const module = /^module\s+(\S+)/m.exec(files.read('go.mod') ?? '')?.[1];
+    if (module !== undefined)
+        return module;
+    const pom = (files.read('pom.xml') ?? '').replace(/<parent>[\s\S]*?<\/parent>/, '');
+    return /<artifactId>([^<]+)<\/artifactId>/.exec(pom)?.[1];
 }
 /** Two services of the same folder name (`a/api`, `b/api`) are named with their parent (`a-api`, `b-api`). */
 function qualifyClashes(services) {
@@ -1226,7 +1247,7 @@ function evaluate(expression, values, chartName) {
     }
     if (value === undefined || value === null || helm_isMapping(value) || Array.isArray(value))
         return 'unresolved';
-    return String(value);
+    return typeof value === 'string' ? value : JSON.stringify(value);
 }
 function renderHelmTemplate(template, values, chartName) {
     const lines = [];
@@ -1374,7 +1395,8 @@ async function kustomizeLayout(files) {
         .map((folder) => ({ environment: external_node_path_.posix.basename(folder).toLowerCase(), folder }));
     const bases = folders.filter((folder) => !components.includes(folder) && !overlays.some((overlay) => overlay.folder === folder));
     const roots = folders.filter((folder) => !referenced.has(folder) && !components.includes(folder));
-    return { layout: { bases, components, overlays }, roots };
+    const baseRoots = roots.filter((folder) => !overlays.some((overlay) => overlay.folder === folder));
+    return { layout: { bases, roots: baseRoots, components, overlays }, roots };
 }
 /** The order renderings are trusted for image names: non-environment roots, then dev, staging, production. */
 function renderOrder(roots) {
@@ -1394,8 +1416,7 @@ const looksLikeManifest = (content) => /^apiVersion:/m.test(content) && /^kind:/
 async function findWorkloads(files, render) {
     const { layout, roots } = await kustomizeLayout(files);
     const charts = files.files.filter((file) => external_node_path_.posix.basename(file) === 'Chart.yaml').map(folderOf);
-    const inChart = (file) => charts.some((chart) => (file.startsWith(`${chart === '.' ? '' : `${chart}/`}`) && chart !== '.') ||
-        (chart === '.' && file.startsWith('templates/')));
+    const inChart = (file) => charts.some((chart) => (chart !== '.' && file.startsWith(`${chart}/`)) || (chart === '.' && file.startsWith('templates/')));
     const staticContainers = [];
     const plainFiles = [];
     const kustomized = new Set();
@@ -1614,6 +1635,8 @@ function renderCallerWorkflow(options) {
     ];
     return { content: `${lines.join('\n')}\n`, toAdd };
 }
+/** Folders of tests and examples: their kustomize trees are not what is deployed. */
+const TOOLING = /^(tests?|e2e|examples?|samples?|docs|hack|\.github)$/i;
 /** An environment overlay over `resources`, renaming the manifests' images to the pushed ones. */
 function overlayFile(folder, resources, renames) {
     const lines = [
@@ -1633,7 +1656,7 @@ function overlayFile(folder, resources, renames) {
 function renderOverlays(workloads, services, prefix) {
     const notes = [];
     const toAdd = [];
-    const { overlays, bases } = workloads.kustomize;
+    const { overlays, roots } = workloads.kustomize;
     if (overlays.length > 0) {
         const templates = [...new Set(overlays.map((overlay) => joinPath(folderOf(overlay.folder), '{environment}')))];
         const serviceTemplates = [
@@ -1652,7 +1675,8 @@ function renderOverlays(workloads, services, prefix) {
             if (!named.has(environment))
                 toAdd.push(`overlays: no ${environment} overlay (found ${[...named].join(', ')}): add ${serviceTemplates[0]?.replace('{environment}', environment) ?? ''}/kustomization.yaml, or rename the overlay that deploys ${environment}`);
         }
-        return { template: sourced(serviceTemplates.join('\n'), overlays[0]?.folder ?? ''), files: [], notes, toAdd };
+        const shown = overlays.find((overlay) => overlay.environment === 'dev') ?? overlays[0];
+        return { template: sourced(serviceTemplates.join('\n'), shown?.folder ?? ''), files: [], notes, toAdd };
     }
     const renames = prefix.startsWith('${{')
         ? []
@@ -1661,33 +1685,50 @@ function renderOverlays(workloads, services, prefix) {
             service.workload.image !== `${prefix}/${service.pushedAs}`
             ? [[service.workload.image, `${prefix}/${service.pushedAs}`]]
             : []);
-    const roots = bases.length > 0 ? bases.filter((base) => !bases.some((other) => other !== base && isAncestor(other, base))) : [];
     const files = [];
     let template;
-    if (roots.length > 0) {
+    if (roots.some((root) => !root.split('/').some((part) => TOOLING.test(part)))) {
+        // Overlays beside the base (`deploy/base` -> `deploy/overlays`), never inside it: kustomize refuses a cycle.
+        const byOverlayRoot = new Map();
+        // The trees that hold the services' workloads; tests and examples of kustomize trees are not deployed.
+        const runsServices = (root) => services.filter((service) => service.workload !== undefined && (root === '.' || service.workload.source.startsWith(`${root}/`))).length;
+        const deployed = roots.filter((root) => !root.split('/').some((part) => TOOLING.test(part)));
+        const ranked = [...deployed].sort((a, b) => runsServices(b) - runsServices(a));
+        const chosen = ranked.some((root) => runsServices(root) > 0)
+            ? ranked.filter((root) => runsServices(root) > 0)
+            : ranked.slice(0, 1);
+        for (const base of chosen) {
+            const overlayRoot = joinPath(folderOf(base), 'overlays');
+            const known = byOverlayRoot.get(overlayRoot);
+            // Two trees side by side are alternatives (plain manifests, a kustomize tree of the same): one is enough.
+            if (known === undefined)
+                byOverlayRoot.set(overlayRoot, [base]);
+            else
+                notes.push(`${base} is another kustomize tree beside ${known.join(', ')}: the overlays are written over ${known.join(', ')}`);
+        }
         const templates = new Set();
-        for (const base of roots) {
-            const parent = external_node_path_.posix.basename(base) === 'base' ? folderOf(base) : base;
-            const overlayRoot = joinPath(parent, 'overlays');
+        for (const [overlayRoot, overlayBases] of byOverlayRoot) {
             for (const environment of ENVIRONMENTS)
-                files.push(overlayFile(joinPath(overlayRoot, environment), [base], renames));
+                files.push(overlayFile(joinPath(overlayRoot, environment), overlayBases, renames));
             const owner = services.find((service) => overlayRoot.split('/').includes(service.name));
-            templates.add(joinPath(owner === undefined
+            const template = owner === undefined
                 ? overlayRoot
                 : overlayRoot
                     .split('/')
                     .map((part) => (part === owner.name ? '{service}' : part))
-                    .join('/'), '{environment}'));
-            notes.push(`no per-environment overlays: wrote ${overlayRoot}/{${ENVIRONMENTS.join(',')}} over ${base}`);
+                    .join('/');
+            templates.add(joinPath(template, '{environment}'));
+            notes.push(`no per-environment overlays: wrote ${overlayRoot}/{${ENVIRONMENTS.join(',')}} over ${overlayBases.join(', ')}`);
         }
-        template = sourced([...templates].join('\n'), 'written by init over the kustomize base');
+        // Named as a second run names the overlays it finds: the workflow is the same either way.
+        template = sourced([...templates].join('\n'), [...templates][0]?.replace('{environment}', 'dev').replace('{service}', services[0]?.name ?? '') ?? '');
     }
     else if (workloads.plainFiles.length > 0) {
         const overlayRoot = 'overlays';
         for (const environment of ENVIRONMENTS)
             files.push(overlayFile(joinPath(overlayRoot, environment), workloads.plainFiles, renames));
         notes.push(`no kustomize tree: wrote overlays/{${ENVIRONMENTS.join(',')}} over the manifests in ${commonFolder(workloads.plainFiles.map(folderOf))}`);
-        template = sourced('overlays/{environment}', 'written by init over the plain manifests');
+        template = sourced('overlays/{environment}', 'overlays/dev');
     }
     else {
         template = sourced('overlays/{environment}', 'default');
@@ -1698,7 +1739,6 @@ function renderOverlays(workloads, services, prefix) {
     }
     return { template, files, notes, toAdd };
 }
-const isAncestor = (folder, path) => folder !== path && (folder === '.' || path.startsWith(`${folder}/`));
 
 ;// CONCATENATED MODULE: ./packages/cli/src/init/plan.ts
 // What `shiprail init` decides, from the repository's files alone: the services (skaffold, then compose,
@@ -1788,7 +1828,9 @@ async function planInit(files, context) {
     const { services: found, skipped } = await allServices(files, context);
     const dependencies = findDependencies(files, found);
     const workloads = await findWorkloads(files, context.render);
-    const matched = found.map((service) => workloadOf(service, workloads));
+    // One image and one workload container: the one runs the other, whatever their names.
+    const only = found.length === 1 && workloads.containers.length === 1 ? workloads.containers[0] : undefined;
+    const matched = found.map((service) => workloadOf(service, workloads) ?? only);
     const toAdd = [];
     const notes = [];
     const derivedPrefix = imagePrefixOf(found, matched, context);
@@ -2196,7 +2238,7 @@ function nodeSystem(bundle) {
         terminal: {
             out: (text) => process.stdout.write(text),
             err: (text) => process.stderr.write(text),
-            interactive: process.stdin.isTTY === true,
+            interactive: process.stdin.isTTY,
             ask: async (question) => {
                 const readline = (0,promises_namespaceObject.createInterface)({ input: process.stdin, output: process.stdout });
                 try {
