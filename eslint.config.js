@@ -1,8 +1,8 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  // test/fixtures holds sample projects that real tools run, not the suite's code.
-  { ignores: ['dist/**', 'coverage/**', 'node_modules/**', '**/*.js', 'test/fixtures/**'] },
+  // .mjs files are plain scripts the workflow runs with node; test/fixtures holds sample projects that real tools run, not the suite's code.
+  { ignores: ['dist/**', 'coverage/**', 'node_modules/**', '**/*.js', '**/*.mjs', 'test/fixtures/**'] },
   ...tseslint.configs.strictTypeChecked,
   {
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },

@@ -9,7 +9,7 @@ export default {
   testTimeout: 60_000,
   // Most suites wait on servers and child processes: two workers keep both cores busy.
   maxWorkers: 2,
-  reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
+  reporters: ['default', '<rootDir>/packages/testkit/src/summary-reporter.js'],
   coverageProvider: 'v8',
   collectCoverageFrom: ['packages/*/src/**/*.ts'],
   coverageReporters: ['text-summary', 'lcov', 'json-summary'],

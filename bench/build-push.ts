@@ -4,8 +4,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runBundledAction } from '@shiprail/rehearsal/harness';
-import { startRegistry } from '@shiprail/rehearsal/registry';
+import { runBundledAction } from '@shiprail/rehearsal/workflow';
+import { startRegistry } from '@shiprail/rehearsal/servers';
 import { createWorkspace } from '../test/build-push/fixtures.ts';
 import { median } from './lib/timing.ts';
 

@@ -1,5 +1,5 @@
 // Two measurements of the judge.
-// 1. Decisions on simulated canaries whose truth is known (packages/canary-analyze/src/simulation.ts):
+// 1. Decisions on simulated canaries whose truth is known (test/canary-analyze/simulation.ts):
 //    per query shape, how often a healthy canary is judged not to pass (false alarms) and how often a
 //    degraded one fails (detection), one 30-minute round at step 15 s, for the judge as it ships (the
 //    samples' dependence counted), for Kayenta's rule (every sample independent), for the alternatives
@@ -7,21 +7,23 @@
 //    alone), and for Flagger's rule on the three typical metrics.
 // 2. The time to judge 10 metrics of 2 x 100,000 samples, against sorting the same samples once.
 import {
-  DEFAULT_PROFILE,
-  HEALTHY,
-  QUERY_SHAPES,
-  TYPICAL_METRICS,
   autocorrelationTime,
   judgeMetric,
   queryMemoryMs,
   scoreMetrics,
+  type JudgeOptions,
+} from '@shiprail/canary-analyze';
+import {
+  DEFAULT_PROFILE,
+  HEALTHY,
+  QUERY_SHAPES,
+  TYPICAL_METRICS,
   seededRandom,
   simulateCanary,
   type Degradation,
-  type JudgeOptions,
   type QueryShape,
   type SimulatedCanary,
-} from '@shiprail/canary-analyze';
+} from '../test/canary-analyze/simulation.ts';
 import { median } from './lib/timing.ts';
 
 const CANARIES = Number(process.env['CANARIES'] ?? 200);

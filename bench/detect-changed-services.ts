@@ -27,8 +27,8 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import picomatch from 'picomatch';
-import { readActionMetadata, repoRoot } from '../scripts/lib/action-metadata.ts';
-import { inputEnvName, node24, runBundledAction } from '@shiprail/rehearsal/harness';
+import { readActionMetadata, repoRoot } from '@shiprail/rehearsal/action-metadata';
+import { inputEnvName, node24, runBundledAction } from '@shiprail/rehearsal/workflow';
 import { median } from './lib/timing.ts';
 
 /** A small deterministic generator, so that every run measures the same data. */

@@ -1,8 +1,8 @@
 // 20 workflow runs bump 20 different images of the same branch at once (the bundled action, one
 // process each, against a bare remote): total time and the attempts each needed, against one bump
 // alone measured in the same run.
-import { createGitopsRemote, commitsOf, type GitopsRemote } from '@shiprail/rehearsal/gitops-repo';
-import { runBundledAction, type ActionRun } from '@shiprail/rehearsal/harness';
+import { createGitopsRemote, commitsOf, type GitopsRemote } from '@shiprail/rehearsal';
+import { runBundledAction, type ActionRun } from '@shiprail/rehearsal/workflow';
 import { median } from './lib/timing.ts';
 
 const CONCURRENT = 20;

@@ -5,12 +5,17 @@
 // (bundle first: `npm run bundle -- rollout-wait`).
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { repoRoot } from '../scripts/lib/action-metadata.ts';
+import { repoRoot } from '@shiprail/rehearsal/action-metadata';
+import { node24 } from '@shiprail/rehearsal/workflow';
+import {
+  startKubeApiServer,
+  type KubeApiServer,
+  deploymentRollout,
+  playScenario,
+  seedDeployment,
+} from '@shiprail/rehearsal/kube';
+import { kubectl, waitForWatches } from '@shiprail/testkit';
 import { spawn } from 'node:child_process';
-import { node24 } from '@shiprail/rehearsal/harness';
-import { startKubeApiServer, type KubeApiServer } from '@shiprail/rehearsal/kube-api-server';
-import { kubectl } from '../test/support/kubectl.ts';
-import { deploymentRollout, playScenario, seedDeployment, waitForWatches } from '@shiprail/rehearsal/kube-scenarios';
 import { median } from './lib/timing.ts';
 
 const COUNT = 50;

@@ -4,7 +4,7 @@
 import { Redactor } from '@shiprail/core';
 import { parseCheckFile, runChecks } from '@shiprail/smoke-test';
 import { createServer } from 'node:http';
-import { listenOnLoopback } from '@shiprail/rehearsal/loopback';
+import { listenOnLoopback } from '@shiprail/rehearsal/servers';
 import { median } from './lib/timing.ts';
 
 const CHECKS = 200;

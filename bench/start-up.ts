@@ -9,8 +9,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { listActions, repoRoot } from '../scripts/lib/action-metadata.ts';
-import { node24 } from '@shiprail/rehearsal/harness';
+import { listActions, repoRoot } from '@shiprail/rehearsal/action-metadata';
+import { node24 } from '@shiprail/rehearsal/workflow';
 import { median, timeNode, type Timing } from './lib/timing.ts';
 
 const ROUNDS = 9;

@@ -6,7 +6,7 @@
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot } from '../scripts/lib/action-metadata.ts';
+import { repoRoot } from '@shiprail/rehearsal/action-metadata';
 import { median, timeNode, type Timing } from './lib/timing.ts';
 
 const ROUNDS = 7;

@@ -12,7 +12,7 @@ import {
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { syntheticTrivyReport } from '../test/support/synthetic-trivy-report.ts';
+import { syntheticTrivyReport } from '@shiprail/testkit';
 import { median } from './lib/timing.ts';
 
 const FINDINGS = 50_000;

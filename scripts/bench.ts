@@ -2,7 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { repoRoot } from './lib/action-metadata.ts';
+import { repoRoot } from '@shiprail/rehearsal/action-metadata';
 
 const requested = process.argv.slice(2);
 const available = readdirSync(join(repoRoot, 'bench'))

@@ -4,7 +4,7 @@
 import ncc from '@vercel/ncc';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { listActions, repoRoot } from './lib/action-metadata.ts';
+import { listActions, repoRoot } from '@shiprail/rehearsal/action-metadata';
 
 const args = process.argv.slice(2);
 const check = args.includes('--check');

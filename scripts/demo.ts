@@ -4,10 +4,15 @@
 //   npm run demo -- [--scenario NAME] [--report FILE]
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { jobTable, progressPrinter } from '@shiprail/rehearsal/report';
-import { rehearse } from '@shiprail/rehearsal/rehearse';
-import { SCENARIO_NAMES, scenarioNamed } from '@shiprail/rehearsal/scenarios';
-import { missingPrograms, startWorld } from '@shiprail/rehearsal/world';
+import {
+  jobTable,
+  progressPrinter,
+  rehearse,
+  SCENARIO_NAMES,
+  scenarioNamed,
+  missingPrograms,
+  startWorld,
+} from '@shiprail/rehearsal';
 
 const bold = (text: string): string => (process.stdout.isTTY ? `\x1b[1m${text}\x1b[0m` : text);
 

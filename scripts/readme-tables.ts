@@ -2,7 +2,7 @@
 // `--check` fails when a README's tables differ from what action.yml says.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { listActions, readActionMetadata, repoRoot } from './lib/action-metadata.ts';
+import { listActions, readActionMetadata, repoRoot } from '@shiprail/rehearsal/action-metadata';
 import { renderReadmeTables } from './lib/readme-tables.ts';
 
 const check = process.argv.includes('--check');

@@ -4,8 +4,8 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { listActions } from './lib/action-metadata.ts';
-import { runBundledAction } from '@shiprail/rehearsal/harness';
+import { listActions } from '@shiprail/rehearsal/action-metadata';
+import { runBundledAction } from '@shiprail/rehearsal/workflow';
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,

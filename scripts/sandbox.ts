@@ -9,11 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sleep } from '@shiprail/core';
-import { createGitopsRemote } from '@shiprail/rehearsal/gitops-repo';
-import { startKubeApiServer } from '@shiprail/rehearsal/kube-api-server';
-import { seedDeployment } from '@shiprail/rehearsal/kube-scenarios';
-import { createSampleMonorepo } from '@shiprail/rehearsal/sample-monorepo';
-import { startSampleService } from '@shiprail/rehearsal/sample-service';
+import { createGitopsRemote, createSampleMonorepo } from '@shiprail/rehearsal';
+import { startKubeApiServer, seedDeployment } from '@shiprail/rehearsal/kube';
+import { startSampleService } from '@shiprail/rehearsal/servers';
 
 const stateDir = join(process.env['RUNNER_TEMP'] ?? tmpdir(), 'shiprail-sandbox');
 const envFile = join(stateDir, 'env');

@@ -4,8 +4,8 @@
 import { InputParser } from '@shiprail/core';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { listActions, readActionMetadata, repoRoot } from '../scripts/lib/action-metadata.ts';
-import type { ActionContract } from './support/contract.ts';
+import { listActions, readActionMetadata, repoRoot } from '@shiprail/rehearsal/action-metadata';
+import type { ActionContract } from '@shiprail/testkit';
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {

@@ -4,9 +4,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot } from '../scripts/lib/action-metadata.ts';
-import type { Report } from '@shiprail/rehearsal/report';
-import { node24 } from '@shiprail/rehearsal/harness';
+import { repoRoot } from '@shiprail/rehearsal/action-metadata';
+import type { Report } from '@shiprail/rehearsal';
+import { node24 } from '@shiprail/testkit';
 
 test('the demo rehearses deploy.yml: every job green, every environment on the release, and a report', () => {
   const directory = mkdtempSync(join(tmpdir(), 'demo-test-'));
@@ -33,7 +33,15 @@ test('the demo rehearses deploy.yml: every job green, every environment on the r
     }
     expect(result.stdout).toMatch(/✔ happy ended as the pipeline promises/);
     const report = JSON.parse(readFileSync(reportFile, 'utf8')) as Report;
-    expect(Object.keys(report)).toEqual(['scenario', 'jobs', 'environments', 'pushed', 'gitops', 'comment']);
+    expect(Object.keys(report)).toEqual([
+      'scenario',
+      'jobs',
+      'environments',
+      'pushed',
+      'gitops',
+      'comment',
+      'summaries',
+    ]);
     expect(report.scenario).toBe('happy');
     expect(Object.keys(report.environments)).toEqual(['dev', 'staging', 'canary', 'production']);
     expect(report.environments['production']?.['api']).toBe(report.pushed.find((image) => image.includes('/api@')));

@@ -4,22 +4,25 @@
 # promoted, a deploy job that failed. Nothing is sent when none of these happened or no webhook is set.
 # A message that cannot be delivered is a warning: the deploy's own result stands.
 # In: NOTIFY_WEBHOOK_URL, REPOSITORY, RUN_URL, IMAGES (newline list), DEV, STAGING, CANARY, PRODUCTION
-# (job results), CANARY_DECISION. The URL reaches curl through a config file descriptor, never argv.
+# (job results), CANARY_DECISION; DEV_NAME, STAGING_NAME, CANARY_NAME, PRODUCTION_NAME: the environments
+# those stages deployed to (default the stage's own name). The URL reaches curl through a config file descriptor, never argv.
 set -euo pipefail
 if [[ -z "${NOTIFY_WEBHOOK_URL:-}" ]]; then
   echo "No NOTIFY_WEBHOOK_URL: no notification."
   exit 0
 fi
+last=${PRODUCTION_NAME:-production}
 lines=()
 if [[ "$PRODUCTION" == success ]]; then
-  lines+=("Production updated: $(tr '\n' ' ' <<<"$IMAGES" | sed 's/ *$//')")
+  lines+=("${last^} updated: $(tr '\n' ' ' <<<"$IMAGES" | sed 's/ *$//')")
 fi
 if [[ -n "${CANARY_DECISION:-}" && "$CANARY_DECISION" != pass ]]; then
-  lines+=("Canary $CANARY_DECISION: production is not promoted.")
+  lines+=("Canary $CANARY_DECISION: $last is not promoted.")
 fi
 for job in dev staging canary production; do
   variable=${job^^}
-  [[ "${!variable}" == failure ]] && lines+=("Deploy to $job failed.")
+  name=${job^^}_NAME
+  [[ "${!variable}" == failure ]] && lines+=("Deploy to ${!name:-$job} failed.")
 done
 if [[ ${#lines[@]} -eq 0 ]]; then
   echo "Nothing to notify."

@@ -1,6 +1,6 @@
 // Timing helpers the benchmarks share.
 import { spawnSync } from 'node:child_process';
-import { node24 } from '@shiprail/rehearsal/harness';
+import { node24 } from '@shiprail/rehearsal/workflow';
 
 /** The middle value (the upper one of an even count); NaN for none. */
 export const median = (values: readonly number[]): number =>

@@ -3244,7 +3244,7 @@ module.exports = validRange
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _shiprail_build_push_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5005);
+/* harmony import */ var _shiprail_build_push_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6404);
 
 await (0,_shiprail_build_push_action__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -3253,7 +3253,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 5005:
+/***/ 6404:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -3657,6 +3657,35 @@ function yamlMistake(where, path, message, line) {
 function formatYamlPath(path) {
     return path.map((part, index) => (typeof part === 'number' ? `[${part}]` : index === 0 ? part : `.${part}`)).join('');
 }
+/**
+ * Parses a YAML text that may hold several documents (Kubernetes manifests, skaffold configs), with
+ * positions kept. A syntax error in any document is a ConfigurationError at its line.
+ */
+async function parseYamlDocuments(text, where) {
+    const { LineCounter, isNode, parseAllDocuments } = await loadYamlLibrary();
+    const lineCounter = new LineCounter();
+    const parsed = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+    const documents = Array.isArray(parsed) ? parsed : [];
+    for (const document of documents) {
+        const firstError = document.errors[0];
+        if (firstError === undefined)
+            continue;
+        const line = firstError.linePos?.[0].line ?? lineCounter.linePos(firstError.pos[0]).line;
+        const reason = firstError.message.split('\n')[0] ?? 'malformed YAML';
+        throw new ConfigurationError(`malformed YAML: ${reason}`, { ...where, line });
+    }
+    return documents.map((document) => ({
+        value: toPlainValue(document, where),
+        lineOf: (path) => {
+            for (let depth = path.length; depth >= 0; depth -= 1) {
+                const node = depth === 0 ? document.contents : document.getIn(path.slice(0, depth), true);
+                if (isNode(node) && node.range)
+                    return lineCounter.linePos(node.range[0]).line;
+            }
+            return undefined;
+        },
+    }));
+}
 
 ;// CONCATENATED MODULE: ./packages/core/src/inputs.ts
 
@@ -3953,6 +3982,12 @@ function neutralizeCommandLines(message) {
 
 
 const escapeData = (text) => text.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+const unescapeData = (text) => text.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%');
+/** The data of every `::name \u2026::data` command a step printed, unescaped, in order. */
+function commandData(stdout, name) {
+    const pattern = new RegExp(`^::${name}(?: [^:]*)?::(.*)$`, 'gm');
+    return [...stdout.matchAll(pattern)].map((match) => unescapeData(match[1] ?? ''));
+}
 const escapeProperty = (text) => escapeData(text).replace(/:/g, '%3A').replace(/,/g, '%2C');
 /** `::name key=value,key=value::data`, every part escaped so that it cannot end the line or the command. */
 function workflowCommand(name, properties, data) {
@@ -4135,6 +4170,8 @@ async function runAction(main) {
     }
 }
 
+;// CONCATENATED MODULE: external "node:fs/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 ;// CONCATENATED MODULE: external "node:path"
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 ;// CONCATENATED MODULE: ./packages/core/src/atomic-file.ts
@@ -4238,8 +4275,7 @@ function parseWorkloadReference(text) {
 
 
 
-;// CONCATENATED MODULE: external "node:fs/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
+
 ;// CONCATENATED MODULE: ./packages/build-push/src/builders.ts
 
 
@@ -4554,6 +4590,37 @@ function storedCredentials(registry, env) {
     return undefined;
 }
 
+;// CONCATENATED MODULE: ./packages/build-push/src/inputs.ts
+/** The default `tags` rules (also action.yml's default). */
+const DEFAULT_TAG_RULES = 'type=sha\ntype=ref,event=branch\ntype=ref,event=pr\ntype=semver,pattern={{version}}';
+/** Reads every input once, the password first so that it is masked before anything else runs. */
+function parseInputs(parser) {
+    const password = parser.secret('registry-password');
+    return {
+        'registry-password': password,
+        'registry-username': parser.string('registry-username'),
+        image: parser.required('image'),
+        context: parser.string('context', '.'),
+        dockerfile: parser.string('dockerfile'),
+        tags: parser.list('tags', DEFAULT_TAG_RULES),
+        flavor: parser.list('flavor'),
+        labels: parser.list('labels'),
+        'build-args': parser.list('build-args'),
+        target: parser.string('target'),
+        platforms: parser
+            .list('platforms')
+            .flatMap((line) => line.split(','))
+            .map((platform) => platform.trim())
+            .filter((platform) => platform !== ''),
+        push: parser.boolean('push', true),
+        builder: parser.choice('builder', ['auto', 'buildx', 'buildah'], 'auto'),
+        cache: parser.choice('cache', ['auto', 'registry', 'none'], 'auto'),
+        'reuse-existing': parser.boolean('reuse-existing', true),
+        'dry-run': parser.boolean('dry-run', false),
+        'oci-layout': parser.string('oci-layout'),
+    };
+}
+
 ;// CONCATENATED MODULE: ./packages/build-push/src/layout.ts
 
 
@@ -4702,12 +4769,12 @@ async function pushLayout(registry, layout, tags) {
     return counts;
 }
 
-;// CONCATENATED MODULE: ./packages/build-push/src/payload.ts
+;// CONCATENATED MODULE: ./packages/build-push/src/tags/payload.ts
 /** Reads of the untyped event payload. */
 const payload_record = (value) => typeof value === 'object' && value !== null ? value : {};
 const payload_text = (value) => (typeof value === 'string' ? value : undefined);
 
-;// CONCATENATED MODULE: ./packages/build-push/src/template.ts
+;// CONCATENATED MODULE: ./packages/build-push/src/tags/template.ts
 const HTML_ESCAPES = {
     '&': '&amp;',
     '<': '&lt;',
@@ -4840,57 +4907,7 @@ function formatDate(epochMs, format, timeZone = 'UTC') {
     return pattern.replace(/\[([^\]]*)]|YYYY|YY|MM|M|DD|D|HH|H|hh|h|mm|m|ss|s|SSS|A|a|X|x|ZZ|Z/g, (token, literal) => (literal !== undefined ? literal : (tokens[token]?.() ?? token)));
 }
 
-;// CONCATENATED MODULE: ./packages/build-push/src/labels.ts
-
-
-
-const labels_text = (value) => payload_text(value) ?? '';
-/**
- * Parses `labels` lines (`key=value`); the value may contain `=`. Expressions are expanded first
- * (`org.opencontainers.image.ref.name={{branch}}`), as docker/metadata-action does.
- */
-function parseLabelLines(lines, values = {}) {
-    return lines.map((written) => {
-        let line;
-        try {
-            line = renderTemplate(written, values);
-        }
-        catch (error) {
-            if (!(error instanceof TemplateError))
-                throw error;
-            throw new errors_ConfigurationError(`'${written}' ${error.message}`, { input: 'labels' });
-        }
-        const equals = line.indexOf('=');
-        const key = equals > 0 ? line.slice(0, equals).trim() : '';
-        if (key === '' || /\s/.test(key)) {
-            throw new errors_ConfigurationError(`'${written}' is not a label: write key=value`, { input: 'labels' });
-        }
-        return [key, line.slice(equals + 1).trim()];
-    });
-}
-/**
- * The OCI labels docker/metadata-action writes, from the run and the event's repository, then the
- * user's own (which win), sorted by key. Labels whose value is empty are left out.
- */
-function ociLabels(source, extra) {
-    const repository = payload_record(source.payload['repository']);
-    const url = labels_text(repository['html_url']) || (source.repository ? `${source.serverUrl}/${source.repository}` : '');
-    const labels = new Map([
-        ['org.opencontainers.image.title', labels_text(repository['name']) || (source.repository.split('/')[1] ?? '')],
-        ['org.opencontainers.image.description', labels_text(repository['description'])],
-        ['org.opencontainers.image.url', url],
-        ['org.opencontainers.image.source', url],
-        ['org.opencontainers.image.version', source.version],
-        ['org.opencontainers.image.created', new Date(source.now).toISOString()],
-        ['org.opencontainers.image.revision', source.sha],
-        ['org.opencontainers.image.licenses', labels_text(payload_record(repository['license'])['spdx_id'])],
-    ]);
-    for (const [key, value] of extra)
-        labels.set(key, value);
-    return Object.fromEntries([...labels].filter(([, value]) => value !== '').sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-}
-
-;// CONCATENATED MODULE: ./packages/build-push/src/expressions.ts
+;// CONCATENATED MODULE: ./packages/build-push/src/tags/expressions.ts
 
 
 const shortSha = (sha, length) => sha.slice(0, length);
@@ -4943,6 +4960,56 @@ function expressionValues(context) {
         is_not_default_branch: String(!onDefault),
         ...dateValues(context),
     };
+}
+
+;// CONCATENATED MODULE: ./packages/build-push/src/labels.ts
+
+
+
+const labels_text = (value) => payload_text(value) ?? '';
+/**
+ * Parses `labels` lines (`key=value`); the value may contain `=`. Expressions are expanded first
+ * (`org.opencontainers.image.ref.name={{branch}}`), as docker/metadata-action does.
+ */
+function parseLabelLines(lines, values = {}) {
+    return lines.map((written) => {
+        let line;
+        try {
+            line = renderTemplate(written, values);
+        }
+        catch (error) {
+            if (!(error instanceof TemplateError))
+                throw error;
+            throw new errors_ConfigurationError(`'${written}' ${error.message}`, { input: 'labels' });
+        }
+        const equals = line.indexOf('=');
+        const key = equals > 0 ? line.slice(0, equals).trim() : '';
+        if (key === '' || /\s/.test(key)) {
+            throw new errors_ConfigurationError(`'${written}' is not a label: write key=value`, { input: 'labels' });
+        }
+        return [key, line.slice(equals + 1).trim()];
+    });
+}
+/**
+ * The OCI labels docker/metadata-action writes, from the run and the event's repository, then the
+ * user's own (which win), sorted by key. Labels whose value is empty are left out.
+ */
+function ociLabels(source, extra) {
+    const repository = payload_record(source.payload['repository']);
+    const url = labels_text(repository['html_url']) || (source.repository ? `${source.serverUrl}/${source.repository}` : '');
+    const labels = new Map([
+        ['org.opencontainers.image.title', labels_text(repository['name']) || (source.repository.split('/')[1] ?? '')],
+        ['org.opencontainers.image.description', labels_text(repository['description'])],
+        ['org.opencontainers.image.url', url],
+        ['org.opencontainers.image.source', url],
+        ['org.opencontainers.image.version', source.version],
+        ['org.opencontainers.image.created', new Date(source.now).toISOString()],
+        ['org.opencontainers.image.revision', source.sha],
+        ['org.opencontainers.image.licenses', labels_text(payload_record(repository['license'])['spdx_id'])],
+    ]);
+    for (const [key, value] of extra)
+        labels.set(key, value);
+    return Object.fromEntries([...labels].filter(([, value]) => value !== '').sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
 ;// CONCATENATED MODULE: ./packages/build-push/src/reference.ts
@@ -5006,7 +5073,7 @@ function parseImageReference(image) {
     };
 }
 
-;// CONCATENATED MODULE: ./packages/build-push/src/rules.ts
+;// CONCATENATED MODULE: ./packages/build-push/src/tags/rules.ts
 
 /** The rule types of docker/metadata-action this action understands. */
 const RULE_TYPES = ['schedule', 'semver', 'match', 'edge', 'ref', 'raw', 'sha'];
@@ -5224,7 +5291,7 @@ function parseFlavor(lines) {
 // EXTERNAL MODULE: ./node_modules/semver/index.js
 var semver = __nccwpck_require__(2088);
 var semver_default = /*#__PURE__*/__nccwpck_require__.n(semver);
-;// CONCATENATED MODULE: ./packages/build-push/src/tag-rules.ts
+;// CONCATENATED MODULE: ./packages/build-push/src/tags/tag-rules.ts
 
 
 
@@ -5387,7 +5454,7 @@ const RULE_FUNCTIONS = {
     sha: shaTag,
 };
 
-;// CONCATENATED MODULE: ./packages/build-push/src/tags.ts
+;// CONCATENATED MODULE: ./packages/build-push/src/tags/tags.ts
 
 
 
@@ -5942,38 +6009,34 @@ class RegistryClient {
     }
 }
 
-;// CONCATENATED MODULE: ./packages/build-push/src/inputs.ts
-/** The default `tags` rules (also action.yml's default). */
-const DEFAULT_TAG_RULES = 'type=sha\ntype=ref,event=branch\ntype=ref,event=pr\ntype=semver,pattern={{version}}';
-/** Reads every input once, the password first so that it is masked before anything else runs. */
-function parseInputs(parser) {
-    const password = parser.secret('registry-password');
-    return {
-        'registry-password': password,
-        'registry-username': parser.string('registry-username'),
-        image: parser.required('image'),
-        context: parser.string('context', '.'),
-        dockerfile: parser.string('dockerfile'),
-        tags: parser.list('tags', DEFAULT_TAG_RULES),
-        flavor: parser.list('flavor'),
-        labels: parser.list('labels'),
-        'build-args': parser.list('build-args'),
-        target: parser.string('target'),
-        platforms: parser
-            .list('platforms')
-            .flatMap((line) => line.split(','))
-            .map((platform) => platform.trim())
-            .filter((platform) => platform !== ''),
-        push: parser.boolean('push', true),
-        builder: parser.choice('builder', ['auto', 'buildx', 'buildah'], 'auto'),
-        cache: parser.choice('cache', ['auto', 'registry', 'none'], 'auto'),
-        'reuse-existing': parser.boolean('reuse-existing', true),
-        'dry-run': parser.boolean('dry-run', false),
-        'oci-layout': parser.string('oci-layout'),
-    };
+;// CONCATENATED MODULE: ./packages/build-push/src/summary.ts
+// The job summary: the image, how it came to be (built, reused or pushed), its digest, tags and labels.
+
+/** The summary of a dry run (no outcome) or of the image built, reused or pushed. */
+function renderSummary(plan, outcome) {
+    const lines = [
+        `## build-push: ${code(plan.image.name)}`,
+        '',
+        `${escapeCell(plan.context.eventName || 'run')} of ${code(plan.context.ref)} at ${code(plan.context.sha.slice(0, 12))}`,
+        '',
+    ];
+    if (outcome === undefined)
+        lines.push('**Dry run**: tags and labels computed; nothing was built or pushed.');
+    else
+        lines.push(`**${outcome.verdict}**: ${escapeCell(outcome.decision)}.`);
+    if (outcome !== undefined && outcome.digest !== '')
+        lines.push('', `Digest: ${code(outcome.digest)}`);
+    lines.push('', table(['Tag', 'From rule'], plan.tags.tags.map(({ tag, rule }) => [raw(code(`${plan.image.name}:${tag}`)), raw(code(rule))])));
+    if (plan.tags.tags.length === 0)
+        lines.push('', '_No rule gave a tag for this event._');
+    for (const warning of plan.tags.warnings)
+        lines.push('', `> ${escapeCell(warning)}`);
+    lines.push('', table(['Label', 'Value'], Object.entries(plan.labels).map(([key, value]) => [raw(code(key)), value])));
+    return `${lines.join('\n')}\n`;
 }
 
 ;// CONCATENATED MODULE: ./packages/build-push/src/run.ts
+
 
 
 
@@ -6088,27 +6151,6 @@ async function buildAndPush(plan, inputs, builder, registry, credentials, runtim
     await addTags(registry, digest, plan.tags.tags.map(({ tag }) => tag).filter((tag) => !pushed.has(`${plan.image.name}:${tag}`)));
     return { digest, verdict: 'Built', decision: `${how} and pushed` };
 }
-function summary(plan, outcome) {
-    const lines = [
-        `## build-push: ${code(plan.image.name)}`,
-        '',
-        `${escapeCell(plan.context.eventName || 'run')} of ${code(plan.context.ref)} at ${code(plan.context.sha.slice(0, 12))}`,
-        '',
-    ];
-    if (outcome === undefined)
-        lines.push('**Dry run**: tags and labels computed; nothing was built or pushed.');
-    else
-        lines.push(`**${outcome.verdict}**: ${escapeCell(outcome.decision)}.`);
-    if (outcome !== undefined && outcome.digest !== '')
-        lines.push('', `Digest: ${code(outcome.digest)}`);
-    lines.push('', table(['Tag', 'From rule'], plan.tags.tags.map(({ tag, rule }) => [raw(code(`${plan.image.name}:${tag}`)), raw(code(rule))])));
-    if (plan.tags.tags.length === 0)
-        lines.push('', '_No rule gave a tag for this event._');
-    for (const warning of plan.tags.warnings)
-        lines.push('', `> ${escapeCell(warning)}`);
-    lines.push('', table(['Label', 'Value'], Object.entries(plan.labels).map(([key, value]) => [raw(code(key)), value])));
-    return `${lines.join('\n')}\n`;
-}
 /** Pushes the image an earlier build-push step wrote as an OCI image layout: nothing is built. */
 async function pushFromLayout(plan, directory, registry, runtime) {
     const layout = await readLayout(directory);
@@ -6136,7 +6178,7 @@ async function runBuildPush(runtime) {
     if (inputs['dry-run']) {
         setPlanOutputs(plan, runtime);
         runtime.setOutput('built', false);
-        await runtime.appendSummary(summary(plan, undefined));
+        await runtime.appendSummary(renderSummary(plan, undefined));
         return;
     }
     const credentials = registryCredentials(plan, runtime);
@@ -6180,24 +6222,8 @@ async function finish(plan, outcome, runtime) {
     runtime.setOutput('built', outcome.verdict === 'Built');
     if (plan.layout !== undefined)
         runtime.setOutput('oci-layout', plan.layout.directory);
-    await runtime.appendSummary(summary(plan, outcome));
+    await runtime.appendSummary(renderSummary(plan, outcome));
 }
-
-;// CONCATENATED MODULE: ./packages/build-push/src/index.ts
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 
 ;// CONCATENATED MODULE: ./packages/build-push/src/action.ts
 // The step itself: what dist/build-push runs, and the entry @github/local-action calls.

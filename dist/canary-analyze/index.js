@@ -5,7 +5,7 @@ import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _shiprail_canary_analyze_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1406);
+/* harmony import */ var _shiprail_canary_analyze_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3326);
 
 await (0,_shiprail_canary_analyze_action__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -14,7 +14,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 1406:
+/***/ 3326:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -71,7 +71,7 @@ function readPayload(path) {
  * every action, and turned into a single `::error` annotation and exit code 1. Anything else that is
  * thrown is a failure of the environment or a bug, and is reported as such.
  */
-class ConfigurationError extends Error {
+class errors_ConfigurationError extends Error {
     location;
     constructor(message, location = {}) {
         super(message);
@@ -90,7 +90,7 @@ class ConfigurationError extends Error {
 }
 /** The message of anything thrown, for logs: never a stack for a user mistake. */
 function errorMessage(error) {
-    if (error instanceof ConfigurationError)
+    if (error instanceof errors_ConfigurationError)
         return error.describe();
     if (error instanceof Error) {
         const cause = error.cause instanceof Error ? ` (${error.cause.message})` : '';
@@ -368,7 +368,7 @@ async function parseYamlDocument(text, where) {
     if (firstError !== undefined) {
         const line = firstError.linePos?.[0].line ?? lineCounter.linePos(firstError.pos[0]).line;
         const reason = firstError.message.split('\n')[0] ?? 'malformed YAML';
-        throw new ConfigurationError(`malformed YAML: ${reason}`, { ...where, line });
+        throw new errors_ConfigurationError(`malformed YAML: ${reason}`, { ...where, line });
     }
     const lineOf = (path) => {
         for (let depth = path.length; depth >= 0; depth -= 1) {
@@ -401,7 +401,7 @@ function toPlainValue(document, where) {
     }
     catch (error) {
         if (error instanceof ReferenceError && /alias/i.test(error.message)) {
-            throw new ConfigurationError(`too many YAML alias expansions (${error.message}); write the values out`, where);
+            throw new errors_ConfigurationError(`too many YAML alias expansions (${error.message}); write the values out`, where);
         }
         throw error;
     }
@@ -409,7 +409,7 @@ function toPlainValue(document, where) {
 /** A mistake about the value at `path` of a YAML text: the path leads the message, at the line when it is known. */
 function yamlMistake(where, path, message, line) {
     const at = formatYamlPath(path);
-    return new ConfigurationError(at === '' ? message : `${at}: ${message}`, {
+    return new errors_ConfigurationError(at === '' ? message : `${at}: ${message}`, {
         ...where,
         ...(line === undefined ? {} : { line }),
     });
@@ -417,6 +417,35 @@ function yamlMistake(where, path, message, line) {
 /** `checks[2].expect.status` */
 function formatYamlPath(path) {
     return path.map((part, index) => (typeof part === 'number' ? `[${part}]` : index === 0 ? part : `.${part}`)).join('');
+}
+/**
+ * Parses a YAML text that may hold several documents (Kubernetes manifests, skaffold configs), with
+ * positions kept. A syntax error in any document is a ConfigurationError at its line.
+ */
+async function parseYamlDocuments(text, where) {
+    const { LineCounter, isNode, parseAllDocuments } = await loadYamlLibrary();
+    const lineCounter = new LineCounter();
+    const parsed = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+    const documents = Array.isArray(parsed) ? parsed : [];
+    for (const document of documents) {
+        const firstError = document.errors[0];
+        if (firstError === undefined)
+            continue;
+        const line = firstError.linePos?.[0].line ?? lineCounter.linePos(firstError.pos[0]).line;
+        const reason = firstError.message.split('\n')[0] ?? 'malformed YAML';
+        throw new ConfigurationError(`malformed YAML: ${reason}`, { ...where, line });
+    }
+    return documents.map((document) => ({
+        value: toPlainValue(document, where),
+        lineOf: (path) => {
+            for (let depth = path.length; depth >= 0; depth -= 1) {
+                const node = depth === 0 ? document.contents : document.getIn(path.slice(0, depth), true);
+                if (isNode(node) && node.range)
+                    return lineCounter.linePos(node.range[0]).line;
+            }
+            return undefined;
+        },
+    }));
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/inputs.ts
@@ -450,7 +479,7 @@ class InputParser {
     required(name) {
         const value = this.raw(name, undefined);
         if (value === '')
-            throw new ConfigurationError('is required but was not given', { input: name });
+            throw new errors_ConfigurationError('is required but was not given', { input: name });
         return value;
     }
     /** A secret: masked before anything else can print it. Never trimmed beyond a final newline. */
@@ -472,19 +501,19 @@ class InputParser {
             return true;
         if (value === 'false')
             return false;
-        throw new ConfigurationError(`expected true or false, got '${value}'`, { input: name });
+        throw new errors_ConfigurationError(`expected true or false, got '${value}'`, { input: name });
     }
     /** A duration in milliseconds: `90s`, `10m`, `1h30m`, `500ms` or plain seconds. */
     duration(name, fallback) {
         const value = this.raw(name, fallback);
         const ms = parseDuration(value);
         if (ms === undefined) {
-            throw new ConfigurationError(`expected a duration like 90s, 10m, 1h30m or plain seconds, got '${value}'`, {
+            throw new errors_ConfigurationError(`expected a duration like 90s, 10m, 1h30m or plain seconds, got '${value}'`, {
                 input: name,
             });
         }
         if (ms > MAX_TIMER_MS) {
-            throw new ConfigurationError(`'${value}' is longer than 24 days, the longest a step can wait`, {
+            throw new errors_ConfigurationError(`'${value}' is longer than 24 days, the longest a step can wait`, {
                 input: name,
             });
         }
@@ -494,7 +523,7 @@ class InputParser {
     integer(name, fallback, bounds = {}) {
         const value = this.number(name, fallback, bounds);
         if (!Number.isInteger(value)) {
-            throw new ConfigurationError(`expected a whole number, got '${value}'`, { input: name });
+            throw new errors_ConfigurationError(`expected a whole number, got '${value}'`, { input: name });
         }
         return value;
     }
@@ -503,13 +532,13 @@ class InputParser {
         const value = this.raw(name, String(fallback));
         const parsed = Number(value);
         if (value === '' || !Number.isFinite(parsed)) {
-            throw new ConfigurationError(`expected a number, got '${value}'`, { input: name });
+            throw new errors_ConfigurationError(`expected a number, got '${value}'`, { input: name });
         }
         if (bounds.min !== undefined && parsed < bounds.min) {
-            throw new ConfigurationError(`must be at least ${bounds.min}, got ${parsed}`, { input: name });
+            throw new errors_ConfigurationError(`must be at least ${bounds.min}, got ${parsed}`, { input: name });
         }
         if (bounds.max !== undefined && parsed > bounds.max) {
-            throw new ConfigurationError(`must be at most ${bounds.max}, got ${parsed}`, { input: name });
+            throw new errors_ConfigurationError(`must be at most ${bounds.max}, got ${parsed}`, { input: name });
         }
         return parsed;
     }
@@ -518,7 +547,7 @@ class InputParser {
         const value = this.raw(name, fallback);
         const found = choices.find((choice) => choice === value);
         if (found === undefined) {
-            throw new ConfigurationError(`expected one of ${choices.join(', ')}, got '${value}'`, { input: name });
+            throw new errors_ConfigurationError(`expected one of ${choices.join(', ')}, got '${value}'`, { input: name });
         }
         return found;
     }
@@ -536,7 +565,7 @@ class InputParser {
         }
         catch (error) {
             const reason = errorMessage(error);
-            throw new ConfigurationError(`is not valid JSON: ${reason}`, { input: name });
+            throw new errors_ConfigurationError(`is not valid JSON: ${reason}`, { input: name });
         }
     }
     /** YAML text, parsed (errors carry the input name and line); undefined when not given. */
@@ -560,7 +589,7 @@ function parseHeaderLines(lines, input) {
         const colon = line.indexOf(':');
         const name = colon > 0 ? line.slice(0, colon).trim() : '';
         if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
-            throw new ConfigurationError("expected header lines like 'Name: value'", { input });
+            throw new errors_ConfigurationError("expected header lines like 'Name: value'", { input });
         }
         return [name, line.slice(colon + 1).trim()];
     });
@@ -714,6 +743,12 @@ function neutralizeCommandLines(message) {
 
 
 const escapeData = (text) => text.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+const unescapeData = (text) => text.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%');
+/** The data of every `::name \u2026::data` command a step printed, unescaped, in order. */
+function commandData(stdout, name) {
+    const pattern = new RegExp(`^::${name}(?: [^:]*)?::(.*)$`, 'gm');
+    return [...stdout.matchAll(pattern)].map((match) => unescapeData(match[1] ?? ''));
+}
 const escapeProperty = (text) => escapeData(text).replace(/:/g, '%3A').replace(/,/g, '%2C');
 /** `::name key=value,key=value::data`, every part escaped so that it cannot end the line or the command. */
 function workflowCommand(name, properties, data) {
@@ -878,7 +913,7 @@ async function runAction(main) {
         await main(createActionsRuntime());
     }
     catch (error) {
-        if (error instanceof ConfigurationError) {
+        if (error instanceof errors_ConfigurationError) {
             const { file, line, column } = error.location;
             workflow_commands_error(error.describe(), {
                 title: 'Configuration error',
@@ -983,6 +1018,7 @@ function parseWorkloadReference(text) {
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/index.ts
+
 
 
 
@@ -2093,29 +2129,29 @@ function validateInputs(inputs) {
         url = undefined;
     }
     if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
-        throw new ConfigurationError('expected the http(s) URL of the Prometheus server, e.g. http://prometheus:9090', {
+        throw new errors_ConfigurationError('expected the http(s) URL of the Prometheus server, e.g. http://prometheus:9090', {
             input: 'prometheus-url',
         });
     }
     if (inputs['marginal-score'] > inputs['pass-score']) {
-        throw new ConfigurationError(`must not exceed pass-score (${inputs['pass-score']}), got ${inputs['marginal-score']}`, { input: 'marginal-score' });
+        throw new errors_ConfigurationError(`must not exceed pass-score (${inputs['pass-score']}), got ${inputs['marginal-score']}`, { input: 'marginal-score' });
     }
     if (inputs.interval <= 0)
-        throw new ConfigurationError('must be longer than 0', { input: 'interval' });
+        throw new errors_ConfigurationError('must be longer than 0', { input: 'interval' });
     if (inputs.step <= 0)
-        throw new ConfigurationError('must be longer than 0', { input: 'step' });
+        throw new errors_ConfigurationError('must be longer than 0', { input: 'step' });
     if (inputs.step > inputs.interval) {
-        throw new ConfigurationError('must not be longer than interval: each round needs several samples', {
+        throw new errors_ConfigurationError('must not be longer than interval: each round needs several samples', {
             input: 'step',
         });
     }
     const window = Math.max(inputs.duration, inputs.interval);
     if (window / inputs.step > MAX_POINTS) {
-        throw new ConfigurationError(`gives ${Math.ceil(window / inputs.step)} samples per series over ${window / 1000}s; Prometheus allows ${MAX_POINTS}: use a longer step`, { input: 'step' });
+        throw new errors_ConfigurationError(`gives ${Math.ceil(window / inputs.step)} samples per series over ${window / 1000}s; Prometheus allows ${MAX_POINTS}: use a longer step`, { input: 'step' });
     }
     for (const side of ['baseline', 'canary']) {
         if (/\{\{|\}\}/.test(inputs[side])) {
-            throw new ConfigurationError('expected label matchers such as app="web",track="canary"', { input: side });
+            throw new errors_ConfigurationError('expected label matchers such as app="web",track="canary"', { input: side });
         }
     }
 }
@@ -2129,7 +2165,7 @@ async function loadMetrics(value, workspace) {
         return parseMetricsDefinition(value, { input: 'metrics' });
     const path = (0,external_node_path_namespaceObject.isAbsolute)(value) ? value : (0,external_node_path_namespaceObject.resolve)(workspace, value);
     if (!(0,external_node_fs_namespaceObject.existsSync)(path) || !(0,external_node_fs_namespaceObject.statSync)(path).isFile()) {
-        throw new ConfigurationError(`no file '${value}' in the workspace: give a path to the metrics YAML, or the YAML itself`, {
+        throw new errors_ConfigurationError(`no file '${value}' in the workspace: give a path to the metrics YAML, or the YAML itself`, {
             input: 'metrics',
         });
     }
@@ -2458,240 +2494,6 @@ async function writeReport(tempDir, report) {
     await writeFileAtomically(path, report);
     return path;
 }
-
-;// CONCATENATED MODULE: ./packages/canary-analyze/src/simulation.ts
-// A model of a service scraped by Prometheus, to measure the judge on canaries whose truth is known:
-// per-request errors and log-normal latencies, counted into the counters and histogram buckets that
-// Prometheus stores every scrape, then evaluated the way the query shapes people write evaluate them
-// (Prometheus 2 semantics: a range [W] at t holds the scrapes in [t - W, t]).
-/** Deterministic uniform numbers in [0, 1) (mulberry32), so that every run sees the same canaries. */
-function seededRandom(seed) {
-    let state = seed >>> 0;
-    return () => {
-        state = (state + 0x6d2b_79f5) >>> 0;
-        let t = state;
-        t = Math.imul(t ^ (t >>> 15), t | 1);
-        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-        return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-    };
-}
-/** The service the figures are measured on: 150-250 requests per 15 s, 1 % errors, ~100 ms. */
-const DEFAULT_PROFILE = {
-    scrapeMs: 15_000,
-    requestsPerScrape: [150, 250],
-    errorRate: 0.01,
-    latencyMedianSeconds: 0.1,
-    latencySigma: 0.5,
-    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-};
-const HEALTHY = { errorFactor: 1, latencyFactor: 1 };
-function simulateCounters(random, scrapes, profile, degradation) {
-    const bounds = profile.buckets;
-    const counters = {
-        requests: new Float64Array(scrapes),
-        errors: new Float64Array(scrapes),
-        latencySum: new Float64Array(scrapes),
-        buckets: Array.from({ length: bounds.length + 1 }, () => new Float64Array(scrapes)),
-        latencyGauge: new Float64Array(scrapes),
-    };
-    const perBucket = new Float64Array(bounds.length + 1);
-    const [fewest, most] = profile.requestsPerScrape;
-    const errorRate = profile.errorRate * degradation.errorFactor;
-    const median = profile.latencyMedianSeconds * degradation.latencyFactor;
-    // A request is in the first bucket whose bound its latency does not exceed: compare the normal deviate.
-    const deviateBounds = bounds.map((bound) => Math.log(bound / median) / profile.latencySigma);
-    const normals = normalPairs(random);
-    let requests = 0;
-    let errors = 0;
-    let latencySum = 0;
-    for (let scrape = 0; scrape < scrapes; scrape += 1) {
-        const count = fewest + Math.floor(random() * (most - fewest + 1));
-        let intervalSum = 0;
-        for (let request = 0; request < count; request += 1) {
-            if (random() < errorRate)
-                errors += 1;
-            const normal = normals();
-            intervalSum += median * Math.exp(profile.latencySigma * normal);
-            let bucket = 0;
-            while (bucket < deviateBounds.length && normal > deviateBounds[bucket])
-                bucket += 1;
-            perBucket[bucket] = perBucket[bucket] + 1;
-        }
-        requests += count;
-        latencySum += intervalSum;
-        counters.requests[scrape] = requests;
-        counters.errors[scrape] = errors;
-        counters.latencySum[scrape] = latencySum;
-        counters.latencyGauge[scrape] = intervalSum / count;
-        let cumulative = 0;
-        for (let bucket = 0; bucket <= bounds.length; bucket += 1) {
-            cumulative += perBucket[bucket];
-            counters.buckets[bucket][scrape] = cumulative;
-        }
-    }
-    return counters;
-}
-/** Standard normal deviates, both of each Box-Muller pair. */
-function normalPairs(random) {
-    let spare = Number.NaN;
-    return () => {
-        if (!Number.isNaN(spare)) {
-            const value = spare;
-            spare = Number.NaN;
-            return value;
-        }
-        const radius = Math.sqrt(-2 * Math.log(1 - random()));
-        const angle = 2 * Math.PI * random();
-        spare = radius * Math.sin(angle);
-        return radius * Math.cos(angle);
-    };
-}
-const delta = (series, at, scrapes) => series[at] - series[at - scrapes];
-const errorRatio = (scrapes) => (c, at) => delta(c.errors, at, scrapes) / delta(c.requests, at, scrapes);
-const meanLatency = (scrapes) => (c, at) => delta(c.latencySum, at, scrapes) / delta(c.requests, at, scrapes);
-/** histogram_quantile over the bucket increases of the last `scrapes` intervals (linear interpolation). */
-const quantile = (q, scrapes) => (c, at, profile) => {
-    const total = delta(c.buckets[profile.buckets.length], at, scrapes);
-    const rank = q * total;
-    let below = 0;
-    let lower = 0;
-    for (let bucket = 0; bucket < profile.buckets.length; bucket += 1) {
-        const upper = profile.buckets[bucket];
-        const count = delta(c.buckets[bucket], at, scrapes);
-        if (count >= rank)
-            return lower + ((upper - lower) * (rank - below)) / Math.max(count - below, 1e-12);
-        below = count;
-        lower = upper;
-    }
-    return lower;
-};
-/** avg_over_time / max_over_time of an inner shape over `scrapes` + 1 evaluations (a subquery). */
-const overTime = (inner, scrapes, combine) => (c, at, profile) => {
-    let total = 0;
-    let highest = Number.NEGATIVE_INFINITY;
-    for (let back = 0; back <= scrapes; back += 1) {
-        const value = inner(c, at - back, profile);
-        total += value;
-        highest = Math.max(highest, value);
-    }
-    return combine === 'avg' ? total / (scrapes + 1) : highest;
-};
-const gaugeAverage = (scrapes) => (c, at) => {
-    let total = 0;
-    for (let back = 0; back <= scrapes; back += 1)
-        total += c.latencyGauge[at - back];
-    return total / (scrapes + 1);
-};
-const ERRORS = 'sum(rate(http_requests_total{ {{selector}}, code="500" }[W])) / sum(rate(http_requests_total{ {{selector}} }[W]))';
-const MEAN = 'sum(rate(http_request_duration_seconds_sum{ {{selector}} }[W])) / sum(rate(http_request_duration_seconds_count{ {{selector}} }[W]))';
-const P95 = 'histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{ {{selector}} }[W])))';
-const windowed = (query, window) => query.replaceAll('[W]', `[${window}]`);
-/** The query shapes measured, with the scrape interval of 15 s (window / 15 s scrapes of memory). */
-const QUERY_SHAPES = [
-    ...['1m', '2m', '5m'].map((window, index) => {
-        const scrapes = [4, 8, 20][index];
-        return {
-            name: `error ratio, rate[${window}]`,
-            kind: 'errors',
-            query: windowed(ERRORS, window),
-            memory: scrapes,
-            evaluate: errorRatio(scrapes),
-        };
-    }),
-    {
-        name: 'errors, increase[2m]',
-        kind: 'errors',
-        query: 'sum(increase(http_requests_total{ {{selector}}, code="500" }[2m]))',
-        memory: 8,
-        evaluate: (c, at) => delta(c.errors, at, 8),
-    },
-    {
-        name: 'error ratio, irate[1m]',
-        kind: 'errors',
-        query: windowed(ERRORS, '1m').replaceAll('rate(', 'irate('),
-        memory: 1,
-        evaluate: errorRatio(1),
-    },
-    {
-        name: 'error ratio, avg_over_time(rate[1m])[5m:15s]',
-        kind: 'errors',
-        query: `avg_over_time((${windowed(ERRORS, '1m')})[5m:15s])`,
-        memory: 24,
-        evaluate: overTime(errorRatio(4), 20, 'avg'),
-    },
-    ...['1m', '2m', '5m'].map((window, index) => {
-        const scrapes = [4, 8, 20][index];
-        return {
-            name: `latency p95, rate[${window}]`,
-            kind: 'latency',
-            query: windowed(P95, window),
-            memory: scrapes,
-            evaluate: quantile(0.95, scrapes),
-        };
-    }),
-    {
-        name: 'latency p95, irate[1m]',
-        kind: 'latency',
-        query: windowed(P95, '1m').replace('rate(', 'irate('),
-        memory: 1,
-        evaluate: quantile(0.95, 1),
-    },
-    {
-        name: 'latency p95, max_over_time(p95 rate[1m])[5m:15s]',
-        kind: 'latency',
-        query: `max_over_time(${windowed(P95, '1m')}[5m:15s])`,
-        memory: 24,
-        evaluate: overTime(quantile(0.95, 4), 20, 'max'),
-    },
-    ...['1m', '2m', '5m'].map((window, index) => {
-        const scrapes = [4, 8, 20][index];
-        return {
-            name: `latency mean, rate[${window}]`,
-            kind: 'latency',
-            query: windowed(MEAN, window),
-            memory: scrapes,
-            evaluate: meanLatency(scrapes),
-        };
-    }),
-    {
-        name: 'latency mean, avg_over_time(gauge[2m])',
-        kind: 'latency',
-        query: 'avg(avg_over_time(http_request_duration_seconds_mean{ {{selector}} }[2m]))',
-        memory: 8,
-        evaluate: gaugeAverage(8),
-    },
-];
-/** The three metrics teams write first (error ratio over 2m, p95 over 1m, mean latency over 5m). */
-const TYPICAL_METRICS = [
-    'error ratio, rate[2m]',
-    'latency p95, rate[1m]',
-    'latency mean, rate[5m]',
-].map((name) => QUERY_SHAPES.find((shape) => shape.name === name));
-/**
- * One baseline and one canary over `minutes` (one sample per scrape, `minutes * 4 + 1` of them at 15 s),
- * evaluated for every shape.
- */
-function simulateCanary(seed, shapes, degradation, minutes = 30, profile = DEFAULT_PROFILE) {
-    const random = seededRandom(seed);
-    const lead = Math.max(...shapes.map((shape) => shape.memory));
-    const samples = Math.round((minutes * 60_000) / profile.scrapeMs) + 1;
-    const scrapes = lead + samples;
-    const sides = [HEALTHY, degradation].map((side) => simulateCounters(random, scrapes, profile, side));
-    const [baseline, canary] = sides.map((counters) => shapes.map((shape) => Array.from({ length: samples }, (_, index) => shape.evaluate(counters, lead + index, profile))));
-    return { baseline, canary };
-}
-
-;// CONCATENATED MODULE: ./packages/canary-analyze/src/index.ts
-
-
-
-
-
-
-
-
-
-
 
 ;// CONCATENATED MODULE: ./packages/canary-analyze/src/action.ts
 // The step itself: what dist/canary-analyze runs, and the entry @github/local-action calls.

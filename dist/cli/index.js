@@ -41,8 +41,8 @@ __nccwpck_require__.d(__webpack_exports__, {
 var external_node_path_ = __nccwpck_require__(6760);
 ;// CONCATENATED MODULE: external "node:util"
 const external_node_util_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:util");
-// EXTERNAL MODULE: ./packages/core/src/index.ts + 12 modules
-var src = __nccwpck_require__(2287);
+// EXTERNAL MODULE: ./packages/core/src/index.ts + 14 modules
+var src = __nccwpck_require__(2416);
 ;// CONCATENATED MODULE: ./packages/cli/src/diff.ts
 // A unified diff of two texts, for showing what init would change in a file it does not overwrite.
 /** Lines of `before` and `after` as a unified diff with `context` lines around each change. */
@@ -1301,7 +1301,7 @@ const WORKLOAD_KINDS = {
     Rollout: ['spec', 'template', 'spec'],
 };
 const KUSTOMIZATION = /(^|\/)(kustomization\.ya?ml|Kustomization)$/;
-const ENVIRONMENT = /^(dev|develop|development|test|testing|qa|stage|staging|preprod|pre-prod|uat|prod|production|live)$/i;
+const ENVIRONMENT = /^(dev|develop|development|test|testing|qa|stage|staging|preprod|pre-prod|uat|canary|prod|production|live)$/i;
 /** Files that are not Kubernetes manifests however they look. */
 const NOT_MANIFEST = /(^|\/)(\.github|skaffold\.ya?ml|(docker-)?compose[^/]*|Chart\.yaml|values[^/]*\.ya?ml|\.gitlab-ci\.yml|\.pre-commit[^/]*)$|(^|\/)\.github\//;
 const workloads_isMapping = (value) => typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -1513,8 +1513,34 @@ async function chartContainers(files, chart) {
 
 
 
-/** The environments the deploy workflow promotes through, in order. */
-const ENVIRONMENTS = ['dev', 'staging', 'canary', 'production'];
+/** The deploy workflow's default environments, in promotion order. */
+const DEFAULT_ENVIRONMENTS = ['dev', 'staging', 'production'];
+/** The overlay the canary is deployed with (the workflow's `canary-environment`). */
+const CANARY = 'canary';
+/** The overlays init writes where there are none: the default environments and the canary. */
+const ENVIRONMENTS = [...DEFAULT_ENVIRONMENTS.slice(0, 2), CANARY, ...DEFAULT_ENVIRONMENTS.slice(2)];
+/** Promotion order of an environment's name: development first, production last. */
+const promotionRank = (name) => {
+    if (/^dev/.test(name))
+        return 1;
+    if (/^(prod|production|live)$/.test(name))
+        return 3;
+    return 2;
+};
+/**
+ * The workflow's `environments` from the overlays a repository has: their own names in promotion order
+ * when there are two or three (`dev`, `prod`), else the workflow's default.
+ */
+function environmentsOf(overlays) {
+    const names = [...new Set(overlays.map((overlay) => overlay.environment))].filter((name) => name !== CANARY);
+    names.sort((a, b) => promotionRank(a) - promotionRank(b) || a.localeCompare(b));
+    if (names.length < 2 || names.length > 3)
+        return sourced(DEFAULT_ENVIRONMENTS, 'default');
+    const folders = overlays.filter((overlay) => names.includes(overlay.environment)).map((overlay) => overlay.folder);
+    return sourced(names, `${commonFolder(folders)}/{${names.join(',')}}`);
+}
+/** The repository variable that holds an environment's base URL: BASE_URL_DEV. */
+const baseUrlVariable = (environment) => `BASE_URL_${environment.toUpperCase().replace(/[^A-Z0-9]+/g, '_')}`;
 const PLAIN = /^[A-Za-z0-9_./@-][A-Za-z0-9_./@+=-]*$/;
 const RESERVED = /^(true|false|yes|no|on|off|null|~|[-+]?[\d.]+(e[-+]?\d+)?)$/i;
 /** A string as a YAML scalar: plain when that reads the same, else double-quoted. */
@@ -1547,8 +1573,10 @@ function renderServicesManifest(services, libraries) {
         lines.push(field('    ', 'context', service.context));
         if (service.dockerfile !== undefined)
             lines.push(field('    ', 'dockerfile', service.dockerfile));
+        else if (service.build !== undefined)
+            lines.push(field('    ', 'build', service.build));
         else
-            lines.push(`    # built with ${service.builder.value} (${service.builder.source}): no Dockerfile`);
+            lines.push(`    # built with ${service.builder.value} (${service.builder.source}): no Dockerfile, add build:`);
         lines.push(field('    ', 'image', sourced(service.pushedAs, service.image.source)));
         if (service.workload !== undefined)
             lines.push(field('    ', 'resource', sourced(service.workload.resource, service.workload.source)));
@@ -1580,7 +1608,7 @@ function renderSmokeChecks(services) {
         return { toAdd };
     const header = [
         '# First smoke checks, from the readiness (else liveness) probes the manifests declare; written by `shiprail init`.',
-        '# Each URL is relative to the base-url-<environment> input: where a gateway routes services under a prefix, add it.',
+        "# Each URL is relative to the environment's base URL (base-urls): where a gateway routes services under a prefix, add it.",
         'checks:',
     ];
     return { content: `${[...header, ...checks].join('\n')}\n`, toAdd };
@@ -1595,7 +1623,10 @@ function renderCallerWorkflow(options) {
     }
     toAdd.push('gh variable set PROMETHEUS_URL --body https://prometheus.<your-domain>   # the Prometheus that holds the canary metrics');
     toAdd.push('gh secret set GITOPS_TOKEN   # a token that may push to this repository (the GitOps repository)');
-    toAdd.push('gh variable set BASE_URL_DEV --body https://dev.<your-domain>   # and BASE_URL_STAGING, BASE_URL_PRODUCTION: where smoke checks call');
+    const environments = options.environments.value;
+    for (const environment of environments) {
+        toAdd.push(`gh variable set ${baseUrlVariable(environment)} --body https://${environment}.<your-domain>   # where smoke checks call in ${environment}`);
+    }
     const overlays = options.overlays.value.includes('\n')
         ? `|-\n${options.overlays.value
             .split('\n')
@@ -1603,8 +1634,9 @@ function renderCallerWorkflow(options) {
             .join('\n')}`
         : yamlScalar(options.overlays.value);
     const lines = [
-        '# Builds, scans and promotes the changed services through dev, staging, a canary and production with',
-        '# the shiprail deploy workflow. Written by `shiprail init`; the comment on each input says where it came from.',
+        '# Builds, scans and promotes the changed services through the environments below (a judged canary before',
+        '# the last once PROMETHEUS_URL is set) with the shiprail deploy workflow. Written by `shiprail init`;',
+        '# the comment on each input says where it came from.',
         'name: deploy',
         'on:',
         '  push:',
@@ -1627,9 +1659,9 @@ function renderCallerWorkflow(options) {
         '      gitops-repository: ${{ github.repository }} # the overlays live in this repository',
         `      overlays: ${overlays}${options.overlays.value.includes('\n') ? '' : comment(options.overlays.source)}`,
         `      smoke-checks: ${options.smoke ? '.github/smoke.yml # from the readiness probes' : "'' # no HTTP probe to start from"}`,
-        '      base-url-dev: ${{ vars.BASE_URL_DEV }}',
-        '      base-url-staging: ${{ vars.BASE_URL_STAGING }}',
-        '      base-url-production: ${{ vars.BASE_URL_PRODUCTION }}',
+        `      environments: ${environments.join(', ')}${comment(options.environments.source)}`,
+        '      base-urls: |',
+        ...environments.map((environment) => `        ${environment}: \${{ vars.${baseUrlVariable(environment)} }}`),
         '      prometheus-url: ${{ vars.PROMETHEUS_URL }}',
         '    secrets: inherit # GITOPS_TOKEN, NOTIFY_WEBHOOK_URL; each environment its own KUBECONFIG',
     ];
@@ -1671,12 +1703,22 @@ function renderOverlays(workloads, services, prefix) {
             })),
         ];
         const named = new Set(overlays.map((overlay) => overlay.environment));
-        for (const environment of ENVIRONMENTS) {
+        const environments = environmentsOf(overlays);
+        const missing = (environment, why) => `overlays: no ${environment} overlay (found ${[...named].join(', ')}): add ${serviceTemplates[0]?.replace('{environment}', environment) ?? ''}/kustomization.yaml${why}`;
+        for (const environment of environments.value) {
             if (!named.has(environment))
-                toAdd.push(`overlays: no ${environment} overlay (found ${[...named].join(', ')}): add ${serviceTemplates[0]?.replace('{environment}', environment) ?? ''}/kustomization.yaml, or rename the overlay that deploys ${environment}`);
+                toAdd.push(missing(environment, `, or rename the overlay that deploys ${environment}`));
         }
-        const shown = overlays.find((overlay) => overlay.environment === 'dev') ?? overlays[0];
-        return { template: sourced(serviceTemplates.join('\n'), shown?.folder ?? ''), files: [], notes, toAdd };
+        if (!named.has(CANARY))
+            toAdd.push(missing(CANARY, ' before setting PROMETHEUS_URL (the canary runs beside production)'));
+        const shown = overlays.find((overlay) => overlay.environment === environments.value[0]) ?? overlays[0];
+        return {
+            template: sourced(serviceTemplates.join('\n'), shown?.folder ?? ''),
+            environments,
+            files: [],
+            notes,
+            toAdd,
+        };
     }
     const renames = prefix.startsWith('${{')
         ? []
@@ -1737,7 +1779,11 @@ function renderOverlays(workloads, services, prefix) {
             ? `overlays: the workloads are deployed by the Helm chart in ${charts.join(', ')}: add kustomize overlays that render it (helmCharts:) per environment under overlays/{environment}`
             : 'overlays: no Kubernetes manifests found: add overlays/{environment}/kustomization.yaml with the workloads of each environment');
     }
-    return { template, files, notes, toAdd };
+    // Named as a second run names the overlays it finds.
+    const written = files
+        .map((file) => folderOf(file.path))
+        .map((folder) => ({ environment: external_node_path_.posix.basename(folder), folder }));
+    return { template, environments: environmentsOf(written), files, notes, toAdd };
 }
 
 ;// CONCATENATED MODULE: ./packages/cli/src/init/plan.ts
@@ -1844,8 +1890,10 @@ async function planInit(files, context) {
             ? service.image.value.slice(prefix.length + 1)
             : (service.image.value.split('/').pop() ?? service.name);
         const workload = matched[index];
+        const build = derivedBuild(service, files);
         return {
             ...service,
+            ...(build === undefined ? {} : { build }),
             dependencies: dependencies.byService.get(service.name) ?? { dependsOn: [], paths: [] },
             ...(workload === undefined ? {} : { workload }),
             pushedAs,
@@ -1867,6 +1915,7 @@ async function planInit(files, context) {
         defaultBranch: context.defaultBranch,
         imagePrefix,
         overlays: overlays.template,
+        environments: overlays.environments,
         smoke: smoke.content !== undefined,
     });
     toAdd.push(...workflow.toAdd);
@@ -1885,9 +1934,9 @@ async function planInit(files, context) {
 /** What a service lacks that the pipeline needs, as lines to add. */
 function describeGaps(service, prefix, toAdd, notes) {
     const entry = `.github/services.yml services.${service.name}`;
-    if (service.builder.value !== 'docker') {
-        const command = service.buildCommand?.value ?? builderCommand(service);
-        toAdd.push(`${entry}: built with ${service.builder.value} (${service.builder.source}), no Dockerfile: build it into an OCI layout, e.g. \`${command}\``);
+    if (service.builder.value !== 'docker' && service.build === undefined) {
+        const command = builderCommand(service);
+        toAdd.push(`${entry}: built with ${service.builder.value} (${service.builder.source}), no Dockerfile: add \`build: ${command}\` (a command that writes the image at $IMAGE_OUTPUT)`);
     }
     if (service.workload === undefined) {
         toAdd.push(`${entry}: no workload in the manifests runs image ${service.image.value}: add \`resource: deployment/<name>\``);
@@ -1896,19 +1945,43 @@ function describeGaps(service, prefix, toAdd, notes) {
         notes.push(`${service.name}: the manifests run ${service.workload.image} (${service.workload.source}); the pipeline pushes ${prefix}/${service.pushedAs}`);
     }
 }
+/**
+ * The `build` command of a Jib service, from its Maven or Gradle build file (and wrapper) in its folder:
+ * the command runs there and writes the image tarball at $IMAGE_OUTPUT.
+ */
+function derivedBuild(service, files) {
+    if (service.builder.value !== 'jib')
+        return undefined;
+    const folder = service.path.value;
+    const has = (name) => files.read(folder === '.' ? name : `${folder}/${name}`) !== undefined;
+    const file = (name) => (folder === '.' ? name : `${folder}/${name}`);
+    const output = '-Djib.outputPaths.tar="$IMAGE_OUTPUT"';
+    const gradle = ['build.gradle', 'build.gradle.kts'].find(has);
+    if (gradle !== undefined) {
+        const command = has('gradlew') ? './gradlew' : 'gradle';
+        return sourced(`${command} jibBuildTar ${output}`, `${service.builder.source} (jib), ${file(gradle)}`);
+    }
+    if (has('pom.xml')) {
+        const command = has('mvnw') ? './mvnw' : 'mvn';
+        return sourced(`${command} compile jib:buildTar ${output}`, `${service.builder.source} (jib), ${file('pom.xml')}`);
+    }
+    return undefined;
+}
+/** A command to start from for a builder init cannot derive a command of. */
 function builderCommand(service) {
-    const folder = service.context.value;
     switch (service.builder.value) {
         case 'jib':
-            return `cd ${folder} && ./mvnw compile jib:buildTar -Djib.outputPaths.tar=image.tar   # or ./gradlew jibBuildTar`;
+            return './mvnw compile jib:buildTar -Djib.outputPaths.tar="$IMAGE_OUTPUT"';
         case 'ko':
-            return `cd ${folder} && ko build --push=false --oci-layout-path=oci .`;
+            return 'KO_DOCKER_REPO=ko.local ko build --push=false --oci-layout-path="$IMAGE_OUTPUT" .';
         case 'buildpacks':
-            return `pack build ${service.pushedAs} --path ${folder}`;
-        case 'bazel':
-            return 'bazel build <target>.tar';
+            return `pack build ${service.pushedAs} --path . && skopeo copy docker-daemon:${service.pushedAs}:latest "oci:$IMAGE_OUTPUT"`;
+        case 'custom':
+            return service.buildCommand === undefined
+                ? `<the command that builds ${service.name}>`
+                : `<${service.buildCommand.value} (${service.buildCommand.source}), writing the image at $IMAGE_OUTPUT>`;
         default:
-            return `the build command of ${service.name}`;
+            return 'bazel build //<target>:<oci_image>.tar && cp bazel-bin/<target>/<oci_image>.tar "$IMAGE_OUTPUT"';
     }
 }
 const relativeTo = (from, to) => posix.relative(from === '.' ? '' : from, to === '.' ? '' : to) || '.';
@@ -2111,8 +2184,8 @@ var external_node_fs_ = __nccwpck_require__(3024);
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:readline/promises");
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
-// EXTERNAL MODULE: ./packages/core/src/index.ts + 12 modules
-var src = __nccwpck_require__(2287);
+// EXTERNAL MODULE: ./packages/core/src/index.ts + 14 modules
+var src = __nccwpck_require__(2416);
 ;// CONCATENATED MODULE: ./packages/cli/src/init/disk.ts
 // The repository on disk: listed once (skipping what no build reads), symlinks checked to stay inside.
 
@@ -2294,7 +2367,7 @@ function nodeSystem(bundle) {
 
 /***/ }),
 
-/***/ 2287:
+/***/ 2416:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -2306,7 +2379,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   v: () => (/* reexport */ parseYamlDocuments)
 });
 
-// UNUSED EXPORTS: DeadlineError, Git, HttpStatusError, InputParser, MAX_TIMER_MS, REDACTED, Redactor, WORKLOAD_KIND_ALIASES, backoffDelay, capSummary, code, details, escapeCell, escapeUntrusted, formatDuration, formatYamlPath, isNamespaceName, isTransient, isTransientStatus, parseDuration, parseHeaderLines, parseList, parseWorkloadReference, parseYamlDocument, raw, readGitHubContext, retry, safeDecode, serializeOutput, sleep, stripUrlCredentials, table, urlCredentials, urlUserinfo, withDeadline, withPrivateFile, writeFileAtomically, yamlMistake
+// UNUSED EXPORTS: DeadlineError, Git, HttpStatusError, InputParser, MAX_TIMER_MS, REDACTED, Redactor, WORKLOAD_KIND_ALIASES, backoffDelay, capSummary, code, commandData, details, escapeCell, escapeUntrusted, formatDuration, formatYamlPath, isNamespaceName, isTransient, isTransientStatus, parseDuration, parseHeaderLines, parseList, parseWorkloadReference, parseYamlDocument, raw, readGitHubContext, retry, safeDecode, serializeOutput, sleep, stripUrlCredentials, table, urlCredentials, urlUserinfo, withDeadline, withPrivateFile, writeFileAtomically, yamlMistake
 
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
@@ -2943,6 +3016,101 @@ function neutralizeCommandLines(message) {
         .join('\n');
 }
 
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+;// CONCATENATED MODULE: ./packages/core/src/workflow-commands.ts
+// The runner's side of a step: inputs in INPUT_* variables, workflow commands (`::name props::data`) on
+// standard output, outputs and the job summary appended to the files the runner names. The format is
+// the one @actions/core writes; that package is not loaded here because its module graph (an HTTP
+// client, for OIDC tokens no action asks for) costs each step about a tenth of a second of start-up.
+
+
+const escapeData = (text) => text.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+const unescapeData = (text) => text.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%');
+/** The data of every `::name \u2026::data` command a step printed, unescaped, in order. */
+function commandData(stdout, name) {
+    const pattern = new RegExp(`^::${name}(?: [^:]*)?::(.*)$`, 'gm');
+    return [...stdout.matchAll(pattern)].map((match) => unescapeData(match[1] ?? ''));
+}
+const escapeProperty = (text) => escapeData(text).replace(/:/g, '%3A').replace(/,/g, '%2C');
+/** `::name key=value,key=value::data`, every part escaped so that it cannot end the line or the command. */
+function workflowCommand(name, properties, data) {
+    // Empty values and 0 are left out, as the runner reads them as absent.
+    const present = properties.filter(([, value]) => value !== undefined && value !== '' && value !== 0);
+    const shown = present.map(([key, value]) => `${key}=${escapeProperty(String(value))}`).join(',');
+    return `::${name}${shown === '' ? '' : ` ${shown}`}::${escapeData(data)}`;
+}
+const issue = (name, data, properties = []) => {
+    process.stdout.write(workflowCommand(name, properties, data) + EOL);
+};
+const annotationProperties = (annotation) => [
+    ['title', annotation.title],
+    ['file', annotation.file],
+    ['line', annotation.startLine],
+    ['col', annotation.startColumn],
+];
+/** An input as the runner passes it (`INPUT_<NAME>`, spaces as underscores), trimmed; '' when unset. */
+const getInput = (name) => (process.env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] ?? '').trim();
+/** A plain log line: the caller escapes what must not start a command. */
+const info = (message) => {
+    process.stdout.write(message + EOL);
+};
+const debug = (message) => issue('debug', message);
+const warning = (message, annotation = {}) => issue('warning', message, annotationProperties(annotation));
+const error = (message, annotation = {}) => issue('error', message, annotationProperties(annotation));
+const notice = (message, annotation = {}) => issue('notice', message, annotationProperties(annotation));
+/** Masks the secret in the rest of the job's log. */
+const setSecret = (secret) => issue('add-mask', secret);
+/** Runs `body` inside a foldable group of the log. */
+async function group(name, body) {
+    issue('group', name);
+    try {
+        return await body();
+    }
+    finally {
+        issue('endgroup', '');
+    }
+}
+/**
+ * `name<<delimiter`, the value, the delimiter: the form of multi-line values in the runner's files. The
+ * delimiter is one the value does not contain, so the value can never end early and write another entry.
+ */
+function fileCommandEntry(name, value) {
+    let delimiter = 'ghadelimiter_';
+    while (value.includes(delimiter) || name.includes(delimiter)) {
+        delimiter = `ghadelimiter_${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`;
+    }
+    return `${name}<<${delimiter}${EOL}${value}${EOL}${delimiter}`;
+}
+/** Sets a step output: in the runner's GITHUB_OUTPUT file, or as a command where there is none. */
+function setOutput(name, value) {
+    const file = process.env['GITHUB_OUTPUT'] ?? '';
+    if (file === '') {
+        process.stdout.write(EOL);
+        issue('set-output', value, [['name', name]]);
+        return;
+    }
+    if (!existsSync(file))
+        throw new Error(`Missing file at path: ${file}`);
+    appendFileSync(file, `${fileCommandEntry(name, value)}${EOL}`, { encoding: 'utf8' });
+}
+/** Appends Markdown (and a line end) to the job summary file the runner names in GITHUB_STEP_SUMMARY. */
+async function appendSummary(markdown) {
+    const file = process.env['GITHUB_STEP_SUMMARY'] ?? '';
+    if (file === '') {
+        throw new Error('Unable to find environment variable for $GITHUB_STEP_SUMMARY. Check if your runtime environment supports job summaries.');
+    }
+    // node:fs/promises is loaded on first use: a step that stops at its inputs writes no summary.
+    const { access, appendFile, constants } = process.getBuiltinModule('node:fs/promises');
+    try {
+        await access(file, constants.R_OK | constants.W_OK);
+    }
+    catch {
+        throw new Error(`Unable to access summary file: '${file}'. Check if the file has correct read/write permissions.`);
+    }
+    await appendFile(file, markdown + EOL, { encoding: 'utf8' });
+}
+
 ;// CONCATENATED MODULE: ./packages/core/src/workload.ts
 /** The names kubectl accepts for each kind (singular, plural, short name, `kind.group`). */
 const WORKLOAD_KIND_ALIASES = {
@@ -2992,6 +3160,7 @@ function parseWorkloadReference(text) {
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/index.ts
+
 
 
 

@@ -2509,7 +2509,7 @@ exports.basename = (path, { windows } = {}) => {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _shiprail_detect_changed_services_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2553);
+/* harmony import */ var _shiprail_detect_changed_services_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9045);
 
 await (0,_shiprail_detect_changed_services_action__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -2518,7 +2518,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 2553:
+/***/ 9045:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -2922,6 +2922,35 @@ function yamlMistake(where, path, message, line) {
 function formatYamlPath(path) {
     return path.map((part, index) => (typeof part === 'number' ? `[${part}]` : index === 0 ? part : `.${part}`)).join('');
 }
+/**
+ * Parses a YAML text that may hold several documents (Kubernetes manifests, skaffold configs), with
+ * positions kept. A syntax error in any document is a ConfigurationError at its line.
+ */
+async function parseYamlDocuments(text, where) {
+    const { LineCounter, isNode, parseAllDocuments } = await loadYamlLibrary();
+    const lineCounter = new LineCounter();
+    const parsed = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+    const documents = Array.isArray(parsed) ? parsed : [];
+    for (const document of documents) {
+        const firstError = document.errors[0];
+        if (firstError === undefined)
+            continue;
+        const line = firstError.linePos?.[0].line ?? lineCounter.linePos(firstError.pos[0]).line;
+        const reason = firstError.message.split('\n')[0] ?? 'malformed YAML';
+        throw new ConfigurationError(`malformed YAML: ${reason}`, { ...where, line });
+    }
+    return documents.map((document) => ({
+        value: toPlainValue(document, where),
+        lineOf: (path) => {
+            for (let depth = path.length; depth >= 0; depth -= 1) {
+                const node = depth === 0 ? document.contents : document.getIn(path.slice(0, depth), true);
+                if (isNode(node) && node.range)
+                    return lineCounter.linePos(node.range[0]).line;
+            }
+            return undefined;
+        },
+    }));
+}
 
 ;// CONCATENATED MODULE: ./packages/core/src/inputs.ts
 
@@ -3218,6 +3247,12 @@ function neutralizeCommandLines(message) {
 
 
 const escapeData = (text) => text.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+const unescapeData = (text) => text.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%');
+/** The data of every `::name \u2026::data` command a step printed, unescaped, in order. */
+function commandData(stdout, name) {
+    const pattern = new RegExp(`^::${name}(?: [^:]*)?::(.*)$`, 'gm');
+    return [...stdout.matchAll(pattern)].map((match) => unescapeData(match[1] ?? ''));
+}
 const escapeProperty = (text) => escapeData(text).replace(/:/g, '%3A').replace(/,/g, '%2C');
 /** `::name key=value,key=value::data`, every part escaped so that it cannot end the line or the command. */
 function workflowCommand(name, properties, data) {
@@ -3526,6 +3561,7 @@ function parseWorkloadReference(text) {
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/index.ts
+
 
 
 
@@ -3924,7 +3960,7 @@ function serviceOfTag(tag, services) {
     return undefined;
 }
 /**
- * Decides which commits to compare, from SPEC's table: `force-all`, an explicit `base`, then the event
+ * Decides which commits to compare, by the table in the action's README ("Which commits are compared"): `force-all`, an explicit `base`, then the event
  * (pull requests three-dot, merge queues base..head, pushes before..after, tags, manual and scheduled
  * runs). Events that name no commits select every service, with a warning. It needs neither git nor the
  * manifest, so that git can start on the comparison while the manifest is read.
@@ -4641,6 +4677,69 @@ function plain(text, forbidden) {
     return { value: text };
 }
 
+;// CONCATENATED MODULE: ./packages/detect-changed-services/src/toolchain.ts
+// The toolchain a service's tests need, from what the service already declares: go.mod's `toolchain`
+// or `go` line, .nvmrc / .node-version / package.json `engines.node`, global.json's SDK, .python-version
+// / pyproject.toml `requires-python`, .java-version / Maven's release level / Gradle's toolchain or
+// source compatibility, rust-toolchain(.toml)'s channel. The manifest's `toolchain` key wins per tool.
+const TOOLS = ['go', 'node', 'dotnet', 'python', 'java', 'rust'];
+const NO_TOOLCHAIN = { go: '', node: '', dotnet: '', python: '', java: '', rust: '' };
+// A version or range as setup actions take it (`1.26`, `22.x`, `>=20 <23`, `stable`): no quotes, no `$`,
+// no line breaks.
+const VERSION = /^[A-Za-z0-9<>=^~][A-Za-z0-9.+*^~<>=,_ -]{0,63}$/;
+const versionProblem = (version) => VERSION.test(version) ? undefined : 'is not a version (e.g. 1.26, 22.x, 3.13, 21, stable)';
+const firstLine = (text) => (text ?? '').split('\n')[0]?.trim() ?? '';
+const matchOf = (text, pattern) => pattern.exec(text ?? '')?.[1]?.trim() ?? '';
+function jsonField(text, read) {
+    if (text === undefined)
+        return '';
+    try {
+        const value = read(JSON.parse(text));
+        return typeof value === 'string' ? value.trim() : '';
+    }
+    catch {
+        return ''; // a file the tool itself would reject declares nothing we can set up
+    }
+}
+const toolchain_field = (value, key) => typeof value === 'object' && value !== null ? value[key] : undefined;
+/** Detectors per tool, first declaration found wins. */
+const DETECTORS = {
+    go: (read) => {
+        const mod = read('go.mod');
+        // `toolchain go1.26.1` names the exact release; `go 1.26` the least language version.
+        return matchOf(mod, /^toolchain\s+go(\S+)\s*$/m) || matchOf(mod, /^go\s+(\S+)\s*$/m);
+    },
+    node: (read) => firstLine(read('.nvmrc')).replace(/^v/, '') ||
+        firstLine(read('.node-version')).replace(/^v/, '') ||
+        jsonField(read('package.json'), (json) => toolchain_field(json['engines'], 'node')),
+    dotnet: (read) => jsonField(read('global.json'), (json) => toolchain_field(json['sdk'], 'version')),
+    python: (read) => firstLine(read('.python-version')) ||
+        matchOf(read('pyproject.toml'), /^\s*requires-python\s*=\s*["']([^"']+)["']/m).replace(/\s+/g, ''),
+    java: (read) => firstLine(read('.java-version')) ||
+        matchOf(read('pom.xml'), /<maven\.compiler\.release>\s*(\d+)\s*</) ||
+        matchOf(read('pom.xml'), /<release>\s*(\d+)\s*<\/release>/) ||
+        matchOf(read('build.gradle.kts') ?? read('build.gradle'), /languageVersion(?:\.set\(|\s*=\s*)\s*JavaLanguageVersion\.of\((\d+)\)/) ||
+        matchOf(read('build.gradle.kts') ?? read('build.gradle'), /sourceCompatibility\s*=\s*(?:JavaVersion\.VERSION_)?['"]?(\d+)/),
+    rust: (read) => matchOf(read('rust-toolchain.toml'), /^\s*channel\s*=\s*["']([^"']+)["']/m) || firstLine(read('rust-toolchain')),
+};
+/**
+ * The service's toolchain: what the manifest declares, else what its files declare. A detected value that
+ * is not a version (a file with something unexpected in it) is left out rather than passed to a setup action.
+ */
+function detectToolchain(declared, read) {
+    const toolchain = { ...NO_TOOLCHAIN };
+    for (const tool of TOOLS) {
+        const given = declared[tool];
+        if (given !== undefined) {
+            toolchain[tool] = given;
+            continue;
+        }
+        const detected = DETECTORS[tool](read);
+        toolchain[tool] = versionProblem(detected) === undefined ? detected : '';
+    }
+    return toolchain;
+}
+
 ;// CONCATENATED MODULE: ./packages/detect-changed-services/src/values.ts
 // Checks of the values a manifest hands on to other steps (directories, files, globs, resources, images):
 // the manifest comes from the repository, which pull requests change, so nothing in it may point
@@ -4714,6 +4813,7 @@ function percentOf(value) {
 
 
 
+
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const TOP_KEYS = ['global', 'libraries', 'services'];
 const LIBRARY_KEYS = ['path', 'paths', 'dependsOn'];
@@ -4729,6 +4829,10 @@ const SERVICE_KEYS = [
     'test-reports',
     'coverage',
     'min-coverage',
+    'toolchain',
+    'test-image',
+    'build',
+    'integration-test',
 ];
 const isMapping = (value) => typeof value === 'object' && value !== null && !Array.isArray(value);
 /** A directory as written (`./services/api/`) in the form paths have in git (`services/api`). */
@@ -4742,7 +4846,7 @@ function normalizeDirectory(path) {
 const under = (directory, file) => (directory === '.' ? file : `${directory}/${file}`);
 /** Default rules of a directory: everything below it. */
 const directoryRules = (directory) => [{ pattern: directory === '.' ? '**' : `${directory}/**` }];
-/** The defaults SPEC gives a service that only names its directory. */
+/** The defaults of a service that only names its directory (the action README's manifest section). */
 function serviceWithDefaults(name, fields) {
     const context = fields.context ?? fields.path;
     return {
@@ -4756,6 +4860,10 @@ function serviceWithDefaults(name, fields) {
         testReports: fields.testReports ?? '',
         coverage: fields.coverage ?? '',
         minCoverage: fields.minCoverage ?? '',
+        toolchain: fields.toolchain ?? {},
+        testImage: fields.testImage ?? '',
+        build: fields.build ?? '',
+        integrationTest: fields.integrationTest ?? '',
         rules: fields.rules ?? directoryRules(fields.path),
         dependsOn: fields.dependsOn ?? [],
     };
@@ -4869,6 +4977,12 @@ class ManifestReader {
             testReports: checked('test-reports', repositoryGlobProblem),
             coverage: inRepository('coverage'),
             minCoverage,
+            toolchain: this.toolchain([...path, 'toolchain'], body['toolchain']),
+            testImage: checked('test-image', imageProblem),
+            build: body['build'] === undefined ? undefined : this.command([...path, 'build'], body['build']),
+            integrationTest: body['integration-test'] === undefined
+                ? undefined
+                : this.command([...path, 'integration-test'], body['integration-test']),
             rules: this.rules(path, body, normalizeDirectory(directory)),
             dependsOn: this.dependencies(path, body['dependsOn']),
         });
@@ -4888,6 +5002,28 @@ class ManifestReader {
             throw this.locator.mistake(path, 'expected a command (a non-empty string run with bash)');
         }
         return value;
+    }
+    /** `toolchain: {go: '1.26', node: '22'}`: versions per known tool. */
+    toolchain(path, value) {
+        if (value === undefined || value === null)
+            return undefined;
+        if (!isMapping(value))
+            throw this.locator.mistake(path, `expected a map of tool to version (${TOOLS.join(', ')})`);
+        this.rejectUnknownKeys(path, value, TOOLS);
+        const toolchain = {};
+        for (const tool of TOOLS) {
+            const raw = value[tool];
+            if (raw === undefined || raw === null)
+                continue;
+            const version = typeof raw === 'number' ? String(raw) : this.string([...path, tool], raw);
+            if (version === undefined)
+                continue;
+            const problem = versionProblem(version);
+            if (problem !== undefined)
+                throw this.locator.mistake([...path, tool], `'${version}' ${problem}`);
+            toolchain[tool] = version;
+        }
+        return toolchain;
     }
     minCoverage(path, value) {
         if (value === undefined || value === null)
@@ -5016,10 +5152,15 @@ function buildMatcher(manifest) {
     }
 }
 const SKIPPED_DIRECTORIES = new Set(['.git', 'node_modules']);
-const MAX_DISCOVERY_DEPTH = 8;
+/** How deep below the glob's literal base a Dockerfile is looked for. */
+const MAX_DISCOVERY_DEPTH = 12;
+const DOCKERFILE = /^(Dockerfile|Containerfile)$/;
 /**
- * Services without a manifest: every directory (relative to `root`) matching `pattern` that holds a
- * Dockerfile, named after its last path segment, with SPEC's defaults.
+ * Services without a manifest. Each folder (relative to `root`) the glob matches is a service, named after
+ * that folder, when a Dockerfile (or Containerfile) lies in it or at any depth below it (`src/cart/src/
+ * Dockerfile` makes the service `cart` of `src/*`); the shallowest one is its Dockerfile, and its folder the
+ * build context. With `**`, the folder is the shallowest matching one below the glob's base, never the
+ * base itself. The folders the glob matched that hold no Dockerfile are listed in `unmatched`.
  */
 function discoverServices(root, pattern) {
     const glob = normalizeDirectory(pattern);
@@ -5032,41 +5173,67 @@ function discoverServices(root, pattern) {
         throw new errors_ConfigurationError(`the glob '${pattern}' cannot be compiled: ${reason}`, { input: 'discover' });
     }
     const scan = picomatch_default().scan(glob);
-    const start = scan.isGlob ? scan.base : glob;
-    const limit = glob.includes('**') ? MAX_DISCOVERY_DEPTH : glob.split('/').length;
-    const found = [];
+    const base = scan.isGlob ? scan.base : glob;
+    const start = base === '' ? '.' : base;
+    const startDepth = base === '' ? 0 : base.split('/').length;
+    const anyDepth = glob.includes('**');
+    const matchedDepth = glob.split('/').length;
+    const dockerfiles = [];
+    const matchedFolders = [];
     const walk = (relative, depth) => {
-        const absolute = (0,external_node_path_namespaceObject.join)(root, relative);
-        if (matches(relative) && (0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.join)(absolute, 'Dockerfile')))
-            found.push(relative);
-        if (depth >= limit)
-            return;
         let entries;
         try {
-            entries = (0,external_node_fs_namespaceObject.readdirSync)(absolute, { withFileTypes: true });
+            entries = (0,external_node_fs_namespaceObject.readdirSync)((0,external_node_path_namespaceObject.join)(root, relative), { withFileTypes: true });
         }
         catch {
             return; // the base of the glob need not exist: then there is nothing to discover
         }
+        if (!anyDepth && depth === matchedDepth && matches(relative))
+            matchedFolders.push(relative);
+        for (const entry of entries) {
+            if (entry.isFile() && DOCKERFILE.test(entry.name))
+                dockerfiles.push(under(relative, entry.name));
+        }
+        if (depth - startDepth >= MAX_DISCOVERY_DEPTH)
+            return;
         for (const entry of entries) {
             if (entry.isDirectory() && !SKIPPED_DIRECTORIES.has(entry.name))
                 walk(under(relative, entry.name), depth + 1);
         }
     };
-    walk(start === '' ? '.' : start, start === '' ? 0 : start.split('/').length);
+    walk(start, startDepth);
+    // Each Dockerfile belongs to the shallowest matched folder above it; that folder's shallowest one wins.
+    const byFolder = new Map();
+    for (const dockerfile of dockerfiles) {
+        const parts = dockerfile.split('/').slice(0, -1);
+        for (let length = Math.max(startDepth + (scan.isGlob ? 1 : 0), 1); length <= parts.length; length += 1) {
+            const folder = parts.slice(0, length).join('/');
+            if (!matches(folder))
+                continue;
+            const known = byFolder.get(folder);
+            if (known === undefined || dockerfileRank(dockerfile) < dockerfileRank(known))
+                byFolder.set(folder, dockerfile);
+            break;
+        }
+    }
     const services = new Map();
-    for (const directory of found.sort()) {
+    for (const [directory, dockerfile] of [...byFolder].sort(([a], [b]) => a.localeCompare(b))) {
         const name = directory.split('/').pop() ?? directory;
         const previous = services.get(name);
         if (previous) {
             throw new errors_ConfigurationError(`${previous.path} and ${directory} would both be service '${name}': write a manifest that names them`, { input: 'discover' });
         }
-        services.set(name, serviceWithDefaults(name, { path: directory }));
+        const context = dockerfile.split('/').slice(0, -1).join('/') || '.';
+        services.set(name, serviceWithDefaults(name, { path: directory, context, dockerfile }));
     }
-    return { file: glob, discovered: true, global: [], libraries: [], services: [...services.values()] };
+    const unmatched = matchedFolders.filter((folder) => !byFolder.has(folder)).sort();
+    return { file: glob, discovered: true, global: [], libraries: [], services: [...services.values()], unmatched };
 }
+/** Shallower first, then Dockerfile before Containerfile. */
+const dockerfileRank = (path) => path.split('/').length * 2 + (path.endsWith('/Containerfile') ? 1 : 0);
 
 ;// CONCATENATED MODULE: ./packages/detect-changed-services/src/selection.ts
+
 const DEFAULT_MAX_PATH_REASONS = 10;
 const byName = (a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 /**
@@ -5181,9 +5348,9 @@ function reverseDependencies(manifest) {
     }
     return reverse;
 }
-/** The matrix entry of a selected service, as the `matrix` output carries it. */
+/** The matrix entry of a selected service, as the `matrix` output carries it, with its toolchain resolved. */
 function matrixEntry(selected) {
-    const { service, reasons } = selected;
+    const { service, reasons, toolchain = NO_TOOLCHAIN } = selected;
     return {
         service: service.name,
         path: service.path,
@@ -5195,6 +5362,10 @@ function matrixEntry(selected) {
         'test-reports': service.testReports,
         coverage: service.coverage,
         'min-coverage': service.minCoverage,
+        toolchain,
+        'test-image': service.testImage,
+        build: service.build,
+        'integration-test': service.integrationTest,
         reasons,
     };
 }
@@ -5261,6 +5432,7 @@ function renderSummary(report) {
 
 
 
+
 /**
  * The manifest file, or the services discovered when there is none. The file must lie in the repository
  * (`top`), links included: the repository's content decides what it points at.
@@ -5281,6 +5453,18 @@ async function loadManifest(inputs, root, workspace, top) {
         throw new errors_ConfigurationError(`${inputs.config} does not exist (relative to ${root})`, { input: 'config' });
     }
     return discoverServices(root, inputs.discover);
+}
+/** Reads the files a service declares its toolchain in; a file that is a link out of the repository is not read. */
+function serviceFileReader(top, directory) {
+    return (name) => {
+        const file = (0,external_node_path_namespaceObject.resolve)(directory, name);
+        if (!(0,external_node_fs_namespaceObject.existsSync)(file))
+            return undefined;
+        const real = (0,external_node_fs_namespaceObject.realpathSync)(file);
+        if (!isInside(top, real) || !(0,external_node_fs_namespaceObject.statSync)(real).isFile())
+            return undefined;
+        return (0,external_node_fs_namespaceObject.readFileSync)(real, 'utf8');
+    };
 }
 const isInside = (directory, path) => {
     const rest = (0,external_node_path_namespaceObject.relative)(directory, path);
@@ -5318,6 +5502,8 @@ async function runDetectChangedServices(runtime) {
         });
     }
     const manifest = await loadManifest(inputs, root, workspace, top);
+    if (manifest.discovered)
+        logDiscovery(runtime, manifest);
     const matcher = buildMatcher(manifest);
     if (inputs.head !== 'HEAD' && (await git.ensureCommit(inputs.head)) === undefined) {
         throw new errors_ConfigurationError(`'${inputs.head}' is not a commit, branch or tag of the repository`, {
@@ -5349,12 +5535,26 @@ async function runDetectChangedServices(runtime) {
     logSelection(runtime, selection, manifest);
     const names = selection.selected.map(({ service }) => service.name);
     runtime.setOutput('services', names);
-    runtime.setOutput('matrix', { include: selection.selected.map(matrixEntry) });
+    const realTop = (0,external_node_fs_namespaceObject.realpathSync)(top);
+    const matrix = selection.selected.map((selected) => matrixEntry({
+        ...selected,
+        toolchain: detectToolchain(selected.service.toolchain, serviceFileReader(realTop, (0,external_node_path_namespaceObject.resolve)(root, selected.service.path))),
+    }));
+    runtime.setOutput('matrix', { include: matrix });
     runtime.setOutput('any-changed', names.length > 0);
     runtime.setOutput('all', selection.all);
     runtime.setOutput('base', comparison.kind === 'diff' ? comparison.base : '');
     runtime.setOutput('head', comparison.head);
     await runtime.appendSummary(renderSummary({ manifest, comparison, selection, changedFiles }));
+}
+/** What discovery found, and which folders it matched that hold no Dockerfile: nothing is dropped silently. */
+function logDiscovery(runtime, manifest) {
+    const found = manifest.services.map((service) => `${service.name} (${service.dockerfile})`);
+    runtime.log.info(`Discovered ${manifest.services.length} service(s) with ${escapeUntrusted(manifest.file)}: ${escapeUntrusted(found.join(', ')) || 'none'}`);
+    const unmatched = manifest.unmatched ?? [];
+    if (unmatched.length > 0) {
+        runtime.log.warning(`discover '${escapeUntrusted(manifest.file)}' matched ${unmatched.length} folder(s) with no Dockerfile at any depth, not services: ${escapeUntrusted(unmatched.join(', '))}`);
+    }
 }
 function logSelection(runtime, selection, manifest) {
     runtime.log.info(`Selected ${selection.selected.length} of ${manifest.services.length} services`);
@@ -5368,18 +5568,6 @@ function logSelection(runtime, selection, manifest) {
     // One write for thousands of lines, not one each.
     runtime.log.info(lines.join('\n'));
 }
-
-;// CONCATENATED MODULE: ./packages/detect-changed-services/src/index.ts
-
-
-
-
-
-
-
-
-
-
 
 ;// CONCATENATED MODULE: ./packages/detect-changed-services/src/action.ts
 // The step itself: what dist/detect-changed-services runs, and the entry @github/local-action calls.

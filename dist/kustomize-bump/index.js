@@ -5,7 +5,7 @@ import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _shiprail_kustomize_bump_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7617);
+/* harmony import */ var _shiprail_kustomize_bump_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3107);
 
 await (0,_shiprail_kustomize_bump_action__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -14,7 +14,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 7617:
+/***/ 3107:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -418,6 +418,35 @@ function yamlMistake(where, path, message, line) {
 function formatYamlPath(path) {
     return path.map((part, index) => (typeof part === 'number' ? `[${part}]` : index === 0 ? part : `.${part}`)).join('');
 }
+/**
+ * Parses a YAML text that may hold several documents (Kubernetes manifests, skaffold configs), with
+ * positions kept. A syntax error in any document is a ConfigurationError at its line.
+ */
+async function parseYamlDocuments(text, where) {
+    const { LineCounter, isNode, parseAllDocuments } = await loadYamlLibrary();
+    const lineCounter = new LineCounter();
+    const parsed = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+    const documents = Array.isArray(parsed) ? parsed : [];
+    for (const document of documents) {
+        const firstError = document.errors[0];
+        if (firstError === undefined)
+            continue;
+        const line = firstError.linePos?.[0].line ?? lineCounter.linePos(firstError.pos[0]).line;
+        const reason = firstError.message.split('\n')[0] ?? 'malformed YAML';
+        throw new ConfigurationError(`malformed YAML: ${reason}`, { ...where, line });
+    }
+    return documents.map((document) => ({
+        value: toPlainValue(document, where),
+        lineOf: (path) => {
+            for (let depth = path.length; depth >= 0; depth -= 1) {
+                const node = depth === 0 ? document.contents : document.getIn(path.slice(0, depth), true);
+                if (isNode(node) && node.range)
+                    return lineCounter.linePos(node.range[0]).line;
+            }
+            return undefined;
+        },
+    }));
+}
 
 ;// CONCATENATED MODULE: ./packages/core/src/inputs.ts
 
@@ -714,6 +743,12 @@ function neutralizeCommandLines(message) {
 
 
 const escapeData = (text) => text.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+const unescapeData = (text) => text.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%');
+/** The data of every `::name \u2026::data` command a step printed, unescaped, in order. */
+function commandData(stdout, name) {
+    const pattern = new RegExp(`^::${name}(?: [^:]*)?::(.*)$`, 'gm');
+    return [...stdout.matchAll(pattern)].map((match) => unescapeData(match[1] ?? ''));
+}
 const escapeProperty = (text) => escapeData(text).replace(/:/g, '%3A').replace(/,/g, '%2C');
 /** `::name key=value,key=value::data`, every part escaped so that it cannot end the line or the command. */
 function workflowCommand(name, properties, data) {
@@ -1038,6 +1073,142 @@ function parseWorkloadReference(text) {
 
 
 
+
+;// CONCATENATED MODULE: external "node:fs/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
+;// CONCATENATED MODULE: ./packages/core/src/image-reference.ts
+// Container image references (`[host[:port]/]path[:tag][@digest]`): one reading for every action that
+// builds, bumps or waits for images. Callers add their own strictness and their own defaults.
+// Imported as `@shiprail/core/image-reference`: actions that read no images do not bundle it.
+/** The registry a reference without a host names, and the host its HTTP API answers on. */
+const DOCKER_HUB = 'docker.io';
+const DOCKER_HUB_API_HOST = 'registry-1.docker.io';
+/**
+ * The lower-case reference grammar of the Distribution project: an optional host (with port), path
+ * components joined by `.`, `_`, `__` or dashes, a tag of at most 128 word characters, dots and dashes,
+ * and a digest `algorithm:hex`.
+ */
+const REFERENCE_GRAMMAR = /^((?:[a-z0-9]+(?:[._-][a-z0-9]+)*)(?:\.[a-z0-9-]+)*(?::\d+)?\/)?([a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*)(?::([\w][\w.-]{0,127}))?(?:@([a-z0-9]+(?:[+._-][a-z0-9]+)*:[0-9a-fA-F]{32,}))?$/;
+/** Whether `text` is a whole reference in the lower-case grammar container runtimes accept. */
+const isImageReference = (text) => REFERENCE_GRAMMAR.test(text);
+/**
+ * Splits `[host[:port]/]path[:tag][@digest]` as kustomize and container runtimes do: a colon before the
+ * first slash belongs to the host (a port); after it, the first `:` starts the tag and the first `@`
+ * the digest. Nothing is validated: every string splits.
+ */
+function splitImageReference(reference) {
+    const firstSlash = reference.indexOf('/');
+    const offset = firstSlash > 0 ? firstSlash : 0;
+    const searched = reference.slice(offset);
+    const at = searched.indexOf('@');
+    const colon = searched.indexOf(':');
+    if (at < 0 && colon < 0)
+        return { name: reference, tag: '', digest: '' };
+    if (at >= 0 && (colon < 0 || at < colon)) {
+        return { name: reference.slice(0, offset + at), tag: '', digest: reference.slice(offset + at + 1) };
+    }
+    if (at >= 0) {
+        return {
+            name: reference.slice(0, offset + colon),
+            tag: reference.slice(offset + colon + 1, offset + at),
+            digest: reference.slice(offset + at + 1),
+        };
+    }
+    return { name: reference.slice(0, offset + colon), tag: reference.slice(offset + colon + 1), digest: '' };
+}
+/** Whether a name's first component is a registry host: it has a dot or a port, is `localhost`, or is `[IPv6]`. */
+const looksLikeRegistryHost = (component) => component.includes('.') || component.includes(':') || component === 'localhost' || component.startsWith('[');
+/** Splits an image name (no tag or digest) into host and path; a name without a slash has no host. */
+function splitImageName(name) {
+    const slash = name.indexOf('/');
+    const first = slash === -1 ? '' : name.slice(0, slash);
+    return looksLikeRegistryHost(first) ? { host: first, path: name.slice(slash + 1) } : { host: '', path: name };
+}
+/** Docker Hub, under either name references use for it. */
+const isDockerHub = (registry) => registry === DOCKER_HUB || registry === 'index.docker.io';
+/** A path as Docker Hub stores it: official images (one component, `nginx`) live under `library/`. */
+const dockerHubRepository = (path) => (path.includes('/') ? path : `library/${path}`);
+
+;// CONCATENATED MODULE: ./packages/kustomize-bump/src/image-args.ts
+
+
+/** The fields kustomize writes for an entry, in the order its writer emits them (sorted keys). */
+const IMAGE_FIELDS = ['digest', 'name', 'newName', 'newTag'];
+/** `*` in an argument keeps the value the kustomization already has for that field. */
+const KEEP = '*';
+const ACCEPTED_FORMS = [
+    '<image>=<newimage>:<newtag>@<digest>',
+    '<image>=<newimage>:<newtag>',
+    '<image>=<newimage>@<digest>',
+    '<image>=<newimage>',
+    '<image>:<newtag>@<digest>',
+    '<image>:<newtag>',
+    '<image>@<digest>',
+];
+/**
+ * Parses one `kustomize edit set image` argument into the entry it asks for (fields may still be `*`).
+ * Accepts what kustomize accepts; stricter only where kustomize would write an entry that can never
+ * match a container: an empty name, or whitespace.
+ */
+function parseImageArgument(argument, input = 'images') {
+    const reject = (why) => new errors_ConfigurationError(`'${argument}' ${why}; use one of: ${ACCEPTED_FORMS.join(', ')}`, { input });
+    if (/\s/.test(argument))
+        throw reject('contains whitespace');
+    const separator = argument.indexOf('=');
+    const key = separator >= 0 ? argument.slice(0, separator) : '';
+    const value = separator >= 0 ? argument.slice(separator + 1) : argument;
+    if (separator === 0)
+        throw reject('has no image name before =');
+    const { name, tag, digest } = splitImageReference(value);
+    // Without `=`, a tag or a digest is what is being set: a bare name sets nothing (kustomize's rule).
+    if (name === argument)
+        throw reject('sets neither a new name, a tag nor a digest');
+    const entry = key === '' ? { name } : { name: key, newName: name };
+    if (entry.name === '')
+        throw reject('has no image name');
+    if (entry.newName === '')
+        delete entry.newName;
+    if (tag !== '')
+        entry.newTag = tag;
+    if (digest !== '')
+        entry.digest = digest;
+    return entry;
+}
+/** Parses the `images` input: later arguments for the same name win, as in kustomize. */
+function parseImageArguments(lines, input = 'images') {
+    const byName = new Map();
+    for (const line of lines) {
+        const entry = parseImageArgument(line, input);
+        byName.delete(entry.name);
+        byName.set(entry.name, { ...entry, argument: line });
+    }
+    return [...byName.values()];
+}
+/**
+ * The entry kustomize writes for `argument` when the file holds `existing` for the same name: the
+ * argument replaces the entry; a `*` field takes the existing value (or is left out when there is none).
+ */
+function resolveImageEntry(argument, existing) {
+    const resolved = { name: argument.name };
+    for (const field of ['newName', 'newTag', 'digest']) {
+        const value = argument[field] === KEEP ? existing?.[field] : argument[field];
+        if (value !== undefined && value !== '')
+            resolved[field] = value;
+    }
+    return resolved;
+}
+function sameImageEntry(left, right) {
+    if (left === undefined)
+        return false;
+    return IMAGE_FIELDS.every((field) => (left[field] ?? '') === (right[field] ?? ''));
+}
+/** What the entry makes of a container image: `newName:newTag@digest`, with `name` where no new name. */
+function describeImageEntry(entry) {
+    const tag = entry.newTag === undefined ? '' : `:${entry.newTag}`;
+    const digest = entry.digest === undefined ? '' : `@${entry.digest}`;
+    return `${entry.newName ?? entry.name}${tag}${digest}`;
+}
+
 ;// CONCATENATED MODULE: ./packages/kustomize-bump/src/git.ts
 
 /** The identity of bump commits unless the environment sets git's own author variables. */
@@ -1174,139 +1345,6 @@ class GitopsGit extends Git {
         const detail = lastLines(telling.length > 0 ? telling : lines, 6);
         throw new GitRemoteError(kind === 'race' ? `push rejected: ${detail}` : `the remote refused the push to ${target}: ${detail}`, kind);
     }
-}
-
-;// CONCATENATED MODULE: ./packages/core/src/image-reference.ts
-// Container image references (`[host[:port]/]path[:tag][@digest]`): one reading for every action that
-// builds, bumps or waits for images. Callers add their own strictness and their own defaults.
-// Imported as `@shiprail/core/image-reference`: actions that read no images do not bundle it.
-/** The registry a reference without a host names, and the host its HTTP API answers on. */
-const DOCKER_HUB = 'docker.io';
-const DOCKER_HUB_API_HOST = 'registry-1.docker.io';
-/**
- * The lower-case reference grammar of the Distribution project: an optional host (with port), path
- * components joined by `.`, `_`, `__` or dashes, a tag of at most 128 word characters, dots and dashes,
- * and a digest `algorithm:hex`.
- */
-const REFERENCE_GRAMMAR = /^((?:[a-z0-9]+(?:[._-][a-z0-9]+)*)(?:\.[a-z0-9-]+)*(?::\d+)?\/)?([a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*)(?::([\w][\w.-]{0,127}))?(?:@([a-z0-9]+(?:[+._-][a-z0-9]+)*:[0-9a-fA-F]{32,}))?$/;
-/** Whether `text` is a whole reference in the lower-case grammar container runtimes accept. */
-const isImageReference = (text) => REFERENCE_GRAMMAR.test(text);
-/**
- * Splits `[host[:port]/]path[:tag][@digest]` as kustomize and container runtimes do: a colon before the
- * first slash belongs to the host (a port); after it, the first `:` starts the tag and the first `@`
- * the digest. Nothing is validated: every string splits.
- */
-function splitImageReference(reference) {
-    const firstSlash = reference.indexOf('/');
-    const offset = firstSlash > 0 ? firstSlash : 0;
-    const searched = reference.slice(offset);
-    const at = searched.indexOf('@');
-    const colon = searched.indexOf(':');
-    if (at < 0 && colon < 0)
-        return { name: reference, tag: '', digest: '' };
-    if (at >= 0 && (colon < 0 || at < colon)) {
-        return { name: reference.slice(0, offset + at), tag: '', digest: reference.slice(offset + at + 1) };
-    }
-    if (at >= 0) {
-        return {
-            name: reference.slice(0, offset + colon),
-            tag: reference.slice(offset + colon + 1, offset + at),
-            digest: reference.slice(offset + at + 1),
-        };
-    }
-    return { name: reference.slice(0, offset + colon), tag: reference.slice(offset + colon + 1), digest: '' };
-}
-/** Whether a name's first component is a registry host: it has a dot or a port, is `localhost`, or is `[IPv6]`. */
-const looksLikeRegistryHost = (component) => component.includes('.') || component.includes(':') || component === 'localhost' || component.startsWith('[');
-/** Splits an image name (no tag or digest) into host and path; a name without a slash has no host. */
-function splitImageName(name) {
-    const slash = name.indexOf('/');
-    const first = slash === -1 ? '' : name.slice(0, slash);
-    return looksLikeRegistryHost(first) ? { host: first, path: name.slice(slash + 1) } : { host: '', path: name };
-}
-/** Docker Hub, under either name references use for it. */
-const isDockerHub = (registry) => registry === DOCKER_HUB || registry === 'index.docker.io';
-/** A path as Docker Hub stores it: official images (one component, `nginx`) live under `library/`. */
-const dockerHubRepository = (path) => (path.includes('/') ? path : `library/${path}`);
-
-;// CONCATENATED MODULE: ./packages/kustomize-bump/src/image-args.ts
-
-
-/** The fields kustomize writes for an entry, in the order its writer emits them (sorted keys). */
-const IMAGE_FIELDS = ['digest', 'name', 'newName', 'newTag'];
-/** `*` in an argument keeps the value the kustomization already has for that field. */
-const KEEP = '*';
-const ACCEPTED_FORMS = [
-    '<image>=<newimage>:<newtag>@<digest>',
-    '<image>=<newimage>:<newtag>',
-    '<image>=<newimage>@<digest>',
-    '<image>=<newimage>',
-    '<image>:<newtag>@<digest>',
-    '<image>:<newtag>',
-    '<image>@<digest>',
-];
-/**
- * Parses one `kustomize edit set image` argument into the entry it asks for (fields may still be `*`).
- * Accepts what kustomize accepts; stricter only where kustomize would write an entry that can never
- * match a container: an empty name, or whitespace.
- */
-function parseImageArgument(argument, input = 'images') {
-    const reject = (why) => new errors_ConfigurationError(`'${argument}' ${why}; use one of: ${ACCEPTED_FORMS.join(', ')}`, { input });
-    if (/\s/.test(argument))
-        throw reject('contains whitespace');
-    const separator = argument.indexOf('=');
-    const key = separator >= 0 ? argument.slice(0, separator) : '';
-    const value = separator >= 0 ? argument.slice(separator + 1) : argument;
-    if (separator === 0)
-        throw reject('has no image name before =');
-    const { name, tag, digest } = splitImageReference(value);
-    // Without `=`, a tag or a digest is what is being set: a bare name sets nothing (kustomize's rule).
-    if (name === argument)
-        throw reject('sets neither a new name, a tag nor a digest');
-    const entry = key === '' ? { name } : { name: key, newName: name };
-    if (entry.name === '')
-        throw reject('has no image name');
-    if (entry.newName === '')
-        delete entry.newName;
-    if (tag !== '')
-        entry.newTag = tag;
-    if (digest !== '')
-        entry.digest = digest;
-    return entry;
-}
-/** Parses the `images` input: later arguments for the same name win, as in kustomize. */
-function parseImageArguments(lines, input = 'images') {
-    const byName = new Map();
-    for (const line of lines) {
-        const entry = parseImageArgument(line, input);
-        byName.delete(entry.name);
-        byName.set(entry.name, { ...entry, argument: line });
-    }
-    return [...byName.values()];
-}
-/**
- * The entry kustomize writes for `argument` when the file holds `existing` for the same name: the
- * argument replaces the entry; a `*` field takes the existing value (or is left out when there is none).
- */
-function resolveImageEntry(argument, existing) {
-    const resolved = { name: argument.name };
-    for (const field of ['newName', 'newTag', 'digest']) {
-        const value = argument[field] === KEEP ? existing?.[field] : argument[field];
-        if (value !== undefined && value !== '')
-            resolved[field] = value;
-    }
-    return resolved;
-}
-function sameImageEntry(left, right) {
-    if (left === undefined)
-        return false;
-    return IMAGE_FIELDS.every((field) => (left[field] ?? '') === (right[field] ?? ''));
-}
-/** What the entry makes of a container image: `newName:newTag@digest`, with `name` where no new name. */
-function describeImageEntry(entry) {
-    const tag = entry.newTag === undefined ? '' : `:${entry.newTag}`;
-    const digest = entry.digest === undefined ? '' : `@${entry.digest}`;
-    return `${entry.newName ?? entry.name}${tag}${digest}`;
 }
 
 ;// CONCATENATED MODULE: ./packages/kustomize-bump/src/message.ts
@@ -1504,6 +1542,14 @@ async function setKustomizationImages(text, file, imageArguments) {
             insertEntries(editor, root, imagesPair, sequence, existing, added);
     }
     return { text: editor.apply(), changes };
+}
+/** The `images:` entries of a kustomization, in file order (the order kustomize applies them in). */
+async function readKustomizationImages(text, file) {
+    const parsed = await parseYamlDocument(text, { file });
+    const root = parsed.document.contents;
+    const images = (0,dist.isMap)(root) ? root.items.find((pair) => (0,dist.isScalar)(pair.key) && pair.key.value === 'images') : undefined;
+    const value = images?.value;
+    return (0,dist.isSeq)(value) ? readEntries(parsed, value).map(({ entry }) => entry) : [];
 }
 function readEntries(parsed, sequence) {
     return (sequence?.items ?? []).map((item, index) => {
@@ -1813,8 +1859,6 @@ class SpliceList {
     }
 }
 
-;// CONCATENATED MODULE: external "node:fs/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 ;// CONCATENATED MODULE: ./packages/kustomize-bump/src/overlays.ts
 
 
@@ -1823,6 +1867,8 @@ const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.ur
 
 /** The names kustomize looks for in a directory, in its order. */
 const KUSTOMIZATION_FILES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'];
+/** Without rendering: the arguments are the entries, matched by name as `kustomize edit set image` does. */
+const asWritten = (images) => () => Promise.resolve({ entries: images, targets: [] });
 /** `path` (absolute) relative to `root` with `/` separators, or undefined when it lies outside. */
 function pathInside(root, path) {
     const inside = (0,external_node_path_namespaceObject.relative)(root, path);
@@ -1877,14 +1923,16 @@ function kustomizationOf(realRoot, overlay) {
     return confined(realRoot, overlay === '.' ? name : `${overlay}/${name}`);
 }
 /** Reads and edits every overlay in memory first, then writes: one bad file means nothing is written. */
-async function editOverlays(root, overlays, images) {
+async function editOverlays(root, overlays, images, resolve = asWritten(images)) {
     const realRoot = (0,external_node_fs_namespaceObject.realpathSync)(root);
     const edits = [];
     for (const overlay of overlays) {
         const file = kustomizationOf(realRoot, overlay);
-        const edit = await setKustomizationImages(await (0,promises_namespaceObject.readFile)((0,external_node_path_namespaceObject.join)(realRoot, file), 'utf8'), file, images);
+        const text = await (0,promises_namespaceObject.readFile)((0,external_node_path_namespaceObject.join)(realRoot, file), 'utf8');
+        const { entries, targets } = await resolve(overlay, file, text);
+        const edit = await setKustomizationImages(text, file, entries);
         if (edit.changes.length > 0)
-            edits.push({ overlay, file, changes: edit.changes, text: edit.text });
+            edits.push({ overlay, file, changes: edit.changes, text: edit.text, targets });
     }
     for (const edit of edits)
         await (0,promises_namespaceObject.writeFile)((0,external_node_path_namespaceObject.join)(realRoot, edit.file), edit.text);
@@ -2058,7 +2106,193 @@ function verificationNote(inputs, result) {
     return inputs.verify === 'false' ? '' : ' (not verified: kubectl is not on PATH)';
 }
 
+;// CONCATENATED MODULE: ./packages/kustomize-bump/src/rendered.ts
+// What an overlay renders: the containers and their images, read from `kubectl kustomize` before the edit
+// (to write the entry kustomize will apply, whatever names the manifests use) and after it (to check it).
+
+
+
+
+
+/** Renders an overlay with `kubectl kustomize`; a failure names the overlay's kustomization file. */
+async function renderOverlay(runtime, root, overlay, file) {
+    // After `--` and as `./\u2026`: an overlay is a path, never a flag (`-h`, `--enable-helm`).
+    const result = await runtime.exec('kubectl', ['kustomize', '--', `./${overlay}`], {
+        cwd: root,
+        silent: true,
+        allowFailure: true,
+    });
+    if (result.exitCode !== 0) {
+        const reason = escapeUntrusted(result.stderr.trim().split('\n').slice(-3).join(' '));
+        throw new errors_ConfigurationError(`kubectl kustomize ${overlay} failed: ${reason}`, { file });
+    }
+    return result.stdout;
+}
+const CONTAINER_LISTS = ['containers', 'initContainers', 'ephemeralContainers'];
+/** Every container of every rendered object, wherever its pod template sits (Pod, Deployment, CronJob, CRDs). */
+function renderedContainers(manifests) {
+    const found = [];
+    for (const document of (0,dist.parseAllDocuments)(manifests)) {
+        if (!('contents' in document))
+            continue;
+        const object = document.toJS();
+        if (!rendered_isRecord(object))
+            continue;
+        const metadata = rendered_isRecord(object['metadata']) ? object['metadata'] : {};
+        const namespace = typeof metadata['namespace'] === 'string' ? `${metadata['namespace']}/` : '';
+        const id = `${namespace}${String(object['kind'])}/${String(metadata['name'])}`;
+        collectContainers(object, id, found);
+    }
+    return found;
+}
+function collectContainers(value, object, found) {
+    if (Array.isArray(value)) {
+        for (const item of value)
+            collectContainers(item, object, found);
+        return;
+    }
+    if (!rendered_isRecord(value))
+        return;
+    for (const [key, child] of Object.entries(value)) {
+        if (CONTAINER_LISTS.includes(key) && Array.isArray(child)) {
+            for (const container of child) {
+                if (rendered_isRecord(container) && typeof container['image'] === 'string') {
+                    found.push({ object, container: String(container['name']), image: container['image'] });
+                }
+            }
+        }
+        else {
+            collectContainers(child, object, found);
+        }
+    }
+}
+function rendered_isRecord(value) {
+    return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+const nameOf = (image) => splitImageReference(image).name;
+const lastSegment = (name) => name.slice(name.lastIndexOf('/') + 1);
+/**
+ * The containers an argument is for: those rendering its name (or its new name), else those whose image
+ * ends in the same image name (`\u2026/frontend`), or the container `container` names. Several different
+ * image names are refused: which one is meant must be said.
+ */
+function containersFor(argument, containers, overlay, file, container) {
+    if (container !== undefined) {
+        const named = containers.filter((candidate) => candidate.container === container);
+        if (named.length > 0)
+            return named;
+        throw new errors_ConfigurationError(`${overlay} renders no container named ${container} for ${argument.name}`, { file });
+    }
+    const names = new Set([argument.name, argument.newName ?? argument.name]);
+    const exact = containers.filter((candidate) => names.has(nameOf(candidate.image)));
+    if (exact.length > 0)
+        return exact;
+    const suffix = lastSegment(argument.newName ?? argument.name);
+    const bySuffix = containers.filter((candidate) => lastSegment(nameOf(candidate.image)) === suffix);
+    const distinct = [...new Set(bySuffix.map((candidate) => nameOf(candidate.image)))];
+    if (distinct.length === 1)
+        return bySuffix;
+    const listing = containers.map((candidate) => `${candidate.object} ${candidate.container}: ${candidate.image}`);
+    const why = distinct.length === 0
+        ? `no container image is ${argument.name} or ends in /${suffix}`
+        : `several container images end in /${suffix} (${distinct.join(', ')})`;
+    throw new errors_ConfigurationError(`${overlay}: ${why}; it renders ${listing.length > 0 ? escapeUntrusted(listing.join('; ')) : 'no containers'}. ` +
+        'Name the container in the service manifest (container:), or the image as the manifests write it (name=newName@digest)', { file });
+}
+/**
+ * The entry to write so that the rendered image becomes the argument's reference, given the overlay's
+ * existing entries (in file order; kustomize applies them one after another) and the name the
+ * containers render now. The last entry that yields that name decides it and is edited; with none, a
+ * new entry named as rendered is added (no later entry can yield that name, so none undoes it).
+ */
+function entryForRendered(argument, renderedName, existing) {
+    const target = argument.newName ?? argument.name;
+    const deciding = [...existing].reverse().find((entry) => (entry.newName ?? entry.name) === renderedName);
+    const name = deciding?.name ?? renderedName;
+    const entry = { name };
+    if (target !== name)
+        entry.newName = target;
+    if (argument.newTag !== undefined)
+        entry.newTag = argument.newTag;
+    if (argument.digest !== undefined)
+        entry.digest = argument.digest;
+    const decidedBy = deciding === undefined
+        ? `new entry name: ${name}`
+        : `entry name: ${deciding.name}${deciding.newName === undefined ? '' : ` (newName: ${deciding.newName})`}`;
+    return { entry, decidedBy };
+}
+/** Whether an argument keeps a field (`*`): then the file's entry is edited by name, as kustomize does. */
+const keepsAField = (argument) => [argument.newName, argument.newTag, argument.digest].includes(KEEP);
+/** The containers that do not render what their target's entry sets, after the edit (what verify fails on). */
+function unappliedTargets(targets, after) {
+    const failures = [];
+    for (const target of targets) {
+        const expected = describeImageEntry({ ...target.entry, name: target.entry.newName ?? target.entry.name });
+        for (const before of target.containers) {
+            const now = after.find((item) => item.object === before.object && item.container === before.container);
+            if (now === undefined || !sameReference(now.image, before.image, target.entry, expected)) {
+                failures.push({ target, container: now });
+            }
+        }
+    }
+    return failures;
+}
+/** kustomize keeps the tag when only a name is set: compare what the entry sets, as kustomize applies it. */
+function sameReference(now, before, entry, expected) {
+    if (entry.newTag !== undefined || entry.digest !== undefined)
+        return now === expected;
+    const old = splitImageReference(before);
+    const tag = old.tag === '' ? '' : `:${old.tag}`;
+    const digest = old.digest === '' ? '' : `@${old.digest}`;
+    return now === `${entry.newName ?? entry.name}${tag}${digest}`;
+}
+/**
+ * Decides each overlay's entries from what it renders before the edit: arguments that keep a field
+ * (`*`) are written by name as given; every other one edits or adds the entry that decides its containers.
+ */
+function renderedResolver(runtime, root, images) {
+    return async (overlay, file, text) => {
+        // The file is read first: a YAML mistake is named by its line, not by kubectl's message.
+        const existing = await readKustomizationImages(text, file);
+        const rendered = renderedContainers(await renderOverlay(runtime, root, overlay, file));
+        const entries = new Map();
+        const targets = [];
+        for (const argument of images) {
+            if (keepsAField(argument)) {
+                entries.set(argument.name, argument);
+                continue;
+            }
+            const containers = containersFor(argument, rendered, overlay, file);
+            for (const renderedName of new Set(containers.map((container) => nameOf(container.image)))) {
+                const { entry, decidedBy } = entryForRendered(argument, renderedName, existing);
+                entries.set(entry.name, entry);
+                const mine = containers.filter((container) => nameOf(container.image) === renderedName);
+                targets.push({ argument: argument.name, containers: mine, entry, decidedBy });
+            }
+        }
+        return { entries: [...entries.values()], targets };
+    };
+}
+/**
+ * Renders the edited overlay and fails, naming the file and the entry that decides, when a container the
+ * edit was for does not render the new reference (kustomize silently ignores an entry matching nothing).
+ */
+async function verifyRendered(runtime, root, edit) {
+    const after = renderedContainers(await renderOverlay(runtime, root, edit.overlay, edit.file));
+    const failures = unappliedTargets(edit.targets, after).map(({ target, container }) => {
+        const expected = describeImageEntry({ ...target.entry, name: target.entry.newName ?? target.entry.name });
+        const what = container === undefined ? 'is gone' : `renders ${container.image}`;
+        const which = target.containers.map((item) => `${item.object} ${item.container}`).join(', ');
+        return `${which} ${what}, not ${expected} (decided by the ${target.decidedBy})`;
+    });
+    if (failures.length > 0) {
+        throw new errors_ConfigurationError(`after the edit, ${edit.overlay}: ${escapeUntrusted(failures.join('; '))}: ` +
+            'an entry later in images:, or one in a component, renames the image again', { file: edit.file });
+    }
+}
+
 ;// CONCATENATED MODULE: ./packages/kustomize-bump/src/verify.ts
+
 
 
 
@@ -2113,14 +2347,7 @@ async function findOnPath(program, env) {
  * reference is absent: kustomize silently ignores an entry whose name matches no container.
  */
 async function verifyOverlay(runtime, root, overlay, file, entries) {
-    // After `--` and as `./\u2026`: an overlay is a path, never a flag (`-h`, `--enable-helm`).
-    const args = ['kustomize', '--', `./${overlay}`];
-    const result = await runtime.exec('kubectl', args, { cwd: root, silent: true, allowFailure: true });
-    if (result.exitCode !== 0) {
-        const reason = escapeUntrusted(result.stderr.trim().split('\n').slice(-3).join(' '));
-        throw new errors_ConfigurationError(`kubectl kustomize ${overlay} failed: ${reason}`, { file });
-    }
-    const missing = missingReferences(entries, result.stdout);
+    const missing = missingReferences(entries, await renderOverlay(runtime, root, overlay, file));
     if (missing.length > 0) {
         throw new errors_ConfigurationError(`after the edit, ${overlay} renders no container with ${missing.join(', ')}: ` +
             'an images entry only applies when its name matches a container image of the overlay; check the name', { file });
@@ -2214,6 +2441,7 @@ async function fetchBranch(git, branch, shallow) {
 
 
 
+
 /** Backoff between push attempts: full jitter spreads racing bumps apart. */
 const PUSH_BACKOFF = { baseMs: 500, factor: 2, maxMs: 8000, jitter: 1 };
 /** @actions/github (Octokit and its HTTP stack) is loaded when a pull request is opened: most steps push. */
@@ -2231,10 +2459,18 @@ async function runKustomizeBump(runtime, services = runnerServices) {
     runtime.setOutput('previous-images', previousImages(result.edits).join('\n'));
     await runtime.appendSummary(renderSummary(inputs, result));
 }
-/** The references the replaced entries rendered to, once each: what a revert of the commit brings back. */
+/**
+ * What the changed containers rendered before the edit, once each: what a revert of the commit brings
+ * back (also on a first entry). Unrendered overlays fall back to the replaced entries.
+ */
 function previousImages(edits) {
-    const before = edits.flatMap((edit) => edit.changes.flatMap((change) => (change.before ? [change.before] : [])));
-    return [...new Set(before.map(describeImageEntry))];
+    const before = edits.flatMap((edit) => edit.changes.flatMap((change) => {
+        const target = edit.targets.find((candidate) => candidate.entry.name === change.after.name);
+        if (target !== undefined)
+            return target.containers.map((container) => container.image);
+        return change.before ? [describeImageEntry(change.before)] : [];
+    }));
+    return [...new Set(before)];
 }
 /** Clones (or borrows a worktree of `repository-path`), edits, verifies, commits and pushes. */
 async function bumpImages(runtime, inputs, services = runnerServices) {
@@ -2332,12 +2568,18 @@ async function attemptBump(session, attempt) {
         await fetchBranch(git, branch, workspace.shallow);
         await git.run(['reset', '--quiet', '--hard', 'FETCH_HEAD']);
     }
-    const edits = await editOverlays(git.cwd, inputs.overlays, inputs.images);
+    const resolve = verify ? renderedResolver(runtime, git.cwd, inputs.images) : undefined;
+    const edits = await editOverlays(git.cwd, inputs.overlays, inputs.images, resolve);
     if (edits.length === 0)
         return { attempt, edits, commit: '', message: '', diff: '' };
     if (verify) {
         for (const edit of edits) {
-            await verifyOverlay(runtime, git.cwd, edit.overlay, edit.file, edit.changes.map((change) => change.after));
+            await verifyRendered(runtime, git.cwd, edit);
+            // Entries written by name (`*` fields) are checked by reference, as kustomize edit set image leaves them.
+            const byName = edit.changes.filter((change) => !edit.targets.some((t) => t.entry.name === change.after.name));
+            if (byName.length > 0) {
+                await verifyOverlay(runtime, git.cwd, edit.overlay, edit.file, byName.map((change) => change.after));
+            }
         }
     }
     const files = edits.map((edit) => edit.file);
@@ -2371,21 +2613,6 @@ async function publishPullRequest({ runtime, workspace, branch, target, plan }, 
         body: body.join('\n').trim(),
     });
 }
-
-;// CONCATENATED MODULE: ./packages/kustomize-bump/src/index.ts
-
-
-/** How an `images` argument's reference splits (kustomize's way): core's one image reference parser. */
-
-
-
-
-
-
-
-
-
-
 
 ;// CONCATENATED MODULE: ./packages/kustomize-bump/src/action.ts
 // The step itself: what dist/kustomize-bump runs, and the entry @github/local-action calls.

@@ -5279,7 +5279,7 @@ __webpack_unused_export__ = version;
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _shiprail_smoke_test_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7308);
+/* harmony import */ var _shiprail_smoke_test_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1471);
 
 await (0,_shiprail_smoke_test_action__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -5288,7 +5288,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 7308:
+/***/ 1471:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -5345,7 +5345,7 @@ function readPayload(path) {
  * every action, and turned into a single `::error` annotation and exit code 1. Anything else that is
  * thrown is a failure of the environment or a bug, and is reported as such.
  */
-class ConfigurationError extends Error {
+class errors_ConfigurationError extends Error {
     location;
     constructor(message, location = {}) {
         super(message);
@@ -5364,7 +5364,7 @@ class ConfigurationError extends Error {
 }
 /** The message of anything thrown, for logs: never a stack for a user mistake. */
 function errorMessage(error) {
-    if (error instanceof ConfigurationError)
+    if (error instanceof errors_ConfigurationError)
         return error.describe();
     if (error instanceof Error) {
         const cause = error.cause instanceof Error ? ` (${error.cause.message})` : '';
@@ -5642,7 +5642,7 @@ async function parseYamlDocument(text, where) {
     if (firstError !== undefined) {
         const line = firstError.linePos?.[0].line ?? lineCounter.linePos(firstError.pos[0]).line;
         const reason = firstError.message.split('\n')[0] ?? 'malformed YAML';
-        throw new ConfigurationError(`malformed YAML: ${reason}`, { ...where, line });
+        throw new errors_ConfigurationError(`malformed YAML: ${reason}`, { ...where, line });
     }
     const lineOf = (path) => {
         for (let depth = path.length; depth >= 0; depth -= 1) {
@@ -5675,7 +5675,7 @@ function toPlainValue(document, where) {
     }
     catch (error) {
         if (error instanceof ReferenceError && /alias/i.test(error.message)) {
-            throw new ConfigurationError(`too many YAML alias expansions (${error.message}); write the values out`, where);
+            throw new errors_ConfigurationError(`too many YAML alias expansions (${error.message}); write the values out`, where);
         }
         throw error;
     }
@@ -5683,7 +5683,7 @@ function toPlainValue(document, where) {
 /** A mistake about the value at `path` of a YAML text: the path leads the message, at the line when it is known. */
 function yamlMistake(where, path, message, line) {
     const at = formatYamlPath(path);
-    return new ConfigurationError(at === '' ? message : `${at}: ${message}`, {
+    return new errors_ConfigurationError(at === '' ? message : `${at}: ${message}`, {
         ...where,
         ...(line === undefined ? {} : { line }),
     });
@@ -5691,6 +5691,35 @@ function yamlMistake(where, path, message, line) {
 /** `checks[2].expect.status` */
 function formatYamlPath(path) {
     return path.map((part, index) => (typeof part === 'number' ? `[${part}]` : index === 0 ? part : `.${part}`)).join('');
+}
+/**
+ * Parses a YAML text that may hold several documents (Kubernetes manifests, skaffold configs), with
+ * positions kept. A syntax error in any document is a ConfigurationError at its line.
+ */
+async function parseYamlDocuments(text, where) {
+    const { LineCounter, isNode, parseAllDocuments } = await loadYamlLibrary();
+    const lineCounter = new LineCounter();
+    const parsed = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+    const documents = Array.isArray(parsed) ? parsed : [];
+    for (const document of documents) {
+        const firstError = document.errors[0];
+        if (firstError === undefined)
+            continue;
+        const line = firstError.linePos?.[0].line ?? lineCounter.linePos(firstError.pos[0]).line;
+        const reason = firstError.message.split('\n')[0] ?? 'malformed YAML';
+        throw new ConfigurationError(`malformed YAML: ${reason}`, { ...where, line });
+    }
+    return documents.map((document) => ({
+        value: toPlainValue(document, where),
+        lineOf: (path) => {
+            for (let depth = path.length; depth >= 0; depth -= 1) {
+                const node = depth === 0 ? document.contents : document.getIn(path.slice(0, depth), true);
+                if (isNode(node) && node.range)
+                    return lineCounter.linePos(node.range[0]).line;
+            }
+            return undefined;
+        },
+    }));
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/inputs.ts
@@ -5724,7 +5753,7 @@ class InputParser {
     required(name) {
         const value = this.raw(name, undefined);
         if (value === '')
-            throw new ConfigurationError('is required but was not given', { input: name });
+            throw new errors_ConfigurationError('is required but was not given', { input: name });
         return value;
     }
     /** A secret: masked before anything else can print it. Never trimmed beyond a final newline. */
@@ -5746,19 +5775,19 @@ class InputParser {
             return true;
         if (value === 'false')
             return false;
-        throw new ConfigurationError(`expected true or false, got '${value}'`, { input: name });
+        throw new errors_ConfigurationError(`expected true or false, got '${value}'`, { input: name });
     }
     /** A duration in milliseconds: `90s`, `10m`, `1h30m`, `500ms` or plain seconds. */
     duration(name, fallback) {
         const value = this.raw(name, fallback);
         const ms = parseDuration(value);
         if (ms === undefined) {
-            throw new ConfigurationError(`expected a duration like 90s, 10m, 1h30m or plain seconds, got '${value}'`, {
+            throw new errors_ConfigurationError(`expected a duration like 90s, 10m, 1h30m or plain seconds, got '${value}'`, {
                 input: name,
             });
         }
         if (ms > duration_MAX_TIMER_MS) {
-            throw new ConfigurationError(`'${value}' is longer than 24 days, the longest a step can wait`, {
+            throw new errors_ConfigurationError(`'${value}' is longer than 24 days, the longest a step can wait`, {
                 input: name,
             });
         }
@@ -5768,7 +5797,7 @@ class InputParser {
     integer(name, fallback, bounds = {}) {
         const value = this.number(name, fallback, bounds);
         if (!Number.isInteger(value)) {
-            throw new ConfigurationError(`expected a whole number, got '${value}'`, { input: name });
+            throw new errors_ConfigurationError(`expected a whole number, got '${value}'`, { input: name });
         }
         return value;
     }
@@ -5777,13 +5806,13 @@ class InputParser {
         const value = this.raw(name, String(fallback));
         const parsed = Number(value);
         if (value === '' || !Number.isFinite(parsed)) {
-            throw new ConfigurationError(`expected a number, got '${value}'`, { input: name });
+            throw new errors_ConfigurationError(`expected a number, got '${value}'`, { input: name });
         }
         if (bounds.min !== undefined && parsed < bounds.min) {
-            throw new ConfigurationError(`must be at least ${bounds.min}, got ${parsed}`, { input: name });
+            throw new errors_ConfigurationError(`must be at least ${bounds.min}, got ${parsed}`, { input: name });
         }
         if (bounds.max !== undefined && parsed > bounds.max) {
-            throw new ConfigurationError(`must be at most ${bounds.max}, got ${parsed}`, { input: name });
+            throw new errors_ConfigurationError(`must be at most ${bounds.max}, got ${parsed}`, { input: name });
         }
         return parsed;
     }
@@ -5792,7 +5821,7 @@ class InputParser {
         const value = this.raw(name, fallback);
         const found = choices.find((choice) => choice === value);
         if (found === undefined) {
-            throw new ConfigurationError(`expected one of ${choices.join(', ')}, got '${value}'`, { input: name });
+            throw new errors_ConfigurationError(`expected one of ${choices.join(', ')}, got '${value}'`, { input: name });
         }
         return found;
     }
@@ -5810,7 +5839,7 @@ class InputParser {
         }
         catch (error) {
             const reason = errorMessage(error);
-            throw new ConfigurationError(`is not valid JSON: ${reason}`, { input: name });
+            throw new errors_ConfigurationError(`is not valid JSON: ${reason}`, { input: name });
         }
     }
     /** YAML text, parsed (errors carry the input name and line); undefined when not given. */
@@ -5834,7 +5863,7 @@ function parseHeaderLines(lines, input) {
         const colon = line.indexOf(':');
         const name = colon > 0 ? line.slice(0, colon).trim() : '';
         if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
-            throw new ConfigurationError("expected header lines like 'Name: value'", { input });
+            throw new errors_ConfigurationError("expected header lines like 'Name: value'", { input });
         }
         return [name, line.slice(colon + 1).trim()];
     });
@@ -5988,6 +6017,12 @@ function neutralizeCommandLines(message) {
 
 
 const escapeData = (text) => text.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+const unescapeData = (text) => text.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%');
+/** The data of every `::name \u2026::data` command a step printed, unescaped, in order. */
+function commandData(stdout, name) {
+    const pattern = new RegExp(`^::${name}(?: [^:]*)?::(.*)$`, 'gm');
+    return [...stdout.matchAll(pattern)].map((match) => unescapeData(match[1] ?? ''));
+}
 const escapeProperty = (text) => escapeData(text).replace(/:/g, '%3A').replace(/,/g, '%2C');
 /** `::name key=value,key=value::data`, every part escaped so that it cannot end the line or the command. */
 function workflowCommand(name, properties, data) {
@@ -6152,7 +6187,7 @@ async function runAction(main) {
         await main(createActionsRuntime());
     }
     catch (error) {
-        if (error instanceof ConfigurationError) {
+        if (error instanceof errors_ConfigurationError) {
             const { file, line, column } = error.location;
             workflow_commands_error(error.describe(), {
                 title: 'Configuration error',
@@ -6257,6 +6292,7 @@ function parseWorkloadReference(text) {
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/index.ts
+
 
 
 
@@ -13848,7 +13884,7 @@ function loadCheckSource(checks, baseDirectory) {
     }
     catch (error) {
         const reason = error instanceof Error && 'code' in error && error.code === 'ENOENT' ? 'no such file' : String(error);
-        throw new ConfigurationError(`cannot read the check file '${checks}' (${reason}); give a path or the YAML itself`, {
+        throw new errors_ConfigurationError(`cannot read the check file '${checks}' (${reason}); give a path or the YAML itself`, {
             input: 'checks',
         });
     }
@@ -13860,7 +13896,7 @@ async function parseCheckFile(text, location, options) {
         const error = parsed.mistake(path, message);
         // An inline input has no file to point at: keep the line in the message.
         if (location.input !== undefined && error.location.line !== undefined) {
-            return new ConfigurationError(`line ${error.location.line}: ${error.message}`, error.location);
+            return new errors_ConfigurationError(`line ${error.location.line}: ${error.message}`, error.location);
         }
         return error;
     });
@@ -13901,7 +13937,7 @@ async function parseCheckFile(text, location, options) {
     const [first, ...rest] = mistakes.found;
     if (first !== undefined) {
         const message = rest.length === 0 ? first.message : [first.message, ...rest.map((e) => e.describe())].join('; ');
-        throw new ConfigurationError(message, first.location);
+        throw new errors_ConfigurationError(message, first.location);
     }
     return { checks, location };
 }
@@ -13942,6 +13978,35 @@ function requestTemplateNames(request) {
     if (request.body?.kind === 'json')
         texts.push(JSON.stringify(request.body.value));
     return [...new Set(texts.flatMap(templateNames))];
+}
+
+;// CONCATENATED MODULE: ./packages/smoke-test/src/inputs.ts
+// The step's inputs, read and checked once into a typed object before anything else happens.
+
+const MAX_CONCURRENCY = 64;
+function parseInputs(parser) {
+    // Masked before anything else is read, so that no later error can print it.
+    const headers = parser.secret('headers');
+    const inputs = {
+        checks: parser.required('checks'),
+        'base-url': parser.string('base-url'),
+        timeout: parser.duration('timeout', '2m'),
+        concurrency: parser.integer('concurrency', 4, { min: 1, max: MAX_CONCURRENCY }),
+        'junit-file': parser.string('junit-file'),
+        headers: parseHeaderLines(parseList(headers), 'headers'),
+    };
+    const baseUrl = inputs['base-url'];
+    if (baseUrl !== '' && !/^https?:\/\/[^/]/i.test(baseUrl)) {
+        throw new errors_ConfigurationError(`expected an http:// or https:// URL, got '${stripUrlCredentials(baseUrl)}'`, {
+            input: 'base-url',
+        });
+    }
+    if (baseUrl !== '' && !URL.canParse(baseUrl)) {
+        throw new errors_ConfigurationError(`'${stripUrlCredentials(baseUrl)}' is not a valid URL`, { input: 'base-url' });
+    }
+    if (inputs.timeout <= 0)
+        throw new errors_ConfigurationError('must be more than zero', { input: 'timeout' });
+    return inputs;
 }
 
 ;// CONCATENATED MODULE: ./packages/smoke-test/src/junit.ts
@@ -14661,7 +14726,9 @@ async function runCheck(check, values, context) {
         if (signal.aborted)
             break;
     }
-    const result = describeResult(check, last, attempts, now() - started, signal.aborted, options);
+    // The deadline can pass before the abort timer fires on a busy machine: either way the overall timeout ended it.
+    const overallTimeoutReached = signal.aborted || now() >= deadline;
+    const result = describeResult(check, last, attempts, now() - started, overallTimeoutReached, options);
     return { result, captures: last.ok ? last.captured : new Map() };
 }
 function attemptSummary(attempt) {
@@ -14791,51 +14858,46 @@ function describeResult(check, last, attempts, elapsedMs, aborted, options) {
     return { ...base, ok: false, error: redact(problems.join('; ')), details: details.map(redact) };
 }
 
-;// CONCATENATED MODULE: ./packages/smoke-test/src/index.ts
+;// CONCATENATED MODULE: ./packages/smoke-test/src/summary.ts
+// The job summary: a table of every check and the details of each failure.
 
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-const MAX_CONCURRENCY = 64;
-function parseInputs(parser) {
-    // Masked before anything else is read, so that no later error can print it.
-    const headers = parser.secret('headers');
-    const inputs = {
-        checks: parser.required('checks'),
-        'base-url': parser.string('base-url'),
-        timeout: parser.duration('timeout', '2m'),
-        concurrency: parser.integer('concurrency', 4, { min: 1, max: MAX_CONCURRENCY }),
-        'junit-file': parser.string('junit-file'),
-        headers: parseHeaderLines(parseList(headers), 'headers'),
-    };
-    const baseUrl = inputs['base-url'];
-    if (baseUrl !== '' && !/^https?:\/\/[^/]/i.test(baseUrl)) {
-        throw new ConfigurationError(`expected an http:// or https:// URL, got '${stripUrlCredentials(baseUrl)}'`, {
-            input: 'base-url',
-        });
+function renderSummary(results, checks, inputs, elapsedMs) {
+    const failed = results.filter((result) => !result.ok);
+    const heading = failed.length === 0
+        ? `### \u2705 Smoke test: all ${results.length} checks passed`
+        : `### \u274c Smoke test: ${failed.length} of ${results.length} checks failed`;
+    const target = inputs['base-url'] === '' ? '' : ` against ${code(inputs['base-url'])}`;
+    const rows = results.map((result, index) => [
+        result.name,
+        result.ok ? '\u2705 pass' : result.attempts === 0 ? '\u23ed\ufe0f not run' : '\u274c fail',
+        result.status ?? '\u2013',
+        result.ms === null ? '\u2013' : formatDuration(result.ms),
+        result.attempts,
+        checks[index]?.retry === undefined ? 'no' : `until ${formatDuration(checks[index]?.retry?.untilMs ?? 0)}`,
+    ]);
+    const parts = [
+        heading,
+        `${results.length} checks${target}, ${inputs.concurrency} at a time, in ${formatDuration(elapsedMs)}.`,
+        table(['Check', 'Result', 'Status', 'Latency', 'Attempts', 'Retry'], rows),
+    ];
+    for (const result of failed) {
+        const body = result.details.join('\n').replace(/```/g, "'''");
+        parts.push(details(`${result.name}: ${result.details[0] ?? 'failed'}`, `\`\`\`text\n${body}\n\`\`\``));
     }
-    if (baseUrl !== '' && !URL.canParse(baseUrl)) {
-        throw new ConfigurationError(`'${stripUrlCredentials(baseUrl)}' is not a valid URL`, { input: 'base-url' });
-    }
-    if (inputs.timeout <= 0)
-        throw new ConfigurationError('must be more than zero', { input: 'timeout' });
-    return inputs;
+    return `${parts.join('\n\n')}\n`;
 }
+
+;// CONCATENATED MODULE: ./packages/smoke-test/src/run.ts
+// The step's top function: reads the inputs, runs the checks, writes the outputs, summary and JUnit report.
+
+
+
+
+
+
+
+
+
 async function runSmokeTest(runtime) {
     const inputs = parseInputs(runtime.inputs);
     for (const [, value] of inputs.headers)
@@ -14944,7 +15006,7 @@ async function writeJUnitReport(runtime, path, input, xml) {
             EROFS: 'the file system is read-only',
         };
         const reason = reasons[code] ?? errorMessage(error);
-        throw new ConfigurationError(`cannot write the JUnit report to '${input}': ${reason}`, { input: 'junit-file' });
+        throw new errors_ConfigurationError(`cannot write the JUnit report to '${input}': ${reason}`, { input: 'junit-file' });
     }
     runtime.setOutput('junit-file', input);
 }
@@ -14953,31 +15015,6 @@ function resultLine(result) {
     const latency = result.ms === null ? '' : ` in ${formatDuration(result.ms)}`;
     const attempts = result.attempts === 1 ? '' : ` (${result.attempts} attempts)`;
     return `${result.ok ? '\u2713' : '\u2717'} ${result.name}: ${status}${latency}${attempts}`;
-}
-function renderSummary(results, checks, inputs, elapsedMs) {
-    const failed = results.filter((result) => !result.ok);
-    const heading = failed.length === 0
-        ? `### \u2705 Smoke test: all ${results.length} checks passed`
-        : `### \u274c Smoke test: ${failed.length} of ${results.length} checks failed`;
-    const target = inputs['base-url'] === '' ? '' : ` against ${code(inputs['base-url'])}`;
-    const rows = results.map((result, index) => [
-        result.name,
-        result.ok ? '\u2705 pass' : result.attempts === 0 ? '\u23ed\ufe0f not run' : '\u274c fail',
-        result.status ?? '\u2013',
-        result.ms === null ? '\u2013' : formatDuration(result.ms),
-        result.attempts,
-        checks[index]?.retry === undefined ? 'no' : `until ${formatDuration(checks[index]?.retry?.untilMs ?? 0)}`,
-    ]);
-    const parts = [
-        heading,
-        `${results.length} checks${target}, ${inputs.concurrency} at a time, in ${formatDuration(elapsedMs)}.`,
-        table(['Check', 'Result', 'Status', 'Latency', 'Attempts', 'Retry'], rows),
-    ];
-    for (const result of failed) {
-        const body = result.details.join('\n').replace(/```/g, "'''");
-        parts.push(details(`${result.name}: ${result.details[0] ?? 'failed'}`, `\`\`\`text\n${body}\n\`\`\``));
-    }
-    return `${parts.join('\n\n')}\n`;
 }
 
 ;// CONCATENATED MODULE: ./packages/smoke-test/src/action.ts

@@ -2509,7 +2509,7 @@ exports.basename = (path, { windows } = {}) => {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _shiprail_test_report_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7361);
+/* harmony import */ var _shiprail_test_report_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6267);
 
 await (0,_shiprail_test_report_action__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -2518,7 +2518,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 7361:
+/***/ 6267:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -2922,6 +2922,35 @@ function yamlMistake(where, path, message, line) {
 function formatYamlPath(path) {
     return path.map((part, index) => (typeof part === 'number' ? `[${part}]` : index === 0 ? part : `.${part}`)).join('');
 }
+/**
+ * Parses a YAML text that may hold several documents (Kubernetes manifests, skaffold configs), with
+ * positions kept. A syntax error in any document is a ConfigurationError at its line.
+ */
+async function parseYamlDocuments(text, where) {
+    const { LineCounter, isNode, parseAllDocuments } = await loadYamlLibrary();
+    const lineCounter = new LineCounter();
+    const parsed = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+    const documents = Array.isArray(parsed) ? parsed : [];
+    for (const document of documents) {
+        const firstError = document.errors[0];
+        if (firstError === undefined)
+            continue;
+        const line = firstError.linePos?.[0].line ?? lineCounter.linePos(firstError.pos[0]).line;
+        const reason = firstError.message.split('\n')[0] ?? 'malformed YAML';
+        throw new ConfigurationError(`malformed YAML: ${reason}`, { ...where, line });
+    }
+    return documents.map((document) => ({
+        value: toPlainValue(document, where),
+        lineOf: (path) => {
+            for (let depth = path.length; depth >= 0; depth -= 1) {
+                const node = depth === 0 ? document.contents : document.getIn(path.slice(0, depth), true);
+                if (isNode(node) && node.range)
+                    return lineCounter.linePos(node.range[0]).line;
+            }
+            return undefined;
+        },
+    }));
+}
 
 ;// CONCATENATED MODULE: ./packages/core/src/inputs.ts
 
@@ -3218,6 +3247,12 @@ function neutralizeCommandLines(message) {
 
 
 const escapeData = (text) => text.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+const unescapeData = (text) => text.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%');
+/** The data of every `::name \u2026::data` command a step printed, unescaped, in order. */
+function commandData(stdout, name) {
+    const pattern = new RegExp(`^::${name}(?: [^:]*)?::(.*)$`, 'gm');
+    return [...stdout.matchAll(pattern)].map((match) => unescapeData(match[1] ?? ''));
+}
 const escapeProperty = (text) => escapeData(text).replace(/:/g, '%3A').replace(/,/g, '%2C');
 /** `::name key=value,key=value::data`, every part escaped so that it cannot end the line or the command. */
 function workflowCommand(name, properties, data) {
@@ -3487,6 +3522,7 @@ function parseWorkloadReference(text) {
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/index.ts
+
 
 
 
@@ -4753,17 +4789,6 @@ function run_annotationProperties(name, title, failure) {
         ...(location?.line !== undefined ? { startLine: location.line } : {}),
     };
 }
-
-;// CONCATENATED MODULE: ./packages/test-report/src/index.ts
-
-
-
-
-
-
-
-
-
 
 ;// CONCATENATED MODULE: ./packages/test-report/src/action.ts
 // The step itself: what dist/test-report runs.

@@ -2509,7 +2509,7 @@ exports.basename = (path, { windows } = {}) => {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _shiprail_trivy_gate_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7991);
+/* harmony import */ var _shiprail_trivy_gate_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8948);
 
 await (0,_shiprail_trivy_gate_action__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -2518,7 +2518,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 7991:
+/***/ 8948:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -2922,6 +2922,35 @@ function yamlMistake(where, path, message, line) {
 function formatYamlPath(path) {
     return path.map((part, index) => (typeof part === 'number' ? `[${part}]` : index === 0 ? part : `.${part}`)).join('');
 }
+/**
+ * Parses a YAML text that may hold several documents (Kubernetes manifests, skaffold configs), with
+ * positions kept. A syntax error in any document is a ConfigurationError at its line.
+ */
+async function parseYamlDocuments(text, where) {
+    const { LineCounter, isNode, parseAllDocuments } = await loadYamlLibrary();
+    const lineCounter = new LineCounter();
+    const parsed = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+    const documents = Array.isArray(parsed) ? parsed : [];
+    for (const document of documents) {
+        const firstError = document.errors[0];
+        if (firstError === undefined)
+            continue;
+        const line = firstError.linePos?.[0].line ?? lineCounter.linePos(firstError.pos[0]).line;
+        const reason = firstError.message.split('\n')[0] ?? 'malformed YAML';
+        throw new ConfigurationError(`malformed YAML: ${reason}`, { ...where, line });
+    }
+    return documents.map((document) => ({
+        value: toPlainValue(document, where),
+        lineOf: (path) => {
+            for (let depth = path.length; depth >= 0; depth -= 1) {
+                const node = depth === 0 ? document.contents : document.getIn(path.slice(0, depth), true);
+                if (isNode(node) && node.range)
+                    return lineCounter.linePos(node.range[0]).line;
+            }
+            return undefined;
+        },
+    }));
+}
 
 ;// CONCATENATED MODULE: ./packages/core/src/inputs.ts
 
@@ -3218,6 +3247,12 @@ function neutralizeCommandLines(message) {
 
 
 const escapeData = (text) => text.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+const unescapeData = (text) => text.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%');
+/** The data of every `::name \u2026::data` command a step printed, unescaped, in order. */
+function commandData(stdout, name) {
+    const pattern = new RegExp(`^::${name}(?: [^:]*)?::(.*)$`, 'gm');
+    return [...stdout.matchAll(pattern)].map((match) => unescapeData(match[1] ?? ''));
+}
 const escapeProperty = (text) => escapeData(text).replace(/:/g, '%3A').replace(/,/g, '%2C');
 /** `::name key=value,key=value::data`, every part escaped so that it cannot end the line or the command. */
 function workflowCommand(name, properties, data) {
@@ -3503,108 +3538,85 @@ function parseWorkloadReference(text) {
 
 
 
+
 ;// CONCATENATED MODULE: external "node:fs/promises"
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
-;// CONCATENATED MODULE: ./packages/trivy-gate/src/download.ts
+;// CONCATENATED MODULE: ./packages/trivy-gate/src/files.ts
 
 
-/** No byte for this long, before the answer or within the body, ends an attempt (a DeadlineError). */
-const IDLE_DEADLINE_MS = 10_000;
-/** A new attempt starts only this long after the first one began: a failing mirror cannot hold the step. */
-const RETRY_WINDOW_MS = 20_000;
-/** Trivy's archives are about 50 MiB; a mirror sending far more is not sending Trivy. */
-const MAX_ARCHIVE_BYTES = 512 * 1024 * 1024;
-const ATTEMPTS = 3;
-const BACKOFF = { baseMs: 1000, factor: 2, maxMs: 4000, jitter: 0.5 };
+
+
+/** An input path, relative to the workspace unless absolute. */
+const resolveIn = (workspace, path) => ((0,external_node_path_namespaceObject.isAbsolute)(path) ? path : (0,external_node_path_namespaceObject.join)(workspace, path));
+const statOf = (path) => {
+    try {
+        return (0,external_node_fs_namespaceObject.statSync)(path);
+    }
+    catch {
+        return undefined;
+    }
+};
+const MIB = 1024 * 1024;
 /**
- * A URL with its user info moved into an Authorization header: fetch refuses URLs that carry
- * credentials, and the URL is what gets printed.
+ * Reads a file an input names. A directory, a file that cannot be read, or one larger than `maxBytes`
+ * is the user's mistake, named by the input; a missing file is undefined, for the caller to judge.
  */
-function requestOf(url) {
-    const parsed = new URL(url);
-    if (parsed.username === '' && parsed.password === '')
-        return { href: parsed.href, headers: {} };
-    const user = decodeURIComponent(parsed.username);
-    const password = decodeURIComponent(parsed.password);
-    parsed.username = '';
-    parsed.password = '';
-    const basic = Buffer.from(`${user}:${password}`).toString('base64');
-    return { href: parsed.href, headers: { authorization: `Basic ${basic}` } };
+async function readInputFile(path, shown, input, maxBytes) {
+    const stats = statOf(path);
+    if (stats === undefined)
+        return undefined;
+    if (stats.isDirectory())
+        throw new errors_ConfigurationError(`'${shown}' is a directory, not a file`, { input });
+    if (stats.size > maxBytes) {
+        throw new errors_ConfigurationError(`'${shown}' is ${(stats.size / MIB).toFixed(1)} MiB; at most ${maxBytes / MIB} MiB is read`, { input });
+    }
+    try {
+        return await (0,promises_namespaceObject.readFile)(path, 'utf8');
+    }
+    catch (error) {
+        const reason = error instanceof Error && 'code' in error ? String(error.code) : 'unreadable';
+        throw new errors_ConfigurationError(`'${shown}' cannot be read (${reason})`, { input });
+    }
+}
+/** Whether `path` lies inside `directory` (both resolved through symbolic links as far as they exist). */
+function isInside(directory, path) {
+    const inside = (0,external_node_path_namespaceObject.relative)(realExisting(directory), realExisting(path));
+    return inside === '' || (!inside.startsWith(`..${external_node_path_namespaceObject.sep}`) && inside !== '..' && !(0,external_node_path_namespaceObject.isAbsolute)(inside));
+}
+/** The real path of `path`, or of its nearest existing parent joined with the rest. */
+function realExisting(path) {
+    try {
+        return (0,external_node_fs_namespaceObject.realpathSync)(path);
+    }
+    catch {
+        const parent = (0,external_node_path_namespaceObject.dirname)(path);
+        return parent === path ? path : (0,external_node_path_namespaceObject.join)(realExisting(parent), (0,external_node_path_namespaceObject.relative)(parent, path));
+    }
 }
 /**
- * Downloads `url` to `path`. Network errors, stalls, 408, 429 and 5xx are tried again while the retry
- * window lasts; any other answer (404, 401, 403) fails at once with its status.
+ * Checks a path the action reads (an image layout or tarball to scan): it exists, inside the
+ * workspace or the runner's temporary directory, links followed.
  */
-async function downloadFile(url, path, options) {
-    const shown = stripUrlCredentials(url);
-    const started = options.clock.now();
-    options.log.info(`Downloading ${shown}`);
-    try {
-        await retry(() => downloadOnce(url, path, options.fetch), {
-            ...BACKOFF,
-            attempts: ATTEMPTS,
-            retryIf: (error) => isTransient(error) && options.clock.now() - started < RETRY_WINDOW_MS,
-            onRetry: (error, attempt, delay) => options.log.info(`${errorMessage(error)} (attempt ${attempt}); trying again in ${delay} ms`),
-            sleep: (ms) => options.clock.sleep(ms),
+function checkReadablePath(path, shown, input, roots) {
+    if (!roots.some((root) => isInside(root, path))) {
+        throw new errors_ConfigurationError(`'${shown}' is outside the workspace: the action reads only inside it`, { input });
+    }
+    if (statOf(path) === undefined) {
+        throw new errors_ConfigurationError(`'${shown}' does not exist: give an OCI image layout directory or an image tarball`, {
+            input,
         });
     }
-    catch (error) {
-        // Status and deadline errors name the URL already; a network error says only what broke.
-        if (error instanceof HttpStatusError || error instanceof DeadlineError)
-            throw error;
-        throw new Error(`downloading ${shown} failed: ${errorMessage(error)}`, { cause: error });
-    }
 }
-/** Aborts a request when no byte has arrived for a while. */
-class IdleDeadline {
-    controller = new AbortController();
-    expired = false;
-    ms;
-    timer;
-    constructor(ms) {
-        this.ms = ms;
-        this.poke();
+/**
+ * Checks a path the action writes to: inside the workspace or the runner's temporary directory (links
+ * followed), and, for a file, not a directory. Called before anything is written.
+ */
+function checkWritablePath(path, shown, input, roots, kind) {
+    if (!roots.some((root) => isInside(root, path))) {
+        throw new errors_ConfigurationError(`'${shown}' is outside the workspace: the action writes only inside it`, { input });
     }
-    poke() {
-        clearTimeout(this.timer);
-        this.timer = setTimeout(() => {
-            this.expired = true;
-            this.controller.abort();
-        }, this.ms);
-    }
-    stop() {
-        clearTimeout(this.timer);
-    }
-}
-async function downloadOnce(url, path, fetchImpl) {
-    const { href, headers } = requestOf(url);
-    const shown = stripUrlCredentials(url);
-    const idle = new IdleDeadline(IDLE_DEADLINE_MS);
-    const file = await (0,promises_namespaceObject.open)(path, 'w');
-    try {
-        const response = await fetchImpl(href, { headers, signal: idle.controller.signal, redirect: 'follow' });
-        if (!response.ok || response.body === null) {
-            await response.body?.cancel();
-            throw new HttpStatusError(response.status, shown);
-        }
-        let received = 0;
-        for await (const chunk of response.body) {
-            idle.poke();
-            received += chunk.byteLength;
-            if (received > MAX_ARCHIVE_BYTES) {
-                throw new Error(`${shown} sent more than ${MAX_ARCHIVE_BYTES / 1024 / 1024} MiB: that is no Trivy archive`);
-            }
-            await file.write(chunk);
-        }
-    }
-    catch (error) {
-        if (idle.expired)
-            throw new DeadlineError(shown, IDLE_DEADLINE_MS);
-        throw error;
-    }
-    finally {
-        idle.stop();
-        await file.close();
+    if (kind === 'file' && statOf(path)?.isDirectory() === true) {
+        throw new errors_ConfigurationError(`'${shown}' is a directory; give the path of the file to write`, { input });
     }
 }
 
@@ -4076,6 +4088,109 @@ function evaluateGate(findings, rules, options) {
     };
 }
 
+;// CONCATENATED MODULE: ./packages/trivy-gate/src/download.ts
+
+
+/** No byte for this long, before the answer or within the body, ends an attempt (a DeadlineError). */
+const IDLE_DEADLINE_MS = 10_000;
+/** A new attempt starts only this long after the first one began: a failing mirror cannot hold the step. */
+const RETRY_WINDOW_MS = 20_000;
+/** Trivy's archives are about 50 MiB; a mirror sending far more is not sending Trivy. */
+const MAX_ARCHIVE_BYTES = 512 * 1024 * 1024;
+const ATTEMPTS = 3;
+const BACKOFF = { baseMs: 1000, factor: 2, maxMs: 4000, jitter: 0.5 };
+/**
+ * A URL with its user info moved into an Authorization header: fetch refuses URLs that carry
+ * credentials, and the URL is what gets printed.
+ */
+function requestOf(url) {
+    const parsed = new URL(url);
+    if (parsed.username === '' && parsed.password === '')
+        return { href: parsed.href, headers: {} };
+    const user = decodeURIComponent(parsed.username);
+    const password = decodeURIComponent(parsed.password);
+    parsed.username = '';
+    parsed.password = '';
+    const basic = Buffer.from(`${user}:${password}`).toString('base64');
+    return { href: parsed.href, headers: { authorization: `Basic ${basic}` } };
+}
+/**
+ * Downloads `url` to `path`. Network errors, stalls, 408, 429 and 5xx are tried again while the retry
+ * window lasts; any other answer (404, 401, 403) fails at once with its status.
+ */
+async function downloadFile(url, path, options) {
+    const shown = stripUrlCredentials(url);
+    const started = options.clock.now();
+    options.log.info(`Downloading ${shown}`);
+    try {
+        await retry(() => downloadOnce(url, path, options.fetch), {
+            ...BACKOFF,
+            attempts: ATTEMPTS,
+            retryIf: (error) => isTransient(error) && options.clock.now() - started < RETRY_WINDOW_MS,
+            onRetry: (error, attempt, delay) => options.log.info(`${errorMessage(error)} (attempt ${attempt}); trying again in ${delay} ms`),
+            sleep: (ms) => options.clock.sleep(ms),
+        });
+    }
+    catch (error) {
+        // Status and deadline errors name the URL already; a network error says only what broke.
+        if (error instanceof HttpStatusError || error instanceof DeadlineError)
+            throw error;
+        throw new Error(`downloading ${shown} failed: ${errorMessage(error)}`, { cause: error });
+    }
+}
+/** Aborts a request when no byte has arrived for a while. */
+class IdleDeadline {
+    controller = new AbortController();
+    expired = false;
+    ms;
+    timer;
+    constructor(ms) {
+        this.ms = ms;
+        this.poke();
+    }
+    poke() {
+        clearTimeout(this.timer);
+        this.timer = setTimeout(() => {
+            this.expired = true;
+            this.controller.abort();
+        }, this.ms);
+    }
+    stop() {
+        clearTimeout(this.timer);
+    }
+}
+async function downloadOnce(url, path, fetchImpl) {
+    const { href, headers } = requestOf(url);
+    const shown = stripUrlCredentials(url);
+    const idle = new IdleDeadline(IDLE_DEADLINE_MS);
+    const file = await (0,promises_namespaceObject.open)(path, 'w');
+    try {
+        const response = await fetchImpl(href, { headers, signal: idle.controller.signal, redirect: 'follow' });
+        if (!response.ok || response.body === null) {
+            await response.body?.cancel();
+            throw new HttpStatusError(response.status, shown);
+        }
+        let received = 0;
+        for await (const chunk of response.body) {
+            idle.poke();
+            received += chunk.byteLength;
+            if (received > MAX_ARCHIVE_BYTES) {
+                throw new Error(`${shown} sent more than ${MAX_ARCHIVE_BYTES / 1024 / 1024} MiB: that is no Trivy archive`);
+            }
+            await file.write(chunk);
+        }
+    }
+    catch (error) {
+        if (idle.expired)
+            throw new DeadlineError(shown, IDLE_DEADLINE_MS);
+        throw error;
+    }
+    finally {
+        idle.stop();
+        await file.close();
+    }
+}
+
 ;// CONCATENATED MODULE: ./packages/trivy-gate/src/install.ts
 
 
@@ -4250,85 +4365,6 @@ function parseInputs(parser) {
         'sarif-file': sarifFile,
         fail,
     };
-}
-
-;// CONCATENATED MODULE: ./packages/trivy-gate/src/files.ts
-
-
-
-
-/** An input path, relative to the workspace unless absolute. */
-const resolveIn = (workspace, path) => ((0,external_node_path_namespaceObject.isAbsolute)(path) ? path : (0,external_node_path_namespaceObject.join)(workspace, path));
-const statOf = (path) => {
-    try {
-        return (0,external_node_fs_namespaceObject.statSync)(path);
-    }
-    catch {
-        return undefined;
-    }
-};
-const MIB = 1024 * 1024;
-/**
- * Reads a file an input names. A directory, a file that cannot be read, or one larger than `maxBytes`
- * is the user's mistake, named by the input; a missing file is undefined, for the caller to judge.
- */
-async function readInputFile(path, shown, input, maxBytes) {
-    const stats = statOf(path);
-    if (stats === undefined)
-        return undefined;
-    if (stats.isDirectory())
-        throw new errors_ConfigurationError(`'${shown}' is a directory, not a file`, { input });
-    if (stats.size > maxBytes) {
-        throw new errors_ConfigurationError(`'${shown}' is ${(stats.size / MIB).toFixed(1)} MiB; at most ${maxBytes / MIB} MiB is read`, { input });
-    }
-    try {
-        return await (0,promises_namespaceObject.readFile)(path, 'utf8');
-    }
-    catch (error) {
-        const reason = error instanceof Error && 'code' in error ? String(error.code) : 'unreadable';
-        throw new errors_ConfigurationError(`'${shown}' cannot be read (${reason})`, { input });
-    }
-}
-/** Whether `path` lies inside `directory` (both resolved through symbolic links as far as they exist). */
-function isInside(directory, path) {
-    const inside = (0,external_node_path_namespaceObject.relative)(realExisting(directory), realExisting(path));
-    return inside === '' || (!inside.startsWith(`..${external_node_path_namespaceObject.sep}`) && inside !== '..' && !(0,external_node_path_namespaceObject.isAbsolute)(inside));
-}
-/** The real path of `path`, or of its nearest existing parent joined with the rest. */
-function realExisting(path) {
-    try {
-        return (0,external_node_fs_namespaceObject.realpathSync)(path);
-    }
-    catch {
-        const parent = (0,external_node_path_namespaceObject.dirname)(path);
-        return parent === path ? path : (0,external_node_path_namespaceObject.join)(realExisting(parent), (0,external_node_path_namespaceObject.relative)(parent, path));
-    }
-}
-/**
- * Checks a path the action reads (an image layout or tarball to scan): it exists, inside the
- * workspace or the runner's temporary directory, links followed.
- */
-function checkReadablePath(path, shown, input, roots) {
-    if (!roots.some((root) => isInside(root, path))) {
-        throw new errors_ConfigurationError(`'${shown}' is outside the workspace: the action reads only inside it`, { input });
-    }
-    if (statOf(path) === undefined) {
-        throw new errors_ConfigurationError(`'${shown}' does not exist: give an OCI image layout directory or an image tarball`, {
-            input,
-        });
-    }
-}
-/**
- * Checks a path the action writes to: inside the workspace or the runner's temporary directory (links
- * followed), and, for a file, not a directory. Called before anything is written.
- */
-function checkWritablePath(path, shown, input, roots, kind) {
-    if (!roots.some((root) => isInside(root, path))) {
-        throw new errors_ConfigurationError(`'${shown}' is outside the workspace: the action writes only inside it`, { input });
-    }
-    if (kind === 'file' && statOf(path)?.isDirectory() === true) {
-        throw new errors_ConfigurationError(`'${shown}' is a directory; give the path of the file to write`, { input });
-    }
 }
 
 ;// CONCATENATED MODULE: ./packages/trivy-gate/src/sarif.ts
@@ -4801,20 +4837,6 @@ async function runTrivyGate(runtime, environment = runnerEnvironment) {
         throw new Error(message);
     runtime.log.warning(`${message} (fail: false, so the step succeeds)`);
 }
-
-;// CONCATENATED MODULE: ./packages/trivy-gate/src/index.ts
-
-
-
-
-
-
-
-
-
-
-
-
 
 ;// CONCATENATED MODULE: ./packages/trivy-gate/src/action.ts
 // The step itself: what dist/trivy-gate runs, and the entry @github/local-action calls.

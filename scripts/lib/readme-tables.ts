@@ -1,5 +1,5 @@
 import { format, resolveConfig } from 'prettier';
-import type { ActionMetadata } from './action-metadata.ts';
+import type { ActionMetadata } from '@shiprail/rehearsal/action-metadata';
 
 const cell = (text: string): string =>
   text

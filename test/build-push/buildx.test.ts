@@ -4,8 +4,8 @@
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runBundledAction, type ActionRun } from '@shiprail/rehearsal/harness';
-import { startRegistry, type RunningRegistry } from '@shiprail/rehearsal/registry';
+import { runBundledAction, type ActionRun } from '@shiprail/testkit';
+import { startRegistry, type RunningRegistry } from '@shiprail/rehearsal/servers';
 import { createWorkspace, servedManifest, writeTestLayout, type Workspace } from './fixtures.ts';
 
 const DIGEST = `sha256:${'4f'.repeat(32)}`;

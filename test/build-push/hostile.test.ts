@@ -5,10 +5,14 @@ import { jest } from '@jest/globals';
 import { mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
-import { startFaultServer, type FaultBehaviour } from '../support/fault-server.ts';
-import { runBundledAction, type ActionRun } from '@shiprail/rehearsal/harness';
-import { expectContainedFailure } from '../support/hostile.ts';
-import { listenOnLoopback, type LoopbackListener } from '@shiprail/rehearsal/loopback';
+import {
+  startFaultServer,
+  type FaultBehaviour,
+  runBundledAction,
+  type ActionRun,
+  expectContainedFailure,
+} from '@shiprail/testkit';
+import { listenOnLoopback, type LoopbackListener } from '@shiprail/rehearsal/servers';
 import { createWorkspace, type Workspace } from './fixtures.ts';
 
 jest.setTimeout(90_000);

@@ -14,9 +14,8 @@ import {
 import { tmpdir } from 'node:os';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
-import { runBundledAction, type ActionRun } from '@shiprail/rehearsal/harness';
-import { listenOnLoopback } from '@shiprail/rehearsal/loopback';
-import { startRegistry, type RunningRegistry } from '@shiprail/rehearsal/registry';
+import { runBundledAction, type ActionRun } from '@shiprail/testkit';
+import { listenOnLoopback, startRegistry, type RunningRegistry } from '@shiprail/rehearsal/servers';
 import { createWorkspace, servedManifest, writeTestLayout, type Workspace } from './fixtures.ts';
 import { startTokenProxy, type TokenProxy } from './token-proxy.ts';
 

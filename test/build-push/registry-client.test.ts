@@ -5,10 +5,8 @@ import { parseImageReference, RegistryClient, RegistryError } from '@shiprail/bu
 import { rmSync } from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
 import { makeSelfSignedCertificate } from '../smoke-test/servers.ts';
-import { startFaultServer } from '../support/fault-server.ts';
-import { listenOnLoopback } from '@shiprail/rehearsal/loopback';
-import { runBundledAction } from '@shiprail/rehearsal/harness';
-import { startRegistry, type RunningRegistry } from '@shiprail/rehearsal/registry';
+import { startFaultServer, runBundledAction } from '@shiprail/testkit';
+import { listenOnLoopback, startRegistry, type RunningRegistry } from '@shiprail/rehearsal/servers';
 import { createWorkspace, pushTestImage, servedManifest, type Workspace } from './fixtures.ts';
 import { startTokenProxy, type TokenProxy } from './token-proxy.ts';
 

@@ -5,8 +5,8 @@ import { jest } from '@jest/globals';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runBundledAction, type ActionRun } from '@shiprail/rehearsal/harness';
-import { startRegistry, type RunningRegistry } from '@shiprail/rehearsal/registry';
+import { runBundledAction, type ActionRun } from '@shiprail/testkit';
+import { startRegistry, type RunningRegistry } from '@shiprail/rehearsal/servers';
 import { basicAuth, createWorkspace, imageConfig, layerFiles, servedManifest, type Workspace } from './fixtures.ts';
 
 jest.setTimeout(180_000);

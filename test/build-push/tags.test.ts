@@ -5,7 +5,7 @@ import { computeTags, parseFlavor, parseTagRules, tagContext } from '@shiprail/b
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runBundledAction } from '@shiprail/rehearsal/harness';
+import { runBundledAction } from '@shiprail/testkit';
 
 const SHA = '860c1904a1ce19322e91ac35af1ab07466440c37';
 const MERGE_SHA = 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678';

@@ -4,7 +4,7 @@
 // connection) to exercise retries. Everything else is forwarded to the registry.
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { listenOnLoopback } from '@shiprail/rehearsal/loopback';
+import { listenOnLoopback } from '@shiprail/rehearsal/servers';
 
 export interface TokenProxyOptions {
   upstream: string;

@@ -2,14 +2,14 @@
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runBundledAction, type BundledActionOptions } from '@shiprail/rehearsal/harness';
-import { freePort } from '@shiprail/rehearsal/loopback';
+import { runBundledAction, type BundledActionOptions } from '@shiprail/testkit';
 import {
+  freePort,
   CANARY_METRICS_YAML,
   canaryOpenMetrics,
   startPrometheus,
   type PrometheusServer,
-} from '@shiprail/rehearsal/prometheus';
+} from '@shiprail/rehearsal/servers';
 
 let prometheus: PrometheusServer;
 let workspace: string;

@@ -3,22 +3,17 @@
 // per 15 s) show Kayenta's rule (every sample independent) raising false alarms on healthy canaries,
 // and the shipped judge keeping them at most 1 in 100 while still failing degraded canaries.
 import {
-  HEALTHY,
-  QUERY_SHAPES,
-  TYPICAL_METRICS,
   autocorrelationTime,
   judgeMetric,
   mannWhitneySorted,
   parsePromQLDuration,
   queryMemoryMs,
-  seededRandom,
-  simulateCanary,
   type JudgeOptions,
-  type QueryShape,
 } from '@shiprail/canary-analyze';
+import { HEALTHY, QUERY_SHAPES, TYPICAL_METRICS, seededRandom, simulateCanary, type QueryShape } from './simulation.ts';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { node24 } from '@shiprail/rehearsal/harness';
+import { node24 } from '@shiprail/testkit';
 
 const STEP_MS = 15_000;
 

@@ -4,10 +4,15 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startFaultServer, type FaultBehaviour, type FaultServer } from '../support/fault-server.ts';
-import { runBundledAction, type ActionRun } from '@shiprail/rehearsal/harness';
-import { expectContainedFailure } from '../support/hostile.ts';
-import { CANARY_METRICS_YAML } from '@shiprail/rehearsal/prometheus';
+import {
+  startFaultServer,
+  type FaultBehaviour,
+  type FaultServer,
+  runBundledAction,
+  type ActionRun,
+  expectContainedFailure,
+} from '@shiprail/testkit';
+import { CANARY_METRICS_YAML } from '@shiprail/rehearsal/servers';
 
 const TOKEN = 'Bearer s3cr3t-t0ken-value';
 const API_KEY = 'k3y-9f8e7d6c5b4a';

@@ -14,14 +14,16 @@ import type { Clock } from '@shiprail/core';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import { dirname } from 'node:path';
-import { freePort, listenOnLoopback, type LoopbackListener } from '@shiprail/rehearsal/loopback';
-import { createTestRuntime, silentLog } from '../support/runtime.ts';
 import {
+  freePort,
+  listenOnLoopback,
+  type LoopbackListener,
   CANARY_METRICS_YAML,
   canaryOpenMetrics,
   startPrometheus,
   type PrometheusServer,
-} from '@shiprail/rehearsal/prometheus';
+} from '@shiprail/rehearsal/servers';
+import { createTestRuntime, silentLog } from '@shiprail/testkit';
 
 const MINUTE = 60_000;
 const end = Math.floor(Date.now() / 15_000) * 15_000;

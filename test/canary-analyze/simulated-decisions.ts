@@ -2,15 +2,8 @@
 // loops run an order of magnitude slower inside Jest's module sandbox). Prints, as JSON, how many of
 // `canaries` canaries per condition each rule decides `pass` and `fail` for the three typical metrics
 // judged together over one 30-minute round at step 15 s.
-import {
-  HEALTHY,
-  TYPICAL_METRICS,
-  judgeMetric,
-  queryMemoryMs,
-  scoreMetrics,
-  simulateCanary,
-  type DependenceModel,
-} from '@shiprail/canary-analyze';
+import { judgeMetric, queryMemoryMs, scoreMetrics, type DependenceModel } from '@shiprail/canary-analyze';
+import { HEALTHY, TYPICAL_METRICS, simulateCanary } from './simulation.ts';
 
 const [canariesArgument = '100', seedArgument = '1'] = process.argv.slice(2);
 const canaries = Number(canariesArgument);

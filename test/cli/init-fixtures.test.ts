@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { appendFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { eventPayload, git } from '../detect-changed-services/repo.ts';
-import { createTestRuntime } from '../support/runtime.ts';
+import { createTestRuntime } from '@shiprail/testkit';
 import { callerWorkflowProblems } from '../workflows/caller-workflow.ts';
 import { copyFixture, removeCopies, runInitOn } from './system.ts';
 

@@ -1,5 +1,10 @@
-import { inputEnvName, parseRunnerFile, runBundledAction, type ActionRun } from '@shiprail/rehearsal/harness';
-import { expectContainedFailure } from '../support/hostile.ts';
+import {
+  inputEnvName,
+  parseRunnerFile,
+  runBundledAction,
+  type ActionRun,
+  expectContainedFailure,
+} from '@shiprail/testkit';
 
 test.each([
   ['dry-run', 'INPUT_DRY-RUN'],

@@ -5,8 +5,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { node24 } from '@shiprail/rehearsal/harness';
-import { listActions, repoRoot } from '../../scripts/lib/action-metadata.ts';
+import { node24 } from '@shiprail/testkit';
+import { listActions, repoRoot } from '@shiprail/rehearsal/action-metadata';
 
 /** Node's modules that only some runs need. */
 const LOADED_ON_FIRST_USE = ['child_process', 'crypto', 'fs/promises', 'http', 'https', 'readline', 'tls', 'zlib'];

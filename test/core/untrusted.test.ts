@@ -11,8 +11,8 @@ import {
   urlCredentials,
   withDeadline,
 } from '@shiprail/core';
-import { freePort } from '@shiprail/rehearsal/loopback';
-import { startFaultServer, type FaultBehaviour } from '../support/fault-server.ts';
+import { freePort } from '@shiprail/rehearsal/servers';
+import { startFaultServer, type FaultBehaviour } from '@shiprail/testkit';
 
 describe('escapeUntrusted', () => {
   test.each([

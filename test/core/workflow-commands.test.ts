@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as commands from '../../packages/core/src/workflow-commands.ts';
-import { parseRunnerFile } from '@shiprail/rehearsal/harness';
+import { parseRunnerFile } from '@shiprail/testkit';
 
 /** What `body` writes to standard output. */
 async function stdoutOf(body: () => unknown): Promise<string> {
@@ -113,5 +113,22 @@ describe('the runner files', () => {
     if (raw !== undefined) process.env[variable] = raw;
     expect(commands.getInput(name)).toBe(expected);
     expect(commands.getInput(name)).toBe(actionsCore.getInput(name));
+  });
+});
+
+describe('reading commands back', () => {
+  test.each<[string, Issue, string, string[]]>([
+    ['errors with properties', (log) => log.error(hostile, { file: 'a.yml', startLine: 2 }), 'error', [hostile]],
+    [
+      'warnings among other lines',
+      (log) => (log.info('x'), log.warning('w1'), log.warning('w2')),
+      'warning',
+      ['w1', 'w2'],
+    ],
+    ['masks', (log) => log.setSecret('s3cr%t'), 'add-mask', ['s3cr%t']],
+    ['none of that name', (log) => log.notice('n'), 'error', []],
+  ])('%s: what @actions/core wrote reads back as it was given', async (_name, issue, command, data) => {
+    const written = await stdoutOf(() => issue(actionsCore));
+    expect(commands.commandData(written, command)).toEqual(data);
   });
 });

@@ -1,7 +1,7 @@
 // The bundled action (dist/detect-changed-services) run as the GitHub runner runs it, on real repositories.
 import { join } from 'node:path';
-import { runBundledAction, type ActionRun } from '@shiprail/rehearsal/harness';
-import { createSampleMonorepo } from '@shiprail/rehearsal/sample-monorepo';
+import { runBundledAction, type ActionRun } from '@shiprail/testkit';
+import { createSampleMonorepo } from '@shiprail/rehearsal';
 import { createMonorepo, eventPayload, removeTemporaryDirectories, temporaryDirectory, Repo } from './repo.ts';
 
 afterAll(removeTemporaryDirectories);
@@ -64,6 +64,10 @@ describe('on the sample monorepo', () => {
         'test-reports': 'services/api/reports/*.xml',
         coverage: 'services/api/coverage/lcov.info',
         'min-coverage': '80',
+        build: '',
+        'integration-test': '',
+        'test-image': '',
+        toolchain: { dotnet: '', go: '', java: '', node: '', python: '', rust: '' },
         reasons: ['depends on common (libs/common/index.js)'],
       },
       expect.objectContaining({ service: 'worker', reasons: ['depends on common (libs/common/index.js)'] }),
@@ -239,6 +243,10 @@ describe('without a manifest', () => {
         'test-reports': '',
         coverage: '',
         'min-coverage': '',
+        build: '',
+        'integration-test': '',
+        'test-image': '',
+        toolchain: { dotnet: '', go: '', java: '', node: '', python: '', rust: '' },
         reasons: ['apps/cart/main.go'],
       },
     ]);

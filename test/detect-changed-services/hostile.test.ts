@@ -5,9 +5,14 @@ import { symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { startFaultServer, type FaultBehaviour, type FaultServer } from '../support/fault-server.ts';
-import { runBundledAction, type ActionRun } from '@shiprail/rehearsal/harness';
-import { expectContainedFailure } from '../support/hostile.ts';
+import {
+  startFaultServer,
+  type FaultBehaviour,
+  type FaultServer,
+  runBundledAction,
+  type ActionRun,
+  expectContainedFailure,
+} from '@shiprail/testkit';
 import { createMonorepo, eventPayload, git, MANIFEST, removeTemporaryDirectories, temporaryDirectory } from './repo.ts';
 
 afterAll(removeTemporaryDirectories);

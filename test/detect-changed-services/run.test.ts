@@ -9,8 +9,8 @@ import {
   selectServices,
 } from '@shiprail/detect-changed-services';
 import { join } from 'node:path';
-import { createTestRuntime } from '../support/runtime.ts';
-import { createSampleMonorepo } from '@shiprail/rehearsal/sample-monorepo';
+import { createTestRuntime } from '@shiprail/testkit';
+import { createSampleMonorepo } from '@shiprail/rehearsal';
 import { eventPayload, MANIFEST, removeTemporaryDirectories, Repo, temporaryDirectory } from './repo.ts';
 
 afterAll(removeTemporaryDirectories);

@@ -1,9 +1,12 @@
 import {
   buildMatcher,
   changedPaths,
+  detectToolchain,
   matrixEntry,
+  NO_TOOLCHAIN,
   parseManifest,
   parseNameStatus,
+  selectAll,
   selectServices,
 } from '@shiprail/detect-changed-services';
 import { MANIFEST } from './repo.ts';
@@ -103,9 +106,50 @@ describe('selectServices', () => {
         'test-reports': '',
         coverage: '',
         'min-coverage': '',
+        toolchain: NO_TOOLCHAIN,
+        'test-image': '',
+        build: '',
+        'integration-test': '',
         reasons: ['services/worker/x.ts'],
       },
     ]);
+  });
+
+  test('matrix entries carry the toolchain, test image, build and integration-test keys of the manifest', async () => {
+    const declared = await parseManifest(
+      [
+        'services:',
+        '  orders:',
+        '    path: services/orders',
+        '    toolchain: {go: "1.26", node: 22}',
+        '    test-image: mcr.microsoft.com/dotnet/sdk:10.0',
+        '    build: ko build --push=false --oci-layout-path "$IMAGE_OUTPUT" .',
+        '    integration-test: go test -tags integration ./it/...',
+        '',
+      ].join('\n'),
+      'services.yml',
+    );
+    const [selected] = selectAll(declared, 'all').selected;
+    expect(
+      selected && matrixEntry({ ...selected, toolchain: detectToolchain(selected.service.toolchain, () => undefined) }),
+    ).toMatchObject({
+      toolchain: { ...NO_TOOLCHAIN, go: '1.26', node: '22' },
+      'test-image': 'mcr.microsoft.com/dotnet/sdk:10.0',
+      build: 'ko build --push=false --oci-layout-path "$IMAGE_OUTPUT" .',
+      'integration-test': 'go test -tags integration ./it/...',
+    });
+  });
+
+  test.each([
+    ['    toolchain: {go: "1.26", zig: "0.13"}', "'zig'"],
+    ['    toolchain: {node: "$(curl x)"}', 'is not a version'],
+    ['    toolchain: 1.26', 'expected a map of tool to version'],
+    ['    test-image: "golang 1.26"', 'is not an image name'],
+    ['    build: ""', 'expected a command'],
+  ])('%s is refused', async (line, message) => {
+    await expect(
+      parseManifest(['services:', '  orders:', '    path: services/orders', line, ''].join('\n'), 'services.yml'),
+    ).rejects.toThrow(message);
   });
 
   test('matrix entries carry the test keys of the manifest', async () => {

@@ -3,11 +3,15 @@
 import { chmod, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startFaultServer, type FaultServer } from '../support/fault-server.ts';
-import { startGitHttpServer, type GitHttpServer } from '@shiprail/rehearsal/git-http-server';
-import { createGitopsRemote, git, type GitopsRemote } from '@shiprail/rehearsal/gitops-repo';
-import { runBundledAction, type ActionRun } from '@shiprail/rehearsal/harness';
-import { expectContainedFailure } from '../support/hostile.ts';
+import {
+  startFaultServer,
+  type FaultServer,
+  runBundledAction,
+  type ActionRun,
+  expectContainedFailure,
+} from '@shiprail/testkit';
+import { startGitHttpServer, type GitHttpServer } from '@shiprail/rehearsal/servers';
+import { createGitopsRemote, git, type GitopsRemote } from '@shiprail/rehearsal';
 
 const TOKEN = 'ghs_H0stileCaseT0kenValue0123456789';
 const BASIC = Buffer.from(`x-access-token:${TOKEN}`).toString('base64');

@@ -3,7 +3,7 @@ import { ConfigurationError } from '@shiprail/core';
 import { parseImageArguments, setKustomizationImages } from '@shiprail/kustomize-bump';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { repoRoot } from '../../scripts/lib/action-metadata.ts';
+import { repoRoot } from '@shiprail/rehearsal/action-metadata';
 
 const edit = async (text: string, ...args: string[]): Promise<string> =>
   (await setKustomizationImages(text, 'overlays/prod/kustomization.yaml', parseImageArguments(args))).text;

@@ -6,11 +6,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startGitHttpServer, type GitHttpServer } from '@shiprail/rehearsal/git-http-server';
-import { startGitHubPullsServer, type GitHubPullsServer } from '../support/github-pulls-server.ts';
-import { createGitopsRemote, git, showFile, type GitopsRemote } from '@shiprail/rehearsal/gitops-repo';
-import { runBundledAction } from '@shiprail/rehearsal/harness';
-import { createTestRuntime } from '../support/runtime.ts';
+import { startGitHttpServer, type GitHttpServer } from '@shiprail/rehearsal/servers';
+import { startGitHubPullsServer, type GitHubPullsServer, runBundledAction, createTestRuntime } from '@shiprail/testkit';
+import { createGitopsRemote, git, showFile, type GitopsRemote } from '@shiprail/rehearsal';
 
 const TOKEN = 'ghs_Sup3rSecretT0kenValue0123456789';
 const BASIC = Buffer.from(`x-access-token:${TOKEN}`).toString('base64');

@@ -5,8 +5,8 @@ import { bumpImages, parseInputs } from '@shiprail/kustomize-bump';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { commitsOf, createGitopsRemote, git, showFile, type GitopsRemote } from '@shiprail/rehearsal/gitops-repo';
-import { createTestRuntime, type RecordingRuntime } from '../support/runtime.ts';
+import { commitsOf, createGitopsRemote, git, showFile, type GitopsRemote } from '@shiprail/rehearsal';
+import { createTestRuntime, type RecordingRuntime } from '@shiprail/testkit';
 
 let remote: GitopsRemote;
 let other: string;

@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parse } from 'yaml';
-import { git, showFile } from '@shiprail/rehearsal/gitops-repo';
-import { runBundledAction, type ActionRun } from '@shiprail/rehearsal/harness';
+import { git, showFile } from '@shiprail/rehearsal';
+import { runBundledAction, type ActionRun } from '@shiprail/testkit';
 import { HEAD, SET_IMAGE_CASES } from './set-image-cases.ts';
 
 const overlayOf = (index: number): string => `cases/${String(index).padStart(2, '0')}`;

@@ -6,7 +6,7 @@ import {
   hasStatusFunction,
   ifCondition,
   type Value,
-} from '@shiprail/rehearsal/expressions';
+} from '@shiprail/rehearsal/workflow';
 
 const contexts = {
   github: {

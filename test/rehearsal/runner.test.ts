@@ -5,11 +5,15 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { errorMessage } from '@shiprail/core';
-import { ConcurrencyGroups } from '@shiprail/rehearsal/concurrency';
-import type { Value } from '@shiprail/rehearsal/expressions';
-import { expandMatrix } from '@shiprail/rehearsal/matrix';
-import { runWorkflow, type WorkflowRunOptions, type WorkflowRunResult } from '@shiprail/rehearsal/runner';
-import { loadWorkflow } from '@shiprail/rehearsal/workflow';
+import {
+  ConcurrencyGroups,
+  type Value,
+  expandMatrix,
+  runWorkflow,
+  type WorkflowRunOptions,
+  type WorkflowRunResult,
+  loadWorkflow,
+} from '@shiprail/rehearsal/workflow';
 
 let directory = '';
 beforeAll(() => {

@@ -1,9 +1,7 @@
 // deploy.yml itself, rehearsed through the runner in one shared world (reset between scenarios): what
 // every job concluded, what each environment runs at the end, what was pushed, the GitOps history, the
 // pull request's comment and what the team's webhook was told.
-import { rehearse, type RehearsalResult } from '@shiprail/rehearsal/rehearse';
-import { scenarioNamed } from '@shiprail/rehearsal/scenarios';
-import { startWorld, type World } from '@shiprail/rehearsal/world';
+import { rehearse, type RehearsalResult, scenarioNamed, startWorld, type World } from '@shiprail/rehearsal';
 
 let world: World;
 beforeAll(async () => {
@@ -21,6 +19,7 @@ function jobs(
   deploys: readonly string[],
 ): Record<string, string> {
   return {
+    plan: 'success',
     detect: 'success',
     'test (api)': tests.api,
     'test (worker)': tests.worker ?? 'success',
@@ -89,7 +88,8 @@ test('happy: tested, built once, scanned, pushed and promoted through every envi
 test("failing-test: api's test fails, nothing is built or pushed, no environment changes", async () => {
   const result = await rehearse(world, scenarioNamed('failing-test'));
   expect(result.report.jobs).toEqual(jobs({ api: 'failure' }, { api: 'skipped' }, 'skipped', []));
-  expect(stepsOf(result, 'test (api)').slice(2, 4)).toEqual([
+  // The toolchain set-up steps before them are skipped: the sample's services declare none.
+  expect(stepsOf(result, 'test (api)').filter(([name]) => name.endsWith(' the tests'))).toEqual([
     ['Run the tests', 'failure'],
     ['Report the tests', 'failure'],
   ]);
@@ -172,6 +172,35 @@ test("superseded-run: the first run's waiting deploy is superseded; the second d
   expect(result.broken).toEqual([]);
 }, 900_000);
 
+test('two-environments: dev, then production after its approval; no canary judged, the summary says so', async () => {
+  const result = await rehearse(world, scenarioNamed('two-environments'));
+  expect(result.report.jobs).toEqual({
+    ...jobs(PASSED, PASSED, 'success', ['success', 'skipped', 'skipped', 'success']),
+  });
+  expectEnvironments(result, ['dev', 'production']);
+  expect(gitopsTargets(result)).toEqual(['dev', 'production']);
+  expect(result.report.summaries['plan']).toContain(
+    "No canary judged this release: production is promoted after dev's smoke test and approval.",
+  );
+  expect(stepsOf(result, 'dev')).toContainEqual(['./.shiprail/actions/smoke-test', 'success']);
+  expect(notifications()).toEqual([expect.stringMatching(/^acme\/shop: Production updated: /)]);
+  expect(result.broken).toEqual([]);
+}, 900_000);
+
+test("failed-integration-test: dev's integration test fails, dev is reverted, nothing after it is promoted", async () => {
+  const result = await rehearse(world, scenarioNamed('failed-integration-test'));
+  expect(result.report.jobs).toMatchObject({
+    dev: 'failure',
+    staging: 'skipped',
+    canary: 'skipped',
+    production: 'skipped',
+  });
+  expect(stepsOf(result, 'dev')).toContainEqual(['Run the integration tests', 'failure']);
+  expect(gitopsTargets(result)).toEqual(['dev', 'revert dev']);
+  expect(notifications()).toEqual([expect.stringContaining('Deploy to dev failed.')]);
+  expect(result.broken).toEqual([]);
+}, 900_000);
+
 test('pull-request: tested, built and scanned; nothing pushed or deployed; one comment with a row per service', async () => {
   const result = await rehearse(world, scenarioNamed('pull-request'));
   expect(result.report.jobs).toMatchObject({
@@ -192,5 +221,22 @@ test('pull-request: tested, built and scanned; nothing pushed or deployed; one c
   expect(comment).toMatch(/^\| api \| ✅ 1 passed \| 100 % \| `sha256:[0-9a-f]{12}…` \| ✅ none blocking \|$/m);
   expect(comment).toMatch(/^\| worker \| ✅ 1 passed \| 100 % \| `sha256:[0-9a-f]{12}…` \| ✅ none blocking \|$/m);
   expect(notifications()).toEqual([]);
+  expect(result.broken).toEqual([]);
+}, 900_000);
+
+test("argocd-refuses: dev waits on Argo CD's sync; staging's refusal ends the job with Argo CD's message and reverts it", async () => {
+  const result = await rehearse(world, scenarioNamed('argocd-refuses'));
+  expect(result.report.jobs).toMatchObject({ dev: 'success', staging: 'failure', canary: 'skipped' });
+  expectEnvironments(result, ['dev']);
+  expect(gitopsTargets(result)).toEqual(['dev', 'staging', 'revert staging']);
+  const summaryOf = (job: string): string => result.runs[0]?.jobs.find((entry) => entry.key === job)?.summary ?? '';
+  const staging = summaryOf('staging');
+  expect(staging).toMatch(/## GitOps controller: ❌ failed/);
+  expect(staging).toMatch(
+    /argocd\/application\/shop-staging \| [0-9a-f]{12} \| failed \| SyncFailed \| sync of [0-9a-f]{12} \(ours\) Failed: one or more objects failed to apply, reason: admission webhook "verify-images.policy.example.com" denied the request: image signature not found/,
+  );
+  expect(summaryOf('dev')).toMatch(/argocd\/application\/shop-dev \| [0-9a-f]{12} \| applied \| Healthy/);
+  const application = world.environments.staging.server.get('applications', 'argocd', 'shop-staging');
+  expect(application?.['status']).toMatchObject({ sync: { status: 'Synced' }, health: { status: 'Healthy' } });
   expect(result.broken).toEqual([]);
 }, 900_000);

@@ -4,24 +4,29 @@ import { runRolloutWait, type ResourceOutput } from '@shiprail/rollout-wait';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createTestRuntime } from '../support/runtime.ts';
-import { startKubeApiServer, text, type JsonObject, type KubeApiServer } from '@shiprail/rehearsal/kube-api-server';
-import { runBundledAction } from '@shiprail/rehearsal/harness';
 import {
+  createTestRuntime,
+  runBundledAction,
   argoRollout,
   controllerRevision,
   daemonSet,
+  statefulSet,
+  waitForWatches,
+} from '@shiprail/testkit';
+import {
+  startKubeApiServer,
+  text,
+  type JsonObject,
+  type KubeApiServer,
   hashOf,
   pod,
   deploymentRollout,
   event,
   playScenario,
   seedDeployment,
-  statefulSet,
-  waitForWatches,
   type DeploymentRolloutOptions,
   type ScenarioStep,
-} from '@shiprail/rehearsal/kube-scenarios';
+} from '@shiprail/rehearsal/kube';
 
 let server: KubeApiServer;
 beforeEach(async () => {

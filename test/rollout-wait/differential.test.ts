@@ -2,19 +2,16 @@
 // against the same server: both reach the same verdict with the same last message.
 import { errorMessage } from '@shiprail/core';
 import { runRolloutWait } from '@shiprail/rollout-wait';
-import { startKubeApiServer, type KubeApiServer } from '@shiprail/rehearsal/kube-api-server';
-import { kubectl } from '../support/kubectl.ts';
-import { createTestRuntime } from '../support/runtime.ts';
 import {
-  daemonSet,
+  startKubeApiServer,
+  type KubeApiServer,
   deployment,
   deploymentRollout,
   playScenario,
   seedDeployment,
-  statefulSet,
-  waitForWatches,
   type ScenarioStep,
-} from '@shiprail/rehearsal/kube-scenarios';
+} from '@shiprail/rehearsal/kube';
+import { kubectl, createTestRuntime, daemonSet, statefulSet, waitForWatches } from '@shiprail/testkit';
 
 interface Scenario {
   resource: string;

@@ -8,12 +8,23 @@ import { connect, createServer as createTcpServer, type AddressInfo, type Socket
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ResourceOutput } from '@shiprail/rollout-wait';
-import { startFaultServer, type FaultBehaviour, type FaultServer } from '../support/fault-server.ts';
-import { runBundledAction, type ActionRun } from '@shiprail/rehearsal/harness';
-import { expectContainedFailure } from '../support/hostile.ts';
-import { startKubeApiServer, type KubeApiServer } from '@shiprail/rehearsal/kube-api-server';
-import { deploymentRollout, playScenario, seedDeployment } from '@shiprail/rehearsal/kube-scenarios';
-import { kubeconfigFor } from './kubeconfigs.ts';
+import {
+  startFaultServer,
+  type FaultBehaviour,
+  type FaultServer,
+  runBundledAction,
+  type ActionRun,
+  expectContainedFailure,
+  kubeconfigFor,
+} from '@shiprail/testkit';
+import {
+  startKubeApiServer,
+  type KubeApiServer,
+  deploymentRollout,
+  playScenario,
+  seedDeployment,
+  kubeconfigText,
+} from '@shiprail/rehearsal/kube';
 
 /** What "at once" means for a failure no retry can fix: from the first connection to the end. */
 const AT_ONCE_MS = 2_000;
@@ -122,29 +133,17 @@ const caOf = (api: KubeApiServer): string =>
  * in its env; the plugin writes the time of each call to `calls` (epoch milliseconds, one per line).
  */
 function execKubeconfig(api: KubeApiServer, url: string, script: string, calls: string): string {
-  return [
-    'apiVersion: v1',
-    'kind: Config',
-    'clusters:',
-    '- name: test',
-    '  cluster:',
-    `    server: ${url}`,
-    `    ${caOf(api)}`,
-    'users:',
-    '- name: test',
-    '  user:',
-    '    exec:',
-    '      apiVersion: client.authentication.k8s.io/v1',
-    '      command: sh',
-    `      args: ['-c', 'date +%s%3N >> ${calls}; ${script}']`,
-    `      env: [{name: PLUGIN_SECRET, value: ${PLUGIN_SECRET}}]`,
-    '      interactiveMode: Never',
-    'contexts:',
-    '- name: test',
-    '  context: {cluster: test, user: test}',
-    'current-context: test',
-    '',
-  ].join('\n');
+  return kubeconfigText({
+    cluster: [`server: ${url}`, caOf(api)],
+    user: [
+      'exec:',
+      '  apiVersion: client.authentication.k8s.io/v1',
+      '  command: sh',
+      `  args: ['-c', 'date +%s%3N >> ${calls}; ${script}']`,
+      `  env: [{name: PLUGIN_SECRET, value: ${PLUGIN_SECRET}}]`,
+      '  interactiveMode: Never',
+    ],
+  });
 }
 
 const stuckRollout = async (api: KubeApiServer): Promise<void> => {

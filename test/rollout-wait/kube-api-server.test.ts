@@ -1,17 +1,16 @@
 // The test API server is faithful when the real kubectl works against it, and when its watch protocol
 // (events, bookmarks, 410 Gone, server-closed streams, injected errors) is what clients see from a real one.
-import { startKubeApiServer, text, type JsonObject, type KubeApiServer } from '@shiprail/rehearsal/kube-api-server';
-import { kubectl } from '../support/kubectl.ts';
 import {
-  controllerRevision,
-  daemonSet,
+  startKubeApiServer,
+  text,
+  type JsonObject,
+  type KubeApiServer,
   deployment,
   deploymentRollout,
   playScenario,
   seedDeployment,
-  statefulSet,
-  argoRollout,
-} from '@shiprail/rehearsal/kube-scenarios';
+} from '@shiprail/rehearsal/kube';
+import { kubectl, controllerRevision, daemonSet, statefulSet, argoRollout } from '@shiprail/testkit';
 
 let server: KubeApiServer;
 beforeEach(async () => {

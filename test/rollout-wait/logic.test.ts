@@ -163,6 +163,14 @@ describe('inputs', () => {
       'fail-fast': true,
       rollback: false,
       'accept-paused': false,
+      controller: 'none',
+      'gitops-commit': '',
+      'gitops-paths': [],
+      'gitops-objects': [],
+      'gitops-repository': '',
+      'gitops-branch': '',
+      'gitops-token': '',
+      'controller-namespace': '',
     });
   });
 

@@ -4,11 +4,14 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runBundledAction } from '@shiprail/rehearsal/harness';
-import { startKubeApiServer, type KubeApiServer } from '@shiprail/rehearsal/kube-api-server';
-import { deploymentRollout, playScenario, seedDeployment, waitForWatches } from '@shiprail/rehearsal/kube-scenarios';
-import { kubectl } from '../support/kubectl.ts';
-import { kubeconfigFor } from './kubeconfigs.ts';
+import { kubeconfigFor, kubectl, runBundledAction, waitForWatches } from '@shiprail/testkit';
+import {
+  startKubeApiServer,
+  type KubeApiServer,
+  deploymentRollout,
+  playScenario,
+  seedDeployment,
+} from '@shiprail/rehearsal/kube';
 
 const address = (server: KubeApiServer): string => server.url.replace(/^https?:\/\//, '');
 const caData = (server: KubeApiServer): string =>

@@ -6,8 +6,8 @@ import { XMLParser } from 'fast-xml-parser';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runBundledAction, type ActionRun } from '@shiprail/rehearsal/harness';
-import { startSampleService } from '@shiprail/rehearsal/sample-service';
+import { runBundledAction, type ActionRun } from '@shiprail/testkit';
+import { startSampleService } from '@shiprail/rehearsal/servers';
 import {
   LOGIN_TOKEN,
   makeCertificateFromPrivateCa,
@@ -211,15 +211,15 @@ describe('assertions', () => {
 });
 
 describe('retries', () => {
-  test('a service that becomes ready after 20 s passes within retry.until', async () => {
-    const server = await startScenarioServer({ readyAfterMs: 20_000 });
+  test('a service that becomes ready after 3 s passes within retry.until', async () => {
+    const server = await startScenarioServer({ readyAfterMs: 3_000 });
     try {
       const { run, results, elapsedMs } = await smoke(
         `checks:
   - name: late
     request: { url: /late }
     expect: { status: 200, json: { "$.status": ok } }
-    retry: { until: 45s, interval: 1s, max-interval: 3s }
+    retry: { until: 20s, interval: 200ms, max-interval: 500ms }
 `,
         { 'base-url': server.url },
       );
@@ -227,13 +227,13 @@ describe('retries', () => {
       const late = byName(results, 'late');
       expect(late.ok).toBe(true);
       expect(late.attempts).toBeGreaterThan(5);
-      expect(elapsedMs).toBeGreaterThanOrEqual(19_000);
-      expect(elapsedMs).toBeLessThan(30_000);
+      expect(elapsedMs).toBeGreaterThanOrEqual(2_900);
+      expect(elapsedMs).toBeLessThan(15_000);
       expect(run.stdout).toContain('late: attempt 1 failed (status: expected 200, received 503');
     } finally {
       await server.stop();
     }
-  }, 60_000);
+  }, 30_000);
 
   test('a flapping service passes with retry and fails with one attempt', async () => {
     const server = await startScenarioServer();

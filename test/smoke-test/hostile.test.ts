@@ -3,9 +3,14 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startFaultServer, type FaultBehaviour, type FaultServer } from '../support/fault-server.ts';
-import { runBundledAction, type ActionRun } from '@shiprail/rehearsal/harness';
-import { expectContainedFailure } from '../support/hostile.ts';
+import {
+  startFaultServer,
+  type FaultBehaviour,
+  type FaultServer,
+  runBundledAction,
+  type ActionRun,
+  expectContainedFailure,
+} from '@shiprail/testkit';
 
 const PASSWORD = 'S3cret-Pass-77';
 const BASIC = Buffer.from(`admin:${PASSWORD}`).toString('base64');

@@ -292,4 +292,31 @@ describe('waits', () => {
     expect(result?.attempts).toBeGreaterThan(10);
     expect(performance.now() - started).toBeLessThan(2_000);
   });
+
+  test('a deadline passed before the abort timer fires is still the overall timeout', async () => {
+    const [check] = await checksOf(
+      'checks:\n  - { name: r, request: { url: /x }, retry: { until: 1h, interval: 1m } }\n',
+    );
+    if (check === undefined) throw new Error('no check');
+    let clock = 0;
+    let sleeps = 0;
+    const [result] = await runChecks([check], {
+      baseUrl: 'http://svc',
+      headers: [],
+      concurrency: 1,
+      timeoutMs: 10 * 60_000,
+      secrets: recordingSecrets(),
+      send: () => Promise.resolve(answer(503, {})),
+      // The overall timer never fires: only the clock says the deadline has passed.
+      sleep: (ms) => {
+        sleeps += 1;
+        if (sleeps === 1) return new Promise(() => undefined);
+        clock += ms;
+        return Promise.resolve();
+      },
+      now: () => clock,
+    });
+    expect(result?.error).toMatch(/the overall timeout \(10m00s\) was reached/);
+    expect(result?.error).not.toMatch(/still failing/);
+  });
 });

@@ -8,7 +8,7 @@ import { createServer as createHttpsServer, type Server as HttpsServer } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { listenOnLoopback } from '@shiprail/rehearsal/loopback';
+import { listenOnLoopback } from '@shiprail/rehearsal/servers';
 
 export interface TestServer {
   url: string;

@@ -1,5 +1,5 @@
 import { parseInputs } from '@shiprail/test-report';
-import type { ActionContract } from '../support/contract.ts';
+import type { ActionContract } from '@shiprail/testkit';
 
 export const contract: ActionContract = {
   parseInputs,

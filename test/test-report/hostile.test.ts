@@ -3,7 +3,7 @@
 // report reaching the log.
 import { symlinkSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
-import { expectContainedFailure } from '../support/hostile.ts';
+import { expectContainedFailure } from '@shiprail/testkit';
 import { Workspaces, annotations, runTestReportBundle, type Inputs } from './workspace.ts';
 
 const workspaces = new Workspaces();

@@ -5,7 +5,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot } from '../../scripts/lib/action-metadata.ts';
+import { repoRoot } from '@shiprail/rehearsal/action-metadata';
 import { copySample, runJest, runNodeTest, runPytest, samples, toolVersions } from './tools.ts';
 
 const RUNNER_WORKSPACE = '/home/runner/work/shop/shop';

@@ -4,8 +4,8 @@ import { ConfigurationError } from '@shiprail/core';
 import { spawnSync } from 'node:child_process';
 import { cpSync } from 'node:fs';
 import { join } from 'node:path';
-import { repoRoot } from '../../scripts/lib/action-metadata.ts';
-import { node24 } from '@shiprail/rehearsal/harness';
+import { repoRoot } from '@shiprail/rehearsal/action-metadata';
+import { node24 } from '@shiprail/testkit';
 
 export const samples = join(repoRoot, 'test', 'fixtures', 'test-report');
 

@@ -3,7 +3,7 @@ import type { TestReportInputs } from '@shiprail/test-report';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { runBundledAction, type ActionRun } from '@shiprail/rehearsal/harness';
+import { runBundledAction, type ActionRun } from '@shiprail/testkit';
 import { samples } from './tools.ts';
 
 export type Inputs = Partial<Record<keyof TestReportInputs, string>>;

@@ -12,9 +12,8 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot } from '../../scripts/lib/action-metadata.ts';
-import { runBundledAction } from '@shiprail/rehearsal/harness';
-import { makeFakeTrivyArchive, startReleaseServer } from '../support/trivy-release-server.ts';
+import { repoRoot } from '@shiprail/rehearsal/action-metadata';
+import { runBundledAction, makeFakeTrivyArchive, startReleaseServer } from '@shiprail/testkit';
 import { sarifSchemaErrors } from './sarif-schema.ts';
 
 const fixtures = join(repoRoot, 'test', 'fixtures', 'trivy-reports');

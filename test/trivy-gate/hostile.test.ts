@@ -4,10 +4,8 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot } from '../../scripts/lib/action-metadata.ts';
-import { startFaultServer, type FaultServer } from '../support/fault-server.ts';
-import { runBundledAction } from '@shiprail/rehearsal/harness';
-import { expectContainedFailure } from '../support/hostile.ts';
+import { repoRoot } from '@shiprail/rehearsal/action-metadata';
+import { startFaultServer, type FaultServer, runBundledAction, expectContainedFailure } from '@shiprail/testkit';
 
 const fixtures = join(repoRoot, 'test', 'fixtures', 'trivy-reports');
 const PASSWORD = 'Mirr0rPassw0rdValue';

@@ -26,14 +26,15 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { sleep } from '@shiprail/core';
 import { actionsExec } from '@shiprail/core/action';
-import { repoRoot } from '../../scripts/lib/action-metadata.ts';
-import { createTestRuntime, silentLog } from '../support/runtime.ts';
+import { repoRoot } from '@shiprail/rehearsal/action-metadata';
 import {
+  createTestRuntime,
+  silentLog,
   makeFakeTrivyArchive,
   startReleaseServer,
   type FakeArchive,
   type ReleaseServer,
-} from '../support/trivy-release-server.ts';
+} from '@shiprail/testkit';
 
 function restoreEnv(saved: Record<string, string | undefined>): void {
   for (const [name, value] of Object.entries(saved)) {

@@ -8,7 +8,7 @@ import {
 } from '@shiprail/trivy-gate';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { repoRoot } from '../../scripts/lib/action-metadata.ts';
+import { repoRoot } from '@shiprail/rehearsal/action-metadata';
 
 const fixtures = join(repoRoot, 'test', 'fixtures', 'trivy-reports');
 const load = (name: string) => parseReport(readFileSync(join(fixtures, name), 'utf8'), name);

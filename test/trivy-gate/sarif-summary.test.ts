@@ -13,8 +13,8 @@ import {
 } from '@shiprail/trivy-gate';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { repoRoot } from '../../scripts/lib/action-metadata.ts';
-import { syntheticTrivyReport } from '../support/synthetic-trivy-report.ts';
+import { repoRoot } from '@shiprail/rehearsal/action-metadata';
+import { syntheticTrivyReport } from '@shiprail/testkit';
 import { sarifSchemaErrors } from './sarif-schema.ts';
 
 const fixtures = join(repoRoot, 'test', 'fixtures', 'trivy-reports');

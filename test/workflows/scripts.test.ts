@@ -3,15 +3,13 @@
 // notification and the pull request comment (against local HTTP servers).
 import { execFile, execFileSync } from 'node:child_process';
 import { createServer } from 'node:http';
-import { GitHubApi } from '@shiprail/rehearsal/github-api';
-import { listenOnLoopback } from '@shiprail/rehearsal/loopback';
+import { GitHubApi, listenOnLoopback } from '@shiprail/rehearsal/servers';
+import { repoRoot } from '@shiprail/rehearsal/action-metadata';
+import { parseRunnerFile, startFaultServer } from '@shiprail/testkit';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { repoRoot } from '../../scripts/lib/action-metadata.ts';
-import { parseRunnerFile } from '@shiprail/rehearsal/harness';
-import { startFaultServer } from '../support/fault-server.ts';
 
 const script = (name: string): string => join(repoRoot, '.github', 'scripts', name);
 let dir = '';
@@ -355,4 +353,190 @@ describe('pull-request-comment.sh', () => {
       expect(api.comments.get(7) ?? []).toEqual([]);
     }),
   );
+});
+
+describe('plan-environments.mjs', () => {
+  const plan = (env: Record<string, string>): Promise<ScriptRun> => {
+    const output = join(dir, 'output');
+    writeFileSync(output, '');
+    return new Promise((resolve) => {
+      execFile(
+        process.execPath,
+        [script('plan-environments.mjs')],
+        { env: { PATH: process.env['PATH'] ?? '', GITHUB_OUTPUT: output, ...env }, cwd: dir, timeout: 30_000 },
+        (error, stdout, stderr) =>
+          resolve({
+            status: error === null ? 0 : typeof error.code === 'number' ? error.code : 1,
+            stdout: stdout + stderr,
+            outputs: parseRunnerFile(readFileSync(output, 'utf8')),
+          }),
+      );
+    });
+  };
+
+  test.each<{ given: Record<string, string>; expected: Record<string, string> }>([
+    {
+      given: { ENVIRONMENTS: 'dev, staging, production' },
+      expected: { first: 'dev', middle: 'staging', last: 'production', canary: 'false' },
+    },
+    {
+      given: {
+        ENVIRONMENTS: 'dev\nproduction',
+        BASE_URLS: 'dev: https://dev.acme.test\nproduction: https://acme.test',
+      },
+      expected: {
+        first: 'dev',
+        middle: '',
+        last: 'production',
+        'first-url': 'https://dev.acme.test',
+        'last-url': 'https://acme.test',
+      },
+    },
+    {
+      given: { ENVIRONMENTS: 'qa, prod', BASE_URLS: '# urls\n"qa": "http://127.0.0.1:8080"  # local' },
+      expected: {
+        first: 'qa',
+        last: 'prod',
+        'first-url': 'http://127.0.0.1:8080',
+        'last-url': '',
+        environments: '["qa","prod"]',
+      },
+    },
+    {
+      given: {
+        ENVIRONMENTS: 'dev, staging, production',
+        BASE_URL_STAGING: 'https://old.test',
+        BASE_URLS: 'production: https://new.test',
+      },
+      expected: { 'middle-url': 'https://old.test', 'last-url': 'https://new.test' },
+    },
+  ])('$given.ENVIRONMENTS: $expected', async ({ given, expected }) => {
+    const run = await plan(given);
+    expect(run.status).toBe(0);
+    expect(run.outputs).toMatchObject(expected);
+    expect(run.stdout).toContain('No canary judged this release');
+  });
+
+  test('a canary when Prometheus is given and the metrics file exists', async () => {
+    mkdirSync(join(dir, '.github'));
+    writeFileSync(join(dir, '.github', 'canary.yml'), 'metrics: []\n');
+    const run = await plan({
+      ENVIRONMENTS: 'test, live',
+      PROMETHEUS_URL: 'http://127.0.0.1:9090',
+      CANARY_METRICS: '.github/canary.yml',
+    });
+    expect(run.outputs).toMatchObject({ canary: 'true', last: 'live' });
+    expect(run.stdout).toContain('A canary judged on Prometheus');
+  });
+
+  test.each<[Record<string, string>, string, string]>([
+    [{ ENVIRONMENTS: 'production' }, 'environments', 'at least two'],
+    [{ ENVIRONMENTS: 'a, b, c, d' }, 'environments', 'at most 3'],
+    [{ ENVIRONMENTS: 'dev, dev' }, 'environments', 'named twice'],
+    [{ ENVIRONMENTS: 'dev, ::stop-commands::x' }, 'environments', 'not a GitHub environment name'],
+    [{ ENVIRONMENTS: 'dev, prod', BASE_URLS: 'staging: https://s.test' }, 'base-urls', 'not one of the environments'],
+    [{ ENVIRONMENTS: 'dev, prod', BASE_URLS: 'dev: ftp://s.test' }, 'base-urls', 'not an http(s) URL'],
+    [{ ENVIRONMENTS: 'dev, prod', BASE_URLS: '- dev' }, 'base-urls', 'expected "environment: url"'],
+    [
+      { ENVIRONMENTS: 'dev, prod', PROMETHEUS_URL: 'http://p', CANARY_METRICS: '../canary.yml' },
+      'canary-metrics',
+      'does not exist',
+    ],
+  ])('%j is refused on %s: %s', async (given, input, message) => {
+    const run = await plan(given);
+    expect(run.status).toBe(1);
+    expect(run.stdout).toContain(`::error title=deploy input ${input}::`);
+    expect(run.stdout).toContain(message);
+    expect(run.outputs).toEqual({});
+  });
+});
+
+describe('integration-tests.sh', () => {
+  const entry = (service: string, command: string) => ({
+    service,
+    path: `services/${service}`,
+    'integration-test': command,
+    'test-reports': command === '' ? '' : `services/${service}/it/*.xml`,
+  });
+  const run = (include: object[], services: string[]): Promise<ScriptRun> => {
+    for (const { path } of include as { path: string }[]) mkdirSync(join(dir, path), { recursive: true });
+    return runScript(
+      'integration-tests.sh',
+      {
+        MATRIX: JSON.stringify({ include }),
+        SERVICES: JSON.stringify(services),
+        BASE_URL: 'http://127.0.0.1:8080',
+        ENVIRONMENT: 'qa',
+      },
+      dir,
+    );
+  };
+
+  test("each released service's command runs in its directory with BASE_URL; reports are its test-reports", async () => {
+    const result = await run(
+      [
+        entry('api', 'echo "$BASE_URL $SHIPRAIL_ENVIRONMENT" > seen'),
+        entry('web', ''),
+        entry('unreleased', 'touch seen'),
+      ],
+      ['api', 'web'],
+    );
+    expect(result.status).toBe(0);
+    expect(readFileSync(join(dir, 'services/api/seen'), 'utf8')).toBe('http://127.0.0.1:8080 qa\n');
+    expect(result.outputs).toEqual({ ran: '1', reports: 'services/api/it/*.xml' });
+    expect(() => readFileSync(join(dir, 'services/unreleased/seen'))).toThrow();
+  });
+
+  test('every service runs even after one fails, and the step fails', async () => {
+    const result = await run([entry('api', 'exit 3'), entry('web', 'touch seen')], ['api', 'web']);
+    expect(result.status).toBe(1);
+    expect(result.stdout).toContain('::error title=Integration tests failed::api in qa');
+    expect(readFileSync(join(dir, 'services/web/seen'), 'utf8')).toBe('');
+    expect(result.outputs['ran']).toBe('2');
+  });
+
+  test('nothing to run: passes with no reports', async () => {
+    const result = await run([entry('api', '')], ['api']);
+    expect(result).toMatchObject({ status: 0, outputs: { ran: '0', reports: '' } });
+  });
+});
+
+describe('build-command.sh', () => {
+  const DIGEST = `sha256:${'ab'.repeat(32)}`;
+  // The files a build tool writes into an OCI image layout (blobs are not read here: build-push and
+  // trivy-gate read them).
+  const LAYOUT = `mkdir -p "$1/blobs/sha256" && echo '{"imageLayoutVersion":"1.0.0"}' > "$1/oci-layout" && echo '{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"${DIGEST}","size":2}]}' > "$1/index.json"`;
+  const build = (command: string): Promise<ScriptRun> => {
+    mkdirSync(join(dir, 'services', 'orders'), { recursive: true });
+    writeFileSync(join(dir, 'services', 'orders', 'write-layout.sh'), LAYOUT);
+    return runScript(
+      'build-command.sh',
+      {
+        BUILD_COMMAND: command,
+        IMAGE_OUTPUT: join(dir, 'oci', 'orders'),
+        SERVICE_PATH: 'services/orders',
+      },
+      dir,
+    );
+  };
+
+  test.each([
+    ['an OCI layout at IMAGE_OUTPUT', 'bash write-layout.sh "$IMAGE_OUTPUT"', 'oci/orders'],
+    ['an OCI archive at IMAGE_OUTPUT', 'bash write-layout.sh l && tar -cf "$IMAGE_OUTPUT" -C l .', 'oci/orders.layout'],
+  ])('%s becomes the layout that is scanned and pushed', async (_, command, layout) => {
+    const result = await build(command);
+    expect(result.status).toBe(0);
+    expect(result.outputs).toEqual({ 'oci-layout': join(dir, layout), digest: DIGEST });
+  });
+
+  test.each([
+    ['true', 'wrote nothing at $IMAGE_OUTPUT'],
+    ['mkdir "$IMAGE_OUTPUT"', 'is not an OCI image layout'],
+    ['exit 4', ''],
+  ])('%s fails the build', async (command, message) => {
+    const result = await build(command);
+    expect(result.status).not.toBe(0);
+    expect(result.stdout).toContain(message);
+    expect(result.outputs).toEqual({});
+  });
 });

@@ -6,11 +6,16 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot } from '../../scripts/lib/action-metadata.ts';
-import { runWorkflow, type ThirdPartyAction } from '@shiprail/rehearsal/runner';
-import { failedStep, succeededStep } from '@shiprail/rehearsal/steps';
-import { readActionPins, resolveThirdParty } from '@shiprail/rehearsal/third-party';
-import { loadWorkflow } from '@shiprail/rehearsal/workflow';
+import { repoRoot } from '@shiprail/rehearsal/action-metadata';
+import {
+  runWorkflow,
+  type ThirdPartyAction,
+  failedStep,
+  succeededStep,
+  readActionPins,
+  resolveThirdParty,
+  loadWorkflow,
+} from '@shiprail/rehearsal/workflow';
 
 const REPOSITORY = 'shiprail/shiprail';
 

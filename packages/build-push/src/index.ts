@@ -33,9 +33,9 @@ export {
   type Manifest,
   type RegistryCredentials,
 } from './registry.ts';
-export { parseFlavor, parseTagRule, parseTagRules, splitFields, type Flavor, type TagRule } from './rules.ts';
+export { parseFlavor, parseTagRule, parseTagRules, splitFields, type Flavor, type TagRule } from './tags/rules.ts';
 export { runBuildPush } from './run.ts';
-export { dateValues, expressionValues, isDefaultBranch } from './expressions.ts';
+export { dateValues, expressionValues, isDefaultBranch } from './tags/expressions.ts';
 export {
   edgeTag,
   isEnabled,
@@ -49,6 +49,7 @@ export {
   type RuleFunction,
   type RuleOutcome,
   type RuleScope,
-} from './tag-rules.ts';
-export { computeTags, sanitizeTag, tagContext, tagProblem, type TagContext, type TagPlan } from './tags.ts';
-export { formatDate, renderTemplate } from './template.ts';
+} from './tags/tag-rules.ts';
+export { computeTags, sanitizeTag, tagContext, tagProblem, type TagContext, type TagPlan } from './tags/tags.ts';
+export { formatDate, renderTemplate } from './tags/template.ts';
+export { renderSummary, type Outcome } from './summary.ts';

@@ -1,6 +1,6 @@
 import { ConfigurationError } from '@shiprail/core';
-import { record, text as optionalText } from './payload.ts';
-import { renderTemplate, TemplateError, type TemplateValue } from './template.ts';
+import { record, text as optionalText } from './tags/payload.ts';
+import { renderTemplate, TemplateError, type TemplateValue } from './tags/template.ts';
 
 export interface LabelSource {
   /** `owner/name` */

@@ -2,12 +2,12 @@ import { ConfigurationError, type GitHubContext } from '@shiprail/core';
 import { readdirSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import type { BuildPushInputs } from './inputs.ts';
-import { expressionValues } from './expressions.ts';
+import { expressionValues } from './tags/expressions.ts';
 import { ociLabels, parseLabelLines } from './labels.ts';
 import { parseImageReference, type ImageReference } from './reference.ts';
 import type { RegistryCredentials } from './registry.ts';
-import { parseFlavor, parseTagRules } from './rules.ts';
-import { computeTags, tagContext, type TagContext, type TagPlan } from './tags.ts';
+import { parseFlavor, parseTagRules } from './tags/rules.ts';
+import { computeTags, tagContext, type TagContext, type TagPlan } from './tags/tags.ts';
 
 /** What build-push does with the `oci-layout` directory. */
 export interface LayoutPlan {

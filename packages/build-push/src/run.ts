@@ -1,5 +1,5 @@
 import { mkdir } from 'node:fs/promises';
-import { ConfigurationError, code, escapeCell, escapeUntrusted, raw, table, type Runtime } from '@shiprail/core';
+import { ConfigurationError, escapeUntrusted, type Runtime } from '@shiprail/core';
 import {
   buildahBuilder,
   buildxBuilder,
@@ -13,14 +13,7 @@ import { parseInputs, type BuildPushInputs } from './inputs.ts';
 import { pushLayout, readLayout } from './layout.ts';
 import { planBuild, type BuildPlan } from './plan.ts';
 import { RegistryClient, type RegistryCredentials } from './registry.ts';
-
-interface Outcome {
-  digest: string;
-  /** Built here, reused from the registry, or pushed from an OCI layout an earlier step built. */
-  verdict: 'Built' | 'Reused' | 'Pushed';
-  /** How the image came to be, for the summary. */
-  decision: string;
-}
+import { renderSummary, type Outcome } from './summary.ts';
 
 /** Credentials from the inputs, else those an earlier login step stored (masked all the same). */
 function registryCredentials(plan: BuildPlan, runtime: Runtime): RegistryCredentials | undefined {
@@ -152,35 +145,6 @@ async function buildAndPush(
   return { digest, verdict: 'Built', decision: `${how} and pushed` };
 }
 
-function summary(plan: BuildPlan, outcome: Outcome | undefined): string {
-  const lines = [
-    `## build-push: ${code(plan.image.name)}`,
-    '',
-    `${escapeCell(plan.context.eventName || 'run')} of ${code(plan.context.ref)} at ${code(plan.context.sha.slice(0, 12))}`,
-    '',
-  ];
-  if (outcome === undefined) lines.push('**Dry run**: tags and labels computed; nothing was built or pushed.');
-  else lines.push(`**${outcome.verdict}**: ${escapeCell(outcome.decision)}.`);
-  if (outcome !== undefined && outcome.digest !== '') lines.push('', `Digest: ${code(outcome.digest)}`);
-  lines.push(
-    '',
-    table(
-      ['Tag', 'From rule'],
-      plan.tags.tags.map(({ tag, rule }) => [raw(code(`${plan.image.name}:${tag}`)), raw(code(rule))]),
-    ),
-  );
-  if (plan.tags.tags.length === 0) lines.push('', '_No rule gave a tag for this event._');
-  for (const warning of plan.tags.warnings) lines.push('', `> ${escapeCell(warning)}`);
-  lines.push(
-    '',
-    table(
-      ['Label', 'Value'],
-      Object.entries(plan.labels).map(([key, value]) => [raw(code(key)), value]),
-    ),
-  );
-  return `${lines.join('\n')}\n`;
-}
-
 /** Pushes the image an earlier build-push step wrote as an OCI image layout: nothing is built. */
 async function pushFromLayout(
   plan: BuildPlan,
@@ -221,7 +185,7 @@ export async function runBuildPush(runtime: Runtime): Promise<void> {
   if (inputs['dry-run']) {
     setPlanOutputs(plan, runtime);
     runtime.setOutput('built', false);
-    await runtime.appendSummary(summary(plan, undefined));
+    await runtime.appendSummary(renderSummary(plan, undefined));
     return;
   }
 
@@ -271,5 +235,5 @@ async function finish(plan: BuildPlan, outcome: Outcome, runtime: Runtime): Prom
   runtime.setOutput('ref', outcome.digest === '' ? '' : `${plan.image.name}@${outcome.digest}`);
   runtime.setOutput('built', outcome.verdict === 'Built');
   if (plan.layout !== undefined) runtime.setOutput('oci-layout', plan.layout.directory);
-  await runtime.appendSummary(summary(plan, outcome));
+  await runtime.appendSummary(renderSummary(plan, outcome));
 }

@@ -37,19 +37,6 @@ export {
 export { buildReport, runCanaryAnalyze } from './run.ts';
 export { parsePromQLDuration, queryMemoryMs } from './query-window.ts';
 export {
-  DEFAULT_PROFILE,
-  HEALTHY,
-  QUERY_SHAPES,
-  TYPICAL_METRICS,
-  seededRandom,
-  simulateCanary,
-  simulateCounters,
-  type Degradation,
-  type QueryShape,
-  type SimulatedCanary,
-  type TrafficProfile,
-} from './simulation.ts';
-export {
   autocorrelationTime,
   mannWhitney,
   mannWhitneySorted,

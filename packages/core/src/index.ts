@@ -37,6 +37,7 @@ export {
   type UrlUserinfo,
 } from './secrets.ts';
 export { escapeUntrusted, neutralizeCommandLines } from './untrusted.ts';
+export { commandData } from './workflow-commands.ts';
 export {
   isNamespaceName,
   parseWorkloadReference,

@@ -17,6 +17,14 @@ type CommandProperties = ReadonlyArray<readonly [string, string | number | undef
 
 const escapeData = (text: string): string => text.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
 
+const unescapeData = (text: string): string => text.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%');
+
+/** The data of every `::name …::data` command a step printed, unescaped, in order. */
+export function commandData(stdout: string, name: string): string[] {
+  const pattern = new RegExp(`^::${name}(?: [^:]*)?::(.*)$`, 'gm');
+  return [...stdout.matchAll(pattern)].map((match) => unescapeData(match[1] ?? ''));
+}
+
 const escapeProperty = (text: string): string => escapeData(text).replace(/:/g, '%3A').replace(/,/g, '%2C');
 
 /** `::name key=value,key=value::data`, every part escaped so that it cannot end the line or the command. */

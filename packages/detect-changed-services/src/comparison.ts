@@ -49,7 +49,7 @@ export function serviceOfTag(tag: string, services: ReadonlySet<string>): string
 }
 
 /**
- * Decides which commits to compare, from SPEC's table: `force-all`, an explicit `base`, then the event
+ * Decides which commits to compare, by the table in the action's README ("Which commits are compared"): `force-all`, an explicit `base`, then the event
  * (pull requests three-dot, merge queues base..head, pushes before..after, tags, manual and scheduled
  * runs). Events that name no commits select every service, with a warning. It needs neither git nor the
  * manifest, so that git can start on the comparison while the manifest is read.

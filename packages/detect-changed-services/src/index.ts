@@ -38,6 +38,7 @@ export {
   type ServiceDefinition,
 } from './manifest.ts';
 export { ManifestLocator, readBlockYaml, type BlockYamlResult } from './manifest-yaml.ts';
+export { detectToolchain, NO_TOOLCHAIN, TOOLS, type Tool, type Toolchain } from './toolchain.ts';
 export { imageProblem, percentOf, repositoryGlobProblem, repositoryPathProblem, resourceProblem } from './values.ts';
 export { compileRule, GLOB_OPTIONS, GlobError, PathMatcher, splitRule, type PathRule } from './rules.ts';
 export {

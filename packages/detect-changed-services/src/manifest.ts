@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import picomatch from 'picomatch';
 import { ManifestLocator, readBlockYaml } from './manifest-yaml.ts';
 import { GLOB_OPTIONS, GlobError, PathMatcher, type PathRule } from './rules.ts';
+import { TOOLS, versionProblem, type Toolchain } from './toolchain.ts';
 import { imageProblem, percentOf, repositoryGlobProblem, repositoryPathProblem, resourceProblem } from './values.ts';
 
 /** A name in `dependsOn`, with where it was written. */
@@ -39,6 +40,14 @@ export interface ServiceDefinition {
   coverage: string;
   /** Least percentage of lines covered, as written ('80', '72.5'); '' for none. */
   minCoverage: string;
+  /** Versions the manifest sets per tool, over what the service's own files declare. */
+  toolchain: Partial<Toolchain>;
+  /** Image the tests run in instead of the runner with a toolchain set up; '' for none. */
+  testImage: string;
+  /** Command that builds the image into the OCI layout or tarball at $IMAGE_OUTPUT, instead of the Dockerfile; '' for none. */
+  build: string;
+  /** Command run against the first environment after its rollout and smoke test, with $BASE_URL; '' for none. */
+  integrationTest: string;
   rules: PathRule[];
   dependsOn: Dependency[];
 }
@@ -72,6 +81,10 @@ const SERVICE_KEYS = [
   'test-reports',
   'coverage',
   'min-coverage',
+  'toolchain',
+  'test-image',
+  'build',
+  'integration-test',
 ];
 
 type Mapping = Record<string, unknown>;
@@ -92,7 +105,7 @@ const under = (directory: string, file: string): string => (directory === '.' ? 
 /** Default rules of a directory: everything below it. */
 const directoryRules = (directory: string): PathRule[] => [{ pattern: directory === '.' ? '**' : `${directory}/**` }];
 
-/** The defaults SPEC gives a service that only names its directory. */
+/** The defaults of a service that only names its directory (the action README's manifest section). */
 export function serviceWithDefaults(
   name: string,
   fields: Partial<Omit<ServiceDefinition, 'name'>> & { path: string },
@@ -109,6 +122,10 @@ export function serviceWithDefaults(
     testReports: fields.testReports ?? '',
     coverage: fields.coverage ?? '',
     minCoverage: fields.minCoverage ?? '',
+    toolchain: fields.toolchain ?? {},
+    testImage: fields.testImage ?? '',
+    build: fields.build ?? '',
+    integrationTest: fields.integrationTest ?? '',
     rules: fields.rules ?? directoryRules(fields.path),
     dependsOn: fields.dependsOn ?? [],
   };
@@ -229,6 +246,13 @@ class ManifestReader {
       testReports: checked('test-reports', repositoryGlobProblem),
       coverage: inRepository('coverage'),
       minCoverage,
+      toolchain: this.toolchain([...path, 'toolchain'], body['toolchain']),
+      testImage: checked('test-image', imageProblem),
+      build: body['build'] === undefined ? undefined : this.command([...path, 'build'], body['build']),
+      integrationTest:
+        body['integration-test'] === undefined
+          ? undefined
+          : this.command([...path, 'integration-test'], body['integration-test']),
       rules: this.rules(path, body, normalizeDirectory(directory)),
       dependsOn: this.dependencies(path, body['dependsOn']),
     });
@@ -248,6 +272,24 @@ class ManifestReader {
       throw this.locator.mistake(path, 'expected a command (a non-empty string run with bash)');
     }
     return value;
+  }
+
+  /** `toolchain: {go: '1.26', node: '22'}`: versions per known tool. */
+  toolchain(path: YamlPath, value: unknown): Partial<Toolchain> | undefined {
+    if (value === undefined || value === null) return undefined;
+    if (!isMapping(value)) throw this.locator.mistake(path, `expected a map of tool to version (${TOOLS.join(', ')})`);
+    this.rejectUnknownKeys(path, value, TOOLS);
+    const toolchain: Partial<Toolchain> = {};
+    for (const tool of TOOLS) {
+      const raw = value[tool];
+      if (raw === undefined || raw === null) continue;
+      const version = typeof raw === 'number' ? String(raw) : this.string([...path, tool], raw);
+      if (version === undefined) continue;
+      const problem = versionProblem(version);
+      if (problem !== undefined) throw this.locator.mistake([...path, tool], `'${version}' ${problem}`);
+      toolchain[tool] = version;
+    }
+    return toolchain;
   }
 
   minCoverage(path: YamlPath, value: unknown): string | undefined {

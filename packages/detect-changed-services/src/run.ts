@@ -7,6 +7,7 @@ import { DEFAULT_CONFIG, parseInputs, type DetectChangedServicesInputs } from '.
 import { buildMatcher, discoverServices, parseManifest, type Manifest } from './manifest.ts';
 import { matrixEntry, selectAll, selectOne, selectServices, type Selection } from './selection.ts';
 import { renderSummary } from './summary.ts';
+import { detectToolchain, type ReadServiceFile } from './toolchain.ts';
 
 /**
  * The manifest file, or the services discovered when there is none. The file must lie in the repository
@@ -33,6 +34,17 @@ export async function loadManifest(
     throw new ConfigurationError(`${inputs.config} does not exist (relative to ${root})`, { input: 'config' });
   }
   return discoverServices(root, inputs.discover);
+}
+
+/** Reads the files a service declares its toolchain in; a file that is a link out of the repository is not read. */
+function serviceFileReader(top: string, directory: string): ReadServiceFile {
+  return (name) => {
+    const file = resolve(directory, name);
+    if (!existsSync(file)) return undefined;
+    const real = realpathSync(file);
+    if (!isInside(top, real) || !statSync(real).isFile()) return undefined;
+    return readFileSync(real, 'utf8');
+  };
 }
 
 const isInside = (directory: string, path: string): boolean => {
@@ -108,7 +120,17 @@ export async function runDetectChangedServices(runtime: Runtime): Promise<void> 
 
   const names = selection.selected.map(({ service }) => service.name);
   runtime.setOutput('services', names);
-  runtime.setOutput('matrix', { include: selection.selected.map(matrixEntry) });
+  const realTop = realpathSync(top);
+  const matrix = selection.selected.map((selected) =>
+    matrixEntry({
+      ...selected,
+      toolchain: detectToolchain(
+        selected.service.toolchain,
+        serviceFileReader(realTop, resolve(root, selected.service.path)),
+      ),
+    }),
+  );
+  runtime.setOutput('matrix', { include: matrix });
   runtime.setOutput('any-changed', names.length > 0);
   runtime.setOutput('all', selection.all);
   runtime.setOutput('base', comparison.kind === 'diff' ? comparison.base : '');

@@ -1,5 +1,6 @@
 import type { Manifest, ServiceDefinition } from './manifest.ts';
 import type { PathMatcher } from './rules.ts';
+import { NO_TOOLCHAIN, type Toolchain } from './toolchain.ts';
 
 export interface SelectOptions {
   includeDependents: boolean;
@@ -139,9 +140,9 @@ function reverseDependencies(manifest: Manifest): Map<string, string[]> {
   return reverse;
 }
 
-/** The matrix entry of a selected service, as the `matrix` output carries it. */
-export function matrixEntry(selected: SelectedService): Record<string, unknown> {
-  const { service, reasons } = selected;
+/** The matrix entry of a selected service, as the `matrix` output carries it, with its toolchain resolved. */
+export function matrixEntry(selected: SelectedService & { toolchain?: Toolchain }): Record<string, unknown> {
+  const { service, reasons, toolchain = NO_TOOLCHAIN } = selected;
   return {
     service: service.name,
     path: service.path,
@@ -153,6 +154,10 @@ export function matrixEntry(selected: SelectedService): Record<string, unknown> 
     'test-reports': service.testReports,
     coverage: service.coverage,
     'min-coverage': service.minCoverage,
+    toolchain,
+    'test-image': service.testImage,
+    build: service.build,
+    'integration-test': service.integrationTest,
     reasons,
   };
 }

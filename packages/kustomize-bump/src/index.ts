@@ -45,5 +45,12 @@ export {
   type KustomizeBumpServices,
   type PushOutcome,
 } from './run.ts';
+export {
+  containersFor,
+  entryForRendered,
+  renderedContainers,
+  type RenderedContainer,
+  type RenderedTarget,
+} from './rendered.ts';
 export { outcomeLines, renderSummary } from './summary.ts';
 export { entryApplied, missingReferences, renderedImages } from './verify.ts';

@@ -96,6 +96,15 @@ export async function setKustomizationImages(
   return { text: editor.apply(), changes };
 }
 
+/** The `images:` entries of a kustomization, in file order (the order kustomize applies them in). */
+export async function readKustomizationImages(text: string, file: string): Promise<ImageEntry[]> {
+  const parsed = await parseYamlDocument(text, { file });
+  const root = parsed.document.contents;
+  const images = isMap(root) ? root.items.find((pair) => isScalar(pair.key) && pair.key.value === 'images') : undefined;
+  const value = images?.value;
+  return isSeq(value) ? readEntries(parsed, value).map(({ entry }) => entry) : [];
+}
+
 function readEntries(parsed: ParsedYaml, sequence: YAMLSeq | undefined): ExistingEntry[] {
   return (sequence?.items ?? []).map((item, index) => {
     if (!isMap(item)) throw parsed.mistake(['images', index], 'an images entry must be a mapping with a name');

@@ -4,6 +4,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import type { ImageEntry } from './image-args.ts';
 import { setKustomizationImages, type ImageChange } from './kustomization-edit.ts';
+import type { RenderedTarget } from './rendered.ts';
 
 /** The names kustomize looks for in a directory, in its order. */
 export const KUSTOMIZATION_FILES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'];
@@ -14,7 +15,22 @@ export interface OverlayEdit {
   file: string;
   changes: ImageChange[];
   text: string;
+  /** What the overlay rendered before the edit, per argument (empty when it was not rendered). */
+  targets: RenderedTarget[];
 }
+
+/** The entries to write into one overlay, decided from its file (and, when it is rendered, its output). */
+export type EntryResolver = (
+  overlay: string,
+  file: string,
+  text: string,
+) => Promise<{ entries: ImageEntry[]; targets: RenderedTarget[] }>;
+
+/** Without rendering: the arguments are the entries, matched by name as `kustomize edit set image` does. */
+const asWritten =
+  (images: ImageEntry[]): EntryResolver =>
+  () =>
+    Promise.resolve({ entries: images, targets: [] });
 
 /** `path` (absolute) relative to `root` with `/` separators, or undefined when it lies outside. */
 export function pathInside(root: string, path: string): string | undefined {
@@ -77,13 +93,16 @@ export async function editOverlays(
   root: string,
   overlays: readonly string[],
   images: ImageEntry[],
+  resolve: EntryResolver = asWritten(images),
 ): Promise<OverlayEdit[]> {
   const realRoot = realpathSync(root);
   const edits: OverlayEdit[] = [];
   for (const overlay of overlays) {
     const file = kustomizationOf(realRoot, overlay);
-    const edit = await setKustomizationImages(await readFile(join(realRoot, file), 'utf8'), file, images);
-    if (edit.changes.length > 0) edits.push({ overlay, file, changes: edit.changes, text: edit.text });
+    const text = await readFile(join(realRoot, file), 'utf8');
+    const { entries, targets } = await resolve(overlay, file, text);
+    const edit = await setKustomizationImages(text, file, entries);
+    if (edit.changes.length > 0) edits.push({ overlay, file, changes: edit.changes, text: edit.text, targets });
   }
   for (const edit of edits) await writeFile(join(realRoot, edit.file), edit.text);
   return edits;

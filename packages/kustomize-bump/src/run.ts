@@ -8,6 +8,7 @@ import { editOverlays, type OverlayEdit } from './overlays.ts';
 import { commitMessage, planKustomizeBump, targetBranch, type KustomizeBumpPlan } from './plan.ts';
 import { openOrUpdatePullRequest, type OctokitFactory, type PullRequestResult } from './pull-request.ts';
 import { outcomeLines, renderSummary } from './summary.ts';
+import { renderedResolver, verifyRendered } from './rendered.ts';
 import { findOnPath, verifyOverlay } from './verify.ts';
 import {
   borrowWorktree,
@@ -64,10 +65,19 @@ export async function runKustomizeBump(
   await runtime.appendSummary(renderSummary(inputs, result));
 }
 
-/** The references the replaced entries rendered to, once each: what a revert of the commit brings back. */
+/**
+ * What the changed containers rendered before the edit, once each: what a revert of the commit brings
+ * back (also on a first entry). Unrendered overlays fall back to the replaced entries.
+ */
 export function previousImages(edits: readonly OverlayEdit[]): string[] {
-  const before = edits.flatMap((edit) => edit.changes.flatMap((change) => (change.before ? [change.before] : [])));
-  return [...new Set(before.map(describeImageEntry))];
+  const before = edits.flatMap((edit) =>
+    edit.changes.flatMap((change) => {
+      const target = edit.targets.find((candidate) => candidate.entry.name === change.after.name);
+      if (target !== undefined) return target.containers.map((container) => container.image);
+      return change.before ? [describeImageEntry(change.before)] : [];
+    }),
+  );
+  return [...new Set(before)];
 }
 
 /** One bump under way: the plan, the checkout, and the branches read from the remote. */
@@ -196,17 +206,23 @@ async function attemptBump(session: Session, attempt: number): Promise<AttemptOu
     await fetchBranch(git, branch, workspace.shallow);
     await git.run(['reset', '--quiet', '--hard', 'FETCH_HEAD']);
   }
-  const edits = await editOverlays(git.cwd, inputs.overlays, inputs.images);
+  const resolve = verify ? renderedResolver(runtime, git.cwd, inputs.images) : undefined;
+  const edits = await editOverlays(git.cwd, inputs.overlays, inputs.images, resolve);
   if (edits.length === 0) return { attempt, edits, commit: '', message: '', diff: '' };
   if (verify) {
     for (const edit of edits) {
-      await verifyOverlay(
-        runtime,
-        git.cwd,
-        edit.overlay,
-        edit.file,
-        edit.changes.map((change) => change.after),
-      );
+      await verifyRendered(runtime, git.cwd, edit);
+      // Entries written by name (`*` fields) are checked by reference, as kustomize edit set image leaves them.
+      const byName = edit.changes.filter((change) => !edit.targets.some((t) => t.entry.name === change.after.name));
+      if (byName.length > 0) {
+        await verifyOverlay(
+          runtime,
+          git.cwd,
+          edit.overlay,
+          edit.file,
+          byName.map((change) => change.after),
+        );
+      }
     }
   }
   const files = edits.map((edit) => edit.file);

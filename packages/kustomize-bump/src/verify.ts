@@ -1,9 +1,10 @@
-import { ConfigurationError, escapeUntrusted, type Runtime } from '@shiprail/core';
+import { ConfigurationError, type Runtime } from '@shiprail/core';
 import { splitImageReference } from '@shiprail/core/image-reference';
 import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { describeImageEntry, type ImageEntry } from './image-args.ts';
+import { renderOverlay } from './rendered.ts';
 
 /** The `image:` values of rendered manifests (containers, initContainers, ephemeral containers). */
 export function renderedImages(manifests: string): string[] {
@@ -58,14 +59,7 @@ export async function verifyOverlay(
   file: string,
   entries: readonly ImageEntry[],
 ): Promise<void> {
-  // After `--` and as `./…`: an overlay is a path, never a flag (`-h`, `--enable-helm`).
-  const args = ['kustomize', '--', `./${overlay}`];
-  const result = await runtime.exec('kubectl', args, { cwd: root, silent: true, allowFailure: true });
-  if (result.exitCode !== 0) {
-    const reason = escapeUntrusted(result.stderr.trim().split('\n').slice(-3).join(' '));
-    throw new ConfigurationError(`kubectl kustomize ${overlay} failed: ${reason}`, { file });
-  }
-  const missing = missingReferences(entries, result.stdout);
+  const missing = missingReferences(entries, await renderOverlay(runtime, root, overlay, file));
   if (missing.length > 0) {
     throw new ConfigurationError(
       `after the edit, ${overlay} renders no container with ${missing.join(', ')}: ` +

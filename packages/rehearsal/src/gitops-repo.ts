@@ -1,14 +1,11 @@
 // A GitOps repository in a temporary folder: a bare remote (the "server") holding a Kustomize base with
 // one Deployment per image and an overlay per environment. Plain functions, no test framework: the
 // tests and the end-to-end demo both use it.
-import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { promisify } from 'node:util';
-
-const run = promisify(execFile);
+import { gitIn } from './git.ts';
 
 export interface GitopsRemoteOptions {
   /** Short image names; each becomes a Deployment and an image `<registry>/<name>`. */
@@ -38,18 +35,11 @@ export const DEFAULT_IMAGES = ['api', 'web', 'worker'];
 export const DEFAULT_OVERLAYS = ['dev', 'staging', 'canary', 'production'];
 export const INITIAL_TAG = '0.1.0';
 
-const gitEnv = {
-  ...process.env,
-  GIT_AUTHOR_NAME: 'GitOps Seed',
-  GIT_AUTHOR_EMAIL: 'seed@example.com',
-  GIT_COMMITTER_NAME: 'GitOps Seed',
-  GIT_COMMITTER_EMAIL: 'seed@example.com',
-  GIT_CONFIG_NOSYSTEM: '1',
-};
+const SEED_AUTHOR = { name: 'GitOps Seed', email: 'seed@example.com' };
 
+/** git in `cwd` as the seed's author; resolves with the command's standard output. */
 export async function git(cwd: string, args: string[]): Promise<string> {
-  const { stdout } = await run('git', args, { cwd, env: gitEnv, maxBuffer: 64 * 1024 * 1024 });
-  return stdout;
+  return (await gitIn(cwd, { author: SEED_AUTHOR }).run(args)).stdout;
 }
 
 export function deploymentManifest(name: string, image: string): string {

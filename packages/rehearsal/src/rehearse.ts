@@ -1,14 +1,14 @@
 // One rehearsal: a scenario's events run through `.github/workflows/deploy.yml` itself against the world,
 // then the report of what every environment runs, what was pushed and what Git recorded.
 import { join } from 'node:path';
-import { repoRoot } from '../../../scripts/lib/action-metadata.ts';
-import { ConcurrencyGroups } from './concurrency.ts';
-import type { Value } from './expressions.ts';
-import type { Report } from './report.ts';
-import { runWorkflow, type ProgressListener, type WorkflowRunResult } from './runner.ts';
+import { repoRoot } from './action-metadata.ts';
+import { ConcurrencyGroups } from './workflow/concurrency.ts';
+import type { Value } from './workflow/expressions.ts';
+import { assembleReport, type Report } from './report.ts';
+import { runWorkflow, type ProgressListener, type WorkflowRunResult } from './workflow/workflow-run.ts';
 import type { Scenario, ScenarioEvent } from './scenarios.ts';
-import { readActionPins, resolveThirdParty } from './third-party.ts';
-import { loadWorkflow, type WorkflowDefinition } from './workflow.ts';
+import { readActionPins, resolveThirdParty } from './workflow/third-party.ts';
+import { loadWorkflow, type WorkflowDefinition } from './workflow/workflow.ts';
 import {
   CALLER_REPOSITORY,
   ENVIRONMENTS,
@@ -46,6 +46,7 @@ export function deployInputs(world: World, scenario: Scenario): Record<string, V
     'canary-duration': '0',
     'canary-interval': '10m',
     'rollout-timeout': '2m',
+    ...(scenario.controllers ? { 'gitops-controllers': JSON.stringify(scenario.controllers) } : {}),
   };
 }
 
@@ -96,7 +97,7 @@ export async function rehearse(
   const pins = readActionPins(ACTION_PINS);
   const events = await scenario.events(world);
   const concurrency = new ConcurrencyGroups();
-  const inputs = withDefaults(workflow, deployInputs(world, scenario));
+  const inputs = withDefaults(workflow, { ...deployInputs(world, scenario), ...scenario.inputs?.(world) });
   let firstWaits: () => void = () => undefined;
   const firstWaiting = new Promise<void>((resolve) => (firstWaits = resolve));
   // The first run's reviewer of `holdUntilNext` never answers: a newer run supersedes it.
@@ -142,15 +143,7 @@ export async function rehearse(
   }
   const results = await Promise.all(runs);
   await world.reconciler.settle();
-  const pushed = await world.pushedImages();
   const last = results[results.length - 1];
-  const report: Report = {
-    scenario: scenario.name,
-    jobs: Object.fromEntries((last?.jobs ?? []).map((job) => [job.key, job.result])),
-    environments: world.running(),
-    pushed,
-    gitops: await world.gitopsHistory(),
-    comment: world.github.comments.get(PULL_REQUEST_NUMBER)?.[0]?.body ?? null,
-  };
+  const report = await assembleReport(scenario.name, last, world, PULL_REQUEST_NUMBER);
   return { report, runs: results, broken: scenario.promises(report, world) };
 }

@@ -1,7 +1,8 @@
 // What a person reads: one line per job and step as they finish (with durations), a final table, and
-// the report file (SPEC, "Rehearsal").
+// the report file (its fields: `Report` below, and the README's "Rehearse the pipeline").
 import { escapeUntrusted } from '@shiprail/core';
-import type { JobRecord, ProgressListener, StepRecord } from './runner.ts';
+import type { World } from './world.ts';
+import type { JobRecord, ProgressListener, StepRecord, WorkflowRunResult } from './workflow/workflow-run.ts';
 
 export interface Report {
   scenario: string;
@@ -10,6 +11,31 @@ export interface Report {
   pushed: string[];
   gitops: string[];
   comment: string | null;
+  /** What each job of the last run wrote to its summary, by job key (jobs that wrote nothing left out). */
+  summaries: Record<string, string>;
+}
+
+/**
+ * The report of a rehearsal once every run ended and the cluster settled: the last run's job results,
+ * what each environment runs, what was pushed, the GitOps history and the pull request's comment.
+ */
+export async function assembleReport(
+  scenario: string,
+  lastRun: WorkflowRunResult | undefined,
+  world: Pick<World, 'running' | 'pushedImages' | 'gitopsHistory' | 'github'>,
+  pullRequest: number,
+): Promise<Report> {
+  return {
+    scenario,
+    jobs: Object.fromEntries((lastRun?.jobs ?? []).map((job) => [job.key, job.result])),
+    environments: world.running(),
+    pushed: await world.pushedImages(),
+    gitops: await world.gitopsHistory(),
+    comment: world.github.comments.get(pullRequest)?.[0]?.body ?? null,
+    summaries: Object.fromEntries(
+      (lastRun?.jobs ?? []).filter((job) => job.summary !== '').map((job) => [job.key, job.summary]),
+    ),
+  };
 }
 
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)}s`;

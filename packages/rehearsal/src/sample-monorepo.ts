@@ -1,27 +1,19 @@
 // A small monorepo as a real git repository: three services (api, web, worker) with buildable
 // Dockerfiles, a shared library (libs/common) that api and worker depend on, and a manifest. The first
 // commit is the base; the second changes libs/common (so api and worker are selected, web is not).
-import { execFile } from 'node:child_process';
 import { appendFileSync, cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { gitIn } from './git.ts';
 
-const execFileAsync = promisify(execFile);
+export const sampleMonorepoFixture = fileURLToPath(new URL('../sample/monorepo/', import.meta.url));
 
-export const sampleMonorepoFixture = fileURLToPath(new URL('../../../test/fixtures/sample-monorepo/', import.meta.url));
+/** Who authors the sample's commits. */
+export const SAMPLE_AUTHOR = { name: 'Sample Author', email: 'author@example.com' };
 
-const identity = {
-  GIT_AUTHOR_NAME: 'Sample Author',
-  GIT_AUTHOR_EMAIL: 'author@example.com',
-  GIT_COMMITTER_NAME: 'Sample Author',
-  GIT_COMMITTER_EMAIL: 'author@example.com',
-};
-
-async function git(cwd: string, args: string[], date?: string): Promise<string> {
-  const env = { ...process.env, ...identity, ...(date ? { GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date } : {}) };
-  const { stdout } = await execFileAsync('git', ['-c', 'commit.gpgsign=false', ...args], { cwd, env });
-  return stdout.trim();
+function git(cwd: string, args: string[], date?: string): Promise<string> {
+  const env: Record<string, string> = date ? { GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date } : {};
+  return gitIn(cwd, { author: SAMPLE_AUTHOR, env }).output(args);
 }
 
 /**

@@ -1,5 +1,5 @@
-// The scenarios a rehearsal of deploy.yml plays, and what the pipeline promises for each (SPEC,
-// "Rehearsal"). A scenario says how the world behaves (a broken service, bad canary metrics, a
+// The scenarios a rehearsal of deploy.yml plays, and what the pipeline promises for each (the README's
+// "Rehearse the pipeline" table). A scenario says how the world behaves (a broken service, bad canary metrics, a
 // vulnerable image, a reviewer's answer), which events reach the workflow, and checks the report.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,6 +15,9 @@ export const SCENARIO_NAMES = [
   'failed-production-smoke',
   'superseded-run',
   'pull-request',
+  'argocd-refuses',
+  'two-environments',
+  'failed-integration-test',
 ] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
@@ -33,10 +36,14 @@ export interface Scenario {
   canaryData: 'healthy' | 'errors';
   /** Environments whose reviewer rejects the deployment. */
   rejects: string[];
+  /** The controller that applies each environment, as the caller tells deploy.yml (default none). */
+  controllers?: Record<string, 'argocd' | 'flux'>;
   /** The events, in order; a second one starts when the first run waits at `holdUntilNext`. */
   events(world: World): Promise<ScenarioEvent[]>;
   /** The environment whose approval in the first run waits until the next run reaches it. */
   holdUntilNext?: string;
+  /** What this caller passes over the default inputs (`deployInputs`); '' clears an input. */
+  inputs?: (world: World) => Record<string, string>;
   /** What the pipeline promises: each broken promise as a sentence (empty: the scenario ended as promised). */
   promises(report: Report, world: World): string[];
 }
@@ -86,6 +93,11 @@ export const expectations = {
       ? []
       : [`${environment}'s GitOps commit should be reverted`];
   },
+  /** The job's summary says `text`. */
+  summarized(report: Report, job: string, text: string): string[] {
+    const summary = report.summaries[job] ?? '';
+    return summary.includes(text) ? [] : [`${job}'s summary should say "${text}"; it says ${JSON.stringify(summary)}`];
+  },
   /** The team's webhook got a message containing `text`. */
   notified(world: World, text: string): string[] {
     const texts = world.github.notificationTexts();
@@ -96,6 +108,10 @@ export const expectations = {
 };
 
 const ALL = ['dev', 'staging', 'canary', 'production'];
+
+/** What Argo CD says when an admission webhook refuses a Deployment of the commit. */
+const ARGO_CD_REFUSAL =
+  'one or more objects failed to apply, reason: admission webhook "verify-images.policy.example.com" denied the request: image signature not found';
 const TESTS_PASS = { 'test (api)': 'success', 'test (worker)': 'success' };
 const BUILDS_PASS = { 'build (api)': 'success', 'build (worker)': 'success' };
 
@@ -232,6 +248,24 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
       ),
     ],
   },
+  'argocd-refuses': {
+    name: 'argocd-refuses',
+    description:
+      "the clusters act as Argo CD, which refuses staging's commit: the job ends with Argo CD's message, staging's commit is reverted, nothing after it changes",
+    world: { argoCd: true, argoCdRefuses: { environment: 'staging', message: ARGO_CD_REFUSAL } },
+    canaryData: 'healthy',
+    rejects: [],
+    controllers: { dev: 'argocd', staging: 'argocd', canary: 'argocd', production: 'argocd' },
+    events: push,
+    promises: (report, world) => [
+      ...expectations.jobs(report, { dev: 'success', staging: 'failure', canary: 'skipped', production: 'skipped' }),
+      ...expectations.environments(report, world, ['dev'], ['staging', 'canary', 'production']),
+      ...expectations.reverted(report, 'staging'),
+      ...expectations.summarized(report, 'staging', ARGO_CD_REFUSAL),
+      ...expectations.summarized(report, 'dev', '## GitOps controller: ✅ applied'),
+      ...expectations.notified(world, 'Deploy to staging failed'),
+    ],
+  },
   'pull-request': {
     name: 'pull-request',
     description: 'a pull request: detect, test, build and scan; nothing pushed, nothing deployed, one comment',
@@ -248,6 +282,80 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
       ...CHANGED.filter((service) => !new RegExp(`^\\| ${service} \\| ✅`, 'm').test(report.comment ?? '')).map(
         (service) => `the comment should show ${service}'s passing tests`,
       ),
+    ],
+  },
+  'two-environments': {
+    name: 'two-environments',
+    description:
+      'a caller with two environments and no canary metrics: dev, then production after its approval; no canary judged',
+    world: {},
+    canaryData: 'healthy',
+    rejects: [],
+    events: push,
+    inputs: (world) => ({
+      environments: 'dev, production',
+      'prometheus-url': '',
+      'base-url-dev': '',
+      'base-url-staging': '',
+      'base-url-production': '',
+      'base-urls': `dev: ${world.services.dev.url}\nproduction: ${world.services.production.url}`,
+    }),
+    promises: (report, world) => [
+      ...expectations.jobs(report, {
+        plan: 'success',
+        ...TESTS_PASS,
+        ...BUILDS_PASS,
+        dev: 'success',
+        staging: 'skipped',
+        canary: 'skipped',
+        production: 'success',
+      }),
+      ...expectations.environments(report, world, ['dev', 'production'], ['staging', 'canary']),
+      ...expectations.summarized(report, 'plan', 'No canary judged this release'),
+      ...expectations.notified(world, 'Production updated'),
+    ],
+  },
+  'failed-integration-test': {
+    name: 'failed-integration-test',
+    description:
+      "api gains an integration test that dev's api fails: dev's commit is reverted, nothing after it is promoted",
+    world: {},
+    canaryData: 'healthy',
+    rejects: [],
+    events: async (world) => {
+      const manifest = join(world.monorepo.path, '.github', 'services.yml');
+      const sha = await world.commit(
+        {
+          '.github/services.yml': readFileSync(manifest, 'utf8').replace(
+            '    min-coverage: 80\n  web:',
+            [
+              '    min-coverage: 80',
+              '    integration-test: >-',
+              '      node --test --test-reporter=spec --test-reporter-destination=stdout',
+              '      --test-reporter=junit --test-reporter-destination=reports/integration.xml it/orders.mjs',
+              '  web:',
+            ].join('\n'),
+          ),
+          'services/api/it/orders.mjs': [
+            "import assert from 'node:assert/strict';",
+            "import { test } from 'node:test';",
+            '',
+            "test('the orders endpoint answers', async () => {",
+            "  const response = await fetch(new URL('/orders', process.env.BASE_URL), { signal: AbortSignal.timeout(5000) });",
+            '  assert.equal(response.status, 200);',
+            '});',
+            '',
+          ].join('\n'),
+        },
+        'api: integration test of the orders endpoint',
+      );
+      return [{ name: 'push', sha, before: world.monorepo.head }];
+    },
+    promises: (report, world) => [
+      ...expectations.jobs(report, { dev: 'failure', staging: 'skipped', canary: 'skipped', production: 'skipped' }),
+      ...expectations.environments(report, world, [], ALL),
+      ...expectations.reverted(report, 'dev'),
+      ...expectations.notified(world, 'Deploy to dev failed'),
     ],
   },
 };

@@ -3,27 +3,34 @@
 // GitOps remote served over git's HTTP protocol with a token, one simulated cluster per environment that
 // follows Git, a sample service per environment, Prometheus with canary data, and a Trivy stand-in in the
 // runner's tool cache.
-import { execFile, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { repoRoot } from '../../../scripts/lib/action-metadata.ts';
-import { Reconciler, runningImages, type ClusterEnvironment, type RolloutOutcome } from './cluster.ts';
-import { startGitHttpServer, type GitHttpServer } from './git-http-server.ts';
-import { GitHubApi } from './github-api.ts';
-import { createGitopsRemote, DEFAULT_IMAGES, git } from './gitops-repo.ts';
-import { startKubeApiServer, text, type KubeApiServer } from './kube-api-server.ts';
-import { seedDeployment } from './kube-scenarios.ts';
-import { CANARY_METRICS_YAML, canaryOpenMetrics, startPrometheus, type PrometheusServer } from './prometheus.ts';
-import { startRegistry, type RunningRegistry } from './registry.ts';
-import { createSampleMonorepo } from './sample-monorepo.ts';
-import { startSampleService, type SampleService } from './sample-service.ts';
-
-const execFileAsync = promisify(execFile);
+import { dirname, join } from 'node:path';
+import { PINNED_TRIVY_VERSION } from '@shiprail/trivy-gate';
+import { repoRoot } from './action-metadata.ts';
+import { Reconciler, runningImages, type ClusterEnvironment, type RolloutOutcome } from './kube/cluster.ts';
+import { startGitHttpServer, type GitHttpServer } from './servers/git-http-server.ts';
+import { GitHubApi } from './servers/github-api.ts';
+import { ArgoCdApplication, type ArgoCdBehaviour } from './kube/argo-cd.ts';
+import { gitIn } from './git.ts';
+import { createGitopsRemote, DEFAULT_IMAGES } from './gitops-repo.ts';
+import { startKubeApiServer, text, type KubeApiServer } from './kube/api-server.ts';
+import { seedDeployment } from './kube/workloads.ts';
+import {
+  CANARY_METRICS_YAML,
+  canaryOpenMetrics,
+  startPrometheus,
+  type PrometheusServer,
+} from './servers/prometheus.ts';
+import { startRegistry, type RunningRegistry } from './servers/registry.ts';
+import { createSampleMonorepo, SAMPLE_AUTHOR } from './sample-monorepo.ts';
+import { startSampleService, type SampleService, type SampleServiceOptions } from './servers/sample-service.ts';
 
 export const ENVIRONMENTS = ['dev', 'staging', 'canary', 'production'] as const;
 export type EnvironmentName = (typeof ENVIRONMENTS)[number];
+/** The clusters behind the environments: the canary is a track of production's cluster. */
+const CLUSTERS = ['dev', 'staging', 'production'] as const;
 
 /** Programs the world runs for real, and what each is for. */
 export const REQUIRED_PROGRAMS: Readonly<Record<string, string>> = {
@@ -59,41 +66,10 @@ export interface WorldOptions {
   vulnerable?: string[];
   /** How a rollout goes, per environment and Deployment. */
   rollout?: (environment: string, deployment: string, image: string) => RolloutOutcome;
-}
-
-export interface World {
-  directory: string;
-  registry: RunningRegistry;
-  monorepo: { path: string; base: string; head: string };
-  suite: { path: string; sha: string };
-  gitops: { bare: string; branch: string; http: GitHttpServer };
-  /** GitHub's REST API (pull request comments) and the team's incoming webhook, on the same server. */
-  github: GitHubApi;
-  /** Where the workflow's notifications go. */
-  webhookUrl: string;
-  environments: Record<EnvironmentName, ClusterEnvironment>;
-  kubeconfigs: Record<EnvironmentName, string>;
-  services: Record<EnvironmentName, SampleService>;
-  prometheus: PrometheusServer;
-  reconciler: Reconciler;
-  /** Environment every step of every job gets. */
-  baseEnv: Record<string, string>;
-  /** owner/name → local repository. */
-  repositories: Record<string, string>;
-  /** Artifacts and SARIF files. */
-  store: string;
-  imagePrefix: string;
-  /** Subjects of the GitOps branch's commits, oldest first. */
-  gitopsHistory(): Promise<string[]>;
-  /** What each environment's Deployments run, by service. */
-  running(): Record<EnvironmentName, Record<string, string>>;
-  /** Images with a digest in the registry, as `<registry>/<repository>@sha256:…`. */
-  pushedImages(): Promise<string[]>;
-  /** Puts the world back as it started (Git, clusters, the caller's branch) and applies `options`. */
-  reset(options: WorldOptions): Promise<void>;
-  /** A new commit on the caller's main branch writing `files` (path → content); returns its SHA. */
-  commit(files: Record<string, string>, message: string): Promise<string>;
-  stop(): Promise<void>;
+  /** The clusters act as Argo CD: each environment's Application reports every commit it applies. */
+  argoCd?: boolean;
+  /** Argo CD refuses to sync deploy commits (not reverts) to this environment, with this message. */
+  argoCdRefuses?: { environment: string; message: string };
 }
 
 const SMOKE_CHECKS = `# Post-deploy checks of the shop, run by the deploy workflow in every environment.
@@ -129,7 +105,7 @@ printf '{"SchemaVersion":2,"ArtifactName":"%s","ArtifactType":"container_image",
 `;
 
 function installTrivyStandIn(toolCache: string): void {
-  const folder = join(toolCache, 'trivy', '0.69.3', 'x64');
+  const folder = join(toolCache, 'trivy', PINNED_TRIVY_VERSION, 'x64');
   mkdirSync(folder, { recursive: true });
   writeFileSync(join(folder, 'trivy'), TRIVY_STAND_IN);
   chmodSync(join(folder, 'trivy'), 0o755);
@@ -139,26 +115,20 @@ function installTrivyStandIn(toolCache: string): void {
 /** This suite's actions, bundles and workflow scripts as one commit: the workflow's own repository. */
 async function snapshotSuite(directory: string): Promise<{ path: string; sha: string }> {
   const path = join(directory, 'suite.git');
-  await execFileAsync('git', ['init', '--quiet', '--bare', path]);
-  const env = {
-    ...process.env,
-    GIT_DIR: path,
-    GIT_WORK_TREE: repoRoot,
-    GIT_INDEX_FILE: join(directory, 'suite.index'),
-  };
-  const identity = ['-c', 'user.name=Shiprail', '-c', 'user.email=shiprail@example.com', '-c', 'commit.gpgsign=false'];
-  await execFileAsync('git', ['add', '--force', '--', 'actions', 'dist', '.github'], { env, maxBuffer: 1 << 24 });
-  await execFileAsync('git', [...identity, 'commit', '--quiet', '-m', 'The suite as it is in this working tree'], {
-    env,
+  await gitIn(directory).run(['init', '--quiet', '--bare', path]);
+  const git = gitIn(repoRoot, {
+    author: { name: 'Shiprail', email: 'shiprail@example.com' },
+    env: { GIT_DIR: path, GIT_WORK_TREE: repoRoot, GIT_INDEX_FILE: join(directory, 'suite.index') },
   });
-  await execFileAsync('git', ['branch', '-M', 'main'], { env });
-  const { stdout } = await execFileAsync('git', ['rev-parse', 'HEAD'], { env });
-  return { path, sha: stdout.trim() };
+  await git.run(['add', '--force', '--', 'actions', 'dist', '.github']);
+  await git.run(['commit', '--quiet', '-m', 'The suite as it is in this working tree']);
+  await git.run(['branch', '-M', 'main']);
+  return { path, sha: await git.output(['rev-parse', 'HEAD']) };
 }
 
 async function startClusters(prefix: string): Promise<Record<EnvironmentName, ClusterEnvironment>> {
   const servers: Record<string, KubeApiServer> = {};
-  for (const name of ['dev', 'staging', 'production']) {
+  for (const name of CLUSTERS) {
     servers[name] = await startKubeApiServer({ namespace: `shop-${name}` });
   }
   const environment = (name: EnvironmentName, cluster: string): ClusterEnvironment => {
@@ -176,156 +146,315 @@ async function startClusters(prefix: string): Promise<Record<EnvironmentName, Cl
   };
 }
 
-/** Starts the whole world; throws with what is missing when a program it needs is not installed. */
-export async function startWorld(options: WorldOptions = {}): Promise<World> {
-  const missing = missingPrograms();
-  if (missing.length > 0) {
-    throw new Error(`the rehearsal runs real programs; install Debian's packages for: ${missing.join(', ')}`);
+/** Stops what has started, last first, then removes the world's folder. */
+class Teardown {
+  private readonly stops: Array<() => Promise<unknown>> = [];
+  private readonly directory: string;
+
+  constructor(directory: string) {
+    this.directory = directory;
   }
-  const directory = mkdtempSync(join(tmpdir(), 'shiprail-rehearsal-'));
-  const stops: Array<() => Promise<unknown>> = [];
-  try {
-    const registry = await startRegistry({ htpasswd: { user: 'octocat', password: GITHUB_TOKEN } });
-    stops.push(() => registry.stop());
-    const imagePrefix = `${registry.host}/acme`;
-    const monorepo = await createSampleMonorepo(join(directory, 'shop'), {
-      '.github/smoke.yml': SMOKE_CHECKS,
-      '.github/canary.yml': CANARY_METRICS_YAML,
-    });
-    const suite = await snapshotSuite(directory);
-    const gitopsRoot = join(directory, 'git');
-    // The environments start out running the sample's first commit, as a deploy of it would have recorded.
-    const remote = await createGitopsRemote({
-      directory: join(gitopsRoot, 'acme'),
-      registry: imagePrefix,
-      message: `Initial GitOps layout\n\nSource-Commit: ${monorepo.base}\nEnvironment: ${ENVIRONMENTS.join(', ')}\n`,
-    });
-    const bare = join(gitopsRoot, 'acme', 'gitops.git');
-    const github = new GitHubApi(GITHUB_TOKEN);
-    const http = await startGitHttpServer({ root: gitopsRoot, token: GITOPS_TOKEN, api: github });
-    stops.push(() => http.stop());
-    const environments = await startClusters(imagePrefix);
-    stops.push(() =>
-      Promise.all(['dev', 'staging', 'production'].map((name) => environments[name as EnvironmentName].server.stop())),
-    );
-    const kubeconfigs = Object.fromEntries(
+
+  /** Starts something and registers how it stops. */
+  async add<T>(started: Promise<T>, stop: (value: T) => Promise<unknown>): Promise<T> {
+    const value = await started;
+    this.stops.push(() => stop(value));
+    return value;
+  }
+
+  async run(): Promise<void> {
+    for (const stop of this.stops.reverse()) await stop().catch(() => undefined);
+    rmSync(this.directory, { recursive: true, force: true });
+  }
+}
+
+/** The repositories of the world: the caller's monorepo, the suite, and the GitOps remote served over HTTP. */
+async function createRepositories(
+  directory: string,
+  imagePrefix: string,
+  teardown: Teardown,
+): Promise<Pick<WorldParts, 'monorepo' | 'suite' | 'gitops' | 'github'>> {
+  const monorepo = await createSampleMonorepo(join(directory, 'shop'), {
+    '.github/smoke.yml': SMOKE_CHECKS,
+    '.github/canary.yml': CANARY_METRICS_YAML,
+  });
+  const suite = await snapshotSuite(directory);
+  const gitopsRoot = join(directory, 'git');
+  // The environments start out running the sample's first commit, as a deploy of it would have recorded.
+  const remote = await createGitopsRemote({
+    directory: join(gitopsRoot, 'acme'),
+    registry: imagePrefix,
+    message: `Initial GitOps layout\n\nSource-Commit: ${monorepo.base}\nEnvironment: ${ENVIRONMENTS.join(', ')}\n`,
+  });
+  const github = new GitHubApi(GITHUB_TOKEN);
+  const http = await teardown.add(
+    startGitHttpServer({ root: gitopsRoot, token: GITOPS_TOKEN, api: github }),
+    (server) => server.stop(),
+  );
+  return { monorepo, suite, gitops: { bare: remote.path, branch: remote.branch, http }, github };
+}
+
+/** The folders and settings every step gets: buildah's storage, the tool cache with Trivy, the artifact store. */
+function runnerFolders(directory: string): { baseEnv: Record<string, string>; store: string } {
+  const toolCache = join(directory, 'tool-cache');
+  installTrivyStandIn(toolCache);
+  const storageConf = join(directory, 'storage.conf');
+  writeFileSync(
+    storageConf,
+    `[storage]\ndriver = "vfs"\ngraphroot = "${directory}/containers/root"\nrunroot = "${directory}/containers/run"\n`,
+  );
+  const store = join(directory, 'store');
+  mkdirSync(store);
+  const baseEnv = {
+    PATH: process.env['PATH'] ?? '/usr/bin:/bin',
+    HOME: process.env['HOME'] ?? directory,
+    LANG: 'C.UTF-8',
+    CONTAINERS_STORAGE_CONF: storageConf,
+    RUNNER_TOOL_CACHE: toolCache,
+    REHEARSAL_VULNERABLE: '',
+  };
+  return { baseEnv, store };
+}
+
+/** Everything a world is made of, started. */
+interface WorldParts {
+  directory: string;
+  registry: RunningRegistry;
+  imagePrefix: string;
+  monorepo: { path: string; base: string; head: string };
+  suite: { path: string; sha: string };
+  gitops: { bare: string; branch: string; http: GitHttpServer };
+  github: GitHubApi;
+  environments: Record<EnvironmentName, ClusterEnvironment>;
+  services: Record<EnvironmentName, SampleService>;
+  serviceOptions: Record<EnvironmentName, SampleServiceOptions>;
+  prometheus: PrometheusServer;
+  reconciler: Reconciler;
+  /** The GitOps branch's first commit, which every reset returns to. */
+  initialGitops: string;
+  /** What the current scenario asks of the world; the reconciler reads its rollouts at every rollout. */
+  conditions: { options: WorldOptions };
+  argoCd: ArgoCdBehaviour;
+  baseEnv: Record<string, string>;
+  store: string;
+}
+
+async function startParts(directory: string, options: WorldOptions, teardown: Teardown): Promise<WorldParts> {
+  const registry = await teardown.add(
+    startRegistry({ htpasswd: { user: 'octocat', password: GITHUB_TOKEN } }),
+    (started) => started.stop(),
+  );
+  const imagePrefix = `${registry.host}/acme`;
+  const repositories = await createRepositories(directory, imagePrefix, teardown);
+  const { bare, branch } = repositories.gitops;
+  const environments = await teardown.add(startClusters(imagePrefix), (started) =>
+    Promise.all(CLUSTERS.map((name) => started[name].server.stop())),
+  );
+  const conditions = { options };
+  const argoCd: ArgoCdBehaviour = {
+    repoURL: `${repositories.gitops.http.url}/${GITOPS_REPOSITORY}.git`,
+    refuses: (environment, commit) => {
+      const refusal = conditions.options.argoCdRefuses;
+      if (refusal?.environment !== environment) return undefined;
+      const subject = execFileSync('git', ['--git-dir', bare, 'log', '-1', '--format=%s', commit], {
+        encoding: 'utf8',
+      });
+      return subject.startsWith('Revert') ? undefined : refusal.message;
+    },
+  };
+  const reconciler = new Reconciler({
+    repository: bare,
+    branch,
+    environments: Object.values(environments),
+    outcome: (environment, deployment, image) =>
+      conditions.options.rollout?.(environment, deployment, image) ?? 'success',
+    argoCd: () => (conditions.options.argoCd === true ? argoCd : undefined),
+  });
+  await reconciler.sync();
+  const initialGitops = await gitIn(bare).output(['rev-parse', branch]);
+  await teardown.add(Promise.resolve(reconciler.start()), () => reconciler.stop());
+  const serviceOptions = Object.fromEntries(
+    ENVIRONMENTS.map((name) => [name, { version: '1.4.0', broken: false }]),
+  ) as Record<EnvironmentName, SampleServiceOptions>;
+  const services = {} as Record<EnvironmentName, SampleService>;
+  for (const name of ENVIRONMENTS) {
+    services[name] = await teardown.add(startSampleService(serviceOptions[name]), (service) => service.stop());
+  }
+  const prometheus = await teardown.add(
+    startPrometheus({ openMetrics: canaryOpenMetrics({ minutes: 30 }) }),
+    (started) => started.stop(),
+  );
+  return {
+    directory,
+    registry,
+    imagePrefix,
+    ...repositories,
+    environments,
+    services,
+    serviceOptions,
+    prometheus,
+    reconciler,
+    initialGitops,
+    conditions,
+    argoCd,
+    ...runnerFolders(directory),
+  };
+}
+
+/**
+ * The world, started: its servers, repositories and clusters, what a workflow run is given of it, and
+ * what a rehearsal reports from it.
+ */
+export class World {
+  readonly directory: string;
+  readonly registry: RunningRegistry;
+  readonly monorepo: { path: string; base: string; head: string };
+  readonly suite: { path: string; sha: string };
+  readonly gitops: { bare: string; branch: string; http: GitHttpServer };
+  /** GitHub's REST API (pull request comments) and the team's incoming webhook, on the same server. */
+  readonly github: GitHubApi;
+  /** Where the workflow's notifications go. */
+  readonly webhookUrl: string;
+  readonly environments: Record<EnvironmentName, ClusterEnvironment>;
+  readonly kubeconfigs: Record<EnvironmentName, string>;
+  readonly services: Record<EnvironmentName, SampleService>;
+  readonly prometheus: PrometheusServer;
+  readonly reconciler: Reconciler;
+  /** Environment every step of every job gets. */
+  readonly baseEnv: Record<string, string>;
+  /** owner/name → local repository. */
+  readonly repositories: Record<string, string>;
+  /** Artifacts and SARIF files. */
+  readonly store: string;
+  readonly imagePrefix: string;
+  private readonly parts: WorldParts;
+  private readonly teardown: Teardown;
+
+  /** Starts the whole world; throws with what is missing when a program it needs is not installed. */
+  static async start(options: WorldOptions = {}): Promise<World> {
+    const missing = missingPrograms();
+    if (missing.length > 0) {
+      throw new Error(`the rehearsal runs real programs; install Debian's packages for: ${missing.join(', ')}`);
+    }
+    const directory = mkdtempSync(join(tmpdir(), 'shiprail-rehearsal-'));
+    const teardown = new Teardown(directory);
+    try {
+      const world = new World(await startParts(directory, options, teardown), teardown);
+      world.configure(options);
+      return world;
+    } catch (error) {
+      await teardown.run();
+      throw error;
+    }
+  }
+
+  private constructor(parts: WorldParts, teardown: Teardown) {
+    this.parts = parts;
+    this.teardown = teardown;
+    this.directory = parts.directory;
+    this.registry = parts.registry;
+    this.monorepo = parts.monorepo;
+    this.suite = parts.suite;
+    this.gitops = parts.gitops;
+    this.github = parts.github;
+    this.webhookUrl = `${parts.gitops.http.url}/hooks/notify`;
+    this.environments = parts.environments;
+    this.kubeconfigs = Object.fromEntries(
       ENVIRONMENTS.map((name) => {
-        const { server, namespace } = environments[name];
+        const { server, namespace } = parts.environments[name];
         return [name, server.kubeconfig.replace(/namespace: .*/, `namespace: ${namespace}`)];
       }),
     ) as Record<EnvironmentName, string>;
-    let settings: WorldOptions = options;
-    const reconciler = new Reconciler({
-      repository: bare,
-      branch: remote.branch,
-      environments: Object.values(environments),
-      outcome: (environment, deployment, image) => settings.rollout?.(environment, deployment, image) ?? 'success',
-    });
-    await reconciler.sync();
-    const initialGitops = (await git(bare, ['rev-parse', remote.branch])).trim();
-    reconciler.start();
-    stops.push(() => reconciler.stop());
-    const services = {} as Record<EnvironmentName, SampleService>;
-    const serviceOptions = Object.fromEntries(ENVIRONMENTS.map((name) => [name, { version: '1.4.0', broken: false }]));
-    for (const name of ENVIRONMENTS) {
-      services[name] = await startSampleService(serviceOptions[name]);
-      stops.push(() => services[name].stop());
-    }
-    const configure = (next: WorldOptions): void => {
-      settings = next;
-      const production = serviceOptions['production'];
-      if (production) production.broken = next.brokenProduction === true;
-      world.baseEnv['REHEARSAL_VULNERABLE'] = (next.vulnerable ?? []).join(',');
+    this.services = parts.services;
+    this.prometheus = parts.prometheus;
+    this.reconciler = parts.reconciler;
+    this.baseEnv = parts.baseEnv;
+    this.repositories = {
+      [CALLER_REPOSITORY]: parts.monorepo.path,
+      [SUITE_REPOSITORY]: parts.suite.path,
+      [GITOPS_REPOSITORY]: parts.gitops.bare,
     };
-    const prometheus = await startPrometheus({ openMetrics: canaryOpenMetrics({ minutes: 30 }) });
-    stops.push(() => prometheus.stop());
-    const toolCache = join(directory, 'tool-cache');
-    installTrivyStandIn(toolCache);
-    const storageConf = join(directory, 'storage.conf');
-    writeFileSync(
-      storageConf,
-      `[storage]\ndriver = "vfs"\ngraphroot = "${directory}/containers/root"\nrunroot = "${directory}/containers/run"\n`,
-    );
-    const store = join(directory, 'store');
-    mkdirSync(store);
-    const world: World = {
-      directory,
-      registry,
-      monorepo,
-      suite,
-      gitops: { bare, branch: remote.branch, http },
-      github,
-      webhookUrl: `${http.url}/hooks/notify`,
-      environments,
-      kubeconfigs,
-      services,
-      prometheus,
-      reconciler,
-      baseEnv: {
-        PATH: process.env['PATH'] ?? '/usr/bin:/bin',
-        HOME: process.env['HOME'] ?? directory,
-        LANG: 'C.UTF-8',
-        CONTAINERS_STORAGE_CONF: storageConf,
-        RUNNER_TOOL_CACHE: toolCache,
-        REHEARSAL_VULNERABLE: '',
-      },
-      repositories: { [CALLER_REPOSITORY]: monorepo.path, [SUITE_REPOSITORY]: suite.path, [GITOPS_REPOSITORY]: bare },
-      store,
-      imagePrefix,
-      gitopsHistory: async () =>
-        (await git(bare, ['log', '--reverse', '--format=%s', remote.branch])).split('\n').filter((line) => line !== ''),
-      running: () =>
-        Object.fromEntries(ENVIRONMENTS.map((name) => [name, runningImages(environments[name])])) as Record<
-          EnvironmentName,
-          Record<string, string>
-        >,
-      pushedImages: () => pushedImages(registry),
-      commit: async (files, message) => {
-        for (const [path, content] of Object.entries(files)) writeFileSync(join(monorepo.path, path), content);
-        await git(monorepo.path, ['add', '--all']);
-        await git(monorepo.path, [
-          '-c',
-          'user.name=Sample Author',
-          '-c',
-          'user.email=author@example.com',
-          'commit',
-          '--quiet',
-          '-m',
-          message,
-        ]);
-        return (await git(monorepo.path, ['rev-parse', 'HEAD'])).trim();
-      },
-      reset: async (next) => {
-        await reconciler.stop();
-        await git(bare, ['update-ref', `refs/heads/${remote.branch}`, initialGitops]);
-        for (const environment of Object.values(environments)) {
-          for (const type of ['pods', 'replicasets', 'deployments']) {
-            for (const object of environment.server.list(type, environment.namespace)) {
-              environment.server.remove(type, environment.namespace, text(object.metadata['name']));
-            }
-          }
-          for (const service of DEFAULT_IMAGES) {
-            seedDeployment(environment.server, service, `${imagePrefix}/${service}:0.1.0`, 2, environment.namespace);
-          }
-        }
-        await git(monorepo.path, ['reset', '--quiet', '--hard', monorepo.head]);
-        await clearRegistry(registry);
-        github.reset();
-        configure(next);
-        reconciler.resume(initialGitops);
-      },
-      stop: async () => {
-        for (const stop of stops.reverse()) await stop().catch(() => undefined);
-        rmSync(directory, { recursive: true, force: true });
-      },
-    };
-    configure(options);
-    return world;
-  } catch (error) {
-    for (const stop of stops.reverse()) await stop().catch(() => undefined);
-    rmSync(directory, { recursive: true, force: true });
-    throw error;
+    this.store = parts.store;
+    this.imagePrefix = parts.imagePrefix;
   }
+
+  /** Subjects of the GitOps branch's commits, oldest first. */
+  async gitopsHistory(): Promise<string[]> {
+    const log = await gitIn(this.gitops.bare).output(['log', '--reverse', '--format=%s', this.gitops.branch]);
+    return log.split('\n').filter((line) => line !== '');
+  }
+
+  /** What each environment's Deployments run, by service. */
+  running(): Record<EnvironmentName, Record<string, string>> {
+    return Object.fromEntries(ENVIRONMENTS.map((name) => [name, runningImages(this.environments[name])])) as Record<
+      EnvironmentName,
+      Record<string, string>
+    >;
+  }
+
+  /** Images with a digest in the registry, as `<registry>/<repository>@sha256:…`. */
+  pushedImages(): Promise<string[]> {
+    return pushedImages(this.registry);
+  }
+
+  /** A new commit on the caller's main branch writing `files` (path → content); returns its SHA. */
+  async commit(files: Record<string, string>, message: string): Promise<string> {
+    for (const [path, content] of Object.entries(files)) {
+      mkdirSync(dirname(join(this.monorepo.path, path)), { recursive: true });
+      writeFileSync(join(this.monorepo.path, path), content);
+    }
+    const git = gitIn(this.monorepo.path, { author: SAMPLE_AUTHOR });
+    await git.run(['add', '--all']);
+    await git.run(['commit', '--quiet', '-m', message]);
+    return git.output(['rev-parse', 'HEAD']);
+  }
+
+  /** Puts the world back as it started (Git, clusters, the caller's branch) and applies `options`. */
+  async reset(options: WorldOptions): Promise<void> {
+    await this.reconciler.stop();
+    await gitIn(this.gitops.bare).run(['update-ref', `refs/heads/${this.gitops.branch}`, this.parts.initialGitops]);
+    for (const environment of Object.values(this.environments)) {
+      for (const type of ['pods', 'replicasets', 'deployments']) {
+        for (const object of environment.server.list(type, environment.namespace)) {
+          environment.server.remove(type, environment.namespace, text(object.metadata['name']));
+        }
+      }
+      for (const service of DEFAULT_IMAGES) {
+        seedDeployment(environment.server, service, `${this.imagePrefix}/${service}:0.1.0`, 2, environment.namespace);
+      }
+    }
+    await gitIn(this.monorepo.path).run(['reset', '--quiet', '--hard', this.monorepo.head]);
+    await clearRegistry(this.registry);
+    this.github.reset();
+    this.configure(options);
+    this.reconciler.resume(this.parts.initialGitops);
+  }
+
+  stop(): Promise<void> {
+    return this.teardown.run();
+  }
+
+  private configure(options: WorldOptions): void {
+    this.parts.conditions.options = options;
+    for (const environment of Object.values(this.environments)) {
+      const application = new ArgoCdApplication(environment.server, environment.name);
+      if (options.argoCd === true) {
+        application.seed(
+          this.parts.argoCd.repoURL,
+          environment.overlay,
+          environment.namespace,
+          this.parts.initialGitops,
+        );
+      } else application.remove();
+    }
+    this.parts.serviceOptions.production.broken = options.brokenProduction === true;
+    this.baseEnv['REHEARSAL_VULNERABLE'] = (options.vulnerable ?? []).join(',');
+  }
+}
+
+/** Starts the whole world; throws with what is missing when a program it needs is not installed. */
+export function startWorld(options: WorldOptions = {}): Promise<World> {
+  return World.start(options);
 }
 
 /** The registry's API with the job's credentials. */

@@ -21,7 +21,7 @@ export {
 export { checkTemplateImages, imageMatches, parseImageReference, type ImageReference } from './images.ts';
 export { planRollback, rollbackDeployment, type RollbackPlan } from './rollback.ts';
 export { decodeKubeconfig, kubeconfigSecrets, loadKubeConfig, parseClusterServer } from './kubeconfig.ts';
-export { createKubeClient, connectionError, statusError, KubeApiError, type KubeClient } from './kube.ts';
+export { KubeApi, connectionError, statusError, KubeApiError, type KubeClient } from './kube.ts';
 export {
   decide,
   judge,
@@ -34,3 +34,17 @@ export {
 } from './decide.ts';
 export { waitForRollouts, type RolloutWaitOptions, type RolloutWaitOutcome, type WaitClock } from './wait.ts';
 export { selectorString } from './objects.ts';
+export { applicationVerdict, gitSourceIndexes, operationFailure } from './controllers/argocd.ts';
+export { helmReleaseVerdict, kustomizationVerdict } from './controllers/flux.ts';
+export { GitHistory, NO_HISTORY, type CommitHistory } from './controllers/history.ts';
+export { fluxRevisionSha, type ControllerVerdict, type Relation } from './controllers/revision.ts';
+export { applicationPaths, renders, repositoryKey, sameRepository } from './controllers/sources.ts';
+export {
+  decideControllers,
+  refreshAnnotations,
+  selectTargets,
+  waitForControllers,
+  type ControllerWaitOutcome,
+} from './controllers/wait.ts';
+export { controllerOutputs, type ControllerOutput } from './controllers/step.ts';
+export { parseControllerObjects } from './inputs.ts';

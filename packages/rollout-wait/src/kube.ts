@@ -9,7 +9,8 @@ import type { RequestOptions } from 'node:https';
 import type { ControllerRevision, KubeEvent, Pod, ReplicaSet, Workload } from './objects.ts';
 import type { WorkloadKind } from './status.ts';
 
-export type ListKind = WorkloadKind | 'pod';
+/** A listed object, read loosely: workloads and pods share these field names; GitOps objects are read apart. */
+export type KubeListItem = Workload & Pod;
 
 export interface ListQuery {
   fieldSelector?: string;
@@ -94,23 +95,63 @@ export const DEFAULT_KUBE_REQUEST_POLICY: KubeRequestPolicy = {
   requestTimeoutMs: 30_000,
 };
 
-const PLURALS: Readonly<Record<ListKind, string>> = {
-  deployment: 'deployments',
-  statefulset: 'statefulsets',
-  daemonset: 'daemonsets',
-  rollout: 'rollouts',
-  pod: 'pods',
-};
-
-export function collectionPath(
-  kind: ListKind | 'replicaset' | 'controllerrevision' | 'event',
-  namespace: string,
-): string {
-  const ns = encodeURIComponent(namespace);
-  if (kind === 'pod' || kind === 'event') return `/api/v1/namespaces/${ns}/${kind}s`;
-  if (kind === 'rollout') return `/apis/argoproj.io/v1alpha1/namespaces/${ns}/rollouts`;
-  return `/apis/apps/v1/namespaces/${ns}/${kind === 'replicaset' || kind === 'controllerrevision' ? `${kind}s` : PLURALS[kind]}`;
+/** A custom resource rollout-wait reads: where it is served, and what installs it (for a 404). */
+interface CustomResource {
+  group: string;
+  version: string;
+  plural: string;
+  product: string;
 }
+
+export const CUSTOM_RESOURCES = {
+  rollout: { group: 'argoproj.io', version: 'v1alpha1', plural: 'rollouts', product: 'Argo Rollouts' },
+  application: { group: 'argoproj.io', version: 'v1alpha1', plural: 'applications', product: 'Argo CD' },
+  kustomization: {
+    group: 'kustomize.toolkit.fluxcd.io',
+    version: 'v1',
+    plural: 'kustomizations',
+    product: "Flux's kustomize-controller",
+  },
+  helmrelease: {
+    group: 'helm.toolkit.fluxcd.io',
+    version: 'v2',
+    plural: 'helmreleases',
+    product: "Flux's helm-controller",
+  },
+  gitrepository: {
+    group: 'source.toolkit.fluxcd.io',
+    version: 'v1',
+    plural: 'gitrepositories',
+    product: "Flux's source-controller",
+  },
+} as const satisfies Record<string, CustomResource>;
+
+export type CustomKind = keyof typeof CUSTOM_RESOURCES;
+
+/** Everything `list` and `watch` read: workloads, their pods, and the GitOps controllers' objects. */
+export type ListKind = WorkloadKind | 'pod' | CustomKind;
+
+/** The namespace argument that lists a kind in every namespace. */
+export const ALL_NAMESPACES = '';
+
+type CoreKind = 'pod' | 'event' | 'deployment' | 'statefulset' | 'daemonset' | 'replicaset' | 'controllerrevision';
+
+const pluralOf = (kind: ListKind | CoreKind): string =>
+  kind in CUSTOM_RESOURCES ? CUSTOM_RESOURCES[kind as CustomKind].plural : `${kind}s`;
+
+/** The URL path of a collection; ALL_NAMESPACES for every namespace. */
+export function collectionPath(kind: ListKind | CoreKind, namespace: string): string {
+  const scope = namespace === ALL_NAMESPACES ? '' : `/namespaces/${encodeURIComponent(namespace)}`;
+  if (kind === 'pod' || kind === 'event') return `/api/v1${scope}/${kind}s`;
+  if (kind in CUSTOM_RESOURCES) {
+    const { group, version, plural } = CUSTOM_RESOURCES[kind as CustomKind];
+    return `/apis/${group}/${version}${scope}/${plural}`;
+  }
+  return `/apis/apps/v1${scope}/${kind}s`;
+}
+
+const objectPath = (kind: ListKind, namespace: string, name: string): string =>
+  `${collectionPath(kind, namespace)}/${encodeURIComponent(name)}`;
 
 type Query = Record<string, string | number | boolean | undefined>;
 
@@ -136,13 +177,13 @@ export interface KubeClient {
     query: ListQuery,
     signal: AbortSignal,
     onRetry?: (error: KubeApiError) => void,
-  ): Promise<ListResult<Workload & Pod>>;
+  ): Promise<ListResult<KubeListItem>>;
   /** One watch stream from `resourceVersion`; resolves when it ends, rejects with a KubeApiError when it fails. */
   watch(
     kind: ListKind,
     namespace: string,
     query: ListQuery & { resourceVersion: string },
-    onEvent: (type: WatchEventType, object: Workload & Pod) => void,
+    onEvent: (type: WatchEventType, object: KubeListItem) => void,
     signal: AbortSignal,
   ): Promise<WatchEnd>;
   replicaSets(namespace: string, labelSelector: string, signal: AbortSignal): Promise<ReplicaSet[]>;
@@ -157,6 +198,14 @@ export interface KubeClient {
   ): Promise<string>;
   getDeployment(namespace: string, name: string, signal: AbortSignal): Promise<Workload>;
   patchDeployment(namespace: string, name: string, operations: unknown[], signal: AbortSignal): Promise<void>;
+  /** Sets annotations on a GitOps controller's object (a merge patch): how it is asked to look now. */
+  annotate(
+    kind: CustomKind,
+    namespace: string,
+    name: string,
+    annotations: Record<string, string>,
+    signal: AbortSignal,
+  ): Promise<void>;
 }
 
 const readBody = async (response: IncomingMessage): Promise<string> => {
@@ -166,20 +215,165 @@ const readBody = async (response: IncomingMessage): Promise<string> => {
 };
 
 /**
- * A client for the current context of `config`. `describeCredentialError` turns a failure to obtain
+ * A client for the current context of a kubeconfig. `describeCredentialError` turns a failure to obtain
  * credentials (an exec plugin that fails) into the message shown; it is never retried.
  */
-export function createKubeClient(
-  config: KubeConfig,
-  clock: KubeClock,
-  describeCredentialError: (error: unknown) => string,
-  policy: KubeRequestPolicy = DEFAULT_KUBE_REQUEST_POLICY,
-): KubeClient {
-  const server = (config.getCurrentCluster()?.server ?? '').replace(/\/+$/, '');
+export class KubeApi implements KubeClient {
+  readonly server: string;
+  private readonly config: KubeConfig;
+  private readonly clock: KubeClock;
+  private readonly describeCredentialError: (error: unknown) => string;
+  private readonly policy: KubeRequestPolicy;
+
+  constructor(
+    config: KubeConfig,
+    clock: KubeClock,
+    describeCredentialError: (error: unknown) => string,
+    policy: KubeRequestPolicy = DEFAULT_KUBE_REQUEST_POLICY,
+  ) {
+    this.config = config;
+    this.clock = clock;
+    this.describeCredentialError = describeCredentialError;
+    this.policy = policy;
+    this.server = (config.getCurrentCluster()?.server ?? '').replace(/\/+$/, '');
+  }
+
+  async list(
+    kind: ListKind,
+    namespace: string,
+    query: ListQuery,
+    signal: AbortSignal,
+    onRetry?: (error: KubeApiError) => void,
+  ): Promise<ListResult<KubeListItem>> {
+    const what = `cannot list ${pluralOf(kind)} ${namespace === ALL_NAMESPACES ? 'in all namespaces' : `in namespace ${namespace}`} at ${this.server}`;
+    try {
+      const list = await this.getJson<{ items?: KubeListItem[]; metadata?: { resourceVersion?: string } }>(
+        { path: collectionPath(kind, namespace), query: { ...query } },
+        what,
+        signal,
+        onRetry,
+      );
+      return { items: list.items ?? [], resourceVersion: list.metadata?.resourceVersion ?? '' };
+    } catch (error) {
+      // A cluster without a custom resource's CRD answers 404 for the whole collection.
+      const crd = CUSTOM_RESOURCES[kind as CustomKind] as CustomResource | undefined;
+      if (crd !== undefined && error instanceof KubeApiError && error.status === 404) {
+        throw new KubeApiError(
+          `the API at ${this.server} does not serve ${crd.group}/${crd.version} ${crd.plural}: is ${crd.product} installed?`,
+          404,
+          false,
+        );
+      }
+      throw error;
+    }
+  }
+
+  async watch(
+    kind: ListKind,
+    namespace: string,
+    query: ListQuery & { resourceVersion: string },
+    onEvent: (type: WatchEventType, object: KubeListItem) => void,
+    outer: AbortSignal,
+  ): Promise<WatchEnd> {
+    const what = `watch of ${pluralOf(kind)} in namespace ${namespace} at ${this.server} failed`;
+    // Servers end a watch after timeoutSeconds; one that says nothing for longer is dropped.
+    const timeoutSeconds = 300;
+    const signal = AbortSignal.any([outer, AbortSignal.timeout((timeoutSeconds + 30) * 1000)]);
+    let response: IncomingMessage;
+    try {
+      response = await this.open(
+        {
+          path: collectionPath(kind, namespace),
+          query: { ...query, watch: true, allowWatchBookmarks: true, timeoutSeconds },
+        },
+        what,
+        signal,
+      );
+    } catch (error) {
+      if (signal.aborted) return 'closed';
+      throw error;
+    }
+    const status = response.statusCode ?? 0;
+    if (status === 410) {
+      response.resume();
+      return 'expired';
+    }
+    if (status !== 200) throw statusError(what, status, await readBody(response));
+    return readWatchStream(response, what, onEvent, signal);
+  }
+
+  replicaSets(namespace: string, labelSelector: string, signal: AbortSignal): Promise<ReplicaSet[]> {
+    return this.listItems('replicaset', namespace, { labelSelector }, signal);
+  }
+
+  controllerRevisions(namespace: string, labelSelector: string, signal: AbortSignal): Promise<ControllerRevision[]> {
+    return this.listItems('controllerrevision', namespace, { labelSelector }, signal);
+  }
+
+  events(namespace: string, involvedName: string, signal: AbortSignal): Promise<KubeEvent[]> {
+    const query = { fieldSelector: `involvedObject.name=${involvedName}` };
+    return this.listItems('event', namespace, query, signal);
+  }
+
+  podLog(
+    namespace: string,
+    pod: string,
+    container: string,
+    options: { previous: boolean; tailLines: number },
+    signal: AbortSignal,
+  ): Promise<string> {
+    return this.call(
+      {
+        path: `${collectionPath('pod', namespace)}/${encodeURIComponent(pod)}/log`,
+        query: { container, previous: options.previous, tailLines: options.tailLines },
+        accept: 'text/plain',
+      },
+      `cannot read the log of pod ${pod}`,
+      signal,
+    );
+  }
+
+  getDeployment(namespace: string, name: string, signal: AbortSignal): Promise<Workload> {
+    return this.getJson<Workload>(
+      { path: objectPath('deployment', namespace, name) },
+      `cannot read deployment ${namespace}/${name}`,
+      signal,
+    );
+  }
+
+  async patchDeployment(namespace: string, name: string, operations: unknown[], signal: AbortSignal): Promise<void> {
+    await this.call(
+      {
+        method: 'PATCH',
+        path: objectPath('deployment', namespace, name),
+        body: { contentType: 'application/json-patch+json', text: JSON.stringify(operations) },
+      },
+      `cannot patch deployment ${namespace}/${name}`,
+      signal,
+    );
+  }
+
+  async annotate(
+    kind: CustomKind,
+    namespace: string,
+    name: string,
+    annotations: Record<string, string>,
+    signal: AbortSignal,
+  ): Promise<void> {
+    await this.call(
+      {
+        method: 'PATCH',
+        path: objectPath(kind, namespace, name),
+        body: { contentType: 'application/merge-patch+json', text: JSON.stringify({ metadata: { annotations } }) },
+      },
+      `cannot annotate ${CUSTOM_RESOURCES[kind].plural} ${namespace}/${name}`,
+      signal,
+    );
+  }
 
   /** Sends one request; resolves with the response (any status), rejects with a KubeApiError. */
-  async function open(request: KubeRequest, what: string, signal: AbortSignal): Promise<IncomingMessage> {
-    const url = new URL(server + request.path);
+  private async open(request: KubeRequest, what: string, signal: AbortSignal): Promise<IncomingMessage> {
+    const url = new URL(this.server + request.path);
     for (const [key, value] of Object.entries(request.query ?? {})) {
       if (value !== undefined && value !== '') url.searchParams.set(key, String(value));
     }
@@ -194,9 +388,9 @@ export function createKubeClient(
     // As kubectl: credentials go over TLS only; a plain-HTTP server (kubectl proxy) gets none.
     const plain = url.protocol === 'http:';
     try {
-      if (!plain) await config.applyToHTTPSOptions(options);
+      if (!plain) await this.config.applyToHTTPSOptions(options);
     } catch (error) {
-      throw new KubeApiError(`${what}: ${describeCredentialError(error)}`, undefined, false);
+      throw new KubeApiError(`${what}: ${this.describeCredentialError(error)}`, undefined, false);
     }
     signal.throwIfAborted();
     // Loaded on first use, as the Kubernetes client is: a step that stops at its inputs sends nothing.
@@ -209,16 +403,16 @@ export function createKubeClient(
   }
 
   /** One request read whole, under its own deadline: the body on 2xx, a classified KubeApiError otherwise. */
-  async function send(request: KubeRequest, what: string, outer: AbortSignal): Promise<string> {
+  private async send(request: KubeRequest, what: string, outer: AbortSignal): Promise<string> {
     const exchange = async (deadline: AbortSignal): Promise<string> => {
-      const response = await open(request, what, AbortSignal.any([outer, deadline]));
+      const response = await this.open(request, what, AbortSignal.any([outer, deadline]));
       const body = await readBody(response);
       const status = response.statusCode ?? 0;
       if (status < 200 || status > 299) throw statusError(what, status, body);
       return body;
     };
     try {
-      return await withDeadline(exchange, policy.requestTimeoutMs, what);
+      return await withDeadline(exchange, this.policy.requestTimeoutMs, what);
     } catch (error) {
       if (outer.aborted) throw outer.reason;
       throw connectionError(what, error);
@@ -226,168 +420,77 @@ export function createKubeClient(
   }
 
   /** 429, 5xx and network failures are retried with backoff, a bounded number of times. */
-  const call = (
+  private call(
     request: KubeRequest,
     what: string,
     signal: AbortSignal,
     onRetry?: (error: KubeApiError) => void,
-  ): Promise<string> =>
-    retry(() => send(request, what, signal), {
-      attempts: policy.attempts,
-      baseMs: policy.baseMs,
-      maxMs: policy.maxMs,
+  ): Promise<string> {
+    const { attempts, baseMs, maxMs } = this.policy;
+    return retry(() => this.send(request, what, signal), {
+      attempts,
+      baseMs,
+      maxMs,
       jitter: 0.2,
       retryIf: (error) => error instanceof KubeApiError && error.retryable && !signal.aborted,
-      sleep: (ms) => clock.sleep(ms, signal),
+      sleep: (ms) => this.clock.sleep(ms, signal),
       onRetry: (error) => {
         if (error instanceof KubeApiError) onRetry?.(error);
       },
     });
+  }
 
-  const getJson = async <T>(
+  private async getJson<T>(
     request: KubeRequest,
     what: string,
     signal: AbortSignal,
     onRetry?: (error: KubeApiError) => void,
-  ): Promise<T> => JSON.parse(await call(request, what, signal, onRetry)) as T;
+  ): Promise<T> {
+    return JSON.parse(await this.call(request, what, signal, onRetry)) as T;
+  }
 
-  const listItems = async <T>(path: string, query: Query, what: string, signal: AbortSignal): Promise<T[]> =>
-    (await getJson<{ items?: T[] }>({ path, query }, what, signal)).items ?? [];
+  private async listItems<T>(kind: CoreKind, namespace: string, query: Query, signal: AbortSignal): Promise<T[]> {
+    const what = `cannot list ${pluralOf(kind)} in namespace ${namespace}`;
+    const path = collectionPath(kind, namespace);
+    return (await this.getJson<{ items?: T[] }>({ path, query }, what, signal)).items ?? [];
+  }
+}
 
-  return {
-    server,
-    async list(kind, namespace, query, signal, onRetry) {
-      const what = `cannot list ${PLURALS[kind]} in namespace ${namespace} at ${server}`;
-      try {
-        const list = await getJson<{ items?: Array<Workload & Pod>; metadata?: { resourceVersion?: string } }>(
-          { path: collectionPath(kind, namespace), query: { ...query } },
-          what,
-          signal,
-          onRetry,
-        );
-        return { items: list.items ?? [], resourceVersion: list.metadata?.resourceVersion ?? '' };
-      } catch (error) {
-        // A cluster without the Argo Rollouts CRD answers 404 for the whole collection.
-        if (kind === 'rollout' && error instanceof KubeApiError && error.status === 404) {
-          throw new KubeApiError(
-            `the API at ${server} does not serve argoproj.io/v1alpha1 rollouts: is Argo Rollouts installed?`,
-            404,
-            false,
-          );
+/** Reads a watch stream's events to its end: `closed` (watch again), `expired`, or a KubeApiError. */
+async function readWatchStream(
+  response: IncomingMessage,
+  what: string,
+  onEvent: (type: WatchEventType, object: KubeListItem) => void,
+  signal: AbortSignal,
+): Promise<WatchEnd> {
+  const { createInterface } = process.getBuiltinModule('node:readline');
+  let end: WatchEnd = 'closed';
+  let failure: KubeApiError | undefined;
+  const lines = createInterface({ input: response, crlfDelay: Infinity });
+  try {
+    for await (const line of lines) {
+      if (line.trim() === '') continue;
+      const event = JSON.parse(line) as { type?: string; object?: unknown };
+      if (event.type === 'ERROR') {
+        const error = event.object as { code?: number; message?: string } | undefined;
+        if (error?.code === 410) end = 'expired';
+        else {
+          const code = error?.code ?? 500;
+          failure = new KubeApiError(`${what}: ${error?.message ?? 'error event'}`, code, isTransientStatus(code));
         }
-        throw error;
+        break;
       }
-    },
-
-    async watch(kind, namespace, query, onEvent, outer) {
-      const what = `watch of ${PLURALS[kind]} in namespace ${namespace} at ${server} failed`;
-      // Servers end a watch after timeoutSeconds; one that says nothing for longer is dropped.
-      const timeoutSeconds = 300;
-      const signal = AbortSignal.any([outer, AbortSignal.timeout((timeoutSeconds + 30) * 1000)]);
-      const { createInterface } = process.getBuiltinModule('node:readline');
-      let response: IncomingMessage;
-      try {
-        response = await open(
-          {
-            path: collectionPath(kind, namespace),
-            query: { ...query, watch: true, allowWatchBookmarks: true, timeoutSeconds },
-          },
-          what,
-          signal,
-        );
-      } catch (error) {
-        if (signal.aborted) return 'closed';
-        throw error;
-      }
-      const status = response.statusCode ?? 0;
-      if (status === 410) {
-        response.resume();
-        return 'expired';
-      }
-      if (status !== 200) throw statusError(what, status, await readBody(response));
-      let end: WatchEnd = 'closed';
-      let failure: KubeApiError | undefined;
-      const lines = createInterface({ input: response, crlfDelay: Infinity });
-      try {
-        for await (const line of lines) {
-          if (line.trim() === '') continue;
-          const event = JSON.parse(line) as { type?: string; object?: unknown };
-          if (event.type === 'ERROR') {
-            const error = event.object as { code?: number; message?: string } | undefined;
-            if (error?.code === 410) end = 'expired';
-            else {
-              const code = error?.code ?? 500;
-              failure = new KubeApiError(`${what}: ${error?.message ?? 'error event'}`, code, isTransientStatus(code));
-            }
-            break;
-          }
-          if (
-            event.type === 'ADDED' ||
-            event.type === 'MODIFIED' ||
-            event.type === 'DELETED' ||
-            event.type === 'BOOKMARK'
-          )
-            onEvent(event.type, event.object as Workload & Pod);
-        }
-      } catch (error) {
-        // A stream cut in the middle (or a line that is not JSON) is a dropped watch: watch again.
-        if (!signal.aborted && !(error instanceof SyntaxError)) throw connectionError(what, error);
-        if (error instanceof SyntaxError) failure = new KubeApiError(`${what}: malformed event`, undefined, true);
-      } finally {
-        lines.close();
-        response.destroy();
-      }
-      if (failure) throw failure;
-      return end;
-    },
-
-    replicaSets: (namespace, labelSelector, signal) =>
-      listItems(
-        collectionPath('replicaset', namespace),
-        { labelSelector },
-        `cannot list replicasets in namespace ${namespace}`,
-        signal,
-      ),
-    controllerRevisions: (namespace, labelSelector, signal) =>
-      listItems(
-        collectionPath('controllerrevision', namespace),
-        { labelSelector },
-        `cannot list controllerrevisions in namespace ${namespace}`,
-        signal,
-      ),
-    events: (namespace, involvedName, signal) =>
-      listItems(
-        collectionPath('event', namespace),
-        { fieldSelector: `involvedObject.name=${involvedName}` },
-        `cannot list events in namespace ${namespace}`,
-        signal,
-      ),
-    podLog: (namespace, pod, container, options, signal) =>
-      call(
-        {
-          path: `${collectionPath('pod', namespace)}/${encodeURIComponent(pod)}/log`,
-          query: { container, previous: options.previous, tailLines: options.tailLines },
-          accept: 'text/plain',
-        },
-        `cannot read the log of pod ${pod}`,
-        signal,
-      ),
-    getDeployment: (namespace, name, signal) =>
-      getJson<Workload>(
-        { path: `${collectionPath('deployment', namespace)}/${encodeURIComponent(name)}` },
-        `cannot read deployment ${namespace}/${name}`,
-        signal,
-      ),
-    patchDeployment: async (namespace, name, operations, signal) => {
-      await call(
-        {
-          method: 'PATCH',
-          path: `${collectionPath('deployment', namespace)}/${encodeURIComponent(name)}`,
-          body: { contentType: 'application/json-patch+json', text: JSON.stringify(operations) },
-        },
-        `cannot patch deployment ${namespace}/${name}`,
-        signal,
-      );
-    },
-  };
+      if (event.type === 'ADDED' || event.type === 'MODIFIED' || event.type === 'DELETED' || event.type === 'BOOKMARK')
+        onEvent(event.type, event.object as KubeListItem);
+    }
+  } catch (error) {
+    // A stream cut in the middle (or a line that is not JSON) is a dropped watch: watch again.
+    if (!signal.aborted && !(error instanceof SyntaxError)) throw connectionError(what, error);
+    if (error instanceof SyntaxError) failure = new KubeApiError(`${what}: malformed event`, undefined, true);
+  } finally {
+    lines.close();
+    response.destroy();
+  }
+  if (failure) throw failure;
+  return end;
 }

@@ -2,10 +2,17 @@
 // resourceVersion. A stream that ends is resumed from the last resourceVersion seen; an expired one (410)
 // or a failed one leads to a new list. Failed watches are retried a bounded number of times.
 import { backoffDelay } from '@shiprail/core';
-import { KubeApiError, type KubeClient, type ListKind, type ListQuery, type WatchEnd } from './kube.ts';
-import type { ObjectMeta, Pod, Workload } from './objects.ts';
+import {
+  KubeApiError,
+  type KubeClient,
+  type KubeListItem,
+  type ListKind,
+  type ListQuery,
+  type WatchEnd,
+} from './kube.ts';
+import type { ObjectMeta } from './objects.ts';
 
-export type KubeItem = Workload & Pod;
+export type KubeItem = KubeListItem;
 
 export interface ReflectTarget {
   kind: ListKind;

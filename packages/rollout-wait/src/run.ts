@@ -4,11 +4,21 @@
 import { ConfigurationError, errorMessage, escapeUntrusted, formatDuration, type Runtime } from '@shiprail/core';
 import type { TrackedResource } from './decide.ts';
 import { diagnose } from './diagnosis.ts';
-import { parseImages, parseInputs, parseResources, validateNamespace } from './inputs.ts';
-import { createKubeClient, type KubeClient } from './kube.ts';
+import { controllerFailure, controllerOutputs, waitOnController } from './controllers/step.ts';
+import type { Controller, ControllerRef, ControllerWaitOutcome } from './controllers/wait.ts';
+import {
+  parseControllerObjects,
+  parseImages,
+  parseInputs,
+  parseResources,
+  validateNamespace,
+  validateWaitInputs,
+  type RolloutWaitInputs,
+} from './inputs.ts';
+import { KubeApi, type KubeClient } from './kube.ts';
 import { loadKubeConfig, type LoadedKubeConfig } from './kubeconfig.ts';
 import { rollbackDeployment } from './rollback.ts';
-import { renderSummary, type ResourceReport } from './summary.ts';
+import { renderControllerSummary, renderSummary, type ResourceReport } from './summary.ts';
 import { waitForRollouts, type RolloutWaitOutcome, type WaitClock } from './wait.ts';
 
 /** What rollback and diagnostics may take after the wait has ended, together. */
@@ -122,8 +132,42 @@ function failureOf(outcome: RolloutWaitOutcome, outputs: readonly ResourceOutput
   );
 }
 
+/**
+ * Waits for the controller to apply the GitOps commit; ends the step when it did not (outputs and
+ * summary set), else says how long it took.
+ */
+async function controllerFirst(
+  runtime: Runtime,
+  client: KubeClient,
+  inputs: RolloutWaitInputs,
+  controller: Controller,
+  named: readonly ControllerRef[],
+): Promise<number> {
+  const started = runtime.clock.now();
+  const outcome: ControllerWaitOutcome = await waitOnController(runtime, client, inputs, controller, named);
+  const elapsedMs = runtime.clock.now() - started;
+  runtime.setOutput('controllers', controllerOutputs(outcome.targets));
+  await runtime.appendSummary(renderControllerSummary(outcome, inputs['gitops-commit'], elapsedMs));
+  if (outcome.result !== 'success') {
+    runtime.setOutput('result', outcome.result);
+    runtime.setOutput('resources', []);
+    throw shown(runtime, controllerFailure(outcome, inputs['gitops-commit'], inputs.timeout));
+  }
+  if (inputs.resources.length === 0) {
+    runtime.setOutput('result', 'success');
+    runtime.setOutput('resources', []);
+  }
+  runtime.log.info(`The controller applied ${inputs['gitops-commit']} in ${formatDuration(elapsedMs)}`);
+  return elapsedMs;
+}
+
 export async function runRolloutWait(runtime: Runtime): Promise<void> {
   const inputs = parseInputs(runtime.inputs);
+  validateWaitInputs(inputs);
+  const named =
+    inputs.controller === 'none'
+      ? []
+      : parseControllerObjects(inputs['gitops-objects'], inputs.controller, inputs['controller-namespace']);
   const refs = parseResources(inputs.resources);
   const images = parseImages(inputs.images);
   validateNamespace(inputs.namespace);
@@ -132,14 +176,20 @@ export async function runRolloutWait(runtime: Runtime): Promise<void> {
 
   const clock = runtime.clock;
   const namespace = inputs.namespace || loaded.contextNamespace || 'default';
-  const client = createKubeClient(loaded.config, clock, credentialFailure(runtime, loaded));
+  const client = new KubeApi(loaded.config, clock, credentialFailure(runtime, loaded));
   const resolved = refs.map((ref) => ({ ...ref, namespace: ref.namespace ?? namespace }));
+  let timeoutMs = inputs.timeout;
+  if (inputs.controller !== 'none') {
+    const spent = await controllerFirst(runtime, client, inputs, inputs.controller, named);
+    if (resolved.length === 0) return;
+    timeoutMs = Math.max(1, inputs.timeout - spent);
+  }
   runtime.log.info(
-    `Watching ${resolved.map((ref) => `${ref.namespace}/${ref.kind}/${ref.name}`).join(', ')} on ${escapeUntrusted(runtime.redact(loaded.server))} (kubeconfig: ${escapeUntrusted(loaded.source)}), deadline ${formatDuration(inputs.timeout)}`,
+    `Watching ${resolved.map((ref) => `${ref.namespace}/${ref.kind}/${ref.name}`).join(', ')} on ${escapeUntrusted(runtime.redact(loaded.server))} (kubeconfig: ${escapeUntrusted(loaded.source)}), deadline ${formatDuration(timeoutMs)}`,
   );
   const started = clock.now();
   const outcome = await waitForRollouts(client, resolved, {
-    timeoutMs: inputs.timeout,
+    timeoutMs: timeoutMs,
     failFast: inputs['fail-fast'],
     acceptPaused: inputs['accept-paused'],
     images,
@@ -182,13 +232,13 @@ export async function runRolloutWait(runtime: Runtime): Promise<void> {
   await runtime.appendSummary(
     renderSummary(outcome.result, reports, {
       elapsedMs,
-      timeoutMs: inputs.timeout,
+      timeoutMs: timeoutMs,
       unclaimedImages: outcome.unclaimedImages,
       server: loaded.server,
       stoppedBy: outcome.error === undefined ? undefined : errorMessage(outcome.error),
     }),
   );
 
-  if (outcome.result !== 'success') throw shown(runtime, failureOf(outcome, outputs, inputs.timeout));
+  if (outcome.result !== 'success') throw shown(runtime, failureOf(outcome, outputs, timeoutMs));
   runtime.log.info(`All ${outcome.resources.length} rollouts finished in ${formatDuration(elapsedMs)}`);
 }

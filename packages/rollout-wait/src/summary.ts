@@ -1,6 +1,9 @@
-// What the job summary shows: one row per resource, and for each resource that did not finish, the
-// container reasons, recent events and the last log lines of one failing pod (read by diagnosis.ts).
+// What the job summary shows: the GitOps controller's verdict per object (with `controller`); one row per
+// resource, and for each resource that did not finish, the container reasons, recent events and the
+// last log lines of one failing pod (read by diagnosis.ts).
 import { code, escapeCell, formatDuration, table } from '@shiprail/core';
+import { shortSha } from './controllers/revision.ts';
+import { describeTarget, type ControllerWaitOutcome } from './controllers/wait.ts';
 import type { RolloutWaitResult, TrackedResource } from './decide.ts';
 import type { Diagnosis } from './diagnosis.ts';
 
@@ -92,5 +95,36 @@ export function renderSummary(
       );
     }
   }
+  return `${lines.join('\n').trimEnd()}\n`;
+}
+
+const VERDICT_LABEL: Readonly<Record<string, string>> = { done: 'applied', failed: 'failed', progressing: 'not yet' };
+
+/** The summary section: one row per object, with the controller's own words. */
+export function renderControllerSummary(outcome: ControllerWaitOutcome, commit: string, elapsedMs: number): string {
+  const title = outcome.result === 'success' ? '✅ applied' : outcome.result === 'failed' ? '❌ failed' : '⏱️ timeout';
+  const lines = [
+    `## GitOps controller: ${title}`,
+    '',
+    `Commit ${code(shortSha(commit))}, ${outcome.targets.length} object${outcome.targets.length === 1 ? '' : 's'} followed for ${formatDuration(elapsedMs)}.`,
+    '',
+  ];
+  if (outcome.targets.length > 0) {
+    lines.push(
+      table(
+        ['Object', 'Revision', 'Verdict', 'Reason', 'Message'],
+        outcome.targets.map((target) => [
+          describeTarget(target),
+          target.verdict.revisionChecked
+            ? shortSha(target.verdict.revision)
+            : `${target.verdict.revision} (not revision-checked)`,
+          VERDICT_LABEL[target.verdict.phase] ?? target.verdict.phase,
+          target.verdict.reason,
+          target.verdict.message,
+        ]),
+      ),
+    );
+  }
+  if (outcome.error !== undefined) lines.push('', `**Stopped:** ${escapeCell(outcome.error.message)}`);
   return `${lines.join('\n').trimEnd()}\n`;
 }

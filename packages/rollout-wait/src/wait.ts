@@ -48,6 +48,16 @@ export interface RolloutWaitOutcome {
   error: Error | undefined;
 }
 
+/** Resolves true once `timeoutMs` have passed on `clock`, false when `signal` aborts first. */
+export async function deadlinePasses(clock: WaitClock, timeoutMs: number, signal: AbortSignal): Promise<boolean> {
+  const deadline = clock.now() + timeoutMs;
+  // Longer than a Node timer can wait (which would fire at once): waited in steps.
+  while (!signal.aborted && clock.now() < deadline) {
+    await clock.sleep(Math.min(deadline - clock.now(), MAX_TIMER_MS), signal);
+  }
+  return !signal.aborted;
+}
+
 /** The key that changes when a workload starts a new revision (when its newest pods must be found again). */
 function revisionKey(object: Workload | undefined): string {
   return [
@@ -96,14 +106,7 @@ class RolloutWait {
   }
 
   private async keepDeadline(): Promise<void> {
-    const { clock } = this.options;
-    const deadline = clock.now() + this.options.timeoutMs;
-    const { signal } = this.controller;
-    // Longer than a Node timer can wait (which would fire at once): waited in steps.
-    while (!signal.aborted && clock.now() < deadline) {
-      await clock.sleep(Math.min(deadline - clock.now(), MAX_TIMER_MS), signal);
-    }
-    if (signal.aborted) return;
+    if (!(await deadlinePasses(this.options.clock, this.options.timeoutMs, this.controller.signal))) return;
     this.state.deadlinePassed = true;
     this.reconsider();
   }

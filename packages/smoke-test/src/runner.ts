@@ -208,7 +208,9 @@ async function runCheck(
     await context.sleep(delay, signal);
     if (signal.aborted) break;
   }
-  const result = describeResult(check, last, attempts, now() - started, signal.aborted, options);
+  // The deadline can pass before the abort timer fires on a busy machine: either way the overall timeout ended it.
+  const overallTimeoutReached = signal.aborted || now() >= deadline;
+  const result = describeResult(check, last, attempts, now() - started, overallTimeoutReached, options);
   return { result, captures: last.ok ? last.captured : new Map<string, unknown>() };
 }
 

@@ -1,5 +1,5 @@
 // The step itself: what dist/test-report runs.
 import { runAction } from '@shiprail/core/action';
-import { runTestReport } from './index.ts';
+import { runTestReport } from './run.ts';
 
 export const run = (): Promise<void> => runAction(runTestReport);

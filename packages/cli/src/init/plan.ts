@@ -34,6 +34,8 @@ export interface PlannedService extends FoundService {
   workload?: WorkloadContainer;
   /** The image's name under the prefix (`cartservice`). */
   pushedAs: string;
+  /** The command that writes a non-Docker build's image at $IMAGE_OUTPUT, when its build files say how. */
+  build?: Sourced<string>;
 }
 
 export interface PlannedFile {
@@ -172,8 +174,10 @@ export async function planInit(files: RepositoryFiles, context: InitContext): Pr
         ? service.image.value.slice(prefix.length + 1)
         : (service.image.value.split('/').pop() ?? service.name);
     const workload = matched[index];
+    const build = derivedBuild(service, files);
     return {
       ...service,
+      ...(build === undefined ? {} : { build }),
       dependencies: dependencies.byService.get(service.name) ?? { dependsOn: [], paths: [] },
       ...(workload === undefined ? {} : { workload }),
       pushedAs,
@@ -194,6 +198,7 @@ export async function planInit(files: RepositoryFiles, context: InitContext): Pr
     defaultBranch: context.defaultBranch,
     imagePrefix,
     overlays: overlays.template,
+    environments: overlays.environments,
     smoke: smoke.content !== undefined,
   });
   toAdd.push(...workflow.toAdd);
@@ -213,10 +218,10 @@ export async function planInit(files: RepositoryFiles, context: InitContext): Pr
 /** What a service lacks that the pipeline needs, as lines to add. */
 function describeGaps(service: PlannedService, prefix: string, toAdd: string[], notes: string[]): void {
   const entry = `.github/services.yml services.${service.name}`;
-  if (service.builder.value !== 'docker') {
-    const command = service.buildCommand?.value ?? builderCommand(service);
+  if (service.builder.value !== 'docker' && service.build === undefined) {
+    const command = builderCommand(service);
     toAdd.push(
-      `${entry}: built with ${service.builder.value} (${service.builder.source}), no Dockerfile: build it into an OCI layout, e.g. \`${command}\``,
+      `${entry}: built with ${service.builder.value} (${service.builder.source}), no Dockerfile: add \`build: ${command}\` (a command that writes the image at $IMAGE_OUTPUT)`,
     );
   }
   if (service.workload === undefined) {
@@ -230,19 +235,43 @@ function describeGaps(service: PlannedService, prefix: string, toAdd: string[], 
   }
 }
 
+/**
+ * The `build` command of a Jib service, from its Maven or Gradle build file (and wrapper) in its folder:
+ * the command runs there and writes the image tarball at $IMAGE_OUTPUT.
+ */
+function derivedBuild(service: FoundService, files: RepositoryFiles): Sourced<string> | undefined {
+  if (service.builder.value !== 'jib') return undefined;
+  const folder = service.path.value;
+  const has = (name: string): boolean => files.read(folder === '.' ? name : `${folder}/${name}`) !== undefined;
+  const file = (name: string): string => (folder === '.' ? name : `${folder}/${name}`);
+  const output = '-Djib.outputPaths.tar="$IMAGE_OUTPUT"';
+  const gradle = ['build.gradle', 'build.gradle.kts'].find(has);
+  if (gradle !== undefined) {
+    const command = has('gradlew') ? './gradlew' : 'gradle';
+    return sourced(`${command} jibBuildTar ${output}`, `${service.builder.source} (jib), ${file(gradle)}`);
+  }
+  if (has('pom.xml')) {
+    const command = has('mvnw') ? './mvnw' : 'mvn';
+    return sourced(`${command} compile jib:buildTar ${output}`, `${service.builder.source} (jib), ${file('pom.xml')}`);
+  }
+  return undefined;
+}
+
+/** A command to start from for a builder init cannot derive a command of. */
 function builderCommand(service: PlannedService): string {
-  const folder = service.context.value;
   switch (service.builder.value) {
     case 'jib':
-      return `cd ${folder} && ./mvnw compile jib:buildTar -Djib.outputPaths.tar=image.tar   # or ./gradlew jibBuildTar`;
+      return './mvnw compile jib:buildTar -Djib.outputPaths.tar="$IMAGE_OUTPUT"';
     case 'ko':
-      return `cd ${folder} && ko build --push=false --oci-layout-path=oci .`;
+      return 'KO_DOCKER_REPO=ko.local ko build --push=false --oci-layout-path="$IMAGE_OUTPUT" .';
     case 'buildpacks':
-      return `pack build ${service.pushedAs} --path ${folder}`;
-    case 'bazel':
-      return 'bazel build <target>.tar';
+      return `pack build ${service.pushedAs} --path . && skopeo copy docker-daemon:${service.pushedAs}:latest "oci:$IMAGE_OUTPUT"`;
+    case 'custom':
+      return service.buildCommand === undefined
+        ? `<the command that builds ${service.name}>`
+        : `<${service.buildCommand.value} (${service.buildCommand.source}), writing the image at $IMAGE_OUTPUT>`;
     default:
-      return `the build command of ${service.name}`;
+      return 'bazel build //<target>:<oci_image>.tar && cp bazel-bin/<target>/<oci_image>.tar "$IMAGE_OUTPUT"';
   }
 }
 

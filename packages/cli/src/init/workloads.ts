@@ -57,7 +57,7 @@ const WORKLOAD_KINDS: Record<string, YamlPath> = {
 };
 const KUSTOMIZATION = /(^|\/)(kustomization\.ya?ml|Kustomization)$/;
 const ENVIRONMENT =
-  /^(dev|develop|development|test|testing|qa|stage|staging|preprod|pre-prod|uat|prod|production|live)$/i;
+  /^(dev|develop|development|test|testing|qa|stage|staging|preprod|pre-prod|uat|canary|prod|production|live)$/i;
 /** Files that are not Kubernetes manifests however they look. */
 const NOT_MANIFEST =
   /(^|\/)(\.github|skaffold\.ya?ml|(docker-)?compose[^/]*|Chart\.yaml|values[^/]*\.ya?ml|\.gitlab-ci\.yml|\.pre-commit[^/]*)$|(^|\/)\.github\//;

@@ -7,8 +7,35 @@ import { commonFolder } from './service.ts';
 import { folderOf, joinPath, sourced, type Sourced } from './repository.ts';
 import type { WorkloadResult } from './workloads.ts';
 
-/** The environments the deploy workflow promotes through, in order. */
-export const ENVIRONMENTS = ['dev', 'staging', 'canary', 'production'] as const;
+/** The deploy workflow's default environments, in promotion order. */
+const DEFAULT_ENVIRONMENTS = ['dev', 'staging', 'production'];
+/** The overlay the canary is deployed with (the workflow's `canary-environment`). */
+const CANARY = 'canary';
+/** The overlays init writes where there are none: the default environments and the canary. */
+export const ENVIRONMENTS = [...DEFAULT_ENVIRONMENTS.slice(0, 2), CANARY, ...DEFAULT_ENVIRONMENTS.slice(2)];
+
+/** Promotion order of an environment's name: development first, production last. */
+const promotionRank = (name: string): number => {
+  if (/^dev/.test(name)) return 1;
+  if (/^(prod|production|live)$/.test(name)) return 3;
+  return 2;
+};
+
+/**
+ * The workflow's `environments` from the overlays a repository has: their own names in promotion order
+ * when there are two or three (`dev`, `prod`), else the workflow's default.
+ */
+export function environmentsOf(overlays: ReadonlyArray<{ environment: string; folder: string }>): Sourced<string[]> {
+  const names = [...new Set(overlays.map((overlay) => overlay.environment))].filter((name) => name !== CANARY);
+  names.sort((a, b) => promotionRank(a) - promotionRank(b) || a.localeCompare(b));
+  if (names.length < 2 || names.length > 3) return sourced(DEFAULT_ENVIRONMENTS, 'default');
+  const folders = overlays.filter((overlay) => names.includes(overlay.environment)).map((overlay) => overlay.folder);
+  return sourced(names, `${commonFolder(folders)}/{${names.join(',')}}`);
+}
+
+/** The repository variable that holds an environment's base URL: BASE_URL_DEV. */
+export const baseUrlVariable = (environment: string): string =>
+  `BASE_URL_${environment.toUpperCase().replace(/[^A-Z0-9]+/g, '_')}`;
 
 const PLAIN = /^[A-Za-z0-9_./@-][A-Za-z0-9_./@+=-]*$/;
 const RESERVED = /^(true|false|yes|no|on|off|null|~|[-+]?[\d.]+(e[-+]?\d+)?)$/i;
@@ -46,7 +73,8 @@ export function renderServicesManifest(services: readonly PlannedService[], libr
     }
     lines.push(field('    ', 'context', service.context));
     if (service.dockerfile !== undefined) lines.push(field('    ', 'dockerfile', service.dockerfile));
-    else lines.push(`    # built with ${service.builder.value} (${service.builder.source}): no Dockerfile`);
+    else if (service.build !== undefined) lines.push(field('    ', 'build', service.build));
+    else lines.push(`    # built with ${service.builder.value} (${service.builder.source}): no Dockerfile, add build:`);
     lines.push(field('    ', 'image', sourced(service.pushedAs, service.image.source)));
     if (service.workload !== undefined)
       lines.push(field('    ', 'resource', sourced(service.workload.resource, service.workload.source)));
@@ -83,7 +111,7 @@ export function renderSmokeChecks(services: readonly PlannedService[]): { conten
   if (checks.length === 0) return { toAdd };
   const header = [
     '# First smoke checks, from the readiness (else liveness) probes the manifests declare; written by `shiprail init`.',
-    '# Each URL is relative to the base-url-<environment> input: where a gateway routes services under a prefix, add it.',
+    "# Each URL is relative to the environment's base URL (base-urls): where a gateway routes services under a prefix, add it.",
     'checks:',
   ];
   return { content: `${[...header, ...checks].join('\n')}\n`, toAdd };
@@ -94,6 +122,7 @@ export interface CallerWorkflowOptions {
   defaultBranch: string;
   imagePrefix: Sourced<string>;
   overlays: Sourced<string>;
+  environments: Sourced<string[]>;
   smoke: boolean;
 }
 
@@ -112,9 +141,12 @@ export function renderCallerWorkflow(options: CallerWorkflowOptions): { content:
     'gh variable set PROMETHEUS_URL --body https://prometheus.<your-domain>   # the Prometheus that holds the canary metrics',
   );
   toAdd.push('gh secret set GITOPS_TOKEN   # a token that may push to this repository (the GitOps repository)');
-  toAdd.push(
-    'gh variable set BASE_URL_DEV --body https://dev.<your-domain>   # and BASE_URL_STAGING, BASE_URL_PRODUCTION: where smoke checks call',
-  );
+  const environments = options.environments.value;
+  for (const environment of environments) {
+    toAdd.push(
+      `gh variable set ${baseUrlVariable(environment)} --body https://${environment}.<your-domain>   # where smoke checks call in ${environment}`,
+    );
+  }
   const overlays = options.overlays.value.includes('\n')
     ? `|-\n${options.overlays.value
         .split('\n')
@@ -122,8 +154,9 @@ export function renderCallerWorkflow(options: CallerWorkflowOptions): { content:
         .join('\n')}`
     : yamlScalar(options.overlays.value);
   const lines = [
-    '# Builds, scans and promotes the changed services through dev, staging, a canary and production with',
-    '# the shiprail deploy workflow. Written by `shiprail init`; the comment on each input says where it came from.',
+    '# Builds, scans and promotes the changed services through the environments below (a judged canary before',
+    '# the last once PROMETHEUS_URL is set) with the shiprail deploy workflow. Written by `shiprail init`;',
+    '# the comment on each input says where it came from.',
     'name: deploy',
     'on:',
     '  push:',
@@ -146,9 +179,9 @@ export function renderCallerWorkflow(options: CallerWorkflowOptions): { content:
     '      gitops-repository: ${{ github.repository }} # the overlays live in this repository',
     `      overlays: ${overlays}${options.overlays.value.includes('\n') ? '' : comment(options.overlays.source)}`,
     `      smoke-checks: ${options.smoke ? '.github/smoke.yml # from the readiness probes' : "'' # no HTTP probe to start from"}`,
-    '      base-url-dev: ${{ vars.BASE_URL_DEV }}',
-    '      base-url-staging: ${{ vars.BASE_URL_STAGING }}',
-    '      base-url-production: ${{ vars.BASE_URL_PRODUCTION }}',
+    `      environments: ${environments.join(', ')}${comment(options.environments.source)}`,
+    '      base-urls: |',
+    ...environments.map((environment) => `        ${environment}: \${{ vars.${baseUrlVariable(environment)} }}`),
     '      prometheus-url: ${{ vars.PROMETHEUS_URL }}',
     '    secrets: inherit # GITOPS_TOKEN, NOTIFY_WEBHOOK_URL; each environment its own KUBECONFIG',
   ];
@@ -160,6 +193,7 @@ const TOOLING = /^(tests?|e2e|examples?|samples?|docs|hack|\.github)$/i;
 
 export interface OverlayPlan {
   template: Sourced<string>;
+  environments: Sourced<string[]>;
   files: PlannedFile[];
   notes: string[];
   toAdd: string[];
@@ -210,14 +244,23 @@ export function renderOverlays(
       ),
     ];
     const named = new Set(overlays.map((overlay) => overlay.environment));
-    for (const environment of ENVIRONMENTS) {
+    const environments = environmentsOf(overlays);
+    const missing = (environment: string, why: string): string =>
+      `overlays: no ${environment} overlay (found ${[...named].join(', ')}): add ${serviceTemplates[0]?.replace('{environment}', environment) ?? ''}/kustomization.yaml${why}`;
+    for (const environment of environments.value) {
       if (!named.has(environment))
-        toAdd.push(
-          `overlays: no ${environment} overlay (found ${[...named].join(', ')}): add ${serviceTemplates[0]?.replace('{environment}', environment) ?? ''}/kustomization.yaml, or rename the overlay that deploys ${environment}`,
-        );
+        toAdd.push(missing(environment, `, or rename the overlay that deploys ${environment}`));
     }
-    const shown = overlays.find((overlay) => overlay.environment === 'dev') ?? overlays[0];
-    return { template: sourced(serviceTemplates.join('\n'), shown?.folder ?? ''), files: [], notes, toAdd };
+    if (!named.has(CANARY))
+      toAdd.push(missing(CANARY, ' before setting PROMETHEUS_URL (the canary runs beside production)'));
+    const shown = overlays.find((overlay) => overlay.environment === environments.value[0]) ?? overlays[0];
+    return {
+      template: sourced(serviceTemplates.join('\n'), shown?.folder ?? ''),
+      environments,
+      files: [],
+      notes,
+      toAdd,
+    };
   }
   const renames: Array<[string, string]> = prefix.startsWith('${{')
     ? []
@@ -292,5 +335,9 @@ export function renderOverlays(
         : 'overlays: no Kubernetes manifests found: add overlays/{environment}/kustomization.yaml with the workloads of each environment',
     );
   }
-  return { template, files, notes, toAdd };
+  // Named as a second run names the overlays it finds.
+  const written = files
+    .map((file) => folderOf(file.path))
+    .map((folder) => ({ environment: posix.basename(folder), folder }));
+  return { template, environments: environmentsOf(written), files, notes, toAdd };
 }

@@ -1,0 +1,20 @@
+// The rehearsal: the deploy workflow run on one machine against a world of loopback servers, with its
+// scenarios, report and built-in sample.
+export * from './rehearse.ts';
+export * from './report.ts';
+export * from './scenarios.ts';
+export * from './world.ts';
+export { createSampleMonorepo, sampleMonorepoFixture } from './sample-monorepo.ts';
+export {
+  commitsOf,
+  createGitopsRemote,
+  DEFAULT_IMAGES,
+  DEFAULT_OVERLAYS,
+  git,
+  deploymentManifest,
+  INITIAL_TAG,
+  overlayKustomization,
+  showFile,
+  type GitopsRemote,
+  type GitopsRemoteOptions,
+} from './gitops-repo.ts';

@@ -1,0 +1,10 @@
+// A Kubernetes API server that speaks the real wire protocol, its store and patch semantics, the
+// workloads its controllers write, and the cluster that reconciles a rendered overlay into it.
+export * from './api-server.ts';
+export * from './cluster.ts';
+export * from './patch.ts';
+export * from './store.ts';
+export * from './workloads.ts';
+export * from './kubeconfig.ts';
+export * from './argo-cd.ts';
+export * from './gitops-objects.ts';

@@ -1,0 +1,8 @@
+// The loopback servers a rehearsal starts: an OCI registry, Prometheus, a git smart-HTTP server with its
+// GitHub API, and the sample service.
+export * from './git-http-server.ts';
+export * from './github-api.ts';
+export * from './loopback.ts';
+export * from './prometheus.ts';
+export * from './registry.ts';
+export * from './sample-service.ts';
