@@ -1999,13 +1999,14 @@ function servicesTable(plan) {
         service.name,
         service.builder.value,
         service.context.value,
-        service.dockerfile?.value ?? '-',
+        service.dockerfile?.value ?? (service.build === undefined ? '- (add build:)' : '- (build command)'),
         service.workload === undefined
             ? '-'
             : `${service.workload.resource}${service.workload.container === service.workload.resource.split('/')[1] ? '' : ` (${service.workload.container})`}`,
         service.workload?.image ?? '-',
         [
             `${service.origin}: ${service.image.source}`,
+            ...(service.build === undefined ? [] : [`build: ${service.build.source}`]),
             ...(service.workload === undefined ? [] : [`workload: ${service.workload.source}`]),
             ...(service.workload?.probe === undefined ? [] : [`probe: ${service.workload.probe.source}`]),
         ].join('; '),

@@ -77,7 +77,7 @@ test('the bundle runs as npx runs it, on Node 20 or later', () => {
   });
   expect(output).toMatch(/^SERVICE\s+BUILT WITH\s+CONTEXT\s+DOCKERFILE\s+WORKLOAD\s+IMAGE IN MANIFESTS\s+SOURCE$/m);
   expect(output).toMatch(
-    /^ads\s+jib\s+src\/ads\s+-\s+deployment\/adservice \(server\)\s+ads\s+skaffold: skaffold\.yaml:16/m,
+    /^ads\s+jib\s+src\/ads\s+- \(build command\)\s+deployment\/adservice \(server\)\s+ads\s+skaffold: skaffold\.yaml:16; build: skaffold\.yaml:19 \(jib\), src\/ads\/build\.gradle;/m,
   );
   expect(output).toContain('would write .github/services.yml');
 });

@@ -14,4 +14,4 @@ export { runInit, servicesTable } from './init/run.ts';
 export { buildReads, imageName, serviceName } from './init/service.ts';
 export { skaffoldServices } from './init/skaffold.ts';
 export { findWorkloads } from './init/workloads.ts';
-export { renderCallerWorkflow, renderServicesManifest, yamlScalar } from './init/written-files.ts';
+export { environmentsOf, renderCallerWorkflow, renderServicesManifest, yamlScalar } from './init/written-files.ts';
