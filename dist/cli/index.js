@@ -271,9 +271,28 @@ class MemoryFiles {
         return this.contents.get(path);
     }
 }
-/** The files below `folder` (`.` for all). */
+/**
+ * The files below `folder` (`.` for all), from the sorted list: they lie together from the first path not
+ * before `folder/`, found by bisection, so each service's look-up costs its own files, not the repository's.
+ */
 function filesWithin(files, folder) {
-    return folder === '.' ? [...files] : files.filter((file) => file.startsWith(`${folder}/`));
+    if (folder === '.')
+        return [...files];
+    const prefix = `${folder}/`;
+    let low = 0;
+    let high = files.length;
+    while (low < high) {
+        const middle = (low + high) >>> 1;
+        if ((files[middle] ?? '') < prefix)
+            low = middle + 1;
+        else
+            high = middle;
+    }
+    const within = [];
+    for (let index = low; index < files.length && (files[index] ?? '').startsWith(prefix); index += 1) {
+        within.push(files[index] ?? '');
+    }
+    return within;
 }
 
 ;// CONCATENATED MODULE: ./packages/cli/src/init/dockerfile.ts
@@ -578,10 +597,11 @@ function goReads(files, service, modules) {
         if (!target.startsWith('..'))
             reads.push(sourced(target.replace(/\/$/, ''), at(goMod, lineAt(content, match.index))));
     }
-    for (const [modulePath, folder] of modules) {
-        const index = content.search(new RegExp(`(^|\\s)${modulePath.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s+v`, 'm'));
-        if (index >= 0 && folder !== folderOf(goMod))
-            reads.push(sourced(folder, at(goMod, lineAt(content, index + 1))));
+    // Required modules (`require x v1` or a line of a `require (...)` block) that the repository declares.
+    for (const match of content.matchAll(/^(?:[ \t]*require)?[ \t]+(\S+)[ \t]+v\S*/gm)) {
+        const folder = modules.get(match[1] ?? '');
+        if (folder !== undefined && folder !== folderOf(goMod))
+            reads.push(sourced(folder, at(goMod, lineAt(content, match.index + 1))));
     }
     return reads;
 }
@@ -717,7 +737,7 @@ function findDependencies(files, services) {
     const libraries = new Map();
     const byService = new Map();
     const byImage = new Map(services.map((service) => [service.image.value, service]));
-    const isFile = (path) => files.read(path) !== undefined && !files.files.some((file) => file.startsWith(`${path}/`));
+    const isFile = (path) => files.read(path) !== undefined && filesWithin(files.files, path).length === 0;
     for (const service of services) {
         const reads = [
             ...service.reads,

@@ -54,9 +54,11 @@ function goReads(
     if (!target.startsWith('..'))
       reads.push(sourced(target.replace(/\/$/, ''), at(goMod, lineAt(content, match.index))));
   }
-  for (const [modulePath, folder] of modules) {
-    const index = content.search(new RegExp(`(^|\\s)${modulePath.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s+v`, 'm'));
-    if (index >= 0 && folder !== folderOf(goMod)) reads.push(sourced(folder, at(goMod, lineAt(content, index + 1))));
+  // Required modules (`require x v1` or a line of a `require (...)` block) that the repository declares.
+  for (const match of content.matchAll(/^(?:[ \t]*require)?[ \t]+(\S+)[ \t]+v\S*/gm)) {
+    const folder = modules.get(match[1] ?? '');
+    if (folder !== undefined && folder !== folderOf(goMod))
+      reads.push(sourced(folder, at(goMod, lineAt(content, match.index + 1))));
   }
   return reads;
 }
@@ -209,7 +211,7 @@ export function findDependencies(files: RepositoryFiles, services: readonly Foun
   const byService = new Map<string, ServiceDependencies>();
   const byImage = new Map(services.map((service) => [service.image.value, service]));
   const isFile = (path: string): boolean =>
-    files.read(path) !== undefined && !files.files.some((file) => file.startsWith(`${path}/`));
+    files.read(path) !== undefined && filesWithin(files.files, path).length === 0;
   for (const service of services) {
     const reads = [
       ...service.reads,

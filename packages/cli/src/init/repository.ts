@@ -67,7 +67,23 @@ export class MemoryFiles implements RepositoryFiles {
   }
 }
 
-/** The files below `folder` (`.` for all). */
+/**
+ * The files below `folder` (`.` for all), from the sorted list: they lie together from the first path not
+ * before `folder/`, found by bisection, so each service's look-up costs its own files, not the repository's.
+ */
 export function filesWithin(files: readonly string[], folder: string): string[] {
-  return folder === '.' ? [...files] : files.filter((file) => file.startsWith(`${folder}/`));
+  if (folder === '.') return [...files];
+  const prefix = `${folder}/`;
+  let low = 0;
+  let high = files.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if ((files[middle] ?? '') < prefix) low = middle + 1;
+    else high = middle;
+  }
+  const within: string[] = [];
+  for (let index = low; index < files.length && (files[index] ?? '').startsWith(prefix); index += 1) {
+    within.push(files[index] ?? '');
+  }
+  return within;
 }
