@@ -41,8 +41,8 @@ __nccwpck_require__.d(__webpack_exports__, {
 var external_node_path_ = __nccwpck_require__(6760);
 ;// CONCATENATED MODULE: external "node:util"
 const external_node_util_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:util");
-// EXTERNAL MODULE: ./packages/core/src/index.ts + 14 modules
-var src = __nccwpck_require__(2416);
+// EXTERNAL MODULE: ./packages/core/src/index.ts + 15 modules
+var src = __nccwpck_require__(401);
 ;// CONCATENATED MODULE: ./packages/cli/src/diff.ts
 // A unified diff of two texts, for showing what init would change in a file it does not overwrite.
 /** Lines of `before` and `after` as a unified diff with `context` lines around each change. */
@@ -2205,8 +2205,8 @@ var external_node_fs_ = __nccwpck_require__(3024);
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:readline/promises");
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
-// EXTERNAL MODULE: ./packages/core/src/index.ts + 14 modules
-var src = __nccwpck_require__(2416);
+// EXTERNAL MODULE: ./packages/core/src/index.ts + 15 modules
+var src = __nccwpck_require__(401);
 ;// CONCATENATED MODULE: ./packages/cli/src/init/disk.ts
 // The repository on disk: listed once (skipping what no build reads), symlinks checked to stay inside.
 
@@ -2388,7 +2388,7 @@ function nodeSystem(bundle) {
 
 /***/ }),
 
-/***/ 2416:
+/***/ 401:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -2400,7 +2400,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   v: () => (/* reexport */ parseYamlDocuments)
 });
 
-// UNUSED EXPORTS: DeadlineError, Git, HttpStatusError, InputParser, MAX_TIMER_MS, REDACTED, Redactor, WORKLOAD_KIND_ALIASES, backoffDelay, capSummary, code, commandData, details, escapeCell, escapeUntrusted, formatDuration, formatYamlPath, isNamespaceName, isTransient, isTransientStatus, parseDuration, parseHeaderLines, parseList, parseWorkloadReference, parseYamlDocument, raw, readGitHubContext, retry, safeDecode, serializeOutput, sleep, stripUrlCredentials, table, urlCredentials, urlUserinfo, withDeadline, withPrivateFile, writeFileAtomically, yamlMistake
+// UNUSED EXPORTS: ClassifiedError, DeadlineError, Git, HttpStatusError, InputParser, MAX_TIMER_MS, REDACTED, Redactor, WORKLOAD_KIND_ALIASES, backoffDelay, capSummary, classifyFailure, classifyGitFailure, code, commandData, details, escapeCell, escapeUntrusted, failureOf, formatDuration, formatYamlPath, isNamespaceName, isTransient, isTransientStatus, parseDuration, parseHeaderLines, parseList, parseWorkloadReference, parseYamlDocument, raw, readGitHubContext, retry, safeDecode, serializeOutput, sleep, stripUrlCredentials, table, urlCredentials, urlUserinfo, withDeadline, withPrivateFile, writeFileAtomically, yamlMistake
 
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
@@ -2424,6 +2424,7 @@ async function writeFileAtomically(path, content) {
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(3024);
 ;// CONCATENATED MODULE: ./packages/core/src/context.ts
+// What an action knows of the workflow run: GITHUB_* variables and the event payload, read once.
 
 /** Reads the context the runner provides: `GITHUB_*` variables and the event payload file. */
 function readGitHubContext(env) {
@@ -2636,6 +2637,8 @@ async function parseYamlDocuments(text, where) {
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/inputs.ts
+// Reading action inputs: one parser with typed getters that name the input in every mistake, and list and header line
+// parsing.
 
 
 
@@ -2783,6 +2786,8 @@ function parseHeaderLines(lines, input) {
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/retry.ts
+// Trying again: exponential backoff with jitter, an abortable sleep of any length, and retry, which asks its caller
+// what is worth it.
 
 /** The delay after failed attempt `attempt` (1-based): exponential, capped, with optional jitter. */
 function backoffDelay(attempt, options, random = Math.random) {
@@ -2917,8 +2922,9 @@ class Redactor {
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/network.ts
-// What is worth another attempt, and how long one attempt may take: one answer for every action that
-// talks to a server (registries, git remotes, Prometheus, the Kubernetes and GitHub APIs, downloads).
+// The errors of talking to a server (a status the caller cannot use, no answer in time) and the deadline of
+// one attempt, for every action that talks to one (registries, git remotes, Prometheus, the Kubernetes and
+// GitHub APIs, downloads). Whether another attempt is worth it is failure.ts's answer.
 
 
 /** A server answered with a status the caller cannot use. */
@@ -2940,44 +2946,6 @@ class DeadlineError extends Error {
         this.name = 'DeadlineError';
     }
 }
-// Errors of the connection itself, as Node, undici and libuv name them: another attempt may succeed.
-const TRANSIENT_CODES = new Set([
-    'ECONNRESET',
-    'ECONNREFUSED',
-    'ECONNABORTED',
-    'ETIMEDOUT',
-    'EPIPE',
-    'EHOSTUNREACH',
-    'ENETUNREACH',
-    'ENETDOWN',
-    'EAI_AGAIN',
-    'UND_ERR_SOCKET',
-    'UND_ERR_CONNECT_TIMEOUT',
-    'UND_ERR_HEADERS_TIMEOUT',
-    'UND_ERR_BODY_TIMEOUT',
-    'UND_ERR_CLOSED',
-]);
-/** Statuses another attempt can change: a timeout, too many requests, or the server's own failure. */
-const isTransientStatus = (status) => status === 408 || status === 429 || status >= 500;
-// Duck-typed: errors from another realm (a VM context, a worker) fail `instanceof Error`.
-const field = (error, name) => typeof error === 'object' && error !== null ? error[name] : undefined;
-/**
- * Whether another attempt can fix this error: network failures, a deadline that expired, 408, 429 and
- * 5xx. Not 4xx answers, bad certificates, refused schemes or anything else the same request repeats.
- */
-function isTransient(error) {
-    if (error instanceof DeadlineError)
-        return true;
-    if (error instanceof HttpStatusError)
-        return isTransientStatus(error.status);
-    for (let current = error, depth = 0; current !== undefined && depth < 5; depth += 1) {
-        const code = field(current, 'code');
-        if (typeof code === 'string' && TRANSIENT_CODES.has(code))
-            return true;
-        current = field(current, 'cause');
-    }
-    return false;
-}
 /**
  * Runs one network operation under a deadline: its signal aborts when `ms` pass, and the promise rejects
  * with a DeadlineError then, even when the operation ignores the signal.
@@ -2998,6 +2966,112 @@ async function withDeadline(operation, ms, what) {
     finally {
         clearTimeout(timer);
     }
+}
+
+;// CONCATENATED MODULE: ./packages/core/src/failure.ts
+// Whether another attempt is worth it: one table for errors (thrown by Node, undici, a server's status, or
+// an action that already knows) and one for git's reports of a failed command. Every retry in the house
+// asks one of them, and nothing else decides.
+
+/** An error whose maker decided from what it saw whether another attempt can fix it. */
+class ClassifiedError extends Error {
+    failure;
+    constructor(message, failure) {
+        super(message);
+        this.name = 'ClassifiedError';
+        this.failure = failure;
+    }
+}
+/** `transient` when another attempt can fix it, else `permanent`. */
+const failureOf = (transient) => (transient ? 'transient' : 'permanent');
+/** Statuses another attempt can change: a timeout, too many requests, or the server's own failure. */
+const isTransientStatus = (status) => status === 408 || status === 429 || status >= 500;
+// Errors of the connection itself as Node, undici and libuv name them: another attempt may succeed. A
+// certificate or a scheme the client does not speak is presented again: another attempt repeats it.
+const FAILURE_CODES = {
+    ECONNRESET: 'transient',
+    ECONNREFUSED: 'transient',
+    ECONNABORTED: 'transient',
+    ETIMEDOUT: 'transient',
+    EPIPE: 'transient',
+    EHOSTUNREACH: 'transient',
+    ENETUNREACH: 'transient',
+    ENETDOWN: 'transient',
+    EAI_AGAIN: 'transient',
+    UND_ERR_SOCKET: 'transient',
+    UND_ERR_CONNECT_TIMEOUT: 'transient',
+    UND_ERR_HEADERS_TIMEOUT: 'transient',
+    UND_ERR_BODY_TIMEOUT: 'transient',
+    UND_ERR_CLOSED: 'transient',
+    DEPTH_ZERO_SELF_SIGNED_CERT: 'permanent',
+    SELF_SIGNED_CERT_IN_CHAIN: 'permanent',
+    UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'permanent',
+    UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'permanent',
+    CERT_HAS_EXPIRED: 'permanent',
+    CERT_NOT_YET_VALID: 'permanent',
+    ERR_TLS_CERT_ALTNAME_INVALID: 'permanent',
+    ERR_INVALID_PROTOCOL: 'permanent',
+};
+// Duck-typed: errors from another realm (a VM context, a worker) fail `instanceof Error`.
+const field = (error, name) => typeof error === 'object' && error !== null ? error[name] : undefined;
+/** The first code of the error or its causes that the table knows. */
+function codeFailure(error) {
+    for (let current = error, depth = 0; current !== undefined && depth < 5; depth += 1) {
+        const code = field(current, 'code');
+        if (typeof code === 'string' && Object.hasOwn(FAILURE_CODES, code))
+            return FAILURE_CODES[code];
+        current = field(current, 'cause');
+    }
+    return undefined;
+}
+/** The table, first answer wins. */
+const CLASSIFIERS = [
+    (error) => (error instanceof ClassifiedError ? error.failure : undefined),
+    (error) => (error instanceof DeadlineError ? 'transient' : undefined),
+    (error) => (error instanceof HttpStatusError ? failureOf(isTransientStatus(error.status)) : undefined),
+    codeFailure,
+];
+/** What another attempt would do about this error. */
+function classifyFailure(error) {
+    for (const classify of CLASSIFIERS) {
+        const failure = classify(error);
+        if (failure !== undefined)
+            return failure;
+    }
+    return 'unknown';
+}
+/**
+ * Whether another attempt can fix this error: network failures, a deadline that expired, 408, 429 and
+ * 5xx. Not 4xx answers, bad certificates, refused schemes or anything else the same request repeats.
+ */
+const isTransient = (error) => classifyFailure(error) === 'transient';
+// First match wins. A ref the remote does not have comes first (a clone without an origin remote reads
+// like one); refusals before races, since a hook that declines a push also makes git print
+// `[remote rejected]`.
+const GIT_FAILURES = (/* unused pure expression or super */ null && ([
+    [
+        'missing',
+        /couldn't find remote ref|not our ref|no such remote ref|unadvertised object|invalid refspec|'origin' does not appear to be a git repository/i,
+    ],
+    [
+        'refused',
+        /authentication failed|could not read (username|password)|terminal prompts disabled|host key verification failed|permission|denied|forbidden|returned error: (401|403|404)|repository (.* )?not found|does not appear to be a git repository|not a git repository|unable to access .*: ssl|certificate|protocol '.*' is not supported|unsupported protocol|hook declined|protected branch|GH006|GH013/i,
+    ],
+    [
+        'race',
+        /\((?:fetch first|non-fast-forward|stale info)\)|cannot lock ref|failed to update ref|failed to lock|incorrect old value/i,
+    ],
+    [
+        'transient',
+        /could not resolve host|temporary failure in name resolution|connection (refused|reset|timed out)|timed out|operation too slow|early eof|hung up unexpectedly|rpc failed|returned error: (408|429|5\d\d)|transfer closed|unexpected disconnect|the remote end hung up|network is unreachable|no route to host|broken pipe|gnutls_handshake|ssl_read|recv failure|send failure|HTTP\/2 stream|could not read from remote repository|failed to connect|empty reply from server/i,
+    ],
+]));
+/** Classifies git's output of a failed network command (clone, fetch, ls-remote, push). */
+function classifyGitFailure(output) {
+    for (const [failure, pattern] of GIT_FAILURES)
+        if (pattern.test(output))
+            return failure;
+    return 'refused';
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/untrusted.ts
@@ -3181,6 +3255,7 @@ function parseWorkloadReference(text) {
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/index.ts
+
 
 
 

@@ -26,7 +26,17 @@ export {
   type ParsedYamlDocument,
   type YamlPath,
 } from './yaml.ts';
-export { DeadlineError, HttpStatusError, isTransient, isTransientStatus, withDeadline } from './network.ts';
+export { DeadlineError, HttpStatusError, withDeadline } from './network.ts';
+export {
+  classifyFailure,
+  classifyGitFailure,
+  ClassifiedError,
+  failureOf,
+  isTransient,
+  isTransientStatus,
+  type Failure,
+  type GitFailure,
+} from './failure.ts';
 export {
   REDACTED,
   Redactor,

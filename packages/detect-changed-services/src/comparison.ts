@@ -1,3 +1,5 @@
+// Which commits to compare: decided from the inputs and the event alone, then resolved with git (merge
+// bases, forced pushes, new branches, tags), or every service when nothing can be compared.
 import { ConfigurationError } from '@shiprail/core';
 import { shortSha, ZERO_SHA, type GitHistory } from './git.ts';
 

@@ -1,3 +1,5 @@
+// The services manifest: its types, the defaults a service that names only its directory gets, and the
+// parser that checks shape, names, paths, globs and dependencies, each mistake at its line.
 import {
   ConfigurationError,
   errorMessage,
