@@ -1,4 +1,5 @@
-// Bundles each action's entry with ncc into dist/<action>/ (committed, as the runner executes it).
+// Bundles each action's entry with ncc into dist/<action>/ (committed, as the runner executes it), and the
+// `shiprail` command line into dist/cli/ (the package's bin, run by `npx` with no build step).
 // `--check` bundles into memory and fails when dist/ differs from what the sources produce.
 import ncc from '@vercel/ncc';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -8,11 +9,17 @@ import { listActions, repoRoot } from '@shiprail/rehearsal/action-metadata';
 const args = process.argv.slice(2);
 const check = args.includes('--check');
 const requested = args.filter((arg) => !arg.startsWith('--'));
-const actions = requested.length > 0 ? requested : listActions();
+/** The command line's bundle: an executable script rather than an action's entry. */
+const CLI = 'cli';
+const bundles = requested.length > 0 ? requested : [...listActions(), CLI];
+
+/** `#!/usr/bin/env node` first: npm links the bin to the file itself, which the shell runs. */
+const SHEBANG = '#!/usr/bin/env node\n';
 
 async function bundle(id: string): Promise<Map<string, string>> {
-  const entry = join(repoRoot, 'actions', id, 'main.ts');
-  const { code, assets } = await ncc(entry, {
+  const entry =
+    id === CLI ? join(repoRoot, 'packages', 'cli', 'bin', 'shiprail.ts') : join(repoRoot, 'actions', id, 'main.ts');
+  const { code: bundled, assets } = await ncc(entry, {
     license: 'licenses.txt',
     quiet: true,
     sourceMap: false,
@@ -20,6 +27,7 @@ async function bundle(id: string): Promise<Map<string, string>> {
     // Types are checked by `npm run typecheck`; the bundler only strips them.
     transpileOnly: true,
   });
+  const code = id === CLI ? SHEBANG + bundled.replace(/^#!.*\n/, '') : bundled;
   const files = new Map<string, string>([['index.js', asciiOnly(code, 'index.js')]]);
   for (const [name, asset] of Object.entries(assets)) {
     const text = asset.source.toString();
@@ -45,7 +53,7 @@ function asciiOnly(code: string, name: string): string {
 }
 
 let stale = 0;
-for (const id of actions) {
+for (const id of bundles) {
   const started = Date.now();
   const files = await bundle(id);
   const outDir = join(repoRoot, 'dist', id);
@@ -66,7 +74,8 @@ for (const id of actions) {
   } else {
     rmSync(outDir, { recursive: true, force: true });
     mkdirSync(outDir, { recursive: true });
-    for (const [name, text] of files) writeFileSync(join(outDir, name), text);
+    for (const [name, text] of files)
+      writeFileSync(join(outDir, name), text, { mode: name === 'index.js' && id === CLI ? 0o755 : 0o644 });
     const size = (Buffer.byteLength(files.get('index.js') ?? '') / 1024 / 1024).toFixed(1);
     const chunks = [...files.keys()].filter((name) => name !== 'index.js' && name.endsWith('.js'));
     const loadedLater = chunks.length > 0 ? ` (and ${chunks.join(', ')}, loaded on first use)` : '';

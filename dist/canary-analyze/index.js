@@ -72,7 +72,7 @@ function readPayload(path) {
  * every action, and turned into a single `::error` annotation and exit code 1. Anything else that is
  * thrown is a failure of the environment or a bug, and is reported as such.
  */
-class ConfigurationError extends Error {
+class errors_ConfigurationError extends Error {
     location;
     constructor(message, location = {}) {
         super(message);
@@ -91,7 +91,7 @@ class ConfigurationError extends Error {
 }
 /** The message of anything thrown, for logs: never a stack for a user mistake. */
 function errorMessage(error) {
-    if (error instanceof ConfigurationError)
+    if (error instanceof errors_ConfigurationError)
         return error.describe();
     if (error instanceof Error) {
         const cause = error.cause instanceof Error ? ` (${error.cause.message})` : '';
@@ -333,7 +333,7 @@ async function parseYamlDocument(text, where) {
     if (firstError !== undefined) {
         const line = firstError.linePos?.[0].line ?? lineCounter.linePos(firstError.pos[0]).line;
         const reason = firstError.message.split('\n')[0] ?? 'malformed YAML';
-        throw new ConfigurationError(`malformed YAML: ${reason}`, { ...where, line });
+        throw new errors_ConfigurationError(`malformed YAML: ${reason}`, { ...where, line });
     }
     const lineOf = (path) => {
         for (let depth = path.length; depth >= 0; depth -= 1) {
@@ -366,7 +366,7 @@ function toPlainValue(document, where) {
     }
     catch (error) {
         if (error instanceof ReferenceError && /alias/i.test(error.message)) {
-            throw new ConfigurationError(`too many YAML alias expansions (${error.message}); write the values out`, where);
+            throw new errors_ConfigurationError(`too many YAML alias expansions (${error.message}); write the values out`, where);
         }
         throw error;
     }
@@ -374,7 +374,7 @@ function toPlainValue(document, where) {
 /** A mistake about the value at `path` of a YAML text: the path leads the message, at the line when it is known. */
 function yamlMistake(where, path, message, line) {
     const at = formatYamlPath(path);
-    return new ConfigurationError(at === '' ? message : `${at}: ${message}`, {
+    return new errors_ConfigurationError(at === '' ? message : `${at}: ${message}`, {
         ...where,
         ...(line === undefined ? {} : { line }),
     });
@@ -382,6 +382,35 @@ function yamlMistake(where, path, message, line) {
 /** `checks[2].expect.status` */
 function formatYamlPath(path) {
     return path.map((part, index) => (typeof part === 'number' ? `[${part}]` : index === 0 ? part : `.${part}`)).join('');
+}
+/**
+ * Parses a YAML text that may hold several documents (Kubernetes manifests, skaffold configs), with
+ * positions kept. A syntax error in any document is a ConfigurationError at its line.
+ */
+async function parseYamlDocuments(text, where) {
+    const { LineCounter, isNode, parseAllDocuments } = await loadYamlLibrary();
+    const lineCounter = new LineCounter();
+    const parsed = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+    const documents = Array.isArray(parsed) ? parsed : [];
+    for (const document of documents) {
+        const firstError = document.errors[0];
+        if (firstError === undefined)
+            continue;
+        const line = firstError.linePos?.[0].line ?? lineCounter.linePos(firstError.pos[0]).line;
+        const reason = firstError.message.split('\n')[0] ?? 'malformed YAML';
+        throw new ConfigurationError(`malformed YAML: ${reason}`, { ...where, line });
+    }
+    return documents.map((document) => ({
+        value: toPlainValue(document, where),
+        lineOf: (path) => {
+            for (let depth = path.length; depth >= 0; depth -= 1) {
+                const node = depth === 0 ? document.contents : document.getIn(path.slice(0, depth), true);
+                if (isNode(node) && node.range)
+                    return lineCounter.linePos(node.range[0]).line;
+            }
+            return undefined;
+        },
+    }));
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/inputs.ts
@@ -417,7 +446,7 @@ class InputParser {
     required(name) {
         const value = this.raw(name, undefined);
         if (value === '')
-            throw new ConfigurationError('is required but was not given', { input: name });
+            throw new errors_ConfigurationError('is required but was not given', { input: name });
         return value;
     }
     /** A secret: masked before anything else can print it. Never trimmed beyond a final newline. */
@@ -439,19 +468,19 @@ class InputParser {
             return true;
         if (value === 'false')
             return false;
-        throw new ConfigurationError(`expected true or false, got '${value}'`, { input: name });
+        throw new errors_ConfigurationError(`expected true or false, got '${value}'`, { input: name });
     }
     /** A duration in milliseconds: `90s`, `10m`, `1h30m`, `500ms` or plain seconds. */
     duration(name, fallback) {
         const value = this.raw(name, fallback);
         const ms = parseDuration(value);
         if (ms === undefined) {
-            throw new ConfigurationError(`expected a duration like 90s, 10m, 1h30m or plain seconds, got '${value}'`, {
+            throw new errors_ConfigurationError(`expected a duration like 90s, 10m, 1h30m or plain seconds, got '${value}'`, {
                 input: name,
             });
         }
         if (ms > MAX_TIMER_MS) {
-            throw new ConfigurationError(`'${value}' is longer than 24 days, the longest a step can wait`, {
+            throw new errors_ConfigurationError(`'${value}' is longer than 24 days, the longest a step can wait`, {
                 input: name,
             });
         }
@@ -461,7 +490,7 @@ class InputParser {
     integer(name, fallback, bounds = {}) {
         const value = this.number(name, fallback, bounds);
         if (!Number.isInteger(value)) {
-            throw new ConfigurationError(`expected a whole number, got '${value}'`, { input: name });
+            throw new errors_ConfigurationError(`expected a whole number, got '${value}'`, { input: name });
         }
         return value;
     }
@@ -470,13 +499,13 @@ class InputParser {
         const value = this.raw(name, String(fallback));
         const parsed = Number(value);
         if (value === '' || !Number.isFinite(parsed)) {
-            throw new ConfigurationError(`expected a number, got '${value}'`, { input: name });
+            throw new errors_ConfigurationError(`expected a number, got '${value}'`, { input: name });
         }
         if (bounds.min !== undefined && parsed < bounds.min) {
-            throw new ConfigurationError(`must be at least ${bounds.min}, got ${parsed}`, { input: name });
+            throw new errors_ConfigurationError(`must be at least ${bounds.min}, got ${parsed}`, { input: name });
         }
         if (bounds.max !== undefined && parsed > bounds.max) {
-            throw new ConfigurationError(`must be at most ${bounds.max}, got ${parsed}`, { input: name });
+            throw new errors_ConfigurationError(`must be at most ${bounds.max}, got ${parsed}`, { input: name });
         }
         return parsed;
     }
@@ -485,7 +514,7 @@ class InputParser {
         const value = this.raw(name, fallback);
         const found = choices.find((choice) => choice === value);
         if (found === undefined) {
-            throw new ConfigurationError(`expected one of ${choices.join(', ')}, got '${value}'`, { input: name });
+            throw new errors_ConfigurationError(`expected one of ${choices.join(', ')}, got '${value}'`, { input: name });
         }
         return found;
     }
@@ -503,7 +532,7 @@ class InputParser {
         }
         catch (error) {
             const reason = errorMessage(error);
-            throw new ConfigurationError(`is not valid JSON: ${reason}`, { input: name });
+            throw new errors_ConfigurationError(`is not valid JSON: ${reason}`, { input: name });
         }
     }
     /** YAML text, parsed (errors carry the input name and line); undefined when not given. */
@@ -527,7 +556,7 @@ function parseHeaderLines(lines, input) {
         const colon = line.indexOf(':');
         const name = colon > 0 ? line.slice(0, colon).trim() : '';
         if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
-            throw new ConfigurationError("expected header lines like 'Name: value'", { input });
+            throw new errors_ConfigurationError("expected header lines like 'Name: value'", { input });
         }
         return [name, line.slice(colon + 1).trim()];
     });
@@ -856,7 +885,7 @@ async function runAction(main) {
         await main(createActionsRuntime());
     }
     catch (error) {
-        if (error instanceof ConfigurationError) {
+        if (error instanceof errors_ConfigurationError) {
             const { file, line, column } = error.location;
             workflow_commands_error(error.describe(), {
                 title: 'Configuration error',
@@ -2330,29 +2359,29 @@ function validateInputs(inputs) {
         url = undefined;
     }
     if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
-        throw new ConfigurationError('expected the http(s) URL of the Prometheus server, e.g. http://prometheus:9090', {
+        throw new errors_ConfigurationError('expected the http(s) URL of the Prometheus server, e.g. http://prometheus:9090', {
             input: 'prometheus-url',
         });
     }
     if (inputs['marginal-score'] > inputs['pass-score']) {
-        throw new ConfigurationError(`must not exceed pass-score (${inputs['pass-score']}), got ${inputs['marginal-score']}`, { input: 'marginal-score' });
+        throw new errors_ConfigurationError(`must not exceed pass-score (${inputs['pass-score']}), got ${inputs['marginal-score']}`, { input: 'marginal-score' });
     }
     if (inputs.interval <= 0)
-        throw new ConfigurationError('must be longer than 0', { input: 'interval' });
+        throw new errors_ConfigurationError('must be longer than 0', { input: 'interval' });
     if (inputs.step <= 0)
-        throw new ConfigurationError('must be longer than 0', { input: 'step' });
+        throw new errors_ConfigurationError('must be longer than 0', { input: 'step' });
     if (inputs.step > inputs.interval) {
-        throw new ConfigurationError('must not be longer than interval: each round needs several samples', {
+        throw new errors_ConfigurationError('must not be longer than interval: each round needs several samples', {
             input: 'step',
         });
     }
     const window = Math.max(inputs.duration, inputs.interval);
     if (window / inputs.step > MAX_POINTS) {
-        throw new ConfigurationError(`gives ${Math.ceil(window / inputs.step)} samples per series over ${window / 1000}s; Prometheus allows ${MAX_POINTS}: use a longer step`, { input: 'step' });
+        throw new errors_ConfigurationError(`gives ${Math.ceil(window / inputs.step)} samples per series over ${window / 1000}s; Prometheus allows ${MAX_POINTS}: use a longer step`, { input: 'step' });
     }
     for (const side of ['baseline', 'canary']) {
         if (/\{\{|\}\}/.test(inputs[side])) {
-            throw new ConfigurationError('expected label matchers such as app="web",track="canary"', { input: side });
+            throw new errors_ConfigurationError('expected label matchers such as app="web",track="canary"', { input: side });
         }
     }
 }
@@ -2366,7 +2395,7 @@ async function loadMetrics(value, workspace) {
         return parseMetricsDefinition(value, { input: 'metrics' });
     const path = (0,external_node_path_namespaceObject.isAbsolute)(value) ? value : (0,external_node_path_namespaceObject.resolve)(workspace, value);
     if (!(0,external_node_fs_namespaceObject.existsSync)(path) || !(0,external_node_fs_namespaceObject.statSync)(path).isFile()) {
-        throw new ConfigurationError(`no file '${value}' in the workspace: give a path to the metrics YAML, or the YAML itself`, {
+        throw new errors_ConfigurationError(`no file '${value}' in the workspace: give a path to the metrics YAML, or the YAML itself`, {
             input: 'metrics',
         });
     }

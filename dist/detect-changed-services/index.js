@@ -2887,6 +2887,35 @@ function yamlMistake(where, path, message, line) {
 function formatYamlPath(path) {
     return path.map((part, index) => (typeof part === 'number' ? `[${part}]` : index === 0 ? part : `.${part}`)).join('');
 }
+/**
+ * Parses a YAML text that may hold several documents (Kubernetes manifests, skaffold configs), with
+ * positions kept. A syntax error in any document is a ConfigurationError at its line.
+ */
+async function parseYamlDocuments(text, where) {
+    const { LineCounter, isNode, parseAllDocuments } = await loadYamlLibrary();
+    const lineCounter = new LineCounter();
+    const parsed = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+    const documents = Array.isArray(parsed) ? parsed : [];
+    for (const document of documents) {
+        const firstError = document.errors[0];
+        if (firstError === undefined)
+            continue;
+        const line = firstError.linePos?.[0].line ?? lineCounter.linePos(firstError.pos[0]).line;
+        const reason = firstError.message.split('\n')[0] ?? 'malformed YAML';
+        throw new ConfigurationError(`malformed YAML: ${reason}`, { ...where, line });
+    }
+    return documents.map((document) => ({
+        value: toPlainValue(document, where),
+        lineOf: (path) => {
+            for (let depth = path.length; depth >= 0; depth -= 1) {
+                const node = depth === 0 ? document.contents : document.getIn(path.slice(0, depth), true);
+                if (isNode(node) && node.range)
+                    return lineCounter.linePos(node.range[0]).line;
+            }
+            return undefined;
+        },
+    }));
+}
 
 ;// CONCATENATED MODULE: ./packages/core/src/inputs.ts
 // Reading action inputs: one parser with typed getters that name the input in every mistake, and list and header line
@@ -5336,10 +5365,16 @@ function buildMatcher(manifest) {
     }
 }
 const SKIPPED_DIRECTORIES = new Set(['.git', 'node_modules']);
-const MAX_DISCOVERY_DEPTH = 8;
+/** How deep below the glob's literal base a Dockerfile is looked for. */
+const MAX_DISCOVERY_DEPTH = 12;
+const DOCKERFILE = /^(Dockerfile|Containerfile)$/;
 /**
- * Services without a manifest: every directory (relative to `root`) matching `pattern` that holds a
- * Dockerfile, named after its last path segment, with the defaults of docs/manifest.md.
+ * Services without a manifest. Each folder (relative to `root`) the glob matches is a service, named after
+ * that folder, when a Dockerfile (or Containerfile) lies in it or at any depth below it (`src/cart/src/
+ * Dockerfile` makes the service `cart` of `src/*`); the shallowest one is its Dockerfile, and its folder the
+ * build context. With `**`, the folder is the shallowest matching one below the glob's base, never the
+ * base itself. The folders the glob matched that hold no Dockerfile are listed in `unmatched`.
+ * Defaults as docs/manifest.md gives them.
  */
 function discoverServices(root, pattern) {
     const glob = normalizeDirectory(pattern);
@@ -5352,39 +5387,64 @@ function discoverServices(root, pattern) {
         throw new errors_ConfigurationError(`the glob '${pattern}' cannot be compiled: ${reason}`, { input: 'discover' });
     }
     const scan = picomatch_default().scan(glob);
-    const start = scan.isGlob ? scan.base : glob;
-    const limit = glob.includes('**') ? MAX_DISCOVERY_DEPTH : glob.split('/').length;
-    const found = [];
+    const base = scan.isGlob ? scan.base : glob;
+    const start = base === '' ? '.' : base;
+    const startDepth = base === '' ? 0 : base.split('/').length;
+    const anyDepth = glob.includes('**');
+    const matchedDepth = glob.split('/').length;
+    const dockerfiles = [];
+    const matchedFolders = [];
     const walk = (relative, depth) => {
-        const absolute = (0,external_node_path_namespaceObject.join)(root, relative);
-        if (matches(relative) && (0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.join)(absolute, 'Dockerfile')))
-            found.push(relative);
-        if (depth >= limit)
-            return;
         let entries;
         try {
-            entries = (0,external_node_fs_namespaceObject.readdirSync)(absolute, { withFileTypes: true });
+            entries = (0,external_node_fs_namespaceObject.readdirSync)((0,external_node_path_namespaceObject.join)(root, relative), { withFileTypes: true });
         }
         catch {
             return; // the base of the glob need not exist: then there is nothing to discover
         }
+        if (!anyDepth && depth === matchedDepth && matches(relative))
+            matchedFolders.push(relative);
+        for (const entry of entries) {
+            if (entry.isFile() && DOCKERFILE.test(entry.name))
+                dockerfiles.push(under(relative, entry.name));
+        }
+        if (depth - startDepth >= MAX_DISCOVERY_DEPTH)
+            return;
         for (const entry of entries) {
             if (entry.isDirectory() && !SKIPPED_DIRECTORIES.has(entry.name))
                 walk(under(relative, entry.name), depth + 1);
         }
     };
-    walk(start === '' ? '.' : start, start === '' ? 0 : start.split('/').length);
+    walk(start, startDepth);
+    // Each Dockerfile belongs to the shallowest matched folder above it; that folder's shallowest one wins.
+    const byFolder = new Map();
+    for (const dockerfile of dockerfiles) {
+        const parts = dockerfile.split('/').slice(0, -1);
+        for (let length = Math.max(startDepth + (scan.isGlob ? 1 : 0), 1); length <= parts.length; length += 1) {
+            const folder = parts.slice(0, length).join('/');
+            if (!matches(folder))
+                continue;
+            const known = byFolder.get(folder);
+            if (known === undefined || dockerfileRank(dockerfile) < dockerfileRank(known))
+                byFolder.set(folder, dockerfile);
+            break;
+        }
+    }
     const services = new Map();
-    for (const directory of found.sort()) {
+    for (const [directory, dockerfile] of [...byFolder].sort(([a], [b]) => a.localeCompare(b))) {
         const name = directory.split('/').pop() ?? directory;
         const previous = services.get(name);
         if (previous) {
             throw new errors_ConfigurationError(`${previous.path} and ${directory} would both be service '${name}': write a manifest that names them`, { input: 'discover' });
         }
-        services.set(name, serviceWithDefaults(name, { path: directory }));
+        const context = dockerfile.split('/').slice(0, -1).join('/') || '.';
+        services.set(name, serviceWithDefaults(name, { path: directory, context, dockerfile }));
     }
-    return { file: glob, discovered: true, global: [], libraries: [], services: [...services.values()] };
+    const unmatched = matchedFolders.filter((folder) => !byFolder.has(folder)).sort();
+    return { file: glob, discovered: true, global: [], libraries: [], services: [...services.values()], unmatched };
 }
+/** Shallower first, then Dockerfile before Containerfile. */
+const dockerfileRank = (path) => path.split('/').length * 2 + (path.endsWith('/Containerfile') ? 1 : 0);
 
 ;// CONCATENATED MODULE: ./packages/detect-changed-services/src/selection.ts
 
@@ -5661,6 +5721,8 @@ async function runDetectChangedServices(runtime) {
         });
     }
     const manifest = await loadManifest(inputs, root, workspace, top);
+    if (manifest.discovered)
+        logDiscovery(runtime, manifest);
     const matcher = buildMatcher(manifest);
     if (inputs.head !== 'HEAD' && (await git.ensureCommit(inputs.head)) === undefined) {
         throw new errors_ConfigurationError(`'${inputs.head}' is not a commit, branch or tag of the repository`, {
@@ -5718,6 +5780,15 @@ async function withoutDeployCommits(runtime, git, comparison, files) {
     runtime.log.info(`${deploys.count} deploy commit(s) (${DEPLOY_TRAILER} trailer) changed ${files.length - kept.length} file(s) ` +
         'no other commit changed: those select no service');
     return kept;
+}
+/** What discovery found, and which folders it matched that hold no Dockerfile: nothing is dropped silently. */
+function logDiscovery(runtime, manifest) {
+    const found = manifest.services.map((service) => `${service.name} (${service.dockerfile})`);
+    runtime.log.info(`Discovered ${manifest.services.length} service(s) with ${escapeUntrusted(manifest.file)}: ${escapeUntrusted(found.join(', ')) || 'none'}`);
+    const unmatched = manifest.unmatched ?? [];
+    if (unmatched.length > 0) {
+        runtime.log.warning(`discover '${escapeUntrusted(manifest.file)}' matched ${unmatched.length} folder(s) with no Dockerfile at any depth, not services: ${escapeUntrusted(unmatched.join(', '))}`);
+    }
 }
 function logSelection(runtime, selection, manifest) {
     runtime.log.info(`Selected ${selection.selected.length} of ${manifest.services.length} services`);

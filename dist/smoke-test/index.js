@@ -5346,7 +5346,7 @@ function readPayload(path) {
  * every action, and turned into a single `::error` annotation and exit code 1. Anything else that is
  * thrown is a failure of the environment or a bug, and is reported as such.
  */
-class ConfigurationError extends Error {
+class errors_ConfigurationError extends Error {
     location;
     constructor(message, location = {}) {
         super(message);
@@ -5365,7 +5365,7 @@ class ConfigurationError extends Error {
 }
 /** The message of anything thrown, for logs: never a stack for a user mistake. */
 function errorMessage(error) {
-    if (error instanceof ConfigurationError)
+    if (error instanceof errors_ConfigurationError)
         return error.describe();
     if (error instanceof Error) {
         const cause = error.cause instanceof Error ? ` (${error.cause.message})` : '';
@@ -5607,7 +5607,7 @@ async function parseYamlDocument(text, where) {
     if (firstError !== undefined) {
         const line = firstError.linePos?.[0].line ?? lineCounter.linePos(firstError.pos[0]).line;
         const reason = firstError.message.split('\n')[0] ?? 'malformed YAML';
-        throw new ConfigurationError(`malformed YAML: ${reason}`, { ...where, line });
+        throw new errors_ConfigurationError(`malformed YAML: ${reason}`, { ...where, line });
     }
     const lineOf = (path) => {
         for (let depth = path.length; depth >= 0; depth -= 1) {
@@ -5640,7 +5640,7 @@ function toPlainValue(document, where) {
     }
     catch (error) {
         if (error instanceof ReferenceError && /alias/i.test(error.message)) {
-            throw new ConfigurationError(`too many YAML alias expansions (${error.message}); write the values out`, where);
+            throw new errors_ConfigurationError(`too many YAML alias expansions (${error.message}); write the values out`, where);
         }
         throw error;
     }
@@ -5648,7 +5648,7 @@ function toPlainValue(document, where) {
 /** A mistake about the value at `path` of a YAML text: the path leads the message, at the line when it is known. */
 function yamlMistake(where, path, message, line) {
     const at = formatYamlPath(path);
-    return new ConfigurationError(at === '' ? message : `${at}: ${message}`, {
+    return new errors_ConfigurationError(at === '' ? message : `${at}: ${message}`, {
         ...where,
         ...(line === undefined ? {} : { line }),
     });
@@ -5656,6 +5656,35 @@ function yamlMistake(where, path, message, line) {
 /** `checks[2].expect.status` */
 function formatYamlPath(path) {
     return path.map((part, index) => (typeof part === 'number' ? `[${part}]` : index === 0 ? part : `.${part}`)).join('');
+}
+/**
+ * Parses a YAML text that may hold several documents (Kubernetes manifests, skaffold configs), with
+ * positions kept. A syntax error in any document is a ConfigurationError at its line.
+ */
+async function parseYamlDocuments(text, where) {
+    const { LineCounter, isNode, parseAllDocuments } = await loadYamlLibrary();
+    const lineCounter = new LineCounter();
+    const parsed = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+    const documents = Array.isArray(parsed) ? parsed : [];
+    for (const document of documents) {
+        const firstError = document.errors[0];
+        if (firstError === undefined)
+            continue;
+        const line = firstError.linePos?.[0].line ?? lineCounter.linePos(firstError.pos[0]).line;
+        const reason = firstError.message.split('\n')[0] ?? 'malformed YAML';
+        throw new ConfigurationError(`malformed YAML: ${reason}`, { ...where, line });
+    }
+    return documents.map((document) => ({
+        value: toPlainValue(document, where),
+        lineOf: (path) => {
+            for (let depth = path.length; depth >= 0; depth -= 1) {
+                const node = depth === 0 ? document.contents : document.getIn(path.slice(0, depth), true);
+                if (isNode(node) && node.range)
+                    return lineCounter.linePos(node.range[0]).line;
+            }
+            return undefined;
+        },
+    }));
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/inputs.ts
@@ -5691,7 +5720,7 @@ class InputParser {
     required(name) {
         const value = this.raw(name, undefined);
         if (value === '')
-            throw new ConfigurationError('is required but was not given', { input: name });
+            throw new errors_ConfigurationError('is required but was not given', { input: name });
         return value;
     }
     /** A secret: masked before anything else can print it. Never trimmed beyond a final newline. */
@@ -5713,19 +5742,19 @@ class InputParser {
             return true;
         if (value === 'false')
             return false;
-        throw new ConfigurationError(`expected true or false, got '${value}'`, { input: name });
+        throw new errors_ConfigurationError(`expected true or false, got '${value}'`, { input: name });
     }
     /** A duration in milliseconds: `90s`, `10m`, `1h30m`, `500ms` or plain seconds. */
     duration(name, fallback) {
         const value = this.raw(name, fallback);
         const ms = parseDuration(value);
         if (ms === undefined) {
-            throw new ConfigurationError(`expected a duration like 90s, 10m, 1h30m or plain seconds, got '${value}'`, {
+            throw new errors_ConfigurationError(`expected a duration like 90s, 10m, 1h30m or plain seconds, got '${value}'`, {
                 input: name,
             });
         }
         if (ms > duration_MAX_TIMER_MS) {
-            throw new ConfigurationError(`'${value}' is longer than 24 days, the longest a step can wait`, {
+            throw new errors_ConfigurationError(`'${value}' is longer than 24 days, the longest a step can wait`, {
                 input: name,
             });
         }
@@ -5735,7 +5764,7 @@ class InputParser {
     integer(name, fallback, bounds = {}) {
         const value = this.number(name, fallback, bounds);
         if (!Number.isInteger(value)) {
-            throw new ConfigurationError(`expected a whole number, got '${value}'`, { input: name });
+            throw new errors_ConfigurationError(`expected a whole number, got '${value}'`, { input: name });
         }
         return value;
     }
@@ -5744,13 +5773,13 @@ class InputParser {
         const value = this.raw(name, String(fallback));
         const parsed = Number(value);
         if (value === '' || !Number.isFinite(parsed)) {
-            throw new ConfigurationError(`expected a number, got '${value}'`, { input: name });
+            throw new errors_ConfigurationError(`expected a number, got '${value}'`, { input: name });
         }
         if (bounds.min !== undefined && parsed < bounds.min) {
-            throw new ConfigurationError(`must be at least ${bounds.min}, got ${parsed}`, { input: name });
+            throw new errors_ConfigurationError(`must be at least ${bounds.min}, got ${parsed}`, { input: name });
         }
         if (bounds.max !== undefined && parsed > bounds.max) {
-            throw new ConfigurationError(`must be at most ${bounds.max}, got ${parsed}`, { input: name });
+            throw new errors_ConfigurationError(`must be at most ${bounds.max}, got ${parsed}`, { input: name });
         }
         return parsed;
     }
@@ -5759,7 +5788,7 @@ class InputParser {
         const value = this.raw(name, fallback);
         const found = choices.find((choice) => choice === value);
         if (found === undefined) {
-            throw new ConfigurationError(`expected one of ${choices.join(', ')}, got '${value}'`, { input: name });
+            throw new errors_ConfigurationError(`expected one of ${choices.join(', ')}, got '${value}'`, { input: name });
         }
         return found;
     }
@@ -5777,7 +5806,7 @@ class InputParser {
         }
         catch (error) {
             const reason = errorMessage(error);
-            throw new ConfigurationError(`is not valid JSON: ${reason}`, { input: name });
+            throw new errors_ConfigurationError(`is not valid JSON: ${reason}`, { input: name });
         }
     }
     /** YAML text, parsed (errors carry the input name and line); undefined when not given. */
@@ -5801,7 +5830,7 @@ function parseHeaderLines(lines, input) {
         const colon = line.indexOf(':');
         const name = colon > 0 ? line.slice(0, colon).trim() : '';
         if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
-            throw new ConfigurationError("expected header lines like 'Name: value'", { input });
+            throw new errors_ConfigurationError("expected header lines like 'Name: value'", { input });
         }
         return [name, line.slice(colon + 1).trim()];
     });
@@ -6130,7 +6159,7 @@ async function runAction(main) {
         await main(createActionsRuntime());
     }
     catch (error) {
-        if (error instanceof ConfigurationError) {
+        if (error instanceof errors_ConfigurationError) {
             const { file, line, column } = error.location;
             workflow_commands_error(error.describe(), {
                 title: 'Configuration error',
@@ -13935,7 +13964,7 @@ function loadCheckSource(checks, baseDirectory) {
     }
     catch (error) {
         const reason = error instanceof Error && 'code' in error && error.code === 'ENOENT' ? 'no such file' : String(error);
-        throw new ConfigurationError(`cannot read the check file '${checks}' (${reason}); give a path or the YAML itself`, {
+        throw new errors_ConfigurationError(`cannot read the check file '${checks}' (${reason}); give a path or the YAML itself`, {
             input: 'checks',
         });
     }
@@ -13947,7 +13976,7 @@ async function parseCheckFile(text, location, options) {
         const error = parsed.mistake(path, message);
         // An inline input has no file to point at: keep the line in the message.
         if (location.input !== undefined && error.location.line !== undefined) {
-            return new ConfigurationError(`line ${error.location.line}: ${error.message}`, error.location);
+            return new errors_ConfigurationError(`line ${error.location.line}: ${error.message}`, error.location);
         }
         return error;
     });
@@ -13988,7 +14017,7 @@ async function parseCheckFile(text, location, options) {
     const [first, ...rest] = mistakes.found;
     if (first !== undefined) {
         const message = rest.length === 0 ? first.message : [first.message, ...rest.map((e) => e.describe())].join('; ');
-        throw new ConfigurationError(message, first.location);
+        throw new errors_ConfigurationError(message, first.location);
     }
     return { checks, location };
 }
@@ -14048,15 +14077,15 @@ function parseInputs(parser) {
     };
     const baseUrl = inputs['base-url'];
     if (baseUrl !== '' && !/^https?:\/\/[^/]/i.test(baseUrl)) {
-        throw new ConfigurationError(`expected an http:// or https:// URL, got '${stripUrlCredentials(baseUrl)}'`, {
+        throw new errors_ConfigurationError(`expected an http:// or https:// URL, got '${stripUrlCredentials(baseUrl)}'`, {
             input: 'base-url',
         });
     }
     if (baseUrl !== '' && !URL.canParse(baseUrl)) {
-        throw new ConfigurationError(`'${stripUrlCredentials(baseUrl)}' is not a valid URL`, { input: 'base-url' });
+        throw new errors_ConfigurationError(`'${stripUrlCredentials(baseUrl)}' is not a valid URL`, { input: 'base-url' });
     }
     if (inputs.timeout <= 0)
-        throw new ConfigurationError('must be more than zero', { input: 'timeout' });
+        throw new errors_ConfigurationError('must be more than zero', { input: 'timeout' });
     return inputs;
 }
 
@@ -15042,7 +15071,7 @@ async function writeJUnitReport(runtime, path, input, xml) {
             EROFS: 'the file system is read-only',
         };
         const reason = reasons[code] ?? errorMessage(error);
-        throw new ConfigurationError(`cannot write the JUnit report to '${input}': ${reason}`, { input: 'junit-file' });
+        throw new errors_ConfigurationError(`cannot write the JUnit report to '${input}': ${reason}`, { input: 'junit-file' });
     }
     runtime.setOutput('junit-file', input);
 }

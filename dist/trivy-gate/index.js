@@ -2887,6 +2887,35 @@ function yamlMistake(where, path, message, line) {
 function formatYamlPath(path) {
     return path.map((part, index) => (typeof part === 'number' ? `[${part}]` : index === 0 ? part : `.${part}`)).join('');
 }
+/**
+ * Parses a YAML text that may hold several documents (Kubernetes manifests, skaffold configs), with
+ * positions kept. A syntax error in any document is a ConfigurationError at its line.
+ */
+async function parseYamlDocuments(text, where) {
+    const { LineCounter, isNode, parseAllDocuments } = await loadYamlLibrary();
+    const lineCounter = new LineCounter();
+    const parsed = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+    const documents = Array.isArray(parsed) ? parsed : [];
+    for (const document of documents) {
+        const firstError = document.errors[0];
+        if (firstError === undefined)
+            continue;
+        const line = firstError.linePos?.[0].line ?? lineCounter.linePos(firstError.pos[0]).line;
+        const reason = firstError.message.split('\n')[0] ?? 'malformed YAML';
+        throw new ConfigurationError(`malformed YAML: ${reason}`, { ...where, line });
+    }
+    return documents.map((document) => ({
+        value: toPlainValue(document, where),
+        lineOf: (path) => {
+            for (let depth = path.length; depth >= 0; depth -= 1) {
+                const node = depth === 0 ? document.contents : document.getIn(path.slice(0, depth), true);
+                if (isNode(node) && node.range)
+                    return lineCounter.linePos(node.range[0]).line;
+            }
+            return undefined;
+        },
+    }));
+}
 
 ;// CONCATENATED MODULE: ./packages/core/src/inputs.ts
 // Reading action inputs: one parser with typed getters that name the input in every mistake, and list and header line

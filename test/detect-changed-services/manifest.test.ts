@@ -283,6 +283,27 @@ describe('discoverServices', () => {
     expect(discoverServices(root, glob).services.map((service) => service.path)).toEqual(paths);
   });
 
+  test.each([
+    ['src/*', ['cart:src/cart:src/cart/src/Dockerfile', 'email:src/email:src/email/Dockerfile'], ['src/docs']],
+    ['src/**', ['cart:src/cart:src/cart/src/Dockerfile', 'email:src/email:src/email/Dockerfile'], []],
+    ['src/cart', ['cart:src/cart:src/cart/src/Dockerfile'], []],
+  ])('%s: Dockerfiles at any depth, the service named after the matched folder', (glob, services, unmatched) => {
+    const root = tree([
+      'src/cart/src/Dockerfile',
+      'src/cart/src/tools/Dockerfile',
+      'src/email/Dockerfile',
+      'src/email/Containerfile',
+      'src/docs/README.md',
+      'src/Dockerfile',
+    ]);
+    const manifest = discoverServices(root, glob);
+    expect(manifest.services.map((service) => `${service.name}:${service.path}:${service.dockerfile}`)).toEqual(
+      services,
+    );
+    expect(manifest.services[0]?.context).toBe('src/cart/src');
+    expect(manifest.unmatched).toEqual(unmatched);
+  });
+
   test('two directories with the same name are an error naming both', () => {
     const root = tree(['a/api/Dockerfile', 'b/api/Dockerfile']);
     expect(() => discoverServices(root, '*/*')).toThrow("a/api and b/api would both be service 'api'");

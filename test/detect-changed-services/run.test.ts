@@ -11,7 +11,7 @@ import {
 import { join } from 'node:path';
 import { createTestRuntime } from '@shiprail/testkit';
 import { createSampleMonorepo } from '@shiprail/rehearsal';
-import { eventPayload, MANIFEST, removeTemporaryDirectories, temporaryDirectory } from './repo.ts';
+import { eventPayload, MANIFEST, removeTemporaryDirectories, Repo, temporaryDirectory } from './repo.ts';
 
 afterAll(removeTemporaryDirectories);
 
@@ -90,5 +90,30 @@ describe('renderSummary', () => {
     expect(summary).toContain('No comparison: every service: no merge base.');
     expect(summary).toContain(`> [!WARNING]\n> ${warning}`);
     expect(summary).not.toContain('Not selected');
+  });
+});
+
+describe('discovery without a manifest', () => {
+  test('finds the nested Dockerfile, names the matched folder, and warns of folders without one', async () => {
+    const repo = Repo.create();
+    const base = repo.commit('services', {
+      'src/cart/src/Dockerfile': 'FROM scratch\n',
+      'src/cart/src/main.go': 'package main\n',
+      'src/email/Dockerfile': 'FROM scratch\n',
+      'src/docs/README.md': '# docs\n',
+    });
+    const head = repo.commit('change cart', { 'src/cart/src/main.go': 'package main // changed\n' });
+    const runtime = createTestRuntime({
+      inputs: { discover: 'src/*' },
+      github: { workspace: repo.path, eventName: 'push', payload: eventPayload('push', { before: base, after: head }) },
+    });
+    await runDetectChangedServices(runtime);
+    expect(runtime.outputs['services']).toBe('["cart"]');
+    expect(runtime.logs).toContain(
+      'Discovered 2 service(s) with src/*: cart (src/cart/src/Dockerfile), email (src/email/Dockerfile)',
+    );
+    expect(runtime.warnings).toEqual([
+      "discover 'src/*' matched 1 folder(s) with no Dockerfile at any depth, not services: src/docs",
+    ]);
   });
 });

@@ -25,7 +25,15 @@ export {
   type Runtime,
 } from './runtime.ts';
 export { withPrivateFile } from './private-file.ts';
-export { formatYamlPath, parseYamlDocument, yamlMistake, type ParsedYaml, type YamlPath } from './yaml.ts';
+export {
+  formatYamlPath,
+  parseYamlDocument,
+  parseYamlDocuments,
+  yamlMistake,
+  type ParsedYaml,
+  type ParsedYamlDocument,
+  type YamlPath,
+} from './yaml.ts';
 export { DeadlineError, HttpStatusError, withDeadline } from './network.ts';
 export {
   classifyFailure,

@@ -9,7 +9,7 @@ import {
   type MistakeLocation,
   type YamlPath,
 } from '@shiprail/core';
-import { existsSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import picomatch from 'picomatch';
 import { ManifestLocator, readBlockYaml } from './manifest-yaml.ts';
@@ -70,6 +70,8 @@ export interface Manifest {
   services: ServiceDefinition[];
   /** Finds the line of what the manifest wrote at a YAML path (absent for discovered services). */
   locator?: ManifestLocator;
+  /** Discovered only: folders the glob matched that hold no Dockerfile at any depth. */
+  unmatched?: string[];
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -433,11 +435,17 @@ export function buildMatcher(manifest: Manifest): PathMatcher {
 }
 
 const SKIPPED_DIRECTORIES = new Set(['.git', 'node_modules']);
-const MAX_DISCOVERY_DEPTH = 8;
+/** How deep below the glob's literal base a Dockerfile is looked for. */
+const MAX_DISCOVERY_DEPTH = 12;
+const DOCKERFILE = /^(Dockerfile|Containerfile)$/;
 
 /**
- * Services without a manifest: every directory (relative to `root`) matching `pattern` that holds a
- * Dockerfile, named after its last path segment, with the defaults of docs/manifest.md.
+ * Services without a manifest. Each folder (relative to `root`) the glob matches is a service, named after
+ * that folder, when a Dockerfile (or Containerfile) lies in it or at any depth below it (`src/cart/src/
+ * Dockerfile` makes the service `cart` of `src/*`); the shallowest one is its Dockerfile, and its folder the
+ * build context. With `**`, the folder is the shallowest matching one below the glob's base, never the
+ * base itself. The folders the glob matched that hold no Dockerfile are listed in `unmatched`.
+ * Defaults as docs/manifest.md gives them.
  */
 export function discoverServices(root: string, pattern: string): Manifest {
   const glob = normalizeDirectory(pattern);
@@ -449,26 +457,44 @@ export function discoverServices(root: string, pattern: string): Manifest {
     throw new ConfigurationError(`the glob '${pattern}' cannot be compiled: ${reason}`, { input: 'discover' });
   }
   const scan = picomatch.scan(glob);
-  const start = scan.isGlob ? scan.base : glob;
-  const limit = glob.includes('**') ? MAX_DISCOVERY_DEPTH : glob.split('/').length;
-  const found: string[] = [];
+  const base = scan.isGlob ? scan.base : glob;
+  const start = base === '' ? '.' : base;
+  const startDepth = base === '' ? 0 : base.split('/').length;
+  const anyDepth = glob.includes('**');
+  const matchedDepth = glob.split('/').length;
+  const dockerfiles: string[] = [];
+  const matchedFolders: string[] = [];
   const walk = (relative: string, depth: number): void => {
-    const absolute = join(root, relative);
-    if (matches(relative) && existsSync(join(absolute, 'Dockerfile'))) found.push(relative);
-    if (depth >= limit) return;
     let entries;
     try {
-      entries = readdirSync(absolute, { withFileTypes: true });
+      entries = readdirSync(join(root, relative), { withFileTypes: true });
     } catch {
       return; // the base of the glob need not exist: then there is nothing to discover
     }
+    if (!anyDepth && depth === matchedDepth && matches(relative)) matchedFolders.push(relative);
+    for (const entry of entries) {
+      if (entry.isFile() && DOCKERFILE.test(entry.name)) dockerfiles.push(under(relative, entry.name));
+    }
+    if (depth - startDepth >= MAX_DISCOVERY_DEPTH) return;
     for (const entry of entries) {
       if (entry.isDirectory() && !SKIPPED_DIRECTORIES.has(entry.name)) walk(under(relative, entry.name), depth + 1);
     }
   };
-  walk(start === '' ? '.' : start, start === '' ? 0 : start.split('/').length);
+  walk(start, startDepth);
+  // Each Dockerfile belongs to the shallowest matched folder above it; that folder's shallowest one wins.
+  const byFolder = new Map<string, string>();
+  for (const dockerfile of dockerfiles) {
+    const parts = dockerfile.split('/').slice(0, -1);
+    for (let length = Math.max(startDepth + (scan.isGlob ? 1 : 0), 1); length <= parts.length; length += 1) {
+      const folder = parts.slice(0, length).join('/');
+      if (!matches(folder)) continue;
+      const known = byFolder.get(folder);
+      if (known === undefined || dockerfileRank(dockerfile) < dockerfileRank(known)) byFolder.set(folder, dockerfile);
+      break;
+    }
+  }
   const services = new Map<string, ServiceDefinition>();
-  for (const directory of found.sort()) {
+  for (const [directory, dockerfile] of [...byFolder].sort(([a], [b]) => a.localeCompare(b))) {
     const name = directory.split('/').pop() ?? directory;
     const previous = services.get(name);
     if (previous) {
@@ -477,7 +503,12 @@ export function discoverServices(root: string, pattern: string): Manifest {
         { input: 'discover' },
       );
     }
-    services.set(name, serviceWithDefaults(name, { path: directory }));
+    const context = dockerfile.split('/').slice(0, -1).join('/') || '.';
+    services.set(name, serviceWithDefaults(name, { path: directory, context, dockerfile }));
   }
-  return { file: glob, discovered: true, global: [], libraries: [], services: [...services.values()] };
+  const unmatched = matchedFolders.filter((folder) => !byFolder.has(folder)).sort();
+  return { file: glob, discovered: true, global: [], libraries: [], services: [...services.values()], unmatched };
 }
+
+/** Shallower first, then Dockerfile before Containerfile. */
+const dockerfileRank = (path: string): number => path.split('/').length * 2 + (path.endsWith('/Containerfile') ? 1 : 0);

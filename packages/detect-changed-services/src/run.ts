@@ -88,6 +88,7 @@ export async function runDetectChangedServices(runtime: Runtime): Promise<void> 
     });
   }
   const manifest = await loadManifest(inputs, root, workspace, top);
+  if (manifest.discovered) logDiscovery(runtime, manifest);
   const matcher = buildMatcher(manifest);
   if (inputs.head !== 'HEAD' && (await git.ensureCommit(inputs.head)) === undefined) {
     throw new ConfigurationError(`'${inputs.head}' is not a commit, branch or tag of the repository`, {
@@ -163,6 +164,20 @@ async function withoutDeployCommits(
       'no other commit changed: those select no service',
   );
   return kept;
+}
+
+/** What discovery found, and which folders it matched that hold no Dockerfile: nothing is dropped silently. */
+function logDiscovery(runtime: Runtime, manifest: Manifest): void {
+  const found = manifest.services.map((service) => `${service.name} (${service.dockerfile})`);
+  runtime.log.info(
+    `Discovered ${manifest.services.length} service(s) with ${escapeUntrusted(manifest.file)}: ${escapeUntrusted(found.join(', ')) || 'none'}`,
+  );
+  const unmatched = manifest.unmatched ?? [];
+  if (unmatched.length > 0) {
+    runtime.log.warning(
+      `discover '${escapeUntrusted(manifest.file)}' matched ${unmatched.length} folder(s) with no Dockerfile at any depth, not services: ${escapeUntrusted(unmatched.join(', '))}`,
+    );
+  }
 }
 
 function logSelection(runtime: Runtime, selection: Selection, manifest: Manifest): void {
