@@ -129,7 +129,16 @@ function main() {
   if (result.error) fail(result.input, result.error);
   const { outputs } = result;
   // Names and URLs were checked to be one line each.
-  const lines = Object.entries(outputs).map(([name, value]) => `${name}=${value}`);
+  const lines = [
+    `first=${outputs.first}`,
+    `last=${outputs.last}`,
+    `first-url=${outputs['first-url']}`,
+    `last-url=${outputs['last-url']}`,
+    `middle=${outputs.middle}`,
+    `base-urls=${outputs['base-urls']}`,
+    `canary=${outputs.canary}`,
+    `environments=${outputs.environments}`,
+  ];
   appendFileSync(process.env.GITHUB_OUTPUT, `${lines.join('\n')}\n`);
   const chain = JSON.parse(outputs.environments);
   const judged =
