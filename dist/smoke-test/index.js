@@ -14697,7 +14697,9 @@ async function runCheck(check, values, context) {
         if (signal.aborted)
             break;
     }
-    const result = describeResult(check, last, attempts, now() - started, signal.aborted, options);
+    // The deadline can pass before the abort timer fires on a busy machine: either way the overall timeout ended it.
+    const overallTimeoutReached = signal.aborted || now() >= deadline;
+    const result = describeResult(check, last, attempts, now() - started, overallTimeoutReached, options);
     return { result, captures: last.ok ? last.captured : new Map() };
 }
 function attemptSummary(attempt) {

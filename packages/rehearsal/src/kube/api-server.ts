@@ -23,7 +23,8 @@ import {
   type JsonObject,
 } from './patch.ts';
 
-import { jsonPathValue, type PrinterColumn } from './gitops-types.ts';
+import { jsonPathValue } from './gitops-types.ts';
+import type { PrinterColumn, ResourceType } from './resource-type.ts';
 import {
   groupVersionOf,
   KubeStore,
@@ -32,13 +33,13 @@ import {
   resourceType,
   watchEventFor,
   type KubeObject,
-  type ResourceType,
   type Watcher,
 } from './store.ts';
 
 export type { Json, JsonObject } from './patch.ts';
 export { text } from './patch.ts';
-export { RESOURCE_TYPES, resourceType, type KubeObject, type ResourceType } from './store.ts';
+export { RESOURCE_TYPES, resourceType, type KubeObject } from './store.ts';
+export type { ResourceType } from './resource-type.ts';
 
 interface InjectedFailure {
   remaining: number;

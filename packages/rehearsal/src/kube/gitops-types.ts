@@ -4,17 +4,7 @@
 // and GitRepository (source.toolkit.fluxcd.io/v1), with their short names and printer columns.
 // No jest globals: `node x.ts` under Node 24 can import it.
 import { isObject, text, type Json, type JsonObject } from './patch.ts';
-import type { ResourceType } from './store.ts';
-
-/** A CRD's additionalPrinterColumns entry. */
-export interface PrinterColumn {
-  name: string;
-  type: 'string' | 'date' | 'integer' | 'boolean';
-  jsonPath: string;
-  priority?: number;
-}
-
-const ALL_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
+import { namespacedType, type PrinterColumn, type ResourceType } from './resource-type.ts';
 
 const AGE: PrinterColumn = { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' };
 const READY: PrinterColumn = {
@@ -28,37 +18,12 @@ const READY_MESSAGE: PrinterColumn = {
   jsonPath: '.status.conditions[?(@.type=="Ready")].message',
 };
 
-const fluxType = (
-  group: string,
-  version: string,
-  kind: string,
-  shortName: string,
-  columns: PrinterColumn[],
-): ResourceType => ({
-  group,
-  version,
-  resource: `${kind.toLowerCase()}s`.replace(/ys$/, 'ies'),
-  kind,
-  singular: kind.toLowerCase(),
-  namespaced: true,
-  shortNames: [shortName],
-  verbs: ALL_VERBS,
-  subresources: ['status'],
-  custom: true,
-  printerColumns: columns,
-});
+const fluxType = (apiVersion: string, kind: string, shortName: string, columns: PrinterColumn[]): ResourceType =>
+  namespacedType(apiVersion, kind, ['status'], { shortNames: [shortName], custom: true, printerColumns: columns });
 
 export const GITOPS_RESOURCE_TYPES: readonly ResourceType[] = [
-  {
-    group: 'argoproj.io',
-    version: 'v1alpha1',
-    resource: 'applications',
-    kind: 'Application',
-    singular: 'application',
-    namespaced: true,
+  namespacedType('argoproj.io/v1alpha1', 'Application', [], {
     shortNames: ['app', 'apps'],
-    verbs: ALL_VERBS,
-    subresources: [],
     custom: true,
     printerColumns: [
       { name: 'Sync Status', type: 'string', jsonPath: '.status.sync.status' },
@@ -66,10 +31,10 @@ export const GITOPS_RESOURCE_TYPES: readonly ResourceType[] = [
       { name: 'Revision', type: 'string', jsonPath: '.status.sync.revision', priority: 10 },
       { name: 'Project', type: 'string', jsonPath: '.spec.project', priority: 10 },
     ],
-  },
-  fluxType('kustomize.toolkit.fluxcd.io', 'v1', 'Kustomization', 'ks', [AGE, READY, READY_MESSAGE]),
-  fluxType('helm.toolkit.fluxcd.io', 'v2', 'HelmRelease', 'hr', [AGE, READY, READY_MESSAGE]),
-  fluxType('source.toolkit.fluxcd.io', 'v1', 'GitRepository', 'gitrepo', [
+  }),
+  fluxType('kustomize.toolkit.fluxcd.io/v1', 'Kustomization', 'ks', [AGE, READY, READY_MESSAGE]),
+  fluxType('helm.toolkit.fluxcd.io/v2', 'HelmRelease', 'hr', [AGE, READY, READY_MESSAGE]),
+  fluxType('source.toolkit.fluxcd.io/v1', 'GitRepository', 'gitrepo', [
     { name: 'URL', type: 'string', jsonPath: '.spec.url' },
     AGE,
     READY,

@@ -2,32 +2,12 @@
 // changes since the last compaction, the open watches every change is sent to, and the pod logs.
 // No jest globals: `node x.ts` under Node 24 can import it.
 import { randomUUID } from 'node:crypto';
-import { GITOPS_RESOURCE_TYPES, type PrinterColumn } from './gitops-types.ts';
+import { GITOPS_RESOURCE_TYPES } from './gitops-types.ts';
+import { namespacedType, type ResourceType } from './resource-type.ts';
 import { isObject, text, type Json, type JsonObject } from './patch.ts';
 
 /** A stored object: plain JSON with apiVersion, kind, metadata (and usually spec and status). */
 export type KubeObject = JsonObject & { metadata: JsonObject };
-
-export interface ResourceType {
-  group: string;
-  version: string;
-  /** Plural, as in the URL. */
-  resource: string;
-  kind: string;
-  singular: string;
-  namespaced: boolean;
-  shortNames?: string[];
-  categories?: string[];
-  verbs: string[];
-  /** Subresources listed in discovery (`status`, `scale`, `log`). */
-  subresources: string[];
-  /** Served from a CRD: list items keep kind and apiVersion, strategic merge patch is refused. */
-  custom?: boolean;
-  /** A CRD's additionalPrinterColumns, for server-side tables. */
-  printerColumns?: PrinterColumn[];
-}
-
-const ALL_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 
 export const RESOURCE_TYPES: readonly ResourceType[] = [
   {
@@ -41,100 +21,18 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
     verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'],
     subresources: ['status'],
   },
-  {
-    group: '',
-    version: 'v1',
-    resource: 'pods',
-    kind: 'Pod',
-    singular: 'pod',
-    namespaced: true,
-    shortNames: ['po'],
-    categories: ['all'],
-    verbs: ALL_VERBS,
-    subresources: ['log', 'status'],
-  },
-  {
-    group: '',
-    version: 'v1',
-    resource: 'events',
-    kind: 'Event',
-    singular: 'event',
-    namespaced: true,
-    shortNames: ['ev'],
-    verbs: ALL_VERBS,
-    subresources: [],
-  },
-  {
-    group: 'apps',
-    version: 'v1',
-    resource: 'controllerrevisions',
-    kind: 'ControllerRevision',
-    singular: 'controllerrevision',
-    namespaced: true,
-    verbs: ALL_VERBS,
-    subresources: [],
-  },
-  {
-    group: 'apps',
-    version: 'v1',
-    resource: 'daemonsets',
-    kind: 'DaemonSet',
-    singular: 'daemonset',
-    namespaced: true,
-    shortNames: ['ds'],
-    categories: ['all'],
-    verbs: ALL_VERBS,
-    subresources: ['status'],
-  },
-  {
-    group: 'apps',
-    version: 'v1',
-    resource: 'deployments',
-    kind: 'Deployment',
-    singular: 'deployment',
-    namespaced: true,
-    shortNames: ['deploy'],
-    categories: ['all'],
-    verbs: ALL_VERBS,
-    subresources: ['scale', 'status'],
-  },
-  {
-    group: 'apps',
-    version: 'v1',
-    resource: 'replicasets',
-    kind: 'ReplicaSet',
-    singular: 'replicaset',
-    namespaced: true,
-    shortNames: ['rs'],
-    categories: ['all'],
-    verbs: ALL_VERBS,
-    subresources: ['scale', 'status'],
-  },
-  {
-    group: 'apps',
-    version: 'v1',
-    resource: 'statefulsets',
-    kind: 'StatefulSet',
-    singular: 'statefulset',
-    namespaced: true,
-    shortNames: ['sts'],
-    categories: ['all'],
-    verbs: ALL_VERBS,
-    subresources: ['scale', 'status'],
-  },
-  {
-    group: 'argoproj.io',
-    version: 'v1alpha1',
-    resource: 'rollouts',
-    kind: 'Rollout',
-    singular: 'rollout',
-    namespaced: true,
+  namespacedType('v1', 'Pod', ['log', 'status'], { shortNames: ['po'], categories: ['all'] }),
+  namespacedType('v1', 'Event', [], { shortNames: ['ev'] }),
+  namespacedType('apps/v1', 'ControllerRevision', []),
+  namespacedType('apps/v1', 'DaemonSet', ['status'], { shortNames: ['ds'], categories: ['all'] }),
+  namespacedType('apps/v1', 'Deployment', ['scale', 'status'], { shortNames: ['deploy'], categories: ['all'] }),
+  namespacedType('apps/v1', 'ReplicaSet', ['scale', 'status'], { shortNames: ['rs'], categories: ['all'] }),
+  namespacedType('apps/v1', 'StatefulSet', ['scale', 'status'], { shortNames: ['sts'], categories: ['all'] }),
+  namespacedType('argoproj.io/v1alpha1', 'Rollout', ['scale', 'status'], {
     shortNames: ['ro'],
     categories: ['all'],
-    verbs: ALL_VERBS,
-    subresources: ['scale', 'status'],
     custom: true,
-  },
+  }),
   ...GITOPS_RESOURCE_TYPES,
 ];
 
