@@ -6,12 +6,18 @@
 //    that were measured before choosing (one sample per window; the window alone; the autocorrelation
 //    alone), and for Flagger's rule on the three typical metrics.
 // 2. The time to judge 10 metrics of 2 x 100,000 samples, against sorting the same samples once.
+import { InputParser } from '@shiprail/core';
 import {
+  CONFIDENCE,
+  SPENDING,
   autocorrelationTime,
   judgeMetric,
+  parseInputs,
   queryMemoryMs,
   scoreMetrics,
+  sequentialBoundaries,
   type JudgeOptions,
+  type SpendingFunction,
 } from '@shiprail/canary-analyze';
 import {
   DEFAULT_PROFILE,
@@ -193,59 +199,114 @@ for (const [condition, canaries] of Object.entries(degraded)) {
 }
 
 // Rounds as the action runs them: every `interval` over all samples since the start, stopping at the
-// first failing round; a healthy canary is a false alarm when any round fails it.
-function failsInSomeRound(
-  canary: SimulatedCanary,
-  minutes: number,
-  interval: number,
-  dependence: JudgeOptions['dependence'],
-): boolean {
-  for (let elapsed = interval; elapsed <= minutes; elapsed += interval) {
+// first failing round; a canary fails when any round fails it. Each plan is a duration, an interval and
+// how a round's interval is placed: at 98 % every round (the rule before the sequential boundaries), or
+// at the round's boundary of a Lan-DeMets spending function that spends 2 % over the whole analysis.
+interface RoundPlan {
+  minutes: number;
+  interval: number;
+  spending?: SpendingFunction;
+}
+const ROUND_PLANS: RoundPlan[] = [
+  { minutes: 10, interval: 1 },
+  { minutes: 10, interval: 1, spending: 'pocock' },
+  { minutes: 10, interval: 1, spending: 'obrien-fleming' },
+  { minutes: 15, interval: 1, spending: 'obrien-fleming' },
+  { minutes: 20, interval: 1 },
+  { minutes: 20, interval: 1, spending: 'pocock' },
+  { minutes: 20, interval: 1, spending: 'obrien-fleming' },
+  { minutes: 30, interval: 3 },
+  { minutes: 30, interval: 1 },
+  { minutes: 30, interval: 1, spending: 'obrien-fleming' },
+];
+/** The action's defaults as its inputs read them, so that the row marked as the defaults is theirs. */
+const DEFAULTS = parseInputs(
+  new InputParser(
+    (name) =>
+      ({
+        'prometheus-url': 'http://127.0.0.1:9090',
+        metrics: 'canary.yml',
+        baseline: 'track="stable"',
+        canary: 'track="canary"',
+      })[name] ?? '',
+    () => undefined,
+  ),
+);
+const planLabel = ({ minutes, interval, spending }: RoundPlan): string => {
+  const rule = spending === undefined ? '98 % every round' : spending === 'pocock' ? 'Pocock' : "O'Brien-Fleming";
+  const defaults =
+    minutes * 60_000 === DEFAULTS.duration && interval * 60_000 === DEFAULTS.interval && spending === SPENDING;
+  const before = minutes === 10 && interval === 1 && spending === undefined;
+  return `${defaults ? 'defaults: ' : before ? 'old defaults: ' : ''}${minutes}m / ${interval}m, ${rule}`;
+};
+const ROUND_CANARIES = Number(process.env['ROUND_CANARIES'] ?? 2000);
+const LONGEST = Math.max(...ROUND_PLANS.map((plan) => plan.minutes));
+
+/** The minute of the first failing round of a plan, or undefined when every round passes. */
+function failingMinute(canary: SimulatedCanary, plan: RoundPlan, boundaries: readonly number[]): number | undefined {
+  for (let round = 1; round * plan.interval <= plan.minutes; round += 1) {
+    const elapsed = round * plan.interval;
     const count = (elapsed * 60_000) / STEP_MS + 1;
     // The canaries of this section hold the typical metrics only, in their order.
     const metrics = TYPICAL_METRICS.map((shape, index) => {
       const judgement = judgeMetric(
         (canary.baseline[index] ?? []).slice(0, count),
         (canary.canary[index] ?? []).slice(0, count),
-        options(shape, { dependence }),
+        options(shape, plan.spending ? { boundary: boundaries[round - 1] } : {}),
       );
       return { name: shape.name, classification: judgement.classification, weight: 1, critical: false };
     });
-    if (scoreMetrics(metrics, { pass: 95, marginal: 75 }).decision === 'fail') return true;
+    if (scoreMetrics(metrics, { pass: 95, marginal: 75 }).decision === 'fail') return elapsed;
   }
-  return false;
+  return undefined;
 }
 
-console.log('');
-console.log('Every round of an analysis, the three typical metrics (a canary fails when any round fails it):');
-const roundPlans = [
-  { label: 'duration 10m, interval 1m (defaults)', minutes: 10, interval: 1 },
-  { label: 'duration 30m, interval 1m', minutes: 30, interval: 1 },
-  { label: 'duration 30m, interval 3m', minutes: 30, interval: 3 },
-];
-const shortCanaries = {
-  healthy: simulate(HEALTHY, TYPICAL_METRICS, 3_000_000),
-  ...Object.fromEntries(
-    Object.entries(DEGRADATIONS).map(([name, condition], index) => [
-      name,
-      simulate(condition, TYPICAL_METRICS, 4_000_000 + index * 100_000),
-    ]),
-  ),
-};
-console.log(
-  `${'plan / canaries'.padEnd(52)} ${['shipped', 'Kayenta (independent)'].map((name) => name.padStart(24)).join('')}`,
-);
-for (const plan of roundPlans) {
-  for (const [condition, canaries] of Object.entries(shortCanaries)) {
-    const row = (['window+autocorrelation', 'independent'] as const).map((dependence) =>
-      percent(
-        canaries.filter((canary) => failsInSomeRound(canary, plan.minutes, plan.interval, dependence)).length,
-        CANARIES,
-      ).padStart(24),
-    );
-    console.log(`${`${plan.label}: ${condition} fail`.padEnd(52)} ${row.join('')}`);
-  }
+/** The Wilson score interval (95 %) of a proportion, in percent. */
+function wilson(count: number, total: number): [number, number] {
+  const z = 1.959_964;
+  const p = count / total;
+  const centre = (p + (z * z) / (2 * total)) / (1 + (z * z) / total);
+  const half = (z / (1 + (z * z) / total)) * Math.sqrt((p * (1 - p)) / total + (z * z) / (4 * total * total)) || 0;
+  return [100 * Math.max(0, centre - half), 100 * Math.min(1, centre + half)];
 }
+const rate = (count: number, total: number): string => {
+  const [low, high] = wilson(count, total);
+  return `${((100 * count) / total).toFixed(1)} % [${low.toFixed(1)}, ${high.toFixed(1)}]`;
+};
+
+console.log('');
+console.log(
+  `Every round of an analysis, the three typical metrics, ${ROUND_CANARIES} canaries per condition ` +
+    `(a canary fails when any round fails it; [95 % Wilson interval]; minutes: median time to the failing round):`,
+);
+const roundStarted = performance.now();
+const roundCanaries: Record<string, SimulatedCanary[]> = Object.fromEntries(
+  Object.entries({ healthy: HEALTHY, ...DEGRADATIONS }).map(([name, condition], index) => [
+    name,
+    Array.from({ length: ROUND_CANARIES }, (_, offset) =>
+      simulateCanary(5_000_000 + index * 100_000 + offset, TYPICAL_METRICS, condition, LONGEST),
+    ),
+  ]),
+);
+const conditionNames = Object.keys(roundCanaries);
+console.log(
+  `${'plan'.padEnd(42)}${conditionNames.map((name) => `${name} fail`.padStart(24)).join('')}${'minutes'.padStart(18)}`,
+);
+for (const plan of ROUND_PLANS) {
+  const rounds = plan.minutes / plan.interval;
+  const fractions = Array.from({ length: rounds }, (_, index) => (index + 1) / rounds);
+  const boundaries = plan.spending ? sequentialBoundaries(fractions, 1 - CONFIDENCE, plan.spending) : [];
+  const minutes: number[] = [];
+  const cells = conditionNames.map((name) => {
+    const failed = (roundCanaries[name] ?? [])
+      .map((canary) => failingMinute(canary, plan, boundaries))
+      .filter((minute): minute is number => minute !== undefined);
+    if (name !== 'healthy') minutes.push(...failed);
+    return rate(failed.length, ROUND_CANARIES).padStart(24);
+  });
+  console.log(`${planLabel(plan).padEnd(42)}${cells.join('')}${String(median(minutes)).padStart(18)}`);
+}
+console.log(`(${((performance.now() - roundStarted) / 1000).toFixed(0)} s)`);
 
 // Judge time: 10 metrics of 2 x 100,000 samples.
 const METRICS = 10;

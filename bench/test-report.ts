@@ -29,12 +29,43 @@ function largeReport(cases: number): string {
   return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites>\n  <testsuite name="all" tests="${cases}">\n${body.join('\n')}\n  </testsuite>\n</testsuites>\n`;
 }
 
+/** `go test -json` of `tests` tests in 20 packages, as Go 1.19 writes it; 1 % failing with `file_test.go:N:` lines. */
+function largeGoTestJson(tests: number): string {
+  const lines: string[] = [];
+  const event = (fields: Record<string, unknown>): void => {
+    lines.push(JSON.stringify({ Time: '2026-12-05T13:47:05.902327603Z', ...fields }));
+  };
+  const packages = 20;
+  for (let index = 0; index < packages; index += 1) {
+    const Package = `example.com/shop/service${index}`;
+    for (let test = index; test < tests; test += packages) {
+      const Test = `TestCase${test}`;
+      event({ Action: 'run', Package, Test });
+      event({ Action: 'output', Package, Test, Output: `=== RUN   ${Test}\n` });
+      const fails = test % 100 === 7;
+      if (fails)
+        event({
+          Action: 'output',
+          Package,
+          Test,
+          Output: `    case_test.go:${20 + (test % 50)}: got ${test}, want ${test + 1}\n`,
+        });
+      event({ Action: 'output', Package, Test, Output: `--- ${fails ? 'FAIL' : 'PASS'}: ${Test} (0.00s)\n` });
+      event({ Action: fails ? 'fail' : 'pass', Package, Test, Elapsed: 0.004 });
+    }
+    event({ Action: 'output', Package, Output: `FAIL\t${Package}\t0.412s\n` });
+    event({ Action: 'fail', Package, Elapsed: 0.412 });
+  }
+  return `${lines.join('\n')}\n`;
+}
+
 const workspace = mkdtempSync(join(tmpdir(), 'test-report-bench-'));
 const runnerFiles = join(workspace, '.runner');
 mkdirSync(runnerFiles);
 copyFileSync(join(reports, 'pytest-xunit2.xml'), join(workspace, 'pytest.xml'));
 copyFileSync(join(reports, 'coverage-py.xml'), join(workspace, 'coverage.xml'));
 writeFileSync(join(workspace, 'large.xml'), largeReport(LARGE_CASES));
+writeFileSync(join(workspace, 'large-go.json'), largeGoTestJson(LARGE_CASES));
 
 function timeProcess(args: readonly string[], inputs: Record<string, string>): Timing {
   for (const name of ['output', 'summary']) writeFileSync(join(runnerFiles, name), '');
@@ -74,17 +105,25 @@ try {
   const started = measure([bundle], inputsOf(''));
   const realistic = measure([bundle], inputsOf('pytest.xml', 'coverage.xml'));
   const large = measure([bundle], inputsOf('large.xml'), 3);
+  const largeGo = measure([bundle], inputsOf('large-go.json'), 3);
+  // The floor of a large file: a Node process that reads it once, as text.
+  const readGo = measure(
+    ['-e', `require('node:fs').readFileSync(${JSON.stringify(join(workspace, 'large-go.json'))}, 'utf8')`],
+    {},
+    3,
+  );
   const size = (path: string): string => `${(statSync(path).size / 1024 / 1024).toFixed(1)} MiB`;
   console.log(
-    `bundle: ${size(bundle)}; large report: ${LARGE_CASES} test cases, ${size(join(workspace, 'large.xml'))}`,
+    `bundle: ${size(bundle)}; large report: ${LARGE_CASES} test cases, ${size(join(workspace, 'large.xml'))}; ` +
+      `large go test -json: ${LARGE_CASES} tests, ${size(join(workspace, 'large-go.json'))}`,
   );
   console.log(
     `median of ${ROUNDS} runs (3 for the large report), spawn to exit of Node ${process.versions.node}; cpu = user + system time of that process:`,
   );
-  const row = (label: string, timing: Timing): void => {
+  const row = (label: string, timing: Timing, base: Timing = floor): void => {
     const figures = (key: keyof Timing, what: string): string => {
-      const ratio = timing[key] / floor[key];
-      return `${what} ${timing[key].toFixed(0).padStart(5)} ms (${ratio.toFixed(2)}x, +${(timing[key] - floor[key]).toFixed(0)})`;
+      const ratio = timing[key] / base[key];
+      return `${what} ${timing[key].toFixed(0).padStart(5)} ms (${ratio.toFixed(2)}x, +${(timing[key] - base[key]).toFixed(0)})`;
     };
     console.log(`  ${label.padEnd(46)} ${figures('wallMs', 'wall')}  ${figures('cpuMs', 'cpu')}`);
   };
@@ -94,6 +133,10 @@ try {
   row('test-report bundle, stopping at its inputs', started);
   row('pytest report + Cobertura (8 tests)', realistic);
   row(`large report (${LARGE_CASES} cases, 200 failing)`, large);
+  row(`large go test -json (${LARGE_CASES} tests, 200 failing)`, largeGo);
+  console.log('  (against a Node process that reads the go test -json file once)');
+  row('reading the go test -json file once (its floor)', readGo, readGo);
+  row(`large go test -json (${LARGE_CASES} tests, 200 failing)`, largeGo, readGo);
 } finally {
   rmSync(workspace, { recursive: true, force: true });
 }

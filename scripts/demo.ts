@@ -4,15 +4,8 @@
 //   npm run demo -- [--scenario NAME] [--report FILE]
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import {
-  jobTable,
-  progressPrinter,
-  rehearse,
-  SCENARIO_NAMES,
-  scenarioNamed,
-  missingPrograms,
-  startWorld,
-} from '@shiprail/rehearsal';
+import { jobTable, progressPrinter, rehearse, SCENARIO_NAMES, scenarioNamed, startWorld } from '@shiprail/rehearsal';
+import { ensurePrerequisites } from '@shiprail/rehearsal/prerequisites';
 
 const bold = (text: string): string => (process.stdout.isTTY ? `\x1b[1m${text}\x1b[0m` : text);
 
@@ -21,12 +14,7 @@ async function main(): Promise<number> {
     options: { scenario: { type: 'string', default: 'happy' }, report: { type: 'string' } },
   });
   const scenario = scenarioNamed(values.scenario ?? 'happy');
-  const missing = missingPrograms();
-  if (missing.length > 0) {
-    console.log(`The rehearsal runs real programs and cannot start without them. Missing: ${missing.join('; ')}.`);
-    console.log('On Debian or Ubuntu: apt-get install buildah docker-registry prometheus kubectl jq git apache2-utils');
-    return 2;
-  }
+  if (!ensurePrerequisites('demo')) return 2;
   console.log(bold(`Rehearsing .github/workflows/deploy.yml: scenario ${scenario.name}`));
   console.log(`${scenario.description}\n(scenarios: ${SCENARIO_NAMES.join(', ')})\n`);
   const started = Date.now();

@@ -2,8 +2,9 @@
 // suite rather than before it. Most suites spend their time waiting on servers, deadlines and child
 // processes, so the checks use the cores the suite leaves idle. The suite's output streams as it runs; the
 // checks' output is held and printed after it, so neither interleaves with the other.
-//   npm test [-- <jest arguments>]
+//   npm test [-- <jest arguments>]   (first installs the missing Debian packages, or says how)
 import { spawn } from 'node:child_process';
+import { ensurePrerequisites } from '@shiprail/rehearsal/prerequisites';
 
 /** The package.json scripts that check without running tests, in the order a failure is best read. */
 const CHECKS = ['typecheck', 'lint', 'format:check', 'readme:check', 'bundle:check'];
@@ -42,6 +43,10 @@ async function runChecks(): Promise<Outcome[]> {
   for (const name of CHECKS) outcomes.push(await runScript(name, [], 'held'));
   return outcomes;
 }
+
+// The suite runs real programs: install the missing Debian packages when this process may, else stop
+// with the one command to run.
+if (!ensurePrerequisites('tests')) process.exit(1);
 
 const [suite, checks] = await Promise.all([runScript('jest', process.argv.slice(2), 'streamed'), runChecks()]);
 process.stdout.write('\nStatic checks (run beside the suite):\n');

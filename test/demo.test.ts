@@ -1,5 +1,6 @@
 // `npm run demo` is the README's first command: it rehearses deploy.yml's happy scenario on a machine
-// with the Debian packages .ci/run installs, ends as the pipeline promises, and writes the report.
+// with the Debian packages packages/rehearsal/src/prerequisites.ts lists, ends as the pipeline promises,
+// and writes the report.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -3244,7 +3244,7 @@ module.exports = validRange
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _shiprail_build_push_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6404);
+/* harmony import */ var _shiprail_build_push_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3679);
 
 await (0,_shiprail_build_push_action__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -3253,7 +3253,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 6404:
+/***/ 3679:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -3267,6 +3267,7 @@ const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import
 ;// CONCATENATED MODULE: external "node:fs"
 const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 ;// CONCATENATED MODULE: ./packages/core/src/context.ts
+// What an action knows of the workflow run: GITHUB_* variables and the event payload, read once.
 
 /** Reads the context the runner provides: `GITHUB_*` variables and the event payload file. */
 function readGitHubContext(env) {
@@ -3442,8 +3443,9 @@ class Redactor {
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/network.ts
-// What is worth another attempt, and how long one attempt may take: one answer for every action that
-// talks to a server (registries, git remotes, Prometheus, the Kubernetes and GitHub APIs, downloads).
+// The errors of talking to a server (a status the caller cannot use, no answer in time) and the deadline of
+// one attempt, for every action that talks to one (registries, git remotes, Prometheus, the Kubernetes and
+// GitHub APIs, downloads). Whether another attempt is worth it is failure.ts's answer.
 
 
 /** A server answered with a status the caller cannot use. */
@@ -3464,44 +3466,6 @@ class DeadlineError extends Error {
         super(`${what} did not answer within ${formatDuration(ms)}`);
         this.name = 'DeadlineError';
     }
-}
-// Errors of the connection itself, as Node, undici and libuv name them: another attempt may succeed.
-const TRANSIENT_CODES = new Set([
-    'ECONNRESET',
-    'ECONNREFUSED',
-    'ECONNABORTED',
-    'ETIMEDOUT',
-    'EPIPE',
-    'EHOSTUNREACH',
-    'ENETUNREACH',
-    'ENETDOWN',
-    'EAI_AGAIN',
-    'UND_ERR_SOCKET',
-    'UND_ERR_CONNECT_TIMEOUT',
-    'UND_ERR_HEADERS_TIMEOUT',
-    'UND_ERR_BODY_TIMEOUT',
-    'UND_ERR_CLOSED',
-]);
-/** Statuses another attempt can change: a timeout, too many requests, or the server's own failure. */
-const isTransientStatus = (status) => status === 408 || status === 429 || status >= 500;
-// Duck-typed: errors from another realm (a VM context, a worker) fail `instanceof Error`.
-const field = (error, name) => typeof error === 'object' && error !== null ? error[name] : undefined;
-/**
- * Whether another attempt can fix this error: network failures, a deadline that expired, 408, 429 and
- * 5xx. Not 4xx answers, bad certificates, refused schemes or anything else the same request repeats.
- */
-function isTransient(error) {
-    if (error instanceof DeadlineError)
-        return true;
-    if (error instanceof HttpStatusError)
-        return isTransientStatus(error.status);
-    for (let current = error, depth = 0; current !== undefined && depth < 5; depth += 1) {
-        const code = field(current, 'code');
-        if (typeof code === 'string' && TRANSIENT_CODES.has(code))
-            return true;
-        current = field(current, 'cause');
-    }
-    return false;
 }
 /**
  * Runs one network operation under a deadline: its signal aborts when `ms` pass, and the promise rejects
@@ -3526,6 +3490,7 @@ async function withDeadline(operation, ms, what) {
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/exec-deadline.ts
+// Running a program that talks to a server under a deadline: it and what it started are killed when time is up.
 
 
 /**
@@ -3659,6 +3624,8 @@ function formatYamlPath(path) {
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/inputs.ts
+// Reading action inputs: one parser with typed getters that name the input in every mistake, and list and header line
+// parsing.
 
 
 
@@ -3806,6 +3773,7 @@ function parseHeaderLines(lines, input) {
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/markdown.ts
+// Markdown for job summaries: escaped table cells, inline code, folded sections and the size GitHub accepts.
 const CELL_SPECIAL = /[&<>|\n]/;
 /** Escapes text for a Markdown table cell: pipes, newlines and HTML-significant characters. */
 function escapeCell(value) {
@@ -3852,6 +3820,8 @@ function capSummary(markdown, limit = SUMMARY_LIMIT_BYTES) {
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/retry.ts
+// Trying again: exponential backoff with jitter, an abortable sleep of any length, and retry, which asks its caller
+// what is worth it.
 
 /** The delay after failed attempt `attempt` (1-based): exponential, capped, with optional jitter. */
 function backoffDelay(attempt, options, random = Math.random) {
@@ -4039,6 +4009,8 @@ async function appendSummary(markdown) {
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/action.ts
+// The runtime of a real step on a runner (@actions/* behind the Runtime interface) and runAction, the one top of every
+// action.
 
 
 
@@ -4181,6 +4153,112 @@ async function withPrivateFile(tempDir, fileName, content, use) {
     }
 }
 
+;// CONCATENATED MODULE: ./packages/core/src/failure.ts
+// Whether another attempt is worth it: one table for errors (thrown by Node, undici, a server's status, or
+// an action that already knows) and one for git's reports of a failed command. Every retry in the house
+// asks one of them, and nothing else decides.
+
+/** An error whose maker decided from what it saw whether another attempt can fix it. */
+class ClassifiedError extends Error {
+    failure;
+    constructor(message, failure) {
+        super(message);
+        this.name = 'ClassifiedError';
+        this.failure = failure;
+    }
+}
+/** `transient` when another attempt can fix it, else `permanent`. */
+const failureOf = (transient) => (transient ? 'transient' : 'permanent');
+/** Statuses another attempt can change: a timeout, too many requests, or the server's own failure. */
+const isTransientStatus = (status) => status === 408 || status === 429 || status >= 500;
+// Errors of the connection itself as Node, undici and libuv name them: another attempt may succeed. A
+// certificate or a scheme the client does not speak is presented again: another attempt repeats it.
+const FAILURE_CODES = {
+    ECONNRESET: 'transient',
+    ECONNREFUSED: 'transient',
+    ECONNABORTED: 'transient',
+    ETIMEDOUT: 'transient',
+    EPIPE: 'transient',
+    EHOSTUNREACH: 'transient',
+    ENETUNREACH: 'transient',
+    ENETDOWN: 'transient',
+    EAI_AGAIN: 'transient',
+    UND_ERR_SOCKET: 'transient',
+    UND_ERR_CONNECT_TIMEOUT: 'transient',
+    UND_ERR_HEADERS_TIMEOUT: 'transient',
+    UND_ERR_BODY_TIMEOUT: 'transient',
+    UND_ERR_CLOSED: 'transient',
+    DEPTH_ZERO_SELF_SIGNED_CERT: 'permanent',
+    SELF_SIGNED_CERT_IN_CHAIN: 'permanent',
+    UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'permanent',
+    UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'permanent',
+    CERT_HAS_EXPIRED: 'permanent',
+    CERT_NOT_YET_VALID: 'permanent',
+    ERR_TLS_CERT_ALTNAME_INVALID: 'permanent',
+    ERR_INVALID_PROTOCOL: 'permanent',
+};
+// Duck-typed: errors from another realm (a VM context, a worker) fail `instanceof Error`.
+const field = (error, name) => typeof error === 'object' && error !== null ? error[name] : undefined;
+/** The first code of the error or its causes that the table knows. */
+function codeFailure(error) {
+    for (let current = error, depth = 0; current !== undefined && depth < 5; depth += 1) {
+        const code = field(current, 'code');
+        if (typeof code === 'string' && Object.hasOwn(FAILURE_CODES, code))
+            return FAILURE_CODES[code];
+        current = field(current, 'cause');
+    }
+    return undefined;
+}
+/** The table, first answer wins. */
+const CLASSIFIERS = [
+    (error) => (error instanceof ClassifiedError ? error.failure : undefined),
+    (error) => (error instanceof DeadlineError ? 'transient' : undefined),
+    (error) => (error instanceof HttpStatusError ? failureOf(isTransientStatus(error.status)) : undefined),
+    codeFailure,
+];
+/** What another attempt would do about this error. */
+function classifyFailure(error) {
+    for (const classify of CLASSIFIERS) {
+        const failure = classify(error);
+        if (failure !== undefined)
+            return failure;
+    }
+    return 'unknown';
+}
+/**
+ * Whether another attempt can fix this error: network failures, a deadline that expired, 408, 429 and
+ * 5xx. Not 4xx answers, bad certificates, refused schemes or anything else the same request repeats.
+ */
+const isTransient = (error) => classifyFailure(error) === 'transient';
+// First match wins. A ref the remote does not have comes first (a clone without an origin remote reads
+// like one); refusals before races, since a hook that declines a push also makes git print
+// `[remote rejected]`.
+const GIT_FAILURES = (/* unused pure expression or super */ null && ([
+    [
+        'missing',
+        /couldn't find remote ref|not our ref|no such remote ref|unadvertised object|invalid refspec|'origin' does not appear to be a git repository/i,
+    ],
+    [
+        'refused',
+        /authentication failed|could not read (username|password)|terminal prompts disabled|host key verification failed|permission|denied|forbidden|returned error: (401|403|404)|repository (.* )?not found|does not appear to be a git repository|not a git repository|unable to access .*: ssl|certificate|protocol '.*' is not supported|unsupported protocol|hook declined|protected branch|GH006|GH013/i,
+    ],
+    [
+        'race',
+        /\((?:fetch first|non-fast-forward|stale info)\)|cannot lock ref|failed to update ref|failed to lock|incorrect old value/i,
+    ],
+    [
+        'transient',
+        /could not resolve host|temporary failure in name resolution|connection (refused|reset|timed out)|timed out|operation too slow|early eof|hung up unexpectedly|rpc failed|returned error: (408|429|5\d\d)|transfer closed|unexpected disconnect|the remote end hung up|network is unreachable|no route to host|broken pipe|gnutls_handshake|ssl_read|recv failure|send failure|HTTP\/2 stream|could not read from remote repository|failed to connect|empty reply from server/i,
+    ],
+]));
+/** Classifies git's output of a failed network command (clone, fetch, ls-remote, push). */
+function classifyGitFailure(output) {
+    for (const [failure, pattern] of GIT_FAILURES)
+        if (pattern.test(output))
+            return failure;
+    return 'refused';
+}
+
 ;// CONCATENATED MODULE: ./packages/core/src/workload.ts
 /** The names kubectl accepts for each kind (singular, plural, short name, `kind.group`). */
 const WORKLOAD_KIND_ALIASES = {
@@ -4247,7 +4325,10 @@ function parseWorkloadReference(text) {
 
 
 
+
 ;// CONCATENATED MODULE: ./packages/build-push/src/builders.ts
+// The two builders, buildx and buildah: the command lines each is given for a build request (cache,
+// platforms, secrets, labels, OCI layouts), run with credentials in a private file, and the digest each reports.
 
 
 
@@ -4509,6 +4590,33 @@ function splitImageName(name) {
 const isDockerHub = (registry) => registry === DOCKER_HUB || registry === 'index.docker.io';
 /** A path as Docker Hub stores it: official images (one component, `nginx`) live under `library/`. */
 const dockerHubRepository = (path) => (path.includes('/') ? path : `library/${path}`);
+/** `localhost`, `127.0.0.0/8` and `[::1]`, with or without a port. */
+function isLoopbackHost(registry) {
+    const host = registry.startsWith('[') ? registry.slice(0, registry.indexOf(']') + 1) : registry.split(':')[0];
+    return host === 'localhost' || host === '[::1]' || /^127(?:\.\d{1,3}){3}$/.test(host ?? '');
+}
+/** Reads a reference already checked by its caller (a stricter rule of its own, or the grammar). */
+function readImageReference(text) {
+    const { name, tag, digest } = splitImageReference(text);
+    const { host, path } = splitImageName(name);
+    const registry = host === '' ? DOCKER_HUB : host;
+    const dockerHub = isDockerHub(registry);
+    return {
+        text,
+        name,
+        registry,
+        apiHost: dockerHub ? DOCKER_HUB_API_HOST : registry,
+        repository: dockerHub ? dockerHubRepository(path) : path,
+        tag: tag === '' ? undefined : tag,
+        digest: digest === '' ? undefined : digest,
+        loopback: isLoopbackHost(registry),
+    };
+}
+/** Parses `[registry/]path[:tag][@digest]` (surrounding blanks ignored); undefined when it is not a reference. */
+function parseImageReference(text) {
+    const trimmed = text.trim();
+    return isImageReference(trimmed) ? readImageReference(trimmed) : undefined;
+}
 
 ;// CONCATENATED MODULE: ./packages/build-push/src/credentials.ts
 
@@ -4593,6 +4701,7 @@ function parseInputs(parser) {
 }
 
 ;// CONCATENATED MODULE: ./packages/build-push/src/layout.ts
+// An OCI image layout a build command wrote, read and verified blob by blob before anything of it is pushed.
 
 
 
@@ -4879,6 +4988,7 @@ function formatDate(epochMs, format, timeZone = 'UTC') {
 }
 
 ;// CONCATENATED MODULE: ./packages/build-push/src/tags/expressions.ts
+// The values tag templates may use: branch, tag, sha, base ref, dates, and whether this is the default branch.
 
 
 const shortSha = (sha, length) => sha.slice(0, length);
@@ -4934,6 +5044,7 @@ function expressionValues(context) {
 }
 
 ;// CONCATENATED MODULE: ./packages/build-push/src/labels.ts
+// The image's labels: the OCI annotations from the repository and the run, and the user's own label lines.
 
 
 
@@ -4983,16 +5094,12 @@ function ociLabels(source, extra) {
     return Object.fromEntries([...labels].filter(([, value]) => value !== '').sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
-;// CONCATENATED MODULE: ./packages/build-push/src/reference.ts
+;// CONCATENATED MODULE: ./packages/build-push/src/image-input.ts
+// The image input: the repository build-push tags and pushes, checked with a reason for every mistake.
 
 
 const DOMAIN = /^(?:\[[0-9a-fA-F:.]+\]|[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*)(?::[0-9]+)?$/;
 const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
-/** `localhost`, `127.0.0.0/8` and `[::1]`, with or without a port. */
-function isLoopbackHost(registry) {
-    const host = registry.startsWith('[') ? registry.slice(0, registry.indexOf(']') + 1) : registry.split(':')[0];
-    return host === 'localhost' || host === '[::1]' || /^127(?:\.\d{1,3}){3}$/.test(host ?? '');
-}
 /** The registry host of an image that names nothing more (`ghcr.io`, `ghcr.io/`, `localhost:5000`), else ''. */
 function hostAlone(image, host, path) {
     if (!image.includes('/'))
@@ -5001,9 +5108,10 @@ function hostAlone(image, host, path) {
 }
 /**
  * Parses the `image` input: a repository without tag or digest, registry host first
- * (`ghcr.io/acme/api`); without a host it is on Docker Hub (`acme/api`).
+ * (`ghcr.io/acme/api`); without a host it is on Docker Hub (`acme/api`). Stricter than a reference:
+ * every mistake is named.
  */
-function parseImageReference(image) {
+function parseImageInput(image) {
     const fail = (reason) => {
         throw new errors_ConfigurationError(`'${image}' ${reason}`, { input: 'image' });
     };
@@ -5034,17 +5142,12 @@ function parseImageReference(image) {
     }
     if (path.length > 255)
         fail('is longer than 255 characters');
-    const dockerHub = isDockerHub(registry);
-    return {
-        name: image,
-        registry,
-        apiHost: dockerHub ? DOCKER_HUB_API_HOST : registry,
-        repository: dockerHub ? dockerHubRepository(path) : path,
-        loopback: isLoopbackHost(registry),
-    };
+    return readImageReference(image);
 }
 
 ;// CONCATENATED MODULE: ./packages/build-push/src/tags/rules.ts
+// The tag rules and flavor of docker/metadata-action as users write them: lines split into fields, each
+// field checked, parsed into typed rules with their priorities.
 
 /** The rule types of docker/metadata-action this action understands. */
 const RULE_TYPES = ['schedule', 'semver', 'match', 'edge', 'ref', 'raw', 'sha'];
@@ -5263,6 +5366,7 @@ function parseFlavor(lines) {
 var semver = __nccwpck_require__(2088);
 var semver_default = /*#__PURE__*/__nccwpck_require__.n(semver);
 ;// CONCATENATED MODULE: ./packages/build-push/src/tags/tag-rules.ts
+// What each tag rule type gives for a run (sha, ref, semver, match, schedule, raw, edge), and what all rules share.
 
 
 
@@ -5426,6 +5530,8 @@ const RULE_FUNCTIONS = {
 };
 
 ;// CONCATENATED MODULE: ./packages/build-push/src/tags/tags.ts
+// The tags of an image: the run as docker/metadata-action sees it, every rule applied, tags sanitized, checked and
+// `latest` added.
 
 
 
@@ -5525,6 +5631,8 @@ function computeTags(rules, flavor, context) {
 }
 
 ;// CONCATENATED MODULE: ./packages/build-push/src/plan.ts
+// The build plan: every input checked and every path confined before any side effect, with the tags and
+// labels computed, so that a mistake fails the step before minutes of building.
 
 
 
@@ -5616,7 +5724,7 @@ const BUILD_ARG = /^[A-Za-z_][A-Za-z0-9_]*=/s;
 const TARGET = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 /** Validates every input and computes tags and labels; touches nothing but `stat` of the paths. */
 function planBuild(inputs, github, env, now) {
-    const image = parseImageReference(inputs.image);
+    const image = parseImageInput(inputs.image);
     const username = inputs['registry-username'];
     const password = inputs['registry-password'];
     if (password !== '' && username === '') {
@@ -5672,6 +5780,8 @@ function planBuild(inputs, github, env, now) {
 }
 
 ;// CONCATENATED MODULE: ./packages/build-push/src/registry.ts
+// A client of the registry HTTP API (the Distribution spec): token and Basic challenges, manifests read
+// and put by digest, blobs pushed, every request under a deadline and retried only when it may help.
 
 
 const DEFAULT_ATTEMPTS = 3;
@@ -6007,6 +6117,8 @@ function renderSummary(plan, outcome) {
 }
 
 ;// CONCATENATED MODULE: ./packages/build-push/src/run.ts
+// The step's top function: plan, then reuse this commit's image, push an OCI layout an earlier step built,
+// or build and push, and report tags, digest and labels.
 
 
 

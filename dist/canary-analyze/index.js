@@ -5,7 +5,7 @@ import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _shiprail_canary_analyze_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3326);
+/* harmony import */ var _shiprail_canary_analyze_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3287);
 
 await (0,_shiprail_canary_analyze_action__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -14,7 +14,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 3326:
+/***/ 3287:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28,6 +28,7 @@ const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import
 ;// CONCATENATED MODULE: external "node:fs"
 const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 ;// CONCATENATED MODULE: ./packages/core/src/context.ts
+// What an action knows of the workflow run: GITHUB_* variables and the event payload, read once.
 
 /** Reads the context the runner provides: `GITHUB_*` variables and the event payload file. */
 function readGitHubContext(env) {
@@ -203,8 +204,9 @@ class Redactor {
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/network.ts
-// What is worth another attempt, and how long one attempt may take: one answer for every action that
-// talks to a server (registries, git remotes, Prometheus, the Kubernetes and GitHub APIs, downloads).
+// The errors of talking to a server (a status the caller cannot use, no answer in time) and the deadline of
+// one attempt, for every action that talks to one (registries, git remotes, Prometheus, the Kubernetes and
+// GitHub APIs, downloads). Whether another attempt is worth it is failure.ts's answer.
 
 
 /** A server answered with a status the caller cannot use. */
@@ -225,44 +227,6 @@ class DeadlineError extends Error {
         super(`${what} did not answer within ${formatDuration(ms)}`);
         this.name = 'DeadlineError';
     }
-}
-// Errors of the connection itself, as Node, undici and libuv name them: another attempt may succeed.
-const TRANSIENT_CODES = new Set([
-    'ECONNRESET',
-    'ECONNREFUSED',
-    'ECONNABORTED',
-    'ETIMEDOUT',
-    'EPIPE',
-    'EHOSTUNREACH',
-    'ENETUNREACH',
-    'ENETDOWN',
-    'EAI_AGAIN',
-    'UND_ERR_SOCKET',
-    'UND_ERR_CONNECT_TIMEOUT',
-    'UND_ERR_HEADERS_TIMEOUT',
-    'UND_ERR_BODY_TIMEOUT',
-    'UND_ERR_CLOSED',
-]);
-/** Statuses another attempt can change: a timeout, too many requests, or the server's own failure. */
-const isTransientStatus = (status) => status === 408 || status === 429 || status >= 500;
-// Duck-typed: errors from another realm (a VM context, a worker) fail `instanceof Error`.
-const field = (error, name) => typeof error === 'object' && error !== null ? error[name] : undefined;
-/**
- * Whether another attempt can fix this error: network failures, a deadline that expired, 408, 429 and
- * 5xx. Not 4xx answers, bad certificates, refused schemes or anything else the same request repeats.
- */
-function isTransient(error) {
-    if (error instanceof DeadlineError)
-        return true;
-    if (error instanceof HttpStatusError)
-        return isTransientStatus(error.status);
-    for (let current = error, depth = 0; current !== undefined && depth < 5; depth += 1) {
-        const code = field(current, 'code');
-        if (typeof code === 'string' && TRANSIENT_CODES.has(code))
-            return true;
-        current = field(current, 'cause');
-    }
-    return false;
 }
 /**
  * Runs one network operation under a deadline: its signal aborts when `ms` pass, and the promise rejects
@@ -287,6 +251,7 @@ async function withDeadline(operation, ms, what) {
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/exec-deadline.ts
+// Running a program that talks to a server under a deadline: it and what it started are killed when time is up.
 
 
 /**
@@ -420,6 +385,8 @@ function formatYamlPath(path) {
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/inputs.ts
+// Reading action inputs: one parser with typed getters that name the input in every mistake, and list and header line
+// parsing.
 
 
 
@@ -567,6 +534,7 @@ function parseHeaderLines(lines, input) {
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/markdown.ts
+// Markdown for job summaries: escaped table cells, inline code, folded sections and the size GitHub accepts.
 const CELL_SPECIAL = /[&<>|\n]/;
 /** Escapes text for a Markdown table cell: pipes, newlines and HTML-significant characters. */
 function escapeCell(value) {
@@ -613,6 +581,8 @@ function capSummary(markdown, limit = SUMMARY_LIMIT_BYTES) {
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/retry.ts
+// Trying again: exponential backoff with jitter, an abortable sleep of any length, and retry, which asks its caller
+// what is worth it.
 
 /** The delay after failed attempt `attempt` (1-based): exponential, capped, with optional jitter. */
 function backoffDelay(attempt, options, random = Math.random) {
@@ -800,6 +770,8 @@ async function appendSummary(markdown) {
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/action.ts
+// The runtime of a real step on a runner (@actions/* behind the Runtime interface) and runAction, the one top of every
+// action.
 
 
 
@@ -940,6 +912,112 @@ async function withPrivateFile(tempDir, fileName, content, use) {
     }
 }
 
+;// CONCATENATED MODULE: ./packages/core/src/failure.ts
+// Whether another attempt is worth it: one table for errors (thrown by Node, undici, a server's status, or
+// an action that already knows) and one for git's reports of a failed command. Every retry in the house
+// asks one of them, and nothing else decides.
+
+/** An error whose maker decided from what it saw whether another attempt can fix it. */
+class ClassifiedError extends Error {
+    failure;
+    constructor(message, failure) {
+        super(message);
+        this.name = 'ClassifiedError';
+        this.failure = failure;
+    }
+}
+/** `transient` when another attempt can fix it, else `permanent`. */
+const failureOf = (transient) => (transient ? 'transient' : 'permanent');
+/** Statuses another attempt can change: a timeout, too many requests, or the server's own failure. */
+const isTransientStatus = (status) => status === 408 || status === 429 || status >= 500;
+// Errors of the connection itself as Node, undici and libuv name them: another attempt may succeed. A
+// certificate or a scheme the client does not speak is presented again: another attempt repeats it.
+const FAILURE_CODES = {
+    ECONNRESET: 'transient',
+    ECONNREFUSED: 'transient',
+    ECONNABORTED: 'transient',
+    ETIMEDOUT: 'transient',
+    EPIPE: 'transient',
+    EHOSTUNREACH: 'transient',
+    ENETUNREACH: 'transient',
+    ENETDOWN: 'transient',
+    EAI_AGAIN: 'transient',
+    UND_ERR_SOCKET: 'transient',
+    UND_ERR_CONNECT_TIMEOUT: 'transient',
+    UND_ERR_HEADERS_TIMEOUT: 'transient',
+    UND_ERR_BODY_TIMEOUT: 'transient',
+    UND_ERR_CLOSED: 'transient',
+    DEPTH_ZERO_SELF_SIGNED_CERT: 'permanent',
+    SELF_SIGNED_CERT_IN_CHAIN: 'permanent',
+    UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'permanent',
+    UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'permanent',
+    CERT_HAS_EXPIRED: 'permanent',
+    CERT_NOT_YET_VALID: 'permanent',
+    ERR_TLS_CERT_ALTNAME_INVALID: 'permanent',
+    ERR_INVALID_PROTOCOL: 'permanent',
+};
+// Duck-typed: errors from another realm (a VM context, a worker) fail `instanceof Error`.
+const field = (error, name) => typeof error === 'object' && error !== null ? error[name] : undefined;
+/** The first code of the error or its causes that the table knows. */
+function codeFailure(error) {
+    for (let current = error, depth = 0; current !== undefined && depth < 5; depth += 1) {
+        const code = field(current, 'code');
+        if (typeof code === 'string' && Object.hasOwn(FAILURE_CODES, code))
+            return FAILURE_CODES[code];
+        current = field(current, 'cause');
+    }
+    return undefined;
+}
+/** The table, first answer wins. */
+const CLASSIFIERS = [
+    (error) => (error instanceof ClassifiedError ? error.failure : undefined),
+    (error) => (error instanceof DeadlineError ? 'transient' : undefined),
+    (error) => (error instanceof HttpStatusError ? failureOf(isTransientStatus(error.status)) : undefined),
+    codeFailure,
+];
+/** What another attempt would do about this error. */
+function classifyFailure(error) {
+    for (const classify of CLASSIFIERS) {
+        const failure = classify(error);
+        if (failure !== undefined)
+            return failure;
+    }
+    return 'unknown';
+}
+/**
+ * Whether another attempt can fix this error: network failures, a deadline that expired, 408, 429 and
+ * 5xx. Not 4xx answers, bad certificates, refused schemes or anything else the same request repeats.
+ */
+const isTransient = (error) => classifyFailure(error) === 'transient';
+// First match wins. A ref the remote does not have comes first (a clone without an origin remote reads
+// like one); refusals before races, since a hook that declines a push also makes git print
+// `[remote rejected]`.
+const GIT_FAILURES = (/* unused pure expression or super */ null && ([
+    [
+        'missing',
+        /couldn't find remote ref|not our ref|no such remote ref|unadvertised object|invalid refspec|'origin' does not appear to be a git repository/i,
+    ],
+    [
+        'refused',
+        /authentication failed|could not read (username|password)|terminal prompts disabled|host key verification failed|permission|denied|forbidden|returned error: (401|403|404)|repository (.* )?not found|does not appear to be a git repository|not a git repository|unable to access .*: ssl|certificate|protocol '.*' is not supported|unsupported protocol|hook declined|protected branch|GH006|GH013/i,
+    ],
+    [
+        'race',
+        /\((?:fetch first|non-fast-forward|stale info)\)|cannot lock ref|failed to update ref|failed to lock|incorrect old value/i,
+    ],
+    [
+        'transient',
+        /could not resolve host|temporary failure in name resolution|connection (refused|reset|timed out)|timed out|operation too slow|early eof|hung up unexpectedly|rpc failed|returned error: (408|429|5\d\d)|transfer closed|unexpected disconnect|the remote end hung up|network is unreachable|no route to host|broken pipe|gnutls_handshake|ssl_read|recv failure|send failure|HTTP\/2 stream|could not read from remote repository|failed to connect|empty reply from server/i,
+    ],
+]));
+/** Classifies git's output of a failed network command (clone, fetch, ls-remote, push). */
+function classifyGitFailure(output) {
+    for (const [failure, pattern] of GIT_FAILURES)
+        if (pattern.test(output))
+            return failure;
+    return 'refused';
+}
+
 ;// CONCATENATED MODULE: ./packages/core/src/workload.ts
 /** The names kubectl accepts for each kind (singular, plural, short name, `kind.group`). */
 const WORKLOAD_KIND_ALIASES = {
@@ -989,6 +1067,7 @@ function parseWorkloadReference(text) {
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/index.ts
+
 
 
 
@@ -1170,9 +1249,11 @@ function mannWhitney(xValues, yValues, confidence = 0.95) {
  * mannWhitney over samples already sorted ascending (the judge sorts once for everything).
  * `varianceFactor` widens the statistic's variance for samples that are not independent: with an
  * integrated autocorrelation time \u03c4, n samples carry the information of n/\u03c4 independent ones and the
- * variance of U grows by \u03c4 (1 for independent samples, the textbook test).
+ * variance of U grows by \u03c4 (1 for independent samples, the textbook test). `criticalValue`, when given, places
+ * the interval's ends at \u00b1criticalValue instead of the confidence's quantile (a sequential boundary far in
+ * the tail, where 1 - confidence would round away).
  */
-function mannWhitneySorted(x, y, confidence = 0.95, varianceFactor = 1) {
+function mannWhitneySorted(x, y, confidence = 0.95, varianceFactor = 1, criticalValue = normalQuantile(1 - (1 - confidence) / 2)) {
     const n1 = x.length;
     const n2 = y.length;
     if (n1 === 0 || n2 === 0)
@@ -1197,7 +1278,7 @@ function mannWhitneySorted(x, y, confidence = 0.95, varianceFactor = 1) {
         delta: 1e-12 * Math.max(muMax - muMin, Math.abs(muMin), Math.abs(muMax), Number.MIN_VALUE),
         probeBelow: 1e-3 * (muMax - muMin),
     };
-    const quantile = normalQuantile(1 - (1 - confidence) / 2);
+    const quantile = criticalValue;
     // R's root(): the ends of the range when the statistic does not cross there (extreme samples). The
     // estimate is found first; the interval's ends lie on either side of it, which narrows their search.
     const root = (target, low = muMin, high = muMax) => {
@@ -1388,12 +1469,12 @@ function autocorrelationTime(series) {
 
 ;// CONCATENATED MODULE: ./packages/canary-analyze/src/judge.ts
 // The per-metric judge and the score, after Kayenta's NetflixACAJudge: NaN removal, Mann-Whitney at 98 %
-// confidence, a tolerance band of \u00b125 % of the Hodges-Lehmann estimate, the mean-ratio effect size as a
+// confidence (or at a round's sequential boundary), a tolerance band of \u00b125 % of the Hodges-Lehmann estimate, the mean-ratio effect size as a
 // second gate, `direction`, critical metrics and the 50 % no-data rule; plus Flagger-style absolute limits.
 // Unlike Kayenta, the test counts what the samples are worth: samples of a range query taken closer than
 // its window overlap, so the variance of U is widened by the samples' dependence (see SampleDependence).
 
-/** Kayenta's fixed constants. */
+/** Kayenta's fixed constants; an analysis of several rounds spends 1 - CONFIDENCE over all of them (sequential.ts). */
 const CONFIDENCE = 0.98;
 const TOLERANCE = 0.25;
 function summarizeSamples(values) {
@@ -1459,7 +1540,7 @@ function judgeMetric(baselineValues, canaryValues, options) {
     if (lowest === Math.max(canary.stats.max, baseline.stats.max)) {
         return limits ?? { classification: 'Pass', reason: 'every value is the same', ratio: 1, ...stats };
     }
-    const test = mannWhitneySorted(canary.sorted, baseline.sorted, options.confidence ?? CONFIDENCE, dependence.factor);
+    const test = mannWhitneySorted(canary.sorted, baseline.sorted, options.confidence ?? CONFIDENCE, dependence.factor, options.boundary);
     const ratio = canary.stats.mean === 0 || baseline.stats.mean === 0 ? Number.NaN : canary.stats.mean / baseline.stats.mean;
     const statistics = {
         u: test.u,
@@ -1738,6 +1819,150 @@ function enclosingFunction(text, at) {
     return '';
 }
 
+;// CONCATENATED MODULE: ./packages/canary-analyze/src/sequential.ts
+// Group-sequential boundaries: the analysis looks at a growing sample every round, and each look that
+// may fail the canary spends part of one false-alarm budget for the whole analysis (Lan and DeMets'
+// alpha spending), instead of spending the whole budget on every round. The statistic at each look is
+// taken as a standardised Brownian motion in information time (Mann-Whitney's deviate over a growing
+// sample is one, asymptotically); the boundaries are found by recursive numerical integration of the
+// statistic's density over the rounds it survived (Armitage, McPherson and Rowe; Jennison and Turnbull,
+// "Group Sequential Methods", ch. 19).
+
+const SPENDING_FUNCTIONS = (/* unused pure expression or super */ null && (['obrien-fleming', 'pocock']));
+/**
+ * The share of a two-sided budget `alpha` spent by information fraction t, half on each side (as
+ * gsDesign's sfLDOF / sfLDPocock and R's ldbounds spend it). O'Brien-Fleming type: per side
+ * 2 - 2\u03a6(z_{1-\u03b1/4} / \u221at), which spends almost nothing early and keeps the last look near the
+ * fixed-sample test's; Pocock type: \u03b1 ln(1 + (e - 1) t), which spends evenly.
+ */
+function alphaSpent(spending, alpha, t) {
+    if (t <= 0)
+        return 0;
+    if (t >= 1)
+        return alpha;
+    if (spending === 'pocock')
+        return alpha * Math.log(1 + (Math.E - 1) * t);
+    return 2 * (2 - 2 * normalCdf(normalQuantile(1 - alpha / 4) / Math.sqrt(t)));
+}
+/** Grid points per standard deviation of a look's increment: boundaries agree to 1e-4 with 24. */
+const POINTS_PER_SD = 12;
+/** Standard deviations of a look's increment beyond which its normal kernel is taken as 0 (\u03c6(9) < 1e-17). */
+const KERNEL_REACH = 9;
+/** Bounds the work of one look (its convolution is quadratic in the grid) when looks are very many. */
+const MAX_GRID_INTERVALS = 1600;
+const normalDensity = (x) => Math.exp(-0.5 * x * x) / Math.sqrt(2 * Math.PI);
+/** Simpson's rule over [-limit, limit]: an odd number of equally spaced points. */
+function simpsonGrid(limit, sd) {
+    const intervals = 2 * Math.min(MAX_GRID_INTERVALS / 2, Math.max(8, Math.ceil((POINTS_PER_SD * 2 * limit) / sd / 2)));
+    const h = (2 * limit) / intervals;
+    const points = new Float64Array(intervals + 1);
+    const weights = new Float64Array(intervals + 1);
+    for (let index = 0; index <= intervals; index += 1) {
+        points[index] = -limit + index * h;
+        weights[index] = ((index === 0 || index === intervals ? 1 : index % 2 === 1 ? 4 : 2) * h) / 3;
+    }
+    return { points, weights };
+}
+/** P(|S_k| > c \u221at_k and the statistic survived every earlier look), from the previous look's sub-density. */
+function crossingProbability(previous, t, step, c) {
+    const edge = c * Math.sqrt(t);
+    if (!previous)
+        return 2 * (1 - normalCdf(c));
+    const sd = Math.sqrt(step);
+    let total = 0;
+    for (let index = 0; index < previous.points.length; index += 1) {
+        const s = previous.points[index];
+        // Points further than KERNEL_REACH increments from both edges cannot reach them.
+        if (edge - Math.abs(s) > KERNEL_REACH * sd)
+            continue;
+        total += previous.mass[index] * (normalCdf((-edge - s) / sd) + 1 - normalCdf((edge - s) / sd));
+    }
+    return total;
+}
+/** The sub-density of S_k on (-c \u221at, c \u221at): the previous one convolved with N(0, step), or N(0, t) at the first look. */
+function survivingDensity(previous, t, step, c) {
+    const sd = Math.sqrt(step);
+    // Beyond 8 standard deviations of S_k the density adds nothing a boundary could feel.
+    const { points, weights } = simpsonGrid(Math.min(c, 8) * Math.sqrt(t), Math.sqrt(Math.min(t, step)));
+    const mass = new Float64Array(points.length);
+    for (let index = 0; index < points.length; index += 1) {
+        const s = points[index];
+        let density = 0;
+        if (!previous)
+            density = normalDensity(s / sd) / sd;
+        else {
+            // The previous grid is uniform: only its points within KERNEL_REACH increments of s contribute.
+            const first = previous.points[0];
+            const spacing = (previous.points[previous.points.length - 1] - first) / (previous.points.length - 1);
+            const from = Math.max(0, Math.floor((s - KERNEL_REACH * sd - first) / spacing));
+            const to = Math.min(previous.points.length - 1, Math.ceil((s + KERNEL_REACH * sd - first) / spacing));
+            for (let near = from; near <= to; near += 1) {
+                density += previous.mass[near] * normalDensity((s - previous.points[near]) / sd);
+            }
+            density /= sd;
+        }
+        mass[index] = density * weights[index];
+    }
+    return { points, mass };
+}
+/** The largest deviate a boundary is given: past it, nothing is left to spend at that look. */
+const MAX_BOUNDARY = 12;
+/**
+ * Two-sided boundaries c_1..c_K for looks at increasing information fractions (the last normally 1):
+ * the statistic crosses \u00b1c_k at look k, having stayed inside at the earlier looks, with probability
+ * alphaSpent(t_k) - alphaSpent(t_{k-1}) when there is no difference. One look at t = 1 gives the
+ * fixed-sample deviate z_{1-\u03b1/2}.
+ */
+function sequentialBoundaries(fractions, alpha, spending = 'obrien-fleming') {
+    if (!(alpha > 0 && alpha < 1))
+        throw new RangeError(`alpha must lie in (0, 1), got ${alpha}`);
+    const boundaries = [];
+    let previous;
+    let previousT = 0;
+    let spent = 0;
+    for (const t of fractions) {
+        if (!(t > previousT && t <= 1))
+            throw new RangeError(`information fractions must increase within (0, 1], got ${t}`);
+        const step = t - previousT;
+        const target = alphaSpent(spending, alpha, t) - spent;
+        const c = solveBoundary((candidate) => crossingProbability(previous, t, step, candidate), target);
+        boundaries.push(c);
+        spent += Math.min(target, crossingProbability(previous, t, step, c));
+        previous = survivingDensity(previous, t, step, c);
+        previousT = t;
+    }
+    return boundaries;
+}
+/** The deviate c where the crossing probability (decreasing in c) equals `target`, by bisection. */
+function solveBoundary(probability, target) {
+    if (!(target > 0) || probability(MAX_BOUNDARY) >= target)
+        return MAX_BOUNDARY;
+    let low = 0;
+    let high = MAX_BOUNDARY;
+    for (let iteration = 0; iteration < 60 && high - low > 1e-9; iteration += 1) {
+        const middle = (low + high) / 2;
+        if (probability(middle) > target)
+            low = middle;
+        else
+            high = middle;
+    }
+    return (low + high) / 2;
+}
+/** The two-sided confidence of a repeated confidence interval with boundary c: 1 - 2(1 - \u03a6(c)). */
+const boundaryConfidence = (c) => 1 - 2 * (1 - normalCdf(c));
+/** How the analysis spends its false-alarm budget over its rounds. */
+const SPENDING = 'obrien-fleming';
+/**
+ * The boundary of every round of an analysis: a round's information is the share of the analysis's
+ * duration it has seen (every round judges every sample since the start); `duration: 0` is one look at
+ * the fixed-sample deviate. `alpha` is the two-sided false-alarm budget of one metric for the whole analysis.
+ */
+function roundBoundaries(offsetsMs, durationMs, alpha) {
+    if (durationMs <= 0)
+        return offsetsMs.map(() => normalQuantile(1 - alpha / 2));
+    return sequentialBoundaries(offsetsMs.map((offset) => offset / durationMs), alpha, SPENDING);
+}
+
 ;// CONCATENATED MODULE: ./packages/canary-analyze/src/prometheus.ts
 // A small client for Prometheus' HTTP API range queries (`/api/v1/query_range`) over fetch: auth
 // headers, a deadline per request and for the whole analysis, retries with backoff on 5xx, 429 and
@@ -1747,30 +1972,26 @@ function enclosingFunction(text, at) {
 /** How long one query may take: Prometheus answers range queries in seconds, or it is not answering. */
 const QUERY_TIMEOUT_MS = 20_000;
 /** Prometheus answered and refused the query (bad PromQL, too many points): retrying will not help. */
-class QueryRejectedError extends Error {
+class QueryRejectedError extends ClassifiedError {
     status;
     errorType;
     constructor(message, status, errorType) {
-        super(message);
+        super(message, 'permanent');
         this.name = 'QueryRejectedError';
         this.status = status;
         this.errorType = errorType;
     }
 }
 /**
- * Prometheus could not be reached or kept failing (network, timeout, 5xx: `retryable`), or answered
+ * Prometheus could not be reached or kept failing (network, timeout, 5xx: transient), or answered
  * something another attempt will not change (auth refused, an answer that is not a query result).
  */
-class PrometheusUnavailableError extends Error {
-    retryable;
-    constructor(message, retryable) {
-        super(message);
+class PrometheusUnavailableError extends ClassifiedError {
+    constructor(message, transient) {
+        super(message, failureOf(transient));
         this.name = 'PrometheusUnavailableError';
-        this.retryable = retryable;
     }
 }
-/** Whether another round could get another answer: not for a rejected query, refused access or nonsense. */
-const isPermanentQueryError = (error) => error instanceof QueryRejectedError || (error instanceof PrometheusUnavailableError && !error.retryable);
 class PrometheusClient {
     endpoint;
     options;
@@ -1808,7 +2029,7 @@ class PrometheusClient {
             baseMs: 1000,
             maxMs: 8000,
             jitter: 0.2,
-            retryIf: (error) => error instanceof PrometheusUnavailableError && error.retryable,
+            retryIf: (error) => error instanceof PrometheusUnavailableError && isTransient(error),
             // A pause never outlasts the deadline; the next attempt then gives up with the last error.
             ...(sleep ? { sleep: (ms) => sleep(Math.min(ms, Math.max(0, this.remainingMs()))) } : {}),
         });
@@ -1933,11 +2154,13 @@ function networkReason(error) {
 
 ;// CONCATENATED MODULE: ./packages/canary-analyze/src/analysis.ts
 // The analysis loop: every `interval` a round queries baseline and canary for each metric over the
-// samples since the analysis began, judges them and scores the round; a failing round ends the
+// samples since the analysis began, judges them at the round's sequential boundary (one false-alarm
+// budget for the whole analysis, see sequential.ts) and scores the round; a failing round ends the
 // analysis early, and so does a round where a query failed in a way no later round can change (a
 // rejected query, refused access, a malformed answer). `duration: 0` is one round at once over the
 // last `interval`. Before waiting for the first round, every query is tried once, so that such
 // mistakes end the analysis at once rather than after an interval.
+
 
 
 
@@ -1965,6 +2188,7 @@ function roundOffsets(durationMs, intervalMs) {
 async function analyze(plan, client, clock, log) {
     const startedAt = clock.now();
     const offsets = roundOffsets(plan.durationMs, plan.intervalMs);
+    const boundaries = roundBoundaries(offsets, plan.durationMs, 1 - CONFIDENCE);
     if (offsets.length > 1 || plan.durationMs > 0)
         await tryQueries(plan, client, startedAt);
     const rounds = [];
@@ -1974,11 +2198,12 @@ async function analyze(plan, client, clock, log) {
             await clock.sleep(wait);
         const end = plan.durationMs <= 0 ? startedAt : startedAt + offset;
         const start = plan.durationMs <= 0 ? end - plan.intervalMs : startedAt;
-        const metrics = await Promise.all(plan.metrics.map((metric) => judgeOne(metric, plan, client, start, end)));
+        const boundary = boundaries[index];
+        const metrics = await Promise.all(plan.metrics.map((metric) => judgeOne(metric, plan, client, { start, end, boundary })));
         const verdict = scoreMetrics(metrics, plan.thresholds);
-        rounds.push({ round: index + 1, start, end, verdict, metrics });
+        rounds.push({ round: index + 1, start, end, boundary, verdict, metrics });
         log.info(`round ${index + 1}/${offsets.length}: ${verdict.decision}, score ${verdict.score} (${escapeUntrusted(verdict.reason)})`);
-        if (verdict.decision === 'fail' || metrics.some((metric) => metric.permanent))
+        if (verdict.decision === 'fail' || metrics.some((metric) => metric.failure === 'permanent'))
             break;
     }
     const last = rounds[rounds.length - 1];
@@ -1995,12 +2220,12 @@ async function analyze(plan, client, clock, log) {
 /** Runs every query once over the last step; throws QueriesUnusableError for those that can never work. */
 async function tryQueries(plan, client, at) {
     const tried = await Promise.all(plan.metrics.map((metric) => queryMetric(metric, plan, client, at - plan.stepMs, at)));
-    const unusable = tried.filter((result) => 'permanent' in result && result.permanent === true);
+    const unusable = tried.filter((result) => 'failure' in result && result.failure === 'permanent');
     if (unusable.length > 0)
         throw new QueriesUnusableError(unusable);
 }
-async function judgeOne(metric, plan, client, start, end) {
-    const answer = await queryMetric(metric, plan, client, start, end);
+async function judgeOne(metric, plan, client, round) {
+    const answer = await queryMetric(metric, plan, client, round.start, round.end);
     if (!('sides' in answer))
         return answer;
     const series = alignSeries(answer.sides[0], answer.sides[1]);
@@ -2011,6 +2236,7 @@ async function judgeOne(metric, plan, client, start, end) {
         max: metric.max,
         min: metric.min,
         samplesPerWindow: queryMemoryMs(metric.query) / plan.stepMs,
+        boundary: round.boundary,
     });
     return {
         ...describeMetric(metric, plan),
@@ -2049,12 +2275,14 @@ async function queryMetric(metric, plan, client, start, end) {
             : error instanceof PrometheusUnavailableError
                 ? error.message
                 : `querying metric '${metric.name}' failed: ${errorMessage(error)}`;
-        const permanent = isPermanentQueryError(error) || error instanceof SeveralSeriesError;
-        return { ...base, classification: 'Error', reason: message, error: message, permanent };
+        return { ...base, classification: 'Error', reason: message, error: message, failure: classifyFailure(error) };
     }
 }
 /** A query that returns more than one series: it will on every round. */
-class SeveralSeriesError extends Error {
+class SeveralSeriesError extends ClassifiedError {
+    constructor(message) {
+        super(message, 'permanent');
+    }
 }
 /** Both sides on one time axis (the union of their timestamps). */
 function alignSeries(baseline, canary) {
@@ -2069,6 +2297,7 @@ function alignSeries(baseline, canary) {
 }
 
 ;// CONCATENATED MODULE: ./packages/canary-analyze/src/inputs.ts
+// canary-analyze's inputs, read once and checked, and the metrics file they name.
 
 
 
@@ -2082,7 +2311,7 @@ function parseInputs(parser) {
         metrics: parser.required('metrics'),
         baseline: parser.required('baseline'),
         canary: parser.required('canary'),
-        duration: parser.duration('duration', '10m'),
+        duration: parser.duration('duration', '20m'),
         interval: parser.duration('interval', '1m'),
         step: parser.duration('step', '15s'),
         'pass-score': parser.number('pass-score', 95, { min: 0, max: 100 }),
@@ -2149,6 +2378,7 @@ async function loadMetrics(value, workspace) {
 // chart per metric of canary against baseline over time.
 
 
+
 const ICON = { pass: '\u2705', marginal: '\u26a0\ufe0f', fail: '\u274c', inconclusive: '\u2754' };
 /** A number as people read it: 4 significant digits, no exponent for ordinary magnitudes. */
 function formatNumber(value) {
@@ -2180,7 +2410,7 @@ function renderSummary(result, plan) {
         '',
     ];
     if (last) {
-        lines.push(`### Metrics (window ${clock(last.start)}\u2013${clock(last.end)} UTC)`, '', metricTable(last.metrics), '');
+        lines.push(`### Metrics (window ${clock(last.start)}\u2013${clock(last.end)} UTC)`, '', sequentialNote(rounds.length, last.boundary, plan), '', metricTable(last.metrics, last.boundary), '');
     }
     if (rounds.length > 1) {
         lines.push('### Rounds', '', table(['Round', 'Window end (UTC)', 'Decision', 'Score', 'Why'], rounds.map((round) => [
@@ -2206,8 +2436,21 @@ function renderSummary(result, plan) {
     }
     return lines.join('\n');
 }
-function metricTable(metrics) {
-    const level = `${Math.round(CONFIDENCE * 100)} %`;
+/** Why the interval of this round is as wide as it is. */
+function sequentialNote(round, boundary, plan) {
+    const budget = `${formatNumber(100 * (1 - CONFIDENCE))} %`;
+    if (plan.durationMs <= 0)
+        return `One look: each interval at ${formatNumber(100 * CONFIDENCE)} % confidence.`;
+    return (`Round ${round}: each metric's interval ends at \u00b1${formatNumber(boundary)} standard errors, the round's ` +
+        `O'Brien-Fleming boundary, so that a metric of a healthy canary fails in any round of the analysis at most ${budget} of the time.`);
+}
+/** The two-sided confidence of an interval at \u00b1boundary, as people read it (98.45 %, > 99.99 %). */
+const intervalLevel = (boundary) => {
+    const confidence = boundaryConfidence(boundary);
+    return confidence > 0.9999 ? '> 99.99 %' : `${Number((100 * confidence).toFixed(2))} %`;
+};
+function metricTable(metrics, boundary) {
+    const level = intervalLevel(boundary);
     return table([
         'Metric',
         'Verdict',
@@ -2318,6 +2561,8 @@ function bucketMean(values, from, to, previous) {
 }
 
 ;// CONCATENATED MODULE: ./packages/canary-analyze/src/run.ts
+// The step: inputs, the analysis, then the JSON report, the summary and the outputs, set only once all is written.
+
 
 
 
@@ -2401,6 +2646,7 @@ function buildReport(result, plan) {
             tolerance: TOLERANCE,
             effectSize: 'meanRatio',
             dependence: 'window+autocorrelation',
+            sequential: { spending: SPENDING, alpha: Math.round((1 - CONFIDENCE) * 1e6) / 1e6 },
         },
         thresholds: plan.thresholds,
         baseline: plan.baseline,
@@ -2415,6 +2661,7 @@ function buildReport(result, plan) {
             round: round.round,
             start: iso(round.start),
             end: iso(round.end),
+            boundary: round.boundary,
             decision: round.verdict.decision,
             score: round.verdict.score,
             reason: round.verdict.reason,

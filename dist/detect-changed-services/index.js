@@ -2509,7 +2509,7 @@ exports.basename = (path, { windows } = {}) => {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _shiprail_detect_changed_services_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9045);
+/* harmony import */ var _shiprail_detect_changed_services_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1178);
 
 await (0,_shiprail_detect_changed_services_action__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -2518,7 +2518,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 9045:
+/***/ 1178:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -2532,6 +2532,7 @@ const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import
 ;// CONCATENATED MODULE: external "node:fs"
 const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 ;// CONCATENATED MODULE: ./packages/core/src/context.ts
+// What an action knows of the workflow run: GITHUB_* variables and the event payload, read once.
 
 /** Reads the context the runner provides: `GITHUB_*` variables and the event payload file. */
 function readGitHubContext(env) {
@@ -2707,8 +2708,9 @@ class Redactor {
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/network.ts
-// What is worth another attempt, and how long one attempt may take: one answer for every action that
-// talks to a server (registries, git remotes, Prometheus, the Kubernetes and GitHub APIs, downloads).
+// The errors of talking to a server (a status the caller cannot use, no answer in time) and the deadline of
+// one attempt, for every action that talks to one (registries, git remotes, Prometheus, the Kubernetes and
+// GitHub APIs, downloads). Whether another attempt is worth it is failure.ts's answer.
 
 
 /** A server answered with a status the caller cannot use. */
@@ -2729,44 +2731,6 @@ class DeadlineError extends Error {
         super(`${what} did not answer within ${formatDuration(ms)}`);
         this.name = 'DeadlineError';
     }
-}
-// Errors of the connection itself, as Node, undici and libuv name them: another attempt may succeed.
-const TRANSIENT_CODES = new Set([
-    'ECONNRESET',
-    'ECONNREFUSED',
-    'ECONNABORTED',
-    'ETIMEDOUT',
-    'EPIPE',
-    'EHOSTUNREACH',
-    'ENETUNREACH',
-    'ENETDOWN',
-    'EAI_AGAIN',
-    'UND_ERR_SOCKET',
-    'UND_ERR_CONNECT_TIMEOUT',
-    'UND_ERR_HEADERS_TIMEOUT',
-    'UND_ERR_BODY_TIMEOUT',
-    'UND_ERR_CLOSED',
-]);
-/** Statuses another attempt can change: a timeout, too many requests, or the server's own failure. */
-const isTransientStatus = (status) => status === 408 || status === 429 || status >= 500;
-// Duck-typed: errors from another realm (a VM context, a worker) fail `instanceof Error`.
-const field = (error, name) => typeof error === 'object' && error !== null ? error[name] : undefined;
-/**
- * Whether another attempt can fix this error: network failures, a deadline that expired, 408, 429 and
- * 5xx. Not 4xx answers, bad certificates, refused schemes or anything else the same request repeats.
- */
-function isTransient(error) {
-    if (error instanceof DeadlineError)
-        return true;
-    if (error instanceof HttpStatusError)
-        return isTransientStatus(error.status);
-    for (let current = error, depth = 0; current !== undefined && depth < 5; depth += 1) {
-        const code = field(current, 'code');
-        if (typeof code === 'string' && TRANSIENT_CODES.has(code))
-            return true;
-        current = field(current, 'cause');
-    }
-    return false;
 }
 /**
  * Runs one network operation under a deadline: its signal aborts when `ms` pass, and the promise rejects
@@ -2791,6 +2755,7 @@ async function withDeadline(operation, ms, what) {
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/exec-deadline.ts
+// Running a program that talks to a server under a deadline: it and what it started are killed when time is up.
 
 
 /**
@@ -2924,6 +2889,8 @@ function formatYamlPath(path) {
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/inputs.ts
+// Reading action inputs: one parser with typed getters that name the input in every mistake, and list and header line
+// parsing.
 
 
 
@@ -3071,6 +3038,7 @@ function parseHeaderLines(lines, input) {
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/markdown.ts
+// Markdown for job summaries: escaped table cells, inline code, folded sections and the size GitHub accepts.
 const CELL_SPECIAL = /[&<>|\n]/;
 /** Escapes text for a Markdown table cell: pipes, newlines and HTML-significant characters. */
 function escapeCell(value) {
@@ -3117,6 +3085,8 @@ function capSummary(markdown, limit = SUMMARY_LIMIT_BYTES) {
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/retry.ts
+// Trying again: exponential backoff with jitter, an abortable sleep of any length, and retry, which asks its caller
+// what is worth it.
 
 /** The delay after failed attempt `attempt` (1-based): exponential, capped, with optional jitter. */
 function backoffDelay(attempt, options, random = Math.random) {
@@ -3304,6 +3274,8 @@ async function appendSummary(markdown) {
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/action.ts
+// The runtime of a real step on a runner (@actions/* behind the Runtime interface) and runAction, the one top of every
+// action.
 
 
 
@@ -3483,6 +3455,112 @@ async function withPrivateFile(tempDir, fileName, content, use) {
     }
 }
 
+;// CONCATENATED MODULE: ./packages/core/src/failure.ts
+// Whether another attempt is worth it: one table for errors (thrown by Node, undici, a server's status, or
+// an action that already knows) and one for git's reports of a failed command. Every retry in the house
+// asks one of them, and nothing else decides.
+
+/** An error whose maker decided from what it saw whether another attempt can fix it. */
+class ClassifiedError extends Error {
+    failure;
+    constructor(message, failure) {
+        super(message);
+        this.name = 'ClassifiedError';
+        this.failure = failure;
+    }
+}
+/** `transient` when another attempt can fix it, else `permanent`. */
+const failureOf = (transient) => (transient ? 'transient' : 'permanent');
+/** Statuses another attempt can change: a timeout, too many requests, or the server's own failure. */
+const isTransientStatus = (status) => status === 408 || status === 429 || status >= 500;
+// Errors of the connection itself as Node, undici and libuv name them: another attempt may succeed. A
+// certificate or a scheme the client does not speak is presented again: another attempt repeats it.
+const FAILURE_CODES = {
+    ECONNRESET: 'transient',
+    ECONNREFUSED: 'transient',
+    ECONNABORTED: 'transient',
+    ETIMEDOUT: 'transient',
+    EPIPE: 'transient',
+    EHOSTUNREACH: 'transient',
+    ENETUNREACH: 'transient',
+    ENETDOWN: 'transient',
+    EAI_AGAIN: 'transient',
+    UND_ERR_SOCKET: 'transient',
+    UND_ERR_CONNECT_TIMEOUT: 'transient',
+    UND_ERR_HEADERS_TIMEOUT: 'transient',
+    UND_ERR_BODY_TIMEOUT: 'transient',
+    UND_ERR_CLOSED: 'transient',
+    DEPTH_ZERO_SELF_SIGNED_CERT: 'permanent',
+    SELF_SIGNED_CERT_IN_CHAIN: 'permanent',
+    UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'permanent',
+    UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'permanent',
+    CERT_HAS_EXPIRED: 'permanent',
+    CERT_NOT_YET_VALID: 'permanent',
+    ERR_TLS_CERT_ALTNAME_INVALID: 'permanent',
+    ERR_INVALID_PROTOCOL: 'permanent',
+};
+// Duck-typed: errors from another realm (a VM context, a worker) fail `instanceof Error`.
+const field = (error, name) => typeof error === 'object' && error !== null ? error[name] : undefined;
+/** The first code of the error or its causes that the table knows. */
+function codeFailure(error) {
+    for (let current = error, depth = 0; current !== undefined && depth < 5; depth += 1) {
+        const code = field(current, 'code');
+        if (typeof code === 'string' && Object.hasOwn(FAILURE_CODES, code))
+            return FAILURE_CODES[code];
+        current = field(current, 'cause');
+    }
+    return undefined;
+}
+/** The table, first answer wins. */
+const CLASSIFIERS = [
+    (error) => (error instanceof ClassifiedError ? error.failure : undefined),
+    (error) => (error instanceof DeadlineError ? 'transient' : undefined),
+    (error) => (error instanceof HttpStatusError ? failureOf(isTransientStatus(error.status)) : undefined),
+    codeFailure,
+];
+/** What another attempt would do about this error. */
+function classifyFailure(error) {
+    for (const classify of CLASSIFIERS) {
+        const failure = classify(error);
+        if (failure !== undefined)
+            return failure;
+    }
+    return 'unknown';
+}
+/**
+ * Whether another attempt can fix this error: network failures, a deadline that expired, 408, 429 and
+ * 5xx. Not 4xx answers, bad certificates, refused schemes or anything else the same request repeats.
+ */
+const isTransient = (error) => classifyFailure(error) === 'transient';
+// First match wins. A ref the remote does not have comes first (a clone without an origin remote reads
+// like one); refusals before races, since a hook that declines a push also makes git print
+// `[remote rejected]`.
+const GIT_FAILURES = [
+    [
+        'missing',
+        /couldn't find remote ref|not our ref|no such remote ref|unadvertised object|invalid refspec|'origin' does not appear to be a git repository/i,
+    ],
+    [
+        'refused',
+        /authentication failed|could not read (username|password)|terminal prompts disabled|host key verification failed|permission|denied|forbidden|returned error: (401|403|404)|repository (.* )?not found|does not appear to be a git repository|not a git repository|unable to access .*: ssl|certificate|protocol '.*' is not supported|unsupported protocol|hook declined|protected branch|GH006|GH013/i,
+    ],
+    [
+        'race',
+        /\((?:fetch first|non-fast-forward|stale info)\)|cannot lock ref|failed to update ref|failed to lock|incorrect old value/i,
+    ],
+    [
+        'transient',
+        /could not resolve host|temporary failure in name resolution|connection (refused|reset|timed out)|timed out|operation too slow|early eof|hung up unexpectedly|rpc failed|returned error: (408|429|5\d\d)|transfer closed|unexpected disconnect|the remote end hung up|network is unreachable|no route to host|broken pipe|gnutls_handshake|ssl_read|recv failure|send failure|HTTP\/2 stream|could not read from remote repository|failed to connect|empty reply from server/i,
+    ],
+];
+/** Classifies git's output of a failed network command (clone, fetch, ls-remote, push). */
+function classifyGitFailure(output) {
+    for (const [failure, pattern] of GIT_FAILURES)
+        if (pattern.test(output))
+            return failure;
+    return 'refused';
+}
+
 ;// CONCATENATED MODULE: ./packages/core/src/workload.ts
 /** The names kubectl accepts for each kind (singular, plural, short name, `kind.group`). */
 const WORKLOAD_KIND_ALIASES = {
@@ -3549,7 +3627,10 @@ function parseWorkloadReference(text) {
 
 
 
+
 ;// CONCATENATED MODULE: ./packages/detect-changed-services/src/git.ts
+// The repository's history as detection reads it: changed paths between two commits, merge bases, and
+// fetches from origin (deepening shallow clones) only as far as needed, each under a deadline.
 
 const ZERO_SHA = '0000000000000000000000000000000000000000';
 const SHA = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/;
@@ -3561,27 +3642,13 @@ const DEFAULT_DEEPEN_STEPS = [50, 100, 200, 400, 800, 1600];
 const DEFAULT_FETCH_TIMEOUT_MS = 120_000;
 /** Local git commands only read the repository; this bounds them all the same. */
 const LOCAL_DEADLINE_MS = 600_000;
-// A clone without an origin remote has nothing to fetch from: like a ref origin does not have.
-const MISSING_REF = /couldn't find remote ref|not our ref|no such remote ref|unadvertised object|invalid refspec|'origin' does not appear to be a git repository/i;
-const FATAL = /authentication failed|could not read (username|password)|terminal prompts disabled|permission denied|returned error: (401|403|404)|repository .* not found|does not appear to be a git repository|not a git repository|unable to access .*: (ssl|certificate)|certificate|protocol '.*' is not supported|unsupported protocol/i;
-const TRANSIENT = /could not resolve host|temporary failure in name resolution|connection (refused|reset|timed out)|timed out|early eof|hung up unexpectedly|rpc failed|returned error: (408|429|5\d\d)|transfer closed|unexpected disconnect|the remote end hung up|network is unreachable|no route to host|broken pipe|gnutls_handshake|ssl_read|could not read from remote repository|failed to connect|empty reply from server/i;
-/** Classifies a failed fetch by git's error output; unknown failures are not retried. */
-function classifyFetchFailure(stderr) {
-    if (MISSING_REF.test(stderr))
-        return 'missing';
-    if (FATAL.test(stderr))
-        return 'fatal';
-    return TRANSIENT.test(stderr) ? 'transient' : 'fatal';
-}
 /** A fetch from origin that failed for a reason other than a missing ref: the step cannot decide. */
-class GitFetchError extends Error {
-    kind;
+class GitFetchError extends ClassifiedError {
     reason;
-    constructor(what, reason, kind, attempts) {
-        const tries = attempts > 1 ? ` after ${attempts} attempts` : kind === 'fatal' ? ' (not retried)' : '';
-        super(`git fetch of ${what} from origin failed${tries}: ${reason}`);
+    constructor(what, reason, failure, attempts) {
+        const tries = attempts > 1 ? ` after ${attempts} attempts` : failure === 'permanent' ? ' (not retried)' : '';
+        super(`git fetch of ${what} from origin failed${tries}: ${reason}`, failure);
         this.name = 'GitFetchError';
-        this.kind = kind;
         this.reason = reason;
     }
 }
@@ -3709,16 +3776,16 @@ class GitHistory {
                 this.shallow = undefined;
                 if (result.exitCode === 0)
                     return true;
-                const kind = classifyFetchFailure(result.stderr);
-                if (kind === 'missing')
+                const gitFailure = classifyGitFailure(result.stderr);
+                if (gitFailure === 'missing')
                     return false;
-                throw new GitFetchError(what, fetchFailureReason(result.stderr), kind, 1);
+                throw new GitFetchError(what, fetchFailureReason(result.stderr), failureOf(gitFailure === 'transient'), 1);
             }, {
                 attempts: this.fetchAttempts,
                 baseMs: 1000,
                 maxMs: 8000,
                 jitter: 0.3,
-                retryIf: (error) => (error instanceof GitFetchError ? error.kind === 'transient' : isTransient(error)),
+                retryIf: isTransient,
                 onRetry: (error, attempt, delayMs) => this.log(`Fetch attempt ${attempt} failed (${errorMessage(error)}); trying again in ${delayMs} ms`),
                 ...(this.sleep === undefined ? {} : { sleep: this.sleep }),
             });
@@ -3727,7 +3794,7 @@ class GitHistory {
             if (error instanceof GitFetchError && attempts <= 1)
                 throw error;
             const reason = error instanceof GitFetchError ? error.reason : escapeUntrusted(errorMessage(error));
-            throw new GitFetchError(what, reason, error instanceof GitFetchError ? error.kind : 'transient', attempts);
+            throw new GitFetchError(what, reason, error instanceof GitFetchError ? error.failure : 'transient', attempts);
         }
     }
     /**
@@ -3909,6 +3976,8 @@ function lastLine(text) {
 }
 
 ;// CONCATENATED MODULE: ./packages/detect-changed-services/src/comparison.ts
+// Which commits to compare: decided from the inputs and the event alone, then resolved with git (merge
+// bases, forced pushes, new branches, tags), or every service when nothing can be compared.
 
 
 const comparison_field = (value, ...path) => {
@@ -3931,10 +4000,11 @@ function serviceOfTag(tag, services) {
     return undefined;
 }
 /**
- * Decides which commits to compare, by the table in the action's README ("Which commits are compared"): `force-all`, an explicit `base`, then the event
- * (pull requests three-dot, merge queues base..head, pushes before..after, tags, manual and scheduled
- * runs). Events that name no commits select every service, with a warning. It needs neither git nor the
- * manifest, so that git can start on the comparison while the manifest is read.
+ * Decides which commits to compare, from the table in docs/actions/detect-changed-services.md:
+ * `force-all`, an explicit `base`, then the event (pull requests three-dot, merge queues base..head,
+ * pushes before..after, tags, manual and scheduled runs). Events that name no commits select every
+ * service, with a warning. It needs neither git nor the manifest, so that git can start on the comparison
+ * while the manifest is read.
  */
 function planComparison(inputs, event) {
     const headOr = (eventHead) => inputs.head !== 'HEAD' ? inputs.head : (eventHead ?? 'HEAD');
@@ -4130,6 +4200,8 @@ async function resolvePush(plan, git, failOpen) {
 var picomatch = __nccwpck_require__(4006);
 var picomatch_default = /*#__PURE__*/__nccwpck_require__.n(picomatch);
 ;// CONCATENATED MODULE: ./packages/detect-changed-services/src/rules.ts
+// Path rules (globs and `!` exclusions) compiled once into fast tests anchored at literal directories,
+// and the matcher that says which services and libraries a changed path selects.
 
 
 /** Options every glob is compiled with: dotfiles match (`.github/**`), as in dorny/paths-filter. */
@@ -4777,6 +4849,8 @@ function percentOf(value) {
 }
 
 ;// CONCATENATED MODULE: ./packages/detect-changed-services/src/manifest.ts
+// The services manifest: its types, the defaults a service that names only its directory gets, and the
+// parser that checks shape, names, paths, globs and dependencies, each mistake at its line.
 
 
 
@@ -4817,7 +4891,7 @@ function normalizeDirectory(path) {
 const under = (directory, file) => (directory === '.' ? file : `${directory}/${file}`);
 /** Default rules of a directory: everything below it. */
 const directoryRules = (directory) => [{ pattern: directory === '.' ? '**' : `${directory}/**` }];
-/** The defaults of a service that only names its directory (the action README's manifest section). */
+/** The defaults a service that only names its directory gets (docs/manifest.md). */
 function serviceWithDefaults(name, fields) {
     const context = fields.context ?? fields.path;
     return {
@@ -5126,7 +5200,7 @@ const SKIPPED_DIRECTORIES = new Set(['.git', 'node_modules']);
 const MAX_DISCOVERY_DEPTH = 8;
 /**
  * Services without a manifest: every directory (relative to `root`) matching `pattern` that holds a
- * Dockerfile, named after its last path segment, with the manifest's defaults.
+ * Dockerfile, named after its last path segment, with the defaults of docs/manifest.md.
  */
 function discoverServices(root, pattern) {
     const glob = normalizeDirectory(pattern);
@@ -5312,6 +5386,7 @@ function matrixEntry(selected) {
 }
 
 ;// CONCATENATED MODULE: ./packages/detect-changed-services/src/summary.ts
+// The job summary: what was compared, each selected service with its reasons, and the rest.
 
 
 /** What was compared, as a sentence. */
@@ -5364,6 +5439,7 @@ function renderSummary(report) {
 }
 
 ;// CONCATENATED MODULE: ./packages/detect-changed-services/src/run.ts
+// The step: inputs, the manifest, the comparison, the selection, then the matrix, the outputs and the summary.
 
 
 

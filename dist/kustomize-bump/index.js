@@ -5,7 +5,7 @@ import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _shiprail_kustomize_bump_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3107);
+/* harmony import */ var _shiprail_kustomize_bump_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3848);
 
 await (0,_shiprail_kustomize_bump_action__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -14,7 +14,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 3107:
+/***/ 3848:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28,6 +28,7 @@ const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import
 ;// CONCATENATED MODULE: external "node:fs"
 const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 ;// CONCATENATED MODULE: ./packages/core/src/context.ts
+// What an action knows of the workflow run: GITHUB_* variables and the event payload, read once.
 
 /** Reads the context the runner provides: `GITHUB_*` variables and the event payload file. */
 function readGitHubContext(env) {
@@ -203,8 +204,9 @@ class Redactor {
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/network.ts
-// What is worth another attempt, and how long one attempt may take: one answer for every action that
-// talks to a server (registries, git remotes, Prometheus, the Kubernetes and GitHub APIs, downloads).
+// The errors of talking to a server (a status the caller cannot use, no answer in time) and the deadline of
+// one attempt, for every action that talks to one (registries, git remotes, Prometheus, the Kubernetes and
+// GitHub APIs, downloads). Whether another attempt is worth it is failure.ts's answer.
 
 
 /** A server answered with a status the caller cannot use. */
@@ -225,44 +227,6 @@ class DeadlineError extends Error {
         super(`${what} did not answer within ${formatDuration(ms)}`);
         this.name = 'DeadlineError';
     }
-}
-// Errors of the connection itself, as Node, undici and libuv name them: another attempt may succeed.
-const TRANSIENT_CODES = new Set([
-    'ECONNRESET',
-    'ECONNREFUSED',
-    'ECONNABORTED',
-    'ETIMEDOUT',
-    'EPIPE',
-    'EHOSTUNREACH',
-    'ENETUNREACH',
-    'ENETDOWN',
-    'EAI_AGAIN',
-    'UND_ERR_SOCKET',
-    'UND_ERR_CONNECT_TIMEOUT',
-    'UND_ERR_HEADERS_TIMEOUT',
-    'UND_ERR_BODY_TIMEOUT',
-    'UND_ERR_CLOSED',
-]);
-/** Statuses another attempt can change: a timeout, too many requests, or the server's own failure. */
-const isTransientStatus = (status) => status === 408 || status === 429 || status >= 500;
-// Duck-typed: errors from another realm (a VM context, a worker) fail `instanceof Error`.
-const field = (error, name) => typeof error === 'object' && error !== null ? error[name] : undefined;
-/**
- * Whether another attempt can fix this error: network failures, a deadline that expired, 408, 429 and
- * 5xx. Not 4xx answers, bad certificates, refused schemes or anything else the same request repeats.
- */
-function isTransient(error) {
-    if (error instanceof DeadlineError)
-        return true;
-    if (error instanceof HttpStatusError)
-        return isTransientStatus(error.status);
-    for (let current = error, depth = 0; current !== undefined && depth < 5; depth += 1) {
-        const code = field(current, 'code');
-        if (typeof code === 'string' && TRANSIENT_CODES.has(code))
-            return true;
-        current = field(current, 'cause');
-    }
-    return false;
 }
 /**
  * Runs one network operation under a deadline: its signal aborts when `ms` pass, and the promise rejects
@@ -287,6 +251,7 @@ async function withDeadline(operation, ms, what) {
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/exec-deadline.ts
+// Running a program that talks to a server under a deadline: it and what it started are killed when time is up.
 
 
 /**
@@ -420,6 +385,8 @@ function formatYamlPath(path) {
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/inputs.ts
+// Reading action inputs: one parser with typed getters that name the input in every mistake, and list and header line
+// parsing.
 
 
 
@@ -567,6 +534,7 @@ function parseHeaderLines(lines, input) {
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/markdown.ts
+// Markdown for job summaries: escaped table cells, inline code, folded sections and the size GitHub accepts.
 const CELL_SPECIAL = /[&<>|\n]/;
 /** Escapes text for a Markdown table cell: pipes, newlines and HTML-significant characters. */
 function escapeCell(value) {
@@ -613,6 +581,8 @@ function capSummary(markdown, limit = SUMMARY_LIMIT_BYTES) {
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/retry.ts
+// Trying again: exponential backoff with jitter, an abortable sleep of any length, and retry, which asks its caller
+// what is worth it.
 
 /** The delay after failed attempt `attempt` (1-based): exponential, capped, with optional jitter. */
 function backoffDelay(attempt, options, random = Math.random) {
@@ -800,6 +770,8 @@ async function appendSummary(markdown) {
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/action.ts
+// The runtime of a real step on a runner (@actions/* behind the Runtime interface) and runAction, the one top of every
+// action.
 
 
 
@@ -979,6 +951,112 @@ async function withPrivateFile(tempDir, fileName, content, use) {
     }
 }
 
+;// CONCATENATED MODULE: ./packages/core/src/failure.ts
+// Whether another attempt is worth it: one table for errors (thrown by Node, undici, a server's status, or
+// an action that already knows) and one for git's reports of a failed command. Every retry in the house
+// asks one of them, and nothing else decides.
+
+/** An error whose maker decided from what it saw whether another attempt can fix it. */
+class ClassifiedError extends Error {
+    failure;
+    constructor(message, failure) {
+        super(message);
+        this.name = 'ClassifiedError';
+        this.failure = failure;
+    }
+}
+/** `transient` when another attempt can fix it, else `permanent`. */
+const failureOf = (transient) => (transient ? 'transient' : 'permanent');
+/** Statuses another attempt can change: a timeout, too many requests, or the server's own failure. */
+const isTransientStatus = (status) => status === 408 || status === 429 || status >= 500;
+// Errors of the connection itself as Node, undici and libuv name them: another attempt may succeed. A
+// certificate or a scheme the client does not speak is presented again: another attempt repeats it.
+const FAILURE_CODES = {
+    ECONNRESET: 'transient',
+    ECONNREFUSED: 'transient',
+    ECONNABORTED: 'transient',
+    ETIMEDOUT: 'transient',
+    EPIPE: 'transient',
+    EHOSTUNREACH: 'transient',
+    ENETUNREACH: 'transient',
+    ENETDOWN: 'transient',
+    EAI_AGAIN: 'transient',
+    UND_ERR_SOCKET: 'transient',
+    UND_ERR_CONNECT_TIMEOUT: 'transient',
+    UND_ERR_HEADERS_TIMEOUT: 'transient',
+    UND_ERR_BODY_TIMEOUT: 'transient',
+    UND_ERR_CLOSED: 'transient',
+    DEPTH_ZERO_SELF_SIGNED_CERT: 'permanent',
+    SELF_SIGNED_CERT_IN_CHAIN: 'permanent',
+    UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'permanent',
+    UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'permanent',
+    CERT_HAS_EXPIRED: 'permanent',
+    CERT_NOT_YET_VALID: 'permanent',
+    ERR_TLS_CERT_ALTNAME_INVALID: 'permanent',
+    ERR_INVALID_PROTOCOL: 'permanent',
+};
+// Duck-typed: errors from another realm (a VM context, a worker) fail `instanceof Error`.
+const field = (error, name) => typeof error === 'object' && error !== null ? error[name] : undefined;
+/** The first code of the error or its causes that the table knows. */
+function codeFailure(error) {
+    for (let current = error, depth = 0; current !== undefined && depth < 5; depth += 1) {
+        const code = field(current, 'code');
+        if (typeof code === 'string' && Object.hasOwn(FAILURE_CODES, code))
+            return FAILURE_CODES[code];
+        current = field(current, 'cause');
+    }
+    return undefined;
+}
+/** The table, first answer wins. */
+const CLASSIFIERS = [
+    (error) => (error instanceof ClassifiedError ? error.failure : undefined),
+    (error) => (error instanceof DeadlineError ? 'transient' : undefined),
+    (error) => (error instanceof HttpStatusError ? failureOf(isTransientStatus(error.status)) : undefined),
+    codeFailure,
+];
+/** What another attempt would do about this error. */
+function classifyFailure(error) {
+    for (const classify of CLASSIFIERS) {
+        const failure = classify(error);
+        if (failure !== undefined)
+            return failure;
+    }
+    return 'unknown';
+}
+/**
+ * Whether another attempt can fix this error: network failures, a deadline that expired, 408, 429 and
+ * 5xx. Not 4xx answers, bad certificates, refused schemes or anything else the same request repeats.
+ */
+const isTransient = (error) => classifyFailure(error) === 'transient';
+// First match wins. A ref the remote does not have comes first (a clone without an origin remote reads
+// like one); refusals before races, since a hook that declines a push also makes git print
+// `[remote rejected]`.
+const GIT_FAILURES = [
+    [
+        'missing',
+        /couldn't find remote ref|not our ref|no such remote ref|unadvertised object|invalid refspec|'origin' does not appear to be a git repository/i,
+    ],
+    [
+        'refused',
+        /authentication failed|could not read (username|password)|terminal prompts disabled|host key verification failed|permission|denied|forbidden|returned error: (401|403|404)|repository (.* )?not found|does not appear to be a git repository|not a git repository|unable to access .*: ssl|certificate|protocol '.*' is not supported|unsupported protocol|hook declined|protected branch|GH006|GH013/i,
+    ],
+    [
+        'race',
+        /\((?:fetch first|non-fast-forward|stale info)\)|cannot lock ref|failed to update ref|failed to lock|incorrect old value/i,
+    ],
+    [
+        'transient',
+        /could not resolve host|temporary failure in name resolution|connection (refused|reset|timed out)|timed out|operation too slow|early eof|hung up unexpectedly|rpc failed|returned error: (408|429|5\d\d)|transfer closed|unexpected disconnect|the remote end hung up|network is unreachable|no route to host|broken pipe|gnutls_handshake|ssl_read|recv failure|send failure|HTTP\/2 stream|could not read from remote repository|failed to connect|empty reply from server/i,
+    ],
+];
+/** Classifies git's output of a failed network command (clone, fetch, ls-remote, push). */
+function classifyGitFailure(output) {
+    for (const [failure, pattern] of GIT_FAILURES)
+        if (pattern.test(output))
+            return failure;
+    return 'refused';
+}
+
 ;// CONCATENATED MODULE: ./packages/core/src/workload.ts
 /** The names kubectl accepts for each kind (singular, plural, short name, `kind.group`). */
 const WORKLOAD_KIND_ALIASES = {
@@ -1028,6 +1106,7 @@ function parseWorkloadReference(text) {
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/index.ts
+
 
 
 
@@ -1099,8 +1178,36 @@ function splitImageName(name) {
 const isDockerHub = (registry) => registry === DOCKER_HUB || registry === 'index.docker.io';
 /** A path as Docker Hub stores it: official images (one component, `nginx`) live under `library/`. */
 const dockerHubRepository = (path) => (path.includes('/') ? path : `library/${path}`);
+/** `localhost`, `127.0.0.0/8` and `[::1]`, with or without a port. */
+function isLoopbackHost(registry) {
+    const host = registry.startsWith('[') ? registry.slice(0, registry.indexOf(']') + 1) : registry.split(':')[0];
+    return host === 'localhost' || host === '[::1]' || /^127(?:\.\d{1,3}){3}$/.test(host ?? '');
+}
+/** Reads a reference already checked by its caller (a stricter rule of its own, or the grammar). */
+function readImageReference(text) {
+    const { name, tag, digest } = splitImageReference(text);
+    const { host, path } = splitImageName(name);
+    const registry = host === '' ? DOCKER_HUB : host;
+    const dockerHub = isDockerHub(registry);
+    return {
+        text,
+        name,
+        registry,
+        apiHost: dockerHub ? DOCKER_HUB_API_HOST : registry,
+        repository: dockerHub ? dockerHubRepository(path) : path,
+        tag: tag === '' ? undefined : tag,
+        digest: digest === '' ? undefined : digest,
+        loopback: isLoopbackHost(registry),
+    };
+}
+/** Parses `[registry/]path[:tag][@digest]` (surrounding blanks ignored); undefined when it is not a reference. */
+function parseImageReference(text) {
+    const trimmed = text.trim();
+    return isImageReference(trimmed) ? readImageReference(trimmed) : undefined;
+}
 
 ;// CONCATENATED MODULE: ./packages/kustomize-bump/src/image-args.ts
+// The `images` input: each argument in kustomize's forms, parsed into the images entry it asks for.
 
 
 /** The fields kustomize writes for an entry, in the order its writer emits them (sorted keys). */
@@ -1181,6 +1288,8 @@ function describeImageEntry(entry) {
 }
 
 ;// CONCATENATED MODULE: ./packages/kustomize-bump/src/git.ts
+// git in the GitOps repository: its environment, reads from the remote retried when another attempt can fix them, and
+// pushes that tell a lost race from a refusal.
 
 /** The identity of bump commits unless the environment sets git's own author variables. */
 const BOT_NAME = 'github-actions[bot]';
@@ -1232,34 +1341,17 @@ function httpOrigin(remoteUrl) {
         return undefined;
     }
 }
-/** The push lost a race: the branch moved, or another push held its ref lock, since we fetched. */
-const RACE_LOST = /\((?:fetch first|non-fast-forward|stale info)\)|cannot lock ref|failed to update ref|failed to lock|incorrect old value/i;
-/** The remote (a hook, a branch protection rule) refused the change itself: another attempt cannot help. */
-const REFUSED_BY_REMOTE = /hook declined|protected branch|GH006|GH013|permission|denied|forbidden/i;
-/** The network or the server failed (5xx, 429, a stall, a dropped connection): another attempt may work. */
-const TRANSIENT = /returned error: (?:5\d\d|429|408)|operation too slow|timed out|could not resolve host|failed to connect|connection (?:reset|refused|timed out)|early eof|unexpected disconnect|the remote end hung up|rpc failed|empty reply from server|recv failure|send failure|HTTP\/2 stream/i;
-/**
- * Classifies git's report of a failed network command. Refusals win over everything: a hook that
- * declines a push also makes git print `[remote rejected]`, which must not read as a lost race.
- */
-function classifyGitFailure(detail) {
-    if (REFUSED_BY_REMOTE.test(detail))
-        return 'refused';
-    if (RACE_LOST.test(detail))
-        return 'race';
-    return TRANSIENT.test(detail) ? 'transient' : 'refused';
-}
 /** A failed git command that talked to the remote, with what it means for another attempt. */
-class GitRemoteError extends Error {
-    kind;
-    constructor(message, kind) {
-        super(message);
+class GitRemoteError extends ClassifiedError {
+    gitFailure;
+    constructor(message, gitFailure) {
+        super(message, failureOf(gitFailure === 'transient'));
         this.name = 'GitRemoteError';
-        this.kind = kind;
+        this.gitFailure = gitFailure;
     }
 }
 /** A push that lost a race: worth fetching the new head and trying again. */
-const isLostRace = (error) => error instanceof GitRemoteError && error.kind === 'race';
+const isLostRace = (error) => error instanceof GitRemoteError && error.gitFailure === 'race';
 /** git's report of a failure: its output without the `hint:` advice and blank lines. */
 function gitFailureText(result) {
     return `${result.stdout}\n${result.stderr}`
@@ -1293,12 +1385,11 @@ class GitopsGit extends Git {
             if (result.exitCode === 0)
                 return result;
             const lines = gitFailureText(result);
-            const kind = classifyGitFailure(lines.join('\n')) === 'transient' ? 'transient' : 'refused';
-            throw new GitRemoteError(`${what}: ${lastLines(lines, 2)}`, kind);
+            throw new GitRemoteError(`${what}: ${lastLines(lines, 2)}`, classifyGitFailure(lines.join('\n')));
         }, {
             ...NETWORK_BACKOFF,
             attempts: NETWORK_ATTEMPTS,
-            retryIf: (error) => error instanceof GitRemoteError && error.kind === 'transient',
+            retryIf: isTransient,
             onRetry: (error, attempt, delay) => this.runtime.log.info(`${errorMessage(error)} (attempt ${attempt}); trying again in ${delay} ms`),
             sleep: (ms) => this.runtime.clock.sleep(ms),
         });
@@ -1310,11 +1401,11 @@ class GitopsGit extends Git {
         if (result.exitCode === 0)
             return;
         const lines = gitFailureText(result);
-        const kind = classifyGitFailure(lines.join('\n'));
+        const gitFailure = classifyGitFailure(lines.join('\n'));
         // The refused refs (`!` lines of --porcelain) and what the remote said: the rest is git's boilerplate.
         const telling = lines.filter((line) => line.startsWith('!') || line.startsWith('remote:'));
         const detail = lastLines(telling.length > 0 ? telling : lines, 6);
-        throw new GitRemoteError(kind === 'race' ? `push rejected: ${detail}` : `the remote refused the push to ${target}: ${detail}`, kind);
+        throw new GitRemoteError(gitFailure === 'race' ? `push rejected: ${detail}` : `the remote refused the push to ${target}: ${detail}`, gitFailure);
     }
 }
 
@@ -1361,6 +1452,7 @@ function renderCommitMessage(template, values) {
 }
 
 ;// CONCATENATED MODULE: ./packages/kustomize-bump/src/inputs.ts
+// kustomize-bump's inputs, read and checked before anything is cloned, edited or pushed.
 
 
 
@@ -1454,6 +1546,8 @@ function ownerAndName(repository) {
 // EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
 var dist = __nccwpck_require__(8815);
 ;// CONCATENATED MODULE: ./packages/kustomize-bump/src/kustomization-edit.ts
+// `kustomize edit set image` applied to a kustomization's text: the images entries kustomize would write,
+// everything else in the file kept byte for byte.
 
 
 
@@ -1831,6 +1925,7 @@ class SpliceList {
 }
 
 ;// CONCATENATED MODULE: ./packages/kustomize-bump/src/overlays.ts
+// The overlays' kustomization files: found inside the repository, edited in memory, then written all or none.
 
 
 
@@ -1911,6 +2006,8 @@ async function editOverlays(root, overlays, images, resolve = asWritten(images))
 }
 
 ;// CONCATENATED MODULE: ./packages/kustomize-bump/src/plan.ts
+// Everything kustomize-bump decides before a side effect: where the repository is, the branch pushed to, the commit
+// message.
 
 
 
@@ -2028,6 +2125,7 @@ async function openOrUpdatePullRequest(runtime, makeOctokit, request) {
 }
 
 ;// CONCATENATED MODULE: ./packages/kustomize-bump/src/summary.ts
+// The job summary: what changed in which overlay, where it was pushed, and the diff.
 
 
 
@@ -2263,6 +2361,8 @@ async function verifyRendered(runtime, root, edit) {
 }
 
 ;// CONCATENATED MODULE: ./packages/kustomize-bump/src/verify.ts
+// Verification: the overlay rendered with kubectl kustomize or kustomize, and every new reference found in what it
+// renders.
 
 
 
@@ -2326,6 +2426,7 @@ async function verifyOverlay(runtime, root, overlay, file, entries) {
 }
 
 ;// CONCATENATED MODULE: ./packages/kustomize-bump/src/workspace.ts
+// The checkout kustomize-bump edits: a shallow clone of the branch, or a worktree borrowed from a clone.
 
 
 
@@ -2338,11 +2439,8 @@ async function remoteUrlOf(runtime, source) {
     if (!(0,external_node_fs_namespaceObject.existsSync)(source.path) || !(0,external_node_fs_namespaceObject.statSync)(source.path).isDirectory()) {
         throw new errors_ConfigurationError(`'${source.path}' is not a directory`, { input: 'repository-path' });
     }
-    const origin = await runtime.exec('git', ['remote', 'get-url', 'origin'], {
-        cwd: source.path,
-        silent: true,
-        allowFailure: true,
-    });
+    const clone = new Git({ exec: (program, args, options) => runtime.exec(program, args, options), cwd: source.path });
+    const origin = await clone.run(['remote', 'get-url', 'origin'], { allowFailure: true });
     if (origin.exitCode !== 0) {
         throw new errors_ConfigurationError(`'${source.path}' is not a git clone with an origin remote`, {
             input: 'repository-path',
@@ -2400,6 +2498,8 @@ async function fetchBranch(git, branch, shallow) {
 }
 
 ;// CONCATENATED MODULE: ./packages/kustomize-bump/src/run.ts
+// The step's top function: edit the overlays in a checkout of the GitOps branch, commit, push (again after
+// a lost race) or open a pull request, and report what changed.
 
 
 

@@ -5279,7 +5279,7 @@ __webpack_unused_export__ = version;
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _shiprail_smoke_test_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1471);
+/* harmony import */ var _shiprail_smoke_test_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9972);
 
 await (0,_shiprail_smoke_test_action__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -5288,7 +5288,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 1471:
+/***/ 9972:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -5302,6 +5302,7 @@ const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import
 ;// CONCATENATED MODULE: external "node:fs"
 const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 ;// CONCATENATED MODULE: ./packages/core/src/context.ts
+// What an action knows of the workflow run: GITHUB_* variables and the event payload, read once.
 
 /** Reads the context the runner provides: `GITHUB_*` variables and the event payload file. */
 function readGitHubContext(env) {
@@ -5477,8 +5478,9 @@ class Redactor {
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/network.ts
-// What is worth another attempt, and how long one attempt may take: one answer for every action that
-// talks to a server (registries, git remotes, Prometheus, the Kubernetes and GitHub APIs, downloads).
+// The errors of talking to a server (a status the caller cannot use, no answer in time) and the deadline of
+// one attempt, for every action that talks to one (registries, git remotes, Prometheus, the Kubernetes and
+// GitHub APIs, downloads). Whether another attempt is worth it is failure.ts's answer.
 
 
 /** A server answered with a status the caller cannot use. */
@@ -5499,44 +5501,6 @@ class DeadlineError extends Error {
         super(`${what} did not answer within ${formatDuration(ms)}`);
         this.name = 'DeadlineError';
     }
-}
-// Errors of the connection itself, as Node, undici and libuv name them: another attempt may succeed.
-const TRANSIENT_CODES = new Set([
-    'ECONNRESET',
-    'ECONNREFUSED',
-    'ECONNABORTED',
-    'ETIMEDOUT',
-    'EPIPE',
-    'EHOSTUNREACH',
-    'ENETUNREACH',
-    'ENETDOWN',
-    'EAI_AGAIN',
-    'UND_ERR_SOCKET',
-    'UND_ERR_CONNECT_TIMEOUT',
-    'UND_ERR_HEADERS_TIMEOUT',
-    'UND_ERR_BODY_TIMEOUT',
-    'UND_ERR_CLOSED',
-]);
-/** Statuses another attempt can change: a timeout, too many requests, or the server's own failure. */
-const isTransientStatus = (status) => status === 408 || status === 429 || status >= 500;
-// Duck-typed: errors from another realm (a VM context, a worker) fail `instanceof Error`.
-const field = (error, name) => typeof error === 'object' && error !== null ? error[name] : undefined;
-/**
- * Whether another attempt can fix this error: network failures, a deadline that expired, 408, 429 and
- * 5xx. Not 4xx answers, bad certificates, refused schemes or anything else the same request repeats.
- */
-function isTransient(error) {
-    if (error instanceof DeadlineError)
-        return true;
-    if (error instanceof HttpStatusError)
-        return isTransientStatus(error.status);
-    for (let current = error, depth = 0; current !== undefined && depth < 5; depth += 1) {
-        const code = field(current, 'code');
-        if (typeof code === 'string' && TRANSIENT_CODES.has(code))
-            return true;
-        current = field(current, 'cause');
-    }
-    return false;
 }
 /**
  * Runs one network operation under a deadline: its signal aborts when `ms` pass, and the promise rejects
@@ -5561,6 +5525,7 @@ async function withDeadline(operation, ms, what) {
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/exec-deadline.ts
+// Running a program that talks to a server under a deadline: it and what it started are killed when time is up.
 
 
 /**
@@ -5694,6 +5659,8 @@ function formatYamlPath(path) {
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/inputs.ts
+// Reading action inputs: one parser with typed getters that name the input in every mistake, and list and header line
+// parsing.
 
 
 
@@ -5841,6 +5808,7 @@ function parseHeaderLines(lines, input) {
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/markdown.ts
+// Markdown for job summaries: escaped table cells, inline code, folded sections and the size GitHub accepts.
 const CELL_SPECIAL = /[&<>|\n]/;
 /** Escapes text for a Markdown table cell: pipes, newlines and HTML-significant characters. */
 function escapeCell(value) {
@@ -5887,6 +5855,8 @@ function capSummary(markdown, limit = SUMMARY_LIMIT_BYTES) {
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/retry.ts
+// Trying again: exponential backoff with jitter, an abortable sleep of any length, and retry, which asks its caller
+// what is worth it.
 
 /** The delay after failed attempt `attempt` (1-based): exponential, capped, with optional jitter. */
 function backoffDelay(attempt, options, random = Math.random) {
@@ -6074,6 +6044,8 @@ async function appendSummary(markdown) {
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/action.ts
+// The runtime of a real step on a runner (@actions/* behind the Runtime interface) and runAction, the one top of every
+// action.
 
 
 
@@ -6214,6 +6186,112 @@ async function withPrivateFile(tempDir, fileName, content, use) {
     }
 }
 
+;// CONCATENATED MODULE: ./packages/core/src/failure.ts
+// Whether another attempt is worth it: one table for errors (thrown by Node, undici, a server's status, or
+// an action that already knows) and one for git's reports of a failed command. Every retry in the house
+// asks one of them, and nothing else decides.
+
+/** An error whose maker decided from what it saw whether another attempt can fix it. */
+class ClassifiedError extends Error {
+    failure;
+    constructor(message, failure) {
+        super(message);
+        this.name = 'ClassifiedError';
+        this.failure = failure;
+    }
+}
+/** `transient` when another attempt can fix it, else `permanent`. */
+const failureOf = (transient) => (transient ? 'transient' : 'permanent');
+/** Statuses another attempt can change: a timeout, too many requests, or the server's own failure. */
+const isTransientStatus = (status) => status === 408 || status === 429 || status >= 500;
+// Errors of the connection itself as Node, undici and libuv name them: another attempt may succeed. A
+// certificate or a scheme the client does not speak is presented again: another attempt repeats it.
+const FAILURE_CODES = {
+    ECONNRESET: 'transient',
+    ECONNREFUSED: 'transient',
+    ECONNABORTED: 'transient',
+    ETIMEDOUT: 'transient',
+    EPIPE: 'transient',
+    EHOSTUNREACH: 'transient',
+    ENETUNREACH: 'transient',
+    ENETDOWN: 'transient',
+    EAI_AGAIN: 'transient',
+    UND_ERR_SOCKET: 'transient',
+    UND_ERR_CONNECT_TIMEOUT: 'transient',
+    UND_ERR_HEADERS_TIMEOUT: 'transient',
+    UND_ERR_BODY_TIMEOUT: 'transient',
+    UND_ERR_CLOSED: 'transient',
+    DEPTH_ZERO_SELF_SIGNED_CERT: 'permanent',
+    SELF_SIGNED_CERT_IN_CHAIN: 'permanent',
+    UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'permanent',
+    UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'permanent',
+    CERT_HAS_EXPIRED: 'permanent',
+    CERT_NOT_YET_VALID: 'permanent',
+    ERR_TLS_CERT_ALTNAME_INVALID: 'permanent',
+    ERR_INVALID_PROTOCOL: 'permanent',
+};
+// Duck-typed: errors from another realm (a VM context, a worker) fail `instanceof Error`.
+const field = (error, name) => typeof error === 'object' && error !== null ? error[name] : undefined;
+/** The first code of the error or its causes that the table knows. */
+function codeFailure(error) {
+    for (let current = error, depth = 0; current !== undefined && depth < 5; depth += 1) {
+        const code = field(current, 'code');
+        if (typeof code === 'string' && Object.hasOwn(FAILURE_CODES, code))
+            return FAILURE_CODES[code];
+        current = field(current, 'cause');
+    }
+    return undefined;
+}
+/** The table, first answer wins. */
+const CLASSIFIERS = [
+    (error) => (error instanceof ClassifiedError ? error.failure : undefined),
+    (error) => (error instanceof DeadlineError ? 'transient' : undefined),
+    (error) => (error instanceof HttpStatusError ? failureOf(isTransientStatus(error.status)) : undefined),
+    codeFailure,
+];
+/** What another attempt would do about this error. */
+function classifyFailure(error) {
+    for (const classify of CLASSIFIERS) {
+        const failure = classify(error);
+        if (failure !== undefined)
+            return failure;
+    }
+    return 'unknown';
+}
+/**
+ * Whether another attempt can fix this error: network failures, a deadline that expired, 408, 429 and
+ * 5xx. Not 4xx answers, bad certificates, refused schemes or anything else the same request repeats.
+ */
+const isTransient = (error) => classifyFailure(error) === 'transient';
+// First match wins. A ref the remote does not have comes first (a clone without an origin remote reads
+// like one); refusals before races, since a hook that declines a push also makes git print
+// `[remote rejected]`.
+const GIT_FAILURES = (/* unused pure expression or super */ null && ([
+    [
+        'missing',
+        /couldn't find remote ref|not our ref|no such remote ref|unadvertised object|invalid refspec|'origin' does not appear to be a git repository/i,
+    ],
+    [
+        'refused',
+        /authentication failed|could not read (username|password)|terminal prompts disabled|host key verification failed|permission|denied|forbidden|returned error: (401|403|404)|repository (.* )?not found|does not appear to be a git repository|not a git repository|unable to access .*: ssl|certificate|protocol '.*' is not supported|unsupported protocol|hook declined|protected branch|GH006|GH013/i,
+    ],
+    [
+        'race',
+        /\((?:fetch first|non-fast-forward|stale info)\)|cannot lock ref|failed to update ref|failed to lock|incorrect old value/i,
+    ],
+    [
+        'transient',
+        /could not resolve host|temporary failure in name resolution|connection (refused|reset|timed out)|timed out|operation too slow|early eof|hung up unexpectedly|rpc failed|returned error: (408|429|5\d\d)|transfer closed|unexpected disconnect|the remote end hung up|network is unreachable|no route to host|broken pipe|gnutls_handshake|ssl_read|recv failure|send failure|HTTP\/2 stream|could not read from remote repository|failed to connect|empty reply from server/i,
+    ],
+]));
+/** Classifies git's output of a failed network command (clone, fetch, ls-remote, push). */
+function classifyGitFailure(output) {
+    for (const [failure, pattern] of GIT_FAILURES)
+        if (pattern.test(output))
+            return failure;
+    return 'refused';
+}
+
 ;// CONCATENATED MODULE: ./packages/core/src/workload.ts
 /** The names kubectl accepts for each kind (singular, plural, short name, `kind.group`). */
 const WORKLOAD_KIND_ALIASES = {
@@ -6263,6 +6341,7 @@ function parseWorkloadReference(text) {
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/index.ts
+
 
 
 
@@ -14254,15 +14333,13 @@ function expectedText(operator) {
 
 ;// CONCATENATED MODULE: ./packages/smoke-test/src/http.ts
 
-class HttpError extends Error {
+/** No response came; `permanent` when another attempt cannot fix it (an untrusted certificate, a scheme that is not HTTP). */
+class HttpError extends ClassifiedError {
     latencyMs;
-    /** Another attempt cannot fix it (an untrusted certificate, a scheme that is not HTTP). */
-    permanent;
-    constructor(message, latencyMs, permanent = false) {
-        super(message);
+    constructor(message, latencyMs, failure = 'transient') {
+        super(message, failure);
         this.name = 'HttpError';
         this.latencyMs = latencyMs;
-        this.permanent = permanent;
     }
 }
 const MAX_REDIRECTS = 10;
@@ -14284,7 +14361,9 @@ async function send(request, now = Date.now) {
             response = await exchange({ ...request, url, method, headers, body, timeoutMs: remaining });
         }
         catch (error) {
-            throw new HttpError(describeNetworkError(error, url, request.timeoutMs), now() - started, isPermanent(error));
+            // Checks retry until their window closes: only what is known to repeat stops them.
+            const failure = classifyFailure(error) === 'permanent' ? 'permanent' : 'transient';
+            throw new HttpError(describeNetworkError(error, url, request.timeoutMs), now() - started, failure);
         }
         const location = response.headers.location;
         if (request.followRedirects && isRedirect(response.statusCode) && location !== undefined) {
@@ -14293,7 +14372,7 @@ async function send(request, now = Date.now) {
                 throw new HttpError(`more than ${MAX_REDIRECTS} redirects`, now() - started);
             const next = new URL(location, url);
             if (next.protocol !== 'http:' && next.protocol !== 'https:') {
-                throw new HttpError(`redirected to a ${next.protocol} URL, which is not http or https`, now() - started, true);
+                throw new HttpError(`redirected to a ${next.protocol} URL, which is not http or https`, now() - started, 'permanent');
             }
             if (new URL(url).origin !== next.origin) {
                 headers = headers.filter(([name]) => !ORIGIN_BOUND_HEADERS.includes(name.toLowerCase()));
@@ -14445,21 +14524,6 @@ class TimeoutError extends Error {
 }
 class AbortedError extends Error {
 }
-/** Certificate problems: the same certificate will be presented again. */
-const CERTIFICATE_CODES = [
-    'DEPTH_ZERO_SELF_SIGNED_CERT',
-    'SELF_SIGNED_CERT_IN_CHAIN',
-    'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-    'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-    'CERT_HAS_EXPIRED',
-    'CERT_NOT_YET_VALID',
-    'ERR_TLS_CERT_ALTNAME_INVALID',
-];
-/** Whether another attempt cannot help: a refused certificate or a scheme the client does not speak. */
-function isPermanent(error) {
-    const code = error instanceof Error && 'code' in error && typeof error.code === 'string' ? error.code : '';
-    return CERTIFICATE_CODES.includes(code) || code === 'ERR_INVALID_PROTOCOL';
-}
 const TLS_HINT = 'trust its CA with ca: <file>, or set insecure: true for a self-signed test endpoint';
 function describeNetworkError(error, url, timeoutMs) {
     const where = new URL(url).host;
@@ -14559,7 +14623,7 @@ function runScheduled(count, options) {
     });
 }
 
-;// CONCATENATED MODULE: ./packages/smoke-test/src/runner.ts
+;// CONCATENATED MODULE: ./packages/smoke-test/src/check-runner.ts
 // Runs the checks: up to `concurrency` at once, each check after the checks whose captures it uses,
 // retrying with backoff while its `retry.until` lasts, everything inside one overall deadline.
 
@@ -14681,7 +14745,7 @@ async function runCheck(check, values, context) {
     for (;;) {
         attempts += 1;
         last = await attempt(check, values, context);
-        if (last.ok || last.permanent === true || check.retry === undefined || signal.aborted)
+        if (last.ok || last.failure === 'permanent' || check.retry === undefined || signal.aborted)
             break;
         const remaining = Math.min(check.retry.untilMs - (now() - started), deadline - now());
         if (remaining <= 0)
@@ -14723,7 +14787,7 @@ async function attempt(check, values, context) {
             ok: false,
             failures: [],
             networkError: message,
-            ...(error instanceof HttpError ? { latencyMs: error.latencyMs, permanent: error.permanent } : {}),
+            ...(error instanceof HttpError ? { latencyMs: error.latencyMs, failure: error.failure } : {}),
             captured: new Map(),
         };
     }
@@ -14811,7 +14875,7 @@ function describeResult(check, last, attempts, elapsedMs, aborted, options) {
     const problems = last.networkError !== undefined ? [last.networkError] : last.failures.map(formatFailure);
     if (aborted)
         problems.push(`the overall timeout (${formatDuration(options.timeoutMs)}) was reached`);
-    if (last.permanent === true && check.retry !== undefined)
+    if (last.failure === 'permanent' && check.retry !== undefined)
         problems.push('not retried: another attempt would meet the same');
     if (check.retry !== undefined && !aborted && attempts > 1) {
         problems.push(`still failing after ${attempts} attempts over ${formatDuration(elapsedMs)} (retry until ${formatDuration(check.retry.untilMs)})`);

@@ -2509,7 +2509,7 @@ exports.basename = (path, { windows } = {}) => {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _shiprail_test_report_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6267);
+/* harmony import */ var _shiprail_test_report_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9828);
 
 await (0,_shiprail_test_report_action__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -2518,7 +2518,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 6267:
+/***/ 9828:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -2532,6 +2532,7 @@ const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import
 ;// CONCATENATED MODULE: external "node:fs"
 const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 ;// CONCATENATED MODULE: ./packages/core/src/context.ts
+// What an action knows of the workflow run: GITHUB_* variables and the event payload, read once.
 
 /** Reads the context the runner provides: `GITHUB_*` variables and the event payload file. */
 function readGitHubContext(env) {
@@ -2707,8 +2708,9 @@ class Redactor {
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/network.ts
-// What is worth another attempt, and how long one attempt may take: one answer for every action that
-// talks to a server (registries, git remotes, Prometheus, the Kubernetes and GitHub APIs, downloads).
+// The errors of talking to a server (a status the caller cannot use, no answer in time) and the deadline of
+// one attempt, for every action that talks to one (registries, git remotes, Prometheus, the Kubernetes and
+// GitHub APIs, downloads). Whether another attempt is worth it is failure.ts's answer.
 
 
 /** A server answered with a status the caller cannot use. */
@@ -2729,44 +2731,6 @@ class DeadlineError extends Error {
         super(`${what} did not answer within ${formatDuration(ms)}`);
         this.name = 'DeadlineError';
     }
-}
-// Errors of the connection itself, as Node, undici and libuv name them: another attempt may succeed.
-const TRANSIENT_CODES = new Set([
-    'ECONNRESET',
-    'ECONNREFUSED',
-    'ECONNABORTED',
-    'ETIMEDOUT',
-    'EPIPE',
-    'EHOSTUNREACH',
-    'ENETUNREACH',
-    'ENETDOWN',
-    'EAI_AGAIN',
-    'UND_ERR_SOCKET',
-    'UND_ERR_CONNECT_TIMEOUT',
-    'UND_ERR_HEADERS_TIMEOUT',
-    'UND_ERR_BODY_TIMEOUT',
-    'UND_ERR_CLOSED',
-]);
-/** Statuses another attempt can change: a timeout, too many requests, or the server's own failure. */
-const isTransientStatus = (status) => status === 408 || status === 429 || status >= 500;
-// Duck-typed: errors from another realm (a VM context, a worker) fail `instanceof Error`.
-const field = (error, name) => typeof error === 'object' && error !== null ? error[name] : undefined;
-/**
- * Whether another attempt can fix this error: network failures, a deadline that expired, 408, 429 and
- * 5xx. Not 4xx answers, bad certificates, refused schemes or anything else the same request repeats.
- */
-function isTransient(error) {
-    if (error instanceof DeadlineError)
-        return true;
-    if (error instanceof HttpStatusError)
-        return isTransientStatus(error.status);
-    for (let current = error, depth = 0; current !== undefined && depth < 5; depth += 1) {
-        const code = field(current, 'code');
-        if (typeof code === 'string' && TRANSIENT_CODES.has(code))
-            return true;
-        current = field(current, 'cause');
-    }
-    return false;
 }
 /**
  * Runs one network operation under a deadline: its signal aborts when `ms` pass, and the promise rejects
@@ -2791,6 +2755,7 @@ async function withDeadline(operation, ms, what) {
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/exec-deadline.ts
+// Running a program that talks to a server under a deadline: it and what it started are killed when time is up.
 
 
 /**
@@ -2924,6 +2889,8 @@ function formatYamlPath(path) {
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/inputs.ts
+// Reading action inputs: one parser with typed getters that name the input in every mistake, and list and header line
+// parsing.
 
 
 
@@ -3071,6 +3038,7 @@ function parseHeaderLines(lines, input) {
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/markdown.ts
+// Markdown for job summaries: escaped table cells, inline code, folded sections and the size GitHub accepts.
 const CELL_SPECIAL = /[&<>|\n]/;
 /** Escapes text for a Markdown table cell: pipes, newlines and HTML-significant characters. */
 function escapeCell(value) {
@@ -3117,6 +3085,8 @@ function capSummary(markdown, limit = SUMMARY_LIMIT_BYTES) {
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/retry.ts
+// Trying again: exponential backoff with jitter, an abortable sleep of any length, and retry, which asks its caller
+// what is worth it.
 
 /** The delay after failed attempt `attempt` (1-based): exponential, capped, with optional jitter. */
 function backoffDelay(attempt, options, random = Math.random) {
@@ -3304,6 +3274,8 @@ async function appendSummary(markdown) {
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/action.ts
+// The runtime of a real step on a runner (@actions/* behind the Runtime interface) and runAction, the one top of every
+// action.
 
 
 
@@ -3444,6 +3416,112 @@ async function withPrivateFile(tempDir, fileName, content, use) {
     }
 }
 
+;// CONCATENATED MODULE: ./packages/core/src/failure.ts
+// Whether another attempt is worth it: one table for errors (thrown by Node, undici, a server's status, or
+// an action that already knows) and one for git's reports of a failed command. Every retry in the house
+// asks one of them, and nothing else decides.
+
+/** An error whose maker decided from what it saw whether another attempt can fix it. */
+class ClassifiedError extends Error {
+    failure;
+    constructor(message, failure) {
+        super(message);
+        this.name = 'ClassifiedError';
+        this.failure = failure;
+    }
+}
+/** `transient` when another attempt can fix it, else `permanent`. */
+const failureOf = (transient) => (transient ? 'transient' : 'permanent');
+/** Statuses another attempt can change: a timeout, too many requests, or the server's own failure. */
+const isTransientStatus = (status) => status === 408 || status === 429 || status >= 500;
+// Errors of the connection itself as Node, undici and libuv name them: another attempt may succeed. A
+// certificate or a scheme the client does not speak is presented again: another attempt repeats it.
+const FAILURE_CODES = {
+    ECONNRESET: 'transient',
+    ECONNREFUSED: 'transient',
+    ECONNABORTED: 'transient',
+    ETIMEDOUT: 'transient',
+    EPIPE: 'transient',
+    EHOSTUNREACH: 'transient',
+    ENETUNREACH: 'transient',
+    ENETDOWN: 'transient',
+    EAI_AGAIN: 'transient',
+    UND_ERR_SOCKET: 'transient',
+    UND_ERR_CONNECT_TIMEOUT: 'transient',
+    UND_ERR_HEADERS_TIMEOUT: 'transient',
+    UND_ERR_BODY_TIMEOUT: 'transient',
+    UND_ERR_CLOSED: 'transient',
+    DEPTH_ZERO_SELF_SIGNED_CERT: 'permanent',
+    SELF_SIGNED_CERT_IN_CHAIN: 'permanent',
+    UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'permanent',
+    UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'permanent',
+    CERT_HAS_EXPIRED: 'permanent',
+    CERT_NOT_YET_VALID: 'permanent',
+    ERR_TLS_CERT_ALTNAME_INVALID: 'permanent',
+    ERR_INVALID_PROTOCOL: 'permanent',
+};
+// Duck-typed: errors from another realm (a VM context, a worker) fail `instanceof Error`.
+const field = (error, name) => typeof error === 'object' && error !== null ? error[name] : undefined;
+/** The first code of the error or its causes that the table knows. */
+function codeFailure(error) {
+    for (let current = error, depth = 0; current !== undefined && depth < 5; depth += 1) {
+        const code = field(current, 'code');
+        if (typeof code === 'string' && Object.hasOwn(FAILURE_CODES, code))
+            return FAILURE_CODES[code];
+        current = field(current, 'cause');
+    }
+    return undefined;
+}
+/** The table, first answer wins. */
+const CLASSIFIERS = [
+    (error) => (error instanceof ClassifiedError ? error.failure : undefined),
+    (error) => (error instanceof DeadlineError ? 'transient' : undefined),
+    (error) => (error instanceof HttpStatusError ? failureOf(isTransientStatus(error.status)) : undefined),
+    codeFailure,
+];
+/** What another attempt would do about this error. */
+function classifyFailure(error) {
+    for (const classify of CLASSIFIERS) {
+        const failure = classify(error);
+        if (failure !== undefined)
+            return failure;
+    }
+    return 'unknown';
+}
+/**
+ * Whether another attempt can fix this error: network failures, a deadline that expired, 408, 429 and
+ * 5xx. Not 4xx answers, bad certificates, refused schemes or anything else the same request repeats.
+ */
+const isTransient = (error) => classifyFailure(error) === 'transient';
+// First match wins. A ref the remote does not have comes first (a clone without an origin remote reads
+// like one); refusals before races, since a hook that declines a push also makes git print
+// `[remote rejected]`.
+const GIT_FAILURES = (/* unused pure expression or super */ null && ([
+    [
+        'missing',
+        /couldn't find remote ref|not our ref|no such remote ref|unadvertised object|invalid refspec|'origin' does not appear to be a git repository/i,
+    ],
+    [
+        'refused',
+        /authentication failed|could not read (username|password)|terminal prompts disabled|host key verification failed|permission|denied|forbidden|returned error: (401|403|404)|repository (.* )?not found|does not appear to be a git repository|not a git repository|unable to access .*: ssl|certificate|protocol '.*' is not supported|unsupported protocol|hook declined|protected branch|GH006|GH013/i,
+    ],
+    [
+        'race',
+        /\((?:fetch first|non-fast-forward|stale info)\)|cannot lock ref|failed to update ref|failed to lock|incorrect old value/i,
+    ],
+    [
+        'transient',
+        /could not resolve host|temporary failure in name resolution|connection (refused|reset|timed out)|timed out|operation too slow|early eof|hung up unexpectedly|rpc failed|returned error: (408|429|5\d\d)|transfer closed|unexpected disconnect|the remote end hung up|network is unreachable|no route to host|broken pipe|gnutls_handshake|ssl_read|recv failure|send failure|HTTP\/2 stream|could not read from remote repository|failed to connect|empty reply from server/i,
+    ],
+]));
+/** Classifies git's output of a failed network command (clone, fetch, ls-remote, push). */
+function classifyGitFailure(output) {
+    for (const [failure, pattern] of GIT_FAILURES)
+        if (pattern.test(output))
+            return failure;
+    return 'refused';
+}
+
 ;// CONCATENATED MODULE: ./packages/core/src/workload.ts
 /** The names kubectl accepts for each kind (singular, plural, short name, `kind.group`). */
 const WORKLOAD_KIND_ALIASES = {
@@ -3510,6 +3588,7 @@ function parseWorkloadReference(text) {
 
 
 
+
 ;// CONCATENATED MODULE: ./packages/test-report/src/xml.ts
 // test-report's XML reader: XML 1.0 as test and coverage reports use it, read strictly. Elements,
 // attributes, text, CDATA; comments, processing instructions, the XML declaration and a DOCTYPE without
@@ -3519,7 +3598,7 @@ function parseWorkloadReference(text) {
 // linear in the input and no recursion, whatever the nesting.
 
 /** Parses an XML document; malformed XML is a ConfigurationError at its file and line. Returns the root. */
-function parseXml(source, file) {
+function xml_parseXml(source, file) {
     return new XmlReader(source, file).read();
 }
 /** The children named `name`, in document order. */
@@ -4014,7 +4093,7 @@ function parseLcov(content, file) {
     return { format: 'lcov', file, linesValid: found, linesCovered: hit, percent: share(hit, found) };
 }
 function parseCobertura(content, file) {
-    const root = parseXml(content, file);
+    const root = xml_parseXml(content, file);
     if (root.name !== 'coverage') {
         throw new errors_ConfigurationError(`is not Cobertura XML: its root element is <${root.name}>, expected <coverage>`, {
             file,
@@ -4238,109 +4317,20 @@ function parseInputs(parser) {
     return inputs;
 }
 
-;// CONCATENATED MODULE: ./packages/test-report/src/junit.ts
-// JUnit XML as the common tools write it: pytest (xunit1 and xunit2), Jest's jest-junit, Maven Surefire,
-// Gradle / JUnit 5, go-junit-report, Node's test runner. A `<testsuites>` root or a bare `<testsuite>`, suites
-// nested or not; Node puts top-level tests straight under `<testsuites>`.
-
-
-/** Reads one JUnit XML report. Throws ConfigurationError (file and line) when it is not one. */
-function parseJUnit(xml, file) {
-    const root = parseXml(xml, file);
-    if (root.name !== 'testsuites' && root.name !== 'testsuite') {
-        throw new errors_ConfigurationError(`is not a JUnit XML report: its root element is <${root.name}>, expected <testsuites> or <testsuite>`, { file });
-    }
-    const suites = [];
-    if (root.name === 'testsuites' && firstChild(root, 'testcase')) {
-        suites.push(readSuite(root, file, undefined));
-    }
-    // Each suite, then those nested in it, in document order; a stack of its own rather than recursion, as a
-    // report may nest suites as deep as it likes.
-    const outermost = root.name === 'testsuite' ? [root] : children(root, 'testsuite');
-    const pending = outermost.reverse().map((element) => ({ element, inheritedFile: undefined }));
-    for (let next = pending.pop(); next; next = pending.pop()) {
-        const suite = readSuite(next.element, file, next.inheritedFile);
-        const nested = children(next.element, 'testsuite');
-        if (suite.cases.length > 0 || nested.length === 0)
-            suites.push(suite);
-        for (const element of nested.reverse())
-            pending.push({ element, inheritedFile: suite.file });
-    }
-    return suites;
-}
-function readSuite(element, report, inheritedFile) {
-    const name = element.attributes.get('name') ?? '';
-    const file = element.attributes.get('file') ?? element.attributes.get('filepath') ?? inheritedFile;
-    // pytest names its suite "pytest" and writes 0-based `line` attributes.
-    const zeroBasedLines = name === 'pytest';
-    const cases = children(element, 'testcase').map((testcase) => readCase(testcase, name, file, zeroBasedLines));
-    const count = (status) => cases.filter((testCase) => testCase.status === status).length;
-    const declared = (key) => toCount(element.attributes.get(key));
-    // A suite without test cases (an aggregate written by some tools) still carries its counts.
-    const fromCases = cases.length > 0;
-    return {
-        name,
-        report,
-        tests: fromCases ? cases.length : declared('tests'),
-        failures: fromCases ? count('failed') : declared('failures'),
-        errors: fromCases ? count('error') : declared('errors'),
-        skipped: fromCases ? count('skipped') : declared('skipped') + declared('disabled'),
-        time: toSeconds(element.attributes.get('time')),
-        file,
-        cases,
-    };
-}
-function readCase(element, suite, suiteFile, zeroBasedLines) {
-    const failure = firstChild(element, 'failure');
-    const error = firstChild(element, 'error');
-    const skipped = firstChild(element, 'skipped');
-    const outcome = failure ?? error ?? skipped;
-    const status = failure ? 'failed' : error ? 'error' : skipped ? 'skipped' : 'passed';
-    const details = outcome ? outcome.text.trim() : '';
-    const line = toLine(element.attributes.get('line'));
-    return {
-        suite,
-        classname: element.attributes.get('classname') ?? element.attributes.get('class') ?? '',
-        name: element.attributes.get('name') ?? '',
-        status,
-        time: toSeconds(element.attributes.get('time')),
-        message: outcome ? (outcome.attributes.get('message') ?? firstLine(details)) : '',
-        details,
-        type: outcome ? (outcome.attributes.get('type') ?? '') : '',
-        file: element.attributes.get('file') ?? element.attributes.get('filepath') ?? suiteFile,
-        line: line === undefined ? undefined : zeroBasedLines ? line + 1 : line,
-        output: ['system-out', 'system-err']
-            .flatMap((tag) => children(element, tag).map((child) => child.text.trim()))
-            .filter((part) => part !== '')
-            .join('\n'),
-        flaky: status === 'passed' &&
-            (firstChild(element, 'flakyFailure') !== undefined || firstChild(element, 'flakyError') !== undefined),
-    };
-}
-const firstLine = (value) => value.split(/\r?\n/, 1)[0]?.trim() ?? '';
-function toCount(value) {
-    const parsed = Number(value);
-    return value !== undefined && Number.isInteger(parsed) && parsed >= 0 ? parsed : 0;
-}
-function toLine(value) {
-    const parsed = Number(value);
-    return value !== undefined && value !== '' && Number.isInteger(parsed) && parsed >= 0 ? parsed : undefined;
-}
-/** Seconds as tools write them: `0.012`, `1,234.5` (Surefire in some locales), or nothing. */
-function toSeconds(value) {
-    const parsed = Number((value ?? '').replace(/,/g, ''));
-    return Number.isFinite(parsed) && parsed > 0 ? parsed : 0;
-}
-
 ;// CONCATENATED MODULE: ./packages/test-report/src/locations.ts
 // Where a failed test failed, as a workspace-relative file and line: from the failure text (V8 stack
-// frames, pytest's `path:line:` lines, Python tracebacks, Java frames, Go's `file_test.go:12:` lines) or
+// frames, pytest's `path:line:` lines, Python tracebacks, Java and .NET frames, Go's `file_test.go:12:`
+// lines and panic frames) or
 // from the report's `file`/`line` attributes. A location is only ever a file that exists inside the
 // workspace: anything else (a dependency, a path from another machine that matches nothing) is dropped.
 
 const V8_FRAME = /^\s*at (?:.*?\()?((?:file:\/\/)?[^\s()]+?):(\d+):\d+\)?\s*$/gm;
 const PYTHON_TRACEBACK = /^\s*File "([^"\n]+)", line (\d+)/gm;
 const PATH_LINE = /^\s*([^\s:"'()<>]+\.[A-Za-z0-9]+):(\d+):/gm;
+/** .NET: `   at Shop.Tests.CalcTests.Divides() in /home/runner/work/shop/shop/tests/CalcTests.cs:line 21`. */
+const DOTNET_FRAME = /^\s*at .+? in (.+?):line (\d+)\s*$/gm;
+/** A Go panic's frame: a tab, the absolute file, the line, the program counter offset. */
+const GO_FRAME = /^\t(\S+\.go):(\d+)(?: \+0x[0-9a-f]+)?$/gm;
 const JAVA_FRAME = /^\s*at (?:[\w.$-]+(?:@[\w.-]+)?\/+)?([\w$.]+)\.[\w$<>-]+\(([\w$-]+\.(?:java|kt|groovy|scala)):(\d+)\)/gm;
 /**
  * Every location in a failure text, innermost (nearest the failure) first: stack frames are innermost
@@ -4356,6 +4346,8 @@ function textLocations(details) {
     return [
         ...found(V8_FRAME, (m) => ({ path: (m[1] ?? '').replace(/^file:\/\//, ''), line: Number(m[2]) })),
         ...found(JAVA_FRAME, (m) => ({ path: m[2] ?? '', line: Number(m[3]), className: m[1] ?? '' })),
+        ...found(DOTNET_FRAME, (m) => ({ path: m[1] ?? '', line: Number(m[2]) })),
+        ...found(GO_FRAME, (m) => ({ path: m[1] ?? '', line: Number(m[2]) })),
         ...plain,
         ...python.reverse(),
     ].filter((location) => location.line > 0);
@@ -4368,7 +4360,8 @@ const DEPENDENCY_DIRECTORY = /(^|\/)(node_modules|site-packages|dist-packages|\.
  * test's class or package suggests (Go import paths, Java packages).
  */
 function resolvePath(path, files, bases, packageDirectories = []) {
-    const normalised = path.replace(/\\/g, '/');
+    // Windows paths (`C:\agent\_work\1\s\...`) are absolute paths from another machine.
+    const normalised = path.replace(/\\/g, '/').replace(/^[A-Za-z]:(?=\/)/, '');
     const candidates = [];
     if (external_node_path_namespaceObject.posix.isAbsolute(normalised)) {
         const root = files.root.replace(/\\/g, '/').replace(/\/$/, '');
@@ -4422,7 +4415,7 @@ function packageDirectories(testCase, bases) {
     return bases.flatMap((base) => tails.map((tail) => external_node_path_namespaceObject.posix.join(base, tail)));
 }
 /** Test files by the names test runners look for: preferred over the code under test they call. */
-const TEST_FILE = /(^|\/)(tests?|__tests__|spec)\/|[._-](test|spec)\.[^/]+$|(^|\/)test_[^/]+$|_test\.[^/]+$/;
+const TEST_FILE = /(^|\/)(tests?|__tests__|spec)\/|[._-](test|spec)\.[^/]+$|(^|\/)test_[^/]+$|_test\.[^/]+$|Tests?\.(cs|fs|vb)$/;
 /** Source files a dotted class name may live in: `tests.test_calc.TestMean` \u2192 `tests/test_calc.py`, \u2026 */
 function classFiles(classname, bases) {
     if (!/^[\w$]+(\.[\w$]+)*$/.test(classname))
@@ -4484,7 +4477,517 @@ function ownFile(testCase, bases, files) {
     return undefined;
 }
 
+;// CONCATENATED MODULE: ./packages/test-report/src/go-test-json.ts
+// `go test -json` output (cmd/test2json events, one JSON object a line), read in one pass: a suite per
+// package, a case per test and subtest (`TestAbs/negative`), the test's own output as its failure text
+// (Go's `file_test.go:12: message` lines and panic traces, which the locator reads). A test run again in
+// the same stream (gotestsum --rerun-fails appends reruns to its file) that passes after failing is
+// flaky. A package that fails with no failing test (a build failure, a panic outside a test, a crash) gets
+// a case of its own, so that no failure goes unreported. Lines that are not events are what Go wrote
+// to stderr when it is captured too (`2>&1`): Go before 1.24 writes build failures there
+// (`# pkg`, the compiler's `file.go:7:3: message` lines, then `FAIL\tpkg [build failed]`); Go 1.24 and
+// later write them as `build-output` / `build-fail` events and a `FailedBuild` field.
+
+/** Lines test2json passes through that say nothing about the failure: framing and verdict lines. */
+const FRAMING = /^\s*(=== (RUN|PAUSE|CONT|NAME)\s|--- (PASS|FAIL|SKIP):\s)|^(PASS|FAIL|ok\s.*|FAIL\s.*|\?\s.*)$/;
+/** `# example.com/shop/broken [example.com/shop/broken.test]`: the header of a package's compiler output. */
+const BUILD_HEADER = /^# (\S+)(?: \[[^\]]*\])?$/;
+/** `FAIL\texample.com/shop/broken [build failed]` (or `[setup failed]`). */
+const BUILD_FAILED = /^FAIL\s+(\S+) \[(build|setup) failed\]$/;
+/** `    calc_test.go:14: message`: where t.Error, t.Fatal, t.Log and t.Skip were called. */
+const GO_LOCATION_LINE = /^\s*[^\s:]+\.go:\d+: ?(.*)$/;
+/** Reads one `go test -json` stream. Throws ConfigurationError when it holds no event at all. */
+function parseGoTestJson(text, file) {
+    const reader = new GoTestReader();
+    let events = 0;
+    let lineNumber = 0;
+    for (let start = 0; start < text.length;) {
+        const newline = text.indexOf('\n', start);
+        const end = newline === -1 ? text.length : newline;
+        const line = text.charCodeAt(end - 1) === 0x0d ? text.slice(start, end - 1) : text.slice(start, end);
+        lineNumber += 1;
+        start = end + 1;
+        const event = line.startsWith('{') ? parseEvent(line) : undefined;
+        if (event) {
+            events += 1;
+            reader.event(event);
+        }
+        else if (line.trim() !== '' && reader.plainLine(line)) {
+            events += 1;
+        }
+    }
+    if (events === 0) {
+        throw new errors_ConfigurationError(`is not a JUnit XML or TRX report, nor \`go test -json\` output: no test event in its ${lineNumber} line${lineNumber === 1 ? '' : 's'}`, { file });
+    }
+    return reader.suites(file);
+}
+function parseEvent(line) {
+    try {
+        const value = JSON.parse(line);
+        return value !== null && typeof value === 'object' && !Array.isArray(value) ? value : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+const importPath = (value) => value.replace(/ \[[^\]]*\]$/, '');
+class GoTestReader {
+    packages = new Map();
+    /** The package whose compiler output the plain lines now belong to. */
+    buildBlock;
+    event(event) {
+        const action = event.Action ?? '';
+        if (action === 'build-output' || action === 'build-fail') {
+            const target = this.package(importPath(event.ImportPath ?? ''));
+            if (action === 'build-fail')
+                target.buildFailed = true;
+            else if (event.Output !== undefined)
+                target.buildOutput.push(event.Output.replace(/\n$/, ''));
+            return;
+        }
+        if (event.Package === undefined)
+            return;
+        const target = this.package(event.Package);
+        if (event.FailedBuild !== undefined)
+            this.package(importPath(event.FailedBuild)).buildFailed = true;
+        if (event.Test === undefined)
+            this.packageEvent(target, action, event);
+        else
+            this.testEvent(target, event.Test, action, event);
+    }
+    /** A line that is not an event; true when it is one Go writes (a build failure's header or verdict). */
+    plainLine(line) {
+        const failed = BUILD_FAILED.exec(line);
+        if (failed) {
+            this.package(failed[1] ?? '').buildFailed = true;
+            this.buildBlock = undefined;
+            return true;
+        }
+        const header = BUILD_HEADER.exec(line);
+        if (header) {
+            this.buildBlock = this.package(header[1] ?? '');
+            return true;
+        }
+        this.buildBlock?.buildOutput.push(line);
+        return false;
+    }
+    package(name) {
+        let found = this.packages.get(name);
+        if (!found) {
+            found = {
+                name,
+                tests: new Map(),
+                output: [],
+                status: undefined,
+                elapsed: 0,
+                buildOutput: [],
+                buildFailed: false,
+            };
+            this.packages.set(name, found);
+        }
+        return found;
+    }
+    packageEvent(target, action, event) {
+        if (action === 'output' && event.Output !== undefined)
+            keepOutput(target.output, event.Output);
+        const status = finalStatus(action);
+        if (status !== undefined) {
+            target.status = status;
+            target.elapsed = event.Elapsed ?? 0;
+        }
+    }
+    testEvent(target, name, action, event) {
+        let test = target.tests.get(name);
+        if (!test) {
+            test = { name, attempts: [] };
+            target.tests.set(name, test);
+        }
+        let attempt = test.attempts[test.attempts.length - 1];
+        // A `run` of a test that already finished is a rerun: a new attempt.
+        if (!attempt || (action === 'run' && attempt.status !== undefined)) {
+            attempt = { status: undefined, elapsed: 0, output: [] };
+            test.attempts.push(attempt);
+        }
+        if (action === 'output' && event.Output !== undefined)
+            keepOutput(attempt.output, event.Output);
+        const status = finalStatus(action);
+        if (status !== undefined) {
+            attempt.status = status;
+            attempt.elapsed = event.Elapsed ?? 0;
+        }
+    }
+    /** A suite per package that ran a test or failed; packages without test files are left out. */
+    suites(file) {
+        const suites = [...this.packages.values()].map((goPackage) => {
+            const cases = [...goPackage.tests.values()].map((test) => testCase(goPackage.name, test));
+            for (const parent of cases)
+                explainParent(parent, cases);
+            const packageFailure = packageCase(goPackage, cases);
+            if (packageFailure)
+                cases.push(packageFailure);
+            const count = (status) => cases.filter((entry) => entry.status === status).length;
+            return {
+                name: goPackage.name,
+                report: file,
+                tests: cases.length,
+                failures: count('failed'),
+                errors: count('error'),
+                skipped: count('skipped'),
+                time: goPackage.elapsed,
+                file: undefined,
+                cases,
+            };
+        });
+        return suites.filter((suite) => suite.cases.length > 0);
+    }
+}
+function finalStatus(action) {
+    if (action === 'pass')
+        return 'passed';
+    if (action === 'fail')
+        return 'failed';
+    if (action === 'skip')
+        return 'skipped';
+    return undefined;
+}
+/** Keeps an output line unless it is test2json's framing: most lines of a passing run are, so they are never stored. */
+function keepOutput(lines, output) {
+    const line = output.endsWith('\n') ? output.slice(0, -1) : output;
+    if (!FRAMING.test(line))
+        lines.push(line);
+}
+/** The output kept, as one text. */
+function meaningfulOutput(lines) {
+    return lines.join('\n').replace(/^\n+|\s+$/g, '');
+}
+/** What a reader sees first: the first `file.go:N:` message, else the first line. */
+function firstMessage(text) {
+    const lines = text.split('\n');
+    for (const line of lines) {
+        const located = GO_LOCATION_LINE.exec(line);
+        if (located)
+            return (located[1] ?? '').trim();
+    }
+    return lines.find((line) => line.trim() !== '')?.trim() ?? '';
+}
+function testCase(packageName, test) {
+    const last = test.attempts[test.attempts.length - 1];
+    // A test that started but never finished: the test binary exited under it (os.Exit, a crash, a timeout).
+    const status = last.status ?? 'error';
+    const text = meaningfulOutput(last.output);
+    const failing = status === 'failed' || status === 'error';
+    const shown = status === 'skipped' || failing;
+    return {
+        suite: packageName,
+        classname: packageName,
+        name: test.name,
+        status,
+        time: last.elapsed,
+        message: last.status === undefined
+            ? 'did not finish: the test binary exited while it ran'
+            : shown
+                ? firstMessage(text)
+                : '',
+        details: shown ? text : '',
+        type: last.status === undefined ? 'unfinished' : '',
+        file: undefined,
+        line: undefined,
+        output: shown ? '' : text,
+        flaky: status === 'passed' && test.attempts.some((attempt) => attempt.status === 'failed'),
+    };
+}
+/** A test that failed without a word of its own failed through its subtests: say which. */
+function explainParent(parent, cases) {
+    if (parent.status !== 'failed' || parent.details !== '')
+        return;
+    const failed = cases.filter((entry) => entry.status === 'failed' && entry.name.startsWith(`${parent.name}/`));
+    if (failed.length > 0)
+        parent.message = `subtest ${failed.map((entry) => entry.name).join(', ')} failed`;
+}
+/** The package's own failure when none of its tests accounts for it: a build failure, a crash, TestMain. */
+function packageCase(goPackage, cases) {
+    const base = {
+        suite: goPackage.name,
+        classname: goPackage.name,
+        time: goPackage.elapsed,
+        type: '',
+        file: undefined,
+        line: undefined,
+        output: '',
+        flaky: false,
+    };
+    if (goPackage.buildFailed) {
+        const details = goPackage.buildOutput.join('\n').trim();
+        return {
+            ...base,
+            name: '[build failed]',
+            status: 'error',
+            message: details === '' ? 'the package did not build (its compiler output went to stderr)' : firstLine(details),
+            details,
+            type: 'build failed',
+        };
+    }
+    if (goPackage.status !== 'failed' || cases.some((entry) => entry.status === 'failed' || entry.status === 'error')) {
+        return undefined;
+    }
+    const details = meaningfulOutput(goPackage.output);
+    return {
+        ...base,
+        name: '[package]',
+        status: 'error',
+        message: details === '' ? 'the package failed outside any test' : firstLine(details),
+        details,
+    };
+}
+const firstLine = (text) => text.split('\n', 1)[0]?.trim() ?? '';
+
+;// CONCATENATED MODULE: ./packages/test-report/src/junit.ts
+// JUnit XML as the common tools write it: pytest (xunit1 and xunit2), Jest's jest-junit, Maven Surefire,
+// Gradle / JUnit 5, go-junit-report, Node's test runner. A `<testsuites>` root or a bare `<testsuite>`, suites
+// nested or not; Node puts top-level tests straight under `<testsuites>`.
+
+
+/** Reads one JUnit XML report. Throws ConfigurationError (file and line) when it is not one. */
+function parseJUnit(xml, file) {
+    return readJUnit(parseXml(xml, file), file);
+}
+/** Reads a parsed JUnit XML document. */
+function readJUnit(root, file) {
+    if (root.name !== 'testsuites' && root.name !== 'testsuite') {
+        throw new errors_ConfigurationError(`is not a test report: its root element is <${root.name}>, expected <testsuites> or <testsuite> (JUnit XML) or <TestRun> (TRX)`, { file });
+    }
+    const suites = [];
+    if (root.name === 'testsuites' && firstChild(root, 'testcase')) {
+        suites.push(readSuite(root, file, undefined));
+    }
+    // Each suite, then those nested in it, in document order; a stack of its own rather than recursion, as a
+    // report may nest suites as deep as it likes.
+    const outermost = root.name === 'testsuite' ? [root] : children(root, 'testsuite');
+    const pending = outermost.reverse().map((element) => ({ element, inheritedFile: undefined }));
+    for (let next = pending.pop(); next; next = pending.pop()) {
+        const suite = readSuite(next.element, file, next.inheritedFile);
+        const nested = children(next.element, 'testsuite');
+        if (suite.cases.length > 0 || nested.length === 0)
+            suites.push(suite);
+        for (const element of nested.reverse())
+            pending.push({ element, inheritedFile: suite.file });
+    }
+    return suites;
+}
+function readSuite(element, report, inheritedFile) {
+    const name = element.attributes.get('name') ?? '';
+    const file = element.attributes.get('file') ?? element.attributes.get('filepath') ?? inheritedFile;
+    // pytest names its suite "pytest" and writes 0-based `line` attributes.
+    const zeroBasedLines = name === 'pytest';
+    const cases = children(element, 'testcase').map((testcase) => readCase(testcase, name, file, zeroBasedLines));
+    const count = (status) => cases.filter((testCase) => testCase.status === status).length;
+    const declared = (key) => toCount(element.attributes.get(key));
+    // A suite without test cases (an aggregate written by some tools) still carries its counts.
+    const fromCases = cases.length > 0;
+    return {
+        name,
+        report,
+        tests: fromCases ? cases.length : declared('tests'),
+        failures: fromCases ? count('failed') : declared('failures'),
+        errors: fromCases ? count('error') : declared('errors'),
+        skipped: fromCases ? count('skipped') : declared('skipped') + declared('disabled'),
+        time: toSeconds(element.attributes.get('time')),
+        file,
+        cases,
+    };
+}
+function readCase(element, suite, suiteFile, zeroBasedLines) {
+    const failure = firstChild(element, 'failure');
+    const error = firstChild(element, 'error');
+    const skipped = firstChild(element, 'skipped');
+    const outcome = failure ?? error ?? skipped;
+    const status = failure ? 'failed' : error ? 'error' : skipped ? 'skipped' : 'passed';
+    const details = outcome ? outcome.text.trim() : '';
+    const line = toLine(element.attributes.get('line'));
+    return {
+        suite,
+        classname: element.attributes.get('classname') ?? element.attributes.get('class') ?? '',
+        name: element.attributes.get('name') ?? '',
+        status,
+        time: toSeconds(element.attributes.get('time')),
+        message: outcome ? (outcome.attributes.get('message') ?? junit_firstLine(details)) : '',
+        details,
+        type: outcome ? (outcome.attributes.get('type') ?? '') : '',
+        file: element.attributes.get('file') ?? element.attributes.get('filepath') ?? suiteFile,
+        line: line === undefined ? undefined : zeroBasedLines ? line + 1 : line,
+        output: ['system-out', 'system-err']
+            .flatMap((tag) => children(element, tag).map((child) => child.text.trim()))
+            .filter((part) => part !== '')
+            .join('\n'),
+        flaky: status === 'passed' &&
+            (firstChild(element, 'flakyFailure') !== undefined || firstChild(element, 'flakyError') !== undefined),
+    };
+}
+const junit_firstLine = (value) => value.split(/\r?\n/, 1)[0]?.trim() ?? '';
+function toCount(value) {
+    const parsed = Number(value);
+    return value !== undefined && Number.isInteger(parsed) && parsed >= 0 ? parsed : 0;
+}
+function toLine(value) {
+    const parsed = Number(value);
+    return value !== undefined && value !== '' && Number.isInteger(parsed) && parsed >= 0 ? parsed : undefined;
+}
+/** Seconds as tools write them: `0.012`, `1,234.5` (Surefire in some locales), or nothing. */
+function toSeconds(value) {
+    const parsed = Number((value ?? '').replace(/,/g, ''));
+    return Number.isFinite(parsed) && parsed > 0 ? parsed : 0;
+}
+
+;// CONCATENATED MODULE: ./packages/test-report/src/trx.ts
+
+/** TRX outcomes (vstst.xsd's TestOutcome) as test-report counts them. */
+const OUTCOMES = {
+    Passed: 'passed',
+    PassedButRunAborted: 'passed',
+    Completed: 'passed',
+    Warning: 'passed',
+    Failed: 'failed',
+    Error: 'error',
+    Timeout: 'error',
+    Aborted: 'error',
+    Disconnected: 'error',
+    NotRunnable: 'error',
+    InProgress: 'error',
+    Pending: 'error',
+    // NotExecuted: [Ignore] / Skip; Inconclusive: MSTest's Assert.Inconclusive, neither a pass nor a failure.
+    NotExecuted: 'skipped',
+    Inconclusive: 'skipped',
+};
+/** Reads a parsed TRX document (its root is `<TestRun>`). */
+function readTrx(root, file) {
+    const definitions = new Map();
+    for (const definitionList of children(root, 'TestDefinitions')) {
+        for (const test of definitionList.children) {
+            const method = firstChild(test, 'TestMethod');
+            const id = test.attributes.get('id');
+            if (id === undefined)
+                continue;
+            definitions.set(id, {
+                className: method?.attributes.get('className') ?? '',
+                name: method?.attributes.get('name') ?? test.attributes.get('name') ?? '',
+            });
+        }
+    }
+    // Results by test (a data row by its own test name), in order of their first result.
+    const byTest = new Map();
+    const collect = (result) => {
+        const inner = firstChild(result, 'InnerResults');
+        if (inner && inner.children.length > 0) {
+            for (const row of inner.children)
+                collect(row);
+            return;
+        }
+        const key = `${result.attributes.get('testId') ?? ''}\u0000${result.attributes.get('testName') ?? ''}`;
+        const list = byTest.get(key);
+        if (list)
+            list.push(result);
+        else
+            byTest.set(key, [result]);
+    };
+    for (const results of children(root, 'Results'))
+        for (const result of results.children)
+            collect(result);
+    const suites = new Map();
+    for (const results of byTest.values()) {
+        const testCase = readResult(results, definitions);
+        let suite = suites.get(testCase.suite);
+        if (!suite) {
+            suite = {
+                name: testCase.suite,
+                report: file,
+                tests: 0,
+                failures: 0,
+                errors: 0,
+                skipped: 0,
+                time: 0,
+                file: undefined,
+                cases: [],
+            };
+            suites.set(testCase.suite, suite);
+        }
+        suite.cases.push(testCase);
+        suite.tests += 1;
+        suite.time += testCase.time;
+        if (testCase.status === 'failed')
+            suite.failures += 1;
+        if (testCase.status === 'error')
+            suite.errors += 1;
+        if (testCase.status === 'skipped')
+            suite.skipped += 1;
+    }
+    return [...suites.values()];
+}
+function readResult(results, definitions) {
+    const last = results[results.length - 1];
+    const definition = definitions.get(last.attributes.get('testId') ?? '');
+    const outcome = last.attributes.get('outcome') ?? '';
+    // A result without an outcome is one the run never finished.
+    const status = OUTCOMES[outcome] ?? 'error';
+    const output = firstChild(last, 'Output');
+    const errorInfo = output ? firstChild(output, 'ErrorInfo') : undefined;
+    const text = (element, name) => (element ? firstChild(element, name)?.text : undefined)?.replace(/\r\n?/g, '\n').trim() ?? '';
+    const message = text(errorInfo, 'Message');
+    const stackTrace = text(errorInfo, 'StackTrace');
+    const testName = last.attributes.get('testName') ?? definition?.name ?? '';
+    const className = definition?.className ?? '';
+    // vstest names a result by the fully qualified method; the class is the suite, the rest the test.
+    const name = className !== '' && testName.startsWith(`${className}.`) ? testName.slice(className.length + 1) : testName;
+    return {
+        suite: className || '(no class)',
+        classname: className,
+        name,
+        status,
+        time: trx_parseDuration(last.attributes.get('duration')),
+        // xUnit writes a skipped test's reason to its StdOut.
+        message: (message || (status === 'skipped' ? text(output, 'StdOut') : '')).split(/\r?\n/, 1)[0]?.trim() ||
+            (status === 'passed' ? '' : outcome || 'no outcome'),
+        details: [message, stackTrace].filter((part) => part !== '').join('\n'),
+        type: status === 'passed' || status === 'failed' ? '' : outcome,
+        file: undefined,
+        line: undefined,
+        output: [text(output, 'StdOut'), text(output, 'StdErr')].filter((part) => part !== '').join('\n'),
+        flaky: status === 'passed' &&
+            results.slice(0, -1).some((earlier) => {
+                const earlierStatus = OUTCOMES[earlier.attributes.get('outcome') ?? ''];
+                return earlierStatus === 'failed' || earlierStatus === 'error';
+            }),
+    };
+}
+/** A .NET TimeSpan as XML serialization writes it: `[d.]hh:mm:ss[.fffffff]`; 0 when absent or unreadable. */
+function trx_parseDuration(value) {
+    const match = /^(?:(\d+)\.)?(\d+):(\d+):(\d+(?:\.\d+)?)$/.exec(value?.trim() ?? '');
+    if (!match)
+        return 0;
+    const [, days = '0', hours = '0', minutes = '0', seconds = '0'] = match;
+    return Number(days) * 86_400 + Number(hours) * 3600 + Number(minutes) * 60 + Number(seconds);
+}
+
+;// CONCATENATED MODULE: ./packages/test-report/src/reports.ts
+// A report file, whatever wrote it: the format is told by the content, not the name, so that any
+// `reports` glob keeps working. XML whose root is `<TestRun>` is TRX, other XML is JUnit; anything else
+// is read as `go test -json` output (which may open with what Go wrote to stderr).
+
+
+
+
+/** XML opens with `<` (after a byte order mark and white space); go test -json never does. */
+const looksLikeXml = (text) => /^\uFEFF?\s*</.test(text.slice(0, 1024));
+function parseReport(text, file) {
+    if (!looksLikeXml(text) && text.trim() !== '')
+        return { format: 'go-test-json', suites: parseGoTestJson(text, file) };
+    const root = xml_parseXml(text, file);
+    if (root.name === 'TestRun')
+        return { format: 'trx', suites: readTrx(root, file) };
+    return { format: 'junit', suites: readJUnit(root, file) };
+}
+
 ;// CONCATENATED MODULE: ./packages/test-report/src/verdict.ts
+// The verdict over parsed reports: totals, failures in report order and whether the step fails.
 
 function totalsOf(suites) {
     const sum = (pick) => suites.reduce((total, suite) => total + pick(suite), 0);
@@ -4535,6 +5038,7 @@ function testTitle(testCase) {
 }
 
 ;// CONCATENATED MODULE: ./packages/test-report/src/summary.ts
+// The job summary: the verdict line, failures first (where, why), then suites, then coverage.
 
 
 
@@ -4658,6 +5162,7 @@ function coverageSection(coverage, minCoverage) {
 }
 
 ;// CONCATENATED MODULE: ./packages/test-report/src/run.ts
+// The step: every report file read and parsed first, then the verdict, annotations, outputs and summary.
 
 
 
@@ -4692,7 +5197,7 @@ function readResults(inputs, workspace) {
     const reader = new BoundedReader(workspace);
     const suites = [];
     for (const file of inputs.reports.length > 0 ? expandGlobs(inputs.reports, workspace, 'reports') : []) {
-        suites.push(...parseJUnit(reader.read(file), file));
+        suites.push(...parseReport(reader.read(file), file).suites);
     }
     const coverage = inputs.coverage === '' ? undefined : readCoverage(inputs.coverage, workspace, reader);
     const existing = workspaceFiles(workspace);

@@ -1,7 +1,7 @@
 // The Distribution API client against a real registry: directly (anonymous), through a Bearer-token
 // front (as ghcr.io and Docker Hub), and through failures it must retry.
 import { ConfigurationError } from '@shiprail/core';
-import { parseImageReference, RegistryClient, RegistryError } from '@shiprail/build-push';
+import { parseImageInput, RegistryClient, RegistryError } from '@shiprail/build-push';
 import { rmSync } from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
 import { makeSelfSignedCertificate } from '../smoke-test/servers.ts';
@@ -28,7 +28,7 @@ afterAll(async () => {
 });
 
 const client = (host: string, credentials?: { username: string; password: string }): RegistryClient =>
-  new RegistryClient(parseImageReference(`${host}/acme/app`), { fetch, credentials, retryBaseMs: 5 });
+  new RegistryClient(parseImageInput(`${host}/acme/app`), { fetch, credentials, retryBaseMs: 5 });
 
 test('anonymous: reads a manifest digest (HEAD) and bytes (GET), 404 is undefined', async () => {
   const direct = client(registry.host);
@@ -133,13 +133,7 @@ describe('what is tried again', () => {
     try {
       const host = new URL(listener.url).host;
       // Not on loopback as far as the client knows: spoken to over HTTPS, as a remote registry would be.
-      const remote = {
-        name: `${host}/acme/app`,
-        registry: host,
-        apiHost: host,
-        repository: 'acme/app',
-        loopback: false,
-      };
+      const remote = { ...parseImageInput(`${host}/acme/app`), loopback: false };
       const started = performance.now();
       const error = await new RegistryClient(remote, { fetch, retryBaseMs: 500 })
         .checkAccess('pull,push')
@@ -182,7 +176,7 @@ describe('what is tried again', () => {
       if (calls <= 2) return Promise.reject(new TypeError('fetch failed', { cause: { code: 'ECONNRESET' } }));
       return fetch(input, init);
     };
-    const viaFlaky = new RegistryClient(parseImageReference(`${registry.host}/acme/app`), {
+    const viaFlaky = new RegistryClient(parseImageInput(`${registry.host}/acme/app`), {
       fetch: flaky,
       retryBaseMs: 100,
       sleep: (ms) => {
@@ -207,7 +201,7 @@ describe('what is tried again', () => {
       calls += 1;
       return Promise.resolve(new Response(null, { status }));
     };
-    const client = new RegistryClient(parseImageReference(`${registry.host}/acme/app`), {
+    const client = new RegistryClient(parseImageInput(`${registry.host}/acme/app`), {
       fetch: answering,
       sleep: () => Promise.resolve(),
     });

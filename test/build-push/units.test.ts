@@ -9,14 +9,14 @@ import {
   digestFromMetadata,
   effectiveCache,
   formatDate,
-  isLoopbackHost,
   parseChallenge,
-  parseImageReference,
+  parseImageInput,
   parseTagRule,
   RegistryClient,
   splitFields,
   type BuildRequest,
 } from '@shiprail/build-push';
+import { isLoopbackHost } from '@shiprail/core/image-reference';
 
 describe('image references', () => {
   test.each([
@@ -43,7 +43,7 @@ describe('image references', () => {
       { registry: 'registry.example.com:8443', repository: 'team/svc', loopback: false },
     ],
   ])('%s', (image, expected) => {
-    expect(parseImageReference(image)).toMatchObject({ name: image, ...expected });
+    expect(parseImageInput(image)).toMatchObject({ name: image, ...expected });
   });
 
   test.each([
@@ -59,7 +59,7 @@ describe('image references', () => {
     ['ghcr.io/acme/api/', /empty path component/],
     ['bad_host.io/acme/api', /invalid registry host/],
   ])('rejects %s', (image, message) => {
-    expect(() => parseImageReference(image)).toThrow(message);
+    expect(() => parseImageInput(image)).toThrow(message);
   });
 
   test.each([
@@ -76,7 +76,7 @@ describe('image references', () => {
   });
 
   test('a registry that is not on loopback is spoken to over HTTPS', async () => {
-    const client = new RegistryClient(parseImageReference('registry.invalid/acme/app'), { fetch, attempts: 1 });
+    const client = new RegistryClient(parseImageInput('registry.invalid/acme/app'), { fetch, attempts: 1 });
     await expect(client.headManifest('x')).rejects.toThrow('https://registry.invalid/v2/acme/app/manifests/x');
   });
 });
@@ -146,7 +146,7 @@ test('WWW-Authenticate challenges', () => {
 });
 
 const request = (overrides: Partial<BuildRequest> = {}): BuildRequest => ({
-  image: parseImageReference('ghcr.io/acme/api'),
+  image: parseImageInput('ghcr.io/acme/api'),
   contextDir: '/w/services/api',
   dockerfile: '/w/services/api/Dockerfile',
   tags: ['ghcr.io/acme/api:sha-860c190', 'ghcr.io/acme/api:main'],
@@ -199,7 +199,7 @@ describe('docker buildx command line', () => {
 
   test('two services never share a GitHub cache scope', () => {
     const api = buildxArguments(request(), '/m');
-    const web = buildxArguments(request({ image: parseImageReference('ghcr.io/acme/web') }), '/m');
+    const web = buildxArguments(request({ image: parseImageInput('ghcr.io/acme/web') }), '/m');
     const scopes = (args: string[]): string[] => args.filter((arg) => arg.startsWith('type=gha'));
     expect(scopes(api)).toEqual(['type=gha,scope=ghcr.io/acme/api', 'type=gha,mode=max,scope=ghcr.io/acme/api']);
     expect(scopes(web)).toEqual(['type=gha,scope=ghcr.io/acme/web', 'type=gha,mode=max,scope=ghcr.io/acme/web']);
@@ -260,7 +260,7 @@ describe('buildah command lines', () => {
 
   test('loopback registries skip TLS; push writes the digest file', () => {
     const local = request({
-      image: parseImageReference('127.0.0.1:5000/acme/api'),
+      image: parseImageInput('127.0.0.1:5000/acme/api'),
       tags: ['127.0.0.1:5000/acme/api:sha-1'],
     });
     expect(buildahBuildArguments(local, undefined)).toContain('--tls-verify=false');

@@ -43,7 +43,7 @@ async function rejection(promise: Promise<unknown>): Promise<ConfigurationError>
 describe('parseInputs', () => {
   test('defaults as in action.yml', () => {
     expect(parse({})).toMatchObject({
-      duration: 600_000,
+      duration: 1_200_000,
       interval: 60_000,
       step: 15_000,
       'pass-score': 95,

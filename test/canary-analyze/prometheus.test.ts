@@ -8,6 +8,7 @@ import {
   QueriesUnusableError,
   QueryRejectedError,
   runCanaryAnalyze,
+  sequentialBoundaries,
   type AnalysisPlan,
 } from '@shiprail/canary-analyze';
 import type { Clock } from '@shiprail/core';
@@ -136,12 +137,16 @@ describe('analysis rounds with an injected clock', () => {
       clock,
       silentLog,
     );
-    // After 2 minutes, 9 samples of [1m] windows are worth 2.25 independent ones: not yet evidence.
-    expect(result.rounds.map((round) => round.verdict.decision)).toEqual(['pass', 'fail']);
+    // After 2 minutes, 9 samples of [1m] windows are worth 2.25 independent ones: not yet evidence. The
+    // early rounds' boundaries are the O'Brien-Fleming ones of five looks, stricter than the last.
+    expect(result.rounds.map((round) => round.verdict.decision)).toEqual(['pass', 'pass', 'pass', 'fail']);
+    expect(result.rounds.map((round) => round.boundary)).toEqual(
+      sequentialBoundaries([0.2, 0.4, 0.6, 0.8, 1], 0.02).slice(0, 4),
+    );
     expect(result.rounds[0]?.metrics[0]?.judgement?.dependence?.effective.canary).toBe(2.25);
     expect(result.stoppedEarly).toBe(true);
     expect(result.verdict.decision).toBe('fail');
-    expect(result.rounds[1]?.metrics.map((metric) => metric.classification)).toEqual(['High', 'Pass']);
+    expect(result.rounds[3]?.metrics.map((metric) => metric.classification)).toEqual(['High', 'Pass']);
   });
 
   test('a critical metric failing makes the score 0 (and without critical the same data is marginal)', async () => {

@@ -4,6 +4,7 @@ import {
   dockerHubRepository,
   isDockerHub,
   isImageReference,
+  parseImageReference,
   splitImageName,
   splitImageReference,
 } from '@shiprail/core/image-reference';
@@ -60,5 +61,35 @@ describe('image references', () => {
     ['library/nginx', 'library/nginx'],
   ])('a Docker Hub path: %s -> %s', (path, repository) => {
     expect(dockerHubRepository(path)).toBe(repository);
+  });
+
+  test.each<[string, Record<string, unknown> | undefined]>([
+    [
+      ' nginx ',
+      {
+        text: 'nginx',
+        name: 'nginx',
+        registry: 'docker.io',
+        apiHost: 'registry-1.docker.io',
+        repository: 'library/nginx',
+      },
+    ],
+    [
+      'index.docker.io/acme/api:2',
+      { registry: 'index.docker.io', apiHost: 'registry-1.docker.io', repository: 'acme/api', tag: '2' },
+    ],
+    [
+      `127.0.0.1:5000/api:1@${DIGEST}`,
+      { name: '127.0.0.1:5000/api', repository: 'api', tag: '1', digest: DIGEST, loopback: true },
+    ],
+    [
+      'ghcr.io/acme/api',
+      { registry: 'ghcr.io', apiHost: 'ghcr.io', tag: undefined, digest: undefined, loopback: false },
+    ],
+    ['Ghcr.io/Acme', undefined],
+  ])('parsed: %s', (text, expected) => {
+    const parsed = parseImageReference(text);
+    if (expected === undefined) expect(parsed).toBeUndefined();
+    else expect(parsed).toMatchObject(expected);
   });
 });

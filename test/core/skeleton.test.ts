@@ -34,6 +34,25 @@ describe.each(listActions())('%s', (id) => {
     expect(imports.filter((specifier) => /(^\.\.?\/|\/)index(\.ts)?$|^\.\.?$/.test(specifier))).toEqual([]);
   });
 
+  test('its bundle carries its own sources and core’s, never its index.ts or what only tests use', () => {
+    const dist = join(repoRoot, 'dist', id);
+    const bundled = new Set(
+      readdirSync(dist)
+        .filter((name) => name.endsWith('.js'))
+        .flatMap((name) => [
+          ...readFileSync(join(dist, name), 'utf8').matchAll(/\.\/((?:packages|test)\/[\w./-]+\.ts)\b/g),
+        ])
+        .map((match) => match[1] ?? ''),
+    );
+    expect(bundled).toContain(`packages/${id}/src/run.ts`);
+    const foreign = [...bundled].filter(
+      (path) =>
+        path === `packages/${id}/src/index.ts` ||
+        !(path.startsWith(`packages/${id}/src/`) || path.startsWith('packages/core/src/')),
+    );
+    expect(foreign).toEqual([]);
+  });
+
   test('no shipped file imports index.ts (it is the tests’ export list)', () => {
     const importers = sourceFiles(src).filter(
       (file) =>

@@ -1,31 +1,8 @@
 import type { Exec } from '@shiprail/core';
 import { actionsExec } from '@shiprail/core/action';
-import { classifyFetchFailure, fetchFailureReason, GitHistory } from '@shiprail/detect-changed-services';
+import { fetchFailureReason, GitHistory } from '@shiprail/detect-changed-services';
 import { realpathSync } from 'node:fs';
 import { createMonorepo, removeTemporaryDirectories, Repo, temporaryDirectory } from './repo.ts';
-
-describe('classifyFetchFailure', () => {
-  test.each([
-    ["fatal: couldn't find remote ref refs/heads/gone", 'missing'],
-    ['fatal: remote error: upload-pack: not our ref 1a2b3c4', 'missing'],
-    ["fatal: 'origin' does not appear to be a git repository", 'missing'],
-    ["fatal: Authentication failed for 'https://github.com/acme/shop.git/'", 'fatal'],
-    ["fatal: could not read Username for 'https://github.com': terminal prompts disabled", 'fatal'],
-    ['git@github.com: Permission denied (publickey).\nfatal: Could not read from remote repository.', 'fatal'],
-    ["fatal: unable to access 'https://x/': The requested URL returned error: 403", 'fatal'],
-    ["fatal: repository 'https://github.com/acme/gone.git/' not found", 'fatal'],
-    ["fatal: unable to access 'https://x/': SSL certificate problem: self-signed certificate", 'fatal'],
-    ["fatal: unable to access 'https://x/': Could not resolve host: x", 'transient'],
-    ["fatal: unable to access 'https://x/': The requested URL returned error: 502", 'transient'],
-    ["fatal: unable to access 'https://x/': The requested URL returned error: 429", 'transient'],
-    ["fatal: unable to access 'http://x/': Empty reply from server", 'transient'],
-    ['error: RPC failed; curl 56 Recv failure: Connection reset by peer\nfatal: early EOF', 'transient'],
-    ['fatal: the remote end hung up unexpectedly', 'transient'],
-    ['fatal: something nobody has seen before', 'fatal'],
-  ])('%s: %s', (stderr, kind) => {
-    expect(classifyFetchFailure(stderr)).toBe(kind);
-  });
-});
 
 describe('fetchFailureReason', () => {
   test.each([

@@ -48,7 +48,7 @@ const hostileValues: Array<[string, string, number, RegExp]> = [
 ];
 
 describe('parseManifest', () => {
-  test('reads global, libraries and services with SPEC defaults', async () => {
+  test('reads global, libraries and services with the documented defaults', async () => {
     const manifest = await parseManifest(MANIFEST, FILE);
     expect(manifest.global.map((rule) => rule.pattern)).toEqual([
       'package-lock.json',

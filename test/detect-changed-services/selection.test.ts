@@ -92,7 +92,7 @@ describe('selectServices', () => {
     expect(Object.keys(select(changedPaths(files)))).toEqual(['api', 'web', 'worker']);
   });
 
-  test('matrix entries carry the fields SPEC names', () => {
+  test('matrix entries carry the fields the reference names', () => {
     const selection = selectServices(manifest, matcher, ['services/worker/x.ts'], { includeDependents: true });
     expect(selection.selected.map(matrixEntry)).toEqual([
       {

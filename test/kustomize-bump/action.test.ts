@@ -3,15 +3,22 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { commitsOf, createGitopsRemote, git, showFile, type GitopsRemote } from '@shiprail/rehearsal';
+import { commitsOf, git, showFile, type GitopsRemote } from '@shiprail/rehearsal';
+import { RemoteTemplate } from './remote-template.ts';
 import { runBundledAction, type ActionRun } from '@shiprail/testkit';
 import { repoRoot } from '@shiprail/rehearsal/action-metadata';
 
 const DIGEST = 'sha256:24a0c4b4a4c0eb97a1aabb8e29f18e917d05abfe1b7a7c07857230879ce7d3d3';
 
+let template: RemoteTemplate;
+beforeAll(async () => {
+  template = await RemoteTemplate.create();
+});
+afterAll(() => template.stop());
+
 let remote: GitopsRemote;
 beforeEach(async () => {
-  remote = await createGitopsRemote();
+  remote = await template.copy();
 });
 afterEach(async () => {
   await remote.stop();

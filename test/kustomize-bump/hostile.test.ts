@@ -11,17 +11,24 @@ import {
   expectContainedFailure,
 } from '@shiprail/testkit';
 import { startGitHttpServer, type GitHttpServer } from '@shiprail/rehearsal/servers';
-import { createGitopsRemote, git, type GitopsRemote } from '@shiprail/rehearsal';
+import { git, type GitopsRemote } from '@shiprail/rehearsal';
+import { RemoteTemplate } from './remote-template.ts';
 
 const TOKEN = 'ghs_H0stileCaseT0kenValue0123456789';
 const BASIC = Buffer.from(`x-access-token:${TOKEN}`).toString('base64');
 const SECRETS = [TOKEN, BASIC];
 
+let template: RemoteTemplate;
+beforeAll(async () => {
+  template = await RemoteTemplate.create();
+});
+afterAll(() => template.stop());
+
 let remote: GitopsRemote;
 let scratch: string;
 let outside: string;
 beforeEach(async () => {
-  remote = await createGitopsRemote();
+  remote = await template.copy();
   scratch = await mkdtemp(join(tmpdir(), 'kustomize-hostile-'));
   outside = join(scratch, 'outside.yaml');
   await writeFile(outside, 'images:\n  - name: ghcr.io/acme/api\n    newTag: "0.1.0"\n');

@@ -1,7 +1,6 @@
 // Pure decisions: inputs, remote URLs, commit messages, what verify looks for, git's environment.
 import { ConfigurationError, InputParser } from '@shiprail/core';
 import {
-  classifyGitFailure,
   DEFAULT_COMMIT_MESSAGE,
   entryApplied,
   gitEnvironment,
@@ -123,31 +122,6 @@ describe('the remote', () => {
     ['git@github.com:acme/gitops.git', undefined],
   ])('http origin of %s', (url, origin) => {
     expect(httpOrigin(url)).toBe(origin);
-  });
-});
-
-describe('what a failed git command means', () => {
-  test.each([
-    ['!\tHEAD:refs/heads/main\t[rejected] (fetch first)', 'race'],
-    ['!\tHEAD:refs/heads/main\t[rejected] (non-fast-forward)', 'race'],
-    ['!\tHEAD:refs/heads/x\t[rejected] (stale info)', 'race'],
-    ['!\tHEAD:refs/heads/main\t[remote rejected] (failed to update ref)', 'race'],
-    ["error: cannot lock ref 'refs/heads/main': is at 1a2b but expected 3c4d", 'race'],
-    ['!\tHEAD:refs/heads/main\t[remote rejected] (pre-receive hook declined)', 'refused'],
-    ['remote: error: GH006: Protected branch update failed for refs/heads/main.', 'refused'],
-    ['!\tHEAD:refs/heads/main\t[remote rejected] (protected branch hook declined)', 'refused'],
-    ["fatal: Authentication failed for 'https://github.com/acme/gitops.git/'", 'refused'],
-    ["fatal: unable to access 'https://x/': The requested URL returned error: 403", 'refused'],
-    ["fatal: repository 'https://x/a.git/' not found", 'refused'],
-    ["fatal: unable to access 'https://x/': The requested URL returned error: 502", 'transient'],
-    ["fatal: unable to access 'https://x/': The requested URL returned error: 429", 'transient'],
-    ["fatal: unable to access 'http://x/': Operation too slow. Less than 1000 bytes/sec", 'transient'],
-    ["fatal: unable to access 'https://x/': Could not resolve host: x", 'transient'],
-    ["fatal: unable to access 'http://x/': Failed to connect to x port 80: Connection refused", 'transient'],
-    ['error: RPC failed; curl 56 Recv failure: Connection reset by peer', 'transient'],
-    ['fatal: the remote end hung up unexpectedly', 'transient'],
-  ])('%s: %s', (detail, kind) => {
-    expect(classifyGitFailure(detail)).toBe(kind);
   });
 });
 

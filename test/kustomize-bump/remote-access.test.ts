@@ -8,17 +8,24 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startGitHttpServer, type GitHttpServer } from '@shiprail/rehearsal/servers';
 import { startGitHubPullsServer, type GitHubPullsServer, runBundledAction, createTestRuntime } from '@shiprail/testkit';
-import { createGitopsRemote, git, showFile, type GitopsRemote } from '@shiprail/rehearsal';
+import { git, showFile, type GitopsRemote } from '@shiprail/rehearsal';
+import { RemoteTemplate } from './remote-template.ts';
 
 const TOKEN = 'ghs_Sup3rSecretT0kenValue0123456789';
 const BASIC = Buffer.from(`x-access-token:${TOKEN}`).toString('base64');
+
+let template: RemoteTemplate;
+beforeAll(async () => {
+  template = await RemoteTemplate.create();
+});
+afterAll(() => template.stop());
 
 let remote: GitopsRemote;
 let root: string;
 let server: GitHttpServer;
 let httpRemote: string;
 beforeEach(async () => {
-  remote = await createGitopsRemote();
+  remote = await template.copy();
   root = await mkdtemp(join(tmpdir(), 'git-http-'));
   await git(root, ['clone', '--quiet', '--bare', remote.path, 'acme/gitops.git']);
   server = await startGitHttpServer({ root, token: TOKEN });

@@ -5,13 +5,20 @@ import { bumpImages, parseInputs } from '@shiprail/kustomize-bump';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { commitsOf, createGitopsRemote, git, showFile, type GitopsRemote } from '@shiprail/rehearsal';
+import { commitsOf, git, showFile, type GitopsRemote } from '@shiprail/rehearsal';
+import { RemoteTemplate } from './remote-template.ts';
 import { createTestRuntime, type RecordingRuntime } from '@shiprail/testkit';
+
+let template: RemoteTemplate;
+beforeAll(async () => {
+  template = await RemoteTemplate.create();
+});
+afterAll(() => template.stop());
 
 let remote: GitopsRemote;
 let other: string;
 beforeEach(async () => {
-  remote = await createGitopsRemote();
+  remote = await template.copy();
   other = await mkdtemp(join(tmpdir(), 'other-writer-'));
   await git(other, ['clone', '--quiet', remote.path, 'clone']);
 });

@@ -1,18 +1,17 @@
 // The pure parts of the wait, from tables: when it ends and how (decide), how a kubeconfig server is
 // read (as kubectl reads it), and which failures are worth another attempt.
-import { ConfigurationError, DeadlineError } from '@shiprail/core';
+import { ConfigurationError, DeadlineError, isTransient } from '@shiprail/core';
 import {
   connectionError,
   decide,
   parseClusterServer,
-  parseImageReference,
   statusError,
   trackResource,
   type Decision,
-  type ImageReference,
   type RolloutWaitState,
   type TrackedResource,
 } from '@shiprail/rollout-wait';
+import { parseImageReference, type ImageReference } from '@shiprail/core/image-reference';
 
 type Phase = TrackedResource['verdict']['phase'];
 
@@ -142,7 +141,7 @@ describe('kubeconfig servers, read as kubectl reads them', () => {
 
 describe('which failures another attempt can fix', () => {
   const code = (name: string, message = name): Error => Object.assign(new Error(message), { code: name });
-  test.each<[string, () => { retryable: boolean; message: string }, boolean, string]>([
+  test.each<[string, () => Error, boolean, string]>([
     ['429', () => statusError('list', 429, ''), true, 'list: (HTTP 429)'],
     ['503 with a Status body', () => statusError('list', 503, '{"message":"etcd is down"}'), true, 'etcd is down'],
     ['500 with an HTML page', () => statusError('list', 500, '<html>oops</html>'), true, '<html>oops</html>'],
@@ -167,7 +166,7 @@ describe('which failures another attempt can fix', () => {
     ['anything else', () => connectionError('list', new Error('no idea')), false, 'list: no idea'],
   ])('%s', (_name, make, retryable, message) => {
     const error = make();
-    expect(error.retryable).toBe(retryable);
+    expect(isTransient(error)).toBe(retryable);
     expect(error.message).toContain(message);
   });
 });

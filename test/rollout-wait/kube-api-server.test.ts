@@ -10,7 +10,7 @@ import {
   playScenario,
   seedDeployment,
 } from '@shiprail/rehearsal/kube';
-import { kubectl, controllerRevision, daemonSet, statefulSet, argoRollout } from '@shiprail/testkit';
+import { kubectl, controllerRevision, daemonSet, statefulSet, argoRollout, waitForWatches } from '@shiprail/testkit';
 
 let server: KubeApiServer;
 beforeEach(async () => {
@@ -66,8 +66,11 @@ describe('kubectl against the test API server', () => {
         api.dropWatches();
       },
     });
+    // The spec changes first; kubectl starts slowly on a loaded machine, so the rollout goes on once it watches.
+    await playScenario(server, steps.slice(0, 1));
     const status = run('rollout', 'status', 'deployment/web', '--timeout', '30s');
-    await playScenario(server, steps);
+    await Promise.race([waitForWatches(server, 1), status]);
+    await playScenario(server, steps.slice(1));
     const result = await status;
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toContain(
@@ -100,6 +103,7 @@ describe('kubectl against the test API server', () => {
     const sts = run('rollout', 'status', 'statefulset/db', '--timeout', '20s');
     const cache = run('rollout', 'status', 'statefulset/cache', '--timeout', '20s');
     const ds = run('rollout', 'status', 'daemonset/agent', '--timeout', '20s');
+    await Promise.race([waitForWatches(server, 3), Promise.all([sts, cache, ds])]);
     await playScenario(server, [
       {
         afterMs: 800,

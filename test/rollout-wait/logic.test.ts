@@ -7,12 +7,12 @@ import {
   imageMatches,
   kubeconfigSecrets,
   newPodLabel,
-  parseImageReference,
   parseInputs,
   parseResources,
   planRollback,
   selectorString,
 } from '@shiprail/rollout-wait';
+import { parseImageReference } from '@shiprail/core/image-reference';
 
 type Pod = Parameters<typeof containerProblems>[0];
 const podWith = (status: Record<string, unknown>, name = 'web-1'): Pod => ({
@@ -106,9 +106,9 @@ describe('image references', () => {
     ['Ghcr.io/Acme', undefined, undefined, undefined],
   ])('%s', (text, repository, tag, digest) => {
     const parsed = parseImageReference(text);
-    expect(parsed && { repository: parsed.repository, tag: parsed.tag, digest: parsed.digest }).toEqual(
-      repository === undefined ? undefined : { repository, tag, digest },
-    );
+    expect(
+      parsed && { repository: `${parsed.registry}/${parsed.repository}`, tag: parsed.tag, digest: parsed.digest },
+    ).toEqual(repository === undefined ? undefined : { repository, tag, digest });
   });
 
   test.each<[string, string, boolean]>([

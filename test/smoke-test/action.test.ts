@@ -226,7 +226,8 @@ describe('retries', () => {
       expect(run.errors).toEqual([]);
       const late = byName(results, 'late');
       expect(late.ok).toBe(true);
-      expect(late.attempts).toBeGreaterThan(5);
+      // How many attempts fit in 3 s depends on the machine's load; that it took more than one does not.
+      expect(late.attempts).toBeGreaterThan(1);
       expect(elapsedMs).toBeGreaterThanOrEqual(2_900);
       expect(elapsedMs).toBeLessThan(15_000);
       expect(run.stdout).toContain('late: attempt 1 failed (status: expected 200, received 503');

@@ -229,7 +229,8 @@ describe('hostile patterns and expressions end quickly, with an answer', () => {
     failures.forEach((failure, index) =>
       typeof failure === 'string' ? expect(result[index]).toBe(failure) : expect(result[index]).toMatch(failure),
     );
-    expect(performance.now() - started).toBeLessThan(8_000);
+    // The budget of values read is what ends it (the message says so); the time only catches a runaway on a loaded machine.
+    expect(performance.now() - started).toBeLessThan(20_000);
   });
 
   test('an evaluation stops at the deadline it is given', async () => {

@@ -49,7 +49,7 @@ describe('a valid check file', () => {
     });
   });
 
-  test('reads every key of the SPEC example', async () => {
+  test('reads every key of the reference example', async () => {
     const [login, health] = await parse(`checks:
   - name: login
     request: { method: post, url: https://auth.example.com/token, json: { user: ci }, timeout: 3s }

@@ -145,3 +145,48 @@ describe('every dialect at once, in project layouts', () => {
     expect(result.summary).toContain('Output:\n\n```text\ncomputing total for 1 item\n```');
   });
 });
+
+describe('go test -json and TRX, read directly by the same `reports` globs', () => {
+  test('a Go module and a .NET project: counts, verdict and annotations at the failing lines', async () => {
+    const directory = workspace({
+      // The module where go-sample's reports were made, /home/runner/work/shop/shop/go-sample.
+      'go-sample/report.json': 'report:go-test.json',
+      'go-sample/calc/calc_test.go': '',
+      'go-sample/panics/panics_test.go': '',
+      'go-sample/panics/panics.go': '',
+      'go-sample/broken/broken.go': '',
+      'services/orders/TestResults/run.trx': 'report:dotnet-xunit.trx',
+      'services/orders/tests/Orders.Tests/OrderTotalsTests.cs': '',
+      'services/orders/tests/Orders.Tests/ShippingTests.cs': '',
+      'services/orders/src/Orders/Shipping.cs': '',
+    });
+    const result = await run(directory, { reports: 'go-sample/*.json\n**/*.trx', name: 'shop' });
+    expect(result.exitCode).toBe(1);
+    expect(result.outputs).toEqual({
+      passed: 'false',
+      tests: '17',
+      failures: '6',
+      errors: '2',
+      skipped: '2',
+      coverage: '',
+    });
+    // In the order of the reports and their tests; a parent test that failed through its subtest, a
+    // build failure whose compiler output went to stderr and a timeout have no line to point at.
+    expect(annotatedLines(result.stdout)).toEqual([
+      'go-sample/panics/panics_test.go:12',
+      'go-sample/calc/calc_test.go:12',
+      'undefined:undefined',
+      'go-sample/calc/calc_test.go:29',
+      'undefined:undefined',
+      'services/orders/tests/Orders.Tests/OrderTotalsTests.cs:31',
+      'services/orders/tests/Orders.Tests/ShippingTests.cs:22',
+      'undefined:undefined',
+      'undefined:undefined',
+    ]);
+    expect(result.stdout).toContain(
+      '✗ example.com/shop/broken › [build failed]: the package did not build (its compiler output went to stderr)',
+    );
+    expect(result.summary).toContain('Orders.Tests.ShippingTests');
+    expect(result.summary).toContain('go-sample/calc/calc_test.go:29');
+  });
+});

@@ -59,11 +59,21 @@ const cases: Array<[string, HostileCase]> = [
     },
   ],
   [
+    'a text file that is no report of any format',
+    {
+      files: { 'go.json': 'ok  \texample.com/shop\t0.01s\n' },
+      inputs: { reports: 'go.json' },
+      error: 'go.json: is not a JUnit XML or TRX report, nor `go test -json` output: no test event in its 1 line',
+      at: { file: 'go.json', line: undefined },
+    },
+  ],
+  [
     'a report that is not JUnit XML',
     {
       files: { 'cov.xml': '<coverage line-rate="1"/>' },
       inputs: { reports: 'cov.xml' },
-      error: 'cov.xml: is not a JUnit XML report: its root element is <coverage>, expected <testsuites> or <testsuite>',
+      error:
+        'cov.xml: is not a test report: its root element is <coverage>, expected <testsuites> or <testsuite> (JUnit XML) or <TestRun> (TRX)',
       at: { file: 'cov.xml', line: undefined },
     },
   ],

@@ -156,7 +156,7 @@ describe('format edges', () => {
       '<testsuites>\n<testsuite name="a">\n<testcase name="b">\n</testsuites>',
       /^r\.xml:4: malformed XML/,
     ],
-    ['another root', '<coverage line-rate="1"/>', /^r\.xml: is not a JUnit XML report: its root element is <coverage>/],
+    ['another root', '<coverage line-rate="1"/>', /^r\.xml: is not a test report: its root element is <coverage>/],
     [
       'an entity declaration (billion laughs)',
       '<?xml version="1.0"?>\n<!DOCTYPE lolz [\n<!ENTITY lol "lol">\n<!ENTITY lol2 "&lol;&lol;&lol;&lol;">\n]>\n<testsuite name="&lol2;"/>',

@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '@shiprail/rehearsal/action-metadata';
-import { copySample, runJest, runNodeTest, runPytest, samples, toolVersions } from './tools.ts';
+import { copySample, runGoTest, runJest, runNodeTest, runPytest, samples, toolVersions } from './tools.ts';
 
 const RUNNER_WORKSPACE = '/home/runner/work/shop/shop';
 const output = join(samples, 'reports');
@@ -26,6 +26,18 @@ try {
   runPytest(python, { junit: join(temp, 'pytest-xunit1.xml'), family: 'xunit1' });
   runJest(join(shop, 'jest-sample'), join(temp, 'jest-junit.xml'));
   runNodeTest(join(shop, 'node-sample'), join(temp, 'node-test-junit.xml'));
+  const go = join(shop, 'go-sample');
+  copySample('go-sample', go);
+  writeFileSync(join(temp, 'go-test.json'), runGoTest(go, ['./calc', './panics', './broken']).stdout);
+  writeFileSync(join(temp, 'go-test-stderr.json'), runGoTest(go, ['./broken'], { stderr: 'merged' }).stdout);
+  // A rerun of the failed test, as gotestsum --rerun-fails appends it to the same file: the test fails
+  // on a cold cache and passes once it is warm.
+  const cache = { SHOP_CACHE_DIR: mkdtempSync(join(temp, 'cache-')) };
+  writeFileSync(
+    join(temp, 'go-test-rerun.json'),
+    runGoTest(go, ['./flaky'], { env: cache }).stdout +
+      runGoTest(go, ['-run', '^TestWarmCache$', './flaky'], { env: cache }).stdout,
+  );
   for (const name of [
     'pytest-xunit2.xml',
     'pytest-xunit1.xml',
@@ -33,6 +45,9 @@ try {
     'coverage-py.lcov',
     'jest-junit.xml',
     'node-test-junit.xml',
+    'go-test.json',
+    'go-test-stderr.json',
+    'go-test-rerun.json',
   ]) {
     const text = readFileSync(join(temp, name), 'utf8')
       .split(shop)

@@ -1,5 +1,5 @@
-// The real test tools the fixtures come from: Debian's pytest and coverage.py, Jest with jest-junit, and
-// Node's own test runner.
+// The real test tools the fixtures come from: Debian's pytest and coverage.py, Jest with jest-junit,
+// Node's own test runner and Debian's Go (`go test -json`).
 import { ConfigurationError } from '@shiprail/core';
 import { spawnSync } from 'node:child_process';
 import { cpSync } from 'node:fs';
@@ -90,8 +90,29 @@ export function runJest(directory: string, junit: string): ToolRun {
   );
 }
 
-/** Copies a sample project (python-sample, jest-sample) to `target`. */
-export function copySample(name: 'python-sample' | 'jest-sample' | 'node-sample', target: string): void {
+/**
+ * Runs `go test -json` with `args` in `directory` (a copy of go-sample) with a private build cache and
+ * no network; `stderr: 'merged'` appends what Go writes to stderr (compiler errors) as `2>&1` would, after
+ * the events.
+ */
+export function runGoTest(
+  directory: string,
+  args: readonly string[],
+  options: { stderr?: 'merged'; env?: Record<string, string> } = {},
+): ToolRun {
+  const result = run('go', ['test', '-json', ...args], directory, {
+    GOFLAGS: '-mod=mod',
+    GOPROXY: 'off',
+    GOTOOLCHAIN: 'local',
+    GOCACHE: join(directory, '..', '.gocache'),
+    GOPATH: join(directory, '..', '.gopath'),
+    ...options.env,
+  });
+  return options.stderr === 'merged' ? { ...result, stdout: `${result.stderr}${result.stdout}` } : result;
+}
+
+/** Copies a sample project (python-sample, jest-sample, node-sample, go-sample) to `target`. */
+export function copySample(name: 'python-sample' | 'jest-sample' | 'node-sample' | 'go-sample', target: string): void {
   cpSync(join(samples, name), target, { recursive: true });
 }
 
@@ -116,6 +137,7 @@ export function toolVersions(): Record<string, string> {
     coverage: first(run(python, ['-m', 'coverage', '--version'], repoRoot)),
     jest: first(run(node24, [join(repoRoot, 'node_modules', 'jest', 'bin', 'jest.js'), '--version'], repoRoot)),
     'jest-junit': jestJunit,
+    go: first(run('go', ['version'], repoRoot)),
   };
 }
 

@@ -2,7 +2,8 @@
 // ./actions/<name>` step runs its bundle as the runner does, every check step runs with bash, and every
 // expression is evaluated by GitHub's evaluator. The job's workspace is this working tree (already checked
 // out, with node_modules installed), so checkout is a check that it is this repository and `npm ci` a
-// check that the install is there.
+// check that the install is there. The sandbox's cluster follows the GitOps remote, so the rollout that
+// rollout-wait watches is the one kustomize-bump's commit started.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -64,7 +65,15 @@ test('the self-test job passes: every action, run as users run it, gives the out
       .map((step) => ({ step: step.name, conclusion: step.conclusion, errors: step.errors }));
     expect(failures).toEqual([]);
     expect(job?.result).toBe('success');
-    expect(job?.steps.length).toBeGreaterThanOrEqual(18);
+    expect(job?.steps.length).toBeGreaterThanOrEqual(20);
+    // The checks that prove a real render and a rollout that progressed while rollout-wait watched it
+    // (the sandbox's API server records each state the Deployment passed through): present and green.
+    for (const check of [
+      'kustomize-bump rendered the overlay with kubectl kustomize and committed the new digest',
+      'rollout-wait watched the rollout to the new digest progress and complete',
+    ]) {
+      expect(job?.steps.find((step) => step.name === check)?.conclusion).toBe('success');
+    }
     // The canary step fails by design (no data is never a pass) and continues.
     expect(job?.steps.find((step) => step.name === './actions/canary-analyze')?.outcome).toBe('failure');
     expect(run.jobs.find((record) => record.key === 'test')?.result).toBe('skipped');

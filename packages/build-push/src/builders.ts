@@ -1,7 +1,9 @@
+// The two builders, buildx and buildah: the command lines each is given for a build request (cache,
+// platforms, secrets, labels, OCI layouts), run with credentials in a private file, and the digest each reports.
 import { withPrivateFile, type Runtime } from '@shiprail/core';
 import { readFile, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ImageReference } from './reference.ts';
+import type { ImageReference } from '@shiprail/core/image-reference';
 import type { RegistryCredentials } from './registry.ts';
 
 export type BuilderName = 'buildx' | 'buildah';

@@ -1,3 +1,5 @@
+// The tests' export list of build-push: what its units export, for the tests alone (action.ts reaches run.ts
+// directly).
 export {
   authFileContent,
   buildahBuildArguments,
@@ -24,7 +26,7 @@ export {
 } from './layout.ts';
 export { ociLabels, parseLabelLines } from './labels.ts';
 export { planBuild, type BuildPlan, type LayoutPlan } from './plan.ts';
-export { isLoopbackHost, parseImageReference, type ImageReference } from './reference.ts';
+export { parseImageInput } from './image-input.ts';
 export {
   MANIFEST_MEDIA_TYPES,
   parseChallenge,

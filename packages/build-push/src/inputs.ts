@@ -1,3 +1,4 @@
+// build-push's inputs, read once into a typed object, the password masked first.
 import type { InputParser } from '@shiprail/core';
 import type { BuilderName, CacheMode } from './builders.ts';
 

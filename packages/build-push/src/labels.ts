@@ -1,3 +1,4 @@
+// The image's labels: the OCI annotations from the repository and the run, and the user's own label lines.
 import { ConfigurationError } from '@shiprail/core';
 import { record, text as optionalText } from './tags/payload.ts';
 import { renderTemplate, TemplateError, type TemplateValue } from './tags/template.ts';

@@ -1,3 +1,4 @@
+// An OCI image layout a build command wrote, read and verified blob by blob before anything of it is pushed.
 import { ConfigurationError, escapeUntrusted } from '@shiprail/core';
 import { lstat, readFile } from 'node:fs/promises';
 import { join } from 'node:path';

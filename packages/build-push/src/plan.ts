@@ -1,10 +1,13 @@
+// The build plan: every input checked and every path confined before any side effect, with the tags and
+// labels computed, so that a mistake fails the step before minutes of building.
 import { ConfigurationError, type GitHubContext } from '@shiprail/core';
 import { readdirSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import type { BuildPushInputs } from './inputs.ts';
 import { expressionValues } from './tags/expressions.ts';
 import { ociLabels, parseLabelLines } from './labels.ts';
-import { parseImageReference, type ImageReference } from './reference.ts';
+import type { ImageReference } from '@shiprail/core/image-reference';
+import { parseImageInput } from './image-input.ts';
 import type { RegistryCredentials } from './registry.ts';
 import { parseFlavor, parseTagRules } from './tags/rules.ts';
 import { computeTags, tagContext, type TagContext, type TagPlan } from './tags/tags.ts';
@@ -135,7 +138,7 @@ export function planBuild(
   env: Readonly<Record<string, string | undefined>>,
   now: number,
 ): BuildPlan {
-  const image = parseImageReference(inputs.image);
+  const image = parseImageInput(inputs.image);
 
   const username = inputs['registry-username'];
   const password = inputs['registry-password'];

@@ -1,3 +1,5 @@
+// A client of the registry HTTP API (the Distribution spec): token and Basic challenges, manifests read
+// and put by digest, blobs pushed, every request under a deadline and retried only when it may help.
 import {
   ConfigurationError,
   DeadlineError,
@@ -10,7 +12,7 @@ import {
   stripUrlCredentials,
   withDeadline,
 } from '@shiprail/core';
-import { isLoopbackHost, type ImageReference } from './reference.ts';
+import { isLoopbackHost, type ImageReference } from '@shiprail/core/image-reference';
 
 export interface RegistryCredentials {
   username: string;

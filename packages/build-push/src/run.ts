@@ -1,3 +1,5 @@
+// The step's top function: plan, then reuse this commit's image, push an OCI layout an earlier step built,
+// or build and push, and report tags, digest and labels.
 import { mkdir } from 'node:fs/promises';
 import { ConfigurationError, escapeUntrusted, type Runtime } from '@shiprail/core';
 import {

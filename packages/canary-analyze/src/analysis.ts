@@ -1,11 +1,21 @@
 // The analysis loop: every `interval` a round queries baseline and canary for each metric over the
-// samples since the analysis began, judges them and scores the round; a failing round ends the
+// samples since the analysis began, judges them at the round's sequential boundary (one false-alarm
+// budget for the whole analysis, see sequential.ts) and scores the round; a failing round ends the
 // analysis early, and so does a round where a query failed in a way no later round can change (a
 // rejected query, refused access, a malformed answer). `duration: 0` is one round at once over the
 // last `interval`. Before waiting for the first round, every query is tried once, so that such
 // mistakes end the analysis at once rather than after an interval.
-import { errorMessage, escapeUntrusted, type Clock, type Log } from '@shiprail/core';
 import {
+  ClassifiedError,
+  classifyFailure,
+  errorMessage,
+  escapeUntrusted,
+  type Clock,
+  type Failure,
+  type Log,
+} from '@shiprail/core';
+import {
+  CONFIDENCE,
   judgeMetric,
   scoreMetrics,
   type Classification,
@@ -15,13 +25,8 @@ import {
 } from './judge.ts';
 import { renderQuery, type MetricDefinition } from './metrics-file.ts';
 import { queryMemoryMs } from './query-window.ts';
-import {
-  PrometheusUnavailableError,
-  QueryRejectedError,
-  isPermanentQueryError,
-  type PrometheusClient,
-  type Series,
-} from './prometheus.ts';
+import { roundBoundaries } from './sequential.ts';
+import { PrometheusUnavailableError, QueryRejectedError, type PrometheusClient, type Series } from './prometheus.ts';
 
 export interface AnalysisPlan {
   metrics: readonly MetricDefinition[];
@@ -50,8 +55,8 @@ export interface MetricResult {
   reason: string;
   judgement?: MetricJudgement;
   error?: string;
-  /** The error is one that another round would meet again. */
-  permanent?: boolean;
+  /** What another round would do about the error (`permanent`: meet it again). */
+  failure?: Failure;
   series?: MetricSeries;
 }
 
@@ -60,6 +65,8 @@ export interface RoundResult {
   /** The window judged (ms since the epoch). */
   start: number;
   end: number;
+  /** The round's sequential boundary: a metric fails when its shift interval at ±boundary excludes the tolerance band. */
+  boundary: number;
   verdict: Verdict;
   metrics: MetricResult[];
 }
@@ -100,6 +107,7 @@ export async function analyze(
 ): Promise<AnalysisResult> {
   const startedAt = clock.now();
   const offsets = roundOffsets(plan.durationMs, plan.intervalMs);
+  const boundaries = roundBoundaries(offsets, plan.durationMs, 1 - CONFIDENCE);
   if (offsets.length > 1 || plan.durationMs > 0) await tryQueries(plan, client, startedAt);
   const rounds: RoundResult[] = [];
   for (const [index, offset] of offsets.entries()) {
@@ -107,13 +115,16 @@ export async function analyze(
     if (wait > 0) await clock.sleep(wait);
     const end = plan.durationMs <= 0 ? startedAt : startedAt + offset;
     const start = plan.durationMs <= 0 ? end - plan.intervalMs : startedAt;
-    const metrics = await Promise.all(plan.metrics.map((metric) => judgeOne(metric, plan, client, start, end)));
+    const boundary = boundaries[index] as number;
+    const metrics = await Promise.all(
+      plan.metrics.map((metric) => judgeOne(metric, plan, client, { start, end, boundary })),
+    );
     const verdict = scoreMetrics(metrics, plan.thresholds);
-    rounds.push({ round: index + 1, start, end, verdict, metrics });
+    rounds.push({ round: index + 1, start, end, boundary, verdict, metrics });
     log.info(
       `round ${index + 1}/${offsets.length}: ${verdict.decision}, score ${verdict.score} (${escapeUntrusted(verdict.reason)})`,
     );
-    if (verdict.decision === 'fail' || metrics.some((metric) => metric.permanent)) break;
+    if (verdict.decision === 'fail' || metrics.some((metric) => metric.failure === 'permanent')) break;
   }
   const last = rounds[rounds.length - 1];
   if (!last) throw new Error('the analysis ran no round');
@@ -131,7 +142,9 @@ async function tryQueries(plan: AnalysisPlan, client: PrometheusClient, at: numb
   const tried = await Promise.all(
     plan.metrics.map((metric) => queryMetric(metric, plan, client, at - plan.stepMs, at)),
   );
-  const unusable = tried.filter((result): result is MetricResult => 'permanent' in result && result.permanent === true);
+  const unusable = tried.filter(
+    (result): result is MetricResult => 'failure' in result && result.failure === 'permanent',
+  );
   if (unusable.length > 0) throw new QueriesUnusableError(unusable);
 }
 
@@ -139,10 +152,9 @@ async function judgeOne(
   metric: MetricDefinition,
   plan: AnalysisPlan,
   client: PrometheusClient,
-  start: number,
-  end: number,
+  round: { start: number; end: number; boundary: number },
 ): Promise<MetricResult> {
-  const answer = await queryMetric(metric, plan, client, start, end);
+  const answer = await queryMetric(metric, plan, client, round.start, round.end);
   if (!('sides' in answer)) return answer;
   const series = alignSeries(answer.sides[0], answer.sides[1]);
   const judgement = judgeMetric(
@@ -155,6 +167,7 @@ async function judgeOne(
       max: metric.max,
       min: metric.min,
       samplesPerWindow: queryMemoryMs(metric.query) / plan.stepMs,
+      boundary: round.boundary,
     },
   );
   return {
@@ -206,13 +219,16 @@ async function queryMetric(
         : error instanceof PrometheusUnavailableError
           ? error.message
           : `querying metric '${metric.name}' failed: ${errorMessage(error)}`;
-    const permanent = isPermanentQueryError(error) || error instanceof SeveralSeriesError;
-    return { ...base, classification: 'Error', reason: message, error: message, permanent };
+    return { ...base, classification: 'Error', reason: message, error: message, failure: classifyFailure(error) };
   }
 }
 
 /** A query that returns more than one series: it will on every round. */
-class SeveralSeriesError extends Error {}
+class SeveralSeriesError extends ClassifiedError {
+  constructor(message: string) {
+    super(message, 'permanent');
+  }
+}
 
 /** Both sides on one time axis (the union of their timestamps). */
 export function alignSeries(baseline: Series | undefined, canary: Series | undefined): MetricSeries {

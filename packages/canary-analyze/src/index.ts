@@ -31,7 +31,6 @@ export {
   PrometheusUnavailableError,
   QUERY_TIMEOUT_MS,
   QueryRejectedError,
-  isPermanentQueryError,
   type Series,
 } from './prometheus.ts';
 export { buildReport, runCanaryAnalyze } from './run.ts';
@@ -46,4 +45,14 @@ export {
   shiftedRankStatistic,
   type MannWhitneyResult,
 } from './statistics.ts';
+export {
+  MAX_BOUNDARY,
+  SPENDING,
+  SPENDING_FUNCTIONS,
+  alphaSpent,
+  boundaryConfidence,
+  roundBoundaries,
+  sequentialBoundaries,
+  type SpendingFunction,
+} from './sequential.ts';
 export { chart, formatNumber, renderSummary } from './summary.ts';

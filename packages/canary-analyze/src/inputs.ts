@@ -1,3 +1,4 @@
+// canary-analyze's inputs, read once and checked, and the metrics file they name.
 import { ConfigurationError, parseHeaderLines, parseList, type InputParser } from '@shiprail/core';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
@@ -28,7 +29,7 @@ export function parseInputs(parser: InputParser): CanaryAnalyzeInputs {
     metrics: parser.required('metrics'),
     baseline: parser.required('baseline'),
     canary: parser.required('canary'),
-    duration: parser.duration('duration', '10m'),
+    duration: parser.duration('duration', '20m'),
     interval: parser.duration('interval', '1m'),
     step: parser.duration('step', '15s'),
     'pass-score': parser.number('pass-score', 95, { min: 0, max: 100 }),

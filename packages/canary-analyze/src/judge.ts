@@ -1,5 +1,5 @@
 // The per-metric judge and the score, after Kayenta's NetflixACAJudge: NaN removal, Mann-Whitney at 98 %
-// confidence, a tolerance band of ±25 % of the Hodges-Lehmann estimate, the mean-ratio effect size as a
+// confidence (or at a round's sequential boundary), a tolerance band of ±25 % of the Hodges-Lehmann estimate, the mean-ratio effect size as a
 // second gate, `direction`, critical metrics and the 50 % no-data rule; plus Flagger-style absolute limits.
 // Unlike Kayenta, the test counts what the samples are worth: samples of a range query taken closer than
 // its window overlap, so the variance of U is widened by the samples' dependence (see SampleDependence).
@@ -9,7 +9,7 @@ export type Direction = 'increase' | 'decrease' | 'either';
 export type Classification = 'Pass' | 'High' | 'Low' | 'NoData' | 'Error';
 export type Decision = 'pass' | 'marginal' | 'fail' | 'inconclusive';
 
-/** Kayenta's fixed constants. */
+/** Kayenta's fixed constants; an analysis of several rounds spends 1 - CONFIDENCE over all of them (sequential.ts). */
 export const CONFIDENCE = 0.98;
 export const TOLERANCE = 0.25;
 
@@ -23,6 +23,11 @@ export interface JudgeOptions {
   max?: number | undefined;
   min?: number | undefined;
   confidence?: number;
+  /**
+   * The deviate at which this round's interval ends (the round's sequential boundary); when given it
+   * replaces `confidence`.
+   */
+  boundary?: number;
   /** Consecutive samples that share one range window of the query (window / step); 1 when unknown. */
   samplesPerWindow?: number;
   /**
@@ -155,7 +160,13 @@ export function judgeMetric(
     return limits ?? { classification: 'Pass', reason: 'every value is the same', ratio: 1, ...stats };
   }
 
-  const test = mannWhitneySorted(canary.sorted, baseline.sorted, options.confidence ?? CONFIDENCE, dependence.factor);
+  const test = mannWhitneySorted(
+    canary.sorted,
+    baseline.sorted,
+    options.confidence ?? CONFIDENCE,
+    dependence.factor,
+    options.boundary,
+  );
   const ratio =
     canary.stats.mean === 0 || baseline.stats.mean === 0 ? Number.NaN : canary.stats.mean / baseline.stats.mean;
   const statistics = {

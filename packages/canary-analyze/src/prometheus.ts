@@ -2,7 +2,16 @@
 // headers, a deadline per request and for the whole analysis, retries with backoff on 5xx, 429 and
 // network failures only, answers checked before use, and errors that tell a rejected query (the user's
 // PromQL) from a Prometheus that cannot answer.
-import { DeadlineError, escapeUntrusted, isTransient, isTransientStatus, retry, withDeadline } from '@shiprail/core';
+import {
+  ClassifiedError,
+  DeadlineError,
+  escapeUntrusted,
+  failureOf,
+  isTransient,
+  isTransientStatus,
+  retry,
+  withDeadline,
+} from '@shiprail/core';
 
 export interface RangeQuery {
   query: string;
@@ -37,11 +46,11 @@ export interface PrometheusClientOptions {
 export const QUERY_TIMEOUT_MS = 20_000;
 
 /** Prometheus answered and refused the query (bad PromQL, too many points): retrying will not help. */
-export class QueryRejectedError extends Error {
+export class QueryRejectedError extends ClassifiedError {
   readonly status: number;
   readonly errorType: string;
   constructor(message: string, status: number, errorType: string) {
-    super(message);
+    super(message, 'permanent');
     this.name = 'QueryRejectedError';
     this.status = status;
     this.errorType = errorType;
@@ -49,21 +58,15 @@ export class QueryRejectedError extends Error {
 }
 
 /**
- * Prometheus could not be reached or kept failing (network, timeout, 5xx: `retryable`), or answered
+ * Prometheus could not be reached or kept failing (network, timeout, 5xx: transient), or answered
  * something another attempt will not change (auth refused, an answer that is not a query result).
  */
-export class PrometheusUnavailableError extends Error {
-  readonly retryable: boolean;
-  constructor(message: string, retryable: boolean) {
-    super(message);
+export class PrometheusUnavailableError extends ClassifiedError {
+  constructor(message: string, transient: boolean) {
+    super(message, failureOf(transient));
     this.name = 'PrometheusUnavailableError';
-    this.retryable = retryable;
   }
 }
-
-/** Whether another round could get another answer: not for a rejected query, refused access or nonsense. */
-export const isPermanentQueryError = (error: unknown): boolean =>
-  error instanceof QueryRejectedError || (error instanceof PrometheusUnavailableError && !error.retryable);
 
 interface ApiResponse {
   status?: unknown;
@@ -112,7 +115,7 @@ export class PrometheusClient {
       baseMs: 1000,
       maxMs: 8000,
       jitter: 0.2,
-      retryIf: (error) => error instanceof PrometheusUnavailableError && error.retryable,
+      retryIf: (error) => error instanceof PrometheusUnavailableError && isTransient(error),
       // A pause never outlasts the deadline; the next attempt then gives up with the last error.
       ...(sleep ? { sleep: (ms: number) => sleep(Math.min(ms, Math.max(0, this.remainingMs()))) } : {}),
     });

@@ -1,3 +1,4 @@
+// The step: inputs, the analysis, then the JSON report, the summary and the outputs, set only once all is written.
 import { errorMessage, escapeCell, urlCredentials, writeFileAtomically, type Runtime } from '@shiprail/core';
 import { join } from 'node:path';
 import { analyze, type AnalysisPlan, type AnalysisResult } from './analysis.ts';
@@ -5,6 +6,7 @@ import { CONFIDENCE, TOLERANCE, type Verdict } from './judge.ts';
 import { loadMetrics, parseInputs, type CanaryAnalyzeInputs } from './inputs.ts';
 import type { MetricDefinition } from './metrics-file.ts';
 import { PrometheusClient, QUERY_TIMEOUT_MS } from './prometheus.ts';
+import { SPENDING } from './sequential.ts';
 import { renderSummary } from './summary.ts';
 
 export async function runCanaryAnalyze(runtime: Runtime): Promise<void> {
@@ -85,6 +87,7 @@ export function buildReport(result: AnalysisResult, plan: AnalysisPlan): Record<
       tolerance: TOLERANCE,
       effectSize: 'meanRatio',
       dependence: 'window+autocorrelation',
+      sequential: { spending: SPENDING, alpha: Math.round((1 - CONFIDENCE) * 1e6) / 1e6 },
     },
     thresholds: plan.thresholds,
     baseline: plan.baseline,
@@ -99,6 +102,7 @@ export function buildReport(result: AnalysisResult, plan: AnalysisPlan): Record<
       round: round.round,
       start: iso(round.start),
       end: iso(round.end),
+      boundary: round.boundary,
       decision: round.verdict.decision,
       score: round.verdict.score,
       reason: round.verdict.reason,

@@ -171,13 +171,16 @@ export function mannWhitney(
  * mannWhitney over samples already sorted ascending (the judge sorts once for everything).
  * `varianceFactor` widens the statistic's variance for samples that are not independent: with an
  * integrated autocorrelation time τ, n samples carry the information of n/τ independent ones and the
- * variance of U grows by τ (1 for independent samples, the textbook test).
+ * variance of U grows by τ (1 for independent samples, the textbook test). `criticalValue`, when given, places
+ * the interval's ends at ±criticalValue instead of the confidence's quantile (a sequential boundary far in
+ * the tail, where 1 - confidence would round away).
  */
 export function mannWhitneySorted(
   x: Float64Array,
   y: Float64Array,
   confidence = 0.95,
   varianceFactor = 1,
+  criticalValue = normalQuantile(1 - (1 - confidence) / 2),
 ): MannWhitneyResult {
   const n1 = x.length;
   const n2 = y.length;
@@ -204,7 +207,7 @@ export function mannWhitneySorted(
     delta: 1e-12 * Math.max(muMax - muMin, Math.abs(muMin), Math.abs(muMax), Number.MIN_VALUE),
     probeBelow: 1e-3 * (muMax - muMin),
   };
-  const quantile = normalQuantile(1 - (1 - confidence) / 2);
+  const quantile = criticalValue;
   // R's root(): the ends of the range when the statistic does not cross there (extreme samples). The
   // estimate is found first; the interval's ends lie on either side of it, which narrows their search.
   const root = (target: number, low = muMin, high = muMax): number => {

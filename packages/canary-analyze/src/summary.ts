@@ -3,6 +3,7 @@
 import { code, details, escapeCell, formatDuration, raw, table } from '@shiprail/core';
 import type { AnalysisPlan, AnalysisResult, MetricResult, MetricSeries } from './analysis.ts';
 import { CONFIDENCE, type Decision } from './judge.ts';
+import { boundaryConfidence } from './sequential.ts';
 
 const ICON: Record<Decision, string> = { pass: '✅', marginal: '⚠️', fail: '❌', inconclusive: '❔' };
 
@@ -34,7 +35,14 @@ export function renderSummary(result: AnalysisResult, plan: AnalysisPlan): strin
     '',
   ];
   if (last) {
-    lines.push(`### Metrics (window ${clock(last.start)}–${clock(last.end)} UTC)`, '', metricTable(last.metrics), '');
+    lines.push(
+      `### Metrics (window ${clock(last.start)}–${clock(last.end)} UTC)`,
+      '',
+      sequentialNote(rounds.length, last.boundary, plan),
+      '',
+      metricTable(last.metrics, last.boundary),
+      '',
+    );
   }
   if (rounds.length > 1) {
     lines.push(
@@ -72,8 +80,24 @@ export function renderSummary(result: AnalysisResult, plan: AnalysisPlan): strin
   return lines.join('\n');
 }
 
-function metricTable(metrics: readonly MetricResult[]): string {
-  const level = `${Math.round(CONFIDENCE * 100)} %`;
+/** Why the interval of this round is as wide as it is. */
+function sequentialNote(round: number, boundary: number, plan: AnalysisPlan): string {
+  const budget = `${formatNumber(100 * (1 - CONFIDENCE))} %`;
+  if (plan.durationMs <= 0) return `One look: each interval at ${formatNumber(100 * CONFIDENCE)} % confidence.`;
+  return (
+    `Round ${round}: each metric's interval ends at ±${formatNumber(boundary)} standard errors, the round's ` +
+    `O'Brien-Fleming boundary, so that a metric of a healthy canary fails in any round of the analysis at most ${budget} of the time.`
+  );
+}
+
+/** The two-sided confidence of an interval at ±boundary, as people read it (98.45 %, > 99.99 %). */
+const intervalLevel = (boundary: number): string => {
+  const confidence = boundaryConfidence(boundary);
+  return confidence > 0.9999 ? '> 99.99 %' : `${Number((100 * confidence).toFixed(2))} %`;
+};
+
+function metricTable(metrics: readonly MetricResult[], boundary: number): string {
+  const level = intervalLevel(boundary);
   return table(
     [
       'Metric',

@@ -1,3 +1,5 @@
+// The runtime of a real step on a runner (@actions/* behind the Runtime interface) and runAction, the one top of every
+// action.
 import { tmpdir } from 'node:os';
 import { readGitHubContext } from './context.ts';
 import { ConfigurationError, errorMessage } from './errors.ts';

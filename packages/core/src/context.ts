@@ -1,3 +1,4 @@
+// What an action knows of the workflow run: GITHUB_* variables and the event payload, read once.
 import { readFileSync } from 'node:fs';
 
 /** What an action knows of the workflow run, read from the runner's environment once. */

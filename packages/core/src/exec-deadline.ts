@@ -1,3 +1,4 @@
+// Running a program that talks to a server under a deadline: it and what it started are killed when time is up.
 import { MAX_TIMER_MS } from './duration.ts';
 import { DeadlineError } from './network.ts';
 import type { ExecOptions, ExecResult } from './runtime.ts';

@@ -1,3 +1,5 @@
+// Git, the one way every action runs git: an argument vector in one working directory, never a password
+// prompt, and a deadline when one is set.
 import type { Exec, ExecOptions, ExecResult } from './runtime.ts';
 
 export interface GitOptions {

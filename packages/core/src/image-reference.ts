@@ -74,3 +74,51 @@ export const isDockerHub = (registry: string): boolean => registry === DOCKER_HU
 
 /** A path as Docker Hub stores it: official images (one component, `nginx`) live under `library/`. */
 export const dockerHubRepository = (path: string): string => (path.includes('/') ? path : `library/${path}`);
+
+/** `localhost`, `127.0.0.0/8` and `[::1]`, with or without a port. */
+export function isLoopbackHost(registry: string): boolean {
+  const host = registry.startsWith('[') ? registry.slice(0, registry.indexOf(']') + 1) : registry.split(':')[0];
+  return host === 'localhost' || host === '[::1]' || /^127(?:\.\d{1,3}){3}$/.test(host ?? '');
+}
+
+/** An image reference read into what registries, runtimes and the actions use of it. */
+export interface ImageReference {
+  /** As written (`ghcr.io/acme/api:2`, `nginx`). */
+  text: string;
+  /** Everything before the tag and digest, as written (`ghcr.io/acme/api`): tags are appended to it. */
+  name: string;
+  /** The registry as references name it (`ghcr.io`, `127.0.0.1:5000`, `docker.io` when none is written). */
+  registry: string;
+  /** Where its HTTP API answers (`registry-1.docker.io` for Docker Hub). */
+  apiHost: string;
+  /** The repository inside the registry (`acme/api`, `library/nginx`). */
+  repository: string;
+  tag: string | undefined;
+  digest: string | undefined;
+  /** Loopback registries are spoken to over plain HTTP, as Docker does. */
+  loopback: boolean;
+}
+
+/** Reads a reference already checked by its caller (a stricter rule of its own, or the grammar). */
+export function readImageReference(text: string): ImageReference {
+  const { name, tag, digest } = splitImageReference(text);
+  const { host, path } = splitImageName(name);
+  const registry = host === '' ? DOCKER_HUB : host;
+  const dockerHub = isDockerHub(registry);
+  return {
+    text,
+    name,
+    registry,
+    apiHost: dockerHub ? DOCKER_HUB_API_HOST : registry,
+    repository: dockerHub ? dockerHubRepository(path) : path,
+    tag: tag === '' ? undefined : tag,
+    digest: digest === '' ? undefined : digest,
+    loopback: isLoopbackHost(registry),
+  };
+}
+
+/** Parses `[registry/]path[:tag][@digest]` (surrounding blanks ignored); undefined when it is not a reference. */
+export function parseImageReference(text: string): ImageReference | undefined {
+  const trimmed = text.trim();
+  return isImageReference(trimmed) ? readImageReference(trimmed) : undefined;
+}

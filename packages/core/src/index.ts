@@ -18,7 +18,17 @@ export {
 } from './runtime.ts';
 export { withPrivateFile } from './private-file.ts';
 export { formatYamlPath, parseYamlDocument, yamlMistake, type ParsedYaml, type YamlPath } from './yaml.ts';
-export { DeadlineError, HttpStatusError, isTransient, isTransientStatus, withDeadline } from './network.ts';
+export { DeadlineError, HttpStatusError, withDeadline } from './network.ts';
+export {
+  classifyFailure,
+  classifyGitFailure,
+  ClassifiedError,
+  failureOf,
+  isTransient,
+  isTransientStatus,
+  type Failure,
+  type GitFailure,
+} from './failure.ts';
 export {
   REDACTED,
   Redactor,

@@ -1,3 +1,5 @@
+// Reading action inputs: one parser with typed getters that name the input in every mistake, and list and header line
+// parsing.
 import { ConfigurationError, errorMessage } from './errors.ts';
 import { MAX_TIMER_MS, parseDuration } from './duration.ts';
 import { parseYamlDocument } from './yaml.ts';

@@ -1,3 +1,4 @@
+// Markdown for job summaries: escaped table cells, inline code, folded sections and the size GitHub accepts.
 const CELL_SPECIAL = /[&<>|\n]/;
 
 /** Escapes text for a Markdown table cell: pipes, newlines and HTML-significant characters. */

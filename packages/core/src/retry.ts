@@ -1,3 +1,5 @@
+// Trying again: exponential backoff with jitter, an abortable sleep of any length, and retry, which asks its caller
+// what is worth it.
 import { MAX_TIMER_MS } from './duration.ts';
 
 export interface BackoffOptions {

@@ -1,3 +1,4 @@
+// The side effects an action has (inputs, log, exec, clock, outputs, summary, files), as one Runtime passed in.
 import type { GitHubContext } from './context.ts';
 import type { InputParser } from './inputs.ts';
 

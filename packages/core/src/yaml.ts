@@ -1,3 +1,4 @@
+// YAML documents read for users' files: parsed once, aliases bounded, mistakes that name the path and line.
 import type { Document } from 'yaml';
 import { ConfigurationError, type MistakeLocation } from './errors.ts';
 

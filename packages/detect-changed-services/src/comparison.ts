@@ -1,3 +1,5 @@
+// Which commits to compare: decided from the inputs and the event alone, then resolved with git (merge
+// bases, forced pushes, new branches, tags), or every service when nothing can be compared.
 import { ConfigurationError } from '@shiprail/core';
 import { shortSha, ZERO_SHA, type GitHistory } from './git.ts';
 
@@ -49,10 +51,11 @@ export function serviceOfTag(tag: string, services: ReadonlySet<string>): string
 }
 
 /**
- * Decides which commits to compare, by the table in the action's README ("Which commits are compared"): `force-all`, an explicit `base`, then the event
- * (pull requests three-dot, merge queues base..head, pushes before..after, tags, manual and scheduled
- * runs). Events that name no commits select every service, with a warning. It needs neither git nor the
- * manifest, so that git can start on the comparison while the manifest is read.
+ * Decides which commits to compare, from the table in docs/actions/detect-changed-services.md:
+ * `force-all`, an explicit `base`, then the event (pull requests three-dot, merge queues base..head,
+ * pushes before..after, tags, manual and scheduled runs). Events that name no commits select every
+ * service, with a warning. It needs neither git nor the manifest, so that git can start on the comparison
+ * while the manifest is read.
  */
 export function planComparison(inputs: ComparisonInputs, event: EventContext): ComparisonPlan {
   const headOr = (eventHead: string | undefined): string =>

@@ -1,5 +1,10 @@
+// The repository's history as detection reads it: changed paths between two commits, merge bases, and
+// fetches from origin (deepening shallow clones) only as far as needed, each under a deadline.
 import {
+  ClassifiedError,
+  classifyGitFailure,
   errorMessage,
+  failureOf,
   escapeUntrusted,
   Git,
   isTransient,
@@ -44,34 +49,14 @@ export const DEFAULT_FETCH_TIMEOUT_MS = 120_000;
 /** Local git commands only read the repository; this bounds them all the same. */
 const LOCAL_DEADLINE_MS = 600_000;
 
-/** Why a fetch failed, from git's own words: worth another attempt, the ref is missing, or neither. */
-export type FetchFailureKind = 'transient' | 'missing' | 'fatal';
-
-// A clone without an origin remote has nothing to fetch from: like a ref origin does not have.
-const MISSING_REF =
-  /couldn't find remote ref|not our ref|no such remote ref|unadvertised object|invalid refspec|'origin' does not appear to be a git repository/i;
-const FATAL =
-  /authentication failed|could not read (username|password)|terminal prompts disabled|permission denied|returned error: (401|403|404)|repository .* not found|does not appear to be a git repository|not a git repository|unable to access .*: (ssl|certificate)|certificate|protocol '.*' is not supported|unsupported protocol/i;
-const TRANSIENT =
-  /could not resolve host|temporary failure in name resolution|connection (refused|reset|timed out)|timed out|early eof|hung up unexpectedly|rpc failed|returned error: (408|429|5\d\d)|transfer closed|unexpected disconnect|the remote end hung up|network is unreachable|no route to host|broken pipe|gnutls_handshake|ssl_read|could not read from remote repository|failed to connect|empty reply from server/i;
-
-/** Classifies a failed fetch by git's error output; unknown failures are not retried. */
-export function classifyFetchFailure(stderr: string): FetchFailureKind {
-  if (MISSING_REF.test(stderr)) return 'missing';
-  if (FATAL.test(stderr)) return 'fatal';
-  return TRANSIENT.test(stderr) ? 'transient' : 'fatal';
-}
-
 /** A fetch from origin that failed for a reason other than a missing ref: the step cannot decide. */
-export class GitFetchError extends Error {
-  readonly kind: 'transient' | 'fatal';
+export class GitFetchError extends ClassifiedError {
   readonly reason: string;
 
-  constructor(what: string, reason: string, kind: 'transient' | 'fatal', attempts: number) {
-    const tries = attempts > 1 ? ` after ${attempts} attempts` : kind === 'fatal' ? ' (not retried)' : '';
-    super(`git fetch of ${what} from origin failed${tries}: ${reason}`);
+  constructor(what: string, reason: string, failure: GitFetchError['failure'], attempts: number) {
+    const tries = attempts > 1 ? ` after ${attempts} attempts` : failure === 'permanent' ? ' (not retried)' : '';
+    super(`git fetch of ${what} from origin failed${tries}: ${reason}`, failure);
     this.name = 'GitFetchError';
-    this.kind = kind;
     this.reason = reason;
   }
 }
@@ -223,16 +208,16 @@ export class GitHistory {
           });
           this.shallow = undefined;
           if (result.exitCode === 0) return true;
-          const kind = classifyFetchFailure(result.stderr);
-          if (kind === 'missing') return false;
-          throw new GitFetchError(what, fetchFailureReason(result.stderr), kind, 1);
+          const gitFailure = classifyGitFailure(result.stderr);
+          if (gitFailure === 'missing') return false;
+          throw new GitFetchError(what, fetchFailureReason(result.stderr), failureOf(gitFailure === 'transient'), 1);
         },
         {
           attempts: this.fetchAttempts,
           baseMs: 1000,
           maxMs: 8000,
           jitter: 0.3,
-          retryIf: (error) => (error instanceof GitFetchError ? error.kind === 'transient' : isTransient(error)),
+          retryIf: isTransient,
           onRetry: (error, attempt, delayMs) =>
             this.log(`Fetch attempt ${attempt} failed (${errorMessage(error)}); trying again in ${delayMs} ms`),
           ...(this.sleep === undefined ? {} : { sleep: this.sleep }),
@@ -241,7 +226,7 @@ export class GitHistory {
     } catch (error) {
       if (error instanceof GitFetchError && attempts <= 1) throw error;
       const reason = error instanceof GitFetchError ? error.reason : escapeUntrusted(errorMessage(error));
-      throw new GitFetchError(what, reason, error instanceof GitFetchError ? error.kind : 'transient', attempts);
+      throw new GitFetchError(what, reason, error instanceof GitFetchError ? error.failure : 'transient', attempts);
     }
   }
 

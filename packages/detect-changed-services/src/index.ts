@@ -1,3 +1,4 @@
+// The tests' export list of detect-changed-services (action.ts reaches run.ts directly).
 export { runDetectChangedServices, loadManifest } from './run.ts';
 export { parseInputs, DEFAULT_CONFIG, type DetectChangedServicesInputs } from './inputs.ts';
 export {
@@ -11,7 +12,6 @@ export {
 } from './comparison.ts';
 export {
   changedPaths,
-  classifyFetchFailure,
   DEFAULT_DEEPEN_STEPS,
   DEFAULT_FETCH_TIMEOUT_MS,
   fetchFailureReason,
@@ -21,7 +21,6 @@ export {
   shortSha,
   ZERO_SHA,
   type ChangedFile,
-  type FetchFailureKind,
   type GitHistoryOptions,
 } from './git.ts';
 export {

@@ -1,3 +1,5 @@
+// The services manifest: its types, the defaults a service that names only its directory gets, and the
+// parser that checks shape, names, paths, globs and dependencies, each mistake at its line.
 import {
   ConfigurationError,
   errorMessage,
@@ -103,7 +105,7 @@ const under = (directory: string, file: string): string => (directory === '.' ? 
 /** Default rules of a directory: everything below it. */
 const directoryRules = (directory: string): PathRule[] => [{ pattern: directory === '.' ? '**' : `${directory}/**` }];
 
-/** The defaults of a service that only names its directory (the action README's manifest section). */
+/** The defaults a service that only names its directory gets (docs/manifest.md). */
 export function serviceWithDefaults(
   name: string,
   fields: Partial<Omit<ServiceDefinition, 'name'>> & { path: string },
@@ -421,7 +423,7 @@ const MAX_DISCOVERY_DEPTH = 8;
 
 /**
  * Services without a manifest: every directory (relative to `root`) matching `pattern` that holds a
- * Dockerfile, named after its last path segment, with the manifest's defaults.
+ * Dockerfile, named after its last path segment, with the defaults of docs/manifest.md.
  */
 export function discoverServices(root: string, pattern: string): Manifest {
   const glob = normalizeDirectory(pattern);

@@ -1,3 +1,5 @@
+// Path rules (globs and `!` exclusions) compiled once into fast tests anchored at literal directories,
+// and the matcher that says which services and libraries a changed path selects.
 import { errorMessage, type YamlPath } from '@shiprail/core';
 import picomatch from 'picomatch';
 

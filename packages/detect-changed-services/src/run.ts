@@ -1,3 +1,4 @@
+// The step: inputs, the manifest, the comparison, the selection, then the matrix, the outputs and the summary.
 import { ConfigurationError, escapeUntrusted, type Runtime } from '@shiprail/core';
 import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';

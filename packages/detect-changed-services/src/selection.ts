@@ -1,3 +1,5 @@
+// Which services a change selects: their own paths, shared paths, dependants, and one matrix entry per selected
+// service.
 import type { Manifest, ServiceDefinition } from './manifest.ts';
 import type { PathMatcher } from './rules.ts';
 import { NO_TOOLCHAIN, type Toolchain } from './toolchain.ts';

@@ -1,3 +1,4 @@
+// The job summary: what was compared, each selected service with its reasons, and the rest.
 import { code, details, escapeCell, raw, table } from '@shiprail/core';
 import type { Comparison } from './comparison.ts';
 import { shortSha } from './git.ts';

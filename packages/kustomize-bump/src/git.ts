@@ -1,4 +1,18 @@
-import { errorMessage, escapeUntrusted, Git, retry, type ExecResult, type Runtime } from '@shiprail/core';
+// git in the GitOps repository: its environment, reads from the remote retried when another attempt can fix them, and
+// pushes that tell a lost race from a refusal.
+import {
+  ClassifiedError,
+  classifyGitFailure,
+  errorMessage,
+  escapeUntrusted,
+  failureOf,
+  Git,
+  isTransient,
+  retry,
+  type ExecResult,
+  type GitFailure,
+  type Runtime,
+} from '@shiprail/core';
 
 /** The identity of bump commits unless the environment sets git's own author variables. */
 export const BOT_NAME = 'github-actions[bot]';
@@ -56,41 +70,19 @@ export function httpOrigin(remoteUrl: string): string | undefined {
   }
 }
 
-/** What a failed git command that talked to the remote means for the next step. */
-export type GitFailureKind = 'race' | 'transient' | 'refused';
-
-/** The push lost a race: the branch moved, or another push held its ref lock, since we fetched. */
-const RACE_LOST =
-  /\((?:fetch first|non-fast-forward|stale info)\)|cannot lock ref|failed to update ref|failed to lock|incorrect old value/i;
-/** The remote (a hook, a branch protection rule) refused the change itself: another attempt cannot help. */
-const REFUSED_BY_REMOTE = /hook declined|protected branch|GH006|GH013|permission|denied|forbidden/i;
-/** The network or the server failed (5xx, 429, a stall, a dropped connection): another attempt may work. */
-const TRANSIENT =
-  /returned error: (?:5\d\d|429|408)|operation too slow|timed out|could not resolve host|failed to connect|connection (?:reset|refused|timed out)|early eof|unexpected disconnect|the remote end hung up|rpc failed|empty reply from server|recv failure|send failure|HTTP\/2 stream/i;
-
-/**
- * Classifies git's report of a failed network command. Refusals win over everything: a hook that
- * declines a push also makes git print `[remote rejected]`, which must not read as a lost race.
- */
-export function classifyGitFailure(detail: string): GitFailureKind {
-  if (REFUSED_BY_REMOTE.test(detail)) return 'refused';
-  if (RACE_LOST.test(detail)) return 'race';
-  return TRANSIENT.test(detail) ? 'transient' : 'refused';
-}
-
 /** A failed git command that talked to the remote, with what it means for another attempt. */
-export class GitRemoteError extends Error {
-  readonly kind: GitFailureKind;
+export class GitRemoteError extends ClassifiedError {
+  readonly gitFailure: GitFailure;
 
-  constructor(message: string, kind: GitFailureKind) {
-    super(message);
+  constructor(message: string, gitFailure: GitFailure) {
+    super(message, failureOf(gitFailure === 'transient'));
     this.name = 'GitRemoteError';
-    this.kind = kind;
+    this.gitFailure = gitFailure;
   }
 }
 
 /** A push that lost a race: worth fetching the new head and trying again. */
-export const isLostRace = (error: unknown): boolean => error instanceof GitRemoteError && error.kind === 'race';
+export const isLostRace = (error: unknown): boolean => error instanceof GitRemoteError && error.gitFailure === 'race';
 
 /** git's report of a failure: its output without the `hint:` advice and blank lines. */
 export function gitFailureText(result: ExecResult): string[] {
@@ -131,13 +123,12 @@ export class GitopsGit extends Git {
         const result = await this.run(args, { allowFailure: true });
         if (result.exitCode === 0) return result;
         const lines = gitFailureText(result);
-        const kind = classifyGitFailure(lines.join('\n')) === 'transient' ? 'transient' : 'refused';
-        throw new GitRemoteError(`${what}: ${lastLines(lines, 2)}`, kind);
+        throw new GitRemoteError(`${what}: ${lastLines(lines, 2)}`, classifyGitFailure(lines.join('\n')));
       },
       {
         ...NETWORK_BACKOFF,
         attempts: NETWORK_ATTEMPTS,
-        retryIf: (error) => error instanceof GitRemoteError && error.kind === 'transient',
+        retryIf: isTransient,
         onRetry: (error, attempt, delay) =>
           this.runtime.log.info(`${errorMessage(error)} (attempt ${attempt}); trying again in ${delay} ms`),
         sleep: (ms) => this.runtime.clock.sleep(ms),
@@ -151,13 +142,13 @@ export class GitopsGit extends Git {
     const result = await this.run(args, { allowFailure: true });
     if (result.exitCode === 0) return;
     const lines = gitFailureText(result);
-    const kind = classifyGitFailure(lines.join('\n'));
+    const gitFailure = classifyGitFailure(lines.join('\n'));
     // The refused refs (`!` lines of --porcelain) and what the remote said: the rest is git's boilerplate.
     const telling = lines.filter((line) => line.startsWith('!') || line.startsWith('remote:'));
     const detail = lastLines(telling.length > 0 ? telling : lines, 6);
     throw new GitRemoteError(
-      kind === 'race' ? `push rejected: ${detail}` : `the remote refused the push to ${target}: ${detail}`,
-      kind,
+      gitFailure === 'race' ? `push rejected: ${detail}` : `the remote refused the push to ${target}: ${detail}`,
+      gitFailure,
     );
   }
 }

@@ -1,3 +1,4 @@
+// The `images` input: each argument in kustomize's forms, parsed into the images entry it asks for.
 import { ConfigurationError } from '@shiprail/core';
 import { splitImageReference } from '@shiprail/core/image-reference';
 

@@ -1,11 +1,4 @@
-export {
-  classifyGitFailure,
-  gitEnvironment,
-  GitRemoteError,
-  httpOrigin,
-  isLostRace,
-  type GitFailureKind,
-} from './git.ts';
+export { gitEnvironment, GitRemoteError, httpOrigin, isLostRace } from './git.ts';
 export {
   describeImageEntry,
   parseImageArgument,

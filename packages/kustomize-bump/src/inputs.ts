@@ -1,3 +1,4 @@
+// kustomize-bump's inputs, read and checked before anything is cloned, edited or pushed.
 import { ConfigurationError, escapeUntrusted, type InputParser } from '@shiprail/core';
 import { posix } from 'node:path';
 import { parseImageArguments, type ImageArgument } from './image-args.ts';

@@ -1,3 +1,5 @@
+// `kustomize edit set image` applied to a kustomization's text: the images entries kustomize would write,
+// everything else in the file kept byte for byte.
 import { parseYamlDocument, type ParsedYaml } from '@shiprail/core';
 import {
   isMap,

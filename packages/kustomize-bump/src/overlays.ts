@@ -1,3 +1,4 @@
+// The overlays' kustomization files: found inside the repository, edited in memory, then written all or none.
 import { ConfigurationError, escapeUntrusted } from '@shiprail/core';
 import { lstatSync, realpathSync, statSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';

@@ -1,3 +1,5 @@
+// Everything kustomize-bump decides before a side effect: where the repository is, the branch pushed to, the commit
+// message.
 import { ConfigurationError, type GitHubContext } from '@shiprail/core';
 import { resolve } from 'node:path';
 import { describeImageEntry } from './image-args.ts';

@@ -1,3 +1,4 @@
+// The pull request mode: one pull request per base, overlays and images, opened or updated through the GitHub API.
 import type { getOctokit } from '@actions/github';
 import {
   errorMessage,

@@ -1,3 +1,5 @@
+// The step's top function: edit the overlays in a checkout of the GitOps branch, commit, push (again after
+// a lost race) or open a pull request, and report what changed.
 import { ConfigurationError, errorMessage, escapeUntrusted, retry, type Runtime } from '@shiprail/core';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';

@@ -1,3 +1,4 @@
+// The job summary: what changed in which overlay, where it was pushed, and the diff.
 import { code, details, escapeUntrusted, table } from '@shiprail/core';
 import { describeImageEntry } from './image-args.ts';
 import type { KustomizeBumpInputs } from './inputs.ts';

@@ -1,3 +1,5 @@
+// Verification: the overlay rendered with kubectl kustomize or kustomize, and every new reference found in what it
+// renders.
 import { ConfigurationError, type Runtime } from '@shiprail/core';
 import { splitImageReference } from '@shiprail/core/image-reference';
 import { constants } from 'node:fs';

@@ -1,4 +1,5 @@
-import { ConfigurationError, escapeUntrusted, stripUrlCredentials, type Runtime } from '@shiprail/core';
+// The checkout kustomize-bump edits: a shallow clone of the branch, or a worktree borrowed from a clone.
+import { ConfigurationError, escapeUntrusted, Git, stripUrlCredentials, type Runtime } from '@shiprail/core';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { GitopsGit } from './git.ts';
@@ -22,11 +23,8 @@ export async function remoteUrlOf(runtime: Runtime, source: RepositorySource): P
   if (!existsSync(source.path) || !statSync(source.path).isDirectory()) {
     throw new ConfigurationError(`'${source.path}' is not a directory`, { input: 'repository-path' });
   }
-  const origin = await runtime.exec('git', ['remote', 'get-url', 'origin'], {
-    cwd: source.path,
-    silent: true,
-    allowFailure: true,
-  });
+  const clone = new Git({ exec: (program, args, options) => runtime.exec(program, args, options), cwd: source.path });
+  const origin = await clone.run(['remote', 'get-url', 'origin'], { allowFailure: true });
   if (origin.exitCode !== 0) {
     throw new ConfigurationError(`'${source.path}' is not a git clone with an origin remote`, {
       input: 'repository-path',

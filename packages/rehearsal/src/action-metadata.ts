@@ -1,3 +1,4 @@
+// The actions' metadata as their action.yml files declare it: the action list, inputs and outputs.
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -1,5 +1,5 @@
 // What a person reads: one line per job and step as they finish (with durations), a final table, and
-// the report file (its fields: `Report` below, and the README's "Rehearse the pipeline").
+// the report file (docs/rehearsal.md).
 import { escapeUntrusted } from '@shiprail/core';
 import type { World } from './world.ts';
 import type { JobRecord, ProgressListener, StepRecord, WorkflowRunResult } from './workflow/workflow-run.ts';

@@ -1,5 +1,5 @@
-// The scenarios a rehearsal of deploy.yml plays, and what the pipeline promises for each (the README's
-// "Rehearse the pipeline" table). A scenario says how the world behaves (a broken service, bad canary metrics, a
+// The scenarios a rehearsal of deploy.yml plays, and what the pipeline promises for each
+// (docs/rehearsal.md). A scenario says how the world behaves (a broken service, bad canary metrics, a
 // vulnerable image, a reviewer's answer), which events reach the workflow, and checks the report.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -3,7 +3,7 @@
 // GitOps remote served over git's HTTP protocol with a token, one simulated cluster per environment that
 // follows Git, a sample service per environment, Prometheus with canary data, and a Trivy stand-in in the
 // runner's tool cache.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -14,6 +14,7 @@ import { startGitHttpServer, type GitHttpServer } from './servers/git-http-serve
 import { GitHubApi } from './servers/github-api.ts';
 import { ArgoCdApplication, type ArgoCdBehaviour } from './kube/argo-cd.ts';
 import { gitIn } from './git.ts';
+import { installCommand, missingPrerequisites, packagesOf } from './prerequisites.ts';
 import { createGitopsRemote, DEFAULT_IMAGES } from './gitops-repo.ts';
 import { startKubeApiServer, text, type KubeApiServer } from './kube/api-server.ts';
 import { seedDeployment } from './kube/workloads.ts';
@@ -44,25 +45,6 @@ const CLUSTER_OF: Readonly<Record<EnvironmentName, (typeof CLUSTERS)[number]>> =
   production: 'production',
 };
 const CLUSTERS = ['dev', 'staging', 'production'] as const;
-
-/** Programs the world runs for real, and what each is for. */
-export const REQUIRED_PROGRAMS: Readonly<Record<string, string>> = {
-  git: 'the repositories',
-  jq: "the workflow's release step",
-  kubectl: 'rendering the GitOps overlays',
-  buildah: 'building the images',
-  'docker-registry': 'the registry the images are pushed to',
-  prometheus: 'the canary metrics',
-  promtool: 'loading the canary metrics',
-  htpasswd: "the registry's credentials",
-};
-
-/** The programs that are missing, each with what it is needed for. */
-export function missingPrograms(): string[] {
-  return Object.entries(REQUIRED_PROGRAMS)
-    .filter(([program]) => spawnSync('sh', ['-c', 'command -v "$0"', program]).status !== 0)
-    .map(([program, purpose]) => `${program} (${purpose})`);
-}
 
 export const CALLER_REPOSITORY = 'acme/shop';
 export const GITOPS_REPOSITORY = 'acme/gitops';
@@ -344,9 +326,12 @@ export class World {
 
   /** Starts the whole world; throws with what is missing when a program it needs is not installed. */
   static async start(options: WorldOptions = {}): Promise<World> {
-    const missing = missingPrograms();
+    const missing = missingPrerequisites('demo', process.env['PATH'] ?? '');
     if (missing.length > 0) {
-      throw new Error(`the rehearsal runs real programs; install Debian's packages for: ${missing.join(', ')}`);
+      const programs = missing.map((entry) => entry.provides).join(', ');
+      throw new Error(
+        `the rehearsal runs real programs; missing: ${programs}. Install them with: ${installCommand(packagesOf(missing))}`,
+      );
     }
     const directory = mkdtempSync(join(tmpdir(), 'shiprail-rehearsal-'));
     const teardown = new Teardown(directory);

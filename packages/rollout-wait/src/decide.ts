@@ -1,7 +1,8 @@
 // What the wait knows, and the pure judgements over it: each resource's verdict (`judge`) and whether the
 // wait goes on or ends, and how (`decide`).
 import { ConfigurationError } from '@shiprail/core';
-import { checkTemplateImages, waitingForImagesMessage, type ImageReference } from './images.ts';
+import type { ImageReference } from '@shiprail/core/image-reference';
+import { checkTemplateImages, waitingForImagesMessage } from './images.ts';
 import type { ResourceRef } from './inputs.ts';
 import type { Pod, Workload } from './objects.ts';
 import { allHopeless, describeHopeless, podsWithLabel, type NewPodLabel } from './pods.ts';

@@ -1,45 +1,17 @@
 // Image references as container runtimes resolve them, and whether a pod template carries the
 // references a deployment expects (the GitOps lag: the commit is in, the controller has not applied it).
-import {
-  DOCKER_HUB,
-  dockerHubRepository,
-  isImageReference,
-  splitImageName,
-  splitImageReference,
-} from '@shiprail/core/image-reference';
+import { parseImageReference, type ImageReference } from '@shiprail/core/image-reference';
 import type { PodTemplate } from './objects.ts';
 
-export interface ImageReference {
-  /** As written. */
-  text: string;
-  /** Registry and path, normalised (`docker.io/library/nginx`). */
-  repository: string;
-  tag: string | undefined;
-  digest: string | undefined;
-}
-
-/** Parses `[registry/]path[:tag][@digest]`; undefined when it is not a reference. */
-export function parseImageReference(text: string): ImageReference | undefined {
-  const trimmed = text.trim();
-  if (!isImageReference(trimmed)) return undefined;
-  const { name, tag, digest } = splitImageReference(trimmed);
-  const { host, path } = splitImageName(name);
-  const registry = host === '' ? DOCKER_HUB : host;
-  const repository = registry === DOCKER_HUB ? dockerHubRepository(path) : path;
-  return {
-    text: trimmed,
-    repository: `${registry}/${repository}`,
-    tag: tag === '' ? undefined : tag,
-    digest: digest === '' ? undefined : digest,
-  };
-}
+/** Where the image is served from: Docker Hub's names (none, docker.io, index.docker.io) are one. */
+const repositoryOf = (image: ImageReference): string => `${image.apiHost}/${image.repository}`;
 
 /**
  * Whether a container's image is the expected reference: the same repository and, when the expectation
  * names a digest, the same digest; otherwise the same tag (`latest` when none is written).
  */
 export function imageMatches(expected: ImageReference, actual: ImageReference): boolean {
-  if (expected.repository !== actual.repository) return false;
+  if (repositoryOf(expected) !== repositoryOf(actual)) return false;
   if (expected.digest !== undefined) return actual.digest === expected.digest;
   return (actual.tag ?? (actual.digest ? undefined : 'latest')) === (expected.tag ?? 'latest');
 }
@@ -67,7 +39,7 @@ export function checkTemplateImages(
   const images = templateImages(template);
   const check: TemplateImageCheck = { pending: [], carried: [] };
   for (const reference of expected) {
-    const sameRepository = images.filter((image) => image.repository === reference.repository);
+    const sameRepository = images.filter((image) => repositoryOf(image) === repositoryOf(reference));
     if (sameRepository.length === 0) continue;
     const mismatch = sameRepository.find((image) => !imageMatches(reference, image));
     if (mismatch) check.pending.push({ expected: reference.text, actual: mismatch.text });

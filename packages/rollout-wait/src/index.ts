@@ -18,7 +18,7 @@ export {
   podsWithLabel,
   HOPELESS_REASONS,
 } from './pods.ts';
-export { checkTemplateImages, imageMatches, parseImageReference, type ImageReference } from './images.ts';
+export { checkTemplateImages, imageMatches } from './images.ts';
 export { planRollback, rollbackDeployment, type RollbackPlan } from './rollback.ts';
 export { decodeKubeconfig, kubeconfigSecrets, loadKubeConfig, parseClusterServer } from './kubeconfig.ts';
 export { KubeApi, connectionError, statusError, KubeApiError, type KubeClient } from './kube.ts';
@@ -32,7 +32,7 @@ export {
   type RolloutWaitState,
   type TrackedResource,
 } from './decide.ts';
-export { waitForRollouts, type RolloutWaitOptions, type RolloutWaitOutcome, type WaitClock } from './wait.ts';
+export { waitForRollouts, type RolloutWaitOptions, type RolloutWaitOutcome } from './wait.ts';
 export { selectorString } from './objects.ts';
 export { applicationVerdict, gitSourceIndexes, operationFailure } from './controllers/argocd.ts';
 export { helmReleaseVerdict, kustomizationVerdict } from './controllers/flux.ts';

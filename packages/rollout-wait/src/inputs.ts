@@ -1,3 +1,5 @@
+// rollout-wait's inputs, read once: the resources, images and controller objects to wait on, checked before any
+// request.
 import {
   ConfigurationError,
   isNamespaceName,
@@ -5,8 +7,8 @@ import {
   type InputParser,
   type WorkloadKind,
 } from '@shiprail/core';
+import { parseImageReference, type ImageReference } from '@shiprail/core/image-reference';
 import type { Controller, ControllerRef } from './controllers/wait.ts';
-import { parseImageReference, type ImageReference } from './images.ts';
 
 export interface RolloutWaitInputs {
   kubeconfig: string;

@@ -3,7 +3,17 @@
 // credentials @kubernetes/client-node derives from the kubeconfig, so every one of them can be aborted
 // (the deadline) and every failure is classified once: only what another attempt can fix is retried.
 import type { KubeConfig } from '@kubernetes/client-node';
-import { DeadlineError, errorMessage, isTransient, isTransientStatus, retry, withDeadline } from '@shiprail/core';
+import {
+  ClassifiedError,
+  DeadlineError,
+  errorMessage,
+  failureOf,
+  isTransient,
+  isTransientStatus,
+  retry,
+  withDeadline,
+  type Clock,
+} from '@shiprail/core';
 import type { IncomingMessage } from 'node:http';
 import type { RequestOptions } from 'node:https';
 import type { ControllerRevision, KubeEvent, Pod, ReplicaSet, Workload } from './objects.ts';
@@ -27,15 +37,14 @@ export type WatchEnd = 'closed' | 'expired';
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK';
 
-export class KubeApiError extends Error {
+/** A failed request to the API server; whether another attempt can fix it was decided where it failed. */
+export class KubeApiError extends ClassifiedError {
   readonly status: number | undefined;
-  readonly retryable: boolean;
 
-  constructor(message: string, status: number | undefined, retryable: boolean) {
-    super(message);
+  constructor(message: string, status: number | undefined, transient: boolean) {
+    super(message, failureOf(transient));
     this.name = 'KubeApiError';
     this.status = status;
-    this.retryable = retryable;
   }
 }
 
@@ -163,11 +172,6 @@ interface KubeRequest {
   body?: { contentType: string; text: string };
 }
 
-/** Where the timers of the client come from (the runtime's clock), abortable. */
-export interface KubeClock {
-  sleep(ms: number, signal?: AbortSignal): Promise<void>;
-}
-
 export interface KubeClient {
   server: string;
   /** `onRetry` hears of each failure that is retried. */
@@ -221,13 +225,14 @@ const readBody = async (response: IncomingMessage): Promise<string> => {
 export class KubeApi implements KubeClient {
   readonly server: string;
   private readonly config: KubeConfig;
-  private readonly clock: KubeClock;
+  /** Where the timers of the client come from (the runtime's clock), abortable. */
+  private readonly clock: Pick<Clock, 'sleep'>;
   private readonly describeCredentialError: (error: unknown) => string;
   private readonly policy: KubeRequestPolicy;
 
   constructor(
     config: KubeConfig,
-    clock: KubeClock,
+    clock: Pick<Clock, 'sleep'>,
     describeCredentialError: (error: unknown) => string,
     policy: KubeRequestPolicy = DEFAULT_KUBE_REQUEST_POLICY,
   ) {
@@ -432,7 +437,7 @@ export class KubeApi implements KubeClient {
       baseMs,
       maxMs,
       jitter: 0.2,
-      retryIf: (error) => error instanceof KubeApiError && error.retryable && !signal.aborted,
+      retryIf: (error) => error instanceof KubeApiError && isTransient(error) && !signal.aborted,
       sleep: (ms) => this.clock.sleep(ms, signal),
       onRetry: (error) => {
         if (error instanceof KubeApiError) onRetry?.(error);

@@ -1,7 +1,7 @@
 // A local copy of the objects one query selects, kept current: list, then watch from the list's
 // resourceVersion. A stream that ends is resumed from the last resourceVersion seen; an expired one (410)
 // or a failed one leads to a new list. Failed watches are retried a bounded number of times.
-import { backoffDelay } from '@shiprail/core';
+import { backoffDelay, isTransient } from '@shiprail/core';
 import {
   KubeApiError,
   type KubeClient,
@@ -66,7 +66,7 @@ export async function reflect(target: ReflectTarget, onChange: OnChange, context
         );
       } catch (error) {
         if (signal.aborted) return;
-        if (!(error instanceof KubeApiError) || !error.retryable) throw error;
+        if (!(error instanceof KubeApiError) || !isTransient(error)) throw error;
         failures += 1;
         if (failures >= context.attempts) throw error;
         context.onRetry?.(error);

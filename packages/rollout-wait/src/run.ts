@@ -1,7 +1,14 @@
 // The step: inputs, kubeconfig, the wait, then (within a few seconds of the deadline) rollback,
 // diagnostics, outputs, summary and the one error. Once the wait has started, `result` and `resources`
 // are set on every way out.
-import { ConfigurationError, errorMessage, escapeUntrusted, formatDuration, type Runtime } from '@shiprail/core';
+import {
+  ConfigurationError,
+  errorMessage,
+  escapeUntrusted,
+  formatDuration,
+  type Clock,
+  type Runtime,
+} from '@shiprail/core';
 import type { TrackedResource } from './decide.ts';
 import { diagnose } from './diagnosis.ts';
 import { controllerFailure, controllerOutputs, waitOnController } from './controllers/step.ts';
@@ -19,7 +26,7 @@ import { KubeApi, type KubeClient } from './kube.ts';
 import { loadKubeConfig, type LoadedKubeConfig } from './kubeconfig.ts';
 import { rollbackDeployment } from './rollback.ts';
 import { renderControllerSummary, renderSummary, type ResourceReport } from './summary.ts';
-import { waitForRollouts, type RolloutWaitOutcome, type WaitClock } from './wait.ts';
+import { waitForRollouts, type RolloutWaitOutcome } from './wait.ts';
 
 /** What rollback and diagnostics may take after the wait has ended, together. */
 const AFTER_WAIT_MS = 5_000;
@@ -64,7 +71,7 @@ export function markTimeouts(outcome: RolloutWaitOutcome, server: string): void 
 }
 
 /** An abort signal that fires after `ms` on the runtime's clock; `cancel` stops its timer. */
-function deadlineSignal(clock: WaitClock, ms: number): { signal: AbortSignal; cancel: () => void } {
+function deadlineSignal(clock: Clock, ms: number): { signal: AbortSignal; cancel: () => void } {
   const expiry = new AbortController();
   const cancelled = new AbortController();
   void clock.sleep(ms, cancelled.signal).then(() => expiry.abort(new Error(`no answer within ${formatDuration(ms)}`)));

@@ -2,8 +2,8 @@
 // fail-fast) its pods by selector, each through `reflect`. Every change updates the state, re-judges that
 // resource and asks `decide` whether the wait ends: all done, one failed (fail-fast), the deadline, or a
 // failure no retry can fix.
-import { MAX_TIMER_MS } from '@shiprail/core';
-import type { ImageReference } from './images.ts';
+import { MAX_TIMER_MS, type Clock } from '@shiprail/core';
+import type { ImageReference } from '@shiprail/core/image-reference';
 import { KubeApiError, type KubeClient } from './kube.ts';
 import { selectorString, type Workload } from './objects.ts';
 import { containerProblems, newPodLabel } from './pods.ts';
@@ -20,18 +20,12 @@ import {
 } from './decide.ts';
 import type { Verdict } from './status.ts';
 
-export interface WaitClock {
-  now(): number;
-  /** Resolves after `ms`, or early (without error) when `signal` aborts. */
-  sleep(ms: number, signal?: AbortSignal): Promise<void>;
-}
-
 export interface RolloutWaitOptions {
   timeoutMs: number;
   failFast: boolean;
   acceptPaused: boolean;
   images: readonly ImageReference[];
-  clock: WaitClock;
+  clock: Clock;
   /** Consecutive failed watch attempts tolerated before giving up. */
   watchAttempts?: number;
   retryBaseMs?: number;
@@ -49,7 +43,7 @@ export interface RolloutWaitOutcome {
 }
 
 /** Resolves true once `timeoutMs` have passed on `clock`, false when `signal` aborts first. */
-export async function deadlinePasses(clock: WaitClock, timeoutMs: number, signal: AbortSignal): Promise<boolean> {
+export async function deadlinePasses(clock: Clock, timeoutMs: number, signal: AbortSignal): Promise<boolean> {
   const deadline = clock.now() + timeoutMs;
   // Longer than a Node timer can wait (which would fire at once): waited in steps.
   while (!signal.aborted && clock.now() < deadline) {

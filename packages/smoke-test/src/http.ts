@@ -2,7 +2,7 @@
 // decompressed bodies, and errors that say what happened in words a user can act on.
 import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
-import { errorMessage, formatDuration } from '@shiprail/core';
+import { ClassifiedError, classifyFailure, errorMessage, formatDuration } from '@shiprail/core';
 
 export interface HttpRequest {
   method: string;
@@ -31,16 +31,14 @@ export interface HttpResponse {
   redirects: number;
 }
 
-export class HttpError extends Error {
+/** No response came; `permanent` when another attempt cannot fix it (an untrusted certificate, a scheme that is not HTTP). */
+export class HttpError extends ClassifiedError {
   readonly latencyMs: number;
-  /** Another attempt cannot fix it (an untrusted certificate, a scheme that is not HTTP). */
-  readonly permanent: boolean;
 
-  constructor(message: string, latencyMs: number, permanent = false) {
-    super(message);
+  constructor(message: string, latencyMs: number, failure: HttpError['failure'] = 'transient') {
+    super(message, failure);
     this.name = 'HttpError';
     this.latencyMs = latencyMs;
-    this.permanent = permanent;
   }
 }
 
@@ -63,7 +61,9 @@ export async function send(request: HttpRequest, now: () => number = Date.now): 
     try {
       response = await exchange({ ...request, url, method, headers, body, timeoutMs: remaining });
     } catch (error) {
-      throw new HttpError(describeNetworkError(error, url, request.timeoutMs), now() - started, isPermanent(error));
+      // Checks retry until their window closes: only what is known to repeat stops them.
+      const failure = classifyFailure(error) === 'permanent' ? 'permanent' : 'transient';
+      throw new HttpError(describeNetworkError(error, url, request.timeoutMs), now() - started, failure);
     }
     const location = response.headers.location;
     if (request.followRedirects && isRedirect(response.statusCode) && location !== undefined) {
@@ -71,7 +71,11 @@ export async function send(request: HttpRequest, now: () => number = Date.now): 
       if (redirects >= MAX_REDIRECTS) throw new HttpError(`more than ${MAX_REDIRECTS} redirects`, now() - started);
       const next = new URL(location, url);
       if (next.protocol !== 'http:' && next.protocol !== 'https:') {
-        throw new HttpError(`redirected to a ${next.protocol} URL, which is not http or https`, now() - started, true);
+        throw new HttpError(
+          `redirected to a ${next.protocol} URL, which is not http or https`,
+          now() - started,
+          'permanent',
+        );
       }
       if (new URL(url).origin !== next.origin) {
         headers = headers.filter(([name]) => !ORIGIN_BOUND_HEADERS.includes(name.toLowerCase()));
@@ -222,23 +226,6 @@ function flattenHeaders(response: IncomingMessage): Record<string, string> {
 
 class TimeoutError extends Error {}
 class AbortedError extends Error {}
-
-/** Certificate problems: the same certificate will be presented again. */
-const CERTIFICATE_CODES = [
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-];
-
-/** Whether another attempt cannot help: a refused certificate or a scheme the client does not speak. */
-function isPermanent(error: unknown): boolean {
-  const code = error instanceof Error && 'code' in error && typeof error.code === 'string' ? error.code : '';
-  return CERTIFICATE_CODES.includes(code) || code === 'ERR_INVALID_PROTOCOL';
-}
 
 const TLS_HINT = 'trust its CA with ca: <file>, or set insecure: true for a self-signed test endpoint';
 

@@ -7,7 +7,7 @@ export { evaluate, evaluateJson, compare, formatFailure } from './assertions.ts'
 export { send, type HttpRequest, type HttpResponse } from './http.ts';
 export { renderJUnit, escapeXml } from './junit.ts';
 export { headerSecrets, type Secrets } from './redact.ts';
-export { runChecks, type CheckResult } from './runner.ts';
+export { runChecks, type CheckResult } from './check-runner.ts';
 export { runScheduled } from './scheduler.ts';
 export { parseStatusExpectation, statusMatches } from './status.ts';
 export { parseTextMatcher, textMatches } from './text-matcher.ts';

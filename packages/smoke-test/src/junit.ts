@@ -1,7 +1,7 @@
 // A JUnit XML report in the shape the common report actions read (mikepenz/action-junit-report,
 // dorny/test-reporter, EnricoMi/publish-unit-test-result-action): testsuites > testsuite > testcase,
 // times in seconds, a failure's message attribute plus the details as its text.
-import type { CheckResult } from './runner.ts';
+import type { CheckResult } from './check-runner.ts';
 
 export interface JUnitOptions {
   suiteName: string;

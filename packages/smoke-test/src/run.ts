@@ -13,7 +13,7 @@ import type { Check } from './check-types.ts';
 import { parseInputs } from './inputs.ts';
 import { renderJUnit } from './junit.ts';
 import { basicCredentials, isSensitiveHeader, maskHeaderValue, type Secrets } from './redact.ts';
-import { runChecks, type CheckResult } from './runner.ts';
+import { runChecks, type CheckResult } from './check-runner.ts';
 import { renderSummary } from './summary.ts';
 import { templateNames } from './template.ts';
 

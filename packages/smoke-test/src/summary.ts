@@ -2,7 +2,7 @@
 import { code, details, formatDuration, table } from '@shiprail/core';
 import type { Check } from './check-types.ts';
 import type { SmokeTestInputs } from './inputs.ts';
-import type { CheckResult } from './runner.ts';
+import type { CheckResult } from './check-runner.ts';
 
 export function renderSummary(
   results: readonly CheckResult[],

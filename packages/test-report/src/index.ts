@@ -10,7 +10,10 @@ export {
   type ReportGlob,
 } from './files.ts';
 export { parseInputs, type TestReportInputs } from './inputs.ts';
-export { parseJUnit, type TestCase, type TestStatus, type TestSuite } from './junit.ts';
+export { parseGoTestJson } from './go-test-json.ts';
+export { parseJUnit, readJUnit, type TestCase, type TestStatus, type TestSuite } from './junit.ts';
+export { parseReport, type ReportFormat } from './reports.ts';
+export { parseDuration, readTrx } from './trx.ts';
 export {
   baseDirectories,
   classFiles,

@@ -50,10 +50,14 @@ interface PendingSuite {
 
 /** Reads one JUnit XML report. Throws ConfigurationError (file and line) when it is not one. */
 export function parseJUnit(xml: string, file: string): TestSuite[] {
-  const root = parseXml(xml, file);
+  return readJUnit(parseXml(xml, file), file);
+}
+
+/** Reads a parsed JUnit XML document. */
+export function readJUnit(root: XmlElement, file: string): TestSuite[] {
   if (root.name !== 'testsuites' && root.name !== 'testsuite') {
     throw new ConfigurationError(
-      `is not a JUnit XML report: its root element is <${root.name}>, expected <testsuites> or <testsuite>`,
+      `is not a test report: its root element is <${root.name}>, expected <testsuites> or <testsuite> (JUnit XML) or <TestRun> (TRX)`,
       { file },
     );
   }

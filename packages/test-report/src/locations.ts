@@ -1,5 +1,6 @@
 // Where a failed test failed, as a workspace-relative file and line: from the failure text (V8 stack
-// frames, pytest's `path:line:` lines, Python tracebacks, Java frames, Go's `file_test.go:12:` lines) or
+// frames, pytest's `path:line:` lines, Python tracebacks, Java and .NET frames, Go's `file_test.go:12:`
+// lines and panic frames) or
 // from the report's `file`/`line` attributes. A location is only ever a file that exists inside the
 // workspace: anything else (a dependency, a path from another machine that matches nothing) is dropped.
 import { posix } from 'node:path';
@@ -29,6 +30,10 @@ export interface WorkspaceFiles {
 const V8_FRAME = /^\s*at (?:.*?\()?((?:file:\/\/)?[^\s()]+?):(\d+):\d+\)?\s*$/gm;
 const PYTHON_TRACEBACK = /^\s*File "([^"\n]+)", line (\d+)/gm;
 const PATH_LINE = /^\s*([^\s:"'()<>]+\.[A-Za-z0-9]+):(\d+):/gm;
+/** .NET: `   at Shop.Tests.CalcTests.Divides() in /home/runner/work/shop/shop/tests/CalcTests.cs:line 21`. */
+const DOTNET_FRAME = /^\s*at .+? in (.+?):line (\d+)\s*$/gm;
+/** A Go panic's frame: a tab, the absolute file, the line, the program counter offset. */
+const GO_FRAME = /^\t(\S+\.go):(\d+)(?: \+0x[0-9a-f]+)?$/gm;
 const JAVA_FRAME =
   /^\s*at (?:[\w.$-]+(?:@[\w.-]+)?\/+)?([\w$.]+)\.[\w$<>-]+\(([\w$-]+\.(?:java|kt|groovy|scala)):(\d+)\)/gm;
 
@@ -49,6 +54,8 @@ export function textLocations(details: string): TextLocation[] {
   return [
     ...found(V8_FRAME, (m) => ({ path: (m[1] ?? '').replace(/^file:\/\//, ''), line: Number(m[2]) })),
     ...found(JAVA_FRAME, (m) => ({ path: m[2] ?? '', line: Number(m[3]), className: m[1] ?? '' })),
+    ...found(DOTNET_FRAME, (m) => ({ path: m[1] ?? '', line: Number(m[2]) })),
+    ...found(GO_FRAME, (m) => ({ path: m[1] ?? '', line: Number(m[2]) })),
     ...plain,
     ...python.reverse(),
   ].filter((location) => location.line > 0);
@@ -68,7 +75,8 @@ export function resolvePath(
   bases: readonly string[],
   packageDirectories: readonly string[] = [],
 ): string | undefined {
-  const normalised = path.replace(/\\/g, '/');
+  // Windows paths (`C:\agent\_work\1\s\...`) are absolute paths from another machine.
+  const normalised = path.replace(/\\/g, '/').replace(/^[A-Za-z]:(?=\/)/, '');
   const candidates: string[] = [];
   if (posix.isAbsolute(normalised)) {
     const root = files.root.replace(/\\/g, '/').replace(/\/$/, '');
@@ -122,7 +130,8 @@ export function packageDirectories(testCase: TestCase, bases: readonly string[])
 }
 
 /** Test files by the names test runners look for: preferred over the code under test they call. */
-const TEST_FILE = /(^|\/)(tests?|__tests__|spec)\/|[._-](test|spec)\.[^/]+$|(^|\/)test_[^/]+$|_test\.[^/]+$/;
+const TEST_FILE =
+  /(^|\/)(tests?|__tests__|spec)\/|[._-](test|spec)\.[^/]+$|(^|\/)test_[^/]+$|_test\.[^/]+$|Tests?\.(cs|fs|vb)$/;
 
 /** Source files a dotted class name may live in: `tests.test_calc.TestMean` → `tests/test_calc.py`, … */
 export function classFiles(classname: string, bases: readonly string[]): string[] {

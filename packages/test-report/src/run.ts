@@ -1,9 +1,11 @@
+// The step: every report file read and parsed first, then the verdict, annotations, outputs and summary.
 import { ConfigurationError, escapeUntrusted, type Runtime } from '@shiprail/core';
 import { formatPercent, parseCoverage, type Coverage } from './coverage.ts';
 import { BoundedReader, expandGlobs, workspaceFiles } from './files.ts';
 import { parseInputs, type TestReportInputs } from './inputs.ts';
-import { parseJUnit, type TestSuite } from './junit.ts';
+import type { TestSuite } from './junit.ts';
 import { locateFailure } from './locations.ts';
+import { parseReport } from './reports.ts';
 import { renderSummary, type ReportResult } from './summary.ts';
 import { decide, failuresOf, plural, testTitle, totalsOf, type Failure } from './verdict.ts';
 
@@ -38,7 +40,7 @@ export function readResults(inputs: TestReportInputs, workspace: string): Report
   const reader = new BoundedReader(workspace);
   const suites: TestSuite[] = [];
   for (const file of inputs.reports.length > 0 ? expandGlobs(inputs.reports, workspace, 'reports') : []) {
-    suites.push(...parseJUnit(reader.read(file), file));
+    suites.push(...parseReport(reader.read(file), file).suites);
   }
   const coverage = inputs.coverage === '' ? undefined : readCoverage(inputs.coverage, workspace, reader);
   const existing = workspaceFiles(workspace);

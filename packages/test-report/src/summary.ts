@@ -1,3 +1,4 @@
+// The job summary: the verdict line, failures first (where, why), then suites, then coverage.
 import { code, details, escapeCell, raw, table, type Cell } from '@shiprail/core';
 import { formatPercent, type Coverage } from './coverage.ts';
 import type { TestSuite } from './junit.ts';

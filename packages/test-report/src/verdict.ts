@@ -1,3 +1,4 @@
+// The verdict over parsed reports: totals, failures in report order and whether the step fails.
 import { formatPercent, type Coverage } from './coverage.ts';
 import type { TestCase, TestSuite } from './junit.ts';
 import type { SourceLocation } from './locations.ts';

@@ -167,7 +167,6 @@ export function argoRollout(state: ArgoRolloutState): JsonObject {
   };
 }
 
-/** One moment of a scenario: after `afterMs` (from the previous step), change the server. */
 /** Resolves once at least `count` watch streams are open (a client has started watching), or rejects. */
 export async function waitForWatches(server: KubeApiServer, count: number, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -1,3 +1,5 @@
+// Downloading Trivy's release archive: a deadline on silence, a bounded size, and retries only for what another
+// attempt can fix.
 import {
   DeadlineError,
   errorMessage,

@@ -1,3 +1,4 @@
+// The files trivy-gate reads and writes, kept inside the places the inputs allow.
 import { ConfigurationError } from '@shiprail/core';
 import { realpathSync, statSync, type Stats } from 'node:fs';
 import { readFile } from 'node:fs/promises';

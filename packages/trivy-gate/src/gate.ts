@@ -1,3 +1,4 @@
+// The gate: ignore entries applied to the findings, counted by severity, and the pass or fail decision.
 import { IgnoreMatcher, type IgnoreRule } from './ignore.ts';
 import { hasFix, type Finding } from './trivy-report.ts';
 import { emptyCounts, SEVERITIES, type Severity, type SeverityCounts } from './severity.ts';

@@ -1,3 +1,5 @@
+// Trivy's ignore files in both formats (`.trivyignore` lines and the YAML one): parsed with every mistake
+// at its line, and matched against findings, expiries included.
 import { ConfigurationError, parseYamlDocument, type ParsedYaml, type YamlPath } from '@shiprail/core';
 import picomatch from 'picomatch';
 import { parsePackageUrl, packageUrlMatches, type PackageUrl } from './purl.ts';

@@ -1,3 +1,4 @@
+// trivy-gate's inputs, read and checked before anything happens.
 import { ConfigurationError, type InputParser } from '@shiprail/core';
 import { DEFAULT_DOWNLOAD_URL, PINNED_TRIVY_VERSION, TRIVY_RELEASE_SHA256 } from './install.ts';
 import { parseSeverityList, type Severity } from './severity.ts';

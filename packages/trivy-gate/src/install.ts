@@ -1,3 +1,5 @@
+// Installing Trivy: the pinned release for this platform, its archive checked against pinned SHA-256 sums,
+// kept in the runner's tool cache.
 import { createReadStream, existsSync } from 'node:fs';
 import { chmod, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';

@@ -1,3 +1,5 @@
+// The step's top function: check every path, scan the image (or read a report), apply the ignore file,
+// decide, and write SARIF, outputs and the summary.
 import { ConfigurationError, escapeUntrusted, urlCredentials, writeFileAtomically, type Runtime } from '@shiprail/core';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp } from 'node:fs/promises';

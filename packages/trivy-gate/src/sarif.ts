@@ -1,3 +1,4 @@
+// The SARIF log for GitHub code scanning: one result per finding, the most severe kept under GitHub's limit.
 import { advisoryLink, type Finding, type ReportInfo } from './trivy-report.ts';
 import { SEVERITIES, type Severity } from './severity.ts';
 

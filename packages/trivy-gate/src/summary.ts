@@ -1,3 +1,4 @@
+// The job summary: verdict, counts by severity, blocking findings, the rest folded, then the ignore file.
 import { code, details, escapeCell, raw, table, type Cell } from '@shiprail/core';
 import type { GateResult } from './gate.ts';
 import type { IgnoreRule } from './ignore.ts';

@@ -1,3 +1,4 @@
+// Trivy's JSON report read into findings, checked as it is read.
 import { ConfigurationError, errorMessage } from '@shiprail/core';
 import { normalizeSeverity, type Severity } from './severity.ts';
 

@@ -1,3 +1,4 @@
+// The values tag templates may use: branch, tag, sha, base ref, dates, and whether this is the default branch.
 import { record, text } from './payload.ts';
 import type { TagContext } from './tags.ts';
 import { formatDate, TemplateError, type TemplateHelper, type TemplateValue } from './template.ts';

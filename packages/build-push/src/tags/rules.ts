@@ -1,3 +1,5 @@
+// The tag rules and flavor of docker/metadata-action as users write them: lines split into fields, each
+// field checked, parsed into typed rules with their priorities.
 import { ConfigurationError, errorMessage } from '@shiprail/core';
 
 /** The rule types of docker/metadata-action this action understands. */

@@ -1,3 +1,4 @@
+// What each tag rule type gives for a run (sha, ref, semver, match, schedule, raw, edge), and what all rules share.
 import { ConfigurationError, errorMessage } from '@shiprail/core';
 import semver from 'semver';
 import { dateValues, shortSha, stripHeads } from './expressions.ts';

@@ -1,3 +1,5 @@
+// The tags of an image: the run as docker/metadata-action sees it, every rule applied, tags sanitized, checked and
+// `latest` added.
 import { ConfigurationError } from '@shiprail/core';
 import { expressionValues } from './expressions.ts';
 import { record, text } from './payload.ts';

@@ -33,6 +33,8 @@ export interface ReconcilerOptions {
   /** How the rollout of `image` goes in an environment (default success); read at every rollout. */
   outcome?: (environment: string, deployment: string, image: string) => RolloutOutcome;
   stepMs?: number;
+  /** Holds a rollout after its spec change until this returns true for the environment's server. */
+  progressWhen?: (server: KubeApiServer) => boolean;
   pollMs?: number;
   /** Whether (and how) the clusters act as Argo CD; read at every commit. */
   argoCd?: () => ArgoCdBehaviour | undefined;
@@ -204,6 +206,7 @@ export class Reconciler {
           ] ?? 1,
         ) + 1;
       const outcome = this.options.outcome?.(environment.name, wanted.name, wanted.image) ?? 'success';
+      const { progressWhen } = this.options;
       await playScenario(
         server,
         deploymentRollout({
@@ -217,6 +220,8 @@ export class Reconciler {
           outcome,
           stepMs: this.options.stepMs ?? 150,
         }),
+        undefined,
+        progressWhen === undefined ? undefined : () => progressWhen(server),
       );
       return outcome;
     });

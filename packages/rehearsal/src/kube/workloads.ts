@@ -301,10 +301,13 @@ export async function playScenario(
   server: KubeApiServer,
   steps: readonly ScenarioStep[],
   signal?: AbortSignal,
+  /** Holds every timed step until it returns true (checked every 20 ms), after its delay. */
+  proceed?: () => boolean,
 ): Promise<number> {
   let last = Date.now();
   for (const step of steps) {
     if (step.afterMs > 0) await sleep(step.afterMs);
+    while (step.afterMs > 0 && proceed !== undefined && !proceed() && !signal?.aborted) await sleep(20);
     if (signal?.aborted) break;
     step.run(server);
     last = Date.now();

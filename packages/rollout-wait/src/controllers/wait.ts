@@ -1,10 +1,10 @@
 // Waiting on the GitOps controller: find the objects that render the touched paths (or take them
 // named), ask the controller to look now, then watch each one until its verdict is done or failed.
 // A failure ends the wait as soon as the controller writes it; the deadline ends it otherwise.
-import { ConfigurationError, errorMessage } from '@shiprail/core';
+import { ConfigurationError, errorMessage, type Clock } from '@shiprail/core';
 import { KubeApiError, type KubeClient } from '../kube.ts';
 import { reflect, type KubeItem, type ReflectContext } from '../reflect.ts';
-import { deadlinePasses, type WaitClock } from '../wait.ts';
+import { deadlinePasses } from '../wait.ts';
 import { applicationVerdict } from './argocd.ts';
 import { kustomizationVerdict, helmReleaseVerdict } from './flux.ts';
 import type { CommitHistory } from './history.ts';
@@ -50,7 +50,7 @@ export interface ControllerWaitOptions {
   /** Where to look for objects; ALL_NAMESPACES for every namespace. */
   namespace: string;
   history: CommitHistory;
-  clock: WaitClock;
+  clock: Clock;
   timeoutMs: number;
   onProgress?: (target: ControllerTarget) => void;
   onWarning?: (message: string) => void;

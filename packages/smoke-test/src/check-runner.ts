@@ -1,6 +1,6 @@
 // Runs the checks: up to `concurrency` at once, each check after the checks whose captures it uses,
 // retrying with backoff while its `retry.until` lasts, everything inside one overall deadline.
-import { backoffDelay, errorMessage, formatDuration, sleep as coreSleep } from '@shiprail/core';
+import { backoffDelay, errorMessage, formatDuration, sleep as coreSleep, type Failure } from '@shiprail/core';
 import { evaluate, formatFailure, parseJsonBody, trimForDisplay, type AssertionFailure } from './assertions.ts';
 import type { Check } from './check-types.ts';
 import { joinUrl } from './urls.ts';
@@ -50,8 +50,8 @@ interface Attempt {
   failures: AssertionFailure[];
   /** Set when no response came (connection refused, timeout, TLS). */
   networkError?: string;
-  /** Another attempt cannot fix what happened: the check fails at once, `retry` or not. */
-  permanent?: boolean;
+  /** What another attempt would do; `permanent`: the check fails at once, `retry` or not. */
+  failure?: Failure;
   latencyMs?: number;
   captured: Map<string, unknown>;
 }
@@ -188,7 +188,7 @@ async function runCheck(
   for (;;) {
     attempts += 1;
     last = await attempt(check, values, context);
-    if (last.ok || last.permanent === true || check.retry === undefined || signal.aborted) break;
+    if (last.ok || last.failure === 'permanent' || check.retry === undefined || signal.aborted) break;
     const remaining = Math.min(check.retry.untilMs - (now() - started), deadline - now());
     if (remaining <= 0) break;
     const delay = Math.min(
@@ -239,7 +239,7 @@ async function attempt(check: Check, values: Map<string, unknown>, context: Chec
       ok: false,
       failures: [],
       networkError: message,
-      ...(error instanceof HttpError ? { latencyMs: error.latencyMs, permanent: error.permanent } : {}),
+      ...(error instanceof HttpError ? { latencyMs: error.latencyMs, failure: error.failure } : {}),
       captured: new Map(),
     };
   }
@@ -338,7 +338,7 @@ function describeResult(
   if (last.ok) return { ...base, ok: true, error: null, details: [] };
   const problems = last.networkError !== undefined ? [last.networkError] : last.failures.map(formatFailure);
   if (aborted) problems.push(`the overall timeout (${formatDuration(options.timeoutMs)}) was reached`);
-  if (last.permanent === true && check.retry !== undefined)
+  if (last.failure === 'permanent' && check.retry !== undefined)
     problems.push('not retried: another attempt would meet the same');
   if (check.retry !== undefined && !aborted && attempts > 1) {
     problems.push(
