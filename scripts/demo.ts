@@ -29,9 +29,10 @@ async function main(): Promise<number> {
     });
     console.log(`\n${bold('Jobs')}\n${jobTable(result.runs)}`);
     console.log(`\n${bold('What each environment runs')}`);
+    const width = Math.max(...Object.keys(result.report.environments).map((name) => name.length));
     for (const [environment, images] of Object.entries(result.report.environments)) {
       console.log(
-        `  ${environment.padEnd(10)} ${Object.entries(images)
+        `  ${environment.padEnd(width)} ${Object.entries(images)
           .map(([service, image]) => `${service}=${image.replace(/^.*\//, '')}`)
           .join('  ')}`,
       );

@@ -3,9 +3,11 @@
 # POST of `{"text": ...}` (the format Slack and Microsoft Teams accept): production updated, a canary not
 # promoted, a deploy job that failed. Nothing is sent when none of these happened or no webhook is set.
 # A message that cannot be delivered is a warning: the deploy's own result stands.
-# In: NOTIFY_WEBHOOK_URL, REPOSITORY, RUN_URL, IMAGES (newline list), DEV, STAGING, CANARY, PRODUCTION
-# (job results), CANARY_DECISION; DEV_NAME, STAGING_NAME, CANARY_NAME, PRODUCTION_NAME: the environments
-# those stages deployed to (default the stage's own name). The URL reaches curl through a config file descriptor, never argv.
+# In: NOTIFY_WEBHOOK_URL, REPOSITORY, RUN_URL, IMAGES (newline list), DEV, MIDDLE, CANARY, PRODUCTION
+# (job results), CANARY_DECISION; DEV_NAME, CANARY_NAME, PRODUCTION_NAME: the environments those stages
+# deployed to (default the stage's own name); MIDDLE_NAMES: JSON array of the environments between the
+# first and the last (one matrix job: its result does not say which of them failed).
+# The URL reaches curl through a config file descriptor, never argv.
 set -euo pipefail
 if [[ -z "${NOTIFY_WEBHOOK_URL:-}" ]]; then
   echo "No NOTIFY_WEBHOOK_URL: no notification."
@@ -19,10 +21,12 @@ fi
 if [[ -n "${CANARY_DECISION:-}" && "$CANARY_DECISION" != pass ]]; then
   lines+=("Canary $CANARY_DECISION: $last is not promoted.")
 fi
-for job in dev staging canary production; do
+middle=$(jq -r 'if length == 0 then "" elif length == 1 then .[0] else "one of " + join(", ") end' <<<"${MIDDLE_NAMES:-[]}")
+MIDDLE_NAME=${middle:-}
+for job in dev middle canary production; do
   variable=${job^^}
   name=${job^^}_NAME
-  [[ "${!variable}" == failure ]] && lines+=("Deploy to ${!name:-$job} failed.")
+  [[ "${!variable:-}" == failure ]] && lines+=("Deploy to ${!name:-$job} failed.")
 done
 if [[ ${#lines[@]} -eq 0 ]]; then
   echo "Nothing to notify."

@@ -1,15 +1,20 @@
-// Plans the deploy stages from the caller's environments: which GitHub environment each of the three
-// environment stages deploys to (first, middle, last; the middle stage is skipped for two environments),
-// each one's base URL, and whether a canary is judged before the last.
+// Plans the deploy stages from the caller's environments: the first and the last each have a job of
+// their own, the ones between them (none to six) are the legs of one matrix job promoted one at a time in
+// order; each one's base URL, and whether a canary is judged before the last.
 // In: ENVIRONMENTS (comma or newline list, in promotion order), BASE_URLS (YAML map, one `name: url` a
 // line), BASE_URL_DEV / BASE_URL_STAGING / BASE_URL_PRODUCTION (the older one-input-per-environment form,
 // used for environments of those names that BASE_URLS leaves out), PROMETHEUS_URL, CANARY_METRICS (path
-// of the metrics file; the check runs in the caller's checkout).
-// Out: first, middle, last, first-url, middle-url, last-url, canary ('true' or 'false'), environments
-// (JSON array); a line of the job summary saying what judged the release.
+// of the metrics file; the check runs in the caller's checkout), CANARY_ENVIRONMENT, GITOPS_CONTROLLERS
+// (JSON object of environment to `argocd` or `flux`), KUBECONFIG_STAGING_SET ('true' when the caller
+// passes that secret).
+// Out: first, last, first-url, last-url, middle (JSON array of the environments between them), base-urls
+// (JSON object of every environment to its base URL, '' for none), canary ('true' or 'false'),
+// environments (JSON array); a line of the job summary saying what judged the release.
 import { appendFileSync, existsSync } from 'node:fs';
 
-const MAX_ENVIRONMENTS = 3;
+// Every environment is one more approval and one more rollout, one after the other, for every release;
+// eight covers the longest chains teams promote through (dev, qa, uat, staging, preprod, perf, prod…).
+export const MAX_ENVIRONMENTS = 8;
 // GitHub environment names: letters, digits, '-', '_', '.', at most 255 characters.
 const NAME = /^[A-Za-z0-9._-]{1,255}$/;
 
@@ -55,6 +60,25 @@ export function parseBaseUrls(text, environments) {
   return { urls };
 }
 
+/** The JSON object of environment to GitOps controller: keys are environments, values `argocd` or `flux`. */
+export function parseControllers(text, environments) {
+  let controllers;
+  try {
+    controllers = JSON.parse(text.trim() === '' ? '{}' : text);
+  } catch {
+    return { error: 'expected a JSON object such as {"dev":"argocd","production":"flux"}' };
+  }
+  if (controllers === null || typeof controllers !== 'object' || Array.isArray(controllers))
+    return { error: 'expected a JSON object such as {"dev":"argocd","production":"flux"}' };
+  for (const [name, controller] of Object.entries(controllers)) {
+    if (!environments.includes(name))
+      return { error: `"${name}" is not one of the environments (${environments.join(', ')})` };
+    if (controller !== 'argocd' && controller !== 'flux')
+      return { error: `${name}: "${controller}" is not a controller (argocd or flux)` };
+  }
+  return { controllers };
+}
+
 export function plan(env, metricsFileExists) {
   const environments = parseEnvironments(env.ENVIRONMENTS ?? '');
   if (environments.error) return { input: 'environments', error: environments.error };
@@ -66,17 +90,31 @@ export function plan(env, metricsFileExists) {
   const prometheus = (env.PROMETHEUS_URL ?? '').trim();
   if (prometheus !== '' && !metricsFileExists)
     return { input: 'canary-metrics', error: `prometheus-url is set but ${env.CANARY_METRICS} does not exist` };
-  const first = names[0];
-  const last = names[names.length - 1];
-  const middle = names.length === 3 ? names[1] : '';
+  const canaryEnvironment = (env.CANARY_ENVIRONMENT ?? 'canary').trim();
+  if (prometheus !== '' && !NAME.test(canaryEnvironment))
+    return { input: 'canary-environment', error: `"${canaryEnvironment}" is not a GitHub environment name` };
+  if (prometheus !== '' && names.includes(canaryEnvironment))
+    return {
+      input: 'canary-environment',
+      error: `"${canaryEnvironment}" is also one of the environments: the canary needs an environment (and overlay) of its own`,
+    };
+  const controlled = parseControllers(env.GITOPS_CONTROLLERS ?? '{}', [...names, canaryEnvironment]);
+  if (controlled.error) return { input: 'gitops-controllers', error: controlled.error };
+  const middle = names.slice(1, -1);
+  // One secret for several clusters would deploy them all to one; each keeps its environment's KUBECONFIG.
+  if (env.KUBECONFIG_STAGING_SET === 'true' && middle.length > 1)
+    return {
+      input: 'secrets',
+      error: `KUBECONFIG_STAGING is the kubeconfig of the one environment between the first and the last; ${middle.join(', ')} each take their environment's KUBECONFIG secret instead`,
+    };
   return {
     outputs: {
-      first,
-      middle,
-      last,
-      'first-url': urlOf(first),
-      'middle-url': middle === '' ? '' : urlOf(middle),
-      'last-url': urlOf(last),
+      first: names[0],
+      last: names[names.length - 1],
+      'first-url': urlOf(names[0]),
+      'last-url': urlOf(names[names.length - 1]),
+      middle: JSON.stringify(middle),
+      'base-urls': JSON.stringify(Object.fromEntries(names.map((name) => [name, urlOf(name)]))),
       canary: String(prometheus !== ''),
       environments: JSON.stringify(names),
     },
@@ -93,11 +131,11 @@ function main() {
   // Names and URLs were checked to be one line each.
   const lines = [
     `first=${outputs.first}`,
-    `middle=${outputs.middle}`,
     `last=${outputs.last}`,
     `first-url=${outputs['first-url']}`,
-    `middle-url=${outputs['middle-url']}`,
     `last-url=${outputs['last-url']}`,
+    `middle=${outputs.middle}`,
+    `base-urls=${outputs['base-urls']}`,
     `canary=${outputs.canary}`,
     `environments=${outputs.environments}`,
   ];
@@ -105,7 +143,7 @@ function main() {
   const chain = JSON.parse(outputs.environments);
   const judged =
     outputs.canary === 'true'
-      ? `A canary judged on Prometheus (${metrics}) decides the promotion to ${outputs.last}.`
+      ? `A canary in ${process.env.CANARY_ENVIRONMENT || 'canary'}, judged on Prometheus (${metrics}), decides the promotion to ${outputs.last}.`
       : `No canary judged this release: ${outputs.last} is promoted after ${chain[chain.length - 2]}'s smoke test and approval.`;
   const line = `Environments: ${chain.join(' → ')}. ${judged}`;
   process.stdout.write(`${line.replace(/^::/, ': :')}\n`);

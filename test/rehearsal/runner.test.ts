@@ -1,7 +1,7 @@
 // The rehearsal runner on small workflows made of `run:` steps: job order, needs and outputs, status
 // functions, matrix expansion, env and GITHUB_ENV, continue-on-error, environments and their reviewers,
 // concurrency superseding, and constructs it refuses with the file and line.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { errorMessage } from '@shiprail/core';
@@ -270,6 +270,86 @@ test("an environment's reviewer rejects: the job fails without running a step, i
   expect(run.jobs[1]?.steps).toEqual([]);
   expect(run.jobs[1]?.note).toMatch(/rejected/);
 });
+
+// Promotion through the environments between the first and the last, as deploy.yml runs it: legs in
+// the order of the matrix, one at a time, each under the environment its matrix value names (its own
+// approval, secrets and concurrency group); a failed or rejected leg cancels the queued ones.
+const PROMOTION = `${header}
+  plan:
+    runs-on: ubuntu-latest
+    outputs:
+      middle: \${{ steps.plan.outputs.middle }}
+    steps:
+      - id: plan
+        run: echo 'middle=["qa","staging","preprod","perf"]' >> "$GITHUB_OUTPUT"
+  middle:
+    name: Deploy to \${{ matrix.environment }}
+    needs: plan
+    runs-on: ubuntu-latest
+    strategy:
+      max-parallel: 1
+      fail-fast: true
+      matrix:
+        environment: \${{ fromJSON(needs.plan.outputs.middle) }}
+    environment: \${{ matrix.environment }}
+    concurrency:
+      group: deploy-\${{ matrix.environment }}
+      cancel-in-progress: false
+    steps:
+      - env:
+          KUBECONFIG: \${{ secrets.KUBECONFIG }}
+          ENVIRONMENT: \${{ matrix.environment }}
+          PARALLEL: \${{ strategy.max-parallel }}
+        run: |
+          echo "$ENVIRONMENT" >> "$LOG"
+          test "$KUBECONFIG" = "$ENVIRONMENT-cluster" && test "$PARALLEL" = 1 && test "$ENVIRONMENT" != "$BROKEN"
+  production:
+    needs: middle
+    runs-on: ubuntu-latest
+    steps:
+      - run: 'true'
+`;
+
+test.each([
+  ['every leg passes', '', [], ['qa', 'staging', 'preprod', 'perf'], ['success', 'success', 'success', 'success']],
+  ['staging fails', 'staging', [], ['qa', 'staging'], ['success', 'failure', 'cancelled', 'cancelled']],
+  [
+    'preprod is rejected',
+    '',
+    ['preprod'],
+    ['qa', 'staging', 'preprod'],
+    ['success', 'success', 'failure', 'cancelled'],
+  ],
+])(
+  'a matrix of environments with max-parallel 1: %s',
+  async (_, broken, rejected: string[], asked: string[], legs: string[]) => {
+    const log = join(directory, `promotion-${broken}-${rejected.join('')}.log`);
+    writeFileSync(log, '');
+    const approvals: string[] = [];
+    const environments = ['qa', 'staging', 'preprod', 'perf'];
+    const run = await rehearseYaml(PROMOTION, {
+      baseEnv: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: directory, LOG: log, BROKEN: broken },
+      environmentSecrets: Object.fromEntries(environments.map((name) => [name, { KUBECONFIG: `${name}-cluster` }])),
+      approve: (environment, _run, job) => {
+        approvals.push(environment);
+        expect(job).toBe(`middle (${environment})`);
+        return Promise.resolve(!rejected.includes(environment));
+      },
+    });
+    // One approval per leg, asked only once the leg before it succeeded.
+    expect(approvals).toEqual(asked);
+    expect(readFileSync(log, 'utf8').split('\n').filter(Boolean)).toEqual(
+      asked.filter((name) => !rejected.includes(name)),
+    );
+    const middle = run.jobs.filter((job) => job.jobId === 'middle');
+    expect(middle.map((job) => [job.key, job.name, job.result])).toEqual(
+      environments.map((name, index) => [`middle (${name})`, `Deploy to ${name}`, legs[index]]),
+    );
+    const failed = legs.indexOf('failure');
+    if (failed >= 0) expect(middle[failed + 1]?.note).toBe(`cancelled because middle (${environments[failed]}) failed`);
+    expect(results(run)['production']).toBe(failed >= 0 ? 'skipped' : 'success');
+  },
+);
 
 test('concurrency: a newer waiting job cancels the older waiting one; the running one finishes', async () => {
   const groups = new ConcurrencyGroups();

@@ -9,7 +9,10 @@ beforeAll(async () => {
 }, 180_000);
 afterAll(() => world.stop(), 60_000);
 
+/** The default chain's environments, in order. */
 const DEPLOY_JOBS = ['dev', 'staging', 'canary', 'production'];
+/** The job deploying an environment of the default chain: staging is a leg of the matrix between first and last. */
+const jobOf = (environment: string): string => (environment === 'staging' ? 'middle (staging)' : environment);
 
 /** Expected job conclusions of a push run: every test, build, release and deploy job named. */
 function jobs(
@@ -28,7 +31,13 @@ function jobs(
       ? { build: 'skipped' }
       : { 'build (api)': builds.api, 'build (worker)': builds.worker ?? 'success' }),
     release,
-    ...Object.fromEntries(DEPLOY_JOBS.map((job, index) => [job, deploys[index] ?? 'skipped'])),
+    ...Object.fromEntries(
+      DEPLOY_JOBS.map((environment, index) => {
+        const result = deploys[index] ?? 'skipped';
+        // A matrix job skipped as a whole is one job under its id.
+        return [environment === 'staging' && result === 'skipped' ? 'middle' : jobOf(environment), result];
+      }),
+    ),
     notify: release === 'success' ? 'success' : 'skipped',
     comment: 'skipped',
     manifests: 'skipped',
@@ -63,7 +72,7 @@ function expectEnvironments(result: RehearsalResult, released: readonly string[]
 /** GitOps subjects after the seed: one commit per environment deployed, reverts included. */
 const gitopsTargets = (result: RehearsalResult): string[] =>
   result.report.gitops.slice(1).map((subject) => {
-    const environment = / to (\w+)"?$/.exec(subject)?.[1] ?? '?';
+    const environment = / to ([\w.-]+)"?$/.exec(subject)?.[1] ?? '?';
     return subject.startsWith('Revert') ? `revert ${environment}` : environment;
   });
 
@@ -192,7 +201,7 @@ test("failed-integration-test: dev's integration test fails, dev is reverted, no
   const result = await rehearse(world, scenarioNamed('failed-integration-test'));
   expect(result.report.jobs).toMatchObject({
     dev: 'failure',
-    staging: 'skipped',
+    middle: 'skipped',
     canary: 'skipped',
     production: 'skipped',
   });
@@ -227,11 +236,11 @@ test('pull-request: tested, built and scanned; nothing pushed or deployed; one c
 
 test("argocd-refuses: dev waits on Argo CD's sync; staging's refusal ends the job with Argo CD's message and reverts it", async () => {
   const result = await rehearse(world, scenarioNamed('argocd-refuses'));
-  expect(result.report.jobs).toMatchObject({ dev: 'success', staging: 'failure', canary: 'skipped' });
+  expect(result.report.jobs).toMatchObject({ dev: 'success', 'middle (staging)': 'failure', canary: 'skipped' });
   expectEnvironments(result, ['dev']);
   expect(gitopsTargets(result)).toEqual(['dev', 'staging', 'revert staging']);
   const summaryOf = (job: string): string => result.runs[0]?.jobs.find((entry) => entry.key === job)?.summary ?? '';
-  const staging = summaryOf('staging');
+  const staging = summaryOf('middle (staging)');
   expect(staging).toMatch(/## GitOps controller: ❌ failed/);
   expect(staging).toMatch(
     /argocd\/application\/shop-staging \| [0-9a-f]{12} \| failed \| SyncFailed \| sync of [0-9a-f]{12} \(ours\) Failed: one or more objects failed to apply, reason: admission webhook "verify-images.policy.example.com" denied the request: image signature not found/,
@@ -254,5 +263,44 @@ test("invalid-manifest: the schema gate refuses dev's bump of an overlay Kuberne
   );
   expect(result.report.gitops.slice(1)).toEqual(['dev: two api replicas']);
   expectEnvironments(result, []);
+  expect(result.broken).toEqual([]);
+}, 900_000);
+
+test("five-environments: promoted in order through qa and staging; preprod's failed smoke test reverts it and stops the release", async () => {
+  const result = await rehearse(world, scenarioNamed('five-environments'));
+  expect(result.report.jobs).toMatchObject({
+    dev: 'success',
+    'middle (qa)': 'success',
+    'middle (staging)': 'success',
+    'middle (preprod)': 'failure',
+    canary: 'skipped',
+    production: 'skipped',
+    notify: 'success',
+  });
+  const legs = result.runs[0]?.jobs.filter((job) => job.jobId === 'middle') ?? [];
+  expect(legs.map((job) => job.name)).toEqual(['Deploy to qa', 'Deploy to staging', 'Deploy to preprod']);
+  expect(gitopsTargets(result)).toEqual(['dev', 'qa', 'staging', 'preprod', 'revert preprod']);
+  expect(stepsOf(result, 'middle (preprod)').slice(-3)).toEqual([
+    ['./.shiprail/actions/smoke-test', 'failure'],
+    ['Roll back by reverting the GitOps commit', 'success'],
+    ['Wait for the previous images', 'success'],
+  ]);
+  expect(notifications()).toEqual([expect.stringContaining('Deploy to one of qa, staging, preprod failed.')]);
+  expect(result.broken).toEqual([]);
+}, 900_000);
+
+test('custom-canary: the canary in prod-canary, applied by Argo CD, is judged before production is promoted', async () => {
+  const result = await rehearse(world, scenarioNamed('custom-canary'));
+  expect(result.report.jobs).toMatchObject({
+    dev: 'success',
+    middle: 'skipped',
+    canary: 'success',
+    production: 'success',
+  });
+  expect(result.runs[0]?.jobs.find((job) => job.key === 'canary')?.name).toBe('Canary in production');
+  expect(gitopsTargets(result)).toEqual(['dev', 'prod-canary', 'production']);
+  expect(result.report.summaries['canary']).toMatch(/argocd\/application\/shop-prod-canary \| [0-9a-f]{12} \| applied/);
+  expect(result.report.environments['canary']?.['api']).toBe(`${world.imagePrefix}/api:0.1.0`);
+  expect(notifications()).toEqual([expect.stringMatching(/^acme\/shop: Production updated: /)]);
   expect(result.broken).toEqual([]);
 }, 900_000);

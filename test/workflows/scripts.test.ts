@@ -197,7 +197,7 @@ async function withApi(token: string, run: (api: GitHubApi, url: string) => Prom
 }
 
 describe('notify.sh', () => {
-  const results = { DEV: 'success', STAGING: 'success', CANARY: 'success', PRODUCTION: 'success' };
+  const results = { DEV: 'success', MIDDLE: 'success', CANARY: 'success', PRODUCTION: 'success' };
   const base = {
     REPOSITORY: 'acme/shop',
     RUN_URL: 'https://github.com/acme/shop/actions/runs/1',
@@ -214,8 +214,13 @@ describe('notify.sh', () => {
     ],
     [
       'a rejected staging',
-      { STAGING: 'failure', CANARY: 'skipped', PRODUCTION: 'skipped', CANARY_DECISION: '' },
+      { MIDDLE: 'failure', MIDDLE_NAMES: '["staging"]', CANARY: 'skipped', PRODUCTION: 'skipped', CANARY_DECISION: '' },
       ['acme/shop: Deploy to staging failed.'],
+    ],
+    [
+      'a failure among several environments between the first and the last',
+      { MIDDLE: 'failure', MIDDLE_NAMES: '["qa","staging","preprod"]', PRODUCTION: 'skipped', CANARY_DECISION: '' },
+      ['acme/shop: Deploy to one of qa, staging, preprod failed.'],
     ],
     [
       'a marginal canary',
@@ -241,7 +246,8 @@ describe('notify.sh', () => {
       const quiet = await runScript('notify.sh', {
         ...base,
         DEV: 'success',
-        STAGING: 'skipped',
+        MIDDLE: 'skipped',
+        MIDDLE_NAMES: '[]',
         CANARY: 'skipped',
         PRODUCTION: 'skipped',
         CANARY_DECISION: '',
@@ -376,41 +382,65 @@ describe('plan-environments.mjs', () => {
     });
   };
 
+  // Two to eight environments: the first and the last have jobs of their own, those between are the
+  // matrix legs in promotion order, and every environment has a base URL entry ('' for none).
+  const CHAIN = ['dev', 'qa', 'uat', 'staging', 'preprod', 'perf', 'sandbox', 'production'];
+  test.each([2, 3, 4, 5, 6, 7, 8])('%i environments: first, the ones between in order, last', async (count) => {
+    const names = [...CHAIN.slice(0, count - 1), 'production'];
+    const run = await plan({ ENVIRONMENTS: names.join(count % 2 === 0 ? ', ' : '\n') });
+    expect(run.status).toBe(0);
+    expect(run.outputs).toEqual({
+      first: 'dev',
+      last: 'production',
+      middle: JSON.stringify(names.slice(1, -1)),
+      'first-url': '',
+      'last-url': '',
+      'base-urls': JSON.stringify(Object.fromEntries(names.map((name) => [name, '']))),
+      canary: 'false',
+      environments: JSON.stringify(names),
+    });
+    expect(run.stdout).toContain(`Environments: ${names.join(' → ')}. No canary judged this release`);
+  });
+
   test.each<{ given: Record<string, string>; expected: Record<string, string> }>([
-    {
-      given: { ENVIRONMENTS: 'dev, staging, production' },
-      expected: { first: 'dev', middle: 'staging', last: 'production', canary: 'false' },
-    },
     {
       given: {
         ENVIRONMENTS: 'dev\nproduction',
         BASE_URLS: 'dev: https://dev.acme.test\nproduction: https://acme.test',
       },
       expected: {
-        first: 'dev',
-        middle: '',
-        last: 'production',
+        middle: '[]',
         'first-url': 'https://dev.acme.test',
         'last-url': 'https://acme.test',
+        'base-urls': '{"dev":"https://dev.acme.test","production":"https://acme.test"}',
       },
     },
     {
       given: { ENVIRONMENTS: 'qa, prod', BASE_URLS: '# urls\n"qa": "http://127.0.0.1:8080"  # local' },
-      expected: {
-        first: 'qa',
-        last: 'prod',
-        'first-url': 'http://127.0.0.1:8080',
-        'last-url': '',
-        environments: '["qa","prod"]',
-      },
+      expected: { first: 'qa', last: 'prod', 'first-url': 'http://127.0.0.1:8080', 'last-url': '' },
     },
     {
       given: {
-        ENVIRONMENTS: 'dev, staging, production',
+        ENVIRONMENTS: 'dev, qa, staging, preprod, production',
         BASE_URL_STAGING: 'https://old.test',
-        BASE_URLS: 'production: https://new.test',
+        BASE_URLS: 'production: https://new.test\npreprod: https://pre.test',
       },
-      expected: { 'middle-url': 'https://old.test', 'last-url': 'https://new.test' },
+      expected: {
+        middle: '["qa","staging","preprod"]',
+        'base-urls':
+          '{"dev":"","qa":"","staging":"https://old.test","preprod":"https://pre.test","production":"https://new.test"}',
+      },
+    },
+    {
+      given: { ENVIRONMENTS: 'dev, staging, production', KUBECONFIG_STAGING_SET: 'true' },
+      expected: { middle: '["staging"]' },
+    },
+    {
+      given: {
+        ENVIRONMENTS: 'dev, qa, staging, production',
+        GITOPS_CONTROLLERS: '{"qa":"argocd","production":"flux","canary":"argocd"}',
+      },
+      expected: { middle: '["qa","staging"]' },
     },
   ])('$given.ENVIRONMENTS: $expected', async ({ given, expected }) => {
     const run = await plan(given);
@@ -419,37 +449,73 @@ describe('plan-environments.mjs', () => {
     expect(run.stdout).toContain('No canary judged this release');
   });
 
-  test('a canary when Prometheus is given and the metrics file exists', async () => {
+  test('a canary when Prometheus is given and the metrics file exists, in the environment named for it', async () => {
     mkdirSync(join(dir, '.github'));
     writeFileSync(join(dir, '.github', 'canary.yml'), 'metrics: []\n');
     const run = await plan({
       ENVIRONMENTS: 'test, live',
       PROMETHEUS_URL: 'http://127.0.0.1:9090',
       CANARY_METRICS: '.github/canary.yml',
+      CANARY_ENVIRONMENT: 'live-canary',
+      GITOPS_CONTROLLERS: '{"live-canary":"flux"}',
     });
     expect(run.outputs).toMatchObject({ canary: 'true', last: 'live' });
-    expect(run.stdout).toContain('A canary judged on Prometheus');
+    expect(run.stdout).toContain('A canary in live-canary, judged on Prometheus (.github/canary.yml)');
   });
 
   test.each<[Record<string, string>, string, string]>([
     [{ ENVIRONMENTS: 'production' }, 'environments', 'at least two'],
-    [{ ENVIRONMENTS: 'a, b, c, d' }, 'environments', 'at most 3'],
-    [{ ENVIRONMENTS: 'dev, dev' }, 'environments', 'named twice'],
+    [{ ENVIRONMENTS: 'a, b, c, d, e, f, g, h, i' }, 'environments', 'at most 8 environments are supported, got 9'],
+    [{ ENVIRONMENTS: 'dev, dev' }, 'environments', '"dev" is named twice'],
+    [{ ENVIRONMENTS: 'dev, qa, staging, qa, prod' }, 'environments', '"qa" is named twice'],
     [{ ENVIRONMENTS: 'dev, ::stop-commands::x' }, 'environments', 'not a GitHub environment name'],
     [{ ENVIRONMENTS: 'dev, prod', BASE_URLS: 'staging: https://s.test' }, 'base-urls', 'not one of the environments'],
     [{ ENVIRONMENTS: 'dev, prod', BASE_URLS: 'dev: ftp://s.test' }, 'base-urls', 'not an http(s) URL'],
     [{ ENVIRONMENTS: 'dev, prod', BASE_URLS: '- dev' }, 'base-urls', 'expected "environment: url"'],
     [
+      { ENVIRONMENTS: 'dev, qa, prod', BASE_URLS: 'qa: https://a.test\nqa: https://b.test' },
+      'base-urls',
+      'line 2: "qa" is given twice',
+    ],
+    [
       { ENVIRONMENTS: 'dev, prod', PROMETHEUS_URL: 'http://p', CANARY_METRICS: '../canary.yml' },
       'canary-metrics',
       'does not exist',
     ],
+    [
+      { ENVIRONMENTS: 'dev, qa, staging, prod', KUBECONFIG_STAGING_SET: 'true' },
+      'secrets',
+      "qa, staging each take their environment's KUBECONFIG secret",
+    ],
+    [
+      { ENVIRONMENTS: 'dev, prod', GITOPS_CONTROLLERS: '{"staging":"argocd"}' },
+      'gitops-controllers',
+      '"staging" is not one of the environments (dev, prod, canary)',
+    ],
+    [{ ENVIRONMENTS: 'dev, prod', GITOPS_CONTROLLERS: '{"dev":"fluxcd"}' }, 'gitops-controllers', 'not a controller'],
+    [{ ENVIRONMENTS: 'dev, prod', GITOPS_CONTROLLERS: '["dev"]' }, 'gitops-controllers', 'expected a JSON object'],
   ])('%j is refused on %s: %s', async (given, input, message) => {
     const run = await plan(given);
     expect(run.status).toBe(1);
     expect(run.stdout).toContain(`::error title=deploy input ${input}::`);
     expect(run.stdout).toContain(message);
     expect(run.outputs).toEqual({});
+  });
+
+  test.each([
+    ['prod', 'is also one of the environments'],
+    ['prod canary', 'is not a GitHub environment name'],
+  ])('a canary environment %j is refused: %s', async (canary, message) => {
+    mkdirSync(join(dir, '.github'));
+    writeFileSync(join(dir, '.github', 'canary.yml'), 'metrics: []\n');
+    const run = await plan({
+      ENVIRONMENTS: 'dev, prod',
+      PROMETHEUS_URL: 'http://127.0.0.1:9090',
+      CANARY_METRICS: '.github/canary.yml',
+      CANARY_ENVIRONMENT: canary,
+    });
+    expect(run.stdout).toContain('::error title=deploy input canary-environment::');
+    expect(run.stdout).toContain(message);
   });
 });
 

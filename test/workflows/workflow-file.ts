@@ -20,7 +20,9 @@ export interface Step {
 }
 
 export interface Job {
+  name?: string;
   'runs-on'?: string;
+  strategy?: unknown;
   needs?: string | string[];
   permissions?: unknown;
   'timeout-minutes'?: number;

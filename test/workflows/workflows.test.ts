@@ -177,8 +177,8 @@ describe('deploy.yml', () => {
     }
   });
 
-  test('stages run in order: plan, detect, test, build, release, dev, staging, canary, production', () => {
-    const order = ['plan', 'detect', 'test', 'build', 'release', 'dev', 'staging', 'canary', 'production'];
+  test('stages run in order: plan, detect, test, build, release, dev, middle, canary, production', () => {
+    const order = ['plan', 'detect', 'test', 'build', 'release', 'dev', 'middle', 'canary', 'production'];
     expect(Object.keys(workflow.jobs)).toEqual([...order, 'notify', 'comment', 'manifests']);
     order.slice(1).forEach((job, index) => expect(needsOf(workflow.jobs[job] ?? {})).toContain(order[index]));
   });
@@ -260,13 +260,13 @@ describe('deploy.yml', () => {
       token: '',
       'kubernetes-version': '${{ inputs.kubernetes-version }}',
     });
-    for (const name of ['dev', 'staging', 'canary', 'production']) {
+    for (const name of ['dev', 'middle', 'canary', 'production']) {
       const [bump] = steps(name).filter((step) => ourAction(step) === 'kustomize-bump');
       expect(bump?.with?.['kubernetes-version']).toBe('${{ inputs.kubernetes-version }}');
     }
   });
 
-  test.each(['dev', 'staging', 'canary', 'production'])(
+  test.each(['dev', 'middle', 'canary', 'production'])(
     '%s rolls back by reverting its GitOps commit, then waits for the previous images',
     (name) => {
       const job = steps(name);
@@ -280,17 +280,18 @@ describe('deploy.yml', () => {
     },
   );
 
-  // The three environment stages and the canary take their GitHub environment from the plan.
+  // The environment stages and the canary take their GitHub environment from the plan: the first and the
+  // last from its outputs, those between from their matrix leg.
   const STAGES: [string, string][] = [
     ['dev', '${{ needs.plan.outputs.first }}'],
-    ['staging', '${{ needs.plan.outputs.middle }}'],
+    ['middle', '${{ matrix.environment }}'],
     ['canary', '${{ inputs.canary-environment }}'],
     ['production', '${{ needs.plan.outputs.last }}'],
   ];
 
   test.each([
     ['dev', 'KUBECONFIG_DEV'],
-    ['staging', 'KUBECONFIG_STAGING'],
+    ['middle', 'KUBECONFIG_STAGING'],
     ['canary', 'KUBECONFIG_PRODUCTION'],
     ['production', 'KUBECONFIG_PRODUCTION'],
   ])("%s's kubeconfig: the caller's %s, else the environment's own KUBECONFIG", (name, secret) => {
@@ -322,9 +323,37 @@ describe('deploy.yml', () => {
       expect(job.environment).toBe(environment);
       expect(needsOf(job)).toContain('plan');
       expect(job.concurrency?.['cancel-in-progress']).toBe(false);
-      expect(job.concurrency?.group).toMatch(/^shiprail-deploy-\$\{\{ needs\.plan\.outputs\.(first|middle|last) \}\}$/);
+      // The canary runs in the last environment's cluster: it queues with the last environment's deploys.
+      const group = name === 'canary' ? '${{ needs.plan.outputs.last }}' : environment;
+      expect(job.concurrency?.group).toBe(`shiprail-deploy-${group}`);
     },
   );
+
+  test('the environments between the first and the last: one leg each, in order, one at a time, stopping at a failure', () => {
+    const middle = workflow.jobs['middle'] ?? {};
+    expect(middle.name).toBe('Deploy to ${{ matrix.environment }}');
+    expect(middle.strategy).toEqual({
+      'max-parallel': 1,
+      'fail-fast': true,
+      matrix: { environment: '${{ fromJSON(needs.plan.outputs.middle) }}' },
+    });
+    const smoke = steps('middle').find((step) => step.id === 'smoke');
+    expect(smoke?.with?.['base-url']).toBe('${{ fromJSON(needs.plan.outputs.base-urls)[matrix.environment] }}');
+    const [bump] = steps('middle').filter((step) => ourAction(step) === 'kustomize-bump');
+    expect(bump?.with?.['commit-message']).toMatch(/^Environment: \$\{\{ matrix\.environment \}\}$/m);
+  });
+
+  test.each([
+    ['dev', '[needs.plan.outputs.first]'],
+    ['middle', '[matrix.environment]'],
+    ['canary', '[inputs.canary-environment]'],
+    ['production', '[needs.plan.outputs.last]'],
+  ])("%s's GitOps controller is looked up by its environment's name", (name, key) => {
+    const wait = steps(name).find((step) => step.id === 'wait');
+    expect(wait?.with?.['controller']).toBe(
+      `\${{ steps.bump.outputs.commit != '' && fromJSON(inputs.gitops-controllers)${key} || 'none' }}`,
+    );
+  });
 
   test("the canary shares the last environment's concurrency group", () =>
     expect(workflow.jobs['canary']?.concurrency?.group).toBe(workflow.jobs['production']?.concurrency?.group));
@@ -333,7 +362,7 @@ describe('deploy.yml', () => {
     expect(call.inputs['prometheus-url']).toMatchObject({ default: '' }));
 
   test('every environment deploys the same digests the build produced', () => {
-    for (const name of ['dev', 'staging', 'canary', 'production']) {
+    for (const name of ['dev', 'middle', 'canary', 'production']) {
       const steps = workflow.jobs[name]?.steps ?? [];
       const bump = steps.find((step) => ourAction(step) === 'kustomize-bump');
       const wait = steps.find((step) => ourAction(step) === 'rollout-wait');
@@ -348,8 +377,8 @@ describe('deploy.yml', () => {
     expect(condition).toContain("needs.plan.outputs.canary == 'true' && needs.canary.outputs.decision == 'pass'");
     expect(condition).toContain("needs.plan.outputs.canary != 'true' && needs.canary.result == 'skipped'");
     expect(condition).toContain("needs.dev.result == 'success'");
-    expect(condition).toContain("(needs.staging.result == 'success' || needs.staging.result == 'skipped')");
-    expect(workflow.jobs['staging']?.if).toBe("needs.plan.outputs.middle != ''");
+    expect(condition).toContain("(needs.middle.result == 'success' || needs.middle.result == 'skipped')");
+    expect(workflow.jobs['middle']?.if).toBe("needs.plan.outputs.middle != '[]'");
     expect(workflow.jobs['canary']?.if).toContain("needs.plan.outputs.canary == 'true'");
   });
 });

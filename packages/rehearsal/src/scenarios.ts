@@ -20,6 +20,8 @@ export const SCENARIO_NAMES = [
   'two-environments',
   'failed-integration-test',
   'invalid-manifest',
+  'five-environments',
+  'custom-canary',
 ] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
@@ -100,6 +102,15 @@ export const expectations = {
     const summary = report.summaries[job] ?? '';
     return summary.includes(text) ? [] : [`${job}'s summary should say "${text}"; it says ${JSON.stringify(summary)}`];
   },
+  /** The GitOps deploy commits (reverts aside) went to these environments, in this order. */
+  promotedInOrder(report: Report, environments: string[]): string[] {
+    const deployed = report.gitops
+      .filter((subject) => subject.startsWith('Deploy '))
+      .map((subject) => / to ([\w.-]+)$/.exec(subject)?.[1] ?? '?');
+    return JSON.stringify(deployed) === JSON.stringify(environments)
+      ? []
+      : [`the release should be promoted to ${environments.join(', ')} in order; Git shows ${deployed.join(', ')}`];
+  },
   /** The team's webhook got a message containing `text`. */
   notified(world: World, text: string): string[] {
     const texts = world.github.notificationTexts();
@@ -110,6 +121,8 @@ export const expectations = {
 };
 
 const ALL = ['dev', 'staging', 'canary', 'production'];
+/** The job of the environments between the first and the last: one leg per environment, or skipped whole. */
+const middle = (environment?: string): string => (environment === undefined ? 'middle' : `middle (${environment})`);
 
 /** A teammate's patch of dev's overlay that Kubernetes refuses: replicas as a string. */
 const INVALID_PATCH =
@@ -120,6 +133,7 @@ const INVALID_SUBJECT = 'dev: two api replicas';
 /** What Argo CD says when an admission webhook refuses a Deployment of the commit. */
 const ARGO_CD_REFUSAL =
   'one or more objects failed to apply, reason: admission webhook "verify-images.policy.example.com" denied the request: image signature not found';
+const FIVE = ['dev', 'qa', 'staging', 'preprod', 'production'] as const;
 const TESTS_PASS = { 'test (api)': 'success', 'test (worker)': 'success' };
 const BUILDS_PASS = { 'build (api)': 'success', 'build (worker)': 'success' };
 
@@ -139,7 +153,7 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
         ...BUILDS_PASS,
         release: 'success',
         dev: 'success',
-        staging: 'success',
+        [middle('staging')]: 'success',
         canary: 'success',
         production: 'success',
         notify: 'success',
@@ -157,7 +171,12 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
     rejects: ['staging'],
     events: push,
     promises: (report, world) => [
-      ...expectations.jobs(report, { dev: 'success', staging: 'failure', canary: 'skipped', production: 'skipped' }),
+      ...expectations.jobs(report, {
+        dev: 'success',
+        [middle('staging')]: 'failure',
+        canary: 'skipped',
+        production: 'skipped',
+      }),
       ...expectations.environments(report, world, ['dev'], ['staging', 'canary', 'production']),
       ...expectations.notified(world, 'Deploy to staging failed'),
     ],
@@ -171,7 +190,7 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
     rejects: [],
     events: push,
     promises: (report, world) => [
-      ...expectations.jobs(report, { staging: 'success', canary: 'failure', production: 'skipped' }),
+      ...expectations.jobs(report, { [middle('staging')]: 'success', canary: 'failure', production: 'skipped' }),
       ...expectations.environments(report, world, ['dev', 'staging'], ['canary', 'production']),
       ...expectations.reverted(report, 'canary'),
       ...expectations.notified(world, 'Canary fail'),
@@ -181,7 +200,7 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
     name: 'failed-production-smoke',
     description:
       "production's smoke test fails: production's GitOps commit is reverted, the previous images run again, the job ends red",
-    world: { brokenProduction: true },
+    world: { broken: ['production'] },
     canaryData: 'healthy',
     rejects: [],
     events: push,
@@ -266,10 +285,15 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
     controllers: { dev: 'argocd', staging: 'argocd', canary: 'argocd', production: 'argocd' },
     events: push,
     promises: (report, world) => [
-      ...expectations.jobs(report, { dev: 'success', staging: 'failure', canary: 'skipped', production: 'skipped' }),
+      ...expectations.jobs(report, {
+        dev: 'success',
+        [middle('staging')]: 'failure',
+        canary: 'skipped',
+        production: 'skipped',
+      }),
       ...expectations.environments(report, world, ['dev'], ['staging', 'canary', 'production']),
       ...expectations.reverted(report, 'staging'),
-      ...expectations.summarized(report, 'staging', ARGO_CD_REFUSAL),
+      ...expectations.summarized(report, middle('staging'), ARGO_CD_REFUSAL),
       ...expectations.summarized(report, 'dev', '## GitOps controller: ✅ applied'),
       ...expectations.notified(world, 'Deploy to staging failed'),
     ],
@@ -314,7 +338,7 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
         ...TESTS_PASS,
         ...BUILDS_PASS,
         dev: 'success',
-        staging: 'skipped',
+        [middle()]: 'skipped',
         canary: 'skipped',
         production: 'success',
       }),
@@ -360,7 +384,7 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
       return [{ name: 'push', sha, before: world.monorepo.head }];
     },
     promises: (report, world) => [
-      ...expectations.jobs(report, { dev: 'failure', staging: 'skipped', canary: 'skipped', production: 'skipped' }),
+      ...expectations.jobs(report, { dev: 'failure', [middle()]: 'skipped', canary: 'skipped', production: 'skipped' }),
       ...expectations.environments(report, world, [], ALL),
       ...expectations.reverted(report, 'dev'),
       ...expectations.notified(world, 'Deploy to dev failed'),
@@ -383,7 +407,7 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
       ...expectations.jobs(report, {
         release: 'success',
         dev: 'failure',
-        staging: 'skipped',
+        [middle()]: 'skipped',
         canary: 'skipped',
         production: 'skipped',
       }),
@@ -395,6 +419,55 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
           ]),
       ...expectations.summarized(report, 'dev', 'spec.replicas must be integer'),
       ...expectations.notified(world, 'Deploy to dev failed'),
+    ],
+  },
+  'five-environments': {
+    name: 'five-environments',
+    description:
+      "a caller promoting through dev, qa, staging, preprod and production, where preprod's release fails its smoke test: qa and staging get it in order, preprod's commit is reverted, production is not promoted",
+    world: { broken: ['preprod'] },
+    canaryData: 'healthy',
+    rejects: [],
+    events: push,
+    inputs: (world) => ({
+      environments: 'dev, qa, staging, preprod, production',
+      'base-url-dev': '',
+      'base-url-staging': '',
+      'base-url-production': '',
+      'base-urls': FIVE.map((name) => `${name}: ${world.services[name].url}`).join('\n'),
+    }),
+    promises: (report, world) => [
+      ...expectations.jobs(report, {
+        dev: 'success',
+        [middle('qa')]: 'success',
+        [middle('staging')]: 'success',
+        [middle('preprod')]: 'failure',
+        canary: 'skipped',
+        production: 'skipped',
+      }),
+      ...expectations.environments(report, world, ['dev', 'qa', 'staging'], ['preprod', 'canary', 'production']),
+      ...expectations.promotedInOrder(report, ['dev', 'qa', 'staging', 'preprod']),
+      ...expectations.reverted(report, 'preprod'),
+      ...expectations.notified(world, 'Deploy to one of qa, staging, preprod failed'),
+    ],
+  },
+  'custom-canary': {
+    name: 'custom-canary',
+    description:
+      'a caller whose canary is its own environment, prod-canary, applied by Argo CD: judged before production, which is promoted on its pass',
+    world: { argoCd: true },
+    canaryData: 'healthy',
+    rejects: [],
+    controllers: { 'prod-canary': 'argocd' },
+    events: push,
+    inputs: () => ({ environments: 'dev, production', 'canary-environment': 'prod-canary' }),
+    promises: (report, world) => [
+      ...expectations.jobs(report, { dev: 'success', [middle()]: 'skipped', canary: 'success', production: 'success' }),
+      ...expectations.environments(report, world, ['dev', 'prod-canary', 'production'], ['staging', 'canary']),
+      ...expectations.promotedInOrder(report, ['dev', 'prod-canary', 'production']),
+      ...expectations.summarized(report, 'plan', 'A canary in prod-canary'),
+      ...expectations.summarized(report, 'canary', '## GitOps controller: ✅ applied'),
+      ...expectations.notified(world, 'Production updated'),
     ],
   },
 };

@@ -28,9 +28,22 @@ import { startRegistry, type RunningRegistry } from './servers/registry.ts';
 import { createSampleMonorepo, SAMPLE_AUTHOR } from './sample-monorepo.ts';
 import { startSampleService, type SampleService, type SampleServiceOptions } from './servers/sample-service.ts';
 
-export const ENVIRONMENTS = ['dev', 'staging', 'canary', 'production'] as const;
+/**
+ * The environments a caller may promote through: the default chain (dev, staging, canary, production),
+ * and qa, preprod and a canary named prod-canary for callers of longer chains and their own names.
+ */
+export const ENVIRONMENTS = ['dev', 'qa', 'staging', 'preprod', 'canary', 'prod-canary', 'production'] as const;
 export type EnvironmentName = (typeof ENVIRONMENTS)[number];
-/** The clusters behind the environments: the canary is a track of production's cluster. */
+/** The cluster behind each environment, each its own namespace: the canaries are tracks of production's. */
+const CLUSTER_OF: Readonly<Record<EnvironmentName, (typeof CLUSTERS)[number]>> = {
+  dev: 'dev',
+  qa: 'dev',
+  staging: 'staging',
+  preprod: 'staging',
+  canary: 'production',
+  'prod-canary': 'production',
+  production: 'production',
+};
 const CLUSTERS = ['dev', 'staging', 'production'] as const;
 
 export const CALLER_REPOSITORY = 'acme/shop';
@@ -40,8 +53,8 @@ export const GITHUB_TOKEN = 'ghs_rehearsalToken0000000000000000000000';
 export const GITOPS_TOKEN = 'ghp_rehearsalGitopsToken000000000000000';
 
 export interface WorldOptions {
-  /** Whether the production sample service is broken (its smoke test fails). */
-  brokenProduction?: boolean;
+  /** Environments whose sample service is broken (their smoke test fails). */
+  broken?: EnvironmentName[];
   /** The canary's metrics: like the baseline, or five times its errors. */
   canary?: 'healthy' | 'errors';
   /** Services whose images have a known critical vulnerability. */
@@ -113,19 +126,17 @@ async function startClusters(prefix: string): Promise<Record<EnvironmentName, Cl
   for (const name of CLUSTERS) {
     servers[name] = await startKubeApiServer({ namespace: `shop-${name}` });
   }
-  const environment = (name: EnvironmentName, cluster: string): ClusterEnvironment => {
-    const server = servers[cluster];
-    if (!server) throw new Error(`no cluster ${cluster}`);
+  const environment = (name: EnvironmentName): ClusterEnvironment => {
+    const server = servers[CLUSTER_OF[name]];
+    if (!server) throw new Error(`no cluster ${CLUSTER_OF[name]}`);
     for (const service of DEFAULT_IMAGES)
       seedDeployment(server, service, `${prefix}/${service}:0.1.0`, 2, `shop-${name}`);
     return { name, server, namespace: `shop-${name}`, overlay: `overlays/${name}` };
   };
-  return {
-    dev: environment('dev', 'dev'),
-    staging: environment('staging', 'staging'),
-    canary: environment('canary', 'production'),
-    production: environment('production', 'production'),
-  };
+  return Object.fromEntries(ENVIRONMENTS.map((name) => [name, environment(name)])) as Record<
+    EnvironmentName,
+    ClusterEnvironment
+  >;
 }
 
 /** Stops what has started, last first, then removes the world's folder. */
@@ -166,6 +177,7 @@ async function createRepositories(
   const remote = await createGitopsRemote({
     directory: join(gitopsRoot, 'acme'),
     registry: imagePrefix,
+    overlays: [...ENVIRONMENTS],
     message: `Initial GitOps layout\n\nSource-Commit: ${monorepo.base}\nEnvironment: ${ENVIRONMENTS.join(', ')}\n`,
   });
   const github = new GitHubApi(GITHUB_TOKEN);
@@ -458,7 +470,7 @@ export class World {
         );
       } else application.remove();
     }
-    this.parts.serviceOptions.production.broken = options.brokenProduction === true;
+    for (const name of ENVIRONMENTS) this.parts.serviceOptions[name].broken = options.broken?.includes(name) === true;
     this.baseEnv['REHEARSAL_VULNERABLE'] = (options.vulnerable ?? []).join(',');
   }
 }

@@ -87,7 +87,7 @@ export class JobExecution {
     if (environment !== '') {
       this.setting.progress.jobWaiting(options.runId, this.record, `waiting for ${environment}'s approval`);
       const approve = options.approve ?? (() => Promise.resolve(true));
-      const answer = await Promise.race([approve(environment, options.runId, this.job.id), superseded]);
+      const answer = await Promise.race([approve(environment, options.runId, this.record.key), superseded]);
       if (answer === 'superseded') return this.stop('cancelled', 'superseded by a newer run in its concurrency group');
       if (!answer) return this.stop('failure', `${environment}'s reviewer rejected the deployment`);
       this.contexts['secrets'] = { ...options.secrets, ...options.environmentSecrets?.[environment] };

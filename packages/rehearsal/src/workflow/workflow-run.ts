@@ -68,7 +68,10 @@ export interface WorkflowRunOptions {
   /** Secrets of an environment, released to a job only once that environment approved it. */
   environmentSecrets?: Record<string, Record<string, string>>;
   vars?: Record<string, string>;
-  /** The reviewer of an environment: true approves, false rejects. Default: approve. */
+  /**
+   * The reviewer of an environment: true approves, false rejects. Default: approve. Asked once per job
+   * that reaches the environment (each matrix leg on its own); `job` is the job's key.
+   */
   approve?: (environment: string, run: number, job: string) => Promise<boolean>;
   concurrency?: ConcurrencyGroups;
   /** `owner/name[/path]` (without `@ref`) → its local equivalent. */
@@ -94,6 +97,14 @@ export interface WorkflowRunResult {
   jobs: JobRecord[];
   /** workflow_call outputs. */
   outputs: Record<string, string>;
+}
+
+/** How a job's matrix legs run: how many, how many at once, and the abort fail-fast pulls. */
+interface MatrixPlan {
+  total: number;
+  maxParallel: number;
+  failFast: boolean;
+  abort: AbortController;
 }
 
 interface JobState {
@@ -311,20 +322,42 @@ class WorkflowRun {
     const strategy = this.values.value(job.strategy, contexts) as Record<string, Value> | null;
     const maxParallel = typeof strategy?.['max-parallel'] === 'number' ? strategy['max-parallel'] : combinations.length;
     const failFast = strategy?.['fail-fast'] !== false;
-    const abort = new AbortController();
+    const plan: MatrixPlan = { total: combinations.length, maxParallel, failFast, abort: new AbortController() };
+    // GitHub creates the legs in the order of the matrix and starts them in that order as slots free up;
+    // fail-fast cancels the running ones and those still queued.
     const queue = [...combinations.entries()];
+    const records: JobRecord[] = [];
+    let failed = '';
     const worker = async (): Promise<void> => {
       for (let next = queue.shift(); next; next = queue.shift()) {
         const [index, combination] = next;
-        const record = await this.runInstance(job, combination, index, combinations.length, abort.signal);
-        state.records.push(record);
+        const record = plan.abort.signal.aborted
+          ? this.cancelledLeg(job, combination, `cancelled because ${failed} failed`)
+          : await this.runInstance(job, combination, index, plan);
+        records[index] = record;
         state.outputs = { ...state.outputs, ...record.outputs };
-        if (record.result === 'failure' && failFast) abort.abort();
+        if (record.result === 'failure' && failFast && !plan.abort.signal.aborted) {
+          failed = record.key;
+          plan.abort.abort();
+        }
       }
     };
     await Promise.all(Array.from({ length: Math.max(1, maxParallel) }, worker));
-    state.records.sort((a, b) => a.key.localeCompare(b.key));
+    state.records.push(...records);
     state.result = combinedResult(state.records.map((record) => record.result));
+  }
+
+  /** A matrix leg fail-fast cancelled before it started. */
+  cancelledLeg(job: JobDefinition, combination: Combination | undefined, note: string): JobRecord {
+    const contexts: Contexts = { ...this.baseContexts(job), matrix: combination ?? {} };
+    const record = this.record(this.keyOf(job, combination), job, contexts, note);
+    record.result = 'cancelled';
+    this.listener.jobFinished(this.options.runId, record);
+    return record;
+  }
+
+  keyOf(job: JobDefinition, combination: Combination | undefined): string {
+    return combination === undefined ? job.id : `${job.id} (${combinationLabel(combination)})`;
   }
 
   matrixOf(job: JobDefinition, contexts: Contexts): Array<Combination | undefined> {
@@ -347,26 +380,29 @@ class WorkflowRun {
     job: JobDefinition,
     combination: Combination | undefined,
     index: number,
-    total: number,
-    matrixAbort: AbortSignal,
+    plan: MatrixPlan,
   ): Promise<JobRecord> {
     const matrix: Record<string, Value> = combination ?? {};
     const contexts: Contexts = {
       ...this.baseContexts(job),
       matrix,
-      strategy: { 'job-index': index, 'job-total': total, 'fail-fast': true, 'max-parallel': total },
+      strategy: {
+        'job-index': index,
+        'job-total': plan.total,
+        'fail-fast': plan.failFast,
+        'max-parallel': Math.min(plan.maxParallel, plan.total),
+      },
       job: {
         status: 'success',
         workflow_repository: this.options.workflowRepository,
         workflow_sha: this.options.workflowSha,
       },
     };
-    const key = combination === undefined ? job.id : `${job.id} (${combinationLabel(combination)})`;
-    const record = this.record(key, job, contexts);
+    const record = this.record(this.keyOf(job, combination), job, contexts);
     const started = Date.now();
     const execution = new JobExecution(this.setting, job, record, contexts);
     try {
-      await execution.execute(matrixAbort);
+      await execution.execute(plan.abort.signal);
     } catch (error) {
       record.result = 'failure';
       record.note = errorMessage(error);
