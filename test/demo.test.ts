@@ -26,7 +26,7 @@ test('the demo rehearses deploy.yml: every job green, every environment on the r
       'build (worker)',
       'release',
       'dev',
-      'staging',
+      'middle (staging)',
       'canary',
       'production',
     ]) {

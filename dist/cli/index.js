@@ -1705,6 +1705,17 @@ function overlayFile(folder, resources, renames) {
     }
     return { path: joinPath(folder, 'kustomization.yaml'), content: `${lines.join('\n')}\n` };
 }
+/** A base over plain manifests, each named from the base's folder (which holds them all, at any depth). */
+function baseFile(folder, manifests) {
+    const lines = [
+        '# Written by `shiprail init`: the manifests of this folder as a kustomize base the environment overlays use.',
+        'apiVersion: kustomize.config.k8s.io/v1beta1',
+        'kind: Kustomization',
+        'resources:',
+        ...manifests.map((manifest) => `  - ${yamlScalar(external_node_path_.posix.relative(folder, manifest))}`),
+    ];
+    return { path: joinPath(folder, 'kustomization.yaml'), content: `${lines.join('\n')}\n` };
+}
 function renderOverlays(workloads, services, prefix) {
     const notes = [];
     const toAdd = [];
@@ -1748,6 +1759,8 @@ function renderOverlays(workloads, services, prefix) {
             ? [[service.workload.image, `${prefix}/${service.pushedAs}`]]
             : []);
     const files = [];
+    /** Kustomize bases written under plain manifests: not environments. */
+    const bases = [];
     let template;
     if (roots.some((root) => !root.split('/').some((part) => TOOLING.test(part)))) {
         // Overlays beside the base (`deploy/base` -> `deploy/overlays`), never inside it: kustomize refuses a cycle.
@@ -1786,10 +1799,14 @@ function renderOverlays(workloads, services, prefix) {
         template = sourced([...templates].join('\n'), [...templates][0]?.replace('{environment}', 'dev').replace('{service}', services[0]?.name ?? '') ?? '');
     }
     else if (workloads.plainFiles.length > 0) {
+        // kustomize loads files only from in or below an overlay's folder, but any folder as a base: the manifests
+        // get a base kustomization of their own, and the overlays name that folder.
+        const baseFolder = commonFolder(workloads.plainFiles.map(folderOf));
+        bases.push(baseFile(baseFolder, workloads.plainFiles));
         const overlayRoot = 'overlays';
         for (const environment of ENVIRONMENTS)
-            files.push(overlayFile(joinPath(overlayRoot, environment), workloads.plainFiles, renames));
-        notes.push(`no kustomize tree: wrote overlays/{${ENVIRONMENTS.join(',')}} over the manifests in ${commonFolder(workloads.plainFiles.map(folderOf))}`);
+            files.push(overlayFile(joinPath(overlayRoot, environment), [baseFolder], renames));
+        notes.push(`no kustomize tree: wrote ${joinPath(baseFolder, 'kustomization.yaml')} over the manifests there and overlays/{${ENVIRONMENTS.join(',')}} over it`);
         template = sourced('overlays/{environment}', 'overlays/dev');
     }
     else {
@@ -1803,7 +1820,7 @@ function renderOverlays(workloads, services, prefix) {
     const written = files
         .map((file) => folderOf(file.path))
         .map((folder) => ({ environment: external_node_path_.posix.basename(folder), folder }));
-    return { template, environments: environmentsOf(written), files, notes, toAdd };
+    return { template, environments: environmentsOf(written), files: [...bases, ...files], notes, toAdd };
 }
 
 ;// CONCATENATED MODULE: ./packages/cli/src/init/plan.ts

@@ -51,8 +51,9 @@ test.each([
   expect(readFileSync(join(directory, '.github/services.yml'), 'utf8') === MINE).toBe(!overwritten);
 });
 
-test('a second run finds every file unchanged', async () => {
-  const directory = copyFixture('compose-env', 'repo');
+// single-service has plain manifests: the first run writes a kustomize base under them, which the second renders.
+test.each(['compose-env', 'single-service'])('%s: a second run finds every file unchanged', async (fixture) => {
+  const directory = copyFixture(fixture, 'repo');
   expect((await runInitOn(directory)).code).toBe(0);
   const { code, system } = await runInitOn(directory);
   expect(code).toBe(0);

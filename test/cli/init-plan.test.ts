@@ -21,7 +21,8 @@ describe('environments', () => {
     ],
     [['qa', 'live', 'dev', 'canary'], 'dev, qa, live', 'deploy/overlays/{dev,qa,live}'],
     [['dev'], 'dev, staging, production', 'default'],
-    [['dev', 'qa', 'staging', 'prod'], 'dev, staging, production', 'default'],
+    [['dev', 'qa', 'staging', 'prod'], 'dev, qa, staging, prod', 'deploy/overlays/{dev,qa,staging,prod}'],
+    [['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i'], 'dev, staging, production', 'default'],
   ])('overlays %j: %s (%s)', (names, environments, source) => {
     const overlays = names.map((environment) => ({ environment, folder: `deploy/overlays/${environment}` }));
     const found = environmentsOf(overlays);

@@ -25,10 +25,14 @@ const promotionRank = (name: string): number => {
  * The workflow's `environments` from the overlays a repository has: their own names in promotion order
  * when there are two or three (`dev`, `prod`), else the workflow's default.
  */
+/** The most environments the reusable workflow promotes through. */
+const MAX_ENVIRONMENTS = 8;
+
 export function environmentsOf(overlays: ReadonlyArray<{ environment: string; folder: string }>): Sourced<string[]> {
   const names = [...new Set(overlays.map((overlay) => overlay.environment))].filter((name) => name !== CANARY);
   names.sort((a, b) => promotionRank(a) - promotionRank(b) || a.localeCompare(b));
-  if (names.length < 2 || names.length > 3) return sourced(DEFAULT_ENVIRONMENTS, 'default');
+  // As many as the reusable workflow promotes through (two to eight); else its default.
+  if (names.length < 2 || names.length > MAX_ENVIRONMENTS) return sourced(DEFAULT_ENVIRONMENTS, 'default');
   const folders = overlays.filter((overlay) => names.includes(overlay.environment)).map((overlay) => overlay.folder);
   return sourced(names, `${commonFolder(folders)}/{${names.join(',')}}`);
 }
@@ -220,6 +224,18 @@ function overlayFile(
   return { path: joinPath(folder, 'kustomization.yaml'), content: `${lines.join('\n')}\n` };
 }
 
+/** A base over plain manifests, each named from the base's folder (which holds them all, at any depth). */
+function baseFile(folder: string, manifests: readonly string[]): PlannedFile {
+  const lines = [
+    '# Written by `shiprail init`: the manifests of this folder as a kustomize base the environment overlays use.',
+    'apiVersion: kustomize.config.k8s.io/v1beta1',
+    'kind: Kustomization',
+    'resources:',
+    ...manifests.map((manifest) => `  - ${yamlScalar(posix.relative(folder, manifest))}`),
+  ];
+  return { path: joinPath(folder, 'kustomization.yaml'), content: `${lines.join('\n')}\n` };
+}
+
 export function renderOverlays(
   workloads: WorkloadResult,
   services: readonly PlannedService[],
@@ -272,6 +288,8 @@ export function renderOverlays(
           : [],
       );
   const files: PlannedFile[] = [];
+  /** Kustomize bases written under plain manifests: not environments. */
+  const bases: PlannedFile[] = [];
   let template: Sourced<string>;
   if (roots.some((root) => !root.split('/').some((part) => TOOLING.test(part)))) {
     // Overlays beside the base (`deploy/base` -> `deploy/overlays`), never inside it: kustomize refuses a cycle.
@@ -319,11 +337,15 @@ export function renderOverlays(
       [...templates][0]?.replace('{environment}', 'dev').replace('{service}', services[0]?.name ?? '') ?? '',
     );
   } else if (workloads.plainFiles.length > 0) {
+    // kustomize loads files only from in or below an overlay's folder, but any folder as a base: the manifests
+    // get a base kustomization of their own, and the overlays name that folder.
+    const baseFolder = commonFolder(workloads.plainFiles.map(folderOf));
+    bases.push(baseFile(baseFolder, workloads.plainFiles));
     const overlayRoot = 'overlays';
     for (const environment of ENVIRONMENTS)
-      files.push(overlayFile(joinPath(overlayRoot, environment), workloads.plainFiles, renames));
+      files.push(overlayFile(joinPath(overlayRoot, environment), [baseFolder], renames));
     notes.push(
-      `no kustomize tree: wrote overlays/{${ENVIRONMENTS.join(',')}} over the manifests in ${commonFolder(workloads.plainFiles.map(folderOf))}`,
+      `no kustomize tree: wrote ${joinPath(baseFolder, 'kustomization.yaml')} over the manifests there and overlays/{${ENVIRONMENTS.join(',')}} over it`,
     );
     template = sourced('overlays/{environment}', 'overlays/dev');
   } else {
@@ -339,5 +361,5 @@ export function renderOverlays(
   const written = files
     .map((file) => folderOf(file.path))
     .map((folder) => ({ environment: posix.basename(folder), folder }));
-  return { template, environments: environmentsOf(written), files, notes, toAdd };
+  return { template, environments: environmentsOf(written), files: [...bases, ...files], notes, toAdd };
 }
