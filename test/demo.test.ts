@@ -44,7 +44,16 @@ test('the demo rehearses deploy.yml: every job green, every environment on the r
       'summaries',
     ]);
     expect(report.scenario).toBe('happy');
-    expect(Object.keys(report.environments)).toEqual(['dev', 'staging', 'canary', 'production']);
+    // Every environment of the rehearsal's world, whether or not this scenario's caller deploys to it.
+    expect(Object.keys(report.environments)).toEqual([
+      'dev',
+      'qa',
+      'staging',
+      'preprod',
+      'canary',
+      'prod-canary',
+      'production',
+    ]);
     expect(report.environments['production']?.['api']).toBe(report.pushed.find((image) => image.includes('/api@')));
     expect(result.status).toBe(0);
   } finally {
