@@ -1551,10 +1551,13 @@ const promotionRank = (name) => {
  * The workflow's `environments` from the overlays a repository has: their own names in promotion order
  * when there are two or three (`dev`, `prod`), else the workflow's default.
  */
+/** The most environments the reusable workflow promotes through. */
+const MAX_ENVIRONMENTS = 8;
 function environmentsOf(overlays) {
     const names = [...new Set(overlays.map((overlay) => overlay.environment))].filter((name) => name !== CANARY);
     names.sort((a, b) => promotionRank(a) - promotionRank(b) || a.localeCompare(b));
-    if (names.length < 2 || names.length > 3)
+    // As many as the reusable workflow promotes through (two to eight); else its default.
+    if (names.length < 2 || names.length > MAX_ENVIRONMENTS)
         return sourced(DEFAULT_ENVIRONMENTS, 'default');
     const folders = overlays.filter((overlay) => names.includes(overlay.environment)).map((overlay) => overlay.folder);
     return sourced(names, `${commonFolder(folders)}/{${names.join(',')}}`);
