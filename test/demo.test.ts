@@ -1,6 +1,6 @@
 // `npm run demo` is the README's first command: the program that rehearses deploy.yml, prints each job and
 // a table, writes the report and exits 0 when the scenario ends as the pipeline promises. Every scenario's
-// run itself is tested in test/rehearsal/scenarios.test.ts; this runs the program as a person does, on the
+// run itself is tested in test/rehearsal/scenarios-*.test.ts; this runs the program as a person does, on the
 // shortest scenario.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -22,7 +22,7 @@ test('npm run demo rehearses deploy.yml: a line per job, the job table, the repo
     expect(result.stderr).not.toMatch(/Error/);
     expect(result.stdout).toContain('Rehearsing .github/workflows/deploy.yml: scenario failing-test');
     const table = result.stdout.slice(result.stdout.indexOf('\nJobs\n'));
-    for (const [job, conclusion] of [
+    const expectedRows: Array<[string, string]> = [
       ['plan', '✔ success'],
       ['detect', '✔ success'],
       ['test (api)', '✘ failure'],
@@ -30,7 +30,8 @@ test('npm run demo rehearses deploy.yml: a line per job, the job table, the repo
       ['build', '– skipped'],
       ['dev', '– skipped'],
       ['production', '– skipped'],
-    ]) {
+    ];
+    for (const [job, conclusion] of expectedRows) {
       expect(table).toMatch(new RegExp(`\\n${job.replace(/[()]/g, '\\$&')} +${conclusion}`));
     }
     expect(result.stdout).toMatch(/✔ failing-test ended as the pipeline promises/);
