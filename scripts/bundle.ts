@@ -1,9 +1,12 @@
 // Bundles each action's entry with ncc into dist/<action>/ (committed, as the runner executes it), and the
 // `shiprail` command line into dist/cli/ (the package's bin, run by `npx` with no build step).
-// `--check` bundles into memory and fails when dist/ differs from what the sources produce.
+// `--check` bundles into memory and fails when dist/ differs from what the sources produce; it skips the
+// bundling when dist/inputs.json, written by the last whole `npm run bundle`, records both the sources and
+// the bundles as they are now.
 import ncc from '@vercel/ncc';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { listActions, repoRoot } from '@shiprail/rehearsal/action-metadata';
 
 const args = process.argv.slice(2);
@@ -52,6 +55,62 @@ function asciiOnly(code: string, name: string): string {
   });
 }
 
+/** Every file below `folder` (node_modules left out), as paths from the repository root, in order. */
+function filesBelow(folder: string): string[] {
+  const path = join(repoRoot, folder);
+  if (!existsSync(path)) return [];
+  return readdirSync(path, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile() && !join(entry.parentPath, entry.name).includes('/node_modules/'))
+    .map((entry) => relative(repoRoot, join(entry.parentPath, entry.name)))
+    .sort();
+}
+
+const sha256 = (paths: readonly string[]): string => {
+  const hash = createHash('sha256');
+  for (const path of paths)
+    hash
+      .update(`${path}\0`)
+      .update(readFileSync(join(repoRoot, path)))
+      .update('\0');
+  return hash.digest('hex');
+};
+
+const RECORD = join(repoRoot, 'dist', 'inputs.json');
+
+/**
+ * What decides the bundles, over-approximated: every package's files, the action entries, this script,
+ * the TypeScript settings and the lockfile (which pins ncc and every bundled dependency).
+ */
+const inputsDigest = (): string =>
+  sha256([
+    ...filesBelow('packages'),
+    ...filesBelow('actions'),
+    'scripts/bundle.ts',
+    'package.json',
+    'package-lock.json',
+    'tsconfig.json',
+    'tsconfig.transpile.json',
+  ]);
+
+const outputDigests = (): Record<string, string> =>
+  Object.fromEntries(
+    filesBelow('dist')
+      .filter((path) => path !== 'dist/inputs.json')
+      .map((path) => [path, sha256([path])]),
+  );
+
+/** True when dist/inputs.json records the sources as they are and dist/ as it is. */
+function recordedCurrent(): boolean {
+  if (!existsSync(RECORD)) return false;
+  const record = JSON.parse(readFileSync(RECORD, 'utf8')) as { inputs?: string; outputs?: Record<string, string> };
+  return record.inputs === inputsDigest() && JSON.stringify(record.outputs) === JSON.stringify(outputDigests());
+}
+
+if (check && requested.length === 0 && recordedCurrent()) {
+  console.log('dist/ is current: dist/inputs.json records these sources and these bundles');
+  process.exit(0);
+}
+
 let stale = 0;
 for (const id of bundles) {
   const started = Date.now();
@@ -83,3 +142,9 @@ for (const id of bundles) {
   }
 }
 if (stale > 0) process.exitCode = 1;
+// Only a whole build vouches for every bundle; a partial one leaves the next check to bundle in full.
+if (!check) {
+  if (requested.length === 0)
+    writeFileSync(RECORD, `${JSON.stringify({ inputs: inputsDigest(), outputs: outputDigests() }, null, 2)}\n`);
+  else rmSync(RECORD, { force: true });
+}
