@@ -84,34 +84,25 @@ function workload(kind: string, name: string, image: string, more: Record<string
 const kustomization = (resources: string[], more = ''): string =>
   `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n${resources.map((file) => `  - ${file}\n`).join('')}${more}`;
 
-/** One environment per case: its own overlay folder and namespace. */
-interface Case {
-  slug: string;
-  reconciler: Reconciler;
-  overlay: string;
-}
-
-/** A reconciler for `slug` that has applied the branch as it is, then the case's first commit. */
-async function caseWith(
-  slug: string,
-  files: Record<string, string>,
+/** Cases, each its own environment (overlay folder and namespace), applied by one reconciler in one commit. */
+async function casesWith(
+  cases: Record<string, Record<string, string>>,
   options: Partial<ReconcilerOptions> = {},
-): Promise<Case & { sha: string }> {
-  const overlay = `cases/${slug}`;
+): Promise<Reconciler> {
   const reconciler = new Reconciler({
     repository: remote.path,
     branch: remote.branch,
-    environments: [{ name: slug, server, namespace: slug, overlay }],
+    environments: Object.keys(cases).map((slug) => ({ name: slug, server, namespace: slug, overlay: `cases/${slug}` })),
     stepMs: 0,
     ...options,
   });
   await reconciler.restore(await head());
-  const sha = await commit(
-    Object.fromEntries(Object.entries(files).map(([path, content]) => [`${overlay}/${path}`, content])),
-    `${slug}: first commit`,
+  const files = Object.entries(cases).flatMap(([slug, entries]) =>
+    Object.entries(entries).map(([path, content]) => [`cases/${slug}/${path}`, content] as const),
   );
+  await commit(Object.fromEntries(files), `${Object.keys(cases).join(', ')}: first commit`);
   await reconciler.settle();
-  return { slug, reconciler, overlay, sha };
+  return reconciler;
 }
 
 const statusOf = (object: KubeObject | undefined): Record<string, unknown> =>
@@ -119,8 +110,8 @@ const statusOf = (object: KubeObject | undefined): Record<string, unknown> =>
 const names = (objects: KubeObject[]): string[] => objects.map((object) => text(object.metadata['name'])).sort();
 
 interface ApplyCase {
+  slug: string;
   files: Record<string, string>;
-  readiness?: PodReadiness;
   check: (slug: string, reconciler: Reconciler) => void;
 }
 
@@ -145,6 +136,7 @@ const probeReadiness: PodReadiness = {
 
 const APPLY_CASES: Record<string, ApplyCase> = {
   'a Deployment with its replicas, probes, Service and ConfigMap, in the namespace the overlay renders': {
+    slug: 'team',
     files: {
       'kustomization.yaml': kustomization(
         ['namespace.yaml', 'api.yaml', 'service.yaml'],
@@ -180,6 +172,7 @@ const APPLY_CASES: Record<string, ApplyCase> = {
     },
   },
   "objects without a namespace land in the environment's": {
+    slug: 'default-namespace',
     files: {
       'kustomization.yaml': kustomization(['db.yaml', 'agent.yaml']),
       'db.yaml': workload('StatefulSet', 'db', 'registry.test/db:1', { replicas: 2 }),
@@ -206,6 +199,7 @@ const APPLY_CASES: Record<string, ApplyCase> = {
     },
   },
   'a kind the API server does not serve refuses the whole commit': {
+    slug: 'unknown-kind',
     files: {
       'kustomization.yaml': kustomization(['api.yaml', 'widget.yaml']),
       'api.yaml': workload('Deployment', 'api', 'registry.test/api:1'),
@@ -219,6 +213,7 @@ const APPLY_CASES: Record<string, ApplyCase> = {
     },
   },
   'replicas given as a string are refused as the API server refuses them': {
+    slug: 'string-replicas',
     files: {
       'kustomization.yaml': kustomization(['api.yaml']),
       'api.yaml': workload('Deployment', 'api', 'registry.test/api:1', { replicas: '2' }),
@@ -231,6 +226,7 @@ const APPLY_CASES: Record<string, ApplyCase> = {
     },
   },
   'a namespace that neither exists nor is rendered is not found': {
+    slug: 'missing-namespace',
     files: {
       'kustomization.yaml': kustomization(['api.yaml'], 'namespace: nowhere\n'),
       'api.yaml': workload('Deployment', 'api', 'registry.test/api:1'),
@@ -238,6 +234,7 @@ const APPLY_CASES: Record<string, ApplyCase> = {
     check: (slug, reconciler) => expect(reconciler.failures()[slug]).toBe('namespaces "nowhere" not found'),
   },
   "an overlay that does not render stops the environment with kustomize's words": {
+    slug: 'kustomize-error',
     files: {
       'kustomization.yaml': kustomization(['api.yaml', 'missing.yaml']),
       'api.yaml': workload('Deployment', 'api', 'registry.test/api:1'),
@@ -251,7 +248,7 @@ const APPLY_CASES: Record<string, ApplyCase> = {
     },
   },
   'a pod template whose readiness probe fails is not ready, with the kubelet’s reason': {
-    readiness: probeReadiness,
+    slug: 'failing-probe',
     files: {
       'kustomization.yaml': kustomization(['api.yaml']),
       'api.yaml': workload('Deployment', 'api', 'registry.test/api:1', { replicas: 2 }).replace('/healthz', '/broken'),
@@ -269,32 +266,34 @@ const APPLY_CASES: Record<string, ApplyCase> = {
   },
 };
 
-const SLUGS: Record<string, string> = {
-  "objects without a namespace land in the environment's": 'default-namespace',
-  'a kind the API server does not serve refuses the whole commit': 'unknown-kind',
-  "an overlay that does not render stops the environment with kustomize's words": 'kustomize-error',
-};
-
 describe('what a rendered overlay becomes in the cluster', () => {
-  test.each(Object.keys(APPLY_CASES))('%s', async (name) => {
+  let reconciler: Reconciler;
+  beforeAll(async () => {
+    const cases = Object.values(APPLY_CASES).map((entry) => [entry.slug, entry.files] as const);
+    reconciler = await casesWith(
+      Object.fromEntries([
+        ...cases,
+        [
+          'prune',
+          {
+            'kustomization.yaml': kustomization(['api.yaml', 'db.yaml']),
+            'api.yaml': workload('Deployment', 'api', 'registry.test/api:1'),
+            'db.yaml': workload('StatefulSet', 'db', 'registry.test/db:1'),
+          },
+        ],
+      ]),
+      { readiness: probeReadiness },
+    );
+  });
+
+  test.each(Object.keys(APPLY_CASES))('%s', (name) => {
     const entry = APPLY_CASES[name];
     if (entry === undefined) throw new Error(name);
-    const slug =
-      SLUGS[name] ??
-      name
-        .replace(/[^a-z]+/g, '-')
-        .slice(0, 30)
-        .replace(/-$/, '');
-    const { reconciler } = await caseWith(slug, entry.files, entry.readiness ? { readiness: entry.readiness } : {});
-    entry.check(slug, reconciler);
+    entry.check(entry.slug, reconciler);
   });
 
   test('what Git drops is pruned, with what it owned; a fixed overlay applies again', async () => {
-    const { reconciler, overlay } = await caseWith('prune', {
-      'kustomization.yaml': kustomization(['api.yaml', 'db.yaml']),
-      'api.yaml': workload('Deployment', 'api', 'registry.test/api:1'),
-      'db.yaml': workload('StatefulSet', 'db', 'registry.test/db:1'),
-    });
+    const overlay = 'cases/prune';
     expect(names(server.list('pods', 'prune'))).toHaveLength(2);
     await commit({ [`${overlay}/kustomization.yaml`]: kustomization(['api.yaml', 'gone.yaml']) }, 'prune: broken');
     await reconciler.settle();
@@ -302,7 +301,7 @@ describe('what a rendered overlay becomes in the cluster', () => {
     expect(names(server.list('statefulsets', 'prune'))).toEqual(['db']);
     await commit({ [`${overlay}/kustomization.yaml`]: kustomization(['api.yaml']) }, 'prune: db goes');
     await reconciler.settle();
-    expect(reconciler.failures()).toEqual({});
+    expect(reconciler.failures()['prune']).toBeUndefined();
     expect(server.list('statefulsets', 'prune')).toEqual([]);
     expect(names(server.list('pods', 'prune'))).toEqual([expect.stringMatching(/^api-/)]);
     expect(server.list('controllerrevisions', 'prune')).toEqual([]);
@@ -336,23 +335,39 @@ const ROLLOUT_CASES: Record<string, RolloutCase> = {
 };
 
 describe('kubectl rollout status and rollout-wait agree with the controllers', () => {
-  test.each(Object.keys(ROLLOUT_CASES))('%s', async (name) => {
+  const names = Object.keys(ROLLOUT_CASES);
+  const slugOf = (name: string): string => `rollout-${names.indexOf(name)}`;
+  const manifest = (entry: RolloutCase, tag: string): string =>
+    workload(entry.kind, 'app', `registry.test/app:${tag}`, entry.kind === 'DaemonSet' ? {} : { replicas: 2 });
+  let reconciler: Reconciler;
+  let gated = false;
+  beforeAll(async () => {
+    reconciler = await casesWith(
+      Object.fromEntries(
+        Object.entries(ROLLOUT_CASES).map(([name, entry]) => [
+          slugOf(name),
+          { 'kustomization.yaml': kustomization(['app.yaml']), 'app.yaml': manifest(entry, '1') },
+        ]),
+      ),
+      {
+        stepMs: 100,
+        outcome: (environment, _workload, image) =>
+          image.endsWith(':2')
+            ? (ROLLOUT_CASES[names[Number(environment.split('-')[1])] ?? '']?.outcome ?? 'success')
+            : 'success',
+        // A new image's rollout waits until both kubectl and rollout-wait watch.
+        progressWhen: () => !gated || server.openWatches() >= 2,
+      },
+    );
+    gated = true;
+  });
+  afterAll(() => reconciler.stop());
+
+  test.each(names)('%s', async (name) => {
     const entry = ROLLOUT_CASES[name];
     if (entry === undefined) throw new Error(name);
-    const slug = `rollout-${Object.keys(ROLLOUT_CASES).indexOf(name)}`;
-    const file = {
-      'kustomization.yaml': kustomization(['app.yaml']),
-      'app.yaml': workload(entry.kind, 'app', 'registry.test/app:1', entry.kind === 'DaemonSet' ? {} : { replicas: 2 }),
-    };
-    let watched = false;
-    const { reconciler, overlay } = await caseWith(slug, file, {
-      stepMs: 100,
-      outcome: (_environment, _workload, image) => (image.endsWith(':2') ? entry.outcome : 'success'),
-      // The rollout of the new image waits until both watch.
-      progressWhen: () => !watched || server.openWatches() >= 2,
-    });
-    watched = true;
-    await commit({ [`${overlay}/app.yaml`]: file['app.yaml'].replace('app:1', 'app:2') }, `${slug}: app 2`);
+    const slug = slugOf(name);
+    await commit({ [`cases/${slug}/app.yaml`]: manifest(entry, '2') }, `${slug}: app 2`);
     await reconciler.sync();
     const resource = `${entry.kind.toLowerCase()}/app`;
     const fromKubectl = kubectl(server.kubeconfigPath, [
@@ -376,7 +391,6 @@ describe('kubectl rollout status and rollout-wait agree with the controllers', (
     const fromAction = runRolloutWait(runtime).then(() => undefined, errorMessage);
     await Promise.race([waitForWatches(server, 2), fromKubectl, fromAction]);
     const [kubectlRun, actionError] = await Promise.all([fromKubectl, fromAction]);
-    await reconciler.stop();
 
     const kubectlVerdict: Verdict =
       kubectlRun.exitCode === 0
@@ -424,32 +438,39 @@ describe('what stops an environment reaches rollout-wait through Argo CD', () =>
     },
   };
 
-  test.each(Object.keys(CASES))('%s', async (name) => {
-    const entry = CASES[name];
-    if (entry === undefined) throw new Error(name);
-    const slug = `argo-${Object.keys(CASES).indexOf(name)}`;
-    const overlay = `cases/${slug}/overlay`;
-    const reconciler = new Reconciler({
+  const slugs = Object.keys(CASES).map((_, index) => `argo-${index}`);
+  const overlayOf = (slug: string): string => `cases/${slug}/overlay`;
+  let reconciler: Reconciler;
+  beforeAll(async () => {
+    reconciler = new Reconciler({
       repository: remote.path,
       branch: remote.branch,
-      environments: [{ name: slug, server, namespace: slug, overlay }],
+      environments: slugs.map((slug) => ({ name: slug, server, namespace: slug, overlay: overlayOf(slug) })),
       stepMs: 0,
       pollMs: 50,
       outcome: (_environment, _workload, image) => (image.endsWith(':2') ? 'ImagePullBackOff' : 'success'),
       argoCd: () => ({ repoURL: remote.remoteUrl }),
     });
-    await commit(
-      {
-        [`${overlay}/kustomization.yaml`]: kustomization(['api.yaml']),
-        [`${overlay}/api.yaml`]: workload('Deployment', 'api', 'registry.test/api:1'),
-      },
-      `${slug}: first`,
+    const first = await commit(
+      Object.fromEntries(
+        slugs.flatMap((slug) => [
+          [`${overlayOf(slug)}/kustomization.yaml`, kustomization(['api.yaml'])],
+          [`${overlayOf(slug)}/api.yaml`, workload('Deployment', 'api', 'registry.test/api:1')],
+        ]),
+      ),
+      'argo: first',
     );
-    const first = await head();
     await reconciler.restore(first);
-    new ArgoCdApplication(server, slug).seed(remote.remoteUrl, overlay, slug, first);
+    for (const slug of slugs) new ArgoCdApplication(server, slug).seed(remote.remoteUrl, overlayOf(slug), slug, first);
     reconciler.start();
-    const sha = await commit(entry.files(overlay), `${slug}: change`);
+  });
+  afterAll(() => reconciler.stop());
+
+  test.each(Object.keys(CASES))('%s', async (name) => {
+    const entry = CASES[name];
+    if (entry === undefined) throw new Error(name);
+    const overlay = overlayOf(`argo-${Object.keys(CASES).indexOf(name)}`);
+    const sha = await commit(entry.files(overlay), `${overlay}: change`);
     const runtime = createTestRuntime({
       inputs: {
         kubeconfig: server.kubeconfig,
@@ -461,7 +482,6 @@ describe('what stops an environment reaches rollout-wait through Argo CD', () =>
     });
     const started = Date.now();
     const error = await runRolloutWait(runtime).then(() => undefined, errorMessage);
-    await reconciler.stop();
     const [controller] = JSON.parse(runtime.outputs['controllers'] ?? '[]') as Array<{ message: string }>;
     expect({ result: runtime.outputs['result'], failed: error !== undefined }).toEqual({
       result: 'failed',

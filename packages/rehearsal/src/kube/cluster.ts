@@ -229,14 +229,15 @@ export class Reconciler {
     const tracked = application?.exists() === true ? application : undefined;
     const previous = this.syncs.get(environment.name);
     // What an overlay renders changes only with its own folder or the base it builds on; an environment
-    // whose last commit failed is tried again at every commit.
+    // whose last commit the cluster refused is tried again at every commit (the cluster may have changed).
     const touched =
       changed === undefined ||
-      previous?.phase !== 'Applied' ||
+      previous === undefined ||
+      previous.phase === 'Refused' ||
       changed.some((path) => path.startsWith(`${environment.overlay}/`) || path.startsWith('base/'));
     if (!touched) {
-      tracked?.unchanged(head);
-      this.syncs.set(environment.name, { commit: head, phase: 'Applied' });
+      if (previous.phase === 'Applied') tracked?.unchanged(head);
+      this.syncs.set(environment.name, { ...previous, commit: head });
       return;
     }
     let rendered: JsonObject[];
