@@ -387,6 +387,11 @@ export class World {
     >;
   }
 
+  /** The environments whose cluster did not apply the GitOps branch's last commit, with why. */
+  unapplied(): Record<string, string> {
+    return this.reconciler.failures();
+  }
+
   /** Images with a digest in the registry, as `<registry>/<repository>@sha256:…`. */
   pushedImages(): Promise<string[]> {
     return pushedImages(this.registry);

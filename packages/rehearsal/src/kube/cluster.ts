@@ -161,13 +161,6 @@ export class Reconciler {
     this.history.length = 0;
   }
 
-  /** Continues from `commit` as already applied (after the world was reset to it). */
-  resume(commit: string): void {
-    this.applied = commit;
-    this.history.length = 0;
-    this.start();
-  }
-
   /** Resolves once the newest commit is applied and every rollout it started has ended. */
   async settle(): Promise<void> {
     await this.busy;

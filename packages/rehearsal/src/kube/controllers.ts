@@ -321,7 +321,11 @@ async function deploymentController(subject: Subject): Promise<WorkloadOutcome> 
     }
     await step(context);
     server.apply(templatePod(subject, created, owner, { 'pod-template-hash': subject.hash }, 'ready', NODES[0]));
-    if (old > 0) removeOldPod();
+    write({ updated, total: updated + old, available: updated + old });
+    // The new pod is available: the old ReplicaSet gives one up.
+    if (old === 0) continue;
+    await step(context);
+    removeOldPod();
     write({ updated, total: updated + old, available: updated + old });
   }
   if (old > 0) await step(context);
