@@ -307,6 +307,27 @@ describe('what a rendered overlay becomes in the cluster', () => {
     expect(server.list('controllerrevisions', 'prune')).toEqual([]);
   });
 
+  test('a reverted template gets its ReplicaSet back at the next revision, the failed one scaled to zero', async () => {
+    const api = workload('Deployment', 'api', 'registry.test/api:1');
+    await commit({ 'cases/prune/api.yaml': api.replace('/healthz', '/broken') }, 'prune: api probes /broken');
+    await reconciler.settle();
+    const revisionOf = (object: KubeObject | undefined): string | undefined =>
+      (object?.metadata['annotations'] as Record<string, string> | undefined)?.['deployment.kubernetes.io/revision'];
+    expect(revisionOf(server.get('deployments', 'prune', 'api'))).toBe('2');
+    expect(statusOf(server.get('deployments', 'prune', 'api'))).toMatchObject({ replicas: 2, availableReplicas: 1 });
+    await commit({ 'cases/prune/api.yaml': api }, 'Revert "prune: api probes /broken"');
+    await reconciler.settle();
+    const deployment = server.get('deployments', 'prune', 'api');
+    expect(revisionOf(deployment)).toBe('3');
+    expect(statusOf(deployment)).toMatchObject({ replicas: 1, updatedReplicas: 1, availableReplicas: 1 });
+    const replicaSets = server.list('replicasets', 'prune');
+    expect(replicaSets.map((rs) => [revisionOf(rs), (rs['spec'] as { replicas: number }).replicas]).sort()).toEqual([
+      ['2', 0],
+      ['3', 1],
+    ]);
+    expect(server.list('pods', 'prune')).toHaveLength(1);
+  });
+
   test("kubectl's log line around kustomize's words is taken off", () => {
     expect(
       kustomizeWords(

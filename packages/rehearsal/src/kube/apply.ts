@@ -50,6 +50,7 @@ function workloadProblem(kind: WorkloadKind, name: string, object: JsonObject): 
 
 /** What the API server fills in on a workload that the manifest leaves out. */
 function withDefaults(kind: string, object: JsonObject): JsonObject {
+  if (kind === 'Namespace') return { spec: { finalizers: ['kubernetes'] }, status: { phase: 'Active' }, ...object };
   if (!WORKLOAD_KINDS.includes(kind as WorkloadKind)) return object;
   const spec = { ...(isObject(object['spec']) ? object['spec'] : {}) };
   if (kind !== 'DaemonSet') spec['replicas'] ??= 1;

@@ -273,7 +273,10 @@ async function deploymentController(subject: Subject): Promise<WorkloadOutcome> 
   const owned = ownedBy(server, 'replicasets', object, namespace);
   const newName = `${name}-${subject.hash}`;
   const existing = owned.find((rs) => text(rs.metadata['name']) === newName);
-  const revision = existing ? revisionOf(existing) : Math.max(0, ...owned.map(revisionOf)) + 1;
+  // A template seen before (a rollback) gets its ReplicaSet back at the next revision, as `kubectl rollout
+  // undo` shows it.
+  const latest = Math.max(0, ...owned.map(revisionOf));
+  const revision = existing !== undefined && revisionOf(existing) === latest ? latest : latest + 1;
   const podsOf = (rsName: string): KubeObject[] =>
     server
       .list('pods', namespace)
