@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { errorMessage } from '@shiprail/core';
 import { parseAllDocuments } from 'yaml';
-import { gitIn } from '../git.ts';
+import { branchHead, gitIn } from '../git.ts';
 import { ArgoCdApplication, type ArgoCdBehaviour } from './argo-cd.ts';
 import { text, type JsonObject, type KubeApiServer } from './api-server.ts';
 import { applyObject, planApply } from './apply.ts';
@@ -180,7 +180,7 @@ export class Reconciler {
   /** Applies the branch's newest commit once (the first one as a cluster that had long run it). */
   async sync(): Promise<void> {
     const { repository, branch } = this.options;
-    const head = await gitIn(repository).output(['--git-dir', repository, 'rev-parse', `refs/heads/${branch}`]);
+    const head = await branchHead(repository, branch);
     if (head === this.applied) return;
     await this.applyCommit(head, this.applied === '');
   }
