@@ -90,7 +90,7 @@ async function step(context: ControllerContext): Promise<void> {
   while (context.proceed !== undefined && !context.proceed()) await sleep(20);
 }
 
-async function readinessOf(subject: Subject): Promise<TemplateReadiness> {
+async function readinessOf(subject: Subject, pod: string): Promise<TemplateReadiness> {
   if (subject.context.settled === true) return { ready: true };
   const { environment, readiness } = subject.context;
   return readiness.readiness({
@@ -98,8 +98,43 @@ async function readinessOf(subject: Subject): Promise<TemplateReadiness> {
     namespace: subject.namespace,
     kind: subject.kind,
     name: subject.name,
+    pod,
     template: subject.template,
   });
+}
+
+/** A pod about to start: its name, owner, the labels its controller adds and its node. */
+interface NewPod {
+  name: string;
+  owner: { kind: string; name: string; uid: string };
+  labels: Record<string, string>;
+  node: string;
+}
+
+/**
+ * Creates a pod starting, asks whether it becomes ready, and writes it as the kubelet then reports it;
+ * `write(ready)` writes the workload's status after each change.
+ */
+async function startPod(
+  subject: Subject,
+  created: NewPod,
+  write: (ready: boolean) => void,
+): Promise<TemplateReadiness> {
+  const { server } = subject.context;
+  const report = (health: PodHealth): void => {
+    server.apply(templatePod(subject, created.name, created.owner, created.labels, health, created.node));
+    write(health === 'ready');
+  };
+  report('starting');
+  const readiness = await readinessOf(subject, created.name);
+  if (!readiness.ready) {
+    if (readiness.health !== 'starting') report(readiness.health);
+    reportUnready(subject, created.name, readiness);
+    return readiness;
+  }
+  await step(subject.context);
+  report('ready');
+  return readiness;
 }
 
 /** A pod of the template as the kubelet reports it: each container in the state `health` says. */
@@ -301,7 +336,6 @@ async function deploymentController(subject: Subject): Promise<WorkloadOutcome> 
   // Scaled down: the newest pods go first.
   for (const extra of newPods.slice(replicas)) server.remove('pods', namespace, text(extra.metadata['name']));
   write({ updated, total: updated + old, available: updated + old });
-  const readiness = updated < replicas || old > 0 ? await readinessOf(subject) : ({ ready: true } as const);
   const removeOldPod = (): void => {
     const victim = oldPods[oldPods.length - old];
     if (victim) server.remove('pods', namespace, text(victim.metadata['name']));
@@ -310,21 +344,18 @@ async function deploymentController(subject: Subject): Promise<WorkloadOutcome> 
   while (updated < replicas) {
     await step(context);
     const created = podName(newName, `${revision}/${updated}`);
-    const health: PodHealth = readiness.ready ? 'starting' : readiness.health;
-    server.apply(templatePod(subject, created, owner, { 'pod-template-hash': subject.hash }, health, NODES[0]));
     updated += 1;
-    write({ updated, total: updated + old, available: updated - 1 + old });
+    const labels = { 'pod-template-hash': subject.hash };
+    const readiness = await startPod(subject, { name: created, owner, labels, node: NODES[0] }, (ready) =>
+      write({ updated, total: updated + old, available: updated - (ready ? 0 : 1) + old }),
+    );
     if (!readiness.ready) {
-      reportUnready(subject, created, readiness);
       if (readiness.progressDeadlineExceeded === true) {
         await step(context);
         write({ updated, total: updated + old, available: updated - 1 + old, deadline: true });
       }
       return { ready: false, message: unreadyMessage(subject, created, readiness) };
     }
-    await step(context);
-    server.apply(templatePod(subject, created, owner, { 'pod-template-hash': subject.hash }, 'ready', NODES[0]));
-    write({ updated, total: updated + old, available: updated + old });
     // The new pod is available: the old ReplicaSet gives one up.
     if (old === 0) continue;
     await step(context);
@@ -431,7 +462,6 @@ async function statefulSetController(subject: Subject): Promise<WorkloadOutcome>
     : [];
   const work = [...missing, ...outdated];
   if (work.length === 0) return { ready: true };
-  const readiness = await readinessOf(subject);
   for (const ordinal of work) {
     await step(context);
     const created = `${name}-${ordinal}`;
@@ -440,19 +470,10 @@ async function statefulSetController(subject: Subject): Promise<WorkloadOutcome>
       'statefulset.kubernetes.io/pod-name': created,
       'apps.kubernetes.io/pod-index': String(ordinal),
     };
-    const owner = { kind: 'StatefulSet', name, uid };
     server.remove('pods', namespace, created);
-    server.apply(
-      templatePod(subject, created, owner, labels, readiness.ready ? 'starting' : readiness.health, NODES[0]),
-    );
-    write();
-    if (!readiness.ready) {
-      reportUnready(subject, created, readiness);
-      return { ready: false, message: unreadyMessage(subject, created, readiness) };
-    }
-    await step(context);
-    server.apply(templatePod(subject, created, owner, labels, 'ready', NODES[0]));
-    write();
+    const owner = { kind: 'StatefulSet', name, uid };
+    const readiness = await startPod(subject, { name: created, owner, labels, node: NODES[0] }, write);
+    if (!readiness.ready) return { ready: false, message: unreadyMessage(subject, created, readiness) };
   }
   return { ready: true };
 }
@@ -492,23 +513,15 @@ async function daemonSetController(subject: Subject): Promise<WorkloadOutcome> {
     return existing === undefined || (rolling && labelsOf(existing)['controller-revision-hash'] !== subject.hash);
   });
   if (work.length === 0) return { ready: true };
-  const readiness = await readinessOf(subject);
   // maxUnavailable 1, maxSurge 0: one node at a time, its old pod deleted before the new one starts.
   for (const node of work) {
     await step(context);
     const created = podName(name, node);
     const labels = { 'controller-revision-hash': subject.hash, 'pod-template-generation': String(generation) };
-    const owner = { kind: 'DaemonSet', name, uid };
     server.remove('pods', namespace, created);
-    server.apply(templatePod(subject, created, owner, labels, readiness.ready ? 'starting' : readiness.health, node));
-    write();
-    if (!readiness.ready) {
-      reportUnready(subject, created, readiness);
-      return { ready: false, message: unreadyMessage(subject, created, readiness) };
-    }
-    await step(context);
-    server.apply(templatePod(subject, created, owner, labels, 'ready', node));
-    write();
+    const owner = { kind: 'DaemonSet', name, uid };
+    const readiness = await startPod(subject, { name: created, owner, labels, node }, write);
+    if (!readiness.ready) return { ready: false, message: unreadyMessage(subject, created, readiness) };
   }
   return { ready: true };
 }

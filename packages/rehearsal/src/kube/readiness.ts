@@ -5,13 +5,15 @@
 import { isObject, text, type JsonObject } from './patch.ts';
 import type { PodHealth } from './workloads.ts';
 
-/** The pods a workload controller is about to start: whose they are and the template they come from. */
+/** A pod a workload controller starts: whose it is and the template it comes from. */
 export interface PodTemplateSubject {
   /** The environment (the simulated cluster's tenant) the workload belongs to. */
   environment: string;
   namespace: string;
   kind: 'Deployment' | 'StatefulSet' | 'DaemonSet';
   name: string;
+  /** The pod, just created and starting. */
+  pod: string;
   /** spec.template as rendered: containers with their images, env, ports and readiness probes. */
   template: JsonObject;
 }
@@ -25,7 +27,7 @@ export type TemplateReadiness =
   { ready: true } | { ready: false; health: PodHealth; message?: string; progressDeadlineExceeded?: boolean };
 
 export interface PodReadiness {
-  /** Asked once per rollout of a template, before its first pod is created. */
+  /** Asked of each pod a controller starts, once it exists (starting); the pod is then written as answered. */
   readiness(subject: PodTemplateSubject): Promise<TemplateReadiness>;
 }
 
