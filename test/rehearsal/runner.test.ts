@@ -410,12 +410,17 @@ test.each([
     6,
   ],
   [
-    'defaults',
-    '  build:\n    runs-on: ubuntu-latest\n    defaults:\n      run:\n        shell: bash\n    steps:\n      - run: "true"\n',
-    'defaults',
+    'a shell that is neither known nor a command with {0}',
+    '  build:\n    runs-on: ubuntu-latest\n    defaults:\n      run:\n        shell: fish\n    steps:\n      - run: "true"\n',
+    'fish',
+    7,
+  ],
+  [
+    'job services',
+    '  build:\n    runs-on: ubuntu-latest\n    services:\n      db: { image: postgres }\n    steps:\n      - run: "true"\n',
+    'services',
     5,
   ],
-  ['a reusable workflow call', '  call:\n    uses: acme/x/.github/workflows/y.yml@main\n', 'reusable workflow', 4],
 ])('%s is refused with the file and line', async (_what, jobs, word, line) => {
   const refusal = await rehearseYaml(`${header}${jobs}`).then(
     () => 'no error',
