@@ -1,58 +1,14 @@
 // The rehearsal runner on small workflows made of `run:` steps: job order, needs and outputs, status
 // functions, matrix expansion, env and GITHUB_ENV, continue-on-error, environments and their reviewers,
 // concurrency superseding, and constructs it refuses with the file and line.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { errorMessage } from '@shiprail/core';
-import {
-  ConcurrencyGroups,
-  type Value,
-  expandMatrix,
-  runWorkflow,
-  type WorkflowRunOptions,
-  type WorkflowRunResult,
-  loadWorkflow,
-} from '@shiprail/rehearsal/workflow';
+import { ConcurrencyGroups, type Value, expandMatrix } from '@shiprail/rehearsal/workflow';
+import { results, useWorkflowBench } from './workflow-bench.ts';
 
-let directory = '';
-beforeAll(() => {
-  directory = mkdtempSync(join(tmpdir(), 'rehearsal-runner-'));
-});
-afterAll(() => rmSync(directory, { recursive: true, force: true }));
-
-let counter = 0;
-async function rehearseYaml(yaml: string, options: Partial<WorkflowRunOptions> = {}): Promise<WorkflowRunResult> {
-  counter += 1;
-  const file = join(directory, `workflow-${counter}.yml`);
-  writeFileSync(file, yaml);
-  return runWorkflow({
-    workflow: await loadWorkflow(file),
-    runId: counter,
-    event: {
-      name: 'push',
-      payload: {},
-      sha: 'a'.repeat(40),
-      ref: 'refs/heads/main',
-      repository: 'acme/shop',
-      actor: 'octocat',
-    },
-    workflowRepository: 'acme/shop',
-    workflowSha: 'a'.repeat(40),
-    inputs: {},
-    secrets: { GITHUB_TOKEN: 'ghs_unitTestToken' },
-    actions: (uses) => {
-      throw new Error(`no action ${uses}`);
-    },
-    serverUrl: 'http://127.0.0.1:9',
-    workRoot: join(directory, `runs-${counter}`),
-    baseEnv: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: directory },
-    ...options,
-  });
-}
-
-const results = (run: WorkflowRunResult): Record<string, string> =>
-  Object.fromEntries(run.jobs.map((job) => [job.key, job.result]));
+const bench = useWorkflowBench();
+const rehearseYaml = bench.rehearse;
 
 const header = 'on: push\njobs:\n';
 
@@ -323,12 +279,12 @@ test.each([
 ])(
   'a matrix of environments with max-parallel 1: %s',
   async (_, broken, rejected: string[], asked: string[], legs: string[]) => {
-    const log = join(directory, `promotion-${broken}-${rejected.join('')}.log`);
+    const log = join(bench.directory, `promotion-${broken}-${rejected.join('')}.log`);
     writeFileSync(log, '');
     const approvals: string[] = [];
     const environments = ['qa', 'staging', 'preprod', 'perf'];
     const run = await rehearseYaml(PROMOTION, {
-      baseEnv: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: directory, LOG: log, BROKEN: broken },
+      baseEnv: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: bench.directory, LOG: log, BROKEN: broken },
       environmentSecrets: Object.fromEntries(environments.map((name) => [name, { KUBECONFIG: `${name}-cluster` }])),
       approve: (environment, _run, job) => {
         approvals.push(environment);

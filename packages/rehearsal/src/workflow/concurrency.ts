@@ -74,6 +74,12 @@ export class ConcurrencyGroups {
     return { superseded, start, leave };
   }
 
+  /** Who runs and who waits in `group` now. */
+  members(group: string): { running?: string; waiting?: string } {
+    const state = this.groups.get(group);
+    return { running: state?.running?.owner, waiting: state?.waiting?.owner };
+  }
+
   /** Moves the waiting job to running when it has asked to start. */
   private promote(state: Group): void {
     const next = state.waiting;

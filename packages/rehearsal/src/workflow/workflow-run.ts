@@ -529,8 +529,8 @@ class WorkflowRun {
   async runCall(job: JobDefinition, record: JobRecord, contexts: Contexts): Promise<void> {
     const options = this.options;
     const call = job.call;
-    const where = `${this.file}:${job.line}`;
     if (call === undefined) return;
+    const where = `${this.file}:${call.line}`;
     if (options.resolveWorkflow === undefined) {
       throw new Error(`${where}: job '${job.id}': calling a reusable workflow (${call.uses}) is not supported here`);
     }

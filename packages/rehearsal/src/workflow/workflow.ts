@@ -57,6 +57,8 @@ export interface JobDefinition {
 /** What a job calling a reusable workflow passes it. */
 export interface WorkflowCall {
   uses: string;
+  /** The line of `uses:`, which GitHub's errors about the call name. */
+  line: number;
   with?: MappingToken;
   /** `inherit`, or the secrets passed by name. */
   secrets: 'inherit' | MappingToken | undefined;
@@ -303,6 +305,7 @@ function readJob(reader: Reader, id: string, token: TemplateToken): JobDefinitio
     call: calls
       ? {
           uses: reader.literal(keys['uses'], 'uses'),
+          line: keys['uses']?.line ?? token.line ?? 1,
           with: keys['with'] === undefined ? undefined : reader.mapping(keys['with'], 'with'),
           secrets: readCallSecrets(reader, keys['secrets']),
         }
