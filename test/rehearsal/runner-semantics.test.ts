@@ -371,7 +371,7 @@ ${call}
     expect(JSON.parse(readFileSync(result, 'utf8'))).toEqual(expected);
     expect(readFileSync(`${result}.tokens`, 'utf8')).toBe(tokens);
     // The called workflow's output reaches the caller's dependants.
-    expect(readFileSync(`${result}.seen`, 'utf8').trim()).toBe(String((expected as Record<string, unknown>)['image']));
+    expect(readFileSync(`${result}.seen`, 'utf8').trim()).toBe(String(expected['image']));
   });
 });
 
@@ -613,7 +613,14 @@ describe('events', () => {
           echo "::error::token plain-token-123 $(git config --get http.http://127.0.0.1:9/.extraheader)"
           exit 1
 `),
-      { event, actions: (uses) => actions[parseUses(uses).action]! },
+      {
+        event,
+        actions: (uses) => {
+          const action = actions[parseUses(uses).action];
+          if (action === undefined) throw new Error(`no action ${uses}`);
+          return action;
+        },
+      },
     );
     const [checkout, check] = run.jobs[0]?.steps ?? [];
     expect(checkout?.outcome).toBe('success');

@@ -8,12 +8,11 @@ import { ConcurrencyGroups, type Value, expandMatrix } from '@shiprail/rehearsal
 import { results, useWorkflowBench } from './workflow-bench.ts';
 
 const bench = useWorkflowBench();
-const rehearseYaml = bench.rehearse;
 
 const header = 'on: push\njobs:\n';
 
 test('jobs run after their needs, and read their outputs', async () => {
-  const run = await rehearseYaml(`${header}
+  const run = await bench.rehearse(`${header}
   last:
     needs: [first, second]
     runs-on: ubuntu-latest
@@ -49,7 +48,7 @@ test('jobs run after their needs, and read their outputs', async () => {
 });
 
 test('a failed job skips its dependents unless their condition says otherwise', async () => {
-  const run = await rehearseYaml(`${header}
+  const run = await bench.rehearse(`${header}
   broken:
     runs-on: ubuntu-latest
     steps:
@@ -91,7 +90,7 @@ test('a failed job skips its dependents unless their condition says otherwise', 
 });
 
 test('steps: outcome and conclusion under continue-on-error, status functions, GITHUB_ENV and env precedence', async () => {
-  const run = await rehearseYaml(
+  const run = await bench.rehearse(
     `${header}
 env:
   LEVEL: workflow
@@ -160,7 +159,7 @@ test.each<[Value, string[]]>([
 });
 
 test('a matrix from fromJSON runs one job per entry, named by service, and fail-fast false keeps the others', async () => {
-  const run = await rehearseYaml(`${header}
+  const run = await bench.rehearse(`${header}
   detect:
     runs-on: ubuntu-latest
     outputs:
@@ -190,7 +189,7 @@ test('a matrix from fromJSON runs one job per entry, named by service, and fail-
 
 test("an environment's reviewer rejects: the job fails without running a step, its dependents are skipped", async () => {
   const asked: string[] = [];
-  const run = await rehearseYaml(
+  const run = await bench.rehearse(
     `${header}
   dev:
     runs-on: ubuntu-latest
@@ -283,7 +282,7 @@ test.each([
     writeFileSync(log, '');
     const approvals: string[] = [];
     const environments = ['qa', 'staging', 'preprod', 'perf'];
-    const run = await rehearseYaml(PROMOTION, {
+    const run = await bench.rehearse(PROMOTION, {
       baseEnv: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: bench.directory, LOG: log, BROKEN: broken },
       environmentSecrets: Object.fromEntries(environments.map((name) => [name, { KUBECONFIG: `${name}-cluster` }])),
       approve: (environment, _run, job) => {
@@ -339,7 +338,7 @@ test('two runs of one workflow: the first run waiting for approval is superseded
 `;
   let firstWaits: () => void = () => undefined;
   const waiting = new Promise<void>((resolve) => (firstWaits = resolve));
-  const first = rehearseYaml(yaml, {
+  const first = bench.rehearse(yaml, {
     concurrency: groups,
     approve: () => {
       firstWaits();
@@ -347,7 +346,7 @@ test('two runs of one workflow: the first run waiting for approval is superseded
     },
   });
   await waiting;
-  const second = await rehearseYaml(yaml, { concurrency: groups });
+  const second = await bench.rehearse(yaml, { concurrency: groups });
   expect(results(await first)).toEqual({ deploy: 'cancelled' });
   expect(results(second)).toEqual({ deploy: 'success' });
 });
@@ -378,7 +377,7 @@ test.each([
     5,
   ],
 ])('%s is refused with the file and line', async (_what, jobs, word, line) => {
-  const refusal = await rehearseYaml(`${header}${jobs}`).then(
+  const refusal = await bench.rehearse(`${header}${jobs}`).then(
     () => 'no error',
     (error: unknown) => errorMessage(error),
   );
@@ -386,7 +385,7 @@ test.each([
 });
 
 test('a third-party action without a local equivalent fails its step with the file and line', async () => {
-  const run = await rehearseYaml(`${header}
+  const run = await bench.rehearse(`${header}
   build:
     runs-on: ubuntu-latest
     steps:
