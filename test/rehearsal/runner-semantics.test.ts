@@ -548,29 +548,48 @@ describe('events', () => {
   });
 
   // A merge_group run is on the queue's temporary branch: github.ref is refs/heads/gh-readonly-queue/…,
-  // github.sha its head, and the event carries merge_group.head_sha and base_sha.
+  // github.sha its head, and the event carries merge_group.head_sha and base_sha. A pull_request run is
+  // on refs/pull/N/merge (ref_name N/merge) at the merge commit, with head_ref and base_ref naming the
+  // pull request's branches; those two are empty for other events.
+  const MERGE = 'f'.repeat(40);
+  const eventOf = (name: string): WorkflowRunOptions['event'] => {
+    if (name === 'merge_group') {
+      const group = { baseBranch: 'main', baseSha: shas.tip, headSha: shas.head, pullRequest: 7 };
+      return mergeGroupEvent(repository, group, 'octocat');
+    }
+    if (name === 'push') return pushEvent(repository, 'main', shas.base, shas.tip, 'octocat');
+    const pull = { number: 7, base: { ref: 'main', sha: shas.tip }, head: { ref: 'feature', sha: shas.head } };
+    return pullRequestEvent(repository, { ...pull, mergeSha: MERGE }, 'octocat');
+  };
   test.each([
-    ['github.event.merge_group.head_sha', 'HEAD'],
-    ['github.event.merge_group.base_sha', 'BASE'],
-    ['github.sha', 'HEAD'],
-    ['github.ref', 'refs/heads/gh-readonly-queue/main/pr-7-BASE'],
-    ['github.ref_name', 'gh-readonly-queue/main/pr-7-BASE'],
-    ['github.event_name', 'merge_group'],
-  ])('merge_group: %s', async (expression, expected) => {
-    const event = mergeGroupEvent(
-      repository,
-      { baseBranch: 'main', baseSha: shas.tip, headSha: shas.head, pullRequest: 7 },
-      'octocat',
-    );
+    ['merge_group', 'github.event.merge_group.head_sha', 'HEAD'],
+    ['merge_group', 'github.event.merge_group.base_sha', 'BASE'],
+    ['merge_group', 'github.sha', 'HEAD'],
+    ['merge_group', 'github.ref', 'refs/heads/gh-readonly-queue/main/pr-7-BASE'],
+    ['merge_group', 'github.ref_name', 'gh-readonly-queue/main/pr-7-BASE'],
+    ['merge_group', 'github.event_name', 'merge_group'],
+    ['merge_group', 'github.head_ref', ''],
+    ['pull_request', 'github.sha', 'MERGE'],
+    ['pull_request', 'github.ref', 'refs/pull/7/merge'],
+    ['pull_request', 'github.ref_name', '7/merge'],
+    ['pull_request', 'github.head_ref', 'feature'],
+    ['pull_request', 'github.base_ref', 'main'],
+    ['pull_request', 'github.event.pull_request.head.sha', 'HEAD'],
+    ['push', 'github.ref_name', 'main'],
+    ['push', 'github.head_ref', ''],
+  ])('%s: %s', async (name, expression, expected) => {
+    const event = eventOf(name);
     const run = await bench.rehearse(
-      job(
-        `      - env:\n          SEEN: \${{ ${expression} }}\n        run: test "$SEEN" = "$WANTED" && test "$GITHUB_REF" = "${event.ref}"\n`,
-      ),
+      job(`      - env:
+          SEEN: \${{ ${expression} }}
+          HEAD_REF: \${{ github.head_ref }}
+        run: test "$SEEN" = "$WANTED" && test "$GITHUB_REF" = "${event.ref}" && test "$GITHUB_HEAD_REF" = "$HEAD_REF"
+`),
       {
         event,
         baseEnv: {
           PATH: process.env['PATH'] ?? '/usr/bin:/bin',
-          WANTED: expected.replace('HEAD', shas.head).replace('BASE', shas.tip),
+          WANTED: expected.replace('HEAD', shas.head).replace('BASE', shas.tip).replace('MERGE', MERGE),
         },
       },
     );

@@ -254,6 +254,8 @@ export class JobExecution {
       GITHUB_SHA: options.event.sha,
       GITHUB_REF: options.event.ref,
       GITHUB_REF_NAME: valueText(github['ref_name'] ?? ''),
+      GITHUB_HEAD_REF: valueText(github['head_ref'] ?? ''),
+      GITHUB_BASE_REF: valueText(github['base_ref'] ?? ''),
       GITHUB_REPOSITORY: options.event.repository,
       GITHUB_REPOSITORY_OWNER: valueText(github['repository_owner'] ?? ''),
       GITHUB_ACTOR: options.event.actor,

@@ -224,7 +224,11 @@ class WorkflowRun {
   /** The github context of the run. */
   private github(): Record<string, Value> {
     const { event, runId, serverUrl } = this.options;
+    // A pull request's branches: head_ref and base_ref are set for pull_request events alone.
+    const pull = (event.payload['pull_request'] ?? {}) as { head?: { ref?: string }; base?: { ref?: string } };
     return {
+      head_ref: pull.head?.ref ?? '',
+      base_ref: pull.base?.ref ?? '',
       event_name: event.name,
       event: event.payload as Record<string, Value>,
       sha: event.sha,
