@@ -1,11 +1,15 @@
 // The runner against what GitHub documents, one table per behaviour, each case a tiny workflow of `run:`
 // steps run by the real runner: default shells and defaults.run, job continue-on-error, fail-fast and
 // the strategy context, workflow and job concurrency, reusable workflow calls (typed inputs, required
-// secrets, secrets: inherit), token permissions per job, environment branch rules and wait timers,
-// merge_group events, and checkout of a pull request's merge commit with its token.
+// secrets, secrets: inherit, and the caller `shiprail init` writes against deploy.yml's interface), token
+// permissions per job, environment branch rules and wait timers, push, pull_request and merge_group
+// contexts, and checkout of a pull request's merge commit with its token.
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
+import { renderCallerWorkflow } from '@shiprail/cli';
+import { repoRoot } from '@shiprail/rehearsal/action-metadata';
 import {
   ConcurrencyGroups,
   mergeGroupEvent,
@@ -372,6 +376,62 @@ ${call}
     expect(readFileSync(`${result}.tokens`, 'utf8')).toBe(tokens);
     // The called workflow's output reaches the caller's dependants.
     expect(readFileSync(`${result}.seen`, 'utf8').trim()).toBe(String(expected['image']));
+  });
+});
+
+// The caller `shiprail init` writes, calling deploy.yml's own interface: its `workflow_call` block and
+// every job's permissions as deploy.yml declares them, each job's steps left out. GitHub checks the call
+// (inputs, required secrets through `secrets: inherit`) and that the caller job grants every permission a
+// job of deploy.yml asks for before any job starts.
+describe("the caller shiprail init writes, against deploy.yml's interface", () => {
+  const standIn = (): string => {
+    const deploy = parse(readFileSync(join(repoRoot, '.github', 'workflows', 'deploy.yml'), 'utf8')) as {
+      on: unknown;
+      permissions?: unknown;
+      jobs: Record<string, { permissions?: unknown }>;
+    };
+    const jobs = Object.fromEntries(
+      Object.entries(deploy.jobs).map(([id, definition]) => [
+        id,
+        { 'runs-on': 'ubuntu-latest', permissions: definition.permissions, steps: [{ run: 'true' }] },
+      ]),
+    );
+    return stringify({ on: deploy.on, permissions: deploy.permissions, jobs });
+  };
+  const caller = renderCallerWorkflow({
+    workflow: `acme/shiprail/.github/workflows/deploy.yml@${'a'.repeat(40)}`,
+    defaultBranch: 'main',
+    imagePrefix: { value: 'ghcr.io/acme', source: 'deploy/base/api.yaml:16' },
+    overlays: { value: 'deploy/overlays/{environment}', source: 'deploy/overlays/dev' },
+    environments: { value: ['dev', 'prod'], source: 'deploy/overlays/{dev,prod}' },
+    smoke: true,
+  }).content;
+
+  test.each([
+    ['with the GitOps token among its secrets', { GITOPS_TOKEN: 'gitops' }, 'success', ''],
+    [
+      'without it',
+      {},
+      'failure',
+      "Error calling workflow 'acme/shiprail/.github/workflows/deploy.yml@aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'. Secret GITOPS_TOKEN is required, but not provided while calling.",
+    ],
+  ])('%s', async (_what, secrets, result, note) => {
+    const path = bench.write('deploy-interface.yml', standIn());
+    const run = await bench.rehearse(caller, {
+      secrets: { GITHUB_TOKEN: 'ghs_unitTestToken', ...secrets },
+      vars: { PROMETHEUS_URL: 'http://127.0.0.1:9090', BASE_URL_DEV: 'http://dev', BASE_URL_PROD: 'http://prod' },
+      resolveWorkflow: () => ({ path, repository: 'acme/shiprail', sha: 'a'.repeat(40) }),
+    });
+    expect(run.jobs[0]?.result).toBe(result);
+    expect(run.jobs[0]?.note.replace(/^[^:]+:\d+: /, '')).toBe(note);
+    if (result === 'success') {
+      expect(run.jobs.find((record) => record.key === 'deploy / comment')?.permissions).toEqual({
+        actions: 'read',
+        contents: 'read',
+        'pull-requests': 'write',
+        metadata: 'read',
+      });
+    }
   });
 });
 
