@@ -213,7 +213,8 @@ jobs:
     const first = bench.rehearse(yaml, options);
     await until(() => started === 1);
     const second = bench.rehearse(yaml, options);
-    await until(() => groups.members('deploy-refs/heads/main').waiting !== undefined || cancel === 'true');
+    // The second run is in the group: waiting, or having cancelled the first.
+    await until(() => groups.members('deploy-refs/heads/main').waiting !== undefined || groups.superseded.length > 0);
     writeFileSync(go, '');
     const runs = await Promise.all([first, second]);
     expect(runs.map((run) => run.conclusion)).toEqual(conclusions);
@@ -249,6 +250,38 @@ jobs:
     expect((await first).conclusion).toBe('success');
     expect((await third).conclusion).toBe('success');
     expect(started).toBe(2);
+  });
+
+  test('a job calling a reusable workflow holds its group too: cancel-in-progress cancels the running call', async () => {
+    const groups = new ConcurrencyGroups();
+    const go = join(bench.directory, 'go-call');
+    const path = bench.write(
+      'waits.yml',
+      `on: workflow_call\njobs:\n  inner:\n    runs-on: ubuntu-latest\n    steps:\n      - run: while [ ! -e "$GO" ]; do sleep 0.05; done\n`,
+    );
+    let started = 0;
+    const options: Partial<WorkflowRunOptions> = {
+      concurrency: groups,
+      baseEnv: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', GO: go },
+      resolveWorkflow: () => ({ path, repository: 'acme/shop', sha: 'a'.repeat(40) }),
+      progress: {
+        jobStarted: (_run, record) => (started += record.key === 'call / inner' ? 1 : 0),
+        jobWaiting: () => undefined,
+        stepFinished: () => undefined,
+        jobFinished: () => undefined,
+      },
+    };
+    const yaml = `on: push\njobs:\n  call:\n    concurrency:\n      group: release\n      cancel-in-progress: true\n    uses: ./.github/workflows/waits.yml\n`;
+    const first = bench.rehearse(yaml, options);
+    await until(() => started === 1);
+    const second = bench.rehearse(yaml, options);
+    await until(() => groups.members('release').running?.endsWith(' call') === true && started === 2);
+    writeFileSync(go, '');
+    const runs = await Promise.all([first, second]);
+    expect(runs.map((run) => [run.conclusion, results(run)])).toEqual([
+      ['cancelled', { call: 'cancelled', 'call / inner': 'cancelled' }],
+      ['success', { call: 'success', 'call / inner': 'success' }],
+    ]);
   });
 });
 

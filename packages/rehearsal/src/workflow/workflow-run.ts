@@ -356,10 +356,12 @@ class WorkflowRun {
       await Promise.race(running.values());
     }
     const own = order.flatMap((id) => this.states.get(id)?.records ?? []);
-    const failed = combinedResult(own.map((record) => WorkflowRun.seenResult(record))) === 'failure';
+    // A failed job fails the run; otherwise a cancelled one (superseded in its group) cancels it.
+    const combined = combinedResult(own.map((record) => WorkflowRun.seenResult(record)));
+    const ended = combined === 'failure' || combined === 'cancelled' ? combined : 'success';
     return {
       runId: this.options.runId,
-      conclusion: this.options.signal?.aborted === true ? 'cancelled' : failed ? 'failure' : 'success',
+      conclusion: this.options.signal?.aborted === true ? 'cancelled' : ended,
       jobs: order.flatMap((id) => [...(this.states.get(id)?.records ?? []), ...(this.called.get(id) ?? [])]),
       outputs: this.callOutputs(),
     };
@@ -532,6 +534,10 @@ class WorkflowRun {
    */
   async runCall(job: JobDefinition, record: JobRecord, contexts: Contexts): Promise<void> {
     const options = this.options;
+    // The calling job's own cancellation: its run's, or a newer job of its concurrency group's.
+    const cancel = new AbortController();
+    if (options.signal?.aborted) cancel.abort();
+    options.signal?.addEventListener('abort', () => cancel.abort(), { once: true });
     const call = job.call;
     if (call === undefined) return;
     const where = `${this.file}:${call.line}`;
@@ -558,17 +564,36 @@ class WorkflowRun {
           secrets: callSecrets(called, passed, options.secrets),
           jobs: undefined,
           caller: { key: record.key, permissions },
+          signal: cancel.signal,
         },
         this.values,
       );
     } catch (error) {
       throw new Error(`${where}: Error calling workflow '${call.uses}'. ${errorMessage(error)}`);
     }
-    this.listener.jobStarted(options.runId, record);
-    const result = await nested.run();
-    record.result = result.conclusion;
-    record.outputs = result.outputs;
-    this.called.set(job.id, [...(this.called.get(job.id) ?? []), ...result.jobs]);
+    const concurrency = concurrencySetting(this.values.value(job.concurrency, contexts));
+    const ticket = concurrency
+      ? this.setting.concurrency.join(
+          concurrency.group,
+          `run ${options.runId} ${record.key}`,
+          concurrency.cancelInProgress,
+          () => cancel.abort(),
+        )
+      : undefined;
+    try {
+      if (ticket && (await ticket.start()) === 'superseded') {
+        record.result = 'cancelled';
+        record.note = 'superseded by a newer run in its concurrency group';
+        return;
+      }
+      this.listener.jobStarted(options.runId, record);
+      const result = await nested.run();
+      record.result = result.conclusion;
+      record.outputs = result.outputs;
+      this.called.set(job.id, [...(this.called.get(job.id) ?? []), ...result.jobs]);
+    } finally {
+      ticket?.leave();
+    }
   }
 }
 
