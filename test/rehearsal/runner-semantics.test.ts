@@ -13,6 +13,7 @@ import { repoRoot } from '@shiprail/rehearsal/action-metadata';
 import {
   ConcurrencyGroups,
   mergeGroupEvent,
+  mergeQueueCommit,
   parseUses,
   pullRequestEvent,
   pullRequestMergeCommit,
@@ -690,21 +691,25 @@ describe('events', () => {
   });
 
   // actions/checkout without a ref checks out GITHUB_SHA: for a pull request that is the merge commit
-  // GitHub made of the head into the base (refs/pull/N/merge), so the base's newer commits are there too.
-  // Its token is masked, and persisted in the checkout's git config unless persist-credentials is false.
+  // GitHub made of the head into the base (refs/pull/N/merge), so the base's newer commits are there too;
+  // in a merge queue, the queue's commit of the pull request onto the base. Its token is masked, and
+  // persisted in the checkout's git config unless persist-credentials is false.
+  const checkedOutEvent = async (name: string): Promise<WorkflowRunOptions['event']> => {
+    if (name === 'push') return pushEvent(repository, 'main', shas.base, shas.tip, 'octocat');
+    if (name === 'merge_group') {
+      const entry = await mergeQueueCommit(path, { baseBranch: 'main', baseSha: shas.tip, pullRequest: 7 }, shas.head);
+      return mergeGroupEvent(repository, entry, 'octocat');
+    }
+    const mergeSha = await pullRequestMergeCommit(path, 7, shas.tip, shas.head);
+    const pull = { number: 7, base: { ref: 'main', sha: shas.tip }, head: { ref: 'feature', sha: shas.head } };
+    return pullRequestEvent(repository, { ...pull, mergeSha }, 'octocat');
+  };
   test.each([
     ['push', 'main-moved-on', 'feature', 'false'],
     ['pull_request', 'main-moved-on feature', '', 'true'],
+    ['merge_group', 'main-moved-on feature', '', 'true'],
   ])('checkout on %s', async (name, present, absent, merge) => {
-    const mergeSha = await pullRequestMergeCommit(path, 7, shas.tip, shas.head);
-    const event =
-      name === 'push'
-        ? pushEvent(repository, 'main', shas.base, shas.tip, 'octocat')
-        : pullRequestEvent(
-            repository,
-            { number: 7, base: { ref: 'main', sha: shas.tip }, head: { ref: 'feature', sha: shas.head }, mergeSha },
-            'octocat',
-          );
+    const event = await checkedOutEvent(name);
     const actions = thirdPartyActions({ repositories: { 'acme/shop': path }, store: join(bench.directory, 'store') });
     const run = await bench.rehearse(
       job(`      - id: checkout
@@ -720,7 +725,8 @@ describe('events', () => {
         run: |
           for file in $PRESENT; do test -f "$file"; done
           for file in $ABSENT; do test ! -e "$file"; done
-          if [ "$MERGE" = true ]; then test "$(git rev-parse HEAD^2)" = "$HEAD_SHA" && test "$REF" = refs/pull/7/merge; fi
+          if [ "$MERGE" = true ]; then test "$(git rev-parse HEAD^2)" = "$HEAD_SHA"; fi
+          test "$REF" = "$GITHUB_REF" && test "$(git rev-parse HEAD)" = "$GITHUB_SHA"
           git config --get http.http://127.0.0.1:9/.extraheader | grep -q '^AUTHORIZATION: basic '
           echo "::error::token plain-token-123 $(git config --get http.http://127.0.0.1:9/.extraheader)"
           exit 1

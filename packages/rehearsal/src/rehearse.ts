@@ -6,7 +6,14 @@ import { ConcurrencyGroups } from './workflow/concurrency.ts';
 import type { Value } from './workflow/expressions.ts';
 import { assembleReport, type Report } from './report.ts';
 import { callInputs, callSecrets } from './workflow/calls.ts';
-import { pullRequestEvent, pullRequestMergeCommit, pushEvent } from './workflow/events.ts';
+import {
+  mergeGroupEvent,
+  mergeQueueCommit,
+  pullRequestEvent,
+  pullRequestMergeCommit,
+  pushEvent,
+} from './workflow/events.ts';
+import type { EnvironmentRules } from './workflow/environments.ts';
 import {
   runWorkflow,
   type ProgressListener,
@@ -73,13 +80,21 @@ function callOf(
 const PULL_REQUEST_NUMBER = 7;
 
 /**
- * The event as GitHub delivers it: a push to main, or a pull request from `feature` into main, run on the
- * merge commit GitHub makes in the caller's repository.
+ * The event as GitHub delivers it: a push to main; a pull request from `feature` into main, run on the
+ * merge commit GitHub makes in the caller's repository; or that pull request in main's merge queue, run
+ * on the queue's commit.
  */
-async function workflowEvent(world: World, event: ScenarioEvent): Promise<WorkflowEvent> {
+async function workflowEvent(
+  world: World,
+  event: Omit<ScenarioEvent, 'name'> & { name: ScenarioEvent['name'] | 'merge_group' },
+): Promise<WorkflowEvent> {
   const repository = { fullName: CALLER_REPOSITORY, defaultBranch: 'main' };
-  if (event.name !== 'pull_request') return pushEvent(repository, 'main', event.before, event.sha, 'octocat');
   const path = world.repositories[CALLER_REPOSITORY] ?? '';
+  if (event.name === 'merge_group') {
+    const entry = { baseBranch: 'main', baseSha: event.before, pullRequest: PULL_REQUEST_NUMBER };
+    return mergeGroupEvent(repository, await mergeQueueCommit(path, entry, event.sha), 'octocat');
+  }
+  if (event.name !== 'pull_request') return pushEvent(repository, 'main', event.before, event.sha, 'octocat');
   const mergeSha = await pullRequestMergeCommit(path, PULL_REQUEST_NUMBER, event.before, event.sha);
   const pull = {
     number: PULL_REQUEST_NUMBER,
@@ -92,6 +107,8 @@ async function workflowEvent(world: World, event: ScenarioEvent): Promise<Workfl
 
 export interface RehearseOptions {
   progress?: ProgressListener;
+  /** The environments' wait timers and deployment branch rules (default none, as new environments have). */
+  environmentRules?: EnvironmentRules;
 }
 
 /** Runs the scenario in `world` (which it resets first) and reports. */
@@ -143,6 +160,7 @@ export async function rehearse(
         workRoot: join(world.directory, 'runs'),
         baseEnv: world.baseEnv,
         progress: options.progress,
+        environmentRules: options.environmentRules,
       }),
     );
   }

@@ -69,29 +69,46 @@ export async function pullRequestMergeCommit(
   baseSha: string,
   headSha: string,
 ): Promise<string> {
-  const git = gitIn(path, { author: { name: 'GitHub', email: 'noreply@github.com' } });
-  const tree = (await git.output(['merge-tree', '--write-tree', baseSha, headSha])).split('\n')[0] ?? '';
-  const merge = await git.output([
-    'commit-tree',
-    tree,
-    '-p',
-    baseSha,
-    '-p',
-    headSha,
-    '-m',
-    `Merge ${headSha} into ${baseSha}`,
-  ]);
+  const merge = await mergeCommit(path, baseSha, headSha);
+  const git = gitIn(path);
   await git.output(['update-ref', `refs/pull/${number}/head`, headSha]);
   await git.output(['update-ref', `refs/pull/${number}/merge`, merge]);
   return merge;
 }
 
+/** The commit of `headSha` merged into `baseSha` (first parent the base); a conflict throws. */
+async function mergeCommit(path: string, baseSha: string, headSha: string): Promise<string> {
+  const git = gitIn(path, { author: { name: 'GitHub', email: 'noreply@github.com' } });
+  const tree = (await git.output(['merge-tree', '--write-tree', baseSha, headSha])).split('\n')[0] ?? '';
+  return git.output(['commit-tree', tree, '-p', baseSha, '-p', headSha, '-m', `Merge ${headSha} into ${baseSha}`]);
+}
+
+/** What a merge queue entry is: a pull request's head queued onto the base branch at `baseSha`. */
+export interface MergeQueueEntry {
+  baseBranch: string;
+  baseSha: string;
+  /** The queue's commit (the pull request merged onto the base); `mergeQueueCommit` makes it. */
+  headSha: string;
+  pullRequest: number;
+}
+
+/**
+ * Makes the commit a merge queue tests in the repository at `path`: the pull request's head merged onto
+ * `baseSha`, on the queue's branch gh-readonly-queue/<base>/pr-N-<base sha>. Returns the queue entry.
+ */
+export async function mergeQueueCommit(
+  path: string,
+  entry: Omit<MergeQueueEntry, 'headSha'>,
+  pullRequestHead: string,
+): Promise<MergeQueueEntry> {
+  const headSha = await mergeCommit(path, entry.baseSha, pullRequestHead);
+  const branch = `refs/heads/gh-readonly-queue/${entry.baseBranch}/pr-${entry.pullRequest}-${entry.baseSha}`;
+  await gitIn(path).output(['update-ref', branch, headSha]);
+  return { ...entry, headSha };
+}
+
 /** A merge_group event: the queue's branch holds the pull request merged onto the base's `baseSha`. */
-export function mergeGroupEvent(
-  repository: EventRepository,
-  group: { baseBranch: string; baseSha: string; headSha: string; pullRequest: number },
-  actor: string,
-): WorkflowEvent {
+export function mergeGroupEvent(repository: EventRepository, group: MergeQueueEntry, actor: string): WorkflowEvent {
   const headRef = `refs/heads/gh-readonly-queue/${group.baseBranch}/pr-${group.pullRequest}-${group.baseSha}`;
   return {
     name: 'merge_group',
