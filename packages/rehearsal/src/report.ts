@@ -6,13 +6,19 @@ import type { JobRecord, ProgressListener, StepRecord, WorkflowRunResult } from 
 
 export interface Report {
   scenario: string;
+  /** The commit the last run was started for. */
+  commit: string;
   jobs: Record<string, string>;
   environments: Record<string, Record<string, string>>;
   pushed: string[];
+  /** The registry's tags by image (`<registry>/<repository>`): tag → the digest it names. */
+  tags: Record<string, Record<string, string>>;
   gitops: string[];
   comment: string | null;
   /** What each job of the last run wrote to its summary, by job key (jobs that wrote nothing left out). */
   summaries: Record<string, string>;
+  /** Each job's steps of the last run, by job key, in order: name (as shown) and conclusion. */
+  steps: Record<string, Array<{ name: string; conclusion: string }>>;
 }
 
 /**
@@ -21,19 +27,27 @@ export interface Report {
  */
 export async function assembleReport(
   scenario: string,
+  commit: string,
   lastRun: WorkflowRunResult | undefined,
-  world: Pick<World, 'running' | 'pushedImages' | 'gitopsHistory' | 'github'>,
+  world: Pick<World, 'running' | 'pushedImages' | 'registryTags' | 'gitopsHistory' | 'github'>,
   pullRequest: number,
 ): Promise<Report> {
   return {
     scenario,
+    commit,
     jobs: Object.fromEntries((lastRun?.jobs ?? []).map((job) => [job.key, job.result])),
     environments: world.running(),
     pushed: await world.pushedImages(),
+    tags: await world.registryTags(),
     gitops: await world.gitopsHistory(),
     comment: world.github.comments.get(pullRequest)?.[0]?.body ?? null,
     summaries: Object.fromEntries(
       (lastRun?.jobs ?? []).filter((job) => job.summary !== '').map((job) => [job.key, job.summary]),
+    ),
+    steps: Object.fromEntries(
+      (lastRun?.jobs ?? [])
+        .filter((job) => job.steps.length > 0)
+        .map((job) => [job.key, job.steps.map(({ name, conclusion }) => ({ name, conclusion }))]),
     ),
   };
 }
