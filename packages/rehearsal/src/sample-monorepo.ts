@@ -30,7 +30,8 @@ export function toolchainServiceFiles(): Record<string, string> {
   };
   walk(join(toolchainServicesFixture, 'services'));
   const manifest = readFileSync(join(sampleMonorepoFixture, '.github', 'services.yml'), 'utf8');
-  files['.github/services.yml'] = manifest + readFileSync(join(toolchainServicesFixture, 'services.yml'), 'utf8');
+  const entries = readFileSync(join(toolchainServicesFixture, 'services.yml'), 'utf8').split(/^services:\n/m)[1] ?? '';
+  files['.github/services.yml'] = manifest + entries;
   return files;
 }
 
