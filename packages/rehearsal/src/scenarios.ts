@@ -636,6 +636,7 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
       }),
       ...expectations.selected(report, ['inventory']),
       ...expectations.stepsInOrder(report, 'build (inventory)', [
+        ['Set up Go 1.19', 'success'],
         ["Build with the service's build command", 'success'],
         ['./.shiprail/actions/build-push', 'skipped'],
         ['./.shiprail/actions/trivy-gate', 'success'],
