@@ -578,38 +578,52 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
   toolchains: {
     name: 'toolchains',
     description:
-      'a push changes a Go service and a Node service: each is tested with the toolchain it declares (go.mod, .nvmrc) and reported from its own format (go test -json, JUnit), then released to dev and production',
+      'a pull request changes a Go service and a Node service: each is tested with the toolchain it declares (go.mod, .nvmrc) and reported from its own format (go test -json, JUnit), then built and scanned; the comment shows both',
     world: {},
     canaryData: 'healthy',
     rejects: [],
     programs: ['go'],
-    events: (world) =>
-      pushAfterProduction(
-        world,
-        {
-          [INVENTORY_MAIN]: (text) => text.replace('"poster-a2": 3}', '"poster-a2": 3, "tote-bag": 25}'),
-          'services/cart/src/cart.js': (text) =>
-            `${text}\n/** How many items the cart holds. */\nexport function count(lines) {\n  return lines.reduce((sum, line) => sum + line.quantity, 0);\n}\n`,
-        },
-        'inventory: stock tote bags; cart: count the items',
-      ),
+    // A pull request: what this scenario is about (tests, toolchains, reports) ends at the comment, with
+    // no deploy to pay for; build-command follows the Go service through promotion.
+    events: async (world) =>
+      (
+        await pushAfterProduction(
+          world,
+          {
+            [INVENTORY_MAIN]: (text) => text.replace('"poster-a2": 3}', '"poster-a2": 3, "tote-bag": 25}'),
+            'services/cart/src/cart.js': (text) =>
+              `${text}\n/** How many items the cart holds. */\nexport function count(lines) {\n  return lines.reduce((sum, line) => sum + line.quantity, 0);\n}\n`,
+          },
+          'inventory: stock tote bags; cart: count the items',
+        )
+      ).map((event) => ({ ...event, name: 'pull_request' as const })),
     inputs: twoEnvironments,
     promises: (report, world) => [
       ...expectations.jobs(report, {
-        ...TWO_ENVIRONMENTS_PASS,
+        detect: 'success',
         'test (inventory)': 'success',
         'test (cart)': 'success',
         'build (inventory)': 'success',
         'build (cart)': 'success',
+        release: 'skipped',
+        comment: 'success',
       }),
       ...expectations.selected(report, ['cart', 'inventory']),
       ...expectations.toolchains(report, 'test (inventory)', ['Set up Go 1.19']),
       ...expectations.toolchains(report, 'test (cart)', ['Set up Node.js 24']),
       ...expectations.summarized(report, 'test (inventory)', INVENTORY_TESTS),
       ...expectations.summarized(report, 'test (cart)', CART_TESTS),
-      ...expectations.environments(report, world, ['dev', 'production'], [], ['inventory', 'cart']),
-      ...expectations.servicesUntouched(report, world, ['api', 'web', 'worker']),
-      ...expectations.notified(world, 'Production updated'),
+      ...[
+        ['inventory', 6],
+        ['cart', 3],
+      ]
+        .filter(
+          ([service, tests]) =>
+            !new RegExp(`^\\| ${service} \\| ✅ ${tests} passed \\|`, 'm').test(report.comment ?? ''),
+        )
+        .map(([service, tests]) => `the comment should show ${service}'s ${tests} passing tests`),
+      ...expectations.nothingPushed(report),
+      ...expectations.environments(report, world, [], ALL),
     ],
   },
 
