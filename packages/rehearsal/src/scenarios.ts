@@ -457,8 +457,6 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
     world: {},
     canaryData: 'healthy',
     rejects: [],
-    // The change to the manifest, a global file, selects every service, the Go one too.
-    programs: ['go'],
     events: async (world) => {
       const manifest = join(world.monorepo.path, '.github', 'services.yml');
       const sha = await world.commit(
