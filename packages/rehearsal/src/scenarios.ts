@@ -95,10 +95,10 @@ export const expectations = {
       .map(([job, result]) => `job ${job} should be ${result}, it is ${report.jobs[job] ?? 'absent'}`);
   },
   /** Environments running the release (every changed service at a pushed digest), or untouched. */
-  environments(report: Report, world: World, released: string[], untouched: string[], changed = CHANGED): string[] {
+  environments(report: Report, world: World, released: string[], untouched: string[]): string[] {
     const broken: string[] = [];
     for (const environment of released) {
-      for (const service of changed) {
+      for (const service of CHANGED) {
         const image = report.environments[environment]?.[service] ?? '';
         if (!report.pushed.includes(image))
           broken.push(`${environment} should run the pushed ${service}, it runs ${image}`);
