@@ -38,12 +38,15 @@ test('npm run demo rehearses deploy.yml: a line per job, the job table, the repo
     const report = JSON.parse(readFileSync(reportFile, 'utf8')) as Report;
     expect(Object.keys(report)).toEqual([
       'scenario',
+      'commit',
       'jobs',
       'environments',
       'pushed',
+      'tags',
       'gitops',
       'comment',
       'summaries',
+      'steps',
     ]);
     expect(report.scenario).toBe('failing-test');
     expect(report.jobs['test (api)']).toBe('failure');
