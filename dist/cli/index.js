@@ -1388,7 +1388,8 @@ function probeOf(container, where) {
 }
 async function kustomizeLayout(files) {
     const kustomizations = files.files.filter((file) => KUSTOMIZATION.test(file));
-    const referenced = new Set();
+    /** Folder \u2192 the kustomization folders that list it. */
+    const referrers = new Map();
     const components = [];
     for (const file of kustomizations) {
         const [document] = await (0,src/* parseYamlDocuments */.v)(files.read(file) ?? '', { file });
@@ -1405,7 +1406,8 @@ async function kustomizeLayout(files) {
                     written.includes('?ref=') ||
                     written.startsWith('github.com/'))
                     return;
-                referenced.add(resolveInside(folderOf(file), written, { file, line: document?.lineOf([key, index]) }));
+                const folder = resolveInside(folderOf(file), written, { file, line: document?.lineOf([key, index]) });
+                referrers.set(folder, [...(referrers.get(folder) ?? []), folderOf(file)]);
             });
         }
     }
@@ -1414,9 +1416,13 @@ async function kustomizeLayout(files) {
         .filter((folder) => ENVIRONMENT.test(external_node_path_.posix.basename(folder)))
         .map((folder) => ({ environment: external_node_path_.posix.basename(folder).toLowerCase(), folder }));
     const bases = folders.filter((folder) => !components.includes(folder) && !overlays.some((overlay) => overlay.folder === folder));
-    const roots = folders.filter((folder) => !referenced.has(folder) && !components.includes(folder));
-    const baseRoots = roots.filter((folder) => !overlays.some((overlay) => overlay.folder === folder));
-    return { layout: { bases, roots: baseRoots, components, overlays }, roots };
+    const isOverlay = (folder) => overlays.some((overlay) => overlay.folder === folder);
+    const roots = folders.filter((folder) => !referrers.has(folder) && !components.includes(folder));
+    // A base that only environment overlays list is rendered on its own as well: its images are as its
+    // team wrote them, and the same whether or not init's own overlays already sit over it.
+    const overlaid = folders.filter((folder) => !components.includes(folder) && (referrers.get(folder) ?? []).every(isOverlay) && referrers.has(folder));
+    const baseRoots = roots.filter((folder) => !isOverlay(folder));
+    return { layout: { bases, roots: baseRoots, components, overlays }, roots: [...roots, ...overlaid] };
 }
 /** The order renderings are trusted for image names: non-environment roots, then dev, staging, production. */
 function renderOrder(roots) {
@@ -1465,8 +1471,14 @@ async function findWorkloads(files, render) {
         const documents = await (0,src/* parseYamlDocuments */.v)(output, { file: `kubectl kustomize ${root}` });
         for (const document of documents) {
             for (const container of documentContainers({ value: document.value }, () => `kubectl kustomize ${root}`, 'kustomize')) {
-                if (rendered.some((known) => known.resource === container.resource && known.container === container.container))
+                const earlier = rendered.findIndex((known) => known.resource === container.resource && known.container === container.container);
+                if (earlier >= 0) {
+                    // The first rendering names the image; a later one may add a probe (a component's patch, say).
+                    const known = rendered[earlier];
+                    if (known !== undefined && known.probe === undefined && container.probe !== undefined)
+                        rendered[earlier] = { ...known, probe: container.probe };
                     continue;
+                }
                 // Where the base wrote it, when it did: a line is worth more than a folder.
                 const written = staticContainers.find((known) => known.resource === container.resource && known.container === container.container);
                 rendered.push({
