@@ -6,7 +6,7 @@ import { escapeUntrusted } from '@shiprail/core';
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { jobTable, progressPrinter, rehearse, SCENARIO_NAMES, scenarioNamed, startWorld } from '@shiprail/rehearsal';
-import { ensurePrerequisites } from '@shiprail/rehearsal/prerequisites';
+import { ensurePrerequisites, terminalIo } from '@shiprail/rehearsal/prerequisites';
 
 const bold = (text: string): string => (process.stdout.isTTY ? `\x1b[1m${text}\x1b[0m` : text);
 
@@ -15,7 +15,7 @@ async function main(): Promise<number> {
     options: { scenario: { type: 'string', default: 'happy' }, report: { type: 'string' } },
   });
   const scenario = scenarioNamed(values.scenario ?? 'happy');
-  if (!ensurePrerequisites('demo')) return 2;
+  if (!ensurePrerequisites('demo', terminalIo(), process.env, scenario.programs)) return 2;
   console.log(bold(`Rehearsing .github/workflows/deploy.yml: scenario ${scenario.name}`));
   console.log(`${scenario.description}\n(scenarios: ${SCENARIO_NAMES.join(', ')})\n`);
   const started = Date.now();

@@ -38,14 +38,17 @@ test('npm run demo rehearses deploy.yml: a line per job, the job table, the repo
     const report = JSON.parse(readFileSync(reportFile, 'utf8')) as Report;
     expect(Object.keys(report)).toEqual([
       'scenario',
+      'commit',
       'jobs',
       'environments',
       'pushed',
+      'tags',
       'gitops',
       'comment',
       'summaries',
       'permissions',
       'clusters',
+      'steps',
     ]);
     // deploy.yml grants nothing at the top; detect asks for contents: read alone.
     expect(report.permissions['detect']).toEqual({ contents: 'read', metadata: 'read' });

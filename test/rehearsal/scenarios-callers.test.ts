@@ -1,7 +1,13 @@
 // deploy.yml itself, rehearsed through the runner: the scenarios of other callers and events (two or five
-// environments, a custom canary, integration tests, pull requests, Argo CD, the schema gate), each judged by
-// what every job concluded, what each environment runs at the end, the GitOps history and the comment.
-import { rehearse, scenarioNamed } from '@shiprail/rehearsal';
+// environments, a custom canary, integration tests, pull requests, Argo CD, the schema gate, services of
+// other toolchains and an image built by a command), each judged by what every job concluded, what each
+// environment runs at the end, the GitOps history and the comment.
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { GITHUB_TOKEN, rehearse, scenarioNamed } from '@shiprail/rehearsal';
 import {
   PASSED,
   expectEnvironments,
@@ -135,5 +141,124 @@ test('custom-canary: the canary in prod-canary, applied by Argo CD, is judged be
   expect(result.report.summaries['canary']).toMatch(/argocd\/application\/shop-prod-canary \| [0-9a-f]{12} \| applied/);
   expect(result.report.environments['canary']?.['api']).toBe(`${shared.world.imagePrefix}/api:0.1.0`);
   expect(notifications()).toEqual([expect.stringMatching(/^acme\/shop: Production updated: /)]);
+  expect(result.broken).toEqual([]);
+}, 900_000);
+
+/** Set-up steps of a job that ran, with their conclusions. */
+const setUps = (result: Awaited<ReturnType<typeof rehearse>>, job: string): Array<[string, string]> =>
+  stepsOf(result, job).filter(([name, conclusion]) => name.startsWith('Set up ') && conclusion !== 'skipped');
+
+test('toolchains: a pull request; Go from go.mod, reported from go test -json; Node from .nvmrc, reported from JUnit', async () => {
+  const result = await rehearse(shared.world, scenarioNamed('toolchains'));
+  expect(result.report.jobs).toMatchObject({
+    'test (inventory)': 'success',
+    'test (cart)': 'success',
+    'build (inventory)': 'success',
+    'build (cart)': 'success',
+    release: 'skipped',
+    comment: 'success',
+  });
+  expect(Object.keys(result.report.jobs).filter((job) => job.startsWith('test ('))).toEqual([
+    'test (cart)',
+    'test (inventory)',
+  ]);
+  expect(setUps(result, 'test (inventory)')).toEqual([['Set up Go 1.19', 'success']]);
+  expect(setUps(result, 'test (cart)')).toEqual([['Set up Node.js 24', 'success']]);
+  const summaries = result.report.summaries;
+  expect(summaries['test (inventory)']).toMatch(/^### inventory: ✅ 6 passed of 6 tests\n/);
+  expect(summaries['test (inventory)']).toContain(
+    '| example.com/shop/inventory | `services/inventory/reports/go-test.json` | 6 | 6 | 0 | 0 | 0 |',
+  );
+  expect(summaries['test (cart)']).toMatch(/^### cart: ✅ 3 passed of 3 tests\n/);
+  expect(result.report.comment).toMatch(/^\| inventory \| ✅ 6 passed \|/m);
+  expect(result.report.comment).toMatch(/^\| cart \| ✅ 3 passed \|/m);
+  expect(result.report.pushed).toEqual([]);
+  expect(result.broken).toEqual([]);
+}, 900_000);
+
+/** A port nothing listens on now. */
+async function freePort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  server.close();
+  return typeof address === 'object' && address !== null ? address.port : 0;
+}
+
+/** The pushed image's config, and its one layer unpacked into a new folder. */
+async function pulledImage(image: string): Promise<{ config: Record<string, unknown>; root: string }> {
+  const [name = '', digest = ''] = image.split('@');
+  const repository = name.slice(name.indexOf('/') + 1);
+  const get = async (path: string, accept = '*/*'): Promise<Response> => {
+    const response = await fetch(`${shared.world.registry.url}/v2/${repository}/${path}`, {
+      headers: { authorization: `Basic ${Buffer.from(`octocat:${GITHUB_TOKEN}`).toString('base64')}`, accept },
+      signal: AbortSignal.timeout(10_000),
+    });
+    expect(response.status).toBe(200);
+    return response;
+  };
+  const manifest = (await (await get(`manifests/${digest}`, 'application/vnd.oci.image.manifest.v1+json')).json()) as {
+    config: { digest: string };
+    layers: Array<{ digest: string }>;
+  };
+  expect(manifest.layers).toHaveLength(1);
+  const config = (await (await get(`blobs/${manifest.config.digest}`)).json()) as Record<string, unknown>;
+  const root = mkdtempSync(join(shared.world.directory, 'image-'));
+  const layer = join(root, '..', `${manifest.layers[0]?.digest.slice(7) ?? 'layer'}.tar.gz`);
+  writeFileSync(layer, Buffer.from(await (await get(`blobs/${manifest.layers[0]?.digest ?? ''}`)).arrayBuffer()));
+  execFileSync('tar', ['-xzf', layer, '-C', root]);
+  return { config, root };
+}
+
+test('build-command: the layout the Go service writes is scanned, pushed by digest, tagged like any image and promoted; it runs', async () => {
+  const result = await rehearse(shared.world, scenarioNamed('build-command'));
+  expect(result.report.jobs).toMatchObject({ 'build (inventory)': 'success', dev: 'success', production: 'success' });
+  // Go is set up for the build command; then the layout is scanned before it is pushed.
+  expect(
+    stepsOf(result, 'build (inventory)')
+      .filter(([, conclusion]) => conclusion !== 'skipped')
+      .slice(2),
+  ).toEqual([
+    ['Set up Go 1.19', 'success'],
+    ["Build with the service's build command", 'success'],
+    ['./.shiprail/actions/trivy-gate', 'success'],
+    ['Upload the scan to code scanning', 'success'],
+    ['Push the scanned image', 'success'],
+    ['Record the build of this service', 'success'],
+    ['actions/upload-artifact', 'success'],
+  ]);
+  expect(stepsOf(result, 'build (inventory)')).toContainEqual(['./.shiprail/actions/build-push', 'skipped']);
+  const image = result.report.environments['production']?.['inventory'] ?? '';
+  expect(result.report.pushed).toEqual([image]);
+  expect(result.report.environments['dev']?.['inventory']).toBe(image);
+  const digest = image.split('@')[1];
+  expect(result.report.tags[`${shared.world.imagePrefix}/inventory`]).toEqual({
+    main: digest,
+    [`sha-${result.report.commit.slice(0, 7)}`]: digest,
+  });
+  // A real image: a static binary, its entrypoint, that serves the service.
+  const { config, root } = await pulledImage(image);
+  expect(config).toMatchObject({
+    os: 'linux',
+    config: { Entrypoint: ['/inventory'], User: '65532', ExposedPorts: { '8080/tcp': {} } },
+  });
+  const port = await freePort();
+  const server = spawn(join(root, 'inventory'), [], {
+    env: { PORT: String(port) },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  try {
+    const [line] = (await once(server.stderr, 'data')) as [Buffer];
+    expect(line.toString()).toContain(`inventory listening on :${port}`);
+    let health: unknown;
+    for (let attempt = 0; attempt < 50 && health === undefined; attempt += 1) {
+      health = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(2_000) })
+        .then((response) => response.json())
+        .catch(() => new Promise((resolve) => setTimeout(() => resolve(undefined), 100)));
+    }
+    expect(health).toEqual({ status: 'ok' });
+  } finally {
+    server.kill();
+  }
   expect(result.broken).toEqual([]);
 }, 900_000);

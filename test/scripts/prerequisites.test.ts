@@ -9,6 +9,7 @@ import {
   findProgram,
   installCommand,
   isDebianLike,
+  missingPrerequisites,
   PREREQUISITES,
   planPrerequisites,
   type Machine,
@@ -26,6 +27,23 @@ const entry = (provides: string): Prerequisite => {
 const missing = [entry('buildah'), entry('prometheus'), entry('promtool'), entry('kubectl')];
 const packages = ['buildah', 'prometheus', 'kubernetes-client'];
 const debianRoot: Machine = { missing, root: true, debian: true, passwordlessSudo: false };
+
+test.each<[string, 'demo' | 'tests', string[], string[]]>([
+  ['the demo alone needs no Go', 'demo', [], []],
+  ['a scenario that runs Go needs it for the demo', 'demo', ['go'], ['golang-go']],
+  ['the tests need Go', 'tests', [], ['golang-go']],
+])('%s', (_, purpose, programs, wanted) => {
+  // A PATH where only the demo's programs but Go are found, as on a machine without golang-go.
+  const found = new Set(PREREQUISITES.filter((item) => item.provides !== 'go').map((item) => item.provides));
+  const bin = mkdtempSync(join(tmpdir(), 'prerequisites-'));
+  try {
+    for (const program of found) if (!program.startsWith('/')) writeFileSync(join(bin, program), '', { mode: 0o755 });
+    const lacking = missingPrerequisites(purpose, bin, programs).filter((item) => !item.provides.startsWith('/'));
+    expect(lacking.map((item) => item.debianPackage)).toEqual(wanted);
+  } finally {
+    rmSync(bin, { recursive: true, force: true });
+  }
+});
 
 describe('planPrerequisites', () => {
   test.each<[string, Machine, ReturnType<typeof planPrerequisites>]>([
@@ -128,6 +146,7 @@ describe('scripts/prerequisites.ts on a machine missing every program', () => {
     'apache2-utils',
     'openssl',
     ...(existsSync('/etc/ssl/certs/ca-certificates.crt') ? [] : ['ca-certificates']),
+    'golang-go',
     'python3-pytest',
     'python3-coverage',
   ];
@@ -208,7 +227,9 @@ esac
     standInAptGet();
     standInSudo();
     const run = runScript('demo', user);
-    const demoPackages = allPackages.filter((name) => !['python3-pytest', 'python3-coverage'].includes(name));
+    const demoPackages = allPackages.filter(
+      (name) => !['golang-go', 'python3-pytest', 'python3-coverage'].includes(name),
+    );
     expect(recorded()).toEqual([
       'sudo -n true',
       'sudo -n env DEBIAN_FRONTEND=noninteractive apt-get update',

@@ -214,6 +214,26 @@ describe('deploy.yml', () => {
     },
   );
 
+  test.each([
+    ['go', 'actions/setup-go', 'go-version'],
+    ['node', 'actions/setup-node', 'node-version'],
+    ['dotnet', 'actions/setup-dotnet', 'dotnet-version'],
+    ['python', 'actions/setup-python', 'python-version'],
+    ['java', 'actions/setup-java', 'java-version'],
+    ['rust', 'moonrepo/setup-rust', 'channel'],
+  ])(
+    'the %s the service declares is set up by %s before its build command, for that command alone',
+    (tool, action, input) => {
+      const build = steps('build');
+      const setup = build.findIndex((step) => step.uses?.startsWith(`${action}@`) === true);
+      expect(setup).toBeGreaterThan(-1);
+      expect(setup).toBeLessThan(build.findIndex((step) => step.id === 'command'));
+      expect(build[setup]?.if).toBe(`matrix.build != '' && matrix.toolchain.${tool} != ''`);
+      expect(build[setup]?.with?.[input]).toBe(`\${{ matrix.toolchain.${tool} }}`);
+      expect(build[setup]?.uses).toBe(steps('test').find((step) => step.uses?.startsWith(`${action}@`) === true)?.uses);
+    },
+  );
+
   test('a service with a test image runs its tests in that image', () => {
     const tests = steps('test').find((step) => step.id === 'tests');
     expect(tests?.env?.['TEST_IMAGE']).toBe('${{ matrix.test-image }}');

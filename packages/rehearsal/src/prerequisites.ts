@@ -53,6 +53,12 @@ export const PREREQUISITES: readonly Prerequisite[] = [
     neededBy: BOTH,
   },
   {
+    provides: 'go',
+    debianPackage: 'golang-go',
+    why: "the Go service of the rehearsal's toolchain scenarios, and its image's build",
+    neededBy: TESTS,
+  },
+  {
     provides: 'pytest-3',
     debianPackage: 'python3-pytest',
     why: "test-report's JUnit samples, written by pytest",
@@ -136,10 +142,11 @@ export function findProgram(program: string, path: string): string | undefined {
   return undefined;
 }
 
-export function missingPrerequisites(purpose: Purpose, path: string): Prerequisite[] {
+/** What `purpose` needs and the machine lacks, with `programs` (entries' `provides`) needed besides. */
+export function missingPrerequisites(purpose: Purpose, path: string, programs: readonly string[] = []): Prerequisite[] {
   return PREREQUISITES.filter(
     (entry) =>
-      entry.neededBy.includes(purpose) &&
+      (entry.neededBy.includes(purpose) || programs.includes(entry.provides)) &&
       (entry.provides.startsWith('/') ? !existsSync(entry.provides) : findProgram(entry.provides, path) === undefined),
   );
 }
@@ -157,9 +164,13 @@ function readOsRelease(): string {
 }
 
 /** Looks at this machine: what is missing, who runs, which system, whether sudo asks for a password. */
-export function inspectMachine(purpose: Purpose, env: NodeJS.ProcessEnv = process.env): Machine {
+export function inspectMachine(
+  purpose: Purpose,
+  env: NodeJS.ProcessEnv = process.env,
+  programs: readonly string[] = [],
+): Machine {
   const path = env['PATH'] ?? '';
-  const missing = missingPrerequisites(purpose, path);
+  const missing = missingPrerequisites(purpose, path, programs);
   const root = process.getuid?.() === 0;
   const debian = isDebianLike(readOsRelease()) && findProgram('apt-get', path) !== undefined;
   const passwordlessSudo =
@@ -185,15 +196,17 @@ export const terminalIo = (env: NodeJS.ProcessEnv = process.env): PrerequisiteIo
 });
 
 /**
- * Makes sure the programs for `purpose` are installed: installs the missing Debian packages when it
- * may, otherwise prints the command to run. Returns true when everything is there at the end.
+ * Makes sure the programs for `purpose` (and `programs` besides) are installed: installs the missing
+ * Debian packages when it may, otherwise prints the command to run. Returns true when everything is
+ * there at the end.
  */
 export function ensurePrerequisites(
   purpose: Purpose,
   io: PrerequisiteIo = terminalIo(),
   env: NodeJS.ProcessEnv = process.env,
+  programs: readonly string[] = [],
 ): boolean {
-  const plan = planPrerequisites(inspectMachine(purpose, env));
+  const plan = planPrerequisites(inspectMachine(purpose, env, programs));
   if (plan.kind === 'ready') return true;
   const subject = purpose === 'demo' ? 'The demo runs' : 'The tests run';
   if (plan.kind === 'instruct') {
@@ -211,7 +224,7 @@ export function ensurePrerequisites(
       return false;
     }
   }
-  const still = missingPrerequisites(purpose, env['PATH'] ?? '');
+  const still = missingPrerequisites(purpose, env['PATH'] ?? '', programs);
   if (still.length > 0) {
     io.log(`Still missing after the install: ${still.map((entry) => entry.provides).join(', ')}`);
     return false;

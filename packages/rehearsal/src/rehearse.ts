@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { repoRoot } from './action-metadata.ts';
 import { ConcurrencyGroups } from './workflow/concurrency.ts';
 import type { Value } from './workflow/expressions.ts';
+import { installCommand, missingPrerequisites, packagesOf } from './prerequisites.ts';
 import { assembleReport, type Report } from './report.ts';
 import { callInputs, callSecrets } from './workflow/calls.ts';
 import {
@@ -117,6 +118,12 @@ export async function rehearse(
   scenario: Scenario,
   options: RehearseOptions = {},
 ): Promise<RehearsalResult> {
+  const missing = missingPrerequisites('demo', process.env['PATH'] ?? '', scenario.programs);
+  if (missing.length > 0) {
+    throw new Error(
+      `scenario ${scenario.name} runs ${missing.map((entry) => entry.provides).join(', ')}, which this machine lacks. Install it with: ${installCommand(packagesOf(missing))}`,
+    );
+  }
   await world.reset(scenario.world);
   const workflow = await loadWorkflow(DEPLOY_WORKFLOW);
   const pins = readActionPins(ACTION_PINS);
@@ -167,6 +174,6 @@ export async function rehearse(
   const results = await Promise.all(runs);
   await world.reconciler.settle();
   const last = results[results.length - 1];
-  const report = await assembleReport(scenario.name, last, world, PULL_REQUEST_NUMBER);
+  const report = await assembleReport(scenario.name, events.at(-1)?.sha ?? '', last, world, PULL_REQUEST_NUMBER);
   return { report, runs: results, broken: scenario.promises(report, world) };
 }

@@ -6,9 +6,13 @@ import type { JobRecord, ProgressListener, StepRecord, WorkflowRunResult } from 
 
 export interface Report {
   scenario: string;
+  /** The commit the last run was started for. */
+  commit: string;
   jobs: Record<string, string>;
   environments: Record<string, Record<string, string>>;
   pushed: string[];
+  /** The registry's tags by image (`<registry>/<repository>`): tag → the digest it names. */
+  tags: Record<string, Record<string, string>>;
   gitops: string[];
   comment: string | null;
   /** What each job of the last run wrote to its summary, by job key (jobs that wrote nothing left out). */
@@ -20,6 +24,8 @@ export interface Report {
    * words when the overlay does not render, the API server's when it refuses an object.
    */
   clusters: Record<string, string>;
+  /** Each job's steps of the last run, by job key, in order: name (as shown) and conclusion. */
+  steps: Record<string, Array<{ name: string; conclusion: string }>>;
 }
 
 /**
@@ -28,15 +34,18 @@ export interface Report {
  */
 export async function assembleReport(
   scenario: string,
+  commit: string,
   lastRun: WorkflowRunResult | undefined,
-  world: Pick<World, 'running' | 'pushedImages' | 'gitopsHistory' | 'github' | 'unapplied'>,
+  world: Pick<World, 'running' | 'pushedImages' | 'registryTags' | 'gitopsHistory' | 'github' | 'unapplied'>,
   pullRequest: number,
 ): Promise<Report> {
   return {
     scenario,
+    commit,
     jobs: Object.fromEntries((lastRun?.jobs ?? []).map((job) => [job.key, job.result])),
     environments: world.running(),
     pushed: await world.pushedImages(),
+    tags: await world.registryTags(),
     gitops: await world.gitopsHistory(),
     comment: world.github.comments.get(pullRequest)?.[0]?.body ?? null,
     summaries: Object.fromEntries(
@@ -44,6 +53,11 @@ export async function assembleReport(
     ),
     permissions: Object.fromEntries((lastRun?.jobs ?? []).map((job) => [job.key, job.permissions])),
     clusters: world.unapplied(),
+    steps: Object.fromEntries(
+      (lastRun?.jobs ?? [])
+        .filter((job) => job.steps.length > 0)
+        .map((job) => [job.key, job.steps.map(({ name, conclusion }) => ({ name, conclusion }))]),
+    ),
   };
 }
 

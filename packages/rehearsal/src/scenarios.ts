@@ -22,6 +22,8 @@ export const SCENARIO_NAMES = [
   'invalid-manifest',
   'five-environments',
   'custom-canary',
+  'toolchains',
+  'build-command',
 ] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
@@ -50,10 +52,38 @@ export interface Scenario {
   inputs?: (world: World) => Record<string, string>;
   /** What the pipeline promises: each broken promise as a sentence (empty: the scenario ended as promised). */
   promises(report: Report, world: World): string[];
+  /** Programs the scenario's services need beyond the rehearsal's own (see prerequisites.ts). */
+  programs?: string[];
 }
 
 const push = (world: World): Promise<ScenarioEvent[]> =>
   Promise.resolve([{ name: 'push', sha: world.monorepo.head, before: world.monorepo.base }]);
+
+/**
+ * A push of one commit right after the one production runs (the sample's base), editing files of the
+ * monorepo (path → edit of its text): only the services those files belong to are selected.
+ */
+async function pushAfterProduction(
+  world: World,
+  edits: Record<string, (text: string) => string>,
+  message: string,
+): Promise<ScenarioEvent[]> {
+  const files = Object.fromEntries(
+    Object.entries(edits).map(([path, edit]) => [path, edit(readFileSync(join(world.monorepo.path, path), 'utf8'))]),
+  );
+  const sha = await world.commit(files, message, world.monorepo.base);
+  return [{ name: 'push', sha, before: world.monorepo.base }];
+}
+
+/** The caller of two environments without canary metrics: dev, then production after its approval. */
+const twoEnvironments = (world: World): Record<string, string> => ({
+  environments: 'dev, production',
+  'prometheus-url': '',
+  'base-url-dev': '',
+  'base-url-staging': '',
+  'base-url-production': '',
+  'base-urls': `dev: ${world.services.dev.url}\nproduction: ${world.services.production.url}`,
+});
 
 const CHANGED = ['api', 'worker'];
 
@@ -118,6 +148,72 @@ export const expectations = {
       ? []
       : [`${environment}'s cluster should refuse the last commit saying "${text}"; it says ${JSON.stringify(said)}`];
   },
+  /** These services run the sample's first images in every environment. */
+  servicesUntouched(report: Report, world: World, services: string[]): string[] {
+    return Object.entries(report.environments).flatMap(([environment, images]) =>
+      services
+        .filter((service) => images[service] !== `${world.imagePrefix}/${service}:0.1.0`)
+        .map((service) => `${environment} should still run ${service}:0.1.0, it runs ${images[service] ?? 'nothing'}`),
+    );
+  },
+  /** The services the run selected (those with a build job) are exactly these. */
+  selected(report: Report, services: string[]): string[] {
+    const built = Object.keys(report.jobs)
+      .map((job) => /^build \((.+)\)$/.exec(job)?.[1])
+      .filter((service) => service !== undefined)
+      .sort();
+    const wanted = [...services].sort();
+    return JSON.stringify(built) === JSON.stringify(wanted)
+      ? []
+      : [`the run should select ${wanted.join(', ')} alone; it built ${built.join(', ') || 'nothing'}`];
+  },
+  /** The job's toolchain set-up steps that ran are exactly `setups` (by name, e.g. "Set up Go 1.19"), all passed. */
+  toolchains(report: Report, job: string, setups: string[]): string[] {
+    const ran = (report.steps[job] ?? [])
+      .filter((step) => step.name.startsWith('Set up ') && step.conclusion !== 'skipped')
+      .map((step) => (step.conclusion === 'success' ? step.name : `${step.name} (${step.conclusion})`));
+    return JSON.stringify(ran) === JSON.stringify(setups)
+      ? []
+      : [`${job} should run ${setups.join(', ')}; it ran ${ran.join(', ') || 'no set-up step'}`];
+  },
+  /** These steps of the job ran in this order, each with this conclusion (other steps may come between). */
+  stepsInOrder(report: Report, job: string, wanted: Array<[string, string]>): string[] {
+    const steps = report.steps[job] ?? [];
+    let from = 0;
+    for (const [name, conclusion] of wanted) {
+      const index = steps.findIndex((step, at) => at >= from && step.name === name);
+      if (index < 0 || steps[index]?.conclusion !== conclusion) {
+        const shown = steps.map((step) => `${step.name}: ${step.conclusion}`).join('; ');
+        return [
+          `${job} should run ${wanted.map(([step, result]) => `${step} (${result})`).join(', then ')}; its steps: ${shown}`,
+        ];
+      }
+      from = index + 1;
+    }
+    return [];
+  },
+  /**
+   * The service's image was pushed by digest under the tags the default rules give a push to main (the
+   * commit's `sha-<7>` and the branch), and that digest is what the environments run.
+   */
+  taggedAndPromoted(report: Report, world: World, service: string, environments: string[]): string[] {
+    const repository = `${world.imagePrefix}/${service}`;
+    const digests = new Set(environments.map((environment) => report.environments[environment]?.[service] ?? ''));
+    const [image = ''] = digests;
+    const digest = image.startsWith(`${repository}@sha256:`) ? image.slice(repository.length + 1) : '';
+    const broken =
+      digests.size === 1 && digest !== '' && report.pushed.includes(image)
+        ? []
+        : [
+            `${environments.join(' and ')} should run one pushed ${service} by digest; they run ${[...digests].join(', ')}`,
+          ];
+    const wanted = { main: digest, [`sha-${report.commit.slice(0, 7)}`]: digest };
+    const tags = report.tags[repository] ?? {};
+    if (JSON.stringify(Object.entries(tags).sort()) !== JSON.stringify(Object.entries(wanted).sort())) {
+      broken.push(`${repository} should be tagged ${JSON.stringify(wanted)}; the registry has ${JSON.stringify(tags)}`);
+    }
+    return broken;
+  },
   /** The team's webhook got a message containing `text`. */
   notified(world: World, text: string): string[] {
     const texts = world.github.notificationTexts();
@@ -143,6 +239,20 @@ const ARGO_CD_REFUSAL =
 const FIVE = ['dev', 'qa', 'staging', 'preprod', 'production'] as const;
 const TESTS_PASS = { 'test (api)': 'success', 'test (worker)': 'success' };
 const BUILDS_PASS = { 'build (api)': 'success', 'build (worker)': 'success' };
+
+/** The tests each toolchain service runs: inventory's three Go tests and three subtests, cart's three Node tests. */
+const INVENTORY_TESTS = '### inventory: ✅ 6 passed of 6 tests';
+const CART_TESTS = '### cart: ✅ 3 passed of 3 tests';
+const INVENTORY_MAIN = 'services/inventory/main.go';
+/** The stages of a two-environment release of services that all pass. */
+const TWO_ENVIRONMENTS_PASS = {
+  detect: 'success',
+  release: 'success',
+  dev: 'success',
+  [middle()]: 'skipped',
+  canary: 'skipped',
+  production: 'success',
+};
 
 export const SCENARIOS: Record<ScenarioName, Scenario> = {
   happy: {
@@ -331,14 +441,7 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
     canaryData: 'healthy',
     rejects: [],
     events: push,
-    inputs: (world) => ({
-      environments: 'dev, production',
-      'prometheus-url': '',
-      'base-url-dev': '',
-      'base-url-staging': '',
-      'base-url-production': '',
-      'base-urls': `dev: ${world.services.dev.url}\nproduction: ${world.services.production.url}`,
-    }),
+    inputs: twoEnvironments,
     promises: (report, world) => [
       ...expectations.jobs(report, {
         plan: 'success',
@@ -480,6 +583,92 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
       ...expectations.promotedInOrder(report, ['dev', 'prod-canary', 'production']),
       ...expectations.summarized(report, 'plan', 'A canary in prod-canary'),
       ...expectations.summarized(report, 'canary', '## GitOps controller: ✅ applied'),
+      ...expectations.notified(world, 'Production updated'),
+    ],
+  },
+  toolchains: {
+    name: 'toolchains',
+    description:
+      'a pull request changes a Go service and a Node service: each is tested with the toolchain it declares (go.mod, .nvmrc) and reported from its own format (go test -json, JUnit), then built and scanned; the comment shows both',
+    world: {},
+    canaryData: 'healthy',
+    rejects: [],
+    programs: ['go'],
+    // A pull request: what this scenario is about (tests, toolchains, reports) ends at the comment, with
+    // no deploy to pay for; build-command follows the Go service through promotion.
+    events: async (world) =>
+      (
+        await pushAfterProduction(
+          world,
+          {
+            [INVENTORY_MAIN]: (text) => text.replace('"poster-a2": 3}', '"poster-a2": 3, "tote-bag": 25}'),
+            'services/cart/src/cart.js': (text) =>
+              `${text}\n/** How many items the cart holds. */\nexport function count(lines) {\n  return lines.reduce((sum, line) => sum + line.quantity, 0);\n}\n`,
+          },
+          'inventory: stock tote bags; cart: count the items',
+        )
+      ).map((event) => ({ ...event, name: 'pull_request' as const })),
+    inputs: twoEnvironments,
+    promises: (report, world) => [
+      ...expectations.jobs(report, {
+        detect: 'success',
+        'test (inventory)': 'success',
+        'test (cart)': 'success',
+        'build (inventory)': 'success',
+        'build (cart)': 'success',
+        release: 'skipped',
+        comment: 'success',
+      }),
+      ...expectations.selected(report, ['cart', 'inventory']),
+      ...expectations.toolchains(report, 'test (inventory)', ['Set up Go 1.19']),
+      ...expectations.toolchains(report, 'test (cart)', ['Set up Node.js 24']),
+      ...expectations.summarized(report, 'test (inventory)', INVENTORY_TESTS),
+      ...expectations.summarized(report, 'test (cart)', CART_TESTS),
+      ...[
+        ['inventory', 6],
+        ['cart', 3],
+      ]
+        .filter(
+          ([service, tests]) =>
+            !new RegExp(`^\\| ${service} \\| ✅ ${tests} passed \\|`, 'm').test(report.comment ?? ''),
+        )
+        .map(([service, tests]) => `the comment should show ${service}'s ${tests} passing tests`),
+      ...expectations.nothingPushed(report),
+      ...expectations.environments(report, world, [], ALL),
+    ],
+  },
+
+  'build-command': {
+    name: 'build-command',
+    description:
+      'a push changes a Go service without a Dockerfile: its build command writes an OCI layout (as ko does), which is scanned, pushed by digest, tagged like any image and promoted',
+    world: {},
+    canaryData: 'healthy',
+    rejects: [],
+    programs: ['go'],
+    events: (world) =>
+      pushAfterProduction(
+        world,
+        { [INVENTORY_MAIN]: (text) => text.replace('"mug-blue": 12', '"mug-blue": 20') },
+        'inventory: restock blue mugs',
+      ),
+    inputs: twoEnvironments,
+    promises: (report, world) => [
+      ...expectations.jobs(report, {
+        ...TWO_ENVIRONMENTS_PASS,
+        'test (inventory)': 'success',
+        'build (inventory)': 'success',
+      }),
+      ...expectations.selected(report, ['inventory']),
+      ...expectations.stepsInOrder(report, 'build (inventory)', [
+        ['Set up Go 1.19', 'success'],
+        ["Build with the service's build command", 'success'],
+        ['./.shiprail/actions/build-push', 'skipped'],
+        ['./.shiprail/actions/trivy-gate', 'success'],
+        ['Push the scanned image', 'success'],
+      ]),
+      ...expectations.taggedAndPromoted(report, world, 'inventory', ['dev', 'production']),
+      ...expectations.servicesUntouched(report, world, ['api', 'web', 'worker', 'cart']),
       ...expectations.notified(world, 'Production updated'),
     ],
   },

@@ -15,7 +15,7 @@ import { GitHubApi } from './servers/github-api.ts';
 import { ArgoCdApplication, type ArgoCdBehaviour } from './kube/argo-cd.ts';
 import { gitIn } from './git.ts';
 import { installCommand, missingPrerequisites, packagesOf } from './prerequisites.ts';
-import { createGitopsRemote } from './gitops-repo.ts';
+import { createGitopsRemote, DEFAULT_IMAGES } from './gitops-repo.ts';
 import { startKubeApiServer, type KubeApiServer } from './kube/api-server.ts';
 import {
   CANARY_METRICS_YAML,
@@ -24,7 +24,7 @@ import {
   type PrometheusServer,
 } from './servers/prometheus.ts';
 import { startRegistry, type RunningRegistry } from './servers/registry.ts';
-import { createSampleMonorepo, SAMPLE_AUTHOR } from './sample-monorepo.ts';
+import { createSampleMonorepo, SAMPLE_AUTHOR, TOOLCHAIN_SERVICES, toolchainServiceFiles } from './sample-monorepo.ts';
 import { startSampleService, type SampleService, type SampleServiceOptions } from './servers/sample-service.ts';
 
 /**
@@ -44,6 +44,8 @@ const CLUSTER_OF: Readonly<Record<EnvironmentName, (typeof CLUSTERS)[number]>> =
   production: 'production',
 };
 const CLUSTERS = ['dev', 'staging', 'production'] as const;
+/** Every service of the world's monorepo: each has a Deployment in every environment. */
+export const WORLD_SERVICES: readonly string[] = [...DEFAULT_IMAGES, ...TOOLCHAIN_SERVICES];
 
 export const CALLER_REPOSITORY = 'acme/shop';
 export const GITOPS_REPOSITORY = 'acme/gitops';
@@ -167,6 +169,7 @@ async function createRepositories(
   const monorepo = await createSampleMonorepo(join(directory, 'shop'), {
     '.github/smoke.yml': SMOKE_CHECKS,
     '.github/canary.yml': CANARY_METRICS_YAML,
+    ...toolchainServiceFiles(),
   });
   const suite = await snapshotSuite(directory);
   const gitopsRoot = join(directory, 'git');
@@ -174,6 +177,7 @@ async function createRepositories(
   const remote = await createGitopsRemote({
     directory: join(gitopsRoot, 'acme'),
     registry: imagePrefix,
+    images: [...WORLD_SERVICES],
     overlays: [...ENVIRONMENTS],
     message: `Initial GitOps layout\n\nSource-Commit: ${monorepo.base}\nEnvironment: ${ENVIRONMENTS.join(', ')}\n`,
   });
@@ -397,13 +401,26 @@ export class World {
     return pushedImages(this.registry);
   }
 
-  /** A new commit on the caller's main branch writing `files` (path → content); returns its SHA. */
-  async commit(files: Record<string, string>, message: string): Promise<string> {
+  /** The registry's tags: `<registry>/<repository>` → tag → the digest it names. */
+  async registryTags(): Promise<Record<string, Record<string, string>>> {
+    const tags: Record<string, Record<string, string>> = {};
+    for (const { repository, tag, digest } of await registryManifests(this.registry)) {
+      (tags[`${this.registry.host}/${repository}`] ??= {})[tag] = digest;
+    }
+    return tags;
+  }
+
+  /**
+   * A new commit on the caller's main branch writing `files` (path → content); returns its SHA. With
+   * `parent`, main is first moved back to that commit (the next reset puts it back).
+   */
+  async commit(files: Record<string, string>, message: string, parent?: string): Promise<string> {
+    const git = gitIn(this.monorepo.path, { author: SAMPLE_AUTHOR });
+    if (parent !== undefined) await git.run(['reset', '--quiet', '--hard', parent]);
     for (const [path, content] of Object.entries(files)) {
       mkdirSync(dirname(join(this.monorepo.path, path)), { recursive: true });
       writeFileSync(join(this.monorepo.path, path), content);
     }
-    const git = gitIn(this.monorepo.path, { author: SAMPLE_AUTHOR });
     await git.run(['add', '--all']);
     await git.run(['commit', '--quiet', '-m', message]);
     return git.output(['rev-parse', 'HEAD']);
@@ -494,33 +511,40 @@ const MANIFEST_TYPES = [
   'application/vnd.docker.distribution.manifest.list.v2+json',
 ].join(', ');
 
-/** Every tagged manifest in the registry, as repository and digest. */
-async function registryManifests(registry: RunningRegistry): Promise<Array<{ repository: string; digest: string }>> {
+/** Every tag in the registry that names a manifest, with its repository and digest. */
+async function registryManifests(
+  registry: RunningRegistry,
+): Promise<Array<{ repository: string; tag: string; digest: string }>> {
   const get = registryClient(registry);
   const catalog = (await (await get('/v2/_catalog')).json()) as { repositories?: string[] };
-  const manifests = new Map<string, { repository: string; digest: string }>();
+  const manifests: Array<{ repository: string; tag: string; digest: string }> = [];
   for (const repository of catalog.repositories ?? []) {
     const tags = ((await (await get(`/v2/${repository}/tags/list`)).json()) as { tags?: string[] | null }).tags ?? [];
     for (const tag of tags) {
       const response = await get(`/v2/${repository}/manifests/${tag}`, { method: 'HEAD', accept: MANIFEST_TYPES });
       const digest = response.headers.get('docker-content-digest');
-      if (digest) manifests.set(`${repository}@${digest}`, { repository, digest });
+      if (digest) manifests.push({ repository, tag, digest });
     }
   }
-  return [...manifests.values()];
+  return manifests;
 }
 
-/** Images the registry holds, as `<registry>/<repository>@sha256:…`. */
+/** Images the registry holds, as `<registry>/<repository>@sha256:…`, each once. */
 async function pushedImages(registry: RunningRegistry): Promise<string[]> {
-  return (await registryManifests(registry))
-    .map(({ repository, digest }) => `${registry.host}/${repository}@${digest}`)
-    .sort();
+  const images = (await registryManifests(registry)).map(
+    ({ repository, digest }) => `${registry.host}/${repository}@${digest}`,
+  );
+  return [...new Set(images)].sort();
 }
 
 /** Deletes every manifest, so that the next rehearsal pushes (and reports) its images anew. */
 async function clearRegistry(registry: RunningRegistry): Promise<void> {
   const request = registryClient(registry);
-  for (const { repository, digest } of await registryManifests(registry)) {
+  const manifests = new Set(
+    (await registryManifests(registry)).map(({ repository, digest }) => `${repository}@${digest}`),
+  );
+  for (const manifest of manifests) {
+    const [repository = '', digest = ''] = manifest.split('@');
     await (await request(`/v2/${repository}/manifests/${digest}`, { method: 'DELETE' })).body?.cancel();
   }
 }

@@ -11,3 +11,4 @@ export * from './steps.ts';
 export * from './third-party.ts';
 export * from './workflow-run.ts';
 export * from './workflow.ts';
+export * from './setup-go.ts';

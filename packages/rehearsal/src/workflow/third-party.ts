@@ -1,7 +1,8 @@
 // Local equivalents of the third-party actions the workflows use, with the same inputs, outputs and
 // semantics as the pinned majors: actions/checkout (a clone of a local repository), actions/upload-artifact
 // and actions/download-artifact (a folder per run), github/codeql-action/upload-sarif (validated and
-// kept), actions/setup-node (the Node 24 the rehearsal runs on). Anything else is refused.
+// kept), actions/setup-node (the Node 24 the rehearsal runs on), actions/setup-go (the machine's Go, see
+// setup-go.ts). Anything else is refused.
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import picomatch from 'picomatch';
@@ -9,6 +10,7 @@ import { parse } from 'yaml';
 import { gitIn } from '../git.ts';
 import { node24 } from './bundled-action.ts';
 import type { ThirdPartyAction } from './workflow-run.ts';
+import { setupGo } from './setup-go.ts';
 import { failedStep, succeededStep } from './steps.ts';
 
 export interface ThirdPartyWorld {
@@ -250,6 +252,7 @@ export function thirdPartyActions(world: ThirdPartyWorld): Record<string, ThirdP
     'actions/download-artifact': downloadArtifact(world),
     'github/codeql-action/upload-sarif': uploadSarif(world),
     'actions/setup-node': setupNode,
+    'actions/setup-go': setupGo,
   };
 }
 
@@ -257,6 +260,7 @@ export function thirdPartyActions(world: ThirdPartyWorld): Record<string, ThirdP
 export const EMULATED_MAJORS: Readonly<Record<string, string>> = {
   'actions/checkout': 'v7',
   'actions/setup-node': 'v7',
+  'actions/setup-go': 'v7',
   'actions/upload-artifact': 'v7',
   'actions/download-artifact': 'v8',
   'github/codeql-action': 'v4',
