@@ -1,5 +1,5 @@
 // Tiny images for the kubelet's tests and bench, built by buildah from scratch and Debian's busybox-static and
-// pushed to a real registry: a web server, one that records how it was started, one whose entrypoint exits 1.
+// pushed to a real registry: a web server that records how it was started, and one whose entrypoint exits 1.
 import { execFile } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,36 +14,25 @@ export const REGISTRY_PASSWORD = 'registry-secret';
 
 /** A Dockerfile and the files beside it. */
 const IMAGES = {
-  // Serves /www on 8080 unless told otherwise.
+  // Writes its arguments, environment and working directory under /www, then serves /www on $PORT (8080).
   web: {
     Dockerfile: [
       'FROM scratch',
       'COPY busybox /bin/busybox',
-      'COPY index.html /www/index.html',
-      'ENV GREETING=from-image MODE=image',
-      'WORKDIR /www',
-      'ENTRYPOINT ["/bin/busybox"]',
-      'CMD ["httpd", "-f", "-p", "8080", "-h", "/www"]',
-    ],
-    files: { 'index.html': 'web\n' },
-  },
-  // Writes its arguments, environment and working directory under /www, then serves them on 8080.
-  recorder: {
-    Dockerfile: [
-      'FROM scratch',
-      'COPY busybox /bin/busybox',
       'COPY record.sh /record.sh',
+      'COPY index.html /www/index.html',
       'ENV GREETING=from-image MODE=image',
       'WORKDIR /www',
       'ENTRYPOINT ["/bin/busybox", "sh", "/record.sh"]',
       'CMD ["image-cmd"]',
     ],
     files: {
+      'index.html': 'web\n',
       'record.sh': [
         'echo "$*" > /www/args',
         '/bin/busybox env > /www/env',
         '/bin/busybox pwd > /www/pwd',
-        'exec /bin/busybox httpd -f -p 8080 -h /www',
+        'exec /bin/busybox httpd -f -p "${PORT:-8080}" -h /www',
         '',
       ].join('\n'),
     },
@@ -122,7 +111,7 @@ async function buildAndPush(
   return `${prefix}/${name}@${readFileSync(digestFile, 'utf8').trim()}`;
 }
 
-/** Starts a registry with htpasswd auth and pushes the three images to it. */
+/** Starts a registry with htpasswd auth and pushes the images to it. */
 export async function buildTestImages(): Promise<TestImages> {
   const directory = mkdtempSync(join(tmpdir(), 'kubelet-images-'));
   const registry = await startRegistry({ htpasswd: { user: REGISTRY_USER, password: REGISTRY_PASSWORD } });

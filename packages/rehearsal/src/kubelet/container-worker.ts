@@ -163,7 +163,7 @@ export class ContainerWorker {
     if (this.pulled) return undefined;
     const policy = { Always: 'always', IfNotPresent: 'missing', Never: 'never' } as const;
     try {
-      await this.context.runtime.pull(this.spec.image, policy[this.spec.imagePullPolicy]);
+      await this.context.runtime.pull(this.spec.image, policy[this.spec.imagePullPolicy], this.stopping.signal);
       this.pulled = true;
       this.context.event({
         type: 'Normal',
@@ -184,8 +184,13 @@ export class ContainerWorker {
   private async runOnce(): Promise<number | undefined> {
     const name = `${this.context.pod.name}-${this.spec.name}-${this.restartCount}`;
     try {
-      this.created = await this.context.runtime.create(this.spec.image, name);
+      this.created = await this.context.runtime.create(this.spec.image, name, this.stopping.signal);
     } catch (error) {
+      if (this.stopped) {
+        // Stopped while buildah made it: whatever it left is removed.
+        await this.context.runtime.remove(name).catch(() => undefined);
+        return undefined;
+      }
       this.setState({ waiting: { reason: 'CreateContainerError', message: errorMessage(error) } });
       return 128;
     }

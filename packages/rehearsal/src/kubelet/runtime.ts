@@ -88,24 +88,28 @@ export class BuildahRuntime {
     this.options = options;
   }
 
-  private buildah(args: readonly string[], ms: number, what: string): Promise<ExecResult> {
+  private buildah(args: readonly string[], ms: number, what: string, signal?: AbortSignal): Promise<ExecResult> {
     return execWithDeadline('buildah', [...GLOBAL, ...args], {
       env: this.options.env,
       deadline: { ms, what },
       allowFailure: true,
+      ...(signal ? { signal } : {}),
     });
   }
 
   /** Pulls `image` under the pull policy (`missing`, `always`, `never`); throws an ImagePullError. */
-  async pull(image: string, policy: 'missing' | 'always' | 'never'): Promise<void> {
+  async pull(image: string, policy: 'missing' | 'always' | 'never', signal?: AbortSignal): Promise<void> {
     const host = registryOf(image);
     const access = this.options.registries.find((entry) => entry.host === host);
-    // No retries inside buildah: the kubelet's own backoff (ImagePullBackOff) retries, and shows that it does.
+    // No waits between buildah's own retries (1.28 reads `--retry 0` as its default, 3): the kubelet's
+    // backoff (ImagePullBackOff) is what waits, and shows that it does.
     const flags = [
       'pull',
       '--quiet',
       '--retry',
       '0',
+      '--retry-delay',
+      '1ms',
       '--policy',
       policy,
       `--tls-verify=${host !== undefined && isLoopback(host) ? 'false' : 'true'}`,
@@ -116,6 +120,7 @@ export class BuildahRuntime {
           [...flags, ...(authFile ? ['--authfile', authFile] : []), '--', image],
           this.options.pullDeadlineMs,
           `pulling ${image}`,
+          signal,
         );
       } catch (error) {
         throw new ImagePullError((error as Error).message);
@@ -129,11 +134,12 @@ export class BuildahRuntime {
   }
 
   /** A fresh working container (its own root file system) from a pulled image. */
-  async create(image: string, name: string): Promise<CreatedContainer> {
+  async create(image: string, name: string, signal?: AbortSignal): Promise<CreatedContainer> {
     const made = await this.buildah(
       ['from', '--quiet', '--pull=never', '--name', name, '--', image],
       STEP_DEADLINE_MS,
       `buildah from ${image}`,
+      signal,
     );
     if (made.exitCode !== 0) throw new Error(buildahError(made.stderr));
     const inspected = await this.buildah(
