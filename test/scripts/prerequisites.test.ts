@@ -124,6 +124,8 @@ describe('scripts/prerequisites.ts on a machine missing every program', () => {
     'kubernetes-client',
     'buildah',
     'docker-registry',
+    'iproute2',
+    'util-linux',
     'prometheus',
     'apache2-utils',
     'openssl',
@@ -208,7 +210,9 @@ esac
     standInAptGet();
     standInSudo();
     const run = runScript('demo', user);
-    const demoPackages = allPackages.filter((name) => !['python3-pytest', 'python3-coverage'].includes(name));
+    const demoPackages = allPackages.filter(
+      (name) => !['python3-pytest', 'python3-coverage', 'iproute2', 'util-linux'].includes(name),
+    );
     expect(recorded()).toEqual([
       'sudo -n true',
       'sudo -n env DEBIAN_FRONTEND=noninteractive apt-get update',
