@@ -61,7 +61,7 @@ export function buildahError(stderr: string): string {
   return error.replace(/^Error: /, '');
 }
 
-/** What buildah inspect says of a working container, read into the process it starts with. */
+/** What buildah inspect says of an image, read into the process a container of it starts with. */
 export function readInspect(json: string, fallbackImage: string): { image: ImageProcess; imageId: string } {
   const inspected = JSON.parse(json) as {
     FromImage?: string;
@@ -83,6 +83,7 @@ export function readInspect(json: string, fallbackImage: string): { image: Image
 
 export class BuildahRuntime {
   private readonly options: RuntimeOptions;
+  private readonly inspected = new Map<string, Promise<{ image: ImageProcess; imageId: string }>>();
 
   constructor(options: RuntimeOptions) {
     this.options = options;
@@ -131,10 +132,13 @@ export class BuildahRuntime {
         ? await withPrivateFile(this.options.directory, 'auth.json', authFile(host, access), attempt)
         : await attempt();
     if (result.exitCode !== 0) throw new ImagePullError(buildahError(result.stderr));
+    // A tag pulled again may name another image now.
+    if (policy === 'always') this.inspected.delete(image);
   }
 
   /** A fresh working container (its own root file system) from a pulled image. */
   async create(image: string, name: string, signal?: AbortSignal): Promise<CreatedContainer> {
+    const inspected = await this.inspect(image);
     const made = await this.buildah(
       ['from', '--quiet', '--pull=never', '--name', name, '--', image],
       STEP_DEADLINE_MS,
@@ -142,16 +146,23 @@ export class BuildahRuntime {
       signal,
     );
     if (made.exitCode !== 0) throw new Error(buildahError(made.stderr));
-    const inspected = await this.buildah(
-      ['inspect', '--type', 'container', '--', name],
-      STEP_DEADLINE_MS,
-      'buildah inspect',
-    );
-    if (inspected.exitCode !== 0) {
-      await this.remove(name);
-      throw new Error(buildahError(inspected.stderr));
+    return { name, ...inspected };
+  }
+
+  /** The image's configuration, read once per pulled image (a restart or a second pod reuses it). */
+  private inspect(image: string): Promise<{ image: ImageProcess; imageId: string }> {
+    let inspected = this.inspected.get(image);
+    if (inspected === undefined) {
+      inspected = this.buildah(['inspect', '--type', 'image', '--', image], STEP_DEADLINE_MS, 'buildah inspect').then(
+        (result) => {
+          if (result.exitCode !== 0) throw new Error(buildahError(result.stderr));
+          return readInspect(result.stdout, image);
+        },
+      );
+      inspected.catch(() => this.inspected.delete(image));
+      this.inspected.set(image, inspected);
     }
-    return { name, ...readInspect(inspected.stdout, image) };
+    return inspected;
   }
 
   private runArgs(
