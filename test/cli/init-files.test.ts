@@ -1,6 +1,6 @@
 // Files that exist are never overwritten without --force (or a yes on a terminal): init shows their diff.
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { copyFixture, removeCopies, runInitOn } from './system.ts';
@@ -52,13 +52,51 @@ test.each([
 });
 
 // single-service has plain manifests: the first run writes a kustomize base under them, which the second renders.
-test.each(['compose-env', 'single-service'])('%s: a second run finds every file unchanged', async (fixture) => {
+test.each([
+  'compose-env',
+  'single-service',
+  'skaffold-modules',
+  'nested-dockerfiles',
+  'kustomize-components',
+  'helm-chart',
+])('%s: a second run finds every file unchanged', async (fixture) => {
   const directory = copyFixture(fixture, 'repo');
   expect((await runInitOn(directory)).code).toBe(0);
   const { code, system } = await runInitOn(directory);
   expect(code).toBe(0);
   expect(system.output.join('')).not.toContain('wrote ');
   expect(system.output.join('')).toContain('unchanged .github/services.yml');
+});
+
+// As microservices-demo lays it out: the manifests are a kustomization already, and a second kustomize
+// tree beside them names the images by a release registry. The overlays the first run writes over the
+// manifests must not change which tree the second run reads the services' workloads from.
+test('a second kustomize tree beside the manifests: a second run finds every file unchanged', async () => {
+  const directory = copyFixture('skaffold-modules', 'repo');
+  const manifests = ['ads', 'cart', 'frontend', 'loadgenerator', 'payments'].map((name) => `${name}.yaml`);
+  writeFileSync(
+    join(directory, 'kubernetes-manifests/kustomization.yaml'),
+    `resources:\n${manifests.map((file) => `  - ${file}\n`).join('')}`,
+  );
+  mkdirSync(join(directory, 'kustomize/base'), { recursive: true });
+  for (const file of manifests) {
+    const released = readFileSync(join(directory, 'kubernetes-manifests', file), 'utf8').replace(
+      /image: (\S+)/g,
+      'image: releases.example.com/shop/$1:v0.9.0',
+    );
+    writeFileSync(join(directory, 'kustomize/base', file), released);
+  }
+  writeFileSync(
+    join(directory, 'kustomize/base/kustomization.yaml'),
+    readFileSync(join(directory, 'kubernetes-manifests/kustomization.yaml')),
+  );
+  writeFileSync(join(directory, 'kustomize/kustomization.yaml'), 'resources:\n  - base\n');
+  const first = await runInitOn(directory);
+  expect(first.code).toBe(0);
+  expect(first.system.output.join('')).toMatch(/workload: kubernetes-manifests\/cart\.yaml:\d+/);
+  const second = await runInitOn(directory);
+  expect(second.system.output.join('')).not.toContain('+++');
+  expect(second.code).toBe(0);
 });
 
 test('--dry-run writes nothing', async () => {

@@ -1,7 +1,7 @@
 // Jest's transform for the suite's TypeScript: Node's own type stripping, the same that runs the scripts
 // and the CLI. The code only uses erasable syntax (tsconfig's `erasableSyntaxOnly`), so stripping is the
 // whole transform; types become spaces, so lines and columns stay those of the source and no source map
-// is needed.
+// is needed. `npm run bench -- test-transform` compares it with ts-jest on an empty cache, as CI starts.
 import { createHash } from 'node:crypto';
 import { stripTypeScriptTypes } from 'node:module';
 

@@ -132,7 +132,8 @@ function probeOf(container: unknown, where: (path: YamlPath) => string): Probe |
 
 async function kustomizeLayout(files: RepositoryFiles): Promise<{ layout: KustomizeLayout; roots: string[] }> {
   const kustomizations = files.files.filter((file) => KUSTOMIZATION.test(file));
-  const referenced = new Set<string>();
+  /** Folder → the kustomization folders that list it. */
+  const referrers = new Map<string, string[]>();
   const components: string[] = [];
   for (const file of kustomizations) {
     const [document] = await parseYamlDocuments(files.read(file) ?? '', { file });
@@ -149,7 +150,8 @@ async function kustomizeLayout(files: RepositoryFiles): Promise<{ layout: Kustom
           written.startsWith('github.com/')
         )
           return;
-        referenced.add(resolveInside(folderOf(file), written, { file, line: document?.lineOf([key, index]) }));
+        const folder = resolveInside(folderOf(file), written, { file, line: document?.lineOf([key, index]) });
+        referrers.set(folder, [...(referrers.get(folder) ?? []), folderOf(file)]);
       });
     }
   }
@@ -160,9 +162,15 @@ async function kustomizeLayout(files: RepositoryFiles): Promise<{ layout: Kustom
   const bases = folders.filter(
     (folder) => !components.includes(folder) && !overlays.some((overlay) => overlay.folder === folder),
   );
-  const roots = folders.filter((folder) => !referenced.has(folder) && !components.includes(folder));
-  const baseRoots = roots.filter((folder) => !overlays.some((overlay) => overlay.folder === folder));
-  return { layout: { bases, roots: baseRoots, components, overlays }, roots };
+  const isOverlay = (folder: string): boolean => overlays.some((overlay) => overlay.folder === folder);
+  const roots = folders.filter((folder) => !referrers.has(folder) && !components.includes(folder));
+  // A base that only environment overlays list is rendered on its own as well: its images are as its
+  // team wrote them, and the same whether or not init's own overlays already sit over it.
+  const overlaid = folders.filter(
+    (folder) => !components.includes(folder) && (referrers.get(folder) ?? []).every(isOverlay) && referrers.has(folder),
+  );
+  const baseRoots = roots.filter((folder) => !isOverlay(folder));
+  return { layout: { bases, roots: baseRoots, components, overlays }, roots: [...roots, ...overlaid] };
 }
 
 /** The order renderings are trusted for image names: non-environment roots, then dev, staging, production. */
@@ -217,8 +225,16 @@ export async function findWorkloads(files: RepositoryFiles, render: RenderKustom
         () => `kubectl kustomize ${root}`,
         'kustomize',
       )) {
-        if (rendered.some((known) => known.resource === container.resource && known.container === container.container))
+        const earlier = rendered.findIndex(
+          (known) => known.resource === container.resource && known.container === container.container,
+        );
+        if (earlier >= 0) {
+          // The first rendering names the image; a later one may add a probe (a component's patch, say).
+          const known = rendered[earlier];
+          if (known !== undefined && known.probe === undefined && container.probe !== undefined)
+            rendered[earlier] = { ...known, probe: container.probe };
           continue;
+        }
         // Where the base wrote it, when it did: a line is worth more than a folder.
         const written = staticContainers.find(
           (known) => known.resource === container.resource && known.container === container.container,

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
-import { gitIn } from '../git.ts';
+import { branchHead, gitIn } from '../git.ts';
 import { ArgoCdApplication, type ArgoCdBehaviour } from './argo-cd.ts';
 import { text, type KubeApiServer } from './api-server.ts';
 import { deploymentRollout, playScenario, type DeploymentRolloutOptions } from './workloads.ts';
@@ -108,7 +108,7 @@ export class Reconciler {
   /** Applies the branch's newest commit once. */
   async sync(): Promise<void> {
     const { repository, branch } = this.options;
-    const head = await gitIn(repository).output(['--git-dir', repository, 'rev-parse', `refs/heads/${branch}`]);
+    const head = await branchHead(repository, branch);
     if (head === this.applied) return;
     const checkout = mkdtempSync(join(repository, '..', 'render-'));
     try {
