@@ -15,7 +15,9 @@ import {
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { overlappingRoutes, readPodNetworkRange } from '../../packages/rehearsal/src/kubelet/network.ts';
+import { goDuration } from '../../packages/rehearsal/src/kubelet/container-worker.ts';
+import { overlappingRoutes, podNetworkAt, readPodNetworkRange } from '../../packages/rehearsal/src/kubelet/network.ts';
+import { buildahError, readInspect, registryOf } from '../../packages/rehearsal/src/kubelet/runtime.ts';
 import { buildTestImages, REGISTRY_PASSWORD, REGISTRY_USER, type TestImages } from './kubelet-images.ts';
 
 const template = (containers: object[], extra: { name?: string; spec?: object } = {}) => ({
@@ -206,6 +208,58 @@ describe('pod network', () => {
     ].join('\n');
     expect(overlappingRoutes(routes, range)).toEqual(['10.0.0.0/8 dev tun0 scope link']);
     expect(() => readPodNetworkRange('10.213.0.1/16')).toThrow('has host bits set');
+  });
+
+  it('gives block n of the range its own /30: the host end first, the pod second', () => {
+    expect(podNetworkAt(readPodNetworkRange('10.213.0.0/16'), 300)).toEqual({
+      namespace: 'shiprail-pod-300',
+      hostInterface: 'shrpod300',
+      hostIp: '10.213.4.177',
+      podIp: '10.213.4.178',
+    });
+  });
+});
+
+describe("the runtime's words", () => {
+  it.each([
+    ['127.0.0.1:5000/acme/web@sha256:abc', '127.0.0.1:5000'],
+    ['ghcr.io/acme/web:1', 'ghcr.io'],
+    ['localhost/web', 'localhost'],
+    ['acme/web:1', undefined],
+    ['nginx', undefined],
+  ])('the registry of %s is %s', (image, registry) => {
+    expect(registryOf(image)).toBe(registry);
+  });
+
+  it('keeps the last error line of buildah, without its prefix', () => {
+    const stderr = [
+      'Trying to pull 127.0.0.1:5000/acme/web@sha256:00...',
+      'time="…" level=warning msg="Failed, retrying in 1ms ... (1/3)."',
+      'Error: initializing source docker://127.0.0.1:5000/acme/web@sha256:00: reading manifest sha256:00 in 127.0.0.1:5000/acme/web: manifest unknown',
+    ].join('\n');
+    expect(buildahError(stderr)).toBe(
+      'initializing source docker://127.0.0.1:5000/acme/web@sha256:00: reading manifest sha256:00 in 127.0.0.1:5000/acme/web: manifest unknown',
+    );
+  });
+
+  it('reads the process an image starts and its pulled digest', () => {
+    const inspected = JSON.stringify({
+      FromImage: '127.0.0.1:5000/acme/web:1.0',
+      FromImageDigest: 'sha256:feed',
+      OCIv1: { config: { Entrypoint: ['/bin/app'], Env: ['PATH=/bin'], WorkingDir: '/srv' } },
+    });
+    expect(readInspect(inspected, 'unused')).toEqual({
+      image: { entrypoint: ['/bin/app'], cmd: [], env: ['PATH=/bin'], workingDir: '/srv' },
+      imageId: '127.0.0.1:5000/acme/web@sha256:feed',
+    });
+  });
+
+  it.each([
+    [10_000, '10s'],
+    [80_000, '1m20s'],
+    [300_000, '5m0s'],
+  ])('writes a back-off of %i ms as %s', (ms, text) => {
+    expect(goDuration(ms)).toBe(text);
   });
 });
 

@@ -314,8 +314,14 @@ export class ContainerWorker {
       waited.abort();
       clearTimeout(timer);
     }
-    await this.loop;
+    const gone = new AbortController();
+    const settled = await Promise.race([
+      this.loop.then(() => true),
+      sleep(EXIT_DEADLINE_MS, gone.signal).then(() => false),
+    ]);
+    gone.abort();
     await this.removeContainer();
+    if (!settled) throw new Error(`container ${this.spec.name} did not stop within ${EXIT_DEADLINE_MS / 1000}s`);
   }
 }
 

@@ -195,6 +195,8 @@ export class Kubelet {
   private readonly range: PodNetworkRange;
   private readonly pods = new Set<PodHandle>();
   private checked: Promise<void> | undefined;
+  /** Set by stop(): a start still making its network gives it back. */
+  private stopped = false;
 
   constructor(options: KubeletOptions) {
     this.options = options;
@@ -215,7 +217,12 @@ export class Kubelet {
     const template = readPodTemplate(templateJson);
     this.checked ??= checkPodNetworking(this.range);
     await this.checked;
+    if (this.stopped) throw new Error('the kubelet is stopped');
     const network = await claimPodNetwork(this.range);
+    if (this.stopped) {
+      await releasePodNetwork(network);
+      throw new Error('the kubelet is stopped');
+    }
     const name = `${template.name}-${randomBytes(3).toString('hex').slice(0, 5)}`;
     const pod = new PodHandle(
       template,
@@ -250,8 +257,9 @@ export class Kubelet {
     return pod;
   }
 
-  /** Stops every pod this kubelet started. */
+  /** Stops every pod this kubelet started; it starts no more. */
   async stop(): Promise<void> {
+    this.stopped = true;
     const results = await Promise.allSettled([...this.pods].map((pod) => pod.stop()));
     const problems = results.flatMap((result) => (result.status === 'rejected' ? [errorMessage(result.reason)] : []));
     if (problems.length > 0) throw new Error(problems.join('\n'));
