@@ -7,7 +7,7 @@ import type { ChildProcess } from 'node:child_process';
 import { containerProcess, effectiveEnvironment, type ContainerProcess } from './container-process.ts';
 import type { ContainerSpec, PodFieldPath } from './pod-template.ts';
 import { ReadinessTracker, runProbe } from './probe.ts';
-import type { BuildahRuntime, CreatedContainer } from './runtime.ts';
+import { containerProcessId, type BuildahRuntime, type CreatedContainer } from './runtime.ts';
 import type { ContainerState, ContainerStatus, PodEvent } from './status.ts';
 
 export interface Backoff {
@@ -31,6 +31,9 @@ const LOG_TAIL_BYTES = 8 * 1024;
 /** A container that ran this long without failing starts its crash backoff over, as the kubelet does. */
 const BACKOFF_RESET_MS = 10 * 60_000;
 const EXIT_DEADLINE_MS = 10_000;
+/** Longest wait for buildah to start a container's process, and how often to look. */
+const START_DEADLINE_MS = 60_000;
+const START_POLL_MS = 25;
 /** How long ErrImagePull shows before ImagePullBackOff: about one sync of the kubelet's pod worker. */
 const ERR_IMAGE_PULL_SHOWN_MS = 2_000;
 /** buildah's own lines about the process it ran, not the process's output. */
@@ -208,7 +211,6 @@ export class ContainerWorker {
       await this.removeContainer();
       return 128;
     }
-    const startedAt = now();
     this.log = '';
     const child = this.context.runtime.start(this.context.pod.netns, this.created.name, this.process.argv, {
       env: this.process.env,
@@ -216,17 +218,23 @@ export class ContainerWorker {
       hostname: this.context.pod.name,
     });
     this.child = child;
+    let closed = false;
     const exited = new Promise<number>((resolve) => {
       child.once('error', (error) => {
         this.log += `${error.message}\n`;
         resolve(128);
       });
       child.once('close', (code, signal) => resolve(code ?? (signal === null ? 1 : 128 + 15)));
-    });
+    }).finally(() => (closed = true));
     child.stdout?.on('data', (chunk: Buffer) => this.capture(chunk));
     child.stderr?.on('data', (chunk: Buffer) => this.capture(chunk));
-    this.context.event({ type: 'Normal', reason: 'Started', message: `Started container ${this.spec.name}` });
-    this.setState({ running: { startedAt } });
+    // Started, as the runtime reports it to a kubelet, once the process runs in its chroot: probes begin then.
+    await this.untilProcessRuns(child, () => closed);
+    const startedAt = now();
+    if (!closed) {
+      this.context.event({ type: 'Normal', reason: 'Started', message: `Started container ${this.spec.name}` });
+      this.setState({ running: { startedAt } });
+    }
     const probing = new AbortController();
     const prober = this.probeLoop(probing.signal);
     const exitCode = await exited;
@@ -236,6 +244,14 @@ export class ContainerWorker {
     this.setState({ terminated: this.termination(exitCode, startedAt) });
     await this.removeContainer();
     return this.stopped ? undefined : this.state.terminated?.exitCode;
+  }
+
+  private async untilProcessRuns(child: ChildProcess, closed: () => boolean): Promise<void> {
+    const deadline = Date.now() + START_DEADLINE_MS;
+    while (!closed() && !this.stopped && Date.now() < deadline) {
+      if (child.pid !== undefined && containerProcessId(child.pid) !== undefined) return;
+      await sleep(START_POLL_MS, this.stopping.signal);
+    }
   }
 
   private termination(exitCode: number, startedAt: string): NonNullable<ContainerState['terminated']> {

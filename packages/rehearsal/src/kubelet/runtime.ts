@@ -237,28 +237,44 @@ export class BuildahRuntime {
   }
 }
 
-/** The first process under `launcherPid` whose root is not the machine's: the container's own, inside its chroot. */
-export function containerProcessId(launcherPid: number): number | undefined {
-  const children = new Map<number, number[]>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      // The parent is the second field after the command name, which may hold spaces and parentheses.
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      children.set(parent, [...(children.get(parent) ?? []), Number(entry)]);
-    } catch {
-      // Gone meanwhile.
-    }
+/**
+ * A process's children: from each of its threads' /proc/PID/task/TID/children (buildah is a Go program,
+ * whose threads fork), or from every process's parent where the kernel lacks those files.
+ */
+function childrenOf(pid: number): number[] {
+  try {
+    return readdirSync(`/proc/${pid}/task`).flatMap((thread) =>
+      readFileSync(`/proc/${pid}/task/${thread}/children`, 'utf8').split(' ').filter(Boolean).map(Number),
+    );
+  } catch {
+    return readdirSync('/proc')
+      .filter((entry) => /^\d+$/.test(entry))
+      .filter((entry) => {
+        try {
+          // The parent is the second field after the command name, which may hold spaces and parentheses.
+          const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+          return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid;
+        } catch {
+          return false; // Gone meanwhile.
+        }
+      })
+      .map(Number);
   }
-  const queue = [...(children.get(launcherPid) ?? [])];
+}
+
+/**
+ * The container's own process under `launcherPid` (nsenter, then buildah and its chroot helpers): the first
+ * whose root is not the machine's. Undefined until buildah has made the chroot and started it.
+ */
+export function containerProcessId(launcherPid: number): number | undefined {
+  const queue = childrenOf(launcherPid);
   for (let pid = queue.shift(); pid !== undefined; pid = queue.shift()) {
     try {
       if (readlinkSync(`/proc/${pid}/root`) !== '/') return pid;
     } catch {
-      // Gone meanwhile.
+      continue; // Gone meanwhile.
     }
-    queue.push(...(children.get(pid) ?? []));
+    queue.push(...childrenOf(pid));
   }
   return undefined;
 }
