@@ -12,13 +12,17 @@ import {
   ReadinessTracker,
   type PodHandle,
 } from '@shiprail/rehearsal/kubelet';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { goDuration } from '../../packages/rehearsal/src/kubelet/container-worker.ts';
 import { overlappingRoutes, podNetworkAt, readPodNetworkRange } from '../../packages/rehearsal/src/kubelet/network.ts';
 import { buildahError, readInspect, registryOf } from '../../packages/rehearsal/src/kubelet/runtime.ts';
 import { buildTestImages, REGISTRY_PASSWORD, REGISTRY_USER, type TestImages } from './kubelet-images.ts';
+
+const run = promisify(execFile);
 
 const template = (containers: object[], extra: { name?: string; spec?: object } = {}) => ({
   metadata: { labels: { app: extra.name ?? 'web' } },
@@ -279,12 +283,15 @@ running('pods from images in the registry', () => {
   let kubelet: Kubelet;
   let directory: string;
 
+  let nodeEnv: Record<string, string>;
+
   beforeAll(async () => {
     images = await buildTestImages();
+    nodeEnv = images.storageEnv('node');
     directory = mkdtempSync(join(tmpdir(), 'kubelet-'));
     kubelet = new Kubelet({
       directory,
-      env: images.storageEnv('node'),
+      env: nodeEnv,
       registries: [{ host: images.registry.host, username: REGISTRY_USER, password: REGISTRY_PASSWORD }],
       maxGracePeriodMs: 2_000,
     });
@@ -496,5 +503,26 @@ running('pods from images in the registry', () => {
     for (const each of seen)
       expect(each.env).toEqual(expect.arrayContaining(['GREETING=from-pod', 'MODE=image', `IP=${each.ip}`]));
     await Promise.all(pods.map((pod) => pod.stop()));
+  });
+
+  // Last: it stops the kubelet the other tests share.
+  it('leaves no process, container or namespace behind when stopped, whatever state its pods are in', async () => {
+    const pods = await Promise.all([
+      kubelet.start(template([{ name: 'app', image: images.byDigest.web, ports: [{ containerPort: 8080 }] }])),
+      kubelet.start(template([{ name: 'app', image: images.byDigest.crash }], { name: 'crash' })),
+      kubelet.start(template([{ name: 'app', image: `${images.prefix}/web:missing` }], { name: 'unpullable' })),
+    ]);
+    await pods[0]?.waitFor(READY_MS);
+    await kubelet.stop();
+    for (const pod of pods) expect(existsSync(`/run/netns/${pod.networkNamespace}`)).toBe(false);
+    const { stdout } = await run('buildah', ['--storage-driver', 'vfs', 'containers', '--quiet'], {
+      env: { ...process.env, ...nodeEnv },
+    });
+    expect(stdout.trim()).toBe('');
+    const processes = (await run('ps', ['-eo', 'args'])).stdout.split('\n');
+    for (const pod of pods) expect(processes.filter((args) => args.includes(pod.name))).toEqual([]);
+    await expect(kubelet.start(template([{ name: 'app', image: images.byDigest.web }]))).rejects.toThrow(
+      'the kubelet is stopped',
+    );
   });
 });

@@ -12,8 +12,15 @@
 //   namespace, where ip netns exec also makes a mount namespace and remounts /sys.)
 // - the namespace is made with `ip netns add` and a veth pair on a private /30 (network.ts): root is needed,
 //   and without it start() fails saying so.
+// - a container counts as started once its process runs inside its chroot (found under buildah in /proc);
+//   exec probes enter that process (`nsenter --target PID --mount --net --root --wd`), as `kubectl exec`
+//   does, instead of setting up a container per probe;
 // - stop() sends SIGTERM to each process group, SIGKILL after the grace period, removes the working
 //   containers and deletes the namespaces, also after failures.
+//
+// A reconciler asks one question of a rendered pod template, "is it ready, and why not": `start(template)`
+// once per replica, then `readiness()` (or `waitFor(ms)`) on the handle, `address(port)` for traffic,
+// `stop()` when the workload goes.
 import { errorMessage } from '@shiprail/core';
 import { randomBytes } from 'node:crypto';
 import { ContainerWorker, type Backoff } from './container-worker.ts';
