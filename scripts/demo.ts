@@ -2,6 +2,7 @@
 // rehearsal runner against a sample monorepo, a registry, a GitOps remote, one simulated cluster per
 // environment that follows Git, and Prometheus, all on 127.0.0.1 and removed at the end.
 //   npm run demo -- [--scenario NAME] [--report FILE]
+import { escapeUntrusted } from '@shiprail/core';
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { jobTable, progressPrinter, rehearse, SCENARIO_NAMES, scenarioNamed, startWorld } from '@shiprail/rehearsal';
@@ -38,6 +39,11 @@ async function main(): Promise<number> {
       );
     }
     console.log(`\n${bold('GitOps history')}\n${result.report.gitops.map((subject) => `  ${subject}`).join('\n')}`);
+    const unapplied = Object.entries(result.report.clusters);
+    if (unapplied.length > 0) {
+      const lines = unapplied.map(([environment, why]) => `  ${environment}: ${escapeUntrusted(why)}`);
+      console.log(`\n${bold('What the clusters did not apply')}\n${lines.join('\n')}`);
+    }
     if (values.report !== undefined) writeFileSync(values.report, `${JSON.stringify(result.report, null, 2)}\n`);
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
     if (result.broken.length === 0) {

@@ -1,7 +1,7 @@
 // A sample environment for running the actions by hand or in the CI self-test: a sample monorepo, a
 // GitOps remote with a clone, a Kubernetes API server whose `dev` cluster follows the remote (every
-// commit is rendered with `kubectl kustomize` and a changed image is rolled out step by step, as a
-// Deployment controller would, once a client watches), and a sample service, all on 127.0.0.1, kept running in the background
+// commit is rendered with `kubectl kustomize`, applied, and a changed Deployment is rolled out step by
+// step, as its controller would, once a client watches), and a sample service, all on 127.0.0.1, kept running in the background
 // until `stop`. The Deployments' states are recorded, with whether a client was watching each.
 //   node scripts/sandbox.ts start          # prints SANDBOX_* variables (GITHUB_ENV format) once everything is up
 //   node scripts/sandbox.ts rollout NAME   # prints the rollout of Deployment NAME (GITHUB_OUTPUT format)
@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sleep } from '@shiprail/core';
 import { createGitopsRemote, createSampleMonorepo } from '@shiprail/rehearsal';
-import { Reconciler, seedDeployment, startKubeApiServer, text, type KubeApiServer } from '@shiprail/rehearsal/kube';
+import { Reconciler, startKubeApiServer, text, type KubeApiServer } from '@shiprail/rehearsal/kube';
 import { startSampleService } from '@shiprail/rehearsal/servers';
 
 const stateDir = join(process.env['RUNNER_TEMP'] ?? tmpdir(), 'shiprail-sandbox');
@@ -79,7 +79,6 @@ async function serve(): Promise<void> {
   const clone = join(stateDir, 'gitops-clone');
   execFileSync('git', ['clone', '--quiet', gitops.remoteUrl, clone]);
   const kube = await startKubeApiServer();
-  seedDeployment(kube, 'api', `${gitops.images[0] ?? 'ghcr.io/acme/api'}:0.1.0`, 2, NAMESPACE);
   const recording = recordDeploymentStates(kube);
   const cluster = new Reconciler({
     repository: gitops.path,
@@ -88,9 +87,11 @@ async function serve(): Promise<void> {
     stepMs: ROLLOUT_STEP_MS,
     progressWhen: (server) => server.openWatches() > 0,
   });
-  cluster.resume(
+  // The cluster has long run the remote's first commit.
+  await cluster.restore(
     execFileSync('git', ['--git-dir', gitops.path, 'rev-parse', gitops.branch], { encoding: 'utf8' }).trim(),
   );
+  cluster.start();
   const service = await startSampleService();
   const variables = {
     SANDBOX_MONOREPO: monorepo.path,

@@ -44,10 +44,12 @@ test('npm run demo rehearses deploy.yml: a line per job, the job table, the repo
       'gitops',
       'comment',
       'summaries',
+      'clusters',
     ]);
     expect(report.scenario).toBe('failing-test');
     expect(report.jobs['test (api)']).toBe('failure');
     expect(report.pushed).toEqual([]);
+    expect(report.clusters).toEqual({});
     // Every environment of the rehearsal's world, whether or not this scenario's caller deploys to it.
     expect(Object.keys(report.environments)).toEqual([
       'dev',

@@ -13,6 +13,11 @@ export interface Report {
   comment: string | null;
   /** What each job of the last run wrote to its summary, by job key (jobs that wrote nothing left out). */
   summaries: Record<string, string>;
+  /**
+   * The environments whose cluster did not apply the GitOps branch's last commit, with why: kustomize's
+   * words when the overlay does not render, the API server's when it refuses an object.
+   */
+  clusters: Record<string, string>;
 }
 
 /**
@@ -22,7 +27,7 @@ export interface Report {
 export async function assembleReport(
   scenario: string,
   lastRun: WorkflowRunResult | undefined,
-  world: Pick<World, 'running' | 'pushedImages' | 'gitopsHistory' | 'github'>,
+  world: Pick<World, 'running' | 'pushedImages' | 'gitopsHistory' | 'github' | 'unapplied'>,
   pullRequest: number,
 ): Promise<Report> {
   return {
@@ -35,6 +40,7 @@ export async function assembleReport(
     summaries: Object.fromEntries(
       (lastRun?.jobs ?? []).filter((job) => job.summary !== '').map((job) => [job.key, job.summary]),
     ),
+    clusters: world.unapplied(),
   };
 }
 

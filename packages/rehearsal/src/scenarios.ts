@@ -111,6 +111,13 @@ export const expectations = {
       ? []
       : [`the release should be promoted to ${environments.join(', ')} in order; Git shows ${deployed.join(', ')}`];
   },
+  /** The environment's cluster did not apply the GitOps branch's last commit, saying `text`. */
+  clusterRefused(report: Report, environment: string, text: string): string[] {
+    const said = report.clusters[environment] ?? '';
+    return said.includes(text)
+      ? []
+      : [`${environment}'s cluster should refuse the last commit saying "${text}"; it says ${JSON.stringify(said)}`];
+  },
   /** The team's webhook got a message containing `text`. */
   notified(world: World, text: string): string[] {
     const texts = world.github.notificationTexts();
@@ -393,7 +400,7 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
   'invalid-manifest': {
     name: 'invalid-manifest',
     description:
-      "a teammate's commit gives dev's api replicas as a string: the schema gate refuses dev's bump, nothing is committed, no environment changes",
+      "a teammate's commit gives dev's api replicas as a string: dev's cluster refuses it, the schema gate refuses dev's bump, nothing is committed, no environment changes",
     world: {},
     canaryData: 'healthy',
     rejects: [],
@@ -418,6 +425,12 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
             `nothing should be committed after "${INVALID_SUBJECT}"; the GitOps history ends ${JSON.stringify(report.gitops.at(-1))}`,
           ]),
       ...expectations.summarized(report, 'dev', 'spec.replicas must be integer'),
+      // The cluster refuses the teammate's commit as the API server would: dev keeps running what it ran.
+      ...expectations.clusterRefused(
+        report,
+        'dev',
+        'cannot unmarshal string into Go struct field DeploymentSpec.spec.replicas',
+      ),
       ...expectations.notified(world, 'Deploy to dev failed'),
     ],
   },

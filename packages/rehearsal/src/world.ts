@@ -15,9 +15,8 @@ import { GitHubApi } from './servers/github-api.ts';
 import { ArgoCdApplication, type ArgoCdBehaviour } from './kube/argo-cd.ts';
 import { gitIn } from './git.ts';
 import { installCommand, missingPrerequisites, packagesOf } from './prerequisites.ts';
-import { createGitopsRemote, DEFAULT_IMAGES } from './gitops-repo.ts';
-import { startKubeApiServer, text, type KubeApiServer } from './kube/api-server.ts';
-import { seedDeployment } from './kube/workloads.ts';
+import { createGitopsRemote } from './gitops-repo.ts';
+import { startKubeApiServer, type KubeApiServer } from './kube/api-server.ts';
 import {
   CANARY_METRICS_YAML,
   canaryOpenMetrics,
@@ -121,7 +120,7 @@ async function snapshotSuite(directory: string): Promise<{ path: string; sha: st
   return { path, sha: await git.output(['rev-parse', 'HEAD']) };
 }
 
-async function startClusters(prefix: string): Promise<Record<EnvironmentName, ClusterEnvironment>> {
+async function startClusters(): Promise<Record<EnvironmentName, ClusterEnvironment>> {
   const servers: Record<string, KubeApiServer> = {};
   for (const name of CLUSTERS) {
     servers[name] = await startKubeApiServer({ namespace: `shop-${name}` });
@@ -129,8 +128,6 @@ async function startClusters(prefix: string): Promise<Record<EnvironmentName, Cl
   const environment = (name: EnvironmentName): ClusterEnvironment => {
     const server = servers[CLUSTER_OF[name]];
     if (!server) throw new Error(`no cluster ${CLUSTER_OF[name]}`);
-    for (const service of DEFAULT_IMAGES)
-      seedDeployment(server, service, `${prefix}/${service}:0.1.0`, 2, `shop-${name}`);
     return { name, server, namespace: `shop-${name}`, overlay: `overlays/${name}` };
   };
   return Object.fromEntries(ENVIRONMENTS.map((name) => [name, environment(name)])) as Record<
@@ -241,7 +238,7 @@ async function startParts(directory: string, options: WorldOptions, teardown: Te
   const imagePrefix = `${registry.host}/acme`;
   const repositories = await createRepositories(directory, imagePrefix, teardown);
   const { bare, branch } = repositories.gitops;
-  const environments = await teardown.add(startClusters(imagePrefix), (started) =>
+  const environments = await teardown.add(startClusters(), (started) =>
     Promise.all(CLUSTERS.map((name) => started[name].server.stop())),
   );
   const conditions = { options };
@@ -264,8 +261,9 @@ async function startParts(directory: string, options: WorldOptions, teardown: Te
       conditions.options.rollout?.(environment, deployment, image) ?? 'success',
     argoCd: () => (conditions.options.argoCd === true ? argoCd : undefined),
   });
-  await reconciler.sync();
   const initialGitops = await gitIn(bare).output(['rev-parse', branch]);
+  // The environments have long run the first commit.
+  await reconciler.restore(initialGitops);
   await teardown.add(Promise.resolve(reconciler.start()), () => reconciler.stop());
   const serviceOptions = Object.fromEntries(
     ENVIRONMENTS.map((name) => [name, { version: '1.4.0', broken: false }]),
@@ -389,6 +387,11 @@ export class World {
     >;
   }
 
+  /** The environments whose cluster did not apply the GitOps branch's last commit, with why. */
+  unapplied(): Record<string, string> {
+    return this.reconciler.failures();
+  }
+
   /** Images with a digest in the registry, as `<registry>/<repository>@sha256:…`. */
   pushedImages(): Promise<string[]> {
     return pushedImages(this.registry);
@@ -436,21 +439,12 @@ export class World {
   async reset(options: WorldOptions): Promise<void> {
     await this.reconciler.stop();
     await gitIn(this.gitops.bare).run(['update-ref', `refs/heads/${this.gitops.branch}`, this.parts.initialGitops]);
-    for (const environment of Object.values(this.environments)) {
-      for (const type of ['pods', 'replicasets', 'deployments']) {
-        for (const object of environment.server.list(type, environment.namespace)) {
-          environment.server.remove(type, environment.namespace, text(object.metadata['name']));
-        }
-      }
-      for (const service of DEFAULT_IMAGES) {
-        seedDeployment(environment.server, service, `${this.imagePrefix}/${service}:0.1.0`, 2, environment.namespace);
-      }
-    }
+    await this.reconciler.restore(this.parts.initialGitops);
     await gitIn(this.monorepo.path).run(['reset', '--quiet', '--hard', this.monorepo.head]);
     await clearRegistry(this.registry);
     this.github.reset();
     this.configure(options);
-    this.reconciler.resume(this.parts.initialGitops);
+    this.reconciler.start();
   }
 
   stop(): Promise<void> {

@@ -3,9 +3,10 @@
 // as the cluster applies each commit: compared and syncing, refused with Argo CD's message, or synced
 // and Healthy (Degraded when a rollout fails). No jest globals: `node x.ts` under Node 24 can import it.
 import { application, applicationStatus, type ApplicationState } from './gitops-objects.ts';
-import type { KubeApiServer } from './api-server.ts';
+import type { JsonObject, KubeApiServer } from './api-server.ts';
 
 export const ARGO_CD_NAMESPACE = 'argocd';
+const REFRESH = 'argocd.argoproj.io/refresh';
 
 export interface ArgoCdBehaviour {
   /** The GitOps repository's URL, as the Applications' sources name it. */
@@ -50,8 +51,8 @@ export class ArgoCdApplication {
     });
   }
 
-  /** The sync of `commit` failed: Argo CD's message, the Deployments it could not apply. */
-  refused(commit: string, message: string, deployments: readonly string[]): void {
+  /** The sync of `commit` failed: Argo CD's message, the workloads it could not apply. */
+  refused(commit: string, message: string, workloads: ReadonlyArray<{ kind: string; name: string }>): void {
     this.write({
       revisions: [commit],
       syncStatus: 'OutOfSync',
@@ -60,8 +61,45 @@ export class ArgoCdApplication {
         revisions: [commit],
         phase: 'Failed',
         message,
-        resources: deployments.map((name) => ({ kind: 'Deployment', name, status: 'SyncFailed', message })),
+        resources: workloads.map(({ kind, name }) => ({ kind, name, status: 'SyncFailed', message })),
       },
+    });
+  }
+
+  /**
+   * `commit` does not render: Argo CD cannot compare it, says why in a ComparisonError condition (kustomize's
+   * words in the repo server's), and keeps the last sync operation and health.
+   */
+  renderFailed(commit: string, overlay: string, message: string): void {
+    this.server.update('applications', ARGO_CD_NAMESPACE, this.name, (object) => {
+      const previous = (object['status'] ?? {}) as JsonObject;
+      const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+      object['status'] = {
+        ...previous,
+        sync: { status: 'Unknown', revision: commit },
+        reconciledAt: now,
+        conditions: [
+          {
+            type: 'ComparisonError',
+            message: `Failed to load target state: failed to generate manifest for source 1 of 1: rpc error: code = Unknown desc = \`kustomize build <path to cached source>/${overlay}\` failed exit status 1: ${message}`,
+            lastTransitionTime: now,
+          },
+        ],
+      };
+    });
+  }
+
+  /** Argo CD's answer to the refresh annotation: it compares again now and takes the annotation off. */
+  answerRefresh(): void {
+    const stored = this.server.get('applications', ARGO_CD_NAMESPACE, this.name);
+    const annotations = stored?.metadata['annotations'] as Record<string, string> | undefined;
+    if (annotations?.[REFRESH] === undefined) return;
+    this.server.update('applications', ARGO_CD_NAMESPACE, this.name, (object) => {
+      object.metadata['annotations'] = Object.fromEntries(
+        Object.entries(object.metadata['annotations'] as Record<string, string>).filter(([key]) => key !== REFRESH),
+      );
+      const status = object['status'] as JsonObject | undefined;
+      if (status) status['reconciledAt'] = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
     });
   }
 
