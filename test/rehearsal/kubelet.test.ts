@@ -3,13 +3,16 @@
 // at their own addresses, readiness probes that pass and fail, an entrypoint that exits 1, an image that
 // cannot be pulled, and how a container was started, read back from the container itself.
 import { ConfigurationError } from '@shiprail/core';
+import type { JsonObject } from '@shiprail/rehearsal/kube';
 import {
   containerProcess,
   effectiveEnvironment,
   expandReferences,
   Kubelet,
+  KubeletReadiness,
   readPodTemplate,
   ReadinessTracker,
+  templateReadinessOf,
   type PodHandle,
 } from '@shiprail/rehearsal/kubelet';
 import { execFile } from 'node:child_process';
@@ -198,6 +201,44 @@ describe('readiness thresholds', () => {
   ])('%s', (_name, thresholds, results, expected) => {
     const tracker = new ReadinessTracker(thresholds);
     expect(results.map((result) => tracker.record(result))).toEqual(expected);
+  });
+});
+
+describe("the clusters' answer", () => {
+  it.each([
+    [{ ready: true as const }, 'Deployment', false, { ready: true }],
+    [
+      { ready: false as const, reason: 'CrashLoopBackOff', message: 'app: exit 1' },
+      'Deployment',
+      false,
+      { ready: false, health: 'CrashLoopBackOff', message: 'CrashLoopBackOff: app: exit 1' },
+    ],
+    [
+      { ready: false as const, reason: 'ErrImageNeverPull', message: 'app: not present' },
+      'StatefulSet',
+      false,
+      { ready: false, health: 'ErrImagePull', message: 'ErrImageNeverPull: app: not present' },
+    ],
+    [
+      { ready: false as const, reason: 'StartError', message: 'app: no such file' },
+      'Deployment',
+      false,
+      { ready: false, health: 'RunContainerError', message: 'StartError: app: no such file' },
+    ],
+    [
+      { ready: false as const, reason: 'ReadinessProbeFailed', message: 'app: 503' },
+      'Deployment',
+      true,
+      { ready: false, health: 'starting', message: 'ReadinessProbeFailed: app: 503', progressDeadlineExceeded: true },
+    ],
+    [
+      { ready: false as const, reason: 'ReadinessProbeFailed', message: 'app: 503' },
+      'DaemonSet',
+      true,
+      { ready: false, health: 'starting', message: 'ReadinessProbeFailed: app: 503' },
+    ],
+  ] as const)('%j of a %s (deadline passed: %s)', (readiness, kind, deadlinePassed, expected) => {
+    expect(templateReadinessOf(readiness, kind, deadlinePassed)).toEqual(expected);
   });
 });
 
@@ -503,6 +544,37 @@ running('pods from images in the registry', () => {
     for (const each of seen)
       expect(each.env).toEqual(expect.arrayContaining(['GREETING=from-pod', 'MODE=image', `IP=${each.ip}`]));
     await Promise.all(pods.map((pod) => pod.stop()));
+  });
+
+  it("answers the simulated clusters' question about each pod by running it, and keeps it for traffic", async () => {
+    const node = new KubeletReadiness(kubelet, () => READY_MS);
+    const subject = (name: string, image: string) => ({
+      environment: 'staging',
+      namespace: 'shop',
+      kind: 'Deployment' as const,
+      name,
+      pod: `${name}-7d4b9c-x2x9z`,
+      template: template([{ name: 'app', image, ports: [{ containerPort: 8080 }] }], { name }) as JsonObject,
+    });
+    const [web, crash, refused] = await Promise.all([
+      node.readiness(subject('web', images.byDigest.web)),
+      node.readiness(subject('crash', images.byDigest.crash)),
+      node.readiness({ ...subject('refused', images.byDigest.web), template: { spec: { containers: [] } } }),
+    ]);
+    expect(web).toEqual({ ready: true });
+    expect(crash).toMatchObject({ ready: false, health: 'CrashLoopBackOff' });
+    expect(refused).toEqual({
+      ready: false,
+      health: 'CreateContainerConfigError',
+      message: 'spec.containers: at least one container is required',
+    });
+    const [pod] = node.podsOf('staging', 'shop', 'web');
+    expect(pod?.name).toBe('web-7d4b9c-x2x9z');
+    expect((await get(pod?.address() ?? '', '/args')).body.trim()).toBe('image-cmd');
+    await node.retire('staging', 'shop', 'web', 0);
+    await node.retire('staging', 'shop', 'crash', 0);
+    expect(node.podsOf('staging', 'shop', 'web')).toEqual([]);
+    expect(existsSync(`/run/netns/${pod?.networkNamespace ?? ''}`)).toBe(false);
   });
 
   // Last: it stops the kubelet the other tests share.

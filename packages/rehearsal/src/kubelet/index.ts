@@ -8,6 +8,7 @@ export {
   type ImageProcess,
 } from './container-process.ts';
 export type { Backoff } from './container-worker.ts';
+export { isSettled, KubeletReadiness, templateReadinessOf } from './cluster-readiness.ts';
 export { Kubelet, PodHandle, type KubeletOptions } from './kubelet.ts';
 export { readPodTemplate, type ContainerSpec, type PodTemplate, type Probe } from './pod-template.ts';
 export { ReadinessTracker, runProbe, type ProbeResult } from './probe.ts';

@@ -219,8 +219,9 @@ export class Kubelet {
   /**
    * Starts a pod from a template (`{metadata, spec}` as rendered): checked first, then its network made;
    * pulls and starts go on after this returns. Read `status()`/`readiness()` or `waitFor()` on the handle.
+   * The pod is named `podName`, or the template's name with a random suffix as a ReplicaSet names it.
    */
-  async start(templateJson: unknown): Promise<PodHandle> {
+  async start(templateJson: unknown, options: { podName?: string } = {}): Promise<PodHandle> {
     const template = readPodTemplate(templateJson);
     this.checked ??= checkPodNetworking(this.range);
     await this.checked;
@@ -230,7 +231,7 @@ export class Kubelet {
       await releasePodNetwork(network);
       throw new Error('the kubelet is stopped');
     }
-    const name = `${template.name}-${randomBytes(3).toString('hex').slice(0, 5)}`;
+    const name = options.podName ?? `${template.name}-${randomBytes(3).toString('hex').slice(0, 5)}`;
     const pod = new PodHandle(
       template,
       name,
