@@ -44,8 +44,11 @@ test('npm run demo rehearses deploy.yml: a line per job, the job table, the repo
       'gitops',
       'comment',
       'summaries',
+      'permissions',
       'clusters',
     ]);
+    // deploy.yml grants nothing at the top; detect asks for contents: read alone.
+    expect(report.permissions['detect']).toEqual({ contents: 'read', metadata: 'read' });
     expect(report.scenario).toBe('failing-test');
     expect(report.jobs['test (api)']).toBe('failure');
     expect(report.pushed).toEqual([]);

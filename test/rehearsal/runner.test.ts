@@ -1,63 +1,18 @@
 // The rehearsal runner on small workflows made of `run:` steps: job order, needs and outputs, status
 // functions, matrix expansion, env and GITHUB_ENV, continue-on-error, environments and their reviewers,
 // concurrency superseding, and constructs it refuses with the file and line.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { errorMessage } from '@shiprail/core';
-import {
-  ConcurrencyGroups,
-  type Value,
-  expandMatrix,
-  runWorkflow,
-  type WorkflowRunOptions,
-  type WorkflowRunResult,
-  loadWorkflow,
-} from '@shiprail/rehearsal/workflow';
+import { ConcurrencyGroups, type Value, expandMatrix } from '@shiprail/rehearsal/workflow';
+import { results, useWorkflowBench } from './workflow-bench.ts';
 
-let directory = '';
-beforeAll(() => {
-  directory = mkdtempSync(join(tmpdir(), 'rehearsal-runner-'));
-});
-afterAll(() => rmSync(directory, { recursive: true, force: true }));
-
-let counter = 0;
-async function rehearseYaml(yaml: string, options: Partial<WorkflowRunOptions> = {}): Promise<WorkflowRunResult> {
-  counter += 1;
-  const file = join(directory, `workflow-${counter}.yml`);
-  writeFileSync(file, yaml);
-  return runWorkflow({
-    workflow: await loadWorkflow(file),
-    runId: counter,
-    event: {
-      name: 'push',
-      payload: {},
-      sha: 'a'.repeat(40),
-      ref: 'refs/heads/main',
-      repository: 'acme/shop',
-      actor: 'octocat',
-    },
-    workflowRepository: 'acme/shop',
-    workflowSha: 'a'.repeat(40),
-    inputs: {},
-    secrets: { GITHUB_TOKEN: 'ghs_unitTestToken' },
-    actions: (uses) => {
-      throw new Error(`no action ${uses}`);
-    },
-    serverUrl: 'http://127.0.0.1:9',
-    workRoot: join(directory, `runs-${counter}`),
-    baseEnv: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: directory },
-    ...options,
-  });
-}
-
-const results = (run: WorkflowRunResult): Record<string, string> =>
-  Object.fromEntries(run.jobs.map((job) => [job.key, job.result]));
+const bench = useWorkflowBench();
 
 const header = 'on: push\njobs:\n';
 
 test('jobs run after their needs, and read their outputs', async () => {
-  const run = await rehearseYaml(`${header}
+  const run = await bench.rehearse(`${header}
   last:
     needs: [first, second]
     runs-on: ubuntu-latest
@@ -93,7 +48,7 @@ test('jobs run after their needs, and read their outputs', async () => {
 });
 
 test('a failed job skips its dependents unless their condition says otherwise', async () => {
-  const run = await rehearseYaml(`${header}
+  const run = await bench.rehearse(`${header}
   broken:
     runs-on: ubuntu-latest
     steps:
@@ -135,7 +90,7 @@ test('a failed job skips its dependents unless their condition says otherwise', 
 });
 
 test('steps: outcome and conclusion under continue-on-error, status functions, GITHUB_ENV and env precedence', async () => {
-  const run = await rehearseYaml(
+  const run = await bench.rehearse(
     `${header}
 env:
   LEVEL: workflow
@@ -204,7 +159,7 @@ test.each<[Value, string[]]>([
 });
 
 test('a matrix from fromJSON runs one job per entry, named by service, and fail-fast false keeps the others', async () => {
-  const run = await rehearseYaml(`${header}
+  const run = await bench.rehearse(`${header}
   detect:
     runs-on: ubuntu-latest
     outputs:
@@ -234,7 +189,7 @@ test('a matrix from fromJSON runs one job per entry, named by service, and fail-
 
 test("an environment's reviewer rejects: the job fails without running a step, its dependents are skipped", async () => {
   const asked: string[] = [];
-  const run = await rehearseYaml(
+  const run = await bench.rehearse(
     `${header}
   dev:
     runs-on: ubuntu-latest
@@ -323,12 +278,12 @@ test.each([
 ])(
   'a matrix of environments with max-parallel 1: %s',
   async (_, broken, rejected: string[], asked: string[], legs: string[]) => {
-    const log = join(directory, `promotion-${broken}-${rejected.join('')}.log`);
+    const log = join(bench.directory, `promotion-${broken}-${rejected.join('')}.log`);
     writeFileSync(log, '');
     const approvals: string[] = [];
     const environments = ['qa', 'staging', 'preprod', 'perf'];
-    const run = await rehearseYaml(PROMOTION, {
-      baseEnv: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: directory, LOG: log, BROKEN: broken },
+    const run = await bench.rehearse(PROMOTION, {
+      baseEnv: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: bench.directory, LOG: log, BROKEN: broken },
       environmentSecrets: Object.fromEntries(environments.map((name) => [name, { KUBECONFIG: `${name}-cluster` }])),
       approve: (environment, _run, job) => {
         approvals.push(environment);
@@ -383,7 +338,7 @@ test('two runs of one workflow: the first run waiting for approval is superseded
 `;
   let firstWaits: () => void = () => undefined;
   const waiting = new Promise<void>((resolve) => (firstWaits = resolve));
-  const first = rehearseYaml(yaml, {
+  const first = bench.rehearse(yaml, {
     concurrency: groups,
     approve: () => {
       firstWaits();
@@ -391,7 +346,7 @@ test('two runs of one workflow: the first run waiting for approval is superseded
     },
   });
   await waiting;
-  const second = await rehearseYaml(yaml, { concurrency: groups });
+  const second = await bench.rehearse(yaml, { concurrency: groups });
   expect(results(await first)).toEqual({ deploy: 'cancelled' });
   expect(results(second)).toEqual({ deploy: 'success' });
 });
@@ -410,14 +365,19 @@ test.each([
     6,
   ],
   [
-    'defaults',
-    '  build:\n    runs-on: ubuntu-latest\n    defaults:\n      run:\n        shell: bash\n    steps:\n      - run: "true"\n',
-    'defaults',
+    'a shell that is neither known nor a command with {0}',
+    '  build:\n    runs-on: ubuntu-latest\n    defaults:\n      run:\n        shell: fish\n    steps:\n      - run: "true"\n',
+    'fish',
+    7,
+  ],
+  [
+    'job services',
+    '  build:\n    runs-on: ubuntu-latest\n    services:\n      db: { image: postgres }\n    steps:\n      - run: "true"\n',
+    'services',
     5,
   ],
-  ['a reusable workflow call', '  call:\n    uses: acme/x/.github/workflows/y.yml@main\n', 'reusable workflow', 4],
 ])('%s is refused with the file and line', async (_what, jobs, word, line) => {
-  const refusal = await rehearseYaml(`${header}${jobs}`).then(
+  const refusal = await bench.rehearse(`${header}${jobs}`).then(
     () => 'no error',
     (error: unknown) => errorMessage(error),
   );
@@ -425,7 +385,7 @@ test.each([
 });
 
 test('a third-party action without a local equivalent fails its step with the file and line', async () => {
-  const run = await rehearseYaml(`${header}
+  const run = await bench.rehearse(`${header}
   build:
     runs-on: ubuntu-latest
     steps:

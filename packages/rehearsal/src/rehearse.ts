@@ -5,7 +5,21 @@ import { repoRoot } from './action-metadata.ts';
 import { ConcurrencyGroups } from './workflow/concurrency.ts';
 import type { Value } from './workflow/expressions.ts';
 import { assembleReport, type Report } from './report.ts';
-import { runWorkflow, type ProgressListener, type WorkflowRunResult } from './workflow/workflow-run.ts';
+import { callInputs, callSecrets } from './workflow/calls.ts';
+import {
+  mergeGroupEvent,
+  mergeQueueCommit,
+  pullRequestEvent,
+  pullRequestMergeCommit,
+  pushEvent,
+} from './workflow/events.ts';
+import type { EnvironmentRules } from './workflow/environments.ts';
+import {
+  runWorkflow,
+  type ProgressListener,
+  type WorkflowEvent,
+  type WorkflowRunResult,
+} from './workflow/workflow-run.ts';
 import type { Scenario, ScenarioEvent } from './scenarios.ts';
 import { readActionPins, resolveThirdParty } from './workflow/third-party.ts';
 import { loadWorkflow, type WorkflowDefinition } from './workflow/workflow.ts';
@@ -50,40 +64,51 @@ export function deployInputs(world: World, scenario: Scenario): Record<string, V
   };
 }
 
-/** The workflow_call inputs with their declared defaults, as GitHub passes them. */
-export function withDefaults(workflow: WorkflowDefinition, given: Record<string, Value>): Record<string, Value> {
-  const inputs: Record<string, Value> = {};
-  for (const [name, input] of Object.entries(workflow.callInputs)) {
-    const value = given[name] ?? input.default;
-    if (value === null && input.required) throw new Error(`${workflow.file}: required input '${name}' is not given`);
-    inputs[name] = value ?? (input.type === 'boolean' ? false : input.type === 'number' ? 0 : '');
+/** What a caller passes deploy.yml, checked as GitHub checks a call (GitHub's messages, naming the file). */
+function callOf(
+  workflow: WorkflowDefinition,
+  given: Record<string, Value>,
+  secrets: Record<string, string>,
+): { inputs: Record<string, Value>; secrets: Record<string, string> } {
+  try {
+    return { inputs: callInputs(workflow, given), secrets: callSecrets(workflow, secrets, { GITHUB_TOKEN }) };
+  } catch (error) {
+    throw new Error(`${workflow.file}: ${error instanceof Error ? error.message : String(error)}`);
   }
-  const unknown = Object.keys(given).filter((name) => !(name in workflow.callInputs));
-  if (unknown.length > 0) throw new Error(`${workflow.file} has no input named ${unknown.join(', ')}`);
-  return inputs;
 }
 
 const PULL_REQUEST_NUMBER = 7;
 
-function eventPayload(event: ScenarioEvent): Record<string, unknown> {
-  const repository = { full_name: CALLER_REPOSITORY, name: 'shop', owner: { login: 'acme' }, default_branch: 'main' };
-  if (event.name === 'pull_request') {
-    return {
-      action: 'synchronize',
-      number: PULL_REQUEST_NUMBER,
-      pull_request: {
-        number: PULL_REQUEST_NUMBER,
-        base: { ref: 'main', sha: event.before },
-        head: { ref: 'feature', sha: event.sha },
-      },
-      repository,
-    };
+/**
+ * The event as GitHub delivers it: a push to main; a pull request from `feature` into main, run on the
+ * merge commit GitHub makes in the caller's repository; or that pull request in main's merge queue, run
+ * on the queue's commit.
+ */
+async function workflowEvent(
+  world: World,
+  event: Omit<ScenarioEvent, 'name'> & { name: ScenarioEvent['name'] | 'merge_group' },
+): Promise<WorkflowEvent> {
+  const repository = { fullName: CALLER_REPOSITORY, defaultBranch: 'main' };
+  const path = world.repositories[CALLER_REPOSITORY] ?? '';
+  if (event.name === 'merge_group') {
+    const entry = { baseBranch: 'main', baseSha: event.before, pullRequest: PULL_REQUEST_NUMBER };
+    return mergeGroupEvent(repository, await mergeQueueCommit(path, entry, event.sha), 'octocat');
   }
-  return { ref: 'refs/heads/main', before: event.before, after: event.sha, repository };
+  if (event.name !== 'pull_request') return pushEvent(repository, 'main', event.before, event.sha, 'octocat');
+  const mergeSha = await pullRequestMergeCommit(path, PULL_REQUEST_NUMBER, event.before, event.sha);
+  const pull = {
+    number: PULL_REQUEST_NUMBER,
+    base: { ref: 'main', sha: event.before },
+    head: { ref: 'feature', sha: event.sha },
+    mergeSha,
+  };
+  return pullRequestEvent(repository, pull, 'octocat');
 }
 
 export interface RehearseOptions {
   progress?: ProgressListener;
+  /** The environments' wait timers and deployment branch rules (default none, as new environments have). */
+  environmentRules?: EnvironmentRules;
 }
 
 /** Runs the scenario in `world` (which it resets first) and reports. */
@@ -97,7 +122,12 @@ export async function rehearse(
   const pins = readActionPins(ACTION_PINS);
   const events = await scenario.events(world);
   const concurrency = new ConcurrencyGroups();
-  const inputs = withDefaults(workflow, { ...deployInputs(world, scenario), ...scenario.inputs?.(world) });
+  // Kubeconfigs are environment secrets, released only once an environment approved the job.
+  const call = callOf(
+    workflow,
+    { ...deployInputs(world, scenario), ...scenario.inputs?.(world) },
+    { GITOPS_TOKEN, NOTIFY_WEBHOOK_URL: world.webhookUrl },
+  );
   let firstWaits: () => void = () => undefined;
   const firstWaiting = new Promise<void>((resolve) => (firstWaits = resolve));
   // The first run's reviewer of `holdUntilNext` never answers: a newer run supersedes it.
@@ -115,19 +145,11 @@ export async function rehearse(
       runWorkflow({
         workflow,
         runId: (nextRunId += 1),
-        event: {
-          name: event.name,
-          payload: eventPayload(event),
-          sha: event.sha,
-          ref: event.name === 'push' ? 'refs/heads/main' : `refs/pull/${PULL_REQUEST_NUMBER}/merge`,
-          repository: CALLER_REPOSITORY,
-          actor: 'octocat',
-        },
+        event: await workflowEvent(world, event),
         workflowRepository: SUITE_REPOSITORY,
         workflowSha: world.suite.sha,
-        inputs,
-        // Kubeconfigs are environment secrets, released only once an environment approved the job.
-        secrets: { GITHUB_TOKEN, GITOPS_TOKEN, NOTIFY_WEBHOOK_URL: world.webhookUrl },
+        inputs: call.inputs,
+        secrets: call.secrets,
         environmentSecrets: Object.fromEntries(
           ENVIRONMENTS.map((environment) => [environment, { KUBECONFIG: world.kubeconfigs[environment] }]),
         ),
@@ -138,6 +160,7 @@ export async function rehearse(
         workRoot: join(world.directory, 'runs'),
         baseEnv: world.baseEnv,
         progress: options.progress,
+        environmentRules: options.environmentRules,
       }),
     );
   }

@@ -13,6 +13,8 @@ export interface Report {
   comment: string | null;
   /** What each job of the last run wrote to its summary, by job key (jobs that wrote nothing left out). */
   summaries: Record<string, string>;
+  /** Each job's GITHUB_TOKEN scopes above none, by job key, as GitHub computes them. */
+  permissions: Record<string, Record<string, string>>;
   /**
    * The environments whose cluster did not apply the GitOps branch's last commit, with why: kustomize's
    * words when the overlay does not render, the API server's when it refuses an object.
@@ -40,6 +42,7 @@ export async function assembleReport(
     summaries: Object.fromEntries(
       (lastRun?.jobs ?? []).filter((job) => job.summary !== '').map((job) => [job.key, job.summary]),
     ),
+    permissions: Object.fromEntries((lastRun?.jobs ?? []).map((job) => [job.key, job.permissions])),
     clusters: world.unapplied(),
   };
 }

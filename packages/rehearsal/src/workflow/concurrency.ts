@@ -1,6 +1,8 @@
 // Concurrency groups shared by every run of a rehearsal, with GitHub's rule: in a group at most one job
 // runs and one waits; a newer waiting job cancels the older waiting one (and, with cancel-in-progress,
-// the running one too). A job waiting for its environment's approval is a waiting job.
+// the running one too). A job waiting for its environment's approval is a waiting job. A workflow's own
+// `concurrency` makes its whole run such a job.
+import { valueText, type Value } from './expressions.ts';
 
 export type Admission = 'admitted' | 'superseded';
 
@@ -72,6 +74,12 @@ export class ConcurrencyGroups {
     return { superseded, start, leave };
   }
 
+  /** Who runs and who waits in `group` now. */
+  members(group: string): { running?: string; waiting?: string } {
+    const state = this.groups.get(group);
+    return { running: state?.running?.owner, waiting: state?.waiting?.owner };
+  }
+
   /** Moves the waiting job to running when it has asked to start. */
   private promote(state: Group): void {
     const next = state.waiting;
@@ -80,4 +88,12 @@ export class ConcurrencyGroups {
     state.running = { owner: next.owner, cancel: next.cancel };
     next.admit();
   }
+}
+
+/** A `concurrency:` value (a group name, or `group` and `cancel-in-progress`); undefined when there is none. */
+export function concurrencySetting(value: Value): { group: string; cancelInProgress: boolean } | undefined {
+  if (value === null || value === '') return undefined;
+  if (typeof value !== 'object' || Array.isArray(value)) return { group: valueText(value), cancelInProgress: false };
+  const cancel = value['cancel-in-progress'];
+  return { group: valueText(value['group'] ?? ''), cancelInProgress: cancel === true || cancel === 'true' };
 }

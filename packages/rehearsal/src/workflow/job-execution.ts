@@ -5,12 +5,26 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TemplateToken } from '@actions/workflow-parser/templates/tokens/index';
 import { errorMessage, type Redactor } from '@shiprail/core';
-import type { ConcurrencyGroups, ConcurrencyTicket } from './concurrency.ts';
+import { concurrencySetting, type ConcurrencyGroups, type ConcurrencyTicket } from './concurrency.ts';
+import { deploymentRefusal, waitTimerMs } from './environments.ts';
 import { evaluateCondition, valueText, type Contexts, type StatusFunctions, type Value } from './expressions.ts';
 import { failedStep, runLocalAction, runScript, type StepEnvironment, type StepResult } from './steps.ts';
 import type { TokenValues } from './token-values.ts';
 import type { JobDefinition, StepDefinition } from './workflow.ts';
 import type { Conclusion, JobRecord, ProgressListener, StepRecord, WorkflowRunOptions } from './workflow-run.ts';
+
+/** A timer that ends early when `signal` aborts. */
+function realSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
 
 /** What a job's execution is given by its run. */
 export interface JobSetting {
@@ -71,24 +85,36 @@ export class JobExecution {
   }
 
   joinConcurrency(): ConcurrencyTicket | undefined {
-    const value = this.setting.values.value(this.job.concurrency, this.contexts);
-    if (value === null) return undefined;
-    const group = typeof value === 'string' ? value : valueText((value as Record<string, Value>)['group'] ?? '');
-    const cancelInProgress = typeof value === 'object' && !Array.isArray(value) && value['cancel-in-progress'] === true;
+    const setting = concurrencySetting(this.setting.values.value(this.job.concurrency, this.contexts));
+    if (setting === undefined) return undefined;
     const owner = `run ${this.setting.options.runId} ${this.record.key}`;
-    return this.setting.concurrency.join(group, owner, cancelInProgress, () => this.cancel.abort());
+    return this.setting.concurrency.join(setting.group, owner, setting.cancelInProgress, () => this.cancel.abort());
   }
 
-  /** Waits for the environment's approval and the concurrency group; false when the job does not run. */
+  /**
+   * Waits for the environment (its deployment branch rule, wait timer and reviewer) and the concurrency
+   * group; false when the job does not run.
+   */
   async admitted(ticket: ConcurrencyTicket | undefined): Promise<boolean> {
     const options = this.setting.options;
     const environment = this.environmentName();
     const superseded = ticket?.superseded ?? new Promise<'superseded'>(() => undefined);
     if (environment !== '') {
-      this.setting.progress.jobWaiting(options.runId, this.record, `waiting for ${environment}'s approval`);
+      const refused = deploymentRefusal(options.environmentRules, environment, options.event.ref);
+      if (refused !== undefined) return this.stop('failure', refused);
+      const timer = waitTimerMs(options.environmentRules, environment);
+      const waits = timer > 0 ? ` and its wait timer (${timer / 60_000} min)` : '';
+      this.setting.progress.jobWaiting(options.runId, this.record, `waiting for ${environment}'s approval${waits}`);
       const approve = options.approve ?? (() => Promise.resolve(true));
-      const answer = await Promise.race([approve(environment, options.runId, this.record.key), superseded]);
+      const sleep = options.sleep ?? realSleep;
+      // The reviewer may answer while the timer runs; the job starts once both allow it.
+      const allowed = Promise.all([
+        approve(environment, options.runId, this.record.key),
+        timer > 0 ? sleep(timer, this.cancel.signal) : undefined,
+      ]).then(([answer]) => answer);
+      const answer = await Promise.race([allowed, superseded]);
       if (answer === 'superseded') return this.stop('cancelled', 'superseded by a newer run in its concurrency group');
+      if (this.cancel.signal.aborted) return this.stop('cancelled', `cancelled while waiting for ${environment}`);
       if (!answer) return this.stop('failure', `${environment}'s reviewer rejected the deployment`);
       this.contexts['secrets'] = { ...options.secrets, ...options.environmentSecrets?.[environment] };
     }
@@ -228,6 +254,8 @@ export class JobExecution {
       GITHUB_SHA: options.event.sha,
       GITHUB_REF: options.event.ref,
       GITHUB_REF_NAME: valueText(github['ref_name'] ?? ''),
+      GITHUB_HEAD_REF: valueText(github['head_ref'] ?? ''),
+      GITHUB_BASE_REF: valueText(github['base_ref'] ?? ''),
       GITHUB_REPOSITORY: options.event.repository,
       GITHUB_REPOSITORY_OWNER: valueText(github['repository_owner'] ?? ''),
       GITHUB_ACTOR: options.event.actor,
@@ -257,10 +285,13 @@ export class JobExecution {
 
   async executeStep(step: StepDefinition, contexts: Contexts, environment: StepEnvironment): Promise<StepResult> {
     if (step.run !== undefined) {
-      const directory = this.setting.values.text(step.workingDirectory, contexts, '.');
+      // A step's own shell and working-directory, else the job's defaults.run, else the workflow's.
+      const defaults = { ...this.setting.options.workflow.defaults, ...this.job.defaults };
+      const directory = this.setting.values.text(step.workingDirectory, contexts, defaults.workingDirectory ?? '.');
       const script = this.setting.values.text(step.run, contexts);
       const replaced = this.setting.options.replaceRun?.[script.trim()] ?? script;
-      return runScript(replaced, join(environment.workspace, directory), environment);
+      const shell = step.shell !== '' ? step.shell : (defaults.shell ?? '');
+      return runScript(replaced, join(environment.workspace, directory), environment, shell);
     }
     const uses = step.uses ?? '';
     const inputs = this.setting.values.strings(step.with, contexts);

@@ -34,8 +34,41 @@ export interface StepEnvironment {
 
 const tailOf = (text: string): string => text.trim().split('\n').slice(-8).join('\n');
 
-/** Runs a `run:` script with bash as the runner's default shell does (`bash --noprofile --norc -eo pipefail`). */
-export async function runScript(script: string, cwd: string, context: StepEnvironment): Promise<StepResult> {
+/**
+ * The command lines of the runner's shells on Linux. A step that names no shell gets `bash -e`, without
+ * pipefail; only `shell: bash` adds `--noprofile --norc -o pipefail`.
+ */
+const SHELLS: Readonly<Record<string, string>> = {
+  '': 'bash -e {0}',
+  bash: 'bash --noprofile --norc -eo pipefail {0}',
+  sh: 'sh -e {0}',
+  python: 'python {0}',
+};
+
+/** Why a `shell:` value cannot run here, or undefined when it can. */
+export function shellRefusal(shell: string): string | undefined {
+  if (shell in SHELLS) return undefined;
+  if (['pwsh', 'powershell', 'cmd'].includes(shell)) return `shell '${shell}' is not supported by the rehearsal runner`;
+  if (!shell.includes('{0}')) return `shell '${shell}' is neither a known shell nor a command with {0} for the script`;
+  return undefined;
+}
+
+/** The argument vector a step's shell runs `script` (a file) with; a custom shell is `command … {0} …`. */
+export function shellCommand(shell: string, script: string): string[] {
+  const template = SHELLS[shell] ?? shell;
+  return template
+    .trim()
+    .split(/\s+/)
+    .map((part) => part.replace('{0}', script));
+}
+
+/** Runs a `run:` script with the step's shell (`shell`: its `shell:` or defaults.run, '' for none). */
+export async function runScript(
+  script: string,
+  cwd: string,
+  context: StepEnvironment,
+  shell = '',
+): Promise<StepResult> {
   const files = mkdtempSync(join(context.runnerTemp, 'step-'));
   const paths = {
     script: join(files, 'script.sh'),
@@ -51,7 +84,8 @@ export async function runScript(script: string, cwd: string, context: StepEnviro
     GITHUB_ENV: paths.env,
     GITHUB_STEP_SUMMARY: paths.summary,
   };
-  const child = spawn('bash', ['--noprofile', '--norc', '-eo', 'pipefail', paths.script], {
+  const [command = 'bash', ...args] = shellCommand(shell, paths.script);
+  const child = spawn(command, args, {
     cwd,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -50,7 +50,9 @@ function checkoutWith(world: ThirdPartyWorld): ThirdPartyAction {
     const source = world.repositories[repository];
     if (source === undefined) return failedStep(`checkout: the rehearsal has no repository ${repository}`);
     const own = repository === context.env['GITHUB_REPOSITORY'];
-    // Without a ref, another repository is checked out at its default branch, as actions/checkout does.
+    // Without a ref, the workflow's repository is checked out at GITHUB_SHA (for a pull request the merge
+    // commit of refs/pull/N/merge, not its head), another at its default branch, as actions/checkout does.
+    const eventRef = context.env['GITHUB_REF'] ?? '';
     const ref = inputs['ref'] || (own ? (context.env['GITHUB_SHA'] ?? 'HEAD') : await defaultBranch(source));
     const target = insideWorkspace(context.workspace, inputs['path'] || '.', 'path');
     if (target === context.workspace) {
@@ -66,11 +68,24 @@ function checkoutWith(world: ThirdPartyWorld): ThirdPartyAction {
     const objects = join(await git(source, ['rev-parse', '--absolute-git-dir']), 'objects');
     writeFileSync(join(target, '.git', 'objects', 'info', 'alternates'), `${objects}\n`);
     await git(target, ['fetch', '--quiet', '--tags', source, '+refs/heads/*:refs/remotes/origin/*']);
+    if (own && !inputs['ref'] && eventRef.startsWith('refs/pull/')) {
+      await git(target, ['fetch', '--quiet', source, `+${eventRef}:${eventRef.replace(/^refs\//, 'refs/remotes/')}`]);
+    }
     const commit = await git(target, ['rev-parse', '--verify', `${ref}^{commit}`]).catch(() =>
       git(target, ['rev-parse', '--verify', `origin/${ref}^{commit}`]),
     );
     await git(target, ['checkout', '--quiet', '--detach', commit]);
-    return succeededStep({ ref, commit });
+    const token = inputs['token'] ?? '';
+    const credential = Buffer.from(`x-access-token:${token}`).toString('base64');
+    // The token is persisted for later git commands (an Authorization header on the server's URL) unless
+    // persist-credentials is false; it and the header's credential are masked either way.
+    if (token !== '' && inputs['persist-credentials'] !== 'false') {
+      const server = context.env['GITHUB_SERVER_URL'] ?? '';
+      await git(target, ['config', '--local', `http.${server}/.extraheader`, `AUTHORIZATION: basic ${credential}`]);
+    }
+    const result = succeededStep({ ref: inputs['ref'] || (own && eventRef !== '' ? eventRef : ref), commit });
+    result.masked = token === '' ? [] : [token, credential];
+    return result;
   };
 }
 

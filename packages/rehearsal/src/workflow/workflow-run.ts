@@ -1,14 +1,25 @@
-// One run of a workflow as GitHub runs it: jobs in the order their `needs` allow (independent jobs
-// and matrix jobs in parallel), each job's `if`, matrix, concurrency group, environment approval, env,
-// steps and outputs evaluated as GitHub does, every expression by GitHub's evaluator.
+// One run of a workflow as GitHub runs it: its concurrency group, then jobs in the order their `needs`
+// allow (independent jobs and matrix jobs in parallel), each job's `if`, matrix, concurrency group,
+// environment, env, steps and outputs evaluated as GitHub does, every expression by GitHub's evaluator;
+// a job that calls a reusable workflow runs that workflow's jobs under it.
 import { errorMessage, Redactor } from '@shiprail/core';
-import { ConcurrencyGroups } from './concurrency.ts';
+import { callInputs, callSecrets } from './calls.ts';
+import { concurrencySetting, ConcurrencyGroups, type ConcurrencyTicket } from './concurrency.ts';
+import type { EnvironmentRules } from './environments.ts';
 import { evaluateCondition, type Contexts, type StatusFunctions, type Value } from './expressions.ts';
 import { JobExecution, type JobSetting } from './job-execution.ts';
 import { combinationLabel, expandMatrix, type Combination } from './matrix.ts';
+import {
+  defaultPermissions,
+  effectivePermissions,
+  permissionLines,
+  type DefaultPermissions,
+  type PermissionLevel,
+  type Permissions,
+} from './permissions.ts';
 import type { StepEnvironment, StepResult } from './steps.ts';
 import { TokenValues } from './token-values.ts';
-import { tokenEvaluator, type JobDefinition, type WorkflowDefinition } from './workflow.ts';
+import { loadWorkflow, tokenEvaluator, type JobDefinition, type WorkflowDefinition } from './workflow.ts';
 
 export type Conclusion = 'success' | 'failure' | 'skipped' | 'cancelled';
 
@@ -35,6 +46,10 @@ export interface JobRecord {
   note: string;
   /** What its steps wrote to GITHUB_STEP_SUMMARY (redacted). */
   summary: string;
+  /** Its GITHUB_TOKEN's scopes above none. */
+  permissions: Record<string, PermissionLevel>;
+  /** Its `continue-on-error` was true: a failure does not fail the run, and its needs see success. */
+  continueOnError: boolean;
 }
 
 export interface ProgressListener {
@@ -42,6 +57,13 @@ export interface ProgressListener {
   jobWaiting(run: number, job: JobRecord, reason: string): void;
   stepFinished(run: number, job: JobRecord, step: StepRecord): void;
   jobFinished(run: number, job: JobRecord): void;
+}
+
+/** A reusable workflow a job's `uses:` names: its file, and the repository and commit it comes from. */
+export interface CalledWorkflow {
+  path: string;
+  repository: string;
+  sha: string;
 }
 
 /** Runs a `uses:` step that is not a local action; undefined when the runner has no equivalent. */
@@ -89,6 +111,16 @@ export interface WorkflowRunOptions {
   workspace?: string;
   /** `run:` scripts replaced by others, e.g. an install step by a check that it was done. */
   replaceRun?: Record<string, string>;
+  /** Environments' wait timers and deployment branch rules (default: none, as a new environment has). */
+  environmentRules?: EnvironmentRules;
+  /** Waits `ms` (an environment's wait timer), or less once `signal` aborts. Default: a real timer. */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** The repository's default GITHUB_TOKEN permissions (default restricted, GitHub's for new repositories). */
+  defaultPermissions?: DefaultPermissions;
+  /** The file of a reusable workflow a job's `uses:` names; without it such a job fails, naming its line. */
+  resolveWorkflow?: (uses: string) => CalledWorkflow;
+  /** Set for a called workflow's run: the calling job's key and token, which its jobs cannot exceed. */
+  caller?: { key: string; permissions: Permissions };
 }
 
 export interface WorkflowRunResult {
@@ -157,8 +189,16 @@ class WorkflowRun {
   private readonly listener: ProgressListener;
   /** What every job's execution is given. */
   private readonly setting: JobSetting;
+  /** Cancels this run: "Cancel workflow", or a newer run of its concurrency group with cancel-in-progress. */
+  private readonly cancel = new AbortController();
+  /** The jobs of the workflows this run's jobs called, by calling job id. */
+  private readonly called = new Map<string, JobRecord[]>();
 
-  constructor(options: WorkflowRunOptions, values: TokenValues) {
+  constructor(given: WorkflowRunOptions, values: TokenValues) {
+    const { signal } = given;
+    if (signal?.aborted) this.cancel.abort();
+    signal?.addEventListener('abort', () => this.cancel.abort(), { once: true });
+    const options = { ...given, signal: this.cancel.signal };
     this.options = options;
     this.values = values;
     this.listener = options.progress ?? NO_LISTENER;
@@ -184,12 +224,16 @@ class WorkflowRun {
   /** The github context of the run. */
   private github(): Record<string, Value> {
     const { event, runId, serverUrl } = this.options;
+    // A pull request's branches: head_ref and base_ref are set for pull_request events alone.
+    const pull = (event.payload['pull_request'] ?? {}) as { head?: { ref?: string }; base?: { ref?: string } };
     return {
+      head_ref: pull.head?.ref ?? '',
+      base_ref: pull.base?.ref ?? '',
       event_name: event.name,
       event: event.payload as Record<string, Value>,
       sha: event.sha,
       ref: event.ref,
-      ref_name: event.ref.replace(/^refs\/(heads|tags)\//, ''),
+      ref_name: event.ref.replace(/^refs\/(heads|tags|pull)\//, ''),
       repository: event.repository,
       repository_owner: event.repository.split('/')[0] ?? '',
       actor: event.actor,
@@ -205,6 +249,11 @@ class WorkflowRun {
       action: '',
       job: '',
     };
+  }
+
+  /** A job's result as its dependants see it: a failure under continue-on-error is a success. */
+  private static seenResult(record: JobRecord): Conclusion {
+    return record.result === 'failure' && record.continueOnError ? 'success' : record.result;
   }
 
   needsContext(job: JobDefinition): Record<string, Value> {
@@ -252,7 +301,42 @@ class WorkflowRun {
     };
   }
 
+  /** Joins the workflow's concurrency group; undefined when it has none. */
+  joinConcurrency(): ConcurrencyTicket | undefined {
+    const contexts: Contexts = {
+      github: this.setting.github,
+      inputs: this.options.inputs,
+      vars: this.options.vars ?? {},
+    };
+    const setting = concurrencySetting(this.values.value(this.options.workflow.concurrency, contexts));
+    if (setting === undefined) return undefined;
+    const owner = `run ${this.options.runId}${this.options.caller ? ` ${this.options.caller.key}` : ''}`;
+    return this.setting.concurrency.join(setting.group, owner, setting.cancelInProgress, () => this.cancel.abort());
+  }
+
   async run(): Promise<WorkflowRunResult> {
+    const ticket = this.joinConcurrency();
+    try {
+      if (ticket && (await ticket.start()) === 'superseded') return this.superseded();
+      return await this.runJobs();
+    } finally {
+      ticket?.leave();
+    }
+  }
+
+  /** A run cancelled while pending: a newer run of its concurrency group took its place. */
+  superseded(): WorkflowRunResult {
+    const note = 'superseded by a newer run in its concurrency group';
+    const jobs = this.options.workflow.jobs.map((job) => {
+      const record = this.record(job.id, job, {}, note);
+      record.result = 'cancelled';
+      this.listener.jobFinished(this.options.runId, record);
+      return record;
+    });
+    return { runId: this.options.runId, conclusion: 'cancelled', jobs, outputs: {} };
+  }
+
+  async runJobs(): Promise<WorkflowRunResult> {
     const order = jobOrder(this.options.workflow.jobs, this.file);
     const definitions = new Map(this.options.workflow.jobs.map((job) => [job.id, job]));
     const running = new Map<string, Promise<void>>();
@@ -271,16 +355,14 @@ class WorkflowRun {
       }
       await Promise.race(running.values());
     }
-    const jobs = order.flatMap((id) => this.states.get(id)?.records ?? []);
+    const own = order.flatMap((id) => this.states.get(id)?.records ?? []);
+    // A failed job fails the run; otherwise a cancelled one (superseded in its group) cancels it.
+    const combined = combinedResult(own.map((record) => WorkflowRun.seenResult(record)));
+    const ended = combined === 'failure' || combined === 'cancelled' ? combined : 'success';
     return {
       runId: this.options.runId,
-      conclusion:
-        this.options.signal?.aborted === true
-          ? 'cancelled'
-          : combinedResult(jobs.map((job) => job.result)) === 'failure'
-            ? 'failure'
-            : 'success',
-      jobs,
+      conclusion: this.options.signal?.aborted === true ? 'cancelled' : ended,
+      jobs: order.flatMap((id) => [...(this.states.get(id)?.records ?? []), ...(this.called.get(id) ?? [])]),
       outputs: this.callOutputs(),
     };
   }
@@ -321,7 +403,8 @@ class WorkflowRun {
     }
     const strategy = this.values.value(job.strategy, contexts) as Record<string, Value> | null;
     const maxParallel = typeof strategy?.['max-parallel'] === 'number' ? strategy['max-parallel'] : combinations.length;
-    const failFast = strategy?.['fail-fast'] !== false;
+    // fail-fast is true unless it says false, written or as an expression's result.
+    const failFast = strategy?.['fail-fast'] !== false && strategy?.['fail-fast'] !== 'false';
     const plan: MatrixPlan = { total: combinations.length, maxParallel, failFast, abort: new AbortController() };
     // GitHub creates the legs in the order of the matrix and starts them in that order as slots free up;
     // fail-fast cancels the running ones and those still queued.
@@ -336,7 +419,8 @@ class WorkflowRun {
           : await this.runInstance(job, combination, index, plan);
         records[index] = record;
         state.outputs = { ...state.outputs, ...record.outputs };
-        if (record.result === 'failure' && failFast && !plan.abort.signal.aborted) {
+        // A leg under continue-on-error fails alone: the others go on.
+        if (record.result === 'failure' && !record.continueOnError && failFast && !plan.abort.signal.aborted) {
           failed = record.key;
           plan.abort.abort();
         }
@@ -344,7 +428,7 @@ class WorkflowRun {
     };
     await Promise.all(Array.from({ length: Math.max(1, maxParallel) }, worker));
     state.records.push(...records);
-    state.result = combinedResult(state.records.map((record) => record.result));
+    state.result = combinedResult(state.records.map((record) => WorkflowRun.seenResult(record)));
   }
 
   /** A matrix leg fail-fast cancelled before it started. */
@@ -373,7 +457,32 @@ class WorkflowRun {
     } catch {
       // A name that cannot be evaluated yet (it needs the matrix) shows as the job id.
     }
-    return { key, jobId: job.id, name, result: 'skipped', durationMs: 0, steps: [], outputs: {}, note, summary: '' };
+    let permissions: Record<string, PermissionLevel> = {};
+    try {
+      permissions = permissionLines(this.permissionsOf(job));
+    } catch {
+      // A called workflow's job asking for more than its caller grants: its call fails, saying so.
+    }
+    return {
+      key: this.options.caller ? `${this.options.caller.key} / ${key}` : key,
+      jobId: job.id,
+      name,
+      result: 'skipped',
+      durationMs: 0,
+      steps: [],
+      outputs: {},
+      note,
+      summary: '',
+      permissions,
+      continueOnError: false,
+    };
+  }
+
+  /** The job's token: its own permissions, else the workflow's, else the caller's or the repository default. */
+  permissionsOf(job: JobDefinition): Permissions {
+    const caller = this.options.caller?.permissions;
+    const inherited = caller ?? defaultPermissions(this.options.defaultPermissions ?? 'restricted');
+    return effectivePermissions(job, this.options.workflow.permissions, inherited, caller);
   }
 
   async runInstance(
@@ -400,9 +509,14 @@ class WorkflowRun {
     };
     const record = this.record(this.keyOf(job, combination), job, contexts);
     const started = Date.now();
-    const execution = new JobExecution(this.setting, job, record, contexts);
     try {
-      await execution.execute(plan.abort.signal);
+      const continueOnError = this.values.value(job.continueOnError, contexts);
+      record.continueOnError = continueOnError === true || continueOnError === 'true';
+      if (job.call) {
+        await this.runCall(job, record, contexts);
+      } else {
+        await new JobExecution(this.setting, job, record, contexts).execute(plan.abort.signal);
+      }
     } catch (error) {
       record.result = 'failure';
       record.note = errorMessage(error);
@@ -410,6 +524,76 @@ class WorkflowRun {
     record.durationMs = Date.now() - started;
     this.listener.jobFinished(this.options.runId, record);
     return record;
+  }
+
+  /**
+   * Runs the reusable workflow a job calls, as one more level of the same run: GitHub's checks of the
+   * call first (inputs, secrets, no nested job asking for more permissions than the caller grants), then
+   * its jobs, keyed `<caller> / <job>`. The caller's result is the called run's conclusion, its outputs
+   * the called workflow's outputs.
+   */
+  async runCall(job: JobDefinition, record: JobRecord, contexts: Contexts): Promise<void> {
+    const options = this.options;
+    // The calling job's own cancellation: its run's, or a newer job of its concurrency group's.
+    const cancel = new AbortController();
+    if (options.signal?.aborted) cancel.abort();
+    options.signal?.addEventListener('abort', () => cancel.abort(), { once: true });
+    const call = job.call;
+    if (call === undefined) return;
+    const where = `${this.file}:${call.line}`;
+    if (options.resolveWorkflow === undefined) {
+      throw new Error(`${where}: job '${job.id}': calling a reusable workflow (${call.uses}) is not supported here`);
+    }
+    let nested: WorkflowRun;
+    try {
+      const target = options.resolveWorkflow(call.uses);
+      const called = await loadWorkflow(target.path);
+      if (!called.events.includes('workflow_call')) throw new Error(`Its 'on' has no workflow_call.`);
+      const given = (this.values.value(call.with, contexts) ?? {}) as Record<string, Value>;
+      const passed = call.secrets === 'inherit' ? 'inherit' : this.values.strings(call.secrets, contexts);
+      const permissions = this.permissionsOf(job);
+      for (const calledJob of called.jobs)
+        effectivePermissions(calledJob, called.permissions, permissions, permissions);
+      nested = new WorkflowRun(
+        {
+          ...options,
+          workflow: called,
+          workflowRepository: target.repository,
+          workflowSha: target.sha,
+          inputs: callInputs(called, given),
+          secrets: callSecrets(called, passed, options.secrets),
+          jobs: undefined,
+          caller: { key: record.key, permissions },
+          signal: cancel.signal,
+        },
+        this.values,
+      );
+    } catch (error) {
+      throw new Error(`${where}: Error calling workflow '${call.uses}'. ${errorMessage(error)}`);
+    }
+    const concurrency = concurrencySetting(this.values.value(job.concurrency, contexts));
+    const ticket = concurrency
+      ? this.setting.concurrency.join(
+          concurrency.group,
+          `run ${options.runId} ${record.key}`,
+          concurrency.cancelInProgress,
+          () => cancel.abort(),
+        )
+      : undefined;
+    try {
+      if (ticket && (await ticket.start()) === 'superseded') {
+        record.result = 'cancelled';
+        record.note = 'superseded by a newer run in its concurrency group';
+        return;
+      }
+      this.listener.jobStarted(options.runId, record);
+      const result = await nested.run();
+      record.result = result.conclusion;
+      record.outputs = result.outputs;
+      this.called.set(job.id, [...(this.called.get(job.id) ?? []), ...result.jobs]);
+    } finally {
+      ticket?.leave();
+    }
   }
 }
 

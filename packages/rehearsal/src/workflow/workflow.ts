@@ -6,6 +6,8 @@ import { basename } from 'node:path';
 import type { MappingToken, TemplateToken } from '@actions/workflow-parser/templates/tokens/index';
 import { ConfigurationError } from '@shiprail/core';
 import { valueText, type Value } from './expressions.ts';
+import { readPermissions, type PermissionsSpec } from './permissions.ts';
+import { shellRefusal } from './steps.ts';
 
 export interface StepDefinition {
   /** The step's `id`, or `__<index>` as the runner names steps without one. */
@@ -21,6 +23,14 @@ export interface StepDefinition {
   continueOnError?: TemplateToken;
   timeoutMinutes?: TemplateToken;
   workingDirectory?: TemplateToken;
+  /** The step's `shell`, or '' for the runner's default. */
+  shell: string;
+}
+
+/** `defaults.run` of a workflow or a job: what `run:` steps use when they say nothing. */
+export interface RunDefaults {
+  shell?: string;
+  workingDirectory?: string;
 }
 
 export interface JobDefinition {
@@ -36,7 +46,22 @@ export interface JobDefinition {
   concurrency?: TemplateToken;
   timeoutMinutes?: TemplateToken;
   continueOnError?: TemplateToken;
+  defaults: RunDefaults;
+  /** The job's `permissions`, when it sets them. */
+  permissions?: PermissionsSpec;
   steps: StepDefinition[];
+  /** A job that calls a reusable workflow (`uses:`) instead of running steps. */
+  call?: WorkflowCall;
+}
+
+/** What a job calling a reusable workflow passes it. */
+export interface WorkflowCall {
+  uses: string;
+  /** The line of `uses:`, which GitHub's errors about the call name. */
+  line: number;
+  with?: MappingToken;
+  /** `inherit`, or the secrets passed by name. */
+  secrets: 'inherit' | MappingToken | undefined;
 }
 
 export interface CallInput {
@@ -55,10 +80,12 @@ export interface WorkflowDefinition {
   callOutputs: Record<string, TemplateToken>;
   env?: MappingToken;
   concurrency?: TemplateToken;
+  defaults: RunDefaults;
+  permissions?: PermissionsSpec;
   jobs: JobDefinition[];
 }
 
-const WORKFLOW_KEYS = ['name', 'run-name', 'on', 'permissions', 'env', 'concurrency', 'jobs'];
+const WORKFLOW_KEYS = ['name', 'run-name', 'on', 'permissions', 'env', 'defaults', 'concurrency', 'jobs'];
 const JOB_KEYS = [
   'name',
   'needs',
@@ -72,8 +99,11 @@ const JOB_KEYS = [
   'environment',
   'concurrency',
   'env',
+  'defaults',
   'continue-on-error',
 ];
+/** The keys of a job that calls a reusable workflow, as GitHub allows them. */
+const CALL_JOB_KEYS = ['name', 'needs', 'if', 'permissions', 'strategy', 'concurrency', 'uses', 'with', 'secrets'];
 const STEP_KEYS = [
   'id',
   'name',
@@ -172,11 +202,43 @@ class Reader {
   }
 }
 
+function readShell(reader: Reader, token: TemplateToken | undefined): string {
+  const shell = reader.literal(token, 'shell');
+  const refusal = shell === '' ? undefined : shellRefusal(shell);
+  if (refusal !== undefined) throw reader.error(refusal, token);
+  return shell;
+}
+
+/** `defaults:` of a workflow or a job: only `run.shell` and `run.working-directory` exist. */
+function readDefaults(reader: Reader, token: TemplateToken | undefined, where: string): RunDefaults {
+  if (token === undefined) return {};
+  const keys = reader.onlyKeys(reader.mapping(token, `${where} defaults`), ['run'], `${where} defaults`);
+  if (keys['run'] === undefined) return {};
+  const run = reader.onlyKeys(
+    reader.mapping(keys['run'], 'defaults.run'),
+    ['shell', 'working-directory'],
+    'defaults.run',
+  );
+  const defaults: RunDefaults = {};
+  if (run['shell'] !== undefined) defaults.shell = readShell(reader, run['shell']);
+  if (run['working-directory'] !== undefined) {
+    defaults.workingDirectory = reader.literal(run['working-directory'], 'working-directory');
+  }
+  return defaults;
+}
+
+function readPermissionsAt(reader: Reader, token: TemplateToken | undefined): PermissionsSpec | undefined {
+  if (token === undefined) return undefined;
+  try {
+    return readPermissions(reader.plain(token));
+  } catch (error) {
+    throw reader.error(error instanceof Error ? error.message : String(error), token);
+  }
+}
+
 function readStep(reader: Reader, token: TemplateToken, index: number, jobId: string): StepDefinition {
   const keys = reader.onlyKeys(reader.mapping(token, 'a step'), STEP_KEYS, `job '${jobId}' step ${index + 1}`);
-  const shell = reader.literal(keys['shell'], 'shell');
-  if (shell !== '' && shell !== 'bash')
-    throw reader.error(`shell '${shell}' is not supported (bash only)`, keys['shell']);
+  const shell = readShell(reader, keys['shell']);
   if ((keys['uses'] === undefined) === (keys['run'] === undefined)) {
     throw reader.error('a step needs exactly one of uses and run', token);
   }
@@ -194,6 +256,7 @@ function readStep(reader: Reader, token: TemplateToken, index: number, jobId: st
     continueOnError: keys['continue-on-error'],
     timeoutMinutes: keys['timeout-minutes'],
     workingDirectory: keys['working-directory'],
+    shell,
   };
 }
 
@@ -203,17 +266,23 @@ function readNeeds(reader: Reader, token: TemplateToken | undefined): string[] {
   return [reader.literal(token, 'needs')];
 }
 
+function readCallSecrets(reader: Reader, token: TemplateToken | undefined): WorkflowCall['secrets'] {
+  if (token === undefined) return undefined;
+  if (reader.parser.isLiteral(token) && token.toString() === 'inherit') return 'inherit';
+  return reader.mapping(token, 'secrets');
+}
+
 function readJob(reader: Reader, id: string, token: TemplateToken): JobDefinition {
   const job = reader.mapping(token, `job '${id}'`);
-  if (job.find('uses') !== undefined) {
-    throw reader.error(`job '${id}': calling a reusable workflow is not supported by the rehearsal runner`, job);
-  }
-  const keys = reader.onlyKeys(job, JOB_KEYS, `job '${id}'`);
+  const calls = job.find('uses') !== undefined;
+  const keys = reader.onlyKeys(job, calls ? CALL_JOB_KEYS : JOB_KEYS, `job '${id}'`);
   if (keys['strategy'] !== undefined && reader.parser.isMapping(keys['strategy'])) {
     reader.onlyKeys(keys['strategy'], STRATEGY_KEYS, `job '${id}' strategy`);
   }
   const steps = keys['steps'];
-  if (steps === undefined || !reader.parser.isSequence(steps)) throw reader.error(`job '${id}' has no steps`, job);
+  if (!calls && (steps === undefined || !reader.parser.isSequence(steps))) {
+    throw reader.error(`job '${id}' has no steps`, job);
+  }
   return {
     id,
     line: token.line ?? 1,
@@ -227,7 +296,20 @@ function readJob(reader: Reader, id: string, token: TemplateToken): JobDefinitio
     concurrency: keys['concurrency'],
     timeoutMinutes: keys['timeout-minutes'],
     continueOnError: keys['continue-on-error'],
-    steps: [...steps].map((step, index) => readStep(reader, step, index, id)),
+    defaults: readDefaults(reader, keys['defaults'], `job '${id}'`),
+    permissions: readPermissionsAt(reader, keys['permissions']),
+    steps:
+      steps !== undefined && reader.parser.isSequence(steps)
+        ? [...steps].map((step, index) => readStep(reader, step, index, id))
+        : [],
+    call: calls
+      ? {
+          uses: reader.literal(keys['uses'], 'uses'),
+          line: keys['uses']?.line ?? token.line ?? 1,
+          with: keys['with'] === undefined ? undefined : reader.mapping(keys['with'], 'with'),
+          secrets: readCallSecrets(reader, keys['secrets']),
+        }
+      : undefined,
   };
 }
 
@@ -289,6 +371,8 @@ export async function loadWorkflow(path: string): Promise<WorkflowDefinition> {
     ...readCall(reader, root['on']),
     env: root['env'] === undefined ? undefined : reader.mapping(root['env'], 'env'),
     concurrency: root['concurrency'],
+    defaults: readDefaults(reader, root['defaults'], 'the workflow'),
+    permissions: readPermissionsAt(reader, root['permissions']),
     jobs,
   };
 }
