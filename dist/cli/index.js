@@ -41,8 +41,8 @@ __nccwpck_require__.d(__webpack_exports__, {
 var external_node_path_ = __nccwpck_require__(6760);
 ;// CONCATENATED MODULE: external "node:util"
 const external_node_util_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:util");
-// EXTERNAL MODULE: ./packages/core/src/index.ts + 15 modules
-var src = __nccwpck_require__(401);
+// EXTERNAL MODULE: ./packages/core/src/index.ts + 16 modules
+var src = __nccwpck_require__(1899);
 ;// CONCATENATED MODULE: ./packages/cli/src/diff.ts
 // A unified diff of two texts, for showing what init would change in a file it does not overwrite.
 /** Lines of `before` and `after` as a unified diff with `context` lines around each change. */
@@ -2237,8 +2237,8 @@ var external_node_fs_ = __nccwpck_require__(3024);
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:readline/promises");
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
-// EXTERNAL MODULE: ./packages/core/src/index.ts + 15 modules
-var src = __nccwpck_require__(401);
+// EXTERNAL MODULE: ./packages/core/src/index.ts + 16 modules
+var src = __nccwpck_require__(1899);
 ;// CONCATENATED MODULE: ./packages/cli/src/init/disk.ts
 // The repository on disk: listed once (skipping what no build reads), symlinks checked to stay inside.
 
@@ -2420,7 +2420,7 @@ function nodeSystem(bundle) {
 
 /***/ }),
 
-/***/ 401:
+/***/ 1899:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -2432,7 +2432,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   v: () => (/* reexport */ parseYamlDocuments)
 });
 
-// UNUSED EXPORTS: ClassifiedError, DeadlineError, Git, HELM_VALUE_FIELDS, HttpStatusError, InputParser, MAX_TIMER_MS, REDACTED, Redactor, WORKLOAD_KIND_ALIASES, backoffDelay, capSummary, classifyFailure, classifyGitFailure, code, commandData, details, escapeCell, escapeUntrusted, failureOf, formatDuration, formatYamlPath, isNamespaceName, isTransient, isTransientStatus, parseDuration, parseHeaderLines, parseList, parseWorkloadReference, parseYamlDocument, raw, readGitHubContext, readImageTarget, retry, safeDecode, serializeOutput, sleep, stripUrlCredentials, table, urlCredentials, urlUserinfo, withDeadline, withPrivateFile, writeFileAtomically, yamlMistake
+// UNUSED EXPORTS: ClassifiedError, DeadlineError, Git, HELM_VALUE_FIELDS, HttpStatusError, InputParser, MAX_TIMER_MS, REDACTED, Redactor, WORKLOAD_KIND_ALIASES, backoffDelay, capSummary, classifyFailure, classifyGitFailure, code, commandData, details, escapeCell, escapeUntrusted, execWithDeadline, failureOf, formatDuration, formatYamlPath, isNamespaceName, isTransient, isTransientStatus, parseDuration, parseHeaderLines, parseList, parseWorkloadReference, parseYamlDocument, raw, readGitHubContext, readImageTarget, retry, safeDecode, serializeOutput, sleep, stripUrlCredentials, table, urlCredentials, urlUserinfo, withDeadline, withPrivateFile, writeFileAtomically, yamlMistake
 
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
@@ -2972,7 +2972,7 @@ class HttpStatusError extends Error {
     }
 }
 /** A server (or a program talking to one) did not answer in time. */
-class DeadlineError extends Error {
+class network_DeadlineError extends Error {
     constructor(what, ms) {
         super(`${what} did not answer within ${formatDuration(ms)}`);
         this.name = 'DeadlineError';
@@ -2987,7 +2987,7 @@ async function withDeadline(operation, ms, what) {
     let timer;
     const expired = new Promise((_resolve, reject) => {
         timer = setTimeout(() => {
-            const error = new DeadlineError(what, ms);
+            const error = new network_DeadlineError(what, ms);
             controller.abort(error);
             reject(error);
         }, Math.min(ms, MAX_TIMER_MS));
@@ -2998,6 +2998,78 @@ async function withDeadline(operation, ms, what) {
     finally {
         clearTimeout(timer);
     }
+}
+
+;// CONCATENATED MODULE: ./packages/core/src/exec-deadline.ts
+// Running a program that talks to a server under a deadline: it and what it started are killed when time is up.
+
+
+/**
+ * Runs a program that talks to a server under a deadline: when it passes, the program and everything it
+ * started (its process group: git's remote helpers, ssh) are killed, and the promise rejects with a
+ * DeadlineError. @actions/exec cannot stop a program, hence node's spawn here. node:child_process is loaded
+ * on first use: a step that stops at its inputs runs no program.
+ */
+function execWithDeadline(program, args, options) {
+    const { spawn } = process.getBuiltinModule('node:child_process');
+    const { ms, what } = options.deadline;
+    const group = process.platform !== 'win32';
+    return new Promise((resolve, reject) => {
+        const child = spawn(program, [...args], {
+            cwd: options.cwd,
+            env: { ...process.env, ...options.env },
+            stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+            detached: group,
+        });
+        const stdout = [];
+        const stderr = [];
+        child.stdout?.on('data', (chunk) => stdout.push(chunk));
+        child.stderr?.on('data', (chunk) => stderr.push(chunk));
+        let expired = false;
+        const kill = () => {
+            try {
+                if (group && child.pid !== undefined)
+                    process.kill(-child.pid, 'SIGKILL');
+                else
+                    child.kill('SIGKILL');
+            }
+            catch {
+                child.kill('SIGKILL'); // the group is gone already: the program itself may not be
+            }
+        };
+        const timer = setTimeout(() => {
+            expired = true;
+            kill();
+        }, Math.min(ms, MAX_TIMER_MS));
+        options.signal?.addEventListener('abort', kill, { once: true });
+        if (options.signal?.aborted === true)
+            kill();
+        child.on('error', (error) => {
+            clearTimeout(timer);
+            options.signal?.removeEventListener('abort', kill);
+            reject(error);
+        });
+        child.on('close', (code, signal) => {
+            clearTimeout(timer);
+            options.signal?.removeEventListener('abort', kill);
+            if (options.signal?.aborted === true)
+                return reject(new Error(`${what}: stopped`));
+            if (expired)
+                return reject(new DeadlineError(what, ms));
+            const result = {
+                exitCode: code ?? (signal === null ? 1 : 128),
+                stdout: Buffer.concat(stdout).toString('utf8'),
+                stderr: Buffer.concat(stderr).toString('utf8'),
+            };
+            if (result.exitCode !== 0 && options.allowFailure !== true) {
+                const detail = result.stderr.trim().split('\n').slice(-5).join('\n');
+                return reject(new Error(`${program} exited with code ${result.exitCode}${detail ? `: ${detail}` : ''}`));
+            }
+            resolve(result);
+        });
+        if (options.input !== undefined)
+            child.stdin?.end(options.input);
+    });
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/failure.ts
@@ -3059,7 +3131,7 @@ function codeFailure(error) {
 /** The table, first answer wins. */
 const CLASSIFIERS = [
     (error) => (error instanceof ClassifiedError ? error.failure : undefined),
-    (error) => (error instanceof DeadlineError ? 'transient' : undefined),
+    (error) => (error instanceof network_DeadlineError ? 'transient' : undefined),
     (error) => (error instanceof HttpStatusError ? failureOf(isTransientStatus(error.status)) : undefined),
     codeFailure,
 ];
@@ -3287,6 +3359,7 @@ function parseWorkloadReference(text) {
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/index.ts
+
 
 
 

@@ -2780,8 +2780,7 @@ function execWithDeadline(program, args, options) {
         child.stdout?.on('data', (chunk) => stdout.push(chunk));
         child.stderr?.on('data', (chunk) => stderr.push(chunk));
         let expired = false;
-        const timer = setTimeout(() => {
-            expired = true;
+        const kill = () => {
             try {
                 if (group && child.pid !== undefined)
                     process.kill(-child.pid, 'SIGKILL');
@@ -2791,13 +2790,24 @@ function execWithDeadline(program, args, options) {
             catch {
                 child.kill('SIGKILL'); // the group is gone already: the program itself may not be
             }
+        };
+        const timer = setTimeout(() => {
+            expired = true;
+            kill();
         }, Math.min(ms, duration_MAX_TIMER_MS));
+        options.signal?.addEventListener('abort', kill, { once: true });
+        if (options.signal?.aborted === true)
+            kill();
         child.on('error', (error) => {
             clearTimeout(timer);
+            options.signal?.removeEventListener('abort', kill);
             reject(error);
         });
         child.on('close', (code, signal) => {
             clearTimeout(timer);
+            options.signal?.removeEventListener('abort', kill);
+            if (options.signal?.aborted === true)
+                return reject(new Error(`${what}: stopped`));
             if (expired)
                 return reject(new DeadlineError(what, ms));
             const result = {
@@ -3600,6 +3610,7 @@ function parseWorkloadReference(text) {
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/index.ts
+
 
 
 

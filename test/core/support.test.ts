@@ -4,6 +4,7 @@ import {
   capSummary,
   code,
   errorMessage,
+  execWithDeadline,
   formatDuration,
   parseYamlDocument,
   retry,
@@ -119,4 +120,26 @@ test('private files are 0600 and gone afterwards', async () => {
     await Promise.resolve();
   });
   expect(existsSync(seen)).toBe(false);
+});
+
+describe('programs under a deadline', () => {
+  it('kills the program and what it started when the caller aborts, and says so', async () => {
+    const controller = new AbortController();
+    const started = Date.now();
+    const running = execWithDeadline('sh', ['-c', 'sleep 30 & echo $!; wait'], {
+      deadline: { ms: 60_000, what: 'sleeping' },
+      signal: controller.signal,
+    });
+    setTimeout(() => controller.abort(), 50);
+    await expect(running).rejects.toThrow('sleeping: stopped');
+    expect(Date.now() - started).toBeLessThan(20_000);
+  });
+
+  it('stops at once a program whose caller has aborted already', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    await expect(
+      execWithDeadline('sleep', ['30'], { deadline: { ms: 60_000, what: 'sleeping' }, signal: controller.signal }),
+    ).rejects.toThrow('sleeping: stopped');
+  });
 });

@@ -142,6 +142,8 @@ describe('scripts/prerequisites.ts on a machine missing every program', () => {
     'kubernetes-client',
     'buildah',
     'docker-registry',
+    'iproute2',
+    'util-linux',
     'prometheus',
     'apache2-utils',
     'openssl',
@@ -228,7 +230,7 @@ esac
     standInSudo();
     const run = runScript('demo', user);
     const demoPackages = allPackages.filter(
-      (name) => !['golang-go', 'python3-pytest', 'python3-coverage'].includes(name),
+      (name) => !['golang-go', 'python3-pytest', 'python3-coverage', 'iproute2', 'util-linux'].includes(name),
     );
     expect(recorded()).toEqual([
       'sudo -n true',

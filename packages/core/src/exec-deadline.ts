@@ -29,24 +29,32 @@ export function execWithDeadline(
     child.stdout?.on('data', (chunk: Buffer) => stdout.push(chunk));
     child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk));
     let expired = false;
+    const kill = (): void => {
+      try {
+        if (group && child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+        else child.kill('SIGKILL');
+      } catch {
+        child.kill('SIGKILL'); // the group is gone already: the program itself may not be
+      }
+    };
     const timer = setTimeout(
       () => {
         expired = true;
-        try {
-          if (group && child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
-          else child.kill('SIGKILL');
-        } catch {
-          child.kill('SIGKILL'); // the group is gone already: the program itself may not be
-        }
+        kill();
       },
       Math.min(ms, MAX_TIMER_MS),
     );
+    options.signal?.addEventListener('abort', kill, { once: true });
+    if (options.signal?.aborted === true) kill();
     child.on('error', (error) => {
       clearTimeout(timer);
+      options.signal?.removeEventListener('abort', kill);
       reject(error);
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      options.signal?.removeEventListener('abort', kill);
+      if (options.signal?.aborted === true) return reject(new Error(`${what}: stopped`));
       if (expired) return reject(new DeadlineError(what, ms));
       const result = {
         exitCode: code ?? (signal === null ? 1 : 128),

@@ -35,6 +35,7 @@ export {
   type YamlPath,
 } from './yaml.ts';
 export { DeadlineError, HttpStatusError, withDeadline } from './network.ts';
+export { execWithDeadline } from './exec-deadline.ts';
 export {
   classifyFailure,
   classifyGitFailure,

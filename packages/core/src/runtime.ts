@@ -17,6 +17,8 @@ export interface ExecOptions {
    * ("<what> did not answer within <duration>"). Its output is then captured, never streamed to the log.
    */
   deadline?: { ms: number; what: string };
+  /** With a deadline: kill the program (and what it started) when this aborts, and reject. */
+  signal?: AbortSignal;
 }
 
 export interface ExecResult {
