@@ -113,6 +113,8 @@ export class Reconciler {
   private readonly options: ReconcilerOptions;
   private readonly readiness: PodReadiness;
   private applied = '';
+  /** Renderings by commit and overlay. */
+  private readonly renders = new Map<string, JsonObject[] | RenderError>();
   private timer: NodeJS.Timeout | undefined;
   private busy: Promise<void> = Promise.resolve();
   private readonly rollouts = new Map<string, Promise<unknown>>();
@@ -233,13 +235,10 @@ export class Reconciler {
       this.syncs.set(environment.name, { ...previous, commit: head });
       return;
     }
-    let rendered: JsonObject[];
-    try {
-      rendered = await renderOverlay(checkout, environment.overlay);
-    } catch (error) {
-      if (!(error instanceof RenderError)) throw error;
-      this.syncs.set(environment.name, { commit: head, phase: 'RenderFailed', message: error.message });
-      tracked?.renderFailed(head, environment.overlay, error.message);
+    const rendered = await this.render(checkout, head, environment.overlay);
+    if (rendered instanceof RenderError) {
+      this.syncs.set(environment.name, { commit: head, phase: 'RenderFailed', message: rendered.message });
+      tracked?.renderFailed(head, environment.overlay, rendered.message);
       return;
     }
     tracked?.syncing(head);
@@ -272,6 +271,24 @@ export class Reconciler {
     this.prune(environment, inventory);
     this.syncs.set(environment.name, { commit: head, phase: 'Applied' });
     if (tracked) this.reportSync(environment, tracked, head, outcomes);
+  }
+
+  /**
+   * The overlay rendered at a commit, or kustomize's refusal. A commit's files never change, so each
+   * rendering is kept, as Argo CD's repository server keeps its manifests by revision: every world reset
+   * applies the same first commit again.
+   */
+  private async render(checkout: string, commit: string, overlay: string): Promise<JsonObject[] | RenderError> {
+    const key = `${commit}:${overlay}`;
+    let rendered = this.renders.get(key);
+    if (rendered === undefined) {
+      rendered = await renderOverlay(checkout, overlay).catch((error: unknown) => {
+        if (error instanceof RenderError) return error;
+        throw error;
+      });
+      this.renders.set(key, rendered);
+    }
+    return rendered instanceof RenderError ? rendered : structuredClone(rendered);
   }
 
   /** Deletes what the environment applied before and Git no longer renders (Argo CD's and Flux's prune). */
