@@ -1,5 +1,6 @@
 // The case table through the bundled action: each case is an overlay of one GitOps repository, bumped
-// by its own run of the action (four at a time, so they also race each other's pushes).
+// by its own run of the action on a branch of its own, four at a time (racing pushes to one branch are
+// concurrency.test.ts's).
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +11,7 @@ import { runBundledAction, type ActionRun } from '@shiprail/testkit';
 import { HEAD, SET_IMAGE_CASES } from './set-image-cases.ts';
 
 const overlayOf = (index: number): string => `cases/${String(index).padStart(2, '0')}`;
+const branchOf = (index: number): string => `case-${String(index).padStart(2, '0')}`;
 const entriesOf = (text: string): unknown => (parse(text) as { images?: unknown }).images;
 
 let root: string;
@@ -27,7 +29,8 @@ beforeAll(async () => {
   await git(seed, ['init', '--quiet', '--initial-branch=main']);
   await git(seed, ['add', '.']);
   await git(seed, ['commit', '--quiet', '-m', 'cases']);
-  await git(seed, ['push', '--quiet', bare, 'HEAD:refs/heads/main']);
+  const branches = SET_IMAGE_CASES.map((_, index) => `HEAD:refs/heads/${branchOf(index)}`);
+  await git(seed, ['push', '--quiet', bare, 'HEAD:refs/heads/main', ...branches]);
 });
 afterAll(async () => {
   await rm(root, { recursive: true, force: true });
@@ -42,6 +45,7 @@ test('every case of the table gives kustomize’s entries through the action', a
         inputs: {
           repository: pathToFileURL(bare).href,
           token: '',
+          branch: branchOf(next.index),
           overlays: overlayOf(next.index),
           images: next.testCase.args.join('\n'),
           verify: 'false',
@@ -55,7 +59,7 @@ test('every case of the table gives kustomize’s entries through the action', a
   for (const [index, { name, infile, expected }] of SET_IMAGE_CASES.entries()) {
     const run = runs[index];
     expect({ name, errors: run?.errors, exitCode: run?.exitCode }).toEqual({ name, errors: [], exitCode: 0 });
-    const text = await showFile(bare, 'main', `${overlayOf(index)}/kustomization.yaml`);
+    const text = await showFile(bare, branchOf(index), `${overlayOf(index)}/kustomization.yaml`);
     const unchanged = infile !== undefined && run?.outputs['changed'] === 'false';
     expect({ name, entries: entriesOf(text) }).toEqual({ name, entries: entriesOf(`${expected.join('\n')}\n`) });
     if (infile === undefined) expect({ name, text }).toEqual({ name, text: `${HEAD}${expected.join('\n')}\n` });
