@@ -41,7 +41,9 @@ async function main(): Promise<number> {
     console.log(`\n${bold('GitOps history')}\n${result.report.gitops.map((subject) => `  ${subject}`).join('\n')}`);
     const unapplied = Object.entries(result.report.clusters);
     if (unapplied.length > 0) {
-      const lines = unapplied.map(([environment, why]) => `  ${environment}: ${escapeUntrusted(why)}`);
+      const lines = unapplied.map(
+        ([environment, why]) => `  ${environment}: ${why.split('\n').map(escapeUntrusted).join('\n    ')}`,
+      );
       console.log(`\n${bold('What the clusters did not apply')}\n${lines.join('\n')}`);
     }
     if (values.report !== undefined) writeFileSync(values.report, `${JSON.stringify(result.report, null, 2)}\n`);

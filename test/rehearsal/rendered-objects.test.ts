@@ -22,7 +22,14 @@ import {
   type ReconcilerOptions,
   type RolloutOutcome,
 } from '@shiprail/rehearsal/kube';
-import { createTestRuntime, kubectl, waitForWatches } from '@shiprail/testkit';
+import {
+  createTestRuntime,
+  kubectl,
+  kubectlErrorLine,
+  rolloutStatusVerdict,
+  waitForWatches,
+  type RolloutVerdict,
+} from '@shiprail/testkit';
 
 let server: KubeApiServer;
 let remote: GitopsRemote;
@@ -338,8 +345,6 @@ describe('what a rendered overlay becomes in the cluster', () => {
   });
 });
 
-type Verdict = 'success' | 'failed' | 'timeout';
-
 interface RolloutCase {
   kind: 'Deployment' | 'StatefulSet' | 'DaemonSet';
   outcome: RolloutOutcome;
@@ -413,13 +418,8 @@ describe('kubectl rollout status and rollout-wait agree with the controllers', (
     await Promise.race([waitForWatches(server, 2), fromKubectl, fromAction]);
     const [kubectlRun, actionError] = await Promise.all([fromKubectl, fromAction]);
 
-    const kubectlVerdict: Verdict =
-      kubectlRun.exitCode === 0
-        ? 'success'
-        : kubectlRun.stderr.includes('timed out waiting for the condition')
-          ? 'timeout'
-          : 'failed';
-    const expected: Verdict =
+    const kubectlVerdict = rolloutStatusVerdict(kubectlRun);
+    const expected: RolloutVerdict =
       entry.outcome === 'success' ? 'success' : entry.outcome === 'deadline' ? 'failed' : 'timeout';
     expect({ kubectl: kubectlVerdict, action: runtime.outputs['result'], error: actionError !== undefined }).toEqual({
       kubectl: expected,
@@ -427,10 +427,7 @@ describe('kubectl rollout status and rollout-wait agree with the controllers', (
       error: expected !== 'success',
     });
     const [waited] = JSON.parse(runtime.outputs['resources'] ?? '[]') as Array<{ message: string }>;
-    const kubectlError = kubectlRun.stderr
-      .split('\n')
-      .find((line) => line.startsWith('error: '))
-      ?.slice('error: '.length);
+    const kubectlError = kubectlErrorLine(kubectlRun);
     const kubectlLast = kubectlRun.stdout.trim().split('\n').pop();
     expect(waited?.message).toBe(expected === 'failed' ? kubectlError : kubectlLast);
   });

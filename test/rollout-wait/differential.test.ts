@@ -11,7 +11,15 @@ import {
   seedDeployment,
   type ScenarioStep,
 } from '@shiprail/rehearsal/kube';
-import { kubectl, createTestRuntime, daemonSet, statefulSet, waitForWatches } from '@shiprail/testkit';
+import {
+  kubectl,
+  kubectlErrorLine,
+  createTestRuntime,
+  daemonSet,
+  rolloutStatusVerdict,
+  statefulSet,
+  waitForWatches,
+} from '@shiprail/testkit';
 
 interface Scenario {
   resource: string;
@@ -173,8 +181,6 @@ const scenarios: Record<string, Scenario> = {
   },
 };
 
-type Verdict = 'success' | 'failed' | 'timeout';
-
 let server: KubeApiServer;
 beforeEach(async () => {
   server = await startKubeApiServer({ bookmarkIntervalMs: 500 });
@@ -209,20 +215,12 @@ test.each(Object.keys(scenarios))('%s: kubectl and rollout-wait agree', async (n
   await playScenario(server, scenario.steps);
 
   const [kubectlRun, actionError] = await Promise.all([fromKubectl, fromAction]);
-  const kubectlVerdict: Verdict =
-    kubectlRun.exitCode === 0
-      ? 'success'
-      : kubectlRun.stderr.includes('timed out waiting for the condition')
-        ? 'timeout'
-        : 'failed';
+  const kubectlVerdict = rolloutStatusVerdict(kubectlRun);
   const kubectlLast =
     kubectlRun.exitCode === 0
       ? kubectlRun.stdout.trim().split('\n').pop()
       : (kubectlRun.stdout.trim().split('\n').pop() ?? kubectlRun.stderr.trim());
-  const kubectlError = kubectlRun.stderr
-    .split('\n')
-    .find((line) => line.startsWith('error: '))
-    ?.slice('error: '.length);
+  const kubectlError = kubectlErrorLine(kubectlRun);
 
   const [resource] = JSON.parse(runtime.outputs['resources'] ?? '[]') as Array<{ message: string; reason: string }>;
   expect({ verdict: runtime.outputs['result'], error: actionError !== undefined }).toEqual({

@@ -195,14 +195,17 @@ describe('deploy.yml', () => {
     expect(needsOf(workflow.jobs['build'] ?? {})).toContain('test');
   });
 
-  test.each([
+  /** Each toolchain the service may declare, the setup action for it and the input that takes its version. */
+  const TOOLCHAIN_SETUPS = [
     ['go', 'actions/setup-go', 'go-version'],
     ['node', 'actions/setup-node', 'node-version'],
     ['dotnet', 'actions/setup-dotnet', 'dotnet-version'],
     ['python', 'actions/setup-python', 'python-version'],
     ['java', 'actions/setup-java', 'java-version'],
     ['rust', 'moonrepo/setup-rust', 'channel'],
-  ])(
+  ];
+
+  test.each(TOOLCHAIN_SETUPS)(
     'the %s the service declares is set up by %s before its tests, unless it has a test image',
     (tool, action, input) => {
       const test = steps('test');
@@ -214,14 +217,7 @@ describe('deploy.yml', () => {
     },
   );
 
-  test.each([
-    ['go', 'actions/setup-go', 'go-version'],
-    ['node', 'actions/setup-node', 'node-version'],
-    ['dotnet', 'actions/setup-dotnet', 'dotnet-version'],
-    ['python', 'actions/setup-python', 'python-version'],
-    ['java', 'actions/setup-java', 'java-version'],
-    ['rust', 'moonrepo/setup-rust', 'channel'],
-  ])(
+  test.each(TOOLCHAIN_SETUPS)(
     'the %s the service declares is set up by %s before its build command, for that command alone',
     (tool, action, input) => {
       const build = steps('build');

@@ -31,3 +31,19 @@ export function kubectl(kubeconfigPath: string, args: readonly string[], timeout
     }),
   );
 }
+
+/** How a `kubectl rollout status` run ended. */
+export type RolloutVerdict = 'success' | 'failed' | 'timeout';
+
+export function rolloutStatusVerdict(run: KubectlRun): RolloutVerdict {
+  if (run.exitCode === 0) return 'success';
+  return run.stderr.includes('timed out waiting for the condition') ? 'timeout' : 'failed';
+}
+
+/** What kubectl said went wrong: its `error: ` line, without the prefix. */
+export function kubectlErrorLine(run: KubectlRun): string | undefined {
+  return run.stderr
+    .split('\n')
+    .find((line) => line.startsWith('error: '))
+    ?.slice('error: '.length);
+}

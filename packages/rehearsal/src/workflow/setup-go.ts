@@ -5,54 +5,22 @@ import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
+import semver from 'semver';
 import { findProgram } from '../prerequisites.ts';
 import type { ThirdPartyAction } from './workflow-run.ts';
 import { failedStep, succeededStep } from './steps.ts';
 
 const run = promisify(execFile);
 
-/** A Go release as numbers: go1.19.8 is [1, 19, 8]; go1.21rc2 is [1, 21, 0] (pre-releases count as their release). */
-export function goRelease(version: string): number[] {
-  const [, major = '0', minor = '0', patch = '0'] = /^(?:go)?(\d+)(?:\.(\d+))?(?:\.(\d+))?/.exec(version) ?? [];
-  return [Number(major), Number(minor), Number(patch)];
-}
-
-const compare = (a: readonly number[], b: readonly number[]): number =>
-  (a[0] ?? 0) - (b[0] ?? 0) || (a[1] ?? 0) - (b[1] ?? 0) || (a[2] ?? 0) - (b[2] ?? 0);
-
-/** One comparator of a version spec (`1.19`, `1.19.x`, `^1.18`, `~1.19.2`, `>=1.18`, `<1.21`) against a release. */
-function satisfiesOne(release: readonly number[], comparator: string): boolean {
-  const [, operator = '', version = ''] = /^(\^|~|>=|<=|>|<|=)?v?(.*)$/.exec(comparator) ?? [];
-  const parts = version.replace(/^go/, '').split('.');
-  if (parts.length === 0 || parts.length > 3 || !parts.every((part) => /^(\d+|x|X|\*)$/.test(part))) return false;
-  const fixed = parts.findIndex((part) => !/^\d+$/.test(part));
-  const given = (fixed < 0 ? parts : parts.slice(0, fixed)).map(Number);
-  const bound = [given[0] ?? 0, given[1] ?? 0, given[2] ?? 0];
-  const difference = compare(release, bound);
-  switch (operator) {
-    case '>=':
-      return difference >= 0;
-    case '>':
-      return difference > 0;
-    case '<=':
-      return difference <= 0;
-    case '<':
-      return difference < 0;
-    case '^':
-      return difference >= 0 && release[0] === bound[0] && (bound[0] !== 0 || release[1] === bound[1]);
-    case '~':
-      return difference >= 0 && release[0] === bound[0] && (given.length < 2 || release[1] === bound[1]);
-    default:
-      // `1.19` and `1.19.x` are any 1.19 release, `1.19.8` that one, as setup-go matches a version spec.
-      return given.every((number, index) => release[index] === number);
-  }
-}
-
-/** Whether a Go release satisfies a setup-go version spec (space-separated comparators, all of which hold). */
+/**
+ * Whether a Go release (`1.19.8`, `go1.21rc2`: a pre-release counts as its release) satisfies a
+ * setup-go version spec (`1.19`, `1.19.x`, `^1.18`, `>=1.18 <1.20`, `go1.26.1`): semver's ranges, as
+ * setup-go matches them.
+ */
 export function satisfiesGoVersion(version: string, spec: string): boolean {
-  const comparators = spec.trim().split(/\s+/);
-  const release = goRelease(version);
-  return comparators.length > 0 && comparators.every((comparator) => satisfiesOne(release, comparator));
+  const release = semver.coerce(version.replace(/^go/, ''));
+  const range = spec.trim().replace(/\bgo(?=\d)/g, '');
+  return release !== null && range !== '' && semver.validRange(range) !== null && semver.satisfies(release, range);
 }
 
 /** The version `go-version-file` asks for: go.mod's or go.work's `toolchain` line, else its `go` line, else the file's first line. */
