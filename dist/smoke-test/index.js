@@ -14396,10 +14396,9 @@ async function send(request, now = Date.now) {
     let body = request.body;
     let headers = request.headers;
     for (let redirects = 0;; redirects += 1) {
-        const remaining = request.timeoutMs - (now() - started);
         let response;
         try {
-            response = await exchange({ ...request, url, method, headers, body, timeoutMs: remaining });
+            response = await exchange({ ...request, url, method, headers, body, ...timeLeft(request, now() - started) });
         }
         catch (error) {
             // Checks retry until their window closes: only what is known to repeat stops them.
@@ -14431,7 +14430,7 @@ async function send(request, now = Date.now) {
         }
         let read;
         try {
-            read = await readBody(response, request.timeoutMs - (now() - started), request.signal);
+            read = await readBody(response, timeLeft(request, now() - started), request.signal);
         }
         catch (error) {
             throw new HttpError(describeNetworkError(error, url, request.timeoutMs), now() - started);
@@ -14447,12 +14446,30 @@ async function send(request, now = Date.now) {
         };
     }
 }
+/** The request's timeouts once `elapsedMs` of them are spent. */
+function timeLeft(request, elapsedMs) {
+    return {
+        timeoutMs: request.timeoutMs - elapsedMs,
+        ...(request.overallMs === undefined ? {} : { overallMs: request.overallMs - elapsedMs }),
+    };
+}
+/**
+ * Ends a stalled exchange when its time is up: a TimeoutError for the request's own timeout, an
+ * AbortedError when the overall timeout comes first (its abort timer may not have fired yet on a busy machine).
+ */
+function stallTimer(stream, time) {
+    const overallFirst = time.overallMs !== undefined && time.overallMs < time.timeoutMs;
+    const ms = overallFirst ? (time.overallMs ?? 0) : time.timeoutMs;
+    return setTimeout(() => stream.destroy(overallFirst ? new AbortedError() : new TimeoutError()), Math.max(ms, 0));
+}
 const isRedirect = (status) => status === 301 || status === 302 || status === 303 || status === 307 || status === 308;
 /**
  * Node's HTTP modules are loaded on first use, as is TLS's list of public CAs (only with a custom CA):
  * a step that stops at its inputs sends nothing.
  */
 async function exchange(request) {
+    if (request.overallMs !== undefined && request.overallMs <= 0)
+        throw new AbortedError();
     if (request.timeoutMs <= 0)
         throw new TimeoutError();
     const target = new URL(request.url);
@@ -14482,7 +14499,7 @@ async function exchange(request) {
             request.signal?.removeEventListener('abort', onAbort);
             resolve(response);
         });
-        const timer = setTimeout(() => outgoing.destroy(new TimeoutError()), request.timeoutMs);
+        const timer = stallTimer(outgoing, request);
         const onAbort = () => {
             outgoing.destroy(new AbortedError());
         };
@@ -14507,13 +14524,13 @@ function decoded(response) {
         return response.pipe(zlib.createInflate());
     return response.pipe(encoding === 'br' ? zlib.createBrotliDecompress() : zlib.createGunzip());
 }
-function readBody(response, timeoutMs, signal) {
+function readBody(response, time, signal) {
     const stream = decoded(response);
     return new Promise((resolve, reject) => {
         const chunks = [];
         let size = 0;
         let truncated = false;
-        const timer = setTimeout(() => response.destroy(new TimeoutError()), Math.max(timeoutMs, 0));
+        const timer = stallTimer(response, time);
         const onAbort = () => {
             response.destroy(new AbortedError());
         };
@@ -14815,7 +14832,7 @@ function attemptSummary(attempt) {
 }
 async function attempt(check, values, context) {
     const { options, signal, deadline, now } = context;
-    const request = buildRequest(check, values, options, signal, Math.min(check.request.timeoutMs, Math.max(deadline - now(), 1)));
+    const request = buildRequest(check, values, options, signal, deadline - now());
     if (typeof request === 'string')
         return { ok: false, failures: [], networkError: request, captured: new Map() };
     let response;
@@ -14864,7 +14881,7 @@ function captureValue(document, path, limits) {
     }
 }
 /** The request to send, with captures filled in; a message when the filled URL is not usable. */
-function buildRequest(check, values, options, signal, timeoutMs) {
+function buildRequest(check, values, options, signal, overallMs) {
     const url = joinUrl(options.baseUrl, fillTemplate(check.request.url, values));
     try {
         new URL(url);
@@ -14895,7 +14912,8 @@ function buildRequest(check, values, options, signal, timeoutMs) {
         url,
         headers: [...headers.values()],
         ...(body === undefined ? {} : { body }),
-        timeoutMs,
+        timeoutMs: check.request.timeoutMs,
+        overallMs,
         followRedirects: check.request.followRedirects,
         ...(check.request.ca === undefined ? {} : { ca: check.request.ca }),
         insecure: check.request.insecure,

@@ -8,6 +8,8 @@ import {
   type HttpResponse,
   type Secrets,
 } from '@shiprail/smoke-test';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { errorMessage, Redactor, sleep } from '@shiprail/core';
 
 async function checksOf(yaml: string): Promise<Awaited<ReturnType<typeof parseCheckFile>>['checks']> {
@@ -318,5 +320,33 @@ describe('waits', () => {
     });
     expect(result?.error).toMatch(/the overall timeout \(10m00s\) was reached/);
     expect(result?.error).not.toMatch(/still failing/);
+  });
+
+  test('a request cut short by the overall timeout says so, not that its own timeout passed', async () => {
+    // A server that accepts and never answers, reached by the real transport.
+    const server = createServer(() => undefined);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const [check] = await checksOf(
+        `checks:\n  - { name: hang, request: { url: "http://127.0.0.1:${port}/a", timeout: 5s }, retry: { until: 1m } }\n`,
+      );
+      if (check === undefined) throw new Error('no check');
+      const [result] = await runChecks([check], {
+        baseUrl: 'http://svc',
+        headers: [],
+        concurrency: 1,
+        timeoutMs: 300,
+        secrets: recordingSecrets(),
+        // The overall timer is late, as on a busy machine: only the deadline ends the request.
+        sleep: () => new Promise(() => undefined),
+      });
+      expect(result?.error).toBe(
+        `stopped while waiting for 127.0.0.1:${port}; the overall timeout (300ms) was reached`,
+      );
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
   });
 });

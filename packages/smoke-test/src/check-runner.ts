@@ -222,13 +222,7 @@ function attemptSummary(attempt: Attempt): string {
 
 async function attempt(check: Check, values: Map<string, unknown>, context: CheckContext): Promise<Attempt> {
   const { options, signal, deadline, now } = context;
-  const request = buildRequest(
-    check,
-    values,
-    options,
-    signal,
-    Math.min(check.request.timeoutMs, Math.max(deadline - now(), 1)),
-  );
+  const request = buildRequest(check, values, options, signal, deadline - now());
   if (typeof request === 'string') return { ok: false, failures: [], networkError: request, captured: new Map() };
   let response: HttpResponse;
   try {
@@ -284,7 +278,7 @@ function buildRequest(
   values: Map<string, unknown>,
   options: RunOptions,
   signal: AbortSignal,
-  timeoutMs: number,
+  overallMs: number,
 ): HttpRequest | string {
   const url = joinUrl(options.baseUrl, fillTemplate(check.request.url, values));
   try {
@@ -311,7 +305,8 @@ function buildRequest(
     url,
     headers: [...headers.values()],
     ...(body === undefined ? {} : { body }),
-    timeoutMs,
+    timeoutMs: check.request.timeoutMs,
+    overallMs,
     followRedirects: check.request.followRedirects,
     ...(check.request.ca === undefined ? {} : { ca: check.request.ca }),
     insecure: check.request.insecure,

@@ -10,6 +10,8 @@ export interface HttpRequest {
   headers: Array<[string, string]>;
   body?: string;
   timeoutMs: number;
+  /** Time left before the overall timeout, when that may come first: it ends the request as `signal` does. */
+  overallMs?: number;
   followRedirects: boolean;
   ca?: string;
   insecure: boolean;
@@ -56,10 +58,9 @@ export async function send(request: HttpRequest, now: () => number = Date.now): 
   let body = request.body;
   let headers = request.headers;
   for (let redirects = 0; ; redirects += 1) {
-    const remaining = request.timeoutMs - (now() - started);
     let response: IncomingMessage;
     try {
-      response = await exchange({ ...request, url, method, headers, body, timeoutMs: remaining });
+      response = await exchange({ ...request, url, method, headers, body, ...timeLeft(request, now() - started) });
     } catch (error) {
       // Checks retry until their window closes: only what is known to repeat stops them.
       const failure = classifyFailure(error) === 'permanent' ? 'permanent' : 'transient';
@@ -94,7 +95,7 @@ export async function send(request: HttpRequest, now: () => number = Date.now): 
     }
     let read: { text: string; truncated: boolean };
     try {
-      read = await readBody(response, request.timeoutMs - (now() - started), request.signal);
+      read = await readBody(response, timeLeft(request, now() - started), request.signal);
     } catch (error) {
       throw new HttpError(describeNetworkError(error, url, request.timeoutMs), now() - started);
     }
@@ -110,6 +111,24 @@ export async function send(request: HttpRequest, now: () => number = Date.now): 
   }
 }
 
+/** The request's timeouts once `elapsedMs` of them are spent. */
+function timeLeft(request: HttpRequest, elapsedMs: number): Pick<HttpRequest, 'timeoutMs' | 'overallMs'> {
+  return {
+    timeoutMs: request.timeoutMs - elapsedMs,
+    ...(request.overallMs === undefined ? {} : { overallMs: request.overallMs - elapsedMs }),
+  };
+}
+
+/**
+ * Ends a stalled exchange when its time is up: a TimeoutError for the request's own timeout, an
+ * AbortedError when the overall timeout comes first (its abort timer may not have fired yet on a busy machine).
+ */
+function stallTimer(stream: { destroy(error: Error): void }, time: Pick<HttpRequest, 'timeoutMs' | 'overallMs'>) {
+  const overallFirst = time.overallMs !== undefined && time.overallMs < time.timeoutMs;
+  const ms = overallFirst ? (time.overallMs ?? 0) : time.timeoutMs;
+  return setTimeout(() => stream.destroy(overallFirst ? new AbortedError() : new TimeoutError()), Math.max(ms, 0));
+}
+
 const isRedirect = (status: number | undefined): boolean =>
   status === 301 || status === 302 || status === 303 || status === 307 || status === 308;
 
@@ -118,6 +137,7 @@ const isRedirect = (status: number | undefined): boolean =>
  * a step that stops at its inputs sends nothing.
  */
 async function exchange(request: HttpRequest): Promise<IncomingMessage> {
+  if (request.overallMs !== undefined && request.overallMs <= 0) throw new AbortedError();
   if (request.timeoutMs <= 0) throw new TimeoutError();
   const target = new URL(request.url);
   const https = target.protocol === 'https:';
@@ -145,7 +165,7 @@ async function exchange(request: HttpRequest): Promise<IncomingMessage> {
       request.signal?.removeEventListener('abort', onAbort);
       resolve(response);
     });
-    const timer = setTimeout(() => outgoing.destroy(new TimeoutError()), request.timeoutMs);
+    const timer = stallTimer(outgoing, request);
     const onAbort = (): void => {
       outgoing.destroy(new AbortedError());
     };
@@ -171,7 +191,7 @@ function decoded(response: IncomingMessage): Readable {
 
 function readBody(
   response: IncomingMessage,
-  timeoutMs: number,
+  time: Pick<HttpRequest, 'timeoutMs' | 'overallMs'>,
   signal: AbortSignal | undefined,
 ): Promise<{ text: string; truncated: boolean }> {
   const stream = decoded(response);
@@ -179,7 +199,7 @@ function readBody(
     const chunks: Buffer[] = [];
     let size = 0;
     let truncated = false;
-    const timer = setTimeout(() => response.destroy(new TimeoutError()), Math.max(timeoutMs, 0));
+    const timer = stallTimer(response, time);
     const onAbort = (): void => {
       response.destroy(new AbortedError());
     };
