@@ -14,6 +14,7 @@ export const SCENARIO_NAMES = [
   'rejected-approval',
   'bad-canary',
   'failed-production-smoke',
+  'crashing-image',
   'superseded-run',
   'pull-request',
   'argocd-refuses',
@@ -59,6 +60,35 @@ export interface Scenario {
 const push = (world: World): Promise<ScenarioEvent[]> =>
   Promise.resolve([{ name: 'push', sha: world.monorepo.head, before: world.monorepo.base }]);
 
+const API_SERVER = 'services/api/src/server.sh';
+const ITEMS_ROUTE = `  "GET /api/items") respond '200 OK' "$(items)" ;;\n`;
+/**
+ * api lists prices in a regional storefront's currency, read from a file per region the image was to ship
+ * and does not: its tests and every environment without a region pass, the EU storefronts (production's and
+ * preprod's overlays set CATALOG_REGION=eu) answer 500 on /api/items.
+ */
+const REGIONAL_ITEMS = [
+  '  "GET /api/items")',
+  '    # Regional storefronts list prices in their own currency, from the file the image ships per region.',
+  '    region=${CATALOG_REGION:-us}',
+  '    if [ "$region" = us ]; then',
+  `      respond '200 OK' "$(items)"`,
+  '    elif currency=$(cat "/app/currency/$region" 2>/dev/null); then',
+  `      respond '200 OK' "{\\"currency\\":\\"$currency\\",\\"items\\":$(items)}"`,
+  '    else',
+  `      respond '500 Internal Server Error' "{\\"error\\":\\"no currency for region $region\\"}"`,
+  '    fi ;;',
+  '',
+].join('\n');
+
+/** The push of the sample's change to libs/common with api's regional prices on top of it. */
+async function pushRegionalPrices(world: World): Promise<ScenarioEvent[]> {
+  const server = readFileSync(join(world.monorepo.path, API_SERVER), 'utf8');
+  if (!server.includes(ITEMS_ROUTE)) throw new Error(`${API_SERVER} no longer has the items route this scenario edits`);
+  const sha = await world.commit({ [API_SERVER]: server.replace(ITEMS_ROUTE, REGIONAL_ITEMS) }, 'api: regional prices');
+  return [{ name: 'push', sha, before: world.monorepo.base }];
+}
+
 /**
  * A push of one commit right after the one production runs (the sample's base), editing files of the
  * monorepo (path → edit of its text): only the services those files belong to are selected.
@@ -74,6 +104,22 @@ async function pushAfterProduction(
   const sha = await world.commit(files, message, world.monorepo.base);
   return [{ name: 'push', sha, before: world.monorepo.base }];
 }
+
+/**
+ * worker's script installed as a command on the image's PATH, without its execute bit (the file is 0644 in
+ * Git, and COPY keeps modes): the tests pass, the image builds, its process cannot start.
+ */
+const pushWorkerAsCommand = (world: World): Promise<ScenarioEvent[]> =>
+  pushAfterProduction(
+    world,
+    {
+      'services/worker/Dockerfile': (text) =>
+        text
+          .replace('COPY src/worker.sh /app/worker.sh', 'COPY src/worker.sh /usr/local/bin/worker')
+          .replace('CMD ["sh", "/app/worker.sh", "run", "/var/queue"]', 'CMD ["worker", "run", "/var/queue"]'),
+    },
+    'worker: install the worker as a command',
+  );
 
 /** The caller of two environments without canary metrics: dev, then production after its approval. */
 const twoEnvironments = (world: World): Record<string, string> => ({
@@ -236,6 +282,8 @@ const INVALID_SUBJECT = 'dev: two api replicas';
 /** What Argo CD says when an admission webhook refuses a Deployment of the commit. */
 const ARGO_CD_REFUSAL =
   'one or more objects failed to apply, reason: admission webhook "verify-images.policy.example.com" denied the request: image signature not found';
+/** What the kubelet says of a container whose process cannot be started. */
+const CRASH_REASON = 'permission denied';
 const FIVE = ['dev', 'qa', 'staging', 'preprod', 'production'] as const;
 const TESTS_PASS = { 'test (api)': 'success', 'test (worker)': 'success' };
 const BUILDS_PASS = { 'build (api)': 'success', 'build (worker)': 'success' };
@@ -317,15 +365,40 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
     name: 'failed-production-smoke',
     description:
       "production's smoke test fails: production's GitOps commit is reverted, the previous images run again, the job ends red",
-    world: { broken: ['production'] },
+    world: {},
     canaryData: 'healthy',
     rejects: [],
-    events: push,
+    events: pushRegionalPrices,
     promises: (report, world) => [
       ...expectations.jobs(report, { canary: 'success', production: 'failure' }),
       ...expectations.environments(report, world, ['dev', 'staging', 'canary'], ['production']),
       ...expectations.reverted(report, 'production'),
       ...expectations.notified(world, 'Deploy to production failed'),
+    ],
+  },
+  'crashing-image': {
+    name: 'crashing-image',
+    description:
+      "worker's image cannot start its process (a script installed without its execute bit): dev's rollout fails with the kubelet's reason, dev's GitOps commit is reverted, nothing after it changes",
+    world: {},
+    canaryData: 'healthy',
+    rejects: [],
+    events: pushWorkerAsCommand,
+    promises: (report, world) => [
+      ...expectations.jobs(report, {
+        'test (worker)': 'success',
+        'build (worker)': 'success',
+        release: 'success',
+        dev: 'failure',
+        [middle()]: 'skipped',
+        canary: 'skipped',
+        production: 'skipped',
+      }),
+      ...expectations.selected(report, ['worker']),
+      ...expectations.environments(report, world, [], ALL),
+      ...expectations.reverted(report, 'dev'),
+      ...expectations.summarized(report, 'dev', CRASH_REASON),
+      ...expectations.notified(world, 'Deploy to dev failed'),
     ],
   },
   'failing-test': {
@@ -335,9 +408,14 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
     canaryData: 'healthy',
     rejects: [],
     events: async (world) => {
-      const server = join(world.monorepo.path, 'services', 'api', 'src', 'server.js');
+      const server = join(world.monorepo.path, 'services', 'api', 'src', 'server.sh');
       const sha = await world.commit(
-        { 'services/api/src/server.js': readFileSync(server, 'utf8').replace("'ok'", "'degraded'") },
+        {
+          'services/api/src/server.sh': readFileSync(server, 'utf8').replace(
+            '{"status":"ok"}',
+            '{"status":"degraded"}',
+          ),
+        },
         'api: report degraded health',
       );
       return [{ name: 'push', sha, before: world.monorepo.head }];
@@ -469,9 +547,9 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
       const sha = await world.commit(
         {
           '.github/services.yml': readFileSync(manifest, 'utf8').replace(
-            '    min-coverage: 80\n  web:',
+            '    test-reports: services/api/reports/*.xml\n  web:',
             [
-              '    min-coverage: 80',
+              '    test-reports: services/api/reports/*.xml',
               '    integration-test: >-',
               '      node --test --test-reporter=spec --test-reporter-destination=stdout',
               '      --test-reporter=junit --test-reporter-destination=reports/integration.xml it/orders.mjs',
@@ -541,10 +619,10 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
     name: 'five-environments',
     description:
       "a caller promoting through dev, qa, staging, preprod and production, where preprod's release fails its smoke test: qa and staging get it in order, preprod's commit is reverted, production is not promoted",
-    world: { broken: ['preprod'] },
+    world: {},
     canaryData: 'healthy',
     rejects: [],
-    events: push,
+    events: pushRegionalPrices,
     inputs: (world) => ({
       environments: 'dev, qa, staging, preprod, production',
       'base-url-dev': '',

@@ -1,8 +1,8 @@
 // The world a rehearsal of deploy.yml runs against, all on 127.0.0.1 and in one temporary folder: the
 // sample monorepo (the caller), a snapshot of this suite (the workflow's own repository), a registry, a
 // GitOps remote served over git's HTTP protocol with a token, one simulated cluster per environment that
-// follows Git, a sample service per environment, Prometheus with canary data, and a Trivy stand-in in the
-// runner's tool cache.
+// follows Git and runs the images it rolls out (world-images.ts), an ingress per environment, Prometheus
+// with canary data, and a Trivy stand-in in the runner's tool cache.
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,7 +25,30 @@ import {
 } from './servers/prometheus.ts';
 import { startRegistry, type RunningRegistry } from './servers/registry.ts';
 import { createSampleMonorepo, SAMPLE_AUTHOR, TOOLCHAIN_SERVICES, toolchainServiceFiles } from './sample-monorepo.ts';
-import { startSampleService, type SampleService, type SampleServiceOptions } from './servers/sample-service.ts';
+import type { LoopbackListener } from './servers/loopback.ts';
+import { ScenarioReadiness } from './kube/readiness.ts';
+import type { ClusterNode } from './kubelet/cluster-node.ts';
+import {
+  canRunImages,
+  NETWORK_RESOURCES,
+  publishWorldImages,
+  startClusterNode,
+  startEnvironmentAddress,
+  workloadPods,
+} from './world-images.ts';
+
+/**
+ * The storefronts of the EU (production and its pre-production) price in euros: their api is told so, as
+ * real overlays carry the configuration of their environment.
+ */
+const EU_OVERLAY = `patches:
+  - target: {kind: Deployment, name: api}
+    patch: |-
+      - op: add
+        path: /spec/template/spec/containers/0/env
+        value:
+          - {name: CATALOG_REGION, value: eu}
+`;
 
 /**
  * The environments a caller may promote through: the default chain (dev, staging, canary, production),
@@ -54,8 +77,12 @@ export const GITHUB_TOKEN = 'ghs_rehearsalToken0000000000000000000000';
 export const GITOPS_TOKEN = 'ghp_rehearsalGitopsToken000000000000000';
 
 export interface WorldOptions {
-  /** Environments whose sample service is broken (their smoke test fails). */
-  broken?: EnvironmentName[];
+  /**
+   * Read when the world starts: the clusters run the images they roll out, and each environment's URL is
+   * an ingress to its pods (default: on where pods can run, as root). Off, rollouts go as `rollout` says
+   * and each environment's URL is the sample service.
+   */
+  runImages?: boolean;
   /** The canary's metrics: like the baseline, or five times its errors. */
   canary?: 'healthy' | 'errors';
   /** Services whose images have a known critical vulnerability. */
@@ -180,6 +207,8 @@ async function createRepositories(
     images: [...WORLD_SERVICES],
     overlays: [...ENVIRONMENTS],
     message: `Initial GitOps layout\n\nSource-Commit: ${monorepo.base}\nEnvironment: ${ENVIRONMENTS.join(', ')}\n`,
+    baseResources: NETWORK_RESOURCES,
+    overlayExtras: { production: EU_OVERLAY, preprod: EU_OVERLAY },
   });
   const github = new GitHubApi(GITHUB_TOKEN);
   const http = await teardown.add(
@@ -221,8 +250,9 @@ interface WorldParts {
   gitops: { bare: string; branch: string; http: GitHttpServer };
   github: GitHubApi;
   environments: Record<EnvironmentName, ClusterEnvironment>;
-  services: Record<EnvironmentName, SampleService>;
-  serviceOptions: Record<EnvironmentName, SampleServiceOptions>;
+  services: Record<EnvironmentName, LoopbackListener>;
+  /** The kubelet running the clusters' pods (none when the world does not run images). */
+  node: ClusterNode | undefined;
   prometheus: PrometheusServer;
   reconciler: Reconciler;
   /** The GitOps branch's first commit, which every reset returns to. */
@@ -241,6 +271,14 @@ async function startParts(directory: string, options: WorldOptions, teardown: Te
   );
   const imagePrefix = `${registry.host}/acme`;
   const repositories = await createRepositories(directory, imagePrefix, teardown);
+  const runner = runnerFolders(directory);
+  const access = { host: registry.host, prefix: imagePrefix, username: 'octocat', password: GITHUB_TOKEN };
+  let node: ClusterNode | undefined;
+  if (options.runImages ?? canRunImages()) {
+    const conf = await publishWorldImages(directory, access, runner.baseEnv, repositories.monorepo);
+    runner.baseEnv['CONTAINERS_REGISTRIES_CONF'] = conf;
+    node = await teardown.add(Promise.resolve(startClusterNode(directory, access, conf)), (started) => started.stop());
+  }
   const { bare, branch } = repositories.gitops;
   const environments = await teardown.add(startClusters(), (started) =>
     Promise.all(CLUSTERS.map((name) => started[name].server.stop())),
@@ -257,24 +295,27 @@ async function startParts(directory: string, options: WorldOptions, teardown: Te
       return subject.startsWith('Revert') ? undefined : refusal.message;
     },
   };
+  const scenario = new ScenarioReadiness(
+    (environment, deployment, image) => conditions.options.rollout?.(environment, deployment, image) ?? 'success',
+  );
   const reconciler = new Reconciler({
     repository: bare,
     branch,
     environments: Object.values(environments),
-    outcome: (environment, deployment, image) =>
-      conditions.options.rollout?.(environment, deployment, image) ?? 'success',
+    // A scenario that says how rollouts go is obeyed; otherwise the pods run.
+    readiness: {
+      readiness: (subject) =>
+        node && conditions.options.rollout === undefined ? node.readiness(subject) : scenario.readiness(subject),
+    },
     argoCd: () => (conditions.options.argoCd === true ? argoCd : undefined),
   });
   const initialGitops = await gitIn(bare).output(['rev-parse', branch]);
   // The environments have long run the first commit.
   await reconciler.restore(initialGitops);
   await teardown.add(Promise.resolve(reconciler.start()), () => reconciler.stop());
-  const serviceOptions = Object.fromEntries(
-    ENVIRONMENTS.map((name) => [name, { version: '1.4.0', broken: false }]),
-  ) as Record<EnvironmentName, SampleServiceOptions>;
-  const services = {} as Record<EnvironmentName, SampleService>;
+  const services = {} as Record<EnvironmentName, LoopbackListener>;
   for (const name of ENVIRONMENTS) {
-    services[name] = await teardown.add(startSampleService(serviceOptions[name]), (service) => service.stop());
+    services[name] = await teardown.add(startEnvironmentAddress(node, environments[name]), (service) => service.stop());
   }
   const prometheus = await teardown.add(
     startPrometheus({ openMetrics: canaryOpenMetrics({ minutes: 30 }) }),
@@ -287,13 +328,13 @@ async function startParts(directory: string, options: WorldOptions, teardown: Te
     ...repositories,
     environments,
     services,
-    serviceOptions,
+    node,
     prometheus,
     reconciler,
     initialGitops,
     conditions,
     argoCd,
-    ...runnerFolders(directory),
+    ...runner,
   };
 }
 
@@ -313,7 +354,8 @@ export class World {
   readonly webhookUrl: string;
   readonly environments: Record<EnvironmentName, ClusterEnvironment>;
   readonly kubeconfigs: Record<EnvironmentName, string>;
-  readonly services: Record<EnvironmentName, SampleService>;
+  /** Each environment's base URL: its ingress (or the sample service, when the world runs no images). */
+  readonly services: Record<EnvironmentName, LoopbackListener>;
   readonly prometheus: PrometheusServer;
   readonly reconciler: Reconciler;
   /** Environment every step of every job gets. */
@@ -375,6 +417,24 @@ export class World {
     };
     this.store = parts.store;
     this.imagePrefix = parts.imagePrefix;
+  }
+
+  /**
+   * Where one workload of an environment is reached now: `IP:port` of each of its ready pods (the first
+   * port its containers declare), started first when it ran before the rehearsal. Empty when the world runs
+   * no images or none of its pods is ready.
+   */
+  async endpoints(environment: EnvironmentName, workload: string): Promise<string[]> {
+    const node = this.parts.node;
+    if (!node) return [];
+    const pods = await workloadPods(node, this.environments[environment], workload);
+    return pods.flatMap((pod) => {
+      try {
+        return [pod.address()];
+      } catch {
+        return []; // No port declared: nothing to send traffic to.
+      }
+    });
   }
 
   /** Subjects of the GitOps branch's commits, oldest first. */
@@ -457,6 +517,7 @@ export class World {
     await this.reconciler.stop();
     await gitIn(this.gitops.bare).run(['update-ref', `refs/heads/${this.gitops.branch}`, this.parts.initialGitops]);
     await this.reconciler.restore(this.parts.initialGitops);
+    await this.parts.node?.reset();
     await gitIn(this.monorepo.path).run(['reset', '--quiet', '--hard', this.monorepo.head]);
     await clearRegistry(this.registry);
     this.github.reset();
@@ -481,7 +542,6 @@ export class World {
         );
       } else application.remove();
     }
-    for (const name of ENVIRONMENTS) this.parts.serviceOptions[name].broken = options.broken?.includes(name) === true;
     this.baseEnv['REHEARSAL_VULNERABLE'] = (options.vulnerable ?? []).join(',');
   }
 }
