@@ -283,7 +283,7 @@ const INVALID_SUBJECT = 'dev: two api replicas';
 const ARGO_CD_REFUSAL =
   'one or more objects failed to apply, reason: admission webhook "verify-images.policy.example.com" denied the request: image signature not found';
 /** What the kubelet says of a container whose process cannot be started. */
-const CRASH_REASON = 'permission denied';
+const CRASH_REASON = 'exec: "worker": executable file not found in $PATH';
 const FIVE = ['dev', 'qa', 'staging', 'preprod', 'production'] as const;
 const TESTS_PASS = { 'test (api)': 'success', 'test (worker)': 'success' };
 const BUILDS_PASS = { 'build (api)': 'success', 'build (worker)': 'success' };

@@ -6,8 +6,6 @@ import { listenOnLoopback } from './loopback.ts';
 export interface SampleServiceOptions {
   /** Reported by /api/version (default 1.0.0). */
   version?: string;
-  /** /api/items answers 500, as a release with a broken data layer would. */
-  broken?: boolean;
 }
 
 export interface SampleService {
@@ -40,8 +38,6 @@ export async function startSampleService(options: SampleServiceOptions = {}): Pr
       sendJson(response, 200, { status: 'ok' });
     } else if (path === '/api/version') {
       sendJson(response, 200, { version });
-    } else if (path === '/api/items' && options.broken === true) {
-      sendJson(response, 500, { error: 'items are unavailable' });
     } else if (path === '/api/items') {
       sendJson(response, 200, SAMPLE_ITEMS);
     } else {
