@@ -73,31 +73,35 @@ export interface ImagesAccess {
 
 /**
  * Publishes busybox and the seeded services' first images (built from `base` of the caller's repository)
- * to the registry; returns the registries.conf buildah is then given (CONTAINERS_REGISTRIES_CONF).
+ * to the registry; returns the registries.conf buildah is then given (CONTAINERS_REGISTRIES_CONF) and what
+ * was pushed, as `repository:tag` within the registry.
  */
 export async function publishWorldImages(
   directory: string,
   access: ImagesAccess,
   storageEnv: Record<string, string>,
   monorepo: { path: string; base: string },
-): Promise<string> {
+): Promise<{ registriesConf: string; published: string[] }> {
   const conf = join(directory, 'registries.conf');
   writeFileSync(conf, mirrorRegistriesConf(access.host));
   const mirror = new ImageMirror(access, join(directory, 'mirror'), {
     ...storageEnv,
     CONTAINERS_REGISTRIES_CONF: conf,
   });
-  await mirror.publishBusybox();
+  const published = (await mirror.publishBusybox()).map((image) => image.slice(access.host.length + 1));
   const checkout = join(directory, 'mirror', 'first-commit');
   mkdirSync(checkout, { recursive: true });
   await gitIn(monorepo.path).run(['worktree', 'add', '--quiet', '--detach', checkout, monorepo.base]);
   try {
-    for (const service of SEEDED_SERVICES)
-      await mirror.buildAndPush(join(checkout, 'services', service), [`${access.prefix}/${service}:0.1.0`]);
+    for (const service of SEEDED_SERVICES) {
+      const image = `${access.prefix}/${service}:0.1.0`;
+      await mirror.buildAndPush(join(checkout, 'services', service), [image]);
+      published.push(image.slice(access.host.length + 1));
+    }
   } finally {
     await gitIn(monorepo.path).run(['worktree', 'remove', '--force', checkout]);
   }
-  return conf;
+  return { registriesConf: conf, published };
 }
 
 /** The kubelet of the world: its own storage, the registry's credentials. */

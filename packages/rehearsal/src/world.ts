@@ -253,6 +253,8 @@ interface WorldParts {
   services: Record<EnvironmentName, LoopbackListener>;
   /** The kubelet running the clusters' pods (none when the world does not run images). */
   node: ClusterNode | undefined;
+  /** `repository:tag` the world pushed itself before any rehearsal: kept, and never reported as pushed. */
+  published: ReadonlySet<string>;
   prometheus: PrometheusServer;
   reconciler: Reconciler;
   /** The GitOps branch's first commit, which every reset returns to. */
@@ -274,8 +276,11 @@ async function startParts(directory: string, options: WorldOptions, teardown: Te
   const runner = runnerFolders(directory);
   const access = { host: registry.host, prefix: imagePrefix, username: 'octocat', password: GITHUB_TOKEN };
   let node: ClusterNode | undefined;
+  let published: ReadonlySet<string> = new Set();
   if (options.runImages ?? canRunImages()) {
-    const conf = await publishWorldImages(directory, access, runner.baseEnv, repositories.monorepo);
+    const world = await publishWorldImages(directory, access, runner.baseEnv, repositories.monorepo);
+    const conf = world.registriesConf;
+    published = new Set(world.published);
     runner.baseEnv['CONTAINERS_REGISTRIES_CONF'] = conf;
     node = await teardown.add(Promise.resolve(startClusterNode(directory, access, conf)), (started) => started.stop());
   }
@@ -329,6 +334,7 @@ async function startParts(directory: string, options: WorldOptions, teardown: Te
     environments,
     services,
     node,
+    published,
     prometheus,
     reconciler,
     initialGitops,
@@ -458,13 +464,13 @@ export class World {
 
   /** Images with a digest in the registry, as `<registry>/<repository>@sha256:…`. */
   pushedImages(): Promise<string[]> {
-    return pushedImages(this.registry);
+    return pushedImages(this.registry, this.parts.published);
   }
 
   /** The registry's tags: `<registry>/<repository>` → tag → the digest it names. */
   async registryTags(): Promise<Record<string, Record<string, string>>> {
     const tags: Record<string, Record<string, string>> = {};
-    for (const { repository, tag, digest } of await registryManifests(this.registry)) {
+    for (const { repository, tag, digest } of await registryManifests(this.registry, this.parts.published)) {
       (tags[`${this.registry.host}/${repository}`] ??= {})[tag] = digest;
     }
     return tags;
@@ -519,7 +525,7 @@ export class World {
     await this.reconciler.restore(this.parts.initialGitops);
     await this.parts.node?.reset();
     await gitIn(this.monorepo.path).run(['reset', '--quiet', '--hard', this.monorepo.head]);
-    await clearRegistry(this.registry);
+    await clearRegistry(this.registry, this.parts.published);
     this.github.reset();
     this.configure(options);
     this.reconciler.start();
@@ -574,13 +580,15 @@ const MANIFEST_TYPES = [
 /** Every tag in the registry that names a manifest, with its repository and digest. */
 async function registryManifests(
   registry: RunningRegistry,
+  /** `repository:tag` the world published itself (its base image, its first release): left out. */
+  published: ReadonlySet<string> = new Set(),
 ): Promise<Array<{ repository: string; tag: string; digest: string }>> {
   const get = registryClient(registry);
   const catalog = (await (await get('/v2/_catalog')).json()) as { repositories?: string[] };
   const manifests: Array<{ repository: string; tag: string; digest: string }> = [];
   for (const repository of catalog.repositories ?? []) {
     const tags = ((await (await get(`/v2/${repository}/tags/list`)).json()) as { tags?: string[] | null }).tags ?? [];
-    for (const tag of tags) {
+    for (const tag of tags.filter((each) => !published.has(`${repository}:${each}`))) {
       const response = await get(`/v2/${repository}/manifests/${tag}`, { method: 'HEAD', accept: MANIFEST_TYPES });
       const digest = response.headers.get('docker-content-digest');
       if (digest) manifests.push({ repository, tag, digest });
@@ -590,18 +598,25 @@ async function registryManifests(
 }
 
 /** Images the registry holds, as `<registry>/<repository>@sha256:…`, each once. */
-async function pushedImages(registry: RunningRegistry): Promise<string[]> {
-  const images = (await registryManifests(registry)).map(
+async function pushedImages(registry: RunningRegistry, published: ReadonlySet<string>): Promise<string[]> {
+  const images = (await registryManifests(registry, published)).map(
     ({ repository, digest }) => `${registry.host}/${repository}@${digest}`,
   );
   return [...new Set(images)].sort();
 }
 
-/** Deletes every manifest, so that the next rehearsal pushes (and reports) its images anew. */
-async function clearRegistry(registry: RunningRegistry): Promise<void> {
+/**
+ * Deletes every manifest but the world's own, so that the next rehearsal pushes (and reports) its images
+ * anew.
+ */
+async function clearRegistry(registry: RunningRegistry, published: ReadonlySet<string>): Promise<void> {
   const request = registryClient(registry);
+  const all = await registryManifests(registry);
+  const kept = new Set(
+    all.filter(({ repository, tag }) => published.has(`${repository}:${tag}`)).map(({ digest }) => digest),
+  );
   const manifests = new Set(
-    (await registryManifests(registry)).map(({ repository, digest }) => `${repository}@${digest}`),
+    all.filter(({ digest }) => !kept.has(digest)).map(({ repository, digest }) => `${repository}@${digest}`),
   );
   for (const manifest of manifests) {
     const [repository = '', digest = ''] = manifest.split('@');

@@ -100,8 +100,8 @@ export class ImageMirror {
     });
   }
 
-  /** Publishes busybox under `library/busybox`: `stable` and its own version. */
-  async publishBusybox(): Promise<string> {
+  /** Publishes busybox under `library/busybox`, tagged `stable` and its own version; returns the images. */
+  async publishBusybox(): Promise<string[]> {
     const context = join(this.directory, 'busybox');
     mkdirSync(context, { recursive: true });
     copyFileSync(BUSYBOX, join(context, 'busybox'));
@@ -114,6 +114,6 @@ export class ImageMirror {
     const version = busyboxVersion(`${banner.stdout}${banner.stderr}`);
     const tags = [BUSYBOX_TAG, ...(version ? [version] : [])].map((tag) => `${repository}:${tag}`);
     await this.buildAndPush(context, tags);
-    return tags[0] ?? '';
+    return tags;
   }
 }
