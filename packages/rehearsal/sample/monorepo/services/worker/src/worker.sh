@@ -13,7 +13,9 @@ run() {
     for job in "$queue"/*.job; do
       [ -f "$job" ] || continue
       id=${job##*/}
-      work "${id%.job}" > "$queue/done/${id%.job}.json" && rm -f "$job"
+      # Written aside, then renamed: a reader never sees half a result.
+      work "${id%.job}" > "$queue/done/.${id%.job}.json" &&
+        mv "$queue/done/.${id%.job}.json" "$queue/done/${id%.job}.json" && rm -f "$job"
     done
     sleep "${POLL_SECONDS:-2}"
   done
