@@ -270,6 +270,12 @@ export const expectations = {
 };
 
 const ALL = ['dev', 'staging', 'canary', 'production'];
+/**
+ * For scenarios whose point is not what the images do (approvals, concurrency, controllers, callers'
+ * chains, canary metrics): rollouts are ready without waiting for their pods, which keeps the suite's cost
+ * down; the smoke tests still reach the built images, started when traffic first asks.
+ */
+const CHEAP_ROLLOUTS: WorldOptions = { rolloutsRunPods: false };
 /** The job of the environments between the first and the last: one leg per environment, or skipped whole. */
 const middle = (environment?: string): string => (environment === undefined ? 'middle' : `middle (${environment})`);
 
@@ -331,7 +337,7 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
   'rejected-approval': {
     name: 'rejected-approval',
     description: "staging's reviewer rejects the deployment: dev runs the release, nothing after it changes",
-    world: {},
+    world: CHEAP_ROLLOUTS,
     canaryData: 'healthy',
     rejects: ['staging'],
     events: push,
@@ -350,7 +356,7 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
     name: 'bad-canary',
     description:
       'the canary errs five times as often as the baseline: it is reverted in Git, production is not promoted',
-    world: {},
+    world: CHEAP_ROLLOUTS,
     canaryData: 'errors',
     rejects: [],
     events: push,
@@ -450,7 +456,7 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
     name: 'superseded-run',
     description:
       "two pushes: the first run's dev deployment waits for approval and is superseded; the second deploys both changes",
-    world: {},
+    world: CHEAP_ROLLOUTS,
     canaryData: 'healthy',
     rejects: [],
     holdUntilNext: 'dev',
@@ -474,7 +480,7 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
     name: 'argocd-refuses',
     description:
       "the clusters act as Argo CD, which refuses staging's commit: the job ends with Argo CD's message, staging's commit is reverted, nothing after it changes",
-    world: { argoCd: true, argoCdRefuses: { environment: 'staging', message: ARGO_CD_REFUSAL } },
+    world: { ...CHEAP_ROLLOUTS, argoCd: true, argoCdRefuses: { environment: 'staging', message: ARGO_CD_REFUSAL } },
     canaryData: 'healthy',
     rejects: [],
     controllers: { dev: 'argocd', staging: 'argocd', canary: 'argocd', production: 'argocd' },
@@ -515,7 +521,7 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
     name: 'two-environments',
     description:
       'a caller with two environments and no canary metrics: dev, then production after its approval; no canary judged',
-    world: {},
+    world: CHEAP_ROLLOUTS,
     canaryData: 'healthy',
     rejects: [],
     events: push,
@@ -649,7 +655,7 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
     name: 'custom-canary',
     description:
       'a caller whose canary is its own environment, prod-canary, applied by Argo CD: judged before production, which is promoted on its pass',
-    world: { argoCd: true },
+    world: { ...CHEAP_ROLLOUTS, argoCd: true },
     canaryData: 'healthy',
     rejects: [],
     controllers: { 'prod-canary': 'argocd' },

@@ -83,6 +83,12 @@ export interface WorldOptions {
    * and each environment's URL is the sample service.
    */
   runImages?: boolean;
+  /**
+   * Whether a rollout waits for its pods to run and become ready (default true). False: rollouts are ready at
+   * once, as cheaper scenarios whose point lies elsewhere want; traffic still starts the pods it reaches,
+   * from the templates the clusters run, so smoke tests still meet the built images.
+   */
+  rolloutsRunPods?: boolean;
   /** The canary's metrics: like the baseline, or five times its errors. */
   canary?: 'healthy' | 'errors';
   /** Services whose images have a known critical vulnerability. */
@@ -310,7 +316,9 @@ async function startParts(directory: string, options: WorldOptions, teardown: Te
     // A scenario that says how rollouts go is obeyed; otherwise the pods run.
     readiness: {
       readiness: (subject) =>
-        node && conditions.options.rollout === undefined ? node.readiness(subject) : scenario.readiness(subject),
+        node && conditions.options.rollout === undefined && conditions.options.rolloutsRunPods !== false
+          ? node.readiness(subject)
+          : scenario.readiness(subject),
     },
     argoCd: () => (conditions.options.argoCd === true ? argoCd : undefined),
   });

@@ -3,6 +3,7 @@
 // ready, the workload's pods of earlier templates stop, as the rollout scales their ReplicaSet to zero. It
 // gives traffic the ready pods of a workload; what ran before the rehearsal (the clusters' first state,
 // restored as long settled) is started when traffic first needs it, not before: a reset costs nothing.
+import { randomBytes } from 'node:crypto';
 import type { KubeApiServer } from '../kube/api-server.ts';
 import { WORKLOAD_KINDS } from '../kube/controllers.ts';
 import { isObject, type JsonObject } from '../kube/patch.ts';
@@ -74,7 +75,8 @@ export class ClusterNode implements PodReadiness {
           namespace: workload.namespace,
           kind: found.kind,
           name: workload.name,
-          pod: `${workload.name}-0`,
+          // Named as a ReplicaSet names its pods: buildah's container names are the node's, whatever the namespace.
+          pod: `${workload.name}-${randomBytes(3).toString('hex').slice(0, 5)}`,
           template: found.template,
         });
         this.starting.set(key, start);
