@@ -27,8 +27,12 @@ export const SCENARIO_NAMES = [
 ] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
+/** The events a rehearsal delivers. */
+export const EVENT_NAMES = ['push', 'pull_request', 'merge_group'] as const;
+export type EventName = (typeof EVENT_NAMES)[number];
+
 export interface ScenarioEvent {
-  name: 'push' | 'pull_request';
+  name: EventName;
   /** Commit the event is about: the sample monorepo's head, or a new commit the scenario makes. */
   sha: string;
   before: string;

@@ -109,7 +109,7 @@ function installTrivyStandIn(toolCache: string): void {
 }
 
 /** This suite's actions, bundles and workflow scripts as one commit: the workflow's own repository. */
-async function snapshotSuite(directory: string): Promise<{ path: string; sha: string }> {
+export async function snapshotSuite(directory: string): Promise<{ path: string; sha: string }> {
   const path = join(directory, 'suite.git');
   await gitIn(directory).run(['init', '--quiet', '--bare', path]);
   const git = gitIn(repoRoot, {
@@ -139,7 +139,7 @@ async function startClusters(): Promise<Record<EnvironmentName, ClusterEnvironme
 }
 
 /** Stops what has started, last first, then removes the world's folder. */
-class Teardown {
+export class Teardown {
   private readonly stops: Array<() => Promise<unknown>> = [];
   private readonly directory: string;
 
@@ -190,7 +190,7 @@ async function createRepositories(
 }
 
 /** The folders and settings every step gets: buildah's storage, the tool cache with Trivy, the artifact store. */
-function runnerFolders(directory: string): { baseEnv: Record<string, string>; store: string } {
+export function runnerFolders(directory: string): { baseEnv: Record<string, string>; store: string } {
   const toolCache = join(directory, 'tool-cache');
   installTrivyStandIn(toolCache);
   const storageConf = join(directory, 'storage.conf');
@@ -512,7 +512,7 @@ const MANIFEST_TYPES = [
 ].join(', ');
 
 /** Every tag in the registry that names a manifest, with its repository and digest. */
-async function registryManifests(
+export async function registryManifests(
   registry: RunningRegistry,
 ): Promise<Array<{ repository: string; tag: string; digest: string }>> {
   const get = registryClient(registry);
@@ -530,7 +530,7 @@ async function registryManifests(
 }
 
 /** Images the registry holds, as `<registry>/<repository>@sha256:…`, each once. */
-async function pushedImages(registry: RunningRegistry): Promise<string[]> {
+export async function pushedImages(registry: RunningRegistry): Promise<string[]> {
   const images = (await registryManifests(registry)).map(
     ({ repository, digest }) => `${registry.host}/${repository}@${digest}`,
   );

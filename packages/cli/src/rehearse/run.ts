@@ -1,0 +1,129 @@
+// `shiprail rehearse`: starts the world (a user's repository's, or the built-in sample's), runs the
+// workflow in it with a line per job and step as they finish, then prints the jobs, what each
+// environment runs, the GitOps history and what the clusters refused, and writes the report.
+import { basename, dirname } from 'node:path';
+import { escapeUntrusted } from '@shiprail/core';
+import {
+  jobTable,
+  progressPrinter,
+  rehearse,
+  rehearseRepository,
+  RepositoryWorld,
+  repositorySource,
+  SCENARIO_NAMES,
+  scenarioNamed,
+  startWorld,
+  type RehearsalResult,
+} from '@shiprail/rehearsal';
+import type { CliSystem } from '../system.ts';
+import type { RehearseOptions } from './options.ts';
+
+/** What was rehearsed, as the heading and the verdict name it. */
+interface Rehearsal {
+  title: string;
+  intro: string;
+  run(progress: ReturnType<typeof progressPrinter>): Promise<RehearsalResult>;
+  stop(): Promise<void>;
+}
+
+const seconds = (since: number): string => `${((Date.now() - since) / 1000).toFixed(1)}s`;
+
+async function sampleRehearsal(scenarioName: string): Promise<Rehearsal> {
+  const scenario = scenarioNamed(scenarioName);
+  const world = await startWorld(scenario.world);
+  return {
+    title: `scenario ${scenario.name}`,
+    intro: `${scenario.description}\n(scenarios: ${SCENARIO_NAMES.join(', ')})`,
+    run: (progress) => rehearse(world, scenario, { progress }),
+    stop: () => world.stop(),
+  };
+}
+
+async function repositoryRehearsal(
+  target: Extract<RehearseOptions['target'], { kind: 'repository' }>,
+  system: CliSystem,
+): Promise<Rehearsal> {
+  const facts = await system.gitFacts(target.directory);
+  const fullName = facts.githubRepository ?? `local/${basename(target.directory) || 'repository'}`;
+  const source = await repositorySource(target.directory, {
+    fullName,
+    ...(target.base === undefined ? {} : { base: target.base }),
+  });
+  const world = await RepositoryWorld.start(source);
+  const { plan, file } = world.caller;
+  const short = (sha: string): string => sha.slice(0, 7);
+  const what =
+    target.event === 'push'
+      ? `a push of ${short(source.head)} to ${source.branch} (after ${short(source.base)})`
+      : target.event === 'pull_request'
+        ? `a pull request of ${short(source.head)} into ${source.branch} at ${short(source.base)}`
+        : `a pull request of ${short(source.head)} in ${source.branch}'s merge queue at ${short(source.base)}`;
+  const canary = world.prometheus === undefined ? `no canary judged (no ${plan.canaryMetrics})` : 'a canary judged';
+  return {
+    title: `${fullName}: ${target.event}`,
+    intro: [
+      `${file} (job ${world.caller.job}) for ${what}`,
+      `Environments: ${plan.environments.join(', ')}; ${canary}; GitOps repository ${plan.gitopsRepository} (${plan.overlays})`,
+      'No base URLs: the smoke tests are skipped until the clusters serve what they run.',
+    ].join('\n'),
+    run: (progress) => rehearseRepository(world, { event: target.event, progress }),
+    stop: () => world.stop(),
+  };
+}
+
+/** The tables after the run: jobs, what each environment runs, the GitOps history, what was not applied. */
+function printResult(result: RehearsalResult, out: (line: string) => void): void {
+  out(`\nJobs\n${jobTable(result.runs)}`);
+  out('\nWhat each environment runs');
+  const width = Math.max(...Object.keys(result.report.environments).map((name) => name.length));
+  for (const [environment, images] of Object.entries(result.report.environments)) {
+    out(
+      `  ${environment.padEnd(width)} ${Object.entries(images)
+        .map(([service, image]) => `${service}=${image.replace(/^.*\//, '')}`)
+        .join('  ')}`,
+    );
+  }
+  out(`\nGitOps history\n${result.report.gitops.map((subject) => `  ${escapeUntrusted(subject)}`).join('\n')}`);
+  const unapplied = Object.entries(result.report.clusters);
+  if (unapplied.length > 0) {
+    const lines = unapplied.map(
+      ([environment, why]) => `  ${environment}: ${why.split('\n').map(escapeUntrusted).join('\n    ')}`,
+    );
+    out(`\nWhat the clusters did not apply\n${lines.join('\n')}`);
+  }
+}
+
+/** Exit status: 0 the rehearsal ended as the pipeline promises, 1 it did not, 2 the machine lacks a program. */
+export async function runRehearse(options: RehearseOptions, system: CliSystem): Promise<number> {
+  const out = (line: string): void => system.terminal.out(`${line}\n`);
+  const programs = options.target.kind === 'sample' ? (scenarioNamed(options.target.scenario).programs ?? []) : [];
+  if (!system.ensurePrerequisites(programs)) return 2;
+  const started = Date.now();
+  const rehearsal =
+    options.target.kind === 'sample'
+      ? await sampleRehearsal(options.target.scenario)
+      : await repositoryRehearsal(options.target, system);
+  try {
+    out(`Rehearsing .github/workflows/deploy.yml: ${rehearsal.title}`);
+    out(`${rehearsal.intro}\n`);
+    out(`World ready in ${seconds(started)}\n`);
+    const multipleRuns =
+      options.target.kind === 'sample' && scenarioNamed(options.target.scenario).holdUntilNext !== undefined;
+    const result = await rehearsal.run(progressPrinter(out, () => multipleRuns));
+    printResult(result, out);
+    if (options.report !== undefined) {
+      system.writeFiles(dirname(options.report), [
+        { path: basename(options.report), content: `${JSON.stringify(result.report, null, 2)}\n` },
+      ]);
+    }
+    if (result.broken.length === 0) {
+      out(`\n✔ ${rehearsal.title} ended as the pipeline promises (${seconds(started)} in all)`);
+      return 0;
+    }
+    out(`\n✘ ${rehearsal.title} did not end as the pipeline promises (${seconds(started)} in all):`);
+    for (const promise of result.broken) out(`  - ${escapeUntrusted(promise)}`);
+    return 1;
+  } finally {
+    await rehearsal.stop();
+  }
+}
