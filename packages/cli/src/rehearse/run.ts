@@ -21,6 +21,8 @@ import type { RehearseOptions } from './options.ts';
 /** What was rehearsed, as the heading and the verdict name it. */
 interface Rehearsal {
   title: string;
+  /** What the verdict names. */
+  name: string;
   intro: string;
   run(progress: ReturnType<typeof progressPrinter>): Promise<RehearsalResult>;
   stop(): Promise<void>;
@@ -33,6 +35,7 @@ async function sampleRehearsal(scenarioName: string): Promise<Rehearsal> {
   const world = await startWorld(scenario.world);
   return {
     title: `scenario ${scenario.name}`,
+    name: scenario.name,
     intro: `${scenario.description}\n(scenarios: ${SCENARIO_NAMES.join(', ')})`,
     run: (progress) => rehearse(world, scenario, { progress }),
     stop: () => world.stop(),
@@ -61,6 +64,7 @@ async function repositoryRehearsal(
   const canary = world.prometheus === undefined ? `no canary judged (no ${plan.canaryMetrics})` : 'a canary judged';
   return {
     title: `${fullName}: ${target.event}`,
+    name: `the ${target.event} of ${fullName}`,
     intro: [
       `${file} (job ${world.caller.job}) for ${what}`,
       `Environments: ${plan.environments.join(', ')}; ${canary}; GitOps repository ${plan.gitopsRepository} (${plan.overlays})`,
@@ -117,10 +121,10 @@ export async function runRehearse(options: RehearseOptions, system: CliSystem): 
       ]);
     }
     if (result.broken.length === 0) {
-      out(`\n✔ ${rehearsal.title} ended as the pipeline promises (${seconds(started)} in all)`);
+      out(`\n✔ ${rehearsal.name} ended as the pipeline promises (${seconds(started)} in all)`);
       return 0;
     }
-    out(`\n✘ ${rehearsal.title} did not end as the pipeline promises (${seconds(started)} in all):`);
+    out(`\n✘ ${rehearsal.name} did not end as the pipeline promises (${seconds(started)} in all):`);
     for (const promise of result.broken) out(`  - ${escapeUntrusted(promise)}`);
     return 1;
   } finally {
