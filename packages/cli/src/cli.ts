@@ -5,7 +5,6 @@ import { parseArgs } from 'node:util';
 import { ConfigurationError, errorMessage, neutralizeCommandLines } from '@shiprail/core';
 import { runInit } from './init/run.ts';
 import { parseRehearseOptions } from './rehearse/options.ts';
-import { runRehearse } from './rehearse/run.ts';
 import type { CliSystem } from './system.ts';
 
 export const USAGE = `Usage: shiprail <command> [options]
@@ -39,6 +38,22 @@ const COMMAND_OPTIONS: Readonly<Record<string, readonly string[]>> = {
   rehearse: ['event', 'base', 'scenario', 'report'],
 };
 
+/**
+ * The rehearsal, loaded when `rehearse` runs: it is the suite's own sources (the workflow, the actions'
+ * bundles, the runner), so the bundled command line reaches them through the package, not a copy.
+ */
+async function loadRehearsal(): Promise<typeof import('./rehearse/run.ts')> {
+  const specifier = '@shiprail/cli/rehearse';
+  try {
+    return (await import(/* webpackIgnore: true */ specifier)) as typeof import('./rehearse/run.ts');
+  } catch (error) {
+    throw new Error(
+      `shiprail rehearse runs the suite's own workflow and actions from a checkout of it, on Node 24 (git clone the suite, npm ci, then run it there): ${errorMessage(error)}`,
+      { cause: error },
+    );
+  }
+}
+
 /** `shiprail rehearse`: exit codes as init's, 2 also when the machine lacks a program the rehearsal runs. */
 async function rehearseCommand(
   positionals: readonly string[],
@@ -55,7 +70,7 @@ async function rehearseCommand(
     return 2;
   }
   try {
-    return await runRehearse(options, system);
+    return await (await loadRehearsal()).runRehearse(options, system);
   } catch (error) {
     if (!(error instanceof ConfigurationError)) throw error;
     system.terminal.err(`shiprail rehearse: ${neutralizeCommandLines(error.describe())}\n`);

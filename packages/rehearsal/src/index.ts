@@ -21,3 +21,4 @@ export {
 export * from './caller-workflow.ts';
 export * from './repository-world.ts';
 export * from './rehearse-repository.ts';
+export * from './event-names.ts';

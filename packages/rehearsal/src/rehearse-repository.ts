@@ -8,7 +8,7 @@ import { rehearsalCaller, worldImagePrefix } from './caller-workflow.ts';
 import { assembleReport, type Report } from './report.ts';
 import { ACTION_PINS, DEPLOY_WORKFLOW, PULL_REQUEST_NUMBER, workflowEvent, type RehearsalResult } from './rehearse.ts';
 import type { RepositoryWorld } from './repository-world.ts';
-import type { EventName } from './scenarios.ts';
+import type { EventName } from './event-names.ts';
 import { ConcurrencyGroups } from './workflow/concurrency.ts';
 import { readActionPins, resolveThirdParty } from './workflow/third-party.ts';
 import { loadWorkflow } from './workflow/workflow.ts';

@@ -3,6 +3,7 @@
 // vulnerable image, a reviewer's answer), which events reach the workflow, and checks the report.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { EventName } from './event-names.ts';
 import { showFile } from './gitops-repo.ts';
 import type { Report } from './report.ts';
 import type { World, WorldOptions } from './world.ts';
@@ -26,10 +27,6 @@ export const SCENARIO_NAMES = [
   'build-command',
 ] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
-
-/** The events a rehearsal delivers. */
-export const EVENT_NAMES = ['push', 'pull_request', 'merge_group'] as const;
-export type EventName = (typeof EVENT_NAMES)[number];
 
 export interface ScenarioEvent {
   name: EventName;

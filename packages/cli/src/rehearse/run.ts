@@ -87,7 +87,8 @@ function printResult(result: RehearsalResult, out: (line: string) => void): void
         .join('  ')}`,
     );
   }
-  out(`\nGitOps history\n${result.report.gitops.map((subject) => `  ${escapeUntrusted(subject)}`).join('\n')}`);
+  const history = result.report.gitops.map((subject) => `  ${escapeUntrusted(subject)}`);
+  out(`\nGitOps history\n${history.length > 0 ? history.join('\n') : '  (no commit)'}`);
   const unapplied = Object.entries(result.report.clusters);
   if (unapplied.length > 0) {
     const lines = unapplied.map(
@@ -100,6 +101,12 @@ function printResult(result: RehearsalResult, out: (line: string) => void): void
 /** Exit status: 0 the rehearsal ended as the pipeline promises, 1 it did not, 2 the machine lacks a program. */
 export async function runRehearse(options: RehearseOptions, system: CliSystem): Promise<number> {
   const out = (line: string): void => system.terminal.out(`${line}\n`);
+  if (options.target.kind === 'sample' && !(SCENARIO_NAMES as readonly string[]).includes(options.target.scenario)) {
+    system.terminal.err(
+      `shiprail rehearse: --scenario '${options.target.scenario}' is none of ${SCENARIO_NAMES.join(', ')}\n`,
+    );
+    return 2;
+  }
   const programs = options.target.kind === 'sample' ? (scenarioNamed(options.target.scenario).programs ?? []) : [];
   if (!system.ensurePrerequisites(programs)) return 2;
   const started = Date.now();
