@@ -7,7 +7,7 @@ import { ConfigurationError } from '@shiprail/core';
 import { rehearsalCaller, worldImagePrefix } from './caller-workflow.ts';
 import { assembleReport, type Report } from './report.ts';
 import { ACTION_PINS, DEPLOY_WORKFLOW, PULL_REQUEST_NUMBER, workflowEvent, type RehearsalResult } from './rehearse.ts';
-import type { RepositoryWorld } from './repository-world.ts';
+import type { RepositoryCaller, RepositoryWorld } from './repository-world.ts';
 import type { EventName } from './event-names.ts';
 import { ConcurrencyGroups } from './workflow/concurrency.ts';
 import { readActionPins, resolveThirdParty } from './workflow/third-party.ts';
@@ -43,6 +43,15 @@ export function repositoryPromises(report: Report, event: EventName, environment
   return broken;
 }
 
+/** A ConfigurationError when GitHub would not run the caller for the event (its `on:` does not name it). */
+export function refuseUnrunEvent(caller: Pick<RepositoryCaller, 'events' | 'file'>, event: EventName): void {
+  if (caller.events.includes(event)) return;
+  throw new ConfigurationError(
+    `its \`on:\` has no ${event} (it has ${caller.events.join(', ')}): GitHub would not run it for this event`,
+    { file: caller.file },
+  );
+}
+
 export interface RepositoryRehearsalOptions {
   event: EventName;
   progress?: ProgressListener;
@@ -66,12 +75,7 @@ export async function rehearseRepository(
     }),
   );
   const workflow = await loadWorkflow(path);
-  if (!workflow.events.includes(options.event)) {
-    throw new ConfigurationError(
-      `its \`on:\` has no ${options.event} (it has ${workflow.events.join(', ')}): GitHub would not run it for this event`,
-      { file: caller.file },
-    );
-  }
+  refuseUnrunEvent(caller, options.event);
   const sha = source.head;
   const event = await workflowEvent(
     { fullName: source.fullName, defaultBranch: source.branch, path: world.repositories[source.fullName] ?? '' },

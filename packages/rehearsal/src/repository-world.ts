@@ -17,7 +17,7 @@ import { GitHubApi } from './servers/github-api.ts';
 import { canaryOpenMetrics, startPrometheus, type PrometheusServer } from './servers/prometheus.ts';
 import { startRegistry, type RunningRegistry } from './servers/registry.ts';
 import { TokenValues } from './workflow/token-values.ts';
-import { loadWorkflow, tokenEvaluator } from './workflow/workflow.ts';
+import { loadWorkflow, tokenEvaluator, type WorkflowDefinition } from './workflow/workflow.ts';
 import type { Value } from './workflow/expressions.ts';
 import {
   GITHUB_TOKEN,
@@ -90,6 +90,8 @@ export async function repositorySource(
 export interface RepositoryCaller extends CallerJob {
   text: string;
   plan: CallerPlan;
+  /** The events its `on:` names. */
+  events: string[];
 }
 
 const git = (cwd: string, args: string[]): Promise<string> => gitIn(cwd).output(args);
@@ -105,8 +107,11 @@ async function workflowFiles(repository: string, commit: string): Promise<Array<
  * The caller's `with:` as GitHub evaluates it when the call starts, for the push of `source`: the
  * `github` context, no repository variables (the world sets the inputs that read them).
  */
-async function callerInputs(file: string, job: string, source: RepositorySource): Promise<Record<string, string>> {
-  const workflow = await loadWorkflow(file);
+async function callerInputs(
+  workflow: WorkflowDefinition,
+  job: string,
+  source: RepositorySource,
+): Promise<Record<string, string>> {
   const call = workflow.jobs.find((candidate) => candidate.id === job)?.call;
   const [owner = ''] = source.fullName.split('/');
   const github: Value = {
@@ -121,13 +126,23 @@ async function callerInputs(file: string, job: string, source: RepositorySource)
   return new TokenValues(await tokenEvaluator()).strings(call?.with, { github, vars: {}, inputs: {} });
 }
 
-/** Reads the caller of the deploy workflow at the source's commit and plans the world from it. */
-export async function readRepositoryCaller(source: RepositorySource, scratch: string): Promise<RepositoryCaller> {
+/**
+ * Reads the caller of the deploy workflow at the source's commit (parsed as GitHub parses it, mistakes
+ * named with their line) and plans the world from it.
+ */
+export async function readRepositoryCaller(source: RepositorySource): Promise<RepositoryCaller> {
   const job = findCaller(await workflowFiles(source.directory, source.head));
   const text = await git(source.directory, ['show', `${source.head}:${job.file}`]);
-  const copy = join(scratch, job.file.split('/').at(-1) ?? 'deploy.yml');
-  writeFileSync(copy, text);
-  return { ...job, text, plan: planCaller(await callerInputs(copy, job.job, source), job.file) };
+  const scratch = mkdtempSync(join(tmpdir(), 'shiprail-caller-'));
+  try {
+    const copy = join(scratch, job.file.split('/').at(-1) ?? 'deploy.yml');
+    writeFileSync(copy, text);
+    const workflow = await loadWorkflow(copy);
+    const plan = planCaller(await callerInputs(workflow, job.job, source), job.file);
+    return { ...job, text, plan, events: workflow.events };
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
 }
 
 /** Whether `path` is a file or folder at `commit`. */
@@ -218,10 +233,10 @@ async function startClusters(
 
 async function startRepositoryParts(
   source: RepositorySource,
+  caller: RepositoryCaller,
   directory: string,
   teardown: Teardown,
 ): Promise<RepositoryParts> {
-  const caller = await readRepositoryCaller(source, directory);
   const { plan } = caller;
   const registry = await teardown.add(
     startRegistry({ htpasswd: { user: 'octocat', password: GITHUB_TOKEN } }),
@@ -301,8 +316,8 @@ export class RepositoryWorld {
   readonly repositories: Record<string, string>;
   private readonly teardown: Teardown;
 
-  /** Starts the world of `source`; a ConfigurationError when its caller or overlays cannot be rehearsed. */
-  static async start(source: RepositorySource): Promise<RepositoryWorld> {
+  /** Starts the world of `source` and its caller; a ConfigurationError when its overlays cannot be rehearsed. */
+  static async start(source: RepositorySource, caller: RepositoryCaller): Promise<RepositoryWorld> {
     const missing = missingPrerequisites('demo', process.env['PATH'] ?? '');
     if (missing.length > 0) {
       const programs = missing.map((entry) => entry.provides).join(', ');
@@ -313,7 +328,7 @@ export class RepositoryWorld {
     const directory = mkdtempSync(join(tmpdir(), 'shiprail-rehearsal-'));
     const teardown = new Teardown(directory);
     try {
-      return new RepositoryWorld(await startRepositoryParts(source, directory, teardown), teardown);
+      return new RepositoryWorld(await startRepositoryParts(source, caller, directory, teardown), teardown);
     } catch (error) {
       await teardown.run();
       if (error instanceof ConfigurationError) throw error;

@@ -7,6 +7,8 @@ import {
   jobTable,
   progressPrinter,
   rehearse,
+  readRepositoryCaller,
+  refuseUnrunEvent,
   rehearseRepository,
   RepositoryWorld,
   repositorySource,
@@ -52,7 +54,9 @@ async function repositoryRehearsal(
     fullName,
     ...(target.base === undefined ? {} : { base: target.base }),
   });
-  const world = await RepositoryWorld.start(source);
+  const caller = await readRepositoryCaller(source);
+  refuseUnrunEvent(caller, target.event);
+  const world = await RepositoryWorld.start(source, caller);
   const { plan, file } = world.caller;
   const short = (sha: string): string => sha.slice(0, 7);
   const what =
