@@ -95,6 +95,17 @@ describe('planCaller', () => {
       /one overlay folder per environment/,
     ],
     ['no GitOps repository', { 'gitops-repository': '' }, /gitops-repository: "" is not owner\/name/],
+    ['a GitOps repository of dots', { 'gitops-repository': '../..' }, /gitops-repository: "..\/.." is not owner\/name/],
+    [
+      'overlays above the repository',
+      { overlays: '../elsewhere/{environment}' },
+      /overlays: ..\/elsewhere\/\{environment\} leads outside/,
+    ],
+    [
+      'overlays at an absolute folder',
+      { overlays: '/etc/{environment}' },
+      /overlays: \/etc\/\{environment\} leads outside/,
+    ],
   ])('%s is refused naming the caller', (_what, inputs, message) => {
     const given = { 'gitops-repository': 'acme/shop', ...inputs };
     expect(() => planCaller(given, '.github/workflows/deploy.yml')).toThrow(message);

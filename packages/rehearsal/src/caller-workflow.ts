@@ -96,8 +96,13 @@ export function planCaller(inputs: Readonly<Record<string, string>>, file: strin
       { file },
     );
   }
+  // What the caller names stays inside the repository: no absolute folder, no `..`.
+  const template = overlays[0] ?? '';
+  if (template.startsWith('/') || template.split('/').includes('..')) {
+    throw new ConfigurationError(`overlays: ${template} leads outside the repository`, { file });
+  }
   const gitopsRepository = given('gitops-repository', '');
-  if (!/^[\w.-]+\/[\w.-]+$/.test(gitopsRepository)) {
+  if (!/^[\w.-]+\/[\w.-]+$/.test(gitopsRepository) || gitopsRepository.split('/').some((part) => /^\.+$/.test(part))) {
     throw new ConfigurationError(`gitops-repository: "${gitopsRepository}" is not owner/name`, { file });
   }
   return {

@@ -49,7 +49,11 @@ async function repositoryRehearsal(
   system: CliSystem,
 ): Promise<Rehearsal> {
   const facts = await system.gitFacts(target.directory);
-  const fullName = facts.githubRepository ?? `local/${basename(target.directory) || 'repository'}`;
+  // Without a GitHub remote, the repository goes by its folder's name (as a GitHub name would be spelt).
+  const folder = basename(target.directory)
+    .replace(/[^\w.-]+/g, '-')
+    .replace(/^\.+/, '');
+  const fullName = facts.githubRepository ?? `local/${folder || 'repository'}`;
   const source = await repositorySource(target.directory, {
     fullName,
     ...(target.base === undefined ? {} : { base: target.base }),
