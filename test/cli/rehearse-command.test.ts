@@ -117,7 +117,7 @@ jobs:
     secrets: inherit
 `;
 
-describe('a repository the rehearsal cannot run, said before any world starts', () => {
+describe('a repository the rehearsal cannot run, said before any server starts', () => {
   test.each<[string, () => string, string[], RegExp]>([
     [
       'not a git repository',
@@ -152,6 +152,33 @@ describe('a repository the rehearsal cannot run, said before any world starts', 
       () => repositoryWith('push-only', [{ 'a.txt': '1\n' }, { '.github/workflows/deploy.yml': CALLER }]),
       ['--event', 'merge_group'],
       /^shiprail rehearse: \.github\/workflows\/deploy\.yml: its `on:` has no merge_group \(it has push\): GitHub would not run it for this event/,
+    ],
+    [
+      'an overlay of its caller it does not have',
+      () =>
+        repositoryWith('no-overlays', [
+          { 'a.txt': '1\n' },
+          { '.github/workflows/deploy.yml': CALLER.replace('${{ github.repository }}', 'acme/gitops') },
+        ]),
+      [],
+      /^shiprail rehearse: \.github\/workflows\/deploy\.yml: overlays\/dev: no such folder, where the caller's overlays \(overlays\/\{environment\}\) put dev/,
+    ],
+    [
+      'an overlay that does not render, in kustomize’s words',
+      () =>
+        repositoryWith('broken-overlay', [
+          { 'a.txt': '1\n' },
+          {
+            '.github/workflows/deploy.yml': CALLER.replace(
+              'gitops-repository',
+              'environments: dev, prod\n      gitops-repository',
+            ),
+            'overlays/dev/kustomization.yaml': 'resources:\n  - ../../base\n',
+            'overlays/prod/kustomization.yaml': 'resources: []\n',
+          },
+        ]),
+      [],
+      /^shiprail rehearse: overlays\/dev: overlays\/dev does not render: .*base/,
     ],
   ])('%s: exit status 1, what to do', async (_what, make, args, message) => {
     const directory = make();

@@ -238,19 +238,6 @@ async function startRepositoryParts(
   teardown: Teardown,
 ): Promise<RepositoryParts> {
   const { plan } = caller;
-  const registry = await teardown.add(
-    startRegistry({ htpasswd: { user: 'octocat', password: GITHUB_TOKEN } }),
-    (started) => started.stop(),
-  );
-  const gitRoot = join(directory, 'git');
-  const callerBare = join(gitRoot, `${source.fullName}.git`);
-  await bareCopy(source, callerBare, source.branch);
-  const inRepository = plan.gitopsRepository === source.fullName;
-  const gitopsBranch = plan.gitopsBranch === '' ? source.branch : plan.gitopsBranch;
-  const gitopsBare = inRepository ? callerBare : join(gitRoot, `${plan.gitopsRepository}.git`);
-  if (!inRepository) await bareCopy(source, gitopsBare, gitopsBranch);
-  else if (gitopsBranch !== source.branch)
-    await git(callerBare, ['update-ref', `refs/heads/${gitopsBranch}`, source.head]);
   const judged = await existsAt(source.directory, source.head, plan.canaryMetrics);
   const names = clusterEnvironments(plan, judged);
   for (const name of names) {
@@ -262,11 +249,25 @@ async function startRepositoryParts(
       );
     }
   }
+  const gitRoot = join(directory, 'git');
+  const callerBare = join(gitRoot, `${source.fullName}.git`);
+  await bareCopy(source, callerBare, source.branch);
+  const inRepository = plan.gitopsRepository === source.fullName;
+  const gitopsBranch = plan.gitopsBranch === '' ? source.branch : plan.gitopsBranch;
+  const gitopsBare = inRepository ? callerBare : join(gitRoot, `${plan.gitopsRepository}.git`);
+  if (!inRepository) await bareCopy(source, gitopsBare, gitopsBranch);
+  else if (gitopsBranch !== source.branch)
+    await git(callerBare, ['update-ref', `refs/heads/${gitopsBranch}`, source.head]);
   const checkout = join(directory, 'render');
   await git(directory, ['clone', '--quiet', '--', callerBare, checkout]);
   await git(checkout, ['checkout', '--quiet', source.head]);
   const environments = await teardown.add(startClusters(plan, names, checkout, teardown), () => Promise.resolve());
   rmSync(checkout, { recursive: true, force: true });
+  // The servers start once the repository's overlays are known to render.
+  const registry = await teardown.add(
+    startRegistry({ htpasswd: { user: 'octocat', password: GITHUB_TOKEN } }),
+    (started) => started.stop(),
+  );
   const github = new GitHubApi(GITHUB_TOKEN);
   const http = await teardown.add(startGitHttpServer({ root: gitRoot, token: GITOPS_TOKEN, api: github }), (server) =>
     server.stop(),
