@@ -397,6 +397,46 @@ describe('the scanners, run by trivy-gate as deploy.yml runs it', () => {
     expect(layer?.Digest).toMatch(/^sha256:[a-f0-9]{64}$/);
   }, 60_000);
 
+  test.each<[string, string[], number, RegExp]>([
+    ['--version', ['--version'], 0, /^Version: recorded reports\n$/],
+    ['version as JSON', ['version', '--format', 'json'], 0, /^\{"Version":"recorded reports"\}\n$/],
+    [
+      '--exit-code with a finding',
+      ['image', '--exit-code', '5', '-f', 'json', '--input', 'oci/api image'],
+      5,
+      /"CVE-2019-14697"/,
+    ],
+    [
+      'only what --severity asks for',
+      ['image', '-s', 'LOW', '--exit-code', '5', '-f', 'json', '--input', 'oci/api image'],
+      0,
+      /"Class": "os-pkgs"/,
+    ],
+    [
+      'a reference',
+      ['image', '-f', 'json', 'ghcr.io/acme/api:1'],
+      1,
+      /^Error: ghcr.io\/acme\/api:1: this scanner reads images given with --input/,
+    ],
+    [
+      'another format',
+      ['image', '--input', 'oci/api image'],
+      1,
+      /^Error: this scanner writes --format json only, not table$/,
+    ],
+    [
+      'no layout there',
+      ['image', '-f', 'json', '--input', 'oci/none'],
+      1,
+      /\tFATAL\timage scan error: .*oci\/none is not an OCI image layout/,
+    ],
+  ])('the command line, run: %s', async (_name, argv, exitCode, said) => {
+    const out: string[] = [];
+    const io = { log: (line: string) => out.push(line), stdout: (text: string) => out.push(text), cwd: workspace };
+    expect(await runTrivyStandIn(argv, io)).toBe(exitCode);
+    expect(out.find((line) => said.test(line))).toBeDefined();
+  });
+
   test("an installed Trivy: found on PATH, run with trivy-gate's arguments as they are, its report gated", async () => {
     const bin = join(workspace, 'bin');
     const argvFile = join(workspace, 'trivy-argv');

@@ -174,12 +174,12 @@ export interface CliIo {
 const logLine = (level: string, message: string): string => `${new Date().toISOString()}\t${level}\t${message}`;
 
 async function scanImage(scan: ImageScan, io: CliIo, advisories: readonly RecordedAdvisory[]): Promise<number> {
-  if (scan.format !== 'json') throw new UsageError(`this scanner writes --format json only, not ${scan.format}`);
   if ('reference' in scan.target) {
     throw new UsageError(
       `${scan.target.reference}: this scanner reads images given with --input (an OCI layout); a reference needs a real Trivy`,
     );
   }
+  if (scan.format !== 'json') throw new UsageError(`this scanner writes --format json only, not ${scan.format}`);
   const layout = resolve(io.cwd, scan.target.input);
   const image = await readImageLayout(layout, isPackageFile);
   const report = imageReport(scan.target.input, image, advisories, scan);
