@@ -57,6 +57,7 @@ describe('the image OS, as Trivy detects it', () => {
       'debian 13',
     ],
     ['no version', { 'etc/os-release': 'ID=busybox\n' }, undefined],
+    ['a release file of several lines', { 'etc/alpine-release': '3.9.4\n::error::injected\n' }, 'alpine 3.9.4'],
     ['nothing', {}, undefined],
   ])('%s', (_name, files, expected) => {
     const os = detectOs(new Map(Object.entries(files)));

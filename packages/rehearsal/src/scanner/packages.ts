@@ -50,11 +50,13 @@ export function parseOsRelease(text: string): Record<string, string> {
  * Trivy's OS analyzers read them.
  */
 export function detectOs(files: ReadonlyMap<string, string>): DetectedOs | undefined {
-  const alpine = files.get('etc/alpine-release')?.trim();
+  // The first line alone: what an image says is logged, and a second line could pose as a workflow command.
+  const firstLine = (path: string): string | undefined => files.get(path)?.split('\n')[0]?.trim();
+  const alpine = firstLine('etc/alpine-release');
   if (alpine) return { family: 'alpine', name: alpine };
   const release = parseOsRelease(files.get('etc/os-release') ?? files.get('usr/lib/os-release') ?? '');
   const family = release['ID'] ?? '';
-  const debian = files.get('etc/debian_version')?.trim();
+  const debian = firstLine('etc/debian_version');
   if (family === 'debian' && debian && /^\d/.test(debian)) return { family, name: debian };
   if (family === '' || !release['VERSION_ID']) return undefined;
   return { family, name: release['VERSION_ID'] };
