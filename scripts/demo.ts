@@ -38,6 +38,8 @@ async function main(): Promise<number> {
           .join('  ')}`,
       );
     }
+    const passedOver = world.scan.note === undefined ? '' : ` (${escapeUntrusted(world.scan.note)})`;
+    console.log(`\n${bold('Images scanned by')} ${result.report.scan}${passedOver}`);
     console.log(`\n${bold('GitOps history')}\n${result.report.gitops.map((subject) => `  ${subject}`).join('\n')}`);
     const unapplied = Object.entries(result.report.clusters);
     if (unapplied.length > 0) {
