@@ -198,6 +198,7 @@ describe('what the pipeline promises, judged from the report', () => {
     environments: { dev: { api: pushed, web: 'ghcr.io/acme/web:1' }, prod: { api: pushed } },
     pushed: [pushed],
     tags: {},
+    scan: 'recorded reports',
     gitops: ['Deploy api to dev', 'Deploy api to prod'],
     comment: null,
     summaries: {},

@@ -28,6 +28,7 @@ import {
   snapshotSuite,
   SUITE_REPOSITORY,
   Teardown,
+  type World,
 } from './world.ts';
 
 /** The repository under rehearsal and the commits of the event. */
@@ -200,6 +201,7 @@ interface RepositoryParts {
   reconciler: Reconciler;
   baseEnv: Record<string, string>;
   store: string;
+  scan: World['scan'];
 }
 
 /** The environments the world has clusters for: the caller's, and its canary when one is judged. */
@@ -313,6 +315,8 @@ export class RepositoryWorld {
   readonly reconciler: Reconciler;
   readonly baseEnv: Record<string, string>;
   readonly store: string;
+  /** What scans the images: the installed Trivy, or the recorded reports (with why, when Trivy was passed over). */
+  readonly scan: World['scan'];
   /** owner/name → local repository. */
   readonly repositories: Record<string, string>;
   private readonly teardown: Teardown;
@@ -352,6 +356,7 @@ export class RepositoryWorld {
     this.reconciler = parts.reconciler;
     this.baseEnv = parts.baseEnv;
     this.store = parts.store;
+    this.scan = parts.scan;
     this.repositories = {
       [parts.source.fullName]: parts.callerBare,
       [parts.gitops.repository]: parts.gitops.bare,

@@ -1,19 +1,19 @@
 // The world a rehearsal of deploy.yml runs against, all on 127.0.0.1 and in one temporary folder: the
 // sample monorepo (the caller), a snapshot of this suite (the workflow's own repository), a registry, a
 // GitOps remote served over git's HTTP protocol with a token, one simulated cluster per environment that
-// follows Git, a sample service per environment, Prometheus with canary data, and a Trivy stand-in in the
-// runner's tool cache.
+// follows Git, a sample service per environment, Prometheus with canary data, and a scanner in the
+// runner's tool cache (the installed Trivy, else the recorded-reports scanner: scanner/install.ts).
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { PINNED_TRIVY_VERSION } from '@shiprail/trivy-gate';
 import { repoRoot } from './action-metadata.ts';
 import { Reconciler, runningImages, type ClusterEnvironment, type RolloutOutcome } from './kube/cluster.ts';
 import { startGitHttpServer, type GitHttpServer } from './servers/git-http-server.ts';
 import { GitHubApi } from './servers/github-api.ts';
 import { ArgoCdApplication, type ArgoCdBehaviour } from './kube/argo-cd.ts';
 import { gitIn } from './git.ts';
+import { chooseScanner, installScanner, probeScanner, type Scanner } from './scanner/install.ts';
 import { installCommand, missingPrerequisites, packagesOf } from './prerequisites.ts';
 import { createGitopsRemote, DEFAULT_IMAGES } from './gitops-repo.ts';
 import { startKubeApiServer, type KubeApiServer } from './kube/api-server.ts';
@@ -58,8 +58,6 @@ export interface WorldOptions {
   broken?: EnvironmentName[];
   /** The canary's metrics: like the baseline, or five times its errors. */
   canary?: 'healthy' | 'errors';
-  /** Services whose images have a known critical vulnerability. */
-  vulnerable?: string[];
   /** How a rollout goes, per environment and Deployment. */
   rollout?: (environment: string, deployment: string, image: string) => RolloutOutcome;
   /** The clusters act as Argo CD: each environment's Application reports every commit it applies. */
@@ -78,35 +76,6 @@ checks:
     request: { url: /api/items }
     expect: { status: 200, json: { "$": { length: { ">=": 1 } } } }
 `;
-
-/**
- * A stand-in Trivy: writes a clean report, or one critical finding for an image listed in
- * REHEARSAL_VULNERABLE. An image given with `--input` is named by its folder (the workflow's
- * `oci/<service>`).
- */
-const TRIVY_STAND_IN = `#!/bin/sh
-output=""; image=""
-while [ $# -gt 0 ]; do
-  case "$1" in --output|--input) [ "$1" = --output ] && output="$2" || image="$2"; shift ;; -*) ;; *) image="$1" ;; esac
-  shift
-done
-name=\${image%/}
-name=\${name##*/}
-name=\${name%%[@:]*}
-vulnerabilities='[]'
-case ",$REHEARSAL_VULNERABLE," in *",$name,"*)
-  vulnerabilities='[{"VulnerabilityID":"CVE-2024-3094","PkgName":"xz-utils","InstalledVersion":"5.6.0","FixedVersion":"5.6.1","Status":"fixed","Severity":"CRITICAL","Title":"xz: malicious code in the release tarballs"}]' ;;
-esac
-printf '{"SchemaVersion":2,"ArtifactName":"%s","ArtifactType":"container_image","Results":[{"Target":"%s (debian 12.5)","Class":"os-pkgs","Type":"debian","Vulnerabilities":%s}]}\\n' "$image" "$image" "$vulnerabilities" > "$output"
-`;
-
-function installTrivyStandIn(toolCache: string): void {
-  const folder = join(toolCache, 'trivy', PINNED_TRIVY_VERSION, 'x64');
-  mkdirSync(folder, { recursive: true });
-  writeFileSync(join(folder, 'trivy'), TRIVY_STAND_IN);
-  chmodSync(join(folder, 'trivy'), 0o755);
-  writeFileSync(`${folder}.complete`, '');
-}
 
 /** This suite's actions, bundles and workflow scripts as one commit: the workflow's own repository. */
 export async function snapshotSuite(directory: string): Promise<{ path: string; sha: string }> {
@@ -189,10 +158,11 @@ async function createRepositories(
   return { monorepo, suite, gitops: { bare: remote.path, branch: remote.branch, http }, github };
 }
 
-/** The folders and settings every step gets: buildah's storage, the tool cache with Trivy, the artifact store. */
-export function runnerFolders(directory: string): { baseEnv: Record<string, string>; store: string } {
+/** The folders and settings every step gets: buildah's storage, the tool cache with the scanner, the artifact store. */
+export function runnerFolders(directory: string): Pick<WorldParts, 'baseEnv' | 'store' | 'scan'> {
   const toolCache = join(directory, 'tool-cache');
-  installTrivyStandIn(toolCache);
+  const scan = chooseScanner(probeScanner(process.env));
+  installScanner(toolCache, scan.scanner);
   const storageConf = join(directory, 'storage.conf');
   writeFileSync(
     storageConf,
@@ -206,9 +176,8 @@ export function runnerFolders(directory: string): { baseEnv: Record<string, stri
     LANG: 'C.UTF-8',
     CONTAINERS_STORAGE_CONF: storageConf,
     RUNNER_TOOL_CACHE: toolCache,
-    REHEARSAL_VULNERABLE: '',
   };
-  return { baseEnv, store };
+  return { baseEnv, store, scan };
 }
 
 /** Everything a world is made of, started. */
@@ -232,6 +201,8 @@ interface WorldParts {
   argoCd: ArgoCdBehaviour;
   baseEnv: Record<string, string>;
   store: string;
+  /** What scans the images, and why the installed Trivy was passed over when it was. */
+  scan: { scanner: Scanner; note: string | undefined };
 }
 
 async function startParts(directory: string, options: WorldOptions, teardown: Teardown): Promise<WorldParts> {
@@ -323,6 +294,8 @@ export class World {
   /** Artifacts and SARIF files. */
   readonly store: string;
   readonly imagePrefix: string;
+  /** What scans the images: the installed Trivy, or the recorded reports (with why, when Trivy was passed over). */
+  readonly scan: { scanner: Scanner; note: string | undefined };
   private readonly parts: WorldParts;
   private readonly teardown: Teardown;
 
@@ -375,6 +348,7 @@ export class World {
     };
     this.store = parts.store;
     this.imagePrefix = parts.imagePrefix;
+    this.scan = parts.scan;
   }
 
   /** Subjects of the GitOps branch's commits, oldest first. */
@@ -482,7 +456,6 @@ export class World {
       } else application.remove();
     }
     for (const name of ENVIRONMENTS) this.parts.serviceOptions[name].broken = options.broken?.includes(name) === true;
-    this.baseEnv['REHEARSAL_VULNERABLE'] = (options.vulnerable ?? []).join(',');
   }
 }
 

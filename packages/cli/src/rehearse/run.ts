@@ -26,6 +26,8 @@ interface Rehearsal {
   /** What the verdict names. */
   name: string;
   intro: string;
+  /** Why the installed Trivy was passed over for the recorded reports, when it was. */
+  scanNote: string | undefined;
   run(progress: ReturnType<typeof progressPrinter>): Promise<RehearsalResult>;
   stop(): Promise<void>;
 }
@@ -39,6 +41,7 @@ async function sampleRehearsal(scenarioName: string): Promise<Rehearsal> {
     title: `scenario ${scenario.name}`,
     name: scenario.name,
     intro: `${scenario.description}\n(scenarios: ${SCENARIO_NAMES.join(', ')})`,
+    scanNote: world.scan.note,
     run: (progress) => rehearse(world, scenario, { progress }),
     stop: () => world.stop(),
   };
@@ -78,13 +81,14 @@ async function repositoryRehearsal(
       `Environments: ${plan.environments.join(', ')}; ${canary}; GitOps repository ${plan.gitopsRepository} (${plan.overlays})`,
       'No base URLs: the smoke tests are skipped until the clusters serve what they run.',
     ].join('\n'),
+    scanNote: world.scan.note,
     run: (progress) => rehearseRepository(world, { event: target.event, progress }),
     stop: () => world.stop(),
   };
 }
 
 /** The tables after the run: jobs, what each environment runs, the GitOps history, what was not applied. */
-function printResult(result: RehearsalResult, out: (line: string) => void): void {
+function printResult(result: RehearsalResult, scanNote: string | undefined, out: (line: string) => void): void {
   out(`\nJobs\n${jobTable(result.runs)}`);
   out('\nWhat each environment runs');
   const width = Math.max(...Object.keys(result.report.environments).map((name) => name.length));
@@ -95,6 +99,8 @@ function printResult(result: RehearsalResult, out: (line: string) => void): void
         .join('  ')}`,
     );
   }
+  const passedOver = scanNote === undefined ? '' : ` (${escapeUntrusted(scanNote)})`;
+  out(`\nImages scanned by ${result.report.scan}${passedOver}`);
   const history = result.report.gitops.map((subject) => `  ${escapeUntrusted(subject)}`);
   out(`\nGitOps history\n${history.length > 0 ? history.join('\n') : '  (no commit)'}`);
   const unapplied = Object.entries(result.report.clusters);
@@ -129,7 +135,7 @@ export async function runRehearse(options: RehearseOptions, system: CliSystem): 
     const multipleRuns =
       options.target.kind === 'sample' && scenarioNamed(options.target.scenario).holdUntilNext !== undefined;
     const result = await rehearsal.run(progressPrinter(out, () => multipleRuns));
-    printResult(result, out);
+    printResult(result, rehearsal.scanNote, out);
     if (options.report !== undefined) {
       system.writeFiles(dirname(options.report), [
         { path: basename(options.report), content: `${JSON.stringify(result.report, null, 2)}\n` },
