@@ -4,7 +4,7 @@
 // `shiprail init` writes its pipeline, then a push of a commit changing two services is rehearsed end to
 // end and judged from the report.
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -52,6 +52,8 @@ test('init wrote the caller the rehearsal runs: its environments as its overlays
 });
 
 test('a push of the last commit: the two changed services built, pushed and promoted through dev and prod; the mailer left as it runs', async () => {
+  // A file left uncommitted is not rehearsed, and the output says so.
+  writeFileSync(join(repository, 'NOTES.md'), 'try a third product\n');
   const reportFile = join(parent, 'report.json');
   const system = recordingSystem(parent);
   const code = await runCli(['rehearse', 'storefront', '--report', reportFile], system);
@@ -59,6 +61,7 @@ test('a push of the last commit: the two changed services built, pushed and prom
   expect(system.errors).toEqual([]);
   expect(output).toContain('.github/workflows/deploy.yml (job deploy) for a push of');
   expect(output).toContain('Environments: dev, prod; no canary judged (no .github/canary.yml)');
+  expect(output).toContain('Not rehearsed: 1 file changed but not committed (git status)');
   expect(code).toBe(0);
   const report = JSON.parse(readFileSync(reportFile, 'utf8')) as Report;
   expect(report.scenario).toBe('push');

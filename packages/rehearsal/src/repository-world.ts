@@ -43,6 +43,8 @@ export interface RepositorySource {
   base: string;
   /** The branch pushed to, and pull requests' base. */
   branch: string;
+  /** Files changed but not committed, which the rehearsal of HEAD leaves out (`git status` lines). */
+  uncommitted: string[];
 }
 
 /** git's answer, or undefined when it fails. */
@@ -84,7 +86,9 @@ export async function repositorySource(
     );
   }
   const branch = (await ask(top, ['symbolic-ref', '--short', '--quiet', 'HEAD'])) ?? 'main';
-  return { directory: top, fullName: options.fullName, head, base, branch };
+  const status = (await ask(top, ['status', '--porcelain', '--untracked-files=normal'])) ?? '';
+  const uncommitted = status.split('\n').filter((line) => line.trim() !== '');
+  return { directory: top, fullName: options.fullName, head, base, branch, uncommitted };
 }
 
 /** The caller found in the repository, its evaluated plan and its file's text. */

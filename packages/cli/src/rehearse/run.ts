@@ -80,6 +80,11 @@ async function repositoryRehearsal(
       `${file} (job ${world.caller.job}) for ${what}`,
       `Environments: ${plan.environments.join(', ')}; ${canary}; GitOps repository ${plan.gitopsRepository} (${plan.overlays})`,
       'No base URLs: the smoke tests are skipped until the clusters serve what they run.',
+      ...(source.uncommitted.length === 0
+        ? []
+        : [
+            `Not rehearsed: ${source.uncommitted.length} file${source.uncommitted.length === 1 ? '' : 's'} changed but not committed (git status); commit them to rehearse them.`,
+          ]),
     ].join('\n'),
     scanNote: world.scan.note,
     run: (progress) => rehearseRepository(world, { event: target.event, progress }),
@@ -130,7 +135,8 @@ export async function runRehearse(options: RehearseOptions, system: CliSystem): 
       : await repositoryRehearsal(options.target, system);
   try {
     out(`Rehearsing .github/workflows/deploy.yml: ${rehearsal.title}`);
-    out(`${rehearsal.intro}\n`);
+    // The intro quotes the repository's caller (its paths and names): no line of it may start a workflow command.
+    out(`${rehearsal.intro.split('\n').map(escapeUntrusted).join('\n')}\n`);
     out(`World ready in ${seconds(started)}\n`);
     const multipleRuns =
       options.target.kind === 'sample' && scenarioNamed(options.target.scenario).holdUntilNext !== undefined;
