@@ -3,6 +3,7 @@
 // vulnerable image, a reviewer's answer), which events reach the workflow, and checks the report.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { EventName } from './event-names.ts';
 import { showFile } from './gitops-repo.ts';
 import type { Report } from './report.ts';
 import { vulnerableRuntimeCommit } from './scanner/vulnerable-dependency.ts';
@@ -29,7 +30,7 @@ export const SCENARIO_NAMES = [
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
 export interface ScenarioEvent {
-  name: 'push' | 'pull_request';
+  name: EventName;
   /** Commit the event is about: the sample monorepo's head, or a new commit the scenario makes. */
   sha: string;
   before: string;

@@ -78,7 +78,7 @@ checks:
 `;
 
 /** This suite's actions, bundles and workflow scripts as one commit: the workflow's own repository. */
-async function snapshotSuite(directory: string): Promise<{ path: string; sha: string }> {
+export async function snapshotSuite(directory: string): Promise<{ path: string; sha: string }> {
   const path = join(directory, 'suite.git');
   await gitIn(directory).run(['init', '--quiet', '--bare', path]);
   const git = gitIn(repoRoot, {
@@ -108,7 +108,7 @@ async function startClusters(): Promise<Record<EnvironmentName, ClusterEnvironme
 }
 
 /** Stops what has started, last first, then removes the world's folder. */
-class Teardown {
+export class Teardown {
   private readonly stops: Array<() => Promise<unknown>> = [];
   private readonly directory: string;
 
@@ -159,7 +159,7 @@ async function createRepositories(
 }
 
 /** The folders and settings every step gets: buildah's storage, the tool cache with the scanner, the artifact store. */
-function runnerFolders(directory: string): Pick<WorldParts, 'baseEnv' | 'store' | 'scan'> {
+export function runnerFolders(directory: string): Pick<WorldParts, 'baseEnv' | 'store' | 'scan'> {
   const toolCache = join(directory, 'tool-cache');
   const scan = chooseScanner(probeScanner(process.env));
   installScanner(toolCache, scan.scanner);
@@ -485,7 +485,7 @@ const MANIFEST_TYPES = [
 ].join(', ');
 
 /** Every tag in the registry that names a manifest, with its repository and digest. */
-async function registryManifests(
+export async function registryManifests(
   registry: RunningRegistry,
 ): Promise<Array<{ repository: string; tag: string; digest: string }>> {
   const get = registryClient(registry);
@@ -503,7 +503,7 @@ async function registryManifests(
 }
 
 /** Images the registry holds, as `<registry>/<repository>@sha256:…`, each once. */
-async function pushedImages(registry: RunningRegistry): Promise<string[]> {
+export async function pushedImages(registry: RunningRegistry): Promise<string[]> {
   const images = (await registryManifests(registry)).map(
     ({ repository, digest }) => `${registry.host}/${repository}@${digest}`,
   );
