@@ -106,9 +106,10 @@ export class CanaryTraffic {
       '--format=%B',
       gitops.branch,
     ]);
-    const source = /^Source-Commit: ([0-9a-f]{40})$/m.exec(message)?.[1];
+    const source = /^\s*Source-Commit:\s*([0-9a-f]{40})\s*$/m.exec(message)?.[1];
     if (source === undefined) return {};
     const text = await gitIn(monorepo).output(['show', `${source}:${CANARY_WORKLOAD_MODULE}`]);
     return loadApiModule(text, directory);
   }
 }
+
