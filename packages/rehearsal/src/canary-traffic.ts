@@ -112,4 +112,3 @@ export class CanaryTraffic {
     return loadApiModule(text, directory);
   }
 }
-
