@@ -7,11 +7,14 @@ import {
   bucketIndex,
   CANARY_METRICS_YAML,
   escapeLabelValue,
+  freePort,
+  listenOnLoopback,
   ISTIO_DURATION_BUCKETS_MS,
   MeshRecorder,
   MeshTraffic,
   prometheusConfig,
   responseOf,
+  sendRequest,
   startPrometheus,
   startSampleService,
   type PrometheusServer,
@@ -20,6 +23,7 @@ import {
 } from '@shiprail/rehearsal/servers';
 import { silentLog } from '@shiprail/testkit';
 import { loadApiModule, meshSelector, SERIALIZED_ITEM_READS } from '@shiprail/rehearsal';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 
 describe('the mesh recorder', () => {
@@ -111,6 +115,26 @@ describe('the mesh recorder', () => {
     ],
   ])('Prometheus scrapes %j every %i ms', (targets, intervalMs, config) => {
     expect(prometheusConfig(targets, intervalMs)).toBe(config);
+  });
+});
+
+describe('a request as the load generator sends it', () => {
+  test('an answer is its status; one past the deadline a timeout; a closed port a connection failure', async () => {
+    const silent = createServer(() => undefined);
+    const listener = await listenOnLoopback(silent);
+    const service = await startSampleService({ broken: true });
+    const closed = `http://127.0.0.1:${await freePort()}/`;
+    try {
+      expect(await sendRequest(`${service.url}/api/items`, 2000)).toMatchObject({ status: 500 });
+      expect(await sendRequest(`${service.url}/healthz`, 2000)).toMatchObject({ status: 200 });
+      const late = await sendRequest(listener.url, 200);
+      expect(late).toMatchObject({ failure: 'timeout' });
+      expect(late.durationMs).toBeGreaterThanOrEqual(150);
+      expect(await sendRequest(closed, 2000)).toMatchObject({ failure: 'connection' });
+    } finally {
+      await listener.stop();
+      await service.stop();
+    }
   });
 });
 

@@ -12,6 +12,8 @@ export interface PrometheusServer {
   url: string;
   /** The TSDB directory (removed by stop()). */
   dataDir: string;
+  /** The process, for measuring what it costs. */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -99,7 +101,7 @@ export async function startPrometheus(options: StartPrometheusOptions): Promise<
     timeoutMs: options.readyTimeoutMs ?? 30_000,
     isRunning: () => running,
   });
-  if (ready === 'ready') return { url, dataDir, stop };
+  if (ready === 'ready') return { url, dataDir, pid: child.pid ?? 0, stop };
   await stop();
   throw new Error(
     ready === 'exited'

@@ -2,7 +2,7 @@
 // few requests a second to each target, sent `concurrency` at a time as a load generator's connections
 // send them, each with a deadline, and every outcome exposed on a loopback `/metrics` that Prometheus
 // scrapes. Where a workload is reached is looked up at every request, so the addresses may change.
-import { createServer } from 'node:http';
+import { Agent, createServer, request } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { listenOnLoopback, type LoopbackListener } from './loopback.ts';
 import { MeshRecorder, type MeshDestination, type RequestOutcome } from './mesh-metrics.ts';
@@ -29,19 +29,29 @@ export interface TrafficOptions {
 /** The load generator's name in the mesh's labels. */
 export const TRAFFIC_SOURCE = { workload: 'shiprail-load', namespace: 'shiprail' };
 
-/** Sends one request and says how it ended, body read whole, within `timeoutMs`. */
-export async function sendRequest(url: string, timeoutMs: number): Promise<RequestOutcome> {
+/** Kept-alive connections, as a load generator's are: each request pays for itself, not for a handshake. */
+const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+
+/** Sends one GET and says how it ended, body read whole, within `timeoutMs`. */
+export function sendRequest(url: string, timeoutMs: number): Promise<RequestOutcome> {
   const started = performance.now();
   const elapsed = (): number => performance.now() - started;
-  try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), redirect: 'manual' });
-    await response.arrayBuffer();
-    return { status: response.status, durationMs: elapsed() };
-  } catch (error) {
-    const name = error instanceof Error ? error.name : '';
-    const failure = name === 'TimeoutError' || name === 'AbortError' ? 'timeout' : 'connection';
-    return { failure, durationMs: elapsed() };
-  }
+  return new Promise((resolve) => {
+    let status = 0;
+    const sent = request(url, { agent, signal: AbortSignal.timeout(timeoutMs) }, (response) => {
+      status = response.statusCode ?? 0;
+      response.once('error', failed);
+      response.resume();
+      response.once('end', () => resolve({ status, durationMs: elapsed() }));
+    });
+    // Past its deadline a request is aborted, before or during its answer; anything else is the connection's.
+    const failed = (error: Error): void => {
+      const failure = error.name === 'AbortError' || error.name === 'TimeoutError' ? 'timeout' : 'connection';
+      resolve({ failure, durationMs: elapsed() });
+    };
+    sent.once('error', failed);
+    sent.end();
+  });
 }
 
 export class MeshTraffic {
