@@ -2509,7 +2509,7 @@ exports.basename = (path, { windows } = {}) => {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _shiprail_detect_changed_services_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8195);
+/* harmony import */ var _shiprail_detect_changed_services_action__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(27);
 
 await (0,_shiprail_detect_changed_services_action__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -2518,7 +2518,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 8195:
+/***/ 27:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -4002,6 +4002,11 @@ class GitHistory {
         }
         return parseNameStatus(result.stdout);
     }
+    /** A file's text at a commit (`path` from the top level); undefined when the commit has no such file. */
+    async fileAt(commit, path) {
+        const result = await this.run(['cat-file', 'blob', `${commit}:${path}`]);
+        return result.exitCode === 0 ? result.stdout : undefined;
+    }
     /** The prefetched diff, when it is the diff from `base` to `head`: `base` is the one merge base of the pair. */
     async prefetchedDiff(base, head) {
         const prefetched = this.prefetched;
@@ -5457,6 +5462,32 @@ function discoverServices(root, pattern) {
 /** Shallower first, then Dockerfile before Containerfile. */
 const dockerfileRank = (path) => path.split('/').length * 2 + (path.endsWith('/Containerfile') ? 1 : 0);
 
+;// CONCATENATED MODULE: ./packages/detect-changed-services/src/manifest-changes.ts
+/** An entry as it behaves: where the manifest wrote it (positions) is left out, since moving lines changes nothing. */
+function behaviourOf(entry) {
+    return JSON.stringify(entry, (key, value) => (key === 'at' ? undefined : value));
+}
+/**
+ * The libraries and services whose entries differ between the manifest at the compared base and now, each
+ * with the reason to give (entry name \u2192 reason). `before` undefined: the base had no manifest, so every
+ * entry is new.
+ */
+function changedEntries(before, after) {
+    const previous = new Map();
+    for (const entry of [...(before?.libraries ?? []), ...(before?.services ?? [])]) {
+        previous.set(entry.name, behaviourOf(entry));
+    }
+    const changed = new Map();
+    for (const entry of [...after.libraries, ...after.services]) {
+        const was = previous.get(entry.name);
+        if (was === undefined)
+            changed.set(entry.name, `${after.file}: entry added`);
+        else if (was !== behaviourOf(entry))
+            changed.set(entry.name, `${after.file}: entry changed`);
+    }
+    return changed;
+}
+
 ;// CONCATENATED MODULE: ./packages/detect-changed-services/src/selection.ts
 
 const DEFAULT_MAX_PATH_REASONS = 10;
@@ -5500,7 +5531,11 @@ function selectServices(manifest, matcher, paths, options) {
         const rest = (counts[owner] ?? 0) - list.length;
         return rest > 0 ? [...list, `${prefix}and ${rest} more changed ${rest === 1 ? 'file' : 'files'}`] : list;
     };
+    const edited = options.changedEntries ?? new Map();
     manifest.services.forEach((service, index) => {
+        const entry = edited.get(service.name);
+        if (entry !== undefined)
+            add(service.name, entry);
         for (const reason of quote(firstServiceOwner + index, ''))
             add(service.name, reason);
     });
@@ -5508,10 +5543,10 @@ function selectServices(manifest, matcher, paths, options) {
         const dependents = reverseDependencies(manifest);
         const serviceNames = new Set(manifest.services.map((service) => service.name));
         for (let owner = 1; owner < names.length; owner += 1) {
-            if ((counts[owner] ?? 0) === 0)
-                continue;
             const changed = names[owner] ?? '';
-            const evidence = quoted[owner]?.[0] ?? '';
+            const evidence = quoted[owner]?.[0] ?? edited.get(changed);
+            if (evidence === undefined)
+                continue;
             // Breadth-first over "is depended on by": each dependent is reached once, through its nearest path.
             const reached = new Set([changed]);
             const queue = [changed];
@@ -5663,6 +5698,7 @@ function renderSummary(report) {
 
 
 
+
 /**
  * The manifest file, or the services discovered when there is none. The file must lie in the repository
  * (`top`), links included: the repository's content decides what it points at.
@@ -5757,9 +5793,15 @@ async function runDetectChangedServices(runtime) {
         changedFiles = files.length;
         runtime.log.info(`Comparing ${shortSha(comparison.base)}..${shortSha(comparison.head)} (${escapeUntrusted(comparison.label)}): ` +
             `${files.length} changed file(s)`);
-        selection = selectServices(manifest, matcher, changedPaths(files), {
-            includeDependents: inputs['include-dependents'],
-        });
+        const paths = changedPaths(files);
+        const edits = await manifestEdits(runtime, git, manifest, { base: comparison.base, paths, top, root, inputs });
+        selection =
+            typeof edits === 'string'
+                ? selectAll(manifest, edits)
+                : selectServices(manifest, matcher, paths, {
+                    includeDependents: inputs['include-dependents'],
+                    changedEntries: edits,
+                });
     }
     else if (comparison.kind === 'service') {
         selection = selectOne(manifest, comparison.service, comparison.reason);
@@ -5781,6 +5823,27 @@ async function runDetectChangedServices(runtime) {
     runtime.setOutput('base', comparison.kind === 'diff' ? comparison.base : '');
     runtime.setOutput('head', comparison.head);
     await runtime.appendSummary(renderSummary({ manifest, comparison, selection, changedFiles }));
+}
+/**
+ * The manifest entries a change edited, when the manifest file is among the changed paths: its text at the
+ * compared base against now. A base manifest that does not parse selects every service: the reason why.
+ */
+async function manifestEdits(runtime, git, manifest, at) {
+    if (manifest.discovered)
+        return new Map();
+    const path = (0,external_node_path_namespaceObject.relative)((0,external_node_fs_namespaceObject.realpathSync)(at.top), (0,external_node_fs_namespaceObject.realpathSync)((0,external_node_path_namespaceObject.resolve)(at.root, at.inputs.config)));
+    if (!at.paths.includes(path))
+        return new Map();
+    const text = await git.fileAt(at.base, path);
+    try {
+        return changedEntries(text === undefined ? undefined : await parseManifest(text, manifest.file), manifest);
+    }
+    catch (error) {
+        if (!(error instanceof errors_ConfigurationError))
+            throw error;
+        runtime.log.warning(`${escapeUntrusted(manifest.file)} at ${shortSha(at.base)} does not parse, so every service is selected: ${escapeUntrusted(error.message)}`);
+        return `${manifest.file} did not parse at ${shortSha(at.base)}`;
+    }
 }
 /** The changed files less those only deploy commits changed: a deploy's overlays select no service. */
 async function withoutDeployCommits(runtime, git, comparison, files) {

@@ -2,7 +2,14 @@
 import { join } from 'node:path';
 import { runBundledAction, type ActionRun } from '@shiprail/testkit';
 import { createSampleMonorepo } from '@shiprail/rehearsal';
-import { createMonorepo, eventPayload, removeTemporaryDirectories, temporaryDirectory, Repo } from './repo.ts';
+import {
+  createMonorepo,
+  eventPayload,
+  MONOREPO_FILES,
+  removeTemporaryDirectories,
+  temporaryDirectory,
+  Repo,
+} from './repo.ts';
 
 afterAll(removeTemporaryDirectories);
 
@@ -116,6 +123,47 @@ describe('on the sample monorepo', () => {
     expect(matrixOf(run).map((entry) => entry.reasons)).toEqual([[reason], [reason], [reason]]);
     expect(run.warnings).toEqual([]);
     expect(run.summary).toContain(`No comparison: ${reason}. 3 services in \`.github/services.yml\`: **3 selected**.`);
+  });
+});
+
+describe('a change to the manifest selects the entries it changed', () => {
+  const manifest = MONOREPO_FILES['.github/services.yml'] ?? '';
+  const changed = '.github/services.yml: entry changed';
+  test.each<[string, { before?: string; after: string }, Record<string, string[]>, RegExp[]]>([
+    [
+      "api's resource and nothing else",
+      { after: manifest.replace('dependsOn: [users]', 'dependsOn: [users]\n    resource: deployment/api-v2') },
+      { api: [changed], web: [`depends on api (${changed})`] },
+      [],
+    ],
+    ['a comment only', { after: `# moved\n${manifest}` }, {}, []],
+    [
+      'a base manifest that did not parse: every service',
+      { before: 'services:\n  api: [\n', after: manifest },
+      Object.fromEntries(
+        ['api', 'web', 'worker'].map((service) => [
+          service,
+          [expect.stringMatching(/^\.github\/services\.yml did not parse at [0-9a-f]{7}$/)],
+        ]),
+      ),
+      [/^\.github\/services\.yml at [0-9a-f]{7} does not parse, so every service is selected: /],
+    ],
+  ])('%s', async (_, manifests, reasons, warnings) => {
+    const repo = Repo.create();
+    const base = repo.commit('Initial services', {
+      ...MONOREPO_FILES,
+      '.github/services.yml': manifests.before ?? manifest,
+    });
+    const head = repo.commit('Edit the manifest', { '.github/services.yml': manifests.after });
+    const run = await runBundledAction(ID, {
+      workspace: repo.path,
+      eventName: 'push',
+      event: eventPayload('push', { before: base, after: head }),
+      sha: head,
+    });
+    expect({ exitCode: run.exitCode, errors: run.errors }).toEqual({ exitCode: 0, errors: [] });
+    expect(Object.fromEntries(matrixOf(run).map((entry) => [entry.service, entry.reasons]))).toEqual(reasons);
+    expect(run.warnings).toEqual(warnings.map((warning): unknown => expect.stringMatching(warning)));
   });
 });
 

@@ -1,5 +1,6 @@
 import {
   buildMatcher,
+  changedEntries,
   changedPaths,
   detectToolchain,
   matrixEntry,
@@ -214,5 +215,64 @@ describe('parseNameStatus', () => {
         { status: 'R', from: 'c', path: 'd' },
       ]),
     ).toEqual(['b', 'c', 'd']);
+  });
+});
+
+describe('manifest entries that changed', () => {
+  const edit = (from: string, to: string): string => {
+    if (!MANIFEST.includes(from)) throw new Error(`MANIFEST has no ${from}`);
+    return MANIFEST.replace(from, to);
+  };
+  test.each<[string, string | undefined, string, Record<string, string>]>([
+    ['the same text', MANIFEST, MANIFEST, {}],
+    ['comments and blank lines only (positions move)', MANIFEST, `# moved\n\n${MANIFEST}`, {}],
+    ['a global rule only', MANIFEST, edit('  - package-lock.json\n', '  - yarn.lock\n'), {}],
+    ["a service's resource", MANIFEST, edit('statefulset/worker', 'deployment/worker'), { worker: 'changed' }],
+    [
+      "a service's paths",
+      MANIFEST,
+      edit("'services/api/docs/openapi.md'", "'services/api/openapi.yaml'"),
+      { api: 'changed' },
+    ],
+    ["a library's dependsOn", MANIFEST, edit('    dependsOn: [auth]\n', ''), { users: 'changed' }],
+    ['a service added', MANIFEST, `${MANIFEST}  cart:\n    path: services/cart\n`, { cart: 'added' }],
+    ['a service removed', MANIFEST, MANIFEST.replace(/ {2}worker:[\s\S]*$/, ''), {}],
+    [
+      'no manifest at the base',
+      undefined,
+      MANIFEST,
+      { api: 'added', auth: 'added', users: 'added', web: 'added', worker: 'added' },
+    ],
+  ])('%s', async (_, before, after, expected) => {
+    const parsedAfter = await parseManifest(after, '.github/services.yml');
+    const parsedBefore = before === undefined ? undefined : await parseManifest(before, '.github/services.yml');
+    const changed = changedEntries(parsedBefore, parsedAfter);
+    expect(Object.fromEntries(changed)).toEqual(
+      Object.fromEntries(Object.entries(expected).map(([name, how]) => [name, `.github/services.yml: entry ${how}`])),
+    );
+  });
+
+  test.each<[string, Record<string, string>, Record<string, string[]>]>([
+    [
+      "a service's entry: the service and its dependants",
+      { api: 'm: entry changed' },
+      { api: ['m: entry changed'], web: ['depends on api (m: entry changed)'] },
+    ],
+    [
+      "a library's entry: the services that depend on it",
+      { auth: 'm: entry changed' },
+      {
+        api: ['depends on auth via users (m: entry changed)'],
+        web: ['depends on auth via api (m: entry changed)'],
+      },
+    ],
+  ])('selects %s', (_, entries, expected) => {
+    const selection = selectServices(manifest, matcher, [], {
+      includeDependents: true,
+      changedEntries: new Map(Object.entries(entries)),
+    });
+    expect(Object.fromEntries(selection.selected.map(({ service, reasons }) => [service.name, reasons]))).toEqual(
+      expected,
+    );
   });
 });

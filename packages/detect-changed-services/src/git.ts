@@ -326,6 +326,12 @@ export class GitHistory {
     return parseNameStatus(result.stdout);
   }
 
+  /** A file's text at a commit (`path` from the top level); undefined when the commit has no such file. */
+  async fileAt(commit: string, path: string): Promise<string | undefined> {
+    const result = await this.run(['cat-file', 'blob', `${commit}:${path}`]);
+    return result.exitCode === 0 ? result.stdout : undefined;
+  }
+
   /** The prefetched diff, when it is the diff from `base` to `head`: `base` is the one merge base of the pair. */
   private async prefetchedDiff(base: string, head: string): Promise<ExecResult | undefined> {
     const prefetched = this.prefetched;

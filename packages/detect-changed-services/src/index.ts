@@ -36,6 +36,7 @@ export {
   type Manifest,
   type ServiceDefinition,
 } from './manifest.ts';
+export { changedEntries } from './manifest-changes.ts';
 export { ManifestLocator, readBlockYaml, type BlockYamlResult } from './manifest-yaml.ts';
 export { detectToolchain, NO_TOOLCHAIN, TOOLS, type Tool, type Toolchain } from './toolchain.ts';
 export { imageProblem, percentOf, repositoryGlobProblem, repositoryPathProblem, resourceProblem } from './values.ts';

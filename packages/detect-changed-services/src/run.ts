@@ -7,6 +7,7 @@ import { DEPLOY_TRAILER, pushedRange, readDeployCommits } from './deploy-commits
 import { changedPaths, GitHistory, shortSha, type ChangedFile } from './git.ts';
 import { DEFAULT_CONFIG, parseInputs, type DetectChangedServicesInputs } from './inputs.ts';
 import { buildMatcher, discoverServices, parseManifest, type Manifest } from './manifest.ts';
+import { changedEntries } from './manifest-changes.ts';
 import { matrixEntry, selectAll, selectOne, selectServices, type Selection } from './selection.ts';
 import { renderSummary } from './summary.ts';
 import { detectToolchain, type ReadServiceFile } from './toolchain.ts';
@@ -119,9 +120,15 @@ export async function runDetectChangedServices(runtime: Runtime): Promise<void> 
       `Comparing ${shortSha(comparison.base)}..${shortSha(comparison.head)} (${escapeUntrusted(comparison.label)}): ` +
         `${files.length} changed file(s)`,
     );
-    selection = selectServices(manifest, matcher, changedPaths(files), {
-      includeDependents: inputs['include-dependents'],
-    });
+    const paths = changedPaths(files);
+    const edits = await manifestEdits(runtime, git, manifest, { base: comparison.base, paths, top, root, inputs });
+    selection =
+      typeof edits === 'string'
+        ? selectAll(manifest, edits)
+        : selectServices(manifest, matcher, paths, {
+            includeDependents: inputs['include-dependents'],
+            changedEntries: edits,
+          });
   } else if (comparison.kind === 'service') {
     selection = selectOne(manifest, comparison.service, comparison.reason);
   } else {
@@ -147,6 +154,31 @@ export async function runDetectChangedServices(runtime: Runtime): Promise<void> 
   runtime.setOutput('base', comparison.kind === 'diff' ? comparison.base : '');
   runtime.setOutput('head', comparison.head);
   await runtime.appendSummary(renderSummary({ manifest, comparison, selection, changedFiles }));
+}
+
+/**
+ * The manifest entries a change edited, when the manifest file is among the changed paths: its text at the
+ * compared base against now. A base manifest that does not parse selects every service: the reason why.
+ */
+async function manifestEdits(
+  runtime: Runtime,
+  git: GitHistory,
+  manifest: Manifest,
+  at: { base: string; paths: readonly string[]; top: string; root: string; inputs: DetectChangedServicesInputs },
+): Promise<Map<string, string> | string> {
+  if (manifest.discovered) return new Map();
+  const path = relative(realpathSync(at.top), realpathSync(resolve(at.root, at.inputs.config)));
+  if (!at.paths.includes(path)) return new Map();
+  const text = await git.fileAt(at.base, path);
+  try {
+    return changedEntries(text === undefined ? undefined : await parseManifest(text, manifest.file), manifest);
+  } catch (error) {
+    if (!(error instanceof ConfigurationError)) throw error;
+    runtime.log.warning(
+      `${escapeUntrusted(manifest.file)} at ${shortSha(at.base)} does not parse, so every service is selected: ${escapeUntrusted(error.message)}`,
+    );
+    return `${manifest.file} did not parse at ${shortSha(at.base)}`;
+  }
 }
 
 /** The changed files less those only deploy commits changed: a deploy's overlays select no service. */

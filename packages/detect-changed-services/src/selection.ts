@@ -8,6 +8,8 @@ export interface SelectOptions {
   includeDependents: boolean;
   /** Changed paths quoted per service and per global match before the rest is counted. */
   maxPathReasons?: number;
+  /** Libraries and services whose manifest entries changed (name → reason): selected as if their files had. */
+  changedEntries?: ReadonlyMap<string, string>;
 }
 
 export interface SelectedService {
@@ -70,7 +72,10 @@ export function selectServices(
     return rest > 0 ? [...list, `${prefix}and ${rest} more changed ${rest === 1 ? 'file' : 'files'}`] : list;
   };
 
+  const edited = options.changedEntries ?? new Map<string, string>();
   manifest.services.forEach((service, index) => {
+    const entry = edited.get(service.name);
+    if (entry !== undefined) add(service.name, entry);
     for (const reason of quote(firstServiceOwner + index, '')) add(service.name, reason);
   });
 
@@ -78,9 +83,9 @@ export function selectServices(
     const dependents = reverseDependencies(manifest);
     const serviceNames = new Set(manifest.services.map((service) => service.name));
     for (let owner = 1; owner < names.length; owner += 1) {
-      if ((counts[owner] ?? 0) === 0) continue;
       const changed = names[owner] ?? '';
-      const evidence = quoted[owner]?.[0] ?? '';
+      const evidence = quoted[owner]?.[0] ?? edited.get(changed);
+      if (evidence === undefined) continue;
       // Breadth-first over "is depended on by": each dependent is reached once, through its nearest path.
       const reached = new Set<string>([changed]);
       const queue = [changed];
