@@ -81,11 +81,14 @@ export class CanaryTraffic {
   /** A pod of `workload` is starting in `environment`: a canary's starts the traffic to it and the baseline. */
   podStarting(environment: string, workload: string): void {
     if (!this.armed || workload !== CANARY_WORKLOAD || !CANARY_ENVIRONMENTS.has(environment)) return;
-    void this.deployedApi().then((api) => {
-      if (!this.armed) return;
-      this.options.serve(environment, api);
-      this.options.traffic.send([this.target(BASELINE_ENVIRONMENT), this.target(environment)]);
-    });
+    // A repository without the sample's api module serves the sample's items.
+    void this.deployedApi()
+      .catch((): SampleApi => ({}))
+      .then((api) => {
+        if (!this.armed) return;
+        this.options.serve(environment, api);
+        this.options.traffic.send([this.target(BASELINE_ENVIRONMENT), this.target(environment)]);
+      });
   }
 
   private target(environment: string): TrafficTarget {

@@ -242,10 +242,6 @@ async function startParts(directory: string, options: WorldOptions, teardown: Te
     Promise.all(CLUSTERS.map((name) => started[name].server.stop())),
   );
   const conditions = { options };
-  const serviceOptions = Object.fromEntries(
-    ENVIRONMENTS.map((name) => [name, { version: '1.4.0', broken: false }]),
-  ) as Record<EnvironmentName, SampleServiceOptions>;
-  const services = {} as Record<EnvironmentName, SampleService>;
   const traffic = await teardown.add(MeshTraffic.start(), (started) => started.stop());
   const canaryTraffic = new CanaryTraffic({
     traffic,
@@ -282,6 +278,10 @@ async function startParts(directory: string, options: WorldOptions, teardown: Te
   // The environments have long run the first commit.
   await reconciler.restore(initialGitops);
   await teardown.add(Promise.resolve(reconciler.start()), () => reconciler.stop());
+  const serviceOptions = Object.fromEntries(
+    ENVIRONMENTS.map((name) => [name, { version: '1.4.0', broken: false }]),
+  ) as Record<EnvironmentName, SampleServiceOptions>;
+  const services = {} as Record<EnvironmentName, SampleService>;
   for (const name of ENVIRONMENTS) {
     services[name] = await teardown.add(startSampleService(serviceOptions[name]), (service) => service.stop());
   }
