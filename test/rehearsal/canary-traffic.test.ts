@@ -138,6 +138,43 @@ describe('a request as the load generator sends it', () => {
   });
 });
 
+describe('the load generator', () => {
+  test('sends `concurrency` requests a turn, round robin over the addresses it looks up, and records each', async () => {
+    const hits: [number, number] = [0, 0];
+    const servers = await Promise.all(
+      hits.map((_, index) =>
+        listenOnLoopback(
+          createServer((_request, response) => {
+            hits[index] = (hits[index] ?? 0) + 1;
+            response.end('[]');
+          }),
+        ),
+      ),
+    );
+    const traffic = await MeshTraffic.start({ requestsPerSecond: 40, concurrency: 4 });
+    try {
+      traffic.send([
+        {
+          destination: { workload: 'api', namespace: 'shop' },
+          addresses: () => Promise.resolve(servers.map((server) => server.url)),
+        },
+      ]);
+      // The first turn is sent at once; the next one 100 ms later.
+      while (hits[0] + hits[1] < 8) await sleep(20);
+      await traffic.halt();
+      expect(hits[0]).toBe(hits[1]);
+      const count = /istio_requests_total\{[^}]*response_code="200"[^}]*\} (\d+)/.exec(traffic.recorder.exposition());
+      expect(Number(count?.[1])).toBe(hits[0] + hits[1]);
+      const metrics = await fetch(traffic.metricsUrl);
+      expect(metrics.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
+      expect(await metrics.text()).toBe(traffic.recorder.exposition());
+    } finally {
+      await traffic.stop();
+      await Promise.all(servers.map((server) => server.stop()));
+    }
+  });
+});
+
 /** How long each judgement looks back, and how long the traffic runs before it. */
 const WINDOW_MS = 15_000;
 const CANARIES = ['healthy', 'slow', 'errors'] as const;

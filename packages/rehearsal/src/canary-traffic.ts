@@ -10,8 +10,11 @@ import { gitIn } from './git.ts';
 import type { MeshTraffic, TrafficTarget } from './servers/traffic.ts';
 import type { SampleApi } from './servers/sample-service.ts';
 
-/** The base URLs at which an environment's workload answers (its ready pods). */
-export type WorkloadAddresses = (environment: string, workload: string) => readonly string[];
+/** The base URLs at which an environment's workload answers now (its ready pods), e.g. `http://10.0.0.2:8080`. */
+export type WorkloadAddresses = (
+  environment: string,
+  workload: string,
+) => readonly string[] | Promise<readonly string[]>;
 
 /** The workload the sample's canary metrics judge, and where its module is in the monorepo. */
 export const CANARY_WORKLOAD = 'api';

@@ -9,8 +9,8 @@ import { MeshRecorder, type MeshDestination, type RequestOutcome } from './mesh-
 
 export interface TrafficTarget {
   destination: MeshDestination;
-  /** Base URLs of the workload's pods (round robin); looked up at every request. Empty: nothing is sent. */
-  addresses: () => readonly string[];
+  /** Base URLs of the workload's pods (round robin), looked up at every turn. Empty: nothing is sent. */
+  addresses: () => readonly string[] | Promise<readonly string[]>;
 }
 
 export interface TrafficOptions {
@@ -127,16 +127,30 @@ export class MeshTraffic {
 
   private tick(): void {
     this.turn += 1;
+    const turn = this.turn;
     for (const target of this.targets) {
-      const addresses = target.addresses();
-      for (let index = 0; index < this.options.concurrency && addresses.length > 0; index += 1) {
-        const base = addresses[(this.turn * this.options.concurrency + index) % addresses.length] ?? '';
-        const sent = sendRequest(new URL(this.options.path, base).href, this.options.timeoutMs).then((outcome) =>
-          this.recorder.record(target.destination, outcome),
-        );
-        this.inFlight.add(sent);
-        void sent.finally(() => this.inFlight.delete(sent));
-      }
+      // A lookup that fails sends nothing this turn: the target then has no data, never good data.
+      const sent = Promise.resolve(target.addresses()).then(
+        (addresses) => this.sendTo(target, addresses, turn),
+        () => undefined,
+      );
+      this.inFlight.add(sent);
+      void sent.finally(() => this.inFlight.delete(sent));
     }
+  }
+
+  /** This turn's requests to one target, round robin over its addresses. */
+  private async sendTo(target: TrafficTarget, addresses: readonly string[], turn: number): Promise<void> {
+    const { concurrency, path, timeoutMs } = this.options;
+    const requests: Array<Promise<void>> = [];
+    for (let index = 0; index < concurrency && addresses.length > 0; index += 1) {
+      const base = addresses[(turn * concurrency + index) % addresses.length] ?? '';
+      requests.push(
+        sendRequest(new URL(path, base).href, timeoutMs).then((outcome) =>
+          this.recorder.record(target.destination, outcome),
+        ),
+      );
+    }
+    await Promise.all(requests);
   }
 }
