@@ -19,10 +19,21 @@ import {
   startSampleService,
   type PrometheusServer,
   type RequestOutcome,
+  type SampleApi,
+  type TrafficTarget,
   type SampleService,
 } from '@shiprail/rehearsal/servers';
 import { silentLog } from '@shiprail/testkit';
-import { loadApiModule, meshSelector, SERIALIZED_ITEM_READS } from '@shiprail/rehearsal';
+import {
+  CANARY_WORKLOAD_MODULE,
+  CanaryTraffic,
+  git,
+  loadApiModule,
+  meshSelector,
+  SERIALIZED_ITEM_READS,
+} from '@shiprail/rehearsal';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 
@@ -172,6 +183,93 @@ describe('the load generator', () => {
       await traffic.stop();
       await Promise.all(servers.map((server) => server.stop()));
     }
+  });
+});
+
+describe("the world's canary traffic", () => {
+  let directory: string;
+  let source: string;
+  beforeAll(async () => {
+    directory = mkdtempSync(join(tmpdir(), 'canary-traffic-'));
+    const shop = join(directory, 'shop');
+    mkdirSync(join(shop, 'services', 'api', 'src'), { recursive: true });
+    await git(shop, ['init', '--quiet']);
+    writeFileSync(join(shop, CANARY_WORKLOAD_MODULE), `export const handler = () => ({});\n${SERIALIZED_ITEM_READS}`);
+    await git(shop, ['add', '--all']);
+    await git(shop, ['commit', '--quiet', '-m', 'api: one store connection']);
+    source = (await git(shop, ['rev-parse', 'HEAD'])).trim();
+    const gitops = join(directory, 'gitops');
+    mkdirSync(gitops);
+    await git(gitops, ['init', '--quiet', '--initial-branch', 'main']);
+    // As deploy.yml's commit message comes out: the trailers indented.
+    await git(gitops, [
+      'commit',
+      '--quiet',
+      '--allow-empty',
+      '-m',
+      `Deploy api to canary\n\n            Source-Commit: ${source}\n`,
+    ]);
+  });
+  afterAll(() => rmSync(directory, { recursive: true, force: true }));
+
+  function canaryTraffic(): { traffic: CanaryTraffic; sent: TrafficTarget[][]; served: Array<[string, SampleApi]> } {
+    const sent: TrafficTarget[][] = [];
+    const served: Array<[string, SampleApi]> = [];
+    const traffic = new CanaryTraffic({
+      traffic: { send: (targets) => sent.push([...targets]), halt: () => Promise.resolve() },
+      addresses: (environment) => [`http://${environment}.example`],
+      namespace: (environment) => `shop-${environment}`,
+      gitops: { bare: join(directory, 'gitops', '.git'), branch: 'main' },
+      monorepo: join(directory, 'shop'),
+      directory,
+      serve: (environment, api) => served.push([environment, api]),
+    });
+    return { traffic, sent, served };
+  }
+
+  test.each([
+    ['production', 'api', true],
+    ['canary', 'worker', true],
+    ['canary', 'api', false],
+  ])(
+    "a pod of %s/%s starting (armed: %s) sends nothing: only a canary's api does, once the world is restored",
+    async (environment, workload, armed) => {
+      const { traffic, sent } = canaryTraffic();
+      if (armed) traffic.arm();
+      traffic.podStarting(environment, workload);
+      await sleep(300);
+      expect(sent).toEqual([]);
+    },
+  );
+
+  test.each(['canary', 'prod-canary'])(
+    "a pod of %s's api starting: its api module serves it, traffic goes to it and production's",
+    async (environment) => {
+      const { traffic, sent, served } = canaryTraffic();
+      traffic.arm();
+      traffic.podStarting(environment, 'api');
+      while (sent.length === 0) await sleep(20);
+      expect(sent[0]?.map((target) => target.destination)).toEqual([
+        { workload: 'api', namespace: 'shop-production' },
+        { workload: 'api', namespace: `shop-${environment}` },
+      ]);
+      expect(await Promise.all(sent[0]?.map((target) => Promise.resolve(target.addresses())) ?? [])).toEqual([
+        ['http://production.example'],
+        [`http://${environment}.example`],
+      ]);
+      expect(served.map(([name]) => name)).toEqual([environment]);
+      expect(await served[0]?.[1].items?.()).toHaveLength(3);
+      await traffic.halt();
+    },
+  );
+
+  test('a module that does not load answers every read with its error', async () => {
+    const api = await loadApiModule(
+      "throw new Error('no store configured');\nexport const items = () => [];",
+      directory,
+    );
+    expect(() => api.items?.()).toThrow('no store configured');
+    expect(await loadApiModule('export const handler = () => ({});', directory)).toEqual({});
   });
 });
 

@@ -49,7 +49,7 @@ export async function loadApiModule(source: string, directory: string): Promise<
 }
 
 export interface CanaryTrafficOptions {
-  traffic: MeshTraffic;
+  traffic: Pick<MeshTraffic, 'send' | 'halt'>;
   addresses: WorkloadAddresses;
   /** The namespace of an environment's workloads. */
   namespace: (environment: string) => string;
