@@ -17,7 +17,13 @@ test('npm run demo rehearses deploy.yml: a line per job, the job table, the repo
     const result = spawnSync(
       node24,
       [join(repoRoot, 'scripts', 'demo.ts'), '--scenario', 'failing-test', '--report', reportFile],
-      { cwd: repoRoot, encoding: 'utf8', timeout: 300_000 },
+      // The recorded reports scan even where Trivy is installed, so the report says the same everywhere.
+      {
+        cwd: repoRoot,
+        encoding: 'utf8',
+        timeout: 300_000,
+        env: { ...process.env, SHIPRAIL_REHEARSAL_SCANNER: 'recorded' },
+      },
     );
     expect(result.stderr).not.toMatch(/Error/);
     expect(result.stdout).toContain('Rehearsing .github/workflows/deploy.yml: scenario failing-test');
@@ -43,6 +49,7 @@ test('npm run demo rehearses deploy.yml: a line per job, the job table, the repo
       'environments',
       'pushed',
       'tags',
+      'scan',
       'gitops',
       'comment',
       'summaries',
@@ -56,6 +63,9 @@ test('npm run demo rehearses deploy.yml: a line per job, the job table, the repo
     expect(report.jobs['test (api)']).toBe('failure');
     expect(report.pushed).toEqual([]);
     expect(report.clusters).toEqual({});
+    // What scanned, in the report and on screen.
+    expect(report.scan).toBe('recorded reports');
+    expect(result.stdout).toMatch(/\nImages scanned by recorded reports\n/);
     // Every environment of the rehearsal's world, whether or not this scenario's caller deploys to it.
     expect(Object.keys(report.environments)).toEqual([
       'dev',

@@ -8,8 +8,8 @@ import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var node_url__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3136);
 /* harmony import */ var node_url__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_url__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var _src_cli_ts__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2682);
-/* harmony import */ var _src_node_system_ts__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6907);
+/* harmony import */ var _src_cli_ts__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4192);
+/* harmony import */ var _src_node_system_ts__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6968);
 // The `shiprail` program: bundled to dist/cli/index.js, the root package's bin.
 
 
@@ -26,7 +26,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 2682:
+/***/ 4192:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -2137,6 +2137,49 @@ async function writePlan(plan, options, system) {
     return true;
 }
 
+;// CONCATENATED MODULE: ./packages/rehearsal/src/event-names.ts
+// The events a rehearsal delivers to a workflow: a push, a pull request, or a pull request in a merge queue.
+const EVENT_NAMES = ['push', 'pull_request', 'merge_group'];
+
+;// CONCATENATED MODULE: ./packages/cli/src/rehearse/options.ts
+// `shiprail rehearse`'s command line, parsed once into one typed object: what is rehearsed (a repository
+// or one of the built-in sample's scenarios), for which event, and where the report goes.
+
+
+const isEvent = (name) => EVENT_NAMES.includes(name);
+/** The options, or what is wrong with the command line (exit status 2). */
+function parseRehearseOptions(args, cwd) {
+    const report = args.report === undefined ? {} : { report: (0,external_node_path_.resolve)(cwd, args.report) };
+    if (args.report === '')
+        return { error: '--report needs a file name' };
+    if (args.positionals.length > 1)
+        return { error: `one directory at most, got ${args.positionals.join(' ')}` };
+    if (args.scenario !== undefined) {
+        if (args.scenario === '')
+            return { error: '--scenario needs a name' };
+        const mixed = [
+            ...(args.positionals.length > 0 ? ['DIR'] : []),
+            ...(args.event === undefined ? [] : ['--event']),
+            ...(args.base === undefined ? [] : ['--base']),
+        ];
+        if (mixed.length > 0)
+            return {
+                error: `--scenario plays the built-in sample with the events of the scenario: drop ${mixed.join(', ')}`,
+            };
+        return { target: { kind: 'sample', scenario: args.scenario }, ...report };
+    }
+    const event = args.event ?? 'push';
+    if (!isEvent(event))
+        return { error: `--event '${event}' is none of ${EVENT_NAMES.join(', ')}` };
+    if (args.base !== undefined && !/^[^\s-][^\s]*$/.test(args.base))
+        return { error: `--base '${args.base}' is not a commit or branch name` };
+    const directory = (0,external_node_path_.resolve)(cwd, args.positionals[0] ?? '.');
+    return {
+        target: { kind: 'repository', directory, event, ...(args.base === undefined ? {} : { base: args.base }) },
+        ...report,
+    };
+}
+
 ;// CONCATENATED MODULE: ./packages/cli/src/cli.ts
 // The `shiprail` command line: parses the arguments once, runs the command, and turns a user mistake
 // (ConfigurationError) into one line naming the file and line; anything else is a failure of its own.
@@ -2144,18 +2187,70 @@ async function writePlan(plan, options, system) {
 
 
 
+
 const USAGE = `Usage: shiprail <command> [options]
 
 Commands:
-  init [DIR]   Write the pipeline's configuration (.github/services.yml, .github/smoke.yml, the deploy
-               workflow, environment overlays) from what the repository in DIR (default .) declares.
+  init [DIR]       Write the pipeline's configuration (.github/services.yml, .github/smoke.yml, the
+                   deploy workflow, environment overlays) from what the repository in DIR (default .)
+                   declares.
+  rehearse [DIR]   Run the repository's own caller workflow and the deploy workflow it calls on this
+                   machine (a registry, a GitOps remote and a cluster per environment on 127.0.0.1),
+                   rehearsing a push of its last commit, and report what each environment runs.
 
 Options of init:
   --force             Overwrite files that exist (init shows their diff and leaves them otherwise).
   --dry-run           Print what would be written; write nothing.
   --workflow <ref>    The reusable workflow to call: owner/repo/.github/workflows/deploy.yml@<commit-sha>.
+
+Options of rehearse:
+  --event <name>      push (default), pull_request (HEAD as a pull request into its branch at the base) or
+                      merge_group (that pull request in the branch's merge queue).
+  --base <ref>        The commit the push starts from, and the pull request's base (default HEAD^).
+  --scenario <name>   Play one of the built-in sample's scenarios instead (DIR, --event and --base unused).
+  --report <file>     Write the report (JSON: jobs, environments, pushed images, GitOps history) to <file>.
+
   -h, --help          This help.
 `;
+/** The options each command takes (the rest are refused). */
+const COMMAND_OPTIONS = {
+    init: ['force', 'dry-run', 'workflow'],
+    rehearse: ['event', 'base', 'scenario', 'report'],
+};
+/**
+ * The rehearsal, loaded when `rehearse` runs: it is the suite's own sources (the workflow, the actions'
+ * bundles, the runner), so the bundled command line reaches them through the package, not a copy.
+ */
+async function loadRehearsal() {
+    const specifier = '@shiprail/cli/rehearse';
+    try {
+        return (await import(/* webpackIgnore: true */ specifier));
+    }
+    catch (error) {
+        throw new Error(`shiprail rehearse runs the suite's own workflow and actions from a checkout of it, on Node 24 (git clone the suite, npm ci, then run it there): ${(0,src/* errorMessage */.gJ)(error)}`, { cause: error });
+    }
+}
+/** `shiprail rehearse`: exit codes as init's, 2 also when the machine lacks a program the rehearsal runs. */
+async function rehearseCommand(positionals, values, system) {
+    const options = parseRehearseOptions({ positionals, ...values }, system.cwd);
+    if ('error' in options) {
+        system.terminal.err(`shiprail rehearse: ${options.error}\n`);
+        return 2;
+    }
+    if (options.target.kind === 'repository' && !system.isDirectory(options.target.directory)) {
+        system.terminal.err(`shiprail rehearse: ${options.target.directory} is not a directory\n`);
+        return 2;
+    }
+    try {
+        return await (await loadRehearsal()).runRehearse(options, system);
+    }
+    catch (error) {
+        if (!(error instanceof src/* ConfigurationError */.j1))
+            throw error;
+        system.terminal.err(`shiprail rehearse: ${(0,src/* neutralizeCommandLines */.km)(error.describe())}\n`);
+        return 1;
+    }
+}
 /** Exit codes: 0 done, 1 a mistake in the repository or a file left as it was, 2 a wrong command line. */
 async function runCli(argv, system) {
     const { terminal } = system;
@@ -2168,6 +2263,10 @@ async function runCli(argv, system) {
                 force: { type: 'boolean', default: false },
                 'dry-run': { type: 'boolean', default: false },
                 workflow: { type: 'string' },
+                event: { type: 'string' },
+                base: { type: 'string' },
+                scenario: { type: 'string' },
+                report: { type: 'string' },
                 help: { type: 'boolean', short: 'h', default: false },
             },
         });
@@ -2181,10 +2280,21 @@ async function runCli(argv, system) {
         terminal.out(USAGE);
         return command === undefined && !parsed.values.help ? 2 : 0;
     }
-    if (command !== 'init') {
+    // Boolean options default to false: only those given count.
+    const foreign = Object.entries(parsed.values)
+        .filter(([option, value]) => option !== 'help' && value !== false)
+        .map(([option]) => option)
+        .filter((option) => !(COMMAND_OPTIONS[command] ?? []).includes(option));
+    if (!(command in COMMAND_OPTIONS)) {
         terminal.err(`shiprail: unknown command '${command}'\n\n${USAGE}`);
         return 2;
     }
+    if (foreign.length > 0) {
+        terminal.err(`shiprail ${command}: ${foreign.map((option) => `--${option}`).join(', ')} is not an option of ${command}\n`);
+        return 2;
+    }
+    if (command === 'rehearse')
+        return rehearseCommand(rest, parsed.values, system);
     if (rest.length > 1) {
         terminal.err(`shiprail init: one directory at most, got ${rest.join(' ')}\n`);
         return 2;
@@ -2218,7 +2328,7 @@ async function runCli(argv, system) {
 
 /***/ }),
 
-/***/ 6907:
+/***/ 6968:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -2239,6 +2349,199 @@ const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.ur
 var external_node_path_ = __nccwpck_require__(6760);
 // EXTERNAL MODULE: ./packages/core/src/index.ts + 16 modules
 var src = __nccwpck_require__(1899);
+;// CONCATENATED MODULE: ./packages/rehearsal/src/prerequisites.ts
+// The programs the demo and the tests run for real, the Debian package of each and what it is for; the
+// decision to install the missing ones (as root or with password-less sudo on Debian or Ubuntu) or to
+// print the one command that does; and the install itself. `npm test`, `npm run demo`, CI and the
+// rehearsal's world share it.
+
+
+
+const BOTH = ['demo', 'tests'];
+const TESTS = ['tests'];
+const PREREQUISITES = [
+    { provides: 'git', debianPackage: 'git', why: 'repositories, bare remotes and the GitOps history', neededBy: BOTH },
+    { provides: 'jq', debianPackage: 'jq', why: "the reusable workflow's shell steps", neededBy: BOTH },
+    {
+        provides: 'curl',
+        debianPackage: 'curl',
+        why: "the workflow's team notification and pull request comment",
+        neededBy: BOTH,
+    },
+    {
+        provides: 'kubectl',
+        debianPackage: 'kubernetes-client',
+        why: 'rendering overlays with `kubectl kustomize` and rollout status',
+        neededBy: BOTH,
+    },
+    { provides: 'buildah', debianPackage: 'buildah', why: 'building, pushing and running images', neededBy: BOTH },
+    {
+        provides: 'docker-registry',
+        debianPackage: 'docker-registry',
+        why: 'the registry images are pushed to',
+        neededBy: BOTH,
+    },
+    {
+        provides: '/bin/busybox',
+        debianPackage: 'busybox-static',
+        why: "the shell and HTTP server of the kubelet's test images",
+        neededBy: TESTS,
+    },
+    { provides: 'ip', debianPackage: 'iproute2', why: "each pod's network namespace and veth pair", neededBy: TESTS },
+    {
+        provides: 'nsenter',
+        debianPackage: 'util-linux',
+        why: "running a pod's containers in its network",
+        neededBy: TESTS,
+    },
+    { provides: 'prometheus', debianPackage: 'prometheus', why: "the canary's metrics", neededBy: BOTH },
+    { provides: 'promtool', debianPackage: 'prometheus', why: 'loading the canary metrics', neededBy: BOTH },
+    { provides: 'htpasswd', debianPackage: 'apache2-utils', why: "the registry's credentials", neededBy: BOTH },
+    { provides: 'openssl', debianPackage: 'openssl', why: 'certificates for the loopback TLS servers', neededBy: BOTH },
+    {
+        provides: '/etc/ssl/certs/ca-certificates.crt',
+        debianPackage: 'ca-certificates',
+        why: 'the trust store HTTPS clients read',
+        neededBy: BOTH,
+    },
+    {
+        provides: 'go',
+        debianPackage: 'golang-go',
+        why: "the Go service of the rehearsal's toolchain scenarios, and its image's build",
+        neededBy: TESTS,
+    },
+    {
+        provides: 'pytest-3',
+        debianPackage: 'python3-pytest',
+        why: "test-report's JUnit samples, written by pytest",
+        neededBy: TESTS,
+    },
+    {
+        provides: 'python3-coverage',
+        debianPackage: 'python3-coverage',
+        why: "test-report's Cobertura and lcov samples",
+        neededBy: TESTS,
+    },
+];
+/** The Debian packages that provide these prerequisites, each once. */
+const packagesOf = (missing) => [
+    ...new Set(missing.map((entry) => entry.debianPackage)),
+];
+/** The one command a person runs for these packages. */
+const installCommand = (packages) => `sudo apt-get update && sudo apt-get install -y --no-install-recommends ${packages.join(' ')}`;
+/** Decides what to do about the missing prerequisites; no side effects. */
+function planPrerequisites(machine) {
+    if (machine.missing.length === 0)
+        return { kind: 'ready' };
+    const packages = packagesOf(machine.missing);
+    const list = machine.missing.map((entry) => `  ${entry.provides} (${entry.why}): ${entry.debianPackage}`).join('\n');
+    if (!machine.debian) {
+        return {
+            kind: 'instruct',
+            packages,
+            message: `Missing programs, with their Debian packages:\n${list}\nInstall them with your system's package manager; on Debian or Ubuntu:\n  ${installCommand(packages)}`,
+        };
+    }
+    if (!machine.root && !machine.passwordlessSudo) {
+        return {
+            kind: 'instruct',
+            packages,
+            message: `Missing programs, with their Debian packages:\n${list}\nInstall them with:\n  ${installCommand(packages)}`,
+        };
+    }
+    // sudo resets the environment, so the non-interactive front end is passed through env(1).
+    const prefix = machine.root ? ['apt-get'] : ['sudo', '-n', 'env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get'];
+    return {
+        kind: 'install',
+        packages,
+        commands: [
+            [...prefix, 'update'],
+            [...prefix, 'install', '-y', '--no-install-recommends', ...packages],
+        ],
+    };
+}
+/** Finds an executable on a PATH string, as a shell would. */
+function findProgram(program, path) {
+    for (const directory of path.split(external_node_path_.delimiter)) {
+        if (directory === '')
+            continue;
+        const candidate = (0,external_node_path_.join)(directory, program);
+        try {
+            (0,external_node_fs_.accessSync)(candidate, external_node_fs_.constants.X_OK);
+            return candidate;
+        }
+        catch {
+            // Not in this directory.
+        }
+    }
+    return undefined;
+}
+/** What `purpose` needs and the machine lacks, with `programs` (entries' `provides`) needed besides. */
+function missingPrerequisites(purpose, path, programs = []) {
+    return PREREQUISITES.filter((entry) => (entry.neededBy.includes(purpose) || programs.includes(entry.provides)) &&
+        (entry.provides.startsWith('/') ? !(0,external_node_fs_.existsSync)(entry.provides) : findProgram(entry.provides, path) === undefined));
+}
+/** Debian, Ubuntu and their derivatives say so in os-release's ID or ID_LIKE. */
+function isDebianLike(osRelease) {
+    return /^(?:ID|ID_LIKE)="?[^"\n]*\b(?:debian|ubuntu)\b/m.test(osRelease);
+}
+function readOsRelease() {
+    for (const file of ['/etc/os-release', '/usr/lib/os-release']) {
+        if ((0,external_node_fs_.existsSync)(file))
+            return (0,external_node_fs_.readFileSync)(file, 'utf8');
+    }
+    return '';
+}
+/** Looks at this machine: what is missing, who runs, which system, whether sudo asks for a password. */
+function inspectMachine(purpose, env = process.env, programs = []) {
+    const path = env['PATH'] ?? '';
+    const missing = missingPrerequisites(purpose, path, programs);
+    const root = process.getuid?.() === 0;
+    const debian = isDebianLike(readOsRelease()) && findProgram('apt-get', path) !== undefined;
+    const passwordlessSudo = missing.length > 0 &&
+        !root &&
+        findProgram('sudo', path) !== undefined &&
+        (0,external_node_child_process_namespaceObject.spawnSync)('sudo', ['-n', 'true'], { stdio: 'ignore', env, timeout: 10_000 }).status === 0;
+    return { missing, root, debian, passwordlessSudo };
+}
+const terminalIo = (env = process.env) => ({
+    log: (line) => process.stdout.write(`${line}\n`),
+    run: ([program, ...args]) => {
+        const options = { stdio: 'inherit', env: { ...env, DEBIAN_FRONTEND: 'noninteractive' } };
+        return (0,external_node_child_process_namespaceObject.spawnSync)(program ?? '', args, options).status;
+    },
+});
+/**
+ * Makes sure the programs for `purpose` (and `programs` besides) are installed: installs the missing
+ * Debian packages when it may, otherwise prints the command to run. Returns true when everything is
+ * there at the end.
+ */
+function ensurePrerequisites(purpose, io = terminalIo(), env = process.env, programs = []) {
+    const plan = planPrerequisites(inspectMachine(purpose, env, programs));
+    if (plan.kind === 'ready')
+        return true;
+    const subject = purpose === 'demo' ? 'The demo runs' : 'The tests run';
+    if (plan.kind === 'instruct') {
+        io.log(`${subject} real programs and cannot start without them.\n${plan.message}`);
+        return false;
+    }
+    io.log(`${subject} real programs; installing the missing Debian packages: ${plan.packages.join(' ')}`);
+    for (const command of plan.commands) {
+        io.log(`$ ${command.join(' ')}`);
+        const status = io.run(command);
+        if (status !== 0) {
+            io.log(`'${command.join(' ')}' failed (exit status ${String(status)}). Run it yourself:\n  ${installCommand(plan.packages)}`);
+            return false;
+        }
+    }
+    const still = missingPrerequisites(purpose, env['PATH'] ?? '', programs);
+    if (still.length > 0) {
+        io.log(`Still missing after the install: ${still.map((entry) => entry.provides).join(', ')}`);
+        return false;
+    }
+    return true;
+}
+
 ;// CONCATENATED MODULE: ./packages/cli/src/init/disk.ts
 // The repository on disk: listed once (skipping what no build reads), symlinks checked to stay inside.
 
@@ -2307,6 +2610,7 @@ class DiskFiles {
 
 ;// CONCATENATED MODULE: ./packages/cli/src/node-system.ts
 // The real side effects of the CLI: the process's terminal, the file system, git and kubectl.
+
 
 
 
@@ -2414,6 +2718,7 @@ function nodeSystem(bundle) {
             }
         },
         isDirectory: (path) => (0,external_node_fs_.existsSync)(path) && (0,external_node_fs_.statSync)(path).isDirectory(),
+        ensurePrerequisites: (programs) => ensurePrerequisites('demo', terminalIo(), process.env, programs),
     };
 }
 

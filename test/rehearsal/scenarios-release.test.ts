@@ -50,6 +50,13 @@ test('vulnerable-image: the gate stops api before it is pushed; the release stop
     './.shiprail/actions/trivy-gate',
   );
   expect(stepsOf(result, 'build (api)')).toContainEqual(['Push the scanned image', 'skipped']);
+  // The scan found the package the commit put in the image, in the image trivy-gate was given.
+  expect(result.report.summaries['build (api)']).toMatch(
+    /\[CVE-2019-14697\]\(.*\) \| CRITICAL \| musl \| 1\.1\.20-r4 \| 1\.1\.20-r5 \|/,
+  );
+  expect(result.report.summaries['build (worker)']).toContain('Trivy gate: ✅ passed');
+  // The installed Trivy where there is one (the same finding, from its database), else the recorded reports.
+  expect(result.report.scan).toMatch(/^(recorded reports|Trivy \d+\.\d+\.\d+\S*)$/);
   // worker passed its gate, so its image may be pushed; api's never is.
   expect(result.report.pushed.filter((image) => image.includes('/acme/api@'))).toEqual([]);
   expectEnvironments(result, []);

@@ -4,20 +4,79 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigurationError, errorMessage, neutralizeCommandLines } from '@shiprail/core';
 import { runInit } from './init/run.ts';
+import { parseRehearseOptions } from './rehearse/options.ts';
 import type { CliSystem } from './system.ts';
 
 export const USAGE = `Usage: shiprail <command> [options]
 
 Commands:
-  init [DIR]   Write the pipeline's configuration (.github/services.yml, .github/smoke.yml, the deploy
-               workflow, environment overlays) from what the repository in DIR (default .) declares.
+  init [DIR]       Write the pipeline's configuration (.github/services.yml, .github/smoke.yml, the
+                   deploy workflow, environment overlays) from what the repository in DIR (default .)
+                   declares.
+  rehearse [DIR]   Run the repository's own caller workflow and the deploy workflow it calls on this
+                   machine (a registry, a GitOps remote and a cluster per environment on 127.0.0.1),
+                   rehearsing a push of its last commit, and report what each environment runs.
 
 Options of init:
   --force             Overwrite files that exist (init shows their diff and leaves them otherwise).
   --dry-run           Print what would be written; write nothing.
   --workflow <ref>    The reusable workflow to call: owner/repo/.github/workflows/deploy.yml@<commit-sha>.
+
+Options of rehearse:
+  --event <name>      push (default), pull_request (HEAD as a pull request into its branch at the base) or
+                      merge_group (that pull request in the branch's merge queue).
+  --base <ref>        The commit the push starts from, and the pull request's base (default HEAD^).
+  --scenario <name>   Play one of the built-in sample's scenarios instead (DIR, --event and --base unused).
+  --report <file>     Write the report (JSON: jobs, environments, pushed images, GitOps history) to <file>.
+
   -h, --help          This help.
 `;
+
+/** The options each command takes (the rest are refused). */
+const COMMAND_OPTIONS: Readonly<Record<string, readonly string[]>> = {
+  init: ['force', 'dry-run', 'workflow'],
+  rehearse: ['event', 'base', 'scenario', 'report'],
+};
+
+/**
+ * The rehearsal, loaded when `rehearse` runs: it is the suite's own sources (the workflow, the actions'
+ * bundles, the runner), so the bundled command line reaches them through the package, not a copy.
+ */
+async function loadRehearsal(): Promise<typeof import('./rehearse/run.ts')> {
+  const specifier = '@shiprail/cli/rehearse';
+  try {
+    return (await import(/* webpackIgnore: true */ specifier)) as typeof import('./rehearse/run.ts');
+  } catch (error) {
+    throw new Error(
+      `shiprail rehearse runs the suite's own workflow and actions from a checkout of it, on Node 24 (git clone the suite, npm ci, then run it there): ${errorMessage(error)}`,
+      { cause: error },
+    );
+  }
+}
+
+/** `shiprail rehearse`: exit codes as init's, 2 also when the machine lacks a program the rehearsal runs. */
+async function rehearseCommand(
+  positionals: readonly string[],
+  values: { event?: string; base?: string; scenario?: string; report?: string },
+  system: CliSystem,
+): Promise<number> {
+  const options = parseRehearseOptions({ positionals, ...values }, system.cwd);
+  if ('error' in options) {
+    system.terminal.err(`shiprail rehearse: ${options.error}\n`);
+    return 2;
+  }
+  if (options.target.kind === 'repository' && !system.isDirectory(options.target.directory)) {
+    system.terminal.err(`shiprail rehearse: ${options.target.directory} is not a directory\n`);
+    return 2;
+  }
+  try {
+    return await (await loadRehearsal()).runRehearse(options, system);
+  } catch (error) {
+    if (!(error instanceof ConfigurationError)) throw error;
+    system.terminal.err(`shiprail rehearse: ${neutralizeCommandLines(error.describe())}\n`);
+    return 1;
+  }
+}
 
 /** Exit codes: 0 done, 1 a mistake in the repository or a file left as it was, 2 a wrong command line. */
 export async function runCli(argv: readonly string[], system: CliSystem): Promise<number> {
@@ -31,6 +90,10 @@ export async function runCli(argv: readonly string[], system: CliSystem): Promis
         force: { type: 'boolean', default: false },
         'dry-run': { type: 'boolean', default: false },
         workflow: { type: 'string' },
+        event: { type: 'string' },
+        base: { type: 'string' },
+        scenario: { type: 'string' },
+        report: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -43,10 +106,22 @@ export async function runCli(argv: readonly string[], system: CliSystem): Promis
     terminal.out(USAGE);
     return command === undefined && !parsed.values.help ? 2 : 0;
   }
-  if (command !== 'init') {
+  // Boolean options default to false: only those given count.
+  const foreign = Object.entries(parsed.values)
+    .filter(([option, value]) => option !== 'help' && value !== false)
+    .map(([option]) => option)
+    .filter((option) => !(COMMAND_OPTIONS[command] ?? []).includes(option));
+  if (!(command in COMMAND_OPTIONS)) {
     terminal.err(`shiprail: unknown command '${command}'\n\n${USAGE}`);
     return 2;
   }
+  if (foreign.length > 0) {
+    terminal.err(
+      `shiprail ${command}: ${foreign.map((option) => `--${option}`).join(', ')} is not an option of ${command}\n`,
+    );
+    return 2;
+  }
+  if (command === 'rehearse') return rehearseCommand(rest, parsed.values, system);
   if (rest.length > 1) {
     terminal.err(`shiprail init: one directory at most, got ${rest.join(' ')}\n`);
     return 2;

@@ -15,3 +15,9 @@ export { buildReads, imageName, serviceName } from './init/service.ts';
 export { skaffoldServices } from './init/skaffold.ts';
 export { findWorkloads } from './init/workloads.ts';
 export { environmentsOf, renderCallerWorkflow, renderServicesManifest, yamlScalar } from './init/written-files.ts';
+export {
+  parseRehearseOptions,
+  type RehearseArguments,
+  type RehearseOptions,
+  type RehearsalTarget,
+} from './rehearse/options.ts';

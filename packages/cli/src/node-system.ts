@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, readFileSync, realpathSync, statSync, writeFileS
 import { createInterface } from 'node:readline/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { ConfigurationError } from '@shiprail/core';
+import { ensurePrerequisites, terminalIo } from '@shiprail/rehearsal/prerequisites';
 import { DiskFiles } from './init/disk.ts';
 import type { CliSystem, RepositoryFacts } from './system.ts';
 
@@ -122,5 +123,6 @@ export function nodeSystem(bundle: string): CliSystem {
       }
     },
     isDirectory: (path) => existsSync(path) && statSync(path).isDirectory(),
+    ensurePrerequisites: (programs) => ensurePrerequisites('demo', terminalIo(), process.env, programs),
   };
 }

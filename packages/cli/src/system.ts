@@ -33,4 +33,9 @@ export interface CliSystem {
   /** Writes files below `root` (folders made as needed). */
   writeFiles(root: string, files: ReadonlyArray<{ path: string; content: string }>): void;
   isDirectory(path: string): boolean;
+  /**
+   * Makes sure the programs the rehearsal runs (and `programs` besides) are installed, installing
+   * Debian packages where it may; false (having said what to run) when they are not.
+   */
+  ensurePrerequisites(programs: readonly string[]): boolean;
 }

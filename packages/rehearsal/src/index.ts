@@ -19,3 +19,7 @@ export {
   type GitopsRemote,
   type GitopsRemoteOptions,
 } from './gitops-repo.ts';
+export * from './caller-workflow.ts';
+export * from './repository-world.ts';
+export * from './rehearse-repository.ts';
+export * from './event-names.ts';

@@ -81,28 +81,32 @@ function callOf(
   }
 }
 
-const PULL_REQUEST_NUMBER = 7;
+export const PULL_REQUEST_NUMBER = 7;
+
+/** The repository an event is delivered for: its name, default branch and local repository. */
+export interface EventSource {
+  fullName: string;
+  defaultBranch: string;
+  path: string;
+}
 
 /**
- * The event as GitHub delivers it: a push to main; a pull request from `feature` into main, run on the
- * merge commit GitHub makes in the caller's repository; or that pull request in main's merge queue, run
- * on the queue's commit.
+ * The event as GitHub delivers it: a push to the default branch; a pull request from `feature` into it,
+ * run on the merge commit GitHub makes in the caller's repository; or that pull request in the branch's
+ * merge queue, run on the queue's commit.
  */
-async function workflowEvent(
-  world: World,
-  event: Omit<ScenarioEvent, 'name'> & { name: ScenarioEvent['name'] | 'merge_group' },
-): Promise<WorkflowEvent> {
-  const repository = { fullName: CALLER_REPOSITORY, defaultBranch: 'main' };
-  const path = world.repositories[CALLER_REPOSITORY] ?? '';
+export async function workflowEvent(source: EventSource, event: ScenarioEvent): Promise<WorkflowEvent> {
+  const repository = { fullName: source.fullName, defaultBranch: source.defaultBranch };
+  const branch = source.defaultBranch;
   if (event.name === 'merge_group') {
-    const entry = { baseBranch: 'main', baseSha: event.before, pullRequest: PULL_REQUEST_NUMBER };
-    return mergeGroupEvent(repository, await mergeQueueCommit(path, entry, event.sha), 'octocat');
+    const entry = { baseBranch: branch, baseSha: event.before, pullRequest: PULL_REQUEST_NUMBER };
+    return mergeGroupEvent(repository, await mergeQueueCommit(source.path, entry, event.sha), 'octocat');
   }
-  if (event.name !== 'pull_request') return pushEvent(repository, 'main', event.before, event.sha, 'octocat');
-  const mergeSha = await pullRequestMergeCommit(path, PULL_REQUEST_NUMBER, event.before, event.sha);
+  if (event.name !== 'pull_request') return pushEvent(repository, branch, event.before, event.sha, 'octocat');
+  const mergeSha = await pullRequestMergeCommit(source.path, PULL_REQUEST_NUMBER, event.before, event.sha);
   const pull = {
     number: PULL_REQUEST_NUMBER,
-    base: { ref: 'main', sha: event.before },
+    base: { ref: branch, sha: event.before },
     head: { ref: 'feature', sha: event.sha },
     mergeSha,
   };
@@ -155,7 +159,10 @@ export async function rehearse(
       runWorkflow({
         workflow,
         runId: (nextRunId += 1),
-        event: await workflowEvent(world, event),
+        event: await workflowEvent(
+          { fullName: CALLER_REPOSITORY, defaultBranch: 'main', path: world.repositories[CALLER_REPOSITORY] ?? '' },
+          event,
+        ),
         workflowRepository: SUITE_REPOSITORY,
         workflowSha: world.suite.sha,
         inputs: call.inputs,

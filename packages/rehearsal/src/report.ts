@@ -1,6 +1,7 @@
 // What a person reads: one line per job and step as they finish (with durations), a final table, and
 // the report file (docs/rehearsal.md).
 import { escapeUntrusted } from '@shiprail/core';
+import { describeScanner } from './scanner/install.ts';
 import type { World } from './world.ts';
 import type { JobRecord, ProgressListener, StepRecord, WorkflowRunResult } from './workflow/workflow-run.ts';
 
@@ -13,6 +14,8 @@ export interface Report {
   pushed: string[];
   /** The registry's tags by image (`<registry>/<repository>`): tag → the digest it names. */
   tags: Record<string, Record<string, string>>;
+  /** What scanned the images: `Trivy <version>` (the installed Trivy), or `recorded reports`. */
+  scan: string;
   gitops: string[];
   comment: string | null;
   /** What each job of the last run wrote to its summary, by job key (jobs that wrote nothing left out). */
@@ -36,7 +39,7 @@ export async function assembleReport(
   scenario: string,
   commit: string,
   lastRun: WorkflowRunResult | undefined,
-  world: Pick<World, 'running' | 'pushedImages' | 'registryTags' | 'gitopsHistory' | 'github' | 'unapplied'>,
+  world: Pick<World, 'running' | 'pushedImages' | 'registryTags' | 'gitopsHistory' | 'github' | 'unapplied' | 'scan'>,
   pullRequest: number,
 ): Promise<Report> {
   return {
@@ -46,6 +49,7 @@ export async function assembleReport(
     environments: world.running(),
     pushed: await world.pushedImages(),
     tags: await world.registryTags(),
+    scan: describeScanner(world.scan.scanner),
     gitops: await world.gitopsHistory(),
     comment: world.github.comments.get(pullRequest)?.[0]?.body ?? null,
     summaries: Object.fromEntries(

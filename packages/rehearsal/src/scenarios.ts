@@ -4,8 +4,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CANARY_WORKLOAD_MODULE, meshSelector } from './canary-traffic.ts';
+import type { EventName } from './event-names.ts';
 import { showFile } from './gitops-repo.ts';
 import type { Report } from './report.ts';
+import { vulnerableRuntimeCommit } from './scanner/vulnerable-dependency.ts';
 import type { World, WorldOptions } from './world.ts';
 
 export const SCENARIO_NAMES = [
@@ -29,7 +31,7 @@ export const SCENARIO_NAMES = [
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
 export interface ScenarioEvent {
-  name: 'push' | 'pull_request';
+  name: EventName;
   /** Commit the event is about: the sample monorepo's head, or a new commit the scenario makes. */
   sha: string;
   before: string;
@@ -394,12 +396,20 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
   },
   'vulnerable-image': {
     name: 'vulnerable-image',
-    description: "api's image has a critical vulnerability: it is never pushed, and the release stops",
-    world: { vulnerable: ['api'] },
+    description:
+      "a commit gives api's image Alpine 3.9's musl 1.1.20-r4 (CVE-2019-14697, critical): the scan finds it, api is never pushed, and the release stops",
+    world: {},
     rejects: [],
-    events: push,
+    events: async (world) => {
+      const files = vulnerableRuntimeCommit(world.monorepo.path, 'api');
+      const sha = await world.commit(files, 'api: ship the musl runtime with the image');
+      return [{ name: 'push', sha, before: world.monorepo.base }];
+    },
     promises: (report, world) => [
       ...expectations.jobs(report, { ...TESTS_PASS, 'build (api)': 'failure', release: 'skipped', dev: 'skipped' }),
+      ...((report.summaries['build (api)'] ?? '').includes('CVE-2019-14697')
+        ? []
+        : ["api's build summary should name CVE-2019-14697, the scan's finding"]),
       ...expectations.notPushed(report, world, 'api'),
       ...expectations.environments(report, world, [], ALL),
     ],

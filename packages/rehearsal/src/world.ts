@@ -2,18 +2,19 @@
 // sample monorepo (the caller), a snapshot of this suite (the workflow's own repository), a registry, a
 // GitOps remote served over git's HTTP protocol with a token, one simulated cluster per environment that
 // follows Git, a sample service per environment, traffic to the canary and its baseline recorded as a mesh
-// records it and scraped by Prometheus, and a Trivy stand-in in the runner's tool cache.
+// records it and scraped by Prometheus, and a scanner in the runner's tool cache (the installed Trivy, else
+// the recorded-reports scanner: scanner/install.ts).
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { PINNED_TRIVY_VERSION } from '@shiprail/trivy-gate';
 import { repoRoot } from './action-metadata.ts';
 import { Reconciler, runningImages, type ClusterEnvironment, type RolloutOutcome } from './kube/cluster.ts';
 import { startGitHttpServer, type GitHttpServer } from './servers/git-http-server.ts';
 import { GitHubApi } from './servers/github-api.ts';
 import { ArgoCdApplication, type ArgoCdBehaviour } from './kube/argo-cd.ts';
 import { gitIn } from './git.ts';
+import { chooseScanner, installScanner, probeScanner, type Scanner } from './scanner/install.ts';
 import { installCommand, missingPrerequisites, packagesOf } from './prerequisites.ts';
 import { createGitopsRemote, DEFAULT_IMAGES } from './gitops-repo.ts';
 import { startKubeApiServer, type KubeApiServer } from './kube/api-server.ts';
@@ -53,8 +54,6 @@ export const GITOPS_TOKEN = 'ghp_rehearsalGitopsToken000000000000000';
 export interface WorldOptions {
   /** Environments whose sample service is broken (their smoke test fails). */
   broken?: EnvironmentName[];
-  /** Services whose images have a known critical vulnerability. */
-  vulnerable?: string[];
   /** How a rollout goes, per environment and Deployment. */
   rollout?: (environment: string, deployment: string, image: string) => RolloutOutcome;
   /** The clusters act as Argo CD: each environment's Application reports every commit it applies. */
@@ -74,37 +73,8 @@ checks:
     expect: { status: 200, json: { "$": { length: { ">=": 1 } } } }
 `;
 
-/**
- * A stand-in Trivy: writes a clean report, or one critical finding for an image listed in
- * REHEARSAL_VULNERABLE. An image given with `--input` is named by its folder (the workflow's
- * `oci/<service>`).
- */
-const TRIVY_STAND_IN = `#!/bin/sh
-output=""; image=""
-while [ $# -gt 0 ]; do
-  case "$1" in --output|--input) [ "$1" = --output ] && output="$2" || image="$2"; shift ;; -*) ;; *) image="$1" ;; esac
-  shift
-done
-name=\${image%/}
-name=\${name##*/}
-name=\${name%%[@:]*}
-vulnerabilities='[]'
-case ",$REHEARSAL_VULNERABLE," in *",$name,"*)
-  vulnerabilities='[{"VulnerabilityID":"CVE-2024-3094","PkgName":"xz-utils","InstalledVersion":"5.6.0","FixedVersion":"5.6.1","Status":"fixed","Severity":"CRITICAL","Title":"xz: malicious code in the release tarballs"}]' ;;
-esac
-printf '{"SchemaVersion":2,"ArtifactName":"%s","ArtifactType":"container_image","Results":[{"Target":"%s (debian 12.5)","Class":"os-pkgs","Type":"debian","Vulnerabilities":%s}]}\\n' "$image" "$image" "$vulnerabilities" > "$output"
-`;
-
-function installTrivyStandIn(toolCache: string): void {
-  const folder = join(toolCache, 'trivy', PINNED_TRIVY_VERSION, 'x64');
-  mkdirSync(folder, { recursive: true });
-  writeFileSync(join(folder, 'trivy'), TRIVY_STAND_IN);
-  chmodSync(join(folder, 'trivy'), 0o755);
-  writeFileSync(`${folder}.complete`, '');
-}
-
 /** This suite's actions, bundles and workflow scripts as one commit: the workflow's own repository. */
-async function snapshotSuite(directory: string): Promise<{ path: string; sha: string }> {
+export async function snapshotSuite(directory: string): Promise<{ path: string; sha: string }> {
   const path = join(directory, 'suite.git');
   await gitIn(directory).run(['init', '--quiet', '--bare', path]);
   const git = gitIn(repoRoot, {
@@ -134,7 +104,7 @@ async function startClusters(): Promise<Record<EnvironmentName, ClusterEnvironme
 }
 
 /** Stops what has started, last first, then removes the world's folder. */
-class Teardown {
+export class Teardown {
   private readonly stops: Array<() => Promise<unknown>> = [];
   private readonly directory: string;
 
@@ -184,10 +154,11 @@ async function createRepositories(
   return { monorepo, suite, gitops: { bare: remote.path, branch: remote.branch, http }, github };
 }
 
-/** The folders and settings every step gets: buildah's storage, the tool cache with Trivy, the artifact store. */
-function runnerFolders(directory: string): { baseEnv: Record<string, string>; store: string } {
+/** The folders and settings every step gets: buildah's storage, the tool cache with the scanner, the artifact store. */
+export function runnerFolders(directory: string): Pick<WorldParts, 'baseEnv' | 'store' | 'scan'> {
   const toolCache = join(directory, 'tool-cache');
-  installTrivyStandIn(toolCache);
+  const scan = chooseScanner(probeScanner(process.env));
+  installScanner(toolCache, scan.scanner);
   const storageConf = join(directory, 'storage.conf');
   writeFileSync(
     storageConf,
@@ -201,9 +172,8 @@ function runnerFolders(directory: string): { baseEnv: Record<string, string>; st
     LANG: 'C.UTF-8',
     CONTAINERS_STORAGE_CONF: storageConf,
     RUNNER_TOOL_CACHE: toolCache,
-    REHEARSAL_VULNERABLE: '',
   };
-  return { baseEnv, store };
+  return { baseEnv, store, scan };
 }
 
 /** Everything a world is made of, started. */
@@ -228,6 +198,8 @@ interface WorldParts {
   argoCd: ArgoCdBehaviour;
   baseEnv: Record<string, string>;
   store: string;
+  /** What scans the images, and why the installed Trivy was passed over when it was. */
+  scan: { scanner: Scanner; note: string | undefined };
 }
 
 async function startParts(directory: string, options: WorldOptions, teardown: Teardown): Promise<WorldParts> {
@@ -332,6 +304,8 @@ export class World {
   /** Artifacts and SARIF files. */
   readonly store: string;
   readonly imagePrefix: string;
+  /** What scans the images: the installed Trivy, or the recorded reports (with why, when Trivy was passed over). */
+  readonly scan: { scanner: Scanner; note: string | undefined };
   private readonly parts: WorldParts;
   private readonly teardown: Teardown;
 
@@ -385,6 +359,7 @@ export class World {
     };
     this.store = parts.store;
     this.imagePrefix = parts.imagePrefix;
+    this.scan = parts.scan;
   }
 
   /** Subjects of the GitOps branch's commits, oldest first. */
@@ -497,7 +472,6 @@ export class World {
       this.parts.serviceOptions[name].broken = options.broken?.includes(name) === true;
       delete this.parts.serviceOptions[name].api;
     }
-    this.baseEnv['REHEARSAL_VULNERABLE'] = (options.vulnerable ?? []).join(',');
   }
 }
 
@@ -527,7 +501,7 @@ const MANIFEST_TYPES = [
 ].join(', ');
 
 /** Every tag in the registry that names a manifest, with its repository and digest. */
-async function registryManifests(
+export async function registryManifests(
   registry: RunningRegistry,
 ): Promise<Array<{ repository: string; tag: string; digest: string }>> {
   const get = registryClient(registry);
@@ -545,7 +519,7 @@ async function registryManifests(
 }
 
 /** Images the registry holds, as `<registry>/<repository>@sha256:…`, each once. */
-async function pushedImages(registry: RunningRegistry): Promise<string[]> {
+export async function pushedImages(registry: RunningRegistry): Promise<string[]> {
   const images = (await registryManifests(registry)).map(
     ({ repository, digest }) => `${registry.host}/${repository}@${digest}`,
   );

@@ -1,0 +1,243 @@
+// `shiprail rehearse`'s command line and the mistakes it stops at before any world starts: options parsed
+// into one object, wrong ones refused with exit status 2, a repository it cannot rehearse named with what
+// to do (exit status 1). What the pipeline promises for each event is judged from tables of reports.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseRehearseOptions, runCli, type RehearseArguments } from '@shiprail/cli';
+import { repositoryPromises, type Report } from '@shiprail/rehearsal';
+import { recordingSystem } from './system.ts';
+
+const parent = mkdtempSync(join(tmpdir(), 'rehearse-command-'));
+afterAll(() => rmSync(parent, { recursive: true, force: true }));
+
+describe('parseRehearseOptions', () => {
+  test.each<[string, RehearseArguments, ReturnType<typeof parseRehearseOptions>]>([
+    [
+      'nothing: a push of the current folder',
+      { positionals: [] },
+      { target: { kind: 'repository', directory: '/work/shop', event: 'push' } },
+    ],
+    [
+      'a folder, a base, an event and a report',
+      { positionals: ['../api'], base: 'v1.2.0', event: 'merge_group', report: 'out/report.json' },
+      {
+        target: { kind: 'repository', directory: '/work/api', event: 'merge_group', base: 'v1.2.0' },
+        report: '/work/shop/out/report.json',
+      },
+    ],
+    [
+      'a scenario of the built-in sample',
+      { positionals: [], scenario: 'bad-canary' },
+      { target: { kind: 'sample', scenario: 'bad-canary' } },
+    ],
+    [
+      'an event GitHub does not deliver here',
+      { positionals: [], event: 'release' },
+      { error: expect.stringMatching(/^--event 'release' is none of push, pull_request, merge_group$/) as string },
+    ],
+    ['two folders', { positionals: ['a', 'b'] }, { error: 'one directory at most, got a b' }],
+    [
+      'a scenario with a folder and an event',
+      { positionals: ['shop'], scenario: 'happy', event: 'push' },
+      { error: '--scenario plays the built-in sample with the events of the scenario: drop DIR, --event' },
+    ],
+    [
+      'a base that reads as an option',
+      { positionals: [], base: '--all' },
+      { error: "--base '--all' is not a commit or branch name" },
+    ],
+    ['an empty report name', { positionals: [], report: '' }, { error: '--report needs a file name' }],
+  ])('%s', (_what, args, expected) => {
+    expect(parseRehearseOptions(args, '/work/shop')).toEqual(expected);
+  });
+});
+
+describe('the command line', () => {
+  test.each<[string, string[], RegExp]>([
+    ["init's options", ['rehearse', '--force'], /^shiprail rehearse: --force is not an option of rehearse/],
+    [
+      "rehearse's options given to init",
+      ['init', '--event', 'push'],
+      /^shiprail init: --event is not an option of init/,
+    ],
+    [
+      'an unknown event',
+      ['rehearse', '--event', 'deploy'],
+      /--event 'deploy' is none of push, pull_request, merge_group/,
+    ],
+    ['an unknown scenario', ['rehearse', '--scenario', 'sunny'], /--scenario 'sunny' is none of happy, failing-test/],
+    ['a folder that is not there', ['rehearse', 'nowhere'], /nowhere is not a directory/],
+  ])('%s: exit status 2', async (_what, argv, message) => {
+    const system = recordingSystem(parent);
+    expect(await runCli(argv, system)).toBe(2);
+    expect(system.errors.join('')).toMatch(message);
+  });
+});
+
+const git = (cwd: string, ...args: string[]): string =>
+  execFileSync('git', args, {
+    cwd,
+    encoding: 'utf8',
+    env: {
+      ...process.env,
+      GIT_AUTHOR_NAME: 'a',
+      GIT_AUTHOR_EMAIL: 'a@example.com',
+      GIT_COMMITTER_NAME: 'a',
+      GIT_COMMITTER_EMAIL: 'a@example.com',
+    },
+  });
+
+/** A repository in a new folder with one commit per entry (path → content). */
+function repositoryWith(name: string, commits: Array<Record<string, string>>): string {
+  const directory = join(parent, name);
+  mkdirSync(directory, { recursive: true });
+  git(directory, 'init', '--quiet', '--initial-branch=main');
+  for (const [index, files] of commits.entries()) {
+    for (const [path, content] of Object.entries(files)) {
+      mkdirSync(join(directory, path, '..'), { recursive: true });
+      writeFileSync(join(directory, path), content);
+    }
+    git(directory, 'add', '--all');
+    git(directory, 'commit', '--quiet', '-m', `commit ${index}`);
+  }
+  return directory;
+}
+
+const CALLER = `on:
+  push:
+    branches: [main]
+jobs:
+  deploy:
+    uses: acme/shiprail/.github/workflows/deploy.yml@v1
+    with:
+      image-prefix: ghcr.io/acme
+      gitops-repository: \${{ github.repository }}
+    secrets: inherit
+`;
+
+describe('a repository the rehearsal cannot run, said before any server starts', () => {
+  test.each<[string, () => string, string[], RegExp]>([
+    [
+      'not a git repository',
+      () => (mkdirSync(join(parent, 'plain')), join(parent, 'plain')),
+      [],
+      /not a git repository: the rehearsal runs its last commit/,
+    ],
+    [
+      'a single commit and no --base',
+      () => repositoryWith('single', [{ 'README.md': 'x\n' }]),
+      [],
+      /HEAD has no parent: name the commit the push starts from with --base/,
+    ],
+    [
+      'a --base it does not have',
+      () => repositoryWith('based', [{ 'a.txt': '1\n' }, { 'a.txt': '2\n' }]),
+      ['--base', 'v9'],
+      /--base v9 is not a commit of this repository/,
+    ],
+    [
+      'no caller workflow',
+      () =>
+        repositoryWith('uncalled', [
+          { 'a.txt': '1\n' },
+          { '.github/workflows/ci.yml': 'on: push\njobs:\n  t:\n    runs-on: x\n    steps: [{run: "true"}]\n' },
+        ]),
+      [],
+      /^shiprail rehearse: \.github\/workflows: no workflow calls the deploy workflow .*none of \.github\/workflows\/ci\.yml does\. Run `shiprail init` first/,
+    ],
+    [
+      'an event its on: does not name',
+      () => repositoryWith('push-only', [{ 'a.txt': '1\n' }, { '.github/workflows/deploy.yml': CALLER }]),
+      ['--event', 'merge_group'],
+      /^shiprail rehearse: \.github\/workflows\/deploy\.yml: its `on:` has no merge_group \(it has push\): GitHub would not run it for this event/,
+    ],
+    [
+      'an overlay of its caller it does not have',
+      () =>
+        repositoryWith('no-overlays', [
+          { 'a.txt': '1\n' },
+          { '.github/workflows/deploy.yml': CALLER.replace('${{ github.repository }}', 'acme/gitops') },
+        ]),
+      [],
+      /^shiprail rehearse: \.github\/workflows\/deploy\.yml: overlays\/dev: no such folder, where the caller's overlays \(overlays\/\{environment\}\) put dev/,
+    ],
+    [
+      'an overlay that does not render, in kustomize’s words',
+      () =>
+        repositoryWith('broken-overlay', [
+          { 'a.txt': '1\n' },
+          {
+            '.github/workflows/deploy.yml': CALLER.replace(
+              'gitops-repository',
+              'environments: dev, prod\n      gitops-repository',
+            ),
+            'overlays/dev/kustomization.yaml': 'resources:\n  - ../../base\n',
+            'overlays/prod/kustomization.yaml': 'resources: []\n',
+          },
+        ]),
+      [],
+      /^shiprail rehearse: overlays\/dev: overlays\/dev does not render: .*base/,
+    ],
+  ])('%s: exit status 1, what to do', async (_what, make, args, message) => {
+    const directory = make();
+    const system = recordingSystem(directory);
+    expect(await runCli(['rehearse', ...args], system)).toBe(1);
+    expect(system.errors.join('')).toMatch(message);
+    expect(system.output).toEqual([]);
+  });
+});
+
+describe('what the pipeline promises, judged from the report', () => {
+  const pushed = '127.0.0.1:5000/acme/api@sha256:1111';
+  const report = (changes: Partial<Report>): Report => ({
+    scenario: 'push',
+    commit: 'c',
+    jobs: { deploy: 'success', 'deploy / canary': 'skipped' },
+    environments: { dev: { api: pushed, web: 'ghcr.io/acme/web:1' }, prod: { api: pushed } },
+    pushed: [pushed],
+    tags: {},
+    scan: 'recorded reports',
+    gitops: ['Deploy api to dev', 'Deploy api to prod'],
+    comment: null,
+    summaries: {},
+    permissions: {},
+    clusters: {},
+    steps: {},
+    ...changes,
+  });
+  test.each<[string, 'push' | 'pull_request' | 'merge_group', Partial<Report>, string[]]>([
+    ['a push promoted everywhere', 'push', {}, []],
+    [
+      'a job failed',
+      'push',
+      { jobs: { 'deploy / prod': 'failure' } },
+      ['job deploy / prod should succeed or be skipped, it is failure'],
+    ],
+    [
+      'an environment still on the old image',
+      'push',
+      { environments: { dev: { api: pushed }, prod: { api: 'ghcr.io/acme/api:1' } } },
+      [`prod should run ${pushed}; it runs ghcr.io/acme/api:1`],
+    ],
+    [
+      'a push that pushed nothing',
+      'push',
+      { pushed: [] },
+      ['the push should build and push its changed services; nothing was pushed'],
+    ],
+    ['a pull request: nothing pushed, no deploy', 'pull_request', { pushed: [], gitops: [] }, []],
+    [
+      'a merge queue that deployed',
+      'merge_group',
+      {},
+      [
+        'nothing should be pushed, 1 images were',
+        'Git should record no deploy, it recorded: Deploy api to dev; Deploy api to prod',
+      ],
+    ],
+  ])('%s', (_what, event, changes, broken) => {
+    expect(repositoryPromises(report(changes), event, ['dev', 'prod'])).toEqual(broken);
+  });
+});
