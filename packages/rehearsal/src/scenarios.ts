@@ -1,8 +1,9 @@
 // The scenarios a rehearsal of deploy.yml plays, and what the pipeline promises for each
-// (docs/rehearsal.md). A scenario says how the world behaves (a broken service, bad canary metrics, a
-// vulnerable image, a reviewer's answer), which events reach the workflow, and checks the report.
+// (docs/rehearsal.md). A scenario says how the world behaves (a commit that slows the api down, a broken
+// service, a vulnerable image, a reviewer's answer), which events reach the workflow, and checks the report.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { CANARY_WORKLOAD_MODULE, meshSelector } from './canary-traffic.ts';
 import type { EventName } from './event-names.ts';
 import { showFile } from './gitops-repo.ts';
 import type { Report } from './report.ts';
@@ -40,8 +41,6 @@ export interface Scenario {
   name: ScenarioName;
   description: string;
   world: WorldOptions;
-  /** Canary metrics the canary job reads: the `app` label of the Prometheus data. */
-  canaryData: 'healthy' | 'errors';
   /** Environments whose reviewer rejects the deployment. */
   rejects: string[];
   /** The controller that applies each environment, as the caller tells deploy.yml (default none). */
@@ -57,6 +56,37 @@ export interface Scenario {
   /** Programs the scenario's services need beyond the rehearsal's own (see prerequisites.ts). */
   programs?: string[];
 }
+
+/**
+ * The bad canary's change to the api: item reads go one at a time over a single store connection, so
+ * each waits for those before it and responses slow down as concurrent requests grow.
+ */
+export const SERIALIZED_ITEM_READS = `
+const ITEMS = [
+  { id: 1, name: 'keyboard', price: 49.5 },
+  { id: 2, name: 'mouse', price: 19.99 },
+  { id: 3, name: 'monitor', price: 189 },
+];
+const READ_MS = 40;
+let connection = Promise.resolve();
+
+/** The items, read over the one store connection once the reads before this one are done. */
+export function items() {
+  const read = connection.then(() => new Promise((resolve) => setTimeout(resolve, READ_MS, ITEMS)));
+  connection = read;
+  return read;
+}
+`;
+
+/** The test that comes with it: one read at a time, it passes. */
+const ITEMS_TEST = `import assert from 'node:assert/strict';
+import test from 'node:test';
+import { items } from '../src/server.js';
+
+test('items are read from the store', async () => {
+  assert.equal((await items()).length, 3);
+});
+`;
 
 const push = (world: World): Promise<ScenarioEvent[]> =>
   Promise.resolve([{ name: 'push', sha: world.monorepo.head, before: world.monorepo.base }]);
@@ -262,7 +292,6 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
     description:
       'libs/common changes: api and worker are tested, built once, scanned, pushed and promoted through every environment',
     world: {},
-    canaryData: 'healthy',
     rejects: [],
     events: push,
     promises: (report, world) => [
@@ -286,7 +315,6 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
     name: 'rejected-approval',
     description: "staging's reviewer rejects the deployment: dev runs the release, nothing after it changes",
     world: {},
-    canaryData: 'healthy',
     rejects: ['staging'],
     events: push,
     promises: (report, world) => [
@@ -303,15 +331,26 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
   'bad-canary': {
     name: 'bad-canary',
     description:
-      'the canary errs five times as often as the baseline: it is reverted in Git, production is not promoted',
+      "a change makes the api's item reads wait for each other: under the canary's traffic it answers slower than the baseline, is reverted in Git, production is not promoted",
     world: {},
-    canaryData: 'errors',
     rejects: [],
-    events: push,
+    events: async (world) => {
+      const path = join(world.monorepo.path, CANARY_WORKLOAD_MODULE);
+      const sha = await world.commit(
+        {
+          [CANARY_WORKLOAD_MODULE]: `${readFileSync(path, 'utf8')}${SERIALIZED_ITEM_READS}`,
+          'services/api/test/items.test.js': ITEMS_TEST,
+        },
+        'api: read items over one store connection',
+      );
+      return [{ name: 'push', sha, before: world.monorepo.base }];
+    },
     promises: (report, world) => [
       ...expectations.jobs(report, { [middle('staging')]: 'success', canary: 'failure', production: 'skipped' }),
       ...expectations.environments(report, world, ['dev', 'staging'], ['canary', 'production']),
       ...expectations.reverted(report, 'canary'),
+      // Slower, not erring: a latency metric is what failed it.
+      ...expectations.summarized(report, 'canary', 'canary higher: shift interval'),
       ...expectations.notified(world, 'Canary fail'),
     ],
   },
@@ -320,7 +359,6 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
     description:
       "production's smoke test fails: production's GitOps commit is reverted, the previous images run again, the job ends red",
     world: { broken: ['production'] },
-    canaryData: 'healthy',
     rejects: [],
     events: push,
     promises: (report, world) => [
@@ -334,7 +372,6 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
     name: 'failing-test',
     description: "a change breaks api's test: the release stops before any image is built or any environment changes",
     world: {},
-    canaryData: 'healthy',
     rejects: [],
     events: async (world) => {
       const server = join(world.monorepo.path, 'services', 'api', 'src', 'server.js');
@@ -362,7 +399,6 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
     description:
       "a commit gives api's image Alpine 3.9's musl 1.1.20-r4 (CVE-2019-14697, critical): the scan finds it, api is never pushed, and the release stops",
     world: {},
-    canaryData: 'healthy',
     rejects: [],
     events: async (world) => {
       const files = vulnerableRuntimeCommit(world.monorepo.path, 'api');
@@ -383,7 +419,6 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
     description:
       "two pushes: the first run's dev deployment waits for approval and is superseded; the second deploys both changes",
     world: {},
-    canaryData: 'healthy',
     rejects: [],
     holdUntilNext: 'dev',
     events: async (world) => {
@@ -407,7 +442,6 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
     description:
       "the clusters act as Argo CD, which refuses staging's commit: the job ends with Argo CD's message, staging's commit is reverted, nothing after it changes",
     world: { argoCd: true, argoCdRefuses: { environment: 'staging', message: ARGO_CD_REFUSAL } },
-    canaryData: 'healthy',
     rejects: [],
     controllers: { dev: 'argocd', staging: 'argocd', canary: 'argocd', production: 'argocd' },
     events: push,
@@ -429,7 +463,6 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
     name: 'pull-request',
     description: 'a pull request: detect, test, build and scan; nothing pushed, nothing deployed, one comment',
     world: {},
-    canaryData: 'healthy',
     rejects: [],
     events: (world) =>
       Promise.resolve([{ name: 'pull_request', sha: world.monorepo.head, before: world.monorepo.base }]),
@@ -448,7 +481,6 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
     description:
       'a caller with two environments and no canary metrics: dev, then production after its approval; no canary judged',
     world: {},
-    canaryData: 'healthy',
     rejects: [],
     events: push,
     inputs: twoEnvironments,
@@ -472,7 +504,6 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
     description:
       "api gains an integration test that dev's api fails: dev's commit is reverted, nothing after it is promoted",
     world: {},
-    canaryData: 'healthy',
     rejects: [],
     events: async (world) => {
       const manifest = join(world.monorepo.path, '.github', 'services.yml');
@@ -515,7 +546,6 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
     description:
       "a teammate's commit gives dev's api replicas as a string: dev's cluster refuses it, the schema gate refuses dev's bump, nothing is committed, no environment changes",
     world: {},
-    canaryData: 'healthy',
     rejects: [],
     events: async (world) => {
       const file = 'overlays/dev/kustomization.yaml';
@@ -552,7 +582,6 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
     description:
       "a caller promoting through dev, qa, staging, preprod and production, where preprod's release fails its smoke test: qa and staging get it in order, preprod's commit is reverted, production is not promoted",
     world: { broken: ['preprod'] },
-    canaryData: 'healthy',
     rejects: [],
     events: push,
     inputs: (world) => ({
@@ -582,11 +611,14 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
     description:
       'a caller whose canary is its own environment, prod-canary, applied by Argo CD: judged before production, which is promoted on its pass',
     world: { argoCd: true },
-    canaryData: 'healthy',
     rejects: [],
     controllers: { 'prod-canary': 'argocd' },
     events: push,
-    inputs: () => ({ environments: 'dev, production', 'canary-environment': 'prod-canary' }),
+    inputs: (world) => ({
+      environments: 'dev, production',
+      'canary-environment': 'prod-canary',
+      'canary-selector': meshSelector(world.environments['prod-canary'].namespace),
+    }),
     promises: (report, world) => [
       ...expectations.jobs(report, { dev: 'success', [middle()]: 'skipped', canary: 'success', production: 'success' }),
       ...expectations.environments(report, world, ['dev', 'prod-canary', 'production'], ['staging', 'canary']),
@@ -601,7 +633,6 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
     description:
       'a pull request changes a Go service and a Node service: each is tested with the toolchain it declares (go.mod, .nvmrc) and reported from its own format (go test -json, JUnit), then built and scanned; the comment shows both',
     world: {},
-    canaryData: 'healthy',
     rejects: [],
     programs: ['go'],
     // A pull request: what this scenario is about (tests, toolchains, reports) ends at the comment, with
@@ -653,7 +684,6 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
     description:
       'a push changes a Go service without a Dockerfile: its build command writes an OCI layout (as ko does), which is scanned, pushed by digest, tagged like any image and promoted',
     world: {},
-    canaryData: 'healthy',
     rejects: [],
     programs: ['go'],
     events: (world) =>

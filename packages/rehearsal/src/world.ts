@@ -1,8 +1,9 @@
 // The world a rehearsal of deploy.yml runs against, all on 127.0.0.1 and in one temporary folder: the
 // sample monorepo (the caller), a snapshot of this suite (the workflow's own repository), a registry, a
 // GitOps remote served over git's HTTP protocol with a token, one simulated cluster per environment that
-// follows Git, a sample service per environment, Prometheus with canary data, and a scanner in the
-// runner's tool cache (the installed Trivy, else the recorded-reports scanner: scanner/install.ts).
+// follows Git, a sample service per environment, traffic to the canary and its baseline recorded as a mesh
+// records it and scraped by Prometheus, and a scanner in the runner's tool cache (the installed Trivy, else
+// the recorded-reports scanner: scanner/install.ts).
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,12 +18,9 @@ import { chooseScanner, installScanner, probeScanner, type Scanner } from './sca
 import { installCommand, missingPrerequisites, packagesOf } from './prerequisites.ts';
 import { createGitopsRemote, DEFAULT_IMAGES } from './gitops-repo.ts';
 import { startKubeApiServer, type KubeApiServer } from './kube/api-server.ts';
-import {
-  CANARY_METRICS_YAML,
-  canaryOpenMetrics,
-  startPrometheus,
-  type PrometheusServer,
-} from './servers/prometheus.ts';
+import { CanaryTraffic } from './canary-traffic.ts';
+import { CANARY_METRICS_YAML, startPrometheus, type PrometheusServer } from './servers/prometheus.ts';
+import { MeshTraffic } from './servers/traffic.ts';
 import { startRegistry, type RunningRegistry } from './servers/registry.ts';
 import { createSampleMonorepo, SAMPLE_AUTHOR, TOOLCHAIN_SERVICES, toolchainServiceFiles } from './sample-monorepo.ts';
 import { startSampleService, type SampleService, type SampleServiceOptions } from './servers/sample-service.ts';
@@ -56,8 +54,6 @@ export const GITOPS_TOKEN = 'ghp_rehearsalGitopsToken000000000000000';
 export interface WorldOptions {
   /** Environments whose sample service is broken (their smoke test fails). */
   broken?: EnvironmentName[];
-  /** The canary's metrics: like the baseline, or five times its errors. */
-  canary?: 'healthy' | 'errors';
   /** How a rollout goes, per environment and Deployment. */
   rollout?: (environment: string, deployment: string, image: string) => RolloutOutcome;
   /** The clusters act as Argo CD: each environment's Application reports every commit it applies. */
@@ -193,6 +189,7 @@ interface WorldParts {
   services: Record<EnvironmentName, SampleService>;
   serviceOptions: Record<EnvironmentName, SampleServiceOptions>;
   prometheus: PrometheusServer;
+  canaryTraffic: CanaryTraffic;
   reconciler: Reconciler;
   /** The GitOps branch's first commit, which every reset returns to. */
   initialGitops: string;
@@ -217,6 +214,17 @@ async function startParts(directory: string, options: WorldOptions, teardown: Te
     Promise.all(CLUSTERS.map((name) => started[name].server.stop())),
   );
   const conditions = { options };
+  const traffic = await teardown.add(MeshTraffic.start(), (started) => started.stop());
+  const canaryTraffic = new CanaryTraffic({
+    traffic,
+    // Until the clusters run the built images, each environment's workloads answer at its sample service.
+    addresses: (environment) => [services[environment as EnvironmentName].url],
+    namespace: (environment) => environments[environment as EnvironmentName].namespace,
+    gitops: { bare, branch },
+    monorepo: repositories.monorepo.path,
+    directory,
+    serve: (environment, api) => (serviceOptions[environment as EnvironmentName].api = api),
+  });
   const argoCd: ArgoCdBehaviour = {
     repoURL: `${repositories.gitops.http.url}/${GITOPS_REPOSITORY}.git`,
     refuses: (environment, commit) => {
@@ -232,8 +240,10 @@ async function startParts(directory: string, options: WorldOptions, teardown: Te
     repository: bare,
     branch,
     environments: Object.values(environments),
-    outcome: (environment, deployment, image) =>
-      conditions.options.rollout?.(environment, deployment, image) ?? 'success',
+    outcome: (environment, deployment, image) => {
+      canaryTraffic.podStarting(environment, deployment);
+      return conditions.options.rollout?.(environment, deployment, image) ?? 'success';
+    },
     argoCd: () => (conditions.options.argoCd === true ? argoCd : undefined),
   });
   const initialGitops = await gitIn(bare).output(['rev-parse', branch]);
@@ -247,9 +257,8 @@ async function startParts(directory: string, options: WorldOptions, teardown: Te
   for (const name of ENVIRONMENTS) {
     services[name] = await teardown.add(startSampleService(serviceOptions[name]), (service) => service.stop());
   }
-  const prometheus = await teardown.add(
-    startPrometheus({ openMetrics: canaryOpenMetrics({ minutes: 30 }) }),
-    (started) => started.stop(),
+  const prometheus = await teardown.add(startPrometheus({ scrapeTargets: [traffic.scrapeTarget] }), (started) =>
+    started.stop(),
   );
   return {
     directory,
@@ -260,6 +269,7 @@ async function startParts(directory: string, options: WorldOptions, teardown: Te
     services,
     serviceOptions,
     prometheus,
+    canaryTraffic,
     reconciler,
     initialGitops,
     conditions,
@@ -313,6 +323,7 @@ export class World {
     try {
       const world = new World(await startParts(directory, options, teardown), teardown);
       world.configure(options);
+      world.parts.canaryTraffic.arm();
       return world;
     } catch (error) {
       await teardown.run();
@@ -428,6 +439,7 @@ export class World {
 
   /** Puts the world back as it started (Git, clusters, the caller's branch) and applies `options`. */
   async reset(options: WorldOptions): Promise<void> {
+    await this.parts.canaryTraffic.halt();
     await this.reconciler.stop();
     await gitIn(this.gitops.bare).run(['update-ref', `refs/heads/${this.gitops.branch}`, this.parts.initialGitops]);
     await this.reconciler.restore(this.parts.initialGitops);
@@ -436,6 +448,7 @@ export class World {
     this.github.reset();
     this.configure(options);
     this.reconciler.start();
+    this.parts.canaryTraffic.arm();
   }
 
   stop(): Promise<void> {
@@ -455,7 +468,10 @@ export class World {
         );
       } else application.remove();
     }
-    for (const name of ENVIRONMENTS) this.parts.serviceOptions[name].broken = options.broken?.includes(name) === true;
+    for (const name of ENVIRONMENTS) {
+      this.parts.serviceOptions[name].broken = options.broken?.includes(name) === true;
+      delete this.parts.serviceOptions[name].api;
+    }
   }
 }
 
