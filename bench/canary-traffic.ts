@@ -4,7 +4,8 @@
 // 15 s with Prometheus started and idle (nothing to scrape, no traffic). CPU is this process's and
 // Prometheus's, read from /proc.
 import { analyze, parseMetricsDefinition, PrometheusClient } from '@shiprail/canary-analyze';
-import { sleep, type Log } from '@shiprail/core';
+import { sleep } from '@shiprail/core';
+import { silentLog } from '@shiprail/testkit';
 import { meshSelector } from '@shiprail/rehearsal';
 import {
   CANARY_METRICS_YAML,
@@ -16,14 +17,6 @@ import {
 import { readFileSync } from 'node:fs';
 
 const WINDOW_MS = 15_000;
-const silentLog: Log = {
-  info: () => undefined,
-  debug: () => undefined,
-  warning: () => undefined,
-  error: () => undefined,
-  notice: () => undefined,
-  group: (_name, body) => body(),
-};
 const TICKS_PER_SECOND = 100;
 
 /** User + system CPU (ms) of a process, from /proc/<pid>/stat. */

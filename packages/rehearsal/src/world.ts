@@ -387,12 +387,8 @@ export class World {
   }
 
   /** The registry's tags: `<registry>/<repository>` → tag → the digest it names. */
-  async registryTags(): Promise<Record<string, Record<string, string>>> {
-    const tags: Record<string, Record<string, string>> = {};
-    for (const { repository, tag, digest } of await registryManifests(this.registry)) {
-      (tags[`${this.registry.host}/${repository}`] ??= {})[tag] = digest;
-    }
-    return tags;
+  registryTags(): Promise<Record<string, Record<string, string>>> {
+    return registryTags(this.registry);
   }
 
   /**
@@ -524,6 +520,15 @@ export async function pushedImages(registry: RunningRegistry): Promise<string[]>
     ({ repository, digest }) => `${registry.host}/${repository}@${digest}`,
   );
   return [...new Set(images)].sort();
+}
+
+/** The registry's tags: `<registry>/<repository>` → tag → the digest it names. */
+export async function registryTags(registry: RunningRegistry): Promise<Record<string, Record<string, string>>> {
+  const tags: Record<string, Record<string, string>> = {};
+  for (const { repository, tag, digest } of await registryManifests(registry)) {
+    (tags[`${registry.host}/${repository}`] ??= {})[tag] = digest;
+  }
+  return tags;
 }
 
 /** Deletes every manifest, so that the next rehearsal pushes (and reports) its images anew. */
