@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { runBundledAction, type BundledActionOptions } from '@shiprail/testkit';
 import {
   freePort,
-  CANARY_METRICS_YAML,
+  SYNTHETIC_METRICS_YAML,
   canaryOpenMetrics,
   startPrometheus,
   type PrometheusServer,
@@ -30,7 +30,7 @@ beforeAll(async () => {
   prometheus = await startPrometheus({ openMetrics: canaryOpenMetrics({ minutes: 30 }) });
   workspace = mkdtempSync(join(tmpdir(), 'canary-workspace-'));
   mkdirSync(join(workspace, '.github'));
-  writeFileSync(join(workspace, '.github/canary.yml'), CANARY_METRICS_YAML);
+  writeFileSync(join(workspace, '.github/canary.yml'), SYNTHETIC_METRICS_YAML);
   writeFileSync(join(workspace, '.github/critical.yml'), CRITICAL_METRICS);
   writeFileSync(join(workspace, '.github/malformed.yml'), 'metrics:\n  - name: error-rate\n    query: x: y: z\n');
   writeFileSync(
@@ -148,7 +148,7 @@ describe('Prometheus cannot answer', () => {
   }, 30_000);
 
   test('a rejected query is inconclusive, naming the metric and showing Prometheus’ error', async () => {
-    const metrics = `${CANARY_METRICS_YAML}  - name: saturation\n    query: max(rate(process_cpu_seconds_total{ {{selector}} }[1m])\n`;
+    const metrics = `${SYNTHETIC_METRICS_YAML}  - name: saturation\n    query: max(rate(process_cpu_seconds_total{ {{selector}} }[1m])\n`;
     const run = await analyze('healthy', { metrics });
     expect(run.outputs['decision']).toBe('inconclusive');
     expect(run.errors[0]).toMatch(/Prometheus rejected the query of metric 'saturation' \(bad_data\): .*parse error/);

@@ -12,7 +12,7 @@ import {
   type ActionRun,
   expectContainedFailure,
 } from '@shiprail/testkit';
-import { CANARY_METRICS_YAML } from '@shiprail/rehearsal/servers';
+import { SYNTHETIC_METRICS_YAML } from '@shiprail/rehearsal/servers';
 
 const TOKEN = 'Bearer s3cr3t-t0ken-value';
 const API_KEY = 'k3y-9f8e7d6c5b4a';
@@ -194,7 +194,7 @@ describe('hostile input and faulty servers', () => {
       inputs: {
         'prometheus-url': url,
         'prometheus-headers': HEADERS,
-        metrics: CANARY_METRICS_YAML,
+        metrics: SYNTHETIC_METRICS_YAML,
         baseline: 'app="web",track="stable"',
         canary: 'app="web",track="canary"',
         duration: '0',

@@ -19,7 +19,7 @@ import {
   freePort,
   listenOnLoopback,
   type LoopbackListener,
-  CANARY_METRICS_YAML,
+  SYNTHETIC_METRICS_YAML,
   canaryOpenMetrics,
   startPrometheus,
   type PrometheusServer,
@@ -28,7 +28,7 @@ import { createTestRuntime, silentLog } from '@shiprail/testkit';
 
 const MINUTE = 60_000;
 const end = Math.floor(Date.now() / 15_000) * 15_000;
-const canaryMetrics = await parseMetricsDefinition(CANARY_METRICS_YAML, { file: 'canary.yml' });
+const canaryMetrics = await parseMetricsDefinition(SYNTHETIC_METRICS_YAML, { file: 'canary.yml' });
 let prometheus: PrometheusServer;
 
 beforeAll(async () => {
@@ -172,7 +172,7 @@ describe('analysis rounds with an injected clock', () => {
 
   test("a rejected query makes the analysis inconclusive, naming the metric and showing Prometheus' error", async () => {
     const metrics = await parseMetricsDefinition(
-      `${CANARY_METRICS_YAML}  - name: broken\n    query: sum(rate(http_requests_total{ {{selector}} }[1m])\n`,
+      `${SYNTHETIC_METRICS_YAML}  - name: broken\n    query: sum(rate(http_requests_total{ {{selector}} }[1m])\n`,
       { file: 'm.yml' },
     );
     const result = await analyze(
@@ -192,7 +192,7 @@ describe('analysis rounds with an injected clock', () => {
 
   test('a rejected query ends a multi-round analysis before the first round, without waiting', async () => {
     const metrics = await parseMetricsDefinition(
-      `${CANARY_METRICS_YAML}  - name: broken\n    query: sum(rate(http_requests_total{ {{selector}} }[1m])\n`,
+      `${SYNTHETIC_METRICS_YAML}  - name: broken\n    query: sum(rate(http_requests_total{ {{selector}} }[1m])\n`,
       { file: 'm.yml' },
     );
     const clock = fakeClock(end - 12 * MINUTE);
@@ -343,7 +343,7 @@ describe('runCanaryAnalyze in-process', () => {
     const runtime = createTestRuntime({
       inputs: {
         'prometheus-url': prometheus.url,
-        metrics: CANARY_METRICS_YAML,
+        metrics: SYNTHETIC_METRICS_YAML,
         baseline: 'app="healthy",track="stable"',
         canary: 'app="healthy",track="canary"',
         duration: '6m',
@@ -388,7 +388,7 @@ describe('runCanaryAnalyze in-process', () => {
     const runtime = createTestRuntime({
       inputs: {
         'prometheus-url': prometheus.url,
-        metrics: CANARY_METRICS_YAML,
+        metrics: SYNTHETIC_METRICS_YAML,
         baseline: 'app="slow",track="stable"',
         canary: 'app="slow",track="canary"',
         duration: '0',

@@ -1,5 +1,6 @@
 // The rehearsal: the deploy workflow run on one machine against a world of loopback servers, with its
 // scenarios, report and built-in sample.
+export * from './canary-traffic.ts';
 export * from './rehearse.ts';
 export * from './report.ts';
 export * from './scenarios.ts';

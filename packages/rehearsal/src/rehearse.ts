@@ -2,6 +2,7 @@
 // then the report of what every environment runs, what was pushed and what Git recorded.
 import { join } from 'node:path';
 import { repoRoot } from './action-metadata.ts';
+import { meshSelector } from './canary-traffic.ts';
 import { ConcurrencyGroups } from './workflow/concurrency.ts';
 import type { Value } from './workflow/expressions.ts';
 import { installCommand, missingPrerequisites, packagesOf } from './prerequisites.ts';
@@ -48,7 +49,6 @@ let nextRunId = 1000;
 
 /** The inputs a caller of deploy.yml passes in this world. */
 export function deployInputs(world: World, scenario: Scenario): Record<string, Value> {
-  const app = scenario.canaryData;
   return {
     'image-prefix': world.imagePrefix,
     'gitops-repository': GITOPS_REPOSITORY,
@@ -56,10 +56,13 @@ export function deployInputs(world: World, scenario: Scenario): Record<string, V
     'base-url-dev': world.services.dev.url,
     'base-url-staging': world.services.staging.url,
     'base-url-production': world.services.production.url,
-    'canary-baseline': `app="${app}",track="stable"`,
-    'canary-selector': `app="${app}",track="canary"`,
-    'canary-duration': '0',
-    'canary-interval': '10m',
+    // The mesh's series of the traffic the world sends once the canary rolls out: one judgement over its
+    // first 15 s, a sample a second (docs/rehearsal.md).
+    'canary-baseline': meshSelector(world.environments.production.namespace),
+    'canary-selector': meshSelector(world.environments.canary.namespace),
+    'canary-duration': '15s',
+    'canary-interval': '15s',
+    'canary-step': '1s',
     'rollout-timeout': '2m',
     ...(scenario.controllers ? { 'gitops-controllers': JSON.stringify(scenario.controllers) } : {}),
   };

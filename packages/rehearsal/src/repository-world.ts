@@ -23,7 +23,7 @@ import {
   GITHUB_TOKEN,
   GITOPS_TOKEN,
   pushedImages,
-  registryManifests,
+  registryTags,
   runnerFolders,
   snapshotSuite,
   SUITE_REPOSITORY,
@@ -403,12 +403,8 @@ export class RepositoryWorld {
     return pushedImages(this.registry);
   }
 
-  async registryTags(): Promise<Record<string, Record<string, string>>> {
-    const tags: Record<string, Record<string, string>> = {};
-    for (const { repository, tag, digest } of await registryManifests(this.registry)) {
-      (tags[`${this.registry.host}/${repository}`] ??= {})[tag] = digest;
-    }
-    return tags;
+  registryTags(): Promise<Record<string, Record<string, string>>> {
+    return registryTags(this.registry);
   }
 
   stop(): Promise<void> {

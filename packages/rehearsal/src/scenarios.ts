@@ -1,8 +1,9 @@
 // The scenarios a rehearsal of deploy.yml plays, and what the pipeline promises for each
-// (docs/rehearsal.md). A scenario says how the world behaves (a broken service, bad canary metrics, a
-// vulnerable image, a reviewer's answer), which events reach the workflow, and checks the report.
+// (docs/rehearsal.md). A scenario says how the world behaves (a commit that slows the api down, a broken
+// service, a vulnerable image, a reviewer's answer), which events reach the workflow, and checks the report.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { meshSelector } from './canary-traffic.ts';
 import type { EventName } from './event-names.ts';
 import { showFile } from './gitops-repo.ts';
 import type { Report } from './report.ts';
@@ -41,8 +42,6 @@ export interface Scenario {
   name: ScenarioName;
   description: string;
   world: WorldOptions;
-  /** Canary metrics the canary job reads: the `app` label of the Prometheus data. */
-  canaryData: 'healthy' | 'errors';
   /** Environments whose reviewer rejects the deployment. */
   rejects: string[];
   /** The controller that applies each environment, as the caller tells deploy.yml (default none). */
@@ -63,6 +62,28 @@ const push = (world: World): Promise<ScenarioEvent[]> =>
   Promise.resolve([{ name: 'push', sha: world.monorepo.head, before: world.monorepo.base }]);
 
 const API_SERVER = 'services/api/src/server.sh';
+const ITEMS_READ = /^items\(\) \{\n(.*)\n\}$/m;
+/**
+ * The bad canary's change to the api: item reads go one at a time over a single store connection (a lock
+ * each read takes for 40 ms), so each waits for those before it and responses slow down as concurrent
+ * requests grow. One request at a time, as its tests send them, nothing changes.
+ */
+export function serializeItemReads(server: string): string {
+  const read = ITEMS_READ.exec(server);
+  if (!read) throw new Error(`${API_SERVER} no longer has the items() function this scenario edits`);
+  return server.replace(
+    ITEMS_READ,
+    [
+      '# Items are read over the one store connection: each read waits for the reads before it.',
+      'items() {',
+      '  until mkdir /tmp/store-connection 2>/dev/null; do usleep 5000; done',
+      '  usleep 40000',
+      read[1] ?? '',
+      '  rmdir /tmp/store-connection',
+      '}',
+    ].join('\n'),
+  );
+}
 const ITEMS_ROUTE = `  "GET /api/items") respond '200 OK' "$(items)" ;;\n`;
 /**
  * api lists prices in a regional storefront's currency, read from a file per region the image was to ship
@@ -316,7 +337,6 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
     description:
       'libs/common changes: api and worker are tested, built once, scanned, pushed and promoted through every environment',
     world: {},
-    canaryData: 'healthy',
     rejects: [],
     events: push,
     promises: (report, world) => [
@@ -340,7 +360,6 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
     name: 'rejected-approval',
     description: "staging's reviewer rejects the deployment: dev runs the release, nothing after it changes",
     world: CHEAP_ROLLOUTS,
-    canaryData: 'healthy',
     rejects: ['staging'],
     events: push,
     promises: (report, world) => [
@@ -357,15 +376,23 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
   'bad-canary': {
     name: 'bad-canary',
     description:
-      'the canary errs five times as often as the baseline: it is reverted in Git, production is not promoted',
+      "a change makes the api's item reads wait for each other: under the canary's traffic it answers slower than the baseline, is reverted in Git, production is not promoted",
     world: CHEAP_ROLLOUTS,
-    canaryData: 'errors',
     rejects: [],
-    events: push,
+    events: async (world) => {
+      const server = readFileSync(join(world.monorepo.path, API_SERVER), 'utf8');
+      const sha = await world.commit(
+        { [API_SERVER]: serializeItemReads(server) },
+        'api: read items over one store connection',
+      );
+      return [{ name: 'push', sha, before: world.monorepo.base }];
+    },
     promises: (report, world) => [
       ...expectations.jobs(report, { [middle('staging')]: 'success', canary: 'failure', production: 'skipped' }),
       ...expectations.environments(report, world, ['dev', 'staging'], ['canary', 'production']),
       ...expectations.reverted(report, 'canary'),
+      // Slower, not erring: a latency metric is what failed it.
+      ...expectations.summarized(report, 'canary', 'canary higher: shift interval'),
       ...expectations.notified(world, 'Canary fail'),
     ],
   },
@@ -374,7 +401,6 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
     description:
       "production's smoke test fails: production's GitOps commit is reverted, the previous images run again, the job ends red",
     world: {},
-    canaryData: 'healthy',
     rejects: [],
     events: pushRegionalPrices,
     promises: (report, world) => [
@@ -389,7 +415,6 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
     description:
       "worker's image cannot start its process (a script installed without its execute bit): dev's rollout fails with the kubelet's reason, dev's GitOps commit is reverted, nothing after it changes",
     world: {},
-    canaryData: 'healthy',
     rejects: [],
     events: pushWorkerAsCommand,
     promises: (report, world) => [
@@ -413,7 +438,6 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
     name: 'failing-test',
     description: "a change breaks api's test: the release stops before any image is built or any environment changes",
     world: {},
-    canaryData: 'healthy',
     rejects: [],
     events: async (world) => {
       const server = join(world.monorepo.path, 'services', 'api', 'src', 'server.sh');
@@ -446,7 +470,6 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
     description:
       "a commit gives api's image Alpine 3.9's musl 1.1.20-r4 (CVE-2019-14697, critical): the scan finds it, api is never pushed, and the release stops",
     world: {},
-    canaryData: 'healthy',
     rejects: [],
     events: async (world) => {
       const files = vulnerableRuntimeCommit(world.monorepo.path, 'api');
@@ -467,7 +490,6 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
     description:
       "two pushes: the first run's dev deployment waits for approval and is superseded; the second deploys both changes",
     world: CHEAP_ROLLOUTS,
-    canaryData: 'healthy',
     rejects: [],
     holdUntilNext: 'dev',
     events: async (world) => {
@@ -491,7 +513,6 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
     description:
       "the clusters act as Argo CD, which refuses staging's commit: the job ends with Argo CD's message, staging's commit is reverted, nothing after it changes",
     world: { ...CHEAP_ROLLOUTS, argoCd: true, argoCdRefuses: { environment: 'staging', message: ARGO_CD_REFUSAL } },
-    canaryData: 'healthy',
     rejects: [],
     controllers: { dev: 'argocd', staging: 'argocd', canary: 'argocd', production: 'argocd' },
     events: push,
@@ -513,7 +534,6 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
     name: 'pull-request',
     description: 'a pull request: detect, test, build and scan; nothing pushed, nothing deployed, one comment',
     world: {},
-    canaryData: 'healthy',
     rejects: [],
     events: (world) =>
       Promise.resolve([{ name: 'pull_request', sha: world.monorepo.head, before: world.monorepo.base }]),
@@ -532,7 +552,6 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
     description:
       'a caller with two environments and no canary metrics: dev, then production after its approval; no canary judged',
     world: CHEAP_ROLLOUTS,
-    canaryData: 'healthy',
     rejects: [],
     events: push,
     inputs: twoEnvironments,
@@ -556,7 +575,6 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
     description:
       "api gains an integration test that dev's api fails: dev's commit is reverted, nothing after it is promoted",
     world: {},
-    canaryData: 'healthy',
     rejects: [],
     events: async (world) => {
       const manifest = join(world.monorepo.path, '.github', 'services.yml');
@@ -599,7 +617,6 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
     description:
       "a teammate's commit gives dev's api replicas as a string: dev's cluster refuses it, the schema gate refuses dev's bump, nothing is committed, no environment changes",
     world: {},
-    canaryData: 'healthy',
     rejects: [],
     events: async (world) => {
       const file = 'overlays/dev/kustomization.yaml';
@@ -636,7 +653,6 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
     description:
       "a caller promoting through dev, qa, staging, preprod and production, where preprod's release fails its smoke test: qa and staging get it in order, preprod's commit is reverted, production is not promoted",
     world: {},
-    canaryData: 'healthy',
     rejects: [],
     events: pushRegionalPrices,
     inputs: (world) => ({
@@ -666,11 +682,14 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
     description:
       'a caller whose canary is its own environment, prod-canary, applied by Argo CD: judged before production, which is promoted on its pass',
     world: { ...CHEAP_ROLLOUTS, argoCd: true },
-    canaryData: 'healthy',
     rejects: [],
     controllers: { 'prod-canary': 'argocd' },
     events: push,
-    inputs: () => ({ environments: 'dev, production', 'canary-environment': 'prod-canary' }),
+    inputs: (world) => ({
+      environments: 'dev, production',
+      'canary-environment': 'prod-canary',
+      'canary-selector': meshSelector(world.environments['prod-canary'].namespace),
+    }),
     promises: (report, world) => [
       ...expectations.jobs(report, { dev: 'success', [middle()]: 'skipped', canary: 'success', production: 'success' }),
       ...expectations.environments(report, world, ['dev', 'prod-canary', 'production'], ['staging', 'canary']),
@@ -685,7 +704,6 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
     description:
       'a pull request changes a Go service and a Node service: each is tested with the toolchain it declares (go.mod, .nvmrc) and reported from its own format (go test -json, JUnit), then built and scanned; the comment shows both',
     world: {},
-    canaryData: 'healthy',
     rejects: [],
     programs: ['go'],
     // A pull request: what this scenario is about (tests, toolchains, reports) ends at the comment, with
@@ -737,7 +755,6 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
     description:
       'a push changes a Go service without a Dockerfile: its build command writes an OCI layout (as ko does), which is scanned, pushed by digest, tagged like any image and promoted',
     world: {},
-    canaryData: 'healthy',
     rejects: [],
     programs: ['go'],
     events: (world) =>

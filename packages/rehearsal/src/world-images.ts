@@ -147,6 +147,24 @@ export function workloadPods(
   });
 }
 
+/**
+ * Where one workload of an environment is reached now: `IP:port` of each of its ready pods (the first port
+ * its containers declare), started first when it ran before the rehearsal.
+ */
+export async function workloadEndpoints(
+  node: ClusterNode,
+  environment: ClusterEnvironment,
+  workload: string,
+): Promise<string[]> {
+  return (await workloadPods(node, environment, workload)).flatMap((pod) => {
+    try {
+      return [pod.address()];
+    } catch {
+      return []; // No port declared: nothing to send traffic to.
+    }
+  });
+}
+
 /** Where the environment's ingress sends a path: its Ingress, the Service, the ready pods at the target port. */
 export async function upstreamOf(node: ClusterNode, environment: ClusterEnvironment, path: string): Promise<Upstream> {
   const ingresses = environment.server.list('ingresses', environment.namespace) as JsonObject[];

@@ -1,9 +1,9 @@
 // The world a rehearsal of deploy.yml runs against, all on 127.0.0.1 and in one temporary folder: the
 // sample monorepo (the caller), a snapshot of this suite (the workflow's own repository), a registry, a
 // GitOps remote served over git's HTTP protocol with a token, one simulated cluster per environment that
-// follows Git and runs the images it rolls out (world-images.ts), an ingress per environment, Prometheus
-// with canary data, and a scanner in the runner's tool cache (the installed Trivy, else the
-// recorded-reports scanner: scanner/install.ts).
+// follows Git and runs the images it rolls out (world-images.ts), an ingress per environment, traffic to the
+// canary and its baseline recorded as a mesh records it and scraped by Prometheus, and a scanner in the
+// runner's tool cache (the installed Trivy, else the recorded-reports scanner: scanner/install.ts).
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,12 +18,9 @@ import { chooseScanner, installScanner, probeScanner, type Scanner } from './sca
 import { installCommand, missingPrerequisites, packagesOf } from './prerequisites.ts';
 import { createGitopsRemote, DEFAULT_IMAGES } from './gitops-repo.ts';
 import { startKubeApiServer, type KubeApiServer } from './kube/api-server.ts';
-import {
-  CANARY_METRICS_YAML,
-  canaryOpenMetrics,
-  startPrometheus,
-  type PrometheusServer,
-} from './servers/prometheus.ts';
+import { CanaryTraffic } from './canary-traffic.ts';
+import { CANARY_METRICS_YAML, startPrometheus, type PrometheusServer } from './servers/prometheus.ts';
+import { MeshTraffic } from './servers/traffic.ts';
 import { startRegistry, type RunningRegistry } from './servers/registry.ts';
 import { createSampleMonorepo, SAMPLE_AUTHOR, TOOLCHAIN_SERVICES, toolchainServiceFiles } from './sample-monorepo.ts';
 import type { LoopbackListener } from './servers/loopback.ts';
@@ -35,7 +32,7 @@ import {
   publishWorldImages,
   startClusterNode,
   startEnvironmentAddress,
-  workloadPods,
+  workloadEndpoints,
 } from './world-images.ts';
 
 /**
@@ -90,8 +87,6 @@ export interface WorldOptions {
    * from the templates the clusters run, so smoke tests still meet the built images.
    */
   rolloutsRunPods?: boolean;
-  /** The canary's metrics: like the baseline, or five times its errors. */
-  canary?: 'healthy' | 'errors';
   /** How a rollout goes, per environment and Deployment. */
   rollout?: (environment: string, deployment: string, image: string) => RolloutOutcome;
   /** The clusters act as Argo CD: each environment's Application reports every commit it applies. */
@@ -232,6 +227,7 @@ interface WorldParts {
   /** `repository:tag` the world pushed itself before any rehearsal: kept, and never reported as pushed. */
   published: ReadonlySet<string>;
   prometheus: PrometheusServer;
+  canaryTraffic: CanaryTraffic;
   reconciler: Reconciler;
   /** The GitOps branch's first commit, which every reset returns to. */
   initialGitops: string;
@@ -267,6 +263,18 @@ async function startParts(directory: string, options: WorldOptions, teardown: Te
     Promise.all(CLUSTERS.map((name) => started[name].server.stop())),
   );
   const conditions = { options };
+  const traffic = await teardown.add(MeshTraffic.start(), (started) => started.stop());
+  const canaryTraffic = new CanaryTraffic({
+    traffic,
+    // The ready pods where the clusters run the built images; else each environment's sample service.
+    addresses: async (environment, workload) =>
+      node
+        ? (await workloadEndpoints(node, environments[environment as EnvironmentName], workload)).map(
+            (endpoint) => `http://${endpoint}`,
+          )
+        : [services[environment as EnvironmentName].url],
+    namespace: (environment) => environments[environment as EnvironmentName].namespace,
+  });
   const argoCd: ArgoCdBehaviour = {
     repoURL: `${repositories.gitops.http.url}/${GITOPS_REPOSITORY}.git`,
     refuses: (environment, commit) => {
@@ -285,12 +293,16 @@ async function startParts(directory: string, options: WorldOptions, teardown: Te
     repository: bare,
     branch,
     environments: Object.values(environments),
-    // A scenario that says how rollouts go is obeyed; otherwise the pods run.
+    // A scenario that says how rollouts go is obeyed; otherwise the pods run. A ready canary draws traffic.
     readiness: {
-      readiness: (subject) =>
-        node && conditions.options.rollout === undefined && conditions.options.rolloutsRunPods !== false
-          ? node.readiness(subject)
-          : scenario.readiness(subject),
+      readiness: async (subject) => {
+        const readiness =
+          node && conditions.options.rollout === undefined && conditions.options.rolloutsRunPods !== false
+            ? await node.readiness(subject)
+            : await scenario.readiness(subject);
+        if (readiness.ready) canaryTraffic.podReady(subject.environment, subject.name);
+        return readiness;
+      },
     },
     argoCd: () => (conditions.options.argoCd === true ? argoCd : undefined),
   });
@@ -302,9 +314,8 @@ async function startParts(directory: string, options: WorldOptions, teardown: Te
   for (const name of ENVIRONMENTS) {
     services[name] = await teardown.add(startEnvironmentAddress(node, environments[name]), (service) => service.stop());
   }
-  const prometheus = await teardown.add(
-    startPrometheus({ openMetrics: canaryOpenMetrics({ minutes: 30 }) }),
-    (started) => started.stop(),
+  const prometheus = await teardown.add(startPrometheus({ scrapeTargets: [traffic.scrapeTarget] }), (started) =>
+    started.stop(),
   );
   return {
     directory,
@@ -316,6 +327,7 @@ async function startParts(directory: string, options: WorldOptions, teardown: Te
     node,
     published,
     prometheus,
+    canaryTraffic,
     reconciler,
     initialGitops,
     conditions,
@@ -370,6 +382,7 @@ export class World {
     try {
       const world = new World(await startParts(directory, options, teardown), teardown);
       world.configure(options);
+      world.parts.canaryTraffic.arm();
       return world;
     } catch (error) {
       await teardown.run();
@@ -415,15 +428,7 @@ export class World {
    */
   async endpoints(environment: EnvironmentName, workload: string): Promise<string[]> {
     const node = this.parts.node;
-    if (!node) return [];
-    const pods = await workloadPods(node, this.environments[environment], workload);
-    return pods.flatMap((pod) => {
-      try {
-        return [pod.address()];
-      } catch {
-        return []; // No port declared: nothing to send traffic to.
-      }
-    });
+    return node ? workloadEndpoints(node, this.environments[environment], workload) : [];
   }
 
   /** Subjects of the GitOps branch's commits, oldest first. */
@@ -451,12 +456,8 @@ export class World {
   }
 
   /** The registry's tags: `<registry>/<repository>` → tag → the digest it names. */
-  async registryTags(): Promise<Record<string, Record<string, string>>> {
-    const tags: Record<string, Record<string, string>> = {};
-    for (const { repository, tag, digest } of await registryManifests(this.registry, this.parts.published)) {
-      (tags[`${this.registry.host}/${repository}`] ??= {})[tag] = digest;
-    }
-    return tags;
+  registryTags(): Promise<Record<string, Record<string, string>>> {
+    return registryTags(this.registry, this.parts.published);
   }
 
   /**
@@ -503,6 +504,7 @@ export class World {
 
   /** Puts the world back as it started (Git, clusters, the caller's branch) and applies `options`. */
   async reset(options: WorldOptions): Promise<void> {
+    await this.parts.canaryTraffic.halt();
     await this.reconciler.stop();
     await gitIn(this.gitops.bare).run(['update-ref', `refs/heads/${this.gitops.branch}`, this.parts.initialGitops]);
     await this.reconciler.restore(this.parts.initialGitops);
@@ -512,6 +514,7 @@ export class World {
     this.github.reset();
     this.configure(options);
     this.reconciler.start();
+    this.parts.canaryTraffic.arm();
   }
 
   stop(): Promise<void> {
@@ -588,6 +591,18 @@ export async function pushedImages(
     ({ repository, digest }) => `${registry.host}/${repository}@${digest}`,
   );
   return [...new Set(images)].sort();
+}
+
+/** The registry's tags: `<registry>/<repository>` → tag → the digest it names (the world's own left out). */
+export async function registryTags(
+  registry: RunningRegistry,
+  published: ReadonlySet<string> = new Set(),
+): Promise<Record<string, Record<string, string>>> {
+  const tags: Record<string, Record<string, string>> = {};
+  for (const { repository, tag, digest } of await registryManifests(registry, published)) {
+    (tags[`${registry.host}/${repository}`] ??= {})[tag] = digest;
+  }
+  return tags;
 }
 
 /**

@@ -43,7 +43,8 @@ export function mirrorRegistriesConf(host: string): string {
 const BUSYBOX_DOCKERFILE = [
   'FROM scratch',
   'COPY busybox /bin/busybox',
-  'RUN ["/bin/busybox", "--install", "-s", "/bin"]',
+  // Docker Hub's busybox has a /tmp anyone may write, as programs expect.
+  'RUN ["/bin/busybox", "sh", "-c", "/bin/busybox --install -s /bin && mkdir -m 1777 /tmp"]',
   'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
   'CMD ["sh"]',
   '',

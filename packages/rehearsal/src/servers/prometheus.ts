@@ -1,8 +1,9 @@
-// A real Prometheus for tests and the demo: generated series are written as OpenMetrics, turned into
-// TSDB blocks with `promtool tsdb create-blocks-from openmetrics`, and served by `prometheus` on a free
-// loopback port. Plain functions (no jest globals), so `node` can import this file directly.
+// A real Prometheus for tests and the demo: it scrapes live targets (the mesh traffic's `/metrics`, see
+// traffic.ts) at a short interval, and serves generated series backfilled as TSDB blocks with `promtool
+// tsdb create-blocks-from openmetrics` (hours of history in a moment, for the analysis's own tests).
+// Plain functions (no jest globals), so `node` can import this file directly.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, waitForHttp } from './loopback.ts';
@@ -11,39 +12,60 @@ export interface PrometheusServer {
   url: string;
   /** The TSDB directory (removed by stop()). */
   dataDir: string;
+  /** The process, for measuring what it costs. */
+  pid: number;
   stop(): Promise<void>;
 }
 
 export interface StartPrometheusOptions {
   /** OpenMetrics text (ending with `# EOF`) to backfill. */
-  openMetrics: string;
+  openMetrics?: string;
+  /** `host:port` targets whose `/metrics` is scraped (job `mesh`), every `scrapeIntervalMs`. */
+  scrapeTargets?: readonly string[];
+  /** Default 1 s: a judgement over seconds needs a sample every second. */
+  scrapeIntervalMs?: number;
   prometheus?: string;
   promtool?: string;
   readyTimeoutMs?: number;
 }
 
-/** Backfills the series and starts Prometheus over them; resolves once `/-/ready` answers. */
+/** The configuration file: the scrape targets, if any, at the given interval. */
+export function prometheusConfig(targets: readonly string[], intervalMs: number): string {
+  const interval = `${Math.max(1, Math.round(intervalMs / 1000))}s`;
+  if (targets.length === 0) return 'global:\n  scrape_interval: 1h\nscrape_configs: []\n';
+  return [
+    'global:',
+    `  scrape_interval: ${interval}`,
+    `  scrape_timeout: ${interval}`,
+    'scrape_configs:',
+    '  - job_name: mesh',
+    '    static_configs:',
+    `      - targets: [${targets.map((target) => JSON.stringify(target)).join(', ')}]`,
+    '',
+  ].join('\n');
+}
+
+/** Writes the backfilled series' blocks into `dataDir`. */
+function backfill(root: string, dataDir: string, openMetrics: string, promtool: string): void {
+  const input = join(root, 'series.om');
+  writeFileSync(input, openMetrics);
+  const result = spawnSync(promtool, ['tsdb', 'create-blocks-from', 'openmetrics', '--quiet', input, dataDir], {
+    encoding: 'utf8',
+  });
+  if (result.status !== 0) {
+    rmSync(root, { recursive: true, force: true });
+    throw new Error(`promtool create-blocks-from openmetrics failed: ${result.stderr || result.error?.message || ''}`);
+  }
+}
+
+/** Backfills the series, starts Prometheus over them and its scrape targets; resolves once `/-/ready` answers. */
 export async function startPrometheus(options: StartPrometheusOptions): Promise<PrometheusServer> {
   const root = mkdtempSync(join(tmpdir(), 'prometheus-'));
   const dataDir = join(root, 'data');
-  const input = join(root, 'series.om');
-  writeFileSync(input, options.openMetrics);
-  const backfill = spawnSync(
-    options.promtool ?? 'promtool',
-    ['tsdb', 'create-blocks-from', 'openmetrics', '--quiet', input, dataDir],
-    {
-      encoding: 'utf8',
-    },
-  );
-  if (backfill.status !== 0) {
-    rmSync(root, { recursive: true, force: true });
-    throw new Error(
-      `promtool create-blocks-from openmetrics failed: ${backfill.stderr || backfill.error?.message || ''}`,
-    );
-  }
+  if (options.openMetrics === undefined) mkdirSync(dataDir);
+  else backfill(root, dataDir, options.openMetrics, options.promtool ?? 'promtool');
   const config = join(root, 'prometheus.yml');
-  // Nothing is scraped: the backfilled blocks are all the data, so nothing competes with them.
-  writeFileSync(config, 'global:\n  scrape_interval: 1h\nscrape_configs: []\n');
+  writeFileSync(config, prometheusConfig(options.scrapeTargets ?? [], options.scrapeIntervalMs ?? 1000));
 
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
@@ -79,7 +101,7 @@ export async function startPrometheus(options: StartPrometheusOptions): Promise<
     timeoutMs: options.readyTimeoutMs ?? 30_000,
     isRunning: () => running,
   });
-  if (ready === 'ready') return { url, dataDir, stop };
+  if (ready === 'ready') return { url, dataDir, pid: child.pid ?? 0, stop };
   await stop();
   throw new Error(
     ready === 'exited'
@@ -181,5 +203,16 @@ export function canaryOpenMetrics(options: CanaryDataOptions = {}): string {
   ].join('\n');
 }
 
-/** The metrics file the scenarios are judged with: an error rate and a mean latency. */
+/** The metrics of the backfilled series (canaryOpenMetrics): an error rate and a mean latency. */
+export const SYNTHETIC_METRICS_YAML = `# The canary metrics of the generated series: an error rate and a mean latency, both bad when they rise.
+metrics:
+  - name: error-rate
+    query: sum(rate(http_requests_total{ {{selector}}, code=~"5.." }[1m])) / sum(rate(http_requests_total{ {{selector}} }[1m]))
+    direction: increase
+  - name: latency
+    query: sum(rate(http_request_duration_seconds_sum{ {{selector}} }[1m])) / sum(rate(http_request_duration_seconds_count{ {{selector}} }[1m]))
+    direction: increase
+`;
+
+/** The sample's canary metrics (its `.github/canary.yml`): what the mesh recorded of the traffic. */
 export const CANARY_METRICS_YAML = readFileSync(new URL('../../sample/canary-metrics.yml', import.meta.url), 'utf8');
