@@ -2,7 +2,11 @@
 // git's HTTP protocol under its own name (and under the GitOps repository's name when its caller names
 // another one, made from the same commit, whose overlays it holds), a registry, a simulated cluster per
 // environment of its caller following the GitOps branch, Prometheus when it has canary metrics, and the
-// suite's own snapshot. Nothing here knows the sample: every name and path comes from the repository.
+// suite's own snapshot. Where images can run (as root), busybox is mirrored for its Dockerfiles, a kubelet
+// runs the pods of every rollout of the images the rehearsal builds (what the environments ran before, from
+// the repository's own registries, is taken as running and never pulled), and each environment's base URL
+// is an ingress to its ready pods (world-images.ts). Nothing here knows the sample: every name and path
+// comes from the repository.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +20,10 @@ import { startGitHttpServer, type GitHttpServer } from './servers/git-http-serve
 import { GitHubApi } from './servers/github-api.ts';
 import { canaryOpenMetrics, startPrometheus, type PrometheusServer } from './servers/prometheus.ts';
 import { startRegistry, type RunningRegistry } from './servers/registry.ts';
+import type { ClusterNode } from './kubelet/cluster-node.ts';
+import type { LoopbackListener } from './servers/loopback.ts';
 import { TokenValues } from './workflow/token-values.ts';
+import { canRunImages, publishBusybox, startClusterNode, startEnvironmentAddress } from './world-images.ts';
 import { loadWorkflow, tokenEvaluator, type WorkflowDefinition } from './workflow/workflow.ts';
 import type { Value } from './workflow/expressions.ts';
 import {
@@ -203,6 +210,12 @@ interface RepositoryParts {
   environments: ClusterEnvironment[];
   prometheus: PrometheusServer | undefined;
   reconciler: Reconciler;
+  /** The kubelet running the rollouts' pods (none where images cannot run). */
+  node: ClusterNode | undefined;
+  /** Each environment's ingress, by environment (none without a kubelet). */
+  addresses: Record<string, LoopbackListener>;
+  /** `repository:tag` the world pushed itself (busybox): never reported as pushed. */
+  published: ReadonlySet<string>;
   baseEnv: Record<string, string>;
   store: string;
   scan: World['scan'];
@@ -274,14 +287,30 @@ async function startRepositoryParts(
     startRegistry({ htpasswd: { user: 'octocat', password: GITHUB_TOKEN } }),
     (started) => started.stop(),
   );
+  const runner = runnerFolders(directory);
+  const images = canRunImages() ? await startImages(directory, registry, runner.baseEnv, teardown) : undefined;
   const github = new GitHubApi(GITHUB_TOKEN);
   const http = await teardown.add(startGitHttpServer({ root: gitRoot, token: GITOPS_TOKEN, api: github }), (server) =>
     server.stop(),
   );
-  const reconciler = new Reconciler({ repository: gitopsBare, branch: gitopsBranch, environments });
+  // With a kubelet, rollouts wait for their pods; without one, every rollout is ready at once.
+  const reconciler = new Reconciler({
+    repository: gitopsBare,
+    branch: gitopsBranch,
+    environments,
+    ...(images ? { readiness: images.node } : {}),
+  });
   // The environments have long run what the repository's overlays say at this commit.
   await reconciler.restore(source.head);
   await teardown.add(Promise.resolve(reconciler.start()), () => reconciler.stop());
+  const addresses: Record<string, LoopbackListener> = {};
+  if (images) {
+    for (const environment of environments) {
+      addresses[environment.name] = await teardown.add(startEnvironmentAddress(images.node, environment), (started) =>
+        started.stop(),
+      );
+    }
+  }
   // Until traffic reaches the canary, Prometheus holds the rehearsal's recorded series.
   const prometheus = judged
     ? await teardown.add(startPrometheus({ openMetrics: canaryOpenMetrics({ minutes: 30 }) }), (started) =>
@@ -300,8 +329,32 @@ async function startRepositoryParts(
     environments,
     prometheus,
     reconciler,
-    ...runnerFolders(directory),
+    node: images?.node,
+    addresses,
+    published: new Set(images?.published ?? []),
+    ...runner,
   };
+}
+
+/**
+ * Busybox mirrored for the repository's Dockerfiles (the runner's buildah is pointed at the mirror) and the
+ * kubelet, which pulls only what the world's registry holds.
+ */
+async function startImages(
+  directory: string,
+  registry: RunningRegistry,
+  baseEnv: Record<string, string>,
+  teardown: Teardown,
+): Promise<{ node: ClusterNode; published: string[] }> {
+  const access = { host: registry.host, prefix: registry.host, username: 'octocat', password: GITHUB_TOKEN };
+  const { registriesConf, published } = await publishBusybox(directory, access, baseEnv);
+  baseEnv['CONTAINERS_REGISTRIES_CONF'] = registriesConf;
+  const inWorld = (image: string): boolean => image.startsWith(`${registry.host}/`);
+  const node = await teardown.add(
+    Promise.resolve(startClusterNode(directory, access, registriesConf, inWorld)),
+    (started) => started.stop(),
+  );
+  return { node, published };
 }
 
 /** A user's repository's world, started: what a run of its caller is given, and what the report reads. */
@@ -317,12 +370,16 @@ export class RepositoryWorld {
   readonly environments: ClusterEnvironment[];
   readonly prometheus: PrometheusServer | undefined;
   readonly reconciler: Reconciler;
+  /** Whether the rollouts' pods run (images can run here), so that rollouts wait for them and smoke tests reach them. */
+  readonly runsPods: boolean;
   readonly baseEnv: Record<string, string>;
   readonly store: string;
   /** What scans the images: the installed Trivy, or the recorded reports (with why, when Trivy was passed over). */
   readonly scan: World['scan'];
   /** owner/name → local repository. */
   readonly repositories: Record<string, string>;
+  private readonly addresses: Record<string, LoopbackListener>;
+  private readonly published: ReadonlySet<string>;
   private readonly teardown: Teardown;
 
   /** Starts the world of `source` and its caller; a ConfigurationError when its overlays cannot be rehearsed. */
@@ -358,6 +415,9 @@ export class RepositoryWorld {
     this.environments = parts.environments;
     this.prometheus = parts.prometheus;
     this.reconciler = parts.reconciler;
+    this.runsPods = parts.node !== undefined;
+    this.addresses = parts.addresses;
+    this.published = parts.published;
     this.baseEnv = parts.baseEnv;
     this.store = parts.store;
     this.scan = parts.scan;
@@ -378,9 +438,11 @@ export class RepositoryWorld {
     );
   }
 
-  /** Base URL of each environment: none until the clusters serve what they run. */
+  /** Base URL of each environment: its ingress to the ready pods (none where pods do not run). */
   baseUrls(): Record<string, string> {
-    return {};
+    return Object.fromEntries(
+      Object.entries(this.addresses).map(([environment, address]) => [environment, address.url]),
+    );
   }
 
   /** Subjects of the GitOps branch's commits since the rehearsed commit, oldest first. */
@@ -400,11 +462,11 @@ export class RepositoryWorld {
   }
 
   pushedImages(): Promise<string[]> {
-    return pushedImages(this.registry);
+    return pushedImages(this.registry, this.published);
   }
 
   registryTags(): Promise<Record<string, Record<string, string>>> {
-    return registryTags(this.registry);
+    return registryTags(this.registry, this.published);
   }
 
   stop(): Promise<void> {

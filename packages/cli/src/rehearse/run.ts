@@ -79,7 +79,9 @@ async function repositoryRehearsal(
     intro: [
       `${file} (job ${world.caller.job}) for ${what}`,
       `Environments: ${plan.environments.join(', ')}; ${canary}; GitOps repository ${plan.gitopsRepository} (${plan.overlays})`,
-      'No base URLs: the smoke tests are skipped until the clusters serve what they run.',
+      world.runsPods
+        ? "Pods: the built images run here (Docker Hub's busybox from the rehearsal's mirror); rollouts wait for their readiness probes, and the smoke tests call each environment's ingress. What the environments ran before, from the repository's registries, is taken as running and never pulled."
+        : 'Pods do not run here (running images needs root): every rollout is taken as ready at once, and with no base URLs the smoke tests are skipped.',
       ...(source.uncommitted.length === 0
         ? []
         : [
