@@ -11,7 +11,14 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigurationError, errorMessage } from '@shiprail/core';
-import { findCaller, overlayOf, planCaller, type CallerJob, type CallerPlan } from './caller-workflow.ts';
+import {
+  findCaller,
+  overlayOf,
+  planCaller,
+  worldImagePrefix,
+  type CallerJob,
+  type CallerPlan,
+} from './caller-workflow.ts';
 import { gitIn } from './git.ts';
 import { startKubeApiServer, type KubeApiServer } from './kube/api-server.ts';
 import { Reconciler, RenderError, renderOverlay, runningImages, type ClusterEnvironment } from './kube/cluster.ts';
@@ -22,6 +29,8 @@ import { canaryOpenMetrics, startPrometheus, type PrometheusServer } from './ser
 import { startRegistry, type RunningRegistry } from './servers/registry.ts';
 import type { ClusterNode } from './kubelet/cluster-node.ts';
 import type { LoopbackListener } from './servers/loopback.ts';
+import type { ImageMirror } from './servers/image-mirror.ts';
+import { priorServices, publishPriorImages, type PriorImages } from './prior-images.ts';
 import { TokenValues } from './workflow/token-values.ts';
 import { canRunImages, publishBusybox, startClusterNode, startEnvironmentAddress } from './world-images.ts';
 import { loadWorkflow, tokenEvaluator, type WorkflowDefinition } from './workflow/workflow.ts';
@@ -214,8 +223,10 @@ interface RepositoryParts {
   node: ClusterNode | undefined;
   /** Each environment's ingress, by environment (none without a kubelet). */
   addresses: Record<string, LoopbackListener>;
-  /** `repository:tag` the world pushed itself (busybox): never reported as pushed. */
+  /** `repository:tag` the world pushed itself (busybox, what ran before): never reported as pushed. */
   published: ReadonlySet<string>;
+  /** What the environments ran before, built from the commit before the rehearsed one (with a kubelet). */
+  prior: PriorImages | undefined;
   baseEnv: Record<string, string>;
   store: string;
   scan: World['scan'];
@@ -288,7 +299,9 @@ async function startRepositoryParts(
     (started) => started.stop(),
   );
   const runner = runnerFolders(directory);
-  const images = canRunImages() ? await startImages(directory, registry, runner.baseEnv, teardown) : undefined;
+  const images = canRunImages()
+    ? await startImages(directory, registry, plan.imagePrefix, runner.baseEnv, teardown)
+    : undefined;
   const github = new GitHubApi(GITHUB_TOKEN);
   const http = await teardown.add(startGitHttpServer({ root: gitRoot, token: GITOPS_TOKEN, api: github }), (server) =>
     server.stop(),
@@ -302,6 +315,7 @@ async function startRepositoryParts(
   });
   // The environments have long run what the repository's overlays say at this commit.
   await reconciler.restore(source.head);
+  const prior = images && (await buildPriorImages(images, { source, plan, callerBare, directory, environments }));
   await teardown.add(Promise.resolve(reconciler.start()), () => reconciler.stop());
   const addresses: Record<string, LoopbackListener> = {};
   if (images) {
@@ -331,30 +345,83 @@ async function startRepositoryParts(
     reconciler,
     node: images?.node,
     addresses,
-    published: new Set(images?.published ?? []),
+    published: new Set([...(images?.published ?? []), ...(prior?.published ?? [])]),
+    prior,
     ...runner,
   };
 }
 
+/** The kubelet and what it needs: the mirror, the world's path for the caller's image prefix, what it may pull. */
+interface WorldImages {
+  node: ClusterNode;
+  mirror: ImageMirror;
+  registryHost: string;
+  worldPrefix: string;
+  /** Images from outside the world's registry the kubelet runs (what ran before, once built). */
+  mirrored: Set<string>;
+  published: string[];
+}
+
 /**
- * Busybox mirrored for the repository's Dockerfiles (the runner's buildah is pointed at the mirror) and the
- * kubelet, which pulls only what the world's registry holds.
+ * Busybox mirrored for the repository's Dockerfiles (the runner's buildah is pointed at the mirror, and the
+ * caller's registry at the world's) and the kubelet, which pulls only what the world's registry holds.
  */
 async function startImages(
   directory: string,
   registry: RunningRegistry,
+  imagePrefix: string,
   baseEnv: Record<string, string>,
   teardown: Teardown,
-): Promise<{ node: ClusterNode; published: string[] }> {
+): Promise<WorldImages> {
   const access = { host: registry.host, prefix: registry.host, username: 'octocat', password: GITHUB_TOKEN };
-  const { registriesConf, published } = await publishBusybox(directory, access, baseEnv);
+  const worldPrefix = worldImagePrefix(imagePrefix, registry.host);
+  // A prefix naming its registry (ghcr.io/acme) is rewritten; one on Docker Hub goes where docker.io goes.
+  const named = imagePrefix !== '' && worldPrefix !== `${registry.host}/${imagePrefix}`;
+  const rewrites = named ? { [imagePrefix.replace(/\/+$/, '')]: worldPrefix } : {};
+  const { registriesConf, mirror, published } = await publishBusybox(directory, access, baseEnv, rewrites);
   baseEnv['CONTAINERS_REGISTRIES_CONF'] = registriesConf;
-  const inWorld = (image: string): boolean => image.startsWith(`${registry.host}/`);
+  const mirrored = new Set<string>();
+  const pulls = (image: string): boolean => image.startsWith(`${registry.host}/`) || mirrored.has(image);
   const node = await teardown.add(
-    Promise.resolve(startClusterNode(directory, access, registriesConf, inWorld)),
+    Promise.resolve(startClusterNode(directory, access, registriesConf, pulls)),
     (started) => started.stop(),
   );
-  return { node, published };
+  return { node, mirror, registryHost: registry.host, worldPrefix, mirrored, published };
+}
+
+/** Builds what the environments ran before from the commit before the rehearsed one (prior-images.ts). */
+async function buildPriorImages(
+  images: WorldImages,
+  world: {
+    source: RepositorySource;
+    plan: CallerPlan;
+    callerBare: string;
+    directory: string;
+    environments: ClusterEnvironment[];
+  },
+): Promise<PriorImages | undefined> {
+  const { source, plan } = world;
+  if (plan.imagePrefix === '' || !(await existsAt(source.directory, source.base, plan.servicesConfig)))
+    return undefined;
+  const config = await git(source.directory, ['show', `${source.base}:${plan.servicesConfig}`]);
+  const checkout = join(world.directory, 'prior');
+  await git(world.directory, ['clone', '--quiet', '--no-checkout', '--', world.callerBare, checkout]);
+  try {
+    await git(checkout, ['checkout', '--quiet', '--detach', source.base]);
+    const prior = await publishPriorImages({
+      mirror: images.mirror,
+      checkout,
+      services: priorServices(config, plan.imagePrefix.replace(/\/+$/, '')),
+      images: world.environments.flatMap((environment) => Object.values(runningImages(environment))),
+      imagePrefix: plan.imagePrefix.replace(/\/+$/, ''),
+      worldPrefix: images.worldPrefix,
+      registryHost: images.registryHost,
+    });
+    for (const image of prior.built) images.mirrored.add(image);
+    return prior;
+  } finally {
+    rmSync(checkout, { recursive: true, force: true });
+  }
 }
 
 /** A user's repository's world, started: what a run of its caller is given, and what the report reads. */
@@ -378,6 +445,8 @@ export class RepositoryWorld {
   readonly scan: World['scan'];
   /** owner/name → local repository. */
   readonly repositories: Record<string, string>;
+  /** What the environments ran before, built for the kubelet (none without one). */
+  readonly prior: PriorImages | undefined;
   private readonly addresses: Record<string, LoopbackListener>;
   private readonly published: ReadonlySet<string>;
   private readonly teardown: Teardown;
@@ -418,6 +487,7 @@ export class RepositoryWorld {
     this.runsPods = parts.node !== undefined;
     this.addresses = parts.addresses;
     this.published = parts.published;
+    this.prior = parts.prior;
     this.baseEnv = parts.baseEnv;
     this.store = parts.store;
     this.scan = parts.scan;

@@ -79,7 +79,8 @@ export interface ImagesAccess {
 }
 
 /**
- * Publishes busybox (Docker Hub's, as the world's mirror has it) to the registry; returns the registries.conf
+ * Publishes busybox (Docker Hub's, as the world's mirror has it) to the registry (`rewrites`: other registry
+ * paths the world's registry stands in for, mirrorRegistriesConf); returns the registries.conf
  * buildah is then given (CONTAINERS_REGISTRIES_CONF), the mirror, and what was pushed, as `repository:tag`
  * within the registry.
  */
@@ -87,9 +88,10 @@ export async function publishBusybox(
   directory: string,
   access: ImagesAccess,
   storageEnv: Record<string, string>,
+  rewrites: Readonly<Record<string, string>> = {},
 ): Promise<{ registriesConf: string; mirror: ImageMirror; published: string[] }> {
   const registriesConf = join(directory, 'registries.conf');
-  writeFileSync(registriesConf, mirrorRegistriesConf(access.host));
+  writeFileSync(registriesConf, mirrorRegistriesConf(access.host, rewrites));
   const mirror = new ImageMirror(access, join(directory, 'mirror'), {
     ...storageEnv,
     CONTAINERS_REGISTRIES_CONF: registriesConf,
