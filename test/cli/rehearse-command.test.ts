@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { parseRehearseOptions, runCli, type RehearseArguments } from '@shiprail/cli';
 import { repositoryPromises, type Report } from '@shiprail/rehearsal';
 import { directRoute, type ListeningWorkload } from '../../packages/rehearsal/src/servers/ingress-routes.ts';
+import { priorServices, priorTags, type PriorService } from '../../packages/rehearsal/src/prior-images.ts';
 import { recordingSystem } from './system.ts';
 
 const parent = mkdtempSync(join(tmpdir(), 'rehearse-command-'));
@@ -290,5 +291,53 @@ describe("where an environment's base URL sends a request when it renders no Ing
     ],
   ])('%s', (_what, workloads, path, route) => {
     expect(directRoute(workloads, path, 'storefront')).toEqual(route);
+  });
+});
+
+describe('what the environments ran before, built from the commit before the rehearsed one', () => {
+  const config = `services:
+  catalog: { path: catalog }
+  checkout: { path: checkout, context: ".", dockerfile: checkout/Dockerfile, image: shop-checkout }
+  search: { path: search, build: ./gradlew jib }
+  escape: { path: x, context: ../outside }
+`;
+  test('the services built from a Dockerfile, inside the repository, with the repository each pushes to', () => {
+    expect(priorServices(config, 'registry.example.com/storefront')).toEqual([
+      {
+        name: 'catalog',
+        context: 'catalog',
+        dockerfile: 'catalog/Dockerfile',
+        repository: 'registry.example.com/storefront/catalog',
+      },
+      {
+        name: 'checkout',
+        context: '.',
+        dockerfile: 'checkout/Dockerfile',
+        repository: 'registry.example.com/storefront/shop-checkout',
+      },
+    ]);
+    expect(priorServices('services: [', 'acme')).toEqual([]);
+  });
+  const catalog: PriorService = {
+    name: 'catalog',
+    context: 'catalog',
+    dockerfile: 'catalog/Dockerfile',
+    repository: 'registry.example.com/storefront/catalog',
+  };
+  test.each<[string, string[], string[]]>([
+    [
+      'one tag in every environment, built once',
+      ['registry.example.com/storefront/catalog:1.3.0', 'registry.example.com/storefront/catalog:1.3.0'],
+      ['1.3.0'],
+    ],
+    [
+      'two tags',
+      ['registry.example.com/storefront/catalog:1.4.0', 'registry.example.com/storefront/catalog:1.3.0'],
+      ['1.3.0', '1.4.0'],
+    ],
+    ['a digest cannot be rebuilt', ['registry.example.com/storefront/catalog@sha256:aa'], []],
+    ['another repository whose name starts alike', ['registry.example.com/storefront/catalog-admin:1.0.0'], []],
+  ])('%s', (_what, images, tags) => {
+    expect(priorTags(catalog, images)).toEqual(tags);
   });
 });
