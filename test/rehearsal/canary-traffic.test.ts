@@ -201,13 +201,13 @@ describe("the world's canary traffic", () => {
     const gitops = join(directory, 'gitops');
     mkdirSync(gitops);
     await git(gitops, ['init', '--quiet', '--initial-branch', 'main']);
-    // As deploy.yml's commit message comes out: the trailers indented.
+    // As deploy.yml's commit message comes out: the source commit in a trailer.
     await git(gitops, [
       'commit',
       '--quiet',
       '--allow-empty',
       '-m',
-      `Deploy api to canary\n\n            Source-Commit: ${source}\n`,
+      `Deploy api to canary\n\n- canary: api:1 → api:2\n\nSource-Commit: ${source}\nEnvironment: canary\nShiprail-Deploy: canary\n`,
     ]);
   });
   afterAll(() => rmSync(directory, { recursive: true, force: true }));

@@ -104,16 +104,16 @@ export class CanaryTraffic {
   /** The api module of the source commit that the GitOps branch's newest commit deploys. */
   private async deployedApi(): Promise<SampleApi> {
     const { gitops, monorepo, directory } = this.options;
-    const message = await gitIn(gitops.bare).output([
+    const trailer = await gitIn(gitops.bare).output([
       '--git-dir',
       gitops.bare,
       'log',
       '-1',
-      '--format=%B',
+      '--format=%(trailers:key=Source-Commit,valueonly,separator=)',
       gitops.branch,
     ]);
-    const source = /^\s*Source-Commit:\s*([0-9a-f]{40})\s*$/m.exec(message)?.[1];
-    if (source === undefined) return {};
+    const source = trailer.trim();
+    if (!/^[0-9a-f]{40}$/.test(source)) return {};
     const text = await gitIn(monorepo).output(['show', `${source}:${CANARY_WORKLOAD_MODULE}`]);
     return loadApiModule(text, directory);
   }
