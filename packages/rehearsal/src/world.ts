@@ -510,7 +510,7 @@ export class World {
     await this.reconciler.stop();
     await gitIn(this.gitops.bare).run(['update-ref', `refs/heads/${this.gitops.branch}`, this.parts.initialGitops]);
     await this.reconciler.restore(this.parts.initialGitops);
-    await this.parts.node?.reset();
+    await this.parts.node?.reset((environment) => this.environments[environment as EnvironmentName]?.server);
     await gitIn(this.monorepo.path).run(['reset', '--quiet', '--hard', this.monorepo.head]);
     await clearRegistry(this.registry, this.parts.published);
     this.github.reset();
