@@ -18,6 +18,7 @@ import {
   text,
   unservedKindsRefusal,
   unservedObjects,
+  type JsonObject,
   type KubeApiServer,
   type KubeObject,
   type PodReadiness,
@@ -473,7 +474,7 @@ describe("what a cluster serves decides what Argo CD refuses, in Argo CD's words
   });
 
   test('every unserved object of a commit fails its task, nothing is applied, what it would create is Missing', () => {
-    const rendered = [
+    const rendered: JsonObject[] = [
       { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'api' } },
       { apiVersion: 'monitoring.coreos.com/v1', kind: 'ServiceMonitor', metadata: { name: 'api' } },
       { apiVersion: 'monitoring.coreos.com/v1', kind: 'PrometheusRule', metadata: { name: 'api', namespace: 'ops' } },
