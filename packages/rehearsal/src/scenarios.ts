@@ -467,7 +467,8 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
   'failing-test': {
     name: 'failing-test',
     description: "a change breaks api's test: the release stops before any image is built or any environment changes",
-    world: {},
+    // Nothing is built or deployed: a world of its own runs no images.
+    world: { runImages: false },
     rejects: [],
     events: async (world) => {
       const server = join(world.monorepo.path, 'services', 'api', 'src', 'server.sh');

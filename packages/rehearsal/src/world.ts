@@ -265,7 +265,9 @@ async function startParts(directory: string, options: WorldOptions, teardown: Te
     Promise.all(CLUSTERS.map((name) => started[name].server.stop())),
   );
   const conditions = { options };
-  const traffic = await teardown.add(MeshTraffic.start(), (started) => started.stop());
+  // Six requests a second a side: the sample's api forks a shell per request, and three at a time already
+  // show a canary whose reads wait for each other.
+  const traffic = await teardown.add(MeshTraffic.start({ requestsPerSecond: 6 }), (started) => started.stop());
   const canaryTraffic = new CanaryTraffic({
     traffic,
     // The ready pods where the clusters run the built images; else each environment's sample service.
