@@ -1,4 +1,5 @@
 // The bundled action, run as the runner runs it, against real git remotes in temporary folders.
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -7,6 +8,7 @@ import { commitsOf, git, showFile, type GitopsRemote } from '@shiprail/rehearsal
 import { RemoteTemplate } from './remote-template.ts';
 import { runBundledAction, type ActionRun } from '@shiprail/testkit';
 import { repoRoot } from '@shiprail/rehearsal/action-metadata';
+import { deployCommitTemplate, gitTrailers } from './deploy-message.ts';
 
 const DIGEST = 'sha256:24a0c4b4a4c0eb97a1aabb8e29f18e917d05abfe1b7a7c07857230879ce7d3d3';
 
@@ -254,4 +256,42 @@ describe('a user mistake fails with one error naming where, and nothing is commi
     );
     expect(await commitsOf(remote.path, 'main')).toHaveLength(3);
   });
+});
+
+test("deploy.yml's deploy commit: git reads its trailers, and those of the revert that rolls it back", async () => {
+  const sha = 'c0ffee0000000000000000000000000000000001';
+  const template = await deployCommitTemplate('dev');
+  const run = await bump({ overlays: 'overlays/dev', images: 'ghcr.io/acme/api:1.2.3', 'commit-message': template });
+  expect(run.errors).toEqual([]);
+  const commit = run.outputs['commit'] ?? '';
+  const messageOf = (revision: string): Promise<string> => git(remote.path, ['log', '-1', '--format=%B', revision]);
+  expect(gitTrailers(await messageOf(commit))).toEqual([
+    `Source: https://github.com/acme/shop/commit/${sha}`,
+    'Run: https://github.com/acme/shop/actions/runs/4242',
+    `Source-Commit: ${sha}`,
+    'Environment: dev',
+    'Shiprail-Deploy: dev',
+  ]);
+  // As deployed-commit.sh, detect-changed-services and the rehearsal's sample service read them back.
+  const keys = ['Source-Commit', 'Environment', 'Shiprail-Deploy'].map(
+    (key) => `%(trailers:key=${key},valueonly,separator=)`,
+  );
+  expect(await git(remote.path, ['log', '-1', `--format=${keys.join('|')}`, commit])).toBe(`${sha}|dev|dev\n`);
+
+  const root = remote.path.replace(/\/gitops\.git$/, '');
+  execFileSync('bash', [join(repoRoot, '.github', 'scripts', 'revert-gitops-commit.sh')], {
+    env: {
+      PATH: process.env['PATH'] ?? '',
+      HOME: root,
+      GITOPS_REPOSITORY: 'gitops',
+      GITOPS_BRANCH: 'main',
+      GITOPS_TOKEN: 'ghs_token',
+      COMMIT: commit,
+      SERVER_URL: `file://${root}`,
+    },
+    stdio: 'pipe',
+  });
+  const revert = await messageOf('main');
+  expect(revert).toMatch(new RegExp(`^Revert "Deploy [^\n]+"\n\nThis reverts commit ${commit}\\.\n`));
+  expect(gitTrailers(revert)).toEqual(['Shiprail-Deploy: revert']);
 });

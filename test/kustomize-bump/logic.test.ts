@@ -15,6 +15,7 @@ import {
   renderCommitMessage,
   renderedImages,
 } from '@shiprail/kustomize-bump';
+import { DEPLOY_JOBS, deployCommitTemplate, gitTrailers } from './deploy-message.ts';
 
 const parserOf = (inputs: Record<string, string>, masked: string[] = []): InputParser =>
   new InputParser(
@@ -198,6 +199,17 @@ describe('commit messages', () => {
     expect(renderCommitMessage('chore({{branch}}): {{ images }} ({{source-short-sha}})', values)).toBe(
       'chore(main): ghcr.io/acme/api:1.2.3 (abcdef0)',
     );
+  });
+
+  test.each(DEPLOY_JOBS)("deploy.yml's %s job: its trailers, to %s, are git trailers", async (job, environment) => {
+    const message = renderCommitMessage(await deployCommitTemplate(job), values);
+    expect(gitTrailers(message)).toEqual([
+      `Source: ${values['source-url']}`,
+      `Run: ${values['run-url']}`,
+      `Source-Commit: ${values['source-sha']}`,
+      `Environment: ${environment}`,
+      `Shiprail-Deploy: ${environment}`,
+    ]);
   });
 });
 

@@ -1,10 +1,17 @@
 // Expressions as GitHub documents them ("Evaluate expressions in workflows and actions"), evaluated by the
-// rehearsal runner through GitHub's own evaluator, with the status functions it answers per job and step.
+// rehearsal runner through GitHub's own evaluator, with the status functions it answers per job and step,
+// and `${{ }}` inside multi-line YAML scalars.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'yaml';
 import {
   evaluateCondition,
   evaluateExpression,
   hasStatusFunction,
   ifCondition,
+  loadWorkflow,
+  tokenEvaluator,
   type Value,
 } from '@shiprail/rehearsal/workflow';
 
@@ -89,3 +96,39 @@ test.each(["contains('a')", 'unknown.context', "format('{0}'"])(
     expect(() => evaluateExpression(expression, contexts)).toThrow(expression);
   },
 );
+
+describe('${{ }} inside a multi-line scalar', () => {
+  // GitHub evaluates the scalar's YAML value: a block keeps no indentation, chomps and folds as YAML says,
+  // and each expression's value takes its place.
+  let directory = '';
+  beforeAll(() => (directory = mkdtempSync(join(tmpdir(), 'multi-line-'))));
+  afterAll(() => rmSync(directory, { recursive: true, force: true }));
+
+  const header =
+    'on: push\njobs:\n  only:\n    runs-on: ubuntu-latest\n    steps:\n      - run: "true"\n        env:\n';
+  test.each([
+    [
+      '|- (the trailers of a commit message)',
+      'VALUE: |-\n  Deploy to ${{ env.name }}\n\n  Source-Commit: ${{ env.sha }}\n  Environment: ${{ env.name }}',
+    ],
+    ['| keeps one final newline', 'VALUE: |\n  first ${{ env.name }}\n    more indented\n  last\n\n'],
+    ['|+ keeps every final newline', 'VALUE: |+\n  ${{ env.name }}\n\n\n'],
+    ['> folds lines', 'VALUE: >\n  folded ${{ env.name }}\n  on one line\n\n  a paragraph\n'],
+    ['>- folds and strips', 'VALUE: >-\n  ${{ env.name }}\n  and ${{ env.sha }}\n'],
+    ['|2 sets the indentation', 'VALUE: |2\n     ${{ env.name }} keeps three spaces\n    and this one two\n'],
+    ['a double-quoted scalar over lines', 'VALUE: "quoted ${{ env.name }}\n    folded \\\n    joined"'],
+    ['a plain scalar over lines', 'VALUE: plain ${{ env.name }}\n    continued'],
+  ])('%s', async (_what, entry) => {
+    const yaml = header + entry.replace(/^/gm, '          ');
+    const file = join(directory, 'workflow.yml');
+    writeFileSync(file, yaml);
+    const [job] = (await loadWorkflow(file)).jobs;
+    const walk = await tokenEvaluator();
+    const env = { name: 'Mona', sha: 'c0ffee' };
+    const value = walk(job?.steps[0]?.env?.find('VALUE'), (expression) => evaluateExpression(expression, { env }));
+    const substituted = yaml.replaceAll('${{ env.name }}', env.name).replaceAll('${{ env.sha }}', env.sha);
+    const expected = (parse(substituted) as { jobs: { only: { steps: Array<{ env: { VALUE: string } }> } } }).jobs.only
+      .steps[0]?.env.VALUE;
+    expect(value).toBe(expected);
+  });
+});

@@ -3,8 +3,9 @@
 // at their own addresses, readiness probes that pass and fail, an entrypoint that exits 1, an image that
 // cannot be pulled, and how a container was started, read back from the container itself.
 import { ConfigurationError } from '@shiprail/core';
-import type { JsonObject } from '@shiprail/rehearsal/kube';
+import type { JsonObject, KubeApiServer } from '@shiprail/rehearsal/kube';
 import {
+  ClusterNode,
   containerProcess,
   effectiveEnvironment,
   expandReferences,
@@ -575,6 +576,54 @@ running('pods from images in the registry', () => {
     await node.retire('staging', 'shop', 'crash', 0);
     expect(node.podsOf('staging', 'shop', 'web')).toEqual([]);
     expect(existsSync(`/run/netns/${pod?.networkNamespace ?? ''}`)).toBe(false);
+  });
+
+  it("runs a cluster's workloads: what ran before is started once when traffic asks, a ready rollout stops the old pods", async () => {
+    const node = new ClusterNode({
+      directory: mkdtempSync(join(directory, 'node-')),
+      env: nodeEnv,
+      registries: [{ host: images.registry.host, username: REGISTRY_USER, password: REGISTRY_PASSWORD }],
+      maxGracePeriodMs: 2_000,
+      readyDeadlineMs: READY_MS,
+    });
+    const webTemplate = (greeting: string) =>
+      template([
+        {
+          name: 'app',
+          image: images.byDigest.web,
+          ports: [{ containerPort: 8080 }],
+          env: [{ name: 'GREETING', value: greeting }],
+        },
+      ]) as JsonObject;
+    let stored = webTemplate('before');
+    // The API server as the node reads it: the stored Deployment's template.
+    const server = {
+      get: (resource: string, _namespace: string, name: string) =>
+        resource === 'deployments' && name === 'web' ? { metadata: {}, spec: { template: stored } } : undefined,
+    } as unknown as KubeApiServer;
+    const workload = { environment: 'dev', server, namespace: 'shop', name: 'web' };
+    try {
+      const [first, again] = await Promise.all([node.readyPods(workload), node.readyPods(workload)]);
+      expect(first.map((pod) => pod.name)).toEqual([expect.stringMatching(/^web-[0-9a-f]{5}$/)]);
+      expect(again).toEqual(first);
+      expect(await node.readyPods({ ...workload, name: 'absent' })).toEqual([]);
+      stored = webTemplate('after');
+      const readiness = await node.readiness({
+        environment: 'dev',
+        namespace: 'shop',
+        kind: 'Deployment',
+        name: 'web',
+        pod: 'web-5f6d7-abcde',
+        template: stored,
+      });
+      expect(readiness).toEqual({ ready: true });
+      const pods = await node.readyPods(workload);
+      expect(pods.map((pod) => pod.name)).toEqual(['web-5f6d7-abcde']);
+      expect((await get(pods[0]?.address() ?? '', '/env')).body).toContain('GREETING=after');
+      expect(existsSync(`/run/netns/${first[0]?.networkNamespace ?? ''}`)).toBe(false);
+    } finally {
+      await node.stop();
+    }
   });
 
   // Last: it stops the kubelet the other tests share.

@@ -98,7 +98,41 @@ test("failed-production-smoke: production's commit is reverted, the previous ima
     ['Roll back by reverting the GitOps commit', 'success'],
     ['Wait for the previous images', 'success'],
   ]);
+  // The EU storefront's configuration meets the release's regional prices: /api/items answers 500 there alone.
+  const smoke = result.runs[0]?.jobs
+    .find((job) => job.key === 'production')
+    ?.steps.find((step) => step.name === './.shiprail/actions/smoke-test');
+  expect(smoke?.errors.join('\n')).toContain('items (status: expected 200, received 500)');
   expect(notifications()).toEqual([expect.stringContaining('Deploy to production failed.')]);
+  expect(result.broken).toEqual([]);
+}, 900_000);
+
+test("crashing-image: worker's image cannot start its process; dev's rollout fails saying why, dev is reverted", async () => {
+  const result = await rehearse(shared.world, scenarioNamed('crashing-image'));
+  expect(result.report.jobs).toMatchObject({
+    'test (worker)': 'success',
+    'build (worker)': 'success',
+    release: 'success',
+    dev: 'failure',
+    middle: 'skipped',
+    canary: 'skipped',
+    production: 'skipped',
+  });
+  expectEnvironments(result, []);
+  expect(gitopsTargets(result)).toEqual(['dev', 'revert dev']);
+  const steps = stepsOf(result, 'dev').filter(([, conclusion]) => conclusion !== 'skipped');
+  expect(steps.slice(-3)).toEqual([
+    ['./.shiprail/actions/rollout-wait', 'failure'],
+    ['Roll back by reverting the GitOps commit', 'success'],
+    ['Wait for the previous images', 'success'],
+  ]);
+  const rollout = result.runs[0]?.jobs
+    .find((job) => job.key === 'dev')
+    ?.steps.find((step) => step.name === './.shiprail/actions/rollout-wait');
+  // The start fails at once; a restart may already be backing off when the rollout is judged.
+  expect(rollout?.errors.join('\n')).toMatch(/deployment\/worker \((RunContainerError|CrashLoopBackOff)\)/);
+  expect(rollout?.errors.join('\n')).toContain('exec: "worker": executable file not found in $PATH');
+  expect(notifications()).toEqual([expect.stringContaining('Deploy to dev failed.')]);
   expect(result.broken).toEqual([]);
 }, 900_000);
 

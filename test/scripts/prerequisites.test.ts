@@ -230,7 +230,7 @@ esac
     standInSudo();
     const run = runScript('demo', user);
     const demoPackages = allPackages.filter(
-      (name) => !['golang-go', 'python3-pytest', 'python3-coverage', 'iproute2', 'util-linux'].includes(name),
+      (name) => !['golang-go', 'python3-pytest', 'python3-coverage'].includes(name),
     );
     expect(recorded()).toEqual([
       'sudo -n true',

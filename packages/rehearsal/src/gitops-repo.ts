@@ -17,6 +17,10 @@ export interface GitopsRemoteOptions {
   directory?: string;
   /** Message of the first commit. */
   message?: string;
+  /** More files of the base (name → content), listed among its resources: Services, an Ingress. */
+  baseResources?: Readonly<Record<string, string>>;
+  /** Text appended to an overlay's kustomization, by overlay: its own patches. */
+  overlayExtras?: Readonly<Record<string, string>>;
 }
 
 export interface GitopsRemote {
@@ -97,13 +101,17 @@ export async function createGitopsRemote(options: GitopsRemoteOptions = {}): Pro
   for (const [index, name] of names.entries()) {
     await writeFile(join(seed, 'base', `${name}.yaml`), deploymentManifest(name, images[index] ?? name));
   }
+  const extra = options.baseResources ?? {};
+  for (const [file, content] of Object.entries(extra)) await writeFile(join(seed, 'base', file), content);
+  const resources = [...names.map((name) => `${name}.yaml`), ...Object.keys(extra)];
   await writeFile(
     join(seed, 'base', 'kustomization.yaml'),
-    `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n${names.map((name) => `  - ${name}.yaml\n`).join('')}`,
+    `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n${resources.map((file) => `  - ${file}\n`).join('')}`,
   );
   for (const overlay of overlayNames) {
     await mkdir(join(seed, 'overlays', overlay), { recursive: true });
-    await writeFile(join(seed, 'overlays', overlay, 'kustomization.yaml'), overlayKustomization(overlay, images));
+    const kustomization = overlayKustomization(overlay, images) + (options.overlayExtras?.[overlay] ?? '');
+    await writeFile(join(seed, 'overlays', overlay, 'kustomization.yaml'), kustomization);
   }
   await git(root, ['init', '--quiet', '--bare', `--initial-branch=${branch}`, bare]);
   await git(seed, ['init', '--quiet', `--initial-branch=${branch}`]);

@@ -3,7 +3,7 @@
 // service, a vulnerable image, a reviewer's answer), which events reach the workflow, and checks the report.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CANARY_WORKLOAD_MODULE, meshSelector } from './canary-traffic.ts';
+import { meshSelector } from './canary-traffic.ts';
 import type { EventName } from './event-names.ts';
 import { showFile } from './gitops-repo.ts';
 import type { Report } from './report.ts';
@@ -17,6 +17,7 @@ export const SCENARIO_NAMES = [
   'rejected-approval',
   'bad-canary',
   'failed-production-smoke',
+  'crashing-image',
   'superseded-run',
   'pull-request',
   'argocd-refuses',
@@ -57,39 +58,59 @@ export interface Scenario {
   programs?: string[];
 }
 
-/**
- * The bad canary's change to the api: item reads go one at a time over a single store connection, so
- * each waits for those before it and responses slow down as concurrent requests grow.
- */
-export const SERIALIZED_ITEM_READS = `
-const ITEMS = [
-  { id: 1, name: 'keyboard', price: 49.5 },
-  { id: 2, name: 'mouse', price: 19.99 },
-  { id: 3, name: 'monitor', price: 189 },
-];
-const READ_MS = 40;
-let connection = Promise.resolve();
-
-/** The items, read over the one store connection once the reads before this one are done. */
-export function items() {
-  const read = connection.then(() => new Promise((resolve) => setTimeout(resolve, READ_MS, ITEMS)));
-  connection = read;
-  return read;
-}
-`;
-
-/** The test that comes with it: one read at a time, it passes. */
-const ITEMS_TEST = `import assert from 'node:assert/strict';
-import test from 'node:test';
-import { items } from '../src/server.js';
-
-test('items are read from the store', async () => {
-  assert.equal((await items()).length, 3);
-});
-`;
-
 const push = (world: World): Promise<ScenarioEvent[]> =>
   Promise.resolve([{ name: 'push', sha: world.monorepo.head, before: world.monorepo.base }]);
+
+const API_SERVER = 'services/api/src/server.sh';
+const ITEMS_READ = /^items\(\) \{\n(.*)\n\}$/m;
+/**
+ * The bad canary's change to the api: item reads go one at a time over a single store connection (a lock
+ * each read takes for 40 ms), so each waits for those before it and responses slow down as concurrent
+ * requests grow. One request at a time, as its tests send them, nothing changes.
+ */
+export function serializeItemReads(server: string): string {
+  const read = ITEMS_READ.exec(server);
+  if (!read) throw new Error(`${API_SERVER} no longer has the items() function this scenario edits`);
+  return server.replace(
+    ITEMS_READ,
+    [
+      '# Items are read over the one store connection: each read waits for the reads before it.',
+      'items() {',
+      '  until mkdir /tmp/store-connection 2>/dev/null; do usleep 5000; done',
+      '  usleep 40000',
+      read[1] ?? '',
+      '  rmdir /tmp/store-connection',
+      '}',
+    ].join('\n'),
+  );
+}
+const ITEMS_ROUTE = `  "GET /api/items") respond '200 OK' "$(items)" ;;\n`;
+/**
+ * api lists prices in a regional storefront's currency, read from a file per region the image was to ship
+ * and does not: its tests and every environment without a region pass, the EU storefronts (production's and
+ * preprod's overlays set CATALOG_REGION=eu) answer 500 on /api/items.
+ */
+const REGIONAL_ITEMS = [
+  '  "GET /api/items")',
+  '    # Regional storefronts list prices in their own currency, from the file the image ships per region.',
+  '    region=${CATALOG_REGION:-us}',
+  '    if [ "$region" = us ]; then',
+  `      respond '200 OK' "$(items)"`,
+  '    elif currency=$(cat "/app/currency/$region" 2>/dev/null); then',
+  `      respond '200 OK' "{\\"currency\\":\\"$currency\\",\\"items\\":$(items)}"`,
+  '    else',
+  `      respond '500 Internal Server Error' "{\\"error\\":\\"no currency for region $region\\"}"`,
+  '    fi ;;',
+  '',
+].join('\n');
+
+/** The push of the sample's change to libs/common with api's regional prices on top of it. */
+async function pushRegionalPrices(world: World): Promise<ScenarioEvent[]> {
+  const server = readFileSync(join(world.monorepo.path, API_SERVER), 'utf8');
+  if (!server.includes(ITEMS_ROUTE)) throw new Error(`${API_SERVER} no longer has the items route this scenario edits`);
+  const sha = await world.commit({ [API_SERVER]: server.replace(ITEMS_ROUTE, REGIONAL_ITEMS) }, 'api: regional prices');
+  return [{ name: 'push', sha, before: world.monorepo.base }];
+}
 
 /**
  * A push of one commit right after the one production runs (the sample's base), editing files of the
@@ -106,6 +127,22 @@ async function pushAfterProduction(
   const sha = await world.commit(files, message, world.monorepo.base);
   return [{ name: 'push', sha, before: world.monorepo.base }];
 }
+
+/**
+ * worker's script installed as a command on the image's PATH, without its execute bit (the file is 0644 in
+ * Git, and COPY keeps modes): the tests pass, the image builds, its process cannot start.
+ */
+const pushWorkerAsCommand = (world: World): Promise<ScenarioEvent[]> =>
+  pushAfterProduction(
+    world,
+    {
+      'services/worker/Dockerfile': (text) =>
+        text
+          .replace('COPY src/worker.sh /app/worker.sh', 'COPY src/worker.sh /usr/local/bin/worker')
+          .replace('CMD ["sh", "/app/worker.sh", "run", "/var/queue"]', 'CMD ["worker", "run", "/var/queue"]'),
+    },
+    'worker: install the worker as a command',
+  );
 
 /** The caller of two environments without canary metrics: dev, then production after its approval. */
 const twoEnvironments = (world: World): Record<string, string> => ({
@@ -256,6 +293,12 @@ export const expectations = {
 };
 
 const ALL = ['dev', 'staging', 'canary', 'production'];
+/**
+ * For scenarios whose point is not what the images do (approvals, concurrency, controllers, callers'
+ * chains, canary metrics): rollouts are ready without waiting for their pods, which keeps the suite's cost
+ * down; the smoke tests still reach the built images, started when traffic first asks.
+ */
+const CHEAP_ROLLOUTS: WorldOptions = { rolloutsRunPods: false };
 /** The job of the environments between the first and the last: one leg per environment, or skipped whole. */
 const middle = (environment?: string): string => (environment === undefined ? 'middle' : `middle (${environment})`);
 
@@ -268,6 +311,8 @@ const INVALID_SUBJECT = 'dev: two api replicas';
 /** What Argo CD says when an admission webhook refuses a Deployment of the commit. */
 const ARGO_CD_REFUSAL =
   'one or more objects failed to apply, reason: admission webhook "verify-images.policy.example.com" denied the request: image signature not found';
+/** What the kubelet says of a container whose process cannot be started. */
+const CRASH_REASON = 'exec: "worker": executable file not found in $PATH';
 const FIVE = ['dev', 'qa', 'staging', 'preprod', 'production'] as const;
 const TESTS_PASS = { 'test (api)': 'success', 'test (worker)': 'success' };
 const BUILDS_PASS = { 'build (api)': 'success', 'build (worker)': 'success' };
@@ -314,7 +359,7 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
   'rejected-approval': {
     name: 'rejected-approval',
     description: "staging's reviewer rejects the deployment: dev runs the release, nothing after it changes",
-    world: {},
+    world: CHEAP_ROLLOUTS,
     rejects: ['staging'],
     events: push,
     promises: (report, world) => [
@@ -332,15 +377,12 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
     name: 'bad-canary',
     description:
       "a change makes the api's item reads wait for each other: under the canary's traffic it answers slower than the baseline, is reverted in Git, production is not promoted",
-    world: {},
+    world: CHEAP_ROLLOUTS,
     rejects: [],
     events: async (world) => {
-      const path = join(world.monorepo.path, CANARY_WORKLOAD_MODULE);
+      const server = readFileSync(join(world.monorepo.path, API_SERVER), 'utf8');
       const sha = await world.commit(
-        {
-          [CANARY_WORKLOAD_MODULE]: `${readFileSync(path, 'utf8')}${SERIALIZED_ITEM_READS}`,
-          'services/api/test/items.test.js': ITEMS_TEST,
-        },
+        { [API_SERVER]: serializeItemReads(server) },
         'api: read items over one store connection',
       );
       return [{ name: 'push', sha, before: world.monorepo.base }];
@@ -358,9 +400,9 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
     name: 'failed-production-smoke',
     description:
       "production's smoke test fails: production's GitOps commit is reverted, the previous images run again, the job ends red",
-    world: { broken: ['production'] },
+    world: {},
     rejects: [],
-    events: push,
+    events: pushRegionalPrices,
     promises: (report, world) => [
       ...expectations.jobs(report, { canary: 'success', production: 'failure' }),
       ...expectations.environments(report, world, ['dev', 'staging', 'canary'], ['production']),
@@ -368,15 +410,45 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
       ...expectations.notified(world, 'Deploy to production failed'),
     ],
   },
+  'crashing-image': {
+    name: 'crashing-image',
+    description:
+      "worker's image cannot start its process (a script installed without its execute bit): dev's rollout fails with the kubelet's reason, dev's GitOps commit is reverted, nothing after it changes",
+    world: {},
+    rejects: [],
+    events: pushWorkerAsCommand,
+    promises: (report, world) => [
+      ...expectations.jobs(report, {
+        'test (worker)': 'success',
+        'build (worker)': 'success',
+        release: 'success',
+        dev: 'failure',
+        [middle()]: 'skipped',
+        canary: 'skipped',
+        production: 'skipped',
+      }),
+      ...expectations.selected(report, ['worker']),
+      ...expectations.environments(report, world, [], ALL),
+      ...expectations.reverted(report, 'dev'),
+      ...expectations.summarized(report, 'dev', CRASH_REASON),
+      ...expectations.notified(world, 'Deploy to dev failed'),
+    ],
+  },
   'failing-test': {
     name: 'failing-test',
     description: "a change breaks api's test: the release stops before any image is built or any environment changes",
-    world: {},
+    // Nothing is built or deployed: a world of its own runs no images.
+    world: { runImages: false },
     rejects: [],
     events: async (world) => {
-      const server = join(world.monorepo.path, 'services', 'api', 'src', 'server.js');
+      const server = join(world.monorepo.path, 'services', 'api', 'src', 'server.sh');
       const sha = await world.commit(
-        { 'services/api/src/server.js': readFileSync(server, 'utf8').replace("'ok'", "'degraded'") },
+        {
+          'services/api/src/server.sh': readFileSync(server, 'utf8').replace(
+            '{"status":"ok"}',
+            '{"status":"degraded"}',
+          ),
+        },
         'api: report degraded health',
       );
       return [{ name: 'push', sha, before: world.monorepo.head }];
@@ -418,7 +490,7 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
     name: 'superseded-run',
     description:
       "two pushes: the first run's dev deployment waits for approval and is superseded; the second deploys both changes",
-    world: {},
+    world: CHEAP_ROLLOUTS,
     rejects: [],
     holdUntilNext: 'dev',
     events: async (world) => {
@@ -441,7 +513,7 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
     name: 'argocd-refuses',
     description:
       "the clusters act as Argo CD, which refuses staging's commit: the job ends with Argo CD's message, staging's commit is reverted, nothing after it changes",
-    world: { argoCd: true, argoCdRefuses: { environment: 'staging', message: ARGO_CD_REFUSAL } },
+    world: { ...CHEAP_ROLLOUTS, argoCd: true, argoCdRefuses: { environment: 'staging', message: ARGO_CD_REFUSAL } },
     rejects: [],
     controllers: { dev: 'argocd', staging: 'argocd', canary: 'argocd', production: 'argocd' },
     events: push,
@@ -480,7 +552,7 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
     name: 'two-environments',
     description:
       'a caller with two environments and no canary metrics: dev, then production after its approval; no canary judged',
-    world: {},
+    world: CHEAP_ROLLOUTS,
     rejects: [],
     events: push,
     inputs: twoEnvironments,
@@ -510,9 +582,9 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
       const sha = await world.commit(
         {
           '.github/services.yml': readFileSync(manifest, 'utf8').replace(
-            '    min-coverage: 80\n  web:',
+            '    test-reports: services/api/reports/*.xml\n  web:',
             [
-              '    min-coverage: 80',
+              '    test-reports: services/api/reports/*.xml',
               '    integration-test: >-',
               '      node --test --test-reporter=spec --test-reporter-destination=stdout',
               '      --test-reporter=junit --test-reporter-destination=reports/integration.xml it/orders.mjs',
@@ -581,9 +653,9 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
     name: 'five-environments',
     description:
       "a caller promoting through dev, qa, staging, preprod and production, where preprod's release fails its smoke test: qa and staging get it in order, preprod's commit is reverted, production is not promoted",
-    world: { broken: ['preprod'] },
+    world: {},
     rejects: [],
-    events: push,
+    events: pushRegionalPrices,
     inputs: (world) => ({
       environments: 'dev, qa, staging, preprod, production',
       'base-url-dev': '',
@@ -610,7 +682,7 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
     name: 'custom-canary',
     description:
       'a caller whose canary is its own environment, prod-canary, applied by Argo CD: judged before production, which is promoted on its pass',
-    world: { argoCd: true },
+    world: { ...CHEAP_ROLLOUTS, argoCd: true },
     rejects: [],
     controllers: { 'prod-canary': 'argocd' },
     events: push,

@@ -1,9 +1,9 @@
 // The world a rehearsal of deploy.yml runs against, all on 127.0.0.1 and in one temporary folder: the
 // sample monorepo (the caller), a snapshot of this suite (the workflow's own repository), a registry, a
 // GitOps remote served over git's HTTP protocol with a token, one simulated cluster per environment that
-// follows Git, a sample service per environment, traffic to the canary and its baseline recorded as a mesh
-// records it and scraped by Prometheus, and a scanner in the runner's tool cache (the installed Trivy, else
-// the recorded-reports scanner: scanner/install.ts).
+// follows Git and runs the images it rolls out (world-images.ts), an ingress per environment, traffic to the
+// canary and its baseline recorded as a mesh records it and scraped by Prometheus, and a scanner in the
+// runner's tool cache (the installed Trivy, else the recorded-reports scanner: scanner/install.ts).
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,7 +23,30 @@ import { CANARY_METRICS_YAML, startPrometheus, type PrometheusServer } from './s
 import { MeshTraffic } from './servers/traffic.ts';
 import { startRegistry, type RunningRegistry } from './servers/registry.ts';
 import { createSampleMonorepo, SAMPLE_AUTHOR, TOOLCHAIN_SERVICES, toolchainServiceFiles } from './sample-monorepo.ts';
-import { startSampleService, type SampleService, type SampleServiceOptions } from './servers/sample-service.ts';
+import type { LoopbackListener } from './servers/loopback.ts';
+import { ScenarioReadiness } from './kube/readiness.ts';
+import type { ClusterNode } from './kubelet/cluster-node.ts';
+import {
+  canRunImages,
+  NETWORK_RESOURCES,
+  publishWorldImages,
+  startClusterNode,
+  startEnvironmentAddress,
+  workloadEndpoints,
+} from './world-images.ts';
+
+/**
+ * The storefronts of the EU (production and its pre-production) price in euros: their api is told so, as
+ * real overlays carry the configuration of their environment.
+ */
+const EU_OVERLAY = `patches:
+  - target: {kind: Deployment, name: api}
+    patch: |-
+      - op: add
+        path: /spec/template/spec/containers/0/env
+        value:
+          - {name: CATALOG_REGION, value: eu}
+`;
 
 /**
  * The environments a caller may promote through: the default chain (dev, staging, canary, production),
@@ -52,8 +75,18 @@ export const GITHUB_TOKEN = 'ghs_rehearsalToken0000000000000000000000';
 export const GITOPS_TOKEN = 'ghp_rehearsalGitopsToken000000000000000';
 
 export interface WorldOptions {
-  /** Environments whose sample service is broken (their smoke test fails). */
-  broken?: EnvironmentName[];
+  /**
+   * Read when the world starts: the clusters run the images they roll out, and each environment's URL is
+   * an ingress to its pods (default: on where pods can run, as root). Off, rollouts go as `rollout` says
+   * and each environment's URL is the sample service.
+   */
+  runImages?: boolean;
+  /**
+   * Whether a rollout waits for its pods to run and become ready (default true). False: rollouts are ready at
+   * once, as cheaper scenarios whose point lies elsewhere want; traffic still starts the pods it reaches,
+   * from the templates the clusters run, so smoke tests still meet the built images.
+   */
+  rolloutsRunPods?: boolean;
   /** How a rollout goes, per environment and Deployment. */
   rollout?: (environment: string, deployment: string, image: string) => RolloutOutcome;
   /** The clusters act as Argo CD: each environment's Application reports every commit it applies. */
@@ -145,6 +178,8 @@ async function createRepositories(
     images: [...WORLD_SERVICES],
     overlays: [...ENVIRONMENTS],
     message: `Initial GitOps layout\n\nSource-Commit: ${monorepo.base}\nEnvironment: ${ENVIRONMENTS.join(', ')}\n`,
+    baseResources: NETWORK_RESOURCES,
+    overlayExtras: { production: EU_OVERLAY, preprod: EU_OVERLAY },
   });
   const github = new GitHubApi(GITHUB_TOKEN);
   const http = await teardown.add(
@@ -186,8 +221,11 @@ interface WorldParts {
   gitops: { bare: string; branch: string; http: GitHttpServer };
   github: GitHubApi;
   environments: Record<EnvironmentName, ClusterEnvironment>;
-  services: Record<EnvironmentName, SampleService>;
-  serviceOptions: Record<EnvironmentName, SampleServiceOptions>;
+  services: Record<EnvironmentName, LoopbackListener>;
+  /** The kubelet running the clusters' pods (none when the world does not run images). */
+  node: ClusterNode | undefined;
+  /** `repository:tag` the world pushed itself before any rehearsal: kept, and never reported as pushed. */
+  published: ReadonlySet<string>;
   prometheus: PrometheusServer;
   canaryTraffic: CanaryTraffic;
   reconciler: Reconciler;
@@ -209,21 +247,35 @@ async function startParts(directory: string, options: WorldOptions, teardown: Te
   );
   const imagePrefix = `${registry.host}/acme`;
   const repositories = await createRepositories(directory, imagePrefix, teardown);
+  const runner = runnerFolders(directory);
+  const access = { host: registry.host, prefix: imagePrefix, username: 'octocat', password: GITHUB_TOKEN };
+  let node: ClusterNode | undefined;
+  let published: ReadonlySet<string> = new Set();
+  if (options.runImages ?? canRunImages()) {
+    const world = await publishWorldImages(directory, access, runner.baseEnv, repositories.monorepo);
+    const conf = world.registriesConf;
+    published = new Set(world.published);
+    runner.baseEnv['CONTAINERS_REGISTRIES_CONF'] = conf;
+    node = await teardown.add(Promise.resolve(startClusterNode(directory, access, conf)), (started) => started.stop());
+  }
   const { bare, branch } = repositories.gitops;
   const environments = await teardown.add(startClusters(), (started) =>
     Promise.all(CLUSTERS.map((name) => started[name].server.stop())),
   );
   const conditions = { options };
-  const traffic = await teardown.add(MeshTraffic.start(), (started) => started.stop());
+  // Six requests a second a side: the sample's api forks a shell per request, and three at a time already
+  // show a canary whose reads wait for each other.
+  const traffic = await teardown.add(MeshTraffic.start({ requestsPerSecond: 6 }), (started) => started.stop());
   const canaryTraffic = new CanaryTraffic({
     traffic,
-    // Until the clusters run the built images, each environment's workloads answer at its sample service.
-    addresses: (environment) => [services[environment as EnvironmentName].url],
+    // The ready pods where the clusters run the built images; else each environment's sample service.
+    addresses: async (environment, workload) =>
+      node
+        ? (await workloadEndpoints(node, environments[environment as EnvironmentName], workload)).map(
+            (endpoint) => `http://${endpoint}`,
+          )
+        : [services[environment as EnvironmentName].url],
     namespace: (environment) => environments[environment as EnvironmentName].namespace,
-    gitops: { bare, branch },
-    monorepo: repositories.monorepo.path,
-    directory,
-    serve: (environment, api) => (serviceOptions[environment as EnvironmentName].api = api),
   });
   const argoCd: ArgoCdBehaviour = {
     repoURL: `${repositories.gitops.http.url}/${GITOPS_REPOSITORY}.git`,
@@ -236,13 +288,23 @@ async function startParts(directory: string, options: WorldOptions, teardown: Te
       return subject.startsWith('Revert') ? undefined : refusal.message;
     },
   };
+  const scenario = new ScenarioReadiness(
+    (environment, deployment, image) => conditions.options.rollout?.(environment, deployment, image) ?? 'success',
+  );
   const reconciler = new Reconciler({
     repository: bare,
     branch,
     environments: Object.values(environments),
-    outcome: (environment, deployment, image) => {
-      canaryTraffic.podStarting(environment, deployment);
-      return conditions.options.rollout?.(environment, deployment, image) ?? 'success';
+    // A scenario that says how rollouts go is obeyed; otherwise the pods run. A ready canary draws traffic.
+    readiness: {
+      readiness: async (subject) => {
+        const readiness =
+          node && conditions.options.rollout === undefined && conditions.options.rolloutsRunPods !== false
+            ? await node.readiness(subject)
+            : await scenario.readiness(subject);
+        if (readiness.ready) canaryTraffic.podReady(subject.environment, subject.name);
+        return readiness;
+      },
     },
     argoCd: () => (conditions.options.argoCd === true ? argoCd : undefined),
   });
@@ -250,12 +312,9 @@ async function startParts(directory: string, options: WorldOptions, teardown: Te
   // The environments have long run the first commit.
   await reconciler.restore(initialGitops);
   await teardown.add(Promise.resolve(reconciler.start()), () => reconciler.stop());
-  const serviceOptions = Object.fromEntries(
-    ENVIRONMENTS.map((name) => [name, { version: '1.4.0', broken: false }]),
-  ) as Record<EnvironmentName, SampleServiceOptions>;
-  const services = {} as Record<EnvironmentName, SampleService>;
+  const services = {} as Record<EnvironmentName, LoopbackListener>;
   for (const name of ENVIRONMENTS) {
-    services[name] = await teardown.add(startSampleService(serviceOptions[name]), (service) => service.stop());
+    services[name] = await teardown.add(startEnvironmentAddress(node, environments[name]), (service) => service.stop());
   }
   const prometheus = await teardown.add(startPrometheus({ scrapeTargets: [traffic.scrapeTarget] }), (started) =>
     started.stop(),
@@ -267,14 +326,15 @@ async function startParts(directory: string, options: WorldOptions, teardown: Te
     ...repositories,
     environments,
     services,
-    serviceOptions,
+    node,
+    published,
     prometheus,
     canaryTraffic,
     reconciler,
     initialGitops,
     conditions,
     argoCd,
-    ...runnerFolders(directory),
+    ...runner,
   };
 }
 
@@ -294,7 +354,8 @@ export class World {
   readonly webhookUrl: string;
   readonly environments: Record<EnvironmentName, ClusterEnvironment>;
   readonly kubeconfigs: Record<EnvironmentName, string>;
-  readonly services: Record<EnvironmentName, SampleService>;
+  /** Each environment's base URL: its ingress (or the sample service, when the world runs no images). */
+  readonly services: Record<EnvironmentName, LoopbackListener>;
   readonly prometheus: PrometheusServer;
   readonly reconciler: Reconciler;
   /** Environment every step of every job gets. */
@@ -362,6 +423,16 @@ export class World {
     this.scan = parts.scan;
   }
 
+  /**
+   * Where one workload of an environment is reached now: `IP:port` of each of its ready pods (the first
+   * port its containers declare), started first when it ran before the rehearsal. Empty when the world runs
+   * no images or none of its pods is ready.
+   */
+  async endpoints(environment: EnvironmentName, workload: string): Promise<string[]> {
+    const node = this.parts.node;
+    return node ? workloadEndpoints(node, this.environments[environment], workload) : [];
+  }
+
   /** Subjects of the GitOps branch's commits, oldest first. */
   async gitopsHistory(): Promise<string[]> {
     const log = await gitIn(this.gitops.bare).output(['log', '--reverse', '--format=%s', this.gitops.branch]);
@@ -383,12 +454,12 @@ export class World {
 
   /** Images with a digest in the registry, as `<registry>/<repository>@sha256:…`. */
   pushedImages(): Promise<string[]> {
-    return pushedImages(this.registry);
+    return pushedImages(this.registry, this.parts.published);
   }
 
   /** The registry's tags: `<registry>/<repository>` → tag → the digest it names. */
   registryTags(): Promise<Record<string, Record<string, string>>> {
-    return registryTags(this.registry);
+    return registryTags(this.registry, this.parts.published);
   }
 
   /**
@@ -439,8 +510,9 @@ export class World {
     await this.reconciler.stop();
     await gitIn(this.gitops.bare).run(['update-ref', `refs/heads/${this.gitops.branch}`, this.parts.initialGitops]);
     await this.reconciler.restore(this.parts.initialGitops);
+    await this.parts.node?.reset();
     await gitIn(this.monorepo.path).run(['reset', '--quiet', '--hard', this.monorepo.head]);
-    await clearRegistry(this.registry);
+    await clearRegistry(this.registry, this.parts.published);
     this.github.reset();
     this.configure(options);
     this.reconciler.start();
@@ -463,10 +535,6 @@ export class World {
           this.parts.initialGitops,
         );
       } else application.remove();
-    }
-    for (const name of ENVIRONMENTS) {
-      this.parts.serviceOptions[name].broken = options.broken?.includes(name) === true;
-      delete this.parts.serviceOptions[name].api;
     }
   }
 }
@@ -499,13 +567,15 @@ const MANIFEST_TYPES = [
 /** Every tag in the registry that names a manifest, with its repository and digest. */
 export async function registryManifests(
   registry: RunningRegistry,
+  /** `repository:tag` the world published itself (its base image, its first release): left out. */
+  published: ReadonlySet<string> = new Set(),
 ): Promise<Array<{ repository: string; tag: string; digest: string }>> {
   const get = registryClient(registry);
   const catalog = (await (await get('/v2/_catalog')).json()) as { repositories?: string[] };
   const manifests: Array<{ repository: string; tag: string; digest: string }> = [];
   for (const repository of catalog.repositories ?? []) {
     const tags = ((await (await get(`/v2/${repository}/tags/list`)).json()) as { tags?: string[] | null }).tags ?? [];
-    for (const tag of tags) {
+    for (const tag of tags.filter((each) => !published.has(`${repository}:${each}`))) {
       const response = await get(`/v2/${repository}/manifests/${tag}`, { method: 'HEAD', accept: MANIFEST_TYPES });
       const digest = response.headers.get('docker-content-digest');
       if (digest) manifests.push({ repository, tag, digest });
@@ -515,27 +585,40 @@ export async function registryManifests(
 }
 
 /** Images the registry holds, as `<registry>/<repository>@sha256:…`, each once. */
-export async function pushedImages(registry: RunningRegistry): Promise<string[]> {
-  const images = (await registryManifests(registry)).map(
+export async function pushedImages(
+  registry: RunningRegistry,
+  published: ReadonlySet<string> = new Set(),
+): Promise<string[]> {
+  const images = (await registryManifests(registry, published)).map(
     ({ repository, digest }) => `${registry.host}/${repository}@${digest}`,
   );
   return [...new Set(images)].sort();
 }
 
-/** The registry's tags: `<registry>/<repository>` → tag → the digest it names. */
-export async function registryTags(registry: RunningRegistry): Promise<Record<string, Record<string, string>>> {
+/** The registry's tags: `<registry>/<repository>` → tag → the digest it names (the world's own left out). */
+export async function registryTags(
+  registry: RunningRegistry,
+  published: ReadonlySet<string> = new Set(),
+): Promise<Record<string, Record<string, string>>> {
   const tags: Record<string, Record<string, string>> = {};
-  for (const { repository, tag, digest } of await registryManifests(registry)) {
+  for (const { repository, tag, digest } of await registryManifests(registry, published)) {
     (tags[`${registry.host}/${repository}`] ??= {})[tag] = digest;
   }
   return tags;
 }
 
-/** Deletes every manifest, so that the next rehearsal pushes (and reports) its images anew. */
-async function clearRegistry(registry: RunningRegistry): Promise<void> {
+/**
+ * Deletes every manifest but the world's own, so that the next rehearsal pushes (and reports) its images
+ * anew.
+ */
+async function clearRegistry(registry: RunningRegistry, published: ReadonlySet<string>): Promise<void> {
   const request = registryClient(registry);
+  const all = await registryManifests(registry);
+  const kept = new Set(
+    all.filter(({ repository, tag }) => published.has(`${repository}:${tag}`)).map(({ digest }) => digest),
+  );
   const manifests = new Set(
-    (await registryManifests(registry)).map(({ repository, digest }) => `${repository}@${digest}`),
+    all.filter(({ digest }) => !kept.has(digest)).map(({ repository, digest }) => `${repository}@${digest}`),
   );
   for (const manifest of manifests) {
     const [repository = '', digest = ''] = manifest.split('@');

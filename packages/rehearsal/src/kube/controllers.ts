@@ -121,14 +121,14 @@ async function startPod(
   write: (ready: boolean) => void,
 ): Promise<TemplateReadiness> {
   const { server } = subject.context;
-  const report = (health: PodHealth): void => {
-    server.apply(templatePod(subject, created.name, created.owner, created.labels, health, created.node));
+  const report = (health: PodHealth, message?: string): void => {
+    server.apply(templatePod(subject, created.name, created.owner, created.labels, health, created.node, message));
     write(health === 'ready');
   };
   report('starting');
   const readiness = await readinessOf(subject, created.name);
   if (!readiness.ready) {
-    if (readiness.health !== 'starting') report(readiness.health);
+    if (readiness.health !== 'starting') report(readiness.health, readiness.message);
     reportUnready(subject, created.name, readiness);
     return readiness;
   }
@@ -137,7 +137,10 @@ async function startPod(
   return readiness;
 }
 
-/** A pod of the template as the kubelet reports it: each container in the state `health` says. */
+/**
+ * A pod of the template as the kubelet reports it: each container in the state `health` says, waiting
+ * with the node's own `message` when it gave one.
+ */
 function templatePod(
   subject: Subject,
   name: string,
@@ -145,6 +148,7 @@ function templatePod(
   labels: Record<string, string>,
   health: PodHealth,
   nodeName: string,
+  message?: string,
 ): JsonObject {
   const templateSpec = specOf(subject.template);
   const containers = (Array.isArray(templateSpec['containers']) ? templateSpec['containers'] : []).filter(isObject);
@@ -157,6 +161,8 @@ function templatePod(
   });
   const status = built['status'] as JsonObject;
   const [first] = (status['containerStatuses'] as JsonObject[] | undefined) ?? [];
+  const state = first !== undefined && isObject(first['state']) ? first['state'] : undefined;
+  if (message !== undefined && state !== undefined && isObject(state['waiting'])) state['waiting']['message'] = message;
   if (first !== undefined) {
     status['containerStatuses'] = containers.map((container) => ({
       ...structuredClone(first),

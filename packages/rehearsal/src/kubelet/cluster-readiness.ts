@@ -100,6 +100,29 @@ export class KubeletReadiness implements ClusterPodReadiness {
     return [...(this.running.get(keyOf({ environment, namespace, name: workload })) ?? [])];
   }
 
+  /**
+   * Stops a workload's pods of other templates than `current`'s: what a finished rollout leaves of the
+   * ReplicaSets it replaced (none).
+   */
+  async retireOthers(environment: string, namespace: string, workload: string, current: PodHandle): Promise<void> {
+    const key = keyOf({ environment, namespace, name: workload });
+    const same = JSON.stringify(current.template.containers);
+    const pods = this.running.get(key) ?? [];
+    const retired = pods.filter((pod) => JSON.stringify(pod.template.containers) !== same);
+    this.running.set(
+      key,
+      pods.filter((pod) => !retired.includes(pod)),
+    );
+    await Promise.all(retired.map((pod) => pod.stop()));
+  }
+
+  /** Stops every pod it started (a world put back as it was). */
+  async stopAll(): Promise<void> {
+    const pods = [...this.running.values()].flat();
+    this.running.clear();
+    await Promise.allSettled(pods.map((pod) => pod.stop()));
+  }
+
   /** Stops a workload's pods but the newest `keep` (those of a template replaced, say). */
   async retire(environment: string, namespace: string, workload: string, keep: number): Promise<void> {
     const key = keyOf({ environment, namespace, name: workload });

@@ -9,6 +9,7 @@ export {
 } from './container-process.ts';
 export type { Backoff } from './container-worker.ts';
 export { isSettled, KubeletReadiness, templateReadinessOf } from './cluster-readiness.ts';
+export { ClusterNode, type ClusterNodeOptions, type WorkloadRef } from './cluster-node.ts';
 export { Kubelet, PodHandle, type KubeletOptions } from './kubelet.ts';
 export { readPodTemplate, type ContainerSpec, type PodTemplate, type Probe } from './pod-template.ts';
 export { ReadinessTracker, runProbe, type ProbeResult } from './probe.ts';

@@ -6,18 +6,6 @@ import { listenOnLoopback } from './loopback.ts';
 export interface SampleServiceOptions {
   /** Reported by /api/version (default 1.0.0). */
   version?: string;
-  /** /api/items answers 500, as a release with a broken data layer would. */
-  broken?: boolean;
-  /**
-   * The handlers of the api the environment runs (its module's exports): `items()`, when exported,
-   * answers /api/items, taking as long as the api's own code takes under the load it gets.
-   */
-  api?: SampleApi;
-}
-
-/** What the sample api's module exports that the service serves. */
-export interface SampleApi {
-  items?: () => unknown;
 }
 
 export interface SampleService {
@@ -43,7 +31,6 @@ function sendJson(response: ServerResponse, status: number, body: unknown): void
 export async function startSampleService(options: SampleServiceOptions = {}): Promise<SampleService> {
   const version = options.version ?? '1.0.0';
   const server = createServer((request: IncomingMessage, response: ServerResponse) => {
-    const items = options.api?.items;
     const path = new URL(request.url ?? '/', 'http://localhost').pathname;
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       sendJson(response, 405, { error: 'method not allowed' });
@@ -51,15 +38,6 @@ export async function startSampleService(options: SampleServiceOptions = {}): Pr
       sendJson(response, 200, { status: 'ok' });
     } else if (path === '/api/version') {
       sendJson(response, 200, { version });
-    } else if (path === '/api/items' && options.broken === true) {
-      sendJson(response, 500, { error: 'items are unavailable' });
-    } else if (path === '/api/items' && items) {
-      Promise.resolve()
-        .then(items)
-        .then(
-          (body) => sendJson(response, 200, body),
-          () => sendJson(response, 500, { error: 'items are unavailable' }),
-        );
     } else if (path === '/api/items') {
       sendJson(response, 200, SAMPLE_ITEMS);
     } else {

@@ -119,12 +119,15 @@ const STEP_KEYS = [
 ];
 const STRATEGY_KEYS = ['matrix', 'fail-fast', 'max-parallel'];
 
-type ParserModule = typeof import('@actions/workflow-parser');
+type ParserModule = typeof import('@actions/workflow-parser') & {
+  parseFile: (name: string, content: string) => Parsed;
+};
+type Parsed = ReturnType<typeof import('@actions/workflow-parser').parseWorkflow>;
 let parserModule: ParserModule | undefined;
 
 /**
  * GitHub's parser imports its JSON schema without an import attribute; plain Node needs one. The
- * module is loaded once, after a resolve hook supplies the attribute.
+ * modules are loaded once, after a resolve hook supplies the attribute.
  */
 async function workflowParser(): Promise<ParserModule> {
   if (parserModule) return parserModule;
@@ -136,8 +139,46 @@ async function workflowParser(): Promise<ParserModule> {
         : resolved;
     },
   });
-  parserModule = await import('@actions/workflow-parser');
+  // One module after another: jest's module linker refuses interlinked modules loaded side by side.
+  const api = await import('@actions/workflow-parser');
+  parserModule = { ...api, parseFile: await valueParser() };
   return parserModule;
+}
+
+/**
+ * parseWorkflow, except that `${{ }}` in a multi-line scalar is read from its YAML value, as GitHub's runs
+ * read it. The library reads such a scalar from its source text for an editor's positions: a `|` block
+ * would keep its indentation and its last newline under `|-`, a `>` block would not fold.
+ */
+async function valueParser(): Promise<(name: string, content: string) => Parsed> {
+  const { TemplateContext, TemplateValidationErrors } =
+    await import('@actions/workflow-parser/templates/template-context');
+  const { readTemplate } = await import('@actions/workflow-parser/templates/template-reader');
+  const { NoOperationTraceWriter } = await import('@actions/workflow-parser/templates/trace-writer');
+  const { getWorkflowSchema } = await import('@actions/workflow-parser/workflows/workflow-schema');
+  const { WORKFLOW_ROOT } = await import('@actions/workflow-parser/workflows/workflow-constants');
+  const { YamlObjectReader } = await import('@actions/workflow-parser/workflows/yaml-object-reader');
+  const { StringToken } = await import('@actions/workflow-parser/templates/tokens/index');
+  class ValueReader extends YamlObjectReader {
+    override allowLiteral(): ReturnType<typeof YamlObjectReader.prototype.allowLiteral> {
+      const token = super.allowLiteral();
+      if (!(token instanceof StringToken) || token.range?.start.line === token.range?.end.line) return token;
+      const { file, range, value, definitionInfo, blockScalarHeader } = token;
+      return new StringToken(file, range, value, definitionInfo, undefined, blockScalarHeader);
+    }
+  }
+  return (name, content) => {
+    const context = new TemplateContext(
+      new TemplateValidationErrors(),
+      getWorkflowSchema(),
+      new NoOperationTraceWriter(),
+    );
+    const fileId = context.getFileId(name);
+    const reader = new ValueReader(fileId, content);
+    for (const error of reader.errors) context.error(fileId, error.message, error.range);
+    const value = reader.errors.length > 0 ? undefined : readTemplate(context, WORKFLOW_ROOT, reader, fileId);
+    return { context, value };
+  };
 }
 
 class Reader {
@@ -356,10 +397,7 @@ function readCall(
 export async function loadWorkflow(path: string): Promise<WorkflowDefinition> {
   const parser = await workflowParser();
   const file = basename(path);
-  const parsed = parser.parseWorkflow(
-    { name: file, content: readFileSync(path, 'utf8') },
-    new parser.NoOperationTraceWriter(),
-  );
+  const parsed = parser.parseFile(file, readFileSync(path, 'utf8'));
   const [first] = parsed.context.errors.getErrors();
   if (first !== undefined) throw new ConfigurationError(first.message, { file });
   const reader = new Reader(file, parser);

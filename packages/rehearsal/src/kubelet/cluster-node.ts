@@ -1,0 +1,109 @@
+// The rehearsal's node: one kubelet under every simulated cluster. It answers the clusters' readiness
+// question for each pod a rollout starts by running it (KubeletReadiness); once a pod of the new template is
+// ready, the workload's pods of earlier templates stop, as the rollout scales their ReplicaSet to zero. It
+// gives traffic the ready pods of a workload; what ran before the rehearsal (the clusters' first state,
+// restored as long settled) is started when traffic first needs it, not before: a reset costs nothing.
+import { randomBytes } from 'node:crypto';
+import type { KubeApiServer } from '../kube/api-server.ts';
+import { WORKLOAD_KINDS } from '../kube/controllers.ts';
+import { isObject, type JsonObject } from '../kube/patch.ts';
+import type { PodReadiness, PodTemplateSubject, TemplateReadiness } from '../kube/readiness.ts';
+import { KubeletReadiness } from './cluster-readiness.ts';
+import { Kubelet, type KubeletOptions, type PodHandle } from './kubelet.ts';
+import { readPodTemplate } from './pod-template.ts';
+
+const RESOURCE_OF = { Deployment: 'deployments', StatefulSet: 'statefulsets', DaemonSet: 'daemonsets' } as const;
+
+export interface ClusterNodeOptions extends KubeletOptions {
+  /** How long a pod may take to become ready before its rollout is judged failed (default 60 s). */
+  readyDeadlineMs?: number;
+  /** How long a ready pod must stay ready (default 1 s). */
+  stableMs?: number;
+}
+
+/** A workload whose pods traffic may reach, in an environment's cluster. */
+export interface WorkloadRef {
+  environment: string;
+  server: KubeApiServer;
+  namespace: string;
+  name: string;
+}
+
+export class ClusterNode implements PodReadiness {
+  readonly kubelet: Kubelet;
+  private readonly pods: KubeletReadiness;
+  /** Starts for traffic under way, by workload key: two requests at once start one pod. */
+  private readonly starting = new Map<string, Promise<TemplateReadiness>>();
+
+  constructor(options: ClusterNodeOptions) {
+    this.kubelet = new Kubelet(options);
+    const deadline = options.readyDeadlineMs ?? 60_000;
+    this.pods = new KubeletReadiness(this.kubelet, () => deadline, options.stableMs ?? 1_000);
+  }
+
+  async readiness(subject: PodTemplateSubject): Promise<TemplateReadiness> {
+    const readiness = await this.pods.readiness(subject);
+    const started = this.pods.podsOf(subject.environment, subject.namespace, subject.name).at(-1);
+    if (readiness.ready && started)
+      await this.pods.retireOthers(subject.environment, subject.namespace, subject.name, started);
+    return readiness;
+  }
+
+  /**
+   * The ready pods of a workload's current template, started first if none runs (a workload that ran
+   * before the rehearsal); none when the workload does not exist or its pod does not become ready.
+   */
+  async readyPods(workload: WorkloadRef): Promise<PodHandle[]> {
+    const found = findWorkload(workload);
+    if (found === undefined) return [];
+    let containers: string;
+    try {
+      containers = JSON.stringify(readPodTemplate(found.template).containers);
+    } catch {
+      return []; // A template the kubelet refuses: its rollout says why.
+    }
+    const current = (): PodHandle[] =>
+      this.pods
+        .podsOf(workload.environment, workload.namespace, workload.name)
+        .filter((pod) => JSON.stringify(pod.template.containers) === containers);
+    if (current().length === 0) {
+      const key = `${workload.environment}/${workload.namespace}/${workload.name}`;
+      let start = this.starting.get(key);
+      if (start === undefined) {
+        start = this.pods.readiness({
+          environment: workload.environment,
+          namespace: workload.namespace,
+          kind: found.kind,
+          name: workload.name,
+          // Named as a ReplicaSet names its pods: buildah's container names are the node's, whatever the namespace.
+          pod: `${workload.name}-${randomBytes(3).toString('hex').slice(0, 5)}`,
+          template: found.template,
+        });
+        this.starting.set(key, start);
+        void start.finally(() => this.starting.delete(key)).catch(() => undefined);
+      }
+      await start.catch(() => undefined);
+    }
+    return current().filter((pod) => pod.readiness().ready);
+  }
+
+  /** Stops every pod (the world put back as it started); the kubelet goes on. */
+  reset(): Promise<void> {
+    return this.pods.stopAll();
+  }
+
+  async stop(): Promise<void> {
+    await this.pods.stopAll();
+    await this.kubelet.stop();
+  }
+}
+
+/** The workload of that name (Deployment, StatefulSet or DaemonSet) and its pod template. */
+function findWorkload(workload: WorkloadRef): { kind: PodTemplateSubject['kind']; template: JsonObject } | undefined {
+  for (const kind of WORKLOAD_KINDS) {
+    const object = workload.server.get(RESOURCE_OF[kind], workload.namespace, workload.name);
+    const spec = object && isObject(object['spec']) ? object['spec'] : undefined;
+    if (spec && isObject(spec['template'])) return { kind, template: spec['template'] };
+  }
+  return undefined;
+}

@@ -1,0 +1,120 @@
+// Docker Hub as an air-gapped shop has it: a mirror in the world's own registry. The base image the sample's
+// Dockerfiles name (`FROM busybox:stable`) is built here from Debian's busybox-static, every applet linked
+// into /bin, and pushed as `<registry>/library/busybox`; a registries.conf sends `docker.io` there, so
+// buildah pulls it as it would through a company's registry mirror. The world also builds the images its
+// environments start out running (the sample's first commit), once, as an earlier release pushed them.
+import { execWithDeadline, withPrivateFile } from '@shiprail/core';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** The tag the sample's Dockerfiles pull, as Docker Hub's busybox has it. */
+export const BUSYBOX_TAG = 'stable';
+const BUSYBOX = '/bin/busybox';
+const STEP_MS = 120_000;
+
+export interface MirrorAccess {
+  /** `127.0.0.1:PORT` */
+  host: string;
+  username: string;
+  password: string;
+}
+
+/**
+ * buildah's registries.conf (CONTAINERS_REGISTRIES_CONF): short names are Docker Hub's, and Docker Hub is
+ * the world's registry (plain HTTP on loopback).
+ */
+export function mirrorRegistriesConf(host: string): string {
+  return [
+    'unqualified-search-registries = ["docker.io"]',
+    'short-name-mode = "permissive"',
+    '',
+    '[[registry]]',
+    'prefix = "docker.io"',
+    `location = "${host}"`,
+    'insecure = true',
+    '',
+    '[[registry]]',
+    `location = "${host}"`,
+    'insecure = true',
+    '',
+  ].join('\n');
+}
+
+const BUSYBOX_DOCKERFILE = [
+  'FROM scratch',
+  'COPY busybox /bin/busybox',
+  // Docker Hub's busybox has a /tmp anyone may write, as programs expect.
+  'RUN ["/bin/busybox", "sh", "-c", "/bin/busybox --install -s /bin && mkdir -m 1777 /tmp"]',
+  'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+  'CMD ["sh"]',
+  '',
+].join('\n');
+
+/** `1.35.0`: the version Debian's busybox says it is. */
+export function busyboxVersion(banner: string): string | undefined {
+  return /^BusyBox v(\d+\.\d+\.\d+)/.exec(banner)?.[1];
+}
+
+export class ImageMirror {
+  private readonly access: MirrorAccess;
+  private readonly directory: string;
+  /** buildah's environment: storage, registries.conf. */
+  private readonly env: Record<string, string>;
+
+  constructor(access: MirrorAccess, directory: string, env: Record<string, string>) {
+    this.access = access;
+    this.directory = directory;
+    this.env = env;
+    mkdirSync(directory, { recursive: true });
+  }
+
+  private async buildah(args: string[], what: string): Promise<void> {
+    const result = await execWithDeadline('buildah', ['--storage-driver', 'vfs', ...args], {
+      env: this.env,
+      deadline: { ms: STEP_MS, what },
+      allowFailure: true,
+    });
+    if (result.exitCode !== 0) throw new Error(`${what}: ${result.stderr.trim().split('\n').at(-1) ?? ''}`);
+  }
+
+  private withAuthFile<T>(use: (file: string) => Promise<T>): Promise<T> {
+    const { host, username, password } = this.access;
+    const auth = Buffer.from(`${username}:${password}`).toString('base64');
+    return withPrivateFile(this.directory, 'auth.json', JSON.stringify({ auths: { [host]: { auth } } }), use);
+  }
+
+  /** Builds `context` (its Dockerfile) and pushes it as each of `tags`, the first built. */
+  async buildAndPush(context: string, tags: readonly string[]): Promise<void> {
+    const [first = '', ...others] = tags;
+    await this.withAuthFile(async (authFile) => {
+      const tagArgs = tags.flatMap((tag) => ['--tag', tag]);
+      await this.buildah(
+        ['bud', '--isolation', 'chroot', '--quiet', '--authfile', authFile, '--tls-verify=false', ...tagArgs, context],
+        `building ${first}`,
+      );
+      for (const tag of [first, ...others]) {
+        await this.buildah(
+          ['push', '--quiet', '--authfile', authFile, '--tls-verify=false', tag, `docker://${tag}`],
+          `pushing ${tag}`,
+        );
+      }
+    });
+  }
+
+  /** Publishes busybox under `library/busybox`, tagged `stable` and its own version; returns the images. */
+  async publishBusybox(): Promise<string[]> {
+    const context = join(this.directory, 'busybox');
+    mkdirSync(context, { recursive: true });
+    copyFileSync(BUSYBOX, join(context, 'busybox'));
+    writeFileSync(join(context, 'Dockerfile'), BUSYBOX_DOCKERFILE);
+    const repository = `${this.access.host}/library/busybox`;
+    const banner = await execWithDeadline(BUSYBOX, [], {
+      deadline: { ms: 10_000, what: 'busybox' },
+      allowFailure: true,
+    });
+    const version = busyboxVersion(`${banner.stdout}${banner.stderr}`);
+    const tags = [BUSYBOX_TAG, ...(version ? [version] : [])].map((tag) => `${repository}:${tag}`);
+    await this.buildAndPush(context, tags);
+    return tags;
+  }
+}

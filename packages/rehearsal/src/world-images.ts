@@ -1,0 +1,201 @@
+// What the world's clusters run, and how traffic reaches it: the registry mirrors Docker Hub's busybox for the
+// sample's Dockerfiles; the sample's first images (`<prefix>/<service>:0.1.0`, what every environment starts
+// out running) are built once per world from its first commit; one kubelet (ClusterNode) runs the pods the
+// rollouts start; each environment's base URL is an ingress that routes by the Ingress the GitOps layout
+// renders, through its Services, to the ready pods. Without root (no network namespaces) the world cannot
+// run images: each environment's URL is then the sample service, and rollouts go as the scenario says.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gitIn } from './git.ts';
+import type { ClusterEnvironment } from './kube/cluster.ts';
+import { ClusterNode } from './kubelet/cluster-node.ts';
+import type { PodHandle } from './kubelet/kubelet.ts';
+import { ImageMirror, mirrorRegistriesConf } from './servers/image-mirror.ts';
+import { ingressBackend, selects, serviceTarget } from './servers/ingress-routes.ts';
+import { startIngress, type Upstream } from './servers/ingress.ts';
+import type { LoopbackListener } from './servers/loopback.ts';
+import { startSampleService } from './servers/sample-service.ts';
+import { isObject, text, type JsonObject } from './kube/patch.ts';
+
+/** The services of the sample whose first images the world builds: those its scenarios roll back to. */
+export const SEEDED_SERVICES = ['api', 'web', 'worker'] as const;
+
+/**
+ * The GitOps base's network objects: a Service per service that listens, and one Ingress (the shop's routes:
+ * the API and its health check to api, everything else to web).
+ */
+export const NETWORK_RESOURCES: Readonly<Record<string, string>> = {
+  'services.yaml': ['api', 'web']
+    .map(
+      (name) => `apiVersion: v1
+kind: Service
+metadata:
+  name: ${name}
+spec:
+  selector:
+    app: ${name}
+  ports:
+    - name: http
+      port: 80
+      targetPort: 8080
+`,
+    )
+    .join('---\n'),
+  'ingress.yaml': `apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: shop
+spec:
+  rules:
+    - http:
+        paths:
+          - path: /api
+            pathType: Prefix
+            backend: { service: { name: api, port: { name: http } } }
+          - path: /healthz
+            pathType: Exact
+            backend: { service: { name: api, port: { name: http } } }
+          - path: /
+            pathType: Prefix
+            backend: { service: { name: web, port: { name: http } } }
+`,
+};
+
+/** Whether this machine can run pods (network namespaces need root). */
+export const canRunImages = (): boolean => process.getuid?.() === 0;
+
+export interface ImagesAccess {
+  host: string;
+  prefix: string;
+  username: string;
+  password: string;
+}
+
+/**
+ * Publishes busybox and the seeded services' first images (built from `base` of the caller's repository)
+ * to the registry; returns the registries.conf buildah is then given (CONTAINERS_REGISTRIES_CONF) and what
+ * was pushed, as `repository:tag` within the registry.
+ */
+export async function publishWorldImages(
+  directory: string,
+  access: ImagesAccess,
+  storageEnv: Record<string, string>,
+  monorepo: { path: string; base: string },
+): Promise<{ registriesConf: string; published: string[] }> {
+  const conf = join(directory, 'registries.conf');
+  writeFileSync(conf, mirrorRegistriesConf(access.host));
+  const mirror = new ImageMirror(access, join(directory, 'mirror'), {
+    ...storageEnv,
+    CONTAINERS_REGISTRIES_CONF: conf,
+  });
+  const published = (await mirror.publishBusybox()).map((image) => image.slice(access.host.length + 1));
+  const checkout = join(directory, 'mirror', 'first-commit');
+  mkdirSync(checkout, { recursive: true });
+  await gitIn(monorepo.path).run(['worktree', 'add', '--quiet', '--detach', checkout, monorepo.base]);
+  try {
+    for (const service of SEEDED_SERVICES) {
+      const image = `${access.prefix}/${service}:0.1.0`;
+      await mirror.buildAndPush(join(checkout, 'services', service), [image]);
+      published.push(image.slice(access.host.length + 1));
+    }
+  } finally {
+    await gitIn(monorepo.path).run(['worktree', 'remove', '--force', checkout]);
+  }
+  return { registriesConf: conf, published };
+}
+
+/** The kubelet of the world: its own storage, the registry's credentials. */
+export function startClusterNode(directory: string, access: ImagesAccess, registriesConf: string): ClusterNode {
+  const root = join(directory, 'node');
+  mkdirSync(join(root, 'home'), { recursive: true });
+  const storage = join(root, 'storage.conf');
+  writeFileSync(storage, `[storage]\ndriver = "vfs"\ngraphroot = "${root}/root"\nrunroot = "${root}/run"\n`);
+  return new ClusterNode({
+    directory: root,
+    env: { CONTAINERS_STORAGE_CONF: storage, CONTAINERS_REGISTRIES_CONF: registriesConf, HOME: join(root, 'home') },
+    registries: [{ host: access.host, username: access.username, password: access.password }],
+    maxGracePeriodMs: 2_000,
+  });
+}
+
+const RESOURCES = ['deployments', 'statefulsets', 'daemonsets'];
+
+/** The workloads of the environment whose pods the selector picks, by name. */
+function selectedWorkloads(environment: ClusterEnvironment, selector: Record<string, string>): string[] {
+  return RESOURCES.flatMap((resource) =>
+    environment.server
+      .list(resource, environment.namespace)
+      .filter((object) => {
+        const spec = isObject(object['spec']) ? object['spec'] : {};
+        return isObject(spec['template']) && selects(selector, spec['template']);
+      })
+      .map((object) => text(object.metadata['name'])),
+  );
+}
+
+/** The ready pods of one workload of an environment (started first if it ran before the rehearsal). */
+export function workloadPods(
+  node: ClusterNode,
+  environment: ClusterEnvironment,
+  workload: string,
+): Promise<PodHandle[]> {
+  return node.readyPods({
+    environment: environment.name,
+    server: environment.server,
+    namespace: environment.namespace,
+    name: workload,
+  });
+}
+
+/**
+ * Where one workload of an environment is reached now: `IP:port` of each of its ready pods (the first port
+ * its containers declare), started first when it ran before the rehearsal.
+ */
+export async function workloadEndpoints(
+  node: ClusterNode,
+  environment: ClusterEnvironment,
+  workload: string,
+): Promise<string[]> {
+  return (await workloadPods(node, environment, workload)).flatMap((pod) => {
+    try {
+      return [pod.address()];
+    } catch {
+      return []; // No port declared: nothing to send traffic to.
+    }
+  });
+}
+
+/** Where the environment's ingress sends a path: its Ingress, the Service, the ready pods at the target port. */
+export async function upstreamOf(node: ClusterNode, environment: ClusterEnvironment, path: string): Promise<Upstream> {
+  const ingresses = environment.server.list('ingresses', environment.namespace) as JsonObject[];
+  const backend = ingressBackend(ingresses, path);
+  if (!backend) return { status: 404, message: `no Ingress rule of ${environment.namespace} serves ${path}` };
+  const service = environment.server.get('services', environment.namespace, backend.service);
+  const target = service ? serviceTarget(service, backend.port) : undefined;
+  if (!target)
+    return { status: 503, message: `service ${environment.namespace}/${backend.service} has no port ${backend.port}` };
+  const pods = (
+    await Promise.all(
+      selectedWorkloads(environment, target.selector).map((name) => workloadPods(node, environment, name)),
+    )
+  ).flat();
+  const addresses = pods.flatMap((pod) => {
+    try {
+      return [pod.address(target.targetPort)];
+    } catch {
+      return [];
+    }
+  });
+  return addresses.length > 0
+    ? { addresses }
+    : { status: 503, message: `no ready pod behind service ${environment.namespace}/${backend.service}` };
+}
+
+/** An environment's base URL: its ingress, or (without a kubelet) the sample service. */
+export function startEnvironmentAddress(
+  node: ClusterNode | undefined,
+  environment: ClusterEnvironment,
+): Promise<LoopbackListener> {
+  if (!node) return startSampleService({ version: '1.4.0' });
+  return startIngress({ upstream: (path) => upstreamOf(node, environment, path) });
+}
