@@ -300,7 +300,6 @@ describe('canary-analyze judges the traffic Prometheus scraped', () => {
     const clock = { now: () => judgedAt, sleep };
     const result = await analyze(plan, new PrometheusClient({ url: prometheus.url }), clock, silentLog);
     const metrics = result.rounds[0]?.metrics ?? [];
-    console.log(name, JSON.stringify(result.verdict), JSON.stringify(metrics).slice(0, 1500));
     expect({ decision: result.verdict.decision, reason: result.verdict.reason }).toMatchObject({ decision });
     expect(metrics.map((metric) => metric.classification).slice(0, classifications.length)).toEqual(classifications);
     // A sample a second on both sides (a busy machine delays a scrape now and then).

@@ -621,6 +621,13 @@ running('pods from images in the registry', () => {
       expect(pods.map((pod) => pod.name)).toEqual(['web-5f6d7-abcde']);
       expect((await get(pods[0]?.address() ?? '', '/env')).body).toContain('GREETING=after');
       expect(existsSync(`/run/netns/${first[0]?.networkNamespace ?? ''}`)).toBe(false);
+      // A reset keeps the pods whose workload still has their template, and stops the rest.
+      await node.reset((environment) => (environment === 'dev' ? server : undefined));
+      expect((await node.readyPods(workload)).map((pod) => pod.name)).toEqual(['web-5f6d7-abcde']);
+      expect(existsSync(`/run/netns/${pods[0]?.networkNamespace ?? ''}`)).toBe(true);
+      stored = webTemplate('restored');
+      await node.reset((environment) => (environment === 'dev' ? server : undefined));
+      expect(existsSync(`/run/netns/${pods[0]?.networkNamespace ?? ''}`)).toBe(false);
     } finally {
       await node.stop();
     }

@@ -13,8 +13,12 @@ import {
   ArgoCdApplication,
   kustomizeWords,
   Reconciler,
+  servedTypes,
   startKubeApiServer,
   text,
+  unservedKindsRefusal,
+  unservedObjects,
+  type JsonObject,
   type KubeApiServer,
   type KubeObject,
   type PodReadiness,
@@ -433,22 +437,88 @@ describe('kubectl rollout status and rollout-wait agree with the controllers', (
   });
 });
 
+/** As the rehearsal's world has them: dev's cluster runs the Prometheus Operator, staging's does not. */
+const CLUSTER_TYPES = { dev: servedTypes({ prometheusOperator: true }), staging: servedTypes({}) };
+const missingCrd = (group: string, kind: string): string =>
+  `The Kubernetes API could not find ${group}/${kind} for requested resource shop-staging/api. Make sure the "${kind}" CRD is installed on the destination cluster.`;
+/** [cluster, apiVersion, kind, what Argo CD says of an object `api` of it ('served': nothing)] */
+const REFUSAL_CASES: Array<[keyof typeof CLUSTER_TYPES, string, string, string]> = [
+  ['dev', 'apps/v1', 'Deployment', 'served'],
+  ['staging', 'apps/v1', 'Deployment', 'served'],
+  ['dev', 'monitoring.coreos.com/v1', 'ServiceMonitor', 'served'],
+  ['staging', 'monitoring.coreos.com/v1', 'ServiceMonitor', missingCrd('monitoring.coreos.com', 'ServiceMonitor')],
+  ['dev', 'monitoring.coreos.com/v1', 'PrometheusRule', 'served'],
+  ['staging', 'monitoring.coreos.com/v1', 'PrometheusRule', missingCrd('monitoring.coreos.com', 'PrometheusRule')],
+  [
+    'dev',
+    'monitoring.coreos.com/v1alpha1',
+    'AlertmanagerConfig',
+    missingCrd('monitoring.coreos.com', 'AlertmanagerConfig'),
+  ],
+  [
+    'staging',
+    'autoscaling/v2beta2',
+    'HorizontalPodAutoscaler',
+    'The Kubernetes API could not find version "v2beta2" of autoscaling/HorizontalPodAutoscaler for requested resource shop-staging/api. Version "v2" of autoscaling/HorizontalPodAutoscaler is installed on the destination cluster.',
+  ],
+  ['dev', 'apps/v1', 'Deploymnet', 'Deploymnet.apps "" not found'],
+  ['staging', 'v1', 'Secrets', 'Secrets "" not found'],
+];
+
+describe("what a cluster serves decides what Argo CD refuses, in Argo CD's words", () => {
+  test.each(REFUSAL_CASES)('%s: %s %s', (cluster, apiVersion, kind, says) => {
+    const served = CLUSTER_TYPES[cluster];
+    const unserved = unservedObjects(served, [{ apiVersion, kind, metadata: { name: 'api' } }], 'shop-staging');
+    const refusal = unserved.length === 0 ? undefined : unservedKindsRefusal(unserved, served);
+    expect(refusal?.resources.map((resource) => resource.message) ?? ['served']).toEqual([says]);
+  });
+
+  test('every unserved object of a commit fails its task, nothing is applied, what it would create is Missing', () => {
+    const rendered: JsonObject[] = [
+      { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'api' } },
+      { apiVersion: 'monitoring.coreos.com/v1', kind: 'ServiceMonitor', metadata: { name: 'api' } },
+      { apiVersion: 'monitoring.coreos.com/v1', kind: 'PrometheusRule', metadata: { name: 'api', namespace: 'ops' } },
+    ];
+    expect(unservedObjects(CLUSTER_TYPES.dev, rendered, 'shop-dev')).toEqual([]);
+    const unserved = unservedObjects(CLUSTER_TYPES.staging, rendered, 'shop-staging');
+    expect(unservedKindsRefusal(unserved, CLUSTER_TYPES.staging)).toEqual({
+      message: 'one or more synchronization tasks are not valid',
+      health: 'Missing',
+      resources: [
+        {
+          kind: 'ServiceMonitor',
+          namespace: 'shop-staging',
+          name: 'api',
+          message: missingCrd('monitoring.coreos.com', 'ServiceMonitor'),
+        },
+        {
+          kind: 'PrometheusRule',
+          namespace: 'ops',
+          name: 'api',
+          message: expect.stringContaining('ops/api. Make sure') as string,
+        },
+      ].map((resource) => ({ group: 'monitoring.coreos.com', version: 'v1', status: 'SyncFailed', ...resource })),
+    });
+  });
+});
+
 describe('what stops an environment reaches rollout-wait through Argo CD', () => {
   const CASES: Record<string, { files: (overlay: string) => Record<string, string | null>; says: RegExp }> = {
     'an overlay that does not render: ComparisonError with kustomize’s words': {
       files: (overlay) => ({ [`${overlay}/kustomization.yaml`]: kustomization(['api.yaml', 'missing.yaml']) }),
       says: /^ComparisonError: Failed to load target state: .*`kustomize build .*\/argo-\d\/overlay` failed exit status 1: accumulating resources: .*'missing.yaml'/,
     },
-    'a kind the cluster does not serve: the sync fails': {
+    'a kind the cluster does not serve: the sync fails with Argo CD’s words': {
       files: (overlay) => ({
-        [`${overlay}/kustomization.yaml`]: kustomization(['api.yaml', 'widget.yaml']),
-        [`${overlay}/widget.yaml`]: stringify({
-          apiVersion: 'example.com/v1',
-          kind: 'Widget',
-          metadata: { name: 'w' },
+        [`${overlay}/kustomization.yaml`]: kustomization(['api.yaml', 'monitor.yaml']),
+        [`${overlay}/monitor.yaml`]: stringify({
+          apiVersion: 'monitoring.coreos.com/v1',
+          kind: 'ServiceMonitor',
+          metadata: { name: 'api' },
+          spec: { selector: { matchLabels: { app: 'api' } }, endpoints: [{ port: 'http' }] },
         }),
       }),
-      says: /^sync of .* Failed: resource mapping not found for name: "w" .*no matches for kind "Widget"/,
+      says: /^sync of .* Failed: one or more synchronization tasks are not valid; ServiceMonitor\/api SyncFailed: The Kubernetes API could not find monitoring\.coreos\.com\/ServiceMonitor for requested resource argo-1\/api\. Make sure the "ServiceMonitor" CRD is installed on the destination cluster\.$/,
     },
     'a new image that never pulls: Degraded with the pod’s reason': {
       files: (overlay) => ({ [`${overlay}/api.yaml`]: workload('Deployment', 'api', 'registry.test/api:2') }),

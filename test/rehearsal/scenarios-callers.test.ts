@@ -74,20 +74,27 @@ test('pull-request: tested, built and scanned; nothing pushed or deployed; one c
   expect(result.broken).toEqual([]);
 }, 900_000);
 
-test("argocd-refuses: dev waits on Argo CD's sync; staging's refusal ends the job with Argo CD's message and reverts it", async () => {
+test("argocd-refuses: dev applies the teammate's ServiceMonitor; Argo CD refuses staging's sync, which ends the job with its message and reverts it", async () => {
   const result = await rehearse(shared.world, scenarioNamed('argocd-refuses'));
   expect(result.report.jobs).toMatchObject({ dev: 'success', 'middle (staging)': 'failure', canary: 'skipped' });
   expectEnvironments(result, ['dev']);
-  expect(gitopsTargets(result)).toEqual(['dev', 'staging', 'revert staging']);
+  expect(result.report.gitops[1]).toBe('dev, staging: scrape the api with a ServiceMonitor');
+  expect(gitopsTargets(result).slice(1)).toEqual(['dev', 'staging', 'revert staging']);
   const summaryOf = (job: string): string => result.runs[0]?.jobs.find((entry) => entry.key === job)?.summary ?? '';
   const staging = summaryOf('middle (staging)');
   expect(staging).toMatch(/## GitOps controller: ❌ failed/);
   expect(staging).toMatch(
-    /argocd\/application\/shop-staging \| [0-9a-f]{12} \| failed \| SyncFailed \| sync of [0-9a-f]{12} \(ours\) Failed: one or more objects failed to apply, reason: admission webhook "verify-images.policy.example.com" denied the request: image signature not found/,
+    /argocd\/application\/shop-staging \| [0-9a-f]{12} \| failed \| SyncFailed \| sync of [0-9a-f]{12} \(ours\) Failed: one or more synchronization tasks are not valid; ServiceMonitor\/api SyncFailed: The Kubernetes API could not find monitoring\.coreos\.com\/ServiceMonitor for requested resource shop-staging\/api\. Make sure the "ServiceMonitor" CRD is installed on the destination cluster\. \|/,
   );
   expect(summaryOf('dev')).toMatch(/argocd\/application\/shop-dev \| [0-9a-f]{12} \| applied \| Healthy/);
+  // Dev's cluster runs the Prometheus Operator; staging's still refuses its overlay once the deploy is reverted.
+  expect(shared.world.environments.dev.server.get('servicemonitors', 'shop-dev', 'api')).toBeDefined();
   const application = shared.world.environments.staging.server.get('applications', 'argocd', 'shop-staging');
-  expect(application?.['status']).toMatchObject({ sync: { status: 'Synced' }, health: { status: 'Healthy' } });
+  expect(application?.['status']).toMatchObject({
+    sync: { status: 'OutOfSync' },
+    health: { status: 'Missing' },
+    operationState: { phase: 'Failed', message: 'one or more synchronization tasks are not valid' },
+  });
   expect(result.broken).toEqual([]);
 }, 900_000);
 

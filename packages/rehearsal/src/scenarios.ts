@@ -308,9 +308,39 @@ const INVALID_PATCH =
   '        path: /spec/replicas\n        value: "2"\n';
 const INVALID_SUBJECT = 'dev: two api replicas';
 
-/** What Argo CD says when an admission webhook refuses a Deployment of the commit. */
-const ARGO_CD_REFUSAL =
-  'one or more objects failed to apply, reason: admission webhook "verify-images.policy.example.com" denied the request: image signature not found';
+/** The api's ServiceMonitor a teammate adds to dev's and staging's overlays (the Service's port is `http`). */
+const API_MONITOR = `# Prometheus scrapes the api through the Prometheus Operator.
+apiVersion: monitoring.coreos.com/v1
+kind: ServiceMonitor
+metadata:
+  name: api
+spec:
+  selector:
+    matchLabels:
+      app: api
+  endpoints:
+    - port: http
+      path: /metrics
+      interval: 30s
+`;
+const OVERLAY_BASE = '  - ../../base # every service\n';
+/** Argo CD's words on staging's ServiceMonitor: only dev's cluster runs the Prometheus Operator. */
+const NO_SERVICE_MONITOR =
+  'ServiceMonitor/api SyncFailed: The Kubernetes API could not find monitoring.coreos.com/ServiceMonitor for requested resource shop-staging/api. Make sure the "ServiceMonitor" CRD is installed on the destination cluster.';
+
+/** A teammate's commit adding the api's ServiceMonitor to dev's and staging's overlays, then the push. */
+async function pushAfterMonitorCommit(world: World): Promise<ScenarioEvent[]> {
+  const files: Record<string, string> = {};
+  for (const environment of ['dev', 'staging']) {
+    const file = `overlays/${environment}/kustomization.yaml`;
+    const overlay = await showFile(world.gitops.bare, world.gitops.branch, file);
+    if (!overlay.includes(OVERLAY_BASE)) throw new Error(`${file} no longer lists the base this scenario adds to`);
+    files[file] = overlay.replace(OVERLAY_BASE, `${OVERLAY_BASE}  - api-monitor.yaml\n`);
+    files[`overlays/${environment}/api-monitor.yaml`] = API_MONITOR;
+  }
+  await world.commitGitops(files, 'dev, staging: scrape the api with a ServiceMonitor');
+  return push(world);
+}
 /** What the kubelet says of a container whose process cannot be started. */
 const CRASH_REASON = 'exec: "worker": executable file not found in $PATH';
 const FIVE = ['dev', 'qa', 'staging', 'preprod', 'production'] as const;
@@ -512,11 +542,11 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
   'argocd-refuses': {
     name: 'argocd-refuses',
     description:
-      "the clusters act as Argo CD, which refuses staging's commit: the job ends with Argo CD's message, staging's commit is reverted, nothing after it changes",
-    world: { ...CHEAP_ROLLOUTS, argoCd: true, argoCdRefuses: { environment: 'staging', message: ARGO_CD_REFUSAL } },
+      "the clusters act as Argo CD; a teammate's commit adds the api's ServiceMonitor to dev's and staging's overlays, and only dev runs the Prometheus Operator: Argo CD refuses staging's sync, the job ends with Argo CD's message, staging's commit is reverted, nothing after it changes",
+    world: { ...CHEAP_ROLLOUTS, argoCd: true },
     rejects: [],
     controllers: { dev: 'argocd', staging: 'argocd', canary: 'argocd', production: 'argocd' },
-    events: push,
+    events: pushAfterMonitorCommit,
     promises: (report, world) => [
       ...expectations.jobs(report, {
         dev: 'success',
@@ -526,7 +556,9 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
       }),
       ...expectations.environments(report, world, ['dev'], ['staging', 'canary', 'production']),
       ...expectations.reverted(report, 'staging'),
-      ...expectations.summarized(report, middle('staging'), ARGO_CD_REFUSAL),
+      ...expectations.summarized(report, middle('staging'), 'one or more synchronization tasks are not valid'),
+      ...expectations.summarized(report, middle('staging'), NO_SERVICE_MONITOR),
+      ...expectations.clusterRefused(report, 'staging', 'no matches for kind "ServiceMonitor"'),
       ...expectations.summarized(report, 'dev', '## GitOps controller: ✅ applied'),
       ...expectations.notified(world, 'Deploy to staging failed'),
     ],

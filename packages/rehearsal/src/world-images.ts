@@ -145,6 +145,9 @@ export function startClusterNode(
     env: { CONTAINERS_STORAGE_CONF: storage, CONTAINERS_REGISTRIES_CONF: registriesConf, HOME: join(root, 'home') },
     registries: [{ host: access.host, username: access.username, password: access.password }],
     maxGracePeriodMs: 2_000,
+    // Within the rehearsal's 2 m rollout timeout, with room for a busy machine's slow pulls and starts: a
+    // pod that fails says so long before (CrashLoopBackOff, ImagePullBackOff).
+    readyDeadlineMs: 100_000,
     ...(runs ? { runs } : {}),
   });
 }

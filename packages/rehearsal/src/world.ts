@@ -4,7 +4,6 @@
 // follows Git and runs the images it rolls out (world-images.ts), an ingress per environment, traffic to the
 // canary and its baseline recorded as a mesh records it and scraped by Prometheus, and a scanner in the
 // runner's tool cache (the installed Trivy, else the recorded-reports scanner: scanner/install.ts).
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -65,6 +64,8 @@ const CLUSTER_OF: Readonly<Record<EnvironmentName, (typeof CLUSTERS)[number]>> =
   production: 'production',
 };
 const CLUSTERS = ['dev', 'staging', 'production'] as const;
+/** The clusters where the Prometheus Operator is installed: they serve its ServiceMonitors and rules. */
+const PROMETHEUS_OPERATOR_CLUSTERS: ReadonlySet<string> = new Set(['dev']);
 /** Every service of the world's monorepo: each has a Deployment in every environment. */
 export const WORLD_SERVICES: readonly string[] = [...DEFAULT_IMAGES, ...TOOLCHAIN_SERVICES];
 
@@ -91,8 +92,6 @@ export interface WorldOptions {
   rollout?: (environment: string, deployment: string, image: string) => RolloutOutcome;
   /** The clusters act as Argo CD: each environment's Application reports every commit it applies. */
   argoCd?: boolean;
-  /** Argo CD refuses to sync deploy commits (not reverts) to this environment, with this message. */
-  argoCdRefuses?: { environment: string; message: string };
 }
 
 const SMOKE_CHECKS = `# Post-deploy checks of the shop, run by the deploy workflow in every environment.
@@ -123,7 +122,10 @@ export async function snapshotSuite(directory: string): Promise<{ path: string; 
 async function startClusters(): Promise<Record<EnvironmentName, ClusterEnvironment>> {
   const servers: Record<string, KubeApiServer> = {};
   for (const name of CLUSTERS) {
-    servers[name] = await startKubeApiServer({ namespace: `shop-${name}` });
+    servers[name] = await startKubeApiServer({
+      namespace: `shop-${name}`,
+      prometheusOperator: PROMETHEUS_OPERATOR_CLUSTERS.has(name),
+    });
   }
   const environment = (name: EnvironmentName): ClusterEnvironment => {
     const server = servers[CLUSTER_OF[name]];
@@ -277,17 +279,7 @@ async function startParts(directory: string, options: WorldOptions, teardown: Te
         : [services[environment as EnvironmentName].url],
     namespace: (environment) => environments[environment as EnvironmentName].namespace,
   });
-  const argoCd: ArgoCdBehaviour = {
-    repoURL: `${repositories.gitops.http.url}/${GITOPS_REPOSITORY}.git`,
-    refuses: (environment, commit) => {
-      const refusal = conditions.options.argoCdRefuses;
-      if (refusal?.environment !== environment) return undefined;
-      const subject = execFileSync('git', ['--git-dir', bare, 'log', '-1', '--format=%s', commit], {
-        encoding: 'utf8',
-      });
-      return subject.startsWith('Revert') ? undefined : refusal.message;
-    },
-  };
+  const argoCd: ArgoCdBehaviour = { repoURL: `${repositories.gitops.http.url}/${GITOPS_REPOSITORY}.git` };
   const scenario = new ScenarioReadiness(
     (environment, deployment, image) => conditions.options.rollout?.(environment, deployment, image) ?? 'success',
   );
@@ -496,7 +488,8 @@ export class World {
         writeFileSync(join(checkout, path), content);
       }
       const git = gitIn(checkout, { author: SAMPLE_AUTHOR });
-      await git.run(['commit', '--quiet', '--all', '-m', message]);
+      await git.run(['add', '--all']);
+      await git.run(['commit', '--quiet', '-m', message]);
       await git.run(['push', '--quiet', 'origin', `HEAD:refs/heads/${this.gitops.branch}`]);
       return await git.output(['rev-parse', 'HEAD']);
     } finally {
@@ -510,7 +503,7 @@ export class World {
     await this.reconciler.stop();
     await gitIn(this.gitops.bare).run(['update-ref', `refs/heads/${this.gitops.branch}`, this.parts.initialGitops]);
     await this.reconciler.restore(this.parts.initialGitops);
-    await this.parts.node?.reset();
+    await this.parts.node?.reset((environment) => this.environments[environment as EnvironmentName]?.server);
     await gitIn(this.monorepo.path).run(['reset', '--quiet', '--hard', this.monorepo.head]);
     await clearRegistry(this.registry, this.parts.published);
     this.github.reset();

@@ -29,6 +29,7 @@ import {
   groupVersionOf,
   KubeStore,
   num,
+  PROMETHEUS_OPERATOR_TYPES,
   RESOURCE_TYPES,
   resourceType,
   watchEventFor,
@@ -38,7 +39,7 @@ import {
 
 export type { Json, JsonObject } from './patch.ts';
 export { text } from './patch.ts';
-export { RESOURCE_TYPES, resourceType, type KubeObject } from './store.ts';
+export { PROMETHEUS_OPERATOR_TYPES, RESOURCE_TYPES, resourceType, type KubeObject } from './store.ts';
 export type { ResourceType } from './resource-type.ts';
 
 interface InjectedFailure {
@@ -82,6 +83,8 @@ export interface KubeApiServerOptions {
   gitVersion?: string;
   /** Serve no argoproj.io rollouts, as a cluster without Argo Rollouts. */
   withoutArgoRollouts?: boolean;
+  /** Serve the Prometheus Operator's monitoring.coreos.com/v1 kinds, as a cluster where its CRDs are installed. */
+  prometheusOperator?: boolean;
   /** Serve HTTPS with a fresh self-signed certificate for 127.0.0.1, which the kubeconfig trusts. */
   tls?: boolean;
 }
@@ -95,6 +98,8 @@ export interface KubeApiServer {
   kubeconfig: string;
   token: string;
   requests: RecordedRequest[];
+  /** The types this server serves (discovery, URLs): what a GitOps controller may apply to it. */
+  served: readonly ResourceType[];
   /** Creates or replaces an object; keeps uid and creation time; bumps generation when spec changes. */
   apply(object: JsonObject): KubeObject;
   /** Read-modify-write of a stored object. */
@@ -787,11 +792,19 @@ function watch(context: ServerContext, exchange: ResourceExchange): void {
   response.on('close', watcher.close);
 }
 
+/** The types a server started with these options serves: every one it knows, less the operators it lacks. */
+export function servedTypes(
+  options: Pick<KubeApiServerOptions, 'withoutArgoRollouts' | 'prometheusOperator'>,
+): readonly ResourceType[] {
+  const lacks = (type: ResourceType): boolean =>
+    (options.withoutArgoRollouts === true && type.resource === 'rollouts') ||
+    (options.prometheusOperator !== true && PROMETHEUS_OPERATOR_TYPES.includes(type));
+  return RESOURCE_TYPES.filter((type) => !lacks(type));
+}
+
 /** Starts the server on a random free port of 127.0.0.1 and writes a kubeconfig for it. */
 export async function startKubeApiServer(options: KubeApiServerOptions = {}): Promise<KubeApiServer> {
-  const served = RESOURCE_TYPES.filter(
-    (type) => !(options.withoutArgoRollouts === true && type.resource === 'rollouts'),
-  );
+  const served = servedTypes(options);
   const token = `test-token-${randomUUID()}`;
   const store = new KubeStore();
   const sockets = new Set<Socket>();
@@ -876,6 +889,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
     kubeconfig,
     token,
     requests,
+    served,
     apply: (object) => store.put(object),
     update: (typeName, namespace, name, change) => store.update(resourceType(typeName), namespace, name, change),
     get: (typeName, namespace, name) => {

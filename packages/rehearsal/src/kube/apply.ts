@@ -3,7 +3,7 @@
 // the API server serves and the validation it does on workloads, and refused as a whole when one object
 // is refused; then applied as rendered, with the defaults the API server fills in. No jest globals.
 import { isObject, text, type JsonObject } from './patch.ts';
-import { RESOURCE_TYPES, groupVersionOf, type KubeObject } from './store.ts';
+import { groupVersionOf, type KubeObject } from './store.ts';
 import type { KubeApiServer } from './api-server.ts';
 import type { ResourceType } from './resource-type.ts';
 import { WORKLOAD_KINDS, type WorkloadKind } from './controllers.ts';
@@ -16,8 +16,20 @@ export interface PlacedObject {
   object: JsonObject;
 }
 
-/** How the overlay is applied: every object placed, or why the API server refuses the lot. */
-export type ApplyPlan = { objects: PlacedObject[] } | { refused: string };
+/** An object of a kind the API server does not serve, named as Argo CD names it (its namespace: where it goes). */
+export interface UnservedObject {
+  group: string;
+  version: string;
+  kind: string;
+  namespace: string;
+  name: string;
+}
+
+/**
+ * How the overlay is applied: every object placed, or why the API server refuses the lot (kubectl's words),
+ * with every object whose kind it does not serve.
+ */
+export type ApplyPlan = { objects: PlacedObject[] } | { refused: string; unserved: UnservedObject[] };
 
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 
@@ -65,6 +77,34 @@ function withDefaults(kind: string, object: JsonObject): JsonObject {
   return { ...object, spec };
 }
 
+const metadataOf = (object: JsonObject): JsonObject => (isObject(object['metadata']) ? object['metadata'] : {});
+
+/** The type `served` has for the object's apiVersion and kind; undefined: the server does not serve it. */
+const servedTypeOf = (served: readonly ResourceType[], object: JsonObject): ResourceType | undefined =>
+  served.find((type) => groupVersionOf(type) === text(object['apiVersion']) && type.kind === text(object['kind']));
+
+/** The rendered objects of kinds `served` lacks, each in the namespace it would go to. */
+export function unservedObjects(
+  served: readonly ResourceType[],
+  rendered: readonly JsonObject[],
+  defaultNamespace: string,
+): UnservedObject[] {
+  return rendered
+    .filter((object) => servedTypeOf(served, object) === undefined)
+    .map((object) => {
+      const apiVersion = text(object['apiVersion']);
+      const [group = '', version = apiVersion] = apiVersion.includes('/') ? apiVersion.split('/') : ['', apiVersion];
+      const metadata = metadataOf(object);
+      return {
+        group,
+        version,
+        kind: text(object['kind']),
+        namespace: text(metadata['namespace']) || defaultNamespace,
+        name: text(metadata['name']),
+      };
+    });
+}
+
 /** Places, checks and defaults every rendered object; `source` names the overlay in messages. */
 export function planApply(
   server: KubeApiServer,
@@ -72,31 +112,34 @@ export function planApply(
   defaultNamespace: string,
   source: string,
 ): ApplyPlan {
+  const unserved = unservedObjects(server.served, rendered, defaultNamespace);
+  const [first] = unserved;
+  if (first !== undefined) {
+    const apiVersion = first.group === '' ? first.version : `${first.group}/${first.version}`;
+    // kubectl's words; Argo CD and Flux refuse the sync the same way before applying anything.
+    return {
+      refused: `resource mapping not found for name: "${first.name}" namespace: "${first.namespace}" from "${source}": no matches for kind "${first.kind}" in version "${apiVersion}"; ensure CRDs are installed first`,
+      unserved,
+    };
+  }
   const objects: PlacedObject[] = [];
   const renderedNamespaces = new Set(
     rendered
       .filter((object) => object['kind'] === 'Namespace')
       .map((object) => text((object['metadata'] as JsonObject | undefined)?.['name'])),
   );
+  const refused = (message: string): ApplyPlan => ({ refused: message, unserved: [] });
   for (const object of rendered) {
-    const apiVersion = text(object['apiVersion']);
     const kind = text(object['kind']);
-    const metadata = isObject(object['metadata']) ? object['metadata'] : {};
+    const metadata = metadataOf(object);
     const name = text(metadata['name']);
-    const type = RESOURCE_TYPES.find(
-      (candidate) => groupVersionOf(candidate) === apiVersion && candidate.kind === kind,
-    );
-    const namespace = type?.namespaced === false ? '' : text(metadata['namespace']) || defaultNamespace;
-    if (type === undefined) {
-      // kubectl's words; Argo CD and Flux refuse the sync the same way before applying anything.
-      return {
-        refused: `resource mapping not found for name: "${name}" namespace: "${namespace}" from "${source}": no matches for kind "${kind}" in version "${apiVersion}"; ensure CRDs are installed first`,
-      };
-    }
+    const type = servedTypeOf(server.served, object);
+    if (type === undefined) continue; // none: the unserved refused the lot above
+    const namespace = type.namespaced ? text(metadata['namespace']) || defaultNamespace : '';
     if (!DNS_SUBDOMAIN.test(name)) {
-      return {
-        refused: `${kind} "${name}" is invalid: metadata.name: Invalid value: "${name}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.'`,
-      };
+      return refused(
+        `${kind} "${name}" is invalid: metadata.name: Invalid value: "${name}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.'`,
+      );
     }
     if (
       namespace !== '' &&
@@ -104,12 +147,12 @@ export function planApply(
       !renderedNamespaces.has(namespace) &&
       !server.get('namespaces', '', namespace)
     ) {
-      return { refused: `namespaces "${namespace}" not found` };
+      return refused(`namespaces "${namespace}" not found`);
     }
     const problem = WORKLOAD_KINDS.includes(kind as WorkloadKind)
       ? workloadProblem(kind as WorkloadKind, name, object)
       : undefined;
-    if (problem !== undefined) return { refused: problem };
+    if (problem !== undefined) return refused(problem);
     const placed = withDefaults(kind, {
       ...object,
       metadata: { ...metadata, ...(namespace === '' ? {} : { namespace }) },

@@ -2,8 +2,9 @@
 // its source the environment's overlay in the GitOps repository), whose status says what Argo CD would
 // as the cluster applies each commit: compared and syncing, refused with Argo CD's message, or synced
 // and Healthy (Degraded when a rollout fails). No jest globals: `node x.ts` under Node 24 can import it.
-import { application, applicationStatus, type ApplicationState } from './gitops-objects.ts';
-import type { JsonObject, KubeApiServer } from './api-server.ts';
+import { application, applicationStatus, type ApplicationState, type SyncResource } from './gitops-objects.ts';
+import type { JsonObject, KubeApiServer, ResourceType } from './api-server.ts';
+import type { UnservedObject } from './apply.ts';
 
 export const ARGO_CD_NAMESPACE = 'argocd';
 const REFRESH = 'argocd.argoproj.io/refresh';
@@ -11,8 +12,62 @@ const REFRESH = 'argocd.argoproj.io/refresh';
 export interface ArgoCdBehaviour {
   /** The GitOps repository's URL, as the Applications' sources name it. */
   repoURL: string;
-  /** Argo CD's message when it refuses to sync a commit to an environment; undefined: it syncs. */
-  refuses?: (environment: string, commit: string) => string | undefined;
+}
+
+/** A sync Argo CD refused: the operation's message, the resources it failed, the Application's health. */
+export interface SyncRefusal {
+  message: string;
+  resources: SyncResource[];
+  health: 'Healthy' | 'Missing';
+}
+
+/**
+ * Argo CD's words on one object whose kind the destination does not serve. gitops-engine asks discovery for
+ * the object's group version: a version the server lacks answers "the server could not find the requested
+ * resource", which Argo CD rewords by whether the kind is served in another version; a kind missing from
+ * a served group version is not found by name.
+ */
+export function unservedObjectMessage(object: UnservedObject, served: readonly ResourceType[]): string {
+  const { group, version, kind, namespace, name } = object;
+  if (served.some((type) => type.group === group && type.version === version))
+    return `${group === '' ? kind : `${kind}.${group}`} "" not found`;
+  const installed =
+    served.find((type) => type.group === group && type.kind === kind) ?? served.find((type) => type.kind === kind);
+  if (installed === undefined)
+    return `The Kubernetes API could not find ${group}/${kind} for requested resource ${namespace}/${name}. Make sure the ${JSON.stringify(kind)} CRD is installed on the destination cluster.`;
+  return `The Kubernetes API could not find version ${JSON.stringify(version)} of ${group}/${kind} for requested resource ${namespace}/${name}. Version ${JSON.stringify(installed.version)} of ${installed.group}/${installed.kind} is installed on the destination cluster.`;
+}
+
+/**
+ * A commit rendering kinds the destination does not serve: every such object fails its sync task before
+ * anything is applied, and what the commit would have created is Missing.
+ */
+export function unservedKindsRefusal(
+  unserved: readonly UnservedObject[],
+  served: readonly ResourceType[],
+): SyncRefusal {
+  return {
+    message: 'one or more synchronization tasks are not valid',
+    resources: unserved.map((object) => ({
+      group: object.group,
+      version: object.version,
+      kind: object.kind,
+      namespace: object.namespace,
+      name: object.name,
+      status: 'SyncFailed',
+      message: unservedObjectMessage(object, served),
+    })),
+    health: 'Missing',
+  };
+}
+
+/** A commit the API server refuses for another reason: each workload failed with the server's words. */
+export function appliedRefusal(message: string, workloads: ReadonlyArray<{ kind: string; name: string }>): SyncRefusal {
+  return {
+    message,
+    resources: workloads.map(({ kind, name }) => ({ kind, name, status: 'SyncFailed', message })),
+    health: 'Healthy',
+  };
 }
 
 export const applicationName = (environment: string): string => `shop-${environment}`;
@@ -51,18 +106,13 @@ export class ArgoCdApplication {
     });
   }
 
-  /** The sync of `commit` failed: Argo CD's message, the workloads it could not apply. */
-  refused(commit: string, message: string, workloads: ReadonlyArray<{ kind: string; name: string }>): void {
+  /** The sync of `commit` failed: Argo CD's message, the resources it failed. */
+  refused(commit: string, refusal: SyncRefusal): void {
     this.write({
       revisions: [commit],
       syncStatus: 'OutOfSync',
-      health: 'Healthy',
-      operation: {
-        revisions: [commit],
-        phase: 'Failed',
-        message,
-        resources: workloads.map(({ kind, name }) => ({ kind, name, status: 'SyncFailed', message })),
-      },
+      health: refusal.health,
+      operation: { revisions: [commit], phase: 'Failed', message: refusal.message, resources: refusal.resources },
     });
   }
 

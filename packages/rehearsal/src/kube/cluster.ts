@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { errorMessage } from '@shiprail/core';
 import { parseAllDocuments } from 'yaml';
 import { branchHead, gitIn } from '../git.ts';
-import { ArgoCdApplication, type ArgoCdBehaviour } from './argo-cd.ts';
+import { appliedRefusal, ArgoCdApplication, unservedKindsRefusal, type ArgoCdBehaviour } from './argo-cd.ts';
 import { text, type JsonObject, type KubeApiServer } from './api-server.ts';
 import { applyObject, planApply } from './apply.ts';
 import {
@@ -243,21 +243,19 @@ export class Reconciler {
     }
     tracked?.syncing(head);
     const plan = planApply(environment.server, rendered, environment.namespace, environment.overlay);
-    const refusal = 'refused' in plan ? plan.refused : argoCd?.refuses?.(environment.name, head);
-    if (refusal !== undefined) {
-      this.syncs.set(environment.name, { commit: head, phase: 'Refused', message: refusal });
-      const workloads = rendered.filter((object) => WORKLOAD_KINDS.includes(text(object['kind']) as WorkloadKind));
+    if ('refused' in plan) {
+      this.syncs.set(environment.name, { commit: head, phase: 'Refused', message: plan.refused });
+      const workloads = rendered
+        .filter((object) => WORKLOAD_KINDS.includes(text(object['kind']) as WorkloadKind))
+        .map((object) => ({ kind: text(object['kind']), name: text((object['metadata'] as JsonObject)['name']) }));
       tracked?.refused(
         head,
-        refusal,
-        workloads.map((object) => ({
-          kind: text(object['kind']),
-          name: text((object['metadata'] as JsonObject)['name']),
-        })),
+        plan.unserved.length > 0
+          ? unservedKindsRefusal(plan.unserved, environment.server.served)
+          : appliedRefusal(plan.refused, workloads),
       );
       return;
     }
-    if ('refused' in plan) return;
     ensureNamespace(environment.server, environment.namespace);
     const outcomes: Array<Promise<WorkloadOutcome>> = [];
     const inventory = new Set<string>();

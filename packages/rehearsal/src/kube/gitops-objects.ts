@@ -44,6 +44,7 @@ export interface SyncResource {
   name: string;
   namespace?: string;
   group?: string;
+  version?: string;
   status?: 'Synced' | 'SyncFailed' | 'Pruned' | 'PruneSkipped';
   message?: string;
   hookType?: 'PreSync' | 'Sync' | 'PostSync' | 'SyncFail';

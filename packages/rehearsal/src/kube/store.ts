@@ -9,6 +9,20 @@ import { isObject, text, type Json, type JsonObject } from './patch.ts';
 /** A stored object: plain JSON with apiVersion, kind, metadata (and usually spec and status). */
 export type KubeObject = JsonObject & { metadata: JsonObject };
 
+/** The Prometheus Operator's custom resources, as its CRDs define them: served where it is installed. */
+export const PROMETHEUS_OPERATOR_TYPES: readonly ResourceType[] = [
+  ['ServiceMonitor', 'smon'],
+  ['PodMonitor', 'pmon'],
+  ['PrometheusRule', 'promrule'],
+].map(([kind = '', shortName = '']) =>
+  namespacedType('monitoring.coreos.com/v1', kind, [], {
+    shortNames: [shortName],
+    categories: ['prometheus-operator'],
+    custom: true,
+  }),
+);
+
+/** Every type the test API server knows; a server serves them all but the operators its cluster lacks. */
 export const RESOURCE_TYPES: readonly ResourceType[] = [
   {
     group: '',
@@ -45,6 +59,7 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
     custom: true,
   }),
   ...GITOPS_RESOURCE_TYPES,
+  ...PROMETHEUS_OPERATOR_TYPES,
 ];
 
 export const groupVersionOf = (type: ResourceType): string =>

@@ -2,9 +2,10 @@
 // question for each pod a rollout starts by running it (KubeletReadiness); once a pod of the new template is
 // ready, the workload's pods of earlier templates stop, as the rollout scales their ReplicaSet to zero. It
 // gives traffic the ready pods of a workload; what ran before the rehearsal (the clusters' first state,
-// restored as long settled) is started when traffic first needs it, not before: a reset costs nothing.
-// A node may be told which images it pulls: a template naming another (what ran before the rehearsal, from a
-// registry outside the world) is taken as ready and never run, so nothing reaches outside the machine.
+// restored as long settled) is started when traffic first needs it, not before, and a reset keeps the pods
+// that still run what the restored state says. A node may be told which images it pulls: a template naming
+// another (what ran before the rehearsal, from a registry outside the world) is taken as ready and never run,
+// so nothing reaches outside the machine.
 import { randomBytes } from 'node:crypto';
 import type { KubeApiServer } from '../kube/api-server.ts';
 import { WORKLOAD_KINDS } from '../kube/controllers.ts';
@@ -106,9 +107,22 @@ export class ClusterNode implements PodReadiness {
     return current().filter((pod) => pod.readiness().ready);
   }
 
-  /** Stops every pod (the world put back as it started); the kubelet goes on. */
-  reset(): Promise<void> {
-    return this.pods.stopAll();
+  /**
+   * The world put back as it started: pods whose workload still has their template, and are ready, go on
+   * running (as a cluster's pods outlive a rollback to what they run); every other pod stops. `server` gives
+   * an environment's API server.
+   */
+  reset(server: (environment: string) => KubeApiServer | undefined): Promise<void> {
+    return this.pods.stopUnless(({ environment, namespace, name }, pod) => {
+      const api = server(environment);
+      const found = api && findWorkload({ environment, server: api, namespace, name });
+      if (!found || !pod.readiness().ready) return false;
+      try {
+        return JSON.stringify(readPodTemplate(found.template).containers) === JSON.stringify(pod.template.containers);
+      } catch {
+        return false;
+      }
+    });
   }
 
   async stop(): Promise<void> {

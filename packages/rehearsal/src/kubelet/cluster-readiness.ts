@@ -116,6 +116,21 @@ export class KubeletReadiness implements ClusterPodReadiness {
     await Promise.all(retired.map((pod) => pod.stop()));
   }
 
+  /** Stops the pods `keep` refuses (a world put back as it was keeps what still runs there). */
+  async stopUnless(
+    keep: (workload: { environment: string; namespace: string; name: string }, pod: PodHandle) => boolean,
+  ): Promise<void> {
+    const stopped: PodHandle[] = [];
+    for (const [key, pods] of this.running) {
+      const [environment = '', namespace = '', name = ''] = key.split('/');
+      const kept = pods.filter((pod) => keep({ environment, namespace, name }, pod));
+      stopped.push(...pods.filter((pod) => !kept.includes(pod)));
+      if (kept.length > 0) this.running.set(key, kept);
+      else this.running.delete(key);
+    }
+    await Promise.allSettled(stopped.map((pod) => pod.stop()));
+  }
+
   /** Stops every pod it started (a world put back as it was). */
   async stopAll(): Promise<void> {
     const pods = [...this.running.values()].flat();
