@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseRehearseOptions, runCli, type RehearseArguments } from '@shiprail/cli';
 import { repositoryPromises, type Report } from '@shiprail/rehearsal';
+import { directRoute, type ListeningWorkload } from '../../packages/rehearsal/src/servers/ingress-routes.ts';
+import { priorServices, priorTags, type PriorService } from '../../packages/rehearsal/src/prior-images.ts';
 import { recordingSystem } from './system.ts';
 
 const parent = mkdtempSync(join(tmpdir(), 'rehearse-command-'));
@@ -239,5 +241,103 @@ describe('what the pipeline promises, judged from the report', () => {
     ],
   ])('%s', (_what, event, changes, broken) => {
     expect(repositoryPromises(report(changes), event, ['dev', 'prod'])).toEqual(broken);
+  });
+});
+
+describe("where an environment's base URL sends a request when it renders no Ingress", () => {
+  const catalog: ListeningWorkload = {
+    workload: 'catalog',
+    names: ['catalog', 'catalog-http'],
+    probePaths: ['/healthz'],
+  };
+  const checkout: ListeningWorkload = { workload: 'checkout', names: ['checkout'], probePaths: ['/ready'] };
+  const both = [catalog, checkout];
+  test.each<[string, ListeningWorkload[], string, ReturnType<typeof directRoute>]>([
+    ['the only workload that listens gets every path', [checkout], '/basket', { workload: 'checkout' }],
+    [
+      'a path under a workload’s name, prefix taken off',
+      both,
+      '/catalog/products',
+      { workload: 'catalog', path: '/products' },
+    ],
+    ['a path under a Service’s name', both, '/catalog-http/healthz', { workload: 'catalog', path: '/healthz' }],
+    ['the name alone', both, '/checkout', { workload: 'checkout', path: '/' }],
+    ['a path one workload probes (the smoke checks init writes)', both, '/ready', { workload: 'checkout' }],
+    [
+      'a path two workloads probe',
+      [catalog, { ...checkout, probePaths: ['/healthz'] }],
+      '/healthz',
+      {
+        status: 404,
+        message:
+          'storefront renders no Ingress and 2 workloads listen (catalog, checkout): start the path with the one it is for (/catalog/healthz)',
+      },
+    ],
+    [
+      'a path no workload probes',
+      both,
+      '/products',
+      {
+        status: 404,
+        message:
+          'storefront renders no Ingress and 2 workloads listen (catalog, checkout): start the path with the one it is for (/catalog/products)',
+      },
+    ],
+    [
+      'nothing listens',
+      [],
+      '/healthz',
+      { status: 404, message: 'storefront renders no Ingress and none of its workloads declares a port' },
+    ],
+  ])('%s', (_what, workloads, path, route) => {
+    expect(directRoute(workloads, path, 'storefront')).toEqual(route);
+  });
+});
+
+describe('what the environments ran before, built from the commit before the rehearsed one', () => {
+  const config = `services:
+  catalog: { path: catalog }
+  checkout: { path: checkout, context: ".", dockerfile: checkout/Dockerfile, image: shop-checkout }
+  search: { path: search, build: ./gradlew jib }
+  escape: { path: x, context: ../outside }
+`;
+  test('the services built from a Dockerfile, inside the repository, with the repository each pushes to', () => {
+    expect(priorServices(config, 'registry.example.com/storefront')).toEqual([
+      {
+        name: 'catalog',
+        context: 'catalog',
+        dockerfile: 'catalog/Dockerfile',
+        repository: 'registry.example.com/storefront/catalog',
+      },
+      {
+        name: 'checkout',
+        context: '.',
+        dockerfile: 'checkout/Dockerfile',
+        repository: 'registry.example.com/storefront/shop-checkout',
+      },
+    ]);
+    expect(priorServices('services: [', 'acme')).toEqual([]);
+  });
+  const catalog: PriorService = {
+    name: 'catalog',
+    context: 'catalog',
+    dockerfile: 'catalog/Dockerfile',
+    repository: 'registry.example.com/storefront/catalog',
+  };
+  test.each<[string, string[], string[]]>([
+    [
+      'one tag in every environment, built once',
+      ['registry.example.com/storefront/catalog:1.3.0', 'registry.example.com/storefront/catalog:1.3.0'],
+      ['1.3.0'],
+    ],
+    [
+      'two tags',
+      ['registry.example.com/storefront/catalog:1.4.0', 'registry.example.com/storefront/catalog:1.3.0'],
+      ['1.3.0', '1.4.0'],
+    ],
+    ['a digest cannot be rebuilt', ['registry.example.com/storefront/catalog@sha256:aa'], []],
+    ['another repository whose name starts alike', ['registry.example.com/storefront/catalog-admin:1.0.0'], []],
+  ])('%s', (_what, images, tags) => {
+    expect(priorTags(catalog, images)).toEqual(tags);
   });
 });

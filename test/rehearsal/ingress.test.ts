@@ -98,6 +98,11 @@ describe('the image mirror', () => {
     expect(conf).toContain('unqualified-search-registries = ["docker.io"]');
   });
 
+  it("sends a repository's own registry to where the world's registry holds its images", () => {
+    const conf = mirrorRegistriesConf('127.0.0.1:5000', { 'registry.example.com/shop': '127.0.0.1:5000/shop' });
+    expect(conf).toContain('prefix = "registry.example.com/shop"\nlocation = "127.0.0.1:5000/shop"\ninsecure = true');
+  });
+
   it.each([
     ['BusyBox v1.35.0 (Debian 1:1.35.0-4+deb12u1+b1) multi-call binary.', '1.35.0'],
     ['sh: busybox: not found', undefined],

@@ -2,12 +2,23 @@
 // git's HTTP protocol under its own name (and under the GitOps repository's name when its caller names
 // another one, made from the same commit, whose overlays it holds), a registry, a simulated cluster per
 // environment of its caller following the GitOps branch, Prometheus when it has canary metrics, and the
-// suite's own snapshot. Nothing here knows the sample: every name and path comes from the repository.
+// suite's own snapshot. Where images can run (as root), busybox is mirrored for its Dockerfiles, a kubelet
+// runs the pods of every rollout of the images the rehearsal builds (what the environments ran before, from
+// the repository's own registries, is taken as running and never pulled), and each environment's base URL
+// is an ingress to its ready pods (world-images.ts). Nothing here knows the sample: every name and path
+// comes from the repository.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigurationError, errorMessage } from '@shiprail/core';
-import { findCaller, overlayOf, planCaller, type CallerJob, type CallerPlan } from './caller-workflow.ts';
+import {
+  findCaller,
+  overlayOf,
+  planCaller,
+  worldImagePrefix,
+  type CallerJob,
+  type CallerPlan,
+} from './caller-workflow.ts';
 import { gitIn } from './git.ts';
 import { startKubeApiServer, type KubeApiServer } from './kube/api-server.ts';
 import { Reconciler, RenderError, renderOverlay, runningImages, type ClusterEnvironment } from './kube/cluster.ts';
@@ -16,7 +27,12 @@ import { startGitHttpServer, type GitHttpServer } from './servers/git-http-serve
 import { GitHubApi } from './servers/github-api.ts';
 import { canaryOpenMetrics, startPrometheus, type PrometheusServer } from './servers/prometheus.ts';
 import { startRegistry, type RunningRegistry } from './servers/registry.ts';
+import type { ClusterNode } from './kubelet/cluster-node.ts';
+import type { LoopbackListener } from './servers/loopback.ts';
+import type { ImageMirror } from './servers/image-mirror.ts';
+import { priorServices, publishPriorImages, type PriorImages } from './prior-images.ts';
 import { TokenValues } from './workflow/token-values.ts';
+import { canRunImages, publishBusybox, startClusterNode, startEnvironmentAddress } from './world-images.ts';
 import { loadWorkflow, tokenEvaluator, type WorkflowDefinition } from './workflow/workflow.ts';
 import type { Value } from './workflow/expressions.ts';
 import {
@@ -203,6 +219,14 @@ interface RepositoryParts {
   environments: ClusterEnvironment[];
   prometheus: PrometheusServer | undefined;
   reconciler: Reconciler;
+  /** The kubelet running the rollouts' pods (none where images cannot run). */
+  node: ClusterNode | undefined;
+  /** Each environment's ingress, by environment (none without a kubelet). */
+  addresses: Record<string, LoopbackListener>;
+  /** `repository:tag` the world pushed itself (busybox, what ran before): never reported as pushed. */
+  published: ReadonlySet<string>;
+  /** What the environments ran before, built from the commit before the rehearsed one (with a kubelet). */
+  prior: PriorImages | undefined;
   baseEnv: Record<string, string>;
   store: string;
   scan: World['scan'];
@@ -274,14 +298,33 @@ async function startRepositoryParts(
     startRegistry({ htpasswd: { user: 'octocat', password: GITHUB_TOKEN } }),
     (started) => started.stop(),
   );
+  const runner = runnerFolders(directory);
+  const images = canRunImages()
+    ? await startImages(directory, registry, plan.imagePrefix, runner.baseEnv, teardown)
+    : undefined;
   const github = new GitHubApi(GITHUB_TOKEN);
   const http = await teardown.add(startGitHttpServer({ root: gitRoot, token: GITOPS_TOKEN, api: github }), (server) =>
     server.stop(),
   );
-  const reconciler = new Reconciler({ repository: gitopsBare, branch: gitopsBranch, environments });
+  // With a kubelet, rollouts wait for their pods; without one, every rollout is ready at once.
+  const reconciler = new Reconciler({
+    repository: gitopsBare,
+    branch: gitopsBranch,
+    environments,
+    ...(images ? { readiness: images.node } : {}),
+  });
   // The environments have long run what the repository's overlays say at this commit.
   await reconciler.restore(source.head);
+  const prior = images && (await buildPriorImages(images, { source, plan, callerBare, directory, environments }));
   await teardown.add(Promise.resolve(reconciler.start()), () => reconciler.stop());
+  const addresses: Record<string, LoopbackListener> = {};
+  if (images) {
+    for (const environment of environments) {
+      addresses[environment.name] = await teardown.add(startEnvironmentAddress(images.node, environment), (started) =>
+        started.stop(),
+      );
+    }
+  }
   // Until traffic reaches the canary, Prometheus holds the rehearsal's recorded series.
   const prometheus = judged
     ? await teardown.add(startPrometheus({ openMetrics: canaryOpenMetrics({ minutes: 30 }) }), (started) =>
@@ -300,8 +343,85 @@ async function startRepositoryParts(
     environments,
     prometheus,
     reconciler,
-    ...runnerFolders(directory),
+    node: images?.node,
+    addresses,
+    published: new Set([...(images?.published ?? []), ...(prior?.published ?? [])]),
+    prior,
+    ...runner,
   };
+}
+
+/** The kubelet and what it needs: the mirror, the world's path for the caller's image prefix, what it may pull. */
+interface WorldImages {
+  node: ClusterNode;
+  mirror: ImageMirror;
+  registryHost: string;
+  worldPrefix: string;
+  /** Images from outside the world's registry the kubelet runs (what ran before, once built). */
+  mirrored: Set<string>;
+  published: string[];
+}
+
+/**
+ * Busybox mirrored for the repository's Dockerfiles (the runner's buildah is pointed at the mirror, and the
+ * caller's registry at the world's) and the kubelet, which pulls only what the world's registry holds.
+ */
+async function startImages(
+  directory: string,
+  registry: RunningRegistry,
+  imagePrefix: string,
+  baseEnv: Record<string, string>,
+  teardown: Teardown,
+): Promise<WorldImages> {
+  const access = { host: registry.host, prefix: registry.host, username: 'octocat', password: GITHUB_TOKEN };
+  const worldPrefix = worldImagePrefix(imagePrefix, registry.host);
+  // A prefix naming its registry (ghcr.io/acme) is rewritten; one on Docker Hub goes where docker.io goes.
+  const named = imagePrefix !== '' && worldPrefix !== `${registry.host}/${imagePrefix}`;
+  const rewrites = named ? { [imagePrefix.replace(/\/+$/, '')]: worldPrefix } : {};
+  const { registriesConf, mirror, published } = await publishBusybox(directory, access, baseEnv, rewrites);
+  baseEnv['CONTAINERS_REGISTRIES_CONF'] = registriesConf;
+  const mirrored = new Set<string>();
+  const pulls = (image: string): boolean => image.startsWith(`${registry.host}/`) || mirrored.has(image);
+  const node = await teardown.add(
+    Promise.resolve(startClusterNode(directory, access, registriesConf, pulls)),
+    (started) => started.stop(),
+  );
+  return { node, mirror, registryHost: registry.host, worldPrefix, mirrored, published };
+}
+
+/** Builds what the environments ran before from the commit before the rehearsed one (prior-images.ts). */
+async function buildPriorImages(
+  images: WorldImages,
+  world: {
+    source: RepositorySource;
+    plan: CallerPlan;
+    callerBare: string;
+    directory: string;
+    environments: ClusterEnvironment[];
+  },
+): Promise<PriorImages | undefined> {
+  const { source, plan } = world;
+  if (plan.imagePrefix === '' || !(await existsAt(source.directory, source.base, plan.servicesConfig)))
+    return undefined;
+  const config = await git(source.directory, ['show', `${source.base}:${plan.servicesConfig}`]);
+  const checkout = join(world.directory, 'prior');
+  await git(world.directory, ['clone', '--quiet', '--no-checkout', '--', world.callerBare, checkout]);
+  try {
+    await git(checkout, ['checkout', '--quiet', '--detach', source.base]);
+    const prior = await publishPriorImages({
+      mirror: images.mirror,
+      checkout,
+      services: priorServices(config, plan.imagePrefix.replace(/\/+$/, '')),
+      images: world.environments.flatMap((environment) => Object.values(runningImages(environment))),
+      imagePrefix: plan.imagePrefix.replace(/\/+$/, ''),
+      worldPrefix: images.worldPrefix,
+      registryHost: images.registryHost,
+    });
+    for (const image of prior.built) images.mirrored.add(image);
+    return prior;
+  } finally {
+    rmSync(checkout, { recursive: true, force: true });
+  }
 }
 
 /** A user's repository's world, started: what a run of its caller is given, and what the report reads. */
@@ -317,12 +437,18 @@ export class RepositoryWorld {
   readonly environments: ClusterEnvironment[];
   readonly prometheus: PrometheusServer | undefined;
   readonly reconciler: Reconciler;
+  /** Whether the rollouts' pods run (images can run here), so that rollouts wait for them and smoke tests reach them. */
+  readonly runsPods: boolean;
   readonly baseEnv: Record<string, string>;
   readonly store: string;
   /** What scans the images: the installed Trivy, or the recorded reports (with why, when Trivy was passed over). */
   readonly scan: World['scan'];
   /** owner/name → local repository. */
   readonly repositories: Record<string, string>;
+  /** What the environments ran before, built for the kubelet (none without one). */
+  readonly prior: PriorImages | undefined;
+  private readonly addresses: Record<string, LoopbackListener>;
+  private readonly published: ReadonlySet<string>;
   private readonly teardown: Teardown;
 
   /** Starts the world of `source` and its caller; a ConfigurationError when its overlays cannot be rehearsed. */
@@ -358,6 +484,10 @@ export class RepositoryWorld {
     this.environments = parts.environments;
     this.prometheus = parts.prometheus;
     this.reconciler = parts.reconciler;
+    this.runsPods = parts.node !== undefined;
+    this.addresses = parts.addresses;
+    this.published = parts.published;
+    this.prior = parts.prior;
     this.baseEnv = parts.baseEnv;
     this.store = parts.store;
     this.scan = parts.scan;
@@ -378,9 +508,11 @@ export class RepositoryWorld {
     );
   }
 
-  /** Base URL of each environment: none until the clusters serve what they run. */
+  /** Base URL of each environment: its ingress to the ready pods (none where pods do not run). */
   baseUrls(): Record<string, string> {
-    return {};
+    return Object.fromEntries(
+      Object.entries(this.addresses).map(([environment, address]) => [environment, address.url]),
+    );
   }
 
   /** Subjects of the GitOps branch's commits since the rehearsed commit, oldest first. */
@@ -400,11 +532,11 @@ export class RepositoryWorld {
   }
 
   pushedImages(): Promise<string[]> {
-    return pushedImages(this.registry);
+    return pushedImages(this.registry, this.published);
   }
 
   registryTags(): Promise<Record<string, Record<string, string>>> {
-    return registryTags(this.registry);
+    return registryTags(this.registry, this.published);
   }
 
   stop(): Promise<void> {

@@ -11,7 +11,14 @@ import type { ClusterEnvironment } from './kube/cluster.ts';
 import { ClusterNode } from './kubelet/cluster-node.ts';
 import type { PodHandle } from './kubelet/kubelet.ts';
 import { ImageMirror, mirrorRegistriesConf } from './servers/image-mirror.ts';
-import { ingressBackend, selects, serviceTarget } from './servers/ingress-routes.ts';
+import {
+  directRoute,
+  ingressBackend,
+  selects,
+  serviceTarget,
+  type ListeningWorkload,
+} from './servers/ingress-routes.ts';
+import { readPodTemplate, type PodTemplate } from './kubelet/pod-template.ts';
 import { startIngress, type Upstream } from './servers/ingress.ts';
 import type { LoopbackListener } from './servers/loopback.ts';
 import { startSampleService } from './servers/sample-service.ts';
@@ -72,9 +79,30 @@ export interface ImagesAccess {
 }
 
 /**
+ * Publishes busybox (Docker Hub's, as the world's mirror has it) to the registry (`rewrites`: other registry
+ * paths the world's registry stands in for, mirrorRegistriesConf); returns the registries.conf
+ * buildah is then given (CONTAINERS_REGISTRIES_CONF), the mirror, and what was pushed, as `repository:tag`
+ * within the registry.
+ */
+export async function publishBusybox(
+  directory: string,
+  access: ImagesAccess,
+  storageEnv: Record<string, string>,
+  rewrites: Readonly<Record<string, string>> = {},
+): Promise<{ registriesConf: string; mirror: ImageMirror; published: string[] }> {
+  const registriesConf = join(directory, 'registries.conf');
+  writeFileSync(registriesConf, mirrorRegistriesConf(access.host, rewrites));
+  const mirror = new ImageMirror(access, join(directory, 'mirror'), {
+    ...storageEnv,
+    CONTAINERS_REGISTRIES_CONF: registriesConf,
+  });
+  const published = (await mirror.publishBusybox()).map((image) => image.slice(access.host.length + 1));
+  return { registriesConf, mirror, published };
+}
+
+/**
  * Publishes busybox and the seeded services' first images (built from `base` of the caller's repository)
- * to the registry; returns the registries.conf buildah is then given (CONTAINERS_REGISTRIES_CONF) and what
- * was pushed, as `repository:tag` within the registry.
+ * to the registry; returns the registries.conf buildah is then given and what was pushed.
  */
 export async function publishWorldImages(
   directory: string,
@@ -82,13 +110,7 @@ export async function publishWorldImages(
   storageEnv: Record<string, string>,
   monorepo: { path: string; base: string },
 ): Promise<{ registriesConf: string; published: string[] }> {
-  const conf = join(directory, 'registries.conf');
-  writeFileSync(conf, mirrorRegistriesConf(access.host));
-  const mirror = new ImageMirror(access, join(directory, 'mirror'), {
-    ...storageEnv,
-    CONTAINERS_REGISTRIES_CONF: conf,
-  });
-  const published = (await mirror.publishBusybox()).map((image) => image.slice(access.host.length + 1));
+  const { registriesConf, mirror, published } = await publishBusybox(directory, access, storageEnv);
   const checkout = join(directory, 'mirror', 'first-commit');
   mkdirSync(checkout, { recursive: true });
   await gitIn(monorepo.path).run(['worktree', 'add', '--quiet', '--detach', checkout, monorepo.base]);
@@ -101,11 +123,19 @@ export async function publishWorldImages(
   } finally {
     await gitIn(monorepo.path).run(['worktree', 'remove', '--force', checkout]);
   }
-  return { registriesConf: conf, published };
+  return { registriesConf, published };
 }
 
-/** The kubelet of the world: its own storage, the registry's credentials. */
-export function startClusterNode(directory: string, access: ImagesAccess, registriesConf: string): ClusterNode {
+/**
+ * The kubelet of the world: its own storage, the registry's credentials; `runs` says which images it pulls
+ * (default all).
+ */
+export function startClusterNode(
+  directory: string,
+  access: ImagesAccess,
+  registriesConf: string,
+  runs?: (image: string) => boolean,
+): ClusterNode {
   const root = join(directory, 'node');
   mkdirSync(join(root, 'home'), { recursive: true });
   const storage = join(root, 'storage.conf');
@@ -118,6 +148,7 @@ export function startClusterNode(directory: string, access: ImagesAccess, regist
     // Within the rehearsal's 2 m rollout timeout, with room for a busy machine's slow pulls and starts: a
     // pod that fails says so long before (CrashLoopBackOff, ImagePullBackOff).
     readyDeadlineMs: 100_000,
+    ...(runs ? { runs } : {}),
   });
 }
 
@@ -159,18 +190,72 @@ export async function workloadEndpoints(
   environment: ClusterEnvironment,
   workload: string,
 ): Promise<string[]> {
-  return (await workloadPods(node, environment, workload)).flatMap((pod) => {
+  return addressesOf(await workloadPods(node, environment, workload));
+}
+
+const nameOf = (object: JsonObject): string =>
+  text(isObject(object['metadata']) ? object['metadata']['name'] : undefined);
+
+/** The environment's workloads that declare a container port, with the names and probe paths directRoute reads. */
+function listeningWorkloads(environment: ClusterEnvironment): ListeningWorkload[] {
+  const services = environment.server.list('services', environment.namespace) as JsonObject[];
+  return RESOURCES.flatMap((resource) =>
+    environment.server.list(resource, environment.namespace).flatMap((object): ListeningWorkload[] => {
+      const spec = isObject(object['spec']) ? object['spec'] : {};
+      let template: PodTemplate;
+      try {
+        template = readPodTemplate(spec['template']);
+      } catch {
+        return [];
+      }
+      if (!template.containers.some((container) => container.ports.length > 0)) return [];
+      const workload = text(object.metadata['name']);
+      const selecting = services.filter((service) => {
+        const target = isObject(service['spec']) ? service['spec']['selector'] : undefined;
+        return isObject(target) && Object.keys(target).length > 0 && isObject(spec['template'])
+          ? selects(target as Record<string, string>, spec['template'])
+          : false;
+      });
+      const probePaths = template.containers.flatMap((container) => {
+        const action = container.readinessProbe?.action;
+        return action?.kind === 'httpGet' ? [action.path.startsWith('/') ? action.path : `/${action.path}`] : [];
+      });
+      return [{ workload, names: [workload, ...selecting.map(nameOf)], probePaths }];
+    }),
+  );
+}
+
+/** Ready pods' addresses, at a port (default: the first their containers declare). */
+function addressesOf(pods: PodHandle[], port?: number | string): string[] {
+  return pods.flatMap((pod) => {
     try {
-      return [pod.address()];
+      return [pod.address(port)];
     } catch {
       return []; // No port declared: nothing to send traffic to.
     }
   });
 }
 
-/** Where the environment's ingress sends a path: its Ingress, the Service, the ready pods at the target port. */
+/** Where a path goes in an environment that renders no Ingress (directRoute): a workload's ready pods. */
+async function directUpstream(node: ClusterNode, environment: ClusterEnvironment, path: string): Promise<Upstream> {
+  const route = directRoute(listeningWorkloads(environment), path, environment.namespace);
+  if ('status' in route) return route;
+  const addresses = addressesOf(await workloadPods(node, environment, route.workload));
+  if (addresses.length === 0)
+    return {
+      status: 503,
+      message: `no ready pod of ${environment.namespace}/${route.workload} (or it runs an image from outside the rehearsal)`,
+    };
+  return route.path === undefined ? { addresses } : { addresses, path: route.path };
+}
+
+/**
+ * Where the environment's ingress sends a path: its Ingress, the Service, the ready pods at the target port;
+ * without an Ingress, the workload directRoute picks.
+ */
 export async function upstreamOf(node: ClusterNode, environment: ClusterEnvironment, path: string): Promise<Upstream> {
   const ingresses = environment.server.list('ingresses', environment.namespace) as JsonObject[];
+  if (ingresses.length === 0) return directUpstream(node, environment, path);
   const backend = ingressBackend(ingresses, path);
   if (!backend) return { status: 404, message: `no Ingress rule of ${environment.namespace} serves ${path}` };
   const service = environment.server.get('services', environment.namespace, backend.service);
@@ -182,13 +267,7 @@ export async function upstreamOf(node: ClusterNode, environment: ClusterEnvironm
       selectedWorkloads(environment, target.selector).map((name) => workloadPods(node, environment, name)),
     )
   ).flat();
-  const addresses = pods.flatMap((pod) => {
-    try {
-      return [pod.address(target.targetPort)];
-    } catch {
-      return [];
-    }
-  });
+  const addresses = addressesOf(pods, target.targetPort);
   return addresses.length > 0
     ? { addresses }
     : { status: 503, message: `no ready pod behind service ${environment.namespace}/${backend.service}` };

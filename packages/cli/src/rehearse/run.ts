@@ -79,7 +79,7 @@ async function repositoryRehearsal(
     intro: [
       `${file} (job ${world.caller.job}) for ${what}`,
       `Environments: ${plan.environments.join(', ')}; ${canary}; GitOps repository ${plan.gitopsRepository} (${plan.overlays})`,
-      'No base URLs: the smoke tests are skipped until the clusters serve what they run.',
+      ...podLines(world, short(source.base)),
       ...(source.uncommitted.length === 0
         ? []
         : [
@@ -90,6 +90,23 @@ async function repositoryRehearsal(
     run: (progress) => rehearseRepository(world, { event: target.event, progress }),
     stop: () => world.stop(),
   };
+}
+
+/** What the intro says of the pods: whether they run, and what the environments ran before. */
+function podLines(world: RepositoryWorld, base: string): string[] {
+  if (!world.runsPods)
+    return [
+      'Pods do not run here (running images needs root): every rollout is taken as ready at once, and with no base URLs the smoke tests are skipped.',
+    ];
+  const prior = world.prior;
+  const built = (prior?.built ?? []).map((image) => image.replace(/^.*\//, ''));
+  return [
+    "Pods: the built images run here (Docker Hub's busybox from the rehearsal's mirror); rollouts wait for their readiness probes, and the smoke tests call each environment's ingress.",
+    built.length > 0
+      ? `What the environments ran before, built from ${base}: ${built.join(', ')}; any other image is taken as running and never pulled.`
+      : `What the environments ran before is taken as running and never pulled (nothing built from ${base}: no ${world.caller.plan.servicesConfig} there, or no image of it named by tag).`,
+    ...(prior?.failed ?? []).map((why) => `  not built, taken as running: ${why}`),
+  ];
 }
 
 /** The tables after the run: jobs, what each environment runs, the GitOps history, what was not applied. */

@@ -3,7 +3,9 @@
 // ready, the workload's pods of earlier templates stop, as the rollout scales their ReplicaSet to zero. It
 // gives traffic the ready pods of a workload; what ran before the rehearsal (the clusters' first state,
 // restored as long settled) is started when traffic first needs it, not before, and a reset keeps the pods
-// that still run what the restored state says.
+// that still run what the restored state says. A node may be told which images it pulls: a template naming
+// another (what ran before the rehearsal, from a registry outside the world) is taken as ready and never run,
+// so nothing reaches outside the machine.
 import { randomBytes } from 'node:crypto';
 import type { KubeApiServer } from '../kube/api-server.ts';
 import { WORKLOAD_KINDS } from '../kube/controllers.ts';
@@ -20,6 +22,8 @@ export interface ClusterNodeOptions extends KubeletOptions {
   readyDeadlineMs?: number;
   /** How long a ready pod must stay ready (default 1 s). */
   stableMs?: number;
+  /** Whether the node pulls and runs this image (default every image). */
+  runs?: (image: string) => boolean;
 }
 
 /** A workload whose pods traffic may reach, in an environment's cluster. */
@@ -35,14 +39,29 @@ export class ClusterNode implements PodReadiness {
   private readonly pods: KubeletReadiness;
   /** Starts for traffic under way, by workload key: two requests at once start one pod. */
   private readonly starting = new Map<string, Promise<TemplateReadiness>>();
+  private readonly runsImage: (image: string) => boolean;
 
   constructor(options: ClusterNodeOptions) {
     this.kubelet = new Kubelet(options);
+    this.runsImage = options.runs ?? (() => true);
     const deadline = options.readyDeadlineMs ?? 60_000;
     this.pods = new KubeletReadiness(this.kubelet, () => deadline, options.stableMs ?? 1_000);
   }
 
+  /**
+   * Whether the node runs a template: every image it names is one the node pulls (a template the kubelet
+   * refuses is run, so that its rollout says why).
+   */
+  runs(template: JsonObject): boolean {
+    try {
+      return readPodTemplate(template).containers.every((container) => this.runsImage(container.image));
+    } catch {
+      return true;
+    }
+  }
+
   async readiness(subject: PodTemplateSubject): Promise<TemplateReadiness> {
+    if (!this.runs(subject.template)) return { ready: true };
     const readiness = await this.pods.readiness(subject);
     const started = this.pods.podsOf(subject.environment, subject.namespace, subject.name).at(-1);
     if (readiness.ready && started)
@@ -56,7 +75,7 @@ export class ClusterNode implements PodReadiness {
    */
   async readyPods(workload: WorkloadRef): Promise<PodHandle[]> {
     const found = findWorkload(workload);
-    if (found === undefined) return [];
+    if (found === undefined || !this.runs(found.template)) return [];
     let containers: string;
     try {
       containers = JSON.stringify(readPodTemplate(found.template).containers);

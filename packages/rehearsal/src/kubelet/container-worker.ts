@@ -185,7 +185,9 @@ export class ContainerWorker {
 
   /** One start of the container, to its exit; the exit code, or undefined when stopped or not started. */
   private async runOnce(): Promise<number | undefined> {
-    const name = `${this.context.pod.name}-${this.spec.name}-${this.restartCount}`;
+    // Container names are the node's: pods of the same name run in two environments (the same template
+    // promoted), so the pod's network namespace, unique while it runs, comes first.
+    const name = `${this.context.pod.netns}-${this.context.pod.name}-${this.spec.name}-${this.restartCount}`;
     try {
       this.created = await this.context.runtime.create(this.spec.image, name, this.stopping.signal);
     } catch (error) {

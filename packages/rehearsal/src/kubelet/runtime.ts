@@ -101,7 +101,8 @@ export class BuildahRuntime {
   /** Pulls `image` under the pull policy (`missing`, `always`, `never`); throws an ImagePullError. */
   async pull(image: string, policy: 'missing' | 'always' | 'never', signal?: AbortSignal): Promise<void> {
     const host = registryOf(image);
-    const access = this.options.registries.find((entry) => entry.host === host);
+    // Every registry's credentials: registries.conf may send an image's name to another registry (a mirror).
+    const credentials = this.options.registries.filter((entry) => entry.username !== undefined);
     // No waits between buildah's own retries (1.28 reads `--retry 0` as its default, 3): the kubelet's
     // backoff (ImagePullBackOff) is what waits, and shows that it does.
     const flags = [
@@ -113,7 +114,8 @@ export class BuildahRuntime {
       '1ms',
       '--policy',
       policy,
-      `--tls-verify=${host !== undefined && isLoopback(host) ? 'false' : 'true'}`,
+      // Elsewhere registries.conf decides (TLS unless it marks the registry, or the mirror it names, insecure).
+      ...(host !== undefined && isLoopback(host) ? ['--tls-verify=false'] : []),
     ];
     const attempt = async (authFile?: string): Promise<ExecResult> => {
       try {
@@ -128,8 +130,8 @@ export class BuildahRuntime {
       }
     };
     const result =
-      access?.username !== undefined && host !== undefined
-        ? await withPrivateFile(this.options.directory, 'auth.json', authFile(host, access), attempt)
+      credentials.length > 0
+        ? await withPrivateFile(this.options.directory, 'auth.json', authFile(credentials), attempt)
         : await attempt();
     if (result.exitCode !== 0) throw new ImagePullError(buildahError(result.stderr));
     // A tag pulled again may name another image now.
@@ -279,7 +281,12 @@ export function containerProcessId(launcherPid: number): number | undefined {
   return undefined;
 }
 
-function authFile(host: string, access: RegistryAccess): string {
-  const auth = Buffer.from(`${access.username ?? ''}:${access.password ?? ''}`).toString('base64');
-  return JSON.stringify({ auths: { [host]: { auth } } });
+function authFile(registries: readonly RegistryAccess[]): string {
+  const auths = Object.fromEntries(
+    registries.map((access) => [
+      access.host,
+      { auth: Buffer.from(`${access.username ?? ''}:${access.password ?? ''}`).toString('base64') },
+    ]),
+  );
+  return JSON.stringify({ auths });
 }

@@ -21,9 +21,17 @@ export interface MirrorAccess {
 
 /**
  * buildah's registries.conf (CONTAINERS_REGISTRIES_CONF): short names are Docker Hub's, and Docker Hub is
- * the world's registry (plain HTTP on loopback).
+ * the world's registry (plain HTTP on loopback); each of `rewrites` (a registry path → where in the world's
+ * registry its images are) sends a repository's own registry there too, with no way out to the real one.
  */
-export function mirrorRegistriesConf(host: string): string {
+export function mirrorRegistriesConf(host: string, rewrites: Readonly<Record<string, string>> = {}): string {
+  const rewritten = Object.entries(rewrites).flatMap(([prefix, location]) => [
+    '[[registry]]',
+    `prefix = "${prefix}"`,
+    `location = "${location}"`,
+    'insecure = true',
+    '',
+  ]);
   return [
     'unqualified-search-registries = ["docker.io"]',
     'short-name-mode = "permissive"',
@@ -37,6 +45,7 @@ export function mirrorRegistriesConf(host: string): string {
     `location = "${host}"`,
     'insecure = true',
     '',
+    ...rewritten,
   ].join('\n');
 }
 
@@ -83,13 +92,25 @@ export class ImageMirror {
     return withPrivateFile(this.directory, 'auth.json', JSON.stringify({ auths: { [host]: { auth } } }), use);
   }
 
-  /** Builds `context` (its Dockerfile) and pushes it as each of `tags`, the first built. */
-  async buildAndPush(context: string, tags: readonly string[]): Promise<void> {
+  /** Builds `context` (its Dockerfile, or `dockerfile`) and pushes it as each of `tags`, the first built. */
+  async buildAndPush(context: string, tags: readonly string[], dockerfile?: string): Promise<void> {
     const [first = '', ...others] = tags;
     await this.withAuthFile(async (authFile) => {
       const tagArgs = tags.flatMap((tag) => ['--tag', tag]);
       await this.buildah(
-        ['bud', '--isolation', 'chroot', '--quiet', '--authfile', authFile, '--tls-verify=false', ...tagArgs, context],
+        [
+          'bud',
+          '--isolation',
+          'chroot',
+          '--quiet',
+          '--authfile',
+          authFile,
+          '--tls-verify=false',
+          ...(dockerfile === undefined ? [] : ['--file', dockerfile]),
+          ...tagArgs,
+          '--',
+          context,
+        ],
         `building ${first}`,
       );
       for (const tag of [first, ...others]) {

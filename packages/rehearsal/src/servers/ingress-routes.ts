@@ -2,7 +2,8 @@
 // rule whose path matches (Kubernetes' precedence: the longest path, Exact before Prefix at equal length,
 // Prefix matched element by element, ImplementationSpecific as Prefix; then the default backend), its
 // Service's port and target port, and the workloads whose pod labels the Service selects. Hosts are not
-// matched: each environment has one address. Pure: tests give it objects.
+// matched: each environment has one address. An environment that renders no Ingress is reached as a
+// gateway in front of its workloads would reach it (directRoute). Pure: tests give it objects.
 import { isObject, text, type JsonObject } from '../kube/patch.ts';
 
 export interface IngressBackend {
@@ -93,4 +94,41 @@ export function selects(selector: Record<string, string>, template: JsonObject):
   const metadata = isObject(template['metadata']) ? template['metadata'] : {};
   const labels = isObject(metadata['labels']) ? metadata['labels'] : {};
   return Object.entries(selector).every(([key, value]) => labels[key] === value);
+}
+
+/**
+ * A workload of an environment without an Ingress that declares a container port: the names a path may
+ * start with to reach it (its own, each Service's that selects it) and the paths its HTTP probes call.
+ */
+export interface ListeningWorkload {
+  workload: string;
+  names: string[];
+  probePaths: string[];
+}
+
+/** The workload a path reaches (and the path it is asked for, when a prefix is taken off), or why none. */
+export type DirectRoute = { workload: string; path?: string } | { status: 404; message: string };
+
+/**
+ * Where a request goes in an environment that renders no Ingress: a path whose first element names a
+ * workload or its Service goes to it without that element (`/catalog/healthz` → catalog's `/healthz`, as
+ * a gateway routing services under a prefix does); else to the only workload that listens; else to the
+ * one workload whose readiness probe calls that path (the smoke checks `shiprail init` writes).
+ */
+export function directRoute(workloads: readonly ListeningWorkload[], path: string, namespace: string): DirectRoute {
+  const [first = '', ...rest] = path.split('/').filter((element) => element !== '');
+  const named = workloads.find((candidate) => candidate.names.includes(first));
+  if (named)
+    return { workload: named.workload, path: `/${rest.join('/')}${path.endsWith('/') && rest.length > 0 ? '/' : ''}` };
+  const [only, ...others] = workloads;
+  if (only && others.length === 0) return { workload: only.workload };
+  const probed = workloads.filter((candidate) => candidate.probePaths.includes(path));
+  if (probed.length === 1 && probed[0]) return { workload: probed[0].workload };
+  if (!only)
+    return { status: 404, message: `${namespace} renders no Ingress and none of its workloads declares a port` };
+  const names = workloads.map((candidate) => candidate.workload).join(', ');
+  return {
+    status: 404,
+    message: `${namespace} renders no Ingress and ${workloads.length} workloads listen (${names}): start the path with the one it is for (/${only.workload}${path})`,
+  };
 }

@@ -11,8 +11,11 @@ import {
 } from 'node:http';
 import { listenOnLoopback, type LoopbackListener } from './loopback.ts';
 
-/** Where a path goes now: pod addresses (`ip:port`), or the answer when nothing serves it. */
-export type Upstream = { addresses: string[] } | { status: 404 | 503; message: string };
+/**
+ * Where a path goes now: pod addresses (`ip:port`) and, when the route rewrites it, the path the pod is
+ * asked for; or the answer when nothing serves it.
+ */
+export type Upstream = { addresses: string[]; path?: string } | { status: 404 | 503; message: string };
 
 export interface IngressOptions {
   upstream(path: string): Promise<Upstream>;
@@ -39,14 +42,21 @@ export async function startIngress(options: IngressOptions): Promise<LoopbackLis
   let turn = 0;
   const timeoutMs = options.timeoutMs ?? 30_000;
   const proxy = async (incoming: IncomingMessage, response: ServerResponse): Promise<void> => {
-    const path = new URL(incoming.url ?? '/', 'http://ingress').pathname;
-    const upstream = await options.upstream(path);
+    const url = new URL(incoming.url ?? '/', 'http://ingress');
+    const upstream = await options.upstream(url.pathname);
     if (!('addresses' in upstream)) return answer(response, upstream.status, upstream.message);
     const address = upstream.addresses[turn++ % upstream.addresses.length] ?? '';
     const [host = '', port = ''] = address.split(/:(?=\d+$)/);
     const headers = endToEnd(incoming.headers);
     const outgoing = httpRequest(
-      { host, port: Number(port), method: incoming.method, path: incoming.url, headers, timeout: timeoutMs },
+      {
+        host,
+        port: Number(port),
+        method: incoming.method,
+        path: upstream.path === undefined ? incoming.url : `${upstream.path}${url.search}`,
+        headers,
+        timeout: timeoutMs,
+      },
       (reply) => {
         response.writeHead(reply.statusCode ?? 502, endToEnd(reply.headers));
         reply.pipe(response);
