@@ -101,16 +101,16 @@ export async function publishBusybox(
 }
 
 /**
- * Publishes busybox and the seeded services' first images (built from `base` of the caller's repository)
- * to the registry; returns the registries.conf buildah is then given and what was pushed.
+ * Builds the seeded services' first images (from `base` of the caller's repository) with the world's mirror
+ * and pushes them; returns what was pushed, as `repository:tag` within the registry.
  */
-export async function publishWorldImages(
+export async function publishSeededImages(
   directory: string,
   access: ImagesAccess,
-  storageEnv: Record<string, string>,
+  mirror: ImageMirror,
   monorepo: { path: string; base: string },
-): Promise<{ registriesConf: string; published: string[] }> {
-  const { registriesConf, mirror, published } = await publishBusybox(directory, access, storageEnv);
+): Promise<string[]> {
+  const published: string[] = [];
   const checkout = join(directory, 'mirror', 'first-commit');
   mkdirSync(checkout, { recursive: true });
   await gitIn(monorepo.path).run(['worktree', 'add', '--quiet', '--detach', checkout, monorepo.base]);
@@ -123,7 +123,7 @@ export async function publishWorldImages(
   } finally {
     await gitIn(monorepo.path).run(['worktree', 'remove', '--force', checkout]);
   }
-  return { registriesConf, published };
+  return published;
 }
 
 /**
@@ -273,11 +273,19 @@ export async function upstreamOf(node: ClusterNode, environment: ClusterEnvironm
     : { status: 503, message: `no ready pod behind service ${environment.namespace}/${backend.service}` };
 }
 
-/** An environment's base URL: its ingress, or (without a kubelet) the sample service. */
+/**
+ * An environment's base URL: its ingress, or (without a kubelet) the sample service. `sample`, when it
+ * `serves`, answers in place of the pods (a scenario in which no pod runs).
+ */
 export function startEnvironmentAddress(
   node: ClusterNode | undefined,
   environment: ClusterEnvironment,
+  sample?: { url: string; serves: () => boolean },
 ): Promise<LoopbackListener> {
   if (!node) return startSampleService({ version: '1.4.0' });
-  return startIngress({ upstream: (path) => upstreamOf(node, environment, path) });
+  const sampleAddress = sample ? new URL(sample.url).host : '';
+  return startIngress({
+    upstream: (path) =>
+      sample?.serves() === true ? Promise.resolve({ addresses: [sampleAddress] }) : upstreamOf(node, environment, path),
+  });
 }

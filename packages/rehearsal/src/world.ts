@@ -23,12 +23,14 @@ import { MeshTraffic } from './servers/traffic.ts';
 import { startRegistry, type RunningRegistry } from './servers/registry.ts';
 import { createSampleMonorepo, SAMPLE_AUTHOR, TOOLCHAIN_SERVICES, toolchainServiceFiles } from './sample-monorepo.ts';
 import type { LoopbackListener } from './servers/loopback.ts';
+import { startSampleService } from './servers/sample-service.ts';
 import { ScenarioReadiness } from './kube/readiness.ts';
 import type { ClusterNode } from './kubelet/cluster-node.ts';
 import {
   canRunImages,
   NETWORK_RESOURCES,
-  publishWorldImages,
+  publishBusybox,
+  publishSeededImages,
   startClusterNode,
   startEnvironmentAddress,
   workloadEndpoints,
@@ -83,11 +85,12 @@ export interface WorldOptions {
    */
   runImages?: boolean;
   /**
-   * Whether a rollout waits for its pods to run and become ready (default true). False: rollouts are ready at
-   * once, as cheaper scenarios whose point lies elsewhere want; traffic still starts the pods it reaches,
-   * from the templates the clusters run, so smoke tests still meet the built images.
+   * Whether pods run in this scenario (default true, where the world runs images). False: no pod runs,
+   * rollouts go as `rollout` says (ready at once by default) and each environment's URL answers from the
+   * world's sample service, as cheaper scenarios whose point lies elsewhere (approvals, concurrency,
+   * controllers, callers' chains) want.
    */
-  rolloutsRunPods?: boolean;
+  runPods?: boolean;
   /** How a rollout goes, per environment and Deployment. */
   rollout?: (environment: string, deployment: string, image: string) => RolloutOutcome;
   /** The clusters act as Argo CD: each environment's Application reports every commit it applies. */
@@ -251,15 +254,20 @@ async function startParts(directory: string, options: WorldOptions, teardown: Te
   const repositories = await createRepositories(directory, imagePrefix, teardown);
   const runner = runnerFolders(directory);
   const access = { host: registry.host, prefix: imagePrefix, username: 'octocat', password: GITHUB_TOKEN };
+  // The sample's Dockerfiles build FROM busybox:stable, which the world's registry mirrors, pods or not.
+  const mirror = await publishBusybox(directory, access, runner.baseEnv);
+  runner.baseEnv['CONTAINERS_REGISTRIES_CONF'] = mirror.registriesConf;
+  const published = new Set(mirror.published);
   let node: ClusterNode | undefined;
-  let published: ReadonlySet<string> = new Set();
   if (options.runImages ?? canRunImages()) {
-    const world = await publishWorldImages(directory, access, runner.baseEnv, repositories.monorepo);
-    const conf = world.registriesConf;
-    published = new Set(world.published);
-    runner.baseEnv['CONTAINERS_REGISTRIES_CONF'] = conf;
-    node = await teardown.add(Promise.resolve(startClusterNode(directory, access, conf)), (started) => started.stop());
+    for (const image of await publishSeededImages(directory, access, mirror.mirror, repositories.monorepo)) {
+      published.add(image);
+    }
+    node = await teardown.add(Promise.resolve(startClusterNode(directory, access, mirror.registriesConf)), (started) =>
+      started.stop(),
+    );
   }
+  const podsRun = (): boolean => node !== undefined && conditions.options.runPods !== false;
   const { bare, branch } = repositories.gitops;
   const environments = await teardown.add(startClusters(), (started) =>
     Promise.all(CLUSTERS.map((name) => started[name].server.stop())),
@@ -272,7 +280,7 @@ async function startParts(directory: string, options: WorldOptions, teardown: Te
     traffic,
     // The ready pods where the clusters run the built images; else each environment's sample service.
     addresses: async (environment, workload) =>
-      node
+      node && podsRun()
         ? (await workloadEndpoints(node, environments[environment as EnvironmentName], workload)).map(
             (endpoint) => `http://${endpoint}`,
           )
@@ -291,7 +299,7 @@ async function startParts(directory: string, options: WorldOptions, teardown: Te
     readiness: {
       readiness: async (subject) => {
         const readiness =
-          node && conditions.options.rollout === undefined && conditions.options.rolloutsRunPods !== false
+          node && podsRun() && conditions.options.rollout === undefined
             ? await node.readiness(subject)
             : await scenario.readiness(subject);
         if (readiness.ready) canaryTraffic.podReady(subject.environment, subject.name);
@@ -304,9 +312,13 @@ async function startParts(directory: string, options: WorldOptions, teardown: Te
   // The environments have long run the first commit.
   await reconciler.restore(initialGitops);
   await teardown.add(Promise.resolve(reconciler.start()), () => reconciler.stop());
+  const sample = await teardown.add(startSampleService({ version: '1.4.0' }), (started) => started.stop());
   const services = {} as Record<EnvironmentName, LoopbackListener>;
   for (const name of ENVIRONMENTS) {
-    services[name] = await teardown.add(startEnvironmentAddress(node, environments[name]), (service) => service.stop());
+    services[name] = await teardown.add(
+      startEnvironmentAddress(node, environments[name], { url: sample.url, serves: () => !podsRun() }),
+      (service) => service.stop(),
+    );
   }
   const prometheus = await teardown.add(startPrometheus({ scrapeTargets: [traffic.scrapeTarget] }), (started) =>
     started.stop(),
