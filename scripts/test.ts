@@ -6,8 +6,11 @@
 import { spawn } from 'node:child_process';
 import { ensurePrerequisites } from '@shiprail/rehearsal/prerequisites';
 
-/** The package.json scripts that check without running tests, in the order a failure is best read. */
-const CHECKS = ['typecheck', 'lint', 'format:check', 'readme:check', 'bundle:check'];
+/**
+ * The package.json scripts that check without running tests, in the order a failure is best read.
+ * `check:code` is `typecheck` and `lint` over one TypeScript program.
+ */
+const CHECKS = ['check:code', 'format:check', 'readme:check', 'bundle:check'];
 
 interface Outcome {
   name: string;
