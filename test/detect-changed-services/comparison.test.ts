@@ -155,6 +155,16 @@ const push = (before: string, after: string, branch = 'main'): PushPlan => ({
   defaultBranch: 'main',
 });
 
+/**
+ * What a case below arranges, built by whichever of the two variants runs it first and reused by the other:
+ * a case resolves in a clone of its repository or only reads the repository, so both see the same history.
+ */
+const arranged = new Map<string, unknown>();
+function arrangeOnce<T>(name: string, arrange: () => T): T {
+  if (!arranged.has(name)) arranged.set(name, arrange());
+  return arranged.get(name) as T;
+}
+
 describe.each([
   ['as each step asks', false],
   ['with the likely comparison prefetched', true],
@@ -179,9 +189,11 @@ describe.each([
   }
 
   test('push: before..after in a shallow clone, fetching and deepening as needed', async () => {
-    const { repo, base } = createMonorepo();
-    repo.commit('worker: retry', { 'services/worker/src/worker.ts': 'export const worker = 2;\n' });
-    const after = repo.commit('readme', { 'README.md': '# shop!\n' });
+    const { repo, base, after } = arrangeOnce('push', () => {
+      const { repo, base } = createMonorepo();
+      repo.commit('worker: retry', { 'services/worker/src/worker.ts': 'export const worker = 2;\n' });
+      return { repo, base, after: repo.commit('readme', { 'README.md': '# shop!\n' }) };
+    });
     const clone = repo.shallowClone('main');
     const result = await resolve(clone, push(base, after));
     expect(result).toEqual({
@@ -191,13 +203,16 @@ describe.each([
   });
 
   test('push of a new branch: compared with where it left the default branch', async () => {
-    const { repo } = createMonorepo();
-    const forkPoint = repo.commit('auth: tokens', { 'libs/auth/index.ts': 'export const auth = 2;\n' });
-    repo.git('checkout', '--quiet', '-b', 'feature/web');
-    repo.commit('web: page', { 'services/web/src/page.ts': 'export const page = 1;\n' });
-    const after = repo.commit('web: more', { 'services/web/src/more.ts': 'export const more = 1;\n' });
-    repo.git('checkout', '--quiet', 'main');
-    repo.commit('worker: later on main', { 'services/worker/src/worker.ts': 'export const worker = 3;\n' });
+    const { repo, forkPoint, after } = arrangeOnce('new branch', () => {
+      const { repo } = createMonorepo();
+      const forkPoint = repo.commit('auth: tokens', { 'libs/auth/index.ts': 'export const auth = 2;\n' });
+      repo.git('checkout', '--quiet', '-b', 'feature/web');
+      repo.commit('web: page', { 'services/web/src/page.ts': 'export const page = 1;\n' });
+      const after = repo.commit('web: more', { 'services/web/src/more.ts': 'export const more = 1;\n' });
+      repo.git('checkout', '--quiet', 'main');
+      repo.commit('worker: later on main', { 'services/worker/src/worker.ts': 'export const worker = 3;\n' });
+      return { repo, forkPoint, after };
+    });
     const clone = repo.shallowClone('feature/web');
     const result = await resolve(clone, push(ZERO_SHA, after, 'feature/web'));
     expect(result.comparison).toMatchObject({ kind: 'diff', base: forkPoint, head: after });
@@ -206,11 +221,14 @@ describe.each([
   });
 
   test('force push: the old tip is no ancestor, so the branch is compared with the default branch', async () => {
-    const { repo, base } = createMonorepo();
-    repo.git('checkout', '--quiet', '-b', 'topic');
-    const before = repo.commit('api: first try', { 'services/api/src/a.ts': 'export const a = 1;\n' });
-    repo.git('reset', '--quiet', '--hard', base);
-    const after = repo.commit('worker: second try', { 'services/worker/src/b.ts': 'export const b = 1;\n' });
+    const { repo, base, before, after } = arrangeOnce('force push', () => {
+      const { repo, base } = createMonorepo();
+      repo.git('checkout', '--quiet', '-b', 'topic');
+      const before = repo.commit('api: first try', { 'services/api/src/a.ts': 'export const a = 1;\n' });
+      repo.git('reset', '--quiet', '--hard', base);
+      const after = repo.commit('worker: second try', { 'services/worker/src/b.ts': 'export const b = 1;\n' });
+      return { repo, base, before, after };
+    });
     const result = await resolve(repo.clone(), push(before, after, 'topic'));
     expect(result.comparison).toMatchObject({ kind: 'diff', base, head: after });
     expect(result.comparison.kind === 'diff' && result.comparison.label).toMatch(/was forced/);
@@ -218,28 +236,33 @@ describe.each([
   });
 
   test('force push of the default branch itself selects every service, with a warning', async () => {
-    const { repo, base } = createMonorepo();
-    const before = repo.commit('api', { 'services/api/src/a.ts': '1\n' });
-    repo.git('reset', '--quiet', '--hard', base);
-    const after = repo.commit('web', { 'services/web/src/a.ts': '1\n' });
+    const { repo, before, after } = arrangeOnce('force push of main', () => {
+      const { repo, base } = createMonorepo();
+      const before = repo.commit('api', { 'services/api/src/a.ts': '1\n' });
+      repo.git('reset', '--quiet', '--hard', base);
+      return { repo, before, after: repo.commit('web', { 'services/web/src/a.ts': '1\n' }) };
+    });
     const { comparison } = await resolve(repo.clone(), push(before, after));
     expect(comparison).toMatchObject({ kind: 'all', head: after });
     expect(comparison.kind === 'all' && comparison.warning).toMatch(/forced .* it is the default branch itself/);
   });
 
   test('a new branch without a default branch to compare with selects every service', async () => {
-    const { repo, base } = createMonorepo();
+    const { repo, base } = arrangeOnce('monorepo', createMonorepo);
     const { comparison } = await resolve(repo.path, { ...push(ZERO_SHA, base, 'x'), defaultBranch: undefined });
     expect(comparison.kind === 'all' && comparison.warning).toMatch(/new branch and the event names no default branch/);
   });
 
   test('pull request: three-dot, from a depth-1 clone of the head', async () => {
-    const { repo } = createMonorepo();
-    const forkPoint = repo.commit('users', { 'libs/users/index.ts': 'export const users = 2;\n' });
-    repo.git('checkout', '--quiet', '-b', 'pr');
-    const head = repo.commit('web: feature', { 'services/web/src/feature.ts': '1\n' });
-    repo.git('checkout', '--quiet', 'main');
-    const baseTip = repo.commit('api on main meanwhile', { 'services/api/src/later.ts': '1\n' });
+    const { repo, forkPoint, head, baseTip } = arrangeOnce('pull request', () => {
+      const { repo } = createMonorepo();
+      const forkPoint = repo.commit('users', { 'libs/users/index.ts': 'export const users = 2;\n' });
+      repo.git('checkout', '--quiet', '-b', 'pr');
+      const head = repo.commit('web: feature', { 'services/web/src/feature.ts': '1\n' });
+      repo.git('checkout', '--quiet', 'main');
+      const baseTip = repo.commit('api on main meanwhile', { 'services/api/src/later.ts': '1\n' });
+      return { repo, forkPoint, head, baseTip };
+    });
     const clone = repo.shallowClone('pr');
     const plan: ComparisonPlan = { kind: 'merge-base', base: baseTip, head, explicit: false, label: 'pull request #1' };
     const result = await resolve(clone, plan);
@@ -249,16 +272,18 @@ describe.each([
   });
 
   test('pull request whose branches crossed: two merge bases, and git merge-base picks one', async () => {
-    const { repo } = createMonorepo();
-    repo.git('checkout', '--quiet', '-b', 'pr');
-    const prSide = repo.commit('web on the branch', { 'services/web/src/b.ts': '1\n' });
-    repo.git('checkout', '--quiet', 'main');
-    const mainSide = repo.commit('api on main', { 'services/api/src/m.ts': '1\n' });
-    repo.git('merge', '--quiet', '--no-edit', 'pr');
-    const baseTip = repo.commit('worker on main', { 'services/worker/src/w.ts': '1\n' });
-    repo.git('checkout', '--quiet', 'pr');
-    repo.git('merge', '--quiet', '--no-edit', mainSide);
-    const head = repo.commit('web again', { 'services/web/src/c.ts': '1\n' });
+    const { repo, prSide, mainSide, baseTip, head } = arrangeOnce('crossed branches', () => {
+      const { repo } = createMonorepo();
+      repo.git('checkout', '--quiet', '-b', 'pr');
+      const prSide = repo.commit('web on the branch', { 'services/web/src/b.ts': '1\n' });
+      repo.git('checkout', '--quiet', 'main');
+      const mainSide = repo.commit('api on main', { 'services/api/src/m.ts': '1\n' });
+      repo.git('merge', '--quiet', '--no-edit', 'pr');
+      const baseTip = repo.commit('worker on main', { 'services/worker/src/w.ts': '1\n' });
+      repo.git('checkout', '--quiet', 'pr');
+      repo.git('merge', '--quiet', '--no-edit', mainSide);
+      return { repo, prSide, mainSide, baseTip, head: repo.commit('web again', { 'services/web/src/c.ts': '1\n' }) };
+    });
     const bases = repo.git('merge-base', '--all', baseTip, head).split('\n').sort();
     expect(bases).toEqual([mainSide, prSide].sort());
     const plan: ComparisonPlan = { kind: 'merge-base', base: baseTip, head, explicit: false, label: 'pull request #2' };
@@ -267,8 +292,14 @@ describe.each([
   });
 
   test('merge queue: base_sha..head_sha', async () => {
-    const { repo, base } = createMonorepo();
-    const head = repo.commit('queue', { 'services/worker/src/q.ts': '1\n', 'libs/users/u.ts': '1\n' });
+    const { repo, base, head } = arrangeOnce('merge queue', () => {
+      const { repo, base } = createMonorepo();
+      return {
+        repo,
+        base,
+        head: repo.commit('queue', { 'services/worker/src/q.ts': '1\n', 'libs/users/u.ts': '1\n' }),
+      };
+    });
     const plan: ComparisonPlan = { kind: 'range', base, head, label: 'merge queue' };
     const result = await resolve(repo.shallowClone('main'), plan);
     expect(result).toEqual({
@@ -278,9 +309,11 @@ describe.each([
   });
 
   test('a rename across services counts at both paths', async () => {
-    const { repo, base } = createMonorepo();
-    repo.git('mv', 'services/api/src/server.ts', 'services/worker/src/server.ts');
-    const head = repo.commit('move the server');
+    const { repo, base, head } = arrangeOnce('rename', () => {
+      const { repo, base } = createMonorepo();
+      repo.git('mv', 'services/api/src/server.ts', 'services/worker/src/server.ts');
+      return { repo, base, head: repo.commit('move the server') };
+    });
     const git = new GitHistory({ cwd: repo.path, exec: actionsExec });
     expect(await git.changedFiles(base, head)).toEqual([
       { status: 'R', from: 'services/api/src/server.ts', path: 'services/worker/src/server.ts' },
@@ -290,7 +323,8 @@ describe.each([
   });
 
   describe('tags', () => {
-    function taggedRepo(): { repo: Repo; v1: string; tip: string } {
+    const taggedRepo = (): { repo: Repo; v1: string; tip: string } => arrangeOnce('tags', tagRepo);
+    function tagRepo(): { repo: Repo; v1: string; tip: string } {
       const { repo } = createMonorepo();
       repo.git('tag', 'v1.0.0');
       const v1 = repo.head();
@@ -338,7 +372,8 @@ describe.each([
   });
 
   describe('shallow clones and failing open', () => {
-    function longBranch(): { repo: Repo; base: string; head: string } {
+    const longBranch = (): { repo: Repo; base: string; head: string } => arrangeOnce('long branch', branchOff);
+    function branchOff(): { repo: Repo; base: string; head: string } {
       const { repo, base } = createMonorepo();
       repo.git('checkout', '--quiet', '-b', 'long');
       for (let index = 0; index < 8; index += 1)
@@ -370,16 +405,18 @@ describe.each([
     });
 
     test('unrelated histories fail open, saying why', async () => {
-      const { repo, base } = createMonorepo();
-      repo.git('checkout', '--quiet', '--orphan', 'other');
-      const other = repo.commit('unrelated', { 'x.txt': '1\n' });
+      const { repo, base, other } = arrangeOnce('unrelated', () => {
+        const { repo, base } = createMonorepo();
+        repo.git('checkout', '--quiet', '--orphan', 'other');
+        return { repo, base, other: repo.commit('unrelated', { 'x.txt': '1\n' }) };
+      });
       const plan: ComparisonPlan = { kind: 'merge-base', base, head: other, explicit: false, label: 'pr' };
       const { comparison } = await resolve(repo.path, plan);
       expect(comparison.kind === 'all' && comparison.warning).toMatch(/have no common ancestor/);
     });
 
     test('a base that does not exist is the user’s mistake', async () => {
-      const { repo } = createMonorepo();
+      const { repo } = arrangeOnce('monorepo', createMonorepo);
       const plan: ComparisonPlan = {
         kind: 'merge-base',
         base: 'no-such-branch',
@@ -393,10 +430,13 @@ describe.each([
     });
 
     test('an explicit base names a branch that only origin has', async () => {
-      const { repo, base } = createMonorepo();
-      repo.git('checkout', '--quiet', '-b', 'release');
-      const head = repo.commit('web', { 'services/web/src/r.ts': '1\n' });
-      repo.git('checkout', '--quiet', 'main');
+      const { repo, base, head } = arrangeOnce('release branch', () => {
+        const { repo, base } = createMonorepo();
+        repo.git('checkout', '--quiet', '-b', 'release');
+        const head = repo.commit('web', { 'services/web/src/r.ts': '1\n' });
+        repo.git('checkout', '--quiet', 'main');
+        return { repo, base, head };
+      });
       const clone = repo.shallowClone('release');
       const plan: ComparisonPlan = {
         kind: 'merge-base',
