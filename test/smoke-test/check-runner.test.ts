@@ -322,6 +322,31 @@ describe('waits', () => {
     expect(result?.error).not.toMatch(/still failing/);
   });
 
+  test('a check whose turn comes after the deadline is not run, though the overall timer has not fired', async () => {
+    const checks = await checksOf(
+      'checks:\n  - { name: first, request: { url: /a } }\n  - { name: queued, request: { url: /b } }\n',
+    );
+    let clock = 0;
+    const results = await runChecks(checks, {
+      baseUrl: 'http://svc',
+      headers: [],
+      concurrency: 1,
+      timeoutMs: 1_000,
+      secrets: recordingSecrets(),
+      // The first check's answer comes as the deadline passes; the overall timer is late, as on a busy machine.
+      send: () => {
+        clock += 1_000;
+        return Promise.resolve(answer(200, {}));
+      },
+      sleep: () => new Promise(() => undefined),
+      now: () => clock,
+    });
+    expect(results.map((result) => [result.name, result.attempts, result.error])).toEqual([
+      ['first', 1, null],
+      ['queued', 0, 'not run: the overall timeout (1.0s) was reached first'],
+    ]);
+  });
+
   test('a request cut short by the overall timeout says so, not that its own timeout passed', async () => {
     // A server that accepts and never answers, reached by the real transport.
     const server = createServer(() => undefined);

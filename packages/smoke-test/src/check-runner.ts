@@ -75,7 +75,9 @@ export async function runChecks(checks: readonly Check[], options: RunOptions): 
     const check = checks[position];
     if (check === undefined) throw new Error(`no check at position ${position}`);
     const needs = dependencies[position] ?? new Map<string, number>();
-    const skipped = skipReason(checks, needs, results, controller.signal.aborted, options.timeoutMs);
+    // The deadline can pass before the abort timer fires on a busy machine: a check whose turn comes then is not run.
+    const outOfTime = controller.signal.aborted || now() >= deadline;
+    const skipped = skipReason(checks, needs, results, outOfTime, options.timeoutMs);
     if (skipped !== undefined) return notRun(check.name, skipped);
     const values = new Map<string, unknown>();
     for (const [name, source] of needs) values.set(name, captured.get(source)?.get(name));
