@@ -14712,9 +14712,7 @@ async function runChecks(checks, options) {
         if (check === undefined)
             throw new Error(`no check at position ${position}`);
         const needs = dependencies[position] ?? new Map();
-        // The deadline can pass before the abort timer fires on a busy machine: a check whose turn comes then is not run.
-        const outOfTime = controller.signal.aborted || now() >= deadline;
-        const skipped = skipReason(checks, needs, results, outOfTime, options.timeoutMs);
+        const skipped = skipReason(checks, needs, results, overallTimeoutReached(context), options.timeoutMs);
         if (skipped !== undefined)
             return notRun(check.name, skipped);
         const values = new Map();
@@ -14797,6 +14795,13 @@ function notRun(name, reason) {
         elapsedMs: 0,
     };
 }
+/**
+ * Whether the overall timeout has been reached: the abort timer fired, or the deadline passed before it
+ * fires (a busy machine).
+ */
+function overallTimeoutReached({ signal, deadline, now }) {
+    return signal.aborted || now() >= deadline;
+}
 async function runCheck(check, values, context) {
     const { options, signal, deadline, now } = context;
     const started = now();
@@ -14821,9 +14826,7 @@ async function runCheck(check, values, context) {
         if (signal.aborted)
             break;
     }
-    // The deadline can pass before the abort timer fires on a busy machine: either way the overall timeout ended it.
-    const overallTimeoutReached = signal.aborted || now() >= deadline;
-    const result = describeResult(check, last, attempts, now() - started, overallTimeoutReached, options);
+    const result = describeResult(check, last, attempts, now() - started, overallTimeoutReached(context), options);
     return { result, captures: last.ok ? last.captured : new Map() };
 }
 function attemptSummary(attempt) {

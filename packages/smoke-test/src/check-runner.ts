@@ -75,9 +75,7 @@ export async function runChecks(checks: readonly Check[], options: RunOptions): 
     const check = checks[position];
     if (check === undefined) throw new Error(`no check at position ${position}`);
     const needs = dependencies[position] ?? new Map<string, number>();
-    // The deadline can pass before the abort timer fires on a busy machine: a check whose turn comes then is not run.
-    const outOfTime = controller.signal.aborted || now() >= deadline;
-    const skipped = skipReason(checks, needs, results, outOfTime, options.timeoutMs);
+    const skipped = skipReason(checks, needs, results, overallTimeoutReached(context), options.timeoutMs);
     if (skipped !== undefined) return notRun(check.name, skipped);
     const values = new Map<string, unknown>();
     for (const [name, source] of needs) values.set(name, captured.get(source)?.get(name));
@@ -178,6 +176,14 @@ interface CheckContext {
   sleep: (ms: number, signal: AbortSignal) => Promise<void>;
 }
 
+/**
+ * Whether the overall timeout has been reached: the abort timer fired, or the deadline passed before it
+ * fires (a busy machine).
+ */
+function overallTimeoutReached({ signal, deadline, now }: CheckContext): boolean {
+  return signal.aborted || now() >= deadline;
+}
+
 async function runCheck(
   check: Check,
   values: Map<string, unknown>,
@@ -210,9 +216,7 @@ async function runCheck(
     await context.sleep(delay, signal);
     if (signal.aborted) break;
   }
-  // The deadline can pass before the abort timer fires on a busy machine: either way the overall timeout ended it.
-  const overallTimeoutReached = signal.aborted || now() >= deadline;
-  const result = describeResult(check, last, attempts, now() - started, overallTimeoutReached, options);
+  const result = describeResult(check, last, attempts, now() - started, overallTimeoutReached(context), options);
   return { result, captures: last.ok ? last.captured : new Map<string, unknown>() };
 }
 
