@@ -471,6 +471,25 @@ running('pods from images in the registry', () => {
   });
 
   it.each([
+    ['a file without its execute bit', '/record.sh', 'exec: "/record.sh": permission denied'],
+    ['a file the image does not have', '/bin/app', 'exec: "/bin/app": no such file or directory'],
+    ['a name no directory on PATH holds', 'app', 'exec: "app": executable file not found in $PATH'],
+  ])('reports StartError in the runtime\'s words when the command is %s', async (_name, command, message) => {
+    const pod = await kubelet.start(
+      template([{ name: 'app', image: images.byDigest.web, command: [command] }], { name: 'unstartable' }),
+    );
+    await pod.waitFor(READY_MS, (each) => each.status().containerStatuses[0]?.lastState.terminated !== undefined);
+    const [status] = pod.status().containerStatuses;
+    expect(status).toMatchObject({
+      ready: false,
+      started: false,
+      lastState: { terminated: { exitCode: 128, reason: 'StartError', message } },
+    });
+    expect(pod.logs('app')).not.toContain('nsenter');
+    await pod.stop();
+  });
+
+  it.each([
     [
       'a digest the registry does not have',
       (prefix: string) => `${prefix}/web@sha256:${'0'.repeat(64)}`,

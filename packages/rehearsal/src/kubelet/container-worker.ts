@@ -1,5 +1,5 @@
 // One container of a running pod, driven as the kubelet drives it: pull (ErrImagePull, then
-// ImagePullBackOff with growing delays), a fresh working container per start, the process watched until it
+// ImagePullBackOff with growing delays), a fresh copy of the image's root file system per start, the process watched until it
 // exits, restarts under the pod's restart policy with CrashLoopBackOff delays, and its readiness probe run
 // on its period while it runs. Every wait is abortable by stop().
 import { backoffDelay, errorMessage, sleep } from '@shiprail/core';
@@ -7,7 +7,7 @@ import type { ChildProcess } from 'node:child_process';
 import { containerProcess, effectiveEnvironment, type ContainerProcess } from './container-process.ts';
 import type { ContainerSpec, PodFieldPath } from './pod-template.ts';
 import { ReadinessTracker, runProbe } from './probe.ts';
-import { containerProcessId, type BuildahRuntime, type CreatedContainer } from './runtime.ts';
+import { runsInside, type BuildahRuntime, type CreatedContainer } from './runtime.ts';
 import type { ContainerState, ContainerStatus, PodEvent } from './status.ts';
 
 export interface Backoff {
@@ -31,17 +31,24 @@ const LOG_TAIL_BYTES = 8 * 1024;
 /** A container that ran this long without failing starts its crash backoff over, as the kubelet does. */
 const BACKOFF_RESET_MS = 10 * 60_000;
 const EXIT_DEADLINE_MS = 10_000;
-/** Longest wait for buildah to start a container's process, and how often to look. */
+/** Longest wait for the runtime to start a container's process, and how often to look. */
 const START_DEADLINE_MS = 60_000;
 const START_POLL_MS = 25;
 /** How long ErrImagePull shows before ImagePullBackOff: about one sync of the kubelet's pod worker. */
 const ERR_IMAGE_PULL_SHOWN_MS = 2_000;
-/** buildah's own lines about the process it ran, not the process's output. */
-const BUILDAH_LINE =
-  /^(?:subprocess exited (?:with status \d+|on \w+)|Error: exit status \d+|process exited with error: .*)$/;
-const START_FAILURE = /process failed to start with error: (.*?)(?:process exited with error|$)/;
+/** nsenter's own line when the process cannot be executed: the runtime's words, not the process's output. */
+const START_FAILURE = /^nsenter: failed to execute (.*): (.*)$/;
 
 const now = (): string => new Date().toISOString();
+
+/**
+ * runc's words for a process it cannot execute: a bare name is looked up on PATH, where a file that is
+ * missing or not executable is "executable file not found in $PATH"; a path gives the system's error.
+ */
+export function runcStartError(command: string, systemError: string): string {
+  const reason = command.includes('/') ? systemError.toLowerCase() : 'executable file not found in $PATH';
+  return `exec: ${JSON.stringify(command)}: ${reason}`;
+}
 
 /** A delay as the kubelet's messages write it (Go's Duration: 10s, 1m20s, 5m0s). */
 export function goDuration(ms: number): string {
@@ -63,6 +70,8 @@ export class ContainerWorker {
   private process: ContainerProcess | undefined;
   private tracker: ReadinessTracker | undefined;
   private log = '';
+  /** Why the last start could not execute the process, in the runtime's words; empty when it could. */
+  private startFailure = '';
   private loop: Promise<void> = Promise.resolve();
 
   constructor(spec: ContainerSpec, context: WorkerContext) {
@@ -190,7 +199,7 @@ export class ContainerWorker {
       this.created = await this.context.runtime.create(this.spec.image, name, this.stopping.signal);
     } catch (error) {
       if (this.stopped) {
-        // Stopped while buildah made it: whatever it left is removed.
+        // Stopped while it was made: whatever was left is removed.
         await this.context.runtime.remove(name).catch(() => undefined);
         return undefined;
       }
@@ -212,8 +221,9 @@ export class ContainerWorker {
       return 128;
     }
     this.log = '';
-    const child = this.context.runtime.start(this.context.pod.netns, this.created.name, this.process.argv, {
-      env: this.process.env,
+    this.startFailure = '';
+    const child = this.context.runtime.start(this.context.pod.netns, this.created, this.process.argv, {
+      env: effectiveEnvironment(this.created.image, this.process),
       workingDir: this.process.workingDir,
       hostname: this.context.pod.name,
     });
@@ -228,8 +238,8 @@ export class ContainerWorker {
     }).finally(() => (closed = true));
     child.stdout?.on('data', (chunk: Buffer) => this.capture(chunk));
     child.stderr?.on('data', (chunk: Buffer) => this.capture(chunk));
-    // Started, as the runtime reports it to a kubelet, once the process runs in its chroot: probes begin then.
-    await this.untilProcessRuns(child, () => closed);
+    // Started, as the runtime reports it to a kubelet, once the process runs from its root: probes begin then.
+    await this.untilProcessRuns(child, this.created.rootfs, () => closed);
     const startedAt = now();
     if (!closed) {
       this.context.event({ type: 'Normal', reason: 'Started', message: `Started container ${this.spec.name}` });
@@ -246,19 +256,19 @@ export class ContainerWorker {
     return this.stopped ? undefined : this.state.terminated?.exitCode;
   }
 
-  private async untilProcessRuns(child: ChildProcess, closed: () => boolean): Promise<void> {
+  private async untilProcessRuns(child: ChildProcess, rootfs: string, closed: () => boolean): Promise<void> {
     const deadline = Date.now() + START_DEADLINE_MS;
     while (!closed() && !this.stopped && Date.now() < deadline) {
-      if (child.pid !== undefined && containerProcessId(child.pid) !== undefined) return;
+      if (child.pid !== undefined && runsInside(child.pid, rootfs)) return;
       await sleep(START_POLL_MS, this.stopping.signal);
     }
   }
 
   private termination(exitCode: number, startedAt: string): NonNullable<ContainerState['terminated']> {
-    const startFailure = START_FAILURE.exec(this.log.replace(/\n/g, ' '));
+    const startFailure = this.startFailure;
     const lastLine = this.log.trim().split('\n').at(-1) ?? '';
-    if (startFailure?.[1])
-      return { exitCode: 128, reason: 'StartError', message: startFailure[1].trim(), startedAt, finishedAt: now() };
+    if (startFailure)
+      return { exitCode: 128, reason: 'StartError', message: startFailure, startedAt, finishedAt: now() };
     return {
       exitCode,
       reason: exitCode === 0 ? 'Completed' : 'Error',
@@ -269,11 +279,12 @@ export class ContainerWorker {
   }
 
   private capture(chunk: Buffer): void {
-    const text = chunk
-      .toString('utf8')
-      .split('\n')
-      .filter((line) => !BUILDAH_LINE.test(line.trim()))
-      .join('\n');
+    const lines = chunk.toString('utf8').split('\n');
+    for (const line of lines) {
+      const failure = START_FAILURE.exec(line.trim());
+      if (failure?.[1] !== undefined) this.startFailure = runcStartError(failure[1], failure[2] ?? '');
+    }
+    const text = lines.filter((line) => !START_FAILURE.test(line.trim())).join('\n');
     this.log = (this.log + text).slice(-LOG_TAIL_BYTES);
   }
 
@@ -290,7 +301,7 @@ export class ContainerWorker {
         container: this.spec,
         exec: (command, timeoutMs) =>
           this.context.runtime.exec(
-            this.child?.pid ?? 0,
+            { pid: this.child?.pid, rootfs: this.created?.rootfs ?? '' },
             command,
             this.created && this.process ? effectiveEnvironment(this.created.image, this.process) : new Map(),
             timeoutMs,
@@ -316,7 +327,7 @@ export class ContainerWorker {
     if (created) await this.context.runtime.remove(created.name);
   }
 
-  /** SIGTERM to the process group, SIGKILL after the grace period, then the working container removed. */
+  /** SIGTERM to the process group, SIGKILL after the grace period, then the container's copy removed. */
   async stop(): Promise<void> {
     this.stopping.abort();
     const child = this.child;
