@@ -1,10 +1,11 @@
-// kubelet: time from a pod template to a pod that answers (pull by digest, working container, its own network
-// namespace, process started, readiness), against the floor of the same image run by hand with buildah in
-// the same run: `buildah pull` + `buildah from` + `buildah run --isolation chroot` on the host's network,
-// until its HTTP server answers. Each round starts from an empty store, so both pull; rounds interleave the
-// two so that load on the machine touches both alike. Two kubelet figures: a pod without a probe (ready once
-// started; then polled until it answers, as the floor is) and one with an httpGet readiness probe every
-// second, the shortest period Kubernetes allows, where readiness waits for the probe's next period.
+// kubelet: time from a pod template to a pod that answers (pull by digest, image unpacked, the container's
+// copy of its root, its own network namespace, process started, readiness), against the floor of the same
+// image run by hand with buildah in the same run: `buildah pull` + `buildah from` + `buildah run --isolation
+// chroot` on the host's network, until its HTTP server answers. Each round starts from an empty store, so
+// both pull; rounds interleave the two so that load on the machine touches both alike. Three kubelet
+// figures: a pod without a probe (ready once started; then polled until it answers, as the floor is), a
+// second pod of the same image (what every later start of a rollout costs: the image is present), and one
+// with an httpGet readiness probe every second, the shortest period Kubernetes allows.
 import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -68,14 +69,15 @@ async function byHand(round: number): Promise<number> {
   return elapsed;
 }
 
-async function withKubelet(round: number, probe: boolean): Promise<number> {
+/** The first pod's time until it answers, then a second pod's of the same template. */
+async function withKubelet(round: number, probe: boolean): Promise<[first: number, second: number]> {
   const directory = mkdtempSync(join(tmpdir(), 'kubelet-bench-'));
   const kubelet = new Kubelet({
     directory,
     env: images.storageEnv(`kubelet-${probe ? 'probe' : 'plain'}-${round}`),
     registries: [{ host: images.registry.host, username: REGISTRY_USER, password: REGISTRY_PASSWORD }],
   });
-  try {
+  const answered = async (): Promise<number> => {
     const started = performance.now();
     const pod = await kubelet.start({
       metadata: { labels: { app: 'web' } },
@@ -96,6 +98,10 @@ async function withKubelet(round: number, probe: boolean): Promise<number> {
     if ((await waitForHttp(`http://${pod.address()}/`, { timeoutMs: 60_000 })) !== 'ready')
       throw new Error('no answer');
     return performance.now() - started;
+  };
+  try {
+    const first = await answered();
+    return [first, await answered()];
   } finally {
     await kubelet.stop();
     rmSync(directory, { recursive: true, force: true });
@@ -103,11 +109,13 @@ async function withKubelet(round: number, probe: boolean): Promise<number> {
 }
 
 try {
-  const samples = { hand: [] as number[], plain: [] as number[], probe: [] as number[] };
+  const samples = { hand: [] as number[], plain: [] as number[], again: [] as number[], probe: [] as number[] };
   for (let round = 0; round < ROUNDS; round += 1) {
     samples.hand.push(await byHand(round));
-    samples.plain.push(await withKubelet(round, false));
-    samples.probe.push(await withKubelet(round, true));
+    const [plain, again] = await withKubelet(round, false);
+    samples.plain.push(plain);
+    samples.again.push(again);
+    samples.probe.push((await withKubelet(round, true))[0]);
   }
   const floor = median(samples.hand);
   console.log(
@@ -121,6 +129,7 @@ try {
   };
   line('buildah pull + from + run until it answers (the floor)', samples.hand);
   line('kubelet: pod without probe, until it answers', samples.plain);
+  line('kubelet: a second pod of the same image, until it answers', samples.again);
   line('kubelet: pod with an httpGet probe every 1 s, until ready', samples.probe);
 } finally {
   await images.cleanUp();
