@@ -474,7 +474,7 @@ running('pods from images in the registry', () => {
     ['a file without its execute bit', '/record.sh', 'exec: "/record.sh": permission denied'],
     ['a file the image does not have', '/bin/app', 'exec: "/bin/app": no such file or directory'],
     ['a name no directory on PATH holds', 'app', 'exec: "app": executable file not found in $PATH'],
-  ])('reports StartError in the runtime\'s words when the command is %s', async (_name, command, message) => {
+  ])("reports StartError in the runtime's words when the command is %s", async (_name, command, message) => {
     const pod = await kubelet.start(
       template([{ name: 'app', image: images.byDigest.web, command: [command] }], { name: 'unstartable' }),
     );

@@ -185,7 +185,11 @@ export class BuildahRuntime {
 
   private async unpack(image: string): Promise<ImageTemplate> {
     const container = `image-${this.templates.size}-${Date.now().toString(36)}`;
-    const inspected = await this.buildah(['inspect', '--type', 'image', '--', image], STEP_DEADLINE_MS, 'buildah inspect');
+    const inspected = await this.buildah(
+      ['inspect', '--type', 'image', '--', image],
+      STEP_DEADLINE_MS,
+      'buildah inspect',
+    );
     if (inspected.exitCode !== 0) throw new Error(buildahError(inspected.stderr));
     const made = await this.buildah(
       ['from', '--quiet', '--pull=never', '--name', container, '--', image],
