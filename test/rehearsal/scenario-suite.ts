@@ -1,6 +1,14 @@
 // What the scenario suites share: one rehearsal world per test file (started before its scenarios, reset
 // between them, stopped after), and the expectations they read from a rehearsal's report.
-import { type RehearsalResult, startWorld, type World } from '@shiprail/rehearsal';
+import {
+  jobTable,
+  progressPrinter,
+  rehearse,
+  scenarioNamed,
+  startWorld,
+  type RehearsalResult,
+  type World,
+} from '@shiprail/rehearsal';
 
 export const shared = {} as { world: World };
 
@@ -10,6 +18,33 @@ export function useSharedWorld(): void {
     shared.world = await startWorld();
   }, 180_000);
   afterAll(() => shared.world.stop(), 60_000);
+}
+
+/** What `npm run demo` prints of a rehearsal's runs: each step, a failed one with its errors, then the jobs. */
+export function replayedProgress(result: RehearsalResult): string {
+  const lines: string[] = [];
+  const printer = progressPrinter(
+    (line) => lines.push(line),
+    () => result.runs.length > 1,
+  );
+  result.runs.forEach((run, index) => {
+    for (const job of run.jobs) {
+      for (const step of job.steps) printer.stepFinished(index + 1, job, step);
+      printer.jobFinished(index + 1, job);
+    }
+  });
+  return [...lines, '', jobTable(result.runs)].join('\n');
+}
+
+/**
+ * Rehearses a scenario in the file's world. One that broke its promises prints how its runs went, so that
+ * the failed expectations after it come with their cause.
+ */
+export async function rehearseNamed(name: string): Promise<RehearsalResult> {
+  const result = await rehearse(shared.world, scenarioNamed(name));
+  if (result.broken.length > 0)
+    console.error(`${name} broke its promises: ${result.broken.join('; ')}\n${replayedProgress(result)}`);
+  return result;
 }
 
 /** The default chain's environments, in order. */

@@ -7,13 +7,14 @@ import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { GITHUB_TOKEN, rehearse, scenarioNamed } from '@shiprail/rehearsal';
+import { GITHUB_TOKEN, type RehearsalResult } from '@shiprail/rehearsal';
 import {
   PASSED,
   expectEnvironments,
   gitopsTargets,
   jobs,
   notifications,
+  rehearseNamed,
   shared,
   stepsOf,
   useSharedWorld,
@@ -22,7 +23,7 @@ import {
 useSharedWorld();
 
 test('two-environments: dev, then production after its approval; no canary judged, the summary says so', async () => {
-  const result = await rehearse(shared.world, scenarioNamed('two-environments'));
+  const result = await rehearseNamed('two-environments');
   expect(result.report.jobs).toEqual({
     ...jobs(PASSED, PASSED, 'success', ['success', 'skipped', 'skipped', 'success']),
   });
@@ -37,7 +38,7 @@ test('two-environments: dev, then production after its approval; no canary judge
 }, 900_000);
 
 test("failed-integration-test: dev's integration test fails, dev is reverted, nothing after it is promoted", async () => {
-  const result = await rehearse(shared.world, scenarioNamed('failed-integration-test'));
+  const result = await rehearseNamed('failed-integration-test');
   expect(result.report.jobs).toMatchObject({
     dev: 'failure',
     middle: 'skipped',
@@ -51,7 +52,7 @@ test("failed-integration-test: dev's integration test fails, dev is reverted, no
 }, 900_000);
 
 test('pull-request: tested, built and scanned; nothing pushed or deployed; one comment with a row per service', async () => {
-  const result = await rehearse(shared.world, scenarioNamed('pull-request'));
+  const result = await rehearseNamed('pull-request');
   expect(result.report.jobs).toMatchObject({
     'test (api)': 'success',
     'build (api)': 'success',
@@ -74,7 +75,7 @@ test('pull-request: tested, built and scanned; nothing pushed or deployed; one c
 }, 900_000);
 
 test("argocd-refuses: dev waits on Argo CD's sync; staging's refusal ends the job with Argo CD's message and reverts it", async () => {
-  const result = await rehearse(shared.world, scenarioNamed('argocd-refuses'));
+  const result = await rehearseNamed('argocd-refuses');
   expect(result.report.jobs).toMatchObject({ dev: 'success', 'middle (staging)': 'failure', canary: 'skipped' });
   expectEnvironments(result, ['dev']);
   expect(gitopsTargets(result)).toEqual(['dev', 'staging', 'revert staging']);
@@ -91,7 +92,7 @@ test("argocd-refuses: dev waits on Argo CD's sync; staging's refusal ends the jo
 }, 900_000);
 
 test("invalid-manifest: the schema gate refuses dev's bump of an overlay Kubernetes would refuse; nothing committed or changed", async () => {
-  const result = await rehearse(shared.world, scenarioNamed('invalid-manifest'));
+  const result = await rehearseNamed('invalid-manifest');
   expect(result.report.jobs).toEqual(jobs(PASSED, PASSED, 'success', ['failure']));
   const bump = result.runs[0]?.jobs
     .find((job) => job.key === 'dev')
@@ -106,7 +107,7 @@ test("invalid-manifest: the schema gate refuses dev's bump of an overlay Kuberne
 }, 900_000);
 
 test("five-environments: promoted in order through qa and staging; preprod's failed smoke test reverts it and stops the release", async () => {
-  const result = await rehearse(shared.world, scenarioNamed('five-environments'));
+  const result = await rehearseNamed('five-environments');
   expect(result.report.jobs).toMatchObject({
     dev: 'success',
     'middle (qa)': 'success',
@@ -129,7 +130,7 @@ test("five-environments: promoted in order through qa and staging; preprod's fai
 }, 900_000);
 
 test('custom-canary: the canary in prod-canary, applied by Argo CD, is judged before production is promoted', async () => {
-  const result = await rehearse(shared.world, scenarioNamed('custom-canary'));
+  const result = await rehearseNamed('custom-canary');
   expect(result.report.jobs).toMatchObject({
     dev: 'success',
     middle: 'skipped',
@@ -145,11 +146,11 @@ test('custom-canary: the canary in prod-canary, applied by Argo CD, is judged be
 }, 900_000);
 
 /** Set-up steps of a job that ran, with their conclusions. */
-const setUps = (result: Awaited<ReturnType<typeof rehearse>>, job: string): Array<[string, string]> =>
+const setUps = (result: RehearsalResult, job: string): Array<[string, string]> =>
   stepsOf(result, job).filter(([name, conclusion]) => name.startsWith('Set up ') && conclusion !== 'skipped');
 
 test('toolchains: a pull request; Go from go.mod, reported from go test -json; Node from .nvmrc, reported from JUnit', async () => {
-  const result = await rehearse(shared.world, scenarioNamed('toolchains'));
+  const result = await rehearseNamed('toolchains');
   expect(result.report.jobs).toMatchObject({
     'test (inventory)': 'success',
     'test (cart)': 'success',
@@ -211,7 +212,7 @@ async function pulledImage(image: string): Promise<{ config: Record<string, unkn
 }
 
 test('build-command: the layout the Go service writes is scanned, pushed by digest, tagged like any image and promoted; it runs', async () => {
-  const result = await rehearse(shared.world, scenarioNamed('build-command'));
+  const result = await rehearseNamed('build-command');
   expect(result.report.jobs).toMatchObject({ 'build (inventory)': 'success', dev: 'success', production: 'success' });
   // Go is set up for the build command; then the layout is scanned before it is pushed.
   expect(

@@ -1,7 +1,6 @@
 // deploy.yml itself, rehearsed through the runner: the default chain's scenarios (a release promoted, or
 // stopped by a test, a scan, a reviewer, a canary, a smoke test or a newer push), each judged by what every
 // job concluded, what each environment runs at the end, what was pushed and the GitOps history.
-import { rehearse, scenarioNamed } from '@shiprail/rehearsal';
 import {
   DEPLOY_JOBS,
   PASSED,
@@ -9,6 +8,7 @@ import {
   gitopsTargets,
   jobs,
   notifications,
+  rehearseNamed,
   shared,
   stepsOf,
   useSharedWorld,
@@ -17,7 +17,7 @@ import {
 useSharedWorld();
 
 test('happy: tested, built once, scanned, pushed and promoted through every environment', async () => {
-  const result = await rehearse(shared.world, scenarioNamed('happy'));
+  const result = await rehearseNamed('happy');
   expect(result.report.jobs).toEqual(jobs(PASSED, PASSED, 'success', ['success', 'success', 'success', 'success']));
   expect(result.report.pushed).toHaveLength(2);
   expect(result.report.pushed.every((image) => image.startsWith(`${shared.world.imagePrefix}/`))).toBe(true);
@@ -30,7 +30,7 @@ test('happy: tested, built once, scanned, pushed and promoted through every envi
 }, 900_000);
 
 test("failing-test: api's test fails, nothing is built or pushed, no environment changes", async () => {
-  const result = await rehearse(shared.world, scenarioNamed('failing-test'));
+  const result = await rehearseNamed('failing-test');
   expect(result.report.jobs).toEqual(jobs({ api: 'failure' }, { api: 'skipped' }, 'skipped', []));
   // The toolchain set-up steps before them are skipped: the sample's services declare none.
   expect(stepsOf(result, 'test (api)').filter(([name]) => name.endsWith(' the tests'))).toEqual([
@@ -44,7 +44,7 @@ test("failing-test: api's test fails, nothing is built or pushed, no environment
 }, 900_000);
 
 test('vulnerable-image: the gate stops api before it is pushed; the release stops', async () => {
-  const result = await rehearse(shared.world, scenarioNamed('vulnerable-image'));
+  const result = await rehearseNamed('vulnerable-image');
   expect(result.report.jobs).toEqual(jobs(PASSED, { api: 'failure' }, 'skipped', []));
   expect(stepsOf(result, 'build (api)').find(([, conclusion]) => conclusion === 'failure')?.[0]).toBe(
     './.shiprail/actions/trivy-gate',
@@ -65,7 +65,7 @@ test('vulnerable-image: the gate stops api before it is pushed; the release stop
 }, 900_000);
 
 test("rejected-approval: staging's reviewer rejects, dev keeps the release, nothing after it changes", async () => {
-  const result = await rehearse(shared.world, scenarioNamed('rejected-approval'));
+  const result = await rehearseNamed('rejected-approval');
   expect(result.report.jobs).toEqual(jobs(PASSED, PASSED, 'success', ['success', 'failure']));
   expectEnvironments(result, ['dev']);
   expect(gitopsTargets(result)).toEqual(['dev']);
@@ -74,7 +74,7 @@ test("rejected-approval: staging's reviewer rejects, dev keeps the release, noth
 }, 900_000);
 
 test('bad-canary: the canary is judged bad, reverted in Git, the previous images run again; no production', async () => {
-  const result = await rehearse(shared.world, scenarioNamed('bad-canary'));
+  const result = await rehearseNamed('bad-canary');
   expect(result.report.jobs).toEqual(jobs(PASSED, PASSED, 'success', ['success', 'success', 'failure', 'skipped']));
   expectEnvironments(result, ['dev', 'staging']);
   expect(gitopsTargets(result)).toEqual(['dev', 'staging', 'canary', 'revert canary']);
@@ -89,7 +89,7 @@ test('bad-canary: the canary is judged bad, reverted in Git, the previous images
 }, 900_000);
 
 test("failed-production-smoke: production's commit is reverted, the previous images run again, the job ends red", async () => {
-  const result = await rehearse(shared.world, scenarioNamed('failed-production-smoke'));
+  const result = await rehearseNamed('failed-production-smoke');
   expect(result.report.jobs).toEqual(jobs(PASSED, PASSED, 'success', ['success', 'success', 'success', 'failure']));
   expectEnvironments(result, ['dev', 'staging', 'canary']);
   expect(gitopsTargets(result)).toEqual([...DEPLOY_JOBS, 'revert production']);
@@ -103,7 +103,7 @@ test("failed-production-smoke: production's commit is reverted, the previous ima
 }, 900_000);
 
 test("superseded-run: the first run's waiting deploy is superseded; the second deploys both pushes' changes", async () => {
-  const result = await rehearse(shared.world, scenarioNamed('superseded-run'));
+  const result = await rehearseNamed('superseded-run');
   expect(result.runs).toHaveLength(2);
   expect(result.runs[0]?.jobs.find((job) => job.key === 'dev')?.result).toBe('cancelled');
   // The second push changed only web; what production runs (the first commit) brings api and worker along.
