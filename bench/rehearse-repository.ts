@@ -2,13 +2,16 @@
 // test/fixtures/rehearse, its pipeline written by `shiprail init`, a push changing catalog and checkout),
 // from starting its world to removing it, beside the built-in sample's happy path (`npm run demo`), both
 // against the floor of the work neither can avoid, measured in the same run: building the storefront's
-// two changed images with bare buildah (vfs, chroot isolation). Rounds interleave the three so that load on
-// the machine touches them alike; CPU counts every child process.
+// two changed images with bare buildah (vfs, chroot isolation) from an empty store, their busybox base
+// pulled from a loopback registry that mirrors Docker Hub's name. Rounds interleave the three so that load
+// on the machine touches them alike; CPU counts every child process.
 import { execFileSync } from 'node:child_process';
 import { appendFileSync, cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { publishBusybox } from '@shiprail/rehearsal';
 import { repoRoot } from '@shiprail/rehearsal/action-metadata';
+import { startRegistry } from '@shiprail/rehearsal/servers';
 import { median, timeCommand, timeNode, type Timing } from './lib/timing.ts';
 
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? '3');
@@ -42,23 +45,43 @@ appendFileSync(join(repository, 'catalog', 'www', 'products'), '[]\n');
 appendFileSync(join(repository, 'checkout', 'src', 'www', 'ready'), 'yes\n');
 git('commit', '--quiet', '--all', '-m', 'catalog and checkout');
 
+/** A vfs store of its own under `root`: buildah's environment for it. */
+function emptyStore(root: string): Record<string, string> {
+  const storageConf = join(root, 'storage.conf');
+  writeFileSync(storageConf, `[storage]\ndriver = "vfs"\ngraphroot = "${root}/root"\nrunroot = "${root}/run"\n`);
+  return { CONTAINERS_STORAGE_CONF: storageConf, HOME: root };
+}
+
+// The base the storefront's Dockerfiles name (busybox:stable), where the floor's builds pull it from.
+const mirror = await startRegistry();
+const mirrorRoot = mkdtempSync(join(tmpdir(), 'bench-rehearse-mirror-'));
+const { registriesConf } = await publishBusybox(
+  mirrorRoot,
+  { host: mirror.host, prefix: `${mirror.host}/acme`, username: 'bench', password: 'bench-secret' },
+  emptyStore(mirrorRoot),
+);
+
 /** The two changed images built with bare buildah, from an empty store as a runner's builds start. */
 function byHand(): Timing {
   const root = mkdtempSync(join(tmpdir(), 'bench-rehearse-floor-'));
-  const storageConf = join(root, 'storage.conf');
-  writeFileSync(storageConf, `[storage]\ndriver = "vfs"\ngraphroot = "${root}/root"\nrunroot = "${root}/run"\n`);
-  const options = { cwd: repository, env: env({ CONTAINERS_STORAGE_CONF: storageConf }) };
+  const options = {
+    cwd: repository,
+    env: env({ ...emptyStore(root), CONTAINERS_REGISTRIES_CONF: registriesConf }),
+  };
   const total: Timing = { wallMs: 0, cpuMs: 0 };
-  for (const [context, dockerfile] of [
-    ['catalog', 'catalog/Dockerfile'],
-    ['.', 'checkout/Dockerfile'],
-  ] as const) {
-    const args = ['--storage-driver', 'vfs', 'bud', '--isolation', 'chroot', '--file', dockerfile, context];
-    const timing = timeCommand('buildah', args, options);
-    total.wallMs += timing.wallMs;
-    total.cpuMs += timing.cpuMs;
+  try {
+    for (const [context, dockerfile] of [
+      ['catalog', 'catalog/Dockerfile'],
+      ['.', 'checkout/Dockerfile'],
+    ] as const) {
+      const args = ['--storage-driver', 'vfs', 'bud', '--isolation', 'chroot', '--file', dockerfile, context];
+      const timing = timeCommand('buildah', args, options);
+      total.wallMs += timing.wallMs;
+      total.cpuMs += timing.cpuMs;
+    }
+  } finally {
+    rmSync(root, { recursive: true, force: true });
   }
-  rmSync(root, { recursive: true, force: true });
   return total;
 }
 
@@ -75,6 +98,8 @@ try {
   }
 } finally {
   rmSync(parent, { recursive: true, force: true });
+  await mirror.stop();
+  rmSync(mirrorRoot, { recursive: true, force: true });
 }
 
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
