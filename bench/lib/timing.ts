@@ -24,17 +24,25 @@ export function timeNode(args: readonly string[], options: { cwd?: string; env: 
   return timeCommand(node24, args, options);
 }
 
-/** Any program run with `args`, spawn to exit (CPU time: its own and its children's), its output discarded. */
+/**
+ * Any program run with `args`, spawn to exit (CPU time: its own and its children's), its output discarded.
+ * A run that fails throws: its time would be a figure of something else.
+ */
 export function timeCommand(
   file: string,
   args: readonly string[],
   options: { cwd?: string; env: Record<string, string> },
 ): Timing {
   const started = performance.now();
-  const shell = spawnSync('/bin/sh', ['-c', '"$@" >/dev/null 2>&1; times', 'sh', file, ...args], {
-    ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
-    env: options.env,
-    encoding: 'utf8',
-  });
+  const shell = spawnSync(
+    '/bin/sh',
+    ['-c', '"$@" >/dev/null 2>&1; status=$?; times; exit $status', 'sh', file, ...args],
+    {
+      ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+      env: options.env,
+      encoding: 'utf8',
+    },
+  );
+  if (shell.status !== 0) throw new Error(`${file} ${args.join(' ')}: exit status ${shell.status ?? shell.signal}`);
   return { wallMs: performance.now() - started, cpuMs: childCpuMs(shell.stdout) };
 }
