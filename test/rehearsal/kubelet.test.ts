@@ -17,7 +17,7 @@ import {
   type PodHandle,
 } from '@shiprail/rehearsal/kubelet';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -331,8 +331,10 @@ running('pods from images in the registry', () => {
     images = await buildTestImages();
     nodeEnv = images.storageEnv('node');
     directory = mkdtempSync(join(tmpdir(), 'kubelet-'));
+    // Reached through a symbolic link, as a temporary folder may be: the kubelet still knows its processes.
+    symlinkSync(directory, `${directory}-link`);
     kubelet = new Kubelet({
-      directory,
+      directory: `${directory}-link`,
       env: nodeEnv,
       registries: [{ host: images.registry.host, username: REGISTRY_USER, password: REGISTRY_PASSWORD }],
       maxGracePeriodMs: 2_000,
@@ -342,7 +344,7 @@ running('pods from images in the registry', () => {
   afterAll(async () => {
     await kubelet?.stop();
     await images?.cleanUp();
-    if (directory) rmSync(directory, { recursive: true, force: true });
+    if (directory) for (const path of [`${directory}-link`, directory]) rmSync(path, { recursive: true, force: true });
   });
 
   const READY_MS = 30_000;

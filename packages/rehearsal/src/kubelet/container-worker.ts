@@ -38,6 +38,15 @@ const START_POLL_MS = 25;
 const ERR_IMAGE_PULL_SHOWN_MS = 2_000;
 /** nsenter's own line when the process cannot be executed: the runtime's words, not the process's output. */
 const START_FAILURE = /^nsenter: failed to execute (.*): (.*)$/;
+/** nsenter's exit codes when it could not execute the process (as a shell's: not executable, not found). */
+const NSENTER_EXEC_FAILED: ReadonlySet<number> = new Set([126, 127]);
+
+/** A container's output without the runtime's own lines. */
+const withoutRuntimeLines = (log: string): string =>
+  log
+    .split('\n')
+    .filter((line) => !START_FAILURE.test(line.trim()))
+    .join('\n');
 
 const now = (): string => new Date().toISOString();
 
@@ -70,8 +79,6 @@ export class ContainerWorker {
   private process: ContainerProcess | undefined;
   private tracker: ReadinessTracker | undefined;
   private log = '';
-  /** Why the last start could not execute the process, in the runtime's words; empty when it could. */
-  private startFailure = '';
   private loop: Promise<void> = Promise.resolve();
 
   constructor(spec: ContainerSpec, context: WorkerContext) {
@@ -106,7 +113,7 @@ export class ContainerWorker {
 
   /** The last output of the current (or last) run, stdout and stderr interleaved. */
   logs(): string {
-    return this.log;
+    return withoutRuntimeLines(this.log);
   }
 
   private setState(state: ContainerState): void {
@@ -223,7 +230,6 @@ export class ContainerWorker {
       return 128;
     }
     this.log = '';
-    this.startFailure = '';
     const child = this.context.runtime.start(this.context.pod.netns, this.created, this.process.argv, {
       env: effectiveEnvironment(this.created.image, this.process),
       workingDir: this.process.workingDir,
@@ -267,10 +273,18 @@ export class ContainerWorker {
   }
 
   private termination(exitCode: number, startedAt: string): NonNullable<ContainerState['terminated']> {
-    const startFailure = this.startFailure;
-    const lastLine = this.log.trim().split('\n').at(-1) ?? '';
-    if (startFailure)
-      return { exitCode: 128, reason: 'StartError', message: startFailure, startedAt, finishedAt: now() };
+    // Read from the whole output at the end: the line may have come in more than one chunk.
+    const failure = NSENTER_EXEC_FAILED.has(exitCode)
+      ? this.log
+          .split('\n')
+          .map((line) => START_FAILURE.exec(line.trim()))
+          .findLast((match) => match !== null)
+      : undefined;
+    if (failure?.[1] !== undefined) {
+      const message = runcStartError(failure[1], failure[2] ?? '');
+      return { exitCode: 128, reason: 'StartError', message, startedAt, finishedAt: now() };
+    }
+    const lastLine = this.logs().trim().split('\n').at(-1) ?? '';
     return {
       exitCode,
       reason: exitCode === 0 ? 'Completed' : 'Error',
@@ -281,13 +295,7 @@ export class ContainerWorker {
   }
 
   private capture(chunk: Buffer): void {
-    const lines = chunk.toString('utf8').split('\n');
-    for (const line of lines) {
-      const failure = START_FAILURE.exec(line.trim());
-      if (failure?.[1] !== undefined) this.startFailure = runcStartError(failure[1], failure[2] ?? '');
-    }
-    const text = lines.filter((line) => !START_FAILURE.test(line.trim())).join('\n');
-    this.log = (this.log + text).slice(-LOG_TAIL_BYTES);
+    this.log = (this.log + chunk.toString('utf8')).slice(-LOG_TAIL_BYTES);
   }
 
   private async probeLoop(signal: AbortSignal): Promise<void> {

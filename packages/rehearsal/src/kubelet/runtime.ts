@@ -6,7 +6,7 @@
 // working container per start, at about 0.7 s of CPU a start against milliseconds for a copy and nsenter.)
 import { execWithDeadline, withPrivateFile, type ExecResult } from '@shiprail/core';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ImageProcess } from './container-process.ts';
 
@@ -158,9 +158,11 @@ export class BuildahRuntime {
   /** A fresh root file system for one container (a copy of its image's), with the devices a runtime gives. */
   async create(image: string, name: string, signal?: AbortSignal): Promise<CreatedContainer> {
     const template = await this.template(image);
-    const rootfs = join(this.options.directory, 'containers', name);
-    rmSync(rootfs, { recursive: true, force: true });
-    mkdirSync(rootfs, { recursive: true });
+    const path = join(this.options.directory, 'containers', name);
+    rmSync(path, { recursive: true, force: true });
+    mkdirSync(path, { recursive: true });
+    // As /proc/PID/exe names what runs inside it (runsInside): no symbolic link on the way.
+    const rootfs = realpathSync(path);
     const copied = await execWithDeadline('cp', ['-a', '--reflink=auto', '--', `${template.rootfs}/.`, rootfs], {
       deadline: { ms: STEP_DEADLINE_MS, what: `copying the root file system of ${image}` },
       allowFailure: true,
