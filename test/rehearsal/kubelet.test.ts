@@ -17,13 +17,18 @@ import {
   type PodHandle,
 } from '@shiprail/rehearsal/kubelet';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { goDuration } from '../../packages/rehearsal/src/kubelet/container-worker.ts';
 import { overlappingRoutes, podNetworkAt, readPodNetworkRange } from '../../packages/rehearsal/src/kubelet/network.ts';
-import { buildahError, readInspect, registryOf } from '../../packages/rehearsal/src/kubelet/runtime.ts';
+import {
+  buildahError,
+  makeDirectoryInside,
+  readInspect,
+  registryOf,
+} from '../../packages/rehearsal/src/kubelet/runtime.ts';
 import { buildTestImages, REGISTRY_PASSWORD, REGISTRY_USER, type TestImages } from './kubelet-images.ts';
 
 const run = promisify(execFile);
@@ -306,6 +311,35 @@ describe("the runtime's words", () => {
     [300_000, '5m0s'],
   ])('writes a back-off of %i ms as %s', (ms, text) => {
     expect(goDuration(ms)).toBe(text);
+  });
+});
+
+describe("what an image or a manifest names stays inside the container's root", () => {
+  let directory: string;
+  let rootfs: string;
+  let outside: string;
+  beforeEach(() => {
+    directory = mkdtempSync(join(tmpdir(), 'kubelet-root-'));
+    rootfs = join(directory, 'rootfs');
+    outside = join(directory, 'outside');
+    mkdirSync(rootfs);
+    mkdirSync(outside);
+    // The image's own link, to a path that is the machine's until nsenter changes root.
+    symlinkSync(outside, join(rootfs, 'app'));
+    writeFileSync(join(rootfs, 'file'), '');
+  });
+  afterEach(() => rmSync(directory, { recursive: true, force: true }));
+
+  it.each([
+    ['/srv/data', true, ['srv/data']],
+    ['srv', true, ['srv']],
+    ['/../../outside/escape', true, ['outside/escape']],
+    ['/app/data', false, []],
+    ['/file/data', false, []],
+  ])('makes the working directory %s inside: %s', (path, made, created) => {
+    expect(makeDirectoryInside(rootfs, path)).toBe(made);
+    for (const entry of created) expect(existsSync(join(rootfs, entry))).toBe(true);
+    expect(readdirSync(outside)).toEqual([]);
   });
 });
 

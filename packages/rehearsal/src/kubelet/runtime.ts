@@ -6,8 +6,9 @@
 // working container per start, at about 0.7 s of CPU a start against milliseconds for a copy and nsenter.)
 import { execWithDeadline, withPrivateFile, type ExecResult } from '@shiprail/core';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { lstatSync, mkdirSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join, posix } from 'node:path';
 import type { ImageProcess } from './container-process.ts';
 
 export interface RegistryAccess {
@@ -158,8 +159,8 @@ export class BuildahRuntime {
   /** A fresh root file system for one container (a copy of its image's), with the devices a runtime gives. */
   async create(image: string, name: string, signal?: AbortSignal): Promise<CreatedContainer> {
     const template = await this.template(image);
-    const path = join(this.options.directory, 'containers', name);
-    rmSync(path, { recursive: true, force: true });
+    const path = this.containerPath(name);
+    await rm(path, { recursive: true, force: true });
     mkdirSync(path, { recursive: true });
     // As /proc/PID/exe names what runs inside it (runsInside): no symbolic link on the way.
     const rootfs = realpathSync(path);
@@ -169,7 +170,11 @@ export class BuildahRuntime {
       ...(signal ? { signal } : {}),
     });
     if (copied.exitCode !== 0) throw new Error(copied.stderr.trim());
-    writeFileSync(join(rootfs, 'etc', 'hostname'), `${name}\n`);
+    if (makeDirectoryInside(rootfs, '/etc')) {
+      // The image's own entry goes first: written through, a link of its would lead outside the copy.
+      rmSync(join(rootfs, 'etc', 'hostname'), { recursive: true, force: true });
+      writeFileSync(join(rootfs, 'etc', 'hostname'), `${name}\n`);
+    }
     return { name, rootfs, image: template.image, imageId: template.imageId };
   }
 
@@ -204,8 +209,7 @@ export class BuildahRuntime {
     const mounted = await this.buildah(['mount', '--', container], STEP_DEADLINE_MS, `buildah mount ${container}`);
     if (mounted.exitCode !== 0) throw new Error(buildahError(mounted.stderr));
     const rootfs = mounted.stdout.trim();
-    // Copied with the root file system into every container: /etc for its hostname, /dev's devices.
-    mkdirSync(join(rootfs, 'etc'), { recursive: true });
+    // Copied with the root file system into every container.
     await makeDevices(rootfs);
     return { container, rootfs, ...readInspect(inspected.stdout, image) };
   }
@@ -229,7 +233,8 @@ export class BuildahRuntime {
     process: { env: ReadonlyMap<string, string>; workingDir: string; hostname: string },
   ): ChildProcess {
     const workingDir = process.workingDir || '/';
-    mkdirSync(join(container.rootfs, workingDir), { recursive: true });
+    // Made as runc makes it when missing; one behind a link is left to nsenter, which resolves it inside.
+    makeDirectoryInside(container.rootfs, workingDir);
     const env = new Map([['PATH', DEFAULT_PATH], ['HOSTNAME', process.hostname], ...process.env]);
     return spawn(
       'nsenter',
@@ -264,9 +269,13 @@ export class BuildahRuntime {
   }
 
   /** Removes a container's root file system; a missing one is not an error. */
-  remove(name: string): Promise<void> {
-    rmSync(join(this.options.directory, 'containers', name), { recursive: true, force: true });
-    return Promise.resolve();
+  async remove(name: string): Promise<void> {
+    await rm(this.containerPath(name), { recursive: true, force: true });
+  }
+
+  /** Where a container's copy lives: its name (a pod's, from a manifest) kept to one folder name. */
+  private containerPath(name: string): string {
+    return join(this.options.directory, 'containers', name.replace(/[^\w.-]/g, '_').replace(/^\.+/, '_'));
   }
 
   /** Removes the images' working containers (after every container is removed). */
@@ -294,6 +303,8 @@ const DEVICES: ReadonlyArray<[name: string, major: number, minor: number]> = [
 
 async function makeDevices(rootfs: string): Promise<void> {
   const dev = join(rootfs, 'dev');
+  // The image's /dev may be a link (to the machine's /dev, once resolved here): a runtime's /dev replaces it.
+  if (lstatOrUndefined(dev)?.isDirectory() === false) rmSync(dev, { force: true });
   mkdirSync(dev, { recursive: true });
   for (const [name, major, minor] of DEVICES) {
     rmSync(join(dev, name), { force: true });
@@ -303,6 +314,30 @@ async function makeDevices(rootfs: string): Promise<void> {
     });
     if (made.exitCode !== 0) throw new Error(made.stderr.trim());
   }
+}
+
+function lstatOrUndefined(path: string): ReturnType<typeof lstatSync> | undefined {
+  try {
+    return lstatSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Makes `path` (as the container names it) a directory of the container's root, one part at a time and
+ * without following a link: the image's links are the container's, resolved by nsenter once inside, and
+ * `..` stays at the root. False when a link or a file stands in the way.
+ */
+export function makeDirectoryInside(rootfs: string, path: string): boolean {
+  let current = rootfs;
+  for (const part of posix.normalize(`/${path}`).split('/').filter(Boolean)) {
+    current = join(current, part);
+    const entry = lstatOrUndefined(current);
+    if (entry === undefined) mkdirSync(current);
+    else if (!entry.isDirectory()) return false;
+  }
+  return true;
 }
 
 /**
