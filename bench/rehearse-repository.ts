@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { appendFileSync, cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { publishBusybox } from '@shiprail/rehearsal';
+import { worldMirror } from '@shiprail/rehearsal';
 import { repoRoot } from '@shiprail/rehearsal/action-metadata';
 import { startRegistry } from '@shiprail/rehearsal/servers';
 import { median, timeCommand, timeNode, type Timing } from './lib/timing.ts';
@@ -55,11 +55,13 @@ function emptyStore(root: string): Record<string, string> {
 // The base the storefront's Dockerfiles name (busybox:stable), where the floor's builds pull it from.
 const mirror = await startRegistry();
 const mirrorRoot = mkdtempSync(join(tmpdir(), 'bench-rehearse-mirror-'));
-const { registriesConf } = await publishBusybox(
+const busybox = worldMirror(
   mirrorRoot,
   { host: mirror.host, prefix: `${mirror.host}/acme`, username: 'bench', password: 'bench-secret' },
   emptyStore(mirrorRoot),
 );
+await busybox.mirror.publishBusybox();
+const { registriesConf } = busybox;
 
 /** The two changed images built with bare buildah, from an empty store as a runner's builds start. */
 function byHand(): Timing {

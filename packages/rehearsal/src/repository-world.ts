@@ -32,7 +32,13 @@ import type { LoopbackListener } from './servers/loopback.ts';
 import type { ImageMirror } from './servers/image-mirror.ts';
 import { priorServices, publishPriorImages, type PriorImages } from './prior-images.ts';
 import { TokenValues } from './workflow/token-values.ts';
-import { canRunImages, publishBusybox, startClusterNode, startEnvironmentAddress } from './world-images.ts';
+import {
+  canRunImages,
+  publishWorldImages,
+  startClusterNode,
+  startEnvironmentAddress,
+  worldMirror,
+} from './world-images.ts';
 import { loadWorkflow, tokenEvaluator, type WorkflowDefinition } from './workflow/workflow.ts';
 import type { Value } from './workflow/expressions.ts';
 import {
@@ -378,7 +384,8 @@ async function startImages(
   // A prefix naming its registry (ghcr.io/acme) is rewritten; one on Docker Hub goes where docker.io goes.
   const named = imagePrefix !== '' && worldPrefix !== `${registry.host}/${imagePrefix}`;
   const rewrites = named ? { [imagePrefix.replace(/\/+$/, '')]: worldPrefix } : {};
-  const { registriesConf, mirror, published } = await publishBusybox(directory, access, baseEnv, rewrites);
+  const { registriesConf, mirror } = worldMirror(directory, access, baseEnv, rewrites);
+  const published = await publishWorldImages(registry, access, mirror);
   baseEnv['CONTAINERS_REGISTRIES_CONF'] = registriesConf;
   const mirrored = new Set<string>();
   const pulls = (image: string): boolean => image.startsWith(`${registry.host}/`) || mirrored.has(image);

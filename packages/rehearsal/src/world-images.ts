@@ -21,6 +21,8 @@ import {
 import { readPodTemplate, type PodTemplate } from './kubelet/pod-template.ts';
 import { startIngress, type Upstream } from './servers/ingress.ts';
 import type { LoopbackListener } from './servers/loopback.ts';
+import type { RunningRegistry } from './servers/registry.ts';
+import { publishOnce, snapshotKey } from './servers/registry-snapshot.ts';
 import { startSampleService } from './servers/sample-service.ts';
 import { isObject, text, type JsonObject } from './kube/patch.ts';
 
@@ -79,46 +81,68 @@ export interface ImagesAccess {
 }
 
 /**
- * Publishes busybox (Docker Hub's, as the world's mirror has it) to the registry (`rewrites`: other registry
- * paths the world's registry stands in for, mirrorRegistriesConf); returns the registries.conf
- * buildah is then given (CONTAINERS_REGISTRIES_CONF), the mirror, and what was pushed, as `repository:tag`
- * within the registry.
+ * The world's mirror of Docker Hub in its registry (`rewrites`: other registry paths the world's registry
+ * stands in for, mirrorRegistriesConf), and the registries.conf buildah is then given
+ * (CONTAINERS_REGISTRIES_CONF).
  */
-export async function publishBusybox(
+export function worldMirror(
   directory: string,
   access: ImagesAccess,
   storageEnv: Record<string, string>,
   rewrites: Readonly<Record<string, string>> = {},
-): Promise<{ registriesConf: string; mirror: ImageMirror; published: string[] }> {
+): { registriesConf: string; mirror: ImageMirror } {
   const registriesConf = join(directory, 'registries.conf');
   writeFileSync(registriesConf, mirrorRegistriesConf(access.host, rewrites));
   const mirror = new ImageMirror(access, join(directory, 'mirror'), {
     ...storageEnv,
     CONTAINERS_REGISTRIES_CONF: registriesConf,
   });
-  const published = (await mirror.publishBusybox()).map((image) => image.slice(access.host.length + 1));
-  return { registriesConf, mirror, published };
+  return { registriesConf, mirror };
 }
 
 /**
- * Builds the seeded services' first images (from `base` of the caller's repository) with the world's mirror
- * and pushes them; returns what was pushed, as `repository:tag` within the registry.
+ * Fills the world's registry before any rehearsal: busybox, and with `seeded` the sample's first images (from
+ * `base` of the caller's repository), which every environment starts out running. Built by the mirror the
+ * first time on this machine, copied from that snapshot after (registry-snapshot.ts). Returns what is in
+ * the registry, as `repository:tag`.
  */
-export async function publishSeededImages(
-  directory: string,
+export async function publishWorldImages(
+  registry: RunningRegistry,
+  access: ImagesAccess,
+  mirror: ImageMirror,
+  seeded?: { path: string; base: string },
+): Promise<string[]> {
+  const trees = seeded
+    ? await Promise.all(
+        SEEDED_SERVICES.map((service) =>
+          gitIn(seeded.path).output(['rev-parse', `${seeded.base}:services/${service}`]),
+        ),
+      )
+    : [];
+  const key = snapshotKey([...mirror.busyboxKey(), access.prefix.slice(access.host.length), ...trees]);
+  const within = (image: string): string => image.slice(access.host.length + 1);
+  const { published } = await publishOnce(registry, key, async () => [
+    ...(await mirror.publishBusybox()).map(within),
+    ...(seeded ? (await publishSeededImages(access, mirror, seeded)).map(within) : []),
+  ]);
+  return published;
+}
+
+/** Builds the seeded services' first images from `base` of the caller's repository and pushes them. */
+async function publishSeededImages(
   access: ImagesAccess,
   mirror: ImageMirror,
   monorepo: { path: string; base: string },
 ): Promise<string[]> {
   const published: string[] = [];
-  const checkout = join(directory, 'mirror', 'first-commit');
+  const checkout = join(mirror.directory, 'first-commit');
   mkdirSync(checkout, { recursive: true });
   await gitIn(monorepo.path).run(['worktree', 'add', '--quiet', '--detach', checkout, monorepo.base]);
   try {
     for (const service of SEEDED_SERVICES) {
       const image = `${access.prefix}/${service}:0.1.0`;
       await mirror.buildAndPush(join(checkout, 'services', service), [image]);
-      published.push(image.slice(access.host.length + 1));
+      published.push(image);
     }
   } finally {
     await gitIn(monorepo.path).run(['worktree', 'remove', '--force', checkout]);

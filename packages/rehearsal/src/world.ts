@@ -29,8 +29,8 @@ import type { ClusterNode } from './kubelet/cluster-node.ts';
 import {
   canRunImages,
   NETWORK_RESOURCES,
-  publishBusybox,
-  publishSeededImages,
+  publishWorldImages,
+  worldMirror,
   startClusterNode,
   startEnvironmentAddress,
   workloadEndpoints,
@@ -255,18 +255,17 @@ async function startParts(directory: string, options: WorldOptions, teardown: Te
   const runner = runnerFolders(directory);
   const access = { host: registry.host, prefix: imagePrefix, username: 'octocat', password: GITHUB_TOKEN };
   // The sample's Dockerfiles build FROM busybox:stable, which the world's registry mirrors, pods or not.
-  const mirror = await publishBusybox(directory, access, runner.baseEnv);
-  runner.baseEnv['CONTAINERS_REGISTRIES_CONF'] = mirror.registriesConf;
-  const published = new Set(mirror.published);
-  let node: ClusterNode | undefined;
-  if (options.runImages ?? canRunImages()) {
-    for (const image of await publishSeededImages(directory, access, mirror.mirror, repositories.monorepo)) {
-      published.add(image);
-    }
-    node = await teardown.add(Promise.resolve(startClusterNode(directory, access, mirror.registriesConf)), (started) =>
-      started.stop(),
-    );
-  }
+  const { registriesConf, mirror } = worldMirror(directory, access, runner.baseEnv);
+  runner.baseEnv['CONTAINERS_REGISTRIES_CONF'] = registriesConf;
+  const runsImages = options.runImages ?? canRunImages();
+  const published = new Set(
+    await publishWorldImages(registry, access, mirror, runsImages ? repositories.monorepo : undefined),
+  );
+  const node = runsImages
+    ? await teardown.add(Promise.resolve(startClusterNode(directory, access, registriesConf)), (started) =>
+        started.stop(),
+      )
+    : undefined;
   const podsRun = (): boolean => node !== undefined && conditions.options.runPods !== false;
   const { bare, branch } = repositories.gitops;
   const environments = await teardown.add(startClusters(), (started) =>

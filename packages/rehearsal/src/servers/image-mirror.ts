@@ -4,7 +4,7 @@
 // buildah pulls it as it would through a company's registry mirror. The world also builds the images its
 // environments start out running (the sample's first commit), once, as an earlier release pushed them.
 import { execWithDeadline, withPrivateFile } from '@shiprail/core';
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** The tag the sample's Dockerfiles pull, as Docker Hub's busybox has it. */
@@ -66,7 +66,8 @@ export function busyboxVersion(banner: string): string | undefined {
 
 export class ImageMirror {
   private readonly access: MirrorAccess;
-  private readonly directory: string;
+  /** Its working files: build contexts, the registry's credentials while a push runs. */
+  readonly directory: string;
   /** buildah's environment: storage, registries.conf. */
   private readonly env: Record<string, string>;
 
@@ -120,6 +121,11 @@ export class ImageMirror {
         );
       }
     });
+  }
+
+  /** What decides the busybox publishBusybox pushes: the binary and its Dockerfile. */
+  busyboxKey(): Array<string | Uint8Array> {
+    return [readFileSync(BUSYBOX), BUSYBOX_DOCKERFILE, BUSYBOX_TAG];
   }
 
   /** Publishes busybox under `library/busybox`, tagged `stable` and its own version; returns the images. */

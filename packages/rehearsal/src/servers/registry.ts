@@ -16,6 +16,8 @@ export interface RunningRegistry {
   host: string;
   /** `http://127.0.0.1:<port>` */
   url: string;
+  /** The root directory of its storage (a registry-snapshot.ts snapshot is copied into it). */
+  dataDirectory: string;
   stop(): Promise<void>;
 }
 
@@ -23,6 +25,7 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Runn
   const directory = mkdtempSync(join(tmpdir(), 'registry-'));
   const port = await freePort();
   const host = `127.0.0.1:${port}`;
+  const dataDirectory = join(directory, 'data');
   const lines = [
     'version: 0.1',
     'log:',
@@ -31,7 +34,7 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Runn
     '    disabled: true',
     'storage:',
     '  filesystem:',
-    `    rootdirectory: ${join(directory, 'data')}`,
+    `    rootdirectory: ${dataDirectory}`,
     '  delete:',
     '    enabled: true',
     'http:',
@@ -63,6 +66,7 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Runn
   return {
     host,
     url,
+    dataDirectory,
     stop: async () => {
       if (child.exitCode === null) {
         child.kill('SIGTERM');

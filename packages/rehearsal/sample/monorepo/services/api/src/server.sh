@@ -1,7 +1,7 @@
 #!/bin/sh
 # The shop's API: answers one HTTP/1.0 request read from standard input (busybox `nc -ll -e` runs it for
 # each connection). Routes: /healthz, /api/version, /api/items.
-cr=$(printf '\r')
+cr=$'\r'
 
 respond() {
   printf 'HTTP/1.0 %s\r\nContent-Type: application/json\r\nContent-Length: %s\r\nConnection: close\r\n\r\n%s' \
