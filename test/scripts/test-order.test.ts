@@ -1,0 +1,79 @@
+// The order the suite's files start in (packages/testkit/src/longest-first-sequencer.js): the files that
+// rehearse whole pipelines first, with or without jest's record of the last run; every other file where
+// jest puts it.
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { repoRoot } from '@shiprail/rehearsal/action-metadata';
+
+interface OrderedTest {
+  path: string;
+  context: {
+    config: { cache: boolean; cacheDirectory: string; id: string; haste: object };
+    hasteFS: { getSize(path: string): number };
+  };
+}
+interface SequencerModule {
+  LONGEST_FILES: string[];
+  default: new () => { sort(tests: OrderedTest[]): Promise<OrderedTest[]> };
+}
+
+const sequencerFile = join(repoRoot, 'packages', 'testkit', 'src', 'longest-first-sequencer.js');
+const load = async (): Promise<SequencerModule> => (await import(sequencerFile)) as SequencerModule;
+
+let cacheDirectory: string;
+beforeAll(() => {
+  cacheDirectory = mkdtempSync(join(tmpdir(), 'test-order-'));
+});
+afterAll(() => rmSync(cacheDirectory, { recursive: true, force: true }));
+
+test('every file it starts first is in the suite', async () => {
+  const { LONGEST_FILES } = await load();
+  expect(LONGEST_FILES.length).toBeGreaterThan(0);
+  for (const file of LONGEST_FILES)
+    expect({ file, exists: existsSync(join(repoRoot, file)) }).toEqual({ file, exists: true });
+});
+
+/** What jest recorded of the last run (its perf cache): status (1 failed) and milliseconds per file. */
+function writeLastRun(id: string, durations: Record<string, number>): void {
+  const name = `perf-cache-${id}-${createHash('sha1').update('').digest('hex').slice(0, 32)}`;
+  const record = Object.fromEntries(Object.entries(durations).map(([path, ms]) => [path, [0, ms]]));
+  writeFileSync(join(cacheDirectory, name), JSON.stringify(record));
+}
+
+const at = (file: string): string => join(repoRoot, file);
+
+test.each([
+  { lastRun: undefined, rest: ['test/big.test.ts', 'test/middle.test.ts', 'test/small.test.ts'] },
+  // The rehearsals recorded as quick still start first; the rest go by their time.
+  {
+    lastRun: {
+      'test/small.test.ts': 50_000,
+      'test/middle.test.ts': 20_000,
+      'test/big.test.ts': 1_000,
+      'test/rehearsal/scenarios-release.test.ts': 10,
+    },
+    rest: ['test/small.test.ts', 'test/middle.test.ts', 'test/big.test.ts'],
+  },
+])(
+  'with last run $lastRun: the pipeline rehearsals start first, in the listed order, then $rest',
+  async ({ lastRun, rest }) => {
+    const { LONGEST_FILES, default: Sequencer } = await load();
+    const sizes: Record<string, number> = {
+      [at('test/big.test.ts')]: 30_000,
+      [at('test/small.test.ts')]: 1_000,
+      [at('test/middle.test.ts')]: 9_000,
+      ...Object.fromEntries(LONGEST_FILES.map((file, index) => [at(file), 5_000 + index])),
+    };
+    const id = lastRun ? 'recorded' : 'clean';
+    if (lastRun) writeLastRun(id, Object.fromEntries(Object.entries(lastRun).map(([file, ms]) => [at(file), ms])));
+    const config = { cache: true, cacheDirectory, id, haste: {} };
+    const tests = Object.keys(sizes).map((path) => ({
+      path,
+      context: { config, hasteFS: { getSize: (file: string) => sizes[file] ?? 0 } },
+    }));
+    const ordered = await new Sequencer().sort(tests);
+    expect(ordered.map((test) => test.path.slice(repoRoot.length + 1))).toEqual([...LONGEST_FILES, ...rest]);
+  },
+);
