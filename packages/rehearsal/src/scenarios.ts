@@ -295,8 +295,8 @@ export const expectations = {
 const ALL = ['dev', 'staging', 'canary', 'production'];
 /**
  * For scenarios whose point is not what the images do (approvals, concurrency, controllers, callers'
- * chains, canary metrics): rollouts are ready without waiting for their pods, which keeps the suite's cost
- * down; the smoke tests still reach the built images, started when traffic first asks.
+ * chains, canary metrics): no pod runs, rollouts are ready at once and each environment's URL answers from
+ * the world's sample service, which keeps the suite's cost down.
  */
 const CHEAP_ROLLOUTS: WorldOptions = { runPods: false };
 /** The job of the environments between the first and the last: one leg per environment, or skipped whole. */

@@ -1,6 +1,6 @@
 // What the world's clusters run, and how traffic reaches it: the registry mirrors Docker Hub's busybox for the
 // sample's Dockerfiles; the sample's first images (`<prefix>/<service>:0.1.0`, what every environment starts
-// out running) are built once per world from its first commit; one kubelet (ClusterNode) runs the pods the
+// out running) are built from its first commit, once per machine (registry-snapshot.ts); one kubelet (ClusterNode) runs the pods the
 // rollouts start; each environment's base URL is an ingress that routes by the Ingress the GitOps layout
 // renders, through its Services, to the ready pods. Without root (no network namespaces) the world cannot
 // run images: each environment's URL is then the sample service, and rollouts go as the scenario says.
