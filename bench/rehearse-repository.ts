@@ -6,10 +6,10 @@
 // pulled from a loopback registry that mirrors Docker Hub's name. Rounds interleave the three so that load
 // on the machine touches them alike; CPU counts every child process.
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { worldMirror } from '@shiprail/rehearsal';
+import { vfsStorageConf, worldMirror } from '@shiprail/rehearsal';
 import { repoRoot } from '@shiprail/rehearsal/action-metadata';
 import { startRegistry } from '@shiprail/rehearsal/servers';
 import { median, timeCommand, timeNode, type Timing } from './lib/timing.ts';
@@ -47,9 +47,7 @@ git('commit', '--quiet', '--all', '-m', 'catalog and checkout');
 
 /** A vfs store of its own under `root`: buildah's environment for it. */
 function emptyStore(root: string): Record<string, string> {
-  const storageConf = join(root, 'storage.conf');
-  writeFileSync(storageConf, `[storage]\ndriver = "vfs"\ngraphroot = "${root}/root"\nrunroot = "${root}/run"\n`);
-  return { CONTAINERS_STORAGE_CONF: storageConf, HOME: root };
+  return { CONTAINERS_STORAGE_CONF: vfsStorageConf(root), HOME: root };
 }
 
 // The base the storefront's Dockerfiles name (busybox:stable), where the floor's builds pull it from.

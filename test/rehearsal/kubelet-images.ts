@@ -5,6 +5,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { vfsStorageConf } from '@shiprail/rehearsal';
 import { startRegistry, type RunningRegistry } from '@shiprail/rehearsal/servers';
 
 const run = promisify(execFile);
@@ -66,9 +67,7 @@ export interface TestImages {
 function storageEnvIn(directory: string, name: string): Record<string, string> {
   const root = join(directory, name);
   mkdirSync(join(root, 'home'), { recursive: true });
-  const conf = join(root, 'storage.conf');
-  writeFileSync(conf, `[storage]\ndriver = "vfs"\ngraphroot = "${root}/root"\nrunroot = "${root}/run"\n`);
-  return { CONTAINERS_STORAGE_CONF: conf, HOME: join(root, 'home') };
+  return { CONTAINERS_STORAGE_CONF: vfsStorageConf(root), HOME: join(root, 'home') };
 }
 
 async function buildAndPush(

@@ -1,8 +1,7 @@
 // The order the suite's files start in (packages/testkit/src/longest-first-sequencer.js): the files that
 // rehearse whole pipelines first, with or without jest's record of the last run; every other file where
 // jest puts it.
-import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '@shiprail/rehearsal/action-metadata';
@@ -16,7 +15,10 @@ interface OrderedTest {
 }
 interface SequencerModule {
   LONGEST_FILES: string[];
-  default: new () => { sort(tests: OrderedTest[]): Promise<OrderedTest[]> };
+  default: new () => {
+    sort(tests: OrderedTest[]): Promise<OrderedTest[]>;
+    cacheResults(tests: OrderedTest[], results: { testResults: FileResult[] }): void;
+  };
 }
 
 const sequencerFile = join(repoRoot, 'packages', 'testkit', 'src', 'longest-first-sequencer.js');
@@ -35,11 +37,12 @@ test('every file it starts first is in the suite', async () => {
     expect({ file, exists: existsSync(join(repoRoot, file)) }).toEqual({ file, exists: true });
 });
 
-/** What jest recorded of the last run (its perf cache): status (1 failed) and milliseconds per file. */
-function writeLastRun(id: string, durations: Record<string, number>): void {
-  const name = `perf-cache-${id}-${createHash('sha1').update('').digest('hex').slice(0, 32)}`;
-  const record = Object.fromEntries(Object.entries(durations).map(([path, ms]) => [path, [0, ms]]));
-  writeFileSync(join(cacheDirectory, name), JSON.stringify(record));
+/** A file's result as jest hands it to the sequencer after a run (what its record of the last run keeps). */
+interface FileResult {
+  testFilePath: string;
+  skipped: boolean;
+  numFailingTests: number;
+  perfStats: { runtime: number };
 }
 
 const at = (file: string): string => join(repoRoot, file);
@@ -66,13 +69,22 @@ test.each([
       [at('test/middle.test.ts')]: 9_000,
       ...Object.fromEntries(LONGEST_FILES.map((file, index) => [at(file), 5_000 + index])),
     };
-    const id = lastRun ? 'recorded' : 'clean';
-    if (lastRun) writeLastRun(id, Object.fromEntries(Object.entries(lastRun).map(([file, ms]) => [at(file), ms])));
-    const config = { cache: true, cacheDirectory, id, haste: {} };
-    const tests = Object.keys(sizes).map((path) => ({
-      path,
-      context: { config, hasteFS: { getSize: (file: string) => sizes[file] ?? 0 } },
-    }));
+    // One project: every file shares its context, as jest's do.
+    const context = {
+      config: { cache: true, cacheDirectory, id: lastRun ? 'recorded' : 'clean', haste: {} },
+      hasteFS: { getSize: (file: string) => sizes[file] ?? 0 },
+    };
+    const tests = Object.keys(sizes).map((path) => ({ path, context }));
+    // The last run, recorded as jest records it at the end of a run.
+    if (lastRun)
+      new Sequencer().cacheResults(tests, {
+        testResults: Object.entries(lastRun).map(([file, runtime]) => ({
+          testFilePath: at(file),
+          skipped: false,
+          numFailingTests: 0,
+          perfStats: { runtime },
+        })),
+      });
     const ordered = await new Sequencer().sort(tests);
     expect(ordered.map((test) => test.path.slice(repoRoot.length + 1))).toEqual([...LONGEST_FILES, ...rest]);
   },

@@ -23,4 +23,4 @@ export * from './caller-workflow.ts';
 export * from './repository-world.ts';
 export * from './rehearse-repository.ts';
 export * from './event-names.ts';
-export { worldMirror } from './world-images.ts';
+export { vfsStorageConf, worldMirror } from './world-images.ts';

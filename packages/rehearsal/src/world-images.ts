@@ -1,8 +1,8 @@
 // What the world's clusters run, and how traffic reaches it: the registry mirrors Docker Hub's busybox for the
 // sample's Dockerfiles; the sample's first images (`<prefix>/<service>:0.1.0`, what every environment starts
-// out running) are built from its first commit, once per machine (registry-snapshot.ts); one kubelet (ClusterNode) runs the pods the
-// rollouts start; each environment's base URL is an ingress that routes by the Ingress the GitOps layout
-// renders, through its Services, to the ready pods. Without root (no network namespaces) the world cannot
+// out running) are built from its first commit, once per machine (registry-snapshot.ts); one kubelet
+// (ClusterNode) runs the pods the rollouts start; each environment's base URL is an ingress that routes by
+// the Ingress the GitOps layout renders, through its Services, to the ready pods. Without root (no network namespaces) the world cannot
 // run images: each environment's URL is then the sample service, and rollouts go as the scenario says.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -150,6 +150,14 @@ async function publishSeededImages(
   return published;
 }
 
+/** Writes the storage.conf of a vfs store of its own under `root` (CONTAINERS_STORAGE_CONF); returns its path. */
+export function vfsStorageConf(root: string): string {
+  mkdirSync(root, { recursive: true });
+  const conf = join(root, 'storage.conf');
+  writeFileSync(conf, `[storage]\ndriver = "vfs"\ngraphroot = "${root}/root"\nrunroot = "${root}/run"\n`);
+  return conf;
+}
+
 /**
  * The kubelet of the world: its own storage, the registry's credentials; `runs` says which images it pulls
  * (default all).
@@ -162,11 +170,13 @@ export function startClusterNode(
 ): ClusterNode {
   const root = join(directory, 'node');
   mkdirSync(join(root, 'home'), { recursive: true });
-  const storage = join(root, 'storage.conf');
-  writeFileSync(storage, `[storage]\ndriver = "vfs"\ngraphroot = "${root}/root"\nrunroot = "${root}/run"\n`);
   return new ClusterNode({
     directory: root,
-    env: { CONTAINERS_STORAGE_CONF: storage, CONTAINERS_REGISTRIES_CONF: registriesConf, HOME: join(root, 'home') },
+    env: {
+      CONTAINERS_STORAGE_CONF: vfsStorageConf(root),
+      CONTAINERS_REGISTRIES_CONF: registriesConf,
+      HOME: join(root, 'home'),
+    },
     registries: [{ host: access.host, username: access.username, password: access.password }],
     maxGracePeriodMs: 2_000,
     // Within the rehearsal's 2 m rollout timeout, with room for a busy machine's slow pulls and starts: a

@@ -33,6 +33,7 @@ import {
   worldMirror,
   startClusterNode,
   startEnvironmentAddress,
+  vfsStorageConf,
   workloadEndpoints,
 } from './world-images.ts';
 
@@ -199,11 +200,7 @@ export function runnerFolders(directory: string): Pick<WorldParts, 'baseEnv' | '
   const toolCache = join(directory, 'tool-cache');
   const scan = chooseScanner(probeScanner(process.env));
   installScanner(toolCache, scan.scanner);
-  const storageConf = join(directory, 'storage.conf');
-  writeFileSync(
-    storageConf,
-    `[storage]\ndriver = "vfs"\ngraphroot = "${directory}/containers/root"\nrunroot = "${directory}/containers/run"\n`,
-  );
+  const storageConf = vfsStorageConf(join(directory, 'containers'));
   const store = join(directory, 'store');
   mkdirSync(store);
   const baseEnv = {

@@ -15,8 +15,12 @@ export interface SnapshotRegistry {
 
 /** Where snapshots are kept: the user's cache directory (XDG), private to the user. */
 export function snapshotRoot(env: NodeJS.ProcessEnv = process.env): string {
-  const cache = env['XDG_CACHE_HOME'] !== undefined && env['XDG_CACHE_HOME'] !== '' ? env['XDG_CACHE_HOME'] : '';
-  return join(cache === '' ? join(homedir(), '.cache') : cache, 'shiprail', 'registry-snapshots');
+  const cache = env['XDG_CACHE_HOME'];
+  return join(
+    cache === undefined || cache === '' ? join(homedir(), '.cache') : cache,
+    'shiprail',
+    'registry-snapshots',
+  );
 }
 
 /** A snapshot's key: the digest of the parts that decide what was built (file contents, tree ids, names). */
