@@ -395,7 +395,7 @@ running('pods from images in the registry', () => {
         '/bin/busybox',
         'sh',
         '-c',
-        'echo $(POD_NAME) > /www/who && exec /bin/busybox httpd -f -p 8080 -h /www',
+        'echo $(POD_NAME) > /www/who && /bin/busybox ls -l /dev > /www/devices && exec /bin/busybox httpd -f -p 8080 -h /www',
       ],
       env: [{ name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }],
       ports: [{ name: 'http', containerPort: 8080 }],
@@ -412,6 +412,17 @@ running('pods from images in the registry', () => {
     expect(one.address()).toBe(`${one.ip}:8080`);
     expect((await get(one.address('http'), '/who')).body.trim()).toBe(one.name);
     expect((await get(two.address(8080), '/who')).body.trim()).toBe(two.name);
+    // runc's devices, readable and writable by everyone, with the machine's numbers.
+    const devices = (await get(one.address(), '/devices')).body;
+    for (const [name, major, minor] of [
+      ['null', 1, 3],
+      ['zero', 1, 5],
+      ['full', 1, 7],
+      ['random', 1, 8],
+      ['urandom', 1, 9],
+      ['tty', 5, 0],
+    ] as const)
+      expect(devices).toMatch(new RegExp(`^crw-rw-rw-\\s.*\\s${major},\\s+${minor}\\s.*\\s${name}$`, 'm'));
     expect(one.status()).toMatchObject({
       phase: 'Running',
       podIP: one.ip,

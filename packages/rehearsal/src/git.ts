@@ -17,7 +17,11 @@ export interface RehearsalGitOptions {
   env?: Record<string, string>;
 }
 
-/** git in `cwd`, reading no system configuration and signing nothing. */
+/**
+ * git in `cwd`, reading no system configuration, signing nothing and starting no upkeep: the rehearsal's
+ * repositories live for minutes, and `maintenance run --auto` after each commit or fetch was one more
+ * process every time.
+ */
 export function gitIn(cwd: string, options: RehearsalGitOptions = {}): Git {
   const { author } = options;
   const identity: Record<string, string> = author
@@ -32,7 +36,7 @@ export function gitIn(cwd: string, options: RehearsalGitOptions = {}): Git {
     exec: actionsExec,
     cwd,
     env: { GIT_CONFIG_NOSYSTEM: '1', ...identity, ...options.env },
-    config: ['commit.gpgsign=false', 'advice.detachedHead=false'],
+    config: ['commit.gpgsign=false', 'advice.detachedHead=false', 'maintenance.auto=false', 'gc.auto=0'],
   });
 }
 

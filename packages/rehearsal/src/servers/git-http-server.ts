@@ -60,6 +60,10 @@ function serveWithBackend(root: string, url: URL, request: IncomingMessage, resp
       CONTENT_TYPE: request.headers['content-type'] ?? '',
       HTTP_CONTENT_ENCODING: request.headers['content-encoding'] ?? '',
       GIT_PROTOCOL: String(request.headers['git-protocol'] ?? ''),
+      // No `gc --auto` after each push: one more process each time, for repositories that live minutes.
+      GIT_CONFIG_COUNT: '1',
+      GIT_CONFIG_KEY_0: 'receive.autoGc',
+      GIT_CONFIG_VALUE_0: 'false',
     },
   });
   request.pipe(backend.stdin);

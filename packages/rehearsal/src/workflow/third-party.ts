@@ -46,7 +46,45 @@ function insideWorkspace(workspace: string, path: string, input: string): string
   return target;
 }
 
+/**
+ * What `git fetch --tags <source> +refs/heads/*:refs/remotes/origin/*` (and a pull request's ref, to
+ * refs/remotes/pull/…) leaves in a clone that borrows the source's objects: the same refs, written with
+ * update-ref. Two processes where the fetch started five (upload-pack, its shell, the connectivity check
+ * and the alternate's ref listing).
+ */
+async function copyRefs(source: string, target: string, pullRefs: readonly string[]): Promise<void> {
+  const listed = await git(source, [
+    'for-each-ref',
+    '--format=%(objectname) %(refname)',
+    'refs/heads/',
+    'refs/tags/',
+    ...pullRefs,
+  ]);
+  const updates = listed
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => {
+      const [object = '', ref = ''] = line.split(' ');
+      const fetched = ref.startsWith('refs/heads/')
+        ? `refs/remotes/origin/${ref.slice('refs/heads/'.length)}`
+        : ref.startsWith('refs/pull/')
+          ? ref.replace(/^refs\//, 'refs/remotes/')
+          : ref;
+      return `update ${fetched} ${object}\n`;
+    });
+  await gitIn(target).run(['update-ref', '--stdin'], { input: updates.join('') });
+}
+
 function checkoutWith(world: ThirdPartyWorld): ThirdPartyAction {
+  // Each job checks out one of a few repositories: their object folders are asked for once.
+  const objectFolders = new Map<string, Promise<string>>();
+  const objectsOf = (source: string): Promise<string> => {
+    const known = objectFolders.get(source);
+    if (known !== undefined) return known;
+    const asked = git(source, ['rev-parse', '--absolute-git-dir']).then((gitDir) => join(gitDir, 'objects'));
+    objectFolders.set(source, asked);
+    return asked;
+  };
   return async (inputs, context) => {
     const repository = inputs['repository'] || (context.env['GITHUB_REPOSITORY'] ?? '');
     const source = world.repositories[repository];
@@ -67,12 +105,9 @@ function checkoutWith(world: ThirdPartyWorld): ThirdPartyAction {
     mkdirSync(target, { recursive: true });
     await git(target, ['init', '--quiet']);
     // The clone borrows the local repository's objects (as `git clone --shared` does): nothing is copied.
-    const objects = join(await git(source, ['rev-parse', '--absolute-git-dir']), 'objects');
-    writeFileSync(join(target, '.git', 'objects', 'info', 'alternates'), `${objects}\n`);
-    await git(target, ['fetch', '--quiet', '--tags', source, '+refs/heads/*:refs/remotes/origin/*']);
-    if (own && !inputs['ref'] && eventRef.startsWith('refs/pull/')) {
-      await git(target, ['fetch', '--quiet', source, `+${eventRef}:${eventRef.replace(/^refs\//, 'refs/remotes/')}`]);
-    }
+    writeFileSync(join(target, '.git', 'objects', 'info', 'alternates'), `${await objectsOf(source)}\n`);
+    const pullRef = own && !inputs['ref'] && eventRef.startsWith('refs/pull/') ? [eventRef] : [];
+    await copyRefs(source, target, pullRef);
     const commit = await git(target, ['rev-parse', '--verify', `${ref}^{commit}`]).catch(() =>
       git(target, ['rev-parse', '--verify', `origin/${ref}^{commit}`]),
     );
