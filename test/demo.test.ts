@@ -1,7 +1,7 @@
 // `npm run demo` is the README's first command: the program that rehearses deploy.yml, prints each job and
-// a table, writes the report and exits 0 when the scenario ends as the pipeline promises. Every scenario's
-// run itself is tested in test/rehearsal/scenarios-*.test.ts; this runs the program as a person does, on the
-// shortest scenario.
+// a table, writes the report and exits 0 when the scenario ends as the pipeline promises. It runs the
+// program as a person does, on the shortest scenario, failing-test, which is judged here from its report;
+// every other scenario's run is tested in test/rehearsal/scenarios-*.test.ts.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { repoRoot } from '@shiprail/rehearsal/action-metadata';
 import type { Report } from '@shiprail/rehearsal';
 import { node24 } from '@shiprail/testkit';
+import { DEPLOY_JOBS, jobs } from './rehearsal/scenario-suite.ts';
 
 test('npm run demo rehearses deploy.yml: a line per job, the job table, the report file and exit code 0', () => {
   const directory = mkdtempSync(join(tmpdir(), 'demo-test-'));
@@ -60,8 +61,22 @@ test('npm run demo rehearses deploy.yml: a line per job, the job table, the repo
     // deploy.yml grants nothing at the top; detect asks for contents: read alone.
     expect(report.permissions['detect']).toEqual({ contents: 'read', metadata: 'read' });
     expect(report.scenario).toBe('failing-test');
-    expect(report.jobs['test (api)']).toBe('failure');
+    // api's test fails: nothing is built or pushed, no environment changes.
+    expect(report.jobs).toEqual(jobs({ api: 'failure' }, { api: 'skipped' }, 'skipped', []));
+    // The toolchain set-up steps before them are skipped: the sample's services declare none.
+    expect(
+      (report.steps['test (api)'] ?? [])
+        .filter((step) => step.name.endsWith(' the tests'))
+        .map((step) => [step.name, step.conclusion]),
+    ).toEqual([
+      ['Run the tests', 'failure'],
+      ['Report the tests', 'failure'],
+    ]);
     expect(report.pushed).toEqual([]);
+    for (const environment of DEPLOY_JOBS)
+      for (const service of ['api', 'web', 'worker'])
+        expect(report.environments[environment]?.[service]).toMatch(new RegExp(`/acme/${service}:0\\.1\\.0$`));
+    expect(report.gitops).toEqual(['Initial GitOps layout']);
     expect(report.clusters).toEqual({});
     // What scanned, in the report and on screen.
     expect(report.scan).toBe('recorded reports');
