@@ -1,15 +1,14 @@
-// The suite makes hundreds of short-lived repositories: git's upkeep after each commit, fetch and push
+// The suite makes hundreds of short-lived repositories: git's upkeep after each commit and fetch
 // (`maintenance run --auto`, `gc --auto`) is one more process each time, for nothing. The workers, and every
-// git they start without an environment of its own, inherit this.
+// git they start without an environment of its own, inherit this. (A push's receiving side is started
+// without it: git clears these variables for it.)
 if (process.env.GIT_CONFIG_COUNT === undefined) {
   Object.assign(process.env, {
-    GIT_CONFIG_COUNT: '3',
+    GIT_CONFIG_COUNT: '2',
     GIT_CONFIG_KEY_0: 'maintenance.auto',
     GIT_CONFIG_VALUE_0: 'false',
     GIT_CONFIG_KEY_1: 'gc.auto',
     GIT_CONFIG_VALUE_1: '0',
-    GIT_CONFIG_KEY_2: 'receive.autoGc',
-    GIT_CONFIG_VALUE_2: 'false',
   });
 }
 

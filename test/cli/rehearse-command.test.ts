@@ -2,13 +2,18 @@
 // into one object, wrong ones refused with exit status 2, a repository it cannot rehearse named with what
 // to do (exit status 1). What the pipeline promises for each event is judged from tables of reports.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseRehearseOptions, runCli, type RehearseArguments } from '@shiprail/cli';
 import { repositoryPromises, type Report } from '@shiprail/rehearsal';
 import { directRoute, type ListeningWorkload } from '../../packages/rehearsal/src/servers/ingress-routes.ts';
-import { priorServices, priorTags, type PriorService } from '../../packages/rehearsal/src/prior-images.ts';
+import {
+  followedInside,
+  priorServices,
+  priorTags,
+  type PriorService,
+} from '../../packages/rehearsal/src/prior-images.ts';
 import { recordingSystem } from './system.ts';
 
 const parent = mkdtempSync(join(tmpdir(), 'rehearse-command-'));
@@ -339,5 +344,21 @@ describe('what the environments ran before, built from the commit before the reh
     ['another repository whose name starts alike', ['registry.example.com/storefront/catalog-admin:1.0.0'], []],
   ])('%s', (_what, images, tags) => {
     expect(priorTags(catalog, images)).toEqual(tags);
+  });
+
+  test.each<[string, string, string | undefined]>([
+    ['a folder of the checkout', 'catalog', 'catalog'],
+    ['a file reached through a link inside it', 'linked/Dockerfile', 'catalog/Dockerfile'],
+    ['a path not there yet, as named', 'missing/Dockerfile', 'missing/Dockerfile'],
+    ['a committed link to the machine’s root', 'escape', undefined],
+    ['a file through a link that leads out', 'escape/etc/passwd', undefined],
+  ])('what a build reads: %s', (_what, path, expected) => {
+    const checkout = join(parent, 'followed');
+    mkdirSync(join(checkout, 'catalog'), { recursive: true });
+    writeFileSync(join(checkout, 'catalog', 'Dockerfile'), 'FROM busybox\n');
+    if (!existsSync(join(checkout, 'linked'))) symlinkSync('catalog', join(checkout, 'linked'));
+    if (!existsSync(join(checkout, 'escape'))) symlinkSync('/', join(checkout, 'escape'));
+    const root = realpathSync(checkout);
+    expect(followedInside(root, path)).toBe(expected === undefined ? undefined : join(root, expected));
   });
 });

@@ -157,4 +157,28 @@ describe('the proxy', () => {
     expect(status).toBe(502);
     expect(text).toMatch(/^the pod at 127\.0\.0\.1:1 did not answer: connect ECONNREFUSED/);
   });
+
+  it('cuts off a pod that answers a byte at a time once the request has taken its deadline', async () => {
+    const dripping = await listenOnLoopback(
+      createServer((_request, response) => {
+        response.writeHead(200, { 'content-type': 'text/plain' });
+        const timer = setInterval(() => response.write('.'), 50);
+        response.on('close', () => clearInterval(timer));
+      }),
+    );
+    const strict = await startIngress({
+      upstream: () => Promise.resolve({ addresses: [new URL(dripping.url).host] }),
+      timeoutMs: 300,
+    });
+    try {
+      const started = Date.now();
+      const response = await fetch(`${strict.url}/slow`, { signal: AbortSignal.timeout(5_000) });
+      expect(response.status).toBe(200);
+      await expect(response.text()).rejects.toThrow();
+      expect(Date.now() - started).toBeLessThan(2_000);
+    } finally {
+      await strict.stop();
+      await dripping.stop();
+    }
+  });
 });

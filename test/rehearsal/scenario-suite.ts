@@ -118,4 +118,8 @@ export const gitopsTargets = (result: RehearsalResult): string[] =>
 export const stepsOf = (result: RehearsalResult, key: string, run = 0): Array<[string, string]> =>
   (result.runs[run]?.jobs.find((job) => job.key === key)?.steps ?? []).map((step) => [step.name, step.conclusion]);
 
+/** A job's step, by its name. */
+export const stepNamed = (result: RehearsalResult, key: string, name: string, run = 0) =>
+  result.runs[run]?.jobs.find((job) => job.key === key)?.steps.find((step) => step.name === name);
+
 export const notifications = (): string[] => shared.world.github.notificationTexts();

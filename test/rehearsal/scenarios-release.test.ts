@@ -1,7 +1,7 @@
 // deploy.yml itself, rehearsed through the runner: the default chain's scenarios (a release promoted, or
-// stopped by a scan, a reviewer, a canary, a smoke test or a newer push), each judged by what every job
-// concluded, what each environment runs at the end, what was pushed and the GitOps history. The one stopped
-// by a test is test/demo.test.ts's.
+// stopped by a scan, a reviewer, a canary, a smoke test, a pod that cannot start or a newer push), each
+// judged by what every job concluded, what each environment runs at the end, what was pushed and the GitOps
+// history. The one stopped by a test is test/demo.test.ts's.
 import {
   DEPLOY_JOBS,
   PASSED,
@@ -11,6 +11,7 @@ import {
   notifications,
   rehearseNamed,
   shared,
+  stepNamed,
   stepsOf,
   useSharedWorld,
 } from './scenario-suite.ts';
@@ -86,9 +87,7 @@ test("failed-production-smoke: production's commit is reverted, the previous ima
     ['Wait for the previous images', 'success'],
   ]);
   // The EU storefront's configuration meets the release's regional prices: /api/items answers 500 there alone.
-  const smoke = result.runs[0]?.jobs
-    .find((job) => job.key === 'production')
-    ?.steps.find((step) => step.name === './.shiprail/actions/smoke-test');
+  const smoke = stepNamed(result, 'production', './.shiprail/actions/smoke-test');
   expect(smoke?.errors.join('\n')).toContain('items (status: expected 200, received 500)');
   expect(notifications()).toEqual([expect.stringContaining('Deploy to production failed.')]);
   expect(result.broken).toEqual([]);
@@ -113,9 +112,7 @@ test("crashing-image: worker's image cannot start its process; dev's rollout fai
     ['Roll back by reverting the GitOps commit', 'success'],
     ['Wait for the previous images', 'success'],
   ]);
-  const rollout = result.runs[0]?.jobs
-    .find((job) => job.key === 'dev')
-    ?.steps.find((step) => step.name === './.shiprail/actions/rollout-wait');
+  const rollout = stepNamed(result, 'dev', './.shiprail/actions/rollout-wait');
   // The start fails at once; a restart may already be backing off when the rollout is judged.
   expect(rollout?.errors.join('\n')).toMatch(/deployment\/worker \((RunContainerError|CrashLoopBackOff)\)/);
   expect(rollout?.errors.join('\n')).toContain('exec: "worker": executable file not found in $PATH');

@@ -4,6 +4,7 @@
 // as it runs the built images: traffic reaches the services a push leaves alone, and a rollback waits for
 // real pods. A service the world cannot build so (a build command, a failed build) is left out: its
 // workloads are taken as running.
+import { realpathSync } from 'node:fs';
 import { resolve, sep } from 'node:path';
 import { errorMessage } from '@shiprail/core';
 import { parse } from 'yaml';
@@ -56,6 +57,21 @@ export function priorTags(service: PriorService, images: readonly string[]): str
   return [...new Set(tags.map((image) => image.slice(prefix.length)))].sort();
 }
 
+/**
+ * `path` of the checkout at `root` (itself with its links followed), with its own links followed; undefined
+ * when that leads outside. A missing path stays as named, for buildah to say it is missing.
+ */
+export function followedInside(root: string, path: string): string | undefined {
+  const named = resolve(root, path);
+  let followed: string;
+  try {
+    followed = realpathSync(named);
+  } catch {
+    followed = named;
+  }
+  return followed === root || followed.startsWith(`${root}${sep}`) ? followed : undefined;
+}
+
 export interface PriorImages {
   /** The images as the overlays name them, now in the world's registry. */
   built: string[];
@@ -79,14 +95,14 @@ export async function publishPriorImages(options: {
   registryHost: string;
 }): Promise<PriorImages> {
   const result: PriorImages = { built: [], published: [], failed: [] };
-  const root = resolve(options.checkout);
-  const at = (path: string): string => resolve(root, path);
+  const root = realpathSync(options.checkout);
   for (const service of options.services) {
     const tags = priorTags(service, options.images);
     if (tags.length === 0) continue;
-    const context = at(service.context);
-    const dockerfile = at(service.dockerfile);
-    if (![context, dockerfile].every((path) => path === root || path.startsWith(`${root}${sep}`))) continue;
+    const context = followedInside(root, service.context);
+    const dockerfile = followedInside(root, service.dockerfile);
+    // buildah runs as root: a committed link out of the checkout (`catalog -> /`) is not built from.
+    if (context === undefined || dockerfile === undefined) continue;
     const worldRepository = `${options.worldPrefix}${service.repository.slice(options.imagePrefix.length)}`;
     const worldTags = tags.map((tag) => `${worldRepository}:${tag}`);
     try {

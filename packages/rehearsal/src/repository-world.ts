@@ -411,6 +411,7 @@ async function buildPriorImages(
   if (plan.imagePrefix === '' || !(await existsAt(source.directory, source.base, plan.servicesConfig)))
     return undefined;
   const config = await git(source.directory, ['show', `${source.base}:${plan.servicesConfig}`]);
+  const imagePrefix = plan.imagePrefix.replace(/\/+$/, '');
   const checkout = join(world.directory, 'prior');
   await git(world.directory, ['clone', '--quiet', '--no-checkout', '--', world.callerBare, checkout]);
   try {
@@ -418,9 +419,9 @@ async function buildPriorImages(
     const prior = await publishPriorImages({
       mirror: images.mirror,
       checkout,
-      services: priorServices(config, plan.imagePrefix.replace(/\/+$/, '')),
+      services: priorServices(config, imagePrefix),
       images: world.environments.flatMap((environment) => Object.values(runningImages(environment))),
-      imagePrefix: plan.imagePrefix.replace(/\/+$/, ''),
+      imagePrefix,
       worldPrefix: images.worldPrefix,
       registryHost: images.registryHost,
     });

@@ -104,11 +104,20 @@ const REGIONAL_ITEMS = [
   '',
 ].join('\n');
 
+/** `text` of `file` with `from` replaced by `to`; a sample that no longer has `from` stops the scenario. */
+function editOnce(file: string, text: string, from: string, to: string): string {
+  if (!text.includes(from)) throw new Error(`${file} no longer has what this scenario edits: ${from.split('\n')[0]}`);
+  return text.replace(from, to);
+}
+
+/** A file of the sample's monorepo as it is now, edited by `editOnce`. */
+const editedFile = (world: World, file: string, from: string, to: string): string =>
+  editOnce(file, readFileSync(join(world.monorepo.path, file), 'utf8'), from, to);
+
 /** The push of the sample's change to libs/common with api's regional prices on top of it. */
 async function pushRegionalPrices(world: World): Promise<ScenarioEvent[]> {
-  const server = readFileSync(join(world.monorepo.path, API_SERVER), 'utf8');
-  if (!server.includes(ITEMS_ROUTE)) throw new Error(`${API_SERVER} no longer has the items route this scenario edits`);
-  const sha = await world.commit({ [API_SERVER]: server.replace(ITEMS_ROUTE, REGIONAL_ITEMS) }, 'api: regional prices');
+  const server = editedFile(world, API_SERVER, ITEMS_ROUTE, REGIONAL_ITEMS);
+  const sha = await world.commit({ [API_SERVER]: server }, 'api: regional prices');
   return [{ name: 'push', sha, before: world.monorepo.base }];
 }
 
@@ -137,9 +146,17 @@ const pushWorkerAsCommand = (world: World): Promise<ScenarioEvent[]> =>
     world,
     {
       'services/worker/Dockerfile': (text) =>
-        text
-          .replace('COPY src/worker.sh /app/worker.sh', 'COPY src/worker.sh /usr/local/bin/worker')
-          .replace('CMD ["sh", "/app/worker.sh", "run", "/var/queue"]', 'CMD ["worker", "run", "/var/queue"]'),
+        editOnce(
+          'services/worker/Dockerfile',
+          editOnce(
+            'services/worker/Dockerfile',
+            text,
+            'COPY src/worker.sh /app/worker.sh',
+            'COPY src/worker.sh /usr/local/bin/worker',
+          ),
+          'CMD ["sh", "/app/worker.sh", "run", "/var/queue"]',
+          'CMD ["worker", "run", "/var/queue"]',
+        ),
     },
     'worker: install the worker as a command',
   );
@@ -334,8 +351,7 @@ async function pushAfterMonitorCommit(world: World): Promise<ScenarioEvent[]> {
   for (const environment of ['dev', 'staging']) {
     const file = `overlays/${environment}/kustomization.yaml`;
     const overlay = await showFile(world.gitops.bare, world.gitops.branch, file);
-    if (!overlay.includes(OVERLAY_BASE)) throw new Error(`${file} no longer lists the base this scenario adds to`);
-    files[file] = overlay.replace(OVERLAY_BASE, `${OVERLAY_BASE}  - api-monitor.yaml\n`);
+    files[file] = editOnce(file, overlay, OVERLAY_BASE, `${OVERLAY_BASE}  - api-monitor.yaml\n`);
     files[`overlays/${environment}/api-monitor.yaml`] = API_MONITOR;
   }
   await world.commitGitops(files, 'dev, staging: scrape the api with a ServiceMonitor');
@@ -471,16 +487,8 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
     world: { runImages: false },
     rejects: [],
     events: async (world) => {
-      const server = join(world.monorepo.path, 'services', 'api', 'src', 'server.sh');
-      const sha = await world.commit(
-        {
-          'services/api/src/server.sh': readFileSync(server, 'utf8').replace(
-            '{"status":"ok"}',
-            '{"status":"degraded"}',
-          ),
-        },
-        'api: report degraded health',
-      );
+      const server = editedFile(world, API_SERVER, '{"status":"ok"}', '{"status":"degraded"}');
+      const sha = await world.commit({ [API_SERVER]: server }, 'api: report degraded health');
       return [{ name: 'push', sha, before: world.monorepo.head }];
     },
     promises: (report, world) => [
@@ -610,10 +618,11 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
     world: CHEAP_ROLLOUTS,
     rejects: [],
     events: async (world) => {
-      const manifest = join(world.monorepo.path, '.github', 'services.yml');
       const sha = await world.commit(
         {
-          '.github/services.yml': readFileSync(manifest, 'utf8').replace(
+          '.github/services.yml': editedFile(
+            world,
+            '.github/services.yml',
             '    test-reports: services/api/reports/*.xml\n  web:',
             [
               '    test-reports: services/api/reports/*.xml',
@@ -746,7 +755,8 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
         await pushAfterProduction(
           world,
           {
-            [INVENTORY_MAIN]: (text) => text.replace('"poster-a2": 3}', '"poster-a2": 3, "tote-bag": 25}'),
+            [INVENTORY_MAIN]: (text) =>
+              editOnce(INVENTORY_MAIN, text, '"poster-a2": 3}', '"poster-a2": 3, "tote-bag": 25}'),
             'services/cart/src/cart.js': (text) =>
               `${text}\n/** How many items the cart holds. */\nexport function count(lines) {\n  return lines.reduce((sum, line) => sum + line.quantity, 0);\n}\n`,
           },
@@ -793,7 +803,7 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
     events: (world) =>
       pushAfterProduction(
         world,
-        { [INVENTORY_MAIN]: (text) => text.replace('"mug-blue": 12', '"mug-blue": 20') },
+        { [INVENTORY_MAIN]: (text) => editOnce(INVENTORY_MAIN, text, '"mug-blue": 12', '"mug-blue": 20') },
         'inventory: restock blue mugs',
       ),
     inputs: twoEnvironments,

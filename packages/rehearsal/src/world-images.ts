@@ -8,6 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gitIn } from './git.ts';
 import type { ClusterEnvironment } from './kube/cluster.ts';
+import { RESOURCE_OF } from './kube/controllers.ts';
 import { ClusterNode } from './kubelet/cluster-node.ts';
 import type { PodHandle } from './kubelet/kubelet.ts';
 import { ImageMirror, mirrorRegistriesConf } from './servers/image-mirror.ts';
@@ -112,12 +113,14 @@ export async function publishWorldImages(
   mirror: ImageMirror,
   seeded?: { path: string; base: string },
 ): Promise<string[]> {
+  // The seeded services' folders at `base`, one tree id a line: one git at every world start.
   const trees = seeded
-    ? await Promise.all(
-        SEEDED_SERVICES.map((service) =>
-          gitIn(seeded.path).output(['rev-parse', `${seeded.base}:services/${service}`]),
-        ),
-      )
+    ? (
+        await gitIn(seeded.path).output([
+          'rev-parse',
+          ...SEEDED_SERVICES.map((service) => `${seeded.base}:services/${service}`),
+        ])
+      ).split('\n')
     : [];
   const key = snapshotKey([...mirror.busyboxKey(), access.prefix.slice(access.host.length), ...trees]);
   const within = (image: string): string => image.slice(access.host.length + 1);
@@ -186,7 +189,7 @@ export function startClusterNode(
   });
 }
 
-const RESOURCES = ['deployments', 'statefulsets', 'daemonsets'];
+const RESOURCES = Object.values(RESOURCE_OF);
 
 /** The workloads of the environment whose pods the selector picks, by name. */
 function selectedWorkloads(environment: ClusterEnvironment, selector: Record<string, string>): string[] {

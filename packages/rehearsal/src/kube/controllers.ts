@@ -15,7 +15,8 @@ export const NODES = ['node-1', 'node-2', 'node-3'] as const;
 export type WorkloadKind = 'Deployment' | 'StatefulSet' | 'DaemonSet';
 export const WORKLOAD_KINDS: readonly WorkloadKind[] = ['Deployment', 'StatefulSet', 'DaemonSet'];
 
-const RESOURCE_OF: Readonly<Record<WorkloadKind, string>> = {
+/** The API resource each workload kind is served as. */
+export const RESOURCE_OF: Readonly<Record<WorkloadKind, string>> = {
   Deployment: 'deployments',
   StatefulSet: 'statefulsets',
   DaemonSet: 'daemonsets',

@@ -8,14 +8,12 @@
 // so nothing reaches outside the machine.
 import { randomBytes } from 'node:crypto';
 import type { KubeApiServer } from '../kube/api-server.ts';
-import { WORKLOAD_KINDS } from '../kube/controllers.ts';
+import { RESOURCE_OF, WORKLOAD_KINDS } from '../kube/controllers.ts';
 import { isObject, type JsonObject } from '../kube/patch.ts';
 import type { PodReadiness, PodTemplateSubject, TemplateReadiness } from '../kube/readiness.ts';
 import { KubeletReadiness } from './cluster-readiness.ts';
 import { Kubelet, type KubeletOptions, type PodHandle } from './kubelet.ts';
 import { readPodTemplate } from './pod-template.ts';
-
-const RESOURCE_OF = { Deployment: 'deployments', StatefulSet: 'statefulsets', DaemonSet: 'daemonsets' } as const;
 
 export interface ClusterNodeOptions extends KubeletOptions {
   /** How long a pod may take to become ready before its rollout is judged failed (default 60 s). */
@@ -125,9 +123,9 @@ export class ClusterNode implements PodReadiness {
     });
   }
 
-  async stop(): Promise<void> {
-    await this.pods.stopAll();
-    await this.kubelet.stop();
+  /** Stops every pod (the kubelet's stop does) and the runtime. */
+  stop(): Promise<void> {
+    return this.kubelet.stop();
   }
 }
 

@@ -131,13 +131,6 @@ export class KubeletReadiness implements ClusterPodReadiness {
     await Promise.allSettled(stopped.map((pod) => pod.stop()));
   }
 
-  /** Stops every pod it started (a world put back as it was). */
-  async stopAll(): Promise<void> {
-    const pods = [...this.running.values()].flat();
-    this.running.clear();
-    await Promise.allSettled(pods.map((pod) => pod.stop()));
-  }
-
   /** Stops a workload's pods but the newest `keep` (those of a template replaced, say). */
   async retire(environment: string, namespace: string, workload: string, keep: number): Promise<void> {
     const key = keyOf({ environment, namespace, name: workload });

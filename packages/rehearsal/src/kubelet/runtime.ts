@@ -149,7 +149,7 @@ export class BuildahRuntime {
     };
     const result =
       credentials.length > 0
-        ? await withPrivateFile(this.options.directory, 'auth.json', authFile(credentials), attempt)
+        ? await withPrivateFile(this.options.directory, 'auth.json', registryAuthJson(credentials), attempt)
         : await attempt();
     if (result.exitCode !== 0) throw new ImagePullError(buildahError(result.stderr));
     // A tag pulled again may name another image now: the next start unpacks it afresh.
@@ -350,7 +350,8 @@ export function runsInside(pid: number, rootfs: string): boolean {
   }
 }
 
-function authFile(registries: readonly RegistryAccess[]): string {
+/** buildah's auth.json for these registries. */
+export function registryAuthJson(registries: readonly RegistryAccess[]): string {
   const auths = Object.fromEntries(
     registries.map((access) => [
       access.host,

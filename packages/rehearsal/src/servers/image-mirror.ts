@@ -6,6 +6,7 @@
 import { execWithDeadline, withPrivateFile } from '@shiprail/core';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { buildahError, registryAuthJson } from '../kubelet/runtime.ts';
 
 /** The tag the sample's Dockerfiles pull, as Docker Hub's busybox has it. */
 export const BUSYBOX_TAG = 'stable';
@@ -25,10 +26,12 @@ export interface MirrorAccess {
  * registry its images are) sends a repository's own registry there too, with no way out to the real one.
  */
 export function mirrorRegistriesConf(host: string, rewrites: Readonly<Record<string, string>> = {}): string {
+  // Each value a TOML string: a prefix from a caller's workflow cannot add a registry of its own.
+  const quoted = (value: string): string => JSON.stringify(value);
   const rewritten = Object.entries(rewrites).flatMap(([prefix, location]) => [
     '[[registry]]',
-    `prefix = "${prefix}"`,
-    `location = "${location}"`,
+    `prefix = ${quoted(prefix)}`,
+    `location = ${quoted(location)}`,
     'insecure = true',
     '',
   ]);
@@ -38,11 +41,11 @@ export function mirrorRegistriesConf(host: string, rewrites: Readonly<Record<str
     '',
     '[[registry]]',
     'prefix = "docker.io"',
-    `location = "${host}"`,
+    `location = ${quoted(host)}`,
     'insecure = true',
     '',
     '[[registry]]',
-    `location = "${host}"`,
+    `location = ${quoted(host)}`,
     'insecure = true',
     '',
     ...rewritten,
@@ -84,13 +87,11 @@ export class ImageMirror {
       deadline: { ms: STEP_MS, what },
       allowFailure: true,
     });
-    if (result.exitCode !== 0) throw new Error(`${what}: ${result.stderr.trim().split('\n').at(-1) ?? ''}`);
+    if (result.exitCode !== 0) throw new Error(`${what}: ${buildahError(result.stderr)}`);
   }
 
   private withAuthFile<T>(use: (file: string) => Promise<T>): Promise<T> {
-    const { host, username, password } = this.access;
-    const auth = Buffer.from(`${username}:${password}`).toString('base64');
-    return withPrivateFile(this.directory, 'auth.json', JSON.stringify({ auths: { [host]: { auth } } }), use);
+    return withPrivateFile(this.directory, 'auth.json', registryAuthJson([this.access]), use);
   }
 
   /** Builds `context` (its Dockerfile, or `dockerfile`) and pushes it as each of `tags`, the first built. */
@@ -106,7 +107,6 @@ export class ImageMirror {
           '--quiet',
           '--authfile',
           authFile,
-          '--tls-verify=false',
           ...(dockerfile === undefined ? [] : ['--file', dockerfile]),
           ...tagArgs,
           '--',

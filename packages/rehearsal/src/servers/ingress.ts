@@ -9,6 +9,8 @@ import {
   type IncomingMessage,
   type ServerResponse,
 } from 'node:http';
+import { pipeline } from 'node:stream';
+import { withDeadline } from '@shiprail/core';
 import { listenOnLoopback, type LoopbackListener } from './loopback.ts';
 
 /**
@@ -19,7 +21,7 @@ export type Upstream = { addresses: string[]; path?: string } | { status: 404 | 
 
 export interface IngressOptions {
   upstream(path: string): Promise<Upstream>;
-  /** Longest a proxied request may take (default 30 s). */
+  /** Longest a proxied request may take, finding its pod included (default 30 s). */
   timeoutMs?: number;
 }
 
@@ -42,8 +44,10 @@ export async function startIngress(options: IngressOptions): Promise<LoopbackLis
   let turn = 0;
   const timeoutMs = options.timeoutMs ?? 30_000;
   const proxy = async (incoming: IncomingMessage, response: ServerResponse): Promise<void> => {
+    // One deadline for the whole request: a pod that answers a byte at a time is cut off too.
+    const deadline = AbortSignal.timeout(timeoutMs);
     const url = new URL(incoming.url ?? '/', 'http://ingress');
-    const upstream = await options.upstream(url.pathname);
+    const upstream = await withDeadline(() => options.upstream(url.pathname), timeoutMs, `a pod for ${url.pathname}`);
     if (!('addresses' in upstream)) return answer(response, upstream.status, upstream.message);
     const address = upstream.addresses[turn++ % upstream.addresses.length] ?? '';
     const [host = '', port = ''] = address.split(/:(?=\d+$)/);
@@ -55,15 +59,18 @@ export async function startIngress(options: IngressOptions): Promise<LoopbackLis
         method: incoming.method,
         path: upstream.path === undefined ? incoming.url : `${upstream.path}${url.search}`,
         headers,
-        timeout: timeoutMs,
+        signal: deadline,
       },
       (reply) => {
         response.writeHead(reply.statusCode ?? 502, endToEnd(reply.headers));
-        reply.pipe(response);
+        // A reply cut short (the pod gone, the deadline passed) ends the response too.
+        pipeline(reply, response, () => undefined);
       },
     );
-    outgoing.on('timeout', () => outgoing.destroy(new Error(`no answer in ${timeoutMs} ms`)));
-    outgoing.on('error', (error) => answer(response, 502, `the pod at ${address} did not answer: ${error.message}`));
+    outgoing.on('error', (error) => {
+      const why = deadline.aborted ? `no answer in ${timeoutMs} ms` : error.message;
+      answer(response, 502, `the pod at ${address} did not answer: ${why}`);
+    });
     incoming.pipe(outgoing);
   };
   const server = createServer((incoming, response) => {

@@ -60,18 +60,19 @@ async function copyRefs(source: string, target: string, pullRefs: readonly strin
     'refs/tags/',
     ...pullRefs,
   ]);
-  const updates = listed
-    .split('\n')
-    .filter((line) => line !== '')
-    .map((line) => {
-      const [object = '', ref = ''] = line.split(' ');
-      const fetched = ref.startsWith('refs/heads/')
-        ? `refs/remotes/origin/${ref.slice('refs/heads/'.length)}`
-        : ref.startsWith('refs/pull/')
-          ? ref.replace(/^refs\//, 'refs/remotes/')
-          : ref;
-      return `update ${fetched} ${object}\n`;
-    });
+  const lines = listed.split('\n').filter((line) => line !== '');
+  // As the fetch did, a pull request's ref the source lacks stops the checkout.
+  const missing = pullRefs.find((ref) => !lines.some((line) => line.endsWith(` ${ref}`)));
+  if (missing !== undefined) throw new Error(`couldn't find remote ref ${missing}`);
+  const updates = lines.map((line) => {
+    const [object = '', ref = ''] = line.split(' ');
+    const fetched = ref.startsWith('refs/heads/')
+      ? `refs/remotes/origin/${ref.slice('refs/heads/'.length)}`
+      : ref.startsWith('refs/pull/')
+        ? ref.replace(/^refs\//, 'refs/remotes/')
+        : ref;
+    return `update ${fetched} ${object}\n`;
+  });
   await gitIn(target).run(['update-ref', '--stdin'], { input: updates.join('') });
 }
 
