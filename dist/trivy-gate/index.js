@@ -2647,8 +2647,9 @@ function formatDuration(ms) {
 // Secrets are masked before first use (the runner hides them in the log) and redacted from everything the
 // runner does not mask: outputs, summaries, reports, and server answers put into errors.
 const REDACTED = '***';
-// `scheme://user:password@` or `scheme://user@` at the start of a URL's authority.
-const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)([^/?#@\s]+)@/gi;
+// `scheme://user:password@` or `scheme://user@` at the start of a URL's authority. Not an image named by
+// digest (`docker://golang@sha256:\u2026`, as buildah writes a short name): no host's port is a digest.
+const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)([^/?#@\s]+)@(?![a-z0-9]+:[0-9a-f]{32,})/gi;
 const safeDecode = (text) => {
     try {
         return decodeURIComponent(text);

@@ -50,6 +50,18 @@ describe('URL credentials', () => {
     ['token only', 'https://ghp_abcdef@github.com/a/b.git', ['ghp_abcdef'], 'https://***@github.com/a/b.git'],
     ['none', 'https://h/a?x=y@z', [], 'https://h/a?x=y@z'],
     ['inside a sentence', 'fetch https://a:b1@h/ failed', ['a', 'b1'], 'fetch https://***@h/ failed'],
+    [
+      'an image short name by digest',
+      `docker://golang@sha256:${'0a'.repeat(32)}: unknown`,
+      [],
+      `docker://golang@sha256:${'0a'.repeat(32)}: unknown`,
+    ],
+    [
+      'a password that looks like a digest',
+      `https://u:sha256:${'0a'.repeat(32)}@h/`,
+      ['u', `sha256:${'0a'.repeat(32)}`],
+      'https://***@h/',
+    ],
   ])('%s', (_name, url, credentials, stripped) => {
     expect(urlCredentials(url)).toEqual(credentials);
     expect(stripUrlCredentials(url)).toBe(stripped);

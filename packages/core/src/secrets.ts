@@ -3,8 +3,9 @@
 
 export const REDACTED = '***';
 
-// `scheme://user:password@` or `scheme://user@` at the start of a URL's authority.
-const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)([^/?#@\s]+)@/gi;
+// `scheme://user:password@` or `scheme://user@` at the start of a URL's authority. Not an image named by
+// digest (`docker://golang@sha256:…`, as buildah writes a short name): no host's port is a digest.
+const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)([^/?#@\s]+)@(?![a-z0-9]+:[0-9a-f]{32,})/gi;
 
 export const safeDecode = (text: string): string => {
   try {
