@@ -1,20 +1,26 @@
 // `shiprail rehearse` on a repository laid out as a team's would be (test/fixtures/rehearse/storefront: a
 // compose file, Dockerfiles in the services' folders and one built from the root, a kustomize base with
 // overlays named dev and prod, two services on busybox listening on 8080 with readiness probes and no
-// Service or Ingress, a mailer with no HTTP, no canary metrics): `shiprail init` writes its pipeline, then a
-// push of a commit changing two services is rehearsed end to end, its pods run and its smoke checks called
-// (as root, where images run), and a commit whose image cannot start is rolled back. Judged from the reports.
+// Service or Ingress, a catalog search answered by a CGI script, a mailer with no HTTP): `shiprail init`
+// writes its pipeline, the team adds the catalog's tests and a smoke check of its search, then a push of a
+// commit changing two services is rehearsed end to end, its pods run and its smoke checks called (as root,
+// where images run). Each scenario after it is one commit on that push, found by the pipeline as it would be
+// in production: a failing test, a vulnerable dependency, an image that cannot start, a route answering 500,
+// and (once the team judges the catalog's canary; checkout has no canary metrics) a slower search under
+// load. Judged from the reports.
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runCli } from '@shiprail/cli';
 import type { Report } from '@shiprail/rehearsal';
+import { vulnerableRuntimeCommit } from '../../packages/rehearsal/src/scanner/vulnerable-dependency.ts';
 import { canRunImages } from '../../packages/rehearsal/src/world-images.ts';
 import { recordingSystem } from './system.ts';
 
 const fixture = fileURLToPath(new URL('../fixtures/rehearse/storefront/', import.meta.url));
+const canaryFixture = fileURLToPath(new URL('../fixtures/rehearse/storefront-canary/', import.meta.url));
 const parent = mkdtempSync(join(tmpdir(), 'rehearse-storefront-'));
 const repository = join(parent, 'storefront');
 
@@ -32,6 +38,18 @@ const git = (...args: string[]): string =>
     },
   }).trim();
 
+/** `path` of the repository with `edit` applied. */
+function edit(path: string, change: (text: string) => string): void {
+  const file = join(repository, path);
+  const text = readFileSync(file, 'utf8');
+  const changed = change(text);
+  if (changed === text) throw new Error(`${path}: the edit changes nothing`);
+  writeFileSync(file, changed);
+}
+
+/** The push every scenario starts from: HEAD once the storefront and its pipeline are set up. */
+let pushed = '';
+
 beforeAll(async () => {
   cpSync(fixture, repository, { recursive: true });
   git('init', '--quiet', '--initial-branch=main');
@@ -39,10 +57,39 @@ beforeAll(async () => {
   expect(await runCli(['init'], init)).toBe(0);
   git('add', '--all');
   git('commit', '--quiet', '-m', 'The storefront and its pipeline, written by shiprail init');
+  // What the team adds to what init wrote: the catalog's tests, and a smoke check of its search.
+  edit('.github/services.yml', (text) =>
+    text.replace(
+      /^( {4}resource: deployment\/catalog.*\n)/m,
+      '$1    test: python3 -m pytest -q -p no:cacheprovider --junitxml=reports/junit.xml tests\n    test-reports: catalog/reports/*.xml\n',
+    ),
+  );
+  appendFileSync(
+    join(repository, '.github', 'smoke.yml'),
+    [
+      '  - name: catalog search',
+      '    request:',
+      '      url: /catalog/cgi-bin/search?tee',
+      '    expect:',
+      '      status: 200',
+      '    retry: { until: 10s, interval: 2s }',
+      '',
+    ].join('\n'),
+  );
+  git('commit', '--quiet', '--all', '-m', 'catalog: its tests in the pipeline, its search smoke-checked');
   appendFileSync(join(repository, 'catalog', 'www', 'products'), '[{"sku":"tee-02","name":"T-shirt","price":15}]\n');
   appendFileSync(join(repository, 'checkout', 'src', 'www', 'ready'), 'accepting orders\n');
   git('commit', '--quiet', '--all', '-m', 'catalog: a second product; checkout: say it accepts orders');
+  pushed = git('rev-parse', 'HEAD');
 });
+
+/** Commits `message` on the push every scenario starts from, with `change` applied to the repository. */
+function commitOnPush(message: string, change: () => void): void {
+  git('reset', '--quiet', '--hard', pushed);
+  change();
+  git('add', '--all');
+  git('commit', '--quiet', '-m', message);
+}
 
 afterAll(() => rmSync(parent, { recursive: true, force: true }));
 
@@ -123,7 +170,7 @@ test('a push of the last commit: the two changed services built, pushed and prom
     expect(stepsOf(report, job)[SMOKE]).toBe(runsPods ? 'success' : 'skipped');
     if (runsPods)
       expect(report.summaries[job]).toMatch(
-        /Smoke test: all 2 checks passed[\s\S]*\| catalog \| ✅ pass \| 200 \|[\s\S]*\| checkout \| ✅ pass \| 200 \|/,
+        /Smoke test: all 3 checks passed[\s\S]*\| catalog \| ✅ pass \| 200 \|[\s\S]*\| checkout \| ✅ pass \| 200 \|[\s\S]*\| catalog search \| ✅ pass \| 200 \|/,
       );
   }
 }, 600_000);
@@ -131,20 +178,15 @@ test('a push of the last commit: the two changed services built, pushed and prom
 withPods(
   "a catalog image that cannot start its process: dev's rollout fails with the kubelet's reason, dev is reverted, prod is not promoted",
   async () => {
-    // A start script committed without its execute bit, as happens.
-    writeFileSync(join(repository, 'catalog', 'start.sh'), '#!/bin/sh\nexec httpd -f -p 8080 -h /srv/www\n', {
-      mode: 0o644,
+    commitOnPush('catalog: start from a script', () => {
+      // A start script committed without its execute bit, as happens.
+      writeFileSync(join(repository, 'catalog', 'start.sh'), '#!/bin/sh\nexec httpd -f -p 8080 -h /srv/www\n', {
+        mode: 0o644,
+      });
+      edit('catalog/Dockerfile', (text) =>
+        text.replace(/^ENTRYPOINT .*$/m, 'COPY start.sh /srv/start.sh\nENTRYPOINT ["/srv/start.sh"]'),
+      );
     });
-    const dockerfile = join(repository, 'catalog', 'Dockerfile');
-    writeFileSync(
-      dockerfile,
-      readFileSync(dockerfile, 'utf8').replace(
-        /^ENTRYPOINT .*$/m,
-        'COPY start.sh /srv/start.sh\nENTRYPOINT ["/srv/start.sh"]',
-      ),
-    );
-    git('add', '--all');
-    git('commit', '--quiet', '-m', 'catalog: start from a script');
     const { code, output, report } = await rehearse();
     expect(code).toBe(1);
     expect(output).toContain('job deploy / dev should succeed or be skipped, it is failure');
@@ -166,6 +208,131 @@ withPods(
       expect.stringMatching(/^Revert "Deploy .*catalog@sha256:[0-9a-f]{64} to dev"$/),
     ]);
     expect(report.environments['dev']?.['catalog']).toBe('registry.example.com/storefront/catalog:1.3.0');
+  },
+  600_000,
+);
+
+test("a product without a price: the catalog's test fails, nothing is built, pushed or deployed", async () => {
+  commitOnPush('catalog: a cap, its price to follow', () =>
+    appendFileSync(join(repository, 'catalog', 'www', 'products'), '[{"sku":"cap-01","name":"Cap"}]\n'),
+  );
+  const { code, output, report } = await rehearse();
+  expect(code).toBe(1);
+  expect(output).toContain('job deploy / test (catalog) should succeed or be skipped, it is failure');
+  expect(report.jobs).toMatchObject({
+    'deploy / test (catalog)': 'failure',
+    'deploy / build': 'skipped',
+    'deploy / dev': 'skipped',
+    'deploy / production': 'skipped',
+  });
+  expect(stepsOf(report, 'deploy / test (catalog)')).toMatchObject({ 'Run the tests': 'failure' });
+  // The JUnit report the tests wrote names the failing test.
+  expect(report.summaries['deploy / test (catalog)']).toContain('test_every_product_has_a_sku_a_name_and_a_price');
+  expect(report.pushed).toEqual([]);
+  expect(report.gitops).toEqual([]);
+}, 600_000);
+
+test('checkout ships a runtime with a critical vulnerability: its scan fails the build before the push, nothing is deployed', async () => {
+  commitOnPush('checkout: ship the musl runtime with the image', () => {
+    const files = vulnerableRuntimeCommit(repository, { dockerfile: 'checkout/Dockerfile', context: '.' });
+    for (const [path, text] of Object.entries(files)) {
+      mkdirSync(dirname(join(repository, path)), { recursive: true });
+      writeFileSync(join(repository, path), text);
+    }
+  });
+  const { code, output, report } = await rehearse();
+  expect(code).toBe(1);
+  expect(output).toContain('job deploy / build (checkout) should succeed or be skipped, it is failure');
+  expect(report.jobs).toMatchObject({
+    'deploy / test (checkout)': 'success',
+    'deploy / build (checkout)': 'failure',
+    'deploy / dev': 'skipped',
+  });
+  expect(stepsOf(report, 'deploy / build (checkout)')).toMatchObject({ './.shiprail/actions/trivy-gate': 'failure' });
+  expect(report.summaries['deploy / build (checkout)']).toContain('CVE-2019-14697');
+  expect(report.pushed).toEqual([]);
+  expect(report.gitops).toEqual([]);
+}, 600_000);
+
+withPods(
+  "the catalog's search answers 500 (it reads a file the image does not hold; its tests pass): dev's smoke test fails and dev is reverted",
+  async () => {
+    commitOnPush('catalog: search reads the products from the data folder', () =>
+      edit('catalog/www/cgi-bin/search', (text) => text.replace('/srv/www/products', '/srv/data/products.json')),
+    );
+    const { code, report } = await rehearse();
+    expect(code).toBe(1);
+    expect(report.jobs).toMatchObject({
+      'deploy / test (catalog)': 'success',
+      'deploy / dev': 'failure',
+      'deploy / production': 'skipped',
+    });
+    expect(stepsOf(report, 'deploy / dev')).toMatchObject({
+      './.shiprail/actions/rollout-wait': 'success',
+      [SMOKE]: 'failure',
+      'Roll back by reverting the GitOps commit': 'success',
+    });
+    expect(report.summaries['deploy / dev']).toMatch(/\| catalog search \| ❌ fail \| 500 \|/);
+    expect(report.summaries['deploy / dev']).toMatch(/\| catalog \| ✅ pass \| 200 \|/);
+    expect(report.gitops).toEqual([
+      expect.stringMatching(/^Deploy .*catalog@sha256:[0-9a-f]{64} to dev$/),
+      expect.stringMatching(/^Revert "Deploy .*catalog@sha256:[0-9a-f]{64} to dev"$/),
+    ]);
+  },
+  600_000,
+);
+
+withPods(
+  "once the team judges the catalog's canary, a search that serializes its requests passes dev and fails the canary on latency: the canary is reverted, prod is not promoted",
+  async () => {
+    commitOnPush("catalog: judge its canary on the mesh's metrics", () => {
+      // The canary's overlay and its metrics (test/fixtures/rehearse/storefront-canary), and whose they are.
+      cpSync(canaryFixture, repository, { recursive: true });
+      edit('.github/workflows/deploy.yml', (text) =>
+        text.replace(
+          /^( {6}prometheus-url: .*\n)/m,
+          '$1      canary-selector: destination_workload="catalog", destination_workload_namespace="storefront-canary"\n' +
+            '      canary-baseline: destination_workload="catalog", destination_workload_namespace="storefront"\n',
+        ),
+      );
+    });
+    edit('catalog/www/cgi-bin/search', (text) =>
+      text.replace(
+        "printf 'Content-Type: application/x-ndjson\\r\\n\\r\\n'",
+        [
+          '# The index is rebuilt before each search, one request at a time.',
+          'lock="${products%/*}/.search-lock"',
+          'until mkdir "$lock" 2>/dev/null; do usleep 5000; done',
+          'trap \'rmdir "$lock"\' EXIT',
+          'usleep 40000',
+          "printf 'Content-Type: application/x-ndjson\\r\\n\\r\\n'",
+        ].join('\n'),
+      ),
+    );
+    git('commit', '--quiet', '--all', '-m', 'catalog: search rebuilds its index first, one request at a time');
+    const { code, output, report } = await rehearse();
+    expect(output).toContain("the canary judged on the traffic sent to its pods and prod's");
+    expect(code).toBe(1);
+    expect(report.jobs).toMatchObject({
+      'deploy / dev': 'success',
+      'deploy / canary': 'failure',
+      'deploy / production': 'skipped',
+    });
+    expect(stepsOf(report, 'deploy / canary')).toMatchObject({
+      './.shiprail/actions/canary-analyze': 'failure',
+      'Roll back by reverting the GitOps commit': 'success',
+    });
+    const canary = report.summaries['deploy / canary'] ?? '';
+    // Traffic reached both sides (a sample a second of each), and only the latency rose.
+    expect(canary).toContain('Canary analysis: fail');
+    expect(canary).toMatch(/\| \*\*latency-p95\*\*<br>increase \| ❌ High \|/);
+    expect(canary).toMatch(/\| \*\*error-rate\*\*<br>increase \| ✅ Pass \| [^|]+\| 1\d \/ 1\d \|/);
+    expect(report.gitops).toEqual([
+      expect.stringMatching(/^Deploy .*catalog@sha256:[0-9a-f]{64} to dev$/),
+      expect.stringMatching(/^Deploy .*catalog@sha256:[0-9a-f]{64} to canary$/),
+      expect.stringMatching(/^Revert "Deploy .*catalog@sha256:[0-9a-f]{64} to canary"$/),
+    ]);
+    expect(report.environments['prod']?.['catalog']).toBe('registry.example.com/storefront/catalog:1.3.0');
   },
   600_000,
 );

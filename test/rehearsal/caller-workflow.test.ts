@@ -147,6 +147,7 @@ test('the rehearsal’s caller: the world’s registry, base URLs and Prometheus
     imagePrefix: '127.0.0.1:5000/acme',
     baseUrls: { dev: 'http://127.0.0.1:8001' },
     prometheusUrl: 'http://127.0.0.1:9090',
+    canaryTraffic: false,
   });
   const workflow = parse(rewritten) as { jobs: Record<string, Record<string, unknown>> };
   expect(workflow.jobs['ship']).toEqual({
@@ -169,6 +170,7 @@ test('the rehearsal’s caller: the world’s registry, base URLs and Prometheus
       imagePrefix: '127.0.0.1:5000/acme',
       baseUrls: {},
       prometheusUrl: '',
+      canaryTraffic: false,
     }),
   ) as { jobs: Record<string, { with?: Record<string, unknown> }> };
   expect(plain.jobs['ship']?.with).toEqual({
@@ -176,5 +178,14 @@ test('the rehearsal’s caller: the world’s registry, base URLs and Prometheus
     'base-urls': '',
     'prometheus-url': '',
     'rollout-timeout': '2m',
+  });
+  // A canary whose pods draw traffic is judged on its first 15 s of it, a sample a second.
+  const onTraffic = parse(
+    rehearsalCaller(text, 'ship', { imagePrefix: '', baseUrls: {}, prometheusUrl: 'http://p', canaryTraffic: true }),
+  ) as typeof workflow;
+  expect(onTraffic.jobs['ship']?.['with']).toMatchObject({
+    'canary-duration': '15s',
+    'canary-interval': '15s',
+    'canary-step': '1s',
   });
 });

@@ -23,7 +23,7 @@ import {
   type TrafficTarget,
 } from '@shiprail/rehearsal/servers';
 import { silentLog } from '@shiprail/testkit';
-import { CanaryTraffic, meshSelector } from '@shiprail/rehearsal';
+import { CanaryTraffic, meshSelector, SAMPLE_BASELINES, samplePaths } from '@shiprail/rehearsal';
 import { createServer } from 'node:http';
 
 describe('the mesh recorder', () => {
@@ -178,15 +178,52 @@ describe('the load generator', () => {
       await Promise.all(servers.map((server) => server.stop()));
     }
   });
+  test("a target's paths are asked for in turn at each of its addresses", async () => {
+    const asked: string[][] = [[], []];
+    const servers = await Promise.all(
+      asked.map((paths) =>
+        listenOnLoopback(
+          createServer((request, response) => {
+            paths.push(request.url ?? '');
+            response.end('[]');
+          }),
+        ),
+      ),
+    );
+    const traffic = await MeshTraffic.start({ requestsPerSecond: 40, concurrency: 4 });
+    try {
+      traffic.send([
+        {
+          destination: { workload: 'catalog', namespace: 'shop' },
+          addresses: () => servers.map((server) => server.url),
+          paths: ['/healthz', '/cgi-bin/search?tee'],
+        },
+      ]);
+      while ((asked[0]?.length ?? 0) + (asked[1]?.length ?? 0) < 8) await sleep(20);
+      await traffic.halt();
+      for (const paths of asked) {
+        expect(new Set(paths)).toEqual(new Set(['/healthz', '/cgi-bin/search?tee']));
+      }
+    } finally {
+      await traffic.stop();
+      await Promise.all(servers.map((server) => server.stop()));
+    }
+  });
 });
 
 describe("the world's canary traffic", () => {
-  function canaryTraffic(): { traffic: CanaryTraffic; sent: TrafficTarget[][] } {
+  function canaryTraffic(
+    judged: Pick<ConstructorParameters<typeof CanaryTraffic>[0], 'baselines' | 'paths'> = {
+      baselines: SAMPLE_BASELINES,
+      paths: samplePaths,
+    },
+  ): { traffic: CanaryTraffic; sent: TrafficTarget[][] } {
     const sent: TrafficTarget[][] = [];
     const traffic = new CanaryTraffic({
       traffic: { send: (targets) => sent.push([...targets]), halt: () => Promise.resolve() },
       addresses: (environment) => [`http://${environment}.example`],
       namespace: (environment) => `shop-${environment}`,
+      ...judged,
     });
     return { traffic, sent };
   }
@@ -224,6 +261,30 @@ describe("the world's canary traffic", () => {
       expect(sent).toHaveLength(1);
     },
   );
+
+  test("a repository's canary: each workload its smoke checks reach draws traffic at their paths, against the same workload of its baseline", () => {
+    const paths: Record<string, string[]> = { catalog: ['/healthz', '/cgi-bin/search?tee'], checkout: ['/ready'] };
+    const { traffic, sent } = canaryTraffic({
+      baselines: { canary: 'prod' },
+      paths: (environment, workload) => (environment === 'canary' ? (paths[workload] ?? []) : []),
+    });
+    traffic.arm();
+    for (const [environment, workload] of [
+      ['prod', 'catalog'],
+      ['canary', 'mailer'],
+      ['canary', 'catalog'],
+      ['canary', 'checkout'],
+      ['canary', 'catalog'],
+    ] as const)
+      traffic.podReady(environment, workload);
+    expect(sent).toHaveLength(3);
+    expect(sent.at(-1)?.map(({ destination, paths }) => ({ ...destination, paths }))).toEqual([
+      { workload: 'catalog', namespace: 'shop-prod', paths: paths['catalog'] },
+      { workload: 'catalog', namespace: 'shop-canary', paths: paths['catalog'] },
+      { workload: 'checkout', namespace: 'shop-prod', paths: paths['checkout'] },
+      { workload: 'checkout', namespace: 'shop-canary', paths: paths['checkout'] },
+    ]);
+  });
 });
 
 /**

@@ -141,12 +141,14 @@ export interface WorldInputs {
   baseUrls: Record<string, string>;
   /** The world's Prometheus, or '' to judge no canary. */
   prometheusUrl: string;
+  /** Whether Prometheus scrapes traffic sent to the canary's pods (else it holds recorded series). */
+  canaryTraffic: boolean;
 }
 
 /**
  * The caller's workflow text with its call's inputs pointed at the world: the registry, each
  * environment's base URL, Prometheus, and waits a rehearsal can afford (a rollout given two minutes, the
- * canary judged once). Everything else (and every comment) is as the repository has it.
+ * canary judged on 15 s of traffic, or once on recorded series). Everything else (and every comment) is as the repository has it.
  */
 export function rehearsalCaller(text: string, job: string, world: WorldInputs): string {
   const document = parseDocument(text);
@@ -165,6 +167,11 @@ export function rehearsalCaller(text: string, job: string, world: WorldInputs): 
   );
   set('prometheus-url', world.prometheusUrl);
   set('rollout-timeout', '2m');
-  if (world.prometheusUrl !== '') set('canary-duration', '0');
+  if (world.prometheusUrl !== '' && world.canaryTraffic) {
+    // One judgement of the traffic's first 15 s, a sample a second, as the sample's canary is judged.
+    set('canary-duration', '15s');
+    set('canary-interval', '15s');
+    set('canary-step', '1s');
+  } else if (world.prometheusUrl !== '') set('canary-duration', '0');
   return document.toString();
 }

@@ -72,6 +72,7 @@ export async function rehearseRepository(
       imagePrefix: worldImagePrefix(caller.plan.imagePrefix, world.registry.host),
       baseUrls: world.baseUrls(),
       prometheusUrl: world.prometheus?.url ?? '',
+      canaryTraffic: world.canaryData === 'traffic',
     }),
   );
   const workflow = await loadWorkflow(path);

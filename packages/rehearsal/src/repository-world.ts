@@ -11,6 +11,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigurationError, errorMessage } from '@shiprail/core';
+import { parseCheckFile } from '@shiprail/smoke-test';
+import { CanaryTraffic } from './canary-traffic.ts';
 import {
   findCaller,
   overlayOf,
@@ -27,6 +29,7 @@ import { startGitHttpServer, type GitHttpServer } from './servers/git-http-serve
 import { GitHubApi } from './servers/github-api.ts';
 import { canaryOpenMetrics, startPrometheus, type PrometheusServer } from './servers/prometheus.ts';
 import { startRegistry, type RunningRegistry } from './servers/registry.ts';
+import { MeshTraffic } from './servers/traffic.ts';
 import type { ClusterNode } from './kubelet/cluster-node.ts';
 import type { LoopbackListener } from './servers/loopback.ts';
 import type { ImageMirror } from './servers/image-mirror.ts';
@@ -35,8 +38,10 @@ import { TokenValues } from './workflow/token-values.ts';
 import {
   canRunImages,
   publishWorldImages,
+  routedWorkload,
   startClusterNode,
   startEnvironmentAddress,
+  workloadEndpoints,
   worldMirror,
 } from './world-images.ts';
 import { loadWorkflow, tokenEvaluator, type WorkflowDefinition } from './workflow/workflow.ts';
@@ -224,6 +229,8 @@ interface RepositoryParts {
   github: GitHubApi;
   environments: ClusterEnvironment[];
   prometheus: PrometheusServer | undefined;
+  /** How the canary is judged: on traffic to its pods, on recorded series (no pods), or not at all. */
+  canaryData: CanaryData;
   reconciler: Reconciler;
   /** The kubelet running the rollouts' pods (none where images cannot run). */
   node: ClusterNode | undefined;
@@ -312,16 +319,24 @@ async function startRepositoryParts(
   const http = await teardown.add(startGitHttpServer({ root: gitRoot, token: GITOPS_TOKEN, api: github }), (server) =>
     server.stop(),
   );
-  // With a kubelet, rollouts wait for their pods; without one, every rollout is ready at once.
+  const traffic =
+    judged && images
+      ? await teardown.add(startCanaryTraffic(images.node, { source, plan, environments }), (started) =>
+          started.mesh.stop(),
+        )
+      : undefined;
+  // With a kubelet, rollouts wait for their pods (and a ready canary draws traffic); without one, every
+  // rollout is ready at once.
   const reconciler = new Reconciler({
     repository: gitopsBare,
     branch: gitopsBranch,
     environments,
-    ...(images ? { readiness: images.node } : {}),
+    ...(images ? { readiness: traffic ? traffic.canary.watching(images.node) : images.node } : {}),
   });
   // The environments have long run what the repository's overlays say at this commit.
   await reconciler.restore(source.head);
   const prior = images && (await buildPriorImages(images, { source, plan, callerBare, directory, environments }));
+  traffic?.canary.arm();
   await teardown.add(Promise.resolve(reconciler.start()), () => reconciler.stop());
   const addresses: Record<string, LoopbackListener> = {};
   if (images) {
@@ -331,10 +346,15 @@ async function startRepositoryParts(
       );
     }
   }
-  // Until traffic reaches the canary, Prometheus holds the rehearsal's recorded series.
+  // Prometheus scrapes the canary's traffic; where no pod runs, it holds the rehearsal's recorded series.
   const prometheus = judged
-    ? await teardown.add(startPrometheus({ openMetrics: canaryOpenMetrics({ minutes: 30 }) }), (started) =>
-        started.stop(),
+    ? await teardown.add(
+        startPrometheus(
+          traffic
+            ? { scrapeTargets: [traffic.mesh.scrapeTarget] }
+            : { openMetrics: canaryOpenMetrics({ minutes: 30 }) },
+        ),
+        (started) => started.stop(),
       )
     : undefined;
   return {
@@ -348,6 +368,7 @@ async function startRepositoryParts(
     github,
     environments,
     prometheus,
+    canaryData: traffic ? 'traffic' : judged ? 'recorded' : 'none',
     reconciler,
     node: images?.node,
     addresses,
@@ -355,6 +376,64 @@ async function startRepositoryParts(
     prior,
     ...runner,
   };
+}
+
+/** How a repository's canary is judged: on the traffic sent to its pods, on recorded series, or not at all. */
+export type CanaryData = 'traffic' | 'recorded' | 'none';
+
+/**
+ * The relative GET URLs of the caller's smoke checks at the rehearsed commit, as the smoke test reads them
+ * (none when there is no check file, or it does not parse: the smoke step says why).
+ */
+async function smokeCheckUrls(source: RepositorySource, plan: CallerPlan): Promise<string[]> {
+  if (plan.smokeChecks === '' || !(await existsAt(source.directory, source.head, plan.smokeChecks))) return [];
+  const text = await git(source.directory, ['show', `${source.head}:${plan.smokeChecks}`]);
+  try {
+    const { checks } = await parseCheckFile(
+      text,
+      { file: plan.smokeChecks },
+      { baseDirectory: source.directory, baseUrl: 'http://environment.invalid' },
+    );
+    return checks
+      .map((check) => check.request)
+      .filter((request) => request.method === 'GET' && request.url.startsWith('/') && !request.url.includes('{{'))
+      .map((request) => request.url);
+  } catch (error) {
+    if (error instanceof ConfigurationError) return [];
+    throw error;
+  }
+}
+
+/**
+ * The canary's traffic (canary-traffic.ts): a ready canary pod of a workload its smoke checks reach draws
+ * steady traffic at the paths they call, to it and to the same workload of the last environment.
+ */
+async function startCanaryTraffic(
+  node: ClusterNode,
+  world: { source: RepositorySource; plan: CallerPlan; environments: ClusterEnvironment[] },
+): Promise<{ mesh: MeshTraffic; canary: CanaryTraffic }> {
+  const urls = await smokeCheckUrls(world.source, world.plan);
+  const named = (name: string): ClusterEnvironment => {
+    const environment = world.environments.find((candidate) => candidate.name === name);
+    if (!environment) throw new Error(`no cluster for environment ${name}`);
+    return environment;
+  };
+  const last = world.plan.environments.at(-1) ?? '';
+  // Six requests a second a side, as the sample's canary draws.
+  const mesh = await MeshTraffic.start({ requestsPerSecond: 6 });
+  const canary = new CanaryTraffic({
+    traffic: mesh,
+    addresses: async (environment, workload) =>
+      (await workloadEndpoints(node, named(environment), workload)).map((endpoint) => `http://${endpoint}`),
+    namespace: (environment) => named(environment).namespace,
+    baselines: { [world.plan.canaryEnvironment]: last },
+    paths: (environment, workload) =>
+      urls.flatMap((url) => {
+        const route = routedWorkload(named(environment), url);
+        return route?.workload === workload ? [route.path] : [];
+      }),
+  });
+  return { mesh, canary };
 }
 
 /** The kubelet and what it needs: the mirror, the world's path for the caller's image prefix, what it may pull. */
@@ -444,6 +523,8 @@ export class RepositoryWorld {
   readonly webhookUrl: string;
   readonly environments: ClusterEnvironment[];
   readonly prometheus: PrometheusServer | undefined;
+  /** How the canary is judged: on traffic to its pods, on recorded series (no pods), or not at all. */
+  readonly canaryData: CanaryData;
   readonly reconciler: Reconciler;
   /** Whether the rollouts' pods run (images can run here), so that rollouts wait for them and smoke tests reach them. */
   readonly runsPods: boolean;
@@ -491,6 +572,7 @@ export class RepositoryWorld {
     this.webhookUrl = `${parts.gitops.http.url}/hooks/notify`;
     this.environments = parts.environments;
     this.prometheus = parts.prometheus;
+    this.canaryData = parts.canaryData;
     this.reconciler = parts.reconciler;
     this.runsPods = parts.node !== undefined;
     this.addresses = parts.addresses;
@@ -516,10 +598,16 @@ export class RepositoryWorld {
     );
   }
 
-  /** Base URL of each environment: its ingress to the ready pods (none where pods do not run). */
+  /**
+   * Base URL of each of the caller's environments: its ingress to the ready pods (none where pods do not
+   * run). The canary has none: deploy.yml's base URLs are its environments' alone.
+   */
   baseUrls(): Record<string, string> {
     return Object.fromEntries(
-      Object.entries(this.addresses).map(([environment, address]) => [environment, address.url]),
+      this.caller.plan.environments.flatMap((environment) => {
+        const address = this.addresses[environment];
+        return address ? [[environment, address.url]] : [];
+      }),
     );
   }
 

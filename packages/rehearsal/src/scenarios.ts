@@ -511,7 +511,10 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
     world: {},
     rejects: [],
     events: async (world) => {
-      const files = vulnerableRuntimeCommit(world.monorepo.path, 'api');
+      const files = vulnerableRuntimeCommit(world.monorepo.path, {
+        dockerfile: 'services/api/Dockerfile',
+        context: 'services/api',
+      });
       const sha = await world.commit(files, 'api: ship the musl runtime with the image');
       return [{ name: 'push', sha, before: world.monorepo.base }];
     },

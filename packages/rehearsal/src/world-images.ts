@@ -311,6 +311,28 @@ export async function upstreamOf(node: ClusterNode, environment: ClusterEnvironm
 }
 
 /**
+ * The workload a request for `url` (a path, with its query) reaches in an environment, as its ingress routes
+ * it, and what that workload is asked for: the same path behind an Ingress, without a gateway's prefix
+ * otherwise. Undefined when it reaches none.
+ */
+export function routedWorkload(
+  environment: ClusterEnvironment,
+  url: string,
+): { workload: string; path: string } | undefined {
+  const { pathname, search } = new URL(url, 'http://environment');
+  const ingresses = environment.server.list('ingresses', environment.namespace) as JsonObject[];
+  if (ingresses.length === 0) {
+    const route = directRoute(listeningWorkloads(environment), pathname, environment.namespace);
+    return 'status' in route ? undefined : { workload: route.workload, path: `${route.path ?? pathname}${search}` };
+  }
+  const backend = ingressBackend(ingresses, pathname);
+  const service = backend && environment.server.get('services', environment.namespace, backend.service);
+  const target = backend && service ? serviceTarget(service, backend.port) : undefined;
+  const [workload] = target ? selectedWorkloads(environment, target.selector) : [];
+  return workload === undefined ? undefined : { workload, path: `${pathname}${search}` };
+}
+
+/**
  * An environment's base URL: its ingress, or (without a kubelet) the sample service. `sample`, when it
  * `serves`, answers in place of the pods (a scenario in which no pod runs).
  */

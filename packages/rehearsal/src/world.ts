@@ -17,7 +17,7 @@ import { chooseScanner, installScanner, probeScanner, type Scanner } from './sca
 import { installCommand, missingPrerequisites, packagesOf } from './prerequisites.ts';
 import { createGitopsRemote, DEFAULT_IMAGES } from './gitops-repo.ts';
 import { startKubeApiServer, type KubeApiServer } from './kube/api-server.ts';
-import { CanaryTraffic } from './canary-traffic.ts';
+import { CanaryTraffic, SAMPLE_BASELINES, samplePaths } from './canary-traffic.ts';
 import { CANARY_METRICS_YAML, startPrometheus, type PrometheusServer } from './servers/prometheus.ts';
 import { MeshTraffic } from './servers/traffic.ts';
 import { startRegistry, type RunningRegistry } from './servers/registry.ts';
@@ -282,6 +282,8 @@ async function startParts(directory: string, options: WorldOptions, teardown: Te
           )
         : [services[environment as EnvironmentName].url],
     namespace: (environment) => environments[environment as EnvironmentName].namespace,
+    baselines: SAMPLE_BASELINES,
+    paths: samplePaths,
   });
   const argoCd: ArgoCdBehaviour = { repoURL: `${repositories.gitops.http.url}/${GITOPS_REPOSITORY}.git` };
   const scenario = new ScenarioReadiness(
@@ -292,16 +294,12 @@ async function startParts(directory: string, options: WorldOptions, teardown: Te
     branch,
     environments: Object.values(environments),
     // A scenario that says how rollouts go is obeyed; otherwise the pods run. A ready canary draws traffic.
-    readiness: {
-      readiness: async (subject) => {
-        const readiness =
-          node && podsRun() && conditions.options.rollout === undefined
-            ? await node.readiness(subject)
-            : await scenario.readiness(subject);
-        if (readiness.ready) canaryTraffic.podReady(subject.environment, subject.name);
-        return readiness;
-      },
-    },
+    readiness: canaryTraffic.watching({
+      readiness: (subject) =>
+        node && podsRun() && conditions.options.rollout === undefined
+          ? node.readiness(subject)
+          : scenario.readiness(subject),
+    }),
     argoCd: () => (conditions.options.argoCd === true ? argoCd : undefined),
   });
   const initialGitops = await gitIn(bare).output(['rev-parse', branch]);

@@ -72,7 +72,11 @@ async function repositoryRehearsal(
       : target.event === 'pull_request'
         ? `a pull request of ${short(source.head)} into ${source.branch} at ${short(source.base)}`
         : `a pull request of ${short(source.head)} in ${source.branch}'s merge queue at ${short(source.base)}`;
-  const canary = world.prometheus === undefined ? `no canary judged (no ${plan.canaryMetrics})` : 'a canary judged';
+  const canary = {
+    none: `no canary judged (no ${plan.canaryMetrics})`,
+    traffic: `the canary judged on the traffic sent to its pods and ${plan.environments.at(-1) ?? ''}'s`,
+    recorded: 'the canary judged on recorded series (no pod runs)',
+  }[world.canaryData];
   return {
     title: `${fullName}: ${target.event}`,
     name: `the ${target.event} of ${fullName}`,

@@ -11,6 +11,8 @@ export interface TrafficTarget {
   destination: MeshDestination;
   /** Base URLs of the workload's pods (round robin), looked up at every turn. Empty: nothing is sent. */
   addresses: () => readonly string[] | Promise<readonly string[]>;
+  /** The paths asked for, in turn (default the traffic's `path`). */
+  paths?: readonly string[];
 }
 
 export interface TrafficOptions {
@@ -141,10 +143,14 @@ export class MeshTraffic {
 
   /** This turn's requests to one target, round robin over its addresses. */
   private async sendTo(target: TrafficTarget, addresses: readonly string[], turn: number): Promise<void> {
-    const { concurrency, path, timeoutMs } = this.options;
+    const { concurrency, timeoutMs } = this.options;
+    const paths = target.paths !== undefined && target.paths.length > 0 ? target.paths : [this.options.path];
     const requests: Array<Promise<void>> = [];
     for (let index = 0; index < concurrency && addresses.length > 0; index += 1) {
-      const base = addresses[(turn * concurrency + index) % addresses.length] ?? '';
+      const sent = turn * concurrency + index;
+      const base = addresses[sent % addresses.length] ?? '';
+      // Each address is asked for every path in turn.
+      const path = paths[Math.floor(sent / addresses.length) % paths.length] ?? '/';
       requests.push(
         sendRequest(new URL(path, base).href, timeoutMs).then((outcome) =>
           this.recorder.record(target.destination, outcome),
