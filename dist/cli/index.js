@@ -19,7 +19,7 @@ process.stdout.on('error', (error) => {
     if (error.code !== 'EPIPE')
         throw error;
 });
-process.exitCode = await (0,_src_cli_ts__WEBPACK_IMPORTED_MODULE_1__/* .runCli */ .a)(process.argv.slice(2), (0,_src_node_system_ts__WEBPACK_IMPORTED_MODULE_2__/* .nodeSystem */ .kR)((0,node_url__WEBPACK_IMPORTED_MODULE_0__.fileURLToPath)(import.meta.url)));
+process.exitCode = await (0,_src_cli_ts__WEBPACK_IMPORTED_MODULE_1__/* .runCli */ .ak)(process.argv.slice(2), (0,_src_node_system_ts__WEBPACK_IMPORTED_MODULE_2__/* .nodeSystem */ .kR)((0,node_url__WEBPACK_IMPORTED_MODULE_0__.fileURLToPath)(import.meta.url)));
 
 __webpack_async_result__();
 } catch(e) { __webpack_async_result__(e); } }, 1);
@@ -32,10 +32,10 @@ __webpack_async_result__();
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  a: () => (/* binding */ runCli)
+  ak: () => (/* binding */ runCli)
 });
 
-// UNUSED EXPORTS: USAGE
+// UNUSED EXPORTS: USAGE, loadRehearsal
 
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
@@ -2219,15 +2219,17 @@ const COMMAND_OPTIONS = {
 };
 /**
  * The rehearsal, loaded when `rehearse` runs: it is the suite's own sources (the workflow, the actions'
- * bundles, the runner), so the bundled command line reaches them through the package, not a copy.
+ * bundles, the runner), so the bundled command line reaches them through the package, not a copy. Where
+ * they cannot load (not a checkout, or a Node without TypeScript's types stripped), it says what to do.
  */
-async function loadRehearsal() {
-    const specifier = '@shiprail/cli/rehearse';
+async function loadRehearsal(specifier = '@shiprail/cli/rehearse') {
     try {
-        return (await import(/* webpackIgnore: true */ specifier));
+        return { module: (await import(/* webpackIgnore: true */ specifier)) };
     }
     catch (error) {
-        throw new Error(`shiprail rehearse runs the suite's own workflow and actions from a checkout of it, on Node 24 (git clone the suite, npm ci, then run it there): ${(0,src/* errorMessage */.gJ)(error)}`, { cause: error });
+        return {
+            unavailable: `it runs the suite's own workflow and actions from a checkout of it, on Node 24 (git clone the suite, npm ci, then run it there): ${(0,src/* errorMessage */.gJ)(error)}`,
+        };
     }
 }
 /** `shiprail rehearse`: exit codes as init's, 2 also when the machine lacks a program the rehearsal runs. */
@@ -2242,7 +2244,12 @@ async function rehearseCommand(positionals, values, system) {
         return 2;
     }
     try {
-        return await (await loadRehearsal()).runRehearse(options, system);
+        const rehearsal = await loadRehearsal();
+        if ('unavailable' in rehearsal) {
+            system.terminal.err(`shiprail rehearse: ${(0,src/* neutralizeCommandLines */.km)(rehearsal.unavailable)}\n`);
+            return 2;
+        }
+        return await rehearsal.module.runRehearse(options, system);
     }
     catch (error) {
         if (!(error instanceof src/* ConfigurationError */.j1))

@@ -1,11 +1,12 @@
 // `shiprail rehearse`'s command line and the mistakes it stops at before any world starts: options parsed
 // into one object, wrong ones refused with exit status 2, a repository it cannot rehearse named with what
 // to do (exit status 1). What the pipeline promises for each event is judged from tables of reports.
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseRehearseOptions, runCli, type RehearseArguments } from '@shiprail/cli';
+import { fileURLToPath } from 'node:url';
+import { loadRehearsal, parseRehearseOptions, runCli, type RehearseArguments } from '@shiprail/cli';
 import { repositoryPromises, type Report } from '@shiprail/rehearsal';
 import { directRoute, type ListeningWorkload } from '../../packages/rehearsal/src/servers/ingress-routes.ts';
 import {
@@ -80,6 +81,26 @@ describe('the command line', () => {
     const system = recordingSystem(parent);
     expect(await runCli(argv, system)).toBe(2);
     expect(system.errors.join('')).toMatch(message);
+  });
+
+  test('the rehearsal loads from the checkout; where it cannot, what to do', async () => {
+    const loaded = await loadRehearsal();
+    expect('module' in loaded && typeof loaded.module.runRehearse).toBe('function');
+    expect(await loadRehearsal('@shiprail/cli/no-such-entry')).toEqual({
+      unavailable: expect.stringMatching(/from a checkout of it, on Node 24 \(.*\): .*no-such-entry/) as unknown,
+    });
+  });
+
+  test('the bundled command line run outside a checkout: one line saying what to do, exit status 2', () => {
+    // The bundle alone, as a copy of dist/cli would be, with no package around it to load the rehearsal from.
+    const copy = join(parent, 'cli-alone');
+    cpSync(fileURLToPath(new URL('../../dist/cli/', import.meta.url)), copy, { recursive: true });
+    const run = spawnSync(process.execPath, [join(copy, 'index.js'), 'rehearse', parent], { encoding: 'utf8' });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(
+      /^shiprail rehearse: it runs the suite's own workflow and actions from a checkout of it/,
+    );
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
   });
 });
 

@@ -38,19 +38,21 @@ const COMMAND_OPTIONS: Readonly<Record<string, readonly string[]>> = {
   rehearse: ['event', 'base', 'scenario', 'report'],
 };
 
+/** The rehearsal's module, or why it cannot be loaded here. */
+type LoadedRehearsal = { module: typeof import('./rehearse/run.ts') } | { unavailable: string };
+
 /**
  * The rehearsal, loaded when `rehearse` runs: it is the suite's own sources (the workflow, the actions'
- * bundles, the runner), so the bundled command line reaches them through the package, not a copy.
+ * bundles, the runner), so the bundled command line reaches them through the package, not a copy. Where
+ * they cannot load (not a checkout, or a Node without TypeScript's types stripped), it says what to do.
  */
-async function loadRehearsal(): Promise<typeof import('./rehearse/run.ts')> {
-  const specifier = '@shiprail/cli/rehearse';
+export async function loadRehearsal(specifier = '@shiprail/cli/rehearse'): Promise<LoadedRehearsal> {
   try {
-    return (await import(/* webpackIgnore: true */ specifier)) as typeof import('./rehearse/run.ts');
+    return { module: (await import(/* webpackIgnore: true */ specifier)) as typeof import('./rehearse/run.ts') };
   } catch (error) {
-    throw new Error(
-      `shiprail rehearse runs the suite's own workflow and actions from a checkout of it, on Node 24 (git clone the suite, npm ci, then run it there): ${errorMessage(error)}`,
-      { cause: error },
-    );
+    return {
+      unavailable: `it runs the suite's own workflow and actions from a checkout of it, on Node 24 (git clone the suite, npm ci, then run it there): ${errorMessage(error)}`,
+    };
   }
 }
 
@@ -70,7 +72,12 @@ async function rehearseCommand(
     return 2;
   }
   try {
-    return await (await loadRehearsal()).runRehearse(options, system);
+    const rehearsal = await loadRehearsal();
+    if ('unavailable' in rehearsal) {
+      system.terminal.err(`shiprail rehearse: ${neutralizeCommandLines(rehearsal.unavailable)}\n`);
+      return 2;
+    }
+    return await rehearsal.module.runRehearse(options, system);
   } catch (error) {
     if (!(error instanceof ConfigurationError)) throw error;
     system.terminal.err(`shiprail rehearse: ${neutralizeCommandLines(error.describe())}\n`);

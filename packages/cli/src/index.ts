@@ -1,4 +1,4 @@
-export { runCli, USAGE } from './cli.ts';
+export { loadRehearsal, runCli, USAGE } from './cli.ts';
 export { unifiedDiff } from './diff.ts';
 export { githubRepositoryOf, installedWorkflow, nodeSystem } from './node-system.ts';
 export type { CliSystem, RepositoryFacts, Terminal } from './system.ts';
