@@ -212,47 +212,65 @@ withPods(
   600_000,
 );
 
-test("a product without a price: the catalog's test fails, nothing is built, pushed or deployed", async () => {
-  commitOnPush('catalog: a cap, its price to follow', () =>
-    appendFileSync(join(repository, 'catalog', 'www', 'products'), '[{"sku":"cap-01","name":"Cap"}]\n'),
-  );
-  const { code, output, report } = await rehearse();
-  expect(code).toBe(1);
-  expect(output).toContain('job deploy / test (catalog) should succeed or be skipped, it is failure');
-  expect(report.jobs).toMatchObject({
-    'deploy / test (catalog)': 'failure',
-    'deploy / build': 'skipped',
-    'deploy / dev': 'skipped',
-    'deploy / production': 'skipped',
-  });
-  expect(stepsOf(report, 'deploy / test (catalog)')).toMatchObject({ 'Run the tests': 'failure' });
-  // The JUnit report the tests wrote names the failing test.
-  expect(report.summaries['deploy / test (catalog)']).toContain('test_every_product_has_a_sku_a_name_and_a_price');
-  expect(report.pushed).toEqual([]);
-  expect(report.gitops).toEqual([]);
-}, 600_000);
+/** A scenario the pipeline stops before anything is pushed: its commit, and the job and step that fail. */
+interface StoppedBeforePush {
+  commit: { message: string; change: () => void };
+  job: string;
+  step: string;
+  /** What the failing job's summary says. */
+  says: string;
+  jobs: Record<string, string>;
+}
 
-test('checkout ships a runtime with a critical vulnerability: its scan fails the build before the push, nothing is deployed', async () => {
-  commitOnPush('checkout: ship the musl runtime with the image', () => {
-    const files = vulnerableRuntimeCommit(repository, { dockerfile: 'checkout/Dockerfile', context: '.' });
-    for (const [path, text] of Object.entries(files)) {
-      mkdirSync(dirname(join(repository, path)), { recursive: true });
-      writeFileSync(join(repository, path), text);
-    }
-  });
-  const { code, output, report } = await rehearse();
-  expect(code).toBe(1);
-  expect(output).toContain('job deploy / build (checkout) should succeed or be skipped, it is failure');
-  expect(report.jobs).toMatchObject({
-    'deploy / test (checkout)': 'success',
-    'deploy / build (checkout)': 'failure',
-    'deploy / dev': 'skipped',
-  });
-  expect(stepsOf(report, 'deploy / build (checkout)')).toMatchObject({ './.shiprail/actions/trivy-gate': 'failure' });
-  expect(report.summaries['deploy / build (checkout)']).toContain('CVE-2019-14697');
-  expect(report.pushed).toEqual([]);
-  expect(report.gitops).toEqual([]);
-}, 600_000);
+test.each<[string, StoppedBeforePush]>([
+  [
+    "a product without a price: the catalog's test fails (its JUnit report names the test)",
+    {
+      commit: {
+        message: 'catalog: a cap, its price to follow',
+        change: () =>
+          appendFileSync(join(repository, 'catalog', 'www', 'products'), '[{"sku":"cap-01","name":"Cap"}]\n'),
+      },
+      job: 'deploy / test (catalog)',
+      step: 'Run the tests',
+      says: 'test_every_product_has_a_sku_a_name_and_a_price',
+      jobs: { 'deploy / build': 'skipped', 'deploy / dev': 'skipped', 'deploy / production': 'skipped' },
+    },
+  ],
+  [
+    'checkout ships a runtime with a critical vulnerability: its scan fails the build before the push',
+    {
+      commit: {
+        message: 'checkout: ship the musl runtime with the image',
+        change: () => {
+          const files = vulnerableRuntimeCommit(repository, { dockerfile: 'checkout/Dockerfile', context: '.' });
+          for (const [path, text] of Object.entries(files)) {
+            mkdirSync(dirname(join(repository, path)), { recursive: true });
+            writeFileSync(join(repository, path), text);
+          }
+        },
+      },
+      job: 'deploy / build (checkout)',
+      step: './.shiprail/actions/trivy-gate',
+      says: 'CVE-2019-14697',
+      jobs: { 'deploy / test (checkout)': 'success', 'deploy / dev': 'skipped', 'deploy / production': 'skipped' },
+    },
+  ],
+])(
+  '%s: nothing is pushed or deployed',
+  async (_scenario, { commit, job, step, says, jobs }) => {
+    commitOnPush(commit.message, commit.change);
+    const { code, output, report } = await rehearse();
+    expect(code).toBe(1);
+    expect(output).toContain(`job ${job} should succeed or be skipped, it is failure`);
+    expect(report.jobs).toMatchObject({ [job]: 'failure', ...jobs });
+    expect(stepsOf(report, job)).toMatchObject({ [step]: 'failure' });
+    expect(report.summaries[job]).toContain(says);
+    expect(report.pushed).toEqual([]);
+    expect(report.gitops).toEqual([]);
+  },
+  600_000,
+);
 
 withPods(
   "the catalog's search answers 500 (it reads a file the image does not hold; its tests pass): dev's smoke test fails and dev is reverted",
