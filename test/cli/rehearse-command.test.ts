@@ -11,6 +11,7 @@ import { repositoryPromises, type Report } from '@shiprail/rehearsal';
 import { directRoute, type ListeningWorkload } from '../../packages/rehearsal/src/servers/ingress-routes.ts';
 import {
   followedInside,
+  PriorImageBuilder,
   priorServices,
   priorTags,
   type PriorService,
@@ -381,5 +382,71 @@ describe('what the environments ran before, built from the commit before the reh
     if (!existsSync(join(checkout, 'escape'))) symlinkSync('/', join(checkout, 'escape'));
     const root = realpathSync(checkout);
     expect(followedInside(root, path)).toBe(expected === undefined ? undefined : join(root, expected));
+  });
+
+  /** A builder over a fake mirror recording each build (one that names `broken` fails), and its checkout's making. */
+  function priorBuilder(): { builder: PriorImageBuilder; builds: string[][]; checkouts: number; busiest: number } {
+    const checkout = join(parent, 'prior-checkout');
+    mkdirSync(join(checkout, 'catalog'), { recursive: true });
+    const record = { builds: [] as string[][], checkouts: 0, busiest: 0 };
+    let running = 0;
+    const builder = new PriorImageBuilder({
+      mirror: {
+        buildAndPush: async (_context, tags) => {
+          running += 1;
+          record.busiest = Math.max(record.busiest, running);
+          await new Promise((resolve) => setTimeout(resolve, 5));
+          running -= 1;
+          record.builds.push([...tags]);
+          if (tags.some((tag) => tag.includes('broken'))) throw new Error('COPY failed: no such file');
+        },
+      },
+      checkout: () => {
+        record.checkouts += 1;
+        return Promise.resolve(checkout);
+      },
+      services: priorServices(
+        'services:\n  catalog: { path: catalog }\n  checkout: { path: checkout }\n  broken: { path: broken }\n',
+        'registry.example.com/storefront',
+      ),
+      images: ['1.3.0', '1.4.0'].flatMap((tag) =>
+        ['catalog', 'checkout', 'broken'].map((name) => `registry.example.com/storefront/${name}:${tag}`),
+      ),
+      imagePrefix: 'registry.example.com/storefront',
+      worldPrefix: '127.0.0.1:5000/storefront',
+      registryHost: '127.0.0.1:5000',
+      published: new Set(),
+    });
+    return Object.assign(record, { builder });
+  }
+
+  test('built on first need: nothing before a pod asks, then each service once with all its tags, one build at a time', async () => {
+    const prior = priorBuilder();
+    expect(prior.builder.candidates).toHaveLength(6);
+    expect(prior.checkouts).toBe(0);
+    const answers = await Promise.all([
+      prior.builder.runs('registry.example.com/storefront/catalog:1.3.0'),
+      prior.builder.runs('registry.example.com/storefront/catalog:1.4.0'),
+      prior.builder.runs('registry.example.com/storefront/checkout:1.4.0'),
+      prior.builder.runs('registry.example.com/storefront/catalog@sha256:aa'),
+      prior.builder.runs('ghcr.io/other/catalog:1.3.0'),
+    ]);
+    expect(answers).toEqual([true, true, true, false, false]);
+    expect(prior.builds).toEqual([
+      ['127.0.0.1:5000/storefront/catalog:1.3.0', '127.0.0.1:5000/storefront/catalog:1.4.0'],
+      ['127.0.0.1:5000/storefront/checkout:1.3.0', '127.0.0.1:5000/storefront/checkout:1.4.0'],
+    ]);
+    expect(prior.busiest).toBe(1);
+    expect(prior.checkouts).toBe(1);
+  });
+
+  test('a service that does not build is taken as running, says why, and is not built again', async () => {
+    const prior = priorBuilder();
+    expect(await prior.builder.runs('registry.example.com/storefront/broken:1.3.0')).toBe(false);
+    expect(await prior.builder.runs('registry.example.com/storefront/broken:1.4.0')).toBe(false);
+    expect(prior.builds).toHaveLength(1);
+    expect(prior.builder.failed).toEqual(['broken: COPY failed: no such file']);
+    // The next service still builds.
+    expect(await prior.builder.runs('registry.example.com/storefront/catalog:1.3.0')).toBe(true);
   });
 });

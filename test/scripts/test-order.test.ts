@@ -1,6 +1,6 @@
-// The order the suite's files start in (packages/testkit/src/longest-first-sequencer.js): the files that
-// rehearse whole pipelines first, with or without jest's record of the last run; every other file where
-// jest puts it.
+// The order the suite's files start in (packages/testkit/src/longest-first-sequencer.js): the two files that
+// rehearse the sample's pipelines first, with or without jest's record of the last run, the rehearsal of a
+// user's repository halfway through the others; every other file where jest puts it.
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +15,7 @@ interface OrderedTest {
 }
 interface SequencerModule {
   LONGEST_FILES: string[];
+  MIDWAY_FILES: string[];
   default: new () => {
     sort(tests: OrderedTest[]): Promise<OrderedTest[]>;
     cacheResults(tests: OrderedTest[], results: { testResults: FileResult[] }): void;
@@ -30,10 +31,10 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(cacheDirectory, { recursive: true, force: true }));
 
-test('every file it starts first is in the suite', async () => {
-  const { LONGEST_FILES } = await load();
+test('every file it places is in the suite', async () => {
+  const { LONGEST_FILES, MIDWAY_FILES } = await load();
   expect(LONGEST_FILES.length).toBeGreaterThan(0);
-  for (const file of LONGEST_FILES)
+  for (const file of [...LONGEST_FILES, ...MIDWAY_FILES])
     expect({ file, exists: existsSync(join(repoRoot, file)) }).toEqual({ file, exists: true });
 });
 
@@ -60,14 +61,14 @@ test.each([
     rest: ['test/small.test.ts', 'test/middle.test.ts', 'test/big.test.ts'],
   },
 ])(
-  'with last run $lastRun: the pipeline rehearsals start first, in the listed order, then $rest',
+  'with last run $lastRun: the pipeline rehearsals start first, in the listed order, then $rest with the midway files halfway',
   async ({ lastRun, rest }) => {
-    const { LONGEST_FILES, default: Sequencer } = await load();
+    const { LONGEST_FILES, MIDWAY_FILES, default: Sequencer } = await load();
     const sizes: Record<string, number> = {
       [at('test/big.test.ts')]: 30_000,
       [at('test/small.test.ts')]: 1_000,
       [at('test/middle.test.ts')]: 9_000,
-      ...Object.fromEntries(LONGEST_FILES.map((file, index) => [at(file), 5_000 + index])),
+      ...Object.fromEntries([...LONGEST_FILES, ...MIDWAY_FILES].map((file, index) => [at(file), 5_000 + index])),
     };
     // One project: every file shares its context, as jest's do.
     const context = {
@@ -86,6 +87,11 @@ test.each([
         })),
       });
     const ordered = await new Sequencer().sort(tests);
-    expect(ordered.map((test) => test.path.slice(repoRoot.length + 1))).toEqual([...LONGEST_FILES, ...rest]);
+    expect(ordered.map((test) => test.path.slice(repoRoot.length + 1))).toEqual([
+      ...LONGEST_FILES,
+      ...rest.slice(0, 2),
+      ...MIDWAY_FILES,
+      ...rest.slice(2),
+    ]);
   },
 );

@@ -1,5 +1,5 @@
 // What a repository's environments ran before the rehearsal: each service of its services config whose image
-// its overlays name by tag, built from the commit before the rehearsed one and pushed where the world's
+// its overlays name by tag, built from the commit before the rehearsed one (when a pod first needs it) and pushed where the world's
 // registry stands in for the repository's own (mirrorRegistriesConf's rewrites). The kubelet then runs them
 // as it runs the built images: traffic reaches the services a push leaves alone, and a rollback waits for
 // real pods. A service the world cannot build so (a build command, a failed build) is left out: its
@@ -72,47 +72,79 @@ export function followedInside(root: string, path: string): string | undefined {
   return followed === root || followed.startsWith(`${root}${sep}`) ? followed : undefined;
 }
 
-export interface PriorImages {
-  /** The images as the overlays name them, now in the world's registry. */
-  built: string[];
-  /** `repository:tag` within the world's registry (never reported as pushed). */
-  published: string[];
-  /** Services that did not build, with why. */
-  failed: string[];
+/** Where a PriorImageBuilder builds and pushes, and what it may build. */
+export interface PriorImageOptions {
+  mirror: Pick<ImageMirror, 'buildAndPush'>;
+  /** Makes the checkout of the commit before the rehearsed one: asked once, on first need. */
+  checkout: () => Promise<string>;
+  services: readonly PriorService[];
+  /** The images the environments run (`repository:tag` or by digest), as the overlays name them. */
+  images: readonly string[];
+  imagePrefix: string;
+  /** The world's registry path for the caller's image prefix. */
+  worldPrefix: string;
+  registryHost: string;
+  /** `repository:tag` within the world's registry, added to as images are pushed (never reported as pushed). */
+  published: Set<string>;
 }
 
 /**
- * Builds each service whose tags the workloads run (`images`) from `checkout` and pushes it under
- * `worldPrefix` (the world's registry path for the caller's image prefix), once per service.
+ * What the environments ran before, built on first need: the first time a pod of one of these images is to
+ * start, its service is built from the checkout and pushed under `worldPrefix` with every tag the workloads
+ * run, one build at a time. A service that does not build is taken as running, and says why in `failed`. A
+ * rehearsal that stops before any pod starts builds nothing.
  */
-export async function publishPriorImages(options: {
-  mirror: ImageMirror;
-  checkout: string;
-  services: readonly PriorService[];
-  images: readonly string[];
-  imagePrefix: string;
-  worldPrefix: string;
-  registryHost: string;
-}): Promise<PriorImages> {
-  const result: PriorImages = { built: [], published: [], failed: [] };
-  const root = realpathSync(options.checkout);
-  for (const service of options.services) {
-    const tags = priorTags(service, options.images);
-    if (tags.length === 0) continue;
-    const context = followedInside(root, service.context);
-    const dockerfile = followedInside(root, service.dockerfile);
-    // buildah runs as root: a committed link out of the checkout (`catalog -> /`) is not built from.
-    if (context === undefined || dockerfile === undefined) continue;
-    const worldRepository = `${options.worldPrefix}${service.repository.slice(options.imagePrefix.length)}`;
-    const worldTags = tags.map((tag) => `${worldRepository}:${tag}`);
-    try {
-      await options.mirror.buildAndPush(context, worldTags, dockerfile);
-    } catch (error) {
-      result.failed.push(`${service.name}: ${errorMessage(error)}`);
-      continue;
-    }
-    result.built.push(...tags.map((tag) => `${service.repository}:${tag}`));
-    result.published.push(...worldTags.map((tag) => tag.slice(options.registryHost.length + 1)));
+export class PriorImageBuilder {
+  /** Services that did not build, with why. */
+  readonly failed: string[] = [];
+  private readonly options: PriorImageOptions;
+  /** Each service's build, by name: asked for once. */
+  private readonly builds = new Map<string, Promise<boolean>>();
+  private last: Promise<unknown> = Promise.resolve();
+  private checkout: Promise<string> | undefined;
+
+  constructor(options: PriorImageOptions) {
+    this.options = options;
   }
-  return result;
+
+  /** The images it builds when a pod needs them, `repository:tag` as the overlays name them. */
+  get candidates(): string[] {
+    return this.options.services.flatMap((service) =>
+      priorTags(service, this.options.images).map((tag) => `${service.repository}:${tag}`),
+    );
+  }
+
+  /** Whether `image` runs in the world: one of the candidates, built now if it was not yet. */
+  runs(image: string): Promise<boolean> {
+    const service = this.options.services.find((candidate) =>
+      priorTags(candidate, this.options.images).some((tag) => image === `${candidate.repository}:${tag}`),
+    );
+    if (service === undefined) return Promise.resolve(false);
+    let build = this.builds.get(service.name);
+    if (build === undefined) {
+      build = this.last.then(() => this.build(service));
+      this.last = build;
+      this.builds.set(service.name, build);
+    }
+    return build;
+  }
+
+  private async build(service: PriorService): Promise<boolean> {
+    const { options } = this;
+    try {
+      const root = realpathSync(await (this.checkout ??= options.checkout()));
+      const context = followedInside(root, service.context);
+      const dockerfile = followedInside(root, service.dockerfile);
+      // buildah runs as root: a committed link out of the checkout (`catalog -> /`) is not built from.
+      if (context === undefined || dockerfile === undefined) return false;
+      const worldRepository = `${options.worldPrefix}${service.repository.slice(options.imagePrefix.length)}`;
+      const worldTags = priorTags(service, options.images).map((tag) => `${worldRepository}:${tag}`);
+      await options.mirror.buildAndPush(context, worldTags, dockerfile);
+      for (const tag of worldTags) options.published.add(tag.slice(options.registryHost.length + 1));
+      return true;
+    } catch (error) {
+      this.failed.push(`${service.name}: ${errorMessage(error)}`);
+      return false;
+    }
+  }
 }

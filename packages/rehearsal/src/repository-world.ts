@@ -8,6 +8,7 @@
 // is an ingress to its ready pods (world-images.ts). Nothing here knows the sample: every name and path
 // comes from the repository.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigurationError, errorMessage } from '@shiprail/core';
@@ -33,7 +34,7 @@ import { MeshTraffic } from './servers/traffic.ts';
 import type { ClusterNode } from './kubelet/cluster-node.ts';
 import type { LoopbackListener } from './servers/loopback.ts';
 import type { ImageMirror } from './servers/image-mirror.ts';
-import { priorServices, publishPriorImages, type PriorImages } from './prior-images.ts';
+import { PriorImageBuilder, priorServices } from './prior-images.ts';
 import { TokenValues } from './workflow/token-values.ts';
 import {
   canRunImages,
@@ -238,8 +239,8 @@ interface RepositoryParts {
   addresses: Record<string, LoopbackListener>;
   /** `repository:tag` the world pushed itself (busybox, what ran before): never reported as pushed. */
   published: ReadonlySet<string>;
-  /** What the environments ran before, built from the commit before the rehearsed one (with a kubelet). */
-  prior: PriorImages | undefined;
+  /** What the environments ran before, built from the commit before the rehearsed one on first need (with a kubelet). */
+  prior: PriorImageBuilder | undefined;
   baseEnv: Record<string, string>;
   store: string;
   scan: World['scan'];
@@ -335,7 +336,7 @@ async function startRepositoryParts(
   });
   // The environments have long run what the repository's overlays say at this commit.
   await reconciler.restore(source.head);
-  const prior = images && (await buildPriorImages(images, { source, plan, callerBare, directory, environments }));
+  const prior = images && (await priorImages(images, { source, plan, callerBare, directory, environments }, teardown));
   traffic?.canary.arm();
   await teardown.add(Promise.resolve(reconciler.start()), () => reconciler.stop());
   const addresses: Record<string, LoopbackListener> = {};
@@ -372,7 +373,7 @@ async function startRepositoryParts(
     reconciler,
     node: images?.node,
     addresses,
-    published: new Set([...(images?.published ?? []), ...(prior?.published ?? [])]),
+    published: images?.published ?? new Set(),
     prior,
     ...runner,
   };
@@ -442,9 +443,10 @@ interface WorldImages {
   mirror: ImageMirror;
   registryHost: string;
   worldPrefix: string;
-  /** Images from outside the world's registry the kubelet runs (what ran before, once built). */
-  mirrored: Set<string>;
-  published: string[];
+  /** What ran before, which the kubelet runs once built (set once the environments are restored). */
+  prior: { builder: PriorImageBuilder | undefined };
+  /** `repository:tag` the world pushed itself (busybox, what ran before): never reported as pushed. */
+  published: Set<string>;
 }
 
 /**
@@ -464,19 +466,23 @@ async function startImages(
   const named = imagePrefix !== '' && worldPrefix !== `${registry.host}/${imagePrefix}`;
   const rewrites = named ? { [imagePrefix.replace(/\/+$/, '')]: worldPrefix } : {};
   const { registriesConf, mirror } = worldMirror(directory, access, baseEnv, rewrites);
-  const published = await publishWorldImages(registry, access, mirror);
+  const published = new Set(await publishWorldImages(registry, access, mirror));
   baseEnv['CONTAINERS_REGISTRIES_CONF'] = registriesConf;
-  const mirrored = new Set<string>();
-  const pulls = (image: string): boolean => image.startsWith(`${registry.host}/`) || mirrored.has(image);
+  const prior: WorldImages['prior'] = { builder: undefined };
+  const pulls = async (image: string): Promise<boolean> =>
+    image.startsWith(`${registry.host}/`) || ((await prior.builder?.runs(image)) ?? false);
   const node = await teardown.add(
     Promise.resolve(startClusterNode(directory, access, registriesConf, pulls)),
     (started) => started.stop(),
   );
-  return { node, mirror, registryHost: registry.host, worldPrefix, mirrored, published };
+  return { node, mirror, registryHost: registry.host, worldPrefix, prior, published };
 }
 
-/** Builds what the environments ran before from the commit before the rehearsed one (prior-images.ts). */
-async function buildPriorImages(
+/**
+ * What the environments ran before, built from the commit before the rehearsed one when a pod first needs
+ * it (prior-images.ts): its checkout is made then, and removed with the world.
+ */
+async function priorImages(
   images: WorldImages,
   world: {
     source: RepositorySource;
@@ -485,30 +491,32 @@ async function buildPriorImages(
     directory: string;
     environments: ClusterEnvironment[];
   },
-): Promise<PriorImages | undefined> {
+  teardown: Teardown,
+): Promise<PriorImageBuilder | undefined> {
   const { source, plan } = world;
   if (plan.imagePrefix === '' || !(await existsAt(source.directory, source.base, plan.servicesConfig)))
     return undefined;
   const config = await git(source.directory, ['show', `${source.base}:${plan.servicesConfig}`]);
   const imagePrefix = plan.imagePrefix.replace(/\/+$/, '');
-  const checkout = join(world.directory, 'prior');
-  await git(world.directory, ['clone', '--quiet', '--no-checkout', '--', world.callerBare, checkout]);
-  try {
-    await git(checkout, ['checkout', '--quiet', '--detach', source.base]);
-    const prior = await publishPriorImages({
-      mirror: images.mirror,
-      checkout,
-      services: priorServices(config, imagePrefix),
-      images: world.environments.flatMap((environment) => Object.values(runningImages(environment))),
-      imagePrefix,
-      worldPrefix: images.worldPrefix,
-      registryHost: images.registryHost,
-    });
-    for (const image of prior.built) images.mirrored.add(image);
-    return prior;
-  } finally {
-    rmSync(checkout, { recursive: true, force: true });
-  }
+  const folder = join(world.directory, 'prior');
+  const cloned = async (): Promise<string> => {
+    await git(world.directory, ['clone', '--quiet', '--no-checkout', '--', world.callerBare, folder]);
+    await git(folder, ['checkout', '--quiet', '--detach', source.base]);
+    return folder;
+  };
+  await teardown.add(Promise.resolve(folder), () => rm(folder, { recursive: true, force: true }));
+  const builder = new PriorImageBuilder({
+    mirror: images.mirror,
+    checkout: cloned,
+    services: priorServices(config, imagePrefix),
+    images: world.environments.flatMap((environment) => Object.values(runningImages(environment))),
+    imagePrefix,
+    worldPrefix: images.worldPrefix,
+    registryHost: images.registryHost,
+    published: images.published,
+  });
+  images.prior.builder = builder;
+  return builder;
 }
 
 /** A user's repository's world, started: what a run of its caller is given, and what the report reads. */
@@ -534,8 +542,8 @@ export class RepositoryWorld {
   readonly scan: World['scan'];
   /** owner/name → local repository. */
   readonly repositories: Record<string, string>;
-  /** What the environments ran before, built for the kubelet (none without one). */
-  readonly prior: PriorImages | undefined;
+  /** What the environments ran before, built for the kubelet on first need (none without one). */
+  readonly prior: PriorImageBuilder | undefined;
   private readonly addresses: Record<string, LoopbackListener>;
   private readonly published: ReadonlySet<string>;
   private readonly teardown: Teardown;

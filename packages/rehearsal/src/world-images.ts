@@ -169,7 +169,7 @@ export function startClusterNode(
   directory: string,
   access: ImagesAccess,
   registriesConf: string,
-  runs?: (image: string) => boolean,
+  runs?: (image: string) => boolean | Promise<boolean>,
 ): ClusterNode {
   const root = join(directory, 'node');
   mkdirSync(join(root, 'home'), { recursive: true });

@@ -28,6 +28,8 @@ interface Rehearsal {
   intro: string;
   /** Why the installed Trivy was passed over for the recorded reports, when it was. */
   scanNote: string | undefined;
+  /** What to say after the run of what the world did not do (images of what ran before that did not build). */
+  notes?: () => string[];
   run(progress: ReturnType<typeof progressPrinter>): Promise<RehearsalResult>;
   stop(): Promise<void>;
 }
@@ -91,6 +93,7 @@ async function repositoryRehearsal(
           ]),
     ].join('\n'),
     scanNote: world.scan.note,
+    notes: () => (world.prior?.failed ?? []).map((why) => `What ran before, not built and taken as running: ${why}`),
     run: (progress) => rehearseRepository(world, { event: target.event, progress }),
     stop: () => world.stop(),
   };
@@ -102,14 +105,12 @@ function podLines(world: RepositoryWorld, base: string): string[] {
     return [
       'Pods do not run here (running images needs root): every rollout is taken as ready at once, and with no base URLs the smoke tests are skipped.',
     ];
-  const prior = world.prior;
-  const built = (prior?.built ?? []).map((image) => image.replace(/^.*\//, ''));
+  const built = (world.prior?.candidates ?? []).map((image) => image.replace(/^.*\//, ''));
   return [
     "Pods: the built images run here (Docker Hub's busybox from the rehearsal's mirror); rollouts wait for their readiness probes, and the smoke tests call each environment's ingress.",
     built.length > 0
-      ? `What the environments ran before, built from ${base}: ${built.join(', ')}; any other image is taken as running and never pulled.`
+      ? `What the environments ran before, built from ${base} when a pod first runs it: ${built.join(', ')}; any other image is taken as running and never pulled.`
       : `What the environments ran before is taken as running and never pulled (nothing built from ${base}: no ${world.caller.plan.servicesConfig} there, or no image of it named by tag).`,
-    ...(prior?.failed ?? []).map((why) => `  not built, taken as running: ${why}`),
   ];
 }
 
@@ -163,6 +164,8 @@ export async function runRehearse(options: RehearseOptions, system: CliSystem): 
       options.target.kind === 'sample' && scenarioNamed(options.target.scenario).holdUntilNext !== undefined;
     const result = await rehearsal.run(progressPrinter(out, () => multipleRuns));
     printResult(result, rehearsal.scanNote, out);
+    const notes = rehearsal.notes?.() ?? [];
+    if (notes.length > 0) out(`\n${notes.map(escapeUntrusted).join('\n')}`);
     if (options.report !== undefined) {
       system.writeFiles(dirname(options.report), [
         { path: basename(options.report), content: `${JSON.stringify(result.report, null, 2)}\n` },

@@ -20,8 +20,8 @@ export interface ClusterNodeOptions extends KubeletOptions {
   readyDeadlineMs?: number;
   /** How long a ready pod must stay ready (default 1 s). */
   stableMs?: number;
-  /** Whether the node pulls and runs this image (default every image). */
-  runs?: (image: string) => boolean;
+  /** Whether the node pulls and runs this image (default every image); a world may build it first. */
+  runs?: (image: string) => boolean | Promise<boolean>;
 }
 
 /** A workload whose pods traffic may reach, in an environment's cluster. */
@@ -37,7 +37,7 @@ export class ClusterNode implements PodReadiness {
   private readonly pods: KubeletReadiness;
   /** Starts for traffic under way, by workload key: two requests at once start one pod. */
   private readonly starting = new Map<string, Promise<TemplateReadiness>>();
-  private readonly runsImage: (image: string) => boolean;
+  private readonly runsImage: (image: string) => boolean | Promise<boolean>;
 
   constructor(options: ClusterNodeOptions) {
     this.kubelet = new Kubelet(options);
@@ -50,16 +50,19 @@ export class ClusterNode implements PodReadiness {
    * Whether the node runs a template: every image it names is one the node pulls (a template the kubelet
    * refuses is run, so that its rollout says why).
    */
-  runs(template: JsonObject): boolean {
+  private async runs(template: JsonObject): Promise<boolean> {
+    let images: string[];
     try {
-      return readPodTemplate(template).containers.every((container) => this.runsImage(container.image));
+      images = readPodTemplate(template).containers.map((container) => container.image);
     } catch {
       return true;
     }
+    const answers = await Promise.all(images.map((image) => Promise.resolve(this.runsImage(image))));
+    return answers.every(Boolean);
   }
 
   async readiness(subject: PodTemplateSubject): Promise<TemplateReadiness> {
-    if (!this.runs(subject.template)) return { ready: true };
+    if (!(await this.runs(subject.template))) return { ready: true };
     const readiness = await this.pods.readiness(subject);
     const started = this.pods.podsOf(subject.environment, subject.namespace, subject.name).at(-1);
     if (readiness.ready && started)
@@ -73,7 +76,7 @@ export class ClusterNode implements PodReadiness {
    */
   async readyPods(workload: WorkloadRef): Promise<PodHandle[]> {
     const found = findWorkload(workload);
-    if (found === undefined || !this.runs(found.template)) return [];
+    if (found === undefined || !(await this.runs(found.template))) return [];
     let containers: string;
     try {
       containers = JSON.stringify(readPodTemplate(found.template).containers);
