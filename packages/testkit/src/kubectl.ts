@@ -1,7 +1,7 @@
 // Runs the real kubectl against a test API server: asynchronously (the server answers from the same
 // process), with its own discovery cache, and the time it exited.
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -13,10 +13,19 @@ export interface KubectlRun {
   exitedAt: number;
 }
 
-const cacheDir = mkdtempSync(join(tmpdir(), 'kubectl-cache-'));
+/** kubectl's discovery cache, one per process: made on first use, removed when the process exits. */
+let cacheDir: string | undefined;
+function discoveryCache(): string {
+  if (cacheDir === undefined) {
+    const made = mkdtempSync(join(tmpdir(), 'kubectl-cache-'));
+    process.once('exit', () => rmSync(made, { recursive: true, force: true }));
+    cacheDir = made;
+  }
+  return cacheDir;
+}
 
 export function kubectl(kubeconfigPath: string, args: readonly string[], timeoutMs = 60_000): Promise<KubectlRun> {
-  const child = spawn('kubectl', ['--kubeconfig', kubeconfigPath, '--cache-dir', cacheDir, ...args], {
+  const child = spawn('kubectl', ['--kubeconfig', kubeconfigPath, '--cache-dir', discoveryCache(), ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
