@@ -65,7 +65,7 @@ const API_SERVER = 'services/api/src/server.sh';
 const ITEMS_READ = /^items\(\) \{\n(.*)\n\}$/m;
 /**
  * The bad canary's change to the api: item reads go one at a time over a single store connection (a lock
- * each read takes for 40 ms), so each waits for those before it and responses slow down as concurrent
+ * each read takes for 0.1 s), so each waits for those before it and responses slow down as concurrent
  * requests grow. One request at a time, as its tests send them, nothing changes.
  */
 export function serializeItemReads(server: string): string {
@@ -77,7 +77,7 @@ export function serializeItemReads(server: string): string {
       '# Items are read over the one store connection: each read waits for the reads before it.',
       'items() {',
       '  until mkdir /tmp/store-connection 2>/dev/null; do usleep 5000; done',
-      '  usleep 40000',
+      '  usleep 100000',
       read[1] ?? '',
       '  rmdir /tmp/store-connection',
       '}',
