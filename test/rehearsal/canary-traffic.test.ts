@@ -262,6 +262,44 @@ describe("the world's canary traffic", () => {
     },
   );
 
+  test.each([
+    ['canary', 'api', true, ['production/api']],
+    ['canary', 'worker', true, []],
+    ['staging', 'api', true, []],
+    ['canary', 'api', false, []],
+  ])(
+    'a pod of %s/%s starting (armed: %s) looks up its baseline at once, before it is ready: %j',
+    async (environment, workload, armed, looked) => {
+      const lookups: string[] = [];
+      let ready: (value: { ready: true }) => void = () => undefined;
+      const traffic = new CanaryTraffic({
+        traffic: { send: () => undefined, halt: () => Promise.resolve() },
+        addresses: (name, judged) => {
+          lookups.push(`${name}/${judged}`);
+          return [];
+        },
+        namespace: (name) => `shop-${name}`,
+        baselines: SAMPLE_BASELINES,
+        paths: samplePaths,
+      });
+      if (armed) traffic.arm();
+      const pods = traffic.watching({ readiness: () => new Promise((resolve) => (ready = resolve)) });
+      const subject = {
+        environment,
+        namespace: `shop-${environment}`,
+        kind: 'Deployment' as const,
+        name: workload,
+        pod: `${workload}-1`,
+        template: {},
+      };
+      const answered = pods.readiness(subject);
+      await sleep(10);
+      expect(lookups).toEqual(looked);
+      ready({ ready: true });
+      await answered;
+    },
+  );
+
   test("a repository's canary: each workload its smoke checks reach draws traffic at their paths, against the same workload of its baseline", () => {
     const paths: Record<string, string[]> = { catalog: ['/healthz', '/cgi-bin/search?tee'], checkout: ['/ready'] };
     const { traffic, sent } = canaryTraffic({

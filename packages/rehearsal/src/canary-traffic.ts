@@ -77,15 +77,28 @@ export class CanaryTraffic {
     this.options.traffic.send([...this.targets.values()].flat());
   }
 
-  /** `pods`, telling this traffic of every pod they find ready. */
+  /**
+   * `pods`, telling this traffic of every pod they find ready. A canary pod that starts has its baseline
+   * looked up at once, so that what the baseline runs (started, or built, on first need) is ready to answer
+   * when the canary's traffic starts, as a baseline that has long run would be.
+   */
   watching(pods: PodReadiness): PodReadiness {
     return {
       readiness: async (subject) => {
+        this.warmBaseline(subject.environment, subject.name);
         const readiness = await pods.readiness(subject);
         if (readiness.ready) this.podReady(subject.environment, subject.name);
         return readiness;
       },
     };
+  }
+
+  private warmBaseline(environment: string, workload: string): void {
+    const baseline = this.options.baselines[environment];
+    if (!this.armed || baseline === undefined || this.options.paths(environment, workload).length === 0) return;
+    void Promise.resolve()
+      .then(() => this.options.addresses(baseline, workload))
+      .catch(() => undefined);
   }
 
   private target(environment: string, workload: string, paths: readonly string[]): TrafficTarget {

@@ -38,6 +38,7 @@ import { PriorImageBuilder, priorServices } from './prior-images.ts';
 import { TokenValues } from './workflow/token-values.ts';
 import {
   canRunImages,
+  probePathsOf,
   publishWorldImages,
   routedWorkload,
   startClusterNode,
@@ -406,6 +407,21 @@ async function smokeCheckUrls(source: RepositorySource, plan: CallerPlan): Promi
 }
 
 /**
+ * The paths of `urls` (the smoke checks) that reach `workload` in an environment, as it is asked for them.
+ * A load generator calls what users call: the workload's own probe paths (a health check init wrote from
+ * a readiness probe) are sent only when no other check reaches it.
+ */
+export function trafficPaths(environment: ClusterEnvironment, workload: string, urls: readonly string[]): string[] {
+  const paths = urls.flatMap((url) => {
+    const route = routedWorkload(environment, url);
+    return route?.workload === workload ? [route.path] : [];
+  });
+  const probes = probePathsOf(environment, workload);
+  const served = paths.filter((path) => !probes.includes(new URL(path, 'http://workload').pathname));
+  return served.length > 0 ? served : paths;
+}
+
+/**
  * The canary's traffic (canary-traffic.ts): a ready canary pod of a workload its smoke checks reach draws
  * steady traffic at the paths they call, to it and to the same workload of the last environment.
  */
@@ -428,11 +444,7 @@ async function startCanaryTraffic(
       (await workloadEndpoints(node, named(environment), workload)).map((endpoint) => `http://${endpoint}`),
     namespace: (environment) => named(environment).namespace,
     baselines: { [world.plan.canaryEnvironment]: last },
-    paths: (environment, workload) =>
-      urls.flatMap((url) => {
-        const route = routedWorkload(named(environment), url);
-        return route?.workload === workload ? [route.path] : [];
-      }),
+    paths: (environment, workload) => trafficPaths(named(environment), workload, urls),
   });
   return { mesh, canary };
 }

@@ -310,6 +310,11 @@ export async function upstreamOf(node: ClusterNode, environment: ClusterEnvironm
     : { status: 503, message: `no ready pod behind service ${environment.namespace}/${backend.service}` };
 }
 
+/** The paths the HTTP readiness probes of an environment's workload call (none when it declares no port). */
+export function probePathsOf(environment: ClusterEnvironment, workload: string): string[] {
+  return listeningWorkloads(environment).find((candidate) => candidate.workload === workload)?.probePaths ?? [];
+}
+
 /**
  * The workload a request for `url` (a path, with its query) reaches in an environment, as its ingress routes
  * it, and what that workload is asked for: the same path behind an Ingress, without a gateway's prefix
