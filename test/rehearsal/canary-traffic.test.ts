@@ -196,13 +196,14 @@ describe('the load generator', () => {
         {
           destination: { workload: 'catalog', namespace: 'shop' },
           addresses: () => servers.map((server) => server.url),
-          paths: ['/healthz', '/cgi-bin/search?tee'],
+          paths: ['/healthz', '/cgi-bin/search?tee', '//elsewhere.invalid/x'],
         },
       ]);
-      while ((asked[0]?.length ?? 0) + (asked[1]?.length ?? 0) < 8) await sleep(20);
+      while ((asked[0]?.length ?? 0) + (asked[1]?.length ?? 0) < 12) await sleep(20);
       await traffic.halt();
+      // A path that reads as another host (`//elsewhere.invalid/x`) is still asked of the address.
       for (const paths of asked) {
-        expect(new Set(paths)).toEqual(new Set(['/healthz', '/cgi-bin/search?tee']));
+        expect(new Set(paths)).toEqual(new Set(['/healthz', '/cgi-bin/search?tee', '//elsewhere.invalid/x']));
       }
     } finally {
       await traffic.stop();

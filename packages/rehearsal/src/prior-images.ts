@@ -102,23 +102,23 @@ export class PriorImageBuilder {
   private readonly builds = new Map<string, Promise<boolean>>();
   private last: Promise<unknown> = Promise.resolve();
   private checkout: Promise<string> | undefined;
+  /** Each candidate image (`repository:tag`), and the service that builds it. */
+  private readonly serviceOf = new Map<string, PriorService>();
 
   constructor(options: PriorImageOptions) {
     this.options = options;
+    for (const service of options.services)
+      for (const tag of priorTags(service, options.images)) this.serviceOf.set(`${service.repository}:${tag}`, service);
   }
 
   /** The images it builds when a pod needs them, `repository:tag` as the overlays name them. */
   get candidates(): string[] {
-    return this.options.services.flatMap((service) =>
-      priorTags(service, this.options.images).map((tag) => `${service.repository}:${tag}`),
-    );
+    return [...this.serviceOf.keys()];
   }
 
   /** Whether `image` runs in the world: one of the candidates, built now if it was not yet. */
   runs(image: string): Promise<boolean> {
-    const service = this.options.services.find((candidate) =>
-      priorTags(candidate, this.options.images).some((tag) => image === `${candidate.repository}:${tag}`),
-    );
+    const service = this.serviceOf.get(image);
     if (service === undefined) return Promise.resolve(false);
     let build = this.builds.get(service.name);
     if (build === undefined) {

@@ -152,7 +152,8 @@ export class MeshTraffic {
       // Each address is asked for every path in turn.
       const path = paths[Math.floor(sent / addresses.length) % paths.length] ?? '/';
       requests.push(
-        sendRequest(new URL(path, base).href, timeoutMs).then((outcome) =>
+        // Appended to the address's origin: a path such as `//elsewhere/` stays a path of that address.
+        sendRequest(`${new URL(base).origin}${path.startsWith('/') ? '' : '/'}${path}`, timeoutMs).then((outcome) =>
           this.recorder.record(target.destination, outcome),
         ),
       );
